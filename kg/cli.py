@@ -1,0 +1,115 @@
+"""The `kg` command: build, validate, serve, query. Exit codes: 0 ok, 1 does not conform, 2 bad input or usage."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Config, ConfigError, load_config
+from .release import BuildResult, build, current, metadata
+from .sources import InputError
+
+OK, NONCONFORMING, BAD_INPUT = 0, 1, 2
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+class _Context:
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    def config(self, **extra: Any) -> Config:
+        try:
+            return load_config(self.options.pop("root", None), **self.options, **extra)
+        except ConfigError as exc:
+            _say(f"kg: configuration error: {exc}")
+            sys.exit(BAD_INPUT)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), help="Project directory (default: .)")
+@click.option("--base-iri", help="Base IRI for minted IRIs (default from kg.toml or https://films.example.org/)")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), help="Source facts directory (default data/)")
+@click.option("--shapes", "shapes_dir", type=click.Path(path_type=Path), help="SHACL shapes directory")
+@click.option("--releases", "release_root", type=click.Path(path_type=Path), help="Where releases live (default var/)")
+@click.pass_context
+def cli(ctx: click.Context, **options: Any) -> None:
+    """kg: publish film facts as a validated schema.org knowledge graph."""
+    ctx.obj = _Context(**options)
+
+
+def _report(result: BuildResult, verbose: bool) -> None:
+    for finding in result.report.of("Violation"):
+        _say(f"  {finding}")
+    warnings = result.report.of("Warning")
+    for finding in warnings if verbose else warnings[:10]:
+        _say(f"  {finding}")
+    if len(warnings) > 10 and not verbose:
+        _say(f"  ... and {len(warnings) - 10} more warnings (--verbose lists them all)")
+    for conflict in result.conflicts:
+        _say(f"  conflict: {conflict.describe()}" + (f"  [{conflict.origin}]" if conflict.origin else ""))
+
+
+def _run(ctx: click.Context, publish: bool, verbose: bool) -> None:
+    config = ctx.obj.config()
+    try:
+        result = build(config, publish=publish, say=_say)
+    except InputError as exc:
+        _say(f"kg: {len(exc.problems)} problem(s) in the source files; nothing was published:")
+        for problem in exc.problems:
+            _say(f"  {problem}")
+        sys.exit(BAD_INPUT)
+    _report(result, verbose)
+    violations = len(result.report.of("Violation"))
+    if violations:
+        _say(f"kg: the graph does not conform ({violations} violations); "
+             + ("nothing was published, the previous release stays." if publish else "it would not be published."))
+        sys.exit(NONCONFORMING)
+    if publish:
+        _say(f"kg: published release {result.release_id} ({result.counts['triples']} triples) at {result.release_dir}")
+    else:
+        _say(f"kg: the graph conforms ({result.counts['quads']} quads, "
+             f"{len(result.report.of('Warning'))} warnings, {len(result.conflicts)} conflicts)")
+
+
+@cli.command("build")
+@click.option("-v", "--verbose", is_flag=True, help="List every warning")
+@click.pass_context
+def build_cmd(ctx: click.Context, verbose: bool) -> None:
+    """Build data/ into a validated release and make it current."""
+    _run(ctx, publish=True, verbose=verbose)
+
+
+@cli.command("validate")
+@click.option("-v", "--verbose", is_flag=True, help="List every warning")
+@click.pass_context
+def validate_cmd(ctx: click.Context, verbose: bool) -> None:
+    """Check data/ against the shapes and schema.org without publishing."""
+    _run(ctx, publish=False, verbose=verbose)
+
+
+@cli.command("info")
+@click.pass_context
+def info_cmd(ctx: click.Context) -> None:
+    """Describe the current release."""
+    config = ctx.obj.config()
+    release = current(config.releases_path)
+    if release is None:
+        _say("kg: no release yet; run `kg build`")
+        sys.exit(BAD_INPUT)
+    meta = metadata(release)
+    click.echo(f"release {meta['id']} built {meta['built_at']} at {release}")
+    click.echo(f"counts: {meta['counts']}")
+
+
+def main() -> None:
+    """Entry point of the `kg` console script."""
+    try:
+        cli(standalone_mode=True)
+    except SystemExit:
+        raise

@@ -1,0 +1,89 @@
+"""Project settings: defaults, then `kg.toml`, then `KG_*` environment variables, then explicit overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BASE = "https://films.example.org/"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where things are and how they are published."""
+
+    root: Path = field(default_factory=Path.cwd)
+    base_iri: str = DEFAULT_BASE
+    data_dir: Path = Path("data")
+    shapes_dir: Path = Path("shapes")
+    release_root: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    query_timeout: float = 30.0
+    max_results: int = 100_000
+    license: str = "https://creativecommons.org/licenses/by-sa/4.0/"
+    title: str = "kg film knowledge graph"
+    keep_releases: int = 3
+
+    def path(self, p: Path) -> Path:
+        """Resolve a configured path against the project root."""
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def data_path(self) -> Path:
+        return self.path(self.data_dir)
+
+    @property
+    def shapes_path(self) -> Path:
+        return self.path(self.shapes_dir)
+
+    @property
+    def releases_path(self) -> Path:
+        return self.path(self.release_root)
+
+
+_ENV = {f"KG_{f.name.upper()}": f.name for f in fields(Config) if f.name != "root"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    default = getattr(Config, name, None)
+    kind = type(default) if default is not None else str
+    if name.endswith(("_dir", "_root")):
+        return Path(value)
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r}: cannot read {value!r} as {kind.__name__}") from exc
+
+
+def load_config(root: Path | None = None, **overrides: Any) -> Config:
+    """Read settings for the project at `root` (default: the current directory)."""
+    root = (root or Path(os.environ.get("KG_ROOT", Path.cwd()))).resolve()
+    values: dict[str, Any] = {}
+    toml_path = root / "kg.toml"
+    if toml_path.exists():
+        try:
+            table = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{toml_path}: {exc}") from exc
+        known = {f.name for f in fields(Config)} - {"root"}
+        for key, value in table.get("kg", table).items():
+            if key not in known:
+                raise ConfigError(f"{toml_path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+            values[key] = _coerce(key, value)
+    for env, name in _ENV.items():
+        if env in os.environ:
+            values[name] = _coerce(name, os.environ[env])
+    values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
+    config = replace(Config(root=root), **values)
+    if not config.base_iri.startswith(("http://", "https://")) or not config.base_iri.endswith("/"):
+        raise ConfigError(f"base_iri must be an http(s) IRI ending in '/': {config.base_iri!r}")
+    return config

@@ -1,0 +1,77 @@
+"""THE table of RDF and SPARQL result formats, shared by the CLI, the release dumps and content negotiation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyoxigraph import QueryResultsFormat, RdfFormat
+
+
+@dataclass(frozen=True)
+class Format:
+    """One RDF serialisation: its short name, media types (first is canonical) and file extension."""
+
+    name: str
+    label: str
+    media_types: tuple[str, ...]
+    extension: str
+    oxigraph: RdfFormat
+    rdflib: str
+    datasets: bool  # carries named graphs (provenance)
+
+    @property
+    def media_type(self) -> str:
+        return self.media_types[0]
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("turtle", "Turtle", ("text/turtle", "application/x-turtle"), "ttl", RdfFormat.TURTLE, "turtle", False),
+    Format("jsonld", "JSON-LD", ("application/ld+json",), "jsonld", RdfFormat.JSON_LD, "json-ld", False),
+    Format("ntriples", "N-Triples", ("application/n-triples", "text/plain"), "nt", RdfFormat.N_TRIPLES, "nt", False),
+    Format("rdfxml", "RDF/XML", ("application/rdf+xml", "application/xml"), "rdf", RdfFormat.RDF_XML, "xml", False),
+    Format("trig", "TriG", ("application/trig",), "trig", RdfFormat.TRIG, "trig", True),
+    Format("nquads", "N-Quads", ("application/n-quads",), "nq", RdfFormat.N_QUADS, "nquads", True),
+)
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    """One SPARQL results serialisation (SELECT / ASK)."""
+
+    name: str
+    label: str
+    media_types: tuple[str, ...]
+    extension: str
+    oxigraph: QueryResultsFormat
+
+    @property
+    def media_type(self) -> str:
+        return self.media_types[0]
+
+
+RESULT_FORMATS: tuple[ResultFormat, ...] = (
+    ResultFormat("json", "SPARQL JSON", ("application/sparql-results+json", "application/json"), "srj",
+                 QueryResultsFormat.JSON),
+    ResultFormat("xml", "SPARQL XML", ("application/sparql-results+xml", "application/xml", "text/xml"), "srx",
+                 QueryResultsFormat.XML),
+    ResultFormat("csv", "CSV", ("text/csv",), "csv", QueryResultsFormat.CSV),
+    ResultFormat("tsv", "TSV", ("text/tab-separated-values",), "tsv", QueryResultsFormat.TSV),
+)
+
+
+def by_name(name: str) -> Format | None:
+    """The RDF format with this short name or extension (case-insensitive)."""
+    name = name.lower()
+    return next((f for f in FORMATS if name in (f.name, f.extension)), None)
+
+
+def by_media_type(media_type: str) -> Format | None:
+    """The RDF format served under this media type."""
+    media_type = media_type.lower()
+    return next((f for f in FORMATS if media_type in f.media_types), None)
+
+
+def result_by_name(name: str) -> ResultFormat | None:
+    """The SPARQL results format with this short name or extension."""
+    name = name.lower()
+    return next((f for f in RESULT_FORMATS if name in (f.name, f.extension)), None)

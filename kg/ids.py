@@ -1,0 +1,76 @@
+"""The only place that mints IRIs: `<base><kind>/<key>` from record keys, never from row order."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pyoxigraph import NamedNode
+
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# record kind -> path segment under the base IRI
+PATHS: dict[str, str] = {
+    "movie": "movie",
+    "person": "person",
+    "character": "character",
+    "organization": "organization",
+    "country": "country",
+    "event": "event",
+    "work": "work",
+    "source": "source",
+}
+
+
+def slugify(text: str) -> str:
+    """A readable ASCII key from any text: 'Rogue One (2016)' -> 'rogue-one-2016'."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+
+
+def is_key(key: str) -> bool:
+    """Whether `key` is a valid record key (lower-case letters, digits and single hyphens)."""
+    return bool(KEY_PATTERN.match(key))
+
+
+class Minter:
+    """Mints every IRI of a release from one configured base."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def entity(self, kind: str, key: str) -> NamedNode:
+        """The IRI of a record, e.g. <base>movie/break-away."""
+        return NamedNode(f"{self.base}{PATHS[kind]}/{key}")
+
+    def part(self, parent: NamedNode, name: str) -> NamedNode:
+        """A node that only exists inside its parent (a cast role, a budget): <parent>#<name>."""
+        return NamedNode(f"{parent.value}#{name}")
+
+    def editorial(self) -> NamedNode:
+        """The graph of the curators' own decisions (preferred names, types, identities, conflicts)."""
+        return NamedNode(f"{self.base}source/editorial")
+
+    def vocabulary_graph(self) -> NamedNode:
+        """The graph that declares the project vocabulary."""
+        return NamedNode(f"{self.base}graph/vocabulary")
+
+    def release_graph(self) -> NamedNode:
+        """The graph that describes the release itself."""
+        return NamedNode(f"{self.base}graph/release")
+
+    def dataset(self) -> NamedNode:
+        """The dataset every release publishes."""
+        return NamedNode(f"{self.base}dataset")
+
+    def release(self, release_id: str) -> NamedNode:
+        """One release of the dataset."""
+        return NamedNode(f"{self.base}release/{release_id}")
+
+    def owns(self, iri: str) -> bool:
+        """Whether an IRI was minted under this base."""
+        return iri.startswith(self.base)
+
+    def document_of(self, iri: str) -> str:
+        """The path (without leading slash) where an IRI minted here is served."""
+        return iri[len(self.base):].split("#", 1)[0]

@@ -1,0 +1,231 @@
+"""Records read from source files, and the table of record kinds and their fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .vocab import KGV, PROV, SCHEMA
+
+EDITORIAL = "editorial"  # the pseudo-source for the curators' own statements
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record or value was written: file, line, record key and field."""
+
+    file: str
+    line: int
+    record: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return f"{where} [{self.record}{'.' + self.field if self.field else ''}]"
+
+
+@dataclass(frozen=True)
+class LangText:
+    """A string with an optional BCP 47 language tag."""
+
+    text: str
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Money:
+    """A monetary amount in an ISO 4217 currency."""
+
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class CastEntry:
+    """An actor playing a character (by key and/or by the name the source prints)."""
+
+    actor: str
+    character: str | None
+    character_name: LangText | None
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value of one field, with where it was written."""
+
+    field: str
+    value: Any  # str | LangText | dt.date | int | Decimal | Money | CastEntry | bool
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one source document says about one record."""
+
+    source: str
+    values: tuple[Value, ...]
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Record:
+    """An entity (film, person, ...) or a source document, with the claims made about it."""
+
+    kind: str
+    key: str
+    claims: tuple[Claim, ...]
+    origin: Origin
+
+    def values(self, field: str) -> list[Value]:
+        """Every value of `field` across all claims."""
+        return [v for c in self.claims for v in c.values if v.field == field]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field a curator may write, its value type and the RDF it becomes."""
+
+    name: str
+    vtype: str  # see sources.PARSERS
+    predicate: str | None
+    many: bool = False
+    ref: str | None = None  # record kind for vtype "ref"
+    inverse: str | None = None  # also state <object> inverse <subject>
+    doc: str = ""
+    choices: tuple[str, ...] = ()  # for vtype "type"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A record kind: the YAML section it lives in, its rdf:types and its fields."""
+
+    name: str
+    section: str
+    types: tuple[str, ...]
+    fields: tuple[Field, ...]
+    has_claims: bool = True  # sources describe themselves instead
+    default_type: str | None = None  # schema.org class when the record has no `type` field
+
+    def field(self, name: str) -> Field | None:
+        """The field called `name`, if this kind has one."""
+        return next((f for f in self.fields if f.name == name), None)
+
+
+S = SCHEMA
+
+
+def _people(name: str, predicate: str, doc: str) -> Field:
+    return Field(name, "ref", predicate, many=True, ref="person", doc=doc)
+
+
+COMMON: tuple[Field, ...] = (
+    Field("name", "name", S + "name", doc="Preferred name (top level) or the spelling this source uses (in a claim)"),
+    Field("alternate_name", "ltext", S + "alternateName", many=True, doc="Other names, language-tagged if needed"),
+    Field("description", "ltext", S + "description", many=True, doc="What the source says it is"),
+    Field("same_as", "url", S + "sameAs", many=True, doc="The same entity elsewhere (Wikidata, IMDb, ...)"),
+    Field("image", "url", S + "image", many=True, doc="An image URL"),
+    Field("url", "url", S + "url", doc="The entity's own web page"),
+)
+
+MOVIE = Kind("movie", "movies", (S + "Movie",), COMMON + (
+    Field("genre", "text", S + "genre", many=True, doc="Genre, as the source words it"),
+    Field("keywords", "text", S + "keywords", many=True, doc="Subjects and themes"),
+    _people("director", S + "director", "Director(s)"),
+    _people("screenplay", S + "author", "Screenplay writer(s)"),
+    _people("editor", S + "editor", "Film editor(s)"),
+    _people("producer", S + "producer", "Producer(s)"),
+    _people("executive_producer", KGV + "executiveProducer", "Executive producer(s)"),
+    _people("cinematographer", KGV + "cinematographer", "Director(s) of photography"),
+    _people("lighting_director", KGV + "lightingDirector", "Lighting director(s)"),
+    _people("composer", S + "musicBy", "Composer(s) of the original music"),
+    _people("sound", KGV + "soundDesigner", "Sound credit(s)"),
+    _people("actor", S + "actor", "Actors with no known character"),
+    Field("cast", "cast", S + "actor", many=True, doc="{actor: person key, character: character key, "
+          "character_name: as printed}"),
+    Field("character", "ref", S + "character", many=True, ref="character", doc="Characters of the story"),
+    Field("production_company", "ref", S + "productionCompany", many=True, ref="organization"),
+    Field("in_association_with", "ref", KGV + "inAssociationWith", many=True, ref="organization"),
+    Field("sales_agent", "ref", KGV + "salesAgent", many=True, ref="organization", doc="International sales"),
+    Field("running_time", "minutes", S + "duration", doc="Minutes, e.g. 109 (becomes PT109M)"),
+    Field("production_year", "year", S + "dateCreated", doc="Year of production, e.g. 2009"),
+    Field("release_date", "date", S + "datePublished", doc="Release date, YYYY-MM-DD"),
+    Field("country", "ref", S + "countryOfOrigin", many=True, ref="country", doc="Country of production"),
+    Field("language", "lang", S + "inLanguage", many=True, doc="BCP 47 code, e.g. ko"),
+    Field("format", "text", KGV + "format", doc="Gauge or format, e.g. HD"),
+    Field("aspect_ratio", "text", KGV + "aspectRatio", doc="e.g. '2.35:1' (quote it)"),
+    Field("colour", "text", KGV + "colour", doc="e.g. Color, Black and white"),
+    Field("sound_mix", "text", KGV + "soundMix", doc="e.g. Stereo"),
+    Field("budget", "money", KGV + "budget", doc="{amount: 700000, currency: USD}"),
+    Field("status", "text", S + "creativeWorkStatus", doc="e.g. post-production"),
+    Field("story_duration", "duration", KGV + "storyDuration", doc="ISO 8601, e.g. P6D"),
+    Field("feature_number", "int", KGV + "featureNumber", doc="1 for the director's debut feature"),
+))
+
+PERSON = Kind("person", "people", (S + "Person",), COMMON + (
+    Field("birth_date", "date_or_year", S + "birthDate", doc="YYYY-MM-DD or a year"),
+    Field("job_title", "text", S + "jobTitle", many=True, doc="e.g. singer"),
+    Field("former_employer", "ref", KGV + "formerEmployer", many=True, ref="organization"),
+    Field("works_for", "ref", S + "worksFor", many=True, ref="organization"),
+))
+
+CHARACTER = Kind("character", "characters", (S + "Person", KGV + "Character"), COMMON)
+
+ORGANIZATION = Kind("organization", "organizations", (S + "Organization",), COMMON + (
+    _people("founder", S + "founder", "Founder(s)"),
+    Field("location", "text", S + "location", doc="City or place, as text"),
+))
+
+COUNTRY = Kind("country", "countries", (S + "Country",), COMMON + (
+    Field("code", "text", S + "identifier", doc="ISO 3166-1 alpha-2 code, e.g. KR"),
+))
+
+EVENT = Kind("event", "events", (), COMMON + (
+    Field("type", "type", None, doc="Event, Festival or ScreeningEvent",
+          choices=("Event", "Festival", "ScreeningEvent")),
+    Field("start_date", "date", S + "startDate"),
+    Field("end_date", "date", S + "endDate"),
+    Field("location", "text", S + "location", doc="Place, as text"),
+    Field("super_event", "ref", S + "superEvent", ref="event", inverse=S + "subEvent", doc="The festival"),
+    Field("work_presented", "ref", S + "workPresented", many=True, ref="movie", doc="Films screened"),
+    Field("organizer", "ref", S + "organizer", many=True, ref="organization"),
+), default_type="Event")
+
+WORK = Kind("work", "works", (), COMMON + (
+    Field("type", "type", None, doc="CreativeWork (default) or Article", choices=("CreativeWork", "Article")),
+    _people("author", S + "author", "Author(s)"),
+    Field("about", "ref", S + "about", many=True, ref="movie"),
+    Field("text", "ltext", S + "text", doc="The full text"),
+    Field("citation", "ref", S + "citation", many=True, ref="movie", doc="Films the work refers to"),
+), default_type="CreativeWork")
+
+SOURCE = Kind("source", "sources", (PROV + "Entity",), (
+    Field("type", "type", None, doc="What kind of document",
+          choices=("CreativeWork", "NewsArticle", "Review", "DiscussionForumPosting", "WebPage", "Article")),
+    Field("name", "name", S + "name", doc="Title or headline"),
+    Field("alternative_headline", "text", S + "alternativeHeadline"),
+    Field("publisher", "ref", S + "publisher", ref="organization"),
+    Field("author", "ref", S + "author", many=True, ref="person"),
+    Field("author_organization", "ref", S + "author", many=True, ref="organization"),
+    Field("credit", "text", S + "creditText", doc="Who the document credits for it"),
+    Field("date_published", "date", S + "datePublished"),
+    Field("date_created", "date", S + "dateCreated"),
+    Field("url", "url", S + "url"),
+    Field("quote", "ltext", S + "text", doc="A short quote from the document"),
+    Field("quoted_in", "ref", None, ref="source", inverse=PROV + "wasQuotedFrom",
+          doc="Another source that reproduces this one"),
+    Field("about", "ref", S + "about", many=True, ref="movie"),
+    Field("item_reviewed", "ref", S + "itemReviewed", ref="movie", inverse=S + "review", doc="For reviews"),
+    Field("review_body", "ltext", S + "reviewBody", doc="For reviews"),
+    Field("genre", "text", S + "genre", doc="e.g. press kit"),
+    Field("language", "lang", S + "inLanguage", many=True),
+), has_claims=False, default_type="CreativeWork")
+
+KINDS: dict[str, Kind] = {k.name: k for k in (MOVIE, PERSON, CHARACTER, ORGANIZATION, COUNTRY, EVENT, WORK, SOURCE)}
+SECTIONS: dict[str, Kind] = {k.section: k for k in KINDS.values()}
+
+# Properties that have one true value: different values from different sources are a conflict.
+SINGLE_VALUED: frozenset[str] = frozenset({
+    S + "duration", S + "dateCreated", S + "datePublished", S + "birthDate", S + "startDate", S + "endDate",
+    KGV + "storyDuration", KGV + "featureNumber", KGV + "aspectRatio", S + "identifier", S + "value", S + "currency",
+})

@@ -1,0 +1,396 @@
+"""Reading source files (YAML) into records, with errors that name the file, line and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .ids import is_key
+from .model import EDITORIAL, KINDS, SECTIONS, CastEntry, Claim, Field, Kind, LangText, Money, Origin, Record, Value
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as possible."""
+
+    file: str
+    line: int | None
+    message: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+
+
+class InputError(Exception):
+    """The source files cannot be read into records; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Map(dict[Any, Any]):
+    """A YAML mapping that remembers its own line and the line of each key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0
+        self.key_lines: dict[Any, int] = {}
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that tracks lines and refuses duplicate keys (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+        self.flatten_mapping(node)
+        result = _Map()
+        result.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in result:
+                raise _DuplicateKey(
+                    "while reading a mapping", node.start_mark,
+                    f"duplicate key {key!r} (first at line {result.key_lines[key]})", key_node.start_mark)
+            result.key_lines[key] = key_node.start_mark.line + 1
+            result[key] = self.construct_object(value_node, deep=True)
+        return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node))
+
+
+def read_yaml(path: Path, display: str) -> Any:
+    """Parse one YAML file; raise InputError naming the file and line on any failure."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError([Problem(display, None, f"cannot read file: {exc.strerror or exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(display, line, f"not valid UTF-8 (byte {exc.start}): save the file as UTF-8")]) from exc
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise InputError([Problem(display, line, f"malformed YAML: {exc.problem or exc.context}")]) from exc
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(display, None, f"malformed YAML: {exc}")]) from exc
+
+
+# ---- value parsers: raw YAML value -> typed value; raise ValueError with a curator-facing message ----
+
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+_URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"expected text, got {type(raw).__name__} {raw!r} (put it in quotes)")
+    if not raw.strip():
+        raise ValueError("is empty")
+    return raw.strip()
+
+
+def _lang(raw: Any) -> str:
+    tag = _text(raw)
+    if not _LANG.match(tag):
+        raise ValueError(f"{tag!r} is not a BCP 47 language tag (e.g. ko, en, ko-Latn)")
+    return tag
+
+
+def _ltext(raw: Any) -> LangText:
+    if isinstance(raw, dict):
+        extra = set(raw) - {"text", "lang"}
+        if extra or "text" not in raw:
+            raise ValueError("a language-tagged text is {text: ..., lang: ...}"
+                             + (f"; unknown key(s) {sorted(extra)}" if extra else ""))
+        return LangText(_text(raw["text"]), _lang(raw["lang"]) if raw.get("lang") is not None else None)
+    return LangText(_text(raw))
+
+
+def _date(raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{raw!r} is not a date; write YYYY-MM-DD, e.g. 2010-09-02")
+
+
+def _year(raw: Any) -> int:
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1000 <= raw <= 9999:
+        raise ValueError(f"{raw!r} is not a four-digit year")
+    return raw
+
+
+def _date_or_year(raw: Any) -> dt.date | int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return _year(raw)
+    if isinstance(raw, str) and re.fullmatch(r"\d{4}", raw.strip()):
+        return int(raw)
+    return _date(raw)
+
+
+def _positive_int(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
+        raise ValueError(f"{raw!r} is not a positive whole number")
+    return raw
+
+
+def _duration(raw: Any) -> str:
+    text = _text(raw)
+    if not _DURATION.match(text):
+        raise ValueError(f"{text!r} is not an ISO 8601 duration (e.g. P6D, PT109M)")
+    return text
+
+
+def _url(raw: Any) -> str:
+    text = _text(raw)
+    if not _URL.match(text):
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return text
+
+
+def _money(raw: Any) -> Money:
+    if not isinstance(raw, dict) or set(raw) != {"amount", "currency"}:
+        raise ValueError("a monetary amount is {amount: 700000, currency: USD}")
+    try:
+        amount = Decimal(str(raw["amount"]))
+    except InvalidOperation as exc:
+        raise ValueError(f"amount {raw['amount']!r} is not a number") from exc
+    if isinstance(raw["amount"], bool) or not amount.is_finite() or amount < 0:
+        raise ValueError(f"amount {raw['amount']!r} is not a non-negative number")
+    currency = _text(raw["currency"])
+    if not _CURRENCY.match(currency):
+        raise ValueError(f"currency {currency!r} is not an ISO 4217 code such as USD")
+    return Money(amount, currency)
+
+
+def _key(raw: Any) -> str:
+    key = _text(raw)
+    if not is_key(key):
+        raise ValueError(f"{key!r} is not a record key (lower-case letters, digits, hyphens)")
+    return key
+
+
+def _cast(raw: Any) -> CastEntry:
+    if not isinstance(raw, dict) or "actor" not in raw:
+        raise ValueError("a cast entry is {actor: person-key, character: character-key, character_name: ...}")
+    extra = set(raw) - {"actor", "character", "character_name"}
+    if extra:
+        raise ValueError(f"unknown key(s) in cast entry: {sorted(extra)}")
+    return CastEntry(
+        _key(raw["actor"]),
+        _key(raw["character"]) if raw.get("character") is not None else None,
+        _ltext(raw["character_name"]) if raw.get("character_name") is not None else None,
+    )
+
+
+def _bool(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise ValueError(f"{raw!r} is not true or false")
+    return raw
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "name": _ltext,
+    "text": _text,
+    "ltext": _ltext,
+    "lang": _lang,
+    "date": _date,
+    "year": _year,
+    "date_or_year": _date_or_year,
+    "minutes": _positive_int,
+    "int": _positive_int,
+    "duration": _duration,
+    "url": _url,
+    "money": _money,
+    "ref": _key,
+    "cast": _cast,
+    "bool": _bool,
+    "type": _text,
+}
+
+
+# ---- records ----
+
+def _line(mapping: Any, key: Any) -> int:
+    if isinstance(mapping, _Map):
+        return mapping.key_lines.get(key, mapping.line)
+    return 0
+
+
+def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: list[Problem],
+                  skip: frozenset[str] = frozenset()) -> tuple[Value, ...]:
+    values: list[Value] = []
+    for name, raw_value in raw.items():
+        if name in skip:
+            continue
+        line = _line(raw, name)
+        field = kind.field(str(name))
+        if field is None:
+            known = ", ".join(f.name for f in kind.fields)
+            problems.append(Problem(display, line, f"unknown field for a {kind.name} (known: {known})", str(name)))
+            continue
+        items = raw_value if isinstance(raw_value, list) else [raw_value]
+        if isinstance(raw_value, list) and not field.many:
+            problems.append(Problem(display, line, "takes one value, not a list", field.name))
+            continue
+        for item in items:
+            origin = Origin(display, line, record, field.name)
+            try:
+                parsed = PARSERS[field.vtype](item)
+                if field.choices and parsed not in field.choices:
+                    raise ValueError(f"{parsed!r} is not one of {', '.join(field.choices)}")
+            except ValueError as exc:
+                problems.append(Problem(display, line, str(exc), f"{record}.{field.name}"))
+                continue
+            values.append(Value(field.name, parsed, origin))
+    return tuple(values)
+
+
+def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, problems: list[Problem]) -> Record | None:
+    if not isinstance(key, str) or not is_key(key):
+        problems.append(Problem(display, line, f"record key {key!r} must be lower-case letters, digits and hyphens",
+                                kind.section))
+        return None
+    if not isinstance(raw, _Map):
+        problems.append(Problem(display, line, f"a {kind.name} is a mapping of fields", key))
+        return None
+    origin = Origin(display, line, key)
+    claims = []
+    if kind.has_claims:
+        claims.append(Claim(EDITORIAL, _parse_values(kind, raw, display, key, problems, frozenset({"claims"})), origin))
+        said = raw.get("claims", _Map())
+        if said is None or not isinstance(said, _Map):
+            problems.append(Problem(display, _line(raw, "claims"), "claims is a mapping: source key -> fields",
+                                    f"{key}.claims"))
+            said = _Map()
+        for source, fields in said.items():
+            cline = _line(said, source)
+            if not isinstance(fields, _Map):
+                problems.append(Problem(display, cline, "a claim is a mapping of fields", f"{key}.claims.{source}"))
+                continue
+            claims.append(Claim(str(source), _parse_values(kind, fields, display, key, problems),
+                                Origin(display, cline, key, f"claims.{source}")))
+    else:
+        claims.append(Claim(key, _parse_values(kind, raw, display, key, problems), origin))
+    if kind.has_claims and not any(v.field == "name" for v in claims[0].values):
+        problems.append(Problem(display, line, "needs a preferred name at the top level", f"{key}.name"))
+    return Record(kind.name, key, tuple(claims), origin)
+
+
+def read_file(path: Path, display: str, problems: list[Problem]) -> list[Record]:
+    """Read one YAML source file into records, adding any problems to `problems`."""
+    try:
+        doc = read_yaml(path, display)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return []
+    if doc is None:
+        return []
+    if not isinstance(doc, _Map):
+        problems.append(Problem(display, 1, f"the top level must be a mapping of sections ({', '.join(SECTIONS)})"))
+        return []
+    records = []
+    for section, entries in doc.items():
+        kind = SECTIONS.get(section)
+        line = _line(doc, section)
+        if kind is None:
+            problems.append(Problem(display, line, f"unknown section {section!r} (known: {', '.join(SECTIONS)})"))
+            continue
+        if not isinstance(entries, _Map):
+            problems.append(Problem(display, line, "a section is a mapping: key -> record", str(section)))
+            continue
+        for key, raw in entries.items():
+            record = _parse_record(kind, key, raw, _line(entries, key), display, problems)
+            if record is not None:
+                records.append(record)
+    return records
+
+
+def _check_references(records: list[Record], problems: list[Problem]) -> None:
+    index = {(r.kind, r.key) for r in records}
+    for record in records:
+        for claim in record.claims:
+            if claim.source != EDITORIAL and ("source", claim.source) not in index:
+                problems.append(Problem(claim.origin.file, claim.origin.line,
+                                        f"no source document with key {claim.source!r}", claim.origin.field))
+            for value in claim.values:
+                field = KINDS[record.kind].field(value.field)
+                assert field is not None
+                targets: list[tuple[str, str]] = []
+                if field.vtype == "ref" and field.ref:
+                    targets.append((field.ref, value.value))
+                elif field.vtype == "cast":
+                    targets.append(("person", value.value.actor))
+                    if value.value.character:
+                        targets.append(("character", value.value.character))
+                for target_kind, key in targets:
+                    if (target_kind, key) not in index:
+                        problems.append(Problem(value.origin.file, value.origin.line,
+                                                f"refers to a {target_kind} {key!r} that does not exist",
+                                                f"{record.key}.{value.field}"))
+
+
+def source_files(data_dir: Path) -> list[Path]:
+    """Every YAML source file under `data_dir`, in a stable order."""
+    return sorted(p for p in data_dir.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+
+
+def read_records(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None) -> list[Record]:
+    """Read every source file into records, sorted by kind and key; raise InputError listing every problem."""
+    if not data_dir.is_dir():
+        raise InputError([Problem(str(data_dir), None, "data directory does not exist")])
+    problems: list[Problem] = []
+    records: list[Record] = []
+    seen: dict[tuple[str, str], Record] = {}
+    for path in files if files is not None else source_files(data_dir):
+        display = _display(path, root)
+        for record in read_file(path, display, problems):
+            first = seen.get((record.kind, record.key))
+            if first is not None:
+                problems.append(Problem(display, record.origin.line,
+                                        f"{record.kind} {record.key!r} is already defined at {first.origin.file}:"
+                                        f"{first.origin.line}", record.key))
+                continue
+            seen[(record.kind, record.key)] = record
+            records.append(record)
+    _check_references(records, problems)
+    if problems:
+        raise InputError(problems)
+    return sorted(records, key=lambda r: (r.kind, r.key))
+
+
+def _display(path: Path, root: Path | None) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve())) if root else str(path)
+    except ValueError:
+        return str(path)
+
+
+__all__ = ["InputError", "Problem", "read_records", "source_files", "Field"]
