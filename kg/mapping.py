@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -65,7 +66,32 @@ def _date_lit(value: dt.date | int) -> Literal:
 
 def _decimal(value: Decimal) -> Literal:
     text = format(value.normalize(), "f")
-    return Literal(text if "." in text else text + ".0", datatype=vocab.XSD_DECIMAL)
+    return Literal(text, datatype=vocab.XSD_DECIMAL)
+
+
+_DURATION_PARTS = re.compile(
+    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def canonical_duration(text: str) -> str:
+    """The canonical lexical form the store keeps (e.g. PT109M -> PT1H49M), so every output agrees."""
+    match = _DURATION_PARTS.match(text)
+    if not match:
+        raise ValueError(f"not an ISO 8601 duration: {text!r}")
+    y, mo, d, h, mi, sec = match.groups()
+    months = int(y or 0) * 12 + int(mo or 0)
+    seconds = ((int(d or 0) * 24 + int(h or 0)) * 60 + int(mi or 0)) * 60 + Decimal(sec or 0)
+    years, months = divmod(months, 12)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    date = (f"{years}Y" if years else "") + (f"{months}M" if months else "") + (f"{int(days)}D" if days else "")
+    secs_text = format(secs.normalize(), "f") if secs else ""
+    time = (f"{int(hours)}H" if hours else "") + (f"{int(minutes)}M" if minutes else "") + (
+        f"{secs_text}S" if secs_text else "")
+    if not date and not time:
+        return "PT0S"
+    return "P" + date + (("T" + time) if time else "")
 
 
 # vtype -> function(value, minter, field) -> object term; the special vtypes are handled in _Mapper.
@@ -76,8 +102,8 @@ OBJECTS: dict[str, Callable[[Any, Minter, Field], Term]] = {
     "date": lambda v, m, f: _date_lit(v),
     "year": lambda v, m, f: _date_lit(v),
     "date_or_year": lambda v, m, f: _date_lit(v),
-    "minutes": lambda v, m, f: Literal(f"PT{v}M", datatype=vocab.XSD_DURATION),
-    "duration": lambda v, m, f: Literal(v, datatype=vocab.XSD_DURATION),
+    "minutes": lambda v, m, f: Literal(canonical_duration(f"PT{v}M"), datatype=vocab.XSD_DURATION),
+    "duration": lambda v, m, f: Literal(canonical_duration(v), datatype=vocab.XSD_DURATION),
     "int": lambda v, m, f: Literal(str(v), datatype=vocab.XSD_INTEGER),
     "bool": lambda v, m, f: Literal("true" if v else "false", datatype=vocab.XSD_BOOLEAN),
     "url": lambda v, m, f: NamedNode(v),

@@ -71,7 +71,15 @@ class _Loader(yaml.SafeLoader):
         return result
 
 
+def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:  # e.g. 2010-13-45: keep the text so the field parser can say what is wrong, and where
+        return loader.construct_scalar(node)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node))
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def read_yaml(path: Path, display: str) -> Any:
@@ -96,7 +104,7 @@ def read_yaml(path: Path, display: str) -> Any:
 # ---- value parsers: raw YAML value -> typed value; raise ValueError with a curator-facing message ----
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -164,7 +172,7 @@ def _positive_int(raw: Any) -> int:
 def _duration(raw: Any) -> str:
     text = _text(raw)
     if not _DURATION.match(text):
-        raise ValueError(f"{text!r} is not an ISO 8601 duration (e.g. P6D, PT109M)")
+        raise ValueError(f"{text!r} is not an xsd:duration (ISO 8601 without weeks, e.g. P6D, PT109M)")
     return text
 
 
@@ -359,7 +367,8 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
 
 def source_files(data_dir: Path) -> list[Path]:
     """Every YAML source file under `data_dir`, in a stable order."""
-    return sorted(p for p in data_dir.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+    found = (p for p in data_dir.rglob("*") if p.suffix in YAML_SUFFIXES)
+    return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
 def read_records(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None) -> list[Record]:
@@ -388,7 +397,7 @@ def read_records(data_dir: Path, files: Iterable[Path] | None = None, root: Path
 
 def _display(path: Path, root: Path | None) -> str:
     try:
-        return str(path.resolve().relative_to(root.resolve())) if root else str(path)
+        return str(path.absolute().relative_to(root.absolute())) if root else str(path)
     except ValueError:
         return str(path)
 

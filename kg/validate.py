@@ -17,9 +17,6 @@ from . import vocab
 from .mapping import Mapped
 from .model import Origin
 
-# Check the lexical forms as published: rdflib would otherwise rewrite e.g. "PT109M" as "PT1H49M".
-rdflib.NORMALIZE_LITERALS = False
-
 VIOLATION = "Violation"
 WARNING = "Warning"
 INFO = "Info"
@@ -70,7 +67,13 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     """The union of some quads as an rdflib Graph (via N-Triples: the fastest bridge)."""
     data = ox.serialize((ox.Triple(t.subject, t.predicate, t.object) for t in triples), format=ox.RdfFormat.N_TRIPLES)
     graph = rdflib.Graph()
-    graph.parse(data=data, format="nt")
+    # Check the lexical forms as published: rdflib would otherwise rewrite e.g. "PT109M" as "PT1H49M".
+    # (pyshacl sets this flag back to True after each run, so it is set here, per parse.)
+    normalize, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False
+    try:
+        graph.parse(data=data, format="nt")
+    finally:
+        rdflib.NORMALIZE_LITERALS = normalize
     return graph
 
 

@@ -1,0 +1,300 @@
+"""records -> quads: every field maps to exactly the expected statements, in the right source graph."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import BASE, nquads, parse_nquads
+from kg.mapping import map_records
+from kg.model import KINDS
+from kg.sources import read_records
+
+PREFIXES = f"""
+@prefix schema: <http://schema.org/> .
+@prefix kgv: <https://films.example.org/vocab#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix : <{BASE}> .
+"""
+
+WORLD = """
+sources:
+  doc: {name: Doc}
+people:
+  p: {name: P}
+characters:
+  c: {name: C}
+organizations:
+  o: {name: O}
+countries:
+  kr: {name: Korea, code: KR}
+events:
+  fest: {name: F, type: Festival}
+movies:
+  other: {name: Other}
+"""
+
+# (kind, key, one field as YAML, the statements that claim makes in graph :source/doc, as Turtle)
+FIELD_CASES = [
+    ("movies", "movie/x", "name: X", '<movie/x> schema:name "X" .'),
+    ("movies", "movie/x", "name: Ex", '<movie/x> schema:alternateName "Ex" .'),
+    ("movies", "movie/x", "alternate_name: [{text: 탈주, lang: ko}, Talju]",
+     '<movie/x> schema:alternateName "탈주"@ko, "Talju" .'),
+    ("movies", "movie/x", "description: [{text: Synopsis, lang: en}]", '<movie/x> schema:description "Synopsis"@en .'),
+    ("movies", "movie/x", "same_as: ['https://www.wikidata.org/wiki/Q1']",
+     "<movie/x> schema:sameAs <https://www.wikidata.org/wiki/Q1> ."),
+    ("movies", "movie/x", "image: ['https://img.example/x.jpg']", "<movie/x> schema:image <https://img.example/x.jpg> ."),
+    ("movies", "movie/x", "url: 'https://x.example/'", "<movie/x> schema:url <https://x.example/> ."),
+    ("movies", "movie/x", "genre: [drama]", '<movie/x> schema:genre "drama" .'),
+    ("movies", "movie/x", "keywords: [desertion]", '<movie/x> schema:keywords "desertion" .'),
+    ("movies", "movie/x", "director: [p]", "<movie/x> schema:director <person/p> ."),
+    ("movies", "movie/x", "screenplay: [p]", "<movie/x> schema:author <person/p> ."),
+    ("movies", "movie/x", "editor: [p]", "<movie/x> schema:editor <person/p> ."),
+    ("movies", "movie/x", "producer: [p]", "<movie/x> schema:producer <person/p> ."),
+    ("movies", "movie/x", "executive_producer: [p]", "<movie/x> kgv:executiveProducer <person/p> ."),
+    ("movies", "movie/x", "cinematographer: [p]", "<movie/x> kgv:cinematographer <person/p> ."),
+    ("movies", "movie/x", "lighting_director: [p]", "<movie/x> kgv:lightingDirector <person/p> ."),
+    ("movies", "movie/x", "composer: [p]", "<movie/x> schema:musicBy <person/p> ."),
+    ("movies", "movie/x", "sound: [p]", "<movie/x> kgv:soundDesigner <person/p> ."),
+    ("movies", "movie/x", "actor: [p]", "<movie/x> schema:actor <person/p> ."),
+    ("movies", "movie/x", "cast: [{actor: p, character: c, character_name: Jae-hoon}]",
+     """<movie/x> schema:actor <movie/x#cast-p-c> ; schema:character <character/c> .
+        <movie/x#cast-p-c> a schema:PerformanceRole ; schema:actor <person/p> ; schema:characterName "Jae-hoon" ."""),
+    ("movies", "movie/x", "cast: [{actor: p}]",
+     """<movie/x> schema:actor <movie/x#cast-p> .
+        <movie/x#cast-p> a schema:PerformanceRole ; schema:actor <person/p> ."""),
+    ("movies", "movie/x", "character: [c]", "<movie/x> schema:character <character/c> ."),
+    ("movies", "movie/x", "production_company: [o]", "<movie/x> schema:productionCompany <organization/o> ."),
+    ("movies", "movie/x", "in_association_with: [o]", "<movie/x> kgv:inAssociationWith <organization/o> ."),
+    ("movies", "movie/x", "sales_agent: [o]", "<movie/x> kgv:salesAgent <organization/o> ."),
+    ("movies", "movie/x", "running_time: 109", '<movie/x> schema:duration "PT1H49M"^^xsd:duration .'),
+    ("movies", "movie/x", "production_year: 2009", '<movie/x> schema:dateCreated "2009"^^xsd:gYear .'),
+    ("movies", "movie/x", "release_date: 2010-09-02", '<movie/x> schema:datePublished "2010-09-02"^^xsd:date .'),
+    ("movies", "movie/x", "country: [kr]", "<movie/x> schema:countryOfOrigin <country/kr> ."),
+    ("movies", "movie/x", "language: [ko]", '<movie/x> schema:inLanguage "ko" .'),
+    ("movies", "movie/x", "format: HD", '<movie/x> kgv:format "HD" .'),
+    ("movies", "movie/x", "aspect_ratio: '2.35:1'", '<movie/x> kgv:aspectRatio "2.35:1" .'),
+    ("movies", "movie/x", "colour: Color", '<movie/x> kgv:colour "Color" .'),
+    ("movies", "movie/x", "sound_mix: Stereo", '<movie/x> kgv:soundMix "Stereo" .'),
+    ("movies", "movie/x", "budget: {amount: 700000, currency: USD}",
+     """<movie/x> kgv:budget <movie/x#budget> .
+        <movie/x#budget> a schema:MonetaryAmount ; schema:value "700000"^^xsd:decimal ; schema:currency "USD" ."""),
+    ("movies", "movie/x", "status: post-production", '<movie/x> schema:creativeWorkStatus "post-production" .'),
+    ("movies", "movie/x", "story_duration: P6D", '<movie/x> kgv:storyDuration "P6D"^^xsd:duration .'),
+    ("movies", "movie/x", "feature_number: 2", '<movie/x> kgv:featureNumber "2"^^xsd:integer .'),
+    ("people", "person/x", "birth_date: 1971", '<person/x> schema:birthDate "1971"^^xsd:gYear .'),
+    ("people", "person/x", "birth_date: 1971-02-03", '<person/x> schema:birthDate "1971-02-03"^^xsd:date .'),
+    ("people", "person/x", "job_title: [singer]", '<person/x> schema:jobTitle "singer" .'),
+    ("people", "person/x", "former_employer: [o]", "<person/x> kgv:formerEmployer <organization/o> ."),
+    ("people", "person/x", "works_for: [o]", "<person/x> schema:worksFor <organization/o> ."),
+    ("characters", "character/x", "description: Rookie", '<character/x> schema:description "Rookie" .'),
+    ("organizations", "organization/x", "founder: [p]", "<organization/x> schema:founder <person/p> ."),
+    ("organizations", "organization/x", "location: Seoul", '<organization/x> schema:location "Seoul" .'),
+    ("countries", "country/x", "code: AF", '<country/x> schema:identifier "AF" .'),
+    ("events", "event/x", "start_date: 2009-10-14", '<event/x> schema:startDate "2009-10-14"^^xsd:date .'),
+    ("events", "event/x", "end_date: 2009-10-16", '<event/x> schema:endDate "2009-10-16"^^xsd:date .'),
+    ("events", "event/x", "location: Busan", '<event/x> schema:location "Busan" .'),
+    ("events", "event/x", "super_event: fest",
+     "<event/x> schema:superEvent <event/fest> . <event/fest> schema:subEvent <event/x> ."),
+    ("events", "event/x", "work_presented: [other]", "<event/x> schema:workPresented <movie/other> ."),
+    ("events", "event/x", "organizer: [o]", "<event/x> schema:organizer <organization/o> ."),
+    ("works", "work/x", "author: [p]", "<work/x> schema:author <person/p> ."),
+    ("works", "work/x", "about: [other]", "<work/x> schema:about <movie/other> ."),
+    ("works", "work/x", "text: Statement", '<work/x> schema:text "Statement" .'),
+    ("works", "work/x", "citation: [other]", "<work/x> schema:citation <movie/other> ."),
+]
+
+
+def _claim_quads(project, write, section: str, field_yaml: str) -> set[str]:
+    key_name = "X"
+    write(project, "world.yaml", WORLD)
+    write(project, "case.yaml", f"""
+        {section}:
+          x:
+            name: {key_name}
+            claims:
+              doc:
+                {field_yaml}
+        """)
+    records = read_records(project / "data", root=project)
+    from kg.ids import Minter
+
+    mapped = map_records(records, Minter(BASE))
+    doc = f"<{BASE}source/doc>"
+    return {q for q in nquads(mapped.quads) if q.endswith(doc) and not q.startswith(doc)}
+
+
+def _expected(turtle: str) -> set[str]:
+    trig = PREFIXES + f"<{BASE}source/doc> {{\n{textwrap.dedent(turtle)}\n}}"
+    return parse_nquads(trig.replace("<movie/", f"<{BASE}movie/").replace("<person/", f"<{BASE}person/")
+                        .replace("<character/", f"<{BASE}character/").replace("<organization/", f"<{BASE}organization/")
+                        .replace("<country/", f"<{BASE}country/").replace("<event/", f"<{BASE}event/")
+                        .replace("<work/", f"<{BASE}work/"))
+
+
+@pytest.mark.parametrize(("section", "subject", "field_yaml", "turtle"), FIELD_CASES,
+                         ids=[f"{c[0]}.{c[2].split(':')[0]}-{i}" for i, c in enumerate(FIELD_CASES)])
+def test_field_maps_to_expected_statements(section, subject, field_yaml, turtle, empty_project, write):
+    assert _claim_quads(empty_project, write, section, field_yaml) == _expected(turtle)
+
+
+def test_every_field_of_every_kind_is_covered():
+    covered = {(c[0], c[2].split(":")[0]) for c in FIELD_CASES} | {(s[0], s[1]) for s in SOURCE_CASES}
+    missing = [(k.section, f.name) for k in KINDS.values() for f in k.fields
+               if f.vtype != "type" and (k.section, f.name) not in covered
+               and not (f.name in {"name", "alternate_name", "description", "same_as", "image", "url"}
+                        and k.section != "sources")]
+    assert missing == []
+
+
+# source documents describe themselves, in their own graph
+SOURCE_CASES = [
+    ("sources", "name", "name: A title", '<source/s> schema:name "A title" .'),
+    ("sources", "alternative_headline", "alternative_headline: Sub", '<source/s> schema:alternativeHeadline "Sub" .'),
+    ("sources", "publisher", "publisher: o", "<source/s> schema:publisher <organization/o> ."),
+    ("sources", "author", "author: [p]", "<source/s> schema:author <person/p> ."),
+    ("sources", "author_organization", "author_organization: [o]", "<source/s> schema:author <organization/o> ."),
+    ("sources", "credit", "credit: kdramafanusa", '<source/s> schema:creditText "kdramafanusa" .'),
+    ("sources", "date_published", "date_published: 2008-11-07",
+     '<source/s> schema:datePublished "2008-11-07"^^xsd:date .'),
+    ("sources", "date_created", "date_created: 2009-10-14", '<source/s> schema:dateCreated "2009-10-14"^^xsd:date .'),
+    ("sources", "url", "url: 'https://news.example/a'", "<source/s> schema:url <https://news.example/a> ."),
+    ("sources", "quote", "quote: Pic is in post", '<source/s> schema:text "Pic is in post" .'),
+    ("sources", "quoted_in", "quoted_in: doc", "<source/doc> prov:wasQuotedFrom <source/s> ."),
+    ("sources", "about", "about: [other]", "<source/s> schema:about <movie/other> ."),
+    ("sources", "item_reviewed", "item_reviewed: other",
+     "<source/s> schema:itemReviewed <movie/other> . <movie/other> schema:review <source/s> ."),
+    ("sources", "review_body", "review_body: Classy", '<source/s> schema:reviewBody "Classy" .'),
+    ("sources", "genre", "genre: press kit", '<source/s> schema:genre "press kit" .'),
+    ("sources", "language", "language: [en]", '<source/s> schema:inLanguage "en" .'),
+]
+
+
+@pytest.mark.parametrize(("section", "field", "field_yaml", "turtle"), SOURCE_CASES, ids=[c[1] for c in SOURCE_CASES])
+def test_source_field_maps_into_its_own_graph(section, field, field_yaml, turtle, empty_project, write):
+    from kg.ids import Minter
+
+    write(empty_project, "world.yaml", WORLD)
+    extra = "" if field == "name" else "    name: A title\n"
+    write(empty_project, "case.yaml", f"sources:\n  s:\n{extra}    {field_yaml}\n")
+    mapped = map_records(read_records(empty_project / "data", root=empty_project), Minter(BASE))
+    graph = f"<{BASE}source/s>"
+    got = {q for q in nquads(mapped.quads) if q.endswith(graph)}
+    expected_turtle = turtle if field == "name" else turtle + '\n<source/s> schema:name "A title" .'
+    expected = parse_nquads(PREFIXES + f"<{BASE}source/s> {{ {expected_turtle} }}".replace("<source/", f"<{BASE}source/")
+                            .replace("<organization/", f"<{BASE}organization/").replace("<person/", f"<{BASE}person/")
+                            .replace("<movie/", f"<{BASE}movie/"))
+    assert got == expected
+
+
+@pytest.mark.parametrize(("section", "type_yaml", "types"), [
+    ("movies", "", ["schema:Movie"]),
+    ("people", "", ["schema:Person"]),
+    ("characters", "", ["schema:Person", "kgv:Character"]),
+    ("organizations", "", ["schema:Organization"]),
+    ("countries", "code: AF", ["schema:Country"]),
+    ("events", "", ["schema:Event"]),
+    ("events", "type: ScreeningEvent", ["schema:ScreeningEvent"]),
+    ("works", "", ["schema:CreativeWork"]),
+    ("sources", "type: NewsArticle", ["prov:Entity", "schema:NewsArticle"]),
+    ("sources", "", ["prov:Entity", "schema:CreativeWork"]),
+])
+def test_types_are_stated_in_the_editorial_graph(section, type_yaml, types, empty_project, write):
+    from kg.ids import Minter
+
+    write(empty_project, "case.yaml", f"{section}:\n  x:\n    name: X\n    {type_yaml}\n")
+    mapped = map_records(read_records(empty_project / "data", root=empty_project), Minter(BASE))
+    path = {"movies": "movie", "people": "person", "characters": "character", "organizations": "organization",
+            "countries": "country", "events": "event", "works": "work", "sources": "source"}[section]
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    got = {q for q in nquads(mapped.quads) if rdf_type in q and q.startswith(f"<{BASE}{path}/x>")}
+    expected = parse_nquads(PREFIXES + f"<{BASE}source/editorial> {{ <{BASE}{path}/x> a {', '.join(types)} . }}")
+    assert got == expected
+
+
+def test_preferred_name_goes_to_editorial_graph_and_variants_to_their_sources(empty_project, write, minter):
+    write(empty_project, "a.yaml", """
+        sources:
+          kit: {name: Kit}
+          review: {name: Review}
+        people:
+          lee:
+            name: Leesong Hee-il
+            claims:
+              kit: {name: LEESONG Hee-il}
+              review: {name: Leesong Hee-il}
+        """)
+    mapped = map_records(read_records(empty_project / "data", root=empty_project), minter)
+    lee = f"<{BASE}person/lee>"
+    got = {q for q in nquads(mapped.quads) if q.startswith(lee) and "schema.org/" in q and "Name" in q or
+           q.startswith(lee) and "schema.org/name" in q}
+    assert got == parse_nquads(PREFIXES + f"""
+        <{BASE}source/editorial> {{ {lee} schema:name "Leesong Hee-il" . }}
+        <{BASE}source/kit> {{ {lee} schema:alternateName "LEESONG Hee-il" . }}
+        <{BASE}source/review> {{ {lee} schema:name "Leesong Hee-il" . }}
+        """)
+
+
+def test_conflicting_single_values_are_recorded_with_sources(empty_project, write, minter):
+    write(empty_project, "a.yaml", """
+        sources:
+          kit: {name: Kit}
+          forum: {name: Forum}
+        movies:
+          x:
+            name: X
+            claims:
+              kit: {production_year: 2009, running_time: 109}
+              forum: {production_year: 2008, running_time: 109}
+        """)
+    mapped = map_records(read_records(empty_project / "data", root=empty_project), minter)
+    assert [(c.predicate, c.values) for c in mapped.conflicts] == [
+        ("http://schema.org/dateCreated", {"2008": (f"{BASE}source/forum",), "2009": (f"{BASE}source/kit",)})]
+    node = f"<{BASE}movie/x#conflict-dateCreated>"
+    conflict_quads = {q for q in nquads(mapped.quads) if q.startswith(node) and "conflict" in q.split(" ")[1]}
+    assert conflict_quads == parse_nquads(PREFIXES + f"""<{BASE}source/editorial> {{
+        {node} kgv:conflictSubject <{BASE}movie/x> ; kgv:conflictProperty schema:dateCreated ;
+               kgv:conflictValue "2008"^^xsd:gYear, "2009"^^xsd:gYear . }}""")
+
+
+def test_same_input_in_any_file_order_gives_identical_quads(project, minter):
+    from kg.sources import source_files
+
+    files = source_files(project / "data")
+    first = map_records(read_records(project / "data", files, project), minter).quads
+    shuffled = files[:]
+    random.Random(7).shuffle(shuffled)
+    second = map_records(read_records(project / "data", shuffled, project), minter).quads
+    assert [str(q) for q in first] == [str(q) for q in second]
+
+
+def test_iris_come_from_the_configured_base(project):
+    from kg.ids import Minter
+
+    mapped = map_records(read_records(project / "data", root=project), Minter("https://archive.example/kg/"))
+    subjects = {q.subject.value for q in mapped.quads}
+    assert "https://archive.example/kg/movie/break-away" in subjects
+    assert not any(s.startswith(BASE) and not s.startswith(BASE + "vocab") for s in subjects)
+
+
+@given(st.integers(0, 30), st.integers(0, 30), st.integers(0, 400), st.integers(0, 100),
+       st.integers(0, 5000), st.integers(0, 5000))
+@settings(max_examples=300, deadline=None)
+def test_durations_are_written_in_the_stores_canonical_form(y, mo, d, h, mi, sec):
+    import pyoxigraph as ox
+
+    from kg.mapping import canonical_duration
+
+    text = f"P{y}Y{mo}M{d}DT{h}H{mi}M{sec}S"
+    lit = ox.Literal(text, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#duration"))
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://a"), ox.NamedNode("http://b"), lit))
+    stored = next(iter(store)).object.value
+    assert canonical_duration(text) == stored

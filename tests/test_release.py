@@ -1,0 +1,136 @@
+"""kg build: a validated release written atomically, with dumps, metadata and the Oxigraph store."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from kg.formats import FORMATS
+from kg.release import DUMPS, METADATA, STORE_DIR, current
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _store_quads(release: Path) -> set[str]:
+    store = ox.Store.read_only(str(release / STORE_DIR))
+    return {str(q) for q in store}
+
+
+@pytest.fixture
+def built(project, run_kg) -> Path:
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    release = current(project / "var")
+    assert release is not None
+    return release
+
+
+def test_build_publishes_every_dump(built):
+    assert sorted(p.name for p in built.iterdir()) == sorted(
+        [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl"])
+
+
+@pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])
+def test_each_dump_holds_the_same_graph_as_the_store(dump, built):
+    data = built.joinpath(dump.filename).read_bytes()
+    if dump.gzipped:
+        data = gzip.decompress(data)
+    parsed = list(ox.parse(data, format=dump.format.oxigraph))
+    store_quads = _store_quads(built)
+    if dump.format.datasets:
+        assert {str(q) for q in parsed} == store_quads
+    else:
+        triples = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in ox.Store.read_only(str(built / STORE_DIR))}
+        assert {str(ox.Triple(t.subject, t.predicate, t.object)) for t in parsed} == triples
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
+def test_turtle_dump_is_read_by_rdflib_too(fmt, built):
+    graph = rdflib.Graph().parse(built / "kg.ttl", format="turtle")
+    assert len(graph) == json.loads((built / METADATA).read_text())["counts"]["triples"]
+
+
+def test_failed_build_leaves_previous_release_byte_identical(project, built, run_kg, write):
+    before = _tree_digest(project / "var")
+    link_before = (project / "var" / "current").readlink()
+    write(project, "broken.yaml", "movies:\n  x:\n    name: X\n    director: [nobody]\n")
+    code, _ = run_kg(project, "build")
+    assert code == 2
+    assert (project / "var" / "current").readlink() == link_before
+    assert _tree_digest(project / "var") == before
+
+
+def test_nonconforming_build_exits_1_and_publishes_nothing(project, built, run_kg, write):
+    before = _tree_digest(project / "var")
+    # a Review with no body violates the shapes but is well-formed input
+    write(project, "review.yaml", "sources:\n  bad-review:\n    type: Review\n    name: R\n    item_reviewed: break-away\n")
+    code, output = run_kg(project, "build")
+    assert code == 1
+    assert "data/review.yaml:2 [bad-review]" in output and "needs its text" in output
+    assert _tree_digest(project / "var") == before
+
+
+def test_validate_never_publishes(project, run_kg):
+    code, output = run_kg(project, "validate")
+    assert code == 0, output
+    assert not (project / "var").exists()
+
+
+def test_two_builds_of_the_same_input_are_byte_identical(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert run_kg(project, "build")[0] == 0
+    first = current(project / "var")
+    assert run_kg(project, "build")[0] == 0
+    second = current(project / "var")
+    assert first != second
+    for dump in DUMPS:
+        assert (first / dump.filename).read_bytes() == (second / dump.filename).read_bytes(), dump.filename
+    assert (first / "void.ttl").read_bytes() == (second / "void.ttl").read_bytes()
+
+
+def test_build_reports_conflicts_with_their_sources(project, run_kg):
+    code, output = run_kg(project, "build")
+    assert code == 0
+    assert "conflict: https://films.example.org/movie/break-away dateCreated: '2008' according to forum-post; " \
+           "'2009' according to finecut-press-kit" in output
+    assert "storyDuration: 'P5D' according to variety-review-2009-10-14; 'P6D' according to " \
+           "variety-news-2008-11-07" in output
+
+
+def test_release_metadata_says_when_and_from_what(built):
+    meta = json.loads((built / METADATA).read_text())
+    assert meta["input_digest"].startswith("sha256:")
+    assert "data/break-away.yaml" in meta["files"]
+    store = ox.Store.read_only(str(built / STORE_DIR))
+    rows = list(store.query("""
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?when (COUNT(?src) AS ?n) WHERE { ?r prov:generatedAtTime ?when ; prov:wasDerivedFrom ?src }
+        GROUP BY ?when""", use_default_graph_as_union=True))
+    assert len(rows) == 1
+    assert rows[0]["when"].value == meta["built_at"]
+    assert int(rows[0]["n"].value) == 5  # the four documents and the editorial record
+
+
+def test_old_releases_are_pruned_but_current_kept(project, run_kg):
+    for _ in range(4):
+        assert run_kg(project, "build")[0] == 0
+    releases = [p for p in (project / "var" / "releases").iterdir() if not p.name.startswith(".")]
+    assert len(releases) == 3
+    assert current(project / "var") in [p.resolve() for p in releases]
+
+
+def test_leftovers_of_a_killed_build_are_swept(project, built, run_kg):
+    junk = project / "var" / "releases" / ".tmp-999-1"
+    junk.mkdir()
+    (junk / "half-written").write_text("x")
+    assert run_kg(project, "build")[0] == 0
+    assert not junk.exists()

@@ -1,0 +1,175 @@
+"""Every SHACL constraint in shapes/: the valid graph conforms, and each mistake is caught with its message."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import rdflib
+
+from conftest import REPO
+from kg.validate import load_shapes, shacl
+
+PREFIXES = """
+@prefix schema: <http://schema.org/> .
+@prefix kgv: <https://films.example.org/vocab#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix : <https://films.example.org/> .
+"""
+
+VALID = PREFIXES + """
+kgv:Character rdfs:subClassOf schema:Person .
+:movie/m a schema:Movie ; schema:name "M" ; schema:image <https://img.example/m.jpg> ;
+    schema:alternateName "엠"@ko ; schema:duration "PT109M"^^xsd:duration ; schema:dateCreated "2009"^^xsd:gYear ;
+    schema:datePublished "2010-09-02"^^xsd:date ; schema:director :person/p ; schema:actor :movie/m#cast ;
+    schema:character :character/c ; schema:productionCompany :organization/o ; schema:countryOfOrigin :country/kr ;
+    schema:inLanguage "ko" ; kgv:budget :movie/m#budget ; kgv:aspectRatio "2.35:1" ;
+    kgv:featureNumber 2 ; kgv:storyDuration "P6D"^^xsd:duration ; schema:review :source/r .
+:person/p a schema:Person ; schema:name "P" ; schema:birthDate "1971"^^xsd:gYear .
+:character/c a schema:Person, kgv:Character ; schema:name "C" .
+:organization/o a schema:Organization ; schema:name "O" ; schema:founder :person/p .
+:country/kr a schema:Country ; schema:name "Korea" ; schema:identifier "KR" .
+:movie/m#cast a schema:PerformanceRole ; schema:actor :person/p ; schema:characterName "C" .
+:movie/m#budget a schema:MonetaryAmount ; schema:value 700000.0 ; schema:currency "USD" .
+:event/f a schema:Festival ; schema:name "F" .
+:event/s a schema:ScreeningEvent ; schema:name "S" ; schema:workPresented :movie/m ; schema:superEvent :event/f ;
+    schema:startDate "2009-10-14"^^xsd:date .
+:source/r a prov:Entity, schema:Review ; schema:name "R" ; schema:itemReviewed :movie/m ; schema:reviewBody "Classy" ;
+    schema:author :organization/o ; schema:publisher :organization/o ; schema:datePublished "2009-10-14"^^xsd:date ;
+    schema:url <https://news.example/r> .
+:work/w a schema:CreativeWork ; schema:name "W" .
+:movie/m#conflict a kgv:Conflict ; kgv:conflictSubject :movie/m ; kgv:conflictProperty schema:dateCreated ;
+    kgv:conflictValue "2008"^^xsd:gYear, "2009"^^xsd:gYear .
+"""
+
+S = "http://schema.org/"
+K = "https://films.example.org/vocab#"
+B = "https://films.example.org/"
+
+# (case, (subject, predicate) pairs to remove, Turtle to add, expected message fragment, severity)
+NEGATIVE = [
+    ("movie without name", [("movie/m", S + "name")], "", "exactly one preferred title", "Violation"),
+    ("movie with two names", [], ':movie/m schema:name "M2" .', "exactly one preferred title", "Violation"),
+    ("alternate title not text", [], ":movie/m schema:alternateName :person/p .", "Alternate titles", "Violation"),
+    ("description not text", [], ":movie/m schema:description :person/p .", "description must be text", "Violation"),
+    ("running time not minutes", [("movie/m", S + "duration")], ':movie/m schema:duration "P1D"^^xsd:duration .',
+     "running time", "Violation"),
+    ("production year as text", [("movie/m", S + "dateCreated")], ':movie/m schema:dateCreated "2009" .',
+     "production year", "Violation"),
+    ("release date as year", [], ':movie/m schema:datePublished "2010"^^xsd:gYear .', "release date", "Violation"),
+    ("director not a person", [], ":movie/m schema:director :organization/o .", "director must be a person",
+     "Violation"),
+    ("screenplay not a person", [], ":movie/m schema:author :organization/o .", "screenplay", "Violation"),
+    ("editor not a person", [], ":movie/m schema:editor :organization/o .", "editor must be", "Violation"),
+    ("producer not a person", [], ":movie/m schema:producer :organization/o .", "producer must be", "Violation"),
+    ("composer not a person", [], ":movie/m schema:musicBy :organization/o .", "composer", "Violation"),
+    ("executive producer not a person", [], ":movie/m kgv:executiveProducer :organization/o .", "executive producer",
+     "Violation"),
+    ("cinematographer not a person", [], ":movie/m kgv:cinematographer :organization/o .", "cinematographer",
+     "Violation"),
+    ("lighting director not a person", [], ":movie/m kgv:lightingDirector :organization/o .", "lighting director",
+     "Violation"),
+    ("sound not a person", [], ":movie/m kgv:soundDesigner :organization/o .", "sound credit", "Violation"),
+    ("actor not a person", [], ":movie/m schema:actor :organization/o .", "actor must be a person", "Violation"),
+    ("character not a character", [], ":movie/m schema:character :person/p .", "character must be defined",
+     "Violation"),
+    ("production company not an organisation", [], ":movie/m schema:productionCompany :person/p .",
+     "production company", "Violation"),
+    ("association not an organisation", [], ":movie/m kgv:inAssociationWith :person/p .", "in association with",
+     "Violation"),
+    ("sales agent not an organisation", [], ":movie/m kgv:salesAgent :person/p .", "sales agent", "Violation"),
+    ("country not a country", [], ":movie/m schema:countryOfOrigin :organization/o .", "country of production",
+     "Violation"),
+    ("language not BCP 47", [], ':movie/m schema:inLanguage "Korean language" .', "BCP 47 code", "Violation"),
+    ("two budgets", [], ":movie/m kgv:budget :movie/m#budget2 . :movie/m#budget2 a schema:MonetaryAmount ; "
+     'schema:value 1.0 ; schema:currency "USD" .', "at most one budget", "Violation"),
+    ("aspect ratio malformed", [], ':movie/m kgv:aspectRatio "wide" .', "aspect ratio", "Violation"),
+    ("feature number zero", [("movie/m", K + "featureNumber")], ":movie/m kgv:featureNumber 0 .", "feature number",
+     "Violation"),
+    ("story duration malformed", [], ':movie/m kgv:storyDuration "six days" .', "story duration", "Violation"),
+    ("review not a review", [], ":movie/m schema:review :work/w .", "Review source document", "Violation"),
+    ("movie without image", [("movie/m", S + "image")], "", "no image", "Warning"),
+    ("bad language tag", [], ':movie/m schema:alternateName "x"@en-abcdefghij .', "language tag must be BCP 47",
+     "Violation"),
+    ("person without name", [("person/p", S + "name")], "", "person needs exactly one", "Violation"),
+    ("person variant not text", [], ":person/p schema:alternateName :person/p .", "Name variants", "Violation"),
+    ("birth date as text", [("person/p", S + "birthDate")], ':person/p schema:birthDate "1971" .', "birth date",
+     "Violation"),
+    ("former employer not an organisation", [], ":person/p kgv:formerEmployer :person/p .", "former employer",
+     "Violation"),
+    ("character not a person", [], ":character/d a kgv:Character ; schema:name \"D\" .", "fictional",
+     "Violation"),
+    ("organisation without name", [("organization/o", S + "name")], "", "organisation needs", "Violation"),
+    ("founder not a person", [], ":organization/o schema:founder :organization/o .", "founder must be", "Violation"),
+    ("country code malformed", [("country/kr", S + "identifier")], ':country/kr schema:identifier "Korea" .',
+     "ISO 3166-1", "Violation"),
+    ("role without actor", [("movie/m#cast", S + "actor")], "", "cast entry needs an actor", "Violation"),
+    ("character name not text", [], ":movie/m#cast schema:characterName :person/p .", "character name must be text",
+     "Violation"),
+    ("amount not a number", [("movie/m#budget", S + "value")], ':movie/m#budget schema:value "lots" .',
+     "needs a number", "Violation"),
+    ("currency malformed", [("movie/m#budget", S + "currency")], ':movie/m#budget schema:currency "dollars" .',
+     "ISO 4217", "Violation"),
+    ("event without name", [("event/f", S + "name")], "", "event needs exactly one", "Violation"),
+    ("start date as text", [("event/s", S + "startDate")], ':event/s schema:startDate "14 Oct" .', "start date",
+     "Violation"),
+    ("festival not an event", [], ":event/s schema:superEvent :movie/m .", "festival must be an event", "Violation"),
+    ("screening without film", [("event/s", S + "workPresented")], "", "name the film it presents", "Violation"),
+    ("review without item", [("source/r", S + "itemReviewed")], "", "name the film it reviews", "Violation"),
+    ("review without body", [("source/r", S + "reviewBody")], "", "needs its text", "Violation"),
+    ("review without author", [("source/r", S + "author")], "", "needs an author", "Violation"),
+    ("source without title", [("source/r", S + "name")], "", "source document needs exactly one title",
+     "Violation"),
+    ("publisher not an organisation", [], ":source/r schema:publisher :person/p .", "publisher must be",
+     "Violation"),
+    ("publication date as text", [], ':source/r schema:datePublished "Nov 7" .', "publication date", "Violation"),
+    ("url as text", [], ':source/r schema:url "news.example" .', "http(s) URL", "Violation"),
+    ("work without title", [("work/w", S + "name")], "", "work needs exactly one title", "Violation"),
+    ("conflict with one value", [("movie/m#conflict", K + "conflictValue")], ':movie/m#conflict kgv:conflictValue 1 .',
+     "at least two values", "Violation"),
+    ("conflict without subject", [("movie/m#conflict", K + "conflictSubject")], "", "names one entity", "Violation"),
+    ("conflict without property", [("movie/m#conflict", K + "conflictProperty")], "", "names one property",
+     "Violation"),
+    ("country without name", [("country/kr", S + "name")], "", "country needs exactly one preferred name",
+     "Violation"),
+    ("dangling reference", [], ":movie/m schema:director :person/nobody .", "dangling reference", "Violation"),
+]
+
+
+@pytest.fixture(scope="module")
+def shapes() -> rdflib.Graph:
+    return load_shapes(REPO / "shapes")
+
+
+def _turtle(text: str) -> str:
+    """Allow the readable shorthand :movie/m#cast for <https://films.example.org/movie/m#cast>."""
+    return re.sub(r"(?<![\w<]):([a-z]+/[\w#/-]+)", lambda m: f"<{B}{m.group(1)}>", text)
+
+
+def _graph(remove, add) -> rdflib.Graph:
+    graph = rdflib.Graph().parse(data=_turtle(VALID), format="turtle")
+    for subject, predicate in remove:
+        graph.remove((rdflib.URIRef(B + subject), rdflib.URIRef(predicate), None))
+    if add:
+        graph.parse(data=_turtle(PREFIXES + add), format="turtle")
+    return graph
+
+
+def test_valid_graph_has_no_findings(shapes):
+    assert shacl(_graph([], ""), shapes) == []
+
+
+@pytest.mark.parametrize(("case", "remove", "add", "message", "severity"), NEGATIVE, ids=[c[0] for c in NEGATIVE])
+def test_shape_catches_mistake(case, remove, add, message, severity, shapes):
+    findings = shacl(_graph(remove, add), shapes)
+    assert [f.severity for f in findings if message in f.message] == [severity]
+
+
+def test_every_property_shape_has_a_negative_case(shapes):
+    """No constraint in shapes/ is left without a test proving it catches something."""
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    messages = {str(m) for m in shapes.objects(None, sh.message)}
+    tested = {m for m in messages if any(c[3] in m for c in NEGATIVE)}
+    assert messages - tested == set()

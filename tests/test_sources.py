@@ -1,0 +1,102 @@
+"""Bad input: every kind of mistake gets an error naming file and line/field, exit code 2, nothing published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.sources import InputError, read_records
+
+SOURCE = """
+sources:
+  doc:
+    name: A document
+"""
+
+BAD_INPUT = {
+    "malformed YAML": ("movies:\n  x: [unclosed\n", "bad.yaml:", "malformed YAML"),
+    "unknown field": ("movies:\n  x:\n    name: X\n    titel: Oops\n", "bad.yaml:4", "unknown field"),
+    "unknown section": ("films:\n  x:\n    name: X\n", "bad.yaml:1", "unknown section 'films'"),
+    "bad date": ("movies:\n  x:\n    name: X\n    release_date: 2010-13-45\n", "bad.yaml:4", "is not a date"),
+    "bad year": ("movies:\n  x:\n    name: X\n    production_year: twenty\n", "bad.yaml:4", "four-digit year"),
+    "bad duration": ("movies:\n  x:\n    name: X\n    story_duration: six days\n", "bad.yaml:4", "is not an xsd:duration"),
+    "bad running time": ("movies:\n  x:\n    name: X\n    running_time: -3\n", "bad.yaml:4", "positive whole number"),
+    "duplicate key": ("movies:\n  x:\n    name: X\n    name: Y\n", "bad.yaml:4", "duplicate key 'name'"),
+    "missing reference": ("movies:\n  x:\n    name: X\n    director: [nobody]\n", "bad.yaml:4",
+                          "person 'nobody' that does not exist"),
+    "unknown source": ("movies:\n  x:\n    name: X\n    claims:\n      nowhere: {name: X}\n", "bad.yaml:5",
+                       "no source document with key 'nowhere'"),
+    "bad language tag": ("movies:\n  x:\n    name: X\n    alternate_name: [{text: Y, lang: 'not a tag'}]\n",
+                         "bad.yaml:4", "BCP 47"),
+    "bad money": ("movies:\n  x:\n    name: X\n    budget: {amount: lots, currency: USD}\n", "bad.yaml:4",
+                  "not a number"),
+    "bad currency": ("movies:\n  x:\n    name: X\n    budget: {amount: 5, currency: dollars}\n", "bad.yaml:4",
+                     "ISO 4217"),
+    "bad key": ("movies:\n  Break Away:\n    name: X\n", "bad.yaml:2", "record key"),
+    "no preferred name": ("movies:\n  x:\n    genre: [drama]\n", "bad.yaml:2", "preferred name"),
+    "list for single field": ("movies:\n  x:\n    name: X\n    release_date: [2010-01-01, 2011-01-01]\n",
+                              "bad.yaml:4", "one value, not a list"),
+    "number where text": ("movies:\n  x:\n    name: 1917\n", "bad.yaml:3", "expected text"),
+    "bad url": ("movies:\n  x:\n    name: X\n    same_as: [not-a-url]\n", "bad.yaml:4", "http(s) URL"),
+    "bad cast": ("movies:\n  x:\n    name: X\n    cast: [{character: y}]\n", "bad.yaml:4", "cast entry"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_names_file_and_line(case, empty_project, write, run_kg):
+    text, where, what = BAD_INPUT[case]
+    write(empty_project, "sources.yaml", SOURCE)
+    write(empty_project, "bad.yaml", text)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert f"data/{where}" in output
+    assert what in output
+    assert not (empty_project / "var" / "current").exists()
+
+
+def test_invalid_utf8_is_reported_with_line(empty_project, run_kg):
+    (empty_project / "data" / "latin1.yaml").write_bytes(b"movies:\n  x:\n    name: Caf\xe9\n")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 2
+    assert "data/latin1.yaml:3" in output and "not valid UTF-8" in output
+
+
+def test_unreadable_file_is_reported(empty_project, run_kg):
+    (empty_project / "data" / "gone.yaml").symlink_to(empty_project / "nowhere.yaml")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 2
+    assert "data/gone.yaml" in output and "cannot read file" in output
+
+
+def test_same_record_in_two_files_is_refused(empty_project, write, run_kg):
+    write(empty_project, "a.yaml", "people:\n  ann:\n    name: Ann\n")
+    write(empty_project, "b.yaml", "people:\n  ann:\n    name: Ann B\n")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 2
+    assert "data/b.yaml:2" in output and "already defined at data/a.yaml:2" in output
+
+
+def test_all_problems_are_listed_not_just_the_first(empty_project, write):
+    write(empty_project, "bad.yaml", "movies:\n  x:\n    name: X\n    titel: 1\n    release_date: soon\n")
+    with pytest.raises(InputError) as err:
+        read_records(empty_project / "data", root=empty_project)
+    lines = {p.line for p in err.value.problems}
+    assert lines == {4, 5}
+
+
+def test_missing_data_directory(tmp_path: Path, run_kg):
+    code, output = run_kg(tmp_path, "validate")
+    assert code == 2
+    assert "data directory does not exist" in output
+
+
+def test_unknown_option_is_a_usage_error(empty_project, run_kg):
+    code, _ = run_kg(empty_project, "build", "--no-such-option")
+    assert code == 2
+
+
+def test_bad_base_iri_is_a_usage_error(empty_project, run_kg):
+    code, output = run_kg(empty_project, "--base-iri", "not an iri", "validate")
+    assert code == 2
+    assert "base_iri" in output
