@@ -55,7 +55,8 @@ class Mapped:
 
 
 def _lit(value: LangText) -> Literal:
-    return Literal(value.text, language=value.lang) if value.lang else Literal(value.text)
+    # the store keeps language tags in lower case (RDF compares them case-insensitively); so does every output
+    return Literal(value.text, language=value.lang.lower()) if value.lang else Literal(value.text)
 
 
 def _date_lit(value: dt.date | int) -> Literal:

@@ -134,3 +134,10 @@ def test_leftovers_of_a_killed_build_are_swept(project, built, run_kg):
     (junk / "half-written").write_text("x")
     assert run_kg(project, "build")[0] == 0
     assert not junk.exists()
+
+
+def test_nquads_dump_is_textually_what_the_store_holds(built):
+    """No canonicalisation gap: the dumps are written in exactly the lexical forms the store returns."""
+    lines = {line.rstrip(" .") for line in gzip.decompress((built / "kg.nq.gz").read_bytes()).decode().splitlines()
+             if line}
+    assert lines == _store_quads(built)
