@@ -107,6 +107,22 @@ def info_cmd(ctx: click.Context) -> None:
     click.echo(f"counts: {meta['counts']}")
 
 
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="Port (default 8000)")
+@click.option("--workers", type=int, default=None, help="Worker processes (default 2)")
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the current release: pages, downloads and SPARQL (granian, a production WSGI server)."""
+    config = ctx.obj.config(host=host, port=port, workers=workers)
+    if current(config.releases_path) is None:
+        _say("kg: no release to serve yet; run `kg build` first")
+        sys.exit(BAD_INPUT)
+    from .serve import serve
+
+    serve(config)
+
+
 def main() -> None:
     """Entry point of the `kg` console script."""
     try:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from collections.abc import Iterable
+
+import pyoxigraph as ox
 from pyoxigraph import QueryResultsFormat, RdfFormat
+
+from .vocab import PREFIXES
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,16 @@ class Format:
     @property
     def media_type(self) -> str:
         return self.media_types[0]
+
+    def serialize(self, data: Iterable[ox.Triple] | Iterable[ox.Quad]) -> bytes:
+        """The bytes of `data` in this format (compact JSON-LD for JSON-LD; the store's writers otherwise)."""
+        if self.name == "jsonld":
+            from .jsonld import dumps
+
+            return dumps(data)
+        if not self.datasets:
+            data = (ox.Triple(t.subject, t.predicate, t.object) for t in data)
+        return ox.serialize(data, format=self.oxigraph, prefixes=PREFIXES)  # type: ignore[no-any-return]
 
 
 FORMATS: tuple[Format, ...] = (

@@ -31,6 +31,7 @@ RELEASES = "releases"
 METADATA = "release.json"
 VOID_FILE = "void.ttl"
 STORE_DIR = "store"
+WIRE_DIR = "wire"  # gzip copies of the uncompressed dumps, sent with Content-Encoding: gzip
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,18 @@ def union(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
 
 
 def _write(path: Path, data: Iterable[ox.Triple] | Iterable[ox.Quad], dump: Dump) -> None:
-    body = ox.serialize(data, format=dump.format.oxigraph, prefixes=vocab.PREFIXES if not dump.gzipped else None)
+    body = dump.format.serialize(data)
     if dump.gzipped:
         with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
             gz.write(body)
     else:
         path.write_bytes(body)
+
+
+def _gzip(source: Path, target: Path) -> None:
+    with source.open("rb") as src, target.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
+                                                                          filename="") as gz:
+        shutil.copyfileobj(src, gz)
 
 
 def void_triples(minter: Minter, config: Config, triples: list[ox.Triple], release_id: str,
@@ -208,21 +215,27 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
     tmp.mkdir()
 
     def write_files() -> None:
+        (tmp / WIRE_DIR).mkdir()
         for dump in DUMPS:
             _write(tmp / dump.filename, quads if dump.format.datasets else triples, dump)
+            if not dump.gzipped:
+                _gzip(tmp / dump.filename, tmp / WIRE_DIR / (dump.filename + ".gz"))
         ox.serialize(void_triples(minter, config, triples, release_id, built), str(tmp / VOID_FILE),
                      format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
 
     def load_store() -> None:
+        # Oxigraph's "union default graph" repeats a triple once per graph that holds it, so the union is
+        # stored as the real default graph: queries see a set, GRAPH ?g still sees each source.
         store = ox.Store(str(tmp / STORE_DIR))
         store.bulk_extend(quads)
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
         store.flush()
         store.optimize()
         del store
         gc.collect()
 
     stages.run("dumps", write_files, lambda _: f"{len(DUMPS)} files, {len(triples)} triples")
-    stages.run("store", load_store, lambda _: f"{len(quads)} quads")
+    stages.run("store", load_store, lambda _: f"{len(quads)} quads + {len(triples)} default-graph triples")
     meta = {
         "id": release_id,
         "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),

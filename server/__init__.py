@@ -1,0 +1,49 @@
+"""The kg web app: `create_app(config)` builds the Flask app that publishes the current release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from kg.config import Config, load_config
+from kg.store import NoRelease, Releases
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    """Build the app for a project's configuration (default: the current directory's)."""
+    config = config or load_config(**overrides)
+    app = Flask(__name__)
+    app.config["KG"] = config
+    app.extensions["kg.releases"] = Releases(config.releases_path)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    from . import discovery, downloads, entities, errors, sparql
+
+    errors.register(app)
+    for module in (discovery, downloads, sparql, entities):
+        app.register_blueprint(module.bp)
+
+    @app.before_request
+    def _release() -> None:
+        g.release = None
+        try:
+            g.release = app.extensions["kg.releases"].current()
+        except NoRelease:
+            g.release = None
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
+                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+        if request.path.startswith(("/sparql", "/download", "/.well-known")):
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Length, Content-Range, Link"
+        return response
+
+    return app

@@ -31,7 +31,7 @@ def store(tmp_path_factory) -> ox.Store:
 
 def rows(store: ox.Store, query: str) -> set[tuple[str, ...]]:
     return {tuple(term.value if term is not None else "" for term in row)
-            for row in store.query(PREFIX + query, use_default_graph_as_union=True)}
+            for row in store.query(PREFIX + query)}
 
 
 def sources_of(store: ox.Store, s: str, p: str, o: str) -> set[str]:
@@ -173,5 +173,14 @@ def test_directors_first_feature_and_the_1960_film_he_cites(store):
         ("Ballad of a Soldier", "1960", "Grigory Chukhrai")}
 
 
-def test_every_fact_is_in_a_named_graph(store):
-    assert list(store.quads_for_pattern(None, None, None, ox.DefaultGraph())) == []
+def test_default_graph_is_the_set_union_of_the_source_graphs(store):
+    union = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in store
+             if not isinstance(q.graph_name, ox.DefaultGraph)}
+    default = [str(ox.Triple(q.subject, q.predicate, q.object))
+               for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())]
+    assert sorted(default) == sorted(union)
+
+
+def test_counting_in_the_default_graph_counts_each_statement_once(store):
+    n = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { :movie\\/break-away schema:director ?d }")
+    assert n == {("1",)}

@@ -1,0 +1,169 @@
+"""What the server shows of an entity: its document's statements, labels, sources, variants and conflicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from . import vocab
+from .store import Release
+
+NAME = vocab.S.name
+ALT = vocab.S.alternateName
+CONFLICT_SUBJECT = vocab.K.conflictSubject
+HIDDEN_GRAPH_SUFFIXES = ("graph/vocabulary", "graph/release")
+
+
+def document(release: Release, iri: str) -> list[ox.Quad]:
+    """Every quad of the entity's document: the entity, its parts (<iri>#...) and conflicts about it."""
+    node = ox.NamedNode(iri)
+    store = release.store
+
+    def named(subject: ox.NamedNode) -> list[ox.Quad]:
+        return [q for q in store.quads_for_pattern(subject, None, None) if not isinstance(q.graph_name, ox.DefaultGraph)]
+
+    quads = named(node)
+    if not quads:
+        return []
+    parts = {q.object for q in quads if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(iri + "#")}
+    parts |= {q.subject for q in store.quads_for_pattern(None, CONFLICT_SUBJECT, node)}  # type: ignore[misc]
+    for part in sorted(parts, key=lambda n: n.value):
+        quads.extend(named(part))
+    return sorted(quads, key=str)
+
+
+def triples(quads: list[ox.Quad]) -> list[ox.Triple]:
+    """The union of some quads: each statement once."""
+    return list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
+
+
+@dataclass
+class Fact:
+    """One statement of the page: a property, a value and the source documents that assert it."""
+
+    predicate: str
+    value: ox.NamedNode | ox.Literal | ox.BlankNode
+    sources: list[str]
+
+
+@dataclass
+class View:
+    """Everything an entity page shows."""
+
+    iri: str
+    name: str
+    types: list[str]
+    facts: list[Fact]
+    parts: dict[str, list[Fact]]
+    variants: list[tuple[str, str | None, list[str]]]  # (text, language, sources)
+    incoming: list[tuple[str, str]]  # (subject, predicate)
+    conflicts: list[dict[str, object]]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def label(release: Release, iri: str, lang: str = "en") -> str | None:
+    """The preferred name of a node (schema:name, preferring the page's language), if it has one."""
+    names = [q.object for q in release.store.quads_for_pattern(ox.NamedNode(iri), NAME, None)]
+    for n in names:
+        if isinstance(n, ox.Literal) and n.language == lang:
+            return n.value
+    plain = [n for n in names if isinstance(n, ox.Literal) and not n.language]
+    return (plain or names)[0].value if (plain or names) else None
+
+
+def _facts(quads: list[ox.Quad], subject: str) -> list[Fact]:
+    grouped: dict[tuple[str, str], tuple[ox.NamedNode | ox.Literal | ox.BlankNode, list[str]]] = {}
+    for q in quads:
+        if q.subject.value != subject or q.graph_name.value.endswith(HIDDEN_GRAPH_SUFFIXES):  # type: ignore[union-attr]
+            continue
+        key = (q.predicate.value, str(q.object))
+        entry = grouped.setdefault(key, (q.object, []))  # type: ignore[arg-type]
+        entry[1].append(q.graph_name.value)  # type: ignore[union-attr]
+    return [Fact(p, value, sorted(sources)) for (p, _), (value, sources) in sorted(grouped.items())]
+
+
+def view(release: Release, iri: str, lang: str = "en") -> View | None:
+    """The entity page for `iri`, or None when the release has no such entity."""
+    quads = document(release, iri)
+    if not quads:
+        return None
+    facts = _facts(quads, iri)
+    part_iris = sorted({q.subject.value for q in quads if q.subject.value != iri})
+    parts = {p: _facts(quads, p) for p in part_iris}
+    types = sorted({f.value.value for f in facts if f.predicate == vocab.RDF + "type"})
+    variants = [(f.value.value, getattr(f.value, "language", None), f.sources) for f in facts
+                if f.predicate in (NAME.value, ALT.value) and isinstance(f.value, ox.Literal)]
+    conflicts = []
+    for p in part_iris:
+        pf = {f.predicate: f for f in parts[p]}
+        if vocab.K.conflictProperty.value in pf:
+            prop = pf[vocab.K.conflictProperty.value].value.value
+            said = [(f.value, f.sources) for f in facts if f.predicate == prop]
+            conflicts.append({"property": prop, "values": said})
+    incoming = sorted({(q.subject.value, q.predicate.value)
+                       for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri))
+                       if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT})
+    labels: dict[str, str] = {}
+    for node in {f.value.value for fs in [facts, *parts.values()] for f in fs if isinstance(f.value, ox.NamedNode)} | {
+            s for s, _ in incoming} | {s for fs in parts.values() for f in fs for s in f.sources} | {
+            s for f in facts for s in f.sources}:
+        found = label(release, node, lang)
+        if found:
+            labels[node] = found
+    return View(iri, label(release, iri, lang) or iri, types, facts, parts, variants, incoming, conflicts, labels)
+
+
+@dataclass
+class Listing:
+    """One page of the entities of a type."""
+
+    type: str
+    items: list[tuple[str, str]]  # (iri, name)
+    page: int
+    pages: int
+    total: int
+
+
+def listing(release: Release, type_iri: str, page: int = 1, size: int = 100, exclude: str | None = None) -> Listing:
+    """Entities of one type, by name, a page at a time."""
+    exclusion = f"FILTER NOT EXISTS {{ ?e a <{exclude}> }}" if exclude else ""
+    count_rows = release.query(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{type_iri}> {exclusion} }}")
+    total = int(next(iter(count_rows))["n"].value)  # type: ignore[arg-type, index]
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    rows = release.query(f"""
+        SELECT ?e (SAMPLE(?n) AS ?name) WHERE {{
+            ?e a <{type_iri}> {exclusion}
+            OPTIONAL {{ GRAPH <{release.meta['base_iri']}source/editorial> {{ ?e <{NAME.value}> ?n }} }}
+        }} GROUP BY ?e ORDER BY LCASE(STR(?name)) ?e LIMIT {size} OFFSET {(page - 1) * size}""")
+    items = [(row["e"].value, row["name"].value if row["name"] is not None else row["e"].value)  # type: ignore[index]
+             for row in rows]  # type: ignore[union-attr]
+    return Listing(type_iri, items, page, pages, total)
+
+
+def graph_sources(release: Release) -> dict[str, str]:
+    """Every source graph with its title."""
+    out: dict[str, str] = {}
+    for g in release.store.named_graphs():
+        if isinstance(g, ox.NamedNode) and not g.value.endswith(HIDDEN_GRAPH_SUFFIXES):
+            out[g.value] = label(release, g.value) or g.value
+    return out
+
+
+
+
+_TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}
+_SPECIAL = {vocab.RDF + "type": "type", vocab.S.actor.value: "cast", vocab.S.author.value: "author / screenplay",
+            vocab.S.musicBy.value: "music", vocab.S.dateCreated.value: "production year (created)",
+            vocab.S.datePublished.value: "release date (published)", vocab.S.duration.value: "running time"}
+
+
+def property_label(iri: str) -> str:
+    """A readable label for a property: 'countryOfOrigin' -> 'country of origin'."""
+    if iri in _SPECIAL:
+        return _SPECIAL[iri]
+    if iri in _TERM_LABELS:
+        return _TERM_LABELS[iri]
+    local = iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return "".join(" " + c.lower() if c.isupper() else c for c in local).strip()

@@ -1,0 +1,30 @@
+"""Running the web app under granian (a production server; never Flask's development server)."""
+
+from __future__ import annotations
+
+import os
+
+from .config import Config
+
+
+def serve(config: Config) -> None:
+    """Serve `config`'s project until interrupted; workers read their settings from KG_* variables."""
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    os.environ["KG_ROOT"] = str(config.root)
+    for name in ("base_iri", "data_dir", "shapes_dir", "release_root", "query_timeout", "max_results"):
+        os.environ[f"KG_{name.upper()}"] = str(getattr(config, name))
+    print(f"kg: serving {config.releases_path / 'current'} at http://{config.host}:{config.port}/ "
+          f"(base IRI {config.base_iri})", flush=True)
+    Server(
+        "server.wsgi:app",
+        address=config.host,
+        port=config.port,
+        interface=Interfaces.WSGI,
+        workers=config.workers,
+        blocking_threads=4,
+        backlog=1024,
+        log_access=False,
+        working_dir=None,
+    ).serve()

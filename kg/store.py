@@ -1,0 +1,89 @@
+"""The current release, opened read-only; re-opened when a new release is switched in."""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .release import CURRENT, STORE_DIR, current, metadata
+
+UPDATE_KEYWORDS = re.compile(
+    r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*"
+    r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
+
+
+class NoRelease(RuntimeError):
+    """There is no published release to serve yet."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One published release: its id, directory, metadata and read-only store."""
+
+    id: str
+    path: Path
+    store: ox.Store
+    meta: dict[str, object]
+    mtime: float
+
+    @property
+    def etag(self) -> str:
+        """A validator that changes with every release (the directory name is unique)."""
+        return self.path.name
+
+    @property
+    def last_modified(self) -> str:
+        """HTTP date of the release."""
+        return email.utils.formatdate(self.mtime, usegmt=True)
+
+    def query(self, sparql: str, default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a SPARQL query; the default graph is the union of all graphs unless a dataset is given."""
+        if default_graphs is not None or named_graphs is not None:
+            return self.store.query(
+                sparql,
+                default_graph=[ox.NamedNode(g) for g in default_graphs] if default_graphs else ox.DefaultGraph(),
+                named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None)
+        return self.store.query(sparql)
+
+
+def is_update(sparql: str) -> bool:
+    """Whether a request text is a SPARQL Update rather than a query."""
+    return bool(UPDATE_KEYWORDS.match(sparql))
+
+
+class Releases:
+    """Follows `<root>/current`: each call to `current()` returns the release being served right now."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._target: str | None = None
+        self._release: Release | None = None
+
+    def current(self) -> Release:
+        """The current release; opened on first use and whenever `current` points somewhere new."""
+        try:
+            target = os.readlink(self.root / CURRENT)
+        except OSError:
+            target = None
+        release = self._release
+        if release is not None and target == self._target:
+            return release
+        with self._lock:
+            if self._release is not None and target == self._target:
+                return self._release
+            path = current(self.root)
+            if path is None:
+                raise NoRelease(f"no release in {self.root}: run `kg build`")
+            meta = metadata(path)
+            opened = Release(str(meta["id"]), path, ox.Store.read_only(str(path / STORE_DIR)), meta,
+                             (path / "release.json").stat().st_mtime)
+            self._release, self._target = opened, target
+            return opened

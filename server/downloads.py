@@ -1,0 +1,44 @@
+"""The release's dumps: correct media types, sizes, Content-Disposition, ETag, Range, gzip on the wire."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request, send_file
+
+from kg.release import DUMPS, WIRE_DIR
+
+from .entities import release
+
+bp = Blueprint("downloads", __name__)
+BY_NAME = {d.filename: d for d in DUMPS}
+
+
+@bp.get("/download/")
+def index() -> str:
+    rel = release()
+    sizes = {d.filename: (rel.path / d.filename).stat().st_size for d in DUMPS}
+    return render_template("downloads.html", dumps=DUMPS, sizes=sizes, meta=rel.meta)
+
+
+@bp.get("/download/<path:name>")
+def dump(name: str) -> Response:
+    found = BY_NAME.get(name)  # only names from the table: nothing else on disk can be reached
+    if found is None:
+        abort(404, f"No download called {name!r}. Available: {', '.join(BY_NAME)}")
+    rel = release()
+    path = rel.path / found.filename
+    wire = rel.path / WIRE_DIR / (found.filename + ".gz")
+    gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "").lower() and "Range" not in request.headers
+    if not found.gzipped and gzip_ok and wire.exists():
+        response = send_file(wire, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
+                             conditional=True, etag=f"{rel.etag}-{found.filename}-gzip",
+                             last_modified=rel.mtime, max_age=0)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
+                             conditional=True, etag=f"{rel.etag}-{found.filename}", last_modified=rel.mtime,
+                             max_age=0)
+    if response.mimetype.startswith("text/") or response.mimetype.startswith("application/") and \
+            not found.gzipped and response.mimetype != "application/gzip":
+        response.headers["Content-Type"] = f"{found.media_type}; charset=utf-8"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response

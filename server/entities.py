@@ -1,0 +1,133 @@
+"""Entity pages (Cool URIs with content negotiation), type listings and the home page."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+
+from kg import describe, jsonld, vocab
+from kg.formats import FORMATS, by_name
+from kg.ids import PATHS
+from kg.store import Release
+
+from .errors import error_response
+from .negotiation import HTML, Offer, by_key, choose
+
+bp = Blueprint("entities", __name__)
+
+OFFERS: tuple[Offer, ...] = (Offer("html", (HTML, "application/xhtml+xml"), ("html",)),) + tuple(
+    Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS)
+KINDS = {path: kind for kind, path in PATHS.items()}
+TYPE_OF_KIND = {"movie": vocab.S.Movie.value, "person": vocab.S.Person.value, "character": vocab.K.Character.value,
+                "organization": vocab.S.Organization.value, "country": vocab.S.Country.value,
+                "event": vocab.S.Event.value, "work": vocab.S.CreativeWork.value, "source": vocab.P.Entity.value}
+
+
+def release() -> Release:
+    """The release being served, or a 503 explaining how to make one."""
+    if g.release is None:
+        abort(Response("No release has been built yet: run `kg build`.\n", 503, mimetype="text/plain"))
+    return g.release  # type: ignore[no-any-return]
+
+
+def not_acceptable(offers: tuple[Offer, ...]) -> Response:
+    """406 listing what is on offer."""
+    listing = "\n".join(f"  {o.media_types[0]}  (?format={o.key})" for o in offers)
+    return error_response(406, f"Not Acceptable. This resource is available as:\n{listing}")
+
+
+def negotiate(offers: tuple[Offer, ...], suffix: str | None = None) -> Offer | None:
+    """Explicit suffix, then ?format=, then Accept."""
+    explicit = suffix or request.args.get("format")
+    if explicit:
+        return by_key(explicit, offers)
+    return choose(request.headers.get("Accept"), offers)
+
+
+def safe_json(data: object) -> str:
+    """JSON that cannot end a <script> element or open a comment, whatever the strings in it."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def local(iri: str) -> str | None:
+    """The path on this server of an IRI minted under the base, else None."""
+    base = current_app.config["KG"].base_iri
+    return "/" + iri[len(base):] if iri.startswith(base) else None
+
+
+def conditional(rel: Release, key: str) -> tuple[str, bool]:
+    """The ETag of this representation and whether the client already has it."""
+    etag = f"{rel.etag}-{key}"
+    return etag, etag in request.if_none_match
+
+
+def finish(response: Response, rel: Release, etag: str) -> Response:
+    """Validators and Vary on every negotiated response."""
+    response.set_etag(etag)
+    response.headers["Last-Modified"] = rel.last_modified
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.get("/")
+def home() -> Response | str:
+    rel = release()
+    films = describe.listing(rel, vocab.S.Movie.value, size=1000)
+    people = describe.listing(rel, vocab.S.Person.value, size=1000, exclude=vocab.K.Character.value)
+    return render_template("home.html", films=films, people=people, meta=rel.meta, kinds=TYPE_OF_KIND, local=local)
+
+
+@bp.get("/<kind>/")
+def kind_listing(kind: str) -> Response | str:
+    if kind not in TYPE_OF_KIND:
+        abort(404)
+    rel = release()
+    page = request.args.get("page", "1")
+    listing = describe.listing(rel, TYPE_OF_KIND[kind], int(page) if page.isdigit() and len(page) < 9 else 1,
+                               exclude=vocab.K.Character.value if kind == "person" else None)
+    return render_template("listing.html", kind=kind, listing=listing, local=local)
+
+
+@bp.get("/<kind>/<path:key>")
+def entity(kind: str, key: str) -> Response:
+    if kind not in TYPE_OF_KIND:
+        abort(404)
+    suffix = None
+    stem, dot, ext = key.rpartition(".")
+    if dot and by_key(ext, OFFERS) is not None:
+        key, suffix = stem, ext
+    rel = release()
+    iri = f"{current_app.config['KG'].base_iri}{kind}/{key}"
+    offer = negotiate(OFFERS, suffix)
+    if offer is None:
+        return not_acceptable(OFFERS)
+    etag, fresh = conditional(rel, offer.key)
+    if offer.key == "html":
+        view = describe.view(rel, iri)
+        if view is None:
+            abort(404, f"No entity {iri} in this release.")
+        if fresh:
+            return finish(Response(status=304), rel, etag)
+        quads = describe.document(rel, iri)
+        markup = safe_json(jsonld.document(describe.triples(quads)))
+        body = render_template("entity.html", view=view, markup=markup, local=local, iri=iri,
+                               label=describe.property_label, formats=FORMATS, path=f"/{kind}/{key}")
+        response = Response(body, mimetype="text/html")
+    else:
+        quads = describe.document(rel, iri)
+        if not quads:
+            abort(404, f"No entity {iri} in this release.")
+        if fresh:
+            return finish(Response(status=304), rel, etag)
+        fmt = by_name(offer.key)
+        assert fmt is not None
+        data = quads if fmt.datasets else describe.triples(quads)
+        response = Response(fmt.serialize(data), content_type=f"{fmt.media_type}; charset=utf-8")
+        response.headers["Content-Location"] = url_for("entities.entity", kind=kind, key=f"{key}.{fmt.extension}")
+    response.headers["Link"] = ", ".join(
+        f'<{url_for("entities.entity", kind=kind, key=f"{key}.{f.extension}")}>; rel="alternate"; type="{f.media_type}"'
+        for f in FORMATS)
+    return finish(response, rel, etag)

@@ -1,0 +1,36 @@
+"""Errors as short, escaped messages in the client's format; never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .negotiation import HTML, Offer, choose
+
+_OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)))
+
+
+def error_response(status: int, message: str, extra_headers: dict[str, str] | None = None) -> Response:
+    """An error as HTML for browsers and plain text for everyone else."""
+    wants = choose(request.headers.get("Accept"), _OFFERS)
+    if wants is not None and wants.key == "html" and not request.path.startswith("/sparql"):
+        body = render_template("error.html", status=status, message=message)
+        response = Response(body, status=status, mimetype="text/html")
+    else:
+        response = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+    for name, value in (extra_headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install handlers so every error, expected or not, is a clean response."""
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        return error_response(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        app.logger.exception("unexpected error")
+        return error_response(500, "Internal error: the server could not answer this request.")

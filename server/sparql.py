@@ -1,0 +1,140 @@
+"""The SPARQL 1.1 Protocol endpoint (queries only), its service description and the query page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from kg import sparql
+from kg.formats import FORMATS, RESULT_FORMATS, by_name, result_by_name
+
+from .entities import release
+from .errors import error_response
+from .negotiation import HTML, Offer, by_key, choose
+
+bp = Blueprint("sparql", __name__)
+
+RESULT_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in RESULT_FORMATS)
+GRAPH_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS if not f.datasets)
+SD_OFFERS = GRAPH_OFFERS[:1] + (Offer("html", (HTML, "application/xhtml+xml")),) + GRAPH_OFFERS[1:]
+TEXTUAL = ("text/", "application/sparql-results+", "application/ld+json", "application/n-triples",
+           "application/rdf+xml")
+
+EXAMPLES = [
+    ("Films of a director", """PREFIX schema: <http://schema.org/>
+SELECT ?film ?title WHERE {
+  ?film schema:director ?director ; schema:name ?title .
+  ?director schema:name "Leesong Hee-il" .
+}"""),
+    ("Cast with the characters they play", """PREFIX schema: <http://schema.org/>
+SELECT DISTINCT ?actorName ?character WHERE {
+  ?film schema:name "Break Away" ; schema:actor ?role .
+  ?role schema:actor/schema:name ?actorName ; schema:characterName ?character .
+} ORDER BY ?actorName"""),
+    ("Which source says what about a film", """PREFIX schema: <http://schema.org/>
+SELECT ?source ?property ?value WHERE {
+  ?film schema:name "Break Away" .
+  GRAPH ?source { ?film ?property ?value }
+} ORDER BY ?source ?property"""),
+    ("Where the sources disagree", """PREFIX kgv: <https://films.example.org/vocab#>
+SELECT ?subject ?property ?value ?source WHERE {
+  ?c a kgv:Conflict ; kgv:conflictSubject ?subject ; kgv:conflictProperty ?property .
+  GRAPH ?source { ?subject ?property ?value }
+  FILTER(?source != <https://films.example.org/source/editorial>)
+}"""),
+    ("Every spelling of every person", """PREFIX schema: <http://schema.org/>
+SELECT ?name ?variant ?source WHERE {
+  ?p a schema:Person ; schema:name ?name .
+  GRAPH ?source { ?p schema:alternateName ?variant }
+} ORDER BY ?name"""),
+]
+
+
+def _one(values: list[str], what: str) -> str:
+    if len(values) > 1:
+        raise sparql.QueryError(400, f"The request has {len(values)} '{what}' parameters; send exactly one.")
+    return values[0]
+
+
+def _respond(body: bytes, media_type: str, status: int = 200) -> Response:
+    content_type = media_type + ("; charset=utf-8" if media_type.startswith(TEXTUAL) else "")
+    response = Response(body, status=status, content_type=content_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _service_description() -> Response:
+    offer = by_key(request.args["format"], SD_OFFERS) if "format" in request.args else choose(
+        request.headers.get("Accept"), SD_OFFERS)
+    if offer is None:
+        return error_response(406, "Not Acceptable: the service description is available as "
+                                   + ", ".join(o.media_types[0] for o in SD_OFFERS))
+    if offer.key == "html":
+        response = Response(render_template("query.html", examples=EXAMPLES, query=""), mimetype="text/html")
+        response.headers["Vary"] = "Accept"
+        return response
+    fmt = by_name(offer.key)
+    assert fmt is not None
+    return _respond(fmt.serialize(sparql.service_description(request.base_url, release())), fmt.media_type)
+
+
+def _request() -> tuple[str | None, sparql.Dataset]:
+    """The query text and dataset of a protocol request (GET, form POST or direct POST)."""
+    if request.method == "GET":
+        params = request.args
+    else:
+        mimetype = request.mimetype
+        if mimetype == "application/x-www-form-urlencoded":
+            params = request.form
+        elif mimetype == "application/sparql-query":
+            try:
+                text = request.get_data(as_text=False).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise sparql.QueryError(400, "The query is not valid UTF-8.") from exc
+            return text, sparql.Dataset(tuple(request.args.getlist("default-graph-uri")),
+                                        tuple(request.args.getlist("named-graph-uri")))
+        elif mimetype == "application/sparql-update":
+            raise sparql.QueryError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+        else:
+            raise sparql.QueryError(415, f"Unsupported request body type {mimetype!r}: send "
+                                         "application/x-www-form-urlencoded or application/sparql-query.")
+    if "update" in params:
+        raise sparql.QueryError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+    queries = params.getlist("query")
+    dataset = sparql.Dataset(tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri")))
+    return (_one(queries, "query") if queries else None), dataset
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    try:
+        text, dataset = _request()
+        if text is None:
+            if request.method == "GET":
+                return _service_description()
+            raise sparql.QueryError(400, "Missing 'query' parameter.")
+        result = sparql.evaluate(release(), text, dataset)
+        kind = sparql.kind(result)
+        offers = GRAPH_OFFERS if kind == "graph" else RESULT_OFFERS
+        explicit = request.args.get("format") or (request.form.get("format") if request.method == "POST" else None)
+        offer = by_key(explicit, offers) if explicit else choose(request.headers.get("Accept"), offers)
+        if offer is None and not explicit and choose(request.headers.get("Accept"), (Offer("html", (HTML,)),)):
+            offer = offers[0]  # a browser following a link: show the default format rather than refuse
+        if offer is None:
+            return error_response(406, "Not Acceptable: this result is available as "
+                                       + ", ".join(o.media_types[0] for o in offers))
+        fmt = by_name(offer.key) if kind == "graph" else result_by_name(offer.key)
+        assert fmt is not None
+        return _respond(sparql.serialize(result, fmt), fmt.media_type)
+    except sparql.QueryError as exc:
+        return error_response(exc.status, exc.message)
+
+
+@bp.route("/sparql", methods=["OPTIONS"])
+def preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
