@@ -38,7 +38,7 @@ class _Context:
 @click.option("--shapes", "shapes_dir", type=click.Path(path_type=Path), help="SHACL shapes directory")
 @click.option("--releases", "release_root", type=click.Path(path_type=Path), help="Where releases live (default var/)")
 @click.pass_context
-def cli(ctx: click.Context, **options: Any) -> None:
+def cli(ctx: click.Context, /, **options: Any) -> None:
     """kg: publish film facts as a validated schema.org knowledge graph."""
     ctx.obj = _Context(**options)
 

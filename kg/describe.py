@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -21,7 +22,8 @@ def document(release: Release, iri: str) -> list[ox.Quad]:
     store = release.store
 
     def named(subject: ox.NamedNode) -> list[ox.Quad]:
-        return [q for q in store.quads_for_pattern(subject, None, None) if not isinstance(q.graph_name, ox.DefaultGraph)]
+        found = store.quads_for_pattern(subject, None, None)
+        return [q for q in found if not isinstance(q.graph_name, ox.DefaultGraph)]
 
     quads = named(node)
     if not quads:
@@ -58,7 +60,7 @@ class View:
     parts: dict[str, list[Fact]]
     variants: list[tuple[str, str | None, list[str]]]  # (text, language, sources)
     incoming: list[tuple[str, str]]  # (subject, predicate)
-    conflicts: list[dict[str, object]]
+    conflicts: list[dict[str, Any]]
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -75,11 +77,11 @@ def label(release: Release, iri: str, lang: str = "en") -> str | None:
 def _facts(quads: list[ox.Quad], subject: str) -> list[Fact]:
     grouped: dict[tuple[str, str], tuple[ox.NamedNode | ox.Literal | ox.BlankNode, list[str]]] = {}
     for q in quads:
-        if q.subject.value != subject or q.graph_name.value.endswith(HIDDEN_GRAPH_SUFFIXES):  # type: ignore[union-attr]
+        if q.subject.value != subject or q.graph_name.value.endswith(HIDDEN_GRAPH_SUFFIXES):
             continue
         key = (q.predicate.value, str(q.object))
         entry = grouped.setdefault(key, (q.object, []))  # type: ignore[arg-type]
-        entry[1].append(q.graph_name.value)  # type: ignore[union-attr]
+        entry[1].append(q.graph_name.value)
     return [Fact(p, value, sorted(sources)) for (p, _), (value, sources) in sorted(grouped.items())]
 
 
@@ -128,17 +130,17 @@ class Listing:
 def listing(release: Release, type_iri: str, page: int = 1, size: int = 100, exclude: str | None = None) -> Listing:
     """Entities of one type, by name, a page at a time."""
     exclusion = f"FILTER NOT EXISTS {{ ?e a <{exclude}> }}" if exclude else ""
-    count_rows = release.query(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{type_iri}> {exclusion} }}")
-    total = int(next(iter(count_rows))["n"].value)  # type: ignore[arg-type, index]
+    count_rows = release.select(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{type_iri}> {exclusion} }}")
+    total = int(count_rows[0]["n"].value)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
-    rows = release.query(f"""
+    rows = release.select(f"""
         SELECT ?e (SAMPLE(?n) AS ?name) WHERE {{
             ?e a <{type_iri}> {exclusion}
             OPTIONAL {{ GRAPH <{release.meta['base_iri']}source/editorial> {{ ?e <{NAME.value}> ?n }} }}
         }} GROUP BY ?e ORDER BY LCASE(STR(?name)) ?e LIMIT {size} OFFSET {(page - 1) * size}""")
-    items = [(row["e"].value, row["name"].value if row["name"] is not None else row["e"].value)  # type: ignore[index]
-             for row in rows]  # type: ignore[union-attr]
+    items = [(row["e"].value, row["name"].value if row["name"] is not None else row["e"].value)
+             for row in rows]
     return Listing(type_iri, items, page, pages, total)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from pyoxigraph import QueryResultsFormat, RdfFormat
@@ -36,7 +35,7 @@ class Format:
             return dumps(data)
         if not self.datasets:
             data = (ox.Triple(t.subject, t.predicate, t.object) for t in data)
-        return ox.serialize(data, format=self.oxigraph, prefixes=PREFIXES)  # type: ignore[no-any-return]
+        return ox.serialize(data, format=self.oxigraph, prefixes=PREFIXES) or b""
 
 
 FORMATS: tuple[Format, ...] = (
@@ -78,6 +77,14 @@ def by_name(name: str) -> Format | None:
     """The RDF format with this short name or extension (case-insensitive)."""
     name = name.lower()
     return next((f for f in FORMATS if name in (f.name, f.extension)), None)
+
+
+def named(name: str) -> Format:
+    """The RDF format with this short name; KeyError if there is none."""
+    found = by_name(name)
+    if found is None:
+        raise KeyError(name)
+    return found
 
 
 def by_media_type(media_type: str) -> Format | None:

@@ -46,7 +46,7 @@ def nodes(triples: Iterable[ox.Triple | ox.Quad]) -> dict[str, dict[str, Any]]:
         if t.predicate == vocab.TYPE:
             node.setdefault("@type", []).append(compact_iri(t.object.value))
         else:
-            node.setdefault(compact_iri(t.predicate.value), []).append(value(t.object))  # type: ignore[arg-type]
+            node.setdefault(compact_iri(t.predicate.value), []).append(value(t.object))
     return out
 
 

@@ -204,8 +204,9 @@ def _find_conflicts(out: Mapped, minter: Minter) -> None:
     seen: dict[tuple[str, str], dict[str, tuple[Term, set[str]]]] = defaultdict(dict)
     for q in out.quads:
         if q.predicate.value in SINGLE_VALUED and q.graph_name != editorial:
-            entry = seen[(q.subject.value, q.predicate.value)].setdefault(str(q.object), (q.object, set()))
-            entry[1].add(str(q.graph_name.value))  # type: ignore[union-attr]
+            obj: Term = q.object  # type: ignore[assignment]
+            entry = seen[(q.subject.value, q.predicate.value)].setdefault(str(obj), (obj, set()))
+            entry[1].add(str(q.graph_name.value))
     for (s, p), values in sorted(seen.items()):
         if len(values) < 2:
             continue
@@ -231,5 +232,6 @@ def map_records(records: Iterable[Record], minter: Minter) -> Mapped:
         mapper.record(record)
     out.quads.extend(vocabulary_quads(minter))
     _find_conflicts(out, minter)
-    out.quads = sorted(set(out.quads), key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+    out.quads = sorted(set(out.quads), key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate),
+                                                      str(q.object)))
     return out

@@ -14,18 +14,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 
 from . import vocab
 from .config import Config
-from .formats import Format, by_name
+from .formats import Format, named
 from .ids import Minter
-from .mapping import Conflict, Mapped, map_records
+from .mapping import Conflict, map_records
 from .sources import read_records, source_files
 from .validate import Report, load_shapes, validate
-from .vocab import DCT, P, V, S
+from .vocab import DCT, P, V
 
+T = TypeVar("T")
 CURRENT = "current"
 RELEASES = "releases"
 METADATA = "release.json"
@@ -48,11 +50,11 @@ class Dump:
 
 
 DUMPS: tuple[Dump, ...] = (
-    Dump("kg.ttl", by_name("turtle")),  # type: ignore[arg-type]
-    Dump("kg.nt.gz", by_name("ntriples"), gzipped=True),  # type: ignore[arg-type]
-    Dump("kg.jsonld", by_name("jsonld")),  # type: ignore[arg-type]
-    Dump("kg.trig", by_name("trig")),  # type: ignore[arg-type]
-    Dump("kg.nq.gz", by_name("nquads"), gzipped=True),  # type: ignore[arg-type]
+    Dump("kg.ttl", named("turtle")),
+    Dump("kg.nt.gz", named("ntriples"), gzipped=True),
+    Dump("kg.jsonld", named("jsonld")),
+    Dump("kg.trig", named("trig")),
+    Dump("kg.nq.gz", named("nquads"), gzipped=True),
 )
 
 
@@ -174,7 +176,7 @@ class _Stages:
         self.say = say
         self.timings: dict[str, float] = {}
 
-    def run(self, name: str, fn: Callable[[], object], detail: Callable[[object], str] = lambda _: "") -> object:
+    def run(self, name: str, fn: Callable[[], T], detail: Callable[[T], str] = lambda _: "") -> T:
         start = time.perf_counter()
         result = fn()
         self.timings[name] = round(time.perf_counter() - start, 3)
@@ -188,14 +190,12 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
     stages = _Stages(say)
     files = source_files(config.data_path) if config.data_path.is_dir() else []
     records = stages.run("read", lambda: read_records(config.data_path, files, config.root),
-                         lambda r: f"{len(r)} records from {len(files)} files")  # type: ignore[arg-type]
+                         lambda r: f"{len(r)} records from {len(files)} files")
     minter = Minter(config.base_iri)
-    mapped: Mapped = stages.run("map", lambda: map_records(records, minter),  # type: ignore[assignment, arg-type]
-                                lambda m: f"{len(m.quads)} quads")  # type: ignore[attr-defined]
+    mapped = stages.run("map", lambda: map_records(records, minter), lambda m: f"{len(m.quads)} quads")
     shapes = load_shapes(config.shapes_path)
-    report: Report = stages.run("validate", lambda: validate(mapped.quads, shapes, mapped),  # type: ignore[assignment]
-                                lambda r: f"{len(r.of('Violation'))} violations, "  # type: ignore[attr-defined]
-                                          f"{len(r.of('Warning'))} warnings")  # type: ignore[attr-defined]
+    report = stages.run("validate", lambda: validate(mapped.quads, shapes, mapped),
+                        lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
     counts = {"records": len(records), "quads": len(mapped.quads), "files": len(files)}
     result = BuildResult(report, mapped.conflicts, counts, stages.timings)
     if not report.conforms or not publish:

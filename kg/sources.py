@@ -56,7 +56,7 @@ class _DuplicateKey(yaml.MarkedYAMLError):
 class _Loader(yaml.SafeLoader):
     """SafeLoader that tracks lines and refuses duplicate keys (PyYAML silently keeps the last)."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
         result = _Map()
         result.line = node.start_mark.line + 1
@@ -71,14 +71,18 @@ class _Loader(yaml.SafeLoader):
         return result
 
 
-def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+def _timestamp(loader: _Loader, node: Any) -> Any:
     try:
         return loader.construct_yaml_timestamp(node)
     except ValueError:  # e.g. 2010-13-45: keep the text so the field parser can say what is wrong, and where
         return loader.construct_scalar(node)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node))
+def _mapping(loader: _Loader, node: Any) -> Any:
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
@@ -90,13 +94,14 @@ def read_yaml(path: Path, display: str) -> Any:
         raise InputError([Problem(display, None, f"cannot read file: {exc.strerror or exc}")]) from exc
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(display, line, f"not valid UTF-8 (byte {exc.start}): save the file as UTF-8")]) from exc
+        problem = Problem(display, line, f"not valid UTF-8 (byte {exc.start}): save the file as UTF-8")
+        raise InputError([problem]) from exc
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise InputError([Problem(display, line, f"malformed YAML: {exc.problem or exc.context}")]) from exc
+        where = mark.line + 1 if mark else None
+        raise InputError([Problem(display, where, f"malformed YAML: {exc.problem or exc.context}")]) from exc
     except yaml.YAMLError as exc:
         raise InputError([Problem(display, None, f"malformed YAML: {exc}")]) from exc
 

@@ -67,7 +67,7 @@ def serialize(result: Result, fmt: Format | ResultFormat) -> bytes:
         if isinstance(fmt, ResultFormat):
             if isinstance(result, ox.QueryTriples):
                 raise QueryError(406, "CONSTRUCT and DESCRIBE results are graphs, not result tables")
-            return result.serialize(format=fmt.oxigraph)  # type: ignore[union-attr, no-any-return]
+            return result.serialize(format=fmt.oxigraph) or b""
         if not isinstance(result, ox.QueryTriples):
             raise QueryError(406, "SELECT and ASK results are tables, not graphs")
         return fmt.serialize(list(dict.fromkeys(result)))
@@ -97,8 +97,8 @@ def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
     ]
     for f in RESULT_FORMATS:
         out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(f.oxigraph.iri)))
-    for f in FORMATS:
-        out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(f.oxigraph.iri)))
+    for rdf in FORMATS:
+        out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(rdf.oxigraph.iri)))
     for g in sorted(release.store.named_graphs(), key=lambda n: n.value):
         if isinstance(g, ox.NamedNode):
             named = ox.NamedNode(f"{endpoint}#graph-{hashlib.sha1(g.value.encode()).hexdigest()[:12]}")

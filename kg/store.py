@@ -53,6 +53,14 @@ class Release:
         return self.store.query(sparql)
 
 
+    def select(self, sparql: str) -> list[ox.QuerySolution]:
+        """The rows of a SELECT query over the default (union) graph."""
+        result = self.store.query(sparql)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("select() takes a SELECT query")
+        return list(result)
+
+
 def is_update(sparql: str) -> bool:
     """Whether a request text is a SPARQL Update rather than a query."""
     return bool(UPDATE_KEYWORDS.match(sparql))

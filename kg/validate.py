@@ -222,8 +222,9 @@ def schema_terms(triples: Iterable[ox.Triple | ox.Quad], mapped: Mapped | None =
         subject_types = closure(t.subject.value)
         is_role = _S + "Role" in subject_types and (p, t.subject.value) in incoming
         if not is_role and not subject_types & sv.domains[p]:
-            report(t, f"schema.org does not allow {p[len(_S):]!r} on a "
-                      f"{' / '.join(sorted(c[len(_S):] for c in types.get(t.subject.value, ()) if c.startswith(_S))) or 'node without a type'}")
+            own_types = sorted(c[len(_S):] for c in types.get(t.subject.value, ()) if c.startswith(_S))
+            kinds = " / ".join(own_types) or "node without a type"
+            report(t, f"schema.org does not allow {p[len(_S):]!r} on a {kinds}")
         allowed = sv.ranges[p]
         if isinstance(t.object, ox.Literal):
             dtype = t.object.datatype.value

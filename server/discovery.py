@@ -36,9 +36,9 @@ def void() -> Response:
 
 def _entities() -> list[str]:
     rel = release()
-    rows = rel.query(f"SELECT DISTINCT ?e WHERE {{ GRAPH <{rel.meta['base_iri']}source/editorial> {{ ?e a ?t }} }} "
+    rows = rel.select(f"SELECT DISTINCT ?e WHERE {{ GRAPH <{rel.meta['base_iri']}source/editorial> {{ ?e a ?t }} }} "
                      "ORDER BY ?e")
-    return [row["e"].value for row in rows if "#" not in row["e"].value]  # type: ignore[index, union-attr]
+    return [row["e"].value for row in rows if "#" not in row["e"].value]
 
 
 def _xml(body: str) -> Response:

@@ -6,8 +6,8 @@ import re
 
 import pytest
 import rdflib
-
 from conftest import REPO
+
 from kg.validate import load_shapes, shacl
 
 PREFIXES = """
