@@ -104,7 +104,7 @@ def _request() -> tuple[str | None, sparql.Dataset]:
     return (_one(queries, "query") if queries else None), dataset
 
 
-@bp.route("/sparql", methods=["GET", "POST"])
+@bp.route("/sparql", methods=["GET", "POST"], provide_automatic_options=False)
 def endpoint() -> Response:
     try:
         text, dataset = _request()

@@ -1,0 +1,272 @@
+"""The web app through Flask's test client: pages, negotiation, SPARQL protocol, downloads, discovery."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from conftest import BASE
+from kg.formats import FORMATS, RESULT_FORMATS
+from kg.release import DUMPS
+
+BREAK_AWAY = "/movie/break-away"
+SELECT = "SELECT ?name WHERE { <https://films.example.org/movie/break-away> <http://schema.org/name> ?name }"
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_entity_by_accept(client, fmt):
+    r = client.get(BREAK_AWAY, headers={"Accept": fmt.media_type})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == f"{fmt.media_type}; charset=utf-8"
+    assert r.headers["Vary"] == "Accept"
+    parsed = list(ox.parse(r.data, format=fmt.oxigraph))
+    assert any(t.subject.value == BASE + "movie/break-away" for t in parsed)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_suffix_and_format_parameter_win_over_accept(client, fmt):
+    by_suffix = client.get(f"{BREAK_AWAY}.{fmt.extension}", headers={"Accept": "text/html"})
+    by_param = client.get(f"{BREAK_AWAY}?format={fmt.name}", headers={"Accept": "text/html"})
+    assert by_suffix.status_code == by_param.status_code == 200
+    assert by_suffix.mimetype == by_param.mimetype == fmt.media_type
+    assert by_suffix.data == by_param.data
+
+
+def test_browser_gets_html_with_embedded_json_ld(client):
+    r = client.get(BREAK_AWAY, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    start = html.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+    data = json.loads(html[start:html.index("</script>", start)])
+    assert any(node["@id"] == BASE + "movie/break-away" for node in data["@graph"])
+    for variant in ("Talju", "탈주", "Sources disagree", "Lee Yeong-hoon", "Kang Jae-hun", "700000"):
+        assert variant in html
+    assert 'rel="alternate" type="text/turtle"' in html
+
+
+def test_person_page_links_to_films(client):
+    html = client.get("/person/leesong-hee-il", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f'href="{BREAK_AWAY}"' in html and 'href="/movie/no-regret"' in html
+    assert "LEESONG Hee-il" in html and "Lee Song Hee-il" in html
+
+
+def test_combined_accept_header_with_q_values(client):
+    r = client.get(BREAK_AWAY, headers={"Accept": "text/turtle;q=0.9, application/ld+json"})
+    assert r.mimetype == "application/ld+json"
+
+
+def test_406_lists_what_is_offered(client):
+    r = client.get(BREAK_AWAY, headers={"Accept": "image/png"})
+    assert r.status_code == 406
+    text = r.get_data(as_text=True)
+    assert all(f.media_type in text for f in FORMATS)
+
+
+def test_unknown_entity_is_404(client):
+    assert client.get("/movie/no-such-film", headers={"Accept": "text/turtle"}).status_code == 404
+    assert client.get("/nonsense/thing").status_code == 404
+
+
+def test_etag_and_304(client):
+    r = client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
+    etag = r.headers["ETag"]
+    assert r.headers["Last-Modified"]
+    again = client.get(BREAK_AWAY, headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    other = client.get(BREAK_AWAY, headers={"Accept": "application/ld+json", "If-None-Match": etag})
+    assert other.status_code == 200
+
+
+def test_home_lists_films_and_people(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Break Away" in html and "Leesong Hee-il" in html
+    assert "Jae-hoon" not in html  # characters are not people
+
+
+def test_type_listing_is_paged(client):
+    r = client.get("/person/?page=1")
+    assert r.status_code == 200 and "Suh Youngjoo" in r.get_data(as_text=True)
+    assert client.get("/person/?page=999").status_code == 200
+    assert client.get("/person/?page=-3").status_code == 200
+
+
+# ---- SPARQL protocol ----
+
+@pytest.mark.parametrize("fmt", RESULT_FORMATS, ids=lambda f: f.name)
+def test_select_in_every_result_format(client, fmt):
+    r = client.get("/sparql", query_string={"query": SELECT}, headers={"Accept": fmt.media_type})
+    assert r.status_code == 200 and r.mimetype == fmt.media_type
+    if fmt.name == "csv":  # CSV results are lossy by design: oxigraph does not parse them back
+        assert list(csv.DictReader(io.StringIO(r.get_data(as_text=True)))) == [{"name": "Break Away"}]
+        return
+    rows = list(ox.parse_query_results(r.data, format=fmt.oxigraph))
+    assert [row["name"].value for row in rows] == ["Break Away"]
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
+def test_construct_in_every_graph_format(client, fmt):
+    q = f"CONSTRUCT WHERE {{ <{BASE}movie/break-away> <http://schema.org/director> ?d }}"
+    r = client.get("/sparql", query_string={"query": q, "format": fmt.name})
+    assert r.status_code == 200 and r.mimetype == fmt.media_type
+    assert [t.object.value for t in ox.parse(r.data, format=fmt.oxigraph)] == [BASE + "person/leesong-hee-il"]
+
+
+def test_post_form_and_direct_post(client):
+    form = client.post("/sparql", data={"query": SELECT}, headers={"Accept": "text/csv"})
+    direct = client.post("/sparql", data=SELECT.encode(), content_type="application/sparql-query",
+                         headers={"Accept": "text/csv"})
+    assert form.status_code == direct.status_code == 200
+    assert form.data == direct.data == b"name\r\nBreak Away\r\n"
+
+
+def test_ask(client):
+    r = client.get("/sparql", query_string={"query": "ASK { ?s a <http://schema.org/Movie> }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.json == {"head": {}, "boolean": True}
+
+
+@pytest.mark.parametrize(("kwargs", "status", "text"), [
+    ({"method": "GET", "query_string": {"query": "SELEC * WHERE"}}, 400, "syntax error"),
+    ({"method": "POST", "data": "x=1", "content_type": "application/x-www-form-urlencoded"}, 400, "Missing 'query'"),
+    ({"method": "GET", "query_string": [("query", SELECT), ("query", SELECT)]}, 400, "exactly one"),
+    ({"method": "POST", "data": "x", "content_type": "text/plain"}, 415, "Unsupported"),
+    ({"method": "POST", "data": {"update": "INSERT DATA { <a:a> <a:b> <a:c> }"}}, 403, "read-only"),
+    ({"method": "POST", "data": b"DROP ALL", "content_type": "application/sparql-update"}, 403, "read-only"),
+    ({"method": "GET", "query_string": {"query": "INSERT DATA { <a:a> <a:b> <a:c> }"}}, 403, "read-only"),
+    ({"method": "GET", "query_string": {"query": "PREFIX x: <a:> DELETE WHERE { ?s ?p ?o }"}}, 403, "read-only"),
+    ({"method": "POST", "data": b"\xff\xfe", "content_type": "application/sparql-query"}, 400, "UTF-8"),
+])
+def test_protocol_errors(client, kwargs, status, text):
+    r = client.open("/sparql", **kwargs)
+    assert r.status_code == status
+    assert text in r.get_data(as_text=True)
+
+
+def test_syntax_error_names_the_position(client):
+    r = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"})
+    assert "1:" in r.get_data(as_text=True)
+
+
+def test_named_graph_parameters(client):
+    q = "SELECT ?y WHERE { ?m <http://schema.org/dateCreated> ?y }"
+    r = client.get("/sparql", query_string={"query": q, "default-graph-uri": BASE + "source/forum-post"},
+                   headers={"Accept": "text/csv"})
+    assert r.data == b"y\r\n2008\r\n"
+    q = "SELECT ?g WHERE { GRAPH ?g { ?m <http://schema.org/dateCreated> ?y } } ORDER BY ?g"
+    r = client.get("/sparql", query_string={"query": q, "named-graph-uri": BASE + "source/finecut-press-kit"},
+                   headers={"Accept": "text/csv"})
+    graphs = r.get_data(as_text=True).splitlines()[1:]
+    assert graphs and set(graphs) == {BASE + "source/finecut-press-kit"}
+
+
+def test_service_description_by_default(client):
+    r = client.get("/sparql", headers={"Accept": "*/*"})
+    assert r.mimetype == "text/turtle"
+    g = rdflib.Graph().parse(data=r.data, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert (None, sd.endpoint, rdflib.URIRef("http://localhost/sparql")) in g
+    assert (None, sd.supportedLanguage, sd.SPARQL11Query) in g
+
+
+def test_browser_gets_the_query_page(client):
+    r = client.get("/sparql", headers={"Accept": "text/html"})
+    html = r.get_data(as_text=True)
+    assert r.mimetype == "text/html" and "Cast with the characters they play" in html
+    assert "cdn" not in html.lower()
+
+
+def test_cors_on_endpoint_and_downloads(client):
+    assert client.get("/sparql", query_string={"query": SELECT}).headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get("/download/kg.ttl").headers["Access-Control-Allow-Origin"] == "*"
+    pre = client.options("/sparql", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+    assert pre.status_code == 204 and "POST" in pre.headers["Access-Control-Allow-Methods"]
+
+
+# ---- downloads ----
+
+@pytest.mark.parametrize("dump", DUMPS, ids=lambda d: d.filename)
+def test_download(client, released, dump):
+    r = client.get(f"/download/{dump.filename}")
+    assert r.status_code == 200
+    assert r.mimetype == dump.media_type
+    assert f'filename={dump.filename}' in r.headers["Content-Disposition"]
+    path = released / "var" / "current" / dump.filename
+    assert int(r.headers["Content-Length"]) == path.stat().st_size
+    assert r.data == path.read_bytes()
+
+
+def test_download_gzip_on_the_wire(client, released):
+    r = client.get("/download/kg.ttl", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(r.data) == (released / "var" / "current" / "kg.ttl").read_bytes()
+
+
+def test_download_range(client, released):
+    r = client.get("/download/kg.ttl", headers={"Range": "bytes=10-19", "Accept-Encoding": "gzip"})
+    assert r.status_code == 206 and "Content-Encoding" not in r.headers
+    assert r.data == (released / "var" / "current" / "kg.ttl").read_bytes()[10:20]
+
+
+def test_download_etag(client):
+    etag = client.get("/download/kg.trig").headers["ETag"]
+    assert client.get("/download/kg.trig", headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/download/../release.json", "/download/..%2f..%2fetc%2fpasswd", "/download/store",
+                                  "/download/wire/kg.ttl.gz", "/download/release.json"])
+def test_download_only_serves_dumps(client, path):
+    assert client.get(path).status_code == 404
+
+
+# ---- discovery ----
+
+def test_void(client, released):
+    r = client.get("/.well-known/void")
+    assert r.mimetype == "text/turtle"
+    g = rdflib.Graph().parse(data=r.data, format="turtle")
+    void = rdflib.Namespace("http://rdfs.org/ns/void#")
+    ds = rdflib.URIRef(BASE + "dataset")
+    assert (ds, void.sparqlEndpoint, rdflib.URIRef(BASE + "sparql")) in g
+    assert {str(o).rsplit("/", 1)[-1] for o in g.objects(ds, void.dataDump)} == {d.filename for d in DUMPS}
+    meta = json.loads((released / "var" / "current" / "release.json").read_text())
+    assert int(g.value(ds, void.triples)) == meta["counts"]["triples"]
+    assert len(list(g.objects(ds, void.classPartition))) > 5 and len(list(g.objects(ds, void.propertyPartition))) > 20
+    assert client.get("/.well-known/void", headers={"Accept": "application/ld+json"}).mimetype == "application/ld+json"
+
+
+def test_sitemap_lists_every_entity_page(client):
+    r = client.get("/sitemap.xml")
+    assert r.mimetype == "application/xml"
+    text = r.get_data(as_text=True)
+    assert "<loc>http://localhost/movie/break-away</loc>" in text
+    assert "<loc>http://localhost/person/leesong-hee-il</loc>" in text
+    assert "#" not in text
+
+
+def test_security_headers_on_pages(client):
+    r = client.get(BREAK_AWAY, headers={"Accept": "text/html"})
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.headers["Referrer-Policy"]
+
+
+@pytest.mark.parametrize("iri", ["movie/break-away", "person/leesong-hee-il"])
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
+def test_negotiated_description_is_the_releases(client, released, iri, fmt):
+    """The served graph equals the release's statements about the entity's document."""
+    release = rdflib.Graph().parse(released / "var" / "current" / "kg.ttl", format="turtle")
+    subject = BASE + iri
+    expected = rdflib.Graph()
+    for t in release:
+        if str(t[0]) == subject or str(t[0]).startswith(subject + "#"):
+            expected.add(t)
+    r = client.get(f"/{iri}", headers={"Accept": fmt.media_type})
+    served = rdflib.Graph().parse(data=r.data, format=fmt.rdflib)
+    assert isomorphic(served, expected)
