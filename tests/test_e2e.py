@@ -1,0 +1,106 @@
+"""End to end: `kg serve` as a real process on 127.0.0.1, spoken to over HTTP by real clients."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import rdflib
+import requests
+from rdflib.compare import isomorphic
+from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+
+from conftest import BASE, LiveServer, free_port
+from kg.formats import FORMATS
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+@pytest.mark.parametrize("iri", ["movie/break-away", "person/leesong-hee-il"])
+def test_every_negotiated_form_is_the_releases_graph(live, released, fmt, iri):
+    r = requests.get(f"{live.url}/{iri}", headers={"Accept": fmt.media_type}, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith(fmt.media_type)
+    expected = rdflib.Dataset() if fmt.datasets else rdflib.Graph()
+    release = rdflib.Dataset()
+    release.parse(released / "var" / "current" / "kg.trig", format="trig")
+    subject = BASE + iri
+    for s, p, o, g in release.quads():
+        if str(s) == subject or str(s).startswith(subject + "#"):
+            if fmt.datasets:
+                expected.graph(g).add((s, p, o))
+            else:
+                expected.add((s, p, o))
+    served = rdflib.Dataset() if fmt.datasets else rdflib.Graph()
+    served.parse(data=r.content, format=fmt.rdflib)
+    if fmt.datasets:
+        def quads(ds: rdflib.Dataset) -> set[tuple[str, ...]]:
+            return {(str(s), str(p), o.n3(), str(g)) for s, p, o, g in ds.quads() if g is not None}
+        assert quads(expected) and quads(served) == quads(expected)
+    else:
+        assert len(expected) > 5 and isomorphic(served, expected)
+
+
+def test_html_page(live):
+    r = requests.get(f"{live.url}/movie/break-away", headers={"Accept": "text/html"}, timeout=10)
+    assert r.status_code == 200 and "Break Away" in r.text and r.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(("fmt", "check"), [
+    (JSON, lambda res: [b["name"]["value"] for b in res.convert()["results"]["bindings"]] == ["Leesong Hee-il"]),
+    (XML, lambda res: "Leesong Hee-il" in res.convert().toxml()),
+    (CSV, lambda res: res.convert().decode().splitlines() == ["name", "Leesong Hee-il"]),
+])
+def test_sparqlwrapper_select(live, fmt, check):
+    client = SPARQLWrapper(f"{live.url}/sparql")
+    client.setQuery(f"SELECT ?name WHERE {{ <{BASE}movie/break-away> <http://schema.org/director>/<http://schema.org/name> ?name }}")
+    client.setReturnFormat(fmt)
+    assert check(client.query())
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_construct(live, method):
+    client = SPARQLWrapper(f"{live.url}/sparql")
+    client.setMethod(method)
+    client.setQuery(f"DESCRIBE <{BASE}person/leesong-hee-il>")
+    client.setReturnFormat(TURTLE)
+    graph = rdflib.Graph().parse(data=client.query().convert(), format="turtle")
+    assert (rdflib.URIRef(BASE + "person/leesong-hee-il"), rdflib.URIRef("http://schema.org/name"),
+            rdflib.Literal("Leesong Hee-il")) in graph
+
+
+def test_concurrent_clients(live):
+    errors: list[str] = []
+
+    def hit() -> None:
+        for _ in range(20):
+            r = requests.get(f"{live.url}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                             headers={"Accept": "text/csv"}, timeout=10)
+            if r.status_code != 200:
+                errors.append(str(r.status_code))
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_new_release_is_picked_up_without_restart(project, run_kg, write):
+    assert run_kg(project, "build")[0] == 0
+    server = LiveServer(project, free_port())
+    try:
+        url = f"{server.url}/movie/late-addition"
+        assert requests.get(url, headers={"Accept": "text/turtle"}, timeout=10).status_code == 404
+        write(project, "late.yaml", "movies:\n  late-addition:\n    name: Late Addition\n")
+        assert run_kg(project, "build")[0] == 0
+        r = requests.get(url, headers={"Accept": "text/turtle"}, timeout=10)
+        assert r.status_code == 200 and "Late Addition" in r.text
+    finally:
+        server.stop()
+
+
+def test_serve_without_a_release_says_so(empty_project, run_kg):
+    code, output = run_kg(empty_project, "serve", "--port", str(free_port()))
+    assert code == 2 and "kg build" in output
