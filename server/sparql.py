@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, render_template, request, send_file
 
 from kg import sparql
 from kg.formats import FORMATS, RESULT_FORMATS, by_name, result_by_name
@@ -69,7 +71,9 @@ def _service_description() -> Response:
         return error_response(406, "Not Acceptable: the service description is available as "
                                    + ", ".join(o.media_types[0] for o in SD_OFFERS))
     if offer.key == "html":
-        response = Response(render_template("query.html", examples=EXAMPLES, query=""), mimetype="text/html")
+        page = render_template("query.html", examples=EXAMPLES, query="",
+                               yasgui=(YASGUI_BUILD / "yasgui.min.js").exists())
+        response = Response(page, mimetype="text/html")
         response.headers["Vary"] = "Accept"
         return response
     fmt = by_name(offer.key)
@@ -127,6 +131,18 @@ def endpoint() -> Response:
         return _respond(sparql.serialize(result, fmt), fmt.media_type)
     except sparql.QueryError as exc:
         return error_response(exc.status, exc.message)
+
+
+YASGUI_BUILD = Path(__file__).parent / "static" / "node_modules" / "@zazuko" / "yasgui" / "build"
+YASGUI_FILES = {"yasgui.min.js": "text/javascript", "yasgui.min.css": "text/css"}
+
+
+@bp.get("/static/vendor/yasgui/<name>")
+def yasgui(name: str) -> Response:
+    """The query editor, from the project's own npm install."""
+    if name not in YASGUI_FILES or not (YASGUI_BUILD / name).exists():
+        abort(404)
+    return send_file(YASGUI_BUILD / name, mimetype=YASGUI_FILES[name], max_age=86400)
 
 
 @bp.route("/sparql", methods=["OPTIONS"])

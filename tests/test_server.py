@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+import re
 
 import pyoxigraph as ox
 import pytest
@@ -270,3 +271,12 @@ def test_negotiated_description_is_the_releases(client, released, iri, fmt):
     r = client.get(f"/{iri}", headers={"Accept": fmt.media_type})
     served = rdflib.Graph().parse(data=r.data, format=fmt.rdflib)
     assert isomorphic(served, expected)
+
+
+def test_query_editor_is_served_from_the_projects_own_files(client):
+    html = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert '<script src="/static/vendor/yasgui/yasgui.min.js"></script>' in html
+    assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', html)  # nothing from a CDN
+    r = client.get("/static/vendor/yasgui/yasgui.min.js")
+    assert r.status_code == 200 and r.mimetype == "text/javascript" and len(r.data) > 100_000
+    assert client.get("/static/vendor/yasgui/package.json").status_code == 404

@@ -1,0 +1,34 @@
+// Upgrade the plain query form to YASGUI when the editor was installed (npm install --prefix server/static).
+(function () {
+  "use strict";
+  var host = document.getElementById("yasgui");
+  var form = document.getElementById("plain-form");
+  var textarea = document.getElementById("query");
+  if (!window.Yasgui || !host) { return; }
+  var yasgui = new window.Yasgui(host, {
+    requestConfig: { endpoint: window.location.origin + "/sparql", method: "POST" },
+    copyEndpointOnNewTab: false,
+    endpointCatalogueOptions: { getData: function () { return []; } },
+    persistenceId: null,
+    yasqe: { value: textarea.value }
+  });
+  // no lookups on other sites (prefix.cc, LOV): only local completions
+  var tab = yasgui.getTab();
+  if (tab && tab.getYasqe) {
+    var yasqe = tab.getYasqe();
+    ["prefixes", "property", "class"].forEach(function (name) {
+      if (yasqe.disableCompleter) { yasqe.disableCompleter(name); }
+    });
+    yasqe.setValue(textarea.value);
+  }
+  form.style.display = "none";
+  document.querySelectorAll("#examples a[data-query]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var current = yasgui.getTab();
+      current.setQuery(link.getAttribute("data-query"));
+      current.query();
+      window.scrollTo(0, 0);
+    });
+  });
+})();
