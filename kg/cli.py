@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .config import Config, ConfigError, load_config
-from .release import BuildResult, build, current, metadata
-from .sources import InputError
+from .layout import current, metadata
+
+if TYPE_CHECKING:
+    from .release import BuildResult
 
 OK, NONCONFORMING, BAD_INPUT = 0, 1, 2
 
@@ -56,6 +58,9 @@ def _report(result: BuildResult, verbose: bool) -> None:
 
 
 def _run(ctx: click.Context, publish: bool, verbose: bool) -> None:
+    from .release import build  # the build chain (rdflib, pyshacl) is only loaded by the commands that build
+    from .sources import InputError
+
     config = ctx.obj.config()
     try:
         result = build(config, publish=publish, say=_say)

@@ -20,44 +20,14 @@ import pyoxigraph as ox
 
 from . import vocab
 from .config import Config
-from .formats import Format, named
 from .ids import Minter
-from .mapping import Conflict, map_records
+from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current
+from .mapping import Conflict, Mapped, map_records
 from .sources import read_records, source_files
 from .validate import Report, load_shapes, validate
 from .vocab import DCT, P, V
 
 T = TypeVar("T")
-CURRENT = "current"
-RELEASES = "releases"
-METADATA = "release.json"
-VOID_FILE = "void.ttl"
-STORE_DIR = "store"
-WIRE_DIR = "wire"  # gzip copies of the uncompressed dumps, sent with Content-Encoding: gzip
-
-
-@dataclass(frozen=True)
-class Dump:
-    """One downloadable file of a release."""
-
-    filename: str
-    format: Format
-    gzipped: bool = False
-
-    @property
-    def media_type(self) -> str:
-        return "application/gzip" if self.gzipped else self.format.media_type
-
-
-DUMPS: tuple[Dump, ...] = (
-    Dump("kg.ttl", named("turtle")),
-    Dump("kg.nt.gz", named("ntriples"), gzipped=True),
-    Dump("kg.jsonld", named("jsonld")),
-    Dump("kg.trig", named("trig")),
-    Dump("kg.nq.gz", named("nquads"), gzipped=True),
-)
-
-
 @dataclass
 class BuildResult:
     """What a build did: its report, conflicts, counts, timings and the release it published (if any)."""
@@ -200,6 +170,16 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
     result = BuildResult(report, mapped.conflicts, counts, stages.timings)
     if not report.conforms or not publish:
         return result
+    return publish_release(config, mapped, result, files, stages)
+
+
+def publish_release(config: Config, mapped: Mapped, result: BuildResult, files: list[Path],
+                    stages: _Stages | None = None) -> BuildResult:
+    """Write a validated mapping as a new release and switch to it (the last stage of `build`)."""
+    stages = stages or _Stages(lambda _: None)
+    counts = result.counts
+    report = result.report
+    minter = Minter(config.base_iri)
     digest = input_digest(files, config.root)
     built = build_time()
     release_id = digest[:12]
@@ -282,17 +262,6 @@ def switch(root: Path, release_dir: Path) -> None:
         os.close(dir_fd)
 
 
-def current(root: Path) -> Path | None:
-    """The directory of the release being served, if there is one."""
-    link = root / CURRENT
-    try:
-        target = os.readlink(link)
-    except OSError:
-        return None
-    path = (root / target).resolve()
-    return path if (path / METADATA).exists() else None
-
-
 def _sweep(releases: Path) -> None:
     """Remove what killed builds left behind (never a finished release)."""
     for p in releases.glob(".tmp-*"):
@@ -306,9 +275,3 @@ def prune(root: Path, keep: int) -> None:
     for old in finished[:-keep] if keep > 0 else []:
         if live is None or old.resolve() != live:
             shutil.rmtree(old, ignore_errors=True)
-
-
-def metadata(release_dir: Path) -> dict[str, object]:
-    """The release's own description (release.json)."""
-    data: dict[str, object] = json.loads((release_dir / METADATA).read_text(encoding="utf-8"))
-    return data

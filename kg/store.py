@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .release import CURRENT, STORE_DIR, current, metadata
+from .layout import CURRENT, STORE_DIR, current, metadata
 
 UPDATE_KEYWORDS = re.compile(
     r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*"

@@ -46,4 +46,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
             response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Length, Content-Range, Link"
         return response
 
+    if config.cache_mb > 0:
+        from .cache import ResponseCache
+
+        app.wsgi_app = ResponseCache(app.wsgi_app, config.releases_path / "current",  # type: ignore[method-assign]
+                                     config.cache_mb << 20)
     return app

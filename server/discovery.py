@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, request
 
 from kg.formats import FORMATS, by_name
-from kg.release import VOID_FILE
+from kg.layout import VOID_FILE
 
 from .entities import local, not_acceptable, release
 from .negotiation import Offer, by_key, choose

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, send_file
 
-from kg.release import DUMPS, WIRE_DIR
+from kg.layout import DUMPS, WIRE_DIR
 
 from .entities import release
 

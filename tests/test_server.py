@@ -280,3 +280,28 @@ def test_query_editor_is_served_from_the_projects_own_files(client):
     r = client.get("/static/vendor/yasgui/yasgui.min.js")
     assert r.status_code == 200 and r.mimetype == "text/javascript" and len(r.data) > 100_000
     assert client.get("/static/vendor/yasgui/package.json").status_code == 404
+
+
+def test_repeated_requests_are_answered_from_the_cache(app, client):
+    cache = app.wsgi_app
+    url = "/sparql?query=" + SELECT.replace(" ", "%20")
+    first = client.get(url, headers={"Accept": "text/csv"})
+    hits = cache.hits
+    second = client.get(url, headers={"Accept": "text/csv"})
+    assert cache.hits == hits + 1
+    assert second.data == first.data and second.headers["Content-Type"] == first.headers["Content-Type"]
+    other = client.get(url, headers={"Accept": "application/sparql-results+json"})
+    assert other.mimetype == "application/sparql-results+json"
+
+
+def test_cached_entity_honours_if_none_match(app, client):
+    client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
+    r = client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
+    hits = app.wsgi_app.hits
+    again = client.get(BREAK_AWAY, headers={"Accept": "text/turtle", "If-None-Match": r.headers["ETag"]})
+    assert app.wsgi_app.hits == hits + 1 and again.status_code == 304
+
+
+def test_head_request(client):
+    r = client.head(BREAK_AWAY, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.data == b""
