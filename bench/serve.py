@@ -40,17 +40,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and all its descendants."""
+def rss_kib(pid: int, field: str = "Pss") -> int:
+    """Memory of a process and all its descendants: PSS (shared pages counted once in all) or RSS."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) if "VmRSS" in status else 0  # type: ignore[union-attr]
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            found = re.search(rf"^{field}:\s+(\d+)", rollup, re.M)
+            total += int(found.group(1)) if found else 0
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError, AttributeError):
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
     return total
 
@@ -191,11 +192,13 @@ def main() -> None:
             s.start(timeout=900)
             print(f"# {s.name} ready in {time.monotonic() - t:.1f} s", flush=True)
         idle = {s.name: rss_kib(s.proc.pid) for s in servers if s.proc}  # type: ignore[union-attr]
+        idle_rss = {s.name: rss_kib(s.proc.pid, "Rss") for s in servers if s.proc}  # type: ignore[union-attr]
         qs = queries(args.films)
         if args.only:
             qs = {k: v for k, v in qs.items() if k in args.only.split(",")}
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         peak = dict.fromkeys(idle, 0)
+        peak_rss = dict.fromkeys(idle, 0)
         for rnd in range(args.rounds):
             order = servers[rnd % len(servers):] + servers[: rnd % len(servers)]
             for name, variants in qs.items():
@@ -203,6 +206,7 @@ def main() -> None:
                     paths = [f"{s.query_path}?query={urllib.parse.quote(v)}" for v in variants]
                     results.setdefault((name, s.name), []).append(wrk(paths, s.url, JSON, args.seconds, lua))
                     peak[s.name] = max(peak[s.name], rss_kib(s.proc.pid))  # type: ignore[union-attr]
+                    peak_rss[s.name] = max(peak_rss[s.name], rss_kib(s.proc.pid, "Rss"))  # type: ignore[union-attr]
             print(f"# round {rnd + 1}/{args.rounds} done", flush=True)
 
         pages: dict[str, dict[str, float]] = {}
@@ -240,10 +244,12 @@ def main() -> None:
     print("\n## kg pages and downloads\n\n| request | req/s | p50 ms | p99 ms |\n|---|---|---|---|")
     for label, r in pages.items():
         print(f"| {label} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.1f} |")
-    print("\n## Memory (RSS of all processes of each server)\n\n| server | idle MiB | peak MiB | peak ÷ oxigraph |")
-    print("|---|---|---|---|")
+    print("\n## Memory of all processes of each server (PSS counts shared pages once; RSS for reference)\n")
+    print("| server | idle PSS MiB | peak PSS MiB | peak PSS ÷ oxigraph | idle RSS MiB | peak RSS MiB |")
+    print("|---|---|---|---|---|---|")
     for n in names:
-        print(f"| {n} | {idle[n] / 1024:,.0f} | {peak[n] / 1024:,.0f} | {peak[n] / max(1, peak['oxigraph']):.2f}× |")
+        print(f"| {n} | {idle[n] / 1024:,.0f} | {peak[n] / 1024:,.0f} | {peak[n] / max(1, peak['oxigraph']):.2f}× "
+              f"| {idle_rss[n] / 1024:,.0f} | {peak_rss[n] / 1024:,.0f} |")
 
 
 if __name__ == "__main__":

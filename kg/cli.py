@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .config import Config, ConfigError, load_config
-from .layout import current, metadata
 
 if TYPE_CHECKING:
     from .release import BuildResult
@@ -102,6 +101,8 @@ def validate_cmd(ctx: click.Context, verbose: bool) -> None:
 @click.pass_context
 def info_cmd(ctx: click.Context) -> None:
     """Describe the current release."""
+    from .layout import current, metadata
+
     config = ctx.obj.config()
     release = current(config.releases_path)
     if release is None:
@@ -120,7 +121,7 @@ def info_cmd(ctx: click.Context) -> None:
 def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the current release: pages, downloads and SPARQL (granian, a production WSGI server)."""
     config = ctx.obj.config(host=host, port=port, workers=workers)
-    if current(config.releases_path) is None:
+    if not (config.releases_path / "current").exists():
         _say("kg: no release to serve yet; run `kg build` first")
         sys.exit(BAD_INPUT)
     from .serve import serve

@@ -14,6 +14,8 @@ NAME = vocab.S.name
 ALT = vocab.S.alternateName
 CONFLICT_SUBJECT = vocab.K.conflictSubject
 HIDDEN_GRAPH_SUFFIXES = ("graph/vocabulary", "graph/release")
+MAX_INCOMING = 500  # a page lists at most this many referring entities; SPARQL has the rest
+MAX_GRAPH_DOCUMENT = 50_000  # a graph name resolves to its content up to this many statements
 
 
 def document(release: Release, iri: str) -> list[ox.Quad]:
@@ -27,9 +29,17 @@ def document(release: Release, iri: str) -> list[ox.Quad]:
 
     quads = named(node)
     if not quads:
-        return []
+        # a graph name (e.g. <base>graph/vocabulary) resolves to the graph's content
+        content = []
+        for q in store.quads_for_pattern(None, None, None, node):
+            content.append(q)
+            if len(content) > MAX_GRAPH_DOCUMENT:
+                return []
+        return sorted(content, key=str)
     parts = {q.object for q in quads if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(iri + "#")}
-    parts |= {q.subject for q in store.quads_for_pattern(None, CONFLICT_SUBJECT, node)}  # type: ignore[misc]
+    # parts that point at their document (conflicts, vocabulary terms' rdfs:isDefinedBy)
+    parts |= {q.subject for q in store.quads_for_pattern(None, None, node)  # type: ignore[misc]
+              if q.subject.value.startswith(iri + "#")}
     for part in sorted(parts, key=lambda n: n.value):
         quads.extend(named(part))
     return sorted(quads, key=str)
@@ -59,7 +69,7 @@ class View:
     facts: list[Fact]
     parts: dict[str, list[Fact]]
     variants: list[tuple[str, str | None, list[str]]]  # (text, language, sources)
-    incoming: list[tuple[str, str]]  # (subject, predicate)
+    incoming: list[tuple[str, str]]  # (subject, predicate), at most MAX_INCOMING
     conflicts: list[dict[str, Any]]
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -103,9 +113,13 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
             prop = pf[vocab.K.conflictProperty.value].value.value
             said = [(f.value, f.sources) for f in facts if f.predicate == prop]
             conflicts.append({"property": prop, "values": said})
-    incoming = sorted({(q.subject.value, q.predicate.value)
-                       for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri))
-                       if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT})
+    incoming_all: set[tuple[str, str]] = set()
+    for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
+        if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT:
+            incoming_all.add((q.subject.value, q.predicate.value))
+            if len(incoming_all) > MAX_INCOMING:
+                break
+    incoming = sorted(incoming_all)[:MAX_INCOMING]
     labels: dict[str, str] = {}
     for node in {f.value.value for fs in [facts, *parts.values()] for f in fs if isinstance(f.value, ox.NamedNode)} | {
             s for s, _ in incoming} | {s for fs in parts.values() for f in fs for s in f.sources} | {

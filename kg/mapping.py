@@ -15,6 +15,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from . import vocab
 from .ids import Minter
 from .model import EDITORIAL, KINDS, SINGLE_VALUED, CastEntry, Claim, Field, LangText, Money, Origin, Record, Value
+from .progress import bar
 from .vocab import K, S
 
 Term = NamedNode | Literal
@@ -182,6 +183,16 @@ class _Mapper:
         self.emit(node, S.currency, Literal(money.currency), g, origin)
 
 
+def editorial_quads(minter: Minter) -> Iterator[Quad]:
+    """The editorial pseudo-source describes itself like any source document."""
+    g = ed = minter.editorial()
+    yield Quad(ed, vocab.TYPE, vocab.P.Entity, g)
+    yield Quad(ed, vocab.TYPE, S.CreativeWork, g)
+    yield Quad(ed, S.name, Literal("kg editorial decisions"), g)
+    yield Quad(ed, S.description, Literal("What the curators decided: preferred names, record types and identities, "
+                                          "and where the sources disagree."), g)
+
+
 def vocabulary_quads(minter: Minter) -> Iterator[Quad]:
     """The declaration of the project vocabulary (labels, comments, parents)."""
     g = minter.vocabulary_graph()
@@ -228,9 +239,11 @@ def map_records(records: Iterable[Record], minter: Minter) -> Mapped:
     """Map records to quads, deduplicated and in a stable order, with conflicts found and recorded."""
     out = Mapped()
     mapper = _Mapper(minter, out)
-    for record in records:
+    records = list(records)
+    for record in bar(records, len(records), "map", "records"):
         mapper.record(record)
     out.quads.extend(vocabulary_quads(minter))
+    out.quads.extend(editorial_quads(minter))
     _find_conflicts(out, minter)
     out.quads = sorted(set(out.quads), key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate),
                                                       str(q.object)))

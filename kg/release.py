@@ -23,6 +23,7 @@ from .config import Config
 from .ids import Minter
 from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current
 from .mapping import Conflict, Mapped, map_records
+from .progress import bar
 from .sources import read_records, source_files
 from .validate import Report, load_shapes, validate
 from .vocab import DCT, P, V
@@ -207,8 +208,9 @@ def publish_release(config: Config, mapped: Mapped, result: BuildResult, files: 
         # Oxigraph's "union default graph" repeats a triple once per graph that holds it, so the union is
         # stored as the real default graph: queries see a set, GRAPH ?g still sees each source.
         store = ox.Store(str(tmp / STORE_DIR))
-        store.bulk_extend(quads)
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+        store.bulk_extend(bar(quads, len(quads), "store", "quads"))
+        store.bulk_extend(bar((ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples),
+                              len(triples), "store", "triples"))
         store.flush()
         store.optimize()
         del store

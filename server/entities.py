@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
 
 from kg import describe, jsonld, vocab
 from kg.formats import FORMATS, by_name
@@ -80,10 +80,8 @@ def home() -> Response | str:
     return render_template("home.html", films=films, people=people, meta=rel.meta, kinds=TYPE_OF_KIND, local=local)
 
 
-@bp.get("/<kind>/")
+@bp.get(f"/<any({', '.join(TYPE_OF_KIND)}):kind>/")
 def kind_listing(kind: str) -> Response | str:
-    if kind not in TYPE_OF_KIND:
-        abort(404)
     rel = release()
     page = request.args.get("page", "1")
     listing = describe.listing(rel, TYPE_OF_KIND[kind], int(page) if page.isdigit() and len(page) < 9 else 1,
@@ -91,16 +89,15 @@ def kind_listing(kind: str) -> Response | str:
     return render_template("listing.html", kind=kind, listing=listing, local=local)
 
 
-@bp.get("/<kind>/<path:key>")
-def entity(kind: str, key: str) -> Response:
-    if kind not in TYPE_OF_KIND:
-        abort(404)
+@bp.get("/<path:path>")
+def resource(path: str) -> Response:
+    """Any IRI minted under the base, served at its path: /movie/break-away, /vocab, /dataset, ..."""
     suffix = None
-    stem, dot, ext = key.rpartition(".")
-    if dot and by_key(ext, OFFERS) is not None:
-        key, suffix = stem, ext
+    stem, dot, ext = path.rpartition(".")
+    if dot and "/" not in ext and by_key(ext, OFFERS) is not None:
+        path, suffix = stem, ext
     rel = release()
-    iri = f"{current_app.config['KG'].base_iri}{kind}/{key}"
+    iri = f"{current_app.config['KG'].base_iri}{path}"
     offer = negotiate(OFFERS, suffix)
     if offer is None:
         return not_acceptable(OFFERS)
@@ -114,7 +111,7 @@ def entity(kind: str, key: str) -> Response:
         quads = describe.document(rel, iri)
         markup = safe_json(jsonld.document(describe.triples(quads)))
         body = render_template("entity.html", view=view, markup=markup, local=local, iri=iri,
-                               label=describe.property_label, formats=FORMATS, path=f"/{kind}/{key}")
+                               label=describe.property_label, formats=FORMATS, path=f"/{path}")
         response = Response(body, mimetype="text/html")
     else:
         quads = describe.document(rel, iri)
@@ -126,8 +123,7 @@ def entity(kind: str, key: str) -> Response:
         assert fmt is not None
         data = quads if fmt.datasets else describe.triples(quads)
         response = Response(fmt.serialize(data), content_type=f"{fmt.media_type}; charset=utf-8")
-        response.headers["Content-Location"] = url_for("entities.entity", kind=kind, key=f"{key}.{fmt.extension}")
-    response.headers["Link"] = ", ".join(
-        f'<{url_for("entities.entity", kind=kind, key=f"{key}.{f.extension}")}>; rel="alternate"; type="{f.media_type}"'
-        for f in FORMATS)
+        response.headers["Content-Location"] = f"/{path}.{fmt.extension}"
+    response.headers["Link"] = ", ".join(f'</{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"'
+                                         for f in FORMATS)
     return finish(response, rel, etag)

@@ -105,8 +105,69 @@ def app(released: Path):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def flask_client(app):
+    client = app.test_client()
+    client.root = "http://localhost"
+    return client
+
+
+class HttpResponse:
+    """A requests response with the attributes of Werkzeug's test response that the tests use."""
+
+    def __init__(self, r) -> None:
+        self.status_code = r.status_code
+        self.headers = r.headers
+        self.data = r.raw.read(decode_content=False)
+        self.mimetype = r.headers.get("Content-Type", "").split(";")[0].strip()
+
+    def get_data(self, as_text: bool = False):
+        return self.data.decode("utf-8") if as_text else self.data
+
+    @property
+    def json(self):
+        import json
+
+        return json.loads(self.data)
+
+
+class HttpClient:
+    """The Flask test client's calling convention, over real HTTP to the live server."""
+
+    def __init__(self, root: str) -> None:
+        import requests
+
+        self.root = root
+        self.session = requests.Session()
+
+    def open(self, path, method="GET", query_string=None, headers=None, data=None, content_type=None):
+        headers = {"Accept-Encoding": "identity", **(headers or {})}
+        if content_type:
+            headers["Content-Type"] = content_type
+        r = self.session.request(method, self.root + path, params=query_string, headers=headers, data=data,
+                                 allow_redirects=False, stream=True, timeout=30)
+        return HttpResponse(r)
+
+    def get(self, path, **kw):
+        return self.open(path, "GET", **kw)
+
+    def post(self, path, **kw):
+        return self.open(path, "POST", **kw)
+
+    def head(self, path, **kw):
+        return self.open(path, "HEAD", **kw)
+
+    def options(self, path, **kw):
+        return self.open(path, "OPTIONS", **kw)
+
+
+@pytest.fixture(params=["flask", "http"])
+def client(request, app):
+    """Each server test runs twice: in-process (Flask test client) and against the real server over HTTP."""
+    if request.param == "flask":
+        client = app.test_client()
+        client.root = "http://localhost"
+        return client
+    return HttpClient(request.getfixturevalue("live").url)
 
 
 def free_port() -> int:

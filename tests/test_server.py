@@ -172,7 +172,7 @@ def test_service_description_by_default(client):
     assert r.mimetype == "text/turtle"
     g = rdflib.Graph().parse(data=r.data, format="turtle")
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-    assert (None, sd.endpoint, rdflib.URIRef("http://localhost/sparql")) in g
+    assert (None, sd.endpoint, rdflib.URIRef(client.root + "/sparql")) in g
     assert (None, sd.supportedLanguage, sd.SPARQL11Query) in g
 
 
@@ -246,8 +246,8 @@ def test_sitemap_lists_every_entity_page(client):
     r = client.get("/sitemap.xml")
     assert r.mimetype == "application/xml"
     text = r.get_data(as_text=True)
-    assert "<loc>http://localhost/movie/break-away</loc>" in text
-    assert "<loc>http://localhost/person/leesong-hee-il</loc>" in text
+    assert f"<loc>{client.root}/movie/break-away</loc>" in text
+    assert f"<loc>{client.root}/person/leesong-hee-il</loc>" in text
     assert "#" not in text
 
 
@@ -282,7 +282,8 @@ def test_query_editor_is_served_from_the_projects_own_files(client):
     assert client.get("/static/vendor/yasgui/package.json").status_code == 404
 
 
-def test_repeated_requests_are_answered_from_the_cache(app, client):
+def test_repeated_requests_are_answered_from_the_cache(app, flask_client):
+    client = flask_client
     cache = app.wsgi_app
     url = "/sparql?query=" + SELECT.replace(" ", "%20")
     first = client.get(url, headers={"Accept": "text/csv"})
@@ -294,7 +295,8 @@ def test_repeated_requests_are_answered_from_the_cache(app, client):
     assert other.mimetype == "application/sparql-results+json"
 
 
-def test_cached_entity_honours_if_none_match(app, client):
+def test_cached_entity_honours_if_none_match(app, flask_client):
+    client = flask_client
     client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
     r = client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
     hits = app.wsgi_app.hits
@@ -305,3 +307,16 @@ def test_cached_entity_honours_if_none_match(app, client):
 def test_head_request(client):
     r = client.head(BREAK_AWAY, headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and r.data == b""
+
+
+def test_every_minted_iri_resolves(client, released):
+    store = ox.Store.read_only(str(released / "var" / "current" / "store"))
+    minted = set()
+    for q in store:
+        for term in (q.subject, q.object, q.graph_name):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(BASE):
+                minted.add(term.value.split("#")[0])
+    assert len(minted) > 50 and BASE + "vocab" in minted and BASE + "dataset" in minted
+    for iri in sorted(minted):
+        r = client.get("/" + iri[len(BASE):], headers={"Accept": "text/turtle"})
+        assert r.status_code == 200, iri
