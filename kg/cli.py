@@ -113,6 +113,37 @@ def info_cmd(ctx: click.Context) -> None:
     click.echo(f"counts: {meta['counts']}")
 
 
+@cli.command("embed")
+@click.argument("target")
+@click.pass_context
+def embed_cmd(ctx: click.Context, target: str) -> None:
+    """Print the schema.org markup of an entity (IRI, kind/key or key), ready to paste into a web page."""
+    from .describe import markup
+    from .ids import PATHS
+    from .jsonld import script_tag
+    from .store import NoRelease, Releases
+
+    config = ctx.obj.config()
+    try:
+        release = Releases(config.releases_path).current()
+    except NoRelease:
+        _say("kg: no release yet; run `kg build`")
+        sys.exit(BAD_INPUT)
+    if target.startswith(("http://", "https://")):
+        candidates = [target]
+    elif "/" in target:
+        candidates = [config.base_iri + target.strip("/")]
+    else:
+        candidates = [f"{config.base_iri}{path}/{target}" for path in PATHS.values()]
+    for iri in candidates:
+        data = markup(release, iri)
+        if data is not None:
+            click.echo(script_tag(data))
+            return
+    _say(f"kg: no entity {target!r} in the current release (tried {', '.join(candidates)})")
+    sys.exit(BAD_INPUT)
+
+
 @cli.command("serve")
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1)")
 @click.option("--port", type=int, default=None, help="Port (default 8000)")

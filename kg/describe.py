@@ -183,3 +183,15 @@ def property_label(iri: str) -> str:
         return _TERM_LABELS[iri]
     local = iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
     return "".join(" " + c.lower() if c.isupper() else c for c in local).strip()
+
+
+def markup(release: Release, iri: str) -> dict[str, Any] | None:
+    """The entity's schema.org markup, built from the answer of its description query (so it holds exactly that)."""
+    from .jsonld import description_query
+    from .jsonld import markup as build
+
+    result = release.query(description_query(iri))
+    triples = list(result)  # type: ignore[arg-type]
+    if not any(t.subject.value == iri for t in triples):
+        return None
+    return build(iri, triples)

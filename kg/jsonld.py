@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -58,3 +60,147 @@ def document(triples: Iterable[ox.Triple | ox.Quad]) -> dict[str, Any]:
 def dumps(triples: Iterable[ox.Triple | ox.Quad]) -> bytes:
     """Serialize triples as compact JSON-LD."""
     return json.dumps(document(triples), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+# ---- schema.org markup for web pages (issue: markup that search engines accept and that round-trips) ----
+
+SCHEMA_CONTEXT_URLS = frozenset({"https://schema.org", "https://schema.org/", "http://schema.org", "http://schema.org/",
+                                 "https://schema.org/docs/jsonldcontext.jsonld",
+                                 "http://schema.org/docs/jsonldcontext.jsonld"})
+CONTEXT_FILE = Path(__file__).parent / "data" / "schemaorgcontext.jsonld"
+
+
+class RemoteDocumentRefused(Exception):
+    """kg never fetches JSON-LD documents from the web; only the shipped schema.org context is known."""
+
+
+@lru_cache(maxsize=1)
+def schema_context() -> dict[str, Any]:
+    """The official schema.org context (release 30.0), shipped with kg."""
+    data: dict[str, Any] = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A JSON-LD document loader (pyld's interface) that serves known contexts from disk and refuses the rest."""
+    if url in SCHEMA_CONTEXT_URLS:
+        return {"contextUrl": None, "documentUrl": url, "document": schema_context()}
+    raise RemoteDocumentRefused(f"kg does not fetch JSON-LD documents from the network: {url!r} is not a "
+                                "context shipped with kg (known: the schema.org context)")
+
+
+def description_query(iri: str) -> str:
+    """The SPARQL CONSTRUCT whose answer is exactly the entity's markup (schema.org terms only).
+
+    The entity's own statements; its parts (<iri>#...), reviews and the events presenting it in full; the
+    type and name of every other node they point to.
+    """
+    i = iri.replace("\\", "").replace(">", "")
+    part = f'STRSTARTS(STR(?full), "{i}#") && STRSTARTS(STR(?link), "http://schema.org/")'
+    linked = 'isIRI(?s) && STRSTARTS(STR(?link), "http://schema.org/")'
+    return f"""PREFIX schema: <http://schema.org/>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+  {{
+    VALUES ?s {{ <{i}> }} ?s ?p ?o .
+  }} UNION {{
+    {{ <{i}> ?link ?full . FILTER(isIRI(?full) && {part}) }} UNION {{ <{i}> schema:review ?full }}
+    UNION {{ ?full schema:workPresented <{i}> }}
+    BIND(?full AS ?s) ?s ?p ?o .
+  }} UNION {{
+    {{ <{i}> ?link ?s . FILTER({linked}) }} UNION {{
+      {{ <{i}> ?link ?full . FILTER(isIRI(?full) && {part}) }} UNION {{ <{i}> schema:review ?full }}
+      UNION {{ ?full schema:workPresented <{i}> }}
+      ?full ?link2 ?s . FILTER(isIRI(?s) && STRSTARTS(STR(?link2), "http://schema.org/"))
+    }}
+    ?s ?p ?o . FILTER(?p IN (rdf:type, schema:name))
+  }}
+  FILTER((?p = rdf:type && STRSTARTS(STR(?o), "http://schema.org/"))
+         || (?p != rdf:type && STRSTARTS(STR(?p), "http://schema.org/")))
+}}"""
+
+
+def _coerced(term: str) -> bool:
+    definition = schema_context()["@context"].get(term)
+    return isinstance(definition, dict) and "@type" in definition
+
+
+def _markup_value(term: str, obj: ox.NamedNode | ox.Literal) -> Any:
+    """A value as the official context reads it back exactly: plain strings only where nothing is coerced."""
+    if isinstance(obj, ox.NamedNode):
+        return obj.value if schema_context()["@context"].get(term, {}).get("@type") == "@id" else {"@id": obj.value}
+    if obj.language:
+        return {"@value": obj.value, "@language": obj.language}
+    if obj.datatype.value == vocab.XSD + "string":
+        return {"@value": obj.value} if _coerced(term) else obj.value
+    return {"@value": obj.value, "@type": "xsd:" + obj.datatype.value[len(vocab.XSD):]
+            if obj.datatype.value.startswith(vocab.XSD) else obj.datatype.value}
+
+
+def markup(iri: str, triples: Iterable[ox.Triple]) -> dict[str, Any]:
+    """Nested schema.org JSON-LD with the entity as the top node; every node keeps its @id (no blank nodes)."""
+    by_subject: dict[str, list[ox.Triple]] = {}
+    for t in sorted(triples, key=lambda t: (t.subject.value, t.predicate.value, str(t.object))):
+        by_subject.setdefault(t.subject.value, []).append(t)
+
+    def node(subject: str, path: tuple[str, ...], skip: tuple[str, str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"@id": subject}
+        if subject in path:
+            return out
+        types = [t.object.value[len(vocab.SCHEMA):] for t in by_subject.get(subject, []) if t.predicate == vocab.TYPE]
+        if types:
+            out["@type"] = types[0] if len(types) == 1 else types
+        props: dict[str, list[Any]] = {}
+        for t in by_subject.get(subject, []):
+            if t.predicate == vocab.TYPE or (skip and (t.predicate.value, t.object.value) == skip):
+                continue
+            term = t.predicate.value[len(vocab.SCHEMA):]
+            obj = t.object
+            if isinstance(obj, ox.NamedNode) and obj.value in by_subject and term not in ("url", "sameAs", "image"):
+                value = node(obj.value, path + (subject,))
+            else:
+                value = _markup_value(term, obj)  # type: ignore[arg-type]
+            props.setdefault(term, []).append(value)
+        for term, values in props.items():
+            out[term] = values[0] if len(values) == 1 else values
+        return out
+
+    top = node(iri, ())
+    reachable = _reachable(iri, by_subject)
+    reverse: dict[str, list[Any]] = {}
+    for subject, ts in by_subject.items():
+        for t in ts:
+            if subject not in reachable and isinstance(t.object, ox.NamedNode) and t.object.value == iri:
+                term = t.predicate.value[len(vocab.SCHEMA):]
+                reverse.setdefault(term, []).append(node(subject, (iri,), skip=(t.predicate.value, iri)))
+    if reverse:
+        top["@reverse"] = {k: v[0] if len(v) == 1 else v for k, v in sorted(reverse.items())}
+    return {"@context": "https://schema.org", **top}
+
+
+def _reachable(iri: str, by_subject: dict[str, list[ox.Triple]]) -> set[str]:
+    seen, todo = {iri}, [iri]
+    while todo:
+        for t in by_subject.get(todo.pop(), []):
+            if isinstance(t.object, ox.NamedNode) and t.object.value in by_subject and t.object.value not in seen:
+                seen.add(t.object.value)
+                todo.append(t.object.value)
+    return seen
+
+
+def item_list(items: list[tuple[int, str]]) -> dict[str, Any]:
+    """A summary-page ItemList (position + url), as documented for the movie carousel."""
+    return {"@context": "https://schema.org", "@type": "ItemList",
+            "itemListElement": [{"@type": "ListItem", "position": pos, "url": url} for pos, url in items]}
+
+
+def safe_json(data: object) -> str:
+    """JSON that cannot end a <script> element, open a comment or break a line in old parsers."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def script_tag(data: object) -> str:
+    """A ready-to-paste <script type="application/ld+json"> element."""
+    return f'<script type="application/ld+json">\n{safe_json(data)}\n</script>'

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 
 from kg import describe, jsonld, vocab
@@ -18,6 +16,7 @@ bp = Blueprint("entities", __name__)
 
 OFFERS: tuple[Offer, ...] = (Offer("html", (HTML, "application/xhtml+xml"), ("html",)),) + tuple(
     Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS)
+EMBED = Offer("embed", ("text/plain",))  # only by ?format=embed: the ready-to-paste markup snippet
 KINDS = {path: kind for kind, path in PATHS.items()}
 TYPE_OF_KIND = {"movie": vocab.S.Movie.value, "person": vocab.S.Person.value, "character": vocab.K.Character.value,
                 "organization": vocab.S.Organization.value, "country": vocab.S.Country.value,
@@ -45,13 +44,6 @@ def negotiate(offers: tuple[Offer, ...], suffix: str | None = None) -> Offer | N
     return choose(request.headers.get("Accept"), offers)
 
 
-def safe_json(data: object) -> str:
-    """JSON that cannot end a <script> element or open a comment, whatever the strings in it."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
 def local(iri: str) -> str | None:
     """The path on this server of an IRI minted under the base, else None."""
     base = current_app.config["KG"].base_iri
@@ -72,6 +64,17 @@ def finish(response: Response, rel: Release, etag: str) -> Response:
     return response
 
 
+def embed(rel: Release, iri: str) -> Response:
+    """The entity's ready-to-paste <script type="application/ld+json"> block, as text."""
+    data = describe.markup(rel, iri)
+    if data is None:
+        abort(404, f"No entity {iri} in this release.")
+    etag, fresh = conditional(rel, "embed")
+    response = Response(status=304) if fresh else Response(jsonld.script_tag(data) + "\n",
+                                                           content_type="text/plain; charset=utf-8")
+    return finish(response, rel, etag)
+
+
 @bp.get("/")
 def home() -> Response | str:
     rel = release()
@@ -86,7 +89,10 @@ def kind_listing(kind: str) -> Response | str:
     page = request.args.get("page", "1")
     listing = describe.listing(rel, TYPE_OF_KIND[kind], int(page) if page.isdigit() and len(page) < 9 else 1,
                                exclude=vocab.K.Character.value if kind == "person" else None)
-    return render_template("listing.html", kind=kind, listing=listing, local=local)
+    host = request.host_url.rstrip("/")
+    start = (listing.page - 1) * 100
+    items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
+    return render_template("listing.html", kind=kind, listing=listing, local=local, markup=jsonld.safe_json(items))
 
 
 @bp.get("/<path:path>")
@@ -98,6 +104,8 @@ def resource(path: str) -> Response:
         path, suffix = stem, ext
     rel = release()
     iri = f"{current_app.config['KG'].base_iri}{path}"
+    if request.args.get("format") == "embed" and not suffix:
+        return embed(rel, iri)
     offer = negotiate(OFFERS, suffix)
     if offer is None:
         return not_acceptable(OFFERS)
@@ -108,9 +116,10 @@ def resource(path: str) -> Response:
             abort(404, f"No entity {iri} in this release.")
         if fresh:
             return finish(Response(status=304), rel, etag)
-        quads = describe.document(rel, iri)
-        markup = safe_json(jsonld.document(describe.triples(quads)))
-        body = render_template("entity.html", view=view, markup=markup, local=local, iri=iri,
+        data = describe.markup(rel, iri)
+        markup = jsonld.safe_json(data) if data else None
+        snippet = jsonld.script_tag(data) if data else None
+        body = render_template("entity.html", view=view, markup=markup, snippet=snippet, local=local, iri=iri,
                                label=describe.property_label, formats=FORMATS, path=f"/{path}")
         response = Response(body, mimetype="text/html")
     else:

@@ -245,3 +245,66 @@ def browser():
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     yield driver
     driver.quit()
+
+
+def entity_paths(kinds: tuple[str, ...] = ("movie", "person")) -> list[str]:
+    """Paths of every entity of these kinds in data/ (for parametrising over the real data set)."""
+    from kg.sources import read_records
+
+    return sorted(f"{r.kind}/{r.key}" for r in read_records(REPO / "data") if r.kind in kinds)
+
+
+def expand(document: dict) -> set[str]:
+    """A JSON-LD document expanded offline with the shipped schema.org context, as N-Triples lines."""
+    from pyld import jsonld
+
+    from kg.jsonld import document_loader
+
+    nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": document_loader})
+    return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)}
+
+
+def described(base_url: str, iri: str) -> set[str]:
+    """What the SPARQL endpoint returns for the entity's description query, as N-Triples lines."""
+    import requests
+
+    from kg.jsonld import description_query
+
+    r = requests.post(base_url + "/sparql", data={"query": description_query(iri)},
+                      headers={"Accept": "application/n-triples"}, timeout=30)
+    r.raise_for_status()
+    return {str(t) for t in ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)}
+
+
+HOSTILE = "</script><script>window.__pwned=1</script><!-- & \"double\" 'single' \u2028\u2029 <b>bold</b> -->"
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory):
+    """A released project whose film has a title, name and synopsis built to break out of markup."""
+    from kg.release import build
+
+    root = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(REPO / "shapes", root / "shapes")
+    (root / "data").mkdir()
+    quoted = HOSTILE.replace("\\", "\\\\").replace('"', '\\"').replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    (root / "data" / "hostile.yaml").write_text(f'''
+sources:
+  evil: {{name: "{quoted}"}}
+people:
+  mallory:
+    name: "{quoted}"
+movies:
+  hostile:
+    name: "{quoted}"
+    claims:
+      evil:
+        name: "{quoted}"
+        description: "{quoted} </SCRIPT > <!--"
+        director: [mallory]
+''', encoding="utf-8")
+    result = build(load_config(root))
+    assert result.release_dir is not None, [str(f) for f in result.report.findings]
+    server = LiveServer(root, free_port())
+    yield server
+    server.stop()

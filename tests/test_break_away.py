@@ -6,8 +6,8 @@ import shutil
 
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, REPO
 
+from conftest import BASE, REPO
 from kg.config import load_config
 from kg.release import STORE_DIR, build, current
 

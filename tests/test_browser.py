@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import BASE
+from conftest import BASE, HOSTILE, described, entity_paths, expand
 
 
 def _errors(browser) -> list[str]:
@@ -27,12 +28,28 @@ def test_query_page_runs_an_example_in_yasgui(browser, live):
     assert _errors(browser) == []
 
 
-def test_entity_page_markup_read_through_the_dom(browser, live):
-    browser.get(f"{live.url}/movie/break-away")
+@pytest.mark.parametrize("path", entity_paths())
+def test_markup_read_through_the_dom_is_the_graph(browser, live, path):
+    browser.get(f"{live.url}/{path}")
     scripts = browser.find_elements(By.CSS_SELECTOR, 'script[type="application/ld+json"]')
     assert len(scripts) == 1
     data = json.loads(browser.execute_script("return arguments[0].textContent", scripts[0]))
-    ids = {node["@id"] for node in data["@graph"]}
-    assert BASE + "movie/break-away" in ids and BASE + "movie/break-away#budget" in ids
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Break Away"
+    assert data["@id"] == BASE + path
+    assert expand(data) == described(live.url, BASE + path)
     assert _errors(browser) == []
+
+
+def test_hostile_title_renders_as_text_and_runs_nothing(browser, hostile):
+    browser.get(f"{hostile.url}/movie/hostile")
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    assert browser.find_element(By.TAG_NAME, "h1").text == " ".join(HOSTILE.split())
+    scripts = browser.find_elements(By.CSS_SELECTOR, 'script[type="application/ld+json"]')
+    assert [json.loads(browser.execute_script("return arguments[0].textContent", s))["name"] for s in scripts] == [
+        HOSTILE]
+
+
+def test_copy_button_copies_the_snippet(browser, live):
+    browser.get(f"{live.url}/movie/break-away")
+    assert browser.title == "Break Away · kg"
+    browser.find_element(By.ID, "copy-embed").click()
+    WebDriverWait(browser, 5).until(lambda b: b.find_element(By.ID, "copy-status").text == "Copied.")

@@ -7,10 +7,10 @@ import threading
 import pytest
 import rdflib
 import requests
-from conftest import BASE, LiveServer, free_port
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
+from conftest import BASE, LiveServer, free_port
 from kg.formats import FORMATS
 
 pytestmark = pytest.mark.e2e

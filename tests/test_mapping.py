@@ -6,10 +6,10 @@ import random
 import textwrap
 
 import pytest
-from conftest import BASE, nquads, parse_nquads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import BASE, nquads, parse_nquads
 from kg.mapping import map_records
 from kg.model import KINDS
 from kg.sources import read_records

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from conftest import REPO
 
+from conftest import REPO
 from kg.mapping import map_records
 from kg.sources import read_records
 from kg.validate import schema_terms

@@ -11,9 +11,9 @@ import re
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import BASE
 from rdflib.compare import isomorphic
 
+from conftest import BASE
 from kg.formats import FORMATS, RESULT_FORMATS
 from kg.release import DUMPS
 

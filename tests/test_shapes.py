@@ -6,8 +6,8 @@ import re
 
 import pytest
 import rdflib
-from conftest import REPO
 
+from conftest import REPO
 from kg.validate import load_shapes, shacl
 
 PREFIXES = """
@@ -26,7 +26,9 @@ kgv:Character rdfs:subClassOf schema:Person .
     schema:datePublished "2010-09-02"^^xsd:date ; schema:director :person/p ; schema:actor :movie/m#cast ;
     schema:character :character/c ; schema:productionCompany :organization/o ; schema:countryOfOrigin :country/kr ;
     schema:inLanguage "ko" ; kgv:budget :movie/m#budget ; kgv:aspectRatio "2.35:1" ;
-    kgv:featureNumber 2 ; kgv:storyDuration "P6D"^^xsd:duration ; schema:review :source/r .
+    kgv:featureNumber 2 ; kgv:storyDuration "P6D"^^xsd:duration ; schema:review :source/r ;
+    schema:aggregateRating :movie/m#rating .
+:movie/m#rating a schema:AggregateRating ; schema:ratingValue 4.5 ; schema:ratingCount 12 .
 :person/p a schema:Person ; schema:name "P" ; schema:birthDate "1971"^^xsd:gYear .
 :character/c a schema:Person, kgv:Character ; schema:name "C" .
 :organization/o a schema:Organization ; schema:name "O" ; schema:founder :person/p .
@@ -90,7 +92,13 @@ NEGATIVE = [
      "Violation"),
     ("story duration malformed", [], ':movie/m kgv:storyDuration "six days" .', "story duration", "Violation"),
     ("review not a review", [], ":movie/m schema:review :work/w .", "Review source document", "Violation"),
-    ("movie without image", [("movie/m", S + "image")], "", "no image", "Warning"),
+    ("image not a URL", [], ':movie/m schema:image "m.jpg" .', "image must be a URL", "Violation"),
+    ("carousel: no image", [("movie/m", S + "image")], "", "(required): the film has no image", "Warning"),
+    ("carousel: no name", [("movie/m", S + "name")], "", "(required): the film has no name", "Warning"),
+    ("carousel: no date", [("movie/m", S + "dateCreated")], "", "no release/creation date", "Warning"),
+    ("carousel: no director", [("movie/m", S + "director")], "", "(recommended): no director", "Warning"),
+    ("carousel: no review", [("movie/m", S + "review")], "", "(recommended): no review", "Warning"),
+    ("carousel: no rating", [("movie/m", S + "aggregateRating")], "", "no aggregateRating", "Warning"),
     ("bad language tag", [], ':movie/m schema:alternateName "x"@en-abcdefghij .', "language tag must be BCP 47",
      "Violation"),
     ("person without name", [("person/p", S + "name")], "", "person needs exactly one", "Violation"),

@@ -1,0 +1,169 @@
+"""schema.org markup for web pages: correct for search engines, exact round trip, offline, safe in HTML."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import extruct
+import pytest
+import requests
+
+from conftest import BASE, HOSTILE, described, entity_paths, expand
+from kg.jsonld import RemoteDocumentRefused, document_loader
+
+ENTITIES = entity_paths()
+
+
+def _markup(html: str) -> list[dict]:
+    return extruct.extract(html, syntaxes=["json-ld"], uniform=False)["json-ld"]
+
+
+def _walk(node, found):
+    if isinstance(node, dict):
+        found.append(node)
+        for key, value in node.items():
+            if key != "@context":
+                _walk(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _walk(item, found)
+    return found
+
+
+@pytest.mark.parametrize("path", ENTITIES)
+def test_markup_round_trips_to_exactly_the_served_description(live, path):
+    html = requests.get(f"{live.url}/{path}", headers={"Accept": "text/html"}, timeout=10).text
+    blocks = _markup(html)
+    assert len(blocks) == 1
+    assert expand(blocks[0]) == described(live.url, BASE + path)
+
+
+def test_movie_markup_is_what_search_engines_expect(client):
+    data = json.loads(client.get("/movie/break-away?format=embed").get_data(as_text=True)
+                      .split(">", 1)[1].rsplit("<", 1)[0])
+    assert data["@context"] == "https://schema.org"
+    assert data["@id"] == BASE + "movie/break-away" and data["@type"] == "Movie"
+    assert data["name"] == "Break Away"
+    assert {"@value": "탈주", "@language": "ko"} in data["alternateName"]
+    assert data["director"]["@id"] == BASE + "person/leesong-hee-il" and data["director"]["name"] == "Leesong Hee-il"
+    roles = {r["actor"]["name"]: r["characterName"] for r in data["actor"]}
+    assert roles["So Yu-jin"] == "So-young" and "Jae-hoon" in roles["Lee Yeong-hoon"]
+    assert all(r["@type"] == "PerformanceRole" for r in data["actor"])
+    assert data["review"]["@type"] == "Review" and data["review"]["author"]["name"] == "Variety"
+    assert data["productionCompany"]["@id"] == BASE + "organization/generation-blue-films"
+    screening = data["@reverse"]["workPresented"]
+    assert screening["@id"] == BASE + "event/break-away-at-piff-2009"
+    assert screening["superEvent"]["@type"] == "Festival"
+    assert {"@value": "2010-09-02", "@type": "xsd:date"} == data["datePublished"]
+
+
+@pytest.mark.parametrize("path", ENTITIES)
+def test_no_blank_nodes_and_no_provenance_clutter(client, path):
+    html = client.get(f"/{path}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    (block,) = _markup(html)
+    nodes = [n for n in _walk(block, []) if "@type" in n and "@value" not in n]
+    assert nodes and all("@id" in n for n in nodes)
+    text = json.dumps(block)
+    for clutter in ("prov", "vocab#", "@graph", "source/editorial", "Conflict", "rdf-syntax", "sources disagree"):
+        assert clutter not in text
+
+
+def test_embed_snippet_is_the_page_markup(client):
+    snippet = client.get("/movie/break-away?format=embed")
+    assert snippet.status_code == 200 and snippet.mimetype == "text/plain"
+    text = snippet.get_data(as_text=True)
+    assert text.startswith('<script type="application/ld+json">') and text.rstrip().endswith("</script>")
+    page = client.get("/movie/break-away", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert _markup(page) == _markup(text)
+    assert client.get("/movie/nothing-here?format=embed").status_code == 404
+
+
+def test_kg_embed_prints_the_same_snippet(released, run_kg, client):
+    code, output = run_kg(released, "embed", "break-away")
+    assert code == 0
+    assert _markup(output) == _markup(client.get("/movie/break-away?format=embed").get_data(as_text=True))
+    assert run_kg(released, "embed", "person/leesong-hee-il")[0] == 0
+    assert run_kg(released, "embed", BASE + "person/so-yu-jin")[0] == 0
+
+
+def test_kg_embed_unknown_entity_exits_2(released, run_kg):
+    code, output = run_kg(released, "embed", "no-such-film")
+    assert code == 2 and "no entity" in output
+
+
+def test_list_page_carries_a_summary_item_list(client):
+    html = client.get("/movie/").get_data(as_text=True)
+    (block,) = _markup(html)
+    assert block["@type"] == "ItemList"
+    items = block["itemListElement"]
+    assert [i["position"] for i in items] == list(range(1, len(items) + 1))
+    assert all(i["@type"] == "ListItem" and i["url"].startswith(client.root + "/movie/") for i in items)
+    assert f"{client.root}/movie/break-away" in [i["url"] for i in items]
+
+
+# ---- offline ----
+
+def test_loader_serves_the_schema_org_context_from_disk():
+    for url in ("https://schema.org", "http://schema.org/", "https://schema.org/docs/jsonldcontext.jsonld"):
+        assert document_loader(url)["document"]["@context"]["@vocab"] == "http://schema.org/"
+
+
+def test_loader_refuses_other_remote_documents():
+    with pytest.raises(RemoteDocumentRefused, match="does not fetch"):
+        document_loader("https://example.com/context.jsonld")
+
+
+def test_expansion_of_an_unknown_remote_context_fails_clearly():
+    from pyld import jsonld
+
+    with pytest.raises(jsonld.JsonLdError) as err:
+        expand({"@context": "https://example.com/other", "name": "x"})
+    causes, e = [], err.value
+    while e is not None and len(causes) < 20:
+        causes.append(e)
+        e = getattr(e, "cause", None) or e.__cause__ or e.__context__
+    assert any(isinstance(c, RemoteDocumentRefused) and "example.com/other" in str(c) for c in causes)
+
+
+def test_markup_and_expansion_need_no_network(app, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network use: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    client = app.test_client()
+    html = client.get("/movie/break-away", headers={"Accept": "text/html", "Cache-Control": "no-cache"}).get_data(
+        as_text=True)
+    (block,) = _markup(html)
+    assert (f'<{BASE}movie/break-away> <http://schema.org/name> "Break Away"') in expand(block)
+
+
+# ---- safe in HTML ----
+
+def test_hostile_text_cannot_leave_the_script_element(hostile):
+    html = requests.get(f"{hostile.url}/movie/hostile", headers={"Accept": "text/html"}, timeout=10).text
+    start = html.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+    body = html[start:html.index("</script>", start)]
+    for raw in ("<", ">", "&", "\u2028", "\u2029"):
+        assert raw not in body
+    assert json.loads(body)["name"] == HOSTILE
+    assert "window.__pwned=1</script>" not in html
+    assert "&lt;/script&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+
+
+def test_hostile_markup_still_round_trips(hostile):
+    html = requests.get(f"{hostile.url}/movie/hostile", headers={"Accept": "text/html"}, timeout=10).text
+    (block,) = _markup(html)
+    assert expand(block) == described(hostile.url, BASE + "movie/hostile")
+    snippet = requests.get(f"{hostile.url}/movie/hostile?format=embed", timeout=10).text
+    assert "</script>" not in snippet.split(">", 1)[1].rsplit("</script>", 1)[0]
+
+
+def test_validate_reports_what_each_film_lacks_for_google(project, run_kg):
+    code, output = run_kg(project, "validate", "--verbose")
+    assert code == 0
+    assert "break-away]: Warning: Google Movie carousel (required): the film has no image" in output
+    assert "break-away]: Warning: Google Movie carousel (recommended): no aggregateRating" in output
+    assert "break-away]: Warning: Google Movie carousel (recommended): no review" not in output
+    assert "volcano-high]: Warning: Google Movie carousel (recommended): no director" in output
