@@ -27,8 +27,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    query_timeout: float = 30.0
-    max_results: int = 100_000
+    query_timeout: float = 30.0  # seconds; a request's `timeout` parameter may only lower it
+    max_results: int = 100_000  # rows or triples per SPARQL response; a cut result says so in its headers
+    query_workers: int = 2  # executor processes per server worker (concurrent queries before 429)
     license: str = "https://creativecommons.org/licenses/by-sa/4.0/"
     title: str = "kg film knowledge graph"
     keep_releases: int = 3

@@ -13,7 +13,8 @@ def serve(config: Config) -> None:
     from granian.server import Server
 
     os.environ["KG_ROOT"] = str(config.root)
-    for name in ("base_iri", "data_dir", "shapes_dir", "release_root", "query_timeout", "max_results", "cache_mb"):
+    for name in ("base_iri", "data_dir", "shapes_dir", "release_root", "query_timeout", "max_results", "cache_mb",
+                 "query_workers"):
         os.environ[f"KG_{name.upper()}"] = str(getattr(config, name))
     print(f"kg: serving {config.releases_path / 'current'} at http://{config.host}:{config.port}/ "
           f"(base IRI {config.base_iri})", flush=True)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from itertools import islice
 
 import pyoxigraph as ox
 
-from . import vocab
-from .formats import FORMATS, RESULT_FORMATS, Format, ResultFormat
+from . import results, vocab
+from .formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, result_by_name
+from .guard import Refused, check
+from .negotiation import HTML, Offer, by_key, choose
 from .store import Release, is_update
 
 SD = vocab.SD
@@ -104,3 +107,72 @@ def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
             named = ox.NamedNode(f"{endpoint}#graph-{hashlib.sha1(g.value.encode()).hexdigest()[:12]}")
             out += [ox.Triple(ds, sd.namedGraph, named), ox.Triple(named, sd.name, g)]
     return out
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer to a SPARQL request."""
+
+    status: int
+    content_type: str
+    body: bytes
+    truncated_at: int | None = None  # the result was cut at this many rows/triples
+
+
+RESULT_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in RESULT_FORMATS)
+GRAPH_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS if not f.datasets)
+TEXTUAL = ("text/", "application/sparql-results+", "application/ld+json", "application/n-triples",
+           "application/rdf+xml")
+
+
+def _error(exc: QueryError | Refused) -> Answer:
+    status = exc.status if isinstance(exc, QueryError) else exc.status
+    message = exc.message if isinstance(exc, QueryError) else str(exc)
+    return Answer(status, "text/plain; charset=utf-8", (message.rstrip("\n") + "\n").encode("utf-8"))
+
+
+def answer(release: Release, text: str, dataset: Dataset = Dataset(), accept: str | None = None,
+           explicit: str | None = None, max_results: int = 0) -> Answer:
+    """Check, evaluate, negotiate and serialize one query; every failure is an Answer with its status."""
+    try:
+        check(text, release.graphs)
+        outside = [g for g in dataset.default_graphs + dataset.named_graphs if g not in release.graphs]
+        if outside:
+            raise QueryError(400, f"Not a graph of this dataset: {outside[0][:200]}")
+        result = evaluate(release, text, dataset)
+        graph = isinstance(result, ox.QueryTriples)
+        offers = GRAPH_OFFERS if graph else RESULT_OFFERS
+        offer = by_key(explicit, offers) if explicit else choose(accept, offers)
+        if offer is None and not explicit and choose(accept, (Offer("html", (HTML,)),)):
+            offer = offers[0]  # a browser following a link: show the default format rather than refuse
+        if offer is None:
+            raise QueryError(406, "Not Acceptable: this result is available as "
+                                  + ", ".join(o.media_types[0] for o in offers))
+        fmt = by_name(offer.key) if graph else result_by_name(offer.key)
+        assert fmt is not None
+        body, cut = _capped(result, fmt, max_results)
+        media = fmt.media_type
+        return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body, cut)
+    except (QueryError, Refused) as exc:
+        return _error(exc)
+
+
+def _capped(result: Result, fmt: Format | ResultFormat, limit: int) -> tuple[bytes, int | None]:
+    """Serialize at most `limit` rows or triples (0: no limit); say where it was cut."""
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            return serialize(result, fmt), None
+        if isinstance(result, ox.QuerySolutions):
+            if not isinstance(fmt, ResultFormat):
+                raise QueryError(406, "SELECT results are tables, not graphs")
+            names = [v.value for v in result.variables]
+            rows = [[row[name] for name in names] for row in islice(result, limit + 1 if limit else None)]
+            cut = limit if limit and len(rows) > limit else None
+            return results.write(fmt.name, names, rows[:limit] if cut else rows), cut
+        if isinstance(fmt, ResultFormat):
+            raise QueryError(406, "CONSTRUCT and DESCRIBE results are graphs, not result tables")
+        triples = list(dict.fromkeys(islice(result, limit + 1 if limit else None)))
+        cut = limit if limit and len(triples) > limit else None
+        return fmt.serialize(triples[:limit] if cut else triples), cut
+    except (OSError, RuntimeError, ValueError, SyntaxError) as exc:
+        raise QueryError(400, f"The query could not be evaluated: {exc}") from exc

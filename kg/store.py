@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -31,6 +32,11 @@ class Release:
     store: ox.Store
     meta: dict[str, object]
     mtime: float
+
+    @cached_property
+    def graphs(self) -> frozenset[str]:
+        """The names of the dataset's named graphs (one per source document, plus vocabulary and release)."""
+        return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
 
     @property
     def etag(self) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
 from kg import sparql
-from kg.formats import FORMATS, RESULT_FORMATS, by_name, result_by_name
+from kg.execute import Busy, Job
+from kg.formats import by_name
+from kg.guard import MAX_QUERY_CHARS
+from kg.sparql import GRAPH_OFFERS, TEXTUAL
 
 from .entities import release
 from .errors import error_response
@@ -15,12 +18,7 @@ from .negotiation import HTML, Offer, by_key, choose
 
 bp = Blueprint("sparql", __name__)
 
-RESULT_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in RESULT_FORMATS)
-GRAPH_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS if not f.datasets)
 SD_OFFERS = GRAPH_OFFERS[:1] + (Offer("html", (HTML, "application/xhtml+xml")),) + GRAPH_OFFERS[1:]
-TEXTUAL = ("text/", "application/sparql-results+", "application/ld+json", "application/n-triples",
-           "application/rdf+xml")
-
 EXAMPLES = [
     ("Films of a director", """PREFIX schema: <http://schema.org/>
 SELECT ?film ?title WHERE {
@@ -104,6 +102,8 @@ def _request() -> tuple[str | None, sparql.Dataset]:
     if "update" in params:
         raise sparql.QueryError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
     queries = params.getlist("query")
+    if any(len(q) > MAX_QUERY_CHARS for q in queries):
+        raise sparql.QueryError(413, f"The query is longer than the limit of {MAX_QUERY_CHARS:,} characters.")
     dataset = sparql.Dataset(tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri")))
     return (_one(queries, "query") if queries else None), dataset
 
@@ -116,21 +116,34 @@ def endpoint() -> Response:
             if request.method == "GET":
                 return _service_description()
             raise sparql.QueryError(400, "Missing 'query' parameter.")
-        result = sparql.evaluate(release(), text, dataset)
-        kind = sparql.kind(result)
-        offers = GRAPH_OFFERS if kind == "graph" else RESULT_OFFERS
-        explicit = request.args.get("format") or (request.form.get("format") if request.method == "POST" else None)
-        offer = by_key(explicit, offers) if explicit else choose(request.headers.get("Accept"), offers)
-        if offer is None and not explicit and choose(request.headers.get("Accept"), (Offer("html", (HTML,)),)):
-            offer = offers[0]  # a browser following a link: show the default format rather than refuse
-        if offer is None:
-            return error_response(406, "Not Acceptable: this result is available as "
-                                       + ", ".join(o.media_types[0] for o in offers))
-        fmt = by_name(offer.key) if kind == "graph" else result_by_name(offer.key)
-        assert fmt is not None
-        return _respond(sparql.serialize(result, fmt), fmt.media_type)
+        params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args
+        job = Job(text, dataset, request.headers.get("Accept"), params.get("format") or request.args.get("format"),
+                  current_app.config["KG"].max_results)
+        try:
+            result = current_app.extensions["kg.executors"].run(job, _timeout(params.get("timeout")))
+        except Busy:
+            return error_response(429, "Too many queries at once: try again in a moment.", {"Retry-After": "1"})
     except sparql.QueryError as exc:
         return error_response(exc.status, exc.message)
+    response = Response(result.body, status=result.status, content_type=result.content_type)
+    response.headers["Vary"] = "Accept"
+    if result.truncated_at is not None:
+        response.headers["X-Result-Truncated"] = str(result.truncated_at)
+        response.headers["Warning"] = f'299 kg "result cut at the server limit of {result.truncated_at} rows"'
+    return response
+
+
+def _timeout(value: str | None) -> float | None:
+    """The request's own deadline in seconds (it can only lower the server's)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError as exc:
+        raise sparql.QueryError(400, f"timeout must be a number of seconds, not {value[:50]!r}") from exc
+    if not 0 < seconds < 1e6:
+        raise sparql.QueryError(400, "timeout must be a positive number of seconds")
+    return seconds
 
 
 YASGUI_BUILD = Path(__file__).parent / "static" / "node_modules" / "@zazuko" / "yasgui" / "build"

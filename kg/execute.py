@@ -1,0 +1,117 @@
+"""Queries with a deadline: each query runs in an executor process that is killed when the deadline passes.
+
+pyoxigraph cannot interrupt a running query (an aggregate or a cross product runs to its end inside
+Rust), so the only way to free the CPU is to stop the process evaluating it. Each server worker keeps a
+few executor processes; a query borrows one, and one that runs past its deadline is killed and replaced
+(in the background) while the client gets a 503 saying the query timed out. When every executor is busy,
+a request waits briefly and then gets 429 with Retry-After, instead of queueing without end.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .sparql import Answer, Dataset
+
+_CTX = mp.get_context("spawn")  # never fork a process that holds threads and an open store
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for an executor."""
+
+    text: str
+    dataset: Dataset
+    accept: str | None
+    explicit: str | None
+    max_results: int
+
+
+class Busy(Exception):
+    """Every executor stayed busy for the whole wait."""
+
+
+def _serve(conn: Connection, root: str) -> None:
+    """The executor's loop: answer jobs on the current release until the pipe closes."""
+    from .sparql import answer
+    from .store import NoRelease, Releases
+
+    releases = Releases(Path(root))
+    while True:
+        try:
+            job: Job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            result = answer(releases.current(), job.text, job.dataset, job.accept, job.explicit, job.max_results)
+        except NoRelease:
+            result = Answer(503, "text/plain; charset=utf-8", b"No release has been built yet: run `kg build`.\n")
+        except Exception as exc:  # noqa: BLE001 - an executor must answer, whatever happened
+            result = Answer(500, "text/plain; charset=utf-8", f"The query failed: {type(exc).__name__}\n".encode())
+        conn.send(result)
+
+
+class _Executor:
+    def __init__(self, root: Path) -> None:
+        self.conn, child = _CTX.Pipe()
+        self.proc = _CTX.Process(target=_serve, args=(child, str(root)), daemon=True, name="kg-query")
+        self.proc.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+class Executors:
+    """A fixed number of executor processes shared by the threads of one server worker."""
+
+    def __init__(self, root: Path, size: int = 2, timeout: float = 30.0, wait: float = 1.0) -> None:
+        self.root, self.timeout, self.wait = root, timeout, wait
+        self.idle: queue.Queue[_Executor] = queue.Queue()
+        for _ in range(size):
+            self.idle.put(_Executor(root))
+
+    def run(self, job: Job, timeout: float | None = None) -> Answer:
+        """Answer `job` within min(timeout, the configured deadline); Busy if no executor frees up in time."""
+        deadline = min(timeout, self.timeout) if timeout else self.timeout
+        try:
+            executor = self.idle.get(timeout=self.wait)
+        except queue.Empty as exc:
+            raise Busy() from exc
+        started = time.monotonic()
+        try:
+            executor.conn.send(job)
+            if executor.conn.poll(deadline):
+                result: Answer = executor.conn.recv()
+                self.idle.put(executor)
+                return result
+        except (EOFError, OSError, BrokenPipeError):
+            pass  # the executor died (killed, out of memory): replace it below
+        threading.Thread(target=self._replace, args=(executor,), daemon=True).start()
+        spent = time.monotonic() - started
+        if spent >= deadline - 0.01:
+            return Answer(503, "text/plain; charset=utf-8",
+                          f"Query timed out after {deadline:g} s (the limit for this request); it was stopped. "
+                          f"Narrow it down, add a LIMIT, or ask for a longer timeout within the server's "
+                          f"{self.timeout:g} s.\n".encode())
+        return Answer(500, "text/plain; charset=utf-8", b"The query process stopped unexpectedly.\n")
+
+    def _replace(self, executor: _Executor) -> None:
+        executor.kill()
+        self.idle.put(_Executor(self.root))
+
+    def close(self) -> None:
+        """Stop every idle executor (busy ones stop with the process)."""
+        while True:
+            try:
+                self.idle.get_nowait().kill()
+            except queue.Empty:
+                return

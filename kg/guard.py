@@ -1,0 +1,95 @@
+"""Static checks on a SPARQL request before evaluation: nothing a query says may reach outside the dataset.
+
+A small lexer (comments, strings and IRIs are skipped as units, so keywords inside them do not count)
+finds SERVICE, the update operations and the FROM / FROM NAMED clauses, and checks the graphs named there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_TOKEN = re.compile(r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$]\w+)
+  | (?P<pname>[A-Za-z][\w.-]*?:[\w.:%-]*|:[\w.:%-]*)
+  | (?P<word>[A-Za-z_][\w-]*)
+  | (?P<other>\S)
+""", re.VERBOSE)
+
+UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+MAX_QUERY_CHARS = 64 * 1024
+
+
+class Refused(ValueError):
+    """The request may not be evaluated here; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def tokens(text: str) -> Iterator[tuple[str, str]]:
+    """(kind, text) for each token, comments dropped."""
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind != "comment":
+            yield kind, m.group()
+
+
+def check(text: str, graphs: frozenset[str]) -> None:
+    """Refuse updates, SERVICE, and FROM / FROM NAMED graphs outside the dataset, before any evaluation."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise Refused(413, f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}.")
+    prefixes: dict[str, str] = {}
+    toks = list(tokens(text))
+    for n, (kind, value) in enumerate(toks):
+        word = value.upper() if kind == "word" else ""
+        if word == "PREFIX" and n + 2 < len(toks) and toks[n + 2][0] == "iri":
+            prefixes[toks[n + 1][1].rstrip(":")] = toks[n + 2][1][1:-1]
+        elif word == "SERVICE":
+            raise Refused(400, "SERVICE is not allowed: this endpoint never makes requests to other servers.")
+        elif word in UPDATE_WORDS and _starts_operation(toks, n):
+            raise Refused(403, "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, ...) "
+                               "is not accepted.")
+        elif word == "FROM":
+            m = n + 1
+            if m < len(toks) and toks[m][0] == "word" and toks[m][1].upper() == "NAMED":
+                m += 1
+            if m >= len(toks):
+                continue
+            graph = _iri(toks[m], prefixes)
+            if graph is None or graph not in graphs:
+                shown = toks[m][1][:200]
+                raise Refused(400, f"FROM names {shown}, which is not a graph of this dataset; "
+                                   "this endpoint never loads data from elsewhere.")
+
+
+def _iri(token: tuple[str, str], prefixes: dict[str, str]) -> str | None:
+    kind, value = token
+    if kind == "iri":
+        return value[1:-1]
+    if kind == "pname":
+        prefix, _, local = value.partition(":")
+        return prefixes[prefix] + local if prefix in prefixes else None
+    return None
+
+
+def _starts_operation(toks: list[tuple[str, str]], n: int) -> bool:
+    """An update keyword begins an operation: at the start, or after ';' or a prologue declaration."""
+    if n == 0:
+        return True
+    prev_kind, prev = toks[n - 1]
+    if prev == ";":
+        return True
+    # after "PREFIX p: <iri>" or "BASE <iri>"
+    if prev_kind == "iri" and n >= 2:
+        before = toks[n - 2]
+        if before[0] == "word" and before[1].upper() == "BASE":
+            return True
+        if n >= 3 and toks[n - 3][0] == "word" and toks[n - 3][1].upper() == "PREFIX":
+            return True
+    return False

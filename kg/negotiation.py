@@ -1,0 +1,80 @@
+"""Choosing a representation: explicit suffix or ?format= first, then the Accept header (q-values, wildcards)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+HTML = "text/html"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Something the server can send: its key (a format name) and media types (first is canonical)."""
+
+    key: str
+    media_types: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
+    """Media ranges of an Accept header as (range, q, order); malformed parts are skipped, never fatal."""
+    if not header or not header.strip():
+        return [("*/*", 1.0, 0)]
+    ranges = []
+    for order, part in enumerate(header.split(",")[:64]):
+        pieces = [p.strip() for p in part.split(";")]
+        media = pieces[0].lower()
+        if "/" not in media or len(media) > 128:
+            continue
+        q = 1.0
+        for param in pieces[1:]:
+            name, _, val = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(1.0, max(0.0, float(val.strip())))
+                except ValueError:
+                    q = 0.0
+        ranges.append((media, q, order))
+    return ranges
+
+
+def _quality(media: str, ranges: list[tuple[str, float, int]]) -> tuple[float, int, int]:
+    """q of the most specific range matching `media`, with specificity and position as tie-breakers."""
+    best: tuple[float, int, int] | None = None
+    kind = media.split("/")[0]
+    for rng, q, order in ranges:
+        if rng == media:
+            spec = 3
+        elif rng == f"{kind}/*":
+            spec = 2
+        elif rng == "*/*":
+            spec = 1
+        else:
+            continue
+        if best is None or spec > best[1]:
+            best = (q, spec, -order)
+    return best or (0.0, 0, 0)
+
+
+def choose(accept: str | None, offers: Sequence[Offer]) -> Offer | None:
+    """The offer the client prefers, or None if it accepts none of them (-> 406).
+
+    Ties go to the client's more specific range, then to its earlier entry, then to the server's order.
+    """
+    ranges = parse_accept(accept)
+    scored = []
+    for rank, offer in enumerate(offers):
+        for media in offer.media_types:
+            q, spec, order = _quality(media, ranges)
+            if q > 0:
+                scored.append((q, spec, order, -rank, offer))
+    if not scored:
+        return None
+    return max(scored, key=lambda s: s[:4])[4]
+
+
+def by_key(key: str, offers: Sequence[Offer]) -> Offer | None:
+    """The offer named by an explicit ?format= or file suffix."""
+    key = key.lower()
+    return next((o for o in offers if o.key == key or key in o.aliases or key in o.media_types), None)
