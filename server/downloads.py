@@ -26,6 +26,8 @@ def dump(name: str) -> Response:
         abort(404, f"No download called {name!r}. Available: {', '.join(BY_NAME)}")
     rel = release()
     path = rel.path / found.filename
+    if not path.exists():  # the release directory was moved away under a running server
+        abort(503, "The release is being replaced; try again in a moment.")
     wire = rel.path / WIRE_DIR / (found.filename + ".gz")
     gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "").lower() and "Range" not in request.headers
     if not found.gzipped and gzip_ok and wire.exists():

@@ -181,14 +181,14 @@ def free_port() -> int:
 class LiveServer:
     """`kg serve` running as a real process on 127.0.0.1."""
 
-    def __init__(self, root: Path, port: int) -> None:
+    def __init__(self, root: Path, port: int, env: dict[str, str] | None = None) -> None:
         import os
         import subprocess
         import sys
 
         self.root, self.port = root, port
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.log = open(root / f"serve-{port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(root), "serve", "--port", str(port)],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -209,6 +209,45 @@ class LiveServer:
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise TimeoutError("kg serve did not start")
+
+    def pids(self) -> list[int]:
+        """The server's process and all its descendants (workers, query executors)."""
+        found, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            try:
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by all the server's processes."""
+        import os
+
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def memory_mib(self) -> float:
+        """Proportional memory (PSS) of all the server's processes."""
+        import re
+
+        total = 0
+        for pid in self.pids():
+            try:
+                found = re.search(r"^Pss:\s+(\d+)", Path(f"/proc/{pid}/smaps_rollup").read_text(), re.M)
+                total += int(found.group(1)) if found else 0
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        return total / 1024
 
     def stop(self) -> None:
         import os
@@ -306,5 +345,14 @@ movies:
     result = build(load_config(root))
     assert result.release_dir is not None, [str(f) for f in result.report.findings]
     server = LiveServer(root, free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def strict(released):
+    """The real data served with a 3 s deadline, 5 results per response and one query at a time per worker."""
+    server = LiveServer(released, free_port(), {"KG_QUERY_TIMEOUT": "3", "KG_MAX_RESULTS": "5",
+                                                "KG_QUERY_WORKERS": "1", "KG_CACHE_MB": "0"})
     yield server
     server.stop()

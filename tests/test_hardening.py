@@ -1,0 +1,255 @@
+"""A public endpoint that stays up: deadlines, limits, no outbound requests, read-only, hostile input."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+CHEAP = "SELECT ?n WHERE { <https://films.example.org/movie/break-away> <http://schema.org/name> ?n }"
+# a three-way cross product over the whole graph: hundreds of millions of rows to count
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+JSON = {"Accept": "application/sparql-results+json"}
+
+
+def _get(server, query, timeout=30, **params):
+    return requests.get(server.url + "/sparql", params={"query": query, **params}, headers=JSON, timeout=timeout)
+
+
+# ---- time limit ----
+
+def test_query_past_the_deadline_gets_a_clear_503(strict):
+    start = time.monotonic()
+    r = _get(strict, SLOW)
+    spent = time.monotonic() - start
+    assert r.status_code == 503 and "timed out after 3 s" in r.text
+    assert 2.5 < spent < 6
+
+
+def test_request_may_lower_its_deadline(strict):
+    start = time.monotonic()
+    r = _get(strict, SLOW, timeout="0.5")
+    assert r.status_code == 503 and "timed out after 0.5 s" in r.text
+    assert time.monotonic() - start < 2.5
+
+
+def test_request_cannot_raise_the_deadline(strict):
+    r = _get(strict, SLOW, timeout="1000")
+    assert r.status_code == 503 and "timed out after 3 s" in r.text
+
+
+def test_stopped_query_frees_its_cpu(strict):
+    assert _get(strict, SLOW, timeout="1").status_code == 503
+    time.sleep(1.0)
+    before = strict.cpu_seconds()
+    time.sleep(2.0)
+    assert strict.cpu_seconds() - before < 0.5  # nothing keeps evaluating the abandoned query
+
+
+def test_other_clients_are_served_during_a_slow_query(strict):
+    slow = threading.Thread(target=_get, args=(strict, SLOW))
+    slow.start()
+    time.sleep(0.3)
+    answers = [_get(strict, CHEAP).status_code for _ in range(10)]
+    slow.join()
+    assert answers.count(200) >= 8 and set(answers) <= {200, 429}
+    assert _get(strict, CHEAP).json()["results"]["bindings"][0]["n"]["value"] == "Break Away"
+
+
+def test_bad_timeout_parameter(strict):
+    assert _get(strict, CHEAP, timeout="soon").status_code == 400
+    assert _get(strict, CHEAP, timeout="-1").status_code == 400
+
+
+# ---- result limits ----
+
+def test_results_are_capped_and_say_so(strict):
+    r = _get(strict, "SELECT * WHERE { ?s ?p ?o }")
+    assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 5
+    assert r.headers["X-Result-Truncated"] == "5" and "cut" in r.headers["Warning"]
+    g = requests.get(strict.url + "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+                     headers={"Accept": "application/n-triples"}, timeout=30)
+    assert len(g.text.strip().splitlines()) == 5 and g.headers["X-Result-Truncated"] == "5"
+
+
+def test_small_results_are_not_marked(strict):
+    r = _get(strict, CHEAP)
+    assert "X-Result-Truncated" not in r.headers and len(r.json()["results"]["bindings"]) == 1
+
+
+# ---- concurrency ----
+
+def test_saturated_server_answers_429_with_retry_after(strict):
+    results: list[requests.Response] = []
+    threads = [threading.Thread(target=lambda: results.append(_get(strict, SLOW, timeout="2.5"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in results)
+    assert 429 in codes and set(codes) <= {429, 503}
+    assert all(r.headers["Retry-After"] == "1" for r in results if r.status_code == 429)
+    time.sleep(1.5)
+    assert _get(strict, CHEAP).status_code == 200
+
+
+# ---- no outbound requests ----
+
+@pytest.fixture
+def listener():
+    """A TCP listener on 127.0.0.1 that counts connections (it must stay at zero)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    accepted: list[object] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                accepted.append(conn)
+                conn.close()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_no_query_makes_the_server_connect_anywhere(live, listener):
+    port, accepted = listener
+    target = f"http://127.0.0.1:{port}/sparql"
+    queries = [
+        f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"select * where {{ service silent <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ ?x ?y ?z {{ SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }}",
+        f"PREFIX r: <http://127.0.0.1:{port}/> SELECT * WHERE {{ SERVICE r:sparql {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SeRvIcE # comment\n <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * FROM <{target}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{target}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"LOAD <{target}>",
+        f"LOAD SILENT <{target}> INTO GRAPH <urn:x>",
+        f"DESCRIBE <{target}>",
+        f"SELECT * WHERE {{ BIND(IRI(\"{target}\") AS ?x) ?x ?p ?o }}",
+        f"ASK {{ <{target}> ?p ?o }}",
+    ]
+    statuses = []
+    for q in queries:
+        statuses.append(requests.get(live.url + "/sparql", params={"query": q}, headers=JSON, timeout=30).status_code)
+        statuses.append(requests.post(live.url + "/sparql", data={"query": q}, headers=JSON, timeout=30).status_code)
+    for params in ({"default-graph-uri": target}, {"named-graph-uri": target}):
+        statuses.append(requests.get(live.url + "/sparql", params={"query": CHEAP, **params}, headers=JSON,
+                                     timeout=30).status_code)
+    time.sleep(0.5)
+    assert accepted == []
+    assert 500 not in statuses and statuses.count(400) >= 10
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    "SELECT * FROM <http://example.org/graph> WHERE { ?s ?p ?o }",
+])
+def test_outbound_refused_before_evaluation_with_a_clear_400(live, query):
+    r = requests.get(live.url + "/sparql", params={"query": query}, timeout=30)
+    assert r.status_code == 400 and ("never makes requests" in r.text or "never loads data" in r.text)
+
+
+# ---- read-only ----
+
+@pytest.mark.parametrize("update", [
+    "INSERT DATA { <urn:a> <urn:b> <urn:c> }", "DELETE WHERE { ?s ?p ?o }", "CLEAR ALL", "DROP DEFAULT",
+    "CREATE GRAPH <urn:g>", "PREFIX x: <urn:> INSERT { ?s x:p 1 } WHERE { ?s ?p ?o }", "ADD DEFAULT TO <urn:g>",
+    "MOVE DEFAULT TO <urn:g>", "COPY DEFAULT TO <urn:g>", "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+])
+def test_updates_change_nothing(live, update):
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    before = _get(live, count).json()["results"]["bindings"][0]["n"]["value"]
+    responses = [
+        requests.post(live.url + "/sparql", data={"update": update}, timeout=30),
+        requests.post(live.url + "/sparql", data=update.encode(), headers={"Content-Type": "application/sparql-update"},
+                      timeout=30),
+        requests.post(live.url + "/sparql", data={"query": update}, timeout=30),
+        requests.get(live.url + "/sparql", params={"query": update}, timeout=30),
+    ]
+    assert [r.status_code for r in responses] == [403, 403, 403, 403]
+    assert _get(live, count).json()["results"]["bindings"][0]["n"]["value"] == before
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_write_methods_are_not_allowed(live, method):
+    assert requests.request(method, live.url + "/sparql", data="x", timeout=30).status_code == 405
+    assert requests.request(method, live.url + "/movie/break-away", data="x", timeout=30).status_code == 405
+
+
+# ---- request limits ----
+
+def test_overlong_query_is_413(live):
+    long_query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 70_000
+    assert requests.post(live.url + "/sparql", data={"query": long_query}, timeout=30).status_code == 413
+    assert requests.post(live.url + "/sparql", data=long_query.encode(),
+                         headers={"Content-Type": "application/sparql-query"}, timeout=30).status_code == 413
+
+
+def test_oversized_body_is_413(live):
+    body = b"query=" + b"x" * 400_000
+    r = requests.post(live.url + "/sparql", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"},
+                      timeout=30)
+    assert r.status_code == 413
+
+
+def test_oversized_headers_are_refused_without_a_500(live):
+    try:
+        r = requests.get(live.url + "/movie/break-away", headers={"X-Big": "x" * 200_000}, timeout=30)
+        assert r.status_code in (400, 413, 431)
+    except requests.ConnectionError:
+        pass  # refusing the connection outright is also bounded
+    assert requests.get(live.url + "/movie/break-away", timeout=30).status_code == 200
+
+
+# ---- hostile input ----
+
+HOSTILE_PATHS = [
+    "/movie/%zz", "/movie/%ff%fe", "/movie/%00", "/movie/break%20away", "/movie/<script>alert(1)</script>",
+    "/movie/" + "a" * 5000, "/movie/break-away.%2e%2e", "/%2e%2e/%2e%2e/etc/passwd", "/download/../../etc/passwd",
+    "/download/..%2f..%2fetc%2fpasswd", "/download/%2e%2e/%2e%2e/etc/passwd", "/download/....//....//etc/passwd",
+    "/static/../kg/config.py", "/static/..%2f..%2fpyproject.toml", "/static/vendor/yasgui/..%2f..%2fpackage.json",
+    "/download/%c0%ae%c0%ae/etc/passwd", "/sparql?query=%ff%fe%fd", "/sparql?query=%", "/sparql?query=SELECT%",
+    "/movie/?page=%ff", "/movie/?page=99999999999999999999", "/.well-known/void?format=%00",
+    "/movie/break-away?format=../../etc/passwd", "/sitemap/0.xml", "/sitemap/-1.xml",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_hostile_paths_never_500_nor_leak(live, path):
+    r = requests.get(live.url + path, headers={"Accept": "text/html"}, timeout=30)
+    assert r.status_code < 500
+    assert "Traceback" not in r.text and "root:x:" not in r.text and "[build-system]" not in r.text
+    assert "<script>alert(1)</script>" not in r.text
+
+
+@pytest.mark.parametrize("accept", ["", "*/*;q=" + "9" * 500, "text/html;;;,,,;q=x", "a/" * 3000,
+                                    "application/sparql-results+json;q=0.5;level=1, */*;q=0.1", "\x7f\x01"])
+def test_absurd_accept_headers(live, accept):
+    for path in ("/movie/break-away", "/sparql?query=" + CHEAP.replace(" ", "%20"), "/.well-known/void"):
+        r = requests.get(live.url + path, headers={"Accept": accept}, timeout=30)
+        assert r.status_code in (200, 406)
+
+
+def test_error_echoing_the_query_is_escaped_in_html(live):
+    r = requests.get(live.url + "/movie/%3Cscript%3Ealert(1)%3C%2Fscript%3E", headers={"Accept": "text/html"},
+                     timeout=30)
+    assert r.status_code == 404 and "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
+    q = requests.get(live.url + "/sparql", params={"query": "<script>alert(1)</script>"},
+                     headers={"Accept": "text/html"}, timeout=30)
+    assert q.status_code == 400 and q.headers["Content-Type"].startswith("text/plain")

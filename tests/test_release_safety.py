@@ -1,0 +1,130 @@
+"""Releases survive builds that fail, are killed at any point, or run out of disk; servers never see a mix."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import requests
+
+from conftest import LiveServer, free_port
+from kg.layout import DUMPS, STORE_DIR, current
+
+
+def _digest(release: Path) -> dict[str, str]:
+    return {str(p.relative_to(release)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(release.rglob("*")) if p.is_file() and STORE_DIR not in p.parts}
+
+
+def _complete(release: Path) -> bool:
+    """A release is whole: its metadata, every dump at its recorded size, and a store that opens."""
+    meta = json.loads((release / "release.json").read_text())
+    if any((release / d.filename).stat().st_size != meta["dumps"][d.filename] for d in DUMPS):
+        return False
+    store = ox.Store.read_only(str(release / STORE_DIR))
+    return len(store) > 0
+
+
+def _build(root: Path, **popen) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "kg", "--root", str(root), "build"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, **popen)
+
+
+def test_builds_killed_at_random_points_leave_a_whole_release(project, run_kg, write):
+    assert run_kg(project, "build")[0] == 0
+    rng = random.Random(20261125)
+    for n in range(8):
+        before = current(project / "var")
+        snapshot = _digest(before)
+        write(project, "extra.yaml", f"movies:\n  extra-{n}:\n    name: Extra {n}\n")
+        proc = _build(project)
+        time.sleep(rng.uniform(0.05, 3.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        after = current(project / "var")
+        assert after is not None and _complete(after)
+        if after == before:
+            assert _digest(before) == snapshot  # the old release is untouched
+    assert run_kg(project, "build")[0] == 0  # and the next build cleans up and succeeds
+    assert not list((project / "var" / "releases").glob(".tmp-*"))
+
+
+def test_build_that_runs_out_of_disk_leaves_the_old_release(project, run_kg, write):
+    assert run_kg(project, "build")[0] == 0
+    before = current(project / "var")
+    snapshot = _digest(before)
+    write(project, "extra.yaml", "movies:\n  more:\n    name: More\n")
+
+    def small_disk() -> None:  # writes past 20 kB fail with EFBIG, as on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    proc = _build(project, preexec_fn=small_disk)
+    assert proc.wait() != 0
+    assert current(project / "var") == before and _digest(before) == snapshot
+
+
+def test_server_serves_old_or_new_release_never_a_mix_while_builds_run(project, run_kg, write):
+    assert run_kg(project, "build")[0] == 0
+    server = LiveServer(project, free_port(), {"KG_CACHE_MB": "0"})
+    errors: list[str] = []
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            r = requests.get(server.url + "/sparql", params={
+                "query": "SELECT ?r (COUNT(?m) AS ?n) WHERE { ?r a <http://www.w3.org/ns/prov#Entity> ; "
+                         "<http://purl.org/dc/terms/isVersionOf> ?d . ?m a <http://schema.org/Movie> } GROUP BY ?r"},
+                headers={"Accept": "application/sparql-results+json"}, timeout=30)
+            if r.status_code != 200:
+                errors.append(f"{r.status_code} {r.text[:100]}")
+                continue
+            rows = r.json()["results"]["bindings"]
+            if len(rows) != 1:  # two releases' metadata visible at once would be a mix
+                errors.append(f"mixed: {rows}")
+            else:
+                seen.add(rows[0]["n"]["value"])
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    try:
+        for t in threads:
+            t.start()
+        for n in range(3):
+            write(project, f"more-{n}.yaml", f"movies:\n  more-{n}:\n    name: More {n}\n")
+            assert run_kg(project, "build")[0] == 0
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        server.stop()
+    assert errors == []
+    assert len(seen) >= 2  # the new releases were picked up without a restart
+
+
+def test_server_survives_its_release_directory_disappearing(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    server = LiveServer(project, free_port(), {"KG_CACHE_MB": "0"})
+    try:
+        assert requests.get(server.url + "/movie/break-away", timeout=30).status_code == 200
+        release = current(project / "var")
+        os.rename(release, release.with_name(release.name + "-moved"))
+        statuses = {requests.get(server.url + path, timeout=30).status_code
+                    for path in ("/movie/break-away", "/sparql?query=ASK%7B%7D", "/download/kg.ttl", "/")}
+        assert statuses <= {200, 503}
+        os.rename(release.with_name(release.name + "-moved"), release)
+        assert run_kg(project, "build")[0] == 0
+        assert requests.get(server.url + "/movie/break-away", timeout=30).status_code == 200
+    finally:
+        server.stop()
