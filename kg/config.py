@@ -33,7 +33,7 @@ class Config:
     license: str = "https://creativecommons.org/licenses/by-sa/4.0/"
     title: str = "kg film knowledge graph"
     keep_releases: int = 3
-    cache_mb: int = 64  # per server worker; 0 turns the response cache off
+    cache_mb: int = 32  # per server worker; 0 turns the response cache off
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the project root."""

@@ -18,8 +18,19 @@ MAX_INCOMING = 500  # a page lists at most this many referring entities; SPARQL 
 MAX_GRAPH_DOCUMENT = 50_000  # a graph name resolves to its content up to this many statements
 
 
+def valid_iri(iri: str) -> bool:
+    """Whether `iri` is a well-formed IRI (a request path can carry anything)."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return not any(c in iri for c in '<>"{}|^`\\ ')
+
+
 def document(release: Release, iri: str) -> list[ox.Quad]:
     """Every quad of the entity's document: the entity, its parts (<iri>#...) and conflicts about it."""
+    if not valid_iri(iri):
+        return []
     node = ox.NamedNode(iri)
     store = release.store
 
@@ -190,6 +201,8 @@ def markup(release: Release, iri: str) -> dict[str, Any] | None:
     from .jsonld import description_query
     from .jsonld import markup as build
 
+    if not valid_iri(iri):
+        return None
     result = release.query(description_query(iri))
     triples = list(result)  # type: ignore[arg-type]
     if not any(t.subject.value == iri for t in triples):

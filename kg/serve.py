@@ -10,6 +10,7 @@ from .config import Config
 def serve(config: Config) -> None:
     """Serve `config`'s project until interrupted; workers read their settings from KG_* variables."""
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     os.environ["KG_ROOT"] = str(config.root)
@@ -26,6 +27,7 @@ def serve(config: Config) -> None:
         workers=config.workers,
         blocking_threads=4,
         backlog=1024,
+        http1_settings=HTTP1Settings(max_buffer_size=256 * 1024, header_read_timeout=10_000),
         log_access=False,
         working_dir=None,
     ).serve()

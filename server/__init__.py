@@ -9,6 +9,21 @@ from flask import Flask, Response, g, request
 from kg.config import Config, load_config
 from kg.store import NoRelease, Releases
 
+MAX_HEADER_BYTES = 32 * 1024
+
+
+def _limit_headers(app: Any) -> Any:
+    """Refuse requests whose headers add up to more than MAX_HEADER_BYTES (431), before any work is done."""
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        size = sum(len(k) + len(str(v)) for k, v in environ.items() if k.startswith("HTTP_"))
+        if size > MAX_HEADER_BYTES:
+            start_response("431 Request Header Fields Too Large", [("Content-Type", "text/plain; charset=utf-8")])
+            return [f"The request headers are larger than {MAX_HEADER_BYTES // 1024} KiB.\n".encode()]
+        return app(environ, start_response)
+
+    return guarded
+
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """Build the app for a project's configuration (default: the current directory's)."""
@@ -50,6 +65,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
             response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Length, Content-Range, Link"
         return response
 
+    app.wsgi_app = _limit_headers(app.wsgi_app)  # type: ignore[method-assign]
     if config.cache_mb > 0:
         from .cache import ResponseCache
 

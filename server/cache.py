@@ -17,6 +17,7 @@ from typing import Any
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 KEY_HEADERS = ("HTTP_HOST", "HTTP_ACCEPT", "HTTP_ORIGIN")
 UNCACHED_PREFIXES = ("/download/", "/static/")
+ENTRY_OVERHEAD = 2048  # key, headers and bookkeeping of one entry, measured roughly
 
 
 class ResponseCache:
@@ -80,8 +81,8 @@ class ResponseCache:
             with self.lock:
                 if key not in self.entries:
                     self.entries[key] = (status, list(captured["headers"]), body)
-                    self.size += len(body) + 512
+                    self.size += len(body) + ENTRY_OVERHEAD
                     while self.size > self.max_bytes and self.entries:
                         _, (_, _, old) = self.entries.popitem(last=False)
-                        self.size -= len(old) + 512
+                        self.size -= len(old) + ENTRY_OVERHEAD
         return [body]

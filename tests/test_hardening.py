@@ -15,8 +15,9 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 JSON = {"Accept": "application/sparql-results+json"}
 
 
-def _get(server, query, timeout=30, **params):
-    return requests.get(server.url + "/sparql", params={"query": query, **params}, headers=JSON, timeout=timeout)
+def _get(server, query, **params):
+    """A SPARQL GET; `params` are protocol parameters (e.g. the query's own `timeout`)."""
+    return requests.get(server.url + "/sparql", params={"query": query, **params}, headers=JSON, timeout=60)
 
 
 # ---- time limit ----
@@ -212,6 +213,8 @@ def test_oversized_headers_are_refused_without_a_500(live):
     try:
         r = requests.get(live.url + "/movie/break-away", headers={"X-Big": "x" * 200_000}, timeout=30)
         assert r.status_code in (400, 413, 431)
+        r = requests.get(live.url + "/movie/break-away", headers={"X-Big": "x" * 40_000}, timeout=30)
+        assert r.status_code == 431
     except requests.ConnectionError:
         pass  # refusing the connection outright is also bounded
     assert requests.get(live.url + "/movie/break-away", timeout=30).status_code == 200
@@ -243,7 +246,8 @@ def test_hostile_paths_never_500_nor_leak(live, path):
 def test_absurd_accept_headers(live, accept):
     for path in ("/movie/break-away", "/sparql?query=" + CHEAP.replace(" ", "%20"), "/.well-known/void"):
         r = requests.get(live.url + path, headers={"Accept": accept}, timeout=30)
-        assert r.status_code in (200, 406)
+        # 400: the HTTP layer refuses control characters in a header value before the app sees it
+        assert r.status_code in (200, 406) or (r.status_code == 400 and accept.isprintable() is False)
 
 
 def test_error_echoing_the_query_is_escaped_in_html(live):
