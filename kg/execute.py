@@ -10,6 +10,7 @@ a request waits briefly and then gets 429 with Retry-After, instead of queueing 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -20,6 +21,18 @@ from pathlib import Path
 from .sparql import Answer, Dataset
 
 _CTX = mp.get_context("spawn")  # never fork a process that holds threads and an open store
+SLOW_AFTER = 0.25  # seconds after which a running query is lowered to the least CPU priority
+
+
+def _renice(pid: int | None, niceness: int) -> bool:
+    """Set a process's CPU priority; False where that is not permitted (raising it back needs privileges)."""
+    if pid is None:
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
+        return True
+    except (PermissionError, ProcessLookupError, OSError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -87,11 +100,21 @@ class Executors:
         except queue.Empty as exc:
             raise Busy() from exc
         started = time.monotonic()
+        niced = False
         try:
             executor.conn.send(job)
-            if executor.conn.poll(deadline):
+            ready = executor.conn.poll(min(SLOW_AFTER, deadline))
+            if not ready and deadline > SLOW_AFTER:
+                # A long query yields the CPU to short ones: on a small machine a few heavy queries
+                # would otherwise starve everybody until their deadline.
+                niced = _renice(executor.proc.pid, 19)
+                ready = executor.conn.poll(deadline - (time.monotonic() - started))
+            if ready:
                 result: Answer = executor.conn.recv()
-                self.idle.put(executor)
+                if niced and not _renice(executor.proc.pid, 0):
+                    threading.Thread(target=self._replace, args=(executor,), daemon=True).start()
+                else:
+                    self.idle.put(executor)
                 return result
         except (EOFError, OSError, BrokenPipeError):
             pass  # the executor died (killed, out of memory): replace it below
