@@ -42,10 +42,10 @@ def _well_formed(r: requests.Response) -> None:
         return
     if media == "application/sparql-results+json":
         json.loads(r.content)
-    elif media == "application/sparql-results+xml":
-        list(ox.parse_query_results(r.content, format=ox.QueryResultsFormat.XML))
-    elif media == "text/tab-separated-values":
-        list(ox.parse_query_results(r.content, format=ox.QueryResultsFormat.TSV))
+    elif media in ("application/sparql-results+xml", "text/tab-separated-values"):
+        parsed = ox.parse_query_results(r.content, format=ox.QueryResultsFormat.from_media_type(media))
+        if isinstance(parsed, ox.QuerySolutions):
+            list(parsed)
     elif media == "text/csv":
         r.content.decode("utf-8")
     else:
