@@ -16,6 +16,7 @@ _TOKEN = re.compile(r"""
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$]\w+)
   | (?P<pname>[A-Za-z][\w.-]*?:[\w.:%-]*|:[\w.:%-]*)
+  | (?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
   | (?P<word>[A-Za-z_][\w-]*)
   | (?P<other>\S)
 """, re.VERBOSE)
@@ -66,6 +67,40 @@ def check(text: str, graphs: frozenset[str]) -> None:
                 shown = toks[m][1][:200]
                 raise Refused(400, f"FROM names {shown}, which is not a graph of this dataset; "
                                    "this endpoint never loads data from elsewhere.")
+
+
+def is_lookup(text: str) -> bool:
+    """A query whose cost the data bounds: one triple pattern with a constant subject, or DESCRIBE of IRIs.
+
+    `[PREFIX p: <iri>]* SELECT (?v+ | *) [WHERE] { <s> ?p ?o [.] } [LIMIT n]` and `DESCRIBE <iri>+`. It reads at
+    most the statements about one node, so it can run without a deadline process.
+    """
+    toks = [t for t in tokens(text)]
+    n = 0
+    while n + 2 < len(toks) and toks[n][0] == "word" and toks[n][1].upper() == "PREFIX":
+        if toks[n + 1][0] != "pname" or toks[n + 2][0] != "iri":
+            return False
+        n += 3
+    body = toks[n:]
+    words = [v.upper() for k, v in body if k == "word"]
+    if body and words[:1] == ["DESCRIBE"]:
+        return len(body) > 1 and all(k in ("iri", "pname") for k, _ in body[1:])
+    if not body or words[:1] != ["SELECT"]:
+        return False
+    m = 1
+    while m < len(body) and (body[m][0] == "var" or body[m][1] == "*"):
+        m += 1
+    if m == 1:
+        return False
+    if m < len(body) and body[m][0] == "word" and body[m][1].upper() == "WHERE":
+        m += 1
+    rest = body[m:]
+    if len(rest) >= 2 and rest[-2][0] == "word" and rest[-2][1].upper() == "LIMIT" and rest[-1][1].isdigit():
+        rest = rest[:-2]
+    if rest[-2:-1] == [("other", ".")]:
+        rest = rest[:-2] + rest[-1:]
+    shape = [k if k in ("iri", "pname", "var") else v for k, v in rest]
+    return shape in (["{", "iri", "var", "var", "}"], ["{", "pname", "var", "var", "}"])
 
 
 def _iri(token: tuple[str, str], prefixes: dict[str, str]) -> str | None:

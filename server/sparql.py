@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from kg import sparql
 from kg.execute import Busy, Job
 from kg.formats import by_name
-from kg.guard import MAX_QUERY_CHARS
+from kg.guard import MAX_QUERY_CHARS, is_lookup
 from kg.sparql import GRAPH_OFFERS, TEXTUAL
 
 from .entities import release
@@ -119,8 +119,13 @@ def endpoint() -> Response:
         params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args
         job = Job(text, dataset, request.headers.get("Accept"), params.get("format") or request.args.get("format"),
                   current_app.config["KG"].max_results)
+        deadline = _timeout(params.get("timeout"))
         try:
-            result = current_app.extensions["kg.executors"].run(job, _timeout(params.get("timeout")))
+            if is_lookup(text) and not dataset.default_graphs and not dataset.named_graphs:
+                # bounded by the statements about one node: no deadline process needed
+                result = sparql.answer(release(), job.text, dataset, job.accept, job.explicit, job.max_results)
+            else:
+                result = current_app.extensions["kg.executors"].run(job, deadline)
         except Busy:
             return error_response(429, "Too many queries at once: try again in a moment.", {"Retry-After": "1"})
     except sparql.QueryError as exc:

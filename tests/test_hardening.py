@@ -257,3 +257,17 @@ def test_error_echoing_the_query_is_escaped_in_html(live):
     q = requests.get(live.url + "/sparql", params={"query": "<script>alert(1)</script>"},
                      headers={"Accept": "text/html"}, timeout=30)
     assert q.status_code == 400 and q.headers["Content-Type"].startswith("text/plain")
+
+
+def test_bounded_lookups_are_answered_even_when_every_executor_is_busy(strict):
+    """A single pattern with a constant subject runs in the worker: saturating the executors does not block it."""
+    slow = [threading.Thread(target=_get, args=(strict, SLOW)) for _ in range(4)]
+    for t in slow:
+        t.start()
+    time.sleep(0.5)
+    lookup = "SELECT ?p ?o WHERE { <https://films.example.org/movie/break-away> ?p ?o } LIMIT 3"
+    answers = [_get(strict, lookup) for _ in range(5)]
+    for t in slow:
+        t.join()
+    assert [a.status_code for a in answers] == [200] * 5
+    assert all(len(a.json()["results"]["bindings"]) == 3 for a in answers)
