@@ -35,10 +35,19 @@ def lua(paths: list[str], target: Path) -> Path:
     body = ",\n".join(f'"{p}"' for p in paths)
     target.write_text(f"""local paths = {{ {body} }}
 local i = 0
+local threads = {{}}
 wrk.headers["Accept"] = "application/sparql-results+json"
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {{}} end
 request = function()
   i = i % #paths + 1
   return wrk.format("GET", paths[i])
+end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    for status, n in pairs(t:get("statuses")) do io.write(string.format("status %d %d\\n", status, n)) end
+  end
 end
 """)
     return target
@@ -53,9 +62,13 @@ def summary(text: str) -> str:
     total = re.search(r"(\d+) requests in", text)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     socket_errors = re.search(r"Socket errors:.*", text)
+    kinds: dict[str, int] = {}
+    for status, n in re.findall(r"^status (\d+) (\d+)$", text, re.M):
+        kinds[status] = kinds.get(status, 0) + int(n)
+    by_kind = ", ".join(f"HTTP {k}: {v}" for k, v in sorted(kinds.items()))
     p50 = re.search(r"^\s+50%\s+(\S+)", text, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", text, re.M)
-    return (f"{total.group(1) if total else '?'} requests, {non2xx.group(1) if non2xx else 0} non-2xx, "
+    return (f"{total.group(1) if total else '?'} requests ({by_kind}), {non2xx.group(1) if non2xx else 0} non-2xx, "
             f"{socket_errors.group(0) if socket_errors else 'no socket errors'}, "
             f"p50 {p50.group(1) if p50 else '?'}, p99 {p99.group(1) if p99 else '?'}")
 

@@ -111,12 +111,17 @@ class Server:
         return statistics.median(spent)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
+        if self.proc is None:
+            return
+        try:
             os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        try:  # whatever is left of the group (a server still evaluating a queued query) goes now
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def wrk(url_paths: list[str], base: str, accept: str, seconds: int, lua_dir: Path) -> dict[str, float]:

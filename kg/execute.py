@@ -56,6 +56,11 @@ def _serve(conn: Connection, root: str) -> None:
     from .store import NoRelease, Releases
 
     releases = Releases(Path(root))
+    try:
+        releases.current()  # open the store before saying ready
+    except NoRelease:
+        pass
+    conn.send("ready")
     while True:
         try:
             job: Job = conn.recv()
@@ -77,6 +82,13 @@ class _Executor:
         self.proc.start()
         child.close()
 
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Block until the process has imported everything and opened the store."""
+        try:
+            return bool(self.conn.poll(timeout)) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            return False
+
     def kill(self) -> None:
         self.proc.kill()
         self.proc.join(5)
@@ -89,8 +101,10 @@ class Executors:
     def __init__(self, root: Path, size: int = 2, timeout: float = 30.0, wait: float = 1.0) -> None:
         self.root, self.timeout, self.wait = root, timeout, wait
         self.idle: queue.Queue[_Executor] = queue.Queue()
-        for _ in range(size):
-            self.idle.put(_Executor(root))
+        starting = [_Executor(root) for _ in range(size)]
+        for executor in starting:
+            executor.wait_ready()
+            self.idle.put(executor)
 
     def run(self, job: Job, timeout: float | None = None) -> Answer:
         """Answer `job` within min(timeout, the configured deadline); Busy if no executor frees up in time."""
@@ -129,7 +143,9 @@ class Executors:
 
     def _replace(self, executor: _Executor) -> None:
         executor.kill()
-        self.idle.put(_Executor(self.root))
+        fresh = _Executor(self.root)
+        fresh.wait_ready()  # a new executor takes work only once it can answer at once
+        self.idle.put(fresh)
 
     def close(self) -> None:
         """Stop every idle executor (busy ones stop with the process)."""
