@@ -192,7 +192,11 @@ class LiveServer:
         self.log = open(root / f"serve-{port}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(root), "serve", "--port", str(port)],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        self.wait()
+        try:
+            self.wait()
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
 
     def wait(self, timeout: float = 30.0) -> None:
         import time
