@@ -169,15 +169,6 @@ def listing(release: Release, type_iri: str, page: int = 1, size: int = 100, exc
     return Listing(type_iri, items, page, pages, total)
 
 
-def graph_sources(release: Release) -> dict[str, str]:
-    """Every source graph with its title."""
-    out: dict[str, str] = {}
-    for g in release.store.named_graphs():
-        if isinstance(g, ox.NamedNode) and not g.value.endswith(HIDDEN_GRAPH_SUFFIXES):
-            out[g.value] = label(release, g.value) or g.value
-    return out
-
-
 
 
 _TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}

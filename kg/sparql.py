@@ -12,7 +12,7 @@ from . import results, vocab
 from .formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, result_by_name
 from .guard import Refused, check
 from .negotiation import HTML, Offer, by_key, choose
-from .store import Release, is_update
+from .store import Release
 
 SD = vocab.SD
 
@@ -38,10 +38,7 @@ Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 
 def evaluate(release: Release, text: str, dataset: Dataset = Dataset()) -> Result:
-    """Parse and start evaluating a query; updates and syntax errors become QueryError (400/403)."""
-    if is_update(text):
-        raise QueryError(403, "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, ...) "
-                              "is not accepted.")
+    """Parse and start evaluating a query (already checked by `guard.check`); syntax errors become QueryError."""
     for iri in dataset.default_graphs + dataset.named_graphs:
         if not iri.startswith(("http://", "https://", "urn:")) or any(c in iri for c in "<> \"{}|\\^`"):
             raise QueryError(400, f"Not a graph IRI: {iri!r}")
@@ -53,15 +50,6 @@ def evaluate(release: Release, text: str, dataset: Dataset = Dataset()) -> Resul
         raise QueryError(400, f"SPARQL syntax error: {exc}") from exc
     except (OSError, RuntimeError, ValueError) as exc:
         raise QueryError(400, f"The query could not be evaluated: {exc}") from exc
-
-
-def kind(result: Result) -> str:
-    """'solutions', 'boolean' or 'graph'."""
-    if isinstance(result, ox.QueryBoolean):
-        return "boolean"
-    if isinstance(result, ox.QuerySolutions):
-        return "solutions"
-    return "graph"
 
 
 def serialize(result: Result, fmt: Format | ResultFormat) -> bytes:

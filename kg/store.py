@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email.utils
 import os
-import re
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,10 +12,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .layout import CURRENT, STORE_DIR, current, metadata
-
-UPDATE_KEYWORDS = re.compile(
-    r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*"
-    r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
 
 
 class NoRelease(RuntimeError):
@@ -65,11 +60,6 @@ class Release:
         if not isinstance(result, ox.QuerySolutions):
             raise TypeError("select() takes a SELECT query")
         return list(result)
-
-
-def is_update(sparql: str) -> bool:
-    """Whether a request text is a SPARQL Update rather than a query."""
-    return bool(UPDATE_KEYWORDS.match(sparql))
 
 
 class Releases:
