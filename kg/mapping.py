@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from . import vocab
-from .ids import Minter
-from .model import EDITORIAL, KINDS, SINGLE_VALUED, CastEntry, Claim, Field, LangText, Money, Origin, Record, Value
+from .ids import Minter, slugify
+from .model import (EDITORIAL, KINDS, SINGLE_VALUED, CastEntry, Claim, CrewEntry, Field, LangText, Money,
+                    Origin, Record, Value)
 from .progress import bar
 from .vocab import K, S
 
@@ -29,6 +30,7 @@ class Conflict:
     predicate: str
     values: dict[str, tuple[str, ...]]  # object's lexical value -> source graph IRIs
     origin: Origin | None
+    terms: tuple[Term, ...] = ()
 
     def describe(self) -> str:
         """One line for a curator."""
@@ -39,11 +41,11 @@ class Conflict:
 
 @dataclass
 class Mapped:
-    """The quads of a build, and where each subject and statement came from."""
+    """Where each subject (and, for hand-written files, each statement) came from; the quads when kept."""
 
     quads: list[Quad] = field(default_factory=list)
     subjects: dict[str, Origin] = field(default_factory=dict)
-    statements: dict[tuple[str, str], list[Origin]] = field(default_factory=lambda: defaultdict(list))
+    statements: dict[tuple[str, str], Origin] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
 
     def origin_of(self, subject: str, predicate: str | None = None) -> Origin | None:
@@ -51,8 +53,8 @@ class Mapped:
         if predicate is not None:
             found = self.statements.get((subject, predicate))
             if found:
-                return found[0]
-        return self.subjects.get(subject)
+                return found
+        return self.subjects.get(subject) or self.subjects.get(subject.split("#", 1)[0])
 
 
 def _lit(value: LangText) -> Literal:
@@ -114,73 +116,94 @@ OBJECTS: dict[str, Callable[[Any, Minter, Field], Term]] = {
 
 
 class _Mapper:
+    """Turns one record at a time into quads, noting where subjects and statements were written."""
+
     def __init__(self, minter: Minter, out: Mapped) -> None:
         self.m = minter
         self.out = out
+        self.editorial = minter.editorial()
+        self.predicates: dict[str, NamedNode] = {}
+        self.track = True  # per-statement origins: for hand-written files only (bulk rows share the record's)
 
     def graph(self, claim: Claim) -> NamedNode:
-        return self.m.editorial() if claim.source == EDITORIAL else self.m.entity("source", claim.source)
+        return self.editorial if claim.source == EDITORIAL else self.m.entity("source", claim.source)
 
-    def emit(self, s: NamedNode, p: NamedNode, o: Term, g: NamedNode, origin: Origin | None) -> None:
-        self.out.quads.append(Quad(s, p, o, g))
-        if origin is not None:
-            self.out.statements[(s.value, p.value)].append(origin)
+    def predicate(self, iri: str) -> NamedNode:
+        node = self.predicates.get(iri)
+        if node is None:
+            node = self.predicates[iri] = NamedNode(iri)
+        return node
 
-    def record(self, record: Record) -> None:
+    def emit(self, s: NamedNode, p: NamedNode, o: Term, g: NamedNode, origin: Origin | None) -> Quad:
+        if self.track and origin is not None:
+            self.out.statements.setdefault((s.value, p.value), origin)
+        return Quad(s, p, o, g)
+
+    def record(self, record: Record) -> Iterator[Quad]:
         kind = KINDS[record.kind]
         subject = self.m.entity(record.kind, record.key)
         self.out.subjects[subject.value] = record.origin
-        editorial = self.m.editorial()
+        self.track = record.detailed
         chosen = [v.value for v in record.values("type")] or ([kind.default_type] if kind.default_type else [])
         types = list(kind.types) + [vocab.SCHEMA + t for t in chosen]
         for t in types:
-            self.emit(subject, vocab.TYPE, NamedNode(t), editorial, record.origin)
+            yield self.emit(subject, vocab.TYPE, self.predicate(t), self.editorial, record.origin)
         preferred = next((v.value for v in record.claims[0].values if v.field == "name"), None)
         for claim in record.claims:
             g = self.graph(claim)
             for value in claim.values:
                 f = kind.field(value.field)
                 assert f is not None
-                self.value(subject, f, value, g, preferred)
+                yield from self.value(subject, f, value, g, preferred)
 
-    def value(self, subject: NamedNode, f: Field, value: Value, g: NamedNode, preferred: LangText | None) -> None:
+    def value(self, subject: NamedNode, f: Field, value: Value, g: NamedNode,
+              preferred: LangText | None) -> Iterator[Quad]:
         origin = value.origin
         if f.vtype == "type":
             return
         if f.vtype == "name":
             p = S.name if value.value == preferred else S.alternateName
-            self.emit(subject, p, _lit(value.value), g, origin)
-            return
-        if f.vtype == "cast":
-            self.cast(subject, value.value, g, origin)
-            return
-        if f.vtype == "money":
-            self.money(subject, NamedNode(f.predicate or ""), value.value, g, origin)
-            return
-        obj = OBJECTS[f.vtype](value.value, self.m, f)
-        if f.predicate:
-            self.emit(subject, NamedNode(f.predicate), obj, g, origin)
-        if f.inverse and isinstance(obj, NamedNode):
-            self.emit(obj, NamedNode(f.inverse), subject, g, origin)
+            yield self.emit(subject, p, _lit(value.value), g, origin)
+        elif f.vtype == "cast":
+            yield from self.cast(subject, value.value, g, origin)
+        elif f.vtype == "crew":
+            yield from self.crew(subject, value.value, g, origin)
+        elif f.vtype == "money":
+            yield from self.money(subject, self.predicate(f.predicate or ""), value.value, g, origin)
+        else:
+            obj = OBJECTS[f.vtype](value.value, self.m, f)
+            if f.predicate:
+                yield self.emit(subject, self.predicate(f.predicate), obj, g, origin)
+            if f.inverse and isinstance(obj, NamedNode):
+                yield self.emit(obj, self.predicate(f.inverse), subject, g, origin)
 
-    def cast(self, movie: NamedNode, entry: CastEntry, g: NamedNode, origin: Origin) -> None:
+    def cast(self, movie: NamedNode, entry: CastEntry, g: NamedNode, origin: Origin) -> Iterator[Quad]:
         role = self.m.part(movie, f"cast-{entry.actor}" + (f"-{entry.character}" if entry.character else ""))
-        self.out.subjects.setdefault(role.value, origin)
-        self.emit(movie, S.actor, role, g, origin)
-        self.emit(role, vocab.TYPE, S.PerformanceRole, g, origin)
-        self.emit(role, S.actor, self.m.entity("person", entry.actor), g, origin)
+        yield self.emit(movie, S.actor, role, g, origin)
+        yield self.emit(role, vocab.TYPE, S.PerformanceRole, g, origin)
+        yield self.emit(role, S.actor, self.m.entity("person", entry.actor), g, origin)
         if entry.character_name:
-            self.emit(role, S.characterName, _lit(entry.character_name), g, origin)
+            yield self.emit(role, S.characterName, _lit(entry.character_name), g, origin)
+        if entry.billing is not None:
+            yield self.emit(role, K.billing, Literal(str(entry.billing), datatype=vocab.XSD_INTEGER), g, origin)
+        if entry.category:
+            yield self.emit(role, K.castCategory, Literal(entry.category), g, origin)
         if entry.character:
-            self.emit(movie, S.character, self.m.entity("character", entry.character), g, origin)
+            yield self.emit(movie, S.character, self.m.entity("character", entry.character), g, origin)
 
-    def money(self, subject: NamedNode, p: NamedNode, money: Money, g: NamedNode, origin: Origin) -> None:
+    def crew(self, movie: NamedNode, entry: CrewEntry, g: NamedNode, origin: Origin) -> Iterator[Quad]:
+        role = self.m.part(movie, f"crew-{entry.person}-{slugify(entry.department) or 'crew'}")
+        yield self.emit(movie, S.contributor, role, g, origin)
+        yield self.emit(role, vocab.TYPE, S.Role, g, origin)
+        yield self.emit(role, S.contributor, self.m.entity("person", entry.person), g, origin)
+        yield self.emit(role, S.roleName, Literal(entry.department), g, origin)
+
+    def money(self, subject: NamedNode, p: NamedNode, money: Money, g: NamedNode, origin: Origin) -> Iterator[Quad]:
         node = self.m.part(subject, p.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
-        self.out.subjects.setdefault(node.value, origin)
-        self.emit(subject, p, node, g, origin)
-        self.emit(node, vocab.TYPE, S.MonetaryAmount, g, origin)
-        self.emit(node, S.value, _decimal(money.amount), g, origin)
-        self.emit(node, S.currency, Literal(money.currency), g, origin)
+        yield self.emit(subject, p, node, g, origin)
+        yield self.emit(node, vocab.TYPE, S.MonetaryAmount, g, origin)
+        yield self.emit(node, S.value, _decimal(money.amount), g, origin)
+        yield self.emit(node, S.currency, Literal(money.currency), g, origin)
 
 
 def editorial_quads(minter: Minter) -> Iterator[Quad]:
@@ -210,41 +233,63 @@ def vocabulary_quads(minter: Minter) -> Iterator[Quad]:
             yield Quad(term.iri, vocab.SUBCLASS if is_class else vocab.SUBPROPERTY, NamedNode(term.parent), g)
 
 
-def _find_conflicts(out: Mapped, minter: Minter) -> None:
-    editorial = minter.editorial()
+_CONFLICTING = """
+SELECT ?s ?p ?o ?g WHERE {{
+  {{ SELECT ?s ?p WHERE {{
+      GRAPH ?g {{ ?s ?p ?o }} VALUES ?p {{ {predicates} }} FILTER(?g != <{editorial}>)
+    }} GROUP BY ?s ?p HAVING (COUNT(DISTINCT ?o) > 1) }}
+  GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{editorial}>)
+}}"""
+
+
+def find_conflicts(store: Store, minter: Minter, out: Mapped) -> list[Conflict]:
+    """Single-valued properties to which different sources give different values (asked of the store)."""
+    query = _CONFLICTING.format(predicates=" ".join(f"<{p}>" for p in sorted(SINGLE_VALUED)),
+                                editorial=minter.editorial().value)
     seen: dict[tuple[str, str], dict[str, tuple[Term, set[str]]]] = defaultdict(dict)
-    for q in out.quads:
-        if q.predicate.value in SINGLE_VALUED and q.graph_name != editorial:
-            obj: Term = q.object  # type: ignore[assignment]
-            entry = seen[(q.subject.value, q.predicate.value)].setdefault(str(obj), (obj, set()))
-            entry[1].add(str(q.graph_name.value))
+    for row in store.query(query):  # type: ignore[union-attr]
+        obj: Term = row["o"]
+        entry = seen[(row["s"].value, row["p"].value)].setdefault(str(obj), (obj, set()))
+        entry[1].add(row["g"].value)
+    conflicts = []
     for (s, p), values in sorted(seen.items()):
-        if len(values) < 2:
-            continue
         said = {t.value: tuple(sorted(gs)) for _, (t, gs) in sorted(values.items())}
-        conflict = Conflict(s, p, said, out.origin_of(s, p))
-        out.conflicts.append(conflict)
+        conflicts.append(Conflict(s, p, said, out.origin_of(s, p), tuple(t for _, (t, _) in sorted(values.items()))))
+    return conflicts
+
+
+def conflict_quads(conflicts: Iterable[Conflict], minter: Minter) -> Iterator[Quad]:
+    """Each conflict as a kgv:Conflict node in the editorial graph."""
+    editorial = minter.editorial()
+    for conflict in conflicts:
+        s, p = conflict.subject, conflict.predicate
         node = minter.part(NamedNode(s), "conflict-" + p.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
-        out.subjects.setdefault(node.value, conflict.origin)  # type: ignore[arg-type]
-        out.quads.append(Quad(node, vocab.TYPE, K.Conflict, editorial))
-        out.quads.append(Quad(node, K.conflictSubject, NamedNode(s), editorial))
-        out.quads.append(Quad(node, K.conflictProperty, NamedNode(p), editorial))
-        out.quads.append(Quad(node, vocab.COMMENT, Literal("Sources disagree: " + conflict.describe(), language="en"),
-                              editorial))
-        for term, _ in values.values():
-            out.quads.append(Quad(node, K.conflictValue, term, editorial))
+        yield Quad(node, vocab.TYPE, K.Conflict, editorial)
+        yield Quad(node, K.conflictSubject, NamedNode(s), editorial)
+        yield Quad(node, K.conflictProperty, NamedNode(p), editorial)
+        yield Quad(node, vocab.COMMENT, Literal("Sources disagree: " + conflict.describe(), language="en"), editorial)
+        for term in conflict.terms:
+            yield Quad(node, K.conflictValue, term, editorial)
+
+
+def stream(records: Iterable[Record], minter: Minter, out: Mapped, total: int | None = None) -> Iterator[Quad]:
+    """Every quad of the records, the vocabulary and the editorial source (may repeat; the store dedupes)."""
+    mapper = _Mapper(minter, out)
+    for record in bar(records, total, "map", "records"):
+        yield from mapper.record(record)
+    yield from vocabulary_quads(minter)
+    yield from editorial_quads(minter)
 
 
 def map_records(records: Iterable[Record], minter: Minter) -> Mapped:
-    """Map records to quads, deduplicated and in a stable order, with conflicts found and recorded."""
+    """Map records to quads in memory, deduplicated, in a stable order, with conflicts found and recorded.
+
+    For small graphs and tests; `kg build` streams the same quads into the store instead.
+    """
     out = Mapped()
-    mapper = _Mapper(minter, out)
-    records = list(records)
-    for record in bar(records, len(records), "map", "records"):
-        mapper.record(record)
-    out.quads.extend(vocabulary_quads(minter))
-    out.quads.extend(editorial_quads(minter))
-    _find_conflicts(out, minter)
-    out.quads = sorted(set(out.quads), key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate),
-                                                      str(q.object)))
+    store = Store()
+    store.extend(stream(records, minter, out))
+    out.conflicts = find_conflicts(store, minter, out)
+    store.extend(conflict_quads(out.conflicts, minter))
+    out.quads = sorted(store, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
     return out

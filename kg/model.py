@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .vocab import KGV, PROV, SCHEMA
 
 EDITORIAL = "editorial"  # the pseudo-source for the curators' own statements
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a record or value was written: file, line, record key and field."""
+class Origin(NamedTuple):
+    """Where a record or value was written: file, line (or row), record key and field."""
 
     file: str
     line: int
@@ -43,15 +43,24 @@ class Money:
 
 @dataclass(frozen=True)
 class CastEntry:
-    """An actor playing a character (by key and/or by the name the source prints)."""
+    """An actor playing a character (by key and/or by the name the source prints), with the billing."""
 
     actor: str
     character: str | None
     character_name: LangText | None
+    billing: int | None = None
+    category: str | None = None  # e.g. Leading, Supporting, Cameo
 
 
 @dataclass(frozen=True)
-class Value:
+class CrewEntry:
+    """A crew credit that schema.org has no property for: a person and the department as the source words it."""
+
+    person: str
+    department: str
+
+
+class Value(NamedTuple):
     """One value of one field, with where it was written."""
 
     field: str
@@ -76,6 +85,7 @@ class Record:
     key: str
     claims: tuple[Claim, ...]
     origin: Origin
+    detailed: bool = True  # each value has its own origin (hand-written files); bulk rows share the record's
 
     def values(self, field: str) -> list[Value]:
         """Every value of `field` across all claims."""
@@ -109,7 +119,11 @@ class Kind:
 
     def field(self, name: str) -> Field | None:
         """The field called `name`, if this kind has one."""
-        return next((f for f in self.fields if f.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
 
 
 S = SCHEMA
@@ -160,6 +174,10 @@ MOVIE = Kind("movie", "movies", (S + "Movie",), COMMON + (
     Field("status", "text", S + "creativeWorkStatus", doc="e.g. post-production"),
     Field("story_duration", "duration", KGV + "storyDuration", doc="ISO 8601, e.g. P6D"),
     Field("feature_number", "int", KGV + "featureNumber", doc="1 for the director's debut feature"),
+    Field("crew", "crew", S + "contributor", many=True, doc="{person: person key, department: as the source words "
+          "it}, for credits with no field of their own"),
+    Field("domestic_gross", "money", KGV + "domesticGross", doc="Box office in the home market, {amount, currency}"),
+    Field("worldwide_gross", "money", KGV + "worldwideGross", doc="Worldwide box office, {amount, currency}"),
 ))
 
 PERSON = Kind("person", "people", (S + "Person",), COMMON + (

@@ -10,9 +10,11 @@ T = TypeVar("T")
 THRESHOLD = 20_000  # items below which a stage is too short to need a bar
 
 
-def bar(items: Iterable[T], total: int, desc: str, unit: str) -> Iterator[T]:
+def bar(items: Iterable[T], total: int | None, desc: str, unit: str) -> Iterator[T]:
     """Iterate `items`, showing a bar with count and rate on stderr when it is a terminal and the work is long."""
-    if total < THRESHOLD or not sys.stderr.isatty():
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
+    if (total or 0) < THRESHOLD or not sys.stderr.isatty():
         yield from items
         return
     from tqdm import tqdm

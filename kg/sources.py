@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import yaml
 
-from .ids import is_key
-from .model import EDITORIAL, KINDS, SECTIONS, CastEntry, Claim, Field, Kind, LangText, Money, Origin, Record, Value
+from .bulk import MAPPING_SUFFIX, Mapping, MappingError, Note, load_mapping, read_bulk
+from .ids import is_key, slugify
+from .model import EDITORIAL, KINDS, SECTIONS, CastEntry, Claim, CrewEntry, Field, Kind, LangText, Money, Origin, Record, Value
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -213,14 +215,22 @@ def _key(raw: Any) -> str:
 def _cast(raw: Any) -> CastEntry:
     if not isinstance(raw, dict) or "actor" not in raw:
         raise ValueError("a cast entry is {actor: person-key, character: character-key, character_name: ...}")
-    extra = set(raw) - {"actor", "character", "character_name"}
+    extra = set(raw) - {"actor", "character", "character_name", "billing", "category"}
     if extra:
         raise ValueError(f"unknown key(s) in cast entry: {sorted(extra)}")
     return CastEntry(
         _key(raw["actor"]),
         _key(raw["character"]) if raw.get("character") is not None else None,
         _ltext(raw["character_name"]) if raw.get("character_name") is not None else None,
+        _positive_int(raw["billing"]) if raw.get("billing") is not None else None,
+        _text(raw["category"]) if raw.get("category") is not None else None,
     )
+
+
+def _crew(raw: Any) -> CrewEntry:
+    if not isinstance(raw, dict) or set(raw) != {"person", "department"}:
+        raise ValueError("a crew entry is {person: person-key, department: text}")
+    return CrewEntry(_key(raw["person"]), _text(raw["department"]))
 
 
 def _bool(raw: Any) -> bool:
@@ -244,6 +254,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "money": _money,
     "ref": _key,
     "cast": _cast,
+    "crew": _crew,
     "bool": _bool,
     "type": _text,
 }
@@ -363,6 +374,8 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                     targets.append(("person", value.value.actor))
                     if value.value.character:
                         targets.append(("character", value.value.character))
+                elif field.vtype == "crew":
+                    targets.append(("person", value.value.person))
                 for target_kind, key in targets:
                     if (target_kind, key) not in index:
                         problems.append(Problem(value.origin.file, value.origin.line,
@@ -370,21 +383,119 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                                                 f"{record.key}.{value.field}"))
 
 
+RDF_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS,
+               ".trig": ox.RdfFormat.TRIG}
+
+
+@dataclass(frozen=True)
+class RdfFile:
+    """An RDF source file, published as it is: its triples in the graph <base>source/<key>."""
+
+    path: Path
+    display: str
+    key: str
+
+    @property
+    def format(self) -> ox.RdfFormat:
+        return RDF_FORMATS[self.path.suffix.lower()]
+
+
+@dataclass
+class Sources:
+    """Everything read from data/: records, RDF files, what was done to messy rows, and every file read."""
+
+    records: list[Record]
+    rdf: list[RdfFile] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)
+
+
 def source_files(data_dir: Path) -> list[Path]:
-    """Every YAML source file under `data_dir`, in a stable order."""
-    found = (p for p in data_dir.rglob("*") if p.suffix in YAML_SUFFIXES)
+    """Every source file under `data_dir` (YAML, mapping files, RDF), in a stable order."""
+    suffixes = (*YAML_SUFFIXES, *RDF_FORMATS)
+    found = (p for p in data_dir.rglob("*") if p.suffix.lower() in suffixes)
     return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
-def read_records(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None) -> list[Record]:
-    """Read every source file into records, sorted by kind and key; raise InputError listing every problem."""
+def _parse_source(key: str, raw: Any, display: str, problems: list[Problem]) -> Record:
+    fields = _Map()
+    fields.line = getattr(raw, "line", 0)
+    for k, v in raw.items():
+        if k != "key":
+            fields[k] = v
+            fields.key_lines[k] = _line(raw, k)
+    record = _parse_record(KINDS["source"], key, fields, fields.line, display, problems)
+    if record is None:
+        raise InputError(problems)
+    return record
+
+
+def _read_rdf(path: Path, display: str, problems: list[Problem]) -> RdfFile | None:
+    rdf = RdfFile(path, display, slugify(path.stem) or "rdf")
+    try:
+        with path.open("rb") as stream:
+            for _ in ox.parse(stream, format=rdf.format):
+                pass
+    except SyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        problems.append(Problem(display, line, f"not valid {path.suffix[1:]}: {exc.msg if line else exc}"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(display, None, f"cannot read file: {exc.strerror or exc}"))
+        return None
+    return rdf
+
+
+def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) -> list[Record]:
+    """Records from bulk files join the hand-written record with the same key (its editorial claim wins)."""
+    index = {(r.kind, r.key): i for i, r in enumerate(records)}
+    out = list(records)
+    for record in extra:
+        at = index.get((record.kind, record.key))
+        if at is None:
+            index[(record.kind, record.key)] = len(out)
+            out.append(record)
+            continue
+        old = out[at]
+        if record.kind == "source":
+            problems.append(Problem(record.origin.file, record.origin.line,
+                                    f"source {record.key!r} is already defined at {old.origin.file}:{old.origin.line}",
+                                    "source.key"))
+            continue
+        out[at] = Record(old.kind, old.key, old.claims + record.claims[1:], old.origin, old.detailed)
+    return out
+
+
+def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None) -> Sources:
+    """Read every source file (YAML, bulk mappings, RDF); raise InputError listing every problem."""
     if not data_dir.is_dir():
         raise InputError([Problem(str(data_dir), None, "data directory does not exist")])
     problems: list[Problem] = []
     records: list[Record] = []
     seen: dict[tuple[str, str], Record] = {}
+    mappings: list[Mapping] = []
+    out = Sources([])
     for path in files if files is not None else source_files(data_dir):
         display = _display(path, root)
+        out.inputs.append(path)
+        if path.name.endswith(MAPPING_SUFFIX):
+            try:
+                mapping = load_mapping(path, display, read_yaml,
+                                       lambda key, raw, d: _parse_source(key, raw, d, problems))
+            except InputError as exc:
+                problems.extend(p for p in exc.problems if p not in problems)
+                continue
+            except MappingError as exc:
+                problems.append(Problem(display, exc.line, str(exc)))
+                continue
+            mappings.append(mapping)
+            out.inputs.extend(mapping.files)
+            continue
+        if path.suffix.lower() in RDF_FORMATS:
+            rdf = _read_rdf(path, display, problems)
+            if rdf is not None:
+                out.rdf.append(rdf)
+            continue
         for record in read_file(path, display, problems):
             first = seen.get((record.kind, record.key))
             if first is not None:
@@ -394,10 +505,26 @@ def read_records(data_dir: Path, files: Iterable[Path] | None = None, root: Path
                 continue
             seen[(record.kind, record.key)] = record
             records.append(record)
+    if mappings:
+        try:
+            records = _merge(records, read_bulk(mappings, PARSERS, out.notes), problems)
+        except MappingError as exc:
+            problems.append(Problem(str(exc).split(":", 1)[0], exc.line, str(exc).split(": ", 1)[-1]))
+    for rdf in out.rdf:
+        if ("source", rdf.key) not in {(r.kind, r.key) for r in records}:
+            origin = Origin(rdf.display, 1, rdf.key)
+            name = Value("name", LangText(rdf.path.name), origin)
+            records.append(Record("source", rdf.key, (Claim(rdf.key, (name,), origin),), origin))
     _check_references(records, problems)
     if problems:
         raise InputError(problems)
-    return sorted(records, key=lambda r: (r.kind, r.key))
+    out.records = sorted(records, key=lambda r: (r.kind, r.key))
+    return out
+
+
+def read_records(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None) -> list[Record]:
+    """Read every source file into records, sorted by kind and key; raise InputError listing every problem."""
+    return read_sources(data_dir, files, root).records
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -407,4 +534,4 @@ def _display(path: Path, root: Path | None) -> str:
         return str(path)
 
 
-__all__ = ["InputError", "Problem", "read_records", "source_files", "Field"]
+__all__ = ["InputError", "Problem", "Sources", "RdfFile", "Note", "read_records", "read_sources", "source_files", "Field"]

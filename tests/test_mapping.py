@@ -71,6 +71,20 @@ FIELD_CASES = [
     ("movies", "movie/x", "cast: [{actor: p}]",
      """<movie/x> schema:actor <movie/x#cast-p> .
         <movie/x#cast-p> a schema:PerformanceRole ; schema:actor <person/p> ."""),
+    ("movies", "movie/x", "cast: [{actor: p, character_name: Madea, billing: 1, category: Leading}]",
+     """<movie/x> schema:actor <movie/x#cast-p> .
+        <movie/x#cast-p> a schema:PerformanceRole ; schema:actor <person/p> ; schema:characterName "Madea" ;
+            kgv:billing 1 ; kgv:castCategory "Leading" ."""),
+    ("movies", "movie/x", "crew: [{person: p, department: Visual Effects}]",
+     """<movie/x> schema:contributor <movie/x#crew-p-visual-effects> .
+        <movie/x#crew-p-visual-effects> a schema:Role ; schema:contributor <person/p> ;
+            schema:roleName "Visual Effects" ."""),
+    ("movies", "movie/x", "domestic_gross: {amount: 25682380, currency: USD}",
+     """<movie/x> kgv:domesticGross <movie/x#domesticGross> .
+        <movie/x#domesticGross> a schema:MonetaryAmount ; schema:value "25682380"^^xsd:decimal ; schema:currency "USD" ."""),
+    ("movies", "movie/x", "worldwide_gross: {amount: 42195766, currency: USD}",
+     """<movie/x> kgv:worldwideGross <movie/x#worldwideGross> .
+        <movie/x#worldwideGross> a schema:MonetaryAmount ; schema:value "42195766"^^xsd:decimal ; schema:currency "USD" ."""),
     ("movies", "movie/x", "character: [c]", "<movie/x> schema:character <character/c> ."),
     ("movies", "movie/x", "production_company: [o]", "<movie/x> schema:productionCompany <organization/o> ."),
     ("movies", "movie/x", "in_association_with: [o]", "<movie/x> kgv:inAssociationWith <organization/o> ."),

@@ -1,0 +1,668 @@
+"""Bulk sources (CSV, TSV, JSON, JSON Lines) read into records by a declarative mapping file per source.
+
+A mapping file `<name>.mapping.yaml` in data/ names the files it reads, the source document they are, the kind
+of record each row becomes, how rows are identified and which column feeds which field (docs/bulk.md). Messy
+rows are never fatal: what was repaired, merged or skipped is reported as a `Note` with file and row.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import html
+import io
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .ids import is_key, slugify
+from .model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, Kind, LangText, Origin, Record, Value
+
+MAPPING_SUFFIX = ".mapping.yaml"
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+IDENTIFIER_LINKS = {  # identifiers that become schema:sameAs links (and drive identity)
+    re.compile(r"^nm\d{7,}$"): "https://www.imdb.com/name/{}/",
+    re.compile(r"^tt\d{7,}$"): "https://www.imdb.com/title/{}/",
+}
+_MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
+_INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
+_APOSTROPHES = re.compile("['\u2019\u2018\u02bc`]")
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the build did to messy input: merged, skipped, repaired or found suspicious."""
+
+    file: str
+    row: int | None
+    action: str  # merged | skipped | repaired | suspicious
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}{':' + str(self.row) if self.row else ''}: {self.action}: {self.message}"
+
+
+class MappingError(ValueError):
+    """A mapping file that cannot be used; `line` points into it."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def name_key(text: str) -> str:
+    """The documented identity rule for names: apostrophes dropped, accents folded, then slugged."""
+    return slugify(_APOSTROPHES.sub("", text))
+
+
+def clean_text(text: str) -> tuple[str, list[str]]:
+    """Text with invisible characters removed, whitespace collapsed and NFC; and what was repaired."""
+    if text.isascii() and text.isprintable() and "  " not in text and text.strip() == text:
+        return text, []
+    fixes = []
+    if _MOJIBAKE.search(text):
+        try:
+            repaired = text.encode("cp1252").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            fixes.append(f"looks like mojibake but cannot be repaired: {text!r}")
+        else:
+            fixes.append(f"repaired mojibake {text!r} -> {repaired!r}")
+            text = repaired
+    if _INVISIBLE.search(text):
+        fixes.append(f"removed invisible or control characters from {text!r}")
+        text = _INVISIBLE.sub("", text)
+    text = " ".join(unicodedata.normalize("NFC", text).split())
+    return text, fixes
+
+
+# ---- column specs ----
+
+@dataclass(frozen=True)
+class Column:
+    """Where a value comes from in a row, and how it is cleaned before the field's own parser sees it."""
+
+    column: str | None = None
+    constant: Any = None
+    pattern: re.Pattern[str] | None = None  # keep group 1 (or the match); no match -> the value is dropped
+    template: str | None = None  # e.g. https://en.wikipedia.org/wiki/{}
+    split: str | None = None  # separator of several values in one cell
+    lang: str | None = None
+    html: bool = False  # decode HTML entities such as &amp;
+    aliases: dict[str, str] = field(default_factory=dict)  # value as printed -> value to use
+    currency: str | None = None  # for money fields
+
+    @staticmethod
+    def parse(spec: Any, where: str, line: int | None) -> Column:
+        """A column spec from the mapping file: a column name or a mapping of options."""
+        if isinstance(spec, str):
+            return Column(column=spec)
+        if not isinstance(spec, dict):
+            raise MappingError(f"{where}: a column name or a mapping with 'column' or 'constant'", line)
+        known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency"}
+        extra = set(spec) - known
+        if extra:
+            raise MappingError(f"{where}: unknown option(s) {sorted(extra)} (known: {', '.join(sorted(known))})",
+                               line)
+        if ("column" in spec) == ("constant" in spec):
+            raise MappingError(f"{where}: give exactly one of 'column' or 'constant'", line)
+        try:
+            pattern = re.compile(spec["pattern"]) if spec.get("pattern") is not None else None
+        except re.error as exc:
+            raise MappingError(f"{where}: pattern is not a regular expression: {exc}", line) from exc
+        aliases = spec.get("aliases") or {}
+        if not isinstance(aliases, dict):
+            raise MappingError(f"{where}: aliases is a mapping of value -> replacement", line)
+        return Column(spec.get("column"), spec.get("constant"), pattern, spec.get("template"), spec.get("split"),
+                      spec.get("lang"), bool(spec.get("html")), {str(k): str(v) for k, v in aliases.items()},
+                      spec.get("currency"))
+
+    def values(self, row: dict[str, Any], fixes: list[str]) -> list[Any]:
+        """The cleaned values of this column in one row (none for an empty cell)."""
+        raw = self.constant if self.column is None else row.get(self.column)
+        items = raw if isinstance(raw, list) else [raw]
+        out: list[Any] = []
+        for item in items:
+            if item is None or item == "":
+                continue
+            if not isinstance(item, str):
+                out.append(item)
+                continue
+            parts = item.split(self.split) if self.split else [item]
+            for part in parts:
+                text, repaired = clean_text(html.unescape(part) if self.html else part)
+                fixes.extend(repaired)
+                if not text:
+                    continue
+                if self.pattern is not None:
+                    match = self.pattern.search(text)
+                    if match is None:
+                        continue
+                    text = (match.group(1) if match.groups() else match.group(0)).strip()
+                text = self.aliases.get(text, text)
+                if self.template is not None:
+                    text = self.template.format(text)
+                out.append(text)
+        return out
+
+    def first(self, row: dict[str, Any], fixes: list[str]) -> Any:
+        """The first value, or None."""
+        found = self.values(row, fixes)
+        return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How a record is identified: by an identifier column when it has one, else by its name (and year)."""
+
+    name: Column
+    ident: Column | None = None
+    year: Column | None = None
+    distinct: Column | None = None  # rows with the same name and year but different values here are different
+
+    def keys(self, row: dict[str, Any], fixes: list[str]) -> list[tuple[str | None, str | None, str, str]]:
+        """(identifier key, name key, distinguishing value, name) of each record a row names.
+
+        One per name in a list-valued name column (a cast list); just one when an identifier column is set.
+        """
+        ident = self.ident.first(row, fixes) if self.ident else None
+        names = self.name.values(row, fixes)
+        if self.ident is not None:
+            names = names[:1]
+        year = self.year.first(row, fixes) if self.year else None
+        distinct = str(self.distinct.first(row, fixes) or "") if self.distinct else ""
+        out = []
+        for name in names:
+            text = str(name)
+            label = name_key(text) + (f"-{year}" if year is not None else "") if any(
+                ch.isalnum() for ch in text) else None
+            out.append((str(ident).lower() if ident is not None else None, label or None, distinct, text))
+        if not names and ident is not None:
+            out.append((str(ident).lower(), None, distinct, ""))
+        return out
+
+
+@dataclass(frozen=True)
+class RefSpec:
+    """A field whose values are other records (people, companies), identified like any record."""
+
+    kind: str
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One target field and where its values come from."""
+
+    field: Field
+    column: Column | None = None  # plain fields
+    ref: RefSpec | None = None  # ref fields, cast actors, crew people
+    parts: dict[str, Column] = field(default_factory=dict)  # cast: character_name, billing, category; crew: department
+    departments: dict[str, str] = field(default_factory=dict)  # crew: department as printed -> movie field
+
+
+@dataclass
+class Mapping:
+    """One mapping file: the source it stands for, the files it reads and how rows become records."""
+
+    path: Path
+    display: str
+    source: Record
+    files: list[Path]
+    fmt: str | None
+    encoding: str
+    kind: Kind
+    identity: Identity
+    fields: list[FieldSpec]
+
+
+def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: int | None) -> Identity:
+    spec = spec or {}
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where}: 'key' is a mapping (id, name, year, distinct)", line)
+    extra = set(spec) - {"id", "name", "year", "distinct"}
+    if extra:
+        raise MappingError(f"{where}: unknown option(s) {sorted(extra)} in key", line)
+    name_spec = spec.get("name", fields.get("name"))
+    if name_spec is None:
+        raise MappingError(f"{where}: the record needs a name (a 'name' field or key.name)", line)
+    year_spec = spec.get("year", fields.get("production_year") if kind.name == "movie" else None)
+
+    def col(s: Any) -> Column | None:
+        return Column.parse(s, where, line) if s is not None else None
+
+    return Identity(Column.parse(name_spec, where, line), col(spec.get("id")), col(year_spec), col(spec.get("distinct")))
+
+
+def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
+    if isinstance(spec, str):
+        return RefSpec(kind, Identity(Column(column=spec)))
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise MappingError(f"{where}: a reference is a column of names, or {{name: column, id: column}}", line)
+    extra = set(spec) - {"name", "id"}
+    if extra:
+        raise MappingError(f"{where}: unknown option(s) {sorted(extra)} in a reference", line)
+    ident = Column.parse(spec["id"], where, line) if spec.get("id") is not None else None
+    return RefSpec(kind, Identity(Column.parse(spec["name"], where, line), ident))
+
+
+def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) -> FieldSpec:
+    f = kind.field(name)
+    if f is None or f.vtype == "type":
+        raise MappingError(f"{where}: {kind.name} has no field {name!r} (known: "
+                           f"{', '.join(x.name for x in kind.fields if x.vtype != 'type')})", line)
+    if f.vtype == "ref":
+        ref_spec = spec.get("ref", spec) if isinstance(spec, dict) and "ref" in spec else spec
+        return FieldSpec(f, ref=_ref(ref_spec, f.ref or "", where, line))
+    if f.vtype == "cast":
+        if not isinstance(spec, dict) or "actor" not in spec:
+            raise MappingError(f"{where}: cast is {{actor: ..., character_name: ..., billing: ..., category: ...}}",
+                               line)
+        parts = {k: Column.parse(spec[k], where, line) for k in ("character_name", "billing", "category") if k in spec}
+        return FieldSpec(f, ref=_ref(spec["actor"], "person", where, line), parts=parts)
+    if f.vtype == "crew":
+        if not isinstance(spec, dict) or not {"person", "department"} <= set(spec):
+            raise MappingError(f"{where}: crew is {{person: ..., department: ..., fields: {{department: field}}}}",
+                               line)
+        departments = spec.get("fields") or {}
+        for dept, target in departments.items():
+            tf = kind.field(str(target))
+            if tf is None or tf.vtype != "ref" or tf.ref != "person":
+                raise MappingError(f"{where}: department {dept!r} maps to {target!r}, which is not a people field",
+                                   line)
+        return FieldSpec(f, ref=_ref(spec["person"], "person", where, line),
+                         parts={"department": Column.parse(spec["department"], where, line)},
+                         departments={str(k).strip(): str(v) for k, v in departments.items()})
+    return FieldSpec(f, column=Column.parse(spec, where, line))
+
+
+def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any],
+                 parse_source: Callable[[str, Any, str], Record]) -> Mapping:
+    """Read one mapping file; raise MappingError naming the line on any problem."""
+    doc = read_yaml(path, display)
+    if not isinstance(doc, dict):
+        raise MappingError("a mapping file is a mapping with source, files, record and fields", 1)
+    lines: dict[Any, int] = getattr(doc, "key_lines", {})
+
+    def need(key: str) -> Any:
+        if key not in doc:
+            raise MappingError(f"missing {key!r}", 1)
+        return doc[key]
+
+    extra = set(doc) - {"source", "files", "format", "encoding", "record", "key", "fields"}
+    if extra:
+        raise MappingError(f"unknown key(s) {sorted(extra)} (known: source, files, format, encoding, record, key, "
+                           "fields)", lines.get(sorted(extra, key=str)[0], 1))
+    source_spec = need("source")
+    if not isinstance(source_spec, dict) or "key" not in source_spec:
+        raise MappingError("source is the document these files are: {key: ..., name: ..., url: ...}",
+                           lines.get("source"))
+    source = parse_source(str(source_spec["key"]), source_spec, display)
+    patterns = need("files")
+    patterns = patterns if isinstance(patterns, list) else [patterns]
+    files: list[Path] = []
+    for pattern in patterns:
+        found = sorted(Path(p) for p in glob.glob(str(path.resolve().parent / str(pattern))))
+        if not found:
+            raise MappingError(f"files: {pattern!r} matches no file (relative to {display})", lines.get("files"))
+        files.extend(found)
+    kind = KINDS.get(str(need("record")))
+    if kind is None or not kind.has_claims:
+        raise MappingError(f"record: {doc['record']!r} is not a record kind (one of "
+                           f"{', '.join(k for k, v in KINDS.items() if v.has_claims)})", lines.get("record"))
+    fields_spec = need("fields")
+    if not isinstance(fields_spec, dict) or not fields_spec:
+        raise MappingError("fields is a mapping: field -> column", lines.get("fields"))
+    field_lines: dict[Any, int] = getattr(fields_spec, "key_lines", {})
+    specs = [_field_spec(kind, str(k), v, f"fields.{k}", field_lines.get(k, lines.get("fields")))
+             for k, v in fields_spec.items()]
+    identity = _identity(doc.get("key"), kind, fields_spec, "key", lines.get("key", lines.get("fields")))
+    fmt = doc.get("format")
+    if fmt is not None and fmt not in set(FORMATS.values()):
+        raise MappingError(f"format: {fmt!r} is not one of {', '.join(sorted(set(FORMATS.values())))}",
+                           lines.get("format"))
+    return Mapping(path, display, source, files, fmt, str(doc.get("encoding") or "utf-8"), kind, identity, specs)
+
+
+# ---- rows ----
+
+def _decode(data: bytes, encoding: str, display: str, notes: list[Note]) -> str:
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            notes.append(Note(display, None, "repaired", f"removed a byte-order mark ({codec})"))
+            data, encoding = data[len(bom):], codec
+            break
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        # undecodable bytes become lone surrogates, so each bad row can be reported and skipped, never published
+        return data.decode(encoding, errors="surrogateescape")
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_GARBLED = "\0garbled"  # marks rows of a file that did not decode, so only those are checked
+
+
+def _bad_bytes(text: str) -> str | None:
+    bad = [c for c in text if "\udc80" <= c <= "\udcff"]
+    return " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in bad[:4]) if bad else None
+
+
+def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, row) of a data file; header and undecodable rows reported, never crashing."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MappingError(f"{display}: cannot read file: {exc.strerror or exc}") from exc
+    text = _decode(data, encoding, display, notes)
+    garbled = bool(_SURROGATES.search(text))
+    for line, row in _parse(text, fmt, display, notes):
+        if garbled:
+            row[_GARBLED] = True
+        yield line, row
+
+
+def _parse(text: str, fmt: str, display: str, notes: list[Note]) -> Iterator[tuple[int, dict[str, Any]]]:
+    if fmt in ("csv", "tsv"):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip() for h in header]
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                notes.append(Note(display, line, "skipped", f"{len(cells)} cells where the header has {len(header)}"))
+                continue
+            yield line, dict(zip(header, cells, strict=True))
+    elif fmt == "jsonl":
+        for line, raw in enumerate(text.splitlines(), 1):
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                notes.append(Note(display, line, "skipped", f"not JSON: {exc.msg}"))
+                continue
+            if isinstance(item, dict):
+                yield line, item
+            else:
+                notes.append(Note(display, line, "skipped", "a line is not a JSON object"))
+    else:
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MappingError(f"{display}:{exc.lineno}: not JSON: {exc.msg}") from exc
+        if not isinstance(items, list):
+            raise MappingError(f"{display}: a JSON source is an array of objects")
+        for index, item in enumerate(items, 1):
+            if isinstance(item, dict):
+                yield index, item
+            else:
+                notes.append(Note(display, index, "skipped", "an item is not a JSON object"))
+
+
+# ---- rows -> records ----
+
+@dataclass
+class _Entry:
+    """What one source says about one record, gathered over its rows."""
+
+    kind: str
+    key: str
+    origin: Origin
+    label: str | None  # name (and year) key, for merging with identified records
+    strong: bool  # keyed by an identifier
+    values: dict[tuple[str, Any], Value] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # distinguishing value -> first row
+
+    def add(self, name: str, value: Any, origin: Origin) -> None:
+        self.values.setdefault((name, value), Value(name, value, origin))
+
+
+class _Reader:
+    """Reads the rows of every mapping into entries: (source, kind, key) -> values."""
+
+    def __init__(self, parsers: dict[str, Callable[[Any], Any]], notes: list[Note]) -> None:
+        self.parsers = parsers
+        self.notes = notes
+        self.entries: dict[tuple[str, str, str], _Entry] = {}
+
+    def entry(self, source: str, kind: str, key: str, origin: Origin, label: str | None, strong: bool) -> _Entry:
+        found = self.entries.get((source, kind, key))
+        if found is None:
+            found = self.entries[(source, kind, key)] = _Entry(kind, key, origin, label, strong)
+        return found
+
+    def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
+                 fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
+        """(key, name key, identified by an identifier?, name) of each record the row names."""
+        found = []
+        for ident, label, distinct, name in identity.keys(row, fixes):
+            one = self.identify_one(mapping, identity, kind, origin, ident, label, distinct, name)
+            if one is not None:
+                found.append((*one, name))
+        return found
+
+    def identify_one(self, mapping: Mapping, identity: Identity, kind: str, origin: Origin, ident: str | None,
+                     label: str | None, distinct: str, name: str) -> tuple[str, str | None, bool] | None:
+        if ident is not None and is_key(ident):
+            return ident, label, True
+        if ident is not None:
+            self.notes.append(Note(origin.file, origin.line, "suspicious",
+                                   f"identifier {ident!r} is not usable as a key; identified by name instead"))
+        if label is None:
+            self.notes.append(Note(origin.file, origin.line, "skipped",
+                                   f"{kind} name {name!r} has no letters or digits"))
+            return None
+        entry = self.entries.get((mapping.source.key, kind, label))
+        if identity.distinct is not None and entry is not None and distinct not in entry.rows:
+            first = next(iter(entry.rows.items()))
+            tail = slugify(distinct)
+            for known in label.rsplit("-", 1) if identity.year else [label]:
+                tail = tail[len(known):].strip("-") if tail.startswith(known) else tail
+            key = f"{label}-{tail[:40].strip('-') or 'untitled'}"
+            self.notes.append(Note(origin.file, origin.line, "suspicious",
+                                   f"{label!r} again, but a different film ({identity.distinct.column}={distinct!r}, "
+                                   f"first {first[0]!r} at row {first[1]}): kept apart as {key!r}"))
+            return key, None, False
+        return label, label, False
+
+    def read(self, mapping: Mapping) -> None:
+        source = mapping.source.key
+        for path in mapping.files:
+            display = _display_of(mapping, path)
+            fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
+            if fmt is None:
+                raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
+            seen: dict[str, int] = {}
+            for line, row in rows(path, fmt, mapping.encoding, display, self.notes):
+                bad = _bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(_GARBLED) else None
+                row.pop(_GARBLED, None)
+                if bad:
+                    self.notes.append(Note(display, line, "skipped", f"not valid {mapping.encoding} (bytes {bad}); "
+                                           "the row is left out rather than published garbled"))
+                    continue
+                fingerprint = json.dumps(row, sort_keys=True, ensure_ascii=False)
+                if fingerprint in seen:
+                    self.notes.append(Note(display, line, "skipped", f"duplicate of row {seen[fingerprint]}"))
+                    continue
+                seen[fingerprint] = line
+                self.row(mapping, source, display, line, row)
+
+    def row(self, mapping: Mapping, source: str, display: str, line: int, row: dict[str, Any]) -> None:
+        fixes: list[str] = []
+        kind = mapping.kind.name
+        origin = Origin(display, line, "?")
+        found = self.identify(mapping, mapping.identity, kind, row, origin, fixes)
+        if not found:
+            if not mapping.identity.name.values(row, []):
+                self.notes.append(Note(display, line, "skipped", f"no {kind} name"))
+            return
+        key, label, strong, _ = found[0]
+        origin = Origin(display, line, key)
+        entry = self.entry(source, kind, key, origin, label, strong)
+        if mapping.identity.distinct is not None:
+            entry.rows.setdefault(str(mapping.identity.distinct.first(row, []) or ""), line)
+        if strong:
+            self.same_as(entry, key, origin)
+        for spec in mapping.fields:
+            self.field(mapping, spec, entry, row, origin, fixes)
+        for fix in dict.fromkeys(fixes):
+            self.notes.append(Note(display, line, "repaired" if fix.startswith(("repaired", "removed")) else
+                                   "suspicious", fix))
+
+    def same_as(self, entry: _Entry, ident: str, origin: Origin) -> None:
+        for pattern, template in IDENTIFIER_LINKS.items():
+            if pattern.match(ident):
+                entry.add("same_as", template.format(ident), origin)
+
+    def parse(self, f: Field, raw: Any, origin: Origin) -> Any:
+        try:
+            return self.parsers[f.vtype](raw)
+        except ValueError as exc:
+            self.notes.append(Note(origin.file, origin.line, "skipped", f"{f.name}: {exc}"))
+            return None
+
+    def referenced(self, mapping: Mapping, ref: RefSpec, row: dict[str, Any], origin: Origin,
+                   fixes: list[str]) -> list[str]:
+        keys = []
+        for key, label, strong, name in self.identify(mapping, ref.identity, ref.kind, row, origin, fixes):
+            target = self.entry(mapping.source.key, ref.kind, key, Origin(origin.file, origin.line, key), label,
+                                strong)
+            if name:
+                target.add("name", LangText(name), target.origin)
+            if strong:
+                self.same_as(target, key, target.origin)
+            keys.append(key)
+        return keys
+
+    def field(self, mapping: Mapping, spec: FieldSpec, entry: _Entry, row: dict[str, Any], origin: Origin,
+              fixes: list[str]) -> None:
+        f = spec.field
+        if spec.column is not None:
+            col = spec.column
+            for raw in col.values(row, fixes):
+                if f.vtype == "money":
+                    raw = {"amount": raw, "currency": col.currency or "USD"}
+                elif f.vtype in ("ltext", "name") and col.lang:
+                    raw = {"text": raw, "lang": col.lang}
+                if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isdigit():
+                    raw = int(raw)
+                value = self.parse(f, raw, origin)
+                if value is not None:
+                    entry.add(f.name, value, origin)
+            return
+        assert spec.ref is not None
+        for key in self.referenced(mapping, spec.ref, row, origin, fixes):
+            self.reference(spec, entry, key, row, origin, fixes)
+
+    def reference(self, spec: FieldSpec, entry: _Entry, key: str, row: dict[str, Any], origin: Origin,
+                  fixes: list[str]) -> None:
+        f = spec.field
+        if f.vtype == "ref":
+            entry.add(f.name, key, origin)
+        elif f.vtype == "cast":
+            def part(name: str) -> Any:
+                col = spec.parts.get(name)
+                return col.first(row, fixes) if col else None
+            character = part("character_name")
+            billing = part("billing")
+            try:
+                billing_n = int(billing) if billing is not None and int(billing) > 0 else None
+            except (TypeError, ValueError):
+                self.notes.append(Note(origin.file, origin.line, "suspicious", f"billing {billing!r} is not a number"))
+                billing_n = None
+            category = part("category")
+            entry.add("cast", CastEntry(key, None, LangText(str(character)) if character else None, billing_n,
+                                        str(category) if category else None), origin)
+        elif f.vtype == "crew":
+            dept = spec.parts["department"].first(row, fixes)
+            if dept is None:
+                entry.add("crew", CrewEntry(key, "crew"), origin)
+                return
+            dept = str(dept).rstrip(" _")
+            target = spec.departments.get(dept)
+            if target:
+                entry.add(target, key, origin)
+            else:
+                entry.add("crew", CrewEntry(key, dept), origin)
+
+
+def _display_of(mapping: Mapping, path: Path) -> str:
+    """The data file's path as the mapping file names it, relative to where the mapping's own path starts."""
+    return os.path.normpath(os.path.join(os.path.dirname(mapping.display),
+                                         os.path.relpath(path, mapping.path.resolve().parent)))
+
+
+def _resolve(entries: dict[tuple[str, str, str], _Entry], notes: list[Note]) -> dict[tuple[str, str], str]:
+    """Name-keyed records that match exactly one identified record of the same name become that record."""
+    strong: dict[tuple[str, str], set[str]] = {}
+    for e in entries.values():
+        if e.strong and e.label:
+            strong.setdefault((e.kind, e.label), set()).add(e.key)
+    rename: dict[tuple[str, str], str] = {}
+    for e in entries.values():
+        if e.strong or (e.kind, e.key) in rename:
+            continue
+        targets = strong.get((e.kind, e.label or ""), set())
+        if len(targets) == 1:
+            target = next(iter(targets))
+            rename[(e.kind, e.key)] = target
+            notes.append(Note(e.origin.file, e.origin.line, "merged",
+                              f"{e.kind} {e.key!r} is {target!r} (same name{' and year' if e.kind == 'movie' else ''}"
+                              ", and only one record with an identifier has it)"))
+        elif len(targets) > 1:
+            notes.append(Note(e.origin.file, e.origin.line, "suspicious",
+                              f"{e.kind} {e.key!r} could be any of {sorted(targets)}; kept apart"))
+    return rename
+
+
+def _renamed(value: Value, f: Field, rename: dict[tuple[str, str], str]) -> Value:
+    v = value.value
+    if f.vtype == "ref" and (f.ref, v) in rename:
+        return value._replace(value=rename[(f.ref or "", v)])
+    if f.vtype == "cast" and ("person", v.actor) in rename:
+        return value._replace(value=CastEntry(rename[("person", v.actor)], v.character, v.character_name, v.billing,
+                                              v.category))
+    if f.vtype == "crew" and ("person", v.person) in rename:
+        return value._replace(value=CrewEntry(rename[("person", v.person)], v.department))
+    return value
+
+
+def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
+              notes: list[Note]) -> list[Record]:
+    """Every record the mappings' files describe (one claim per source), identities merged, plus the sources."""
+    reader = _Reader(parsers, notes)
+    for mapping in mappings:
+        reader.read(mapping)
+    rename = _resolve(reader.entries, notes)
+    merged: dict[tuple[str, str], list[tuple[str, _Entry]]] = {}
+    for (source, kind, key), entry in reader.entries.items():
+        merged.setdefault((kind, rename.get((kind, key), key)), []).append((source, entry))
+    records = [m.source for m in mappings]
+    for (kind_name, key), said in merged.items():
+        kind = KINDS[kind_name]
+        claims: dict[str, list[Value]] = {}
+        for source, entry in said:
+            values = claims.setdefault(source, [])
+            for value in entry.values.values():
+                f = kind.field(value.field)
+                assert f is not None
+                values.append(_renamed(value, f, rename))
+        first = said[0][1]
+        name = next((v.value for vs in claims.values() for v in vs if v.field == "name"), None)
+        if name is None:
+            notes.append(Note(first.origin.file, first.origin.line, "skipped", f"{kind_name} {key!r} has no name"))
+            continue
+        origin = Origin(first.origin.file, first.origin.line, key)
+        editorial = Claim(EDITORIAL, (Value("name", name, origin),), origin)
+        records.append(Record(kind_name, key, (editorial, *(Claim(s, tuple(v), origin) for s, v in claims.items())),
+                              origin, detailed=False))
+    return records
