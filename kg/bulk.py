@@ -159,7 +159,7 @@ class Column:
 class Identity:
     """How a record is identified: by an identifier column when it has one, else by its name (and year)."""
 
-    name: Column
+    name: Column | None
     ident: Column | None = None
     year: Column | None = None
     distinct: Column | None = None  # rows with the same name and year but different values here are different
@@ -170,7 +170,7 @@ class Identity:
         One per name in a list-valued name column (a cast list); just one when an identifier column is set.
         """
         ident = self.ident.first(row, fixes) if self.ident else None
-        names = self.name.values(row, fixes)
+        names = self.name.values(row, fixes) if self.name else []
         if self.ident is not None:
             names = names[:1]
         year = self.year.first(row, fixes) if self.year else None
@@ -228,14 +228,14 @@ def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: i
     if extra:
         raise MappingError(f"{where}: unknown option(s) {sorted(extra)} in key", line)
     name_spec = spec.get("name", fields.get("name"))
-    if name_spec is None:
-        raise MappingError(f"{where}: the record needs a name (a 'name' field or key.name)", line)
+    if name_spec is None and spec.get("id") is None:
+        raise MappingError(f"{where}: rows need an identifier (key.id) or a name (a 'name' field or key.name)", line)
     year_spec = spec.get("year", fields.get("production_year") if kind.name == "movie" else None)
 
     def col(s: Any) -> Column | None:
         return Column.parse(s, where, line) if s is not None else None
 
-    return Identity(Column.parse(name_spec, where, line), col(spec.get("id")), col(year_spec), col(spec.get("distinct")))
+    return Identity(col(name_spec), col(spec.get("id")), col(year_spec), col(spec.get("distinct")))
 
 
 def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
@@ -502,7 +502,7 @@ class _Reader:
         origin = Origin(display, line, "?")
         found = self.identify(mapping, mapping.identity, kind, row, origin, fixes)
         if not found:
-            if not mapping.identity.name.values(row, []):
+            if mapping.identity.name is None or not mapping.identity.name.values(row, []):
                 self.notes.append(Note(display, line, "skipped", f"no {kind} name"))
             return
         key, label, strong, _ = found[0]

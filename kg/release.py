@@ -9,12 +9,13 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import pyoxigraph as ox
 
@@ -22,13 +23,17 @@ from . import vocab
 from .config import Config
 from .ids import Minter
 from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current
-from .mapping import Conflict, Mapped, map_records
-from .progress import bar
-from .sources import read_records, source_files
-from .validate import Report, load_shapes, validate
+from .jsonld import CONTEXT, nodes
+from .mapping import Conflict, Mapped, conflict_quads, find_conflicts, stream
+from .sources import Note, Sources, read_sources, source_files
+from .validate import Report, load_shapes, validate_graph
 from .vocab import DCT, P, V
 
 T = TypeVar("T")
+GZIP_LEVEL = 6  # zlib's default: most of level 9's size at a third of its time
+REPORT_FILE = "build-report.txt"
+
+
 @dataclass
 class BuildResult:
     """What a build did: its report, conflicts, counts, timings and the release it published (if any)."""
@@ -39,6 +44,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     release_dir: Path | None = None
     release_id: str | None = None
+    notes: list[Note] = field(default_factory=list)
 
 
 def input_digest(files: Iterable[Path], root: Path) -> str:
@@ -78,38 +84,126 @@ def release_quads(minter: Minter, release_id: str, digest: str, built: dt.dateti
         yield ox.Quad(rel, P.wasDerivedFrom, source, g)
 
 
-def union(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
-    """The default graph: every statement once, whichever sources made it, in a stable order."""
-    seen: dict[ox.Triple, None] = {}
-    for q in quads:
-        seen.setdefault(ox.Triple(q.subject, q.predicate, q.object), None)
-    return list(seen)
-
-
-def _write(path: Path, data: Iterable[ox.Triple] | Iterable[ox.Quad], dump: Dump) -> None:
-    body = dump.format.serialize(data)
-    if dump.gzipped:
-        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
-            gz.write(body)
-    else:
-        path.write_bytes(body)
+def _write(path: Path, dump: Dump, write: Callable[[BinaryIO], None]) -> None:
+    """Write one dump (gzipped if it is a .gz dump) through `write`."""
+    with path.open("wb") as raw:
+        if dump.gzipped:
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=GZIP_LEVEL) as gz:
+                write(gz)  # type: ignore[arg-type]
+        else:
+            write(raw)
 
 
 def _gzip(source: Path, target: Path) -> None:
-    with source.open("rb") as src, target.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
-                                                                          filename="") as gz:
-        shutil.copyfileobj(src, gz)
+    with source.open("rb") as src, target.open("wb") as raw, gzip.GzipFile(
+            fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=GZIP_LEVEL) as gz:
+        shutil.copyfileobj(src, gz, 1 << 20)
 
 
-def void_triples(minter: Minter, config: Config, triples: list[ox.Triple], release_id: str,
-                 built: dt.datetime) -> list[ox.Triple]:
-    """The VoID description of the release: endpoint, dumps, counts and partitions."""
+class _Lines:
+    """A writable that rewrites the store's N-Triples or Turtle output of one graph, line by line, on the fly."""
+
+    def __init__(self, out: BinaryIO, graph: ox.NamedNode, trig: bool) -> None:
+        self.out, self.rest, self.trig, self.head = out, b"", trig, True
+        self.suffix = f" <{graph.value}> .\n".encode()
+
+    def write(self, chunk: bytes) -> int:
+        data = self.rest + chunk
+        cut = data.rfind(b"\n") + 1
+        self.rest, done = data[cut:], data[:cut]
+        if self.trig:
+            if self.head:  # TriG takes the prefixes once, at the top of the file, not inside each graph
+                lines = done.split(b"\n")
+                skip = 0
+                while skip < len(lines) - 1 and (lines[skip].startswith(b"@prefix") or not lines[skip]):
+                    skip += 1
+                self.head = skip == len(lines) - 1
+                done = b"\n".join(lines[skip:])
+            self.out.write(done)
+        else:  # N-Triples lines end " .\n" (no literal holds a raw newline): append the graph name
+            self.out.write(done.replace(b" .\n", self.suffix))
+        return len(chunk)
+
+    def flush(self) -> None:
+        """The store flushes when done; lines are written as they complete."""
+
+    def close(self) -> None:
+        if self.rest:
+            self.write(b"\n")
+
+
+def _jsonld(store: ox.Store, out: BinaryIO) -> None:
+    """The default graph as compact JSON-LD, streamed one node (subject) at a time."""
+    out.write(b'{"@context": ' + json.dumps(CONTEXT).encode() + b',\n "@graph": [')
+    first = True
+    subject: object = None
+    triples: list[ox.Quad] = []
+
+    def flush() -> None:
+        nonlocal first
+        if triples:
+            node = next(iter(nodes(triples).values()))
+            out.write((b"\n  " if first else b",\n  ") + json.dumps(node, ensure_ascii=False).encode())
+            first = False
+
+    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        if q.subject != subject:
+            flush()
+            subject, triples = q.subject, []
+        triples.append(q)
+    flush()
+    out.write(b"\n ]\n}\n")
+
+
+def write_dumps(store: ox.Store, target: Path, graphs: list[ox.NamedNode]) -> None:
+    """Every dump of the release, written from the store: the union for triple formats, each source for quads."""
+    def union(dump: Dump) -> Callable[[BinaryIO], None]:
+        if dump.format.name == "jsonld":
+            return lambda out: _jsonld(store, out)
+        return lambda out: store.dump(out, format=dump.format.oxigraph, from_graph=ox.DefaultGraph(),
+                                      prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
+
+    def per_graph(dump: Dump) -> Callable[[BinaryIO], None]:
+        trig = dump.format.name == "trig"
+
+        def write(out: BinaryIO) -> None:
+            if trig:
+                out.write("".join(f"@prefix {k}: <{v}> .\n" for k, v in vocab.PREFIXES.items()).encode())
+            for g in graphs:
+                if trig:
+                    out.write(f"\n<{g.value}> {{\n".encode())
+                lines = _Lines(out, g, trig)
+                store.dump(lines, format=ox.RdfFormat.TURTLE if trig else ox.RdfFormat.N_TRIPLES, from_graph=g,
+                           prefixes=vocab.PREFIXES if trig else None)
+                lines.close()
+                if trig:
+                    out.write(b"}\n")
+        return write
+
+    def one(dump: Dump) -> None:
+        _write(target / dump.filename, dump, per_graph(dump) if dump.format.datasets else union(dump))
+        if not dump.gzipped:
+            _gzip(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
+
+    (target / WIRE_DIR).mkdir(exist_ok=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
+        list(pool.map(one, DUMPS))
+
+
+def _count(store: ox.Store, query: str) -> list[tuple[str, int]]:
+    return [(row[0].value, int(row[1].value)) for row in store.query(query)]  # type: ignore[union-attr]
+
+
+def void_triples(store: ox.Store, minter: Minter, config: Config, release_id: str,
+                 built: dt.datetime) -> tuple[list[ox.Triple], int]:
+    """The VoID description of the release (endpoint, dumps, counts and partitions), and the triple count."""
     ds = minter.dataset()
     base = config.base_iri
-    classes = Counter(t.object.value for t in triples if t.predicate == vocab.TYPE)
-    props = Counter(t.predicate.value for t in triples)
-    entities = {t.subject.value for t in triples if t.predicate == vocab.TYPE and minter.owns(t.subject.value)
-                and "#" not in t.subject.value}
+    classes = _count(store, "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
+    props = _count(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
+    entities = _count(store, f"SELECT (1 AS ?x) (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?t "
+                             f"FILTER(STRSTARTS(STR(?s), {json.dumps(base)}) && !CONTAINS(STR(?s), \"#\")) }}")[0][1]
+    total = sum(n for _, n in props)
     integer = vocab.XSD_INTEGER
     out = [
         ox.Triple(ds, vocab.TYPE, V.Dataset),
@@ -119,8 +213,8 @@ def void_triples(minter: Minter, config: Config, triples: list[ox.Triple], relea
         ox.Triple(ds, DCT.hasVersion, minter.release(release_id)),
         ox.Triple(ds, V.sparqlEndpoint, ox.NamedNode(base + "sparql")),
         ox.Triple(ds, V.uriSpace, ox.Literal(base)),
-        ox.Triple(ds, V.triples, ox.Literal(str(len(triples)), datatype=integer)),
-        ox.Triple(ds, V.entities, ox.Literal(str(len(entities)), datatype=integer)),
+        ox.Triple(ds, V.triples, ox.Literal(str(total), datatype=integer)),
+        ox.Triple(ds, V.entities, ox.Literal(str(entities), datatype=integer)),
         ox.Triple(ds, V.classes, ox.Literal(str(len(classes)), datatype=integer)),
         ox.Triple(ds, V.properties, ox.Literal(str(len(props)), datatype=integer)),
         ox.Triple(ds, V.vocabulary, ox.NamedNode(vocab.SCHEMA)),
@@ -129,15 +223,15 @@ def void_triples(minter: Minter, config: Config, triples: list[ox.Triple], relea
     ]
     for dump in DUMPS:
         out.append(ox.Triple(ds, V.dataDump, ox.NamedNode(f"{base}download/{dump.filename}")))
-    for cls, n in sorted(classes.items()):
+    for cls, n in sorted(classes):
         part = ox.NamedNode(f"{ds.value}#class-{hashlib.sha1(cls.encode()).hexdigest()[:10]}")
         out += [ox.Triple(ds, V.classPartition, part), ox.Triple(part, V["class"], ox.NamedNode(cls)),
                 ox.Triple(part, V.entities, ox.Literal(str(n), datatype=integer))]
-    for prop, n in sorted(props.items()):
+    for prop, n in sorted(props):
         part = ox.NamedNode(f"{ds.value}#property-{hashlib.sha1(prop.encode()).hexdigest()[:10]}")
         out += [ox.Triple(ds, V.propertyPartition, part), ox.Triple(part, V.property, ox.NamedNode(prop)),
                 ox.Triple(part, V.triples, ox.Literal(str(n), datatype=integer))]
-    return out
+    return out, total
 
 
 class _Stages:
@@ -156,84 +250,120 @@ class _Stages:
         return result
 
 
+def _with_union(quads: Iterable[ox.Quad], counter: list[int]) -> Iterator[ox.Quad]:
+    """Each quad, and its triple in the default graph (which thus holds every statement once: the union)."""
+    default = ox.DefaultGraph()
+    n = 0
+    for q in quads:
+        n += 1
+        yield q
+        yield ox.Quad(q.subject, q.predicate, q.object, default)
+    counter[0] += n
+
+
+def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
+    """The statements of RDF source files: their triples in the file's source graph, named graphs as they are."""
+    for rdf in sources.rdf:
+        graph = minter.entity("source", rdf.key)
+        with rdf.path.open("rb") as stream:
+            for q in ox.parse(stream, format=rdf.format):
+                yield q if isinstance(q.graph_name, ox.NamedNode) else ox.Quad(q.subject, q.predicate, q.object,
+                                                                               graph)
+
+
+def load(store: ox.Store, sources: Sources, minter: Minter, mapped: Mapped) -> int:
+    """Map every record into the store (source graphs plus the union), find and record the conflicts."""
+    counter = [0]
+    quads = stream(sources.records, minter, mapped, len(sources.records))
+    store.bulk_extend(_with_union(quads, counter))
+    store.bulk_extend(_with_union(rdf_quads(sources, minter), counter))
+    mapped.conflicts = find_conflicts(store, minter, mapped)
+    store.bulk_extend(_with_union(conflict_quads(mapped.conflicts, minter), counter))
+    return counter[0]
+
+
 def build(config: Config, publish: bool = True, say: Callable[[str], None] = lambda _: None) -> BuildResult:
     """Read, map and validate data/; if it conforms and `publish`, write and switch to a new release."""
     stages = _Stages(say)
     files = source_files(config.data_path) if config.data_path.is_dir() else []
-    records = stages.run("read", lambda: read_records(config.data_path, files, config.root),
-                         lambda r: f"{len(r)} records from {len(files)} files")
+    sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root),
+                         lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
+                                   f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
     minter = Minter(config.base_iri)
-    mapped = stages.run("map", lambda: map_records(records, minter), lambda m: f"{len(m.quads)} quads")
+    if publish:
+        releases = config.releases_path / RELEASES
+        releases.mkdir(parents=True, exist_ok=True)
+        _sweep(releases)
+        tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
+        tmp.mkdir()
+    else:  # validating only: the store is scratch, and nothing goes near var/
+        tmp = Path(tempfile.mkdtemp(prefix="kg-validate-"))
+    try:
+        result = _build_in(tmp, config, sources, minter, stages, publish)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if result.release_dir is None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stages: _Stages,
+              publish: bool) -> BuildResult:
+    store = ox.Store(str(tmp / STORE_DIR))
+    mapped = Mapped()
+    n = stages.run("map", lambda: load(store, sources, minter, mapped), lambda n: f"{n} quads")
     shapes = load_shapes(config.shapes_path)
-    report = stages.run("validate", lambda: validate(mapped.quads, shapes, mapped),
+    report = stages.run("validate", lambda: validate_graph(store, shapes, mapped),
                         lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
-    counts = {"records": len(records), "quads": len(mapped.quads), "files": len(files)}
-    result = BuildResult(report, mapped.conflicts, counts, stages.timings)
+    counts = {"records": len(sources.records), "quads": n, "files": len(sources.inputs)}
+    result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
     if not report.conforms or not publish:
         return result
-    return publish_release(config, mapped, result, files, stages)
-
-
-def publish_release(config: Config, mapped: Mapped, result: BuildResult, files: list[Path],
-                    stages: _Stages | None = None) -> BuildResult:
-    """Write a validated mapping as a new release and switch to it (the last stage of `build`)."""
-    stages = stages or _Stages(lambda _: None)
-    counts = result.counts
-    report = result.report
-    minter = Minter(config.base_iri)
-    digest = input_digest(files, config.root)
+    digest = input_digest(sources.inputs, config.root)
     built = build_time()
     release_id = digest[:12]
-    sources = {q.graph_name for q in mapped.quads if isinstance(q.graph_name, ox.NamedNode)}
-    quads = mapped.quads + list(release_quads(minter, release_id, digest, built, config,
-                                              [s for s in sources if "/source/" in s.value]))
-    triples = union(quads)
-    counts["triples"] = len(triples)
-    releases = config.releases_path / RELEASES
-    releases.mkdir(parents=True, exist_ok=True)
-    _sweep(releases)
-    tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
-    tmp.mkdir()
+    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
+    store.bulk_extend(_with_union(release_quads(minter, release_id, digest, built, config,
+                                                [g for g in graphs if "/source/" in g.value]), [0]))
+    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
 
-    def write_files() -> None:
-        (tmp / WIRE_DIR).mkdir()
-        for dump in DUMPS:
-            _write(tmp / dump.filename, quads if dump.format.datasets else triples, dump)
-            if not dump.gzipped:
-                _gzip(tmp / dump.filename, tmp / WIRE_DIR / (dump.filename + ".gz"))
-        ox.serialize(void_triples(minter, config, triples, release_id, built), str(tmp / VOID_FILE),
-                     format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
+    def write_files() -> int:
+        write_dumps(store, tmp, graphs)
+        void, total = void_triples(store, minter, config, release_id, built)
+        ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
+        return total
 
-    def load_store() -> None:
-        # Oxigraph's "union default graph" repeats a triple once per graph that holds it, so the union is
-        # stored as the real default graph: queries see a set, GRAPH ?g still sees each source.
-        store = ox.Store(str(tmp / STORE_DIR))
-        store.bulk_extend(bar(quads, len(quads), "store", "quads"))
-        store.bulk_extend(bar((ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples),
-                              len(triples), "store", "triples"))
+    counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
+
+    def close_store() -> None:
+        nonlocal store
         store.flush()
         store.optimize()
         del store
         gc.collect()
 
-    stages.run("dumps", write_files, lambda _: f"{len(DUMPS)} files, {len(triples)} triples")
-    stages.run("store", load_store, lambda _: f"{len(quads)} quads + {len(triples)} default-graph triples")
+    stages.run("store", close_store)
     meta = {
         "id": release_id,
         "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "input_digest": "sha256:" + digest,
         "base_iri": config.base_iri,
-        "files": [str(f.relative_to(config.root) if f.is_relative_to(config.root) else f) for f in files],
+        "files": [str(f.relative_to(config.root) if f.is_relative_to(config.root) else f) for f in sources.inputs],
         "counts": counts,
         "conflicts": [{"subject": c.subject, "property": c.predicate, "values": c.values,
                        "where": str(c.origin) if c.origin else None} for c in mapped.conflicts],
-        "warnings": [str(f) for f in report.of("Warning")],
+        "warnings": [str(f) for f in report.of("Warning")][:1000],
+        "notes": {action: sum(1 for x in sources.notes if x.action == action)
+                  for action in sorted({x.action for x in sources.notes})},
         "timings": stages.timings,
         "dumps": {d.filename: (tmp / d.filename).stat().st_size for d in DUMPS},
     }
     (tmp / METADATA).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp / REPORT_FILE).write_text("".join(f"{x}\n" for x in sources.notes), encoding="utf-8")
     _fsync_tree(tmp)
-    final = releases / f"{built.strftime('%Y%m%dT%H%M%SZ')}-{release_id}-{time.time_ns() % 10**6:06d}"
+    final = config.releases_path / RELEASES / (
+        f"{built.strftime('%Y%m%dT%H%M%SZ')}-{release_id}-{time.time_ns() % 10**6:06d}")
     os.rename(tmp, final)
     switch(config.releases_path, final)
     prune(config.releases_path, config.keep_releases)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from rdflib.namespace import SH
 from . import vocab
 from .mapping import Mapped
 from .model import Origin
+from .shacl import Unsupported, validate_store
 
 VIOLATION = "Violation"
 WARNING = "Warning"
@@ -77,11 +79,14 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     return graph
 
 
-def _text(node: rdflib.term.Node | None) -> str | None:
+def _text(node: rdflib.term.Node | ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str | None:
+    """How a node is shown in a finding: IRIs and literals by their value, blank nodes as _:id."""
     if node is None:
         return None
-    if isinstance(node, rdflib.Literal):
-        return str(node)
+    if isinstance(node, rdflib.BNode | ox.BlankNode):
+        return f"_:{node if isinstance(node, rdflib.BNode) else node.value}"
+    if isinstance(node, ox.NamedNode | ox.Literal):
+        return node.value
     return str(node)
 
 
@@ -91,7 +96,7 @@ def shacl(data: rdflib.Graph, shapes: rdflib.Graph, mapped: Mapped | None = None
     assert isinstance(results, rdflib.Graph)
     findings = []
     for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
-        focus = str(results.value(result, SH.focusNode))
+        focus = _text(results.value(result, SH.focusNode)) or ""
         path_node = results.value(result, SH.resultPath)
         path = str(path_node) if isinstance(path_node, rdflib.URIRef) else None
         severity = str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
@@ -174,77 +179,121 @@ LITERAL_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
-def schema_terms(triples: Iterable[ox.Triple | ox.Quad], mapped: Mapped | None = None) -> list[Finding]:
-    """Check every schema.org term exists and is used on types and with values schema.org allows."""
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{i}>" for i in sorted(iris)) or "<urn:kg:none>"
+
+
+def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: int = 2) -> list[Finding]:
+    """Check every schema.org term of the store's default graph exists and is used as schema.org allows."""
     sv = schema_vocabulary()
     own = {t.iri.value: t for t in vocab.TERMS}
-    triples = list(triples)
-    types: dict[str, set[str]] = defaultdict(set)
-    incoming: set[tuple[str, str]] = set()  # (predicate, object) pairs, for the Role pattern
-    for t in triples:
-        if t.predicate == vocab.TYPE:
-            types[t.subject.value].add(t.object.value)
-        elif isinstance(t.object, ox.NamedNode):
-            incoming.add((t.predicate.value, t.object.value))
 
-    def closure(node: str) -> set[str]:
-        out: set[str] = set()
-        for cls in types.get(node, ()):
-            term = own.get(cls)
-            out |= sv.ancestors(cls)
-            if term and term.parent:
-                out |= sv.ancestors(term.parent)
-        return out
+    def select(query: str) -> list[ox.QuerySolution]:
+        return list(store.query(query))  # type: ignore[arg-type]
 
+    def ancestors(cls: str) -> set[str]:
+        term = own.get(cls)
+        return sv.ancestors(cls) | (sv.ancestors(term.parent) if term and term.parent else set())
+
+    used_types = {r["t"].value for r in select("SELECT DISTINCT ?t WHERE { ?s a ?t }")}
+    used_props = {r["p"].value for r in select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
+    roles = {t for t in used_types if _S + "Role" in ancestors(t)}
     findings: list[Finding] = []
 
-    def report(t: ox.Triple | ox.Quad, message: str) -> None:
-        origin = mapped.origin_of(t.subject.value, t.predicate.value) if mapped else None
-        findings.append(Finding(VIOLATION, message, t.subject.value, t.predicate.value, str(t.object), origin,
-                                "schema.org"))
+    def report(rows: Iterable[ox.QuerySolution], p: str, message: str) -> None:
+        for r in rows:
+            s = r["s"].value
+            origin = mapped.origin_of(s, p) if mapped else None
+            obj = r["o"]
+            findings.append(Finding(VIOLATION, message, s, p, str(obj), origin, "schema.org"))
 
-    for t in triples:
-        p = t.predicate.value
-        if p == vocab.RDF + "type":
-            o = t.object.value
-            if o.startswith(_S) and o not in sv.classes:
-                report(t, f"schema.org has no class {o[len(_S):]!r}")
-            elif not o.startswith(_S) and o not in own and not o.startswith(vocab.DECLARED_ELSEWHERE):
-                report(t, f"the class <{o}> belongs to no declared vocabulary")
-            continue
+    for t in sorted(used_types):
+        message = None
+        if t.startswith(_S) and t not in sv.classes:
+            message = f"schema.org has no class {t[len(_S):]!r}"
+        elif not t.startswith(_S) and t not in own and not t.startswith(vocab.DECLARED_ELSEWHERE):
+            message = f"the class <{t}> belongs to no declared vocabulary"
+        if message:
+            report(select(f"SELECT ?s ?o WHERE {{ ?s a ?o VALUES ?o {{ <{t}> }} }}"), vocab.RDF + "type", message)
+    queries: list[tuple[str, str, str]] = []  # (query, predicate, message)
+    for p in sorted(used_props - {vocab.RDF + "type"}):
         if not p.startswith(_S):
             if p not in own and not p.startswith(vocab.DECLARED_ELSEWHERE):
-                report(t, f"the property <{p}> belongs to no declared vocabulary")
+                queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p,
+                                f"the property <{p}> belongs to no declared vocabulary"))
             continue
+        name = p[len(_S):]
         if p not in sv.domains:
-            report(t, f"schema.org has no property {p[len(_S):]!r}")
+            queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p, f"schema.org has no property {name!r}"))
             continue
-        subject_types = closure(t.subject.value)
-        is_role = _S + "Role" in subject_types and (p, t.subject.value) in incoming
-        if not is_role and not subject_types & sv.domains[p]:
-            own_types = sorted(c[len(_S):] for c in types.get(t.subject.value, ()) if c.startswith(_S))
-            kinds = " / ".join(own_types) or "node without a type"
-            report(t, f"schema.org does not allow {p[len(_S):]!r} on a {kinds}")
+        ok_subject = {t for t in used_types if ancestors(t) & sv.domains[p]}
+        queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o "
+                        f"FILTER NOT EXISTS {{ ?s a ?t VALUES ?t {{ {_values(ok_subject)} }} }} "
+                        f"FILTER NOT EXISTS {{ ?s a ?r VALUES ?r {{ {_values(roles)} }} ?x <{p}> ?s }} }}", p,
+                        "domain"))
         allowed = sv.ranges[p]
-        if isinstance(t.object, ox.Literal):
-            dtype = t.object.datatype.value
-            ok = any(sv.ancestors(d) & allowed for d in LITERAL_TYPES.get(dtype, ()))
-            if not ok:
-                report(t, f"schema.org does not allow a {dtype.rsplit('#', 1)[-1]} value for {p[len(_S):]!r}")
-        else:
-            if _S + "URL" in allowed:
-                continue
-            object_types = closure(t.object.value)
-            if _S + "Role" in object_types:
-                continue
-            if not object_types & allowed:
-                report(t, f"{p[len(_S):]!r} must point to a "
-                          f"{' or '.join(sorted(c[len(_S):] for c in allowed))}")
+        datatypes = {dt for dt, kinds in LITERAL_TYPES.items() if any(sv.ancestors(k) & allowed for k in kinds)}
+        for dt in sorted(set(LITERAL_TYPES) - datatypes):
+            queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o FILTER(isLiteral(?o) && datatype(?o) = <{dt}>) }}",
+                            p, f"schema.org does not allow a {dt.rsplit('#', 1)[-1]} value for {name!r}"))
+        queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o FILTER(isLiteral(?o) && !(datatype(?o) IN "
+                        f"({', '.join(f'<{d}>' for d in sorted(LITERAL_TYPES))}))) }}", p,
+                        f"schema.org does not allow a value of that datatype for {name!r}"))
+        if _S + "URL" not in allowed:
+            ok_object = {t for t in used_types if ancestors(t) & allowed} | roles
+            queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o FILTER(!isLiteral(?o)) "
+                            f"FILTER NOT EXISTS {{ ?o a ?t VALUES ?t {{ {_values(ok_object)} }} }} }}", p,
+                            f"{name!r} must point to a {' or '.join(sorted(c[len(_S):] for c in allowed))}"))
+
+    def run(item: tuple[str, str, str]) -> tuple[list[ox.QuerySolution], str, str]:
+        return select(item[0]), item[1], item[2]
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for rows, p, message in pool.map(run, queries):
+            if message == "domain":
+                for r in rows:
+                    types = sorted(c.value[len(_S):] for c in (q.object for q in store.quads_for_pattern(
+                        r["s"], vocab.TYPE, None, ox.DefaultGraph())) if c.value.startswith(_S))
+                    kinds = " / ".join(types) or "node without a type"
+                    report([r], p, f"schema.org does not allow {p[len(_S):]!r} on a {kinds}")
+            else:
+                report(rows, p, message)
     return findings
+
+
+def union_store(triples: Iterable[ox.Triple | ox.Quad]) -> ox.Store:
+    """An in-memory store whose default graph holds the triples (the union of quads)."""
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    return store
+
+
+def schema_terms(triples: Iterable[ox.Triple | ox.Quad], mapped: Mapped | None = None) -> list[Finding]:
+    """The schema.org check of some triples (see schema_terms_store)."""
+    return schema_terms_store(union_store(triples), mapped)
+
+
+def shacl_store(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None) -> list[Finding]:
+    """The SHACL results of the store's default graph, run inside the store; pyshacl when shapes need it."""
+    try:
+        results = validate_store(store, shapes)
+    except Unsupported:
+        return shacl(to_rdflib(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), shapes, mapped)
+    findings = []
+    for r in results:
+        focus = _text(r.focus) or ""
+        value = _text(r.value)
+        origin = mapped.origin_of(focus, r.path) if mapped else None
+        findings.append(Finding(r.severity, r.message or f"does not conform ({r.component})", focus, r.path, value,
+                                origin, "shacl"))
+    return sorted(findings, key=lambda f: (f.severity, f.focus, f.path or "", f.message, f.value or ""))
+
+
+def validate_graph(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None) -> Report:
+    """Validate the store's default graph against the shapes and schema.org's vocabulary."""
+    return Report(shacl_store(store, shapes, mapped) + schema_terms_store(store, mapped))
 
 
 def validate(quads: Iterable[ox.Quad], shapes: rdflib.Graph, mapped: Mapped | None = None) -> Report:
     """Validate the union of `quads` against the shapes and schema.org's vocabulary."""
-    triples = list({ox.Triple(q.subject, q.predicate, q.object) for q in quads})
-    data = to_rdflib(triples)
-    return Report(shacl(data, shapes, mapped) + schema_terms(triples, mapped))
+    return validate_graph(union_store(quads), shapes, mapped)

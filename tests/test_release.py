@@ -12,7 +12,7 @@ import pytest
 import rdflib
 
 from kg.formats import FORMATS
-from kg.release import DUMPS, METADATA, STORE_DIR, current
+from kg.release import DUMPS, METADATA, REPORT_FILE, STORE_DIR, current
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
@@ -37,7 +37,7 @@ def built(project, run_kg) -> Path:
 
 def test_build_publishes_every_dump(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(
-        [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire"])
+        [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE])
 
 
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])

@@ -1,0 +1,166 @@
+"""Build benchmark: N synthetic films (people shared across films) as CSV bulk sources, built by `kg build`.
+
+    python3 bench/build.py [--films 1000 10000 100000] [--work /tmp/kg-build-bench]
+
+For each N: the generated project is built by `kg build` in a fresh process (end to end wall time, peak memory
+of the process, and each stage's time from the release's metadata); then one film is edited and the project
+rebuilt; then the release's N-Triples are loaded by bare `oxigraph load` (PyPI `oxigraph`) as the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORDS = ("night", "river", "city", "blue", "last", "winter", "road", "secret", "house", "dream", "fire", "moon",
+         "stranger", "garden", "storm", "silent", "golden", "lost", "summer", "shadow")
+GENRES = ("drama", "comedy", "thriller", "romance", "documentary", "horror", "animation", "war")
+CAST = 3
+
+FILMS_MAPPING = """\
+source: {key: synthetic-films, name: Synthetic film catalogue, type: CreativeWork}
+files: films.csv
+record: movie
+key: {id: id}
+fields:
+  name: title
+  production_year: year
+  running_time: minutes
+  genre: {column: genres, split: "|"}
+  language: language
+  description: {column: summary, lang: en}
+  director: {name: director, id: director_id}
+"""
+CAST_MAPPING = """\
+source: {key: synthetic-cast, name: Synthetic cast lists, type: CreativeWork}
+files: cast.csv
+record: movie
+key: {id: film}
+fields:
+  cast:
+    actor: {name: actor, id: actor_id}
+    character_name: character
+    billing: billing
+"""
+
+
+def generate(root: Path, films: int, seed: int = 1) -> None:
+    """A kg project whose data/ holds films.csv and cast.csv and their mappings."""
+    rng = random.Random(seed)
+    people = max(10, films // 2)
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    (root / "kg.toml").write_text(f'shapes_dir = "{REPO / "shapes"}"\n', encoding="utf-8")
+    (data / "films.mapping.yaml").write_text(FILMS_MAPPING, encoding="utf-8")
+    (data / "cast.mapping.yaml").write_text(CAST_MAPPING, encoding="utf-8")
+    with (data / "films.csv").open("w", newline="", encoding="utf-8") as f, \
+            (data / "cast.csv").open("w", newline="", encoding="utf-8") as c:
+        fw, cw = csv.writer(f), csv.writer(c)
+        fw.writerow(["id", "title", "year", "minutes", "genres", "language", "summary", "director", "director_id"])
+        cw.writerow(["film", "actor", "actor_id", "character", "billing"])
+        for n in range(films):
+            film = f"tt{n + 1:08d}"
+            d = rng.randrange(people)
+            fw.writerow([film, f"The {rng.choice(WORDS).title()} {rng.choice(WORDS).title()} {n}",
+                         1950 + rng.randrange(70), 80 + rng.randrange(80),
+                         "|".join(rng.sample(GENRES, 2)), "en", f"A synthetic film about a {rng.choice(WORDS)}.",
+                         f"Person {d}", f"nm{d + 1:08d}"])
+            for i in range(CAST):
+                a = rng.randrange(people)
+                cw.writerow([film, f"Person {a}", f"nm{a + 1:08d}", f"Character {n}-{i}", i + 1])
+
+
+def edit_one_film(root: Path) -> None:
+    """Change the title of the first film (one row of films.csv)."""
+    path = root / "data" / "films.csv"
+    text = path.read_text(encoding="utf-8")
+    head, first, rest = text.split("\n", 2)
+    cells = first.split(",")
+    cells[1] = cells[1] + " (edited)"
+    path.write_text("\n".join([head, ",".join(cells), rest]), encoding="utf-8")
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) of the child, and its output."""
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far: only meaningful when it grew
+    return wall, max(peak, before) / 1024, proc.stdout + proc.stderr
+
+
+def peak_of(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+    """Like run(), measuring the child's own peak with /usr/bin/time when available."""
+    timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    if timer is None:
+        return run(cmd, cwd)
+    start = time.perf_counter()
+    proc = subprocess.run([timer, "-f", "%M", *cmd], cwd=cwd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    peak_kb = int(proc.stderr.strip().splitlines()[-1])
+    return wall, peak_kb / 1024, proc.stdout + proc.stderr
+
+
+def bench(films: int, work: Path) -> dict[str, object]:
+    root = work / f"films-{films}"
+    shutil.rmtree(root, ignore_errors=True)
+    generate(root, films)
+    kg = [sys.executable, "-m", "kg", "--root", str(root), "build"]
+    wall, peak, _ = peak_of(kg, REPO)
+    meta = json.loads((root / "var" / "current" / "release.json").read_text())
+    edit_one_film(root)
+    rewall, repeak, _ = peak_of(kg, REPO)
+    nt = work / f"films-{films}.nt"
+    with gzip.open(root / "var" / "current" / "kg.nt.gz", "rb") as src, nt.open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+    ref = {"wall": None, "peak": None}
+    oxigraph = shutil.which("oxigraph")
+    if oxigraph:
+        store = work / f"oxigraph-{films}"
+        shutil.rmtree(store, ignore_errors=True)
+        ref["wall"], ref["peak"], _ = peak_of([oxigraph, "load", "--location", str(store), "--file", str(nt)])
+        shutil.rmtree(store, ignore_errors=True)
+    nt.unlink()
+    return {"films": films, "triples": meta["counts"]["triples"], "wall": wall, "peak": peak,
+            "stages": meta["timings"], "rebuild": rewall, "rebuild_peak": repeak, "oxigraph": ref}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--films", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/kg-build-bench"))
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
+    rows = [bench(n, args.work) for n in args.films]
+    print(f"{'films':>8} {'triples':>9} {'build s':>8} {'peak MB':>8} {'read':>6} {'map':>6} {'valid.':>6} "
+          f"{'dumps':>6} {'store':>6} {'rebuild s':>9} {'oxigraph load s':>15} {'ratio':>6}")
+    for r in rows:
+        st = r["stages"]
+        ox = r["oxigraph"]
+        ratio = f"{r['wall'] / ox['wall']:.1f}x" if ox["wall"] else "-"
+        oxs = f"{ox['wall']:.1f} ({ox['peak']:.0f} MB)" if ox["wall"] else "not installed"
+        print(f"{r['films']:>8} {r['triples']:>9} {r['wall']:>8.1f} {r['peak']:>8.0f} {st.get('read', 0):>6.1f} "
+              f"{st.get('map', 0):>6.1f} {st.get('validate', 0):>6.1f} {st.get('dumps', 0):>6.1f} "
+              f"{st.get('store', 0):>6.1f} {r['rebuild']:>9.1f} {oxs:>15} {ratio:>6}")
+
+
+if __name__ == "__main__":
+    main()
