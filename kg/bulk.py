@@ -8,6 +8,7 @@ rows are never fatal: what was repaired, merged or skipped is reported as a `Not
 from __future__ import annotations
 
 import csv
+import dataclasses
 import glob
 import html
 import io
@@ -16,7 +17,8 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +95,7 @@ class Column:
     split: str | None = None  # separator of several values in one cell
     lang: str | None = None
     html: bool = False  # decode HTML entities such as &amp;
-    aliases: dict[str, str] = field(default_factory=dict)  # value as printed -> value to use
+    aliases: dict[str, str] = dataclasses.field(default_factory=dict)  # value as printed -> value to use
     currency: str | None = None  # for money fields
 
     @staticmethod
@@ -121,9 +123,21 @@ class Column:
                       spec.get("lang"), bool(spec.get("html")), {str(k): str(v) for k, v in aliases.items()},
                       spec.get("currency"))
 
+    @cached_property
+    def plain(self) -> bool:
+        """Whether values are taken as they are (only cleaned): the fast path for most columns."""
+        return not (self.pattern or self.template or self.split or self.html or self.aliases)
+
     def values(self, row: dict[str, Any], fixes: list[str]) -> list[Any]:
         """The cleaned values of this column in one row (none for an empty cell)."""
         raw = self.constant if self.column is None else row.get(self.column)
+        if raw is None or raw == "":
+            return []
+        if self.plain and isinstance(raw, str):
+            text, repaired = clean_text(raw)
+            if repaired:
+                fixes.extend(repaired)
+            return [text] if text else []
         items = raw if isinstance(raw, list) else [raw]
         out: list[Any] = []
         for item in items:
@@ -201,8 +215,8 @@ class FieldSpec:
     field: Field
     column: Column | None = None  # plain fields
     ref: RefSpec | None = None  # ref fields, cast actors, crew people
-    parts: dict[str, Column] = field(default_factory=dict)  # cast: character_name, billing, category; crew: department
-    departments: dict[str, str] = field(default_factory=dict)  # crew: department as printed -> movie field
+    parts: dict[str, Column] = dataclasses.field(default_factory=dict)  # cast and crew sub-columns
+    departments: dict[str, str] = dataclasses.field(default_factory=dict)  # crew: department as printed -> movie field
 
 
 @dataclass
@@ -419,8 +433,8 @@ class _Entry:
     origin: Origin
     label: str | None  # name (and year) key, for merging with identified records
     strong: bool  # keyed by an identifier
-    values: dict[tuple[str, Any], Value] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)  # distinguishing value -> first row
+    values: dict[tuple[str, Any], Value] = dataclasses.field(default_factory=dict)
+    rows: dict[str, int] = dataclasses.field(default_factory=dict)  # distinguishing value -> first row
 
     def add(self, name: str, value: Any, origin: Origin) -> None:
         self.values.setdefault((name, value), Value(name, value, origin))
@@ -438,6 +452,8 @@ class _Reader:
         found = self.entries.get((source, kind, key))
         if found is None:
             found = self.entries[(source, kind, key)] = _Entry(kind, key, origin, label, strong)
+            if strong:
+                self.same_as(found, key, origin)
         return found
 
     def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
@@ -481,7 +497,7 @@ class _Reader:
             fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
             if fmt is None:
                 raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
-            seen: dict[str, int] = {}
+            seen: dict[object, int] = {}
             for line, row in rows(path, fmt, mapping.encoding, display, self.notes):
                 bad = _bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(_GARBLED) else None
                 row.pop(_GARBLED, None)
@@ -489,7 +505,8 @@ class _Reader:
                     self.notes.append(Note(display, line, "skipped", f"not valid {mapping.encoding} (bytes {bad}); "
                                            "the row is left out rather than published garbled"))
                     continue
-                fingerprint = json.dumps(row, sort_keys=True, ensure_ascii=False)
+                fingerprint = tuple(row.values()) if fmt in ("csv", "tsv") else json.dumps(
+                    row, sort_keys=True, ensure_ascii=False)
                 if fingerprint in seen:
                     self.notes.append(Note(display, line, "skipped", f"duplicate of row {seen[fingerprint]}"))
                     continue
@@ -510,8 +527,6 @@ class _Reader:
         entry = self.entry(source, kind, key, origin, label, strong)
         if mapping.identity.distinct is not None:
             entry.rows.setdefault(str(mapping.identity.distinct.first(row, []) or ""), line)
-        if strong:
-            self.same_as(entry, key, origin)
         for spec in mapping.fields:
             self.field(mapping, spec, entry, row, origin, fixes)
         for fix in dict.fromkeys(fixes):
@@ -538,8 +553,6 @@ class _Reader:
                                 strong)
             if name:
                 target.add("name", LangText(name), target.origin)
-            if strong:
-                self.same_as(target, key, target.origin)
             keys.append(key)
         return keys
 
@@ -648,12 +661,12 @@ def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
         merged.setdefault((kind, rename.get((kind, key), key)), []).append((source, entry))
     records = [m.source for m in mappings]
     for (kind_name, key), said in merged.items():
-        kind = KINDS[kind_name]
+        kind_of = KINDS[kind_name]
         claims: dict[str, list[Value]] = {}
         for source, entry in said:
             values = claims.setdefault(source, [])
             for value in entry.values.values():
-                f = kind.field(value.field)
+                f = kind_of.field(value.field)
                 assert f is not None
                 values.append(_renamed(value, f, rename))
         first = said[0][1]

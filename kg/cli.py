@@ -44,16 +44,26 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
     ctx.obj = _Context(**options)
 
 
-def _report(result: BuildResult, verbose: bool) -> None:
-    for finding in result.report.of("Violation"):
-        _say(f"  {finding}")
-    warnings = result.report.of("Warning")
-    for finding in warnings if verbose else warnings[:10]:
-        _say(f"  {finding}")
-    if len(warnings) > 10 and not verbose:
-        _say(f"  ... and {len(warnings) - 10} more warnings (--verbose lists them all)")
-    for conflict in result.conflicts:
-        _say(f"  conflict: {conflict.describe()}" + (f"  [{conflict.origin}]" if conflict.origin else ""))
+LISTED = 10  # findings, conflicts and notes of each kind printed without --verbose
+
+
+def _listed(items: list[Any], verbose: bool, what: str) -> None:
+    for item in items if verbose else items[:LISTED]:
+        _say(f"  {item}")
+    if len(items) > LISTED and not verbose:
+        _say(f"  ... and {len(items) - LISTED} more {what} (--verbose lists them all)")
+
+
+def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> None:
+    _listed(result.report.of("Violation"), verbose or len(result.report.of("Violation")) <= 50, "violations")
+    _listed(result.report.of("Warning"), verbose, "warnings")
+    _listed([f"conflict: {c.describe()}" + (f"  [{c.origin}]" if c.origin else "") for c in result.conflicts],
+            verbose, "conflicts")
+    if result.notes:
+        kinds = sorted({n.action for n in result.notes})
+        summary = ", ".join(f"{sum(1 for n in result.notes if n.action == k)} {k}" for k in kinds)
+        _say(f"  messy input handled: {summary}" + (f" (all listed in {report_file})" if report_file else ""))
+        _listed([str(n) for n in result.notes], verbose, "notes")
 
 
 def _run(ctx: click.Context, publish: bool, verbose: bool) -> None:
@@ -68,7 +78,12 @@ def _run(ctx: click.Context, publish: bool, verbose: bool) -> None:
         for problem in exc.problems:
             _say(f"  {problem}")
         sys.exit(BAD_INPUT)
-    _report(result, verbose)
+    report_file = None
+    if publish and result.notes:
+        report_file = config.releases_path / "build-report.txt"
+        report_file.parent.mkdir(parents=True, exist_ok=True)
+        report_file.write_text("".join(f"{n}\n" for n in result.notes), encoding="utf-8")
+    _report(result, verbose, report_file)
     violations = len(result.report.of("Violation"))
     if violations:
         _say(f"kg: the graph does not conform ({violations} violations); "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ def value(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> Any:
     """One object as a JSON-LD value."""
     if isinstance(term, ox.NamedNode):
         return {"@id": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"@id": f"_:{term.value}"}
     if isinstance(term, ox.Literal):
         if term.language:
             return {"@value": term.value, "@language": term.language}
@@ -44,12 +46,59 @@ def nodes(triples: Iterable[ox.Triple | ox.Quad]) -> dict[str, dict[str, Any]]:
     """Node objects keyed by @id, properties in a stable order."""
     out: dict[str, dict[str, Any]] = {}
     for t in sorted(triples, key=lambda t: (t.subject.value, t.predicate.value, str(t.object))):
-        node = out.setdefault(t.subject.value, {"@id": t.subject.value})
+        sid = t.subject.value if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
+        node = out.setdefault(sid, {"@id": sid})
         if t.predicate == vocab.TYPE:
             node.setdefault("@type", []).append(compact_iri(t.object.value))
         else:
             node.setdefault(compact_iri(t.predicate.value), []).append(value(t.object))
     return out
+
+
+def stream_nodes(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[dict[str, Any]]:
+    """Node objects of triples that come grouped by subject (as a store returns them), one at a time.
+
+    The same nodes as `nodes`, for dumps of millions of triples: no sorting, and each IRI compacted once.
+    """
+    names: dict[str, str] = {}
+    string = vocab.XSD + "string"
+    type_iri = vocab.TYPE.value
+    node: dict[str, Any] | None = None
+    current = None
+    for t in triples:
+        s = t.subject
+        if s != current:
+            if node is not None:
+                yield node
+            current = s
+            node = {"@id": s.value if isinstance(s, ox.NamedNode) else f"_:{s.value}"}
+        assert node is not None
+        p, o = t.predicate.value, t.object
+        if p == type_iri:
+            key = "@type"
+            item: Any = names.get(o.value) or names.setdefault(o.value, compact_iri(o.value))
+        else:
+            key = names.get(p) or names.setdefault(p, compact_iri(p))
+            if isinstance(o, ox.Literal):
+                if o.language:
+                    item = {"@value": o.value, "@language": o.language}
+                else:
+                    dt = o.datatype.value
+                    item = o.value if dt == string else {
+                        "@value": o.value, "@type": names.get(dt) or names.setdefault(dt, compact_iri(dt))}
+            elif isinstance(o, ox.NamedNode):
+                item = {"@id": o.value}
+            elif isinstance(o, ox.BlankNode):
+                item = {"@id": f"_:{o.value}"}
+            else:
+                raise ValueError(f"kg dumps have no quoted triples: {o}")
+        values = node.get(key)
+        if values is None:
+            node[key] = [item]
+        else:
+            values.append(item)
+    if node is not None:
+        yield node
 
 
 def document(triples: Iterable[ox.Triple | ox.Quad]) -> dict[str, Any]:

@@ -14,8 +14,20 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from . import vocab
 from .ids import Minter, slugify
-from .model import (EDITORIAL, KINDS, SINGLE_VALUED, CastEntry, Claim, CrewEntry, Field, LangText, Money,
-                    Origin, Record, Value)
+from .model import (
+    EDITORIAL,
+    KINDS,
+    SINGLE_VALUED,
+    CastEntry,
+    Claim,
+    CrewEntry,
+    Field,
+    LangText,
+    Money,
+    Origin,
+    Record,
+    Value,
+)
 from .progress import bar
 from .vocab import K, S
 
@@ -247,7 +259,7 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped) -> list[Conflict]:
     query = _CONFLICTING.format(predicates=" ".join(f"<{p}>" for p in sorted(SINGLE_VALUED)),
                                 editorial=minter.editorial().value)
     seen: dict[tuple[str, str], dict[str, tuple[Term, set[str]]]] = defaultdict(dict)
-    for row in store.query(query):  # type: ignore[union-attr]
+    for row in store.query(query):
         obj: Term = row["o"]
         entry = seen[(row["s"].value, row["p"].value)].setdefault(str(obj), (obj, set()))
         entry[1].add(row["g"].value)

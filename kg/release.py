@@ -22,9 +22,10 @@ import pyoxigraph as ox
 from . import vocab
 from .config import Config
 from .ids import Minter
+from .jsonld import CONTEXT, stream_nodes
 from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current
-from .jsonld import CONTEXT, nodes
 from .mapping import Conflict, Mapped, conflict_quads, find_conflicts, stream
+from .model import Record
 from .sources import Note, Sources, read_sources, source_files
 from .validate import Report, load_shapes, validate_graph
 from .vocab import DCT, P, V
@@ -135,23 +136,10 @@ class _Lines:
 def _jsonld(store: ox.Store, out: BinaryIO) -> None:
     """The default graph as compact JSON-LD, streamed one node (subject) at a time."""
     out.write(b'{"@context": ' + json.dumps(CONTEXT).encode() + b',\n "@graph": [')
-    first = True
-    subject: object = None
-    triples: list[ox.Quad] = []
-
-    def flush() -> None:
-        nonlocal first
-        if triples:
-            node = next(iter(nodes(triples).values()))
-            out.write((b"\n  " if first else b",\n  ") + json.dumps(node, ensure_ascii=False).encode())
-            first = False
-
-    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        if q.subject != subject:
-            flush()
-            subject, triples = q.subject, []
-        triples.append(q)
-    flush()
+    sep = b"\n  "
+    for node in stream_nodes(store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
+        out.write(sep + json.dumps(node, ensure_ascii=False).encode())
+        sep = b",\n  "
     out.write(b"\n ]\n}\n")
 
 
@@ -160,8 +148,10 @@ def write_dumps(store: ox.Store, target: Path, graphs: list[ox.NamedNode]) -> No
     def union(dump: Dump) -> Callable[[BinaryIO], None]:
         if dump.format.name == "jsonld":
             return lambda out: _jsonld(store, out)
-        return lambda out: store.dump(out, format=dump.format.oxigraph, from_graph=ox.DefaultGraph(),
-                                      prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
+        def write(out: BinaryIO) -> None:
+            store.dump(out, format=dump.format.oxigraph, from_graph=ox.DefaultGraph(),
+                       prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
+        return write
 
     def per_graph(dump: Dump) -> Callable[[BinaryIO], None]:
         trig = dump.format.name == "trig"
@@ -173,8 +163,8 @@ def write_dumps(store: ox.Store, target: Path, graphs: list[ox.NamedNode]) -> No
                 if trig:
                     out.write(f"\n<{g.value}> {{\n".encode())
                 lines = _Lines(out, g, trig)
-                store.dump(lines, format=ox.RdfFormat.TURTLE if trig else ox.RdfFormat.N_TRIPLES, from_graph=g,
-                           prefixes=vocab.PREFIXES if trig else None)
+                store.dump(lines, format=ox.RdfFormat.TURTLE if trig else ox.RdfFormat.N_TRIPLES,  # type: ignore[arg-type]
+                           from_graph=g, prefixes=vocab.PREFIXES if trig else None)
                 lines.close()
                 if trig:
                     out.write(b"}\n")
@@ -191,7 +181,7 @@ def write_dumps(store: ox.Store, target: Path, graphs: list[ox.NamedNode]) -> No
 
 
 def _count(store: ox.Store, query: str) -> list[tuple[str, int]]:
-    return [(row[0].value, int(row[1].value)) for row in store.query(query)]  # type: ignore[union-attr]
+    return [(row[0].value, int(row[1].value)) for row in store.query(query)]
 
 
 def void_triples(store: ox.Store, minter: Minter, config: Config, release_id: str,
@@ -271,10 +261,17 @@ def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
                                                                                graph)
 
 
+def _drain(records: list[Record]) -> Iterator[Record]:
+    """The records, each let go once mapped (the store holds what they said)."""
+    records.reverse()
+    while records:
+        yield records.pop()
+
+
 def load(store: ox.Store, sources: Sources, minter: Minter, mapped: Mapped) -> int:
     """Map every record into the store (source graphs plus the union), find and record the conflicts."""
     counter = [0]
-    quads = stream(sources.records, minter, mapped, len(sources.records))
+    quads = stream(_drain(sources.records), minter, mapped, len(sources.records))
     store.bulk_extend(_with_union(quads, counter))
     store.bulk_extend(_with_union(rdf_quads(sources, minter), counter))
     mapped.conflicts = find_conflicts(store, minter, mapped)
@@ -310,13 +307,15 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
 
 def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stages: _Stages,
               publish: bool) -> BuildResult:
-    store = ox.Store(str(tmp / STORE_DIR))
+    # The build works in an in-memory store (scans there are ten times faster than on disk); the release's
+    # on-disk store is bulk-loaded from the finished dumps at the end.
+    store = ox.Store()
     mapped = Mapped()
-    n = stages.run("map", lambda: load(store, sources, minter, mapped), lambda n: f"{n} quads")
+    counts = {"records": len(sources.records), "files": len(sources.inputs)}
+    counts["quads"] = stages.run("map", lambda: load(store, sources, minter, mapped), lambda n: f"{n} quads")
     shapes = load_shapes(config.shapes_path)
     report = stages.run("validate", lambda: validate_graph(store, shapes, mapped),
                         lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
-    counts = {"records": len(sources.records), "quads": n, "files": len(sources.inputs)}
     result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
     if not report.conforms or not publish:
         return result
@@ -336,14 +335,21 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
 
     counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
 
-    def close_store() -> None:
+    def persist() -> None:
         nonlocal store
-        store.flush()
-        store.optimize()
         del store
         gc.collect()
+        disk = ox.Store(str(tmp / STORE_DIR))
+        dumps = {d.format.name: d for d in DUMPS}
+        for name, graph in (("nquads", None), ("ntriples", ox.DefaultGraph())):
+            with gzip.open(tmp / dumps[name].filename, "rb") as data:
+                disk.bulk_load(data, format=dumps[name].format.oxigraph, to_graph=graph)  # type: ignore[arg-type]
+        disk.flush()
+        disk.optimize()
+        del disk
+        gc.collect()
 
-    stages.run("store", close_store)
+    stages.run("store", persist)
     meta = {
         "id": release_id,
         "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),

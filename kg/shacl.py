@@ -102,7 +102,7 @@ class Compiler:
         self.shapes = shapes
         self.store = store
         self.subclasses: dict[str, set[str]] = {}
-        for row in store.query(f"SELECT DISTINCT ?sub ?sup WHERE {{ ?sub <{RDFS_SUBCLASS}> ?sup }}"):  # type: ignore[union-attr]
+        for row in store.query(f"SELECT DISTINCT ?sub ?sup WHERE {{ ?sub <{RDFS_SUBCLASS}> ?sup }}"):
             self.subclasses.setdefault(row["sup"].value, set()).add(row["sub"].value)
 
     def descendants(self, cls: str) -> list[str]:
@@ -134,6 +134,9 @@ class Compiler:
             raise Unsupported("implicit class targets")
         if not parts:
             return None
+        target_classes = list(self.shapes.objects(shape, SH.targetClass))
+        if len(parts) == 1 and (not target_classes or len(self.descendants(str(target_classes[0]))) == 1):
+            return parts[0]  # one class or one predicate: no duplicates to remove
         return f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(parts)} }} }}"
 
     def condition(self, shape: rdflib.term.Node, p: rdflib.URIRef, o: rdflib.term.Node) -> str:
@@ -199,7 +202,7 @@ class Compiler:
         if not isinstance(path, rdflib.URIRef):
             raise Unsupported("only predicate paths")
         severity, message = self.severity(prop), self.message(prop)
-        conds = [(f"?__ok{i}", VALUE_CONSTRAINTS[p], self.condition(prop, p, o))  # type: ignore[arg-type]
+        conds = [(f"?__ok{i}", VALUE_CONSTRAINTS[p], self.condition(prop, p, o))  # type: ignore[index,arg-type]
                  for i, (p, o) in enumerate(sorted(self.shapes.predicate_objects(prop)))
                  if p in VALUE_CONSTRAINTS]
         if conds:
@@ -209,9 +212,19 @@ class Compiler:
                      f"?this <{path}> ?value . {binds} FILTER({failing}) }}")
             yield _Check(query, str(path), severity, message, [(var[1:], comp) for var, comp, _ in conds])
         low, high = _one(self.shapes, prop, SH.minCount), _one(self.shapes, prop, SH.maxCount)
-        if low is not None or high is not None:
-            lo = int(low) if low is not None else None  # type: ignore[call-overload]
-            hi = int(high) if high is not None else None  # type: ignore[call-overload]
+        lo = int(low) if low is not None else None  # type: ignore[call-overload]
+        hi = int(high) if high is not None else None  # type: ignore[call-overload]
+        if lo is not None and lo <= 1 and (hi is None or hi == 1):
+            # the common cases, without counting: no value at all; two different values
+            if lo == 1:
+                query = f"SELECT ?this (0 AS ?n) WHERE {{ {targets} FILTER NOT EXISTS {{ ?this <{path}> ?__v }} }}"
+                yield _Check(query, str(path), severity, message, counts=(lo, None))
+            lo = None
+        if hi == 1 and lo is None:
+            query = (f"SELECT DISTINCT ?this (2 AS ?n) WHERE {{ {targets} ?this <{path}> ?__v1 . "
+                     f"?this <{path}> ?__v2 FILTER(!sameTerm(?__v1, ?__v2)) }}")
+            yield _Check(query, str(path), severity, message, counts=(None, hi))
+        elif lo is not None or hi is not None:
             tests = ([f"?n < {lo}"] if lo is not None else []) + ([f"?n > {hi}"] if hi is not None else [])
             query = (f"SELECT ?this ?n WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {targets} "
                      f"OPTIONAL {{ ?this <{path}> ?v }} }} GROUP BY ?this }} FILTER({' || '.join(tests)}) }}")
@@ -254,7 +267,7 @@ class Compiler:
 
 def _run(store: ox.Store, check: _Check) -> list[Result]:
     results = []
-    for row in store.query(check.query):  # type: ignore[union-attr]
+    for row in store.query(check.query):
         focus = row["this"]
         if check.counts is not None:
             n = int(row["n"].value)

@@ -15,7 +15,21 @@ import yaml
 
 from .bulk import MAPPING_SUFFIX, Mapping, MappingError, Note, load_mapping, read_bulk
 from .ids import is_key, slugify
-from .model import EDITORIAL, KINDS, SECTIONS, CastEntry, Claim, CrewEntry, Field, Kind, LangText, Money, Origin, Record, Value
+from .model import (
+    EDITORIAL,
+    KINDS,
+    SECTIONS,
+    CastEntry,
+    Claim,
+    CrewEntry,
+    Field,
+    Kind,
+    LangText,
+    Money,
+    Origin,
+    Record,
+    Value,
+)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -534,4 +548,5 @@ def _display(path: Path, root: Path | None) -> str:
         return str(path)
 
 
-__all__ = ["InputError", "Problem", "Sources", "RdfFile", "Note", "read_records", "read_sources", "source_files", "Field"]
+__all__ = ["InputError", "Problem", "Sources", "RdfFile", "Note", "read_records", "read_sources", "source_files",
+           "Field"]

@@ -215,49 +215,57 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
             message = f"the class <{t}> belongs to no declared vocabulary"
         if message:
             report(select(f"SELECT ?s ?o WHERE {{ ?s a ?o VALUES ?o {{ <{t}> }} }}"), vocab.RDF + "type", message)
-    queries: list[tuple[str, str, str]] = []  # (query, predicate, message)
+    queries: list[tuple[str, str, str]] = []  # (query, predicate, message or "" when the query says why)
+    literal_types = ", ".join(f"<{d}>" for d in sorted(LITERAL_TYPES))
     for p in sorted(used_props - {vocab.RDF + "type"}):
         if not p.startswith(_S):
             if p not in own and not p.startswith(vocab.DECLARED_ELSEWHERE):
                 queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p,
                                 f"the property <{p}> belongs to no declared vocabulary"))
             continue
-        name = p[len(_S):]
         if p not in sv.domains:
-            queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p, f"schema.org has no property {name!r}"))
+            queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p,
+                            f"schema.org has no property {p[len(_S):]!r}"))
             continue
+        # one scan per property: each row says what is wrong (?why) with its subject, its value or both
         ok_subject = {t for t in used_types if ancestors(t) & sv.domains[p]}
-        queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o "
-                        f"FILTER NOT EXISTS {{ ?s a ?t VALUES ?t {{ {_values(ok_subject)} }} }} "
-                        f"FILTER NOT EXISTS {{ ?s a ?r VALUES ?r {{ {_values(roles)} }} ?x <{p}> ?s }} }}", p,
-                        "domain"))
         allowed = sv.ranges[p]
         datatypes = {dt for dt, kinds in LITERAL_TYPES.items() if any(sv.ancestors(k) & allowed for k in kinds)}
-        for dt in sorted(set(LITERAL_TYPES) - datatypes):
-            queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o FILTER(isLiteral(?o) && datatype(?o) = <{dt}>) }}",
-                            p, f"schema.org does not allow a {dt.rsplit('#', 1)[-1]} value for {name!r}"))
-        queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o FILTER(isLiteral(?o) && !(datatype(?o) IN "
-                        f"({', '.join(f'<{d}>' for d in sorted(LITERAL_TYPES))}))) }}", p,
-                        f"schema.org does not allow a value of that datatype for {name!r}"))
-        if _S + "URL" not in allowed:
-            ok_object = {t for t in used_types if ancestors(t) & allowed} | roles
-            queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o FILTER(!isLiteral(?o)) "
-                            f"FILTER NOT EXISTS {{ ?o a ?t VALUES ?t {{ {_values(ok_object)} }} }} }}", p,
-                            f"{name!r} must point to a {' or '.join(sorted(c[len(_S):] for c in allowed))}"))
+        ok_object = {t for t in used_types if ancestors(t) & allowed} | roles
+        object_test = "false" if _S + "URL" in allowed else (
+            f"NOT EXISTS {{ ?o a ?t2 VALUES ?t2 {{ {_values(ok_object)} }} }}")
+        queries.append((
+            f"SELECT ?s ?o ?domain ?value WHERE {{ ?s <{p}> ?o "
+            f"BIND(NOT EXISTS {{ ?s a ?t VALUES ?t {{ {_values(ok_subject)} }} }} && "
+            f"NOT EXISTS {{ ?s a ?r VALUES ?r {{ {_values(roles)} }} ?x <{p}> ?s }} AS ?domain) "
+            f"BIND(IF(isLiteral(?o), IF(datatype(?o) IN ({_values(datatypes).replace('> <', '>, <')}), \"\", "
+            f"IF(datatype(?o) IN ({literal_types}), STR(datatype(?o)), \"other\")), "
+            f"IF({object_test}, \"object\", \"\")) AS ?value) "
+            f"FILTER(?domain || ?value != \"\") }}", p, ""))
 
     def run(item: tuple[str, str, str]) -> tuple[list[ox.QuerySolution], str, str]:
         return select(item[0]), item[1], item[2]
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for rows, p, message in pool.map(run, queries):
-            if message == "domain":
-                for r in rows:
+            if message:
+                report(rows, p, message)
+                continue
+            name = p[len(_S):]
+            for r in rows:
+                if r["domain"].value == "true":
                     types = sorted(c.value[len(_S):] for c in (q.object for q in store.quads_for_pattern(
                         r["s"], vocab.TYPE, None, ox.DefaultGraph())) if c.value.startswith(_S))
                     kinds = " / ".join(types) or "node without a type"
-                    report([r], p, f"schema.org does not allow {p[len(_S):]!r} on a {kinds}")
-            else:
-                report(rows, p, message)
+                    report([r], p, f"schema.org does not allow {name!r} on a {kinds}")
+                why = r["value"].value
+                if why == "object":
+                    allowed = sv.ranges[p]
+                    report([r], p, f"{name!r} must point to a {' or '.join(sorted(c[len(_S):] for c in allowed))}")
+                elif why == "other":
+                    report([r], p, f"schema.org does not allow a value of that datatype for {name!r}")
+                elif why:
+                    report([r], p, f"schema.org does not allow a {why.rsplit('#', 1)[-1]} value for {name!r}")
     return findings
 
 

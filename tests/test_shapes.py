@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 
 from conftest import REPO
-import pyoxigraph as ox
-
 from kg.shacl import Compiler
 from kg.validate import load_shapes, shacl, shacl_store
 
