@@ -1,0 +1,411 @@
+"""Bulk sources: CSV, TSV, JSON, JSON Lines and RDF files, mapped by a mapping file; messy rows; identities."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import BASE, REPO
+from kg.config import load_config
+from kg.layout import current
+from kg.release import STORE_DIR
+from kg.sources import read_sources
+
+S = "http://schema.org/"
+
+FILMS = [
+    {"id": "tt0000001", "title": "Night River", "year": "2001", "cast": ["Ann Lee", "Bo Kim"], "genre": "drama"},
+    {"id": "tt0000002", "title": "Blue City", "year": "2003", "cast": ["Bo Kim"], "genre": "war"},
+]
+
+
+def _csv(sep: str) -> str:
+    rows = [sep.join(["id", "title", "year", "cast", "genre"])]
+    rows += [sep.join([f["id"], f["title"], f["year"], "|".join(f["cast"]), f["genre"]]) for f in FILMS]
+    return "\n".join(rows) + "\n"
+
+
+DATA = {
+    "csv": lambda: _csv(","),
+    "tsv": lambda: _csv("\t"),
+    "json": lambda: json.dumps(FILMS, ensure_ascii=False),
+    "jsonl": lambda: "\n".join(json.dumps(f, ensure_ascii=False) for f in FILMS) + "\n",
+}
+
+
+def mapping(files: str, fields: str, key: str = "", record: str = "movie", source: str = "films") -> str:
+    """A mapping file's text."""
+    return textwrap.dedent(f"""\
+        source: {{key: {source}, name: The {source} list, type: CreativeWork}}
+        files: {files}
+        record: {record}
+        """) + (f"key:\n{textwrap.indent(textwrap.dedent(key).strip(), '  ')}\n" if key else "") + (
+        "fields:\n" + textwrap.indent(textwrap.dedent(fields), "  "))
+
+
+def put(root: Path, name: str, text: str | bytes) -> Path:
+    path = root / "data" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def ask(root: Path, query: str) -> list[tuple[str, ...]]:
+    """Rows of a SELECT on the current release's store, as tuples of values."""
+    store = ox.Store.read_only(str(current(root / "var") / STORE_DIR))
+    rows = [tuple(t.value if t is not None else "" for t in row) for row in store.query(query)]
+    return sorted(rows)
+
+
+def built(root: Path, run_kg) -> str:
+    code, output = run_kg(root, "build")
+    assert code == 0, output
+    return output
+
+
+FIELDS = """\
+name: title
+production_year: year
+genre: genre
+actor: {name: {column: cast, split: "|"}}
+"""
+
+
+@pytest.mark.parametrize("fmt", sorted(DATA))
+def test_each_bulk_format_gives_the_same_graph(fmt, empty_project, run_kg):
+    put(empty_project, f"films.{fmt}", DATA[fmt]())
+    fields = FIELDS if fmt in ("csv", "tsv") else FIELDS.replace('{column: cast, split: "|"}', "cast")
+    put(empty_project, "films.mapping.yaml", mapping(f"films.{fmt}", fields, "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?title ?year ?actor WHERE {{ ?m a <{S}Movie> . GRAPH <{BASE}source/films> {{ ?m "
+                              f"<{S}name> ?title ; <{S}dateCreated> ?year ; <{S}actor> ?a }} ?a <{S}name> ?actor }}") == [
+        ("Blue City", "2003", "Bo Kim"), ("Night River", "2001", "Ann Lee"), ("Night River", "2001", "Bo Kim")]
+
+
+def test_imdb_ids_become_keys_and_same_as_links(empty_project, run_kg):
+    put(empty_project, "films.json", DATA["json"]())
+    put(empty_project, "films.mapping.yaml", mapping("films.json", FIELDS.replace('{column: cast, split: "|"}', "cast"),
+                                                     "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?same WHERE {{ <{BASE}movie/tt0000001> <{S}sameAs> ?same }}") == [
+        ("https://www.imdb.com/title/tt0000001/",)]
+
+
+def test_people_are_shared_across_films(empty_project, run_kg):
+    put(empty_project, "films.json", DATA["json"]())
+    put(empty_project, "films.mapping.yaml", mapping("films.json", FIELDS.replace('{column: cast, split: "|"}', "cast"),
+                                                     "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m <{S}actor> <{BASE}person/bo-kim> }}") == [
+        (f"{BASE}movie/tt0000001",), (f"{BASE}movie/tt0000002",)]
+
+
+def test_every_bulk_fact_cites_its_file(empty_project, run_kg):
+    put(empty_project, "films.csv", DATA["csv"]())
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", FIELDS, "id: id"))
+    built(empty_project, run_kg)
+    graphs = ask(empty_project, f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{BASE}movie/tt0000001> ?p ?o "
+                                f"FILTER(?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>) }} }}")
+    assert graphs == [(f"{BASE}source/editorial",), (f"{BASE}source/films",)]
+    assert ask(empty_project, f"SELECT ?name WHERE {{ <{BASE}source/films> <{S}name> ?name }}") == [
+        ("The films list",)]
+
+
+# ---- messy input ----
+
+CREW = "title,person,imdb,department\n"
+
+
+def _notes(root: Path) -> list[str]:
+    return [str(n) for n in read_sources(root / "data", root=root).notes]
+
+
+def test_byte_order_mark_is_removed_and_reported(empty_project, run_kg):
+    put(empty_project, "films.csv", b"\xef\xbb\xbf" + DATA["csv"]().encode())
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", FIELDS, "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ <{BASE}movie/tt0000001> <{S}name> ?t }}") == [("Night River",)]
+    assert any("byte-order mark" in n for n in _notes(empty_project))
+
+
+def test_rows_that_are_not_utf8_are_skipped_and_reported(empty_project, run_kg):
+    text = (b"id,title,year\n"
+            b"tt0000001,Chlo\x95 in Paris,2001\n"  # not UTF-8: never published garbled
+            b"tt0000002,Blue City,2003\n")
+    put(empty_project, "films.csv", text)
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    output = built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("Blue City",)]
+    assert "data/films.csv:2: skipped: not valid utf-8 (bytes 0x95)" in output
+
+
+def test_a_declared_encoding_is_used(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year\ntt0000001,Chloé in Paris,2001\n".encode("cp1252"))
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id")
+        + "encoding: cp1252\n")
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("Chloé in Paris",)]
+
+
+def test_mojibake_is_repaired_and_reported(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year\ntt0000001,CafÃ© Society,2016\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("Café Society",)]
+    assert any("repaired mojibake 'CafÃ© Society' -> 'Café Society'" in n for n in _notes(empty_project))
+
+
+def test_duplicate_rows_are_skipped_and_reported(empty_project):
+    put(empty_project, "films.csv", "id,title,year\ntt0000001,Night River,2001\ntt0000001,Night River,2001\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    assert "data/films.csv:3: skipped: duplicate of row 2" in _notes(empty_project)
+
+
+def test_the_same_film_under_two_title_spellings_is_one_film(empty_project, run_kg):
+    put(empty_project, "cast.csv", "movie,actor\nRogue One,Felicity Jones\n")
+    put(empty_project, "crew.csv", "movie,person\nRogue One_(2016),Gareth Edwards\n")
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
+        name: movie
+        production_year: {constant: 2016}
+        actor: actor
+        """, source="cast"))
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", r"""
+        name: {column: movie, pattern: '^(.*?)_'}
+        production_year: {column: movie, pattern: '\((\d{4})\)$'}
+        director: person
+        """, key=r"year: {column: movie, pattern: '\((\d{4})\)$'}", source="crew"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m ?a ?d WHERE {{ ?m a <{S}Movie> ; <{S}actor> ?a ; <{S}director> ?d }}") == [
+        (f"{BASE}movie/rogue-one-2016", f"{BASE}person/felicity-jones", f"{BASE}person/gareth-edwards")]
+
+
+def test_title_aliases_join_differently_worded_titles(empty_project, run_kg):
+    put(empty_project, "a.csv", "movie,year\nRogue One: A Star Wars Story,2016\n")
+    put(empty_project, "b.csv", "movie,year\nRogue One,2016\n")
+    put(empty_project, "a.mapping.yaml", mapping("a.csv", "name: movie\nproduction_year: year\n", source="a"))
+    put(empty_project, "b.mapping.yaml", mapping("b.csv", """\
+        name: {column: movie, aliases: {Rogue One: "Rogue One: A Star Wars Story"}}
+        production_year: year
+        """, source="b"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}") == [
+        (f"{BASE}movie/rogue-one-a-star-wars-story-2016",)]
+
+
+def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([
+        {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)"},
+        {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Raoul_Walsh_film)"},
+        {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)", "cast": ["Wallace Reid"]},
+    ]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", """\
+        name: title
+        production_year: year
+        actor: cast
+        """, "distinct: href"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}") == [
+        (f"{BASE}movie/carmen-1915",), (f"{BASE}movie/carmen-1915-raoul-walsh-film",)]
+    assert ask(empty_project, f"SELECT ?a WHERE {{ <{BASE}movie/carmen-1915> <{S}actor> ?a }}") == [
+        (f"{BASE}person/wallace-reid",)]
+    assert any("data/films.json:2: suspicious: 'carmen-1915' again, but a different film" in n
+               for n in _notes(empty_project))
+
+
+def test_empty_cells_are_no_value(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year,genre\ntt0000001,Night River,,\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\ngenre: genre\n",
+                                                     "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?p WHERE {{ GRAPH <{BASE}source/films> {{ <{BASE}movie/tt0000001> ?p ?o }} }}") == [
+        (f"{S}name",), (f"{S}sameAs",)]
+    assert _notes(empty_project) == []
+
+
+def test_names_without_letters_are_skipped_and_odd_characters_cleaned(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([{"title": "Feet", "year": 2010,
+                                                  "cast": ["Franny\u200b's  Feet", ")", "Ann Lee"]}]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\nactor: cast\n"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [
+        ("Ann Lee",), ("Franny's Feet",)]
+    notes = _notes(empty_project)
+    assert "data/films.json:1: skipped: person name ')' has no letters or digits" in notes
+    assert any("removed invisible or control characters" in n for n in notes)
+
+
+def test_a_bad_cell_is_skipped_with_its_row_and_field(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year,budget\ntt0000001,Night River,20x1,#N/A\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", """\
+        name: title
+        production_year: year
+        budget: {column: budget, currency: USD}
+        """, "id: id"))
+    built(empty_project, run_kg)
+    notes = _notes(empty_project)
+    assert "data/films.csv:2: skipped: production_year: '20x1' is not a four-digit year" in notes
+    assert "data/films.csv:2: skipped: budget: amount '#N/A' is not a number" in notes
+
+
+# ---- identities ----
+
+def test_a_name_matching_one_identified_person_becomes_that_person(empty_project, run_kg):
+    put(empty_project, "crew.csv", "movie,person,imdb\nRogue One,Gareth Edwards,http://www.imdb.com/name/nm2284484/\n")
+    put(empty_project, "cast.csv", "movie,actor\nMonsters,Gareth Edwards\n")
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", r"""
+        name: movie
+        production_year: {constant: 2016}
+        director: {name: person, id: {column: imdb, pattern: '/name/(nm\d+)/'}}
+        """, source="crew"))
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
+        name: movie
+        production_year: {constant: 2010}
+        actor: actor
+        """, source="cast"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m ?p WHERE {{ ?m <{S}actor>|<{S}director> ?p }}") == [
+        (f"{BASE}movie/monsters-2010", f"{BASE}person/nm2284484"),
+        (f"{BASE}movie/rogue-one-2016", f"{BASE}person/nm2284484")]
+    assert ask(empty_project, f"SELECT ?s WHERE {{ <{BASE}person/nm2284484> <{S}sameAs> ?s }}") == [
+        ("https://www.imdb.com/name/nm2284484/",)]
+    assert any("merged: person 'gareth-edwards' is 'nm2284484'" in n for n in _notes(empty_project))
+
+
+def test_a_name_shared_by_two_identified_people_is_kept_apart(empty_project):
+    put(empty_project, "crew.csv", "movie,person,imdb\nA,John Smith,nm0000001\nB,John Smith,nm0000002\n")
+    put(empty_project, "cast.csv", "movie,actor\nC,John Smith\n")
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", """\
+        name: movie
+        director: {name: person, id: imdb}
+        """, source="crew"))
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", "name: movie\nactor: actor\n", source="cast"))
+    sources = read_sources(empty_project / "data", root=empty_project)
+    assert sorted(r.key for r in sources.records if r.kind == "person") == ["john-smith", "nm0000001", "nm0000002"]
+    assert any("person 'john-smith' could be any of ['nm0000001', 'nm0000002']; kept apart" in str(n)
+               for n in sources.notes)
+
+
+def test_a_bulk_record_joins_the_hand_written_one(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", """
+        movies:
+          night-river-2001:
+            name: Night River
+            running_time: 101
+        """)
+    put(empty_project, "films.csv", "title,year\nNight River,2001\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?p WHERE {{ <{BASE}movie/night-river-2001> ?p ?o FILTER(?p IN "
+                              f"(<{S}duration>, <{S}dateCreated>)) }}") == [(f"{S}dateCreated",), (f"{S}duration",)]
+
+
+# ---- bad mappings ----
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    (mapping("films.csv", "title: title\n"), 5, "movie has no field 'title'"),
+    (mapping("films.csv", "name: {column: title, colour: red}\n"), 5, "unknown option(s) ['colour']"),
+    (mapping("nothing-*.csv", "name: title\n"), 2, "matches no file"),
+    (mapping("films.csv", "name: title\n", record="film"), 3, "'film' is not a record kind"),
+    (mapping("films.csv", "name: title\n") + "colour: red\n", 6, "unknown key(s) ['colour']"),
+])
+def test_a_bad_mapping_file_is_refused_with_its_line(text, line, message, empty_project, run_kg):
+    put(empty_project, "films.csv", DATA["csv"]())
+    put(empty_project, "films.mapping.yaml", text)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert f"data/films.mapping.yaml:{line}: " in output and message in output
+    assert not (empty_project / "var").exists()
+
+
+# ---- RDF files ----
+
+def test_a_turtle_file_is_published_in_its_own_graph(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"""@prefix schema: <{S}> .
+        <{BASE}person/ann-lee> a schema:Person ; schema:name "Ann Lee" ;
+            schema:sameAs <https://www.wikidata.org/wiki/Q1> .
+        """)
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ GRAPH <{BASE}source/extra> {{ ?p a <{S}Person> ; <{S}name> ?n }} }}") == [
+        ("Ann Lee",)]
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [("Ann Lee",)]
+
+
+def test_named_graphs_of_an_nquads_file_are_kept(empty_project, run_kg):
+    put(empty_project, "extra.nq", f'<{BASE}person/ann-lee> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+                                   f'<{S}Person> <https://graphs.example/g1> .\n'
+                                   f'<{BASE}person/ann-lee> <{S}name> "Ann Lee" <https://graphs.example/g1> .\n')
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?g WHERE {{ GRAPH ?g {{ ?p a <{S}Person> ; <{S}name> ?n }} }}") == [
+        ("https://graphs.example/g1",)]
+
+
+def test_an_rdf_file_that_breaks_the_shapes_is_not_published(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"<{BASE}movie/x> a <{S}Movie> .\n")  # a film without a title
+    code, output = run_kg(empty_project, "build")
+    assert code == 1
+    assert "A film needs exactly one preferred title" in output
+
+
+def test_a_malformed_rdf_file_is_refused_with_its_line(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"<{BASE}movie/x> a <{S}Movie> .\n<{BASE}movie/y> a \n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "data/extra.ttl:" in output and "not valid ttl" in output
+
+
+# ---- the two real data sets ----
+
+@pytest.fixture(scope="module")
+def real_films():
+    root = REPO / "examples" / "films"
+    return read_sources(root / "data", root=root)
+
+
+def _movie(sources, key):
+    return next(r for r in sources.records if r.kind == "movie" and r.key == key)
+
+
+def test_a_2016_film_in_both_data_sets_is_one_film_with_every_source(real_films):
+    rogue = _movie(real_films, "rogue-one-a-star-wars-story-2016")
+    assert {c.source for c in rogue.claims} == {"editorial", "wikipedia-movie-data", "fivethirtyeight-next-bechdel-cast",
+                                                "fivethirtyeight-next-bechdel-crew"}
+    assert {v.value for v in rogue.values("director")} == {"nm2284484"}
+    assert any(v.value.character_name and v.value.billing == 1 for v in rogue.values("cast"))
+
+
+def test_a_bechdel_film_joins_its_wikipedia_entry_by_title_and_year(real_films):
+    film = _movie(real_films, "tt2024544")  # 12 Years a Slave (2013)
+    assert {c.source for c in film.claims} == {"editorial", "fivethirtyeight-bechdel", "wikipedia-movie-data"}
+    assert {v.field for v in film.values("budget")} == {"budget"}
+    assert any(v.field == "image" for v in film.values("image"))
+
+
+def test_the_crew_file_rows_that_are_not_utf8_are_reported(real_films):
+    bad = [n for n in real_films.notes if n.file.endswith("nextBechdel_crewGender.csv") and "not valid utf-8" in n.message]
+    assert len(bad) > 100
+    names = {v.value.text for r in real_films.records if r.kind == "person" for v in r.values("name")}
+    assert not any("\ufffd" in n or "\udc95" in n for n in names)
+
+
+def test_wikipedia_films_have_images_links_and_attributed_summaries(real_films):
+    film = _movie(real_films, "garbage-dreams-2010")
+    wiki = next(c for c in film.claims if c.source == "wikipedia-movie-data")
+    fields = {v.field: v.value for v in wiki.values}
+    assert fields["same_as"] == "https://en.wikipedia.org/wiki/Garbage_Dreams"
+    assert fields["description"].lang == "en"
+    source = next(r for r in real_films.records if r.kind == "source" and r.key == "wikipedia-movie-data")
+    assert "CC BY-SA" in next(v.value for v in source.values("credit"))
+
+
+def test_the_example_projects_are_configured(tmp_path):
+    for name in ("films", "wikipedia"):
+        config = load_config(REPO / "examples" / name)
+        assert config.shapes_path.resolve() == (REPO / "shapes").resolve()
+        assert any(p.name.endswith(".mapping.yaml") for p in config.data_path.iterdir())
