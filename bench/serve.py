@@ -156,13 +156,13 @@ def queries(films: int) -> dict[str, list[str]]:
     """The benchmark's SELECT queries; each a list of variants that wrk cycles through."""
     n = max(films, 1)
     if films:
-        film = [f"{BASE}movie/film-{i}" for i in range(n)]
+        film = [f"{BASE}movie/tt{i + 1:08d}" for i in range(n)]
     else:
         from kg.sources import read_records
 
         film = [f"{BASE}movie/{r.key}" for r in read_records(REPO / "data") if r.kind == "movie"]
         film.insert(0, film.pop(film.index(f"{BASE}movie/break-away")))
-    person = f"{BASE}person/person-7" if films else f"{BASE}person/leesong-hee-il"
+    person = f"{BASE}person/nm00000008" if films else f"{BASE}person/leesong-hee-il"
     word = "night" if films else "away"
     return {
         "lookup": [f"SELECT ?p ?o WHERE {{ <{film[0]}> ?p ?o }}"],
@@ -185,10 +185,11 @@ def prepare(films: int, work: Path) -> Path:
         subprocess.run([sys.executable, "-m", "kg", "--root", str(work), "build"], check=True,
                        stderr=subprocess.DEVNULL)
     else:
-        from bench.synth import publish
-        from kg.config import load_config
+        from bench.build import generate
 
-        publish(load_config(work), films)
+        generate(work, films)
+        subprocess.run([sys.executable, "-m", "kg", "--root", str(work), "build"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return (work / "var" / "current").resolve()
 
 
