@@ -139,7 +139,8 @@ def bench(films: int, work: Path) -> dict[str, object]:
         shutil.rmtree(store, ignore_errors=True)
     nt.unlink()
     return {"films": films, "triples": meta["counts"]["triples"], "wall": wall, "peak": peak,
-            "stages": meta["timings"], "rebuild": rewall, "rebuild_peak": repeak, "oxigraph": ref}
+            "stages": meta["timings"], "stage_peaks": meta.get("peak_mb"), "rebuild": rewall, "rebuild_peak": repeak,
+            "oxigraph": ref}
 
 
 def main() -> None:
@@ -151,7 +152,7 @@ def main() -> None:
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
     rows = [bench(n, args.work) for n in args.films]
     print(f"{'films':>8} {'triples':>9} {'build s':>8} {'peak MB':>8} {'read':>6} {'map':>6} {'valid.':>6} "
-          f"{'dumps':>6} {'store':>6} {'rebuild s':>9} {'oxigraph load s':>15} {'ratio':>6}")
+          f"{'dumps':>6} {'store':>6} {'rebuild s':>9} {'oxigraph load s':>17} {'ratio':>6}")
     for r in rows:
         st = r["stages"]
         ox = r["oxigraph"]
@@ -159,7 +160,8 @@ def main() -> None:
         oxs = f"{ox['wall']:.1f} ({ox['peak']:.0f} MB)" if ox["wall"] else "not installed"
         print(f"{r['films']:>8} {r['triples']:>9} {r['wall']:>8.1f} {r['peak']:>8.0f} {st.get('read', 0):>6.1f} "
               f"{st.get('map', 0):>6.1f} {st.get('validate', 0):>6.1f} {st.get('dumps', 0):>6.1f} "
-              f"{st.get('store', 0):>6.1f} {r['rebuild']:>9.1f} {oxs:>15} {ratio:>6}")
+              f"{st.get('store', 0):>6.1f} {r['rebuild']:>9.1f} {oxs:>17} {ratio:>6}")
+        print(f"{'':>8} peak MB by stage: {r['stage_peaks']}")
 
 
 if __name__ == "__main__":

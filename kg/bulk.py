@@ -24,6 +24,7 @@ from typing import Any
 
 from .ids import is_key, slugify
 from .model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, Kind, LangText, Origin, Record, Value
+from .progress import bar
 
 MAPPING_SUFFIX = ".mapping.yaml"
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -498,7 +499,8 @@ class _Reader:
             if fmt is None:
                 raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
             seen: dict[object, int] = {}
-            for line, row in rows(path, fmt, mapping.encoding, display, self.notes):
+            for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes), None,
+                                 "read", f"rows of {path.name}"):
                 bad = _bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(_GARBLED) else None
                 row.pop(_GARBLED, None)
                 if bad:

@@ -14,7 +14,8 @@ def bar(items: Iterable[T], total: int | None, desc: str, unit: str) -> Iterator
     """Iterate `items`, showing a bar with count and rate on stderr when it is a terminal and the work is long."""
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
-    if (total or 0) < THRESHOLD or not sys.stderr.isatty():
+    # an unknown total (rows of a file being read) gets a running count and rate
+    if (total is not None and total < THRESHOLD) or not sys.stderr.isatty():
         yield from items
         return
     from tqdm import tqdm

@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -33,6 +34,7 @@ from .vocab import DCT, P, V
 T = TypeVar("T")
 GZIP_LEVEL = 6  # zlib's default: most of level 9's size at a third of its time
 REPORT_FILE = "build-report.txt"
+_LOADING = ".store-load.nq"  # everything, as N-Quads, for the on-disk store's bulk loader
 
 
 @dataclass
@@ -230,13 +232,16 @@ class _Stages:
     def __init__(self, say: Callable[[str], None]) -> None:
         self.say = say
         self.timings: dict[str, float] = {}
+        self.peaks: dict[str, int] = {}  # the process's peak memory (MB) by the end of each stage
 
     def run(self, name: str, fn: Callable[[], T], detail: Callable[[T], str] = lambda _: "") -> T:
         start = time.perf_counter()
         result = fn()
         self.timings[name] = round(time.perf_counter() - start, 3)
+        self.peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         extra = detail(result)
-        self.say(f"{name:<10} {self.timings[name]:7.2f} s{'  ' + extra if extra else ''}")
+        self.say(f"{name:<10} {self.timings[name]:7.2f} s  {self.peaks[name]:6d} MB peak"
+                 f"{'  ' + extra if extra else ''}")
         return result
 
 
@@ -251,6 +256,23 @@ def _with_union(quads: Iterable[ox.Quad], counter: list[int]) -> Iterator[ox.Qua
     counter[0] += n
 
 
+def _counted(quads: Iterable[ox.Quad], counter: list[int]) -> Iterator[ox.Quad]:
+    for q in quads:
+        counter[0] += 1
+        yield q
+
+
+def fill_union(store: ox.Store) -> None:
+    """Copy every source graph's statements into the default graph, inside the store, a graph at a time."""
+    # in a fixed order: the in-memory store iterates in insertion order, and the dumps must be reproducible
+    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
+    for g in graphs:
+        predicates = sorted((r["p"] for r in store.query(
+            f"SELECT DISTINCT ?p WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}")), key=lambda p: p.value)
+        for p in predicates:  # in slices, so no single update holds a whole large graph's solutions
+            store.update(f"INSERT {{ ?s <{p.value}> ?o }} WHERE {{ GRAPH <{g.value}> {{ ?s <{p.value}> ?o }} }}")
+
+
 def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
     """The statements of RDF source files: their triples in the file's source graph, named graphs as they are."""
     for rdf in sources.rdf:
@@ -259,6 +281,16 @@ def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
             for q in ox.parse(stream, format=rdf.format):
                 yield q if isinstance(q.graph_name, ox.NamedNode) else ox.Quad(q.subject, q.predicate, q.object,
                                                                                graph)
+
+
+def persist(nquads: Path, location: Path) -> None:
+    """The release's on-disk store, bulk-loaded from an N-Quads file of everything (the file is our own)."""
+    disk = ox.Store(str(location))
+    disk.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS, lenient=True)
+    disk.flush()
+    disk.optimize()
+    del disk
+    gc.collect()
 
 
 def _drain(records: list[Record]) -> Iterator[Record]:
@@ -272,10 +304,11 @@ def load(store: ox.Store, sources: Sources, minter: Minter, mapped: Mapped) -> i
     """Map every record into the store (source graphs plus the union), find and record the conflicts."""
     counter = [0]
     quads = stream(_drain(sources.records), minter, mapped, len(sources.records))
-    store.bulk_extend(_with_union(quads, counter))
-    store.bulk_extend(_with_union(rdf_quads(sources, minter), counter))
+    store.bulk_extend(_counted(quads, counter))
+    store.bulk_extend(_counted(rdf_quads(sources, minter), counter))
     mapped.conflicts = find_conflicts(store, minter, mapped)
-    store.bulk_extend(_with_union(conflict_quads(mapped.conflicts, minter), counter))
+    store.bulk_extend(_counted(conflict_quads(mapped.conflicts, minter), counter))
+    fill_union(store)
     return counter[0]
 
 
@@ -329,27 +362,22 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
 
     def write_files() -> int:
         write_dumps(store, tmp, graphs)
+        store.dump(str(tmp / _LOADING), format=ox.RdfFormat.N_QUADS)
         void, total = void_triples(store, minter, config, release_id, built)
         ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
         return total
 
     counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
 
-    def persist() -> None:
+    def load_disk() -> None:
+        # the in-memory store goes first: the two never take memory at the same time
         nonlocal store
         del store
         gc.collect()
-        disk = ox.Store(str(tmp / STORE_DIR))
-        dumps = {d.format.name: d for d in DUMPS}
-        for name, graph in (("nquads", None), ("ntriples", ox.DefaultGraph())):
-            with gzip.open(tmp / dumps[name].filename, "rb") as data:
-                disk.bulk_load(data, format=dumps[name].format.oxigraph, to_graph=graph)  # type: ignore[arg-type]
-        disk.flush()
-        disk.optimize()
-        del disk
-        gc.collect()
+        persist(tmp / _LOADING, tmp / STORE_DIR)
+        (tmp / _LOADING).unlink()
 
-    stages.run("store", persist)
+    stages.run("store", load_disk)
     meta = {
         "id": release_id,
         "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -363,6 +391,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
         "notes": {action: sum(1 for x in sources.notes if x.action == action)
                   for action in sorted({x.action for x in sources.notes})},
         "timings": stages.timings,
+        "peak_mb": stages.peaks,
         "dumps": {d.filename: (tmp / d.filename).stat().st_size for d in DUMPS},
     }
     (tmp / METADATA).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

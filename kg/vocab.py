@@ -41,12 +41,18 @@ class _NS:
 
     def __init__(self, base: str) -> None:
         self._base = base
+        self._made: dict[str, NamedNode] = {}
 
     def __getattr__(self, name: str) -> NamedNode:
-        return NamedNode(self._base + name)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
 
     def __getitem__(self, name: str) -> NamedNode:
-        return NamedNode(self._base + name)
+        node = self._made.get(name)
+        if node is None:
+            node = self._made[name] = NamedNode(self._base + name)
+        return node
 
 
 S = _NS(SCHEMA)
