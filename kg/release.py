@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import resource
@@ -26,7 +27,7 @@ from .ids import Minter
 from .jsonld import CONTEXT, stream_nodes
 from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current
 from .mapping import Conflict, Mapped, conflict_quads, find_conflicts, stream
-from .model import Record
+from .model import SINGLE_VALUED, Record
 from .sources import Note, Sources, read_sources, source_files
 from .validate import Report, load_shapes, validate_graph
 from .vocab import DCT, P, V
@@ -34,7 +35,7 @@ from .vocab import DCT, P, V
 T = TypeVar("T")
 GZIP_LEVEL = 6  # zlib's default: most of level 9's size at a third of its time
 REPORT_FILE = "build-report.txt"
-_LOADING = ".store-load.nq"  # everything, as N-Quads, for the on-disk store's bulk loader
+_NAMED = ".sources.nq"  # the source graphs as the build writes them, until the on-disk store is loaded
 
 
 @dataclass
@@ -104,27 +105,23 @@ def _gzip(source: Path, target: Path) -> None:
 
 
 class _Lines:
-    """A writable that rewrites the store's N-Triples or Turtle output of one graph, line by line, on the fly."""
+    """A writable that passes the store's Turtle output on without its prefix lines (TriG has them once, on top)."""
 
-    def __init__(self, out: BinaryIO, graph: ox.NamedNode, trig: bool) -> None:
-        self.out, self.rest, self.trig, self.head = out, b"", trig, True
-        self.suffix = f" <{graph.value}> .\n".encode()
+    def __init__(self, out: BinaryIO) -> None:
+        self.out, self.rest, self.head = out, b"", True
 
     def write(self, chunk: bytes) -> int:
         data = self.rest + chunk
         cut = data.rfind(b"\n") + 1
         self.rest, done = data[cut:], data[:cut]
-        if self.trig:
-            if self.head:  # TriG takes the prefixes once, at the top of the file, not inside each graph
-                lines = done.split(b"\n")
-                skip = 0
-                while skip < len(lines) - 1 and (lines[skip].startswith(b"@prefix") or not lines[skip]):
-                    skip += 1
-                self.head = skip == len(lines) - 1
-                done = b"\n".join(lines[skip:])
-            self.out.write(done)
-        else:  # N-Triples lines end " .\n" (no literal holds a raw newline): append the graph name
-            self.out.write(done.replace(b" .\n", self.suffix))
+        if self.head:
+            lines = done.split(b"\n")
+            skip = 0
+            while skip < len(lines) - 1 and (lines[skip].startswith(b"@prefix") or not lines[skip]):
+                skip += 1
+            self.head = skip == len(lines) - 1
+            done = b"\n".join(lines[skip:])
+        self.out.write(done)
         return len(chunk)
 
     def flush(self) -> None:
@@ -145,35 +142,61 @@ def _jsonld(store: ox.Store, out: BinaryIO) -> None:
     out.write(b"\n ]\n}\n")
 
 
-def write_dumps(store: ox.Store, target: Path, graphs: list[ox.NamedNode]) -> None:
-    """Every dump of the release, written from the store: the union for triple formats, each source for quads."""
+def _trig(statements: Statements, out: BinaryIO) -> None:
+    """The source graphs as TriG: one block per graph, each graph's triples as compact Turtle."""
+    out.write("".join(f"@prefix {k}: <{v}> .\n" for k, v in vocab.PREFIXES.items()).encode())
+    split = statements.named_path.with_suffix(".split")
+    split.mkdir(exist_ok=True)
+    files: dict[str, BinaryIO] = {}
+    try:
+        with statements.named_path.open("rb") as lines:  # one pass, each graph's triples to a file of its own
+            for line in lines:
+                cut = line.rfind(b" <")
+                graph = line[cut + 2:-4].decode()
+                sink = files.get(graph)
+                if sink is None:
+                    sink = files[graph] = (split / f"{len(files)}.nt").open("wb")
+                sink.write(line[:cut] + b" .\n")
+        for f in files.values():
+            f.close()
+        for graph in sorted(files):
+            scratch = ox.Store()
+            scratch.load(path=files[graph].name, format=ox.RdfFormat.N_TRIPLES)
+            out.write(f"\n<{graph}> {{\n".encode())
+            body = _Lines(out)
+            scratch.dump(body, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(),  # type: ignore[arg-type]
+                         prefixes=vocab.PREFIXES)
+            body.close()
+            out.write(b"}\n")
+            del scratch
+    finally:
+        shutil.rmtree(split, ignore_errors=True)
+
+
+def write_dumps(statements: Statements, target: Path) -> None:
+    """Every dump: the union (from the in-memory store) for triple formats, the source graphs for quad formats."""
+    store = statements.union
+
     def union(dump: Dump) -> Callable[[BinaryIO], None]:
         if dump.format.name == "jsonld":
             return lambda out: _jsonld(store, out)
+
         def write(out: BinaryIO) -> None:
             store.dump(out, format=dump.format.oxigraph, from_graph=ox.DefaultGraph(),
                        prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
         return write
 
-    def per_graph(dump: Dump) -> Callable[[BinaryIO], None]:
-        trig = dump.format.name == "trig"
+    def named(dump: Dump) -> Callable[[BinaryIO], None]:
+        if dump.format.name == "trig":
+            return lambda out: _trig(statements, out)
 
         def write(out: BinaryIO) -> None:
-            if trig:
-                out.write("".join(f"@prefix {k}: <{v}> .\n" for k, v in vocab.PREFIXES.items()).encode())
-            for g in graphs:
-                if trig:
-                    out.write(f"\n<{g.value}> {{\n".encode())
-                lines = _Lines(out, g, trig)
-                store.dump(lines, format=ox.RdfFormat.TURTLE if trig else ox.RdfFormat.N_TRIPLES,  # type: ignore[arg-type]
-                           from_graph=g, prefixes=vocab.PREFIXES if trig else None)
-                lines.close()
-                if trig:
-                    out.write(b"}\n")
+            with statements.named_path.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
         return write
 
     def one(dump: Dump) -> None:
-        _write(target / dump.filename, dump, per_graph(dump) if dump.format.datasets else union(dump))
+        _write(target / dump.filename, dump, named(dump) if dump.format.datasets else union(dump))
         if not dump.gzipped:
             _gzip(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
 
@@ -245,48 +268,95 @@ class _Stages:
         return result
 
 
-def _with_union(quads: Iterable[ox.Quad], counter: list[int]) -> Iterator[ox.Quad]:
-    """Each quad, and its triple in the default graph (which thus holds every statement once: the union)."""
-    default = ox.DefaultGraph()
-    n = 0
+CHUNK = 100_000  # lines per load into a store: bounds the memory of the stores' loaders
+
+
+class Statements:
+    """Where a build's statements go: each source graph's quads to an N-Quads file, the union to a store.
+
+    The union (the default graph: every statement once) is what validation and the triple dumps read, so it is
+    held in memory; the source graphs are only written out, to be bulk-loaded into the on-disk store at the end.
+    Single-valued statements are also kept with their graphs, to find where sources disagree.
+    """
+
+    def __init__(self, named: Path) -> None:
+        self.union = ox.Store()
+        self.claims = ox.Store()
+        self.named_path = named
+        self.graphs: set[str] = set()
+        self.count = 0
+        self._named = named.open("w", encoding="utf-8", newline="\n")
+        self._lines: list[str] = []
+        self._claims: list[ox.Quad] = []
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        """Record quads (each in a named graph)."""
+        write, lines, claims, graphs = self._named.write, self._lines, self._claims, self.graphs
+        single = SINGLE_VALUED
+        for q in quads:
+            text = str(q)
+            write(text + " .\n")
+            # the graph name comes last in N-Quads, and an IRI holds no space: cut it off for the triple
+            lines.append(text[:text.rfind(" ")] + " .\n")
+            graphs.add(q.graph_name.value)
+            if q.predicate.value in single:
+                claims.append(q)
+            if len(lines) >= CHUNK:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._lines:
+            self.count += len(self._lines)
+            self.union.load("".join(self._lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+            self._lines.clear()
+        if self._claims:
+            self.claims.extend(self._claims)
+            self._claims.clear()
+
+    def close(self) -> None:
+        """Everything recorded is in the file and the stores."""
+        self._flush()
+        self._named.close()
+
+
+def _per_record(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+    """Quads without repeats within each run of one subject document (a record states a quad once)."""
+    seen: dict[ox.Quad, None] = {}
+    current = None
     for q in quads:
-        n += 1
-        yield q
-        yield ox.Quad(q.subject, q.predicate, q.object, default)
-    counter[0] += n
-
-
-def _counted(quads: Iterable[ox.Quad], counter: list[int]) -> Iterator[ox.Quad]:
-    for q in quads:
-        counter[0] += 1
-        yield q
-
-
-def fill_union(store: ox.Store) -> None:
-    """Copy every source graph's statements into the default graph, inside the store, a graph at a time."""
-    # in a fixed order: the in-memory store iterates in insertion order, and the dumps must be reproducible
-    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
-    for g in graphs:
-        predicates = sorted((r["p"] for r in store.query(
-            f"SELECT DISTINCT ?p WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}")), key=lambda p: p.value)
-        for p in predicates:  # in slices, so no single update holds a whole large graph's solutions
-            store.update(f"INSERT {{ ?s <{p.value}> ?o }} WHERE {{ GRAPH <{g.value}> {{ ?s <{p.value}> ?o }} }}")
+        doc = q.subject.value.split("#", 1)[0] if isinstance(q.subject, ox.NamedNode) else None
+        if doc != current:
+            seen.clear()
+            current = doc
+        if q not in seen:
+            seen[q] = None
+            yield q
 
 
 def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
-    """The statements of RDF source files: their triples in the file's source graph, named graphs as they are."""
+    """The statements of RDF source files: their triples in the file's source graph, named graphs as they are.
+
+    Each file goes through a store first, so its literals are in the store's canonical forms (1.50 -> 1.5),
+    and repeated statements are dropped, exactly as the on-disk store will hold them.
+    """
     for rdf in sources.rdf:
         graph = minter.entity("source", rdf.key)
+        scratch = ox.Store()
         with rdf.path.open("rb") as stream:
-            for q in ox.parse(stream, format=rdf.format):
-                yield q if isinstance(q.graph_name, ox.NamedNode) else ox.Quad(q.subject, q.predicate, q.object,
-                                                                               graph)
+            scratch.load(stream, format=rdf.format, to_graph=graph)
+        yield from scratch
+        del scratch
 
 
-def persist(nquads: Path, location: Path) -> None:
-    """The release's on-disk store, bulk-loaded from an N-Quads file of everything (the file is our own)."""
+def persist(statements: Statements, union_nt: Path, location: Path) -> None:
+    """The release's on-disk store, bulk-loaded in slices from the source graphs' file and the union's dump."""
     disk = ox.Store(str(location))
-    disk.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS, lenient=True)
+    for path, fmt, graph in ((statements.named_path, ox.RdfFormat.N_QUADS, None),
+                             (union_nt, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as data:
+            while chunk := b"".join(itertools.islice(data, CHUNK)):
+                disk.bulk_load(chunk, format=fmt, to_graph=graph, lenient=True)  # our own output: valid
     disk.flush()
     disk.optimize()
     del disk
@@ -300,16 +370,16 @@ def _drain(records: list[Record]) -> Iterator[Record]:
         yield records.pop()
 
 
-def load(store: ox.Store, sources: Sources, minter: Minter, mapped: Mapped) -> int:
-    """Map every record into the store (source graphs plus the union), find and record the conflicts."""
-    counter = [0]
+def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mapped) -> int:
+    """Map every record (and RDF file) into the statements, find and record the conflicts."""
     quads = stream(_drain(sources.records), minter, mapped, len(sources.records))
-    store.bulk_extend(_counted(quads, counter))
-    store.bulk_extend(_counted(rdf_quads(sources, minter), counter))
-    mapped.conflicts = find_conflicts(store, minter, mapped)
-    store.bulk_extend(_counted(conflict_quads(mapped.conflicts, minter), counter))
-    fill_union(store)
-    return counter[0]
+    statements.add(_per_record(quads))
+    statements.add(rdf_quads(sources, minter))
+    statements._flush()
+    mapped.conflicts = find_conflicts(statements.claims, minter, mapped)
+    statements.add(conflict_quads(mapped.conflicts, minter))
+    statements._flush()
+    return statements.count
 
 
 def build(config: Config, publish: bool = True, say: Callable[[str], None] = lambda _: None) -> BuildResult:
@@ -340,42 +410,38 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
 
 def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stages: _Stages,
               publish: bool) -> BuildResult:
-    # The build works in an in-memory store (scans there are ten times faster than on disk); the release's
-    # on-disk store is bulk-loaded from the finished dumps at the end.
-    store = ox.Store()
+    statements = Statements(tmp / _NAMED)
     mapped = Mapped()
     counts = {"records": len(sources.records), "files": len(sources.inputs)}
-    counts["quads"] = stages.run("map", lambda: load(store, sources, minter, mapped), lambda n: f"{n} quads")
+    counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped), lambda n: f"{n} quads")
     shapes = load_shapes(config.shapes_path)
-    report = stages.run("validate", lambda: validate_graph(store, shapes, mapped),
+    report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped),
                         lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
     result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
     if not report.conforms or not publish:
+        statements.close()
         return result
     digest = input_digest(sources.inputs, config.root)
     built = build_time()
     release_id = digest[:12]
-    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
-    store.bulk_extend(_with_union(release_quads(minter, release_id, digest, built, config,
-                                                [g for g in graphs if "/source/" in g.value]), [0]))
-    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
+    statements.add(release_quads(minter, release_id, digest, built, config,
+                                 [ox.NamedNode(g) for g in statements.graphs if "/source/" in g]))
+    statements.close()
 
     def write_files() -> int:
-        write_dumps(store, tmp, graphs)
-        store.dump(str(tmp / _LOADING), format=ox.RdfFormat.N_QUADS)
-        void, total = void_triples(store, minter, config, release_id, built)
+        write_dumps(statements, tmp)
+        void, total = void_triples(statements.union, minter, config, release_id, built)
         ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
         return total
 
     counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
 
     def load_disk() -> None:
-        # the in-memory store goes first: the two never take memory at the same time
-        nonlocal store
-        del store
+        statements.union = ox.Store()  # the in-memory union goes first: the two never take memory together
         gc.collect()
-        persist(tmp / _LOADING, tmp / STORE_DIR)
-        (tmp / _LOADING).unlink()
+        union = next(d for d in DUMPS if d.format.name == "ntriples")
+        persist(statements, tmp / union.filename, tmp / STORE_DIR)
+        statements.named_path.unlink()
 
     stages.run("store", load_disk)
     meta = {
