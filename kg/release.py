@@ -160,15 +160,20 @@ def _trig(statements: Statements, out: BinaryIO) -> None:
         for f in files.values():
             f.close()
         for graph in sorted(files):
-            scratch = ox.Store()
-            scratch.load(path=files[graph].name, format=ox.RdfFormat.N_TRIPLES)
             out.write(f"\n<{graph}> {{\n".encode())
-            body = _Lines(out)
-            scratch.dump(body, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(),  # type: ignore[arg-type]
-                         prefixes=vocab.PREFIXES)
-            body.close()
+            path = Path(files[graph].name)
+            if path.stat().st_size > PRETTY_TRIG_BYTES:  # too big to regroup in memory: its lines as they are
+                with path.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+            else:
+                scratch = ox.Store()
+                scratch.load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+                body = _Lines(out)
+                scratch.dump(body, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(),  # type: ignore[arg-type]
+                             prefixes=vocab.PREFIXES)
+                body.close()
+                del scratch
             out.write(b"}\n")
-            del scratch
     finally:
         shutil.rmtree(split, ignore_errors=True)
 
@@ -269,6 +274,7 @@ class _Stages:
 
 
 CHUNK = 100_000  # lines per load into a store: bounds the memory of the stores' loaders
+PRETTY_TRIG_BYTES = 64 << 20  # graphs up to this size are written as grouped Turtle in the TriG dump
 
 
 class Statements:
