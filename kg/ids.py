@@ -47,6 +47,10 @@ class Minter:
         """A node that only exists inside its parent (a cast role, a budget): <parent>#<name>."""
         return NamedNode(f"{parent.value}#{name}")
 
+    def genid(self, source: str, n: int) -> NamedNode:
+        """The Skolem IRI standing for the n-th blank node of an RDF source file."""
+        return NamedNode(f"{self.base}.well-known/genid/{source}-{n}")
+
     def editorial(self) -> NamedNode:
         """The graph of the curators' own decisions (preferred names, types, identities, conflicts)."""
         return NamedNode(f"{self.base}source/editorial")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import pyoxigraph as ox
 
@@ -339,17 +339,42 @@ def _per_record(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
             yield q
 
 
+class _Skolem:
+    """Blank nodes of one RDF file as Skolem IRIs, numbered in the order they first appear in the file.
+
+    A blank node would be renamed by every loader on its way to the store; an IRI is the same everywhere.
+    Triples outside a named graph go to the file's own source graph.
+    """
+
+    def __init__(self, minter: Minter, key: str) -> None:
+        self.minter, self.key = minter, key
+        self.graph = minter.entity("source", key)
+        self.made: dict[ox.BlankNode, ox.NamedNode] = {}
+
+    def __call__(self, term: Any) -> Any:
+        if isinstance(term, ox.DefaultGraph):
+            return self.graph
+        if not isinstance(term, ox.BlankNode):
+            return term
+        found = self.made.get(term)
+        if found is None:
+            found = self.made[term] = self.minter.genid(self.key, len(self.made) + 1)
+        return found
+
+
 def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
     """The statements of RDF source files: their triples in the file's source graph, named graphs as they are.
 
     Each file goes through a store first, so its literals are in the store's canonical forms (1.50 -> 1.5),
-    and repeated statements are dropped, exactly as the on-disk store will hold them.
+    and repeated statements are dropped, exactly as the on-disk store will hold them; blank nodes become
+    Skolem IRIs (<base>.well-known/genid/<file>-<n>).
     """
     for rdf in sources.rdf:
-        graph = minter.entity("source", rdf.key)
+        skolem = _Skolem(minter, rdf.key)
         scratch = ox.Store()
         with rdf.path.open("rb") as stream:
-            scratch.load(stream, format=rdf.format, to_graph=graph)
+            scratch.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), skolem(q.graph_name))
+                           for q in ox.parse(stream, format=rdf.format))
         yield from scratch
         del scratch
 

@@ -409,3 +409,16 @@ def test_the_example_projects_are_configured(tmp_path):
         config = load_config(REPO / "examples" / name)
         assert config.shapes_path.resolve() == (REPO / "shapes").resolve()
         assert any(p.name.endswith(".mapping.yaml") for p in config.data_path.iterdir())
+
+
+def test_blank_nodes_of_an_rdf_file_become_skolem_iris_shared_by_its_graph_and_the_union(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"""@prefix schema: <{S}> .
+        <{BASE}person/ann-lee> a schema:Person ; schema:name "Ann Lee" ;
+            schema:worksFor [ a schema:Organization ; schema:name "Studio" ] .
+        """)
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ GRAPH <{BASE}source/extra> {{ ?o a <{S}Organization> ; "
+                              f"<{S}name> ?n }} <{BASE}person/ann-lee> <{S}worksFor> ?o . ?o <{S}name> ?n }}") == [
+        ("Studio",)]
+    assert ask(empty_project, f"SELECT ?o WHERE {{ <{BASE}person/ann-lee> <{S}worksFor> ?o }}") == [
+        (f"{BASE}.well-known/genid/extra-1",)]
