@@ -66,13 +66,13 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
         _listed([str(n) for n in result.notes], verbose, "notes")
 
 
-def _run(ctx: click.Context, publish: bool, verbose: bool) -> None:
+def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:
     from .release import build  # the build chain (rdflib, pyshacl) is only loaded by the commands that build
     from .sources import InputError
 
     config = ctx.obj.config()
     try:
-        result = build(config, publish=publish, say=_say)
+        result = build(config, publish=publish, say=_say, incremental=not full)
     except InputError as exc:
         _say(f"kg: {len(exc.problems)} problem(s) in the source files; nothing was published:")
         for problem in exc.problems:
@@ -98,10 +98,11 @@ def _run(ctx: click.Context, publish: bool, verbose: bool) -> None:
 
 @cli.command("build")
 @click.option("-v", "--verbose", is_flag=True, help="List every warning")
+@click.option("--full", is_flag=True, help="Load the store afresh instead of patching the previous release's")
 @click.pass_context
-def build_cmd(ctx: click.Context, verbose: bool) -> None:
+def build_cmd(ctx: click.Context, verbose: bool, full: bool) -> None:
     """Build data/ into a validated release and make it current."""
-    _run(ctx, publish=True, verbose=verbose)
+    _run(ctx, publish=True, verbose=verbose, full=full)
 
 
 @cli.command("validate")

@@ -25,7 +25,7 @@ from . import vocab
 from .config import Config
 from .ids import Minter
 from .jsonld import CONTEXT, stream_nodes
-from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current
+from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current, metadata
 from .mapping import Conflict, Mapped, conflict_quads, find_conflicts, stream
 from .model import SINGLE_VALUED, Record
 from .sources import Note, Sources, read_sources, source_files
@@ -394,6 +394,70 @@ def persist(statements: Statements, union_nt: Path, location: Path) -> None:
     gc.collect()
 
 
+STORE_FORMAT = 1  # bumped when what the store holds changes shape: a store of another format is never patched
+PATCH_LIMIT = 0.25  # patch the previous store when fewer statements than this share of it changed
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as data:
+        for line in data:
+            if line.strip():
+                yield line if line.endswith(b"\n") else line + b"\n"
+
+
+def _digest(line: bytes) -> bytes:
+    return hashlib.blake2b(line, digest_size=16).digest()
+
+
+def _delta(old: Path, new: Path) -> tuple[list[bytes], list[bytes], int]:
+    """Lines only in `old`, lines only in `new` (both files of our own writing), and the size of `old`."""
+    before = {_digest(line) for line in _lines(old)}
+    after: set[bytes] = set()
+    added = []
+    for line in _lines(new):
+        d = _digest(line)
+        after.add(d)
+        if d not in before:
+            added.append(line)
+    size = len(before)
+    del before
+    removed = [line for line in _lines(old) if _digest(line) not in after]
+    return removed, added, size
+
+
+def patch(previous: Path, statements: Statements, union_nt: Path, location: Path) -> dict[str, int] | None:
+    """The previous release's store, copied (hard links) and patched with what changed; None when it should not.
+
+    A rebuild after a small edit then costs a comparison of the dumps instead of loading the whole store again.
+    """
+    try:
+        meta = metadata(previous)
+    except (OSError, ValueError):
+        return None
+    named = next(d for d in DUMPS if d.format.name == "nquads")
+    union = next(d for d in DUMPS if d.format.name == "ntriples")
+    if meta.get("store_format") != STORE_FORMAT or not (previous / STORE_DIR).is_dir():
+        return None
+    gone_quads, new_quads, size = _delta(previous / named.filename, statements.named_path)
+    gone_triples, new_triples, _ = _delta(previous / union.filename, union_nt)
+    changes = len(gone_quads) + len(new_quads) + len(gone_triples) + len(new_triples)
+    if changes > PATCH_LIMIT * max(size, 1):
+        return None
+    ox.Store.read_only(str(previous / STORE_DIR)).backup(str(location))
+    disk = ox.Store(str(location))
+    for lines, fmt in ((gone_quads, ox.RdfFormat.N_QUADS), (gone_triples, ox.RdfFormat.N_TRIPLES)):
+        for q in ox.parse(b"".join(lines), format=fmt):
+            disk.remove(q)
+    for lines, fmt in ((new_quads, ox.RdfFormat.N_QUADS), (new_triples, ox.RdfFormat.N_TRIPLES)):
+        disk.extend(ox.parse(b"".join(lines), format=fmt))
+    disk.flush()
+    del disk
+    gc.collect()
+    return {"removed_quads": len(gone_quads), "added_quads": len(new_quads),
+            "removed_triples": len(gone_triples), "added_triples": len(new_triples)}
+
+
 def _drain(records: list[Record]) -> Iterator[Record]:
     """The records, each let go once mapped (the store holds what they said)."""
     records.reverse()
@@ -413,8 +477,12 @@ def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mappe
     return statements.count
 
 
-def build(config: Config, publish: bool = True, say: Callable[[str], None] = lambda _: None) -> BuildResult:
-    """Read, map and validate data/; if it conforms and `publish`, write and switch to a new release."""
+def build(config: Config, publish: bool = True, say: Callable[[str], None] = lambda _: None,
+          incremental: bool = True) -> BuildResult:
+    """Read, map and validate data/; if it conforms and `publish`, write and switch to a new release.
+
+    With `incremental`, the on-disk store is the previous release's, patched, when little changed.
+    """
     stages = _Stages(say)
     files = source_files(config.data_path) if config.data_path.is_dir() else []
     sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root),
@@ -430,7 +498,7 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
     else:  # validating only: the store is scratch, and nothing goes near var/
         tmp = Path(tempfile.mkdtemp(prefix="kg-validate-"))
     try:
-        result = _build_in(tmp, config, sources, minter, stages, publish)
+        result = _build_in(tmp, config, sources, minter, stages, publish, incremental)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -440,7 +508,7 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
 
 
 def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stages: _Stages,
-              publish: bool) -> BuildResult:
+              publish: bool, incremental: bool) -> BuildResult:
     statements = Statements(tmp / _NAMED)
     mapped = Mapped()
     counts = {"records": len(sources.records), "files": len(sources.inputs)}
@@ -467,14 +535,23 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
 
     counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
 
-    def load_disk() -> None:
+    previous = current(config.releases_path) if incremental else None
+
+    def load_disk() -> dict[str, object]:
         statements.union = ox.Store()  # the in-memory union goes first: the two never take memory together
         gc.collect()
         union = next(d for d in DUMPS if d.format.name == "ntriples")
-        persist(statements, tmp / union.filename, tmp / STORE_DIR)
+        patched = patch(previous, statements, tmp / union.filename, tmp / STORE_DIR) if previous else None
+        if patched is None:
+            shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
+            persist(statements, tmp / union.filename, tmp / STORE_DIR)
         statements.named_path.unlink()
+        return {"loaded": "in full"} if patched is None else {
+            "patched_from": str(metadata(previous)["id"]) if previous else "", **patched}
 
-    stages.run("store", load_disk)
+    store_how = stages.run("store", load_disk, lambda how: "patched the previous release's store: " + ", ".join(
+        f"{v} {k.replace('_', ' ')}" for k, v in how.items() if k != "patched_from")
+        if "patched_from" in how else "loaded in full")
     meta = {
         "id": release_id,
         "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -489,6 +566,8 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
                   for action in sorted({x.action for x in sources.notes})},
         "timings": stages.timings,
         "peak_mb": stages.peaks,
+        "store_format": STORE_FORMAT,
+        "store": store_how,
         "dumps": {d.filename: (tmp / d.filename).stat().st_size for d in DUMPS},
     }
     (tmp / METADATA).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -144,3 +144,76 @@ def test_nquads_dump_is_textually_what_the_store_holds(built):
     lines = {line.rstrip(" .") for line in gzip.decompress((built / "kg.nq.gz").read_bytes()).decode().splitlines()
              if line}
     assert lines == _store_quads(built)
+
+
+# ---- rebuilds: the previous release's store, patched, is the store a full build makes ----
+
+def _everything(release: Path) -> set[str]:
+    """Every quad of a release's store, default graph included."""
+    return {str(q) for q in ox.Store.read_only(str(release / STORE_DIR))}
+
+
+def _rebuilt_and_full(project: Path, run_kg, edit, tmp_path: Path) -> tuple[Path, Path]:
+    """Build, edit, rebuild (patching); and the same edited input built from scratch elsewhere."""
+    import shutil
+
+    assert run_kg(project, "build")[0] == 0
+    edit(project)
+    assert run_kg(project, "build")[0] == 0
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project / "data", fresh / "data")
+    shutil.copytree(project / "shapes", fresh / "shapes")
+    assert run_kg(fresh, "build", "--full")[0] == 0
+    return current(project / "var"), current(fresh / "var")
+
+
+def _edit_yaml(project: Path) -> None:
+    path = project / "data" / "break-away.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("running_time: 109", "running_time: 110"),
+                    encoding="utf-8")
+
+
+def test_a_rebuild_after_an_edit_patches_the_previous_store(project, run_kg, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    rebuilt, full = _rebuilt_and_full(project, run_kg, _edit_yaml, tmp_path)
+    how = json.loads((rebuilt / METADATA).read_text())["store"]
+    assert how["patched_from"] and how["added_quads"] > 0
+    assert json.loads((full / METADATA).read_text())["store"] == {"loaded": "in full"}
+
+
+def test_a_patched_store_holds_exactly_what_a_full_build_holds(project, run_kg, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    rebuilt, full = _rebuilt_and_full(project, run_kg, _edit_yaml, tmp_path)
+    assert _everything(rebuilt) == _everything(full)
+    for dump in DUMPS:
+        assert (rebuilt / dump.filename).read_bytes() == (full / dump.filename).read_bytes(), dump.filename
+
+
+def test_a_patched_store_after_a_bulk_row_edit_equals_a_full_build(empty_project, run_kg, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    data = empty_project / "data"
+    data.joinpath("films.csv").write_text("id,title,year,actor\n" + "".join(
+        f"tt{n:07d},Film {n},{1950 + n % 60},Person {n % 7}\n" for n in range(1, 200)), encoding="utf-8")
+    data.joinpath("films.mapping.yaml").write_text(
+        "source: {key: films, name: Films, type: CreativeWork}\nfiles: films.csv\nrecord: movie\nkey: {id: id}\n"
+        "fields: {name: title, production_year: year, actor: actor}\n", encoding="utf-8")
+
+    def edit(project: Path) -> None:
+        path = project / "data" / "films.csv"
+        path.write_text(path.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,")
+                        .replace("Person 3\n", "Person 8\n", 1), encoding="utf-8")
+
+    rebuilt, full = _rebuilt_and_full(empty_project, run_kg, edit, tmp_path)
+    assert "patched_from" in json.loads((rebuilt / METADATA).read_text())["store"]
+    assert _everything(rebuilt) == _everything(full)
+
+
+def test_a_store_of_another_format_is_loaded_afresh(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    previous = current(project / "var")
+    meta = json.loads((previous / METADATA).read_text())
+    meta["store_format"] = 0
+    (previous / METADATA).write_text(json.dumps(meta))
+    _edit_yaml(project)
+    assert run_kg(project, "build")[0] == 0
+    assert json.loads((current(project / "var") / METADATA).read_text())["store"] == {"loaded": "in full"}
