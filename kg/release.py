@@ -426,36 +426,42 @@ def _delta(old: Path, new: Path) -> tuple[list[bytes], list[bytes], int]:
     return removed, added, size
 
 
-def patch(previous: Path, statements: Statements, union_nt: Path, location: Path) -> dict[str, int] | None:
+def patch(previous: Path, statements: Statements, location: Path) -> dict[str, int] | None:
     """The previous release's store, copied (hard links) and patched with what changed; None when it should not.
 
-    A rebuild after a small edit then costs a comparison of the dumps instead of loading the whole store again.
+    The source graphs' changes are the lines that differ between the previous release's N-Quads dump and this
+    build's (compared by digest); the union's follow from them and from the new union, still in memory.
     """
     try:
         meta = metadata(previous)
     except (OSError, ValueError):
         return None
     named = next(d for d in DUMPS if d.format.name == "nquads")
-    union = next(d for d in DUMPS if d.format.name == "ntriples")
     if meta.get("store_format") != STORE_FORMAT or not (previous / STORE_DIR).is_dir():
         return None
-    gone_quads, new_quads, size = _delta(previous / named.filename, statements.named_path)
-    gone_triples, new_triples, _ = _delta(previous / union.filename, union_nt)
-    changes = len(gone_quads) + len(new_quads) + len(gone_triples) + len(new_triples)
-    if changes > PATCH_LIMIT * max(size, 1):
+    gone, new, size = _delta(previous / named.filename, statements.named_path)
+    if len(gone) + len(new) > PATCH_LIMIT * max(size, 1):
         return None
     ox.Store.read_only(str(previous / STORE_DIR)).backup(str(location))
     disk = ox.Store(str(location))
-    for lines, fmt in ((gone_quads, ox.RdfFormat.N_QUADS), (gone_triples, ox.RdfFormat.N_TRIPLES)):
-        for q in ox.parse(b"".join(lines), format=fmt):
-            disk.remove(q)
-    for lines, fmt in ((new_quads, ox.RdfFormat.N_QUADS), (new_triples, ox.RdfFormat.N_TRIPLES)):
-        disk.extend(ox.parse(b"".join(lines), format=fmt))
+    default = ox.DefaultGraph()
+    counts = {"removed_quads": len(gone), "added_quads": len(new), "removed_triples": 0, "added_triples": 0}
+    for q in ox.parse(b"".join(gone), format=ox.RdfFormat.N_QUADS):
+        disk.remove(q)
+        triple = ox.Quad(q.subject, q.predicate, q.object, default)
+        if triple not in statements.union and triple in disk:  # no source says it any more
+            disk.remove(triple)
+            counts["removed_triples"] += 1
+    for q in ox.parse(b"".join(new), format=ox.RdfFormat.N_QUADS):
+        triple = ox.Quad(q.subject, q.predicate, q.object, default)
+        if triple not in disk:
+            disk.add(triple)
+            counts["added_triples"] += 1
+        disk.add(q)
     disk.flush()
     del disk
     gc.collect()
-    return {"removed_quads": len(gone_quads), "added_quads": len(new_quads),
-            "removed_triples": len(gone_triples), "added_triples": len(new_triples)}
+    return counts
 
 
 def _drain(records: list[Record]) -> Iterator[Record]:
@@ -538,12 +544,12 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
     previous = current(config.releases_path) if incremental else None
 
     def load_disk() -> dict[str, object]:
-        statements.union = ox.Store()  # the in-memory union goes first: the two never take memory together
+        patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
+        statements.union = ox.Store()  # the in-memory union goes before a full load: never both in memory
         gc.collect()
-        union = next(d for d in DUMPS if d.format.name == "ntriples")
-        patched = patch(previous, statements, tmp / union.filename, tmp / STORE_DIR) if previous else None
         if patched is None:
             shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
+            union = next(d for d in DUMPS if d.format.name == "ntriples")
             persist(statements, tmp / union.filename, tmp / STORE_DIR)
         statements.named_path.unlink()
         return {"loaded": "in full"} if patched is None else {
