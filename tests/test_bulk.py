@@ -89,20 +89,22 @@ def test_each_bulk_format_gives_the_same_graph(fmt, empty_project, run_kg):
         ("Blue City", "2003", "Bo Kim"), ("Night River", "2001", "Ann Lee"), ("Night River", "2001", "Bo Kim")]
 
 
+def _json_films(root: Path, run_kg) -> None:
+    """The two films as a JSON source, keyed by their IMDb ids, built."""
+    put(root, "films.json", DATA["json"]())
+    put(root, "films.mapping.yaml", mapping("films.json", FIELDS.replace('{column: cast, split: "|"}', "cast"),
+                                            "id: id"))
+    built(root, run_kg)
+
+
 def test_imdb_ids_become_keys_and_same_as_links(empty_project, run_kg):
-    put(empty_project, "films.json", DATA["json"]())
-    put(empty_project, "films.mapping.yaml", mapping("films.json", FIELDS.replace('{column: cast, split: "|"}', "cast"),
-                                                     "id: id"))
-    built(empty_project, run_kg)
+    _json_films(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?same WHERE {{ <{BASE}movie/tt0000001> <{S}sameAs> ?same }}") == [
         ("https://www.imdb.com/title/tt0000001/",)]
 
 
 def test_people_are_shared_across_films(empty_project, run_kg):
-    put(empty_project, "films.json", DATA["json"]())
-    put(empty_project, "films.mapping.yaml", mapping("films.json", FIELDS.replace('{column: cast, split: "|"}', "cast"),
-                                                     "id: id"))
-    built(empty_project, run_kg)
+    _json_films(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?m WHERE {{ ?m <{S}actor> <{BASE}person/bo-kim> }}") == [
         (f"{BASE}movie/tt0000001",), (f"{BASE}movie/tt0000002",)]
 
