@@ -300,8 +300,3 @@ def shacl_store(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = N
 def validate_graph(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None) -> Report:
     """Validate the store's default graph against the shapes and schema.org's vocabulary."""
     return Report(shacl_store(store, shapes, mapped) + schema_terms_store(store, mapped))
-
-
-def validate(quads: Iterable[ox.Quad], shapes: rdflib.Graph, mapped: Mapped | None = None) -> Report:
-    """Validate the union of `quads` against the shapes and schema.org's vocabulary."""
-    return validate_graph(union_store(quads), shapes, mapped)
