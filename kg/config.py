@@ -29,7 +29,7 @@ class Config:
     workers: int = 2
     query_timeout: float = 30.0  # seconds; a request's `timeout` parameter may only lower it
     max_results: int = 100_000  # rows or triples per SPARQL response; a cut result says so in its headers
-    query_workers: int = 3  # executor processes per server worker (concurrent queries before 429)
+    query_workers: int = 2  # executor processes per server worker (concurrent queries before 429)
     license: str = "https://creativecommons.org/licenses/by-sa/4.0/"
     title: str = "kg film knowledge graph"
     keep_releases: int = 3

@@ -5,13 +5,24 @@ Rust), so the only way to free the CPU is to stop the process evaluating it. Eac
 few executor processes; a query borrows one, and one that runs past its deadline is killed and replaced
 (in the background) while the client gets a 503 saying the query timed out. When every executor is busy,
 a request waits briefly and then gets 429 with Retry-After, instead of queueing without end.
+
+Under `kg serve` the executors are forked by a `Zygote`, a process forked before the server starts any
+thread or worker: they share its memory pages instead of each loading Python and pyoxigraph afresh, and no
+multiprocessing helper processes are needed. Elsewhere (the Flask test client, another WSGI server) they
+are spawned.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
 import os
 import queue
+import selectors
+import shutil
+import signal
+import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -75,12 +86,112 @@ def _serve(conn: Connection, root: str) -> None:
         conn.send(result)
 
 
+def _zygote_loop(listener: socket.socket, parent_alive: int, root: str) -> None:
+    """Fork an executor for each byte a client sends; hand back its pid and its end of a socket pair.
+
+    Single-threaded on purpose: forking is only safe from a process that runs no other thread.
+    """
+    from . import sparql  # noqa: F401 - loaded once here, shared by every executor forked below
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # executors are reaped by the kernel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C ends us when the parent goes
+    events = selectors.DefaultSelector()
+    events.register(listener, selectors.EVENT_READ)
+    events.register(parent_alive, selectors.EVENT_READ)
+    while True:
+        for key, _ in events.select():
+            if key.fileobj is listener:
+                client, _ = listener.accept()
+                events.register(client, selectors.EVENT_READ)
+                continue
+            if key.fileobj == parent_alive:
+                return  # the server has exited
+            client = key.fileobj  # type: ignore[assignment]
+            if not client.recv(1):
+                events.unregister(client)
+                client.close()
+                continue
+            ours, theirs = socket.socketpair()
+            pid = os.fork()
+            if pid == 0:
+                for held in list(events.get_map().values()):
+                    os.close(held.fd)
+                ours.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                try:
+                    _serve(Connection(theirs.detach()), root)
+                finally:
+                    os._exit(0)
+            theirs.close()
+            socket.send_fds(client, [str(pid).encode()], [ours.fileno()])
+            ours.close()
+
+
+class Zygote:
+    """A process forked while `kg serve` is single-threaded, which forks query executors for its workers.
+
+    Workers (other processes) reach it through a Unix socket in a private directory named by KG_ZYGOTE.
+    """
+
+    ENV = "KG_ZYGOTE"
+    _keep: int | None = None
+
+    @classmethod
+    def start(cls, root: Path) -> None:
+        """Fork the zygote and publish its socket to the workers this process starts later."""
+        if threading.active_count() > 1:
+            raise RuntimeError("the zygote must be forked before any thread starts")
+        folder = tempfile.mkdtemp(prefix="kg-zygote-")  # mode 0700: only this user can ask for executors
+        path = os.path.join(folder, "socket")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path)
+        listener.listen(64)
+        parent_alive, keep = os.pipe()
+        if os.fork() == 0:
+            os.close(keep)
+            try:
+                _zygote_loop(listener, parent_alive, str(root))
+            finally:
+                os._exit(0)
+        os.close(parent_alive)
+        listener.close()
+        os.environ[cls.ENV] = path
+        atexit.register(shutil.rmtree, folder, True)
+        cls._keep = keep  # closed only when this process exits, which tells the zygote to go
+
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.lock = threading.Lock()
+
+    @classmethod
+    def connect(cls) -> Zygote | None:
+        """The zygote `kg serve` started for this worker, if any."""
+        path = os.environ.get(cls.ENV)
+        return cls(path) if path and os.path.exists(path) else None
+
+    def fork(self) -> tuple[int, Connection]:
+        """A new executor: its pid and the connection to it."""
+        with self.lock:
+            self.sock.sendall(b"+")
+            message, fds, _, _ = socket.recv_fds(self.sock, 32, 1)
+        if not fds:
+            raise OSError("the executor zygote has gone")
+        return int(message), Connection(fds[0])
+
+
 class _Executor:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, zygote: Zygote | None) -> None:
+        self.proc: mp.process.BaseProcess | None = None
+        if zygote is not None:
+            self.pid, self.conn = zygote.fork()
+            return
         self.conn, child = _CTX.Pipe()
         self.proc = _CTX.Process(target=_serve, args=(child, str(root)), daemon=True, name="kg-query")
         self.proc.start()
         child.close()
+        self.pid = self.proc.pid or 0
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Block until the process has imported everything and opened the store."""
@@ -90,8 +201,12 @@ class _Executor:
             return False
 
     def kill(self) -> None:
-        self.proc.kill()
-        self.proc.join(5)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if self.proc is not None:
+            self.proc.join(5)
         self.conn.close()
 
 
@@ -100,8 +215,9 @@ class Executors:
 
     def __init__(self, root: Path, size: int = 2, timeout: float = 30.0, wait: float = 1.0) -> None:
         self.root, self.timeout, self.wait = root, timeout, wait
+        self.zygote = Zygote.connect()
         self.idle: queue.Queue[_Executor] = queue.Queue()
-        starting = [_Executor(root) for _ in range(size)]
+        starting = [_Executor(root, self.zygote) for _ in range(size)]
         for executor in starting:
             executor.wait_ready()
             self.idle.put(executor)
@@ -121,11 +237,11 @@ class Executors:
             if not ready and deadline > SLOW_AFTER:
                 # A long query yields the CPU to short ones: on a small machine a few heavy queries
                 # would otherwise starve everybody until their deadline.
-                niced = _renice(executor.proc.pid, 19)
+                niced = _renice(executor.pid, 19)
                 ready = executor.conn.poll(deadline - (time.monotonic() - started))
             if ready:
                 result: Answer = executor.conn.recv()
-                if niced and not _renice(executor.proc.pid, 0):
+                if niced and not _renice(executor.pid, 0):
                     threading.Thread(target=self._replace, args=(executor,), daemon=True).start()
                 else:
                     self.idle.put(executor)
@@ -143,7 +259,7 @@ class Executors:
 
     def _replace(self, executor: _Executor) -> None:
         executor.kill()
-        fresh = _Executor(self.root)
+        fresh = _Executor(self.root, self.zygote)
         fresh.wait_ready()  # a new executor takes work only once it can answer at once
         self.idle.put(fresh)
 

@@ -13,12 +13,15 @@ def serve(config: Config) -> None:
     from granian.http import HTTP1Settings
     from granian.server import Server
 
+    from .execute import Zygote
+
     os.environ["KG_ROOT"] = str(config.root)
     for name in ("base_iri", "data_dir", "shapes_dir", "release_root", "query_timeout", "max_results", "cache_mb",
                  "query_workers"):
         os.environ[f"KG_{name.upper()}"] = str(getattr(config, name))
     print(f"kg: serving {config.releases_path / 'current'} at http://{config.host}:{config.port}/ "
           f"(base IRI {config.base_iri})", flush=True)
+    Zygote.start(config.releases_path)  # before granian starts threads or workers
     Server(
         "server.wsgi:app",
         address=config.host,

@@ -260,7 +260,9 @@ class LiveServer:
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=10)
-        except (ProcessLookupError, Exception):  # noqa: BLE001
+        except ProcessLookupError:
+            pass  # the whole group has already gone
+        except Exception:  # noqa: BLE001
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.log.close()
 

@@ -60,6 +60,57 @@ def test_other_clients_are_served_during_a_slow_query(strict):
     assert _get(strict, CHEAP).json()["results"]["bindings"][0]["n"]["value"] == "Break Away"
 
 
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _executors(server) -> list[int]:
+    """The executor processes: children of the one child of `kg serve` that has children (the zygote)."""
+    parents = [c for c in _children(server.proc.pid) if _children(c)]
+    assert len(parents) == 1, parents
+    return _children(parents[0])
+
+
+def test_executors_are_forked_by_one_zygote(live):
+    assert _get(live, "ASK { ?s ?p ?o }").status_code == 200  # not a lookup: answered by an executor
+    assert len(_executors(live)) == 2 * 2  # default: 2 workers x 2 executors
+
+
+def test_a_stopped_query_executor_is_replaced(strict):
+    assert _get(strict, SLOW, timeout="1").status_code == 503
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(_executors(strict)) != 2:
+        time.sleep(0.2)
+    assert len(_executors(strict)) == 2  # 2 workers x 1 executor, the killed one replaced
+    assert _get(strict, "ASK { ?s ?p ?o }").json()["boolean"] is True
+
+
+def test_no_process_outlives_the_server(released):
+    import os
+    import signal
+
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port())
+    try:
+        assert _get(server, "ASK { ?s ?p ?o }").status_code == 200
+        pids = server.pids()
+        assert len(pids) >= 1 + 1 + 2 + 4  # kg serve, zygote, workers, executors
+        os.kill(server.proc.pid, signal.SIGTERM)  # the server alone, as a service manager would
+        server.proc.wait(timeout=15)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+            time.sleep(0.2)
+        assert [p for p in pids if os.path.exists(f"/proc/{p}")] == []
+    finally:
+        server.stop()
+
+
 def test_bad_timeout_parameter(strict):
     assert _get(strict, CHEAP, timeout="soon").status_code == 400
     assert _get(strict, CHEAP, timeout="-1").status_code == 400
