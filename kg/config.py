@@ -34,6 +34,7 @@ class Config:
     title: str = "kg film knowledge graph"
     keep_releases: int = 3
     cache_mb: int = 32  # per server worker; 0 turns the response cache off
+    vocabularies: tuple[str, ...] = ()  # namespaces besides schema.org and kg's own whose terms sources may use
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the project root."""
@@ -55,7 +56,20 @@ class Config:
 _ENV = {f"KG_{f.name.upper()}": f.name for f in fields(Config) if f.name != "root"}
 
 
+def _namespaces(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"setting 'vocabularies': a list of namespace IRIs, not {value!r}")
+    found = tuple(i.strip() for i in items if i.strip())
+    for ns in found:
+        if not ns.startswith(("http://", "https://", "urn:")) or not ns.endswith(("/", "#", ":")):
+            raise ConfigError(f"setting 'vocabularies': {ns!r} is not a namespace IRI (ending in '/' or '#')")
+    return found
+
+
 def _coerce(name: str, value: Any) -> Any:
+    if name == "vocabularies":
+        return _namespaces(value)
     default = getattr(Config, name, None)
     kind = type(default) if default is not None else str
     if name.endswith(("_dir", "_root")):

@@ -520,7 +520,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
     counts = {"records": len(sources.records), "files": len(sources.inputs)}
     counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped), lambda n: f"{n} quads")
     shapes = load_shapes(config.shapes_path)
-    report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped),
+    report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped, config.vocabularies),
                         lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
     result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
     if not report.conforms or not publish:

@@ -183,10 +183,15 @@ def _values(iris: Iterable[str]) -> str:
     return " ".join(f"<{i}>" for i in sorted(iris)) or "<urn:kg:none>"
 
 
-def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: int = 2) -> list[Finding]:
-    """Check every schema.org term of the store's default graph exists and is used as schema.org allows."""
+def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: int = 2,
+                       vocabularies: tuple[str, ...] = ()) -> list[Finding]:
+    """Check every schema.org term of the store's default graph exists and is used as schema.org allows.
+
+    Terms of other namespaces must be kg's own, of a well-known vocabulary, or of one the project declares.
+    """
     sv = schema_vocabulary()
     own = {t.iri.value: t for t in vocab.TERMS}
+    elsewhere = (*vocab.DECLARED_ELSEWHERE, *vocabularies)
 
     def select(query: str) -> list[ox.QuerySolution]:
         return list(store.query(query))  # type: ignore[arg-type]
@@ -211,7 +216,7 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
         message = None
         if t.startswith(_S) and t not in sv.classes:
             message = f"schema.org has no class {t[len(_S):]!r}"
-        elif not t.startswith(_S) and t not in own and not t.startswith(vocab.DECLARED_ELSEWHERE):
+        elif not t.startswith(_S) and t not in own and not t.startswith(elsewhere):
             message = f"the class <{t}> belongs to no declared vocabulary"
         if message:
             report(select(f"SELECT ?s ?o WHERE {{ ?s a ?o VALUES ?o {{ <{t}> }} }}"), vocab.RDF + "type", message)
@@ -219,7 +224,7 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
     literal_types = ", ".join(f"<{d}>" for d in sorted(LITERAL_TYPES))
     for p in sorted(used_props - {vocab.RDF + "type"}):
         if not p.startswith(_S):
-            if p not in own and not p.startswith(vocab.DECLARED_ELSEWHERE):
+            if p not in own and not p.startswith(elsewhere):
                 queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p,
                                 f"the property <{p}> belongs to no declared vocabulary"))
             continue
@@ -297,6 +302,7 @@ def shacl_store(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = N
     return sorted(findings, key=lambda f: (f.severity, f.focus, f.path or "", f.message, f.value or ""))
 
 
-def validate_graph(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None) -> Report:
+def validate_graph(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None,
+                   vocabularies: tuple[str, ...] = ()) -> Report:
     """Validate the store's default graph against the shapes and schema.org's vocabulary."""
-    return Report(shacl_store(store, shapes, mapped) + schema_terms_store(store, mapped))
+    return Report(shacl_store(store, shapes, mapped) + schema_terms_store(store, mapped, vocabularies=vocabularies))

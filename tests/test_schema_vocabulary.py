@@ -63,3 +63,21 @@ def test_the_project_data_uses_schema_org_correctly(project, minter):
 def test_the_shapes_use_the_same_schema_namespace_as_the_graph():
     text = (REPO / "shapes" / "kg.ttl").read_text()
     assert "<http://schema.org/>" in text and "https://schema.org/" not in text
+
+
+def test_a_declared_vocabulary_is_accepted_and_only_that_one():
+    from kg.validate import schema_terms_store, union_store
+
+    triples = list(ox.parse(HEAD + '<movie/m> <http://xmlns.com/foaf/0.1/nick> "x" ; <http://example.com/p> "y" .',
+                            format=ox.RdfFormat.TURTLE))
+    found = schema_terms_store(union_store(triples), vocabularies=("http://xmlns.com/foaf/0.1/",))
+    assert [f.path for f in found] == ["http://example.com/p"]
+
+
+@pytest.mark.parametrize("value", ["foaf", "http://xmlns.com/foaf/0.1/nick", 3])
+def test_a_malformed_vocabularies_setting_is_refused(tmp_path, value):
+    from kg.config import ConfigError, load_config
+
+    (tmp_path / "kg.toml").write_text(f"vocabularies = [{value!r}]\n".replace("'", '"'))
+    with pytest.raises(ConfigError, match="vocabularies"):
+        load_config(tmp_path)
