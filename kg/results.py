@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
@@ -49,6 +50,22 @@ def _xml_term(term: Term) -> str:
     return f"<literal>{_x(str(term))}</literal>"
 
 
+_SHORT = {  # literals TSV may write as bare Turtle numbers and booleans, when their form is Turtle's
+    XSD + "integer": re.compile(r"[+-]?\d+"),
+    XSD + "decimal": re.compile(r"[+-]?\d*\.\d+"),
+    XSD + "double": re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)[eE][+-]?\d+"),
+    XSD + "boolean": re.compile(r"true|false"),
+}
+
+
+def _tsv_term(term: Term) -> str:
+    if isinstance(term, ox.Literal):
+        short = _SHORT.get(term.datatype.value)
+        if short is not None and short.fullmatch(term.value):
+            return term.value
+    return str(term)
+
+
 def write(fmt: str, variables: list[str], rows: Iterable[list[Term]]) -> bytes:
     """Serialize solutions in one of the SPARQL result formats: json, xml, csv or tsv."""
     if fmt == "json":
@@ -75,6 +92,6 @@ def write(fmt: str, variables: list[str], rows: Iterable[list[Term]]) -> bytes:
         return buffer.getvalue().encode("utf-8")
     if fmt == "tsv":
         lines = ["\t".join("?" + v for v in variables)]
-        lines += ["\t".join("" if t is None else str(t) for t in row) for row in rows]
+        lines += ["\t".join("" if t is None else _tsv_term(t) for t in row) for row in rows]
         return ("\n".join(lines) + "\n").encode("utf-8")
     raise ValueError(f"unknown results format {fmt!r}")

@@ -45,13 +45,17 @@ class Release:
 
     def query(self, sparql: str, default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run a SPARQL query; the default graph is the union of all graphs unless a dataset is given."""
+        """Run a SPARQL query; the default graph is the union of all graphs unless a dataset is given.
+
+        Relative IRIs in the query resolve against the dataset's base IRI (`<movie/break-away>` is that film).
+        """
+        base = str(self.meta.get("base_iri") or "") or None
         if default_graphs is not None or named_graphs is not None:
             return self.store.query(
-                sparql,
+                sparql, base_iri=base,
                 default_graph=[ox.NamedNode(g) for g in default_graphs] if default_graphs else ox.DefaultGraph(),
                 named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None)
-        return self.store.query(sparql)
+        return self.store.query(sparql, base_iri=base)
 
 
     def select(self, sparql: str) -> list[ox.QuerySolution]:

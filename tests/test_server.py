@@ -167,6 +167,31 @@ def test_named_graph_parameters(client):
     assert graphs and set(graphs) == {BASE + "source/finecut-press-kit"}
 
 
+def test_a_dataset_graph_the_release_lacks_is_an_empty_graph(client):
+    r = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }",
+                                            "default-graph-uri": "http://example.org/not-here"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and json.loads(r.data)["results"]["bindings"] == []
+
+
+def test_select_all_lists_variables_in_query_order(client):
+    q = "SELECT * WHERE { ?movie <http://schema.org/duration> ?length ; <http://schema.org/name> ?a } LIMIT 1"
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    assert json.loads(r.data)["head"]["vars"] == ["movie", "length", "a"]
+
+
+def test_relative_iris_in_a_query_resolve_against_the_base(client):
+    r = client.get("/sparql", query_string={"query": "ASK { <movie/break-away> a <http://schema.org/Movie> }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert json.loads(r.data)["boolean"] is True
+
+
+def test_tsv_writes_numbers_as_turtle_does(client):
+    q = ("SELECT ?i ?d ?s WHERE { VALUES (?i ?d ?s) { (109 1.5 \"109\") } }")
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "text/tab-separated-values"})
+    assert r.get_data(as_text=True).splitlines()[1] == '109\t1.5\t"109"'
+
+
 def test_service_description_by_default(client):
     r = client.get("/sparql", headers={"Accept": "*/*"})
     assert r.mimetype == "text/turtle"
