@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import glob
+import hashlib
 import html
 import io
 import json
@@ -498,7 +499,7 @@ class _Reader:
             fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
             if fmt is None:
                 raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
-            seen: dict[object, int] = {}
+            seen: dict[bytes, int] = {}
             for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes), None,
                                  "read", f"rows of {path.name}"):
                 bad = _bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(_GARBLED) else None
@@ -507,8 +508,10 @@ class _Reader:
                     self.notes.append(Note(display, line, "skipped", f"not valid {mapping.encoding} (bytes {bad}); "
                                            "the row is left out rather than published garbled"))
                     continue
-                fingerprint = tuple(row.values()) if fmt in ("csv", "tsv") else json.dumps(
-                    row, sort_keys=True, ensure_ascii=False)
+                # a digest, not the row: the rows of a large file are not all kept alive until it is read
+                fingerprint = hashlib.blake2b(("\x1f".join(row.values()) if fmt in ("csv", "tsv") else json.dumps(
+                    row, sort_keys=True, ensure_ascii=False)).encode("utf-8", "surrogateescape"),
+                    digest_size=16).digest()
                 if fingerprint in seen:
                     self.notes.append(Note(display, line, "skipped", f"duplicate of row {seen[fingerprint]}"))
                     continue
@@ -671,6 +674,8 @@ def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
                 f = kind_of.field(value.field)
                 assert f is not None
                 values.append(_renamed(value, f, rename))
+        for _, entry in said:
+            entry.values.clear()  # now held by the claims: free the index as we go, it is the larger part
         first = said[0][1]
         name = next((v.value for vs in claims.values() for v in vs if v.field == "name"), None)
         if name is None:

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -294,6 +294,8 @@ class Statements:
         self._named = named.open("w", encoding="utf-8", newline="\n")
         self._lines: list[str] = []
         self._claims: list[ox.Quad] = []
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-union")
+        self._pending: list[Future[None]] = []
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         """Record quads (each in a named graph)."""
@@ -313,16 +315,29 @@ class Statements:
     def _flush(self) -> None:
         if self._lines:
             self.count += len(self._lines)
-            self.union.load("".join(self._lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+            data = "".join(self._lines).encode()
             self._lines.clear()
+            # The store parses and inserts a chunk (pyoxigraph lets go of the GIL) while the next one is mapped;
+            # one loader thread keeps the chunks in order, so the dumps stay reproducible.
+            while len(self._pending) >= 2:
+                self._pending.pop(0).result()
+            self._pending.append(self._loader.submit(self.union.load, data, format=ox.RdfFormat.N_TRIPLES))
         if self._claims:
             self.claims.extend(self._claims)
             self._claims.clear()
 
+    def sync(self) -> None:
+        """Everything recorded so far is in the stores."""
+        self._flush()
+        for pending in self._pending:
+            pending.result()
+        self._pending.clear()
+
     def close(self) -> None:
         """Everything recorded is in the file and the stores."""
-        self._flush()
+        self.sync()
         self._named.close()
+        self._loader.shutdown()
 
 
 def _per_record(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
@@ -382,12 +397,18 @@ def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
 def persist(statements: Statements, union_nt: Path, location: Path) -> None:
     """The release's on-disk store, bulk-loaded in slices from the source graphs' file and the union's dump."""
     disk = ox.Store(str(location))
-    for path, fmt, graph in ((statements.named_path, ox.RdfFormat.N_QUADS, None),
-                             (union_nt, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())):
+
+    def load(disk: ox.Store, path: Path, fmt: ox.RdfFormat, graph: ox.DefaultGraph | None) -> None:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as data:
             while chunk := b"".join(itertools.islice(data, CHUNK)):
                 disk.bulk_load(chunk, format=fmt, to_graph=graph, lenient=True)  # our own output: valid
+
+    # both files at once, on two threads: the loader lets go of the GIL (a quarter faster on two cores)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-store") as pool:
+        for done in [pool.submit(load, disk, statements.named_path, ox.RdfFormat.N_QUADS, None),
+                     pool.submit(load, disk, union_nt, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())]:
+            done.result()
     disk.flush()
     disk.optimize()
     del disk
@@ -476,10 +497,10 @@ def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mappe
     quads = stream(_drain(sources.records), minter, mapped, len(sources.records))
     statements.add(_per_record(quads))
     statements.add(rdf_quads(sources, minter))
-    statements._flush()
+    statements.sync()
     mapped.conflicts = find_conflicts(statements.claims, minter, mapped)
     statements.add(conflict_quads(mapped.conflicts, minter))
-    statements._flush()
+    statements.sync()
     return statements.count
 
 
@@ -489,6 +510,14 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
 
     With `incremental`, the on-disk store is the previous release's, patched, when little changed.
     """
+    gc.disable()  # millions of acyclic records and terms: the collector's passes over them cost a third of a build
+    try:
+        return _build(config, publish, say, incremental)
+    finally:
+        gc.enable()
+
+
+def _build(config: Config, publish: bool, say: Callable[[str], None], incremental: bool) -> BuildResult:
     stages = _Stages(say)
     files = source_files(config.data_path) if config.data_path.is_dir() else []
     sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root),
