@@ -185,8 +185,11 @@ class _Executor:
     def __init__(self, root: Path, zygote: Zygote | None) -> None:
         self.proc: mp.process.BaseProcess | None = None
         if zygote is not None:
-            self.pid, self.conn = zygote.fork()
-            return
+            try:
+                self.pid, self.conn = zygote.fork()
+                return
+            except OSError:
+                pass  # the zygote is gone (killed?): spawn this executor instead
         self.conn, child = _CTX.Pipe()
         self.proc = _CTX.Process(target=_serve, args=(child, str(root)), daemon=True, name="kg-query")
         self.proc.start()

@@ -340,3 +340,27 @@ def test_bounded_lookups_are_answered_even_when_every_executor_is_busy(strict):
         t.join()
     assert [a.status_code for a in answers] == [200] * 5
     assert all(len(a.json()["results"]["bindings"]) == 3 for a in answers)
+
+
+def test_executors_are_spawned_when_the_zygote_has_died(released):
+    import os
+    import signal
+
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port(), {"KG_QUERY_TIMEOUT": "2", "KG_QUERY_WORKERS": "1", "KG_CACHE_MB": "0",
+                                                "KG_WORKERS": "1"})  # one executor in all: it must be replaced
+    try:
+        zygote = next(c for c in _children(server.proc.pid) if _children(c))
+        os.kill(zygote, signal.SIGKILL)
+        assert _get(server, SLOW).status_code == 503  # that executor is killed; the zygote cannot replace it
+        deadline = time.monotonic() + 30
+        statuses = []
+        while time.monotonic() < deadline:
+            statuses.append(_get(server, "ASK { ?s ?p ?o }").status_code)
+            if statuses[-1] == 200 and len(statuses) > 4:
+                break
+            time.sleep(0.2)
+        assert statuses[-1] == 200 and set(statuses) <= {200, 429}
+    finally:
+        server.stop()
