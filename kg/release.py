@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 import gzip
@@ -542,12 +543,21 @@ def _build(config: Config, publish: bool, say: Callable[[str], None], incrementa
     return result
 
 
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system (glibc keeps them otherwise), so that peak memory stays low."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
+
+
 def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stages: _Stages,
               publish: bool, incremental: bool) -> BuildResult:
     statements = Statements(tmp / _NAMED)
     mapped = Mapped()
     counts = {"records": len(sources.records), "files": len(sources.inputs)}
     counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped), lambda n: f"{n} quads")
+    _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
     shapes = load_shapes(config.shapes_path)
     report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped, config.vocabularies),
                         lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
@@ -576,6 +586,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
         patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
         statements.union = ox.Store()  # the in-memory union goes before a full load: never both in memory
         gc.collect()
+        _give_back_memory()
         if patched is None:
             shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
             union = next(d for d in DUMPS if d.format.name == "ntriples")
