@@ -1,24 +1,44 @@
-"""Progress bars for long stages (on a terminal only, and only when there is enough work to watch)."""
+"""Progress bars for long stages (on a terminal only, and only once a stage has run for a moment)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 T = TypeVar("T")
-THRESHOLD = 20_000  # items below which a stage is too short to need a bar
+DELAY = 1.0  # seconds a stage runs before its bar appears: short work stays quiet
+
+
+def _tqdm(**options: Any) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(leave=False, mininterval=0.5, delay=DELAY, file=sys.stderr, dynamic_ncols=True, unit_scale=True,
+                **options)
 
 
 def bar(items: Iterable[T], total: int | None, desc: str, unit: str) -> Iterator[T]:
     """Iterate `items`, showing a bar with count and rate on stderr when it is a terminal and the work is long."""
+    if not sys.stderr.isatty():
+        yield from items
+        return
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
     # an unknown total (rows of a file being read) gets a running count and rate
-    if (total is not None and total < THRESHOLD) or not sys.stderr.isatty():
-        yield from items
-        return
-    from tqdm import tqdm
+    yield from _tqdm(iterable=items, total=total, desc=f"{desc:<9}", unit=f" {unit}")
 
-    yield from tqdm(items, total=total, desc=f"{desc:<9}", unit=f" {unit}", unit_scale=True, leave=False,
-                    mininterval=0.5, file=sys.stderr, dynamic_ncols=True)
+
+class _Quiet:
+    def update(self, n: int = 1) -> None:
+        """Count nothing."""
+
+
+@contextmanager
+def counter(desc: str, unit: str, total: int | None = None) -> Iterator[Any]:
+    """A bar advanced by `update(n)` (safe from several threads), for work that is not one loop."""
+    if not sys.stderr.isatty():
+        yield _Quiet()
+        return
+    with _tqdm(total=total, desc=f"{desc:<9}", unit=f" {unit}") as progress:
+        yield progress

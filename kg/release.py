@@ -29,6 +29,7 @@ from .jsonld import CONTEXT, stream_nodes
 from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current, metadata
 from .mapping import Conflict, Mapped, conflict_quads, find_conflicts, stream
 from .model import SINGLE_VALUED, Record
+from .progress import bar, counter
 from .sources import Note, Sources, read_sources, source_files
 from .validate import Report, load_shapes, validate_graph
 from .vocab import DCT, P, V
@@ -208,7 +209,7 @@ def write_dumps(statements: Statements, target: Path) -> None:
 
     (target / WIRE_DIR).mkdir(exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
-        list(pool.map(one, DUMPS))
+        list(bar(pool.map(one, DUMPS), len(DUMPS), "dumps", "files"))
 
 
 def _count(store: ox.Store, query: str) -> list[tuple[str, int]]:
@@ -399,16 +400,18 @@ def persist(statements: Statements, union_nt: Path, location: Path) -> None:
     """The release's on-disk store, bulk-loaded in slices from the source graphs' file and the union's dump."""
     disk = ox.Store(str(location))
 
-    def load(disk: ox.Store, path: Path, fmt: ox.RdfFormat, graph: ox.DefaultGraph | None) -> None:
+    def load(disk: ox.Store, path: Path, fmt: ox.RdfFormat, graph: ox.DefaultGraph | None, progress: Any) -> None:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as data:
-            while chunk := b"".join(itertools.islice(data, CHUNK)):
-                disk.bulk_load(chunk, format=fmt, to_graph=graph, lenient=True)  # our own output: valid
+            while lines := list(itertools.islice(data, CHUNK)):
+                disk.bulk_load(b"".join(lines), format=fmt, to_graph=graph, lenient=True)  # our own output: valid
+                progress.update(len(lines))
 
     # both files at once, on two threads: the loader lets go of the GIL (a quarter faster on two cores)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-store") as pool:
-        for done in [pool.submit(load, disk, statements.named_path, ox.RdfFormat.N_QUADS, None),
-                     pool.submit(load, disk, union_nt, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph())]:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-store") as pool, counter(
+            "store", "statements") as progress:
+        for done in [pool.submit(load, disk, statements.named_path, ox.RdfFormat.N_QUADS, None, progress),
+                     pool.submit(load, disk, union_nt, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph(), progress)]:
             done.result()
     disk.flush()
     disk.optimize()

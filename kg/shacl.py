@@ -19,6 +19,8 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
+from .progress import bar
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -297,5 +299,5 @@ def validate_store(store: ox.Store, shapes: rdflib.Graph, threads: int = 2) -> l
     """Every SHACL result of the store's default graph against the shapes; raises Unsupported if it cannot."""
     checks = Compiler(shapes, store).checks()
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        batches = list(pool.map(lambda c: _run(store, c), checks))
+        batches = list(bar(pool.map(lambda c: _run(store, c), checks), len(checks), "validate", "shape checks"))
     return [r for batch in batches for r in batch]

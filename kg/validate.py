@@ -17,6 +17,7 @@ from rdflib.namespace import SH
 from . import vocab
 from .mapping import Mapped
 from .model import Origin
+from .progress import bar
 from .shacl import Unsupported, validate_store
 
 VIOLATION = "Violation"
@@ -252,7 +253,7 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
         return select(item[0]), item[1], item[2]
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for rows, p, message in pool.map(run, queries):
+        for rows, p, message in bar(pool.map(run, queries), len(queries), "validate", "properties"):
             if message:
                 report(rows, p, message)
                 continue
