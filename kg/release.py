@@ -291,7 +291,7 @@ class Statements:
         self.union = ox.Store()
         self.claims = ox.Store()
         self.named_path = named
-        self.graphs: set[str] = set()
+        self._graph_terms: set[str] = set()  # as N-Quads writes them: <iri>
         self.count = 0
         self._named = named.open("w", encoding="utf-8", newline="\n")
         self._lines: list[str] = []
@@ -299,20 +299,42 @@ class Statements:
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-union")
         self._pending: list[Future[None]] = []
 
-    def add(self, quads: Iterable[ox.Quad]) -> None:
-        """Record quads (each in a named graph)."""
-        write, lines, claims, graphs = self._named.write, self._lines, self._claims, self.graphs
+    def add(self, quads: Iterable[ox.Quad], per_record: bool = False) -> None:
+        """Record quads (each in a named graph).
+
+        With `per_record`, a quad repeated within one run of quads about the same subject document (a record
+        and its parts) is recorded once: a record states each fact once, and repeats elsewhere are the store's
+        to merge.
+        """
+        write, lines, claims, graphs = self._named.write, self._lines, self._claims, self._graph_terms
         single = SINGLE_VALUED
+        seen: set[str] = set()
+        current = ""
         for q in quads:
             text = str(q)
+            if per_record:
+                # the subject is the first term and an IRI holds no space; its document drops any #part
+                doc = text[1:text.find(" ") - 1].split("#", 1)[0]
+                if doc != current:
+                    seen.clear()
+                    current = doc
+                if text in seen:
+                    continue
+                seen.add(text)
             write(text + " .\n")
             # the graph name comes last in N-Quads, and an IRI holds no space: cut it off for the triple
-            lines.append(text[:text.rfind(" ")] + " .\n")
-            graphs.add(q.graph_name.value)
+            cut = text.rfind(" ")
+            lines.append(text[:cut] + " .\n")
+            graphs.add(text[cut + 1:])
             if q.predicate.value in single:
                 claims.append(q)
             if len(lines) >= CHUNK:
                 self._flush()
+
+    @property
+    def graphs(self) -> set[str]:
+        """The IRIs of the graphs recorded so far."""
+        return {g[1:-1] for g in self._graph_terms}
 
     def _flush(self) -> None:
         if self._lines:
@@ -340,20 +362,6 @@ class Statements:
         self.sync()
         self._named.close()
         self._loader.shutdown()
-
-
-def _per_record(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-    """Quads without repeats within each run of one subject document (a record states a quad once)."""
-    seen: dict[ox.Quad, None] = {}
-    current = None
-    for q in quads:
-        doc = q.subject.value.split("#", 1)[0] if isinstance(q.subject, ox.NamedNode) else None
-        if doc != current:
-            seen.clear()
-            current = doc
-        if q not in seen:
-            seen[q] = None
-            yield q
 
 
 class _Skolem:
@@ -499,7 +507,7 @@ def _drain(records: list[Record]) -> Iterator[Record]:
 def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mapped) -> int:
     """Map every record (and RDF file) into the statements, find and record the conflicts."""
     quads = stream(_drain(sources.records), minter, mapped, len(sources.records))
-    statements.add(_per_record(quads))
+    statements.add(quads, per_record=True)
     statements.add(rdf_quads(sources, minter))
     statements.sync()
     mapped.conflicts = find_conflicts(statements.claims, minter, mapped)

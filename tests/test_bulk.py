@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import textwrap
 from pathlib import Path
@@ -424,3 +425,19 @@ def test_blank_nodes_of_an_rdf_file_become_skolem_iris_shared_by_its_graph_and_t
         ("Studio",)]
     assert ask(empty_project, f"SELECT ?o WHERE {{ <{BASE}person/ann-lee> <{S}worksFor> ?o }}") == [
         (f"{BASE}.well-known/genid/extra-1",)]
+
+
+def test_a_fact_a_source_repeats_is_published_once(empty_project, run_kg):
+    """One actor credited twice for one film (two character names): the role's facts are stated once."""
+    put(empty_project, "cast.csv", "film,title,actor,character\ntt0000001,Night,Bo Kim,A\ntt0000001,Night,Bo Kim,B\n")
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
+        name: title
+        cast:
+          actor: {name: actor}
+          character_name: character
+        """, "id: film"))
+    built(empty_project, run_kg)
+    with gzip.open(current(empty_project / "var") / "kg.nq.gz", "rt", encoding="utf-8") as dump:
+        lines = [line for line in dump if line.strip()]
+    assert len(lines) == len(set(lines))
+    assert sum(f"<{BASE}movie/tt0000001#cast-bo-kim> <{S}actor> " in line for line in lines) == 1
