@@ -276,7 +276,7 @@ class _Stages:
 
 
 CHUNK = 100_000  # lines per load into a store: bounds the memory of the stores' loaders
-PRETTY_TRIG_BYTES = 64 << 20  # graphs up to this size are written as grouped Turtle in the TriG dump
+PRETTY_TRIG_BYTES = 16 << 20  # graphs up to this size are written as grouped Turtle in the TriG dump
 
 
 class Statements:

@@ -217,3 +217,15 @@ def test_a_store_of_another_format_is_loaded_afresh(project, run_kg):
     _edit_yaml(project)
     assert run_kg(project, "build")[0] == 0
     assert json.loads((current(project / "var") / METADATA).read_text())["store"] == {"loaded": "in full"}
+
+
+def test_trig_writes_graphs_too_big_to_regroup_line_by_line_and_still_the_same(project, run_kg, monkeypatch):
+    import kg.release
+
+    monkeypatch.setattr(kg.release, "PRETTY_TRIG_BYTES", 0)  # every graph takes the line-by-line path
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    release = current(project / "var")
+    trig = release.joinpath("kg.trig").read_bytes()
+    assert {str(q) for q in ox.parse(trig, format=ox.RdfFormat.TRIG)} == _store_quads(release)
+    assert b"\n<https://films.example.org/source/forum-post> {\n<https://films.example.org/" in trig
