@@ -463,7 +463,8 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
     """The previous release's store, copied (hard links) and patched with what changed; None when it should not.
 
     The source graphs' changes are the lines that differ between the previous release's N-Quads dump and this
-    build's (compared by digest); the union's follow from them and from the new union, still in memory.
+    build's (compared by digest). The union's follow from them: a triple is added with any quad that states it,
+    and removed with the last one (no line of this build states it in any graph).
     """
     try:
         meta = metadata(previous)
@@ -475,14 +476,18 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
     gone, new, size = _delta(previous / named.filename, statements.named_path)
     if len(gone) + len(new) > PATCH_LIMIT * max(size, 1):
         return None
+    # the triple part of a line: the graph name is its last term, and an IRI holds no space
+    candidates = {line[:line.rfind(b" <")] for line in gone}
+    stated = {t for line in _lines(statements.named_path) if (t := line[:line.rfind(b" <")]) in candidates} \
+        if candidates else set()
     ox.Store.read_only(str(previous / STORE_DIR)).backup(str(location))
     disk = ox.Store(str(location))
     default = ox.DefaultGraph()
     counts = {"removed_quads": len(gone), "added_quads": len(new), "removed_triples": 0, "added_triples": 0}
-    for q in ox.parse(b"".join(gone), format=ox.RdfFormat.N_QUADS):
+    for line, q in zip(gone, ox.parse(b"".join(gone), format=ox.RdfFormat.N_QUADS), strict=True):
         disk.remove(q)
         triple = ox.Quad(q.subject, q.predicate, q.object, default)
-        if triple not in statements.union and triple in disk:  # no source says it any more
+        if line[:line.rfind(b" <")] not in stated and triple in disk:  # no source says it any more
             disk.remove(triple)
             counts["removed_triples"] += 1
     for q in ox.parse(b"".join(new), format=ox.RdfFormat.N_QUADS):
@@ -594,10 +599,10 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
     previous = current(config.releases_path) if incremental else None
 
     def load_disk() -> dict[str, object]:
-        patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
-        statements.union = ox.Store()  # the in-memory union goes before a full load: never both in memory
+        statements.union = ox.Store()  # the in-memory union goes first: never both it and a store's loading
         gc.collect()
         _give_back_memory()
+        patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
         if patched is None:
             shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
             union = next(d for d in DUMPS if d.format.name == "ntriples")

@@ -229,3 +229,29 @@ def test_trig_writes_graphs_too_big_to_regroup_line_by_line_and_still_the_same(p
     trig = release.joinpath("kg.trig").read_bytes()
     assert {str(q) for q in ox.parse(trig, format=ox.RdfFormat.TRIG)} == _store_quads(release)
     assert b"\n<https://films.example.org/source/forum-post> {\n<https://films.example.org/" in trig
+
+
+def test_a_patched_store_keeps_a_fact_one_source_drops_while_another_states_it(empty_project, run_kg, tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    data = empty_project / "data"
+    for name in ("a", "b"):
+        data.joinpath(f"{name}.csv").write_text("id,title,year\n" + "".join(
+            f"tt{n:07d},Film {n},{1950 + n}\n" for n in range(1, 40)), encoding="utf-8")
+        data.joinpath(f"{name}.mapping.yaml").write_text(
+            f"source: {{key: list-{name}, name: List {name}, type: CreativeWork}}\nfiles: {name}.csv\n"
+            "record: movie\nkey: {id: id}\nfields: {name: title, production_year: year}\n", encoding="utf-8")
+
+    def edit(project: Path) -> None:  # list a no longer gives film 5 a year; list b still does
+        path = project / "data" / "a.csv"
+        path.write_text(path.read_text(encoding="utf-8").replace("Film 5,1955", "Film 5,"), encoding="utf-8")
+
+    rebuilt, full = _rebuilt_and_full(empty_project, run_kg, edit, tmp_path)
+    assert "patched_from" in json.loads((rebuilt / METADATA).read_text())["store"]
+    year = ('<https://films.example.org/movie/tt0000005> <http://schema.org/dateCreated> '
+            '"1955"^^<http://www.w3.org/2001/XMLSchema#gYear>')
+    quads = _everything(rebuilt)
+    assert f"{year} <https://films.example.org/source/list-b>" in quads
+    assert f"{year} <https://films.example.org/source/list-a>" not in quads
+    assert year in quads  # still in the default graph: list b says it
+    assert quads == _everything(full)
