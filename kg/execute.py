@@ -169,7 +169,10 @@ class Zygote:
     def connect(cls) -> Zygote | None:
         """The zygote `kg serve` started for this worker, if any."""
         path = os.environ.get(cls.ENV)
-        return cls(path) if path and os.path.exists(path) else None
+        try:
+            return cls(path) if path else None
+        except OSError:
+            return None  # gone (or never there): executors are spawned instead
 
     def fork(self) -> tuple[int, Connection]:
         """A new executor: its pid and the connection to it."""

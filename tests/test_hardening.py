@@ -364,3 +364,12 @@ def test_executors_are_spawned_when_the_zygote_has_died(released):
         assert statuses[-1] == 200 and set(statuses) <= {200, 429}
     finally:
         server.stop()
+
+
+def test_a_worker_without_a_reachable_zygote_spawns_its_executors(monkeypatch, tmp_path):
+    from kg.execute import Zygote
+
+    monkeypatch.setenv(Zygote.ENV, str(tmp_path / "no-such-socket"))
+    assert Zygote.connect() is None
+    monkeypatch.delenv(Zygote.ENV)
+    assert Zygote.connect() is None
