@@ -63,7 +63,7 @@ def _namespaces(value: Any) -> tuple[str, ...]:
     found = tuple(i.strip() for i in items if i.strip())
     for ns in found:
         if not ns.startswith(("http://", "https://", "urn:")) or not ns.endswith(("/", "#", ":")):
-            raise ConfigError(f"setting 'vocabularies': {ns!r} is not a namespace IRI (ending in '/' or '#')")
+            raise ConfigError(f"setting 'vocabularies': {ns!r} is not a namespace IRI (ending in '/', '#' or ':')")
     return found
 
 
@@ -94,7 +94,10 @@ def load_config(root: Path | None = None, **overrides: Any) -> Config:
         for key, value in table.get("kg", table).items():
             if key not in known:
                 raise ConfigError(f"{toml_path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
-            values[key] = _coerce(key, value)
+            try:
+                values[key] = _coerce(key, value)
+            except ConfigError as exc:
+                raise ConfigError(f"{toml_path}: {exc}") from exc
     for env, name in _ENV.items():
         if env in os.environ:
             values[name] = _coerce(name, os.environ[env])

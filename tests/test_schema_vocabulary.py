@@ -79,5 +79,13 @@ def test_a_malformed_vocabularies_setting_is_refused(tmp_path, value):
     from kg.config import ConfigError, load_config
 
     (tmp_path / "kg.toml").write_text(f"vocabularies = [{value!r}]\n".replace("'", '"'))
-    with pytest.raises(ConfigError, match="vocabularies"):
+    with pytest.raises(ConfigError, match="vocabularies") as refused:
         load_config(tmp_path)
+    assert str(tmp_path / "kg.toml") in str(refused.value)
+
+
+def test_vocabularies_may_be_set_in_the_environment(tmp_path, monkeypatch):
+    from kg.config import load_config
+
+    monkeypatch.setenv("KG_VOCABULARIES", "http://xmlns.com/foaf/0.1/, http://example.org/")
+    assert load_config(tmp_path).vocabularies == ("http://xmlns.com/foaf/0.1/", "http://example.org/")
