@@ -180,6 +180,14 @@ def test_select_all_lists_variables_in_query_order(client):
     assert json.loads(r.data)["head"]["vars"] == ["movie", "length", "a"]
 
 
+def test_an_explicit_projection_keeps_its_order_around_a_select_all_subquery(client):
+    # a "?movie" inside an IRI comes first in the text: only a SELECT * may be reordered by appearance
+    q = ("PREFIX e: <http://example.org/search?movie=1> "
+         "SELECT ?name ?movie WHERE { { SELECT * WHERE { ?movie <http://schema.org/name> ?name } } } LIMIT 1")
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    assert json.loads(r.data)["head"]["vars"] == ["name", "movie"]
+
+
 def test_relative_iris_in_a_query_resolve_against_the_base(client):
     r = client.get("/sparql", query_string={"query": "ASK { <movie/break-away> a <http://schema.org/Movie> }"},
                    headers={"Accept": "application/sparql-results+json"})
