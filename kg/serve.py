@@ -7,6 +7,18 @@ import os
 from .config import Config
 
 
+def _preload() -> None:
+    """Import what workers and executors run before they are forked, so that they share those pages."""
+    import gc
+    import importlib
+
+    for name in ("server", "server.discovery", "server.downloads", "server.entities", "server.errors",
+                 "server.sparql", "server.cache", "kg.sparql"):
+        importlib.import_module(name)
+    gc.collect()
+    gc.freeze()  # collections in the children would otherwise write to (and so copy) every shared object
+
+
 def serve(config: Config) -> None:
     """Serve `config`'s project until interrupted; workers read their settings from KG_* variables."""
     from granian.constants import Interfaces
@@ -21,6 +33,7 @@ def serve(config: Config) -> None:
         os.environ[f"KG_{name.upper()}"] = str(getattr(config, name))
     print(f"kg: serving {config.releases_path / 'current'} at http://{config.host}:{config.port}/ "
           f"(base IRI {config.base_iri})", flush=True)
+    _preload()
     Zygote.start(config.releases_path)  # before granian starts threads or workers
     Server(
         "server.wsgi:app",
