@@ -61,6 +61,17 @@ def triples(quads: list[ox.Quad]) -> list[ox.Triple]:
     return list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
 
 
+def dataset(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """A document as a dataset: its statements in the default graph, then each source graph's, graph by graph.
+
+    Clients that read only the default graph of a TriG or N-Quads document (Comunica, most triple stores) get
+    the facts; the named graphs add who said them.
+    """
+    default = ox.DefaultGraph()
+    union = [ox.Quad(t.subject, t.predicate, t.object, default) for t in triples(quads)]
+    return union + sorted(quads, key=lambda q: (str(q.graph_name), str(q)))
+
+
 @dataclass
 class Fact:
     """One statement of the page: a property, a value and the source documents that assert it."""

@@ -130,7 +130,7 @@ def resource(path: str) -> Response:
             return finish(Response(status=304), rel, etag)
         fmt = by_name(offer.key)
         assert fmt is not None
-        data = quads if fmt.datasets else describe.triples(quads)
+        data = describe.dataset(quads) if fmt.datasets else describe.triples(quads)
         response = Response(fmt.serialize(data), content_type=f"{fmt.media_type}; charset=utf-8")
         response.headers["Content-Location"] = f"/{path}.{fmt.extension}"
     response.headers["Link"] = ", ".join(f'</{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"'

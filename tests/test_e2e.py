@@ -8,6 +8,7 @@ import pytest
 import rdflib
 import requests
 from rdflib.compare import isomorphic
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from conftest import BASE, LiveServer, free_port
@@ -35,10 +36,22 @@ def test_every_negotiated_form_is_the_releases_graph(live, released, fmt, iri):
     served.parse(data=r.content, format=fmt.rdflib)
     if fmt.datasets:
         def quads(ds: rdflib.Dataset) -> set[tuple[str, ...]]:
-            return {(str(s), str(p), o.n3(), str(g)) for s, p, o, g in ds.quads() if g is not None}
+            return {(str(s), str(p), o.n3(), str(g)) for s, p, o, g in ds.quads() if g != DATASET_DEFAULT_GRAPH_ID}
         assert quads(expected) and quads(served) == quads(expected)
     else:
         assert len(expected) > 5 and isomorphic(served, expected)
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f.datasets], ids=lambda f: f.name)
+def test_a_dataset_form_holds_the_entitys_statements_in_its_default_graph(live, fmt):
+    # clients that read a document's default graph only (Comunica, triple stores) must still get the facts
+    path = "movie/break-away"
+    as_triples = rdflib.Graph().parse(data=requests.get(f"{live.url}/{path}.nt", timeout=10).content, format="nt")
+    served = rdflib.Dataset()
+    served.parse(data=requests.get(f"{live.url}/{path}", headers={"Accept": fmt.media_type}, timeout=10).content,
+                 format=fmt.rdflib)
+    default = served.graph(DATASET_DEFAULT_GRAPH_ID)
+    assert len(as_triples) > 5 and isomorphic(default, as_triples)
 
 
 def test_html_page(live):

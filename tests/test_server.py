@@ -353,3 +353,9 @@ def test_every_minted_iri_resolves(client, released):
     for iri in sorted(minted):
         r = client.get("/" + iri[len(BASE):], headers={"Accept": "text/turtle"})
         assert r.status_code == 200, iri
+
+
+def test_trig_of_an_entity_writes_each_graph_in_one_block(client):
+    text = client.get("/movie/break-away.trig").get_data(as_text=True)
+    heads = re.findall(r"^(<[^>]+>) \{", text, re.MULTILINE)
+    assert len(heads) >= 3 and len(heads) == len(set(heads))

@@ -1,0 +1,63 @@
+"""Independent clients against the real `kg serve`: Comunica (npm, installed by .ci/run into tests/clients/)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import BASE
+
+pytestmark = pytest.mark.e2e
+
+COMUNICA = Path(__file__).parent / "clients" / "node_modules" / ".bin" / "comunica-sparql"
+SCHEMA = "PREFIX schema: <http://schema.org/> "
+
+
+def comunica(*sources: str, query: str) -> list[dict[str, dict[str, str]]]:
+    """Bindings of a SELECT that Comunica evaluates over `sources`, as SPARQL JSON results."""
+    run = subprocess.run([str(COMUNICA), *sources, query, "-t", "application/sparql-results+json"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)["results"]["bindings"]
+
+
+def values(bindings: list[dict[str, dict[str, str]]], *names: str) -> set[tuple[str, ...]]:
+    return {tuple(b[n]["value"] for n in names) for b in bindings}
+
+
+def test_comunica_gets_the_same_answer_from_the_endpoint_as_a_plain_http_client(live):
+    query = SCHEMA + ("SELECT ?actor ?character WHERE { ?film schema:name \"Break Away\" ; schema:actor ?role . "
+                      "?role schema:actor/schema:name ?actor ; schema:characterName ?character }")
+    ours = requests.get(f"{live.url}/sparql", params={"query": query},
+                        headers={"Accept": "application/sparql-results+json"}, timeout=10).json()
+    theirs = comunica(f"sparql@{live.url}/sparql", query=query)
+    expected = values(ours["results"]["bindings"], "actor", "character")
+    assert len(expected) >= 3 and values(theirs, "actor", "character") == expected
+
+
+def test_comunica_reads_an_entity_iri_as_a_linked_data_document(live):
+    # Comunica asks for N-Quads first: the facts must be in the document's default graph
+    film = f"{BASE}movie/break-away"
+    found = comunica(f"{live.url}/movie/break-away",
+                     query=SCHEMA + f"SELECT ?name ?director WHERE {{ <{film}> schema:name ?name ; "
+                                    "schema:director ?director }")
+    assert values(found, "name", "director") == {("Break Away", f"{BASE}person/leesong-hee-il")}
+
+
+def test_comunica_joins_facts_across_two_entity_documents(live):
+    film = f"{BASE}movie/break-away"
+    found = comunica(f"{live.url}/movie/break-away", f"{live.url}/person/leesong-hee-il",
+                     query=SCHEMA + f"SELECT ?name WHERE {{ <{film}> schema:director ?d . ?d schema:name ?name }}")
+    names = requests.get(f"{live.url}/person/leesong-hee-il.jsonld", timeout=10).json()
+    assert values(found, "name") == {("Leesong Hee-il",)} and "Leesong Hee-il" in json.dumps(names)
+
+
+def test_comunica_reads_the_provenance_graphs_of_an_entity_document(live):
+    film = f"{BASE}movie/break-away"
+    found = comunica(f"{live.url}/movie/break-away",
+                     query=SCHEMA + f"SELECT ?source WHERE {{ GRAPH ?source {{ <{film}> schema:dateCreated ?year }} }}")
+    assert values(found, "source") == {(f"{BASE}source/forum-post",), (f"{BASE}source/finecut-press-kit",)}
