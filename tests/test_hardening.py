@@ -373,3 +373,14 @@ def test_a_worker_without_a_reachable_zygote_spawns_its_executors(monkeypatch, t
     assert Zygote.connect() is None
     monkeypatch.delenv(Zygote.ENV)
     assert Zygote.connect() is None
+
+
+def test_serve_loads_the_app_before_forking_so_its_processes_share_those_pages():
+    import subprocess
+    import sys
+
+    probe = ("import gc, sys; from kg.serve import _preload; _preload(); "
+             "print(gc.get_freeze_count() > 1000, all(m in sys.modules for m in ('server.sparql', 'kg.sparql', "
+             "'flask', 'pyoxigraph')))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert run.stdout.split() == ["True", "True"], run.stderr
