@@ -40,7 +40,8 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("turtle", "Turtle", ("text/turtle", "application/x-turtle"), "ttl", RdfFormat.TURTLE, "turtle", False),
-    Format("jsonld", "JSON-LD", ("application/ld+json",), "jsonld", RdfFormat.JSON_LD, "json-ld", False),
+    Format("jsonld", "JSON-LD", ("application/ld+json", "application/json"), "jsonld", RdfFormat.JSON_LD, "json-ld",
+           False),
     Format("ntriples", "N-Triples", ("application/n-triples", "text/plain"), "nt", RdfFormat.N_TRIPLES, "nt", False),
     Format("rdfxml", "RDF/XML", ("application/rdf+xml", "application/xml"), "rdf", RdfFormat.RDF_XML, "xml", False),
     Format("trig", "TriG", ("application/trig",), "trig", RdfFormat.TRIG, "trig", True),

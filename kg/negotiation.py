@@ -39,16 +39,20 @@ def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
     return ranges
 
 
-def _quality(media: str, ranges: list[tuple[str, float, int]]) -> tuple[float, int, int]:
-    """q of the most specific range matching `media`, with specificity and position as tie-breakers."""
+def _quality(media: str, ranges: list[tuple[str, float, int]], sent: bool) -> tuple[float, int, int]:
+    """q of the most specific range matching `media`, with specificity and position as tie-breakers.
+
+    Wildcards match only the media type that is `sent`, never an alias: `application/*` must not get HTML
+    because XHTML is an alias of it.
+    """
     best: tuple[float, int, int] | None = None
     kind = media.split("/")[0]
     for rng, q, order in ranges:
         if rng == media:
             spec = 3
-        elif rng == f"{kind}/*":
+        elif rng == f"{kind}/*" and sent:
             spec = 2
-        elif rng == "*/*":
+        elif rng == "*/*" and sent:
             spec = 1
         else:
             continue
@@ -65,8 +69,8 @@ def choose(accept: str | None, offers: Sequence[Offer]) -> Offer | None:
     ranges = parse_accept(accept)
     scored = []
     for rank, offer in enumerate(offers):
-        for media in offer.media_types:
-            q, spec, order = _quality(media, ranges)
+        for n, media in enumerate(offer.media_types):
+            q, spec, order = _quality(media, ranges, n == 0)
             if q > 0:
                 scored.append((q, spec, order, -rank, offer))
     if not scored:

@@ -6,7 +6,7 @@ import pytest
 
 from server.negotiation import HTML, Offer, by_key, choose, parse_accept
 
-OFFERS = (Offer("html", (HTML,)), Offer("turtle", ("text/turtle",), ("ttl",)),
+OFFERS = (Offer("html", (HTML, "application/xhtml+xml")), Offer("turtle", ("text/turtle",), ("ttl",)),
           Offer("jsonld", ("application/ld+json",), ("jsonld",)), Offer("ntriples", ("application/n-triples",)))
 
 
@@ -21,6 +21,8 @@ OFFERS = (Offer("html", (HTML,)), Offer("turtle", ("text/turtle",), ("ttl",)),
     (None, "html"),
     ("text/*", "html"),
     ("application/*;q=0.2, text/turtle;q=0.1", "jsonld"),
+    ("application/*", "jsonld"),
+    ("application/xhtml+xml", "html"),
     ("text/turtle;q=0, */*", "html"),
     ("application/n-triples;charset=utf-8", "ntriples"),
     ("TEXT/TURTLE", "turtle"),

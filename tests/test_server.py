@@ -359,3 +359,16 @@ def test_trig_of_an_entity_writes_each_graph_in_one_block(client):
     text = client.get("/movie/break-away.trig").get_data(as_text=True)
     heads = re.findall(r"^(<[^>]+>) \{", text, re.MULTILINE)
     assert len(heads) >= 3 and len(heads) == len(set(heads))
+
+
+def test_a_client_asking_for_plain_json_gets_json_ld(client):
+    r = client.get(BREAK_AWAY, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.mimetype == "application/ld+json"
+    graph = rdflib.Graph().parse(data=r.data, format="json-ld")
+    assert (rdflib.URIRef(BASE + "movie/break-away"), rdflib.URIRef("http://schema.org/name"),
+            rdflib.Literal("Break Away")) in graph
+
+
+def test_a_select_asked_for_as_plain_json_still_gets_sparql_json_results(client):
+    r = client.get("/sparql", query_string={"query": SELECT}, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json["results"]["bindings"][0]["name"]["value"] == "Break Away"
