@@ -1,4 +1,4 @@
-"""Independent clients against the real `kg serve`: Comunica (npm, installed by .ci/run into tests/clients/)."""
+"""Independent clients against the real `kg serve`: Comunica (npm, installed by .ci/run into tests/clients/), rdflib's SPARQLStore."""
 
 from __future__ import annotations
 
@@ -61,3 +61,15 @@ def test_comunica_reads_the_provenance_graphs_of_an_entity_document(live):
     found = comunica(f"{live.url}/movie/break-away",
                      query=SCHEMA + f"SELECT ?source WHERE {{ GRAPH ?source {{ <{film}> schema:dateCreated ?year }} }}")
     assert values(found, "source") == {(f"{BASE}source/forum-post",), (f"{BASE}source/finecut-press-kit",)}
+
+
+def test_rdflib_sparqlstore_reads_the_endpoint_as_a_graph(live, released):
+    import rdflib
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    graph = rdflib.Graph(store=SPARQLStore(f"{live.url}/sparql"))
+    film = rdflib.URIRef(f"{BASE}movie/break-away")
+    directors = set(graph.objects(film, rdflib.URIRef("http://schema.org/director")))
+    release = rdflib.Graph().parse(released / "var" / "current" / "kg.ttl", format="turtle")
+    assert directors == {rdflib.URIRef(f"{BASE}person/leesong-hee-il")}
+    assert len(graph) == len(release)
