@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -291,8 +292,11 @@ def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: li
         line = _line(raw, name)
         field = kind.field(str(name))
         if field is None:
-            known = ", ".join(f.name for f in kind.fields)
-            problems.append(Problem(display, line, f"unknown field for a {kind.name} (known: {known})", str(name)))
+            names = [f.name for f in kind.fields]
+            close = difflib.get_close_matches(str(name), names, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(Problem(display, line, f"unknown field for a {kind.name} ({hint}known: {', '.join(names)})",
+                                    str(name)))
             continue
         items = raw_value if isinstance(raw_value, list) else [raw_value]
         if isinstance(raw_value, list) and not field.many:

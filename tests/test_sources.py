@@ -17,6 +17,7 @@ sources:
 BAD_INPUT = {
     "malformed YAML": ("movies:\n  x: [unclosed\n", "bad.yaml:", "malformed YAML"),
     "unknown field": ("movies:\n  x:\n    name: X\n    titel: Oops\n", "bad.yaml:4", "unknown field"),
+    "misspelt field": ("movies:\n  x:\n    name: X\n    runing_time: 90\n", "bad.yaml:4", "did you mean running_time?"),
     "unknown section": ("films:\n  x:\n    name: X\n", "bad.yaml:1", "unknown section 'films'"),
     "bad date": ("movies:\n  x:\n    name: X\n    release_date: 2010-13-45\n", "bad.yaml:4", "is not a date"),
     "bad year": ("movies:\n  x:\n    name: X\n    production_year: twenty\n", "bad.yaml:4", "four-digit year"),
