@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import glob
 import hashlib
 import html
@@ -99,12 +100,14 @@ class Column:
     html: bool = False  # decode HTML entities such as &amp;
     aliases: dict[str, str] = dataclasses.field(default_factory=dict)  # value as printed -> value to use
     currency: str | None = None  # for money fields
+    where: str = dataclasses.field(default="", compare=False)  # the mapping entry, for errors
+    line: int | None = dataclasses.field(default=None, compare=False)
 
     @staticmethod
     def parse(spec: Any, where: str, line: int | None) -> Column:
         """A column spec from the mapping file: a column name or a mapping of options."""
         if isinstance(spec, str):
-            return Column(column=spec)
+            return Column(column=spec, where=where, line=line)
         if not isinstance(spec, dict):
             raise MappingError(f"{where}: a column name or a mapping with 'column' or 'constant'", line)
         known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency"}
@@ -123,7 +126,7 @@ class Column:
             raise MappingError(f"{where}: aliases is a mapping of value -> replacement", line)
         return Column(spec.get("column"), spec.get("constant"), pattern, spec.get("template"), spec.get("split"),
                       spec.get("lang"), bool(spec.get("html")), {str(k): str(v) for k, v in aliases.items()},
-                      spec.get("currency"))
+                      spec.get("currency"), where, line)
 
     @cached_property
     def plain(self) -> bool:
@@ -235,6 +238,14 @@ class Mapping:
     identity: Identity
     fields: list[FieldSpec]
 
+    def columns(self) -> list[Column]:
+        """Every column the mapping reads from the rows."""
+        found = [spec.column for spec in self.fields if spec.column is not None]
+        found += [c for spec in self.fields for c in spec.parts.values()]
+        identities = [spec.ref.identity for spec in self.fields if spec.ref] + [self.identity]
+        found += [c for i in identities for c in (i.name, i.ident, i.year, i.distinct) if c is not None]
+        return [c for c in found if c.column is not None]
+
 
 def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: int | None) -> Identity:
     spec = spec or {}
@@ -256,7 +267,7 @@ def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: i
 
 def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
     if isinstance(spec, str):
-        return RefSpec(kind, Identity(Column(column=spec)))
+        return RefSpec(kind, Identity(Column(column=spec, where=where, line=line)))
     if not isinstance(spec, dict) or "name" not in spec:
         raise MappingError(f"{where}: a reference is a column of names, or {{name: column, id: column}}", line)
     extra = set(spec) - {"name", "id"}
@@ -424,6 +435,20 @@ def _parse(text: str, fmt: str, display: str, notes: list[Note]) -> Iterator[tup
                 notes.append(Note(display, index, "skipped", "an item is not a JSON object"))
 
 
+def _check_columns(mapping: Mapping, present: set[str]) -> None:
+    """A column the mapping reads that no row of its files has is a mistake in the mapping, not a messy row."""
+    if not present:
+        return  # no rows at all: nothing to tell
+    for column in mapping.columns():
+        name = str(column.column)
+        if name not in present:
+            close = difflib.get_close_matches(name, sorted(present), n=1)
+            raise MappingError(f"{mapping.display}: {column.where}: no row of "
+                               f"{', '.join(_display_of(mapping, p) for p in mapping.files)} has a column {name!r}"
+                               f"{' (did you mean ' + repr(close[0]) + '?)' if close else ''}; its columns: "
+                               f"{', '.join(sorted(present)[:40])}", column.line)
+
+
 # ---- rows -> records ----
 
 @dataclass
@@ -494,6 +519,7 @@ class _Reader:
 
     def read(self, mapping: Mapping) -> None:
         source = mapping.source.key
+        present: set[str] = set()
         for path in mapping.files:
             display = _display_of(mapping, path)
             fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
@@ -502,6 +528,8 @@ class _Reader:
             seen: dict[bytes, int] = {}
             for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes), None,
                                  "read", f"rows of {path.name}"):
+                if not seen or fmt not in ("csv", "tsv"):  # a CSV file's rows all have the header's columns
+                    present.update(row)
                 bad = _bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(_GARBLED) else None
                 row.pop(_GARBLED, None)
                 if bad:
@@ -517,6 +545,7 @@ class _Reader:
                     continue
                 seen[fingerprint] = line
                 self.row(mapping, source, display, line, row)
+        _check_columns(mapping, present)
 
     def row(self, mapping: Mapping, source: str, display: str, line: int, row: dict[str, Any]) -> None:
         fixes: list[str] = []

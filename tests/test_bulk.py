@@ -317,6 +317,10 @@ def test_a_bulk_record_joins_the_hand_written_one(empty_project, write, run_kg):
     (mapping("nothing-*.csv", "name: title\n"), 2, "matches no file"),
     (mapping("films.csv", "name: title\n", record="film"), 3, "'film' is not a record kind"),
     (mapping("films.csv", "name: title\n") + "colour: red\n", 6, "unknown key(s) ['colour']"),
+    (mapping("films.csv", "name: title\ngenre: genres\n"), 6,
+     "fields.genre: no row of data/films.csv has a column 'genres' (did you mean 'genre'?)"),
+    (mapping("films.csv", "name: title\nactor: {name: {column: cast, split: '|'}, id: cast_id}\n"), 6,
+     "fields.actor: no row of data/films.csv has a column 'cast_id'"),
 ])
 def test_a_bad_mapping_file_is_refused_with_its_line(text, line, message, empty_project, run_kg):
     put(empty_project, "films.csv", DATA["csv"]())
@@ -325,6 +329,23 @@ def test_a_bad_mapping_file_is_refused_with_its_line(text, line, message, empty_
     assert code == 2
     assert f"data/films.mapping.yaml:{line}: " in output and message in output
     assert not (empty_project / "var").exists()
+
+
+def test_a_json_column_that_only_some_rows_have_is_read_where_it_is(empty_project, run_kg):
+    films = [dict(FILMS[0], budget="1000"), FILMS[1]]
+    put(empty_project, "films.jsonl", "".join(json.dumps(f) + "\n" for f in films))
+    put(empty_project, "films.mapping.yaml", mapping("films.jsonl", "name: title\nbudget: {column: budget, "
+                                                                    "currency: USD}\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?v WHERE {{ ?m <{BASE}vocab#budget>/<{S}value> ?v }}") == [("1000",)]
+
+
+def test_a_json_column_that_no_row_has_is_refused(empty_project, run_kg):
+    put(empty_project, "films.jsonl", DATA["jsonl"]())
+    put(empty_project, "films.mapping.yaml", mapping("films.jsonl", "name: title\nrunning_time: minutes\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.mapping.yaml:8: fields.running_time: no row of data/films.jsonl has a column " \
+                         "'minutes'" in output
 
 
 # ---- RDF files ----
