@@ -137,14 +137,9 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     from .describe import markup
     from .ids import PATHS
     from .jsonld import script_tag
-    from .store import NoRelease, Releases
 
     config = ctx.obj.config()
-    try:
-        release = Releases(config.releases_path).current()
-    except NoRelease:
-        _say("kg: no release yet; run `kg build`")
-        sys.exit(BAD_INPUT)
+    release = _current(config)
     if target.startswith(("http://", "https://")):
         candidates = [target]
     elif "/" in target:
@@ -158,6 +153,49 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
             return
     _say(f"kg: no entity {target!r} in the current release (tried {', '.join(candidates)})")
     sys.exit(BAD_INPUT)
+
+
+def _current(config: Config) -> Any:
+    from .store import NoRelease, Releases
+
+    try:
+        return Releases(config.releases_path).current()
+    except NoRelease:
+        _say("kg: no release yet; run `kg build`")
+        sys.exit(BAD_INPUT)
+
+
+def _format_names() -> list[str]:
+    from .formats import FORMATS, RESULT_FORMATS
+
+    return [f.name for f in RESULT_FORMATS] + [f.name for f in FORMATS if not f.datasets]
+
+
+@cli.command("query")
+@click.argument("query", required=False)
+@click.option("-f", "--file", "path", type=click.File("r", encoding="utf-8"),
+              help="Read the query from a file ('-': standard input)")
+@click.option("--format", "fmt", type=click.Choice(_format_names(), case_sensitive=False), default=None,
+              help="Result format (default: tsv for SELECT and ASK, turtle for CONSTRUCT and DESCRIBE)")
+@click.option("--limit", type=int, default=0, help="At most this many rows or triples (default: all)")
+@click.pass_context
+def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None, limit: int) -> None:
+    """Run a SPARQL query on the current release and print the results (like the /sparql endpoint)."""
+    from .sparql import answer
+
+    if (query is None) == (path is None):
+        _say("kg: give the query as an argument or with --file (exactly one)")
+        sys.exit(BAD_INPUT)
+    text = query if query is not None else path.read()
+    release = _current(ctx.obj.config())
+    accept = "text/tab-separated-values, text/turtle;q=0.9" if fmt is None else None
+    result = answer(release, text, accept=accept, explicit=fmt, max_results=max(limit, 0))
+    if result.status != 200:
+        _say(f"kg: {result.body.decode('utf-8', 'replace').strip()}")
+        sys.exit(BAD_INPUT)
+    click.echo(result.body, nl=False)
+    if result.truncated_at is not None:
+        _say(f"kg: cut at {result.truncated_at} results (--limit)")
 
 
 @cli.command("serve")

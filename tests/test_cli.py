@@ -1,0 +1,69 @@
+"""`kg query`: SPARQL on the current release from the command line, in every result format."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from conftest import BASE
+from kg.cli import cli
+from kg.formats import FORMATS, RESULT_FORMATS
+
+NAME = f"SELECT ?name WHERE {{ <{BASE}movie/break-away> <http://schema.org/name> ?name }}"
+DIRECTOR = f"CONSTRUCT WHERE {{ <{BASE}movie/break-away> <http://schema.org/director> ?d }}"
+
+
+def kg(root, *args, stdin=None):
+    return CliRunner().invoke(cli, ["--root", str(root), "query", *args], input=stdin)
+
+
+@pytest.mark.parametrize("fmt", RESULT_FORMATS, ids=lambda f: f.name)
+def test_select_in_every_result_format(released, fmt):
+    run = kg(released, "--format", fmt.name, NAME)
+    assert run.exit_code == 0, run.output
+    if fmt.name == "csv":  # CSV results cannot be read back into terms (they drop types and languages)
+        assert run.stdout_bytes == b"name\r\nBreak Away\r\n"
+        return
+    rows = list(ox.parse_query_results(run.stdout_bytes, format=fmt.oxigraph))
+    assert [row["name"].value for row in rows] == ["Break Away"]
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
+def test_construct_in_every_graph_format(released, fmt):
+    run = kg(released, "--format", fmt.name, DIRECTOR)
+    assert run.exit_code == 0, run.output
+    assert [t.object.value for t in ox.parse(run.stdout_bytes, format=fmt.oxigraph)] == [f"{BASE}person/leesong-hee-il"]
+
+
+def test_defaults_are_tsv_for_tables_and_turtle_for_graphs(released):
+    table, graph = kg(released, NAME), kg(released, DIRECTOR)
+    assert table.stdout == '?name\n"Break Away"\n'
+    assert [t.object.value for t in ox.parse(graph.stdout_bytes, format=ox.RdfFormat.TURTLE)] == [
+        f"{BASE}person/leesong-hee-il"]
+
+
+def test_the_query_can_come_from_standard_input(released):
+    run = kg(released, "--file", "-", "--format", "csv", stdin="ASK { ?s a <http://schema.org/Movie> }")
+    assert run.exit_code == 0 and run.stdout.strip() == "true"
+
+
+def test_limit_cuts_and_says_so(released):
+    run = kg(released, "--limit", "2", "SELECT ?s WHERE { ?s ?p ?o }")
+    assert run.exit_code == 0 and len(run.stdout.splitlines()) == 3 and "cut at 2" in run.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("SELEC ?x",), "syntax error"),
+    (("--format", "turtle", NAME), "Not Acceptable"),
+    (("INSERT DATA { <a:b> <a:c> <a:d> }",), "read-only"),
+    ((), "exactly one"),
+])
+def test_bad_queries_exit_2_with_a_message(released, args, message):
+    run = kg(released, *args)
+    assert run.exit_code == 2 and message in run.stderr and not run.stdout
+
+
+def test_no_release_exits_2(empty_project):
+    run = kg(empty_project, NAME)
+    assert run.exit_code == 2 and "kg build" in run.stderr
