@@ -13,7 +13,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from conftest import BASE
+from conftest import BASE, entity_paths
 from kg.formats import FORMATS, RESULT_FORMATS
 from kg.release import DUMPS
 
@@ -372,3 +372,34 @@ def test_a_client_asking_for_plain_json_gets_json_ld(client):
 def test_a_select_asked_for_as_plain_json_still_gets_sparql_json_results(client):
     r = client.get("/sparql", query_string={"query": SELECT}, headers={"Accept": "application/json"})
     assert r.status_code == 200 and r.json["results"]["bindings"][0]["name"]["value"] == "Break Away"
+
+
+def _references(page: str) -> tuple[list[int], list[str]]:
+    """The reference numbers a page cites, and the sources it lists under Sources (as IRIs, in order)."""
+    cited = [int(n) for n in re.findall(r'href="#ref-(\d+)"', page)]
+    listed = re.findall(r'<li id="ref-(\d+)"><a href="([^"]+)"', page)
+    assert [int(n) for n, _ in listed] == list(range(1, len(listed) + 1))
+    return cited, [BASE + href.lstrip("/") for _, href in listed]
+
+
+@pytest.mark.parametrize("path", entity_paths())
+def test_an_entity_page_cites_each_source_of_its_facts_by_number_and_lists_it_once(flask_client, path):
+    cited, listed = _references(flask_client.get(f"/{path}").get_data(as_text=True))
+    def graphs(condition: str) -> set[str]:
+        q = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{BASE}{path}> ?p ?o }} FILTER(!CONTAINS(STR(?g), '/graph/') " \
+            f"{condition}) }}"
+        return {row["g"]["value"] for row in flask_client.get("/sparql", query_string={"query": q}, headers={
+            "Accept": "application/sparql-results+json"}).json["results"]["bindings"]}
+
+    facts = graphs("&& ?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>")
+    assert set(cited) == set(range(1, len(listed) + 1)) and len(listed) == len(set(listed))
+    assert facts and facts <= set(listed) <= graphs("")
+
+
+def test_a_fact_cites_the_sources_that_state_it(client):
+    page = client.get(BREAK_AWAY).get_data(as_text=True)
+    _, listed = _references(page)
+    rows = re.findall(r'<td title="http://schema.org/dateCreated">[^<]*</td>\n<td><span>(\d+)</span></td>\n<td>(.*?)</td>',
+                      page)
+    years = {year: {listed[int(n) - 1] for n in re.findall(r"#ref-(\d+)", refs)} for year, refs in rows}
+    assert years == {"2008": {BASE + "source/forum-post"}, "2009": {BASE + "source/finecut-press-kit"}}
