@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,52 @@ def listing(release: Release, type_iri: str, page: int = 1, size: int = 100, exc
     return Listing(type_iri, items, page, pages, total)
 
 
+
+MIN_SEARCH = 2  # characters a search needs
+MAX_HITS = 50
+
+
+@dataclass
+class Hit:
+    """One entity a search found: its preferred name, its type and the spelling that matched."""
+
+    iri: str
+    name: str
+    type: str
+    matched: str
+
+
+def search_query(base_iri: str, text: str) -> str | None:
+    """The SPARQL query for entities with a name or spelling containing `text` (None if `text` is too short)."""
+    needle = " ".join(text.split()).lower()
+    if len(needle) < MIN_SEARCH:
+        return None
+    literal = json.dumps(needle, ensure_ascii=False)  # a valid SPARQL string: quotes, backslashes, controls escaped
+    return f"""SELECT ?e ?n ?name ?t WHERE {{
+  ?e <{NAME.value}>|<{ALT.value}> ?n . FILTER(CONTAINS(LCASE(STR(?n)), {literal}))
+  ?e a ?t .
+  OPTIONAL {{ GRAPH <{base_iri}source/editorial> {{ ?e <{NAME.value}> ?name }} }}
+}} LIMIT 2000"""
+
+
+def search_hits(rows: list[dict[str, dict[str, str]]], text: str, limit: int = MAX_HITS) -> list[Hit]:
+    """The entities of a search's SPARQL JSON rows, best first: exact, then prefix, then word start, then the rest."""
+    needle = " ".join(text.split()).lower()
+
+    def rank(spelling: str) -> int:
+        low = spelling.lower()
+        return 0 if low == needle else 1 if low.startswith(needle) else 2 if f" {needle}" in f" {low}" else 3
+
+    best: dict[str, tuple[int, Hit]] = {}
+    for row in rows:
+        iri, spelling = row["e"]["value"], row["n"]["value"]
+        kind = row["t"]["value"].rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        hit = Hit(iri, row.get("name", row["n"])["value"], kind, spelling)
+        found = best.get(iri)
+        if found is None or (rank(spelling), kind == "Thing") < (found[0], found[1].type == "Thing"):
+            best[iri] = (rank(spelling), hit)
+    ordered = sorted(best.values(), key=lambda rh: (rh[0], rh[1].name.lower(), rh[1].iri))
+    return [hit for _, hit in ordered[:limit]]
 
 
 _TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}

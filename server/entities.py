@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request
+import json
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
 
 from kg import describe, jsonld, vocab
+from kg.execute import Busy, Job
 from kg.formats import FORMATS, by_name
 from kg.ids import PATHS
+from kg.sparql import Dataset
 from kg.store import Release
 
 from .errors import error_response
@@ -93,6 +97,39 @@ def kind_listing(kind: str) -> Response | str:
     start = (listing.page - 1) * 100
     items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
     return render_template("listing.html", kind=kind, listing=listing, local=local, markup=jsonld.safe_json(items))
+
+
+SEARCH_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))
+
+
+@bp.get("/search")
+def search() -> Response | str:
+    """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts)."""
+    release()  # 503 when there is none yet
+    text = request.args.get("q", "")[:200]
+    offer = negotiate(SEARCH_OFFERS)
+    if offer is None:
+        return not_acceptable(SEARCH_OFFERS)
+    hits: list[describe.Hit] = []
+    query = describe.search_query(current_app.config["KG"].base_iri, text)
+    if query is not None:
+        try:  # a scan of every name: run where a deadline holds, like any SPARQL query
+            answer = current_app.extensions["kg.executors"].run(
+                Job(query, Dataset(), "application/sparql-results+json", None, 0))
+        except Busy:
+            return error_response(429, "Too many queries at once: try again in a moment.", {"Retry-After": "1"})
+        if answer.status != 200:
+            return error_response(answer.status, answer.body.decode("utf-8", "replace"))
+        hits = describe.search_hits(json.loads(answer.body)["results"]["bindings"], text)
+    if offer.key == "json":
+        response = jsonify(query=text, results=[
+            {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri}
+            for h in hits])
+    else:
+        response = Response(render_template("search.html", q=text, hits=hits, local=local, searched=query is not None,
+                                            shortest=describe.MIN_SEARCH), mimetype="text/html")
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 @bp.get("/<path:path>")

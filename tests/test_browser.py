@@ -53,3 +53,17 @@ def test_copy_button_copies_the_snippet(browser, live):
     assert browser.title == "Break Away · kg"
     browser.find_element(By.ID, "copy-embed").click()
     WebDriverWait(browser, 5).until(lambda b: b.find_element(By.ID, "copy-status").text == "Copied.")
+
+
+def test_the_search_box_in_the_header_finds_a_film_by_another_spelling(browser, live):
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(f"{live.url}/person/leesong-hee-il")
+    box = browser.find_element(By.CSS_SELECTOR, "header form.search input[name=q]")
+    box.send_keys("Talju", Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "ul.hits a"))
+    link = browser.find_element(By.CSS_SELECTOR, "ul.hits a")
+    assert link.text == "Break Away"
+    link.click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.TAG_NAME, "h1").text == "Break Away")
+    assert _errors(browser) == []

@@ -403,3 +403,39 @@ def test_a_fact_cites_the_sources_that_state_it(client):
                       page)
     years = {year: {listed[int(n) - 1] for n in re.findall(r"#ref-(\d+)", refs)} for year, refs in rows}
     assert years == {"2008": {BASE + "source/forum-post"}, "2009": {BASE + "source/finecut-press-kit"}}
+
+
+def _search(client, text: str) -> list[dict[str, str]]:
+    r = client.get("/search", query_string={"q": text}, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    return r.json["results"]
+
+
+def test_search_finds_an_entity_by_any_of_its_spellings(client):
+    hits = _search(client, "lee song")  # the Variety spelling of Leesong Hee-il
+    assert [(h["iri"], h["matched"]) for h in hits] == [(BASE + "person/leesong-hee-il", "Lee Song")]
+
+
+def test_search_finds_a_film_by_its_korean_title(client):
+    hits = _search(client, "탈주")  # the film, then the forum post whose title quotes it
+    assert [h["iri"] for h in hits] == [BASE + "movie/break-away", BASE + "source/forum-post"]
+
+
+def test_search_puts_the_exact_name_first(client):
+    hits = _search(client, "BREAK away")
+    assert hits[0]["iri"] == BASE + "movie/break-away" and len(hits) > 1  # sources titled "... Break Away" follow
+
+
+@pytest.mark.parametrize("text", ['") } DROP ALL #', "\\", "'''", "a\nb", "}}}"])
+def test_search_text_is_never_taken_as_query_syntax(client, text):
+    assert _search(client, text) == []
+
+
+def test_a_search_page_lists_its_hits_as_links(client):
+    page = client.get("/search", query_string={"q": "talju"}).get_data(as_text=True)
+    assert '<a href="/movie/break-away">Break Away</a>' in page and "Talju" in page
+
+
+def test_a_search_shorter_than_two_characters_asks_for_more(client):
+    r = client.get("/search", query_string={"q": "b"})
+    assert r.status_code == 200 and "at least 2 characters" in r.get_data(as_text=True)
