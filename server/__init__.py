@@ -60,7 +60,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
                 "Content-Security-Policy",
                 "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
                 "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-        if request.path.startswith(("/sparql", "/download", "/.well-known")):
+        if request.path.startswith(("/sparql", "/download", "/.well-known", "/search")):
             response.headers["Access-Control-Allow-Origin"] = "*"
             response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Length, Content-Range, Link"
         return response

@@ -439,3 +439,9 @@ def test_a_search_page_lists_its_hits_as_links(client):
 def test_a_search_shorter_than_two_characters_asks_for_more(client):
     r = client.get("/search", query_string={"q": "b"})
     assert r.status_code == 200 and "at least 2 characters" in r.get_data(as_text=True)
+
+
+def test_cors_on_search_so_another_site_can_suggest_names(client):
+    r = client.get("/search", query_string={"q": "talju"}, headers={"Accept": "application/json",
+                                                                    "Origin": "https://app.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
