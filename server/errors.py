@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from .negotiation import HTML, Offer, choose
 
 _OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)))
 
 
+def _search_hint(status: int) -> str | None:
+    """For a missing entity page, the last part of its path as words to search for."""
+    if status != 404:
+        return None
+    words = request.path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip()
+    return words or None
+
+
 def error_response(status: int, message: str, extra_headers: dict[str, str] | None = None) -> Response:
     """An error as HTML for browsers and plain text for everyone else."""
     wants = choose(request.headers.get("Accept"), _OFFERS)
     if wants is not None and wants.key == "html" and not request.path.startswith("/sparql"):
-        body = render_template("error.html", status=status, message=message)
+        body = render_template("error.html", status=status, message=message,
+                               reason=HTTP_STATUS_CODES.get(status, "Error"), search=_search_hint(status))
         response = Response(body, status=status, mimetype="text/html")
     else:
         response = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")

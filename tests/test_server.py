@@ -445,3 +445,9 @@ def test_cors_on_search_so_another_site_can_suggest_names(client):
     r = client.get("/search", query_string={"q": "talju"}, headers={"Accept": "application/json",
                                                                     "Origin": "https://app.example"})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_missing_entity_page_offers_a_search_for_its_words(client):
+    r = client.get("/movie/brake-away", headers={"Accept": "text/html"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 404 and "Not Found" in page and 'href="/search?q=brake%20away"' in page
