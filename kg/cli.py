@@ -209,8 +209,13 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     if not (config.releases_path / "current").exists():
         _say("kg: no release to serve yet; run `kg build` first")
         sys.exit(BAD_INPUT)
-    from .serve import serve
+    from .serve import PortInUse, check_port, serve
 
+    try:
+        check_port(config.host, config.port)
+    except PortInUse as exc:
+        _say(f"kg: {exc}")
+        sys.exit(BAD_INPUT)
     serve(config)
 
 

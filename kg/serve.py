@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import os
+import socket
 
 from .config import Config
+
+
+class PortInUse(Exception):
+    """Another process listens on the address `kg serve` was asked to use."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse an address something listens on: granian binds with SO_REUSEPORT and would share it silently."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port left in TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                            "(is another server running there? choose another with --port)") from exc
 
 
 def _preload() -> None:

@@ -384,3 +384,26 @@ def test_serve_loads_the_app_before_forking_so_its_processes_share_those_pages()
              "'flask', 'pyoxigraph')))")
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.stdout.split() == ["True", "True"], run.stderr
+
+
+def test_a_second_server_on_a_port_in_use_is_refused_rather_than_sharing_it(live, released):
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "kg", "--root", str(released), "serve", "--port", str(live.port)],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and f"127.0.0.1:{live.port}" in run.stderr and "in use" in run.stderr
+    assert requests.get(f"{live.url}/sparql", timeout=5).status_code == 200  # the first one is untouched
+
+
+def test_a_port_something_else_listens_on_is_refused(released):
+    import subprocess
+    import sys
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        port = other.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "kg", "--root", str(released), "serve", "--port", str(port)],
+                             capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "in use" in run.stderr
