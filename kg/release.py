@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
+import fcntl
 import gc
 import hashlib
 import itertools
@@ -546,14 +548,20 @@ def _build(config: Config, publish: bool, say: Callable[[str], None], incrementa
                          lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                    f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
     minter = Minter(config.base_iri)
-    if publish:
-        releases = config.releases_path / RELEASES
-        releases.mkdir(parents=True, exist_ok=True)
-        _sweep(releases)
+    if not publish:  # validating only: the store is scratch, and nothing goes near var/
+        return _build_at(Path(tempfile.mkdtemp(prefix="kg-validate-")), config, sources, minter, stages, publish,
+                         incremental)
+    releases = config.releases_path / RELEASES
+    releases.mkdir(parents=True, exist_ok=True)
+    with _build_lock(config.releases_path, say):
+        _sweep(releases)  # safe: no other build of this project is running
         tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
         tmp.mkdir()
-    else:  # validating only: the store is scratch, and nothing goes near var/
-        tmp = Path(tempfile.mkdtemp(prefix="kg-validate-"))
+        return _build_at(tmp, config, sources, minter, stages, publish, incremental)
+
+
+def _build_at(tmp: Path, config: Config, sources: Sources, minter: Minter, stages: _Stages, publish: bool,
+              incremental: bool) -> BuildResult:
     try:
         result = _build_in(tmp, config, sources, minter, stages, publish, incremental)
     except BaseException:
@@ -562,6 +570,30 @@ def _build(config: Config, publish: bool, say: Callable[[str], None], incrementa
     if result.release_dir is None:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+LOCK_FILE = ".build.lock"
+
+
+@contextlib.contextmanager
+def _build_lock(root: Path, say: Callable[[str], None]) -> Iterator[None]:
+    """One publishing build per project at a time: a second one waits for the first (the lock goes with its process)."""
+    with (root / LOCK_FILE).open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            say(f"kg: another build of this project is running (pid {holder}); waiting for it to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _give_back_memory() -> None:

@@ -128,3 +128,28 @@ def test_server_survives_its_release_directory_disappearing(project, run_kg):
         assert requests.get(server.url + "/movie/break-away", timeout=30).status_code == 200
     finally:
         server.stop()
+
+
+def test_a_second_build_waits_for_the_one_running_and_neither_loses_its_release(project, run_kg):
+    import fcntl
+
+    from kg.release import LOCK_FILE
+
+    assert run_kg(project, "build")[0] == 0  # var/ exists, with a release
+    before = current(project / "var")
+    with (project / "var" / LOCK_FILE).open("a+") as lock:  # stands for a build in progress
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write("4242")
+        lock.flush()
+        (project / "data" / "extra.yaml").write_text("movies:\n  extra:\n    name: Extra\n", encoding="utf-8")
+        waiting = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(project), "build"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert waiting.poll() is None and current(project / "var") == before  # waits, publishes nothing yet
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "another build of this project is running (pid 4242)" in err
+    assert current(project / "var") != before
