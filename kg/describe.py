@@ -181,7 +181,6 @@ def listing(release: Release, type_iri: str, page: int = 1, size: int = 100, exc
     return Listing(type_iri, items, page, pages, total)
 
 
-
 MIN_SEARCH = 2  # characters a search needs
 MAX_HITS = 50
 
