@@ -81,7 +81,7 @@ def _service_description() -> Response:
 
 def _request() -> tuple[str | None, sparql.Dataset]:
     """The query text and dataset of a protocol request (GET, form POST or direct POST)."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         params = request.args
     else:
         mimetype = request.mimetype
@@ -113,7 +113,7 @@ def endpoint() -> Response:
     try:
         text, dataset = _request()
         if text is None:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):
                 return _service_description()
             raise sparql.QueryError(400, "Missing 'query' parameter.")
         params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args

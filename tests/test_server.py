@@ -451,3 +451,13 @@ def test_a_missing_entity_page_offers_a_search_for_its_words(client):
     r = client.get("/movie/brake-away", headers={"Accept": "text/html"})
     page = r.get_data(as_text=True)
     assert r.status_code == 404 and "Not Found" in page and 'href="/search?q=brake%20away"' in page
+
+
+@pytest.mark.parametrize("query", [SELECT, None], ids=["query", "service-description"])
+def test_head_on_the_endpoint_answers_as_get_does_without_a_body(client, query):
+    params = {"query": query} if query else {}
+    get = client.get("/sparql", query_string=params, headers={"Accept": "text/turtle, application/sparql-results+json"})
+    head = client.head("/sparql", query_string=params,
+                       headers={"Accept": "text/turtle, application/sparql-results+json"})
+    assert head.status_code == get.status_code == 200
+    assert head.headers["Content-Type"] == get.headers["Content-Type"] and head.data == b""
