@@ -81,8 +81,8 @@ def _service_description() -> Response:
 
 def _request() -> tuple[str | None, sparql.Dataset]:
     """The query text and dataset of a protocol request (GET, form POST or direct POST)."""
-    if request.method in ("GET", "HEAD"):
-        params = request.args
+    if request.method in ("GET", "HEAD") or (not request.content_length and not request.mimetype):
+        params = request.args  # a POST without a body (curl -X POST '...?query=') reads the URL, as Fuseki does
     else:
         mimetype = request.mimetype
         if mimetype == "application/x-www-form-urlencoded":

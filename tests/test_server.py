@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import re
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 import pytest
@@ -461,3 +462,13 @@ def test_head_on_the_endpoint_answers_as_get_does_without_a_body(client, query):
                        headers={"Accept": "text/turtle, application/sparql-results+json"})
     assert head.status_code == get.status_code == 200
     assert head.headers["Content-Type"] == get.headers["Content-Type"] and head.data == b""
+
+
+def test_a_post_without_a_body_reads_the_query_from_the_url(client):
+    r = client.post("/sparql?" + urlencode({"query": SELECT}), headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and r.data == b"name\r\nBreak Away\r\n"
+
+
+def test_a_post_with_an_unknown_body_type_is_still_refused(client):
+    r = client.post("/sparql?" + urlencode({"query": SELECT}), data=b"x", content_type="text/plain")
+    assert r.status_code == 415
