@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, redirect, request, url_for
 
 from kg.formats import FORMATS, by_name
 from kg.layout import VOID_FILE
@@ -65,3 +65,17 @@ def sitemap_part(n: int) -> Response:
     host = request.host_url.rstrip("/")
     urls = "".join(f"<url><loc>{escape(host + (local(e) or ''))}</loc></url>\n" for e in entities if local(e))
     return _xml(f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n')
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    """Crawlers are welcome on the pages (the sitemap lists them), not on the query endpoints or the dumps."""
+    body = ("User-agent: *\nDisallow: /sparql\nDisallow: /search\nDisallow: /download/\n"
+            f"Sitemap: {request.host_url.rstrip('/')}/sitemap.xml\n")
+    return Response(body, content_type="text/plain; charset=utf-8")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links to."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)

@@ -472,3 +472,18 @@ def test_a_post_without_a_body_reads_the_query_from_the_url(client):
 def test_a_post_with_an_unknown_body_type_is_still_refused(client):
     r = client.post("/sparql?" + urlencode({"query": SELECT}), data=b"x", content_type="text/plain")
     assert r.status_code == 415
+
+
+def test_robots_txt_points_crawlers_at_the_sitemap_and_away_from_the_endpoints(client):
+    r = client.get("/robots.txt")
+    lines = r.get_data(as_text=True).splitlines()
+    assert r.status_code == 200 and r.mimetype == "text/plain"
+    assert {"Disallow: /sparql", "Disallow: /search", "Disallow: /download/"} <= set(lines)
+    sitemap = next(line.split(" ", 1)[1] for line in lines if line.startswith("Sitemap: "))
+    path = "/" + sitemap.split("/", 3)[3]  # http://host:port/sitemap.xml -> /sitemap.xml
+    assert path == "/sitemap.xml" and client.get(path).status_code == 200
+
+
+def test_favicon_ico_leads_to_the_icon(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"].endswith("/static/favicon.svg")
