@@ -167,8 +167,10 @@ def _capped(result: Result, fmt: Format | ResultFormat, limit: int, text: str = 
         if isinstance(result, ox.QuerySolutions):
             if not isinstance(fmt, ResultFormat):
                 raise QueryError(406, "SELECT results are tables, not graphs")
-            names = _in_query_order([v.value for v in result.variables], text)
-            rows = [[row[name] for name in names] for row in islice(result, limit + 1 if limit else None)]
+            variables = [v.value for v in result.variables]
+            names = _in_query_order(variables, text)
+            at = [variables.index(name) for name in names]  # by position: a lookup by name costs twice as much
+            rows = [[row[i] for i in at] for row in islice(result, limit + 1 if limit else None)]
             cut = limit if limit and len(rows) > limit else None
             return results.write(fmt.name, names, rows[:limit] if cut else rows), cut
         if isinstance(fmt, ResultFormat):
