@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import vocab
+from . import index, vocab
 from .store import Release
 
 NAME = vocab.S.name
@@ -164,8 +167,27 @@ class Listing:
     total: int
 
 
-def listing(release: Release, type_iri: str, page: int = 1, size: int = 100, exclude: str | None = None) -> Listing:
-    """Entities of one type, by name, a page at a time."""
+@functools.lru_cache(maxsize=8)
+def _index_info(release_dir: Path) -> dict[str, Any] | None:
+    """The release's index.json (None for a release built before kg wrote indexes)."""
+    try:
+        info: dict[str, Any] = json.loads((release_dir / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
+        return info
+    except (OSError, ValueError):
+        return None
+
+
+def listing(release: Release, type_iri: str, page: int = 1, size: int = 100) -> Listing:
+    """Entities of one type, by name, a page at a time (people without the characters, who are listed apart)."""
+    info = _index_info(release.path)
+    if info is not None:
+        entry = info["listings"].get(type_iri)
+        total = int(entry["count"]) if entry else 0
+        pages = max(1, -(-total // size))
+        page = min(max(1, page), pages)
+        lines = index.read(release.path / index.INDEX_DIR / entry["file"], (page - 1) * size, size) if entry else []
+        return Listing(type_iri, [(line[0], line[1]) for line in lines], page, pages, total)
+    exclude = index.EXCLUDED.get(type_iri)
     exclusion = f"FILTER NOT EXISTS {{ ?e a <{exclude}> }}" if exclude else ""
     count_rows = release.select(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{type_iri}> {exclusion} }}")
     total = int(count_rows[0]["n"].value)
@@ -179,6 +201,25 @@ def listing(release: Release, type_iri: str, page: int = 1, size: int = 100, exc
     items = [(row["e"].value, row["name"].value if row["name"] is not None else row["e"].value)
              for row in rows]
     return Listing(type_iri, items, page, pages, total)
+
+
+def page_count(release: Release) -> int:
+    """How many entity pages the release has (the sitemap's size)."""
+    info = _index_info(release.path)
+    return int(info["pages"]) if info is not None else len(_pages_by_query(release))
+
+
+def pages(release: Release, start: int, count: int) -> list[str]:
+    """IRIs of entity pages start..start+count-1, in IRI order."""
+    if _index_info(release.path) is not None:
+        return [row[0] for row in index.read(release.path / index.INDEX_DIR / "pages.tsv", start, count)]
+    return _pages_by_query(release)[start:start + count]
+
+
+def _pages_by_query(release: Release) -> list[str]:
+    rows = release.select(f"SELECT DISTINCT ?e WHERE {{ GRAPH <{release.meta['base_iri']}source/editorial> "
+                          "{ ?e a ?t } } ORDER BY ?e")
+    return [row["e"].value for row in rows if "#" not in row["e"].value]
 
 
 MIN_SEARCH = 2  # characters a search needs
@@ -208,8 +249,8 @@ def search_query(base_iri: str, text: str) -> str | None:
 }} LIMIT 2000"""
 
 
-def search_hits(rows: list[dict[str, dict[str, str]]], text: str, limit: int = MAX_HITS) -> list[Hit]:
-    """The entities of a search's SPARQL JSON rows, best first: exact, then prefix, then word start, then the rest."""
+def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
+    """One hit per entity, best first: exact, then prefix, then word start, then the rest; then by name."""
     needle = " ".join(text.split()).lower()
 
     def rank(spelling: str) -> int:
@@ -217,15 +258,30 @@ def search_hits(rows: list[dict[str, dict[str, str]]], text: str, limit: int = M
         return 0 if low == needle else 1 if low.startswith(needle) else 2 if f" {needle}" in f" {low}" else 3
 
     best: dict[str, tuple[int, Hit]] = {}
-    for row in rows:
-        iri, spelling = row["e"]["value"], row["n"]["value"]
-        kind = row["t"]["value"].rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-        hit = Hit(iri, row.get("name", row["n"])["value"], kind, spelling)
-        found = best.get(iri)
-        if found is None or (rank(spelling), kind == "Thing") < (found[0], found[1].type == "Thing"):
-            best[iri] = (rank(spelling), hit)
+    for hit in found:
+        known = best.get(hit.iri)
+        if known is None or (rank(hit.matched), hit.type == "Thing") < (known[0], known[1].type == "Thing"):
+            best[hit.iri] = (rank(hit.matched), hit)
     ordered = sorted(best.values(), key=lambda rh: (rh[0], rh[1].name.lower(), rh[1].iri))
     return [hit for _, hit in ordered[:limit]]
+
+
+def search_hits(rows: list[dict[str, dict[str, str]]], text: str, limit: int = MAX_HITS) -> list[Hit]:
+    """The entities of a search's SPARQL JSON rows (see `search_query`), best first."""
+    return _ranked((Hit(row["e"]["value"], row.get("name", row["n"])["value"],
+                        row["t"]["value"].rsplit("/", 1)[-1].rsplit("#", 1)[-1], row["n"]["value"])
+                    for row in rows), text, limit)
+
+
+def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | None:
+    """Entities with a name or spelling containing `text`, from the release's index (None if it has none)."""
+    if _index_info(release.path) is None:
+        return None
+    needle = " ".join(text.split()).lower()
+    if len(needle) < MIN_SEARCH:
+        return []
+    found = index.search(release.path / index.INDEX_DIR / "names.tsv", needle)
+    return _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)
 
 
 _TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, TypeVar
 import pyoxigraph as ox
 from zlib_ng import gzip_ng as gzip  # the gzip module's format and API, deflate about twice as fast
 
-from . import vocab
+from . import index, vocab
 from .config import Config
 from .ids import Minter
 from .jsonld import CONTEXT, stream_nodes
@@ -645,6 +645,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
             union = next(d for d in DUMPS if d.format.name == "ntriples")
             persist(statements, tmp / union.filename, tmp / STORE_DIR)
         statements.named_path.unlink()
+        index.write(ox.Store.read_only(str(tmp / STORE_DIR)), tmp / index.INDEX_DIR, config.base_iri)
         return {"loaded": "in full"} if patched is None else {
             "patched_from": str(metadata(previous)["id"]) if previous else "", **patched}
 

@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, request, url_for
 
+from kg import describe
 from kg.formats import FORMATS, by_name
 from kg.layout import VOID_FILE
 
@@ -34,36 +35,32 @@ def void() -> Response:
     return response
 
 
-def _entities() -> list[str]:
-    rel = release()
-    rows = rel.select(f"SELECT DISTINCT ?e WHERE {{ GRAPH <{rel.meta['base_iri']}source/editorial> {{ ?e a ?t }} }} "
-                     "ORDER BY ?e")
-    return [row["e"].value for row in rows if "#" not in row["e"].value]
-
-
 def _xml(body: str) -> Response:
     return Response('<?xml version="1.0" encoding="UTF-8"?>\n' + body, content_type="application/xml; charset=utf-8")
 
 
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
-    entities = _entities()
+    rel = release()
+    total = describe.page_count(rel)
     host = request.host_url.rstrip("/")
-    if len(entities) <= SITEMAP_SIZE:
-        urls = "".join(f"<url><loc>{escape(host + (local(e) or ''))}</loc></url>\n" for e in entities if local(e))
-        return _xml(f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n')
-    parts = -(-len(entities) // SITEMAP_SIZE)
+    if total <= SITEMAP_SIZE:
+        return _urlset(host, describe.pages(rel, 0, total))
+    parts = -(-total // SITEMAP_SIZE)
     maps = "".join(f"<sitemap><loc>{escape(host)}/sitemap/{n}.xml</loc></sitemap>\n" for n in range(1, parts + 1))
     return _xml(f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{maps}</sitemapindex>\n')
 
 
 @bp.get("/sitemap/<int:n>.xml")
 def sitemap_part(n: int) -> Response:
-    entities = _entities()[(n - 1) * SITEMAP_SIZE: n * SITEMAP_SIZE]
-    if n < 1 or not entities:
+    entities = describe.pages(release(), (n - 1) * SITEMAP_SIZE, SITEMAP_SIZE) if n >= 1 else []
+    if not entities:
         abort(404)
-    host = request.host_url.rstrip("/")
-    urls = "".join(f"<url><loc>{escape(host + (local(e) or ''))}</loc></url>\n" for e in entities if local(e))
+    return _urlset(request.host_url.rstrip("/"), entities)
+
+
+def _urlset(host: str, entities: list[str]) -> Response:
+    urls = "".join(f"<url><loc>{escape(host + path)}</loc></url>\n" for e in entities if (path := local(e)))
     return _xml(f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n')
 
 

@@ -83,7 +83,7 @@ def embed(rel: Release, iri: str) -> Response:
 def home() -> Response | str:
     rel = release()
     films = describe.listing(rel, vocab.S.Movie.value, size=1000)
-    people = describe.listing(rel, vocab.S.Person.value, size=1000, exclude=vocab.K.Character.value)
+    people = describe.listing(rel, vocab.S.Person.value, size=1000)
     return render_template("home.html", films=films, people=people, meta=rel.meta, kinds=TYPE_OF_KIND, local=local)
 
 
@@ -91,8 +91,7 @@ def home() -> Response | str:
 def kind_listing(kind: str) -> Response | str:
     rel = release()
     page = request.args.get("page", "1")
-    listing = describe.listing(rel, TYPE_OF_KIND[kind], int(page) if page.isdigit() and len(page) < 9 else 1,
-                               exclude=vocab.K.Character.value if kind == "person" else None)
+    listing = describe.listing(rel, TYPE_OF_KIND[kind], int(page) if page.isdigit() and len(page) < 9 else 1)
     host = request.host_url.rstrip("/")
     start = (listing.page - 1) * 100
     items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
@@ -105,14 +104,14 @@ SEARCH_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", (
 @bp.get("/search")
 def search() -> Response | str:
     """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts)."""
-    release()  # 503 when there is none yet
+    rel = release()
     text = request.args.get("q", "")[:200]
     offer = negotiate(SEARCH_OFFERS)
     if offer is None:
         return not_acceptable(SEARCH_OFFERS)
-    hits: list[describe.Hit] = []
     query = describe.search_query(current_app.config["KG"].base_iri, text)
-    if query is not None:
+    hits = describe.search(rel, text)  # the release's index of names: a scan of one file
+    if hits is None and query is not None:  # a release built without that index
         try:  # a scan of every name: run where a deadline holds, like any SPARQL query
             answer = current_app.extensions["kg.executors"].run(
                 Job(query, Dataset(), "application/sparql-results+json", None, 0))
@@ -121,6 +120,7 @@ def search() -> Response | str:
         if answer.status != 200:
             return error_response(answer.status, answer.body.decode("utf-8", "replace"))
         hits = describe.search_hits(json.loads(answer.body)["results"]["bindings"], text)
+    hits = hits or []
     if offer.key == "json":
         response = jsonify(query=text, results=[
             {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri}

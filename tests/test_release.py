@@ -36,7 +36,7 @@ def built(project, run_kg) -> Path:
 
 def test_build_publishes_every_dump(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(
-        [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE])
+        [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE, "index"])
 
 
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])

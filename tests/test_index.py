@@ -1,0 +1,66 @@
+"""The release's index files: listings, sitemap pages and search answer exactly as the SPARQL queries do."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg import describe, index
+from kg.layout import current
+from kg.sparql import answer
+from kg.store import Releases
+from server.entities import TYPE_OF_KIND
+
+
+@pytest.fixture(scope="module")
+def both(released, tmp_path_factory):
+    """The real data's release, and the same release without its index (read the slow way, by SPARQL)."""
+    root = tmp_path_factory.mktemp("no-index")
+    copy = root / "releases" / "r"
+    shutil.copytree(current(released / "var"), copy)
+    shutil.rmtree(copy / index.INDEX_DIR)
+    os.symlink("releases/r", root / "current")
+    return Releases(released / "var").current(), Releases(root).current()
+
+
+@pytest.mark.parametrize("type_iri", sorted(set(TYPE_OF_KIND.values())))
+@pytest.mark.parametrize(("page", "size"), [(1, 100), (1, 3), (2, 3), (99, 3)])
+def test_a_listing_from_the_index_is_the_listing_by_query(both, type_iri, page, size):
+    indexed, queried = both
+    assert describe.listing(indexed, type_iri, page, size) == describe.listing(queried, type_iri, page, size)
+
+
+def test_the_index_lists_every_entity_page_as_the_query_does(both):
+    indexed, queried = both
+    total = describe.page_count(indexed)
+    assert total == describe.page_count(queried) > 20
+    assert describe.pages(indexed, 0, total) == describe.pages(queried, 0, total)
+    assert describe.pages(indexed, 5, 7) == describe.pages(queried, 0, total)[5:12]
+
+
+@pytest.mark.parametrize("text", ["lee", "Break Away", "탈주", "festival", "so-young", "x"])
+def test_a_search_in_the_index_finds_what_the_query_finds(both, text):
+    indexed, queried = both
+    query = describe.search_query(indexed.meta["base_iri"], text)
+    rows = json.loads(answer(queried, query, accept="application/sparql-results+json").body)["results"][
+        "bindings"] if query else []
+    by_query = describe.search_hits(rows, text)
+    assert [(h.iri, h.name) for h in describe.search(indexed, text)] == [(h.iri, h.name) for h in by_query]
+    assert describe.search(queried, text) is None  # no index: the server runs the query instead
+
+
+def test_search_looks_only_at_names_not_at_iris(both):
+    indexed, _ = both
+    assert describe.search(indexed, "films.example.org") == []
+
+
+def test_pages_of_an_index_file_across_its_seek_points(tmp_path: Path):
+    path = tmp_path / "lines.tsv"
+    assert index._write(path, (f"line {n}\tx" for n in range(250))) == 250
+    assert [row[0] for row in index.read(path, 95, 10)] == [f"line {n}" for n in range(95, 105)]
+    assert [row[0] for row in index.read(path, 200, 100)] == [f"line {n}" for n in range(200, 250)]
+    assert index.read(path, 250, 10) == [] and index.read(path, -1, 10) == []
