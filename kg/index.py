@@ -127,20 +127,42 @@ class Match:
     type: str
 
 
+def _match(data: mmap.mmap, start: int, end: int) -> Match:
+    _, spelling, iri, name, kind = data[start:end].decode("utf-8").split("\t")
+    return Match(spelling, iri, name, kind)
+
+
 def search(path: Path, needle: str) -> Iterator[Match]:
-    """Every spelling in names.tsv whose lower case contains `needle` (lower case), up to MAX_MATCHES."""
+    """Spellings in names.tsv whose lower case contains `needle` (lower case): those that start with it first.
+
+    The file is sorted by the spelling in lower case, so the spellings that start with the needle are one run of
+    lines, found with one search; then every other line that contains it, up to MAX_MATCHES in all.
+    """
     wanted = needle.encode("utf-8")
     if not wanted or path.stat().st_size == 0:
         return
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        def starts(at: int) -> bool:
+            return data[at:at + len(wanted)] == wanted
+
         found = 0
+        run_start = 0 if starts(0) else data.find(b"\n" + wanted) + 1
+        run_end = run_start
+        if run_start > 0 or starts(0):
+            while found < MAX_MATCHES and run_end < len(data) and starts(run_end):
+                end = data.find(b"\n", run_end)
+                end = len(data) if end < 0 else end
+                if run_end + len(wanted) <= data.find(b"\t", run_end):  # the needle lies in the first field
+                    found += 1
+                    yield _match(data, run_end, end)
+                run_end = end + 1
         at = data.find(wanted)
         while at >= 0 and found < MAX_MATCHES:
             start = data.rfind(b"\n", 0, at) + 1
             end = data.find(b"\n", at)
             end = len(data) if end < 0 else end
-            if at + len(wanted) <= data.find(b"\t", start):  # in the first field, the spelling in lower case
-                _, spelling, iri, name, kind = data[start:end].decode("utf-8").split("\t")
+            # in the first field (the spelling in lower case), and not one of the run already given
+            if at + len(wanted) <= data.find(b"\t", start) and not run_start <= start < run_end:
                 found += 1
-                yield Match(spelling, iri, name, kind)
+                yield _match(data, start, end)
             at = data.find(wanted, end)

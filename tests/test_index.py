@@ -64,3 +64,13 @@ def test_pages_of_an_index_file_across_its_seek_points(tmp_path: Path):
     assert [row[0] for row in index.read(path, 95, 10)] == [f"line {n}" for n in range(95, 105)]
     assert [row[0] for row in index.read(path, 200, 100)] == [f"line {n}" for n in range(200, 250)]
     assert index.read(path, 250, 10) == [] and index.read(path, -1, 10) == []
+
+
+def test_spellings_that_start_with_the_text_are_found_even_after_many_that_contain_it(tmp_path: Path):
+    path = tmp_path / "names.tsv"
+    lines = [f"a{n:05d} ab\ta{n:05d} Ab\thttps://x.example/{n}\tA{n}\tThing" for n in range(index.MAX_MATCHES + 500)]
+    lines += ["ab\tAb\thttps://x.example/exact\tAb\tThing", "abc\tAbc\thttps://x.example/prefix\tAbc\tThing"]
+    index._write(path, sorted(lines))
+    found = list(index.search(path, "ab"))
+    assert [m.iri for m in found[:2]] == ["https://x.example/exact", "https://x.example/prefix"]
+    assert len(found) == index.MAX_MATCHES and len({m.iri for m in found}) == len(found)
