@@ -105,7 +105,8 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
         listings[type_iri] = {"file": listing_file(type_iri), "count": count}
     kinds = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
              for e in members}  # one type's local name per entity, the same on every build
-    names = sorted({(_clean(n), e) for n, e in spelt})
+    # in the order of the lower-case first field: search finds the spellings that start with a text as one run
+    names = sorted({(_clean(n), e) for n, e in spelt}, key=lambda se: (se[0].lower(), se[0], se[1]))
     info = {
         "listings": listings,
         "pages": _write(target / "pages.tsv", sorted(e for (e,) in paged)),

@@ -74,3 +74,19 @@ def test_spellings_that_start_with_the_text_are_found_even_after_many_that_conta
     found = list(index.search(path, "ab"))
     assert [m.iri for m in found[:2]] == ["https://x.example/exact", "https://x.example/prefix"]
     assert len(found) == index.MAX_MATCHES and len({m.iri for m in found}) == len(found)
+
+
+def test_the_names_file_is_sorted_by_lower_case_so_every_spelling_that_starts_with_the_text_is_found(tmp_path: Path):
+    import pyoxigraph as ox
+
+    base = "https://x.example/"
+    editorial = ox.NamedNode(f"{base}source/editorial")
+    store = ox.Store()
+    spellings = [f"A{n:05d} ab" for n in range(index.MAX_MATCHES + 100)] + ["Ab1", "Ac", "ab2"]
+    for n, spelling in enumerate(spellings):
+        e = ox.NamedNode(f"{base}thing/{n}")
+        store.add(ox.Quad(e, ox.NamedNode("http://schema.org/name"), ox.Literal(spelling), ox.DefaultGraph()))
+        store.add(ox.Quad(e, ox.NamedNode("http://schema.org/name"), ox.Literal(spelling), editorial))
+    index.write(store, tmp_path / "index", base)
+    found = {m.spelling for m in index.search(tmp_path / "index" / "names.tsv", "ab")}
+    assert {"Ab1", "ab2"} <= found
