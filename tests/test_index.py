@@ -90,3 +90,25 @@ def test_the_names_file_is_sorted_by_lower_case_so_every_spelling_that_starts_wi
     index.write(store, tmp_path / "index", base)
     found = {m.spelling for m in index.search(tmp_path / "index" / "names.tsv", "ab")}
     assert {"Ab1", "ab2"} <= found
+
+
+def test_a_server_on_a_release_without_an_index_still_lists_maps_and_searches(released, tmp_path: Path):
+    from kg.config import load_config
+    from server import create_app
+
+    root = tmp_path / "project"
+    shutil.copytree(released / "data", root / "data")
+    shutil.copytree(released / "shapes", root / "shapes")
+    shutil.copytree(current(released / "var"), root / "var" / "releases" / "old")
+    shutil.rmtree(root / "var" / "releases" / "old" / index.INDEX_DIR)
+    os.symlink("releases/old", root / "var" / "current")
+    app = create_app(load_config(root, query_workers=1, cache_mb=0))
+    try:
+        client = app.test_client()
+        hits = client.get("/search", query_string={"q": "talju"}, headers={"Accept": "application/json"}).json
+        people = client.get("/person/").get_data(as_text=True)
+        sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    finally:
+        app.extensions["kg.executors"].close()
+    assert [h["name"] for h in hits["results"]] == ["Break Away"]  # by SPARQL, in an executor
+    assert "Leesong Hee-il" in people and "/movie/break-away</loc>" in sitemap
