@@ -226,6 +226,11 @@ MIN_SEARCH = 2  # characters a search needs
 MAX_HITS = 50
 
 
+def _needle(text: str) -> str:
+    """What a search looks for: the text in lower case, its spaces collapsed."""
+    return " ".join(text.split()).lower()
+
+
 @dataclass
 class Hit:
     """One entity a search found: its preferred name, its type and the spelling that matched."""
@@ -238,7 +243,7 @@ class Hit:
 
 def search_query(base_iri: str, text: str) -> str | None:
     """The SPARQL query for entities with a name or spelling containing `text` (None if `text` is too short)."""
-    needle = " ".join(text.split()).lower()
+    needle = _needle(text)
     if len(needle) < MIN_SEARCH:
         return None
     literal = json.dumps(needle, ensure_ascii=False)  # a valid SPARQL string: quotes, backslashes, controls escaped
@@ -251,7 +256,7 @@ def search_query(base_iri: str, text: str) -> str | None:
 
 def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
     """One hit per entity, best first: exact, then prefix, then word start, then the rest; then by name."""
-    needle = " ".join(text.split()).lower()
+    needle = _needle(text)
 
     def rank(spelling: str) -> int:
         low = spelling.lower()
@@ -277,7 +282,7 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
     """Entities with a name or spelling containing `text`, from the release's index (None if it has none)."""
     if _index_info(release.path) is None:
         return None
-    needle = " ".join(text.split()).lower()
+    needle = _needle(text)
     if len(needle) < MIN_SEARCH:
         return []
     found = index.search(release.path / index.INDEX_DIR / "names.tsv", needle)
