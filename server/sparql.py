@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
@@ -117,7 +118,7 @@ def endpoint() -> Response:
                 return _service_description()
             raise sparql.QueryError(400, "Missing 'query' parameter.")
         params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args
-        job = Job(text, dataset, request.headers.get("Accept"), params.get("format") or request.args.get("format"),
+        job = Job(text, dataset, request.headers.get("Accept"), _format_param(params),
                   current_app.config["KG"].max_results)
         deadline = _timeout(params.get("timeout"))
         try:
@@ -136,6 +137,15 @@ def endpoint() -> Response:
         response.headers["X-Result-Truncated"] = str(result.truncated_at)
         response.headers["Warning"] = f'299 kg "result cut at the server limit of {result.truncated_at} rows"'
     return response
+
+
+def _format_param(params: Any) -> str | None:
+    """The result format asked for by name: `format`, or `output` as Fuseki and Virtuoso also read it."""
+    for name in ("format", "output"):
+        value = params.get(name) or request.args.get(name)
+        if value:
+            return str(value)
+    return None
 
 
 def _timeout(value: str | None) -> float | None:

@@ -120,6 +120,12 @@ def test_construct_in_every_graph_format(client, fmt):
     assert [t.object.value for t in ox.parse(r.data, format=fmt.oxigraph)] == [BASE + "person/leesong-hee-il"]
 
 
+@pytest.mark.parametrize("fmt", RESULT_FORMATS, ids=lambda f: f.name)
+def test_output_parameter_names_the_result_format(client, fmt):
+    r = client.get("/sparql", query_string={"query": SELECT, "output": fmt.name}, headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.mimetype == fmt.media_type
+
+
 def test_post_form_and_direct_post(client):
     form = client.post("/sparql", data={"query": SELECT}, headers={"Accept": "text/csv"})
     direct = client.post("/sparql", data=SELECT.encode(), content_type="application/sparql-query",
