@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
 
 from kg.config import Config, load_config
 from kg.store import NoRelease, Releases
@@ -60,9 +60,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
                 "Content-Security-Policy",
                 "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
                 "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-        if request.path.startswith(("/sparql", "/download", "/.well-known", "/search")):
-            response.headers["Access-Control-Allow-Origin"] = "*"
-            response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Length, Content-Range, Link"
+        # every resource is public and read without credentials: any site's scripts may read it (entity
+        # documents too, for Linked Data clients running in a browser)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Length, Content-Range, Link"
         return response
 
     app.wsgi_app = _limit_headers(app.wsgi_app)  # type: ignore[method-assign]

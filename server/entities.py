@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
 
@@ -87,15 +88,43 @@ def home() -> Response | str:
     return render_template("home.html", films=films, people=people, meta=rel.meta, kinds=TYPE_OF_KIND, local=local)
 
 
+PAGE_SIZE = 100
+
+
+def _number(text: str | None, default: int, most: int) -> int:
+    """A positive whole number from a query parameter, at most `most`; `default` when absent or not a number."""
+    return min(int(text), most) if text and text.isdigit() and 0 < len(text) < 10 and int(text) > 0 else default
+
+
+LISTING_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))
+
+
 @bp.get(f"/<any({', '.join(TYPE_OF_KIND)}):kind>/")
 def kind_listing(kind: str) -> Response | str:
+    """One page of the entities of a kind, by name (HTML, or JSON for scripts), with prev/next links."""
     rel = release()
-    page = request.args.get("page", "1")
-    listing = describe.listing(rel, TYPE_OF_KIND[kind], int(page) if page.isdigit() and len(page) < 9 else 1)
+    offer = negotiate(LISTING_OFFERS)
+    if offer is None:
+        return not_acceptable(LISTING_OFFERS)
+    page, size = _number(request.args.get("page"), 1, 10**8), _number(request.args.get("size"), PAGE_SIZE, 1000)
+    listing = describe.listing(rel, TYPE_OF_KIND[kind], page, size)
     host = request.host_url.rstrip("/")
-    start = (listing.page - 1) * 100
-    items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
-    return render_template("listing.html", kind=kind, listing=listing, local=local, markup=jsonld.safe_json(items))
+    start = (listing.page - 1) * size
+    keep = {k: request.args[k] for k in ("size", "format") if k in request.args}
+    links = {rel_: f"{request.path}?{urlencode({'page': n, **keep})}" for rel_, n in (
+        ("prev", listing.page - 1), ("next", listing.page + 1)) if 1 <= n <= listing.pages}
+    if offer.key == "json":
+        response = jsonify(type=listing.type, page=listing.page, pages=listing.pages, total=listing.total,
+                           items=[{"iri": e, "name": name, "page": local(e) or e} for e, name in listing.items],
+                           prev=links.get("prev"), next=links.get("next"))
+    else:
+        items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
+        response = Response(render_template("listing.html", kind=kind, listing=listing, local=local, links=links,
+                                            markup=jsonld.safe_json(items)), mimetype="text/html")
+    if links:
+        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel_}"' for rel_, url in links.items())
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 SEARCH_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))

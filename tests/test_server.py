@@ -92,6 +92,46 @@ def test_home_lists_films_and_people(client):
     assert "Jae-hoon" not in html  # characters are not people
 
 
+def test_type_listing_as_json_for_scripts(client):
+    r = client.get("/person/", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    body = json.loads(r.data)
+    names = [item["name"] for item in body["items"]]
+    assert "Suh Youngjoo" in names and names == sorted(names, key=str.lower)
+    assert body["total"] == len(body["items"]) and body["page"] == body["pages"] == 1
+    assert all(item["page"].startswith("/person/") for item in body["items"])
+
+
+def test_type_listing_pages_link_to_each_other(client):
+    everyone = json.loads(client.get("/person/", query_string={"format": "json"}).data)
+    seen, url, pages = [], "/person/?size=5&format=json", 0
+    while url:
+        r = client.get(url)
+        body = json.loads(r.data)
+        assert len(body["items"]) <= 5 and body["total"] == everyone["total"]
+        assert (body["next"] is None) == ('rel="next"' not in r.headers.get("Link", ""))
+        seen += [item["iri"] for item in body["items"]]
+        url, pages = body["next"], pages + 1
+    assert seen == [item["iri"] for item in everyone["items"]] and pages == -(-everyone["total"] // 5)
+
+
+def test_type_listing_html_pager_keeps_the_page_size(client):
+    html = client.get("/person/?size=5&page=2").get_data(as_text=True)
+    assert 'rel="prev" href="/person/?page=1&amp;size=5"' in html
+    assert 'rel="next" href="/person/?page=3&amp;size=5"' in html
+    assert html.count("<li>") == 5
+
+
+def test_type_listing_refuses_a_format_it_does_not_have(client):
+    assert client.get("/person/?format=xml").status_code == 406
+
+
+def test_entity_documents_are_readable_by_scripts_of_other_sites(client):
+    r = client.get(BREAK_AWAY, headers={"Accept": "text/turtle", "Origin": "https://app.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get("/person/", headers={"Accept": "application/json"}).headers["Access-Control-Allow-Origin"] == "*"
+
+
 def test_type_listing_is_paged(client):
     r = client.get("/person/?page=1")
     assert r.status_code == 200 and "Suh Youngjoo" in r.get_data(as_text=True)
