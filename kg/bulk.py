@@ -511,9 +511,11 @@ class _Reader:
             for known in label.rsplit("-", 1) if identity.year else [label]:
                 tail = tail[len(known):].strip("-") if tail.startswith(known) else tail
             key = f"{label}-{tail[:40].strip('-') or 'untitled'}"
+            column = identity.distinct.column
+            earlier = f"{column}={first[0]!r}" if first[0] else f"no {column}"
             self.notes.append(Note(origin.file, origin.line, "suspicious",
-                                   f"{label!r} again, but a different film ({identity.distinct.column}={distinct!r}, "
-                                   f"first {first[0]!r} at row {first[1]}): kept apart as {key!r}"))
+                                   f"{label!r} again, but a different film ({column}={distinct!r}; the first, at row "
+                                   f"{first[1]}, has {earlier}): kept apart as {key!r}"))
             return key, None, False
         return label, label, False
 

@@ -218,8 +218,22 @@ def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_proje
         (f"{BASE}movie/carmen-1915",), (f"{BASE}movie/carmen-1915-raoul-walsh-film",)]
     assert ask(empty_project, f"SELECT ?a WHERE {{ <{BASE}movie/carmen-1915> <{S}actor> ?a }}") == [
         (f"{BASE}person/wallace-reid",)]
-    assert any("data/films.json:2: suspicious: 'carmen-1915' again, but a different film" in n
-               for n in _notes(empty_project))
+    assert any("data/films.json:2: suspicious: 'carmen-1915' again, but a different film "
+               "(href='Carmen_(1915_Raoul_Walsh_film)'; the first, at row 1, has "
+               "href='Carmen_(1915_Cecil_B._DeMille_film)')" in n for n in _notes(empty_project))
+
+
+def test_a_repeated_title_whose_first_film_has_no_distinguishing_value_says_so(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([
+        {"title": "The Decoy", "year": 1916},
+        {"title": "The Decoy", "year": 1916, "href": "The_Decoy_(1916_film)"},
+    ]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\n",
+                                                     "distinct: href"))
+    built(empty_project, run_kg)
+    assert any("data/films.json:2: suspicious: 'the-decoy-1916' again, but a different film "
+               "(href='The_Decoy_(1916_film)'; the first, at row 1, has no href): kept apart as "
+               "'the-decoy-1916-film'" in n for n in _notes(empty_project))
 
 
 def test_empty_cells_are_no_value(empty_project, run_kg):
