@@ -80,15 +80,18 @@ def embed(rel: Release, iri: str) -> Response:
     return finish(response, rel, etag)
 
 
+PAGE_SIZE = 100
+HOME_SIZE = 200  # the first names of each kind on the home page; the rest are a link away
+
+
 @bp.get("/")
 def home() -> Response | str:
     rel = release()
-    films = describe.listing(rel, vocab.S.Movie.value, size=1000)
-    people = describe.listing(rel, vocab.S.Person.value, size=1000)
+    films = describe.listing(rel, vocab.S.Movie.value, size=HOME_SIZE)
+    people = describe.listing(rel, vocab.S.Person.value, size=HOME_SIZE)
     return render_template("home.html", films=films, people=people, meta=rel.meta, kinds=TYPE_OF_KIND, local=local)
 
 
-PAGE_SIZE = 100
 
 
 def _number(text: str | None, default: int, most: int) -> int:

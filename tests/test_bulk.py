@@ -476,3 +476,21 @@ def test_a_fact_a_source_repeats_is_published_once(empty_project, run_kg):
         lines = [line for line in dump if line.strip()]
     assert len(lines) == len(set(lines))
     assert sum(f"<{BASE}movie/tt0000001#cast-bo-kim> <{S}actor> " in line for line in lines) == 1
+
+
+def test_the_home_page_of_a_large_catalogue_shows_the_first_films_and_links_to_all(empty_project, run_kg):
+    from server import create_app
+    from server.entities import HOME_SIZE
+
+    films = HOME_SIZE + 50
+    put(empty_project, "films.csv", "id,title,year\n" + "".join(
+        f"tt{n:07d},Film number {n:04d},{1950 + n % 60}\n" for n in range(1, films + 1)))
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    built(empty_project, run_kg)
+    app = create_app(load_config(empty_project, query_workers=1, cache_mb=0))
+    try:
+        html = app.test_client().get("/").get_data(as_text=True)
+    finally:
+        app.extensions["kg.executors"].close()
+    assert html.count('<li><a href="/movie/') == HOME_SIZE
+    assert f'<h2>Films ({films:,})</h2>' in html and f'<a href="/movie/">all {films:,} films</a>' in html
