@@ -85,6 +85,15 @@ class Fact:
     sources: list[str]
 
 
+@dataclass(frozen=True)
+class Reference:
+    """An entity that refers to the page's one: directly, or through one of its parts (a cast or crew role)."""
+
+    iri: str  # the referring entity (the document of the part, for a part)
+    predicate: str
+    details: tuple[str, ...] = ()  # what the part adds: the character played, the job
+
+
 @dataclass
 class View:
     """Everything an entity page shows."""
@@ -95,7 +104,7 @@ class View:
     facts: list[Fact]
     parts: dict[str, list[Fact]]
     variants: list[tuple[str, str | None, list[str]]]  # (text, language, sources)
-    incoming: list[tuple[str, str]]  # (subject, predicate), at most MAX_INCOMING
+    incoming: list[Reference]  # at most MAX_INCOMING
     conflicts: list[dict[str, Any]]
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -139,21 +148,35 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
             prop = pf[vocab.K.conflictProperty.value].value.value
             said = [(f.value, f.sources) for f in facts if f.predicate == prop]
             conflicts.append({"property": prop, "values": said})
-    incoming_all: set[tuple[str, str]] = set()
-    for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
-        if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT:
-            incoming_all.add((q.subject.value, q.predicate.value))
-            if len(incoming_all) > MAX_INCOMING:
-                break
-    incoming = sorted(incoming_all)[:MAX_INCOMING]
+    incoming = _incoming(release, iri)
     labels: dict[str, str] = {}
     for node in {f.value.value for fs in [facts, *parts.values()] for f in fs if isinstance(f.value, ox.NamedNode)} | {
-            s for s, _ in incoming} | {s for fs in parts.values() for f in fs for s in f.sources} | {
+            r.iri for r in incoming} | {s for fs in parts.values() for f in fs for s in f.sources} | {
             s for f in facts for s in f.sources}:
         found = label(release, node, lang)
         if found:
             labels[node] = found
     return View(iri, label(release, iri, lang) or iri, types, facts, parts, variants, incoming, conflicts, labels)
+
+
+_DETAILS = (vocab.S.characterName, vocab.S.roleName)  # what a role node says beyond whom it links
+
+
+def _incoming(release: Release, iri: str) -> list[Reference]:
+    """Who refers to `iri` (not its own parts, not conflict notes), a role node standing for its entity."""
+    seen: set[tuple[str, str]] = set()
+    for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
+        if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT:
+            seen.add((q.subject.value, q.predicate.value))
+            if len(seen) > MAX_INCOMING:
+                break
+    found = []
+    for s, p in sorted(seen)[:MAX_INCOMING]:
+        doc, part, _ = s.partition("#")
+        details = sorted({q.object.value for d in _DETAILS for q in release.store.quads_for_pattern(
+            ox.NamedNode(s), d, None, ox.DefaultGraph())}) if part else []
+        found.append(Reference(doc, p, tuple(details)))
+    return found
 
 
 @dataclass

@@ -92,6 +92,24 @@ def test_home_lists_films_and_people(client):
     assert "Jae-hoon" not in html  # characters are not people
 
 
+def _referenced_by(client, path: str) -> list[str]:
+    html = client.get(path).get_data(as_text=True)
+    section = re.search(r"<h2>Referenced by</h2>\s*<ul>(.*?)</ul>", html, re.S)
+    assert section, path
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", li)).strip()
+            for li in re.findall(r"<li>(.*?)</li>", section.group(1), re.S)]
+
+
+def test_an_actors_page_names_the_film_and_the_character_not_the_role_node(client):
+    assert _referenced_by(client, "/person/jin-yi-han") == ["Break Away (cast: Min-jae / Park Min-jae)"]
+
+
+def test_an_entity_referring_in_several_roles_is_listed_once_with_each(client):
+    refs = _referenced_by(client, "/person/leesong-hee-il")
+    assert "Break Away (author / screenplay; director; editor)" in refs and "No Regret (director)" in refs
+    assert len(refs) == len(set(refs))
+
+
 def test_type_listing_as_json_for_scripts(client):
     r = client.get("/person/", headers={"Accept": "application/json"})
     assert r.status_code == 200 and r.mimetype == "application/json"
