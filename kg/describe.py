@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,6 +327,46 @@ def property_label(iri: str) -> str:
         return _TERM_LABELS[iri]
     local = iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
     return "".join(" " + c.lower() if c.isupper() else c for c in local).strip()
+
+
+_DURATION = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_UNITS = ("year", "month", "day")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def value_text(value: ox.Literal) -> str:
+    """A literal as a reader wants it: '109 min' for PT1H49M, '5 days' for P5D, '700,000' for 700000."""
+    kind = value.datatype
+    if kind == vocab.XSD_DURATION:
+        match = _DURATION.match(value.value)
+        if not match:
+            return value.value
+        sign, *parts = match.groups()
+        dated = [_plural(int(n), u) for n, u in zip(parts[:3], _UNITS, strict=True) if n and int(n)]
+        hours, minutes, seconds = (int(parts[3] or 0), int(parts[4] or 0), parts[5])
+        timed = []
+        if hours or minutes:
+            timed.append(f"{hours * 60 + minutes} min")
+        if seconds and float(seconds):
+            timed.append(f"{seconds} s")
+        return (sign or "") + (" ".join(dated + timed) or "0 min")
+    if kind in (vocab.XSD_INTEGER, vocab.XSD_DECIMAL):
+        whole, dot, fraction = value.value.partition(".")
+        if whole.lstrip("-+").isdigit():
+            return f"{int(whole):,}" + dot + fraction
+    return value.value
+
+
+def amount_text(facts: list[Fact]) -> str | None:
+    """A monetary amount node's value and currency as one text ('USD 700,000'), if it is one."""
+    by = {f.predicate: f.value for f in facts}
+    value, currency = by.get(vocab.S.value.value), by.get(vocab.S.currency.value)
+    if isinstance(value, ox.Literal) and isinstance(currency, ox.Literal):
+        return f"{currency.value} {value_text(value)}"
+    return None
 
 
 def markup(release: Release, iri: str) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
 
 from kg import describe, jsonld, vocab
@@ -78,6 +79,18 @@ def embed(rel: Release, iri: str) -> Response:
     response = Response(status=304) if fresh else Response(jsonld.script_tag(data) + "\n",
                                                            content_type="text/plain; charset=utf-8")
     return finish(response, rel, etag)
+
+
+@bp.app_template_filter("humane")
+def humane(value: ox.Literal) -> str:
+    """A literal as a reader wants it (durations in minutes or days, numbers with thousands separators)."""
+    return describe.value_text(value)
+
+
+@bp.app_template_filter("amount")
+def amount(facts: list[describe.Fact]) -> str | None:
+    """A monetary amount's currency and value in one text."""
+    return describe.amount_text(facts)
 
 
 PAGE_SIZE = 100

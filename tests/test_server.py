@@ -48,7 +48,7 @@ def test_browser_gets_html_with_embedded_json_ld(client):
     start = html.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
     data = json.loads(html[start:html.index("</script>", start)])
     assert data["@id"] == BASE + "movie/break-away"
-    for variant in ("Talju", "탈주", "Sources disagree", "Lee Yeong-hoon", "Kang Jae-hun", "700000"):
+    for variant in ("Talju", "탈주", "Sources disagree", "Lee Yeong-hoon", "Kang Jae-hun", "USD 700,000"):
         assert variant in html
     assert 'rel="alternate" type="text/turtle"' in html
 
@@ -98,6 +98,13 @@ def _referenced_by(client, path: str) -> list[str]:
     assert section, path
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", li)).strip()
             for li in re.findall(r"<li>(.*?)</li>", section.group(1), re.S)]
+
+
+def test_a_film_page_words_durations_and_amounts_for_readers(client):
+    html = client.get(BREAK_AWAY, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert '<span title="PT1H49M">109 min</span>' in html
+    assert "USD 700,000" in html and "currency: USD" not in html
+    assert '<span title="P5D">5 days</span>' in html
 
 
 def test_an_actors_page_names_the_film_and_the_character_not_the_role_node(client):

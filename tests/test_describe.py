@@ -1,0 +1,43 @@
+"""How entity pages word values: durations, amounts and numbers as a reader wants them."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from kg import vocab
+from kg.describe import Fact, amount_text, value_text
+
+
+@pytest.mark.parametrize(("lexical", "datatype", "text"), [
+    ("PT1H49M", vocab.XSD_DURATION, "109 min"),
+    ("PT45M", vocab.XSD_DURATION, "45 min"),
+    ("PT1H30M15S", vocab.XSD_DURATION, "90 min 15 s"),
+    ("P5D", vocab.XSD_DURATION, "5 days"),
+    ("P1D", vocab.XSD_DURATION, "1 day"),
+    ("P1Y2M", vocab.XSD_DURATION, "1 year 2 months"),
+    ("PT0S", vocab.XSD_DURATION, "0 min"),
+    ("not a duration", vocab.XSD_DURATION, "not a duration"),
+    ("700000", vocab.XSD_DECIMAL, "700,000"),
+    ("1234.5", vocab.XSD_DECIMAL, "1,234.5"),
+    ("-1234567", vocab.XSD_INTEGER, "-1,234,567"),
+    ("2", vocab.XSD_INTEGER, "2"),
+    ("2009", vocab.XSD_GYEAR, "2009"),
+    ("2010-09-02", vocab.XSD_DATE, "2010-09-02"),
+])
+def test_a_value_is_worded_for_readers(lexical, datatype, text):
+    assert value_text(ox.Literal(lexical, datatype=datatype)) == text
+
+
+def test_text_is_shown_as_written():
+    assert value_text(ox.Literal("1000000 ways to die", language="en")) == "1000000 ways to die"
+
+
+def test_a_monetary_amount_reads_as_currency_and_value():
+    facts = [Fact(vocab.S.currency.value, ox.Literal("USD"), []),
+             Fact(vocab.S.value.value, ox.Literal("700000", datatype=vocab.XSD_DECIMAL), [])]
+    assert amount_text(facts) == "USD 700,000"
+
+
+def test_a_node_without_value_and_currency_is_not_an_amount():
+    assert amount_text([Fact(vocab.S.currency.value, ox.Literal("USD"), [])]) is None
