@@ -108,6 +108,16 @@ class View:
     incoming: list[Reference]  # at most MAX_INCOMING
     conflicts: list[dict[str, Any]]
     labels: dict[str, str] = field(default_factory=dict)
+    years: dict[str, str] = field(default_factory=dict)  # of the entities that refer to this one, when they have one
+
+    @property
+    def referrers(self) -> list[tuple[str, list[Reference]]]:
+        """The referring entities, each once with its references: by year (those without one last), then name."""
+        groups: dict[str, list[Reference]] = {}
+        for r in self.incoming:
+            groups.setdefault(r.iri, []).append(r)
+        return sorted(groups.items(), key=lambda g: (
+            self.years.get(g[0], "~"), self.labels.get(g[0], g[0]).lower(), g[0]))
 
 
 def label(release: Release, iri: str, lang: str = "en") -> str | None:
@@ -157,7 +167,8 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
         found = label(release, node, lang)
         if found:
             labels[node] = found
-    return View(iri, label(release, iri, lang) or iri, types, facts, parts, variants, incoming, conflicts, labels)
+    return View(iri, label(release, iri, lang) or iri, types, facts, parts, variants, incoming, conflicts, labels,
+                {r.iri: y for r in incoming if (y := year(release, r.iri))})
 
 
 _DETAILS = (vocab.S.characterName, vocab.S.roleName)  # what a role node says beyond whom it links
@@ -178,6 +189,76 @@ def _incoming(release: Release, iri: str) -> list[Reference]:
             ox.NamedNode(s), d, None, ox.DefaultGraph())}) if part else []
         found.append(Reference(doc, p, tuple(details)))
     return found
+
+
+_Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+_YEARS = (vocab.S.dateCreated, vocab.S.datePublished)  # a film's year: when made, else when first shown
+_BY = (vocab.S.director,)
+_BORN = vocab.S.birthDate
+_JOB = vocab.S.jobTitle
+
+
+def _values(release: Release, iri: ox.NamedNode, predicate: ox.NamedNode) -> list[_Term]:
+    return [q.object for q in release.store.quads_for_pattern(iri, predicate, None, ox.DefaultGraph())]
+
+
+def _player(release: Release, node: _Term) -> _Term:
+    """The actor of a cast role node (or the node itself, when the film names the actor directly)."""
+    if isinstance(node, ox.NamedNode) and "#" in node.value:
+        found = _values(release, node, vocab.S.actor)
+        return found[0] if found else node
+    return node
+
+
+def _few(release: Release, nodes: list[_Term], lang: str) -> str | None:
+    """The names of the first two entities among `nodes`, in IRI order (one name lookup each, not one per node)."""
+    iris = sorted({n.value for n in nodes if isinstance(n, ox.NamedNode) and "#" not in n.value})
+    if not iris:
+        return None
+    names = sorted(label(release, iri, lang) or iri for iri in iris[:2])
+    return ", ".join(names) + (" et al." if len(iris) > 2 else "")
+
+
+def year(release: Release, iri: str) -> str | None:
+    """A film's year (every year its sources give, when they disagree: '2008/2009'), or None."""
+    node = ox.NamedNode(iri)
+    for predicate in _YEARS:
+        years = sorted({v.value[:4] for v in _values(release, node, predicate)
+                        if isinstance(v, ox.Literal) and v.value[:4].isdigit()})
+        if years:
+            return "/".join(years)
+    return None
+
+
+def summary(release: Release, iri: str, lang: str = "en") -> str | None:
+    """A few words that tell apart entities of the same name, as Wikidata's descriptions do.
+
+    A film: its year (every year the sources give, when they disagree) and director ('1915, Cecil B. DeMille'), or
+    else some of its cast ('1915, with Geraldine Farrar, Wallace Reid');
+    a person: birth year and job ('b. 1971, film director'); anything else: None.
+    """
+    node = ox.NamedNode(iri)
+    made = year(release, iri)
+    parts = [made] if made else []
+    directors = _few(release, [d for p in _BY for d in _values(release, node, p)], lang)
+    if directors:
+        parts.append(directors)
+    else:  # no director known: the cast tells remakes apart as well
+        cast = _few(release, [_player(release, a) for a in _values(release, node, vocab.S.actor)], lang)
+        if cast:
+            parts.append("with " + cast)
+    born = sorted(v.value[:4] for v in _values(release, node, _BORN) if isinstance(v, ox.Literal))
+    if born:
+        parts.append(f"b. {born[0]}")
+    jobs = sorted(v.value for v in _values(release, node, _JOB) if isinstance(v, ox.Literal))
+    if jobs:
+        parts.append(jobs[0])
+    return ", ".join(parts) or None
+
+
+def summaries(release: Release, iris: Iterable[str], lang: str = "en") -> dict[str, str]:
+    """The summary of each of `iris` that has one."""
+    return {iri: text for iri in dict.fromkeys(iris) if (text := summary(release, iri, lang))}
 
 
 @dataclass

@@ -129,14 +129,16 @@ def kind_listing(kind: str) -> Response | str:
     keep = {k: request.args[k] for k in ("size", "format") if k in request.args}
     links = {rel_: f"{request.path}?{urlencode({'page': n, **keep})}" for rel_, n in (
         ("prev", listing.page - 1), ("next", listing.page + 1)) if 1 <= n <= listing.pages}
+    notes = describe.summaries(rel, (e for e, _ in listing.items))
     if offer.key == "json":
         response = jsonify(type=listing.type, page=listing.page, pages=listing.pages, total=listing.total,
-                           items=[{"iri": e, "name": name, "page": local(e) or e} for e, name in listing.items],
+                           items=[{"iri": e, "name": name, "page": local(e) or e, "summary": notes.get(e)}
+                                  for e, name in listing.items],
                            prev=links.get("prev"), next=links.get("next"))
     else:
         items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
         response = Response(render_template("listing.html", kind=kind, listing=listing, local=local, links=links,
-                                            markup=jsonld.safe_json(items)), mimetype="text/html")
+                                            summaries=notes, markup=jsonld.safe_json(items)), mimetype="text/html")
     if links:
         response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel_}"' for rel_, url in links.items())
     response.headers["Vary"] = "Accept"
@@ -166,13 +168,14 @@ def search() -> Response | str:
             return error_response(answer.status, answer.body.decode("utf-8", "replace"))
         hits = describe.search_hits(json.loads(answer.body)["results"]["bindings"], text)
     hits = hits or []
+    notes = describe.summaries(rel, (h.iri for h in hits))
     if offer.key == "json":
         response = jsonify(query=text, results=[
-            {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri}
-            for h in hits])
+            {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri,
+             "summary": notes.get(h.iri)} for h in hits])
     else:
         response = Response(render_template("search.html", q=text, hits=hits, local=local, searched=query is not None,
-                                            shortest=describe.MIN_SEARCH), mimetype="text/html")
+                                            summaries=notes, shortest=describe.MIN_SEARCH), mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
 

@@ -494,3 +494,39 @@ def test_the_home_page_of_a_large_catalogue_shows_the_first_films_and_links_to_a
         app.extensions["kg.executors"].close()
     assert html.count('<li><a href="/movie/') == HOME_SIZE
     assert f'<h2>Films ({films:,})</h2>' in html and f'<a href="/movie/">all {films:,} films</a>' in html
+
+
+@pytest.fixture
+def remakes(empty_project, run_kg):
+    """Films of one name and year told apart only by their cast, and an actor in films of several years."""
+    put(empty_project, "films.json", json.dumps([
+        {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)",
+         "cast": ["Geraldine Farrar", "Wallace Reid"]},
+        {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Raoul_Walsh_film)", "cast": ["Theda Bara"]},
+        {"title": "Late", "year": 1990, "cast": ["Wallace Reid"]},
+        {"title": "Early", "year": 1970, "cast": ["Wallace Reid"]},
+    ]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", """\
+        name: title
+        production_year: year
+        actor: cast
+        """, "distinct: href"))
+    built(empty_project, run_kg)
+    from server import create_app
+
+    app = create_app(load_config(empty_project, query_workers=1, cache_mb=0))
+    yield app.test_client()
+    app.extensions["kg.executors"].close()
+
+
+def test_search_tells_apart_films_of_one_name_and_year_by_their_cast(remakes):
+    hits = remakes.get("/search", query_string={"q": "carmen"}, headers={"Accept": "application/json"}).json
+    assert sorted(h["summary"] for h in hits["results"]) == [
+        "1915, with Geraldine Farrar, Wallace Reid", "1915, with Theda Bara"]
+
+
+def test_an_actors_films_are_listed_by_year(remakes):
+    html = remakes.get("/person/wallace-reid").get_data(as_text=True)
+    section = html[html.index("<h2>Referenced by</h2>"):]
+    assert section.index("(1915)") < section.index("Early") < section.index("Late")
+    assert "(1970)" in section and "(1990)" in section

@@ -108,13 +108,21 @@ def test_a_film_page_words_durations_and_amounts_for_readers(client):
 
 
 def test_an_actors_page_names_the_film_and_the_character_not_the_role_node(client):
-    assert _referenced_by(client, "/person/jin-yi-han") == ["Break Away (cast: Min-jae / Park Min-jae)"]
+    assert _referenced_by(client, "/person/jin-yi-han") == ["Break Away (2008/2009) (cast: Min-jae / Park Min-jae)"]
 
 
 def test_an_entity_referring_in_several_roles_is_listed_once_with_each(client):
     refs = _referenced_by(client, "/person/leesong-hee-il")
-    assert "Break Away (author / screenplay; director; editor)" in refs and "No Regret (director)" in refs
+    assert "Break Away (2008/2009) (author / screenplay; director; editor)" in refs and "No Regret (director)" in refs
     assert len(refs) == len(set(refs))
+
+
+def test_a_search_hit_says_which_film_it_is(client):
+    r = client.get("/search", query_string={"q": "break away"}, headers={"Accept": "application/json"})
+    film = next(h for h in json.loads(r.data)["results"] if h["type"] == "Movie")
+    assert film["summary"] == "2008/2009, Leesong Hee-il"  # both years the sources give, and the director
+    html = client.get("/search", query_string={"q": "break away"}).get_data(as_text=True)
+    assert '<span class="summary">2008/2009, Leesong Hee-il</span>' in html
 
 
 def test_type_listing_as_json_for_scripts(client):
@@ -125,6 +133,8 @@ def test_type_listing_as_json_for_scripts(client):
     assert "Suh Youngjoo" in names and names == sorted(names, key=str.lower)
     assert body["total"] == len(body["items"]) and body["page"] == body["pages"] == 1
     assert all(item["page"].startswith("/person/") for item in body["items"])
+    leesong = next(item for item in body["items"] if item["name"] == "Leesong Hee-il")
+    assert leesong["summary"] == "b. 1971, film director"
 
 
 def test_type_listing_pages_link_to_each_other(client):
