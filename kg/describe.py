@@ -16,6 +16,7 @@ from . import index, vocab
 from .store import Release
 
 NAME = vocab.S.name
+_RDFS_LABEL = vocab.LABEL
 ALT = vocab.S.alternateName
 CONFLICT_SUBJECT = vocab.K.conflictSubject
 HIDDEN_GRAPH_SUFFIXES = ("graph/vocabulary", "graph/release")
@@ -121,8 +122,10 @@ class View:
 
 
 def label(release: Release, iri: str, lang: str = "en") -> str | None:
-    """The preferred name of a node (schema:name, preferring the page's language), if it has one."""
-    names = [q.object for q in release.store.quads_for_pattern(ox.NamedNode(iri), NAME, None)]
+    """The preferred name of a node (schema:name, else rdfs:label; in the page's language first), if it has one."""
+    node = ox.NamedNode(iri)
+    names = [q.object for q in release.store.quads_for_pattern(node, NAME, None)] or [
+        q.object for q in release.store.quads_for_pattern(node, _RDFS_LABEL, None)]
     for n in names:
         if isinstance(n, ox.Literal) and n.language == lang:
             return n.value
@@ -283,7 +286,11 @@ def _index_info(release_dir: Path) -> dict[str, Any] | None:
 
 
 def listing(release: Release, type_iri: str, page: int = 1, size: int = 100) -> Listing:
-    """Entities of one type, by name, a page at a time (people without the characters, who are listed apart)."""
+    """Entities of one type, by name, a page at a time (people without the characters, who are listed apart).
+
+    The name is the curators' preferred one, else the least of those the sources give; the releases' own
+    descriptions are not listed.
+    """
     info = _index_info(release.path)
     if info is not None:
         entry = info["listings"].get(type_iri)
@@ -293,15 +300,18 @@ def listing(release: Release, type_iri: str, page: int = 1, size: int = 100) -> 
         lines = index.read(release.path / index.INDEX_DIR / entry["file"], (page - 1) * size, size) if entry else []
         return Listing(type_iri, [(line[0], line[1]) for line in lines], page, pages, total)
     exclude = index.EXCLUDED.get(type_iri)
-    exclusion = f"FILTER NOT EXISTS {{ ?e a <{exclude}> }}" if exclude else ""
+    releases = json.dumps(str(release.meta["base_iri"]) + index.RELEASES)
+    exclusion = (f"FILTER NOT EXISTS {{ ?e a <{exclude}> }}" if exclude else "") + (
+        f" FILTER(!STRSTARTS(STR(?e), {releases}))")
     count_rows = release.select(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{type_iri}> {exclusion} }}")
     total = int(count_rows[0]["n"].value)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     rows = release.select(f"""
-        SELECT ?e (SAMPLE(?n) AS ?name) WHERE {{
+        SELECT ?e (COALESCE(SAMPLE(?n), MIN(STR(?a))) AS ?name) WHERE {{
             ?e a <{type_iri}> {exclusion}
             OPTIONAL {{ GRAPH <{release.meta['base_iri']}source/editorial> {{ ?e <{NAME.value}> ?n }} }}
+            OPTIONAL {{ ?e <{NAME.value}> ?a FILTER(isLiteral(?a)) }}
         }} GROUP BY ?e ORDER BY LCASE(STR(?name)) ?e LIMIT {size} OFFSET {(page - 1) * size}""")
     items = [(row["e"].value, row["name"].value if row["name"] is not None else row["e"].value)
              for row in rows]

@@ -26,6 +26,7 @@ INDEX_DIR = "index"
 STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
 EXCLUDED = {vocab.S.Person.value: vocab.K.Character.value}  # characters are typed as people too: listed apart
 MAX_MATCHES = 2000
+RELEASES = "release/"  # under the base IRI: the releases' own descriptions, not entities of the catalogue
 
 
 def _clean(text: str) -> str:
@@ -85,13 +86,16 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     editorial = f"<{base_iri}source/editorial>"
     name, alternate = f"<{vocab.S.name.value}>", f"<{vocab.S.alternateName.value}>"
     queries = [f"SELECT ?e ?n WHERE {{ GRAPH {editorial} {{ ?e {name} ?n }} }}",
-               "SELECT ?e ?t WHERE { ?e a ?t FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#')) }",
+               f"SELECT ?e ?t WHERE {{ ?e a ?t FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#') && "
+               f"!STRSTARTS(STR(?e), {json.dumps(base_iri + RELEASES)})) }}",
+               f"SELECT ?e (MIN(STR(?n)) AS ?any) WHERE {{ ?e {name} ?n FILTER(isLiteral(?n)) }} GROUP BY ?e",
                f"SELECT DISTINCT ?e WHERE {{ GRAPH {editorial} {{ ?e a ?t }} FILTER(isIRI(?e) && "
                "!CONTAINS(STR(?e), '#')) }",
                f"SELECT DISTINCT ?n ?e WHERE {{ ?e {name}|{alternate} ?n FILTER(isLiteral(?n) && isIRI(?e)) }}"]
     with ThreadPoolExecutor(max_workers=2) as pool:  # the store evaluates and writes without the GIL
-        named, typed, paged, spelt = pool.map(lambda q: _rows(store, q), queries)
-    preferred = {e: _clean(n) for e, n in named}
+        named, typed, some, paged, spelt = pool.map(lambda q: _rows(store, q), queries)
+    # the curators' preferred name, else the least of the names the sources give (a source document's title)
+    preferred = {e: _clean(n) for e, n in some} | {e: _clean(n) for e, n in named}
     types: dict[str, set[str]] = {}
     for e, t in typed:
         types.setdefault(t, set()).add(e)

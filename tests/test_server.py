@@ -125,6 +125,18 @@ def test_a_search_hit_says_which_film_it_is(client):
     assert '<span class="summary">2008/2009, Leesong Hee-il</span>' in html
 
 
+def test_the_source_listing_names_each_source_document_and_not_the_release(client):
+    items = json.loads(client.get("/source/", query_string={"format": "json"}).data)["items"]
+    names = [item["name"] for item in items]
+    assert "Review: Break Away" in names and "kg editorial decisions" in names
+    assert not [item for item in items if "/release/" in item["iri"] or item["name"].startswith("http")]
+
+
+def test_a_node_named_only_by_rdfs_label_is_called_by_it(client):
+    refs = _referenced_by(client, "/source/forum-post")
+    assert [r for r in refs if r.startswith("release ")], refs
+
+
 def test_type_listing_as_json_for_scripts(client):
     r = client.get("/person/", headers={"Accept": "application/json"})
     assert r.status_code == 200 and r.mimetype == "application/json"
