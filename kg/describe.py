@@ -266,9 +266,9 @@ def summaries(release: Release, iris: Iterable[str], lang: str = "en") -> dict[s
 
 @dataclass
 class Listing:
-    """One page of the entities of a type."""
+    """One page of the entities of a kind."""
 
-    type: str
+    kind: str
     items: list[tuple[str, str]]  # (iri, name)
     page: int
     pages: int
@@ -277,45 +277,42 @@ class Listing:
 
 @functools.lru_cache(maxsize=8)
 def _index_info(release_dir: Path) -> dict[str, Any] | None:
-    """The release's index.json (None for a release built before kg wrote indexes)."""
+    """The release's index.json (None for a release built before kg wrote indexes of this version)."""
     try:
         info: dict[str, Any] = json.loads((release_dir / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
-        return info
     except (OSError, ValueError):
         return None
+    return info if info.get("version") == index.VERSION else None
 
 
-def listing(release: Release, type_iri: str, page: int = 1, size: int = 100) -> Listing:
-    """Entities of one type, by name, a page at a time (people without the characters, who are listed apart).
+def listing(release: Release, kind: str, page: int = 1, size: int = 100) -> Listing:
+    """The entities minted under a kind's path (`/event/...`), by name, a page at a time.
 
-    The name is the curators' preferred one, else the least of those the sources give; the releases' own
-    descriptions are not listed.
+    The name is the curators' preferred one, else the least of those the sources give.
     """
     info = _index_info(release.path)
     if info is not None:
-        entry = info["listings"].get(type_iri)
+        entry = info["listings"].get(kind)
         total = int(entry["count"]) if entry else 0
         pages = max(1, -(-total // size))
         page = min(max(1, page), pages)
         lines = index.read(release.path / index.INDEX_DIR / entry["file"], (page - 1) * size, size) if entry else []
-        return Listing(type_iri, [(line[0], line[1]) for line in lines], page, pages, total)
-    exclude = index.EXCLUDED.get(type_iri)
-    releases = json.dumps(str(release.meta["base_iri"]) + index.RELEASES)
-    exclusion = (f"FILTER NOT EXISTS {{ ?e a <{exclude}> }}" if exclude else "") + (
-        f" FILTER(!STRSTARTS(STR(?e), {releases}))")
-    count_rows = release.select(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{type_iri}> {exclusion} }}")
+        return Listing(kind, [(line[0], line[1]) for line in lines], page, pages, total)
+    prefix = json.dumps(f"{release.meta['base_iri']}{kind}/")
+    members = f"?e a ?t FILTER(isIRI(?e) && STRSTARTS(STR(?e), {prefix}) && !CONTAINS(STR(?e), '#'))"
+    count_rows = release.select(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ {members} }}")
     total = int(count_rows[0]["n"].value)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     rows = release.select(f"""
         SELECT ?e (COALESCE(SAMPLE(?n), MIN(STR(?a))) AS ?name) WHERE {{
-            ?e a <{type_iri}> {exclusion}
+            {members}
             OPTIONAL {{ GRAPH <{release.meta['base_iri']}source/editorial> {{ ?e <{NAME.value}> ?n }} }}
             OPTIONAL {{ ?e <{NAME.value}> ?a FILTER(isLiteral(?a)) }}
         }} GROUP BY ?e ORDER BY LCASE(STR(?name)) ?e LIMIT {size} OFFSET {(page - 1) * size}""")
     items = [(row["e"].value, row["name"].value if row["name"] is not None else row["e"].value)
              for row in rows]
-    return Listing(type_iri, items, page, pages, total)
+    return Listing(kind, items, page, pages, total)
 
 
 def page_count(release: Release) -> int:

@@ -1,4 +1,4 @@
-"""A release's lookup files: entities of each type in name order, every entity page, every spelling.
+"""A release's lookup files: entities of each kind in name order, every entity page, every spelling.
 
 The build writes them once from the store; the server reads them by seeking, so listings, the sitemap and
 search cost the same on a graph of 100 entities as on one of 100,000 (an ORDER BY or a scan of every name on
@@ -8,7 +8,6 @@ the store does not: at 100,000 films a page of films took 5 s, a sitemap part 23
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import mmap
@@ -21,21 +20,30 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import vocab
+from .ids import PATHS
 
 INDEX_DIR = "index"
 STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
-EXCLUDED = {vocab.S.Person.value: vocab.K.Character.value}  # characters are typed as people too: listed apart
+KINDS = frozenset(PATHS.values())
+VERSION = 2  # bumped when the files change shape: a release with another version is read by SPARQL instead
 MAX_MATCHES = 2000
-RELEASES = "release/"  # under the base IRI: the releases' own descriptions, not entities of the catalogue
 
 
 def _clean(text: str) -> str:
     return " ".join(text.split())  # a field holds no tab or newline
 
 
-def listing_file(type_iri: str) -> str:
-    """The file name of a type's listing."""
-    return f"type-{hashlib.sha1(type_iri.encode()).hexdigest()[:16]}.tsv"
+def listing_file(kind: str) -> str:
+    """The file name of a kind's listing."""
+    return f"kind-{kind}.tsv"
+
+
+def kind_of(iri: str, base_iri: str) -> str | None:
+    """The kind of an entity minted under the base (`<base>event/x` -> 'event'); None for anything else."""
+    if not iri.startswith(base_iri) or "#" in iri:
+        return None
+    kind = iri[len(base_iri):].split("/", 1)[0]
+    return kind if kind in KINDS else None
 
 
 def _write(path: Path, lines: Iterable[str]) -> int:
@@ -86,8 +94,7 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     editorial = f"<{base_iri}source/editorial>"
     name, alternate = f"<{vocab.S.name.value}>", f"<{vocab.S.alternateName.value}>"
     queries = [f"SELECT ?e ?n WHERE {{ GRAPH {editorial} {{ ?e {name} ?n }} }}",
-               f"SELECT ?e ?t WHERE {{ ?e a ?t FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#') && "
-               f"!STRSTARTS(STR(?e), {json.dumps(base_iri + RELEASES)})) }}",
+               "SELECT ?e ?t WHERE { ?e a ?t FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#')) }",
                f"SELECT ?e (MIN(STR(?n)) AS ?any) WHERE {{ ?e {name} ?n FILTER(isLiteral(?n)) }} GROUP BY ?e",
                f"SELECT DISTINCT ?e WHERE {{ GRAPH {editorial} {{ ?e a ?t }} FILTER(isIRI(?e) && "
                "!CONTAINS(STR(?e), '#')) }",
@@ -99,23 +106,28 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     types: dict[str, set[str]] = {}
     for e, t in typed:
         types.setdefault(t, set()).add(e)
+    kinds_of: dict[str, set[str]] = {}  # a kind's listing is what was minted under its path: /event/ ...
+    for e, _ in typed:
+        kind = kind_of(e, base_iri)
+        if kind is not None:
+            kinds_of.setdefault(kind, set()).add(e)
     listings: dict[str, dict[str, object]] = {}
-    for type_iri, members in types.items():
-        excluded = types.get(EXCLUDED.get(type_iri, ""), set())
-        # the order of ORDER BY LCASE(?name) ?e, where an entity without a preferred name comes first
-        rows = sorted(((preferred.get(e), e) for e in members if e not in excluded),
+    for kind, members in sorted(kinds_of.items()):
+        # the order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first
+        rows = sorted(((preferred.get(e), e) for e in members),
                       key=lambda row: (row[0] is not None, (row[0] or "").lower(), row[1]))
-        count = _write(target / listing_file(type_iri), (f"{e}\t{n or e}" for n, e in rows))
-        listings[type_iri] = {"file": listing_file(type_iri), "count": count}
-    kinds = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
-             for e in members}  # one type's local name per entity, the same on every build
+        count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in rows))
+        listings[kind] = {"file": listing_file(kind), "count": count}
+    type_names = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
+                  for e in members}  # one type's local name per entity, the same on every build
     # in the order of the lower-case first field: search finds the spellings that start with a text as one run
     names = sorted({(_clean(n), e) for n, e in spelt}, key=lambda se: (se[0].lower(), se[0], se[1]))
     info = {
+        "version": VERSION,
         "listings": listings,
         "pages": _write(target / "pages.tsv", sorted(e for (e,) in paged)),
         "names": _write(target / "names.tsv", (
-            f"{spelling.lower()}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{kinds.get(e, 'Thing')}"
+            f"{spelling.lower()}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
             for spelling, e in names)),
     }
     (target / "index.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")

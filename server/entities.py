@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
 
-from kg import describe, jsonld, vocab
+from kg import describe, jsonld
 from kg.execute import Busy, Job
 from kg.formats import FORMATS, by_name
 from kg.ids import PATHS
@@ -24,9 +24,7 @@ OFFERS: tuple[Offer, ...] = (Offer("html", (HTML, "application/xhtml+xml"), ("ht
     Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS)
 EMBED = Offer("embed", ("text/plain",))  # only by ?format=embed: the ready-to-paste markup snippet
 KINDS = {path: kind for kind, path in PATHS.items()}
-TYPE_OF_KIND = {"movie": vocab.S.Movie.value, "person": vocab.S.Person.value, "character": vocab.K.Character.value,
-                "organization": vocab.S.Organization.value, "country": vocab.S.Country.value,
-                "event": vocab.S.Event.value, "work": vocab.S.CreativeWork.value, "source": vocab.P.Entity.value}
+LISTED = ("movie", "person", "character", "organization", "country", "event", "work", "source")  # kinds with a list
 
 
 def release() -> Release:
@@ -100,9 +98,9 @@ HOME_SIZE = 200  # the first names of each kind on the home page; the rest are a
 @bp.get("/")
 def home() -> Response | str:
     rel = release()
-    films = describe.listing(rel, vocab.S.Movie.value, size=HOME_SIZE)
-    people = describe.listing(rel, vocab.S.Person.value, size=HOME_SIZE)
-    return render_template("home.html", films=films, people=people, meta=rel.meta, kinds=TYPE_OF_KIND, local=local)
+    films = describe.listing(rel, "movie", size=HOME_SIZE)
+    people = describe.listing(rel, "person", size=HOME_SIZE)
+    return render_template("home.html", films=films, people=people, meta=rel.meta, local=local)
 
 
 
@@ -115,7 +113,7 @@ def _number(text: str | None, default: int, most: int) -> int:
 LISTING_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))
 
 
-@bp.get(f"/<any({', '.join(TYPE_OF_KIND)}):kind>/")
+@bp.get(f"/<any({', '.join(LISTED)}):kind>/")
 def kind_listing(kind: str) -> Response | str:
     """One page of the entities of a kind, by name (HTML, or JSON for scripts), with prev/next links."""
     rel = release()
@@ -123,7 +121,7 @@ def kind_listing(kind: str) -> Response | str:
     if offer is None:
         return not_acceptable(LISTING_OFFERS)
     page, size = _number(request.args.get("page"), 1, 10**8), _number(request.args.get("size"), PAGE_SIZE, 1000)
-    listing = describe.listing(rel, TYPE_OF_KIND[kind], page, size)
+    listing = describe.listing(rel, kind, page, size)
     host = request.host_url.rstrip("/")
     start = (listing.page - 1) * size
     keep = {k: request.args[k] for k in ("size", "format") if k in request.args}
@@ -131,7 +129,7 @@ def kind_listing(kind: str) -> Response | str:
         ("prev", listing.page - 1), ("next", listing.page + 1)) if 1 <= n <= listing.pages}
     notes = describe.summaries(rel, (e for e, _ in listing.items))
     if offer.key == "json":
-        response = jsonify(type=listing.type, page=listing.page, pages=listing.pages, total=listing.total,
+        response = jsonify(kind=listing.kind, page=listing.page, pages=listing.pages, total=listing.total,
                            items=[{"iri": e, "name": name, "page": local(e) or e, "summary": notes.get(e)}
                                   for e, name in listing.items],
                            prev=links.get("prev"), next=links.get("next"))

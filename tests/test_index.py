@@ -13,7 +13,7 @@ from kg import describe, index
 from kg.layout import current
 from kg.sparql import answer
 from kg.store import Releases
-from server.entities import TYPE_OF_KIND
+from server.entities import LISTED
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +27,22 @@ def both(released, tmp_path_factory):
     return Releases(released / "var").current(), Releases(root).current()
 
 
-@pytest.mark.parametrize("type_iri", sorted(set(TYPE_OF_KIND.values())))
+@pytest.mark.parametrize("kind", LISTED)
 @pytest.mark.parametrize(("page", "size"), [(1, 100), (1, 3), (2, 3), (99, 3)])
-def test_a_listing_from_the_index_is_the_listing_by_query(both, type_iri, page, size):
+def test_a_listing_from_the_index_is_the_listing_by_query(both, kind, page, size):
     indexed, queried = both
-    assert describe.listing(indexed, type_iri, page, size) == describe.listing(queried, type_iri, page, size)
+    assert describe.listing(indexed, kind, page, size) == describe.listing(queried, kind, page, size)
+
+
+def test_a_release_with_an_index_of_another_version_is_listed_by_query(both, tmp_path: Path):
+    indexed, queried = both
+    info = json.loads((indexed.path / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
+    assert info["version"] == index.VERSION
+    old = tmp_path / "releases" / "r"
+    shutil.copytree(indexed.path, old)
+    (old / index.INDEX_DIR / "index.json").write_text(json.dumps({**info, "version": 1}), encoding="utf-8")
+    os.symlink("releases/r", tmp_path / "current")
+    assert describe.listing(Releases(tmp_path).current(), "movie") == describe.listing(queried, "movie")
 
 
 def test_the_index_lists_every_entity_page_as_the_query_does(both):

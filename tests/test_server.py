@@ -125,6 +125,17 @@ def test_a_search_hit_says_which_film_it_is(client):
     assert '<span class="summary">2008/2009, Leesong Hee-il</span>' in html
 
 
+def test_each_kinds_list_holds_what_its_path_holds(client):
+    for kind in ("event", "work", "source", "person", "character"):
+        items = json.loads(client.get(f"/{kind}/", query_string={"format": "json", "size": 1000}).data)["items"]
+        assert items and all(item["page"].startswith(f"/{kind}/") for item in items), kind
+
+
+def test_the_events_list_holds_festivals_and_screenings(client):
+    names = [item["name"] for item in json.loads(client.get("/event/?format=json").data)["items"]]
+    assert any("Pusan International Film Festival" in n for n in names), names
+
+
 def test_the_source_listing_names_each_source_document_and_not_the_release(client):
     items = json.loads(client.get("/source/", query_string={"format": "json"}).data)["items"]
     names = [item["name"] for item in items]
