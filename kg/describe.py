@@ -238,7 +238,8 @@ def summary(release: Release, iri: str, lang: str = "en") -> str | None:
 
     A film: its year (every year the sources give, when they disagree) and director ('1915, Cecil B. DeMille'), or
     else some of its cast ('1915, with Geraldine Farrar, Wallace Reid');
-    a person: birth year and job ('b. 1971, film director'); anything else: None.
+    a person: birth year and job ('b. 1971, film director'); an event: when and where it starts
+    ('2009-10-14, Busan'); anything else: None.
     """
     node = ox.NamedNode(iri)
     made = year(release, iri)
@@ -256,6 +257,14 @@ def summary(release: Release, iri: str, lang: str = "en") -> str | None:
     jobs = sorted(v.value for v in _values(release, node, _JOB) if isinstance(v, ox.Literal))
     if jobs:
         parts.append(jobs[0])
+    starts = sorted(v.value for v in _values(release, node, vocab.S.startDate) if isinstance(v, ox.Literal))
+    if starts:
+        parts.append(starts[0])
+    places = _values(release, node, vocab.S.location)
+    place = _few(release, places, lang) or next(iter(sorted(p.value for p in places if isinstance(p, ox.Literal))),
+                                                None)
+    if place:
+        parts.append(place)
     return ", ".join(parts) or None
 
 

@@ -132,8 +132,10 @@ def test_each_kinds_list_holds_what_its_path_holds(client):
 
 
 def test_the_events_list_holds_festivals_and_screenings(client):
-    names = [item["name"] for item in json.loads(client.get("/event/?format=json").data)["items"]]
-    assert any("Pusan International Film Festival" in n for n in names), names
+    items = json.loads(client.get("/event/?format=json").data)["items"]
+    summaries = {item["name"]: item["summary"] for item in items}
+    assert summaries["Pusan International Film Festival 2009"] == "Busan, South Korea"  # where
+    assert summaries["Break Away at the Pusan International Film Festival 2009 (Korean Cinema Today)"] == "2009-10-14"
 
 
 def test_the_source_listing_names_each_source_document_and_not_the_release(client):
