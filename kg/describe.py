@@ -110,6 +110,7 @@ class View:
     conflicts: list[dict[str, Any]]
     labels: dict[str, str] = field(default_factory=dict)
     years: dict[str, str] = field(default_factory=dict)  # of the entities that refer to this one, when they have one
+    more_incoming: bool = False  # more entities refer to it than the page lists
 
     @property
     def referrers(self) -> list[tuple[str, list[Reference]]]:
@@ -162,7 +163,7 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
             prop = pf[vocab.K.conflictProperty.value].value.value
             said = [(f.value, f.sources) for f in facts if f.predicate == prop]
             conflicts.append({"property": prop, "values": said})
-    incoming = _incoming(release, iri)
+    incoming, more = _incoming(release, iri)
     labels: dict[str, str] = {}
     for node in {f.value.value for fs in [facts, *parts.values()] for f in fs if isinstance(f.value, ox.NamedNode)} | {
             r.iri for r in incoming} | {s for fs in parts.values() for f in fs for s in f.sources} | {
@@ -171,14 +172,15 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
         if found:
             labels[node] = found
     return View(iri, label(release, iri, lang) or iri, types, facts, parts, variants, incoming, conflicts, labels,
-                {r.iri: y for r in incoming if (y := year(release, r.iri))})
+                {r.iri: y for r in incoming if (y := year(release, r.iri))}, more)
 
 
 _DETAILS = (vocab.S.characterName, vocab.S.roleName)  # what a role node says beyond whom it links
 
 
-def _incoming(release: Release, iri: str) -> list[Reference]:
-    """Who refers to `iri` (not its own parts, not conflict notes), a role node standing for its entity."""
+def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
+    """Who refers to `iri` (not its own parts, not conflict notes), a role node standing for its entity; and
+    whether there are more than MAX_INCOMING references."""
     seen: set[tuple[str, str]] = set()
     for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
         if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT:
@@ -191,7 +193,7 @@ def _incoming(release: Release, iri: str) -> list[Reference]:
         details = sorted({q.object.value for d in _DETAILS for q in release.store.quads_for_pattern(
             ox.NamedNode(s), d, None, ox.DefaultGraph())}) if part else []
         found.append(Reference(doc, p, tuple(details)))
-    return found
+    return found, len(seen) > MAX_INCOMING
 
 
 _Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple

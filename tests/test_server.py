@@ -138,6 +138,22 @@ def test_the_events_list_holds_festivals_and_screenings(client):
     assert summaries["Break Away at the Pusan International Film Festival 2009 (Korean Cinema Today)"] == "2009-10-14"
 
 
+def test_a_page_says_when_it_lists_only_the_first_references(released, monkeypatch):
+    from kg import describe
+    from kg.config import load_config
+    from server import create_app
+
+    app = create_app(load_config(released, cache_mb=0, query_workers=1))
+    try:
+        page = app.test_client().get("/person/leesong-hee-il").get_data(as_text=True)
+        assert "all of them in SPARQL" not in page
+        monkeypatch.setattr(describe, "MAX_INCOMING", 2)
+        page = app.test_client().get("/person/leesong-hee-il").get_data(as_text=True)
+    finally:
+        app.extensions["kg.executors"].close()
+    assert "These are the first 2 references" in page and "all of them in SPARQL" in page
+
+
 def test_the_source_listing_names_each_source_document_and_not_the_release(client):
     items = json.loads(client.get("/source/", query_string={"format": "json"}).data)["items"]
     names = [item["name"] for item in items]
