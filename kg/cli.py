@@ -129,6 +129,42 @@ def info_cmd(ctx: click.Context) -> None:
     click.echo(f"counts: {meta['counts']}")
 
 
+@cli.command("releases")
+@click.pass_context
+def releases_cmd(ctx: click.Context) -> None:
+    """List the kept releases, oldest first; the current one is marked with *."""
+    from .layout import current, finished, metadata
+
+    config = ctx.obj.config()
+    live = current(config.releases_path)
+    kept = finished(config.releases_path)
+    if not kept:
+        _say("kg: no release yet; run `kg build`")
+        sys.exit(BAD_INPUT)
+    for path in kept:
+        meta = metadata(path)
+        counts = meta.get("counts")
+        triples = counts.get("triples", "?") if isinstance(counts, dict) else "?"
+        mark = "*" if live is not None and path == live else " "
+        click.echo(f"{mark} {meta['id']}  built {meta['built_at']}  {triples} triples  {path.name}")
+
+
+@cli.command("rollback")
+@click.argument("release", required=False)
+@click.pass_context
+def rollback_cmd(ctx: click.Context, release: str | None) -> None:
+    """Serve an earlier release again: the one before the current, or RELEASE (an id or directory kg releases lists)."""
+    from .release import rollback
+
+    config = ctx.obj.config()
+    try:
+        chosen = rollback(config.releases_path, release)
+    except LookupError as exc:
+        _say(f"kg: cannot roll back: {exc}")
+        sys.exit(BAD_INPUT)
+    _say(f"kg: release {chosen.name} is current again")
+
+
 @cli.command("embed")
 @click.argument("target")
 @click.pass_context

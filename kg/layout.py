@@ -53,6 +53,15 @@ def current(root: Path) -> Path | None:
     return path if (path / METADATA).exists() else None
 
 
+def finished(root: Path) -> list[Path]:
+    """Every finished release kept under `root`, oldest first (directory names start with the build time)."""
+    releases = root / RELEASES
+    if not releases.is_dir():
+        return []
+    return sorted(p for p in releases.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and (p / METADATA).exists())
+
+
 def metadata(release_dir: Path) -> dict[str, object]:
     """The release's own description (release.json)."""
     data: dict[str, object] = json.loads((release_dir / METADATA).read_text(encoding="utf-8"))

@@ -28,7 +28,19 @@ from . import index, vocab
 from .config import Config
 from .ids import Minter
 from .jsonld import CONTEXT, stream_nodes
-from .layout import CURRENT, DUMPS, METADATA, RELEASES, STORE_DIR, VOID_FILE, WIRE_DIR, Dump, current, metadata
+from .layout import (
+    CURRENT,
+    DUMPS,
+    METADATA,
+    RELEASES,
+    STORE_DIR,
+    VOID_FILE,
+    WIRE_DIR,
+    Dump,
+    current,
+    finished,
+    metadata,
+)
 from .mapping import Conflict, Mapped, conflict_quads, find_conflicts, stream
 from .model import SINGLE_VALUED, Record
 from .progress import bar, counter
@@ -705,6 +717,28 @@ def switch(root: Path, release_dir: Path) -> None:
         os.close(dir_fd)
 
 
+def rollback(root: Path, target: str | None = None) -> Path:
+    """Make an earlier release current: the one before the current, or the one whose id or directory is `target`.
+
+    Raises LookupError when there is no such release. The server follows `current`, so it serves it at once.
+    """
+    kept = finished(root)
+    live = current(root)
+    if target is None:
+        earlier = [p for p in kept if live is None or p.name < live.name]
+        if not earlier:
+            raise LookupError("no release older than the current one is kept")
+        chosen = earlier[-1]
+    else:
+        matches = [p for p in kept if p.name == target or str(metadata(p).get("id")) == target]
+        if not matches:
+            raise LookupError(f"no kept release {target!r} (kg releases lists them)")
+        chosen = matches[-1]
+    with _build_lock(root, lambda _: None):  # not while a build is about to switch
+        switch(root, chosen)
+    return chosen
+
+
 def _sweep(releases: Path) -> None:
     """Remove what killed builds left behind (never a finished release)."""
     for p in releases.glob(".tmp-*"):
@@ -714,7 +748,7 @@ def _sweep(releases: Path) -> None:
 def prune(root: Path, keep: int) -> None:
     """Delete the oldest finished releases beyond `keep`, never the current one."""
     live = current(root)
-    finished = sorted(p for p in (root / RELEASES).iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in finished[:-keep] if keep > 0 else []:
+    kept = sorted(p for p in (root / RELEASES).iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in kept[:-keep] if keep > 0 else []:
         if live is None or old.resolve() != live:
             shutil.rmtree(old, ignore_errors=True)

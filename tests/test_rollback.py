@@ -1,0 +1,71 @@
+"""`kg releases` and `kg rollback`: the kept releases, and serving an earlier one again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from conftest import BASE
+from kg.layout import STORE_DIR, current, metadata
+
+NEW_FILM = """\
+movies:
+  late-addition:
+    name: Late Addition
+    claims:
+      forum-post:
+        name: Late Addition
+"""
+
+
+def _films(root: Path) -> set[str]:
+    store = ox.Store.read_only(str(current(root / "var") / STORE_DIR))
+    return {row[0].value for row in store.query("SELECT ?m WHERE { ?m a <http://schema.org/Movie> }")}
+
+
+def _two_releases(project: Path, run_kg) -> tuple[str, str]:
+    assert run_kg(project, "build")[0] == 0
+    first = str(metadata(current(project / "var"))["id"])
+    (project / "data" / "late.yaml").write_text(NEW_FILM, encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    return first, str(metadata(current(project / "var"))["id"])
+
+
+def test_releases_lists_what_is_kept_and_marks_the_current_one(project, run_kg):
+    first, second = _two_releases(project, run_kg)
+    code, output = run_kg(project, "releases")
+    lines = output.splitlines()
+    assert code == 0 and len(lines) == 2
+    assert lines[0].startswith(f"  {first}") and lines[1].startswith(f"* {second}")
+
+
+def test_rollback_serves_the_release_before_the_current_one(project, run_kg):
+    first, second = _two_releases(project, run_kg)
+    assert f"{BASE}movie/late-addition" in _films(project)
+    code, output = run_kg(project, "rollback")
+    assert code == 0, output
+    assert metadata(current(project / "var"))["id"] == first
+    assert f"{BASE}movie/late-addition" not in _films(project)
+    assert run_kg(project, "rollback", second)[0] == 0  # and forward again, by id
+    assert metadata(current(project / "var"))["id"] == second
+
+
+def test_rollback_with_nothing_older_is_refused(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    before = current(project / "var")
+    code, output = run_kg(project, "rollback")
+    assert code == 2 and "no release older than the current one" in output
+    assert current(project / "var") == before
+
+
+def test_rollback_to_an_unknown_release_is_refused(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    code, output = run_kg(project, "rollback", "0123456789ab")
+    assert code == 2 and "no kept release '0123456789ab'" in output
+
+
+def test_releases_before_any_build_says_so(project, run_kg):
+    code, output = run_kg(project, "releases")
+    assert code == 2 and "no release yet" in output
