@@ -54,12 +54,16 @@ def current(root: Path) -> Path | None:
 
 
 def finished(root: Path) -> list[Path]:
-    """Every finished release kept under `root`, oldest first (directory names start with the build time)."""
+    """Every finished release kept under `root`, oldest first.
+
+    By when each was written, not by name: a name starts with the build time, which is the same for every build
+    under SOURCE_DATE_EPOCH and has one-second steps.
+    """
     releases = root / RELEASES
     if not releases.is_dir():
         return []
-    return sorted(p for p in releases.iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and (p / METADATA).exists())
+    done = [p for p in releases.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / METADATA).exists()]
+    return sorted(done, key=lambda p: ((p / METADATA).stat().st_mtime_ns, p.name))
 
 
 def metadata(release_dir: Path) -> dict[str, object]:

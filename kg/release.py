@@ -725,7 +725,8 @@ def rollback(root: Path, target: str | None = None) -> Path:
     kept = finished(root)
     live = current(root)
     if target is None:
-        earlier = [p for p in kept if live is None or p.name < live.name]
+        names = [p.name for p in kept]
+        earlier = kept[:names.index(live.name)] if live is not None and live.name in names else kept
         if not earlier:
             raise LookupError("no release older than the current one is kept")
         chosen = earlier[-1]
@@ -748,7 +749,7 @@ def _sweep(releases: Path) -> None:
 def prune(root: Path, keep: int) -> None:
     """Delete the oldest finished releases beyond `keep`, never the current one."""
     live = current(root)
-    kept = sorted(p for p in (root / RELEASES).iterdir() if p.is_dir() and not p.name.startswith("."))
+    kept = finished(root)
     for old in kept[:-keep] if keep > 0 else []:
         if live is None or old.resolve() != live:
             shutil.rmtree(old, ignore_errors=True)

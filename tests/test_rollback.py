@@ -69,3 +69,17 @@ def test_rollback_to_an_unknown_release_is_refused(project, run_kg):
 def test_releases_before_any_build_says_so(project, run_kg):
     code, output = run_kg(project, "releases")
     assert code == 2 and "no release yet" in output
+
+
+def test_the_newest_releases_are_kept_even_when_builds_share_a_timestamp(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # every build has the same build time
+    ids = []
+    for n in range(5):
+        (project / "data" / "late.yaml").write_text(NEW_FILM.replace("Late Addition", f"Late Addition {n}"),
+                                                     encoding="utf-8")
+        assert run_kg(project, "build")[0] == 0
+        ids.append(str(metadata(current(project / "var"))["id"]))
+    listed = [line[2:].split()[0] for line in run_kg(project, "releases")[1].splitlines()]
+    assert listed == ids[-3:]  # the last three, in the order they were built
+    assert run_kg(project, "rollback")[0] == 0
+    assert metadata(current(project / "var"))["id"] == ids[-2]
