@@ -67,9 +67,12 @@ class BuildResult:
     notes: list[Note] = field(default_factory=list)
 
 
-def input_digest(files: Iterable[Path], root: Path) -> str:
-    """SHA-256 over the source files' relative paths and bytes."""
+def input_digest(files: Iterable[Path], root: Path, settings: Iterable[str] = ()) -> str:
+    """SHA-256 over the settings that shape the output (base IRI, title, licence) and the source files' relative
+    paths and bytes."""
     h = hashlib.sha256()
+    for setting in settings:
+        h.update(setting.encode() + b"\0")
     for path in files:
         h.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
@@ -630,7 +633,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
     if not report.conforms or not publish:
         statements.close()
         return result
-    digest = input_digest(sources.inputs, config.root)
+    digest = input_digest(sources.inputs, config.root, (config.base_iri, config.title, config.license))
     built = build_time()
     release_id = digest[:12]
     statements.add(release_quads(minter, release_id, digest, built, config,

@@ -133,5 +133,5 @@ TERMS: tuple[Term, ...] = (
     Term("conflictProperty", "conflict property", "The property the sources disagree on."),
     Term("conflictValue", "conflicting value", "One of the values the sources give."),
     Term("releaseOf", "release of", "The dataset a release publishes."),
-    Term("inputDigest", "input digest", "SHA-256 of the source files a release was built from."),
+    Term("inputDigest", "input digest", "SHA-256 of the source files and settings a release was built from."),
 )

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from kg.layout import metadata
 from kg.release import DUMPS, METADATA, REPORT_FILE, STORE_DIR, current
 
 
@@ -136,6 +137,13 @@ def test_old_releases_are_pruned_but_current_kept(project, run_kg):
     releases = [p for p in (project / "var" / "releases").iterdir() if not p.name.startswith(".")]
     assert len(releases) == 3
     assert current(project / "var") in [p.resolve() for p in releases]
+
+
+def test_a_release_of_the_same_files_under_another_base_iri_has_another_id(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    first = metadata(current(project / "var"))["id"]
+    assert run_kg(project, "--base-iri", "https://example.com/films/", "build")[0] == 0
+    assert metadata(current(project / "var"))["id"] != first
 
 
 def test_leftovers_of_a_killed_build_are_swept(project, built, run_kg):

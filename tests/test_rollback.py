@@ -83,3 +83,4 @@ def test_the_newest_releases_are_kept_even_when_builds_share_a_timestamp(project
     assert listed == ids[-3:]  # the last three, in the order they were built
     assert run_kg(project, "rollback")[0] == 0
     assert metadata(current(project / "var"))["id"] == ids[-2]
+
