@@ -22,10 +22,25 @@ PATHS: dict[str, str] = {
 }
 
 
+# Latin letters that do not decompose into an ASCII letter and a mark
+_LATIN = str.maketrans({"ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+                        "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
+_LETTERS = ("Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No")  # not Lm: modifier letters (ʻ in Hawaiʻi) are punctuation here
+
+
 def slugify(text: str) -> str:
-    """A readable ASCII key from any text: 'Rogue One (2016)' -> 'rogue-one-2016'."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    """A readable ASCII key from any text: 'Rogue One (2016)' -> 'rogue-one-2016'.
+
+    Text with letters of another script than Latin keeps them, Punycode-encoded ('괴물' -> 'xn-hd0b39x'): dropping
+    them would give every Korean, Russian or Japanese title the same empty key.
+    """
+    folded = unicodedata.normalize("NFKD", text.translate(_LATIN))
+    if any(not ch.isascii() and unicodedata.category(ch) in _LETTERS for ch in folded):
+        words = "-".join(unicodedata.normalize("NFC", text).lower().split())
+        coded = words.encode("punycode").decode("ascii").lower()
+        return "xn-" + re.sub(r"[^a-z0-9]+", "-", coded).strip("-")
+    plain = folded.encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
 def is_key(key: str) -> bool:

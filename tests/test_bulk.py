@@ -530,3 +530,19 @@ def test_an_actors_films_are_listed_by_year(remakes):
     section = html[html.index("<h2>Referenced by</h2>"):]
     assert section.index("(1915)") < section.index("Early") < section.index("Late")
     assert "(1970)" in section and "(1990)" in section
+
+
+def test_films_and_people_named_only_in_another_script_are_kept_apart(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year,director\n괴물,2006,봉준호\n살인의 추억,2003,봉준호\nКрылья,1966,\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", """\
+        name: title
+        production_year: year
+        director: {name: director}
+        """))
+    output = built(empty_project, run_kg)
+    films = ask(empty_project, f"SELECT ?m ?n WHERE {{ ?m a <{S}Movie> ; <{S}name> ?n }}")
+    assert sorted(n for _, n in films) == ["Крылья", "괴물", "살인의 추억"]
+    assert len({m for m, _ in films}) == 3
+    directors = ask(empty_project, f"SELECT DISTINCT ?d WHERE {{ ?m <{S}director> ?d }}")
+    assert len(directors) == 1  # one person, named the same in both rows
+    assert "no letters or digits" not in output
