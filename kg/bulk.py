@@ -237,6 +237,7 @@ class Mapping:
     kind: Kind
     identity: Identity
     fields: list[FieldSpec]
+    items: tuple[str, ...] = ()  # where a JSON document holds its array of objects: ("data",), ("results", "items")
 
     def columns(self) -> list[Column]:
         """Every column the mapping reads from the rows."""
@@ -320,10 +321,10 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
             raise MappingError(f"missing {key!r}", 1)
         return doc[key]
 
-    extra = set(doc) - {"source", "files", "format", "encoding", "record", "key", "fields"}
+    extra = set(doc) - {"source", "files", "format", "encoding", "items", "record", "key", "fields"}
     if extra:
-        raise MappingError(f"unknown key(s) {sorted(extra)} (known: source, files, format, encoding, record, key, "
-                           "fields)", lines.get(sorted(extra, key=str)[0], 1))
+        raise MappingError(f"unknown key(s) {sorted(extra)} (known: source, files, format, encoding, items, record, "
+                           "key, fields)", lines.get(sorted(extra, key=str)[0], 1))
     source_spec = need("source")
     if not isinstance(source_spec, dict) or "key" not in source_spec:
         raise MappingError("source is the document these files are: {key: ..., name: ..., url: ...}",
@@ -352,7 +353,11 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
     if fmt is not None and fmt not in set(FORMATS.values()):
         raise MappingError(f"format: {fmt!r} is not one of {', '.join(sorted(set(FORMATS.values())))}",
                            lines.get("format"))
-    return Mapping(path, display, source, files, fmt, str(doc.get("encoding") or "utf-8"), kind, identity, specs)
+    items = doc.get("items")
+    if items is not None and (not isinstance(items, str) or not all(items.split("."))):
+        raise MappingError(f"items: {items!r} is not a path like data or results.items", lines.get("items"))
+    return Mapping(path, display, source, files, fmt, str(doc.get("encoding") or "utf-8"), kind, identity, specs,
+                   tuple(items.split(".")) if items else ())
 
 
 # ---- rows ----
@@ -379,7 +384,8 @@ def _bad_bytes(text: str) -> str | None:
     return " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in bad[:4]) if bad else None
 
 
-def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note]) -> Iterator[tuple[int, dict[str, Any]]]:
+def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note],
+         items: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, row) of a data file; header and undecodable rows reported, never crashing."""
     try:
         data = path.read_bytes()
@@ -387,13 +393,35 @@ def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note]) -
         raise MappingError(f"{display}: cannot read file: {exc.strerror or exc}") from exc
     text = _decode(data, encoding, display, notes)
     garbled = bool(_SURROGATES.search(text))
-    for line, row in _parse(text, fmt, display, notes):
+    for line, row in _parse(text, fmt, display, notes, items):
         if garbled:
             row[_GARBLED] = True
         yield line, row
 
 
-def _parse(text: str, fmt: str, display: str, notes: list[Note]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _array(document: Any, path: tuple[str, ...], display: str) -> list[Any]:
+    """The array of objects at `path` in a JSON document, or a MappingError saying what is there instead."""
+    found = document
+    for depth, key in enumerate(path):
+        if not isinstance(found, dict) or key not in found:
+            where = ".".join(path[:depth]) or "the top level"
+            keys = f" (its keys: {', '.join(sorted(map(str, found))[:10])})" if isinstance(found, dict) else ""
+            raise MappingError(f"{display}: no {key!r} in {where}{keys}; check the mapping's items:")
+        found = found[key]
+    if isinstance(found, list):
+        return found
+    hint = ""
+    if isinstance(found, dict):
+        arrays = sorted(k for k, v in found.items() if isinstance(v, list))
+        hint = f"; set items: to the key of its array ({', '.join(map(str, arrays[:5]))})" if arrays else ""
+    where = ".".join(path) or "the top level"
+    kind = {dict: "an object", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(found), "null")
+    raise MappingError(f"{display}: {where} is not an array of objects but {kind}{hint}")
+
+
+def _parse(text: str, fmt: str, display: str, notes: list[Note],
+           items_at: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
     if fmt in ("csv", "tsv"):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
         header = next(reader, None)
@@ -426,9 +454,7 @@ def _parse(text: str, fmt: str, display: str, notes: list[Note]) -> Iterator[tup
             items = json.loads(text)
         except json.JSONDecodeError as exc:
             raise MappingError(f"{display}:{exc.lineno}: not JSON: {exc.msg}") from exc
-        if not isinstance(items, list):
-            raise MappingError(f"{display}: a JSON source is an array of objects")
-        for index, item in enumerate(items, 1):
+        for index, item in enumerate(_array(items, items_at, display), 1):
             if isinstance(item, dict):
                 yield index, item
             else:
@@ -528,7 +554,7 @@ class _Reader:
             if fmt is None:
                 raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
             seen: dict[bytes, int] = {}
-            for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes), None,
+            for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items), None,
                                  "read", f"rows of {path.name}"):
                 if not seen or fmt not in ("csv", "tsv"):  # a CSV file's rows all have the header's columns
                     present.update(row)

@@ -345,6 +345,30 @@ def test_a_bad_mapping_file_is_refused_with_its_line(text, line, message, empty_
     assert not (empty_project / "var").exists()
 
 
+@pytest.mark.parametrize(("document", "items"), [
+    (lambda films: {"meta": {"count": len(films)}, "data": films}, "data"),
+    (lambda films: {"results": {"items": films, "next": None}}, "results.items"),
+])
+def test_a_json_document_whose_array_is_inside_it_is_read_at_items(document, items, empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps(document(FILMS)))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\n", "id: id") + f"items: {items}\n")
+    built(empty_project, run_kg)
+    assert len(ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}")) == len(FILMS)
+
+
+@pytest.mark.parametrize(("items", "message"), [
+    ("", "data/films.json: the top level is not an array of objects but an object; set items: to the key of its "
+         "array (data)"),
+    ("items: rows\n", "data/films.json: no 'rows' in the top level (its keys: data, meta); check the mapping's items:"),
+    ("items: meta\n", "data/films.json: meta is not an array of objects but an object"),
+])
+def test_a_json_document_without_an_array_where_the_mapping_looks_is_refused(items, message, empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps({"meta": {"count": 2}, "data": FILMS}))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\n", "id: id") + items)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and message in output, output
+
+
 def test_a_json_column_that_only_some_rows_have_is_read_where_it_is(empty_project, run_kg):
     films = [dict(FILMS[0], budget="1000"), FILMS[1]]
     put(empty_project, "films.jsonl", "".join(json.dumps(f) + "\n" for f in films))
