@@ -238,6 +238,7 @@ class Mapping:
     identity: Identity
     fields: list[FieldSpec]
     items: tuple[str, ...] = ()  # where a JSON document holds its array of objects: ("data",), ("results", "items")
+    delimiter: str | None = None  # of CSV cells: by default ',' (';' when the header has semicolons and no comma)
 
     def columns(self) -> list[Column]:
         """Every column the mapping reads from the rows."""
@@ -321,10 +322,10 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
             raise MappingError(f"missing {key!r}", 1)
         return doc[key]
 
-    extra = set(doc) - {"source", "files", "format", "encoding", "items", "record", "key", "fields"}
+    extra = set(doc) - {"source", "files", "format", "encoding", "delimiter", "items", "record", "key", "fields"}
     if extra:
-        raise MappingError(f"unknown key(s) {sorted(extra)} (known: source, files, format, encoding, items, record, "
-                           "key, fields)", lines.get(sorted(extra, key=str)[0], 1))
+        raise MappingError(f"unknown key(s) {sorted(extra)} (known: source, files, format, encoding, delimiter, items, "
+                           "record, key, fields)", lines.get(sorted(extra, key=str)[0], 1))
     source_spec = need("source")
     if not isinstance(source_spec, dict) or "key" not in source_spec:
         raise MappingError("source is the document these files are: {key: ..., name: ..., url: ...}",
@@ -356,8 +357,11 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
     items = doc.get("items")
     if items is not None and (not isinstance(items, str) or not all(items.split("."))):
         raise MappingError(f"items: {items!r} is not a path like data or results.items", lines.get("items"))
+    delimiter = doc.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n"):
+        raise MappingError(f"delimiter: {delimiter!r} is not one character (e.g. ';' or '|')", lines.get("delimiter"))
     return Mapping(path, display, source, files, fmt, str(doc.get("encoding") or "utf-8"), kind, identity, specs,
-                   tuple(items.split(".")) if items else ())
+                   tuple(items.split(".")) if items else (), delimiter)
 
 
 # ---- rows ----
@@ -385,7 +389,7 @@ def _bad_bytes(text: str) -> str | None:
 
 
 def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note],
-         items: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
+         items: tuple[str, ...] = (), delimiter: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, row) of a data file; header and undecodable rows reported, never crashing."""
     try:
         data = path.read_bytes()
@@ -393,7 +397,7 @@ def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note],
         raise MappingError(f"{display}: cannot read file: {exc.strerror or exc}") from exc
     text = _decode(data, encoding, display, notes)
     garbled = bool(_SURROGATES.search(text))
-    for line, row in _parse(text, fmt, display, notes, items):
+    for line, row in _parse(text, fmt, display, notes, items, delimiter):
         if garbled:
             row[_GARBLED] = True
         yield line, row
@@ -420,10 +424,19 @@ def _array(document: Any, path: tuple[str, ...], display: str) -> list[Any]:
     raise MappingError(f"{display}: {where} is not an array of objects but {kind}{hint}")
 
 
-def _parse(text: str, fmt: str, display: str, notes: list[Note],
-           items_at: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
+def _delimiter(text: str, fmt: str) -> str:
+    """A TSV file's tab; a CSV file's comma, or semicolon when its header has semicolons and no comma (spreadsheets
+    in locales that write decimal commas export so)."""
+    if fmt == "tsv":
+        return "\t"
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
+
+
+def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple[str, ...] = (),
+           delimiter: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     if fmt in ("csv", "tsv"):
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _delimiter(text, fmt))
         header = next(reader, None)
         if header is None:
             return
@@ -554,7 +567,8 @@ class _Reader:
             if fmt is None:
                 raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
             seen: dict[bytes, int] = {}
-            for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items), None,
+            for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
+                                      mapping.delimiter), None,
                                  "read", f"rows of {path.name}"):
                 if not seen or fmt not in ("csv", "tsv"):  # a CSV file's rows all have the header's columns
                     present.update(row)

@@ -369,6 +369,26 @@ def test_a_json_document_without_an_array_where_the_mapping_looks_is_refused(ite
     assert code == 2 and message in output, output
 
 
+@pytest.mark.parametrize(("text", "extra"), [
+    ("id;title;year\ntt0000001;Night River;1999\ntt0000002;Blue, Dream;2001\n", ""),  # a spreadsheet's export
+    ("id|title|year\ntt0000001|Night River|1999\ntt0000002|Blue, Dream|2001\n", "delimiter: '|'\n"),
+])
+def test_csv_cells_split_by_another_character(text, extra, empty_project, run_kg):
+    put(empty_project, "films.csv", text)
+    put(empty_project, "films.mapping.yaml",
+        mapping("films.csv", "name: title\nproduction_year: year\n", "id: id") + extra)
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?m a <{S}Movie> ; <{S}name> ?n }}") == [
+        ("Blue, Dream",), ("Night River",)]
+
+
+def test_a_delimiter_of_more_than_one_character_is_refused(empty_project, run_kg):
+    put(empty_project, "films.csv", DATA["csv"]())
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\n", "id: id") + "delimiter: '::'\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.mapping.yaml:" in output and "delimiter: '::' is not one character" in output
+
+
 def test_a_json_column_that_only_some_rows_have_is_read_where_it_is(empty_project, run_kg):
     films = [dict(FILMS[0], budget="1000"), FILMS[1]]
     put(empty_project, "films.jsonl", "".join(json.dumps(f) + "\n" for f in films))
