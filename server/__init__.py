@@ -71,5 +71,5 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         from .cache import ResponseCache
 
         app.wsgi_app = ResponseCache(app.wsgi_app, config.releases_path / "current",  # type: ignore[method-assign]
-                                     config.cache_mb << 20)
+                                     config.cache_mb << 20, wait_seconds=config.query_timeout + 5)
     return app

@@ -23,15 +23,18 @@ ENTRY_OVERHEAD = 2048  # key, headers and bookkeeping of one entry, measured rou
 class ResponseCache:
     """WSGI middleware: serve repeated GETs from memory, bypassing the app."""
 
-    def __init__(self, app: WSGIApp, current_link: Path, max_bytes: int, max_entry: int = 1 << 20) -> None:
+    def __init__(self, app: WSGIApp, current_link: Path, max_bytes: int, max_entry: int = 1 << 20,
+                 wait_seconds: float = 60.0) -> None:
         self.app = app
         self.link = str(current_link)
         self.max_bytes = max_bytes
         self.max_entry = max_entry
+        self.wait_seconds = wait_seconds  # how long a request waits for the same request already being answered
         self.size = 0
         self.entries: OrderedDict[tuple[str, ...], tuple[str, list[tuple[str, str]], bytes]] = OrderedDict()
+        self.running: dict[tuple[str, ...], threading.Event] = {}  # requests being answered, for their twins
         self.lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.shared = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "")
@@ -43,22 +46,51 @@ class ResponseCache:
         except OSError:
             return self.app(environ, start_response)
         key = (release, method, path, environ.get("QUERY_STRING", ""), *(environ.get(h, "") for h in KEY_HEADERS))
+        conditional = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+        hit, twin = self._lookup(key, lead=method == "GET" and not conditional)  # only what it will keep
+        if hit is None and twin is not None:
+            # the same request is being answered: wait for its answer rather than evaluate the query again (a burst
+            # of one expensive query would otherwise fill every executor with copies of it and be refused)
+            twin.wait(self.wait_seconds)
+            hit, _ = self._lookup(key, lead=False)
+            if hit is not None:
+                self.shared += 1
+        if hit is not None:
+            return self._send(hit, environ, start_response, method)
+        self.misses += 1
+        try:
+            return self._fill(key, environ, start_response)
+        finally:
+            with self.lock:
+                done = self.running.pop(key, None)
+            if done is not None:
+                done.set()
+
+    def _lookup(self, key: tuple[str, ...], lead: bool = True) -> tuple[
+            tuple[str, list[tuple[str, str]], bytes] | None, threading.Event | None]:
+        """The cached answer, else the event of the same request being answered (None: this one answers it)."""
         with self.lock:
             hit = self.entries.get(key)
             if hit is not None:
                 self.entries.move_to_end(key)
                 self.hits += 1
-        if hit is not None:
-            status, headers, body = hit
-            etag = next((v for k, v in headers if k.lower() == "etag"), None)
-            if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-                start_response("304 NOT MODIFIED", [(k, v) for k, v in headers if k.lower() in
-                                                     ("etag", "vary", "last-modified", "cache-control")])
-                return [b""]
-            start_response(status, headers)
-            return [body] if method == "GET" else [b""]
-        self.misses += 1
-        return self._fill(key, environ, start_response)
+                return hit, None
+            twin = self.running.get(key)
+            if twin is None and lead:
+                self.running[key] = threading.Event()
+            return None, twin
+
+    @staticmethod
+    def _send(hit: tuple[str, list[tuple[str, str]], bytes], environ: dict[str, Any],
+              start_response: Callable[..., Any], method: str) -> Iterable[bytes]:
+        status, headers, body = hit
+        etag = next((v for k, v in headers if k.lower() == "etag"), None)
+        if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            start_response("304 NOT MODIFIED", [(k, v) for k, v in headers if k.lower() in
+                                                 ("etag", "vary", "last-modified", "cache-control")])
+            return [b""]
+        start_response(status, headers)
+        return [body] if method == "GET" else [b""]
 
     def _fill(self, key: tuple[str, ...], environ: dict[str, Any],
               start_response: Callable[..., Any]) -> Iterable[bytes]:
