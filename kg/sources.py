@@ -377,11 +377,20 @@ def read_file(path: Path, display: str, problems: list[Problem]) -> list[Record]
 
 def _check_references(records: list[Record], problems: list[Problem]) -> None:
     index = {(r.kind, r.key) for r in records}
+    keys: dict[str, list[str]] = {}
+    for kind, key in sorted(index):
+        keys.setdefault(kind, []).append(key)
+
+    def hint(kind: str, key: str) -> str:
+        close = difflib.get_close_matches(key, keys.get(kind, []), n=1)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+
     for record in records:
         for claim in record.claims:
             if claim.source != EDITORIAL and ("source", claim.source) not in index:
                 problems.append(Problem(claim.origin.file, claim.origin.line,
-                                        f"no source document with key {claim.source!r}", claim.origin.field))
+                                        f"no source document with key {claim.source!r}{hint('source', claim.source)}",
+                                        claim.origin.field))
             for value in claim.values:
                 field = KINDS[record.kind].field(value.field)
                 assert field is not None
@@ -397,7 +406,8 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                 for target_kind, key in targets:
                     if (target_kind, key) not in index:
                         problems.append(Problem(value.origin.file, value.origin.line,
-                                                f"refers to a {target_kind} {key!r} that does not exist",
+                                                f"refers to a {target_kind} {key!r} that does not exist"
+                                                f"{hint(target_kind, key)}",
                                                 f"{record.key}.{value.field}"))
 
 

@@ -28,6 +28,11 @@ BAD_INPUT = {
                           "person 'nobody' that does not exist"),
     "unknown source": ("movies:\n  x:\n    name: X\n    claims:\n      nowhere: {name: X}\n", "bad.yaml:5",
                        "no source document with key 'nowhere'"),
+    "misspelt reference": ("people:\n  leesong-hee-il:\n    name: Leesong Hee-il\nmovies:\n  x:\n    name: X\n"
+                           "    director: [leesong-hee-ill]\n", "bad.yaml:7", "person 'leesong-hee-ill' that does not "
+                           "exist (did you mean 'leesong-hee-il'?)"),
+    "misspelt source": ("movies:\n  x:\n    name: X\n    claims:\n      dok: {name: X}\n", "bad.yaml:5",
+                        "no source document with key 'dok' (did you mean 'doc'?)"),
     "bad language tag": ("movies:\n  x:\n    name: X\n    alternate_name: [{text: Y, lang: 'not a tag'}]\n",
                          "bad.yaml:4", "BCP 47"),
     "bad money": ("movies:\n  x:\n    name: X\n    budget: {amount: lots, currency: USD}\n", "bad.yaml:4",
