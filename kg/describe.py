@@ -192,8 +192,22 @@ def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
         doc, part, _ = s.partition("#")
         details = sorted({q.object.value for d in _DETAILS for q in release.store.quads_for_pattern(
             ox.NamedNode(s), d, None, ox.DefaultGraph())}) if part else []
+        if p == vocab.S.character.value and not part:
+            details = [f"played by {name}" for name in _players(release, s, iri)]
         found.append(Reference(doc, p, tuple(details)))
     return found, len(seen) > MAX_INCOMING
+
+
+def _players(release: Release, film: str, character: str) -> list[str]:
+    """Who plays a character in a film: the actors of the film's cast roles whose character name is one of the
+    character's names (a role names its character as a source printed it; the character record has them all)."""
+    names = {v.value for p in (NAME, ALT) for v in _values(release, ox.NamedNode(character), p)}
+    actors: set[str] = set()
+    for role in _values(release, ox.NamedNode(film), vocab.S.actor):
+        if isinstance(role, ox.NamedNode) and "#" in role.value and any(
+                v.value in names for v in _values(release, role, vocab.S.characterName)):
+            actors.update(a.value for a in _values(release, role, vocab.S.actor) if isinstance(a, ox.NamedNode))
+    return sorted(label(release, a) or a for a in actors)
 
 
 _Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple

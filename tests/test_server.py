@@ -111,6 +111,12 @@ def test_an_actors_page_names_the_film_and_the_character_not_the_role_node(clien
     assert _referenced_by(client, "/person/jin-yi-han") == ["Break Away (2008/2009) (cast: Min-jae / Park Min-jae)"]
 
 
+def test_a_characters_page_says_who_plays_them(client):
+    assert _referenced_by(client, "/character/break-away-min-jae") == [
+        "Break Away (2008/2009) (character: played by Jin Yi-han)"]
+    assert _referenced_by(client, "/character/break-away-dong-min") == ["Break Away (2008/2009) (character)"]
+
+
 def test_an_entity_referring_in_several_roles_is_listed_once_with_each(client):
     refs = _referenced_by(client, "/person/leesong-hee-il")
     assert "Break Away (2008/2009) (author / screenplay; director; editor)" in refs and "No Regret (director)" in refs
