@@ -245,6 +245,8 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     if not (config.releases_path / "current").exists():
         _say("kg: no release to serve yet; run `kg build` first")
         sys.exit(BAD_INPUT)
+    from .index import current_version
+    from .layout import current
     from .serve import PortInUse, check_port, serve
 
     try:
@@ -252,6 +254,10 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     except PortInUse as exc:
         _say(f"kg: {exc}")
         sys.exit(BAD_INPUT)
+    release = current(config.releases_path)
+    if release is not None and not current_version(release):
+        _say("kg: the current release was built by an older kg: listings, the sitemap and search run as SPARQL "
+             "queries (slow on large graphs); `kg build` writes the index files that make them fast")
     serve(config)
 
 

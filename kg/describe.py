@@ -303,11 +303,10 @@ class Listing:
 @functools.lru_cache(maxsize=8)
 def _index_info(release_dir: Path) -> dict[str, Any] | None:
     """The release's index.json (None for a release built before kg wrote indexes of this version)."""
-    try:
-        info: dict[str, Any] = json.loads((release_dir / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if not index.current_version(release_dir):
         return None
-    return info if info.get("version") == index.VERSION else None
+    info: dict[str, Any] = json.loads((release_dir / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
+    return info
 
 
 def listing(release: Release, kind: str, page: int = 1, size: int = 100) -> Listing:

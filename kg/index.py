@@ -134,6 +134,15 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     return info
 
 
+def current_version(release_dir: Path) -> bool:
+    """Whether a release has index files of the version this kg reads."""
+    try:
+        info = json.loads((release_dir / INDEX_DIR / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and info.get("version") == VERSION
+
+
 @dataclass(frozen=True)
 class Match:
     """A spelling that contains what was searched for, with its entity."""

@@ -123,3 +123,25 @@ def test_a_server_on_a_release_without_an_index_still_lists_maps_and_searches(re
         app.extensions["kg.executors"].close()
     assert [h["name"] for h in hits["results"]] == ["Break Away"]  # by SPARQL, in an executor
     assert "Leesong Hee-il" in people and "/movie/break-away</loc>" in sitemap
+
+
+def test_serving_a_release_with_an_older_index_says_how_to_speed_it_up(released, tmp_path: Path):
+    import requests
+
+    from conftest import LiveServer, free_port
+
+    root = tmp_path / "project"
+    shutil.copytree(released / "data", root / "data")
+    shutil.copytree(released / "shapes", root / "shapes")
+    shutil.copytree(current(released / "var"), root / "var" / "releases" / "old")
+    info_file = root / "var" / "releases" / "old" / index.INDEX_DIR / "index.json"
+    info_file.write_text(json.dumps({**json.loads(info_file.read_text(encoding="utf-8")), "version": 1}),
+                         encoding="utf-8")
+    os.symlink("releases/old", root / "var" / "current")
+    server = LiveServer(root, free_port(), {"KG_QUERY_WORKERS": "1"})
+    try:
+        assert "Leesong Hee-il" in requests.get(server.url + "/person/", timeout=10).text  # listed by SPARQL
+    finally:
+        server.stop()
+    log = (root / f"serve-{server.port}.log").read_text(encoding="utf-8")
+    assert "built by an older kg" in log and "`kg build` writes the index files" in log
