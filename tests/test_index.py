@@ -145,3 +145,7 @@ def test_serving_a_release_with_an_older_index_says_how_to_speed_it_up(released,
         server.stop()
     log = (root / f"serve-{server.port}.log").read_text(encoding="utf-8")
     assert "built by an older kg" in log and "`kg build` writes the index files" in log
+
+
+def test_serving_a_release_with_a_current_index_says_nothing_of_it(live):
+    assert "built by an older kg" not in (live.root / f"serve-{live.port}.log").read_text(encoding="utf-8")
