@@ -165,6 +165,33 @@ def rollback_cmd(ctx: click.Context, release: str | None) -> None:
     _say(f"kg: release {chosen.name} is current again")
 
 
+@cli.command("diff")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.pass_context
+def diff_cmd(ctx: click.Context, old: str | None, new: str | None) -> None:
+    """What changed between two kept releases (default: the one before the current, and the current): each
+    statement removed (-) or added (+), with the source graph that states it; counts on stderr."""
+    from .layout import current
+    from .release import changes, find_release
+
+    config = ctx.obj.config()
+    try:
+        after = find_release(config.releases_path, new) if new else current(config.releases_path)
+        if after is None:
+            raise LookupError("no release yet; run `kg build`")
+        before = find_release(config.releases_path, old)
+    except LookupError as exc:
+        _say(f"kg: cannot compare: {exc}")
+        sys.exit(BAD_INPUT)
+    gone, added = changes(before, after)
+    for line in gone:
+        click.echo(f"- {line}")
+    for line in added:
+        click.echo(f"+ {line}")
+    _say(f"kg: {len(gone)} statements removed, {len(added)} added from {before.name} to {after.name}")
+
+
 @cli.command("embed")
 @click.argument("target")
 @click.pass_context

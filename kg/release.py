@@ -720,27 +720,43 @@ def switch(root: Path, release_dir: Path) -> None:
         os.close(dir_fd)
 
 
-def rollback(root: Path, target: str | None = None) -> Path:
-    """Make an earlier release current: the one before the current, or the one whose id or directory is `target`.
+def find_release(root: Path, target: str | None = None) -> Path:
+    """A kept release: the one whose id or directory is `target`, or (None) the one before the current.
 
-    Raises LookupError when there is no such release. The server follows `current`, so it serves it at once.
+    Raises LookupError when there is no such release.
     """
     kept = finished(root)
-    live = current(root)
     if target is None:
+        live = current(root)
         names = [p.name for p in kept]
         earlier = kept[:names.index(live.name)] if live is not None and live.name in names else kept
         if not earlier:
             raise LookupError("no release older than the current one is kept")
-        chosen = earlier[-1]
-    else:
-        matches = [p for p in kept if p.name == target or str(metadata(p).get("id")) == target]
-        if not matches:
-            raise LookupError(f"no kept release {target!r} (kg releases lists them)")
-        chosen = matches[-1]
+        return earlier[-1]
+    matches = [p for p in kept if p.name == target or str(metadata(p).get("id")) == target]
+    if not matches:
+        raise LookupError(f"no kept release {target!r} (kg releases lists them)")
+    return matches[-1]
+
+
+def rollback(root: Path, target: str | None = None) -> Path:
+    """Make an earlier release current (see `find_release`); the server follows `current`, so it serves it at once."""
+    chosen = find_release(root, target)
     with _build_lock(root, lambda _: None):  # not while a build is about to switch
         switch(root, chosen)
     return chosen
+
+
+def changes(old: Path, new: Path) -> tuple[list[str], list[str]]:
+    """The statements (N-Quads lines, each with its source graph) only in release `old`, and only in `new`, sorted;
+    the releases' descriptions of themselves, which differ every time, left out."""
+    named = next(d for d in DUMPS if d.format.name == "nquads")
+    gone, added, _ = _delta(old / named.filename, new / named.filename)
+    own = f"<{metadata(new).get('base_iri', '')}graph/release> .".encode()
+
+    def lines(found: list[bytes]) -> list[str]:
+        return sorted(line.decode("utf-8").rstrip("\n") for line in found if not line.rstrip().endswith(own))
+    return lines(gone), lines(added)
 
 
 def _sweep(releases: Path) -> None:

@@ -1,4 +1,4 @@
-"""`kg releases` and `kg rollback`: the kept releases, and serving an earlier one again."""
+"""`kg releases`, `kg rollback` and `kg diff`: the kept releases, serving an earlier one again, what changed."""
 
 from __future__ import annotations
 
@@ -84,3 +84,30 @@ def test_the_newest_releases_are_kept_even_when_builds_share_a_timestamp(project
     assert run_kg(project, "rollback")[0] == 0
     assert metadata(current(project / "var"))["id"] == ids[-2]
 
+
+
+def test_diff_shows_what_a_build_changed_with_the_graph_that_states_it(project, run_kg):
+    first, second = _two_releases(project, run_kg)
+    code, output = run_kg(project, "diff")
+    assert code == 0, output
+    statement = (f'<{BASE}movie/late-addition> <http://schema.org/name> "Late Addition" '
+                 f"<{BASE}source/forum-post> .")
+    lines = [line for line in output.splitlines() if line.startswith(("+ ", "- "))]
+    assert f"+ {statement}" in lines
+    assert not [line for line in lines if line.startswith("- ")]  # the build only added a film
+    assert not [line for line in lines if "graph/release>" in line]  # not the releases' own descriptions
+    assert f"0 statements removed, {len(lines)} added" in output
+    backwards = run_kg(project, "diff", second, first)[1]
+    assert f"- {statement}" in backwards.splitlines()
+
+
+def test_diff_of_a_release_with_itself_is_empty(project, run_kg):
+    first, _ = _two_releases(project, run_kg)
+    code, output = run_kg(project, "diff", first, first)
+    assert code == 0 and "0 statements removed, 0 added" in output
+
+
+def test_diff_without_an_earlier_release_is_refused(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    code, output = run_kg(project, "diff")
+    assert code == 2 and "no release older than the current one" in output
