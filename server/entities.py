@@ -103,23 +103,21 @@ def home() -> Response | str:
     return render_template("home.html", films=films, people=people, meta=rel.meta, local=local)
 
 
-
-
 def _number(text: str | None, default: int, most: int) -> int:
     """A positive whole number from a query parameter, at most `most`; `default` when absent or not a number."""
     return min(int(text), most) if text and text.isdigit() and 0 < len(text) < 10 and int(text) > 0 else default
 
 
-LISTING_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))
+HTML_OR_JSON = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))  # for scripts
 
 
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
 def kind_listing(kind: str) -> Response | str:
     """One page of the entities of a kind, by name (HTML, or JSON for scripts), with prev/next links."""
     rel = release()
-    offer = negotiate(LISTING_OFFERS)
+    offer = negotiate(HTML_OR_JSON)
     if offer is None:
-        return not_acceptable(LISTING_OFFERS)
+        return not_acceptable(HTML_OR_JSON)
     page, size = _number(request.args.get("page"), 1, 10**8), _number(request.args.get("size"), PAGE_SIZE, 1000)
     listing = describe.listing(rel, kind, page, size)
     host = request.host_url.rstrip("/")
@@ -143,17 +141,14 @@ def kind_listing(kind: str) -> Response | str:
     return response
 
 
-SEARCH_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))
-
-
 @bp.get("/search")
 def search() -> Response | str:
     """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts)."""
     rel = release()
     text = request.args.get("q", "")[:200]
-    offer = negotiate(SEARCH_OFFERS)
+    offer = negotiate(HTML_OR_JSON)
     if offer is None:
-        return not_acceptable(SEARCH_OFFERS)
+        return not_acceptable(HTML_OR_JSON)
     query = describe.search_query(current_app.config["KG"].base_iri, text)
     hits = describe.search(rel, text)  # the release's index of names: a scan of one file
     if hits is None and query is not None:  # a release built without that index
