@@ -54,9 +54,25 @@ def _listed(items: list[Any], verbose: bool, what: str) -> None:
         _say(f"  ... and {len(items) - LISTED} more {what} (--verbose lists them all)")
 
 
+def _findings(findings: list[Any], verbose: bool, what: str) -> None:
+    """Findings one by one when few (or --verbose); else how many of each kind, with where the first one is."""
+    if verbose or len(findings) <= LISTED:
+        _listed(findings, True, what)
+        return
+    kinds: dict[str, list[Any]] = {}
+    for f in findings:
+        kinds.setdefault(f"{f.severity}: {f.message}", []).append(f)
+    _say(f"  {len(findings)} {what}, {len(kinds)} kinds (--verbose lists them all):")
+    for kind, found in sorted(kinds.items(), key=lambda k: (-len(k[1]), k[0]))[:LISTED]:
+        first = found[0]
+        _say(f"    {len(found)} × {kind}  (first: {first.origin or first.focus})")
+    if len(kinds) > LISTED:
+        _say(f"    ... and {len(kinds) - LISTED} more kinds")
+
+
 def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> None:
-    _listed(result.report.of("Violation"), verbose or len(result.report.of("Violation")) <= 50, "violations")
-    _listed(result.report.of("Warning"), verbose, "warnings")
+    _findings(result.report.of("Violation"), verbose or len(result.report.of("Violation")) <= 50, "violations")
+    _findings(result.report.of("Warning"), verbose, "warnings")
     _listed([f"conflict: {c.describe()}" + (f"  [{c.origin}]" if c.origin else "") for c in result.conflicts],
             verbose, "conflicts")
     if result.notes:

@@ -67,3 +67,20 @@ def test_bad_queries_exit_2_with_a_message(released, args, message):
 def test_no_release_exits_2(empty_project):
     run = kg(empty_project, NAME)
     assert run.exit_code == 2 and "kg build" in run.stderr
+
+
+def test_many_warnings_are_summed_up_by_kind_with_the_first_place_of_each(project, run_kg):
+    code, output = run_kg(project, "validate")
+    assert code == 0
+    head = next(line for line in output.splitlines() if line.strip().endswith("(--verbose lists them all):"))
+    total, kinds = int(head.split()[0]), int(head.split()[2])
+    counted = [int(line.split()[0]) for line in output.splitlines() if " × Warning: " in line]
+    assert len(counted) == min(kinds, 10) and counted == sorted(counted, reverse=True)
+    assert sum(counted) == total if kinds <= 10 else sum(counted) < total
+    assert all("(first: data/" in line for line in output.splitlines() if " × Warning: " in line)
+
+
+def test_verbose_lists_every_warning(project, run_kg):
+    output = run_kg(project, "validate", "--verbose")[1]
+    assert "(--verbose lists them all)" not in output
+    assert sum(1 for line in output.splitlines() if ": Warning: " in line) > 10
