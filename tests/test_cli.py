@@ -1,4 +1,4 @@
-"""`kg query`: SPARQL on the current release from the command line, in every result format."""
+"""The kg command line: `kg query` in every result format, and how `kg validate` reports what it found."""
 
 from __future__ import annotations
 
