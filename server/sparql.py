@@ -11,7 +11,7 @@ from kg import sparql
 from kg.execute import Busy, Job
 from kg.formats import by_name
 from kg.guard import MAX_QUERY_CHARS, is_lookup
-from kg.sparql import GRAPH_OFFERS, TEXTUAL
+from kg.sparql import GRAPH_OFFERS, RESULT_OFFERS, TEXTUAL
 
 from .entities import release
 from .errors import error_response
@@ -118,6 +118,8 @@ def endpoint() -> Response:
                 return _service_description()
             raise sparql.QueryError(400, "Missing 'query' parameter.")
         params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args
+        if request.method == "GET" and _format_param(params) is None and _wants_a_page():
+            return _query_page(text)  # a person following a link: the query in the editor, run there
         job = Job(text, dataset, request.headers.get("Accept"), _format_param(params),
                   current_app.config["KG"].max_results)
         deadline = _timeout(params.get("timeout"))
@@ -136,6 +138,23 @@ def endpoint() -> Response:
     if result.truncated_at is not None:
         response.headers["X-Result-Truncated"] = str(result.truncated_at)
         response.headers["Warning"] = f'299 kg "result cut at the server limit of {result.truncated_at} rows"'
+    return response
+
+
+BROWSER_OFFERS = RESULT_OFFERS + GRAPH_OFFERS + (Offer("html", (HTML, "application/xhtml+xml")),)
+
+
+def _wants_a_page() -> bool:
+    """Whether the client prefers HTML to every result format (a browser; never a client that accepts anything)."""
+    chosen = choose(request.headers.get("Accept"), BROWSER_OFFERS)  # HTML last: ties go to the results
+    return chosen is not None and chosen.key == "html"
+
+
+def _query_page(text: str) -> Response:
+    page = render_template("query.html", examples=EXAMPLES, query=text, run=True,
+                           yasgui=(YASGUI_BUILD / "yasgui.min.js").exists())
+    response = Response(page, mimetype="text/html")
+    response.headers["Vary"] = "Accept"
     return response
 
 

@@ -67,3 +67,14 @@ def test_the_search_box_in_the_header_finds_a_film_by_another_spelling(browser, 
     link.click()
     WebDriverWait(browser, 10).until(lambda b: b.find_element(By.TAG_NAME, "h1").text == "Break Away")
     assert _errors(browser) == []
+
+
+def test_a_query_link_on_an_entity_page_opens_the_editor_with_its_results(browser, live):
+    browser.get(f"{live.url}/person/leesong-hee-il")
+    browser.find_element(By.LINK_TEXT, "which source says what").click()
+    wait = WebDriverWait(browser, 20)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".yasqe .CodeMirror")))
+    wait.until(lambda b: "Lee Song Hee-il" in b.find_element(By.CSS_SELECTOR, ".yasr").text)
+    assert "leesong-hee-il" in browser.execute_script(
+        "return document.querySelector('.yasqe .CodeMirror').CodeMirror.getValue()")
+    assert _errors(browser) == []

@@ -248,6 +248,16 @@ def test_output_parameter_names_the_result_format(client, fmt):
     assert r.status_code == 200 and r.mimetype == fmt.media_type
 
 
+@pytest.mark.parametrize(("accept", "page"), [
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),  # a browser following a link
+    ("*/*", False), ("", False), ("text/html;q=0.5, application/sparql-results+json", False)])
+def test_a_query_url_opens_the_query_page_only_for_a_client_that_prefers_html(client, accept, page):
+    r = client.get("/sparql", query_string={"query": SELECT}, headers={"Accept": accept} if accept else {})
+    assert r.status_code == 200 and (r.mimetype == "text/html") == page
+    if page:
+        assert "Break Away" in r.get_data(as_text=True) and 'data-run="1"' in r.get_data(as_text=True)
+
+
 def test_post_form_and_direct_post(client):
     form = client.post("/sparql", data={"query": SELECT}, headers={"Accept": "text/csv"})
     direct = client.post("/sparql", data=SELECT.encode(), content_type="application/sparql-query",

@@ -21,6 +21,7 @@
     });
     yasqe.setValue(textarea.value);
   }
+  if (host.getAttribute("data-run") && tab && tab.query) { tab.query(); }  // came with a query: show its results
   form.style.display = "none";
   document.querySelectorAll("#examples a[data-query]").forEach(function (link) {
     link.addEventListener("click", function (event) {
