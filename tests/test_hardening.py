@@ -324,8 +324,11 @@ def test_error_echoing_the_query_is_escaped_in_html(live):
                      timeout=30)
     assert r.status_code == 404 and "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
     q = requests.get(live.url + "/sparql", params={"query": "<script>alert(1)</script>"},
-                     headers={"Accept": "text/html"}, timeout=30)
+                     headers={"Accept": "application/sparql-results+json"}, timeout=30)
     assert q.status_code == 400 and q.headers["Content-Type"].startswith("text/plain")
+    page = requests.get(live.url + "/sparql", params={"query": "<script>alert(1)</script>"},
+                        headers={"Accept": "text/html"}, timeout=30)  # a browser: the query page, the query as text
+    assert page.status_code == 200 and "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text
 
 
 def test_bounded_lookups_are_answered_even_when_every_executor_is_busy(strict):
