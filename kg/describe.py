@@ -112,6 +112,32 @@ class View:
     years: dict[str, str] = field(default_factory=dict)  # of the entities that refer to this one, when they have one
     more_incoming: bool = False  # more entities refer to it than the page lists
 
+    def _roles(self, predicate: ox.NamedNode) -> list[Fact]:
+        return [f for f in self.facts if f.predicate == predicate.value and isinstance(f.value, ox.NamedNode)
+                and f.value.value in self.parts]
+
+    @property
+    def cast(self) -> list[Fact]:
+        """The facts that link the cast roles, in billing order (the unbilled last, by role)."""
+        def billing(f: Fact) -> tuple[int, str]:
+            found = [int(pf.value.value) for pf in self.parts[f.value.value]
+                     if pf.predicate == vocab.K.billing.value and pf.value.value.isdigit()]
+            return (min(found) if found else 1 << 30, f.value.value)
+        return sorted(self._roles(vocab.S.actor), key=billing)
+
+    @property
+    def crew(self) -> list[tuple[str, list[tuple[_Term, list[str]]], list[str] | None]]:
+        """Crew credits schema.org has no property for, by department: (department, [(person, sources)], and the
+        sources when every credit of the department has the same ones)."""
+        departments: dict[str, list[tuple[_Term, list[str]]]] = {}
+        for f in self._roles(vocab.S.contributor):
+            part = {pf.predicate: pf.value for pf in self.parts[f.value.value]}
+            person, job = part.get(vocab.S.contributor.value), part.get(vocab.S.roleName.value)
+            if person is not None and isinstance(job, ox.Literal):
+                departments.setdefault(job.value, []).append((person, f.sources))
+        return [(job, people, people[0][1] if all(srcs == people[0][1] for _, srcs in people) else None)
+                for job, people in sorted(departments.items(), key=lambda d: d[0].lower())]
+
     @property
     def referrers(self) -> list[tuple[str, list[Reference]]]:
         """The referring entities, each once with its references: by year (those without one last), then name."""

@@ -590,3 +590,32 @@ def test_films_and_people_named_only_in_another_script_are_kept_apart(empty_proj
     directors = ask(empty_project, f"SELECT DISTINCT ?d WHERE {{ ?m <{S}director> ?d }}")
     assert len(directors) == 1  # one person, named the same in both rows
     assert "no letters or digits" not in output
+
+
+def test_a_films_page_shows_cast_by_billing_and_crew_by_department(empty_project, run_kg):
+    put(empty_project, "cast.csv", "film,title,actor,character,billing\n"
+                                   "tt0000001,Night River,Zoe Adams,Ann,2\ntt0000001,Night River,Abe Zane,Bob,1\n")
+    put(empty_project, "crew.csv", "film,title,person,department\ntt0000001,Night River,Cy Moss,Art Department\n"
+                                   "tt0000001,Night River,Al Bell,Art Department\ntt0000001,Night River,Di Roe,Thanks\n")
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
+        name: title
+        cast: {actor: actor, character_name: character, billing: billing}
+        """, "id: film", source="cast"))
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", """\
+        name: title
+        crew: {person: person, department: department}
+        """, "id: film", source="crew"))
+    built(empty_project, run_kg)
+    from server import create_app
+
+    app = create_app(load_config(empty_project, query_workers=1, cache_mb=0))
+    try:
+        html = app.test_client().get("/movie/tt0000001").get_data(as_text=True)
+    finally:
+        app.extensions["kg.executors"].close()
+    cast = html[html.index("<h2>Cast</h2>"):html.index("</table>", html.index("<h2>Cast</h2>"))]
+    assert cast.index("Abe Zane") < cast.index("Zoe Adams")  # billing 1 first, whatever the names
+    crew = html[html.index("<h2>Crew</h2>"):html.index("</table>", html.index("<h2>Crew</h2>"))]
+    art = crew[crew.index("Art Department"):crew.index("Thanks")]
+    assert "Al Bell" in art and "Cy Moss" in art and "Di Roe" not in art
+    assert "role name" not in html  # credits are not repeated as raw role nodes under Facts
