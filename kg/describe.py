@@ -264,6 +264,26 @@ def _few(release: Release, nodes: list[_Term], lang: str) -> str | None:
     return ", ".join(names) + (" et al." if len(iris) > 2 else "")
 
 
+def _top_billed(release: Release, film: ox.NamedNode, lang: str) -> str | None:
+    """The first two of a film's cast, top billing first where its roles have one (else by role), 'et al.' if more."""
+    def billing(role: _Term) -> tuple[int, str]:
+        found = [int(v.value) for v in _values(release, role, vocab.K.billing)
+                 if isinstance(v, ox.Literal) and v.value.isdigit()] if isinstance(role, ox.NamedNode) else []
+        return (min(found) if found else 1 << 30, role.value if isinstance(role, ox.NamedNode) else "")
+
+    actors: list[str] = []
+    roles = [r for r in _values(release, film, vocab.S.actor) if isinstance(r, ox.NamedNode)]
+    for role in sorted(roles, key=billing):
+        actor = _player(release, role)
+        if isinstance(actor, ox.NamedNode) and "#" not in actor.value and actor.value not in actors:
+            actors.append(actor.value)
+            if len(actors) == 2:
+                break
+    if not actors:
+        return None
+    return ", ".join(label(release, a, lang) or a for a in actors) + (" et al." if len(roles) > 2 else "")
+
+
 def year(release: Release, iri: str) -> str | None:
     """A film's year (every year its sources give, when they disagree: '2008/2009'), or None."""
     node = ox.NamedNode(iri)
@@ -290,7 +310,7 @@ def summary(release: Release, iri: str, lang: str = "en") -> str | None:
     if directors:
         parts.append(directors)
     else:  # no director known: the cast tells remakes apart as well
-        cast = _few(release, [_player(release, a) for a in _values(release, node, vocab.S.actor)], lang)
+        cast = _top_billed(release, node, lang)
         if cast:
             parts.append("with " + cast)
     born = sorted(v.value[:4] for v in _values(release, node, _BORN) if isinstance(v, ox.Literal))

@@ -594,7 +594,8 @@ def test_films_and_people_named_only_in_another_script_are_kept_apart(empty_proj
 
 def test_a_films_page_shows_cast_by_billing_and_crew_by_department(empty_project, run_kg):
     put(empty_project, "cast.csv", "film,title,actor,character,billing\n"
-                                   "tt0000001,Night River,Zoe Adams,Ann,2\ntt0000001,Night River,Abe Zane,Bob,1\n")
+                                   "tt0000001,Night River,Abe Zane,Ann,2\ntt0000001,Night River,Zoe Adams,Bob,1\n"
+                                   "tt0000001,Night River,Cy Moss,Cat,3\n")
     put(empty_project, "crew.csv", "film,title,person,department\ntt0000001,Night River,Cy Moss,Art Department\n"
                                    "tt0000001,Night River,Al Bell,Art Department\ntt0000001,Night River,Di Roe,Thanks\n")
     put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
@@ -611,10 +612,12 @@ def test_a_films_page_shows_cast_by_billing_and_crew_by_department(empty_project
     app = create_app(load_config(empty_project, query_workers=1, cache_mb=0))
     try:
         html = app.test_client().get("/movie/tt0000001").get_data(as_text=True)
+        listed = app.test_client().get("/movie/?format=json").json["items"]
     finally:
         app.extensions["kg.executors"].close()
     cast = html[html.index("<h2>Cast</h2>"):html.index("</table>", html.index("<h2>Cast</h2>"))]
-    assert cast.index("Abe Zane") < cast.index("Zoe Adams")  # billing 1 first, whatever the names
+    assert cast.index("Zoe Adams") < cast.index("Abe Zane") < cast.index("Cy Moss")  # by billing, not by name
+    assert listed[0]["summary"] == "with Zoe Adams, Abe Zane et al."  # the top billed tell the film apart
     crew = html[html.index("<h2>Crew</h2>"):html.index("</table>", html.index("<h2>Crew</h2>"))]
     art = crew[crew.index("Art Department"):crew.index("Thanks")]
     assert "Al Bell" in art and "Cy Moss" in art and "Di Roe" not in art
