@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,39 +295,42 @@ def year(release: Release, iri: str) -> str | None:
     return None
 
 
-def summary(release: Release, iri: str, lang: str = "en") -> str | None:
-    """A few words that tell apart entities of the same name, as Wikidata's descriptions do.
-
-    A film: its year (every year the sources give, when they disagree) and director ('1915, Cecil B. DeMille'), or
-    else some of its cast ('1915, with Geraldine Farrar, Wallace Reid');
-    a person: birth year and job ('b. 1971, film director'); an event: when and where it starts
-    ('2009-10-14, Busan'); anything else: None.
-    """
-    node = ox.NamedNode(iri)
-    made = year(release, iri)
-    parts = [made] if made else []
+def _film(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
+    """Its year (every year the sources give) and director, or else its top-billed cast."""
+    made = year(release, node.value)
     directors = _few(release, [d for p in _BY for d in _values(release, node, p)], lang)
-    if directors:
-        parts.append(directors)
-    else:  # no director known: the cast tells remakes apart as well
-        cast = _top_billed(release, node, lang)
-        if cast:
-            parts.append("with " + cast)
+    cast = None if directors else _top_billed(release, node, lang)  # no director: the cast tells remakes apart
+    return [t for t in (made, directors, "with " + cast if cast else None) if t]
+
+
+def _person(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
+    """Birth year and job."""
     born = sorted(v.value[:4] for v in _values(release, node, _BORN) if isinstance(v, ox.Literal))
-    if born:
-        parts.append(f"b. {born[0]}")
     jobs = sorted(v.value for v in _values(release, node, _JOB) if isinstance(v, ox.Literal))
-    if jobs:
-        parts.append(jobs[0])
+    return ([f"b. {born[0]}"] if born else []) + jobs[:1]
+
+
+def _event(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
+    """When and where it starts (a place's name, or the location as written)."""
     starts = sorted(v.value for v in _values(release, node, vocab.S.startDate) if isinstance(v, ox.Literal))
-    if starts:
-        parts.append(starts[0])
     places = _values(release, node, vocab.S.location)
     place = _few(release, places, lang) or next(iter(sorted(p.value for p in places if isinstance(p, ox.Literal))),
                                                 None)
-    if place:
-        parts.append(place)
-    return ", ".join(parts) or None
+    return starts[:1] + ([place] if place else [])
+
+
+_SUMMARIES: dict[str, Callable[[Release, ox.NamedNode, str], list[str]]] = {
+    "movie": _film, "person": _person, "event": _event}
+
+
+def summary(release: Release, iri: str, lang: str = "en") -> str | None:
+    """A few words that tell apart entities of the same name, as Wikidata's descriptions do, by kind.
+
+    A film: '1915, Cecil B. DeMille' or '1915, with Geraldine Farrar, Wallace Reid'; a person: 'b. 1971, film
+    director'; an event: '2009-10-14, Busan'; anything else: None.
+    """
+    words = _SUMMARIES.get(index.kind_of(iri, str(release.meta.get("base_iri", ""))) or "")
+    return ", ".join(words(release, ox.NamedNode(iri), lang)) or None if words else None
 
 
 def summaries(release: Release, iris: Iterable[str], lang: str = "en") -> dict[str, str]:
