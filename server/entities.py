@@ -12,6 +12,7 @@ from kg import describe, jsonld
 from kg.execute import Busy, Job
 from kg.formats import FORMATS, by_name
 from kg.ids import PATHS
+from kg.layout import DUMPS
 from kg.sparql import Dataset
 from kg.store import Release
 
@@ -100,7 +101,13 @@ def home() -> Response | str:
     rel = release()
     films = describe.listing(rel, "movie", size=HOME_SIZE)
     people = describe.listing(rel, "person", size=HOME_SIZE)
-    return render_template("home.html", films=films, people=people, meta=rel.meta, local=local)
+    config, host = current_app.config["KG"], request.host_url
+    counts = rel.meta.get("counts")
+    markup = jsonld.dataset(config.title, host, config.license, str(rel.meta["id"]), str(rel.meta["built_at"]),
+                            int(counts.get("triples", 0)) if isinstance(counts, dict) else 0, host + "sparql",
+                            [(f"{host}download/{d.filename}", d.format.media_type, d.format.label) for d in DUMPS])
+    return render_template("home.html", films=films, people=people, meta=rel.meta, local=local, title=config.title,
+                           markup=jsonld.safe_json(markup))
 
 
 def _number(text: str | None, default: int, most: int) -> int:

@@ -625,3 +625,18 @@ def test_robots_txt_points_crawlers_at_the_sitemap_and_away_from_the_endpoints(c
 def test_favicon_ico_leads_to_the_icon(client):
     r = client.get("/favicon.ico")
     assert r.status_code == 301 and r.headers["Location"].endswith("/static/favicon.svg")
+
+
+def test_the_home_page_describes_the_dataset_for_dataset_search(client):
+    html = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    scripts = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert len(scripts) == 1
+    data = json.loads(scripts[0])
+    assert data["@type"] == "Dataset" and data["name"] == "kg film knowledge graph" in html
+    assert data["license"] == "https://creativecommons.org/licenses/by-sa/4.0/"
+    assert 50 <= len(data["description"]) <= 5000  # what dataset search asks of a description
+    served = {d["contentUrl"].rsplit("/", 1)[-1]: d["encodingFormat"] for d in data["distribution"]}
+    assert served == {d.filename: d.format.media_type for d in DUMPS}
+    for d in data["distribution"]:
+        path = d["contentUrl"].split("://", 1)[1].split("/", 1)[1]
+        assert client.get("/" + path).status_code == 200
