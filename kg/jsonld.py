@@ -245,18 +245,18 @@ def item_list(items: list[tuple[int, str]]) -> dict[str, Any]:
 
 def dataset(name: str, url: str, license_url: str, version: str, modified: str, statements: int, sparql: str,
             downloads: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """The home page's schema.org Dataset (what dataset search engines read): downloads as (url, format, name)."""
+    """The home page's schema.org Dataset (what dataset search engines read): downloads as (url, format, name).
+
+    Only terms whose schema.org domain and range fit (a SPARQL endpoint has no such property: it is named in the
+    description)."""
     return {
         "@context": "https://schema.org", "@type": "Dataset", "name": name, "url": url,
         "description": f"{name}: {statements:,} statements about films, the people and companies who made them, "
                        "their festivals and reviews, each kept with the source document that states it; in the "
-                       "schema.org vocabulary, with a SPARQL endpoint and downloads in five RDF formats.",
+                       f"schema.org vocabulary, with a SPARQL endpoint ({sparql}) and downloads in five RDF formats.",
         "license": license_url, "version": version, "dateModified": modified, "isAccessibleForFree": True,
         "distribution": [{"@type": "DataDownload", "name": title, "encodingFormat": media, "contentUrl": href}
                          for href, media, title in downloads],
-        "potentialAction": {"@type": "SearchAction", "target": f"{url}search?q={{query}}",
-                            "query-input": "required name=query"},
-        "subjectOf": {"@type": "WebAPI", "name": "SPARQL 1.1 endpoint", "url": sparql},
     }
 
 

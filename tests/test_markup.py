@@ -6,6 +6,7 @@ import json
 import socket
 
 import extruct
+import pyoxigraph as ox
 import pytest
 import requests
 
@@ -167,3 +168,22 @@ def test_validate_reports_what_each_film_lacks_for_google(project, run_kg):
     assert "break-away]: Warning: Google Movie carousel (recommended): no aggregateRating" in output
     assert "break-away]: Warning: Google Movie carousel (recommended): no review" not in output
     assert "volcano-high]: Warning: Google Movie carousel (recommended): no director" in output
+
+
+def test_the_dataset_markup_uses_schema_org_terms_where_they_apply(client):
+    from kg.validate import schema_vocabulary
+
+    (block,) = _markup(client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True))
+    triples = list(ox.parse("".join(f"{line} .\n" for line in expand(block)), format=ox.RdfFormat.N_TRIPLES))
+    vocabulary = schema_vocabulary()
+    types = {t.subject: {t.object.value} for t in triples if t.predicate.value.endswith("#type")}
+    assert "http://schema.org/Dataset" in {c for cs in types.values() for c in cs}
+    for t in triples:
+        if t.predicate.value.endswith("#type"):
+            continue
+        domains = vocabulary.domains[t.predicate.value]  # a schema.org property, or KeyError
+        fits = set().union(*(vocabulary.ancestors(c) for c in types[t.subject]))
+        assert domains & fits, (t.predicate.value, types[t.subject])
+        if t.object in types:  # a node of its own: of a type the property's range admits
+            kinds = set().union(*(vocabulary.ancestors(c) for c in types[t.object]))
+            assert vocabulary.ranges[t.predicate.value] & kinds, (t.predicate.value, types[t.object])
