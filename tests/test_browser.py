@@ -78,3 +78,15 @@ def test_a_query_link_on_an_entity_page_opens_the_editor_with_its_results(browse
     assert "leesong-hee-il" in browser.execute_script(
         "return document.querySelector('.yasqe .CodeMirror').CodeMirror.getValue()")
     assert _errors(browser) == []
+
+
+@pytest.mark.parametrize("path", ["movie/break-away", "source/forum-post", "person/leesong-hee-il"])
+def test_a_page_fits_a_narrow_window(browser, live, path):
+    browser.set_window_size(700, 1000)
+    try:
+        browser.get(f"{live.url}/{path}")
+        wide, window = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    finally:
+        browser.set_window_size(1280, 1600)
+    assert wide <= window  # long IRIs and URLs wrap instead of widening the page
