@@ -47,7 +47,8 @@ class ResponseCache:
             return self.app(environ, start_response)
         key = (release, method, path, environ.get("QUERY_STRING", ""), *(environ.get(h, "") for h in KEY_HEADERS))
         conditional = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
-        hit, twin = self._lookup(key, lead=method == "GET" and not conditional)  # only what it will keep
+        keep = method == "GET" and not conditional  # only such answers are kept, so only they are waited for
+        hit, twin = self._lookup(key, lead=keep)
         if hit is None and twin is not None:
             # the same request is being answered: wait for its answer rather than evaluate the query again (a burst
             # of one expensive query would otherwise fill every executor with copies of it and be refused)
@@ -59,7 +60,7 @@ class ResponseCache:
             return self._send(hit, environ, start_response, method)
         self.misses += 1
         try:
-            return self._fill(key, environ, start_response)
+            return self._fill(key, environ, start_response, keep)
         finally:
             with self.lock:
                 done = self.running.pop(key, None)
@@ -92,15 +93,14 @@ class ResponseCache:
         start_response(status, headers)
         return [body] if method == "GET" else [b""]
 
-    def _fill(self, key: tuple[str, ...], environ: dict[str, Any],
-              start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def _fill(self, key: tuple[str, ...], environ: dict[str, Any], start_response: Callable[..., Any],
+              keep: bool) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             captured["status"], captured["headers"] = status, headers
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        conditional = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
         result = self.app(environ, capture)
         try:
             body = b"".join(result)
@@ -109,7 +109,7 @@ class ResponseCache:
             if close:
                 close()
         status = captured.get("status", "")
-        if status.startswith("200") and not conditional and key[1] == "GET" and len(body) <= self.max_entry:
+        if status.startswith("200") and keep and len(body) <= self.max_entry:
             with self.lock:
                 if key not in self.entries:
                     self.entries[key] = (status, list(captured["headers"]), body)
