@@ -70,11 +70,7 @@ def _service_description() -> Response:
         return error_response(406, "Not Acceptable: the service description is available as "
                                    + ", ".join(o.media_types[0] for o in SD_OFFERS))
     if offer.key == "html":
-        page = render_template("query.html", examples=EXAMPLES, query="",
-                               yasgui=(YASGUI_BUILD / "yasgui.min.js").exists())
-        response = Response(page, mimetype="text/html")
-        response.headers["Vary"] = "Accept"
-        return response
+        return _query_page("")
     fmt = by_name(offer.key)
     assert fmt is not None
     return _respond(fmt.serialize(sparql.service_description(request.base_url, release())), fmt.media_type)
@@ -118,9 +114,10 @@ def endpoint() -> Response:
                 return _service_description()
             raise sparql.QueryError(400, "Missing 'query' parameter.")
         params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args
-        if request.method == "GET" and _format_param(params) is None and _wants_a_page():
+        named = _format_param(params)
+        if request.method == "GET" and named is None and _wants_a_page():
             return _query_page(text)  # a person following a link: the query in the editor, run there
-        job = Job(text, dataset, request.headers.get("Accept"), _format_param(params),
+        job = Job(text, dataset, request.headers.get("Accept"), named,
                   current_app.config["KG"].max_results)
         deadline = _timeout(params.get("timeout"))
         try:
@@ -151,7 +148,8 @@ def _wants_a_page() -> bool:
 
 
 def _query_page(text: str) -> Response:
-    page = render_template("query.html", examples=EXAMPLES, query=text, run=True,
+    """The query page; with a query, that query in the editor, run as the page opens."""
+    page = render_template("query.html", examples=EXAMPLES, query=text, run=bool(text),
                            yasgui=(YASGUI_BUILD / "yasgui.min.js").exists())
     response = Response(page, mimetype="text/html")
     response.headers["Vary"] = "Accept"

@@ -258,6 +258,12 @@ def test_a_query_url_opens_the_query_page_only_for_a_client_that_prefers_html(cl
         assert "Break Away" in r.get_data(as_text=True) and 'data-run="1"' in r.get_data(as_text=True)
 
 
+def test_the_query_page_without_a_query_runs_nothing_as_it_opens(client):
+    r = client.get("/sparql", headers={"Accept": "text/html"})
+    assert r.mimetype == "text/html" and 'id="yasgui"' in r.get_data(as_text=True)
+    assert "data-run" not in r.get_data(as_text=True)
+
+
 def test_post_form_and_direct_post(client):
     form = client.post("/sparql", data={"query": SELECT}, headers={"Accept": "text/csv"})
     direct = client.post("/sparql", data=SELECT.encode(), content_type="application/sparql-query",
