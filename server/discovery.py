@@ -1,31 +1,29 @@
-"""Discovery: the VoID description at /.well-known/void and /sitemap.xml."""
+"""Discovery: the home page (the dataset's root), its VoID description at /.well-known/void, /sitemap.xml."""
 
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from kg import describe
+from kg import describe, jsonld
 from kg.formats import FORMATS, by_name
-from kg.layout import VOID_FILE
+from kg.layout import DUMPS, VOID_FILE
+from kg.store import Release
 
-from .entities import local, not_acceptable, release
-from .negotiation import Offer, by_key, choose
+from .entities import local, negotiate, not_acceptable, release
+from .negotiation import HTML, Offer
 
 bp = Blueprint("discovery", __name__)
 OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS if not f.datasets)
+HOME_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")),) + OFFERS
 SITEMAP_SIZE = 50_000
+HOME_SIZE = 200  # the first names of each kind on the home page; the rest are a link away
 
 
-@bp.get("/.well-known/void")
-def void() -> Response:
-    rel = release()
-    explicit = request.args.get("format")
-    offer = by_key(explicit, OFFERS) if explicit else choose(request.headers.get("Accept"), OFFERS)
-    if offer is None:
-        return not_acceptable(OFFERS)
+def _void(rel: Release, offer: Offer) -> Response:
+    """The release's VoID description in the offered RDF format."""
     fmt = by_name(offer.key)
     assert fmt is not None
     triples = list(ox.parse(path=str(rel.path / VOID_FILE), format=ox.RdfFormat.TURTLE))
@@ -33,6 +31,38 @@ def void() -> Response:
     response.headers["Vary"] = "Accept"
     response.set_etag(f"{rel.etag}-void-{fmt.name}")
     return response
+
+
+@bp.get("/")
+def home() -> Response:
+    """The dataset's root: a page of its films and people for a browser, its VoID description for RDF clients."""
+    rel = release()
+    offer = negotiate(HOME_OFFERS)
+    if offer is None:
+        return not_acceptable(HOME_OFFERS)
+    if offer.key != "html":
+        return _void(rel, offer)
+    films = describe.listing(rel, "movie", size=HOME_SIZE)
+    people = describe.listing(rel, "person", size=HOME_SIZE)
+    config, host = current_app.config["KG"], request.host_url
+    counts = rel.meta.get("counts")
+    markup = jsonld.dataset(config.title, host, config.license, str(rel.meta["id"]), str(rel.meta["built_at"]),
+                            int(counts.get("triples", 0)) if isinstance(counts, dict) else 0, host + "sparql",
+                            [(f"{host}download/{d.filename}", d.format.media_type, d.format.label) for d in DUMPS])
+    response = Response(render_template("home.html", films=films, people=people, meta=rel.meta, local=local,
+                                        title=config.title, markup=jsonld.safe_json(markup)), mimetype="text/html")
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = '</.well-known/void>; rel="describedby"; type="text/turtle"'
+    return response
+
+
+@bp.get("/.well-known/void")
+def void() -> Response:
+    rel = release()
+    offer = negotiate(OFFERS)
+    if offer is None:
+        return not_acceptable(OFFERS)
+    return _void(rel, offer)
 
 
 def _xml(body: str) -> Response:

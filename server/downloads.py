@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file
 
 from kg.layout import DUMPS, WIRE_DIR
 
-from .entities import release
+from .entities import HTML_OR_JSON, negotiate, not_acceptable, release
 
 bp = Blueprint("downloads", __name__)
 BY_NAME = {d.filename: d for d in DUMPS}
 
 
 @bp.get("/download/")
-def index() -> str:
+def index() -> Response:
+    """The release's dumps (HTML, or JSON for scripts)."""
     rel = release()
+    offer = negotiate(HTML_OR_JSON)
+    if offer is None:
+        return not_acceptable(HTML_OR_JSON)
     sizes = {d.filename: (rel.path / d.filename).stat().st_size for d in DUMPS}
-    return render_template("downloads.html", dumps=DUMPS, sizes=sizes, meta=rel.meta)
+    if offer.key == "json":
+        response = jsonify(release=rel.meta.get("id"), built_at=rel.meta.get("built_at"), downloads=[
+            {"file": d.filename, "url": f"{request.host_url}download/{d.filename}", "format": d.format.label,
+             "media_type": d.media_type, "content_media_type": d.format.media_type, "gzipped": d.gzipped,
+             "named_graphs": d.format.datasets, "bytes": sizes[d.filename]} for d in DUMPS])
+    else:
+        response = Response(render_template("downloads.html", dumps=DUMPS, sizes=sizes, meta=rel.meta),
+                            mimetype="text/html")
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 @bp.get("/download/<path:name>")

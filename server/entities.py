@@ -6,13 +6,12 @@ import json
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request
 
 from kg import describe, jsonld
 from kg.execute import Busy, Job
 from kg.formats import FORMATS, by_name
 from kg.ids import PATHS
-from kg.layout import DUMPS
 from kg.sparql import Dataset
 from kg.store import Release
 
@@ -93,23 +92,6 @@ def amount(facts: list[describe.Fact]) -> str | None:
 
 
 PAGE_SIZE = 100
-HOME_SIZE = 200  # the first names of each kind on the home page; the rest are a link away
-
-
-@bp.get("/")
-def home() -> Response | str:
-    rel = release()
-    films = describe.listing(rel, "movie", size=HOME_SIZE)
-    people = describe.listing(rel, "person", size=HOME_SIZE)
-    config, host = current_app.config["KG"], request.host_url
-    counts = rel.meta.get("counts")
-    markup = jsonld.dataset(config.title, host, config.license, str(rel.meta["id"]), str(rel.meta["built_at"]),
-                            int(counts.get("triples", 0)) if isinstance(counts, dict) else 0, host + "sparql",
-                            [(f"{host}download/{d.filename}", d.format.media_type, d.format.label) for d in DUMPS])
-    return render_template("home.html", films=films, people=people, meta=rel.meta, local=local, title=config.title,
-                           markup=jsonld.safe_json(markup))
-
-
 def _number(text: str | None, default: int, most: int) -> int:
     """A positive whole number from a query parameter, at most `most`; `default` when absent or not a number."""
     return min(int(text), most) if text and text.isdigit() and 0 < len(text) < 10 and int(text) > 0 else default
@@ -183,6 +165,9 @@ def search() -> Response | str:
 @bp.get("/<path:path>")
 def resource(path: str) -> Response:
     """Any IRI minted under the base, served at its path: /movie/break-away, /vocab, /dataset, ..."""
+    if path.endswith("/"):  # no minted IRI ends with a slash: /movie/break-away/ means /movie/break-away
+        query = request.query_string.decode("latin-1")
+        return redirect("/" + path.rstrip("/") + (f"?{query}" if query else ""), 308)
     suffix = None
     stem, dot, ext = path.rpartition(".")
     if dot and "/" not in ext and by_key(ext, OFFERS) is not None:

@@ -7,7 +7,7 @@ import gzip
 import io
 import json
 import re
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -74,6 +74,14 @@ def test_406_lists_what_is_offered(client):
 def test_unknown_entity_is_404(client):
     assert client.get("/movie/no-such-film", headers={"Accept": "text/turtle"}).status_code == 404
     assert client.get("/nonsense/thing").status_code == 404
+
+
+@pytest.mark.parametrize("path, target", [(BREAK_AWAY + "/", BREAK_AWAY), (BREAK_AWAY + "//?format=ttl",
+                                                                            BREAK_AWAY + "?format=ttl")])
+def test_a_trailing_slash_on_an_entity_redirects_to_it(client, path, target):
+    r = client.get(path)
+    assert r.status_code == 308 and r.headers["Location"] == target
+    assert client.get(target).status_code == 200
 
 
 def test_etag_and_304(client):
@@ -398,6 +406,23 @@ def test_download_etag(client):
     assert client.get("/download/kg.trig", headers={"If-None-Match": etag}).status_code == 304
 
 
+def test_downloads_listed_as_json_for_scripts(client, released):
+    r = client.get("/download/", headers={"Accept": "application/json"})
+    assert r.mimetype == "application/json" and r.headers["Vary"] == "Accept"
+    listed = json.loads(r.data)
+    assert listed["release"] == json.loads((released / "var" / "current" / "release.json").read_text())["id"]
+    assert [d["file"] for d in listed["downloads"]] == [d.filename for d in DUMPS]
+    for entry, dump in zip(listed["downloads"], DUMPS, strict=True):
+        got = client.get(urlsplit(entry["url"]).path)
+        assert got.status_code == 200 and len(got.data) == entry["bytes"]
+        assert got.mimetype == entry["media_type"] == dump.media_type
+        assert entry["gzipped"] is dump.gzipped and entry["named_graphs"] is dump.format.datasets
+
+
+def test_downloads_page_stays_html_for_browsers(client):
+    r = client.get("/download/", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert r.mimetype == "text/html" and "kg.nq.gz" in r.get_data(as_text=True)
+
 @pytest.mark.parametrize("path", ["/download/../release.json", "/download/..%2f..%2fetc%2fpasswd", "/download/store",
                                   "/download/wire/kg.ttl.gz", "/download/release.json"])
 def test_download_only_serves_dumps(client, path):
@@ -419,6 +444,28 @@ def test_void(client, released):
     assert len(list(g.objects(ds, void.classPartition))) > 5 and len(list(g.objects(ds, void.propertyPartition))) > 20
     assert client.get("/.well-known/void", headers={"Accept": "application/ld+json"}).mimetype == "application/ld+json"
 
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
+def test_the_root_gives_rdf_clients_the_dataset_description(client, fmt):
+    r = client.get("/", headers={"Accept": fmt.media_type})
+    assert r.status_code == 200 and r.mimetype == fmt.media_type and r.headers["Vary"] == "Accept"
+    served = ox.Store()
+    served.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(r.data, format=fmt.oxigraph))
+    void = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert isomorphic(rdflib.Graph().parse(data=served.dump(format=ox.RdfFormat.N_QUADS), format="nt"),
+                      rdflib.Graph().parse(data=void.data, format="turtle"))
+
+
+def test_the_root_gives_browsers_the_home_page_pointing_at_the_description(client):
+    r = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.mimetype == "text/html" and r.headers["Vary"] == "Accept"
+    assert "</.well-known/void>" in r.headers["Link"] and 'rel="describedby"' in r.headers["Link"]
+
+
+def test_the_root_refuses_what_it_cannot_give(client):
+    r = client.get("/", headers={"Accept": "image/png"})
+    assert r.status_code == 406 and "text/turtle" in r.get_data(as_text=True)
 
 def test_sitemap_lists_every_entity_page(client):
     r = client.get("/sitemap.xml")
