@@ -90,3 +90,19 @@ def test_a_page_fits_a_narrow_window(browser, live, path):
     finally:
         browser.set_window_size(1280, 1600)
     assert wide <= window  # long IRIs and URLs wrap instead of widening the page
+
+
+@pytest.mark.parametrize("width", [700, 1280])
+def test_citation_columns_stay_on_one_line(browser, live, width):
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get(f"{live.url}/movie/break-away")
+        lines = browser.execute_script(  # the lines a cell's text takes: its fragments' distinct tops
+            "return [...document.querySelectorAll('th.cites, td.cites')].map(c => {"
+            "  const r = document.createRange(); r.selectNodeContents(c);"
+            "  const tops = new Set([...r.getClientRects()].map(b => Math.round(b.bottom)));"
+            "  return [c.textContent.trim(), tops.size]; });")
+    finally:
+        browser.set_window_size(1280, 1600)
+    assert len(lines) > 20
+    assert [(text, n) for text, n in lines if n > 1] == []  # neither the header nor [1][4] wraps
