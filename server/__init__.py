@@ -66,7 +66,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Length, Content-Range, Link"
         return response
 
-    app.wsgi_app = _limit_headers(app.wsgi_app)  # type: ignore[method-assign]
+    from .compress import Compress
+
+    app.wsgi_app = _limit_headers(Compress(app.wsgi_app))  # type: ignore[method-assign]
     if config.cache_mb > 0:
         from .cache import ResponseCache
 

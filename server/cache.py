@@ -1,8 +1,9 @@
 """A response cache in front of the app: the data only changes with a release, so answers can be reused.
 
 Keys are the release (the `current` link's target), the method, host, path, query string and the
-negotiation headers. A new release changes the key, so nothing stale is ever served. Only complete 200
-answers up to `max_entry` bytes are kept, in a byte-bounded LRU; downloads (files) are never cached.
+negotiation headers (whether the client takes gzip among them). A new release changes the key, so nothing
+stale is ever served. Only complete 200 answers up to `max_entry` bytes are kept, in a byte-bounded LRU;
+downloads (files) are never cached.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+from .compress import accepts_gzip
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 KEY_HEADERS = ("HTTP_HOST", "HTTP_ACCEPT", "HTTP_ORIGIN")
@@ -45,7 +48,8 @@ class ResponseCache:
             release = os.readlink(self.link)
         except OSError:
             return self.app(environ, start_response)
-        key = (release, method, path, environ.get("QUERY_STRING", ""), *(environ.get(h, "") for h in KEY_HEADERS))
+        key = (release, method, path, environ.get("QUERY_STRING", ""), *(environ.get(h, "") for h in KEY_HEADERS),
+               "gzip" if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")) else "")
         conditional = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
         keep = method == "GET" and not conditional  # only such answers are kept, so only they are waited for
         hit, twin = self._lookup(key, lead=keep)

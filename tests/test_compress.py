@@ -1,0 +1,105 @@
+"""Answers gzip-compressed on the wire for clients that accept it (pages, documents, SPARQL results, scripts)."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from server.compress import Compress, accepts_gzip
+
+SELECT = "SELECT * WHERE { ?s ?p ?o }"
+COMPRESSED = [
+    ("/movie/break-away", {"Accept": "text/html"}),
+    ("/movie/break-away", {"Accept": "text/turtle"}),
+    ("/movie/break-away", {"Accept": "application/ld+json"}),
+    ("/sparql?" + f"query={SELECT}", {"Accept": "application/sparql-results+json"}),
+    ("/sparql?" + f"query={SELECT}", {"Accept": "text/csv"}),
+    ("/movie/?size=50", {"Accept": "application/json"}),
+    ("/.well-known/void", {"Accept": "text/turtle"}),
+    ("/static/vendor/yasgui/yasgui.min.js", {}),
+]
+
+
+@pytest.mark.parametrize("path, headers", COMPRESSED, ids=lambda x: x if isinstance(x, str) else "")
+def test_gzip_answer_is_the_same_answer(client, path, headers):
+    plain = client.get(path, headers=headers)
+    packed = client.get(path, headers={**headers, "Accept-Encoding": "gzip, deflate"})
+    assert plain.status_code == packed.status_code == 200
+    assert "Content-Encoding" not in plain.headers and packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) and int(packed.headers["Content-Length"]) == len(packed.data)
+    assert packed.headers["Content-Type"] == plain.headers["Content-Type"]
+
+
+@pytest.mark.parametrize("path, headers", COMPRESSED[:3], ids=["html", "turtle", "jsonld"])
+def test_both_answers_vary_on_the_encoding_and_keep_varying_on_accept(client, path, headers):
+    for encoding in ("identity", "gzip"):
+        vary = {v.strip() for v in client.get(path, headers={**headers, "Accept-Encoding": encoding})
+                .headers["Vary"].split(",")}
+        assert {"Accept", "Accept-Encoding"} <= vary
+
+
+def test_the_compressed_answer_has_its_own_etag_and_revalidates(client):
+    plain = client.get("/movie/break-away", headers={"Accept": "text/turtle"})
+    packed = client.get("/movie/break-away", headers={"Accept": "text/turtle", "Accept-Encoding": "gzip"})
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    again = client.get("/movie/break-away", headers={"Accept": "text/turtle", "Accept-Encoding": "gzip",
+                                                     "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["ETag"] == packed.headers["ETag"]
+    changed = client.get("/movie/break-away", headers={"Accept": "text/turtle", "Accept-Encoding": "gzip",
+                                                       "If-None-Match": plain.headers["ETag"]})
+    assert changed.status_code == 200  # the identity tag does not validate the gzip representation
+
+
+@pytest.mark.parametrize("encoding", ["gzip;q=0", "br", "identity", "deflate"])
+def test_no_gzip_for_clients_that_do_not_take_it(client, encoding):
+    r = client.get("/movie/break-away", headers={"Accept": "text/turtle", "Accept-Encoding": encoding})
+    assert r.status_code == 200 and "Content-Encoding" not in r.headers and r.data.startswith(b"@prefix")
+
+
+def test_small_answers_stay_plain(client):
+    r = client.get("/sparql?query=ASK%20%7B%7D", headers={"Accept": "application/sparql-results+json",
+                                                           "Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and "Content-Encoding" not in r.headers and b"boolean" in r.data
+
+
+def test_range_requests_on_static_files_stay_plain(client):
+    r = client.get("/static/style.css", headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert r.status_code == 206 and "Content-Encoding" not in r.headers and len(r.data) == 10
+
+
+def test_downloads_keep_their_own_precompressed_copies(client):
+    r = client.get("/download/kg.ttl", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip" and r.headers["ETag"].endswith('-gzip"')
+    assert gzip.decompress(r.data).startswith(b"@prefix")
+
+
+@pytest.mark.parametrize("header, expected", [("gzip", True), ("GZIP;q=0.5", True), ("br, *", True),
+                                              ("gzip;q=0", False), ("*;q=0", False), ("", False), (None, False),
+                                              ("deflate, br", False), ("gzip;q=x", False)])
+def test_accept_encoding_is_read_with_q_values(header, expected):
+    assert accepts_gzip(header) is expected
+
+
+def test_a_streamed_answer_of_unknown_length_is_compressed_as_it_streams():
+    chunks = [b"x" * 5000, b"y" * 5000, b"z" * 5000]
+    closed = []
+
+    class Body:
+        def __iter__(self):
+            return iter(chunks)
+
+        def close(self):
+            closed.append(True)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+        return Body()
+
+    got = {}
+    body = Compress(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "HTTP_ACCEPT_ENCODING": "gzip"},
+                         lambda status, headers, exc_info=None: got.update(headers=dict(headers)))
+    data = b"".join(body)
+    assert got["headers"]["Content-Encoding"] == "gzip" and "Content-Length" not in got["headers"]
+    assert gzip.decompress(data) == b"".join(chunks) and closed == [True]
