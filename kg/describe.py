@@ -439,15 +439,24 @@ def search_query(base_iri: str, text: str) -> str | None:
 }} LIMIT 2000"""
 
 
+_ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "der", "die", "das", "el", "il", "lo", "los", "las"})
+
+
 def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
-    """One hit per entity, best first: exact, then prefix, then word start, then the rest; then by name."""
+    """One hit per entity, best first: exact, then prefix (both also after a leading article: 'godfather' is
+    exactly The Godfather), then word start, then the rest; within each, a whole word before part of one
+    ('godfather' finds The Godfather before 3 Godfathers), shorter spellings first, then by name."""
     needle = _needle(text)
+    word = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
 
-    def rank(spelling: str) -> int:
+    def rank(spelling: str) -> tuple[int, bool, int]:
         low = spelling.lower()
-        return 0 if low == needle else 1 if low.startswith(needle) else 2 if f" {needle}" in f" {low}" else 3
+        head, _, rest = low.partition(" ")
+        place = min(0 if t == needle else 1 if t.startswith(needle) else 2 if f" {needle}" in f" {low}" else 3
+                    for t in ((low, rest) if head in _ARTICLES and rest else (low,)))
+        return place, word.search(low) is None, len(low)
 
-    best: dict[str, tuple[int, Hit]] = {}
+    best: dict[str, tuple[tuple[int, bool, int], Hit]] = {}
     for hit in found:
         known = best.get(hit.iri)
         if known is None or (rank(hit.matched), hit.type == "Thing") < (known[0], known[1].type == "Thing"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg import vocab
+from kg import describe, vocab
 from kg.describe import Fact, amount_text, value_text
 
 
@@ -41,3 +41,29 @@ def test_a_monetary_amount_reads_as_currency_and_value():
 
 def test_a_node_without_value_and_currency_is_not_an_amount():
     assert amount_text([Fact(vocab.S.currency.value, ox.Literal("USD"), [])]) is None
+
+
+def _rows(*names: str) -> list[dict[str, dict[str, str]]]:
+    return [{"e": {"value": f"https://x.org/movie/{n}"}, "n": {"value": n}, "t": {"value": "http://schema.org/Movie"}}
+            for n in names]
+
+
+def test_a_search_puts_a_title_that_is_the_words_after_an_article_first():
+    hits = describe.search_hits(_rows("3 Godfathers", "Disco Godfather", "The Godfather Part II", "The Godfather"),
+                                "godfather")
+    assert hits[0].name == "The Godfather"
+
+
+def test_a_search_puts_whole_words_before_parts_of_words():
+    hits = describe.search_hits(_rows("3 Godfathers", "The Black Godfather"), "godfather")
+    assert [h.name for h in hits] == ["The Black Godfather", "3 Godfathers"]
+
+
+def test_a_search_puts_shorter_spellings_first_among_equal_matches():
+    hits = describe.search_hits(_rows("The Black Godfather", "Disco Godfather"), "godfather")
+    assert [h.name for h in hits] == ["Disco Godfather", "The Black Godfather"]
+
+
+def test_an_article_searched_for_is_still_a_prefix():
+    hits = describe.search_hits(_rows("Thelma", "The Godfather"), "the")
+    assert [h.name for h in hits] == ["The Godfather", "Thelma"]
