@@ -96,6 +96,9 @@ class Reference:
     details: tuple[str, ...] = ()  # what the part adds: the character played, the job
 
 
+GROUPED_TEXT = 60  # texts up to this long share a row with the property's other values from the same sources
+
+
 @dataclass
 class View:
     """Everything an entity page shows."""
@@ -137,6 +140,17 @@ class View:
                 departments.setdefault(job.value, []).append((person, f.sources))
         return [(job, people, people[0][1] if all(srcs == people[0][1] for _, srcs in people) else None)
                 for job, people in sorted(departments.items(), key=lambda d: d[0].lower())]
+
+    def rows(self, facts: Iterable[Fact]) -> list[tuple[str, list[Fact]]]:
+        """Facts as table rows, in order: the values of one property that the same sources state share a row
+        (links and short texts; a long text, a structured value, keeps a row of its own)."""
+        rows: dict[tuple[str, tuple[str, ...]] | int, tuple[str, list[Fact]]] = {}
+        for n, f in enumerate(facts):
+            alone = isinstance(f.value, ox.NamedNode) and f.value.value in self.parts or \
+                not isinstance(f.value, ox.NamedNode) and len(f.value.value) > GROUPED_TEXT
+            key: tuple[str, tuple[str, ...]] | int = n if alone else (f.predicate, tuple(f.sources))
+            rows.setdefault(key, (f.predicate, []))[1].append(f)
+        return list(rows.values())
 
     @property
     def referrers(self) -> list[tuple[str, list[Reference]]]:

@@ -67,3 +67,15 @@ def test_a_search_puts_shorter_spellings_first_among_equal_matches():
 def test_an_article_searched_for_is_still_a_prefix():
     hits = describe.search_hits(_rows("Thelma", "The Godfather"), "the")
     assert [h.name for h in hits] == ["The Godfather", "Thelma"]
+
+
+def test_long_texts_from_one_source_keep_a_row_each_and_short_ones_share_one():
+    src = ["https://x.org/source/a"]
+    desc = "http://schema.org/description"
+    facts = [Fact(desc, ox.Literal("A long summary of the film that goes on for more than sixty characters."), src),
+             Fact(desc, ox.Literal("Another long summary of the same film, also more than sixty characters."), src),
+             Fact("http://schema.org/genre", ox.Literal("drama"), src),
+             Fact("http://schema.org/genre", ox.Literal("war"), src)]
+    view = describe.View("https://x.org/movie/m", "M", [], facts, {}, [], [], [])
+    assert [(p.rsplit("/", 1)[-1], len(group)) for p, group in view.rows(facts)] == [
+        ("description", 1), ("description", 1), ("genre", 2)]

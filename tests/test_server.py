@@ -22,12 +22,16 @@ BREAK_AWAY = "/movie/break-away"
 SELECT = "SELECT ?name WHERE { <https://films.example.org/movie/break-away> <http://schema.org/name> ?name }"
 
 
+def _vary(r) -> set[str]:
+    return {v.strip() for v in r.headers.get("Vary", "").split(",")}
+
+
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
 def test_entity_by_accept(client, fmt):
     r = client.get(BREAK_AWAY, headers={"Accept": fmt.media_type})
     assert r.status_code == 200
     assert r.headers["Content-Type"] == f"{fmt.media_type}; charset=utf-8"
-    assert r.headers["Vary"] == "Accept"
+    assert "Accept" in _vary(r)
     parsed = list(ox.parse(r.data, format=fmt.oxigraph))
     assert any(t.subject.value == BASE + "movie/break-away" for t in parsed)
 
@@ -408,7 +412,7 @@ def test_download_etag(client):
 
 def test_downloads_listed_as_json_for_scripts(client, released):
     r = client.get("/download/", headers={"Accept": "application/json"})
-    assert r.mimetype == "application/json" and r.headers["Vary"] == "Accept"
+    assert r.mimetype == "application/json" and "Accept" in _vary(r)
     listed = json.loads(r.data)
     assert listed["release"] == json.loads((released / "var" / "current" / "release.json").read_text())["id"]
     assert [d["file"] for d in listed["downloads"]] == [d.filename for d in DUMPS]
@@ -449,7 +453,7 @@ def test_void(client, released):
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
 def test_the_root_gives_rdf_clients_the_dataset_description(client, fmt):
     r = client.get("/", headers={"Accept": fmt.media_type})
-    assert r.status_code == 200 and r.mimetype == fmt.media_type and r.headers["Vary"] == "Accept"
+    assert r.status_code == 200 and r.mimetype == fmt.media_type and "Accept" in _vary(r)
     served = ox.Store()
     served.extend(ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(r.data, format=fmt.oxigraph))
     void = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
@@ -459,7 +463,7 @@ def test_the_root_gives_rdf_clients_the_dataset_description(client, fmt):
 
 def test_the_root_gives_browsers_the_home_page_pointing_at_the_description(client):
     r = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
-    assert r.mimetype == "text/html" and r.headers["Vary"] == "Accept"
+    assert r.mimetype == "text/html" and "Accept" in _vary(r)
     assert "</.well-known/void>" in r.headers["Link"] and 'rel="describedby"' in r.headers["Link"]
 
 
@@ -591,11 +595,24 @@ def test_an_entity_page_cites_each_source_of_its_facts_by_number_and_lists_it_on
 def test_a_fact_cites_the_sources_that_state_it(client):
     page = client.get(BREAK_AWAY).get_data(as_text=True)
     _, listed = _references(page)
-    rows = re.findall(r'<td title="http://schema.org/dateCreated">[^<]*</td>\n<td><span>(\d+)</span></td>\n<td>(.*?)</td>',
+    rows = re.findall(r'<td title="http://schema.org/dateCreated">[^<]*</td>\n<td><span>(\d+)</span></td>\n'
+                      r'<td class="cites">(.*?)</td>',
                       page)
     years = {year: {listed[int(n) - 1] for n in re.findall(r"#ref-(\d+)", refs)} for year, refs in rows}
     assert years == {"2008": {BASE + "source/forum-post"}, "2009": {BASE + "source/finecut-press-kit"}}
 
+
+def test_the_values_of_a_property_from_the_same_sources_share_a_row(client):
+    page = client.get(BREAK_AWAY).get_data(as_text=True)
+    rows = re.findall(r'<tr><td title="http://schema.org/character">.*?</tr>', page, re.S)
+    assert len(rows) == 1
+    assert re.findall(r'href="/character/break-away-([a-z-]+)"', rows[0]) == ["dong-min", "jae-hoon", "min-jae",
+                                                                            "so-young"]
+
+
+def test_long_texts_keep_a_row_each(client):
+    page = client.get(BREAK_AWAY).get_data(as_text=True)
+    assert len(re.findall(r'<tr><td title="http://schema.org/description">', page)) == 3
 
 def _search(client, text: str) -> list[dict[str, str]]:
     r = client.get("/search", query_string={"q": text}, headers={"Accept": "application/json"})
