@@ -65,8 +65,8 @@ def void() -> Response:
     return _void(rel, offer)
 
 
-def _xml(body: str) -> Response:
-    return Response('<?xml version="1.0" encoding="UTF-8"?>\n' + body, content_type="application/xml; charset=utf-8")
+def _xml(body: str, media_type: str = "application/xml") -> Response:
+    return Response('<?xml version="1.0" encoding="UTF-8"?>\n' + body, content_type=f"{media_type}; charset=utf-8")
 
 
 @bp.get("/sitemap.xml")
@@ -92,6 +92,23 @@ def sitemap_part(n: int) -> Response:
 def _urlset(host: str, entities: list[str]) -> Response:
     urls = "".join(f"<url><loc>{escape(host + path)}</loc></url>\n" for e in entities if (path := local(e)))
     return _xml(f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n')
+
+
+@bp.get("/opensearch.xml")
+def opensearch() -> Response:
+    """An OpenSearch description: browsers offer the site's name search in their address bar, with suggestions."""
+    host = request.host_url.rstrip("/")
+    title = current_app.config["KG"].title
+    body = ('<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
+            f"<ShortName>{escape(title[:16])}</ShortName>\n<Description>{escape(title)}: names and spellings"
+            "</Description>\n<InputEncoding>UTF-8</InputEncoding>\n"
+            f'<Image type="image/svg+xml">{escape(host)}/static/favicon.svg</Image>\n'
+            f'<Url type="text/html" method="get" template="{escape(host)}/search?q={{searchTerms}}"/>\n'
+            '<Url type="application/x-suggestions+json" method="get" '
+            f'template="{escape(host)}/search?q={{searchTerms}}&amp;format=suggest"/>\n'
+            f'<Url type="application/json" method="get" template="{escape(host)}/search?q={{searchTerms}}&amp;'
+            'format=json"/>\n</OpenSearchDescription>\n')
+    return _xml(body, "application/opensearchdescription+xml")
 
 
 @bp.get("/robots.txt")

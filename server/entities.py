@@ -98,6 +98,7 @@ def _number(text: str | None, default: int, most: int) -> int:
 
 
 HTML_OR_JSON = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))  # for scripts
+SUGGEST = Offer("suggest", ("application/x-suggestions+json",))  # a browser's search box (OpenSearch suggestions)
 
 
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
@@ -135,9 +136,9 @@ def search() -> Response | str:
     """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts)."""
     rel = release()
     text = request.args.get("q", "")[:200]
-    offer = negotiate(HTML_OR_JSON)
+    offer = negotiate(HTML_OR_JSON + (SUGGEST,))
     if offer is None:
-        return not_acceptable(HTML_OR_JSON)
+        return not_acceptable(HTML_OR_JSON + (SUGGEST,))
     query = describe.search_query(current_app.config["KG"].base_iri, text)
     hits = describe.search(rel, text)  # the release's index of names: a scan of one file
     if hits is None and query is not None:  # a release built without that index
@@ -151,7 +152,12 @@ def search() -> Response | str:
         hits = describe.search_hits(json.loads(answer.body)["results"]["bindings"], text)
     hits = hits or []
     notes = describe.summaries(rel, (h.iri for h in hits))
-    if offer.key == "json":
+    if offer.key == "suggest":  # [query, names, descriptions, addresses], as browsers' search boxes read it
+        host = request.host_url.rstrip("/")
+        response = Response(json.dumps([text, [h.name for h in hits], [notes.get(h.iri) or h.type for h in hits],
+                                        [host + path if (path := local(h.iri)) else h.iri for h in hits]],
+                                       ensure_ascii=False), content_type="application/x-suggestions+json")
+    elif offer.key == "json":
         response = jsonify(query=text, results=[
             {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri,
              "summary": notes.get(h.iri)} for h in hits])

@@ -656,6 +656,36 @@ def test_cors_on_search_so_another_site_can_suggest_names(client):
     assert r.headers["Access-Control-Allow-Origin"] == "*"
 
 
+@pytest.mark.parametrize("how", [{"query_string": {"q": "talju", "format": "suggest"}},
+                                 {"query_string": {"q": "talju"},
+                                  "headers": {"Accept": "application/x-suggestions+json"}}], ids=["format", "accept"])
+def test_search_suggestions_for_a_browsers_search_box(client, how):
+    r = client.get("/search", **how)
+    assert r.status_code == 200 and r.mimetype == "application/x-suggestions+json"
+    query, names, descriptions, urls = json.loads(r.data)
+    assert query == "talju" and names == ["Break Away"] and descriptions[0].startswith("2008")
+    assert urlsplit(urls[0]).path == BREAK_AWAY
+
+
+def test_the_opensearch_description_points_at_the_search(client):
+    from xml.etree import ElementTree
+
+    r = client.get("/opensearch.xml")
+    assert r.mimetype == "application/opensearchdescription+xml"
+    ns = {"os": "http://a9.com/-/spec/opensearch/1.1/"}
+    root = ElementTree.fromstring(r.data)
+    assert 0 < len(root.findtext("os:ShortName", namespaces=ns)) <= 16
+    templates = {u.get("type"): u.get("template") for u in root.findall("os:Url", ns)}
+    suggest = templates["application/x-suggestions+json"].replace("{searchTerms}", "talju")
+    assert json.loads(client.get(urlsplit(suggest).path + "?" + urlsplit(suggest).query).data)[1] == ["Break Away"]
+    page = templates["text/html"].replace("{searchTerms}", "talju")
+    assert "Break Away" in client.get(urlsplit(page).path + "?" + urlsplit(page).query).get_data(as_text=True)
+
+
+def test_every_page_tells_the_browser_where_the_search_is(client):
+    page = client.get("/movie/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert '<link rel="search" type="application/opensearchdescription+xml"' in page and 'href="/opensearch.xml"' in page
+
 def test_a_missing_entity_page_offers_a_search_for_its_words(client):
     r = client.get("/movie/brake-away", headers={"Accept": "text/html"})
     page = r.get_data(as_text=True)
