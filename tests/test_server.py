@@ -104,9 +104,14 @@ def test_home_lists_films_and_people(client):
     assert "Jae-hoon" not in html  # characters are not people
 
 
+def test_the_references_say_how_many_entities_refer(client):
+    html = client.get("/person/leesong-hee-il", headers={"Accept": "text/html"}).get_data(as_text=True)
+    count = re.search(r'<h2>Referenced by</h2>\s*<p class="count">([\d,]+) entities</p>', html)
+    assert count and int(count.group(1)) == len(_referenced_by(client, "/person/leesong-hee-il")) == 3
+
 def _referenced_by(client, path: str) -> list[str]:
     html = client.get(path).get_data(as_text=True)
-    section = re.search(r"<h2>Referenced by</h2>\s*<ul>(.*?)</ul>", html, re.S)
+    section = re.search(r"<h2>Referenced by</h2>.*?<ul>(.*?)</ul>", html, re.S)
     assert section, path
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", li)).strip()
             for li in re.findall(r"<li>(.*?)</li>", section.group(1), re.S)]
