@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from urllib.parse import urlencode
 
@@ -99,15 +101,16 @@ def _number(text: str | None, default: int, most: int) -> int:
 
 HTML_OR_JSON = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))  # for scripts
 SUGGEST = Offer("suggest", ("application/x-suggestions+json",))  # a browser's search box (OpenSearch suggestions)
+LISTING_OFFERS = HTML_OR_JSON + (Offer("csv", ("text/csv",)),)  # a page of a listing as a spreadsheet's rows
 
 
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
 def kind_listing(kind: str) -> Response | str:
-    """One page of the entities of a kind, by name (HTML, or JSON for scripts), with prev/next links."""
+    """One page of the entities of a kind, by name (HTML, or JSON or CSV for scripts), with prev/next links."""
     rel = release()
-    offer = negotiate(HTML_OR_JSON)
+    offer = negotiate(LISTING_OFFERS)
     if offer is None:
-        return not_acceptable(HTML_OR_JSON)
+        return not_acceptable(LISTING_OFFERS)
     page, size = _number(request.args.get("page"), 1, 10**8), _number(request.args.get("size"), PAGE_SIZE, 1000)
     listing = describe.listing(rel, kind, page, size)
     host = request.host_url.rstrip("/")
@@ -121,10 +124,21 @@ def kind_listing(kind: str) -> Response | str:
                            items=[{"iri": e, "name": name, "page": local(e) or e, "summary": notes.get(e)}
                                   for e, name in listing.items],
                            prev=links.get("prev"), next=links.get("next"))
+    elif offer.key == "csv":
+        out = io.StringIO(newline="")
+        table = csv.writer(out)
+        table.writerow(["iri", "name", "page", "summary"])
+        table.writerows([e, name, host + path if (path := local(e)) else e, notes.get(e) or ""]
+                        for e, name in listing.items)
+        response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = f'inline; filename="{kind}-page-{listing.page}.csv"'
     else:
         items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
+        forms = {key: f"{request.path}?{urlencode({'page': listing.page, **keep, 'format': key})}"
+                 for key in ("json", "csv")}
         response = Response(render_template("listing.html", kind=kind, listing=listing, local=local, links=links,
-                                            summaries=notes, markup=jsonld.safe_json(items)), mimetype="text/html")
+                                            forms=forms, summaries=notes, markup=jsonld.safe_json(items)),
+                            mimetype="text/html")
     if links:
         response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel_}"' for rel_, url in links.items())
     response.headers["Vary"] = "Accept"

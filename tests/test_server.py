@@ -201,6 +201,23 @@ def test_type_listing_as_json_for_scripts(client):
     assert leesong["summary"] == "b. 1971, film director"
 
 
+def test_type_listing_as_csv_has_the_rows_of_the_json(client):
+    r = client.get("/person/?size=7&page=2", headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    items = json.loads(client.get("/person/?size=7&page=2&format=json").data)["items"]
+    assert [(row["iri"], row["name"], row["summary"]) for row in rows] == [
+        (i["iri"], i["name"], i["summary"] or "") for i in items]
+    assert all(urlsplit(row["page"]).path == i["page"] for row, i in zip(rows, items, strict=True))
+
+
+def test_a_listing_page_links_its_json_and_csv_forms_keeping_the_page(client):
+    html = client.get("/person/?size=5&page=2", headers={"Accept": "text/html"}).get_data(as_text=True)
+    for fmt in ("json", "csv"):
+        link = re.search(rf'href="([^"]*format={fmt}[^"]*)"', html).group(1).replace("&amp;", "&")
+        assert "page=2" in link and "size=5" in link
+        assert client.get(link).status_code == 200
+
 def test_type_listing_pages_link_to_each_other(client):
     everyone = json.loads(client.get("/person/", query_string={"format": "json"}).data)
     seen, url, pages = [], "/person/?size=5&format=json", 0
