@@ -524,7 +524,7 @@ def test_a_fact_a_source_repeats_is_published_once(empty_project, run_kg):
 
 def test_the_home_page_of_a_large_catalogue_shows_the_first_films_and_links_to_all(empty_project, run_kg):
     from server import create_app
-    from server.entities import HOME_SIZE
+    from server.discovery import HOME_SIZE
 
     films = HOME_SIZE + 50
     put(empty_project, "films.csv", "id,title,year\n" + "".join(
