@@ -1,4 +1,5 @@
-"""A release's lookup files: entities of each kind in name order, every entity page, every spelling.
+"""A release's lookup files: entities of each kind in name order (and by facet: a film's year, its genre),
+every entity page, every spelling.
 
 The build writes them once from the store; the server reads them by seeking, so listings, the sitemap and
 search cost the same on a graph of 100 entities as on one of 100,000 (an ORDER BY or a scan of every name on
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -27,6 +29,14 @@ STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a mu
 KINDS = frozenset(PATHS.values())
 VERSION = 2  # bumped when the files change shape: a release with another version is read by SPARQL instead
 MAX_MATCHES = 2000
+# What a kind's listing can be narrowed by: facet name -> the properties whose values give it, in order of
+# preference (a film's year is when it was made, else when first shown). Years are the first four digits.
+FACETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "movie": {"year": (vocab.S.dateCreated.value, vocab.S.datePublished.value), "genre": (vocab.S.genre.value,)},
+    "person": {"born": (vocab.S.birthDate.value,)},
+    "event": {"year": (vocab.S.startDate.value,)},
+}
+YEARS = frozenset({"year", "born"})
 
 
 def _clean(text: str) -> str:
@@ -36,6 +46,19 @@ def _clean(text: str) -> str:
 def listing_file(kind: str) -> str:
     """The file name of a kind's listing."""
     return f"kind-{kind}.tsv"
+
+
+def facet_file(kind: str, facet: str) -> str:
+    """The file name of a facet of a kind's listing."""
+    return f"facet-{kind}-{facet}.tsv"
+
+
+def facet_key(facet: str, value: str) -> str | None:
+    """What a value is filed under: a year's four digits, else the text in lower case (None: not filed)."""
+    if facet in YEARS:
+        return value[:4] if value[:4].isdigit() else None
+    key = _clean(value).lower()
+    return key or None
 
 
 def kind_of(iri: str, base_iri: str) -> str | None:
@@ -112,12 +135,14 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
         if kind is not None:
             kinds_of.setdefault(kind, set()).add(e)
     listings: dict[str, dict[str, object]] = {}
+    ranks: dict[str, dict[str, tuple[int, str | None]]] = {}  # kind -> entity -> (place in the listing, name)
     for kind, members in sorted(kinds_of.items()):
         # the order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first
         rows = sorted(((preferred.get(e), e) for e in members),
                       key=lambda row: (row[0] is not None, (row[0] or "").lower(), row[1]))
         count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in rows))
         listings[kind] = {"file": listing_file(kind), "count": count}
+        ranks[kind] = {e: (place, n) for place, (n, e) in enumerate(rows)}
     type_names = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
                   for e in members}  # one type's local name per entity, the same on every build
     # in the order of the lower-case first field: search finds the spellings that start with a text as one run
@@ -130,8 +155,70 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
             f"{spelling.lower()}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
             for spelling, e in names)),
     }
+    info["facets"] = _write_facets(store, target, ranks)
     (target / "index.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
+
+
+def _write_facets(store: ox.Store, target: Path, ranks: dict[str, dict[str, tuple[int, str | None]]]) -> dict[str, Any]:
+    """Each facet's file (lines `key, iri, name` by key, then in the listing's order) and its values with counts."""
+    out: dict[str, Any] = {}
+    for kind, facets in FACETS.items():
+        members = ranks.get(kind, {})
+        for facet, predicates in facets.items():
+            found: dict[str, set[str]] = {}  # entity -> keys, from the first property that gives any
+            spellings: dict[str, dict[str, int]] = {}  # key -> its spellings, counted
+            for predicate in predicates:
+                got: dict[str, set[str]] = {}
+                for e, value in _rows(store, f"SELECT DISTINCT ?e ?v WHERE {{ ?e <{predicate}> ?v }}"):
+                    if e not in members or e in found:
+                        continue
+                    key = facet_key(facet, value)
+                    if key is not None:
+                        got.setdefault(e, set()).add(key)
+                        shown, spelling = spellings.setdefault(key, {}), key if facet in YEARS else _clean(value)
+                        shown[spelling] = shown.get(spelling, 0) + 1
+                found.update(got)
+            lines = sorted((key, members[e][0], e) for e, keys in found.items() for key in keys)
+            _write(target / facet_file(kind, facet), (f"{key}\t{e}\t{members[e][1] or e}" for key, _, e in lines))
+            counts: dict[str, int] = {}
+            for key, _, _ in lines:
+                counts[key] = counts.get(key, 0) + 1
+            # the spelling most sources use, and the first of those in order when several are as common
+            labels = {key: min(shown.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, shown in spellings.items()}
+            out.setdefault(kind, {})[facet] = {"file": facet_file(kind, facet),
+                                               "values": [[key, labels[key], counts[key]] for key in sorted(counts)]}
+    return out
+
+
+def facet_members(path: Path, key: str) -> list[tuple[str, str]]:
+    """(iri, name) of the entities filed under `key` in a facet file, in the listing's order."""
+    wanted = key.encode("utf-8") + b"\t"
+    if "\n" in key or "\t" in key or path.stat().st_size == 0:
+        return []
+    out: list[tuple[str, str]] = []
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        at = 0 if data[:len(wanted)] == wanted else data.find(b"\n" + wanted) + 1
+        if at == 0 and data[:len(wanted)] != wanted:
+            return []
+        while at < len(data) and data[at:at + len(wanted)] == wanted:
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            _, iri, name = data[at:end].decode("utf-8").split("\t")
+            out.append((iri, name))
+            at = end + 1
+    return out
+
+
+def facet_keys(path: Path, members: set[str]) -> dict[str, int]:
+    """How many of `members` each key of a facet file holds."""
+    counts: dict[str, int] = {}
+    with path.open("rb") as lines:
+        for raw in lines:
+            key, iri, _ = raw.decode("utf-8").split("\t", 2)
+            if iri in members:
+                counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def current_version(release_dir: Path) -> bool:

@@ -26,7 +26,8 @@ OFFERS: tuple[Offer, ...] = (Offer("html", (HTML, "application/xhtml+xml"), ("ht
     Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS)
 EMBED = Offer("embed", ("text/plain",))  # only by ?format=embed: the ready-to-paste markup snippet
 KINDS = {path: kind for kind, path in PATHS.items()}
-LISTED = ("movie", "person", "character", "organization", "country", "event", "work", "source")  # kinds with a list
+LISTED = {"movie": "Films", "person": "People", "character": "Characters", "organization": "Organisations",
+          "country": "Countries", "event": "Events", "work": "Works", "source": "Sources"}  # kinds with a list
 
 
 def release() -> Release:
@@ -112,17 +113,24 @@ def kind_listing(kind: str) -> Response | str:
     if offer is None:
         return not_acceptable(LISTING_OFFERS)
     page, size = _number(request.args.get("page"), 1, 10**8), _number(request.args.get("size"), PAGE_SIZE, 1000)
-    listing = describe.listing(rel, kind, page, size)
+    filters = {f: request.args[f][:200] for f in describe.facet_names(kind) if request.args.get(f, "").strip()}
+    try:
+        listing = describe.listing(rel, kind, page, size, filters)
+    except describe.NoFacets as exc:
+        return error_response(400, f"This list cannot be narrowed: {exc}.")
     host = request.host_url.rstrip("/")
     start = (listing.page - 1) * size
-    keep = {k: request.args[k] for k in ("size", "format") if k in request.args}
+    keep = {k: request.args[k] for k in ("size", "format") if k in request.args} | filters
     links = {rel_: f"{request.path}?{urlencode({'page': n, **keep})}" for rel_, n in (
         ("prev", listing.page - 1), ("next", listing.page + 1)) if 1 <= n <= listing.pages}
     notes = describe.summaries(rel, (e for e, _ in listing.items))
     if offer.key == "json":
         response = jsonify(kind=listing.kind, page=listing.page, pages=listing.pages, total=listing.total,
+                           filters=listing.filters,
                            items=[{"iri": e, "name": name, "page": local(e) or e, "summary": notes.get(e)}
                                   for e, name in listing.items],
+                           facets={f.name: [{"value": k, "label": label, "count": n} for k, label, n in f.values]
+                                   for f in listing.facets},
                            prev=links.get("prev"), next=links.get("next"))
     elif offer.key == "csv":
         out = io.StringIO(newline="")
@@ -136,9 +144,13 @@ def kind_listing(kind: str) -> Response | str:
         items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
         forms = {key: f"{request.path}?{urlencode({'page': listing.page, **keep, 'format': key})}"
                  for key in ("json", "csv")}
-        response = Response(render_template("listing.html", kind=kind, listing=listing, local=local, links=links,
-                                            forms=forms, summaries=notes, markup=jsonld.safe_json(items)),
-                            mimetype="text/html")
+        narrow = {(f.name, k): f"{request.path}?{urlencode({**keep, f.name: k})}" for f in listing.facets
+                  for k, _, _ in f.values}  # each value's link keeps the other filters and starts at page 1
+        widen = {name: f"{request.path}?{urlencode({k: v for k, v in keep.items() if k != name})}"
+                 for name in listing.filters}
+        response = Response(render_template("listing.html", kind=kind, title=LISTED[kind], listing=listing,
+                                            local=local, links=links, forms=forms, narrow=narrow, widen=widen,
+                                            summaries=notes, markup=jsonld.safe_json(items)), mimetype="text/html")
     if links:
         response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel_}"' for rel_, url in links.items())
     response.headers["Vary"] = "Accept"
