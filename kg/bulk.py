@@ -85,6 +85,29 @@ def clean_text(text: str) -> tuple[str, list[str]]:
     return text, fixes
 
 
+def _outside_notes(text: str, depth: int, fixes: list[str]) -> tuple[str, int]:
+    """A list item without the parenthetical note a list split into items, and the note's depth after it.
+
+    ['Walter Huston', '(', 'Best Actor', 'nominee)', 'Ruth Chatterton']: the three middle items are a note on
+    the one before, not values; an item that closes a note never opened ('writer)') is a note's tail.
+    """
+    opens, closes = text.count("("), text.count(")")
+    if depth > 0 or closes > opens:
+        fixes.append(f"removed {text!r} from a list: part of a note in parentheses, not a value")
+        return "", max(0, depth + opens - closes)
+    if opens > closes:  # 'Anurag Basu (Director' opens a note that the next items continue
+        unmatched: list[int] = []
+        for at, char in enumerate(text):
+            if char == "(":
+                unmatched.append(at)
+            elif char == ")" and unmatched:
+                unmatched.pop()
+        head = text[:unmatched[0]].strip()
+        fixes.append(f"removed {text[unmatched[0]:]!r} from a list item: the start of a note in parentheses")
+        return head, len(unmatched)
+    return text, 0
+
+
 # ---- column specs ----
 
 @dataclass(frozen=True)
@@ -145,6 +168,7 @@ class Column:
             return [text] if text else []
         items = raw if isinstance(raw, list) else [raw]
         out: list[Any] = []
+        depth = 0  # inside a parenthetical note that a list split into items: ['Gary Cooper', '(', 'Best Actor', ...]
         for item in items:
             if item is None or item == "":
                 continue
@@ -152,11 +176,16 @@ class Column:
                 out.append(item)
                 continue
             parts = item.split(self.split) if self.split else [item]
+            listed = isinstance(raw, list) or len(parts) > 1
             for part in parts:
                 text, repaired = clean_text(html.unescape(part) if self.html else part)
                 fixes.extend(repaired)
                 if not text:
                     continue
+                if listed:
+                    text, depth = _outside_notes(text, depth, fixes)
+                    if not text:
+                        continue
                 if self.pattern is not None:
                     match = self.pattern.search(text)
                     if match is None:

@@ -248,13 +248,13 @@ def test_empty_cells_are_no_value(empty_project, run_kg):
 
 def test_names_without_letters_are_skipped_and_odd_characters_cleaned(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([{"title": "Feet", "year": 2010,
-                                                  "cast": ["Franny\u200b's  Feet", ")", "Ann Lee"]}]))
+                                                  "cast": ["Franny\u200b's  Feet", ".", "Ann Lee"]}]))
     put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\nactor: cast\n"))
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [
         ("Ann Lee",), ("Franny's Feet",)]
     notes = _notes(empty_project)
-    assert "data/films.json:1: skipped: person name ')' has no letters or digits" in notes
+    assert "data/films.json:1: skipped: person name '.' has no letters or digits" in notes
     assert any("removed invisible or control characters" in n for n in notes)
 
 
@@ -622,3 +622,29 @@ def test_a_films_page_shows_cast_by_billing_and_crew_by_department(empty_project
     art = crew[crew.index("Art Department"):crew.index("Thanks")]
     assert "Al Bell" in art and "Cy Moss" in art and "Di Roe" not in art
     assert "role name" not in html  # credits are not repeated as raw role nodes under Facts
+
+
+@pytest.mark.parametrize("cast", [
+    ["Gary Cooper", "(", "Best Actor", "nominee)", "Jean Arthur"],
+    ["Gary Cooper (Best", "Actor nominee)", "Jean Arthur"],
+    ["screenwriter)", "Gary Cooper", "(", "Academy Award for Best Actor", ")", "Jean Arthur"],
+])
+def test_a_note_in_parentheses_that_a_list_split_into_items_is_not_taken_for_names(cast, empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([{"title": "Mr. Deeds Goes to Town", "year": 1936, "cast": cast}]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\n"
+                                                                   "actor: {name: cast}\n", "name: title\nyear: year"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?m <{S}actor>/<{S}name> ?n }}") == [("Gary Cooper",),
+                                                                                      ("Jean Arthur",)]
+    assert any(note.startswith("data/films.json:1: repaired: removed ") and "note in parentheses" in note
+               for note in _notes(empty_project))
+
+
+def test_a_name_with_its_parentheses_closed_is_kept_whole(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,cast\ntt0000001,St Trinian's,Cheryl Cole (Girls Aloud)|Colin Firth\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\n"
+                                                                  "actor: {name: {column: cast, split: '|'}}\n",
+                                                     "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?m <{S}actor>/<{S}name> ?n }}") == [
+        ("Cheryl Cole (Girls Aloud)",), ("Colin Firth",)]
