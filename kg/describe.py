@@ -141,6 +141,13 @@ class View:
         return [(job, people, people[0][1] if all(srcs == people[0][1] for _, srcs in people) else None)
                 for job, people in sorted(departments.items(), key=lambda d: d[0].lower())]
 
+    @property
+    def image(self) -> str | None:
+        """The entity's first image that its page may show (https: the page's policy loads no other images)."""
+        found = sorted(f.value.value for f in self.facts if f.predicate == vocab.S.image.value
+                       and isinstance(f.value, ox.NamedNode) and f.value.value.startswith("https://"))
+        return found[0] if found else None
+
     def rows(self, facts: Iterable[Fact]) -> list[tuple[str, list[Fact]]]:
         """Facts as table rows, in order: the values of one property that the same sources state share a row
         (links and short texts; a long text, a structured value, keeps a row of its own)."""

@@ -648,3 +648,20 @@ def test_a_name_with_its_parentheses_closed_is_kept_whole(empty_project, run_kg)
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?n WHERE {{ ?m <{S}actor>/<{S}name> ?n }}") == [
         ("Cheryl Cole (Girls Aloud)",), ("Colin Firth",)]
+
+
+def test_a_page_shows_the_entitys_https_image(empty_project, run_kg):
+    from server import create_app
+
+    put(empty_project, "films.csv", "id,title,poster\ntt0000001,Night River,https://img.example/night.jpg\n"
+                                    "tt0000002,Blue Dream,http://img.example/blue.jpg\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nimage: poster\n", "id: id"))
+    built(empty_project, run_kg)
+    app = create_app(load_config(empty_project, query_workers=1, cache_mb=0))
+    try:
+        night = app.test_client().get("/movie/tt0000001").get_data(as_text=True)
+        blue = app.test_client().get("/movie/tt0000002").get_data(as_text=True)
+    finally:
+        app.extensions["kg.executors"].close()
+    assert '<img src="https://img.example/night.jpg" alt="Night River"' in night
+    assert "<img" not in blue and "http://img.example/blue.jpg" in blue  # the page's policy loads https only
