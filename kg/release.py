@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import datetime as dt
 import fcntl
+import functools
 import gc
 import hashlib
 import itertools
@@ -77,6 +78,21 @@ def input_digest(files: Iterable[Path], root: Path, settings: Iterable[str] = ()
         h.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 over kg's own code and shipped data: the same input built by another kg is another release."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".ttl", ".jsonld")):
+        h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def new_release_id(digest: str) -> str:
+    """The id of a release built from inputs of this digest by this kg."""
+    return hashlib.sha256(f"{digest}\0{code_digest()}".encode()).hexdigest()[:12]
 
 
 def build_time() -> dt.datetime:
@@ -635,7 +651,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stage
         return result
     digest = input_digest(sources.inputs, config.root, (config.base_iri, config.title, config.license))
     built = build_time()
-    release_id = digest[:12]
+    release_id = new_release_id(digest)
     statements.add(release_quads(minter, release_id, digest, built, config,
                                  [ox.NamedNode(g) for g in statements.graphs if "/source/" in g]))
     statements.close()

@@ -270,3 +270,14 @@ def test_a_patched_store_keeps_a_fact_one_source_drops_while_another_states_it(e
     assert f"{year} <https://films.example.org/source/list-a>" not in quads
     assert year in quads  # still in the default graph: list b says it
     assert quads == _everything(full)
+
+
+def test_the_same_files_built_by_another_kg_are_another_release(project, run_kg, monkeypatch):
+    import kg.release
+
+    assert run_kg(project, "build")[0] == 0
+    first = metadata(current(project / "var"))
+    monkeypatch.setattr(kg.release, "code_digest", lambda: "another kg")
+    assert run_kg(project, "build")[0] == 0
+    second = metadata(current(project / "var"))
+    assert second["id"] != first["id"] and second["input_digest"] == first["input_digest"]
