@@ -193,3 +193,13 @@ def test_a_person_listing_narrows_by_birth_year(released):
     assert ("1971", "1971", 1) in born.values
     assert [name for _, name in describe.listing(rel, "person", filters={"born": "1971"}).items] == [
         "Leesong Hee-il"]
+
+
+def test_the_home_page_offers_the_films_by_genre(client):
+    html = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    offered = re.findall(r'<a href="/movie/\?genre=([^"]+)">([^<]+)</a> <small>(\d+)</small>', html)
+    listed = client.get("/movie/?format=json").get_json()["facets"]["genre"]
+    assert [(parse_qs(f"g={k}")["g"][0], label, int(n)) for k, label, n in offered] == [
+        (g["value"], g["label"], g["count"]) for g in listed]
+    for key, _, count in offered:
+        assert client.get(f"/movie/?genre={key}&format=json").get_json()["total"] == int(count)
