@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request
@@ -194,12 +194,15 @@ def search() -> Response | str:
     return response
 
 
+_URL_SAFE = "/:@!$&'()*+,;=-._~"  # what a path may hold as it is (RFC 3986); anything else is percent-encoded
+
+
 @bp.get("/<path:path>")
 def resource(path: str) -> Response:
     """Any IRI minted under the base, served at its path: /movie/break-away, /vocab, /dataset, ..."""
     if path.endswith("/"):  # no minted IRI ends with a slash: /movie/break-away/ means /movie/break-away
-        query = request.query_string.decode("latin-1")
-        return redirect("/" + path.rstrip("/") + (f"?{query}" if query else ""), 308)
+        query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
+        return redirect("/" + quote(path.rstrip("/"), safe=_URL_SAFE) + (f"?{query}" if query else ""), 308)
     suffix = None
     stem, dot, ext = path.rpartition(".")
     if dot and "/" not in ext and by_key(ext, OFFERS) is not None:

@@ -88,6 +88,14 @@ def test_a_trailing_slash_on_an_entity_redirects_to_it(client, path, target):
     assert client.get(target).status_code == 200
 
 
+@pytest.mark.parametrize("path, target", [("/movie/%0D/", "/movie/%0D"), ("/movie/a%20b/?q=%0A", "/movie/a%20b?q=%0A"),
+                                          ("/movie/%C3%A9t%C3%A9/", "/movie/%C3%A9t%C3%A9")])
+def test_a_trailing_slash_redirect_keeps_odd_characters_encoded(client, path, target):
+    r = client.get(path)
+    assert r.status_code == 308 and r.headers["Location"] == target
+    assert client.get(target).status_code == 404
+
+
 def test_etag_and_304(client):
     r = client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
     etag = r.headers["ETag"]
