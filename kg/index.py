@@ -122,8 +122,10 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
                f"SELECT DISTINCT ?e WHERE {{ GRAPH {editorial} {{ ?e a ?t }} FILTER(isIRI(?e) && "
                "!CONTAINS(STR(?e), '#')) }",
                f"SELECT DISTINCT ?n ?e WHERE {{ ?e {name}|{alternate} ?n FILTER(isLiteral(?n) && isIRI(?e)) }}"]
+    facet_properties = sorted({p for facets in FACETS.values() for ps in facets.values() for p in ps})
+    queries += [f"SELECT DISTINCT ?e ?v WHERE {{ ?e <{p}> ?v }}" for p in facet_properties]
     with ThreadPoolExecutor(max_workers=2) as pool:  # the store evaluates and writes without the GIL
-        named, typed, some, paged, spelt = pool.map(lambda q: _rows(store, q), queries)
+        named, typed, some, paged, spelt, *valued = pool.map(lambda q: _rows(store, q), queries)
     # the curators' preferred name, else the least of the names the sources give (a source document's title)
     preferred = {e: _clean(n) for e, n in some} | {e: _clean(n) for e, n in named}
     types: dict[str, set[str]] = {}
@@ -155,13 +157,15 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
             f"{spelling.lower()}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
             for spelling, e in names)),
     }
-    info["facets"] = _write_facets(store, target, ranks)
+    info["facets"] = _write_facets(dict(zip(facet_properties, valued, strict=True)), target, ranks)
     (target / "index.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
 
 
-def _write_facets(store: ox.Store, target: Path, ranks: dict[str, dict[str, tuple[int, str | None]]]) -> dict[str, Any]:
-    """Each facet's file (lines `key, iri, name` by key, then in the listing's order) and its values with counts."""
+def _write_facets(valued: dict[str, list[list[str]]], target: Path,
+                  ranks: dict[str, dict[str, tuple[int, str | None]]]) -> dict[str, Any]:
+    """Each facet's file (lines `key, iri, name` by key, then in the listing's order) and its values with counts,
+    from the (entity, value) rows of each facet's properties."""
     out: dict[str, Any] = {}
     for kind, facets in FACETS.items():
         members = ranks.get(kind, {})
@@ -170,7 +174,7 @@ def _write_facets(store: ox.Store, target: Path, ranks: dict[str, dict[str, tupl
             spellings: dict[str, dict[str, int]] = {}  # key -> its spellings, counted
             for predicate in predicates:
                 got: dict[str, set[str]] = {}
-                for e, value in _rows(store, f"SELECT DISTINCT ?e ?v WHERE {{ ?e <{predicate}> ?v }}"):
+                for e, value in valued[predicate]:
                     if e not in members or e in found:
                         continue
                     key = facet_key(facet, value)
