@@ -30,7 +30,7 @@ def _preload() -> None:
     import importlib
 
     for name in ("server", "server.discovery", "server.downloads", "server.entities", "server.errors",
-                 "server.sparql", "server.cache", "kg.sparql"):
+                 "server.sparql", "server.cache", "server.compress", "kg.sparql"):
         importlib.import_module(name)
     gc.collect()
     gc.freeze()  # collections in the children would otherwise write to (and so copy) every shared object
@@ -57,6 +57,7 @@ def serve(config: Config) -> None:
         address=config.host,
         port=config.port,
         interface=Interfaces.WSGI,
+        websockets=False,  # WSGI has none; said so, granian logs a line fewer at start
         workers=config.workers,
         blocking_threads=4,
         backlog=1024,
