@@ -95,6 +95,11 @@ def amount(facts: list[describe.Fact]) -> str | None:
 
 
 PAGE_SIZE = 100
+def _link(path: str, params: dict[str, str]) -> str:
+    """A path with its query (none when there are no parameters)."""
+    return f"{path}?{urlencode(params)}" if params else path
+
+
 def _number(text: str | None, default: int, most: int) -> int:
     """A positive whole number from a query parameter, at most `most`; `default` when absent or not a number."""
     return min(int(text), most) if text and text.isdigit() and 0 < len(text) < 10 and int(text) > 0 else default
@@ -146,7 +151,7 @@ def kind_listing(kind: str) -> Response | str:
                  for key in ("json", "csv")}
         narrow = {(f.name, k): f"{request.path}?{urlencode({**keep, f.name: k})}" for f in listing.facets
                   for k, _, _ in f.values}  # each value's link keeps the other filters and starts at page 1
-        widen = {name: f"{request.path}?{urlencode({k: v for k, v in keep.items() if k != name})}"
+        widen = {name: _link(request.path, {k: v for k, v in keep.items() if k != name})
                  for name in listing.filters}
         response = Response(render_template("listing.html", kind=kind, title=LISTED[kind], listing=listing,
                                             local=local, links=links, forms=forms, narrow=narrow, widen=widen,

@@ -203,3 +203,8 @@ def test_the_home_page_offers_the_films_by_genre(client):
         (g["value"], g["label"], g["count"]) for g in listed]
     for key, _, count in offered:
         assert client.get(f"/movie/?genre={key}&format=json").get_json()["total"] == int(count)
+
+
+def test_widening_the_only_filter_goes_back_to_the_plain_list(client):
+    html = client.get("/movie/?genre=crime", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert '<a class="widen" href="/movie/"' in html
