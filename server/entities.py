@@ -107,6 +107,7 @@ def _number(text: str | None, default: int, most: int) -> int:
 
 HTML_OR_JSON = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))  # for scripts
 SUGGEST = Offer("suggest", ("application/x-suggestions+json",))  # a browser's search box (OpenSearch suggestions)
+FACET_LABELS = {"born": "birth year"}  # facets whose parameter name is not what a reader calls them
 LISTING_OFFERS = HTML_OR_JSON + (Offer("csv", ("text/csv",)),)  # a page of a listing as a spreadsheet's rows
 
 
@@ -154,6 +155,7 @@ def kind_listing(kind: str) -> Response | str:
         widen = {name: _link(request.path, {k: v for k, v in keep.items() if k != name})
                  for name in listing.filters}
         response = Response(render_template("listing.html", kind=kind, title=LISTED[kind], listing=listing,
+                                            facet_labels=FACET_LABELS,
                                             local=local, links=links, forms=forms, narrow=narrow, widen=widen,
                                             summaries=notes, markup=jsonld.safe_json(items)), mimetype="text/html")
     if links:

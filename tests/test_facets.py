@@ -208,3 +208,15 @@ def test_the_home_page_offers_the_films_by_genre(client):
 def test_widening_the_only_filter_goes_back_to_the_plain_list(client):
     html = client.get("/movie/?genre=crime", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert '<a class="widen" href="/movie/"' in html
+
+
+def test_a_facet_is_named_as_a_reader_calls_it(released):
+    from server import create_app
+
+    app = create_app(load_config(released, query_workers=1, cache_mb=0))
+    try:
+        html = app.test_client().get("/person/?born=1971", headers={"Accept": "text/html"}).get_data(as_text=True)
+        plain = app.test_client().get("/person/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    finally:
+        app.extensions["kg.executors"].close()
+    assert "<strong>birth year 1971</strong>" in html and "<summary>By birth year</summary>" in plain
