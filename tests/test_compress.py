@@ -103,3 +103,11 @@ def test_a_streamed_answer_of_unknown_length_is_compressed_as_it_streams():
     data = b"".join(body)
     assert got["headers"]["Content-Encoding"] == "gzip" and "Content-Length" not in got["headers"]
     assert gzip.decompress(data) == b"".join(chunks) and closed == [True]
+
+
+def test_a_head_request_gets_the_headers_of_the_compressed_get(client):
+    headers = {"Accept": "text/turtle", "Accept-Encoding": "gzip"}
+    got, head = client.get("/movie/break-away", headers=headers), client.head("/movie/break-away", headers=headers)
+    assert head.status_code == 200 and head.data == b""
+    for name in ("Content-Encoding", "Content-Length", "ETag", "Vary", "Content-Type"):
+        assert head.headers[name] == got.headers[name], name
