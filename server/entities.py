@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
@@ -111,9 +113,42 @@ FACET_LABELS = {"born": "birth year"}  # facets whose parameter name is not what
 LISTING_OFFERS = HTML_OR_JSON + (Offer("csv", ("text/csv",)),)  # a page of a listing as a spreadsheet's rows
 
 
+@dataclass
+class _Links:
+    """Where a listing page points: the pages before and after it, its other forms, each facet value, each
+    filter taken away. Every link keeps the page size and the other filters."""
+
+    pages: dict[str, str]
+    forms: dict[str, str]
+    narrow: dict[tuple[str, str], str]
+    widen: dict[str, str]
+
+    @staticmethod
+    def of(path: str, listing: describe.Listing, keep: dict[str, str]) -> _Links:
+        return _Links(
+            {rel: _link(path, {"page": str(n), **keep}) for rel, n in (("prev", listing.page - 1),
+                                                                      ("next", listing.page + 1))
+             if 1 <= n <= listing.pages},
+            {key: _link(path, {"page": str(listing.page), **keep, "format": key}) for key in ("json", "csv")},
+            {(f.name, k): _link(path, {**keep, f.name: k}) for f in listing.facets for k, _, _ in f.values},
+            {name: _link(path, {k: v for k, v in keep.items() if k != name}) for name in listing.filters})
+
+
+def _csv(header: list[str], rows: Iterable[list[str]], filename: str) -> Response:
+    """Rows as a CSV answer."""
+    out = io.StringIO(newline="")
+    table = csv.writer(out)
+    table.writerow(header)
+    table.writerows(rows)
+    response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
 def kind_listing(kind: str) -> Response | str:
-    """One page of the entities of a kind, by name (HTML, or JSON or CSV for scripts), with prev/next links."""
+    """One page of the entities of a kind, by name (HTML, or JSON or CSV for scripts), narrowed by its facets,
+    with prev/next links."""
     rel = release()
     offer = negotiate(LISTING_OFFERS)
     if offer is None:
@@ -125,10 +160,8 @@ def kind_listing(kind: str) -> Response | str:
     except describe.NoFacets as exc:
         return error_response(400, f"This list cannot be narrowed: {exc}.")
     host = request.host_url.rstrip("/")
-    start = (listing.page - 1) * size
-    keep = {k: request.args[k] for k in ("size", "format") if k in request.args} | filters
-    links = {rel_: f"{request.path}?{urlencode({'page': n, **keep})}" for rel_, n in (
-        ("prev", listing.page - 1), ("next", listing.page + 1)) if 1 <= n <= listing.pages}
+    links = _Links.of(request.path, listing, {k: request.args[k] for k in ("size", "format") if k in request.args}
+                      | filters)
     notes = describe.summaries(rel, (e for e, _ in listing.items))
     if offer.key == "json":
         response = jsonify(kind=listing.kind, page=listing.page, pages=listing.pages, total=listing.total,
@@ -137,29 +170,20 @@ def kind_listing(kind: str) -> Response | str:
                                   for e, name in listing.items],
                            facets={f.name: [{"value": k, "label": label, "count": n} for k, label, n in f.values]
                                    for f in listing.facets},
-                           prev=links.get("prev"), next=links.get("next"))
+                           prev=links.pages.get("prev"), next=links.pages.get("next"))
     elif offer.key == "csv":
-        out = io.StringIO(newline="")
-        table = csv.writer(out)
-        table.writerow(["iri", "name", "page", "summary"])
-        table.writerows([e, name, host + path if (path := local(e)) else e, notes.get(e) or ""]
-                        for e, name in listing.items)
-        response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = f'inline; filename="{kind}-page-{listing.page}.csv"'
+        response = _csv(["iri", "name", "page", "summary"],
+                        ([e, name, host + path if (path := local(e)) else e, notes.get(e) or ""]
+                         for e, name in listing.items), f"{kind}-page-{listing.page}.csv")
     else:
+        start = (listing.page - 1) * size
         items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
-        forms = {key: f"{request.path}?{urlencode({'page': listing.page, **keep, 'format': key})}"
-                 for key in ("json", "csv")}
-        narrow = {(f.name, k): f"{request.path}?{urlencode({**keep, f.name: k})}" for f in listing.facets
-                  for k, _, _ in f.values}  # each value's link keeps the other filters and starts at page 1
-        widen = {name: _link(request.path, {k: v for k, v in keep.items() if k != name})
-                 for name in listing.filters}
         response = Response(render_template("listing.html", kind=kind, title=LISTED[kind], listing=listing,
-                                            facet_labels=FACET_LABELS,
-                                            local=local, links=links, forms=forms, narrow=narrow, widen=widen,
+                                            facet_labels=FACET_LABELS, local=local, links=links.pages,
+                                            forms=links.forms, narrow=links.narrow, widen=links.widen,
                                             summaries=notes, markup=jsonld.safe_json(items)), mimetype="text/html")
-    if links:
-        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel_}"' for rel_, url in links.items())
+    if links.pages:
+        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel_}"' for rel_, url in links.pages.items())
     response.headers["Vary"] = "Accept"
     return response
 
