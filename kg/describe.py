@@ -13,6 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import index, vocab
+from .layout import VOID_FILE
 from .store import Release
 
 NAME = vocab.S.name
@@ -473,6 +474,56 @@ def _facets(release_dir: Path, facets: dict[str, Any], filters: dict[str, str],
             values.sort(key=lambda v: (-v[2], v[1].lower()))
         out.append(Facet(name, values, active, spelled))
     return out
+
+
+@dataclass
+class DatasetDescription:
+    """The release's VoID description as a page shows it: the dataset's statements, then its partitions."""
+
+    iri: str
+    facts: list[tuple[str, ox.NamedNode | ox.Literal]]  # (predicate, value) in the build's order, no partitions
+    classes: list[tuple[str, int]]  # (class, entities), the most common first
+    properties: list[tuple[str, int]]  # (property, triples), the most used first
+
+
+_BY_NAMESPACE = sorted(((ns, prefix) for prefix, ns in vocab.PREFIXES.items()), key=lambda np: -len(np[0]))
+
+
+def prefixed(iri: str) -> str:
+    """An IRI in a known namespace as prefix:name (schema:Movie), else the IRI."""
+    for ns, prefix in _BY_NAMESPACE:
+        if iri.startswith(ns) and iri[len(ns):].replace("_", "a").isalnum():
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def void_triples(release: Release) -> list[ox.Triple]:
+    """The release's VoID description, each subject's statements together (the dataset's first)."""
+    triples = list(ox.parse(path=str(release.path / VOID_FILE), format=ox.RdfFormat.TURTLE))
+    first = {t.subject for t in triples if t.predicate == vocab.TYPE and t.object == vocab.V.Dataset}
+    return sorted(triples, key=lambda t: (t.subject not in first, t.subject.value, t.predicate.value, str(t.object)))
+
+
+def dataset_description(release: Release) -> DatasetDescription:
+    """The release's VoID description, read for a page."""
+    triples = list(ox.parse(path=str(release.path / VOID_FILE), format=ox.RdfFormat.TURTLE))  # as the build wrote
+    by_subject: dict[ox.NamedNode | ox.BlankNode, dict[str, ox.NamedNode | ox.Literal]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, {})[t.predicate.value] = t.object
+    iri = next((t.subject.value for t in triples if t.predicate == vocab.TYPE and t.object == vocab.V.Dataset), "")
+    partitions = {vocab.V.classPartition.value, vocab.V.propertyPartition.value, vocab.TYPE.value}
+    facts = [(t.predicate.value, t.object) for t in triples
+             if t.subject.value == iri and t.predicate.value not in partitions]
+
+    def counted(predicate: ox.NamedNode, what: str, count: str) -> list[tuple[str, int]]:
+        found = [(part[what].value, int(part[count].value)) for t in triples
+                 if t.subject.value == iri and t.predicate == predicate
+                 and what in (part := by_subject.get(t.object, {})) and count in part]
+        return sorted(found, key=lambda cn: (-cn[1], cn[0]))
+
+    return DatasetDescription(iri, facts,
+                              counted(vocab.V.classPartition, vocab.V["class"].value, vocab.V.entities.value),
+                              counted(vocab.V.propertyPartition, vocab.V.property.value, vocab.V.triples.value))
 
 
 def page_count(release: Release) -> int:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from kg import describe, jsonld
 from kg.formats import FORMATS, by_name
-from kg.layout import DUMPS, VOID_FILE
+from kg.layout import DUMPS
 from kg.store import Release
 
 from .entities import local, negotiate, not_acceptable, release
@@ -18,6 +17,7 @@ from .negotiation import HTML, Offer
 bp = Blueprint("discovery", __name__)
 OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS if not f.datasets)
 HOME_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")),) + OFFERS
+VOID_OFFERS = OFFERS + HOME_OFFERS[:1]  # RDF for a client that takes anything (curl), the page for browsers
 SITEMAP_SIZE = 50_000
 HOME_SIZE = 200  # the first names of each kind on the home page; the rest are a link away
 
@@ -26,8 +26,7 @@ def _void(rel: Release, offer: Offer) -> Response:
     """The release's VoID description in the offered RDF format."""
     fmt = by_name(offer.key)
     assert fmt is not None
-    triples = list(ox.parse(path=str(rel.path / VOID_FILE), format=ox.RdfFormat.TURTLE))
-    response = Response(fmt.serialize(triples), content_type=f"{fmt.media_type}; charset=utf-8")
+    response = Response(fmt.serialize(describe.void_triples(rel)), content_type=f"{fmt.media_type}; charset=utf-8")
     response.headers["Vary"] = "Accept"
     response.set_etag(f"{rel.etag}-void-{fmt.name}")
     return response
@@ -58,11 +57,20 @@ def home() -> Response:
 
 @bp.get("/.well-known/void")
 def void() -> Response:
+    """The dataset's VoID description: RDF for clients, a page for a browser (every page's footer links here)."""
     rel = release()
-    offer = negotiate(OFFERS)
+    offer = negotiate(VOID_OFFERS)
     if offer is None:
-        return not_acceptable(OFFERS)
-    return _void(rel, offer)
+        return not_acceptable(VOID_OFFERS)
+    if offer.key != "html":
+        return _void(rel, offer)
+    response = Response(render_template("void.html", void=describe.dataset_description(rel), meta=rel.meta,
+                                        local=local, formats=[by_name(o.key) for o in OFFERS],
+                                        label=describe.property_label, compact=describe.prefixed),
+                        mimetype="text/html")
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = '</.well-known/void>; rel="alternate"; type="text/turtle"'
+    return response
 
 
 def _xml(body: str, media_type: str = "application/xml") -> Response:

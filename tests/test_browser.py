@@ -80,6 +80,15 @@ def test_a_query_link_on_an_entity_page_opens_the_editor_with_its_results(browse
     assert _errors(browser) == []
 
 
+def test_the_footer_link_to_the_dataset_description_opens_a_page(browser, live):
+    browser.get(f"{live.url}/movie/break-away")
+    browser.find_element(By.LINK_TEXT, "dataset description (VoID)").click()
+    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.TAG_NAME, "h1"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Dataset description"
+    assert "schema:Movie" in browser.find_element(By.TAG_NAME, "main").text
+    assert _errors(browser) == []
+
+
 @pytest.mark.parametrize("path", ["movie/break-away", "source/forum-post", "person/leesong-hee-il"])
 def test_a_page_fits_a_narrow_window(browser, live, path):
     browser.set_window_size(700, 1000)

@@ -485,6 +485,45 @@ def test_void(client, released):
 
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def _void_graph(client) -> rdflib.Graph:
+    return rdflib.Graph().parse(data=client.get("/.well-known/void", headers={"Accept": "text/turtle"}).data,
+                                format="turtle")
+
+
+@pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "text/html"])
+def test_a_browser_gets_the_dataset_description_as_a_page(client, accept):
+    r = client.get("/.well-known/void", headers={"Accept": accept})
+    assert r.status_code == 200 and r.mimetype == "text/html" and "Accept" in _vary(r)
+    assert "<h1>Dataset description</h1>" in r.get_data(as_text=True)
+
+
+def test_the_description_page_shows_every_partition_with_its_count(client):
+    html = client.get("/.well-known/void", headers={"Accept": "text/html"}).get_data(as_text=True)
+    g, void = _void_graph(client), rdflib.Namespace("http://rdfs.org/ns/void#")
+    shown = dict(re.findall(r'<td title="([^"]+)">[^<]*</td><td class="number"><a [^>]*>([\d,]+)</a>', html))
+    expected = {str(g.value(p, void["class"]) or g.value(p, void.property)): int(g.value(p, void.entities)
+                or g.value(p, void.triples)) for p in g.subjects(None, None) if "#class-" in p or "#property-" in p}
+    assert {k: int(v.replace(",", "")) for k, v in shown.items()} == expected and len(expected) > 30
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
+def test_the_description_page_links_each_rdf_form(client, fmt):
+    html = client.get("/.well-known/void", headers={"Accept": "text/html"}).get_data(as_text=True)
+    href = f"/.well-known/void?format={fmt.name}"
+    assert f'<link rel="alternate" type="{fmt.media_type}" href="{href}">' in html and f'href="{href}"' in html
+    r = client.get(href, headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.mimetype == fmt.media_type
+
+
+def test_the_description_in_turtle_states_each_subject_once(client):
+    text = client.get("/.well-known/void", headers={"Accept": "text/turtle"}).get_data(as_text=True)
+    subjects = [line.split(" ", 1)[0] for line in text.splitlines() if line.startswith("<")]
+    assert subjects[0] == f"<{BASE}dataset>" and len(subjects) == len(set(subjects)) > 30
+
+
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
 def test_the_root_gives_rdf_clients_the_dataset_description(client, fmt):
     r = client.get("/", headers={"Accept": fmt.media_type})
