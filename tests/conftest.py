@@ -360,6 +360,28 @@ movies:
 
 
 @pytest.fixture(scope="session")
+def crewed(tmp_path_factory):
+    """A released project whose film has a long crew list by department (a CSV read through a mapping)."""
+    from kg.release import build
+
+    root = tmp_path_factory.mktemp("crewed")
+    shutil.copytree(REPO / "shapes", root / "shapes")
+    (root / "data").mkdir()
+    departments = ["Animation Department", "Art Department", "Production Management", "Visual Effects by"]
+    rows = "".join(f"Night River,{d},Crew Member {d[0]}{n} Longname\n" for d in departments for n in range(30))
+    (root / "data" / "crew.csv").write_text("movie,department,person\n" + rows, encoding="utf-8")
+    (root / "data" / "crew.mapping.yaml").write_text(
+        "source: {key: crew, name: The crew list, type: CreativeWork}\nfiles: crew.csv\nrecord: movie\n"
+        "fields:\n  name: movie\n  production_year: {constant: 2001}\n"
+        "  crew: {person: person, department: department}\n", encoding="utf-8")
+    result = build(load_config(root))
+    assert result.release_dir is not None, [str(f) for f in result.report.findings]
+    server = LiveServer(root, free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def strict(released):
     """The real data served with a 3 s deadline, 5 results per response and one query at a time per worker."""
     server = LiveServer(released, free_port(), {"KG_QUERY_TIMEOUT": "3", "KG_MAX_RESULTS": "5",

@@ -115,3 +115,19 @@ def test_citation_columns_stay_on_one_line(browser, live, width):
         browser.set_window_size(1280, 1600)
     assert len(lines) > 20
     assert [(text, n) for text, n in lines if n > 1] == []  # neither the header nor [1][4] wraps
+
+
+@pytest.mark.parametrize("width", [700, 1280])
+def test_no_label_breaks_inside_a_word(browser, crewed, width):
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get(f"{crewed.url}/movie/night-river-2001")
+        cells = browser.execute_script(  # each header and first-column cell: its text, its words, its lines
+            "return [...document.querySelectorAll('table.facts th, table.facts td:first-child')].map(c => {"
+            "  const r = document.createRange(); r.selectNodeContents(c);"
+            "  const tops = new Set([...r.getClientRects()].map(b => Math.round(b.bottom)));"
+            "  const text = c.textContent.trim(); return [text, text.split(/\\s+/).length, tops.size]; });")
+    finally:
+        browser.set_window_size(1280, 1600)
+    assert {"department", "Animation Department", "Production Management"} <= {text for text, _, _ in cells}
+    assert [(text, lines) for text, words, lines in cells if lines > words] == []
