@@ -573,6 +573,15 @@ class _Reader:
                                    f"{kind} name {name!r} has no letters or digits"))
             return None
         entry = self.entries.get((mapping.source.key, kind, label))
+        if identity.distinct is not None and identity.year is not None and distinct and (
+                entry is None or distinct not in entry.rows):
+            near = self.a_year_apart(mapping.source.key, kind, label, distinct)
+            if near is not None:
+                self.notes.append(Note(origin.file, origin.line, "merged",
+                                       f"{label!r} is {near.key!r} of row {near.rows[distinct]}, a year apart, "
+                                       f"with the same {identity.distinct.column} ({distinct!r}): one film, both "
+                                       "years stated"))
+                return near.key, near.label, False
         if identity.distinct is not None and entry is not None and distinct not in entry.rows:
             first = next(iter(entry.rows.items()))
             tail = slugify(distinct)
@@ -586,6 +595,21 @@ class _Reader:
                                    f"{first[1]}, has {earlier}): kept apart as {key!r}"))
             return key, None, False
         return label, label, False
+
+    def a_year_apart(self, source: str, kind: str, label: str, distinct: str) -> _Entry | None:
+        """The film of the same title a year before or after with the same distinguishing value (the page it links).
+
+        A festival premiere and the release a year later are listed as two films; further apart, the same page
+        is more likely a wrong link, and the films stay apart.
+        """
+        stem, _, year = label.rpartition("-")
+        if not (stem and year.isdigit()):
+            return None
+        for other in (int(year) - 1, int(year) + 1):
+            found = self.entries.get((source, kind, f"{stem}-{other}"))
+            if found is not None and distinct in found.rows:
+                return found
+        return None
 
     def read(self, mapping: Mapping) -> None:
         source = mapping.source.key

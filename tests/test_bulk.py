@@ -223,6 +223,33 @@ def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_proje
                "href='Carmen_(1915_Cecil_B._DeMille_film)')" in n for n in _notes(empty_project))
 
 
+def test_one_title_and_page_listed_a_year_apart_is_one_film_with_both_years(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([
+        {"title": "Hard Eight", "year": 1996, "href": "Hard_Eight_(film)", "cast": ["Philip Baker Hall"]},
+        {"title": "Hard Eight", "year": 1997, "href": "Hard_Eight_(film)", "cast": ["John C. Reilly"]},
+    ]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\nactor: cast\n",
+                                                     "distinct: href"))
+    built(empty_project, run_kg)
+    film = f"{BASE}movie/hard-eight-1996"
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}") == [(film,)]
+    assert ask(empty_project, f"SELECT ?y WHERE {{ <{film}> <{S}dateCreated> ?y }} ORDER BY ?y") == [("1996",), ("1997",)]
+    assert len(ask(empty_project, f"SELECT ?a WHERE {{ <{film}> <{S}actor> ?a }}")) == 2
+    assert "data/films.json:2: merged: 'hard-eight-1997' is 'hard-eight-1996' of row 1, a year apart, with the same " \
+           "href ('Hard_Eight_(film)'): one film, both years stated" in _notes(empty_project)
+
+
+@pytest.mark.parametrize("years", [(1905, 1925), (1996, 1998)])
+def test_one_title_and_page_listed_further_apart_stays_two_films(empty_project, run_kg, years):
+    put(empty_project, "films.json", json.dumps([{"title": "The Train Wreckers", "year": y, "href": "The_Train_Wreckers"}
+                                                 for y in years]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\n",
+                                                     "distinct: href"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}") == [
+        (f"{BASE}movie/the-train-wreckers-{y}",) for y in years]
+
+
 def test_a_repeated_title_whose_first_film_has_no_distinguishing_value_says_so(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "The Decoy", "year": 1916},
