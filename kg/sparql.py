@@ -180,3 +180,76 @@ def _capped(result: Result, fmt: Format | ResultFormat, limit: int, text: str = 
         return fmt.serialize(triples[:limit] if cut else triples), cut
     except (OSError, RuntimeError, ValueError, SyntaxError) as exc:
         raise QueryError(400, f"The query could not be evaluated: {exc}") from exc
+
+
+_FILM_WITH_ROLES = """PREFIX schema: <http://schema.org/>
+SELECT ?film WHERE { ?film a schema:Movie ; schema:actor ?role . ?role schema:characterName ?character } LIMIT 1"""
+_FILM_WITH_CAST = """PREFIX schema: <http://schema.org/>
+SELECT ?film WHERE { ?film a schema:Movie ; schema:actor ?actor ; schema:director ?director } LIMIT 1"""
+_ANY_FILM = "PREFIX schema: <http://schema.org/> SELECT ?film WHERE { ?film a schema:Movie } LIMIT 1"
+
+
+def _first(release: Release, query: str) -> ox.NamedNode | ox.Literal | None:
+    for row in release.select(query):
+        term = row[0]
+        if isinstance(term, ox.NamedNode | ox.Literal):
+            return term
+    return None
+
+
+_EXAMPLES: dict[str, list[tuple[str, str]]] = {}  # by release directory: a few LIMIT 1 lookups, once per release
+
+
+def examples(release: Release) -> list[tuple[str, str]]:
+    """Example queries for the query page, about a film and a director of this release (so that they answer)."""
+    found = _EXAMPLES.get(str(release.path))
+    if found is None:
+        if len(_EXAMPLES) >= 4:
+            _EXAMPLES.clear()
+        found = _EXAMPLES[str(release.path)] = _examples(release)
+    return found
+
+
+def _examples(release: Release) -> list[tuple[str, str]]:
+    film = _first(release, _FILM_WITH_ROLES) or _first(release, _FILM_WITH_CAST) or _first(release, _ANY_FILM)
+    name = _first(release, f"SELECT ?n WHERE {{ {film} <{vocab.S.name.value}> ?n }} LIMIT 1") if film else None
+    director = _first(release, f"SELECT ?n WHERE {{ {film or '?film'} <{vocab.S.director.value}>/"
+                               f"<{vocab.S.name.value}> ?n }} LIMIT 1")
+    if director is None and film is not None:
+        director = _first(release, f"SELECT ?n WHERE {{ ?film <{vocab.S.director.value}>/<{vocab.S.name.value}> ?n }}"
+                                   " LIMIT 1")
+    roles = film is not None and bool(release.select(
+        f"SELECT ?r WHERE {{ {film} <{vocab.S.actor.value}>/<{vocab.S.characterName.value}> ?r }} LIMIT 1"))
+    # the film by its IRI (a title can name several films), and by its title in a comment
+    which = f"  VALUES ?film {{ {film} }}" + (f"  # {' '.join(name.value.split())}" if name is not None else "") + "\n"
+    editorial = f"<{release.meta.get('base_iri') or ''}source/editorial>"
+    found = []
+    if director is not None:
+        found.append(("Films of a director", f"""PREFIX schema: <http://schema.org/>
+SELECT ?film ?title WHERE {{
+  ?film schema:director ?director ; schema:name ?title .
+  ?director schema:name {director} .
+}}"""))
+    if film is not None:
+        found.append(("Cast with the characters they play", f"""PREFIX schema: <http://schema.org/>
+SELECT DISTINCT ?actorName ?character WHERE {{
+{which}  ?film schema:actor ?role .
+  ?role schema:actor/schema:name ?actorName ; schema:characterName ?character .
+}} ORDER BY ?actorName""") if roles else ("Cast of a film", f"""PREFIX schema: <http://schema.org/>
+SELECT DISTINCT ?actorName WHERE {{
+{which}  ?film schema:actor/schema:name ?actorName .
+}} ORDER BY ?actorName"""))
+        found.append(("Which source says what about a film", f"""SELECT ?source ?property ?value WHERE {{
+{which}  GRAPH ?source {{ ?film ?property ?value }}
+}} ORDER BY ?source ?property"""))
+    found += [("Where the sources disagree", f"""PREFIX kgv: <{vocab.KGV}>
+SELECT ?subject ?property ?value ?source WHERE {{
+  ?c a kgv:Conflict ; kgv:conflictSubject ?subject ; kgv:conflictProperty ?property .
+  GRAPH ?source {{ ?subject ?property ?value }}
+  FILTER(?source != {editorial})
+}}"""), ("Every spelling of every person", """PREFIX schema: <http://schema.org/>
+SELECT ?name ?variant ?source WHERE {
+  ?p a schema:Person ; schema:name ?name .
+  GRAPH ?source { ?p schema:alternateName ?variant }
+} ORDER BY ?name""")]
+    return found

@@ -20,36 +20,6 @@ from .negotiation import HTML, Offer, by_key, choose
 bp = Blueprint("sparql", __name__)
 
 SD_OFFERS = GRAPH_OFFERS[:1] + (Offer("html", (HTML, "application/xhtml+xml")),) + GRAPH_OFFERS[1:]
-EXAMPLES = [
-    ("Films of a director", """PREFIX schema: <http://schema.org/>
-SELECT ?film ?title WHERE {
-  ?film schema:director ?director ; schema:name ?title .
-  ?director schema:name "Leesong Hee-il" .
-}"""),
-    ("Cast with the characters they play", """PREFIX schema: <http://schema.org/>
-SELECT DISTINCT ?actorName ?character WHERE {
-  ?film schema:name "Break Away" ; schema:actor ?role .
-  ?role schema:actor/schema:name ?actorName ; schema:characterName ?character .
-} ORDER BY ?actorName"""),
-    ("Which source says what about a film", """PREFIX schema: <http://schema.org/>
-SELECT ?source ?property ?value WHERE {
-  ?film schema:name "Break Away" .
-  GRAPH ?source { ?film ?property ?value }
-} ORDER BY ?source ?property"""),
-    ("Where the sources disagree", """PREFIX kgv: <https://films.example.org/vocab#>
-SELECT ?subject ?property ?value ?source WHERE {
-  ?c a kgv:Conflict ; kgv:conflictSubject ?subject ; kgv:conflictProperty ?property .
-  GRAPH ?source { ?subject ?property ?value }
-  FILTER(?source != <https://films.example.org/source/editorial>)
-}"""),
-    ("Every spelling of every person", """PREFIX schema: <http://schema.org/>
-SELECT ?name ?variant ?source WHERE {
-  ?p a schema:Person ; schema:name ?name .
-  GRAPH ?source { ?p schema:alternateName ?variant }
-} ORDER BY ?name"""),
-]
-
-
 def _one(values: list[str], what: str) -> str:
     if len(values) > 1:
         raise sparql.QueryError(400, f"The request has {len(values)} '{what}' parameters; send exactly one.")
@@ -149,7 +119,7 @@ def _wants_a_page() -> bool:
 
 def _query_page(text: str) -> Response:
     """The query page; with a query, that query in the editor, run as the page opens."""
-    page = render_template("query.html", examples=EXAMPLES, query=text, run=bool(text),
+    page = render_template("query.html", examples=sparql.examples(release()), query=text, run=bool(text),
                            yasgui=(YASGUI_BUILD / "yasgui.min.js").exists())
     response = Response(page, mimetype="text/html")
     response.headers["Vary"] = "Accept"

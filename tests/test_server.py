@@ -7,6 +7,8 @@ import gzip
 import io
 import json
 import re
+import shutil
+from html import unescape
 from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
@@ -14,7 +16,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from conftest import BASE, entity_paths
+from conftest import BASE, REPO, entity_paths
 from kg.formats import FORMATS, RESULT_FORMATS
 from kg.release import DUMPS
 
@@ -406,6 +408,49 @@ def test_browser_gets_the_query_page(client):
     html = r.get_data(as_text=True)
     assert r.mimetype == "text/html" and "Cast with the characters they play" in html
     assert "cdn" not in html.lower()
+
+
+def _examples(client) -> dict[str, str]:
+    html = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
+    return {title: unescape(query) for query, title in re.findall(r'data-query="([^"]*)">([^<]+)</a>', html)}
+
+
+def _rows(client, query: str) -> list:
+    r = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return json.loads(r.data)["results"]["bindings"]
+
+
+def test_every_example_on_the_query_page_answers(client):
+    found = _examples(client)
+    assert len(found) == 5 and "Cast with the characters they play" in found
+    assert {title: bool(_rows(client, q)) for title, q in found.items()} == {title: True for title in found}
+
+
+def test_the_examples_are_about_the_projects_own_films(tmp_path):
+    """A project of films with a cast but no characters or directors, under another base IRI."""
+    from kg.config import load_config
+    from kg.release import build
+    from server import create_app
+
+    base = "https://archive.example.net/"
+    (tmp_path / "kg.toml").write_text(f'base_iri = "{base}"\n')
+    shutil.copytree(REPO / "shapes", tmp_path / "shapes")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "films.json").write_text(json.dumps([
+        {"title": "Night River", "year": 2001, "cast": ["Ann Lee", "Bo Kim"]},
+        {"title": "Night River", "year": 2011, "cast": ["Cy Park"]}]))
+    (tmp_path / "data" / "films.mapping.yaml").write_text(
+        "source: {key: films, name: The films, type: CreativeWork}\nfiles: films.json\nrecord: movie\n"
+        "fields:\n  name: title\n  production_year: year\n  actor: {name: cast}\n")
+    assert build(load_config(tmp_path)).release_dir is not None
+    client = create_app(load_config(tmp_path)).test_client()
+    found = _examples(client)
+    assert "Films of a director" not in found and "Cast with the characters they play" not in found
+    cast = _rows(client, found["Cast of a film"])
+    assert {row["actorName"]["value"] for row in cast} in ({"Ann Lee", "Bo Kim"}, {"Cy Park"})  # one film, not both
+    assert _rows(client, found["Which source says what about a film"])
+    assert f"<{base}source/editorial>" in found["Where the sources disagree"]
 
 
 def test_cors_on_endpoint_and_downloads(client):
