@@ -427,30 +427,43 @@ def test_every_example_on_the_query_page_answers(client):
     assert {title: bool(_rows(client, q)) for title, q in found.items()} == {title: True for title in found}
 
 
-def test_the_examples_are_about_the_projects_own_films(tmp_path):
-    """A project of films with a cast but no characters or directors, under another base IRI."""
+OTHER_BASE = "https://archive.example.net/"
+
+
+@pytest.fixture(scope="module")
+def night_rivers(tmp_path_factory):
+    """A project of two films of one title with a cast but no characters or directors, under another base IRI."""
     from kg.config import load_config
     from kg.release import build
     from server import create_app
 
-    base = "https://archive.example.net/"
-    (tmp_path / "kg.toml").write_text(f'base_iri = "{base}"\n')
-    shutil.copytree(REPO / "shapes", tmp_path / "shapes")
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "films.json").write_text(json.dumps([
+    root = tmp_path_factory.mktemp("night-rivers")
+    (root / "kg.toml").write_text(f'base_iri = "{OTHER_BASE}"\n')
+    shutil.copytree(REPO / "shapes", root / "shapes")
+    (root / "data").mkdir()
+    (root / "data" / "films.json").write_text(json.dumps([
         {"title": "Night River", "year": 2001, "cast": ["Ann Lee", "Bo Kim"]},
         {"title": "Night River", "year": 2011, "cast": ["Cy Park"]}]))
-    (tmp_path / "data" / "films.mapping.yaml").write_text(
+    (root / "data" / "films.mapping.yaml").write_text(
         "source: {key: films, name: The films, type: CreativeWork}\nfiles: films.json\nrecord: movie\n"
         "fields:\n  name: title\n  production_year: year\n  actor: {name: cast}\n")
-    assert build(load_config(tmp_path)).release_dir is not None
-    client = create_app(load_config(tmp_path)).test_client()
-    found = _examples(client)
+    assert build(load_config(root)).release_dir is not None
+    return create_app(load_config(root)).test_client()
+
+
+def test_the_examples_are_about_the_projects_own_films(night_rivers):
+    found = _examples(night_rivers)
     assert "Films of a director" not in found and "Cast with the characters they play" not in found
-    cast = _rows(client, found["Cast of a film"])
+    cast = _rows(night_rivers, found["Cast of a film"])
     assert {row["actorName"]["value"] for row in cast} in ({"Ann Lee", "Bo Kim"}, {"Cy Park"})  # one film, not both
-    assert _rows(client, found["Which source says what about a film"])
-    assert f"<{base}source/editorial>" in found["Where the sources disagree"]
+    assert _rows(night_rivers, found["Which source says what about a film"])
+    assert f"<{OTHER_BASE}source/editorial>" in found["Where the sources disagree"]
+
+
+def test_the_home_page_tells_apart_films_of_one_title(night_rivers):
+    html = night_rivers.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert re.findall(r'>Night River</a> <span class="summary">([^<]+)</span>', html) == ["2001, with Ann Lee, Bo Kim",
+                                                                                         "2011, with Cy Park"]
 
 
 def test_cors_on_endpoint_and_downloads(client):
