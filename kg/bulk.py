@@ -462,22 +462,83 @@ def _delimiter(text: str, fmt: str) -> str:
     return ";" if ";" in header and "," not in header else ","
 
 
+class _Physical:
+    """The physical lines of a text (split at line feeds only) for a csv reader, which can be sent back to a line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text if "\n" in text else text.replace("\r", "\n")  # old Mac spreadsheets end lines with CR
+        self.pos = 0  # where the next line starts
+        self.at = 0  # how many lines were read
+
+    def __iter__(self) -> _Physical:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.text):
+            raise StopIteration
+        line = self.line(self.pos)
+        self.pos += len(line)
+        self.at += 1
+        return line
+
+    def line(self, pos: int) -> str:
+        """The line that starts at `pos`, with its line feed."""
+        end = self.text.find("\n", pos)
+        return self.text[pos:] if end < 0 else self.text[pos:end + 1]
+
+
+def _unclosed(record: str, delimiter: str) -> bool:
+    """Whether a record's text ends inside a quoted cell (the end of the file came before the closing quote)."""
+    try:
+        for _ in csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _delimited(text: str, delimiter: str, display: str, notes: list[Note]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(first line, row) of a CSV/TSV text. A quote opened and never closed would swallow the rest of the file
+    into one cell: such a row is read again line by line, its quote taken as a character, and reported."""
+    physical = _Physical(text)
+    reader = csv.reader(physical, delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        return
+    header = [h.strip() for h in header]
+    while True:
+        start, start_pos = physical.at, physical.pos
+        cells = next(reader, None)
+        if cells is None:
+            return
+        line, end = start + 1, physical.at
+        if not any(c.strip() for c in cells):
+            continue
+        if end - start > 1 and (len(cells) != len(header) or _unclosed(physical.text[start_pos:physical.pos],
+                                                                        delimiter)):
+            first = physical.line(start_pos)
+            cells = [c[1:] if c.startswith('"') and c.count('"') == 1 else c
+                     for c in next(csv.reader([first], delimiter=delimiter, quoting=csv.QUOTE_NONE))]
+            physical.pos, physical.at = start_pos + len(first), start + 1  # the lines swallowed are rows of their own
+            reader = csv.reader(physical, delimiter=delimiter)
+            fixed = len(cells) == len(header)
+            swallowed = f"a quote opened in this row is not closed on its line and runs on to line {end}: "
+            notes.append(Note(display, line, "repaired", swallowed + "the quote is dropped, and lines "
+                              f"{line + 1}–{end} are read as rows of their own") if fixed else Note(
+                              display, line, "skipped", swallowed + f"the row has {len(cells)} cells where the header "
+                              f"has {len(header)}; lines {line + 1}–{end} are read as rows of their own"))
+            if not fixed:
+                continue
+        if len(cells) != len(header):
+            notes.append(Note(display, line, "skipped", f"{len(cells)} cells where the header has {len(header)}"))
+            continue
+        yield line, dict(zip(header, cells, strict=True))
+
+
 def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple[str, ...] = (),
            delimiter: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     if fmt in ("csv", "tsv"):
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _delimiter(text, fmt))
-        header = next(reader, None)
-        if header is None:
-            return
-        header = [h.strip() for h in header]
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                notes.append(Note(display, line, "skipped", f"{len(cells)} cells where the header has {len(header)}"))
-                continue
-            yield line, dict(zip(header, cells, strict=True))
+        yield from _delimited(text, delimiter or _delimiter(text, fmt), display, notes)
     elif fmt == "jsonl":
         for line, raw in enumerate(text.splitlines(), 1):
             if not raw.strip():

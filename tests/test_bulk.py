@@ -263,6 +263,39 @@ def test_a_repeated_title_whose_first_film_has_no_distinguishing_value_says_so(e
                "'the-decoy-1916-film'" in n for n in _notes(empty_project))
 
 
+def _titles(root: Path) -> list[tuple[str, ...]]:
+    return ask(root, f"SELECT ?m ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }} ORDER BY ?m")
+
+
+@pytest.mark.parametrize("text", [
+    'id,title,year\ntt0000001,"Night River,2001\ntt0000002,Day Lake,2002\ntt0000003,Dusk,2003\n',  # to the end
+    'id,year,title\ntt0000001,2001,"Night River\ntt0000002,2002,Day Lake\ntt0000003,2003,Dusk\n',  # a last column
+], ids=["middle-column", "last-column"])
+def test_a_quote_never_closed_loses_no_row_after_it(empty_project, run_kg, text):
+    put(empty_project, "films.csv", text)
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    built(empty_project, run_kg)
+    assert _titles(empty_project) == [(f"{BASE}movie/tt0000001", "Night River"), (f"{BASE}movie/tt0000002", "Day Lake"),
+                                      (f"{BASE}movie/tt0000003", "Dusk")]
+    assert "data/films.csv:2: repaired: a quote opened in this row is not closed on its line and runs on to line 4: " \
+           "the quote is dropped, and lines 3–4 are read as rows of their own" in _notes(empty_project)
+
+
+def test_a_quoted_cell_over_two_lines_stays_one_cell(empty_project, run_kg):
+    put(empty_project, "films.csv", 'id,title,year\ntt0000001,"Night\nRiver",2001\ntt0000002,Day Lake,2002\n')
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    built(empty_project, run_kg)
+    assert _titles(empty_project) == [(f"{BASE}movie/tt0000001", "Night River"), (f"{BASE}movie/tt0000002", "Day Lake")]
+    assert _notes(empty_project) == []
+
+
+def test_lines_ended_by_carriage_returns_alone_are_rows(empty_project, run_kg):
+    put(empty_project, "films.csv", b"id,title,year\rtt0000001,Night River,2001\rtt0000002,Day Lake,2002\r")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    built(empty_project, run_kg)
+    assert [t for _, t in _titles(empty_project)] == ["Night River", "Day Lake"]
+
+
 def test_empty_cells_are_no_value(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,year,genre\ntt0000001,Night River,,\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\ngenre: genre\n",
