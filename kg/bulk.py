@@ -14,6 +14,7 @@ import glob
 import hashlib
 import html
 import io
+import itertools
 import json
 import os
 import re
@@ -648,7 +649,7 @@ class _Reader:
             tail = slugify(distinct)
             for known in label.rsplit("-", 1) if identity.year else [label]:
                 tail = tail[len(known):].strip("-") if tail.startswith(known) else tail
-            key = f"{label}-{tail[:40].strip('-') or 'untitled'}"
+            key = f"{label}-{tail[:40].strip('-') or self.numbered(mapping.source.key, kind, label, distinct)}"
             column = identity.distinct.column
             earlier = f"{column}={first[0]!r}" if first[0] else f"no {column}"
             self.notes.append(Note(origin.file, origin.line, "suspicious",
@@ -656,6 +657,15 @@ class _Reader:
                                    f"{first[1]}, has {earlier}): kept apart as {key!r}"))
             return key, None, False
         return label, label, False
+
+    def numbered(self, source: str, kind: str, label: str, distinct: str) -> int:
+        """The number that keeps apart a film whose distinguishing value names only its title: 2, 3, ... (the same
+        value, the same number)."""
+        for n in itertools.count(2):
+            found = self.entries.get((source, kind, f"{label}-{n}"))
+            if found is None or distinct in found.rows:
+                return n
+        raise AssertionError("unreachable")
 
     def a_year_apart(self, source: str, kind: str, label: str, distinct: str) -> _Entry | None:
         """The film of the same title a year before or after with the same distinguishing value (the page it links).

@@ -223,6 +223,20 @@ def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_proje
                "href='Carmen_(1915_Cecil_B._DeMille_film)')" in n for n in _notes(empty_project))
 
 
+def test_a_second_film_whose_page_names_only_its_title_is_numbered(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([
+        {"title": "On the Jump", "year": 1918, "href": "On_the_Jump_(1918_Fox_film)"},
+        {"title": "On the Jump", "year": 1918, "href": "On_the_Jump"},
+        {"title": "On the Jump", "year": 1918, "href": "On_the_Jump", "cast": ["Ann Lee"]},
+    ]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\nactor: cast\n",
+                                                     "distinct: href"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }} ORDER BY ?m") == [
+        (f"{BASE}movie/on-the-jump-1918",), (f"{BASE}movie/on-the-jump-1918-2",)]
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m <{S}actor> ?a }}") == [(f"{BASE}movie/on-the-jump-1918-2",)]
+
+
 def test_one_title_and_page_listed_a_year_apart_is_one_film_with_both_years(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "Hard Eight", "year": 1996, "href": "Hard_Eight_(film)", "cast": ["Philip Baker Hall"]},
