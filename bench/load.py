@@ -78,6 +78,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=30)
     ap.add_argument("--timeout", type=float, default=3.0, help="the server's query deadline")
     args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk not installed; `bash bench/setup` installs what the benchmarks need")
     work = Path(tempfile.mkdtemp(prefix="kg-load-"))
     shutil.copytree(REPO / "data", work / "data")
     shutil.copytree(REPO / "shapes", work / "shapes")

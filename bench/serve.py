@@ -205,6 +205,10 @@ def main() -> None:
                          "aggregates take minutes to drain)")
     ap.add_argument("--only", help="comma-separated query names")
     args = ap.parse_args()
+    tools = ("wrk", "oxigraph") + (() if args.skip_rdflib else ("rdflib-endpoint",))
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        sys.exit(f"bench: {', '.join(missing)} not installed; `bash bench/setup` installs what the benchmarks need")
 
     work = args.work or Path(tempfile.mkdtemp(prefix="kg-bench-"))
     release = (work / "var" / "current").resolve() if (work / "var" / "current").exists() else prepare(args.films,
