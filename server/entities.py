@@ -26,6 +26,7 @@ bp = Blueprint("entities", __name__)
 
 OFFERS: tuple[Offer, ...] = (Offer("html", (HTML, "application/xhtml+xml"), ("html",)),) + tuple(
     Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS)
+INLINE_SNIPPET = 64 * 1024  # characters: a longer snippet (a film with a crew of hundreds) is a link, not a text box
 EMBED = Offer("embed", ("text/plain",))  # only by ?format=embed: the ready-to-paste markup snippet
 KINDS = {path: kind for kind, path in PATHS.items()}
 LISTED = {"movie": "Films", "person": "People", "character": "Characters", "organization": "Organisations",
@@ -255,8 +256,9 @@ def resource(path: str) -> Response:
         data = describe.markup(rel, iri)
         markup = jsonld.safe_json(data) if data else None
         snippet = jsonld.script_tag(data) if data else None
-        body = render_template("entity.html", view=view, markup=markup, snippet=snippet, local=local, iri=iri,
-                               label=describe.property_label, formats=FORMATS, path=f"/{path}")
+        inline = snippet is not None and len(snippet) <= INLINE_SNIPPET
+        body = render_template("entity.html", view=view, markup=markup, snippet=snippet, inline=inline, local=local,
+                               iri=iri, label=describe.property_label, formats=FORMATS, path=f"/{path}")
         response = Response(body, mimetype="text/html")
     else:
         quads = describe.document(rel, iri)

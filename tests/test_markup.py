@@ -80,6 +80,22 @@ def test_embed_snippet_is_the_page_markup(client):
     assert client.get("/movie/nothing-here?format=embed").status_code == 404
 
 
+def test_a_snippet_too_long_for_the_page_is_a_link_and_the_head_keeps_it_whole(released, monkeypatch):
+    import server.entities
+    from kg.config import load_config
+    from server import create_app
+
+    client = create_app(load_config(released)).test_client()
+    shown = client.get("/movie/break-away", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'id="embed-snippet"' in shown
+    monkeypatch.setattr(server.entities, "INLINE_SNIPPET", 1000)  # a film with a crew of hundreds, in small
+    client = create_app(load_config(released)).test_client()
+    page = client.get("/movie/break-away", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'id="embed-snippet"' not in page and 'id="copy-embed"' not in page
+    assert '<a href="/movie/break-away?format=embed">get it as text</a>' in page
+    assert _markup(page) == _markup(client.get("/movie/break-away?format=embed").get_data(as_text=True))
+
+
 def test_kg_embed_prints_the_same_snippet(released, run_kg, client):
     code, output = run_kg(released, "embed", "break-away")
     assert code == 0
