@@ -17,3 +17,20 @@ def test_every_project_term_is_documented():
 
     text = (REPO / "docs" / "vocabulary.md").read_text()
     assert [t.name for t in TERMS if f"`kgv:{t.name}`" not in text] == []
+
+
+def _block_after(path, heading: str, lang: str) -> str:
+    text = (REPO / path).read_text(encoding="utf-8")
+    after = text[text.index(heading):]
+    start = after.index(f"```{lang}\n") + len(f"```{lang}\n")
+    return after[start:after.index("```", start)]
+
+
+def test_the_complete_example_of_the_data_format_builds(empty_project, run_kg):
+    (empty_project / "data" / "example.yaml").write_text(_block_after("data/README.md", "## A complete example",
+                                                                      "yaml"), encoding="utf-8")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    code, output = run_kg(empty_project, "query", "SELECT ?n WHERE { <movie/break-away> "
+                                                  "<http://schema.org/director>/<http://schema.org/name> ?n }")
+    assert code == 0 and "Leesong Hee-il" in output
