@@ -95,6 +95,7 @@ class Reference:
     iri: str  # the referring entity (the document of the part, for a part)
     predicate: str
     details: tuple[str, ...] = ()  # what the part adds: the character played, the job
+    film: bool = False  # the referring entity is a film (its properties are worded as a film's)
 
 
 GROUPED_TEXT = 60  # texts up to this long share a row with the property's other values from the same sources
@@ -115,6 +116,11 @@ class View:
     labels: dict[str, str] = field(default_factory=dict)
     years: dict[str, str] = field(default_factory=dict)  # of the entities that refer to this one, when they have one
     more_incoming: bool = False  # more entities refer to it than the page lists
+
+    @property
+    def is_film(self) -> bool:
+        """Whether its properties are worded as a film's (its author wrote the screenplay)."""
+        return vocab.S.Movie.value in self.types
 
     def _roles(self, predicate: ox.NamedNode) -> list[Fact]:
         return [f for f in self.facts if f.predicate == predicate.value and isinstance(f.value, ox.NamedNode)
@@ -230,6 +236,7 @@ def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
     """Who refers to `iri` (not its own parts, not conflict notes), a role node standing for its entity; and
     whether there are more than MAX_INCOMING references."""
     seen: set[tuple[str, str]] = set()
+    base = str(release.meta.get("base_iri") or "")
     for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
         if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT:
             seen.add((q.subject.value, q.predicate.value))
@@ -242,7 +249,7 @@ def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
             ox.NamedNode(s), d, None, ox.DefaultGraph())}) if part else []
         if p == vocab.S.character.value and not part:
             details = [f"played by {name}" for name in _players(release, s, iri)]
-        found.append(Reference(doc, p, tuple(details)))
+        found.append(Reference(doc, p, tuple(details), index.kind_of(doc, base) == "movie"))
     return found, len(seen) > MAX_INCOMING
 
 
@@ -622,13 +629,15 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
 
 
 _TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}
-_SPECIAL = {vocab.RDF + "type": "type", vocab.S.actor.value: "cast", vocab.S.author.value: "author / screenplay",
-            vocab.S.musicBy.value: "music", vocab.S.dateCreated.value: "production year (created)",
-            vocab.S.datePublished.value: "release date (published)", vocab.S.duration.value: "running time"}
+_SPECIAL = {vocab.RDF + "type": "type", vocab.S.actor.value: "cast", vocab.S.musicBy.value: "music"}
+_OF_A_FILM = {vocab.S.author.value: "author / screenplay", vocab.S.dateCreated.value: "production year (created)",
+              vocab.S.datePublished.value: "release date (published)", vocab.S.duration.value: "running time"}
 
 
-def property_label(iri: str) -> str:
-    """A readable label for a property: 'countryOfOrigin' -> 'country of origin'."""
+def property_label(iri: str, film: bool = False) -> str:
+    """A readable label for a property: 'countryOfOrigin' -> 'country of origin'; a film's in film words."""
+    if film and iri in _OF_A_FILM:
+        return _OF_A_FILM[iri]
     if iri in _SPECIAL:
         return _SPECIAL[iri]
     if iri in _TERM_LABELS:

@@ -127,6 +127,20 @@ def _referenced_by(client, path: str) -> list[str]:
             for li in re.findall(r"<li>(.*?)</li>", section.group(1), re.S)]
 
 
+def _labels(client, path: str) -> set[str]:
+    html = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+    return set(re.findall(r'<tr><td title="http://schema.org/[^"]+">([^<]+)</td>', html))
+
+
+def test_a_film_page_words_its_properties_as_a_films(client):
+    assert {"author / screenplay", "release date (published)", "running time"} <= _labels(client, BREAK_AWAY)
+
+
+def test_a_news_article_page_words_its_properties_as_an_articles(client):
+    labels = _labels(client, "/source/variety-news-2008-11-07")
+    assert {"author", "date published"} <= labels and not labels & {"author / screenplay", "release date (published)"}
+
+
 def test_a_film_page_words_durations_and_amounts_for_readers(client):
     html = client.get(BREAK_AWAY, headers={"Accept": "text/html"}).get_data(as_text=True)
     assert '<span title="PT1H49M">109 min</span>' in html
