@@ -225,7 +225,9 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
         found = label(release, node, lang)
         if found:
             labels[node] = found
-    return View(iri, label(release, iri, lang) or iri, types, facts, parts, variants, incoming, conflicts, labels,
+    name = label(release, iri, lang) or iri
+    variants.sort(key=lambda v: v[0] != name)  # the preferred name first, as the page's title says it
+    return View(iri, name, types, facts, parts, variants, incoming, conflicts, labels,
                 {r.iri: y for r in incoming if (y := year(release, r.iri))}, more)
 
 

@@ -132,6 +132,13 @@ def _labels(client, path: str) -> set[str]:
     return set(re.findall(r'<tr><td title="http://schema.org/[^"]+">([^<]+)</td>', html))
 
 
+def test_the_preferred_name_heads_the_names_and_spellings(client):
+    html = client.get("/person/leesong-hee-il", headers={"Accept": "text/html"}).get_data(as_text=True)
+    table = html[html.index("<h2>Names and spellings</h2>"):]
+    rows = re.findall(r"<tr><td><span[^>]*>([^<]+)</span>", table[:table.index("</table>")])
+    assert rows[0] == "Leesong Hee-il" and {"LEESONG Hee-il", "Lee Song Hee-il"} <= set(rows[1:])
+
+
 def test_a_film_page_words_its_properties_as_a_films(client):
     assert {"author / screenplay", "release date (published)", "running time"} <= _labels(client, BREAK_AWAY)
 
