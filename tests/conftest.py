@@ -361,7 +361,7 @@ movies:
 
 @pytest.fixture(scope="session")
 def crewed(tmp_path_factory):
-    """A released project whose film has a long crew list by department (a CSV read through a mapping)."""
+    """A released project whose film has a long crew list by department and a billed cast (CSVs and mappings)."""
     from kg.release import build
 
     root = tmp_path_factory.mktemp("crewed")
@@ -374,6 +374,12 @@ def crewed(tmp_path_factory):
         "source: {key: crew, name: The crew list, type: CreativeWork}\nfiles: crew.csv\nrecord: movie\n"
         "fields:\n  name: movie\n  production_year: {constant: 2001}\n"
         "  crew: {person: person, department: department}\n", encoding="utf-8")
+    (root / "data" / "cast.csv").write_text("movie,actor,character,billing\nNight River,Ann Lee,Mara,1\n"
+                                            "Night River,Bo Kim,Jun,2\n", encoding="utf-8")
+    (root / "data" / "cast.mapping.yaml").write_text(
+        "source: {key: cast, name: The cast list, type: CreativeWork}\nfiles: cast.csv\nrecord: movie\n"
+        "fields:\n  name: movie\n  production_year: {constant: 2001}\n"
+        "  cast: {actor: actor, character_name: character, billing: billing}\n", encoding="utf-8")
     result = build(load_config(root))
     assert result.release_dir is not None, [str(f) for f in result.report.findings]
     server = LiveServer(root, free_port())

@@ -139,6 +139,24 @@ def test_the_preferred_name_heads_the_names_and_spellings(client):
     assert rows[0] == "Leesong Hee-il" and {"LEESONG Hee-il", "Lee Song Hee-il"} <= set(rows[1:])
 
 
+def _cast_header(html: str) -> list[str]:
+    table = html[html.index("<h2>Cast</h2>"):]
+    return re.findall(r"<th[^>]*>([^<]+)</th>", table[:table.index("</tr>")])
+
+
+def test_a_cast_without_billing_has_no_billing_column(client):
+    html = client.get(BREAK_AWAY, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert _cast_header(html) == ["actor", "character", "according to"]
+
+
+def test_a_billed_cast_shows_its_billing(crewed):
+    import requests
+
+    html = requests.get(f"{crewed.url}/movie/night-river-2001", headers={"Accept": "text/html"}, timeout=10).text
+    assert _cast_header(html) == ["actor", "character", "billing", "according to"]
+    assert re.search(r"Ann Lee</a></td>\s*<td>Mara .*?</td>\s*<td>1</td>", html)
+
+
 def test_a_film_page_words_its_properties_as_a_films(client):
     assert {"author / screenplay", "release date (published)", "running time"} <= _labels(client, BREAK_AWAY)
 
