@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -335,10 +336,31 @@ def _film(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
 
 
 def _person(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
-    """Birth year and job."""
+    """Birth year and job; without either, the films they are credited in (how many, and the first)."""
     born = sorted(v.value[:4] for v in _values(release, node, _BORN) if isinstance(v, ox.Literal))
     jobs = sorted(v.value for v in _values(release, node, _JOB) if isinstance(v, ox.Literal))
-    return ([f"b. {born[0]}"] if born else []) + jobs[:1]
+    known = ([f"b. {born[0]}"] if born else []) + jobs[:1]
+    return known or _credits(release, node, lang)
+
+
+CREDITS_SCANNED = 500  # statements that name a person, read to find their films (a summary, not a filmography)
+
+
+def _credits(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
+    """'in Night River (2001)', or '95 films, from Def by Temptation (1990)': the films that credit a person."""
+    base = str(release.meta.get("base_iri", ""))
+    films = set()
+    for q in itertools.islice(release.store.quads_for_pattern(None, None, node, ox.DefaultGraph()), CREDITS_SCANNED):
+        doc = q.subject.value.split("#", 1)[0]
+        if index.kind_of(doc, base) == "movie":
+            films.add(doc)
+    if not films:
+        return []
+    first = min(films, key=lambda f: (year(release, f) or "9999", f))
+    made = year(release, first)
+    title = (label(release, first, lang) or first) + (f" ({made})" if made else "")
+    count = f"{len(films)}+" if len(films) >= CREDITS_SCANNED else str(len(films))
+    return [f"in {title}"] if len(films) == 1 else [f"{count} films, from {title}"]
 
 
 def _event(release: Release, node: ox.NamedNode, lang: str) -> list[str]:

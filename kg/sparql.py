@@ -223,11 +223,9 @@ def _examples(release: Release) -> list[tuple[str, str]]:
         _any(release, vocab.S.director) and _first(release, _FILM_WITH_CAST)) or (
         _any(release, vocab.S.actor) and _first(release, _FILM_WITH_ACTOR)) or _first(release, _ANY_FILM)
     name = _first(release, f"SELECT ?n WHERE {{ {film} <{vocab.S.name.value}> ?n }} LIMIT 1") if film else None
-    director = _first(release, f"SELECT ?n WHERE {{ {film or '?film'} <{vocab.S.director.value}>/"
-                               f"<{vocab.S.name.value}> ?n }} LIMIT 1")
-    if director is None and film is not None:
-        director = _first(release, f"SELECT ?n WHERE {{ ?film <{vocab.S.director.value}>/<{vocab.S.name.value}> ?n }}"
-                                   " LIMIT 1")
+    directed = f"<{vocab.S.director.value}>/<{vocab.S.name.value}> ?n }} LIMIT 1"
+    director = (film and _first(release, f"SELECT ?n WHERE {{ {film} {directed}")) or _first(
+        release, f"SELECT ?n WHERE {{ ?film {directed}")  # the showcase film's director, else anyone's
     roles = film is not None and bool(release.select(
         f"SELECT ?r WHERE {{ {film} <{vocab.S.actor.value}>/<{vocab.S.characterName.value}> ?r }} LIMIT 1"))
     # the film by its IRI (a title can name several films), and by its title in a comment
