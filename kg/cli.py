@@ -130,9 +130,12 @@ def validate_cmd(ctx: click.Context, verbose: bool) -> None:
 
 
 @cli.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print the release's metadata (release.json) as it is")
 @click.pass_context
-def info_cmd(ctx: click.Context) -> None:
-    """Describe the current release."""
+def info_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Describe the current release: what went in, what came out, what to look at."""
+    import json
+
     from .layout import current, metadata
 
     config = ctx.obj.config()
@@ -141,8 +144,43 @@ def info_cmd(ctx: click.Context) -> None:
         _say("kg: no release yet; run `kg build`")
         sys.exit(BAD_INPUT)
     meta = metadata(release)
-    click.echo(f"release {meta['id']} built {meta['built_at']} at {release}")
-    click.echo(f"counts: {meta['counts']}")
+    if as_json:
+        click.echo(json.dumps(meta, indent=2, ensure_ascii=False))
+        return
+    for label, text in _info_lines(meta, release):
+        click.echo(f"{label:<10} {text}")
+
+
+def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
+    """What `kg info` says of a release, line by line (label, text)."""
+    counts, notes = meta.get("counts", {}), meta.get("notes", {})
+    warnings = meta.get("warnings", [])
+    timings, peaks = meta.get("timings", {}), meta.get("peak_mb", {})
+    store = meta.get("store", {})
+    lines = [
+        ("release", f"{meta['id']}, built {meta['built_at']}"),
+        ("directory", str(release)),
+        ("base IRI", str(meta.get("base_iri", ""))),
+        ("sources", f"{len(meta.get('files', []))} files, {counts.get('records', 0):,} records"),
+        ("graph", f"{counts.get('triples', 0):,} triples ({counts.get('quads', 0):,} statements in the source "
+                  "graphs)"),
+        ("conflicts", f"{len(meta.get('conflicts', [])):,} (where sources disagree; `kg info --json` lists them)"),
+        ("warnings", f"{len(warnings):,}{'+' if len(warnings) >= 1000 else ''}"),
+    ]
+    if notes:
+        lines.append(("notes", ", ".join(f"{n:,} {action}" for action, n in sorted(notes.items()))
+                      + f" (each in {release / 'build-report.txt'})"))
+    if timings:
+        peak = max(peaks.values(), default=0) if isinstance(peaks, dict) else 0
+        lines.append(("built in", " · ".join(f"{stage} {seconds:.1f} s" for stage, seconds in timings.items())
+                      + (f" (peak {peak:,} MB)" if peak else "")))
+    if isinstance(store, dict) and store:
+        lines.append(("store", f"patched from release {store['patched_from']}" if "patched_from" in store
+                      else "loaded in full"))
+    dumps = meta.get("dumps", {})
+    if dumps:
+        lines.append(("dumps", " · ".join(f"{name} {size:,} bytes" for name, size in dumps.items())))
+    return lines
 
 
 @cli.command("releases")

@@ -84,3 +84,34 @@ def test_verbose_lists_every_warning(project, run_kg):
     output = run_kg(project, "validate", "--verbose")[1]
     assert "(--verbose lists them all)" not in output
     assert sum(1 for line in output.splitlines() if ": Warning: " in line) > 10
+
+
+def _info(root, *args):
+    return CliRunner().invoke(cli, ["--root", str(root), "info", *args])
+
+
+def test_info_says_what_went_in_and_what_came_out(released):
+    import json
+
+    meta = json.loads((released / "var" / "current" / "release.json").read_text())
+    run = _info(released)
+    assert run.exit_code == 0, run.output
+    said = dict(line.split(None, 1) for line in run.output.splitlines() if not line.startswith("base IRI"))
+    assert said["release"].startswith(meta["id"]) and f"base IRI   {BASE}" in run.output
+    assert said["graph"].startswith(f"{meta['counts']['triples']:,} triples")
+    assert said["conflicts"].startswith(f"{len(meta['conflicts'])} ") and len(meta["conflicts"]) == 2
+    assert all(f"{stage} " in said["built"] for stage in ("read", "map", "validate", "dumps", "store"))
+    assert all(name in said["dumps"] for name in meta["dumps"])
+
+
+def test_info_as_json_is_the_release_metadata(released):
+    import json
+
+    run = _info(released, "--json")
+    assert run.exit_code == 0
+    assert json.loads(run.output) == json.loads((released / "var" / "current" / "release.json").read_text())
+
+
+def test_info_without_a_release_says_how_to_make_one(empty_project):
+    run = _info(empty_project)
+    assert run.exit_code == 2 and "kg build" in run.output
