@@ -12,6 +12,15 @@ bp = Blueprint("downloads", __name__)
 BY_NAME = {d.filename: d for d in DUMPS}
 
 
+@bp.app_template_filter("filesize")
+def filesize(size: int) -> str:
+    """A size as people read it: 7.3 KB, 36.6 MB (decimal units, as download pages give them)."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
 @bp.get("/download/")
 def index() -> Response:
     """The release's dumps (HTML, or JSON for scripts)."""

@@ -566,6 +566,23 @@ def test_downloads_page_stays_html_for_browsers(client):
     r = client.get("/download/", headers={"Accept": "text/html,*/*;q=0.8"})
     assert r.mimetype == "text/html" and "kg.nq.gz" in r.get_data(as_text=True)
 
+
+def test_the_downloads_page_gives_sizes_as_people_read_them_and_exactly_on_hover(client):
+    html = client.get("/download/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    listed = json.loads(client.get("/download/", headers={"Accept": "application/json"}).data)["downloads"]
+    for entry in listed:
+        size = entry["bytes"]
+        shown = f"{size / 1000:.1f} KB" if size >= 1000 else f"{size} bytes"
+        assert f'title="{size:,} bytes">{shown}</td>' in html
+
+
+@pytest.mark.parametrize("size, text", [(999, "999 bytes"), (7509, "7.5 KB"), (36_630_846, "36.6 MB"),
+                                        (2_100_000_000, "2.1 GB")])
+def test_sizes_in_decimal_units(size, text):
+    from server.downloads import filesize
+
+    assert filesize(size) == text
+
 @pytest.mark.parametrize("path", ["/download/../release.json", "/download/..%2f..%2fetc%2fpasswd", "/download/store",
                                   "/download/wire/kg.ttl.gz", "/download/release.json"])
 def test_download_only_serves_dumps(client, path):
