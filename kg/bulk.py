@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .ids import is_key, slugify
 from .model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, Kind, LangText, Origin, Record, Value
@@ -269,6 +269,7 @@ class Mapping:
     fields: list[FieldSpec]
     items: tuple[str, ...] = ()  # where a JSON document holds its array of objects: ("data",), ("results", "items")
     delimiter: str | None = None  # of CSV cells: by default ',' (';' when the header has semicolons and no comma)
+    quoting: str | None = None  # "csv": a cell may be "quoted"; "none": a quote is a character (TSV's default)
 
     def columns(self) -> list[Column]:
         """Every column the mapping reads from the rows."""
@@ -352,10 +353,11 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
             raise MappingError(f"missing {key!r}", 1)
         return doc[key]
 
-    extra = set(doc) - {"source", "files", "format", "encoding", "delimiter", "items", "record", "key", "fields"}
+    extra = set(doc) - {"source", "files", "format", "encoding", "delimiter", "quoting", "items", "record", "key",
+                        "fields"}
     if extra:
-        raise MappingError(f"unknown key(s) {sorted(extra)} (known: source, files, format, encoding, delimiter, items, "
-                           "record, key, fields)", lines.get(sorted(extra, key=str)[0], 1))
+        raise MappingError(f"unknown key(s) {sorted(extra)} (known: source, files, format, encoding, delimiter, "
+                           "quoting, items, record, key, fields)", lines.get(sorted(extra, key=str)[0], 1))
     source_spec = need("source")
     if not isinstance(source_spec, dict) or "key" not in source_spec:
         raise MappingError("source is the document these files are: {key: ..., name: ..., url: ...}",
@@ -390,8 +392,11 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
     delimiter = doc.get("delimiter")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n"):
         raise MappingError(f"delimiter: {delimiter!r} is not one character (e.g. ';' or '|')", lines.get("delimiter"))
+    quoting = doc.get("quoting")
+    if quoting is not None and quoting not in QUOTING:
+        raise MappingError(f"quoting: {quoting!r} is not one of {', '.join(QUOTING)}", lines.get("quoting"))
     return Mapping(path, display, source, files, fmt, str(doc.get("encoding") or "utf-8"), kind, identity, specs,
-                   tuple(items.split(".")) if items else (), delimiter)
+                   tuple(items.split(".")) if items else (), delimiter, quoting)
 
 
 # ---- rows ----
@@ -418,8 +423,8 @@ def _bad_bytes(text: str) -> str | None:
     return " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in bad[:4]) if bad else None
 
 
-def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note],
-         items: tuple[str, ...] = (), delimiter: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], items: tuple[str, ...] = (),
+         delimiter: str | None = None, quoting: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, row) of a data file; header and undecodable rows reported, never crashing."""
     try:
         data = path.read_bytes()
@@ -427,7 +432,7 @@ def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note],
         raise MappingError(f"{display}: cannot read file: {exc.strerror or exc}") from exc
     text = _decode(data, encoding, display, notes)
     garbled = bool(_SURROGATES.search(text))
-    for line, row in _parse(text, fmt, display, notes, items, delimiter):
+    for line, row in _parse(text, fmt, display, notes, items, delimiter, quoting):
         if garbled:
             row[_GARBLED] = True
         yield line, row
@@ -452,6 +457,9 @@ def _array(document: Any, path: tuple[str, ...], display: str) -> list[Any]:
     kind = {dict: "an object", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
         type(found), "null")
     raise MappingError(f"{display}: {where} is not an array of objects but {kind}{hint}")
+
+
+QUOTING = ("csv", "none")  # a mapping's `quoting`: cells may be "quoted" (CSV's default), or quotes are characters
 
 
 def _delimiter(text: str, fmt: str) -> str:
@@ -498,11 +506,16 @@ def _unclosed(record: str, delimiter: str) -> bool:
     return False
 
 
-def _delimited(text: str, delimiter: str, display: str, notes: list[Note]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(first line, row) of a CSV/TSV text. A quote opened and never closed would swallow the rest of the file
-    into one cell: such a row is read again line by line, its quote taken as a character, and reported."""
+def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
+               quotes: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(first line, row) of a CSV/TSV text, `quotes` as CSV quotes cells or as characters (as TSV has them).
+
+    A quote opened and never closed would swallow the rest of the file into one cell: such a row is read again
+    line by line, its quote taken as a character, and reported.
+    """
     physical = _Physical(text)
-    reader = csv.reader(physical, delimiter=delimiter)
+    quoting: Literal[0, 3] = csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE
+    reader = csv.reader(physical, delimiter=delimiter, quoting=quoting)
     header = next(reader, None)
     if header is None:
         return
@@ -521,7 +534,7 @@ def _delimited(text: str, delimiter: str, display: str, notes: list[Note]) -> It
             cells = [c[1:] if c.startswith('"') and c.count('"') == 1 else c
                      for c in next(csv.reader([first], delimiter=delimiter, quoting=csv.QUOTE_NONE))]
             physical.pos, physical.at = start_pos + len(first), start + 1  # the lines swallowed are rows of their own
-            reader = csv.reader(physical, delimiter=delimiter)
+            reader = csv.reader(physical, delimiter=delimiter, quoting=quoting)
             fixed = len(cells) == len(header)
             swallowed = f"a quote opened in this row is not closed on its line and runs on to line {end}: "
             notes.append(Note(display, line, "repaired", swallowed + "the quote is dropped, and lines "
@@ -537,9 +550,10 @@ def _delimited(text: str, delimiter: str, display: str, notes: list[Note]) -> It
 
 
 def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple[str, ...] = (),
-           delimiter: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+           delimiter: str | None = None, quoting: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     if fmt in ("csv", "tsv"):
-        yield from _delimited(text, delimiter or _delimiter(text, fmt), display, notes)
+        quotes = (quoting or ("none" if fmt == "tsv" else "csv")) == "csv"
+        yield from _delimited(text, delimiter or _delimiter(text, fmt), display, notes, quotes)
     elif fmt == "jsonl":
         for line, raw in enumerate(text.splitlines(), 1):
             if not raw.strip():
@@ -692,7 +706,7 @@ class _Reader:
                 raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
             seen: dict[bytes, int] = {}
             for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
-                                      mapping.delimiter), None,
+                                      mapping.delimiter, mapping.quoting), None,
                                  "read", f"rows of {path.name}"):
                 if not seen or fmt not in ("csv", "tsv"):  # a CSV file's rows all have the header's columns
                     present.update(row)

@@ -295,6 +295,30 @@ def test_a_quote_never_closed_loses_no_row_after_it(empty_project, run_kg, text)
            "the quote is dropped, and lines 3–4 are read as rows of their own" in _notes(empty_project)
 
 
+def test_a_tsv_cell_keeps_its_quotes(empty_project, run_kg):
+    put(empty_project, "films.tsv", 'id\ttitle\tyear\ntt0000001\t"Weird Al" Yankovic Live\t1999\n'
+                                    'tt0000002\t"Crocodile\t2002\ntt0000003\tDusk\t2003\n')
+    put(empty_project, "films.mapping.yaml", mapping("films.tsv", "name: title\nproduction_year: year\n", "id: id"))
+    built(empty_project, run_kg)
+    assert [t for _, t in _titles(empty_project)] == ['"Weird Al" Yankovic Live', '"Crocodile', "Dusk"]
+
+
+def test_a_tsv_written_with_csv_quotes_is_read_with_quoting_csv(empty_project, run_kg):
+    put(empty_project, "films.tsv", 'id\ttitle\tyear\ntt0000001\t"""Weird Al"" Yankovic\tLive"\t1999\n')
+    put(empty_project, "films.mapping.yaml", mapping("films.tsv", "name: title\nproduction_year: year\n", "id: id")
+        + "quoting: csv\n")
+    built(empty_project, run_kg)
+    assert [t for _, t in _titles(empty_project)] == ['"Weird Al" Yankovic Live']  # the tab, as any space, collapses
+
+
+def test_an_unknown_quoting_is_refused_with_its_line(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year\ntt0000001,Dusk,2003\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id")
+        + "quoting: double\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.mapping.yaml:" in output and "quoting: 'double' is not one of csv, none" in output
+
+
 def test_a_quoted_cell_over_two_lines_stays_one_cell(empty_project, run_kg):
     put(empty_project, "films.csv", 'id,title,year\ntt0000001,"Night\nRiver",2001\ntt0000002,Day Lake,2002\n')
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
