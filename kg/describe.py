@@ -515,6 +515,7 @@ class DatasetDescription:
     facts: list[tuple[str, ox.NamedNode | ox.Literal]]  # (predicate, value) in the build's order, no partitions
     classes: list[tuple[str, int]]  # (class, entities), the most common first
     properties: list[tuple[str, int]]  # (property, triples), the most used first
+    graphs: list[tuple[str, str]] = field(default_factory=list)  # (named graph, what it is), by name
 
 
 _BY_NAMESPACE = sorted(((ns, prefix) for prefix, ns in vocab.PREFIXES.items()), key=lambda np: -len(np[0]))
@@ -535,6 +536,10 @@ def void_triples(release: Release) -> list[ox.Triple]:
     return sorted(triples, key=lambda t: (t.subject not in first, t.subject.value, t.predicate.value, str(t.object)))
 
 
+_OWN_GRAPHS = (("graph/release", "the release: where it came from (PROV)"),
+               ("graph/vocabulary", "kg's own terms (kgv:), declared"))
+
+
 def dataset_description(release: Release) -> DatasetDescription:
     """The release's VoID description, read for a page."""
     triples = list(ox.parse(path=str(release.path / VOID_FILE), format=ox.RdfFormat.TURTLE))  # as the build wrote
@@ -552,9 +557,11 @@ def dataset_description(release: Release) -> DatasetDescription:
                  and what in (part := by_subject.get(t.object, {})) and count in part]
         return sorted(found, key=lambda cn: (-cn[1], cn[0]))
 
+    graphs = sorted(((g, label(release, g) or next((n for end, n in _OWN_GRAPHS if g.endswith(end)), g))
+                     for g in release.graphs), key=lambda gl: (gl[1].lower(), gl[0]))
     return DatasetDescription(iri, facts,
                               counted(vocab.V.classPartition, vocab.V["class"].value, vocab.V.entities.value),
-                              counted(vocab.V.propertyPartition, vocab.V.property.value, vocab.V.triples.value))
+                              counted(vocab.V.propertyPartition, vocab.V.property.value, vocab.V.triples.value), graphs)
 
 
 def page_count(release: Release) -> int:

@@ -630,6 +630,16 @@ def test_the_description_page_shows_every_partition_with_its_count(client):
     assert {k: int(v.replace(",", "")) for k, v in shown.items()} == expected and len(expected) > 30
 
 
+def test_the_description_page_names_every_named_graph(client):
+    html = client.get("/.well-known/void", headers={"Accept": "text/html"}).get_data(as_text=True)
+    section = html[html.index("<h2>Named graphs"):]
+    shown = dict(re.findall(r'<li><a href="[^"]+" title="([^"]+)">([^<]+)</a></li>', section[:section.index("</ul>")]))
+    graphs = {row["g"]["value"] for row in _rows(client, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert set(shown) == graphs and len(graphs) == 7
+    assert shown[f"{BASE}source/variety-news-2008-11-07"] == "Fine Cut takes two S. Korean films"
+    assert not [g for g, name in shown.items() if name == g]  # each has a name, kg's own graphs too
+
+
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets], ids=lambda f: f.name)
 def test_the_description_page_links_each_rdf_form(client, fmt):
     html = client.get("/.well-known/void", headers={"Accept": "text/html"}).get_data(as_text=True)
