@@ -131,3 +131,12 @@ def test_no_label_breaks_inside_a_word(browser, crewed, width):
         browser.set_window_size(1280, 1600)
     assert {"department", "Animation Department", "Production Management"} <= {text for text, _, _ in cells}
     assert [(text, lines) for text, words, lines in cells if lines > words] == []
+
+
+@pytest.mark.parametrize("path", ["", ".well-known/void"])
+def test_a_list_entry_stays_in_one_column(browser, live, path):
+    browser.get(f"{live.url}/{path}")
+    split = browser.execute_script(  # the entries whose boxes lie in more than one column
+        "return [...document.querySelectorAll('ul.list li')].filter(li => "
+        "  new Set([...li.getClientRects()].map(r => Math.round(r.left))).size > 1).map(li => li.textContent);")
+    assert browser.find_elements(By.CSS_SELECTOR, "ul.list li") and split == []
