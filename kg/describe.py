@@ -518,17 +518,6 @@ class DatasetDescription:
     graphs: list[tuple[str, str]] = field(default_factory=list)  # (named graph, what it is), by name
 
 
-_BY_NAMESPACE = sorted(((ns, prefix) for prefix, ns in vocab.PREFIXES.items()), key=lambda np: -len(np[0]))
-
-
-def prefixed(iri: str) -> str:
-    """An IRI in a known namespace as prefix:name (schema:Movie), else the IRI."""
-    for ns, prefix in _BY_NAMESPACE:
-        if iri.startswith(ns) and iri[len(ns):].replace("_", "a").isalnum():
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
-
-
 def void_triples(release: Release) -> list[ox.Triple]:
     """The release's VoID description, each subject's statements together (the dataset's first)."""
     triples = list(ox.parse(path=str(release.path / VOID_FILE), format=ox.RdfFormat.TURTLE))

@@ -14,17 +14,12 @@ from . import vocab
 
 # A self-contained context: parsers need nothing from the network to expand it.
 CONTEXT: dict[str, str] = {"@vocab": vocab.SCHEMA, **{k: v for k, v in vocab.PREFIXES.items() if k != "schema"}}
-_PREFIXES = sorted(((v, k) for k, v in CONTEXT.items() if k != "@vocab"), key=lambda kv: -len(kv[0]))
-
-
 def compact_iri(iri: str) -> str:
     """schema.org terms by their bare name (via @vocab), other known namespaces as prefix:name."""
-    if iri.startswith(vocab.SCHEMA) and "/" not in iri[len(vocab.SCHEMA):] and "#" not in iri[len(vocab.SCHEMA):]:
-        return iri[len(vocab.SCHEMA):]
-    for ns, prefix in _PREFIXES:
-        if iri.startswith(ns) and iri[len(ns):].replace("_", "a").isalnum():
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
+    if iri.startswith(vocab.SCHEMA):
+        local = iri[len(vocab.SCHEMA):]
+        return local if "/" not in local and "#" not in local else iri
+    return vocab.prefixed(iri)
 
 
 def value(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> Any:

@@ -32,6 +32,17 @@ PREFIXES: dict[str, str] = {
     "void": VOID,
 }
 
+_BY_NAMESPACE = sorted(((ns, prefix) for prefix, ns in PREFIXES.items()), key=lambda np: -len(np[0]))
+
+
+def prefixed(iri: str) -> str:
+    """An IRI in a known namespace as prefix:name (schema:Movie), else the IRI."""
+    for ns, prefix in _BY_NAMESPACE:
+        if iri.startswith(ns) and iri[len(ns):].replace("_", "a").isalnum():
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
 # Namespaces whose terms are accepted without being declared in the release.
 DECLARED_ELSEWHERE = (RDF, RDFS, XSD, OWL, PROV, DCTERMS, VOID)
 

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from kg import describe, jsonld
+from kg import describe, jsonld, vocab
 from kg.formats import FORMATS, by_name
 from kg.layout import DUMPS
 from kg.store import Release
@@ -70,7 +70,7 @@ def void() -> Response:
         return _void(rel, offer)
     response = Response(render_template("void.html", void=describe.dataset_description(rel), meta=rel.meta,
                                         local=local, formats=[by_name(o.key) for o in OFFERS],
-                                        label=describe.property_label, compact=describe.prefixed),
+                                        label=describe.property_label, compact=vocab.prefixed),
                         mimetype="text/html")
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = '</.well-known/void>; rel="alternate"; type="text/turtle"'
