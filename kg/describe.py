@@ -217,7 +217,9 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
         if vocab.K.conflictProperty.value in pf:
             prop = pf[vocab.K.conflictProperty.value].value.value
             said = [(f.value, f.sources) for f in facts if f.predicate == prop]
-            conflicts.append({"property": prop, "values": said})
+            # one source giving several values (a film it lists under two years) is not sources disagreeing
+            one_source = len({tuple(sorted(srcs)) for _, srcs in said}) == 1
+            conflicts.append({"property": prop, "values": said, "one_source": one_source})
     incoming, more = _incoming(release, iri)
     labels: dict[str, str] = {}
     for node in {f.value.value for fs in [facts, *parts.values()] for f in fs if isinstance(f.value, ox.NamedNode)} | {

@@ -157,6 +157,35 @@ def test_a_billed_cast_shows_its_billing(crewed):
     assert re.search(r"Ann Lee</a></td>\s*<td>Mara .*?</td>\s*<td>1</td>", html)
 
 
+def test_one_source_giving_two_years_is_not_sources_disagreeing(tmp_path):
+    from kg.config import load_config
+    from kg.release import build
+    from server import create_app
+
+    shutil.copytree(REPO / "shapes", tmp_path / "shapes")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "films.json").write_text(json.dumps([
+        {"title": "Hard Eight", "year": 1996, "href": "Hard_Eight_(film)"},
+        {"title": "Hard Eight", "year": 1997, "href": "Hard_Eight_(film)"}]))
+    (tmp_path / "data" / "films.mapping.yaml").write_text(
+        "source: {key: films, name: The films, type: CreativeWork}\nfiles: films.json\nrecord: movie\n"
+        "key: {distinct: href}\nfields:\n  name: title\n  production_year: year\n")
+    assert build(load_config(tmp_path)).release_dir is not None
+    client = create_app(load_config(tmp_path)).test_client()
+    html = client.get("/movie/hard-eight-1996", headers={"Accept": "text/html"}).get_data(as_text=True)
+    section = html[html.index('<section class="conflicts">'):]
+    section = re.sub(r"<[^>]+>", "", section[:section.index("</section>")])
+    assert "More than one value" in section and "Sources disagree" not in section
+    assert re.search(r"production year \(created\):\s+1996 and 1997, all according to \[\d\]", section), section
+
+
+def test_sources_that_disagree_are_said_to(client):
+    html = client.get(BREAK_AWAY, headers={"Accept": "text/html"}).get_data(as_text=True)
+    section = html[html.index('<section class="conflicts">'):]
+    section = re.sub(r"<[^>]+>", "", section[:section.index("</section>")])
+    assert "Sources disagree" in section and re.search(r"2008 \(\[\d\]\) vs 2009 \(\[\d\]\)", section), section
+
+
 def test_a_film_page_words_its_properties_as_a_films(client):
     assert {"author / screenplay", "release date (published)", "running time"} <= _labels(client, BREAK_AWAY)
 
