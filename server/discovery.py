@@ -33,15 +33,22 @@ def _void(rel: Release, offer: Offer) -> Response:
     return response
 
 
+def _rdf_or_page(offers: tuple[Offer, ...]) -> tuple[Release, Response | None]:
+    """The current release, and the answer already given when the client takes RDF (the VoID description) or
+    nothing on offer; None when it is to get the page."""
+    rel = release()
+    offer = negotiate(offers)
+    if offer is None:
+        return rel, not_acceptable(offers)
+    return rel, None if offer.key == "html" else _void(rel, offer)
+
+
 @bp.get("/")
 def home() -> Response:
     """The dataset's root: a page of its films and people for a browser, its VoID description for RDF clients."""
-    rel = release()
-    offer = negotiate(HOME_OFFERS)
-    if offer is None:
-        return not_acceptable(HOME_OFFERS)
-    if offer.key != "html":
-        return _void(rel, offer)
+    rel, answered = _rdf_or_page(HOME_OFFERS)
+    if answered is not None:
+        return answered
     films = describe.listing(rel, "movie", size=HOME_SIZE)
     people = describe.listing(rel, "person", size=HOME_SIZE)
     config, host = current_app.config["KG"], request.host_url
@@ -62,12 +69,9 @@ def home() -> Response:
 @bp.get("/.well-known/void")
 def void() -> Response:
     """The dataset's VoID description: RDF for clients, a page for a browser (every page's footer links here)."""
-    rel = release()
-    offer = negotiate(VOID_OFFERS)
-    if offer is None:
-        return not_acceptable(VOID_OFFERS)
-    if offer.key != "html":
-        return _void(rel, offer)
+    rel, answered = _rdf_or_page(VOID_OFFERS)
+    if answered is not None:
+        return answered
     response = Response(render_template("void.html", void=describe.dataset_description(rel), meta=rel.meta,
                                         local=local, formats=[by_name(o.key) for o in OFFERS],
                                         label=describe.property_label, compact=vocab.prefixed),
