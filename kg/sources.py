@@ -118,7 +118,10 @@ def read_yaml(path: Path, display: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = mark.line + 1 if mark else None
-        raise InputError([Problem(display, where, f"malformed YAML: {exc.problem or exc.context}")]) from exc
+        why = str(exc.problem or exc.context)
+        if "'\\t'" in why:
+            why += " (YAML indents with spaces, never tabs)"
+        raise InputError([Problem(display, where, f"malformed YAML: {why}")]) from exc
     except yaml.YAMLError as exc:
         raise InputError([Problem(display, None, f"malformed YAML: {exc}")]) from exc
 
@@ -347,12 +350,8 @@ def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, probl
 
 
 def read_file(path: Path, display: str, problems: list[Problem]) -> list[Record]:
-    """Read one YAML source file into records, adding any problems to `problems`."""
-    try:
-        doc = read_yaml(path, display)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return []
+    """Read one YAML source file into records, adding any problems to `problems`; InputError if it is not YAML."""
+    doc = read_yaml(path, display)
     if doc is None:
         return []
     if not isinstance(doc, _Map):
@@ -503,6 +502,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
     seen: dict[tuple[str, str], Record] = {}
     mappings: list[Mapping] = []
     out = Sources([])
+    unreadable = False  # a file that is not YAML at all: what refers to its records cannot be checked
     for path in files if files is not None else source_files(data_dir):
         display = _display(path, root)
         out.inputs.append(path)
@@ -512,9 +512,11 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
                                        lambda key, raw, d: _parse_source(key, raw, d, problems))
             except InputError as exc:
                 problems.extend(p for p in exc.problems if p not in problems)
+                unreadable = True
                 continue
             except MappingError as exc:
                 problems.append(Problem(display, exc.line, str(exc)))
+                unreadable = True
                 continue
             mappings.append(mapping)
             out.inputs.extend(mapping.files)
@@ -524,7 +526,13 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             if rdf is not None:
                 out.rdf.append(rdf)
             continue
-        for record in read_file(path, display, problems):
+        try:
+            read = read_file(path, display, problems)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            unreadable = True
+            continue
+        for record in read:
             first = seen.get((record.kind, record.key))
             if first is not None:
                 problems.append(Problem(display, record.origin.line,
@@ -538,12 +546,14 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             records = _merge(records, read_bulk(mappings, PARSERS, out.notes), problems)
         except MappingError as exc:
             problems.append(Problem(str(exc).split(":", 1)[0], exc.line, str(exc).split(": ", 1)[-1]))
+            unreadable = True
     for rdf in out.rdf:
         if ("source", rdf.key) not in {(r.kind, r.key) for r in records}:
             origin = Origin(rdf.display, 1, rdf.key)
             name = Value("name", LangText(rdf.path.name), origin)
             records.append(Record("source", rdf.key, (Claim(rdf.key, (name,), origin),), origin))
-    _check_references(records, problems)
+    if not unreadable:  # else "refers to a movie that does not exist" would blame what the unreadable file holds
+        _check_references(records, problems)
     if problems:
         raise InputError(problems)
     out.records = sorted(records, key=lambda r: (r.kind, r.key))

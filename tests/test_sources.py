@@ -61,6 +61,23 @@ def test_bad_input_names_file_and_line(case, empty_project, write, run_kg):
     assert not (empty_project / "var" / "current").exists()
 
 
+def test_tab_indent_says_yaml_wants_spaces(empty_project, write, run_kg):
+    write(empty_project, "bad.yaml", "movies:\n  x:\n\tname: X\n")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 2
+    assert "data/bad.yaml:3" in output and "indents with spaces" in output
+
+
+def test_malformed_file_does_not_make_references_to_its_records_errors(empty_project, write, run_kg):
+    write(empty_project, "people.yaml", "people:\n  ann:\n    name: Ann\n    name: Ann B\n")  # duplicate key
+    write(empty_project, "movies.yaml", "movies:\n  x:\n    name: X\n    director: [ann]\n")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 2
+    assert "data/people.yaml:4" in output and "duplicate key" in output
+    assert "does not exist" not in output
+    assert "1 problem(s)" in output
+
+
 def test_invalid_utf8_is_reported_with_line(empty_project, run_kg):
     (empty_project / "data" / "latin1.yaml").write_bytes(b"movies:\n  x:\n    name: Caf\xe9\n")
     code, output = run_kg(empty_project, "validate")
