@@ -19,7 +19,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -160,6 +160,8 @@ class Column:
     def values(self, row: dict[str, Any], fixes: list[str]) -> list[Any]:
         """The cleaned values of this column in one row (none for an empty cell)."""
         raw = self.constant if self.column is None else row.get(self.column)
+        if raw is None and self.column is not None and "." in self.column:
+            raw = nested(row, self.column)
         if raw is None or raw == "":
             return []
         if self.plain and isinstance(raw, str):
@@ -202,6 +204,20 @@ class Column:
         """The first value, or None."""
         found = self.values(row, fixes)
         return found[0] if found else None
+
+
+def nested(row: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path in a JSON object (`title.en`); through a list, each item's (`genres.name`)."""
+    found: Any = row
+    for step in path.split("."):
+        if isinstance(found, dict):
+            found = found.get(step)
+        elif isinstance(found, list):
+            found = [x for item in found if isinstance(item, dict)
+                     for x in (item.get(step) if isinstance(item.get(step), list) else [item.get(step)])]
+        else:
+            return None
+    return found
 
 
 @dataclass(frozen=True)
@@ -252,6 +268,16 @@ class FieldSpec:
     ref: RefSpec | None = None  # ref fields, cast actors, crew people
     parts: dict[str, Column] = dataclasses.field(default_factory=dict)  # cast and crew sub-columns
     departments: dict[str, str] = dataclasses.field(default_factory=dict)  # crew: department as printed -> movie field
+    items: str | None = None  # cast and crew: a column holding a list of objects, one per credit (JSON)
+
+    def columns(self) -> list[Column]:
+        """The columns this field reads: of the row, or (with `items`) of each object in that column's list."""
+        found = [self.column] if self.column is not None else []
+        found += list(self.parts.values())
+        if self.ref is not None:
+            i = self.ref.identity
+            found += [c for c in (i.name, i.ident, i.year, i.distinct) if c is not None]
+        return [c for c in found if c.column is not None]
 
 
 @dataclass
@@ -272,12 +298,12 @@ class Mapping:
     quoting: str | None = None  # "csv": a cell may be "quoted"; "none": a quote is a character (TSV's default)
 
     def columns(self) -> list[Column]:
-        """Every column the mapping reads from the rows."""
-        found = [spec.column for spec in self.fields if spec.column is not None]
-        found += [c for spec in self.fields for c in spec.parts.values()]
-        identities = [spec.ref.identity for spec in self.fields if spec.ref] + [self.identity]
-        found += [c for i in identities for c in (i.name, i.ident, i.year, i.distinct) if c is not None]
-        return [c for c in found if c.column is not None]
+        """Every column the mapping reads from the rows themselves (not from the objects of an `items` list)."""
+        found = [c for spec in self.fields if spec.items is None for c in spec.columns()]
+        found += [Column(spec.items, where=f"fields.{spec.field.name}") for spec in self.fields if spec.items]
+        i = self.identity
+        found += [c for c in (i.name, i.ident, i.year, i.distinct) if c is not None and c.column is not None]
+        return found
 
 
 def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: int | None) -> Identity:
@@ -318,12 +344,19 @@ def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) 
     if f.vtype == "ref":
         ref_spec = spec.get("ref", spec) if isinstance(spec, dict) and "ref" in spec else spec
         return FieldSpec(f, ref=_ref(ref_spec, f.ref or "", where, line))
+    items = spec.get("items") if isinstance(spec, dict) and f.vtype in ("cast", "crew") else None
+    if items is not None and not (isinstance(items, str) and all(items.split("."))):
+        raise MappingError(f"{where}: items is the column that holds a list of objects, one per credit", line)
     if f.vtype == "cast":
         if not isinstance(spec, dict) or "actor" not in spec:
             raise MappingError(f"{where}: cast is {{actor: ..., character_name: ..., billing: ..., category: ...}}",
                                line)
+        extra = set(spec) - {"actor", "character_name", "billing", "category", "items"}
+        if extra:
+            raise MappingError(f"{where}: unknown option(s) {sorted(extra)} in cast (known: actor, character_name, "
+                               "billing, category, items)", line)
         parts = {k: Column.parse(spec[k], where, line) for k in ("character_name", "billing", "category") if k in spec}
-        return FieldSpec(f, ref=_ref(spec["actor"], "person", where, line), parts=parts)
+        return FieldSpec(f, ref=_ref(spec["actor"], "person", where, line), parts=parts, items=items)
     if f.vtype == "crew":
         if not isinstance(spec, dict) or not {"person", "department"} <= set(spec):
             raise MappingError(f"{where}: crew is {{person: ..., department: ..., fields: {{department: field}}}}",
@@ -336,7 +369,7 @@ def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) 
                                    line)
         return FieldSpec(f, ref=_ref(spec["person"], "person", where, line),
                          parts={"department": Column.parse(spec["department"], where, line)},
-                         departments={str(k).strip(): str(v) for k, v in departments.items()})
+                         departments={str(k).strip(): str(v) for k, v in departments.items()}, items=items)
     return FieldSpec(f, column=Column.parse(spec, where, line))
 
 
@@ -549,45 +582,72 @@ def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
         yield line, dict(zip(header, cells, strict=True))
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # JSON's way to write half a UTF-16 pair
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def _half_pair(item: Any, raw: str) -> str | None:
+    """A lone UTF-16 surrogate an item's JSON escapes made (not a character: it cannot be written as UTF-8)."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return None
+    found = _LONE.search(json.dumps(item, ensure_ascii=False))
+    return f"\\u{ord(found.group()):04x}" if found else None
+
+
+def _objects(items: Iterable[tuple[int, Any]], raw: str, display: str, notes: list[Note],
+             what: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for line, item in items:
+        if not isinstance(item, dict):
+            notes.append(Note(display, line, "skipped", f"{what} is not a JSON object"))
+        elif half := _half_pair(item, raw):
+            notes.append(Note(display, line, "skipped", f"{half} is half of a UTF-16 surrogate pair, not a character; "
+                                                        "the row is left out rather than published garbled"))
+        else:
+            yield line, item
+
+
 def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple[str, ...] = (),
            delimiter: str | None = None, quoting: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     if fmt in ("csv", "tsv"):
         quotes = (quoting or ("none" if fmt == "tsv" else "csv")) == "csv"
         yield from _delimited(text, delimiter or _delimiter(text, fmt), display, notes, quotes)
     elif fmt == "jsonl":
-        for line, raw in enumerate(text.splitlines(), 1):
-            if not raw.strip():
-                continue
-            try:
-                item = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                notes.append(Note(display, line, "skipped", f"not JSON: {exc.msg}"))
-                continue
-            if isinstance(item, dict):
-                yield line, item
-            else:
-                notes.append(Note(display, line, "skipped", "a line is not a JSON object"))
+        def lines() -> Iterator[tuple[int, Any]]:
+            for line, raw in enumerate(text.splitlines(), 1):
+                if not raw.strip():
+                    continue
+                try:
+                    yield line, json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    notes.append(Note(display, line, "skipped", f"not JSON: {exc.msg}"))
+        yield from _objects(lines(), text, display, notes, "a line")
     else:
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
             raise MappingError(f"{display}:{exc.lineno}: not JSON: {exc.msg}") from exc
-        for index, item in enumerate(_array(items, items_at, display), 1):
-            if isinstance(item, dict):
-                yield index, item
-            else:
-                notes.append(Note(display, index, "skipped", "an item is not a JSON object"))
+        yield from _objects(enumerate(_array(items, items_at, display), 1), text, display, notes, "an item")
 
 
-def _check_columns(mapping: Mapping, present: set[str]) -> None:
-    """A column the mapping reads that no row of its files has is a mistake in the mapping, not a messy row."""
+def _check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str]]) -> None:
+    """A column the mapping reads that no row of its files has is a mistake in the mapping, not a messy row.
+
+    `within` holds, for each field with `items`, the keys its lists' objects have.
+    """
     if not present:
         return  # no rows at all: nothing to tell
-    for column in mapping.columns():
+    for spec in mapping.fields:
+        if spec.items and within.get(spec.field.name):
+            _check(mapping, spec.columns(), within[spec.field.name], f"object in {spec.items!r}")
+    _check(mapping, mapping.columns(), present, "row")
+
+
+def _check(mapping: Mapping, columns: list[Column], present: set[str], what: str) -> None:
+    for column in columns:
         name = str(column.column)
-        if name not in present:
+        if name not in present and name.split(".", 1)[0] not in present:
             close = difflib.get_close_matches(name, sorted(present), n=1)
-            raise MappingError(f"{mapping.display}: {column.where}: no row of "
+            raise MappingError(f"{mapping.display}: {column.where}: no {what} of "
                                f"{', '.join(_display_of(mapping, p) for p in mapping.files)} has a column {name!r}"
                                f"{' (did you mean ' + repr(close[0]) + '?)' if close else ''}; its columns: "
                                f"{', '.join(sorted(present)[:40])}", column.line)
@@ -699,6 +759,7 @@ class _Reader:
     def read(self, mapping: Mapping) -> None:
         source = mapping.source.key
         present: set[str] = set()
+        within: dict[str, set[str]] = {spec.field.name: set() for spec in mapping.fields if spec.items}
         for path in mapping.files:
             display = _display_of(mapping, path)
             fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
@@ -710,6 +771,9 @@ class _Reader:
                                  "read", f"rows of {path.name}"):
                 if not seen or fmt not in ("csv", "tsv"):  # a CSV file's rows all have the header's columns
                     present.update(row)
+                    for spec in mapping.fields:
+                        if spec.items and isinstance(listed := nested(row, spec.items), list):
+                            within[spec.field.name].update(k for x in listed if isinstance(x, dict) for k in x)
                 bad = _bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(_GARBLED) else None
                 row.pop(_GARBLED, None)
                 if bad:
@@ -725,7 +789,7 @@ class _Reader:
                     continue
                 seen[fingerprint] = line
                 self.row(mapping, source, display, line, row)
-        _check_columns(mapping, present)
+        _check_columns(mapping, present, within)
 
     def row(self, mapping: Mapping, source: str, display: str, line: int, row: dict[str, Any]) -> None:
         fixes: list[str] = []
@@ -787,8 +851,20 @@ class _Reader:
                     entry.add(f.name, value, origin)
             return
         assert spec.ref is not None
-        for key in self.referenced(mapping, spec.ref, row, origin, fixes):
-            self.reference(spec, entry, key, row, origin, fixes)
+        for sub in self.credits(spec, row, origin) if spec.items else [row]:
+            for key in self.referenced(mapping, spec.ref, sub, origin, fixes):
+                self.reference(spec, entry, key, sub, origin, fixes)
+
+    def credits(self, spec: FieldSpec, row: dict[str, Any], origin: Origin) -> list[dict[str, Any]]:
+        """The objects of a cast or crew list (`items`), each read as a row of its own."""
+        found = nested(row, str(spec.items))
+        found = [found] if isinstance(found, dict) else found if isinstance(found, list) else []
+        objects = [x for x in found if isinstance(x, dict)]
+        if len(objects) < len(found):
+            self.notes.append(Note(origin.file, origin.line, "suspicious",
+                                   f"{len(found) - len(objects)} item(s) of {spec.items!r} are not objects; "
+                                   f"left out of {spec.field.name}"))
+        return objects
 
     def reference(self, spec: FieldSpec, entry: _Entry, key: str, row: dict[str, Any], origin: Origin,
                   fixes: list[str]) -> None:

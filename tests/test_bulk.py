@@ -504,6 +504,76 @@ def test_a_json_column_that_no_row_has_is_refused(empty_project, run_kg):
                          "'minutes'" in output
 
 
+
+NESTED = [  # as film APIs export them (TMDB-like): objects and lists of objects
+    {"id": "tt0000001", "title": {"en": "Night River", "ko": "밤의 강"}, "year": 2001,
+     "genres": [{"id": 18, "name": "Drama"}, {"id": 10752, "name": "War"}],
+     "credits": {"cast": [{"name": "Ann Lee", "imdb": "nm0000001", "character": "Mia", "order": 1},
+                          {"name": "Bo Kim", "character": "Joon", "order": 2}],
+                 "crew": [{"name": "Cy Park", "job": "Directed by"}, {"name": "Di Moon", "job": "Editing"}]}},
+]
+NESTED_FIELDS = """\
+name: title.en
+alternate_name: {column: title.ko, lang: ko}
+genre: genres.name
+cast:
+  items: credits.cast
+  actor: {name: name, id: imdb}
+  character_name: character
+  billing: order
+crew:
+  items: credits.crew
+  person: name
+  department: job
+  fields: {Directed by: director}
+"""
+
+
+def test_nested_json_is_read_by_dotted_columns_and_items_lists(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps(NESTED, ensure_ascii=False))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS, "id: id"))
+    built(empty_project, run_kg)
+    film = f"<{BASE}movie/tt0000001>"
+    assert ask(empty_project, f"SELECT ?n ?a WHERE {{ {film} <{S}name> ?n ; <{S}alternateName> ?a }}") == [
+        ("Night River", "밤의 강")]
+    assert ask(empty_project, f"SELECT ?g WHERE {{ {film} <{S}genre> ?g }}") == [("Drama",), ("War",)]
+    assert ask(empty_project, f"SELECT ?p ?c ?b WHERE {{ {film} <{S}actor> ?r . ?r <{S}actor> ?p ; "
+                              f"<{S}characterName> ?c ; <{BASE}vocab#billing> ?b }}") == [
+        (f"{BASE}person/bo-kim", "Joon", "2"), (f"{BASE}person/nm0000001", "Mia", "1")]
+    assert ask(empty_project, f"SELECT ?d WHERE {{ {film} <{S}director> ?d }}") == [(f"{BASE}person/cy-park",)]
+    assert ask(empty_project, f"SELECT ?n WHERE {{ {film} <{S}contributor>/<{S}roleName> ?n }}") == [("Editing",)]
+
+
+def test_a_column_no_object_of_an_items_list_has_is_refused(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps(NESTED))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(
+        "character_name: character", "character_name: role"), "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "fields.cast: no object in 'credits.cast' of data/films.json has a column 'role'" in output
+
+
+def test_items_that_are_not_objects_are_left_out_and_reported(empty_project, run_kg):
+    film = dict(NESTED[0], credits={"cast": ["Ann Lee", {"name": "Bo Kim", "imdb": "nm0000002",
+                                                                 "character": "Joon", "order": 2}]})
+    put(empty_project, "films.json", json.dumps([film]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.split("crew:")[0], "id: id"))
+    output = built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?p WHERE {{ ?m <{S}actor>/<{S}actor> ?p }}") == [(f"{BASE}person/nm0000002",)]
+    assert "data/films.json:1: suspicious: 1 item(s) of 'credits.cast' are not objects; left out of cast" in output
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_a_json_escape_that_is_half_a_surrogate_pair_skips_its_row(fmt, empty_project, run_kg):
+    rows = [{"id": "tt0000001", "title": "Caf\ud800"}, {"id": "tt0000002", "title": "Blue \ud83c\udf19 City"}]
+    text = json.dumps(rows) if fmt == "json" else "".join(json.dumps(r) + "\n" for r in rows)
+    put(empty_project, f"films.{fmt}", text)  # json.dumps writes the escapes: \\ud800 as it stands
+    put(empty_project, "films.mapping.yaml", mapping(f"films.{fmt}", "name: title\n", "id: id"))
+    output = built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("Blue 🌙 City",)]
+    assert f"data/films.{fmt}:1: skipped: \\ud800 is half of a UTF-16 surrogate pair" in output
+
+
 # ---- RDF files ----
 
 def test_a_turtle_file_is_published_in_its_own_graph(empty_project, run_kg):
