@@ -457,6 +457,9 @@ def _parse_source(key: str, raw: Any, display: str, problems: list[Problem]) -> 
     return record
 
 
+_BASED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG)  # the RDF formats that can declare a base
+
+
 def _read_rdf(path: Path, display: str, problems: list[Problem]) -> RdfFile | None:
     rdf = RdfFile(path, display, slugify(path.stem) or "rdf")
     try:
@@ -465,7 +468,11 @@ def _read_rdf(path: Path, display: str, problems: list[Problem]) -> RdfFile | No
                 pass
     except SyntaxError as exc:
         line = getattr(exc, "lineno", None)
-        problems.append(Problem(display, line, f"not valid {path.suffix[1:]}: {exc.msg if line else exc}"))
+        why = str(exc.msg if line else exc)
+        if "No scheme found" in why:
+            why += (" (a relative IRI such as <movie/x>: write it in full, or resolve it with a base, e.g. "
+                    "@base <https://films.example.org/> . in Turtle)") if rdf.format in _BASED else " (IRIs are full)"
+        problems.append(Problem(display, line, f"not valid {path.suffix[1:]}: {why}"))
         return None
     except OSError as exc:
         problems.append(Problem(display, None, f"cannot read file: {exc.strerror or exc}"))

@@ -610,6 +610,19 @@ def test_a_malformed_rdf_file_is_refused_with_its_line(empty_project, run_kg):
     assert "data/extra.ttl:" in output and "not valid ttl" in output
 
 
+def test_a_relative_iri_in_turtle_is_refused_with_how_to_give_a_base(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"<{BASE}movie/x> a <{S}Movie> ; <{S}name> \"X\" .\n<movie/x> <{S}award> \"Y\" .\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "data/extra.ttl:2: not valid ttl" in output and "@base <https://films.example.org/> ." in output
+
+
+def test_a_turtle_base_resolves_relative_iris(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"@base <{BASE}> .\n<movie/x> a <{S}Movie> ; <{S}name> \"X\" .\n")
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ <{BASE}movie/x> <{S}name> ?n }}") == [("X",)]
+
+
 # ---- the two real data sets ----
 
 @pytest.fixture(scope="module")
