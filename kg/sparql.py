@@ -38,6 +38,33 @@ class Dataset:
 Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 
+_AT = re.compile(r"^error at (\d+):(\d+): (.*)$", re.S)
+_CHARACTER_CLASS = re.compile(r"\[[^\]]*\]")  # the parser's sets of characters: ['A' ..= 'Z' | ...]
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\w+')
+
+
+def syntax_message(query: str, error: str) -> str:
+    """The parser's error said for people: where (the line, with a caret under the column), and what was expected
+    in words rather than the grammar's character sets."""
+    found = _AT.match(error)
+    if found is None:
+        return f"SPARQL syntax error: {error}"
+    line, column, what = int(found.group(1)), int(found.group(2)), found.group(3)
+    if "expected one of" in what:
+        head, _, listed = what.partition("expected one of")
+        names = _CHARACTER_CLASS.search(listed) is not None
+        tokens = list(dict.fromkeys(_TOKEN.findall(_CHARACTER_CLASS.sub("", listed))))
+        if names:
+            tokens.append("a name")
+        what = f"{head}expected {tokens[0]}" if len(tokens) == 1 else \
+            f"{head}expected one of {', '.join(tokens[:-1])} or {tokens[-1]}"
+    lines = query.split("\n")
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    end = " (the end of the query)" if line >= len(lines) and column > len(text) else ""
+    return (f"SPARQL syntax error at line {line}, column {column}{end}: {what.strip()}\n"
+            f"  {text}\n  {' ' * (column - 1)}^")
+
+
 def evaluate(release: Release, text: str, dataset: Dataset = Dataset()) -> Result:
     """Parse and start evaluating a query (already checked by `guard.check`); syntax errors become QueryError."""
     for iri in dataset.default_graphs + dataset.named_graphs:
@@ -48,7 +75,7 @@ def evaluate(release: Release, text: str, dataset: Dataset = Dataset()) -> Resul
             return release.query(text)
         return release.query(text, list(dataset.default_graphs), list(dataset.named_graphs))
     except SyntaxError as exc:
-        raise QueryError(400, f"SPARQL syntax error: {exc}") from exc
+        raise QueryError(400, syntax_message(text, str(exc))) from exc
     except (OSError, RuntimeError, ValueError) as exc:
         raise QueryError(400, f"The query could not be evaluated: {exc}") from exc
 

@@ -414,7 +414,15 @@ def test_protocol_errors(client, kwargs, status, text):
 
 def test_syntax_error_names_the_position(client):
     r = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"})
-    assert "1:" in r.get_data(as_text=True)
+    assert "line 1, column " in r.get_data(as_text=True)
+
+
+def test_syntax_error_shows_the_line_with_a_caret_and_no_grammar_sets(client):
+    query = "SELECT ?s\nWHERE { ?s ?p ?o"  # the parser stops at the end of line 2, column 17
+    text = client.get("/sparql", query_string={"query": query}).get_data(as_text=True)
+    assert "line 2, column 17 (the end of the query)" in text
+    assert "\n  WHERE { ?s ?p ?o\n" + " " * 18 + "^" in text
+    assert "or a name" in text and "\\u{" not in text and "..=" not in text
 
 
 def test_named_graph_parameters(client):
