@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -99,6 +100,37 @@ def test_a_page_fits_a_narrow_window(browser, live, path):
     finally:
         browser.set_window_size(1280, 1600)
     assert wide <= window  # long IRIs and URLs wrap instead of widening the page
+
+
+@contextlib.contextmanager
+def phone(browser, width: int = 360):
+    """The browser's viewport as a phone's (device metrics emulated through the DevTools protocol)."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": 800, "deviceScaleFactor": 2, "mobile": True})
+    try:
+        yield
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@pytest.mark.parametrize("path", ["", "movie/break-away", "source/forum-post", "person/leesong-hee-il",
+                                  ".well-known/void", "sparql", "download"])
+def test_a_page_fits_a_phone(browser, live, path):
+    with phone(browser):
+        browser.get(f"{live.url}/{path}")
+        wide, window = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert window == 360 and wide <= window
+
+
+def test_on_a_phone_a_facts_value_gets_the_width_of_the_page(browser, live):
+    with phone(browser):
+        browser.get(f"{live.url}/movie/break-away")
+        widths = browser.execute_script(  # the width of each cell that holds a fact's value
+            "return [...document.querySelectorAll('table.facts tr')].filter(r => r.children.length == 3"
+            "  && r.children[0].hasAttribute('title')).map(r => r.children[1].getBoundingClientRect().width);")
+    assert len(widths) > 10
+    assert min(widths) > 200  # not a column squeezed beside a property label that keeps to one line
 
 
 @pytest.mark.parametrize("width", [700, 1280])
