@@ -676,6 +676,22 @@ def _plural(n: int, unit: str) -> str:
     return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
+def language_tag(tag: str) -> str:
+    """A language tag in BCP 47's conventional case (the store lower-cases tags): ko-latn -> ko-Latn, en-us -> en-US."""
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(out) > 1 and len(out[-1]) == 1:  # after a singleton (x-, u-): private or extension subtags as they are
+            out.append(part.lower())
+        elif len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 and part.isalpha():
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
 def value_text(value: ox.Literal) -> str:
     """A literal as a reader wants it: '109 min' for PT1H49M, '5 days' for P5D, '700,000' for 700000."""
     kind = value.datatype

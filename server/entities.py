@@ -91,6 +91,12 @@ def humane(value: ox.Literal) -> str:
     return describe.value_text(value)
 
 
+@bp.app_template_filter("langtag")
+def langtag(tag: str) -> str:
+    """A language tag as BCP 47 writes it (ko-Latn), not as the store keeps it (ko-latn)."""
+    return describe.language_tag(tag)
+
+
 @bp.app_template_filter("amount")
 def amount(facts: list[describe.Fact]) -> str | None:
     """A monetary amount's currency and value in one text."""

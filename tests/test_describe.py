@@ -79,3 +79,11 @@ def test_long_texts_from_one_source_keep_a_row_each_and_short_ones_share_one():
     view = describe.View("https://x.org/movie/m", "M", [], facts, {}, [], [], [])
     assert [(p.rsplit("/", 1)[-1], len(group)) for p, group in view.rows(facts)] == [
         ("description", 1), ("description", 1), ("genre", 2)]
+
+
+@pytest.mark.parametrize(("stored", "shown"), [
+    ("ko-latn", "ko-Latn"), ("en-us", "en-US"), ("zh-hant-tw", "zh-Hant-TW"), ("ko", "ko"),
+    ("de-ch-1901", "de-CH-1901"), ("es-419", "es-419"), ("en-x-ab", "en-x-ab"),
+])
+def test_language_tags_are_shown_in_bcp47_case(stored, shown):
+    assert describe.language_tag(stored) == shown

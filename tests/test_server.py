@@ -59,6 +59,11 @@ def test_browser_gets_html_with_embedded_json_ld(client):
     assert 'rel="alternate" type="text/turtle"' in html
 
 
+def test_a_name_shows_its_language_as_the_source_wrote_it(flask_client):
+    html = flask_client.get(BREAK_AWAY, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert '<span lang="ko-Latn">Talju</span> <small class="lang">ko-Latn</small>' in html  # data/ says ko-Latn
+
+
 def test_person_page_links_to_films(client):
     html = client.get("/person/leesong-hee-il", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f'href="{BREAK_AWAY}"' in html and 'href="/movie/no-regret"' in html
