@@ -6,7 +6,7 @@ import functools
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,21 @@ def document(release: Release, iri: str) -> list[ox.Quad]:
     for part in sorted(parts, key=lambda n: n.value):
         quads.extend(named(part))
     return sorted(quads, key=str)
+
+
+def graph_quads(release: Release, graph: str | None) -> Iterator[ox.Quad] | None:
+    """The statements of one graph of the release, grouped by subject: a named graph (None when the release has no
+    graph of that name), or with `graph` None the default graph, the union of all."""
+    if graph is None:
+        return release.store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    if graph not in release.graphs:
+        return None
+    return release.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+
+
+def dataset_quads(release: Release) -> Iterator[ox.Quad]:
+    """Every statement of the release: the default graph's and each named graph's."""
+    return iter(release.store)
 
 
 def triples(quads: list[ox.Quad]) -> list[ox.Triple]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
 from .vocab import PREFIXES
+
+STREAM_CHUNK = 20_000  # statements serialised at a time when a document is streamed
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,38 @@ class Format:
         if not self.datasets:
             data = (ox.Triple(t.subject, t.predicate, t.object) for t in data)
         return ox.serialize(data, format=self.oxigraph, prefixes=PREFIXES) or b""
+
+    def stream(self, data: Iterable[ox.Triple] | Iterable[ox.Quad], chunk: int | None = None) -> Iterator[bytes]:
+        """The serialisation of `data` in pieces that together are one document, for graphs too large to hold at
+        once; JSON-LD needs `data` grouped by subject, as a store gives it."""
+        if self.name == "jsonld":
+            from .jsonld import stream
+
+            yield from stream(data)
+            return
+        rest: Iterator[Any] = iter(data)  # triples or quads, as given
+        size = chunk or STREAM_CHUNK
+        pieces: Iterator[list[Any]] = iter(lambda: list(itertools.islice(rest, size)), [])
+        first = next(pieces, [])
+        text = self.serialize(first)
+        if self.name != "rdfxml" or not first:
+            yield text
+            for piece in pieces:  # Turtle and TriG: each piece starts with the same prefixes; said once is enough
+                more = self.serialize(piece)
+                while more.startswith(b"@prefix "):
+                    more = more[more.index(b"\n") + 1:]
+                yield more
+            return
+        # RDF/XML has one root element: each piece's own prolog and root (declaring the same prefixes) are cut
+        yield _unclosed(text)
+        for piece in pieces:
+            more = self.serialize(piece)
+            yield _unclosed(more[more.index(b">", more.index(b"<rdf:RDF")) + 1:])
+        yield b"</rdf:RDF>\n"
+
+
+def _unclosed(rdfxml: bytes) -> bytes:
+    return rdfxml.removesuffix(b"\n").removesuffix(b"</rdf:RDF>")
 
 
 FORMATS: tuple[Format, ...] = (

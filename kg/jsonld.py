@@ -101,6 +101,16 @@ def document(triples: Iterable[ox.Triple | ox.Quad]) -> dict[str, Any]:
     return {"@context": CONTEXT, "@graph": list(nodes(triples).values())}
 
 
+def stream(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[bytes]:
+    """Compact JSON-LD in pieces, one node at a time, for triples that come grouped by subject (a store's order)."""
+    yield b'{"@context": ' + json.dumps(CONTEXT).encode() + b',\n "@graph": ['
+    sep = b"\n  "
+    for node in stream_nodes(triples):
+        yield sep + json.dumps(node, ensure_ascii=False).encode()
+        sep = b",\n  "
+    yield b"\n ]\n}\n"
+
+
 def dumps(triples: Iterable[ox.Triple | ox.Quad]) -> bytes:
     """Serialize triples as compact JSON-LD."""
     return json.dumps(document(triples), ensure_ascii=False, indent=1).encode("utf-8")

@@ -28,7 +28,7 @@ from zlib_ng import gzip_ng as gzip  # the gzip module's format and API, deflate
 from . import index, vocab
 from .config import Config
 from .ids import Minter
-from .jsonld import CONTEXT, stream_nodes
+from .jsonld import stream as jsonld_stream
 from .layout import (
     CURRENT,
     DUMPS,
@@ -174,12 +174,8 @@ class _Lines:
 
 def _jsonld(store: ox.Store, out: BinaryIO) -> None:
     """The default graph as compact JSON-LD, streamed one node (subject) at a time."""
-    out.write(b'{"@context": ' + json.dumps(CONTEXT).encode() + b',\n "@graph": [')
-    sep = b"\n  "
-    for node in stream_nodes(store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
-        out.write(sep + json.dumps(node, ensure_ascii=False).encode())
-        sep = b",\n  "
-    out.write(b"\n ]\n}\n")
+    for piece in jsonld_stream(store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
+        out.write(piece)
 
 
 def _trig(statements: Statements, out: BinaryIO) -> None:

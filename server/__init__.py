@@ -37,10 +37,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.extensions["kg.executors"] = Executors(config.releases_path, config.query_workers, config.query_timeout)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from . import discovery, downloads, entities, errors, sparql
+    from . import discovery, downloads, entities, errors, graphs, sparql
 
     errors.register(app)
-    for module in (discovery, downloads, sparql, entities):
+    for module in (discovery, downloads, sparql, graphs, entities):
         app.register_blueprint(module.bp)
 
     @app.before_request

@@ -19,7 +19,7 @@ from .compress import accepts_gzip
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 KEY_HEADERS = ("HTTP_HOST", "HTTP_ACCEPT", "HTTP_ORIGIN")
-UNCACHED_PREFIXES = ("/download/", "/static/")
+UNCACHED_PREFIXES = ("/download/", "/static/", "/store")  # files and graphs of any size: streamed, never held
 ENTRY_OVERHEAD = 2048  # key, headers and bookkeeping of one entry, measured roughly
 
 

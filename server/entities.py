@@ -264,7 +264,8 @@ def resource(path: str) -> Response:
         snippet = jsonld.script_tag(data) if data else None
         inline = snippet is not None and len(snippet) <= INLINE_SNIPPET
         body = render_template("entity.html", view=view, markup=markup, snippet=snippet, inline=inline, local=local,
-                               iri=iri, label=describe.property_label, formats=FORMATS, path=f"/{path}")
+                               iri=iri, label=describe.property_label, formats=FORMATS, path=f"/{path}",
+                               graph=iri in rel.graphs)
         response = Response(body, mimetype="text/html")
     else:
         quads = describe.document(rel, iri)

@@ -675,7 +675,7 @@ def test_the_description_page_shows_every_partition_with_its_count(client):
 def test_the_description_page_names_every_named_graph(client):
     html = client.get("/.well-known/void", headers={"Accept": "text/html"}).get_data(as_text=True)
     section = html[html.index("<h2>Named graphs"):]
-    shown = dict(re.findall(r'<li><a href="[^"]+" title="([^"]+)">([^<]+)</a></li>', section[:section.index("</ul>")]))
+    shown = dict(re.findall(r'<li><a href="[^"]+" title="([^"]+)">([^<]+)</a>', section[:section.index("</ul>")]))
     graphs = {row["g"]["value"] for row in _rows(client, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
     assert set(shown) == graphs and len(graphs) == 7
     assert shown[f"{BASE}source/variety-news-2008-11-07"] == "Fine Cut takes two S. Korean films"

@@ -1,0 +1,48 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol, read-only: `/store?graph=IRI`, `/store?default`, `/store`."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, request
+
+from kg import describe
+from kg.formats import FORMATS, named
+
+from .entities import conditional, finish, negotiate, not_acceptable, release
+from .errors import error_response
+from .negotiation import Offer
+
+bp = Blueprint("graphs", __name__)
+GRAPH_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS)
+DATASET_OFFERS = tuple(o for o, f in zip(GRAPH_OFFERS, FORMATS, strict=True) if f.datasets)
+READ_ONLY = "GET, HEAD, OPTIONS"
+
+
+@bp.route("/store", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
+def store() -> Response:
+    """One graph (?graph=IRI, or ?default for the union), or with neither the whole dataset, as RDF."""
+    if request.method not in ("GET", "HEAD"):
+        return error_response(405, "This graph store is read-only: it answers GET and HEAD.", {"Allow": READ_ONLY})
+    rel = release()
+    graphs = request.args.getlist("graph")
+    default = "default" in request.args
+    if len(graphs) > 1 or (graphs and default):
+        return error_response(400, "Name one graph: ?graph=<IRI> or ?default (neither: the whole dataset).")
+    if graphs and not describe.valid_iri(graphs[0]):
+        return error_response(400, f"Not a graph IRI: {graphs[0]!r}")
+    offers = GRAPH_OFFERS if graphs or default else DATASET_OFFERS
+    offer = negotiate(offers)
+    if offer is None:
+        return not_acceptable(offers)
+    fmt = named(offer.key)
+    quads = describe.graph_quads(rel, graphs[0] if graphs else None) if graphs or default \
+        else describe.dataset_quads(rel)
+    if quads is None:
+        return error_response(404, f"No graph <{graphs[0]}> in this release (/.well-known/void lists them).")
+    selector = f"graph={graphs[0]}" if graphs else "default" if default else "dataset"
+    etag, fresh = conditional(rel, f"store-{hashlib.sha1(selector.encode()).hexdigest()[:12]}-{fmt.name}")
+    if fresh:
+        return finish(Response(status=304), rel, etag)
+    body = fmt.stream(quads) if request.method == "GET" else iter([b""])
+    return finish(Response(body, content_type=f"{fmt.media_type}; charset=utf-8"), rel, etag)
