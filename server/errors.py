@@ -38,7 +38,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        return error_response(exc.code or 500, exc.description or exc.name)
+        kept = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after")}  # 405 must say Allow
+        if exc.code == 405 and "Allow" in kept:
+            return error_response(405, f"{request.method} is not answered here; this resource answers {kept['Allow']} "
+                                       "(kg publishes: nothing on this server takes changes).", kept)
+        return error_response(exc.code or 500, exc.description or exc.name, kept)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

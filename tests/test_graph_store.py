@@ -73,8 +73,14 @@ def test_a_graph_that_cannot_be_given_is_a_protocol_error(client, query, status)
 def test_the_store_is_read_only(client, method):
     r = client.open("/store", method=method.upper(), query_string={"graph": PRESS_KIT},
                     data=b"<a:a> <a:b> <a:c> .", content_type="application/n-triples")
-    assert r.status_code == 405 and "GET" in r.headers["Allow"] and "read-only" in r.get_data(as_text=True)
+    assert r.status_code == 405 and set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert "nothing on this server takes changes" in r.get_data(as_text=True)
     assert client.get("/store", query_string={"graph": PRESS_KIT}).status_code == 200
+
+
+def test_options_lists_only_the_reading_methods(client):
+    r = client.options("/store")
+    assert r.status_code == 200 and set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
 def test_an_unchanged_graph_is_not_sent_again(client):

@@ -262,6 +262,13 @@ def test_write_methods_are_not_allowed(live, method):
     assert requests.request(method, live.url + "/movie/break-away", data="x", timeout=30).status_code == 405
 
 
+@pytest.mark.parametrize(("path", "allowed"), [("/sparql", {"GET", "HEAD", "POST", "OPTIONS"}),
+                                                ("/movie/break-away", {"GET", "HEAD", "OPTIONS"})])
+def test_a_refused_method_is_told_what_is_allowed(live, path, allowed):
+    r = requests.put(live.url + path, data="x", timeout=30)
+    assert r.status_code == 405 and set(r.headers["Allow"].split(", ")) == allowed
+
+
 # ---- request limits ----
 
 def test_overlong_query_is_413(live):
