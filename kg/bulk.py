@@ -586,20 +586,19 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # JSON's way
 _LONE = re.compile("[\ud800-\udfff]")
 
 
-def _half_pair(item: Any, raw: str) -> str | None:
+def _half_pair(item: Any) -> str | None:
     """A lone UTF-16 surrogate an item's JSON escapes made (not a character: it cannot be written as UTF-8)."""
-    if not _SURROGATE_ESCAPE.search(raw):
-        return None
     found = _LONE.search(json.dumps(item, ensure_ascii=False))
     return f"\\u{ord(found.group()):04x}" if found else None
 
 
-def _objects(items: Iterable[tuple[int, Any]], raw: str, display: str, notes: list[Note],
+def _objects(items: Iterable[tuple[int, Any, bool]], display: str, notes: list[Note],
              what: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for line, item in items:
+    """The items that are JSON objects; `suspect` (the text has escapes of surrogates) has each one checked."""
+    for line, item, suspect in items:
         if not isinstance(item, dict):
             notes.append(Note(display, line, "skipped", f"{what} is not a JSON object"))
-        elif half := _half_pair(item, raw):
+        elif suspect and (half := _half_pair(item)):
             notes.append(Note(display, line, "skipped", f"{half} is half of a UTF-16 surrogate pair, not a character; "
                                                         "the row is left out rather than published garbled"))
         else:
@@ -612,21 +611,23 @@ def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple
         quotes = (quoting or ("none" if fmt == "tsv" else "csv")) == "csv"
         yield from _delimited(text, delimiter or _delimiter(text, fmt), display, notes, quotes)
     elif fmt == "jsonl":
-        def lines() -> Iterator[tuple[int, Any]]:
+        def lines() -> Iterator[tuple[int, Any, bool]]:
             for line, raw in enumerate(text.splitlines(), 1):
                 if not raw.strip():
                     continue
                 try:
-                    yield line, json.loads(raw)
+                    yield line, json.loads(raw), _SURROGATE_ESCAPE.search(raw) is not None
                 except json.JSONDecodeError as exc:
                     notes.append(Note(display, line, "skipped", f"not JSON: {exc.msg}"))
-        yield from _objects(lines(), text, display, notes, "a line")
+        yield from _objects(lines(), display, notes, "a line")
     else:
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
             raise MappingError(f"{display}:{exc.lineno}: not JSON: {exc.msg}") from exc
-        yield from _objects(enumerate(_array(items, items_at, display), 1), text, display, notes, "an item")
+        suspect = _SURROGATE_ESCAPE.search(text) is not None  # once per file: most files have no such escape
+        yield from _objects(((n, item, suspect) for n, item in enumerate(_array(items, items_at, display), 1)),
+                            display, notes, "an item")
 
 
 def _check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str]]) -> None:
