@@ -456,6 +456,24 @@ def _bad_bytes(text: str) -> str | None:
     return " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in bad[:4]) if bad else None
 
 
+GUESSES = ("cp1252", "mac_roman")  # what a file that is not UTF-8 most often is: Windows' and old Macs' Latin
+
+
+def _encoding_hint(data: bytes, encoding: str, text: str) -> str:
+    """What to tell a curator whose file has bytes its encoding does not read: another encoding, or a mix."""
+    bad = len(_SURROGATES.findall(text))
+    said = f"{bad} byte{'' if bad == 1 else 's'} not valid {encoding} (their rows are left out)"
+    if any(ch > "\x7f" and not "\udc80" <= ch <= "\udcff" for ch in text):
+        return f"{said}; the rest of the file is valid {encoding}, so it mixes encodings: fix those rows at the source"
+    for guess in GUESSES:
+        try:
+            data.decode(guess)
+        except UnicodeDecodeError:
+            continue
+        return f"{said}; the whole file reads as {guess}: if it is in {guess}, say `encoding: {guess}` in its mapping"
+    return f"{said}; name the file's encoding with `encoding:` in its mapping"
+
+
 def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], items: tuple[str, ...] = (),
          delimiter: str | None = None, quoting: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, row) of a data file; header and undecodable rows reported, never crashing."""
@@ -465,6 +483,8 @@ def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], i
         raise MappingError(f"{display}: cannot read file: {exc.strerror or exc}") from exc
     text = _decode(data, encoding, display, notes)
     garbled = bool(_SURROGATES.search(text))
+    if garbled:
+        notes.append(Note(display, None, "suspicious", _encoding_hint(data, encoding, text)))
     for line, row in _parse(text, fmt, display, notes, items, delimiter, quoting):
         if garbled:
             row[_GARBLED] = True

@@ -149,6 +149,23 @@ def test_rows_that_are_not_utf8_are_skipped_and_reported(empty_project, run_kg):
     assert "data/films.csv:2: skipped: not valid utf-8 (bytes 0x95)" in output
 
 
+def test_a_file_in_another_encoding_gets_the_mapping_line_to_add(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year\ntt0000001,Chloé in Paris,2001\ntt2,Blue,2003\n".encode("cp1252"))
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    output = built(empty_project, run_kg)
+    assert "data/films.csv: suspicious: 1 byte not valid utf-8 (their rows are left out); the whole file reads as " \
+           "cp1252: if it is in cp1252, say `encoding: cp1252` in its mapping" in output
+
+
+def test_a_file_that_mixes_encodings_is_said_to(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year\ntt0000001,Chloé in Paris,2001\n".encode("cp1252")
+        + "tt0000002,Café Noir,2003\n".encode())
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    output = built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("Café Noir",)]
+    assert "the rest of the file is valid utf-8, so it mixes encodings" in output
+
+
 def test_a_declared_encoding_is_used(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Chloé in Paris,2001\n".encode("cp1252"))
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id")
