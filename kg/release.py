@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 import pyoxigraph as ox
+import rdflib
 from zlib_ng import gzip_ng as gzip  # the gzip module's format and API, deflate about twice as fast
 
 from . import index, vocab
@@ -574,23 +575,24 @@ def _build(config: Config, publish: bool, say: Callable[[str], None], incrementa
     sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root),
                          lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                    f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
+    shapes = load_shapes(config.shapes_path)  # before mapping: missing or broken shapes are told at once
     minter = Minter(config.base_iri)
     if not publish:  # validating only: the store is scratch, and nothing goes near var/
-        return _build_at(Path(tempfile.mkdtemp(prefix="kg-validate-")), config, sources, minter, stages, publish,
-                         incremental)
+        return _build_at(Path(tempfile.mkdtemp(prefix="kg-validate-")), config, sources, minter, shapes, stages,
+                         publish, incremental)
     releases = config.releases_path / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
     with _build_lock(config.releases_path, say):
         _sweep(releases)  # safe: no other build of this project is running
         tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
         tmp.mkdir()
-        return _build_at(tmp, config, sources, minter, stages, publish, incremental)
+        return _build_at(tmp, config, sources, minter, shapes, stages, publish, incremental)
 
 
-def _build_at(tmp: Path, config: Config, sources: Sources, minter: Minter, stages: _Stages, publish: bool,
-              incremental: bool) -> BuildResult:
+def _build_at(tmp: Path, config: Config, sources: Sources, minter: Minter, shapes: rdflib.Graph, stages: _Stages,
+              publish: bool, incremental: bool) -> BuildResult:
     try:
-        result = _build_in(tmp, config, sources, minter, stages, publish, incremental)
+        result = _build_in(tmp, config, sources, minter, shapes, stages, publish, incremental)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -631,14 +633,13 @@ def _give_back_memory() -> None:
         pass  # not glibc: nothing to do
 
 
-def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, stages: _Stages,
+def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, shapes: rdflib.Graph, stages: _Stages,
               publish: bool, incremental: bool) -> BuildResult:
     statements = Statements(tmp / _NAMED)
     mapped = Mapped()
     counts = {"records": len(sources.records), "files": len(sources.inputs)}
     counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped), lambda n: f"{n} quads")
     _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
-    shapes = load_shapes(config.shapes_path)
     report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped, config.vocabularies),
                         lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
     result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)

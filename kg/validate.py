@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from .mapping import Mapped
 from .model import Origin
 from .progress import bar
 from .shacl import Unsupported, validate_store
+from .sources import InputError, Problem
 
 VIOLATION = "Violation"
 WARNING = "Warning"
@@ -59,10 +61,27 @@ class Report:
 
 
 def load_shapes(shapes_dir: Path) -> rdflib.Graph:
-    """Every Turtle file in shapes/ as one shapes graph."""
+    """Every Turtle file in shapes/ as one shapes graph; InputError when there is none to read, or one is not Turtle
+    (a build without its shapes would publish what they forbid)."""
+    where = "set shapes_dir in kg.toml, KG_SHAPES_DIR or --shapes"
+    if not shapes_dir.is_dir():
+        raise InputError([Problem(str(shapes_dir), None, f"the shapes directory does not exist ({where})")])
+    files = sorted(shapes_dir.glob("*.ttl"))
+    if not files:
+        raise InputError([Problem(str(shapes_dir), None, f"no SHACL shapes (*.ttl) in the shapes directory ({where})")])
     graph = rdflib.Graph()
-    for path in sorted(shapes_dir.glob("*.ttl")):
-        graph.parse(path, format="turtle")
+    problems = []
+    for path in files:
+        try:
+            graph.parse(path, format="turtle")
+        except (SyntaxError, ValueError, rdflib.exceptions.Error) as exc:  # rdflib's Turtle parser raises these
+            text = str(exc)
+            line = re.search(r"line (\d+)", text)
+            why = re.search(r"Bad syntax \((.*?)\) at", text)  # rdflib's own words, without its dump of the input
+            problems.append(Problem(str(path), int(line.group(1)) if line else None,
+                                    f"the shapes file is not valid Turtle: {why.group(1) if why else text[:300]}"))
+    if problems:
+        raise InputError(problems)
     return graph
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,30 @@ def test_all_problems_are_listed_not_just_the_first(empty_project, write):
         read_records(empty_project / "data", root=empty_project)
     lines = {p.line for p in err.value.problems}
     assert lines == {4, 5}
+
+
+def test_a_build_without_its_shapes_is_refused(project, run_kg):
+    shutil.rmtree(project / "shapes")
+    code, output = run_kg(project, "build")
+    assert code == 2 and "the shapes directory does not exist" in output and str(project / "shapes") in output
+    assert not (project / "var" / "current").exists()
+
+
+def test_a_shapes_directory_with_no_shapes_is_refused(project, run_kg):
+    for path in (project / "shapes").glob("*.ttl"):
+        path.unlink()
+    code, output = run_kg(project, "validate")
+    assert code == 2 and "no SHACL shapes (*.ttl)" in output
+
+
+def test_a_broken_shapes_file_is_refused_with_its_line_and_the_release_stays(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    before = (project / "var" / "current").resolve()
+    (project / "shapes" / "extra.ttl").write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n\n<a:s> a sh:NodeShape ;\n"
+                                                  "  sh:targetClass <a:c> ;;; [ .\n", encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 2 and f"{project / 'shapes' / 'extra.ttl'}:4: the shapes file is not valid Turtle" in output
+    assert (project / "var" / "current").resolve() == before
 
 
 def test_missing_data_directory(tmp_path: Path, run_kg):
