@@ -21,7 +21,7 @@ class Origin(NamedTuple):
     field: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
+        where = f"{self.file}:{self.line}" if self.line else self.file  # 0: a statement of an RDF file (no line)
         return f"{where} [{self.record}{'.' + self.field if self.field else ''}]"
 
 

@@ -44,7 +44,7 @@ from .layout import (
     metadata,
 )
 from .mapping import Conflict, Mapped, conflict_quads, find_conflicts, stream
-from .model import SINGLE_VALUED, Record
+from .model import SINGLE_VALUED, Origin, Record
 from .progress import bar, counter
 from .sources import Note, Sources, read_sources, source_files
 from .validate import Report, load_shapes, validate_graph
@@ -422,12 +422,13 @@ class _Skolem:
         return found
 
 
-def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
+def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) -> Iterator[ox.Quad]:
     """The statements of RDF source files: their triples in the file's source graph, named graphs as they are.
 
     Each file goes through a store first, so its literals are in the store's canonical forms (1.50 -> 1.5),
     and repeated statements are dropped, exactly as the on-disk store will hold them; blank nodes become
-    Skolem IRIs (<base>.well-known/genid/<file>-<n>).
+    Skolem IRIs (<base>.well-known/genid/<file>-<n>). With `mapped`, each subject no record stated is known to
+    come from its file (a finding about it names the file).
     """
     for rdf in sources.rdf:
         skolem = _Skolem(minter, rdf.key)
@@ -435,7 +436,10 @@ def rdf_quads(sources: Sources, minter: Minter) -> Iterator[ox.Quad]:
         with rdf.path.open("rb") as stream:
             scratch.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), skolem(q.graph_name))
                            for q in ox.parse(stream, format=rdf.format))
-        yield from scratch
+        for quad in scratch:
+            if mapped is not None and quad.subject.value not in mapped.subjects:
+                mapped.subjects[quad.subject.value] = Origin(rdf.display, 0, f"<{quad.subject.value}>")
+            yield quad
         del scratch
 
 
@@ -548,7 +552,7 @@ def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mappe
     """Map every record (and RDF file) into the statements, find and record the conflicts."""
     quads = stream(_drain(sources.records), minter, mapped, len(sources.records))
     statements.add(quads, per_record=True)
-    statements.add(rdf_quads(sources, minter))
+    statements.add(rdf_quads(sources, minter, mapped))
     statements.sync()
     mapped.conflicts = find_conflicts(statements.claims, minter, mapped)
     statements.add(conflict_quads(mapped.conflicts, minter))

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import BASE, REPO
+from kg import vocab
 from kg.config import load_config
 from kg.layout import current
 from kg.release import STORE_DIR
@@ -618,6 +619,14 @@ def test_an_rdf_file_that_breaks_the_shapes_is_not_published(empty_project, run_
     code, output = run_kg(empty_project, "build")
     assert code == 1
     assert "A film needs exactly one preferred title" in output
+
+
+def test_a_finding_about_a_statement_of_an_rdf_file_names_the_file(empty_project, run_kg):
+    put(empty_project, "extra.nt", f"<{BASE}movie/x> <{S}name> \"X\" .\n<{BASE}movie/x> <{vocab.TYPE.value}> <{S}Movie> .\n"
+                                   f"<{BASE}movie/x> <{S}director> <{BASE}movie/x> .\n")  # a film directed a film
+    code, output = run_kg(empty_project, "validate")
+    assert code == 1
+    assert f"data/extra.nt [<{BASE}movie/x>]: Violation: A director must be a person" in output
 
 
 def test_a_malformed_rdf_file_is_refused_with_its_line(empty_project, run_kg):
