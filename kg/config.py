@@ -67,6 +67,12 @@ def _namespaces(value: Any) -> tuple[str, ...]:
     return found
 
 
+RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and largest sensible values
+    "port": (1, 65535), "workers": (1, 64), "query_timeout": (0.1, 86400), "max_results": (1, 10**9),
+    "query_workers": (1, 64), "keep_releases": (1, 1000), "cache_mb": (0, 1 << 20),
+}
+
+
 def _coerce(name: str, value: Any) -> Any:
     if name == "vocabularies":
         return _namespaces(value)
@@ -74,10 +80,17 @@ def _coerce(name: str, value: Any) -> Any:
     kind = type(default) if default is not None else str
     if name.endswith(("_dir", "_root")):
         return Path(value)
+    if kind in (int, float) and (isinstance(value, bool) or (kind is int and isinstance(value, float))):
+        raise ConfigError(f"setting {name!r}: {value!r} is not a whole number" if kind is int else
+                          f"setting {name!r}: {value!r} is not a number")
     try:
-        return kind(value)
+        found: Any = kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r}: cannot read {value!r} as {kind.__name__}") from exc
+    if name in RANGES and not RANGES[name][0] <= found <= RANGES[name][1]:
+        low, high = RANGES[name]
+        raise ConfigError(f"setting {name!r}: {value!r} is out of range ({low:g} to {high:g})")
+    return found
 
 
 def load_config(root: Path | None = None, **overrides: Any) -> Config:

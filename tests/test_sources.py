@@ -148,3 +148,25 @@ def test_bad_base_iri_is_a_usage_error(empty_project, run_kg):
     code, output = run_kg(empty_project, "--base-iri", "not an iri", "validate")
     assert code == 2
     assert "base_iri" in output
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("keep_releases = -1", "'keep_releases': -1 is out of range (1 to 1000)"),
+    ("query_timeout = 0", "'query_timeout': 0 is out of range"),
+    ("port = 70000", "'port': 70000 is out of range (1 to 65535)"),
+    ("port = 8000.5", "'port': 8000.5 is not a whole number"),
+    ("workers = true", "'workers': True is not a whole number"),
+])
+def test_a_setting_out_of_its_range_is_a_usage_error(empty_project, run_kg, setting, message):
+    (empty_project / "kg.toml").write_text(setting + "\n", encoding="utf-8")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 2
+    assert f"kg.toml: setting {message}" in output
+
+
+def test_a_setting_in_range_is_taken(empty_project):
+    from kg.config import load_config
+
+    (empty_project / "kg.toml").write_text("query_timeout = 2.5\ncache_mb = 0\n", encoding="utf-8")
+    config = load_config(empty_project)
+    assert (config.query_timeout, config.cache_mb) == (2.5, 0)
