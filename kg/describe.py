@@ -183,6 +183,11 @@ class View:
         return list(rows.values())
 
     @property
+    def filmography(self) -> bool:
+        """Whether everything that refers to the entity is a film (a person's or a company's films, by year)."""
+        return bool(self.incoming) and all(r.film for r in self.incoming)
+
+    @property
     def referrers(self) -> list[tuple[str, list[Reference]]]:
         """The referring entities, each once with its references: by year (those without one last), then name."""
         groups: dict[str, list[Reference]] = {}

@@ -778,7 +778,7 @@ def test_search_tells_apart_films_of_one_name_and_year_by_their_cast(remakes):
 
 def test_an_actors_films_are_listed_by_year(remakes):
     html = remakes.get("/person/wallace-reid").get_data(as_text=True)
-    section = html[html.index("<h2>Referenced by</h2>"):]
+    section = html[html.index("<h2>Films</h2>"):]  # only films refer to him
     assert section.index("(1915)") < section.index("Early") < section.index("Late")
     assert "(1970)" in section and "(1990)" in section
 

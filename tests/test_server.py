@@ -124,9 +124,16 @@ def test_the_references_say_how_many_entities_refer(client):
     count = re.search(r'<h2>Referenced by</h2>\s*<p class="count">([\d,]+) entities</p>', html)
     assert count and int(count.group(1)) == len(_referenced_by(client, "/person/leesong-hee-il")) == 3
 
+def test_what_only_films_refer_to_lists_them_as_its_films(client):
+    html = client.get("/person/lee-yeong-hoon", headers={"Accept": "text/html"}).get_data(as_text=True)
+    count = re.search(r'<h2>Films</h2>\s*<p class="count">([\d,]+) films?</p>', html)
+    assert count and int(count.group(1)) == len(_referenced_by(client, "/person/lee-yeong-hoon")) == 2
+    assert "<h2>Referenced by</h2>" not in html
+
+
 def _referenced_by(client, path: str) -> list[str]:
     html = client.get(path).get_data(as_text=True)
-    section = re.search(r"<h2>Referenced by</h2>.*?<ul>(.*?)</ul>", html, re.S)
+    section = re.search(r"<h2>(?:Referenced by|Films)</h2>.*?<ul>(.*?)</ul>", html, re.S)
     assert section, path
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", li)).strip()
             for li in re.findall(r"<li>(.*?)</li>", section.group(1), re.S)]
