@@ -6,6 +6,7 @@ import functools
 import itertools
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -452,6 +453,24 @@ def _index_info(release_dir: Path) -> dict[str, Any] | None:
         return None
     info: dict[str, Any] = json.loads((release_dir / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
     return info
+
+
+@dataclass
+class FrontPage:
+    """The home page's content: the first films and people, and a few words after some names."""
+
+    films: Listing
+    people: Listing
+    notes: dict[str, str]  # a film's year; for names shared by several entities, what tells them apart
+
+
+def front_page(release: Release, size: int) -> FrontPage:
+    """The first `size` films and people by name, each film with its year, repeated names with a summary."""
+    films, people = listing(release, "movie", size=size), listing(release, "person", size=size)
+    named = Counter(name for part in (films, people) for _, name in part.items)
+    notes = {iri: f"({found})" for iri, _ in films.items if (found := year(release, iri))}
+    notes.update(summaries(release, (iri for part in (films, people) for iri, name in part.items if named[name] > 1)))
+    return FrontPage(films, people, notes)
 
 
 def listing(release: Release, kind: str, page: int = 1, size: int = 100,

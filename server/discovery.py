@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
@@ -49,18 +48,15 @@ def home() -> Response:
     rel, answered = _rdf_or_page(HOME_OFFERS)
     if answered is not None:
         return answered
-    films = describe.listing(rel, "movie", size=HOME_SIZE)
-    people = describe.listing(rel, "person", size=HOME_SIZE)
+    front = describe.front_page(rel, HOME_SIZE)
     config, host = current_app.config["KG"], request.host_url
     counts = rel.meta.get("counts")
     markup = jsonld.dataset(config.title, host, config.license, str(rel.meta["id"]), str(rel.meta["built_at"]),
                             int(counts.get("triples", 0)) if isinstance(counts, dict) else 0, host + "sparql",
                             [(f"{host}download/{d.filename}", d.format.media_type, d.format.label) for d in DUMPS])
-    named = Counter(name for listing in (films, people) for _, name in listing.items)
-    notes = describe.summaries(rel, (e for listing in (films, people) for e, name in listing.items if named[name] > 1))
-    response = Response(render_template("home.html", films=films, people=people, meta=rel.meta, local=local,
-                                        summaries=notes,
-                                        title=config.title, markup=jsonld.safe_json(markup)), mimetype="text/html")
+    response = Response(render_template("home.html", films=front.films, people=front.people, meta=rel.meta,
+                                        local=local, summaries=front.notes, title=config.title,
+                                        markup=jsonld.safe_json(markup)), mimetype="text/html")
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = '</.well-known/void>; rel="describedby"; type="text/turtle"'
     return response

@@ -119,6 +119,12 @@ def test_home_lists_films_and_people(client):
     assert "Jae-hoon" not in html  # characters are not people
 
 
+@pytest.mark.parametrize(("film", "year"), [("Ballad of a Soldier", "(1960)"), ("Break Away", "(2008/2009)")])
+def test_home_gives_each_film_its_year(client, film, year):
+    html = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f'>{film}</a> <span class="summary">{year}</span>' in html  # both years where sources disagree
+
+
 def test_the_references_say_how_many_entities_refer(client):
     html = client.get("/person/leesong-hee-il", headers={"Accept": "text/html"}).get_data(as_text=True)
     count = re.search(r'<h2>Referenced by</h2>\s*<p class="count">([\d,]+) entities</p>', html)
