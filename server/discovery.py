@@ -5,6 +5,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import describe, jsonld, vocab
 from kg.formats import FORMATS, by_name
@@ -132,6 +133,6 @@ def robots() -> Response:
 
 
 @bp.get("/favicon.ico")
-def favicon() -> Response:
+def favicon() -> WerkzeugResponse:
     """Browsers ask for /favicon.ico whatever the page links to."""
     return redirect(url_for("static", filename="favicon.svg"), 301)

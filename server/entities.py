@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import describe, jsonld
 from kg.execute import Busy, Job
@@ -236,7 +237,7 @@ _URL_SAFE = "/:@!$&'()*+,;=-._~"  # what a path may hold as it is (RFC 3986); an
 
 
 @bp.get("/<path:path>")
-def resource(path: str) -> Response:
+def resource(path: str) -> Response | WerkzeugResponse:
     """Any IRI minted under the base, served at its path: /movie/break-away, /vocab, /dataset, ..."""
     if path.endswith("/"):  # no minted IRI ends with a slash: /movie/break-away/ means /movie/break-away
         query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
@@ -275,8 +276,8 @@ def resource(path: str) -> Response:
             return finish(Response(status=304), rel, etag)
         fmt = by_name(offer.key)
         assert fmt is not None
-        data = describe.dataset(quads) if fmt.datasets else describe.triples(quads)
-        response = Response(fmt.serialize(data), content_type=f"{fmt.media_type}; charset=utf-8")
+        statements = describe.dataset(quads) if fmt.datasets else describe.triples(quads)
+        response = Response(fmt.serialize(statements), content_type=f"{fmt.media_type}; charset=utf-8")
         response.headers["Content-Location"] = f"/{path}.{fmt.extension}"
     response.headers["Link"] = ", ".join(f'</{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"'
                                          for f in FORMATS)
