@@ -109,6 +109,39 @@ def _outside_notes(text: str, depth: int, fixes: list[str]) -> tuple[str, int]:
     return text, 0
 
 
+_CONNECTORS = frozenset({"and", "with", "of", "by", "as", "featuring", "starring", "voices of", "voice of",
+                         "narrated by", "and orchestra"})  # words a list of names carried among them
+_ARTICLES = frozenset({"The", "A", "An", "the", "a", "an"})
+_NOTE = re.compile(r"[(\[].*[)\]]")  # (narrator), [2]: a note or a footnote mark, whole
+_PROSE = re.compile(r"[a-z0-9' ,-]+")  # all lower case: words of a description, not a person's name
+
+
+def people_names(names: list[str], fixes: list[str]) -> list[str]:
+    """The names in a list of people, without what a careless list put among them: notes in parentheses, words
+    between names, lower-case prose (a documentary's subjects); an article split from its name is joined back."""
+    out: list[str] = []
+    article = None
+    for name in names:
+        if name in _ARTICLES and article is None:
+            article = name
+            continue
+        shown = f"{article} {name}" if article is not None else name
+        if _NOTE.fullmatch(name):
+            fixes.append(f"removed {shown!r} from a list of names: a note, not a name")
+        elif name.lower() in _CONNECTORS:
+            fixes.append(f"removed {shown!r} from a list of names: a word between names")
+        elif name == name.lower() and _PROSE.fullmatch(name) and not name.isdigit():
+            fixes.append(f"left out {shown!r} from a list of names: lower-case words, not a person's name")
+        else:
+            if article is not None:
+                fixes.append(f"repaired {article!r}, {name!r}: one name, split after its article")
+            out.append(shown)
+        article = None
+    if article is not None:
+        fixes.append(f"removed {article!r} from the end of a list of names")
+    return out
+
+
 # ---- column specs ----
 
 @dataclass(frozen=True)
@@ -229,13 +262,17 @@ class Identity:
     year: Column | None = None
     distinct: Column | None = None  # rows with the same name and year but different values here are different
 
-    def keys(self, row: dict[str, Any], fixes: list[str]) -> list[tuple[str | None, str | None, str, str]]:
+    def keys(self, row: dict[str, Any], fixes: list[str],
+             people: bool = False) -> list[tuple[str | None, str | None, str, str]]:
         """(identifier key, name key, distinguishing value, name) of each record a row names.
 
         One per name in a list-valued name column (a cast list); just one when an identifier column is set.
+        With `people`, what cannot be a person's name is left out (`people_names`).
         """
         ident = self.ident.first(row, fixes) if self.ident else None
         names = self.name.values(row, fixes) if self.name else []
+        if people and names:
+            names = people_names([str(n) for n in names], fixes)
         if self.ident is not None:
             names = names[:1]
         year = self.year.first(row, fixes) if self.year else None
@@ -712,7 +749,7 @@ class _Reader:
                  fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
         """(key, name key, identified by an identifier?, name) of each record the row names."""
         found = []
-        for ident, label, distinct, name in identity.keys(row, fixes):
+        for ident, label, distinct, name in identity.keys(row, fixes, people=kind == "person"):
             one = self.identify_one(mapping, identity, kind, origin, ident, label, distinct, name)
             if one is not None:
                 found.append((*one, name))

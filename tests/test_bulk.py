@@ -847,6 +847,39 @@ def test_a_note_in_parentheses_that_a_list_split_into_items_is_not_taken_for_nam
                for note in _notes(empty_project))
 
 
+def _cast_of(root: Path, run_kg, cast: list[str]) -> list[tuple[str, ...]]:
+    """The names published as the cast of a one-film JSON source with this cast list."""
+    put(root, "films.json", json.dumps([{"title": "Reunion", "year": 1936, "cast": cast}]))
+    put(root, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\nactor: {name: cast}\n",
+                                            "name: title\nyear: year"))
+    built(root, run_kg)
+    return ask(root, f"SELECT ?n WHERE {{ ?m <{S}actor>/<{S}name> ?n }}")
+
+
+@pytest.mark.parametrize("item", ["and", "with", "voices of", "(narrator)", "(as herself)", "[2]"])
+def test_a_word_or_note_between_names_is_not_a_person(item, empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, ["Jean Hersholt", item, "Rochelle Hudson"]) == [
+        ("Jean Hersholt",), ("Rochelle Hudson",)]
+    assert any(f"repaired: removed {item!r} from a list of names" in n for n in _notes(empty_project))
+
+
+def test_lower_case_words_in_a_cast_list_are_left_out_and_reported(empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, ["The", "motorcycle racing", "world championship", "MotoGP"]) == [
+        ("MotoGP",)]
+    assert "data/films.json:1: suspicious: left out 'world championship' from a list of names: lower-case words, " \
+           "not a person's name" in _notes(empty_project)
+
+
+def test_an_article_split_from_its_name_is_joined_back(empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, ["Jean Hersholt", "The", "Dionne Quintuplets"]) == [
+        ("Jean Hersholt",), ("The Dionne Quintuplets",)]
+
+
+def test_names_written_in_lower_case_with_dots_or_in_another_script_are_kept(empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, ["will.i.am", "k.d. lang", "봉준호"]) == [
+        ("k.d. lang",), ("will.i.am",), ("봉준호",)]
+
+
 def test_a_name_with_its_parentheses_closed_is_kept_whole(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,cast\ntt0000001,St Trinian's,Cheryl Cole (Girls Aloud)|Colin Firth\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\n"
