@@ -112,18 +112,45 @@ def _outside_notes(text: str, depth: int, fixes: list[str]) -> tuple[str, int]:
 _CONNECTORS = frozenset({"and", "with", "of", "by", "as", "featuring", "starring", "voices of", "voice of",
                          "narrated by", "and orchestra"})  # words a list of names carried among them
 _ARTICLES = frozenset({"The", "A", "An", "the", "a", "an"})
+_SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})  # House Peters, Sr.: one name, split
 _NOTE = re.compile(r"[(\[].*[)\]]")  # (narrator), [2]: a note or a footnote mark, whole
 _PROSE = re.compile(r"[a-z0-9' ,-]+")  # all lower case: words of a description, not a person's name
+_LABEL = re.compile(r"([A-Z][\w.]*(?: [a-z]+)?)\.?:\s*(.*)")  # Cast: ..., Dir.: ..., Directed by: ...
+_CAST_LABELS = frozenset({"Cast", "Starring", "With", "Voices", "Featuring"})
 
 
 def people_names(names: list[str], fixes: list[str]) -> list[str]:
     """The names in a list of people, without what a careless list put among them: notes in parentheses, words
-    between names, lower-case prose (a documentary's subjects); an article split from its name is joined back."""
+    between names, labels (Cast:), lower-case prose (a documentary's subjects), another credit (Dir.: X); an
+    article or a suffix split from its name is joined back (The Dionne Quintuplets, House Peters Sr.)."""
     out: list[str] = []
     article = None
+    skip_next = False
     for name in names:
+        if skip_next:
+            fixes.append(f"removed {name!r} from a list of names: named after a label of another credit")
+            skip_next = False
+            continue
+        label = _LABEL.fullmatch(name)
+        if label is not None:
+            head, rest = label.group(1).rstrip("."), label.group(2)
+            if head in _CAST_LABELS and rest:
+                fixes.append(f"repaired {name!r}: a label before the name")
+                name = rest
+            else:
+                fixes.append(f"removed {name!r} from a list of names: a label"
+                             + ("" if head in _CAST_LABELS else ", and the credit it gives is not this one"))
+                skip_next = not rest and head not in _CAST_LABELS
+                continue
         if name in _ARTICLES and article is None:
             article = name
+            continue
+        if name in _SUFFIXES and article is None:
+            if out:
+                fixes.append(f"repaired {out[-1]!r}, {name!r}: one name, split before its suffix")
+                out[-1] = f"{out[-1]} {name}"
+            else:
+                fixes.append(f"removed {name!r} from a list of names: a suffix without its name")
             continue
         shown = f"{article} {name}" if article is not None else name
         if _NOTE.fullmatch(name):

@@ -875,6 +875,16 @@ def test_an_article_split_from_its_name_is_joined_back(empty_project, run_kg):
         ("Jean Hersholt",), ("The Dionne Quintuplets",)]
 
 
+def test_a_suffix_split_from_its_name_is_joined_back(empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, ["House Peters", "Sr.", "Myrtle Stedman"]) == [
+        ("House Peters Sr.",), ("Myrtle Stedman",)]
+
+
+def test_labels_in_a_cast_list_are_not_people_nor_is_the_credit_of_another_label(empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, ["Dir.:", "Greg Marcks", "Cast:", "Shane West", "Cast: Ed Harris"]) == [
+        ("Ed Harris",), ("Shane West",)]  # Greg Marcks directed it
+
+
 def test_names_written_in_lower_case_with_dots_or_in_another_script_are_kept(empty_project, run_kg):
     assert _cast_of(empty_project, run_kg, ["will.i.am", "k.d. lang", "봉준호"]) == [
         ("k.d. lang",), ("will.i.am",), ("봉준호",)]
