@@ -117,6 +117,19 @@ _NOTE = re.compile(r"[(\[].*[)\]]")  # (narrator), [2]: a note or a footnote mar
 _PROSE = re.compile(r"[a-z0-9' ,-]+")  # all lower case: words of a description, not a person's name
 _LABEL = re.compile(r"([A-Z][\w.]*(?: [a-z]+)?)\.?:\s*(.*)")  # Cast: ..., Dir.: ..., Directed by: ...
 _CAST_LABELS = frozenset({"Cast", "Starring", "With", "Voices", "Featuring"})
+_ROLE_NOTE = re.compile(r"(.+?)\s*\(([a-z][a-z ]*)\)")  # Harry Carter (actor), Joe King (narrator)
+_OTHER_CREDITS = frozenset({"screenplay", "teleplay", "writer", "director", "producer", "novel", "book", "story"})
+_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "das", "do", "dos", "del", "della", "di", "du", "la",
+                        "le", "bin", "al", "el", "ibn", "ter", "ten", "y", "e", "zu", "af", "av"})  # in names
+
+
+def _prose(name: str) -> bool:
+    """Words of a sentence rather than a name: three or more in lower case that are not name particles, or a first
+    word in lower case (his Orchestra) that is neither a particle (de la Hoya) nor written with dots (k.d. lang)."""
+    words = name.split()
+    first = words[0] if words else ""
+    return (sum(1 for w in words if w.islower() and len(w) > 1 and w not in _PARTICLES) >= 3
+            or (first.islower() and first not in _PARTICLES and "." not in first))
 
 
 def people_names(names: list[str], fixes: list[str]) -> list[str]:
@@ -145,6 +158,17 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
         if name in _ARTICLES and article is None:
             article = name
             continue
+        if article is None and name.startswith(("and ", "with ")):
+            fixes.append(f"repaired {name!r}: a word before the name")
+            name = name.split(" ", 1)[1]
+        note = _ROLE_NOTE.fullmatch(name)
+        if note is not None:
+            if note.group(2) in _OTHER_CREDITS:
+                fixes.append(f"removed {name!r} from a list of names: another credit than this one")
+                article = None
+                continue
+            fixes.append(f"repaired {name!r}: the note {'(' + note.group(2) + ')'!r} after the name")
+            name = note.group(1)
         if name in _SUFFIXES and article is None:
             if out:
                 fixes.append(f"repaired {out[-1]!r}, {name!r}: one name, split before its suffix")
@@ -157,7 +181,8 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
             fixes.append(f"removed {shown!r} from a list of names: a note, not a name")
         elif name.lower() in _CONNECTORS:
             fixes.append(f"removed {shown!r} from a list of names: a word between names")
-        elif name == name.lower() and _PROSE.fullmatch(name) and not name.isdigit():
+        elif (name == name.lower() and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
+                article is not None and article.islower()):
             fixes.append(f"left out {shown!r} from a list of names: lower-case words, not a person's name")
         else:
             if article is not None:

@@ -885,6 +885,19 @@ def test_labels_in_a_cast_list_are_not_people_nor_is_the_credit_of_another_label
         ("Ed Harris",), ("Shane West",)]  # Greg Marcks directed it
 
 
+@pytest.mark.parametrize(("cast", "names"), [
+    (["Harry Carter (actor)", "Joe King (narrator)"], ["Harry Carter", "Joe King"]),  # a note after the name
+    (["Ann Lee", "Bobby Smith Jr. (teleplay)"], ["Ann Lee"]),  # another credit than acting
+    (["Ann Lee", "and Ateesh Randev"], ["Ann Lee", "Ateesh Randev"]),
+    (["Ann Lee", "the", "Brenton Butler case"], ["Ann Lee"]),  # a documentary's subject
+    (["Ann Lee", "A year in the life of Susan Tom and her 11 children"], ["Ann Lee"]),
+    (["Cheryl Cole (Girls Aloud)", "Dave (Tex) O'Brien", "Oscar de la Hoya"],
+     ["Cheryl Cole (Girls Aloud)", "Dave (Tex) O'Brien", "Oscar de la Hoya"]),  # names, as they are
+])
+def test_what_a_cast_list_says_beside_names_is_not_published_as_names(cast, names, empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, cast) == [(n,) for n in sorted(names)]
+
+
 def test_names_written_in_lower_case_with_dots_or_in_another_script_are_kept(empty_project, run_kg):
     assert _cast_of(empty_project, run_kg, ["will.i.am", "k.d. lang", "봉준호"]) == [
         ("k.d. lang",), ("will.i.am",), ("봉준호",)]
