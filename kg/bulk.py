@@ -117,7 +117,7 @@ _NOTE = re.compile(r"[(\[].*[)\]]")  # (narrator), [2]: a note or a footnote mar
 _PROSE = re.compile(r"[a-z0-9' ,-]+")  # all lower case: words of a description, not a person's name
 _LABEL = re.compile(r"([A-Z][\w.]*(?: [a-z]+)?)\.?:\s*(.*)")  # Cast: ..., Dir.: ..., Directed by: ...
 _CAST_LABELS = frozenset({"Cast", "Starring", "With", "Voices", "Featuring"})
-_ROLE_NOTE = re.compile(r"(.+?)\s*\(([a-z][a-z ]*)\)")  # Harry Carter (actor), Joe King (narrator)
+_ROLE_NOTE = re.compile(r"(.+?)\s*\(([A-Za-z][a-z ]*)\)")  # Harry Carter (actor), David Brendel (Screenplay)
 _OTHER_CREDITS = frozenset({"screenplay", "teleplay", "writer", "director", "producer", "novel", "book", "story"})
 _PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "das", "do", "dos", "del", "della", "di", "du", "la",
                         "le", "bin", "al", "el", "ibn", "ter", "ten", "y", "e", "zu", "af", "av"})  # in names
@@ -162,11 +162,11 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
             fixes.append(f"repaired {name!r}: a word before the name")
             name = name.split(" ", 1)[1]
         note = _ROLE_NOTE.fullmatch(name)
-        if note is not None:
-            if note.group(2) in _OTHER_CREDITS:
-                fixes.append(f"removed {name!r} from a list of names: another credit than this one")
-                article = None
-                continue
+        if note is not None and note.group(2).lower() in _OTHER_CREDITS:
+            fixes.append(f"removed {name!r} from a list of names: another credit than this one")
+            article = None
+            continue
+        if note is not None and note.group(2).islower():  # a capitalised one is part of the name: Dave (Tex) O'Brien
             fixes.append(f"repaired {name!r}: the note {'(' + note.group(2) + ')'!r} after the name")
             name = note.group(1)
         if name in _SUFFIXES and article is None:

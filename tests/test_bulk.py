@@ -887,7 +887,7 @@ def test_labels_in_a_cast_list_are_not_people_nor_is_the_credit_of_another_label
 
 @pytest.mark.parametrize(("cast", "names"), [
     (["Harry Carter (actor)", "Joe King (narrator)"], ["Harry Carter", "Joe King"]),  # a note after the name
-    (["Ann Lee", "Bobby Smith Jr. (teleplay)"], ["Ann Lee"]),  # another credit than acting
+    (["Ann Lee", "Bobby Smith Jr. (teleplay)", "David Brendel (Screenplay)"], ["Ann Lee"]),  # other credits
     (["Ann Lee", "and Ateesh Randev"], ["Ann Lee", "Ateesh Randev"]),
     (["Ann Lee", "the", "Brenton Butler case"], ["Ann Lee"]),  # a documentary's subject
     (["Ann Lee", "A year in the life of Susan Tom and her 11 children"], ["Ann Lee"]),
