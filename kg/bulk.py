@@ -144,7 +144,7 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
             fixes.append(f"removed {name!r} from a list of names: named after a label of another credit")
             skip_next = False
             continue
-        label = _LABEL.fullmatch(name)
+        label = _LABEL.fullmatch(name) if ":" in name else None
         if label is not None:
             head, rest = label.group(1).rstrip("."), label.group(2)
             if head in _CAST_LABELS and rest:
@@ -161,7 +161,7 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
         if article is None and name.startswith(("and ", "with ")):
             fixes.append(f"repaired {name!r}: a word before the name")
             name = name.split(" ", 1)[1]
-        note = _ROLE_NOTE.fullmatch(name)
+        note = _ROLE_NOTE.fullmatch(name) if name.endswith(")") else None
         if note is not None and note.group(2).lower() in _OTHER_CREDITS:
             fixes.append(f"removed {name!r} from a list of names: another credit than this one")
             article = None
