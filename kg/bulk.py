@@ -126,10 +126,11 @@ _PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "das", "do", "do
 def _prose(name: str) -> bool:
     """Words of a sentence rather than a name: three or more in lower case that are not name particles, or a first
     word in lower case (his Orchestra) that is neither a particle (de la Hoya) nor written with dots (k.d. lang)."""
-    words = name.split()
-    first = words[0] if words else ""
-    return (sum(1 for w in words if w.islower() and len(w) > 1 and w not in _PARTICLES) >= 3
-            or (first.islower() and first not in _PARTICLES and "." not in first))
+    first = name.split(" ", 1)[0]
+    if first.islower() and first not in _PARTICLES and "." not in first:
+        return True
+    return name.count(" ") >= 2 and sum(1 for w in name.split() if w.islower() and len(w) > 1
+                                        and w not in _PARTICLES) >= 3
 
 
 def people_names(names: list[str], fixes: list[str]) -> list[str]:
@@ -179,9 +180,9 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
         shown = f"{article} {name}" if article is not None else name
         if _NOTE.fullmatch(name):
             fixes.append(f"removed {shown!r} from a list of names: a note, not a name")
-        elif name.lower() in _CONNECTORS:
+        elif (low := name.lower()) in _CONNECTORS:
             fixes.append(f"removed {shown!r} from a list of names: a word between names")
-        elif (name == name.lower() and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
+        elif (name == low and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
                 article is not None and article.islower()):
             fixes.append(f"left out {shown!r} from a list of names: lower-case words, not a person's name")
         else:
