@@ -127,7 +127,7 @@ def _prose(name: str) -> bool:
     """Words of a sentence rather than a name: three or more in lower case that are not name particles, or a first
     word in lower case (his Orchestra) that is neither a particle (de la Hoya) nor written with dots (k.d. lang)."""
     first = name.split(" ", 1)[0]
-    if first.islower() and first not in _PARTICLES and "." not in first:
+    if first[:1].islower() and first not in _PARTICLES and "." not in first:  # not _ve Giordani (a lost É)
         return True
     return name.count(" ") >= 2 and sum(1 for w in name.split() if w.islower() and len(w) > 1
                                         and w not in _PARTICLES) >= 3
@@ -326,6 +326,8 @@ class Identity:
         names = self.name.values(row, fixes) if self.name else []
         if people and names:
             names = people_names([str(n) for n in names], fixes)
+            if not names:  # nothing in the cell was a name: no one is named, not even by an identifier
+                return []
         if self.ident is not None:
             names = names[:1]
         year = self.year.first(row, fixes) if self.year else None

@@ -898,6 +898,16 @@ def test_what_a_cast_list_says_beside_names_is_not_published_as_names(cast, name
     assert _cast_of(empty_project, run_kg, cast) == [(n,) for n in sorted(names)]
 
 
+def test_a_credit_whose_name_is_left_out_is_dropped_with_its_identifier(empty_project, run_kg):
+    put(empty_project, "crew.csv", "film,title,name,imdb\ntt0000001,Night River,Ann Lee,nm0000001\n"
+                                   "tt0000001,Night River,and,nm0000002\ntt0000001,Night River,_ve Giordani,nm0000003\n")
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", "name: title\ncrew:\n  person: {name: name, id: imdb}\n"
+                                                                "  department: {constant: Editing}\n", "id: film"))
+    built(empty_project, run_kg)  # no credit of a person without a name: 'and' is not one
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [
+        ("Ann Lee",), ("_ve Giordani",)]  # a name whose first letter was lost in the file is still a name
+
+
 def test_names_written_in_lower_case_with_dots_or_in_another_script_are_kept(empty_project, run_kg):
     assert _cast_of(empty_project, run_kg, ["will.i.am", "k.d. lang", "봉준호"]) == [
         ("k.d. lang",), ("will.i.am",), ("봉준호",)]
