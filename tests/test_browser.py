@@ -172,3 +172,14 @@ def test_a_list_entry_stays_in_one_column(browser, live, path):
         "return [...document.querySelectorAll('ul.list li')].filter(li => "
         "  new Set([...li.getClientRects()].map(r => Math.round(r.left))).size > 1).map(li => li.textContent);")
     assert browser.find_elements(By.CSS_SELECTOR, "ul.list li") and split == []
+
+
+@pytest.mark.parametrize("path", ["", "movie/break-away", "sparql", "search?q=lee"])
+def test_every_control_on_a_page_has_a_name_a_screen_reader_says(browser, live, path):
+    browser.get(f"{live.url}/{path}")
+    if path == "sparql":
+        WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".yasqe")))
+    controls = [e for e in browser.find_elements(By.CSS_SELECTOR, "input, textarea, select, button") if e.is_displayed()]
+    assert controls
+    assert [e.get_attribute("outerHTML")[:80] for e in controls if not e.accessible_name.strip()] == []
+

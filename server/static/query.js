@@ -23,6 +23,9 @@
   }
   if (host.getAttribute("data-run") && tab && tab.query) { tab.query(); }  // came with a query: show its results
   form.style.display = "none";
+  host.querySelectorAll("input:not([aria-label])").forEach(function (input) {  // YASGUI's endpoint box has no label
+    if (input.classList.contains("autocomplete")) { input.setAttribute("aria-label", "SPARQL endpoint"); }
+  });
   document.querySelectorAll("#examples a[data-query]").forEach(function (link) {
     link.addEventListener("click", function (event) {
       event.preventDefault();
