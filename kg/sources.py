@@ -106,12 +106,14 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 def read_yaml(path: Path, display: str) -> Any:
     """Parse one YAML file; raise InputError naming the file and line on any failure."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        # YAML may be UTF-16 when a byte-order mark says so (Windows' Notepad saves "Unicode" so)
+        text = data.decode("utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data.decode("utf-8")
     except OSError as exc:
         raise InputError([Problem(display, None, f"cannot read file: {exc.strerror or exc}")]) from exc
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        problem = Problem(display, line, f"not valid UTF-8 (byte {exc.start}): save the file as UTF-8")
+        line = data[: exc.start].count(b"\n") + 1
+        problem = Problem(display, line, f"not valid {exc.encoding.upper()} (byte {exc.start}): save the file as UTF-8")
         raise InputError([problem]) from exc
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader

@@ -86,6 +86,17 @@ def test_invalid_utf8_is_reported_with_line(empty_project, run_kg):
     assert "data/latin1.yaml:3" in output and "not valid UTF-8" in output
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_yaml_saved_with_a_byte_order_mark_is_read(empty_project, run_kg, encoding):
+    text = "people:\n  ann:\n    name: Ann Lee\n    claims:\n      doc: {name: 이안}\n" + SOURCE
+    data = text.encode(encoding)
+    (empty_project / "data" / "people.yaml").write_bytes(b"\xfe\xff" + data if encoding == "utf-16-be" else data)
+    code, output = run_kg(empty_project, "validate")
+    assert code == 0, output
+    ann = next(r for r in read_records(empty_project / "data", root=empty_project) if r.key == "ann")
+    assert {v.value.text for v in ann.values("name")} == {"Ann Lee", "이안"}
+
+
 def test_unreadable_file_is_reported(empty_project, run_kg):
     (empty_project / "data" / "gone.yaml").symlink_to(empty_project / "nowhere.yaml")
     code, output = run_kg(empty_project, "validate")
