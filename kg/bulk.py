@@ -66,11 +66,19 @@ def name_key(text: str) -> str:
     return slugify(_APOSTROPHES.sub("", text))
 
 
+_TRAILING_MARK = re.compile(r"\s*\[(?:\d{1,3}|[a-z]{2,3})\]$")  # a footnote mark [1], another wiki's language [fr]
+
+
 def clean_text(text: str) -> tuple[str, list[str]]:
-    """Text with invisible characters removed, whitespace collapsed and NFC; and what was repaired."""
-    if text.isascii() and text.isprintable() and "  " not in text and text.strip() == text:
+    """Text with invisible characters removed, whitespace collapsed and NFC, without a trailing footnote or
+    language mark (The Curtain Pole[1], Fly by Night [fr]); and what was repaired."""
+    if text.isascii() and text.isprintable() and "  " not in text and text.strip() == text and text[-1:] != "]":
         return text, []
     fixes = []
+    mark = _TRAILING_MARK.search(text) if text.endswith("]") else None
+    if mark is not None and mark.start() > 0:
+        fixes.append(f"removed {mark.group().strip()!r} from the end of {text!r}: a footnote or language mark")
+        text = text[:mark.start()]
     if _MOJIBAKE.search(text):
         try:
             repaired = text.encode("cp1252").decode("utf-8")
@@ -159,6 +167,9 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
         if name in _ARTICLES and article is None:
             article = name
             continue
+        if name[:1] in ".,;:" and name.lstrip(".,;: "):
+            fixes.append(f"repaired {name!r}: punctuation before the name")
+            name = name.lstrip(".,;: ")
         if article is None and name.startswith(("and ", "with ")):
             fixes.append(f"repaired {name!r}: a word before the name")
             name = name.split(" ", 1)[1]

@@ -908,6 +908,22 @@ def test_a_credit_whose_name_is_left_out_is_dropped_with_its_identifier(empty_pr
         ("Ann Lee",), ("_ve Giordani",)]  # a name whose first letter was lost in the file is still a name
 
 
+@pytest.mark.parametrize(("title", "published"), [
+    ("The Curtain Pole[1]", "The Curtain Pole"), ("Fly by Night [fr]", "Fly by Night"),
+    ("[REC]", "[REC]"), ("Alien [Director's Cut]", "Alien [Director's Cut]"),
+])
+def test_a_footnote_or_language_mark_after_a_title_is_removed(title, published, empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([{"title": title, "year": 1909}]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\n",
+                                                     "name: title\nyear: year"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?m a <{S}Movie> ; <{S}name> ?n }}") == [(published,)]
+
+
+def test_punctuation_before_a_name_is_removed(empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, ["Ann Lee", ". Caroline Martin"]) == [("Ann Lee",), ("Caroline Martin",)]
+
+
 def test_names_written_in_lower_case_with_dots_or_in_another_script_are_kept(empty_project, run_kg):
     assert _cast_of(empty_project, run_kg, ["will.i.am", "k.d. lang", "봉준호"]) == [
         ("k.d. lang",), ("will.i.am",), ("봉준호",)]
