@@ -141,13 +141,43 @@ def _prose(name: str) -> bool:
                                         and w not in _PARTICLES) >= 3
 
 
+def _one_name(name: str, article: str | None, fixes: list[str]) -> str | None:
+    """One item of a list of people (after an `article` the list split from it), repaired; None if it is no name."""
+    if name[:1] in ".,;:" and name.lstrip(".,;: "):
+        fixes.append(f"repaired {name!r}: punctuation before the name")
+        name = name.lstrip(".,;: ")
+    if article is None and name.startswith(("and ", "with ")):
+        fixes.append(f"repaired {name!r}: a word before the name")
+        name = name.split(" ", 1)[1]
+    note = _ROLE_NOTE.fullmatch(name) if name.endswith(")") else None
+    if note is not None and note.group(2).lower() in _OTHER_CREDITS:
+        fixes.append(f"removed {name!r} from a list of names: another credit than this one")
+        return None
+    if note is not None and note.group(2).islower():  # a capitalised one is part of the name: Dave (Tex) O'Brien
+        fixes.append(f"repaired {name!r}: the note {'(' + note.group(2) + ')'!r} after the name")
+        name = note.group(1)
+    shown = f"{article} {name}" if article is not None else name
+    if _NOTE.fullmatch(name):
+        fixes.append(f"removed {shown!r} from a list of names: a note, not a name")
+    elif (low := name.lower()) in _CONNECTORS:
+        fixes.append(f"removed {shown!r} from a list of names: a word between names")
+    elif (name == low and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
+            article is not None and article.islower()):
+        fixes.append(f"left out {shown!r} from a list of names: lower-case words, not a person's name")
+    else:
+        if article is not None:
+            fixes.append(f"repaired {article!r}, {name!r}: one name, split after its article")
+        return shown
+    return None
+
+
 def people_names(names: list[str], fixes: list[str]) -> list[str]:
     """The names in a list of people, without what a careless list put among them: notes in parentheses, words
     between names, labels (Cast:), lower-case prose (a documentary's subjects), another credit (Dir.: X); an
     article or a suffix split from its name is joined back (The Dionne Quintuplets, House Peters Sr.)."""
     out: list[str] = []
     article = None
-    skip_next = False
+    skip_next = False  # the name a label of another credit gives (Dir.:, Greg Marcks)
     for name in names:
         if skip_next:
             fixes.append(f"removed {name!r} from a list of names: named after a label of another credit")
@@ -156,50 +186,26 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
         label = _LABEL.fullmatch(name) if ":" in name else None
         if label is not None:
             head, rest = label.group(1).rstrip("."), label.group(2)
-            if head in _CAST_LABELS and rest:
-                fixes.append(f"repaired {name!r}: a label before the name")
-                name = rest
-            else:
+            if head not in _CAST_LABELS or not rest:
                 fixes.append(f"removed {name!r} from a list of names: a label"
                              + ("" if head in _CAST_LABELS else ", and the credit it gives is not this one"))
                 skip_next = not rest and head not in _CAST_LABELS
                 continue
-        if name in _ARTICLES and article is None:
+            fixes.append(f"repaired {name!r}: a label before the name")
+            name = rest
+        if article is None and name in _ARTICLES:
             article = name
             continue
-        if name[:1] in ".,;:" and name.lstrip(".,;: "):
-            fixes.append(f"repaired {name!r}: punctuation before the name")
-            name = name.lstrip(".,;: ")
-        if article is None and name.startswith(("and ", "with ")):
-            fixes.append(f"repaired {name!r}: a word before the name")
-            name = name.split(" ", 1)[1]
-        note = _ROLE_NOTE.fullmatch(name) if name.endswith(")") else None
-        if note is not None and note.group(2).lower() in _OTHER_CREDITS:
-            fixes.append(f"removed {name!r} from a list of names: another credit than this one")
-            article = None
-            continue
-        if note is not None and note.group(2).islower():  # a capitalised one is part of the name: Dave (Tex) O'Brien
-            fixes.append(f"repaired {name!r}: the note {'(' + note.group(2) + ')'!r} after the name")
-            name = note.group(1)
-        if name in _SUFFIXES and article is None:
+        if article is None and name in _SUFFIXES:
             if out:
                 fixes.append(f"repaired {out[-1]!r}, {name!r}: one name, split before its suffix")
                 out[-1] = f"{out[-1]} {name}"
             else:
                 fixes.append(f"removed {name!r} from a list of names: a suffix without its name")
             continue
-        shown = f"{article} {name}" if article is not None else name
-        if _NOTE.fullmatch(name):
-            fixes.append(f"removed {shown!r} from a list of names: a note, not a name")
-        elif (low := name.lower()) in _CONNECTORS:
-            fixes.append(f"removed {shown!r} from a list of names: a word between names")
-        elif (name == low and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
-                article is not None and article.islower()):
-            fixes.append(f"left out {shown!r} from a list of names: lower-case words, not a person's name")
-        else:
-            if article is not None:
-                fixes.append(f"repaired {article!r}, {name!r}: one name, split after its article")
-            out.append(shown)
+        found = _one_name(name, article, fixes)
+        if found is not None:
+            out.append(found)
         article = None
     if article is not None:
         fixes.append(f"removed {article!r} from the end of a list of names")
