@@ -652,11 +652,11 @@ def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
     """One hit per entity, best first: exact, then prefix (both also after a leading article: 'godfather' is
     exactly The Godfather), then word start, then the rest; within each, a whole word before part of one
     ('godfather' finds The Godfather before 3 Godfathers), shorter spellings first, then by name."""
-    needle = _needle(text)
+    needle = index.fold(text)
     word = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
 
     def rank(spelling: str) -> tuple[int, bool, int]:
-        low = spelling.lower()
+        low = index.fold(spelling)
         head, _, rest = low.partition(" ")
         place = min(0 if t == needle else 1 if t.startswith(needle) else 2 if f" {needle}" in f" {low}" else 3
                     for t in ((low, rest) if head in _ARTICLES and rest else (low,)))
@@ -665,7 +665,8 @@ def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
     best: dict[str, tuple[tuple[int, bool, int], Hit]] = {}
     for hit in found:
         known = best.get(hit.iri)
-        if known is None or (rank(hit.matched), hit.type == "Thing") < (known[0], known[1].type == "Thing"):
+        if known is None or (rank(hit.matched), hit.type == "Thing", hit.matched != hit.name) < (
+                known[0], known[1].type == "Thing", known[1].matched != known[1].name):  # the preferred name on a tie
             best[hit.iri] = (rank(hit.matched), hit)
     ordered = sorted(best.values(), key=lambda rh: (rh[0], rh[1].name.lower(), rh[1].iri))
     return [hit for _, hit in ordered[:limit]]
@@ -682,7 +683,7 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
     """Entities with a name or spelling containing `text`, from the release's index (None if it has none)."""
     if _index_info(release.path) is None:
         return None
-    needle = _needle(text)
+    needle = index.fold(text)
     if len(needle) < MIN_SEARCH:
         return []
     found = index.search(release.path / index.INDEX_DIR / "names.tsv", needle)

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import mmap
+import unicodedata
 from array import array
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from .ids import PATHS
 INDEX_DIR = "index"
 STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
 KINDS = frozenset(PATHS.values())
-VERSION = 2  # bumped when the files change shape: a release with another version is read by SPARQL instead
+VERSION = 3  # bumped when the files change shape: a release with another version is read by SPARQL instead
 MAX_MATCHES = 2000
 # What a kind's listing can be narrowed by: facet name -> the properties whose values give it, in order of
 # preference (a film's year is when it was made, else when first shown). Years are the first four digits.
@@ -41,6 +42,21 @@ YEARS = frozenset({"year", "born"})
 
 def _clean(text: str) -> str:
     return " ".join(text.split())  # a field holds no tab or newline
+
+
+_APOSTROPHES = "'’ʼ"
+_ASCII_FOLD = str.maketrans({**{c: " " for c in "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~"}, **{c: None for c in "'"}})
+
+
+def fold(text: str) -> str:
+    """A text as search compares it: lower case, without accents or apostrophes, other punctuation as spaces
+    (Jae-hoon and Jae hoon, Chloé and Chloe, O'Brien and OBrien are one)."""
+    if text.isascii():
+        return " ".join(text.lower().translate(_ASCII_FOLD).split())
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join("" if unicodedata.category(c) == "Mn" or c in _APOSTROPHES else
+                   " " if unicodedata.category(c)[0] in "PS" else c for c in decomposed)
+    return " ".join(unicodedata.normalize("NFC", kept).split())  # Hangul syllables come back whole
 
 
 def listing_file(kind: str) -> str:
@@ -147,15 +163,15 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
         ranks[kind] = {e: (place, n) for place, (n, e) in enumerate(rows)}
     type_names = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
                   for e in members}  # one type's local name per entity, the same on every build
-    # in the order of the lower-case first field: search finds the spellings that start with a text as one run
-    names = sorted({(_clean(n), e) for n, e in spelt}, key=lambda se: (se[0].lower(), se[0], se[1]))
+    # in the order of the first field, the search key: search finds the spellings that start with a text as one run
+    names = sorted({(fold(n), _clean(n), e) for n, e in spelt if fold(n)})
     info = {
         "version": VERSION,
         "listings": listings,
         "pages": _write(target / "pages.tsv", sorted(e for (e,) in paged)),
         "names": _write(target / "names.tsv", (
-            f"{spelling.lower()}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
-            for spelling, e in names)),
+            f"{key}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
+            for key, spelling, e in names)),
     }
     info["facets"] = _write_facets(dict(zip(facet_properties, valued, strict=True)), target, ranks)
     (target / "index.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -250,9 +266,9 @@ def _match(data: mmap.mmap, start: int, end: int) -> Match:
 
 
 def search(path: Path, needle: str) -> Iterator[Match]:
-    """Spellings in names.tsv whose lower case contains `needle` (lower case): those that start with it first.
+    """Spellings in names.tsv whose search key contains `needle` (a key: see `fold`): those that start with it first.
 
-    The file is sorted by the spelling in lower case, so the spellings that start with the needle are one run of
+    The file is sorted by the search key, so the spellings whose key starts with the needle are one run of
     lines, found with one search; then every other line that contains it, up to MAX_MATCHES in all.
     """
     wanted = needle.encode("utf-8")

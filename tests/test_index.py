@@ -149,3 +149,12 @@ def test_serving_a_release_with_an_older_index_says_how_to_speed_it_up(released,
 
 def test_serving_a_release_with_a_current_index_says_nothing_of_it(live):
     assert "built by an older kg" not in (live.root / f"serve-{live.port}.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("Jae-hoon", "jae hoon"), ("Chloé in Paris", "chloe in paris"), ("O'Brien", "obrien"), ("Don’t Breathe", "dont breathe"),
+    ("탈주", "탈주"), ("Straße", "strasse"), ("  Mr.  T ", "mr t"),
+])
+def test_a_search_key_folds_case_accents_and_punctuation(text, key):
+    assert index.fold(text) == key
+

@@ -890,6 +890,15 @@ def test_search_finds_a_film_by_its_korean_title(client):
     assert [h["iri"] for h in hits] == [BASE + "movie/break-away", BASE + "source/forum-post"]
 
 
+@pytest.mark.parametrize(("text", "iri", "matched"), [
+    ("jae hoon", "character/break-away-jae-hoon", "Jae-hoon"),  # a hyphen is a space
+    ("Yeong hoon", "person/lee-yeong-hoon", "Lee Yeong-hoon"),
+    ("leesong hee il", "person/leesong-hee-il", "Leesong Hee-il"),
+])
+def test_search_reads_punctuation_as_spaces(client, text, iri, matched):
+    assert (BASE + iri, matched) in [(h["iri"], h["matched"]) for h in _search(client, text)]
+
+
 def test_search_puts_the_exact_name_first(client):
     hits = _search(client, "BREAK away")
     assert hits[0]["iri"] == BASE + "movie/break-away" and len(hits) > 1  # sources titled "... Break Away" follow
