@@ -13,6 +13,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as shacl_validate
+from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
+from pyshacl.errors import ReportableRuntimeError
+from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import SH
 
 from . import vocab
@@ -82,7 +85,51 @@ def load_shapes(shapes_dir: Path) -> rdflib.Graph:
                                     f"the shapes file is not valid Turtle: {why.group(1) if why else text[:300]}"))
     if problems:
         raise InputError(problems)
+    unfit = _unfit(graph, files, shapes_dir)
+    if unfit is not None:
+        raise InputError([unfit])
     return graph
+
+
+def _unfit(graph: rdflib.Graph, files: list[Path], shapes_dir: Path) -> Problem | None:
+    """The problem of shapes that are Turtle but not SHACL: in the file that is wrong on its own, else in the
+    directory (files that clash)."""
+    objection = _not_shacl(graph)
+    if objection is None:
+        return None
+    for path in files:
+        alone = rdflib.Graph().parse(path, format="turtle")
+        if (found := _not_shacl(alone)) is not None:
+            what, needle = _shape_name(alone, found[0])
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            line = next((n for n, text in enumerate(lines, 1) if needle and all(w in text for w in needle)), None)
+            return Problem(str(path), line, f"the shapes are not valid SHACL: {what}: {found[1]}")
+    return Problem(str(shapes_dir), None,
+                   f"the shapes are not valid SHACL: {_shape_name(graph, objection[0])[0]}: {objection[1]}")
+
+
+def _not_shacl(graph: rdflib.Graph) -> tuple[rdflib.term.Node | None, str] | None:
+    """(the shape, pyshacl's words) when a shape or one of its constraints is not what SHACL allows; else None."""
+    shape = None
+    try:
+        for shape in ShapesGraph(graph).shapes:
+            for p in dict.fromkeys(p for p, _ in graph.predicate_objects(shape.node) if p in ALL_CONSTRAINT_PARAMETERS):
+                CONSTRAINT_PARAMETERS_MAP[p](shape)  # what pyshacl does to each constraint before it validates
+    except ReportableRuntimeError as exc:
+        return (shape.node if shape else None), str(exc.args[0] if exc.args else exc).strip().splitlines()[0]
+    return None
+
+
+def _shape_name(graph: rdflib.Graph, node: rdflib.term.Node | None) -> tuple[str, tuple[str, ...]]:
+    """How a message names a shape, and the words that find its line: its IRI's last part, or its path's."""
+    if isinstance(node, rdflib.URIRef):
+        last = re.split(r"[#/]", str(node))[-1] or str(node)
+        return f"shape <{last if str(node).startswith('file:') else node}>", (last,)
+    path = graph.value(node, SH.path) if node is not None else None
+    if isinstance(path, rdflib.URIRef):
+        short = next((f"{k}:{path[len(ns):]}" for k, ns in vocab.PREFIXES.items() if path.startswith(ns)), f"<{path}>")
+        return f"the property shape of {short}", ("path", re.split(r"[#/:]", str(path))[-1])
+    return "a shape", ()
 
 
 def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:

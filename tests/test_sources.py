@@ -144,6 +144,32 @@ def test_a_broken_shapes_file_is_refused_with_its_line_and_the_release_stays(pro
     assert (project / "var" / "current").resolve() == before
 
 
+SHAPES_HEAD = "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix schema: <http://schema.org/> .\n\n"
+
+
+def test_a_constraint_shacl_does_not_allow_is_refused_with_its_shape_and_line(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    before = (project / "var" / "current").resolve()
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+        "  sh:property [ sh:path schema:name ; sh:maxCount \"one\" ] .\n", encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 2
+    assert f"{project / 'shapes' / 'extra.ttl'}:6: the shapes are not valid SHACL: the property shape of " \
+           "schema:name: MaxCountConstraintComponent sh:maxCount must be a literal with datatype xsd:integer" in output
+    assert (project / "var" / "current").resolve() == before
+
+
+def test_a_node_shape_with_a_path_is_refused_naming_its_file(project, run_kg):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#titled> a sh:NodeShape ; sh:targetClass schema:Movie ; sh:path schema:name .\n",
+        encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 2
+    assert f"{project / 'shapes' / 'extra.ttl'}: the shapes are not valid SHACL" in output
+    assert "A shape defined as a NodeShape cannot be the subject of a 'sh:path' predicate" in output
+
+
 def test_missing_data_directory(tmp_path: Path, run_kg):
     code, output = run_kg(tmp_path, "validate")
     assert code == 2
