@@ -94,6 +94,11 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
         for problem in exc.problems:
             _say(f"  {problem}")
         sys.exit(BAD_INPUT)
+    if result.unchanged:
+        _say(f"kg: nothing changed since release {result.release_id} was built "
+             f"({result.counts.get('triples', '?')} triples): it stays current, at {result.release_dir}. "
+             "`kg info` describes it; `kg build --full` builds it anew.")
+        return
     report_file = None
     if publish and result.notes:
         report_file = config.releases_path / "build-report.txt"
@@ -114,7 +119,8 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
 
 @cli.command("build")
 @click.option("-v", "--verbose", is_flag=True, help="List every warning")
-@click.option("--full", is_flag=True, help="Load the store afresh instead of patching the previous release's")
+@click.option("--full", is_flag=True, help="Build anew even when nothing changed, and load the store afresh "
+              "instead of patching the previous release's")
 @click.pass_context
 def build_cmd(ctx: click.Context, verbose: bool, full: bool) -> None:
     """Build data/ into a validated release and make it current."""

@@ -46,7 +46,7 @@ from .layout import (
 from .mapping import Conflict, Mapped, conflict_quads, find_conflicts, stream
 from .model import SINGLE_VALUED, Origin, Record
 from .progress import bar, counter
-from .sources import Note, Sources, read_sources, source_files
+from .sources import Note, Sources, input_files, read_sources, source_files
 from .validate import Report, load_shapes, validate_graph
 from .vocab import DCT, P, V
 
@@ -67,6 +67,7 @@ class BuildResult:
     release_dir: Path | None = None
     release_id: str | None = None
     notes: list[Note] = field(default_factory=list)
+    unchanged: bool = False  # nothing changed since the current release was built: it stays, nothing was built
 
 
 def input_digest(files: Iterable[Path], root: Path, settings: Iterable[str] = ()) -> str:
@@ -94,6 +95,33 @@ def code_digest() -> str:
 def new_release_id(digest: str) -> str:
     """The id of a release built from inputs of this digest by this kg."""
     return hashlib.sha256(f"{digest}\0{code_digest()}".encode()).hexdigest()[:12]
+
+
+def build_digest(digest: str, config: Config) -> str:
+    """What decides whether a build would publish anything new: the inputs' digest, the shapes, the vocabularies
+    sources may use and kg itself."""
+    h = hashlib.sha256(f"{digest}\0{code_digest()}\0{STORE_FORMAT}\0{chr(31).join(config.vocabularies)}\0".encode())
+    for path in sorted(config.shapes_path.glob("*.ttl")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _settings(config: Config) -> tuple[str, ...]:
+    """The settings that shape a release's graph (besides its files)."""
+    return config.base_iri, config.title, config.license
+
+
+def unchanged(config: Config) -> Path | None:
+    """The current release, when it was built from exactly what a build would read now (there is nothing to do)."""
+    release = current(config.releases_path)
+    files = input_files(config.data_path, config.root) if release and config.data_path.is_dir() else None
+    if release is None or files is None or not (release / STORE_DIR).is_dir():
+        return None
+    try:
+        known = metadata(release).get("build_digest")
+        return release if known == build_digest(input_digest(files, config.root, _settings(config)), config) else None
+    except (OSError, ValueError):
+        return None
 
 
 def build_time() -> dt.datetime:
@@ -564,7 +592,8 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
           incremental: bool = True) -> BuildResult:
     """Read, map and validate data/; if it conforms and `publish`, write and switch to a new release.
 
-    With `incremental`, the on-disk store is the previous release's, patched, when little changed.
+    With `incremental`, nothing is built when nothing changed since the current release was built, and otherwise
+    the on-disk store is the previous release's, patched, when little changed.
     """
     gc.disable()  # millions of acyclic records and terms: the collector's passes over them cost a third of a build
     try:
@@ -574,6 +603,11 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
 
 
 def _build(config: Config, publish: bool, say: Callable[[str], None], incremental: bool) -> BuildResult:
+    if publish and incremental and (same := unchanged(config)) is not None:
+        meta = metadata(same)
+        counts = meta.get("counts")
+        return BuildResult(Report(), [], dict(counts) if isinstance(counts, dict) else {}, release_dir=same,
+                           release_id=str(meta.get("id")), unchanged=True)
     stages = _Stages(say)
     files = source_files(config.data_path) if config.data_path.is_dir() else []
     sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root),
@@ -650,7 +684,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, shape
     if not report.conforms or not publish:
         statements.close()
         return result
-    digest = input_digest(sources.inputs, config.root, (config.base_iri, config.title, config.license))
+    digest = input_digest(sources.inputs, config.root, _settings(config))
     built = build_time()
     release_id = new_release_id(digest)
     statements.add(release_quads(minter, release_id, digest, built, config,
@@ -688,6 +722,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, shape
         "id": release_id,
         "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "input_digest": "sha256:" + digest,
+        "build_digest": build_digest(digest, config),
         "base_iri": config.base_iri,
         "files": [str(f.relative_to(config.root) if f.is_relative_to(config.root) else f) for f in sources.inputs],
         "counts": counts,

@@ -446,6 +446,21 @@ def source_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
+def input_files(data_dir: Path, root: Path | None = None) -> list[Path] | None:
+    """What a build of `data_dir` reads, in the order it reads them (read_sources' `inputs`), without reading the
+    records; None when a mapping file cannot be read (only a build can say why)."""
+    found: list[Path] = []
+    for path in source_files(data_dir):
+        found.append(path)
+        if path.name.endswith(MAPPING_SUFFIX):
+            try:
+                found.extend(load_mapping(path, _display(path, root), read_yaml,
+                                          lambda key, raw, d: _parse_source(key, raw, d, [])).files)
+            except (InputError, MappingError, ValueError, OSError):
+                return None
+    return found
+
+
 def _parse_source(key: str, raw: Any, display: str, problems: list[Problem]) -> Record:
     fields = _Map()
     fields.line = getattr(raw, "line", 0)

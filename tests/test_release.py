@@ -100,7 +100,7 @@ def test_two_builds_of_the_same_input_are_byte_identical(project, run_kg, monkey
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert run_kg(project, "build")[0] == 0
     first = current(project / "var")
-    assert run_kg(project, "build")[0] == 0
+    assert run_kg(project, "build", "--full")[0] == 0
     second = current(project / "var")
     assert first != second
     for dump in DUMPS:
@@ -133,7 +133,7 @@ def test_release_metadata_says_when_and_from_what(built):
 
 def test_old_releases_are_pruned_but_current_kept(project, run_kg):
     for _ in range(4):
-        assert run_kg(project, "build")[0] == 0
+        assert run_kg(project, "build", "--full")[0] == 0
     releases = [p for p in (project / "var" / "releases").iterdir() if not p.name.startswith(".")]
     assert len(releases) == 3
     assert current(project / "var") in [p.resolve() for p in releases]
@@ -150,8 +150,63 @@ def test_leftovers_of_a_killed_build_are_swept(project, built, run_kg):
     junk = project / "var" / "releases" / ".tmp-999-1"
     junk.mkdir()
     (junk / "half-written").write_text("x")
-    assert run_kg(project, "build")[0] == 0
+    assert run_kg(project, "build", "--full")[0] == 0
     assert not junk.exists()
+
+
+def _kept(project: Path) -> list[str]:
+    return sorted(p.name for p in (project / "var" / "releases").iterdir() if not p.name.startswith("."))
+
+
+def test_a_build_with_nothing_changed_keeps_the_current_release(project, built, run_kg):
+    before = _kept(project)
+    code, output = run_kg(project, "build")
+    assert code == 0
+    assert f"nothing changed since release {metadata(built)['id']} was built" in output
+    assert current(project / "var") == built
+    assert _kept(project) == before
+
+
+def test_a_build_with_full_builds_anew_when_nothing_changed(project, built, run_kg):
+    code, output = run_kg(project, "build", "--full")
+    assert code == 0 and "published release" in output
+    assert current(project / "var") != built
+
+
+def test_a_build_after_a_source_file_changed_publishes_it(project, built, run_kg):
+    path = project / "data" / "break-away.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Break Away", "Break Away!", 1), encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 0 and "published release" in output
+    assert current(project / "var") != built
+
+
+def test_a_new_source_file_is_built(project, built, run_kg, write):
+    write(project, "more.yaml", """
+        sources:
+          notes:
+            name: Curator's notes
+            type: CreativeWork
+        """)
+    code, output = run_kg(project, "build")
+    assert code == 0 and "published release" in output
+
+
+def test_changed_shapes_are_checked_again(project, built, run_kg):
+    (project / "shapes" / "stricter.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix schema: <http://schema.org/> .\n"
+        "<#no-names> a sh:NodeShape ; sh:targetClass schema:Movie ;\n"
+        "  sh:property [ sh:path schema:name ; sh:maxCount 0 ] .\n",
+        encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 1, output
+    assert current(project / "var") == built
+
+
+def test_a_changed_vocabulary_setting_is_built(project, built, run_kg):
+    (project / "kg.toml").write_text('vocabularies = ["http://xmlns.com/foaf/0.1/"]\n', encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 0 and "published release" in output
 
 
 def test_nquads_dump_is_textually_what_the_store_holds(built):
