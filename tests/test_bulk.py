@@ -15,7 +15,7 @@ from kg import vocab
 from kg.config import load_config
 from kg.layout import current
 from kg.release import STORE_DIR
-from kg.sources import read_sources
+from kg.sources import input_files, read_sources
 
 S = "http://schema.org/"
 
@@ -89,6 +89,29 @@ def test_each_bulk_format_gives_the_same_graph(fmt, empty_project, run_kg):
     assert ask(empty_project, f"SELECT ?title ?year ?actor WHERE {{ ?m a <{S}Movie> . GRAPH <{BASE}source/films> {{ ?m "
                               f"<{S}name> ?title ; <{S}dateCreated> ?year ; <{S}actor> ?a }} ?a <{S}name> ?actor }}") == [
         ("Blue City", "2003", "Bo Kim"), ("Night River", "2001", "Ann Lee"), ("Night River", "2001", "Bo Kim")]
+
+
+def test_a_new_file_a_mapping_matches_is_built(empty_project, run_kg):
+    put(empty_project, "films-1.csv", DATA["csv"]())
+    put(empty_project, "films.mapping.yaml", mapping("films-*.csv", FIELDS, "id: id"))
+    built(empty_project, run_kg)
+    put(empty_project, "films-2.csv", "id,title,year,genre,cast\ntt0000009,Late Storm,2009,drama,Cy Park\n")
+    assert "published release" in built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ <{BASE}movie/tt0000009> <{S}name> ?t }}") == [("Late Storm",)]
+
+
+def test_input_files_are_what_a_build_reads(empty_project):
+    put(empty_project, "films-1.csv", DATA["csv"]())
+    put(empty_project, "films-2.csv", "id,title,year,genre,cast\ntt0000009,Late Storm,2009,drama,Cy Park\n")
+    put(empty_project, "films.mapping.yaml", mapping("films-*.csv", FIELDS, "id: id"))
+    put(empty_project, "notes.yaml", "sources:\n  notes: {name: Notes, type: CreativeWork}\n")
+    data = empty_project / "data"
+    assert input_files(data, empty_project) == read_sources(data, root=empty_project).inputs
+
+
+def test_no_input_files_are_told_for_a_broken_mapping(empty_project):
+    put(empty_project, "films.mapping.yaml", "source: [\n")
+    assert input_files(empty_project / "data", empty_project) is None
 
 
 def _json_films(root: Path, run_kg) -> None:
