@@ -4,7 +4,8 @@
 
 For each N: the generated project is built by `kg build` in a fresh process (end to end wall time, peak memory
 of the process, and each stage's time from the release's metadata); then one film is edited and the project
-rebuilt; then the release's N-Triples are loaded by bare `oxigraph load` (PyPI `oxigraph`) as the reference,
+rebuilt, and built once more with nothing changed; then the release's N-Triples are loaded by bare
+`oxigraph load` (PyPI `oxigraph`) as the reference,
 and so is everything the release's store holds (the source graphs' N-Quads and the union's N-Triples, both
 files at once): the part of a build that is the store engine's own work.
 """
@@ -129,6 +130,9 @@ def bench(films: int, work: Path) -> dict[str, object]:
     meta = json.loads((root / "var" / "current" / "release.json").read_text())
     edit_one_film(root)
     rewall, repeak, _ = peak_of(kg, REPO)
+    same, _, said = run(kg, REPO)
+    if "nothing changed" not in said:
+        sys.exit(f"a build with nothing changed built something:\n{said}")
     nt, nq = work / f"films-{films}.nt", work / f"films-{films}.nq"
     for dump, plain in (("kg.nt.gz", nt), ("kg.nq.gz", nq)):
         with gzip.open(root / "var" / "current" / dump, "rb") as src, plain.open("wb") as dst:
@@ -147,6 +151,7 @@ def bench(films: int, work: Path) -> dict[str, object]:
     nq.unlink()
     return {"films": films, "triples": meta["counts"]["triples"], "wall": wall, "peak": peak,
             "stages": meta["timings"], "stage_peaks": meta.get("peak_mb"), "rebuild": rewall, "rebuild_peak": repeak,
+            "unchanged": same,
             "oxigraph": ref, "oxigraph_store": held}
 
 
@@ -159,7 +164,7 @@ def main() -> None:
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
     rows = [bench(n, args.work) for n in args.films]
     print(f"{'films':>8} {'triples':>9} {'build s':>8} {'peak MB':>8} {'read':>6} {'map':>6} {'valid.':>6} "
-          f"{'dumps':>6} {'store':>6} {'rebuild s':>9} {'oxigraph load s':>17} {'ratio':>6} "
+          f"{'dumps':>6} {'store':>6} {'rebuild s':>9} {'unchanged s':>11} {'oxigraph load s':>17} {'ratio':>6} "
           f"{'oxigraph load, store content s':>31} {'ratio':>6}")
     for r in rows:
         st = r["stages"]
@@ -169,8 +174,8 @@ def main() -> None:
             cells.append(f"{r['wall'] / ox['wall']:.1f}x" if ox["wall"] else "-")
         print(f"{r['films']:>8} {r['triples']:>9} {r['wall']:>8.1f} {r['peak']:>8.0f} {st.get('read', 0):>6.1f} "
               f"{st.get('map', 0):>6.1f} {st.get('validate', 0):>6.1f} {st.get('dumps', 0):>6.1f} "
-              f"{st.get('store', 0):>6.1f} {r['rebuild']:>9.1f} {cells[0]:>17} {cells[1]:>6} {cells[2]:>31} "
-              f"{cells[3]:>6}")
+              f"{st.get('store', 0):>6.1f} {r['rebuild']:>9.1f} {r['unchanged']:>11.1f} {cells[0]:>17} {cells[1]:>6} "
+              f"{cells[2]:>31} {cells[3]:>6}")
         print(f"{'':>8} peak MB by stage: {r['stage_peaks']}")
 
 
