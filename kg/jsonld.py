@@ -143,6 +143,23 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
                                 "context shipped with kg (known: the schema.org context)")
 
 
+def offline(document: Any) -> Any:
+    """A JSON-LD document whose contexts named by URL are the ones kg ships (RemoteDocumentRefused for others)."""
+    if isinstance(document, list):
+        return [offline(x) for x in document]
+    if not isinstance(document, dict):
+        return document
+    return {k: _context(v) if k == "@context" else offline(v) for k, v in document.items()}
+
+
+def _context(value: Any) -> Any:
+    if isinstance(value, str):
+        return document_loader(value)["document"]["@context"]
+    if isinstance(value, list):
+        return [_context(x) for x in value]
+    return offline(value)  # a context of its own: its terms may have scoped contexts
+
+
 def description_query(iri: str) -> str:
     """The SPARQL CONSTRUCT whose answer is exactly the entity's markup (schema.org terms only).
 

@@ -461,9 +461,8 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
     for rdf in sources.rdf:
         skolem = _Skolem(minter, rdf.key)
         scratch = ox.Store()
-        with rdf.path.open("rb") as stream:
-            scratch.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), skolem(q.graph_name))
-                           for q in ox.parse(stream, format=rdf.format))
+        scratch.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), skolem(q.graph_name))
+                       for q in rdf.quads())
         for quad in scratch:
             if mapped is not None and quad.subject.value not in mapped.subjects:
                 mapped.subjects[quad.subject.value] = Origin(rdf.display, 0, f"<{quad.subject.value}>")

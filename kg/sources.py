@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,7 +16,9 @@ import pyoxigraph as ox
 import yaml
 
 from .bulk import MAPPING_SUFFIX, Mapping, MappingError, Note, load_mapping, read_bulk
+from .formats import FORMATS
 from .ids import is_key, slugify
+from .jsonld import RemoteDocumentRefused, offline
 from .model import (
     EDITORIAL,
     KINDS,
@@ -412,8 +415,8 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                                                 f"{record.key}.{value.field}"))
 
 
-RDF_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS,
-               ".trig": ox.RdfFormat.TRIG}
+RDF_FORMATS = {f".{f.extension}": f.oxigraph for f in FORMATS}  # a source file in any format kg publishes
+UNRESOLVED = "https://unresolved.invalid/"  # the base a JSON-LD file's relative IRIs are found by
 
 
 @dataclass(frozen=True)
@@ -427,6 +430,13 @@ class RdfFile:
     @property
     def format(self) -> ox.RdfFormat:
         return RDF_FORMATS[self.path.suffix.lower()]
+
+    def quads(self) -> Iterator[ox.Quad]:
+        """The file's statements as written (a JSON-LD file's contexts named by URL: the ones kg ships)."""
+        if self.format == ox.RdfFormat.JSON_LD:  # a relative IRI would be dropped silently: it is resolved, and found
+            document = json.loads(self.path.read_bytes())
+            return ox.parse(json.dumps(offline(document)).encode(), format=self.format, base_iri=UNRESOLVED)
+        return ox.parse(path=self.path, format=self.format)
 
 
 @dataclass
@@ -474,21 +484,34 @@ def _parse_source(key: str, raw: Any, display: str, problems: list[Problem]) -> 
     return record
 
 
-_BASED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG)  # the RDF formats that can declare a base
+_BASES = {  # how each RDF format that can declare a base does it
+    ox.RdfFormat.TURTLE: "@base <https://films.example.org/> . in Turtle",
+    ox.RdfFormat.TRIG: "@base <https://films.example.org/> . in TriG",
+    ox.RdfFormat.RDF_XML: 'xml:base="https://films.example.org/" on the rdf:RDF element',
+    ox.RdfFormat.JSON_LD: '"@base": "https://films.example.org/" in the @context',
+}
 
 
 def _read_rdf(path: Path, display: str, problems: list[Problem]) -> RdfFile | None:
     rdf = RdfFile(path, display, slugify(path.stem) or "rdf")
+    rewritten = rdf.format == ox.RdfFormat.JSON_LD  # parsed as kg wrote it again: the parser's lines are not the file's
     try:
-        with path.open("rb") as stream:
-            for _ in ox.parse(stream, format=rdf.format):
-                pass
+        for q in rdf.quads():
+            if relative := next((t.value for t in (q.subject, q.predicate, q.object, q.graph_name)
+                                 if isinstance(t, ox.NamedNode) and t.value.startswith(UNRESOLVED)), None):
+                raise SyntaxError(f"error while parsing IRI {relative[len(UNRESOLVED):]!r}: No scheme found")
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(display, exc.lineno, f"not valid {path.suffix[1:]}: {exc.msg} (column {exc.colno})"))
+        return None
+    except RemoteDocumentRefused as exc:
+        problems.append(Problem(display, None, f"not valid {path.suffix[1:]}: {exc}"))
+        return None
     except SyntaxError as exc:
-        line = getattr(exc, "lineno", None)
-        why = str(exc.msg if line else exc)
+        line = None if rewritten else getattr(exc, "lineno", None)
+        why = str(exc.msg if getattr(exc, "lineno", None) else exc)
         if "No scheme found" in why:
             why += (" (a relative IRI such as <movie/x>: write it in full, or resolve it with a base, e.g. "
-                    "@base <https://films.example.org/> . in Turtle)") if rdf.format in _BASED else " (IRIs are full)"
+                    f"{_BASES[rdf.format]})") if rdf.format in _BASES else " (IRIs are full)"
         problems.append(Problem(display, line, f"not valid {path.suffix[1:]}: {why}"))
         return None
     except OSError as exc:
@@ -547,7 +570,11 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             continue
         if path.suffix.lower() in RDF_FORMATS:
             rdf = _read_rdf(path, display, problems)
-            if rdf is not None:
+            same = next((r for r in out.rdf if rdf is not None and r.key == rdf.key), None)
+            if same is not None:  # one source graph per file: two files of one name would be one source
+                problems.append(Problem(display, None, f"its source graph would be {same.display}'s "
+                                        f"(<source/{same.key}>, from the file name): rename one of them"))
+            elif rdf is not None:
                 out.rdf.append(rdf)
             continue
         try:

@@ -13,6 +13,7 @@ import pytest
 from conftest import BASE, REPO
 from kg import vocab
 from kg.config import load_config
+from kg.formats import FORMATS
 from kg.layout import current
 from kg.release import STORE_DIR
 from kg.sources import input_files, read_sources
@@ -626,6 +627,74 @@ def test_a_turtle_file_is_published_in_its_own_graph(empty_project, run_kg):
     assert ask(empty_project, f"SELECT ?n WHERE {{ GRAPH <{BASE}source/extra> {{ ?p a <{S}Person> ; <{S}name> ?n }} }}") == [
         ("Ann Lee",)]
     assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [("Ann Lee",)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_an_rdf_file_in_each_format_is_published_in_its_own_graph(fmt, empty_project, run_kg):
+    ann, studio = ox.NamedNode(f"{BASE}person/ann-lee"), ox.NamedNode(f"{BASE}organization/studio")
+    triples = [ox.Triple(ann, vocab.TYPE, ox.NamedNode(f"{S}Person")), ox.Triple(ann, ox.NamedNode(f"{S}name"),
+               ox.Literal("Ann Lée")), ox.Triple(ann, ox.NamedNode(f"{S}worksFor"), studio),
+               ox.Triple(studio, vocab.TYPE, ox.NamedNode(f"{S}Organization")),
+               ox.Triple(studio, ox.NamedNode(f"{S}name"), ox.Literal("Studio"))]
+    put(empty_project, f"extra.{fmt.extension}", fmt.serialize(
+        [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n ?w WHERE {{ GRAPH <{BASE}source/extra> {{ ?p a <{S}Person> ; <{S}name> ?n ; "
+                              f"<{S}worksFor> ?o . ?o <{S}name> ?w }} }}") == [("Ann Lée", "Studio")]
+
+
+def test_schema_org_markup_as_json_ld_is_read_with_the_shipped_context(empty_project, run_kg):
+    put(empty_project, "markup.jsonld", json.dumps({
+        "@context": "https://schema.org", "@id": f"{BASE}movie/x", "@type": "Movie", "name": "X",
+        "director": {"@type": "Person", "name": "Ann Lee"}}))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ GRAPH <{BASE}source/markup> {{ <{BASE}movie/x> <{S}director> ?d . "
+                              f"?d a <{S}Person> ; <{S}name> ?n }} }}") == [("Ann Lee",)]
+
+
+def test_a_json_ld_file_naming_a_context_kg_does_not_ship_is_refused(empty_project, run_kg):
+    put(empty_project, "markup.jsonld", json.dumps({"@context": "https://example.org/context.jsonld", "name": "X"}))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "data/markup.jsonld: not valid jsonld: kg does not fetch JSON-LD documents from the network: " \
+           "'https://example.org/context.jsonld'" in output
+
+
+def test_a_json_ld_file_that_is_not_json_is_refused_with_its_line(empty_project, run_kg):
+    put(empty_project, "markup.jsonld", '{"@context": "https://schema.org",\n "name": "X"\n "genre": "drama"}\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/markup.jsonld:3: not valid jsonld: Expecting ',' delimiter" in output
+
+
+def test_a_relative_iri_in_json_ld_is_refused_not_dropped(empty_project, run_kg):
+    put(empty_project, "markup.jsonld", json.dumps({"@context": "https://schema.org", "@id": "movie/x", "name": "X"}))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "data/markup.jsonld: not valid jsonld: error while parsing IRI 'movie/x'" in output
+    assert '"@base": "https://films.example.org/" in the @context' in output
+
+
+def test_a_json_ld_base_resolves_relative_iris(empty_project, run_kg):
+    put(empty_project, "markup.jsonld", json.dumps({"@context": ["https://schema.org", {"@base": BASE}],
+                                                   "@id": "movie/x", "@type": "Movie", "name": "X"}))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ <{BASE}movie/x> <{S}name> ?n }}") == [("X",)]
+
+
+def test_a_relative_iri_in_rdf_xml_is_refused_with_how_to_give_a_base(empty_project, run_kg):
+    put(empty_project, "extra.rdf", '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-'
+                                    f'ns#" xmlns:s="{S}">\n<s:Movie rdf:about="movie/x"><s:name>X</s:name></s:Movie>\n'
+                                    '</rdf:RDF>\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/extra.rdf:" in output and 'xml:base="https://films.example.org/"' in output
+
+
+def test_two_rdf_files_of_one_name_are_refused(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"<{BASE}person/a> <{S}name> \"A\" .\n")
+    put(empty_project, "extra.nt", f"<{BASE}person/b> <{S}name> \"B\" .\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "data/extra.ttl: its source graph would be data/extra.nt's (<source/extra>, from the file name)" in output
 
 
 def test_named_graphs_of_an_nquads_file_are_kept(empty_project, run_kg):
