@@ -609,7 +609,7 @@ def _build(config: Config, publish: bool, say: Callable[[str], None], incrementa
                            release_id=str(meta.get("id")), unchanged=True)
     stages = _Stages(say)
     files = source_files(config.data_path) if config.data_path.is_dir() else []
-    sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root),
+    sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root, config.base_iri),
                          lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                    f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
     shapes = load_shapes(config.shapes_path)  # before mapping: missing or broken shapes are told at once

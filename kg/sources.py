@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import yaml
 
 from .bulk import MAPPING_SUFFIX, Mapping, MappingError, Note, load_mapping, read_bulk
+from .config import DEFAULT_BASE
 from .formats import FORMATS
 from .ids import is_key, slugify
 from .jsonld import RemoteDocumentRefused, offline
@@ -485,14 +486,14 @@ def _parse_source(key: str, raw: Any, display: str, problems: list[Problem]) -> 
 
 
 _BASES = {  # how each RDF format that can declare a base does it
-    ox.RdfFormat.TURTLE: "@base <https://films.example.org/> . in Turtle",
-    ox.RdfFormat.TRIG: "@base <https://films.example.org/> . in TriG",
-    ox.RdfFormat.RDF_XML: 'xml:base="https://films.example.org/" on the rdf:RDF element',
-    ox.RdfFormat.JSON_LD: '"@base": "https://films.example.org/" in the @context',
+    ox.RdfFormat.TURTLE: "@base <{}> . in Turtle",
+    ox.RdfFormat.TRIG: "@base <{}> . in TriG",
+    ox.RdfFormat.RDF_XML: 'xml:base="{}" on the rdf:RDF element',
+    ox.RdfFormat.JSON_LD: '"@base": "{}" in the @context',
 }
 
 
-def _read_rdf(path: Path, display: str, problems: list[Problem]) -> RdfFile | None:
+def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> RdfFile | None:
     rdf = RdfFile(path, display, slugify(path.stem) or "rdf")
     rewritten = rdf.format == ox.RdfFormat.JSON_LD  # parsed as kg wrote it again: the parser's lines are not the file's
     try:
@@ -511,7 +512,7 @@ def _read_rdf(path: Path, display: str, problems: list[Problem]) -> RdfFile | No
         why = str(exc.msg if getattr(exc, "lineno", None) else exc)
         if "No scheme found" in why:
             why += (" (a relative IRI such as <movie/x>: write it in full, or resolve it with a base, e.g. "
-                    f"{_BASES[rdf.format]})") if rdf.format in _BASES else " (IRIs are full)"
+                    f"{_BASES[rdf.format].format(base)})") if rdf.format in _BASES else " (IRIs are full)"
         problems.append(Problem(display, line, f"not valid {path.suffix[1:]}: {why}"))
         return None
     except OSError as exc:
@@ -540,8 +541,10 @@ def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) 
     return out
 
 
-def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None) -> Sources:
-    """Read every source file (YAML, bulk mappings, RDF); raise InputError listing every problem."""
+def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None,
+                 base: str = DEFAULT_BASE) -> Sources:
+    """Read every source file (YAML, bulk mappings, RDF); raise InputError listing every problem (a hint that
+    needs the project's base IRI gives `base`)."""
     if not data_dir.is_dir():
         raise InputError([Problem(str(data_dir), None, "data directory does not exist")])
     problems: list[Problem] = []
@@ -569,7 +572,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             out.inputs.extend(mapping.files)
             continue
         if path.suffix.lower() in RDF_FORMATS:
-            rdf = _read_rdf(path, display, problems)
+            rdf = _read_rdf(path, display, problems, base)
             same = next((r for r in out.rdf if rdf is not None and r.key == rdf.key), None)
             if same is not None:  # one source graph per file: two files of one name would be one source
                 problems.append(Problem(display, None, f"its source graph would be {same.display}'s "

@@ -735,6 +735,12 @@ def test_a_relative_iri_in_turtle_is_refused_with_how_to_give_a_base(empty_proje
     assert "data/extra.ttl:2: not valid ttl" in output and "@base <https://films.example.org/> ." in output
 
 
+def test_the_relative_iri_hint_gives_the_projects_own_base(empty_project, run_kg):
+    put(empty_project, "extra.ttl", "<movie/x> a <http://schema.org/Movie> .\n")
+    code, output = run_kg(empty_project, "--base-iri", "https://archive.example.net/films/", "build")
+    assert code == 2 and "@base <https://archive.example.net/films/> . in Turtle" in output
+
+
 def test_a_turtle_base_resolves_relative_iris(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"@base <{BASE}> .\n<movie/x> a <{S}Movie> ; <{S}name> \"X\" .\n")
     built(empty_project, run_kg)
