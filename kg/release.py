@@ -9,6 +9,7 @@ import fcntl
 import functools
 import gc
 import hashlib
+import importlib.metadata
 import itertools
 import json
 import os
@@ -53,6 +54,7 @@ from .vocab import DCT, P, V
 T = TypeVar("T")
 GZIP_LEVEL = 6  # the default: most of level 9's size at a third of its time
 REPORT_FILE = "build-report.txt"
+ENGINES = ("pyoxigraph", "rdflib", "pyshacl")  # another version may write or judge the same graph otherwise
 _NAMED = ".sources.nq"  # the source graphs as the build writes them, until the on-disk store is loaded
 
 
@@ -99,8 +101,10 @@ def new_release_id(digest: str) -> str:
 
 def build_digest(digest: str, config: Config) -> str:
     """What decides whether a build would publish anything new: the inputs' digest, the shapes, the vocabularies
-    sources may use and kg itself."""
-    h = hashlib.sha256(f"{digest}\0{code_digest()}\0{STORE_FORMAT}\0{chr(31).join(config.vocabularies)}\0".encode())
+    sources may use, kg itself and the libraries that write and check the graph."""
+    engines = " ".join(f"{name}=={importlib.metadata.version(name)}" for name in ENGINES)
+    h = hashlib.sha256(f"{digest}\0{code_digest()}\0{STORE_FORMAT}\0{chr(31).join(config.vocabularies)}\0"
+                       f"{engines}\0".encode())
     for path in sorted(config.shapes_path.glob("*.ttl")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()

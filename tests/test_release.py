@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.metadata
 import json
 from pathlib import Path
 
@@ -201,6 +202,13 @@ def test_changed_shapes_are_checked_again(project, built, run_kg):
     code, output = run_kg(project, "build")
     assert code == 1, output
     assert current(project / "var") == built
+
+
+def test_another_version_of_the_store_engine_builds_anew(project, built, run_kg, monkeypatch):
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0.1" if name == "pyoxigraph" else real(name))
+    code, output = run_kg(project, "build")
+    assert code == 0 and "published release" in output
 
 
 def test_a_changed_vocabulary_setting_is_built(project, built, run_kg):
