@@ -145,6 +145,11 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
 
 def offline(document: Any) -> Any:
     """A JSON-LD document whose contexts named by URL are the ones kg ships (RemoteDocumentRefused for others)."""
+    if isinstance(document, list) and document and all(
+            isinstance(x, dict) and "@graph" not in x and x.get("@context") == document[0].get("@context")
+            for x in document):  # markup scraped page by page: one context for all, written once (it is large)
+        return {"@context": _context(document[0].get("@context", {})),
+                "@graph": [offline({k: v for k, v in x.items() if k != "@context"}) for x in document]}
     if isinstance(document, list):
         return [offline(x) for x in document]
     if not isinstance(document, dict):

@@ -504,6 +504,10 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
     except json.JSONDecodeError as exc:
         problems.append(Problem(display, exc.lineno, f"not valid {path.suffix[1:]}: {exc.msg} (column {exc.colno})"))
         return None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(display, None, f"not valid {path.suffix[1:]}: not UTF-8 ({exc.reason} at byte "
+                                               f"{exc.start})"))
+        return None
     except RemoteDocumentRefused as exc:
         problems.append(Problem(display, None, f"not valid {path.suffix[1:]}: {exc}"))
         return None

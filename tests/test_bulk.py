@@ -652,6 +652,21 @@ def test_schema_org_markup_as_json_ld_is_read_with_the_shipped_context(empty_pro
                               f"?d a <{S}Person> ; <{S}name> ?n }} }}") == [("Ann Lee",)]
 
 
+def test_a_list_of_schema_org_markup_documents_is_read(empty_project, run_kg):
+    pages = [{"@context": "https://schema.org", "@id": f"{BASE}movie/m{n}", "@type": "Movie", "name": f"M{n}"}
+             for n in range(300)]
+    put(empty_project, "markup.jsonld", json.dumps(pages))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}source/markup> {{ ?m a <{S}Movie> }} }}") \
+        == [("300",)]
+
+
+def test_a_json_ld_file_that_is_not_utf8_is_refused(empty_project, run_kg):
+    put(empty_project, "markup.jsonld", '{"@context": "https://schema.org", "name": "Café"}'.encode("latin-1"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/markup.jsonld: not valid jsonld: not UTF-8" in output
+
+
 def test_a_json_ld_file_naming_a_context_kg_does_not_ship_is_refused(empty_project, run_kg):
     put(empty_project, "markup.jsonld", json.dumps({"@context": "https://example.org/context.jsonld", "name": "X"}))
     code, output = run_kg(empty_project, "build")
