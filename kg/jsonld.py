@@ -146,15 +146,19 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
 def offline(document: Any) -> Any:
     """A JSON-LD document whose contexts named by URL are the ones kg ships (RemoteDocumentRefused for others)."""
     if isinstance(document, list) and document and all(
-            isinstance(x, dict) and "@graph" not in x and x.get("@context") == document[0].get("@context")
+            isinstance(x, dict) and "@context" in x and "@graph" not in x and x["@context"] == document[0]["@context"]
             for x in document):  # markup scraped page by page: one context for all, written once (it is large)
-        return {"@context": _context(document[0].get("@context", {})),
-                "@graph": [offline({k: v for k, v in x.items() if k != "@context"}) for x in document]}
-    if isinstance(document, list):
-        return [offline(x) for x in document]
-    if not isinstance(document, dict):
-        return document
-    return {k: _context(v) if k == "@context" else offline(v) for k, v in document.items()}
+        return {"@context": _context(document[0]["@context"]),
+                "@graph": [_offline({k: v for k, v in x.items() if k != "@context"}) for x in document]}
+    return _offline(document)
+
+
+def _offline(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_offline(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    return {k: _context(v) if k == "@context" else _offline(v) for k, v in node.items()}
 
 
 def _context(value: Any) -> Any:
@@ -162,7 +166,7 @@ def _context(value: Any) -> Any:
         return document_loader(value)["document"]["@context"]
     if isinstance(value, list):
         return [_context(x) for x in value]
-    return offline(value)  # a context of its own: its terms may have scoped contexts
+    return _offline(value)  # a context of its own: its terms may have scoped contexts
 
 
 def description_query(iri: str) -> str:
