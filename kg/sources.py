@@ -514,6 +514,9 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
     except SyntaxError as exc:
         line = None if rewritten else getattr(exc, "lineno", None)
         why = str(exc.msg if getattr(exc, "lineno", None) else exc)
+        if "LoadDocumentCallback" in why:  # a context the parser would have to fetch ("@import", nested)
+            why = ("it names a context to fetch from the network, which kg never does: name schema.org's "
+                   "(shipped with kg) or write the context out in the file")
         if "No scheme found" in why:
             why += (" (a relative IRI such as <movie/x>: write it in full, or resolve it with a base, e.g. "
                     f"{_BASES[rdf.format].format(base)})") if rdf.format in _BASES else " (IRIs are full)"

@@ -675,6 +675,15 @@ def test_a_json_ld_file_naming_a_context_kg_does_not_ship_is_refused(empty_proje
            "'https://example.org/context.jsonld'" in output
 
 
+def test_a_json_ld_file_importing_a_remote_context_is_refused(empty_project, run_kg):
+    put(empty_project, "markup.jsonld", json.dumps({"@context": {"@version": 1.1, "@import": "https://example.org/c"},
+                                                   "@id": f"{BASE}movie/x", "name": "X"}))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "data/markup.jsonld: not valid jsonld: it names a context to fetch from the network, which kg never does" \
+        in output
+
+
 def test_a_json_ld_file_that_is_not_json_is_refused_with_its_line(empty_project, run_kg):
     put(empty_project, "markup.jsonld", '{"@context": "https://schema.org",\n "name": "X"\n "genre": "drama"}\n')
     code, output = run_kg(empty_project, "build")
