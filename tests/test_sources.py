@@ -127,6 +127,13 @@ def test_a_build_without_its_shapes_is_refused(project, run_kg):
     assert not (project / "var" / "current").exists()
 
 
+def test_missing_shapes_are_told_before_the_data_is_read(project, run_kg):
+    shutil.rmtree(project / "shapes")
+    code, output = run_kg(project, "build")
+    assert code == 2 and "the shapes directory does not exist" in output
+    assert "records from" not in output  # the read stage's line: it never ran
+
+
 def test_a_shapes_directory_with_no_shapes_is_refused(project, run_kg):
     for path in (project / "shapes").glob("*.ttl"):
         path.unlink()
