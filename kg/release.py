@@ -611,12 +611,14 @@ def _build(config: Config, publish: bool, say: Callable[[str], None], incrementa
         counts = meta.get("counts")
         return BuildResult(Report(), [], dict(counts) if isinstance(counts, dict) else {}, release_dir=same,
                            release_id=str(meta.get("id")), unchanged=True)
-    shapes = load_shapes(config.shapes_path)  # first: missing or broken shapes are told before a long read
+    has_data = config.data_path.is_dir()  # without data/, that is what the read says first
+    shapes = load_shapes(config.shapes_path) if has_data else None  # missing or broken shapes: told before a long read
     stages = _Stages(say)
-    files = source_files(config.data_path) if config.data_path.is_dir() else []
+    files = source_files(config.data_path) if has_data else []
     sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root, config.base_iri),
                          lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                    f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
+    shapes = shapes if shapes is not None else load_shapes(config.shapes_path)
     minter = Minter(config.base_iri)
     if not publish:  # validating only: the store is scratch, and nothing goes near var/
         return _build_at(Path(tempfile.mkdtemp(prefix="kg-validate-")), config, sources, minter, shapes, stages,
