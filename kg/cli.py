@@ -24,9 +24,18 @@ class _Context:
     def __init__(self, **options: Any) -> None:
         self.options = options
 
-    def config(self, **extra: Any) -> Config:
+    def quiet_config(self) -> Config | None:
+        """The configuration, or None when it is broken (without saying why)."""
+        options = dict(self.options)
         try:
-            return load_config(self.options.pop("root", None), **self.options, **extra)
+            return load_config(options.pop("root", None), **options)
+        except ConfigError:
+            return None
+
+    def config(self, **extra: Any) -> Config:
+        options = dict(self.options)
+        try:
+            return load_config(options.pop("root", None), **options, **extra)
         except ConfigError as exc:
             _say(f"kg: configuration error: {exc}")
             sys.exit(BAD_INPUT)
@@ -121,10 +130,49 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
 @click.option("-v", "--verbose", is_flag=True, help="List every warning")
 @click.option("--full", is_flag=True, help="Build anew even when nothing changed, and load the store afresh "
               "instead of patching the previous release's")
+@click.option("--watch", is_flag=True, help="Keep running: build again whenever data/, the shapes or kg.toml "
+              "change (a running `kg serve` shows each new release; Ctrl-C stops)")
 @click.pass_context
-def build_cmd(ctx: click.Context, verbose: bool, full: bool) -> None:
+def build_cmd(ctx: click.Context, verbose: bool, full: bool, watch: bool) -> None:
     """Build data/ into a validated release and make it current."""
-    _run(ctx, publish=True, verbose=verbose, full=full)
+    if watch:
+        _watch(ctx, verbose, full)
+    else:
+        _run(ctx, publish=True, verbose=verbose, full=full)
+
+
+WATCH_SECONDS = 0.5  # how often the watched files are looked at (their sizes and times, not their bytes)
+
+
+def _watch(ctx: click.Context, verbose: bool, full: bool) -> None:
+    """Build now, then again each time what the build reads changes; a failed build leaves the release served."""
+    import signal
+    import time
+
+    from .release import watched
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt  # a service manager's TERM stops the watch as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, stop)
+    seen: object = None
+    builds = 0
+    try:
+        while True:
+            config = ctx.obj.quiet_config()
+            now = watched(config) if config else ("kg.toml is broken", ctx.obj.options.get("root"))
+            if now != seen:
+                seen = now
+                try:
+                    _run(ctx, publish=True, verbose=verbose, full=full and not builds)
+                except SystemExit as exc:
+                    if exc.code:
+                        _say("kg: the release being served stays")
+                builds += 1
+                _say("kg: watching data/, the shapes and kg.toml for changes (Ctrl-C stops)")
+            time.sleep(WATCH_SECONDS)
+    except KeyboardInterrupt:
+        _say("kg: stopped watching")
 
 
 @cli.command("validate")

@@ -128,6 +128,21 @@ def unchanged(config: Config) -> Path | None:
         return None
 
 
+def watched(config: Config) -> tuple[tuple[str, int, int], ...]:
+    """The size and time of every file a build reads (data files, shapes, kg.toml): when they change, build."""
+    data = config.data_path
+    files = (input_files(data, config.root) or source_files(data)) if data.is_dir() else []
+    shapes = sorted(config.shapes_path.glob("*.ttl")) if config.shapes_path.is_dir() else []
+    found = []
+    for path in [*files, *shapes, config.root / "kg.toml"]:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        found.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(found)
+
+
 def build_time() -> dt.datetime:
     """Now, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")

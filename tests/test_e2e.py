@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 import rdflib
@@ -13,6 +16,7 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from conftest import BASE, LiveServer, free_port
 from kg.formats import FORMATS
+from kg.layout import current
 
 pytestmark = pytest.mark.e2e
 
@@ -98,6 +102,40 @@ def test_concurrent_clients(live):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def _until(path, text: str, after: int = 0, seconds: float = 60) -> int:
+    """Wait until the file holds `text` past offset `after`; the offset just past it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = path.read_text(encoding="utf-8").find(text, after)
+        if found >= 0:
+            return found + len(text)
+        time.sleep(0.1)
+    raise AssertionError(f"no {text!r} in {path.read_text(encoding='utf-8')[after:]}")
+
+
+def test_build_watch_publishes_each_change_and_keeps_the_release_on_a_bad_one(project, tmp_path, write):
+    log = tmp_path / "watch.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(project), "build", "--watch"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        at = _until(log, "watching data/")
+        first = current(project / "var")
+        write(project, "late.yaml", "movies:\n  late-addition:\n    name: Late Addition\n")
+        at = _until(log, "watching data/", _until(log, "published release", at))
+        second = current(project / "var")
+        assert second != first and "Late Addition" in (second / "kg.ttl").read_text(encoding="utf-8")
+        write(project, "late.yaml", "movies:\n  late-addition:\n    nmae: Late Addition\n")
+        at = _until(log, "the release being served stays", _until(log, "nothing was published", at))
+        assert current(project / "var") == second and proc.poll() is None
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+        assert "stopped watching" in log.read_text(encoding="utf-8")[at:]
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_new_release_is_picked_up_without_restart(project, run_kg, write):
