@@ -46,9 +46,14 @@ class Conflict:
 
     def describe(self) -> str:
         """One line for a curator."""
+        prop = self.predicate.rsplit('/', 1)[-1].rsplit('#', 1)[-1]
+        sources = {g for graphs in self.values.values() for g in graphs}
+        if len(sources) == 1:  # not sources disagreeing: one source giving several values
+            return (f"{self.subject} {prop}: {' and '.join(repr(v) for v in self.values)}, all according to "
+                    f"{next(iter(sources)).rsplit('/', 1)[-1]}")
         said = "; ".join(f"{obj!r} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
                          for obj, graphs in self.values.items())
-        return f"{self.subject} {self.predicate.rsplit('/', 1)[-1].rsplit('#', 1)[-1]}: {said}"
+        return f"{self.subject} {prop}: {said}"
 
 
 @dataclass

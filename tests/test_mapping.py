@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import BASE, nquads, parse_nquads
-from kg.mapping import map_records
+from kg.mapping import Conflict, map_records
 from kg.model import KINDS
 from kg.sources import read_records
 
@@ -271,6 +271,18 @@ def test_conflicting_single_values_are_recorded_with_sources(empty_project, writ
     assert conflict_quads == parse_nquads(PREFIXES + f"""<{BASE}source/editorial> {{
         {node} kgv:conflictSubject <{BASE}movie/x> ; kgv:conflictProperty schema:dateCreated ;
                kgv:conflictValue "2008"^^xsd:gYear, "2009"^^xsd:gYear . }}""")
+
+
+def test_a_conflict_of_sources_names_each_source_with_its_value():
+    c = Conflict(f"{BASE}movie/x", "http://schema.org/dateCreated",
+                 {"2008": (f"{BASE}source/forum",), "2009": (f"{BASE}source/kit",)}, None)
+    assert c.describe() == f"{BASE}movie/x dateCreated: '2008' according to forum; '2009' according to kit"
+
+
+def test_one_source_giving_two_values_is_not_told_as_sources_disagreeing():
+    c = Conflict(f"{BASE}movie/x", "http://schema.org/dateCreated",
+                 {"2008": (f"{BASE}source/markup",), "2009": (f"{BASE}source/markup",)}, None)
+    assert c.describe() == f"{BASE}movie/x dateCreated: '2008' and '2009', all according to markup"
 
 
 def test_same_input_in_any_file_order_gives_identical_quads(project, minter):
