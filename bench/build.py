@@ -150,7 +150,8 @@ def bench(films: int, work: Path) -> dict[str, object]:
     nt.unlink()
     nq.unlink()
     return {"films": films, "triples": meta["counts"]["triples"], "wall": wall, "peak": peak,
-            "stages": meta["timings"], "stage_peaks": meta.get("peak_mb"), "rebuild": rewall, "rebuild_peak": repeak,
+            "stages": meta["timings"], "stage_peaks": meta.get("peak_mb"), "stage_cpu": meta.get("cpu_s"),
+            "rebuild": rewall, "rebuild_peak": repeak,
             "unchanged": same,
             "oxigraph": ref, "oxigraph_store": held}
 
@@ -177,6 +178,7 @@ def main() -> None:
               f"{st.get('store', 0):>6.1f} {r['rebuild']:>9.1f} {r['unchanged']:>11.1f} {cells[0]:>17} {cells[1]:>6} "
               f"{cells[2]:>31} {cells[3]:>6}")
         print(f"{'':>8} peak MB by stage: {r['stage_peaks']}")
+        print(f"{'':>8} CPU s by stage (every thread): {r['stage_cpu']}")
 
 
 if __name__ == "__main__":

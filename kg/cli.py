@@ -226,8 +226,11 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
                       + f" (each in {release / 'build-report.txt'})"))
     if timings:
         peak = max(peaks.values(), default=0) if isinstance(peaks, dict) else 0
+        cpu = meta.get("cpu_s")
+        spent = sum(cpu.values()) if isinstance(cpu, dict) else 0
+        extra = ", ".join(([f"peak {peak:,} MB"] if peak else []) + ([f"{spent:.1f} s of CPU"] if spent else []))
         lines.append(("built in", " · ".join(f"{stage} {seconds:.1f} s" for stage, seconds in timings.items())
-                      + (f" (peak {peak:,} MB)" if peak else "")))
+                      + (f" ({extra})" if extra else "")))
     if isinstance(store, dict) and store:
         lines.append(("store", f"patched from release {store['patched_from']}" if "patched_from" in store
                       else "loaded in full"))

@@ -345,16 +345,23 @@ class _Stages:
         self.say = say
         self.timings: dict[str, float] = {}
         self.peaks: dict[str, int] = {}  # the process's peak memory (MB) by the end of each stage
+        self.cpu: dict[str, float] = {}  # CPU seconds (user and system, every thread) each stage took
 
     def run(self, name: str, fn: Callable[[], T], detail: Callable[[T], str] = lambda _: "") -> T:
-        start = time.perf_counter()
+        start, before = time.perf_counter(), _cpu()
         result = fn()
         self.timings[name] = round(time.perf_counter() - start, 3)
+        self.cpu[name] = round(_cpu() - before, 3)
         self.peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         extra = detail(result)
-        self.say(f"{name:<10} {self.timings[name]:7.2f} s  {self.peaks[name]:6d} MB peak"
-                 f"{'  ' + extra if extra else ''}")
+        self.say(f"{name:<10} {self.timings[name]:7.2f} s  {self.peaks[name]:6d} MB peak  "
+                 f"{self.cpu[name]:7.1f} s CPU{'  ' + extra if extra else ''}")
         return result
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 CHUNK = 100_000  # lines per load into a store: bounds the memory of the stores' loaders
@@ -753,6 +760,7 @@ def _build_in(tmp: Path, config: Config, sources: Sources, minter: Minter, shape
                   for action in sorted({x.action for x in sources.notes})},
         "timings": stages.timings,
         "peak_mb": stages.peaks,
+        "cpu_s": stages.cpu,
         "store_format": STORE_FORMAT,
         "store": store_how,
         "dumps": {d.filename: (tmp / d.filename).stat().st_size for d in DUMPS},

@@ -101,6 +101,7 @@ def test_info_says_what_went_in_and_what_came_out(released):
     assert said["graph"].startswith(f"{meta['counts']['triples']:,} triples")
     assert said["conflicts"].startswith(f"{len(meta['conflicts'])} ") and len(meta["conflicts"]) == 2
     assert all(f"{stage} " in said["built"] for stage in ("read", "map", "validate", "dumps", "store"))
+    assert f"{sum(meta['cpu_s'].values()):.1f} s of CPU" in said["built"]
     assert all(name in said["dumps"] for name in meta["dumps"])
 
 

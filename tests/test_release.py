@@ -118,6 +118,13 @@ def test_build_reports_conflicts_with_their_sources(project, run_kg):
            "variety-news-2008-11-07" in output
 
 
+def test_release_metadata_gives_each_stages_time_memory_and_cpu(built):
+    meta = json.loads((built / METADATA).read_text())
+    stages = ["read", "map", "validate", "dumps", "store"]
+    assert list(meta["timings"]) == list(meta["peak_mb"]) == list(meta["cpu_s"]) == stages
+    assert all(meta["cpu_s"][s] >= 0 for s in stages) and sum(meta["cpu_s"].values()) > 0
+
+
 def test_release_metadata_says_when_and_from_what(built):
     meta = json.loads((built / METADATA).read_text())
     assert meta["input_digest"].startswith("sha256:")
