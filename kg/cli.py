@@ -24,18 +24,20 @@ class _Context:
     def __init__(self, **options: Any) -> None:
         self.options = options
 
+    def _load(self, **extra: Any) -> Config:
+        options = dict(self.options)
+        return load_config(options.pop("root", None), **options, **extra)
+
     def quiet_config(self) -> Config | None:
         """The configuration, or None when it is broken (without saying why)."""
-        options = dict(self.options)
         try:
-            return load_config(options.pop("root", None), **options)
+            return self._load()
         except ConfigError:
             return None
 
     def config(self, **extra: Any) -> Config:
-        options = dict(self.options)
         try:
-            return load_config(options.pop("root", None), **options, **extra)
+            return self._load(**extra)
         except ConfigError as exc:
             _say(f"kg: configuration error: {exc}")
             sys.exit(BAD_INPUT)
