@@ -30,6 +30,8 @@ class Config:
     query_timeout: float = 30.0  # seconds; a request's `timeout` parameter may only lower it
     max_results: int = 100_000  # rows or triples per SPARQL response; a cut result says so in its headers
     query_workers: int = 2  # executor processes per server worker (concurrent queries before 429)
+    query_memory_mb: int = 1024  # heap one query executor may use; a query past it is stopped (503)
+    max_response_mb: int = 64  # bytes of one SPARQL response; a larger result is refused (503)
     license: str = "https://creativecommons.org/licenses/by-sa/4.0/"
     title: str = "kg film knowledge graph"
     keep_releases: int = 3
@@ -70,6 +72,7 @@ def _namespaces(value: Any) -> tuple[str, ...]:
 RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and largest sensible values
     "port": (1, 65535), "workers": (1, 64), "query_timeout": (0.1, 86400), "max_results": (1, 10**9),
     "query_workers": (1, 64), "keep_releases": (1, 1000), "cache_mb": (0, 1 << 20),
+    "query_memory_mb": (64, 1 << 20), "max_response_mb": (1, 1 << 20),
 }
 
 

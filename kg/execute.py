@@ -55,17 +55,20 @@ class Job:
     accept: str | None
     explicit: str | None
     max_results: int
+    max_bytes: int = 0  # the largest response body (0: no limit)
 
 
 class Busy(Exception):
     """Every executor stayed busy for the whole wait."""
 
 
-def _serve(conn: Connection, root: str) -> None:
+def _serve(conn: Connection, root: str, memory_mb: int) -> None:
     """The executor's loop: answer jobs on the current release until the pipe closes."""
+    from .sandbox import confine
     from .sparql import answer
     from .store import NoRelease, Releases
 
+    confine(memory_mb)  # before any query: no network sockets, a bounded heap
     releases = Releases(Path(root))
     try:
         releases.current()  # open the store before saying ready
@@ -79,19 +82,38 @@ def _serve(conn: Connection, root: str) -> None:
             return
         try:
             result = answer(releases.current(), job.text, job.dataset, job.accept, job.explicit, job.max_results)
+            if job.max_bytes and len(result.body) > job.max_bytes:
+                result = _refusal(f"The result is {len(result.body) / (1 << 20):,.1f} MiB, more than this "
+                                  f"server's limit of {job.max_bytes >> 20:,} MiB per response "
+                                  "(max_response_mb). Add a LIMIT or select fewer or shorter values.")
         except NoRelease:
             result = Answer(503, "text/plain; charset=utf-8", b"No release has been built yet: run `kg build`.\n")
+        except MemoryError:
+            result = _refusal(_over_memory(memory_mb))
         except Exception as exc:  # noqa: BLE001 - an executor must answer, whatever happened
             result = Answer(500, "text/plain; charset=utf-8", f"The query failed: {type(exc).__name__}\n".encode())
-        conn.send(result)
+        try:
+            conn.send(result)
+        except MemoryError:  # pickling a large body needs a copy of it
+            conn.send(_refusal(_over_memory(memory_mb)))
 
 
-def _zygote_loop(listener: socket.socket, parent_alive: int, root: str) -> None:
+def _over_memory(memory_mb: int) -> str:
+    return (f"The query was stopped: it needed more than this server's limit of {memory_mb:,} MiB of memory per "
+            "query (query_memory_mb). Narrow it down, or add a LIMIT.")
+
+
+def _refusal(message: str) -> Answer:
+    return Answer(503, "text/plain; charset=utf-8", (message + "\n").encode())
+
+
+def _zygote_loop(listener: socket.socket, parent_alive: int, root: str, memory_mb: int) -> None:
     """Fork an executor for each byte a client sends; hand back its pid and its end of a socket pair.
 
     Single-threaded on purpose: forking is only safe from a process that runs no other thread.
     """
     from . import sparql  # noqa: F401 - loaded once here, shared by every executor forked below
+    from .sandbox import die_with_parent
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # executors are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C ends us when the parent goes
@@ -117,10 +139,11 @@ def _zygote_loop(listener: socket.socket, parent_alive: int, root: str) -> None:
                 for held in list(events.get_map().values()):
                     os.close(held.fd)
                 ours.close()
+                die_with_parent()  # the zygote goes when the server does, and so do we
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 try:
-                    _serve(Connection(theirs.detach()), root)
+                    _serve(Connection(theirs.detach()), root, memory_mb)
                 finally:
                     os._exit(0)
             theirs.close()
@@ -138,7 +161,7 @@ class Zygote:
     _keep: int | None = None
 
     @classmethod
-    def start(cls, root: Path) -> None:
+    def start(cls, root: Path, memory_mb: int = 0) -> None:
         """Fork the zygote and publish its socket to the workers this process starts later."""
         if threading.active_count() > 1:
             raise RuntimeError("the zygote must be forked before any thread starts")
@@ -151,7 +174,7 @@ class Zygote:
         if os.fork() == 0:
             os.close(keep)
             try:
-                _zygote_loop(listener, parent_alive, str(root))
+                _zygote_loop(listener, parent_alive, str(root), memory_mb)
             finally:
                 os._exit(0)
         os.close(parent_alive)
@@ -185,7 +208,7 @@ class Zygote:
 
 
 class _Executor:
-    def __init__(self, root: Path, zygote: Zygote | None) -> None:
+    def __init__(self, root: Path, zygote: Zygote | None, memory_mb: int = 0) -> None:
         self.proc: mp.process.BaseProcess | None = None
         if zygote is not None:
             try:
@@ -194,7 +217,7 @@ class _Executor:
             except OSError:
                 pass  # the zygote is gone (killed?): spawn this executor instead
         self.conn, child = _CTX.Pipe()
-        self.proc = _CTX.Process(target=_serve, args=(child, str(root)), daemon=True, name="kg-query")
+        self.proc = _CTX.Process(target=_serve, args=(child, str(root), memory_mb), daemon=True, name="kg-query")
         self.proc.start()
         child.close()
         self.pid = self.proc.pid or 0
@@ -219,11 +242,12 @@ class _Executor:
 class Executors:
     """A fixed number of executor processes shared by the threads of one server worker."""
 
-    def __init__(self, root: Path, size: int = 2, timeout: float = 30.0, wait: float = 1.0) -> None:
-        self.root, self.timeout, self.wait = root, timeout, wait
+    def __init__(self, root: Path, size: int = 2, timeout: float = 30.0, wait: float = 1.0,
+                 memory_mb: int = 0) -> None:
+        self.root, self.timeout, self.wait, self.memory_mb = root, timeout, wait, memory_mb
         self.zygote = Zygote.connect()
         self.idle: queue.Queue[_Executor] = queue.Queue()
-        starting = [_Executor(root, self.zygote) for _ in range(size)]
+        starting = [_Executor(root, self.zygote, memory_mb) for _ in range(size)]
         for executor in starting:
             executor.wait_ready()
             self.idle.put(executor)
@@ -261,11 +285,13 @@ class Executors:
                           f"Query timed out after {deadline:g} s (the limit for this request); it was stopped. "
                           f"Narrow it down, add a LIMIT, or ask for a longer timeout within the server's "
                           f"{self.timeout:g} s.\n".encode())
-        return Answer(500, "text/plain; charset=utf-8", b"The query process stopped unexpectedly.\n")
+        return _refusal("The query process stopped before answering, most likely because the query needed more "
+                        f"memory than this server allows per query ({self.memory_mb:,} MiB, query_memory_mb). "
+                        "Narrow it down, or add a LIMIT.")
 
     def _replace(self, executor: _Executor) -> None:
         executor.kill()
-        fresh = _Executor(self.root, self.zygote)
+        fresh = _Executor(self.root, self.zygote, self.memory_mb)
         fresh.wait_ready()  # a new executor takes work only once it can answer at once
         self.idle.put(fresh)
 

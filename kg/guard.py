@@ -1,7 +1,10 @@
 """Static checks on a SPARQL request before evaluation: nothing a query says may reach outside the dataset.
 
-A small lexer (comments, strings and IRIs are skipped as units, so keywords inside them do not count)
-finds SERVICE, the update operations and the FROM / FROM NAMED clauses, and checks the graphs named there.
+SERVICE is found without lexing the query: any `service` that Oxigraph's grammar could read as the keyword (what
+follows it is what must follow the keyword; nothing before it makes it part of a longer name) is refused, so a
+text no lexer agrees on (`e:x\\#`, `?a<1`) cannot hide it. A small lexer (comments, strings and IRIs skipped as
+units) finds the update operations and the FROM / FROM NAMED clauses, and checks the graphs named there. The
+executors evaluating queries cannot open a network socket at all (`kg.sandbox`): this check is the first barrier.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ _TOKEN = re.compile(r"""
 
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 MAX_QUERY_CHARS = 64 * 1024
+MAX_LOOKUP_CHARS = 4096
 
 
 class Refused(ValueError):
@@ -31,6 +35,28 @@ class Refused(ValueError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+_GAP = r"(?:\s|\#[^\n\r]*)*"  # what the grammar lets stand between two tokens: white space and comments
+# after the keyword: [SILENT] then an IRI, a variable or a prefixed name (kept loose: more is refused, never less)
+_SERVICE = re.compile(r"service(?=" + _GAP + r"(?:silent" + _GAP + r")?(?:<|[?$]|[^\s<>{}()\[\];,\"'\#?$]*:))",
+                      re.IGNORECASE)
+_NAME_RUN = re.compile(r"\w+$")
+
+
+def calls_a_service(text: str) -> bool:
+    """Whether Oxigraph could read a SERVICE call anywhere in `text`, whatever the context."""
+    for m in _SERVICE.finditer(text):
+        before = text[:m.start()]
+        run = _NAME_RUN.search(before[-256:])
+        if run is not None:  # letters right before: part of a variable, a prefixed name or a language tag?
+            before = before[:len(before) - len(run.group())]
+            if before[-1:] in ("?", "$", ":", "@"):
+                continue  # `?myservice`, `e:webservice`: the name is read to its end, so this is no keyword
+        elif before[-1:] in ("?", "$", ":", "@", "#", "/", "<"):
+            continue  # a variable, a local name, or inside a comment, IRI or path
+        return True
+    return False
 
 
 def tokens(text: str) -> Iterator[tuple[str, str]]:
@@ -45,14 +71,14 @@ def check(text: str, graphs: frozenset[str]) -> None:
     """Refuse updates, SERVICE, and FROM / FROM NAMED graphs outside the dataset, before any evaluation."""
     if len(text) > MAX_QUERY_CHARS:
         raise Refused(413, f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}.")
+    if calls_a_service(text):
+        raise Refused(400, "SERVICE is not allowed: this endpoint never makes requests to other servers.")
     prefixes: dict[str, str] = {}
     toks = list(tokens(text))
     for n, (kind, value) in enumerate(toks):
         word = value.upper() if kind == "word" else ""
         if word == "PREFIX" and n + 2 < len(toks) and toks[n + 2][0] == "iri":
             prefixes[toks[n + 1][1].rstrip(":")] = toks[n + 2][1][1:-1]
-        elif word == "SERVICE":
-            raise Refused(400, "SERVICE is not allowed: this endpoint never makes requests to other servers.")
         elif word in UPDATE_WORDS and _starts_operation(toks, n):
             raise Refused(403, "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, ...) "
                                "is not accepted.")
@@ -72,9 +98,12 @@ def check(text: str, graphs: frozenset[str]) -> None:
 def is_lookup(text: str) -> bool:
     """A query whose cost the data bounds: one triple pattern with a constant subject, or DESCRIBE of IRIs.
 
-    `[PREFIX p: <iri>]* SELECT (?v+ | *) [WHERE] { <s> ?p ?o [.] } [LIMIT n]` and `DESCRIBE <iri>+`. It reads at
-    most the statements about one node, so it can run without a deadline process.
+    `[PREFIX p: <iri>]* SELECT (?v+ | *) [WHERE] { <s> ?p ?o [.] } [LIMIT n]` and `DESCRIBE <iri>`. It reads at
+    most the statements about one node, so it can run without a deadline process. (Several IRIs are not a lookup:
+    700 of them overflowed a server thread's stack.)
     """
+    if len(text) > MAX_LOOKUP_CHARS:
+        return False
     toks = [t for t in tokens(text)]
     n = 0
     while n + 2 < len(toks) and toks[n][0] == "word" and toks[n][1].upper() == "PREFIX":
@@ -84,7 +113,7 @@ def is_lookup(text: str) -> bool:
     body = toks[n:]
     words = [v.upper() for k, v in body if k == "word"]
     if body and words[:1] == ["DESCRIBE"]:
-        return len(body) > 1 and all(k in ("iri", "pname") for k, _ in body[1:])
+        return len(body) == 2 and body[1][0] in ("iri", "pname")
     if not body or words[:1] != ["SELECT"]:
         return False
     m = 1

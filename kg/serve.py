@@ -46,12 +46,12 @@ def serve(config: Config) -> None:
 
     os.environ["KG_ROOT"] = str(config.root)
     for name in ("base_iri", "data_dir", "shapes_dir", "release_root", "query_timeout", "max_results", "cache_mb",
-                 "query_workers"):
+                 "query_workers", "query_memory_mb", "max_response_mb"):
         os.environ[f"KG_{name.upper()}"] = str(getattr(config, name))
     print(f"kg: serving {config.releases_path / 'current'} at http://{config.host}:{config.port}/ "
           f"(base IRI {config.base_iri})", flush=True)
     _preload()
-    Zygote.start(config.releases_path)  # before granian starts threads or workers
+    Zygote.start(config.releases_path, config.query_memory_mb)  # before granian starts threads or workers
     Server(
         "server.wsgi:app",
         address=config.host,
@@ -63,5 +63,6 @@ def serve(config: Config) -> None:
         backlog=1024,
         http1_settings=HTTP1Settings(max_buffer_size=256 * 1024, header_read_timeout=10_000),
         log_access=False,
+        respawn_failed_workers=True,  # a worker that dies anyway is replaced; the others go on serving
         working_dir=None,
     ).serve()

@@ -34,7 +34,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # request bodies (a query is at most 64 KiB): 413 beyond
     from kg.execute import Executors
 
-    app.extensions["kg.executors"] = Executors(config.releases_path, config.query_workers, config.query_timeout)
+    app.extensions["kg.executors"] = Executors(config.releases_path, config.query_workers, config.query_timeout,
+                                              memory_mb=config.query_memory_mb)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from . import discovery, downloads, entities, errors, graphs, sparql

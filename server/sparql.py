@@ -87,8 +87,9 @@ def endpoint() -> Response:
         named = _format_param(params)
         if request.method == "GET" and named is None and _wants_a_page():
             return _query_page(text)  # a person following a link: the query in the editor, run there
-        job = Job(text, dataset, request.headers.get("Accept"), named,
-                  current_app.config["KG"].max_results)
+        settings = current_app.config["KG"]
+        job = Job(text, dataset, request.headers.get("Accept"), named, settings.max_results,
+                  settings.max_response_mb << 20)
         deadline = _timeout(params.get("timeout"))
         try:
             if is_lookup(text) and not dataset.default_graphs and not dataset.named_graphs:

@@ -1,0 +1,297 @@
+"""What one request or a few connections must not do to the public endpoint: crash a worker, reach another server,
+exhaust memory, or keep pages from answering (the adversarial pass of issue #22, one test per defect)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kg import guard
+
+JSON = {"Accept": "application/sparql-results+json"}
+FILM = "<https://films.example.org/movie/break-away>"
+
+
+def _post(server, query: str, **headers: str) -> requests.Response:
+    return requests.post(server.url + "/sparql", data={"query": query}, headers={**JSON, **headers}, timeout=60)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for t in os.listdir(f"/proc/{pid}/task")
+                for c in open(f"/proc/{pid}/task/{t}/children").read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _workers(server) -> list[int]:
+    """The granian workers' pids: the server's children other than the zygote (which has the executors)."""
+    return sorted(c for c in _children(server.proc.pid) if not _children(c))
+
+
+def _executors(server) -> list[int]:
+    return [e for c in _children(server.proc.pid) for e in _children(c)]
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[object]]]:
+    """A TCP listener on 127.0.0.1 that counts the connections it receives (they must stay at zero)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    accepted: list[object] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                accepted.append(conn)
+                conn.close()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+# ---- one request stops the server ----
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_describe_of_many_iris_does_not_crash_a_worker(live, method):
+    before = _workers(live)
+    assert len(before) == 2
+    query = "DESCRIBE " + " ".join(f"<https://films.example.org/movie/m{i}>" for i in range(800))
+    if method == "GET":
+        r = requests.get(live.url + "/sparql", params={"query": query}, headers={"Accept": "text/turtle"}, timeout=60)
+    else:
+        r = requests.post(live.url + "/sparql", data={"query": query}, headers={"Accept": "text/turtle"}, timeout=60)
+    assert r.status_code == 200
+    assert _workers(live) == before  # no worker died and was replaced
+    assert requests.get(live.url + "/movie/", timeout=10).status_code == 200
+
+
+def test_only_one_iri_is_a_lookup_run_in_the_worker():
+    assert guard.is_lookup(f"DESCRIBE {FILM}")
+    assert not guard.is_lookup(f"DESCRIBE {FILM} {FILM}")
+
+
+def test_a_worker_that_dies_is_replaced_and_the_server_keeps_serving(released):
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port())
+    try:
+        first = _workers(server)
+        assert len(first) == 2
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(_workers(server)) < 2 or first[0] in _workers(server)):
+            time.sleep(0.2)
+        assert len(_workers(server)) == 2 and first[0] not in _workers(server)
+        assert all(requests.get(server.url + "/", timeout=10).status_code == 200 for _ in range(6))
+    finally:
+        server.stop()
+
+
+def test_kill_9_of_the_server_leaves_no_process_and_frees_the_port(released):
+    from conftest import LiveServer, free_port
+
+    port = free_port()
+    server = LiveServer(released, port)
+    try:
+        assert _post(server, "ASK { ?s ?p ?o }").status_code == 200
+        pids = server.pids()
+        os.kill(server.proc.pid, signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+            time.sleep(0.2)
+        assert [p for p in pids if os.path.exists(f"/proc/{p}")] == []
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))  # no worker holds it
+    finally:
+        server.stop()
+
+
+# ---- SERVICE: the guard decides as the grammar would, and executors cannot connect anyway ----
+
+BYPASSES = [
+    "PREFIX e: <x:>\nSELECT * {{ ?s ?p ?o . ?s ?p e:x\\# SERVICE <{t}> {{ ?a ?b ?c }} }}",
+    "PREFIX e: <x:>\nSELECT * {{ ?s ?p ?o . ?s ?p e:x\\' SERVICE <{t}> {{ ?a ?b ?c }} }} #'",
+    "SELECT * {{ ?a ?b ?c FILTER(?a<1)SERVICE#>\n<{t}> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ ?s ?p ?o . ?s ?p ?o.SERVICE <{t}> {{ ?a ?b ?c }} }}",
+    "SELECT * {{ ?s ?p ?o trueSERVICE <{t}> {{ ?a ?b ?c }} }}",
+    "PREFIX SERVICE: <{t}>\nSELECT * {{ ?s ?p ?o SERVICE:x {{ ?a ?b ?c }} }}",
+]
+
+
+@pytest.mark.parametrize("form", BYPASSES)
+def test_service_hidden_from_a_lexer_is_refused_and_never_called(live, listener, form):
+    port, accepted = listener
+    r = _post(live, form.format(t=f"http://127.0.0.1:{port}/"))
+    time.sleep(0.2)
+    assert accepted == []
+    assert r.status_code == 400 and "SERVICE is not allowed" in r.text
+
+
+GAP = st.sampled_from(["", " ", "\n", "\t", "  ", " # c\n", "#>\n", "\r\n", " #SERVICE <x:y>\n"])
+BEFORE = st.sampled_from(["?s ?p ?o", "?s ?p ?o .", "?s ?p 1", "?s ?p true", '?s ?p "x"', "?s ?p 'y'", "?s ?p <x:y>",
+                          "?s ?p e:x\\#", "?s ?p e:x\\'", "?s ?p e:x\\.", "FILTER(?o<1)", "FILTER(?o > 2)", "",
+                          "?s ?p 1e3", '?s ?p "x"@en', '?s ?p "1"^^<x:int>', "?s ?p ?o ."])
+TARGET = st.sampled_from(["<{t}>", "r:", "r:sparql", "?u"])
+
+
+def _service_query(before: str, gaps: list[str], word: str, silent: str, target: str, port: int) -> str:
+    t = f"http://127.0.0.1:{port}/"
+    bind = f'BIND(<{t}> AS ?u) ' if target == "?u" else ""
+    return (f"PREFIX e: <x:>\nPREFIX r: <{t}>\nSELECT * WHERE {{ {bind}?s ?p ?o . {before}{gaps[0]}{word}{gaps[1]}"
+            f"{silent}{gaps[2]}{target.format(t=t)}{gaps[3]}{{ ?a ?b ?c }} }}")
+
+
+WORDS = st.sampled_from(["SERVICE", "service", "SeRvIcE", "sErViCe"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=BEFORE, gaps=st.lists(GAP, min_size=4, max_size=4), word=WORDS,
+       silent=st.sampled_from(["", "SILENT", "silent"]), target=TARGET, method=st.sampled_from(["GET", "POST"]))
+def test_no_generated_service_form_reaches_a_listener(live, listener, before, gaps, word, silent, target, method):
+    port, accepted = listener
+    query = _service_query(before, gaps, word, silent, target, port)
+    if method == "GET":
+        r = requests.get(live.url + "/sparql", params={"query": query}, headers=JSON, timeout=60)
+    else:
+        r = _post(live, query)
+    assert r.status_code == 400, (query, r.status_code, r.text[:200])
+    assert accepted == [], query
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=BEFORE, gaps=st.lists(GAP, min_size=4, max_size=4), word=WORDS,
+       silent=st.sampled_from(["", "SILENT"]), target=TARGET)
+def test_the_guard_refuses_every_form_oxigraph_would_call(listener, before, gaps, word, silent, target):
+    """Oxigraph itself is the oracle: whatever makes it connect must be refused by the guard."""
+    port, accepted = listener
+    query = _service_query(before, gaps, word, silent, target, port)
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("x:s"), ox.NamedNode("x:p"), ox.NamedNode("x:o")))
+    for o in (ox.Literal(1), ox.Literal(True), ox.Literal("x"), ox.Literal("y"), ox.NamedNode("x:y"),
+              ox.NamedNode("x:x#"), ox.NamedNode("x:x'"), ox.NamedNode("x:x."), ox.Literal(1000.0),
+              ox.Literal("x", language="en"), ox.Literal("1", datatype=ox.NamedNode("x:int"))):
+        store.add(ox.Quad(ox.NamedNode("x:s"), ox.NamedNode("x:p"), o))
+    try:
+        list(store.query(query))  # type: ignore[arg-type]
+    except (SyntaxError, OSError, RuntimeError, ValueError):
+        pass
+    called = bool(accepted)
+    accepted.clear()
+    if called:
+        with pytest.raises(guard.Refused):
+            guard.check(query, frozenset())
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { ?service <http://schema.org/name> ?o }",
+    "SELECT * WHERE { ?webservice ?p ?o }",
+    "PREFIX schema: <http://schema.org/> SELECT * WHERE { ?x a schema:Service ; schema:serviceType ?t }",
+    'PREFIX schema: <http://schema.org/> SELECT * WHERE { ?f schema:name "On Her Majesty\'s Secret Service" }',
+    "SELECT * WHERE { <http://example.org/service/1> ?p ?o }",
+    "SELECT * WHERE { ?s ?p ?o } # no SERVICE here",
+])
+def test_the_word_service_elsewhere_is_not_refused(query):
+    guard.check(query, frozenset())
+
+
+def test_an_executor_cannot_open_a_network_socket_even_if_the_guard_is_passed(listener):
+    """The second barrier: the sandbox alone stops a SERVICE call that reached evaluation."""
+    port, accepted = listener
+    probe = f"""
+import socket, pyoxigraph as ox
+from kg.sandbox import confine
+assert confine(512)
+store = ox.Store()
+store.add(ox.Quad(ox.NamedNode("x:s"), ox.NamedNode("x:p"), ox.NamedNode("x:o")))
+try:
+    list(store.query("SELECT * {{ ?s ?p ?o SERVICE <http://127.0.0.1:{port}/> {{ ?a ?b ?c }} }}"))
+    print("evaluated")
+except OSError as exc:
+    print("refused", exc)
+for family in (socket.AF_INET, socket.AF_INET6):
+    try:
+        socket.socket(family)
+        print("socket opened")
+    except PermissionError:
+        print("no socket")
+socket.socketpair()
+print("unix ok")
+"""
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    time.sleep(0.2)
+    assert accepted == []
+    assert run.stdout.split("\n")[1:4] == ["no socket", "no socket", "unix ok"], run.stdout + run.stderr
+    assert run.stdout.startswith("refused"), run.stdout + run.stderr
+
+
+def test_live_executors_run_confined(live):
+    """Every executor of the running server has the seccomp filter and the heap limit."""
+    executors = _executors(live)
+    assert len(executors) == 4  # 2 workers x 2
+    for pid in executors:
+        assert "Seccomp:\t2" in open(f"/proc/{pid}/status").read(), pid
+        limits = open(f"/proc/{pid}/limits").read()
+        line = next(row for row in limits.splitlines() if row.startswith("Max data size"))
+        assert line.split()[3] == str(1024 << 20), line
+
+
+# ---- memory and bytes ----
+
+def _doubling(times: int) -> str:
+    binds = " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(times))
+    return f'SELECT ?x WHERE {{ BIND("{"a" * 1024}" AS ?a0) {binds} BIND(?a{times} AS ?x) }}'
+
+
+def test_a_query_past_the_memory_limit_is_stopped_with_the_limit_named(released):
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port(), {"KG_QUERY_MEMORY_MB": "256", "KG_MAX_RESULTS": "5",
+                                                "KG_CACHE_MB": "0"})
+    try:
+        r = _post(server, _doubling(20))  # a 1 GiB string
+        assert r.status_code == 503 and "256 MiB" in r.text and "query_memory_mb" in r.text
+        assert _post(server, "ASK { ?s ?p ?o }").json()["boolean"] is True
+        peak = max(int(open(f"/proc/{p}/status").read().split("VmHWM:")[1].split()[0]) for p in server.pids())
+        assert peak < 600 * 1024  # KiB: no process of the server went far past the limit
+    finally:
+        server.stop()
+
+
+def test_a_response_past_the_size_limit_is_refused_with_the_limit_named(released):
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port(), {"KG_MAX_RESPONSE_MB": "1", "KG_CACHE_MB": "0"})
+    try:
+        r = _post(server, _doubling(11))  # one 2 MiB value
+        assert r.status_code == 503 and "1 MiB" in r.text and "max_response_mb" in r.text
+        small = _post(server, _doubling(9))  # 512 KiB
+        assert small.status_code == 200
+    finally:
+        server.stop()
