@@ -32,6 +32,8 @@ class Config:
     query_workers: int = 2  # executor processes per server worker (concurrent queries before 429)
     query_memory_mb: int = 1024  # heap one query executor may use; a query past it is stopped (503)
     max_response_mb: int = 64  # bytes of one SPARQL response; a larger result is refused (503)
+    body_timeout: float = 10.0  # seconds for a request body to arrive whole (408 past it)
+    write_timeout: float = 30.0  # seconds for a client to take each piece of a streamed answer (dropped past it)
     license: str = "https://creativecommons.org/licenses/by-sa/4.0/"
     title: str = "kg film knowledge graph"
     keep_releases: int = 3
@@ -72,7 +74,8 @@ def _namespaces(value: Any) -> tuple[str, ...]:
 RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and largest sensible values
     "port": (1, 65535), "workers": (1, 64), "query_timeout": (0.1, 86400), "max_results": (1, 10**9),
     "query_workers": (1, 64), "keep_releases": (1, 1000), "cache_mb": (0, 1 << 20),
-    "query_memory_mb": (64, 1 << 20), "max_response_mb": (1, 1 << 20),
+    "query_memory_mb": (64, 1 << 20), "max_response_mb": (1, 1 << 20), "body_timeout": (0.1, 3600),
+    "write_timeout": (0.1, 3600),
 }
 
 

@@ -33,6 +33,7 @@ from .sparql import Answer, Dataset
 
 _CTX = mp.get_context("spawn")  # never fork a process that holds threads and an open store
 SLOW_AFTER = 0.25  # seconds after which a running query is lowered to the least CPU priority
+QUEUE_WAIT = 1.0  # seconds a request waits for a free executor before 429
 
 
 def _renice(pid: int | None, niceness: int) -> bool:
@@ -242,7 +243,7 @@ class _Executor:
 class Executors:
     """A fixed number of executor processes shared by the threads of one server worker."""
 
-    def __init__(self, root: Path, size: int = 2, timeout: float = 30.0, wait: float = 1.0,
+    def __init__(self, root: Path, size: int = 2, timeout: float = 30.0, wait: float = QUEUE_WAIT,
                  memory_mb: int = 0) -> None:
         self.root, self.timeout, self.wait, self.memory_mb = root, timeout, wait, memory_mb
         self.zygote = Zygote.connect()

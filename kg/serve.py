@@ -46,20 +46,19 @@ def serve(config: Config) -> None:
 
     os.environ["KG_ROOT"] = str(config.root)
     for name in ("base_iri", "data_dir", "shapes_dir", "release_root", "query_timeout", "max_results", "cache_mb",
-                 "query_workers", "query_memory_mb", "max_response_mb"):
+                 "query_workers", "query_memory_mb", "max_response_mb", "body_timeout", "write_timeout"):
         os.environ[f"KG_{name.upper()}"] = str(getattr(config, name))
     print(f"kg: serving {config.releases_path / 'current'} at http://{config.host}:{config.port}/ "
           f"(base IRI {config.base_iri})", flush=True)
     _preload()
     Zygote.start(config.releases_path, config.query_memory_mb)  # before granian starts threads or workers
     Server(
-        "server.wsgi:app",
+        "server.asgi:app",  # reads bodies and writes answers under deadlines; the Flask app runs on its threads
         address=config.host,
         port=config.port,
-        interface=Interfaces.WSGI,
-        websockets=False,  # WSGI has none; said so, granian logs a line fewer at start
+        interface=Interfaces.ASGI,
+        websockets=False,
         workers=config.workers,
-        blocking_threads=4,
         backlog=1024,
         http1_settings=HTTP1Settings(max_buffer_size=256 * 1024, header_read_timeout=10_000),
         log_access=False,

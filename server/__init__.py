@@ -32,7 +32,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config["KG"] = config
     app.extensions["kg.releases"] = Releases(config.releases_path)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # request bodies (a query is at most 64 KiB): 413 beyond
-    from kg.execute import Executors
+    from kg.execute import QUEUE_WAIT, Executors
 
     app.extensions["kg.executors"] = Executors(config.releases_path, config.query_workers, config.query_timeout,
                                               memory_mb=config.query_memory_mb)
@@ -68,11 +68,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         return response
 
     from .compress import Compress
-
     app.wsgi_app = _limit_headers(Compress(app.wsgi_app))  # type: ignore[method-assign]
     if config.cache_mb > 0:
         from .cache import ResponseCache
 
         app.wsgi_app = ResponseCache(app.wsgi_app, config.releases_path / "current",  # type: ignore[method-assign]
-                                     config.cache_mb << 20, wait_seconds=config.query_timeout + 5)
+                                     config.cache_mb << 20, wait_seconds=QUEUE_WAIT)
     return app

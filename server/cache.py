@@ -27,7 +27,7 @@ class ResponseCache:
     """WSGI middleware: serve repeated GETs from memory, bypassing the app."""
 
     def __init__(self, app: WSGIApp, current_link: Path, max_bytes: int, max_entry: int = 1 << 20,
-                 wait_seconds: float = 60.0) -> None:
+                 wait_seconds: float = 1.0) -> None:
         self.app = app
         self.link = str(current_link)
         self.max_bytes = max_bytes
@@ -56,7 +56,11 @@ class ResponseCache:
         if hit is None and twin is not None:
             # the same request is being answered: wait for its answer rather than evaluate the query again (a burst
             # of one expensive query would otherwise fill every executor with copies of it and be refused)
-            twin.wait(self.wait_seconds)
+            if not twin.wait(self.wait_seconds):
+                # no longer than a query waits for an executor: a thread held here is one pages cannot have
+                start_response("429 Too Many Requests", [("Content-Type", "text/plain; charset=utf-8"),
+                                                         ("Retry-After", "1")])
+                return [b"The same request is being answered already: try again in a moment.\n"]
             hit, _ = self._lookup(key, lead=False)
             if hit is not None:
                 self.shared += 1

@@ -295,3 +295,122 @@ def test_a_response_past_the_size_limit_is_refused_with_the_limit_named(released
         assert small.status_code == 200
     finally:
         server.stop()
+
+
+# ---- twins and slow clients ----
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def test_identical_slow_gets_wait_no_longer_than_the_queue_and_pages_keep_answering(released):
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port(), {"KG_QUERY_TIMEOUT": "4"})  # the response cache on, as by default
+    try:
+        statuses: list[int] = []
+        twins = [threading.Thread(target=lambda: statuses.append(requests.get(
+            server.url + "/sparql", params={"query": SLOW}, headers=JSON, timeout=60).status_code))
+            for _ in range(12)]
+        for t in twins:
+            t.start()
+        time.sleep(0.5)
+        page = requests.get(server.url + "/movie/", timeout=60)
+        running = sum(t.is_alive() for t in twins)
+        for t in twins:
+            t.join()
+        assert page.status_code == 200
+        assert running >= 1  # the page was answered while the slow query still ran
+        assert statuses.count(429) >= 9 and set(statuses) <= {429, 503}  # twins refused after a second's wait
+    finally:
+        server.stop()
+
+
+def _trickle(url: str, n: int) -> list[socket.socket]:
+    """`n` connections that send the head of a POST and a few bytes of its 1,000-byte body, then stall."""
+    port = int(url.rsplit(":", 1)[1])
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: 1000\r\n\r\nquery=")
+        socks.append(s)
+    return socks
+
+
+def test_bodies_trickling_in_do_not_take_the_threads(live):
+    socks = _trickle(live.url, 10)
+    try:
+        time.sleep(0.5)
+        assert requests.get(live.url + "/movie/", timeout=10).status_code == 200
+        assert _post(live, "ASK { ?s ?p ?o }").status_code == 200
+        socks[0].settimeout(30)
+        head = socks[0].recv(200).decode()
+        assert head.startswith("HTTP/1.1 408") or head.startswith("HTTP/1.1 503"), head
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """2,000 generated films: their whole dataset is tens of MB of N-Quads, which the server streams."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
+    from build import generate
+
+    from conftest import LiveServer, free_port
+    from kg.config import load_config
+    from kg.release import build
+
+    root = tmp_path_factory.mktemp("big")
+    generate(root, 2000)
+    assert build(load_config(root)).release_dir is not None
+    server = LiveServer(root, free_port())
+    yield server
+    server.stop()
+
+
+def test_slow_readers_of_streamed_graphs_do_not_take_the_threads(big):
+    readers = []
+    try:
+        for _ in range(10):  # more than the stream slots of both workers
+            s = socket.create_connection(("127.0.0.1", big.port))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b"GET /store HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/n-quads\r\n\r\n")
+            readers.append(s)
+        time.sleep(1.0)
+        pages = [requests.get(big.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
+        query = _post(big, "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Movie> }")
+        assert pages == [200, 200, 200] and query.status_code == 200
+        heads = []
+        for s in readers:
+            s.settimeout(10)
+            heads.append(s.recv(64).decode("latin-1").split("\r\n")[0])
+        assert "HTTP/1.1 503 Service Unavailable" in heads  # the slots past the streams' share were refused
+        assert "HTTP/1.1 200 OK" in heads
+    finally:
+        for s in readers:
+            s.close()
+    time.sleep(1.0)
+    whole = requests.get(big.url + "/store", headers={"Accept": "application/n-quads"}, timeout=120)
+    assert whole.status_code == 200 and len(whole.content) > 8 << 20  # slots come back when clients go
+
+
+def test_a_reader_that_stops_reading_is_dropped_and_its_slot_freed(big):
+    """The write timeout: stalled readers (sockets open, nothing read) lose their streams, and others get theirs."""
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(big.root, free_port(), {"KG_WRITE_TIMEOUT": "2"})
+    stalled = []
+    try:
+        for _ in range(16):  # enough to hold every stream slot of both workers
+            s = socket.create_connection(("127.0.0.1", server.port))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b"GET /store HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/n-quads\r\n\r\n")
+            stalled.append(s)
+        time.sleep(6)  # past the write timeout of every stalled stream
+        whole = requests.get(server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=120)
+        assert whole.status_code == 200 and len(whole.content) > 8 << 20
+    finally:
+        for s in stalled:
+            s.close()
+        server.stop()
