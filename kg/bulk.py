@@ -7,6 +7,7 @@ rows are never fatal: what was repaired, merged or skipped is reported as a `Not
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import difflib
@@ -28,6 +29,7 @@ from typing import Any, Literal
 from .ids import is_key, slugify
 from .model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, Kind, LangText, Origin, Record, Value
 from .progress import bar
+from .text import quote, shorten
 
 MAPPING_SUFFIX = ".mapping.yaml"
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -36,7 +38,8 @@ IDENTIFIER_LINKS = {  # identifiers that become schema:sameAs links (and drive i
     re.compile(r"^tt\d{7,}$"): "https://www.imdb.com/title/{}/",
 }
 _MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
-_INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
+_INVISIBLE = re.compile(  # controls but tab and line feed, zero-width and bidi formatting, separators, noncharacters
+    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
 _APOSTROPHES = re.compile("['\u2019\u2018\u02bc`]")
 
 
@@ -69,6 +72,14 @@ def name_key(text: str) -> str:
 _TRAILING_MARK = re.compile(r"\s*\[(?:\d{1,3}|[a-z]{2,3})\]$")  # a footnote mark [1], another wiki's language [fr]
 
 
+def without_invisible(text: str, fixes: list[str]) -> str:
+    """`text` without invisible, control and bidi formatting characters; what was removed is said in `fixes`."""
+    if not _INVISIBLE.search(text):
+        return text
+    fixes.append(f"removed invisible or control characters from {quote(text)}")
+    return _INVISIBLE.sub("", text)
+
+
 def clean_text(text: str) -> tuple[str, list[str]]:
     """Text with invisible characters removed, whitespace collapsed and NFC, without a trailing footnote or
     language mark (The Curtain Pole[1], Fly by Night [fr]); and what was repaired."""
@@ -77,19 +88,18 @@ def clean_text(text: str) -> tuple[str, list[str]]:
     fixes = []
     mark = _TRAILING_MARK.search(text) if text.endswith("]") else None
     if mark is not None and mark.start() > 0:
-        fixes.append(f"removed {mark.group().strip()!r} from the end of {text!r}: a footnote or language mark")
+        fixes.append(f"removed {quote(mark.group().strip())} from the end of {quote(text)}: a footnote or language "
+                     "mark")
         text = text[:mark.start()]
     if _MOJIBAKE.search(text):
         try:
             repaired = text.encode("cp1252").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
-            fixes.append(f"looks like mojibake but cannot be repaired: {text!r}")
+            fixes.append(f"looks like mojibake but cannot be repaired: {quote(text)}")
         else:
-            fixes.append(f"repaired mojibake {text!r} -> {repaired!r}")
+            fixes.append(f"repaired mojibake {quote(text)} -> {quote(repaired)}")
             text = repaired
-    if _INVISIBLE.search(text):
-        fixes.append(f"removed invisible or control characters from {text!r}")
-        text = _INVISIBLE.sub("", text)
+    text = without_invisible(text, fixes)
     text = " ".join(unicodedata.normalize("NFC", text).split())
     return text, fixes
 
@@ -102,7 +112,7 @@ def _outside_notes(text: str, depth: int, fixes: list[str]) -> tuple[str, int]:
     """
     opens, closes = text.count("("), text.count(")")
     if depth > 0 or closes > opens:
-        fixes.append(f"removed {text!r} from a list: part of a note in parentheses, not a value")
+        fixes.append(f"removed {quote(text)} from a list: part of a note in parentheses, not a value")
         return "", max(0, depth + opens - closes)
     if opens > closes:  # 'Anurag Basu (Director' opens a note that the next items continue
         unmatched: list[int] = []
@@ -112,7 +122,7 @@ def _outside_notes(text: str, depth: int, fixes: list[str]) -> tuple[str, int]:
             elif char == ")" and unmatched:
                 unmatched.pop()
         head = text[:unmatched[0]].strip()
-        fixes.append(f"removed {text[unmatched[0]:]!r} from a list item: the start of a note in parentheses")
+        fixes.append(f"removed {quote(text[unmatched[0]:])} from a list item: the start of a note in parentheses")
         return head, len(unmatched)
     return text, 0
 
@@ -144,29 +154,29 @@ def _prose(name: str) -> bool:
 def _one_name(name: str, article: str | None, fixes: list[str]) -> str | None:
     """One item of a list of people (after an `article` the list split from it), repaired; None if it is no name."""
     if name[:1] in ".,;:" and name.lstrip(".,;: "):
-        fixes.append(f"repaired {name!r}: punctuation before the name")
+        fixes.append(f"repaired {quote(name)}: punctuation before the name")
         name = name.lstrip(".,;: ")
     if article is None and name.startswith(("and ", "with ")):
-        fixes.append(f"repaired {name!r}: a word before the name")
+        fixes.append(f"repaired {quote(name)}: a word before the name")
         name = name.split(" ", 1)[1]
     note = _ROLE_NOTE.fullmatch(name) if name.endswith(")") else None
     if note is not None and note.group(2).lower() in _OTHER_CREDITS:
-        fixes.append(f"removed {name!r} from a list of names: another credit than this one")
+        fixes.append(f"removed {quote(name)} from a list of names: another credit than this one")
         return None
     if note is not None and note.group(2).islower():  # a capitalised one is part of the name: Dave (Tex) O'Brien
-        fixes.append(f"repaired {name!r}: the note {'(' + note.group(2) + ')'!r} after the name")
+        fixes.append(f"repaired {quote(name)}: the note {quote('(' + note.group(2) + ')')} after the name")
         name = note.group(1)
     shown = f"{article} {name}" if article is not None else name
     if _NOTE.fullmatch(name):
-        fixes.append(f"removed {shown!r} from a list of names: a note, not a name")
+        fixes.append(f"removed {quote(shown)} from a list of names: a note, not a name")
     elif (low := name.lower()) in _CONNECTORS:
-        fixes.append(f"removed {shown!r} from a list of names: a word between names")
+        fixes.append(f"removed {quote(shown)} from a list of names: a word between names")
     elif (name == low and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
             article is not None and article.islower()):
-        fixes.append(f"left out {shown!r} from a list of names: lower-case words, not a person's name")
+        fixes.append(f"left out {quote(shown)} from a list of names: lower-case words, not a person's name")
     else:
         if article is not None:
-            fixes.append(f"repaired {article!r}, {name!r}: one name, split after its article")
+            fixes.append(f"repaired {quote(article)}, {quote(name)}: one name, split after its article")
         return shown
     return None
 
@@ -180,35 +190,35 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
     skip_next = False  # the name a label of another credit gives (Dir.:, Greg Marcks)
     for name in names:
         if skip_next:
-            fixes.append(f"removed {name!r} from a list of names: named after a label of another credit")
+            fixes.append(f"removed {quote(name)} from a list of names: named after a label of another credit")
             skip_next = False
             continue
         label = _LABEL.fullmatch(name) if ":" in name else None
         if label is not None:
             head, rest = label.group(1).rstrip("."), label.group(2)
             if head not in _CAST_LABELS or not rest:
-                fixes.append(f"removed {name!r} from a list of names: a label"
+                fixes.append(f"removed {quote(name)} from a list of names: a label"
                              + ("" if head in _CAST_LABELS else ", and the credit it gives is not this one"))
                 skip_next = not rest and head not in _CAST_LABELS
                 continue
-            fixes.append(f"repaired {name!r}: a label before the name")
+            fixes.append(f"repaired {quote(name)}: a label before the name")
             name = rest
         if article is None and name in _ARTICLES:
             article = name
             continue
         if article is None and name in _SUFFIXES:
             if out:
-                fixes.append(f"repaired {out[-1]!r}, {name!r}: one name, split before its suffix")
+                fixes.append(f"repaired {quote(out[-1])}, {quote(name)}: one name, split before its suffix")
                 out[-1] = f"{out[-1]} {name}"
             else:
-                fixes.append(f"removed {name!r} from a list of names: a suffix without its name")
+                fixes.append(f"removed {quote(name)} from a list of names: a suffix without its name")
             continue
         found = _one_name(name, article, fixes)
         if found is not None:
             out.append(found)
         article = None
     if article is not None:
-        fixes.append(f"removed {article!r} from the end of a list of names")
+        fixes.append(f"removed {quote(article)} from the end of a list of names")
     return out
 
 
@@ -240,8 +250,8 @@ class Column:
         known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency"}
         extra = set(spec) - known
         if extra:
-            raise MappingError(f"{where}: unknown option(s) {sorted(extra)} (known: {', '.join(sorted(known))})",
-                               line)
+            raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} (known: "
+                               f"{', '.join(sorted(known))})", line)
         if ("column" in spec) == ("constant" in spec):
             raise MappingError(f"{where}: give exactly one of 'column' or 'constant'", line)
         try:
@@ -421,7 +431,7 @@ def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: i
         raise MappingError(f"{where}: 'key' is a mapping (id, name, year, distinct)", line)
     extra = set(spec) - {"id", "name", "year", "distinct"}
     if extra:
-        raise MappingError(f"{where}: unknown option(s) {sorted(extra)} in key", line)
+        raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in key", line)
     name_spec = spec.get("name", fields.get("name"))
     if name_spec is None and spec.get("id") is None:
         raise MappingError(f"{where}: rows need an identifier (key.id) or a name (a 'name' field or key.name)", line)
@@ -440,7 +450,7 @@ def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
         raise MappingError(f"{where}: a reference is a column of names, or {{name: column, id: column}}", line)
     extra = set(spec) - {"name", "id"}
     if extra:
-        raise MappingError(f"{where}: unknown option(s) {sorted(extra)} in a reference", line)
+        raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in a reference", line)
     ident = Column.parse(spec["id"], where, line) if spec.get("id") is not None else None
     return RefSpec(kind, Identity(Column.parse(spec["name"], where, line), ident))
 
@@ -448,7 +458,7 @@ def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
 def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) -> FieldSpec:
     f = kind.field(name)
     if f is None or f.vtype == "type":
-        raise MappingError(f"{where}: {kind.name} has no field {name!r} (known: "
+        raise MappingError(f"{where}: {kind.name} has no field {quote(name)} (known: "
                            f"{', '.join(x.name for x in kind.fields if x.vtype != 'type')})", line)
     if f.vtype == "ref":
         ref_spec = spec.get("ref", spec) if isinstance(spec, dict) and "ref" in spec else spec
@@ -462,8 +472,8 @@ def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) 
                                line)
         extra = set(spec) - {"actor", "character_name", "billing", "category", "items"}
         if extra:
-            raise MappingError(f"{where}: unknown option(s) {sorted(extra)} in cast (known: actor, character_name, "
-                               "billing, category, items)", line)
+            raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in cast (known: actor, "
+                               "character_name, billing, category, items)", line)
         parts = {k: Column.parse(spec[k], where, line) for k in ("character_name", "billing", "category") if k in spec}
         return FieldSpec(f, ref=_ref(spec["actor"], "person", where, line), parts=parts, items=items)
     if f.vtype == "crew":
@@ -474,17 +484,36 @@ def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) 
         for dept, target in departments.items():
             tf = kind.field(str(target))
             if tf is None or tf.vtype != "ref" or tf.ref != "person":
-                raise MappingError(f"{where}: department {dept!r} maps to {target!r}, which is not a people field",
-                                   line)
+                raise MappingError(f"{where}: department {quote(dept)} maps to {quote(target)}, which is not a people "
+                                   "field", line)
         return FieldSpec(f, ref=_ref(spec["person"], "person", where, line),
                          parts={"department": Column.parse(spec["department"], where, line)},
                          departments={str(k).strip(): str(v) for k, v in departments.items()}, items=items)
     return FieldSpec(f, column=Column.parse(spec, where, line))
 
 
+READ_OUTSIDE = ("outside the project: kg reads only files inside the project's folder and the folders that "
+                "read_outside names in kg.toml")
+
+
+def inside(path: Path, folders: Iterable[Path]) -> bool:
+    """Whether `path`, its links followed, is in one of `folders` (resolved paths)."""
+    try:
+        real = path.resolve()
+    except RuntimeError:  # a loop of links: reading it fails, and says so
+        return True
+    return any(real.is_relative_to(folder) for folder in folders)
+
+
+def outside(path: Path) -> str:
+    """Why a file outside the folders kg reads is refused: where it is (never what it holds)."""
+    return f"{'a link to ' if path.is_symlink() else ''}{path.resolve()}, {READ_OUTSIDE}"
+
+
 def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any],
-                 parse_source: Callable[[str, Any, str], Record]) -> Mapping:
-    """Read one mapping file; raise MappingError naming the line on any problem."""
+                 parse_source: Callable[[str, Any, str], Record], readable: tuple[Path, ...]) -> Mapping:
+    """Read one mapping file, whose data files must be inside the `readable` folders; raise MappingError naming the
+    line on any problem."""
     doc = read_yaml(path, display)
     if not isinstance(doc, dict):
         raise MappingError("a mapping file is a mapping with source, files, record and fields", 1)
@@ -492,14 +521,14 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
 
     def need(key: str) -> Any:
         if key not in doc:
-            raise MappingError(f"missing {key!r}", 1)
+            raise MappingError(f"missing {quote(key)}", 1)
         return doc[key]
 
     extra = set(doc) - {"source", "files", "format", "encoding", "delimiter", "quoting", "items", "record", "key",
                         "fields"}
     if extra:
-        raise MappingError(f"unknown key(s) {sorted(extra)} (known: source, files, format, encoding, delimiter, "
-                           "quoting, items, record, key, fields)", lines.get(sorted(extra, key=str)[0], 1))
+        raise MappingError(f"unknown key(s) {quote(sorted(extra, key=str))} (known: source, files, format, encoding, "
+                           "delimiter, quoting, items, record, key, fields)", lines.get(sorted(extra, key=str)[0], 1))
     source_spec = need("source")
     if not isinstance(source_spec, dict) or "key" not in source_spec:
         raise MappingError("source is the document these files are: {key: ..., name: ..., url: ...}",
@@ -511,11 +540,15 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
     for pattern in patterns:
         found = sorted(Path(p) for p in glob.glob(str(path.resolve().parent / str(pattern))))
         if not found:
-            raise MappingError(f"files: {pattern!r} matches no file (relative to {display})", lines.get("files"))
+            raise MappingError(f"files: {quote(pattern)} matches no file (relative to {display})", lines.get("files"))
+        refused = next((p for p in found if not inside(p, readable)), None)
+        if refused is not None:
+            raise MappingError(f"files: {quote(pattern)} matches {outside(Path(os.path.normpath(refused)))}",
+                               lines.get("files"))
         files.extend(found)
     kind = KINDS.get(str(need("record")))
     if kind is None or not kind.has_claims:
-        raise MappingError(f"record: {doc['record']!r} is not a record kind (one of "
+        raise MappingError(f"record: {quote(doc['record'])} is not a record kind (one of "
                            f"{', '.join(k for k, v in KINDS.items() if v.has_claims)})", lines.get("record"))
     fields_spec = need("fields")
     if not isinstance(fields_spec, dict) or not fields_spec:
@@ -526,18 +559,25 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
     identity = _identity(doc.get("key"), kind, fields_spec, "key", lines.get("key", lines.get("fields")))
     fmt = doc.get("format")
     if fmt is not None and fmt not in set(FORMATS.values()):
-        raise MappingError(f"format: {fmt!r} is not one of {', '.join(sorted(set(FORMATS.values())))}",
+        raise MappingError(f"format: {quote(fmt)} is not one of {', '.join(sorted(set(FORMATS.values())))}",
                            lines.get("format"))
     items = doc.get("items")
     if items is not None and (not isinstance(items, str) or not all(items.split("."))):
-        raise MappingError(f"items: {items!r} is not a path like data or results.items", lines.get("items"))
+        raise MappingError(f"items: {quote(items)} is not a path like data or results.items", lines.get("items"))
     delimiter = doc.get("delimiter")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n"):
-        raise MappingError(f"delimiter: {delimiter!r} is not one character (e.g. ';' or '|')", lines.get("delimiter"))
+        raise MappingError(f"delimiter: {quote(delimiter)} is not one character (e.g. ';' or '|')",
+                           lines.get("delimiter"))
     quoting = doc.get("quoting")
     if quoting is not None and quoting not in QUOTING:
-        raise MappingError(f"quoting: {quoting!r} is not one of {', '.join(QUOTING)}", lines.get("quoting"))
-    return Mapping(path, display, source, files, fmt, str(doc.get("encoding") or "utf-8"), kind, identity, specs,
+        raise MappingError(f"quoting: {quote(quoting)} is not one of {', '.join(QUOTING)}", lines.get("quoting"))
+    encoding = str(doc.get("encoding") or "utf-8")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise MappingError(f"encoding: {quote(encoding)} is not an encoding kg knows (e.g. utf-8, cp1252)",
+                           lines.get("encoding")) from None
+    return Mapping(path, display, source, files, fmt, encoding, kind, identity, specs,
                    tuple(items.split(".")) if items else (), delimiter, quoting)
 
 
@@ -606,8 +646,9 @@ def _array(document: Any, path: tuple[str, ...], display: str) -> list[Any]:
     for depth, key in enumerate(path):
         if not isinstance(found, dict) or key not in found:
             where = ".".join(path[:depth]) or "the top level"
-            keys = f" (its keys: {', '.join(sorted(map(str, found))[:10])})" if isinstance(found, dict) else ""
-            raise MappingError(f"{display}: no {key!r} in {where}{keys}; check the mapping's items:")
+            keys = f" (its keys: {', '.join(shorten(k, 40) for k in sorted(map(str, found))[:10])})" if isinstance(
+                found, dict) else ""
+            raise MappingError(f"{display}: no {quote(key)} in {where}{keys}; check the mapping's items:")
         found = found[key]
     if isinstance(found, list):
         return found
@@ -668,6 +709,16 @@ def _unclosed(record: str, delimiter: str) -> bool:
     return False
 
 
+def _cells(reader: Iterator[list[str]], line: int, display: str) -> list[str] | None:
+    """The cells of the next row (its first line `line`), or None at the end; a MappingError if it cannot be read."""
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        why = (f"a cell is longer than {csv.field_size_limit():,} characters, the most kg reads (a quote opened and "
+               "never closed makes one cell of the lines after it)" if "field larger" in str(exc) else str(exc))
+        raise MappingError(f"{display}: cannot read the row: {why}", line) from None
+
+
 def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
                quotes: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
     """(first line, row) of a CSV/TSV text, `quotes` as CSV quotes cells or as characters (as TSV has them).
@@ -678,13 +729,13 @@ def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
     physical = _Physical(text)
     quoting: Literal[0, 3] = csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE
     reader = csv.reader(physical, delimiter=delimiter, quoting=quoting)
-    header = next(reader, None)
+    header = _cells(reader, 1, display)
     if header is None:
         return
     header = [h.strip() for h in header]
     while True:
         start, start_pos = physical.at, physical.pos
-        cells = next(reader, None)
+        cells = _cells(reader, start + 1, display)
         if cells is None:
             return
         line, end = start + 1, physical.at
@@ -709,6 +760,24 @@ def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
             notes.append(Note(display, line, "skipped", f"{len(cells)} cells where the header has {len(header)}"))
             continue
         yield line, dict(zip(header, cells, strict=True))
+
+
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a JSON string (skipped whole), or where nesting changes
+NESTED = 200  # how deep arrays and objects nest where deep_line says the nesting goes too deep
+
+
+def deep_line(text: str) -> int | None:
+    """The line of a JSON text where its arrays and objects first nest NESTED deep (strings are skipped)."""
+    depth = 0
+    for token in _NESTING.finditer(text):
+        char = token.group()
+        if char in ("[", "{"):
+            depth += 1
+            if depth >= NESTED:
+                return text.count("\n", 0, token.start()) + 1
+        elif char in ("]", "}"):
+            depth -= 1
+    return None
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # JSON's way to write half a UTF-16 pair
@@ -753,7 +822,7 @@ def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise MappingError(f"{display}:{exc.lineno}: not JSON: {exc.msg}") from exc
+            raise MappingError(f"{display}: not JSON: {exc.msg}", exc.lineno) from exc
         suspect = _SURROGATE_ESCAPE.search(text) is not None  # once per file: most files have no such escape
         yield from _objects(((n, item, suspect) for n, item in enumerate(_array(items, items_at, display), 1)),
                             display, notes, "an item")
@@ -768,7 +837,7 @@ def _check_columns(mapping: Mapping, present: set[str], within: dict[str, set[st
         return  # no rows at all: nothing to tell
     for spec in mapping.fields:
         if spec.items and within.get(spec.field.name):
-            _check(mapping, spec.columns(), within[spec.field.name], f"object in {spec.items!r}")
+            _check(mapping, spec.columns(), within[spec.field.name], f"object in {quote(spec.items)}")
     _check(mapping, mapping.columns(), present, "row")
 
 
@@ -778,9 +847,9 @@ def _check(mapping: Mapping, columns: list[Column], present: set[str], what: str
         if name not in present and name.split(".", 1)[0] not in present:
             close = difflib.get_close_matches(name, sorted(present), n=1)
             raise MappingError(f"{mapping.display}: {column.where}: no {what} of "
-                               f"{', '.join(_display_of(mapping, p) for p in mapping.files)} has a column {name!r}"
-                               f"{' (did you mean ' + repr(close[0]) + '?)' if close else ''}; its columns: "
-                               f"{', '.join(sorted(present)[:40])}", column.line)
+                               f"{', '.join(_display_of(mapping, p) for p in mapping.files)} has a column {quote(name)}"
+                               f"{' (did you mean ' + quote(close[0]) + '?)' if close else ''}; its columns: "
+                               f"{', '.join(shorten(c, 40) for c in sorted(present)[:40])}", column.line)
 
 
 # ---- rows -> records ----
@@ -833,10 +902,10 @@ class _Reader:
             return ident, label, True
         if ident is not None:
             self.notes.append(Note(origin.file, origin.line, "suspicious",
-                                   f"identifier {ident!r} is not usable as a key; identified by name instead"))
+                                   f"identifier {quote(ident)} is not usable as a key; identified by name instead"))
         if label is None:
             self.notes.append(Note(origin.file, origin.line, "skipped",
-                                   f"{kind} name {name!r} has no letters or digits"))
+                                   f"{kind} name {quote(name)} has no letters or digits"))
             return None
         entry = self.entries.get((mapping.source.key, kind, label))
         if identity.distinct is not None and identity.year is not None and distinct and (
@@ -844,9 +913,9 @@ class _Reader:
             near = self.a_year_apart(mapping.source.key, kind, label, distinct)
             if near is not None:
                 self.notes.append(Note(origin.file, origin.line, "merged",
-                                       f"{label!r} is {near.key!r} of row {near.rows[distinct]}, a year apart, "
-                                       f"with the same {identity.distinct.column} ({distinct!r}): one film, both "
-                                       "years stated"))
+                                       f"{quote(label)} is {quote(near.key)} of row {near.rows[distinct]}, a year "
+                                       f"apart, with the same {identity.distinct.column} ({quote(distinct)}): one "
+                                       "film, both years stated"))
                 return near.key, near.label, False
         if identity.distinct is not None and entry is not None and distinct not in entry.rows:
             first = next(iter(entry.rows.items()))
@@ -855,10 +924,10 @@ class _Reader:
                 tail = tail[len(known):].strip("-") if tail.startswith(known) else tail
             key = f"{label}-{tail[:40].strip('-') or self.numbered(mapping.source.key, kind, label, distinct)}"
             column = identity.distinct.column
-            earlier = f"{column}={first[0]!r}" if first[0] else f"no {column}"
+            earlier = f"{column}={quote(first[0])}" if first[0] else f"no {column}"
             self.notes.append(Note(origin.file, origin.line, "suspicious",
-                                   f"{label!r} again, but a different film ({column}={distinct!r}; the first, at row "
-                                   f"{first[1]}, has {earlier}): kept apart as {key!r}"))
+                                   f"{quote(label)} again, but a different film ({column}={quote(distinct)}; the "
+                                   f"first, at row {first[1]}, has {earlier}): kept apart as {quote(key)}"))
             return key, None, False
         return label, label, False
 
@@ -887,39 +956,47 @@ class _Reader:
         return None
 
     def read(self, mapping: Mapping) -> None:
-        source = mapping.source.key
         present: set[str] = set()
         within: dict[str, set[str]] = {spec.field.name: set() for spec in mapping.fields if spec.items}
         for path in mapping.files:
             display = _display_of(mapping, path)
-            fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
-            if fmt is None:
-                raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
-            seen: dict[bytes, int] = {}
-            for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
-                                      mapping.delimiter, mapping.quoting), None,
-                                 "read", f"rows of {path.name}"):
-                if not seen or fmt not in ("csv", "tsv"):  # a CSV file's rows all have the header's columns
-                    present.update(row)
-                    for spec in mapping.fields:
-                        if spec.items and isinstance(listed := nested(row, spec.items), list):
-                            within[spec.field.name].update(k for x in listed if isinstance(x, dict) for k in x)
-                bad = _bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(_GARBLED) else None
-                row.pop(_GARBLED, None)
-                if bad:
-                    self.notes.append(Note(display, line, "skipped", f"not valid {mapping.encoding} (bytes {bad}); "
-                                           "the row is left out rather than published garbled"))
-                    continue
-                # a digest, not the row: the rows of a large file are not all kept alive until it is read
-                fingerprint = hashlib.blake2b(("\x1f".join(row.values()) if fmt in ("csv", "tsv") else json.dumps(
-                    row, sort_keys=True, ensure_ascii=False)).encode("utf-8", "surrogateescape"),
-                    digest_size=16).digest()
-                if fingerprint in seen:
-                    self.notes.append(Note(display, line, "skipped", f"duplicate of row {seen[fingerprint]}"))
-                    continue
-                seen[fingerprint] = line
-                self.row(mapping, source, display, line, row)
+            try:
+                self.read_file(mapping, path, display, present, within)
+            except RecursionError:
+                line = deep_line(path.read_bytes().decode(mapping.encoding, "replace"))
+                raise MappingError(f"{display}: arrays or objects nested more deeply than kg reads", line) from None
         _check_columns(mapping, present, within)
+
+    def read_file(self, mapping: Mapping, path: Path, display: str, present: set[str],
+                  within: dict[str, set[str]]) -> None:
+        """The rows of one of a mapping's files; the columns they have are added to `present` and `within`."""
+        fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
+        seen: dict[bytes, int] = {}
+        for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
+                                  mapping.delimiter, mapping.quoting), None,
+                             "read", f"rows of {path.name}"):
+            if not seen or fmt not in ("csv", "tsv"):  # a CSV file's rows all have the header's columns
+                present.update(row)
+                for spec in mapping.fields:
+                    if spec.items and isinstance(listed := nested(row, spec.items), list):
+                        within[spec.field.name].update(k for x in listed if isinstance(x, dict) for k in x)
+            bad = _bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(_GARBLED) else None
+            row.pop(_GARBLED, None)
+            if bad:
+                self.notes.append(Note(display, line, "skipped", f"not valid {mapping.encoding} (bytes {bad}); "
+                                       "the row is left out rather than published garbled"))
+                continue
+            # a digest, not the row: the rows of a large file are not all kept alive until it is read
+            fingerprint = hashlib.blake2b(("\x1f".join(row.values()) if fmt in ("csv", "tsv") else json.dumps(
+                row, sort_keys=True, ensure_ascii=False)).encode("utf-8", "surrogateescape"),
+                digest_size=16).digest()
+            if fingerprint in seen:
+                self.notes.append(Note(display, line, "skipped", f"duplicate of row {seen[fingerprint]}"))
+                continue
+            seen[fingerprint] = line
+            self.row(mapping, mapping.source.key, display, line, row)
 
     def row(self, mapping: Mapping, source: str, display: str, line: int, row: dict[str, Any]) -> None:
         fixes: list[str] = []
@@ -992,7 +1069,7 @@ class _Reader:
         objects = [x for x in found if isinstance(x, dict)]
         if len(objects) < len(found):
             self.notes.append(Note(origin.file, origin.line, "suspicious",
-                                   f"{len(found) - len(objects)} item(s) of {spec.items!r} are not objects; "
+                                   f"{len(found) - len(objects)} item(s) of {quote(spec.items)} are not objects; "
                                    f"left out of {spec.field.name}"))
         return objects
 
@@ -1010,7 +1087,8 @@ class _Reader:
             try:
                 billing_n = int(billing) if billing is not None and int(billing) > 0 else None
             except (TypeError, ValueError):
-                self.notes.append(Note(origin.file, origin.line, "suspicious", f"billing {billing!r} is not a number"))
+                self.notes.append(Note(origin.file, origin.line, "suspicious",
+                                       f"billing {quote(billing)} is not a number"))
                 billing_n = None
             category = part("category")
             entry.add("cast", CastEntry(key, None, LangText(str(character)) if character else None, billing_n,
@@ -1049,11 +1127,12 @@ def _resolve(entries: dict[tuple[str, str, str], _Entry], notes: list[Note]) -> 
             target = next(iter(targets))
             rename[(e.kind, e.key)] = target
             notes.append(Note(e.origin.file, e.origin.line, "merged",
-                              f"{e.kind} {e.key!r} is {target!r} (same name{' and year' if e.kind == 'movie' else ''}"
-                              ", and only one record with an identifier has it)"))
+                              f"{e.kind} {quote(e.key)} is {quote(target)} (same name"
+                              f"{' and year' if e.kind == 'movie' else ''}, and only one record with an identifier "
+                              "has it)"))
         elif len(targets) > 1:
             notes.append(Note(e.origin.file, e.origin.line, "suspicious",
-                              f"{e.kind} {e.key!r} could be any of {sorted(targets)}; kept apart"))
+                              f"{e.kind} {quote(e.key)} could be any of {sorted(targets)}; kept apart"))
     return rename
 
 
@@ -1094,7 +1173,7 @@ def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
         first = said[0][1]
         name = next((v.value for vs in claims.values() for v in vs if v.field == "name"), None)
         if name is None:
-            notes.append(Note(first.origin.file, first.origin.line, "skipped", f"{kind_name} {key!r} has no name"))
+            notes.append(Note(first.origin.file, first.origin.line, "skipped", f"{kind_name} {quote(key)} has no name"))
             continue
         origin = Origin(first.origin.file, first.origin.line, key)
         editorial = Claim(EDITORIAL, (Value("name", name, origin),), origin)

@@ -1,4 +1,5 @@
-"""The `kg` command: build, validate, serve, query. Exit codes: 0 ok, 1 does not conform, 2 bad input or usage."""
+"""The `kg` command: build, validate, serve, query. Exit codes: 0 ok, 1 does not conform, 2 bad input or usage,
+3 the release cannot be written (disk full, no permission: the machine, not the input)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .config import Config, ConfigError, load_config
+from .text import visible
 
 if TYPE_CHECKING:
     from .release import BuildResult
 
-OK, NONCONFORMING, BAD_INPUT = 0, 1, 2
+OK, NONCONFORMING, BAD_INPUT, ENVIRONMENT = 0, 1, 2, 3
 
 
 def _say(message: str) -> None:
-    click.echo(message, err=True)
+    """Tell the user on stderr; what came from the data (names, values, file names) cannot drive the terminal."""
+    click.echo(visible(message), err=True)
 
 
 class _Context:
@@ -94,7 +97,10 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
 
 
 def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:
-    from .release import build  # the build chain (rdflib, pyshacl) is only loaded by the commands that build
+    from .release import (  # the build chain (rdflib, pyshacl) is only loaded by the commands that build
+        WriteError,
+        build,
+    )
     from .sources import InputError
 
     config = ctx.obj.config()
@@ -105,6 +111,10 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
         for problem in exc.problems:
             _say(f"  {problem}")
         sys.exit(BAD_INPUT)
+    except WriteError as exc:
+        _say(f"kg: cannot write the release: {exc}; nothing was published"
+             + (", the previous release stays." if publish else "."))
+        sys.exit(ENVIRONMENT)
     if result.unchanged:
         _say(f"kg: nothing changed since release {result.release_id} was built "
              f"({result.counts.get('triples', '?')} triples): it stays current, at {result.release_dir}. "
@@ -113,8 +123,12 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
     report_file = None
     if publish and result.notes:
         report_file = config.releases_path / "build-report.txt"
-        report_file.parent.mkdir(parents=True, exist_ok=True)
-        report_file.write_text("".join(f"{n}\n" for n in result.notes), encoding="utf-8")
+        try:
+            report_file.parent.mkdir(parents=True, exist_ok=True)
+            report_file.write_text("".join(f"{n}\n" for n in result.notes), encoding="utf-8")
+        except OSError as exc:
+            _say(f"kg: published release {result.release_id}, but cannot write {report_file}: {exc.strerror or exc}")
+            sys.exit(ENVIRONMENT)
     _report(result, verbose, report_file)
     violations = len(result.report.of("Violation"))
     if violations:
@@ -374,6 +388,19 @@ def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None,
         _say(f"kg: cut at {result.truncated_at} results (--limit)")
 
 
+def reachable_from_others(host: str) -> bool:
+    """Whether a server bound to `host` can be reached from other machines: anything but a loopback address."""
+    import ipaddress
+
+    name = host.strip("[]")
+    if name == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return True  # "" (every address) or a host name: it may well resolve to a public address
+
+
 @cli.command("serve")
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1)")
 @click.option("--port", type=int, default=None, help="Port (default 8000)")
@@ -394,6 +421,8 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     except PortInUse as exc:
         _say(f"kg: {exc}")
         sys.exit(BAD_INPUT)
+    if reachable_from_others(config.host):
+        _say(f"kg: warning: listening on {config.host}: the server is reachable from other machines")
     release = current(config.releases_path)
     if release is not None and not current_version(release):
         _say("kg: the current release was built by an older kg: listings, the sitemap and search run as SPARQL "

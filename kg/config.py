@@ -21,6 +21,7 @@ class Config:
 
     root: Path = field(default_factory=Path.cwd)
     base_iri: str = DEFAULT_BASE
+    public_url: str = ""  # where the site is served when not at its base IRI; absolute links start with it
     data_dir: Path = Path("data")
     shapes_dir: Path = Path("shapes")
     release_root: Path = Path("var")
@@ -39,10 +40,16 @@ class Config:
     keep_releases: int = 3
     cache_mb: int = 32  # per server worker; 0 turns the response cache off
     vocabularies: tuple[str, ...] = ()  # namespaces besides schema.org and kg's own whose terms sources may use
+    read_outside: tuple[Path, ...] = ()  # folders outside the project root that data files may be read from
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the project root."""
         return p if p.is_absolute() else self.root / p
+
+    @property
+    def public_base(self) -> str:
+        """The address the site is served at (the base IRI unless `public_url` says otherwise), ending in '/'."""
+        return self.public_url or self.base_iri
 
     @property
     def data_path(self) -> Path:
@@ -55,6 +62,11 @@ class Config:
     @property
     def releases_path(self) -> Path:
         return self.path(self.release_root)
+
+    @property
+    def readable(self) -> tuple[Path, ...]:
+        """The folders data files may be read from: the project root and the `read_outside` folders, resolved."""
+        return tuple(p.resolve() for p in (self.root, *map(self.path, self.read_outside)))
 
 
 _ENV = {f"KG_{f.name.upper()}": f.name for f in fields(Config) if f.name != "root"}
@@ -71,6 +83,13 @@ def _namespaces(value: Any) -> tuple[str, ...]:
     return found
 
 
+def _folders(value: Any) -> tuple[Path, ...]:
+    items = value.split(os.pathsep) if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"setting 'read_outside': a list of folders, not {value!r}")
+    return tuple(Path(i.strip()) for i in items if i.strip())
+
+
 RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and largest sensible values
     "port": (1, 65535), "workers": (1, 64), "query_timeout": (0.1, 86400), "max_results": (1, 10**9),
     "query_workers": (1, 64), "keep_releases": (1, 1000), "cache_mb": (0, 1 << 20),
@@ -82,6 +101,8 @@ RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and
 def _coerce(name: str, value: Any) -> Any:
     if name == "vocabularies":
         return _namespaces(value)
+    if name == "read_outside":
+        return _folders(value)
     default = getattr(Config, name, None)
     kind = type(default) if default is not None else str
     if name.endswith(("_dir", "_root")):
@@ -124,4 +145,7 @@ def load_config(root: Path | None = None, **overrides: Any) -> Config:
     config = replace(Config(root=root), **values)
     if not config.base_iri.startswith(("http://", "https://")) or not config.base_iri.endswith("/"):
         raise ConfigError(f"base_iri must be an http(s) IRI ending in '/': {config.base_iri!r}")
+    if config.public_url and (not config.public_url.startswith(("http://", "https://"))
+                              or not config.public_url.endswith("/")):
+        raise ConfigError(f"public_url must be an http(s) URL ending in '/': {config.public_url!r}")
     return config

@@ -29,6 +29,7 @@ from .model import (
     Value,
 )
 from .progress import bar
+from .text import quote
 from .vocab import K, S
 
 Term = NamedNode | Literal
@@ -49,9 +50,9 @@ class Conflict:
         prop = self.predicate.rsplit('/', 1)[-1].rsplit('#', 1)[-1]
         sources = {g for graphs in self.values.values() for g in graphs}
         if len(sources) == 1:  # not sources disagreeing: one source giving several values
-            return (f"{self.subject} {prop}: {' and '.join(repr(v) for v in self.values)}, all according to "
+            return (f"{self.subject} {prop}: {' and '.join(quote(v) for v in self.values)}, all according to "
                     f"{next(iter(sources)).rsplit('/', 1)[-1]}")
-        said = "; ".join(f"{obj!r} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
+        said = "; ".join(f"{quote(obj)} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
                          for obj, graphs in self.values.items())
         return f"{self.subject} {prop}: {said}"
 
@@ -98,7 +99,7 @@ def canonical_duration(text: str) -> str:
     """The canonical lexical form the store keeps (e.g. PT109M -> PT1H49M), so every output agrees."""
     match = _DURATION_PARTS.match(text)
     if not match:
-        raise ValueError(f"not an ISO 8601 duration: {text!r}")
+        raise ValueError(f"not an ISO 8601 duration: {quote(text)}")
     y, mo, d, h, mi, sec = match.groups()
     months = int(y or 0) * 12 + int(mo or 0)
     seconds = ((int(d or 0) * 24 + int(h or 0)) * 60 + int(mi or 0)) * 60 + Decimal(sec or 0)

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from .text import visible
+
 T = TypeVar("T")
 DELAY = 1.0  # seconds a stage runs before its bar appears: short work stays quiet
 
@@ -26,7 +28,7 @@ def bar(items: Iterable[T], total: int | None, desc: str, unit: str) -> Iterator
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
     # an unknown total (rows of a file being read) gets a running count and rate
-    yield from _tqdm(iterable=items, total=total, desc=f"{desc:<9}", unit=f" {unit}")
+    yield from _tqdm(iterable=items, total=total, desc=f"{desc:<9}", unit=f" {visible(unit)}")
 
 
 class _Quiet:

@@ -118,7 +118,8 @@ def _settings(config: Config) -> tuple[str, ...]:
 def unchanged(config: Config) -> Path | None:
     """The current release, when it was built from exactly what a build would read now (there is nothing to do)."""
     release = current(config.releases_path)
-    files = input_files(config.data_path, config.root) if release and config.data_path.is_dir() else None
+    files = input_files(config.data_path, config.root, config.readable) if release and config.data_path.is_dir() \
+        else None
     if release is None or files is None or not (release / STORE_DIR).is_dir():
         return None
     try:
@@ -131,7 +132,7 @@ def unchanged(config: Config) -> Path | None:
 def watched(config: Config) -> tuple[tuple[str, int, int], ...]:
     """The size and time of every file a build reads (data files, shapes, kg.toml): when they change, build."""
     data = config.data_path
-    files = (input_files(data, config.root) or source_files(data)) if data.is_dir() else []
+    files = (input_files(data, config.root, config.readable) or source_files(data)) if data.is_dir() else []
     shapes = sorted(config.shapes_path.glob("*.ttl")) if config.shapes_path.is_dir() else []
     found = []
     for path in [*files, *shapes, config.root / "kg.toml"]:
@@ -613,12 +614,27 @@ def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mappe
     return statements.count
 
 
+class WriteError(Exception):
+    """The release cannot be written (the disk is full, a directory is not writable, ...): the machine's problem,
+    not the input's; nothing was published."""
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """An OSError while the release is written, as a WriteError saying what failed and where."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteError(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")) from exc
+
+
 def build(config: Config, publish: bool = True, say: Callable[[str], None] = lambda _: None,
           incremental: bool = True) -> BuildResult:
     """Read, map and validate data/; if it conforms and `publish`, write and switch to a new release.
 
     With `incremental`, nothing is built when nothing changed since the current release was built, and otherwise
-    the on-disk store is the previous release's, patched, when little changed.
+    the on-disk store is the previous release's, patched, when little changed. Raises InputError for bad input and
+    WriteError when the release cannot be written.
     """
     gc.disable()  # millions of acyclic records and terms: the collector's passes over them cost a third of a build
     try:
@@ -628,6 +644,8 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
 
 
 def _build(config: Config, publish: bool, say: Callable[[str], None], incremental: bool) -> BuildResult:
+    if publish:
+        _sweep_unless_building(config.releases_path)
     if publish and incremental and (same := unchanged(config)) is not None:
         meta = metadata(same)
         counts = meta.get("counts")
@@ -637,21 +655,24 @@ def _build(config: Config, publish: bool, say: Callable[[str], None], incrementa
     shapes = load_shapes(config.shapes_path) if has_data else None  # missing or broken shapes: told before a long read
     stages = _Stages(say)
     files = source_files(config.data_path) if has_data else []
-    sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root, config.base_iri),
+    sources = stages.run("read", lambda: read_sources(config.data_path, files, config.root, config.base_iri,
+                                                      config.readable),
                          lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                    f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
     shapes = shapes if shapes is not None else load_shapes(config.shapes_path)
     minter = Minter(config.base_iri)
     if not publish:  # validating only: the store is scratch, and nothing goes near var/
-        return _build_at(Path(tempfile.mkdtemp(prefix="kg-validate-")), config, sources, minter, shapes, stages,
-                         publish, incremental)
+        with _writing():
+            return _build_at(Path(tempfile.mkdtemp(prefix="kg-validate-")), config, sources, minter, shapes, stages,
+                             publish, incremental)
     releases = config.releases_path / RELEASES
-    releases.mkdir(parents=True, exist_ok=True)
-    with _build_lock(config.releases_path, say):
-        _sweep(releases)  # safe: no other build of this project is running
-        tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
-        tmp.mkdir()
-        return _build_at(tmp, config, sources, minter, shapes, stages, publish, incremental)
+    with _writing():
+        releases.mkdir(parents=True, exist_ok=True)
+        with _build_lock(config.releases_path, say):
+            _sweep(releases)  # safe: no other build of this project is running
+            tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
+            tmp.mkdir()
+            return _build_at(tmp, config, sources, minter, shapes, stages, publish, incremental)
 
 
 def _build_at(tmp: Path, config: Config, sources: Sources, minter: Minter, shapes: rdflib.Graph, stages: _Stages,
@@ -843,6 +864,23 @@ def _sweep(releases: Path) -> None:
     """Remove what killed builds left behind (never a finished release)."""
     for p in releases.glob(".tmp-*"):
         shutil.rmtree(p, ignore_errors=True)
+
+
+def _sweep_unless_building(root: Path) -> None:
+    """Remove what killed builds left behind, unless a build is running (it swept when it started, and what is
+    there now is its own); a project whose releases cannot be written is left as it is."""
+    releases = root / RELEASES
+    if not releases.is_dir():
+        return
+    try:
+        with (root / LOCK_FILE).open("a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:
+                _sweep(releases)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    except OSError:  # BlockingIOError: a build holds the lock
+        return
 
 
 def prune(root: Path, keep: int) -> None:

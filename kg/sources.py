@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,7 +15,17 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
-from .bulk import MAPPING_SUFFIX, Mapping, MappingError, Note, load_mapping, read_bulk
+from .bulk import (
+    MAPPING_SUFFIX,
+    Mapping,
+    MappingError,
+    Note,
+    deep_line,
+    inside,
+    load_mapping,
+    outside,
+    read_bulk,
+)
 from .config import DEFAULT_BASE
 from .formats import FORMATS
 from .ids import is_key, slugify
@@ -35,6 +45,7 @@ from .model import (
     Record,
     Value,
 )
+from .text import quote, refusal, refused, shorten, without_bidi
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -50,7 +61,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+        return f"{where}: {shorten(self.field) + ': ' if self.field else ''}{self.message}"
 
 
 class InputError(Exception):
@@ -74,8 +85,76 @@ class _DuplicateKey(yaml.MarkedYAMLError):
     pass
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """Well-formed YAML that kg does not take: an alias bomb, a key that is a list, a control character."""
+
+
+ALIASED = 100_000  # values the aliases of one YAML file may add to it (each use counts its anchor's whole value)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that tracks lines and refuses duplicate keys (PyYAML silently keeps the last)."""
+    """SafeLoader that tracks lines, refuses duplicate keys (PyYAML silently keeps the last), alias bombs and
+    characters kg does not publish."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliased = 0  # values the aliases read so far stand for
+        self.composing: set[str] = set()  # anchors whose value is being read
+        self.sizes: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded (capped)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            self._alias(event)
+            return super().compose_node(parent, index)
+        if event.anchor is None:
+            return super().compose_node(parent, index)
+        self.composing.add(event.anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.composing.discard(event.anchor)
+
+    def _alias(self, event: Any) -> None:
+        """Count what an alias stands for; refuse an alias inside its own anchor's value, and alias bombs."""
+        if event.anchor in self.composing:
+            raise _Refused(None, None, f"the alias *{shorten(str(event.anchor))} is inside the value it names",
+                           event.start_mark)
+        node = self.anchors.get(event.anchor)
+        if node is not None:
+            self.aliased += self._size(node)
+        if self.aliased > ALIASED:
+            raise _Refused(None, None, f"aliases in this file stand for more than {ALIASED:,} values (an alias bomb?): "
+                           "write the values out, or use fewer aliases", event.start_mark)
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many values a node stands for with its aliases expanded (counted once per use, capped)."""
+        stack = [node]
+        while stack:
+            top = stack[-1]
+            if id(top) in self.sizes:
+                stack.pop()
+                continue
+            todo = [c for c in _children(top) if id(c) not in self.sizes]
+            if todo:
+                stack.extend(todo)
+                continue
+            self.sizes[id(top)] = min(1 + sum(self.sizes[id(c)] for c in _children(top)), ALIASED + 1)
+            stack.pop()
+        return self.sizes[id(node)]
+
+    def construct_scalar(self, node: Any) -> Any:
+        value = super().construct_scalar(node)
+        char = refused(value) if isinstance(value, str) else None
+        if char is not None:
+            raise _Refused(None, None, _refusal_in_yaml(value, char), node.start_mark)
+        return value
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
@@ -83,13 +162,26 @@ class _Loader(yaml.SafeLoader):
         result.line = node.start_mark.line + 1
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, Hashable):
+                raise _Refused(None, None, f"a key is text or a number, not {quote(key)}", key_node.start_mark)
             if key in result:
                 raise _DuplicateKey(
                     "while reading a mapping", node.start_mark,
-                    f"duplicate key {key!r} (first at line {result.key_lines[key]})", key_node.start_mark)
+                    f"duplicate key {quote(key)} (first at line {result.key_lines[key]})", key_node.start_mark)
             result.key_lines[key] = key_node.start_mark.line + 1
             result[key] = self.construct_object(value_node, deep=True)
         return result
+
+
+def _refusal_in_yaml(value: str, char: str) -> str:
+    """Why a YAML value is refused; for a surrogate pair written as two escapes, how to write its character."""
+    why = f"{refusal(char)}: {quote(value)}"
+    at = value.index(char)
+    pair = value[at:at + 2]
+    if len(pair) == 2 and "\ud800" <= pair[0] <= "\udbff" and "\udc00" <= pair[1] <= "\udfff":
+        code = 0x10000 + ((ord(pair[0]) - 0xD800) << 10) + ord(pair[1]) - 0xDC00
+        why += f" (YAML escapes are characters, not UTF-16: write the character itself, or \\U{code:08x})"
+    return why
 
 
 def _timestamp(loader: _Loader, node: Any) -> Any:
@@ -99,12 +191,25 @@ def _timestamp(loader: _Loader, node: Any) -> Any:
         return loader.construct_scalar(node)
 
 
+def _int(loader: _Loader, node: Any) -> Any:
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:  # more digits than Python reads: kept as text, for the field parser to refuse
+        return loader.construct_scalar(node)
+
+
 def _mapping(loader: _Loader, node: Any) -> Any:
     return loader.construct_mapping(node)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+
+
+def _mark_line(exc: yaml.MarkedYAMLError) -> int | None:
+    mark = exc.problem_mark or exc.context_mark
+    return mark.line + 1 if mark else None
 
 
 def read_yaml(path: Path, display: str) -> Any:
@@ -119,17 +224,23 @@ def read_yaml(path: Path, display: str) -> Any:
         line = data[: exc.start].count(b"\n") + 1
         problem = Problem(display, line, f"not valid {exc.encoding.upper()} (byte {exc.start}): save the file as UTF-8")
         raise InputError([problem]) from exc
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return loader.get_single_data()
+    except _Refused as exc:
+        raise InputError([Problem(display, _mark_line(exc), str(exc.problem))]) from exc
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = mark.line + 1 if mark else None
         why = str(exc.problem or exc.context)
         if "'\\t'" in why:
             why += " (YAML indents with spaces, never tabs)"
-        raise InputError([Problem(display, where, f"malformed YAML: {why}")]) from exc
+        raise InputError([Problem(display, _mark_line(exc), f"malformed YAML: {why}")]) from exc
     except yaml.YAMLError as exc:
         raise InputError([Problem(display, None, f"malformed YAML: {exc}")]) from exc
+    except RecursionError:
+        nested = "lists or mappings nested more deeply than kg reads"
+        raise InputError([Problem(display, loader.get_mark().line + 1, nested)]) from None
+    finally:
+        loader.dispose()
 
 
 # ---- value parsers: raw YAML value -> typed value; raise ValueError with a curator-facing message ----
@@ -142,16 +253,20 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 def _text(raw: Any) -> str:
     if not isinstance(raw, str):
-        raise ValueError(f"expected text, got {type(raw).__name__} {raw!r} (put it in quotes)")
-    if not raw.strip():
+        raise ValueError(f"expected text, got {type(raw).__name__} {quote(raw)} (put it in quotes)")
+    char = refused(raw)
+    if char is not None:
+        raise ValueError(f"{refusal(char)}: {quote(raw)}")
+    text = without_bidi(raw).strip()
+    if not text:
         raise ValueError("is empty")
-    return raw.strip()
+    return text
 
 
 def _lang(raw: Any) -> str:
     tag = _text(raw)
     if not _LANG.match(tag):
-        raise ValueError(f"{tag!r} is not a BCP 47 language tag (e.g. ko, en, ko-Latn)")
+        raise ValueError(f"{quote(tag)} is not a BCP 47 language tag (e.g. ko, en, ko-Latn)")
     return tag
 
 
@@ -175,14 +290,14 @@ def _date(raw: Any) -> dt.date:
             return dt.date.fromisoformat(raw.strip())
         except ValueError:
             pass
-    raise ValueError(f"{raw!r} is not a date; write YYYY-MM-DD, e.g. 2010-09-02")
+    raise ValueError(f"{quote(raw)} is not a date; write YYYY-MM-DD, e.g. 2010-09-02")
 
 
 def _year(raw: Any) -> int:
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) == 4:
         raw = int(raw)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1000 <= raw <= 9999:
-        raise ValueError(f"{raw!r} is not a four-digit year")
+        raise ValueError(f"{quote(raw)} is not a four-digit year")
     return raw
 
 
@@ -196,21 +311,21 @@ def _date_or_year(raw: Any) -> dt.date | int:
 
 def _positive_int(raw: Any) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
-        raise ValueError(f"{raw!r} is not a positive whole number")
+        raise ValueError(f"{quote(raw)} is not a positive whole number")
     return raw
 
 
 def _duration(raw: Any) -> str:
     text = _text(raw)
     if not _DURATION.match(text):
-        raise ValueError(f"{text!r} is not an xsd:duration (ISO 8601 without weeks, e.g. P6D, PT109M)")
+        raise ValueError(f"{quote(text)} is not an xsd:duration (ISO 8601 without weeks, e.g. P6D, PT109M)")
     return text
 
 
 def _url(raw: Any) -> str:
     text = _text(raw)
     if not _URL.match(text):
-        raise ValueError(f"{text!r} is not an http(s) URL")
+        raise ValueError(f"{quote(text)} is not an http(s) URL")
     return text
 
 
@@ -220,19 +335,19 @@ def _money(raw: Any) -> Money:
     try:
         amount = Decimal(str(raw["amount"]))
     except InvalidOperation as exc:
-        raise ValueError(f"amount {raw['amount']!r} is not a number") from exc
+        raise ValueError(f"amount {quote(raw['amount'])} is not a number") from exc
     if isinstance(raw["amount"], bool) or not amount.is_finite() or amount < 0:
-        raise ValueError(f"amount {raw['amount']!r} is not a non-negative number")
+        raise ValueError(f"amount {quote(raw['amount'])} is not a non-negative number")
     currency = _text(raw["currency"])
     if not _CURRENCY.match(currency):
-        raise ValueError(f"currency {currency!r} is not an ISO 4217 code such as USD")
+        raise ValueError(f"currency {quote(currency)} is not an ISO 4217 code such as USD")
     return Money(amount, currency)
 
 
 def _key(raw: Any) -> str:
     key = _text(raw)
     if not is_key(key):
-        raise ValueError(f"{key!r} is not a record key (lower-case letters, digits, hyphens)")
+        raise ValueError(f"{quote(key)} is not a record key (lower-case letters, digits, hyphens)")
     return key
 
 
@@ -259,7 +374,7 @@ def _crew(raw: Any) -> CrewEntry:
 
 def _bool(raw: Any) -> bool:
     if not isinstance(raw, bool):
-        raise ValueError(f"{raw!r} is not true or false")
+        raise ValueError(f"{quote(raw)} is not true or false")
     return raw
 
 
@@ -305,7 +420,7 @@ def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: li
             close = difflib.get_close_matches(str(name), names, n=1)
             hint = f"did you mean {close[0]}? " if close else ""
             problems.append(Problem(display, line, f"unknown field for a {kind.name} ({hint}known: {', '.join(names)})",
-                                    str(name)))
+                                    shorten(str(name))))
             continue
         items = raw_value if isinstance(raw_value, list) else [raw_value]
         if isinstance(raw_value, list) and not field.many:
@@ -316,7 +431,7 @@ def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: li
             try:
                 parsed = PARSERS[field.vtype](item)
                 if field.choices and parsed not in field.choices:
-                    raise ValueError(f"{parsed!r} is not one of {', '.join(field.choices)}")
+                    raise ValueError(f"{quote(parsed)} is not one of {', '.join(field.choices)}")
             except ValueError as exc:
                 problems.append(Problem(display, line, str(exc), f"{record}.{field.name}"))
                 continue
@@ -326,8 +441,8 @@ def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: li
 
 def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, problems: list[Problem]) -> Record | None:
     if not isinstance(key, str) or not is_key(key):
-        problems.append(Problem(display, line, f"record key {key!r} must be lower-case letters, digits and hyphens",
-                                kind.section))
+        problems.append(Problem(display, line, f"record key {quote(key)} must be lower-case letters, digits and "
+                                "hyphens", kind.section))
         return None
     if not isinstance(raw, _Map):
         problems.append(Problem(display, line, f"a {kind.name} is a mapping of fields", key))
@@ -368,7 +483,7 @@ def read_file(path: Path, display: str, problems: list[Problem]) -> list[Record]
         kind = SECTIONS.get(section)
         line = _line(doc, section)
         if kind is None:
-            problems.append(Problem(display, line, f"unknown section {section!r} (known: {', '.join(SECTIONS)})"))
+            problems.append(Problem(display, line, f"unknown section {quote(section)} (known: {', '.join(SECTIONS)})"))
             continue
         if not isinstance(entries, _Map):
             problems.append(Problem(display, line, "a section is a mapping: key -> record", str(section)))
@@ -388,13 +503,14 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
 
     def hint(kind: str, key: str) -> str:
         close = difflib.get_close_matches(key, keys.get(kind, []), n=1)
-        return f" (did you mean {close[0]!r}?)" if close else ""
+        return f" (did you mean {quote(close[0])}?)" if close else ""
 
     for record in records:
         for claim in record.claims:
             if claim.source != EDITORIAL and ("source", claim.source) not in index:
                 problems.append(Problem(claim.origin.file, claim.origin.line,
-                                        f"no source document with key {claim.source!r}{hint('source', claim.source)}",
+                                        f"no source document with key {quote(claim.source)}"
+                                        f"{hint('source', claim.source)}",
                                         claim.origin.field))
             for value in claim.values:
                 field = KINDS[record.kind].field(value.field)
@@ -411,7 +527,7 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                 for target_kind, key in targets:
                     if (target_kind, key) not in index:
                         problems.append(Problem(value.origin.file, value.origin.line,
-                                                f"refers to a {target_kind} {key!r} that does not exist"
+                                                f"refers to a {target_kind} {quote(key)} that does not exist"
                                                 f"{hint(target_kind, key)}",
                                                 f"{record.key}.{value.field}"))
 
@@ -457,19 +573,28 @@ def source_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
-def input_files(data_dir: Path, root: Path | None = None) -> list[Path] | None:
+def input_files(data_dir: Path, root: Path | None = None,
+                readable: tuple[Path, ...] | None = None) -> list[Path] | None:
     """What a build of `data_dir` reads, in the order it reads them (read_sources' `inputs`), without reading the
-    records; None when a mapping file cannot be read (only a build can say why)."""
+    records; None when a mapping file cannot be read or a file is outside `readable` (only a build can say why)."""
+    readable = _readable(data_dir, root, readable)
     found: list[Path] = []
     for path in source_files(data_dir):
+        if not inside(path, readable):
+            return None
         found.append(path)
         if path.name.endswith(MAPPING_SUFFIX):
             try:
                 found.extend(load_mapping(path, _display(path, root), read_yaml,
-                                          lambda key, raw, d: _parse_source(key, raw, d, [])).files)
+                                          lambda key, raw, d: _parse_source(key, raw, d, []), readable).files)
             except (InputError, MappingError, ValueError, OSError):
                 return None
     return found
+
+
+def _readable(data_dir: Path, root: Path | None, readable: tuple[Path, ...] | None) -> tuple[Path, ...]:
+    """The folders source files may be read from: as given, else the project root (else the data directory)."""
+    return readable if readable is not None else ((root or data_dir).resolve(),)
 
 
 def _parse_source(key: str, raw: Any, display: str, problems: list[Problem]) -> Record:
@@ -493,6 +618,15 @@ _BASES = {  # how each RDF format that can declare a base does it
 }
 
 
+def _line_of(path: Path, char: str) -> int | None:
+    """The first line of a file that holds `char`, as itself or escaped (\\u0001, &#x1;)."""
+    code = ord(char)
+    spellings = re.compile(rf"{re.escape(char)}|\\u{code:04x}|\\U{code:08x}|&#x0*{code:x};|&#0*{code};", re.I)
+    text = path.read_bytes().decode("utf-8", "replace")
+    found = spellings.search(text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
 def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> RdfFile | None:
     rdf = RdfFile(path, display, slugify(path.stem) or "rdf")
     rewritten = rdf.format == ox.RdfFormat.JSON_LD  # parsed as kg wrote it again: the parser's lines are not the file's
@@ -500,7 +634,14 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
         for q in rdf.quads():
             if relative := next((t.value for t in (q.subject, q.predicate, q.object, q.graph_name)
                                  if isinstance(t, ox.NamedNode) and t.value.startswith(UNRESOLVED)), None):
-                raise SyntaxError(f"error while parsing IRI {relative[len(UNRESOLVED):]!r}: No scheme found")
+                raise SyntaxError(f"error while parsing IRI {quote(relative[len(UNRESOLVED):])}: No scheme found")
+            if isinstance(q.object, ox.Literal) and (char := refused(q.object.value)) is not None:
+                problems.append(Problem(display, _line_of(path, char), f"{refusal(char)}: {quote(q.object.value)}"))
+                return None
+    except RecursionError:
+        problems.append(Problem(display, deep_line(path.read_bytes().decode("utf-8", "replace")),
+                                f"not valid {path.suffix[1:]}: arrays or objects nested more deeply than kg reads"))
+        return None
     except json.JSONDecodeError as exc:
         problems.append(Problem(display, exc.lineno, f"not valid {path.suffix[1:]}: {exc.msg} (column {exc.colno})"))
         return None
@@ -541,7 +682,8 @@ def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) 
         old = out[at]
         if record.kind == "source":
             problems.append(Problem(record.origin.file, record.origin.line,
-                                    f"source {record.key!r} is already defined at {old.origin.file}:{old.origin.line}",
+                                    f"source {quote(record.key)} is already defined at {old.origin.file}:"
+                                    f"{old.origin.line}",
                                     "source.key"))
             continue
         out[at] = Record(old.kind, old.key, old.claims + record.claims[1:], old.origin, old.detailed)
@@ -549,11 +691,14 @@ def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) 
 
 
 def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None,
-                 base: str = DEFAULT_BASE) -> Sources:
-    """Read every source file (YAML, bulk mappings, RDF); raise InputError listing every problem (a hint that
-    needs the project's base IRI gives `base`)."""
+                 base: str = DEFAULT_BASE, readable: tuple[Path, ...] | None = None) -> Sources:
+    """Read every source file (YAML, bulk mappings, RDF) inside the `readable` folders (by default the project
+    root); raise InputError listing every problem (a hint that needs the project's base IRI gives `base`)."""
     if not data_dir.is_dir():
         raise InputError([Problem(str(data_dir), None, "data directory does not exist")])
+    readable = _readable(data_dir, root, readable)
+    if not inside(data_dir, readable):
+        raise InputError([Problem(str(data_dir), None, f"the data directory is {outside(data_dir)}")])
     problems: list[Problem] = []
     records: list[Record] = []
     seen: dict[tuple[str, str], Record] = {}
@@ -562,11 +707,15 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
     unreadable = False  # a file that is not YAML at all: what refers to its records cannot be checked
     for path in files if files is not None else source_files(data_dir):
         display = _display(path, root)
+        if not inside(path, readable):
+            problems.append(Problem(display, None, outside(path)))
+            unreadable = True
+            continue
         out.inputs.append(path)
         if path.name.endswith(MAPPING_SUFFIX):
             try:
                 mapping = load_mapping(path, display, read_yaml,
-                                       lambda key, raw, d: _parse_source(key, raw, d, problems))
+                                       lambda key, raw, d: _parse_source(key, raw, d, problems), readable)
             except InputError as exc:
                 problems.extend(p for p in exc.problems if p not in problems)
                 unreadable = True
@@ -597,7 +746,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             first = seen.get((record.kind, record.key))
             if first is not None:
                 problems.append(Problem(display, record.origin.line,
-                                        f"{record.kind} {record.key!r} is already defined at {first.origin.file}:"
+                                        f"{record.kind} {quote(record.key)} is already defined at {first.origin.file}:"
                                         f"{first.origin.line}", record.key))
                 continue
             seen[(record.kind, record.key)] = record

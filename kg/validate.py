@@ -24,6 +24,7 @@ from .model import Origin
 from .progress import bar
 from .shacl import Unsupported, validate_store
 from .sources import InputError, Problem
+from .text import quote, shorten
 
 VIOLATION = "Violation"
 WARNING = "Warning"
@@ -44,7 +45,7 @@ class Finding:
 
     def __str__(self) -> str:
         where = str(self.origin) if self.origin else self.focus
-        detail = f" (value: {self.value})" if self.value else ""
+        detail = f" (value: {shorten(self.value)})" if self.value else ""
         return f"{where}: {self.severity}: {self.message}{detail}"
 
 
@@ -282,9 +283,9 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
     for t in sorted(used_types):
         message = None
         if t.startswith(_S) and t not in sv.classes:
-            message = f"schema.org has no class {t[len(_S):]!r}"
+            message = f"schema.org has no class {quote(t[len(_S):])}"
         elif not t.startswith(_S) and t not in own and not t.startswith(elsewhere):
-            message = f"the class <{t}> belongs to no declared vocabulary"
+            message = f"the class <{shorten(t)}> belongs to no declared vocabulary"
         if message:
             report(select(f"SELECT ?s ?o WHERE {{ ?s a ?o VALUES ?o {{ <{t}> }} }}"), vocab.RDF + "type", message)
     queries: list[tuple[str, str, str]] = []  # (query, predicate, message or "" when the query says why)
@@ -293,11 +294,11 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
         if not p.startswith(_S):
             if p not in own and not p.startswith(elsewhere):
                 queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p,
-                                f"the property <{p}> belongs to no declared vocabulary"))
+                                f"the property <{shorten(p)}> belongs to no declared vocabulary"))
             continue
         if p not in sv.domains:
             queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p,
-                            f"schema.org has no property {p[len(_S):]!r}"))
+                            f"schema.org has no property {quote(p[len(_S):])}"))
             continue
         # one scan per property: each row says what is wrong (?why) with its subject, its value or both
         ok_subject = {t for t in used_types if ancestors(t) & sv.domains[p]}
@@ -329,15 +330,15 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
                     types = sorted(c.value[len(_S):] for c in (q.object for q in store.quads_for_pattern(
                         r["s"], vocab.TYPE, None, ox.DefaultGraph())) if c.value.startswith(_S))
                     kinds = " / ".join(types) or "node without a type"
-                    report([r], p, f"schema.org does not allow {name!r} on a {kinds}")
+                    report([r], p, f"schema.org does not allow {quote(name)} on a {kinds}")
                 why = r["value"].value
                 if why == "object":
                     allowed = sv.ranges[p]
-                    report([r], p, f"{name!r} must point to a {' or '.join(sorted(c[len(_S):] for c in allowed))}")
+                    report([r], p, f"{quote(name)} must point to a {' or '.join(sorted(c[len(_S):] for c in allowed))}")
                 elif why == "other":
-                    report([r], p, f"schema.org does not allow a value of that datatype for {name!r}")
+                    report([r], p, f"schema.org does not allow a value of that datatype for {quote(name)}")
                 elif why:
-                    report([r], p, f"schema.org does not allow a {why.rsplit('#', 1)[-1]} value for {name!r}")
+                    report([r], p, f"schema.org does not allow a {why.rsplit('#', 1)[-1]} value for {quote(name)}")
     return findings
 
 

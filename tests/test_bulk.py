@@ -775,8 +775,8 @@ def test_a_turtle_base_resolves_relative_iris(empty_project, run_kg):
 
 @pytest.fixture(scope="module")
 def real_films():
-    root = REPO / "examples" / "films"
-    return read_sources(root / "data", root=root)
+    config = load_config(REPO / "examples" / "films")
+    return read_sources(config.data_path, root=config.root, readable=config.readable)
 
 
 def _movie(sources, key):

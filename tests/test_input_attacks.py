@@ -1,0 +1,244 @@
+"""Hostile input to `kg build`: alias bombs, huge or deep values, control characters, files outside the project,
+a full disk; each refused with what and where, and the published release left as it was."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import BASE
+from kg.layout import current
+from kg.release import STORE_DIR
+
+S = "http://schema.org/"
+SOURCE = "sources:\n  doc: {name: A document}\n"
+
+
+def csv_mapping(files: object, column: str = "title") -> str:
+    """A mapping file that reads the films' names from one column of a CSV file."""
+    return (f"source: {{key: films, name: The films list, type: CreativeWork}}\nfiles: {files}\nrecord: movie\n"
+            f"fields:\n  name: {column}\n")
+
+
+def titles(root: Path) -> list[str]:
+    """The names of every film in the current release's store."""
+    store = ox.Store.read_only(str(current(root / "var") / STORE_DIR))
+    return sorted(row["n"].value for row in store.query(f"SELECT ?n WHERE {{ ?s a <{S}Movie> ; <{S}name> ?n }}"))
+
+
+def bomb(levels: int) -> str:
+    """A YAML 'billion laughs': each level an anchored list of nine aliases of the level before."""
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for n in range(1, levels):
+        prev, name = chr(ord("a") + n - 1), chr(ord("a") + n)
+        lines.append(f"{name}: &{name} [{','.join(['*' + prev] * 9)}]")
+    return "\n".join(lines) + f"\nmovies:\n  x:\n    name: X\n    genre: *{chr(ord('a') + levels - 1)}\n"
+
+
+# ---- 1. alias bombs, and what messages quote of a value ----
+
+def test_an_alias_bomb_is_refused_at_once_with_its_file_and_line(empty_project, write, run_kg):
+    write(empty_project, "laughs.yaml", bomb(9))
+    started = time.monotonic()
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and time.monotonic() - started < 10
+    assert len(output) < 2000 and "data/laughs.yaml:" in output and "alias" in output
+
+
+def test_anchors_and_aliases_used_a_few_times_still_work(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", SOURCE + "movies:\n  x:\n    name: X\n    genre: &g [drama, war]\n"
+                                               "  y:\n    name: Y\n    genre: *g\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+
+
+def test_an_error_quotes_only_the_start_of_a_long_value(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", f"movies:\n  x:\n    name: X\n    release_date: '{'9' * 50_000}'\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.yaml:4" in output
+    line = next(line for line in output.splitlines() if "release_date" in line)
+    assert len(line) < 200 and "…" in line
+
+
+# ---- 2. located errors, not tracebacks; exit 3 when the release cannot be written ----
+
+def test_a_csv_cell_longer_than_the_csv_field_limit_is_refused_with_its_line(empty_project, write, run_kg):
+    write(empty_project, "films.csv", f"title\nShort\n{'x' * 200_000}\n")
+    write(empty_project, "films.mapping.yaml", csv_mapping("films.csv"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.csv:3" in output and "Traceback" not in output
+
+
+def test_watch_reports_a_build_that_fails_and_goes_on(empty_project, write, run_kg, monkeypatch):
+    write(empty_project, "films.csv", f"title\n{'x' * 200_000}\n")
+    write(empty_project, "films.mapping.yaml", csv_mapping("films.csv"))
+
+    def stop(_: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(time, "sleep", stop)
+    monkeypatch.setattr(signal, "signal", lambda *_: None)
+    code, output = run_kg(empty_project, "build", "--watch")
+    assert code == 0 and "data/films.csv:2" in output and "stopped watching" in output
+
+
+def test_a_yaml_surrogate_escape_is_refused_with_its_line(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", 'movies:\n  x:\n    name: "\\ud83c\\udfac"\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.yaml:3" in output and "surrogate" in output and "\\U0001f3ac" in output
+
+
+@pytest.mark.parametrize("name", ["deep.jsonld", "deep.json"])
+def test_deeply_nested_json_is_refused_with_its_file(name, empty_project, write, run_kg):
+    write(empty_project, name, "[" * 100_000 + "]" * 100_000)
+    if name == "deep.json":
+        write(empty_project, "deep.mapping.yaml", csv_mapping(name))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and f"data/{name}:1" in output and "nested" in output
+
+
+def test_a_full_disk_exits_3_and_leaves_the_release_as_it_was(project, write, run_kg, monkeypatch):
+    assert run_kg(project, "build")[0] == 0
+    before = current(project / "var")
+    write(project, "extra.yaml", "movies:\n  more:\n    name: More\n")
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(project / "var" / "releases" / "x"))
+
+    monkeypatch.setattr("kg.release.write_dumps", full)
+    code, output = run_kg(project, "build")
+    assert code == 3 and "No space left on device" in output and "Traceback" not in output
+    assert current(project / "var") == before
+    assert not list((project / "var" / "releases").glob(".tmp-*"))
+
+
+def test_a_release_directory_that_cannot_be_written_exits_3(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", SOURCE)
+    (empty_project / "plain-file").write_text("not a directory\n")
+    code, output = run_kg(empty_project, "--releases", str(empty_project / "plain-file" / "var"), "build")
+    assert code == 3 and "plain-file" in output and "Traceback" not in output
+
+
+# ---- 3. control characters ----
+
+@pytest.mark.parametrize("escape", ["\\0", "\\x01", "\\e", "\\x7f", "\\N", "\\x9b", "\\uFFFE"])
+def test_a_control_character_in_a_yaml_value_is_refused_with_its_line(escape, empty_project, write, run_kg):
+    write(empty_project, "films.yaml", f'movies:\n  x:\n    name: X\n    alternate_name: "a{escape}b"\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.yaml:4" in output and "character" in output
+
+
+def test_tab_newline_and_carriage_return_are_allowed_in_yaml_text(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", 'movies:\n  x:\n    name: X\n    description: "one\\ttwo\\r\\nthree"\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+
+
+@pytest.mark.parametrize("literal", ['"a\\u0001b"', '"a\\u0085b"', '"""a\x1bb"""'])
+def test_a_control_character_in_an_rdf_literal_is_refused_with_its_line(literal, empty_project, write, run_kg):
+    write(empty_project, "extra.ttl", f"<{BASE}movie/x> a <{S}Movie> ;\n  <{S}name> {literal} .\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/extra.ttl:2" in output and "character" in output
+
+
+def test_c1_controls_and_noncharacters_in_bulk_cells_are_removed(empty_project, write, run_kg):
+    write(empty_project, "films.csv", "title\nNight\u009b River\uffff\n")
+    write(empty_project, "films.mapping.yaml", csv_mapping("films.csv"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert titles(empty_project) == ["Night River"]
+
+
+# ---- 4. bidi overrides ----
+
+def test_bidi_overrides_in_yaml_names_are_removed_as_in_bulk_files(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", 'movies:\n  x:\n    name: "Evil\\u202eFilm"\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert titles(empty_project) == ["EvilFilm"]
+
+
+def test_bidi_isolates_in_bulk_cells_are_removed(empty_project, write, run_kg):
+    write(empty_project, "films.csv", "title\nNight \u2066River\u2069\n")
+    write(empty_project, "films.mapping.yaml", csv_mapping("films.csv"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert titles(empty_project) == ["Night River"]
+
+
+# ---- 5. what the build prints ----
+
+def test_build_output_shows_control_characters_of_a_file_name_escaped(empty_project, write, run_kg):
+    write(empty_project, "evil\x1b[31m.yaml", "movies: [\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "\x1b" not in output and "evil\\x1b[31m.yaml" in output
+
+
+# ---- 6. reading outside the project ----
+
+@pytest.fixture
+def secret(tmp_path_factory) -> Path:
+    """A CSV file outside the project whose header must never be echoed."""
+    path = tmp_path_factory.mktemp("outside") / "secret.csv"
+    path.write_text("TOPSECRET,other\nroot,x\n", encoding="utf-8")
+    return path
+
+
+def test_a_mapping_cannot_read_a_file_by_an_absolute_path_outside_the_project(secret, empty_project, write, run_kg):
+    write(empty_project, "leak.mapping.yaml", csv_mapping(str(secret)))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/leak.mapping.yaml:2" in output and str(secret) in output
+    assert "TOPSECRET" not in output and "read_outside" in output
+
+
+def test_a_mapping_cannot_climb_out_of_the_project(secret, empty_project, write, run_kg):
+    climb = os.path.relpath(secret, empty_project / "data")
+    write(empty_project, "leak.mapping.yaml", csv_mapping(climb))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/leak.mapping.yaml:2" in output and "TOPSECRET" not in output
+
+
+def test_a_symlink_in_data_to_a_file_outside_is_refused(secret, empty_project, write, run_kg):
+    (empty_project / "data" / "linked.ttl").symlink_to(secret)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/linked.ttl" in output and "outside" in output and "TOPSECRET" not in output
+
+
+def test_read_outside_names_a_folder_a_mapping_may_read(secret, empty_project, write, run_kg):
+    folder = os.path.relpath(secret.parent, empty_project)
+    (empty_project / "kg.toml").write_text(f'read_outside = ["{folder}"]\n', encoding="utf-8")
+    write(empty_project, "ok.mapping.yaml", csv_mapping(secret, "TOPSECRET"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert titles(empty_project) == ["root"]
+
+
+# ---- 7. what killed builds leave ----
+
+def test_a_build_that_finds_nothing_changed_removes_a_killed_builds_temporary_directory(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    junk = project / "var" / "releases" / ".tmp-999-1"
+    junk.mkdir()
+    (junk / "kg.nt").write_bytes(b"x" * 1000)
+    code, output = run_kg(project, "build")
+    assert code == 0 and "nothing changed" in output
+    assert not junk.exists()
+
+
+def test_the_temporary_directory_of_a_build_running_now_is_kept(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    running = project / "var" / "releases" / ".tmp-999-2"
+    running.mkdir()
+    with (project / "var" / ".build.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        code, output = run_kg(project, "build")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert code == 0 and "nothing changed" in output
+    assert running.exists()
