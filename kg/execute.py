@@ -15,6 +15,7 @@ are spawned.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import multiprocessing as mp
 import os
 import queue
@@ -25,6 +26,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -34,6 +36,9 @@ from .sparql import Answer, Dataset
 _CTX = mp.get_context("spawn")  # never fork a process that holds threads and an open store
 SLOW_AFTER = 0.25  # seconds after which a running query is lowered to the least CPU priority
 QUEUE_WAIT = 1.0  # seconds a request waits for a free executor before 429
+QUICK_LANE = 1  # executors per worker kept for queries not known to be slow, while heavy ones hold the others
+QUICK_SECONDS = 1.0  # how long a query may run in the quick lane
+KNOWN_SLOW = 1024  # digests of queries that ran long, remembered so that they stay out of the quick lane
 
 
 def _renice(pid: int | None, niceness: int) -> bool:
@@ -60,7 +65,11 @@ class Job:
 
 
 class Busy(Exception):
-    """Every executor stayed busy for the whole wait."""
+    """Every executor stayed busy for the whole wait (or the quick lane's time ran out)."""
+
+    def __init__(self, message: str = "Too many queries at once: try again in a moment.") -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _serve(conn: Connection, root: str, memory_mb: int) -> None:
@@ -114,7 +123,6 @@ def _zygote_loop(listener: socket.socket, parent_alive: int, root: str, memory_m
     Single-threaded on purpose: forking is only safe from a process that runs no other thread.
     """
     from . import sparql  # noqa: F401 - loaded once here, shared by every executor forked below
-    from .sandbox import die_with_parent
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # executors are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C ends us when the parent goes
@@ -140,7 +148,6 @@ def _zygote_loop(listener: socket.socket, parent_alive: int, root: str, memory_m
                 for held in list(events.get_map().values()):
                     os.close(held.fd)
                 ours.close()
-                die_with_parent()  # the zygote goes when the server does, and so do we
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 try:
@@ -244,43 +251,76 @@ class Executors:
     """A fixed number of executor processes shared by the threads of one server worker."""
 
     def __init__(self, root: Path, size: int = 2, timeout: float = 30.0, wait: float = QUEUE_WAIT,
-                 memory_mb: int = 0) -> None:
+                 memory_mb: int = 0, lane: int = QUICK_LANE) -> None:
         self.root, self.timeout, self.wait, self.memory_mb = root, timeout, wait, memory_mb
         self.zygote = Zygote.connect()
         self.idle: queue.Queue[_Executor] = queue.Queue()
-        starting = [_Executor(root, self.zygote, memory_mb) for _ in range(size)]
-        for executor in starting:
+        self.quick: queue.Queue[_Executor] = queue.Queue()  # the lane heavy queries cannot hold for long
+        self.slow: OrderedDict[bytes, None] = OrderedDict()
+        self.slow_lock = threading.Lock()
+        starting = [(_Executor(root, self.zygote, memory_mb), self.idle) for _ in range(size)]
+        starting += [(_Executor(root, self.zygote, memory_mb), self.quick) for _ in range(lane)]
+        for executor, home in starting:
             executor.wait_ready()
-            self.idle.put(executor)
+            home.put(executor)
+
+    def _known_slow(self, text: str, ran_long: bool = False) -> bool:
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        with self.slow_lock:
+            if ran_long:
+                self.slow[key] = None
+                while len(self.slow) > KNOWN_SLOW:
+                    self.slow.popitem(last=False)
+            return key in self.slow
+
+    def _borrow(self, text: str) -> tuple[_Executor, queue.Queue[_Executor]]:
+        """An idle executor and the queue it goes back to: a regular one, else the quick lane, else wait."""
+        lanes = [self.idle] if self._known_slow(text) else [self.idle, self.quick]
+        until = time.monotonic() + self.wait
+        while True:
+            for home in lanes:
+                try:
+                    return home.get_nowait(), home
+                except queue.Empty:
+                    continue
+            if time.monotonic() >= until:
+                raise Busy()
+            time.sleep(0.005)
 
     def run(self, job: Job, timeout: float | None = None) -> Answer:
         """Answer `job` within min(timeout, the configured deadline); Busy if no executor frees up in time."""
         deadline = min(timeout, self.timeout) if timeout else self.timeout
-        try:
-            executor = self.idle.get(timeout=self.wait)
-        except queue.Empty as exc:
-            raise Busy() from exc
+        executor, home = self._borrow(job.text)
+        quick = home is self.quick
+        if quick:
+            deadline = min(deadline, QUICK_SECONDS)
         started = time.monotonic()
         niced = False
         try:
             executor.conn.send(job)
             ready = executor.conn.poll(min(SLOW_AFTER, deadline))
-            if not ready and deadline > SLOW_AFTER:
+            if not ready:
+                self._known_slow(job.text, ran_long=True)
+            if not ready and deadline > SLOW_AFTER and not quick:
                 # A long query yields the CPU to short ones: on a small machine a few heavy queries
                 # would otherwise starve everybody until their deadline.
                 niced = _renice(executor.pid, 19)
+            if not ready and deadline > SLOW_AFTER:
                 ready = executor.conn.poll(deadline - (time.monotonic() - started))
             if ready:
                 result: Answer = executor.conn.recv()
                 if niced and not _renice(executor.pid, 0):
-                    threading.Thread(target=self._replace, args=(executor,), daemon=True).start()
+                    threading.Thread(target=self._replace, args=(executor, home), daemon=True).start()
                 else:
-                    self.idle.put(executor)
+                    home.put(executor)
                 return result
         except (EOFError, OSError, BrokenPipeError):
             pass  # the executor died (killed, out of memory): replace it below
-        threading.Thread(target=self._replace, args=(executor,), daemon=True).start()
+        threading.Thread(target=self._replace, args=(executor, home), daemon=True).start()
         spent = time.monotonic() - started
+        if quick and spent >= deadline - 0.01:
+            raise Busy("Every query executor is busy with long queries, and this query needed more than the "
+                       f"{QUICK_SECONDS:g} s it could have meanwhile: try again in a moment.")
         if spent >= deadline - 0.01:
             return Answer(503, "text/plain; charset=utf-8",
                           f"Query timed out after {deadline:g} s (the limit for this request); it was stopped. "
@@ -290,16 +330,17 @@ class Executors:
                         f"memory than this server allows per query ({self.memory_mb:,} MiB, query_memory_mb). "
                         "Narrow it down, or add a LIMIT.")
 
-    def _replace(self, executor: _Executor) -> None:
+    def _replace(self, executor: _Executor, home: queue.Queue[_Executor]) -> None:
         executor.kill()
         fresh = _Executor(self.root, self.zygote, self.memory_mb)
         fresh.wait_ready()  # a new executor takes work only once it can answer at once
-        self.idle.put(fresh)
+        home.put(fresh)
 
     def close(self) -> None:
         """Stop every idle executor (busy ones stop with the process)."""
-        while True:
-            try:
-                self.idle.get_nowait().kill()
-            except queue.Empty:
-                return
+        for home in (self.idle, self.quick):
+            while True:
+                try:
+                    home.get_nowait().kill()
+                except queue.Empty:
+                    break

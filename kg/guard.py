@@ -27,6 +27,14 @@ _TOKEN = re.compile(r"""
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 MAX_QUERY_CHARS = 64 * 1024
 MAX_LOOKUP_CHARS = 4096
+# Oxigraph's parser and evaluator recurse once per level: 5,000 nested braces or 800 OPTIONALs in a row overflow an
+# executor's stack, so the guard refuses well before that
+MAX_NESTING = 200  # braces, parentheses and brackets inside one another
+MAX_CHAIN = 300  # OPTIONAL, MINUS, UNION and property-path operators in one query
+_CHAINED_WORDS = {"OPTIONAL", "MINUS", "UNION"}
+_CHAINED_MARKS = {"/", "|", "^"}
+MAX_OPERATORS = 2000  # expression operators: 12,000 `&&` or `!` overflow it too
+_OPERATOR_MARKS = set("!&|+-*/=<>")
 
 
 class Refused(ValueError):
@@ -75,6 +83,7 @@ def check(text: str, graphs: frozenset[str]) -> None:
         raise Refused(400, "SERVICE is not allowed: this endpoint never makes requests to other servers.")
     prefixes: dict[str, str] = {}
     toks = list(tokens(text))
+    _check_depth(text, toks)
     for n, (kind, value) in enumerate(toks):
         word = value.upper() if kind == "word" else ""
         if word == "PREFIX" and n + 2 < len(toks) and toks[n + 2][0] == "iri":
@@ -93,6 +102,31 @@ def check(text: str, graphs: frozenset[str]) -> None:
                 shown = toks[m][1][:200]
                 raise Refused(400, f"FROM names {shown}, which is not a graph of this dataset; "
                                    "this endpoint never loads data from elsewhere.")
+
+
+def _check_depth(text: str, toks: list[tuple[str, str]]) -> None:
+    """Refuse a query nested deeper, or chained longer, than the evaluator can take."""
+    depth = deepest = chain = operators = 0
+    for kind, value in toks:
+        if kind == "other":
+            if value in "{([":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif value in "})]":
+                depth -= 1
+            chain += value in _CHAINED_MARKS
+            operators += value in _OPERATOR_MARKS
+        elif kind == "word" and value.upper() in _CHAINED_WORDS:
+            chain += 1
+    if deepest > MAX_NESTING:
+        raise Refused(400, f"The query nests {deepest} levels of braces, parentheses or brackets; the limit is "
+                           f"{MAX_NESTING}.")
+    operators = max(operators, sum(map(text.count, "!&|")))  # counted in the raw text too: no token hides them
+    if operators > MAX_OPERATORS:
+        raise Refused(400, f"The query has {operators} operator signs; the limit is {MAX_OPERATORS}.")
+    if chain > MAX_CHAIN:
+        raise Refused(400, f"The query chains {chain} OPTIONAL, MINUS, UNION or property-path operators; the limit "
+                           f"is {MAX_CHAIN}.")
 
 
 def is_lookup(text: str) -> bool:

@@ -22,6 +22,14 @@ PATHS: dict[str, str] = {
 }
 
 
+WEB_SCHEMES = ("http://", "https://")  # the only IRIs pages and markup link to
+
+
+def is_web(iri: str) -> bool:
+    """Whether an IRI is a web address (http or https, any case): never javascript:, data: or another scheme."""
+    return iri[:8].lower().startswith(WEB_SCHEMES)
+
+
 # Latin letters that do not decompose into an ASCII letter and a mark
 _LATIN = str.maketrans({"ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
                         "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})

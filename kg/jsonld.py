@@ -11,6 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import vocab
+from .ids import is_web
 
 # A self-contained context: parsers need nothing from the network to expand it.
 CONTEXT: dict[str, str] = {"@vocab": vocab.SCHEMA, **{k: v for k, v in vocab.PREFIXES.items() if k != "schema"}}
@@ -173,7 +174,8 @@ def description_query(iri: str) -> str:
     """The SPARQL CONSTRUCT whose answer is exactly the entity's markup (schema.org terms only).
 
     The entity's own statements; its parts (<iri>#...), reviews and the events presenting it in full; the
-    type and name of every other node they point to.
+    type and name of every other node they point to. Only web addresses, as `markup` keeps them: no statement
+    about or pointing to a javascript:, data: or any other IRI.
     """
     i = iri.replace("\\", "").replace(">", "")
     part = f'STRSTARTS(STR(?full), "{i}#") && STRSTARTS(STR(?link), "http://schema.org/")'
@@ -197,6 +199,7 @@ CONSTRUCT {{ ?s ?p ?o }} WHERE {{
   }}
   FILTER((?p = rdf:type && STRSTARTS(STR(?o), "http://schema.org/"))
          || (?p != rdf:type && STRSTARTS(STR(?p), "http://schema.org/")))
+  FILTER(REGEX(STR(?s), "^https?://", "i") && (!isIRI(?o) || REGEX(STR(?o), "^https?://", "i")))
 }}"""
 
 
@@ -217,10 +220,16 @@ def _markup_value(term: str, obj: ox.NamedNode | ox.Literal) -> Any:
             if obj.datatype.value.startswith(vocab.XSD) else obj.datatype.value}
 
 
+def _linkable(t: ox.Triple) -> bool:
+    """Whether a statement may be in markup: its subject, and its object if an IRI, are web addresses."""
+    # a javascript: or data: IRI from a source file would be a link that runs a script on the page that pastes it
+    return is_web(t.subject.value) and (not isinstance(t.object, ox.NamedNode) or is_web(t.object.value))
+
+
 def markup(iri: str, triples: Iterable[ox.Triple]) -> dict[str, Any]:
     """Nested schema.org JSON-LD with the entity as the top node; every node keeps its @id (no blank nodes)."""
     by_subject: dict[str, list[ox.Triple]] = {}
-    for t in sorted(triples, key=lambda t: (t.subject.value, t.predicate.value, str(t.object))):
+    for t in sorted(filter(_linkable, triples), key=lambda t: (t.subject.value, t.predicate.value, str(t.object))):
         by_subject.setdefault(t.subject.value, []).append(t)
 
     def node(subject: str, path: tuple[str, ...], skip: tuple[str, str] | None = None) -> dict[str, Any]:

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response, abort, g, send_from_directory
 
 from kg.config import Config, load_config
 from kg.store import NoRelease, Releases
 
 MAX_HEADER_BYTES = 32 * 1024
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_FILES = frozenset({"style.css", "favicon.svg", "copy.js", "query.js"})  # what the pages link to, no more
+CSP = ("default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def common_headers(mimetype: str) -> dict[str, str]:
+    """The headers every answer carries, the app's own 431 included (a page also gets its content security policy)."""
+    headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin",
+               # every resource is public and read without credentials: any site's scripts may read it (entity
+               # documents too, for Linked Data clients running in a browser)
+               "Access-Control-Allow-Origin": "*",
+               "Access-Control-Expose-Headers": "ETag, Content-Length, Content-Range, Link"}
+    if mimetype == "text/html":
+        headers["Content-Security-Policy"] = CSP
+    return headers
 
 
 def _limit_headers(app: Any) -> Any:
@@ -18,17 +35,25 @@ def _limit_headers(app: Any) -> Any:
     def guarded(environ: dict[str, Any], start_response: Any) -> Any:
         size = sum(len(k) + len(str(v)) for k, v in environ.items() if k.startswith("HTTP_"))
         if size > MAX_HEADER_BYTES:
-            start_response("431 Request Header Fields Too Large", [("Content-Type", "text/plain; charset=utf-8")])
+            start_response("431 Request Header Fields Too Large", [("Content-Type", "text/plain; charset=utf-8"),
+                                                                   *common_headers("text/plain").items()])
             return [f"The request headers are larger than {MAX_HEADER_BYTES // 1024} KiB.\n".encode()]
         return app(environ, start_response)
 
     return guarded
 
 
+def _static(filename: str) -> Response:
+    """One of the files the pages use (STATIC_FILES); nothing else under static/ is served."""
+    if filename not in STATIC_FILES:
+        abort(404)
+    return send_from_directory(STATIC_DIR, filename)
+
+
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """Build the app for a project's configuration (default: the current directory's)."""
     config = config or load_config(**overrides)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # not the whole of static/: npm installs thousands of files there
     app.config["KG"] = config
     app.extensions["kg.releases"] = Releases(config.releases_path)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # request bodies (a query is at most 64 KiB): 413 beyond
@@ -52,26 +77,21 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         except NoRelease:
             g.release = None
 
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=_static)
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if response.mimetype == "text/html":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
-                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-        # every resource is public and read without credentials: any site's scripts may read it (entity
-        # documents too, for Linked Data clients running in a browser)
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Length, Content-Range, Link"
+        for name, value in common_headers(response.mimetype or "").items():
+            response.headers.setdefault(name, value)
         return response
 
     from .compress import Compress
-    app.wsgi_app = _limit_headers(Compress(app.wsgi_app))  # type: ignore[method-assign]
+    app.wsgi_app = Compress(app.wsgi_app)  # type: ignore[method-assign]
     if config.cache_mb > 0:
         from .cache import ResponseCache
 
-        app.wsgi_app = ResponseCache(app.wsgi_app, config.releases_path / "current",  # type: ignore[method-assign]
-                                     config.cache_mb << 20, wait_seconds=QUEUE_WAIT)
+        cache = ResponseCache(app.wsgi_app, config.releases_path / "current", config.cache_mb << 20,
+                              wait_seconds=QUEUE_WAIT)
+        app.extensions["kg.cache"] = app.wsgi_app = cache  # type: ignore[method-assign]
+    app.wsgi_app = _limit_headers(app.wsgi_app)  # type: ignore[method-assign]  # before the cache answers anything
     return app

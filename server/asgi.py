@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
+from . import common_headers
+
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -79,9 +81,9 @@ class Front:
         except _Refusal as refused:
             await _plain(send, refused.status, refused.message, refused.headers)
             return
-        await self._answer(_environ(scope, body), send)
+        await self._answer(_environ(scope, body), receive, send)
 
-    async def _answer(self, environ: dict[str, Any], send: Send) -> None:
+    async def _answer(self, environ: dict[str, Any], receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         head: asyncio.Future[tuple[int, list[tuple[bytes, bytes]], Any]] = loop.create_future()
         pieces: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -102,17 +104,26 @@ class Front:
             await send({"type": "http.response.body", "body": body})
             await work
             return
+        streaming = asyncio.ensure_future(self._stream(pieces, room, send))
+        left = asyncio.ensure_future(_disconnected(receive))
         try:
-            while (piece := await pieces.get()) is not None:
-                for at in range(0, len(piece), SLICE):  # granian buffers by message: small ones keep that small
-                    await asyncio.wait_for(send({"type": "http.response.body", "body": piece[at:at + SLICE],
-                                                 "more_body": True}), self.write_seconds)
+            await asyncio.wait((streaming, left), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            left.cancel()
+            if not streaming.done():  # the client went: stop at once rather than at the write timeout
+                streaming.cancel()
+            if streaming.cancelled() or not streaming.done() or streaming.exception() is not None:
+                gone.set()  # the thread stops making pieces
                 room.release()
-            await send({"type": "http.response.body", "body": b""})
-        except BaseException:
-            gone.set()  # the client is too slow or has gone: the thread stops making pieces
+
+    async def _stream(self, pieces: asyncio.Queue[bytes | None], room: threading.Semaphore, send: Send) -> None:
+        """Write a stream's pieces as its thread makes them, each within the write timeout."""
+        while (piece := await pieces.get()) is not None:
+            for at in range(0, len(piece), SLICE):  # granian buffers by message: small ones keep that small
+                await asyncio.wait_for(send({"type": "http.response.body", "body": piece[at:at + SLICE],
+                                             "more_body": True}), self.write_seconds)
             room.release()
-            raise
+        await send({"type": "http.response.body", "body": b""})
 
     def _run(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop,
              head: asyncio.Future[tuple[int, list[tuple[bytes, bytes]], Any]], pieces: asyncio.Queue[bytes | None],
@@ -176,6 +187,12 @@ def _call(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes,
             [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers], result)
 
 
+async def _disconnected(receive: Receive) -> None:
+    """Return when the client has gone (nothing else arrives once the body has been read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 async def _read_body(scope: Scope, receive: Receive) -> bytes:
     declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
@@ -231,8 +248,11 @@ async def _plain(send: Send, status: int, message: str, headers: tuple[tuple[byt
     body = message.encode("utf-8")
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-        (b"x-content-type-options", b"nosniff"), *headers]})
+        *_COMMON, *headers]})
     await send({"type": "http.response.body", "body": body})
+
+
+_COMMON = tuple((k.lower().encode(), v.encode()) for k, v in common_headers("text/plain").items())
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

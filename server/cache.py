@@ -15,6 +15,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from werkzeug.http import parse_etags
+
+from . import common_headers
 from .compress import accepts_gzip
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -59,7 +62,7 @@ class ResponseCache:
             if not twin.wait(self.wait_seconds):
                 # no longer than a query waits for an executor: a thread held here is one pages cannot have
                 start_response("429 Too Many Requests", [("Content-Type", "text/plain; charset=utf-8"),
-                                                         ("Retry-After", "1")])
+                                                         ("Retry-After", "1"), *common_headers("text/plain").items()])
                 return [b"The same request is being answered already: try again in a moment.\n"]
             hit, _ = self._lookup(key, lead=False)
             if hit is not None:
@@ -94,7 +97,7 @@ class ResponseCache:
               start_response: Callable[..., Any], method: str) -> Iterable[bytes]:
         status, headers, body = hit
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
-        if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+        if etag and parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(etag.removeprefix("W/").strip('"')):
             start_response("304 NOT MODIFIED", [(k, v) for k, v in headers if k.lower() in
                                                  ("etag", "vary", "last-modified", "cache-control")])
             return [b""]

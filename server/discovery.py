@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import describe, jsonld, vocab
@@ -12,7 +12,7 @@ from kg.formats import FORMATS, by_name
 from kg.layout import DUMPS
 from kg.store import Release
 
-from .entities import local, negotiate, not_acceptable, release
+from .entities import absolute, address, local, negotiate, not_acceptable, release
 from .negotiation import HTML, Offer
 
 bp = Blueprint("discovery", __name__)
@@ -50,13 +50,14 @@ def home() -> Response:
     if answered is not None:
         return answered
     front = describe.front_page(rel, HOME_SIZE)
-    config, host = current_app.config["KG"], request.host_url
+    config = current_app.config["KG"]
     counts = rel.meta.get("counts")
-    markup = jsonld.dataset(config.title, host, config.license, str(rel.meta["id"]), str(rel.meta["built_at"]),
-                            int(counts.get("triples", 0)) if isinstance(counts, dict) else 0, host + "sparql",
-                            [(f"{host}download/{d.filename}", d.format.media_type, d.format.label) for d in DUMPS])
+    markup = jsonld.dataset(config.title, absolute("/"), config.license, str(rel.meta["id"]),
+                            str(rel.meta["built_at"]), int(counts.get("triples", 0)) if isinstance(counts, dict) else 0,
+                            absolute("/sparql"),
+                            [(absolute(f"/download/{d.filename}"), d.format.media_type, d.format.label) for d in DUMPS])
     response = Response(render_template("home.html", films=front.films, people=front.people, meta=rel.meta,
-                                        local=local, summaries=front.notes, title=config.title,
+                                        summaries=front.notes, title=config.title,
                                         markup=jsonld.safe_json(markup)), mimetype="text/html")
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = '</.well-known/void>; rel="describedby"; type="text/turtle"'
@@ -86,11 +87,11 @@ def _xml(body: str, media_type: str = "application/xml") -> Response:
 def sitemap() -> Response:
     rel = release()
     total = describe.page_count(rel)
-    host = request.host_url.rstrip("/")
     if total <= SITEMAP_SIZE:
-        return _urlset(host, describe.pages(rel, 0, total))
+        return _urlset(describe.pages(rel, 0, total))
     parts = -(-total // SITEMAP_SIZE)
-    maps = "".join(f"<sitemap><loc>{escape(host)}/sitemap/{n}.xml</loc></sitemap>\n" for n in range(1, parts + 1))
+    maps = "".join(f"<sitemap><loc>{escape(absolute(f'/sitemap/{n}.xml'))}</loc></sitemap>\n"
+                   for n in range(1, parts + 1))
     return _xml(f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{maps}</sitemapindex>\n')
 
 
@@ -99,27 +100,27 @@ def sitemap_part(n: int) -> Response:
     entities = describe.pages(release(), (n - 1) * SITEMAP_SIZE, SITEMAP_SIZE) if n >= 1 else []
     if not entities:
         abort(404)
-    return _urlset(request.host_url.rstrip("/"), entities)
+    return _urlset(entities)
 
 
-def _urlset(host: str, entities: list[str]) -> Response:
-    urls = "".join(f"<url><loc>{escape(host + path)}</loc></url>\n" for e in entities if (path := local(e)))
+def _urlset(entities: list[str]) -> Response:
+    urls = "".join(f"<url><loc>{escape(address(e))}</loc></url>\n" for e in entities if local(e))
     return _xml(f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n')
 
 
 @bp.get("/opensearch.xml")
 def opensearch() -> Response:
     """An OpenSearch description: browsers offer the site's name search in their address bar, with suggestions."""
-    host = request.host_url.rstrip("/")
+    search = escape(absolute("/search"))
     title = current_app.config["KG"].title
     body = ('<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
             f"<ShortName>{escape(title[:16])}</ShortName>\n<Description>{escape(title)}: names and spellings"
             "</Description>\n<InputEncoding>UTF-8</InputEncoding>\n"
-            f'<Image type="image/svg+xml">{escape(host)}/static/favicon.svg</Image>\n'
-            f'<Url type="text/html" method="get" template="{escape(host)}/search?q={{searchTerms}}"/>\n'
+            f'<Image type="image/svg+xml">{escape(absolute("/static/favicon.svg"))}</Image>\n'
+            f'<Url type="text/html" method="get" template="{search}?q={{searchTerms}}"/>\n'
             '<Url type="application/x-suggestions+json" method="get" '
-            f'template="{escape(host)}/search?q={{searchTerms}}&amp;format=suggest"/>\n'
-            f'<Url type="application/json" method="get" template="{escape(host)}/search?q={{searchTerms}}&amp;'
+            f'template="{search}?q={{searchTerms}}&amp;format=suggest"/>\n'
+            f'<Url type="application/json" method="get" template="{search}?q={{searchTerms}}&amp;'
             'format=json"/>\n</OpenSearchDescription>\n')
     return _xml(body, "application/opensearchdescription+xml")
 
@@ -128,7 +129,7 @@ def opensearch() -> Response:
 def robots() -> Response:
     """Crawlers are welcome on the pages (the sitemap lists them), not on the query endpoints or the dumps."""
     body = ("User-agent: *\nDisallow: /sparql\nDisallow: /search\nDisallow: /download/\n"
-            f"Sitemap: {request.host_url.rstrip('/')}/sitemap.xml\n")
+            f"Sitemap: {absolute('/sitemap.xml')}\n")
     return Response(body, content_type="text/plain; charset=utf-8")
 
 

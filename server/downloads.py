@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file
+from werkzeug.http import parse_range_header
 
 from kg.layout import DUMPS, WIRE_DIR
 
-from .entities import HTML_OR_JSON, negotiate, not_acceptable, release
+from .entities import HTML_OR_JSON, absolute, negotiate, not_acceptable, release
 
 bp = Blueprint("downloads", __name__)
 BY_NAME = {d.filename: d for d in DUMPS}
@@ -31,7 +32,7 @@ def index() -> Response:
     sizes = {d.filename: (rel.path / d.filename).stat().st_size for d in DUMPS}
     if offer.key == "json":
         response = jsonify(release=rel.meta.get("id"), built_at=rel.meta.get("built_at"), downloads=[
-            {"file": d.filename, "url": f"{request.host_url}download/{d.filename}", "format": d.format.label,
+            {"file": d.filename, "url": absolute(f"/download/{d.filename}"), "format": d.format.label,
              "media_type": d.media_type, "content_media_type": d.format.media_type, "gzipped": d.gzipped,
              "named_graphs": d.format.datasets, "bytes": sizes[d.filename]} for d in DUMPS])
     else:
@@ -39,6 +40,12 @@ def index() -> Response:
                             mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _one_byte_range(header: str) -> bool:
+    """Whether a Range header asks for one well-formed byte range (satisfiable or not)."""
+    asked = parse_range_header(header)
+    return asked is not None and asked.units == "bytes" and len(asked.ranges) == 1
 
 
 @bp.get("/download/<path:name>")
@@ -50,6 +57,9 @@ def dump(name: str) -> Response:
     path = rel.path / found.filename
     if not path.exists():  # the release directory was moved away under a running server
         abort(503, "The release is being replaced; try again in a moment.")
+    if "Range" in request.headers and not _one_byte_range(request.headers["Range"]):
+        # several ranges, or a header that is no byte range: ignored (RFC 9110 section 14.2), the whole file is sent
+        del request.environ["HTTP_RANGE"]
     wire = rel.path / WIRE_DIR / (found.filename + ".gz")
     gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "").lower() and "Range" not in request.headers
     if not found.gzipped and gzip_ok and wire.exists():

@@ -14,9 +14,10 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect,
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import describe, jsonld
+from kg.config import Config
 from kg.execute import Busy, Job
 from kg.formats import FORMATS, by_name
-from kg.ids import PATHS
+from kg.ids import PATHS, is_web
 from kg.sparql import Dataset
 from kg.store import Release
 
@@ -61,10 +62,28 @@ def local(iri: str) -> str | None:
     return "/" + iri[len(base):] if iri.startswith(base) else None
 
 
+@bp.app_template_global("href")
+def href(iri: str) -> str | None:
+    """Where a link to `iri` goes: its path here, else the IRI if a web address; None (shown as text) for others."""
+    return local(iri) or (iri if is_web(iri) else None)
+
+
+def absolute(path: str) -> str:
+    """The absolute URL of a path on this site: under the configured public address, never the request's Host."""
+    config: Config = current_app.config["KG"]
+    return config.public_base + path.lstrip("/")
+
+
+def address(iri: str) -> str:
+    """An entity's absolute URL for scripts and markup: its page on this site, the IRI if a web address, else ''."""
+    target = href(iri) or ""
+    return absolute(target) if target.startswith("/") else target
+
+
 def conditional(rel: Release, key: str) -> tuple[str, bool]:
-    """The ETag of this representation and whether the client already has it."""
+    """The ETag of this representation and whether the client has it (weak comparison, RFC 9110 section 13.1.2)."""
     etag = f"{rel.etag}-{key}"
-    return etag, etag in request.if_none_match
+    return etag, request.if_none_match.contains_weak(etag)
 
 
 def finish(response: Response, rel: Release, etag: str) -> Response:
@@ -142,12 +161,20 @@ class _Links:
             {name: _link(path, {k: v for k, v in keep.items() if k != name}) for name in listing.filters})
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+
+
+def csv_cell(text: str) -> str:
+    """A cell no spreadsheet runs as a formula: one starting like a formula gets a leading ' (OWASP's advice)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv(header: list[str], rows: Iterable[list[str]], filename: str) -> Response:
-    """Rows as a CSV answer."""
+    """Rows as a CSV answer, every cell made inert for spreadsheets."""
     out = io.StringIO(newline="")
     table = csv.writer(out)
     table.writerow(header)
-    table.writerows(rows)
+    table.writerows([csv_cell(cell) for cell in row] for row in rows)
     response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
@@ -167,7 +194,6 @@ def kind_listing(kind: str) -> Response | str:
         listing = describe.listing(rel, kind, page, size, filters)
     except describe.NoFacets as exc:
         return error_response(400, f"This list cannot be narrowed: {exc}.")
-    host = request.host_url.rstrip("/")
     links = _Links.of(request.path, listing, {k: request.args[k] for k in ("size", "format") if k in request.args}
                       | filters)
     notes = describe.summaries(rel, (e for e, _ in listing.items))
@@ -181,13 +207,13 @@ def kind_listing(kind: str) -> Response | str:
                            prev=links.pages.get("prev"), next=links.pages.get("next"))
     elif offer.key == "csv":
         response = _csv(["iri", "name", "page", "summary"],
-                        ([e, name, host + path if (path := local(e)) else e, notes.get(e) or ""]
+                        ([e, name, address(e), notes.get(e) or ""]
                          for e, name in listing.items), f"{kind}-page-{listing.page}.csv")
     else:
         start = (listing.page - 1) * size
-        items = jsonld.item_list([(start + n + 1, host + (local(e) or e)) for n, (e, _) in enumerate(listing.items)])
+        items = jsonld.item_list([(start + n + 1, address(e)) for n, (e, _) in enumerate(listing.items)])
         response = Response(render_template("listing.html", kind=kind, title=LISTED[kind], listing=listing,
-                                            facet_labels=FACET_LABELS, local=local, links=links.pages,
+                                            facet_labels=FACET_LABELS, links=links.pages,
                                             forms=links.forms, narrow=links.narrow, widen=links.widen,
                                             summaries=notes, markup=jsonld.safe_json(items)), mimetype="text/html")
     if links.pages:
@@ -210,24 +236,23 @@ def search() -> Response | str:
         try:  # a scan of every name: run where a deadline holds, like any SPARQL query
             answer = current_app.extensions["kg.executors"].run(
                 Job(query, Dataset(), "application/sparql-results+json", None, 0))
-        except Busy:
-            return error_response(429, "Too many queries at once: try again in a moment.", {"Retry-After": "1"})
+        except Busy as busy:
+            return error_response(429, busy.message, {"Retry-After": "1"})
         if answer.status != 200:
             return error_response(answer.status, answer.body.decode("utf-8", "replace"))
         hits = describe.search_hits(json.loads(answer.body)["results"]["bindings"], text)
     hits = hits or []
     notes = describe.summaries(rel, (h.iri for h in hits))
     if offer.key == "suggest":  # [query, names, descriptions, addresses], as browsers' search boxes read it
-        host = request.host_url.rstrip("/")
         response = Response(json.dumps([text, [h.name for h in hits], [notes.get(h.iri) or h.type for h in hits],
-                                        [host + path if (path := local(h.iri)) else h.iri for h in hits]],
+                                        [address(h.iri) for h in hits]],
                                        ensure_ascii=False), content_type="application/x-suggestions+json")
     elif offer.key == "json":
         response = jsonify(query=text, results=[
             {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri,
              "summary": notes.get(h.iri)} for h in hits])
     else:
-        response = Response(render_template("search.html", q=text, hits=hits, local=local, searched=query is not None,
+        response = Response(render_template("search.html", q=text, hits=hits, searched=query is not None,
                                             summaries=notes, shortest=describe.MIN_SEARCH), mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response

@@ -13,7 +13,7 @@ from kg.formats import by_name
 from kg.guard import MAX_QUERY_CHARS, is_lookup
 from kg.sparql import GRAPH_OFFERS, RESULT_OFFERS, TEXTUAL
 
-from .entities import release
+from .entities import absolute, release
 from .errors import error_response
 from .negotiation import HTML, Offer, by_key, choose
 
@@ -43,7 +43,7 @@ def _service_description() -> Response:
         return _query_page("")
     fmt = by_name(offer.key)
     assert fmt is not None
-    return _respond(fmt.serialize(sparql.service_description(request.base_url, release())), fmt.media_type)
+    return _respond(fmt.serialize(sparql.service_description(absolute("/sparql"), release())), fmt.media_type)
 
 
 def _request() -> tuple[str | None, sparql.Dataset]:
@@ -97,8 +97,8 @@ def endpoint() -> Response:
                 result = sparql.answer(release(), job.text, dataset, job.accept, job.explicit, job.max_results)
             else:
                 result = current_app.extensions["kg.executors"].run(job, deadline)
-        except Busy:
-            return error_response(429, "Too many queries at once: try again in a moment.", {"Retry-After": "1"})
+        except Busy as busy:
+            return error_response(429, busy.message, {"Retry-After": "1"})
     except sparql.QueryError as exc:
         return error_response(exc.status, exc.message)
     response = Response(result.body, status=result.status, content_type=result.content_type)
@@ -121,6 +121,7 @@ def _wants_a_page() -> bool:
 def _query_page(text: str) -> Response:
     """The query page; with a query, that query in the editor, run as the page opens."""
     page = render_template("query.html", examples=sparql.examples(release()), query=text, run=bool(text),
+                           endpoint=absolute("/sparql"),
                            yasgui=(YASGUI_BUILD / "yasgui.min.js").exists())
     response = Response(page, mimetype="text/html")
     response.headers["Vary"] = "Accept"

@@ -254,7 +254,7 @@ print("unix ok")
 def test_live_executors_run_confined(live):
     """Every executor of the running server has the seccomp filter and the heap limit."""
     executors = _executors(live)
-    assert len(executors) == 4  # 2 workers x 2
+    assert len(executors) == 6  # 2 workers x (2 + the quick lane)
     for pid in executors:
         assert "Seccomp:\t2" in open(f"/proc/{pid}/status").read(), pid
         limits = open(f"/proc/{pid}/limits").read()
@@ -414,3 +414,81 @@ def test_a_reader_that_stops_reading_is_dropped_and_its_slot_freed(big):
         for s in stalled:
             s.close()
         server.stop()
+
+
+# ---- deep nesting ----
+
+NESTED = {
+    "braces": "SELECT * WHERE " + "{" * 20000 + " ?s ?p ?o " + "}" * 20000,
+    "parentheses": "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 10000 + "1" + ")" * 10000 + ") }",
+    "unions": "SELECT * WHERE { " + "UNION".join(["{}"] * 9000) + " }",
+    "optionals": "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL{}" * 900 + " }",
+    "negations": "SELECT * WHERE { ?s ?p ?o FILTER(" + "!" * 12000 + "true) }",
+    "conjunctions": "SELECT * WHERE { ?s ?p ?o FILTER(" + "&&".join(["1"] * 12000) + ") }",
+    "negations behind a comparison": "SELECT * WHERE { ?s ?p ?o FILTER(?o<" + "!" * 12000 + "?s)FILTER(?o>1) }",
+}
+
+
+@pytest.mark.parametrize("query", NESTED.values(), ids=NESTED.keys())
+def test_deep_nesting_is_a_400_naming_the_limit(live, query):
+    before = _executors(live)
+    r = _post(live, query)
+    assert r.status_code == 400 and "the limit is" in r.text, r.text[:200]
+    assert _executors(live) == before  # refused before evaluation: no executor died
+
+
+@pytest.mark.parametrize("query", list(NESTED.values())[:3], ids=list(NESTED.keys())[:3])
+def test_kg_query_refuses_deep_nesting_instead_of_crashing(released, query):
+    run = subprocess.run([sys.executable, "-m", "kg", "--root", str(released), "query", "--file", "-"], input=query,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "the limit is" in run.stderr, (run.returncode, run.stderr[-300:])
+
+
+def test_queries_within_the_limits_are_evaluated(live):
+    query = "SELECT * WHERE " + "{" * 150 + " ?s ?p ?o " + "}" * 150 + " LIMIT 1"
+    assert _post(live, query).status_code == 200
+    chained = "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?x }" * 250 + " } LIMIT 1"
+    assert _post(live, chained).status_code == 200
+
+
+# ---- a lane for cheap queries ----
+
+def test_cheap_queries_keep_a_lane_while_heavy_ones_hold_every_executor(strict):
+    """Four heavy queries hold the regular executors of both workers; distinct cheap queries are still answered."""
+    heavy = [threading.Thread(target=_post, args=(strict, SLOW)) for _ in range(4)]
+    for t in heavy:
+        t.start()
+    time.sleep(1.5)  # past the quick lane's second: a heavy query that took the lane has been stopped
+    statuses = []
+    for n in range(8):
+        cheap = f'SELECT (COUNT(*) AS ?n) WHERE {{ ?s <http://schema.org/name> "no such name {n}" }}'
+        statuses.append(_post(strict, cheap).status_code)
+    still_running = sum(t.is_alive() for t in heavy)
+    for t in heavy:
+        t.join()
+    assert still_running >= 2  # the heavy ones were running all along
+    assert statuses == [200] * 8
+
+
+def test_a_heavy_query_in_the_quick_lane_is_stopped_with_a_429_that_says_why(strict):
+    first = threading.Thread(target=_post, args=(strict, SLOW.replace("?i }", "?i . ?j ?k ?l }")))
+    second = threading.Thread(target=_post, args=(strict, SLOW.replace("?i }", "?i . ?m ?n ?o }")))
+    first.start()
+    second.start()
+    time.sleep(0.3)
+    r = _post(strict, SLOW.replace("?a", "?z"))  # new text: not known to be slow, so it may take the lane
+    first.join()
+    second.join()
+    assert r.status_code in (429, 503)
+    if r.status_code == 429:
+        assert "busy with long queries" in r.text and r.headers["Retry-After"] == "1"
+
+
+def test_the_fronts_own_answers_carry_the_security_headers(live):
+    port = int(live.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999\r\n\r\n")
+        s.settimeout(10)
+        head = s.recv(4096).decode("latin-1").lower()
+    assert head.startswith("http/1.1 413") and "x-content-type-options: nosniff" in head
+    assert "access-control-allow-origin: *" in head

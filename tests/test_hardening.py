@@ -78,7 +78,7 @@ def _executors(server) -> list[int]:
 
 def test_executors_are_forked_by_one_zygote(live):
     assert _get(live, "ASK { ?s ?p ?o }").status_code == 200  # not a lookup: answered by an executor
-    assert len(_executors(live)) == 2 * 2  # default: 2 workers x 2 executors
+    assert len(_executors(live)) == 2 * (2 + 1)  # default: 2 workers x (2 executors + 1 in the quick lane)
 
 
 def _settled(server, count: int) -> set[int]:
@@ -95,7 +95,7 @@ def _settled(server, count: int) -> set[int]:
 
 
 def test_a_stopped_query_executor_is_replaced(strict):
-    before = _settled(strict, 2)
+    before = _settled(strict, 4)
     assert _get(strict, SLOW, timeout="1").status_code == 503
     deadline = time.monotonic() + 20
     now = before
@@ -104,7 +104,7 @@ def test_a_stopped_query_executor_is_replaced(strict):
         if len(now - before) == 1 and len(before - now) == 1:
             break
         time.sleep(0.2)
-    assert len(now) == 2 and len(now - before) == 1  # 2 workers x 1 executor: the killed one replaced by a fork
+    assert len(now) == 4 and len(now - before) == 1  # 2 workers x (1 + the quick lane): the killed one replaced
     assert _get(strict, "ASK { ?s ?p ?o }").json()["boolean"] is True
 
 

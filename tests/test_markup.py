@@ -115,8 +115,8 @@ def test_list_page_carries_a_summary_item_list(client):
     assert block["@type"] == "ItemList"
     items = block["itemListElement"]
     assert [i["position"] for i in items] == list(range(1, len(items) + 1))
-    assert all(i["@type"] == "ListItem" and i["url"].startswith(client.root + "/movie/") for i in items)
-    assert f"{client.root}/movie/break-away" in [i["url"] for i in items]
+    assert all(i["@type"] == "ListItem" and i["url"].startswith(BASE + "movie/") for i in items)
+    assert f"{BASE}movie/break-away" in [i["url"] for i in items]
 
 
 # ---- offline ----

@@ -493,7 +493,7 @@ def test_service_description_by_default(client):
     assert r.mimetype == "text/turtle"
     g = rdflib.Graph().parse(data=r.data, format="turtle")
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-    assert (None, sd.endpoint, rdflib.URIRef(client.root + "/sparql")) in g
+    assert (None, sd.endpoint, rdflib.URIRef(BASE + "sparql")) in g  # where the site is published (base_iri)
     assert (None, sd.supportedLanguage, sd.SPARQL11Query) in g
 
 
@@ -735,8 +735,8 @@ def test_sitemap_lists_every_entity_page(client):
     r = client.get("/sitemap.xml")
     assert r.mimetype == "application/xml"
     text = r.get_data(as_text=True)
-    assert f"<loc>{client.root}/movie/break-away</loc>" in text
-    assert f"<loc>{client.root}/person/leesong-hee-il</loc>" in text
+    assert f"<loc>{BASE}movie/break-away</loc>" in text  # where the site is published (base_iri), not the Host
+    assert f"<loc>{BASE}person/leesong-hee-il</loc>" in text
     assert "#" not in text
 
 
@@ -773,7 +773,7 @@ def test_query_editor_is_served_from_the_projects_own_files(client):
 
 def test_repeated_requests_are_answered_from_the_cache(app, flask_client):
     client = flask_client
-    cache = app.wsgi_app
+    cache = app.extensions["kg.cache"]
     url = "/sparql?query=" + SELECT.replace(" ", "%20")
     first = client.get(url, headers={"Accept": "text/csv"})
     hits = cache.hits
@@ -788,9 +788,9 @@ def test_cached_entity_honours_if_none_match(app, flask_client):
     client = flask_client
     client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
     r = client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
-    hits = app.wsgi_app.hits
+    hits = app.extensions["kg.cache"].hits
     again = client.get(BREAK_AWAY, headers={"Accept": "text/turtle", "If-None-Match": r.headers["ETag"]})
-    assert app.wsgi_app.hits == hits + 1 and again.status_code == 304
+    assert app.extensions["kg.cache"].hits == hits + 1 and again.status_code == 304
 
 
 def test_head_request(client):

@@ -71,7 +71,8 @@ def w3c(tmp_path_factory, run_kg_in):
     (root / "kg.toml").write_text('vocabularies = ["http://example.org/", "http://xmlns.com/foaf/0.1/"]\n')
     shutil.copytree(Path(__file__).resolve().parent.parent / "shapes", root / "shapes")
     assert run_kg_in(root, "build").exit_code == 0
-    server = LiveServer(root, free_port())
+    port = free_port()  # served here rather than at its base IRI: the service description names this endpoint
+    server = LiveServer(root, port, {"KG_PUBLIC_URL": f"http://127.0.0.1:{port}/"})
     yield server
     server.stop()
 
