@@ -247,6 +247,16 @@ class _Executor:
         self.conn.close()
 
 
+_PLACEHOLDER = {"var": "?", "num": "0", "string": '""'}
+
+
+def _shape(text: str) -> str:
+    """A query without its variable names, numbers and strings: variants of one heavy query share it."""
+    from .guard import tokens
+
+    return " ".join(_PLACEHOLDER.get(kind, value) for kind, value in tokens(text))
+
+
 class Executors:
     """A fixed number of executor processes shared by the threads of one server worker."""
 
@@ -258,6 +268,8 @@ class Executors:
         self.quick: queue.Queue[_Executor] = queue.Queue()  # the lane heavy queries cannot hold for long
         self.slow: OrderedDict[bytes, None] = OrderedDict()
         self.slow_lock = threading.Lock()
+        self.returned = threading.Condition()  # notified whenever an executor becomes idle
+        self.replacing = 0  # executors being started in place of killed ones
         starting = [(_Executor(root, self.zygote, memory_mb), self.idle) for _ in range(size)]
         starting += [(_Executor(root, self.zygote, memory_mb), self.quick) for _ in range(lane)]
         for executor, home in starting:
@@ -265,7 +277,7 @@ class Executors:
             home.put(executor)
 
     def _known_slow(self, text: str, ran_long: bool = False) -> bool:
-        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        key = hashlib.blake2b(_shape(text).encode("utf-8", "surrogatepass"), digest_size=16).digest()
         with self.slow_lock:
             if ran_long:
                 self.slow[key] = None
@@ -274,18 +286,30 @@ class Executors:
             return key in self.slow
 
     def _borrow(self, text: str) -> tuple[_Executor, queue.Queue[_Executor]]:
-        """An idle executor and the queue it goes back to: a regular one, else the quick lane, else wait."""
-        lanes = [self.idle] if self._known_slow(text) else [self.idle, self.quick]
-        until = time.monotonic() + self.wait
-        while True:
-            for home in lanes:
-                try:
-                    return home.get_nowait(), home
-                except queue.Empty:
-                    continue
-            if time.monotonic() >= until:
-                raise Busy()
-            time.sleep(0.005)
+        """An idle executor and the queue it goes back to: a regular one, else the quick lane, else wait for either.
+
+        A query known to be slow takes only a regular executor that is free now: it never holds a server thread
+        waiting (heavy clients would otherwise take every thread that pages need)."""
+        known_slow = self._known_slow(text)
+        lanes = [self.idle] if known_slow else [self.idle, self.quick]
+        # ...unless one is being replaced: then it is worth the wait
+        until = time.monotonic() + (self.wait if not known_slow or self.replacing else 0)
+        with self.returned:
+            while True:
+                for home in lanes:
+                    try:
+                        return home.get_nowait(), home
+                    except queue.Empty:
+                        continue
+                left = until - time.monotonic()
+                if left <= 0:
+                    raise Busy()
+                self.returned.wait(left)
+
+    def _give_back(self, executor: _Executor, home: queue.Queue[_Executor]) -> None:
+        with self.returned:
+            home.put(executor)
+            self.returned.notify()
 
     def run(self, job: Job, timeout: float | None = None) -> Answer:
         """Answer `job` within min(timeout, the configured deadline); Busy if no executor frees up in time."""
@@ -312,7 +336,7 @@ class Executors:
                 if niced and not _renice(executor.pid, 0):
                     threading.Thread(target=self._replace, args=(executor, home), daemon=True).start()
                 else:
-                    home.put(executor)
+                    self._give_back(executor, home)
                 return result
         except (EOFError, OSError, BrokenPipeError):
             pass  # the executor died (killed, out of memory): replace it below
@@ -331,10 +355,16 @@ class Executors:
                         "Narrow it down, or add a LIMIT.")
 
     def _replace(self, executor: _Executor, home: queue.Queue[_Executor]) -> None:
-        executor.kill()
-        fresh = _Executor(self.root, self.zygote, self.memory_mb)
-        fresh.wait_ready()  # a new executor takes work only once it can answer at once
-        home.put(fresh)
+        with self.returned:
+            self.replacing += 1
+        try:
+            executor.kill()
+            fresh = _Executor(self.root, self.zygote, self.memory_mb)
+            fresh.wait_ready()  # a new executor takes work only once it can answer at once
+        finally:
+            with self.returned:
+                self.replacing -= 1
+        self._give_back(fresh, home)
 
     def close(self) -> None:
         """Stop every idle executor (busy ones stop with the process)."""

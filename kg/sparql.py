@@ -166,11 +166,15 @@ def answer(release: Release, text: str, dataset: Dataset = Dataset(), accept: st
         assert fmt is not None
         body, cut = _capped(result, fmt, max_results, text)
         media = fmt.media_type
+        if media.endswith("xml") and _NOT_XML.search(body):
+            raise QueryError(406, "The result holds a control character, which XML cannot carry (not even escaped): "
+                                  "ask for it as JSON, CSV or TSV, or as Turtle or N-Triples for a graph.")
         return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body, cut)
     except (QueryError, Refused) as exc:
         return _error(exc)
 
 
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")  # what XML 1.0 cannot hold
 _SELECT = re.compile(r"\bSELECT\b(\s+(?:DISTINCT\s+|REDUCED\s+)?\*)?", re.IGNORECASE)
 _VARIABLE = re.compile(r"[?$]([A-Za-z0-9_\u00B7-\uFFFF]+)")
 

@@ -30,7 +30,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 MAX_BODY = 256 * 1024  # a query is at most 64 KiB
 BUFFERED = 8 << 20  # an answer of known length up to this is joined on its thread and written by the loop
-PAGES = 8  # threads for everything but streams
+PAGES = 8  # threads for everything but streams and SPARQL queries
+QUERIES = 8  # threads for SPARQL queries, which may wait for an executor: they never take those of pages
 STREAMS = 4  # streamed answers at once
 IN_FLIGHT = 2  # pieces of one stream made ahead of the client
 SLICE = 64 * 1024  # bytes of one message to the server: it holds about a hundred for a client that does not read
@@ -64,6 +65,7 @@ class Front:
                  streams: int = STREAMS) -> None:
         self.app, self.body_seconds, self.write_seconds = app, body_seconds, write_seconds
         self.pool = ThreadPoolExecutor(pages + streams, thread_name_prefix="kg-app")
+        self.queries = ThreadPoolExecutor(QUERIES, thread_name_prefix="kg-query")
         self.streams = threading.BoundedSemaphore(streams)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -89,7 +91,8 @@ class Front:
         pieces: asyncio.Queue[bytes | None] = asyncio.Queue()
         room = threading.Semaphore(IN_FLIGHT)
         gone = threading.Event()
-        work = loop.run_in_executor(self.pool, self._run, environ, loop, head, pieces, room, gone)
+        pool = self.queries if environ["PATH_INFO"] == "/sparql" else self.pool
+        work = loop.run_in_executor(pool, self._run, environ, loop, head, pieces, room, gone)
         try:
             status, headers, body = await head
         except Exception:  # noqa: BLE001 - the app's own handlers answer its errors; this is the last resort

@@ -492,3 +492,16 @@ def test_the_fronts_own_answers_carry_the_security_headers(live):
         head = s.recv(4096).decode("latin-1").lower()
     assert head.startswith("http/1.1 413") and "x-content-type-options: nosniff" in head
     assert "access-control-allow-origin: *" in head
+
+
+# ---- control characters never make ill-formed XML ----
+
+@pytest.mark.parametrize("query, accept", [
+    ('SELECT ("a\\bb" AS ?x) WHERE {}', "application/sparql-results+xml"),
+    ('CONSTRUCT { <urn:a> <urn:b> "a\\fb" } WHERE {}', "application/rdf+xml"),
+])
+def test_a_result_xml_cannot_carry_is_refused_not_sent_ill_formed(live, query, accept):
+    r = _post(live, query, Accept=accept)
+    assert r.status_code == 406 and "XML cannot carry" in r.text
+    assert _post(live, query, Accept="application/sparql-results+json" if "SELECT" in query else
+                 "application/n-triples").status_code == 200

@@ -80,3 +80,35 @@ def test_fuzzed_paths(strict, first, rest, suffix, accept):
     r = requests.get(strict.url + path, headers={"Accept": accept}, timeout=30)
     assert r.status_code < 500 or r.status_code == 503, (path, r.status_code, r.text[:200])
     assert "Traceback" not in r.text
+
+
+def _nested(kind: str, n: int) -> str:
+    return {
+        "braces": "SELECT * WHERE " + "{" * n + " ?s ?p ?o " + "}" * n,
+        "parentheses": "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * n + "1" + ")" * n + ") }",
+        "brackets": "SELECT * WHERE { ?s ?p " + "[ ?p " * n + "1" + " ]" * n + " }",
+        "unions": "SELECT * WHERE { " + "UNION".join(["{}"] * n) + " }",
+        "optionals": "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL{}" * n + " }",
+        "negations": "SELECT * WHERE { ?s ?p ?o FILTER(" + "!" * n + "true) }",
+        "paths": "SELECT * WHERE { ?s " + "/".join(["?p"] * n).replace("?p", "<urn:p>") + " ?o }",
+        "doubling": "SELECT ?x WHERE { BIND(\"" + "a" * 64 + "\" AS ?a0) " + " ".join(
+            f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(min(n, 24))) + f" BIND(?a{min(n, 24)} AS ?x) }}",
+    }[kind]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["braces", "parentheses", "brackets", "unions", "optionals", "negations", "paths",
+                             "doubling"]),
+       n=st.one_of(st.integers(1, 400), st.integers(400, 20000)), method=st.sampled_from(["GET", "POST"]))
+def test_nesting_and_memory_bombs_never_stop_the_server(strict, kind, n, method):
+    query = _nested(kind, n)
+    if method == "GET":
+        r = requests.get(strict.url + "/sparql", params={"query": query}, headers={"Accept": ACCEPTS[0]}, timeout=60)
+    else:
+        r = requests.post(strict.url + "/sparql", data={"query": query}, headers={"Accept": ACCEPTS[0]}, timeout=60)
+    assert r.status_code in (200, 400, 413, 414, 429, 503), (kind, n, r.status_code, r.text[:200])
+    if r.status_code == 503 and "memory" in r.text:
+        assert kind == "doubling"  # only a query that builds huge values may meet the memory limit
+    if r.status_code != 414:  # a URL too long for the HTTP layer is refused there, without a body
+        _well_formed(r)
+    assert requests.get(strict.url + "/movie/", timeout=30).status_code == 200
