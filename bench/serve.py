@@ -152,22 +152,35 @@ end
             "bad": float(non2xx.group(1)) if non2xx else 0.0, "timeouts": float(errors.group(1)) if errors else 0.0}
 
 
-def queries(films: int) -> dict[str, list[str]]:
+def release_films(release: Path, n: int = 5000) -> tuple[list[str], str]:
+    """Up to `n` films of a built release that have a cast, and one director or actor: for --work on another project."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(release / "store"))
+    rows = list(store.query(PREFIX + f"SELECT ?f ?d WHERE {{ ?f a schema:Movie ; schema:actor ?d }} LIMIT {n}"))
+    del store
+    return [r[0].value for r in rows], rows[len(rows) // 2][1].value
+
+
+def queries(films: int, chosen: tuple[list[str], str] | None = None) -> dict[str, list[str]]:
     """The benchmark's SELECT queries; each a list of variants that wrk cycles through."""
     n = max(films, 1)
-    if films:
+    if chosen:
+        film = chosen[0]
+    elif films:
         film = [f"{BASE}movie/tt{i + 1:08d}" for i in range(n)]
     else:
         from kg.sources import read_records
 
         film = [f"{BASE}movie/{r.key}" for r in read_records(REPO / "data") if r.kind == "movie"]
         film.insert(0, film.pop(film.index(f"{BASE}movie/break-away")))
-    person = f"{BASE}person/nm00000008" if films else f"{BASE}person/leesong-hee-il"
+    person = chosen[1] if chosen else f"{BASE}person/nm00000008" if films else f"{BASE}person/leesong-hee-il"
     word = "night" if films else "away"
     return {
         "lookup": [f"SELECT ?p ?o WHERE {{ <{film[0]}> ?p ?o }}"],
         "lookup-varied": [f"SELECT ?p ?o WHERE {{ <{f}> ?p ?o }}" for f in film],
         "one-hop": [PREFIX + f"SELECT ?film ?title WHERE {{ ?film schema:director <{person}> ; schema:name ?title }}"],
+        "one-hop-varied": [PREFIX + f"SELECT ?x ?p ?v WHERE {{ <{f}> schema:actor ?x . ?x ?p ?v }}" for f in film],
         "two-hop": [PREFIX + "SELECT ?title ?actor WHERE { ?film schema:director <" + person + "> ; "
                     "schema:name ?title ; schema:actor ?role . ?role schema:actor/schema:name ?actor }"],
         "aggregate": [PREFIX + "SELECT ?year (COUNT(?film) AS ?n) WHERE { ?film a schema:Movie ; "
@@ -213,6 +226,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="kg-bench-"))
     release = (work / "var" / "current").resolve() if (work / "var" / "current").exists() else prepare(args.films,
                                                                                                        work)
+    chosen = release_films(release) if args.work and not args.films and work.resolve() != REPO else None
     lua = Path(tempfile.mkdtemp(prefix="kg-wrk-"))
     servers = [
         Server("kg", [sys.executable, "-m", "kg", "--root", str(work), "serve", "--port", "{port}"], 0, "/sparql"),
@@ -234,7 +248,7 @@ def main() -> None:
             print(f"# {s.name} ready in {time.monotonic() - t:.1f} s", flush=True)
         idle = {s.name: rss_kib(s.proc.pid) for s in servers if s.proc}  # type: ignore[union-attr]
         idle_rss = {s.name: rss_kib(s.proc.pid, "Rss") for s in servers if s.proc}  # type: ignore[union-attr]
-        qs = queries(args.films)
+        qs = queries(args.films, chosen)
         if args.only:
             qs = {k: v for k, v in qs.items() if k in args.only.split(",")}
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -259,7 +273,8 @@ def main() -> None:
             peak_rss[s.name] = max(peak_rss[s.name], rss_kib(s.proc.pid, "Rss"))  # type: ignore[union-attr]
         pages: dict[str, dict[str, float]] = {}
         kg = servers[0]
-        film_paths = [v.split("<")[1].split(">")[0].replace(BASE, "/") for v in queries(args.films)["lookup-varied"]]
+        varied = queries(args.films, chosen)["lookup-varied"]
+        film_paths = [v.split("<")[1].split(">")[0].replace(BASE, "/") for v in varied]
         for label, paths, accept in [("entity page (HTML)", film_paths[:1], "text/html"),
                                      ("entity pages, varied (HTML)", film_paths, "text/html"),
                                      ("entity (Turtle)", film_paths[:1], "text/turtle"),
@@ -276,7 +291,7 @@ def main() -> None:
 
     names = [s.name for s in servers]
     wrk_names = [n for n in names if not (args.rdflib_latency_only and n == "rdflib-endpoint")]
-    data = "data/ (curated)" if not args.films else f"{args.films:,} synthetic films"
+    data = str(args.work) if chosen else "data/ (curated)" if not args.films else f"{args.films:,} synthetic films"
     print(f"\n## SPARQL SELECT, {data}: wrk -t2 -c16, {args.seconds} s x {args.rounds} rounds, medians\n")
     def ratio(a: float, b: float) -> str:
         return f"{a / b:.2f}×" if b else "∞"

@@ -38,7 +38,7 @@ def _preload() -> None:
 
 def serve(config: Config) -> None:
     """Serve `config`'s project until interrupted; workers read their settings from KG_* variables."""
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.server import Server
 
@@ -57,6 +57,7 @@ def serve(config: Config) -> None:
         address=config.host,
         port=config.port,
         interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
         websockets=False,
         workers=config.workers,
         backlog=1024,

@@ -94,4 +94,6 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
                               wait_seconds=QUEUE_WAIT)
         app.extensions["kg.cache"] = app.wsgi_app = cache  # type: ignore[method-assign]
     app.wsgi_app = _limit_headers(app.wsgi_app)  # type: ignore[method-assign]  # before the cache answers anything
+    if config.cache_mb > 0:
+        app.extensions["kg.cached"] = _limit_headers(cache.cached)  # what the ASGI front answers without a thread
     return app

@@ -62,8 +62,9 @@ class Front:
     """ASGI application serving a WSGI app with bounded waits on the client."""
 
     def __init__(self, app: WSGIApp, body_seconds: float = 10.0, write_seconds: float = 30.0, pages: int = PAGES,
-                 streams: int = STREAMS) -> None:
+                 streams: int = STREAMS, cached: WSGIApp | None = None) -> None:
         self.app, self.body_seconds, self.write_seconds = app, body_seconds, write_seconds
+        self.cached = cached  # answers kept by the response cache, given on the event loop
         self.pool = ThreadPoolExecutor(pages + streams, thread_name_prefix="kg-app")
         self.queries = ThreadPoolExecutor(QUERIES, thread_name_prefix="kg-query")
         self.streams = threading.BoundedSemaphore(streams)
@@ -83,7 +84,14 @@ class Front:
         except _Refusal as refused:
             await _plain(send, refused.status, refused.message, refused.headers)
             return
-        await self._answer(_environ(scope, body), receive, send)
+        environ = _environ(scope, body)
+        if self.cached is not None:
+            status, headers, kept = _call(self.cached, environ)
+            if kept is not None:
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": b"".join(kept)})
+                return
+        await self._answer(environ, receive, send)
 
     async def _answer(self, environ: dict[str, Any], receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
@@ -185,6 +193,8 @@ def _call(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes,
         return lambda data: None  # the legacy write(): nothing in kg uses it
 
     result = app(environ, start_response)
+    if result is None:  # the cache had nothing: no answer started
+        return 0, [], None
     status, headers = captured
     return (int(status.split(" ", 1)[0]),
             [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers], result)
@@ -277,7 +287,7 @@ def _app() -> Front:
         die_with_parent()
     app = create_app()
     settings = app.config["KG"]
-    return Front(app, settings.body_timeout, settings.write_timeout)
+    return Front(app, settings.body_timeout, settings.write_timeout, cached=app.extensions.get("kg.cached"))
 
 
 app = _app()

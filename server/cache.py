@@ -44,15 +44,9 @@ class ResponseCache:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "")
-        path = environ.get("PATH_INFO", "")
-        if method not in ("GET", "HEAD") or self.max_bytes <= 0 or path.startswith(UNCACHED_PREFIXES):
+        key = self._key(environ)
+        if key is None:
             return self.app(environ, start_response)
-        try:
-            release = os.readlink(self.link)
-        except OSError:
-            return self.app(environ, start_response)
-        key = (release, method, path, environ.get("QUERY_STRING", ""), *(environ.get(h, "") for h in KEY_HEADERS),
-               "gzip" if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")) else "")
         conditional = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
         keep = method == "GET" and not conditional  # only such answers are kept, so only they are waited for
         hit, twin = self._lookup(key, lead=keep)
@@ -77,6 +71,33 @@ class ResponseCache:
                 done = self.running.pop(key, None)
             if done is not None:
                 done.set()
+
+    def _key(self, environ: dict[str, Any]) -> tuple[str, ...] | None:
+        """What identifies the answer to a request; None for one that is never cached."""
+        method = environ.get("REQUEST_METHOD", "")
+        path = environ.get("PATH_INFO", "")
+        if method not in ("GET", "HEAD") or self.max_bytes <= 0 or path.startswith(UNCACHED_PREFIXES):
+            return None
+        try:
+            release = os.readlink(self.link)
+        except OSError:
+            return None
+        return (release, method, path, environ.get("QUERY_STRING", ""), *(environ.get(h, "") for h in KEY_HEADERS),
+                "gzip" if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")) else "")
+
+    def cached(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
+        """The kept answer to a request, if there is one, without waiting for a twin (the ASGI front asks this on its
+        event loop, so that a hit costs no thread)."""
+        key = self._key(environ)
+        if key is None:
+            return None
+        with self.lock:
+            hit = self.entries.get(key)
+            if hit is None:
+                return None
+            self.entries.move_to_end(key)
+            self.hits += 1
+        return self._send(hit, environ, start_response, key[1])
 
     def _lookup(self, key: tuple[str, ...], lead: bool = True) -> tuple[
             tuple[str, list[tuple[str, str]], bytes] | None, threading.Event | None]:
