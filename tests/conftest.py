@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -394,3 +396,32 @@ def strict(released):
                                                 "KG_QUERY_WORKERS": "1", "KG_CACHE_MB": "0"})
     yield server
     server.stop()
+
+
+@pytest.fixture
+def listener():
+    """A TCP listener on 127.0.0.1 that counts the connections it receives (they must stay at zero)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    accepted: list[object] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                accepted.append(conn)
+                conn.close()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()

@@ -168,35 +168,6 @@ def test_saturated_server_answers_429_with_retry_after(strict):
 
 # ---- no outbound requests ----
 
-@pytest.fixture
-def listener():
-    """A TCP listener on 127.0.0.1 that counts connections (it must stay at zero)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    server.settimeout(0.2)
-    accepted: list[object] = []
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                accepted.append(conn)
-                conn.close()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], accepted
-    stop.set()
-    thread.join()
-    server.close()
-
-
 def test_no_query_makes_the_server_connect_anywhere(live, listener):
     port, accepted = listener
     target = f"http://127.0.0.1:{port}/sparql"
