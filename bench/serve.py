@@ -170,7 +170,7 @@ def queries(films: int, chosen: tuple[list[str], str] | None = None) -> dict[str
     elif films:
         film = [f"{BASE}movie/tt{i + 1:08d}" for i in range(n)]
     else:
-        from kg.sources import read_records
+        from kg.build.sources import read_records
 
         film = [f"{BASE}movie/{r.key}" for r in read_records(REPO / "data") if r.kind == "movie"]
         film.insert(0, film.pop(film.index(f"{BASE}movie/break-away")))

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .config import Config, ConfigError, load_config
-from .text import visible
+from kg.config import Config, ConfigError, load_config
+from kg.text import visible
 
 if TYPE_CHECKING:
-    from .release import BuildResult
+    from kg.build.pipeline import BuildResult
 
 OK, NONCONFORMING, BAD_INPUT, ENVIRONMENT = 0, 1, 2, 3
 
@@ -97,11 +97,8 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
 
 
 def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:
-    from .release import (  # the build chain (rdflib, pyshacl) is only loaded by the commands that build
-        WriteError,
-        build,
-    )
-    from .sources import InputError
+    from kg.build.pipeline import WriteError, build
+    from kg.build.sources import InputError
 
     config = ctx.obj.config()
     try:
@@ -165,7 +162,7 @@ def _watch(ctx: click.Context, verbose: bool, full: bool) -> None:
     import signal
     import time
 
-    from .release import watched
+    from kg.build.digest import watched
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt  # a service manager's TERM stops the watch as Ctrl-C does
@@ -206,7 +203,7 @@ def info_cmd(ctx: click.Context, as_json: bool) -> None:
     """Describe the current release: what went in, what came out, what to look at."""
     import json
 
-    from .layout import current, metadata
+    from kg.layout import current, metadata
 
     config = ctx.obj.config()
     release = current(config.releases_path)
@@ -260,7 +257,7 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
 @click.pass_context
 def releases_cmd(ctx: click.Context) -> None:
     """List the kept releases, oldest first; the current one is marked with *."""
-    from .layout import current, finished, metadata
+    from kg.layout import current, finished, metadata
 
     config = ctx.obj.config()
     live = current(config.releases_path)
@@ -281,7 +278,7 @@ def releases_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def rollback_cmd(ctx: click.Context, release: str | None) -> None:
     """Serve an earlier release again: the one before the current, or RELEASE (an id or directory kg releases lists)."""
-    from .release import rollback
+    from kg.build.publish import rollback
 
     config = ctx.obj.config()
     try:
@@ -299,8 +296,8 @@ def rollback_cmd(ctx: click.Context, release: str | None) -> None:
 def diff_cmd(ctx: click.Context, old: str | None, new: str | None) -> None:
     """What changed between two kept releases (default: the one before the current, and the current): each
     statement removed (-) or added (+), with the source graph that states it; counts on stderr."""
-    from .layout import current
-    from .release import changes, find_release
+    from kg.build.publish import changes, find_release
+    from kg.layout import current
 
     config = ctx.obj.config()
     try:
@@ -324,9 +321,9 @@ def diff_cmd(ctx: click.Context, old: str | None, new: str | None) -> None:
 @click.pass_context
 def embed_cmd(ctx: click.Context, target: str) -> None:
     """Print the schema.org markup of an entity (IRI, kind/key or key), ready to paste into a web page."""
-    from .describe import markup
-    from .ids import PATHS
-    from .jsonld import script_tag
+    from kg.ids import PATHS
+    from kg.jsonld import script_tag
+    from kg.serve.describe import markup
 
     config = ctx.obj.config()
     release = _current(config)
@@ -346,7 +343,7 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
 
 
 def _current(config: Config) -> Any:
-    from .store import NoRelease, Releases
+    from kg.serve.store import NoRelease, Releases
 
     try:
         return Releases(config.releases_path).current()
@@ -356,7 +353,7 @@ def _current(config: Config) -> Any:
 
 
 def _format_names() -> list[str]:
-    from .formats import FORMATS, RESULT_FORMATS
+    from kg.formats import FORMATS, RESULT_FORMATS
 
     return [f.name for f in RESULT_FORMATS] + [f.name for f in FORMATS if not f.datasets]
 
@@ -371,7 +368,7 @@ def _format_names() -> list[str]:
 @click.pass_context
 def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None, limit: int) -> None:
     """Run a SPARQL query on the current release and print the results (like the /sparql endpoint)."""
-    from .sparql import answer
+    from kg.serve.sparql import answer
 
     if (query is None) == (path is None):
         _say("kg: give the query as an argument or with --file (exactly one)")
@@ -412,9 +409,9 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     if not (config.releases_path / "current").exists():
         _say("kg: no release to serve yet; run `kg build` first")
         sys.exit(BAD_INPUT)
-    from .index import current_version
-    from .layout import current
-    from .serve import PortInUse, check_port, serve
+    from kg.layout import current
+    from kg.serve.index import current_version
+    from kg.serve.run import PortInUse, check_port, serve
 
     try:
         check_port(config.host, config.port)

@@ -10,7 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
-from .vocab import PREFIXES
+from kg.vocab import PREFIXES
 
 STREAM_CHUNK = 20_000  # statements serialised at a time when a document is streamed
 
@@ -34,7 +34,7 @@ class Format:
     def serialize(self, data: Iterable[ox.Triple] | Iterable[ox.Quad]) -> bytes:
         """The bytes of `data` in this format (compact JSON-LD for JSON-LD; the store's writers otherwise)."""
         if self.name == "jsonld":
-            from .jsonld import dumps
+            from kg.jsonld import dumps
 
             return dumps(data)
         if not self.datasets:
@@ -45,7 +45,7 @@ class Format:
         """The serialisation of `data` in pieces that together are one document, for graphs too large to hold at
         once; JSON-LD needs `data` grouped by subject, as a store gives it."""
         if self.name == "jsonld":
-            from .jsonld import stream
+            from kg.jsonld import stream
 
             yield from stream(data)
             return

@@ -10,8 +10,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import vocab
-from .ids import is_web
+from kg import vocab
+from kg.ids import is_web
 
 # A self-contained context: parsers need nothing from the network to expand it.
 CONTEXT: dict[str, str] = {"@vocab": vocab.SCHEMA, **{k: v for k, v in vocab.PREFIXES.items() if k != "schema"}}

@@ -1,16 +1,19 @@
-"""Where a release lives on disk: the directory layout, its dumps, and which release is current.
+"""Where a release lives on disk: the directory layout, its dumps, its index files' names and keys, the current one.
 
-Read by the server, written by `kg.release`; deliberately light (no rdflib, no SHACL) so serving stays small.
+Read by the server, written by `kg.build`; deliberately light (no rdflib, no SHACL) so serving stays small.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .formats import Format, named
+from kg import vocab
+from kg.formats import Format, named
+from kg.ids import PATHS
 
 CURRENT = "current"
 RELEASES = "releases"
@@ -70,3 +73,63 @@ def metadata(release_dir: Path) -> dict[str, object]:
     """The release's own description (release.json)."""
     data: dict[str, object] = json.loads((release_dir / METADATA).read_text(encoding="utf-8"))
     return data
+
+
+# The index files (written by kg.build.index, read by seeking in kg.serve.index)
+INDEX_DIR = "index"
+STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
+KINDS = frozenset(PATHS.values())
+VERSION = 3  # bumped when the files change shape: a release with another version is read by SPARQL instead
+# What a kind's listing can be narrowed by: facet name -> the properties whose values give it, in order of
+# preference (a film's year is when it was made, else when first shown). Years are the first four digits.
+FACETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "movie": {"year": (vocab.S.dateCreated.value, vocab.S.datePublished.value), "genre": (vocab.S.genre.value,)},
+    "person": {"born": (vocab.S.birthDate.value,)},
+    "event": {"year": (vocab.S.startDate.value,)},
+}
+YEARS = frozenset({"year", "born"})
+
+
+def clean_field(text: str) -> str:
+    return " ".join(text.split())  # a field holds no tab or newline
+
+
+_APOSTROPHES = "'’ʼ"
+_ASCII_FOLD = str.maketrans({**{c: " " for c in "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~"}, **{c: None for c in "'"}})
+
+
+def fold(text: str) -> str:
+    """A text as search compares it: lower case, without accents or apostrophes, other punctuation as spaces
+    (Jae-hoon and Jae hoon, Chloé and Chloe, O'Brien and OBrien are one)."""
+    if text.isascii():
+        return " ".join(text.lower().translate(_ASCII_FOLD).split())
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join("" if unicodedata.category(c) == "Mn" or c in _APOSTROPHES else
+                   " " if unicodedata.category(c)[0] in "PS" else c for c in decomposed)
+    return " ".join(unicodedata.normalize("NFC", kept).split())  # Hangul syllables come back whole
+
+
+def listing_file(kind: str) -> str:
+    """The file name of a kind's listing."""
+    return f"kind-{kind}.tsv"
+
+
+def facet_file(kind: str, facet: str) -> str:
+    """The file name of a facet of a kind's listing."""
+    return f"facet-{kind}-{facet}.tsv"
+
+
+def facet_key(facet: str, value: str) -> str | None:
+    """What a value is filed under: a year's four digits, else the text in lower case (None: not filed)."""
+    if facet in YEARS:
+        return value[:4] if value[:4].isdigit() else None
+    key = clean_field(value).lower()
+    return key or None
+
+
+def kind_of(iri: str, base_iri: str) -> str | None:
+    """The kind of an entity minted under the base (`<base>event/x` -> 'event'); None for anything else."""
+    if not iri.startswith(base_iri) or "#" in iri:
+        return None
+    kind = iri[len(base_iri):].split("/", 1)[0]
+    return kind if kind in KINDS else None

@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from .vocab import KGV, PROV, SCHEMA
+from kg.vocab import KGV, PROV, SCHEMA
 
 EDITORIAL = "editorial"  # the pseudo-source for the curators' own statements
 

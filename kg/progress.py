@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from .text import visible
+from kg.text import visible
 
 T = TypeVar("T")
 DELAY = 1.0  # seconds a stage runs before its bar appears: short work stays quiet

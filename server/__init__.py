@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, abort, g, send_from_directory
 
 from kg.config import Config, load_config
-from kg.store import NoRelease, Releases
+from kg.serve.store import NoRelease, Releases
 
 MAX_HEADER_BYTES = 32 * 1024
 STATIC_DIR = Path(__file__).parent / "static"
@@ -57,7 +57,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config["KG"] = config
     app.extensions["kg.releases"] = Releases(config.releases_path)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # request bodies (a query is at most 64 KiB): 413 beyond
-    from kg.execute import QUEUE_WAIT, Executors
+    from kg.serve.execute import QUEUE_WAIT, Executors
 
     app.extensions["kg.executors"] = Executors(config.releases_path, config.query_workers, config.query_timeout,
                                               memory_mb=config.query_memory_mb)

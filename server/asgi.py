@@ -279,7 +279,7 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 def _app() -> Front:
-    from kg.sandbox import die_with_parent
+    from kg.serve.sandbox import die_with_parent
 
     from . import create_app
 

@@ -7,10 +7,11 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from kg import describe, jsonld, vocab
+from kg import jsonld, vocab
 from kg.formats import FORMATS, by_name
 from kg.layout import DUMPS
-from kg.store import Release
+from kg.serve import describe
+from kg.serve.store import Release
 
 from .entities import absolute, address, local, negotiate, not_acceptable, release
 from .negotiation import HTML, Offer

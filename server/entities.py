@@ -13,13 +13,14 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from kg import describe, jsonld
+from kg import jsonld
 from kg.config import Config
-from kg.execute import Busy, Job
 from kg.formats import FORMATS, by_name
 from kg.ids import PATHS, is_web
-from kg.sparql import Dataset
-from kg.store import Release
+from kg.serve import describe
+from kg.serve.execute import Busy, Job
+from kg.serve.sparql import Dataset
+from kg.serve.store import Release
 
 from .errors import error_response
 from .negotiation import HTML, Offer, by_key, choose

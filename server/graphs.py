@@ -6,8 +6,8 @@ import hashlib
 
 from flask import Blueprint, Response, request
 
-from kg import describe
 from kg.formats import FORMATS, named
+from kg.serve import describe
 
 from .entities import conditional, finish, negotiate, not_acceptable, release
 from .errors import error_response

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
-from kg import sparql
-from kg.execute import Busy, Job
 from kg.formats import by_name
-from kg.guard import MAX_QUERY_CHARS, is_lookup
-from kg.sparql import GRAPH_OFFERS, RESULT_OFFERS, TEXTUAL
+from kg.serve import sparql
+from kg.serve.execute import Busy, Job
+from kg.serve.guard import MAX_QUERY_CHARS, is_lookup
+from kg.serve.sparql import GRAPH_OFFERS, RESULT_OFFERS, TEXTUAL
 
 from .entities import absolute, release
 from .errors import error_response

@@ -2,7 +2,7 @@
 
 import os
 
-from kg.sandbox import die_with_parent
+from kg.serve.sandbox import die_with_parent
 from server import create_app
 
 if os.environ.get("KG_ZYGOTE"):  # a worker of `kg serve`: it goes when the server does, even on `kill -9`

@@ -87,7 +87,7 @@ def parse_nquads(text: str) -> set[str]:
 @pytest.fixture(scope="session")
 def released(tmp_path_factory) -> Path:
     """A project with the real data, built once for the whole session (read-only for tests!)."""
-    from kg.release import build
+    from kg.build.pipeline import build
 
     root = tmp_path_factory.mktemp("released")
     shutil.copytree(REPO / "data", root / "data")
@@ -300,7 +300,7 @@ def browser():
 
 def entity_paths(kinds: tuple[str, ...] = ("movie", "person")) -> list[str]:
     """Paths of every entity of these kinds in data/ (for parametrising over the real data set)."""
-    from kg.sources import read_records
+    from kg.build.sources import read_records
 
     return sorted(f"{r.kind}/{r.key}" for r in read_records(REPO / "data") if r.kind in kinds)
 
@@ -333,7 +333,7 @@ HOSTILE = "</script><script>window.__pwned=1</script><!-- & \"double\" 'single' 
 @pytest.fixture(scope="session")
 def hostile(tmp_path_factory):
     """A released project whose film has a title, name and synopsis built to break out of markup."""
-    from kg.release import build
+    from kg.build.pipeline import build
 
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(REPO / "shapes", root / "shapes")
@@ -364,7 +364,7 @@ movies:
 @pytest.fixture(scope="session")
 def crewed(tmp_path_factory):
     """A released project whose film has a long crew list by department and a billed cast (CSVs and mappings)."""
-    from kg.release import build
+    from kg.build.pipeline import build
 
     root = tmp_path_factory.mktemp("crewed")
     shutil.copytree(REPO / "shapes", root / "shapes")

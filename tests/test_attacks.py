@@ -17,7 +17,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg import guard
+from kg.serve import guard
 
 JSON = {"Accept": "application/sparql-results+json"}
 FILM = "<https://films.example.org/movie/break-away>"
@@ -196,7 +196,7 @@ def test_an_executor_cannot_open_a_network_socket_even_if_the_guard_is_passed(li
     port, accepted = listener
     probe = f"""
 import socket, pyoxigraph as ox
-from kg.sandbox import confine
+from kg.serve.sandbox import confine
 assert confine(512)
 store = ox.Store()
 store.add(ox.Quad(ox.NamedNode("x:s"), ox.NamedNode("x:p"), ox.NamedNode("x:o")))
@@ -328,8 +328,8 @@ def big(tmp_path_factory):
     from build import generate
 
     from conftest import LiveServer, free_port
+    from kg.build.pipeline import build
     from kg.config import load_config
-    from kg.release import build
 
     root = tmp_path_factory.mktemp("big")
     generate(root, 2000)

@@ -8,8 +8,9 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import BASE, REPO
+from kg.build.pipeline import build
 from kg.config import load_config
-from kg.release import STORE_DIR, build, current
+from kg.layout import STORE_DIR, current
 
 PREFIX = f"""PREFIX schema: <http://schema.org/>
 PREFIX kgv: <https://films.example.org/vocab#>

@@ -12,11 +12,10 @@ import pytest
 
 from conftest import BASE, REPO
 from kg import vocab
+from kg.build.sources import input_files, read_sources
 from kg.config import load_config
 from kg.formats import FORMATS
-from kg.layout import current
-from kg.release import STORE_DIR
-from kg.sources import input_files, read_sources
+from kg.layout import STORE_DIR, current
 
 S = "http://schema.org/"
 

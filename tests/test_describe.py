@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg import describe, vocab
-from kg.describe import Fact, amount_text, value_text
+from kg import vocab
+from kg.serve import describe
+from kg.serve.describe import Fact, amount_text, value_text
 
 
 @pytest.mark.parametrize(("lexical", "datatype", "text"), [

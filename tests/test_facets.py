@@ -13,12 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import BASE
-from kg import describe, index
+from kg import layout
+from kg.build.pipeline import build
 from kg.config import load_config
 from kg.layout import current
-from kg.release import build
-from kg.sparql import answer
-from kg.store import Releases
+from kg.serve import describe
+from kg.serve.sparql import answer
+from kg.serve.store import Releases
 
 GENRES = ("Drama", "drama", "DRAMA ", "Crime", "War", "film  noir")
 FILMS = 260
@@ -111,9 +112,9 @@ def test_a_value_no_film_has_narrows_to_nothing(release):
 def test_a_release_without_the_facet_index_says_so(release, tmp_path):
     old = tmp_path / "releases" / "r"
     shutil.copytree(release.path, old)
-    info = json.loads((old / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
+    info = json.loads((old / layout.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
     del info["facets"]
-    (old / index.INDEX_DIR / "index.json").write_text(json.dumps(info), encoding="utf-8")
+    (old / layout.INDEX_DIR / "index.json").write_text(json.dumps(info), encoding="utf-8")
     os.symlink("releases/r", tmp_path / "current")
     aged = Releases(tmp_path).current()
     assert describe.listing(aged, "movie").total == FILMS
@@ -172,7 +173,7 @@ def test_a_filter_on_a_release_without_the_facet_index_is_a_clear_400(catalogue,
     root = tmp_path / "project"
     shutil.copytree(catalogue / "data", root / "data")
     shutil.copytree(current(catalogue / "var"), root / "var" / "releases" / "old")
-    info_file = root / "var" / "releases" / "old" / index.INDEX_DIR / "index.json"
+    info_file = root / "var" / "releases" / "old" / layout.INDEX_DIR / "index.json"
     info = json.loads(info_file.read_text(encoding="utf-8"))
     del info["facets"]
     info_file.write_text(json.dumps(info), encoding="utf-8")

@@ -348,7 +348,7 @@ def test_executors_are_spawned_when_the_zygote_has_died(released):
 
 
 def test_a_worker_without_a_reachable_zygote_spawns_its_executors(monkeypatch, tmp_path):
-    from kg.execute import Zygote
+    from kg.serve.execute import Zygote
 
     monkeypatch.setenv(Zygote.ENV, str(tmp_path / "no-such-socket"))
     assert Zygote.connect() is None
@@ -360,8 +360,8 @@ def test_serve_loads_the_app_before_forking_so_its_processes_share_those_pages()
     import subprocess
     import sys
 
-    probe = ("import gc, sys; from kg.serve import _preload; _preload(); "
-             "print(gc.get_freeze_count() > 1000, all(m in sys.modules for m in ('server.sparql', 'kg.sparql', "
+    probe = ("import gc, sys; from kg.serve.run import _preload; _preload(); "
+             "print(gc.get_freeze_count() > 1000, all(m in sys.modules for m in ('server.sparql', 'kg.serve.sparql', "
              "'flask', 'pyoxigraph')))")
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.stdout.split() == ["True", "True"], run.stderr

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from kg import describe, index
+from kg import layout
+from kg.build import index as writer
 from kg.layout import current
-from kg.sparql import answer
-from kg.store import Releases
+from kg.serve import describe, index
+from kg.serve.sparql import answer
+from kg.serve.store import Releases
 from server.entities import LISTED
 
 
@@ -22,7 +24,7 @@ def both(released, tmp_path_factory):
     root = tmp_path_factory.mktemp("no-index")
     copy = root / "releases" / "r"
     shutil.copytree(current(released / "var"), copy)
-    shutil.rmtree(copy / index.INDEX_DIR)
+    shutil.rmtree(copy / layout.INDEX_DIR)
     os.symlink("releases/r", root / "current")
     return Releases(released / "var").current(), Releases(root).current()
 
@@ -36,11 +38,11 @@ def test_a_listing_from_the_index_is_the_listing_by_query(both, kind, page, size
 
 def test_a_release_with_an_index_of_another_version_is_listed_by_query(both, tmp_path: Path):
     indexed, queried = both
-    info = json.loads((indexed.path / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
-    assert info["version"] == index.VERSION
+    info = json.loads((indexed.path / layout.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
+    assert info["version"] == layout.VERSION
     old = tmp_path / "releases" / "r"
     shutil.copytree(indexed.path, old)
-    (old / index.INDEX_DIR / "index.json").write_text(json.dumps({**info, "version": 1}), encoding="utf-8")
+    (old / layout.INDEX_DIR / "index.json").write_text(json.dumps({**info, "version": 1}), encoding="utf-8")
     os.symlink("releases/r", tmp_path / "current")
     assert describe.listing(Releases(tmp_path).current(), "movie") == describe.listing(queried, "movie")
 
@@ -71,7 +73,7 @@ def test_search_looks_only_at_names_not_at_iris(both):
 
 def test_pages_of_an_index_file_across_its_seek_points(tmp_path: Path):
     path = tmp_path / "lines.tsv"
-    assert index._write(path, (f"line {n}\tx" for n in range(250))) == 250
+    assert writer._write(path, (f"line {n}\tx" for n in range(250))) == 250
     assert [row[0] for row in index.read(path, 95, 10)] == [f"line {n}" for n in range(95, 105)]
     assert [row[0] for row in index.read(path, 200, 100)] == [f"line {n}" for n in range(200, 250)]
     assert index.read(path, 250, 10) == [] and index.read(path, -1, 10) == []
@@ -81,7 +83,7 @@ def test_spellings_that_start_with_the_text_are_found_even_after_many_that_conta
     path = tmp_path / "names.tsv"
     lines = [f"a{n:05d} ab\ta{n:05d} Ab\thttps://x.example/{n}\tA{n}\tThing" for n in range(index.MAX_MATCHES + 500)]
     lines += ["ab\tAb\thttps://x.example/exact\tAb\tThing", "abc\tAbc\thttps://x.example/prefix\tAbc\tThing"]
-    index._write(path, sorted(lines))
+    writer._write(path, sorted(lines))
     found = list(index.search(path, "ab"))
     assert [m.iri for m in found[:2]] == ["https://x.example/exact", "https://x.example/prefix"]
     assert len(found) == index.MAX_MATCHES and len({m.iri for m in found}) == len(found)
@@ -98,7 +100,7 @@ def test_the_names_file_is_sorted_by_lower_case_so_every_spelling_that_starts_wi
         e = ox.NamedNode(f"{base}thing/{n}")
         store.add(ox.Quad(e, ox.NamedNode("http://schema.org/name"), ox.Literal(spelling), ox.DefaultGraph()))
         store.add(ox.Quad(e, ox.NamedNode("http://schema.org/name"), ox.Literal(spelling), editorial))
-    index.write(store, tmp_path / "index", base)
+    writer.write(store, tmp_path / "index", base)
     found = {m.spelling for m in index.search(tmp_path / "index" / "names.tsv", "ab")}
     assert {"Ab1", "ab2"} <= found
 
@@ -111,7 +113,7 @@ def test_a_server_on_a_release_without_an_index_still_lists_maps_and_searches(re
     shutil.copytree(released / "data", root / "data")
     shutil.copytree(released / "shapes", root / "shapes")
     shutil.copytree(current(released / "var"), root / "var" / "releases" / "old")
-    shutil.rmtree(root / "var" / "releases" / "old" / index.INDEX_DIR)
+    shutil.rmtree(root / "var" / "releases" / "old" / layout.INDEX_DIR)
     os.symlink("releases/old", root / "var" / "current")
     app = create_app(load_config(root, query_workers=1, cache_mb=0))
     try:
@@ -134,7 +136,7 @@ def test_serving_a_release_with_an_older_index_says_how_to_speed_it_up(released,
     shutil.copytree(released / "data", root / "data")
     shutil.copytree(released / "shapes", root / "shapes")
     shutil.copytree(current(released / "var"), root / "var" / "releases" / "old")
-    info_file = root / "var" / "releases" / "old" / index.INDEX_DIR / "index.json"
+    info_file = root / "var" / "releases" / "old" / layout.INDEX_DIR / "index.json"
     info_file.write_text(json.dumps({**json.loads(info_file.read_text(encoding="utf-8")), "version": 1}),
                          encoding="utf-8")
     os.symlink("releases/old", root / "var" / "current")
@@ -156,5 +158,5 @@ def test_serving_a_release_with_a_current_index_says_nothing_of_it(live):
     ("탈주", "탈주"), ("Straße", "strasse"), ("  Mr.  T ", "mr t"),
 ])
 def test_a_search_key_folds_case_accents_and_punctuation(text, key):
-    assert index.fold(text) == key
+    assert layout.fold(text) == key
 

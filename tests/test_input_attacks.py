@@ -14,8 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import BASE
-from kg.layout import current
-from kg.release import STORE_DIR
+from kg.layout import STORE_DIR, current
 
 S = "http://schema.org/"
 SOURCE = "sources:\n  doc: {name: A document}\n"
@@ -112,7 +111,7 @@ def test_a_full_disk_exits_3_and_leaves_the_release_as_it_was(project, write, ru
     def full(*_: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(project / "var" / "releases" / "x"))
 
-    monkeypatch.setattr("kg.release.write_dumps", full)
+    monkeypatch.setattr("kg.build.pipeline.write_dumps", full)
     code, output = run_kg(project, "build")
     assert code == 3 and "No space left on device" in output and "Traceback" not in output
     assert current(project / "var") == before

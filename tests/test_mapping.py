@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import BASE, nquads, parse_nquads
-from kg.mapping import Conflict, map_records
+from kg.build.mapping import Conflict, map_records
+from kg.build.sources import read_records
 from kg.model import KINDS
-from kg.sources import read_records
 
 PREFIXES = f"""
 @prefix schema: <http://schema.org/> .
@@ -286,7 +286,7 @@ def test_one_source_giving_two_values_is_not_told_as_sources_disagreeing():
 
 
 def test_same_input_in_any_file_order_gives_identical_quads(project, minter):
-    from kg.sources import source_files
+    from kg.build.sources import source_files
 
     files = source_files(project / "data")
     first = map_records(read_records(project / "data", files, project), minter).quads
@@ -311,7 +311,7 @@ def test_iris_come_from_the_configured_base(project):
 def test_durations_are_written_in_the_stores_canonical_form(y, mo, d, h, mi, sec):
     import pyoxigraph as ox
 
-    from kg.mapping import canonical_duration
+    from kg.build.mapping import canonical_duration
 
     text = f"P{y}Y{mo}M{d}DT{h}H{mi}M{sec}S"
     lit = ox.Literal(text, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#duration"))

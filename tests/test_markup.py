@@ -187,7 +187,7 @@ def test_validate_reports_what_each_film_lacks_for_google(project, run_kg):
 
 
 def test_the_dataset_markup_uses_schema_org_terms_where_they_apply(client):
-    from kg.validate import schema_vocabulary
+    from kg.build.validate import schema_vocabulary
 
     (block,) = _markup(client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True))
     triples = list(ox.parse("".join(f"{line} .\n" for line in expand(block)), format=ox.RdfFormat.N_TRIPLES))

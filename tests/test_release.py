@@ -12,8 +12,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.layout import metadata
-from kg.release import DUMPS, METADATA, REPORT_FILE, STORE_DIR, current
+from kg.build.pipeline import REPORT_FILE
+from kg.layout import DUMPS, METADATA, STORE_DIR, current, metadata
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
@@ -305,9 +305,9 @@ def test_a_store_of_another_format_is_loaded_afresh(project, run_kg):
 
 
 def test_trig_writes_graphs_too_big_to_regroup_line_by_line_and_still_the_same(project, run_kg, monkeypatch):
-    import kg.release
+    import kg.build.dumps
 
-    monkeypatch.setattr(kg.release, "PRETTY_TRIG_BYTES", 0)  # every graph takes the line-by-line path
+    monkeypatch.setattr(kg.build.dumps, "PRETTY_TRIG_BYTES", 0)  # every graph takes the line-by-line path
     code, output = run_kg(project, "build")
     assert code == 0, output
     release = current(project / "var")
@@ -343,11 +343,11 @@ def test_a_patched_store_keeps_a_fact_one_source_drops_while_another_states_it(e
 
 
 def test_the_same_files_built_by_another_kg_are_another_release(project, run_kg, monkeypatch):
-    import kg.release
+    import kg.build.digest
 
     assert run_kg(project, "build")[0] == 0
     first = metadata(current(project / "var"))
-    monkeypatch.setattr(kg.release, "code_digest", lambda: "another kg")
+    monkeypatch.setattr(kg.build.digest, "code_digest", lambda: "another kg")
     assert run_kg(project, "build")[0] == 0
     second = metadata(current(project / "var"))
     assert second["id"] != first["id"] and second["input_digest"] == first["input_digest"]

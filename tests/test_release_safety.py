@@ -133,7 +133,7 @@ def test_server_survives_its_release_directory_disappearing(project, run_kg):
 def test_a_second_build_waits_for_the_one_running_and_neither_loses_its_release(project, run_kg):
     import fcntl
 
-    from kg.release import LOCK_FILE
+    from kg.build.publish import LOCK_FILE
 
     assert run_kg(project, "build")[0] == 0  # var/ exists, with a release
     before = current(project / "var")

@@ -6,9 +6,9 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import REPO
-from kg.mapping import map_records
-from kg.sources import read_records
-from kg.validate import schema_terms
+from kg.build.mapping import map_records
+from kg.build.sources import read_records
+from kg.build.validate import schema_terms
 
 HEAD = """
 @prefix schema: <http://schema.org/> .
@@ -66,7 +66,7 @@ def test_the_shapes_use_the_same_schema_namespace_as_the_graph():
 
 
 def test_a_declared_vocabulary_is_accepted_and_only_that_one():
-    from kg.validate import schema_terms_store, union_store
+    from kg.build.validate import schema_terms_store, union_store
 
     triples = list(ox.parse(HEAD + '<movie/m> <http://xmlns.com/foaf/0.1/nick> "x" ; <http://example.com/p> "y" .',
                             format=ox.RdfFormat.TURTLE))

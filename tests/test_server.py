@@ -18,7 +18,7 @@ from rdflib.compare import isomorphic
 
 from conftest import BASE, REPO, entity_paths
 from kg.formats import FORMATS, RESULT_FORMATS
-from kg.release import DUMPS
+from kg.layout import DUMPS
 
 BREAK_AWAY = "/movie/break-away"
 SELECT = "SELECT ?name WHERE { <https://films.example.org/movie/break-away> <http://schema.org/name> ?name }"
@@ -176,8 +176,8 @@ def test_a_billed_cast_shows_its_billing(crewed):
 
 
 def test_one_source_giving_two_years_is_not_sources_disagreeing(tmp_path):
+    from kg.build.pipeline import build
     from kg.config import load_config
-    from kg.release import build
     from server import create_app
 
     shutil.copytree(REPO / "shapes", tmp_path / "shapes")
@@ -258,8 +258,8 @@ def test_the_events_list_holds_festivals_and_screenings(client):
 
 
 def test_a_page_says_when_it_lists_only_the_first_references(released, monkeypatch):
-    from kg import describe
     from kg.config import load_config
+    from kg.serve import describe
     from server import create_app
 
     app = create_app(load_config(released, cache_mb=0, query_workers=1))
@@ -527,8 +527,8 @@ OTHER_BASE = "https://archive.example.net/"
 @pytest.fixture(scope="module")
 def night_rivers(tmp_path_factory):
     """A project of two films of one title with a cast but no characters or directors, under another base IRI."""
+    from kg.build.pipeline import build
     from kg.config import load_config
-    from kg.release import build
     from server import create_app
 
     root = tmp_path_factory.mktemp("night-rivers")

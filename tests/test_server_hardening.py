@@ -42,8 +42,8 @@ SCRIPT_URL = re.compile(r"^\s*(javascript|data):", re.IGNORECASE)
 @pytest.fixture(scope="module")
 def trap(tmp_path_factory):
     """A release whose RDF files link to javascript: and data: IRIs and name films with spreadsheet formulas."""
+    from kg.build.pipeline import build
     from kg.config import load_config
-    from kg.release import build
 
     root = tmp_path_factory.mktemp("trap")
     shutil.copytree(REPO / "shapes", root / "shapes")
@@ -166,9 +166,9 @@ def test_kg_embed_prints_no_script_or_data_url(trap, run_kg):
 
 def test_the_description_query_answers_exactly_the_markup_without_script_or_data_iris(trap):
     from kg.config import load_config
-    from kg.describe import markup
     from kg.jsonld import description_query
-    from kg.store import Releases
+    from kg.serve.describe import markup
+    from kg.serve.store import Releases
 
     release = Releases(load_config(trap).releases_path).current()
     answer = list(release.query(description_query(f"{BASE}movie/trap")))  # type: ignore[arg-type]
@@ -231,12 +231,12 @@ def test_which_addresses_are_reachable_from_other_machines(host, exposed):
 def test_kg_serve_warns_when_other_machines_can_reach_it(released, monkeypatch, host, warned):
     from click.testing import CliRunner
 
-    import kg.serve
+    import kg.serve.run
     from kg.cli import cli
 
     served = []
-    monkeypatch.setattr(kg.serve, "check_port", lambda host, port: None)  # nothing is bound
-    monkeypatch.setattr(kg.serve, "serve", served.append)
+    monkeypatch.setattr(kg.serve.run, "check_port", lambda host, port: None)  # nothing is bound
+    monkeypatch.setattr(kg.serve.run, "serve", served.append)
     result = CliRunner().invoke(cli, ["--root", str(released), "serve", "--host", host])
     assert result.exit_code == 0 and len(served) == 1
     assert ("reachable from other machines" in result.stderr) is warned

@@ -9,8 +9,8 @@ import pytest
 import rdflib
 
 from conftest import REPO
-from kg.shacl import Compiler
-from kg.validate import load_shapes, shacl, shacl_store
+from kg.build.shacl import Compiler
+from kg.build.validate import load_shapes, shacl, shacl_store
 
 PREFIXES = """
 @prefix schema: <http://schema.org/> .

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.sources import InputError, read_records
+from kg.build.sources import InputError, read_records
 
 SOURCE = """
 sources:

@@ -19,7 +19,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
-from .progress import bar
+from kg.progress import bar
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"

@@ -9,11 +9,12 @@ from itertools import islice
 
 import pyoxigraph as ox
 
-from . import results, vocab
-from .formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, result_by_name
-from .guard import Refused, check
-from .negotiation import HTML, Offer, by_key, choose
-from .store import Release
+from kg import vocab
+from kg.formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, result_by_name
+from kg.serve import results
+from kg.serve.guard import Refused, check
+from kg.serve.negotiation import HTML, Offer, by_key, choose
+from kg.serve.store import Release
 
 SD = vocab.SD
 

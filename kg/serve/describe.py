@@ -14,9 +14,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import index, vocab
-from .layout import VOID_FILE
-from .store import Release
+from kg import layout, vocab
+from kg.layout import VOID_FILE
+from kg.serve import index
+from kg.serve.store import Release
 
 NAME = vocab.S.name
 _RDFS_LABEL = vocab.LABEL
@@ -275,7 +276,7 @@ def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
             ox.NamedNode(s), d, None, ox.DefaultGraph())}) if part else []
         if p == vocab.S.character.value and not part:
             details = [f"played by {name}" for name in _players(release, s, iri)]
-        found.append(Reference(doc, p, tuple(details), index.kind_of(doc, base) == "movie"))
+        found.append(Reference(doc, p, tuple(details), layout.kind_of(doc, base) == "movie"))
     return found, len(seen) > MAX_INCOMING
 
 
@@ -375,7 +376,7 @@ def _credits(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
     films = set()
     for q in itertools.islice(release.store.quads_for_pattern(None, None, node, ox.DefaultGraph()), CREDITS_SCANNED):
         doc = q.subject.value.split("#", 1)[0]
-        if index.kind_of(doc, base) == "movie":
+        if layout.kind_of(doc, base) == "movie":
             films.add(doc)
     if not films:
         return []
@@ -405,7 +406,7 @@ def summary(release: Release, iri: str, lang: str = "en") -> str | None:
     A film: '1915, Cecil B. DeMille' or '1915, with Geraldine Farrar, Wallace Reid'; a person: 'b. 1971, film
     director'; an event: '2009-10-14, Busan'; anything else: None.
     """
-    words = _SUMMARIES.get(index.kind_of(iri, str(release.meta.get("base_iri", ""))) or "")
+    words = _SUMMARIES.get(layout.kind_of(iri, str(release.meta.get("base_iri", ""))) or "")
     return ", ".join(words(release, ox.NamedNode(iri), lang)) or None if words else None
 
 
@@ -443,7 +444,7 @@ class NoFacets(LookupError):
 
 def facet_names(kind: str) -> tuple[str, ...]:
     """The facets a kind's listing can be narrowed by."""
-    return tuple(index.FACETS.get(kind, {}))
+    return tuple(layout.FACETS.get(kind, {}))
 
 
 @functools.lru_cache(maxsize=8)
@@ -451,7 +452,7 @@ def _index_info(release_dir: Path) -> dict[str, Any] | None:
     """The release's index.json (None for a release built before kg wrote indexes of this version)."""
     if not index.current_version(release_dir):
         return None
-    info: dict[str, Any] = json.loads((release_dir / index.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
+    info: dict[str, Any] = json.loads((release_dir / layout.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
     return info
 
 
@@ -497,7 +498,7 @@ def listing(release: Release, kind: str, page: int = 1, size: int = 100,
         total = int(entry["count"]) if entry else 0
         pages = max(1, -(-total // size))
         page = min(max(1, page), pages)
-        lines = index.read(release.path / index.INDEX_DIR / entry["file"], (page - 1) * size, size) if entry else []
+        lines = index.read(release.path / layout.INDEX_DIR / entry["file"], (page - 1) * size, size) if entry else []
         return Listing(kind, [(line[0], line[1]) for line in lines], page, pages, total,
                        facets=_facets(release.path, info.get("facets", {}).get(kind, {}), {}, None))
     prefix = json.dumps(f"{release.meta['base_iri']}{kind}/")
@@ -521,9 +522,9 @@ def _narrowed(release_dir: Path, facets: dict[str, Any], filters: dict[str, str]
     """The (iri, name) of the entities with every filter's value, in the listing's order."""
     runs = []
     for facet, value in filters.items():
-        key = index.facet_key(facet, value)
+        key = layout.facet_key(facet, value)
         entry = facets.get(facet)
-        runs.append(index.facet_members(release_dir / index.INDEX_DIR / entry["file"], key)
+        runs.append(index.facet_members(release_dir / layout.INDEX_DIR / entry["file"], key)
                     if entry is not None and key is not None else [])
     first, *rest = runs
     keep = [{iri for iri, _ in run} for run in rest]
@@ -537,12 +538,12 @@ def _facets(release_dir: Path, facets: dict[str, Any], filters: dict[str, str],
     inside = {iri for iri, _ in members} if members is not None else None
     for name, entry in facets.items():
         values = [(str(k), str(label), int(n)) for k, label, n in entry["values"]]
-        active = index.facet_key(name, filters[name]) if name in filters else None
+        active = layout.facet_key(name, filters[name]) if name in filters else None
         spelled = next((label for k, label, _ in values if k == active), filters.get(name))
         if inside is not None:
-            counts = index.facet_keys(release_dir / index.INDEX_DIR / entry["file"], inside)
+            counts = index.facet_keys(release_dir / layout.INDEX_DIR / entry["file"], inside)
             values = [(k, label, counts[k]) for k, label, _ in values if k in counts]
-        if name not in index.YEARS:
+        if name not in layout.YEARS:
             values.sort(key=lambda v: (-v[2], v[1].lower()))
         out.append(Facet(name, values, active, spelled))
     return out
@@ -603,7 +604,7 @@ def page_count(release: Release) -> int:
 def pages(release: Release, start: int, count: int) -> list[str]:
     """IRIs of entity pages start..start+count-1, in IRI order."""
     if _index_info(release.path) is not None:
-        return [row[0] for row in index.read(release.path / index.INDEX_DIR / "pages.tsv", start, count)]
+        return [row[0] for row in index.read(release.path / layout.INDEX_DIR / "pages.tsv", start, count)]
     return _pages_by_query(release)[start:start + count]
 
 
@@ -652,11 +653,11 @@ def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
     """One hit per entity, best first: exact, then prefix (both also after a leading article: 'godfather' is
     exactly The Godfather), then word start, then the rest; within each, a whole word before part of one
     ('godfather' finds The Godfather before 3 Godfathers), shorter spellings first, then by name."""
-    needle = index.fold(text)
+    needle = layout.fold(text)
     word = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
 
     def rank(spelling: str) -> tuple[int, bool, int]:
-        low = index.fold(spelling)
+        low = layout.fold(spelling)
         head, _, rest = low.partition(" ")
         place = min(0 if t == needle else 1 if t.startswith(needle) else 2 if f" {needle}" in f" {low}" else 3
                     for t in ((low, rest) if head in _ARTICLES and rest else (low,)))
@@ -683,10 +684,10 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
     """Entities with a name or spelling containing `text`, from the release's index (None if it has none)."""
     if _index_info(release.path) is None:
         return None
-    needle = index.fold(text)
+    needle = layout.fold(text)
     if len(needle) < MIN_SEARCH:
         return []
-    found = index.search(release.path / index.INDEX_DIR / "names.tsv", needle)
+    found = index.search(release.path / layout.INDEX_DIR / "names.tsv", needle)
     return _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)
 
 
@@ -766,8 +767,8 @@ def amount_text(facts: list[Fact]) -> str | None:
 
 def markup(release: Release, iri: str) -> dict[str, Any] | None:
     """The entity's schema.org markup, built from the answer of its description query (so it holds exactly that)."""
-    from .jsonld import description_query
-    from .jsonld import markup as build
+    from kg.jsonld import description_query
+    from kg.jsonld import markup as build
 
     if not valid_iri(iri):
         return None

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from .vocab import XSD
+from kg.vocab import XSD
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None
 _XML_TEXT = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;", '"': "&quot;"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from .config import Config
+from kg.config import Config
 
 
 class PortInUse(Exception):
@@ -30,7 +30,7 @@ def _preload() -> None:
     import importlib
 
     for name in ("server", "server.discovery", "server.downloads", "server.entities", "server.errors",
-                 "server.sparql", "server.cache", "server.compress", "kg.sparql"):
+                 "server.sparql", "server.cache", "server.compress", "kg.serve.sparql"):
         importlib.import_module(name)
     gc.collect()
     gc.freeze()  # collections in the children would otherwise write to (and so copy) every shared object
@@ -42,7 +42,7 @@ def serve(config: Config) -> None:
     from granian.http import HTTP1Settings
     from granian.server import Server
 
-    from .execute import Zygote
+    from kg.serve.execute import Zygote
 
     os.environ["KG_ROOT"] = str(config.root)
     for name in ("base_iri", "data_dir", "shapes_dir", "release_root", "query_timeout", "max_results", "cache_mb",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .layout import CURRENT, STORE_DIR, current, metadata
+from kg.layout import CURRENT, STORE_DIR, current, metadata
 
 
 class NoRelease(RuntimeError):

@@ -12,9 +12,9 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from . import vocab
-from .ids import Minter, slugify
-from .model import (
+from kg import vocab
+from kg.ids import Minter, slugify
+from kg.model import (
     EDITORIAL,
     KINDS,
     SINGLE_VALUED,
@@ -28,9 +28,9 @@ from .model import (
     Record,
     Value,
 )
-from .progress import bar
-from .text import quote
-from .vocab import K, S
+from kg.progress import bar
+from kg.text import quote
+from kg.vocab import K, S
 
 Term = NamedNode | Literal
 

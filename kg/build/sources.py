@@ -15,7 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
-from .bulk import (
+from kg.build.bulk import (
     MAPPING_SUFFIX,
     Mapping,
     MappingError,
@@ -26,11 +26,11 @@ from .bulk import (
     outside,
     read_bulk,
 )
-from .config import DEFAULT_BASE
-from .formats import FORMATS
-from .ids import is_key, slugify
-from .jsonld import RemoteDocumentRefused, offline
-from .model import (
+from kg.config import DEFAULT_BASE
+from kg.formats import FORMATS
+from kg.ids import is_key, slugify
+from kg.jsonld import RemoteDocumentRefused, offline
+from kg.model import (
     EDITORIAL,
     KINDS,
     SECTIONS,
@@ -45,7 +45,7 @@ from .model import (
     Record,
     Value,
 )
-from .text import quote, refusal, refused, shorten, without_bidi
+from kg.text import quote, refusal, refused, shorten, without_bidi
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -26,10 +26,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from .ids import is_key, slugify
-from .model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, Kind, LangText, Origin, Record, Value
-from .progress import bar
-from .text import quote, shorten
+from kg.ids import is_key, slugify
+from kg.model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, Kind, LangText, Origin, Record, Value
+from kg.progress import bar
+from kg.text import quote, shorten
 
 MAPPING_SUFFIX = ".mapping.yaml"
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}

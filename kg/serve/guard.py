@@ -4,7 +4,7 @@ SERVICE is found without lexing the query: any `service` that Oxigraph's grammar
 follows it is what must follow the keyword; nothing before it makes it part of a longer name) is refused, so a
 text no lexer agrees on (`e:x\\#`, `?a<1`) cannot hide it. A small lexer (comments, strings and IRIs skipped as
 units) finds the update operations and the FROM / FROM NAMED clauses, and checks the graphs named there. The
-executors evaluating queries cannot open a network socket at all (`kg.sandbox`): this check is the first barrier.
+executors evaluating queries cannot open a network socket at all (`kg.serve.sandbox`): this check is the first barrier.
 """
 
 from __future__ import annotations

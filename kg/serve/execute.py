@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .sparql import Answer, Dataset
+from kg.serve.sparql import Answer, Dataset
 
 _CTX = mp.get_context("spawn")  # never fork a process that holds threads and an open store
 SLOW_AFTER = 0.25  # seconds after which a running query is lowered to the least CPU priority
@@ -74,9 +74,9 @@ class Busy(Exception):
 
 def _serve(conn: Connection, root: str, memory_mb: int) -> None:
     """The executor's loop: answer jobs on the current release until the pipe closes."""
-    from .sandbox import confine
-    from .sparql import answer
-    from .store import NoRelease, Releases
+    from kg.serve.sandbox import confine
+    from kg.serve.sparql import answer
+    from kg.serve.store import NoRelease, Releases
 
     confine(memory_mb)  # before any query: no network sockets, a bounded heap
     releases = Releases(Path(root))
@@ -122,7 +122,7 @@ def _zygote_loop(listener: socket.socket, parent_alive: int, root: str, memory_m
 
     Single-threaded on purpose: forking is only safe from a process that runs no other thread.
     """
-    from . import sparql  # noqa: F401 - loaded once here, shared by every executor forked below
+    from kg.serve import sparql  # noqa: F401 - loaded once here, shared by every executor forked below
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # executors are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C ends us when the parent goes
@@ -252,7 +252,7 @@ _PLACEHOLDER = {"var": "?", "num": "0", "string": '""'}
 
 def _shape(text: str) -> str:
     """A query without its variable names, numbers and strings: variants of one heavy query share it."""
-    from .guard import tokens
+    from kg.serve.guard import tokens
 
     return " ".join(_PLACEHOLDER.get(kind, value) for kind, value in tokens(text))
 

@@ -18,13 +18,13 @@ from pyshacl.errors import ReportableRuntimeError
 from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import SH
 
-from . import vocab
-from .mapping import Mapped
-from .model import Origin
-from .progress import bar
-from .shacl import Unsupported, validate_store
-from .sources import InputError, Problem
-from .text import quote, shorten
+from kg import vocab
+from kg.build.mapping import Mapped
+from kg.build.shacl import Unsupported, validate_store
+from kg.build.sources import InputError, Problem
+from kg.model import Origin
+from kg.progress import bar
+from kg.text import quote, shorten
 
 VIOLATION = "Violation"
 WARNING = "Warning"
@@ -200,7 +200,7 @@ class SchemaVocabulary:
 @lru_cache(maxsize=1)
 def schema_vocabulary() -> SchemaVocabulary:
     """schema.org release 30.0, shipped with kg (http://schema.org/ namespace)."""
-    ref = Path(__file__).parent / "data" / "schemaorg-current-http.ttl"
+    ref = Path(__file__).parent.parent / "data" / "schemaorg-current-http.ttl"
     classes: set[str] = set()
     props: set[str] = set()
     parents: dict[str, set[str]] = defaultdict(set)

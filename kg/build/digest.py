@@ -1,0 +1,103 @@
+"""What a release is built from: digests of the inputs, the settings and kg itself, and whether anything changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import importlib.metadata
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from kg.build.sources import input_files, source_files
+from kg.build.store import STORE_FORMAT
+from kg.config import Config
+from kg.layout import (
+    STORE_DIR,
+    current,
+    metadata,
+)
+
+ENGINES = ("pyoxigraph", "rdflib", "pyshacl")  # another version may write or judge the same graph otherwise
+
+
+def input_digest(files: Iterable[Path], root: Path, settings: Iterable[str] = ()) -> str:
+    """SHA-256 over the settings that shape the output (base IRI, title, licence) and the source files' relative
+    paths and bytes."""
+    h = hashlib.sha256()
+    for setting in settings:
+        h.update(setting.encode() + b"\0")
+    for path in files:
+        h.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 over kg's own code and shipped data: the same input built by another kg is another release."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent  # all of kg, not only kg/build
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".ttl", ".jsonld")):
+        h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def new_release_id(digest: str) -> str:
+    """The id of a release built from inputs of this digest by this kg."""
+    return hashlib.sha256(f"{digest}\0{code_digest()}".encode()).hexdigest()[:12]
+
+
+def build_digest(digest: str, config: Config) -> str:
+    """What decides whether a build would publish anything new: the inputs' digest, the shapes, the vocabularies
+    sources may use, kg itself and the libraries that write and check the graph."""
+    engines = " ".join(f"{name}=={importlib.metadata.version(name)}" for name in ENGINES)
+    h = hashlib.sha256(f"{digest}\0{code_digest()}\0{STORE_FORMAT}\0{chr(31).join(config.vocabularies)}\0"
+                       f"{engines}\0".encode())
+    for path in sorted(config.shapes_path.glob("*.ttl")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def shaping_settings(config: Config) -> tuple[str, ...]:
+    """The settings that shape a release's graph (besides its files)."""
+    return config.base_iri, config.title, config.license
+
+
+def unchanged(config: Config) -> Path | None:
+    """The current release, when it was built from exactly what a build would read now (there is nothing to do)."""
+    release = current(config.releases_path)
+    files = input_files(config.data_path, config.root, config.readable) if release and config.data_path.is_dir() \
+        else None
+    if release is None or files is None or not (release / STORE_DIR).is_dir():
+        return None
+    try:
+        known = metadata(release).get("build_digest")
+        digest = input_digest(files, config.root, shaping_settings(config))
+        return release if known == build_digest(digest, config) else None
+    except (OSError, ValueError):
+        return None
+
+
+def watched(config: Config) -> tuple[tuple[str, int, int], ...]:
+    """The size and time of every file a build reads (data files, shapes, kg.toml): when they change, build."""
+    data = config.data_path
+    files = (input_files(data, config.root, config.readable) or source_files(data)) if data.is_dir() else []
+    shapes = sorted(config.shapes_path.glob("*.ttl")) if config.shapes_path.is_dir() else []
+    found = []
+    for path in [*files, *shapes, config.root / "kg.toml"]:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        found.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(found)
+
+
+def build_time() -> dt.datetime:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return dt.datetime.now(tz=dt.UTC).replace(microsecond=0)

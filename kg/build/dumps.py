@@ -1,0 +1,220 @@
+"""The release's files: every dump (streamed, gzipped, reproducible), its VoID description and its own provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+from zlib_ng import gzip_ng as gzip  # the gzip module's format and API, deflate about twice as fast
+
+from kg import vocab
+from kg.build.statements import Statements
+from kg.config import Config
+from kg.ids import Minter
+from kg.jsonld import stream as jsonld_stream
+from kg.layout import (
+    DUMPS,
+    WIRE_DIR,
+    Dump,
+)
+from kg.progress import bar
+from kg.vocab import DCT, P, V
+
+GZIP_LEVEL = 6  # the default: most of level 9's size at a third of its time
+
+
+def release_quads(minter: Minter, release_id: str, digest: str, built: dt.datetime, config: Config,
+                  sources: Iterable[ox.NamedNode]) -> Iterator[ox.Quad]:
+    """What the release says of itself: when and from what it was built."""
+    g = minter.release_graph()
+    rel, ds = minter.release(release_id), minter.dataset()
+    stamp = ox.Literal(built.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=vocab.XSD_DATETIME)
+    yield ox.Quad(ds, vocab.TYPE, V.Dataset, g)
+    yield ox.Quad(ds, DCT.title, ox.Literal(config.title, language="en"), g)
+    yield ox.Quad(ds, DCT.license, ox.NamedNode(config.license), g)
+    yield ox.Quad(ds, DCT.hasVersion, rel, g)
+    yield ox.Quad(rel, vocab.TYPE, P.Entity, g)
+    yield ox.Quad(rel, vocab.LABEL, ox.Literal(f"release {release_id}", language="en"), g)
+    yield ox.Quad(rel, DCT.isVersionOf, ds, g)
+    yield ox.Quad(rel, P.generatedAtTime, stamp, g)
+    yield ox.Quad(rel, DCT.created, stamp, g)
+    yield ox.Quad(rel, vocab.K.inputDigest, ox.Literal("sha256:" + digest), g)
+    for source in sorted(sources, key=lambda n: n.value):
+        yield ox.Quad(rel, P.wasDerivedFrom, source, g)
+
+
+def _deflate(raw: BinaryIO) -> BinaryIO:
+    """A gzip stream into `raw` that is the same for the same bytes (no file name, no time)."""
+    return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="",  # type: ignore[no-untyped-call, return-value]
+                         compresslevel=GZIP_LEVEL)
+
+
+def _write(path: Path, dump: Dump, write: Callable[[BinaryIO], None]) -> None:
+    """Write one dump (gzipped if it is a .gz dump) through `write`."""
+    with path.open("wb") as raw:
+        if dump.gzipped:
+            with _deflate(raw) as gz:
+                write(gz)
+        else:
+            write(raw)
+
+
+def _gzip(source: Path, target: Path) -> None:
+    with source.open("rb") as src, target.open("wb") as raw, _deflate(raw) as gz:
+        shutil.copyfileobj(src, gz, 1 << 20)
+
+
+class _Lines:
+    """A writable that passes the store's Turtle output on without its prefix lines (TriG has them once, on top)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out, self.rest, self.head = out, b"", True
+
+    def write(self, chunk: bytes) -> int:
+        data = self.rest + chunk
+        cut = data.rfind(b"\n") + 1
+        self.rest, done = data[cut:], data[:cut]
+        if self.head:
+            lines = done.split(b"\n")
+            skip = 0
+            while skip < len(lines) - 1 and (lines[skip].startswith(b"@prefix") or not lines[skip]):
+                skip += 1
+            self.head = skip == len(lines) - 1
+            done = b"\n".join(lines[skip:])
+        self.out.write(done)
+        return len(chunk)
+
+    def flush(self) -> None:
+        """The store flushes when done; lines are written as they complete."""
+
+    def close(self) -> None:
+        if self.rest:
+            self.write(b"\n")
+
+
+def _jsonld(store: ox.Store, out: BinaryIO) -> None:
+    """The default graph as compact JSON-LD, streamed one node (subject) at a time."""
+    for piece in jsonld_stream(store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
+        out.write(piece)
+
+
+def _trig(statements: Statements, out: BinaryIO) -> None:
+    """The source graphs as TriG: one block per graph, each graph's triples as compact Turtle."""
+    out.write("".join(f"@prefix {k}: <{v}> .\n" for k, v in vocab.PREFIXES.items()).encode())
+    split = statements.named_path.with_suffix(".split")
+    split.mkdir(exist_ok=True)
+    files: dict[str, BinaryIO] = {}
+    try:
+        with statements.named_path.open("rb") as lines:  # one pass, each graph's triples to a file of its own
+            for line in lines:
+                cut = line.rfind(b" <")
+                graph = line[cut + 2:-4].decode()
+                sink = files.get(graph)
+                if sink is None:
+                    sink = files[graph] = (split / f"{len(files)}.nt").open("wb")
+                sink.write(line[:cut] + b" .\n")
+        for f in files.values():
+            f.close()
+        for graph in sorted(files):
+            out.write(f"\n<{graph}> {{\n".encode())
+            path = Path(files[graph].name)
+            if path.stat().st_size > PRETTY_TRIG_BYTES:  # too big to regroup in memory: its lines as they are
+                with path.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+            else:
+                scratch = ox.Store()
+                scratch.load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+                body = _Lines(out)
+                scratch.dump(body, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(),  # type: ignore[arg-type]
+                             prefixes=vocab.PREFIXES)
+                body.close()
+                del scratch
+            out.write(b"}\n")
+    finally:
+        shutil.rmtree(split, ignore_errors=True)
+
+
+def write_dumps(statements: Statements, target: Path) -> None:
+    """Every dump: the union (from the in-memory store) for triple formats, the source graphs for quad formats."""
+    store = statements.union
+
+    def union(dump: Dump) -> Callable[[BinaryIO], None]:
+        if dump.format.name == "jsonld":
+            return lambda out: _jsonld(store, out)
+
+        def write(out: BinaryIO) -> None:
+            store.dump(out, format=dump.format.oxigraph, from_graph=ox.DefaultGraph(),
+                       prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
+        return write
+
+    def named(dump: Dump) -> Callable[[BinaryIO], None]:
+        if dump.format.name == "trig":
+            return lambda out: _trig(statements, out)
+
+        def write(out: BinaryIO) -> None:
+            with statements.named_path.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+        return write
+
+    def one(dump: Dump) -> None:
+        _write(target / dump.filename, dump, named(dump) if dump.format.datasets else union(dump))
+        if not dump.gzipped:
+            _gzip(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
+
+    (target / WIRE_DIR).mkdir(exist_ok=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
+        list(bar(pool.map(one, DUMPS), len(DUMPS), "dumps", "files"))
+
+
+def _count(store: ox.Store, query: str) -> list[tuple[str, int]]:
+    return [(row[0].value, int(row[1].value)) for row in store.query(query)]
+
+
+def void_triples(store: ox.Store, minter: Minter, config: Config, release_id: str,
+                 built: dt.datetime) -> tuple[list[ox.Triple], int]:
+    """The VoID description of the release (endpoint, dumps, counts and partitions), and the triple count."""
+    ds = minter.dataset()
+    base = config.base_iri
+    classes = _count(store, "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
+    props = _count(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
+    entities = _count(store, f"SELECT (1 AS ?x) (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?t "
+                             f"FILTER(STRSTARTS(STR(?s), {json.dumps(base)}) && !CONTAINS(STR(?s), \"#\")) }}")[0][1]
+    total = sum(n for _, n in props)
+    integer = vocab.XSD_INTEGER
+    out = [
+        ox.Triple(ds, vocab.TYPE, V.Dataset),
+        ox.Triple(ds, DCT.title, ox.Literal(config.title, language="en")),
+        ox.Triple(ds, DCT.license, ox.NamedNode(config.license)),
+        ox.Triple(ds, DCT.created, ox.Literal(built.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=vocab.XSD_DATETIME)),
+        ox.Triple(ds, DCT.hasVersion, minter.release(release_id)),
+        ox.Triple(ds, V.sparqlEndpoint, ox.NamedNode(base + "sparql")),
+        ox.Triple(ds, V.uriSpace, ox.Literal(base)),
+        ox.Triple(ds, V.triples, ox.Literal(str(total), datatype=integer)),
+        ox.Triple(ds, V.entities, ox.Literal(str(entities), datatype=integer)),
+        ox.Triple(ds, V.classes, ox.Literal(str(len(classes)), datatype=integer)),
+        ox.Triple(ds, V.properties, ox.Literal(str(len(props)), datatype=integer)),
+        ox.Triple(ds, V.vocabulary, ox.NamedNode(vocab.SCHEMA)),
+        ox.Triple(ds, V.vocabulary, vocab.VOCAB_IRI),
+        ox.Triple(ds, V.rootResource, ox.NamedNode(base)),
+    ]
+    for dump in DUMPS:
+        out.append(ox.Triple(ds, V.dataDump, ox.NamedNode(f"{base}download/{dump.filename}")))
+    for cls, n in sorted(classes):
+        part = ox.NamedNode(f"{ds.value}#class-{hashlib.sha1(cls.encode()).hexdigest()[:10]}")
+        out += [ox.Triple(ds, V.classPartition, part), ox.Triple(part, V["class"], ox.NamedNode(cls)),
+                ox.Triple(part, V.entities, ox.Literal(str(n), datatype=integer))]
+    for prop, n in sorted(props):
+        part = ox.NamedNode(f"{ds.value}#property-{hashlib.sha1(prop.encode()).hexdigest()[:10]}")
+        out += [ox.Triple(ds, V.propertyPartition, part), ox.Triple(part, V.property, ox.NamedNode(prop)),
+                ox.Triple(part, V.triples, ox.Literal(str(n), datatype=integer))]
+    return out, total
+
+
+PRETTY_TRIG_BYTES = 16 << 20  # graphs up to this size are written as grouped Turtle in the TriG dump

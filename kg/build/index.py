@@ -1,0 +1,136 @@
+"""Writing a release's index files from its store: listings by name and facet, entity pages, spellings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from array import array
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.layout import (
+    FACETS,
+    STEP,
+    VERSION,
+    YEARS,
+    clean_field,
+    facet_file,
+    facet_key,
+    fold,
+    kind_of,
+    listing_file,
+)
+
+
+def _write(path: Path, lines: Iterable[str]) -> int:
+    """Write lines and the offsets of every STEP-th; return how many lines there are."""
+    offsets = array("Q")
+    count = position = 0
+    with path.open("wb") as out:
+        for line in lines:
+            if count % STEP == 0:
+                offsets.append(position)
+            data = (line + "\n").encode("utf-8")
+            out.write(data)
+            position += len(data)
+            count += 1
+    path.with_suffix(".offsets").write_bytes(offsets.tobytes())
+    return count
+
+
+def _rows(store: ox.Store, query: str) -> list[list[str]]:
+    """A SELECT's rows as plain values (CSV written by the store: no Python object per term)."""
+    result = store.query(query)
+    assert isinstance(result, ox.QuerySolutions)
+    data = result.serialize(format=ox.QueryResultsFormat.CSV) or b""
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))[1:]
+
+
+def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
+    """Write a release's index files from its store; return what index.json says of them."""
+    target.mkdir()
+    editorial = f"<{base_iri}source/editorial>"
+    name, alternate = f"<{vocab.S.name.value}>", f"<{vocab.S.alternateName.value}>"
+    queries = [f"SELECT ?e ?n WHERE {{ GRAPH {editorial} {{ ?e {name} ?n }} }}",
+               "SELECT ?e ?t WHERE { ?e a ?t FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#')) }",
+               f"SELECT ?e (MIN(STR(?n)) AS ?any) WHERE {{ ?e {name} ?n FILTER(isLiteral(?n)) }} GROUP BY ?e",
+               f"SELECT DISTINCT ?e WHERE {{ GRAPH {editorial} {{ ?e a ?t }} FILTER(isIRI(?e) && "
+               "!CONTAINS(STR(?e), '#')) }",
+               f"SELECT DISTINCT ?n ?e WHERE {{ ?e {name}|{alternate} ?n FILTER(isLiteral(?n) && isIRI(?e)) }}"]
+    facet_properties = sorted({p for facets in FACETS.values() for ps in facets.values() for p in ps})
+    queries += [f"SELECT DISTINCT ?e ?v WHERE {{ ?e <{p}> ?v }}" for p in facet_properties]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the store evaluates and writes without the GIL
+        named, typed, some, paged, spelt, *valued = pool.map(lambda q: _rows(store, q), queries)
+    # the curators' preferred name, else the least of the names the sources give (a source document's title)
+    preferred = {e: clean_field(n) for e, n in some} | {e: clean_field(n) for e, n in named}
+    types: dict[str, set[str]] = {}
+    for e, t in typed:
+        types.setdefault(t, set()).add(e)
+    kinds_of: dict[str, set[str]] = {}  # a kind's listing is what was minted under its path: /event/ ...
+    for e, _ in typed:
+        kind = kind_of(e, base_iri)
+        if kind is not None:
+            kinds_of.setdefault(kind, set()).add(e)
+    listings: dict[str, dict[str, object]] = {}
+    ranks: dict[str, dict[str, tuple[int, str | None]]] = {}  # kind -> entity -> (place in the listing, name)
+    for kind, members in sorted(kinds_of.items()):
+        # the order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first
+        rows = sorted(((preferred.get(e), e) for e in members),
+                      key=lambda row: (row[0] is not None, (row[0] or "").lower(), row[1]))
+        count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in rows))
+        listings[kind] = {"file": listing_file(kind), "count": count}
+        ranks[kind] = {e: (place, n) for place, (n, e) in enumerate(rows)}
+    type_names = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
+                  for e in members}  # one type's local name per entity, the same on every build
+    # in the order of the first field, the search key: search finds the spellings that start with a text as one run
+    names = sorted({(fold(n), clean_field(n), e) for n, e in spelt if fold(n)})
+    info = {
+        "version": VERSION,
+        "listings": listings,
+        "pages": _write(target / "pages.tsv", sorted(e for (e,) in paged)),
+        "names": _write(target / "names.tsv", (
+            f"{key}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
+            for key, spelling, e in names)),
+    }
+    info["facets"] = _write_facets(dict(zip(facet_properties, valued, strict=True)), target, ranks)
+    (target / "index.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return info
+
+
+def _write_facets(valued: dict[str, list[list[str]]], target: Path,
+                  ranks: dict[str, dict[str, tuple[int, str | None]]]) -> dict[str, Any]:
+    """Each facet's file (lines `key, iri, name` by key, then in the listing's order) and its values with counts,
+    from the (entity, value) rows of each facet's properties."""
+    out: dict[str, Any] = {}
+    for kind, facets in FACETS.items():
+        members = ranks.get(kind, {})
+        for facet, predicates in facets.items():
+            found: dict[str, set[str]] = {}  # entity -> keys, from the first property that gives any
+            spellings: dict[str, dict[str, int]] = {}  # key -> its spellings, counted
+            for predicate in predicates:
+                got: dict[str, set[str]] = {}
+                for e, value in valued[predicate]:
+                    if e not in members or e in found:
+                        continue
+                    key = facet_key(facet, value)
+                    if key is not None:
+                        got.setdefault(e, set()).add(key)
+                        shown, spelling = spellings.setdefault(key, {}), key if facet in YEARS else clean_field(value)
+                        shown[spelling] = shown.get(spelling, 0) + 1
+                found.update(got)
+            lines = sorted((key, members[e][0], e) for e, keys in found.items() for key in keys)
+            _write(target / facet_file(kind, facet), (f"{key}\t{e}\t{members[e][1] or e}" for key, _, e in lines))
+            counts: dict[str, int] = {}
+            for key, _, _ in lines:
+                counts[key] = counts.get(key, 0) + 1
+            # the spelling most sources use, and the first of those in order when several are as common
+            labels = {key: min(shown.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, shown in spellings.items()}
+            out.setdefault(kind, {})[facet] = {"file": facet_file(kind, facet),
+                                               "values": [[key, labels[key], counts[key]] for key in sorted(counts)]}
+    return out

@@ -1,0 +1,257 @@
+"""`kg build`: read -> map -> validate -> dumps -> store -> index, in a temporary directory, then published."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.build import index
+from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
+from kg.build.dumps import release_quads, void_triples, write_dumps
+from kg.build.mapping import Conflict, Mapped
+from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
+from kg.build.sources import Note, read_sources, source_files
+from kg.build.statements import Statements, load
+from kg.build.store import STORE_FORMAT, patch, persist
+from kg.build.validate import Report, load_shapes, validate_graph
+from kg.config import Config
+from kg.ids import Minter
+from kg.layout import (
+    DUMPS,
+    INDEX_DIR,
+    METADATA,
+    RELEASES,
+    STORE_DIR,
+    VOID_FILE,
+    current,
+    metadata,
+)
+
+T = TypeVar("T")
+
+REPORT_FILE = "build-report.txt"
+
+_NAMED = ".sources.nq"  # the source graphs as the build writes them, until the on-disk store is loaded
+
+
+@dataclass
+class BuildResult:
+    """What a build did: its report, conflicts, counts, timings and the release it published (if any)."""
+
+    report: Report
+    conflicts: list[Conflict]
+    counts: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+    release_dir: Path | None = None
+    release_id: str | None = None
+    notes: list[Note] = field(default_factory=list)
+    unchanged: bool = False  # nothing changed since the current release was built: it stays, nothing was built
+
+
+class _Stages:
+    """Times each stage and reports it through `say`."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.timings: dict[str, float] = {}
+        self.peaks: dict[str, int] = {}  # the process's peak memory (MB) by the end of each stage
+        self.cpu: dict[str, float] = {}  # CPU seconds (user and system, every thread) each stage took
+
+    def run(self, name: str, fn: Callable[[], T], detail: Callable[[T], str] = lambda _: "") -> T:
+        start, before = time.perf_counter(), _cpu()
+        result = fn()
+        self.timings[name] = round(time.perf_counter() - start, 3)
+        self.cpu[name] = round(_cpu() - before, 3)
+        self.peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        extra = detail(result)
+        self.say(f"{name:<10} {self.timings[name]:7.2f} s  {self.peaks[name]:6d} MB peak  "
+                 f"{self.cpu[name]:7.1f} s CPU{'  ' + extra if extra else ''}")
+        return result
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class WriteError(Exception):
+    """The release cannot be written (the disk is full, a directory is not writable, ...): the machine's problem,
+    not the input's; nothing was published."""
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """An OSError while the release is written, as a WriteError saying what failed and where."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteError(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")) from exc
+
+
+def build(config: Config, publish: bool = True, say: Callable[[str], None] = lambda _: None,
+          incremental: bool = True) -> BuildResult:
+    """Read, map and validate data/; if it conforms and `publish`, write and switch to a new release.
+
+    With `incremental`, nothing is built when nothing changed since the current release was built, and otherwise
+    the on-disk store is the previous release's, patched, when little changed. Raises InputError for bad input and
+    WriteError when the release cannot be written.
+    """
+    gc.disable()  # millions of acyclic records and terms: the collector's passes over them cost a third of a build
+    try:
+        return Build(config, publish, say, incremental).run()
+    finally:
+        gc.enable()
+
+
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system (glibc keeps them otherwise), so that peak memory stays low."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
+
+
+class Build:
+    """One build of a project: what it reads and how it publishes, held once instead of passed down each stage."""
+
+    def __init__(self, config: Config, publish: bool, say: Callable[[str], None], incremental: bool) -> None:
+        self.config, self.publish, self.say, self.incremental = config, publish, say, incremental
+        self.stages = _Stages(say)
+        self.minter = Minter(config.base_iri)
+
+    def run(self) -> BuildResult:
+        """The result of the build; published when it conforms and `publish` was asked."""
+        config, publish = self.config, self.publish
+        if publish:
+            sweep_unless_building(config.releases_path)
+        if publish and self.incremental and (same := unchanged(config)) is not None:
+            meta = metadata(same)
+            counts = meta.get("counts")
+            return BuildResult(Report(), [], dict(counts) if isinstance(counts, dict) else {}, release_dir=same,
+                               release_id=str(meta.get("id")), unchanged=True)
+        has_data = config.data_path.is_dir()  # without data/, that is what the read says first
+        # missing or broken shapes are told before a long read
+        shapes = load_shapes(config.shapes_path) if has_data else None
+        files = source_files(config.data_path) if has_data else []
+        sources = self.stages.run("read", lambda: read_sources(config.data_path, files, config.root, config.base_iri,
+                                                               config.readable),
+                                  lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
+                                            f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
+        self.sources = sources
+        self.shapes = shapes if shapes is not None else load_shapes(config.shapes_path)
+        if not publish:  # validating only: the store is scratch, and nothing goes near var/
+            with _writing():
+                return self._at(Path(tempfile.mkdtemp(prefix="kg-validate-")))
+        releases = config.releases_path / RELEASES
+        with _writing():
+            releases.mkdir(parents=True, exist_ok=True)
+            with build_lock(config.releases_path, self.say):
+                sweep(releases)  # safe: no other build of this project is running
+                tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
+                tmp.mkdir()
+                return self._at(tmp)
+
+    def _at(self, tmp: Path) -> BuildResult:
+        """Build in `tmp`, which is removed unless it became the published release."""
+        try:
+            result = self._in(tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if result.release_dir is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return result
+
+    def _in(self, tmp: Path) -> BuildResult:
+        """Map, validate and (when it conforms and is to be published) write, load and switch to the release."""
+        config, sources, minter, stages, publish = self.config, self.sources, self.minter, self.stages, self.publish
+        shapes, incremental = self.shapes, self.incremental
+        statements = Statements(tmp / _NAMED)
+        mapped = Mapped()
+        counts = {"records": len(sources.records), "files": len(sources.inputs)}
+        counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped), lambda n: f"{n} quads")
+        _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
+        report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped, config.vocabularies),
+                            lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
+        result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
+        if not report.conforms or not publish:
+            statements.close()
+            return result
+        digest = input_digest(sources.inputs, config.root, shaping_settings(config))
+        built = build_time()
+        release_id = new_release_id(digest)
+        statements.add(release_quads(minter, release_id, digest, built, config,
+                                     [ox.NamedNode(g) for g in statements.graphs if "/source/" in g]))
+        statements.close()
+
+        def write_files() -> int:
+            write_dumps(statements, tmp)
+            void, total = void_triples(statements.union, minter, config, release_id, built)
+            ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
+            return total
+
+        counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
+
+        previous = current(config.releases_path) if incremental else None
+
+        def load_disk() -> dict[str, object]:
+            statements.union = ox.Store()  # the in-memory union goes first: never both it and a store's loading
+            gc.collect()
+            _give_back_memory()
+            patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
+            if patched is None:
+                shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
+                union = next(d for d in DUMPS if d.format.name == "ntriples")
+                persist(statements, tmp / union.filename, tmp / STORE_DIR)
+            statements.named_path.unlink()
+            index.write(ox.Store.read_only(str(tmp / STORE_DIR)), tmp / INDEX_DIR, config.base_iri)
+            return {"loaded": "in full"} if patched is None else {
+                "patched_from": str(metadata(previous)["id"]) if previous else "", **patched}
+
+        store_how = stages.run("store", load_disk, lambda how: "patched the previous release's store: " + ", ".join(
+            f"{v} {k.replace('_', ' ')}" for k, v in how.items() if k != "patched_from")
+            if "patched_from" in how else "loaded in full")
+        meta = {
+            "id": release_id,
+            "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "input_digest": "sha256:" + digest,
+            "build_digest": build_digest(digest, config),
+            "base_iri": config.base_iri,
+            "files": [str(f.relative_to(config.root) if f.is_relative_to(config.root) else f) for f in sources.inputs],
+            "counts": counts,
+            "conflicts": [{"subject": c.subject, "property": c.predicate, "values": c.values,
+                           "where": str(c.origin) if c.origin else None} for c in mapped.conflicts],
+            "warnings": [str(f) for f in report.of("Warning")][:1000],
+            "notes": {action: sum(1 for x in sources.notes if x.action == action)
+                      for action in sorted({x.action for x in sources.notes})},
+            "timings": stages.timings,
+            "peak_mb": stages.peaks,
+            "cpu_s": stages.cpu,
+            "store_format": STORE_FORMAT,
+            "store": store_how,
+            "dumps": {d.filename: (tmp / d.filename).stat().st_size for d in DUMPS},
+        }
+        (tmp / METADATA).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / REPORT_FILE).write_text("".join(f"{x}\n" for x in sources.notes), encoding="utf-8")
+        fsync_tree(tmp)
+        final = config.releases_path / RELEASES / (
+            f"{built.strftime('%Y%m%dT%H%M%SZ')}-{release_id}-{time.time_ns() % 10**6:06d}")
+        os.rename(tmp, final)
+        switch(config.releases_path, final)
+        prune(config.releases_path, config.keep_releases)
+        result.release_dir, result.release_id = final, release_id
+        return result

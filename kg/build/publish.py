@@ -1,0 +1,138 @@
+"""Publishing releases: one build at a time (a lock), the atomic switch of `current`, rollback, pruning."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from kg.build.store import delta
+from kg.layout import (
+    CURRENT,
+    DUMPS,
+    RELEASES,
+    current,
+    finished,
+    metadata,
+)
+
+LOCK_FILE = ".build.lock"
+
+
+@contextlib.contextmanager
+def build_lock(root: Path, say: Callable[[str], None]) -> Iterator[None]:
+    """One publishing build per project at a time: a second one waits for the first (the lock goes with its process)."""
+    with (root / LOCK_FILE).open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            say(f"kg: another build of this project is running (pid {holder}); waiting for it to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def fsync_tree(path: Path) -> None:
+    for p in path.rglob("*"):
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def switch(root: Path, release_dir: Path) -> None:
+    """Point `current` at a release in one atomic rename: readers see the old release or the new one."""
+    link = root / CURRENT
+    tmp = root / f".{CURRENT}-{os.getpid()}-{time.time_ns()}"
+    os.symlink(os.path.relpath(release_dir, root), tmp)
+    os.replace(tmp, link)
+    dir_fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def find_release(root: Path, target: str | None = None) -> Path:
+    """A kept release: the one whose id or directory is `target`, or (None) the one before the current.
+
+    Raises LookupError when there is no such release.
+    """
+    kept = finished(root)
+    if target is None:
+        live = current(root)
+        names = [p.name for p in kept]
+        earlier = kept[:names.index(live.name)] if live is not None and live.name in names else kept
+        if not earlier:
+            raise LookupError("no release older than the current one is kept")
+        return earlier[-1]
+    matches = [p for p in kept if p.name == target or str(metadata(p).get("id")) == target]
+    if not matches:
+        raise LookupError(f"no kept release {target!r} (kg releases lists them)")
+    return matches[-1]
+
+
+def rollback(root: Path, target: str | None = None) -> Path:
+    """Make an earlier release current (see `find_release`); the server follows `current`, so it serves it at once."""
+    chosen = find_release(root, target)
+    with build_lock(root, lambda _: None):  # not while a build is about to switch
+        switch(root, chosen)
+    return chosen
+
+
+def changes(old: Path, new: Path) -> tuple[list[str], list[str]]:
+    """The statements (N-Quads lines, each with its source graph) only in release `old`, and only in `new`, sorted;
+    the releases' descriptions of themselves, which differ every time, left out."""
+    named = next(d for d in DUMPS if d.format.name == "nquads")
+    gone, added, _ = delta(old / named.filename, new / named.filename)
+    own = f"<{metadata(new).get('base_iri', '')}graph/release> .".encode()
+
+    def lines(found: list[bytes]) -> list[str]:
+        return sorted(line.decode("utf-8").rstrip("\n") for line in found if not line.rstrip().endswith(own))
+    return lines(gone), lines(added)
+
+
+def sweep(releases: Path) -> None:
+    """Remove what killed builds left behind (never a finished release)."""
+    for p in releases.glob(".tmp-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def sweep_unless_building(root: Path) -> None:
+    """Remove what killed builds left behind, unless a build is running (it swept when it started, and what is
+    there now is its own); a project whose releases cannot be written is left as it is."""
+    releases = root / RELEASES
+    if not releases.is_dir():
+        return
+    try:
+        with (root / LOCK_FILE).open("a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:
+                sweep(releases)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    except OSError:  # BlockingIOError: a build holds the lock
+        return
+
+
+def prune(root: Path, keep: int) -> None:
+    """Delete the oldest finished releases beyond `keep`, never the current one."""
+    live = current(root)
+    kept = finished(root)
+    for old in kept[:-keep] if keep > 0 else []:
+        if live is None or old.resolve() != live:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,4 @@
+"""A published release, read-only: its store and index, entity documents, views, SPARQL and executors.
+
+Nothing here imports `kg.build` (nor rdflib, pyshacl or yaml): the server loads this package only.
+"""
