@@ -323,7 +323,7 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     """Print the schema.org markup of an entity (IRI, kind/key or key), ready to paste into a web page."""
     from kg.ids import PATHS
     from kg.jsonld import script_tag
-    from kg.serve.describe import markup
+    from kg.serve.markup import markup
 
     config = ctx.obj.config()
     release = _current(config)
@@ -368,7 +368,7 @@ def _format_names() -> list[str]:
 @click.pass_context
 def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None, limit: int) -> None:
     """Run a SPARQL query on the current release and print the results (like the /sparql endpoint)."""
-    from kg.serve.sparql import answer
+    from kg.serve.sparql import Dataset, Job, answer
 
     if (query is None) == (path is None):
         _say("kg: give the query as an argument or with --file (exactly one)")
@@ -376,7 +376,7 @@ def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None,
     text = query if query is not None else path.read()
     release = _current(ctx.obj.config())
     accept = "text/tab-separated-values, text/turtle;q=0.9" if fmt is None else None
-    result = answer(release, text, accept=accept, explicit=fmt, max_results=max(limit, 0))
+    result = answer(release, Job(text, Dataset(), accept, fmt, max(limit, 0)))
     if result.status != 200:
         _say(f"kg: {result.body.decode('utf-8', 'replace').strip()}")
         sys.exit(BAD_INPUT)

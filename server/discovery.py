@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from kg import jsonld, vocab
 from kg.formats import FORMATS, by_name
 from kg.layout import DUMPS
-from kg.serve import describe
+from kg.serve import catalogue, listings, wording
 from kg.serve.store import Release
 
 from .entities import absolute, address, local, negotiate, not_acceptable, release
@@ -28,7 +28,7 @@ def _void(rel: Release, offer: Offer) -> Response:
     """The release's VoID description in the offered RDF format."""
     fmt = by_name(offer.key)
     assert fmt is not None
-    response = Response(fmt.serialize(describe.void_triples(rel)), content_type=f"{fmt.media_type}; charset=utf-8")
+    response = Response(fmt.serialize(catalogue.void_triples(rel)), content_type=f"{fmt.media_type}; charset=utf-8")
     response.headers["Vary"] = "Accept"
     response.set_etag(f"{rel.etag}-void-{fmt.name}")
     return response
@@ -50,7 +50,7 @@ def home() -> Response:
     rel, answered = _rdf_or_page(HOME_OFFERS)
     if answered is not None:
         return answered
-    front = describe.front_page(rel, HOME_SIZE)
+    front = listings.front_page(rel, HOME_SIZE)
     config = current_app.config["KG"]
     counts = rel.meta.get("counts")
     markup = jsonld.dataset(config.title, absolute("/"), config.license, str(rel.meta["id"]),
@@ -71,9 +71,9 @@ def void() -> Response:
     rel, answered = _rdf_or_page(VOID_OFFERS)
     if answered is not None:
         return answered
-    response = Response(render_template("void.html", void=describe.dataset_description(rel), meta=rel.meta,
+    response = Response(render_template("void.html", void=catalogue.dataset_description(rel), meta=rel.meta,
                                         local=local, formats=[by_name(o.key) for o in OFFERS],
-                                        label=describe.property_label, compact=vocab.prefixed),
+                                        label=wording.property_label, compact=vocab.prefixed),
                         mimetype="text/html")
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = '</.well-known/void>; rel="alternate"; type="text/turtle"'
@@ -87,9 +87,9 @@ def _xml(body: str, media_type: str = "application/xml") -> Response:
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
     rel = release()
-    total = describe.page_count(rel)
+    total = listings.page_count(rel)
     if total <= SITEMAP_SIZE:
-        return _urlset(describe.pages(rel, 0, total))
+        return _urlset(listings.pages(rel, 0, total))
     parts = -(-total // SITEMAP_SIZE)
     maps = "".join(f"<sitemap><loc>{escape(absolute(f'/sitemap/{n}.xml'))}</loc></sitemap>\n"
                    for n in range(1, parts + 1))
@@ -98,7 +98,7 @@ def sitemap() -> Response:
 
 @bp.get("/sitemap/<int:n>.xml")
 def sitemap_part(n: int) -> Response:
-    entities = describe.pages(release(), (n - 1) * SITEMAP_SIZE, SITEMAP_SIZE) if n >= 1 else []
+    entities = listings.pages(release(), (n - 1) * SITEMAP_SIZE, SITEMAP_SIZE) if n >= 1 else []
     if not entities:
         abort(404)
     return _urlset(entities)

@@ -17,9 +17,11 @@ from kg import jsonld
 from kg.config import Config
 from kg.formats import FORMATS, by_name
 from kg.ids import PATHS, is_web
-from kg.serve import describe
-from kg.serve.execute import Busy, Job
-from kg.serve.sparql import Dataset
+from kg.serve import documents, listings, summaries, views, wording
+from kg.serve import search as names
+from kg.serve.execute import Busy
+from kg.serve.markup import markup as entity_markup
+from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
 
 from .errors import error_response
@@ -97,7 +99,7 @@ def finish(response: Response, rel: Release, etag: str) -> Response:
 
 def embed(rel: Release, iri: str) -> Response:
     """The entity's ready-to-paste <script type="application/ld+json"> block, as text."""
-    data = describe.markup(rel, iri)
+    data = entity_markup(rel, iri)
     if data is None:
         abort(404, f"No entity {iri} in this release.")
     etag, fresh = conditional(rel, "embed")
@@ -109,19 +111,19 @@ def embed(rel: Release, iri: str) -> Response:
 @bp.app_template_filter("humane")
 def humane(value: ox.Literal) -> str:
     """A literal as a reader wants it (durations in minutes or days, numbers with thousands separators)."""
-    return describe.value_text(value)
+    return wording.value_text(value)
 
 
 @bp.app_template_filter("langtag")
 def langtag(tag: str) -> str:
     """A language tag as BCP 47 writes it (ko-Latn), not as the store keeps it (ko-latn)."""
-    return describe.language_tag(tag)
+    return wording.language_tag(tag)
 
 
 @bp.app_template_filter("amount")
-def amount(facts: list[describe.Fact]) -> str | None:
+def amount(facts: list[views.Fact]) -> str | None:
     """A monetary amount's currency and value in one text."""
-    return describe.amount_text(facts)
+    return wording.amount_text(facts)
 
 
 PAGE_SIZE = 100
@@ -152,7 +154,7 @@ class _Links:
     widen: dict[str, str]
 
     @staticmethod
-    def of(path: str, listing: describe.Listing, keep: dict[str, str]) -> _Links:
+    def of(path: str, listing: listings.Listing, keep: dict[str, str]) -> _Links:
         return _Links(
             {rel: _link(path, {"page": str(n), **keep}) for rel, n in (("prev", listing.page - 1),
                                                                       ("next", listing.page + 1))
@@ -190,14 +192,14 @@ def kind_listing(kind: str) -> Response | str:
     if offer is None:
         return not_acceptable(LISTING_OFFERS)
     page, size = _number(request.args.get("page"), 1, 10**8), _number(request.args.get("size"), PAGE_SIZE, 1000)
-    filters = {f: request.args[f][:200] for f in describe.facet_names(kind) if request.args.get(f, "").strip()}
+    filters = {f: request.args[f][:200] for f in listings.facet_names(kind) if request.args.get(f, "").strip()}
     try:
-        listing = describe.listing(rel, kind, page, size, filters)
-    except describe.NoFacets as exc:
+        listing = listings.listing(rel, kind, page, size, filters)
+    except listings.NoFacets as exc:
         return error_response(400, f"This list cannot be narrowed: {exc}.")
     links = _Links.of(request.path, listing, {k: request.args[k] for k in ("size", "format") if k in request.args}
                       | filters)
-    notes = describe.summaries(rel, (e for e, _ in listing.items))
+    notes = summaries.summaries(rel, (e for e, _ in listing.items))
     if offer.key == "json":
         response = jsonify(kind=listing.kind, page=listing.page, pages=listing.pages, total=listing.total,
                            filters=listing.filters,
@@ -231,8 +233,8 @@ def search() -> Response | str:
     offer = negotiate(HTML_OR_JSON + (SUGGEST,))
     if offer is None:
         return not_acceptable(HTML_OR_JSON + (SUGGEST,))
-    query = describe.search_query(current_app.config["KG"].base_iri, text)
-    hits = describe.search(rel, text)  # the release's index of names: a scan of one file
+    query = names.search_query(current_app.config["KG"].base_iri, text)
+    hits = names.search(rel, text)  # the release's index of names: a scan of one file
     if hits is None and query is not None:  # a release built without that index
         try:  # a scan of every name: run where a deadline holds, like any SPARQL query
             answer = current_app.extensions["kg.executors"].run(
@@ -241,9 +243,9 @@ def search() -> Response | str:
             return error_response(429, busy.message, {"Retry-After": "1"})
         if answer.status != 200:
             return error_response(answer.status, answer.body.decode("utf-8", "replace"))
-        hits = describe.search_hits(json.loads(answer.body)["results"]["bindings"], text)
+        hits = names.search_hits(json.loads(answer.body)["results"]["bindings"], text)
     hits = hits or []
-    notes = describe.summaries(rel, (h.iri for h in hits))
+    notes = summaries.summaries(rel, (h.iri for h in hits))
     if offer.key == "suggest":  # [query, names, descriptions, addresses], as browsers' search boxes read it
         response = Response(json.dumps([text, [h.name for h in hits], [notes.get(h.iri) or h.type for h in hits],
                                         [address(h.iri) for h in hits]],
@@ -254,7 +256,7 @@ def search() -> Response | str:
              "summary": notes.get(h.iri)} for h in hits])
     else:
         response = Response(render_template("search.html", q=text, hits=hits, searched=query is not None,
-                                            summaries=notes, shortest=describe.MIN_SEARCH), mimetype="text/html")
+                                            summaries=notes, shortest=names.MIN_SEARCH), mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
 
@@ -281,28 +283,28 @@ def resource(path: str) -> Response | WerkzeugResponse:
         return not_acceptable(OFFERS)
     etag, fresh = conditional(rel, offer.key)
     if offer.key == "html":
-        view = describe.view(rel, iri)
+        view = views.view(rel, iri)
         if view is None:
             abort(404, f"No entity {iri} in this release.")
         if fresh:
             return finish(Response(status=304), rel, etag)
-        data = describe.markup(rel, iri)
+        data = entity_markup(rel, iri)
         markup = jsonld.safe_json(data) if data else None
         snippet = jsonld.script_tag(data) if data else None
         inline = snippet is not None and len(snippet) <= INLINE_SNIPPET
         body = render_template("entity.html", view=view, markup=markup, snippet=snippet, inline=inline, local=local,
-                               iri=iri, label=describe.property_label, formats=FORMATS, path=f"/{path}",
+                               iri=iri, label=wording.property_label, formats=FORMATS, path=f"/{path}",
                                graph=iri in rel.graphs)
         response = Response(body, mimetype="text/html")
     else:
-        quads = describe.document(rel, iri)
+        quads = documents.document(rel, iri)
         if not quads:
             abort(404, f"No entity {iri} in this release.")
         if fresh:
             return finish(Response(status=304), rel, etag)
         fmt = by_name(offer.key)
         assert fmt is not None
-        statements = describe.dataset(quads) if fmt.datasets else describe.triples(quads)
+        statements = documents.dataset(quads) if fmt.datasets else documents.triples(quads)
         response = Response(fmt.serialize(statements), content_type=f"{fmt.media_type}; charset=utf-8")
         response.headers["Content-Location"] = f"/{path}.{fmt.extension}"
     response.headers["Link"] = ", ".join(f'</{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"'

@@ -7,7 +7,7 @@ import hashlib
 from flask import Blueprint, Response, request
 
 from kg.formats import FORMATS, named
-from kg.serve import describe
+from kg.serve import documents
 
 from .entities import conditional, finish, negotiate, not_acceptable, release
 from .errors import error_response
@@ -26,15 +26,15 @@ def store() -> Response:
     default = "default" in request.args
     if len(graphs) > 1 or (graphs and default):
         return error_response(400, "Name one graph: ?graph=<IRI> or ?default (neither: the whole dataset).")
-    if graphs and not describe.valid_iri(graphs[0]):
+    if graphs and not documents.valid_iri(graphs[0]):
         return error_response(400, f"Not a graph IRI: {graphs[0]!r}")
     offers = GRAPH_OFFERS if graphs or default else DATASET_OFFERS
     offer = negotiate(offers)
     if offer is None:
         return not_acceptable(offers)
     fmt = named(offer.key)
-    quads = describe.graph_quads(rel, graphs[0] if graphs else None) if graphs or default \
-        else describe.dataset_quads(rel)
+    quads = documents.graph_quads(rel, graphs[0] if graphs else None) if graphs or default \
+        else documents.dataset_quads(rel)
     if quads is None:
         return error_response(404, f"No graph <{graphs[0]}> in this release (/.well-known/void lists them).")
     selector = f"graph={graphs[0]}" if graphs else "default" if default else "dataset"

@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
+from kg.errors import Refusal
 from kg.formats import by_name
 from kg.serve import sparql
-from kg.serve.execute import Busy, Job
+from kg.serve.execute import Busy
 from kg.serve.guard import MAX_QUERY_CHARS, is_lookup
-from kg.serve.sparql import GRAPH_OFFERS, RESULT_OFFERS, TEXTUAL
+from kg.serve.sparql import GRAPH_OFFERS, RESULT_OFFERS, TEXTUAL, Job
 
 from .entities import absolute, release
 from .errors import error_response
@@ -22,7 +23,7 @@ bp = Blueprint("sparql", __name__)
 SD_OFFERS = GRAPH_OFFERS[:1] + (Offer("html", (HTML, "application/xhtml+xml")),) + GRAPH_OFFERS[1:]
 def _one(values: list[str], what: str) -> str:
     if len(values) > 1:
-        raise sparql.QueryError(400, f"The request has {len(values)} '{what}' parameters; send exactly one.")
+        raise Refusal(400, f"The request has {len(values)} '{what}' parameters; send exactly one.")
     return values[0]
 
 
@@ -58,19 +59,19 @@ def _request() -> tuple[str | None, sparql.Dataset]:
             try:
                 text = request.get_data(as_text=False).decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise sparql.QueryError(400, "The query is not valid UTF-8.") from exc
+                raise Refusal(400, "The query is not valid UTF-8.") from exc
             return text, sparql.Dataset(tuple(request.args.getlist("default-graph-uri")),
                                         tuple(request.args.getlist("named-graph-uri")))
         elif mimetype == "application/sparql-update":
-            raise sparql.QueryError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+            raise Refusal(403, "This endpoint is read-only: SPARQL Update is not accepted.")
         else:
-            raise sparql.QueryError(415, f"Unsupported request body type {mimetype!r}: send "
+            raise Refusal(415, f"Unsupported request body type {mimetype!r}: send "
                                          "application/x-www-form-urlencoded or application/sparql-query.")
     if "update" in params:
-        raise sparql.QueryError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+        raise Refusal(403, "This endpoint is read-only: SPARQL Update is not accepted.")
     queries = params.getlist("query")
     if any(len(q) > MAX_QUERY_CHARS for q in queries):
-        raise sparql.QueryError(413, f"The query is longer than the limit of {MAX_QUERY_CHARS:,} characters.")
+        raise Refusal(413, f"The query is longer than the limit of {MAX_QUERY_CHARS:,} characters.")
     dataset = sparql.Dataset(tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri")))
     return (_one(queries, "query") if queries else None), dataset
 
@@ -82,7 +83,7 @@ def endpoint() -> Response:
         if text is None:
             if request.method in ("GET", "HEAD"):
                 return _service_description()
-            raise sparql.QueryError(400, "Missing 'query' parameter.")
+            raise Refusal(400, "Missing 'query' parameter.")
         params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args
         named = _format_param(params)
         if request.method == "GET" and named is None and _wants_a_page():
@@ -94,12 +95,12 @@ def endpoint() -> Response:
         try:
             if is_lookup(text) and not dataset.default_graphs and not dataset.named_graphs:
                 # bounded by the statements about one node: no deadline process needed
-                result = sparql.answer(release(), job.text, dataset, job.accept, job.explicit, job.max_results)
+                result = sparql.answer(release(), job)
             else:
                 result = current_app.extensions["kg.executors"].run(job, deadline)
         except Busy as busy:
             return error_response(429, busy.message, {"Retry-After": "1"})
-    except sparql.QueryError as exc:
+    except Refusal as exc:
         return error_response(exc.status, exc.message)
     response = Response(result.body, status=result.status, content_type=result.content_type)
     response.headers["Vary"] = "Accept"
@@ -144,9 +145,9 @@ def _timeout(value: str | None) -> float | None:
     try:
         seconds = float(value)
     except ValueError as exc:
-        raise sparql.QueryError(400, f"timeout must be a number of seconds, not {value[:50]!r}") from exc
+        raise Refusal(400, f"timeout must be a number of seconds, not {value[:50]!r}") from exc
     if not 0 < seconds < 1e6:
-        raise sparql.QueryError(400, "timeout must be a positive number of seconds")
+        raise Refusal(400, "timeout must be a positive number of seconds")
     return seconds
 
 

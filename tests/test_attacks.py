@@ -17,6 +17,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kg.errors import Refusal
 from kg.serve import guard
 
 JSON = {"Accept": "application/sparql-results+json"}
@@ -175,7 +176,7 @@ def test_the_guard_refuses_every_form_oxigraph_would_call(listener, before, gaps
     called = bool(accepted)
     accepted.clear()
     if called:
-        with pytest.raises(guard.Refused):
+        with pytest.raises(Refusal):
             guard.check(query, frozenset())
 
 

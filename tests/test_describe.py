@@ -6,8 +6,9 @@ import pyoxigraph as ox
 import pytest
 
 from kg import vocab
-from kg.serve import describe
-from kg.serve.describe import Fact, amount_text, value_text
+from kg.serve import search, views, wording
+from kg.serve.views import Fact
+from kg.serve.wording import amount_text, value_text
 
 
 @pytest.mark.parametrize(("lexical", "datatype", "text"), [
@@ -50,23 +51,23 @@ def _rows(*names: str) -> list[dict[str, dict[str, str]]]:
 
 
 def test_a_search_puts_a_title_that_is_the_words_after_an_article_first():
-    hits = describe.search_hits(_rows("3 Godfathers", "Disco Godfather", "The Godfather Part II", "The Godfather"),
+    hits = search.search_hits(_rows("3 Godfathers", "Disco Godfather", "The Godfather Part II", "The Godfather"),
                                 "godfather")
     assert hits[0].name == "The Godfather"
 
 
 def test_a_search_puts_whole_words_before_parts_of_words():
-    hits = describe.search_hits(_rows("3 Godfathers", "The Black Godfather"), "godfather")
+    hits = search.search_hits(_rows("3 Godfathers", "The Black Godfather"), "godfather")
     assert [h.name for h in hits] == ["The Black Godfather", "3 Godfathers"]
 
 
 def test_a_search_puts_shorter_spellings_first_among_equal_matches():
-    hits = describe.search_hits(_rows("The Black Godfather", "Disco Godfather"), "godfather")
+    hits = search.search_hits(_rows("The Black Godfather", "Disco Godfather"), "godfather")
     assert [h.name for h in hits] == ["Disco Godfather", "The Black Godfather"]
 
 
 def test_an_article_searched_for_is_still_a_prefix():
-    hits = describe.search_hits(_rows("Thelma", "The Godfather"), "the")
+    hits = search.search_hits(_rows("Thelma", "The Godfather"), "the")
     assert [h.name for h in hits] == ["The Godfather", "Thelma"]
 
 
@@ -77,7 +78,7 @@ def test_long_texts_from_one_source_keep_a_row_each_and_short_ones_share_one():
              Fact(desc, ox.Literal("Another long summary of the same film, also more than sixty characters."), src),
              Fact("http://schema.org/genre", ox.Literal("drama"), src),
              Fact("http://schema.org/genre", ox.Literal("war"), src)]
-    view = describe.View("https://x.org/movie/m", "M", [], facts, {}, [], [], [])
+    view = views.View("https://x.org/movie/m", "M", [], facts, {}, [], [], [])
     assert [(p.rsplit("/", 1)[-1], len(group)) for p, group in view.rows(facts)] == [
         ("description", 1), ("description", 1), ("genre", 2)]
 
@@ -87,4 +88,4 @@ def test_long_texts_from_one_source_keep_a_row_each_and_short_ones_share_one():
     ("de-ch-1901", "de-CH-1901"), ("es-419", "es-419"), ("en-x-ab", "en-x-ab"),
 ])
 def test_language_tags_are_shown_in_bcp47_case(stored, shown):
-    assert describe.language_tag(stored) == shown
+    assert wording.language_tag(stored) == shown

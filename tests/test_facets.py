@@ -17,8 +17,8 @@ from kg import layout
 from kg.build.pipeline import build
 from kg.config import load_config
 from kg.layout import current
-from kg.serve import describe
-from kg.serve.sparql import answer
+from kg.serve import listings
+from kg.serve.sparql import Dataset, Job, answer
 from kg.serve.store import Releases
 
 GENRES = ("Drama", "drama", "DRAMA ", "Crime", "War", "film  noir")
@@ -58,9 +58,9 @@ def _by_query(rel, where: str) -> list[str]:
     """The films a SPARQL pattern selects, in the listing's order (by name, then IRI)."""
     query = (f"SELECT ?e WHERE {{ ?e a <http://schema.org/Movie> FILTER(STRSTARTS(STR(?e), '{BASE}movie/')) "
              f"{where} }}")
-    found = {b["e"]["value"] for b in json.loads(answer(rel, query, accept="application/sparql-results+json").body)[
+    found = {b["e"]["value"] for b in json.loads(answer(rel, Job(query, Dataset(), "application/sparql-results+json", None, 0)).body)[
         "results"]["bindings"]}
-    everyone = describe.listing(rel, "movie", 1, 1000).items
+    everyone = listings.listing(rel, "movie", 1, 1000).items
     return [iri for iri, _ in everyone if iri in found]
 
 
@@ -70,34 +70,34 @@ GENRE = "?e <http://schema.org/genre> ?g FILTER(LCASE(REPLACE(STR(?g), '\\\\s+',
 
 
 def test_every_year_lists_the_films_made_then_else_first_shown_then(release):
-    facet = next(f for f in describe.listing(release, "movie").facets if f.name == "year")
+    facet = next(f for f in listings.listing(release, "movie").facets if f.name == "year")
     # made 1950..1956; every ninth film has only a release date, 1960..1964
     assert [key for key, _, _ in facet.values] == [str(y) for y in [*range(1950, 1957), *range(1960, 1965)]]
     for key, _, count in facet.values:
         expected = _by_query(release, YEAR.format(key))
-        narrowed = describe.listing(release, "movie", 1, 1000, {"year": key})
+        narrowed = listings.listing(release, "movie", 1, 1000, {"year": key})
         assert [iri for iri, _ in narrowed.items] == expected and narrowed.total == count == len(expected), key
 
 
 def test_every_genre_gathers_its_spellings_and_is_named_as_most_sources_spell_it(release):
-    facet = next(f for f in describe.listing(release, "movie").facets if f.name == "genre")
+    facet = next(f for f in listings.listing(release, "movie").facets if f.name == "genre")
     assert {key: label for key, label, _ in facet.values} == {
         "drama": "drama", "crime": "Crime", "war": "War", "film noir": "film noir"}
     for key, _, count in facet.values:
         expected = _by_query(release, GENRE.format(key))
-        narrowed = describe.listing(release, "movie", 1, 1000, {"genre": key})
+        narrowed = listings.listing(release, "movie", 1, 1000, {"genre": key})
         assert [iri for iri, _ in narrowed.items] == expected and count == len(expected), key
     assert [c for _, _, c in facet.values] == sorted((c for _, _, c in facet.values), reverse=True)
 
 
 def test_two_filters_narrow_to_the_films_with_both(release):
-    narrowed = describe.listing(release, "movie", 1, 1000, {"year": "1953", "genre": "Crime"})
+    narrowed = listings.listing(release, "movie", 1, 1000, {"year": "1953", "genre": "Crime"})
     assert narrowed.items and [iri for iri, _ in narrowed.items] == _by_query(
         release, YEAR.format("1953") + " " + GENRE.format("crime"))
 
 
 def test_a_narrowed_listings_facets_count_what_it_still_holds(release):
-    narrowed = describe.listing(release, "movie", 1, 1000, {"year": "1953"})
+    narrowed = listings.listing(release, "movie", 1, 1000, {"year": "1953"})
     genres = next(f for f in narrowed.facets if f.name == "genre")
     for key, _, count in genres.values:
         assert count == len(_by_query(release, YEAR.format("1953") + " " + GENRE.format(key)))
@@ -106,7 +106,7 @@ def test_a_narrowed_listings_facets_count_what_it_still_holds(release):
 
 def test_a_value_no_film_has_narrows_to_nothing(release):
     for filters in ({"year": "1066"}, {"genre": "opera"}, {"year": "soon"}):
-        assert describe.listing(release, "movie", 1, 100, filters).total == 0
+        assert listings.listing(release, "movie", 1, 100, filters).total == 0
 
 
 def test_a_release_without_the_facet_index_says_so(release, tmp_path):
@@ -117,9 +117,9 @@ def test_a_release_without_the_facet_index_says_so(release, tmp_path):
     (old / layout.INDEX_DIR / "index.json").write_text(json.dumps(info), encoding="utf-8")
     os.symlink("releases/r", tmp_path / "current")
     aged = Releases(tmp_path).current()
-    assert describe.listing(aged, "movie").total == FILMS
-    with pytest.raises(describe.NoFacets):
-        describe.listing(aged, "movie", filters={"year": "1953"})
+    assert listings.listing(aged, "movie").total == FILMS
+    with pytest.raises(listings.NoFacets):
+        listings.listing(aged, "movie", filters={"year": "1953"})
 
 
 # ---- through the server ----
@@ -190,9 +190,9 @@ def test_a_filter_on_a_release_without_the_facet_index_is_a_clear_400(catalogue,
 
 def test_a_person_listing_narrows_by_birth_year(released):
     rel = Releases(released / "var").current()
-    born = next(f for f in describe.listing(rel, "person").facets if f.name == "born")
+    born = next(f for f in listings.listing(rel, "person").facets if f.name == "born")
     assert ("1971", "1971", 1) in born.values
-    assert [name for _, name in describe.listing(rel, "person", filters={"born": "1971"}).items] == [
+    assert [name for _, name in listings.listing(rel, "person", filters={"born": "1971"}).items] == [
         "Leesong Hee-il"]
 
 

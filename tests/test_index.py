@@ -12,8 +12,8 @@ import pytest
 from kg import layout
 from kg.build import index as writer
 from kg.layout import current
-from kg.serve import describe, index
-from kg.serve.sparql import answer
+from kg.serve import index, listings, search
+from kg.serve.sparql import Dataset, Job, answer
 from kg.serve.store import Releases
 from server.entities import LISTED
 
@@ -33,7 +33,7 @@ def both(released, tmp_path_factory):
 @pytest.mark.parametrize(("page", "size"), [(1, 100), (1, 3), (2, 3), (99, 3)])
 def test_a_listing_from_the_index_is_the_listing_by_query(both, kind, page, size):
     indexed, queried = both
-    assert describe.listing(indexed, kind, page, size) == describe.listing(queried, kind, page, size)
+    assert listings.listing(indexed, kind, page, size) == listings.listing(queried, kind, page, size)
 
 
 def test_a_release_with_an_index_of_another_version_is_listed_by_query(both, tmp_path: Path):
@@ -44,31 +44,31 @@ def test_a_release_with_an_index_of_another_version_is_listed_by_query(both, tmp
     shutil.copytree(indexed.path, old)
     (old / layout.INDEX_DIR / "index.json").write_text(json.dumps({**info, "version": 1}), encoding="utf-8")
     os.symlink("releases/r", tmp_path / "current")
-    assert describe.listing(Releases(tmp_path).current(), "movie") == describe.listing(queried, "movie")
+    assert listings.listing(Releases(tmp_path).current(), "movie") == listings.listing(queried, "movie")
 
 
 def test_the_index_lists_every_entity_page_as_the_query_does(both):
     indexed, queried = both
-    total = describe.page_count(indexed)
-    assert total == describe.page_count(queried) > 20
-    assert describe.pages(indexed, 0, total) == describe.pages(queried, 0, total)
-    assert describe.pages(indexed, 5, 7) == describe.pages(queried, 0, total)[5:12]
+    total = listings.page_count(indexed)
+    assert total == listings.page_count(queried) > 20
+    assert listings.pages(indexed, 0, total) == listings.pages(queried, 0, total)
+    assert listings.pages(indexed, 5, 7) == listings.pages(queried, 0, total)[5:12]
 
 
 @pytest.mark.parametrize("text", ["lee", "Break Away", "탈주", "festival", "so-young", "x"])
 def test_a_search_in_the_index_finds_what_the_query_finds(both, text):
     indexed, queried = both
-    query = describe.search_query(indexed.meta["base_iri"], text)
-    rows = json.loads(answer(queried, query, accept="application/sparql-results+json").body)["results"][
+    query = search.search_query(indexed.meta["base_iri"], text)
+    rows = json.loads(answer(queried, Job(query, Dataset(), "application/sparql-results+json", None, 0)).body)["results"][
         "bindings"] if query else []
-    by_query = describe.search_hits(rows, text)
-    assert [(h.iri, h.name) for h in describe.search(indexed, text)] == [(h.iri, h.name) for h in by_query]
-    assert describe.search(queried, text) is None  # no index: the server runs the query instead
+    by_query = search.search_hits(rows, text)
+    assert [(h.iri, h.name) for h in search.search(indexed, text)] == [(h.iri, h.name) for h in by_query]
+    assert search.search(queried, text) is None  # no index: the server runs the query instead
 
 
 def test_search_looks_only_at_names_not_at_iris(both):
     indexed, _ = both
-    assert describe.search(indexed, "films.example.org") == []
+    assert search.search(indexed, "films.example.org") == []
 
 
 def test_pages_of_an_index_file_across_its_seek_points(tmp_path: Path):

@@ -259,14 +259,14 @@ def test_the_events_list_holds_festivals_and_screenings(client):
 
 def test_a_page_says_when_it_lists_only_the_first_references(released, monkeypatch):
     from kg.config import load_config
-    from kg.serve import describe
+    from kg.serve import views
     from server import create_app
 
     app = create_app(load_config(released, cache_mb=0, query_workers=1))
     try:
         page = app.test_client().get("/person/leesong-hee-il").get_data(as_text=True)
         assert "all of them in SPARQL" not in page
-        monkeypatch.setattr(describe, "MAX_INCOMING", 2)
+        monkeypatch.setattr(views, "MAX_INCOMING", 2)
         page = app.test_client().get("/person/leesong-hee-il").get_data(as_text=True)
     finally:
         app.extensions["kg.executors"].close()

@@ -167,7 +167,7 @@ def test_kg_embed_prints_no_script_or_data_url(trap, run_kg):
 def test_the_description_query_answers_exactly_the_markup_without_script_or_data_iris(trap):
     from kg.config import load_config
     from kg.jsonld import description_query
-    from kg.serve.describe import markup
+    from kg.serve.markup import markup
     from kg.serve.store import Releases
 
     release = Releases(load_config(trap).releases_path).current()

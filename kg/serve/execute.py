@@ -27,11 +27,11 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from kg.serve.sparql import Answer, Dataset
+from kg.errors import Refusal
+from kg.serve.sparql import Answer, Job
 
 _CTX = mp.get_context("spawn")  # never fork a process that holds threads and an open store
 SLOW_AFTER = 0.25  # seconds after which a running query is lowered to the least CPU priority
@@ -52,24 +52,11 @@ def _renice(pid: int | None, niceness: int) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Job:
-    """One query for an executor."""
-
-    text: str
-    dataset: Dataset
-    accept: str | None
-    explicit: str | None
-    max_results: int
-    max_bytes: int = 0  # the largest response body (0: no limit)
-
-
-class Busy(Exception):
-    """Every executor stayed busy for the whole wait (or the quick lane's time ran out)."""
+class Busy(Refusal):
+    """Every executor stayed busy for the whole wait (or the quick lane's time ran out). (429)."""
 
     def __init__(self, message: str = "Too many queries at once: try again in a moment.") -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(429, message)
 
 
 def _serve(conn: Connection, root: str, memory_mb: int) -> None:
@@ -91,7 +78,7 @@ def _serve(conn: Connection, root: str, memory_mb: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            result = answer(releases.current(), job.text, job.dataset, job.accept, job.explicit, job.max_results)
+            result = answer(releases.current(), job)
             if job.max_bytes and len(result.body) > job.max_bytes:
                 result = _refusal(f"The result is {len(result.body) / (1 << 20):,.1f} MiB, more than this "
                                   f"server's limit of {job.max_bytes >> 20:,} MiB per response "

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from kg.errors import Refusal
+
 _TOKEN = re.compile(r"""
     (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
@@ -35,14 +37,6 @@ _CHAINED_WORDS = {"OPTIONAL", "MINUS", "UNION"}
 _CHAINED_MARKS = {"/", "|", "^"}
 MAX_OPERATORS = 2000  # expression operators: 12,000 `&&` or `!` overflow it too
 _OPERATOR_MARKS = set("!&|+-*/=<>")
-
-
-class Refused(ValueError):
-    """The request may not be evaluated here; `status` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 _GAP = r"(?:\s|\#[^\n\r]*)*"  # what the grammar lets stand between two tokens: white space and comments
@@ -78,9 +72,9 @@ def tokens(text: str) -> Iterator[tuple[str, str]]:
 def check(text: str, graphs: frozenset[str]) -> None:
     """Refuse updates, SERVICE, and FROM / FROM NAMED graphs outside the dataset, before any evaluation."""
     if len(text) > MAX_QUERY_CHARS:
-        raise Refused(413, f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}.")
+        raise Refusal(413, f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}.")
     if calls_a_service(text):
-        raise Refused(400, "SERVICE is not allowed: this endpoint never makes requests to other servers.")
+        raise Refusal(400, "SERVICE is not allowed: this endpoint never makes requests to other servers.")
     prefixes: dict[str, str] = {}
     toks = list(tokens(text))
     _check_depth(text, toks)
@@ -89,7 +83,7 @@ def check(text: str, graphs: frozenset[str]) -> None:
         if word == "PREFIX" and n + 2 < len(toks) and toks[n + 2][0] == "iri":
             prefixes[toks[n + 1][1].rstrip(":")] = toks[n + 2][1][1:-1]
         elif word in UPDATE_WORDS and _starts_operation(toks, n):
-            raise Refused(403, "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, ...) "
+            raise Refusal(403, "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, ...) "
                                "is not accepted.")
         elif word == "FROM":
             m = n + 1
@@ -100,7 +94,7 @@ def check(text: str, graphs: frozenset[str]) -> None:
             graph = _iri(toks[m], prefixes)
             if graph is None or graph not in graphs:
                 shown = toks[m][1][:200]
-                raise Refused(400, f"FROM names {shown}, which is not a graph of this dataset; "
+                raise Refusal(400, f"FROM names {shown}, which is not a graph of this dataset; "
                                    "this endpoint never loads data from elsewhere.")
 
 
@@ -119,13 +113,13 @@ def _check_depth(text: str, toks: list[tuple[str, str]]) -> None:
         elif kind == "word" and value.upper() in _CHAINED_WORDS:
             chain += 1
     if deepest > MAX_NESTING:
-        raise Refused(400, f"The query nests {deepest} levels of braces, parentheses or brackets; the limit is "
+        raise Refusal(400, f"The query nests {deepest} levels of braces, parentheses or brackets; the limit is "
                            f"{MAX_NESTING}.")
     operators = max(operators, sum(map(text.count, "!&|")))  # counted in the raw text too: no token hides them
     if operators > MAX_OPERATORS:
-        raise Refused(400, f"The query has {operators} operator signs; the limit is {MAX_OPERATORS}.")
+        raise Refusal(400, f"The query has {operators} operator signs; the limit is {MAX_OPERATORS}.")
     if chain > MAX_CHAIN:
-        raise Refused(400, f"The query chains {chain} OPTIONAL, MINUS, UNION or property-path operators; the limit "
+        raise Refusal(400, f"The query chains {chain} OPTIONAL, MINUS, UNION or property-path operators; the limit "
                            f"is {MAX_CHAIN}.")
 
 

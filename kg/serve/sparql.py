@@ -10,22 +10,14 @@ from itertools import islice
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.errors import Refusal
 from kg.formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, result_by_name
 from kg.serve import results
-from kg.serve.guard import Refused, check
+from kg.serve.guard import check
 from kg.serve.negotiation import HTML, Offer, by_key, choose
 from kg.serve.store import Release
 
 SD = vocab.SD
-
-
-class QueryError(Exception):
-    """A query the endpoint will not or cannot answer; `status` is the HTTP status to report."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -34,6 +26,18 @@ class Dataset:
 
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query: its text and dataset, the formats asked for and the limits on its answer."""
+
+    text: str
+    dataset: Dataset
+    accept: str | None
+    explicit: str | None
+    max_results: int
+    max_bytes: int = 0  # the largest response body (0: no limit)
 
 
 Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
@@ -67,32 +71,32 @@ def syntax_message(query: str, error: str) -> str:
 
 
 def evaluate(release: Release, text: str, dataset: Dataset = Dataset()) -> Result:
-    """Parse and start evaluating a query (already checked by `guard.check`); syntax errors become QueryError."""
+    """Parse and start evaluating a query (already checked by `guard.check`); syntax errors become Refusal."""
     for iri in dataset.default_graphs + dataset.named_graphs:
         if not iri.startswith(("http://", "https://", "urn:")) or any(c in iri for c in "<> \"{}|\\^`"):
-            raise QueryError(400, f"Not a graph IRI: {iri!r}")
+            raise Refusal(400, f"Not a graph IRI: {iri!r}")
     try:
         if not dataset.default_graphs and not dataset.named_graphs:
             return release.query(text)
         return release.query(text, list(dataset.default_graphs), list(dataset.named_graphs))
     except SyntaxError as exc:
-        raise QueryError(400, syntax_message(text, str(exc))) from exc
+        raise Refusal(400, syntax_message(text, str(exc))) from exc
     except (OSError, RuntimeError, ValueError) as exc:
-        raise QueryError(400, f"The query could not be evaluated: {exc}") from exc
+        raise Refusal(400, f"The query could not be evaluated: {exc}") from exc
 
 
 def serialize(result: Result, fmt: Format | ResultFormat) -> bytes:
-    """The bytes of a result in the chosen format; evaluation errors surface here as QueryError."""
+    """The bytes of a result in the chosen format; evaluation errors surface here as Refusal."""
     try:
         if isinstance(fmt, ResultFormat):
             if isinstance(result, ox.QueryTriples):
-                raise QueryError(406, "CONSTRUCT and DESCRIBE results are graphs, not result tables")
+                raise Refusal(406, "CONSTRUCT and DESCRIBE results are graphs, not result tables")
             return result.serialize(format=fmt.oxigraph) or b""
         if not isinstance(result, ox.QueryTriples):
-            raise QueryError(406, "SELECT and ASK results are tables, not graphs")
+            raise Refusal(406, "SELECT and ASK results are tables, not graphs")
         return fmt.serialize(list(dict.fromkeys(result)))
     except (OSError, RuntimeError, ValueError, SyntaxError) as exc:
-        raise QueryError(400, f"The query could not be evaluated: {exc}") from exc
+        raise Refusal(400, f"The query could not be evaluated: {exc}") from exc
 
 
 def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
@@ -142,36 +146,34 @@ TEXTUAL = ("text/", "application/sparql-results+", "application/ld+json", "appli
            "application/rdf+xml")
 
 
-def _error(exc: QueryError | Refused) -> Answer:
-    status = exc.status if isinstance(exc, QueryError) else exc.status
-    message = exc.message if isinstance(exc, QueryError) else str(exc)
-    return Answer(status, "text/plain; charset=utf-8", (message.rstrip("\n") + "\n").encode("utf-8"))
+def _error(exc: Refusal) -> Answer:
+    return Answer(exc.status, "text/plain; charset=utf-8", (exc.message.rstrip("\n") + "\n").encode("utf-8"))
 
 
-def answer(release: Release, text: str, dataset: Dataset = Dataset(), accept: str | None = None,
-           explicit: str | None = None, max_results: int = 0) -> Answer:
+def answer(release: Release, job: Job) -> Answer:
     """Check, evaluate, negotiate and serialize one query; every failure is an Answer with its status."""
+    text, accept, explicit = job.text, job.accept, job.explicit
     try:
         check(text, release.graphs)
         # a dataset graph the release does not hold is an empty graph (never fetched), as the protocol tests expect
-        result = evaluate(release, text, dataset)
+        result = evaluate(release, text, job.dataset)
         graph = isinstance(result, ox.QueryTriples)
         offers = GRAPH_OFFERS if graph else RESULT_OFFERS
         offer = by_key(explicit, offers) if explicit else choose(accept, offers)
         if offer is None and not explicit and choose(accept, (Offer("html", (HTML,)),)):
             offer = offers[0]  # a browser following a link: show the default format rather than refuse
         if offer is None:
-            raise QueryError(406, "Not Acceptable: this result is available as "
-                                  + ", ".join(o.media_types[0] for o in offers))
+            raise Refusal(406, "Not Acceptable: this result is available as "
+                                + ", ".join(o.media_types[0] for o in offers))
         fmt = by_name(offer.key) if graph else result_by_name(offer.key)
         assert fmt is not None
-        body, cut = _capped(result, fmt, max_results, text)
+        body, cut = _capped(result, fmt, job.max_results, text)
         media = fmt.media_type
         if media.endswith("xml") and _NOT_XML.search(body):
-            raise QueryError(406, "The result holds a control character, which XML cannot carry (not even escaped): "
-                                  "ask for it as JSON, CSV or TSV, or as Turtle or N-Triples for a graph.")
+            raise Refusal(406, "The result holds a control character, which XML cannot carry (not even escaped): "
+                                "ask for it as JSON, CSV or TSV, or as Turtle or N-Triples for a graph.")
         return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body, cut)
-    except (QueryError, Refused) as exc:
+    except Refusal as exc:
         return _error(exc)
 
 
@@ -198,7 +200,7 @@ def _capped(result: Result, fmt: Format | ResultFormat, limit: int, text: str = 
             return serialize(result, fmt), None
         if isinstance(result, ox.QuerySolutions):
             if not isinstance(fmt, ResultFormat):
-                raise QueryError(406, "SELECT results are tables, not graphs")
+                raise Refusal(406, "SELECT results are tables, not graphs")
             variables = [v.value for v in result.variables]
             names = _in_query_order(variables, text)
             at = [variables.index(name) for name in names]  # by position: a lookup by name costs twice as much
@@ -206,12 +208,12 @@ def _capped(result: Result, fmt: Format | ResultFormat, limit: int, text: str = 
             cut = limit if limit and len(rows) > limit else None
             return results.write(fmt.name, names, rows[:limit] if cut else rows), cut
         if isinstance(fmt, ResultFormat):
-            raise QueryError(406, "CONSTRUCT and DESCRIBE results are graphs, not result tables")
+            raise Refusal(406, "CONSTRUCT and DESCRIBE results are graphs, not result tables")
         triples = list(dict.fromkeys(islice(result, limit + 1 if limit else None)))
         cut = limit if limit and len(triples) > limit else None
         return fmt.serialize(triples[:limit] if cut else triples), cut
     except (OSError, RuntimeError, ValueError, SyntaxError) as exc:
-        raise QueryError(400, f"The query could not be evaluated: {exc}") from exc
+        raise Refusal(400, f"The query could not be evaluated: {exc}") from exc
 
 
 _FILM_WITH_ROLES = """PREFIX schema: <http://schema.org/>

@@ -1,0 +1,103 @@
+"""An entity's document: the quads of the entity, its parts and the conflicts about it; graphs; labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.serve.store import Release
+
+NAME = vocab.S.name
+
+_RDFS_LABEL = vocab.LABEL
+
+ALT = vocab.S.alternateName
+
+CONFLICT_SUBJECT = vocab.K.conflictSubject
+
+HIDDEN_GRAPH_SUFFIXES = ("graph/vocabulary", "graph/release")
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+MAX_GRAPH_DOCUMENT = 50_000  # a graph name resolves to its content up to this many statements
+
+
+def valid_iri(iri: str) -> bool:
+    """Whether `iri` is a well-formed IRI (a request path can carry anything)."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return not any(c in iri for c in '<>"{}|^`\\ ')
+
+
+def document(release: Release, iri: str) -> list[ox.Quad]:
+    """Every quad of the entity's document: the entity, its parts (<iri>#...) and conflicts about it."""
+    if not valid_iri(iri):
+        return []
+    node = ox.NamedNode(iri)
+    store = release.store
+
+    def named(subject: ox.NamedNode) -> list[ox.Quad]:
+        found = store.quads_for_pattern(subject, None, None)
+        return [q for q in found if not isinstance(q.graph_name, ox.DefaultGraph)]
+
+    quads = named(node)
+    if not quads:
+        # a graph name (e.g. <base>graph/vocabulary) resolves to the graph's content
+        content = []
+        for q in store.quads_for_pattern(None, None, None, node):
+            content.append(q)
+            if len(content) > MAX_GRAPH_DOCUMENT:
+                return []
+        return sorted(content, key=str)
+    parts = {q.object for q in quads if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(iri + "#")}
+    # parts that point at their document (conflicts, vocabulary terms' rdfs:isDefinedBy)
+    parts |= {q.subject for q in store.quads_for_pattern(None, None, node)  # type: ignore[misc]
+              if q.subject.value.startswith(iri + "#")}
+    for part in sorted(parts, key=lambda n: n.value):
+        quads.extend(named(part))
+    return sorted(quads, key=str)
+
+
+def graph_quads(release: Release, graph: str | None) -> Iterator[ox.Quad] | None:
+    """The statements of one graph of the release, grouped by subject: a named graph (None when the release has no
+    graph of that name), or with `graph` None the default graph, the union of all."""
+    if graph is None:
+        return release.store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    if graph not in release.graphs:
+        return None
+    return release.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+
+
+def dataset_quads(release: Release) -> Iterator[ox.Quad]:
+    """Every statement of the release: the default graph's and each named graph's."""
+    return iter(release.store)
+
+
+def triples(quads: list[ox.Quad]) -> list[ox.Triple]:
+    """The union of some quads: each statement once."""
+    return list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
+
+
+def dataset(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """A document as a dataset: its statements in the default graph, then each source graph's, graph by graph.
+
+    Clients that read only the default graph of a TriG or N-Quads document (Comunica, most triple stores) get
+    the facts; the named graphs add who said them.
+    """
+    default = ox.DefaultGraph()
+    union = [ox.Quad(t.subject, t.predicate, t.object, default) for t in triples(quads)]
+    return union + sorted(quads, key=lambda q: (str(q.graph_name), str(q)))
+
+
+def label(release: Release, iri: str, lang: str = "en") -> str | None:
+    """The preferred name of a node (schema:name, else rdfs:label; in the page's language first), if it has one."""
+    node = ox.NamedNode(iri)
+    names = [q.object for q in release.store.quads_for_pattern(node, NAME, None)] or [
+        q.object for q in release.store.quads_for_pattern(node, _RDFS_LABEL, None)]
+    for n in names:
+        if isinstance(n, ox.Literal) and n.language == lang:
+            return n.value
+    plain = [n for n in names if isinstance(n, ox.Literal) and not n.language]
+    return (plain or names)[0].value if (plain or names) else None

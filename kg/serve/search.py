@@ -1,0 +1,91 @@
+"""Search by name: the index of every spelling, ranked exact, then word start, then the rest."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kg import layout
+from kg.serve import index
+from kg.serve.documents import ALT, NAME
+from kg.serve.listings import index_info
+from kg.serve.store import Release
+
+MIN_SEARCH = 2  # characters a search needs
+
+MAX_HITS = 50
+
+
+def _needle(text: str) -> str:
+    """What a search looks for: the text in lower case, its spaces collapsed."""
+    return " ".join(text.split()).lower()
+
+
+@dataclass
+class Hit:
+    """One entity a search found: its preferred name, its type and the spelling that matched."""
+
+    iri: str
+    name: str
+    type: str
+    matched: str
+
+
+def search_query(base_iri: str, text: str) -> str | None:
+    """The SPARQL query for entities with a name or spelling containing `text` (None if `text` is too short)."""
+    needle = _needle(text)
+    if len(needle) < MIN_SEARCH:
+        return None
+    literal = json.dumps(needle, ensure_ascii=False)  # a valid SPARQL string: quotes, backslashes, controls escaped
+    return f"""SELECT ?e ?n ?name ?t WHERE {{
+  ?e <{NAME.value}>|<{ALT.value}> ?n . FILTER(CONTAINS(LCASE(STR(?n)), {literal}))
+  ?e a ?t .
+  OPTIONAL {{ GRAPH <{base_iri}source/editorial> {{ ?e <{NAME.value}> ?name }} }}
+}} LIMIT 2000"""
+
+
+_ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "der", "die", "das", "el", "il", "lo", "los", "las"})
+
+
+def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
+    """One hit per entity, best first: exact, then prefix (both also after a leading article: 'godfather' is
+    exactly The Godfather), then word start, then the rest; within each, a whole word before part of one
+    ('godfather' finds The Godfather before 3 Godfathers), shorter spellings first, then by name."""
+    needle = layout.fold(text)
+    word = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
+
+    def rank(spelling: str) -> tuple[int, bool, int]:
+        low = layout.fold(spelling)
+        head, _, rest = low.partition(" ")
+        place = min(0 if t == needle else 1 if t.startswith(needle) else 2 if f" {needle}" in f" {low}" else 3
+                    for t in ((low, rest) if head in _ARTICLES and rest else (low,)))
+        return place, word.search(low) is None, len(low)
+
+    best: dict[str, tuple[tuple[int, bool, int], Hit]] = {}
+    for hit in found:
+        known = best.get(hit.iri)
+        if known is None or (rank(hit.matched), hit.type == "Thing", hit.matched != hit.name) < (
+                known[0], known[1].type == "Thing", known[1].matched != known[1].name):  # the preferred name on a tie
+            best[hit.iri] = (rank(hit.matched), hit)
+    ordered = sorted(best.values(), key=lambda rh: (rh[0], rh[1].name.lower(), rh[1].iri))
+    return [hit for _, hit in ordered[:limit]]
+
+
+def search_hits(rows: list[dict[str, dict[str, str]]], text: str, limit: int = MAX_HITS) -> list[Hit]:
+    """The entities of a search's SPARQL JSON rows (see `search_query`), best first."""
+    return _ranked((Hit(row["e"]["value"], row.get("name", row["n"])["value"],
+                        row["t"]["value"].rsplit("/", 1)[-1].rsplit("#", 1)[-1], row["n"]["value"])
+                    for row in rows), text, limit)
+
+
+def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | None:
+    """Entities with a name or spelling containing `text`, from the release's index (None if it has none)."""
+    if index_info(release.path) is None:
+        return None
+    needle = layout.fold(text)
+    if len(needle) < MIN_SEARCH:
+        return []
+    found = index.search(release.path / layout.INDEX_DIR / "names.tsv", needle)
+    return _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)

@@ -1,0 +1,136 @@
+"""One-line summaries that tell entities of one name apart: a film's year and director, a person's films."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+
+import pyoxigraph as ox
+
+from kg import layout, vocab
+from kg.serve.documents import Term, label
+from kg.serve.store import Release
+
+_YEARS = (vocab.S.dateCreated, vocab.S.datePublished)  # a film's year: when made, else when first shown
+
+_BY = (vocab.S.director,)
+
+_BORN = vocab.S.birthDate
+
+_JOB = vocab.S.jobTitle
+
+
+def values_of(release: Release, iri: ox.NamedNode, predicate: ox.NamedNode) -> list[Term]:
+    return [q.object for q in release.store.quads_for_pattern(iri, predicate, None, ox.DefaultGraph())]
+
+
+def _player(release: Release, node: Term) -> Term:
+    """The actor of a cast role node (or the node itself, when the film names the actor directly)."""
+    if isinstance(node, ox.NamedNode) and "#" in node.value:
+        found = values_of(release, node, vocab.S.actor)
+        return found[0] if found else node
+    return node
+
+
+def _few(release: Release, nodes: list[Term], lang: str) -> str | None:
+    """The names of the first two entities among `nodes`, in IRI order (one name lookup each, not one per node)."""
+    iris = sorted({n.value for n in nodes if isinstance(n, ox.NamedNode) and "#" not in n.value})
+    if not iris:
+        return None
+    names = sorted(label(release, iri, lang) or iri for iri in iris[:2])
+    return ", ".join(names) + (" et al." if len(iris) > 2 else "")
+
+
+def _top_billed(release: Release, film: ox.NamedNode, lang: str) -> str | None:
+    """The first two of a film's cast, top billing first where its roles have one (else by role), 'et al.' if more."""
+    def billing(role: Term) -> tuple[int, str]:
+        found = [int(v.value) for v in values_of(release, role, vocab.K.billing)
+                 if isinstance(v, ox.Literal) and v.value.isdigit()] if isinstance(role, ox.NamedNode) else []
+        return (min(found) if found else 1 << 30, role.value if isinstance(role, ox.NamedNode) else "")
+
+    actors: list[str] = []
+    roles = [r for r in values_of(release, film, vocab.S.actor) if isinstance(r, ox.NamedNode)]
+    for role in sorted(roles, key=billing):
+        actor = _player(release, role)
+        if isinstance(actor, ox.NamedNode) and "#" not in actor.value and actor.value not in actors:
+            actors.append(actor.value)
+            if len(actors) == 2:
+                break
+    if not actors:
+        return None
+    return ", ".join(label(release, a, lang) or a for a in actors) + (" et al." if len(roles) > 2 else "")
+
+
+def year(release: Release, iri: str) -> str | None:
+    """A film's year (every year its sources give, when they disagree: '2008/2009'), or None."""
+    node = ox.NamedNode(iri)
+    for predicate in _YEARS:
+        years = sorted({v.value[:4] for v in values_of(release, node, predicate)
+                        if isinstance(v, ox.Literal) and v.value[:4].isdigit()})
+        if years:
+            return "/".join(years)
+    return None
+
+
+def _film(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
+    """Its year (every year the sources give) and director, or else its top-billed cast."""
+    made = year(release, node.value)
+    directors = _few(release, [d for p in _BY for d in values_of(release, node, p)], lang)
+    cast = None if directors else _top_billed(release, node, lang)  # no director: the cast tells remakes apart
+    return [t for t in (made, directors, "with " + cast if cast else None) if t]
+
+
+def _person(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
+    """Birth year and job; without either, the films they are credited in (how many, and the first)."""
+    born = sorted(v.value[:4] for v in values_of(release, node, _BORN) if isinstance(v, ox.Literal))
+    jobs = sorted(v.value for v in values_of(release, node, _JOB) if isinstance(v, ox.Literal))
+    known = ([f"b. {born[0]}"] if born else []) + jobs[:1]
+    return known or _credits(release, node, lang)
+
+
+CREDITS_SCANNED = 500  # statements that name a person, read to find their films (a summary, not a filmography)
+
+
+def _credits(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
+    """'in Night River (2001)', or '95 films, from Def by Temptation (1990)': the films that credit a person."""
+    base = str(release.meta.get("base_iri", ""))
+    films = set()
+    for q in itertools.islice(release.store.quads_for_pattern(None, None, node, ox.DefaultGraph()), CREDITS_SCANNED):
+        doc = q.subject.value.split("#", 1)[0]
+        if layout.kind_of(doc, base) == "movie":
+            films.add(doc)
+    if not films:
+        return []
+    first = min(films, key=lambda f: (year(release, f) or "9999", f))
+    made = year(release, first)
+    title = (label(release, first, lang) or first) + (f" ({made})" if made else "")
+    count = f"{len(films)}+" if len(films) >= CREDITS_SCANNED else str(len(films))
+    return [f"in {title}"] if len(films) == 1 else [f"{count} films, from {title}"]
+
+
+def _event(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
+    """When and where it starts (a place's name, or the location as written)."""
+    starts = sorted(v.value for v in values_of(release, node, vocab.S.startDate) if isinstance(v, ox.Literal))
+    places = values_of(release, node, vocab.S.location)
+    place = _few(release, places, lang) or next(iter(sorted(p.value for p in places if isinstance(p, ox.Literal))),
+                                                None)
+    return starts[:1] + ([place] if place else [])
+
+
+_SUMMARIES: dict[str, Callable[[Release, ox.NamedNode, str], list[str]]] = {
+    "movie": _film, "person": _person, "event": _event}
+
+
+def summary(release: Release, iri: str, lang: str = "en") -> str | None:
+    """A few words that tell apart entities of the same name, as Wikidata's descriptions do, by kind.
+
+    A film: '1915, Cecil B. DeMille' or '1915, with Geraldine Farrar, Wallace Reid'; a person: 'b. 1971, film
+    director'; an event: '2009-10-14, Busan'; anything else: None.
+    """
+    words = _SUMMARIES.get(layout.kind_of(iri, str(release.meta.get("base_iri", ""))) or "")
+    return ", ".join(words(release, ox.NamedNode(iri), lang)) or None if words else None
+
+
+def summaries(release: Release, iris: Iterable[str], lang: str = "en") -> dict[str, str]:
+    """The summary of each of `iris` that has one."""
+    return {iri: text for iri in dict.fromkeys(iris) if (text := summary(release, iri, lang))}

@@ -1,0 +1,199 @@
+"""What an entity page shows: its facts grouped by property and source, and the entities that refer to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import layout, vocab
+from kg.serve.documents import ALT, CONFLICT_SUBJECT, HIDDEN_GRAPH_SUFFIXES, NAME, Term, document, label
+from kg.serve.store import Release
+from kg.serve.summaries import values_of, year
+
+MAX_INCOMING = 500  # a page lists at most this many referring entities; SPARQL has the rest
+
+
+@dataclass
+class Fact:
+    """One statement of the page: a property, a value and the source documents that assert it."""
+
+    predicate: str
+    value: ox.NamedNode | ox.Literal | ox.BlankNode
+    sources: list[str]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An entity that refers to the page's one: directly, or through one of its parts (a cast or crew role)."""
+
+    iri: str  # the referring entity (the document of the part, for a part)
+    predicate: str
+    details: tuple[str, ...] = ()  # what the part adds: the character played, the job
+    film: bool = False  # the referring entity is a film (its properties are worded as a film's)
+
+
+GROUPED_TEXT = 60  # texts up to this long share a row with the property's other values from the same sources
+
+
+@dataclass
+class View:
+    """Everything an entity page shows."""
+
+    iri: str
+    name: str
+    types: list[str]
+    facts: list[Fact]
+    parts: dict[str, list[Fact]]
+    variants: list[tuple[str, str | None, list[str]]]  # (text, language, sources)
+    incoming: list[Reference]  # at most MAX_INCOMING
+    conflicts: list[dict[str, Any]]
+    labels: dict[str, str] = field(default_factory=dict)
+    years: dict[str, str] = field(default_factory=dict)  # of the entities that refer to this one, when they have one
+    more_incoming: bool = False  # more entities refer to it than the page lists
+
+    @property
+    def is_film(self) -> bool:
+        """Whether its properties are worded as a film's (its author wrote the screenplay)."""
+        return vocab.S.Movie.value in self.types
+
+    def _roles(self, predicate: ox.NamedNode) -> list[Fact]:
+        return [f for f in self.facts if f.predicate == predicate.value and isinstance(f.value, ox.NamedNode)
+                and f.value.value in self.parts]
+
+    @property
+    def cast(self) -> list[Fact]:
+        """The facts that link the cast roles, in billing order (the unbilled last, by role)."""
+        def billing(f: Fact) -> tuple[int, str]:
+            found = [int(pf.value.value) for pf in self.parts[f.value.value]
+                     if pf.predicate == vocab.K.billing.value and pf.value.value.isdigit()]
+            return (min(found) if found else 1 << 30, f.value.value)
+        return sorted(self._roles(vocab.S.actor), key=billing)
+
+    @property
+    def crew(self) -> list[tuple[str, list[tuple[Term, list[str]]], list[str] | None]]:
+        """Crew credits schema.org has no property for, by department: (department, [(person, sources)], and the
+        sources when every credit of the department has the same ones)."""
+        departments: dict[str, list[tuple[Term, list[str]]]] = {}
+        for f in self._roles(vocab.S.contributor):
+            part = {pf.predicate: pf.value for pf in self.parts[f.value.value]}
+            person, job = part.get(vocab.S.contributor.value), part.get(vocab.S.roleName.value)
+            if person is not None and isinstance(job, ox.Literal):
+                departments.setdefault(job.value, []).append((person, f.sources))
+        return [(job, people, people[0][1] if all(srcs == people[0][1] for _, srcs in people) else None)
+                for job, people in sorted(departments.items(), key=lambda d: d[0].lower())]
+
+    @property
+    def image(self) -> str | None:
+        """The entity's first image that its page may show (https: the page's policy loads no other images)."""
+        found = sorted(f.value.value for f in self.facts if f.predicate == vocab.S.image.value
+                       and isinstance(f.value, ox.NamedNode) and f.value.value.startswith("https://"))
+        return found[0] if found else None
+
+    def rows(self, facts: Iterable[Fact]) -> list[tuple[str, list[Fact]]]:
+        """Facts as table rows, in order: the values of one property that the same sources state share a row
+        (links and short texts; a long text, a structured value, keeps a row of its own)."""
+        rows: dict[tuple[str, tuple[str, ...]] | int, tuple[str, list[Fact]]] = {}
+        for n, f in enumerate(facts):
+            alone = isinstance(f.value, ox.NamedNode) and f.value.value in self.parts or \
+                not isinstance(f.value, ox.NamedNode) and len(f.value.value) > GROUPED_TEXT
+            key: tuple[str, tuple[str, ...]] | int = n if alone else (f.predicate, tuple(f.sources))
+            rows.setdefault(key, (f.predicate, []))[1].append(f)
+        return list(rows.values())
+
+    @property
+    def filmography(self) -> bool:
+        """Whether everything that refers to the entity is a film (a person's or a company's films, by year)."""
+        return bool(self.incoming) and all(r.film for r in self.incoming)
+
+    @property
+    def referrers(self) -> list[tuple[str, list[Reference]]]:
+        """The referring entities, each once with its references: by year (those without one last), then name."""
+        groups: dict[str, list[Reference]] = {}
+        for r in self.incoming:
+            groups.setdefault(r.iri, []).append(r)
+        return sorted(groups.items(), key=lambda g: (
+            self.years.get(g[0], "~"), self.labels.get(g[0], g[0]).lower(), g[0]))
+
+
+def _facts(quads: list[ox.Quad], subject: str) -> list[Fact]:
+    grouped: dict[tuple[str, str], tuple[ox.NamedNode | ox.Literal | ox.BlankNode, list[str]]] = {}
+    for q in quads:
+        if q.subject.value != subject or q.graph_name.value.endswith(HIDDEN_GRAPH_SUFFIXES):
+            continue
+        key = (q.predicate.value, str(q.object))
+        entry = grouped.setdefault(key, (q.object, []))  # type: ignore[arg-type]
+        entry[1].append(q.graph_name.value)
+    return [Fact(p, value, sorted(sources)) for (p, _), (value, sources) in sorted(grouped.items())]
+
+
+def view(release: Release, iri: str, lang: str = "en") -> View | None:
+    """The entity page for `iri`, or None when the release has no such entity."""
+    quads = document(release, iri)
+    if not quads:
+        return None
+    facts = _facts(quads, iri)
+    part_iris = sorted({q.subject.value for q in quads if q.subject.value != iri})
+    parts = {p: _facts(quads, p) for p in part_iris}
+    types = sorted({f.value.value for f in facts if f.predicate == vocab.RDF + "type"})
+    variants = [(f.value.value, getattr(f.value, "language", None), f.sources) for f in facts
+                if f.predicate in (NAME.value, ALT.value) and isinstance(f.value, ox.Literal)]
+    conflicts = []
+    for p in part_iris:
+        pf = {f.predicate: f for f in parts[p]}
+        if vocab.K.conflictProperty.value in pf:
+            prop = pf[vocab.K.conflictProperty.value].value.value
+            said = [(f.value, f.sources) for f in facts if f.predicate == prop]
+            # one source giving several values (a film it lists under two years) is not sources disagreeing
+            one_source = len({tuple(sorted(srcs)) for _, srcs in said}) == 1
+            conflicts.append({"property": prop, "values": said, "one_source": one_source})
+    incoming, more = _incoming(release, iri)
+    labels: dict[str, str] = {}
+    for node in {f.value.value for fs in [facts, *parts.values()] for f in fs if isinstance(f.value, ox.NamedNode)} | {
+            r.iri for r in incoming} | {s for fs in parts.values() for f in fs for s in f.sources} | {
+            s for f in facts for s in f.sources}:
+        found = label(release, node, lang)
+        if found:
+            labels[node] = found
+    name = label(release, iri, lang) or iri
+    variants.sort(key=lambda v: v[0] != name)  # the preferred name first, as the page's title says it
+    return View(iri, name, types, facts, parts, variants, incoming, conflicts, labels,
+                {r.iri: y for r in incoming if (y := year(release, r.iri))}, more)
+
+
+_DETAILS = (vocab.S.characterName, vocab.S.roleName)  # what a role node says beyond whom it links
+
+
+def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
+    """Who refers to `iri` (not its own parts, not conflict notes), a role node standing for its entity; and
+    whether there are more than MAX_INCOMING references."""
+    seen: set[tuple[str, str]] = set()
+    base = str(release.meta.get("base_iri") or "")
+    for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
+        if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT:
+            seen.add((q.subject.value, q.predicate.value))
+            if len(seen) > MAX_INCOMING:
+                break
+    found = []
+    for s, p in sorted(seen)[:MAX_INCOMING]:
+        doc, part, _ = s.partition("#")
+        details = sorted({q.object.value for d in _DETAILS for q in release.store.quads_for_pattern(
+            ox.NamedNode(s), d, None, ox.DefaultGraph())}) if part else []
+        if p == vocab.S.character.value and not part:
+            details = [f"played by {name}" for name in _players(release, s, iri)]
+        found.append(Reference(doc, p, tuple(details), layout.kind_of(doc, base) == "movie"))
+    return found, len(seen) > MAX_INCOMING
+
+
+def _players(release: Release, film: str, character: str) -> list[str]:
+    """Who plays a character in a film: the actors of the film's cast roles whose character name is one of the
+    character's names (a role names its character as a source printed it; the character record has them all)."""
+    names = {v.value for p in (NAME, ALT) for v in values_of(release, ox.NamedNode(character), p)}
+    actors: set[str] = set()
+    for role in values_of(release, ox.NamedNode(film), vocab.S.actor):
+        if isinstance(role, ox.NamedNode) and "#" in role.value and any(
+                v.value in names for v in values_of(release, role, vocab.S.characterName)):
+            actors.update(a.value for a in values_of(release, role, vocab.S.actor) if isinstance(a, ox.NamedNode))
+    return sorted(label(release, a) or a for a in actors)

@@ -1,0 +1,86 @@
+"""Values and properties worded for readers: property labels, durations, language names, amounts."""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.serve.views import Fact
+
+_TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}
+
+_SPECIAL = {vocab.RDF + "type": "type", vocab.S.actor.value: "cast", vocab.S.musicBy.value: "music"}
+
+_OF_A_FILM = {vocab.S.author.value: "author / screenplay", vocab.S.dateCreated.value: "production year (created)",
+              vocab.S.datePublished.value: "release date (published)", vocab.S.duration.value: "running time"}
+
+
+def property_label(iri: str, film: bool = False) -> str:
+    """A readable label for a property: 'countryOfOrigin' -> 'country of origin'; a film's in film words."""
+    if film and iri in _OF_A_FILM:
+        return _OF_A_FILM[iri]
+    if iri in _SPECIAL:
+        return _SPECIAL[iri]
+    if iri in _TERM_LABELS:
+        return _TERM_LABELS[iri]
+    local = iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return "".join(" " + c.lower() if c.isupper() else c for c in local).strip()
+
+
+_DURATION = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+_UNITS = ("year", "month", "day")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def language_tag(tag: str) -> str:
+    """A language tag in BCP 47's conventional case (the store lower-cases tags): ko-latn -> ko-Latn, en-us -> en-US."""
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(out) > 1 and len(out[-1]) == 1:  # after a singleton (x-, u-): private or extension subtags as they are
+            out.append(part.lower())
+        elif len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 and part.isalpha():
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def value_text(value: ox.Literal) -> str:
+    """A literal as a reader wants it: '109 min' for PT1H49M, '5 days' for P5D, '700,000' for 700000."""
+    kind = value.datatype
+    if kind == vocab.XSD_DURATION:
+        match = _DURATION.match(value.value)
+        if not match:
+            return value.value
+        sign, *parts = match.groups()
+        dated = [_plural(int(n), u) for n, u in zip(parts[:3], _UNITS, strict=True) if n and int(n)]
+        hours, minutes, seconds = (int(parts[3] or 0), int(parts[4] or 0), parts[5])
+        timed = []
+        if hours or minutes:
+            timed.append(f"{hours * 60 + minutes} min")
+        if seconds and float(seconds):
+            timed.append(f"{seconds} s")
+        return (sign or "") + (" ".join(dated + timed) or "0 min")
+    if kind in (vocab.XSD_INTEGER, vocab.XSD_DECIMAL):
+        whole, dot, fraction = value.value.partition(".")
+        if whole.lstrip("-+").isdigit():
+            return f"{int(whole):,}" + dot + fraction
+    return value.value
+
+
+def amount_text(facts: list[Fact]) -> str | None:
+    """A monetary amount node's value and currency as one text ('USD 700,000'), if it is one."""
+    by = {f.predicate: f.value for f in facts}
+    value, currency = by.get(vocab.S.value.value), by.get(vocab.S.currency.value)
+    if isinstance(value, ox.Literal) and isinstance(currency, ox.Literal):
+        return f"{currency.value} {value_text(value)}"
+    return None
