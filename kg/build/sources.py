@@ -15,17 +15,10 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
-from kg.build.bulk import (
-    MAPPING_SUFFIX,
-    Mapping,
-    MappingError,
-    Note,
-    deep_line,
-    inside,
-    load_mapping,
-    outside,
-    read_bulk,
-)
+from kg.build.bulk import read_bulk
+from kg.build.bulkspec import MAPPING_SUFFIX, Mapping, MappingError, inside, load_mapping, outside
+from kg.build.notes import Note
+from kg.build.rows import deep_line
 from kg.config import DEFAULT_BASE
 from kg.formats import FORMATS
 from kg.ids import is_key, slugify

@@ -1,0 +1,423 @@
+"""Mapping files (`<name>.mapping.yaml`): what a bulk source's files are and how columns become fields."""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import difflib
+import glob
+import html
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kg.build.cleaning import clean_text, name_key, outside_notes, people_names
+from kg.model import KINDS, Field, Kind, Record
+from kg.text import quote, shorten
+
+MAPPING_SUFFIX = ".mapping.yaml"
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+class MappingError(ValueError):
+    """A mapping file that cannot be used; `line` points into it."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Column:
+    """Where a value comes from in a row, and how it is cleaned before the field's own parser sees it."""
+
+    column: str | None = None
+    constant: Any = None
+    pattern: re.Pattern[str] | None = None  # keep group 1 (or the match); no match -> the value is dropped
+    template: str | None = None  # e.g. https://en.wikipedia.org/wiki/{}
+    split: str | None = None  # separator of several values in one cell
+    lang: str | None = None
+    html: bool = False  # decode HTML entities such as &amp;
+    aliases: dict[str, str] = dataclasses.field(default_factory=dict)  # value as printed -> value to use
+    currency: str | None = None  # for money fields
+    where: str = dataclasses.field(default="", compare=False)  # the mapping entry, for errors
+    line: int | None = dataclasses.field(default=None, compare=False)
+
+    @staticmethod
+    def parse(spec: Any, where: str, line: int | None) -> Column:
+        """A column spec from the mapping file: a column name or a mapping of options."""
+        if isinstance(spec, str):
+            return Column(column=spec, where=where, line=line)
+        if not isinstance(spec, dict):
+            raise MappingError(f"{where}: a column name or a mapping with 'column' or 'constant'", line)
+        known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency"}
+        extra = set(spec) - known
+        if extra:
+            raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} (known: "
+                               f"{', '.join(sorted(known))})", line)
+        if ("column" in spec) == ("constant" in spec):
+            raise MappingError(f"{where}: give exactly one of 'column' or 'constant'", line)
+        try:
+            pattern = re.compile(spec["pattern"]) if spec.get("pattern") is not None else None
+        except re.error as exc:
+            raise MappingError(f"{where}: pattern is not a regular expression: {exc}", line) from exc
+        aliases = spec.get("aliases") or {}
+        if not isinstance(aliases, dict):
+            raise MappingError(f"{where}: aliases is a mapping of value -> replacement", line)
+        return Column(spec.get("column"), spec.get("constant"), pattern, spec.get("template"), spec.get("split"),
+                      spec.get("lang"), bool(spec.get("html")), {str(k): str(v) for k, v in aliases.items()},
+                      spec.get("currency"), where, line)
+
+    @cached_property
+    def plain(self) -> bool:
+        """Whether values are taken as they are (only cleaned): the fast path for most columns."""
+        return not (self.pattern or self.template or self.split or self.html or self.aliases)
+
+    def values(self, row: dict[str, Any], fixes: list[str]) -> list[Any]:
+        """The cleaned values of this column in one row (none for an empty cell)."""
+        raw = self.constant if self.column is None else row.get(self.column)
+        if raw is None and self.column is not None and "." in self.column:
+            raw = nested(row, self.column)
+        if raw is None or raw == "":
+            return []
+        if self.plain and isinstance(raw, str):
+            text, repaired = clean_text(raw)
+            if repaired:
+                fixes.extend(repaired)
+            return [text] if text else []
+        items = raw if isinstance(raw, list) else [raw]
+        out: list[Any] = []
+        depth = 0  # inside a parenthetical note that a list split into items: ['Gary Cooper', '(', 'Best Actor', ...]
+        for item in items:
+            if item is None or item == "":
+                continue
+            if not isinstance(item, str):
+                out.append(item)
+                continue
+            parts = item.split(self.split) if self.split else [item]
+            listed = isinstance(raw, list) or len(parts) > 1
+            for part in parts:
+                text, repaired = clean_text(html.unescape(part) if self.html else part)
+                fixes.extend(repaired)
+                if not text:
+                    continue
+                if listed:
+                    text, depth = outside_notes(text, depth, fixes)
+                    if not text:
+                        continue
+                if self.pattern is not None:
+                    match = self.pattern.search(text)
+                    if match is None:
+                        continue
+                    text = (match.group(1) if match.groups() else match.group(0)).strip()
+                text = self.aliases.get(text, text)
+                if self.template is not None:
+                    text = self.template.format(text)
+                out.append(text)
+        return out
+
+    def first(self, row: dict[str, Any], fixes: list[str]) -> Any:
+        """The first value, or None."""
+        found = self.values(row, fixes)
+        return found[0] if found else None
+
+
+def nested(row: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path in a JSON object (`title.en`); through a list, each item's (`genres.name`)."""
+    found: Any = row
+    for step in path.split("."):
+        if isinstance(found, dict):
+            found = found.get(step)
+        elif isinstance(found, list):
+            found = [x for item in found if isinstance(item, dict)
+                     for x in (item.get(step) if isinstance(item.get(step), list) else [item.get(step)])]
+        else:
+            return None
+    return found
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How a record is identified: by an identifier column when it has one, else by its name (and year)."""
+
+    name: Column | None
+    ident: Column | None = None
+    year: Column | None = None
+    distinct: Column | None = None  # rows with the same name and year but different values here are different
+
+    def keys(self, row: dict[str, Any], fixes: list[str],
+             people: bool = False) -> list[tuple[str | None, str | None, str, str]]:
+        """(identifier key, name key, distinguishing value, name) of each record a row names.
+
+        One per name in a list-valued name column (a cast list); just one when an identifier column is set.
+        With `people`, what cannot be a person's name is left out (`people_names`).
+        """
+        ident = self.ident.first(row, fixes) if self.ident else None
+        names = self.name.values(row, fixes) if self.name else []
+        if people and names:
+            names = people_names([str(n) for n in names], fixes)
+            if not names:  # nothing in the cell was a name: no one is named, not even by an identifier
+                return []
+        if self.ident is not None:
+            names = names[:1]
+        year = self.year.first(row, fixes) if self.year else None
+        distinct = str(self.distinct.first(row, fixes) or "") if self.distinct else ""
+        out = []
+        for name in names:
+            text = str(name)
+            label = name_key(text) + (f"-{year}" if year is not None else "") if any(
+                ch.isalnum() for ch in text) else None
+            out.append((str(ident).lower() if ident is not None else None, label or None, distinct, text))
+        if not names and ident is not None:
+            out.append((str(ident).lower(), None, distinct, ""))
+        return out
+
+
+@dataclass(frozen=True)
+class RefSpec:
+    """A field whose values are other records (people, companies), identified like any record."""
+
+    kind: str
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One target field and where its values come from."""
+
+    field: Field
+    column: Column | None = None  # plain fields
+    ref: RefSpec | None = None  # ref fields, cast actors, crew people
+    parts: dict[str, Column] = dataclasses.field(default_factory=dict)  # cast and crew sub-columns
+    departments: dict[str, str] = dataclasses.field(default_factory=dict)  # crew: department as printed -> movie field
+    items: str | None = None  # cast and crew: a column holding a list of objects, one per credit (JSON)
+
+    def columns(self) -> list[Column]:
+        """The columns this field reads: of the row, or (with `items`) of each object in that column's list."""
+        found = [self.column] if self.column is not None else []
+        found += list(self.parts.values())
+        if self.ref is not None:
+            i = self.ref.identity
+            found += [c for c in (i.name, i.ident, i.year, i.distinct) if c is not None]
+        return [c for c in found if c.column is not None]
+
+
+@dataclass
+class Mapping:
+    """One mapping file: the source it stands for, the files it reads and how rows become records."""
+
+    path: Path
+    display: str
+    source: Record
+    files: list[Path]
+    fmt: str | None
+    encoding: str
+    kind: Kind
+    identity: Identity
+    fields: list[FieldSpec]
+    items: tuple[str, ...] = ()  # where a JSON document holds its array of objects: ("data",), ("results", "items")
+    delimiter: str | None = None  # of CSV cells: by default ',' (';' when the header has semicolons and no comma)
+    quoting: str | None = None  # "csv": a cell may be "quoted"; "none": a quote is a character (TSV's default)
+
+    def columns(self) -> list[Column]:
+        """Every column the mapping reads from the rows themselves (not from the objects of an `items` list)."""
+        found = [c for spec in self.fields if spec.items is None for c in spec.columns()]
+        found += [Column(spec.items, where=f"fields.{spec.field.name}") for spec in self.fields if spec.items]
+        i = self.identity
+        found += [c for c in (i.name, i.ident, i.year, i.distinct) if c is not None and c.column is not None]
+        return found
+
+
+def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: int | None) -> Identity:
+    spec = spec or {}
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where}: 'key' is a mapping (id, name, year, distinct)", line)
+    extra = set(spec) - {"id", "name", "year", "distinct"}
+    if extra:
+        raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in key", line)
+    name_spec = spec.get("name", fields.get("name"))
+    if name_spec is None and spec.get("id") is None:
+        raise MappingError(f"{where}: rows need an identifier (key.id) or a name (a 'name' field or key.name)", line)
+    year_spec = spec.get("year", fields.get("production_year") if kind.name == "movie" else None)
+
+    def col(s: Any) -> Column | None:
+        return Column.parse(s, where, line) if s is not None else None
+
+    return Identity(col(name_spec), col(spec.get("id")), col(year_spec), col(spec.get("distinct")))
+
+
+def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
+    if isinstance(spec, str):
+        return RefSpec(kind, Identity(Column(column=spec, where=where, line=line)))
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise MappingError(f"{where}: a reference is a column of names, or {{name: column, id: column}}", line)
+    extra = set(spec) - {"name", "id"}
+    if extra:
+        raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in a reference", line)
+    ident = Column.parse(spec["id"], where, line) if spec.get("id") is not None else None
+    return RefSpec(kind, Identity(Column.parse(spec["name"], where, line), ident))
+
+
+def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) -> FieldSpec:
+    f = kind.field(name)
+    if f is None or f.vtype == "type":
+        raise MappingError(f"{where}: {kind.name} has no field {quote(name)} (known: "
+                           f"{', '.join(x.name for x in kind.fields if x.vtype != 'type')})", line)
+    if f.vtype == "ref":
+        ref_spec = spec.get("ref", spec) if isinstance(spec, dict) and "ref" in spec else spec
+        return FieldSpec(f, ref=_ref(ref_spec, f.ref or "", where, line))
+    items = spec.get("items") if isinstance(spec, dict) and f.vtype in ("cast", "crew") else None
+    if items is not None and not (isinstance(items, str) and all(items.split("."))):
+        raise MappingError(f"{where}: items is the column that holds a list of objects, one per credit", line)
+    if f.vtype == "cast":
+        if not isinstance(spec, dict) or "actor" not in spec:
+            raise MappingError(f"{where}: cast is {{actor: ..., character_name: ..., billing: ..., category: ...}}",
+                               line)
+        extra = set(spec) - {"actor", "character_name", "billing", "category", "items"}
+        if extra:
+            raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in cast (known: actor, "
+                               "character_name, billing, category, items)", line)
+        parts = {k: Column.parse(spec[k], where, line) for k in ("character_name", "billing", "category") if k in spec}
+        return FieldSpec(f, ref=_ref(spec["actor"], "person", where, line), parts=parts, items=items)
+    if f.vtype == "crew":
+        if not isinstance(spec, dict) or not {"person", "department"} <= set(spec):
+            raise MappingError(f"{where}: crew is {{person: ..., department: ..., fields: {{department: field}}}}",
+                               line)
+        departments = spec.get("fields") or {}
+        for dept, target in departments.items():
+            tf = kind.field(str(target))
+            if tf is None or tf.vtype != "ref" or tf.ref != "person":
+                raise MappingError(f"{where}: department {quote(dept)} maps to {quote(target)}, which is not a people "
+                                   "field", line)
+        return FieldSpec(f, ref=_ref(spec["person"], "person", where, line),
+                         parts={"department": Column.parse(spec["department"], where, line)},
+                         departments={str(k).strip(): str(v) for k, v in departments.items()}, items=items)
+    return FieldSpec(f, column=Column.parse(spec, where, line))
+
+
+READ_OUTSIDE = ("outside the project: kg reads only files inside the project's folder and the folders that "
+                "read_outside names in kg.toml")
+
+
+def inside(path: Path, folders: Iterable[Path]) -> bool:
+    """Whether `path`, its links followed, is in one of `folders` (resolved paths)."""
+    try:
+        real = path.resolve()
+    except RuntimeError:  # a loop of links: reading it fails, and says so
+        return True
+    return any(real.is_relative_to(folder) for folder in folders)
+
+
+def outside(path: Path) -> str:
+    """Why a file outside the folders kg reads is refused: where it is (never what it holds)."""
+    return f"{'a link to ' if path.is_symlink() else ''}{path.resolve()}, {READ_OUTSIDE}"
+
+
+def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any],
+                 parse_source: Callable[[str, Any, str], Record], readable: tuple[Path, ...]) -> Mapping:
+    """Read one mapping file, whose data files must be inside the `readable` folders; raise MappingError naming the
+    line on any problem."""
+    doc = read_yaml(path, display)
+    if not isinstance(doc, dict):
+        raise MappingError("a mapping file is a mapping with source, files, record and fields", 1)
+    lines: dict[Any, int] = getattr(doc, "key_lines", {})
+
+    def need(key: str) -> Any:
+        if key not in doc:
+            raise MappingError(f"missing {quote(key)}", 1)
+        return doc[key]
+
+    extra = set(doc) - {"source", "files", "format", "encoding", "delimiter", "quoting", "items", "record", "key",
+                        "fields"}
+    if extra:
+        raise MappingError(f"unknown key(s) {quote(sorted(extra, key=str))} (known: source, files, format, encoding, "
+                           "delimiter, quoting, items, record, key, fields)", lines.get(sorted(extra, key=str)[0], 1))
+    source_spec = need("source")
+    if not isinstance(source_spec, dict) or "key" not in source_spec:
+        raise MappingError("source is the document these files are: {key: ..., name: ..., url: ...}",
+                           lines.get("source"))
+    source = parse_source(str(source_spec["key"]), source_spec, display)
+    patterns = need("files")
+    patterns = patterns if isinstance(patterns, list) else [patterns]
+    files: list[Path] = []
+    for pattern in patterns:
+        found = sorted(Path(p) for p in glob.glob(str(path.resolve().parent / str(pattern))))
+        if not found:
+            raise MappingError(f"files: {quote(pattern)} matches no file (relative to {display})", lines.get("files"))
+        refused = next((p for p in found if not inside(p, readable)), None)
+        if refused is not None:
+            raise MappingError(f"files: {quote(pattern)} matches {outside(Path(os.path.normpath(refused)))}",
+                               lines.get("files"))
+        files.extend(found)
+    kind = KINDS.get(str(need("record")))
+    if kind is None or not kind.has_claims:
+        raise MappingError(f"record: {quote(doc['record'])} is not a record kind (one of "
+                           f"{', '.join(k for k, v in KINDS.items() if v.has_claims)})", lines.get("record"))
+    fields_spec = need("fields")
+    if not isinstance(fields_spec, dict) or not fields_spec:
+        raise MappingError("fields is a mapping: field -> column", lines.get("fields"))
+    field_lines: dict[Any, int] = getattr(fields_spec, "key_lines", {})
+    specs = [_field_spec(kind, str(k), v, f"fields.{k}", field_lines.get(k, lines.get("fields")))
+             for k, v in fields_spec.items()]
+    identity = _identity(doc.get("key"), kind, fields_spec, "key", lines.get("key", lines.get("fields")))
+    fmt = doc.get("format")
+    if fmt is not None and fmt not in set(FORMATS.values()):
+        raise MappingError(f"format: {quote(fmt)} is not one of {', '.join(sorted(set(FORMATS.values())))}",
+                           lines.get("format"))
+    items = doc.get("items")
+    if items is not None and (not isinstance(items, str) or not all(items.split("."))):
+        raise MappingError(f"items: {quote(items)} is not a path like data or results.items", lines.get("items"))
+    delimiter = doc.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n"):
+        raise MappingError(f"delimiter: {quote(delimiter)} is not one character (e.g. ';' or '|')",
+                           lines.get("delimiter"))
+    quoting = doc.get("quoting")
+    if quoting is not None and quoting not in QUOTING:
+        raise MappingError(f"quoting: {quote(quoting)} is not one of {', '.join(QUOTING)}", lines.get("quoting"))
+    encoding = str(doc.get("encoding") or "utf-8")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise MappingError(f"encoding: {quote(encoding)} is not an encoding kg knows (e.g. utf-8, cp1252)",
+                           lines.get("encoding")) from None
+    return Mapping(path, display, source, files, fmt, encoding, kind, identity, specs,
+                   tuple(items.split(".")) if items else (), delimiter, quoting)
+
+
+QUOTING = ("csv", "none")  # a mapping's `quoting`: cells may be "quoted" (CSV's default), or quotes are characters
+
+
+def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str]]) -> None:
+    """A column the mapping reads that no row of its files has is a mistake in the mapping, not a messy row.
+
+    `within` holds, for each field with `items`, the keys its lists' objects have.
+    """
+    if not present:
+        return  # no rows at all: nothing to tell
+    for spec in mapping.fields:
+        if spec.items and within.get(spec.field.name):
+            _check(mapping, spec.columns(), within[spec.field.name], f"object in {quote(spec.items)}")
+    _check(mapping, mapping.columns(), present, "row")
+
+
+def _check(mapping: Mapping, columns: list[Column], present: set[str], what: str) -> None:
+    for column in columns:
+        name = str(column.column)
+        if name not in present and name.split(".", 1)[0] not in present:
+            close = difflib.get_close_matches(name, sorted(present), n=1)
+            raise MappingError(f"{mapping.display}: {column.where}: no {what} of "
+                               f"{', '.join(display_of(mapping, p) for p in mapping.files)} has a column {quote(name)}"
+                               f"{' (did you mean ' + quote(close[0]) + '?)' if close else ''}; its columns: "
+                               f"{', '.join(shorten(c, 40) for c in sorted(present)[:40])}", column.line)
+
+
+def display_of(mapping: Mapping, path: Path) -> str:
+    """The data file's path as the mapping file names it, relative to where the mapping's own path starts."""
+    return os.path.normpath(os.path.join(os.path.dirname(mapping.display),
+                                         os.path.relpath(path, mapping.path.resolve().parent)))
+

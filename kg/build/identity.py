@@ -1,0 +1,162 @@
+"""Which record a bulk row is: identifiers and names as keys, films a year apart, merges into identified records."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kg.build.bulkspec import Identity, Mapping
+from kg.build.notes import Note
+from kg.ids import is_key, slugify
+from kg.model import CastEntry, CrewEntry, Field, Origin, Value
+from kg.text import quote
+
+IDENTIFIER_LINKS = {  # identifiers that become schema:sameAs links (and drive identity)
+    re.compile(r"^nm\d{7,}$"): "https://www.imdb.com/name/{}/",
+    re.compile(r"^tt\d{7,}$"): "https://www.imdb.com/title/{}/",
+}
+
+
+@dataclass
+class Entry:
+    """What one source says about one record, gathered over its rows."""
+
+    kind: str
+    key: str
+    origin: Origin
+    label: str | None  # name (and year) key, for merging with identified records
+    strong: bool  # keyed by an identifier
+    values: dict[tuple[str, Any], Value] = dataclasses.field(default_factory=dict)
+    rows: dict[str, int] = dataclasses.field(default_factory=dict)  # distinguishing value -> first row
+
+    def add(self, name: str, value: Any, origin: Origin) -> None:
+        self.values.setdefault((name, value), Value(name, value, origin))
+
+class Identities:
+    """The entries rows have named so far, (source, kind, key) -> entry, and how a row's names find theirs."""
+
+    def __init__(self, notes: list[Note]) -> None:
+        self.notes = notes
+        self.entries: dict[tuple[str, str, str], Entry] = {}
+
+    def entry(self, source: str, kind: str, key: str, origin: Origin, label: str | None, strong: bool) -> Entry:
+        found = self.entries.get((source, kind, key))
+        if found is None:
+            found = self.entries[(source, kind, key)] = Entry(kind, key, origin, label, strong)
+            if strong:
+                self.same_as(found, key, origin)
+        return found
+
+    def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
+                 fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
+        """(key, name key, identified by an identifier?, name) of each record the row names."""
+        found = []
+        for ident, label, distinct, name in identity.keys(row, fixes, people=kind == "person"):
+            one = self.identify_one(mapping, identity, kind, origin, ident, label, distinct, name)
+            if one is not None:
+                found.append((*one, name))
+        return found
+
+    def identify_one(self, mapping: Mapping, identity: Identity, kind: str, origin: Origin, ident: str | None,
+                     label: str | None, distinct: str, name: str) -> tuple[str, str | None, bool] | None:
+        if ident is not None and is_key(ident):
+            return ident, label, True
+        if ident is not None:
+            self.notes.append(Note(origin.file, origin.line, "suspicious",
+                                   f"identifier {quote(ident)} is not usable as a key; identified by name instead"))
+        if label is None:
+            self.notes.append(Note(origin.file, origin.line, "skipped",
+                                   f"{kind} name {quote(name)} has no letters or digits"))
+            return None
+        entry = self.entries.get((mapping.source.key, kind, label))
+        if identity.distinct is not None and identity.year is not None and distinct and (
+                entry is None or distinct not in entry.rows):
+            near = self.a_year_apart(mapping.source.key, kind, label, distinct)
+            if near is not None:
+                self.notes.append(Note(origin.file, origin.line, "merged",
+                                       f"{quote(label)} is {quote(near.key)} of row {near.rows[distinct]}, a year "
+                                       f"apart, with the same {identity.distinct.column} ({quote(distinct)}): one "
+                                       "film, both years stated"))
+                return near.key, near.label, False
+        if identity.distinct is not None and entry is not None and distinct not in entry.rows:
+            first = next(iter(entry.rows.items()))
+            tail = slugify(distinct)
+            for known in label.rsplit("-", 1) if identity.year else [label]:
+                tail = tail[len(known):].strip("-") if tail.startswith(known) else tail
+            key = f"{label}-{tail[:40].strip('-') or self.numbered(mapping.source.key, kind, label, distinct)}"
+            column = identity.distinct.column
+            earlier = f"{column}={quote(first[0])}" if first[0] else f"no {column}"
+            self.notes.append(Note(origin.file, origin.line, "suspicious",
+                                   f"{quote(label)} again, but a different film ({column}={quote(distinct)}; the "
+                                   f"first, at row {first[1]}, has {earlier}): kept apart as {quote(key)}"))
+            return key, None, False
+        return label, label, False
+
+    def numbered(self, source: str, kind: str, label: str, distinct: str) -> int:
+        """The number that keeps apart a film whose distinguishing value names only its title: 2, 3, ... (the same
+        value, the same number)."""
+        for n in itertools.count(2):
+            found = self.entries.get((source, kind, f"{label}-{n}"))
+            if found is None or distinct in found.rows:
+                return n
+        raise AssertionError("unreachable")
+
+    def a_year_apart(self, source: str, kind: str, label: str, distinct: str) -> Entry | None:
+        """The film of the same title a year before or after with the same distinguishing value (the page it links).
+
+        A festival premiere and the release a year later are listed as two films; further apart, the same page
+        is more likely a wrong link, and the films stay apart.
+        """
+        stem, _, year = label.rpartition("-")
+        if not (stem and year.isdigit()):
+            return None
+        for other in (int(year) - 1, int(year) + 1):
+            found = self.entries.get((source, kind, f"{stem}-{other}"))
+            if found is not None and distinct in found.rows:
+                return found
+        return None
+
+    def same_as(self, entry: Entry, ident: str, origin: Origin) -> None:
+        for pattern, template in IDENTIFIER_LINKS.items():
+            if pattern.match(ident):
+                entry.add("same_as", template.format(ident), origin)
+
+
+
+def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note]) -> dict[tuple[str, str], str]:
+    """Name-keyed records that match exactly one identified record of the same name become that record."""
+    strong: dict[tuple[str, str], set[str]] = {}
+    for e in entries.values():
+        if e.strong and e.label:
+            strong.setdefault((e.kind, e.label), set()).add(e.key)
+    rename: dict[tuple[str, str], str] = {}
+    for e in entries.values():
+        if e.strong or (e.kind, e.key) in rename:
+            continue
+        targets = strong.get((e.kind, e.label or ""), set())
+        if len(targets) == 1:
+            target = next(iter(targets))
+            rename[(e.kind, e.key)] = target
+            notes.append(Note(e.origin.file, e.origin.line, "merged",
+                              f"{e.kind} {quote(e.key)} is {quote(target)} (same name"
+                              f"{' and year' if e.kind == 'movie' else ''}, and only one record with an identifier "
+                              "has it)"))
+        elif len(targets) > 1:
+            notes.append(Note(e.origin.file, e.origin.line, "suspicious",
+                              f"{e.kind} {quote(e.key)} could be any of {sorted(targets)}; kept apart"))
+    return rename
+
+
+def renamed(value: Value, f: Field, rename: dict[tuple[str, str], str]) -> Value:
+    v = value.value
+    if f.vtype == "ref" and (f.ref, v) in rename:
+        return value._replace(value=rename[(f.ref or "", v)])
+    if f.vtype == "cast" and ("person", v.actor) in rename:
+        return value._replace(value=CastEntry(rename[("person", v.actor)], v.character, v.character_name, v.billing,
+                                              v.category))
+    if f.vtype == "crew" and ("person", v.person) in rename:
+        return value._replace(value=CrewEntry(rename[("person", v.person)], v.department))
+    return value

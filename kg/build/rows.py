@@ -1,0 +1,260 @@
+"""Reading the rows of a bulk file (CSV, TSV, JSON, JSON Lines): decoding, delimiters, nesting, bad bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from kg.build.bulkspec import MappingError
+from kg.build.notes import Note
+from kg.text import quote, shorten
+
+
+def _decode(data: bytes, encoding: str, display: str, notes: list[Note]) -> str:
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            notes.append(Note(display, None, "repaired", f"removed a byte-order mark ({codec})"))
+            data, encoding = data[len(bom):], codec
+            break
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        # undecodable bytes become lone surrogates, so each bad row can be reported and skipped, never published
+        return data.decode(encoding, errors="surrogateescape")
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+GARBLED = "\0garbled"  # marks rows of a file that did not decode, so only those are checked
+
+
+def bad_bytes(text: str) -> str | None:
+    bad = [c for c in text if "\udc80" <= c <= "\udcff"]
+    return " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in bad[:4]) if bad else None
+
+
+GUESSES = ("cp1252", "mac_roman")  # what a file that is not UTF-8 most often is: Windows' and old Macs' Latin
+
+
+def _encoding_hint(data: bytes, encoding: str, text: str) -> str:
+    """What to tell a curator whose file has bytes its encoding does not read: another encoding, or a mix."""
+    bad = len(_SURROGATES.findall(text))
+    said = f"{bad} byte{'' if bad == 1 else 's'} not valid {encoding} (their rows are left out)"
+    if any(ch > "\x7f" and not "\udc80" <= ch <= "\udcff" for ch in text):
+        return f"{said}; the rest of the file is valid {encoding}, so it mixes encodings: fix those rows at the source"
+    for guess in GUESSES:
+        try:
+            data.decode(guess)
+        except UnicodeDecodeError:
+            continue
+        return f"{said}; the whole file reads as {guess}: if it is in {guess}, say `encoding: {guess}` in its mapping"
+    return f"{said}; name the file's encoding with `encoding:` in its mapping"
+
+
+def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], items: tuple[str, ...] = (),
+         delimiter: str | None = None, quoting: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, row) of a data file; header and undecodable rows reported, never crashing."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MappingError(f"{display}: cannot read file: {exc.strerror or exc}") from exc
+    text = _decode(data, encoding, display, notes)
+    garbled = bool(_SURROGATES.search(text))
+    if garbled:
+        notes.append(Note(display, None, "suspicious", _encoding_hint(data, encoding, text)))
+    for line, row in _parse(text, fmt, display, notes, items, delimiter, quoting):
+        if garbled:
+            row[GARBLED] = True
+        yield line, row
+
+
+def _array(document: Any, path: tuple[str, ...], display: str) -> list[Any]:
+    """The array of objects at `path` in a JSON document, or a MappingError saying what is there instead."""
+    found = document
+    for depth, key in enumerate(path):
+        if not isinstance(found, dict) or key not in found:
+            where = ".".join(path[:depth]) or "the top level"
+            keys = f" (its keys: {', '.join(shorten(k, 40) for k in sorted(map(str, found))[:10])})" if isinstance(
+                found, dict) else ""
+            raise MappingError(f"{display}: no {quote(key)} in {where}{keys}; check the mapping's items:")
+        found = found[key]
+    if isinstance(found, list):
+        return found
+    hint = ""
+    if isinstance(found, dict):
+        arrays = sorted(k for k, v in found.items() if isinstance(v, list))
+        hint = f"; set items: to the key of its array ({', '.join(map(str, arrays[:5]))})" if arrays else ""
+    where = ".".join(path) or "the top level"
+    kind = {dict: "an object", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(found), "null")
+    raise MappingError(f"{display}: {where} is not an array of objects but {kind}{hint}")
+
+
+def _delimiter(text: str, fmt: str) -> str:
+    """A TSV file's tab; a CSV file's comma, or semicolon when its header has semicolons and no comma (spreadsheets
+    in locales that write decimal commas export so)."""
+    if fmt == "tsv":
+        return "\t"
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
+
+
+class _Physical:
+    """The physical lines of a text (split at line feeds only) for a csv reader, which can be sent back to a line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text if "\n" in text else text.replace("\r", "\n")  # old Mac spreadsheets end lines with CR
+        self.pos = 0  # where the next line starts
+        self.at = 0  # how many lines were read
+
+    def __iter__(self) -> _Physical:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.text):
+            raise StopIteration
+        line = self.line(self.pos)
+        self.pos += len(line)
+        self.at += 1
+        return line
+
+    def line(self, pos: int) -> str:
+        """The line that starts at `pos`, with its line feed."""
+        end = self.text.find("\n", pos)
+        return self.text[pos:] if end < 0 else self.text[pos:end + 1]
+
+
+def _unclosed(record: str, delimiter: str) -> bool:
+    """Whether a record's text ends inside a quoted cell (the end of the file came before the closing quote)."""
+    try:
+        for _ in csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _cells(reader: Iterator[list[str]], line: int, display: str) -> list[str] | None:
+    """The cells of the next row (its first line `line`), or None at the end; a MappingError if it cannot be read."""
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        why = (f"a cell is longer than {csv.field_size_limit():,} characters, the most kg reads (a quote opened and "
+               "never closed makes one cell of the lines after it)" if "field larger" in str(exc) else str(exc))
+        raise MappingError(f"{display}: cannot read the row: {why}", line) from None
+
+
+def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
+               quotes: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(first line, row) of a CSV/TSV text, `quotes` as CSV quotes cells or as characters (as TSV has them).
+
+    A quote opened and never closed would swallow the rest of the file into one cell: such a row is read again
+    line by line, its quote taken as a character, and reported.
+    """
+    physical = _Physical(text)
+    quoting: Literal[0, 3] = csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE
+    reader = csv.reader(physical, delimiter=delimiter, quoting=quoting)
+    header = _cells(reader, 1, display)
+    if header is None:
+        return
+    header = [h.strip() for h in header]
+    while True:
+        start, start_pos = physical.at, physical.pos
+        cells = _cells(reader, start + 1, display)
+        if cells is None:
+            return
+        line, end = start + 1, physical.at
+        if not any(c.strip() for c in cells):
+            continue
+        if end - start > 1 and (len(cells) != len(header) or _unclosed(physical.text[start_pos:physical.pos],
+                                                                        delimiter)):
+            first = physical.line(start_pos)
+            cells = [c[1:] if c.startswith('"') and c.count('"') == 1 else c
+                     for c in next(csv.reader([first], delimiter=delimiter, quoting=csv.QUOTE_NONE))]
+            physical.pos, physical.at = start_pos + len(first), start + 1  # the lines swallowed are rows of their own
+            reader = csv.reader(physical, delimiter=delimiter, quoting=quoting)
+            fixed = len(cells) == len(header)
+            swallowed = f"a quote opened in this row is not closed on its line and runs on to line {end}: "
+            notes.append(Note(display, line, "repaired", swallowed + "the quote is dropped, and lines "
+                              f"{line + 1}–{end} are read as rows of their own") if fixed else Note(
+                              display, line, "skipped", swallowed + f"the row has {len(cells)} cells where the header "
+                              f"has {len(header)}; lines {line + 1}–{end} are read as rows of their own"))
+            if not fixed:
+                continue
+        if len(cells) != len(header):
+            notes.append(Note(display, line, "skipped", f"{len(cells)} cells where the header has {len(header)}"))
+            continue
+        yield line, dict(zip(header, cells, strict=True))
+
+
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a JSON string (skipped whole), or where nesting changes
+
+NESTED = 200  # how deep arrays and objects nest where deep_line says the nesting goes too deep
+
+
+def deep_line(text: str) -> int | None:
+    """The line of a JSON text where its arrays and objects first nest NESTED deep (strings are skipped)."""
+    depth = 0
+    for token in _NESTING.finditer(text):
+        char = token.group()
+        if char in ("[", "{"):
+            depth += 1
+            if depth >= NESTED:
+                return text.count("\n", 0, token.start()) + 1
+        elif char in ("]", "}"):
+            depth -= 1
+    return None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # JSON's way to write half a UTF-16 pair
+
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def _half_pair(item: Any) -> str | None:
+    """A lone UTF-16 surrogate an item's JSON escapes made (not a character: it cannot be written as UTF-8)."""
+    found = _LONE.search(json.dumps(item, ensure_ascii=False))
+    return f"\\u{ord(found.group()):04x}" if found else None
+
+
+def _objects(items: Iterable[tuple[int, Any, bool]], display: str, notes: list[Note],
+             what: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The items that are JSON objects; `suspect` (the text has escapes of surrogates) has each one checked."""
+    for line, item, suspect in items:
+        if not isinstance(item, dict):
+            notes.append(Note(display, line, "skipped", f"{what} is not a JSON object"))
+        elif suspect and (half := _half_pair(item)):
+            notes.append(Note(display, line, "skipped", f"{half} is half of a UTF-16 surrogate pair, not a character; "
+                                                        "the row is left out rather than published garbled"))
+        else:
+            yield line, item
+
+
+def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple[str, ...] = (),
+           delimiter: str | None = None, quoting: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    if fmt in ("csv", "tsv"):
+        quotes = (quoting or ("none" if fmt == "tsv" else "csv")) == "csv"
+        yield from _delimited(text, delimiter or _delimiter(text, fmt), display, notes, quotes)
+    elif fmt == "jsonl":
+        def lines() -> Iterator[tuple[int, Any, bool]]:
+            for line, raw in enumerate(text.splitlines(), 1):
+                if not raw.strip():
+                    continue
+                try:
+                    yield line, json.loads(raw), _SURROGATE_ESCAPE.search(raw) is not None
+                except json.JSONDecodeError as exc:
+                    notes.append(Note(display, line, "skipped", f"not JSON: {exc.msg}"))
+        yield from _objects(lines(), display, notes, "a line")
+    else:
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MappingError(f"{display}: not JSON: {exc.msg}", exc.lineno) from exc
+        suspect = _SURROGATE_ESCAPE.search(text) is not None  # once per file: most files have no such escape
+        yield from _objects(((n, item, suspect) for n, item in enumerate(_array(items, items_at, display), 1)),
+                            display, notes, "an item")
