@@ -17,19 +17,36 @@ STREAM_CHUNK = 20_000  # statements serialised at a time when a document is stre
 
 @dataclass(frozen=True)
 class Format:
-    """One RDF serialisation: its short name, media types (first is canonical) and file extension."""
+    """One RDF serialisation: kg's short name for one of pyoxigraph's formats (which knows its label, media type
+    and file extension), the other media types it is asked for by, and rdflib's name for it."""
 
     name: str
-    label: str
-    media_types: tuple[str, ...]
-    extension: str
     oxigraph: RdfFormat
     rdflib: str
-    datasets: bool  # carries named graphs (provenance)
+    also: tuple[str, ...] = ()  # media types clients ask for it by besides its own
+    triples_only: bool = False  # kg writes it without named graphs although the syntax has them (JSON-LD)
+
+    @property
+    def label(self) -> str:
+        return self.oxigraph.name
 
     @property
     def media_type(self) -> str:
-        return self.media_types[0]
+        return self.oxigraph.media_type
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        """Every media type it answers to, its own first."""
+        return (self.oxigraph.media_type, *self.also)
+
+    @property
+    def extension(self) -> str:
+        return self.oxigraph.file_extension
+
+    @property
+    def datasets(self) -> bool:
+        """Whether it carries named graphs (provenance)."""
+        return self.oxigraph.supports_datasets and not self.triples_only
 
     def serialize(self, data: Iterable[ox.Triple] | Iterable[ox.Quad]) -> bytes:
         """The bytes of `data` in this format (compact JSON-LD for JSON-LD; the store's writers otherwise)."""
@@ -75,38 +92,43 @@ def _unclosed(rdfxml: bytes) -> bytes:
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("turtle", "Turtle", ("text/turtle", "application/x-turtle"), "ttl", RdfFormat.TURTLE, "turtle", False),
-    Format("jsonld", "JSON-LD", ("application/ld+json", "application/json"), "jsonld", RdfFormat.JSON_LD, "json-ld",
-           False),
-    Format("ntriples", "N-Triples", ("application/n-triples", "text/plain"), "nt", RdfFormat.N_TRIPLES, "nt", False),
-    Format("rdfxml", "RDF/XML", ("application/rdf+xml", "application/xml"), "rdf", RdfFormat.RDF_XML, "xml", False),
-    Format("trig", "TriG", ("application/trig",), "trig", RdfFormat.TRIG, "trig", True),
-    Format("nquads", "N-Quads", ("application/n-quads",), "nq", RdfFormat.N_QUADS, "nquads", True),
+    Format("turtle", RdfFormat.TURTLE, "turtle", ("application/x-turtle",)),
+    Format("jsonld", RdfFormat.JSON_LD, "json-ld", ("application/json",), triples_only=True),
+    Format("ntriples", RdfFormat.N_TRIPLES, "nt", ("text/plain",)),
+    Format("rdfxml", RdfFormat.RDF_XML, "xml", ("application/xml",)),
+    Format("trig", RdfFormat.TRIG, "trig"),
+    Format("nquads", RdfFormat.N_QUADS, "nquads"),
 )
 
 
 @dataclass(frozen=True)
 class ResultFormat:
-    """One SPARQL results serialisation (SELECT / ASK)."""
+    """One SPARQL results serialisation (SELECT / ASK): kg's short name and label for one of pyoxigraph's."""
 
     name: str
     label: str
-    media_types: tuple[str, ...]
-    extension: str
     oxigraph: QueryResultsFormat
+    also: tuple[str, ...] = ()  # media types clients ask for it by besides its own
 
     @property
     def media_type(self) -> str:
-        return self.media_types[0]
+        return self.oxigraph.media_type.split(";", 1)[0]  # the charset is said where the body is sent
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        """Every media type it answers to, its own first."""
+        return (self.media_type, *self.also)
+
+    @property
+    def extension(self) -> str:
+        return self.oxigraph.file_extension
 
 
 RESULT_FORMATS: tuple[ResultFormat, ...] = (
-    ResultFormat("json", "SPARQL JSON", ("application/sparql-results+json", "application/json"), "srj",
-                 QueryResultsFormat.JSON),
-    ResultFormat("xml", "SPARQL XML", ("application/sparql-results+xml", "application/xml", "text/xml"), "srx",
-                 QueryResultsFormat.XML),
-    ResultFormat("csv", "CSV", ("text/csv",), "csv", QueryResultsFormat.CSV),
-    ResultFormat("tsv", "TSV", ("text/tab-separated-values",), "tsv", QueryResultsFormat.TSV),
+    ResultFormat("json", "SPARQL JSON", QueryResultsFormat.JSON, ("application/json",)),
+    ResultFormat("xml", "SPARQL XML", QueryResultsFormat.XML, ("application/xml", "text/xml")),
+    ResultFormat("csv", "CSV", QueryResultsFormat.CSV),
+    ResultFormat("tsv", "TSV", QueryResultsFormat.TSV),
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,19 +23,22 @@ def compact_iri(iri: str) -> str:
     return vocab.prefixed(iri)
 
 
-def value(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> Any:
-    """One object as a JSON-LD value."""
+_STRING = vocab.XSD + "string"
+
+
+def value(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple,
+          compact: Callable[[str], str] = compact_iri) -> Any:
+    """One object as a JSON-LD value (datatypes compacted by `compact`)."""
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return {"@value": term.value, "@language": term.language}
+        datatype = term.datatype.value
+        return term.value if datatype == _STRING else {"@value": term.value, "@type": compact(datatype)}
     if isinstance(term, ox.NamedNode):
         return {"@id": term.value}
     if isinstance(term, ox.BlankNode):
         return {"@id": f"_:{term.value}"}
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return {"@value": term.value, "@language": term.language}
-        if term.datatype.value == vocab.XSD + "string":
-            return term.value
-        return {"@value": term.value, "@type": compact_iri(term.datatype.value)}
-    raise ValueError(f"kg graphs have no blank nodes or quoted triples: {term}")
+    raise ValueError(f"kg graphs have no quoted triples: {term}")
 
 
 def nodes(triples: Iterable[ox.Triple | ox.Quad]) -> dict[str, dict[str, Any]]:
@@ -57,7 +60,10 @@ def stream_nodes(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[dict[str, A
     The same nodes as `nodes`, for dumps of millions of triples: no sorting, and each IRI compacted once.
     """
     names: dict[str, str] = {}
-    string = vocab.XSD + "string"
+
+    def compact(iri: str) -> str:
+        return names.get(iri) or names.setdefault(iri, compact_iri(iri))
+
     type_iri = vocab.TYPE.value
     node: dict[str, Any] | None = None
     current = None
@@ -72,22 +78,10 @@ def stream_nodes(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[dict[str, A
         p, o = t.predicate.value, t.object
         if p == type_iri:
             key = "@type"
-            item: Any = names.get(o.value) or names.setdefault(o.value, compact_iri(o.value))
+            item: Any = compact(o.value)
         else:
-            key = names.get(p) or names.setdefault(p, compact_iri(p))
-            if isinstance(o, ox.Literal):
-                if o.language:
-                    item = {"@value": o.value, "@language": o.language}
-                else:
-                    dt = o.datatype.value
-                    item = o.value if dt == string else {
-                        "@value": o.value, "@type": names.get(dt) or names.setdefault(dt, compact_iri(dt))}
-            elif isinstance(o, ox.NamedNode):
-                item = {"@id": o.value}
-            elif isinstance(o, ox.BlankNode):
-                item = {"@id": f"_:{o.value}"}
-            else:
-                raise ValueError(f"kg dumps have no quoted triples: {o}")
+            key = compact(p)
+            item = value(o, compact)
         values = node.get(key)
         if values is None:
             node[key] = [item]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg import vocab
 from kg.ids import Minter, slugify
+from kg.literals import Duration
 from kg.model import (
     EDITORIAL,
     KINDS,
@@ -91,29 +91,12 @@ def _decimal(value: Decimal) -> Literal:
     return Literal(text, datatype=vocab.XSD_DECIMAL)
 
 
-_DURATION_PARTS = re.compile(
-    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
-
-
 def canonical_duration(text: str) -> str:
     """The canonical lexical form the store keeps (e.g. PT109M -> PT1H49M), so every output agrees."""
-    match = _DURATION_PARTS.match(text)
-    if not match:
+    duration = Duration.parse(text)
+    if duration is None:
         raise ValueError(f"not an ISO 8601 duration: {quote(text)}")
-    y, mo, d, h, mi, sec = match.groups()
-    months = int(y or 0) * 12 + int(mo or 0)
-    seconds = ((int(d or 0) * 24 + int(h or 0)) * 60 + int(mi or 0)) * 60 + Decimal(sec or 0)
-    years, months = divmod(months, 12)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    date = (f"{years}Y" if years else "") + (f"{months}M" if months else "") + (f"{int(days)}D" if days else "")
-    secs_text = format(secs.normalize(), "f") if secs else ""
-    time = (f"{int(hours)}H" if hours else "") + (f"{int(minutes)}M" if minutes else "") + (
-        f"{secs_text}S" if secs_text else "")
-    if not date and not time:
-        return "PT0S"
-    return "P" + date + (("T" + time) if time else "")
+    return duration.canonical()
 
 
 # vtype -> function(value, minter, field) -> object term; the special vtypes are handled in _Mapper.

@@ -23,6 +23,7 @@ from kg.config import DEFAULT_BASE
 from kg.formats import FORMATS
 from kg.ids import is_key, slugify
 from kg.jsonld import RemoteDocumentRefused, offline
+from kg.literals import Duration
 from kg.model import (
     EDITORIAL,
     KINDS,
@@ -239,7 +240,6 @@ def read_yaml(path: Path, display: str) -> Any:
 # ---- value parsers: raw YAML value -> typed value; raise ValueError with a curator-facing message ----
 
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -310,7 +310,8 @@ def _positive_int(raw: Any) -> int:
 
 def _duration(raw: Any) -> str:
     text = _text(raw)
-    if not _DURATION.match(text):
+    duration = Duration.parse(text)
+    if duration is None or duration.negative:
         raise ValueError(f"{quote(text)} is not an xsd:duration (ISO 8601 without weeks, e.g. P6D, PT109M)")
     return text
 

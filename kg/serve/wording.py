@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.literals import Duration
 from kg.serve.views import Fact
 
 _TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}
@@ -28,8 +27,6 @@ def property_label(iri: str, film: bool = False) -> str:
     local = iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
     return "".join(" " + c.lower() if c.isupper() else c for c in local).strip()
 
-
-_DURATION = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
 _UNITS = ("year", "month", "day")
 
@@ -58,18 +55,16 @@ def value_text(value: ox.Literal) -> str:
     """A literal as a reader wants it: '109 min' for PT1H49M, '5 days' for P5D, '700,000' for 700000."""
     kind = value.datatype
     if kind == vocab.XSD_DURATION:
-        match = _DURATION.match(value.value)
-        if not match:
+        d = Duration.parse(value.value)
+        if d is None:
             return value.value
-        sign, *parts = match.groups()
-        dated = [_plural(int(n), u) for n, u in zip(parts[:3], _UNITS, strict=True) if n and int(n)]
-        hours, minutes, seconds = (int(parts[3] or 0), int(parts[4] or 0), parts[5])
+        dated = [_plural(n, u) for n, u in zip((d.years, d.months, d.days), _UNITS, strict=True) if n]
         timed = []
-        if hours or minutes:
-            timed.append(f"{hours * 60 + minutes} min")
-        if seconds and float(seconds):
-            timed.append(f"{seconds} s")
-        return (sign or "") + (" ".join(dated + timed) or "0 min")
+        if d.hours or d.minutes:
+            timed.append(f"{d.hours * 60 + d.minutes} min")
+        if d.seconds:
+            timed.append(f"{d.seconds} s")
+        return ("-" if d.negative else "") + (" ".join(dated + timed) or "0 min")
     if kind in (vocab.XSD_INTEGER, vocab.XSD_DECIMAL):
         whole, dot, fraction = value.value.partition(".")
         if whole.lstrip("-+").isdigit():

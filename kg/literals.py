@@ -1,0 +1,49 @@
+"""Lexical forms of literals that both the build and the server read: xsd:duration, parsed once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+# ISO 8601 as XML Schema takes it (no weeks): at least one part, and a T only before a time part
+_DURATION = re.compile(r"(-)?P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?"
+                       r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """An xsd:duration's parts, as written (PT109M has 109 minutes, not 1 hour 49)."""
+
+    negative: bool
+    years: int
+    months: int
+    days: int
+    hours: int
+    minutes: int
+    seconds: Decimal
+
+    @classmethod
+    def parse(cls, text: str) -> Duration | None:
+        """The duration `text` writes, or None if it is not an xsd:duration."""
+        match = _DURATION.fullmatch(text)
+        if match is None:
+            return None
+        sign, *parts = match.groups()
+        y, mo, d, h, mi = (int(p or 0) for p in parts[:5])
+        return cls(sign is not None, y, mo, d, h, mi, Decimal(parts[5] or 0))
+
+    def canonical(self) -> str:
+        """The canonical form the store keeps (PT109M -> PT1H49M), so that every output agrees."""
+        years, months = divmod(self.years * 12 + self.months, 12)
+        seconds = ((self.days * 24 + self.hours) * 60 + self.minutes) * 60 + self.seconds
+        days, rest = divmod(seconds, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes, secs = divmod(rest, 60)
+        date = (f"{years}Y" if years else "") + (f"{months}M" if months else "") + (f"{int(days)}D" if days else "")
+        secs_text = format(secs.normalize(), "f") if secs else ""
+        time = (f"{int(hours)}H" if hours else "") + (f"{int(minutes)}M" if minutes else "") + (
+            f"{secs_text}S" if secs_text else "")
+        if not date and not time:
+            return "PT0S"
+        return ("-" if self.negative else "") + "P" + date + (("T" + time) if time else "")
