@@ -22,6 +22,8 @@ PATHS: dict[str, str] = {
 }
 
 
+_KINDS_BY_PATH = {path: kind for kind, path in PATHS.items()}
+
 WEB_SCHEMES = ("http://", "https://")  # the only IRIs pages and markup link to
 
 
@@ -93,6 +95,12 @@ class Minter:
     def release(self, release_id: str) -> NamedNode:
         """One release of the dataset."""
         return NamedNode(f"{self.base}release/{release_id}")
+
+    def kind_of(self, iri: str) -> str | None:
+        """The kind of an entity minted here (`<base>event/x` -> 'event'); None for a part or anything else."""
+        if not iri.startswith(self.base) or "#" in iri:
+            return None
+        return _KINDS_BY_PATH.get(iri[len(self.base):].split("/", 1)[0])
 
     def owns(self, iri: str) -> bool:
         """Whether an IRI was minted under this base."""

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from kg import vocab
 from kg.formats import Format, named
-from kg.ids import PATHS
 
 CURRENT = "current"
 RELEASES = "releases"
@@ -78,7 +77,6 @@ def metadata(release_dir: Path) -> dict[str, object]:
 # The index files (written by kg.build.index, read by seeking in kg.serve.index)
 INDEX_DIR = "index"
 STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
-KINDS = frozenset(PATHS.values())
 VERSION = 3  # bumped when the files change shape: a release with another version is read by SPARQL instead
 # What a kind's listing can be narrowed by: facet name -> the properties whose values give it, in order of
 # preference (a film's year is when it was made, else when first shown). Years are the first four digits.
@@ -126,10 +124,3 @@ def facet_key(facet: str, value: str) -> str | None:
     key = clean_field(value).lower()
     return key or None
 
-
-def kind_of(iri: str, base_iri: str) -> str | None:
-    """The kind of an entity minted under the base (`<base>event/x` -> 'event'); None for anything else."""
-    if not iri.startswith(base_iri) or "#" in iri:
-        return None
-    kind = iri[len(base_iri):].split("/", 1)[0]
-    return kind if kind in KINDS else None

@@ -14,6 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.ids import Minter
 from kg.layout import (
     FACETS,
     STEP,
@@ -23,7 +24,6 @@ from kg.layout import (
     facet_file,
     facet_key,
     fold,
-    kind_of,
     listing_file,
 )
 
@@ -55,6 +55,7 @@ def _rows(store: ox.Store, query: str) -> list[list[str]]:
 def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     """Write a release's index files from its store; return what index.json says of them."""
     target.mkdir()
+    minter = Minter(base_iri)
     editorial = f"<{base_iri}source/editorial>"
     name, alternate = f"<{vocab.S.name.value}>", f"<{vocab.S.alternateName.value}>"
     queries = [f"SELECT ?e ?n WHERE {{ GRAPH {editorial} {{ ?e {name} ?n }} }}",
@@ -74,7 +75,7 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
         types.setdefault(t, set()).add(e)
     kinds_of: dict[str, set[str]] = {}  # a kind's listing is what was minted under its path: /event/ ...
     for e, _ in typed:
-        kind = kind_of(e, base_iri)
+        kind = minter.kind_of(e)
         if kind is not None:
             kinds_of.setdefault(kind, set()).add(e)
     listings: dict[str, dict[str, object]] = {}

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 
-from kg import layout, vocab
+from kg import vocab
+from kg.ids import Minter
 from kg.serve.documents import Term, label
 from kg.serve.store import Release
 
@@ -93,11 +94,11 @@ CREDITS_SCANNED = 500  # statements that name a person, read to find their films
 
 def _credits(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
     """'in Night River (2001)', or '95 films, from Def by Temptation (1990)': the films that credit a person."""
-    base = str(release.meta.get("base_iri", ""))
+    minter = Minter(str(release.meta.get("base_iri", "")))
     films = set()
     for q in itertools.islice(release.store.quads_for_pattern(None, None, node, ox.DefaultGraph()), CREDITS_SCANNED):
         doc = q.subject.value.split("#", 1)[0]
-        if layout.kind_of(doc, base) == "movie":
+        if minter.kind_of(doc) == "movie":
             films.add(doc)
     if not films:
         return []
@@ -127,7 +128,7 @@ def summary(release: Release, iri: str, lang: str = "en") -> str | None:
     A film: '1915, Cecil B. DeMille' or '1915, with Geraldine Farrar, Wallace Reid'; a person: 'b. 1971, film
     director'; an event: '2009-10-14, Busan'; anything else: None.
     """
-    words = _SUMMARIES.get(layout.kind_of(iri, str(release.meta.get("base_iri", ""))) or "")
+    words = _SUMMARIES.get(Minter(str(release.meta.get("base_iri", ""))).kind_of(iri) or "")
     return ", ".join(words(release, ox.NamedNode(iri), lang)) or None if words else None
 
 

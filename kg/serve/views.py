@@ -8,7 +8,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import layout, vocab
+from kg import vocab
+from kg.ids import Minter
 from kg.serve.documents import ALT, CONFLICT_SUBJECT, HIDDEN_GRAPH_SUFFIXES, NAME, Term, document, label
 from kg.serve.store import Release
 from kg.serve.summaries import values_of, year
@@ -170,7 +171,7 @@ def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
     """Who refers to `iri` (not its own parts, not conflict notes), a role node standing for its entity; and
     whether there are more than MAX_INCOMING references."""
     seen: set[tuple[str, str]] = set()
-    base = str(release.meta.get("base_iri") or "")
+    minter = Minter(str(release.meta.get("base_iri") or ""))
     for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
         if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT:
             seen.add((q.subject.value, q.predicate.value))
@@ -183,7 +184,7 @@ def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
             ox.NamedNode(s), d, None, ox.DefaultGraph())}) if part else []
         if p == vocab.S.character.value and not part:
             details = [f"played by {name}" for name in _players(release, s, iri)]
-        found.append(Reference(doc, p, tuple(details), layout.kind_of(doc, base) == "movie"))
+        found.append(Reference(doc, p, tuple(details), minter.kind_of(doc) == "movie"))
     return found, len(seen) > MAX_INCOMING
 
 
