@@ -8,11 +8,16 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from kg.errors import Failure
+
 DEFAULT_BASE = "https://films.example.org/"
 
 
-class ConfigError(ValueError):
+class ConfigError(Failure, ValueError):
     """A setting is missing or malformed."""
+
+    def lines(self) -> list[str]:
+        return [f"configuration error: {self}"]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, NamedTuple
 
+from kg.errors import Where
 from kg.vocab import KGV, PROV, SCHEMA
 
 EDITORIAL = "editorial"  # the pseudo-source for the curators' own statements
@@ -20,9 +21,12 @@ class Origin(NamedTuple):
     record: str
     field: str | None = None
 
+    @property
+    def where(self) -> Where:
+        return Where(self.file, self.line or None)  # 0: a statement of an RDF file (no line)
+
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file  # 0: a statement of an RDF file (no line)
-        return f"{where} [{self.record}{'.' + self.field if self.field else ''}]"
+        return f"{self.where} [{self.record}{'.' + self.field if self.field else ''}]"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kg.errors import Where
+
 
 @dataclass(frozen=True)
 class Note:
@@ -14,5 +16,9 @@ class Note:
     action: str  # merged | skipped | repaired | suspicious
     message: str
 
+    @property
+    def where(self) -> Where:
+        return Where(self.file, self.row)
+
     def __str__(self) -> str:
-        return f"{self.file}{':' + str(self.row) if self.row else ''}: {self.action}: {self.message}"
+        return f"{self.where}: {self.action}: {self.message}"

@@ -29,6 +29,7 @@ from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist
 from kg.build.validate import Report, load_shapes, validate_graph
 from kg.config import Config
+from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
 from kg.layout import (
     DUMPS,
@@ -88,9 +89,11 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class WriteError(Exception):
+class WriteError(Failure):
     """The release cannot be written (the disk is full, a directory is not writable, ...): the machine's problem,
     not the input's; nothing was published."""
+
+    exit_code = ENVIRONMENT
 
 
 @contextlib.contextmanager

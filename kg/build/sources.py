@@ -20,6 +20,7 @@ from kg.build.bulkspec import MAPPING_SUFFIX, Mapping, MappingError, inside, loa
 from kg.build.notes import Note
 from kg.build.rows import deep_line
 from kg.config import DEFAULT_BASE
+from kg.errors import Failure, Where
 from kg.formats import FORMATS
 from kg.ids import is_key, slugify
 from kg.jsonld import RemoteDocumentRefused, offline
@@ -53,17 +54,24 @@ class Problem:
     message: str
     field: str | None = None
 
+    @property
+    def where(self) -> Where:
+        return Where(self.file, self.line)
+
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {shorten(self.field) + ': ' if self.field else ''}{self.message}"
+        return f"{self.where}: {shorten(self.field) + ': ' if self.field else ''}{self.message}"
 
 
-class InputError(Exception):
+class InputError(Failure):
     """The source files cannot be read into records; `problems` says where and why."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+    def lines(self) -> list[str]:
+        return [f"{len(self.problems)} problem(s) in the source files; nothing was published:",
+                *(f"  {p}" for p in self.problems)]
 
 
 class _Map(dict[Any, Any]):

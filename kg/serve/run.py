@@ -6,9 +6,10 @@ import os
 import socket
 
 from kg.config import Config
+from kg.errors import Failure
 
 
-class PortInUse(Exception):
+class PortInUse(Failure):
     """Another process listens on the address `kg serve` was asked to use."""
 
 
