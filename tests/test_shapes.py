@@ -235,3 +235,49 @@ def test_every_property_shape_has_a_negative_case(shapes):
     messages = {str(m) for m in shapes.objects(None, sh.message)}
     tested = {m for m in messages if any(c[3] in m for c in NEGATIVE)}
     assert messages - tested == set()
+
+
+# A shape the compiler cannot handle goes to pyshacl alone: the others still run in the store, and the build
+# says which shape went and why.
+MIXED_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix schema: <http://schema.org/> .
+@prefix ex: <https://films.example.org/test-shapes#> .
+ex:Named a sh:NodeShape ; sh:targetClass schema:Person ;
+    sh:property [ sh:path schema:name ; sh:minCount 1 ; sh:message "A person needs a name." ] .
+ex:Screened a sh:NodeShape ; sh:targetClass schema:Movie ;
+    sh:property [ sh:path schema:director ; sh:node ex:Named ; sh:message "A director must be named." ] ,
+        [ sh:path [ sh:inversePath schema:workPresented ] ; sh:minCount 1 ; sh:severity sh:Warning ;
+          sh:message "A film is never screened." ] .
+"""
+MIXED_DATA = ':movie/n a schema:Movie ; schema:name "N" ; schema:director :person/anon .\n:person/anon a schema:Person .'
+MIXED_FALLBACK = [("ex:Screened", "a path other than a predicate (sh:inversePath); sh:node on a property shape")]
+
+
+def test_a_shape_not_compiled_is_checked_by_pyshacl_alone():
+    from kg.build.validate import shacl_checked
+
+    shapes = rdflib.Graph().parse(data=MIXED_SHAPES, format="turtle")
+    graph = _graph([], MIXED_DATA)
+    findings, fallback = shacl_checked(_store(graph), shapes)
+    assert fallback == MIXED_FALLBACK
+    assert sorted(_key(f) for f in findings) == sorted(_key(f) for f in shacl(graph, shapes))
+    # ex:Named is checked once, in the store, though ex:Screened (given to pyshacl) refers to it
+    assert sorted((f.focus.rsplit("/", 1)[-1], f.message) for f in findings) == [
+        ("anon", "A person needs a name."), ("n", "A director must be named."), ("n", "A film is never screened.")]
+
+
+def test_the_report_names_the_shapes_pyshacl_checked():
+    from kg.build.validate import validate_graph
+
+    shapes = rdflib.Graph().parse(data=MIXED_SHAPES, format="turtle")
+    assert validate_graph(_store(_graph([], MIXED_DATA)), shapes).pyshacl_shapes == MIXED_FALLBACK
+    assert validate_graph(_store(_graph([], "")), load_shapes(REPO / "shapes")).pyshacl_shapes == []
+
+
+def test_the_build_says_which_shapes_pyshacl_checked_and_why(project, run_kg):
+    (project / "shapes" / "mixed.ttl").write_text(MIXED_SHAPES, encoding="utf-8")
+    _, output = run_kg(project, "validate")
+    assert ("  shapes checked by pyshacl: ex:Screened (a path other than a predicate (sh:inversePath); "
+            "sh:node on a property shape)\n") in output
+    assert output.count("checked by pyshacl") == 1

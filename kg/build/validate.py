@@ -1,4 +1,5 @@
-"""Checks a graph: the SHACL shapes in shapes/ (pyshacl) and schema.org's own vocabulary."""
+"""Checks a graph: the SHACL shapes in shapes/ (compiled to SPARQL, pyshacl for the rest) and schema.org's own
+vocabulary."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from rdflib.namespace import SH
 
 from kg import vocab
 from kg.build.mapping import Mapped
-from kg.build.shacl import Unsupported, validate_store
+from kg.build.shacl import TARGETS, class_types, term_name, validate_store_partly
 from kg.build.sources import InputError, Problem
 from kg.model import Origin
 from kg.progress import bar
@@ -54,6 +55,7 @@ class Report:
     """The outcome of validating one graph."""
 
     findings: list[Finding] = field(default_factory=list)
+    pyshacl_shapes: list[tuple[str, str]] = field(default_factory=list)  # (shape, why the compiler left it)
 
     @property
     def conforms(self) -> bool:
@@ -163,7 +165,7 @@ def shacl(data: rdflib.Graph, shapes: rdflib.Graph, mapped: Mapped | None = None
     _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
     assert isinstance(results, rdflib.Graph)
     findings = []
-    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+    for result in results.objects(None, SH.result):  # the report's results, not their sh:detail (a result's causes)
         focus = _text(results.value(result, SH.focusNode)) or ""
         path_node = results.value(result, SH.resultPath)
         path = str(path_node) if isinstance(path_node, rdflib.URIRef) else None
@@ -354,12 +356,47 @@ def schema_terms(triples: Iterable[ox.Triple | ox.Quad], mapped: Mapped | None =
     return schema_terms_store(union_store(triples), mapped)
 
 
-def shacl_store(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None) -> list[Finding]:
-    """The SHACL results of the store's default graph, run inside the store; pyshacl when shapes need it."""
-    try:
-        results = validate_store(store, shapes)
-    except Unsupported:
-        return shacl(to_rdflib(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), shapes, mapped)
+def pyshacl_shapes(shapes: rdflib.Graph, roots: Iterable[rdflib.term.Node]) -> rdflib.Graph:
+    """The shapes graph that checks just some shapes: every statement reachable from them (their property
+    shapes, lists, the shapes they refer to, ...), less the targets of the other shapes reached, which are
+    checked on their own elsewhere."""
+    roots = set(roots)
+    implicit = class_types(shapes)
+    graph = rdflib.Graph()
+    for prefix, namespace in shapes.namespaces():
+        graph.bind(prefix, namespace)
+    seen: set[rdflib.term.Node] = set()
+    todo = list(roots)
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in shapes.predicate_objects(node):
+            if node not in roots and (p in TARGETS or p == rdflib.RDF.type and o in implicit):
+                continue
+            graph.add((node, p, o))
+            if not isinstance(o, rdflib.Literal):
+                todo.append(o)
+    return graph
+
+
+def _display(shapes: rdflib.Graph, node: rdflib.term.Node) -> str:
+    """How the build names a shape: kgs:MovieShape, <IRI>, or by its path or target when it has no IRI."""
+    if isinstance(node, rdflib.URIRef):
+        return shapes.namespace_manager.normalizeUri(node)
+    if shapes.value(node, SH.path) is not None:
+        return _shape_name(shapes, node)[0]
+    targets = [f"{term_name(p)} {shapes.namespace_manager.normalizeUri(o)}" for p in sorted(TARGETS)
+               for o in shapes.objects(node, p) if isinstance(o, rdflib.URIRef)]
+    return "a blank node shape" + (f" ({', '.join(targets)})" if targets else "")
+
+
+def shacl_checked(store: ox.Store, shapes: rdflib.Graph,
+                  mapped: Mapped | None = None) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """The SHACL findings of the store's default graph, and the shapes pyshacl checked, with why: every shape
+    the compiler handles is run inside the store; pyshacl checks only the others, on a copy of the graph."""
+    results, uncompiled = validate_store_partly(store, shapes)
     findings = []
     for r in results:
         focus = _text(r.focus) or ""
@@ -367,10 +404,20 @@ def shacl_store(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = N
         origin = mapped.origin_of(focus, r.path) if mapped else None
         findings.append(Finding(r.severity, r.message or f"does not conform ({r.component})", focus, r.path, value,
                                 origin, "shacl"))
-    return sorted(findings, key=lambda f: (f.severity, f.focus, f.path or "", f.message, f.value or ""))
+    if uncompiled:
+        data = to_rdflib(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        findings += shacl(data, pyshacl_shapes(shapes, (u.shape for u in uncompiled)), mapped)
+    fallback = [(_display(shapes, u.shape), u.reason) for u in uncompiled]
+    return sorted(findings, key=lambda f: (f.severity, f.focus, f.path or "", f.message, f.value or "")), fallback
+
+
+def shacl_store(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None) -> list[Finding]:
+    """The SHACL findings of the store's default graph (see shacl_checked)."""
+    return shacl_checked(store, shapes, mapped)[0]
 
 
 def validate_graph(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None,
                    vocabularies: tuple[str, ...] = ()) -> Report:
     """Validate the store's default graph against the shapes and schema.org's vocabulary."""
-    return Report(shacl_store(store, shapes, mapped) + schema_terms_store(store, mapped, vocabularies=vocabularies))
+    findings, fallback = shacl_checked(store, shapes, mapped)
+    return Report(findings + schema_terms_store(store, mapped, vocabularies=vocabularies), fallback)
