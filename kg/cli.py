@@ -1,21 +1,20 @@
-"""The `kg` command: build, validate, serve, query. Exit codes: 0 ok, 1 does not conform, 2 bad input or usage,
-3 the release cannot be written (disk full, no permission: the machine, not the input)."""
+"""The `kg` command: build, validate, serve, query. Exit codes (kg.errors): 0 ok, 1 does not conform, 2 bad input
+or usage, 3 the release cannot be written (disk full, no permission: the machine, not the input)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from kg.config import Config, ConfigError, load_config
+from kg.errors import ENVIRONMENT, NONCONFORMING, Failure
 from kg.text import visible
 
 if TYPE_CHECKING:
     from kg.build.pipeline import BuildResult
 
-OK, NONCONFORMING, BAD_INPUT, ENVIRONMENT = 0, 1, 2, 3
 
 
 def _say(message: str) -> None:
@@ -39,14 +38,29 @@ class _Context:
             return None
 
     def config(self, **extra: Any) -> Config:
+        return self._load(**extra)
+
+
+def _tell(failure: Failure) -> None:
+    """Say what failed: its first line after `kg: `, the rest (each problem, say) as they are."""
+    first, *rest = failure.lines()
+    _say(f"kg: {first}")
+    for line in rest:
+        _say(line)
+
+
+class _Commands(click.Group):
+    """The `kg` group: the one place a failure of any command is told and turned into its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return self._load(**extra)
-        except ConfigError as exc:
-            _say(f"kg: configuration error: {exc}")
-            sys.exit(BAD_INPUT)
+            return super().invoke(ctx)
+        except Failure as exc:
+            _tell(exc)
+            ctx.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), help="Project directory (default: .)")
 @click.option("--base-iri", help="Base IRI for minted IRIs (default from kg.toml or https://films.example.org/)")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), help="Source facts directory (default data/)")
@@ -89,6 +103,8 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
     _findings(result.report.of("Warning"), verbose, "warnings")
     _listed([f"conflict: {c.describe()}" + (f"  [{c.origin}]" if c.origin else "") for c in result.conflicts],
             verbose, "conflicts")
+    if result.report.pyshacl_shapes:
+        _say("  shapes checked by pyshacl: " + ", ".join(f"{s} ({why})" for s, why in result.report.pyshacl_shapes))
     if result.notes:
         kinds = sorted({n.action for n in result.notes})
         summary = ", ".join(f"{sum(1 for n in result.notes if n.action == k)} {k}" for k in kinds)
@@ -98,20 +114,13 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
 
 def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:
     from kg.build.pipeline import WriteError, build
-    from kg.build.sources import InputError
 
     config = ctx.obj.config()
     try:
         result = build(config, publish=publish, say=_say, incremental=not full)
-    except InputError as exc:
-        _say(f"kg: {len(exc.problems)} problem(s) in the source files; nothing was published:")
-        for problem in exc.problems:
-            _say(f"  {problem}")
-        sys.exit(BAD_INPUT)
     except WriteError as exc:
-        _say(f"kg: cannot write the release: {exc}; nothing was published"
-             + (", the previous release stays." if publish else "."))
-        sys.exit(ENVIRONMENT)
+        raise Failure(f"cannot write the release: {exc}; nothing was published"
+                      + (", the previous release stays." if publish else "."), ENVIRONMENT) from exc
     if result.unchanged:
         _say(f"kg: nothing changed since release {result.release_id} was built "
              f"({result.counts.get('triples', '?')} triples): it stays current, at {result.release_dir}. "
@@ -124,14 +133,14 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
             report_file.parent.mkdir(parents=True, exist_ok=True)
             report_file.write_text("".join(f"{n}\n" for n in result.notes), encoding="utf-8")
         except OSError as exc:
-            _say(f"kg: published release {result.release_id}, but cannot write {report_file}: {exc.strerror or exc}")
-            sys.exit(ENVIRONMENT)
+            raise Failure(f"published release {result.release_id}, but cannot write {report_file}: "
+                          f"{exc.strerror or exc}", ENVIRONMENT) from exc
     _report(result, verbose, report_file)
     violations = len(result.report.of("Violation"))
     if violations:
-        _say(f"kg: the graph does not conform ({violations} violations); "
-             + ("nothing was published, the previous release stays." if publish else "it would not be published."))
-        sys.exit(NONCONFORMING)
+        raise Failure(f"the graph does not conform ({violations} violations); "
+                      + ("nothing was published, the previous release stays." if publish else
+                         "it would not be published."), NONCONFORMING)
     if publish:
         _say(f"kg: published release {result.release_id} ({result.counts['triples']} triples) at {result.release_dir}")
     else:
@@ -178,9 +187,9 @@ def _watch(ctx: click.Context, verbose: bool, full: bool) -> None:
                 seen = now
                 try:
                     _run(ctx, publish=True, verbose=verbose, full=full and not builds)
-                except SystemExit as exc:
-                    if exc.code:
-                        _say("kg: the release being served stays")
+                except Failure as exc:
+                    _tell(exc)
+                    _say("kg: the release being served stays")
                 builds += 1
                 _say("kg: watching data/, the shapes and kg.toml for changes (Ctrl-C stops)")
             time.sleep(WATCH_SECONDS)
@@ -208,8 +217,7 @@ def info_cmd(ctx: click.Context, as_json: bool) -> None:
     config = ctx.obj.config()
     release = current(config.releases_path)
     if release is None:
-        _say("kg: no release yet; run `kg build`")
-        sys.exit(BAD_INPUT)
+        raise Failure("no release yet; run `kg build`")
     meta = metadata(release)
     if as_json:
         click.echo(json.dumps(meta, indent=2, ensure_ascii=False))
@@ -263,8 +271,7 @@ def releases_cmd(ctx: click.Context) -> None:
     live = current(config.releases_path)
     kept = finished(config.releases_path)
     if not kept:
-        _say("kg: no release yet; run `kg build`")
-        sys.exit(BAD_INPUT)
+        raise Failure("no release yet; run `kg build`")
     for path in kept:
         meta = metadata(path)
         counts = meta.get("counts")
@@ -284,8 +291,7 @@ def rollback_cmd(ctx: click.Context, release: str | None) -> None:
     try:
         chosen = rollback(config.releases_path, release)
     except LookupError as exc:
-        _say(f"kg: cannot roll back: {exc}")
-        sys.exit(BAD_INPUT)
+        raise Failure(f"cannot roll back: {exc}") from exc
     _say(f"kg: release {chosen.name} is current again")
 
 
@@ -306,8 +312,7 @@ def diff_cmd(ctx: click.Context, old: str | None, new: str | None) -> None:
             raise LookupError("no release yet; run `kg build`")
         before = find_release(config.releases_path, old)
     except LookupError as exc:
-        _say(f"kg: cannot compare: {exc}")
-        sys.exit(BAD_INPUT)
+        raise Failure(f"cannot compare: {exc}") from exc
     gone, added = changes(before, after)
     for line in gone:
         click.echo(f"- {line}")
@@ -338,8 +343,7 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
         if data is not None:
             click.echo(script_tag(data))
             return
-    _say(f"kg: no entity {target!r} in the current release (tried {', '.join(candidates)})")
-    sys.exit(BAD_INPUT)
+    raise Failure(f"no entity {target!r} in the current release (tried {', '.join(candidates)})")
 
 
 def _current(config: Config) -> Any:
@@ -347,9 +351,8 @@ def _current(config: Config) -> Any:
 
     try:
         return Releases(config.releases_path).current()
-    except NoRelease:
-        _say("kg: no release yet; run `kg build`")
-        sys.exit(BAD_INPUT)
+    except NoRelease as exc:
+        raise Failure("no release yet; run `kg build`") from exc
 
 
 def _format_names() -> list[str]:
@@ -371,15 +374,13 @@ def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None,
     from kg.serve.sparql import Dataset, Job, answer
 
     if (query is None) == (path is None):
-        _say("kg: give the query as an argument or with --file (exactly one)")
-        sys.exit(BAD_INPUT)
+        raise Failure("give the query as an argument or with --file (exactly one)")
     text = query if query is not None else path.read()
     release = _current(ctx.obj.config())
     accept = "text/tab-separated-values, text/turtle;q=0.9" if fmt is None else None
     result = answer(release, Job(text, Dataset(), accept, fmt, max(limit, 0)))
     if result.status != 200:
-        _say(f"kg: {result.body.decode('utf-8', 'replace').strip()}")
-        sys.exit(BAD_INPUT)
+        raise Failure(f"{result.body.decode('utf-8', 'replace').strip()}")
     click.echo(result.body, nl=False)
     if result.truncated_at is not None:
         _say(f"kg: cut at {result.truncated_at} results (--limit)")
@@ -407,17 +408,12 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     """Serve the current release: pages, downloads and SPARQL (granian, a production WSGI server)."""
     config = ctx.obj.config(host=host, port=port, workers=workers)
     if not (config.releases_path / "current").exists():
-        _say("kg: no release to serve yet; run `kg build` first")
-        sys.exit(BAD_INPUT)
+        raise Failure("no release to serve yet; run `kg build` first")
     from kg.layout import current
     from kg.serve.index import current_version
-    from kg.serve.run import PortInUse, check_port, serve
+    from kg.serve.run import check_port, serve
 
-    try:
-        check_port(config.host, config.port)
-    except PortInUse as exc:
-        _say(f"kg: {exc}")
-        sys.exit(BAD_INPUT)
+    check_port(config.host, config.port)
     if reachable_from_others(config.host):
         _say(f"kg: warning: listening on {config.host}: the server is reachable from other machines")
     release = current(config.releases_path)
@@ -428,8 +424,5 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
 
 
 def main() -> None:
-    """Entry point of the `kg` console script."""
-    try:
-        cli(standalone_mode=True)
-    except SystemExit:
-        raise
+    """Entry point of the `kg` console script (failures become exit codes in `_Commands.invoke`)."""
+    cli(standalone_mode=True)
