@@ -12,7 +12,7 @@ graph of millions of triples is checked in a few scans, inside the store, instea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -131,6 +131,17 @@ def class_types(shapes: rdflib.Graph) -> set[rdflib.term.Node]:
     return {RDFS.Class, *shapes.subjects(RDFS.subClassOf, RDFS.Class)}
 
 
+
+def closure(start: str, edges: Mapping[str, Iterable[str]]) -> set[str]:
+    """`start` and everything reachable from it along `edges` (a class's subclasses, or its superclasses)."""
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(edges.get(node, ()))
+    return seen
+
 class Compiler:
     """Compiles a shapes graph into checks against one store (class hierarchy taken from the data)."""
 
@@ -146,13 +157,7 @@ class Compiler:
 
     def descendants(self, cls: str) -> list[str]:
         """A class and every class below it, per the data's rdfs:subClassOf statements."""
-        seen, todo = set(), [cls]
-        while todo:
-            c = todo.pop()
-            if c not in seen:
-                seen.add(c)
-                todo.extend(self.subclasses.get(c, ()))
-        return sorted(seen)
+        return sorted(closure(cls, self.subclasses))
 
     def instance_of(self, var: str, cls: str) -> str:
         classes = " ".join(f"<{c}>" for c in self.descendants(cls))

@@ -21,7 +21,7 @@ from rdflib.namespace import SH
 
 from kg import vocab
 from kg.build.mapping import Mapped
-from kg.build.shacl import TARGETS, class_types, term_name, validate_store_partly
+from kg.build.shacl import TARGETS, class_types, closure, term_name, validate_store_partly
 from kg.build.sources import InputError, Problem
 from kg.model import Origin
 from kg.progress import bar
@@ -190,13 +190,7 @@ class SchemaVocabulary:
 
     def ancestors(self, cls: str) -> set[str]:
         """A class and all its superclasses."""
-        seen, todo = set(), [cls]
-        while todo:
-            c = todo.pop()
-            if c not in seen:
-                seen.add(c)
-                todo.extend(self.parents.get(c, ()))
-        return seen
+        return closure(cls, self.parents)
 
 
 @lru_cache(maxsize=1)
