@@ -106,6 +106,14 @@ class Minter:
         """Whether an IRI was minted under this base."""
         return iri.startswith(self.base)
 
+    def path_of(self, iri: str) -> str | None:
+        """Where an IRI minted here is served, with its fragment (`<base>movie/x#cast-1` -> /movie/x#cast-1)."""
+        return "/" + iri[len(self.base):] if self.owns(iri) else None
+
+    def iri_at(self, path: str) -> str:
+        """The IRI served at a path of this server (without its leading slash): the inverse of `path_of`."""
+        return self.base + path
+
     def document_of(self, iri: str) -> str:
         """The path (without leading slash) where an IRI minted here is served."""
         return iri[len(self.base):].split("#", 1)[0]

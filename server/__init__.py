@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, abort, g, send_from_directory
 
 from kg.config import Config, load_config
+from kg.ids import Minter
 from kg.serve.store import NoRelease, Releases
 
 MAX_HEADER_BYTES = 32 * 1024
@@ -55,6 +56,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     config = config or load_config(**overrides)
     app = Flask(__name__, static_folder=None)  # not the whole of static/: npm installs thousands of files there
     app.config["KG"] = config
+    app.extensions["kg.minter"] = Minter(config.base_iri)  # what is served here, and at which path
     app.extensions["kg.releases"] = Releases(config.releases_path)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # request bodies (a query is at most 64 KiB): 413 beyond
     from kg.serve.execute import QUEUE_WAIT, Executors

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from werkzeug.http import parse_accept_header
 from zlib_ng import gzip_ng
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -24,22 +25,8 @@ SUFFIX = "-gzip"
 
 
 def accepts_gzip(header: str | None) -> bool:
-    """Whether an Accept-Encoding header admits gzip (by name or `*`, with a q above 0)."""
-    for part in (header or "").split(","):
-        coding, *params = (p.strip() for p in part.split(";"))
-        if coding.lower() not in ("gzip", "x-gzip", "*"):
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            return True
-    return False
+    """Whether an Accept-Encoding header admits gzip, read by werkzeug's parser (q-values, `*`, `gzip;q=0`)."""
+    return parse_accept_header(header).quality("gzip") > 0
 
 
 def _tagged(etag: str) -> str:

@@ -2,54 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import jsonld, vocab
-from kg.formats import FORMATS, by_name
 from kg.layout import DUMPS
 from kg.serve import catalogue, listings, wording
 from kg.serve.store import Release
 
-from .entities import absolute, address, local, negotiate, not_acceptable, release
-from .negotiation import HTML, Offer
+from .entities import absolute, address, local, release
+from .render import GRAPH_FORMATS, Answer, Data, Page, Rdf, rdf, renders
 
 bp = Blueprint("discovery", __name__)
-OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS if not f.datasets)
-HOME_OFFERS = (Offer("html", (HTML, "application/xhtml+xml")),) + OFFERS
-VOID_OFFERS = OFFERS + HOME_OFFERS[:1]  # RDF for a client that takes anything (curl), the page for browsers
 SITEMAP_SIZE = 50_000
 HOME_SIZE = 200  # the first names of each kind on the home page; the rest are a link away
 
 
-def _void(rel: Release, offer: Offer) -> Response:
-    """The release's VoID description in the offered RDF format."""
-    fmt = by_name(offer.key)
-    assert fmt is not None
-    response = Response(fmt.serialize(catalogue.void_triples(rel)), content_type=f"{fmt.media_type}; charset=utf-8")
-    response.headers["Vary"] = "Accept"
-    response.set_etag(f"{rel.etag}-void-{fmt.name}")
-    return response
+def _void(rel: Release) -> dict[str, Callable[[], Data]]:
+    """The release's VoID description, in each format of one graph."""
+    return rdf(lambda fmt: Rdf(catalogue.void_triples(rel)), GRAPH_FORMATS)
 
 
-def _rdf_or_page(offers: tuple[Offer, ...]) -> tuple[Release, Response | None]:
-    """The current release, and the answer already given when the client takes RDF (the VoID description) or
-    nothing on offer; None when it is to get the page."""
-    rel = release()
-    offer = negotiate(offers)
-    if offer is None:
-        return rel, not_acceptable(offers)
-    return rel, None if offer.key == "html" else _void(rel, offer)
+def _void_tags() -> dict[str, str]:
+    return {f.name: f"void-{f.name}" for f in GRAPH_FORMATS}
 
 
 @bp.get("/")
-def home() -> Response:
+@renders
+def home() -> Answer:
     """The dataset's root: a page of its films and people for a browser, its VoID description for RDF clients."""
-    rel, answered = _rdf_or_page(HOME_OFFERS)
-    if answered is not None:
-        return answered
+    rel = release()
+    return Answer({"html": lambda: _home(rel), **_void(rel)}, tags=_void_tags())
+
+
+def _home(rel: Release) -> Page:
     front = listings.front_page(rel, HOME_SIZE)
     config = current_app.config["KG"]
     counts = rel.meta.get("counts")
@@ -57,27 +46,24 @@ def home() -> Response:
                             str(rel.meta["built_at"]), int(counts.get("triples", 0)) if isinstance(counts, dict) else 0,
                             absolute("/sparql"),
                             [(absolute(f"/download/{d.filename}"), d.format.media_type, d.format.label) for d in DUMPS])
-    response = Response(render_template("home.html", films=front.films, people=front.people, meta=rel.meta,
-                                        summaries=front.notes, title=config.title,
-                                        markup=jsonld.safe_json(markup)), mimetype="text/html")
-    response.headers["Vary"] = "Accept"
-    response.headers["Link"] = '</.well-known/void>; rel="describedby"; type="text/turtle"'
-    return response
+    return Page("home.html", {"films": front.films, "people": front.people, "meta": rel.meta,
+                              "summaries": front.notes, "title": config.title, "markup": jsonld.safe_json(markup)},
+                headers={"Link": '</.well-known/void>; rel="describedby"; type="text/turtle"'})
 
 
 @bp.get("/.well-known/void")
-def void() -> Response:
+@renders
+def void() -> Answer:
     """The dataset's VoID description: RDF for clients, a page for a browser (every page's footer links here)."""
-    rel, answered = _rdf_or_page(VOID_OFFERS)
-    if answered is not None:
-        return answered
-    response = Response(render_template("void.html", void=catalogue.dataset_description(rel), meta=rel.meta,
-                                        local=local, formats=[by_name(o.key) for o in OFFERS],
-                                        label=wording.property_label, compact=vocab.prefixed),
-                        mimetype="text/html")
-    response.headers["Vary"] = "Accept"
-    response.headers["Link"] = '</.well-known/void>; rel="alternate"; type="text/turtle"'
-    return response
+    rel = release()
+    # RDF first, for a client that takes anything (curl); the page for browsers
+    return Answer({**_void(rel), "html": lambda: _void_page(rel)}, tags=_void_tags())
+
+
+def _void_page(rel: Release) -> Page:
+    return Page("void.html", {"void": catalogue.dataset_description(rel), "meta": rel.meta, "local": local,
+                              "formats": GRAPH_FORMATS, "label": wording.property_label, "compact": vocab.prefixed},
+                headers={"Link": '</.well-known/void>; rel="alternate"; type="text/turtle"'})
 
 
 def _xml(body: str, media_type: str = "application/xml") -> Response:

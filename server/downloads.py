@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, abort, request, send_file
 from werkzeug.http import parse_range_header
 
 from kg.layout import DUMPS, WIRE_DIR
+from kg.serve.store import Release
 
-from .entities import HTML_OR_JSON, absolute, negotiate, not_acceptable, release
+from .compress import accepts_gzip
+from .entities import absolute, release
+from .render import Answer, Json, Page, renders
 
 bp = Blueprint("downloads", __name__)
 BY_NAME = {d.filename: d for d in DUMPS}
@@ -22,24 +25,25 @@ def filesize(size: int) -> str:
     return f"{size} bytes"
 
 
+def _sizes(rel: Release) -> dict[str, int]:
+    return {d.filename: (rel.path / d.filename).stat().st_size for d in DUMPS}
+
+
+def _listed(rel: Release) -> Json:
+    sizes = _sizes(rel)
+    return Json({"release": rel.meta.get("id"), "built_at": rel.meta.get("built_at"), "downloads": [
+        {"file": d.filename, "url": absolute(f"/download/{d.filename}"), "format": d.format.label,
+         "media_type": d.media_type, "content_media_type": d.format.media_type, "gzipped": d.gzipped,
+         "named_graphs": d.format.datasets, "bytes": sizes[d.filename]} for d in DUMPS]})
+
+
 @bp.get("/download/")
-def index() -> Response:
+@renders
+def index() -> Answer:
     """The release's dumps (HTML, or JSON for scripts)."""
     rel = release()
-    offer = negotiate(HTML_OR_JSON)
-    if offer is None:
-        return not_acceptable(HTML_OR_JSON)
-    sizes = {d.filename: (rel.path / d.filename).stat().st_size for d in DUMPS}
-    if offer.key == "json":
-        response = jsonify(release=rel.meta.get("id"), built_at=rel.meta.get("built_at"), downloads=[
-            {"file": d.filename, "url": absolute(f"/download/{d.filename}"), "format": d.format.label,
-             "media_type": d.media_type, "content_media_type": d.format.media_type, "gzipped": d.gzipped,
-             "named_graphs": d.format.datasets, "bytes": sizes[d.filename]} for d in DUMPS])
-    else:
-        response = Response(render_template("downloads.html", dumps=DUMPS, sizes=sizes, meta=rel.meta),
-                            mimetype="text/html")
-    response.headers["Vary"] = "Accept"
-    return response
+    return Answer({"html": lambda: Page("downloads.html", {"dumps": DUMPS, "sizes": _sizes(rel), "meta": rel.meta}),
+                   "json": lambda: _listed(rel)})
 
 
 def _one_byte_range(header: str) -> bool:
@@ -61,7 +65,7 @@ def dump(name: str) -> Response:
         # several ranges, or a header that is no byte range: ignored (RFC 9110 section 14.2), the whole file is sent
         del request.environ["HTTP_RANGE"]
     wire = rel.path / WIRE_DIR / (found.filename + ".gz")
-    gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "").lower() and "Range" not in request.headers
+    gzip_ok = accepts_gzip(request.headers.get("Accept-Encoding")) and "Range" not in request.headers
     if not found.gzipped and gzip_ok and wire.exists():
         response = send_file(wire, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
                              conditional=True, etag=f"{rel.etag}-{found.filename}-gzip",

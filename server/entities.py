@@ -1,22 +1,20 @@
-"""Entity pages (Cool URIs with content negotiation), type listings and the home page."""
+"""Entity pages (Cool URIs with content negotiation), type listings, name search, and the links every page makes."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import jsonld
 from kg.config import Config
-from kg.formats import FORMATS, by_name
-from kg.ids import PATHS, is_web
+from kg.formats import FORMATS, Format
+from kg.ids import Minter, is_web
 from kg.serve import documents, listings, summaries, views, wording
 from kg.serve import search as names
 from kg.serve.execute import Busy
@@ -25,15 +23,13 @@ from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
 
 from .errors import error_response
-from .negotiation import HTML, Offer, by_key, choose
+from .render import Answer, Json, Page, Rdf, Rows, Text, rdf, renders, split_suffix
+from .render import csv_cell as csv_cell  # still importable from here, where it used to live
 
 bp = Blueprint("entities", __name__)
 
-OFFERS: tuple[Offer, ...] = (Offer("html", (HTML, "application/xhtml+xml"), ("html",)),) + tuple(
-    Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS)
+ENTITY_FORMS = ("html", *(f.name for f in FORMATS), "embed")  # embed: the ready-to-paste markup snippet, by name
 INLINE_SNIPPET = 64 * 1024  # characters: a longer snippet (a film with a crew of hundreds) is a link, not a text box
-EMBED = Offer("embed", ("text/plain",))  # only by ?format=embed: the ready-to-paste markup snippet
-KINDS = {path: kind for kind, path in PATHS.items()}
 LISTED = {"movie": "Films", "person": "People", "character": "Characters", "organization": "Organisations",
           "country": "Countries", "event": "Events", "work": "Works", "source": "Sources"}  # kinds with a list
 
@@ -45,24 +41,10 @@ def release() -> Release:
     return g.release  # type: ignore[no-any-return]
 
 
-def not_acceptable(offers: tuple[Offer, ...]) -> Response:
-    """406 listing what is on offer."""
-    listing = "\n".join(f"  {o.media_types[0]}  (?format={o.key})" for o in offers)
-    return error_response(406, f"Not Acceptable. This resource is available as:\n{listing}")
-
-
-def negotiate(offers: tuple[Offer, ...], suffix: str | None = None) -> Offer | None:
-    """Explicit suffix, then ?format=, then Accept."""
-    explicit = suffix or request.args.get("format")
-    if explicit:
-        return by_key(explicit, offers)
-    return choose(request.headers.get("Accept"), offers)
-
-
 def local(iri: str) -> str | None:
-    """The path on this server of an IRI minted under the base, else None."""
-    base = current_app.config["KG"].base_iri
-    return "/" + iri[len(base):] if iri.startswith(base) else None
+    """The path on this server of an IRI minted under the base (with its fragment), else None."""
+    minter: Minter = current_app.extensions["kg.minter"]
+    return minter.path_of(iri)
 
 
 @bp.app_template_global("href")
@@ -81,31 +63,6 @@ def address(iri: str) -> str:
     """An entity's absolute URL for scripts and markup: its page on this site, the IRI if a web address, else ''."""
     target = href(iri) or ""
     return absolute(target) if target.startswith("/") else target
-
-
-def conditional(rel: Release, key: str) -> tuple[str, bool]:
-    """The ETag of this representation and whether the client has it (weak comparison, RFC 9110 section 13.1.2)."""
-    etag = f"{rel.etag}-{key}"
-    return etag, request.if_none_match.contains_weak(etag)
-
-
-def finish(response: Response, rel: Release, etag: str) -> Response:
-    """Validators and Vary on every negotiated response."""
-    response.set_etag(etag)
-    response.headers["Last-Modified"] = rel.last_modified
-    response.headers["Vary"] = "Accept"
-    return response
-
-
-def embed(rel: Release, iri: str) -> Response:
-    """The entity's ready-to-paste <script type="application/ld+json"> block, as text."""
-    data = entity_markup(rel, iri)
-    if data is None:
-        abort(404, f"No entity {iri} in this release.")
-    etag, fresh = conditional(rel, "embed")
-    response = Response(status=304) if fresh else Response(jsonld.script_tag(data) + "\n",
-                                                           content_type="text/plain; charset=utf-8")
-    return finish(response, rel, etag)
 
 
 @bp.app_template_filter("humane")
@@ -127,6 +84,9 @@ def amount(facts: list[views.Fact]) -> str | None:
 
 
 PAGE_SIZE = 100
+FACET_LABELS = {"born": "birth year"}  # facets whose parameter name is not what a reader calls them
+
+
 def _link(path: str, params: dict[str, str]) -> str:
     """A path with its query (none when there are no parameters)."""
     return f"{path}?{urlencode(params)}" if params else path
@@ -135,12 +95,6 @@ def _link(path: str, params: dict[str, str]) -> str:
 def _number(text: str | None, default: int, most: int) -> int:
     """A positive whole number from a query parameter, at most `most`; `default` when absent or not a number."""
     return min(int(text), most) if text and text.isdigit() and 0 < len(text) < 10 and int(text) > 0 else default
-
-
-HTML_OR_JSON = (Offer("html", (HTML, "application/xhtml+xml")), Offer("json", ("application/json",)))  # for scripts
-SUGGEST = Offer("suggest", ("application/x-suggestions+json",))  # a browser's search box (OpenSearch suggestions)
-FACET_LABELS = {"born": "birth year"}  # facets whose parameter name is not what a reader calls them
-LISTING_OFFERS = HTML_OR_JSON + (Offer("csv", ("text/csv",)),)  # a page of a listing as a spreadsheet's rows
 
 
 @dataclass
@@ -164,75 +118,92 @@ class _Links:
             {name: _link(path, {k: v for k, v in keep.items() if k != name}) for name in listing.filters})
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+@dataclass
+class _Listed:
+    """One page of a listing, as each of its forms shows it (every form links to the pages before and after)."""
 
+    listing: listings.Listing
+    links: _Links
+    notes: dict[str, str]
+    start: int  # how many entities the pages before this one hold
 
-def csv_cell(text: str) -> str:
-    """A cell no spreadsheet runs as a formula: one starting like a formula gets a leading ' (OWASP's advice)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    def headers(self) -> dict[str, str]:
+        pages = self.links.pages
+        return {"Link": ", ".join(f'<{url}>; rel="{rel}"' for rel, url in pages.items())} if pages else {}
 
+    def page(self) -> Page:
+        listing, links = self.listing, self.links
+        items = jsonld.item_list([(self.start + n + 1, address(e)) for n, (e, _) in enumerate(listing.items)])
+        return Page("listing.html", {
+            "kind": listing.kind, "title": LISTED[listing.kind], "listing": listing, "facet_labels": FACET_LABELS,
+            "links": links.pages, "forms": links.forms, "narrow": links.narrow, "widen": links.widen,
+            "summaries": self.notes, "markup": jsonld.safe_json(items)}, headers=self.headers())
 
-def _csv(header: list[str], rows: Iterable[list[str]], filename: str) -> Response:
-    """Rows as a CSV answer, every cell made inert for spreadsheets."""
-    out = io.StringIO(newline="")
-    table = csv.writer(out)
-    table.writerow(header)
-    table.writerows([csv_cell(cell) for cell in row] for row in rows)
-    response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    def json(self) -> Json:
+        listing, notes = self.listing, self.notes
+        return Json({"kind": listing.kind, "page": listing.page, "pages": listing.pages, "total": listing.total,
+                     "filters": listing.filters,
+                     "items": [{"iri": e, "name": name, "page": local(e) or e, "summary": notes.get(e)}
+                               for e, name in listing.items],
+                     "facets": {f.name: [{"value": k, "label": label, "count": n} for k, label, n in f.values]
+                                for f in listing.facets},
+                     "prev": self.links.pages.get("prev"), "next": self.links.pages.get("next")},
+                    headers=self.headers())
+
+    def rows(self) -> Rows:
+        listing = self.listing
+        return Rows(["iri", "name", "page", "summary"],
+                    ([e, name, address(e), self.notes.get(e) or ""] for e, name in listing.items),
+                    f"{listing.kind}-page-{listing.page}.csv", headers=self.headers())
 
 
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
-def kind_listing(kind: str) -> Response | str:
+@renders
+def kind_listing(kind: str) -> Answer:
     """One page of the entities of a kind, by name (HTML, or JSON or CSV for scripts), narrowed by its facets,
     with prev/next links."""
     rel = release()
-    offer = negotiate(LISTING_OFFERS)
-    if offer is None:
-        return not_acceptable(LISTING_OFFERS)
     page, size = _number(request.args.get("page"), 1, 10**8), _number(request.args.get("size"), PAGE_SIZE, 1000)
     filters = {f: request.args[f][:200] for f in listings.facet_names(kind) if request.args.get(f, "").strip()}
-    try:
-        listing = listings.listing(rel, kind, page, size, filters)
-    except listings.NoFacets as exc:
-        return error_response(400, f"This list cannot be narrowed: {exc}.")
-    links = _Links.of(request.path, listing, {k: request.args[k] for k in ("size", "format") if k in request.args}
-                      | filters)
-    notes = summaries.summaries(rel, (e for e, _ in listing.items))
-    if offer.key == "json":
-        response = jsonify(kind=listing.kind, page=listing.page, pages=listing.pages, total=listing.total,
-                           filters=listing.filters,
-                           items=[{"iri": e, "name": name, "page": local(e) or e, "summary": notes.get(e)}
-                                  for e, name in listing.items],
-                           facets={f.name: [{"value": k, "label": label, "count": n} for k, label, n in f.values]
-                                   for f in listing.facets},
-                           prev=links.pages.get("prev"), next=links.pages.get("next"))
-    elif offer.key == "csv":
-        response = _csv(["iri", "name", "page", "summary"],
-                        ([e, name, address(e), notes.get(e) or ""]
-                         for e, name in listing.items), f"{kind}-page-{listing.page}.csv")
-    else:
-        start = (listing.page - 1) * size
-        items = jsonld.item_list([(start + n + 1, address(e)) for n, (e, _) in enumerate(listing.items)])
-        response = Response(render_template("listing.html", kind=kind, title=LISTED[kind], listing=listing,
-                                            facet_labels=FACET_LABELS, links=links.pages,
-                                            forms=links.forms, narrow=links.narrow, widen=links.widen,
-                                            summaries=notes, markup=jsonld.safe_json(items)), mimetype="text/html")
-    if links.pages:
-        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel_}"' for rel_, url in links.pages.items())
-    response.headers["Vary"] = "Accept"
-    return response
+    keep = {k: request.args[k] for k in ("size", "format") if k in request.args} | filters
+
+    def listed() -> _Listed:
+        try:
+            listing = listings.listing(rel, kind, page, size, filters)
+        except listings.NoFacets as exc:
+            abort(error_response(400, f"This list cannot be narrowed: {exc}."))
+        return _Listed(listing, _Links.of(request.path, listing, keep),
+                       summaries.summaries(rel, (e for e, _ in listing.items)), (listing.page - 1) * size)
+
+    return Answer({"html": lambda: listed().page(), "json": lambda: listed().json(), "csv": lambda: listed().rows()})
 
 
-@bp.get("/search")
-def search() -> Response | str:
-    """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts)."""
-    rel = release()
-    text = request.args.get("q", "")[:200]
-    offer = negotiate(HTML_OR_JSON + (SUGGEST,))
-    if offer is None:
-        return not_acceptable(HTML_OR_JSON + (SUGGEST,))
+@dataclass
+class _Found:
+    """What a search found, as each of its forms shows it."""
+
+    text: str
+    hits: list[names.Hit]
+    searched: bool  # the text was long enough to search for
+    notes: dict[str, str]
+
+    def page(self) -> Page:
+        return Page("search.html", {"q": self.text, "hits": self.hits, "searched": self.searched,
+                                    "summaries": self.notes, "shortest": names.MIN_SEARCH})
+
+    def json(self) -> Json:
+        return Json({"query": self.text, "results": [
+            {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri,
+             "summary": self.notes.get(h.iri)} for h in self.hits]})
+
+    def suggestions(self) -> Json:
+        hits = self.hits
+        return Json([self.text, [h.name for h in hits], [self.notes.get(h.iri) or h.type for h in hits],
+                     [address(h.iri) for h in hits]])
+
+
+def _found(rel: Release, text: str) -> _Found:
+    """The entities whose name or any spelling contains `text`."""
     query = names.search_query(current_app.config["KG"].base_iri, text)
     hits = names.search(rel, text)  # the release's index of names: a scan of one file
     if hits is None and query is not None:  # a release built without that index
@@ -240,73 +211,74 @@ def search() -> Response | str:
             answer = current_app.extensions["kg.executors"].run(
                 Job(query, Dataset(), "application/sparql-results+json", None, 0))
         except Busy as busy:
-            return error_response(429, busy.message, {"Retry-After": "1"})
+            abort(error_response(429, busy.message, {"Retry-After": "1"}))
         if answer.status != 200:
-            return error_response(answer.status, answer.body.decode("utf-8", "replace"))
+            abort(error_response(answer.status, answer.body.decode("utf-8", "replace")))
         hits = names.search_hits(json.loads(answer.body)["results"]["bindings"], text)
     hits = hits or []
-    notes = summaries.summaries(rel, (h.iri for h in hits))
-    if offer.key == "suggest":  # [query, names, descriptions, addresses], as browsers' search boxes read it
-        response = Response(json.dumps([text, [h.name for h in hits], [notes.get(h.iri) or h.type for h in hits],
-                                        [address(h.iri) for h in hits]],
-                                       ensure_ascii=False), content_type="application/x-suggestions+json")
-    elif offer.key == "json":
-        response = jsonify(query=text, results=[
-            {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri,
-             "summary": notes.get(h.iri)} for h in hits])
-    else:
-        response = Response(render_template("search.html", q=text, hits=hits, searched=query is not None,
-                                            summaries=notes, shortest=names.MIN_SEARCH), mimetype="text/html")
-    response.headers["Vary"] = "Accept"
-    return response
+    return _Found(text, hits, query is not None, summaries.summaries(rel, (h.iri for h in hits)))
+
+
+@bp.get("/search")
+@renders
+def search() -> Answer:
+    """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts)."""
+    rel = release()
+    text = request.args.get("q", "")[:200]
+    return Answer({"html": lambda: _found(rel, text).page(), "json": lambda: _found(rel, text).json(),
+                   "suggest": lambda: _found(rel, text).suggestions()})
 
 
 _URL_SAFE = "/:@!$&'()*+,;=-._~"  # what a path may hold as it is (RFC 3986); anything else is percent-encoded
 
 
+def _alternates(path: str) -> dict[str, str]:
+    """The Link header of an entity's page and documents: its document in every RDF format."""
+    return {"Link": ", ".join(f'</{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in FORMATS)}
+
+
+def _entity_page(rel: Release, iri: str, path: str) -> Page:
+    """The entity's page; 404 when the release has no entity `iri`."""
+    view = views.view(rel, iri)
+    if view is None:
+        abort(404, f"No entity {iri} in this release.")
+
+    def shown() -> dict[str, object]:  # only once the page is to be sent: the markup is a query of its own
+        data = entity_markup(rel, iri)
+        snippet = jsonld.script_tag(data) if data else None
+        return {"view": view, "markup": jsonld.safe_json(data) if data else None, "snippet": snippet,
+                "inline": snippet is not None and len(snippet) <= INLINE_SNIPPET, "local": local, "iri": iri,
+                "label": wording.property_label, "formats": FORMATS, "path": f"/{path}", "graph": iri in rel.graphs}
+
+    return Page("entity.html", shown, headers=_alternates(path))
+
+
+def _entity_document(rel: Release, iri: str, path: str, fmt: Format) -> Rdf:
+    """The entity's document for an RDF format: a dataset format gets the source graphs after their union."""
+    quads = documents.document(rel, iri)
+    if not quads:
+        abort(404, f"No entity {iri} in this release.")
+    return Rdf(documents.dataset(quads) if fmt.datasets else documents.triples(quads),
+               headers={"Content-Location": f"/{path}.{fmt.extension}", **_alternates(path)})
+
+
+def _entity_snippet(rel: Release, iri: str) -> Text:
+    """The entity's ready-to-paste <script type="application/ld+json"> block."""
+    data = entity_markup(rel, iri)
+    if data is None:
+        abort(404, f"No entity {iri} in this release.")
+    return Text(jsonld.script_tag(data) + "\n")
+
+
 @bp.get("/<path:path>")
-def resource(path: str) -> Response | WerkzeugResponse:
+@renders
+def resource(path: str) -> Answer | WerkzeugResponse:
     """Any IRI minted under the base, served at its path: /movie/break-away, /vocab, /dataset, ..."""
     if path.endswith("/"):  # no minted IRI ends with a slash: /movie/break-away/ means /movie/break-away
         query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
         return redirect("/" + quote(path.rstrip("/"), safe=_URL_SAFE) + (f"?{query}" if query else ""), 308)
-    suffix = None
-    stem, dot, ext = path.rpartition(".")
-    if dot and "/" not in ext and by_key(ext, OFFERS) is not None:
-        path, suffix = stem, ext
+    path, suffix = split_suffix(path, ENTITY_FORMS)
     rel = release()
-    iri = f"{current_app.config['KG'].base_iri}{path}"
-    if request.args.get("format") == "embed" and not suffix:
-        return embed(rel, iri)
-    offer = negotiate(OFFERS, suffix)
-    if offer is None:
-        return not_acceptable(OFFERS)
-    etag, fresh = conditional(rel, offer.key)
-    if offer.key == "html":
-        view = views.view(rel, iri)
-        if view is None:
-            abort(404, f"No entity {iri} in this release.")
-        if fresh:
-            return finish(Response(status=304), rel, etag)
-        data = entity_markup(rel, iri)
-        markup = jsonld.safe_json(data) if data else None
-        snippet = jsonld.script_tag(data) if data else None
-        inline = snippet is not None and len(snippet) <= INLINE_SNIPPET
-        body = render_template("entity.html", view=view, markup=markup, snippet=snippet, inline=inline, local=local,
-                               iri=iri, label=wording.property_label, formats=FORMATS, path=f"/{path}",
-                               graph=iri in rel.graphs)
-        response = Response(body, mimetype="text/html")
-    else:
-        quads = documents.document(rel, iri)
-        if not quads:
-            abort(404, f"No entity {iri} in this release.")
-        if fresh:
-            return finish(Response(status=304), rel, etag)
-        fmt = by_name(offer.key)
-        assert fmt is not None
-        statements = documents.dataset(quads) if fmt.datasets else documents.triples(quads)
-        response = Response(fmt.serialize(statements), content_type=f"{fmt.media_type}; charset=utf-8")
-        response.headers["Content-Location"] = f"/{path}.{fmt.extension}"
-    response.headers["Link"] = ", ".join(f'</{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"'
-                                         for f in FORMATS)
-    return finish(response, rel, etag)
+    iri = current_app.extensions["kg.minter"].iri_at(path)
+    return Answer({"html": partial(_entity_page, rel, iri, path), **rdf(partial(_entity_document, rel, iri, path)),
+                   "embed": partial(_entity_snippet, rel, iri)}, suffix=suffix, tags={key: key for key in ENTITY_FORMS})

@@ -5,46 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, abort, current_app, request, send_file
 
 from kg.errors import Refusal
-from kg.formats import by_name
+from kg.formats import Format
 from kg.serve import sparql
 from kg.serve.execute import Busy
 from kg.serve.guard import MAX_QUERY_CHARS, is_lookup
-from kg.serve.sparql import GRAPH_OFFERS, RESULT_OFFERS, TEXTUAL, Job
+from kg.serve.sparql import GRAPH_OFFERS, RESULT_OFFERS, Job
 
 from .entities import absolute, release
 from .errors import error_response
-from .negotiation import HTML, Offer, by_key, choose
+from .negotiation import choose
+from .render import GRAPH_FORMATS, OFFERS, Answer, Page, Rdf, rdf, renders
 
 bp = Blueprint("sparql", __name__)
 
-SD_OFFERS = GRAPH_OFFERS[:1] + (Offer("html", (HTML, "application/xhtml+xml")),) + GRAPH_OFFERS[1:]
+
 def _one(values: list[str], what: str) -> str:
     if len(values) > 1:
         raise Refusal(400, f"The request has {len(values)} '{what}' parameters; send exactly one.")
     return values[0]
 
 
-def _respond(body: bytes, media_type: str, status: int = 200) -> Response:
-    content_type = media_type + ("; charset=utf-8" if media_type.startswith(TEXTUAL) else "")
-    response = Response(body, status=status, content_type=content_type)
-    response.headers["Vary"] = "Accept"
-    return response
+def _service_description() -> Answer:
+    """The endpoint's service description (RDF, Turtle first), or for a browser the query page."""
+    def load(fmt: Format) -> Rdf:
+        return Rdf(sparql.service_description(absolute("/sparql"), release()))
 
-
-def _service_description() -> Response:
-    offer = by_key(request.args["format"], SD_OFFERS) if "format" in request.args else choose(
-        request.headers.get("Accept"), SD_OFFERS)
-    if offer is None:
-        return error_response(406, "Not Acceptable: the service description is available as "
-                                   + ", ".join(o.media_types[0] for o in SD_OFFERS))
-    if offer.key == "html":
-        return _query_page("")
-    fmt = by_name(offer.key)
-    assert fmt is not None
-    return _respond(fmt.serialize(sparql.service_description(absolute("/sparql"), release())), fmt.media_type)
+    return Answer({**rdf(load, GRAPH_FORMATS[:1]), "html": lambda: _query_page(""), **rdf(load, GRAPH_FORMATS[1:])})
 
 
 def _request() -> tuple[str | None, sparql.Dataset]:
@@ -77,7 +66,8 @@ def _request() -> tuple[str | None, sparql.Dataset]:
 
 
 @bp.route("/sparql", methods=["GET", "POST"], provide_automatic_options=False)
-def endpoint() -> Response:
+@renders
+def endpoint() -> Answer | Response:
     try:
         text, dataset = _request()
         if text is None:
@@ -87,7 +77,7 @@ def endpoint() -> Response:
         params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args
         named = _format_param(params)
         if request.method == "GET" and named is None and _wants_a_page():
-            return _query_page(text)  # a person following a link: the query in the editor, run there
+            return Answer({"html": lambda: _query_page(text)})  # a person following a link: the query in the editor
         settings = current_app.config["KG"]
         job = Job(text, dataset, request.headers.get("Accept"), named, settings.max_results,
                   settings.max_response_mb << 20)
@@ -110,7 +100,7 @@ def endpoint() -> Response:
     return response
 
 
-BROWSER_OFFERS = RESULT_OFFERS + GRAPH_OFFERS + (Offer("html", (HTML, "application/xhtml+xml")),)
+BROWSER_OFFERS = RESULT_OFFERS + GRAPH_OFFERS + (OFFERS["html"],)
 
 
 def _wants_a_page() -> bool:
@@ -119,14 +109,10 @@ def _wants_a_page() -> bool:
     return chosen is not None and chosen.key == "html"
 
 
-def _query_page(text: str) -> Response:
+def _query_page(text: str) -> Page:
     """The query page; with a query, that query in the editor, run as the page opens."""
-    page = render_template("query.html", examples=sparql.examples(release()), query=text, run=bool(text),
-                           endpoint=absolute("/sparql"),
-                           yasgui=(YASGUI_BUILD / "yasgui.min.js").exists())
-    response = Response(page, mimetype="text/html")
-    response.headers["Vary"] = "Accept"
-    return response
+    return Page("query.html", {"examples": sparql.examples(release()), "query": text, "run": bool(text),
+                               "endpoint": absolute("/sparql"), "yasgui": (YASGUI_BUILD / "yasgui.min.js").exists()})
 
 
 def _format_param(params: Any) -> str | None:

@@ -111,3 +111,33 @@ def test_a_head_request_gets_the_headers_of_the_compressed_get(client):
     assert head.status_code == 200 and head.data == b""
     for name in ("Content-Encoding", "Content-Length", "ETag", "Vary", "Content-Type"):
         assert head.headers[name] == got.headers[name], name
+
+
+# ---- one reader of Accept-Encoding (werkzeug's) for the pages, the cache and the dumps ----
+
+@pytest.mark.parametrize("header, expected", [("gzip;q=0, *", False), ("*, gzip;q=0", False), ("*;q=0, gzip", True),
+                                              ("identity, gzip;q=0.5", True), ("gzip;q=0.000", False)])
+def test_a_named_coding_outranks_the_wildcard(header, expected):
+    assert accepts_gzip(header) is expected
+
+
+@pytest.mark.parametrize("encoding, gzipped", [("gzip", True), ("gzip, deflate, br", True), ("*", True),
+                                               ("gzip;q=0", False), ("*;q=0", False), ("identity", False),
+                                               ("gzip;q=0, *", False), ("deflate", False), ("", False)])
+def test_a_dump_is_gzipped_on_the_wire_only_for_a_client_that_takes_gzip(client, released, encoding, gzipped):
+    """kg.ttl has a gzip copy for the wire: `gzip;q=0` refuses it (it once got it, being read as containing "gzip")."""
+    r = client.get("/download/kg.ttl", headers={"Accept-Encoding": encoding})
+    plain = (released / "var" / "current" / "kg.ttl").read_bytes()
+    assert r.status_code == 200 and "Accept-Encoding" in r.headers["Vary"]
+    if gzipped:
+        assert r.headers["Content-Encoding"] == "gzip" and gzip.decompress(r.data) == plain
+    else:
+        assert "Content-Encoding" not in r.headers and r.data == plain
+
+
+def test_the_cache_keeps_apart_answers_for_clients_that_refuse_gzip(client):
+    headers = {"Accept": "text/turtle"}
+    packed = client.get("/movie/break-away", headers={**headers, "Accept-Encoding": "gzip"})
+    refused = client.get("/movie/break-away", headers={**headers, "Accept-Encoding": "gzip;q=0, *"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in refused.headers and refused.data.startswith(b"@prefix")
