@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 BASE = "https://films.example.org/"
 PREFIX = "PREFIX schema: <http://schema.org/> "
 JSON = "application/sparql-results+json"
+SLOW = frozenset({"aggregate", "text-filter"})  # queries of a second or so: timed one at a time 3 times only
 
 
 def free_port() -> int:
@@ -70,7 +71,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float) -> None:
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",  # no
+                                     # checkout in the current directory shadows the kg the interpreter has installed
                                      start_new_session=True, env={**os.environ, **(self.env or {})})
         deadline = time.monotonic() + timeout
         probe = self.url + self.query_path + "?query=" + urllib.parse.quote("ASK {}")
@@ -99,15 +101,17 @@ class Server:
                 time.sleep(1)
         return time.monotonic() - start
 
-    def latency(self, query: str, times: int = 3) -> float:
-        """Median wall time of single, sequential requests (ms)."""
-        url = self.url + self.query_path + "?query=" + urllib.parse.quote(query)
+    def latency(self, variants: list[str], times: int) -> float:
+        """Median wall time (ms) of `times` single, sequential requests on one kept-alive connection, each for the
+        next of the query's variants (a different film each time, where the query has variants)."""
         spent = []
-        for _ in range(times):
-            t = time.monotonic()
-            r = requests.get(url, headers={"Accept": JSON}, timeout=900)
-            r.raise_for_status()
-            spent.append((time.monotonic() - t) * 1000)
+        with requests.Session() as session:
+            for n in range(times):
+                url = self.url + self.query_path + "?query=" + urllib.parse.quote(variants[n % len(variants)])
+                t = time.perf_counter()
+                r = session.get(url, headers={"Accept": JSON}, timeout=900)
+                r.raise_for_status()
+                spent.append((time.perf_counter() - t) * 1000)
         return statistics.median(spent)
 
     def stop(self) -> None:
@@ -217,13 +221,17 @@ def main() -> None:
                     help="time rdflib-endpoint one request at a time only (on a large graph its queued "
                          "aggregates take minutes to drain)")
     ap.add_argument("--only", help="comma-separated query names")
+    ap.add_argument("--against", type=Path, help="the Python of another kg install (say, a virtualenv of an "
+                    "older commit): served uncached beside this kg, in the same rounds")
+    ap.add_argument("--sequential", type=int, default=200,
+                    help="sequential requests per query, server and round for the one-at-a-time latency")
     args = ap.parse_args()
     tools = ("wrk", "oxigraph") + (() if args.skip_rdflib else ("rdflib-endpoint",))
     missing = [t for t in tools if not shutil.which(t)]
     if missing:
         sys.exit(f"bench: {', '.join(missing)} not installed; `bash bench/setup` installs what the benchmarks need")
 
-    work = args.work or Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    work = (args.work or Path(tempfile.mkdtemp(prefix="kg-bench-"))).resolve()  # servers run from /
     release = (work / "var" / "current").resolve() if (work / "var" / "current").exists() else prepare(args.films,
                                                                                                        work)
     chosen = release_films(release) if args.work and not args.films and work.resolve() != REPO else None
@@ -235,6 +243,9 @@ def main() -> None:
         Server("oxigraph", ["oxigraph", "serve-read-only", "--location", str(release / "store"), "--bind",
                             "127.0.0.1:{port}"], 0, "/query"),
     ]
+    if args.against:  # another kg (an older checkout's interpreter), uncached, beside this one in every round
+        servers.append(Server("other kg (no cache)", [str(args.against), "-m", "kg", "--root", str(work),
+                                                      "serve", "--port", "{port}"], 0, "/sparql", {"KG_CACHE_MB": "0"}))
     if not args.skip_rdflib:
         servers.append(Server("rdflib-endpoint", ["rdflib-endpoint", "serve", "--host", "127.0.0.1", "--port",
                                                   "{port}", str(release / "kg.ttl")], 0, "/"))
@@ -267,7 +278,12 @@ def main() -> None:
                     peak_rss[s.name] = max(peak_rss[s.name], rss_kib(s.proc.pid, "Rss"))  # type: ignore[union-attr]
             print(f"# round {rnd + 1}/{args.rounds} done", flush=True)
 
-        single = {(q, s.name): s.latency(variants[0]) for q, variants in qs.items() for s in servers}
+        single: dict[tuple[str, str], list[float]] = {}
+        for rnd in range(args.rounds):  # rotating, as the wrk runs are
+            for q, variants in qs.items():
+                for s in servers[rnd % len(servers):] + servers[: rnd % len(servers)]:
+                    times = 3 if q in SLOW or s.name == "rdflib-endpoint" else args.sequential
+                    single.setdefault((q, s.name), []).append(s.latency(variants, times))
         for s in servers:
             peak[s.name] = max(peak[s.name], rss_kib(s.proc.pid))  # type: ignore[union-attr]
             peak_rss[s.name] = max(peak_rss[s.name], rss_kib(s.proc.pid, "Rss"))  # type: ignore[union-attr]
@@ -311,15 +327,17 @@ def main() -> None:
             row += (f" {med(q, 'kg', 'rps') / rd:.1f}× / {med(q, 'kg (no cache)', 'rps') / rd:.1f}× |" if rd
                     else " ∞ (rdflib-endpoint answered nothing within the run) |")
         print(row)
-    print("\n## One request at a time (median of 3 sequential requests, ms; kg (no cache) evaluates every time)\n")
+    print(f"\n## One request at a time (median of {args.sequential} sequential requests on one connection, each for "
+          f"the next variant, median of {args.rounds} rounds; ms; kg (no cache) evaluates every time)\n")
+    single_ms = {k: statistics.median(v) for k, v in single.items()}
     rdflib = "rdflib-endpoint" in names
     print("| query | " + " | ".join(names) + " | kg (no cache) ÷ oxigraph |"
           + (" rdflib-endpoint ÷ kg (no cache) |" if rdflib else ""))
     print("|" + "---|" * (len(names) + 2 + rdflib))
     for q in qs:
-        print(f"| {q} | " + " | ".join(f"{single[(q, n)]:,.1f}" for n in names)
-              + f" | {single[(q, 'kg (no cache)')] / single[(q, 'oxigraph')]:.2f}× |"
-              + (f" {single[(q, 'rdflib-endpoint')] / single[(q, 'kg (no cache)')]:.1f}× |" if rdflib else ""))
+        print(f"| {q} | " + " | ".join(f"{single_ms[(q, n)]:,.2f}" for n in names)
+              + f" | {single_ms[(q, 'kg (no cache)')] / single_ms[(q, 'oxigraph')]:.2f}× |"
+              + (f" {single_ms[(q, 'rdflib-endpoint')] / single_ms[(q, 'kg (no cache)')]:.1f}× |" if rdflib else ""))
     print("\n## kg pages and downloads\n\n| request | req/s | p50 ms | p99 ms |\n|---|---|---|---|")
     for label, r in pages.items():
         print(f"| {label} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.1f} |")

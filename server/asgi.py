@@ -76,7 +76,7 @@ class Front:
         if scope["type"] != "http":
             return
         try:
-            body = await asyncio.wait_for(_read_body(scope, receive), self.body_seconds)
+            body = b"" if _bodiless(scope) else await asyncio.wait_for(_read_body(scope, receive), self.body_seconds)
         except TimeoutError:
             await _plain(send, 408, f"The request body did not arrive within {self.body_seconds:g} s.\n",
                          ((b"connection", b"close"),))
@@ -100,7 +100,8 @@ class Front:
         room = threading.Semaphore(IN_FLIGHT)
         gone = threading.Event()
         pool = self.queries if environ["PATH_INFO"] == "/sparql" else self.pool
-        work = loop.run_in_executor(pool, self._run, environ, loop, head, pieces, room, gone)
+        # a plain submit: the loop hears from the thread through `head` (and `pieces`), not through this future
+        pool.submit(self._run, environ, loop, head, pieces, room, gone)
         try:
             status, headers, body = await head
         except Exception:  # noqa: BLE001 - the app's own handlers answer its errors; this is the last resort
@@ -113,7 +114,6 @@ class Front:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if body is not None:
             await send({"type": "http.response.body", "body": body})
-            await work
             return
         streaming = asyncio.ensure_future(self._stream(pieces, room, send))
         left = asyncio.ensure_future(_disconnected(receive))
@@ -204,6 +204,11 @@ async def _disconnected(receive: Receive) -> None:
     """Return when the client has gone (nothing else arrives once the body has been read)."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _bodiless(scope: Scope) -> bool:
+    """Whether a request has no body to read: it declares none (no Content-Length, no Transfer-Encoding)."""
+    return not any(k in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
 
 
 async def _read_body(scope: Scope, receive: Receive) -> bytes:
