@@ -206,12 +206,14 @@ def _markup_value(term: str, obj: ox.NamedNode | ox.Literal) -> Any:
     """A value as the official context reads it back exactly: plain strings only where nothing is coerced."""
     if isinstance(obj, ox.NamedNode):
         return obj.value if schema_context()["@context"].get(term, {}).get("@type") == "@id" else {"@id": obj.value}
-    if obj.language:
-        return {"@value": obj.value, "@language": obj.language}
-    if obj.datatype.value == vocab.XSD + "string":
+    if not obj.language and obj.datatype.value == _STRING:
         return {"@value": obj.value} if _coerced(term) else obj.value
-    return {"@value": obj.value, "@type": "xsd:" + obj.datatype.value[len(vocab.XSD):]
-            if obj.datatype.value.startswith(vocab.XSD) else obj.datatype.value}
+    return value(obj, _context_datatype)
+
+
+def _context_datatype(iri: str) -> str:
+    """A datatype as the official context can read it: xsd: is the one prefix it declares."""
+    return "xsd:" + iri[len(vocab.XSD):] if iri.startswith(vocab.XSD) else iri
 
 
 def _linkable(t: ox.Triple) -> bool:
