@@ -163,7 +163,7 @@ def slow_clients(port: int, seconds: int, stop: threading.Event) -> list[str]:
 def attack(args: argparse.Namespace) -> None:
     """The hostile mix of --attack, on `args.root` (built) or a copy of data/."""
     if args.root:
-        work = args.root
+        work = args.root.resolve()  # the server runs from /
     else:
         work = Path(tempfile.mkdtemp(prefix="kg-load-"))
         shutil.copytree(REPO / "data", work / "data")
