@@ -326,18 +326,19 @@ def diff_cmd(ctx: click.Context, old: str | None, new: str | None) -> None:
 @click.pass_context
 def embed_cmd(ctx: click.Context, target: str) -> None:
     """Print the schema.org markup of an entity (IRI, kind/key or key), ready to paste into a web page."""
-    from kg.ids import PATHS
+    from kg.ids import PATHS, Minter
     from kg.jsonld import script_tag
     from kg.serve.markup import markup
 
     config = ctx.obj.config()
     release = _current(config)
+    minter = Minter(config.base_iri)
     if target.startswith(("http://", "https://")):
         candidates = [target]
     elif "/" in target:
-        candidates = [config.base_iri + target.strip("/")]
+        candidates = [minter.iri_at(target.strip("/"))]
     else:
-        candidates = [f"{config.base_iri}{path}/{target}" for path in PATHS.values()]
+        candidates = [minter.iri_at(f"{path}/{target}") for path in PATHS.values()]
     for iri in candidates:
         data = markup(release, iri)
         if data is not None:

@@ -76,6 +76,10 @@ def metadata(release_dir: Path) -> dict[str, object]:
 
 # The index files (written by kg.build.index, read by seeking in kg.serve.index)
 INDEX_DIR = "index"
+INDEX_INFO = "index.json"  # what the index holds, and its version
+PAGES_FILE = "pages.tsv"  # every entity page, in IRI order
+NAMES_FILE = "names.tsv"  # every spelling with its entity, by search key
+OFFSETS = ".offsets"  # beside each file: the byte offset of every STEP-th line
 STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
 VERSION = 3  # bumped when the files change shape: a release with another version is read by SPARQL instead
 # What a kind's listing can be narrowed by: facet name -> the properties whose values give it, in order of

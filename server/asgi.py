@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
+from kg.errors import Refusal
+
 from . import common_headers
 
 Scope = dict[str, Any]
@@ -37,10 +39,12 @@ IN_FLIGHT = 2  # pieces of one stream made ahead of the client
 SLICE = 64 * 1024  # bytes of one message to the server: it holds about a hundred for a client that does not read
 
 
-class _Refusal(Exception):
+class _Refusal(Refusal):
+    """A request refused before the app sees it (a body too large), with the headers that go with the answer."""
+
     def __init__(self, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers
+        super().__init__(status, message)
+        self.headers = headers
 
 
 class FileWrapper:
@@ -207,8 +211,10 @@ async def _disconnected(receive: Receive) -> None:
 
 
 def _bodiless(scope: Scope) -> bool:
-    """Whether a request has no body to read: it declares none (no Content-Length, no Transfer-Encoding)."""
-    return not any(k in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
+    """Whether an HTTP/1 request has no body to read: it declares none (no Content-Length, no Transfer-Encoding).
+    HTTP/2 may send a body without either, so its requests are always read."""
+    return str(scope.get("http_version", "1.1")).startswith("1") and not any(
+        k in (b"content-length", b"transfer-encoding") for k, _ in scope["headers"])
 
 
 async def _read_body(scope: Scope, receive: Receive) -> bytes:

@@ -25,8 +25,10 @@ SUFFIX = "-gzip"
 
 
 def accepts_gzip(header: str | None) -> bool:
-    """Whether an Accept-Encoding header admits gzip, read by werkzeug's parser (q-values, `*`, `gzip;q=0`)."""
-    return parse_accept_header(header).quality("gzip") > 0
+    """Whether an Accept-Encoding header admits gzip, read by werkzeug's parser (q-values, `*`, `gzip;q=0`); a
+    client may still name it x-gzip (RFC 9110, 8.4.1.3)."""
+    accepted = parse_accept_header(header)
+    return accepted.quality("gzip") > 0 or any(v.lower() == "x-gzip" and q > 0 for v, q in accepted)
 
 
 def _tagged(etag: str) -> str:

@@ -211,7 +211,7 @@ def _found(rel: Release, text: str) -> _Found:
             answer = current_app.extensions["kg.executors"].run(
                 Job(query, Dataset(), "application/sparql-results+json", None, 0))
         except Busy as busy:
-            abort(error_response(429, busy.message, {"Retry-After": "1"}))
+            abort(error_response(busy.status, busy.message, {"Retry-After": "1"}))
         if answer.status != 200:
             abort(error_response(answer.status, answer.body.decode("utf-8", "replace")))
         hits = names.search_hits(json.loads(answer.body)["results"]["bindings"], text)

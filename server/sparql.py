@@ -89,7 +89,7 @@ def endpoint() -> Answer | Response:
             else:
                 result = current_app.extensions["kg.executors"].run(job, deadline)
         except Busy as busy:
-            return error_response(429, busy.message, {"Retry-After": "1"})
+            return error_response(busy.status, busy.message, {"Retry-After": "1"})
     except Refusal as exc:
         return error_response(exc.status, exc.message)
     response = Response(result.body, status=result.status, content_type=result.content_type)

@@ -116,7 +116,8 @@ def test_a_head_request_gets_the_headers_of_the_compressed_get(client):
 # ---- one reader of Accept-Encoding (werkzeug's) for the pages, the cache and the dumps ----
 
 @pytest.mark.parametrize("header, expected", [("gzip;q=0, *", False), ("*, gzip;q=0", False), ("*;q=0, gzip", True),
-                                              ("identity, gzip;q=0.5", True), ("gzip;q=0.000", False)])
+                                              ("identity, gzip;q=0.5", True), ("gzip;q=0.000", False),
+                                              ("x-gzip", True), ("x-gzip;q=0", False)])
 def test_a_named_coding_outranks_the_wildcard(header, expected):
     assert accepts_gzip(header) is expected
 

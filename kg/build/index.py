@@ -17,6 +17,10 @@ from kg import vocab
 from kg.ids import Minter
 from kg.layout import (
     FACETS,
+    INDEX_INFO,
+    NAMES_FILE,
+    OFFSETS,
+    PAGES_FILE,
     STEP,
     VERSION,
     YEARS,
@@ -40,7 +44,7 @@ def _write(path: Path, lines: Iterable[str]) -> int:
             out.write(data)
             position += len(data)
             count += 1
-    path.with_suffix(".offsets").write_bytes(offsets.tobytes())
+    path.with_suffix(OFFSETS).write_bytes(offsets.tobytes())
     return count
 
 
@@ -56,7 +60,7 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     """Write a release's index files from its store; return what index.json says of them."""
     target.mkdir()
     minter = Minter(base_iri)
-    editorial = f"<{base_iri}source/editorial>"
+    editorial = f"<{minter.editorial().value}>"
     name, alternate = f"<{vocab.S.name.value}>", f"<{vocab.S.alternateName.value}>"
     queries = [f"SELECT ?e ?n WHERE {{ GRAPH {editorial} {{ ?e {name} ?n }} }}",
                "SELECT ?e ?t WHERE { ?e a ?t FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#')) }",
@@ -94,13 +98,13 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     info = {
         "version": VERSION,
         "listings": listings,
-        "pages": _write(target / "pages.tsv", sorted(e for (e,) in paged)),
-        "names": _write(target / "names.tsv", (
+        "pages": _write(target / PAGES_FILE, sorted(e for (e,) in paged)),
+        "names": _write(target / NAMES_FILE, (
             f"{key}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
             for key, spelling, e in names)),
     }
     info["facets"] = _write_facets(dict(zip(facet_properties, valued, strict=True)), target, ranks)
-    (target / "index.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (target / INDEX_INFO).write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
 
 

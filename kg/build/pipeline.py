@@ -23,8 +23,9 @@ from kg.build import index
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps
 from kg.build.mapping import Conflict, Mapped
+from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
-from kg.build.sources import Note, read_sources, source_files
+from kg.build.sources import read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist
 from kg.build.validate import Report, load_shapes, validate_graph

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kg.build.store import delta
+from kg.ids import Minter
 from kg.layout import (
     CURRENT,
     DUMPS,
@@ -99,7 +100,7 @@ def changes(old: Path, new: Path) -> tuple[list[str], list[str]]:
     the releases' descriptions of themselves, which differ every time, left out."""
     named = next(d for d in DUMPS if d.format.name == "nquads")
     gone, added, _ = delta(old / named.filename, new / named.filename)
-    own = f"<{metadata(new).get('base_iri', '')}graph/release> .".encode()
+    own = f"<{Minter(str(metadata(new).get('base_iri', ''))).release_graph().value}> .".encode()
 
     def lines(found: list[bytes]) -> list[str]:
         return sorted(line.decode("utf-8").rstrip("\n") for line in found if not line.rstrip().endswith(own))

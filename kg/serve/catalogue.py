@@ -1,4 +1,4 @@
-"""The dataset's own description: its VoID statements, graphs and counts, for the home page."""
+"""The dataset's own description: its VoID statements, graphs and counts (the home page, /.well-known/void)."""
 
 from __future__ import annotations
 

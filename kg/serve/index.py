@@ -8,18 +8,16 @@ the store does not: at 100,000 films a page of films took 5 s, a sitemap part 23
 
 from __future__ import annotations
 
+import functools
 import json
 import mmap
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from kg.layout import (
-    INDEX_DIR,
-    STEP,
-    VERSION,
-)
+from kg.layout import INDEX_DIR, INDEX_INFO, OFFSETS, STEP, VERSION
 
 MAX_MATCHES = 2000
 
@@ -27,7 +25,7 @@ MAX_MATCHES = 2000
 def read(path: Path, start: int, count: int) -> list[list[str]]:
     """Lines start..start+count-1 of an index file, split into fields."""
     offsets = array("Q")
-    offsets.frombytes(path.with_suffix(".offsets").read_bytes())
+    offsets.frombytes(path.with_suffix(OFFSETS).read_bytes())
     block = start // STEP
     if start < 0 or block >= len(offsets):
         return []
@@ -72,13 +70,20 @@ def facet_keys(path: Path, members: set[str]) -> dict[str, int]:
     return counts
 
 
+@functools.lru_cache(maxsize=8)  # a release's files never change: read once per release
+def info(release_dir: Path) -> dict[str, Any] | None:
+    """The release's index.json, if its index files are of the version this kg reads (else None: the release is
+    read by SPARQL instead)."""
+    try:
+        found = json.loads((release_dir / INDEX_DIR / INDEX_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) and found.get("version") == VERSION else None
+
+
 def current_version(release_dir: Path) -> bool:
     """Whether a release has index files of the version this kg reads."""
-    try:
-        info = json.loads((release_dir / INDEX_DIR / "index.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(info, dict) and info.get("version") == VERSION
+    return info(release_dir) is not None
 
 
 @dataclass(frozen=True)

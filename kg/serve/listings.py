@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import layout
+from kg.ids import Minter
 from kg.serve import index
 from kg.serve.documents import NAME
 from kg.serve.store import Release
@@ -48,15 +48,6 @@ def facet_names(kind: str) -> tuple[str, ...]:
     return tuple(layout.FACETS.get(kind, {}))
 
 
-@functools.lru_cache(maxsize=8)
-def index_info(release_dir: Path) -> dict[str, Any] | None:
-    """The release's index.json (None for a release built before kg wrote indexes of this version)."""
-    if not index.current_version(release_dir):
-        return None
-    info: dict[str, Any] = json.loads((release_dir / layout.INDEX_DIR / "index.json").read_text(encoding="utf-8"))
-    return info
-
-
 @dataclass
 class FrontPage:
     """The home page's content: the first films and people, and a few words after some names."""
@@ -83,7 +74,7 @@ def listing(release: Release, kind: str, page: int = 1, size: int = 100,
 
     The name is the curators' preferred one, else the least of those the sources give.
     """
-    info = index_info(release.path)
+    info = index.info(release.path)
     if filters:
         facets = (info or {}).get("facets", {}).get(kind)
         if facets is None:
@@ -111,7 +102,7 @@ def listing(release: Release, kind: str, page: int = 1, size: int = 100,
     rows = release.select(f"""
         SELECT ?e (COALESCE(SAMPLE(?n), MIN(STR(?a))) AS ?name) WHERE {{
             {members}
-            OPTIONAL {{ GRAPH <{release.meta['base_iri']}source/editorial> {{ ?e <{NAME.value}> ?n }} }}
+            OPTIONAL {{ GRAPH <{Minter(str(release.meta['base_iri'])).editorial().value}> {{ ?e <{NAME.value}> ?n }} }}
             OPTIONAL {{ ?e <{NAME.value}> ?a FILTER(isLiteral(?a)) }}
         }} GROUP BY ?e ORDER BY LCASE(STR(?name)) ?e LIMIT {size} OFFSET {(page - 1) * size}""")
     items = [(row["e"].value, row["name"].value if row["name"] is not None else row["e"].value)
@@ -152,18 +143,18 @@ def _facets(release_dir: Path, facets: dict[str, Any], filters: dict[str, str],
 
 def page_count(release: Release) -> int:
     """How many entity pages the release has (the sitemap's size)."""
-    info = index_info(release.path)
+    info = index.info(release.path)
     return int(info["pages"]) if info is not None else len(_pages_by_query(release))
 
 
 def pages(release: Release, start: int, count: int) -> list[str]:
     """IRIs of entity pages start..start+count-1, in IRI order."""
-    if index_info(release.path) is not None:
-        return [row[0] for row in index.read(release.path / layout.INDEX_DIR / "pages.tsv", start, count)]
+    if index.info(release.path) is not None:
+        return [row[0] for row in index.read(release.path / layout.INDEX_DIR / layout.PAGES_FILE, start, count)]
     return _pages_by_query(release)[start:start + count]
 
 
 def _pages_by_query(release: Release) -> list[str]:
-    rows = release.select(f"SELECT DISTINCT ?e WHERE {{ GRAPH <{release.meta['base_iri']}source/editorial> "
-                          "{ ?e a ?t } } ORDER BY ?e")
+    editorial = Minter(str(release.meta["base_iri"])).editorial().value
+    rows = release.select(f"SELECT DISTINCT ?e WHERE {{ GRAPH <{editorial}> {{ ?e a ?t }} }} ORDER BY ?e")
     return [row["e"].value for row in rows if "#" not in row["e"].value]

@@ -1,4 +1,4 @@
-"""Choosing a representation: explicit suffix or ?format= first, then the Accept header (q-values, wildcards)."""
+"""Accept headers read (q-values, wildcards) and the best of a list of offers chosen; offers asked for by name."""
 
 from __future__ import annotations
 

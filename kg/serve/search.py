@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kg import layout
+from kg.ids import Minter
 from kg.serve import index
 from kg.serve.documents import ALT, NAME
-from kg.serve.listings import index_info
 from kg.serve.store import Release
 
 MIN_SEARCH = 2  # characters a search needs
@@ -42,7 +42,7 @@ def search_query(base_iri: str, text: str) -> str | None:
     return f"""SELECT ?e ?n ?name ?t WHERE {{
   ?e <{NAME.value}>|<{ALT.value}> ?n . FILTER(CONTAINS(LCASE(STR(?n)), {literal}))
   ?e a ?t .
-  OPTIONAL {{ GRAPH <{base_iri}source/editorial> {{ ?e <{NAME.value}> ?name }} }}
+  OPTIONAL {{ GRAPH <{Minter(base_iri).editorial().value}> {{ ?e <{NAME.value}> ?name }} }}
 }} LIMIT 2000"""
 
 
@@ -82,10 +82,10 @@ def search_hits(rows: list[dict[str, dict[str, str]]], text: str, limit: int = M
 
 def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | None:
     """Entities with a name or spelling containing `text`, from the release's index (None if it has none)."""
-    if index_info(release.path) is None:
+    if index.info(release.path) is None:
         return None
     needle = layout.fold(text)
     if len(needle) < MIN_SEARCH:
         return []
-    found = index.search(release.path / layout.INDEX_DIR / "names.tsv", needle)
+    found = index.search(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)
     return _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)

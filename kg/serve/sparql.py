@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from kg import vocab
 from kg.errors import Refusal
 from kg.formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, result_by_name
+from kg.ids import Minter
 from kg.serve import results
 from kg.serve.guard import check
 from kg.serve.negotiation import HTML, Offer, by_key, choose
@@ -102,7 +103,7 @@ def serialize(result: Result, fmt: Format | ResultFormat) -> bytes:
 def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
     """The SPARQL 1.1 Service Description of the endpoint at `endpoint`."""
     svc = ox.NamedNode(endpoint)
-    ds = ox.NamedNode(f"{release.meta['base_iri']}dataset")
+    ds = Minter(str(release.meta['base_iri'])).dataset()
     dflt = ox.NamedNode(f"{endpoint}#default-graph")
     sd = vocab._NS(SD)
     out = [
@@ -264,7 +265,7 @@ def _examples(release: Release) -> list[tuple[str, str]]:
         f"SELECT ?r WHERE {{ {film} <{vocab.S.actor.value}>/<{vocab.S.characterName.value}> ?r }} LIMIT 1"))
     # the film by its IRI (a title can name several films), and by its title in a comment
     which = f"  VALUES ?film {{ {film} }}" + (f"  # {' '.join(name.value.split())}" if name is not None else "") + "\n"
-    editorial = f"<{release.meta.get('base_iri') or ''}source/editorial>"
+    editorial = f"<{Minter(str(release.meta.get('base_iri') or '')).editorial().value}>"
     found = []
     if director is not None:
         found.append(("Films of a director", f"""PREFIX schema: <http://schema.org/>

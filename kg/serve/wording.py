@@ -1,4 +1,4 @@
-"""Values and properties worded for readers: property labels, durations, language names, amounts."""
+"""Values and properties worded for readers: property labels, durations, language tags in their usual case, amounts."""
 
 from __future__ import annotations
 
