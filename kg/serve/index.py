@@ -70,10 +70,15 @@ def facet_keys(path: Path, members: set[str]) -> dict[str, int]:
     return counts
 
 
-@functools.lru_cache(maxsize=8)  # a release's files never change: read once per release
 def info(release_dir: Path) -> dict[str, Any] | None:
-    """The release's index.json, if its index files are of the version this kg reads (else None: the release is
-    read by SPARQL instead)."""
+    """The release's index.json, if its index files are of the version this kg reads and are still there (else
+    None: the release is read by SPARQL instead)."""
+    found = _info(release_dir)
+    return found if found is not None and (release_dir / INDEX_DIR).is_dir() else None
+
+
+@functools.lru_cache(maxsize=8)  # a release's files never change: read once per release
+def _info(release_dir: Path) -> dict[str, Any] | None:
     try:
         found = json.loads((release_dir / INDEX_DIR / INDEX_INFO).read_text(encoding="utf-8"))
     except (OSError, ValueError):
