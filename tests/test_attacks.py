@@ -14,7 +14,7 @@ import time
 import pyoxigraph as ox
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kg.errors import Refusal
@@ -145,6 +145,7 @@ WORDS = st.sampled_from(["SERVICE", "service", "SeRvIcE", "sErViCe"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(before=BEFORE, gaps=st.lists(GAP, min_size=4, max_size=4), word=WORDS,
        silent=st.sampled_from(["", "SILENT", "silent"]), target=TARGET, method=st.sampled_from(["GET", "POST"]))
+@example(before="?s ?p e:x\\#", gaps=["", "", "", ""], word="SERVICE", silent="", target="r:", method="GET")
 def test_no_generated_service_form_reaches_a_listener(live, listener, before, gaps, word, silent, target, method):
     port, accepted = listener
     query = _service_query(before, gaps, word, silent, target, port)
@@ -152,7 +153,10 @@ def test_no_generated_service_form_reaches_a_listener(live, listener, before, ga
         r = requests.get(live.url + "/sparql", params={"query": query}, headers=JSON, timeout=60)
     else:
         r = _post(live, query)
-    assert r.status_code == 400, (query, r.status_code, r.text[:200])
+    # right after a local name's escape (e:x\#), the word goes on the name: it is no keyword, and the query is
+    # a plain pattern (or a syntax error), which the guard rightly lets through to the evaluator
+    swallowed = before.endswith(("\\#", "\\'", "\\.")) and gaps[0] == ""
+    assert r.status_code in ((200, 400) if swallowed else (400,)), (query, r.status_code, r.text[:200])
     assert accepted == [], query
 
 
