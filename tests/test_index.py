@@ -160,3 +160,19 @@ def test_serving_a_release_with_a_current_index_says_nothing_of_it(live):
 def test_a_search_key_folds_case_accents_and_punctuation(text, key):
     assert layout.fold(text) == key
 
+
+
+def test_an_iri_with_a_comma_and_a_quoted_name_are_indexed_whole(project, write, run_kg):
+    """The store's CSV leaves IRIs unquoted: the index once split <movie/a,b> into three fields and the build crashed."""
+    write(project, "comma.ttl", """
+        @prefix schema: <http://schema.org/> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        <https://films.example.org/movie/a,b> a schema:Movie ; schema:name "A, \\"B\\"" ;
+            schema:dateCreated "2001"^^xsd:gYear .
+        """)
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    release = Releases(project / "var").current()
+    listed = listings.listing(release, "movie", size=1000)
+    assert ("https://films.example.org/movie/a,b", 'A, "B"') in listed.items
+    assert [h.iri for h in search.search(release, 'a, "b"') or []][:1] == ["https://films.example.org/movie/a,b"]

@@ -49,11 +49,19 @@ def _write(path: Path, lines: Iterable[str]) -> int:
 
 
 def _rows(store: ox.Store, query: str) -> list[list[str]]:
-    """A SELECT's rows as plain values (CSV written by the store: no Python object per term)."""
+    """A SELECT's rows as plain values, serialised by the store (no Python object per term): as CSV, unless a row
+    comes out too wide, as an IRI with a comma makes it (the store leaves IRIs unquoted); then as JSON (slower)."""
     result = store.query(query)
     assert isinstance(result, ox.QuerySolutions)
-    data = result.serialize(format=ox.QueryResultsFormat.CSV) or b""
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))[1:]
+    names = [v.value for v in result.variables]
+    rows = list(csv.reader(io.StringIO((result.serialize(format=ox.QueryResultsFormat.CSV) or b"").decode("utf-8"),
+                                       newline="")))[1:]
+    if all(len(row) == len(names) for row in rows):
+        return rows
+    answer = store.query(query)
+    assert isinstance(answer, ox.QuerySolutions)
+    bindings = json.loads(answer.serialize(format=ox.QueryResultsFormat.JSON) or b"{}")["results"]["bindings"]
+    return [[row[v]["value"] if v in row else "" for v in names] for row in bindings]
 
 
 def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
