@@ -281,3 +281,12 @@ def test_the_build_says_which_shapes_pyshacl_checked_and_why(project, run_kg):
     assert ("  shapes checked by pyshacl: ex:Screened (a path other than a predicate (sh:inversePath); "
             "sh:node on a property shape)\n") in output
     assert output.count("checked by pyshacl") == 1
+
+
+def test_a_findings_message_is_told_short_however_long_it_is():
+    from kg.build.validate import MESSAGE_CHARS, Finding
+
+    finding = Finding("Violation", "Value " + "x" * 100_000 + " is not allowed", "https://films.example.org/movie/x",
+                      None, None, None, "shacl")
+    told = str(finding)
+    assert len(told) < MESSAGE_CHARS + 200 and told.endswith("…")

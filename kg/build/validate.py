@@ -28,6 +28,7 @@ from kg.progress import bar
 from kg.text import quote, shorten
 
 VIOLATION = "Violation"
+MESSAGE_CHARS = 500  # of a finding's message: pyshacl's may quote a whole value
 WARNING = "Warning"
 INFO = "Info"
 
@@ -47,7 +48,7 @@ class Finding:
     def __str__(self) -> str:
         where = str(self.origin) if self.origin else self.focus
         detail = f" (value: {shorten(self.value)})" if self.value else ""
-        return f"{where}: {self.severity}: {self.message}{detail}"
+        return f"{where}: {self.severity}: {shorten(self.message, MESSAGE_CHARS)}{detail}"
 
 
 @dataclass
