@@ -397,6 +397,17 @@ def test_names_without_letters_are_skipped_and_odd_characters_cleaned(empty_proj
     assert any("removed invisible or control characters" in n for n in notes)
 
 
+def test_joiners_inside_a_name_are_kept_and_stray_ones_removed(empty_project, run_kg):
+    """The zero-width non-joiner spells Persian words, the zero-width joiner emoji: only stray ones go."""
+    persian, emoji = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "Team \U0001F469\u200d\U0001F3A4"
+    put(empty_project, "films.json", json.dumps([{"title": persian, "year": 2010, "cast": [emoji, "\u200dAnn Lee\u200c"]}],
+                                                ensure_ascii=False))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\nactor: cast\n"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?f a <{S}Movie> ; <{S}name> ?n }}") == [(persian,)]
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [("Ann Lee",), (emoji,)]
+
+
 def test_a_bad_cell_is_skipped_with_its_row_and_field(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,year,budget\ntt0000001,Night River,20x1,#N/A\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", """\

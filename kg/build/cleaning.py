@@ -11,7 +11,9 @@ from kg.text import quote
 _MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
 
 _INVISIBLE = re.compile(  # controls but tab and line feed, zero-width and bidi formatting, separators, noncharacters
-    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
+    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffe\uffff]"
+    # the zero-width (non-)joiner spells Persian and Indic words and joins emoji: kept between two characters
+    "|(?<!\\S)[\u200c\u200d]|[\u200c\u200d](?!\\S)")
 
 _APOSTROPHES = re.compile("['\u2019\u2018\u02bc`]")
 
