@@ -111,6 +111,13 @@ def html_lua(paths: list[str], target: Path) -> Path:
     return target
 
 
+def watch_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    """Until `stop`, keep in peak[0] the largest memory (PSS KiB) of the server's processes, read twice a second."""
+    while not stop.is_set():
+        peak[0] = max(peak[0], rss_kib(pid))
+        time.sleep(0.5)
+
+
 def slow_clients(port: int, seconds: int, stop: threading.Event) -> list[str]:
     """Five bodies trickled at 1 byte/s and five readers of the whole dataset at 1 KB/s, for `seconds`."""
     import socket
@@ -182,14 +189,9 @@ def attack(args: argparse.Namespace) -> None:
     server.start(120)
     try:
         out: dict[str, str] = {}
-        peak = [0]
         stop = threading.Event()
-
-        def watch() -> None:
-            while not stop.is_set():
-                peak[0] = max(peak[0], rss_kib(server.proc.pid))  # type: ignore[union-attr]
-                time.sleep(0.5)
-
+        peak = [0]
+        watcher = threading.Thread(target=watch_peak, args=(server.proc.pid, stop, peak))  # type: ignore[union-attr]
         slow: list[str] = []
         jobs = [
             threading.Thread(target=run_wrk, args=(server.url, unique_lua(cheap, tmp / "cheap.lua"), 4, args.seconds,
@@ -202,7 +204,6 @@ def attack(args: argparse.Namespace) -> None:
                                                    out, "twins")),
             threading.Thread(target=lambda: slow.extend(slow_clients(server.port, args.seconds, stop))),
         ]
-        watcher = threading.Thread(target=watch)
         watcher.start()
         for t in jobs:
             t.start()
@@ -252,18 +253,12 @@ def main() -> None:
         out: dict[str, str] = {}
         peak = [0]
         done = threading.Event()
-
-        def watch() -> None:
-            while not done.is_set():
-                peak[0] = max(peak[0], rss_kib(server.proc.pid))  # type: ignore[union-attr]
-                time.sleep(0.5)
-
         threads = [threading.Thread(target=run_wrk, args=(server.url, lua(cheap, tmp / "cheap.lua"), 8,
                                                           args.seconds, out, "cheap")),
                    threading.Thread(target=run_wrk, args=(server.url, lua(
                        [f"/sparql?query={urllib.parse.quote(SLOW)}"], tmp / "slow.lua"), 2, args.seconds, out,
                        "pathological")),
-                   threading.Thread(target=watch)]
+                   threading.Thread(target=watch_peak, args=(server.proc.pid, done, peak))]
         for t in threads:
             t.start()
         for t in threads[:2]:
