@@ -83,7 +83,9 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
 
     The source graphs' changes are the lines that differ between the previous release's N-Quads dump and this
     build's (compared by digest). The union's follow from them: a triple is added with any quad that states it,
-    and removed with the last one (no line of this build states it in any graph).
+    and removed with the last one (no line of this build states it in any graph). A named graph the build no
+    longer has is dropped too: Oxigraph keeps a graph once inserted, even with all its quads gone, and such an
+    empty graph would still be listed (service description, `GRAPH ?g {}`) and served (`/store?graph=`).
     """
     try:
         meta = metadata(previous)
@@ -102,7 +104,8 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
     ox.Store.read_only(str(previous / STORE_DIR)).backup(str(location))
     disk = ox.Store(str(location))
     default = ox.DefaultGraph()
-    counts = {"removed_quads": len(gone), "added_quads": len(new), "removed_triples": 0, "added_triples": 0}
+    counts = {"removed_quads": len(gone), "added_quads": len(new), "removed_triples": 0, "added_triples": 0,
+              "removed_graphs": 0}
     for line, q in zip(gone, ox.parse(b"".join(gone), format=ox.RdfFormat.N_QUADS), strict=True):
         disk.remove(q)
         triple = ox.Quad(q.subject, q.predicate, q.object, default)
@@ -115,6 +118,13 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
             disk.add(triple)
             counts["added_triples"] += 1
         disk.add(q)
+    # The build's graphs are those of its lines (the store's graph list is small: one entry a graph, not a quad).
+    # Comparing them all, not only the graphs that lost quads, also drops any left empty by an earlier patch.
+    built = statements.graphs
+    for graph in list(disk.named_graphs()):
+        if isinstance(graph, ox.NamedNode) and graph.value not in built:  # every graph kg writes is named by an IRI
+            disk.remove_graph(graph)
+            counts["removed_graphs"] += 1
     disk.flush()
     del disk
     gc.collect()
