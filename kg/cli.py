@@ -110,6 +110,10 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
         summary = ", ".join(f"{sum(1 for n in result.notes if n.action == k)} {k}" for k in kinds)
         _say(f"  messy input handled: {summary}" + (f" (all listed in {report_file})" if report_file else ""))
         _listed([str(n) for n in result.notes], verbose, "notes")
+    if result.vanished:
+        _say(f"  warning: {result.vanished} IRIs of the previous release no longer exist; they answer 410 Gone. To "
+             "keep one, give the record that replaces it `formerly: [old-key]`, or decide 'merge kind/old into "
+             "kind/new'.")
 
 
 def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:
@@ -205,6 +209,35 @@ def validate_cmd(ctx: click.Context, verbose: bool) -> None:
     _run(ctx, publish=False, verbose=verbose)
 
 
+@cli.command("duplicates")
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON: a list of {a, b, kind, score, evidence, "
+              "fix, dismiss, merged}")
+@click.pass_context
+def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the films and people of data/ that may be one real thing, with the evidence and the decision to write."""
+    import json
+
+    from kg.build.duplicates import find
+    from kg.build.sources import read_sources
+    from kg.ids import Minter
+
+    config = ctx.obj.config()
+    sources = read_sources(config.data_path, root=config.root, base=config.base_iri, readable=config.readable)
+    found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(config.base_iri))
+    if as_json:
+        click.echo(json.dumps([c.json() for c in found], indent=1, ensure_ascii=False))
+        return
+    open_ = [c for c in found if not c.merged]
+    merged = [c for c in found if c.merged]
+    for c in open_:
+        click.echo(f"{c.score:.2f} {c.kind} {c.a} = {c.b}?\n     {'; '.join(c.evidence)}\n"
+                   f"     to merge, decide: {c.fix}\n     to dismiss, decide: {c.dismiss}")
+    for c in merged:
+        click.echo(f"merged {c.kind} {c.b} into {c.a}: {'; '.join(c.evidence)} (to undo, decide: {c.dismiss})")
+    _say(f"kg: {len(open_)} candidate duplicates, {len(merged)} merged by identifier. Decisions go in a "
+         "`decisions:` list in any YAML file of data/, one per line.")
+
+
 @cli.command("info")
 @click.option("--json", "as_json", is_flag=True, help="Print the release's metadata (release.json) as it is")
 @click.pass_context
@@ -229,6 +262,7 @@ def info_cmd(ctx: click.Context, as_json: bool) -> None:
 def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
     """What `kg info` says of a release, line by line (label, text)."""
     counts, notes = meta.get("counts", {}), meta.get("notes", {})
+    dups = meta.get("duplicates") or {}
     warnings = meta.get("warnings", [])
     timings, peaks = meta.get("timings", {}), meta.get("peak_mb", {})
     store = meta.get("store", {})
@@ -240,6 +274,8 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
         ("graph", f"{counts.get('triples', 0):,} triples ({counts.get('quads', 0):,} statements in the source "
                   "graphs)"),
         ("conflicts", f"{len(meta.get('conflicts', [])):,} (where sources disagree; `kg info --json` lists them)"),
+        ("duplicates", f"{dups.get('candidates', 0):,} candidates, {dups.get('merged', 0):,} merged by identifier "
+                       "(`kg duplicates` lists them)"),
         ("warnings", f"{len(warnings):,}{'+' if len(warnings) >= 1000 else ''}"),
     ]
     if notes:

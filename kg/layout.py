@@ -18,6 +18,8 @@ CURRENT = "current"
 RELEASES = "releases"
 METADATA = "release.json"
 VOID_FILE = "void.ttl"
+MOVED_FILE = "moved.json"  # IRIs that redirect (merged, renamed) and IRIs that are gone
+DUPLICATES_FILE = "duplicates.json"  # candidate duplicates, with their evidence and fix
 STORE_DIR = "store"
 WIRE_DIR = "wire"  # gzip copies of the uncompressed dumps, sent with Content-Encoding: gzip
 

@@ -90,6 +90,7 @@ class Record:
     claims: tuple[Claim, ...]
     origin: Origin
     detailed: bool = True  # each value has its own origin (hand-written files); bulk rows share the record's
+    formerly: tuple[tuple[str, Origin], ...] = ()  # keys this record had before (renamed): they redirect to it
 
     def values(self, field: str) -> list[Value]:
         """Every value of `field` across all claims."""

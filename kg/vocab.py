@@ -143,6 +143,8 @@ TERMS: tuple[Term, ...] = (
     Term("conflictSubject", "conflict subject", "The entity the sources disagree about."),
     Term("conflictProperty", "conflict property", "The property the sources disagree on."),
     Term("conflictValue", "conflicting value", "One of the values the sources give."),
+    Term("preferredValue", "preferred value", "The value curators chose among those the sources give."),
+    Term("preferredSource", "preferred source", "The source document whose value curators chose."),
     Term("releaseOf", "release of", "The dataset a release publishes."),
     Term("inputDigest", "input digest", "SHA-256 of the source files and settings a release was built from."),
 )

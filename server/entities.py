@@ -280,5 +280,14 @@ def resource(path: str) -> Answer | WerkzeugResponse:
     path, suffix = split_suffix(path, ENTITY_FORMS)
     rel = release()
     iri = current_app.extensions["kg.minter"].iri_at(path)
+    redirects, gone = rel.moved
+    if iri in redirects:  # merged or renamed: the entity lives on at its new IRI, in the form asked for
+        target = (local(redirects[iri]) or "").lstrip("/")
+        query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
+        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
+                        + (f"?{query}" if query else ""), 301)
+    if iri in gone:
+        abort(error_response(410, f"{iri} was in an earlier release of this dataset and is no longer: the curators "
+                                  "removed it. Search for its name, or ask SPARQL for what is there now."))
     return Answer({"html": partial(_entity_page, rel, iri, path), **rdf(partial(_entity_document, rel, iri, path)),
                    "embed": partial(_entity_snippet, rel, iri)}, suffix=suffix, tags={key: key for key in ENTITY_FORMS})

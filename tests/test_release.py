@@ -13,7 +13,7 @@ import pytest
 import rdflib
 
 from kg.build.pipeline import REPORT_FILE
-from kg.layout import DUMPS, METADATA, STORE_DIR, current, metadata
+from kg.layout import DUMPS, DUPLICATES_FILE, METADATA, MOVED_FILE, STORE_DIR, current, metadata
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
@@ -38,7 +38,8 @@ def built(project, run_kg) -> Path:
 
 def test_build_publishes_every_dump(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(
-        [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE, "index"])
+        [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE, "index", MOVED_FILE,
+                                       DUPLICATES_FILE])
 
 
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])
@@ -120,7 +121,7 @@ def test_build_reports_conflicts_with_their_sources(project, run_kg):
 
 def test_release_metadata_gives_each_stages_time_memory_and_cpu(built):
     meta = json.loads((built / METADATA).read_text())
-    stages = ["read", "map", "validate", "dumps", "store"]
+    stages = ["read", "duplicates", "map", "validate", "dumps", "store"]
     assert list(meta["timings"]) == list(meta["peak_mb"]) == list(meta["cpu_s"]) == stages
     assert all(meta["cpu_s"][s] >= 0 for s in stages) and sum(meta["cpu_s"].values()) > 0
 

@@ -12,6 +12,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg import vocab
+from kg.build.decisions import Merge, Prefer
 from kg.ids import Minter, slugify
 from kg.literals import Duration
 from kg.model import (
@@ -33,6 +34,7 @@ from kg.text import quote
 from kg.vocab import K, S
 
 Term = NamedNode | Literal
+OWL_SAME_AS = NamedNode(vocab.OWL + "sameAs")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,13 @@ class Conflict:
     values: dict[str, tuple[str, ...]]  # object's lexical value -> source graph IRIs
     origin: Origin | None
     terms: tuple[Term, ...] = ()
+    preferred: Term | None = None  # the value curators chose, if they did
+    decided: str | None = None  # where they did: their prefer decision, or their own top-level value
+
+    @property
+    def settled(self) -> bool:
+        """Whether curators chose a value."""
+        return self.preferred is not None
 
     def describe(self) -> str:
         """One line for a curator."""
@@ -54,7 +63,8 @@ class Conflict:
                     f"{next(iter(sources)).rsplit('/', 1)[-1]}")
         said = "; ".join(f"{quote(obj)} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
                          for obj, graphs in self.values.items())
-        return f"{self.subject} {prop}: {said}"
+        settled = f" (settled: {quote(self.preferred.value)} preferred, {self.decided})" if self.preferred else ""
+        return f"{self.subject} {prop}: {said}{settled}"
 
 
 @dataclass
@@ -243,8 +253,31 @@ SELECT ?s ?p ?o ?g WHERE {{
 }}"""
 
 
-def find_conflicts(store: Store, minter: Minter, out: Mapped) -> list[Conflict]:
-    """Single-valued properties to which different sources give different values (asked of the store)."""
+@dataclass(frozen=True)
+class Preference:
+    """The source (a graph IRI: a source document's, or the editorial one) whose value curators prefer."""
+
+    graph: str
+    origin: Origin | None  # their decision; None for their own top-level value
+
+
+def preferences(prefers: Iterable[Prefer], moves: dict[tuple[str, str], Merge], minter: Minter) -> dict[
+        tuple[str, str], Preference]:
+    """(subject IRI, predicate IRI) -> the preferred source, from the curators' `prefer` decisions."""
+    found = {}
+    for p in prefers:
+        kind, key = moves[p.record].kept if p.record in moves else p.record
+        f = KINDS[kind].field(p.field)
+        assert f is not None and f.predicate is not None
+        graph = minter.editorial() if p.source == EDITORIAL else minter.entity("source", p.source)
+        found[(minter.entity(kind, key).value, f.predicate)] = Preference(graph.value, p.origin)
+    return found
+
+
+def find_conflicts(store: Store, minter: Minter, out: Mapped,
+                   prefer: dict[tuple[str, str], Preference] | None = None) -> list[Conflict]:
+    """Single-valued properties to which different sources give different values (asked of the store), each
+    settled where curators prefer a source's value or gave their own at the top level of the record."""
     query = _CONFLICTING.format(predicates=" ".join(f"<{p}>" for p in sorted(SINGLE_VALUED)),
                                 editorial=minter.editorial().value)
     seen: dict[tuple[str, str], dict[str, tuple[Term, set[str]]]] = defaultdict(dict)
@@ -253,9 +286,22 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped) -> list[Conflict]:
         entry = seen[(row["s"].value, row["p"].value)].setdefault(str(obj), (obj, set()))
         entry[1].add(row["g"].value)
     conflicts = []
+    editorial = minter.editorial()
     for (s, p), values in sorted(seen.items()):
         said = {t.value: tuple(sorted(gs)) for _, (t, gs) in sorted(values.items())}
-        conflicts.append(Conflict(s, p, said, out.origin_of(s, p), tuple(t for _, (t, _) in sorted(values.items()))))
+        chosen, decided = None, None
+        preference = (prefer or {}).get((s, p))
+        if preference is not None and preference.graph != editorial.value:
+            chosen = next((t for _, (t, gs) in sorted(values.items()) if preference.graph in gs), None)
+            decided = f"as decided at {preference.origin.where}" if preference.origin else None
+        if chosen is None:  # the curators' own value, written at the top level of the record
+            own = [q.object for q in store.quads_for_pattern(NamedNode(s), NamedNode(p), None, editorial)]
+            if own:
+                chosen = sorted(own, key=str)[0]  # type: ignore[assignment]
+                decided = ("as decided at " + str(preference.origin.where) if preference and preference.origin
+                           else "the curators' own value")
+        conflicts.append(Conflict(s, p, said, out.origin_of(s, p), tuple(t for _, (t, _) in sorted(values.items())),
+                                  chosen, decided))
     return conflicts
 
 
@@ -271,6 +317,17 @@ def conflict_quads(conflicts: Iterable[Conflict], minter: Minter) -> Iterator[Qu
         yield Quad(node, vocab.COMMENT, Literal("Sources disagree: " + conflict.describe(), language="en"), editorial)
         for term in conflict.terms:
             yield Quad(node, K.conflictValue, term, editorial)
+        if conflict.preferred is not None:
+            yield Quad(node, K.preferredValue, conflict.preferred, editorial)
+            for graph in conflict.values.get(conflict.preferred.value, ()):
+                yield Quad(node, K.preferredSource, NamedNode(graph), editorial)
+
+
+def identity_quads(moves: Iterable[Merge], minter: Minter) -> Iterator[Quad]:
+    """Each retired IRI is the same as the one it was merged into (the server redirects it there)."""
+    editorial = minter.editorial()
+    for m in moves:
+        yield Quad(minter.entity(*m.retired), OWL_SAME_AS, minter.entity(*m.kept), editorial)
 
 
 def stream(records: Iterable[Record], minter: Minter, out: Mapped, total: int | None = None) -> Iterator[Quad]:

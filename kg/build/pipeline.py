@@ -19,9 +19,10 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.build import index
+from kg.build import duplicates, index, moved
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps
+from kg.build.duplicates import Candidate
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
@@ -34,6 +35,7 @@ from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
 from kg.layout import (
     DUMPS,
+    DUPLICATES_FILE,
     INDEX_DIR,
     METADATA,
     RELEASES,
@@ -62,6 +64,8 @@ class BuildResult:
     release_id: str | None = None
     notes: list[Note] = field(default_factory=list)
     unchanged: bool = False  # nothing changed since the current release was built: it stays, nothing was built
+    candidates: list[Candidate] = field(default_factory=list)  # possible duplicates, and merges by identifier
+    vanished: int = 0  # IRIs of the previous release that this one no longer has (and does not redirect)
 
 
 class _Stages:
@@ -156,6 +160,10 @@ class Build:
                                   lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                             f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
         self.sources = sources
+        self.candidates = self.stages.run("duplicates", lambda: duplicates.find(
+            sources.records, sources.decisions, sources.moves, sources.held, self.minter),
+            lambda c: f"{sum(1 for x in c if not x.merged)} candidates, {sum(1 for x in c if x.merged)} merged "
+                      "by identifier")
         self.shapes = shapes if shapes is not None else load_shapes(config.shapes_path)
         if not publish:  # validating only: the store is scratch, and nothing goes near var/
             with _writing():
@@ -191,7 +199,8 @@ class Build:
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped, config.vocabularies),
                             lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
-        result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
+        result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes,
+                             candidates=self.candidates)
         if not report.conforms or not publish:
             statements.close()
             return result
@@ -223,6 +232,7 @@ class Build:
                 persist(statements, tmp / union.filename, tmp / STORE_DIR)
             statements.named_path.unlink()
             index.write(ox.Store.read_only(str(tmp / STORE_DIR)), tmp / INDEX_DIR, config.base_iri)
+            result.vanished = moved.write(tmp, current(config.releases_path), list(sources.moves.values()), minter)
             return {"loaded": "in full"} if patched is None else {
                 "patched_from": str(metadata(previous)["id"]) if previous else "", **patched}
 
@@ -242,6 +252,10 @@ class Build:
             "warnings": [str(f) for f in report.of("Warning")][:1000],
             "notes": {action: sum(1 for x in sources.notes if x.action == action)
                       for action in sorted({x.action for x in sources.notes})},
+            "duplicates": {"candidates": sum(1 for c in self.candidates if not c.merged),
+                           "merged": sum(1 for c in self.candidates if c.merged)},
+            "vanished": result.vanished,
+            "redirects": len(sources.moves),
             "timings": stages.timings,
             "peak_mb": stages.peaks,
             "cpu_s": stages.cpu,
@@ -250,6 +264,8 @@ class Build:
             "dumps": {d.filename: (tmp / d.filename).stat().st_size for d in DUMPS},
         }
         (tmp / METADATA).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / DUPLICATES_FILE).write_text(json.dumps([c.json() for c in self.candidates], indent=1,
+                                                      ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / REPORT_FILE).write_text("".join(f"{x}\n" for x in sources.notes), encoding="utf-8")
         fsync_tree(tmp)
         final = config.releases_path / RELEASES / (

@@ -17,6 +17,8 @@ import yaml
 
 from kg.build.bulk import read_bulk
 from kg.build.bulkspec import MAPPING_SUFFIX, Mapping, MappingError, inside, load_mapping, outside
+from kg.build.decisions import HELP, SECTION, Decisions, Merge, Ref, parse
+from kg.build.merges import resolve
 from kg.build.notes import Note
 from kg.build.rows import deep_line
 from kg.config import DEFAULT_BASE
@@ -175,6 +177,18 @@ class _Loader(yaml.SafeLoader):
         return result
 
 
+class _Seq(list[Any]):
+    """A YAML sequence that remembers the line of each item."""
+
+    lines: list[int]
+
+
+def _sequence(loader: _Loader, node: Any) -> Any:
+    found = _Seq(loader.construct_object(item, deep=True) for item in node.value)
+    found.lines = [item.start_mark.line + 1 for item in node.value]
+    return found
+
+
 def _refusal_in_yaml(value: str, char: str) -> str:
     """Why a YAML value is refused; for a surrogate pair written as two escapes, how to write its character."""
     why = f"{refusal(char)}: {quote(value)}"
@@ -205,6 +219,7 @@ def _mapping(loader: _Loader, node: Any) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _int)
 
@@ -451,8 +466,9 @@ def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, probl
         return None
     origin = Origin(display, line, key)
     claims = []
+    formerly = _formerly(raw, display, key, problems) if kind.has_claims else ()
     if kind.has_claims:
-        claims.append(Claim(EDITORIAL, _parse_values(kind, raw, display, key, problems, frozenset({"claims"})), origin))
+        claims.append(Claim(EDITORIAL, _parse_values(kind, raw, display, key, problems, _NOT_FIELDS), origin))
         said = raw.get("claims", _Map())
         if said is None or not isinstance(said, _Map):
             problems.append(Problem(display, _line(raw, "claims"), "claims is a mapping: source key -> fields",
@@ -469,10 +485,42 @@ def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, probl
         claims.append(Claim(key, _parse_values(kind, raw, display, key, problems), origin))
     if kind.has_claims and not any(v.field == "name" for v in claims[0].values):
         problems.append(Problem(display, line, "needs a preferred name at the top level", f"{key}.name"))
-    return Record(kind.name, key, tuple(claims), origin)
+    return Record(kind.name, key, tuple(claims), origin, formerly=formerly)
 
 
-def read_file(path: Path, display: str, problems: list[Problem]) -> list[Record]:
+_NOT_FIELDS = frozenset({"claims", "formerly"})  # what a record's top level holds besides its fields
+
+
+def _formerly(raw: _Map, display: str, record: str, problems: list[Problem]) -> tuple[tuple[str, Origin], ...]:
+    """The keys a record had before it was renamed (`formerly: [old-key]`), each with where it is written."""
+    if "formerly" not in raw:
+        return ()
+    value, line = raw["formerly"], _line(raw, "formerly")
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for n, item in enumerate(items):
+        at = value.lines[n] if isinstance(value, _Seq) else line
+        if not isinstance(item, str) or not is_key(item) or item == record:
+            problems.append(Problem(display, at, f"{quote(item)} is not another record key (formerly: a list of the "
+                                    "keys this record had before)", f"{record}.formerly"))
+            continue
+        found.append((item, Origin(display, at, record, "formerly")))
+    return tuple(found)
+
+
+def _decisions(entries: Any, line: int, display: str, decisions: Decisions, problems: list[Problem]) -> None:
+    """The `decisions:` section of a source file: one decision per item."""
+    if not isinstance(entries, list):
+        problems.append(Problem(display, line, f"decisions is a list, one decision per item: {HELP}", SECTION))
+        return
+    for n, item in enumerate(entries):
+        at = entries.lines[n] if isinstance(entries, _Seq) else line
+        why = parse(item, Origin(display, at, SECTION), decisions) if isinstance(item, str) else HELP
+        if why is not None:
+            problems.append(Problem(display, at, why, SECTION))
+
+
+def read_file(path: Path, display: str, problems: list[Problem], decisions: Decisions | None = None) -> list[Record]:
     """Read one YAML source file into records, adding any problems to `problems`; InputError if it is not YAML."""
     doc = read_yaml(path, display)
     if doc is None:
@@ -484,8 +532,12 @@ def read_file(path: Path, display: str, problems: list[Problem]) -> list[Record]
     for section, entries in doc.items():
         kind = SECTIONS.get(section)
         line = _line(doc, section)
+        if section == SECTION:
+            _decisions(entries, line, display, decisions if decisions is not None else Decisions(), problems)
+            continue
         if kind is None:
-            problems.append(Problem(display, line, f"unknown section {quote(section)} (known: {', '.join(SECTIONS)})"))
+            known = ", ".join([*SECTIONS, SECTION])
+            problems.append(Problem(display, line, f"unknown section {quote(section)} (known: {known})"))
             continue
         if not isinstance(entries, _Map):
             problems.append(Problem(display, line, "a section is a mapping: key -> record", str(section)))
@@ -534,6 +586,23 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                                                 f"{record.key}.{value.field}"))
 
 
+def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[Ref, Merge],
+                       problems: list[Problem]) -> None:
+    """Each preferred value is one a source (or the curators, for 'editorial') gives the record."""
+    index = {(r.kind, r.key): r for r in records}
+    for p in decisions.prefer:
+        ref = moves[p.record].kept if p.record in moves else p.record
+        record = index.get(ref)
+        if record is None:
+            problems.append(Problem(p.origin.file, p.origin.line, f"there is no {ref[0]} {quote(ref[1])}", SECTION))
+            continue
+        said = {c.source for c in record.claims if any(v.field == p.field for v in c.values)}
+        if p.source not in said:
+            given = ", ".join(sorted(said)) or "none"
+            problems.append(Problem(p.origin.file, p.origin.line, f"{'/'.join(ref)}: {quote(p.source)} gives no "
+                                    f"{p.field} (sources that do: {given})", SECTION))
+
+
 RDF_FORMATS = {f".{f.extension}": f.oxigraph for f in FORMATS}  # a source file in any format kg publishes
 UNRESOLVED = "https://unresolved.invalid/"  # the base a JSON-LD file's relative IRIs are found by
 
@@ -566,6 +635,9 @@ class Sources:
     rdf: list[RdfFile] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
+    decisions: Decisions = field(default_factory=Decisions)
+    moves: dict[Ref, Merge] = field(default_factory=dict)  # retired key -> the merge that retired it
+    held: list[tuple[Ref, Ref, str]] = field(default_factory=list)  # sharing an identifier, but kept apart
 
 
 def source_files(data_dir: Path) -> list[Path]:
@@ -739,7 +811,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
                 out.rdf.append(rdf)
             continue
         try:
-            read = read_file(path, display, problems)
+            read = read_file(path, display, problems, out.decisions)
         except InputError as exc:
             problems.extend(exc.problems)
             unreadable = True
@@ -765,7 +837,12 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             name = Value("name", LangText(rdf.path.name), origin)
             records.append(Record("source", rdf.key, (Claim(rdf.key, (name,), origin),), origin))
     if not unreadable:  # else "refers to a movie that does not exist" would blame what the unreadable file holds
+        troubles: list[tuple[Origin, str]] = []
+        resolved = resolve(records, out.decisions, out.notes, troubles)
+        problems.extend(Problem(o.file, o.line or None, why, o.field or o.record) for o, why in troubles)
+        records, out.moves, out.held = resolved.records, resolved.moves, resolved.held
         _check_references(records, problems)
+        _check_preferences(records, out.decisions, out.moves, problems)
     if problems:
         raise InputError(problems)
     out.records = sorted(records, key=lambda r: (r.kind, r.key))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.build.mapping import Mapped, conflict_quads, find_conflicts, stream
+from kg.build.mapping import Mapped, conflict_quads, find_conflicts, identity_quads, preferences, stream
 from kg.build.sources import Sources
 from kg.ids import Minter
 from kg.model import SINGLE_VALUED, Origin, Record
@@ -157,8 +157,10 @@ def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mappe
     quads = stream(_drain(sources.records), minter, mapped, len(sources.records))
     statements.add(quads, per_record=True)
     statements.add(rdf_quads(sources, minter, mapped))
+    statements.add(identity_quads(sources.moves.values(), minter))
     statements.sync()
-    mapped.conflicts = find_conflicts(statements.claims, minter, mapped)
+    mapped.conflicts = find_conflicts(statements.claims, minter, mapped,
+                                      preferences(sources.decisions.prefer, sources.moves, minter))
     statements.add(conflict_quads(mapped.conflicts, minter))
     statements.sync()
     return statements.count

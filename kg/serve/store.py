@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.layout import CURRENT, STORE_DIR, current, metadata
+from kg.layout import CURRENT, MOVED_FILE, STORE_DIR, current, metadata
 
 
 class NoRelease(RuntimeError):
@@ -32,6 +33,17 @@ class Release:
     def graphs(self) -> frozenset[str]:
         """The names of the dataset's named graphs (one per source document, plus vocabulary and release)."""
         return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    @cached_property
+    def moved(self) -> tuple[dict[str, str], frozenset[str]]:
+        """IRIs this release redirects (retired -> the entity they were merged into), and IRIs that are gone."""
+        try:
+            found = json.loads((self.path / MOVED_FILE).read_text(encoding="utf-8"))
+            redirects, gone = found.get("redirects", {}), found.get("gone", [])
+        except (OSError, ValueError, AttributeError):
+            return {}, frozenset()
+        return ({str(k): str(v) for k, v in redirects.items()} if isinstance(redirects, dict) else {},
+                frozenset(str(x) for x in gone) if isinstance(gone, list) else frozenset())
 
     @property
     def etag(self) -> str:

@@ -1,0 +1,375 @@
+"""Candidate duplicates: films and people that may be one real thing, found by blocking keys, with the evidence."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
+from kg.build.merges import identifier, years
+from kg.ids import Minter
+from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
+
+THRESHOLD = 0.6  # a pair is reported from this score up
+BLOCK = 60  # records sharing one key compared pairwise at most: a larger block is a common name, not evidence
+_ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "l", "el", "il", "lo", "der", "die", "das", "los",
+                       "las"})
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+_SUFFIXES = frozenset({"jr", "sr", "junior", "senior"})
+_NICKNAME = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?:^|\s)['‘’]([^'‘’]+)['‘’](?=\s|$)")
+_FOLD = str.maketrans({"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"})
+_PEOPLE_FIELDS = frozenset(f.name for f in KINDS["movie"].fields if f.ref == "person")
+
+
+_ASCII = str.maketrans({**{chr(c): " " for c in range(128) if not chr(c).isalnum()}, "'": None, "`": None,
+                        "-": None, "&": " and "})
+
+
+def words(text: str) -> list[str]:
+    """The words of a name as compared: lower case, no accents, '&' as 'and', roman sequel numbers as digits,
+    apostrophes dropped and other punctuation as spaces; hyphenated words joined."""
+    if text.isascii():
+        return [_ROMAN.get(w, w) for w in text.lower().translate(_ASCII).split()]
+    folded = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    kept = "".join("" if unicodedata.category(c) == "Mn" or c in "'’ʼ‘`" or c == "-" else
+                   " and " if c == "&" else " " if not c.isalnum() else c for c in folded)
+    return [_ROMAN.get(w, w) for w in kept.split()]
+
+
+def title_words(text: str) -> list[str]:
+    """A title's words without a leading article, or a trailing one moved there ('Host, The')."""
+    found = words(text)
+    if len(found) > 1 and found[0] in _ARTICLES:
+        found = found[1:]
+    elif len(found) > 1 and found[-1] in _ARTICLES and re.search(r",\s*\w+\s*$", text):
+        found = found[:-1]
+    return found
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def romanised(word: str) -> str:
+    """A word with the spelling differences of romanised Korean (and other transliterations) folded: eo/o/u,
+    oo/u, ae/e, sh/s, ch/j, k/g, t/d, p/b, r/l, doubled letters."""
+    if not word.isascii():
+        return word
+    w = word.replace("sh", "s").replace("ch", "j")
+    w = re.sub(r"(?<=[bdgjkpst])h", "", w)
+    w = w.replace("eo", "o").replace("oo", "u").replace("ou", "u").replace("ae", "e").replace("ee", "i")
+    w = w.replace("yi", "i").replace("wu", "u").replace("wo", "u").replace("o", "u")
+    w = w.translate(str.maketrans("ktpr", "gdbl"))
+    return re.sub(r"(.)\1+", r"\1", w)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """How one spelling is compared: exactly (case, punctuation, spacing, articles, accents aside), with its words
+    in any order, and with romanisation folded."""
+
+    strict: str
+    ordered: str
+    loose: str
+
+    @staticmethod
+    def of(ws: list[str]) -> Keys:
+        return Keys("".join(ws), "".join(sorted(ws)), "".join(romanised(w) for w in ws))
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def person_spellings(name: str) -> list[tuple[Keys, str]]:
+    """The keys of a person's name, and of its forms without and as a quoted nickname ('Dwayne "The Rock"
+    Johnson': 'Dwayne Johnson', 'The Rock'), each with how it was derived."""
+    found = [(Keys.of(title_words(name)), "name")]
+    ws = title_words(name)
+    if len(ws) > 2 and ws[-1] in ("sr", "senior"):  # the father is often named without it; the son keeps his Jr.
+        found.append((Keys.of(ws[:-1]), "without Sr."))
+    nick = _NICKNAME.search(name)
+    if nick:
+        quoted = nick.group(1) or nick.group(2)
+        rest = (name[:nick.start()] + " " + name[nick.end():]).strip()
+        found.append((Keys.of(title_words(rest)), "without the nickname"))
+        found.append((Keys.of(title_words(quoted)), "the nickname"))
+    return [(k, how) for k, how in found if k.strict]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def film_keys(title: str) -> Keys:
+    """The keys of a film title."""
+    return Keys.of(title_words(title))
+
+
+@dataclass
+class Candidate:
+    """Two records that may be one real thing, with the evidence and the decision that settles it."""
+
+    a: str  # IRI of the record that would stay
+    b: str  # IRI of the record that would be merged into it
+    kind: str
+    score: float
+    evidence: list[str]
+    fix: str
+    dismiss: str
+    merged: bool = False  # certain (the same identifier): merged by the build already
+
+    def json(self) -> dict[str, object]:
+        """The candidate as `kg duplicates --json` prints it."""
+        return {"a": self.a, "b": self.b, "kind": self.kind, "score": self.score, "evidence": self.evidence,
+                "fix": self.fix, "dismiss": self.dismiss, "merged": self.merged}
+
+
+def _names(record: Record) -> list[str]:
+    """Every spelling of a record's name (its preferred name first)."""
+    out: dict[str, None] = {}
+    for claim in record.claims:
+        for v in claim.values:
+            if v.field == "name" or v.field == "alternate_name":
+                out[v.value.text if isinstance(v.value, LangText) else str(v.value)] = None
+    return list(out)
+
+
+def _people_of(film: Record) -> tuple[set[str], set[str]]:
+    """A film's directors and everyone it credits (person keys)."""
+    directors: set[str] = set()
+    everyone: set[str] = set()
+    for claim in film.claims:
+        for v in claim.values:
+            if v.field in _PEOPLE_FIELDS:
+                everyone.add(str(v.value))
+                if v.field == "director":
+                    directors.add(str(v.value))
+            elif isinstance(v.value, CastEntry):
+                everyone.add(v.value.actor)
+            elif isinstance(v.value, CrewEntry):
+                everyone.add(v.value.person)
+    return directors, everyone
+
+
+@dataclass
+class _World:
+    """What the comparison needs of every film and person: spellings, years, credits."""
+
+    films: dict[str, Record] = field(default_factory=dict)
+    people: dict[str, Record] = field(default_factory=dict)
+    credits: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # person -> films
+
+    person_keys: dict[str, set[str]] = field(default_factory=dict)
+
+    def spelled(self, keys: Iterable[str]) -> set[str]:
+        """The loose keys of every spelling of these people (for 'the same person, spelled otherwise')."""
+        found: set[str] = set()
+        for key in keys:
+            mine = self.person_keys.get(key)
+            if mine is None:
+                record = self.people.get(key)
+                mine = self.person_keys[key] = {x for name in _names(record) for k, _ in person_spellings(name)
+                                                for x in (k.loose, k.ordered)} if record else {key}
+            found |= mine
+        return found
+
+    def film_keys(self, key: str) -> set[str]:
+        return {film_keys(n).loose for n in _names(self.films[key])}
+
+    def coworkers(self, person: str) -> set[str]:
+        return {p for film in self.credits.get(person, []) for p in _people_of(self.films[film])[1]} - {person}
+
+
+_DERIVED = {  # how a spelling was derived -> (base score, how the match is told)
+    "without the nickname": (0.45, "one's name is the other's without its quoted nickname"),
+    "the nickname": (0.45, "one's name is the other's quoted nickname"),
+    "without Sr.": (0.3, "one's name is the other's without 'Sr.'"),
+}
+
+
+def _best_match(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]],
+                ordered: bool = False) -> tuple[float, str] | None:
+    """How closely two records' spellings match (the base score) and how, if they do; with `ordered`, names with
+    their words in another order match too (a family name first or last)."""
+    best: tuple[float, str] | None = None
+    for (ka, how_a), (kb, how_b) in itertools.product(a, b):
+        if how_a != "name" and how_b != "name":
+            continue  # two nicknames alike ('Red') say little
+        derived = _DERIVED.get(how_a if how_a != "name" else how_b)
+        if ka.strict == kb.strict:
+            found = derived or (0.5, "the same name apart from case, punctuation, spacing, articles or accents")
+        elif ordered and ka.ordered == kb.ordered and not derived:
+            found = (0.4, "the same name with the family name first in one and last in the other")
+        elif ka.loose == kb.loose and not derived:
+            found = (0.35, "the same name in another romanisation (eo/o/u, oo/u, ae/e, k/g, ...)")
+        else:
+            continue
+        if best is None or found[0] > best[0]:
+            best = found
+    return best
+
+
+def _year_evidence(ya: set[int], yb: set[int], what: str) -> tuple[float, str | None, bool]:
+    """(score, evidence, apart) from two records' years."""
+    if not ya or not yb:
+        return 0.0, None, False
+    gap = min(abs(x - y) for x in ya for y in yb)
+    if gap == 0:
+        return 0.2 if what == "year" else 0.3, f"the same {what} ({min(ya & yb)})", False
+    if gap == 1:  # a premiere and a release; but also two films of one title in consecutive years (1910s)
+        return 0.05 if what == "year" else 0.1, f"{what}s a year apart ({min(ya)}, {min(yb)})", False
+    return 0.0, None, True
+
+
+def _articles(record: Record) -> set[str]:
+    """The leading articles of a record's titles."""
+    return {w[0] for n in _names(record) if len(w := words(n)) > 1 and w[0] in _ARTICLES}
+
+
+def _catalogued_apart(a: Record, b: Record) -> bool:
+    """Whether each record is a different entry of one catalogue (two IMDb ids): two things, for that catalogue."""
+    ids_a = {i for v in a.values("same_as") if (i := identifier(str(v.value)))}
+    ids_b = {i for v in b.values("same_as") if (i := identifier(str(v.value)))}
+    return any(x.split(" ")[0] == y.split(" ")[0] and x not in ids_b and y not in ids_a for x in ids_a for y in ids_b)
+
+
+def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str]] | None:
+    spell_a = [(film_keys(n), "name") for n in _names(a)]
+    spell_b = [(film_keys(n), "name") for n in _names(b)]
+    match = _best_match(spell_a, spell_b)
+    if match is None:
+        return None
+    score, evidence = match[0], [match[1].replace("name", "title")]
+    if set(_names(a)) & set(_names(b)) and match[0] >= 0.5:
+        evidence = ["the same title"]
+    elif _articles(a) and _articles(b) and not _articles(a) & _articles(b):
+        score -= 0.15  # 'A Square Deal' and 'The Square Deal'
+        evidence.append("but each with its own article")
+    year_score, said, apart = _year_evidence(years(a), years(b), "year")
+    if apart:
+        return None  # a remake, or another film of that title
+    score += year_score
+    evidence += [said] if said else []
+    if _catalogued_apart(a, b):
+        return None
+    (dir_a, all_a), (dir_b, all_b) = _people_of(a), _people_of(b)
+    shared_dirs = world.spelled(dir_a) & world.spelled(dir_b)
+    if dir_a and dir_b and not shared_dirs:
+        return None  # each by its own director
+    if shared_dirs:
+        score += 0.3
+        evidence.append("the same director")
+    shared = world.spelled(all_a - dir_a) & world.spelled(all_b - dir_b)
+    if shared:
+        score += min(0.3, 0.15 * len(shared))
+        evidence.append(f"{len(shared)} cast or crew member(s) in common")
+    elif len(all_a - dir_a) >= 3 and len(all_b - dir_b) >= 3 and not shared_dirs:
+        return None  # two casts, nobody in common
+    return score, evidence
+
+
+def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[str]] | None:
+    spell_a = [s for n in _names(a) for s in person_spellings(n)]
+    spell_b = [s for n in _names(b) for s in person_spellings(n)]
+    match = _best_match(spell_a, spell_b, ordered=True)
+    if match is None or _catalogued_apart(a, b):
+        return None
+    score, evidence = match
+    evidence_list = [evidence]
+    if score >= 0.5 and not set(_names(a)) & set(_names(b)):
+        score += 0.15  # spelled differently by punctuation, case or accents: no one writes two namesakes so
+        evidence_list = ["the same name, spelled differently only in case, punctuation, spacing or accents"]
+    born, said, apart = _year_evidence(years(a), years(b), "birth year")
+    if apart:
+        return None  # namesakes
+    score += born
+    evidence_list += [said] if said else []
+    films_a = {k for f in world.credits.get(a.key, []) for k in world.film_keys(f)}
+    films_b = {k for f in world.credits.get(b.key, []) for k in world.film_keys(f)}
+    years_a = {y for f in world.credits.get(a.key, []) for y in years(world.films[f])}
+    years_b = {y for f in world.credits.get(b.key, []) for y in years(world.films[f])}
+    if years_a and years_b and (min(years_a) - max(years_b) > 30 or min(years_b) - max(years_a) > 30):
+        return None  # careers decades apart: namesakes
+    if films_a & films_b:
+        score += 0.3
+        evidence_list.append(f"credited in {len(films_a & films_b)} film(s) of the same title")
+    mates_a, mates_b = world.spelled(world.coworkers(a.key)), world.spelled(world.coworkers(b.key))
+    together = mates_a & mates_b
+    # of the smaller circle, how much the other shares: two prolific actors of one studio era share a few
+    # co-workers by chance; a name credited once, with most of its film's cast in the other's films, is one person
+    share = len(together) / max(1, min(len(mates_a), len(mates_b)))
+    if share >= 0.1 or (together and match[0] >= 0.45):  # a name alike but for punctuation or a nickname: any
+        score += 0.25 if share >= 0.5 else 0.15 if share >= 0.25 or match[0] >= 0.45 else 0.1
+        evidence_list.append(f"{len(together)} co-worker(s) in common ({share:.0%} of the smaller circle)")
+    return score, evidence_list
+
+
+def _blocks(world: _World) -> Iterable[tuple[str, list[str]]]:
+    """(kind, keys of records that share a blocking key), each block once."""
+    kinds: tuple[tuple[str, dict[str, Record], Callable[[str], list[Keys]]], ...] = (
+        ("movie", world.films, lambda n: [film_keys(n)]),
+        ("person", world.people, lambda n: [k for k, _ in person_spellings(n)]))
+    for kind, records, spell in kinds:
+        blocks: dict[str, list[str]] = defaultdict(list)
+        for key, record in records.items():
+            mine: set[str] = set()
+            for name in _names(record):
+                for keys in spell(name):
+                    mine.update((keys.strict, keys.ordered, keys.loose))
+            for k in mine:
+                if k:
+                    blocks[k].append(key)
+        for members in blocks.values():
+            if 1 < len(members) <= BLOCK:
+                yield kind, members
+
+
+def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge],
+         held: list[tuple[Ref, Ref, str]], minter: Minter) -> list[Candidate]:
+    """Every pair of films or people that may be one, best first: the identifier merges the build made, pairs that
+    share an identifier but were kept apart, and pairs found by name with evidence (not those dismissed)."""
+    world = _World()
+    for r in records:
+        if r.kind == "movie":
+            world.films[r.key] = r
+        elif r.kind == "person":
+            world.people[r.key] = r
+    for key, film in world.films.items():
+        for person in _people_of(film)[1]:
+            world.credits[person].append(key)
+    found: dict[frozenset[Ref], Candidate] = {}
+
+    def add(kind: str, a: Record, b: Record, score: float, evidence: list[str], merged: bool = False) -> None:
+        kept, other = sorted((a, b), key=lambda r: (not r.detailed, len(r.key), r.key))
+        ra, rb = (kind, kept.key), (kind, other.key)
+        found[frozenset((ra, rb))] = Candidate(
+            minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,
+            merge_line(rb, ra), not_same_line(ra, rb), merged)
+
+    compare = {"movie": (_compare_films, world.films), "person": (_compare_people, world.people)}
+    for kind, members in _blocks(world):
+        fn, records_of = compare[kind]
+        for ka, kb in itertools.combinations(sorted(members), 2):
+            pair = frozenset(((kind, ka), (kind, kb)))
+            if pair in found or decisions.apart((kind, ka), (kind, kb)):
+                continue
+            result = fn(world, records_of[ka], records_of[kb])
+            if result is not None and result[0] >= THRESHOLD:
+                add(kind, records_of[ka], records_of[kb], *result)
+    out = list(found.values())
+    retired: dict[str, list[Merge]] = defaultdict(list)  # a record -> the records merged into it by identifier
+    for m in moves.values():
+        if m.why not in ("merge", "formerly"):
+            retired[minter.entity(*m.kept).value].append(m)
+    for c in list(out):  # a candidate of a record is one of each record merged into it, too
+        for mine, other in ((c.a, c.b), (c.b, c.a)):
+            for m in retired.get(mine, []):
+                out.append(Candidate(other, minter.entity(*m.retired).value, c.kind, c.score,
+                                     [*c.evidence, f"{'/'.join(m.retired)} is merged into {'/'.join(m.kept)}"],
+                                     c.fix, c.dismiss))
+    for m in moves.values():
+        if m.why not in ("merge", "formerly"):
+            out.append(Candidate(minter.entity(*m.kept).value, minter.entity(*m.retired).value, m.kept[0], 1.0,
+                                 [f"both give {m.why}"], f"merged by the build (both give {m.why})",
+                                 not_same_line(m.kept, m.retired), merged=True))
+    for a, b, why in held:
+        out.append(Candidate(minter.entity(*a).value, minter.entity(*b).value, a[0], 0.6, [why], merge_line(b, a),
+                             not_same_line(a, b)))
+    return sorted(out, key=lambda c: (-c.score, c.kind, c.a, c.b))

@@ -1,0 +1,194 @@
+"""One record per real thing: records that share an identifier, and those curators merge or rename, become one."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from kg.build.decisions import Decisions, Merge, Ref, not_same_line
+from kg.build.identity import renamed
+from kg.build.notes import Note
+from kg.model import KINDS, Claim, Origin, Record
+from kg.text import quote
+
+_IDENTIFIERS = (  # a web address that names one thing for certain -> (scheme, its identifier)
+    (re.compile(r"^https?://(?:www\.|m\.)?imdb\.com/(?:[a-z]{2}/)?(?:title|name)/((?:tt|nm)\d{7,})/?(?:[?#].*)?$",
+                re.I), "IMDb"),
+    (re.compile(r"^https?://(?:www\.|m\.)?wikidata\.org/(?:wiki|entity)/(Q\d+)/?$", re.I), "Wikidata"),
+    (re.compile(r"^https?://([a-z-]+)\.(?:m\.)?wikipedia\.org/wiki/([^?#]+)$", re.I), "Wikipedia"),
+)
+_YEAR_FIELDS = ("production_year", "release_date", "birth_date")
+
+
+def identifier(url: str) -> str | None:
+    """The identifier a `same_as` address gives ('IMDb tt0364569', 'Wikipedia en:Oldboy_(2003_film)'), if any."""
+    for pattern, scheme in _IDENTIFIERS:
+        found = pattern.match(url.strip())
+        if found is None:
+            continue
+        if scheme == "Wikipedia":
+            title = unquote(found.group(2)).replace(" ", "_")
+            return f"{scheme} {found.group(1).lower()}:{title[:1].upper()}{title[1:]}"
+        return f"{scheme} {found.group(1).lower() if scheme == 'IMDb' else found.group(1).upper()}"
+    return None
+
+
+def years(record: Record) -> set[int]:
+    """The years a record's sources give it (made, first shown, born)."""
+    found = set()
+    for name in _YEAR_FIELDS:
+        for v in record.values(name):
+            y = v.value if isinstance(v.value, int) else getattr(v.value, "year", None)
+            if isinstance(y, int):
+                found.add(y)
+    return found
+
+
+def _apart_in_time(a: Record, b: Record) -> bool:
+    """Whether two records' years are more than one apart (a remake, a namesake): not one thing, whatever a link
+    says (a list that links a title's page from each of its versions)."""
+    ya, yb = years(a), years(b)
+    return bool(ya and yb) and min(abs(x - y) for x in ya for y in yb) > 1
+
+
+def _words(record: Record) -> list[set[str]]:
+    return [set(re.findall(r"\w+", str(getattr(v.value, "text", v.value)).casefold())) for v in record.values("name")]
+
+
+def _titled_alike(a: Record, b: Record) -> bool:
+    """Whether one record's name holds every word of the other's ('Army of Darkness', 'Evil Dead 3: Army of
+    Darkness'): a page may be linked from an item and its re-release, not from two films of a series."""
+    return any(x and y and (x <= y or y <= x) for x in _words(a) for y in _words(b))
+
+
+@dataclass
+class Resolved:
+    """The records after merging, and every retired key with the decision that retired it."""
+
+    records: list[Record]
+    moves: dict[Ref, Merge]
+    held: list[tuple[Ref, Ref, str]]  # pairs sharing an identifier but kept apart: (a, b, why), for the report
+
+
+def _survivor(group: list[Record]) -> Record:
+    """Which of records found to be one keeps its key: a hand-written one, else the shortest key."""
+    return min(group, key=lambda r: (not r.detailed, len(r.key), r.key))
+
+
+def _by_identifier(records: dict[Ref, Record], decisions: Decisions, notes: list[Note],
+                   held: list[tuple[Ref, Ref, str]]) -> list[Merge]:
+    """Merges of records whose `same_as` gives the same identifier."""
+    sharing: dict[str, list[Ref]] = defaultdict(list)
+    for ref, record in records.items():
+        for ident in sorted({i for v in record.values("same_as") if (i := identifier(str(v.value)))}):
+            sharing[ident].append(ref)
+    merges: list[Merge] = []
+    done: set[Ref] = set()
+    for ident, refs in sorted(sharing.items()):
+        group = [records[r] for r in dict.fromkeys(refs) if r not in done]
+        if len(group) < 2:
+            continue
+        kept = _survivor(group)
+        for other in sorted(group, key=lambda r: r.key):
+            a, b = (kept.kind, kept.key), (other.kind, other.key)
+            if other is kept or a[0] != b[0]:
+                continue
+            if decisions.apart(a, b):
+                continue
+            if ident.startswith("Wikipedia") and not _titled_alike(kept, other):
+                notes.append(Note(other.origin.file, other.origin.line, "suspicious",
+                                  f"{'/'.join(b)} and {'/'.join(a)} both link {ident}, but neither's name holds the "
+                                  "other's: kept apart (a page about a series, or a wrong link?)"))
+                continue
+            if ident.startswith("Wikipedia") and _apart_in_time(kept, other):
+                held.append((a, b, f"both link {ident}, but their years are more than one apart"))
+                continue
+            merges.append(Merge(b, a, other.origin, ident))
+            done.add(b)
+            notes.append(Note(other.origin.file, other.origin.line, "merged",
+                              f"{'/'.join(b)} is {'/'.join(a)}: both give {ident} (to keep them apart, decide "
+                              f"{quote(not_same_line(a, b))})"))
+    return merges
+
+
+def _targets(merges: Iterable[Merge], problems: list[tuple[Origin, str]]) -> dict[Ref, Ref]:
+    """Where each retired key ends up, following chains (a into b, b into c: a into c)."""
+    direct: dict[Ref, Merge] = {}
+    for m in merges:
+        first = direct.get(m.retired)
+        if first is not None and first.kept != m.kept:
+            problems.append((m.origin, f"{'/'.join(m.retired)} is merged into {'/'.join(first.kept)} already "
+                                       f"({first.origin.where})"))
+            continue
+        direct.setdefault(m.retired, m)
+    final: dict[Ref, Ref] = {}
+    for start in direct:
+        seen = [start]
+        at = direct[start].kept
+        while at in direct:
+            if at in seen:
+                problems.append((direct[start].origin, "merges go round in a circle: " +
+                                 " -> ".join("/".join(r) for r in [*seen, at])))
+                break
+            seen.append(at)
+            at = direct[at].kept
+        else:
+            final[start] = at
+    return final
+
+
+def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
+            problems: list[tuple[Origin, str]]) -> Resolved:
+    """The records with merges applied: by identifier, by the curators' decisions, and renamed keys (`formerly`)."""
+    index: dict[Ref, Record] = {(r.kind, r.key): r for r in records}
+    merges = list(decisions.merges)
+    for record in records:
+        merges.extend(Merge((record.kind, old), (record.kind, record.key), origin, "formerly")
+                      for old, origin in record.formerly)
+    for m in merges:
+        if decisions.apart(m.retired, m.kept):
+            problems.append((m.origin, f"{m.line}, but {quote(not_same_line(m.retired, m.kept))} is decided at "
+                                       f"{decisions.not_same[frozenset((m.retired, m.kept))].where}"))
+    curated = {m.retired for m in merges}
+    held: list[tuple[Ref, Ref, str]] = []
+    merges += [m for m in _by_identifier({r: x for r, x in index.items() if r not in curated}, decisions, notes,
+                                         held) if m.retired not in curated]
+    final = _targets(merges, problems)
+    by_retired = {m.retired: m for m in merges}
+    moves: dict[Ref, Merge] = {}
+    for retired, kept in final.items():
+        if kept not in index or kept in final:
+            m = by_retired[retired]
+            problems.append((m.origin, f"{m.line}: there is no {kept[0]} {quote(kept[1])}"))
+            continue
+        moves[retired] = Merge(retired, kept, by_retired[retired].origin, by_retired[retired].why)
+    if not moves:
+        return Resolved(records, moves, held)
+    rename = {r: m.kept[1] for r, m in moves.items()}
+    joined: dict[Ref, list[Record]] = defaultdict(list)
+    for retired in sorted(moves):
+        if retired in index:
+            joined[moves[retired].kept].append(index[retired])
+    out = []
+    for record in records:
+        ref = (record.kind, record.key)
+        if ref in moves:
+            continue
+        claims = [*record.claims, *(c for other in joined.get(ref, []) for c in other.claims)]
+        out.append(Record(record.kind, record.key, tuple(_rewritten(record.kind, c, rename) for c in claims),
+                          record.origin, record.detailed, record.formerly))
+    return Resolved(out, moves, held)
+
+
+def _rewritten(kind: str, claim: Claim, rename: dict[Ref, str]) -> Claim:
+    """A claim whose references to retired keys name the records they were merged into."""
+    fields = KINDS[kind]
+    values = []
+    for v in claim.values:
+        f = fields.field(v.field)
+        assert f is not None
+        values.append(renamed(v, f, rename))
+    return Claim(claim.source, tuple(values), claim.origin)

@@ -1,0 +1,43 @@
+"""What became of the previous release's IRIs: those merged or renamed redirect, those that vanished are gone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kg.build.decisions import Merge
+from kg.ids import Minter
+from kg.layout import INDEX_DIR, MOVED_FILE, PAGES_FILE
+
+
+def _entities(release: Path) -> set[str]:
+    """The entity IRIs a release has pages for (none when it has no index)."""
+    try:
+        with (release / INDEX_DIR / PAGES_FILE).open(encoding="utf-8") as lines:
+            return {line.split("\t", 1)[0].rstrip("\n") for line in lines if line.strip()}
+    except OSError:
+        return set()
+
+
+def _gone_before(release: Path) -> set[str]:
+    try:
+        found = json.loads((release / MOVED_FILE).read_text(encoding="utf-8")).get("gone", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {str(x) for x in found} if isinstance(found, list) else set()
+
+
+def write(release: Path, previous: Path | None, moves: list[Merge], minter: Minter) -> int:
+    """Write the release's redirects and gone IRIs; how many IRIs of the previous release vanished with this one.
+
+    An IRI stays gone in every later release (until an entity has it again), so that the server answers 410
+    for it, not 404, however many builds later it is asked for.
+    """
+    redirects = {minter.entity(*m.retired).value: minter.entity(*m.kept).value for m in moves}
+    now = _entities(release)
+    before = _entities(previous) if previous is not None else set()
+    vanished = {iri for iri in before - now - redirects.keys() if minter.owns(iri)}
+    gone = sorted((vanished | _gone_before(previous) if previous is not None else vanished) - now - redirects.keys())
+    (release / MOVED_FILE).write_text(json.dumps({"redirects": dict(sorted(redirects.items())), "gone": gone},
+                                                 indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(vanished)
