@@ -136,6 +136,12 @@ class _Reader:
             for key in self.referenced(mapping, spec.ref, sub, origin, fixes):
                 self.reference(spec, entry, key, sub, origin, fixes)
 
+    @staticmethod
+    def billed(entry: Entry) -> int:
+        """The billing of the next actor a source lists for a film: one more than it has listed so far."""
+        entry.billed += 1
+        return entry.billed
+
     def credits(self, spec: FieldSpec, row: dict[str, Any], origin: Origin) -> list[dict[str, Any]]:
         """The objects of a cast or crew list (`items`), each read as a row of its own."""
         found = nested(row, str(spec.items))
@@ -150,7 +156,9 @@ class _Reader:
     def reference(self, spec: FieldSpec, entry: Entry, key: str, row: dict[str, Any], origin: Origin,
                   fixes: list[str]) -> None:
         f = spec.field
-        if f.vtype == "ref":
+        if f.vtype == "ref" and f.name == "actor":  # a list of actors in billing order: a cast with no characters
+            entry.add("cast", CastEntry(key, None, None, self.billed(entry)), origin)
+        elif f.vtype == "ref":
             entry.add(f.name, key, origin)
         elif f.vtype == "cast":
             def part(name: str) -> Any:
@@ -165,6 +173,8 @@ class _Reader:
                                        f"billing {quote(billing)} is not a number"))
                 billing_n = None
             category = part("category")
+            if billing_n is None and "billing" not in spec.parts:  # the source's order is its billing
+                billing_n = self.billed(entry)
             entry.add("cast", CastEntry(key, None, LangText(str(character)) if character else None, billing_n,
                                         str(category) if category else None), origin)
         elif f.vtype == "crew":

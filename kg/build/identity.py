@@ -31,6 +31,7 @@ class Entry:
     strong: bool  # keyed by an identifier
     values: dict[tuple[str, Any], Value] = dataclasses.field(default_factory=dict)
     rows: dict[str, int] = dataclasses.field(default_factory=dict)  # distinguishing value -> first row
+    billed: int = 0  # actors listed so far: the source's order is its billing
 
     def add(self, name: str, value: Any, origin: Origin) -> None:
         self.values.setdefault((name, value), Value(name, value, origin))

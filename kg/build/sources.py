@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import json
@@ -453,7 +454,17 @@ def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: li
                 problems.append(Problem(display, line, str(exc), f"{record}.{field.name}"))
                 continue
             values.append(Value(field.name, parsed, origin))
-    return tuple(values)
+    return _billed(values)
+
+
+def _billed(values: list[Value]) -> tuple[Value, ...]:
+    """The values, a cast list that gives no billing billed in the order it is written (top billing first)."""
+    cast = [v for v in values if isinstance(v.value, CastEntry)]
+    if len(cast) < 2 or any(v.value.billing is not None for v in cast):
+        return tuple(values)
+    order = {id(v): n for n, v in enumerate(cast, 1)}
+    return tuple(v._replace(value=dataclasses.replace(v.value, billing=order[id(v)])) if id(v) in order else v
+                 for v in values)
 
 
 def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, problems: list[Problem]) -> Record | None:

@@ -54,6 +54,7 @@ class View:
     labels: dict[str, str] = field(default_factory=dict)
     years: dict[str, str] = field(default_factory=dict)  # of the entities that refer to this one, when they have one
     more_incoming: bool = False  # more entities refer to it than the page lists
+    preferred: dict[str, str] = field(default_factory=dict)  # property -> the value curators chose (N-Triples form)
 
     @property
     def is_film(self) -> bool:
@@ -142,6 +143,7 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
     variants = [(f.value.value, getattr(f.value, "language", None), f.sources) for f in facts
                 if f.predicate in (NAME.value, ALT.value) and isinstance(f.value, ox.Literal)]
     conflicts = []
+    preferred: dict[str, str] = {}
     for p in part_iris:
         pf = {f.predicate: f for f in parts[p]}
         if vocab.K.conflictProperty.value in pf:
@@ -149,7 +151,12 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
             said = [(f.value, f.sources) for f in facts if f.predicate == prop]
             # one source giving several values (a film it lists under two years) is not sources disagreeing
             one_source = len({tuple(sorted(srcs)) for _, srcs in said}) == 1
-            conflicts.append({"property": prop, "values": said, "one_source": one_source})
+            chosen = pf.get(vocab.K.preferredValue.value)
+            if chosen is not None:  # the curators' choice first; the others are also stated
+                said.sort(key=lambda vs: str(vs[0]) != str(chosen.value))
+                preferred[prop] = str(chosen.value)
+            conflicts.append({"property": prop, "values": said, "one_source": one_source,
+                              "preferred": chosen.value if chosen is not None else None})
     incoming, more = _incoming(release, iri)
     labels: dict[str, str] = {}
     for node in {f.value.value for fs in [facts, *parts.values()] for f in fs if isinstance(f.value, ox.NamedNode)} | {
@@ -160,8 +167,9 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
             labels[node] = found
     name = label(release, iri, lang) or iri
     variants.sort(key=lambda v: v[0] != name)  # the preferred name first, as the page's title says it
+    facts.sort(key=lambda f: (f.predicate, f.predicate in preferred and str(f.value) != preferred[f.predicate]))
     return View(iri, name, types, facts, parts, variants, incoming, conflicts, labels,
-                {r.iri: y for r in incoming if (y := year(release, r.iri))}, more)
+                {r.iri: y for r in incoming if (y := year(release, r.iri))}, more, preferred)
 
 
 _DETAILS = (vocab.S.characterName, vocab.S.roleName)  # what a role node says beyond whom it links
