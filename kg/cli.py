@@ -276,7 +276,8 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
         ("conflicts", f"{len(meta.get('conflicts', [])):,} (where sources disagree; `kg info --json` lists them)"),
         ("duplicates", f"{dups.get('candidates', 0):,} candidates, {dups.get('merged', 0):,} merged by identifier "
                        "(`kg duplicates` lists them)"),
-        ("warnings", f"{len(warnings):,}{'+' if len(warnings) >= 1000 else ''}"),
+        ("warnings", f"{meta.get('warning_count', len(warnings)):,} ({len(warnings):,} kinds by source; the "
+                     "server's /attention page lists them)"),
     ]
     if notes:
         lines.append(("notes", ", ".join(f"{n:,} {action}" for action, n in sorted(notes.items()))

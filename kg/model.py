@@ -185,12 +185,14 @@ MOVIE = Kind("movie", "movies", (S + "Movie",), COMMON + (
     Field("worldwide_gross", "money", KGV + "worldwideGross", doc="Worldwide box office, {amount, currency}"),
 ))
 
-PERSON = Kind("person", "people", (S + "Person",), COMMON + (
+PERSON = Kind("person", "people", (), COMMON + (
+    Field("type", "type", None, doc="Person (default), or PerformingGroup for a group or a duo credited as one",
+          choices=("Person", "PerformingGroup")),
     Field("birth_date", "date_or_year", S + "birthDate", doc="YYYY-MM-DD or a year"),
     Field("job_title", "text", S + "jobTitle", many=True, doc="e.g. singer"),
     Field("former_employer", "ref", KGV + "formerEmployer", many=True, ref="organization"),
     Field("works_for", "ref", S + "worksFor", many=True, ref="organization"),
-))
+), default_type="Person")
 
 CHARACTER = Kind("character", "characters", (S + "Person", KGV + "Character"), COMMON)
 

@@ -65,10 +65,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
                                               memory_mb=config.query_memory_mb)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from . import discovery, downloads, entities, errors, graphs, sparql
+    from . import attention, discovery, downloads, entities, errors, graphs, sparql
 
     errors.register(app)
-    for module in (discovery, downloads, sparql, graphs, entities):
+    for module in (discovery, downloads, sparql, graphs, attention, entities):
         app.register_blueprint(module.bp)
 
     @app.before_request

@@ -18,7 +18,8 @@ from kg.build.bulkspec import (
     display_of,
     nested,
 )
-from kg.build.identity import Entry, Identities, renamed, resolve
+from kg.build.cleaning import NOT_A_PERSON, group
+from kg.build.identity import Entry, Identities, lost_letters, renamed, resolve
 from kg.build.notes import Note
 from kg.build.rows import GARBLED, bad_bytes, deep_line, rows
 from kg.model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, LangText, Origin, Record, Value
@@ -94,8 +95,8 @@ class _Reader:
         for spec in mapping.fields:
             self.field(mapping, spec, entry, row, origin, fixes)
         for fix in dict.fromkeys(fixes):
-            self.notes.append(Note(display, line, "repaired" if fix.startswith(("repaired", "removed")) else
-                                   "suspicious", fix))
+            self.notes.append(Note(display, line, "junk" if fix.startswith(NOT_A_PERSON) else "repaired"
+                                   if fix.startswith(("repaired", "removed")) else "suspicious", fix))
 
     def parse(self, f: Field, raw: Any, origin: Origin) -> Any:
         try:
@@ -112,6 +113,8 @@ class _Reader:
                                 strong)
             if name:
                 target.add("name", LangText(name), target.origin)
+                if ref.kind == "person" and group(name):
+                    self.grouped(mapping, target, name, origin, fixes)
             keys.append(key)
         return keys
 
@@ -135,6 +138,15 @@ class _Reader:
         for sub in self.credits(spec, row, origin) if spec.items else [row]:
             for key in self.referenced(mapping, spec.ref, sub, origin, fixes):
                 self.reference(spec, entry, key, sub, origin, fixes)
+
+    def grouped(self, mapping: Mapping, target: Entry, name: str, origin: Origin, fixes: list[str]) -> None:
+        """A group or a duo credited as one: a performing group where the credit allows one (a cast), else flagged."""
+        if any(spec.field.name in ("cast", "actor") for spec in mapping.fields if spec.ref is not None):
+            if ("type", "PerformingGroup") not in target.values:
+                target.add("type", "PerformingGroup", target.origin)
+                fixes.append(f"repaired {quote(name)}: a group or a duo, published as a schema:PerformingGroup")
+        else:
+            fixes.append(f"{quote(name)} looks like a group or a duo, credited where only a person can be")
 
     @staticmethod
     def billed(entry: Entry) -> int:
@@ -196,7 +208,9 @@ def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
     reader = _Reader(parsers, notes)
     for mapping in mappings:
         reader.read(mapping)
-    rename = resolve(reader.ids.entries, notes)
+    rename = lost_letters(reader.ids.entries, notes)
+    rename.update({k: rename.get(("person", v), v) if k[0] == "person" else v
+                   for k, v in resolve(reader.ids.entries, notes).items() if k not in rename})
     merged: dict[tuple[str, str], list[tuple[str, Entry]]] = {}
     for (source, kind, key), entry in reader.ids.entries.items():
         merged.setdefault((kind, rename.get((kind, key), key)), []).append((source, entry))

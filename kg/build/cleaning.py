@@ -114,6 +114,37 @@ def _prose(name: str) -> bool:
                                         and w not in _PARTICLES) >= 3
 
 
+NOT_A_PERSON = "not a person"  # how a fix that leaves out junk starts: the build reports it as junk
+_YEAR_WORD = re.compile(r"(?<![\w.])(1[89]\d\d|20\d\d)(?![\w.])")
+_EVENT_WORDS = re.compile(r"\b(?:Olympics?|Olympiad|Festival|Awards?|Championships?|World Cup|Grand Prix"
+                          r"|Expo(?:sition)?|Ceremony|Games)\b")
+_WIKI_TITLE = re.compile(r"_\(|\w_\w[^ ]*\)$|^[^ ]+_[^ ]+_[^ ]+$")  # Deadpool_(2016), The_Big_Short
+_FUNCTION_WORDS = frozenset({"of", "the", "and", "in", "for", "with", "a", "an", "to", "at", "by", "on", "from", "or"})
+_GROUP = re.compile(r"^(?:The )?[A-Z][\w'.-]*(?: [A-Z][\w'.-]*)* (?:and|&) (?:the )?[A-Z][\w'.-]*(?: [A-Z][\w'.-]*)*$"
+                    r"|^The (?:[A-Z][\w'-]* )+(?:Sisters|Brothers|Boys|Girls|Band|Trio|Quartet|Quintet|Orchestra"
+                    r"|Singers|Kids|Stooges|Players|Twins|Family|Dancers|Choir|Ensemble)$")
+_FULL_NAME = r"((?!The )[A-Z][\w'.-]*(?: [A-Z][\w'.-]*)+)"  # two capitalised words or more
+_TWO_NAMES = re.compile(rf"{_FULL_NAME} (?:and|&) {_FULL_NAME}")
+LOST_LETTER = re.compile(r"[^\W\d_]_[^\W\d_]|[^\W\d_]_$|^_[^\W\d_]")  # F_lix Cl_ment: a letter the file lost
+
+
+def junk(name: str) -> str | None:
+    """Why a name in a list of people is not a person (an event, a wiki page's name, a fragment), or None."""
+    if "_" in name and _WIKI_TITLE.search(name):
+        return "a wiki page's name"
+    if _YEAR_WORD.search(name) or _EVENT_WORDS.search(name):
+        return "an event or a year"
+    words = name.split()
+    if len(words) > 1 and words[-1] in _FUNCTION_WORDS:
+        return "a fragment of a sentence"
+    return None
+
+
+def group(name: str) -> bool:
+    """Whether a name in a list of people names a group or a duo ('Tom and Jerry', 'The Andrews Sisters')."""
+    return bool(_GROUP.match(name))
+
+
 def _one_name(name: str, article: str | None, fixes: list[str]) -> str | None:
     """One item of a list of people (after an `article` the list split from it), repaired; None if it is no name."""
     if name[:1] in ".,;:" and name.lstrip(".,;: "):
@@ -137,6 +168,8 @@ def _one_name(name: str, article: str | None, fixes: list[str]) -> str | None:
     elif (name == low and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
             article is not None and article.islower()):
         fixes.append(f"left out {quote(shown)} from a list of names: lower-case words, not a person's name")
+    elif (why := junk(shown)) is not None:
+        fixes.append(f"{NOT_A_PERSON}: left {quote(shown)} out of a list of people ({why})")
     else:
         if article is not None:
             fixes.append(f"repaired {quote(article)}, {quote(name)}: one name, split after its article")
@@ -175,6 +208,11 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
                 out[-1] = f"{out[-1]} {name}"
             else:
                 fixes.append(f"removed {quote(name)} from a list of names: a suffix without its name")
+            continue
+        pair = _TWO_NAMES.fullmatch(name) if article is None and " " in name else None
+        if pair is not None:  # Margaret Leslie and Howard E. Nicholas: two people in one item
+            fixes.append(f"repaired {quote(name)}: two people in one item of the list")
+            out.extend(n for part in pair.groups() if (n := _one_name(part, None, fixes)) is not None)
             continue
         found = _one_name(name, article, fixes)
         if found is not None:

@@ -114,11 +114,12 @@ class Candidate:
     fix: str
     dismiss: str
     merged: bool = False  # certain (the same identifier): merged by the build already
+    where: str | None = None  # where the record to merge is written (file:line)
 
     def json(self) -> dict[str, object]:
         """The candidate as `kg duplicates --json` prints it."""
         return {"a": self.a, "b": self.b, "kind": self.kind, "score": self.score, "evidence": self.evidence,
-                "fix": self.fix, "dismiss": self.dismiss, "merged": self.merged}
+                "fix": self.fix, "dismiss": self.dismiss, "merged": self.merged, "where": self.where}
 
 
 def _names(record: Record) -> list[str]:
@@ -341,7 +342,7 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
         ra, rb = (kind, kept.key), (kind, other.key)
         found[frozenset((ra, rb))] = Candidate(
             minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,
-            merge_line(rb, ra), not_same_line(ra, rb), merged)
+            merge_line(rb, ra), not_same_line(ra, rb), merged, str(other.origin.where))
 
     compare = {"movie": (_compare_films, world.films), "person": (_compare_people, world.people)}
     for kind, members in _blocks(world):
@@ -368,7 +369,7 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
         if m.why not in ("merge", "formerly"):
             out.append(Candidate(minter.entity(*m.kept).value, minter.entity(*m.retired).value, m.kept[0], 1.0,
                                  [f"both give {m.why}"], f"merged by the build (both give {m.why})",
-                                 not_same_line(m.kept, m.retired), merged=True))
+                                 not_same_line(m.kept, m.retired), merged=True, where=str(m.origin.where)))
     for a, b, why in held:
         out.append(Candidate(minter.entity(*a).value, minter.entity(*b).value, a[0], 0.6, [why], merge_line(b, a),
                              not_same_line(a, b)))

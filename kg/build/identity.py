@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kg.build.bulkspec import Identity, Mapping
+from kg.build.cleaning import LOST_LETTER
 from kg.build.notes import Note
 from kg.ids import is_key, slugify
 from kg.model import CastEntry, CrewEntry, Field, Origin, Value
@@ -161,3 +162,37 @@ def renamed(value: Value, f: Field, rename: dict[tuple[str, str], str]) -> Value
     if f.vtype == "crew" and ("person", v.person) in rename:
         return value._replace(value=CrewEntry(rename[("person", v.person)], v.department))
     return value
+
+
+def _skeleton(name: str) -> str:
+    """A name with each letter outside ASCII as '_', as a file that lost them writes it."""
+    return "".join(c if c.isascii() else "_" for c in name)
+
+
+def lost_letters(entries: dict[tuple[str, str, str], Entry], notes: list[Note]) -> dict[tuple[str, str], str]:
+    """People whose name lost a letter to '_' ('F_lix Cl_ment') become the person of the same name with the letter
+    ('Félix Clément') when exactly one has it; the others are flagged."""
+    def name(e: Entry) -> str | None:
+        return next((str(getattr(v.value, "text", v.value)) for (f, _), v in e.values.items() if f == "name"), None)
+
+    spelled: dict[str, set[str]] = {}
+    for (_, kind, key), e in entries.items():
+        if kind == "person" and (n := name(e)) and not n.isascii():
+            spelled.setdefault(_skeleton(n), set()).add(key)
+    rename: dict[tuple[str, str], str] = {}
+    for (_, kind, key), e in entries.items():
+        n = name(e)
+        if kind != "person" or not n or "_" not in n or not LOST_LETTER.search(n) or ("person", key) in rename:
+            continue
+        found = spelled.get(n, set()) - {key}
+        if len(found) == 1:
+            target = next(iter(found))
+            rename[("person", key)] = target
+            notes.append(Note(e.origin.file, e.origin.line, "repaired",
+                              f"{quote(n)} lost a letter to '_': it is person {quote(target)}, whose name has it"))
+        else:
+            notes.append(Note(e.origin.file, e.origin.line, "suspicious",
+                              f"{quote(n)} lost a letter to '_' and no name with it was found"
+                              f"{' (more than one)' if found else ''}: published as written"))
+    return rename
+

@@ -27,8 +27,9 @@ def _gone_before(release: Path) -> set[str]:
     return {str(x) for x in found} if isinstance(found, list) else set()
 
 
-def write(release: Path, previous: Path | None, moves: list[Merge], minter: Minter) -> int:
-    """Write the release's redirects and gone IRIs; how many IRIs of the previous release vanished with this one.
+def write(release: Path, previous: Path | None, moves: list[Merge], minter: Minter) -> tuple[int, list[str]]:
+    """Write the release's redirects and gone IRIs; how many IRIs of the previous release vanished with this one,
+    and every IRI that is gone.
 
     An IRI stays gone in every later release (until an entity has it again), so that the server answers 410
     for it, not 404, however many builds later it is asked for.
@@ -40,4 +41,4 @@ def write(release: Path, previous: Path | None, moves: list[Merge], minter: Mint
     gone = sorted((vanished | _gone_before(previous) if previous is not None else vanished) - now - redirects.keys())
     (release / MOVED_FILE).write_text(json.dumps({"redirects": dict(sorted(redirects.items())), "gone": gone},
                                                  indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return len(vanished)
+    return len(vanished), gone

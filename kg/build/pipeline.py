@@ -19,7 +19,7 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.build import duplicates, index, moved
+from kg.build import attention, duplicates, index, moved
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps
 from kg.build.duplicates import Candidate
@@ -232,7 +232,8 @@ class Build:
                 persist(statements, tmp / union.filename, tmp / STORE_DIR)
             statements.named_path.unlink()
             index.write(ox.Store.read_only(str(tmp / STORE_DIR)), tmp / INDEX_DIR, config.base_iri)
-            result.vanished = moved.write(tmp, current(config.releases_path), list(sources.moves.values()), minter)
+            result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
+                                                     minter)
             return {"loaded": "in full"} if patched is None else {
                 "patched_from": str(metadata(previous)["id"]) if previous else "", **patched}
 
@@ -248,8 +249,12 @@ class Build:
             "files": [str(f.relative_to(config.root) if f.is_relative_to(config.root) else f) for f in sources.inputs],
             "counts": counts,
             "conflicts": [{"subject": c.subject, "property": c.predicate, "values": c.values,
-                           "where": str(c.origin) if c.origin else None} for c in mapped.conflicts],
-            "warnings": [str(f) for f in report.of("Warning")][:1000],
+                           "where": str(c.origin) if c.origin else None,
+                           "preferred": c.preferred.value if c.preferred is not None else None,
+                           "decided": c.decided} for c in mapped.conflicts],
+            "warnings": [f"{w['where']}: Warning: {w['what']}"
+                         for w in attention.warnings(report.of("Warning"))][:1000],
+            "warning_count": len(report.of("Warning")),
             "notes": {action: sum(1 for x in sources.notes if x.action == action)
                       for action in sorted({x.action for x in sources.notes})},
             "duplicates": {"candidates": sum(1 for c in self.candidates if not c.merged),
@@ -267,6 +272,8 @@ class Build:
         (tmp / DUPLICATES_FILE).write_text(json.dumps([c.json() for c in self.candidates], indent=1,
                                                       ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / REPORT_FILE).write_text("".join(f"{x}\n" for x in sources.notes), encoding="utf-8")
+        attention.write(tmp, attention.groups(self.candidates, mapped.conflicts, sources.notes, report.findings,
+                                              self.gone, minter))
         fsync_tree(tmp)
         final = config.releases_path / RELEASES / (
             f"{built.strftime('%Y%m%dT%H%M%SZ')}-{release_id}-{time.time_ns() % 10**6:06d}")

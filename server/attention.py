@@ -1,0 +1,46 @@
+"""The curator's page: what needs attention in the release being served (duplicates, conflicts, junk, warnings)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, request
+
+from kg.serve.attention import Attention, attention
+
+from .entities import local, release
+from .errors import error_response
+from .render import Answer, Json, Page, renders
+
+bp = Blueprint("attention", __name__)
+PAGE_SIZE = 50
+
+
+def _number(text: str | None, default: int) -> int:
+    return int(text) if text and text.isdigit() and 0 < len(text) < 8 and int(text) > 0 else default
+
+
+def _json(found: Attention) -> Json:
+    group = found.group
+    return Json({"groups": [{"kind": g.kind, "title": g.title, "count": g.count} for g in found.groups],
+                 "kind": group.kind if group else None, "page": found.page, "pages": found.pages,
+                 "items": found.items})
+
+
+def _page(found: Attention) -> Page:
+    kind = found.group.kind if found.group else None
+    links = {rel: f"/attention?{urlencode({'kind': kind or '', 'page': n})}"
+             for rel, n in (("prev", found.page - 1), ("next", found.page + 1)) if 1 <= n <= found.pages}
+    return Page("attention.html", {"found": found, "links": links, "local": local})
+
+
+@bp.get("/attention")
+@renders
+def needs_attention() -> Answer:
+    """What the curators should look at, by kind, a page at a time (HTML, or JSON for scripts)."""
+    rel = release()
+    kind = request.args.get("kind") or None
+    found = attention(rel, kind, _number(request.args.get("page"), 1), PAGE_SIZE)
+    if kind and found.group is None:
+        abort(error_response(404, f"Nothing of kind {kind!r} needs attention in this release."))
+    return Answer({"html": lambda: _page(found), "json": lambda: _json(found)})
