@@ -1,0 +1,193 @@
+"""Candidate duplicates: recall and precision on labelled sets, the keys names are compared by, kg duplicates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BASE, REPO
+from kg.build.duplicates import Candidate, find, person_spellings, romanised, title_words, words
+from kg.build.sources import read_sources
+from kg.ids import Minter
+
+SETS = REPO / "tests" / "data"
+LABELLED = [d.name for d in sorted(SETS.glob("duplicates*")) if (d / "labels.yaml").exists()]
+
+
+def _pair(c: Candidate) -> frozenset[str]:
+    return frozenset((c.a[len(BASE):], c.b[len(BASE):]))
+
+
+@pytest.fixture(scope="module", params=LABELLED)
+def labelled(request) -> tuple[set[frozenset[str]], dict[str, set[frozenset[str]]]]:
+    """The pairs kg reports for a labelled set, and the set's labels (same, different)."""
+    root = SETS / request.param
+    sources = read_sources(root / "data", root=root)
+    found = {_pair(c) for c in find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))}
+    labels = yaml.safe_load((root / "labels.yaml").read_text(encoding="utf-8"))
+    return found, {k: {frozenset(p) for p in labels[k]} for k in ("same", "different")}
+
+
+def test_candidates_find_at_least_nine_in_ten_labelled_duplicates(labelled):
+    found, labels = labelled
+    recall = len(found & labels["same"]) / len(labels["same"])
+    assert recall >= 0.9, sorted(map(sorted, labels["same"] - found))
+
+
+def test_at_least_nine_in_ten_candidates_are_labelled_duplicates(labelled):
+    found, labels = labelled
+    precision = len(found & labels["same"]) / len(found)
+    assert precision >= 0.9, sorted(map(sorted, found - labels["same"]))
+
+
+def test_no_labelled_look_alike_is_a_candidate(labelled):
+    found, labels = labelled
+    assert not found & labels["different"]
+
+
+@pytest.mark.parametrize("a, b", [
+    ("The Host", "Host, The"), ("Oldboy", "Old Boy"), ("Spider-Man", "Spiderman"), ("Amélie", "Amelie"),
+    ("Mr. Vengeance", "Mr Vengeance"), ("Rocky II", "Rocky 2"), ("Pride & Prejudice", "Pride and Prejudice"),
+])
+def test_titles_alike_but_for_spelling_have_one_key(a, b):
+    assert "".join(title_words(a)) == "".join(title_words(b))
+
+
+@pytest.mark.parametrize("a, b", [("Rocky", "Rocky II"), ("Alien", "Aliens"), ("Mother", "Mothers")])
+def test_titles_that_differ_in_a_word_or_number_keep_their_keys(a, b):
+    assert "".join(title_words(a)) != "".join(title_words(b))
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Yu Ji-tae", "Yoo Ji-tae"), ("Kang Hye-jeong", "Kang Hye-jung"), ("Lee Yeong-hoon", "Lee Yeong-hun"),
+    ("Choi Min-sik", "Choi Min-shik"), ("Cho Yoon-jin", "Jo Yun-jin"), ("Lee Seon-mi", "Lee Sun-mi"),
+])
+def test_korean_romanisations_fold_to_one_key(a, b):
+    assert [romanised(w) for w in words(a)] == [romanised(w) for w in words(b)]
+
+
+def test_a_quoted_nickname_gives_the_name_without_it_and_the_nickname_alone():
+    spelled = {tuple(k.strict for k, _ in person_spellings('Dwayne "The Rock" Johnson'))}
+    assert spelled == {("dwaynetherockjohnson", "dwaynejohnson", "rock")}
+
+
+def test_a_junior_keeps_the_suffix_that_tells_him_from_his_father():
+    keys = {k.strict for k, _ in person_spellings("Lon Chaney Jr.")}
+    assert "lonchaney" not in keys
+
+
+@pytest.fixture
+def oldboys(empty_project, write) -> Path:
+    """One film from a hand-written record and the same film twice from other sources, spelled otherwise."""
+    write(empty_project, "sources.yaml", """
+        sources:
+          archive: {type: WebPage, name: Archive}
+          festival: {type: WebPage, name: Festival}
+    """)
+    write(empty_project, "films.yaml", """
+        movies:
+          oldboy:
+            name: Oldboy
+            claims:
+              archive: {production_year: 2003, director: [park-chan-wook], cast: [{actor: choi-min-sik}]}
+          old-boy-2003:
+            name: Old Boy
+            claims:
+              festival: {production_year: 2003, director: [park-chan-wook-2]}
+          oldboy-2013:
+            name: Oldboy
+            claims:
+              festival: {production_year: 2013, director: [spike-lee]}
+        people:
+          park-chan-wook: {name: Park Chan-wook, claims: {archive: {birth_date: 1963}}}
+          park-chan-wook-2: {name: Chan-wook Park, claims: {festival: {birth_date: 1963}}}
+          choi-min-sik: {name: Choi Min-sik}
+          spike-lee: {name: Spike Lee}
+    """)
+    return empty_project
+
+
+def test_kg_duplicates_json_gives_each_pair_with_its_evidence_and_fix(oldboys, run_kg):
+    code, output = run_kg(oldboys, "duplicates", "--json")
+    assert code == 0, output
+    found = json.loads(output[output.index("["):output.rindex("]") + 1])
+    pairs = {(c["a"], c["b"]): c for c in found}
+    film = pairs[(f"{BASE}movie/oldboy", f"{BASE}movie/old-boy-2003")]
+    assert film["kind"] == "movie" and 0 <= film["score"] <= 1 and film["fix"] == (
+        "merge movie/old-boy-2003 into movie/oldboy") and "the same year (2003)" in film["evidence"]
+    assert (f"{BASE}person/park-chan-wook", f"{BASE}person/park-chan-wook-2") in pairs
+
+
+def test_a_remake_is_not_a_candidate(oldboys, run_kg):
+    code, output = run_kg(oldboys, "duplicates", "--json")
+    assert "oldboy-2013" not in output
+
+
+def test_a_dismissed_pair_is_not_listed_again(oldboys, run_kg, write):
+    write(oldboys, "decisions.yaml", """
+        decisions:
+          - not_same movie/oldboy movie/old-boy-2003
+    """)
+    code, output = run_kg(oldboys, "duplicates", "--json")
+    assert code == 0 and "old-boy-2003" not in output
+
+
+def test_a_merged_pair_is_one_record_and_not_a_candidate(oldboys, run_kg, write):
+    write(oldboys, "decisions.yaml", """
+        decisions:
+          - merge movie/old-boy-2003 into movie/oldboy
+    """)
+    sources = read_sources(oldboys / "data", root=oldboys)
+    assert ("movie", "old-boy-2003") not in {(r.kind, r.key) for r in sources.records}
+    oldboy = next(r for r in sources.records if r.key == "oldboy")
+    assert {c.source for c in oldboy.claims} >= {"archive", "festival"}
+    assert "old-boy-2003" not in run_kg(oldboys, "duplicates", "--json")[1]
+
+
+def test_records_giving_one_imdb_id_are_merged_and_reported(oldboys, write, run_kg):
+    write(oldboys, "more.yaml", """
+        movies:
+          oldeuboi:
+            name: Oldeuboi
+            same_as: [https://www.imdb.com/title/tt0364569/]
+        decisions:
+          - merge movie/old-boy-2003 into movie/oldboy
+    """)
+    films = (oldboys / "data" / "films.yaml").read_text().replace(
+        "name: Oldboy\n    claims:\n      archive:", "name: Oldboy\n    same_as: [https://www.imdb.com/title/tt0364569]\n"
+        "    claims:\n      archive:", 1)
+    (oldboys / "data" / "films.yaml").write_text(films)
+    code, output = run_kg(oldboys, "duplicates", "--json")
+    merged = [c for c in json.loads(output[output.index("["):output.rindex("]") + 1]) if c["merged"]]
+    assert [(c["a"], c["b"], c["score"]) for c in merged] == [(f"{BASE}movie/oldboy", f"{BASE}movie/oldeuboi", 1.0)]
+
+
+def test_the_build_counts_candidates_in_the_release(oldboys, run_kg):
+    code, output = run_kg(oldboys, "build")
+    assert code == 0, output
+    meta = json.loads((oldboys / "var" / "current" / "release.json").read_text())
+    assert meta["duplicates"]["candidates"] >= 2
+    listed = json.loads((oldboys / "var" / "current" / "duplicates.json").read_text())
+    assert len([c for c in listed if not c["merged"]]) == meta["duplicates"]["candidates"]
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("merge person/a person/b", "cannot read"),
+    ("merge person/choi-min-sik into movie/oldboy", "different kinds"),
+    ("merge person/choi-min-sik into person/nobody", "there is no person 'nobody'"),
+    ("prefer movie/oldboy genre from archive", "not a single-valued field"),
+    ("prefer movie/oldboy running_time from archive", "gives no running_time"),
+])
+def test_a_bad_decision_is_refused_with_its_file_and_line(oldboys, run_kg, write, line, problem):
+    write(oldboys, "decisions.yaml", f"# decisions\ndecisions:\n  - {line}\n")
+    code, output = run_kg(oldboys, "validate")
+    assert code == 2
+    assert "data/decisions.yaml:3" in output and problem in output
+
+
+def test_each_labelled_set_is_large_enough_to_measure(labelled):
+    _, labels = labelled
+    assert len(labels["same"]) >= 40 and len(labels["different"]) >= 15
