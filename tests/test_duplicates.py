@@ -135,6 +135,15 @@ def test_a_dismissed_pair_is_not_listed_again(oldboys, run_kg, write):
     assert code == 0 and "old-boy-2003" not in output
 
 
+def test_not_same_may_be_written_with_a_hyphen(oldboys, run_kg, write):
+    write(oldboys, "decisions.yaml", """
+        decisions:
+          - not-same movie/oldboy movie/old-boy-2003
+    """)
+    code, output = run_kg(oldboys, "duplicates", "--json")
+    assert code == 0 and "old-boy-2003" not in output
+
+
 def test_a_merged_pair_is_one_record_and_not_a_candidate(oldboys, run_kg, write):
     write(oldboys, "decisions.yaml", """
         decisions:
@@ -180,6 +189,7 @@ def test_the_build_counts_candidates_in_the_release(oldboys, run_kg):
     ("merge person/choi-min-sik into person/nobody", "there is no person 'nobody'"),
     ("prefer movie/oldboy genre from archive", "not a single-valued field"),
     ("prefer movie/oldboy running_time from archive", "gives no running_time"),
+    ("not_same person/choi-min-sik person/nobody", "there is no person 'nobody'"),
 ])
 def test_a_bad_decision_is_refused_with_its_file_and_line(oldboys, run_kg, write, line, problem):
     write(oldboys, "decisions.yaml", f"# decisions\ndecisions:\n  - {line}\n")

@@ -18,7 +18,7 @@ from kg.build.bulkspec import (
     display_of,
     nested,
 )
-from kg.build.cleaning import NOT_A_PERSON, group
+from kg.build.cleaning import LOST_LETTER, NOT_A_PERSON, group
 from kg.build.identity import Entry, Identities, lost_letters, renamed, resolve
 from kg.build.notes import Note
 from kg.build.rows import GARBLED, bad_bytes, deep_line, rows
@@ -227,7 +227,10 @@ def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
         for _, entry in said:
             entry.values.clear()  # now held by the claims: free the index as we go, it is the larger part
         first = said[0][1]
-        name = next((v.value for vs in claims.values() for v in vs if v.field == "name"), None)
+        names = [v.value for vs in claims.values() for v in vs if v.field == "name"]
+        # the first row's spelling, unless it lost a letter that another row has (F_lix, Félix)
+        name = next((n for n in names if not LOST_LETTER.search(str(getattr(n, "text", n)))), names[0] if names
+                    else None)
         if name is None:
             notes.append(Note(first.origin.file, first.origin.line, "skipped", f"{kind_name} {quote(key)} has no name"))
             continue

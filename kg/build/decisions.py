@@ -14,7 +14,7 @@ SECTION = "decisions"  # the YAML section that holds them, in any source file
 _REF = r"([a-z]+)/([a-z0-9]+(?:-[a-z0-9]+)*)"
 _FORMS = {
     "merge": re.compile(rf"^merge\s+{_REF}\s+into\s+{_REF}$"),
-    "not_same": re.compile(rf"^not[_ ]same\s+{_REF}\s+{_REF}$"),
+    "not_same": re.compile(rf"^not[-_ ]same\s+{_REF}\s+{_REF}$"),
     "prefer": re.compile(rf"^prefer\s+{_REF}\s+([a-z_]+)\s+from\s+([a-z0-9]+(?:-[a-z0-9]+)*)$"),
 }
 HELP = ("a decision is one line: 'merge person/a into person/b', 'not_same person/a person/b' or "
@@ -83,7 +83,8 @@ def parse(text: str, origin: Origin, into: Decisions) -> str | None:
     """Add the decision written in `text` to `into`; the problem with it, if it cannot be read."""
     line = " ".join(text.split())
     verb = line.split(" ", 1)[0].replace("-", "_")
-    form = _FORMS.get("not_same" if verb in ("not_same", "not") else verb)
+    verb = "not_same" if verb in ("not_same", "not") else verb
+    form = _FORMS.get(verb)
     found = form.match(line) if form else None
     if found is None:
         return f"cannot read {quote(line)}: {HELP}"

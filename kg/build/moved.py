@@ -19,12 +19,15 @@ def _entities(release: Path) -> set[str]:
         return set()
 
 
-def _gone_before(release: Path) -> set[str]:
+def _moved_before(release: Path) -> tuple[set[str], set[str]]:
+    """The IRIs an earlier release redirected, and those it had as gone."""
     try:
-        found = json.loads((release / MOVED_FILE).read_text(encoding="utf-8")).get("gone", [])
+        found = json.loads((release / MOVED_FILE).read_text(encoding="utf-8"))
+        redirects, gone = found.get("redirects", {}), found.get("gone", [])
     except (OSError, ValueError, AttributeError):
-        return set()
-    return {str(x) for x in found} if isinstance(found, list) else set()
+        return set(), set()
+    return ({str(x) for x in redirects} if isinstance(redirects, dict) else set(),
+            {str(x) for x in gone} if isinstance(gone, list) else set())
 
 
 def write(release: Path, previous: Path | None, moves: list[Merge], minter: Minter) -> tuple[int, list[str]]:
@@ -36,9 +39,10 @@ def write(release: Path, previous: Path | None, moves: list[Merge], minter: Mint
     """
     redirects = {minter.entity(*m.retired).value: minter.entity(*m.kept).value for m in moves}
     now = _entities(release)
-    before = _entities(previous) if previous is not None else set()
+    redirected, gone_before = _moved_before(previous) if previous is not None else (set(), set())
+    before = (_entities(previous) | redirected) if previous is not None else set()
     vanished = {iri for iri in before - now - redirects.keys() if minter.owns(iri)}
-    gone = sorted((vanished | _gone_before(previous) if previous is not None else vanished) - now - redirects.keys())
+    gone = sorted((vanished | gone_before) - now - redirects.keys())
     (release / MOVED_FILE).write_text(json.dumps({"redirects": dict(sorted(redirects.items())), "gone": gone},
                                                  indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return len(vanished), gone

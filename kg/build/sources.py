@@ -601,6 +601,10 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
                        problems: list[Problem]) -> None:
     """Each preferred value is one a source (or the curators, for 'editorial') gives the record."""
     index = {(r.kind, r.key): r for r in records}
+    for pair, origin in decisions.not_same.items():
+        for kind, key in sorted(pair):
+            if (kind, key) not in index and (kind, key) not in moves:
+                problems.append(Problem(origin.file, origin.line, f"there is no {kind} {quote(key)}", SECTION))
     for p in decisions.prefer:
         ref = moves[p.record].kept if p.record in moves else p.record
         record = index.get(ref)

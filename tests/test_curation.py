@@ -1,0 +1,599 @@
+"""Curation end to end: decisions (merge, formerly, not_same, prefer), IRIs that are gone (410), billing order,
+junk in bulk cast lists, the /attention page and the duplicate counts of a release.
+
+Real `kg build` runs (the CLI, in process) and the real `kg serve` process over HTTP. Two projects are built once
+per module: `curated` (the real data plus curation input) and `gone` (a tiny project built six times in a row).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pyoxigraph as ox
+import pytest
+import requests
+from click.testing import CliRunner
+
+from conftest import BASE, REPO, LiveServer, free_port
+from kg.cli import cli
+from kg.layout import current
+
+pytestmark = pytest.mark.e2e
+
+S = "http://schema.org/"
+KGV = "https://films.example.org/vocab#"
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+EDITORIAL = BASE + "source/editorial"
+SCRIPT = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+
+
+def _kg(root: Path, *args: str) -> tuple[int, str]:
+    """Run the kg CLI in process (as the `run_kg` fixture does, for module-scoped fixtures): (exit code, output)."""
+    result = CliRunner().invoke(cli, ["--root", str(root), *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def _put(root: Path, name: str, text: str) -> None:
+    (root / "data" / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+
+
+def _get(server: LiveServer, path: str, **headers: str) -> requests.Response:
+    return requests.get(server.url + path, headers=headers, allow_redirects=False, timeout=30)
+
+
+def _select(server: LiveServer, query: str) -> list[dict[str, str]]:
+    """The rows of a SELECT asked of the server's SPARQL endpoint, each {variable: value}."""
+    r = requests.post(server.url + "/sparql", data={"query": query},
+                      headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return [{k: v["value"] for k, v in row.items()} for row in r.json()["results"]["bindings"]]
+
+
+def _markup(text: str) -> dict:
+    """The JSON-LD of the one <script type="application/ld+json"> block in `text`."""
+    blocks = SCRIPT.findall(text)
+    assert len(blocks) == 1, text[:500]
+    return json.loads(blocks[0])
+
+
+def _values(node: object) -> list[str]:
+    """A markup property's values, a list or not, as plain strings."""
+    items = node if isinstance(node, list) else [node]
+    return [str(x["@value"]) if isinstance(x, dict) else str(x) for x in items]
+
+
+# ---- the curated project: the real data, plus decisions, renamed and merged records, cast lists and bulk files ----
+
+CURATION = """\
+    # curation input of the tests: decisions, a renamed film, a merge, duplicate candidates, a written cast order
+    sources:
+      cur-a: {name: Curation source A, type: CreativeWork}
+      cur-b: {name: Curation source B, type: CreativeWork}
+    decisions:
+      - merge person/old-name into person/new-name
+      - prefer movie/break-away production_year from finecut-press-kit
+    people:
+      old-name:
+        name: Old Name
+        claims:
+          cur-a: {name: Old Name, job_title: [stunt double]}
+      new-name:
+        name: New Name
+        claims:
+          cur-a: {name: New Name}
+      mary-smith:
+        name: Mary Smith
+        claims:
+          cur-a: {name: Mary Smith}
+      mary-smith-2:
+        name: Mary-Smith
+        claims:
+          cur-b: {name: Mary-Smith}
+      pat-one:
+        name: Pat One
+        same_as: [https://www.imdb.com/name/nm0000001/]
+      pat-two:
+        name: Pat Two
+        same_as: [https://www.imdb.com/name/nm0000001/]
+      zed-zulu: {name: Zed Zulu}
+      amy-alpha: {name: Amy Alpha}
+      max-mid: {name: Max Mid}
+    movies:
+      renamed-film:
+        name: Renamed Film
+        formerly: [old-film-key]
+        production_year: 2011
+        claims:
+          cur-a: {name: Renamed Film, production_year: 2011}
+          cur-b: {name: Renamed Film, production_year: 2012}
+      ordered-film:
+        name: Ordered Film
+        claims:
+          cur-a:
+            name: Ordered Film
+            director: [old-name]
+            cast:
+              - {actor: zed-zulu}
+              - {actor: amy-alpha}
+              - {actor: max-mid}
+    """
+
+BULK = {
+    # one row per credit, no billing column: billed in row order (not the alphabetical Abe, Mo, Zoe)
+    "credits.csv": "movie,actor\nCredit Row Film,Zoe Zimmer\nCredit Row Film,Abe Archer\nCredit Row Film,Mo Middleton\n",
+    "credits.mapping.yaml": """\
+        source: {key: credits, name: The credit list, type: CreativeWork}
+        files: credits.csv
+        record: movie
+        fields:
+          name: movie
+          production_year: {constant: 2001}
+          cast: {actor: actor}
+        """,
+    # a JSON array of actor names: billed in array order
+    "arrays.json": json.dumps([{"title": "Array Film", "year": "2002", "cast": ["Yul Young", "Ada Ames", "Mick Mott"]}]),
+    "arrays.mapping.yaml": """\
+        source: {key: arrays, name: The array list, type: CreativeWork}
+        files: arrays.json
+        record: movie
+        fields:
+          name: title
+          production_year: year
+          actor: {name: cast}
+        """,
+    # junk, groups, two people in one item, and names that lost a letter to '_' (one of them spelled elsewhere)
+    "messy.csv": "title,year,cast\n"
+                 "Messy Film,2003,Real Person|1972 Summer Olympics|The politics of|Deadpool_(2016)|Tom and Jerry|"
+                 "The Andrews Sisters|Margaret Leslie and Howard E. Nicholas|F_lix Cl_ment\n"
+                 "Tidy Film,2004,Félix Clément|Ren_ Cl_ir\n",
+    "messy.mapping.yaml": """\
+        source: {key: messy, name: The messy list, type: CreativeWork}
+        files: messy.csv
+        record: movie
+        fields:
+          name: title
+          production_year: year
+          actor: {name: {column: cast, split: "|"}}
+        """,
+}
+JUNK = ["1972 Summer Olympics", "The politics of", "Deadpool_(2016)"]
+GROUPS = ["Tom and Jerry", "The Andrews Sisters"]
+
+
+@dataclass
+class Built:
+    root: Path
+    server: LiveServer
+    output: str
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory) -> Iterator[Built]:
+    root = tmp_path_factory.mktemp("curated")
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copytree(REPO / "shapes", root / "shapes")
+    _put(root, "curation.yaml", CURATION)
+    for name, text in BULK.items():
+        _put(root, name, text)
+    code, output = _kg(root, "build")
+    assert code == 0, output
+    server = LiveServer(root, free_port())
+    yield Built(root, server, output)
+    server.stop()
+
+
+def _location(r: requests.Response) -> str:
+    """Where a redirect points, as a path and query on the server."""
+    target = urlsplit(urljoin(r.url, r.headers["Location"]))
+    return target.path + (f"?{target.query}" if target.query else "")
+
+
+# ---- merge ----
+
+def test_a_merged_iri_redirects_permanently_to_the_record_it_joined(curated):
+    r = _get(curated.server, "/person/old-name")
+    assert r.status_code == 301
+    assert _location(r) == "/person/new-name"
+
+
+def test_a_merge_redirect_keeps_the_form_asked_for(curated):
+    r = _get(curated.server, "/person/old-name.ttl")
+    assert r.status_code == 301
+    assert _location(r) == "/person/new-name.ttl"
+
+
+def test_a_merge_redirect_keeps_the_query_string(curated):
+    r = _get(curated.server, "/person/old-name?x=1&y=a%20b")
+    assert r.status_code == 301
+    assert _location(r) == "/person/new-name?x=1&y=a%20b"
+
+
+def test_a_client_following_the_redirect_keeps_its_content_negotiation(curated):
+    r = requests.get(curated.server.url + "/person/old-name", headers={"Accept": "text/turtle"}, timeout=30)
+    assert [h.status_code for h in r.history] == [301]
+    assert r.status_code == 200 and r.headers["Content-Type"].split(";")[0] == "text/turtle"
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(r.content, format=ox.RdfFormat.TURTLE)]
+    assert ox.Triple(ox.NamedNode(BASE + "person/new-name"), ox.NamedNode(S + "name"), ox.Literal("New Name")) in triples
+    assert {t.subject for t in triples} == {ox.NamedNode(BASE + "person/new-name")}
+
+
+def test_a_merge_is_stated_as_owl_same_as_in_the_editorial_graph(curated):
+    rows = _select(curated.server, f"SELECT ?g WHERE {{ GRAPH ?g {{ <{BASE}person/old-name> <{OWL_SAME_AS}> "
+                                   f"<{BASE}person/new-name> }} }}")
+    assert rows == [{"g": EDITORIAL}]
+
+
+def test_the_facts_of_a_merged_record_join_the_kept_record(curated):
+    # its own facts, and the credits other records give it
+    assert _select(curated.server, f"SELECT ?t WHERE {{ <{BASE}person/new-name> <{S}jobTitle> ?t }}") == [
+        {"t": "stunt double"}]
+    assert _select(curated.server, f"SELECT ?d WHERE {{ <{BASE}movie/ordered-film> <{S}director> ?d }}") == [
+        {"d": BASE + "person/new-name"}]
+    # of the retired IRI, nothing is said but that it is the kept one
+    said = _select(curated.server, f"SELECT ?p WHERE {{ {{ <{BASE}person/old-name> ?p ?o }} UNION "
+                                   f"{{ ?s ?p <{BASE}person/old-name> }} }}")
+    assert said == [{"p": OWL_SAME_AS}]
+
+
+def test_a_renamed_key_redirects_to_the_record(curated):
+    r = _get(curated.server, "/movie/old-film-key")
+    assert r.status_code == 301
+    assert _location(r) == "/movie/renamed-film"
+
+
+# ---- not_same (reads data/ only: no build needed) ----
+
+def test_not_same_dismisses_a_candidate_pair(empty_project, write, run_kg):
+    write(empty_project, "people.yaml", """
+        people:
+          mary-smith: {name: Mary Smith}
+          mary-smith-2: {name: Mary-Smith}
+        """)
+    pair = {BASE + "person/mary-smith", BASE + "person/mary-smith-2"}
+    code, output = run_kg(empty_project, "duplicates", "--json")
+    assert code == 0 and [{c["a"], c["b"]} for c in json.loads(output)] == [pair]
+    write(empty_project, "decisions.yaml", """
+        decisions:
+          - not_same person/mary-smith-2 person/mary-smith
+        """)
+    code, output = run_kg(empty_project, "duplicates", "--json")
+    assert code == 0 and json.loads(output) == []
+
+
+# ---- prefer ----
+
+def test_a_preferred_value_is_marked_on_the_entity_page(curated):
+    html = _get(curated.server, "/movie/break-away", Accept="text/html").text
+    assert re.search(r"<span>2009</span>\s*<small class=\"rank\">\(preferred\)</small>", html)
+    assert re.search(r"<span>2008</span>\s*<small class=\"rank\">\(also stated\)</small>", html)
+
+
+def test_the_markup_has_only_the_preferred_value(curated):
+    code, output = _kg(curated.root, "embed", "break-away")
+    assert code == 0, output
+    created = _markup(output)["dateCreated"]
+    assert not isinstance(created, list)
+    assert _values(created) == ["2009"]
+
+
+def test_the_entity_page_embeds_the_markup_with_the_preferred_value(curated):
+    html = _get(curated.server, "/movie/break-away", Accept="text/html").text
+    assert _values(_markup(html)["dateCreated"]) == ["2009"]
+
+
+def test_every_value_stays_in_its_source_graph(curated):
+    rows = _select(curated.server, f"SELECT ?g ?y WHERE {{ GRAPH ?g {{ <{BASE}movie/break-away> <{S}dateCreated> ?y }} }}")
+    assert sorted((r["g"], r["y"]) for r in rows) == [
+        (BASE + "source/finecut-press-kit", "2009"), (BASE + "source/forum-post", "2008")]
+
+
+def test_the_conflict_node_records_the_preferred_value(curated):
+    rows = _select(curated.server, f"SELECT ?v WHERE {{ <{BASE}movie/break-away#conflict-dateCreated> "
+                                   f"<{KGV}preferredValue> ?v }}")
+    assert rows == [{"v": "2009"}]
+
+
+def test_without_a_decision_the_markup_has_every_value(released, run_kg):
+    code, output = run_kg(released, "embed", "break-away")
+    assert code == 0, output
+    assert sorted(_values(_markup(output)["dateCreated"])) == ["2008", "2009"]
+
+
+def test_the_curators_own_value_settles_a_conflict_in_the_markup_and_the_conflict_node(curated):
+    code, output = _kg(curated.root, "embed", "renamed-film")
+    assert code == 0, output
+    created = _markup(output)["dateCreated"]
+    assert not isinstance(created, list) and _values(created) == ["2011"]
+    assert _select(curated.server, f"SELECT ?v WHERE {{ <{BASE}movie/renamed-film#conflict-dateCreated> "
+                                   f"<{KGV}preferredValue> ?v }}") == [{"v": "2011"}]
+
+
+def test_the_curators_own_value_is_marked_preferred_on_the_entity_page(curated):
+    html = _get(curated.server, "/movie/renamed-film", Accept="text/html").text
+    assert re.search(r"<span>2011</span>\s*<small class=\"rank\">\(preferred\)</small>", html)
+    assert re.search(r"<span>2012</span>\s*<small class=\"rank\">\(also stated\)</small>", html)
+
+
+# ---- billing order ----
+
+WRITTEN = ["zed-zulu", "amy-alpha", "max-mid"]  # not in the keys' alphabetical order
+
+
+def test_a_yaml_cast_without_billing_is_listed_in_written_order_on_the_page(curated):
+    html = _get(curated.server, "/movie/ordered-film", Accept="text/html").text
+    at = [html.index(f'href="/person/{key}"') for key in WRITTEN]
+    assert at == sorted(at)
+
+
+def test_a_yaml_cast_without_billing_is_in_written_order_in_the_markup(curated):
+    code, output = _kg(curated.root, "embed", "ordered-film")
+    assert code == 0, output
+    assert [role["actor"]["@id"] for role in _markup(output)["actor"]] == [BASE + f"person/{k}" for k in WRITTEN]
+
+
+def _billed(server: LiveServer, film: str) -> list[tuple[int, str]]:
+    rows = _select(server, f"SELECT ?b ?name WHERE {{ <{BASE}movie/{film}> <{S}actor> ?role . ?role <{S}actor> ?p ; "
+                           f"<{KGV}billing> ?b . ?p <{S}name> ?name }}")
+    return sorted((int(r["b"]), r["name"]) for r in rows)
+
+
+def test_a_bulk_file_of_one_row_per_credit_is_billed_in_row_order(curated):
+    assert _billed(curated.server, "credit-row-film-2001") == [(1, "Zoe Zimmer"), (2, "Abe Archer"), (3, "Mo Middleton")]
+
+
+def test_a_json_array_of_actors_is_billed_in_array_order(curated):
+    assert _billed(curated.server, "array-film-2002") == [(1, "Yul Young"), (2, "Ada Ames"), (3, "Mick Mott")]
+
+
+# ---- junk in bulk cast lists ----
+
+def _people_named(server: LiveServer, name: str) -> list[dict[str, str]]:
+    return _select(server, f"SELECT ?p ?t WHERE {{ ?p <{S}name>|<{S}alternateName> {json.dumps(name)} ; a ?t }}")
+
+
+@pytest.mark.parametrize("name", JUNK)
+def test_junk_in_a_cast_list_is_not_published(curated, name):
+    assert _people_named(curated.server, name) == []
+
+
+@pytest.mark.parametrize("name", JUNK)
+def test_junk_is_noted_in_the_build_report_with_file_and_row(curated, name):
+    report = (curated.root / "var" / "build-report.txt").read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("data/messy.csv:2: junk: ") and repr(name) in line for line in report), report
+
+
+@pytest.mark.parametrize("name", GROUPS)
+def test_a_group_is_a_performing_group_not_a_person(curated, name):
+    types = {r["t"] for r in _people_named(curated.server, name)}
+    assert types == {S + "PerformingGroup"}
+
+
+def test_two_people_in_one_item_are_two_people(curated):
+    actors = {r["name"] for r in _select(curated.server, f"SELECT ?name WHERE {{ <{BASE}movie/messy-film-2003> "
+                                                         f"<{S}actor>/<{S}actor>/<{S}name> ?name }}")}
+    assert {"Margaret Leslie", "Howard E. Nicholas"} <= actors
+    assert _people_named(curated.server, "Margaret Leslie and Howard E. Nicholas") == []
+
+
+def test_a_name_that_lost_a_letter_is_the_person_spelled_with_it(curated):
+    query = f"SELECT ?p WHERE {{ <{BASE}movie/%s> <{S}actor>/<{S}actor> ?p }}"
+    in_messy = {r["p"] for r in _select(curated.server, query % "messy-film-2003")}
+    in_tidy = {r["p"] for r in _select(curated.server, query % "tidy-film-2004")}
+    assert BASE + "person/felix-clement" in in_messy & in_tidy
+    assert _get(curated.server, "/person/f-lix-cl-ment").status_code == 404
+
+
+def test_a_person_found_by_a_lost_letter_keeps_the_name_with_the_letter(curated):
+    names = _select(curated.server, f"SELECT ?n WHERE {{ GRAPH <{EDITORIAL}> {{ <{BASE}person/felix-clement> "
+                                    f"<{S}name> ?n }} }}")
+    assert names == [{"n": "Félix Clément"}]
+
+
+def test_a_name_that_lost_a_letter_and_has_no_match_is_flagged(curated):
+    report = (curated.root / "var" / "build-report.txt").read_text(encoding="utf-8")
+    assert "data/messy.csv:3: suspicious: 'Ren_ Cl_ir' lost a letter to '_'" in report
+
+
+# ---- the attention page ----
+
+def _attention(server: LiveServer, query: str = "") -> dict:
+    r = _get(server, "/attention" + query, Accept="application/json")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json"), r.text
+    return r.json()
+
+
+def test_the_attention_page_is_html(curated):
+    r = _get(curated.server, "/attention", Accept="text/html")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert "Possible duplicates" in r.text and "Not people (left out)" in r.text
+
+
+def test_the_attention_json_has_groups_and_a_page_of_items(curated):
+    found = _attention(curated.server)
+    assert set(found) == {"groups", "kind", "page", "pages", "items"}
+    assert all(set(g) == {"kind", "title", "count"} and g["count"] > 0 for g in found["groups"])
+    assert {"duplicates", "conflicts", "junk", "warnings"} <= {g["kind"] for g in found["groups"]}
+    assert found["kind"] == found["groups"][0]["kind"] and found["page"] == 1 and found["pages"] >= 1
+
+
+def test_attention_lists_the_duplicate_candidates(curated):
+    found = _attention(curated.server, "?kind=duplicates")
+    assert [(i["fix"], i["dismiss"]) for i in found["items"]] == [
+        ("merge person/mary-smith-2 into person/mary-smith", "not_same person/mary-smith person/mary-smith-2")]
+
+
+def test_attention_lists_only_unsettled_conflicts(curated):
+    found = _attention(curated.server, "?kind=conflicts")
+    assert [(i["iri"], i["what"].split(":", 2)[1].split()[-1]) for i in found["items"]] == [
+        (BASE + "movie/break-away", "storyDuration")]  # dateCreated is settled by a decision and renamed-film's too
+
+
+def test_attention_lists_the_junk_with_file_and_row(curated):
+    found = _attention(curated.server, "?kind=junk")
+    assert sorted(i["where"] for i in found["items"]) == ["data/messy.csv:2"] * len(JUNK)
+    assert all(any(repr(name) in i["what"] for i in found["items"]) for name in JUNK)
+
+
+def test_attention_says_a_warning_of_many_records_of_one_file_once(curated):
+    found = _attention(curated.server, "?kind=warnings")
+    same = [i for i in found["items"] if i["what"].startswith("Google Movie carousel (recommended): no aggregateRating.")
+            and i["where"].startswith("data/other-films.yaml")]
+    assert len(same) == 1
+    assert same[0]["count"] > 1 and f"{same[0]['count']} records of data/other-films.yaml" in same[0]["what"]
+
+
+def test_attention_of_an_unknown_kind_is_not_found(curated):
+    assert _get(curated.server, "/attention?kind=nonexistent", Accept="application/json").status_code == 404
+
+
+def test_the_home_page_links_to_the_attention_page(curated):
+    html = _get(curated.server, "/", Accept="text/html").text
+    assert 'href="/attention"' in html
+
+
+# ---- duplicates in kg info and release.json ----
+
+def test_kg_info_tells_the_duplicates(curated):
+    code, output = _kg(curated.root, "info")
+    assert code == 0, output
+    lines = [line for line in output.splitlines() if line.startswith("duplicates ")]
+    assert len(lines) == 1 and "1 candidates, 1 merged by identifier" in lines[0]
+
+
+def test_release_json_counts_candidates_and_merges(curated):
+    meta = json.loads((current(curated.root / "var") / "release.json").read_text(encoding="utf-8"))
+    code, output = _kg(curated.root, "duplicates", "--json")
+    assert code == 0
+    listed = json.loads(output)
+    assert meta["duplicates"] == {"candidates": sum(1 for c in listed if not c["merged"]),
+                                  "merged": sum(1 for c in listed if c["merged"])} == {"candidates": 1, "merged": 1}
+
+
+# ---- gone (410): a tiny project built six times, served all along ----
+
+TINY = """\
+    sources:
+      notes: {name: Notes, type: CreativeWork}
+    people:
+      kept-person: {name: Kept Person}
+      lonely-person: {name: Lonely Person}
+    movies:
+      a-film:
+        name: A Film
+        claims:
+          notes: {name: A Film, production_year: 2001, director: [kept-person]}
+    """
+WITHOUT_LONELY = TINY.replace("      lonely-person: {name: Lonely Person}\n", "")
+RENAMED = TINY.replace("      a-film:\n", "      b-film:\n        formerly: [a-film]\n")
+STEPS = (
+    TINY,  # 1: the person is there
+    WITHOUT_LONELY,  # 2: removed
+    WITHOUT_LONELY.replace("2001", "2002"),  # 3: something else edited
+    TINY,  # 4: the person is back
+    RENAMED,  # 5: the film renamed, its old key kept as `formerly`
+    RENAMED.replace("        formerly: [a-film]\n", ""),  # 6: the old key dropped: /movie/a-film redirected in release 5
+)
+WATCHED = ("/person/lonely-person", "/movie/a-film")
+
+
+@dataclass
+class Steps:
+    """After each build: its output, the status of each watched path, and the release's moved.json."""
+
+    outputs: list[str] = field(default_factory=list)
+    status: list[dict[str, int]] = field(default_factory=list)
+    moved: list[dict] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def gone(tmp_path_factory) -> Iterator[Steps]:
+    root = tmp_path_factory.mktemp("gone")
+    (root / "data").mkdir()
+    shutil.copytree(REPO / "shapes", root / "shapes")
+    steps = Steps()
+    server = None
+    try:
+        for text in STEPS:
+            _put(root, "films.yaml", text)
+            code, output = _kg(root, "build")
+            assert code == 0, output
+            server = server or LiveServer(root, free_port())
+            steps.outputs.append(output)
+            steps.status.append({path: _get(server, path).status_code for path in WATCHED})
+            steps.moved.append(json.loads((current(root / "var") / "moved.json").read_text(encoding="utf-8")))
+        yield steps
+    finally:
+        if server is not None:
+            server.stop()
+
+
+LONELY = "/person/lonely-person"
+
+
+def test_a_record_removed_since_the_previous_release_is_gone(gone):
+    assert [s[LONELY] for s in gone.status[:2]] == [200, 410]
+
+
+def test_the_build_tells_how_many_iris_no_longer_exist(gone):
+    assert "1 IRIs of the previous release no longer exist" in gone.outputs[1]
+    assert "no longer exist" not in gone.outputs[0]
+
+
+def test_a_gone_iri_stays_gone_after_a_later_build(gone):
+    assert "no longer exist" not in gone.outputs[2]  # not vanished again: it was gone already
+    assert gone.status[2][LONELY] == 410
+    assert BASE + LONELY.lstrip("/") in gone.moved[2]["gone"]
+
+
+def test_a_record_added_back_is_served_again(gone):
+    assert gone.status[3][LONELY] == 200
+    assert gone.moved[3]["gone"] == []
+
+
+def test_a_renamed_record_keeps_its_old_iri_as_a_redirect_not_gone(gone):
+    assert gone.status[4]["/movie/a-film"] == 301
+    assert "no longer exist" not in gone.outputs[4]
+
+
+def test_an_iri_that_redirected_is_gone_once_its_redirect_is_dropped(gone):
+    assert gone.status[5]["/movie/a-film"] == 410
+    assert "1 IRIs of the previous release no longer exist" in gone.outputs[5]
+
+
+# ---- bad decisions: refused with file and line, the release served stays (last: they build the curated project) ----
+
+BAD = {
+    "unreadable": ("merge person/old-name person/new-name", "cannot read"),
+    "merge-into-nothing": ("merge person/mary-smith into person/nobody-here", "there is no person 'nobody-here'"),
+    "prefer-many-valued": ("prefer movie/break-away director from finecut-press-kit",
+                           "'director' is not a single-valued field"),
+    "prefer-silent-source": ("prefer movie/break-away production_year from variety-review-2009-10-14",
+                             "'variety-review-2009-10-14' gives no production_year"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_bad_decision_is_refused_and_the_release_stays(curated, case):
+    line, why = BAD[case]
+    before = current(curated.root / "var")
+    etag = _get(curated.server, "/movie/break-away.ttl").headers["ETag"]
+    bad = curated.root / "data" / "zz-bad.yaml"
+    bad.write_text(f"# a curator's mistake\ndecisions:\n  - {line}\n", encoding="utf-8")
+    try:
+        code, output = _kg(curated.root, "build")
+    finally:
+        bad.unlink()
+    assert code == 2, output
+    assert "data/zz-bad.yaml:3: decisions: " in output and why in output
+    assert current(curated.root / "var") == before
+    assert _get(curated.server, "/movie/break-away.ttl").headers["ETag"] == etag
+    assert _get(curated.server, "/person/old-name").status_code == 301
