@@ -1087,3 +1087,12 @@ def test_a_page_shows_the_entitys_https_image(empty_project, run_kg):
         app.extensions["kg.executors"].close()
     assert '<img src="https://img.example/night.jpg" alt="Night River"' in night
     assert "<img" not in blue and "http://img.example/blue.jpg" in blue  # the page's policy loads https only
+
+
+def test_a_year_that_is_not_a_year_never_becomes_part_of_an_iri(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year\nThirst,20x9\nThirst,2009\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    built(empty_project, run_kg)
+    films = ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}")
+    assert films == [(f"{BASE}movie/thirst",), (f"{BASE}movie/thirst-2009",)]
+    assert any("year '20x9' is not a year: identified by name alone" in n for n in _notes(empty_project))

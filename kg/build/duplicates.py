@@ -21,6 +21,7 @@ _ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "l", "el", "il", "lo
                        "las"})
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 _SUFFIXES = frozenset({"jr", "sr", "junior", "senior"})
+_HONORIFICS = frozenset({"sir", "dame", "dr", "mr", "mrs", "ms", "prof"})
 _NICKNAME = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?:^|\s)['‘’]([^'‘’]+)['‘’](?=\s|$)")
 _FOLD = str.maketrans({"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"})
 _PEOPLE_FIELDS = frozenset(f.name for f in KINDS["movie"].fields if f.ref == "person")
@@ -54,10 +55,11 @@ def title_words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=1 << 16)
 def romanised(word: str) -> str:
     """A word with the spelling differences of romanised Korean (and other transliterations) folded: eo/o/u,
-    oo/u, ae/e, sh/s, ch/j, k/g, t/d, p/b, r/l, doubled letters."""
+    oo/u, ae/e, ue/u, oe/o, sh/s, ch/zh/j, k/g, t/d, p/b, r/l, a final y/i, doubled letters."""
     if not word.isascii():
         return word
-    w = word.replace("sh", "s").replace("ch", "j")
+    w = word.replace("sh", "s").replace("zh", "j").replace("ch", "j").replace("ue", "u").replace("oe", "o")
+    w = w[:-1] + "i" if len(w) > 3 and w.endswith("y") else w  # Andrey, Andrei; Tarkovskiy, Tarkovsky
     w = re.sub(r"(?<=[bdgjkpst])h", "", w)
     w = w.replace("eo", "o").replace("oo", "u").replace("ou", "u").replace("ae", "e").replace("ee", "i")
     w = w.replace("yi", "i").replace("wu", "u").replace("wo", "u").replace("o", "u")
@@ -73,18 +75,26 @@ class Keys:
     strict: str
     ordered: str
     loose: str
+    words: tuple[str, ...] = ()  # romanisation folded
 
     @staticmethod
     def of(ws: list[str]) -> Keys:
-        return Keys("".join(ws), "".join(sorted(ws)), "".join(romanised(w) for w in ws))
+        folded = tuple(romanised(w) for w in ws)
+        return Keys("".join(ws), "".join(sorted(ws)), "".join(folded), folded)
 
 
 @functools.lru_cache(maxsize=1 << 18)
 def person_spellings(name: str) -> list[tuple[Keys, str]]:
     """The keys of a person's name, and of its forms without and as a quoted nickname ('Dwayne "The Rock"
     Johnson': 'Dwayne Johnson', 'The Rock'), each with how it was derived."""
-    found = [(Keys.of(title_words(name)), "name")]
     ws = title_words(name)
+    if len(ws) > 2 and ws[0] in _HONORIFICS:  # Sir Alfred Hitchcock
+        ws = ws[1:]
+    found = [(Keys.of(ws), "name")]
+    if len(ws) >= 2 and len(ws[-1]) > 2:  # R. W. Fassbinder, Rainer Werner Fassbinder: the initials and the last name
+        initialled = any(len(w) == 1 for w in ws[:-1])
+        found.append((Keys(f"{ws[-1]}:" + "".join(w[0] for w in ws[:-1]), "", ""),
+                      "initials" if initialled else "given names"))
     if len(ws) > 2 and ws[-1] in ("sr", "senior"):  # the father is often named without it; the son keeps his Jr.
         found.append((Keys.of(ws[:-1]), "without Sr."))
     nick = _NICKNAME.search(name)
@@ -167,12 +177,15 @@ class _World:
             if mine is None:
                 record = self.people.get(key)
                 mine = self.person_keys[key] = {x for name in _names(record) for k, _ in person_spellings(name)
-                                                for x in (k.loose, k.ordered)} if record else {key}
+                                                for x in (k.loose, k.ordered) if x} if record else {key}
             found |= mine
         return found
 
+    same_film: dict[str, str] = field(default_factory=dict)  # film -> the candidate film it may be
+
     def film_keys(self, key: str) -> set[str]:
-        return {film_keys(n).loose for n in _names(self.films[key])}
+        """What tells a film: its titles' keys, and the film it may be one with (a candidate pair)."""
+        return {film_keys(n).loose for n in _names(self.films[key])} | {"=" + self.same_film.get(key, key)}
 
     def coworkers(self, person: str) -> set[str]:
         return {p for film in self.credits.get(person, []) for p in _people_of(self.films[film])[1]} - {person}
@@ -182,6 +195,8 @@ _DERIVED = {  # how a spelling was derived -> (base score, how the match is told
     "without the nickname": (0.45, "one's name is the other's without its quoted nickname"),
     "the nickname": (0.45, "one's name is the other's quoted nickname"),
     "without Sr.": (0.3, "one's name is the other's without 'Sr.'"),
+    "initials": (0.35, "the same last name, and initials of the same given names"),
+    "main title": (0.4, "one's title is the other's without its subtitle"),
 }
 
 
@@ -191,9 +206,13 @@ def _best_match(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]],
     their words in another order match too (a family name first or last)."""
     best: tuple[float, str] | None = None
     for (ka, how_a), (kb, how_b) in itertools.product(a, b):
-        if how_a != "name" and how_b != "name":
+        by_initials = {how_a, how_b} & {"initials", "given names"}
+        if by_initials and by_initials != {"initials", "given names"}:
+            continue  # initials match a full name (R. W., Rainer Werner): not two full names (Don, Dwayne Johnson),
+            # nor two initials (Bryce J., Bradly J. Harris: their names differ)
+        if how_a != "name" and how_b != "name" and not by_initials:
             continue  # two nicknames alike ('Red') say little
-        derived = _DERIVED.get(how_a if how_a != "name" else how_b)
+        derived = _DERIVED["initials"] if by_initials else _DERIVED.get(how_a if how_a != "name" else how_b)
         if ka.strict == kb.strict:
             found = derived or (0.5, "the same name apart from case, punctuation, spacing, articles or accents")
         elif ordered and ka.ordered == kb.ordered and not derived:
@@ -205,6 +224,15 @@ def _best_match(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]],
         if best is None or found[0] > best[0]:
             best = found
     return best
+
+
+def _shared_word(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
+    """Whether two people's names share a word of three letters or more (romanisation folded)."""
+    return bool(_name_words(a) & _name_words(b))
+
+
+def _name_words(spelled: list[tuple[Keys, str]]) -> set[str]:
+    return {w for k, how in spelled if how == "name" for w in k.words if len(w) > 2}
 
 
 def _year_evidence(ya: set[int], yb: set[int], what: str) -> tuple[float, str | None, bool]:
@@ -232,11 +260,10 @@ def _catalogued_apart(a: Record, b: Record) -> bool:
 
 
 def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str]] | None:
-    spell_a = [(film_keys(n), "name") for n in _names(a)]
-    spell_b = [(film_keys(n), "name") for n in _names(b)]
-    match = _best_match(spell_a, spell_b)
-    if match is None:
-        return None
+    spell_a, spell_b = _title_spellings(a), _title_spellings(b)
+    if _parts(a) != _parts(b):
+        return None  # Part II and Part III, Rocky and Rocky II: each film of a series
+    match = _best_match(spell_a, spell_b) or (0.2, "titles that differ (another language?)")
     score, evidence = match[0], [match[1].replace("name", "title")]
     if set(_names(a)) & set(_names(b)) and match[0] >= 0.5:
         evidence = ["the same title"]
@@ -251,9 +278,10 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     if _catalogued_apart(a, b):
         return None
     (dir_a, all_a), (dir_b, all_b) = _people_of(a), _people_of(b)
-    shared_dirs = world.spelled(dir_a) & world.spelled(dir_b)
+    shared_dirs = world.spelled(dir_a) & world.spelled(dir_b) or _near(world.spelled(dir_a), world.spelled(dir_b))
     if dir_a and dir_b and not shared_dirs:
-        return None  # each by its own director
+        score -= 0.2  # each by its own director (or one spelled beyond recognition)
+        evidence.append("but no director in common")
     if shared_dirs:
         score += 0.3
         evidence.append("the same director")
@@ -263,13 +291,51 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
         evidence.append(f"{len(shared)} cast or crew member(s) in common")
     elif len(all_a - dir_a) >= 3 and len(all_b - dir_b) >= 3 and not shared_dirs:
         return None  # two casts, nobody in common
+    if match[0] < 0.35 and not (shared_dirs and year_score >= 0.2 and (shared or not all_a - dir_a or
+                                                                        not all_b - dir_b)):
+        return None  # titles alike in nothing: only one director's one film of one year, and its cast, tell
     return score, evidence
+
+
+_NUMBERS = re.compile(r"\d+")
+_SUBTITLE = re.compile(r"\s*(?::|\s[-–—]\s)\s*")
+
+
+def _title_spellings(record: Record) -> list[tuple[Keys, str]]:
+    """A film's titles, and the main title of one with a subtitle ('Lagaan: Once Upon a Time in India')."""
+    found = [(film_keys(n), "name") for n in _names(record)]
+    found += [(film_keys(main), "main title") for n in _names(record)
+              if (main := _SUBTITLE.split(n, 1)[0]) != n and len(main) > 2]
+    return found
+
+
+def _near(a: set[str], b: set[str]) -> set[str]:
+    """The names of `a` one letter away from one of `b` (Gowarikar, Gowariker), long names only."""
+    return {x for x in a for y in b if min(len(x), len(y)) >= 8 and abs(len(x) - len(y)) <= 1 and _one_edit(x, y)}
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """Whether two different texts are one substitution, insertion or deletion apart."""
+    if len(x) > len(y):
+        x, y = y, x
+    i = 0
+    while i < len(x) and x[i] == y[i]:
+        i += 1
+    return x[i + (len(x) == len(y)):] == y[i + 1:]
+
+
+def _parts(record: Record) -> frozenset[str]:
+    """The part numbers in a film's titles (Part II, Rocky 2, Episode IV), as digits."""
+    return frozenset(n for title in _names(record) for w in words(title) for n in _NUMBERS.findall(w)
+                     if len(n) < 3 and n not in ("0", "1"))
 
 
 def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[str]] | None:
     spell_a = [s for n in _names(a) for s in person_spellings(n)]
     spell_b = [s for n in _names(b) for s in person_spellings(n)]
     match = _best_match(spell_a, spell_b, ordered=True)
+    if match is None and _shared_word(spell_a, spell_b) and years(a) & years(b):
+        match = (0.2, "a name in common (a stage name and a legal one?)")
     if match is None or _catalogued_apart(a, b):
         return None
     score, evidence = match
@@ -288,6 +354,8 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     years_b = {y for f in world.credits.get(b.key, []) for y in years(world.films[f])}
     if years_a and years_b and (min(years_a) - max(years_b) > 30 or min(years_b) - max(years_a) > 30):
         return None  # careers decades apart: namesakes
+    if match[0] < 0.35 and not (films_a & films_b and born >= 0.3):
+        return None  # one word of a name in common: only the same birth year and a film together tell
     if films_a & films_b:
         score += 0.3
         evidence_list.append(f"credited in {len(films_a & films_b)} film(s) of the same title")
@@ -305,7 +373,7 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
 def _blocks(world: _World) -> Iterable[tuple[str, list[str]]]:
     """(kind, keys of records that share a blocking key), each block once."""
     kinds: tuple[tuple[str, dict[str, Record], Callable[[str], list[Keys]]], ...] = (
-        ("movie", world.films, lambda n: [film_keys(n)]),
+        ("movie", world.films, lambda n: [film_keys(n), film_keys(_SUBTITLE.split(n, 1)[0])]),
         ("person", world.people, lambda n: [k for k, _ in person_spellings(n)]))
     for kind, records, spell in kinds:
         blocks: dict[str, list[str]] = defaultdict(list)
@@ -314,12 +382,36 @@ def _blocks(world: _World) -> Iterable[tuple[str, list[str]]]:
             for name in _names(record):
                 for keys in spell(name):
                     mine.update((keys.strict, keys.ordered, keys.loose))
+                    if kind == "person":  # a word of the name and the birth year: a stage name and a legal one
+                        mine.update(f"{w}:{y}" for w in keys.words if len(w) > 2 for y in years(record))
+            if kind == "movie":  # a director and a year: the same film under a title in another language
+                directors = world.spelled(_people_of(record)[0])
+                mine.update(f"{d}:{y}" for d in directors for y in years(record))
             for k in mine:
                 if k:
                     blocks[k].append(key)
         for members in blocks.values():
             if 1 < len(members) <= BLOCK:
                 yield kind, members
+
+
+_RERELEASE = re.compile(r"\b(?:3-?d|re-?release[sd]?|director'?s cut|special edition|imax|remastered|anniversary"
+                        r"|extended|restored)\b", re.I)
+
+
+def records_of_kind(world: _World, ref: Ref) -> Record | None:
+    return (world.films if ref[0] == "movie" else world.people).get(ref[1])
+
+
+def _rereleased(a: Record | None, b: Record | None) -> bool:
+    """Whether two films linking one page years apart are a film and its re-release (a title saying so, or a few
+    years between them: a festival premiere and a release abroad), not a remake."""
+    if a is None or b is None:
+        return False
+    if any(_RERELEASE.search(n) for r in (a, b) for n in _names(r)):
+        return True
+    ya, yb = years(a), years(b)
+    return bool(ya and yb) and min(abs(x - y) for x in ya for y in yb) <= 3
 
 
 def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge],
@@ -345,7 +437,14 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
             merge_line(rb, ra), not_same_line(ra, rb), merged, str(other.origin.where))
 
     compare = {"movie": (_compare_films, world.films), "person": (_compare_people, world.people)}
-    for kind, members in _blocks(world):
+    films_done = False
+    for kind, members in sorted(_blocks(world), key=lambda b: b[0] != "movie"):  # films first: their pairs are
+        if kind == "person" and not films_done:  # evidence for people credited in them under two titles
+            films_done = True
+            for pair in found:
+                x, y = sorted(k for _, k in pair)
+                if next(iter(pair))[0] == "movie":
+                    world.same_film[y] = world.same_film.get(x, x)
         fn, records_of = compare[kind]
         for ka, kb in itertools.combinations(sorted(members), 2):
             pair = frozenset(((kind, ka), (kind, kb)))
@@ -371,6 +470,8 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
                                  [f"both give {m.why}"], f"merged by the build (both give {m.why})",
                                  not_same_line(m.kept, m.retired), merged=True, where=str(m.origin.where)))
     for a, b, why in held:
+        if not _rereleased(records_of_kind(world, a), records_of_kind(world, b)):
+            continue  # one title, decades apart: a remake that a list linked to the original's page
         out.append(Candidate(minter.entity(*a).value, minter.entity(*b).value, a[0], 0.6, [why], merge_line(b, a),
                              not_same_line(a, b)))
     return sorted(out, key=lambda c: (-c.score, c.kind, c.a, c.b))
