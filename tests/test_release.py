@@ -13,7 +13,7 @@ import pytest
 import rdflib
 
 from kg.build.pipeline import REPORT_FILE
-from kg.layout import DUMPS, DUPLICATES_FILE, METADATA, MOVED_FILE, STORE_DIR, current, metadata
+from kg.layout import ATTENTION_FILE, DUMPS, DUPLICATES_FILE, METADATA, MOVED_FILE, STORE_DIR, current, metadata
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
@@ -39,7 +39,7 @@ def built(project, run_kg) -> Path:
 def test_build_publishes_every_dump(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(
         [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE, "index", MOVED_FILE,
-                                       DUPLICATES_FILE])
+                                       DUPLICATES_FILE, ATTENTION_FILE])
 
 
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])

@@ -162,9 +162,12 @@ def _cast_header(html: str) -> list[str]:
     return re.findall(r"<th[^>]*>([^<]+)</th>", table[:table.index("</tr>")])
 
 
-def test_a_cast_without_billing_has_no_billing_column(client):
+def test_a_cast_listed_without_billing_is_billed_in_the_order_written(client):
     html = client.get(BREAK_AWAY, headers={"Accept": "text/html"}).get_data(as_text=True)
-    assert _cast_header(html) == ["actor", "character", "according to"]
+    assert _cast_header(html) == ["actor", "character", "billing", "according to"]
+    cast = html[html.index("<h2>Cast</h2>"):]
+    cast = cast[:cast.index("</table>")]
+    assert cast.index("Lee Yeong-hoon") < cast.index("So Yu-jin") < cast.index("Jin Yi-han")
 
 
 def test_a_billed_cast_shows_its_billing(crewed):

@@ -275,13 +275,19 @@ SELECT ?film ?title WHERE {{
 }}"""))
     if film is not None:
         found.append(("Cast with the characters they play", f"""PREFIX schema: <http://schema.org/>
-SELECT DISTINCT ?actorName ?character WHERE {{
+PREFIX kgv: <{vocab.KGV}>
+SELECT DISTINCT ?billing ?actorName ?character WHERE {{
 {which}  ?film schema:actor ?role .
   ?role schema:actor/schema:name ?actorName ; schema:characterName ?character .
-}} ORDER BY ?actorName""") if roles else ("Cast of a film", f"""PREFIX schema: <http://schema.org/>
-SELECT DISTINCT ?actorName WHERE {{
-{which}  ?film schema:actor/schema:name ?actorName .
-}} ORDER BY ?actorName"""))
+  OPTIONAL {{ ?role kgv:billing ?billing }}
+}} ORDER BY ?billing ?actorName""") if roles else ("Cast of a film", f"""PREFIX schema: <http://schema.org/>
+PREFIX kgv: <{vocab.KGV}>
+# an actor is named directly, or through a cast role that has the billing
+SELECT DISTINCT ?billing ?actorName WHERE {{
+{which}  ?film schema:actor ?credit .
+  ?credit schema:actor?/schema:name ?actorName .
+  OPTIONAL {{ ?credit kgv:billing ?billing }}
+}} ORDER BY ?billing ?actorName"""))
         found.append(("Which source says what about a film", f"""SELECT ?source ?property ?value WHERE {{
 {which}  GRAPH ?source {{ ?film ?property ?value }}
 }} ORDER BY ?source ?property"""))
