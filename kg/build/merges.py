@@ -172,19 +172,29 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
     for retired in sorted(moves):
         if retired in index:
             joined[moves[retired].kept].append(index[retired])
+    retired_keys = {key for _, key in rename}
     out = []
     for record in records:
         ref = (record.kind, record.key)
         if ref in moves:
             continue
-        claims = [*record.claims, *(c for other in joined.get(ref, []) for c in other.claims)]
-        out.append(Record(record.kind, record.key, tuple(_rewritten(record.kind, c, rename) for c in claims),
-                          record.origin, record.detailed, record.formerly))
+        claims = (*record.claims, *(c for other in joined.get(ref, []) for c in other.claims))
+        rewritten = tuple(_rewritten(record.kind, c, rename, retired_keys) for c in claims)
+        out.append(record if rewritten == record.claims else Record(
+            record.kind, record.key, rewritten, record.origin, record.detailed, record.formerly))
     return Resolved(out, moves, held)
 
 
-def _rewritten(kind: str, claim: Claim, rename: dict[Ref, str]) -> Claim:
-    """A claim whose references to retired keys name the records they were merged into."""
+def _rewritten(kind: str, claim: Claim, rename: dict[Ref, str], retired: set[str]) -> Claim:
+    """A claim whose references to retired keys name the records they were merged into (the same claim when it
+    names none)."""
+    def names_one(value: object) -> bool:
+        return (value in retired if isinstance(value, str) else
+                getattr(value, "actor", None) in retired or getattr(value, "person", None) in retired
+                or getattr(value, "character", None) in retired)
+
+    if not any(names_one(v.value) for v in claim.values):
+        return claim
     fields = KINDS[kind]
     values = []
     for v in claim.values:
