@@ -152,6 +152,27 @@ def by_media_type(media_type: str) -> Format | None:
     return next((f for f in FORMATS if media_type in f.media_types), None)
 
 
+# What SPARQL clients send as format=, output= or results= (SPARQLWrapper sends all three; Fuseki and Virtuoso read
+# them), beyond kg's own names, extensions and media types: for a graph (CONSTRUCT, DESCRIBE) and for a table.
+CLIENT_GRAPH_NAMES: dict[str, str] = {"json-ld": "jsonld", "json": "jsonld", "rdf+xml": "rdfxml", "rdf": "rdfxml",
+                                      "xml": "rdfxml", "n3": "turtle", "text/n3": "turtle", "n-triples": "ntriples",
+                                      "ld+json": "jsonld"}
+CLIENT_RESULT_NAMES: dict[str, str] = {"sparql-results+json": "json", "sparql-results+xml": "xml",
+                                       "srj": "json", "srx": "xml", "text": "tsv"}
+
+
+def client_format(name: str, graph: bool) -> str | None:
+    """kg's name of the format a client names (json-ld, rdf+xml, n3, a media type...), for a graph result or for a
+    table; None when the name is unknown (the client's Accept then decides)."""
+    name = name.strip().lower()
+    if graph:
+        found: Format | ResultFormat | None = by_name(name) or by_media_type(name.split(";", 1)[0].strip())
+        return found.name if found is not None and not found.datasets else CLIENT_GRAPH_NAMES.get(name)
+    found = result_by_name(name) or next((f for f in RESULT_FORMATS if name.split(";", 1)[0].strip() in
+                                          f.media_types), None)
+    return found.name if found is not None else CLIENT_RESULT_NAMES.get(name)
+
+
 def result_by_name(name: str) -> ResultFormat | None:
     """The SPARQL results format with this short name or extension."""
     name = name.lower()

@@ -32,6 +32,10 @@ PREFIXES: dict[str, str] = {
     "void": VOID,
 }
 
+# Prefixes a SPARQL query may use undeclared (as the Wikidata Query Service predefines its own); the release adds
+# one per record kind (movie:, person:, ...), under its base IRI.
+QUERY_PREFIXES: dict[str, str] = {**PREFIXES, "dct": DCTERMS}
+
 _BY_NAMESPACE = sorted(((ns, prefix) for prefix, ns in PREFIXES.items()), key=lambda np: -len(np[0]))
 
 

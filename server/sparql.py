@@ -111,13 +111,15 @@ def _wants_a_page() -> bool:
 
 def _query_page(text: str) -> Page:
     """The query page; with a query, that query in the editor, run as the page opens."""
-    return Page("query.html", {"examples": sparql.examples(release()), "query": text, "run": bool(text),
+    return Page("query.html", {"examples": sparql.examples(release()), "prefixes": release().prefixes,
+                               "query": text, "run": bool(text),
                                "endpoint": absolute("/sparql"), "yasgui": (YASGUI_BUILD / "yasgui.min.js").exists()})
 
 
 def _format_param(params: Any) -> str | None:
-    """The result format asked for by name: `format`, or `output` as Fuseki and Virtuoso also read it."""
-    for name in ("format", "output"):
+    """The result format asked for by name: `format`, or `output` or `results` as Fuseki, Virtuoso and SPARQLWrapper
+    also name it."""
+    for name in ("format", "output", "results"):
         value = params.get(name) or request.args.get(name)
         if value:
             return str(value)

@@ -106,9 +106,10 @@ def test_nesting_and_memory_bombs_never_stop_the_server(strict, kind, n, method)
         r = requests.get(strict.url + "/sparql", params={"query": query}, headers={"Accept": ACCEPTS[0]}, timeout=60)
     else:
         r = requests.post(strict.url + "/sparql", data={"query": query}, headers={"Accept": ACCEPTS[0]}, timeout=60)
-    assert r.status_code in (200, 400, 413, 414, 429, 503), (kind, n, r.status_code, r.text[:200])
+    # 414 or 431: a request line too long for the HTTP layer (granian answers either, by how far past its buffer)
+    assert r.status_code in (200, 400, 413, 414, 429, 431, 503), (kind, n, r.status_code, r.text[:200])
     if r.status_code == 503 and "memory" in r.text:
         assert kind == "doubling"  # only a query that builds huge values may meet the memory limit
-    if r.status_code != 414:  # a URL too long for the HTTP layer is refused there, without a body
+    if r.status_code not in (414, 431):  # a URL too long for the HTTP layer is refused there, without a body
         _well_formed(r)
     assert requests.get(strict.url + "/movie/", timeout=30).status_code == 200

@@ -69,13 +69,14 @@ def tokens(text: str) -> Iterator[tuple[str, str]]:
             yield kind, m.group()
 
 
-def check(text: str, graphs: frozenset[str]) -> None:
-    """Refuse updates, SERVICE, and FROM / FROM NAMED graphs outside the dataset, before any evaluation."""
+def check(text: str, graphs: frozenset[str], known: dict[str, str] | None = None) -> None:
+    """Refuse updates, SERVICE, and FROM / FROM NAMED graphs outside the dataset, before any evaluation (`known`:
+    the prefixes a query may use undeclared)."""
     if len(text) > MAX_QUERY_CHARS:
         raise Refusal(413, f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}.")
     if calls_a_service(text):
         raise Refusal(400, "SERVICE is not allowed: this endpoint never makes requests to other servers.")
-    prefixes: dict[str, str] = {}
+    prefixes: dict[str, str] = dict(known or {})
     toks = list(tokens(text))
     _check_depth(text, toks)
     for n, (kind, value) in enumerate(toks):

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.errors import Refusal
-from kg.formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, result_by_name
+from kg.formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, client_format, result_by_name
 from kg.ids import Minter
 from kg.serve import results
 from kg.serve.guard import check
@@ -49,13 +49,23 @@ _CHARACTER_CLASS = re.compile(r"\[[^\]]*\]")  # the parser's sets of characters:
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\w+')
 
 
-def syntax_message(query: str, error: str) -> str:
+_PNAME_BEFORE = re.compile(r"([A-Za-z][\w.-]*)?:[^\s:]*$")  # the prefixed name an error points just after
+
+
+def syntax_message(query: str, error: str, prefixes: dict[str, str] | None = None) -> str:
     """The parser's error said for people: where (the line, with a caret under the column), and what was expected
     in words rather than the grammar's character sets."""
     found = _AT.match(error)
     if found is None:
         return f"SPARQL syntax error: {error}"
     line, column, what = int(found.group(1)), int(found.group(2)), found.group(3)
+    lines = query.split("\n")
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    undeclared = _PNAME_BEFORE.search(text[:column - 1]) if "Prefix not found" in what else None
+    if undeclared is not None:
+        return (f"prefix {undeclared.group(1)}: is not declared (line {line}): declare it with PREFIX "
+                f"{undeclared.group(1)}: <...>, or use one this endpoint declares for every query "
+                f"({', '.join(p + ':' for p in sorted(prefixes or {}))})\n  {text}\n  {' ' * (column - 1)}^")
     if "expected one of" in what:
         head, _, listed = what.partition("expected one of")
         names = _CHARACTER_CLASS.search(listed) is not None
@@ -64,8 +74,6 @@ def syntax_message(query: str, error: str) -> str:
             tokens.append("a name")
         what = f"{head}expected {tokens[0]}" if len(tokens) == 1 else \
             f"{head}expected one of {', '.join(tokens[:-1])} or {tokens[-1]}"
-    lines = query.split("\n")
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
     end = " (the end of the query)" if line >= len(lines) and column > len(text) else ""
     return (f"SPARQL syntax error at line {line}, column {column}{end}: {what.strip()}\n"
             f"  {text}\n  {' ' * (column - 1)}^")
@@ -81,7 +89,7 @@ def evaluate(release: Release, text: str, dataset: Dataset = Dataset()) -> Resul
             return release.query(text)
         return release.query(text, list(dataset.default_graphs), list(dataset.named_graphs))
     except SyntaxError as exc:
-        raise Refusal(400, syntax_message(text, str(exc))) from exc
+        raise Refusal(400, syntax_message(text, str(exc), release.prefixes)) from exc
     except (OSError, RuntimeError, ValueError) as exc:
         raise Refusal(400, f"The query could not be evaluated: {exc}") from exc
 
@@ -124,6 +132,11 @@ def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
         out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(f.oxigraph.iri)))
     for rdf in FORMATS:
         out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(rdf.oxigraph.iri)))
+    sh = vocab._NS(vocab.SH)
+    for prefix, namespace in sorted(release.prefixes.items()):  # SHACL's way to declare a prefix
+        node = ox.NamedNode(f"{endpoint}#prefix-{prefix}")
+        out += [ox.Triple(svc, sh.declare, node), ox.Triple(node, sh.prefix, ox.Literal(prefix)),
+                ox.Triple(node, sh.namespace, ox.Literal(namespace, datatype=vocab.XSD_ANYURI))]
     for g in sorted(release.store.named_graphs(), key=lambda n: n.value):
         if isinstance(g, ox.NamedNode):
             named = ox.NamedNode(f"{endpoint}#graph-{hashlib.sha1(g.value.encode()).hexdigest()[:12]}")
@@ -155,12 +168,15 @@ def answer(release: Release, job: Job) -> Answer:
     """Check, evaluate, negotiate and serialize one query; every failure is an Answer with its status."""
     text, accept, explicit = job.text, job.accept, job.explicit
     try:
-        check(text, release.graphs)
+        check(text, release.graphs, release.prefixes)
         # a dataset graph the release does not hold is an empty graph (never fetched), as the protocol tests expect
         result = evaluate(release, text, job.dataset)
         graph = isinstance(result, ox.QueryTriples)
         offers = GRAPH_OFFERS if graph else RESULT_OFFERS
-        offer = by_key(explicit, offers) if explicit else choose(accept, offers)
+        named = client_format(explicit, graph) if explicit else None
+        offer = by_key(named, offers) if named else None
+        if offer is None:  # no name, or one this endpoint does not know: the Accept header decides
+            offer = choose(accept, offers)
         if offer is None and not explicit and choose(accept, (Offer("html", (HTML,)),)):
             offer = offers[0]  # a browser following a link: show the default format rather than refuse
         if offer is None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg import vocab
+from kg.ids import PATHS
 from kg.layout import CURRENT, MOVED_FILE, STORE_DIR, current, metadata
 
 
@@ -33,6 +35,13 @@ class Release:
     def graphs(self) -> frozenset[str]:
         """The names of the dataset's named graphs (one per source document, plus vocabulary and release)."""
         return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    @cached_property
+    def prefixes(self) -> dict[str, str]:
+        """The prefixes a query may use undeclared: the vocabularies', and one per record kind (movie:, ...)."""
+        base = str(self.meta.get("base_iri") or "")
+        kinds = {kind: f"{base}{path}/" for kind, path in PATHS.items()} if base else {}
+        return {**kinds, **vocab.QUERY_PREFIXES}
 
     @cached_property
     def moved(self) -> tuple[dict[str, str], frozenset[str]]:
@@ -64,10 +73,10 @@ class Release:
         base = str(self.meta.get("base_iri") or "") or None
         if default_graphs is not None or named_graphs is not None:
             return self.store.query(
-                sparql, base_iri=base,
+                sparql, base_iri=base, prefixes=self.prefixes,
                 default_graph=[ox.NamedNode(g) for g in default_graphs] if default_graphs else ox.DefaultGraph(),
                 named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None)
-        return self.store.query(sparql, base_iri=base)
+        return self.store.query(sparql, base_iri=base, prefixes=self.prefixes)
 
 
     def select(self, sparql: str) -> list[ox.QuerySolution]:
