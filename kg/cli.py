@@ -365,7 +365,7 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     """Print the schema.org markup of an entity (IRI, kind/key or key), ready to paste into a web page."""
     from kg.ids import PATHS, Minter
     from kg.jsonld import script_tag
-    from kg.serve.markup import markup
+    from kg.serve.markup import lacks, markup
 
     config = ctx.obj.config()
     release = _current(config)
@@ -380,6 +380,8 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
         data = markup(release, iri)
         if data is not None:
             click.echo(script_tag(data))
+            for missing in lacks(release, iri):
+                _say(f"kg: {missing}")
             return
     raise Failure(f"no entity {target!r} in the current release (tried {', '.join(candidates)})")
 

@@ -202,7 +202,7 @@ def _coerced(term: str) -> bool:
     return isinstance(definition, dict) and "@type" in definition
 
 
-def _markup_value(term: str, obj: ox.NamedNode | ox.Literal) -> Any:
+def markup_value(term: str, obj: ox.NamedNode | ox.Literal) -> Any:
     """A value as the official context reads it back exactly: plain strings only where nothing is coerced."""
     if isinstance(obj, ox.NamedNode):
         return obj.value if schema_context()["@context"].get(term, {}).get("@type") == "@id" else {"@id": obj.value}
@@ -253,7 +253,7 @@ def markup(iri: str, triples: Iterable[ox.Triple], order: dict[str, int] | None 
             if isinstance(obj, ox.NamedNode) and obj.value in by_subject and term not in ("url", "sameAs", "image"):
                 value = node(obj.value, path + (subject,))
             else:
-                value = _markup_value(term, obj)  # type: ignore[arg-type]
+                value = markup_value(term, obj)  # type: ignore[arg-type]
             props.setdefault(term, []).append(value)
         for term, values in props.items():
             if rank and len(values) > 1:

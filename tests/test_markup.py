@@ -32,12 +32,26 @@ def _walk(node, found):
     return found
 
 
-@pytest.mark.parametrize("path", ENTITIES)
+@pytest.mark.parametrize("path", [p for p in ENTITIES if not p.startswith("movie/")])
 def test_markup_round_trips_to_exactly_the_served_description(live, path):
     html = requests.get(f"{live.url}/{path}", headers={"Accept": "text/html"}, timeout=10).text
     blocks = _markup(html)
     assert len(blocks) == 1
     assert expand(blocks[0]) == described(live.url, BASE + path)
+
+
+@pytest.mark.parametrize("path", [p for p in ENTITIES if p.startswith("movie/")])
+def test_a_films_markup_states_only_what_the_release_states(live, path):
+    html = requests.get(f"{live.url}/{path}", headers={"Accept": "text/html"}, timeout=10).text
+    (block,) = _markup(html)
+    assert expand(block) <= described(live.url, BASE + path)
+
+
+@pytest.mark.parametrize("path", [p for p in ENTITIES if p.startswith("movie/")])
+def test_a_films_markup_is_a_few_kilobytes(client, path):
+    from kg.serve.snippet import MAX_BYTES
+
+    assert len(client.get(f"/{path}?format=embed").data) <= MAX_BYTES
 
 
 def test_movie_markup_is_what_search_engines_expect(client):
@@ -48,15 +62,26 @@ def test_movie_markup_is_what_search_engines_expect(client):
     assert data["name"] == "Break Away"
     assert {"@value": "탈주", "@language": "ko"} in data["alternateName"]
     assert data["director"]["@id"] == BASE + "person/leesong-hee-il" and data["director"]["name"] == "Leesong Hee-il"
-    roles = {r["actor"]["name"]: r["characterName"] for r in data["actor"]}
-    assert roles["So Yu-jin"] == "So-young" and "Jae-hoon" in roles["Lee Yeong-hoon"]
+    assert [(r["actor"]["name"], r["characterName"]) for r in data["actor"]] == [
+        ("Lee Yeong-hoon", "Jae-hoon"), ("So Yu-jin", "So-young"), ("Jin Yi-han", "Min-jae")]  # billing order
     assert all(r["@type"] == "PerformanceRole" for r in data["actor"])
-    assert data["review"]["@type"] == "Review" and data["review"]["author"]["name"] == "Variety"
-    assert data["productionCompany"]["@id"] == BASE + "organization/generation-blue-films"
-    screening = data["@reverse"]["workPresented"]
-    assert screening["@id"] == BASE + "event/break-away-at-piff-2009"
-    assert screening["superEvent"]["@type"] == "Festival"
+    review = data["review"]
+    assert review["@type"] == "Review" and review["author"]["name"] == "Variety" and "reviewBody" not in review
     assert {"@value": "2010-09-02", "@type": "xsd:date"} == data["datePublished"]
+
+
+def test_a_property_with_one_true_value_has_one_value_in_the_markup(client):
+    # the sources say 2008 and 2009, one each, and no curator chose: the documented rule takes the lower
+    data = json.loads(client.get("/movie/break-away?format=embed").get_data(as_text=True)
+                      .split(">", 1)[1].rsplit("<", 1)[0])
+    assert data["dateCreated"] == {"@value": "2008", "@type": "xsd:gYear"}
+    assert isinstance(data["duration"], dict) and isinstance(data["datePublished"], dict)
+
+
+def test_kg_embed_says_what_the_rich_result_lacks(released, run_kg):
+    code, output = run_kg(released, "embed", "break-away")
+    assert code == 0 and "no image: Google will not show this film in the Movie carousel" in output
+    assert '"@type":"ItemList"' in output.replace(" ", "")
 
 
 @pytest.mark.parametrize("path", ENTITIES)
@@ -172,7 +197,8 @@ def test_hostile_text_cannot_leave_the_script_element(hostile):
 def test_hostile_markup_still_round_trips(hostile):
     html = requests.get(f"{hostile.url}/movie/hostile", headers={"Accept": "text/html"}, timeout=10).text
     (block,) = _markup(html)
-    assert expand(block) == described(hostile.url, BASE + "movie/hostile")
+    assert HOSTILE in block["name"]
+    assert expand(block) <= described(hostile.url, BASE + "movie/hostile")
     snippet = requests.get(f"{hostile.url}/movie/hostile?format=embed", timeout=10).text
     assert "</script>" not in snippet.split(">", 1)[1].rsplit("</script>", 1)[0]
 

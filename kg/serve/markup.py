@@ -10,13 +10,18 @@ from kg import vocab
 from kg.jsonld import description_query
 from kg.jsonld import markup as build
 from kg.serve.documents import valid_iri
+from kg.serve.snippet import film_snippet
 from kg.serve.store import Release
 
 
 def markup(release: Release, iri: str) -> dict[str, Any] | None:
-    """The entity's schema.org markup, built from the answer of its description query (so it holds exactly that)."""
+    """The entity's schema.org markup: for a film, what Google's Movie rich result reads (`snippet`); for anything
+    else, built from the answer of its description query (so it holds exactly that)."""
     if not valid_iri(iri):
         return None
+    film = film_snippet(release, iri)
+    if film is not None:
+        return film.data
     result = release.query(description_query(iri))
     triples = list(result)  # type: ignore[arg-type]
     if not any(t.subject.value == iri for t in triples):
@@ -46,3 +51,9 @@ def preferred(release: Release, iri: str) -> dict[str, ox.NamedNode | ox.Literal
         if props and values and isinstance(values[0], ox.NamedNode | ox.Literal):
             found[props[0].value] = values[0]
     return found
+
+
+def lacks(release: Release, iri: str) -> list[str]:
+    """What Google's rich result still lacks in the entity's markup (for a film; nothing is said of the rest)."""
+    film = film_snippet(release, iri) if valid_iri(iri) else None
+    return film.lacks if film is not None else []

@@ -175,7 +175,7 @@ def answer(release: Release, job: Job) -> Answer:
         offers = GRAPH_OFFERS if graph else RESULT_OFFERS
         named = client_format(explicit, graph) if explicit else None
         offer = by_key(named, offers) if named else None
-        if offer is None:  # no name, or one this endpoint does not know: the Accept header decides
+        if offer is None and (not explicit or accept):  # no name, or one unknown here: the Accept header decides
             offer = choose(accept, offers)
         if offer is None and not explicit and choose(accept, (Offer("html", (HTML,)),)):
             offer = offers[0]  # a browser following a link: show the default format rather than refuse
