@@ -352,3 +352,9 @@ def test_the_same_files_built_by_another_kg_are_another_release(project, run_kg,
     assert run_kg(project, "build")[0] == 0
     second = metadata(current(project / "var"))
     assert second["id"] != first["id"] and second["input_digest"] == first["input_digest"]
+
+
+def test_the_jsonld_dump_has_one_object_per_entity(built):
+    nodes = json.loads((built / "kg.jsonld").read_text(encoding="utf-8"))["@graph"]
+    ids = [n["@id"] for n in nodes]
+    assert len(ids) == len(set(ids)) and "https://films.example.org/movie/break-away" in ids
