@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from kg import jsonld
+from kg import jsonld, vocab
 from kg.config import Config
 from kg.formats import FORMATS, Format
 from kg.ids import Minter, is_web
@@ -247,7 +247,14 @@ def _entity_page(rel: Release, iri: str, path: str) -> Page:
     def shown() -> dict[str, object]:  # only once the page is to be sent: the markup is a query of its own
         data = entity_markup(rel, iri)
         snippet = jsonld.script_tag(data) if data else None
+        said = summaries.lead(rel, iri)
+        told = [d.value for f in view.facts if f.predicate == vocab.S.description.value
+                for d in [f.value] if isinstance(d, ox.Literal) and d.language in (None, "en")]
+        description = " — ".join(t for t in (said, told[0] if told else None) if t)
         return {"view": view, "markup": jsonld.safe_json(data) if data else None, "snippet": snippet,
+                "lead": said, "description": description[:300], "canonical": absolute(f"/{path}"),
+                "og_type": {"movie": "video.movie", "person": "profile"}.get(
+                    current_app.extensions["kg.minter"].kind_of(iri) or "", "website"),
                 "lacks": entity_lacks(rel, iri) if data else [],
                 "inline": snippet is not None and len(snippet) <= INLINE_SNIPPET, "local": local, "iri": iri,
                 "label": wording.property_label, "formats": FORMATS, "path": f"/{path}", "graph": iri in rel.graphs}

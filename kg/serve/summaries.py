@@ -9,6 +9,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.ids import Minter
+from kg.literals import Duration
 from kg.serve.documents import Term, label
 from kg.serve.store import Release
 
@@ -135,3 +136,21 @@ def summary(release: Release, iri: str, lang: str = "en") -> str | None:
 def summaries(release: Release, iris: Iterable[str], lang: str = "en") -> dict[str, str]:
     """The summary of each of `iris` that has one."""
     return {iri: text for iri in dict.fromkeys(iris) if (text := summary(release, iri, lang))}
+
+
+def lead(release: Release, iri: str, lang: str = "en") -> str | None:
+    """The line under an entity page's title: '2009 · Leesong Hee-il · South Korea · 109 min' for a film (year,
+    director, country, running time); a person's or an event's summary otherwise."""
+    node = ox.NamedNode(iri)
+    if Minter(str(release.meta.get("base_iri", ""))).kind_of(iri) != "movie":
+        return summary(release, iri, lang)
+    made = year(release, iri)
+    directors = _few(release, values_of(release, node, vocab.S.director), lang)
+    countries = sorted(label(release, c.value, lang) or c.value for c in values_of(release, node,
+                                                                                   vocab.S.countryOfOrigin)
+                       if isinstance(c, ox.NamedNode))
+    lengths = sorted({f"{d.hours * 60 + d.minutes} min" for v in values_of(release, node, vocab.S.duration)
+                      if isinstance(v, ox.Literal) and (d := Duration.parse(v.value)) is not None
+                      and not d.days and (d.hours or d.minutes)})
+    parts = [made, directors, ", ".join(countries[:2]) or None, " / ".join(lengths) or None]
+    return " · ".join(p for p in parts if p) or None
