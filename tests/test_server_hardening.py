@@ -164,7 +164,7 @@ def test_kg_embed_prints_no_script_or_data_url(trap, run_kg):
     assert not [s for s in _strings(_blocks(output)) if SCRIPT_URL.match(s)]
 
 
-def test_the_description_query_answers_exactly_the_markup_without_script_or_data_iris(trap):
+def test_the_description_query_answers_the_markup_without_script_or_data_iris(trap):
     from kg.config import load_config
     from kg.jsonld import description_query
     from kg.serve.markup import markup
@@ -173,7 +173,8 @@ def test_the_description_query_answers_exactly_the_markup_without_script_or_data
     release = Releases(load_config(trap).releases_path).current()
     answer = list(release.query(description_query(f"{BASE}movie/trap")))  # type: ignore[arg-type]
     assert not [t for t in answer if SCRIPT_URL.match(t.subject.value) or SCRIPT_URL.match(t.object.value)]
-    assert expand(markup(release, f"{BASE}movie/trap")) == {str(t) for t in answer}
+    # a film's markup is what the rich result reads: part of its description, never more
+    assert expand(markup(release, f"{BASE}movie/trap")) <= {str(t) for t in answer}
 
 
 # ---- 3. only the static files the pages use are served ----

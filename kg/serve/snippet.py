@@ -143,6 +143,12 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
     if others:
         data["alternateName"] = [markup_value("alternateName", n) for n in _values(release, film, S.alternateName)
                                  if isinstance(n, ox.Literal) and n.language and n.value in others[:LISTED]]
+    same = sorted(i.value for i in _values(release, film, S.sameAs) if is_web(i.value))
+    if same:  # the same film elsewhere (Wikidata, IMDb, Wikipedia): what links the markup to the known entity
+        data["sameAs"] = _one_or_all(same[:LISTED])
+    pages = sorted(i.value for i in _values(release, film, S.url) if is_web(i.value))
+    if pages:
+        data["url"] = pages[0]
     images = sorted(i.value for i in _values(release, film, S.image) if is_web(i.value))
     if images:
         data["image"] = images[0]
