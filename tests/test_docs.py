@@ -34,3 +34,13 @@ def test_the_complete_example_of_the_data_format_builds(empty_project, run_kg):
     code, output = run_kg(empty_project, "query", "SELECT ?n WHERE { <movie/break-away> "
                                                   "<http://schema.org/director>/<http://schema.org/name> ?n }")
     assert code == 0 and "Leesong Hee-il" in output
+
+
+def test_the_review_example_builds_with_its_review(empty_project, run_kg):
+    (empty_project / "data" / "review.yaml").write_text(_block_after("data/README.md", "### A review", "yaml"),
+                                                        encoding="utf-8")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    code, output = run_kg(empty_project, "query", "SELECT ?r WHERE { <movie/break-away> "
+                                                  "<http://schema.org/review> ?r }")
+    assert code == 0 and "source/variety-review" in output
