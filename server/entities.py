@@ -184,29 +184,43 @@ class _Found:
     """What a search found, as each of its forms shows it."""
 
     text: str
-    hits: list[names.Hit]
+    found: names.Found
     searched: bool  # the text was long enough to search for
     notes: dict[str, str]
+    kind: str | None
+
+    def _link(self, **change: object) -> str:
+        params = {"q": self.text, **({"kind": self.kind} if self.kind else {}), **change}
+        return _link("/search", {k: str(v) for k, v in params.items() if v not in (None, "", 1)})
 
     def page(self) -> Page:
-        return Page("search.html", {"q": self.text, "hits": self.hits, "searched": self.searched,
-                                    "summaries": self.notes, "shortest": names.MIN_SEARCH})
+        found = self.found
+        links = {rel: self._link(page=n) for rel, n in (("prev", found.page - 1), ("next", found.page + 1))
+                 if 1 <= n <= found.pages}
+        kinds = [(k, LISTED.get(k, k.title()), n, self._link(kind=k, page=None))
+                 for k, n in sorted(found.kinds.items())]
+        return Page("search.html", {"q": self.text, "hits": found.hits, "found": found, "searched": self.searched,
+                                    "summaries": self.notes, "shortest": names.MIN_SEARCH, "links": links,
+                                    "kinds": kinds, "kind": self.kind, "every": self._link(kind=None, page=None)})
 
     def json(self) -> Json:
-        return Json({"query": self.text, "results": [
-            {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched, "page": local(h.iri) or h.iri,
-             "summary": self.notes.get(h.iri)} for h in self.hits]})
+        found = self.found
+        return Json({"query": self.text, "kind": self.kind, "page": found.page, "pages": found.pages,
+                     "total": found.total, "kinds": found.kinds, "results": [
+                         {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched,
+                          "page": local(h.iri) or h.iri, "summary": self.notes.get(h.iri)} for h in found.hits]})
 
     def suggestions(self) -> Json:
-        hits = self.hits
+        hits = self.found.hits
         return Json([self.text, [h.name for h in hits], [self.notes.get(h.iri) or h.type for h in hits],
                      [address(h.iri) for h in hits]])
 
 
-def _found(rel: Release, text: str) -> _Found:
-    """The entities whose name or any spelling contains `text`."""
-    query = names.search_query(current_app.config["KG"].base_iri, text)
-    hits = names.search(rel, text)  # the release's index of names: a scan of one file
+def _found(rel: Release, text: str, kind: str | None = None, page: int = 1) -> _Found:
+    """The entities whose name or any spelling contains `text`: one page, of one kind when `kind` names one."""
+    base = current_app.config["KG"].base_iri
+    query = names.search_query(base, text)
+    hits = names.search(rel, text, names.MAX_FOUND)  # the release's index of names: a scan of one file
     if hits is None and query is not None:  # a release built without that index
         try:  # a scan of every name: run where a deadline holds, like any SPARQL query
             answer = current_app.extensions["kg.executors"].run(
@@ -215,19 +229,23 @@ def _found(rel: Release, text: str) -> _Found:
             abort(error_response(busy.status, busy.message, {"Retry-After": "1"}))
         if answer.status != 200:
             abort(error_response(answer.status, answer.body.decode("utf-8", "replace")))
-        hits = names.search_hits(json.loads(answer.body)["results"]["bindings"], text)
-    hits = hits or []
-    return _Found(text, hits, query is not None, summaries.summaries(rel, (h.iri for h in hits)))
+        hits = names.search_hits(json.loads(answer.body)["results"]["bindings"], text, names.MAX_FOUND)
+    found = names.paged(hits or [], base, kind, page)
+    return _Found(text, found, query is not None, summaries.summaries(rel, (h.iri for h in found.hits)), kind)
 
 
 @bp.get("/search")
 @renders
 def search() -> Answer:
-    """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts)."""
+    """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts), a page at a time
+    (?page=), narrowed to a kind of record by ?kind= (movie, person, ...)."""
     rel = release()
     text = request.args.get("q", "")[:200]
-    return Answer({"html": lambda: _found(rel, text).page(), "json": lambda: _found(rel, text).json(),
-                   "suggest": lambda: _found(rel, text).suggestions()})
+    kind = request.args.get("kind") if request.args.get("kind") in LISTED else None
+    page = _number(request.args.get("page"), 1, 10**6)
+    return Answer({"html": lambda: _found(rel, text, kind, page).page(),
+                   "json": lambda: _found(rel, text, kind, page).json(),
+                   "suggest": lambda: _found(rel, text, kind, page).suggestions()})
 
 
 _URL_SAFE = "/:@!$&'()*+,;=-._~"  # what a path may hold as it is (RFC 3986); anything else is percent-encoded

@@ -15,7 +15,8 @@ from kg.serve.store import Release
 
 MIN_SEARCH = 2  # characters a search needs
 
-MAX_HITS = 50
+MAX_HITS = 50  # a page of hits
+MAX_FOUND = 2000  # hits a search ranks at most (its pages go that far)
 
 
 def _needle(text: str) -> str:
@@ -47,6 +48,30 @@ def search_query(base_iri: str, text: str) -> str | None:
 
 
 _ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "der", "die", "das", "el", "il", "lo", "los", "las"})
+
+
+@dataclass
+class Found:
+    """One page of what a search found, with how many there are of each kind (films, people, ...)."""
+
+    hits: list[Hit]
+    total: int  # of the kind asked for (all kinds when none)
+    kinds: dict[str, int]
+    page: int
+    pages: int
+
+
+def paged(hits: list[Hit], base_iri: str, kind: str | None, page: int, size: int = MAX_HITS) -> Found:
+    """A page of ranked hits, narrowed to one kind of record when `kind` names one."""
+    minter = Minter(base_iri)
+    kinds: dict[str, int] = {}
+    for h in hits:
+        k = minter.kind_of(h.iri) or "other"
+        kinds[k] = kinds.get(k, 0) + 1
+    chosen = [h for h in hits if (minter.kind_of(h.iri) or "other") == kind] if kind else hits
+    pages = max(1, -(-len(chosen) // size))
+    page = min(max(page, 1), pages)
+    return Found(chosen[(page - 1) * size:page * size], len(chosen), kinds, page, pages)
 
 
 def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
