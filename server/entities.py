@@ -78,6 +78,12 @@ def langtag(tag: str) -> str:
     return wording.language_tag(tag)
 
 
+@bp.app_template_filter("language_name")
+def language_name(tag: str) -> str:
+    """A language tag in words ('ko' -> 'Korean')."""
+    return wording.language_name(tag)
+
+
 @bp.app_template_filter("amount")
 def amount(facts: list[views.Fact]) -> str | None:
     """A monetary amount's currency and value in one text."""

@@ -50,3 +50,16 @@ def test_in_a_browser_the_lead_line_follows_the_title(browser, live):
     browser.get(f"{live.url}/movie/break-away")
     after = browser.find_element(By.CSS_SELECTOR, "h1 + p.lead")
     assert after.text == "2008/2009 · Leesong Hee-il · South Korea · 109 min" and after.is_displayed()
+
+
+def test_a_films_language_is_named_in_words(client):
+    html = _page(client, "/movie/break-away")
+    assert '<span title="ko">Korean</span>' in html
+
+
+@pytest.mark.parametrize("tag, words", [("ko", "Korean"), ("zh-Hant", "Chinese (traditional)"),
+                                        ("ko-Latn", "Korean (Latin script)"), ("tlh", "tlh")])
+def test_language_tags_in_words(tag, words):
+    from kg.serve.wording import language_name
+
+    assert language_name(tag) == words

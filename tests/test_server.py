@@ -197,7 +197,7 @@ def test_one_source_giving_two_years_is_not_sources_disagreeing(tmp_path):
     section = html[html.index('<section class="conflicts">'):]
     section = re.sub(r"<[^>]+>", "", section[:section.index("</section>")])
     assert "More than one value" in section and "Sources disagree" not in section
-    assert re.search(r"production year \(created\):\s+1996 and 1997, all according to \[\d\]", section), section
+    assert re.search(r"production year:\s+1996 and 1997, all according to \[\d\]", section), section
 
 
 def test_sources_that_disagree_are_said_to(client):
@@ -208,12 +208,13 @@ def test_sources_that_disagree_are_said_to(client):
 
 
 def test_a_film_page_words_its_properties_as_a_films(client):
-    assert {"author / screenplay", "release date (published)", "running time"} <= _labels(client, BREAK_AWAY)
+    assert {"screenplay", "release date", "production year", "running time", "language", "country"} <= _labels(
+        client, BREAK_AWAY)
 
 
 def test_a_news_article_page_words_its_properties_as_an_articles(client):
     labels = _labels(client, "/source/variety-news-2008-11-07")
-    assert {"author", "date published"} <= labels and not labels & {"author / screenplay", "release date (published)"}
+    assert {"author", "date published"} <= labels and not labels & {"screenplay", "release date"}
 
 
 def test_a_film_page_words_durations_and_amounts_for_readers(client):
@@ -235,7 +236,7 @@ def test_a_characters_page_says_who_plays_them(client):
 
 def test_an_entity_referring_in_several_roles_is_listed_once_with_each(client):
     refs = _referenced_by(client, "/person/leesong-hee-il")
-    assert "Break Away (2008/2009) (author / screenplay; director; editor)" in refs and "No Regret (director)" in refs
+    assert "Break Away (2008/2009) (screenplay; director; editor)" in refs and "No Regret (director)" in refs
     assert len(refs) == len(set(refs))
 
 

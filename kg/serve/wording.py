@@ -12,8 +12,33 @@ _TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}
 
 _SPECIAL = {vocab.RDF + "type": "type", vocab.S.actor.value: "cast", vocab.S.musicBy.value: "music"}
 
-_OF_A_FILM = {vocab.S.author.value: "author / screenplay", vocab.S.dateCreated.value: "production year (created)",
-              vocab.S.datePublished.value: "release date (published)", vocab.S.duration.value: "running time"}
+_OF_A_FILM = {vocab.S.author.value: "screenplay", vocab.S.dateCreated.value: "production year",
+              vocab.S.datePublished.value: "release date", vocab.S.duration.value: "running time",
+              vocab.S.inLanguage.value: "language", vocab.S.countryOfOrigin.value: "country"}
+
+# ISO 639-1 codes a film's language is most often given in, with their English names
+LANGUAGES = {
+    "ar": "Arabic", "bn": "Bengali", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek", "en": "English",
+    "es": "Spanish", "fa": "Persian", "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi",
+    "hu": "Hungarian", "id": "Indonesian", "is": "Icelandic", "it": "Italian", "ja": "Japanese", "ko": "Korean",
+    "la": "Latin", "ml": "Malayalam", "nl": "Dutch", "no": "Norwegian", "pa": "Punjabi", "pl": "Polish",
+    "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sr": "Serbian", "sv": "Swedish", "ta": "Tamil",
+    "te": "Telugu", "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu",
+    "vi": "Vietnamese", "yi": "Yiddish", "yue": "Cantonese", "zh": "Chinese",
+}
+_SCRIPTS = {"latn": "Latin script", "hang": "Hangul", "hans": "simplified", "hant": "traditional", "cyrl": "Cyrillic",
+            "jpan": "Japanese script", "kore": "Korean script"}
+
+
+def language_name(tag: str) -> str:
+    """A language tag in words, for readers: 'ko' -> 'Korean', 'zh-Hant' -> 'Chinese (traditional)'; an unknown
+    language keeps its tag."""
+    parts = tag.lower().split("-")
+    name = LANGUAGES.get(parts[0])
+    if name is None:
+        return language_tag(tag)
+    script = next((_SCRIPTS[p] for p in parts[1:] if p in _SCRIPTS), None)
+    return f"{name} ({script})" if script else name
 
 
 def property_label(iri: str, film: bool = False) -> str:
