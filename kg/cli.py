@@ -365,7 +365,7 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     """Print the schema.org markup of an entity (IRI, kind/key or key), ready to paste into a web page."""
     from kg.ids import PATHS, Minter
     from kg.jsonld import script_tag
-    from kg.serve.markup import lacks, markup
+    from kg.serve.markup import described
 
     config = ctx.obj.config()
     release = _current(config)
@@ -377,10 +377,10 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     else:
         candidates = [minter.iri_at(f"{path}/{target}") for path in PATHS.values()]
     for iri in candidates:
-        data = markup(release, iri)
+        data, lacking = described(release, iri)
         if data is not None:
             click.echo(script_tag(data))
-            for missing in lacks(release, iri):
+            for missing in lacking:
                 _say(f"kg: {missing}")
             return
     raise Failure(f"no entity {target!r} in the current release (tried {', '.join(candidates)})")

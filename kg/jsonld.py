@@ -222,14 +222,13 @@ def _linkable(t: ox.Triple) -> bool:
     return is_web(t.subject.value) and (not isinstance(t.object, ox.NamedNode) or is_web(t.object.value))
 
 
-def markup(iri: str, triples: Iterable[ox.Triple], order: dict[str, int] | None = None,
+def markup(iri: str, triples: Iterable[ox.Triple],
            preferred: dict[str, ox.NamedNode | ox.Literal] | None = None) -> dict[str, Any]:
     """Nested schema.org JSON-LD with the entity as the top node; every node keeps its @id (no blank nodes).
 
-    `order` ranks nodes in a list (cast roles by billing); `preferred` gives, for a property of the top node that
-    sources disagree on, the one value curators chose: the markup carries only it.
+    `preferred` gives, for a property of the top node that sources disagree on, the one value curators chose:
+    the markup carries only it.
     """
-    rank = order or {}
     chosen = preferred or {}
     triples = [t for t in triples if not (t.subject.value == iri and t.predicate.value in chosen
                                           and t.object != chosen[t.predicate.value])]
@@ -256,8 +255,6 @@ def markup(iri: str, triples: Iterable[ox.Triple], order: dict[str, int] | None 
                 value = markup_value(term, obj)  # type: ignore[arg-type]
             props.setdefault(term, []).append(value)
         for term, values in props.items():
-            if rank and len(values) > 1:
-                values.sort(key=lambda v: rank.get(v.get("@id", ""), 1 << 30) if isinstance(v, dict) else 1 << 30)
             out[term] = values[0] if len(values) == 1 else values
         return out
 

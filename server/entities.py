@@ -18,7 +18,7 @@ from kg.ids import Minter, is_web
 from kg.serve import documents, listings, summaries, views, wording
 from kg.serve import search as names
 from kg.serve.execute import Busy
-from kg.serve.markup import lacks as entity_lacks
+from kg.serve.markup import described as described_markup
 from kg.serve.markup import markup as entity_markup
 from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
@@ -269,7 +269,7 @@ def _entity_page(rel: Release, iri: str, path: str) -> Page:
         abort(404, f"No entity {iri} in this release.")
 
     def shown() -> dict[str, object]:  # only once the page is to be sent: the markup is a query of its own
-        data = entity_markup(rel, iri)
+        data, lacking = described_markup(rel, iri)
         snippet = jsonld.script_tag(data) if data else None
         said = summaries.lead(rel, iri)
         told = [d.value for f in view.facts if f.predicate == vocab.S.description.value
@@ -279,7 +279,7 @@ def _entity_page(rel: Release, iri: str, path: str) -> Page:
                 "lead": said, "description": description[:300], "canonical": absolute(f"/{path}"),
                 "og_type": {"movie": "video.movie", "person": "profile"}.get(
                     current_app.extensions["kg.minter"].kind_of(iri) or "", "website"),
-                "lacks": entity_lacks(rel, iri) if data else [],
+                "lacks": lacking,
                 "inline": snippet is not None and len(snippet) <= INLINE_SNIPPET, "local": local, "iri": iri,
                 "label": wording.property_label, "formats": FORMATS, "path": f"/{path}", "graph": iri in rel.graphs}
 

@@ -33,10 +33,10 @@ def _values(release: Release, node: ox.NamedNode, predicate: ox.NamedNode) -> li
     return [q.object for q in release.store.quads_for_pattern(node, predicate, None, _DEFAULT)]
 
 
-def _preferred(release: Release, film: ox.NamedNode) -> dict[str, Any]:
-    """Property -> the value curators chose, where sources disagree."""
+def preferred(release: Release, node: ox.NamedNode) -> dict[str, Any]:
+    """Property -> the value curators chose, for each property of the entity that sources disagree on."""
     found: dict[str, Any] = {}
-    for q in release.store.quads_for_pattern(None, vocab.K.conflictSubject, film, _DEFAULT):
+    for q in release.store.quads_for_pattern(None, vocab.K.conflictSubject, node, _DEFAULT):
         props = _values(release, q.subject, vocab.K.conflictProperty)  # type: ignore[arg-type]
         chosen = _values(release, q.subject, vocab.K.preferredValue)  # type: ignore[arg-type]
         if props and chosen:
@@ -134,7 +134,7 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
     film = ox.NamedNode(iri)
     if S.Movie not in _values(release, film, vocab.TYPE):
         return None
-    preferred = _preferred(release, film)
+    chosen = preferred(release, film)
     data: dict[str, Any] = {"@context": "https://schema.org", "@type": "Movie", "@id": iri,
                             "name": label(release, iri) or iri}
     lacks = []
@@ -155,7 +155,7 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
     else:
         lacks.append("no image: Google will not show this film in the Movie carousel (field: image)")
     for term in ("dateCreated", "datePublished", "duration"):
-        value = one_value(release, film, ox.NamedNode(vocab.SCHEMA + term), preferred)
+        value = one_value(release, film, ox.NamedNode(vocab.SCHEMA + term), chosen)
         if value is not None:
             data[term] = markup_value(term, value)
     if "dateCreated" not in data and "datePublished" not in data:
