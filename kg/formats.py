@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,46 +25,71 @@ class Format:
     rdflib: str
     also: tuple[str, ...] = ()  # media types clients ask for it by besides its own
     triples_only: bool = False  # kg writes it without named graphs although the syntax has them (JSON-LD)
+    lines: bool = False  # JSON Lines: one JSON-LD object per line, each with its context (not a format of its own)
 
     @property
     def label(self) -> str:
-        return self.oxigraph.name
+        return "JSON Lines" if self.lines else self.oxigraph.name
 
     @property
     def media_type(self) -> str:
-        return self.oxigraph.media_type
+        return "application/jsonl" if self.lines else self.oxigraph.media_type
 
     @property
     def media_types(self) -> tuple[str, ...]:
         """Every media type it answers to, its own first."""
-        return (self.oxigraph.media_type, *self.also)
+        return (self.media_type, *self.also)
 
     @property
     def extension(self) -> str:
-        return self.oxigraph.file_extension
+        return "jsonl" if self.lines else self.oxigraph.file_extension
+
+    @property
+    def entities(self) -> bool:
+        """Whether it is written entity by entity, as JSON objects (JSON-LD, JSON Lines)."""
+        return self.oxigraph == RdfFormat.JSON_LD
 
     @property
     def datasets(self) -> bool:
         """Whether it carries named graphs (provenance)."""
         return self.oxigraph.supports_datasets and not self.triples_only
 
-    def serialize(self, data: Iterable[ox.Triple] | Iterable[ox.Quad]) -> bytes:
-        """The bytes of `data` in this format (compact JSON-LD for JSON-LD; the store's writers otherwise)."""
-        if self.name == "jsonld":
-            from kg.jsonld import dumps
+    def serialize(self, data: Iterable[ox.Triple] | Iterable[ox.Quad], entity: str | None = None,
+                  labels: Mapping[str, dict[str, Any]] | None = None) -> bytes:
+        """The bytes of `data` in this format: for JSON-LD and JSON Lines, an entity's document under the official
+        schema.org context when `labels` are given (the names of the nodes it points to), else compact JSON-LD with
+        kg's own small context; the store's writers for the rest."""
+        if self.entities:
+            from kg.jsonld import dumps, entity_bytes
 
+            if labels is not None or self.lines:
+                return entity_bytes(entity, (ox.Triple(t.subject, t.predicate, t.object) for t in data),
+                                    labels or {}, lines=self.lines)
             return dumps(data)
         if not self.datasets:
             data = (ox.Triple(t.subject, t.predicate, t.object) for t in data)
         return ox.serialize(data, format=self.oxigraph, prefixes=PREFIXES) or b""
 
+    def parse(self, data: bytes) -> Iterator[ox.Quad]:
+        """The statements of a document in this format; JSON-LD's contexts named by URL are the ones kg ships."""
+        if self.entities:
+            from kg.jsonld import read
+
+            return read(data, lines=self.lines)
+        return iter(ox.parse(data, format=self.oxigraph))
+
     def stream(self, data: Iterable[ox.Triple] | Iterable[ox.Quad], chunk: int | None = None) -> Iterator[bytes]:
         """The serialisation of `data` in pieces that together are one document, for graphs too large to hold at
         once; JSON-LD needs `data` grouped by subject, as a store gives it."""
-        if self.name == "jsonld":
+        if self.entities and not self.lines:
             from kg.jsonld import stream
 
             yield from stream(data)
+            return
+        if self.lines:
+            from kg.jsonld import stream_lines
+
+            yield from stream_lines(data)
             return
         rest: Iterator[Any] = iter(data)  # triples or quads, as given
         size = chunk or STREAM_CHUNK
@@ -94,6 +119,8 @@ def _unclosed(rdfxml: bytes) -> bytes:
 FORMATS: tuple[Format, ...] = (
     Format("turtle", RdfFormat.TURTLE, "turtle", ("application/x-turtle",)),
     Format("jsonld", RdfFormat.JSON_LD, "json-ld", ("application/json",), triples_only=True),
+    Format("jsonl", RdfFormat.JSON_LD, "json-ld", ("application/x-ndjson", "application/jsonlines",
+                                                   "application/x-jsonlines"), triples_only=True, lines=True),
     Format("ntriples", RdfFormat.N_TRIPLES, "nt", ("text/plain",)),
     Format("rdfxml", RdfFormat.RDF_XML, "xml", ("application/xml",)),
     Format("trig", RdfFormat.TRIG, "trig"),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,24 @@ def _context(value: Any) -> Any:
     return _offline(value)  # a context of its own: its terms may have scoped contexts
 
 
+def read(data: bytes, lines: bool = False, base_iri: str | None = None) -> Iterator[ox.Quad]:
+    """The statements of a JSON-LD document (or of JSON Lines: one on each line), read offline: contexts named by
+    URL must be ones kg ships (RemoteDocumentRefused otherwise)."""
+    if not lines:
+        documents = [json.loads(data)]
+    else:
+        text, documents, start = data.decode("utf-8"), [], 0
+        for line in text.splitlines(keepends=True):
+            try:
+                if line.strip():
+                    documents.append(json.loads(line))
+            except json.JSONDecodeError as exc:  # where it is in the file, not in its line
+                raise json.JSONDecodeError(exc.msg, text, start + exc.pos) from None
+            start += len(line)
+    for document in documents:
+        yield from ox.parse(json.dumps(offline(document)).encode(), format=ox.RdfFormat.JSON_LD, base_iri=base_iri)
+
+
 def description_query(iri: str) -> str:
     """The SPARQL CONSTRUCT whose answer is exactly the entity's markup (schema.org terms only).
 
@@ -209,6 +228,224 @@ def markup_value(term: str, obj: ox.NamedNode | ox.Literal) -> Any:
     if not obj.language and obj.datatype.value == _STRING:
         return {"@value": obj.value} if _coerced(term) else obj.value
     return value(obj, _context_datatype)
+
+
+
+# ---- entity documents: the official context, one object per entity (dumps, .jsonld, .jsonl) ----
+
+OFFICIAL_CONTEXT = "https://schema.org"
+# the official context's own prefixes for the namespaces kg writes (dct:, not its synonym dcterms:)
+_OFFICIAL_PREFIXES = tuple(sorted(((ns, prefix) for prefix, ns in (
+    ("rdf", vocab.RDF), ("rdfs", vocab.RDFS), ("xsd", vocab.XSD), ("owl", vocab.OWL), ("prov", vocab.PROV),
+    ("dct", vocab.DCTERMS), ("void", vocab.VOID))), key=lambda np: -len(np[0])))
+Label = dict[str, Any]  # a referenced entity as written inline: @id, @type and name
+
+
+@lru_cache(maxsize=4096)
+def official_term(iri: str) -> str:
+    """A property or class as the official schema.org context names it: schema.org terms bare, rdfs:label and the
+    other namespaces it declares as prefix:name, any other IRI (kg's own kgv: terms) in full."""
+    if iri.startswith(vocab.SCHEMA):
+        local = iri[len(vocab.SCHEMA):]
+        defined = schema_context()["@context"].get(local)
+        if local.isalnum() and (defined is None or isinstance(defined, dict) and
+                                defined.get("@id") == "schema:" + local):
+            return local
+        return iri
+    for ns, prefix in _OFFICIAL_PREFIXES:
+        rest = iri[len(ns):]
+        if iri.startswith(ns) and rest.replace("_", "a").isalnum():
+            return f"{prefix}:{rest}"
+    return iri
+
+
+def _document_of(iri: str) -> str:
+    return iri.split("#", 1)[0]
+
+
+class EntityWriter:
+    """Writes entities as compact JSON-LD objects under the official schema.org context.
+
+    `statements(iri)` gives a node's statements. A part of an entity's document (<entity>#cast-1) is written
+    inside the node of that document that points to it, or under `@reverse` of the entity when it only points to
+    the entity (a conflict); any other node an entity points to is written as its @id, @type and name, taken from
+    `labels`, so that a page can show it without a second request.
+    """
+
+    def __init__(self, statements: Callable[[str], list[ox.Triple]], labels: Callable[[str], Label | None],
+                 pointing: Callable[[str], list[ox.Triple]]) -> None:
+        self.statements, self.labels, self.pointing = statements, labels, pointing
+
+    def entity(self, iri: str, triples: list[ox.Triple] | None = None) -> dict[str, Any]:
+        """The entity's object, with its parts nested."""
+        out = self._node(iri, self.statements(iri) if triples is None else triples, (iri,))
+        reverse: dict[str, list[Any]] = {}
+        for t in self.pointing(iri):
+            s = t.subject.value
+            if _document_of(s) == iri and s != iri and not self.nested(s):
+                reverse.setdefault(official_term(t.predicate.value), []).append(
+                    self._node(s, [x for x in self.statements(s) if x != t], (iri, s)))
+        if reverse:
+            out["@reverse"] = {k: v[0] if len(v) == 1 else v for k, v in sorted(reverse.items())}
+        return out
+
+    def nested(self, part: str) -> bool:
+        """Whether a part is written inside a node of its own document (else @reverse, or on its own)."""
+        doc = _document_of(part)
+        return any(_document_of(t.subject.value) == doc and t.subject.value != part for t in self.pointing(part))
+
+    def placed(self, part: str) -> bool:
+        """Whether a part is written inside its entity (nested, or under its @reverse): not on its own."""
+        doc = _document_of(part)
+        return doc != part and bool(self.statements(doc)) and (self.nested(part) or any(
+            isinstance(t.object, ox.NamedNode) and t.object.value == doc for t in self.statements(part)))
+
+    def _node(self, iri: str, triples: list[ox.Triple], path: tuple[str, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {"@id": iri}
+        types = sorted(official_term(t.object.value) for t in triples if t.predicate == vocab.TYPE)
+        if types:
+            out["@type"] = types[0] if len(types) == 1 else types
+        props: dict[str, list[Any]] = {}
+        for t in sorted(triples, key=lambda t: (t.predicate.value, str(t.object))):
+            if t.predicate == vocab.TYPE:
+                continue
+            term = official_term(t.predicate.value)
+            props.setdefault(term, []).append(self._value(term, t.object, iri, path))
+        for term in sorted(props, key=lambda k: (k != "name", k)):
+            values = props[term]
+            out[term] = values[0] if len(values) == 1 else values
+        return out
+
+    def _value(self, term: str, obj: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple, subject: str,
+               path: tuple[str, ...]) -> Any:
+        if isinstance(obj, ox.NamedNode):
+            target = obj.value
+            if (_document_of(target) == _document_of(subject) and "#" in target and target not in path):
+                triples = self.statements(target)
+                if triples:
+                    return self._node(target, triples, path + (target,))
+            label = self.labels(target) if target not in path else None
+            if label is not None and len(label) > 1:
+                return dict(label)
+            return markup_value(term, obj)
+        if isinstance(obj, ox.Literal):
+            native = _NATIVE.get(obj.datatype.value)
+            if native is not None and not obj.language and not _coerced(term):
+                found = native(obj.value)
+                if found is not None:
+                    return found
+            return markup_value(term, obj)
+        return value(obj, _context_datatype)
+
+
+def _integer(text: str) -> int | None:
+    """A canonical xsd:integer as a JSON number (which reads back as that same literal)."""
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if str(number) == text and abs(number) < 2 ** 53 else None
+
+
+_NATIVE: dict[str, Callable[[str], Any]] = {
+    vocab.XSD + "integer": _integer,
+    vocab.XSD + "boolean": lambda text: {"true": True, "false": False}.get(text),
+}
+
+
+def label_of(triples: Iterable[ox.Triple]) -> Label:
+    """A node as written where another points to it: its @id, its types and its names."""
+    out: Label = {}
+    for t in triples:
+        out.setdefault("@id", t.subject.value)
+        if t.predicate == vocab.TYPE:
+            out.setdefault("@type", []).append(official_term(t.object.value))
+        elif t.predicate == vocab.S.name:
+            out.setdefault("name", []).append(markup_value("name", t.object))  # type: ignore[arg-type]
+    for key in ("@type", "name"):
+        if key in out:
+            values = sorted(out[key], key=json.dumps)
+            out[key] = values[0] if len(values) == 1 else values
+    return out
+
+
+def entity_document(iri: str, triples: Iterable[ox.Triple], labels: Mapping[str, Label]) -> dict[str, Any]:
+    """One entity's JSON-LD document: its statements (with its parts and conflicts) as one object."""
+    by_subject: dict[str, list[ox.Triple]] = {}
+    incoming: dict[str, list[ox.Triple]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject.value, []).append(t)
+        if isinstance(t.object, ox.NamedNode):
+            incoming.setdefault(t.object.value, []).append(t)
+    writer = EntityWriter(lambda s: by_subject.get(s, []), labels.get, lambda o: incoming.get(o, []))
+    objects = [writer.entity(iri)] if iri in by_subject else []
+    for s in sorted(by_subject):
+        if s != iri and not writer.placed(s):
+            objects.append(writer.entity(s))
+    if len(objects) == 1:
+        return {"@context": OFFICIAL_CONTEXT, **objects[0]}
+    return {"@context": OFFICIAL_CONTEXT, "@graph": objects}
+
+
+def entity_bytes(iri: str | None, triples: Iterable[ox.Triple], labels: Mapping[str, Label],
+                 lines: bool = False) -> bytes:
+    """An entity's document as JSON-LD (or JSON Lines: one line per object); without an entity, every subject."""
+    triples = list(triples)
+    if iri is None:
+        doc: dict[str, Any] = {"@context": OFFICIAL_CONTEXT, "@graph": [
+            o for o in _objects(triples, labels)]}
+    else:
+        doc = entity_document(iri, triples, labels)
+    if lines:
+        objects = doc.get("@graph", [{k: v for k, v in doc.items() if k != "@context"}])
+        return b"".join(_line(o) for o in objects)
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _objects(triples: list[ox.Triple], labels: Mapping[str, Label]) -> Iterator[dict[str, Any]]:
+    by_subject: dict[str, list[ox.Triple]] = {}
+    incoming: dict[str, list[ox.Triple]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject.value, []).append(t)
+        if isinstance(t.object, ox.NamedNode):
+            incoming.setdefault(t.object.value, []).append(t)
+    writer = EntityWriter(lambda s: by_subject.get(s, []), labels.get, lambda o: incoming.get(o, []))
+    for s in sorted(by_subject):
+        if not writer.placed(s):
+            yield writer.entity(s)
+
+
+def _line(node: dict[str, Any]) -> bytes:
+    return json.dumps({"@context": OFFICIAL_CONTEXT, **node}, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def stream_lines(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[bytes]:
+    """JSON Lines for triples grouped by subject (a store's order): one line per subject, as it comes."""
+    writer = EntityWriter(lambda s: [], lambda o: None, lambda o: [])
+    for subject, group in itertools.groupby(triples, key=lambda t: t.subject):
+        yield _line(writer.entity(subject.value, [ox.Triple(t.subject, t.predicate, t.object) for t in group]))
+
+
+def stream_entities(writer: EntityWriter, subjects: Iterable[tuple[str, list[ox.Triple]]],
+                    lines: bool = False) -> Iterator[bytes]:
+    """The dump of many entities, one object per entity, as a JSON-LD document (or JSON Lines) in pieces.
+
+    `subjects` gives each subject with its statements, once (a store's scan, regrouped); parts placed inside
+    their entity are left out."""
+    if not lines:
+        yield b'{"@context": "' + OFFICIAL_CONTEXT.encode() + b'",\n "@graph": ['
+    sep = b"\n  "
+    for subject, triples in subjects:
+        if "#" in subject and writer.placed(subject):
+            continue
+        node = writer.entity(subject, triples)
+        if lines:
+            yield _line(node)
+        else:
+            yield sep + json.dumps(node, ensure_ascii=False).encode()
+            sep = b",\n  "
+    if not lines:
+        yield b"\n ]\n}\n"
 
 
 def _context_datatype(iri: str) -> str:

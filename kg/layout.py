@@ -42,6 +42,7 @@ DUMPS: tuple[Dump, ...] = (
     Dump("kg.ttl", named("turtle")),
     Dump("kg.nt.gz", named("ntriples"), gzipped=True),
     Dump("kg.jsonld", named("jsonld")),
+    Dump("kg.jsonl", named("jsonl")),
     Dump("kg.trig", named("trig")),
     Dump("kg.nq.gz", named("nquads"), gzipped=True),
 )

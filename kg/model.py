@@ -194,7 +194,7 @@ PERSON = Kind("person", "people", (), COMMON + (
     Field("works_for", "ref", S + "worksFor", many=True, ref="organization"),
 ), default_type="Person")
 
-CHARACTER = Kind("character", "characters", (S + "Person", KGV + "Character"), COMMON)
+CHARACTER = Kind("character", "characters", (KGV + "Character",), COMMON)
 
 ORGANIZATION = Kind("organization", "organizations", (S + "Organization",), COMMON + (
     _people("founder", S + "founder", "Founder(s)"),

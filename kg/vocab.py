@@ -110,6 +110,7 @@ class Term:
     comment: str
     kind: str = "property"  # or "class"
     parent: str | None = None  # rdfs:subPropertyOf / rdfs:subClassOf (full IRI)
+    range_of: tuple[str, ...] = ()  # schema.org properties whose values may be of this class (kg's extension)
 
     @property
     def iri(self) -> NamedNode:
@@ -118,7 +119,11 @@ class Term:
 
 # Only for facts that schema.org has no term for.
 TERMS: tuple[Term, ...] = (
-    Term("Character", "character", "A fictional person in a creative work.", "class", SCHEMA + "Person"),
+    # schema.org's `character` expects a Person; a character is not one (Lee Woo-jin, Tom and Jerry), so kg
+    # declares its own class and extends that property's range to it, as schema.org extensions may.
+    Term("Character", "character", "A fictional character of a creative work (the value of schema:character in kg's "
+         "graphs); not a real person.", "class",
+         SCHEMA + "Thing", range_of=(SCHEMA + "character",)),
     Term("Conflict", "conflict", "Sources disagree on a property that has one true value.", "class"),
     Term("budget", "production budget", "The production budget of a film, as a monetary amount."),
     Term("aspectRatio", "aspect ratio", "The screen (aspect) ratio of a film, e.g. 2.35:1."),

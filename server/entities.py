@@ -291,7 +291,11 @@ def _entity_document(rel: Release, iri: str, path: str, fmt: Format) -> Rdf:
     quads = documents.document(rel, iri)
     if not quads:
         abort(404, f"No entity {iri} in this release.")
-    return Rdf(documents.dataset(quads) if fmt.datasets else documents.triples(quads),
+    statements = documents.triples(quads)
+    if fmt.entities:  # one object, the nodes it points to named
+        return Rdf(statements, entity=iri, labels=documents.labels(rel, statements),
+                   headers={"Content-Location": f"/{path}.{fmt.extension}", **_alternates(path)})
+    return Rdf(documents.dataset(quads) if fmt.datasets else statements,
                headers={"Content-Location": f"/{path}.{fmt.extension}", **_alternates(path)})
 
 

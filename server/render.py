@@ -81,6 +81,8 @@ class Rdf(Data):
 
     statements: Iterable[ox.Triple] | Iterable[ox.Quad]
     stream: bool = False  # too large to hold: serialised in pieces as it is sent
+    entity: str | None = None  # the entity they describe: JSON-LD writes it as one object
+    labels: Mapping[str, dict[str, Any]] | None = None  # for JSON-LD: the nodes they point to, named
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,8 @@ def _text(data: Text) -> Response:
 
 
 def _rdf(fmt: Format, data: Rdf) -> Response:
-    body = fmt.stream(data.statements) if data.stream else fmt.serialize(data.statements)
+    body = (fmt.stream(data.statements) if data.stream
+            else fmt.serialize(data.statements, entity=data.entity, labels=data.labels))
     return Response(body, content_type=f"{fmt.media_type}; charset=utf-8")
 
 

@@ -315,6 +315,42 @@ def expand(document: dict) -> set[str]:
     return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)}
 
 
+def rdflib_read(data: bytes, fmt, dataset: bool = False):
+    """A document in a format of the table, read by rdflib; JSON-LD (and each JSON Lines line) with its schema.org
+    context substituted by the shipped copy, so that rdflib's own JSON-LD parser reads it without the network."""
+    import json
+
+    import rdflib
+
+    from kg.jsonld import offline
+
+    graph = rdflib.Dataset() if dataset else rdflib.Graph()
+    if not fmt.entities:
+        graph.parse(data=data, format=fmt.rdflib)
+        return graph
+    lines = data.splitlines() if fmt.lines else [data]
+    for line in lines:
+        if line.strip():
+            graph.parse(data=json.dumps(offline(json.loads(line))), format="json-ld")
+    return graph
+
+
+def with_labels(graph, release):
+    """An entity's statements plus the type and name of every node they point to (what its JSON-LD carries)."""
+    import rdflib
+
+    out = rdflib.Graph()
+    subjects = set()
+    for t in graph:
+        out.add(t)
+        subjects.add(t[0])
+    for o in {t[2] for t in graph if isinstance(t[2], rdflib.URIRef) and t[1] != rdflib.RDF.type} - subjects:
+        for p in (rdflib.RDF.type, rdflib.URIRef("http://schema.org/name")):
+            for v in release.objects(o, p):
+                out.add((o, p, v))
+    return out
+
+
 def described(base_url: str, iri: str) -> set[str]:
     """What the SPARQL endpoint returns for the entity's description query, as N-Triples lines."""
     import requests

@@ -33,7 +33,7 @@ def test_select_in_every_result_format(released, fmt):
 def test_construct_in_every_graph_format(released, fmt):
     run = kg(released, "--format", fmt.name, DIRECTOR)
     assert run.exit_code == 0, run.output
-    assert [t.object.value for t in ox.parse(run.stdout_bytes, format=fmt.oxigraph)] == [f"{BASE}person/leesong-hee-il"]
+    assert [t.object.value for t in fmt.parse(run.stdout_bytes)] == [f"{BASE}person/leesong-hee-il"]
 
 
 def test_defaults_are_tsv_for_tables_and_turtle_for_graphs(released):

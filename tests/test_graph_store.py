@@ -25,7 +25,7 @@ def _dump_quads(released) -> list[ox.Quad]:
 
 
 def _triples(data: bytes, fmt) -> set[str]:
-    return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in ox.parse(data, format=fmt.oxigraph)}
+    return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in fmt.parse(data)}
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
@@ -50,7 +50,7 @@ def test_the_default_graph_is_the_union_of_the_sources(client, released, fmt):
 def test_with_no_graph_named_the_whole_dataset_comes_in_a_dataset_format(client, released, fmt):
     r = client.get("/store", headers={"Accept": fmt.media_type})
     assert r.status_code == 200
-    named = {str(q) for q in ox.parse(r.data, format=fmt.oxigraph) if not isinstance(q.graph_name, ox.DefaultGraph)}
+    named = {str(q) for q in fmt.parse(r.data) if not isinstance(q.graph_name, ox.DefaultGraph)}
     assert named == {str(q) for q in _dump_quads(released)}
 
 

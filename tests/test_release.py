@@ -12,6 +12,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from conftest import rdflib_read
 from kg.build.pipeline import REPORT_FILE
 from kg.layout import ATTENTION_FILE, DUMPS, DUPLICATES_FILE, METADATA, MOVED_FILE, STORE_DIR, current, metadata
 
@@ -47,7 +48,7 @@ def test_each_dump_holds_the_same_graph_as_the_store(dump, built):
     data = built.joinpath(dump.filename).read_bytes()
     if dump.gzipped:
         data = gzip.decompress(data)
-    parsed = list(ox.parse(data, format=dump.format.oxigraph))
+    parsed = list(dump.format.parse(data))
     store_quads = _store_quads(built)
     if dump.format.datasets:
         assert {str(q) for q in parsed} == store_quads
@@ -64,11 +65,10 @@ def test_each_dump_is_read_by_rdflib_too(dump, built):
     if dump.gzipped:
         data = gzip.decompress(data)
     if dump.format.datasets:
-        parsed = rdflib.Dataset()
-        parsed.parse(data=data, format=dump.format.rdflib)
+        parsed = rdflib_read(data, dump.format, dataset=True)
         assert len(list(parsed.quads())) == len(_store_quads(built))
     else:
-        graph = rdflib.Graph().parse(data=data, format=dump.format.rdflib)
+        graph = rdflib_read(data, dump.format)
         assert len(graph) == json.loads((built / METADATA).read_text())["counts"]["triples"]
 
 

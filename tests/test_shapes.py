@@ -22,7 +22,7 @@ PREFIXES = """
 """
 
 VALID = PREFIXES + """
-kgv:Character rdfs:subClassOf schema:Person .
+kgv:Character rdfs:subClassOf schema:Thing .
 :movie/m a schema:Movie ; schema:name "M" ; schema:image <https://img.example/m.jpg> ;
     schema:alternateName "엠"@ko ; schema:duration "PT109M"^^xsd:duration ; schema:dateCreated "2009"^^xsd:gYear ;
     schema:datePublished "2010-09-02"^^xsd:date ; schema:director :person/p ; schema:actor :movie/m#cast ;
@@ -32,7 +32,7 @@ kgv:Character rdfs:subClassOf schema:Person .
     schema:aggregateRating :movie/m#rating .
 :movie/m#rating a schema:AggregateRating ; schema:ratingValue 4.5 ; schema:ratingCount 12 .
 :person/p a schema:Person ; schema:name "P" ; schema:birthDate "1971"^^xsd:gYear .
-:character/c a schema:Person, kgv:Character ; schema:name "C" .
+:character/c a kgv:Character ; schema:name "C" .
 :organization/o a schema:Organization ; schema:name "O" ; schema:founder :person/p .
 :country/kr a schema:Country ; schema:name "Korea" ; schema:identifier "KR" .
 :movie/m#cast a schema:PerformanceRole ; schema:actor :person/p ; schema:characterName "C" .
@@ -109,7 +109,8 @@ NEGATIVE = [
      "Violation"),
     ("former employer not an organisation", [], ":person/p kgv:formerEmployer :person/p .", "former employer",
      "Violation"),
-    ("character not a person", [], ":character/d a kgv:Character ; schema:name \"D\" .", "fictional",
+    ("character typed a person", [], ":character/d a kgv:Character, schema:Person ; schema:name \"D\" .",
+     "fictional",
      "Violation"),
     ("organisation without name", [("organization/o", S + "name")], "", "organisation needs", "Violation"),
     ("founder not a person", [], ":organization/o schema:founder :organization/o .", "founder must be", "Violation"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +19,7 @@ from kg import vocab
 from kg.build.statements import Statements
 from kg.config import Config
 from kg.ids import Minter
-from kg.jsonld import stream as jsonld_stream
+from kg.jsonld import EntityWriter, label_of, stream_entities
 from kg.layout import (
     DUMPS,
     WIRE_DIR,
@@ -99,10 +100,31 @@ class _Lines:
             self.write(b"\n")
 
 
-def _jsonld(store: ox.Store, out: BinaryIO) -> None:
-    """The default graph as compact JSON-LD, streamed one node (subject) at a time: one object per entity."""
-    for piece in jsonld_stream(_by_subject(store)):
+def _entities(store: ox.Store, out: BinaryIO, lines: bool) -> None:
+    """The default graph as JSON-LD under the official schema.org context (or JSON Lines), one object per entity:
+    its parts nested, the nodes it points to named."""
+    dg = ox.DefaultGraph()
+
+    def triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+
+    labels: dict[str, list[ox.Triple]] = {}
+    for predicate in (vocab.TYPE, vocab.S.name):
+        for q in store.quads_for_pattern(None, predicate, None, dg):
+            if isinstance(q.subject, ox.NamedNode) and "#" not in q.subject.value:
+                labels.setdefault(q.subject.value, []).append(ox.Triple(q.subject, q.predicate, q.object))
+    written = {iri: label_of(ts) for iri, ts in labels.items()}
+    del labels
+    writer = EntityWriter(lambda s: triples(store.quads_for_pattern(ox.NamedNode(s), None, None, dg)),
+                          written.get, lambda o: triples(store.quads_for_pattern(None, None, ox.NamedNode(o), dg)))
+    for piece in stream_entities(writer, _subjects(_by_subject(store)), lines=lines):
         out.write(piece)
+
+
+def _subjects(quads: Iterable[ox.Quad]) -> Iterator[tuple[str, list[ox.Triple]]]:
+    """Each subject with its statements, from quads grouped by subject."""
+    for subject, group in itertools.groupby(quads, key=lambda q: q.subject):
+        yield subject.value, [ox.Triple(q.subject, q.predicate, q.object) for q in group]
 
 
 def _by_subject(store: ox.Store) -> Iterator[ox.Quad]:
@@ -174,8 +196,8 @@ def write_dumps(statements: Statements, target: Path) -> None:
     store = statements.union
 
     def union(dump: Dump) -> Callable[[BinaryIO], None]:
-        if dump.format.name == "jsonld":
-            return lambda out: _jsonld(store, out)
+        if dump.format.entities:
+            return lambda out: _entities(store, out, dump.format.lines)
 
         def write(out: BinaryIO) -> None:
             store.dump(out, format=dump.format.oxigraph, from_graph=ox.DefaultGraph(),

@@ -26,7 +26,7 @@ from kg.config import DEFAULT_BASE
 from kg.errors import Failure, Where
 from kg.formats import FORMATS
 from kg.ids import is_key, slugify
-from kg.jsonld import RemoteDocumentRefused, offline
+from kg.jsonld import RemoteDocumentRefused, read
 from kg.literals import Duration
 from kg.model import (
     EDITORIAL,
@@ -637,8 +637,7 @@ class RdfFile:
     def quads(self) -> Iterator[ox.Quad]:
         """The file's statements as written (a JSON-LD file's contexts named by URL: the ones kg ships)."""
         if self.format == ox.RdfFormat.JSON_LD:  # a relative IRI would be dropped silently: it is resolved, and found
-            document = json.loads(self.path.read_bytes())
-            return ox.parse(json.dumps(offline(document)).encode(), format=self.format, base_iri=UNRESOLVED)
+            return read(self.path.read_bytes(), lines=self.path.suffix.lower() == ".jsonl", base_iri=UNRESOLVED)
         return ox.parse(path=self.path, format=self.format)
 
 

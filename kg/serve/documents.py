@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.jsonld import label_of
 from kg.serve.store import Release
 
 NAME = vocab.S.name
@@ -58,6 +60,21 @@ def document(release: Release, iri: str) -> list[ox.Quad]:
     for part in sorted(parts, key=lambda n: n.value):
         quads.extend(named(part))
     return sorted(quads, key=str)
+
+
+def labels(release: Release, statements: list[ox.Triple]) -> dict[str, dict[str, Any]]:
+    """The @id, types and names of the entities the statements point to, as an entity's JSON-LD names them."""
+    subjects = {t.subject for t in statements}
+    found: dict[str, dict[str, Any]] = {}
+    dg = ox.DefaultGraph()
+    for node in sorted({t.object for t in statements if isinstance(t.object, ox.NamedNode) and t.predicate != vocab.TYPE}
+                       - subjects,
+                       key=lambda n: n.value):
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for p in (vocab.TYPE, NAME)
+                   for q in release.store.quads_for_pattern(node, p, None, dg)]
+        if triples:
+            found[node.value] = label_of(triples)
+    return found
 
 
 def graph_quads(release: Release, graph: str | None) -> Iterator[ox.Quad] | None:
