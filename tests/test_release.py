@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-import rdflib
 
 from conftest import rdflib_read
 from kg.build.pipeline import REPORT_FILE

@@ -67,9 +67,8 @@ def labels(release: Release, statements: list[ox.Triple]) -> dict[str, dict[str,
     subjects = {t.subject for t in statements}
     found: dict[str, dict[str, Any]] = {}
     dg = ox.DefaultGraph()
-    for node in sorted({t.object for t in statements if isinstance(t.object, ox.NamedNode) and t.predicate != vocab.TYPE}
-                       - subjects,
-                       key=lambda n: n.value):
+    pointed = {t.object for t in statements if isinstance(t.object, ox.NamedNode) and t.predicate != vocab.TYPE}
+    for node in sorted(pointed - subjects, key=lambda n: n.value):
         triples = [ox.Triple(q.subject, q.predicate, q.object) for p in (vocab.TYPE, NAME)
                    for q in release.store.quads_for_pattern(node, p, None, dg)]
         if triples:
