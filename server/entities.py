@@ -33,6 +33,9 @@ ENTITY_FORMS = ("html", *(f.name for f in FORMATS), "embed")  # embed: the ready
 INLINE_SNIPPET = 64 * 1024  # characters: a longer snippet (a film with a crew of hundreds) is a link, not a text box
 LISTED = {"movie": "Films", "person": "People", "character": "Characters", "organization": "Organisations",
           "country": "Countries", "event": "Events", "work": "Works", "source": "Sources"}  # kinds with a list
+NOUNS = {"movie": ("film", "films"), "person": ("person", "people"), "character": ("character", "characters"),
+         "organization": ("organisation", "organisations"), "country": ("country", "countries"),
+         "event": ("event", "events"), "work": ("work", "works"), "source": ("source", "sources")}
 
 
 def release() -> Release:
@@ -281,7 +284,8 @@ def _entity_page(rel: Release, iri: str, path: str) -> Page:
                     current_app.extensions["kg.minter"].kind_of(iri) or "", "website"),
                 "lacks": lacking,
                 "inline": snippet is not None and len(snippet) <= INLINE_SNIPPET, "local": local, "iri": iri,
-                "label": wording.property_label, "formats": FORMATS, "path": f"/{path}", "graph": iri in rel.graphs}
+                "label": wording.property_label, "formats": FORMATS, "path": f"/{path}", "graph": iri in rel.graphs,
+                "nouns": NOUNS}
 
     return Page("entity.html", shown, headers=_alternates(path))
 

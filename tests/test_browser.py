@@ -137,19 +137,41 @@ def test_on_a_phone_a_facts_value_gets_the_width_of_the_page(browser, live):
 
 
 @pytest.mark.parametrize("width", [700, 1280])
-def test_citation_columns_stay_on_one_line(browser, live, width):
+def test_a_citation_never_breaks_inside_itself(browser, live, width):
     browser.set_window_size(width, 1000)
     try:
         browser.get(f"{live.url}/movie/break-away")
-        lines = browser.execute_script(  # the lines a cell's text takes: its fragments' distinct tops
-            "return [...document.querySelectorAll('th.cites, td.cites')].map(c => {"
-            "  const r = document.createRange(); r.selectNodeContents(c);"
-            "  const tops = new Set([...r.getClientRects()].map(b => Math.round(b.bottom)));"
-            "  return [c.textContent.trim(), tops.size]; });")
+        cites = browser.execute_script(  # each citation: its text and the lines it takes
+            "return [...document.querySelectorAll('a.ref')].map(a => [a.textContent, a.getClientRects().length]);")
     finally:
         browser.set_window_size(1280, 1600)
-    assert len(lines) > 20
-    assert [(text, n) for text, n in lines if n > 1] == []  # neither the header nor [1][4] wraps
+    assert len(cites) > 20
+    assert [(text, n) for text, n in cites if n != 1] == []
+
+
+def test_citations_name_their_source_and_are_tap_targets_on_a_phone(browser, live):
+    with phone(browser):
+        browser.get(f"{live.url}/movie/break-away")
+        boxes = browser.execute_script(
+            "return [...document.querySelectorAll('a.ref')].map(a => { const b = a.getBoundingClientRect();"
+            "  return [a.textContent, b.left, b.top, b.width, b.height]; });")
+    assert {text for text, *_ in boxes} >= {"Variety, 14 Oct 2009", "Variety, 7 Nov 2008", "Finecut, press kit"}
+    assert all(w >= 24 and h >= 32 for _, _, _, w, h in boxes)
+    overlapping = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                   if a[1] < b[1] + b[3] and b[1] < a[1] + a[3] and a[2] < b[2] + b[4] and b[2] < a[2] + a[4]]
+    assert overlapping == []
+
+
+def test_a_films_page_reads_in_a_film_records_order(browser, live):
+    browser.get(f"{live.url}/movie/break-away")
+    sections, facts, lead = browser.execute_script(
+        "return [[...document.querySelectorAll('main h2')].map(h => h.textContent),"
+        " [...document.querySelectorAll('section.key tr td:first-child')].map(td => td.textContent),"
+        " document.querySelector('h1 + p.lead').textContent];")
+    assert sections[:6] == ["Names and spellings", "Facts", "Sources disagree", "Cast", "Crew", "More facts"]
+    assert list(dict.fromkeys(facts)) == ["production year", "release date", "director", "cast", "country",
+                                          "running time", "genre", "language"]
+    assert lead == "2008/2009 · Leesong Hee-il · South Korea · 109 min"
 
 
 @pytest.mark.parametrize("width", [700, 1280])
@@ -164,7 +186,7 @@ def test_no_label_breaks_inside_a_word(browser, crewed, width):
             "  const text = c.textContent.trim(); return [text, text.split(/\\s+/).length, tops.size]; });")
     finally:
         browser.set_window_size(1280, 1600)
-    assert {"department", "Animation Department", "Production Management"} <= {text for text, _, _ in cells}
+    assert {"credit", "Animation Department", "Production Management"} <= {text for text, _, _ in cells}
     assert [(text, lines) for text, words, lines in cells if lines > words] == []
 
 

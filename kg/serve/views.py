@@ -36,6 +36,20 @@ class Reference:
     film: bool = False  # the referring entity is a film (its properties are worded as a film's)
 
 
+_S = vocab.S
+# the order of a page's first facts: what a film record gives first (after its title), then its credits
+FILM_KEY_FACTS = tuple(p.value for p in (_S.dateCreated, _S.datePublished, _S.director, _S.countryOfOrigin,
+                                          _S.duration, _S.genre, _S.inLanguage))
+FILM_CREDITS = tuple(p.value for p in (_S.author, _S.producer, vocab.K.executiveProducer, vocab.K.cinematographer,
+                                        _S.editor, _S.musicBy, vocab.K.lightingDirector, vocab.K.soundDesigner,
+                                        _S.productionCompany, vocab.K.inAssociationWith, vocab.K.salesAgent))
+KEY_FACTS = tuple(p.value for p in (_S.birthDate, _S.jobTitle, _S.worksFor, vocab.K.formerEmployer, _S.startDate,
+                                    _S.endDate, _S.location, _S.superEvent, _S.publisher, _S.author,
+                                    _S.datePublished, _S.dateCreated))
+CAST_ROW = "cast"  # the key-facts row that stands for the cast table
+_NOT_FACTS = (_S.name.value, _S.alternateName.value, vocab.RDF + "type")
+_FIRST_OF_THE_REST = (_S.description.value,)
+
 GROUPED_TEXT = 60  # texts up to this long share a row with the property's other values from the same sources
 
 
@@ -55,6 +69,9 @@ class View:
     years: dict[str, str] = field(default_factory=dict)  # of the entities that refer to this one, when they have one
     more_incoming: bool = False  # more entities refer to it than the page lists
     preferred: dict[str, str] = field(default_factory=dict)  # property -> the value curators chose (N-Triples form)
+    citations: dict[str, str] = field(default_factory=dict)  # source -> how a reader knows it: "Variety, 14 Oct 2009"
+    stated: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)  # a source's: (kind, [(iri, name)])
+    more_stated: bool = False  # the source makes statements about more entities than `stated` lists
 
     @property
     def is_film(self) -> bool:
@@ -105,6 +122,47 @@ class View:
             rows.setdefault(key, (f.predicate, []))[1].append(f)
         return list(rows.values())
 
+    def _order(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return (FILM_KEY_FACTS, FILM_CREDITS) if self.is_film else (KEY_FACTS, ())
+
+    @property
+    def key_facts(self) -> list[Fact]:
+        """The facts a reader looks for first, in a curated order (a film's year, director, country, running
+        time, genres, language; a person's birth date and jobs)."""
+        order = self._order()[0]
+        return sorted((f for f in self.facts if f.predicate in order), key=lambda f: order.index(f.predicate))
+
+    @property
+    def key_rows(self) -> list[tuple[str, list[Fact]]]:
+        """The key facts as table rows; a film's cast ("cast", no facts: the page lists it) right after its
+        director, as a film record gives it."""
+        rows = self.rows(self.key_facts)
+        if self.is_film and self.cast:
+            after = max((n + 1 for n, (p, _) in enumerate(rows) if FILM_KEY_FACTS.index(p) <= 2), default=0)
+            rows.insert(after, (CAST_ROW, []))
+        return rows
+
+    @property
+    def credits(self) -> list[Fact]:
+        """A film's crew credits that have a property of their own (screenplay, producers, music...), in order."""
+        order = self._order()[1]
+        return sorted((f for f in self.facts if f.predicate in order), key=lambda f: order.index(f.predicate))
+
+    @property
+    def other_facts(self) -> list[Fact]:
+        """Every other fact: a description first, then by property."""
+        key, credits = self._order()
+        skip = {*key, *credits, *_NOT_FACTS}
+        roles = {f.value.value for f in self.cast} | ({f.value.value for f in self._roles(vocab.S.contributor)}
+                                                      if self.crew else set())
+        rest = [f for f in self.facts if f.predicate not in skip and not (
+            isinstance(f.value, ox.NamedNode) and f.value.value in roles)]
+        return sorted(rest, key=lambda f: f.predicate not in _FIRST_OF_THE_REST)
+
+    def cite(self, source: str) -> str:
+        """How the page names a source where it cites one."""
+        return self.citations.get(source) or self.labels.get(source) or source.rsplit("/", 1)[-1]
+
     @property
     def filmography(self) -> bool:
         """Whether everything that refers to the entity is a film (a person's or a company's films, by year)."""
@@ -136,13 +194,14 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
     quads = document(release, iri)
     if not quads:
         return None
-    facts = _facts(quads, iri)
+    editorial = Minter(str(release.meta.get("base_iri") or "")).editorial().value
+    facts = _decided(_facts(quads, iri), editorial)
     part_iris = sorted({q.subject.value for q in quads if q.subject.value != iri})
-    parts = {p: _facts(quads, p) for p in part_iris}
+    parts = {p: _decided(_facts(quads, p), editorial) for p in part_iris}
     types = sorted({f.value.value for f in facts if f.predicate == vocab.RDF + "type"})
     variants = [(f.value.value, getattr(f.value, "language", None), f.sources) for f in facts
                 if f.predicate in (NAME.value, ALT.value) and isinstance(f.value, ox.Literal)]
-    conflicts = []
+    conflicts: list[dict[str, Any]] = []
     preferred: dict[str, str] = {}
     for p in part_iris:
         pf = {f.predicate: f for f in parts[p]}
@@ -168,8 +227,77 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
     name = label(release, iri, lang) or iri
     variants.sort(key=lambda v: v[0] != name)  # the preferred name first, as the page's title says it
     facts.sort(key=lambda f: (f.predicate, f.predicate in preferred and str(f.value) != preferred[f.predicate]))
+    cited = {s for fs in [facts, *parts.values()] for f in fs for s in f.sources} | {
+        s for c in conflicts for _, srcs in c["values"] for s in srcs}
+    stated, more_stated = _stated(release, iri, lang) if iri in release.graphs else ([], False)
     return View(iri, name, types, facts, parts, variants, incoming, conflicts, labels,
-                {r.iri: y for r in incoming if (y := year(release, r.iri))}, more, preferred)
+                {r.iri: y for r in incoming if (y := year(release, r.iri))}, more, preferred,
+                {s: citation(release, s, lang) for s in cited}, stated, more_stated)
+
+
+def _decided(facts: list[Fact], editorial: str) -> list[Fact]:
+    """Facts citing the curators' graph only where it is theirs alone: a name a source also gives is the source's."""
+    for f in facts:
+        if editorial in f.sources and len(f.sources) > 1:
+            f.sources = [s for s in f.sources if s != editorial]
+    return facts
+
+
+MAX_STATED = 1000  # a source's page lists at most this many of the entities it makes statements about
+
+_TYPE_WORDS = {"DiscussionForumPosting": "forum post", "NewsArticle": "news article", "Review": "review",
+               "WebPage": "web page", "Book": "book", "Dataset": "dataset", "Article": "article",
+               "SocialMediaPosting": "post", "Movie": "film"}
+
+
+def _when(term: ox.Literal) -> str:
+    """A date as readers write it in a citation: 14 Oct 2009 (a year or a month as given)."""
+    text = term.value
+    parts = text.split("-")
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    if len(parts) >= 3 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12 and parts[2][:2].isdigit():
+        return f"{int(parts[2][:2])} {months[int(parts[1]) - 1]} {parts[0]}"
+    if len(parts) == 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        return f"{months[int(parts[1]) - 1]} {parts[0]}"
+    return text
+
+
+def citation(release: Release, source: str, lang: str = "en") -> str:
+    """A source as a reader knows it: who published it and when ("Variety, 14 Oct 2009"), else who and what it is
+    ("Finecut, press kit"), else its name."""
+    node = ox.NamedNode(source)
+    who = next((name for p in (vocab.S.publisher, vocab.S.author) for o in values_of(release, node, p)
+                if isinstance(o, ox.NamedNode) and (name := label(release, o.value, lang))), None)
+    when = next((_when(o) for p in (vocab.S.datePublished, vocab.S.dateCreated) for o in values_of(release, node, p)
+                 if isinstance(o, ox.Literal)), None)
+    what = next((o.value for o in values_of(release, node, vocab.S.genre) if isinstance(o, ox.Literal)), None) or next(
+        (_TYPE_WORDS[t] for o in values_of(release, node, vocab.TYPE)
+         if (t := o.value.rsplit("/", 1)[-1]) in _TYPE_WORDS), None)
+    name = label(release, source, lang) or source.rsplit("/", 1)[-1]
+    if who and (when or what):
+        return f"{who}, {when or what}"
+    return name
+
+
+def _stated(release: Release, source: str, lang: str) -> tuple[list[tuple[str, list[tuple[str, str]]]], bool]:
+    """The entities a source makes statements about, by kind (films first), each with its name; and whether there
+    are more than MAX_STATED."""
+    minter = Minter(str(release.meta.get("base_iri") or ""))
+    seen: set[str] = set()
+    more = False
+    for q in release.store.quads_for_pattern(None, None, None, ox.NamedNode(source)):
+        doc = q.subject.value.split("#", 1)[0]
+        if doc != source and minter.kind_of(doc) not in (None, "source"):
+            seen.add(doc)
+            if len(seen) > MAX_STATED:
+                more = True
+                break
+    kinds: dict[str, list[tuple[str, str]]] = {}
+    for doc in sorted(seen)[:MAX_STATED]:
+        kinds.setdefault(minter.kind_of(doc) or "other", []).append((doc, label(release, doc, lang) or doc))
+    order = ("movie", "person", "character", "organization", "event", "country", "work")
+    return [(k, sorted(v, key=lambda e: (e[1].lower(), e[0]))) for k, v in sorted(
+        kinds.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]))], more
 
 
 _DETAILS = (vocab.S.characterName, vocab.S.roleName)  # what a role node says beyond whom it links

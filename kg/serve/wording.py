@@ -10,7 +10,8 @@ from kg.serve.views import Fact
 
 _TERM_LABELS = {t.iri.value: t.label for t in vocab.TERMS}
 
-_SPECIAL = {vocab.RDF + "type": "type", vocab.S.actor.value: "cast", vocab.S.musicBy.value: "music"}
+_SPECIAL = {vocab.RDF + "type": "type", vocab.S.actor.value: "cast", vocab.S.musicBy.value: "music",
+            vocab.S.inLanguage.value: "language"}
 
 _OF_A_FILM = {vocab.S.author.value: "screenplay", vocab.S.dateCreated.value: "production year",
               vocab.S.datePublished.value: "release date", vocab.S.duration.value: "running time",
