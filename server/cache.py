@@ -17,6 +17,8 @@ from typing import Any
 
 from werkzeug.http import parse_etags
 
+from kg.serve.negotiation import languages
+
 from . import common_headers
 from .compress import accepts_gzip
 
@@ -83,7 +85,8 @@ class ResponseCache:
         except OSError:
             return None
         return (release, method, path, environ.get("QUERY_STRING", ""), *(environ.get(h, "") for h in KEY_HEADERS),
-                "gzip" if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")) else "")
+                "gzip" if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")) else "",
+                ",".join(languages(environ.get("HTTP_ACCEPT_LANGUAGE"))))  # as pages read it: few variants
 
     def cached(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
         """The kept answer to a request, if there is one, without waiting for a twin (the ASGI front asks this on its

@@ -20,6 +20,7 @@ from kg.serve import search as names
 from kg.serve.execute import Busy
 from kg.serve.markup import described as described_markup
 from kg.serve.markup import markup as entity_markup
+from kg.serve.negotiation import languages
 from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
 
@@ -265,9 +266,10 @@ def _alternates(path: str) -> dict[str, str]:
     return {"Link": ", ".join(f'</{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in FORMATS)}
 
 
-def _entity_page(rel: Release, iri: str, path: str) -> Page:
-    """The entity's page; 404 when the release has no entity `iri`."""
-    view = views.view(rel, iri)
+def _entity_page(rel: Release, iri: str, path: str, readers: tuple[str, ...] = ()) -> Page:
+    """The entity's page, names in the reader's languages where the graph has them; 404 when the release has no
+    entity `iri`."""
+    view = views.view(rel, iri, readers=readers)
     if view is None:
         abort(404, f"No entity {iri} in this release.")
 
@@ -330,5 +332,8 @@ def resource(path: str) -> Answer | WerkzeugResponse:
     if iri in gone:
         abort(error_response(410, f"{iri} was in an earlier release of this dataset and is no longer: the curators "
                                   "removed it. Search for its name, or ask SPARQL for what is there now."))
-    return Answer({"html": partial(_entity_page, rel, iri, path), **rdf(partial(_entity_document, rel, iri, path)),
-                   "embed": partial(_entity_snippet, rel, iri)}, suffix=suffix, tags={key: key for key in ENTITY_FORMS})
+    readers = languages(request.headers.get("Accept-Language"))
+    tags = {key: key for key in ENTITY_FORMS} | {"html": "-".join(("html", *readers))}  # a page per reader's languages
+    return Answer({"html": partial(_entity_page, rel, iri, path, readers),
+                   **rdf(partial(_entity_document, rel, iri, path)), "embed": partial(_entity_snippet, rel, iri)},
+                  suffix=suffix, tags=tags, vary=("Accept", "Accept-Language"))

@@ -92,6 +92,7 @@ class Answer:
     forms: Mapping[str, Callable[[], Data]]
     suffix: str | None = None  # the form the path's extension names (/movie/x.ttl): before ?format= and Accept
     tags: Mapping[str, str] = field(default_factory=dict)  # a form's ETag after the release's, Last-Modified, 304
+    vary: tuple[str, ...] = ("Accept",)  # the request headers its answer depends on
 
 
 def rdf(load: Callable[[Format], Rdf], formats: Iterable[Format] = FORMATS) -> dict[str, Callable[[], Data]]:
@@ -136,18 +137,18 @@ def render(answer: Answer) -> Response:
     rel: Release | None = g.release
     etag = f"{rel.etag}-{tag}" if tag is not None and rel is not None else None
     if etag is not None and request.if_none_match.contains_weak(etag):  # weak comparison: RFC 9110 section 13.1.2
-        return _finish(Response(status=304), rel, etag)
+        return _finish(Response(status=304), rel, etag, answer.vary)
     response = RENDERERS[offer.key](data)
     response.headers.update(data.headers)
-    return _finish(response, rel, etag)
+    return _finish(response, rel, etag, answer.vary)
 
 
-def _finish(response: Response, rel: Release | None, etag: str | None) -> Response:
+def _finish(response: Response, rel: Release | None, etag: str | None, vary: tuple[str, ...]) -> Response:
     """Validators on a tagged form, and Vary on every negotiated one."""
     if etag is not None and rel is not None:
         response.set_etag(etag)
         response.headers["Last-Modified"] = rel.last_modified
-    response.headers["Vary"] = "Accept"
+    response.headers["Vary"] = ", ".join(vary)
     return response
 
 

@@ -107,9 +107,20 @@ def dataset(quads: list[ox.Quad]) -> list[ox.Quad]:
     return union + sorted(quads, key=lambda q: (str(q.graph_name), str(q)))
 
 
-def label(release: Release, iri: str, lang: str = "en") -> str | None:
-    """The preferred name of a node (schema:name, else rdfs:label; in the page's language first), if it has one."""
+def label(release: Release, iri: str, lang: str = "en", readers: tuple[str, ...] = ()) -> str | None:
+    """The name of a node for a reader: one of its names or spellings in a language of `readers` (best first, up to
+    the site's language `lang`, which preferred names are in), else its preferred name (schema:name, else
+    rdfs:label; in `lang` first), if it has one."""
     node = ox.NamedNode(iri)
+    if readers:
+        spelled = [q.object for p in (NAME, ALT) for q in release.store.quads_for_pattern(node, p, None)]
+        for wanted in readers:
+            if reads_as(lang, wanted):  # the preferred name is in the site's language: the reader reads it
+                break
+            found = sorted(n.value for n in spelled if isinstance(n, ox.Literal) and n.language
+                           and reads_as(n.language, wanted))
+            if found:
+                return found[0]
     names = [q.object for q in release.store.quads_for_pattern(node, NAME, None)] or [
         q.object for q in release.store.quads_for_pattern(node, _RDFS_LABEL, None)]
     for n in names:
@@ -117,3 +128,17 @@ def label(release: Release, iri: str, lang: str = "en") -> str | None:
             return n.value
     plain = [n for n in names if isinstance(n, ox.Literal) and not n.language]
     return (plain or names)[0].value if (plain or names) else None
+
+
+def reads_as(tag: str, wanted: str) -> bool:
+    """Whether text tagged `tag` is in the language a reader asked for as `wanted`: 'ko' and 'ko-KR' read as
+    'ko'; 'ko-Latn' (romanised) does not, unless asked for by its script."""
+    tag, wanted = tag.lower(), wanted.lower()
+    if tag == wanted:
+        return True
+    ours, theirs = tag.split("-"), wanted.split("-")
+    if ours[0] != theirs[0]:
+        return False
+    script = next((p for p in ours[1:] if len(p) == 4 and p.isalpha()), None)
+    asked = next((p for p in theirs[1:] if len(p) == 4 and p.isalpha()), None)
+    return script == asked

@@ -39,6 +39,32 @@ def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
     return ranges
 
 
+MAX_LANGUAGES = 3  # a reader's languages a page looks for names in
+
+
+def languages(header: str | None) -> tuple[str, ...]:
+    """The languages of an Accept-Language header a page may name things in, best first, lower case: at most
+    MAX_LANGUAGES, without q=0, wildcards or malformed tags ("ko-KR,ko;q=0.9,en;q=0.8" -> ("ko-kr", "ko", "en"))."""
+    if not header:
+        return ()
+    ranked: list[tuple[float, int, str]] = []
+    for order, part in enumerate(header.split(",")[:32]):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        if not tag or tag == "*" or len(tag) > 35 or not all(p.isalnum() and p.isascii() for p in tag.split("-")):
+            continue
+        q = 1.0
+        name, _, val = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = float(val.strip())
+            except ValueError:
+                q = 0.0
+        if q > 0:
+            ranked.append((-q, order, tag))
+    return tuple(dict.fromkeys(tag for _, _, tag in sorted(ranked)))[:MAX_LANGUAGES]
+
+
 def _quality(media: str, ranges: list[tuple[str, float, int]], sent: bool) -> tuple[float, int, int]:
     """q of the most specific range matching `media`, with specificity and position as tie-breakers.
 

@@ -72,6 +72,14 @@ class View:
     citations: dict[str, str] = field(default_factory=dict)  # source -> how a reader knows it: "Variety, 14 Oct 2009"
     stated: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)  # a source's: (kind, [(iri, name)])
     more_stated: bool = False  # the source makes statements about more entities than `stated` lists
+    preferred_name: str = ""  # the curators' name for it (the title, `name`, may be in the reader's language)
+
+    @property
+    def name_language(self) -> str | None:
+        """The language of the title when it is not the preferred name (a Korean reader's 탈주)."""
+        if self.name == self.preferred_name:
+            return None
+        return next((lang for text, lang, _ in self.variants if text == self.name and lang), None)
 
     @property
     def is_film(self) -> bool:
@@ -189,7 +197,7 @@ def _facts(quads: list[ox.Quad], subject: str) -> list[Fact]:
     return [Fact(p, value, sorted(sources)) for (p, _), (value, sources) in sorted(grouped.items())]
 
 
-def view(release: Release, iri: str, lang: str = "en") -> View | None:
+def view(release: Release, iri: str, lang: str = "en", readers: tuple[str, ...] = ()) -> View | None:
     """The entity page for `iri`, or None when the release has no such entity."""
     quads = document(release, iri)
     if not quads:
@@ -221,18 +229,19 @@ def view(release: Release, iri: str, lang: str = "en") -> View | None:
     for node in {f.value.value for fs in [facts, *parts.values()] for f in fs if isinstance(f.value, ox.NamedNode)} | {
             r.iri for r in incoming} | {s for fs in parts.values() for f in fs for s in f.sources} | {
             s for f in facts for s in f.sources}:
-        found = label(release, node, lang)
+        found = label(release, node, lang, readers)
         if found:
             labels[node] = found
-    name = label(release, iri, lang) or iri
-    variants.sort(key=lambda v: v[0] != name)  # the preferred name first, as the page's title says it
+    preferred_name = label(release, iri, lang) or iri
+    name = label(release, iri, lang, readers) or iri
+    variants.sort(key=lambda v: (v[0] != name, v[0] != preferred_name))  # the title's name first
     facts.sort(key=lambda f: (f.predicate, f.predicate in preferred and str(f.value) != preferred[f.predicate]))
     cited = {s for fs in [facts, *parts.values()] for f in fs for s in f.sources} | {
         s for c in conflicts for _, srcs in c["values"] for s in srcs}
     stated, more_stated = _stated(release, iri, lang) if iri in release.graphs else ([], False)
     return View(iri, name, types, facts, parts, variants, incoming, conflicts, labels,
                 {r.iri: y for r in incoming if (y := year(release, r.iri))}, more, preferred,
-                {s: citation(release, s, lang) for s in cited}, stated, more_stated)
+                {s: citation(release, s, lang) for s in cited}, stated, more_stated, preferred_name)
 
 
 def _decided(facts: list[Fact], editorial: str) -> list[Fact]:
