@@ -322,14 +322,36 @@ def releases_cmd(ctx: click.Context) -> None:
 @click.pass_context
 def rollback_cmd(ctx: click.Context, release: str | None) -> None:
     """Serve an earlier release again: the one before the current, or RELEASE (an id or directory kg releases lists)."""
+    from kg.build import remote
     from kg.build.publish import rollback
 
     config = ctx.obj.config()
     try:
-        chosen = rollback(config.releases_path, release)
+        chosen = rollback(config.releases_path, release) if config.store == "embedded" else remote.rollback(
+            config, release)
     except LookupError as exc:
         raise Failure(f"cannot roll back: {exc}") from exc
     _say(f"kg: release {chosen.name} is current again")
+
+
+@cli.command("publish")
+@click.argument("release", required=False)
+@click.pass_context
+def publish_cmd(ctx: click.Context, release: str | None) -> None:
+    """Publish a kept release (default: the current one) into the configured engine's idle slot, verify it there,
+    and make it current: after a failed publish, or to move to a new engine."""
+    from kg.build import remote
+    from kg.layout import metadata
+
+    config = ctx.obj.config()
+    if config.store == "embedded":
+        raise Failure("nothing to publish into: the store is embedded (set store and slots in kg.toml for an engine)")
+    try:
+        chosen = remote.republish(config, release, _say)
+    except LookupError as exc:
+        raise Failure(f"cannot publish: {exc}") from exc
+    _say(f"kg: release {chosen.name} is current, served from the {config.store} slot "
+         f"{remote.serving(metadata(chosen))}")
 
 
 @cli.command("diff")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ class Config:
     cache_mb: int = 32  # per server worker; 0 turns the response cache off
     vocabularies: tuple[str, ...] = ()  # namespaces besides schema.org and kg's own whose terms sources may use
     read_outside: tuple[Path, ...] = ()  # folders outside the project root that data files may be read from
+    store: str = "embedded"  # where releases are served from: "embedded" (Oxigraph in var/) or an engine kind
+    slots: tuple[str, ...] = ()  # a remote store's engine instances (base URLs): at least two, one idle for loading
+    engine_timeout: float = 3600.0  # seconds a remote slot may take to load a release
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the project root."""
@@ -88,6 +92,23 @@ def _namespaces(value: Any) -> tuple[str, ...]:
     return found
 
 
+def _slots(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"setting 'slots': a list of engine URLs, not {value!r}")
+    found = tuple(i.strip().rstrip("/") for i in items if i.strip())
+    for url in found:
+        parts = urllib.parse.urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError("setting 'slots': an engine URL must not carry credentials; set KG_ENGINE_USER and "
+                              "KG_ENGINE_PASSWORD in the environment instead")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(f"setting 'slots': {url!r} is not an engine's base URL (http://host:port)")
+    if len(set(found)) != len(found):
+        raise ConfigError("setting 'slots': an engine URL is listed twice")
+    return found
+
+
 def _folders(value: Any) -> tuple[Path, ...]:
     items = value.split(os.pathsep) if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
@@ -99,7 +120,7 @@ RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and
     "port": (1, 65535), "workers": (1, 64), "query_timeout": (0.1, 86400), "max_results": (1, 10**9),
     "query_workers": (1, 64), "keep_releases": (1, 1000), "cache_mb": (0, 1 << 20),
     "query_memory_mb": (64, 1 << 20), "max_response_mb": (1, 1 << 20), "body_timeout": (0.1, 3600),
-    "write_timeout": (0.1, 3600),
+    "write_timeout": (0.1, 3600), "engine_timeout": (1, 86400 * 7),
 }
 
 
@@ -108,6 +129,8 @@ def _coerce(name: str, value: Any) -> Any:
         return _namespaces(value)
     if name == "read_outside":
         return _folders(value)
+    if name == "slots":
+        return _slots(value)
     default = getattr(Config, name, None)
     kind = type(default) if default is not None else str
     if name.endswith(("_dir", "_root")):
@@ -153,4 +176,19 @@ def load_config(root: Path | None = None, **overrides: Any) -> Config:
     if config.public_url and (not config.public_url.startswith(("http://", "https://"))
                               or not config.public_url.endswith("/")):
         raise ConfigError(f"public_url must be an http(s) URL ending in '/': {config.public_url!r}")
+    _check_store(config)
     return config
+
+
+def _check_store(config: Config) -> None:
+    """A remote store needs a known engine kind and at least two slots; an embedded one none."""
+    from kg.engines import KINDS
+
+    if config.store not in KINDS:
+        raise ConfigError(f"setting 'store': {config.store!r} is not a store kg publishes into "
+                          f"(one of: {', '.join(KINDS)})")
+    if config.store == "embedded" and config.slots:
+        raise ConfigError("setting 'slots': only a remote store has slots (store is 'embedded')")
+    if config.store != "embedded" and len(config.slots) < 2:
+        raise ConfigError(f"setting 'slots': the remote store ({config.store}) needs at least two slots (engine "
+                          "URLs), one to serve the current release while the next one loads into another")

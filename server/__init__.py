@@ -63,6 +63,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     app.extensions["kg.executors"] = Executors(config.releases_path, config.query_workers, config.query_timeout,
                                               memory_mb=config.query_memory_mb)
+    from kg.serve.remote import Gate
+
+    app.extensions["kg.gate"] = Gate(config.query_workers)  # queries of this worker at a remote engine at once
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from . import attention, discovery, downloads, entities, errors, graphs, sparql

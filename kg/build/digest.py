@@ -73,9 +73,13 @@ def unchanged(config: Config) -> Path | None:
     if release is None or files is None or not (release / STORE_DIR).is_dir():
         return None
     try:
-        known = metadata(release).get("build_digest")
+        meta = metadata(release)
+        engine = meta.get("engine")
+        if config.store != "embedded" and not (isinstance(engine, dict) and engine.get("kind") == config.store
+                                               and engine.get("slot") in config.slots):
+            return None  # the same graph, but not yet in the engine now configured: it is published again
         digest = input_digest(files, config.root, shaping_settings(config))
-        return release if known == build_digest(digest, config) else None
+        return release if meta.get("build_digest") == build_digest(digest, config) else None
     except (OSError, ValueError):
         return None
 

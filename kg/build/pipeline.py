@@ -19,7 +19,7 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.build import attention, duplicates, index, moved
+from kg.build import attention, duplicates, index, moved, remote
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps
 from kg.build.duplicates import Candidate
@@ -274,6 +274,9 @@ class Build:
         (tmp / REPORT_FILE).write_text("".join(f"{x}\n" for x in sources.notes), encoding="utf-8")
         attention.write(tmp, attention.groups(self.candidates, mapped.conflicts, sources.notes, report.findings,
                                               self.gone, minter))
+        if config.store != "embedded":  # into the engine's idle slot, verified there, before anything is switched
+            remote.record(tmp, stages.run("engine", lambda: remote.publish(
+                tmp, config, current(config.releases_path), self.say), lambda e: f"slot {e['slot']}"))
         fsync_tree(tmp)
         final = config.releases_path / RELEASES / (
             f"{built.strftime('%Y%m%dT%H%M%SZ')}-{release_id}-{time.time_ns() % 10**6:06d}")

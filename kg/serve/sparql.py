@@ -160,7 +160,8 @@ TEXTUAL = ("text/", "application/sparql-results+", "application/ld+json", "appli
            "application/rdf+xml")
 
 
-def _error(exc: Refusal) -> Answer:
+def refused(exc: Refusal) -> Answer:
+    """A refusal as the answer the client gets: its status and its words."""
     return Answer(exc.status, "text/plain; charset=utf-8", (exc.message.rstrip("\n") + "\n").encode("utf-8"))
 
 
@@ -191,7 +192,7 @@ def answer(release: Release, job: Job) -> Answer:
                                 "ask for it as JSON, CSV or TSV, or as Turtle or N-Triples for a graph.")
         return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body, cut)
     except Refusal as exc:
-        return _error(exc)
+        return refused(exc)
 
 
 _NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")  # what XML 1.0 cannot hold

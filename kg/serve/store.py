@@ -60,6 +60,12 @@ class Release:
         return self.path.name
 
     @property
+    def engine_slot(self) -> str | None:
+        """The URL of the engine slot the release was published into (None: served from its embedded store)."""
+        engine = self.meta.get("engine")
+        return str(engine["slot"]) if isinstance(engine, dict) and engine.get("slot") else None
+
+    @property
     def last_modified(self) -> str:
         """HTTP date of the release."""
         return email.utils.formatdate(self.mtime, usegmt=True)

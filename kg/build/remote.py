@@ -1,0 +1,191 @@
+"""Publishing a release into a remote engine: loaded into an idle slot, verified, then recorded for the switch."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.config import Config
+from kg.engines import EngineError, Slot, slot
+from kg.errors import Failure
+from kg.ids import Minter
+from kg.layout import DUMPS, STORE_DIR, metadata
+
+ENGINE_KEY = "engine"  # release.json: which slot serves the release
+_NQUADS = next(d for d in DUMPS if d.format.name == "nquads")  # the source graphs
+_NTRIPLES = next(d for d in DUMPS if d.format.name == "ntriples")  # the union: the default graph
+
+
+class PublishError(Failure):
+    """A release could not be published into its engine: nothing was switched, the served release stays."""
+
+    def lines(self) -> list[str]:
+        return [f"kg: {self}", "kg: nothing was switched; the previous release is still served"]
+
+
+def slots(config: Config) -> list[Slot]:
+    """The configured slots of a remote store."""
+    return [slot(config.store, url) for url in config.slots]
+
+
+def serving(meta: dict[str, Any]) -> str | None:
+    """The URL of the slot a release was published into (None: an embedded release)."""
+    engine = meta.get(ENGINE_KEY)
+    return str(engine["slot"]) if isinstance(engine, dict) and engine.get("slot") else None
+
+
+def idle(config: Config, live: Path | None) -> Slot:
+    """The slot to load the next release into: never the one serving the current release."""
+    busy = serving(metadata(live)) if live is not None else None
+    return next(s for s in slots(config) if s.url != busy)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a slot holding the release must answer: its version, counts, and one literal of each kind."""
+
+    release: str
+    default: int
+    graphs: dict[str, int]
+    literals: list[ox.Triple]
+
+
+def expected(release_dir: Path, base_iri: str) -> Expected:
+    """The release's own counts and literal samples, from its embedded store."""
+    store = ox.Store.read_only(str(release_dir / STORE_DIR))
+    graphs = {r["g"].value: int(r["n"].value) for r in store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    samples: dict[tuple[str, str], ox.Triple] = {}
+    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        o = q.object
+        if isinstance(o, ox.Literal):
+            samples.setdefault((o.datatype.value, o.language or ""), ox.Triple(q.subject, q.predicate, o))
+    release_id = str(metadata(release_dir)["id"])
+    return Expected(Minter(base_iri).release(release_id).value, default, graphs,
+                    [samples[k] for k in sorted(samples)])
+
+
+def load(release_dir: Path, target: Slot, timeout: float) -> None:
+    """Empty the slot, then bulk-load the release: the source graphs, and their union as the default graph."""
+    target.update(target.engine.clear)
+    with gzip.open(release_dir / _NQUADS.filename, "rb") as quads:
+        target.load(quads, "application/n-quads", None, timeout)
+    with gzip.open(release_dir / _NTRIPLES.filename, "rb") as triples:
+        target.load(triples, "application/n-triples", "default", timeout)
+
+
+def verify(target: Slot, want: Expected, base_iri: str) -> list[str]:
+    """What the slot gets wrong against the release (nothing: it holds exactly the release)."""
+    problems = []
+    dataset = Minter(base_iri).dataset().value
+    if not target.ask(f"ASK {{ <{dataset}> <{vocab.DCTERMS}hasVersion> <{want.release}> }}"):
+        problems.append(f"it does not say it holds {want.release}")
+    got = {r["g"]["value"]: int(r["n"]["value"]) for r in target.select(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    if got != want.graphs:
+        wrong = sorted(set(got) ^ set(want.graphs)) + sorted(g for g in set(got) & set(want.graphs)
+                                                             if got[g] != want.graphs[g])
+        problems.append(f"{len(wrong)} graphs differ in statements (first: {wrong[0]}: "
+                        f"{got.get(wrong[0], 0):,} held, {want.graphs.get(wrong[0], 0):,} in the release)")
+    default = int(target.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]["value"])
+    if default != want.default:
+        problems.append(f"its default graph holds {default:,} statements, the release's union {want.default:,}")
+    for t in want.literals:
+        if not target.ask(f"ASK {{ {t.subject} {t.predicate} {t.object} }}"):
+            o = t.object
+            assert isinstance(o, ox.Literal)
+            kind = f"@{o.language}" if o.language else f"^^<{o.datatype.value}>"
+            problems.append(f"a {kind} literal does not read back as it was loaded: {t} (the engine changed "
+                            "its value or its type)")
+    return problems
+
+
+def publish(release_dir: Path, config: Config, live: Path | None, say: Callable[[str], None]) -> dict[str, Any]:
+    """Load a release into the idle slot and verify it there; the engine record for its release.json.
+
+    Raises PublishError when the slot cannot be loaded or does not hold exactly the release.
+    """
+    target = idle(config, live)
+    started = time.monotonic()
+    try:
+        load(release_dir, target, config.engine_timeout)
+        loaded = time.monotonic()
+        want = expected(release_dir, config.base_iri)
+        problems = verify(target, want, config.base_iri)
+    except (EngineError, TimeoutError) as exc:
+        raise PublishError(f"publishing into {config.store} failed: {exc}") from exc
+    if problems:
+        raise PublishError(f"the {config.store} slot at {target.url} does not hold the release as built: "
+                           + "; ".join(problems))
+    done = time.monotonic()
+    say(f"kg: published into the {config.store} slot at {target.url} (load {loaded - started:.1f} s, verify "
+        f"{done - loaded:.1f} s: {want.default:,} statements, {len(want.graphs)} graphs, "
+        f"{len(want.literals)} kinds of literal read back)")
+    return {"kind": config.store, "slot": target.url, "statements": want.default, "graphs": len(want.graphs),
+            "load_s": round(loaded - started, 2), "verify_s": round(done - loaded, 2)}
+
+
+def holds(config: Config, release_dir: Path) -> bool:
+    """Whether the slot a release was published into still holds it (a rollback may switch back to it)."""
+    url = serving(metadata(release_dir))
+    if url is None or url not in config.slots:
+        return False
+    release = Minter(config.base_iri).release(str(metadata(release_dir)["id"])).value
+    dataset = Minter(config.base_iri).dataset().value
+    try:
+        return slot(config.store, url).ask(f"ASK {{ <{dataset}> <{vocab.DCTERMS}hasVersion> <{release}> }}", 10)
+    except (EngineError, TimeoutError):
+        return False
+
+
+def record(release_dir: Path, engine: dict[str, Any]) -> None:
+    """Write which slot serves a release into its release.json (atomically)."""
+    path = release_dir / "release.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta[ENGINE_KEY] = engine
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def republish(config: Config, target: str | None, say: Callable[[str], None]) -> Path:
+    """Publish a kept release (default: the current one) into the idle slot, verify it, and make it current."""
+    from kg.build.publish import build_lock, find_release, switch
+    from kg.layout import current
+
+    root = config.releases_path
+    with build_lock(root, say):
+        live = current(root)
+        chosen = find_release(root, target) if target is not None else live
+        if chosen is None:
+            raise LookupError("no release yet; run `kg build`")
+        record(chosen, publish(chosen, config, live, say))
+        switch(root, chosen)
+    return chosen
+
+
+def rollback(config: Config, target: str | None) -> Path:
+    """Make an earlier release current again, if the slot it was published into still holds it."""
+    from kg.build.publish import build_lock, find_release, switch
+
+    root = config.releases_path
+    with build_lock(root, lambda _: None):
+        chosen = find_release(root, target)
+        if not holds(config, chosen):
+            meta = metadata(chosen)
+            where = serving(meta)
+            raise PublishError(
+                f"cannot roll back to {meta['id']}: " + (f"the {config.store} slot at {where} no longer holds it"
+                                                         if where else "it was never published into an engine")
+                + f"; publish it again with `kg publish {meta['id']}` (it loads into the idle slot, then switches)")
+        switch(root, chosen)
+    return chosen

@@ -1,0 +1,111 @@
+"""Queries answered by a remote engine: checked here, sent to the current release's slot, its answer mapped to kg's.
+
+The same guard as the embedded store (no SERVICE, no updates, no graphs from elsewhere) runs before anything is
+sent; kg's predefined prefixes and base are written into the query, since the engine knows neither. kg's deadline
+holds in front of the engine (an engine's own timeout may not stop a runaway query), and a worker sends at most
+`query_workers` queries at once (429 beyond). The engine's refusals and failures become kg's statuses and words.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pyoxigraph as ox
+
+from kg.engines import EngineError, Reply, slot
+from kg.errors import Refusal
+from kg.formats import by_name, client_format, result_by_name
+from kg.serve.execute import QUEUE_WAIT, Busy
+from kg.serve.guard import check
+from kg.serve.sparql import Answer, Job, refused, syntax_message
+from kg.serve.store import Release
+
+_DECLARED = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:")
+_BASE = re.compile(r"(?i)\bBASE\s*<")
+
+
+class Gate:
+    """At most `limit` queries of a server worker at the engine at once; a request waits QUEUE_WAIT for a turn."""
+
+    def __init__(self, limit: int) -> None:
+        self.turns = threading.BoundedSemaphore(limit)
+
+    def enter(self) -> None:
+        if not self.turns.acquire(timeout=QUEUE_WAIT):
+            raise Busy()
+
+    def leave(self) -> None:
+        self.turns.release()
+
+
+def with_prologue(text: str, prefixes: dict[str, str], base: str) -> str:
+    """The query with kg's predefined prefixes it does not declare itself, and the base, written out."""
+    declared = {m.group(1) or "" for m in _DECLARED.finditer(text)}
+    lines = [] if _BASE.search(text) or not base else [f"BASE <{base}>"]
+    lines += [f"PREFIX {p}: <{ns}>" for p, ns in sorted(prefixes.items()) if p not in declared]
+    return "\n".join([*lines, text])
+
+
+def _parsed(text: str, prefixes: dict[str, str], base: str) -> None:
+    """Refuse a query kg's own parser cannot read, with its words and place (the engine's would count the lines of
+    the prologue kg adds); it is parsed against an empty store, so nothing is evaluated."""
+    try:
+        ox.Store().query(text, base_iri=base or None, prefixes=prefixes)
+    except SyntaxError as exc:
+        raise Refusal(400, syntax_message(text, str(exc), prefixes)) from exc
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise Refusal(400, f"The query could not be evaluated: {exc}") from exc
+
+
+def _accept(job: Job) -> str:
+    """What to ask the engine for: the format a client named (for a table or a graph alike), else its Accept."""
+    if job.explicit:
+        names = [n for n in (client_format(job.explicit, False), client_format(job.explicit, True)) if n]
+        found = [f.media_type for n in names for f in (result_by_name(n), by_name(n)) if f is not None]
+        if found:
+            return ", ".join(dict.fromkeys(found))
+    return job.accept or "application/sparql-results+json, text/turtle;q=0.9, */*;q=0.1"
+
+
+def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) -> Answer:
+    """The engine's answer to a query on the release it serves, in kg's terms."""
+    url = release.engine_slot
+    if url is None:
+        return refused(Refusal(503, "This release was not published into an engine: run `kg publish`."))
+    base = str(release.meta.get("base_iri") or "")
+    try:
+        check(job.text, release.graphs, release.prefixes)
+        _parsed(job.text, release.prefixes, base)
+        text = with_prologue(job.text, release.prefixes, base)
+    except Refusal as exc:
+        return refused(exc)
+    params = [("default-graph-uri", g) for g in job.dataset.default_graphs] + [
+        ("named-graph-uri", g) for g in job.dataset.named_graphs]
+    gate.enter()
+    try:
+        reply = slot(kind, url).query(text, _accept(job), deadline, params, job.max_bytes or None)
+    except TimeoutError:
+        return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): kg stopped "
+                                    "waiting for the store. Narrow it down, add a LIMIT, or ask for a longer timeout "
+                                    "within the server's limit."))
+    except OverflowError:
+        return refused(Refusal(503, f"The result is more than this server's limit of {job.max_bytes >> 20:,} MiB per "
+                                   "response (max_response_mb). Add a LIMIT or select fewer or shorter values."))
+    except EngineError as exc:
+        return refused(Refusal(503, f"The store did not answer: {exc}. Try again in a moment."))
+    finally:
+        gate.leave()
+    return _mapped(reply)
+
+
+def _mapped(reply: Reply) -> Answer:
+    """An engine's reply as kg answers: results as they are, its refusals in kg's statuses."""
+    if reply.status == 200:
+        return Answer(200, reply.content_type, reply.body)
+    said = reply.body[:2000].decode("utf-8", "replace").strip()
+    if reply.status in (400, 406, 413, 415):
+        return refused(Refusal(reply.status, f"The query was refused: {said}"))
+    if reply.status == 429:
+        return refused(Busy())
+    return refused(Refusal(503, f"The store could not answer ({reply.status}): {said[:300]}"))

@@ -1,0 +1,263 @@
+"""Publishing into a remote engine (Oxigraph server, real processes on 127.0.0.1): a release loads into an idle slot,
+is verified there, and only then switched to; `/sparql` answers from it behind kg's guard and deadline; rollback
+and republish move between slots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import BASE, LiveServer, free_port
+from kg.build import remote
+from kg.config import ConfigError, load_config
+from kg.engines import slot
+from kg.layout import current, metadata
+
+OXIGRAPH = shutil.which("oxigraph") or "oxigraph"  # the server of PyPI oxigraph, a test dependency (pyproject.toml)
+
+
+class OxigraphServer:
+    """`oxigraph serve` on a free loopback port, with its own store in a temporary directory; stopped by PID."""
+
+    def __init__(self, where: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.where = where
+        self.start()
+
+    def start(self) -> None:
+        self.log = open(self.where.with_suffix(".log"), "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(self.where), "--bind",
+                                      f"127.0.0.1:{self.port}", "--timeout-s", "60"],
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise TimeoutError(f"oxigraph serve did not start on {self.url}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def engines(tmp_path):
+    servers = [OxigraphServer(tmp_path / f"slot-{n}") for n in range(2)]
+    yield servers
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def engine_project(project, engines):
+    urls = ", ".join(f'"{s.url}"' for s in engines)
+    (project / "kg.toml").write_text(f'store = "oxigraph"\nslots = [{urls}]\n', encoding="utf-8")
+    return project
+
+
+def _release(project: Path) -> dict:
+    found = current(project / "var")
+    assert found is not None
+    return metadata(found)
+
+
+def _rows(client, query: str) -> list[list[str]]:
+    r = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/csv"})
+    assert r.status_code == 200, r.data
+    return sorted(csv.reader(io.StringIO(r.get_data(as_text=True))))
+
+
+def _app(project: Path, **settings):
+    from server import create_app
+
+    return create_app(load_config(project, query_workers=1, cache_mb=0, **settings))
+
+
+def test_a_build_publishes_into_the_first_idle_slot_and_records_it(engine_project, engines, run_kg):
+    code, output = run_kg(engine_project, "build")
+    assert code == 0, output
+    meta = _release(engine_project)
+    assert meta["engine"]["slot"] == engines[0].url and meta["engine"]["statements"] == meta["counts"]["triples"]
+    assert f"published into the oxigraph slot at {engines[0].url}" in output
+    version = f"ASK {{ <{BASE}dataset> <http://purl.org/dc/terms/hasVersion> <{BASE}release/{meta['id']}> }}"
+    assert slot("oxigraph", engines[0].url).ask(version)
+
+
+QUERIES = [
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    "SELECT ?name ?year WHERE { ?film a schema:Movie ; schema:name ?name . OPTIONAL { ?film schema:dateCreated ?year } }",
+    "SELECT ?n WHERE { movie:break-away schema:alternateName ?n }",
+    "SELECT ?d WHERE { <movie/break-away> schema:duration ?d }",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_endpoint_answers_from_the_engine_as_from_the_embedded_store(engine_project, run_kg, query):
+    assert run_kg(engine_project, "build")[0] == 0
+    remote_app, embedded_app = _app(engine_project), _app(engine_project, store="embedded", slots=())
+    try:
+        assert _rows(remote_app.test_client(), query) == _rows(embedded_app.test_client(), query)
+    finally:
+        for app in (remote_app, embedded_app):
+            app.extensions["kg.executors"].close()
+
+
+@pytest.mark.parametrize(("query", "status", "words"), [
+    ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 400, "SERVICE is not allowed"),
+    ("INSERT DATA { <a:b> <a:c> <a:d> }", 403, "read-only"),
+    ("SELEC ?x", 400, "SPARQL syntax error at line 1"),
+    ("SELECT * FROM <http://example.org/elsewhere> WHERE { ?s ?p ?o }", 400, "not a graph of this dataset"),
+])
+def test_kgs_guard_answers_before_anything_reaches_the_engine(engine_project, run_kg, query, status, words):
+    assert run_kg(engine_project, "build")[0] == 0
+    app = _app(engine_project)
+    try:
+        r = app.test_client().get("/sparql", query_string={"query": query})
+    finally:
+        app.extensions["kg.executors"].close()
+    assert r.status_code == status and words in r.get_data(as_text=True)
+
+
+def test_kgs_deadline_holds_in_front_of_a_runaway_query(engine_project, run_kg):
+    assert run_kg(engine_project, "build")[0] == 0
+    server = LiveServer(engine_project, free_port())
+    try:
+        started = time.monotonic()
+        r = requests.get(server.url + "/sparql", params={
+            "query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }", "timeout": "1"},
+            timeout=30)
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    assert r.status_code == 503 and "timed out after 1 s" in r.text and took < 5
+
+
+def test_the_next_build_loads_the_other_slot_and_leaves_the_served_one_alone(engine_project, engines, run_kg, write):
+    assert run_kg(engine_project, "build")[0] == 0
+    first = _release(engine_project)
+    write(engine_project, "extra.yaml", "movies:\n  new-film:\n    name: A New Film\n")
+    assert run_kg(engine_project, "build")[0] == 0
+    second = _release(engine_project)
+    assert second["engine"]["slot"] == engines[1].url
+    def release_of(release_id: str) -> str:
+        return f"ASK {{ <{BASE}dataset> <http://purl.org/dc/terms/hasVersion> <{BASE}release/{release_id}> }}"
+    assert slot("oxigraph", engines[0].url).ask(release_of(first["id"]))  # untouched: a rollback can use it
+    assert slot("oxigraph", engines[1].url).ask(release_of(second["id"]))
+
+
+def test_rollback_switches_back_to_a_slot_that_still_holds_the_release(engine_project, run_kg, write):
+    assert run_kg(engine_project, "build")[0] == 0
+    first = _release(engine_project)["id"]
+    write(engine_project, "extra.yaml", "movies:\n  new-film:\n    name: A New Film\n")
+    assert run_kg(engine_project, "build")[0] == 0
+    code, output = run_kg(engine_project, "rollback")
+    assert code == 0, output
+    assert _release(engine_project)["id"] == first
+    app = _app(engine_project)
+    try:
+        names = _rows(app.test_client(), "SELECT ?n WHERE { ?f a schema:Movie ; schema:name ?n }")
+    finally:
+        app.extensions["kg.executors"].close()
+    assert ["A New Film"] not in names and ["Break Away"] in names
+
+
+def test_rollback_refuses_a_release_whose_slot_was_reloaded_and_publish_brings_it_back(engine_project, run_kg,
+                                                                                        write):
+    ids = []
+    for n in range(3):  # three releases over two slots: the first one's slot is reloaded by the third
+        write(engine_project, "extra.yaml", f"movies:\n  film-{n}:\n    name: Film {n}\n")
+        assert run_kg(engine_project, "build")[0] == 0
+        ids.append(_release(engine_project)["id"])
+    code, output = run_kg(engine_project, "rollback", ids[0])
+    assert code == 2 and "no longer holds it" in output and f"kg publish {ids[0]}" in output
+    assert _release(engine_project)["id"] == ids[2]  # nothing switched
+    code, output = run_kg(engine_project, "publish", ids[0])
+    assert code == 0, output
+    assert _release(engine_project)["id"] == ids[0]
+
+
+def test_verification_refuses_a_slot_that_changed_a_literal(engine_project, engines, run_kg):
+    # Virtuoso 7.2 rewrites "PT1H49M"^^xsd:duration to "6540.0": the parity check must see such a change
+    assert run_kg(engine_project, "build")[0] == 0
+    release = current(engine_project / "var")
+    config = load_config(engine_project)
+    target = slot("oxigraph", engines[1].url)
+    remote.load(release, target, 60)
+    want = remote.expected(release, config.base_iri)
+    assert remote.verify(target, want, config.base_iri) == []
+    target.update("""PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+        DELETE { ?s ?p ?o } INSERT { ?s ?p "6540.0"^^xsd:decimal }
+        WHERE { ?s ?p ?o FILTER(datatype(?o) = xsd:duration) }""")
+    problems = remote.verify(target, want, config.base_iri)
+    assert any("duration" in p and "does not read back" in p for p in problems)
+
+
+def test_a_failed_publish_switches_nothing_and_the_served_release_stays(engine_project, engines, run_kg, write):
+    assert run_kg(engine_project, "build")[0] == 0
+    served = _release(engine_project)["id"]
+    engines[1].stop()  # the idle slot is down
+    write(engine_project, "extra.yaml", "movies:\n  new-film:\n    name: A New Film\n")
+    code, output = run_kg(engine_project, "build")
+    assert code == 2 and engines[1].url in output and "the previous release is still served" in output
+    assert _release(engine_project)["id"] == served
+    app = _app(engine_project)
+    try:
+        names = _rows(app.test_client(), "SELECT ?n WHERE { ?f a schema:Movie ; schema:name ?n }")
+    finally:
+        app.extensions["kg.executors"].close()
+    assert ["Break Away"] in names and ["A New Film"] not in names
+    engines[1].start()
+    assert run_kg(engine_project, "build")[0] == 0  # the next build retries, and publishes
+    assert _release(engine_project)["engine"]["slot"] == engines[1].url
+
+
+def test_an_unchanged_project_newly_pointed_at_an_engine_is_published(project, engines, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    assert "engine" not in _release(project)
+    (project / "kg.toml").write_text(f'store = "oxigraph"\nslots = ["{engines[0].url}", "{engines[1].url}"]\n')
+    assert run_kg(project, "build")[0] == 0
+    assert _release(project)["engine"]["slot"] == engines[0].url
+
+
+@pytest.mark.parametrize(("settings", "words"), [
+    ({"store": "oxigraph"}, "needs at least two slots"),
+    ({"store": "oxigraph", "slots": "http://127.0.0.1:1"}, "needs at least two slots"),
+    ({"store": "fuseki2", "slots": "http://127.0.0.1:1,http://127.0.0.1:2"}, "'fuseki2' is not a store"),
+    ({"store": "oxigraph", "slots": "http://user:secret@127.0.0.1:1,http://127.0.0.1:2"}, "must not carry credentials"),
+    ({"store": "oxigraph", "slots": "ftp://127.0.0.1:1,http://127.0.0.1:2"}, "not an engine's base URL"),
+    ({"slots": "http://127.0.0.1:1,http://127.0.0.1:2"}, "only a remote store has slots"),
+])
+def test_bad_store_settings_are_refused_naming_the_setting(tmp_path, settings, words):
+    with pytest.raises(ConfigError, match=words):
+        load_config(tmp_path, **settings)
+
+
+def test_publish_needs_an_engine(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    code, output = run_kg(project, "publish")
+    assert code == 2 and "the store is embedded" in output
+
+
+def test_engine_credentials_come_from_the_environment_only(engine_project, engines, run_kg, monkeypatch):
+    monkeypatch.setenv("KG_ENGINE_USER", "kg")
+    monkeypatch.setenv("KG_ENGINE_PASSWORD", "s3cret-value")
+    code, output = run_kg(engine_project, "build")  # Oxigraph ignores the credentials; they must not be shown
+    assert code == 0 and "s3cret-value" not in output
+    assert "s3cret-value" not in (current(engine_project / "var") / "release.json").read_text()
+
