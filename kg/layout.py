@@ -83,9 +83,11 @@ INDEX_DIR = "index"
 INDEX_INFO = "index.json"  # what the index holds, and its version
 PAGES_FILE = "pages.tsv"  # every entity page, in IRI order
 NAMES_FILE = "names.tsv"  # every spelling with its entity, by search key
+TERMS_FILE = "terms.tsv"  # every word of a spelling (and a two-word spelling run together): where names.tsv has it
+NEAR_FILE = "near.tsv"  # the start of every term with letters deleted (see `deletions`): the starts it comes from
 OFFSETS = ".offsets"  # beside each file: the byte offset of every STEP-th line
 STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
-VERSION = 3  # bumped when the files change shape: a release with another version is read by SPARQL instead
+VERSION = 4  # bumped when the files change shape: a release with another version is read by SPARQL instead
 # What a kind's listing can be narrowed by: facet name -> the properties whose values give it, in order of
 # preference (a film's year is when it was made, else when first shown). Years are the first four digits.
 FACETS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -132,3 +134,36 @@ def facet_key(facet: str, value: str) -> str | None:
     key = clean_field(value).lower()
     return key or None
 
+
+# Search forgives typos: a word finds a term a few edits away (a letter inserted, deleted, changed, or two swapped).
+# The index finds such terms without comparing the word with every one: two strings within n edits of each other
+# share a string left by deleting at most n letters from each one's first FUZZY_PREFIX letters.
+FUZZY_SHORTEST = 4  # letters a word needs before it may be misspelt (a shorter one must be typed as spelt)
+FUZZY_PREFIX = 7  # letters of a term whose deletions are indexed: few keys per term, and still few terms per key
+
+
+def typos(length: int) -> int:
+    """How many edits a word of `length` letters may be from a term it finds: none under 4, one up to 7, then two."""
+    return 0 if length < FUZZY_SHORTEST else 1 if length < 8 else 2
+
+
+def indexed_typos(length: int) -> int:
+    """How many letters the index deletes from the start of a term of `length` letters: enough for any word."""
+    # two from 7 letters on, not 8: an 8-letter word cut to 7 can be two deletions from a 7-letter term two edits off
+    return 0 if length < FUZZY_SHORTEST else 1 if length < FUZZY_PREFIX else 2
+
+
+def fuzzy_term(word: str) -> bool:
+    """Whether a word of a spelling is indexed for typos: one a misspelt word can find, not a number."""
+    return len(word) >= FUZZY_SHORTEST - 1 and not word.isdigit()
+
+
+def deletions(term: str, edits: int) -> set[str]:
+    """The term's first FUZZY_PREFIX letters, and every string left by deleting up to `edits` letters from them."""
+    head = term[:FUZZY_PREFIX]
+    found = {head}
+    layer = [(head, 0)]
+    for _ in range(edits):  # each deletion at or after the one before, so that no set of places is done twice
+        layer = [(s[:i] + s[i + 1:], i) for s, start in layer for i in range(start, len(s))]
+        found.update(s for s, _ in layer)
+    return found

@@ -216,7 +216,7 @@ class _Found:
     def json(self) -> Json:
         found = self.found
         return Json({"query": self.text, "kind": self.kind, "page": found.page, "pages": found.pages,
-                     "total": found.total, "kinds": found.kinds, "results": [
+                     "total": found.total, "kinds": found.kinds, "approximate": found.approximate, "results": [
                          {"iri": h.iri, "name": h.name, "type": h.type, "matched": h.matched,
                           "page": local(h.iri) or h.iri, "summary": self.notes.get(h.iri)} for h in found.hits]})
 

@@ -1,4 +1,5 @@
-"""Writing a release's index files from its store: listings by name and facet, entity pages, spellings."""
+"""Writing a release's index files from its store: listings by name and facet, entity pages, spellings and their
+words (for typos)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import csv
 import io
 import json
 from array import array
+from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import accumulate, islice
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +20,23 @@ from kg import vocab
 from kg.ids import Minter
 from kg.layout import (
     FACETS,
+    FUZZY_PREFIX,
     INDEX_INFO,
     NAMES_FILE,
+    NEAR_FILE,
     OFFSETS,
     PAGES_FILE,
     STEP,
+    TERMS_FILE,
     VERSION,
     YEARS,
     clean_field,
+    deletions,
     facet_file,
     facet_key,
     fold,
+    fuzzy_term,
+    indexed_typos,
     listing_file,
 )
 
@@ -36,14 +45,14 @@ def _write(path: Path, lines: Iterable[str]) -> int:
     """Write lines and the offsets of every STEP-th; return how many lines there are."""
     offsets = array("Q")
     count = position = 0
+    rest = iter(lines)
     with path.open("wb") as out:
-        for line in lines:
-            if count % STEP == 0:
-                offsets.append(position)
-            data = (line + "\n").encode("utf-8")
+        while block := list(islice(rest, STEP)):
+            offsets.append(position)
+            data = "".join(line + "\n" for line in block).encode("utf-8")
             out.write(data)
             position += len(data)
-            count += 1
+            count += len(block)
     path.with_suffix(OFFSETS).write_bytes(offsets.tobytes())
     return count
 
@@ -103,17 +112,41 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
                   for e in members}  # one type's local name per entity, the same on every build
     # in the order of the first field, the search key: search finds the spellings that start with a text as one run
     names = sorted({(fold(n), clean_field(n), e) for n, e in spelt if fold(n)})
-    info = {
+    lines = [f"{key}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
+             for key, spelling, e in names]
+    info: dict[str, object] = {
         "version": VERSION,
         "listings": listings,
         "pages": _write(target / PAGES_FILE, sorted(e for (e,) in paged)),
-        "names": _write(target / NAMES_FILE, (
-            f"{key}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
-            for key, spelling, e in names)),
+        "names": _write(target / NAMES_FILE, lines),
+        **_write_terms(target, [key for key, _, _ in names],
+                       accumulate((len(line.encode("utf-8")) + 1 for line in lines), initial=0)),
     }
     info["facets"] = _write_facets(dict(zip(facet_properties, valued, strict=True)), target, ranks)
     (target / INDEX_INFO).write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
+
+
+def _write_terms(target: Path, keys: list[str], starts: Iterable[int]) -> dict[str, int]:
+    """Write terms.tsv and near.tsv from names.tsv's search keys and where each line starts; return their lengths."""
+    postings: dict[str, list[int]] = {}  # term -> the byte offsets of the lines of names.tsv that have it
+    for key, at in zip(keys, starts, strict=False):  # `starts` also has the end of the file
+        words = key.split()
+        terms = {w for w in words if fuzzy_term(w)}
+        if len(words) == 2 and fuzzy_term("".join(words)):
+            terms.add("".join(words))  # a space typed or not: casablanca finds Casa Blanca, spiderman Spider-Man
+        for term in terms:
+            postings.setdefault(term, []).append(at)
+    heads: dict[str, int] = {}  # a term's first letters -> how many of them the index deletes
+    for term in postings:
+        head = term[:FUZZY_PREFIX]
+        heads[head] = max(heads.get(head, 0), indexed_typos(len(term)))
+    near: defaultdict[str, list[str]] = defaultdict(list)
+    for head in sorted(heads):  # so that each key's list is in order
+        for deleted in deletions(head, heads[head]):
+            near[deleted].append(head)
+    return {"terms": _write(target / TERMS_FILE, (f"{t}\t{' '.join(map(str, postings[t]))}" for t in sorted(postings))),
+            "near": _write(target / NEAR_FILE, (f"{k}\t{' '.join(near[k])}" for k in sorted(near)))}
 
 
 def _write_facets(valued: dict[str, list[list[str]]], target: Path,

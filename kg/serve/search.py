@@ -1,4 +1,5 @@
-"""Search by name: the index of every spelling, ranked exact, then word start, then the rest."""
+"""Search by name: the index of every spelling, ranked exact, then word start, then the rest; close spellings
+when nothing contains the text."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from kg import layout
 from kg.ids import Minter
@@ -32,6 +34,7 @@ class Hit:
     name: str
     type: str
     matched: str
+    edits: int | None = None  # how far the spelling is from the text searched for (None: it contains the text)
 
 
 def search_query(base_iri: str, text: str) -> str | None:
@@ -59,6 +62,7 @@ class Found:
     kinds: dict[str, int]
     page: int
     pages: int
+    approximate: bool = False  # nothing contains the text: these are close spellings
 
 
 def paged(hits: list[Hit], base_iri: str, kind: str | None, page: int, size: int = MAX_HITS) -> Found:
@@ -71,29 +75,31 @@ def paged(hits: list[Hit], base_iri: str, kind: str | None, page: int, size: int
     chosen = [h for h in hits if (minter.kind_of(h.iri) or "other") == kind] if kind else hits
     pages = max(1, -(-len(chosen) // size))
     page = min(max(page, 1), pages)
-    return Found(chosen[(page - 1) * size:page * size], len(chosen), kinds, page, pages)
+    return Found(chosen[(page - 1) * size:page * size], len(chosen), kinds, page, pages,
+                 any(h.edits is not None for h in hits))
 
 
 def _ranked(found: Iterable[Hit], text: str, limit: int) -> list[Hit]:
-    """One hit per entity, best first: exact, then prefix (both also after a leading article: 'godfather' is
-    exactly The Godfather), then word start, then the rest; within each, a whole word before part of one
-    ('godfather' finds The Godfather before 3 Godfathers), shorter spellings first, then by name."""
+    """One hit per entity, best first: a spelling that contains the text before a close one (fewer edits first);
+    then exact, then prefix (both also after a leading article: 'godfather' is exactly The Godfather), then word
+    start, then the rest; within each, a whole word before part of one ('godfather' finds The Godfather before
+    3 Godfathers), shorter spellings first, then by name."""
     needle = layout.fold(text)
     word = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
 
-    def rank(spelling: str) -> tuple[int, bool, int]:
-        low = layout.fold(spelling)
+    def rank(hit: Hit) -> tuple[int, int, bool, int]:
+        low = layout.fold(hit.matched)
         head, _, rest = low.partition(" ")
         place = min(0 if t == needle else 1 if t.startswith(needle) else 2 if f" {needle}" in f" {low}" else 3
                     for t in ((low, rest) if head in _ARTICLES and rest else (low,)))
-        return place, word.search(low) is None, len(low)
+        return -1 if hit.edits is None else hit.edits, place, word.search(low) is None, len(low)
 
-    best: dict[str, tuple[tuple[int, bool, int], Hit]] = {}
+    best: dict[str, tuple[tuple[int, int, bool, int], Hit]] = {}
     for hit in found:
         known = best.get(hit.iri)
-        if known is None or (rank(hit.matched), hit.type == "Thing", hit.matched != hit.name) < (
+        if known is None or (rank(hit), hit.type == "Thing", hit.matched != hit.name) < (
                 known[0], known[1].type == "Thing", known[1].matched != known[1].name):  # the preferred name on a tie
-            best[hit.iri] = (rank(hit.matched), hit)
+            best[hit.iri] = (rank(hit), hit)
     ordered = sorted(best.values(), key=lambda rh: (rh[0], rh[1].name.lower(), rh[1].iri))
     return [hit for _, hit in ordered[:limit]]
 
@@ -106,11 +112,62 @@ def search_hits(rows: list[dict[str, dict[str, str]]], text: str, limit: int = M
 
 
 def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | None:
-    """Entities with a name or spelling containing `text`, from the release's index (None if it has none)."""
+    """Entities with a name or spelling containing `text`, else with one close to it (see `close`), from the
+    release's index (None if it has none)."""
     if index.info(release.path) is None:
         return None
     needle = layout.fold(text)
     if len(needle) < MIN_SEARCH:
         return []
     found = index.search(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)
-    return _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)
+    hits = _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)
+    # only when nothing contains the text: a close spelling ranked among exact ones would be noise
+    return hits or _ranked(close(release.path / layout.INDEX_DIR, needle), text, limit)
+
+
+def _fuzzy(word: str) -> bool:
+    """Whether a word searched for may be misspelt: long enough, and not a number (a year is typed as it is)."""
+    return layout.typos(len(word)) > 0 and not word.isdigit()
+
+
+def _reach(index_dir: Path, word: str) -> dict[int, tuple[int, str]]:
+    """The lines of names.tsv (by offset) with a term close to `word`: the fewest edits to one, and which."""
+    found: dict[int, tuple[int, str]] = {}
+    for term in index.similar(index_dir, word):
+        for at in term.lines:
+            if at not in found or term.edits < found[at][0]:
+                found[at] = (term.edits, term.text)
+    return found
+
+
+def close(index_dir: Path, needle: str) -> list[Hit]:
+    """Spellings close to a search key (none contains it), each with how many edits it is from the key."""
+    # Close: each word of the key that may be misspelt (`_fuzzy`) is a few edits (`layout.typos`) from a word of
+    # the spelling, or from its two words run together (an edit more), in any order, and each other word starts
+    # one of its words (a number may be missing: an edit more). Or else: the key's words run together are close to
+    # a word of the spelling (an edit more per space taken out).
+    words = needle.split()
+    misspelt = [w for w in words if _fuzzy(w)]
+    typed = [w for w in words if not _fuzzy(w)]
+    apart = [_reach(index_dir, w) for w in misspelt]
+    together = _reach(index_dir, "".join(words)) if len(words) > 1 else {}
+    every = set.intersection(*(set(r) for r in apart)) if apart else set()
+    guess = {at: sum(r[at][0] for r in apart) for at in every}
+    for at, (n, _) in together.items():
+        guess[at] = min(guess.get(at, n), n)
+    order = sorted(guess, key=lambda at: (guess[at], at))
+    hits: list[Hit] = []
+    for at, (key, match) in zip(order, index.lines_at(index_dir / layout.NAMES_FILE, order), strict=True):
+        own, spaced = set(key.split()), f" {key}"
+        costs = []
+        if at in every and all(f" {w}" in spaced or w.isdigit() for w in typed):
+            costs.append(sum(n + (term not in own) for n, term in (r[at] for r in apart))
+                         + sum(f" {w}" not in spaced for w in typed))
+        if at in together:
+            n, term = together[at]
+            costs.append(n + (term not in own) + len(words) - 1)
+        if costs:
+            hits.append(Hit(match.iri, match.name, match.type, match.spelling, min(costs)))
+            if len(hits) == index.MAX_MATCHES:
+                break
+    return hits
