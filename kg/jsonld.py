@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -263,51 +264,78 @@ def _document_of(iri: str) -> str:
     return iri.split("#", 1)[0]
 
 
+Statement = ox.Triple | ox.Quad  # a writer reads a statement's subject, predicate and object only
+
+
+@dataclass
+class Placement:
+    """Where the parts of entities go (<film>#cast-1): inside a node of their own document that points to them
+    (`nested`), under `@reverse` of the entity they only point to (`back`: a conflict), or on their own."""
+
+    nested: set[str] = field(default_factory=set)
+    back: dict[str, list[Statement]] = field(default_factory=dict)  # entity -> its parts' statements pointing to it
+
+    def see(self, t: Statement) -> None:
+        """Take note of one statement (every statement of the graph is seen before anything is written)."""
+        o = t.object
+        if not isinstance(o, ox.NamedNode):
+            return
+        s, target = t.subject.value, o.value
+        if "#" in target and target != s and _document_of(target) == _document_of(s):
+            self.nested.add(target)
+        elif "#" in s and _document_of(s) == target:
+            self.back.setdefault(target, []).append(t)
+
+    def done(self) -> None:
+        """Drop the back-pointing statements of parts that are nested after all."""
+        for entity, ts in list(self.back.items()):
+            kept = [t for t in ts if t.subject.value not in self.nested]
+            if kept:
+                self.back[entity] = kept
+            else:
+                del self.back[entity]
+
+    def placed(self, part: str, exists: Callable[[str], bool]) -> bool:
+        """Whether a part is written inside its entity rather than on its own."""
+        doc = _document_of(part)
+        if doc == part or not exists(doc):
+            return False
+        return part in self.nested or any(t.subject.value == part for t in self.back.get(doc, ()))
+
+
 class EntityWriter:
     """Writes entities as compact JSON-LD objects under the official schema.org context.
 
-    `statements(iri)` gives a node's statements. A part of an entity's document (<entity>#cast-1) is written
-    inside the node of that document that points to it, or under `@reverse` of the entity when it only points to
-    the entity (a conflict); any other node an entity points to is written as its @id, @type and name, taken from
-    `labels`, so that a page can show it without a second request.
+    `statements(iri)` gives a node's statements. A part of an entity's document is written where `placement`
+    puts it; any other node an entity points to is written as its @id, @type and name, taken from `labels`, so
+    that a page can show it without a second request.
     """
 
-    def __init__(self, statements: Callable[[str], list[ox.Triple]], labels: Callable[[str], Label | None],
-                 pointing: Callable[[str], list[ox.Triple]]) -> None:
-        self.statements, self.labels, self.pointing = statements, labels, pointing
+    def __init__(self, statements: Callable[[str], list[Statement]], labels: Callable[[str], Label | None],
+                 placement: Placement) -> None:
+        self.statements, self.labels, self.placement = statements, labels, placement
 
-    def entity(self, iri: str, triples: list[ox.Triple] | None = None) -> dict[str, Any]:
+    def entity(self, iri: str, triples: list[Statement] | None = None) -> dict[str, Any]:
         """The entity's object, with its parts nested."""
         out = self._node(iri, self.statements(iri) if triples is None else triples, (iri,))
         reverse: dict[str, list[Any]] = {}
-        for t in self.pointing(iri):
+        for t in self.placement.back.get(iri, ()):
             s = t.subject.value
-            if _document_of(s) == iri and s != iri and not self.nested(s):
-                reverse.setdefault(official_term(t.predicate.value), []).append(
-                    self._node(s, [x for x in self.statements(s) if x != t], (iri, s)))
+            rest = [x for x in self.statements(s) if (x.predicate, x.object) != (t.predicate, t.object)]
+            reverse.setdefault(official_term(t.predicate.value), []).append(self._node(s, rest, (iri, s)))
         if reverse:
             out["@reverse"] = {k: v[0] if len(v) == 1 else v for k, v in sorted(reverse.items())}
         return out
 
-    def nested(self, part: str) -> bool:
-        """Whether a part is written inside a node of its own document (else @reverse, or on its own)."""
-        doc = _document_of(part)
-        return any(_document_of(t.subject.value) == doc and t.subject.value != part for t in self.pointing(part))
-
-    def placed(self, part: str) -> bool:
-        """Whether a part is written inside its entity (nested, or under its @reverse): not on its own."""
-        doc = _document_of(part)
-        return doc != part and bool(self.statements(doc)) and (self.nested(part) or any(
-            isinstance(t.object, ox.NamedNode) and t.object.value == doc for t in self.statements(part)))
-
-    def _node(self, iri: str, triples: list[ox.Triple], path: tuple[str, ...]) -> dict[str, Any]:
+    def _node(self, iri: str, triples: list[Statement], path: tuple[str, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {"@id": iri}
-        types = sorted(official_term(t.object.value) for t in triples if t.predicate == vocab.TYPE)
+        type_iri = vocab.TYPE.value
+        types = sorted(official_term(t.object.value) for t in triples if t.predicate.value == type_iri)
         if types:
             out["@type"] = types[0] if len(types) == 1 else types
         props: dict[str, list[Any]] = {}
         for t in sorted(triples, key=lambda t: (t.predicate.value, str(t.object))):
-            if t.predicate == vocab.TYPE:
+            if t.predicate.value == type_iri:
                 continue
             term = official_term(t.predicate.value)
             props.setdefault(term, []).append(self._value(term, t.object, iri, path))
@@ -320,7 +348,8 @@ class EntityWriter:
                path: tuple[str, ...]) -> Any:
         if isinstance(obj, ox.NamedNode):
             target = obj.value
-            if (_document_of(target) == _document_of(subject) and "#" in target and target not in path):
+            if target in self.placement.nested and target not in path and \
+                    _document_of(target) == _document_of(subject):
                 triples = self.statements(target)
                 if triples:
                     return self._node(target, triples, path + (target,))
@@ -353,7 +382,7 @@ _NATIVE: dict[str, Callable[[str], Any]] = {
 }
 
 
-def label_of(triples: Iterable[ox.Triple]) -> Label:
+def label_of(triples: Iterable[Statement]) -> Label:
     """A node as written where another points to it: its @id, its types and its names."""
     out: Label = {}
     for t in triples:
@@ -369,18 +398,24 @@ def label_of(triples: Iterable[ox.Triple]) -> Label:
     return out
 
 
-def entity_document(iri: str, triples: Iterable[ox.Triple], labels: Mapping[str, Label]) -> dict[str, Any]:
-    """One entity's JSON-LD document: its statements (with its parts and conflicts) as one object."""
-    by_subject: dict[str, list[ox.Triple]] = {}
-    incoming: dict[str, list[ox.Triple]] = {}
+def _in_memory(triples: Iterable[Statement], labels: Mapping[str, Label]) -> tuple[
+        EntityWriter, dict[str, list[Statement]]]:
+    """A writer for statements held in memory, and the statements by subject."""
+    by_subject: dict[str, list[Statement]] = {}
+    placement = Placement()
     for t in triples:
         by_subject.setdefault(t.subject.value, []).append(t)
-        if isinstance(t.object, ox.NamedNode):
-            incoming.setdefault(t.object.value, []).append(t)
-    writer = EntityWriter(lambda s: by_subject.get(s, []), labels.get, lambda o: incoming.get(o, []))
+        placement.see(t)
+    placement.done()
+    return EntityWriter(lambda s: by_subject.get(s, []), labels.get, placement), by_subject
+
+
+def entity_document(iri: str, triples: Iterable[ox.Triple], labels: Mapping[str, Label]) -> dict[str, Any]:
+    """One entity's JSON-LD document: its statements (with its parts and conflicts) as one object."""
+    writer, by_subject = _in_memory(triples, labels)
     objects = [writer.entity(iri)] if iri in by_subject else []
     for s in sorted(by_subject):
-        if s != iri and not writer.placed(s):
+        if s != iri and not writer.placement.placed(s, by_subject.__contains__):
             objects.append(writer.entity(s))
     if len(objects) == 1:
         return {"@context": OFFICIAL_CONTEXT, **objects[0]}
@@ -403,15 +438,9 @@ def entity_bytes(iri: str | None, triples: Iterable[ox.Triple], labels: Mapping[
 
 
 def _objects(triples: list[ox.Triple], labels: Mapping[str, Label]) -> Iterator[dict[str, Any]]:
-    by_subject: dict[str, list[ox.Triple]] = {}
-    incoming: dict[str, list[ox.Triple]] = {}
-    for t in triples:
-        by_subject.setdefault(t.subject.value, []).append(t)
-        if isinstance(t.object, ox.NamedNode):
-            incoming.setdefault(t.object.value, []).append(t)
-    writer = EntityWriter(lambda s: by_subject.get(s, []), labels.get, lambda o: incoming.get(o, []))
+    writer, by_subject = _in_memory(triples, labels)
     for s in sorted(by_subject):
-        if not writer.placed(s):
+        if not writer.placement.placed(s, by_subject.__contains__):
             yield writer.entity(s)
 
 
@@ -419,33 +448,35 @@ def _line(node: dict[str, Any]) -> bytes:
     return json.dumps({"@context": OFFICIAL_CONTEXT, **node}, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
-def stream_lines(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[bytes]:
+def stream_lines(triples: Iterable[Statement]) -> Iterator[bytes]:
     """JSON Lines for triples grouped by subject (a store's order): one line per subject, as it comes."""
-    writer = EntityWriter(lambda s: [], lambda o: None, lambda o: [])
+    writer = EntityWriter(lambda s: [], lambda o: None, Placement())
     for subject, group in itertools.groupby(triples, key=lambda t: t.subject):
-        yield _line(writer.entity(subject.value, [ox.Triple(t.subject, t.predicate, t.object) for t in group]))
+        yield _line(writer.entity(subject.value, list(group)))
 
 
-def stream_entities(writer: EntityWriter, subjects: Iterable[tuple[str, list[ox.Triple]]],
-                    lines: bool = False) -> Iterator[bytes]:
-    """The dump of many entities, one object per entity, as a JSON-LD document (or JSON Lines) in pieces.
+DOCUMENT_HEAD = b'{"@context": "' + OFFICIAL_CONTEXT.encode() + b'",\n "@graph": ['
+DOCUMENT_TAIL = b"\n ]\n}\n"
 
-    `subjects` gives each subject with its statements, once (a store's scan, regrouped); parts placed inside
-    their entity are left out."""
-    if not lines:
-        yield b'{"@context": "' + OFFICIAL_CONTEXT.encode() + b'",\n "@graph": ['
-    sep = b"\n  "
+
+def entity_objects(writer: EntityWriter, subjects: Iterable[tuple[str, list[Statement]]],
+                   exists: Callable[[str], bool]) -> Iterator[dict[str, Any]]:
+    """The objects of a dump, one per entity: `subjects` gives each subject with its statements, once (a store's
+    scan, regrouped); parts placed inside their entity are left out."""
     for subject, triples in subjects:
-        if "#" in subject and writer.placed(subject):
+        if "#" in subject and writer.placement.placed(subject, exists):
             continue
-        node = writer.entity(subject, triples)
-        if lines:
-            yield _line(node)
-        else:
-            yield sep + json.dumps(node, ensure_ascii=False).encode()
-            sep = b",\n  "
-    if not lines:
-        yield b"\n ]\n}\n"
+        yield writer.entity(subject, triples)
+
+
+def document_piece(node: dict[str, Any], first: bool) -> bytes:
+    """One object of a dump's @graph as written in the JSON-LD document (between DOCUMENT_HEAD and _TAIL)."""
+    return (b"\n  " if first else b",\n  ") + json.dumps(node, ensure_ascii=False).encode()
+
+
+def line(node: dict[str, Any]) -> bytes:
+    """One object as a line of JSON Lines, a JSON-LD document of its own."""
+    return _line(node)
 
 
 def _context_datatype(iri: str) -> str:

@@ -214,7 +214,7 @@ def test_a_failed_publish_switches_nothing_and_the_served_release_stays(engine_p
     engines[1].stop()  # the idle slot is down
     write(engine_project, "extra.yaml", "movies:\n  new-film:\n    name: A New Film\n")
     code, output = run_kg(engine_project, "build")
-    assert code == 2 and engines[1].url in output and "the previous release is still served" in output
+    assert code == 3 and engines[1].url in output and "the previous release is still served" in output
     assert _release(engine_project)["id"] == served
     app = _app(engine_project)
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +18,17 @@ from kg import vocab
 from kg.build.statements import Statements
 from kg.config import Config
 from kg.ids import Minter
-from kg.jsonld import EntityWriter, label_of, stream_entities
+from kg.jsonld import (
+    DOCUMENT_HEAD,
+    DOCUMENT_TAIL,
+    EntityWriter,
+    Placement,
+    Statement,
+    document_piece,
+    entity_objects,
+    label_of,
+    line,
+)
 from kg.layout import (
     DUMPS,
     WIRE_DIR,
@@ -100,59 +109,39 @@ class _Lines:
             self.write(b"\n")
 
 
-def _entities(store: ox.Store, out: BinaryIO, lines: bool) -> None:
-    """The default graph as JSON-LD under the official schema.org context (or JSON Lines), one object per entity:
-    its parts nested, the nodes it points to named."""
+def _entities(store: ox.Store, document: BinaryIO, lines: BinaryIO) -> None:
+    """The default graph as JSON-LD under the official schema.org context and as JSON Lines, in one pass: one
+    object per entity, its parts nested, the nodes it points to named."""
     dg = ox.DefaultGraph()
+    placement = Placement()
+    labels: dict[str, list[ox.Quad]] = {}
+    named = (vocab.TYPE.value, vocab.S.name.value)
 
-    def triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
-        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    def see(q: ox.Quad) -> None:
+        placement.see(q)
+        if q.predicate.value in named and "#" not in q.subject.value:
+            labels.setdefault(q.subject.value, []).append(q)
 
-    labels: dict[str, list[ox.Triple]] = {}
-    for predicate in (vocab.TYPE, vocab.S.name):
-        for q in store.quads_for_pattern(None, predicate, None, dg):
-            if isinstance(q.subject, ox.NamedNode) and "#" not in q.subject.value:
-                labels.setdefault(q.subject.value, []).append(ox.Triple(q.subject, q.predicate, q.object))
+    subjects: set[str] = set()
+    for q in store.quads_for_pattern(None, None, None, dg):  # every statement is seen before anything is written
+        see(q)
+        subjects.add(q.subject.value)
+    placement.done()
     written = {iri: label_of(ts) for iri, ts in labels.items()}
-    del labels
-    writer = EntityWriter(lambda s: triples(store.quads_for_pattern(ox.NamedNode(s), None, None, dg)),
-                          written.get, lambda o: triples(store.quads_for_pattern(None, None, ox.NamedNode(o), dg)))
-    for piece in stream_entities(writer, _subjects(_by_subject(store)), lines=lines):
-        out.write(piece)
+    labels.clear()
 
+    def statements(iri: str) -> list[Statement]:
+        return list(store.quads_for_pattern(ox.NamedNode(iri), None, None, dg))
 
-def _subjects(quads: Iterable[ox.Quad]) -> Iterator[tuple[str, list[ox.Triple]]]:
-    """Each subject with its statements, from quads grouped by subject."""
-    for subject, group in itertools.groupby(quads, key=lambda q: q.subject):
-        yield subject.value, [ox.Triple(q.subject, q.predicate, q.object) for q in group]
-
-
-def _by_subject(store: ox.Store) -> Iterator[ox.Quad]:
-    """The default graph's statements, each subject's together.
-
-    A store's scan mostly comes grouped by subject, but not always (a film's statements came in 7 runs): the
-    subjects that come back after another are found in a first pass (by hash: a collision only holds one more
-    subject back) and held back, to follow the rest grouped.
-    """
-    ended: set[int] = set()
-    scattered: set[int] = set()
-    current = None
-    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        if q.subject != current:
-            if current is not None:
-                ended.add(hash(current))
-            current = q.subject
-            if hash(current) in ended:
-                scattered.add(hash(current))
-    del ended
-    held: dict[str, list[ox.Quad]] = {}
-    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        if scattered and hash(q.subject) in scattered:
-            held.setdefault(str(q.subject), []).append(q)
-        else:
-            yield q
-    for subject in sorted(held):
-        yield from held.pop(subject)
+    writer = EntityWriter(statements, written.get, placement)
+    exists = subjects.__contains__
+    ordered = ((iri, statements(iri)) for iri in sorted(subjects)  # in IRI order: the same dump every time
+               if "#" not in iri or not placement.placed(iri, exists))
+    document.write(DOCUMENT_HEAD)
+    for n, node in enumerate(entity_objects(writer, ordered, exists)):
+        document.write(document_piece(node, n == 0))
+        lines.write(line(node))
+    document.write(DOCUMENT_TAIL)
 
 
 def _trig(statements: Statements, out: BinaryIO) -> None:
@@ -196,9 +185,6 @@ def write_dumps(statements: Statements, target: Path) -> None:
     store = statements.union
 
     def union(dump: Dump) -> Callable[[BinaryIO], None]:
-        if dump.format.entities:
-            return lambda out: _entities(store, out, dump.format.lines)
-
         def write(out: BinaryIO) -> None:
             store.dump(out, format=dump.format.oxigraph, from_graph=ox.DefaultGraph(),
                        prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
@@ -213,7 +199,17 @@ def write_dumps(statements: Statements, target: Path) -> None:
                 shutil.copyfileobj(src, out, 1 << 20)
         return write
 
+    lines = next(d for d in DUMPS if d.format.lines)
+
     def one(dump: Dump) -> None:
+        if dump.format.lines:
+            return  # written with the JSON-LD document, in the same pass
+        if dump.format.entities:
+            with (target / dump.filename).open("wb") as document, (target / lines.filename).open("wb") as each:
+                _entities(store, document, each)
+            for written in (dump, lines):
+                _gzip(target / written.filename, target / WIRE_DIR / (written.filename + ".gz"))
+            return
         _write(target / dump.filename, dump, named(dump) if dump.format.datasets else union(dump))
         if not dump.gzipped:
             _gzip(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg import vocab
 from kg.config import Config
 from kg.engines import EngineError, Slot, slot
-from kg.errors import Failure
+from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
 from kg.layout import DUMPS, STORE_DIR, metadata
 
@@ -25,7 +25,10 @@ _NTRIPLES = next(d for d in DUMPS if d.format.name == "ntriples")  # the union: 
 
 
 class PublishError(Failure):
-    """A release could not be published into its engine: nothing was switched, the served release stays."""
+    """A release could not be published into its engine: nothing was switched, the served release stays. (The
+    machine's side, not the input's: exit code 3.)"""
+
+    exit_code = ENVIRONMENT
 
     def lines(self) -> list[str]:
         return [f"kg: {self}", "kg: nothing was switched; the previous release is still served"]
@@ -183,7 +186,7 @@ def rollback(config: Config, target: str | None) -> Path:
         if not holds(config, chosen):
             meta = metadata(chosen)
             where = serving(meta)
-            raise PublishError(
+            raise Failure(
                 f"cannot roll back to {meta['id']}: " + (f"the {config.store} slot at {where} no longer holds it"
                                                          if where else "it was never published into an engine")
                 + f"; publish it again with `kg publish {meta['id']}` (it loads into the idle slot, then switches)")
