@@ -88,6 +88,11 @@ class Minter:
         """The graph that describes the release itself."""
         return NamedNode(f"{self.base}graph/release")
 
+    def union_graph(self) -> NamedNode:
+        """Where an engine without a default graph of its own holds the union of a release (pinned as the default
+        graph of every query kg sends it)."""
+        return NamedNode(f"{self.base}graph/union")
+
     def dataset(self) -> NamedNode:
         """The dataset every release publishes."""
         return NamedNode(f"{self.base}dataset")

@@ -99,6 +99,11 @@ def check(text: str, graphs: frozenset[str], known: dict[str, str] | None = None
                                    "this endpoint never loads data from elsewhere.")
 
 
+def names_graphs(text: str) -> bool:
+    """Whether a query names its own dataset (FROM or FROM NAMED)."""
+    return any(kind == "word" and value.upper() == "FROM" for kind, value in tokens(text))
+
+
 def _check_depth(text: str, toks: list[tuple[str, str]]) -> None:
     """Refuse a query nested deeper, or chained longer, than the evaluator can take."""
     depth = deepest = chain = operators = 0

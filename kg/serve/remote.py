@@ -13,11 +13,12 @@ import threading
 
 import pyoxigraph as ox
 
-from kg.engines import EngineError, Reply, slot
+from kg.engines import EngineError, Reply, Slot, slot
 from kg.errors import Refusal
 from kg.formats import by_name, client_format, result_by_name
+from kg.ids import Minter
 from kg.serve.execute import QUEUE_WAIT, Busy
-from kg.serve.guard import check
+from kg.serve.guard import check, names_graphs
 from kg.serve.sparql import Answer, Job, refused, syntax_message
 from kg.serve.store import Release
 
@@ -80,11 +81,11 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
         text = with_prologue(job.text, release.prefixes, base)
     except Refusal as exc:
         return refused(exc)
-    params = [("default-graph-uri", g) for g in job.dataset.default_graphs] + [
-        ("named-graph-uri", g) for g in job.dataset.named_graphs]
+    target = slot(kind, url)
+    params = _dataset(target, release, job, base)
     gate.enter()
     try:
-        reply = slot(kind, url).query(text, _accept(job), deadline, params, job.max_bytes or None)
+        reply = target.query(text, _accept(job), deadline, params, job.max_bytes or None)
     except TimeoutError:
         return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): kg stopped "
                                     "waiting for the store. Narrow it down, add a LIMIT, or ask for a longer timeout "
@@ -96,7 +97,29 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
         return refused(Refusal(503, f"The store did not answer: {exc}. Try again in a moment."))
     finally:
         gate.leave()
+    cut = target.engine.partial
+    if cut is not None and reply.headers.get(cut[0], "").upper() == cut[1]:  # an answer cut off at the deadline
+        return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): the store "
+                                    "stopped it. Narrow it down, add a LIMIT, or ask for a longer timeout within the "
+                                    "server's limit."))
     return _mapped(reply)
+
+
+NO_GRAPH = "urn:kg:no-such-graph"  # what stands for a graph the release does not hold: an empty one
+
+
+def _dataset(target: Slot, release: Release, job: Job, base: str) -> list[tuple[str, str]]:
+    """The dataset to name to the engine: the client's (only the release's graphs: any other is empty, as on the
+    embedded store), or for an engine without a default graph of its own the release's pinned one."""
+    asked = [("default-graph-uri", g) for g in job.dataset.default_graphs] + [
+        ("named-graph-uri", g) for g in job.dataset.named_graphs]
+    if target.engine.graphs:
+        return asked
+    if asked:
+        return [(k, g if g in release.graphs else NO_GRAPH) for k, g in asked]
+    if names_graphs(job.text):  # FROM / FROM NAMED (the release's own graphs, as the guard checked) decide
+        return []
+    return target.pin(Minter(base).union_graph().value, release.graphs)
 
 
 def _mapped(reply: Reply) -> Answer:
