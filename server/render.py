@@ -143,11 +143,16 @@ def render(answer: Answer) -> Response:
     return _finish(response, rel, etag, answer.vary)
 
 
+SHARED_CACHE = "public, max-age=60, stale-while-revalidate=60"  # a CDN in front may keep an answer a minute
+
+
 def _finish(response: Response, rel: Release | None, etag: str | None, vary: tuple[str, ...]) -> Response:
-    """Validators on a tagged form, and Vary on every negotiated one."""
+    """Validators and caching on a tagged form (the same on every replica of a release), Vary on every negotiated
+    one."""
     if etag is not None and rel is not None:
         response.set_etag(etag)
         response.headers["Last-Modified"] = rel.last_modified
+        response.headers.setdefault("Cache-Control", SHARED_CACHE)
     response.headers["Vary"] = ", ".join(vary)
     return response
 

@@ -261,3 +261,63 @@ def test_engine_credentials_come_from_the_environment_only(engine_project, engin
     assert code == 0 and "s3cret-value" not in output
     assert "s3cret-value" not in (current(engine_project / "var") / "release.json").read_text()
 
+
+
+def test_two_replicas_switch_and_roll_back_under_load_without_an_error_or_a_mixed_answer(engine_project, run_kg,
+                                                                                       write):
+    import threading
+
+    assert run_kg(engine_project, "build")[0] == 0
+    first = _release(engine_project)["id"]
+    replicas = [LiveServer(engine_project, free_port()) for _ in range(2)]  # two `kg serve` over one release
+    version = f"SELECT ?v WHERE {{ <{BASE}dataset> <http://purl.org/dc/terms/hasVersion> ?v }}"
+    seen: list[tuple[int, tuple[str, ...]]] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        n = 0
+        while not stop.is_set() and n < 600:  # bounded in count and in time
+            r = requests.get(replicas[n % 2].url + "/sparql", params={"query": version},
+                             headers={"Accept": "text/csv"}, timeout=10)
+            seen.append((r.status_code, tuple(line for line in r.text.splitlines()[1:] if line)))
+            n += 1
+
+    workers = [threading.Thread(target=load) for _ in range(2)]
+    try:
+        for w in workers:
+            w.start()
+        write(engine_project, "extra.yaml", "movies:\n  new-film:\n    name: A New Film\n")
+        assert run_kg(engine_project, "build")[0] == 0
+        second = _release(engine_project)["id"]
+        time.sleep(0.5)
+        assert run_kg(engine_project, "rollback")[0] == 0
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(timeout=30)
+        for r in replicas:
+            r.stop()
+    releases = {f"{BASE}release/{first}", f"{BASE}release/{second}"}
+    assert len(seen) > 20 and {status for status, _ in seen} == {200}
+    assert all(len(versions) == 1 and versions[0] in releases for _, versions in seen)  # one release per answer
+    assert {versions[0] for _, versions in seen} == releases  # both were served, one after the other
+
+
+def test_replicas_of_a_release_give_the_same_validators(engine_project, run_kg, tmp_path):
+    assert run_kg(engine_project, "build")[0] == 0
+    copy = tmp_path / "replica"
+    shutil.copytree(engine_project, copy, symlinks=True)  # another machine's copy of the same release,
+    release = current(copy / "var")  # kept under another directory name
+    assert release is not None
+    moved = release.rename(release.with_name(release.name + "-copied"))
+    (copy / "var" / "current").unlink()
+    (copy / "var" / "current").symlink_to(moved.relative_to(copy / "var"))
+    apps = [_app(engine_project), _app(copy)]
+    try:
+        pages = [app.test_client().get("/movie/break-away", headers={"Accept": "text/html"}) for app in apps]
+    finally:
+        for app in apps:
+            app.extensions["kg.executors"].close()
+    assert pages[0].headers["ETag"] == pages[1].headers["ETag"]
+    assert pages[0].headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=60"

@@ -56,8 +56,10 @@ class Release:
 
     @property
     def etag(self) -> str:
-        """A validator that changes with every release (the directory name is unique)."""
-        return self.path.name
+        """A validator that changes with every release and is the same for every copy of one (replicas behind a
+        load balancer): its id and build time, from release.json, never the directory it was copied to."""
+        release_id, built = self.meta.get("id"), str(self.meta.get("built_at") or "")
+        return f"{release_id}-{''.join(c for c in built if c.isdigit())}" if release_id else self.path.name
 
     @property
     def engine_slot(self) -> str | None:
