@@ -44,6 +44,7 @@ class Engine:
     graphs: bool  # it has a default graph of its own (else the union goes into a named graph, pinned per query)
     graph_param: str = "graph"  # the Graph Store Protocol's name for the graph loaded into
     chunked: bool = True  # it reads a request body sent in chunks (else each load says its length)
+    batch_lines: int = 0  # statements per load request (0: a file in one request)
     timeout_param: str | None = None  # the query parameter that bounds a query (milliseconds)
     partial: tuple[str, str] | None = None  # the header and value that mark a cut-off answer sent as 200
     rewrites: tuple[tuple[str, str], ...] = ()  # datatypes it is known to change, with what to do about it
@@ -53,9 +54,10 @@ ENGINES: dict[str, Engine] = {
     "oxigraph": Engine("oxigraph", "/query", "/update", "/store", "no_transaction", graphs=True),
     # Virtuoso: updates and loads go to its authenticated endpoints (digest); it has no default graph of its own
     # and lets GRAPH ?g see its system graphs, so every query names its dataset; a timed-out query answers 200
-    # with what it had, marked by X-SQL-State: S1TAT; a chunked request body is taken (204) and silently dropped
+    # with what it had, marked by X-SQL-State: S1TAT; a chunked request body is taken (204) and silently dropped,
+    # and a body of a million statements (150 MB) never answered: loads go in batches that state their length
     "virtuoso": Engine("virtuoso", "/sparql", "/sparql-auth", "/sparql-graph-crud-auth", "", graphs=False,
-                       graph_param="graph-uri", chunked=False, timeout_param="timeout",
+                       graph_param="graph-uri", chunked=False, batch_lines=50_000, timeout_param="timeout",
                        partial=("x-sql-state", "S1TAT"), rewrites=(
                            ("http://www.w3.org/2001/XMLSchema#duration",
                             "Virtuoso 7.2 keeps an xsd:duration as a number of seconds (PT1H49M becomes 6540.0, its "
@@ -214,13 +216,16 @@ class Slot:
             params.append(urllib.parse.urlencode({self.engine.graph_param: graph}))
         path = f"{self.engine.load_path}?{'&'.join(params)}"
         if self.engine.chunked:
-            reply = self.request("POST", path, _pieces(stream), {"Content-Type": media_type}, timeout)
-        else:
-            with tempfile.TemporaryFile() as whole:  # its length must be said before it is sent
-                size = sum(whole.write(piece) for piece in _pieces(stream))
-                whole.seek(0)
-                reply = self.request("POST", path, whole, {"Content-Type": media_type, "Content-Length": str(size)},
-                                     timeout)
+            self._loaded(self.request("POST", path, _pieces(stream), {"Content-Type": media_type}, timeout))
+            return
+        for batch in _batches(stream, self.engine.batch_lines):  # POST adds to the graph: batch after batch
+            with batch:
+                size = batch.seek(0, 2)
+                batch.seek(0)
+                self._loaded(self.request("POST", path, batch, {"Content-Type": media_type,
+                                                                "Content-Length": str(size)}, timeout))
+
+    def _loaded(self, reply: Reply) -> None:
         if reply.status not in (200, 201, 204):
             raise EngineError(f"the {self.engine.name} slot at {self.url} refused the load ({reply.status}): "
                               f"{reply.body[:300].decode('utf-8', 'replace')}")
@@ -242,6 +247,29 @@ def _digest(challenge: dict[str, str], method: str, target: str, user: str, pass
     if "opaque" in challenge:
         fields.append(f'opaque="{challenge["opaque"]}"')
     return "Digest " + ", ".join(fields)
+
+
+def _batches(stream: Readable, lines: int) -> Iterator[IO[bytes]]:
+    """A line-based file's statements in temporary files of at most `lines` lines each (all of it: 0)."""
+    rest = b""
+    batch, count = tempfile.TemporaryFile(), 0
+    for piece in _pieces(stream):
+        data = rest + piece
+        cut = data.rfind(b"\n") + 1
+        rest = data[cut:]
+        for line in data[:cut].splitlines(keepends=True):
+            batch.write(line)
+            count += 1
+            if lines and count >= lines:
+                yield batch
+                batch, count = tempfile.TemporaryFile(), 0
+    if rest:
+        batch.write(rest + b"\n")
+        count += 1
+    if count:
+        yield batch
+    else:
+        batch.close()
 
 
 def _pieces(stream: Readable) -> Iterator[bytes]:

@@ -230,3 +230,18 @@ def test_queries_reach_virtuoso_form_encoded(films, virtuosos, run_kg):
     answer = slot("virtuoso", virtuosos[0].url).query("ASK { ?s ?p ?o }", "application/sparql-results+json", 10)
     assert answer.status == 200 and b"true" in answer.body
     assert BASE  # the films are minted under the shared base
+
+
+def test_a_large_graph_loads_in_batches_that_state_their_length(virtuosos, credentials):
+    # Virtuoso never answered one POST of a million statements; kg sends batches (here of 7 lines)
+    from dataclasses import replace
+
+    from kg.engines import ENGINES, Slot
+
+    target = Slot(replace(ENGINES["virtuoso"], batch_lines=7), virtuosos[1].url)
+    graph = f"{BASE}graph/batches"
+    lines = b"".join(f'<{BASE}s/{n}> <{BASE}p> "{n}" .\n'.encode() for n in range(20))
+    target.load(io.BytesIO(lines), "application/n-triples", graph, 60)
+    count = target.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    target.update(f"DROP SILENT GRAPH <{graph}>")
+    assert count[0]["n"]["value"] == "20"
