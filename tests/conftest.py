@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
+import subprocess
 import textwrap
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import requests
 from click.testing import CliRunner
 
 from kg.cli import cli
@@ -461,3 +466,105 @@ def listener():
     stop.set()
     thread.join()
     server.close()
+
+
+# ---- remote engines the tests start: real processes on 127.0.0.1, each in a temporary directory ----
+
+OXIGRAPH = shutil.which("oxigraph") or "oxigraph"  # the server of PyPI oxigraph, a test dependency (pyproject.toml)
+
+
+class OxigraphServer:
+    """`oxigraph serve` on a free loopback port, with its own store in a temporary directory; stopped by PID."""
+
+    def __init__(self, where: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.where = where
+        self.start()
+
+    def start(self) -> None:
+        self.log = open(self.where.with_suffix(".log"), "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(self.where), "--bind",
+                                      f"127.0.0.1:{self.port}", "--timeout-s", "60"],
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise TimeoutError(f"oxigraph serve did not start on {self.url}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+
+VIRTUOSO = shutil.which("virtuoso-t") or "/usr/bin/virtuoso-t"  # Debian's virtuoso-opensource, installed by .ci/run
+
+INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+Striping = 0
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+Striping = 0
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+CheckpointInterval = 60
+CaseMode = 2
+DirsAllowed = {dir}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+ThreadsPerQuery = 1
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {dir}
+ServerThreads = 4
+Charset = UTF-8
+EnabledGzipContent = 0
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 60
+"""
+
+
+class Virtuoso:
+    """A Virtuoso instance with its own configuration and database in a temporary directory, on loopback ports;
+    stopped by PID (its package's service is never started)."""
+
+    def __init__(self, where: Path) -> None:
+        where.mkdir(parents=True)
+        self.http = free_port()
+        (where / "virtuoso.ini").write_text(INI.format(dir=where, sql=free_port(), http=self.http))
+        self.url = f"http://127.0.0.1:{self.http}"
+        self.log = open(where / "out.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(where / "virtuoso.ini")],
+                                     cwd=where, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"virtuoso-t exited: {(where / 'virtuoso.log').read_text(errors='replace')}")
+            time.sleep(0.2)
+        raise TimeoutError(f"Virtuoso did not start on {self.url}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=20)
+        self.log.close()

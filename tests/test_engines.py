@@ -6,53 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import BASE, LiveServer, free_port
+from conftest import BASE, LiveServer, OxigraphServer, free_port
 from kg.build import remote
 from kg.config import ConfigError, load_config
 from kg.engines import slot
 from kg.layout import current, metadata
-
-OXIGRAPH = shutil.which("oxigraph") or "oxigraph"  # the server of PyPI oxigraph, a test dependency (pyproject.toml)
-
-
-class OxigraphServer:
-    """`oxigraph serve` on a free loopback port, with its own store in a temporary directory; stopped by PID."""
-
-    def __init__(self, where: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.where = where
-        self.start()
-
-    def start(self) -> None:
-        self.log = open(self.where.with_suffix(".log"), "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(self.where), "--bind",
-                                      f"127.0.0.1:{self.port}", "--timeout-s", "60"],
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise TimeoutError(f"oxigraph serve did not start on {self.url}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self.log.close()
 
 
 @pytest.fixture

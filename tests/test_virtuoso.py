@@ -7,87 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import signal
-import subprocess
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from conftest import BASE, REPO, free_port
+from conftest import BASE, REPO, Virtuoso
 from kg.config import load_config
 from kg.engines import slot
 from kg.layout import current, metadata
-
-VIRTUOSO = shutil.which("virtuoso-t") or "/usr/bin/virtuoso-t"  # Debian's virtuoso-opensource, installed by .ci/run
-
-INI = """\
-[Database]
-DatabaseFile = {dir}/virtuoso.db
-ErrorLogFile = {dir}/virtuoso.log
-LockFile = {dir}/virtuoso.lck
-TransactionFile = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-Striping = 0
-TempStorage = TempDatabase
-[TempDatabase]
-DatabaseFile = {dir}/virtuoso-temp.db
-TransactionFile = {dir}/virtuoso-temp.trx
-Striping = 0
-[Parameters]
-ServerPort = 127.0.0.1:{sql}
-DisableUnixSocket = 1
-CheckpointInterval = 60
-CaseMode = 2
-DirsAllowed = {dir}
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
-ThreadsPerQuery = 1
-[HTTPServer]
-ServerPort = 127.0.0.1:{http}
-ServerRoot = {dir}
-ServerThreads = 4
-Charset = UTF-8
-EnabledGzipContent = 0
-[SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 60
-"""
-
-
-class Virtuoso:
-    """A Virtuoso instance with its own configuration and database in a temporary directory, on loopback ports;
-    stopped by PID (its package's service is never started)."""
-
-    def __init__(self, where: Path) -> None:
-        where.mkdir(parents=True)
-        self.http = free_port()
-        (where / "virtuoso.ini").write_text(INI.format(dir=where, sql=free_port(), http=self.http))
-        self.url = f"http://127.0.0.1:{self.http}"
-        self.log = open(where / "out.log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(where / "virtuoso.ini")],
-                                     cwd=where, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"virtuoso-t exited: {(where / 'virtuoso.log').read_text(errors='replace')}")
-            time.sleep(0.2)
-        raise TimeoutError(f"Virtuoso did not start on {self.url}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=20)
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
