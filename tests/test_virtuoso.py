@@ -174,3 +174,16 @@ def test_a_large_graph_loads_in_batches_that_state_their_length(virtuosos, crede
     count = target.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
     target.update(f"DROP SILENT GRAPH <{graph}>")
     assert count[0]["n"]["value"] == "20"
+
+
+def test_virtuosos_rewritten_doubles_stop_the_switch(tmp_path, virtuosos, credentials, run_kg):
+    # why the W3C result-format suites run on the embedded store and Oxigraph server only (tests/test_w3c.py)
+    (tmp_path / "data").mkdir()
+    shutil.copytree(REPO / "shapes", tmp_path / "shapes")
+    (tmp_path / "data" / "numbers.nq").write_text(
+        '<http://example.org/s> <http://example.org/p> "1.0E6"^^<http://www.w3.org/2001/XMLSchema#double> '
+        '<http://example.org/g> .\n', encoding="utf-8")
+    (tmp_path / "kg.toml").write_text(f'vocabularies = ["http://example.org/"]\nstore = "virtuoso"\n'
+                                      f'slots = ["{virtuosos[0].url}", "{virtuosos[1].url}"]\n')
+    code, output = run_kg(tmp_path, "build")
+    assert code == 3 and "XMLSchema#double" in output and 'came back as "1e+06"' in output

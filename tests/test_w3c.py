@@ -1,4 +1,5 @@
-"""The W3C SPARQL 1.1 test suites (protocol, service description, JSON/CSV/TSV results) against `kg serve`.
+"""The W3C SPARQL 1.1 test suites (protocol, service description, JSON/CSV/TSV results) against `kg serve`, on the
+embedded store and on Oxigraph server behind it (the same answers, the same deviations).
 
 The suites' data files are published by kg as RDF sources, in a project built here: each protocol data file
 as N-Quads in the named graph the manifest gives it, each result-format data file as N-Quads in a graph of
@@ -26,7 +27,7 @@ import requests
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
 
-from conftest import SHARED, LiveServer, free_port
+from conftest import SHARED, LiveServer, OxigraphServer, Virtuoso, free_port
 from kg.cli import cli
 
 W3C = SHARED / "w3c-sparql11"
@@ -52,9 +53,15 @@ def _manifest(suite: str) -> tuple[rdflib.Graph, list[rdflib.term.Node]]:
     return g, list(Collection(g, g.value(manifest, MF.entries)))
 
 
-@pytest.fixture(scope="module")
-def w3c(tmp_path_factory, run_kg_in):
-    """A kg project holding the suites' data, built and served."""
+# Virtuoso is not among them: it answers the suites' "1.0E6"^^xsd:double as "1e+06", so kg refuses to publish
+# their data into it (tests/test_virtuoso.py shows the refusal)
+STORES = ["embedded", "oxigraph"]
+
+
+@pytest.fixture(scope="module", params=STORES)
+def w3c(request, tmp_path_factory, run_kg_in):
+    """A kg project holding the suites' data, built and served: from the embedded store, and published into each
+    remote engine (two slots each, started here)."""
     root = tmp_path_factory.mktemp("w3c")
     data = root / "data"
     data.mkdir()
@@ -68,13 +75,29 @@ def w3c(tmp_path_factory, run_kg_in):
         quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
                  for t in ox.parse(path=str(W3C / suite / name), format=ox.RdfFormat.TURTLE)]
         ox.serialize(quads, str(data / f"w3c-{graph.rsplit('/', 1)[-1]}.nq"), format=ox.RdfFormat.N_QUADS)
-    (root / "kg.toml").write_text('vocabularies = ["http://example.org/", "http://xmlns.com/foaf/0.1/"]\n')
+    settings = 'vocabularies = ["http://example.org/", "http://xmlns.com/foaf/0.1/"]\n'
+    store = request.param
+    engines: list[OxigraphServer | Virtuoso] = []
+    env = {"KG_ENGINE_USER": "dba", "KG_ENGINE_PASSWORD": "dba"} if store == "virtuoso" else {}
+    if store != "embedded":
+        kind = OxigraphServer if store == "oxigraph" else Virtuoso
+        engines = [kind(root / f"{store}-{n}") for n in range(2)]
+        settings += f'store = "{store}"\nslots = ["{engines[0].url}", "{engines[1].url}"]\n'
+    (root / "kg.toml").write_text(settings)
     shutil.copytree(Path(__file__).resolve().parent.parent / "shapes", root / "shapes")
-    assert run_kg_in(root, "build").exit_code == 0
-    port = free_port()  # served here rather than at its base IRI: the service description names this endpoint
-    server = LiveServer(root, port, {"KG_PUBLIC_URL": f"http://127.0.0.1:{port}/"})
-    yield server
-    server.stop()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        built = run_kg_in(root, "build")
+    try:
+        assert built.exit_code == 0, built.output
+        port = free_port()  # served here rather than at its base IRI: the service description names this endpoint
+        server = LiveServer(root, port, {"KG_PUBLIC_URL": f"http://127.0.0.1:{port}/", **env})
+        yield server
+        server.stop()
+    finally:
+        for engine in engines:
+            engine.stop()
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +152,8 @@ def _boolean(r: requests.Response) -> bool:
 
 @pytest.mark.parametrize("steps", _protocol_cases())
 def test_protocol(w3c, steps, request):
-    name = request.node.callspec.id
+    store, _, name = request.node.callspec.id.partition("-")  # "<store>-<test>"
+    assert store in STORES
     for step in steps:
         path = step["path"].replace("/sparql/", "/sparql", 1)
         r = requests.request(step["method"], w3c.url + path, data=step["body"], headers=step["headers"], timeout=30)

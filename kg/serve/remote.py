@@ -8,6 +8,9 @@ holds in front of the engine (an engine's own timeout may not stop a runaway que
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import threading
 
@@ -15,11 +18,10 @@ import pyoxigraph as ox
 
 from kg.engines import EngineError, Reply, Slot, slot
 from kg.errors import Refusal
-from kg.formats import by_name, client_format, result_by_name
 from kg.ids import Minter
 from kg.serve.execute import QUEUE_WAIT, Busy
 from kg.serve.guard import check, names_graphs
-from kg.serve.sparql import Answer, Job, refused, syntax_message
+from kg.serve.sparql import TEXTUAL, Answer, Job, in_query_order, negotiated, refused, syntax_message
 from kg.serve.store import Release
 
 _DECLARED = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:")
@@ -48,25 +50,16 @@ def with_prologue(text: str, prefixes: dict[str, str], base: str) -> str:
     return "\n".join([*lines, text])
 
 
-def _parsed(text: str, prefixes: dict[str, str], base: str) -> None:
-    """Refuse a query kg's own parser cannot read, with its words and place (the engine's would count the lines of
-    the prologue kg adds); it is parsed against an empty store, so nothing is evaluated."""
+def _parsed(text: str, prefixes: dict[str, str], base: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """The query read by kg's own parser against an empty store (nothing is evaluated): what kind of result it
+    gives, and a SELECT's variables in kg's order. A query it cannot read is refused with its words and place
+    (the engine's would count the lines of the prologue kg adds)."""
     try:
-        ox.Store().query(text, base_iri=base or None, prefixes=prefixes)
+        return ox.Store().query(text, base_iri=base or None, prefixes=prefixes)
     except SyntaxError as exc:
         raise Refusal(400, syntax_message(text, str(exc), prefixes)) from exc
     except (OSError, RuntimeError, ValueError) as exc:
         raise Refusal(400, f"The query could not be evaluated: {exc}") from exc
-
-
-def _accept(job: Job) -> str:
-    """What to ask the engine for: the format a client named (for a table or a graph alike), else its Accept."""
-    if job.explicit:
-        names = [n for n in (client_format(job.explicit, False), client_format(job.explicit, True)) if n]
-        found = [f.media_type for n in names for f in (result_by_name(n), by_name(n)) if f is not None]
-        if found:
-            return ", ".join(dict.fromkeys(found))
-    return job.accept or "application/sparql-results+json, text/turtle;q=0.9, */*;q=0.1"
 
 
 def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) -> Answer:
@@ -77,15 +70,18 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
     base = str(release.meta.get("base_iri") or "")
     try:
         check(job.text, release.graphs, release.prefixes)
-        _parsed(job.text, release.prefixes, base)
+        shape = _parsed(job.text, release.prefixes, base)
+        fmt = negotiated(isinstance(shape, ox.QueryTriples), job.accept, job.explicit)  # as the embedded store would
         text = with_prologue(job.text, release.prefixes, base)
     except Refusal as exc:
         return refused(exc)
+    variables = in_query_order([v.value for v in shape.variables], job.text) if isinstance(
+        shape, ox.QuerySolutions) else None
     target = slot(kind, url)
     params = _dataset(target, release, job, base)
     gate.enter()
     try:
-        reply = target.query(text, _accept(job), deadline, params, job.max_bytes or None)
+        reply = target.query(text, fmt.media_type, deadline, params, job.max_bytes or None)
     except TimeoutError:
         return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): kg stopped "
                                     "waiting for the store. Narrow it down, add a LIMIT, or ask for a longer timeout "
@@ -102,7 +98,43 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
         return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): the store "
                                     "stopped it. Narrow it down, add a LIMIT, or ask for a longer timeout within the "
                                     "server's limit."))
-    return _mapped(reply)
+    if reply.status != 200:
+        return _mapped(reply)
+    media = fmt.media_type
+    body = ordered(reply.body, fmt.name, variables) if variables is not None else reply.body
+    return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body)
+
+
+def ordered(body: bytes, fmt: str, variables: list[str]) -> bytes:
+    """A SELECT's results with their variables in kg's order (an engine may list `SELECT *`'s otherwise)."""
+    if fmt == "json":
+        data = json.loads(body)
+        if data.get("head", {}).get("vars") and set(data["head"]["vars"]) == set(variables):
+            data["head"]["vars"] = variables
+        return json.dumps(data, ensure_ascii=False).encode()
+    if fmt in ("csv", "tsv"):
+        text = body.decode("utf-8")
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+            names = rows[0] if rows else []
+        else:
+            rows = [line.split("\t") for line in text.split("\n") if line]
+            names = [n.lstrip("?") for n in rows[0]] if rows else []
+        if sorted(names) != sorted(variables) or names == variables:
+            return body
+        order = [names.index(v) for v in variables]
+        rows = [[row[i] if i < len(row) else "" for i in order] for row in rows]
+        if fmt == "csv":
+            out = io.StringIO(newline="")
+            csv.writer(out, lineterminator="\r\n").writerows(rows)
+            return out.getvalue().encode()
+        return "".join("\t".join(row) + "\n" for row in rows).encode()
+    if fmt == "xml":
+        found = re.findall(rb'<variable name="([^"]+)"\s*/>', body)
+        if sorted(f.decode() for f in found) == sorted(variables):
+            head = b"".join(b'<variable name="' + v.encode() + b'"/>' for v in variables)
+            return re.sub(rb'(?:<variable name="[^"]+"\s*/>)+', head, body, count=1)
+    return body
 
 
 NO_GRAPH = "urn:kg:no-such-graph"  # what stands for a graph the release does not hold: an empty one

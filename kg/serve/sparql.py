@@ -172,19 +172,7 @@ def answer(release: Release, job: Job) -> Answer:
         check(text, release.graphs, release.prefixes)
         # a dataset graph the release does not hold is an empty graph (never fetched), as the protocol tests expect
         result = evaluate(release, text, job.dataset)
-        graph = isinstance(result, ox.QueryTriples)
-        offers = GRAPH_OFFERS if graph else RESULT_OFFERS
-        named = client_format(explicit, graph) if explicit else None
-        offer = by_key(named, offers) if named else None
-        if offer is None and (not explicit or accept):  # no name, or one unknown here: the Accept header decides
-            offer = choose(accept, offers)
-        if offer is None and not explicit and choose(accept, (Offer("html", (HTML,)),)):
-            offer = offers[0]  # a browser following a link: show the default format rather than refuse
-        if offer is None:
-            raise Refusal(406, "Not Acceptable: this result is available as "
-                                + ", ".join(o.media_types[0] for o in offers))
-        fmt = by_name(offer.key) if graph else result_by_name(offer.key)
-        assert fmt is not None
+        fmt = negotiated(isinstance(result, ox.QueryTriples), accept, explicit)
         body, cut = _capped(result, fmt, job.max_results, text)
         media = fmt.media_type
         if media.endswith("xml") and _NOT_XML.search(body):
@@ -195,12 +183,30 @@ def answer(release: Release, job: Job) -> Answer:
         return refused(exc)
 
 
+def negotiated(graph: bool, accept: str | None, explicit: str | None) -> Format | ResultFormat:
+    """The format of a result (a graph's, or a table's and a boolean's) that the client named or accepts; 406 when
+    it accepts none."""
+    offers = GRAPH_OFFERS if graph else RESULT_OFFERS
+    named = client_format(explicit, graph) if explicit else None
+    offer = by_key(named, offers) if named else None
+    if offer is None and (not explicit or accept):  # no name, or one unknown here: the Accept header decides
+        offer = choose(accept, offers)
+    if offer is None and not explicit and choose(accept, (Offer("html", (HTML,)),)):
+        offer = offers[0]  # a browser following a link: show the default format rather than refuse
+    if offer is None:
+        raise Refusal(406, "Not Acceptable: this result is available as "
+                            + ", ".join(o.media_types[0] for o in offers))
+    fmt = by_name(offer.key) if graph else result_by_name(offer.key)
+    assert fmt is not None
+    return fmt
+
+
 _NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")  # what XML 1.0 cannot hold
 _SELECT = re.compile(r"\bSELECT\b(\s+(?:DISTINCT\s+|REDUCED\s+)?\*)?", re.IGNORECASE)
 _VARIABLE = re.compile(r"[?$]([A-Za-z0-9_\u00B7-\uFFFF]+)")
 
 
-def _in_query_order(names: list[str], text: str) -> list[str]:
+def in_query_order(names: list[str], text: str) -> list[str]:
     """SELECT *'s variables in the order they first appear in the query (Oxigraph sorts them by name)."""
     outer = _SELECT.search(text)  # the first SELECT is the query's own; later ones are subqueries
     if outer is None or outer.group(1) is None:
@@ -220,7 +226,7 @@ def _capped(result: Result, fmt: Format | ResultFormat, limit: int, text: str = 
             if not isinstance(fmt, ResultFormat):
                 raise Refusal(406, "SELECT results are tables, not graphs")
             variables = [v.value for v in result.variables]
-            names = _in_query_order(variables, text)
+            names = in_query_order(variables, text)
             at = [variables.index(name) for name in names]  # by position: a lookup by name costs twice as much
             rows = [[row[i] for i in at] for row in islice(result, limit + 1 if limit else None)]
             cut = limit if limit and len(rows) > limit else None
