@@ -618,7 +618,8 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
                                     f"{p.field} (sources that do: {given})", SECTION))
 
 
-RDF_FORMATS = {f".{f.extension}": f.oxigraph for f in FORMATS}  # a source file in any format kg publishes
+# a source file in any format kg publishes; .jsonl files in data/ are rows for a mapping (docs/bulk.md), not RDF
+RDF_FORMATS = {f".{f.extension}": f.oxigraph for f in FORMATS if not f.lines}
 UNRESOLVED = "https://unresolved.invalid/"  # the base a JSON-LD file's relative IRIs are found by
 
 
@@ -637,7 +638,7 @@ class RdfFile:
     def quads(self) -> Iterator[ox.Quad]:
         """The file's statements as written (a JSON-LD file's contexts named by URL: the ones kg ships)."""
         if self.format == ox.RdfFormat.JSON_LD:  # a relative IRI would be dropped silently: it is resolved, and found
-            return read(self.path.read_bytes(), lines=self.path.suffix.lower() == ".jsonl", base_iri=UNRESOLVED)
+            return read(self.path.read_bytes(), base_iri=UNRESOLVED)
         return ox.parse(path=self.path, format=self.format)
 
 
