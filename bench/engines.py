@@ -29,40 +29,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import REPO, generate  # noqa: E402 - the same synthetic project as the build benchmark
 
-OX = "oxigraph"
-VIRTUOSO_INI = """\
-[Database]
-DatabaseFile = {dir}/virtuoso.db
-ErrorLogFile = {dir}/virtuoso.log
-LockFile = {dir}/virtuoso.lck
-TransactionFile = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-Striping = 0
-TempStorage = TempDatabase
-[TempDatabase]
-DatabaseFile = {dir}/virtuoso-temp.db
-TransactionFile = {dir}/virtuoso-temp.trx
-Striping = 0
-[Parameters]
-ServerPort = 127.0.0.1:{sql}
-DisableUnixSocket = 1
-CheckpointInterval = 60
-CaseMode = 2
-DirsAllowed = {dir}
-NumberOfBuffers = 170000
-MaxDirtyBuffers = 130000
-ThreadsPerQuery = 2
-[HTTPServer]
-ServerPort = 127.0.0.1:{http}
-ServerRoot = {dir}
-ServerThreads = 4
-Charset = UTF-8
-EnabledGzipContent = 0
-[SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 300
-"""
+from kg.engines import virtuoso_config  # noqa: E402
 
+OX = "oxigraph"
 QUERIES = {
     "lookup": "SELECT ?n WHERE { <movie/tt00000123> schema:name ?n }",
     "one-hop": "SELECT ?d ?name WHERE { <movie/tt00000123> schema:director ?d . ?d schema:name ?name }",
@@ -103,7 +72,8 @@ def start(kind: str, where: Path) -> tuple[str, subprocess.Popen[bytes]]:
     if kind == "oxigraph":
         cmd = [shutil.which(OX) or OX, "serve", "--location", str(where / "store"), "--bind", f"127.0.0.1:{port}"]
     else:
-        (where / "virtuoso.ini").write_text(VIRTUOSO_INI.format(dir=where, sql=free_port(), http=port))
+        (where / "virtuoso.ini").write_text(virtuoso_config(str(where), free_port(), port, memory_mb=1300,
+                                                            threads=2))
         cmd = ["virtuoso-t", "+foreground", "+configfile", str(where / "virtuoso.ini")]
     proc = subprocess.Popen(cmd, cwd=where, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

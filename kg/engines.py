@@ -277,6 +277,49 @@ def _pieces(stream: Readable) -> Iterator[bytes]:
         yield piece
 
 
+_VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+Striping = 0
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+Striping = 0
+[Parameters]
+ServerPort = {host}:{sql}
+DisableUnixSocket = 1
+CheckpointInterval = 60
+CaseMode = 2
+DirsAllowed = {dir}
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
+ThreadsPerQuery = {threads}
+[HTTPServer]
+ServerPort = {host}:{http}
+ServerRoot = {dir}
+ServerThreads = 4
+Charset = UTF-8
+EnabledGzipContent = 0
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = {seconds}
+"""
+
+
+def virtuoso_config(directory: str, sql_port: int, http_port: int, memory_mb: int = 80, host: str = "127.0.0.1",
+                    threads: int = 1, max_seconds: int = 300) -> str:
+    """A virtuoso.ini for one slot: its database in `directory`, its SQL and HTTP ports on `host`, about
+    `memory_mb` of buffers (start it with `virtuoso-t +foreground +configfile <file>`)."""
+    buffers = max(2000, memory_mb * 1024 // 8)  # Virtuoso's buffers are 8 KB pages
+    return _VIRTUOSO_INI.format(dir=directory, host=host, sql=sql_port, http=http_port, buffers=buffers,
+                                dirty=buffers * 3 // 4, threads=threads, seconds=max_seconds)
+
+
 def slot(kind: str, url: str) -> Slot:
     """The slot at `url` of an engine kind (KeyError for a kind kg does not publish into)."""
     return Slot(ENGINES[kind], url.rstrip("/"))

@@ -505,40 +505,6 @@ class OxigraphServer:
 
 VIRTUOSO = shutil.which("virtuoso-t") or "/usr/bin/virtuoso-t"  # Debian's virtuoso-opensource, installed by .ci/run
 
-INI = """\
-[Database]
-DatabaseFile = {dir}/virtuoso.db
-ErrorLogFile = {dir}/virtuoso.log
-LockFile = {dir}/virtuoso.lck
-TransactionFile = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-Striping = 0
-TempStorage = TempDatabase
-[TempDatabase]
-DatabaseFile = {dir}/virtuoso-temp.db
-TransactionFile = {dir}/virtuoso-temp.trx
-Striping = 0
-[Parameters]
-ServerPort = 127.0.0.1:{sql}
-DisableUnixSocket = 1
-CheckpointInterval = 60
-CaseMode = 2
-DirsAllowed = {dir}
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
-ThreadsPerQuery = 1
-[HTTPServer]
-ServerPort = 127.0.0.1:{http}
-ServerRoot = {dir}
-ServerThreads = 4
-Charset = UTF-8
-EnabledGzipContent = 0
-[SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 60
-"""
-
-
 class Virtuoso:
     """A Virtuoso instance with its own configuration and database in a temporary directory, on loopback ports;
     stopped by PID (its package's service is never started)."""
@@ -546,7 +512,9 @@ class Virtuoso:
     def __init__(self, where: Path) -> None:
         where.mkdir(parents=True)
         self.http = free_port()
-        (where / "virtuoso.ini").write_text(INI.format(dir=where, sql=free_port(), http=self.http))
+        from kg.engines import virtuoso_config
+
+        (where / "virtuoso.ini").write_text(virtuoso_config(str(where), free_port(), self.http, max_seconds=60))
         self.url = f"http://127.0.0.1:{self.http}"
         self.log = open(where / "out.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(where / "virtuoso.ini")],
