@@ -29,6 +29,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import REPO, generate  # noqa: E402 - the same synthetic project as the build benchmark
 
+sys.path.insert(0, str(REPO))  # kg from this checkout, installed or not
 from kg.engines import virtuoso_config  # noqa: E402
 
 OX = "oxigraph"
