@@ -357,3 +357,13 @@ def test_the_jsonld_dump_has_one_object_per_entity(built):
     nodes = json.loads((built / "kg.jsonld").read_text(encoding="utf-8"))["@graph"]
     ids = [n["@id"] for n in nodes]
     assert len(ids) == len(set(ids)) and "https://films.example.org/movie/break-away" in ids
+
+
+def test_the_release_notes_a_literal_of_each_datatype_and_language_for_engines_to_give_back(built):
+    store = ox.Store.read_only(str(built / STORE_DIR))
+    kinds = {(r["dt"].value, r["l"].value) for r in store.query(
+        "SELECT DISTINCT ?dt ?l WHERE { ?s ?p ?o FILTER(isLiteral(?o)) BIND(datatype(?o) AS ?dt) BIND(lang(?o) AS ?l) }")}
+    samples = [t for t in ox.parse("\n".join(metadata(built)["literal_samples"]).encode(),
+                                   format=ox.RdfFormat.N_TRIPLES)]
+    assert {(t.object.datatype.value, t.object.language or "") for t in samples} == kinds and len(samples) == len(kinds)
+    assert all(store.contains(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())) for t in samples)

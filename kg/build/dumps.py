@@ -109,9 +109,10 @@ class _Lines:
             self.write(b"\n")
 
 
-def _entities(store: ox.Store, document: BinaryIO, lines: BinaryIO) -> None:
+def _entities(store: ox.Store, document: BinaryIO, lines: BinaryIO, samples: dict[tuple[str, str], str]) -> None:
     """The default graph as JSON-LD under the official schema.org context and as JSON Lines, in one pass: one
-    object per entity, its parts nested, the nodes it points to named."""
+    object per entity, its parts nested, the nodes it points to named. `samples` gets one statement (N-Triples)
+    with a literal of each datatype and language, which an engine must give back exactly (kg.build.remote)."""
     dg = ox.DefaultGraph()
     placement = Placement()
     labels: dict[str, list[ox.Quad]] = {}
@@ -121,6 +122,9 @@ def _entities(store: ox.Store, document: BinaryIO, lines: BinaryIO) -> None:
         placement.see(q)
         if q.predicate.value in named and "#" not in q.subject.value:
             labels.setdefault(q.subject.value, []).append(q)
+        o = q.object
+        if isinstance(o, ox.Literal) and (o.datatype.value, o.language or "") not in samples:
+            samples[(o.datatype.value, o.language or "")] = f"{q.subject} {q.predicate} {o} ."
 
     subjects: set[str] = set()
     for q in store.quads_for_pattern(None, None, None, dg):  # every statement is seen before anything is written
@@ -180,8 +184,10 @@ def _trig(statements: Statements, out: BinaryIO) -> None:
         shutil.rmtree(split, ignore_errors=True)
 
 
-def write_dumps(statements: Statements, target: Path) -> None:
-    """Every dump: the union (from the in-memory store) for triple formats, the source graphs for quad formats."""
+def write_dumps(statements: Statements, target: Path) -> list[str]:
+    """Every dump: the union (from the in-memory store) for triple formats, the source graphs for quad formats;
+    and one statement (N-Triples) with a literal of each datatype and language, in order."""
+    samples: dict[tuple[str, str], str] = {}
     store = statements.union
 
     def union(dump: Dump) -> Callable[[BinaryIO], None]:
@@ -206,7 +212,7 @@ def write_dumps(statements: Statements, target: Path) -> None:
             return  # written with the JSON-LD document, in the same pass
         if dump.format.entities:
             with (target / dump.filename).open("wb") as document, (target / lines.filename).open("wb") as each:
-                _entities(store, document, each)
+                _entities(store, document, each, samples)
             for written in (dump, lines):
                 _gzip(target / written.filename, target / WIRE_DIR / (written.filename + ".gz"))
             return
@@ -217,6 +223,7 @@ def write_dumps(statements: Statements, target: Path) -> None:
     (target / WIRE_DIR).mkdir(exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
         list(bar(pool.map(one, DUMPS), len(DUMPS), "dumps", "files"))
+    return [samples[k] for k in sorted(samples)]
 
 
 def _count(store: ox.Store, query: str) -> list[tuple[str, int]]:

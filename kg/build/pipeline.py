@@ -140,6 +140,7 @@ class Build:
         self.config, self.publish, self.say, self.incremental = config, publish, say, incremental
         self.stages = _Stages(say)
         self.minter = Minter(config.base_iri)
+        self.samples: list[str] = []  # a statement with a literal of each datatype and language (release.json)
 
     def run(self) -> BuildResult:
         """The result of the build; published when it conforms and `publish` was asked."""
@@ -212,7 +213,7 @@ class Build:
         statements.close()
 
         def write_files() -> int:
-            write_dumps(statements, tmp)
+            self.samples = write_dumps(statements, tmp)
             void, total = void_triples(statements.union, minter, config, release_id, built)
             ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
             return total
@@ -267,6 +268,7 @@ class Build:
             "store_format": STORE_FORMAT,
             "store": store_how,
             "dumps": {d.filename: (tmp / d.filename).stat().st_size for d in DUMPS},
+            "literal_samples": self.samples,  # what an engine slot must give back exactly (kg.build.remote)
         }
         (tmp / METADATA).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / DUPLICATES_FILE).write_text(json.dumps([c.json() for c in self.candidates], indent=1,
