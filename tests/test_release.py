@@ -366,4 +366,4 @@ def test_the_release_notes_a_literal_of_each_datatype_and_language_for_engines_t
     samples = [t for t in ox.parse("\n".join(metadata(built)["literal_samples"]).encode(),
                                    format=ox.RdfFormat.N_TRIPLES)]
     assert {(t.object.datatype.value, t.object.language or "") for t in samples} == kinds and len(samples) == len(kinds)
-    assert all(store.contains(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())) for t in samples)
+    assert all(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) in store for t in samples)
