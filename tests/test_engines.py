@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -286,3 +290,34 @@ def test_replicas_of_a_release_give_the_same_validators(engine_project, run_kg, 
             app.extensions["kg.executors"].close()
     assert pages[0].headers["ETag"] == pages[1].headers["ETag"]
     assert pages[0].headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=60"
+
+
+def test_a_build_killed_while_it_publishes_leaves_the_served_release_and_the_next_build_publishes(
+        engine_project, engines, run_kg, write):
+    assert run_kg(engine_project, "build")[0] == 0
+    served = _release(engine_project)["id"]
+    write(engine_project, "extra.yaml", "movies:\n  new-film:\n    name: A New Film\n")
+    os.kill(engines[1].proc.pid, signal.SIGSTOP)  # the idle slot stalls: the build waits in the middle of its load
+    build = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(engine_project), "build"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((engine_project / "var" / "releases").glob(".tmp-*")):
+            time.sleep(0.1)
+        time.sleep(2)  # well into the publish: the dumps and the store are written before it
+        assert build.poll() is None
+        os.killpg(build.pid, signal.SIGKILL)
+        build.wait(timeout=10)
+    finally:
+        os.kill(engines[1].proc.pid, signal.SIGCONT)
+    assert _release(engine_project)["id"] == served
+    app = _app(engine_project)
+    try:
+        names = _rows(app.test_client(), "SELECT ?n WHERE { ?f a schema:Movie ; schema:name ?n }")
+    finally:
+        app.extensions["kg.executors"].close()
+    assert ["Break Away"] in names and ["A New Film"] not in names
+    code, output = run_kg(engine_project, "build")  # the next build sweeps what was left and publishes
+    assert code == 0, output
+    assert _release(engine_project)["engine"]["slot"] == engines[1].url
+    assert not list((engine_project / "var" / "releases").glob(".tmp-*"))
