@@ -51,6 +51,15 @@ def _rows(client, query: str) -> list[list[str]]:
     return sorted(csv.reader(io.StringIO(r.get_data(as_text=True))))
 
 
+def _served_films(project: Path) -> list[list[str]]:
+    """The film names /sparql answers for the project (from its engine slot), as CSV rows."""
+    app = _app(project)
+    try:
+        return _rows(app.test_client(), "SELECT ?n WHERE { ?f a schema:Movie ; schema:name ?n }")
+    finally:
+        app.extensions["kg.executors"].close()
+
+
 def _app(project: Path, **settings):
     from server import create_app
 
@@ -138,11 +147,7 @@ def test_rollback_switches_back_to_a_slot_that_still_holds_the_release(engine_pr
     code, output = run_kg(engine_project, "rollback")
     assert code == 0, output
     assert _release(engine_project)["id"] == first
-    app = _app(engine_project)
-    try:
-        names = _rows(app.test_client(), "SELECT ?n WHERE { ?f a schema:Movie ; schema:name ?n }")
-    finally:
-        app.extensions["kg.executors"].close()
+    names = _served_films(engine_project)
     assert ["A New Film"] not in names and ["Break Away"] in names
 
 
@@ -185,11 +190,7 @@ def test_a_failed_publish_switches_nothing_and_the_served_release_stays(engine_p
     code, output = run_kg(engine_project, "build")
     assert code == 3 and engines[1].url in output and "the previous release is still served" in output
     assert _release(engine_project)["id"] == served
-    app = _app(engine_project)
-    try:
-        names = _rows(app.test_client(), "SELECT ?n WHERE { ?f a schema:Movie ; schema:name ?n }")
-    finally:
-        app.extensions["kg.executors"].close()
+    names = _served_films(engine_project)
     assert ["Break Away"] in names and ["A New Film"] not in names
     engines[1].start()
     assert run_kg(engine_project, "build")[0] == 0  # the next build retries, and publishes
@@ -311,11 +312,7 @@ def test_a_build_killed_while_it_publishes_leaves_the_served_release_and_the_nex
     finally:
         os.kill(engines[1].proc.pid, signal.SIGCONT)
     assert _release(engine_project)["id"] == served
-    app = _app(engine_project)
-    try:
-        names = _rows(app.test_client(), "SELECT ?n WHERE { ?f a schema:Movie ; schema:name ?n }")
-    finally:
-        app.extensions["kg.executors"].close()
+    names = _served_films(engine_project)
     assert ["Break Away"] in names and ["A New Film"] not in names
     code, output = run_kg(engine_project, "build")  # the next build sweeps what was left and publishes
     assert code == 0, output
