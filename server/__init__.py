@@ -57,12 +57,14 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__, static_folder=None)  # not the whole of static/: npm installs thousands of files there
     app.config["KG"] = config
     app.extensions["kg.minter"] = Minter(config.base_iri)  # what is served here, and at which path
-    app.extensions["kg.releases"] = Releases(config.releases_path)
+    remote = None if config.store == "embedded" else config.store  # releases published into it are read from it
+    app.extensions["kg.releases"] = Releases(config.releases_path, remote)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # request bodies (a query is at most 64 KiB): 413 beyond
     from kg.serve.execute import QUEUE_WAIT, Executors
 
-    app.extensions["kg.executors"] = Executors(config.releases_path, config.query_workers, config.query_timeout,
-                                              memory_mb=config.query_memory_mb)
+    app.extensions["kg.executors"] = Executors(  # none when an engine answers: there may be no store to open
+        config.releases_path, config.query_workers if remote is None else 0, config.query_timeout,
+        memory_mb=config.query_memory_mb, **({} if remote is None else {"lane": 0}))
     from kg.serve.remote import Gate
 
     app.extensions["kg.gate"] = Gate(config.query_workers)  # queries of this worker at a remote engine at once

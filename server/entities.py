@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import jsonld, vocab
 from kg.config import Config
+from kg.engines import EngineError
 from kg.formats import FORMATS, Format
 from kg.ids import Minter, is_web
-from kg.serve import documents, listings, summaries, views, wording
+from kg.serve import documents, listings, nearby, summaries, views, wording
 from kg.serve import search as names
 from kg.serve.execute import Busy
 from kg.serve.markup import described as described_markup
@@ -183,8 +184,9 @@ def kind_listing(kind: str) -> Answer:
             listing = listings.listing(rel, kind, page, size, filters)
         except listings.NoFacets as exc:
             abort(error_response(400, f"This list cannot be narrowed: {exc}."))
+        items = [e for e, _ in listing.items]
         return _Listed(listing, _Links.of(request.path, listing, keep),
-                       summaries.summaries(rel, (e for e, _ in listing.items)), (listing.page - 1) * size)
+                       summaries.summaries(nearby.view(rel, items, pages=False), items), (listing.page - 1) * size)
 
     return Answer({"html": lambda: listed().page(), "json": lambda: listed().json(), "csv": lambda: listed().rows()})
 
@@ -231,6 +233,12 @@ def _found(rel: Release, text: str, kind: str | None = None, page: int = 1) -> _
     base = current_app.config["KG"].base_iri
     query = names.search_query(base, text)
     hits = names.search(rel, text, names.MAX_FOUND)  # the release's index of names: a scan of one file
+    if hits is None and query is not None and rel.engine is not None:  # no index: the engine scans the names
+        try:
+            hits = names.search_hits(rel.engine_bindings(query, current_app.config["KG"].query_timeout), text,
+                                     names.MAX_FOUND)
+        except (EngineError, TimeoutError) as exc:
+            abort(error_response(503, f"The store did not answer: {exc}. Try again in a moment."))
     if hits is None and query is not None:  # a release built without that index
         try:  # a scan of every name: run where a deadline holds, like any SPARQL query
             answer = current_app.extensions["kg.executors"].run(
@@ -241,7 +249,8 @@ def _found(rel: Release, text: str, kind: str | None = None, page: int = 1) -> _
             abort(error_response(answer.status, answer.body.decode("utf-8", "replace")))
         hits = names.search_hits(json.loads(answer.body)["results"]["bindings"], text, names.MAX_FOUND)
     found = names.paged(hits or [], base, kind, page)
-    return _Found(text, found, query is not None, summaries.summaries(rel, (h.iri for h in found.hits)), kind)
+    iris = [h.iri for h in found.hits]
+    return _Found(text, found, query is not None, summaries.summaries(nearby.view(rel, iris, pages=False), iris), kind)
 
 
 @bp.get("/search")
@@ -269,6 +278,7 @@ def _alternates(path: str) -> dict[str, str]:
 def _entity_page(rel: Release, iri: str, path: str, readers: tuple[str, ...] = ()) -> Page:
     """The entity's page, names in the reader's languages where the graph has them; 404 when the release has no
     entity `iri`."""
+    rel = nearby.view(rel, [iri])
     view = views.view(rel, iri, readers=readers)
     if view is None:
         abort(404, f"No entity {iri} in this release.")
@@ -294,6 +304,7 @@ def _entity_page(rel: Release, iri: str, path: str, readers: tuple[str, ...] = (
 
 def _entity_document(rel: Release, iri: str, path: str, fmt: Format) -> Rdf:
     """The entity's document for an RDF format: a dataset format gets the source graphs after their union."""
+    rel = nearby.view(rel, [iri])
     quads = documents.document(rel, iri)
     if not quads:
         abort(404, f"No entity {iri} in this release.")
@@ -307,6 +318,7 @@ def _entity_document(rel: Release, iri: str, path: str, fmt: Format) -> Rdf:
 
 def _entity_snippet(rel: Release, iri: str) -> Text:
     """The entity's ready-to-paste <script type="application/ld+json"> block."""
+    rel = nearby.view(rel, [iri])
     data = entity_markup(rel, iri)
     if data is None:
         abort(404, f"No entity {iri} in this release.")

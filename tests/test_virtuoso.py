@@ -187,3 +187,17 @@ def test_virtuosos_rewritten_doubles_stop_the_switch(tmp_path, virtuosos, creden
                                       f'slots = ["{virtuosos[0].url}", "{virtuosos[1].url}"]\n')
     code, output = run_kg(tmp_path, "build")
     assert code == 3 and "XMLSchema#double" in output and 'came back as "1e+06"' in output
+
+
+def test_entity_pages_from_virtuoso_equal_the_embedded_stores(films, run_kg):
+    assert run_kg(films, "build")[0] == 0
+    remote_app, embedded_app = _app(films), _app(films, store="embedded", slots=())
+    try:
+        for path in ("/movie/oldboy", "/movie/oldboy.jsonld", "/movie/oldboy.nq", "/movie/thirst?format=embed",
+                     "/person/park", "/source/catalogue", "/movie/?format=json", "/search?q=old&format=json"):
+            got = [app.test_client().get(path, headers={"Accept-Language": "ko"}) for app in (embedded_app, remote_app)]
+            assert got[0].status_code == 200, path
+            assert (got[1].status_code, got[1].data) == (200, got[0].data), path
+    finally:
+        for app in (remote_app, embedded_app):
+            app.extensions["kg.executors"].close()

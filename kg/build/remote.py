@@ -204,7 +204,8 @@ def publish(release_dir: Path, config: Config, live: Path | None, say: Callable[
         f"{done - loaded:.1f} s: {want.default:,} statements, {len(want.graphs)} graphs, "
         f"{len(want.literals)} kinds of literal read back)")
     return {"kind": config.store, "slot": target.url, "statements": want.default, "graphs": len(want.graphs),
-            "load_s": round(loaded - started, 2), "verify_s": round(done - loaded, 2)}
+            "graph_names": sorted(want.graphs), "load_s": round(loaded - started, 2),
+            "verify_s": round(done - loaded, 2)}
 
 
 def holds(config: Config, release_dir: Path) -> bool:

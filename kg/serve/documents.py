@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import itertools
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
 from kg import vocab
 from kg.jsonld import label_of
+from kg.layout import DUMPS
 from kg.serve.store import Release
 
 NAME = vocab.S.name
@@ -79,16 +82,30 @@ def labels(release: Release, statements: list[ox.Triple]) -> dict[str, dict[str,
 def graph_quads(release: Release, graph: str | None) -> Iterator[ox.Quad] | None:
     """The statements of one graph of the release, grouped by subject: a named graph (None when the release has no
     graph of that name), or with `graph` None the default graph, the union of all."""
+    if graph is not None and graph not in release.graphs:
+        return None
+    if release.engine is not None:  # no store of its own: the release's dumps hold the same statements
+        if graph is None:
+            return _dumped(release, "kg.nt.gz")
+        name = ox.NamedNode(graph)
+        return (q for q in _dumped(release, "kg.nq.gz") if q.graph_name == name)
     if graph is None:
         return release.store.quads_for_pattern(None, None, None, ox.DefaultGraph())
-    if graph not in release.graphs:
-        return None
     return release.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
 
 
 def dataset_quads(release: Release) -> Iterator[ox.Quad]:
     """Every statement of the release: the default graph's and each named graph's."""
+    if release.engine is not None:
+        return itertools.chain(_dumped(release, "kg.nt.gz"), _dumped(release, "kg.nq.gz"))
     return iter(release.store)
+
+
+def _dumped(release: Release, filename: str) -> Iterator[ox.Quad]:
+    """The statements of one of the release's gzipped dumps (N-Triples: the default graph), read as they stream."""
+    dump = next(d for d in DUMPS if d.filename == filename)
+    with open(release.path / filename, "rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
+        yield from ox.parse(cast(IO[bytes], stream), format=dump.format.oxigraph)
 
 
 def triples(quads: list[ox.Quad]) -> list[ox.Triple]:

@@ -12,6 +12,7 @@ from kg import layout
 from kg.ids import Minter
 from kg.serve import index
 from kg.serve.documents import NAME
+from kg.serve.nearby import view
 from kg.serve.store import Release
 from kg.serve.summaries import summaries, year
 
@@ -60,6 +61,7 @@ class FrontPage:
 def front_page(release: Release, size: int) -> FrontPage:
     """The first `size` films and people by name, each film with its year, repeated names with a summary."""
     films, people = listing(release, "movie", size=size), listing(release, "person", size=size)
+    release = view(release, [iri for part in (films, people) for iri, _ in part.items], pages=False)
     named = Counter(name for part in (films, people) for _, name in part.items)
     notes = {iri: f"({found})" for iri, _ in films.items if (found := year(release, iri))}
     notes.update(summaries(release, (iri for part in (films, people) for iri, name in part.items if named[name] > 1)))

@@ -30,7 +30,8 @@ class Snippet:
 
 
 def _values(release: Release, node: ox.NamedNode, predicate: ox.NamedNode) -> list[Any]:
-    return [q.object for q in release.store.quads_for_pattern(node, predicate, None, _DEFAULT)]
+    """The values, in one order whatever store holds them (an engine's neighbourhood is held in memory)."""
+    return sorted((q.object for q in release.store.quads_for_pattern(node, predicate, None, _DEFAULT)), key=str)
 
 
 def preferred(release: Release, node: ox.NamedNode) -> dict[str, Any]:

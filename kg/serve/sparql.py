@@ -137,10 +137,9 @@ def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
         node = ox.NamedNode(f"{endpoint}#prefix-{prefix}")
         out += [ox.Triple(svc, sh.declare, node), ox.Triple(node, sh.prefix, ox.Literal(prefix)),
                 ox.Triple(node, sh.namespace, ox.Literal(namespace, datatype=vocab.XSD_ANYURI))]
-    for g in sorted(release.store.named_graphs(), key=lambda n: n.value):
-        if isinstance(g, ox.NamedNode):
-            named = ox.NamedNode(f"{endpoint}#graph-{hashlib.sha1(g.value.encode()).hexdigest()[:12]}")
-            out += [ox.Triple(ds, sd.namedGraph, named), ox.Triple(named, sd.name, g)]
+    for g in sorted(release.graphs):
+        named = ox.NamedNode(f"{endpoint}#graph-{hashlib.sha1(g.encode()).hexdigest()[:12]}")
+        out += [ox.Triple(ds, sd.namedGraph, named), ox.Triple(named, sd.name, ox.NamedNode(g))]
     return out
 
 
@@ -258,6 +257,8 @@ def _first(release: Release, query: str) -> ox.NamedNode | ox.Literal | None:
 
 
 def _any(release: Release, predicate: ox.NamedNode) -> bool:
+    if release.engine is not None:
+        return bool(release.select(f"SELECT ?o WHERE {{ ?s <{predicate.value}> ?o }} LIMIT 1"))
     return next(release.store.quads_for_pattern(None, predicate, None), None) is not None
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.ids import PATHS
+from kg.engines import Slot, slot
+from kg.ids import PATHS, Minter
 from kg.layout import CURRENT, MOVED_FILE, STORE_DIR, current, metadata
 
 
@@ -30,10 +31,17 @@ class Release:
     store: ox.Store
     meta: dict[str, object]
     mtime: float
+    engine: Slot | None = None  # the engine slot serving it: pages then read a neighbourhood fetched from it
+    named: frozenset[str] | None = None  # the graph names, when `store` holds only part of the release
 
     @cached_property
     def graphs(self) -> frozenset[str]:
         """The names of the dataset's named graphs (one per source document, plus vocabulary and release)."""
+        if self.named is not None:
+            return self.named
+        engine = self.meta.get("engine")
+        if self.engine is not None and isinstance(engine, dict) and isinstance(engine.get("graph_names"), list):
+            return frozenset(str(g) for g in engine["graph_names"])
         return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
 
     @cached_property
@@ -87,19 +95,60 @@ class Release:
         return self.store.query(sparql, base_iri=base, prefixes=self.prefixes)
 
 
-    def select(self, sparql: str) -> list[ox.QuerySolution]:
-        """The rows of a SELECT query over the default (union) graph."""
+    def select(self, sparql: str) -> list[ox.QuerySolution] | list[Row]:
+        """The rows of a SELECT query over the default (union) graph (the engine's, when one serves it)."""
+        if self.engine is not None:
+            return self.engine_rows(sparql)
         result = self.store.query(sparql)
         if not isinstance(result, ox.QuerySolutions):
             raise TypeError("select() takes a SELECT query")
         return list(result)
 
+    def engine_rows(self, sparql: str, timeout: float = 60.0) -> list[Row]:
+        """The rows of a SELECT asked of the engine slot serving the release, as terms."""
+        return [Row(found) for found in self.engine_bindings(sparql, timeout)]
+
+    def engine_bindings(self, sparql: str, timeout: float = 60.0) -> list[dict[str, dict[str, str]]]:
+        """The rows of a SELECT asked of the engine slot serving the release, over its pinned dataset (SPARQL
+        JSON bindings)."""
+        if self.engine is None:
+            raise TypeError("the release is not served from an engine")
+        base = str(self.meta.get("base_iri") or "")
+        return self.engine.select(sparql, timeout, self.engine.pin(Minter(base).union_graph().value, self.graphs))
+
+
+class Row:
+    """One row of an engine's SELECT answer, read as pyoxigraph's rows are: `row["var"]` or `row[0]` is a term."""
+
+    def __init__(self, binding: dict[str, dict[str, str]]) -> None:
+        self._terms = {name: term(value) for name, value in binding.items()}
+
+    def __getitem__(self, key: str | int) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+        if isinstance(key, int):
+            return list(self._terms.values())[key] if key < len(self._terms) else None
+        return self._terms.get(key)
+
+
+def term(value: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A term of the SPARQL 1.1 JSON results format."""
+    kind = value.get("type")
+    if kind == "uri":
+        return ox.NamedNode(value["value"])
+    if kind == "bnode":
+        return ox.BlankNode(value["value"])
+    if "xml:lang" in value:
+        return ox.Literal(value["value"], language=value["xml:lang"])
+    if value.get("datatype"):
+        return ox.Literal(value["value"], datatype=ox.NamedNode(value["datatype"]))
+    return ox.Literal(value["value"])
+
 
 class Releases:
     """Follows `<root>/current`: each call to `current()` returns the release being served right now."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, engine: str | None = None) -> None:
         self.root = root
+        self.engine = engine  # the engine kind serving releases published into one (None: the embedded store)
         self._lock = threading.Lock()
         self._target: str | None = None
         self._release: Release | None = None
@@ -120,7 +169,12 @@ class Releases:
             if path is None:
                 raise NoRelease(f"no release in {self.root}: run `kg build`")
             meta = metadata(path)
-            opened = Release(str(meta["id"]), path, ox.Store.read_only(str(path / STORE_DIR)), meta,
-                             (path / "release.json").stat().st_mtime)
+            served = meta.get("engine")
+            url = served.get("slot") if self.engine and isinstance(served, dict) else None
+            engine = slot(self.engine, str(url)) if self.engine and url else None
+            # served from an engine, a replica needs no store of its own: pages ask the engine
+            store = ox.Store() if engine is not None and not (path / STORE_DIR).is_dir() else ox.Store.read_only(
+                str(path / STORE_DIR))
+            opened = Release(str(meta["id"]), path, store, meta, (path / "release.json").stat().st_mtime, engine)
             self._release, self._target = opened, target
             return opened

@@ -1,0 +1,112 @@
+"""An entity's neighbourhood, asked of the engine serving the release in two queries, as a small store to read.
+
+The page code reads a release's store statement by statement (dozens of lookups for a film's page). Served from
+an engine, each lookup would be a round trip; instead the first query fetches the entities, their parts and
+who refers to them, the second the documents of every node those point to or come from, with the names of what
+those point to. The page is then made from that neighbourhood, exactly as from the whole store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.serve.store import Release
+
+INCOMING = 501  # statements pointing at an entity read per entity: the most a page or summary looks at, plus one
+STATED = 1002  # entities a source states, read for its page (it lists 1,000)
+GRAPH_CONTENT = 50_001  # statements of a graph read when its name is asked for as a document
+_NAMES = " ".join(f"<{p.value}>" for p in (vocab.TYPE, vocab.S.name, vocab.S.alternateName, vocab.LABEL))
+_PART = 'FILTER(isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?e), "#")))'
+
+
+def view(release: Release, iris: Iterable[str], pages: bool = True) -> Release:
+    """The release as seen from `iris`: itself when it has its whole store, else a copy whose store holds their
+    neighbourhood from the engine (with `pages`, also the source graphs' versions of their statements)."""
+    if release.engine is None:
+        return release
+    entities = sorted({i for i in iris if _safe(i)})
+    store = ox.Store()
+    if entities:
+        first = _quads(release, _first(entities, pages))
+        store.bulk_extend(first)
+        store.bulk_extend(_quads(release, _second(release, entities, first, pages)))
+    return dataclasses.replace(release, store=store, engine=None, named=release.graphs)
+
+
+def _safe(iri: str) -> bool:
+    return bool(iri) and not any(c in iri for c in '<>"{}|^`\\ \n')
+
+
+def _values(name: str, iris: Iterable[str]) -> str:
+    return f"VALUES ?{name} {{ {' '.join(f'<{i}>' for i in sorted(iris))} }}"
+
+
+def _first(entities: list[str], pages: bool) -> str:
+    """The entities' statements (in every graph for a page), their parts' and who points at them."""
+    e, s = _values("e", entities), _values("s", entities)
+    branches = [f"{{ {s} ?s ?p ?o }}",
+                f"{{ {e} ?e ?x ?s {_PART} ?s ?p ?o }}",
+                f"{{ {e} ?s ?x ?e {_PART} ?s ?p ?o }}"]
+    if pages:  # the source graphs' versions too, for citations
+        branches += [f"{{ {s} GRAPH ?g {{ ?s ?p ?o }} }}", f"{{ {e} ?e ?x ?s {_PART} GRAPH ?g {{ ?s ?p ?o }} }}",
+                     f"{{ {e} ?s ?x ?e {_PART} GRAPH ?g {{ ?s ?p ?o }} }}"]
+    branches += [f"{{ SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ <{i}> }} ?s ?p ?o }} LIMIT {INCOMING} }}"
+                 for i in entities]
+    return "SELECT DISTINCT ?s ?p ?o ?g WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+
+
+def _second(release: Release, entities: list[str], first: list[ox.Quad], pages: bool) -> str:
+    """The documents of the nodes around the entities, and the names of what those point to; for a page, the
+    source graphs' statements of the entities' parts, and what a source graph holds."""
+    own = set(entities)
+    parts = {q.subject.value for q in first if isinstance(q.subject, ox.NamedNode) and q.subject.value not in own
+             and q.subject.value.split("#", 1)[0] in own}
+    near: set[str] = set()
+    for q in first:
+        if isinstance(q.object, ox.NamedNode) and q.predicate != vocab.TYPE and q.subject.value in own | parts:
+            near.update((q.object.value, q.object.value.split("#", 1)[0]))
+        if isinstance(q.object, ox.NamedNode) and q.object.value in own and isinstance(q.subject, ox.NamedNode):
+            near.add(q.subject.value.split("#", 1)[0])
+        if isinstance(q.graph_name, ox.NamedNode):  # the sources cited
+            near.add(q.graph_name.value)
+    near = {n for n in near - own if _safe(n)}
+    branches = []
+    if near:
+        r = _values("e", near)
+        branches += [f"{{ {_values('s', near)} ?s ?p ?o }}",
+                     f"{{ {r} ?e ?x ?s {_PART} ?s ?p ?o }}",
+                     f"{{ {r} ?e ?x ?s FILTER(isIRI(?s)) VALUES ?p {{ {_NAMES} }} ?s ?p ?o }}",
+                     f"{{ {r} ?e ?x ?y FILTER(isIRI(?y) && STRSTARTS(STR(?y), CONCAT(STR(?e), \"#\"))) ?y ?z ?s "
+                     f"FILTER(isIRI(?s)) VALUES ?p {{ {_NAMES} }} ?s ?p ?o }}"]
+    if pages:
+        stated = {q.subject.value for q in first}
+        for graph in sorted(own & release.graphs):
+            if graph in stated:  # a source: the entities it states, with their names
+                branches.append(
+                    f"{{ {{ SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} FILTER(!CONTAINS(STR(?s), "
+                    f"\"#\")) }} LIMIT {STATED} }} VALUES ?g {{ <{graph}> }} GRAPH ?g {{ ?s ?p ?o }} }}")
+                branches.append(
+                    f"{{ {{ SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?t ?u }} FILTER(!CONTAINS(STR(?s), "
+                    f"\"#\")) }} LIMIT {STATED} }} VALUES ?p {{ {_NAMES} }} ?s ?p ?o }}")
+            else:  # a graph with no statements of its own (vocabulary, release): its content
+                branches.append(f"{{ SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ <{graph}> }} GRAPH ?g {{ ?s ?p ?o }} }} "
+                                f"LIMIT {GRAPH_CONTENT} }}")
+    if not branches:
+        return ""
+    return "SELECT DISTINCT ?s ?p ?o ?g WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+
+
+def _quads(release: Release, query: str) -> list[ox.Quad]:
+    """The statements a query's rows ?s ?p ?o (?g: the graph; unbound: the default graph) stand for."""
+    if not query:
+        return []
+    found = []
+    for row in release.engine_rows(query):
+        s, p, o, g = row["s"], row["p"], row["o"], row["g"]
+        if isinstance(s, ox.NamedNode | ox.BlankNode) and isinstance(p, ox.NamedNode) and o is not None:
+            found.append(ox.Quad(s, p, o, g if isinstance(g, ox.NamedNode) else ox.DefaultGraph()))
+    return found

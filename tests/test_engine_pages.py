@@ -1,0 +1,110 @@
+"""Pages served from an engine (Oxigraph server, a real process on 127.0.0.1) by a replica that holds the release's
+files but no store of its own: every entity page, document and snippet, the listings, search, downloads and the
+Graph Store answer as they do from the embedded store, and a page costs at most two engine round trips."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import OxigraphServer
+from kg.config import load_config
+from kg.engines import Slot
+from kg.layout import STORE_DIR, current
+
+FORMS = ("", ".jsonld", ".jsonl", ".ttl", ".nq", "?format=embed")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The project built and published into Oxigraph server; an app on its embedded store, and a replica's app
+    (the release directory copied without its store) reading the engine."""
+    from click.testing import CliRunner
+
+    from conftest import REPO
+    from kg.cli import cli
+    from server import create_app
+
+    root = tmp_path_factory.mktemp("engine-pages")
+    project = root / "project"
+    shutil.copytree(REPO / "data", project / "data")
+    shutil.copytree(REPO / "shapes", project / "shapes")
+    engines = [OxigraphServer(root / f"slot-{n}") for n in range(2)]
+    try:
+        urls = ", ".join(f'"{s.url}"' for s in engines)
+        (project / "kg.toml").write_text(f'store = "oxigraph"\nslots = [{urls}]\n', encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--root", str(project), "build"])
+        assert result.exit_code == 0, result.output
+        replica = root / "replica"
+        shutil.copytree(project, replica, symlinks=True, ignore=shutil.ignore_patterns(STORE_DIR))
+        release = current(replica / "var")
+        assert release is not None and not (release / STORE_DIR).exists()
+        apps = {"embedded": create_app(load_config(project, store="embedded", slots=[], query_workers=1,
+                                                   cache_mb=0)),
+                "engine": create_app(load_config(replica, query_workers=1, cache_mb=0))}
+        yield {name: app.test_client() for name, app in apps.items()}
+        for app in apps.values():
+            app.extensions["kg.executors"].close()
+    finally:
+        for s in engines:
+            s.stop()
+
+
+def _pages(client) -> list[str]:
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    return sorted(loc.split("</loc>")[0].split("/", 3)[3] for loc in sitemap.split("<loc>")[1:])
+
+
+def test_every_entity_page_document_and_snippet_from_the_engine_equals_the_embedded_stores(served):
+    pages = _pages(served["embedded"])
+    assert len(pages) > 40 and _pages(served["engine"]) == pages
+    different, answered = [], 0
+    for page in pages:
+        for form in FORMS:
+            got = [served[k].get(f"/{page}{form}", headers={"Accept-Language": "ko"}) for k in ("embedded", "engine")]
+            answered += got[0].status_code == 200
+            if (got[1].status_code, got[1].data) != (got[0].status_code, got[0].data):
+                different.append(f"/{page}{form}")
+    assert different == []
+    assert answered == len(pages) * len(FORMS)
+
+
+SITE = ["/", "/movie/", "/person/?format=json", "/movie/?format=csv&size=3&page=2", "/organization/",
+        "/search?q=break", "/search?q=lee&format=json", "/search?q=breka+away&format=json", "/sitemap.xml",
+        "/.well-known/void", "/vocab", "/graph/vocabulary", "/source/editorial",
+        "/store?default", "/store?graph=https://films.example.org/source/forum-post", "/store",
+        "/download/kg.ttl", "/download/kg.nq.gz", "/sparql",
+        "/sparql?query=SELECT+(COUNT(*)+AS+?n)+WHERE+{+?s+?p+?o+}",
+        "/sparql?query=SELECT+?g+(COUNT(*)+AS+?n)+WHERE+{+GRAPH+?g+{+?s+?p+?o+}+}+GROUP+BY+?g+ORDER+BY+?g"]
+
+
+@pytest.mark.parametrize("path", SITE)
+def test_the_rest_of_the_site_from_the_engine_equals_the_embedded_stores(served, path):
+    accept = {"Accept": "application/n-quads"} if path.startswith("/store") else {}
+    got = [served[k].get(path, headers=accept) for k in ("embedded", "engine")]
+    assert got[0].status_code == 200
+    assert (got[1].status_code, got[1].headers["Content-Type"]) == (200, got[0].headers["Content-Type"])
+    if path.startswith("/store"):  # the same statements (an engine replica streams them from the dumps)
+        assert sorted(got[1].get_data(as_text=True).splitlines()) == sorted(got[0].get_data(as_text=True).splitlines())
+    else:
+        assert got[1].data == got[0].data
+
+
+def test_an_entity_page_costs_at_most_two_engine_round_trips(served, monkeypatch):
+    asked: list[str] = []
+    real = Slot.query
+
+    def counted(self, text, *args, **kwargs):
+        asked.append(text)
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Slot, "query", counted)
+    for path in ("/movie/break-away", "/person/leesong-hee-il", "/source/finecut-press-kit", "/movie/break-away.jsonld",
+                 "/country/south-korea?format=embed"):
+        asked.clear()
+        assert served["engine"].get(path).status_code == 200
+        assert 1 <= len(asked) <= 2, path
+    asked.clear()
+    assert served["engine"].get("/person/?format=json").status_code == 200  # a listing: its summaries, in two
+    assert 1 <= len(asked) <= 2
