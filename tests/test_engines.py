@@ -318,3 +318,25 @@ def test_a_build_killed_while_it_publishes_leaves_the_served_release_and_the_nex
     assert code == 0, output
     assert _release(engine_project)["engine"]["slot"] == engines[1].url
     assert not list((engine_project / "var" / "releases").glob(".tmp-*"))
+
+
+@pytest.mark.parametrize("query, accept", [
+    ("SELECT ?s ?n WHERE { ?s schema:name ?n } ORDER BY ?s ?n", "text/csv"),
+    ("SELECT ?s ?n WHERE { ?s schema:name ?n } ORDER BY ?s ?n", "application/sparql-results+json"),
+    ("CONSTRUCT { ?s schema:name ?n } WHERE { ?s schema:name ?n }", "application/n-triples"),
+])
+def test_an_engines_answer_is_cut_at_max_results_as_the_embedded_stores(engine_project, run_kg, query, accept):
+    assert run_kg(engine_project, "build")[0] == 0
+    apps = [_app(engine_project, max_results=3), _app(engine_project, max_results=3, store="embedded", slots=())]
+    try:
+        got = [app.test_client().get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+               for app in apps]
+    finally:
+        for app in apps:
+            app.extensions["kg.executors"].close()
+    assert [r.status_code for r in got] == [200, 200]
+    assert got[0].headers["X-Result-Truncated"] == got[1].headers["X-Result-Truncated"] == "3"
+    if query.startswith("SELECT"):
+        assert got[0].data == got[1].data
+    else:
+        assert len(got[0].get_data(as_text=True).splitlines()) == 3

@@ -8,8 +8,7 @@ holds in front of the engine (an engine's own timeout may not stop a runaway que
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 import json
 import re
 import threading
@@ -18,11 +17,13 @@ import pyoxigraph as ox
 
 from kg.engines import EngineError, Reply, Slot, slot
 from kg.errors import Refusal
+from kg.formats import Format, ResultFormat
 from kg.ids import Minter
+from kg.serve import results
 from kg.serve.execute import QUEUE_WAIT, Busy
 from kg.serve.guard import check, names_graphs
 from kg.serve.sparql import TEXTUAL, Answer, Job, in_query_order, negotiated, refused, syntax_message
-from kg.serve.store import Release
+from kg.serve.store import Release, term
 
 _DECLARED = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:")
 _BASE = re.compile(r"(?i)\bBASE\s*<")
@@ -79,9 +80,10 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
         shape, ox.QuerySolutions) else None
     target = slot(kind, url)
     params = _dataset(target, release, job, base)
+    asked = _READ[type(shape)]  # what kg reads back and writes in the negotiated format, cut at max_results
     gate.enter()
     try:
-        reply = target.query(text, fmt.media_type, deadline, params, job.max_bytes or None)
+        reply = target.query(text, asked or fmt.media_type, deadline, params, job.max_bytes or None)
     except TimeoutError:
         return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): kg stopped "
                                     "waiting for the store. Narrow it down, add a LIMIT, or ask for a longer timeout "
@@ -101,40 +103,33 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
     if reply.status != 200:
         return _mapped(reply)
     media = fmt.media_type
-    body = ordered(reply.body, fmt.name, variables) if variables is not None else reply.body
-    return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body)
+    try:
+        body, at = _written(reply.body, fmt, variables, job.max_results) if asked else (reply.body, None)
+    except (ValueError, SyntaxError, KeyError, TypeError) as exc:
+        return refused(Refusal(503, f"The store's answer could not be read: {exc}"))
+    return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body, at)
 
 
-def ordered(body: bytes, fmt: str, variables: list[str]) -> bytes:
-    """A SELECT's results with their variables in kg's order (an engine may list `SELECT *`'s otherwise)."""
-    if fmt == "json":
-        data = json.loads(body)
-        if data.get("head", {}).get("vars") and set(data["head"]["vars"]) == set(variables):
-            data["head"]["vars"] = variables
-        return json.dumps(data, ensure_ascii=False).encode()
-    if fmt in ("csv", "tsv"):
-        text = body.decode("utf-8")
-        if fmt == "csv":
-            rows = list(csv.reader(io.StringIO(text, newline="")))
-            names = rows[0] if rows else []
-        else:
-            rows = [line.split("\t") for line in text.split("\n") if line]
-            names = [n.lstrip("?") for n in rows[0]] if rows else []
-        if sorted(names) != sorted(variables) or names == variables:
-            return body
-        order = [names.index(v) for v in variables]
-        rows = [[row[i] if i < len(row) else "" for i in order] for row in rows]
-        if fmt == "csv":
-            out = io.StringIO(newline="")
-            csv.writer(out, lineterminator="\r\n").writerows(rows)
-            return out.getvalue().encode()
-        return "".join("\t".join(row) + "\n" for row in rows).encode()
-    if fmt == "xml":
-        found = re.findall(rb'<variable name="([^"]+)"\s*/>', body)
-        if sorted(f.decode() for f in found) == sorted(variables):
-            head = b"".join(b'<variable name="' + v.encode() + b'"/>' for v in variables)
-            return re.sub(rb'(?:<variable name="[^"]+"\s*/>)+', head, body, count=1)
-    return body
+_READ: dict[type, str | None] = {ox.QuerySolutions: "application/sparql-results+json",
+                                 ox.QueryTriples: "application/n-triples", ox.QueryBoolean: None}
+
+
+def _written(body: bytes, fmt: Format | ResultFormat, variables: list[str] | None,
+             limit: int) -> tuple[bytes, int | None]:
+    """The engine's rows (SPARQL JSON) or statements (N-Triples), at most `limit` of them (0: all), written as
+    the embedded store writes them in `fmt`; and where they were cut."""
+    if variables is not None and isinstance(fmt, ResultFormat):
+        bindings = json.loads(body)["results"]["bindings"]
+        rows: list[list[results.Term | None]] = [[term(b[v]) if v in b else None for v in variables]
+                                                 for b in bindings[:limit + 1 if limit else None]]
+        cut = limit if limit and len(rows) > limit else None
+        return results.write(fmt.name, variables, rows[:limit] if cut else rows), cut
+    if isinstance(fmt, ResultFormat):
+        raise TypeError("a graph is not a result table")
+    triples = list(dict.fromkeys(t.triple for t in itertools.islice(
+        ox.parse(body, format=ox.RdfFormat.N_TRIPLES), limit + 1 if limit else None)))
+    cut = limit if limit and len(triples) > limit else None
+    return fmt.serialize(triples[:limit] if cut else triples), cut
 
 
 NO_GRAPH = "urn:kg:no-such-graph"  # what stands for a graph the release does not hold: an empty one
