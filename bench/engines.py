@@ -8,7 +8,8 @@ store, without running times: Virtuoso 7.2 keeps an xsd:duration as seconds, so 
 with running times into it (tests/test_virtuoso.py). Then for each engine two slots are started on 127.0.0.1 and
 the release is published into one by `kg publish` (load time and verify time from its release.json, disk size of
 the slot), and a `kg serve` in front of it is asked the same queries (lookup, one-hop, two-hop, aggregates, text
-filter) and an entity page, each `--runs` times; the median is printed, with its ratio to the embedded store.
+filter), a film's and a person's page and a page of a listing (pages from an engine are made from two queries),
+each `--runs` times; the median is printed, with its ratio to the embedded store.
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ def serve(root: Path, runs: int) -> dict[str, float]:
         wait(url + "/sparql", proc, "kg serve")
         out = {name: timed(url + "/sparql", runs, query=q, timeout="300") for name, q in QUERIES.items()}
         out["entity page"] = timed(url + "/movie/tt00000123", runs)
+        out["person page"] = timed(url + "/person/nm00000123", runs)
+        out["listing (100 summaries)"] = timed(url + "/person/", runs, page="7")
     finally:
         stop(proc)
     return out
@@ -171,7 +174,7 @@ def main() -> None:
         print(f"{kind:24} {wall:10.1f}s {load:8.1f}s {verify:8.1f}s {disk:7,.0f}MB")
     print()
     print(f"{'median of ' + str(args.runs):24} " + " ".join(f"{k:>22}" for k in results))
-    for name in [*QUERIES, "entity page"]:
+    for name in [*QUERIES, "entity page", "person page", "listing (100 summaries)"]:
         base = results["embedded"][name]
         cells = [f"{results[k][name] * 1000:10.1f} ms ({results[k][name] / base:4.2f}x)" for k in results]
         print(f"{name:24} " + " ".join(f"{c:>22}" for c in cells))

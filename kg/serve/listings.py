@@ -61,10 +61,11 @@ class FrontPage:
 def front_page(release: Release, size: int) -> FrontPage:
     """The first `size` films and people by name, each film with its year, repeated names with a summary."""
     films, people = listing(release, "movie", size=size), listing(release, "person", size=size)
-    release = view(release, [iri for part in (films, people) for iri, _ in part.items], pages=False)
     named = Counter(name for part in (films, people) for _, name in part.items)
+    repeated = [iri for part in (films, people) for iri, name in part.items if named[name] > 1]
+    release = view(release, [*(iri for iri, _ in films.items), *repeated], pages=False)
     notes = {iri: f"({found})" for iri, _ in films.items if (found := year(release, iri))}
-    notes.update(summaries(release, (iri for part in (films, people) for iri, name in part.items if named[name] > 1)))
+    notes.update(summaries(release, repeated))
     return FrontPage(films, people, notes)
 
 

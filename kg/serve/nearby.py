@@ -15,11 +15,13 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.serve.store import Release
+from kg.serve.summaries import READ_OF_CREDITS
 
 INCOMING = 501  # statements pointing at an entity read per entity: the most a page or summary looks at, plus one
 STATED = 1002  # entities a source states, read for its page (it lists 1,000)
 GRAPH_CONTENT = 50_001  # statements of a graph read when its name is asked for as a document
-_NAMES = " ".join(f"<{p.value}>" for p in (vocab.TYPE, vocab.S.name, vocab.S.alternateName, vocab.LABEL))
+_NAMES = ", ".join(f"<{p.value}>" for p in (vocab.TYPE, vocab.S.name, vocab.S.alternateName, vocab.LABEL))
+_NAMED = f"FILTER(isIRI(?s) && ?p IN ({_NAMES}))"  # a FILTER, not VALUES: engines would start from every name
 _PART = 'FILTER(isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?e), "#")))'
 
 
@@ -65,23 +67,32 @@ def _second(release: Release, entities: list[str], first: list[ox.Quad], pages: 
     own = set(entities)
     parts = {q.subject.value for q in first if isinstance(q.subject, ox.NamedNode) and q.subject.value not in own
              and q.subject.value.split("#", 1)[0] in own}
-    near: set[str] = set()
+    pointed: set[str] = set()  # what the entities and their parts point to
+    referring: set[str] = set()  # the documents of what points to the entities
     for q in first:
         if isinstance(q.object, ox.NamedNode) and q.predicate != vocab.TYPE and q.subject.value in own | parts:
-            near.update((q.object.value, q.object.value.split("#", 1)[0]))
+            pointed.update((q.object.value, q.object.value.split("#", 1)[0]))
         if isinstance(q.object, ox.NamedNode) and q.object.value in own and isinstance(q.subject, ox.NamedNode):
-            near.add(q.subject.value.split("#", 1)[0])
+            referring.add(q.subject.value.split("#", 1)[0])
         if isinstance(q.graph_name, ox.NamedNode):  # the sources cited
-            near.add(q.graph_name.value)
-    near = {n for n in near - own if _safe(n)}
+            pointed.add(q.graph_name.value)
+    pointed = {n for n in pointed - own if _safe(n)}
+    referring = {n for n in referring - own if _safe(n)}
     branches = []
-    if near:
+    if pages and pointed | referring:  # a page: the documents around it, and the names of what they point to
+        near = pointed | referring
         r = _values("e", near)
         branches += [f"{{ {_values('s', near)} ?s ?p ?o }}",
                      f"{{ {r} ?e ?x ?s {_PART} ?s ?p ?o }}",
-                     f"{{ {r} ?e ?x ?s FILTER(isIRI(?s)) VALUES ?p {{ {_NAMES} }} ?s ?p ?o }}",
-                     f"{{ {r} ?e ?x ?y FILTER(isIRI(?y) && STRSTARTS(STR(?y), CONCAT(STR(?e), \"#\"))) ?y ?z ?s "
-                     f"FILTER(isIRI(?s)) VALUES ?p {{ {_NAMES} }} ?s ?p ?o }}"]
+                     f"{{ {r} ?e ?x ?s . ?s ?p ?o {_NAMED} }}",
+                     f"{{ {r} ?e ?x ?y . ?y ?z ?s . ?s ?p ?o {_NAMED} "
+                     f"FILTER(isIRI(?y) && STRSTARTS(STR(?y), CONCAT(STR(?e), \"#\"))) }}"]
+    if not pages:  # a summary: the names of what it points to, and what refers to it (a film's year and title)
+        if pointed:
+            branches.append(f"{{ {_values('s', pointed)} ?s ?p ?o {_NAMED} }}")
+        if referring:
+            read = ", ".join(f"<{p.value}>" for p in (*READ_OF_CREDITS, vocab.TYPE, vocab.S.name, vocab.LABEL))
+            branches.append(f"{{ {_values('s', referring)} ?s ?p ?o FILTER(?p IN ({read})) }}")
     if pages:
         stated = {q.subject.value for q in first}
         for graph in sorted(own & release.graphs):
@@ -91,7 +102,7 @@ def _second(release: Release, entities: list[str], first: list[ox.Quad], pages: 
                     f"\"#\")) }} LIMIT {STATED} }} VALUES ?g {{ <{graph}> }} GRAPH ?g {{ ?s ?p ?o }} }}")
                 branches.append(
                     f"{{ {{ SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?t ?u }} FILTER(!CONTAINS(STR(?s), "
-                    f"\"#\")) }} LIMIT {STATED} }} VALUES ?p {{ {_NAMES} }} ?s ?p ?o }}")
+                    f"\"#\")) }} LIMIT {STATED} }} ?s ?p ?o {_NAMED} }}")
             else:  # a graph with no statements of its own (vocabulary, release): its content
                 branches.append(f"{{ SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ <{graph}> }} GRAPH ?g {{ ?s ?p ?o }} }} "
                                 f"LIMIT {GRAPH_CONTENT} }}")

@@ -14,6 +14,7 @@ from kg.serve.documents import Term, label
 from kg.serve.store import Release
 
 _YEARS = (vocab.S.dateCreated, vocab.S.datePublished)  # a film's year: when made, else when first shown
+READ_OF_CREDITS = _YEARS  # besides names and types, what a summary reads of the films that credit a person
 
 _BY = (vocab.S.director,)
 
