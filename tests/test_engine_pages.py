@@ -108,3 +108,13 @@ def test_an_entity_page_costs_at_most_two_engine_round_trips(served, monkeypatch
     asked.clear()
     assert served["engine"].get("/person/?format=json").status_code == 200  # a listing: its summaries, in two
     assert 1 <= len(asked) <= 2
+
+
+def test_the_conflicts_about_an_entity_with_more_references_than_a_page_reads_are_found(served, monkeypatch):
+    from kg.serve import nearby
+
+    monkeypatch.setattr(nearby, "INCOMING", 2)  # break-away is pointed at more often than that
+    for form in (".jsonld", ".nq"):
+        got = [served[k].get(f"/movie/break-away{form}") for k in ("embedded", "engine")]
+        assert "conflict-dateCreated" in got[0].get_data(as_text=True)
+        assert (got[1].status_code, got[1].data) == (200, got[0].data)

@@ -50,12 +50,9 @@ def _values(name: str, iris: Iterable[str]) -> str:
 def _first(entities: list[str], pages: bool) -> str:
     """The entities' statements (in every graph for a page), their parts' and who points at them."""
     e, s = _values("e", entities), _values("s", entities)
-    branches = [f"{{ {s} ?s ?p ?o }}",
-                f"{{ {e} ?e ?x ?s {_PART} ?s ?p ?o }}",
-                f"{{ {e} ?s ?x ?e {_PART} ?s ?p ?o }}"]
+    branches = [f"{{ {s} ?s ?p ?o }}", f"{{ {e} ?e ?x ?s {_PART} ?s ?p ?o }}"]
     if pages:  # the source graphs' versions too, for citations
-        branches += [f"{{ {s} GRAPH ?g {{ ?s ?p ?o }} }}", f"{{ {e} ?e ?x ?s {_PART} GRAPH ?g {{ ?s ?p ?o }} }}",
-                     f"{{ {e} ?s ?x ?e {_PART} GRAPH ?g {{ ?s ?p ?o }} }}"]
+        branches += [f"{{ {s} GRAPH ?g {{ ?s ?p ?o }} }}", f"{{ {e} ?e ?x ?s {_PART} GRAPH ?g {{ ?s ?p ?o }} }}"]
     branches += [f"{{ SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ <{i}> }} ?s ?p ?o }} LIMIT {INCOMING} }}"
                  for i in entities]
     return "SELECT DISTINCT ?s ?p ?o ?g WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
@@ -87,6 +84,8 @@ def _second(release: Release, entities: list[str], first: list[ox.Quad], pages: 
                      f"{{ {r} ?e ?x ?s . ?s ?p ?o {_NAMED} }}",
                      f"{{ {r} ?e ?x ?y . ?y ?z ?s . ?s ?p ?o {_NAMED} "
                      f"FILTER(isIRI(?y) && STRSTARTS(STR(?y), CONCAT(STR(?e), \"#\"))) }}"]
+    if pages:  # parts that point at their entity (conflicts about it): found among what points at it
+        branches += _back_parts(own, first)
     if not pages:  # a summary: the names of what it points to, and what refers to it (a film's year and title)
         if pointed:
             branches.append(f"{{ {_values('s', pointed)} ?s ?p ?o {_NAMED} }}")
@@ -109,6 +108,31 @@ def _second(release: Release, entities: list[str], first: list[ox.Quad], pages: 
     if not branches:
         return ""
     return "SELECT DISTINCT ?s ?p ?o ?g WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+
+
+def _back_parts(own: set[str], first: list[ox.Quad]) -> list[str]:
+    """Query branches for the parts of the entities that point at them (conflicts about them), with the names of
+    what those point to: the parts the first query saw pointing in, or, for an entity with more references than
+    it read, every such part (a scan of what points at it: slow on Virtuoso, so only then)."""
+    pointing: dict[str, int] = {}
+    back: set[str] = set()
+    for q in first:
+        if isinstance(q.object, ox.NamedNode) and q.object.value in own and isinstance(q.subject, ox.NamedNode):
+            pointing[q.object.value] = pointing.get(q.object.value, 0) + 1
+            if q.subject.value.startswith(q.object.value + "#"):
+                back.add(q.subject.value)
+    crowded = {e for e, n in pointing.items() if n >= INCOMING}
+    branches = []
+    if back:
+        b = _values("s", back)
+        branches += [f"{{ {b} ?s ?p ?o }}", f"{{ {b} GRAPH ?g {{ ?s ?p ?o }} }}",
+                     f"{{ {_values('b', back)} ?b ?x ?s . ?s ?p ?o {_NAMED} }}"]
+    if crowded:
+        e = _values("e", crowded)
+        branches += [f"{{ {e} ?s ?x ?e {_PART} ?s ?p ?o }}", f"{{ {e} ?s ?x ?e {_PART} GRAPH ?g {{ ?s ?p ?o }} }}",
+                     f"{{ {e} ?b ?x ?e . ?b ?y ?s . ?s ?p ?o {_NAMED} "
+                     f"FILTER(isIRI(?b) && STRSTARTS(STR(?b), CONCAT(STR(?e), \"#\"))) }}"]
+    return branches
 
 
 def _quads(release: Release, query: str) -> list[ox.Quad]:
