@@ -66,24 +66,32 @@ def _second(release: Release, entities: list[str], first: list[ox.Quad], pages: 
              and q.subject.value.split("#", 1)[0] in own}
     pointed: set[str] = set()  # what the entities and their parts point to
     referring: set[str] = set()  # the documents of what points to the entities
+    direct: set[str] = set()  # the documents whose entity itself points to them (a film naming a character)
+    through: set[str] = set()  # the parts of other documents that point to them (a film's credit of a person)
     for q in first:
         if isinstance(q.object, ox.NamedNode) and q.predicate != vocab.TYPE and q.subject.value in own | parts:
             pointed.update((q.object.value, q.object.value.split("#", 1)[0]))
         if isinstance(q.object, ox.NamedNode) and q.object.value in own and isinstance(q.subject, ox.NamedNode):
             referring.add(q.subject.value.split("#", 1)[0])
+            (through if "#" in q.subject.value else direct).add(q.subject.value)
         if isinstance(q.graph_name, ox.NamedNode):  # the sources cited
             pointed.add(q.graph_name.value)
     pointed = {n for n in pointed - own if _safe(n)}
     referring = {n for n in referring - own if _safe(n)}
+    through = {n for n in through if _safe(n) and n.split("#", 1)[0] in referring}
     branches = []
-    if pages and pointed | referring:  # a page: the documents around it, and the names of what they point to
-        near = pointed | referring
-        r = _values("e", near)
-        branches += [f"{{ {_values('s', near)} ?s ?p ?o }}",
+    # a page reads the whole documents around it and the names of what they point to; of a document that refers
+    # to it only through a part (a film crediting a person), the document's own statements and that part's
+    whole = pointed | (referring & direct)
+    if pages and whole:
+        r = _values("e", whole)
+        branches += [f"{{ {_values('s', whole)} ?s ?p ?o }}",
                      f"{{ {r} ?e ?x ?s {_PART} ?s ?p ?o }}",
                      f"{{ {r} ?e ?x ?s . ?s ?p ?o {_NAMED} }}",
                      f"{{ {r} ?e ?x ?y . ?y ?z ?s . ?s ?p ?o {_NAMED} "
                      f"FILTER(isIRI(?y) && STRSTARTS(STR(?y), CONCAT(STR(?e), \"#\"))) }}"]
+    if pages and referring - whole:
+        branches.append(f"{{ {_values('s', (referring - whole) | through)} ?s ?p ?o }}")
     if pages:  # parts that point at their entity (conflicts about it): found among what points at it
         branches += _back_parts(own, first)
     if not pages:  # a summary: the names of what it points to, and what refers to it (a film's year and title)
