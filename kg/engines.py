@@ -187,6 +187,10 @@ class Slot:
         if reply.status != 200:
             raise EngineError(f"the {self.engine.name} slot at {self.url} answered {reply.status} to a query: "
                               f"{reply.body[:300].decode('utf-8', 'replace')}")
+        cut = self.engine.partial
+        if cut is not None and reply.headers.get(cut[0], "").upper() == cut[1]:  # 200, but cut off at its deadline
+            raise TimeoutError(f"the {self.engine.name} slot at {self.url} gave only part of an answer within "
+                               f"{timeout:g} s")
         rows: list[dict[str, dict[str, str]]] = json.loads(reply.body)["results"]["bindings"]
         return rows
 

@@ -58,7 +58,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config["KG"] = config
     app.extensions["kg.minter"] = Minter(config.base_iri)  # what is served here, and at which path
     remote = None if config.store == "embedded" else config.store  # releases published into it are read from it
-    app.extensions["kg.releases"] = Releases(config.releases_path, remote)
+    app.extensions["kg.releases"] = Releases(config.releases_path, remote, config.query_timeout)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # request bodies (a query is at most 64 KiB): 413 beyond
     from kg.serve.execute import QUEUE_WAIT, Executors
 

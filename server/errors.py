@@ -6,6 +6,8 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from kg.engines import EngineError
+
 from .negotiation import HTML, Offer, choose
 
 _OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)))
@@ -43,6 +45,12 @@ def register(app: Flask) -> None:
             return error_response(405, f"{request.method} is not answered here; this resource answers {kept['Allow']} "
                                        "(kg publishes: nothing on this server takes changes).", kept)
         return error_response(exc.code or 500, exc.description or exc.name, kept)
+
+    @app.errorhandler(EngineError)
+    @app.errorhandler(TimeoutError)
+    def _engine(exc: Exception) -> Response:  # a page asked the engine serving the release, which failed
+        app.logger.warning("the engine did not answer a page's query: %s", exc)
+        return error_response(503, "The store did not answer in time: try again in a moment.", {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -29,7 +29,7 @@ def store() -> Answer | Response:
         return error_response(400, f"Not a graph IRI: {graphs[0]!r}")
 
     def statements(fmt: Format) -> Rdf:
-        quads = documents.graph_quads(rel, graphs[0] if graphs else None) if graphs or default \
+        quads = documents.graph_quads(rel, graphs[0] if graphs else None, fmt.entities) if graphs or default \
             else documents.dataset_quads(rel)
         if quads is None:
             abort(error_response(404, f"No graph <{graphs[0]}> in this release (/.well-known/void lists them)."))

@@ -5,6 +5,7 @@ Graph Store answer as they do from the embedded store, and a page costs at most 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,52 @@ def test_the_conflicts_about_an_entity_with_more_references_than_a_page_reads_ar
         got = [served[k].get(f"/movie/break-away{form}") for k in ("embedded", "engine")]
         assert "conflict-dateCreated" in got[0].get_data(as_text=True)
         assert (got[1].status_code, got[1].data) == (200, got[0].data)
+
+
+@pytest.mark.parametrize("path", ["/movie/break%09away", "/movie/break%0Daway", "/movie/break%00away",
+                                  "/movie/break%20away.jsonld"])
+def test_a_path_no_iri_can_hold_is_a_404_as_on_the_embedded_store(served, path):
+    assert [served[k].get(path).status_code for k in ("embedded", "engine")] == [404, 404]
+
+
+def test_the_void_page_names_the_graphs_as_on_the_embedded_store(served):
+    got = [served[k].get("/.well-known/void", headers={"Accept": "text/html"}) for k in ("embedded", "engine")]
+    assert ">Fine Cut takes two S. Korean films</a>" in got[0].get_data(as_text=True)
+    assert got[1].data == got[0].data
+
+
+@pytest.mark.parametrize("form", ["application/ld+json", "application/jsonl"])
+def test_a_graph_from_the_dumps_is_written_one_object_per_entity(served, form):
+    import json
+
+    def ids(client) -> list[str]:
+        text = client.get("/store?default", headers={"Accept": form}).get_data(as_text=True)
+        nodes = json.loads(text)["@graph"] if form == "application/ld+json" else [
+            json.loads(line) for line in text.splitlines() if line]
+        return [n["@id"] for n in nodes]
+
+    embedded, engine = ids(served["embedded"]), ids(served["engine"])
+    assert len(engine) == len(set(engine)) > 40
+    assert sorted(engine) == sorted(embedded)
+
+
+def test_an_engine_that_does_not_answer_makes_pages_a_503_not_a_500(served, tmp_path):
+    import json
+
+    from conftest import free_port
+    from server import create_app
+
+    replica = Path(served["engine"].application.config["KG"].root)
+    dead = tmp_path / "replica"
+    shutil.copytree(replica, dead, symlinks=True)
+    release = current(dead / "var")
+    meta = json.loads((release / "release.json").read_text())
+    meta["engine"]["slot"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    (release / "release.json").write_text(json.dumps(meta))
+    app = create_app(load_config(dead, query_workers=1, cache_mb=0))
+    try:
+        for path in ("/movie/break-away", "/person/", "/search?q=break", "/movie/break-away.jsonld"):
+            r = app.test_client().get(path)
+            assert (r.status_code, r.headers.get("Retry-After")) == (503, "5"), path
+    finally:
+        app.extensions["kg.executors"].close()

@@ -340,3 +340,17 @@ def test_an_engines_answer_is_cut_at_max_results_as_the_embedded_stores(engine_p
         assert got[0].data == got[1].data
     else:
         assert len(got[0].get_data(as_text=True).splitlines()) == 3
+
+
+def test_an_engines_long_answer_is_cut_at_max_results_before_the_response_limit(engine_project, run_kg):
+    assert run_kg(engine_project, "build")[0] == 0
+    query = "SELECT ?s ?p ?o ?n WHERE { ?s ?p ?o VALUES ?n { " + " ".join(map(str, range(40))) + " } }"  # ~18,000 rows
+    apps = [_app(engine_project, max_results=10, max_response_mb=1),
+            _app(engine_project, max_results=10, max_response_mb=1, store="embedded", slots=())]
+    try:
+        got = [app.test_client().get("/sparql", query_string={"query": query}, headers={"Accept": "text/csv"})
+               for app in apps]
+    finally:
+        for app in apps:
+            app.extensions["kg.executors"].close()
+    assert [(r.status_code, r.headers.get("X-Result-Truncated")) for r in got] == [(200, "10"), (200, "10")]

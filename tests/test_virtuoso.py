@@ -16,6 +16,7 @@ import pytest
 from conftest import BASE, REPO, Virtuoso
 from kg.config import load_config
 from kg.engines import slot
+from kg.formats import FORMATS
 from kg.layout import current, metadata
 
 
@@ -201,3 +202,20 @@ def test_entity_pages_from_virtuoso_equal_the_embedded_stores(films, run_kg):
     finally:
         for app in (remote_app, embedded_app):
             app.extensions["kg.executors"].close()
+
+
+@pytest.mark.parametrize("accept", ["application/n-triples", "text/turtle", "application/ld+json"])
+def test_a_construct_from_virtuoso_equals_the_embedded_stores(films, run_kg, accept):
+    assert run_kg(films, "build")[0] == 0
+    remote_app, embedded_app = _app(films), _app(films, store="embedded", slots=())
+    query = "CONSTRUCT { ?f schema:name ?n ; schema:director ?d } WHERE { ?f schema:name ?n ; schema:director ?d }"
+    try:
+        got = [app.test_client().get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+               for app in (embedded_app, remote_app)]
+    finally:
+        for app in (remote_app, embedded_app):
+            app.extensions["kg.executors"].close()
+    assert got[0].status_code == 200 and "Oldboy" in got[0].get_data(as_text=True)
+    assert (got[1].status_code, got[1].headers["Content-Type"]) == (200, got[0].headers["Content-Type"])
+    fmt = next(f for f in FORMATS if f.media_type == accept)
+    assert {str(q) for q in fmt.parse(got[1].data)} == {str(q) for q in fmt.parse(got[0].data)}  # the same graph

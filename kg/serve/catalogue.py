@@ -9,6 +9,7 @@ import pyoxigraph as ox
 from kg import vocab
 from kg.layout import VOID_FILE
 from kg.serve.documents import label
+from kg.serve.nearby import view
 from kg.serve.store import Release
 
 
@@ -51,7 +52,8 @@ def dataset_description(release: Release) -> DatasetDescription:
                  and what in (part := by_subject.get(t.object, {})) and count in part]
         return sorted(found, key=lambda cn: (-cn[1], cn[0]))
 
-    graphs = sorted(((g, label(release, g) or next((n for end, n in _OWN_GRAPHS if g.endswith(end)), g))
+    named = view(release, release.graphs, pages=False)  # served from an engine: the graphs' names, asked once
+    graphs = sorted(((g, label(named, g) or next((n for end, n in _OWN_GRAPHS if g.endswith(end)), g))
                      for g in release.graphs), key=lambda gl: (gl[1].lower(), gl[0]))
     return DatasetDescription(iri, facts,
                               counted(vocab.V.classPartition, vocab.V["class"].value, vocab.V.entities.value),

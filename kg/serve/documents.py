@@ -79,16 +79,19 @@ def labels(release: Release, statements: list[ox.Triple]) -> dict[str, dict[str,
     return found
 
 
-def graph_quads(release: Release, graph: str | None) -> Iterator[ox.Quad] | None:
+def graph_quads(release: Release, graph: str | None, grouped: bool = False) -> Iterator[ox.Quad] | None:
     """The statements of one graph of the release, grouped by subject: a named graph (None when the release has no
-    graph of that name), or with `graph` None the default graph, the union of all."""
+    graph of that name), or with `graph` None the default graph, the union of all. With `grouped`, each entity's
+    statements come together, its parts' after them."""
     if graph is not None and graph not in release.graphs:
         return None
     if release.engine is not None:  # no store of its own: the release's dumps hold the same statements
-        if graph is None:
-            return _dumped(release, "kg.nt.gz")
-        name = ox.NamedNode(graph)
-        return (q for q in _dumped(release, "kg.nq.gz") if q.graph_name == name)
+        name = ox.NamedNode(graph) if graph is not None else None
+        found = _dumped(release, "kg.nt.gz") if name is None else (
+            q for q in _dumped(release, "kg.nq.gz") if q.graph_name == name)
+        # a format written entity by entity needs each subject's statements together, then its parts': the dumps
+        # are in the build's order, so those are sorted (in memory: the graph's size)
+        return iter(sorted(found, key=lambda q: q.subject.value)) if grouped else found
     if graph is None:
         return release.store.quads_for_pattern(None, None, None, ox.DefaultGraph())
     return release.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.ids import Minter
 from kg.serve.store import Release
-from kg.serve.summaries import READ_OF_CREDITS
+from kg.serve.summaries import CREDITED_KINDS, READ_OF_CREDITS
 
 INCOMING = 501  # statements pointing at an entity read per entity: the most a page or summary looks at, plus one
 STATED = 1002  # entities a source states, read for its page (it lists 1,000)
@@ -33,28 +34,31 @@ def view(release: Release, iris: Iterable[str], pages: bool = True) -> Release:
     entities = sorted({i for i in iris if _safe(i)})
     store = ox.Store()
     if entities:
-        first = _quads(release, _first(entities, pages))
+        minter = Minter(str(release.meta.get("base_iri") or ""))
+        credited = entities if pages else [e for e in entities if minter.kind_of(e) in CREDITED_KINDS]
+        first = _quads(release, _first(entities, pages, credited))
         store.bulk_extend(first)
         store.bulk_extend(_quads(release, _second(release, entities, first, pages)))
     return dataclasses.replace(release, store=store, engine=None, named=release.graphs)
 
 
 def _safe(iri: str) -> bool:
-    return bool(iri) and not any(c in iri for c in '<>"{}|^`\\ \n')
+    """Whether `iri` can be written between < and > in a query (a request path can carry anything)."""
+    return bool(iri) and not any(c in '<>"{}|^`\\' or c <= " " for c in iri)
 
 
 def _values(name: str, iris: Iterable[str]) -> str:
     return f"VALUES ?{name} {{ {' '.join(f'<{i}>' for i in sorted(iris))} }}"
 
 
-def _first(entities: list[str], pages: bool) -> str:
-    """The entities' statements (in every graph for a page), their parts' and who points at them."""
+def _first(entities: list[str], pages: bool, credited: list[str]) -> str:
+    """The entities' statements (in every graph for a page), their parts', and what points at those `credited`."""
     e, s = _values("e", entities), _values("s", entities)
     branches = [f"{{ {s} ?s ?p ?o }}", f"{{ {e} ?e ?x ?s {_PART} ?s ?p ?o }}"]
     if pages:  # the source graphs' versions too, for citations
         branches += [f"{{ {s} GRAPH ?g {{ ?s ?p ?o }} }}", f"{{ {e} ?e ?x ?s {_PART} GRAPH ?g {{ ?s ?p ?o }} }}"]
     branches += [f"{{ SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ <{i}> }} ?s ?p ?o }} LIMIT {INCOMING} }}"
-                 for i in entities]
+                 for i in credited]
     return "SELECT DISTINCT ?s ?p ?o ?g WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
@@ -127,7 +131,7 @@ def _back_parts(own: set[str], first: list[ox.Quad]) -> list[str]:
     for q in first:
         if isinstance(q.object, ox.NamedNode) and q.object.value in own and isinstance(q.subject, ox.NamedNode):
             pointing[q.object.value] = pointing.get(q.object.value, 0) + 1
-            if q.subject.value.startswith(q.object.value + "#"):
+            if q.subject.value.startswith(q.object.value + "#") and _safe(q.subject.value):
                 back.add(q.subject.value)
     crowded = {e for e, n in pointing.items() if n >= INCOMING}
     branches = []

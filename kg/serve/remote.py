@@ -22,7 +22,17 @@ from kg.ids import Minter
 from kg.serve import results
 from kg.serve.execute import QUEUE_WAIT, Busy
 from kg.serve.guard import check, names_graphs
-from kg.serve.sparql import TEXTUAL, Answer, Job, in_query_order, negotiated, refused, syntax_message
+from kg.serve.sparql import (
+    NOT_XML,
+    TEXTUAL,
+    XML_REFUSAL,
+    Answer,
+    Job,
+    in_query_order,
+    negotiated,
+    refused,
+    syntax_message,
+)
 from kg.serve.store import Release, term
 
 _DECLARED = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:")
@@ -83,7 +93,9 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
     asked = _READ[type(shape)]  # what kg reads back and writes in the negotiated format, cut at max_results
     gate.enter()
     try:
-        reply = target.query(text, asked or fmt.media_type, deadline, params, job.max_bytes or None)
+        # what is read back is cut at max_results first, and is wordier than most formats: room for it
+        reply = target.query(text, asked or fmt.media_type, deadline, params,
+                             (job.max_bytes * READ_BACK_ROOM if asked else job.max_bytes) or None)
     except TimeoutError:
         return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): kg stopped "
                                     "waiting for the store. Narrow it down, add a LIMIT, or ask for a longer timeout "
@@ -107,9 +119,16 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
         body, at = _written(reply.body, fmt, variables, job.max_results) if asked else (reply.body, None)
     except (ValueError, SyntaxError, KeyError, TypeError) as exc:
         return refused(Refusal(503, f"The store's answer could not be read: {exc}"))
+    if job.max_bytes and len(body) > job.max_bytes:
+        return refused(Refusal(503, f"The result is {len(body) / (1 << 20):,.1f} MiB, more than this server's limit of "
+                                    f"{job.max_bytes >> 20:,} MiB per response (max_response_mb). Add a LIMIT or "
+                                    "select fewer or shorter values."))
+    if media.endswith("xml") and NOT_XML.search(body):
+        return refused(Refusal(406, XML_REFUSAL))
     return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body, at)
 
 
+READ_BACK_ROOM = 8  # an engine's answer read back may be this many times max_response_mb before it is cut
 _READ: dict[type, str | None] = {ox.QuerySolutions: "application/sparql-results+json",
                                  ox.QueryTriples: "application/n-triples", ox.QueryBoolean: None}
 

@@ -174,9 +174,8 @@ def answer(release: Release, job: Job) -> Answer:
         fmt = negotiated(isinstance(result, ox.QueryTriples), accept, explicit)
         body, cut = _capped(result, fmt, job.max_results, text)
         media = fmt.media_type
-        if media.endswith("xml") and _NOT_XML.search(body):
-            raise Refusal(406, "The result holds a control character, which XML cannot carry (not even escaped): "
-                                "ask for it as JSON, CSV or TSV, or as Turtle or N-Triples for a graph.")
+        if media.endswith("xml") and NOT_XML.search(body):
+            raise Refusal(406, XML_REFUSAL)
         return Answer(200, media + ("; charset=utf-8" if media.startswith(TEXTUAL) else ""), body, cut)
     except Refusal as exc:
         return refused(exc)
@@ -200,7 +199,9 @@ def negotiated(graph: bool, accept: str | None, explicit: str | None) -> Format 
     return fmt
 
 
-_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")  # what XML 1.0 cannot hold
+NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")  # what XML 1.0 cannot hold
+XML_REFUSAL = ("The result holds a control character, which XML cannot carry (not even escaped): ask for it as "
+               "JSON, CSV or TSV, or as Turtle or N-Triples for a graph.")
 _SELECT = re.compile(r"\bSELECT\b(\s+(?:DISTINCT\s+|REDUCED\s+)?\*)?", re.IGNORECASE)
 _VARIABLE = re.compile(r"[?$]([A-Za-z0-9_\u00B7-\uFFFF]+)")
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -32,6 +35,7 @@ class Release:
     meta: dict[str, object]
     mtime: float
     engine: Slot | None = None  # the engine slot serving it: pages then read a neighbourhood fetched from it
+    timeout: float = 60.0  # seconds a page's query to the engine may take
     named: frozenset[str] | None = None  # the graph names, when `store` holds only part of the release
 
     @cached_property
@@ -104,17 +108,18 @@ class Release:
             raise TypeError("select() takes a SELECT query")
         return list(result)
 
-    def engine_rows(self, sparql: str, timeout: float = 60.0) -> list[Row]:
+    def engine_rows(self, sparql: str, timeout: float | None = None) -> list[Row]:
         """The rows of a SELECT asked of the engine slot serving the release, as terms."""
         return [Row(found) for found in self.engine_bindings(sparql, timeout)]
 
-    def engine_bindings(self, sparql: str, timeout: float = 60.0) -> list[dict[str, dict[str, str]]]:
+    def engine_bindings(self, sparql: str, timeout: float | None = None) -> list[dict[str, dict[str, str]]]:
         """The rows of a SELECT asked of the engine slot serving the release, over its pinned dataset (SPARQL
         JSON bindings)."""
         if self.engine is None:
             raise TypeError("the release is not served from an engine")
         base = str(self.meta.get("base_iri") or "")
-        return self.engine.select(sparql, timeout, self.engine.pin(Minter(base).union_graph().value, self.graphs))
+        return self.engine.select(sparql, timeout or self.timeout,
+                                  self.engine.pin(Minter(base).union_graph().value, self.graphs))
 
 
 class Row:
@@ -123,32 +128,41 @@ class Row:
     def __init__(self, binding: dict[str, dict[str, str]]) -> None:
         self._terms = {name: term(value) for name, value in binding.items()}
 
-    def __getitem__(self, key: str | int) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    def __getitem__(self, key: str | int) -> ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None:
         if isinstance(key, int):
             return list(self._terms.values())[key] if key < len(self._terms) else None
         return self._terms.get(key)
 
 
-def term(value: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+def term(value: dict[str, Any]) -> ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple:
     """A term of the SPARQL 1.1 JSON results format."""
     kind = value.get("type")
     if kind == "uri":
         return ox.NamedNode(value["value"])
-    if kind == "bnode":
-        return ox.BlankNode(value["value"])
-    if "xml:lang" in value:
+    if kind == "bnode":  # an engine's own label may not be a valid one (Virtuoso's nodeID://b10): keep it apart
+        label = value["value"]
+        return ox.BlankNode(label if _BNODE.fullmatch(label) else "b" + hashlib.sha1(label.encode()).hexdigest())
+    if kind == "triple":
+        inner = value["value"]
+        return ox.Triple(term(inner["subject"]), term(inner["predicate"]), term(inner["object"]))  # type: ignore[arg-type]
+    if value.get("xml:lang"):
         return ox.Literal(value["value"], language=value["xml:lang"])
-    if value.get("datatype"):
+    if value.get("datatype") and value["datatype"] != _LANG_STRING:
         return ox.Literal(value["value"], datatype=ox.NamedNode(value["datatype"]))
     return ox.Literal(value["value"])
+
+
+_BNODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 class Releases:
     """Follows `<root>/current`: each call to `current()` returns the release being served right now."""
 
-    def __init__(self, root: Path, engine: str | None = None) -> None:
+    def __init__(self, root: Path, engine: str | None = None, timeout: float = 60.0) -> None:
         self.root = root
         self.engine = engine  # the engine kind serving releases published into one (None: the embedded store)
+        self.timeout = timeout  # seconds a page's query to that engine may take
         self._lock = threading.Lock()
         self._target: str | None = None
         self._release: Release | None = None
@@ -175,6 +189,7 @@ class Releases:
             # served from an engine, a replica needs no store of its own: pages ask the engine
             store = ox.Store() if engine is not None and not (path / STORE_DIR).is_dir() else ox.Store.read_only(
                 str(path / STORE_DIR))
-            opened = Release(str(meta["id"]), path, store, meta, (path / "release.json").stat().st_mtime, engine)
+            opened = Release(str(meta["id"]), path, store, meta, (path / "release.json").stat().st_mtime, engine,
+                             self.timeout)
             self._release, self._target = opened, target
             return opened

@@ -15,6 +15,7 @@ from kg.serve.store import Release
 
 _YEARS = (vocab.S.dateCreated, vocab.S.datePublished)  # a film's year: when made, else when first shown
 READ_OF_CREDITS = _YEARS  # besides names and types, what a summary reads of the films that credit a person
+CREDITED_KINDS = ("person",)  # the kinds whose summary may read what refers to them (their films)
 
 _BY = (vocab.S.director,)
 
