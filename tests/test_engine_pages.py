@@ -168,3 +168,20 @@ def test_an_engine_that_does_not_answer_makes_pages_a_503_not_a_500(served, tmp_
             assert (r.status_code, r.headers.get("Retry-After")) == (503, "5"), path
     finally:
         app.extensions["kg.executors"].close()
+
+
+def test_a_kg_serve_process_without_a_store_serves_pages_from_the_engine(served):
+    import requests
+
+    from conftest import LiveServer, free_port
+
+    replica = Path(served["engine"].application.config["KG"].root)
+    server = LiveServer(replica, free_port())
+    try:
+        for path, accept in (("/movie/break-away", "text/html"), ("/movie/break-away", "application/ld+json"),
+                             ("/person/leesong-hee-il", "text/turtle"), ("/movie/?format=json", "*/*")):
+            got = requests.get(server.url + path, headers={"Accept": accept}, timeout=30)
+            assert got.status_code == 200, path
+            assert got.content == served["embedded"].get(path, headers={"Accept": accept}).data, path
+    finally:
+        server.stop()
