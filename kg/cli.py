@@ -388,6 +388,7 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     from kg.ids import PATHS, Minter
     from kg.jsonld import script_tag
     from kg.serve.markup import described
+    from kg.serve.nearby import view
 
     config = ctx.obj.config()
     release = _current(config)
@@ -399,7 +400,7 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     else:
         candidates = [minter.iri_at(f"{path}/{target}") for path in PATHS.values()]
     for iri in candidates:
-        data, lacking = described(release, iri)
+        data, lacking = described(view(release, [iri]), iri)  # served from an engine: the entity's neighbourhood
         if data is not None:
             click.echo(script_tag(data))
             for missing in lacking:
@@ -412,9 +413,9 @@ def _current(config: Config) -> Any:
     from kg.serve.store import NoRelease, Releases
 
     try:
-        return Releases(config.releases_path).current()
+        return Releases(config.releases_path, None if config.store == "embedded" else config.store).current()
     except NoRelease as exc:
-        raise Failure("no release yet; run `kg build`") from exc
+        raise Failure(str(exc) if "no release in" not in str(exc) else "no release yet; run `kg build`") from exc
 
 
 def _format_names() -> list[str]:
@@ -438,9 +439,16 @@ def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None,
     if (query is None) == (path is None):
         raise Failure("give the query as an argument or with --file (exactly one)")
     text = query if query is not None else path.read()
-    release = _current(ctx.obj.config())
+    config = ctx.obj.config()
+    release = _current(config)
     accept = "text/tab-separated-values, text/turtle;q=0.9" if fmt is None else None
-    result = answer(release, Job(text, Dataset(), accept, fmt, max(limit, 0)))
+    job = Job(text, Dataset(), accept, fmt, max(limit, 0))
+    if release.engine is not None:  # the release is served from an engine: asked there, as /sparql does
+        from kg.serve.remote import Gate, forward
+
+        result = forward(release, config.store, job, config.query_timeout, Gate(1))
+    else:
+        result = answer(release, job)
     if result.status != 200:
         raise Failure(f"{result.body.decode('utf-8', 'replace').strip()}")
     click.echo(result.body, nl=False)

@@ -104,6 +104,9 @@ def _slots(value: Any) -> tuple[str, ...]:
                               "KG_ENGINE_PASSWORD in the environment instead")
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ConfigError(f"setting 'slots': {url!r} is not an engine's base URL (http://host:port)")
+        if parts.path.rstrip("/").endswith(("/query", "/sparql", "/update", "/store")):
+            raise ConfigError(f"setting 'slots': {url!r} is an endpoint of the engine; give its base URL "
+                              "(http://host:port), kg adds each endpoint's path")
     if len(set(found)) != len(found):
         raise ConfigError("setting 'slots': an engine URL is listed twice")
     return found

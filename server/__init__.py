@@ -78,11 +78,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     @app.before_request
     def _release() -> None:
-        g.release = None
+        g.release, g.no_release = None, None
         try:
             g.release = app.extensions["kg.releases"].current()
-        except NoRelease:
-            g.release = None
+        except NoRelease as exc:
+            g.no_release = str(exc)
 
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=_static)
 

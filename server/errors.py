@@ -50,7 +50,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(TimeoutError)
     def _engine(exc: Exception) -> Response:  # a page asked the engine serving the release, which failed
         app.logger.warning("the engine did not answer a page's query: %s", exc)
-        return error_response(503, "The store did not answer in time: try again in a moment.", {"Retry-After": "5"})
+        return error_response(503, "The store did not answer: try again in a moment.", {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -212,6 +212,7 @@ def test_an_unchanged_project_newly_pointed_at_an_engine_is_published(project, e
     ({"store": "oxigraph", "slots": "http://user:secret@127.0.0.1:1,http://127.0.0.1:2"}, "must not carry credentials"),
     ({"store": "oxigraph", "slots": "ftp://127.0.0.1:1,http://127.0.0.1:2"}, "not an engine's base URL"),
     ({"slots": "http://127.0.0.1:1,http://127.0.0.1:2"}, "only a remote store has slots"),
+    ({"store": "oxigraph", "slots": "http://127.0.0.1:1/query,http://127.0.0.1:2"}, "is an endpoint of the engine"),
 ])
 def test_bad_store_settings_are_refused_naming_the_setting(tmp_path, settings, words):
     with pytest.raises(ConfigError, match=words):
@@ -354,3 +355,63 @@ def test_an_engines_long_answer_is_cut_at_max_results_before_the_response_limit(
         for app in apps:
             app.extensions["kg.executors"].close()
     assert [(r.status_code, r.headers.get("X-Result-Truncated")) for r in got] == [(200, "10"), (200, "10")]
+
+
+def test_a_server_follows_kg_publish_of_the_current_release_to_the_other_slot(engine_project, engines, run_kg):
+    assert run_kg(engine_project, "build")[0] == 0
+    assert _release(engine_project)["engine"]["slot"] == engines[0].url
+    app = _app(engine_project)
+    try:
+        assert app.test_client().get("/movie/break-away").status_code == 200
+        assert run_kg(engine_project, "publish")[0] == 0  # the same release, now in the other slot
+        assert _release(engine_project)["engine"]["slot"] == engines[1].url
+        engines[0].stop()
+        assert app.test_client().get("/movie/break-away").status_code == 200
+        assert _rows(app.test_client(), "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0] != ["n"]
+    finally:
+        app.extensions["kg.executors"].close()
+
+
+def test_a_slot_another_project_loaded_is_not_served_from(engine_project, run_kg, tmp_path):
+    assert run_kg(engine_project, "build")[0] == 0
+    other = tmp_path / "other"  # another project given the same slots, built twice: it loads both
+    shutil.copytree(engine_project / "data", other / "data")
+    shutil.copytree(engine_project / "shapes", other / "shapes")
+    shutil.copy(engine_project / "kg.toml", other / "kg.toml")
+    (other / "data" / "extra.yaml").write_text("movies:\n  hijack:\n    name: Another Project's Film\n")
+    assert run_kg(other, "build")[0] == 0
+    (other / "data" / "extra.yaml").write_text("movies:\n  hijack:\n    name: Another Project's Film, again\n")
+    assert run_kg(other, "build")[0] == 0
+    app = _app(engine_project)
+    try:
+        got = app.test_client().get("/movie/break-away", headers={"Accept": "text/plain"})
+    finally:
+        app.extensions["kg.executors"].close()
+    release = _release(engine_project)["id"]
+    assert got.status_code == 503 and got.headers["Retry-After"] == "5"
+    assert f"no longer holds release {release}" in got.get_data(as_text=True)
+    assert f"kg publish {release}" in got.get_data(as_text=True)
+
+
+def test_a_replica_without_a_store_or_the_engine_settings_says_what_it_needs(engine_project, run_kg, tmp_path):
+    assert run_kg(engine_project, "build")[0] == 0
+    replica = tmp_path / "replica"
+    shutil.copytree(engine_project / "var", replica / "var", symlinks=True, ignore=shutil.ignore_patterns("store"))
+    app = _app(replica)  # no kg.toml: the embedded store
+    try:
+        got = app.test_client().get("/movie/break-away", headers={"Accept": "text/plain"})
+    finally:
+        app.extensions["kg.executors"].close()
+    assert got.status_code == 503
+    assert "no store of its own" in got.get_data(as_text=True) and "`store` and `slots`" in got.get_data(as_text=True)
+
+
+def test_kg_query_and_kg_embed_on_a_replica_ask_the_engine(engine_project, run_kg, tmp_path):
+    assert run_kg(engine_project, "build")[0] == 0
+    replica = tmp_path / "replica"
+    shutil.copytree(engine_project / "var", replica / "var", symlinks=True, ignore=shutil.ignore_patterns("store"))
+    shutil.copy(engine_project / "kg.toml", replica / "kg.toml")
+    code, output = run_kg(replica, "query", "SELECT ?n WHERE { movie:break-away schema:name ?n }")
+    assert code == 0 and "Break Away" in output
+    code, output = run_kg(replica, "embed", "break-away")
+    assert code == 0 and '"name": "Break Away"' in output

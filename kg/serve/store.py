@@ -8,6 +8,7 @@ import json
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,9 +17,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.engines import Slot, slot
+from kg.engines import EngineError, Slot, slot
 from kg.ids import PATHS, Minter
-from kg.layout import CURRENT, MOVED_FILE, STORE_DIR, current, metadata
+from kg.layout import CURRENT, METADATA, MOVED_FILE, STORE_DIR, current, metadata
 
 
 class NoRelease(RuntimeError):
@@ -156,6 +157,9 @@ _BNODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
+HOLD_CHECK = 30.0  # seconds between asking the engine slot whether it still holds the release it serves
+
+
 class Releases:
     """Follows `<root>/current`: each call to `current()` returns the release being served right now."""
 
@@ -164,32 +168,60 @@ class Releases:
         self.engine = engine  # the engine kind serving releases published into one (None: the embedded store)
         self.timeout = timeout  # seconds a page's query to that engine may take
         self._lock = threading.Lock()
-        self._target: str | None = None
+        self._target: tuple[str, int] | None = None
         self._release: Release | None = None
+        self._checked = 0.0  # when the engine slot was last seen holding the release
+        self._lost: str | None = None  # why the slot does not serve the release (it holds another)
 
     def current(self) -> Release:
-        """The current release; opened on first use and whenever `current` points somewhere new."""
+        """The current release; opened on first use, whenever `current` points somewhere new, and whenever its
+        release.json changes (`kg publish` moves a release to another slot)."""
         try:
-            target = os.readlink(self.root / CURRENT)
+            target: tuple[str, int] | None = (os.readlink(self.root / CURRENT),
+                                              (self.root / CURRENT / METADATA).stat().st_mtime_ns)
         except OSError:
             target = None
         release = self._release
-        if release is not None and target == self._target:
-            return release
-        with self._lock:
-            if self._release is not None and target == self._target:
-                return self._release
-            path = current(self.root)
-            if path is None:
-                raise NoRelease(f"no release in {self.root}: run `kg build`")
-            meta = metadata(path)
-            served = meta.get("engine")
-            url = served.get("slot") if self.engine and isinstance(served, dict) else None
-            engine = slot(self.engine, str(url)) if self.engine and url else None
-            # served from an engine, a replica needs no store of its own: pages ask the engine
-            store = ox.Store() if engine is not None and not (path / STORE_DIR).is_dir() else ox.Store.read_only(
-                str(path / STORE_DIR))
-            opened = Release(str(meta["id"]), path, store, meta, (path / "release.json").stat().st_mtime, engine,
-                             self.timeout)
-            self._release, self._target = opened, target
-            return opened
+        if release is None or target != self._target:
+            with self._lock:
+                if self._release is None or target != self._target:
+                    self._release, self._target, self._checked, self._lost = self._open(), target, 0.0, None
+                release = self._release
+        assert release is not None
+        if release.engine is not None and time.monotonic() - self._checked > HOLD_CHECK:
+            self._check(release)
+        if self._lost is not None:
+            raise NoRelease(self._lost)
+        return release
+
+    def _open(self) -> Release:
+        path = current(self.root)
+        if path is None:
+            raise NoRelease(f"no release in {self.root}: run `kg build`")
+        meta = metadata(path)
+        served = meta.get("engine")
+        url = served.get("slot") if self.engine and isinstance(served, dict) else None
+        engine = slot(self.engine, str(url)) if self.engine and url else None
+        if engine is None and not (path / STORE_DIR).is_dir():
+            raise NoRelease(f"release {meta.get('id')} has no store of its own: it is served from the engine it was "
+                            "published into, so this server needs that project's `store` and `slots` settings")
+        # served from an engine, a replica needs no store of its own: pages ask the engine
+        store = ox.Store() if engine is not None and not (path / STORE_DIR).is_dir() else ox.Store.read_only(
+            str(path / STORE_DIR))
+        return Release(str(meta["id"]), path, store, meta, (path / METADATA).stat().st_mtime, engine, self.timeout)
+
+    def _check(self, release: Release) -> None:
+        """Whether the engine slot still holds the release (another build, or another project with the same
+        slots, may have loaded it since): a slot that holds another is not served from."""
+        assert release.engine is not None
+        minter = Minter(str(release.meta.get("base_iri") or ""))
+        ask = f"ASK {{ <{minter.dataset().value}> <{vocab.DCTERMS}hasVersion> <{minter.release(release.id).value}> }}"
+        try:
+            held = release.engine.ask(ask, min(release.timeout, 10.0),
+                                      release.engine.pin(minter.union_graph().value, ()))
+        except (EngineError, TimeoutError):
+            held = self._lost is None  # unreachable: each page says so; asked again later
+        self._checked = time.monotonic()
+        self._lost = None if held else (
+            f"the {release.engine.engine.name} slot at {release.engine.url} no longer holds release {release.id} "
+            f"(another build loaded it): run `kg publish {release.id}` to load it again")
