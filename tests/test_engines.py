@@ -415,3 +415,15 @@ def test_kg_query_and_kg_embed_on_a_replica_ask_the_engine(engine_project, run_k
     assert code == 0 and "Break Away" in output
     code, output = run_kg(replica, "embed", "break-away")
     assert code == 0 and '"name": "Break Away"' in output
+
+
+def test_publishing_an_older_release_keeps_the_releases_in_build_order(engine_project, run_kg, write):
+    from kg.layout import finished
+
+    assert run_kg(engine_project, "build")[0] == 0
+    first = _release(engine_project)["id"]
+    write(engine_project, "extra.yaml", "movies:\n  new-film:\n    name: A New Film\n")
+    assert run_kg(engine_project, "build")[0] == 0
+    second = _release(engine_project)["id"]
+    assert run_kg(engine_project, "publish", first)[0] == 0
+    assert [metadata(p)["id"] for p in finished(engine_project / "var")] == [first, second]

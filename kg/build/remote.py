@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -230,6 +231,8 @@ def record(release_dir: Path, engine: dict[str, Any]) -> None:
     meta[ENGINE_KEY] = engine
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written = path.stat()  # releases are ordered by when their release.json was written: moving one keeps its place
+    os.utime(tmp, ns=(written.st_atime_ns, written.st_mtime_ns))
     tmp.replace(path)
 
 

@@ -168,7 +168,7 @@ class Releases:
         self.engine = engine  # the engine kind serving releases published into one (None: the embedded store)
         self.timeout = timeout  # seconds a page's query to that engine may take
         self._lock = threading.Lock()
-        self._target: tuple[str, int] | None = None
+        self._target: tuple[str, int, int] | None = None
         self._release: Release | None = None
         self._checked = 0.0  # when the engine slot was last seen holding the release
         self._lost: str | None = None  # why the slot does not serve the release (it holds another)
@@ -177,8 +177,9 @@ class Releases:
         """The current release; opened on first use, whenever `current` points somewhere new, and whenever its
         release.json changes (`kg publish` moves a release to another slot)."""
         try:
-            target: tuple[str, int] | None = (os.readlink(self.root / CURRENT),
-                                              (self.root / CURRENT / METADATA).stat().st_mtime_ns)
+            written = (self.root / CURRENT / METADATA).stat()  # rewritten (a new file) when `kg publish` moves it
+            target: tuple[str, int, int] | None = (os.readlink(self.root / CURRENT), written.st_ino,
+                                                   written.st_mtime_ns)
         except OSError:
             target = None
         release = self._release
