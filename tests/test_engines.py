@@ -427,3 +427,14 @@ def test_publishing_an_older_release_keeps_the_releases_in_build_order(engine_pr
     second = _release(engine_project)["id"]
     assert run_kg(engine_project, "publish", first)[0] == 0
     assert [metadata(p)["id"] for p in finished(engine_project / "var")] == [first, second]
+
+
+def test_rollback_to_a_slot_that_cannot_be_reached_says_so(engine_project, engines, run_kg, write):
+    assert run_kg(engine_project, "build")[0] == 0
+    first = _release(engine_project)["id"]
+    write(engine_project, "extra.yaml", "movies:\n  new-film:\n    name: A New Film\n")
+    assert run_kg(engine_project, "build")[0] == 0
+    engines[0].stop()  # the first release's slot
+    code, output = run_kg(engine_project, "rollback")
+    assert code == 2 and f"slot at {engines[0].url} cannot be reached" in output and f"kg publish {first}" in output
+    assert _release(engine_project)["id"] != first  # nothing switched

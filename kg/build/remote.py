@@ -209,8 +209,9 @@ def publish(release_dir: Path, config: Config, live: Path | None, say: Callable[
             "verify_s": round(done - loaded, 2)}
 
 
-def holds(config: Config, release_dir: Path) -> bool:
-    """Whether the slot a release was published into still holds it (a rollback may switch back to it)."""
+def holds(config: Config, release_dir: Path) -> bool | None:
+    """Whether the slot a release was published into still holds it (a rollback may switch back to it); None
+    when that slot cannot be reached."""
     url = serving(metadata(release_dir))
     if url is None or url not in config.slots:
         return False
@@ -221,7 +222,7 @@ def holds(config: Config, release_dir: Path) -> bool:
         return target.ask(f"ASK {{ <{dataset}> <{vocab.DCTERMS}hasVersion> <{release}> }}", 10,
                           pinned(target, config.base_iri, ()))
     except (EngineError, TimeoutError):
-        return False
+        return None
 
 
 def record(release_dir: Path, engine: dict[str, Any]) -> None:
@@ -259,12 +260,14 @@ def rollback(config: Config, target: str | None) -> Path:
     root = config.releases_path
     with build_lock(root, lambda _: None):
         chosen = find_release(root, target)
-        if not holds(config, chosen):
+        held = holds(config, chosen)
+        if not held:
             meta = metadata(chosen)
             where = serving(meta)
-            raise Failure(
-                f"cannot roll back to {meta['id']}: " + (f"the {config.store} slot at {where} no longer holds it"
-                                                         if where else "it was never published into an engine")
-                + f"; publish it again with `kg publish {meta['id']}` (it loads into the idle slot, then switches)")
+            why = ("it was never published into an engine" if not where else
+                   f"the {config.store} slot at {where} cannot be reached" if held is None else
+                   f"the {config.store} slot at {where} no longer holds it")
+            raise Failure(f"cannot roll back to {meta['id']}: {why}; publish it again with `kg publish {meta['id']}` "
+                          "(it loads into the idle slot, then switches)")
         switch(root, chosen)
     return chosen
