@@ -410,12 +410,14 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
 
 
 def _current(config: Config) -> Any:
-    from kg.serve.store import NoRelease, Releases
+    from kg.serve.store import NoRelease, Releases, Unservable
 
     try:
         return Releases(config.releases_path, None if config.store == "embedded" else config.store).current()
+    except Unservable as exc:
+        raise Failure(str(exc)) from exc
     except NoRelease as exc:
-        raise Failure(str(exc) if "no release in" not in str(exc) else "no release yet; run `kg build`") from exc
+        raise Failure("no release yet; run `kg build`") from exc
 
 
 def _format_names() -> list[str]:

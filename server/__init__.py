@@ -9,7 +9,7 @@ from flask import Flask, Response, abort, g, send_from_directory
 
 from kg.config import Config, load_config
 from kg.ids import Minter
-from kg.serve.store import NoRelease, Releases
+from kg.serve.store import NoRelease, Releases, Unservable
 
 MAX_HEADER_BYTES = 32 * 1024
 STATIC_DIR = Path(__file__).parent / "static"
@@ -81,8 +81,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         g.release, g.no_release = None, None
         try:
             g.release = app.extensions["kg.releases"].current()
-        except NoRelease as exc:
+        except Unservable as exc:
             g.no_release = str(exc)
+        except NoRelease:
+            pass
 
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=_static)
 

@@ -43,8 +43,8 @@ NOUNS = {"movie": ("film", "films"), "person": ("person", "people"), "character"
 def release() -> Release:
     """The release being served, or a 503 explaining how to make one."""
     if g.release is None:
-        why = g.get("no_release") or ""
-        said = f"This server cannot serve its release: {why}." if "no release in" not in why else (
+        why = g.get("no_release")
+        said = f"This server cannot serve its release: {why}." if why else (
             "No release has been built yet: run `kg build`.")
         abort(Response(said + "\n", 503, mimetype="text/plain", headers={"Retry-After": "5"}))
     return g.release  # type: ignore[no-any-return]

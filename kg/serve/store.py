@@ -26,6 +26,11 @@ class NoRelease(RuntimeError):
     """There is no published release to serve yet."""
 
 
+class Unservable(NoRelease):
+    """There is a release, but this server cannot serve it (no store and no engine settings; a slot that holds
+    another release): the message says why and what to do."""
+
+
 @dataclass(frozen=True)
 class Release:
     """One published release: its id, directory, metadata and read-only store."""
@@ -192,7 +197,7 @@ class Releases:
         if release.engine is not None and time.monotonic() - self._checked > HOLD_CHECK:
             self._check(release)
         if self._lost is not None:
-            raise NoRelease(self._lost)
+            raise Unservable(self._lost)
         return release
 
     def _open(self) -> Release:
@@ -204,7 +209,7 @@ class Releases:
         url = served.get("slot") if self.engine and isinstance(served, dict) else None
         engine = slot(self.engine, str(url)) if self.engine and url else None
         if engine is None and not (path / STORE_DIR).is_dir():
-            raise NoRelease(f"release {meta.get('id')} has no store of its own: it is served from the engine it was "
+            raise Unservable(f"release {meta.get('id')} has no store of its own: it is served from the engine it was "
                             "published into, so this server needs that project's `store` and `slots` settings")
         # served from an engine, a replica needs no store of its own: pages ask the engine
         store = ox.Store() if engine is not None and not (path / STORE_DIR).is_dir() else ox.Store.read_only(
