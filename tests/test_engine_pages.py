@@ -185,3 +185,18 @@ def test_a_kg_serve_process_without_a_store_serves_pages_from_the_engine(served)
             assert got.content == served["embedded"].get(path, headers={"Accept": accept}).data, path
     finally:
         server.stop()
+
+
+def test_a_release_without_its_name_index_is_searched_on_the_engine(served, tmp_path):
+    from server import create_app
+
+    replica = tmp_path / "replica"
+    shutil.copytree(Path(served["engine"].application.config["KG"].root), replica, symlinks=True)
+    release = current(replica / "var")
+    shutil.rmtree(release / "index")  # a release built before kg wrote the index: search asks the engine
+    app = create_app(load_config(replica, query_workers=1, cache_mb=0))
+    try:
+        found = app.test_client().get("/search?q=break&format=json").get_json()
+    finally:
+        app.extensions["kg.executors"].close()
+    assert "https://films.example.org/movie/break-away" in [item["iri"] for item in found["results"]]
