@@ -16,6 +16,7 @@ DELAY = 1.0  # seconds a stage runs before its bar appears: short work stays qui
 def _tqdm(**options: Any) -> Any:
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: a build forks its workers, which is only safe without threads
     return tqdm(leave=False, mininterval=0.5, delay=DELAY, file=sys.stderr, dynamic_ncols=True, unit_scale=True,
                 **options)
 

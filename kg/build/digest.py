@@ -62,7 +62,7 @@ def build_digest(digest: str, config: Config) -> str:
 
 def shaping_settings(config: Config) -> tuple[str, ...]:
     """The settings that shape a release's graph (besides its files)."""
-    return config.base_iri, config.title, config.license
+    return config.base_iri, config.title, config.license, f"shards={config.shards}"
 
 
 def unchanged(config: Config) -> Path | None:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from zlib_ng import gzip_ng as gzip  # the gzip module's format and API, deflate about twice as fast
 
 from kg import vocab
+from kg.build.gz import concatenate, deflate, gzip_file
 from kg.build.statements import Statements
 from kg.config import Config
 from kg.ids import Minter
@@ -37,8 +37,6 @@ from kg.layout import (
 from kg.progress import bar
 from kg.vocab import DCT, P, V
 
-GZIP_LEVEL = 6  # the default: most of level 9's size at a third of its time
-
 
 def release_quads(minter: Minter, release_id: str, digest: str, built: dt.datetime, config: Config,
                   sources: Iterable[ox.NamedNode]) -> Iterator[ox.Quad]:
@@ -60,25 +58,14 @@ def release_quads(minter: Minter, release_id: str, digest: str, built: dt.dateti
         yield ox.Quad(rel, P.wasDerivedFrom, source, g)
 
 
-def _deflate(raw: BinaryIO) -> BinaryIO:
-    """A gzip stream into `raw` that is the same for the same bytes (no file name, no time)."""
-    return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="",  # type: ignore[no-untyped-call, return-value]
-                         compresslevel=GZIP_LEVEL)
-
-
 def _write(path: Path, dump: Dump, write: Callable[[BinaryIO], None]) -> None:
     """Write one dump (gzipped if it is a .gz dump) through `write`."""
     with path.open("wb") as raw:
         if dump.gzipped:
-            with _deflate(raw) as gz:
+            with deflate(raw) as gz:
                 write(gz)
         else:
             write(raw)
-
-
-def _gzip(source: Path, target: Path) -> None:
-    with source.open("rb") as src, target.open("wb") as raw, _deflate(raw) as gz:
-        shutil.copyfileobj(src, gz, 1 << 20)
 
 
 class _Lines:
@@ -184,6 +171,9 @@ def _trig(statements: Statements, out: BinaryIO) -> None:
         shutil.rmtree(split, ignore_errors=True)
 
 
+LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segments' files one after the other
+
+
 def write_dumps(statements: Statements, target: Path) -> list[str]:
     """Every dump: the union (from the in-memory store) for triple formats, the source graphs for quad formats;
     and one statement (N-Triples) with a literal of each datatype and language, in order."""
@@ -196,15 +186,6 @@ def write_dumps(statements: Statements, target: Path) -> list[str]:
                        prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
         return write
 
-    def named(dump: Dump) -> Callable[[BinaryIO], None]:
-        if dump.format.name == "trig":
-            return lambda out: _trig(statements, out)
-
-        def write(out: BinaryIO) -> None:
-            with statements.named_path.open("rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
-        return write
-
     lines = next(d for d in DUMPS if d.format.lines)
 
     def one(dump: Dump) -> None:
@@ -214,11 +195,15 @@ def write_dumps(statements: Statements, target: Path) -> list[str]:
             with (target / dump.filename).open("wb") as document, (target / lines.filename).open("wb") as each:
                 _entities(store, document, each, samples)
             for written in (dump, lines):
-                _gzip(target / written.filename, target / WIRE_DIR / (written.filename + ".gz"))
+                gzip_file(target / written.filename, target / WIRE_DIR / (written.filename + ".gz"))
             return
-        _write(target / dump.filename, dump, named(dump) if dump.format.datasets else union(dump))
+        if dump.format.name in LINES:  # the segments' lines, already gzipped by the shards
+            concatenate(statements.parts(LINES[dump.format.name]), target / dump.filename)
+            return
+        _write(target / dump.filename, dump, (lambda out: _trig(statements, out)) if dump.format.datasets
+               else union(dump))
         if not dump.gzipped:
-            _gzip(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
+            gzip_file(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
 
     (target / WIRE_DIR).mkdir(exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL

@@ -330,11 +330,16 @@ def identity_quads(moves: Iterable[Merge], minter: Minter) -> Iterator[Quad]:
         yield Quad(minter.entity(*m.retired), OWL_SAME_AS, minter.entity(*m.kept), editorial)
 
 
+def record_quads(records: Iterable[Record], minter: Minter, out: Mapped) -> Iterator[Quad]:
+    """Every quad of the records (may repeat), noting in `out` where each subject and statement was written."""
+    mapper = _Mapper(minter, out)
+    for record in records:
+        yield from mapper.record(record)
+
+
 def stream(records: Iterable[Record], minter: Minter, out: Mapped, total: int | None = None) -> Iterator[Quad]:
     """Every quad of the records, the vocabulary and the editorial source (may repeat; the store dedupes)."""
-    mapper = _Mapper(minter, out)
-    for record in bar(records, total, "map", "records"):
-        yield from mapper.record(record)
+    yield from record_quads(bar(records, total, "map", "records"), minter, out)
     yield from vocabulary_quads(minter)
     yield from editorial_quads(minter)
 

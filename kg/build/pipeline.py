@@ -26,6 +26,7 @@ from kg.build.duplicates import Candidate
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
+from kg.build.shards import Plan
 from kg.build.sources import read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist
@@ -49,7 +50,7 @@ T = TypeVar("T")
 
 REPORT_FILE = "build-report.txt"
 
-_NAMED = ".sources.nq"  # the source graphs as the build writes them, until the on-disk store is loaded
+_WORK = ".statements"  # the shards' segments and the build's other statement files, until the store is loaded
 
 
 @dataclass
@@ -193,17 +194,19 @@ class Build:
         """Map, validate and (when it conforms and is to be published) write, load and switch to the release."""
         config, sources, minter, stages, publish = self.config, self.sources, self.minter, self.stages, self.publish
         shapes, incremental = self.shapes, self.incremental
-        statements = Statements(tmp / _NAMED)
+        (tmp / _WORK).mkdir()
+        statements = Statements(tmp / _WORK)
         mapped = Mapped()
         counts = {"records": len(sources.records), "files": len(sources.inputs)}
-        counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped), lambda n: f"{n} quads")
+        plan = Plan(config.shards, config.task_records, config.build_workers)
+        counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan),
+                                     lambda n: f"{n} quads in {plan.shards} shards")
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped, config.vocabularies),
                             lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
         result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes,
                              candidates=self.candidates)
         if not report.conforms or not publish:
-            statements.close()
             return result
         digest = input_digest(sources.inputs, config.root, shaping_settings(config))
         built = build_time()
@@ -229,9 +232,8 @@ class Build:
             patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
             if patched is None:
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
-                union = next(d for d in DUMPS if d.format.name == "ntriples")
-                persist(statements, tmp / union.filename, tmp / STORE_DIR)
-            statements.named_path.unlink()
+                persist(statements, statements.union_path, tmp / STORE_DIR)
+            shutil.rmtree(statements.work)
             index.write(ox.Store.read_only(str(tmp / STORE_DIR)), tmp / INDEX_DIR, config.base_iri)
             result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
                                                      minter)

@@ -1,105 +1,100 @@
-"""Mapping records and RDF files into a build's statements: the union in memory, each source graph to N-Quads."""
+"""A build's statements: records and RDF files mapped, shard by shard, into files; the union also in memory."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from kg.build.mapping import Mapped, conflict_quads, find_conflicts, identity_quads, preferences, stream
+from kg.build.gz import concatenate, deflate
+from kg.build.mapping import (
+    Mapped,
+    conflict_quads,
+    editorial_quads,
+    find_conflicts,
+    identity_quads,
+    preferences,
+    vocabulary_quads,
+)
+from kg.build.shards import Plan, Segment, map_sharded
 from kg.build.sources import Sources
 from kg.ids import Minter
-from kg.model import SINGLE_VALUED, Origin, Record
+from kg.model import Origin
 
 CHUNK = 100_000  # lines per load into a store: bounds the memory of the stores' loaders
 
 
 class Statements:
-    """Where a build's statements go: each source graph's quads to an N-Quads file, the union to a store.
+    """Where a build's statements are: the shards' segments and the tail (what the build adds once the records are
+    mapped: conflicts, the release's own statements) as files, and the union (the default graph: every statement
+    once) also in a store, which validation and the dumps read. Single-valued statements are also kept with their
+    graphs, to find where sources disagree."""
 
-    The union (the default graph: every statement once) is what validation and the triple dumps read, so it is
-    held in memory; the source graphs are only written out, to be bulk-loaded into the on-disk store at the end.
-    Single-valued statements are also kept with their graphs, to find where sources disagree.
-    """
-
-    def __init__(self, named: Path) -> None:
+    def __init__(self, work: Path) -> None:
+        self.work = work
         self.union = ox.Store()
         self.claims = ox.Store()
-        self.named_path = named
-        self._graph_terms: set[str] = set()  # as N-Quads writes them: <iri>
+        self.segments: list[Segment] = []
         self.count = 0
-        self._named = named.open("w", encoding="utf-8", newline="\n")
-        self._lines: list[str] = []
-        self._claims: list[ox.Quad] = []
-        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-union")
-        self._pending: list[Future[None]] = []
+        self._graph_terms: set[str] = set()  # as N-Quads writes them: <iri>
+        self._tail: list[bytes] = []  # N-Quads lines
+        self._seen: set[bytes] = set()  # the tail's lines
+        self._tail_triples: list[bytes] = []  # N-Triples lines of the tail's statements the union lacked
 
-    def add(self, quads: Iterable[ox.Quad], per_record: bool = False) -> None:
-        """Record quads (each in a named graph).
+    def adopt(self, segments: Iterable[Segment]) -> None:
+        """Take the shards' segments in, in order."""
+        for segment in segments:
+            self.segments.append(segment)
+            self.count += segment.quads
+            self._graph_terms |= segment.graphs
+            self.union.bulk_load(path=str(segment.path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+            self.claims.bulk_load(path=str(segment.path(".claims.nq")), format=ox.RdfFormat.N_QUADS, lenient=True)
 
-        With `per_record`, a quad repeated within one run of quads about the same subject document (a record
-        and its parts) is recorded once: a record states each fact once, and repeats elsewhere are the store's
-        to merge.
-        """
-        write, lines, claims, graphs = self._named.write, self._lines, self._claims, self._graph_terms
-        single = SINGLE_VALUED
-        seen: set[str] = set()
-        current = ""
-        for q in quads:
-            text = str(q)
-            if per_record:
-                # the subject is the first term and an IRI holds no space; its document drops any #part
-                doc = text[1:text.find(" ") - 1].split("#", 1)[0]
-                if doc != current:
-                    seen.clear()
-                    current = doc
-                if text in seen:
-                    continue
-                seen.add(text)
-            write(text + " .\n")
-            # the graph name comes last in N-Quads, and an IRI holds no space: cut it off for the triple
-            cut = text.rfind(" ")
-            lines.append(text[:cut] + " .\n")
-            graphs.add(text[cut + 1:])
-            if q.predicate.value in single:
-                claims.append(q)
-            if len(lines) >= CHUNK:
-                self._flush()
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        """Record quads (each in a named graph) after the segments, each once, in order."""
+        lines = {f"{q} .\n".encode(): q for q in quads}
+        for line in sorted(lines):
+            if line in self._seen:
+                continue
+            self._seen.add(line)
+            q = lines[line]
+            self._tail.append(line)
+            self._graph_terms.add(str(q.graph_name))
+            self.count += 1
+            triple = ox.Quad(q.subject, q.predicate, q.object)
+            if triple not in self.union:
+                self.union.add(triple)
+                self._tail_triples.append(line[:line.rfind(b" <")] + b" .\n")
 
     @property
     def graphs(self) -> set[str]:
         """The IRIs of the graphs recorded so far."""
         return {g[1:-1] for g in self._graph_terms}
 
-    def _flush(self) -> None:
-        if self._lines:
-            self.count += len(self._lines)
-            data = "".join(self._lines).encode()
-            self._lines.clear()
-            # The store parses and inserts a chunk (pyoxigraph lets go of the GIL) while the next one is mapped;
-            # one loader thread keeps the chunks in order, so the dumps stay reproducible.
-            while len(self._pending) >= 2:
-                self._pending.pop(0).result()
-            self._pending.append(self._loader.submit(self.union.load, data, format=ox.RdfFormat.N_TRIPLES))
-        if self._claims:
-            self.claims.extend(self._claims)
-            self._claims.clear()
+    @property
+    def named_path(self) -> Path:
+        """Every quad, as N-Quads: the segments' and then the tail's (written by `close`)."""
+        return self.work / "all.nq"
 
-    def sync(self) -> None:
-        """Everything recorded so far is in the stores."""
-        self._flush()
-        for pending in self._pending:
-            pending.result()
-        self._pending.clear()
+    @property
+    def union_path(self) -> Path:
+        """Every triple of the union once, as N-Triples (written by `close`)."""
+        return self.work / "all.nt"
+
+    def parts(self, suffix: str) -> list[Path]:
+        """The files that, one after the other, hold every quad (".nq", ".nq.gz") or triple (".nt", ".nt.gz")."""
+        return [s.path(suffix) for s in self.segments] + [self.work / f"tail{suffix}"]
 
     def close(self) -> None:
-        """Everything recorded is in the file and the stores."""
-        self.sync()
-        self._named.close()
-        self._loader.shutdown()
+        """Write the tail, and every quad and every triple to one file each."""
+        for suffix, lines in ((".nq", self._tail), (".nt", self._tail_triples)):
+            (self.work / f"tail{suffix}").write_bytes(b"".join(lines))
+            with (self.work / f"tail{suffix}.gz").open("wb") as raw, deflate(raw) as gz:
+                gz.write(b"".join(lines))
+        concatenate(self.parts(".nq"), self.named_path)
+        concatenate(self.parts(".nt"), self.union_path)
 
 
 class _Skolem:
@@ -145,22 +140,16 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
         del scratch
 
 
-def _drain(records: list[Record]) -> Iterator[Record]:
-    """The records, each let go once mapped (the store holds what they said)."""
-    records.reverse()
-    while records:
-        yield records.pop()
+def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mapped, plan: Plan) -> int:
+    """Map every record (and RDF file) into the statements, shard by shard; find and record the conflicts."""
+    def extra() -> Iterator[ox.Quad]:
+        yield from vocabulary_quads(minter)
+        yield from editorial_quads(minter)
+        yield from rdf_quads(sources, minter, mapped)
+        yield from identity_quads(sources.moves.values(), minter)
 
-
-def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mapped) -> int:
-    """Map every record (and RDF file) into the statements, find and record the conflicts."""
-    quads = stream(_drain(sources.records), minter, mapped, len(sources.records))
-    statements.add(quads, per_record=True)
-    statements.add(rdf_quads(sources, minter, mapped))
-    statements.add(identity_quads(sources.moves.values(), minter))
-    statements.sync()
+    statements.adopt(map_sharded(sources.records, minter, mapped, plan, statements.work, extra))
     mapped.conflicts = find_conflicts(statements.claims, minter, mapped,
                                       preferences(sources.decisions.prefer, sources.moves, minter))
     statements.add(conflict_quads(mapped.conflicts, minter))
-    statements.sync()
     return statements.count
