@@ -3,7 +3,8 @@
     python3 bench/build.py [--films 1000 10000 100000] [--work /tmp/kg-build-bench]
 
 For each N: the generated project is built by `kg build` in a fresh process (end to end wall time, peak memory
-of the process, and each stage's time from the release's metadata); then one film is edited and the project
+of the process and its workers, and each stage's time from the release's metadata), and again with one worker
+process (KG_BUILD_WORKERS=1), for the speedup of every core over one; then one film is edited and the project
 rebuilt, and built once more with nothing changed; then the release's N-Triples are loaded by bare
 `oxigraph load` (PyPI `oxigraph`) as the reference,
 and so is everything the release's store holds (the source graphs' N-Quads and the union's N-Triples, both
@@ -22,6 +23,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -107,18 +109,50 @@ def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
     return wall, max(peak, before) / 1024, proc.stdout + proc.stderr
 
 
-def peak_of(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
-    """Like run(), measuring the child's own peak with /usr/bin/time when available."""
-    timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
-    if timer is None:
-        return run(cmd, cwd)
+def _tree(pid: int) -> list[int]:
+    """The process and every process below it."""
+    found = [pid]
+    for tid in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
+        try:
+            children = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found += _tree(int(child))
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's proportional set size (shared pages split between the processes that share them)."""
+    try:
+        for row in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if row.startswith("Pss:"):
+                return int(row.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def peak_of(cmd: list[str], cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall seconds, the peak memory (MB) of the command's whole process tree (the build's workers included:
+    the largest sum of their proportional set sizes, sampled every 0.1 s), and its output."""
     start = time.perf_counter()
-    proc = subprocess.run([timer, "-f", "%M", *cmd], cwd=cwd, capture_output=True, text=True, check=False)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
+    peak = 0
+    out: list[bytes] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else b""))
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, sum(_pss_kb(p) for p in _tree(proc.pid)))
+        time.sleep(0.1)
+    reader.join()
     wall = time.perf_counter() - start
+    said = b"".join(out).decode(errors="replace")
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    peak_kb = int(proc.stderr.strip().splitlines()[-1])
-    return wall, peak_kb / 1024, proc.stdout + proc.stderr
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{said}")
+    return wall, peak / 1024, said
 
 
 def bench(films: int, work: Path) -> dict[str, object]:
@@ -128,6 +162,7 @@ def bench(films: int, work: Path) -> dict[str, object]:
     kg = [sys.executable, "-m", "kg", "--root", str(root), "build"]
     wall, peak, _ = peak_of(kg, REPO)
     meta = json.loads((root / "var" / "current" / "release.json").read_text())
+    one_wall, one_peak, _ = peak_of([*kg, "--full"], REPO, {"KG_BUILD_WORKERS": "1"})  # the same, one process
     edit_one_film(root)
     rewall, repeak, _ = peak_of(kg, REPO)
     same, _, said = run(kg, REPO)
@@ -151,7 +186,7 @@ def bench(films: int, work: Path) -> dict[str, object]:
     nq.unlink()
     return {"films": films, "triples": meta["counts"]["triples"], "wall": wall, "peak": peak,
             "stages": meta["timings"], "stage_peaks": meta.get("peak_mb"), "stage_cpu": meta.get("cpu_s"),
-            "rebuild": rewall, "rebuild_peak": repeak,
+            "rebuild": rewall, "rebuild_peak": repeak, "one_worker": one_wall, "one_worker_peak": one_peak,
             "unchanged": same,
             "oxigraph": ref, "oxigraph_store": held}
 
@@ -177,7 +212,9 @@ def main() -> None:
               f"{st.get('map', 0):>6.1f} {st.get('validate', 0):>6.1f} {st.get('dumps', 0):>6.1f} "
               f"{st.get('store', 0):>6.1f} {r['rebuild']:>9.1f} {r['unchanged']:>11.1f} {cells[0]:>17} {cells[1]:>6} "
               f"{cells[2]:>31} {cells[3]:>6}")
-        print(f"{'':>8} peak MB by stage: {r['stage_peaks']}")
+        print(f"{'':>8} one worker: {r['one_worker']:.1f} s ({r['one_worker_peak']:.0f} MB); "
+              f"{os.cpu_count()} workers: {r['wall']:.1f} s; speedup {r['one_worker'] / r['wall']:.2f}x")
+        print(f"{'':>8} peak MB by stage (the build's own process): {r['stage_peaks']}")
         print(f"{'':>8} CPU s by stage (every thread): {r['stage_cpu']}")
 
 

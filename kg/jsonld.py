@@ -290,8 +290,8 @@ class Placement:
         """Drop the back-pointing statements of parts that are nested after all."""
         for entity, ts in list(self.back.items()):
             kept = [t for t in ts if t.subject.value not in self.nested]
-            if kept:
-                self.back[entity] = kept
+            if kept:  # in the order of their statements, not of the store's scan: the same for any load order
+                self.back[entity] = sorted(kept, key=str)
             else:
                 del self.back[entity]
 

@@ -8,6 +8,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,6 +16,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.build.gz import concatenate, deflate, gzip_file
+from kg.build.shards import parallel, shard_of
 from kg.build.statements import Statements
 from kg.config import Config
 from kg.ids import Minter
@@ -22,6 +24,7 @@ from kg.jsonld import (
     DOCUMENT_HEAD,
     DOCUMENT_TAIL,
     EntityWriter,
+    Label,
     Placement,
     Statement,
     document_piece,
@@ -96,43 +99,101 @@ class _Lines:
             self.write(b"\n")
 
 
-def _entities(store: ox.Store, document: BinaryIO, lines: BinaryIO, samples: dict[tuple[str, str], str]) -> None:
-    """The default graph as JSON-LD under the official schema.org context and as JSON Lines, in one pass: one
-    object per entity, its parts nested, the nodes it points to named. `samples` gets one statement (N-Triples)
-    with a literal of each datatype and language, which an engine must give back exactly (kg.build.remote)."""
+def labels(store: ox.Store) -> dict[str, Label]:
+    """How each entity (a subject without #part) of the default graph is written where another points to it."""
+    named: dict[str, list[ox.Quad]] = {}
+    dg = ox.DefaultGraph()
+    for predicate in (vocab.S.name, vocab.TYPE):  # the store's order: a label's keys come in that order
+        for q in store.quads_for_pattern(None, predicate, None, dg):
+            if "#" not in q.subject.value:
+                named.setdefault(q.subject.value, []).append(q)
+    return {iri: label_of(ts) for iri, ts in named.items()}
+
+
+def entity_segment(store: ox.Store, labelled: Callable[[str], Label | None], document: BinaryIO, lines: BinaryIO,
+                   samples: dict[tuple[str, str], str]) -> int:
+    """The default graph of `store` (one shard's entities, their parts with them) as the objects of the JSON-LD
+    document's @graph (comma-separated, without the document's head and tail) and as JSON Lines, in one pass: one
+    object per entity, its parts nested, the nodes it points to named (`labelled`). `samples` gets one statement
+    (N-Triples) with a literal of each datatype and language, which an engine must give back exactly
+    (kg.build.remote). Gives how many objects were written."""
     dg = ox.DefaultGraph()
     placement = Placement()
-    labels: dict[str, list[ox.Quad]] = {}
-    named = (vocab.TYPE.value, vocab.S.name.value)
-
-    def see(q: ox.Quad) -> None:
+    subjects: set[str] = set()
+    for q in store.quads_for_pattern(None, None, None, dg):  # every statement is seen before anything is written
         placement.see(q)
-        if q.predicate.value in named and "#" not in q.subject.value:
-            labels.setdefault(q.subject.value, []).append(q)
+        subjects.add(q.subject.value)
         o = q.object
         if isinstance(o, ox.Literal) and (o.datatype.value, o.language or "") not in samples:
             samples[(o.datatype.value, o.language or "")] = f"{q.subject} {q.predicate} {o} ."
-
-    subjects: set[str] = set()
-    for q in store.quads_for_pattern(None, None, None, dg):  # every statement is seen before anything is written
-        see(q)
-        subjects.add(q.subject.value)
     placement.done()
-    written = {iri: label_of(ts) for iri, ts in labels.items()}
-    labels.clear()
 
     def statements(iri: str) -> list[Statement]:
         return list(store.quads_for_pattern(ox.NamedNode(iri), None, None, dg))
 
-    writer = EntityWriter(statements, written.get, placement)
+    writer = EntityWriter(statements, labelled, placement)
     exists = subjects.__contains__
     ordered = ((iri, statements(iri)) for iri in sorted(subjects)  # in IRI order: the same dump every time
                if "#" not in iri or not placement.placed(iri, exists))
-    document.write(DOCUMENT_HEAD)
-    for n, node in enumerate(entity_objects(writer, ordered, exists)):
-        document.write(document_piece(node, n == 0))
+    n = 0
+    for n, node in enumerate(entity_objects(writer, ordered, exists), 1):
+        document.write(document_piece(node, n == 1))
         lines.write(line(node))
-    document.write(DOCUMENT_TAIL)
+    return n
+
+
+@dataclass
+class _EntityJob:
+    """What the forked workers writing the entity documents inherit."""
+
+    statements: Statements
+    labels: dict[str, Label]
+    tails: list[list[bytes]]  # by shard: the N-Triples lines of the build's own statements about its subjects
+
+
+_ENTITY_JOB: _EntityJob | None = None
+
+
+def _entity_task(shard: int) -> dict[tuple[str, str], str]:
+    """One shard's entities as JSON-LD objects (`<segment>.jsonld`) and JSON Lines (`<segment>.jsonl`)."""
+    assert _ENTITY_JOB is not None
+    segment = _ENTITY_JOB.statements.segments[shard]
+    store = ox.Store()
+    store.bulk_load(path=str(segment.path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    if _ENTITY_JOB.tails[shard]:
+        store.load(b"".join(_ENTITY_JOB.tails[shard]), format=ox.RdfFormat.N_TRIPLES)
+    samples: dict[tuple[str, str], str] = {}
+    with segment.path(".jsonld").open("wb") as document, segment.path(".jsonl").open("wb") as each:
+        entity_segment(store, _ENTITY_JOB.labels.get, document, each, samples)
+    return samples
+
+
+def _entities(statements: Statements, document: Path, lines: Path, processes: int) -> list[str]:
+    """The union as JSON-LD under the official schema.org context and as JSON Lines, shard by shard in worker
+    processes; one statement with a literal of each datatype and language, in order."""
+    global _ENTITY_JOB
+    count = len(statements.segments)
+    tails: list[list[bytes]] = [[] for _ in range(count)]
+    for triple in statements.tail_triples:
+        tails[shard_of(triple, count)].append(triple)
+    _ENTITY_JOB = _EntityJob(statements, labels(statements.union), tails)
+    samples: dict[tuple[str, str], str] = {}
+    try:
+        for found in parallel(_entity_task, count, processes, "entities"):
+            for key, sample in found.items():
+                samples.setdefault(key, sample)
+    finally:
+        _ENTITY_JOB = None
+    pieces = [p for s in statements.segments if (p := s.path(".jsonld")).stat().st_size]
+    with document.open("wb") as out:
+        out.write(DOCUMENT_HEAD)
+        for n, piece in enumerate(pieces):
+            out.write(b"," if n else b"")
+            with piece.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+        out.write(DOCUMENT_TAIL)
+    concatenate([s.path(".jsonl") for s in statements.segments], lines)
+    return [samples[k] for k in sorted(samples)]
 
 
 def _trig(statements: Statements, out: BinaryIO) -> None:
@@ -174,11 +235,15 @@ def _trig(statements: Statements, out: BinaryIO) -> None:
 LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segments' files one after the other
 
 
-def write_dumps(statements: Statements, target: Path) -> list[str]:
-    """Every dump: the union (from the in-memory store) for triple formats, the source graphs for quad formats;
-    and one statement (N-Triples) with a literal of each datatype and language, in order."""
-    samples: dict[tuple[str, str], str] = {}
+def write_dumps(statements: Statements, target: Path, processes: int = 1) -> list[str]:
+    """Every dump: the entity documents shard by shard (in `processes` worker processes), the other triple formats
+    from the union's store, the line formats from the segments, TriG from the source graphs; and one statement
+    (N-Triples) with a literal of each datatype and language, in order."""
     store = statements.union
+    document = next(d for d in DUMPS if d.format.entities)
+    lines = next(d for d in DUMPS if d.format.lines)
+    # the worker processes are forked before this process starts any thread of its own
+    samples = _entities(statements, target / document.filename, target / lines.filename, processes)
 
     def union(dump: Dump) -> Callable[[BinaryIO], None]:
         def write(out: BinaryIO) -> None:
@@ -186,29 +251,20 @@ def write_dumps(statements: Statements, target: Path) -> list[str]:
                        prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
         return write
 
-    lines = next(d for d in DUMPS if d.format.lines)
-
     def one(dump: Dump) -> None:
-        if dump.format.lines:
-            return  # written with the JSON-LD document, in the same pass
-        if dump.format.entities:
-            with (target / dump.filename).open("wb") as document, (target / lines.filename).open("wb") as each:
-                _entities(store, document, each, samples)
-            for written in (dump, lines):
-                gzip_file(target / written.filename, target / WIRE_DIR / (written.filename + ".gz"))
-            return
         if dump.format.name in LINES:  # the segments' lines, already gzipped by the shards
             concatenate(statements.parts(LINES[dump.format.name]), target / dump.filename)
             return
-        _write(target / dump.filename, dump, (lambda out: _trig(statements, out)) if dump.format.datasets
-               else union(dump))
+        if not dump.format.entities and not dump.format.lines:
+            _write(target / dump.filename, dump, (lambda out: _trig(statements, out)) if dump.format.datasets
+                   else union(dump))
         if not dump.gzipped:
             gzip_file(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
 
     (target / WIRE_DIR).mkdir(exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
         list(bar(pool.map(one, DUMPS), len(DUMPS), "dumps", "files"))
-    return [samples[k] for k in sorted(samples)]
+    return samples
 
 
 def _count(store: ox.Store, query: str) -> list[tuple[str, int]]:

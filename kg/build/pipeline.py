@@ -216,7 +216,7 @@ class Build:
         statements.close()
 
         def write_files() -> int:
-            self.samples = write_dumps(statements, tmp)
+            self.samples = write_dumps(statements, tmp, plan.processes if len(statements.segments) > 1 else 1)
             void, total = void_triples(statements.union, minter, config, release_id, built)
             ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
             return total

@@ -23,7 +23,6 @@ from kg.progress import bar
 T = TypeVar("T")
 R = TypeVar("R")
 
-INLINE_RECORDS = 2_000  # below this many records, forking workers costs more than it saves
 _SINGLE = frozenset(p.encode() for p in SINGLE_VALUED)
 
 
@@ -158,7 +157,7 @@ def _merge_task(shard: int) -> Segment:
     return merge(_JOB.parts[shard], _JOB.work / f"seg-{shard:04d}")
 
 
-def _each(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> Iterator[R]:
+def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> Iterator[R]:
     """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use."""
     if processes <= 1 or tasks <= 1:
         yield from bar(map(fn, range(tasks)), tasks, desc, "shards")
@@ -175,10 +174,10 @@ def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Pla
     go once mapped."""
     global _JOB
     tasks = max(1, -(-len(records) // plan.task_records))
-    processes = plan.processes if len(records) >= INLINE_RECORDS else 1
+    processes = plan.processes if tasks > 1 else 1  # records for one task: forking would cost more than it saves
     _JOB = _Job(records, minter, plan, work)
     try:
-        for subjects, statements in _each(_map_task, tasks, processes, "map"):
+        for subjects, statements in parallel(_map_task, tasks, processes, "map"):
             mapped.subjects.update(subjects)  # a later record of the same subject is where it was written last
             for key, origin in statements.items():
                 mapped.statements.setdefault(key, origin)  # a statement is where it was first written
@@ -187,7 +186,7 @@ def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Pla
         route(extra(), plan.shards, work / "map-extra")
         names = sorted(p.name for p in work.glob("map-*.nq"))
         _JOB.parts = [[work / n for n in names if n.endswith(f"-{k:04d}.nq")] for k in range(plan.shards)]
-        yield from _each(_merge_task, plan.shards, processes, "merge")
+        yield from parallel(_merge_task, plan.shards, processes, "merge")
     finally:
         _JOB = None
         for p in work.glob("map-*.nq"):

@@ -83,6 +83,11 @@ class Statements:
         """Every triple of the union once, as N-Triples (written by `close`)."""
         return self.work / "all.nt"
 
+    @property
+    def tail_triples(self) -> list[bytes]:
+        """The N-Triples lines of the statements added after the segments that the union did not hold yet."""
+        return list(self._tail_triples)
+
     def parts(self, suffix: str) -> list[Path]:
         """The files that, one after the other, hold every quad (".nq", ".nq.gz") or triple (".nt", ".nt.gz")."""
         return [s.path(suffix) for s in self.segments] + [self.work / f"tail{suffix}"]

@@ -1,0 +1,176 @@
+"""Sharded builds: tiny shards and tasks, so that routing, the worker pool and the merge all run on small data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.build import shards
+from kg.build.shards import Plan, merge, shard_of
+from kg.layout import DUMPS, METADATA, current
+
+SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
+
+
+def settings(root: Path, text: str) -> None:
+    (root / "kg.toml").write_text(text, encoding="utf-8")
+
+
+def build(root: Path, run_kg, text: str) -> Path:
+    settings(root, text)
+    code, output = run_kg(root, "build", "--full")
+    assert code == 0, output
+    release = current(root / "var")
+    assert release is not None
+    return release
+
+
+def lines(path: Path) -> list[bytes]:
+    return gzip.decompress(path.read_bytes()).splitlines()
+
+
+def test_a_part_goes_to_its_documents_shard():
+    doc = b"<https://films.example.org/movie/a> <http://schema.org/name> \"A\" <https://g/> .\n"
+    part = b"<https://films.example.org/movie/a#cast-x> <http://schema.org/actor> <https://p/> <https://g/> .\n"
+    assert shard_of(doc, 7) == shard_of(part, 7)
+
+
+def test_documents_spread_over_the_shards():
+    found = {shard_of(f"<https://films.example.org/movie/{n}> <p> <o> <g> .\n".encode(), 7) for n in range(200)}
+    assert found == set(range(7))
+
+
+def test_merge_keeps_each_quad_once_and_each_triple_once(tmp_path):
+    a, b = tmp_path / "a.nq", tmp_path / "b.nq"
+    name = b"<http://schema.org/dateCreated>"
+    a.write_bytes(b"<https://x/1> " + name + b" \"One\" <https://g/1> .\n"
+                  b"<https://x/1> " + name + b" \"One\" <https://g/2> .\n"
+                  b"<https://x/2> <http://schema.org/genre> \"drama\" <https://g/1> .\n")
+    b.write_bytes(b"<https://x/1> " + name + b" \"One\" <https://g/2> .\n"
+                  b"<https://x/1> " + name + b" \"One\"@en <https://g/1> .\n")
+    segment = merge([a, b], tmp_path / "seg")
+    quads = segment.path(".nq").read_bytes().splitlines()
+    triples = segment.path(".nt").read_bytes().splitlines()
+    assert quads == sorted(set(quads)) and len(quads) == segment.quads == 4
+    assert triples == [b"<https://x/1> " + name + b" \"One\" .", b"<https://x/1> " + name + b" \"One\"@en .",
+                       b"<https://x/2> <http://schema.org/genre> \"drama\" ."] and segment.triples == 3
+    assert lines(segment.path(".nq.gz")) == quads and lines(segment.path(".nt.gz")) == triples
+    assert segment.graphs == {"<https://g/1>", "<https://g/2>"}
+    # dateCreated is single-valued: its quads are the claims conflicts are looked for in; genre is not
+    assert segment.path(".claims.nq").read_bytes().count(b"\n") == 3
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_tasks_run_in_worker_processes():
+    pids = set(shards.parallel(_pid, 6, 2, "test"))
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_one_process_runs_the_tasks_itself():
+    assert set(shards.parallel(_pid, 3, 1, "test")) == {os.getpid()}
+
+
+def test_the_plan_uses_every_core_unless_told():
+    assert Plan(workers=0).processes == (os.cpu_count() or 1)
+    assert Plan(workers=3).processes == 3
+
+
+def test_two_workers_build_what_one_builds_byte_for_byte(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    one = build(project, run_kg, SMALL + "shards = 5\nbuild_workers = 1\n")
+    two = build(project, run_kg, SMALL + "shards = 5\nbuild_workers = 2\n")
+    assert one != two
+    for name in [d.filename for d in DUMPS] + ["void.ttl"]:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_the_shard_count_changes_only_the_order_of_the_dumps(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    whole = build(project, run_kg, "shards = 1\n")
+    cut = build(project, run_kg, SMALL + "shards = 7\nbuild_workers = 2\n")
+    for dump in DUMPS:
+        name = dump.filename
+        if name.endswith((".nt.gz", ".nq.gz")):
+            assert sorted(normal(x, whole) for x in lines(whole / name)) == \
+                sorted(normal(x, cut) for x in lines(cut / name)), name
+            assert len(lines(cut / name)) == len(set(lines(cut / name)))
+        elif name in ("kg.ttl", "kg.trig"):  # a store writes them in the order it was loaded
+            assert graph(whole, name) == graph(cut, name)
+        elif name == "kg.jsonl":  # by shard, then in IRI order
+            assert sorted(normal((whole / name).read_bytes(), whole).splitlines()) == \
+                sorted(normal((cut / name).read_bytes(), cut).splitlines())
+        elif name == "kg.jsonld":
+            objects = [sorted(json.dumps(x) for x in json.loads(normal((r / name).read_bytes(), r))["@graph"])
+                       for r in (whole, cut)]
+            assert objects[0] == objects[1] and len(objects[0]) > 40
+        else:
+            pytest.fail(f"a dump this test does not know: {name}")
+
+
+def normal(text: bytes, root: Path) -> bytes:
+    """The text without the release's id and input digest (the shard count is part of what both are made from)."""
+    meta = json.loads((root / METADATA).read_text())
+    return text.replace(meta["id"].encode(), b"ID").replace(meta["input_digest"].encode(), b"DIGEST")
+
+
+def graph(root: Path, name: str) -> set[str]:
+    fmt = ox.RdfFormat.TRIG if name.endswith(".trig") else ox.RdfFormat.TURTLE
+    return {str(t) for t in ox.parse(normal((root / name).read_bytes(), root), format=fmt)}
+
+
+def test_one_shard_segment_sorted_quads_in_a_shard(project, run_kg):
+    release = build(project, run_kg, SMALL + "shards = 3\n")
+    quads = lines(release / "kg.nq.gz")
+    # three sorted runs (one a shard), then the build's own statements (conflicts, then the release's): each sorted
+    runs, run = [], [quads[0]]
+    for line in quads[1:]:
+        if line < run[-1]:
+            runs.append(run)
+            run = []
+        run.append(line)
+    runs.append(run)
+    assert 3 <= len(runs) <= 5 and all(r == sorted(r) for r in runs)
+
+
+def test_sharded_builds_find_the_same_conflicts_and_report(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    with (project / "data" / "break-away.yaml").open("a", encoding="utf-8") as f:
+        f.write("\n")  # same facts; a second build of each configuration is not skipped as unchanged
+    whole = build(project, run_kg, "shards = 1\nbuild_workers = 1\n")
+    cut = build(project, run_kg, SMALL + "shards = 7\nbuild_workers = 2\n")
+    a, b = (json.loads((r / METADATA).read_text()) for r in (whole, cut))
+    assert a["conflicts"] and a["conflicts"] == b["conflicts"]
+    assert a["warnings"] == b["warnings"] and a["counts"] == b["counts"]
+    assert (whole / "attention.json").read_bytes() == (cut / "attention.json").read_bytes()
+
+
+def test_a_violation_is_reported_the_same_from_a_sharded_build(project, run_kg, write):
+    # a Review with no body violates the shapes but is well-formed input
+    write(project, "review.yaml", "sources:\n  bad-review:\n    type: Review\n    name: R\n    item_reviewed: break-away\n")
+    reports = []
+    for text in ("shards = 1\nbuild_workers = 1\n", SMALL + "shards = 7\nbuild_workers = 2\n"):
+        settings(project, text)
+        code, output = run_kg(project, "build")
+        assert code == 1, output
+        reports.append([x for x in output.splitlines() if "Violation" in x or "Warning" in x])
+    assert reports[0] == reports[1] and any("review.yaml" in x and "Violation" in x for x in reports[0])
+
+
+def test_the_build_leaves_no_shard_files_in_the_release(project, run_kg):
+    release = build(project, run_kg, SMALL + "shards = 4\n")
+    assert not list(release.rglob("seg-*")) and not list(release.rglob("map-*")) and not (release / ".statements").exists()
+
+
+@pytest.mark.parametrize("setting, value", [("shards", 0), ("task_records", 0), ("build_workers", -1)])
+def test_shard_settings_out_of_range_are_refused(project, run_kg, setting, value):
+    settings(project, f"{setting} = {value}\n")
+    code, output = run_kg(project, "build")
+    assert code == 2 and setting in output
