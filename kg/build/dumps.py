@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -110,30 +111,29 @@ def labels(store: ox.Store) -> dict[str, Label]:
     return {iri: label_of(ts) for iri, ts in named.items()}
 
 
-def entity_segment(store: ox.Store, labelled: Callable[[str], Label | None], document: BinaryIO, lines: BinaryIO,
-                   samples: dict[tuple[str, str], str]) -> int:
-    """The default graph of `store` (one shard's entities, their parts with them) as the objects of the JSON-LD
-    document's @graph (comma-separated, without the document's head and tail) and as JSON Lines, in one pass: one
-    object per entity, its parts nested, the nodes it points to named (`labelled`). `samples` gets one statement
-    (N-Triples) with a literal of each datatype and language, which an engine must give back exactly
-    (kg.build.remote). Gives how many objects were written."""
-    dg = ox.DefaultGraph()
+def entity_segment(triples: Iterable[ox.Triple], labelled: Callable[[str], Label | None], document: BinaryIO,
+                   lines: BinaryIO, samples: dict[tuple[str, str], str]) -> int:
+    """The triples (one shard's entities, their parts with them) as the objects of the JSON-LD document's @graph
+    (comma-separated, without the document's head and tail) and as JSON Lines: one object per entity, its parts
+    nested, the nodes it points to named (`labelled`). `samples` gets one statement (N-Triples) with a literal of
+    each datatype and language, which an engine must give back exactly (kg.build.remote). Gives how many objects
+    were written."""
     placement = Placement()
-    subjects: set[str] = set()
-    for q in store.quads_for_pattern(None, None, None, dg):  # every statement is seen before anything is written
-        placement.see(q)
-        subjects.add(q.subject.value)
-        o = q.object
+    by_subject: dict[str, list[Statement]] = {}
+    for t in triples:  # every statement is seen before anything is written
+        placement.see(t)
+        by_subject.setdefault(t.subject.value, []).append(t)
+        o = t.object
         if isinstance(o, ox.Literal) and (o.datatype.value, o.language or "") not in samples:
-            samples[(o.datatype.value, o.language or "")] = f"{q.subject} {q.predicate} {o} ."
+            samples[(o.datatype.value, o.language or "")] = f"{t.subject} {t.predicate} {o} ."
     placement.done()
 
     def statements(iri: str) -> list[Statement]:
-        return list(store.quads_for_pattern(ox.NamedNode(iri), None, None, dg))
+        return by_subject.get(iri, [])
 
     writer = EntityWriter(statements, labelled, placement)
-    exists = subjects.__contains__
-    ordered = ((iri, statements(iri)) for iri in sorted(subjects)  # in IRI order: the same dump every time
+    exists = by_subject.__contains__
+    ordered = ((iri, by_subject[iri]) for iri in sorted(by_subject)  # in IRI order: the same dump every time
                if "#" not in iri or not placement.placed(iri, exists))
     n = 0
     for n, node in enumerate(entity_objects(writer, ordered, exists), 1):
@@ -158,13 +158,11 @@ def _entity_task(shard: int) -> dict[tuple[str, str], str]:
     """One shard's entities as JSON-LD objects (`<segment>.jsonld`) and JSON Lines (`<segment>.jsonl`)."""
     assert _ENTITY_JOB is not None
     segment = _ENTITY_JOB.statements.segments[shard]
-    store = ox.Store()
-    store.bulk_load(path=str(segment.path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-    if _ENTITY_JOB.tails[shard]:
-        store.load(b"".join(_ENTITY_JOB.tails[shard]), format=ox.RdfFormat.N_TRIPLES)
+    triples = itertools.chain(ox.parse(path=str(segment.path(".nt")), format=ox.RdfFormat.N_TRIPLES),
+                              ox.parse(b"".join(_ENTITY_JOB.tails[shard]), format=ox.RdfFormat.N_TRIPLES))
     samples: dict[tuple[str, str], str] = {}
     with segment.path(".jsonld").open("wb") as document, segment.path(".jsonl").open("wb") as each:
-        entity_segment(store, _ENTITY_JOB.labels.get, document, each, samples)
+        entity_segment(triples, _ENTITY_JOB.labels.get, document, each, samples)
     return samples
 
 

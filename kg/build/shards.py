@@ -162,8 +162,10 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> I
     if processes <= 1 or tasks <= 1:
         yield from bar(map(fn, range(tasks)), tasks, desc, "shards")
         return
-    # forked, not spawned: the workers inherit the records instead of unpickling them
-    with mp.get_context("fork").Pool(min(processes, tasks)) as pool:
+    # Forked, not spawned: a worker inherits what it needs instead of unpickling it. A worker is forked afresh for
+    # each task, so the pages of the parent's objects it copied (touching an object writes its reference count) are
+    # given back when the task ends, instead of adding up in a long-lived worker.
+    with mp.get_context("fork").Pool(min(processes, tasks), maxtasksperchild=1) as pool:
         yield from bar(pool.imap(fn, range(tasks)), tasks, desc, "shards")
 
 
