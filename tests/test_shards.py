@@ -5,13 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from kg.build import shards
-from kg.build.shards import Plan, merge, shard_of
+from kg.build.shards import Plan, WorkerLost, merge, shard_of
 from kg.layout import DUMPS, METADATA, current
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
@@ -72,6 +73,28 @@ def _pid(_: int) -> int:
 def test_each_task_runs_in_a_worker_process_of_its_own():
     pids = list(shards.parallel(_pid, 6, 2, "test"))
     assert os.getpid() not in pids and len(set(pids)) == 6
+
+
+def _killed(n: int) -> int:
+    if n == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer does
+    return n
+
+
+def _failing(n: int) -> int:
+    if n == 1:
+        raise ValueError(f"task {n} found bad input")
+    return n
+
+
+def test_a_worker_killed_midway_is_an_error_not_a_wait_forever():
+    with pytest.raises(WorkerLost, match="task 3 of 5\\) was killed by signal 9"):
+        list(shards.parallel(_killed, 5, 2, "test"))
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_build():
+    with pytest.raises(ValueError, match="task 1 found bad input"):
+        list(shards.parallel(_failing, 4, 2, "test"))
 
 
 def test_one_process_runs_the_tasks_itself():

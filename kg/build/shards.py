@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
-import multiprocessing as mp
 import os
+import pickle
+import shutil
+import signal
+import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import pyoxigraph as ox
 
 from kg.build.gz import deflate
 from kg.build.mapping import Mapped, record_quads
+from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
 from kg.model import SINGLE_VALUED, Origin, Record
-from kg.progress import bar
+from kg.progress import bar, counter
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -157,16 +163,87 @@ def _merge_task(shard: int) -> Segment:
     return merge(_JOB.parts[shard], _JOB.work / f"seg-{shard:04d}")
 
 
+class WorkerLost(Failure):
+    """A build's worker process died before it finished its task (killed, or out of memory): nothing was
+    published."""
+
+    exit_code = ENVIRONMENT
+
+
+def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
+    """Run one task in a forked child: its result (or exception), pickled to `result`; never returns."""
+    code = 0
+    try:
+        outcome: tuple[str, object] = ("ok", fn(task))
+    except BaseException as exc:  # noqa: BLE001 - every exception goes back to the parent, which raises it
+        outcome, code = ("error", exc), 1
+    try:
+        with result.open("wb") as out:
+            pickle.dump(outcome, out, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:  # noqa: BLE001 - an exception that cannot be pickled goes back as words
+        with result.open("wb") as out:
+            pickle.dump(("error", RuntimeError(f"{type(exc).__name__}: {exc}")), out)
+        code = 1
+    os._exit(code)
+
+
 def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> Iterator[R]:
-    """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use."""
+    """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use.
+
+    Forked, not spawned: a worker inherits what it needs instead of unpickling it. Each task gets a child of its
+    own, so the pages of the parent's objects a child copied (touching an object writes its reference count) are
+    given back when the task ends. A child that dies before it answers is a WorkerLost, never a wait forever.
+    """
     if processes <= 1 or tasks <= 1:
-        yield from bar(map(fn, range(tasks)), tasks, desc, "shards")
+        yield from bar(map(fn, range(tasks)), tasks, desc, "tasks")
         return
-    # Forked, not spawned: a worker inherits what it needs instead of unpickling it. A worker is forked afresh for
-    # each task, so the pages of the parent's objects it copied (touching an object writes its reference count) are
-    # given back when the task ends, instead of adding up in a long-lived worker.
-    with mp.get_context("fork").Pool(min(processes, tasks), maxtasksperchild=1) as pool:
-        yield from bar(pool.imap(fn, range(tasks)), tasks, desc, "shards")
+    results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
+    running: dict[int, int] = {}  # pid -> task
+    done: dict[int, R] = {}
+    started = given = 0
+    try:
+        with counter(desc, "tasks", tasks) as progress:
+            while given < tasks:
+                while started < tasks and len(running) < processes:
+                    pid = os.fork()
+                    if pid == 0:
+                        _child(fn, started, results / str(started))
+                    running[pid], started = started, started + 1
+                finished = []
+                for pid in list(running):
+                    ended, status = os.waitpid(pid, os.WNOHANG)  # (0, 0) while it runs
+                    if ended:
+                        finished.append((pid, status))
+                if not finished:
+                    time.sleep(0.005)
+                    continue
+                for pid, status in finished:
+                    task = running.pop(pid)
+                    done[task] = _outcome(results / str(task), status, desc, task, tasks)
+                    progress.update(1)
+                while given in done:
+                    yield done.pop(given)
+                    given += 1
+    finally:
+        for pid in running:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        shutil.rmtree(results, ignore_errors=True)
+
+
+def _outcome(result: Path, status: int, desc: str, task: int, tasks: int) -> Any:
+    """A finished child's result; its exception raised; WorkerLost when it died without answering."""
+    if os.WIFSIGNALED(status) or not result.exists():
+        why = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else \
+            f"exited with status {os.WEXITSTATUS(status)} without an answer"
+        raise WorkerLost(f"a build worker ({desc}, task {task + 1} of {tasks}) was {why}; the machine may be out of "
+                         "memory (set build_workers = 1, or give the build more memory); nothing was published")
+    with result.open("rb") as data:
+        kind, value = pickle.load(data)
+    if kind == "error":
+        raise value
+    return value
 
 
 def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Plan, work: Path,
