@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import textwrap
 
+import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -319,3 +320,15 @@ def test_durations_are_written_in_the_stores_canonical_form(y, mo, d, h, mi, sec
     store.add(ox.Quad(ox.NamedNode("http://a"), ox.NamedNode("http://b"), lit))
     stored = next(iter(store)).object.value
     assert canonical_duration(text) == stored
+
+
+@pytest.mark.parametrize("amount", ["-0.0", "0.00", "-1.50", "1200000", "0.000010"])
+def test_a_decimal_is_written_as_the_store_keeps_it(amount):
+    from decimal import Decimal
+
+    from kg.build.mapping import _decimal
+
+    literal = _decimal(Decimal(amount))
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("https://x/a"), ox.NamedNode("http://schema.org/value"), literal))
+    assert [q.object for q in store] == [literal]

@@ -66,6 +66,39 @@ def test_merge_keeps_each_quad_once_and_each_triple_once(tmp_path):
     assert segment.path(".claims.nq").read_bytes().count(b"\n") == 3
 
 
+def test_many_task_files_are_merged_in_passes(tmp_path, monkeypatch):
+    lines_in = [f"<https://x/{n % 13}> <http://schema.org/genre> \"g{n % 7}\" <https://g/{n % 3}> .\n".encode()
+                for n in range(200)]
+    parts = []
+    for n in range(9):
+        part = tmp_path / f"map-{n}.nq"
+        part.write_bytes(b"".join(sorted(set(lines_in[n::9]))))
+        parts.append(part)
+    whole = merge(parts, tmp_path / "whole")
+    monkeypatch.setattr(shards, "FAN_IN", 2)  # nine files, two at a time: four passes
+    narrow = merge(parts, tmp_path / "narrow")
+    assert narrow.path(".nq").read_bytes() == whole.path(".nq").read_bytes() == b"".join(sorted(set(lines_in)))
+    assert narrow.path(".nt").read_bytes() == whole.path(".nt").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir() if "pass" in p.name) == []  # the passes' files are gone
+    assert all(p.exists() for p in parts)
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("cannot pickle this")
+
+
+def _unpicklable(n: int) -> int:
+    if n == 1:
+        raise _Unpicklable("a lock in the exception")
+    return n
+
+
+def test_an_exception_that_cannot_be_pickled_comes_back_as_words():
+    with pytest.raises(RuntimeError, match="_Unpicklable: a lock in the exception"):
+        list(shards.parallel(_unpicklable, 3, 2, "test"))
+
+
 def _pid(_: int) -> int:
     return os.getpid()
 
@@ -102,7 +135,7 @@ def test_one_process_runs_the_tasks_itself():
 
 
 def test_the_plan_uses_every_core_unless_told():
-    assert Plan(workers=0).processes == (os.cpu_count() or 1)
+    assert Plan(workers=0).processes == len(os.sched_getaffinity(0))
     assert Plan(workers=3).processes == 3
 
 

@@ -97,7 +97,7 @@ def _date_lit(value: dt.date | int) -> Literal:
 
 
 def _decimal(value: Decimal) -> Literal:
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(), "f") if value else "0"  # the store keeps -0 as 0: so does every output
     return Literal(text, datatype=vocab.XSD_DECIMAL)
 
 

@@ -75,7 +75,7 @@ class _Stages:
     def __init__(self, say: Callable[[str], None]) -> None:
         self.say = say
         self.timings: dict[str, float] = {}
-        self.peaks: dict[str, int] = {}  # the process's peak memory (MB) by the end of each stage
+        self.peaks: dict[str, int] = {}  # this process's peak memory (MB) by the end of each stage (not its workers')
         self.cpu: dict[str, float] = {}  # CPU seconds (user and system, every thread) each stage took
 
     def run(self, name: str, fn: Callable[[], T], detail: Callable[[T], str] = lambda _: "") -> T:

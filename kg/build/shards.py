@@ -11,7 +11,7 @@ import signal
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +44,7 @@ class Plan:
     @property
     def processes(self) -> int:
         """How many processes run the tasks."""
-        return self.workers or os.cpu_count() or 1
+        return self.workers or len(os.sched_getaffinity(0)) or 1  # the cores this process may run on
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,37 @@ def _flush(lines: list[bytes], *files: BinaryIO) -> None:
         f.write(block)
 
 
+FAN_IN = 200  # sorted files merged at once: far below the usual limit of 1,024 open files
+
+
+def _narrow(parts: list[Path], stem: Path) -> list[Path]:
+    """At most FAN_IN sorted files holding the lines of `parts` (merged in passes, each line once)."""
+    level = 0
+    while len(parts) > FAN_IN:
+        merged = []
+        for n in range(0, len(parts), FAN_IN):
+            group, target = parts[n:n + FAN_IN], Path(f"{stem}.pass{level}-{n // FAN_IN}.nq")
+            with ExitStack() as files, target.open("wb") as out:
+                last = b""
+                for line in heapq.merge(*(files.enter_context(p.open("rb")) for p in group)):
+                    if line != last:
+                        out.write(line)
+                        last = line
+            merged.append(target)
+            if level:
+                for p in group:
+                    p.unlink()
+        parts, level = merged, level + 1
+    return parts
+
+
 def merge(parts: list[Path], stem: Path) -> Segment:
     """One shard's segment from the sorted files of every mapping task (each statement once)."""
     quads = triples = 0
     graphs: set[bytes] = set()
+    narrowed = _narrow(parts, stem)
     with ExitStack() as files:
-        sources = [files.enter_context(p.open("rb")) for p in parts]
+        sources = [files.enter_context(p.open("rb")) for p in narrowed]
         nq = files.enter_context(open(f"{stem}.nq", "wb"))
         nt = files.enter_context(open(f"{stem}.nt", "wb"))
         claims = files.enter_context(open(f"{stem}.claims.nq", "wb"))
@@ -130,6 +155,9 @@ def merge(parts: list[Path], stem: Path) -> Segment:
         _flush(quad_lines, nq, nq_gz)
         _flush(triple_lines, nt, nt_gz)
         claims.writelines(claim_lines)
+    for p in narrowed:
+        if p not in parts:
+            p.unlink()
     return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs))
 
 
@@ -171,20 +199,29 @@ class WorkerLost(Failure):
 
 
 def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
-    """Run one task in a forked child: its result (or exception), pickled to `result`; never returns."""
-    code = 0
+    """Run one task in a forked child: its result (or exception), pickled to `result`; never returns, whatever
+    happens (a child that went on would run the build's own clean-up: its lock, its directory)."""
+    code = 70
     try:
-        outcome: tuple[str, object] = ("ok", fn(task))
-    except BaseException as exc:  # noqa: BLE001 - every exception goes back to the parent, which raises it
-        outcome, code = ("error", exc), 1
-    try:
-        with result.open("wb") as out:
-            pickle.dump(outcome, out, protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException as exc:  # noqa: BLE001 - an exception that cannot be pickled goes back as words
-        with result.open("wb") as out:
-            pickle.dump(("error", RuntimeError(f"{type(exc).__name__}: {exc}")), out)
-        code = 1
-    os._exit(code)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the build stops its children itself
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            outcome: tuple[str, object] = ("ok", fn(task))
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - every exception goes back to the parent, which raises it
+            outcome, code = ("error", exc), 1
+        partial = result.with_suffix(".partial")
+        try:
+            with partial.open("wb") as out:
+                pickle.dump(outcome, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - an exception that cannot be pickled goes back as words
+            said = outcome[1]
+            with partial.open("wb") as out:
+                pickle.dump(("error", RuntimeError(f"{type(said).__name__}: {said}")), out)
+            code = 1
+        os.replace(partial, result)  # whole, or not there: a half-written answer is never read
+    finally:
+        os._exit(code)
 
 
 def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> Iterator[R]:
@@ -211,14 +248,16 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> I
                     running[pid], started = started, started + 1
                 finished = []
                 for pid in list(running):
-                    ended, status = os.waitpid(pid, os.WNOHANG)  # (0, 0) while it runs
+                    try:
+                        ended, status = os.waitpid(pid, os.WNOHANG)  # (0, 0) while it runs
+                    except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): no status, no answer
+                        ended, status = pid, -1
                     if ended:
-                        finished.append((pid, status))
+                        finished.append((running.pop(pid), status))  # reaped: never to be killed again
                 if not finished:
                     time.sleep(0.005)
                     continue
-                for pid, status in finished:
-                    task = running.pop(pid)
+                for task, status in finished:
                     done[task] = _outcome(results / str(task), status, desc, task, tasks)
                     progress.update(1)
                 while given in done:
@@ -234,20 +273,27 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> I
 
 def _outcome(result: Path, status: int, desc: str, task: int, tasks: int) -> Any:
     """A finished child's result; its exception raised; WorkerLost when it died without answering."""
-    if os.WIFSIGNALED(status) or not result.exists():
-        why = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else \
-            f"exited with status {os.WEXITSTATUS(status)} without an answer"
+    try:
+        with result.open("rb") as data:
+            kind, value = pickle.load(data)
+        result.unlink()
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError) as exc:
+        if status == -1:
+            why = "lost (its exit status was taken by another)"
+        elif os.WIFSIGNALED(status):
+            why = f"killed by signal {os.WTERMSIG(status)}"
+        else:
+            why = f"ended with status {os.WEXITSTATUS(status)} without an answer"
         raise WorkerLost(f"a build worker ({desc}, task {task + 1} of {tasks}) was {why}; the machine may be out of "
-                         "memory (set build_workers = 1, or give the build more memory); nothing was published")
-    with result.open("rb") as data:
-        kind, value = pickle.load(data)
+                         "memory (set build_workers = 1, or give the build more memory); nothing was published") \
+            from exc
     if kind == "error":
         raise value
     return value
 
 
 def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Plan, work: Path,
-                extra: Callable[[], Iterable[ox.Quad]]) -> Iterator[Segment]:
+                extra: Callable[[], Iterable[ox.Quad]]) -> Generator[Segment, None, None]:
     """Map the records into one segment per shard, given as each is done; `extra()` (asked once the records are
     mapped and `mapped` knows where they were written) gives more quads to route with theirs. The records are let
     go once mapped."""

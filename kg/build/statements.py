@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -153,7 +154,8 @@ def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mappe
         yield from rdf_quads(sources, minter, mapped)
         yield from identity_quads(sources.moves.values(), minter)
 
-    statements.adopt(map_sharded(sources.records, minter, mapped, plan, statements.work, extra))
+    with contextlib.closing(map_sharded(sources.records, minter, mapped, plan, statements.work, extra)) as made:
+        statements.adopt(made)  # closed even when adopting fails: no worker goes on merging after the build
     mapped.conflicts = find_conflicts(statements.claims, minter, mapped,
                                       preferences(sources.decisions.prefer, sources.moves, minter))
     statements.add(conflict_quads(mapped.conflicts, minter))
