@@ -26,7 +26,6 @@ from kg.ids import Minter
 from kg.model import SINGLE_VALUED, Origin, Record
 from kg.progress import bar, counter
 
-T = TypeVar("T")
 R = TypeVar("R")
 
 _SINGLE = frozenset(p.encode() for p in SINGLE_VALUED)
