@@ -382,9 +382,11 @@ _NATIVE: dict[str, Callable[[str], Any]] = {
 }
 
 
-def label_of(triples: Iterable[Statement]) -> Label:
-    """A node as written where another points to it: its @id, its types and its names."""
-    out: Label = {}
+def label_of(triples: Iterable[Statement], start: Label | None = None) -> Label:
+    """A node as written where another points to it: its @id, its types and its names (with those of `start`,
+    its label from other statements)."""
+    out: Label = {key: (list(value) if isinstance(value, list) else [value]) if key != "@id" else value
+                  for key, value in (start or {}).items()}
     for t in triples:
         out.setdefault("@id", t.subject.value)
         if t.predicate == vocab.TYPE:
@@ -395,7 +397,21 @@ def label_of(triples: Iterable[Statement]) -> Label:
         if key in out:
             values = sorted(out[key], key=json.dumps)
             out[key] = values[0] if len(values) == 1 else values
+    if start:  # in the order labels_in gives, names first
+        out = {key: out[key] for key in ("@id", "name", "@type") if key in out}
     return out
+
+
+def labels_in(store: ox.Store) -> dict[str, Label]:
+    """How each entity (a subject without #part) of the store's default graph is written where another points to
+    it."""
+    named: dict[str, list[ox.Quad]] = {}
+    dg = ox.DefaultGraph()
+    for predicate in (vocab.S.name, vocab.TYPE):  # names first: a label's keys come in that order
+        for q in store.quads_for_pattern(None, predicate, None, dg):
+            if "#" not in q.subject.value:
+                named.setdefault(q.subject.value, []).append(q)
+    return {iri: label_of(ts) for iri, ts in named.items()}
 
 
 def _in_memory(triples: Iterable[Statement], labels: Mapping[str, Label]) -> tuple[

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
-import json
+import heapq
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -100,17 +100,6 @@ class _Lines:
             self.write(b"\n")
 
 
-def labels(store: ox.Store) -> dict[str, Label]:
-    """How each entity (a subject without #part) of the default graph is written where another points to it."""
-    named: dict[str, list[ox.Quad]] = {}
-    dg = ox.DefaultGraph()
-    for predicate in (vocab.S.name, vocab.TYPE):  # the store's order: a label's keys come in that order
-        for q in store.quads_for_pattern(None, predicate, None, dg):
-            if "#" not in q.subject.value:
-                named.setdefault(q.subject.value, []).append(q)
-    return {iri: label_of(ts) for iri, ts in named.items()}
-
-
 def entity_segment(triples: Iterable[ox.Triple], labelled: Callable[[str], Label | None], document: BinaryIO,
                    lines: BinaryIO, samples: dict[tuple[str, str], str]) -> int:
     """The triples (one shard's entities, their parts with them) as the objects of the JSON-LD document's @graph
@@ -143,43 +132,106 @@ def entity_segment(triples: Iterable[ox.Triple], labelled: Callable[[str], Label
 
 
 @dataclass
+class Counts:
+    """What VoID counts: triples by class (of their rdf:type objects) and by property, and the dataset's entities
+    (its subjects without #part that have a type)."""
+
+    classes: Counter[str] = field(default_factory=Counter)
+    properties: Counter[str] = field(default_factory=Counter)
+    entities: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.classes.update(other.classes)
+        self.properties.update(other.properties)
+        self.entities += other.entities
+
+
+def _counts(triples: list[ox.Triple], base: str) -> Counts:
+    counts = Counts()
+    entities = set()
+    for t in triples:
+        counts.properties[t.predicate.value] += 1
+        if t.predicate == vocab.TYPE:
+            counts.classes[t.object.value] += 1
+            s = t.subject.value
+            if s.startswith(base) and "#" not in s:
+                entities.add(s)
+    counts.entities = len(entities)
+    return counts
+
+
+TURTLE_HEAD = "".join(f"@prefix {k}: <{v}> .\n" for k, v in vocab.PREFIXES.items()).encode()
+
+
+def _turtle(triples: list[ox.Triple]) -> bytes:
+    """Triples (sorted: a subject's together) as compact Turtle under kg's prefixes, without the prefix lines."""
+    body = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES) or b""
+    while body.startswith(b"@prefix"):
+        body = body[body.index(b"\n") + 1:]
+    return body.lstrip(b"\n")
+
+
+@dataclass
 class _EntityJob:
-    """What the forked workers writing the entity documents inherit."""
+    """What the forked workers writing the shards' dumps inherit."""
 
     statements: Statements
     labels: dict[str, Label]
     tails: list[list[bytes]]  # by shard: the N-Triples lines of the build's own statements about its subjects
+    base: str
 
 
 _ENTITY_JOB: _EntityJob | None = None
 
 
-def _entity_task(shard: int) -> dict[tuple[str, str], str]:
-    """One shard's entities as JSON-LD objects (`<segment>.jsonld`) and JSON Lines (`<segment>.jsonl`)."""
+def _entity_task(shard: int) -> tuple[dict[tuple[str, str], str], Counts]:
+    """One shard's entities as JSON-LD objects (`<segment>.jsonld`), JSON Lines (`<segment>.jsonl`) and Turtle
+    (`<segment>.ttl`); one statement with a literal of each datatype and language, and the shard's counts."""
     assert _ENTITY_JOB is not None
     segment = _ENTITY_JOB.statements.segments[shard]
-    triples = itertools.chain(ox.parse(path=str(segment.path(".nt")), format=ox.RdfFormat.N_TRIPLES),
-                              ox.parse(b"".join(_ENTITY_JOB.tails[shard]), format=ox.RdfFormat.N_TRIPLES))
+    with segment.path(".nt").open("rb") as lines:
+        data = b"".join(heapq.merge(lines, sorted(_ENTITY_JOB.tails[shard])))
+    triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+    del data
     samples: dict[tuple[str, str], str] = {}
     with segment.path(".jsonld").open("wb") as document, segment.path(".jsonl").open("wb") as each:
         entity_segment(triples, _ENTITY_JOB.labels.get, document, each, samples)
-    return samples
+    segment.path(".ttl").write_bytes(_turtle(triples))
+    return samples, _counts(triples, _ENTITY_JOB.base)
 
 
-def _entities(statements: Statements, document: Path, lines: Path, processes: int) -> list[str]:
-    """The union as JSON-LD under the official schema.org context and as JSON Lines, shard by shard in worker
-    processes; one statement with a literal of each datatype and language, in order."""
+def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
+    """The labels, with what the build's own statements add to them."""
+    named: dict[str, list[ox.Triple]] = {}
+    for t in ox.parse(b"".join(tail), format=ox.RdfFormat.N_TRIPLES):
+        if t.predicate in (vocab.S.name, vocab.TYPE) and "#" not in t.subject.value:
+            named.setdefault(t.subject.value, []).append(t)
+    if not named:
+        return labels
+    out = dict(labels)
+    for iri, triples in named.items():
+        triples.sort(key=lambda t: t.predicate != vocab.S.name)  # names first, as in labels_in
+        out[iri] = label_of(triples, labels.get(iri))
+    return out
+
+
+def _entities(statements: Statements, labels: dict[str, Label], document: Path, lines: Path, turtle: Path,
+              processes: int, base: str) -> tuple[list[str], Counts]:
+    """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle, shard by shard in
+    worker processes; one statement with a literal of each datatype and language, in order, and the counts."""
     global _ENTITY_JOB
     count = len(statements.segments)
     tails: list[list[bytes]] = [[] for _ in range(count)]
     for triple in statements.tail_triples:
         tails[shard_of(triple, count)].append(triple)
-    _ENTITY_JOB = _EntityJob(statements, labels(statements.union), tails)
+    _ENTITY_JOB = _EntityJob(statements, _with_tail(labels, statements.tail_triples), tails, base)
     samples: dict[tuple[str, str], str] = {}
+    counts = Counts()
     try:
-        for found in parallel(_entity_task, count, processes, "entities"):
+        for found, counted in parallel(_entity_task, count, processes, "entities"):
             for key, sample in found.items():
                 samples.setdefault(key, sample)
+            counts.add(counted)
     finally:
         _ENTITY_JOB = None
     pieces = [p for s in statements.segments if (p := s.path(".jsonld")).stat().st_size]
@@ -191,7 +243,12 @@ def _entities(statements: Statements, document: Path, lines: Path, processes: in
                 shutil.copyfileobj(src, out, 1 << 20)
         out.write(DOCUMENT_TAIL)
     concatenate([s.path(".jsonl") for s in statements.segments], lines)
-    return [samples[k] for k in sorted(samples)]
+    with turtle.open("wb") as out:
+        out.write(TURTLE_HEAD)
+        for segment in statements.segments:
+            with segment.path(".ttl").open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+    return [samples[k] for k in sorted(samples)], counts
 
 
 def _trig(statements: Statements, out: BinaryIO) -> None:
@@ -233,51 +290,42 @@ def _trig(statements: Statements, out: BinaryIO) -> None:
 LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segments' files one after the other
 
 
-def write_dumps(statements: Statements, target: Path, processes: int = 1) -> list[str]:
-    """Every dump: the entity documents shard by shard (in `processes` worker processes), the other triple formats
-    from the union's store, the line formats from the segments, TriG from the source graphs; and one statement
-    (N-Triples) with a literal of each datatype and language, in order."""
-    store = statements.union
+def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
+                processes: int = 1) -> tuple[list[str], Counts]:
+    """Every dump: the entity documents and Turtle shard by shard (in `processes` worker processes), the line
+    formats from the segments, TriG from the source graphs; one statement (N-Triples) with a literal of each
+    datatype and language, in order, and the union's counts. `labels`: how each entity of the segments is labelled
+    where another points to it."""
+    by_format = {d.format.name: d for d in DUMPS}
     document = next(d for d in DUMPS if d.format.entities)
     lines = next(d for d in DUMPS if d.format.lines)
     # the worker processes are forked before this process starts any thread of its own
-    samples = _entities(statements, target / document.filename, target / lines.filename, processes)
-
-    def union(dump: Dump) -> Callable[[BinaryIO], None]:
-        def write(out: BinaryIO) -> None:
-            store.dump(out, format=dump.format.oxigraph, from_graph=ox.DefaultGraph(),
-                       prefixes=vocab.PREFIXES if dump.format.name == "turtle" else None)
-        return write
+    samples, counts = _entities(statements, labels, target / document.filename, target / lines.filename,
+                                target / by_format["turtle"].filename, processes, base)
 
     def one(dump: Dump) -> None:
         if dump.format.name in LINES:  # the segments' lines, already gzipped by the shards
             concatenate(statements.parts(LINES[dump.format.name]), target / dump.filename)
             return
-        if not dump.format.entities and not dump.format.lines:
-            _write(target / dump.filename, dump, (lambda out: _trig(statements, out)) if dump.format.datasets
-                   else union(dump))
+        if dump.format.datasets:
+            _write(target / dump.filename, dump, lambda out: _trig(statements, out))
         if not dump.gzipped:
             gzip_file(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
 
     (target / WIRE_DIR).mkdir(exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
         list(bar(pool.map(one, DUMPS), len(DUMPS), "dumps", "files"))
-    return samples
+    return samples, counts
 
 
-def _count(store: ox.Store, query: str) -> list[tuple[str, int]]:
-    return [(row[0].value, int(row[1].value)) for row in store.query(query)]
-
-
-def void_triples(store: ox.Store, minter: Minter, config: Config, release_id: str,
+def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str,
                  built: dt.datetime) -> tuple[list[ox.Triple], int]:
     """The VoID description of the release (endpoint, dumps, counts and partitions), and the triple count."""
     ds = minter.dataset()
     base = config.base_iri
-    classes = _count(store, "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
-    props = _count(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
-    entities = _count(store, f"SELECT (1 AS ?x) (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?t "
-                             f"FILTER(STRSTARTS(STR(?s), {json.dumps(base)}) && !CONTAINS(STR(?s), \"#\")) }}")[0][1]
+    classes = list(counts.classes.items())
+    props = list(counts.properties.items())
+    entities = counts.entities
     total = sum(n for _, n in props)
     integer = vocab.XSD_INTEGER
     out = [

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.build import attention, duplicates, index, moved, remote
+from kg.build.checks import validate_shards
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps
 from kg.build.duplicates import Candidate
@@ -30,7 +31,7 @@ from kg.build.shards import Plan
 from kg.build.sources import read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist
-from kg.build.validate import Report, load_shapes, validate_graph
+from kg.build.validate import Report, load_shapes
 from kg.config import Config
 from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
@@ -202,8 +203,9 @@ class Build:
         counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan),
                                      lambda n: f"{n} quads in {plan.shards} shards")
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
-        report = stages.run("validate", lambda: validate_graph(statements.union, shapes, mapped, config.vocabularies),
-                            lambda r: f"{len(r.of('Violation'))} violations, {len(r.of('Warning'))} warnings")
+        report, labels = stages.run(
+            "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies),
+            lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
         result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes,
                              candidates=self.candidates)
         if not report.conforms or not publish:
@@ -216,8 +218,9 @@ class Build:
         statements.close()
 
         def write_files() -> int:
-            self.samples = write_dumps(statements, tmp, plan.processes if len(statements.segments) > 1 else 1)
-            void, total = void_triples(statements.union, minter, config, release_id, built)
+            self.samples, union = write_dumps(statements, tmp, labels, config.base_iri,
+                                              plan.processes if len(statements.segments) > 1 else 1)
+            void, total = void_triples(union, minter, config, release_id, built)
             ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
             return total
 
@@ -226,9 +229,6 @@ class Build:
         previous = current(config.releases_path) if incremental else None
 
         def load_disk() -> dict[str, object]:
-            statements.union = ox.Store()  # the in-memory union goes first: never both it and a store's loading
-            gc.collect()
-            _give_back_memory()
             patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
             if patched is None:
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)

@@ -21,6 +21,9 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.progress import bar
 
@@ -55,6 +58,9 @@ VALUE_CONSTRAINTS = {SH.datatype: "DatatypeConstraintComponent", SH.nodeKind: "N
                      SH.minExclusive: "MinExclusiveConstraintComponent",
                      SH.maxExclusive: "MaxExclusiveConstraintComponent",
                      SH.minLength: "MinLengthConstraintComponent", SH.maxLength: "MaxLengthConstraintComponent"}
+# A graph for the types of nodes a shard's statements point to, which live in other shards (kg.build.checks): a
+# value's class is looked up in it too, but no focus node comes from it. Empty when the whole graph is checked.
+REACHED = "urn:kg:reached"
 TARGETS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode}
 # what a shape may say besides its constraints, which no result depends on (or which the checks read themselves)
 ANNOTATIONS = {SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group, SH.deactivated, SH.flags,
@@ -89,7 +95,7 @@ class Result:
 
 
 @dataclass
-class _Check:
+class Check:
     """One compiled query and how to turn its rows into results."""
 
     query: str
@@ -99,6 +105,9 @@ class _Check:
     components: list[tuple[str, str]] = field(default_factory=list)  # (result variable, component)
     counts: tuple[int | None, int | None] | None = None  # (minCount, maxCount) for a count query
     has_value: bool = False
+    # its results for a focus node need only the node's own statements, the types of the nodes it points to and
+    # the statements pointing to it (so a shard holding those gives them exactly: kg.build.checks)
+    local: bool = True
 
 
 def _term(node: rdflib.term.Node) -> str:
@@ -142,6 +151,34 @@ def closure(start: str, edges: Mapping[str, Iterable[str]]) -> set[str]:
             todo.extend(edges.get(node, ()))
     return seen
 
+_REACHING = {"ToMultiSet", "Graph", "ServiceGraphPattern", "Group", "AggregateJoin"}  # algebra that looks further
+
+
+def sparql_local(select: str) -> bool:
+    """Whether a SPARQL constraint's query reads only its focus node's own statements: every triple pattern has
+    $this as subject, with a plain predicate, and nothing (subquery, GRAPH, SERVICE, grouping) looks further."""
+    try:
+        algebra = translateQuery(parseQuery(select)).algebra
+    except Exception:  # noqa: BLE001 - rdflib's parser raises several kinds; unreadable here means "not proven"
+        return False
+    this = rdflib.Variable("this")
+    todo: list[object] = [algebra]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, CompValue):
+            if node.name in _REACHING:
+                return False
+            for key, value in node.items():
+                if key == "triples":
+                    if any(t[0] != this or not isinstance(t[1], rdflib.URIRef | rdflib.Variable) for t in value):
+                        return False
+                elif key != "_vars":
+                    todo.append(value)
+        elif isinstance(node, list | tuple):
+            todo.extend(node)
+    return True
+
+
 class Compiler:
     """Compiles a shapes graph into checks against one store (class hierarchy taken from the data)."""
 
@@ -161,7 +198,8 @@ class Compiler:
 
     def instance_of(self, var: str, cls: str) -> str:
         classes = " ".join(f"<{c}>" for c in self.descendants(cls))
-        return f"EXISTS {{ {var} <{RDF_TYPE}> ?__c . VALUES ?__c {{ {classes} }} }}"
+        return (f"EXISTS {{ {{ {var} <{RDF_TYPE}> ?__c }} UNION {{ GRAPH <{REACHED}> {{ {var} <{RDF_TYPE}> ?__c }} }} "
+                f"VALUES ?__c {{ {classes} }} }}")
 
     def supported(self, shape: rdflib.term.Node, handled: set[rdflib.URIRef], where: str) -> None:
         """Raise Unsupported if the shape says anything of SHACL beyond `handled` (other statements are not
@@ -192,8 +230,8 @@ class Compiler:
             parts.append(f"{{ VALUES ?this {{ {_term(node)} }} }}")
         if not parts:
             return None
-        if len(parts) == 1 and (not target_classes or len(self.descendants(str(target_classes[0]))) == 1):
-            return parts[0]  # one class or one predicate: no duplicates to remove
+        if len(parts) == 1 and target_classes and len(self.descendants(str(target_classes[0]))) == 1:
+            return parts[0]  # one class: each focus node once already (a predicate's would come once a value)
         return f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(parts)} }} }}"
 
     def condition(self, shape: rdflib.term.Node, p: rdflib.URIRef, o: rdflib.term.Node) -> str:
@@ -254,7 +292,7 @@ class Compiler:
         messages = list(self.shapes.objects(shape, SH.message))
         return str(messages[0]) if messages else None
 
-    def value_checks(self, shape: rdflib.term.Node, targets: str, path: rdflib.URIRef | None) -> Iterator[_Check]:
+    def value_checks(self, shape: rdflib.term.Node, targets: str, path: rdflib.URIRef | None) -> Iterator[Check]:
         """The checks of a shape's value constraints and sh:hasValue: on the values of a property shape's path,
         or on the focus node itself (a node shape)."""
         severity, message = self.severity(shape), self.message(shape)
@@ -268,14 +306,14 @@ class Compiler:
             failing = " || ".join(f"!{var}" for var, _, _ in conds)
             query = (f"SELECT ?this ?value {' '.join(v for v, _, _ in conds)} WHERE {{ {targets} "
                      f"{values} {binds} FILTER({failing}) }}")
-            yield _Check(query, where, severity, message, [(var[1:], comp) for var, comp, _ in conds])
+            yield Check(query, where, severity, message, [(var[1:], comp) for var, comp, _ in conds])
         for value in self.shapes.objects(shape, SH.hasValue):
             has = f"?this <{path}> {_term(value)}" if path is not None else f"FILTER(sameTerm(?this, {_term(value)}))"
             query = f"SELECT ?this WHERE {{ {targets} FILTER NOT EXISTS {{ {has} }} }}"
-            yield _Check(query, where, severity, message, [("", "HasValueConstraintComponent")], has_value=True)
+            yield Check(query, where, severity, message, [("", "HasValueConstraintComponent")], has_value=True)
 
     def property_checks(self, node_shape: rdflib.term.Node, targets: str,
-                        prop: rdflib.term.Node) -> Iterator[_Check]:
+                        prop: rdflib.term.Node) -> Iterator[Check]:
         if _one(self.shapes, prop, SH.deactivated) == rdflib.Literal(True):
             return
         self.supported(prop, HANDLED, "a property shape")
@@ -293,20 +331,20 @@ class Compiler:
             # the common cases, without counting: no value at all; two different values
             if lo == 1:
                 query = f"SELECT ?this (0 AS ?n) WHERE {{ {targets} FILTER NOT EXISTS {{ ?this <{path}> ?__v }} }}"
-                yield _Check(query, str(path), severity, message, counts=(lo, None))
+                yield Check(query, str(path), severity, message, counts=(lo, None))
             lo = None
         if hi == 1 and lo is None:
             query = (f"SELECT DISTINCT ?this (2 AS ?n) WHERE {{ {targets} ?this <{path}> ?__v1 . "
                      f"?this <{path}> ?__v2 FILTER(!sameTerm(?__v1, ?__v2)) }}")
-            yield _Check(query, str(path), severity, message, counts=(None, hi))
+            yield Check(query, str(path), severity, message, counts=(None, hi))
         elif lo is not None or hi is not None:
             tests = ([f"?n < {lo}"] if lo is not None else []) + ([f"?n > {hi}"] if hi is not None else [])
             query = (f"SELECT ?this ?n WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {targets} "
                      f"OPTIONAL {{ ?this <{path}> ?v }} }} GROUP BY ?this }} FILTER({' || '.join(tests)}) }}")
-            yield _Check(query, str(path), severity, message, counts=(lo, hi))
+            yield Check(query, str(path), severity, message, counts=(lo, hi))
 
     def sparql_checks(self, node_shape: rdflib.term.Node, targets: str,
-                      constraint: rdflib.term.Node) -> Iterator[_Check]:
+                      constraint: rdflib.term.Node) -> Iterator[Check]:
         select = _one(self.shapes, constraint, SH.select)
         if select is None or _one(self.shapes, constraint, SH.prefixes) is not None or re.search(
                 r"(?i)\bprefix\b|\$(?!this\b)\w+", str(select)):
@@ -314,7 +352,8 @@ class Compiler:
         inner = str(select)
         query = f"SELECT ?this ?value ?path WHERE {{ {targets} {{ {inner} }} }}"
         message = self.message(constraint) or self.message(node_shape)
-        yield _Check(query, None, self.severity(node_shape), message, [("", "SPARQLConstraintComponent")])
+        yield Check(query, None, self.severity(node_shape), message, [("", "SPARQLConstraintComponent")],
+                     local=sparql_local(inner))
 
     def shapes_to_validate(self) -> list[rdflib.term.Node]:
         """Every shape that may have targets (whether it has is known once they are read)."""
@@ -322,7 +361,7 @@ class Compiler:
         shapes |= {s for p in TARGETS for s in self.shapes.subjects(p, None)}
         return sorted(shapes, key=str)
 
-    def compile(self, shape: rdflib.term.Node) -> list[_Check]:
+    def compile(self, shape: rdflib.term.Node) -> list[Check]:
         """The checks of one shape against its targets; raises Unsupported if it uses what is not compiled."""
         if _one(self.shapes, shape, SH.deactivated) == rdflib.Literal(True):
             return []
@@ -336,10 +375,10 @@ class Compiler:
             self.supported(shape, NODE_HANDLED, "a node shape")
         except Unsupported as exc:
             reasons.add(str(exc))
-        parts: list[Callable[[], Iterable[_Check]]] = [partial(self.value_checks, shape, targets, None)]
+        parts: list[Callable[[], Iterable[Check]]] = [partial(self.value_checks, shape, targets, None)]
         parts += [partial(self.property_checks, shape, targets, p) for p in self.shapes.objects(shape, SH.property)]
         parts += [partial(self.sparql_checks, shape, targets, c) for c in self.shapes.objects(shape, SH.sparql)]
-        out: list[_Check] = []
+        out: list[Check] = []
         for part in parts:
             try:
                 out.extend(part())
@@ -349,9 +388,9 @@ class Compiler:
             raise Unsupported("; ".join(sorted(reasons)))
         return out
 
-    def plan(self) -> tuple[list[_Check], list[Uncompiled]]:
+    def plan(self) -> tuple[list[Check], list[Uncompiled]]:
         """The checks of every shape compiled, and the shapes that are not (with why)."""
-        checks: list[_Check] = []
+        checks: list[Check] = []
         uncompiled = []
         for shape in self.shapes_to_validate():
             try:
@@ -360,7 +399,7 @@ class Compiler:
                 uncompiled.append(Uncompiled(shape, str(exc)))
         return checks, uncompiled
 
-    def checks(self) -> list[_Check]:
+    def checks(self) -> list[Check]:
         """The checks of every shape; raises Unsupported if one shape is not compiled."""
         checks, uncompiled = self.plan()
         if uncompiled:
@@ -368,7 +407,8 @@ class Compiler:
         return checks
 
 
-def _run(store: ox.Store, check: _Check) -> list[Result]:
+def run_check(store: ox.Store, check: Check) -> list[Result]:
+    """The results of one compiled check on the store's default graph."""
     results = []
     for row in store.query(check.query):
         focus = row["this"]
@@ -396,9 +436,9 @@ def _run(store: ox.Store, check: _Check) -> list[Result]:
     return results
 
 
-def _run_all(store: ox.Store, checks: list[_Check], threads: int) -> list[Result]:
+def _run_all(store: ox.Store, checks: list[Check], threads: int) -> list[Result]:
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        batches = list(bar(pool.map(lambda c: _run(store, c), checks), len(checks), "validate", "shape checks"))
+        batches = list(bar(pool.map(lambda c: run_check(store, c), checks), len(checks), "validate", "shape checks"))
     return [r for batch in batches for r in batch]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import heapq
 import os
 import pickle
@@ -11,7 +12,7 @@ import signal
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,17 +56,47 @@ class Segment:
     quads: int
     triples: int
     graphs: frozenset[str] = field(default_factory=frozenset)  # as N-Quads writes them: <iri>
+    # where, in `<stem>.out.nt`, the triples pointing to each other shard's nodes are: shard -> (offset, length)
+    out: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # where, in `<stem>.give.nt` (made by `exchange`), the types of this shard's nodes that each other shard points
+    # to are: shard -> (offset, length)
+    give: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def path(self, suffix: str) -> Path:
         """The segment's file with this suffix (".nq", ".nt.gz", ...)."""
         return self.stem.with_name(self.stem.name + suffix)
 
+    def read(self, suffix: str, where: tuple[int, int] | None) -> bytes:
+        """The bytes at (offset, length) of the segment's file with this suffix; none for None."""
+        if where is None:
+            return b""
+        with self.path(suffix).open("rb") as f:
+            f.seek(where[0])
+            return f.read(where[1])
+
 
 def shard_of(line: bytes, shards: int) -> int:
     """The shard of an N-Quads line: a hash of its subject's document (the subject IRI without its #part)."""
-    doc = line[1:line.find(b" ") - 1]
-    cut = doc.find(b"#")
-    return zlib.crc32(doc if cut < 0 else doc[:cut]) % shards
+    return shard_of_iri(line[1:line.find(b" ") - 1], shards)
+
+
+def shard_of_iri(iri: bytes, shards: int) -> int:
+    """The shard of a node: a hash of its document (the IRI without its #part)."""
+    cut = iri.find(b"#")
+    return zlib.crc32(iri if cut < 0 else iri[:cut]) % shards
+
+
+def object_iri(triple: bytes) -> bytes | None:
+    """The object of an N-Triples line (or of the triple part of an N-Quads line) when it is an IRI, without its
+    brackets; else None."""
+    start = triple.find(b" ", triple.find(b" ") + 1) + 1
+    if triple[start:start + 1] != b"<":
+        return None
+    return triple[start + 1:triple.find(b">", start)]
+
+
+def _subject(line: bytes) -> bytes:
+    return line[:line.find(b" ")]
 
 
 def route(quads: Iterable[ox.Quad], shards: int, stem: Path) -> None:
@@ -114,9 +145,20 @@ def _narrow(parts: list[Path], stem: Path) -> list[Path]:
     return parts
 
 
-def merge(parts: list[Path], stem: Path) -> Segment:
-    """One shard's segment from the sorted files of every mapping task (each statement once)."""
+_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_SUBCLASS = b"<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
+
+
+def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Segment:
+    """One shard's segment from the sorted files of every mapping task (each statement once); with what its
+    validation and the other shards' need: `<stem>.types.nt` (its rdf:type triples), `<stem>.sub.nt` (its
+    rdfs:subClassOf triples) and `<stem>.out.nt` (by shard, a triple pointing to each other shard's node by each
+    predicate)."""
     quads = triples = 0
+    types: list[bytes] = []
+    subclasses: list[bytes] = []
+    out: dict[int, list[bytes]] = {}
+    pointers: set[bytes] = set()  # "<predicate> <object>" of the triples in `out`
     graphs: set[bytes] = set()
     narrowed = _narrow(parts, stem)
     with ExitStack() as files:
@@ -140,11 +182,24 @@ def merge(parts: list[Path], stem: Path) -> Segment:
             cut = line.rfind(b" <")
             graphs.add(line[cut + 1:-3])
             triple = line[:cut]
+            start = line.find(b" ") + 1
+            predicate = line[start:line.find(b" ", start)]
             if triple != last_triple:
                 last_triple = triple
-                triple_lines.append(triple + b" .\n")
-            start = line.find(b" ") + 2
-            if line[start:line.find(b" ", start) - 1] in _SINGLE:
+                written = triple + b" .\n"
+                triple_lines.append(written)
+                if predicate == _TYPE:
+                    types.append(written)
+                elif predicate == _SUBCLASS:
+                    subclasses.append(written)
+                if (target := object_iri(triple)) is not None and (
+                        other := shard_of_iri(target, shards)) != shard:
+                    # checks only ask whether a node is pointed to by a predicate: one such triple is enough
+                    pointer = triple[triple.find(b" ") + 1:]
+                    if pointer not in pointers:
+                        pointers.add(pointer)
+                        out.setdefault(other, []).append(written)
+            if predicate[1:-1] in _SINGLE:
                 claim_lines.append(line)
             if len(quad_lines) >= _BLOCK:
                 quads, triples = quads + len(quad_lines), triples + len(triple_lines)
@@ -157,7 +212,56 @@ def merge(parts: list[Path], stem: Path) -> Segment:
     for p in narrowed:
         if p not in parts:
             p.unlink()
-    return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs))
+    Path(f"{stem}.types.nt").write_bytes(b"".join(types))
+    Path(f"{stem}.sub.nt").write_bytes(b"".join(subclasses))
+    return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs), _blocks(Path(f"{stem}.out.nt"), out))
+
+
+def _blocks(path: Path, blocks: dict[int, list[bytes]]) -> dict[int, tuple[int, int]]:
+    """Write each block's lines (sorted, each once) one after the other, by key; where each block is."""
+    where: dict[int, tuple[int, int]] = {}
+    offset = 0
+    with path.open("wb") as f:
+        for key in sorted(blocks):
+            data = b"".join(sorted(set(blocks[key])))
+            f.write(data)
+            where[key] = (offset, len(data))
+            offset += len(data)
+    return where
+
+
+def exchange(segments: list[Segment], shard: int) -> Segment:
+    """The segment with its `<stem>.give.nt`: for each other shard, the types of this shard's nodes that the
+    other's triples point to (so that each shard's checks see the types of every node they reach)."""
+    mine = segments[shard]
+    types: dict[bytes, list[bytes]] = {}
+    with mine.path(".types.nt").open("rb") as lines:
+        for line in lines:
+            types.setdefault(_subject(line), []).append(line)
+    wanted: dict[int, list[bytes]] = {}
+    for other, segment in enumerate(segments):
+        if other == shard or not types:
+            continue
+        for line in segment.read(".out.nt", segment.out.get(shard)).splitlines(keepends=True):
+            target = object_iri(line)
+            found = types.get(b"<" + target + b">") if target is not None else None
+            if found:
+                wanted.setdefault(other, []).extend(found)
+    return dataclasses.replace(mine, give=_blocks(mine.path(".give.nt"), wanted))
+
+
+def side(segments: list[Segment], shards: Collection[int]) -> tuple[bytes, bytes]:
+    """What some shards' checks reach beyond their own statements, as N-Triples: the triples of the other shards
+    pointing to their nodes with every rdfs:subClassOf triple; and the types of the other shards' nodes they point
+    to."""
+    pointing, types = [], []
+    for other, segment in enumerate(segments):
+        if other not in shards:
+            for shard in sorted(shards):
+                pointing.append(segment.read(".out.nt", segment.out.get(shard)))
+                types.append(segment.read(".give.nt", segment.give.get(shard)))
+        pointing.append(segment.path(".sub.nt").read_bytes())
+    return b"".join(pointing), b"".join(types)
 
 
 @dataclass
@@ -187,7 +291,7 @@ def _map_task(n: int) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]]
 
 def _merge_task(shard: int) -> Segment:
     assert _JOB is not None
-    return merge(_JOB.parts[shard], _JOB.work / f"seg-{shard:04d}")
+    return merge(_JOB.parts[shard], _JOB.work / f"seg-{shard:04d}", shard, _JOB.plan.shards)
 
 
 class WorkerLost(Failure):

@@ -1,4 +1,4 @@
-"""A build's statements: records and RDF files mapped, shard by shard, into files; the union also in memory."""
+"""A build's statements: records and RDF files mapped, shard by shard, into files."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from kg.build.mapping import (
     preferences,
     vocabulary_quads,
 )
-from kg.build.shards import Plan, Segment, map_sharded
+from kg.build.shards import Plan, Segment, map_sharded, shard_of
 from kg.build.sources import Sources
 from kg.ids import Minter
 from kg.model import Origin
@@ -29,20 +29,18 @@ CHUNK = 100_000  # lines per load into a store: bounds the memory of the stores'
 
 class Statements:
     """Where a build's statements are: the shards' segments and the tail (what the build adds once the records are
-    mapped: conflicts, the release's own statements) as files, and the union (the default graph: every statement
-    once) also in a store, which validation and the dumps read. Single-valued statements are also kept with their
-    graphs, to find where sources disagree."""
+    mapped: conflicts, the release's own statements), as files. Single-valued statements are also kept in a store
+    with their graphs, to find where sources disagree."""
 
     def __init__(self, work: Path) -> None:
         self.work = work
-        self.union = ox.Store()
         self.claims = ox.Store()
         self.segments: list[Segment] = []
         self.count = 0
         self._graph_terms: set[str] = set()  # as N-Quads writes them: <iri>
         self._tail: list[bytes] = []  # N-Quads lines
         self._seen: set[bytes] = set()  # the tail's lines
-        self._tail_triples: list[bytes] = []  # N-Triples lines of the tail's statements the union lacked
+        self._tail_triples: list[bytes] = []  # N-Triples lines of the tail's statements no segment holds (`close`)
 
     def adopt(self, segments: Iterable[Segment]) -> None:
         """Take the shards' segments in, in order."""
@@ -50,7 +48,6 @@ class Statements:
             self.segments.append(segment)
             self.count += segment.quads
             self._graph_terms |= segment.graphs
-            self.union.bulk_load(path=str(segment.path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
             self.claims.bulk_load(path=str(segment.path(".claims.nq")), format=ox.RdfFormat.N_QUADS, lenient=True)
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
@@ -60,14 +57,13 @@ class Statements:
             if line in self._seen:
                 continue
             self._seen.add(line)
-            q = lines[line]
             self._tail.append(line)
-            self._graph_terms.add(str(q.graph_name))
+            self._graph_terms.add(str(lines[line].graph_name))
             self.count += 1
-            triple = ox.Quad(q.subject, q.predicate, q.object)
-            if triple not in self.union:
-                self.union.add(triple)
-                self._tail_triples.append(line[:line.rfind(b" <")] + b" .\n")
+
+    def tail_lines(self) -> list[bytes]:
+        """The triples of the tail so far, as N-Triples lines, each once, in order."""
+        return list(dict.fromkeys(line[:line.rfind(b" <")] + b" .\n" for line in self._tail))
 
     @property
     def graphs(self) -> set[str]:
@@ -86,15 +82,30 @@ class Statements:
 
     @property
     def tail_triples(self) -> list[bytes]:
-        """The N-Triples lines of the statements added after the segments that the union did not hold yet."""
+        """The N-Triples lines of the statements added after the segments that no segment holds (after `close`)."""
         return list(self._tail_triples)
 
     def parts(self, suffix: str) -> list[Path]:
         """The files that, one after the other, hold every quad (".nq", ".nq.gz") or triple (".nt", ".nt.gz")."""
         return [s.path(suffix) for s in self.segments] + [self.work / f"tail{suffix}"]
 
+    def _new_triples(self) -> list[bytes]:
+        """The tail's triples that no segment holds (a segment holds its subjects' triples: only theirs are read)."""
+        lines = self.tail_lines()
+        if not self.segments:
+            return lines
+        by_shard: dict[int, set[bytes]] = {}
+        for line in lines:
+            by_shard.setdefault(shard_of(line, len(self.segments)), set()).add(line)
+        held: set[bytes] = set()
+        for shard, wanted in by_shard.items():
+            with self.segments[shard].path(".nt").open("rb") as segment:
+                held.update(line for line in segment if line in wanted)
+        return [line for line in lines if line not in held]
+
     def close(self) -> None:
         """Write the tail, and every quad and every triple to one file each."""
+        self._tail_triples = self._new_triples()
         for suffix, lines in ((".nq", self._tail), (".nt", self._tail_triples)):
             (self.work / f"tail{suffix}").write_bytes(b"".join(lines))
             with (self.work / f"tail{suffix}.gz").open("wb") as raw, deflate(raw) as gz:

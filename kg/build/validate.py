@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +21,16 @@ from rdflib.namespace import SH
 
 from kg import vocab
 from kg.build.mapping import Mapped
-from kg.build.shacl import TARGETS, class_types, closure, term_name, validate_store_partly
+from kg.build.shacl import (
+    REACHED,
+    TARGETS,
+    Result,
+    Uncompiled,
+    class_types,
+    closure,
+    term_name,
+    validate_store_partly,
+)
 from kg.build.sources import InputError, Problem
 from kg.model import Origin
 from kg.progress import bar
@@ -248,9 +257,16 @@ def _values(iris: Iterable[str]) -> str:
     return " ".join(f"<{i}>" for i in sorted(iris)) or "<urn:kg:none>"
 
 
+def order(finding: Finding) -> tuple[str, str, str, str, str]:
+    """How a report lists its findings."""
+    return finding.severity, finding.focus, finding.path or "", finding.message, finding.value or ""
+
+
 def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: int = 2,
-                       vocabularies: tuple[str, ...] = ()) -> list[Finding]:
-    """Check every schema.org term of the store's default graph exists and is used as schema.org allows.
+                       vocabularies: tuple[str, ...] = (), keep: Callable[[str], bool] = lambda _: True
+                       ) -> list[Finding]:
+    """Check every schema.org term of the store's default graph exists and is used as schema.org allows, for
+    the subjects `keep` keeps.
 
     Terms of other namespaces must be kg's own, of a well-known vocabulary, or of one the project declares.
     """
@@ -265,7 +281,8 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
         term = own.get(cls)
         return sv.ancestors(cls) | (sv.ancestors(term.parent) if term and term.parent else set())
 
-    used_types = {r["t"].value for r in select("SELECT DISTINCT ?t WHERE { ?s a ?t }")}
+    used_types = {r["t"].value for r in select(f"SELECT DISTINCT ?t WHERE {{ {{ ?s a ?t }} UNION "
+                                                 f"{{ GRAPH <{REACHED}> {{ ?s a ?t }} }} }}")}
     used_props = {r["p"].value for r in select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
     roles = {t for t in used_types if _S + "Role" in ancestors(t)}
     findings: list[Finding] = []
@@ -273,6 +290,8 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
     def report(rows: Iterable[ox.QuerySolution], p: str, message: str) -> None:
         for r in rows:
             s = r["s"].value
+            if not keep(s):
+                continue
             origin = mapped.origin_of(s, p) if mapped else None
             obj = r["o"]
             findings.append(Finding(VIOLATION, message, s, p, str(obj), origin, "schema.org"))
@@ -303,7 +322,8 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
         datatypes = {dt for dt, kinds in LITERAL_TYPES.items() if any(sv.ancestors(k) & allowed for k in kinds)}
         ok_object = {t for t in used_types if ancestors(t) & allowed} | roles
         object_test = "false" if _S + "URL" in allowed else (
-            f"NOT EXISTS {{ ?o a ?t2 VALUES ?t2 {{ {_values(ok_object)} }} }}")
+            f"NOT EXISTS {{ {{ ?o a ?t2 }} UNION {{ GRAPH <{REACHED}> {{ ?o a ?t2 }} }} "
+            f"VALUES ?t2 {{ {_values(ok_object)} }} }}")
         queries.append((
             f"SELECT ?s ?o ?domain ?value WHERE {{ ?s <{p}> ?o "
             f"BIND(NOT EXISTS {{ ?s a ?t VALUES ?t {{ {_values(ok_subject)} }} }} && "
@@ -323,6 +343,8 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
                 continue
             name = p[len(_S):]
             for r in rows:
+                if not keep(r["s"].value):
+                    continue
                 if r["domain"].value == "true":
                     types = sorted(c.value[len(_S):] for c in (q.object for q in store.quads_for_pattern(
                         r["s"], vocab.TYPE, None, ox.DefaultGraph())) if c.value.startswith(_S))
@@ -336,7 +358,7 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
                     report([r], p, f"schema.org does not allow a value of that datatype for {quote(name)}")
                 elif why:
                     report([r], p, f"schema.org does not allow a {why.rsplit('#', 1)[-1]} value for {quote(name)}")
-    return findings
+    return sorted(findings, key=order)
 
 
 def union_store(triples: Iterable[ox.Triple | ox.Quad]) -> ox.Store:
@@ -387,23 +409,35 @@ def _display(shapes: rdflib.Graph, node: rdflib.term.Node) -> str:
     return "a blank node shape" + (f" ({', '.join(targets)})" if targets else "")
 
 
+def finding(result: Result, mapped: Mapped | None) -> Finding:
+    """A compiled check's result as a finding, located in the source files where possible."""
+    focus = _text(result.focus) or ""
+    origin = mapped.origin_of(focus, result.path) if mapped else None
+    return Finding(result.severity, result.message or f"does not conform ({result.component})", focus, result.path,
+                   _text(result.value), origin, "shacl")
+
+
+def uncompiled_findings(store: ox.Store, shapes: rdflib.Graph, uncompiled: list[Uncompiled],
+                        mapped: Mapped | None) -> list[Finding]:
+    """pyshacl's findings for the shapes the compiler left, on a copy of the store's default graph."""
+    if not uncompiled:
+        return []
+    data = to_rdflib(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    return shacl(data, pyshacl_shapes(shapes, (u.shape for u in uncompiled)), mapped)
+
+
+def fallback(shapes: rdflib.Graph, uncompiled: list[Uncompiled]) -> list[tuple[str, str]]:
+    """The shapes pyshacl checks, as a report names them, with why."""
+    return [(_display(shapes, u.shape), u.reason) for u in uncompiled]
+
+
 def shacl_checked(store: ox.Store, shapes: rdflib.Graph,
                   mapped: Mapped | None = None) -> tuple[list[Finding], list[tuple[str, str]]]:
     """The SHACL findings of the store's default graph, and the shapes pyshacl checked, with why: every shape
     the compiler handles is run inside the store; pyshacl checks only the others, on a copy of the graph."""
     results, uncompiled = validate_store_partly(store, shapes)
-    findings = []
-    for r in results:
-        focus = _text(r.focus) or ""
-        value = _text(r.value)
-        origin = mapped.origin_of(focus, r.path) if mapped else None
-        findings.append(Finding(r.severity, r.message or f"does not conform ({r.component})", focus, r.path, value,
-                                origin, "shacl"))
-    if uncompiled:
-        data = to_rdflib(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-        findings += shacl(data, pyshacl_shapes(shapes, (u.shape for u in uncompiled)), mapped)
-    fallback = [(_display(shapes, u.shape), u.reason) for u in uncompiled]
-    return sorted(findings, key=lambda f: (f.severity, f.focus, f.path or "", f.message, f.value or "")), fallback
+    findings = [finding(r, mapped) for r in results] + uncompiled_findings(store, shapes, uncompiled, mapped)
+    return sorted(findings, key=order), fallback(shapes, uncompiled)
 
 
 def shacl_store(store: ox.Store, shapes: rdflib.Graph, mapped: Mapped | None = None) -> list[Finding]:

@@ -1,0 +1,176 @@
+"""Validation by shard: each shard checked in a worker, on a store of its own statements and what its checks reach.
+
+A compiled check's results for a focus node depend on the node's own statements (in its shard), the types of the
+nodes it points to, whether a predicate points to it (a target `sh:targetObjectsOf`, or schema.org's allowance for
+a role) and the class hierarchy. `shards.side` brings the types (into a graph of their own, `shacl.REACHED`, so
+that they make no focus node) and one triple for each predicate pointing to the shard's nodes from other shards;
+every rdfs:subClassOf triple is in every shard's store. So each shard reports its own nodes' results exactly as a
+run on the whole graph would, and the reports add up to the whole graph's. What is not known
+to be local (a SPARQL constraint that looks further, a shape pyshacl checks) runs on the whole graph, loaded
+into memory only then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import rdflib
+
+from kg.build.mapping import Mapped
+from kg.build.shacl import REACHED, Check, Compiler, run_check
+from kg.build.shards import Plan, Segment, exchange, object_iri, parallel, shard_of_iri, side
+from kg.build.statements import Statements
+from kg.build.validate import (
+    Finding,
+    Report,
+    fallback,
+    finding,
+    order,
+    schema_terms_store,
+    uncompiled_findings,
+)
+from kg.jsonld import Label, labels_in
+
+
+@dataclass
+class _Job:
+    """What the forked workers checking the shards inherit."""
+
+    segments: list[Segment]
+    batches: list[frozenset[int]]  # the shards checked by each task
+    checks: list[Check]  # the local ones
+    mapped: Mapped
+    vocabularies: tuple[str, ...]
+    tail: bytes  # the build's own statements so far (N-Triples)
+    reached: bytes  # the types of the nodes they point to
+
+
+_JOB: _Job | None = None
+
+
+@dataclass
+class _Found:
+    """One shard's findings and its entities' labels."""
+
+    own: list[Finding]  # about the shard's own nodes: no other shard reports them
+    shared: list[tuple[int, Finding]]  # about literals, which several shards may reach: (check, finding)
+    labels: dict[str, Label]
+
+
+def _check_task(batch: int) -> _Found:
+    """The findings of one batch of shards and their entities' labels."""
+    assert _JOB is not None
+    segments, shards = _JOB.segments, _JOB.batches[batch]
+    store = ox.Store()
+    for shard in shards:
+        store.bulk_load(path=str(segments[shard].path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    labels = labels_in(store)  # before the other shards' statements come in
+    pointing, types = side(segments, shards)
+    store.bulk_load(pointing + _JOB.tail, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    store.bulk_load(types + _JOB.reached, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(REACHED),
+                    lenient=True)
+    count = len(segments)
+
+    def mine(iri: str) -> bool:
+        return shard_of_iri(iri.encode(), count) in shards
+
+    own: list[Finding] = []
+    shared: list[tuple[int, Finding]] = []
+    for n, check in enumerate(_JOB.checks):
+        for result in run_check(store, check):
+            if not isinstance(result.focus, ox.NamedNode | ox.BlankNode):
+                shared.append((n, finding(result, _JOB.mapped)))
+            elif mine(result.focus.value):
+                own.append(finding(result, _JOB.mapped))
+    own += schema_terms_store(store, _JOB.mapped, threads=1, vocabularies=_JOB.vocabularies, keep=mine)
+    return _Found(own, shared, labels)
+
+
+CHECK_TRIPLES = 400_000  # shards are checked together up to this many statements: each store's checks cost as much
+# again to plan as to run on a small shard
+
+
+def batches(segments: list[Segment], processes: int, most: int = CHECK_TRIPLES) -> list[frozenset[int]]:
+    """The shards, in batches of consecutive shards to check together: about the same number of statements in each,
+    at most `most` where shards allow, and as many batches as keeps every process busy."""
+    total = sum(s.triples for s in segments)
+    count = max(1, -(-total // most))
+    count = min(len(segments), -(-count // processes) * processes) if len(segments) > 1 else 1
+    out: list[set[int]] = [set()]
+    size = 0
+    for n, segment in enumerate(segments):
+        if out[-1] and size >= len(out) * total / count and len(out) < count:
+            out.append(set())
+        out[-1].add(n)
+        size += segment.triples
+    return [frozenset(b) for b in out]
+
+
+def _reached(statements: Statements, tail: list[bytes]) -> bytes:
+    """The types of the nodes the tail's triples point to."""
+    wanted: dict[int, set[bytes]] = {}
+    count = len(statements.segments)
+    for line in tail:
+        if (target := object_iri(line)) is not None:
+            wanted.setdefault(shard_of_iri(target, count), set()).add(b"<" + target + b"> ")
+    found = []
+    for shard, subjects in sorted(wanted.items()):
+        with statements.segments[shard].path(".types.nt").open("rb") as lines:
+            found += [line for line in lines if line[:line.find(b" ") + 1] in subjects]
+    return b"".join(found)
+
+
+def _whole(statements: Statements, tail: bytes) -> ox.Store:
+    """Every triple in one store in memory: for the checks that reach beyond a shard."""
+    store = ox.Store()
+    for segment in statements.segments:
+        store.bulk_load(path=str(segment.path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    store.bulk_load(tail, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    return store
+
+
+def _hierarchy(statements: Statements) -> ox.Store:
+    """A store of every rdfs:subClassOf triple: all a check's compilation reads of the data."""
+    store = ox.Store()
+    for segment in statements.segments:
+        store.bulk_load(path=str(segment.path(".sub.nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    return store
+
+
+def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped, plan: Plan,
+                    vocabularies: tuple[str, ...] = ()) -> tuple[Report, dict[str, Label]]:
+    """The report of the statements so far against the shapes and schema.org's vocabulary, the same as a run on
+    the whole graph, checked shard by shard in worker processes; and how each entity is labelled (from the
+    segments: kg.build.dumps adds the tail's statements)."""
+    global _JOB
+    checks, uncompiled = Compiler(shapes, _hierarchy(statements)).plan()
+    local = [c for c in checks if c.local]
+    tail = statements.tail_lines()
+    count = len(statements.segments)
+    segments = list(statements.segments)
+    groups = batches(segments, plan.processes)
+    try:
+        segments = list(parallel(lambda n: exchange(segments, n), count, plan.processes if count > 1 else 1,
+                                 "exchange"))
+        _JOB = _Job(segments, groups, local, mapped, vocabularies, b"".join(tail), _reached(statements, tail))
+        own: list[Finding] = []
+        shared: dict[tuple[int, Finding], None] = {}
+        labels: dict[str, Label] = {}
+        for found in parallel(_check_task, len(groups), plan.processes if len(groups) > 1 else 1, "validate"):
+            own += found.own
+            shared.update(dict.fromkeys(found.shared))
+            labels.update(found.labels)
+    finally:
+        _JOB = None
+    statements.segments = segments
+    findings = own + [f for _, f in shared]
+    remote = [c for c in checks if not c.local]
+    if remote or uncompiled:
+        whole = _whole(statements, b"".join(tail))
+        findings += [finding(r, mapped) for check in remote for r in run_check(whole, check)]
+        findings += uncompiled_findings(whole, shapes, uncompiled, mapped)
+    shacl = sorted((f for f in findings if f.check == "shacl"), key=order)
+    schema = sorted((f for f in findings if f.check != "shacl"), key=order)
+    return Report(shacl + schema, fallback(shapes, uncompiled)), labels
+
