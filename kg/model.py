@@ -29,7 +29,7 @@ class Origin(NamedTuple):
         return f"{self.where} [{self.record}{'.' + self.field if self.field else ''}]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LangText:
     """A string with an optional BCP 47 language tag."""
 
@@ -37,7 +37,7 @@ class LangText:
     lang: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Money:
     """A monetary amount in an ISO 4217 currency."""
 
@@ -45,7 +45,7 @@ class Money:
     currency: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CastEntry:
     """An actor playing a character (by key and/or by the name the source prints), with the billing."""
 
@@ -56,7 +56,7 @@ class CastEntry:
     category: str | None = None  # e.g. Leading, Supporting, Cameo
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CrewEntry:
     """A crew credit that schema.org has no property for: a person and the department as the source words it."""
 
@@ -72,7 +72,7 @@ class Value(NamedTuple):
     origin: Origin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim:
     """What one source document says about one record."""
 
@@ -81,7 +81,7 @@ class Claim:
     origin: Origin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """An entity (film, person, ...) or a source document, with the claims made about it."""
 
