@@ -30,6 +30,7 @@ m:planted-class a schema:Movie ; schema:name "Directed by a company" ; schema:di
 m:planted-dangling a schema:Movie ; schema:name "Directed by nobody defined" ; schema:director p:nobody-at-all .
 m:planted-literal-1 a schema:Movie ; schema:name "Directed by a string" ; schema:director "Somebody" .
 m:planted-literal-2 a schema:Movie ; schema:name "Also by a string" ; schema:director "Somebody" .
+m:planted-literal-3 a schema:Movie ; schema:name "By the string in English" ; schema:director "Somebody"@en .
 m:planted-range a schema:Movie ; schema:name "From a film" ; schema:countryOfOrigin m:planted-class .
 m:planted-tag a schema:Movie ; schema:name "Bad tag"@abcde .
 m:planted-class-name a schema:NoSuchClass ; schema:name "Of no class" .
@@ -73,8 +74,9 @@ def test_planted_errors_checked_by_shard_give_the_whole_graphs_report(project, s
     words = {focus: " | ".join(m for f, m in found if f == focus) for focus, _ in found}
     assert "Person" in words["planted-class"]  # sh:class: the director's types are in another shard
     assert "not defined anywhere" in words["nobody-at-all"]  # pointed to from another shard
-    assert "not defined anywhere" in words["Somebody"]  # a literal reached from two films, reported once
-    assert sum(1 for f in whole.findings if f.focus == "Somebody" and "not defined" in f.message) == 1
+    assert "not defined anywhere" in words["Somebody"]  # a literal reached from two films, reported once ...
+    assert sum(1 for f in whole.findings if f.focus == "Somebody" and "not defined" in f.message) == 2  # ... and
+    # the same text in English is another literal
     assert "countryOfOrigin" in words["planted-range"]  # schema.org's range, checked on another shard's types
     assert "language tag" in words["planted-tag"]  # a SPARQL constraint, local to its node
     assert "NoSuchClass" in words["planted-class-name"]
@@ -124,3 +126,20 @@ def test_a_shard_larger_than_a_batch_is_a_batch_of_its_own():
 def test_batches_cover_every_shard_once_and_none_is_empty(sizes):
     found = batches(segments(*sizes), 2, most=400_000)
     assert all(found) and sorted(n for b in found for n in b) == list(range(len(sizes)))
+
+
+TWO_COMPONENTS = """\
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix schema: <http://schema.org/> .
+<https://films.example.org/shapes#GenreShape> a sh:NodeShape ; sh:targetObjectsOf schema:genre ;
+    sh:nodeKind sh:IRI ; sh:minLength 100 ; sh:message "A genre is a long IRI." .
+"""
+
+
+def test_a_literal_failing_two_constraints_of_one_check_is_reported_twice_as_on_the_whole_graph(project, tmp_path):
+    (project / "data" / "planted.ttl").write_text(PLANTED + 'm:planted-genre schema:genre "Drama" .\n',
+                                                  encoding="utf-8")
+    (project / "shapes" / "genre.ttl").write_text(TWO_COMPONENTS, encoding="utf-8")
+    sharded, whole = reports(project, 5, tmp_path / "work")
+    assert sum(1 for f in whole.findings if f.focus == "Drama" and f.message == "A genre is a long IRI.") == 2
+    assert sharded.findings == whole.findings

@@ -54,7 +54,9 @@ class _Found:
     """One shard's findings and its entities' labels."""
 
     own: list[Finding]  # about the shard's own nodes: no other shard reports them
-    shared: list[tuple[int, Finding]]  # about literals, which several shards may reach: (check, finding)
+    # about literals, which several shards may reach: by (check, literal as N-Triples), a literal's every finding
+    # of a check (depending on nothing but the literal, they are the same in every shard that reaches it)
+    shared: dict[tuple[int, str], list[Finding]]
     labels: dict[str, Label]
 
 
@@ -76,11 +78,11 @@ def _check_task(batch: int) -> _Found:
         return shard_of_iri(iri.encode(), count) in shards
 
     own: list[Finding] = []
-    shared: list[tuple[int, Finding]] = []
+    shared: dict[tuple[int, str], list[Finding]] = {}
     for n, check in enumerate(_JOB.checks):
         for result in run_check(store, check):
             if not isinstance(result.focus, ox.NamedNode | ox.BlankNode):
-                shared.append((n, finding(result, _JOB.mapped)))
+                shared.setdefault((n, str(result.focus)), []).append(finding(result, _JOB.mapped))
             elif mine(result.focus.value):
                 own.append(finding(result, _JOB.mapped))
     own += schema_terms_store(store, _JOB.mapped, threads=1, vocabularies=_JOB.vocabularies, keep=mine)
@@ -155,16 +157,17 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
                                  "exchange"))
         _JOB = _Job(segments, groups, local, mapped, vocabularies, b"".join(tail), _reached(statements, tail))
         own: list[Finding] = []
-        shared: dict[tuple[int, Finding], None] = {}
+        shared: dict[tuple[int, str], list[Finding]] = {}
         labels: dict[str, Label] = {}
         for found in parallel(_check_task, len(groups), plan.processes if len(groups) > 1 else 1, "validate"):
             own += found.own
-            shared.update(dict.fromkeys(found.shared))
+            for key, each in found.shared.items():
+                shared.setdefault(key, each)
             labels.update(found.labels)
     finally:
         _JOB = None
     statements.segments = segments
-    findings = own + [f for _, f in shared]
+    findings = own + [f for each in shared.values() for f in each]
     remote = [c for c in checks if not c.local]
     if remote or uncompiled:
         whole = _whole(statements, b"".join(tail))
