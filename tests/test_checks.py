@@ -41,14 +41,14 @@ p:planted-nameless a schema:Person .
 """
 
 
-def reports(root: Path, shards: int, work: Path) -> tuple[Report, Report]:
+def reports(root: Path, shards: int, work: Path, task: int = 7) -> tuple[Report, Report]:
     """The report of the project's graph checked in `shards` shards (two workers), and checked whole."""
     config = load_config(root)
     shapes = load_shapes(config.shapes_path)
     sources = read_sources(config.data_path, source_files(config.data_path), config.root, config.base_iri,
                            config.readable)
     work.mkdir()
-    statements, mapped, plan = Statements(work), Mapped(), Plan(shards, 7, 2)
+    statements, mapped, plan = Statements(work), Mapped(), Plan(shards, task, 2)
     load(statements, sources, Minter(config.base_iri), mapped, plan)
     whole = ox.Store()
     for segment in statements.segments:
@@ -86,7 +86,7 @@ def test_planted_errors_checked_by_shard_give_the_whole_graphs_report(project, s
 
 
 def test_an_example_checked_by_shard_gives_the_whole_graphs_report(tmp_path):
-    sharded, whole = reports(REPO / "examples" / "wikipedia", 16, tmp_path / "work")  # real data, read in place
+    sharded, whole = reports(REPO / "examples" / "wikipedia", 16, tmp_path / "work", 2_000)  # real data, read in place
     assert len(whole.findings) > 1000 and sharded.findings == whole.findings
 
 
