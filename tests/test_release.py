@@ -13,7 +13,17 @@ import pytest
 
 from conftest import rdflib_read
 from kg.build.pipeline import REPORT_FILE
-from kg.layout import ATTENTION_FILE, DUMPS, DUPLICATES_FILE, METADATA, MOVED_FILE, STORE_DIR, current, metadata
+from kg.layout import (
+    ATTENTION_FILE,
+    DUMPS,
+    DUPLICATES_FILE,
+    METADATA,
+    MOVED_FILE,
+    PARTS_FILE,
+    STORE_DIR,
+    current,
+    metadata,
+)
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
@@ -39,7 +49,7 @@ def built(project, run_kg) -> Path:
 def test_build_publishes_every_dump(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(
         [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE, "index", MOVED_FILE,
-                                       DUPLICATES_FILE, ATTENTION_FILE])
+                                       DUPLICATES_FILE, ATTENTION_FILE, PARTS_FILE])
 
 
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])
@@ -272,6 +282,18 @@ def test_a_patched_store_holds_exactly_what_a_full_build_holds(project, run_kg, 
     assert _everything(rebuilt) == _everything(full)
     for dump in DUMPS:
         assert (rebuilt / dump.filename).read_bytes() == (full / dump.filename).read_bytes(), dump.filename
+
+
+def test_a_release_without_its_parts_is_patched_from_its_whole_dump(project, run_kg, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+    def edit(project: Path) -> None:  # as a release made before parts were recorded
+        (current(project / "var") / PARTS_FILE).unlink()
+        _edit_yaml(project)
+
+    rebuilt, full = _rebuilt_and_full(project, run_kg, edit, tmp_path)
+    assert json.loads((rebuilt / METADATA).read_text())["store"]["added_quads"] > 0
+    assert _everything(rebuilt) == _everything(full)
 
 
 def test_a_patched_store_after_a_bulk_row_edit_equals_a_full_build(empty_project, run_kg, tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_
 from kg.build.shards import Plan
 from kg.build.sources import read_sources, source_files
 from kg.build.statements import Statements, load
-from kg.build.store import STORE_FORMAT, patch, persist
+from kg.build.store import STORE_FORMAT, patch, persist, record_parts
 from kg.build.validate import Report, load_shapes
 from kg.config import Config
 from kg.errors import ENVIRONMENT, Failure
@@ -220,6 +220,7 @@ class Build:
         def write_files() -> int:
             self.samples, union = write_dumps(statements, tmp, labels, config.base_iri,
                                               plan.processes if len(statements.segments) > 1 else 1)
+            record_parts(statements, tmp)
             void, total = void_triples(union, minter, config, release_id, built)
             ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
             return total

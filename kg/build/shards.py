@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import heapq
 import os
 import pickle
@@ -61,6 +62,7 @@ class Segment:
     # where, in `<stem>.give.nt` (made by `exchange`), the types of this shard's nodes that each other shard points
     # to are: shard -> (offset, length)
     give: dict[int, tuple[int, int]] = field(default_factory=dict)
+    digest: str = ""  # of `<stem>.nq`'s bytes: an unchanged shard is known without reading it again
 
     def path(self, suffix: str) -> Path:
         """The segment's file with this suffix (".nq", ".nt.gz", ...)."""
@@ -114,11 +116,12 @@ def route(quads: Iterable[ox.Quad], shards: int, stem: Path) -> None:
 _BLOCK = 50_000  # lines written at a time
 
 
-def _flush(lines: list[bytes], *files: BinaryIO) -> None:
+def _flush(lines: list[bytes], *files: BinaryIO) -> bytes:
     block = b"".join(lines)
     lines.clear()
     for f in files:
         f.write(block)
+    return block
 
 
 FAN_IN = 200  # sorted files merged at once: far below the usual limit of 1,024 open files
@@ -160,6 +163,7 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Seg
     out: dict[int, list[bytes]] = {}
     pointers: set[bytes] = set()  # "<predicate> <object>" of the triples in `out`
     graphs: set[bytes] = set()
+    digest = part_digest()
     narrowed = _narrow(parts, stem)
     with ExitStack() as files:
         sources = [files.enter_context(p.open("rb")) for p in narrowed]
@@ -203,10 +207,10 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Seg
                 claim_lines.append(line)
             if len(quad_lines) >= _BLOCK:
                 quads, triples = quads + len(quad_lines), triples + len(triple_lines)
-                _flush(quad_lines, nq, nq_gz)
+                digest.update(_flush(quad_lines, nq, nq_gz))
                 _flush(triple_lines, nt, nt_gz)
         quads, triples = quads + len(quad_lines), triples + len(triple_lines)
-        _flush(quad_lines, nq, nq_gz)
+        digest.update(_flush(quad_lines, nq, nq_gz))
         _flush(triple_lines, nt, nt_gz)
         claims.writelines(claim_lines)
     for p in narrowed:
@@ -214,7 +218,13 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Seg
             p.unlink()
     Path(f"{stem}.types.nt").write_bytes(b"".join(types))
     Path(f"{stem}.sub.nt").write_bytes(b"".join(subclasses))
-    return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs), _blocks(Path(f"{stem}.out.nt"), out))
+    return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs), _blocks(Path(f"{stem}.out.nt"), out),
+                   digest=digest.hexdigest())
+
+
+def part_digest(data: bytes = b"") -> Any:
+    """The digest that tells a part of the release's N-Quads (a shard's, or the tail's) from another."""
+    return hashlib.blake2b(data, digest_size=16)
 
 
 def _blocks(path: Path, blocks: dict[int, list[bytes]]) -> dict[int, tuple[int, int]]:

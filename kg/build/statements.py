@@ -19,7 +19,7 @@ from kg.build.mapping import (
     preferences,
     vocabulary_quads,
 )
-from kg.build.shards import Plan, Segment, map_sharded, shard_of
+from kg.build.shards import Plan, Segment, map_sharded, part_digest, shard_of
 from kg.build.sources import Sources
 from kg.ids import Minter
 from kg.model import Origin
@@ -41,6 +41,7 @@ class Statements:
         self._tail: list[bytes] = []  # N-Quads lines
         self._seen: set[bytes] = set()  # the tail's lines
         self._tail_triples: list[bytes] = []  # N-Triples lines of the tail's statements no segment holds (`close`)
+        self._tail_digest = ""
 
     def adopt(self, segments: Iterable[Segment]) -> None:
         """Take the shards' segments in, in order."""
@@ -89,6 +90,16 @@ class Statements:
         """The files that, one after the other, hold every quad (".nq", ".nq.gz") or triple (".nt", ".nt.gz")."""
         return [s.path(suffix) for s in self.segments] + [self.work / f"tail{suffix}"]
 
+    @property
+    def part_digests(self) -> list[str]:
+        """The digest of each part of the quads (`parts(".nq")`): the shards' and then the tail's (after `close`)."""
+        return [s.digest for s in self.segments] + [self._tail_digest]
+
+    @property
+    def part_quads(self) -> list[int]:
+        """How many quads each part holds (after `close`)."""
+        return [s.quads for s in self.segments] + [len(self._tail)]
+
     def _new_triples(self) -> list[bytes]:
         """The tail's triples that no segment holds (a segment holds its subjects' triples: only theirs are read)."""
         lines = self.tail_lines()
@@ -106,6 +117,7 @@ class Statements:
     def close(self) -> None:
         """Write the tail, and every quad and every triple to one file each."""
         self._tail_triples = self._new_triples()
+        self._tail_digest = part_digest(b"".join(self._tail)).hexdigest()
         for suffix, lines in ((".nq", self._tail), (".nt", self._tail_triples)):
             (self.work / f"tail{suffix}").write_bytes(b"".join(lines))
             with (self.work / f"tail{suffix}.gz").open("wb") as raw, deflate(raw) as gz:

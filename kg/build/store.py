@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import itertools
+import json
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,9 +15,11 @@ from typing import Any
 import pyoxigraph as ox
 from zlib_ng import gzip_ng as gzip  # the gzip module's format and API, deflate about twice as fast
 
+from kg.build.shards import shard_of
 from kg.build.statements import CHUNK, Statements
 from kg.layout import (
     DUMPS,
+    PARTS_FILE,
     STORE_DIR,
     metadata,
 )
@@ -78,11 +82,103 @@ def delta(old: Path, new: Path) -> tuple[list[bytes], list[bytes], int]:
     return removed, added, size
 
 
+_NAMED = next(d for d in DUMPS if d.format.name == "nquads")
+
+
+def record_parts(statements: Statements, release: Path) -> None:
+    """Write where each part of the quads (a shard's, the tail's) is in the release's N-Quads dump, with its
+    digest and size: the next build patches the store from the parts that changed alone."""
+    offset, parts = 0, []
+    for path, digest, quads in zip(statements.parts(".nq.gz"),
+                                   statements.part_digests, statements.part_quads, strict=True):
+        length = path.stat().st_size
+        parts.append({"digest": digest, "offset": offset, "length": length, "quads": quads})
+        offset += length
+    (release / PARTS_FILE).write_text(json.dumps({"shards": len(statements.segments), "parts": parts}) + "\n",
+                                      encoding="utf-8")
+
+
+def _split(data: bytes) -> set[bytes]:
+    return set(data.splitlines(keepends=True))
+
+
+class _Parts:
+    """The lines of each part of the previous release's quads and of this build's, read when first asked for."""
+
+    def __init__(self, previous: Path, parts: list[dict[str, int]], statements: Statements) -> None:
+        self.previous, self.parts, self.statements = previous / _NAMED.filename, parts, statements
+        self.new_files = statements.parts(".nq")
+        self._old: dict[int, set[bytes]] = {}
+        self._new: dict[int, set[bytes]] = {}
+
+    def read_old(self, n: int) -> set[bytes]:
+        """The lines of the previous release's `n`th part."""
+        if n in self._old:
+            return self._old[n]
+        with self.previous.open("rb") as f:
+            f.seek(self.parts[n]["offset"])
+            return _split(zlib.decompress(f.read(self.parts[n]["length"]), wbits=31))  # one gzip member
+
+    def read_new(self, n: int) -> set[bytes]:
+        """The lines of this build's `n`th part."""
+        return self._new[n] if n in self._new else _split(self.new_files[n].read_bytes())
+
+    def old(self, n: int) -> set[bytes]:
+        """The lines of the previous release's `n`th part, kept for the next question."""
+        if n not in self._old:
+            self._old[n] = self.read_old(n)
+        return self._old[n]
+
+    def new(self, n: int) -> set[bytes]:
+        """The lines of this build's `n`th part, kept for the next question."""
+        if n not in self._new:
+            self._new[n] = self.read_new(n)
+        return self._new[n]
+
+
+class _TooMany(Exception):
+    """More changed than a patch is worth (PATCH_LIMIT)."""
+
+
+def _by_parts(previous: Path, statements: Statements) -> tuple[list[bytes], list[bytes], int, set[bytes]] | None:
+    """Lines only in the previous release's quads, lines only in this build's, the previous release's size, and
+    the triples of the lines gone that a line of this build still states; read from the parts that changed (and
+    the parts their lines' subjects are in); None when the previous release's parts are not comparable. Raises
+    _TooMany when more changed than PATCH_LIMIT."""
+    try:
+        manifest = json.loads((previous / PARTS_FILE).read_text(encoding="utf-8"))
+        shards, old = int(manifest["shards"]), list(manifest["parts"])
+        size = sum(int(p["quads"]) for p in old)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    digests = statements.part_digests
+    if not shards or shards != len(statements.segments) or len(old) != len(digests):
+        return None
+    parts, tail = _Parts(previous, old, statements), shards  # the tail is the last part
+    gone: set[bytes] = set()
+    added: set[bytes] = set()
+    for n, digest in enumerate(digests):
+        if old[n].get("digest") != digest:  # one part at a time: a changed shard is not held beyond its turn
+            before, after = parts.read_old(n), parts.read_new(n)
+            gone |= before - after
+            added |= after - before
+            if len(gone) + len(added) > PATCH_LIMIT * max(size, 1):
+                raise _TooMany
+    # a line is in its subject's shard, and the tail may hold it too: a line is only gone (or new) when neither has it
+    removed = sorted(x for x in gone if x not in parts.new(tail) and x not in parts.new(shard_of(x, shards)))
+    new = sorted(x for x in added if x not in parts.old(tail) and x not in parts.old(shard_of(x, shards)))
+    candidates = {line[:line.rfind(b" <")] for line in removed}
+    stated = {t for n in {tail} | {shard_of(line, shards) for line in removed}
+              for line in parts.new(n) if (t := line[:line.rfind(b" <")]) in candidates}
+    return removed, new, size, stated
+
+
 def patch(previous: Path, statements: Statements, location: Path) -> dict[str, int] | None:
     """The previous release's store, copied (hard links) and patched with what changed; None when it should not.
 
     The source graphs' changes are the lines that differ between the previous release's N-Quads dump and this
-    build's (compared by digest). The union's follow from them: a triple is added with any quad that states it,
+    build's: in the parts whose digests differ when the previous release recorded its parts, else in the whole
+    dumps (compared by digest). The union's follow from them: a triple is added with any quad that states it,
     and removed with the last one (no line of this build states it in any graph). A named graph the build no
     longer has is dropped too: Oxigraph keeps a graph once inserted, even with all its quads gone, and such an
     empty graph would still be listed (service description, `GRAPH ?g {}`) and served (`/store?graph=`).
@@ -91,16 +187,22 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
         meta = metadata(previous)
     except (OSError, ValueError):
         return None
-    named = next(d for d in DUMPS if d.format.name == "nquads")
     if meta.get("store_format") != STORE_FORMAT or not (previous / STORE_DIR).is_dir():
         return None
-    gone, new, size = delta(previous / named.filename, statements.named_path)
+    try:
+        found = _by_parts(previous, statements)
+    except _TooMany:
+        return None
+    if found is None:  # a release without its parts: the whole dumps compared
+        gone, new, size = delta(previous / _NAMED.filename, statements.named_path)
+        # the triple part of a line: the graph name is its last term, and an IRI holds no space
+        candidates = {line[:line.rfind(b" <")] for line in gone}
+        stated = {t for line in _lines(statements.named_path) if (t := line[:line.rfind(b" <")]) in candidates} \
+            if candidates else set()
+    else:
+        gone, new, size, stated = found
     if len(gone) + len(new) > PATCH_LIMIT * max(size, 1):
         return None
-    # the triple part of a line: the graph name is its last term, and an IRI holds no space
-    candidates = {line[:line.rfind(b" <")] for line in gone}
-    stated = {t for line in _lines(statements.named_path) if (t := line[:line.rfind(b" <")]) in candidates} \
-        if candidates else set()
     ox.Store.read_only(str(previous / STORE_DIR)).backup(str(location))
     disk = ox.Store(str(location))
     default = ox.DefaultGraph()
