@@ -23,6 +23,7 @@ DUPLICATES_FILE = "duplicates.json"  # candidate duplicates, with their evidence
 ATTENTION_FILE = "attention.json"  # what needs a curator's attention, grouped by kind
 PARTS_FILE = "parts.json"  # where each shard's quads are in the N-Quads dump, with their digest (for the next build)
 STORE_DIR = "store"
+CHECKS_DIR = "checks"  # each batch of shards' validation findings, by the digest of what they depend on
 WIRE_DIR = "wire"  # gzip copies of the uncompressed dumps, sent with Content-Encoding: gzip
 
 

@@ -15,6 +15,7 @@ from conftest import rdflib_read
 from kg.build.pipeline import REPORT_FILE
 from kg.layout import (
     ATTENTION_FILE,
+    CHECKS_DIR,
     DUMPS,
     DUPLICATES_FILE,
     METADATA,
@@ -49,7 +50,7 @@ def built(project, run_kg) -> Path:
 def test_build_publishes_every_dump(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(
         [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE, "index", MOVED_FILE,
-                                       DUPLICATES_FILE, ATTENTION_FILE, PARTS_FILE])
+                                       DUPLICATES_FILE, ATTENTION_FILE, PARTS_FILE, CHECKS_DIR])
 
 
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])

@@ -13,7 +13,7 @@ import pytest
 
 from kg.build import shards
 from kg.build.shards import Plan, WorkerLost, merge, shard_of
-from kg.layout import DUMPS, METADATA, current
+from kg.layout import ATTENTION_FILE, CHECKS_DIR, DUMPS, METADATA, current
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
 
@@ -247,3 +247,65 @@ def test_an_edit_built_on_the_previous_release_is_byte_identical_to_a_full_build
         assert (edited / name).read_bytes() == (full / name).read_bytes(), name
     stores = [{str(q) for q in ox.Store.read_only(str(r / "store"))} for r in (edited, full)]
     assert stores[0] == stores[1] and any("No Regrets" in q for q in stores[0])
+
+
+def kept(release: Path) -> dict[str, int]:
+    """The release's kept validation findings: file name -> inode (a file read back from the previous release is
+    a link to it)."""
+    return {p.name: p.stat().st_ino for p in (release / CHECKS_DIR).iterdir()}
+
+
+def test_an_edit_checks_again_only_the_batches_it_touches(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\nbuild_workers = 2\n"  # two batches of shards
+    before = kept(build(project, run_kg, text))
+    path = project / "data" / "other-films.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: No Regret\n", "name: No Regrets\n", 1),
+                    encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0
+    edited = current(project / "var")
+    after = kept(edited)
+    assert len(before) == len(after) == 2
+    assert sum(1 for name, inode in after.items() if before.get(name) == inode) == 1  # read back, not written
+    full = build(project, run_kg, text)
+    for name in (METADATA, ATTENTION_FILE):  # the same findings, located in the same places
+        assert json.loads((edited / name).read_text()).get("warnings") == json.loads((full / name).read_text()).get(
+            "warnings")
+    assert (edited / ATTENTION_FILE).read_bytes() == (full / ATTENTION_FILE).read_bytes()
+
+
+def test_findings_read_back_are_located_where_their_rows_are_now(empty_project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    data = empty_project / "data"
+    rows = [f"tt{n:07d},Film {n},{1950 + n % 60}\n" for n in range(1, 60)]
+    data.joinpath("films.csv").write_text("id,title,year\n" + "".join(rows), encoding="utf-8")
+    data.joinpath("films.mapping.yaml").write_text(
+        "source: {key: films, name: Films, type: CreativeWork}\nfiles: films.csv\nrecord: movie\nkey: {id: id}\n"
+        "fields: {name: title, production_year: year}\n", encoding="utf-8")
+    text = "shards = 8\nbuild_workers = 2\n"
+    first = kept(build(empty_project, run_kg, text))
+    # a new film on the first row: every other film's row is one line further down, its findings unchanged
+    data.joinpath("films.csv").write_text("id,title,year\ntt0009999,Film New,1999\n" + "".join(rows),
+                                          encoding="utf-8")
+    assert run_kg(empty_project, "build")[0] == 0
+    edited = current(empty_project / "var")
+    assert set(first.items()) & set(kept(edited).items())  # a batch was read back
+    warnings = json.loads((edited / METADATA).read_text())["warnings"]
+    assert any("data/films.csv:3 [tt0000001]" in w for w in warnings), warnings[:3]  # was line 2
+    full = build(empty_project, run_kg, text)
+    assert warnings == json.loads((full / METADATA).read_text())["warnings"]
+    assert (edited / ATTENTION_FILE).read_bytes() == (full / ATTENTION_FILE).read_bytes()
+
+
+def test_nothing_is_read_back_once_the_checks_change(project, run_kg):
+    before = kept(build(project, run_kg, SMALL + "shards = 5\n"))
+    settings(project, SMALL + 'shards = 5\nvocabularies = ["http://xmlns.com/foaf/0.1/"]\n')
+    assert run_kg(project, "build")[0] == 0
+    after = kept(current(project / "var"))
+    assert after and not set(before.items()) & set(after.items()) and not before.keys() & after.keys()
+
+
+def test_a_full_build_checks_everything_again(project, run_kg):
+    before = kept(build(project, run_kg, SMALL + "shards = 5\n"))
+    after = kept(build(project, run_kg, SMALL + "shards = 5\n"))
+    assert before.keys() == after.keys() and not set(before.items()) & set(after.items())

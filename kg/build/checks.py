@@ -8,11 +8,22 @@ every rdfs:subClassOf triple is in every shard's store. So each shard reports it
 run on the whole graph would, and the reports add up to the whole graph's. What is not known
 to be local (a SPARQL constraint that looks further, a shape pyshacl checks) runs on the whole graph, loaded
 into memory only then.
+
+A batch's findings and labels depend on nothing but its shards' statements, what `side` brings, the tail and the
+checks: kept in the release under a digest of those (`Kept`), an unchanged batch is read back by the next build
+instead of checked again. Findings are kept without their place in the source files, which an edit elsewhere may
+move: the parent locates every finding afresh.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
+import pickle
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
@@ -33,6 +44,16 @@ from kg.build.validate import (
 from kg.jsonld import Label, labels_in
 
 
+@dataclass(frozen=True)
+class Kept:
+    """Where each batch's findings are kept by the digest of what they depend on: this build's directory for them
+    (None: not kept) and the previous release's (None: all checked anew)."""
+
+    context: str  # a digest of what every check depends on besides the statements: kg, the shapes, the vocabularies
+    into: Path | None = None
+    previous: Path | None = None
+
+
 @dataclass
 class _Job:
     """What the forked workers checking the shards inherit."""
@@ -40,10 +61,10 @@ class _Job:
     segments: list[Segment]
     batches: list[frozenset[int]]  # the shards checked by each task
     checks: list[Check]  # the local ones
-    mapped: Mapped
     vocabularies: tuple[str, ...]
     tail: bytes  # the build's own statements so far (N-Triples)
     reached: bytes  # the types of the nodes they point to
+    kept: Kept | None
 
 
 _JOB: _Job | None = None
@@ -60,15 +81,54 @@ class _Found:
     labels: dict[str, Label]
 
 
+def _digest(kept: Kept, segments: list[Segment], shards: frozenset[int], *parts: bytes) -> str | None:
+    """The digest of what a batch's checks depend on; None when a shard's statements have no digest."""
+    if any(not segments[n].digest for n in shards):
+        return None
+    h = hashlib.blake2b(digest_size=20)
+    for part in (kept.context.encode(), f"{len(segments)} {sorted(shards)}".encode(),
+                 *(segments[n].digest.encode() for n in sorted(shards)), *parts):
+        h.update(len(part).to_bytes(8, "big") + part)
+    return h.hexdigest()
+
+
+def _kept(kept: Kept, key: str) -> _Found | None:
+    """The findings kept under `key` by the previous release, now kept by this build too; None when there are
+    none (or they cannot be read)."""
+    if kept.previous is None:
+        return None
+    path = kept.previous / f"{key}.pickle"
+    try:
+        found = pickle.loads(path.read_bytes())  # our own file, written by the same kg (the digest holds kg's)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return None
+    if not isinstance(found, _Found):
+        return None
+    if kept.into is not None:
+        try:
+            os.link(path, kept.into / path.name)  # the previous release's file, not written again
+        except OSError:
+            shutil.copyfile(path, kept.into / path.name)
+    return found
+
+
+def _keep(kept: Kept, key: str, found: _Found) -> None:
+    if kept.into is not None:
+        (kept.into / f"{key}.pickle").write_bytes(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def _check_task(batch: int) -> _Found:
-    """The findings of one batch of shards and their entities' labels."""
+    """The findings of one batch of shards (not located in the source files) and their entities' labels."""
     assert _JOB is not None
-    segments, shards = _JOB.segments, _JOB.batches[batch]
+    segments, shards, kept = _JOB.segments, _JOB.batches[batch], _JOB.kept
+    pointing, types = side(segments, shards)
+    key = _digest(kept, segments, shards, pointing, types, _JOB.tail, _JOB.reached) if kept else None
+    if kept is not None and key is not None and (found := _kept(kept, key)) is not None:
+        return found
     store = ox.Store()
     for shard in shards:
         store.bulk_load(path=str(segments[shard].path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     labels = labels_in(store)  # before the other shards' statements come in
-    pointing, types = side(segments, shards)
     store.bulk_load(pointing + _JOB.tail, format=ox.RdfFormat.N_TRIPLES, lenient=True)
     store.bulk_load(types + _JOB.reached, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(REACHED),
                     lenient=True)
@@ -82,11 +142,14 @@ def _check_task(batch: int) -> _Found:
     for n, check in enumerate(_JOB.checks):
         for result in run_check(store, check):
             if not isinstance(result.focus, ox.NamedNode | ox.BlankNode):
-                shared.setdefault((n, str(result.focus)), []).append(finding(result, _JOB.mapped))
+                shared.setdefault((n, str(result.focus)), []).append(finding(result, None))
             elif mine(result.focus.value):
-                own.append(finding(result, _JOB.mapped))
-    own += schema_terms_store(store, _JOB.mapped, threads=1, vocabularies=_JOB.vocabularies, keep=mine)
-    return _Found(own, shared, labels)
+                own.append(finding(result, None))
+    own += schema_terms_store(store, None, threads=1, vocabularies=_JOB.vocabularies, keep=mine)
+    found = _Found(own, shared, labels)
+    if kept is not None and key is not None:
+        _keep(kept, key, found)
+    return found
 
 
 CHECK_TRIPLES = 400_000  # shards are checked together up to this many statements: each store's checks cost as much
@@ -141,10 +204,10 @@ def _hierarchy(statements: Statements) -> ox.Store:
 
 
 def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped, plan: Plan,
-                    vocabularies: tuple[str, ...] = ()) -> tuple[Report, dict[str, Label]]:
+                    vocabularies: tuple[str, ...] = (), kept: Kept | None = None) -> tuple[Report, dict[str, Label]]:
     """The report of the statements so far against the shapes and schema.org's vocabulary, the same as a run on
-    the whole graph, checked shard by shard in worker processes; and how each entity is labelled (from the
-    segments: kg.build.dumps adds the tail's statements)."""
+    the whole graph, checked shard by shard in worker processes (a batch `kept` unchanged is read back); and how
+    each entity is labelled (from the segments: kg.build.dumps adds the tail's statements)."""
     global _JOB
     checks, uncompiled = Compiler(shapes, _hierarchy(statements)).plan()
     local = [c for c in checks if c.local]
@@ -155,7 +218,9 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
     try:
         segments = list(parallel(lambda n: exchange(segments, n), count, plan.processes if count > 1 else 1,
                                  "exchange"))
-        _JOB = _Job(segments, groups, local, mapped, vocabularies, b"".join(tail), _reached(statements, tail))
+        if kept is not None and kept.into is not None:
+            kept.into.mkdir(parents=True, exist_ok=True)
+        _JOB = _Job(segments, groups, local, vocabularies, b"".join(tail), _reached(statements, tail), kept)
         own: list[Finding] = []
         shared: dict[tuple[int, str], list[Finding]] = {}
         labels: dict[str, Label] = {}
@@ -167,7 +232,8 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
     finally:
         _JOB = None
     statements.segments = segments
-    findings = own + [f for each in shared.values() for f in each]
+    findings = [dataclasses.replace(f, origin=mapped.origin_of(f.focus, f.path))
+                for f in own + [f for each in shared.values() for f in each]]
     remote = [c for c in checks if not c.local]
     if remote or uncompiled:
         whole = _whole(statements, b"".join(tail))

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.build import attention, duplicates, index, moved, remote
-from kg.build.checks import validate_shards
+from kg.build.checks import Kept, validate_shards
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps
 from kg.build.duplicates import Candidate
@@ -36,6 +36,7 @@ from kg.config import Config
 from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
 from kg.layout import (
+    CHECKS_DIR,
     DUMPS,
     DUPLICATES_FILE,
     INDEX_DIR,
@@ -203,8 +204,11 @@ class Build:
         counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan),
                                      lambda n: f"{n} quads in {plan.shards} shards")
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
+        before = current(config.releases_path) if incremental else None
+        kept = Kept(build_digest("checks", config), tmp / CHECKS_DIR if publish else None,
+                    before / CHECKS_DIR if before is not None else None)
         report, labels = stages.run(
-            "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies),
+            "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
         result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes,
                              candidates=self.candidates)
@@ -227,7 +231,7 @@ class Build:
 
         counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
 
-        previous = current(config.releases_path) if incremental else None
+        previous = before
 
         def load_disk() -> dict[str, object]:
             patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
