@@ -21,9 +21,9 @@ VOID_FILE = "void.ttl"
 MOVED_FILE = "moved.json"  # IRIs that redirect (merged, renamed) and IRIs that are gone
 DUPLICATES_FILE = "duplicates.json"  # candidate duplicates, with their evidence and fix
 ATTENTION_FILE = "attention.json"  # what needs a curator's attention, grouped by kind
-PARTS_FILE = "parts.json"  # where each shard's quads are in the N-Quads dump, with their digest (for the next build)
 STORE_DIR = "store"
-CHECKS_DIR = "checks"  # each batch of shards' validation findings, by the digest of what they depend on
+KEPT_DIR = "kept"  # what the next build reads back instead of making again (kg.build.kept)
+PARTS_FILE = "parts.json"  # in KEPT_DIR: where each shard's quads are in the N-Quads dump, with their digest
 WIRE_DIR = "wire"  # gzip copies of the uncompressed dumps, sent with Content-Encoding: gzip
 
 

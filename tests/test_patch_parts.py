@@ -15,7 +15,7 @@ from kg.build.gz import concatenate
 from kg.build.shards import merge, route
 from kg.build.statements import Statements
 from kg.build.store import _by_parts, delta, record_parts
-from kg.layout import PARTS_FILE
+from kg.layout import KEPT_DIR, PARTS_FILE
 
 SHARDS = 3
 G = "https://films.example.org/source/"
@@ -47,9 +47,9 @@ def statements_of(work: Path, segment_quads: list[ox.Quad], tail: list[ox.Quad],
 
 def release_of(statements: Statements, where: Path) -> Path:
     """A previous release as far as patching reads it: its N-Quads dump and its parts."""
-    where.mkdir()
+    (where / KEPT_DIR).mkdir(parents=True)
     concatenate(statements.parts(".nq.gz"), where / "kg.nq.gz")
-    record_parts(statements, where)
+    record_parts(statements, where / KEPT_DIR)
     return where
 
 
@@ -59,7 +59,7 @@ def lines(quads: list[ox.Quad]) -> set[bytes]:
 
 def test_parts_record_each_shard_and_the_tail(tmp_path):
     built = statements_of(tmp_path / "a", [quad(n, "name", f"Film {n}") for n in range(20)], [quad(1, "note", "x")])
-    parts = json.loads(release_of(built, tmp_path / "release").joinpath(PARTS_FILE).read_text())
+    parts = json.loads(release_of(built, tmp_path / "release").joinpath(KEPT_DIR, PARTS_FILE).read_text())
     assert parts["shards"] == SHARDS and len(parts["parts"]) == SHARDS + 1
     assert sum(p["quads"] for p in parts["parts"]) == 21
     assert parts["parts"][-1]["quads"] == 1
@@ -103,7 +103,7 @@ def test_another_number_of_shards_is_not_compared_part_by_part(tmp_path):
 def test_a_release_without_its_parts_is_not_compared_part_by_part(tmp_path):
     made = [quad(n, "name", f"Film {n}") for n in range(10)]
     release = release_of(statements_of(tmp_path / "a", made, []), tmp_path / "release")
-    (release / PARTS_FILE).unlink()
+    (release / KEPT_DIR / PARTS_FILE).unlink()
     assert _by_parts(release, statements_of(tmp_path / "b", made, [])) is None
 
 

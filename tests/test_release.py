@@ -15,9 +15,9 @@ from conftest import rdflib_read
 from kg.build.pipeline import REPORT_FILE
 from kg.layout import (
     ATTENTION_FILE,
-    CHECKS_DIR,
     DUMPS,
     DUPLICATES_FILE,
+    KEPT_DIR,
     METADATA,
     MOVED_FILE,
     PARTS_FILE,
@@ -50,7 +50,7 @@ def built(project, run_kg) -> Path:
 def test_build_publishes_every_dump(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(
         [d.filename for d in DUMPS] + [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE, "index", MOVED_FILE,
-                                       DUPLICATES_FILE, ATTENTION_FILE, PARTS_FILE, CHECKS_DIR])
+                                       DUPLICATES_FILE, ATTENTION_FILE, KEPT_DIR])
 
 
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])
@@ -289,7 +289,7 @@ def test_a_release_without_its_parts_is_patched_from_its_whole_dump(project, run
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
 
     def edit(project: Path) -> None:  # as a release made before parts were recorded
-        (current(project / "var") / PARTS_FILE).unlink()
+        (current(project / "var") / KEPT_DIR / PARTS_FILE).unlink()
         _edit_yaml(project)
 
     rebuilt, full = _rebuilt_and_full(project, run_kg, edit, tmp_path)

@@ -13,7 +13,7 @@ import pytest
 
 from kg.build import shards
 from kg.build.shards import Plan, WorkerLost, merge, shard_of
-from kg.layout import ATTENTION_FILE, CHECKS_DIR, DUMPS, METADATA, current
+from kg.layout import ATTENTION_FILE, DUMPS, KEPT_DIR, METADATA, current
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
 
@@ -252,7 +252,7 @@ def test_an_edit_built_on_the_previous_release_is_byte_identical_to_a_full_build
 def kept(release: Path) -> dict[str, int]:
     """The release's kept validation findings: file name -> inode (a file read back from the previous release is
     a link to it)."""
-    return {p.name: p.stat().st_ino for p in (release / CHECKS_DIR).iterdir()}
+    return {p.name: p.stat().st_ino for p in (release / KEPT_DIR).glob("checks-*")}
 
 
 def test_an_edit_checks_again_only_the_batches_it_touches(project, run_kg, monkeypatch):

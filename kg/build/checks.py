@@ -18,16 +18,12 @@ move: the parent locates every finding afresh.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
-import pickle
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
 
+from kg.build.kept import Kept, digest, keep, read_back
 from kg.build.mapping import Mapped
 from kg.build.shacl import REACHED, Check, Compiler, run_check
 from kg.build.shards import Plan, Segment, exchange, object_iri, parallel, shard_of_iri, side
@@ -42,16 +38,6 @@ from kg.build.validate import (
     uncompiled_findings,
 )
 from kg.jsonld import Label, labels_in
-
-
-@dataclass(frozen=True)
-class Kept:
-    """Where each batch's findings are kept by the digest of what they depend on: this build's directory for them
-    (None: not kept) and the previous release's (None: all checked anew)."""
-
-    context: str  # a digest of what every check depends on besides the statements: kg, the shapes, the vocabularies
-    into: Path | None = None
-    previous: Path | None = None
 
 
 @dataclass
@@ -81,40 +67,13 @@ class _Found:
     labels: dict[str, Label]
 
 
-def _digest(kept: Kept, segments: list[Segment], shards: frozenset[int], *parts: bytes) -> str | None:
-    """The digest of what a batch's checks depend on; None when a shard's statements have no digest."""
+def _key(kept: Kept, segments: list[Segment], shards: frozenset[int], *parts: bytes) -> str | None:
+    """The name a batch's findings are kept under: a digest of what its checks depend on; None when a shard's
+    statements have no digest."""
     if any(not segments[n].digest for n in shards):
         return None
-    h = hashlib.blake2b(digest_size=20)
-    for part in (kept.context.encode(), f"{len(segments)} {sorted(shards)}".encode(),
-                 *(segments[n].digest.encode() for n in sorted(shards)), *parts):
-        h.update(len(part).to_bytes(8, "big") + part)
-    return h.hexdigest()
-
-
-def _kept(kept: Kept, key: str) -> _Found | None:
-    """The findings kept under `key` by the previous release, now kept by this build too; None when there are
-    none (or they cannot be read)."""
-    if kept.previous is None:
-        return None
-    path = kept.previous / f"{key}.pickle"
-    try:
-        found = pickle.loads(path.read_bytes())  # our own file, written by the same kg (the digest holds kg's)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        return None
-    if not isinstance(found, _Found):
-        return None
-    if kept.into is not None:
-        try:
-            os.link(path, kept.into / path.name)  # the previous release's file, not written again
-        except OSError:
-            shutil.copyfile(path, kept.into / path.name)
-    return found
-
-
-def _keep(kept: Kept, key: str, found: _Found) -> None:
-    if kept.into is not None:
-        (kept.into / f"{key}.pickle").write_bytes(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+    return "checks-" + digest(kept.context.encode(), f"{len(segments)} {sorted(shards)}".encode(),
+                              *(segments[n].digest.encode() for n in sorted(shards)), *parts) + ".pickle"
 
 
 def _check_task(batch: int) -> _Found:
@@ -122,8 +81,8 @@ def _check_task(batch: int) -> _Found:
     assert _JOB is not None
     segments, shards, kept = _JOB.segments, _JOB.batches[batch], _JOB.kept
     pointing, types = side(segments, shards)
-    key = _digest(kept, segments, shards, pointing, types, _JOB.tail, _JOB.reached) if kept else None
-    if kept is not None and key is not None and (found := _kept(kept, key)) is not None:
+    key = _key(kept, segments, shards, pointing, types, _JOB.tail, _JOB.reached) if kept else None
+    if kept is not None and key is not None and isinstance(found := read_back(kept, key), _Found):
         return found
     store = ox.Store()
     for shard in shards:
@@ -148,7 +107,7 @@ def _check_task(batch: int) -> _Found:
     own += schema_terms_store(store, None, threads=1, vocabularies=_JOB.vocabularies, keep=mine)
     found = _Found(own, shared, labels)
     if kept is not None and key is not None:
-        _keep(kept, key, found)
+        keep(kept, key, found)
     return found
 
 
@@ -218,8 +177,6 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
     try:
         segments = list(parallel(lambda n: exchange(segments, n), count, plan.processes if count > 1 else 1,
                                  "exchange"))
-        if kept is not None and kept.into is not None:
-            kept.into.mkdir(parents=True, exist_ok=True)
         _JOB = _Job(segments, groups, local, vocabularies, b"".join(tail), _reached(statements, tail), kept)
         own: list[Finding] = []
         shared: dict[tuple[int, str], list[Finding]] = {}

@@ -20,10 +20,11 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.build import attention, duplicates, index, moved, remote
-from kg.build.checks import Kept, validate_shards
+from kg.build.checks import validate_shards
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps
 from kg.build.duplicates import Candidate
+from kg.build.kept import Kept
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
@@ -36,10 +37,10 @@ from kg.config import Config
 from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
 from kg.layout import (
-    CHECKS_DIR,
     DUMPS,
     DUPLICATES_FILE,
     INDEX_DIR,
+    KEPT_DIR,
     METADATA,
     RELEASES,
     STORE_DIR,
@@ -205,8 +206,10 @@ class Build:
                                      lambda n: f"{n} quads in {plan.shards} shards")
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         before = current(config.releases_path) if incremental else None
-        kept = Kept(build_digest("checks", config), tmp / CHECKS_DIR if publish else None,
-                    before / CHECKS_DIR if before is not None else None)
+        kept = Kept(build_digest("kept", config) + config.base_iri, tmp / KEPT_DIR if publish else None,
+                    before / KEPT_DIR if before is not None else None)
+        if kept.into is not None:
+            kept.into.mkdir()
         report, labels = stages.run(
             "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
@@ -224,7 +227,7 @@ class Build:
         def write_files() -> int:
             self.samples, union = write_dumps(statements, tmp, labels, config.base_iri,
                                               plan.processes if len(statements.segments) > 1 else 1)
-            record_parts(statements, tmp)
+            record_parts(statements, tmp / KEPT_DIR)
             void, total = void_triples(union, minter, config, release_id, built)
             ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
             return total

@@ -19,6 +19,7 @@ from kg.build.shards import shard_of
 from kg.build.statements import CHUNK, Statements
 from kg.layout import (
     DUMPS,
+    KEPT_DIR,
     PARTS_FILE,
     STORE_DIR,
     metadata,
@@ -85,7 +86,7 @@ def delta(old: Path, new: Path) -> tuple[list[bytes], list[bytes], int]:
 _NAMED = next(d for d in DUMPS if d.format.name == "nquads")
 
 
-def record_parts(statements: Statements, release: Path) -> None:
+def record_parts(statements: Statements, kept: Path) -> None:
     """Write where each part of the quads (a shard's, the tail's) is in the release's N-Quads dump, with its
     digest and size: the next build patches the store from the parts that changed alone."""
     offset, parts = 0, []
@@ -94,7 +95,7 @@ def record_parts(statements: Statements, release: Path) -> None:
         length = path.stat().st_size
         parts.append({"digest": digest, "offset": offset, "length": length, "quads": quads})
         offset += length
-    (release / PARTS_FILE).write_text(json.dumps({"shards": len(statements.segments), "parts": parts}) + "\n",
+    (kept / PARTS_FILE).write_text(json.dumps({"shards": len(statements.segments), "parts": parts}) + "\n",
                                       encoding="utf-8")
 
 
@@ -146,7 +147,7 @@ def _by_parts(previous: Path, statements: Statements) -> tuple[list[bytes], list
     the parts their lines' subjects are in); None when the previous release's parts are not comparable. Raises
     _TooMany when more changed than PATCH_LIMIT."""
     try:
-        manifest = json.loads((previous / PARTS_FILE).read_text(encoding="utf-8"))
+        manifest = json.loads((previous / KEPT_DIR / PARTS_FILE).read_text(encoding="utf-8"))
         shards, old = int(manifest["shards"]), list(manifest["parts"])
         size = sum(int(p["quads"]) for p in old)
     except (OSError, ValueError, KeyError, TypeError):

@@ -1,0 +1,64 @@
+"""What a build keeps for the next one: files found again by the digest of what made them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Where this build keeps what the next may read back (None: nothing kept), where the previous release kept
+    its own (None: everything made anew), and a digest of what everything kept depends on besides the statements
+    (kg, the shapes, the vocabularies, the base IRI)."""
+
+    context: str
+    into: Path | None = None
+    previous: Path | None = None
+
+
+def digest(*parts: bytes) -> str:
+    """A digest of the parts, each told from the next."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big") + part)
+    return h.hexdigest()
+
+
+def read_back(kept: Kept, name: str) -> Any:
+    """The object the previous release kept as `name`, now kept by this build too (a link, not written again);
+    None when there is none or it cannot be read."""
+    if kept.previous is None:
+        return None
+    path = kept.previous / name
+    try:
+        found = pickle.loads(path.read_bytes())  # our own file, written by the same kg (the context holds kg's)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError):
+        return None
+    if kept.into is not None:
+        try:
+            os.link(path, kept.into / name)
+        except OSError:
+            shutil.copyfile(path, kept.into / name)
+    return found
+
+
+def keep(kept: Kept, name: str, found: object) -> None:
+    """Keep the object as `name` for the next build."""
+    if kept.into is not None:
+        (kept.into / name).write_bytes(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def previous_object(kept: Kept | None, name: str) -> Any:
+    """The object the previous release kept as `name` (not kept again); None when there is none."""
+    if kept is None or kept.previous is None:
+        return None
+    try:
+        return pickle.loads((kept.previous / name).read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError):
+        return None
