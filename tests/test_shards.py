@@ -5,14 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import pickle
 import signal
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from kg.build import shards
-from kg.build.shards import Plan, WorkerLost, merge, shard_of
+from kg.build import dumps, shards
+from kg.build.shards import Plan, WorkerLost, merge, shard_of, shard_of_iri
 from kg.layout import ATTENTION_FILE, DUMPS, KEPT_DIR, METADATA, current
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
@@ -309,3 +310,57 @@ def test_a_full_build_checks_everything_again(project, run_kg):
     before = kept(build(project, run_kg, SMALL + "shards = 5\n"))
     after = kept(build(project, run_kg, SMALL + "shards = 5\n"))
     assert before.keys() == after.keys() and not set(before.items()) & set(after.items())
+
+
+def counting_entity_writes(monkeypatch, log: Path) -> None:
+    """Each shard piece of the entity dumps written (not read back) adds a line to `log`, from whichever worker
+    process writes it (forked workers inherit the patch)."""
+    real = dumps.entity_segment
+
+    def counted(*args, **kwargs):
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dumps, "entity_segment", counted)
+
+
+def edit_then_build(project: Path, run_kg, old: str, new: str, name: str) -> Path:
+    path = project / "data" / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    return current(project / "var")
+
+
+def test_an_edit_writes_again_only_the_entity_pieces_it_touches(project, run_kg, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\n"
+    before = pickle.loads((build(project, run_kg, text) / KEPT_DIR / dumps.ENTITIES_FILE).read_bytes())
+    log = tmp_path / "written"
+    counting_entity_writes(monkeypatch, log)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    written = len(log.read_text().splitlines())
+    after = pickle.loads((edited / KEPT_DIR / dumps.ENTITIES_FILE).read_bytes())
+    # written again: the film's shard, the shards naming the film, and the shards the release's own statements
+    # leave and join (its IRI is new); every other shard's piece is read back
+    changed = sum(1 for old, new in zip(before, after, strict=True) if (old.key, old.asked) != (new.key, new.asked))
+    assert 1 <= written == changed < 8, (written, changed)
+    full = build(project, run_kg, text)
+    for name in [d.filename for d in DUMPS] + ["void.ttl"]:
+        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+
+
+def test_a_renamed_person_is_renamed_where_unchanged_films_name_them(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\n"
+    build(project, run_kg, text)  # the film and the person are in different shards
+    assert shard_of_iri(b"https://films.example.org/movie/break-away", 8) != shard_of_iri(
+        b"https://films.example.org/person/lee-yeong-hoon", 8)
+    edited = edit_then_build(project, run_kg, "name: Lee Yeong-hoon\n", "name: Lee Young-hoon\n", "people.yaml")
+    assert b"Lee Young-hoon" in (edited / "kg.jsonld").read_bytes()
+    full = build(project, run_kg, text)
+    for name in [d.filename for d in DUMPS] + ["void.ttl"]:
+        assert (edited / name).read_bytes() == (full / name).read_bytes(), name

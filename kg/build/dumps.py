@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.build.gz import concatenate, deflate, gzip_file
+from kg.build.kept import Kept, digest, keep, previous_object
 from kg.build.shards import parallel, shard_of
 from kg.build.statements import Statements
 from kg.config import Config
@@ -171,6 +172,21 @@ def _turtle(triples: list[ox.Triple]) -> bytes:
     return body.lstrip(b"\n")
 
 
+ENTITIES_FILE = "entities.pickle"  # in the release's kept/: each shard's `_Piece`
+_PIECES = (".jsonld", ".jsonl", ".ttl")  # a shard's piece of each entity dump (in `DUMPS` order below)
+
+
+@dataclass
+class _Piece:
+    """One shard's part of the entity dumps, as the next build may read it back instead of writing it again."""
+
+    key: str  # a digest of its statements (the shard's and the build's own about its subjects): "" if none
+    asked: dict[str, Label | None]  # every label of another node its objects name, as it was
+    samples: dict[tuple[str, str], str]
+    counts: Counts
+    where: dict[str, tuple[int, int]] = field(default_factory=dict)  # by suffix: its bytes in the release's dump
+
+
 @dataclass
 class _EntityJob:
     """What the forked workers writing the shards' dumps inherit."""
@@ -179,25 +195,58 @@ class _EntityJob:
     labels: dict[str, Label]
     tails: list[list[bytes]]  # by shard: the N-Triples lines of the build's own statements about its subjects
     base: str
+    kept: Kept | None
+    before: list[_Piece] | None  # the previous release's pieces, when it has as many shards
+    files: dict[str, Path]  # by suffix: the previous release's dump holding those pieces
 
 
 _ENTITY_JOB: _EntityJob | None = None
 
 
-def _entity_task(shard: int) -> tuple[dict[tuple[str, str], str], Counts]:
+def _read_back(job: _EntityJob, shard: int, key: str) -> _Piece | None:
+    """The shard's piece of the previous release, copied to the shard's files, when its statements and every label
+    it names are the same; else None."""
+    old = job.before[shard] if job.before is not None else None
+    if old is None or not key or old.key != key or any(job.labels.get(i) != label for i, label in old.asked.items()):
+        return None
+    segment = job.statements.segments[shard]
+    for suffix in _PIECES:
+        offset, length = old.where.get(suffix, (0, 0))
+        with job.files[suffix].open("rb") as src, segment.path(suffix).open("wb") as out:
+            src.seek(offset)
+            data = src.read(length)
+            if len(data) != length:
+                return None  # the previous release's file is not what its pieces say: made anew
+            out.write(data)
+    return _Piece(key, old.asked, old.samples, old.counts)
+
+
+def _entity_task(shard: int) -> _Piece:
     """One shard's entities as JSON-LD objects (`<segment>.jsonld`), JSON Lines (`<segment>.jsonl`) and Turtle
-    (`<segment>.ttl`); one statement with a literal of each datatype and language, and the shard's counts."""
-    assert _ENTITY_JOB is not None
-    segment = _ENTITY_JOB.statements.segments[shard]
+    (`<segment>.ttl`), with one statement with a literal of each datatype and language, and the shard's counts:
+    read back from the previous release when nothing they depend on changed."""
+    job = _ENTITY_JOB
+    assert job is not None
+    segment = job.statements.segments[shard]
+    tail = sorted(job.tails[shard])
+    key = digest(job.kept.context.encode(), segment.digest.encode(), *tail) if job.kept and segment.digest else ""
+    if (found := _read_back(job, shard, key)) is not None:
+        return found
     with segment.path(".nt").open("rb") as lines:
-        data = b"".join(heapq.merge(lines, sorted(_ENTITY_JOB.tails[shard])))
+        data = b"".join(heapq.merge(lines, tail))
     triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
     del data
     samples: dict[tuple[str, str], str] = {}
+    asked: dict[str, Label | None] = {}
+
+    def labelled(iri: str) -> Label | None:
+        asked[iri] = found = job.labels.get(iri)
+        return found
+
     with segment.path(".jsonld").open("wb") as document, segment.path(".jsonl").open("wb") as each:
-        entity_segment(triples, _ENTITY_JOB.labels.get, document, each, samples)
+        entity_segment(triples, labelled, document, each, samples)
     segment.path(".ttl").write_bytes(_turtle(triples))
-    return samples, _counts(triples, _ENTITY_JOB.base)
+    return _Piece(key, asked, samples, _counts(triples, job.base))
 
 
 def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
@@ -215,39 +264,63 @@ def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
     return out
 
 
-def _entities(statements: Statements, labels: dict[str, Label], document: Path, lines: Path, turtle: Path,
-              processes: int, base: str) -> tuple[list[str], Counts]:
-    """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle, shard by shard in
-    worker processes; one statement with a literal of each datatype and language, in order, and the counts."""
+def _before(kept: Kept | None, count: int) -> list[_Piece] | None:
+    """The previous release's pieces, when it kept them for as many shards."""
+    found = previous_object(kept, ENTITIES_FILE)
+    if not isinstance(found, list) or len(found) != count or not all(isinstance(p, _Piece) for p in found):
+        return None
+    return found
+
+
+def _join(paths: list[Path], out: BinaryIO, separator: bytes = b"") -> list[tuple[int, int]]:
+    """Write the files one after the other (the non-empty ones separated); where each is in `out`."""
+    where = []
+    written = 0
+    for path in paths:
+        size = path.stat().st_size
+        if size and written and separator:
+            out.write(separator)
+        where.append((out.tell(), size))
+        with path.open("rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+        written += size
+    return where
+
+
+def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], processes: int, base: str,
+              kept: Kept | None) -> tuple[list[str], Counts]:
+    """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
+    suffix), shard by shard in worker processes; one statement with a literal of each datatype and language, in
+    order, and the counts."""
     global _ENTITY_JOB
     count = len(statements.segments)
     tails: list[list[bytes]] = [[] for _ in range(count)]
     for triple in statements.tail_triples:
         tails[shard_of(triple, count)].append(triple)
-    _ENTITY_JOB = _EntityJob(statements, _with_tail(labels, statements.tail_triples), tails, base)
-    samples: dict[tuple[str, str], str] = {}
-    counts = Counts()
+    previous = kept.previous.parent if kept is not None and kept.previous is not None else None
+    _ENTITY_JOB = _EntityJob(statements, _with_tail(labels, statements.tail_triples), tails, base, kept,
+                             _before(kept, count), {k: previous / v.name for k, v in files.items()} if previous else {})
     try:
-        for found, counted in parallel(_entity_task, count, processes, "entities"):
-            for key, sample in found.items():
-                samples.setdefault(key, sample)
-            counts.add(counted)
+        pieces = list(parallel(_entity_task, count, processes, "entities"))
     finally:
         _ENTITY_JOB = None
-    pieces = [p for s in statements.segments if (p := s.path(".jsonld")).stat().st_size]
-    with document.open("wb") as out:
-        out.write(DOCUMENT_HEAD)
-        for n, piece in enumerate(pieces):
-            out.write(b"," if n else b"")
-            with piece.open("rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
-        out.write(DOCUMENT_TAIL)
-    concatenate([s.path(".jsonl") for s in statements.segments], lines)
-    with turtle.open("wb") as out:
-        out.write(TURTLE_HEAD)
-        for segment in statements.segments:
-            with segment.path(".ttl").open("rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
+    samples: dict[tuple[str, str], str] = {}
+    counts = Counts()
+    for piece in pieces:
+        for key, sample in piece.samples.items():
+            samples.setdefault(key, sample)
+        counts.add(piece.counts)
+    heads = {".jsonld": (DOCUMENT_HEAD, b",", DOCUMENT_TAIL), ".jsonl": (b"", b"", b""),
+             ".ttl": (TURTLE_HEAD, b"", b"")}
+    for suffix, (head, separator, tail) in heads.items():
+        with files[suffix].open("wb") as out:
+            out.write(head)
+            for piece, where in zip(pieces, _join([s.path(suffix) for s in statements.segments], out, separator),
+                                    strict=True):
+                piece.where[suffix] = where
+            out.write(tail)
+    if kept is not None:
+        keep(kept, ENTITIES_FILE, pieces)
     return [samples[k] for k in sorted(samples)], counts
 
 
@@ -291,17 +364,18 @@ LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segment
 
 
 def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
-                processes: int = 1) -> tuple[list[str], Counts]:
+                processes: int = 1, kept: Kept | None = None) -> tuple[list[str], Counts]:
     """Every dump: the entity documents and Turtle shard by shard (in `processes` worker processes), the line
     formats from the segments, TriG from the source graphs; one statement (N-Triples) with a literal of each
     datatype and language, in order, and the union's counts. `labels`: how each entity of the segments is labelled
-    where another points to it."""
+    where another points to it. A shard's piece of the entity dumps is read back from the previous release (`kept`)
+    when nothing it depends on changed."""
     by_format = {d.format.name: d for d in DUMPS}
-    document = next(d for d in DUMPS if d.format.entities)
-    lines = next(d for d in DUMPS if d.format.lines)
+    files = {".jsonld": next(d for d in DUMPS if d.format.entities), ".jsonl": next(d for d in DUMPS if d.format.lines),
+             ".ttl": by_format["turtle"]}
     # the worker processes are forked before this process starts any thread of its own
-    samples, counts = _entities(statements, labels, target / document.filename, target / lines.filename,
-                                target / by_format["turtle"].filename, processes, base)
+    samples, counts = _entities(statements, labels, {k: target / d.filename for k, d in files.items()}, processes,
+                                base, kept)
 
     def one(dump: Dump) -> None:
         if dump.format.name in LINES:  # the segments' lines, already gzipped by the shards

@@ -226,7 +226,7 @@ class Build:
 
         def write_files() -> int:
             self.samples, union = write_dumps(statements, tmp, labels, config.base_iri,
-                                              plan.processes if len(statements.segments) > 1 else 1)
+                                              plan.processes if len(statements.segments) > 1 else 1, kept)
             record_parts(statements, tmp / KEPT_DIR)
             void, total = void_triples(union, minter, config, release_id, built)
             ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
