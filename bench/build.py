@@ -2,15 +2,14 @@
 
     python3 bench/build.py [--films 1000 10000 100000] [--work /tmp/kg-build-bench]
 
-For each N: the generated project is built by `kg build` in a fresh process (end to end wall time, peak memory
-of the process and its workers, and each stage's time from the release's metadata), and again with one worker
-process (KG_BUILD_WORKERS=1), for the speedup of every core over one; then the project's one hand-written
-(YAML) film is edited and the project rebuilt on the previous release, then one row of films.csv: each such
-release is compared, byte for byte, with a `--full` build of the same data; then it is built once more with
-nothing changed; then the release's N-Triples are loaded by bare
-`oxigraph load` (PyPI `oxigraph`) as the reference,
-and so is everything the release's store holds (the source graphs' N-Quads and the union's N-Triples, both
-files at once): the part of a build that is the store engine's own work.
+For each N: the generated project is built by `kg build --full` in a fresh process with one worker process
+(KG_BUILD_WORKERS=1), then with every core (end to end wall time, peak memory of the process and its workers,
+and each stage's time from the release's metadata), for the speedup of every core over one; then the project's
+one hand-written (YAML) film is edited and the project rebuilt on the previous release (with each stage's time),
+then one row of films.csv: each such release is compared, byte for byte, with a `--full` build of the same data;
+then it is built once more with nothing changed; then the release's N-Triples are loaded by bare `oxigraph load`
+(PyPI `oxigraph`) as the reference, and so is everything the release's store holds (the source graphs' N-Quads
+and the union's N-Triples, both files at once): the part of a build that is the store engine's own work.
 """
 
 from __future__ import annotations
@@ -189,15 +188,16 @@ def bench(films: int, work: Path) -> dict[str, object]:
     generate(root, films)
     write_hand_written(root, "A Hand-Written Film")
     kg = [sys.executable, "-m", "kg", "--root", str(root), "build"]
-    wall, peak, _ = peak_of(kg, REPO)
+    one_wall, one_peak, _ = peak_of([*kg, "--full"], REPO, {"KG_BUILD_WORKERS": "1"})  # one process
+    wall, peak, _ = peak_of([*kg, "--full"], REPO)  # every core: the release the edits are built on
     meta = json.loads((root / "var" / "current" / "release.json").read_text())
-    one_wall, one_peak, _ = peak_of([*kg, "--full"], REPO, {"KG_BUILD_WORKERS": "1"})  # the same, one process
     edits = {}
     for what, edit in (("yaml", lambda: write_hand_written(root, "A Hand-Written Film, Edited")),
                        ("row", lambda: edit_one_film(root))):
         edit()
         edits[what], _, _ = peak_of(kg, REPO)  # on the previous release
         incremental = (root / "var" / "current").resolve()
+        edits[what + "_stages"] = json.loads((incremental / "release.json").read_text())["timings"]
         peak_of([*kg, "--full"], REPO)
         edits[what + "_identical"] = same_dumps(incremental, (root / "var" / "current").resolve())
     rewall, repeak = edits["row"], 0.0
@@ -254,6 +254,7 @@ def main() -> None:
         e = r["edits"]
         print(f"{'':>8} one YAML film edited: {e['yaml']:.1f} s (byte-identical to --full: {e['yaml_identical']}); "
               f"one bulk row edited: {e['row']:.1f} s (byte-identical to --full: {e['row_identical']})")
+        print(f"{'':>8} stages of the YAML edit: {e['yaml_stages']}; of the row edit: {e['row_stages']}")
         print(f"{'':>8} peak MB by stage (the build's own process): {r['stage_peaks']}")
         print(f"{'':>8} CPU s by stage (every thread): {r['stage_cpu']}")
 
