@@ -96,7 +96,7 @@ def record_parts(statements: Statements, kept: Path) -> None:
         parts.append({"digest": digest, "offset": offset, "length": length, "quads": quads})
         offset += length
     (kept / PARTS_FILE).write_text(json.dumps({"shards": len(statements.segments), "parts": parts}) + "\n",
-                                      encoding="utf-8")
+                                   encoding="utf-8")
 
 
 def _split(data: bytes) -> set[bytes]:
@@ -107,7 +107,7 @@ class _Parts:
     """The lines of each part of the previous release's quads and of this build's, read when first asked for."""
 
     def __init__(self, previous: Path, parts: list[dict[str, int]], statements: Statements) -> None:
-        self.previous, self.parts, self.statements = previous / _NAMED.filename, parts, statements
+        self.previous, self.parts = previous / _NAMED.filename, parts
         self.new_files = statements.parts(".nq")
         self._old: dict[int, set[bytes]] = {}
         self._new: dict[int, set[bytes]] = {}
