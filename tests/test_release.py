@@ -390,3 +390,16 @@ def test_the_release_notes_a_literal_of_each_datatype_and_language_for_engines_t
                                    format=ox.RdfFormat.N_TRIPLES)]
     assert {(t.object.datatype.value, t.object.language or "") for t in samples} == kinds and len(samples) == len(kinds)
     assert all(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) in store for t in samples)
+
+
+def test_a_damaged_previous_dump_means_a_store_loaded_in_full(project, run_kg, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+    def edit(project: Path) -> None:
+        dump = current(project / "var") / "kg.nq.gz"
+        dump.write_bytes(bytes(dump.stat().st_size))  # as long as it was, every gzip member unreadable
+        _edit_yaml(project)
+
+    rebuilt, full = _rebuilt_and_full(project, run_kg, edit, tmp_path)
+    assert json.loads((rebuilt / METADATA).read_text())["store"] == {"loaded": "in full"}
+    assert _everything(rebuilt) == _everything(full)

@@ -192,10 +192,14 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
         return None
     try:
         found = _by_parts(previous, statements)
+        if found is None:  # a release without its parts: the whole dumps compared
+            whole = delta(previous / _NAMED.filename, statements.named_path)
     except _TooMany:
         return None
-    if found is None:  # a release without its parts: the whole dumps compared
-        gone, new, size = delta(previous / _NAMED.filename, statements.named_path)
+    except (OSError, EOFError, zlib.error):  # the previous release's dump is damaged: the store is loaded in full
+        return None
+    if found is None:
+        gone, new, size = whole
         # the triple part of a line: the graph name is its last term, and an IRI holds no space
         candidates = {line[:line.rfind(b" <")] for line in gone}
         stated = {t for line in _lines(statements.named_path) if (t := line[:line.rfind(b" <")]) in candidates} \
