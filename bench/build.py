@@ -108,9 +108,12 @@ def write_hand_written(root: Path, name: str) -> None:
 
 
 def same_dumps(a: Path, b: Path) -> bool:
-    """Whether two releases' dumps (and VoID) are byte for byte the same."""
+    """Whether two releases' dumps, VoID and index files are byte for byte the same."""
     names = ["kg.ttl", "kg.nt.gz", "kg.jsonld", "kg.jsonl", "kg.trig", "kg.nq.gz", "void.ttl"]
-    return all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+    index = sorted(str(p.relative_to(a)) for p in (a / "index").iterdir())
+    if index != sorted(str(p.relative_to(b)) for p in (b / "index").iterdir()):
+        return False
+    return all((a / n).read_bytes() == (b / n).read_bytes() for n in names + index)
 
 
 def edit_one_film(root: Path) -> None:

@@ -100,7 +100,7 @@ def test_the_names_file_is_sorted_by_lower_case_so_every_spelling_that_starts_wi
         e = ox.NamedNode(f"{base}thing/{n}")
         store.add(ox.Quad(e, ox.NamedNode("http://schema.org/name"), ox.Literal(spelling), ox.DefaultGraph()))
         store.add(ox.Quad(e, ox.NamedNode("http://schema.org/name"), ox.Literal(spelling), editorial))
-    writer.write(store, tmp_path / "index", base)
+    writer.write(writer.store_rows(store, base), tmp_path / "index", base)
     found = {m.spelling for m in index.search(tmp_path / "index" / "names.tsv", "ab")}
     assert {"Ab1", "ab2"} <= found
 
@@ -176,3 +176,94 @@ def test_an_iri_with_a_comma_and_a_quoted_name_are_indexed_whole(project, write,
     listed = listings.listing(release, "movie", size=1000)
     assert ("https://films.example.org/movie/a,b", 'A, "B"') in listed.items
     assert [h.iri for h in search.search(release, 'a, "b"') or []][:1] == ["https://films.example.org/movie/a,b"]
+
+
+def _by_sparql(store, base: str) -> dict[str, object]:
+    """The index rows as the SPARQL queries the index was first written from answer them on a whole store."""
+    from collections import Counter
+
+    editorial, name, alternate = f"<{base}source/editorial>", "<http://schema.org/name>", "<http://schema.org/alternateName>"
+
+    def rows(query: str) -> list[tuple[str, ...]]:
+        return [tuple(term.value for term in row) for row in store.query(query)]
+
+    facets = sorted({p for facets in layout.FACETS.values() for ps in facets.values() for p in ps})
+    return {
+        "named": Counter(rows(f"SELECT ?e ?n WHERE {{ GRAPH {editorial} {{ ?e {name} ?n }} }}")),
+        "typed": set(rows("SELECT ?e ?t WHERE { ?e a ?t FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#')) }")),
+        "least": dict(rows(f"SELECT ?e (MIN(STR(?n)) AS ?any) WHERE {{ ?e {name} ?n FILTER(isLiteral(?n)) }} "
+                           "GROUP BY ?e")),
+        "paged": {e for (e,) in rows(f"SELECT DISTINCT ?e WHERE {{ GRAPH {editorial} {{ ?e a ?t }} "
+                                     "FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#')) }")},
+        "spelt": set(rows(f"SELECT DISTINCT ?n ?e WHERE {{ ?e {name}|{alternate} ?n "
+                          "FILTER(isLiteral(?n) && isIRI(?e)) }")),
+        "valued": {p: Counter(rows(f"SELECT DISTINCT ?e ?v WHERE {{ ?e <{p}> ?v }}")) for p in facets},
+    }
+
+
+def _as_answered(rows: writer.Rows) -> dict[str, object]:
+    from collections import Counter
+
+    return {"named": Counter(rows.named), "typed": rows.typed, "least": rows.least, "paged": rows.paged,
+            "spelt": rows.spelt, "valued": {p: Counter(found) for p, found in rows.valued.items()}}
+
+
+def test_the_index_rows_of_the_real_release_are_what_the_sparql_queries_answer(released):
+    import pyoxigraph as ox
+
+    release = current(released / "var")
+    base = json.loads((release / "release.json").read_text(encoding="utf-8"))["base_iri"]
+    store = ox.Store.read_only(str(release / layout.STORE_DIR))
+    expected = _by_sparql(store, base)
+    assert _as_answered(writer.store_rows(store, base)) == expected
+    assert len(expected["typed"]) > 40 and sum(len(v) for v in expected["valued"].values()) > 10
+
+
+def test_the_index_rows_of_hard_cases_are_what_the_sparql_queries_answer():
+    import pyoxigraph as ox
+
+    base = "https://x.example/"
+    editorial, default = ox.NamedNode(f"{base}source/editorial"), ox.DefaultGraph()
+    other = ox.NamedNode(f"{base}source/press")
+    name, alternate = ox.NamedNode("http://schema.org/name"), ox.NamedNode("http://schema.org/alternateName")
+    kind, made = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(
+        "http://schema.org/dateCreated")
+    film, part, comma = (ox.NamedNode(f"{base}movie/a"), ox.NamedNode(f"{base}movie/a#role-1"),
+                         ox.NamedNode(f"{base}movie/b,c"))
+    movie = ox.NamedNode("http://schema.org/Movie")
+    statements = [
+        (film, name, ox.Literal("Talju", language="ko-latn"), [editorial, other]),
+        (film, name, ox.Literal("탈주", language="ko"), [editorial]),  # two editorial names
+        (film, name, ox.Literal("Break Away"), [other]),
+        (film, name, ox.NamedNode(f"{base}not-a-literal"), [other]),
+        (film, alternate, ox.Literal("Escape", language="en"), [other]),
+        (film, alternate, ox.Literal("Escape", language="fr"), [other]),  # one spelling, two terms
+        (film, kind, movie, [editorial, other]),
+        (film, made, ox.Literal("2024", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear")), [other]),
+        (film, made, ox.Literal("2024"), [other]),  # one value, two terms: two facet rows
+        (part, kind, ox.NamedNode("http://schema.org/PerformanceRole"), [editorial]),
+        (part, name, ox.Literal("Gyu-nam"), [other]),
+        (comma, kind, movie, [editorial]),
+        (comma, name, ox.Literal("A, B"), [editorial]),
+    ]
+    store = ox.Store()
+    for s, p, o, graphs in statements:
+        store.add(ox.Quad(s, p, o, default))
+        for g in graphs:
+            store.add(ox.Quad(s, p, o, g))
+    assert _as_answered(writer.store_rows(store, base)) == _by_sparql(store, base)
+
+
+def test_an_index_gathered_shard_by_shard_is_the_index_of_the_whole_store(project, run_kg, tmp_path: Path):
+    import pyoxigraph as ox
+
+    (project / "kg.toml").write_text("shards = 7\ntask_records = 3\nbuild_workers = 2\n", encoding="utf-8")
+    assert run_kg(project, "build", "--full")[0] == 0
+    release = current(project / "var")
+    base = json.loads((release / "release.json").read_text(encoding="utf-8"))["base_iri"]
+    whole = tmp_path / "whole"
+    writer.write(writer.store_rows(ox.Store.read_only(str(release / layout.STORE_DIR)), base), whole, base)
+    built = sorted(p.relative_to(release / layout.INDEX_DIR) for p in (release / layout.INDEX_DIR).iterdir())
+    assert built == sorted(p.relative_to(whole) for p in whole.iterdir()) and len(built) > 10
+    for name in built:
+        assert (release / layout.INDEX_DIR / name).read_bytes() == (whole / name).read_bytes(), name

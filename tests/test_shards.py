@@ -14,7 +14,7 @@ import pytest
 
 from kg.build import dumps, shards
 from kg.build.shards import Plan, WorkerLost, merge, shard_of, shard_of_iri
-from kg.layout import ATTENTION_FILE, DUMPS, KEPT_DIR, METADATA, current
+from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, current
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
 
@@ -244,10 +244,17 @@ def test_an_edit_built_on_the_previous_release_is_byte_identical_to_a_full_build
     edited = current(project / "var")
     full = build(project, run_kg, SMALL + "shards = 5\n")
     assert edited != full
-    for name in [d.filename for d in DUMPS] + ["void.ttl"]:
+    for name in published(full):
         assert (edited / name).read_bytes() == (full / name).read_bytes(), name
     stores = [{str(q) for q in ox.Store.read_only(str(r / "store"))} for r in (edited, full)]
     assert stores[0] == stores[1] and any("No Regrets" in q for q in stores[0])
+
+
+def published(release: Path) -> list[str]:
+    """The release's files an edit must leave as a full build writes them: the dumps, VoID and the index files."""
+    index = sorted(str(p.relative_to(release)) for p in (release / INDEX_DIR).iterdir())
+    assert len(index) > 10
+    return [d.filename for d in DUMPS] + ["void.ttl"] + index
 
 
 def kept(release: Path) -> dict[str, int]:
@@ -349,7 +356,7 @@ def test_an_edit_writes_again_only_the_entity_pieces_it_touches(project, run_kg,
     changed = sum(1 for old, new in zip(before, after, strict=True) if (old.key, old.asked) != (new.key, new.asked))
     assert 1 <= written == changed < 8, (written, changed)
     full = build(project, run_kg, text)
-    for name in [d.filename for d in DUMPS] + ["void.ttl"]:
+    for name in published(full):
         assert (edited / name).read_bytes() == (full / name).read_bytes(), name
 
 
@@ -362,5 +369,5 @@ def test_a_renamed_person_is_renamed_where_unchanged_films_name_them(project, ru
     edited = edit_then_build(project, run_kg, "name: Lee Yeong-hoon\n", "name: Lee Young-hoon\n", "people.yaml")
     assert b"Lee Young-hoon" in (edited / "kg.jsonld").read_bytes()
     full = build(project, run_kg, text)
-    for name in [d.filename for d in DUMPS] + ["void.ttl"]:
+    for name in published(full):
         assert (edited / name).read_bytes() == (full / name).read_bytes(), name

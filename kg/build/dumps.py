@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.build.gz import concatenate, deflate, gzip_file
+from kg.build.index import Rows, rows_of
 from kg.build.kept import Kept, digest, keep, previous_object
 from kg.build.shards import parallel, shard_of
 from kg.build.statements import Statements
@@ -184,6 +185,7 @@ class _Piece:
     asked: dict[str, Label | None]  # every label of another node its objects name, as it was
     samples: dict[tuple[str, str], str]
     counts: Counts
+    rows: Rows  # what the index files take from the shard
     where: dict[str, tuple[int, int]] = field(default_factory=dict)  # by suffix: its bytes in the release's dump
 
 
@@ -194,6 +196,7 @@ class _EntityJob:
     statements: Statements
     labels: dict[str, Label]
     tails: list[list[bytes]]  # by shard: the N-Triples lines of the build's own statements about its subjects
+    editorial: list[list[bytes]]  # by shard: the N-Quads lines of the build's own editorial statements about them
     base: str
     kept: Kept | None
     before: list[_Piece] | None  # the previous release's pieces, when it has as many shards
@@ -218,7 +221,7 @@ def _read_back(job: _EntityJob, shard: int, key: str) -> _Piece | None:
             if len(data) != length:
                 return None  # the previous release's file is not what its pieces say: made anew
             out.write(data)
-    return _Piece(key, old.asked, old.samples, old.counts)
+    return _Piece(key, old.asked, old.samples, old.counts, old.rows)
 
 
 def _entity_task(shard: int) -> _Piece:
@@ -228,8 +231,9 @@ def _entity_task(shard: int) -> _Piece:
     job = _ENTITY_JOB
     assert job is not None
     segment = job.statements.segments[shard]
-    tail = sorted(job.tails[shard])
-    key = digest(job.kept.context.encode(), segment.digest.encode(), *tail) if job.kept and segment.digest else ""
+    tail, editorial = sorted(job.tails[shard]), job.editorial[shard]
+    key = digest(job.kept.context.encode(), segment.digest.encode(), *tail, b"editorial", *editorial) \
+        if job.kept and segment.digest else ""
     if (found := _read_back(job, shard, key)) is not None:
         return found
     with segment.path(".nt").open("rb") as lines:
@@ -246,7 +250,11 @@ def _entity_task(shard: int) -> _Piece:
     with segment.path(".jsonld").open("wb") as document, segment.path(".jsonl").open("wb") as each:
         entity_segment(triples, labelled, document, each, samples)
     segment.path(".ttl").write_bytes(_turtle(triples))
-    return _Piece(key, asked, samples, _counts(triples, job.base))
+    graph = f" <{Minter(job.base).editorial().value}> .\n".encode()
+    with segment.path(".nq").open("rb") as lines:
+        stated = b"".join(line for line in lines if line.endswith(graph)) + b"".join(editorial)
+    rows = rows_of(triples, (q.triple for q in ox.parse(stated, format=ox.RdfFormat.N_QUADS)))
+    return _Piece(key, asked, samples, _counts(triples, job.base), rows)
 
 
 def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
@@ -288,28 +296,34 @@ def _join(paths: list[Path], out: BinaryIO, separator: bytes = b"") -> list[tupl
 
 
 def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], processes: int, base: str,
-              kept: Kept | None) -> tuple[list[str], Counts]:
+              kept: Kept | None) -> tuple[list[str], Counts, Rows]:
     """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
     suffix), shard by shard in worker processes; one statement with a literal of each datatype and language, in
-    order, and the counts."""
+    order, the counts and the index rows."""
     global _ENTITY_JOB
     count = len(statements.segments)
     tails: list[list[bytes]] = [[] for _ in range(count)]
     for triple in statements.tail_triples:
         tails[shard_of(triple, count)].append(triple)
+    editorial: list[list[bytes]] = [[] for _ in range(count)]
+    graph = f" <{Minter(base).editorial().value}> .\n".encode()
+    for quad in statements.tail_quads:
+        if quad.endswith(graph):
+            editorial[shard_of(quad, count)].append(quad)
     previous = kept.previous.parent if kept is not None and kept.previous is not None else None
-    _ENTITY_JOB = _EntityJob(statements, _with_tail(labels, statements.tail_triples), tails, base, kept,
+    _ENTITY_JOB = _EntityJob(statements, _with_tail(labels, statements.tail_triples), tails, editorial, base, kept,
                              _before(kept, count), {k: previous / v.name for k, v in files.items()} if previous else {})
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities"))
     finally:
         _ENTITY_JOB = None
     samples: dict[tuple[str, str], str] = {}
-    counts = Counts()
+    counts, rows = Counts(), Rows()
     for piece in pieces:
         for key, sample in piece.samples.items():
             samples.setdefault(key, sample)
         counts.add(piece.counts)
+        rows.add(piece.rows)
     heads = {".jsonld": (DOCUMENT_HEAD, b",", DOCUMENT_TAIL), ".jsonl": (b"", b"", b""),
              ".ttl": (TURTLE_HEAD, b"", b"")}
     for suffix, (head, separator, tail) in heads.items():
@@ -321,7 +335,7 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
             out.write(tail)
     if kept is not None:
         keep(kept, ENTITIES_FILE, pieces)
-    return [samples[k] for k in sorted(samples)], counts
+    return [samples[k] for k in sorted(samples)], counts, rows
 
 
 def _trig(statements: Statements, out: BinaryIO) -> None:
@@ -364,17 +378,17 @@ LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segment
 
 
 def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
-                processes: int = 1, kept: Kept | None = None) -> tuple[list[str], Counts]:
+                processes: int = 1, kept: Kept | None = None) -> tuple[list[str], Counts, Rows]:
     """Every dump: the entity documents and Turtle shard by shard (in `processes` worker processes), the line
     formats from the segments, TriG from the source graphs; one statement (N-Triples) with a literal of each
-    datatype and language, in order, and the union's counts. `labels`: how each entity of the segments is labelled
-    where another points to it. A shard's piece of the entity dumps is read back from the previous release (`kept`)
-    when nothing it depends on changed."""
+    datatype and language, in order, the union's counts and the index rows. `labels`: how each entity of the
+    segments is labelled where another points to it. A shard's piece of the entity dumps (and its index rows) is
+    read back from the previous release (`kept`) when nothing it depends on changed."""
     by_format = {d.format.name: d for d in DUMPS}
     files = {".jsonld": next(d for d in DUMPS if d.format.entities), ".jsonl": next(d for d in DUMPS if d.format.lines),
              ".ttl": by_format["turtle"]}
     # the worker processes are forked before this process starts any thread of its own
-    samples, counts = _entities(statements, labels, {k: target / d.filename for k, d in files.items()}, processes,
+    samples, counts, rows = _entities(statements, labels, {k: target / d.filename for k, d in files.items()}, processes,
                                 base, kept)
 
     def one(dump: Dump) -> None:
@@ -389,7 +403,7 @@ def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], 
     (target / WIRE_DIR).mkdir(exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
         list(bar(pool.map(one, DUMPS), len(DUMPS), "dumps", "files"))
-    return samples, counts
+    return samples, counts, rows
 
 
 def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str,

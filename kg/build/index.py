@@ -1,15 +1,13 @@
-"""Writing a release's index files from its store: listings by name and facet, entity pages, spellings and their
-words (for typos)."""
+"""Writing a release's index files from rows gathered shard by shard: listings by name and facet, entity pages,
+spellings and their words (for typos)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from itertools import accumulate, islice
 from pathlib import Path
 from typing import Any
@@ -57,38 +55,70 @@ def _write(path: Path, lines: Iterable[str]) -> int:
     return count
 
 
-def _rows(store: ox.Store, query: str) -> list[list[str]]:
-    """A SELECT's rows as plain values, serialised by the store (no Python object per term): as CSV, unless a row
-    comes out too wide, as an IRI with a comma makes it (the store leaves IRIs unquoted); then as JSON (slower)."""
-    result = store.query(query)
-    assert isinstance(result, ox.QuerySolutions)
-    names = [v.value for v in result.variables]
-    rows = list(csv.reader(io.StringIO((result.serialize(format=ox.QueryResultsFormat.CSV) or b"").decode("utf-8"),
-                                       newline="")))[1:]
-    if all(len(row) == len(names) for row in rows):
-        return rows
-    answer = store.query(query)
-    assert isinstance(answer, ox.QuerySolutions)
-    bindings = json.loads(answer.serialize(format=ox.QueryResultsFormat.JSON) or b"{}")["results"]["bindings"]
-    return [[row[v]["value"] if v in row else "" for v in names] for row in bindings]
+@dataclass
+class Rows:
+    """What the index files are made of, gathered from some subjects' statements: each row a term's value (an IRI,
+    a literal's lexical form)."""
+
+    named: list[tuple[str, str]] = field(default_factory=list)  # (entity, name) in the editorial graph
+    typed: set[tuple[str, str]] = field(default_factory=set)  # (entity, type): entities without #part
+    least: dict[str, str] = field(default_factory=dict)  # entity -> the least of its literal names
+    paged: set[str] = field(default_factory=set)  # entities without #part the editorial graph gives a type
+    spelt: set[tuple[str, str]] = field(default_factory=set)  # (name or alternate name, entity)
+    valued: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # facet property -> (entity, value) rows
+
+    def add(self, other: Rows) -> None:
+        """Take in another part's rows."""
+        self.named += other.named
+        self.typed |= other.typed
+        for e, n in other.least.items():
+            self.least[e] = min(n, self.least.get(e, n))
+        self.paged |= other.paged
+        self.spelt |= other.spelt
+        for p, rows in other.valued.items():
+            self.valued.setdefault(p, []).extend(rows)
 
 
-def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
-    """Write a release's index files from its store; return what index.json says of them."""
+FACET_PROPERTIES = sorted({p for facets in FACETS.values() for ps in facets.values() for p in ps})
+_NAME, _ALTERNATE, _TYPE = vocab.S.name.value, vocab.S.alternateName.value, vocab.TYPE.value
+
+
+def rows_of(union: Iterable[ox.Triple], editorial: Iterable[ox.Triple]) -> Rows:
+    """The index rows of some subjects: every triple of the union about them, and their editorial graph's."""
+    out = Rows()
+    facets: dict[str, set[tuple[Any, Any]]] = {p: set() for p in FACET_PROPERTIES}
+    for t in union:
+        p, s, o = t.predicate.value, t.subject, t.object
+        if p == _TYPE:
+            if isinstance(s, ox.NamedNode) and "#" not in s.value:
+                out.typed.add((s.value, o.value))
+        elif p in (_NAME, _ALTERNATE) and isinstance(o, ox.Literal):
+            if p == _NAME:
+                out.least[s.value] = min(o.value, out.least.get(s.value, o.value))
+            if isinstance(s, ox.NamedNode):
+                out.spelt.add((o.value, s.value))
+        if p in facets:
+            facets[p].add((s, o))  # distinct terms, not values: "2001" and "2001"^^xsd:gYear are two rows
+    for t in sorted(editorial, key=str):  # in one order on every build: the last name an entity has wins
+        if t.predicate.value == _NAME:
+            out.named.append((t.subject.value, t.object.value))
+        elif t.predicate.value == _TYPE and isinstance(t.subject, ox.NamedNode) and "#" not in t.subject.value:
+            out.paged.add(t.subject.value)
+    out.valued = {p: sorted((s.value, o.value) for s, o in found) for p, found in facets.items()}
+    return out
+
+
+def store_rows(store: ox.Store, base_iri: str) -> Rows:
+    """The index rows of everything a store holds (its default graph being the union of its named graphs)."""
+    return rows_of((q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())),
+                   (q.triple for q in store.quads_for_pattern(None, None, None, Minter(base_iri).editorial())))
+
+
+def write(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
+    """Write a release's index files from its rows; return what index.json says of them."""
     target.mkdir()
     minter = Minter(base_iri)
-    editorial = f"<{minter.editorial().value}>"
-    name, alternate = f"<{vocab.S.name.value}>", f"<{vocab.S.alternateName.value}>"
-    queries = [f"SELECT ?e ?n WHERE {{ GRAPH {editorial} {{ ?e {name} ?n }} }}",
-               "SELECT ?e ?t WHERE { ?e a ?t FILTER(isIRI(?e) && !CONTAINS(STR(?e), '#')) }",
-               f"SELECT ?e (MIN(STR(?n)) AS ?any) WHERE {{ ?e {name} ?n FILTER(isLiteral(?n)) }} GROUP BY ?e",
-               f"SELECT DISTINCT ?e WHERE {{ GRAPH {editorial} {{ ?e a ?t }} FILTER(isIRI(?e) && "
-               "!CONTAINS(STR(?e), '#')) }",
-               f"SELECT DISTINCT ?n ?e WHERE {{ ?e {name}|{alternate} ?n FILTER(isLiteral(?n) && isIRI(?e)) }}"]
-    facet_properties = sorted({p for facets in FACETS.values() for ps in facets.values() for p in ps})
-    queries += [f"SELECT DISTINCT ?e ?v WHERE {{ ?e <{p}> ?v }}" for p in facet_properties]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # the store evaluates and writes without the GIL
-        named, typed, some, paged, spelt, *valued = pool.map(lambda q: _rows(store, q), queries)
+    named, typed, some, paged, spelt = rows.named, sorted(rows.typed), rows.least.items(), rows.paged, rows.spelt
     # the curators' preferred name, else the least of the names the sources give (a source document's title)
     preferred = {e: clean_field(n) for e, n in some} | {e: clean_field(n) for e, n in named}
     types: dict[str, set[str]] = {}
@@ -103,11 +133,11 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     ranks: dict[str, dict[str, tuple[int, str | None]]] = {}  # kind -> entity -> (place in the listing, name)
     for kind, members in sorted(kinds_of.items()):
         # the order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first
-        rows = sorted(((preferred.get(e), e) for e in members),
-                      key=lambda row: (row[0] is not None, (row[0] or "").lower(), row[1]))
-        count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in rows))
+        listed = sorted(((preferred.get(e), e) for e in members),
+                        key=lambda row: (row[0] is not None, (row[0] or "").lower(), row[1]))
+        count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in listed))
         listings[kind] = {"file": listing_file(kind), "count": count}
-        ranks[kind] = {e: (place, n) for place, (n, e) in enumerate(rows)}
+        ranks[kind] = {e: (place, n) for place, (n, e) in enumerate(listed)}
     type_names = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
                   for e in members}  # one type's local name per entity, the same on every build
     # in the order of the first field, the search key: search finds the spellings that start with a text as one run
@@ -117,12 +147,12 @@ def write(store: ox.Store, target: Path, base_iri: str) -> dict[str, object]:
     info: dict[str, object] = {
         "version": VERSION,
         "listings": listings,
-        "pages": _write(target / PAGES_FILE, sorted(e for (e,) in paged)),
+        "pages": _write(target / PAGES_FILE, sorted(paged)),
         "names": _write(target / NAMES_FILE, lines),
         **_write_terms(target, [key for key, _, _ in names],
                        accumulate((len(line.encode("utf-8")) + 1 for line in lines), initial=0)),
     }
-    info["facets"] = _write_facets(dict(zip(facet_properties, valued, strict=True)), target, ranks)
+    info["facets"] = _write_facets(rows.valued, target, ranks)
     (target / INDEX_INFO).write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
 
@@ -149,7 +179,7 @@ def _write_terms(target: Path, keys: list[str], starts: Iterable[int]) -> dict[s
             "near": _write(target / NEAR_FILE, (f"{k}\t{' '.join(near[k])}" for k in sorted(near)))}
 
 
-def _write_facets(valued: dict[str, list[list[str]]], target: Path,
+def _write_facets(valued: dict[str, list[tuple[str, str]]], target: Path,
                   ranks: dict[str, dict[str, tuple[int, str | None]]]) -> dict[str, Any]:
     """Each facet's file (lines `key, iri, name` by key, then in the listing's order) and its values with counts,
     from the (entity, value) rows of each facet's properties."""

@@ -145,6 +145,7 @@ class Build:
         self.stages = _Stages(say)
         self.minter = Minter(config.base_iri)
         self.samples: list[str] = []  # a statement with a literal of each datatype and language (release.json)
+        self.rows = index.Rows()  # what the index files are written from, gathered with the dumps
 
     def run(self) -> BuildResult:
         """The result of the build; published when it conforms and `publish` was asked."""
@@ -225,7 +226,7 @@ class Build:
         statements.close()
 
         def write_files() -> int:
-            self.samples, union = write_dumps(statements, tmp, labels, config.base_iri,
+            self.samples, union, self.rows = write_dumps(statements, tmp, labels, config.base_iri,
                                               plan.processes if len(statements.segments) > 1 else 1, kept)
             record_parts(statements, tmp / KEPT_DIR)
             void, total = void_triples(union, minter, config, release_id, built)
@@ -242,7 +243,7 @@ class Build:
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
                 persist(statements, statements.union_path, tmp / STORE_DIR)
             shutil.rmtree(statements.work)
-            index.write(ox.Store.read_only(str(tmp / STORE_DIR)), tmp / INDEX_DIR, config.base_iri)
+            index.write(self.rows, tmp / INDEX_DIR, config.base_iri)
             result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
                                                      minter)
             return {"loaded": "in full"} if patched is None else {

@@ -67,6 +67,11 @@ class Statements:
         return list(dict.fromkeys(line[:line.rfind(b" <")] + b" .\n" for line in self._tail))
 
     @property
+    def tail_quads(self) -> list[bytes]:
+        """The N-Quads lines of the statements added after the segments, in order."""
+        return list(self._tail)
+
+    @property
     def graphs(self) -> set[str]:
         """The IRIs of the graphs recorded so far."""
         return {g[1:-1] for g in self._graph_terms}
