@@ -28,6 +28,7 @@ from kg.build.kept import Kept
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
+from kg.build.remembered import Remembered
 from kg.build.shards import Plan
 from kg.build.sources import read_sources, source_files
 from kg.build.statements import Statements, load
@@ -161,8 +162,11 @@ class Build:
         # missing or broken shapes are told before a long read
         shapes = load_shapes(config.shapes_path) if has_data else None
         files = source_files(config.data_path) if has_data else []
+        self.context = build_digest("kept", config) + config.base_iri  # what all a build keeps depends on
+        before = current(config.releases_path) if publish and self.incremental else None
+        self.remembered = Remembered(config.root, self.context, before / KEPT_DIR if before is not None else None)
         sources = self.stages.run("read", lambda: read_sources(config.data_path, files, config.root, config.base_iri,
-                                                               config.readable),
+                                                               config.readable, self.remembered.read),
                                   lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                             f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
         self.sources = sources
@@ -207,10 +211,11 @@ class Build:
                                      lambda n: f"{n} quads in {plan.shards} shards")
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         before = current(config.releases_path) if incremental else None
-        kept = Kept(build_digest("kept", config) + config.base_iri, tmp / KEPT_DIR if publish else None,
+        kept = Kept(self.context, tmp / KEPT_DIR if publish else None,
                     before / KEPT_DIR if before is not None else None)
         if kept.into is not None:
             kept.into.mkdir()
+            self.remembered.keep(kept.into)
         report, labels = stages.run(
             "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")

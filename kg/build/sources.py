@@ -780,9 +780,12 @@ def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) 
 
 
 def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None,
-                 base: str = DEFAULT_BASE, readable: tuple[Path, ...] | None = None) -> Sources:
+                 base: str = DEFAULT_BASE, readable: tuple[Path, ...] | None = None,
+                 bulk: Callable[[list[Mapping], dict[str, Callable[[Any], Any]], list[Note]], list[Record]] = read_bulk,
+                 ) -> Sources:
     """Read every source file (YAML, bulk mappings, RDF) inside the `readable` folders (by default the project
-    root); raise InputError listing every problem (a hint that needs the project's base IRI gives `base`)."""
+    root), the bulk files' records through `bulk`; raise InputError listing every problem (a hint that needs the
+    project's base IRI gives `base`)."""
     if not data_dir.is_dir():
         raise InputError([Problem(str(data_dir), None, "data directory does not exist")])
     readable = _readable(data_dir, root, readable)
@@ -842,7 +845,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             records.append(record)
     if mappings:
         try:
-            records = _merge(records, read_bulk(mappings, PARSERS, out.notes), problems)
+            records = _merge(records, bulk(mappings, PARSERS, out.notes), problems)
         except MappingError as exc:
             problems.append(Problem(str(exc).split(":", 1)[0], exc.line, str(exc).split(": ", 1)[-1]))
             unreadable = True

@@ -1,0 +1,129 @@
+"""The records of unchanged bulk files: kept by the digest of the mappings and their files, read back by the next
+build instead of read again."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kg.build.bulk import read_bulk
+from kg.build.bulkspec import Mapping
+from kg.build.kept import digest
+from kg.build.notes import Note
+from kg.model import CastEntry, Claim, LangText, Origin, Record, Value
+
+_TEXT, _CAST, _OTHER = 0, 1, 2  # how a packed value that is not a plain str, int or None says what it was
+
+
+def _pack_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is LangText:
+        return (_TEXT, value.text, value.lang)
+    if kind is CastEntry:
+        name = value.character_name
+        return (_CAST, value.actor, value.character, None if name is None else (name.text, name.lang), value.billing,
+                value.category)
+    return (_OTHER, value)  # rare kinds go to pickle as they are
+
+
+def _unpack_value(packed: Any) -> Any:
+    if type(packed) is not tuple:
+        return packed
+    if packed[0] == _TEXT:
+        return LangText(packed[1], packed[2])
+    if packed[0] == _CAST:
+        name = packed[3]
+        return CastEntry(packed[1], packed[2], None if name is None else LangText(*name), packed[4], packed[5])
+    return packed[1]
+
+
+def pack(records: list[Record]) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    """The records as plain tuples (pickled several times faster than the objects), their origins numbered once."""
+    origins: dict[Origin, int] = {}
+
+    def at(origin: Origin) -> int:
+        found = origins.get(origin)
+        if found is None:
+            found = origins[origin] = len(origins)
+        return found
+
+    out = [(r.kind, r.key, tuple((c.source, tuple((v.field, _pack_value(v.value), at(v.origin)) for v in c.values),
+                                  at(c.origin)) for c in r.claims),
+            at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly))
+           for r in records]
+    return [tuple(o) for o in origins], out
+
+
+def unpack(packed: tuple[list[tuple[Any, ...]], list[Any]]) -> list[Record]:
+    """The records `pack` gave."""
+    table, rows = packed
+    origins = [Origin(*o) for o in table]
+    return [Record(kind, key, tuple(Claim(source, tuple(Value(f, _unpack_value(v), origins[o]) for f, v, o in values),
+                                          origins[origin]) for source, values, origin in claims),
+                   origins[at], detailed, tuple((k, origins[o]) for k, o in formerly))
+            for kind, key, claims, at, detailed, formerly in rows]
+
+
+def key_of(mappings: list[Mapping], root: Path, context: str) -> str:
+    """The name the records of these mappings are kept under: a digest of the mappings and every file they read
+    (paths as the records' origins name them, and bytes), and of `context` (kg and its settings)."""
+    parts = [context.encode()]
+    for mapping in mappings:
+        for path in (mapping.path, *mapping.files):
+            shown = path.relative_to(root) if path.is_relative_to(root) else path
+            parts += [str(shown).encode(), mapping.display.encode(), path.read_bytes()]
+    return "bulk-" + digest(*parts) + ".pickle"
+
+
+class Remembered:
+    """Reads bulk files as `read_bulk` does, unless the previous release kept their records (in `previous`, a
+    release's kept/ folder); what it read or read back is kept for the next build by `keep`."""
+
+    def __init__(self, root: Path, context: str, previous: Path | None) -> None:
+        self.root, self.context, self.previous = root, context, previous
+        self.name: str | None = None
+        self.found: Path | None = None  # the previous release's file, read back
+        self.made: bytes | None = None  # what this build read, to keep
+
+    def read(self, mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
+             notes: list[Note]) -> list[Record]:
+        """Every record the mappings' files describe, with the notes on them (`read_bulk`'s)."""
+        self.name = key_of(mappings, self.root, self.context)
+        if self.previous is not None and (self.previous / self.name).is_file():
+            try:
+                said, packed = pickle.loads((self.previous / self.name).read_bytes())
+                records = unpack(packed)
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+                pass  # unreadable: read the files again
+            else:
+                notes.extend(said)
+                self.found = self.previous / self.name
+                return records
+        before = len(notes)
+        records = read_bulk(mappings, parsers, notes)
+        made = io.BytesIO()
+        pickler = pickle.Pickler(made, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.fast = True  # no memo: plain tuples without cycles, pickled three times faster
+        pickler.dump((notes[before:], pack(records)))
+        self.made = made.getvalue()
+        return records
+
+    def keep(self, into: Path) -> None:
+        """Keep the records in a release's kept/ folder (a link to the previous release's file when read back)."""
+        if self.name is None:
+            return
+        if self.found is not None:
+            try:
+                os.link(self.found, into / self.name)
+            except OSError:
+                shutil.copyfile(self.found, into / self.name)
+        elif self.made is not None:
+            (into / self.name).write_bytes(self.made)
+            self.made = None

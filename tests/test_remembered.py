@@ -1,0 +1,138 @@
+"""The records of unchanged bulk files are read back from the previous release, never read from the files again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import pickle
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+import kg.build.remembered
+from kg.build.pipeline import REPORT_FILE
+from kg.build.remembered import pack, unpack
+from kg.layout import DUMPS, KEPT_DIR, STORE_DIR, current
+from kg.model import CastEntry, Claim, CrewEntry, LangText, Money, Origin, Record, Value
+
+FILMS = "id,title,year,actor,character\n" + "".join(
+    f"tt{n:07d},Film {n},{1950 + n % 60},Person {n % 7},Role {n}\n" for n in range(1, 60)) + \
+    "tt0000003,Film 3,1953,Person 3,Role 3\n"  # a row said twice: a note the read makes
+MAPPING = ("source: {key: films, name: Films, type: CreativeWork}\nfiles: films.csv\nrecord: movie\nkey: {id: id}\n"
+           "fields:\n  name: title\n  production_year: year\n  cast:\n    actor: actor\n    character_name: character\n")
+
+
+def test_records_of_every_kind_of_value_come_back_as_they_were():
+    here, there = Origin("data/a.yaml", 3, "a", "name"), Origin("data/b.csv", 7, "b")
+    values = (Value("name", LangText("탈주", "ko"), here), Value("name", "plain", here), Value("runtime", 94, there),
+              Value("cast", CastEntry("lee", "gyu-nam", LangText("Gyu-nam", "en"), 1, "Leading"), there),
+              Value("cast", CastEntry("koo", None, None), there), Value("crew", CrewEntry("kim", "Editing"), there),
+              Value("date", dt.date(2024, 7, 3), here), Value("budget", Money(Decimal("1.50"), "KRW"), here),
+              Value("rating", Decimal("7.25"), there), Value("free", True, there), Value("note", None, here))
+    records = [Record("movie", "a", (Claim("press", values, here), Claim("editorial", values[:1], there)), here,
+                      formerly=(("old-a", there),)),
+               Record("person", "b", (), there, detailed=False)]
+    made = io.BytesIO()
+    pickler = pickle.Pickler(made, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(pack(records))
+    back = unpack(pickle.loads(made.getvalue()))
+    assert back == records
+    assert [type(v.value) for v in back[0].claims[0].values] == [type(v.value) for v in values]
+
+
+@pytest.fixture
+def bulk(project: Path, monkeypatch) -> Path:
+    """The real data with a bulk file beside it; SOURCE_DATE_EPOCH set (releases comparable byte for byte)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    (project / "data" / "films.csv").write_text(FILMS, encoding="utf-8")
+    (project / "data" / "films.mapping.yaml").write_text(MAPPING, encoding="utf-8")
+    return project
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[int]:
+    """How many records each read of bulk files made: one entry a read."""
+    made: list[int] = []
+    real = kg.build.remembered.read_bulk
+
+    def counted(*args):
+        records = real(*args)
+        made.append(len(records))
+        return records
+
+    monkeypatch.setattr(kg.build.remembered, "read_bulk", counted)
+    return made
+
+
+def _edit_yaml(root: Path) -> None:
+    path = root / "data" / "other-films.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: No Regret\n", "name: No Regrets\n", 1),
+                    encoding="utf-8")
+
+
+def _kept(release: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_ino for p in (release / KEPT_DIR).glob("bulk-*")}
+
+
+def _same_as_full(release: Path, root: Path, run_kg, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root / "data", fresh / "data")
+    shutil.copytree(root / "shapes", fresh / "shapes")
+    assert run_kg(fresh, "build", "--full")[0] == 0
+    full = current(fresh / "var")
+    for name in [d.filename for d in DUMPS] + [REPORT_FILE]:
+        assert (release / name).read_bytes() == (full / name).read_bytes(), name
+    stores = [{str(q) for q in ox.Store.read_only(str(r / STORE_DIR))} for r in (release, full)]
+    assert stores[0] == stores[1]
+
+
+def test_an_edit_elsewhere_reads_the_bulk_records_back(bulk, run_kg, reads, tmp_path):
+    assert run_kg(bulk, "build")[0] == 0
+    first = current(bulk / "var")
+    assert len(reads) == 1 and reads[0] > 60 and len(_kept(first)) == 1
+    assert "skipped" in (first / REPORT_FILE).read_text(encoding="utf-8")
+    _edit_yaml(bulk)
+    assert run_kg(bulk, "build")[0] == 0
+    second = current(bulk / "var")
+    assert len(reads) == 1  # not read again
+    assert _kept(second) == _kept(first)  # the same file, linked
+    _same_as_full(second, bulk, run_kg, tmp_path)
+
+
+def test_an_edited_bulk_file_is_read_again(bulk, run_kg, reads, tmp_path):
+    assert run_kg(bulk, "build")[0] == 0
+    path = bulk / "data" / "films.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,"), encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    assert len(reads) == 2
+    release = current(bulk / "var")
+    assert len(_kept(release)) == 1
+    _same_as_full(release, bulk, run_kg, tmp_path)
+
+
+def test_an_edited_mapping_is_read_again(bulk, run_kg, reads):
+    assert run_kg(bulk, "build")[0] == 0
+    path = bulk / "data" / "films.mapping.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: Films,", "name: Film list,"), encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    assert len(reads) == 2
+
+
+def test_a_full_build_reads_the_bulk_files_again(bulk, run_kg, reads):
+    assert run_kg(bulk, "build")[0] == 0
+    assert run_kg(bulk, "build", "--full")[0] == 0
+    assert len(reads) == 2
+
+
+def test_damaged_kept_records_are_read_again_from_the_files(bulk, run_kg, reads, tmp_path):
+    assert run_kg(bulk, "build")[0] == 0
+    for kept in (current(bulk / "var") / KEPT_DIR).glob("bulk-*"):
+        kept.write_bytes(kept.read_bytes()[:100])
+    _edit_yaml(bulk)
+    assert run_kg(bulk, "build")[0] == 0
+    assert len(reads) == 2
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
