@@ -9,6 +9,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -16,7 +17,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.build.gz import concatenate, deflate, gzip_file
+from kg.build.gz import concatenate, gzip_file
 from kg.build.index import Rows, rows_of
 from kg.build.kept import Kept, digest, keep, previous_object
 from kg.build.shards import parallel, shard_of
@@ -62,44 +63,6 @@ def release_quads(minter: Minter, release_id: str, digest: str, built: dt.dateti
     yield ox.Quad(rel, vocab.K.inputDigest, ox.Literal("sha256:" + digest), g)
     for source in sorted(sources, key=lambda n: n.value):
         yield ox.Quad(rel, P.wasDerivedFrom, source, g)
-
-
-def _write(path: Path, dump: Dump, write: Callable[[BinaryIO], None]) -> None:
-    """Write one dump (gzipped if it is a .gz dump) through `write`."""
-    with path.open("wb") as raw:
-        if dump.gzipped:
-            with deflate(raw) as gz:
-                write(gz)
-        else:
-            write(raw)
-
-
-class _Lines:
-    """A writable that passes the store's Turtle output on without its prefix lines (TriG has them once, on top)."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self.out, self.rest, self.head = out, b"", True
-
-    def write(self, chunk: bytes) -> int:
-        data = self.rest + chunk
-        cut = data.rfind(b"\n") + 1
-        self.rest, done = data[cut:], data[:cut]
-        if self.head:
-            lines = done.split(b"\n")
-            skip = 0
-            while skip < len(lines) - 1 and (lines[skip].startswith(b"@prefix") or not lines[skip]):
-                skip += 1
-            self.head = skip == len(lines) - 1
-            done = b"\n".join(lines[skip:])
-        self.out.write(done)
-        return len(chunk)
-
-    def flush(self) -> None:
-        """The store flushes when done; lines are written as they complete."""
-
-    def close(self) -> None:
-        if self.rest:
-            self.write(b"\n")
 
 
 def entity_segment(triples: Iterable[ox.Triple], labelled: Callable[[str], Label | None], document: BinaryIO,
@@ -186,7 +149,9 @@ class _Piece:
     samples: dict[tuple[str, str], str]
     counts: Counts
     rows: Rows  # what the index files take from the shard
+    graphs: dict[str, tuple[int, int]]  # by graph: its triples as Turtle, where they are in the shard's `.trig`
     where: dict[str, tuple[int, int]] = field(default_factory=dict)  # by suffix: its bytes in the release's dump
+    trig_at: dict[str, int] = field(default_factory=dict)  # by graph: where its Turtle starts in the TriG dump
 
 
 @dataclass
@@ -221,7 +186,14 @@ def _read_back(job: _EntityJob, shard: int, key: str) -> _Piece | None:
             if len(data) != length:
                 return None  # the previous release's file is not what its pieces say: made anew
             out.write(data)
-    return _Piece(key, old.asked, old.samples, old.counts, old.rows)
+    with job.files[".trig"].open("rb") as src, segment.path(".trig").open("wb") as out:
+        for graph, (_, length) in sorted(old.graphs.items(), key=lambda kv: kv[1]):
+            src.seek(old.trig_at.get(graph, 0))
+            data = src.read(length)
+            if len(data) != length or graph not in old.trig_at:
+                return None
+            out.write(data)
+    return _Piece(key, old.asked, old.samples, old.counts, old.rows, old.graphs)
 
 
 def _entity_task(shard: int) -> _Piece:
@@ -249,12 +221,20 @@ def _entity_task(shard: int) -> _Piece:
 
     with segment.path(".jsonld").open("wb") as document, segment.path(".jsonl").open("wb") as each:
         entity_segment(triples, labelled, document, each, samples)
+    counts = _counts(triples, job.base)
     segment.path(".ttl").write_bytes(_turtle(triples))
     graph = f" <{Minter(job.base).editorial().value}> .\n".encode()
     with segment.path(".nq").open("rb") as lines:
-        stated = b"".join(line for line in lines if line.endswith(graph)) + b"".join(editorial)
+        quads = lines.readlines()
+    stated = b"".join(line for line in quads if line.endswith(graph)) + b"".join(editorial)
     rows = rows_of(triples, (q.triple for q in ox.parse(stated, format=ox.RdfFormat.N_QUADS)))
-    return _Piece(key, asked, samples, _counts(triples, job.base), rows)
+    del triples, stated
+    graphs = {}
+    with segment.path(".trig").open("wb") as out:
+        for name, body in _graph_bodies(quads).items():
+            graphs[name] = (out.tell(), len(body))
+            out.write(body)
+    return _Piece(key, asked, samples, counts, rows, graphs)
 
 
 def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
@@ -333,45 +313,44 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
                                     strict=True):
                 piece.where[suffix] = where
             out.write(tail)
+    _assemble_trig(statements, pieces, files[".trig"])
     if kept is not None:
         keep(kept, ENTITIES_FILE, pieces)
     return [samples[k] for k in sorted(samples)], counts, rows
 
 
-def _trig(statements: Statements, out: BinaryIO) -> None:
-    """The source graphs as TriG: one block per graph, each graph's triples as compact Turtle."""
-    out.write("".join(f"@prefix {k}: <{v}> .\n" for k, v in vocab.PREFIXES.items()).encode())
-    split = statements.named_path.with_suffix(".split")
-    split.mkdir(exist_ok=True)
-    files: dict[str, BinaryIO] = {}
-    try:
-        with statements.named_path.open("rb") as lines:  # one pass, each graph's triples to a file of its own
-            for line in lines:
-                cut = line.rfind(b" <")
-                graph = line[cut + 2:-4].decode()
-                sink = files.get(graph)
-                if sink is None:
-                    sink = files[graph] = (split / f"{len(files)}.nt").open("wb")
-                sink.write(line[:cut] + b" .\n")
-        for f in files.values():
-            f.close()
-        for graph in sorted(files):
+def _graph_bodies(quads: Iterable[bytes]) -> dict[str, bytes]:
+    """N-Quads lines (sorted) as each graph's triples in compact Turtle, in graph order; a graph too big to
+    regroup in memory as its lines."""
+    by_graph: dict[bytes, list[bytes]] = {}
+    for quad in quads:
+        cut = quad.rfind(b" <")
+        by_graph.setdefault(quad[cut + 2:-4], []).append(quad[:cut] + b" .\n")
+    out = {}
+    for graph in sorted(by_graph):
+        lines = b"".join(by_graph.pop(graph))
+        out[graph.decode()] = lines if len(lines) > PRETTY_TRIG_BYTES else _turtle(
+            list(ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)))
+    return out
+
+
+def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path) -> None:
+    """The source graphs as TriG: one block per graph, made of each shard's Turtle of it and then the build's own
+    statements in it (a subject's triples are in one shard: the pieces concatenate)."""
+    tail = _graph_bodies(sorted(statements.tail_quads))
+    with target.open("wb") as out, ExitStack() as stack:
+        sources = [stack.enter_context(s.path(".trig").open("rb")) for s in statements.segments]
+        out.write(TURTLE_HEAD)
+        for graph in sorted({g for piece in pieces for g in piece.graphs} | tail.keys()):
             out.write(f"\n<{graph}> {{\n".encode())
-            path = Path(files[graph].name)
-            if path.stat().st_size > PRETTY_TRIG_BYTES:  # too big to regroup in memory: its lines as they are
-                with path.open("rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
-            else:
-                scratch = ox.Store()
-                scratch.load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-                body = _Lines(out)
-                scratch.dump(body, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(),  # type: ignore[arg-type]
-                             prefixes=vocab.PREFIXES)
-                body.close()
-                del scratch
+            for piece, source in zip(pieces, sources, strict=True):
+                if graph in piece.graphs:
+                    offset, length = piece.graphs[graph]
+                    piece.trig_at[graph] = out.tell()
+                    source.seek(offset)
+                    out.write(source.read(length))
+            out.write(tail.get(graph, b""))
             out.write(b"}\n")
-    finally:
-        shutil.rmtree(split, ignore_errors=True)
 
 
 LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segments' files one after the other
@@ -379,14 +358,14 @@ LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segment
 
 def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
                 processes: int = 1, kept: Kept | None = None) -> tuple[list[str], Counts, Rows]:
-    """Every dump: the entity documents and Turtle shard by shard (in `processes` worker processes), the line
-    formats from the segments, TriG from the source graphs; one statement (N-Triples) with a literal of each
+    """Every dump: the entity documents, Turtle and each graph's Turtle for TriG shard by shard (in `processes`
+    worker processes), the line formats from the segments; one statement (N-Triples) with a literal of each
     datatype and language, in order, the union's counts and the index rows. `labels`: how each entity of the
-    segments is labelled where another points to it. A shard's piece of the entity dumps (and its index rows) is
-    read back from the previous release (`kept`) when nothing it depends on changed."""
+    segments is labelled where another points to it. A shard's piece of the dumps (and its index rows) is read
+    back from the previous release (`kept`) when nothing it depends on changed."""
     by_format = {d.format.name: d for d in DUMPS}
     files = {".jsonld": next(d for d in DUMPS if d.format.entities), ".jsonl": next(d for d in DUMPS if d.format.lines),
-             ".ttl": by_format["turtle"]}
+             ".ttl": by_format["turtle"], ".trig": by_format["trig"]}
     # the worker processes are forked before this process starts any thread of its own
     samples, counts, rows = _entities(statements, labels, {k: target / d.filename for k, d in files.items()}, processes,
                                 base, kept)
@@ -395,8 +374,6 @@ def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], 
         if dump.format.name in LINES:  # the segments' lines, already gzipped by the shards
             concatenate(statements.parts(LINES[dump.format.name]), target / dump.filename)
             return
-        if dump.format.datasets:
-            _write(target / dump.filename, dump, lambda out: _trig(statements, out))
         if not dump.gzipped:
             gzip_file(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
 
