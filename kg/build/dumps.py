@@ -231,7 +231,8 @@ def _entity_task(shard: int) -> _Piece:
     del triples, stated
     graphs = {}
     with segment.path(".trig").open("wb") as out:
-        for name, body in _graph_bodies(quads).items():
+        # a shard's share of the bytes a graph may have to be written as Turtle: a big graph stays lines, as fast
+        for name, body in _graph_bodies(quads, max(1, PRETTY_TRIG_BYTES // len(job.statements.segments))).items():
             graphs[name] = (out.tell(), len(body))
             out.write(body)
     return _Piece(key, asked, samples, counts, rows, graphs)
@@ -319,9 +320,9 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     return [samples[k] for k in sorted(samples)], counts, rows
 
 
-def _graph_bodies(quads: Iterable[bytes]) -> dict[str, bytes]:
-    """N-Quads lines (sorted) as each graph's triples in compact Turtle, in graph order; a graph too big to
-    regroup in memory as its lines."""
+def _graph_bodies(quads: Iterable[bytes], most: int = 0) -> dict[str, bytes]:
+    """N-Quads lines (sorted) as each graph's triples in compact Turtle, in graph order; a graph of more than
+    `most` bytes (by default PRETTY_TRIG_BYTES) as its lines."""
     by_graph: dict[bytes, list[bytes]] = {}
     for quad in quads:
         cut = quad.rfind(b" <")
@@ -329,7 +330,7 @@ def _graph_bodies(quads: Iterable[bytes]) -> dict[str, bytes]:
     out = {}
     for graph in sorted(by_graph):
         lines = b"".join(by_graph.pop(graph))
-        out[graph.decode()] = lines if len(lines) > PRETTY_TRIG_BYTES else _turtle(
+        out[graph.decode()] = lines if len(lines) > (most or PRETTY_TRIG_BYTES) else _turtle(
             list(ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)))
     return out
 
@@ -422,4 +423,4 @@ def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str
     return out, total
 
 
-PRETTY_TRIG_BYTES = 16 << 20  # graphs up to this size are written as grouped Turtle in the TriG dump
+PRETTY_TRIG_BYTES = 16 << 20  # graphs of about this size at most are written as grouped Turtle in the TriG dump
