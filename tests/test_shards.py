@@ -371,3 +371,51 @@ def test_a_renamed_person_is_renamed_where_unchanged_films_name_them(project, ru
     full = build(project, run_kg, text)
     for name in published(full):
         assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+
+
+def counting_mapped_tasks(monkeypatch, log: Path) -> None:
+    """Each mapping task that maps its records (not read back) adds a line to `log`, from its worker process."""
+    real = shards.record_quads
+
+    def counted(records, *args):
+        with log.open("a") as f:
+            f.write(f"{len(records)}\n")
+        return real(records, *args)
+
+    monkeypatch.setattr(shards, "record_quads", counted)
+
+
+def test_an_edit_maps_again_only_the_task_whose_records_changed(project, run_kg, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 4\n"
+    log = tmp_path / "mapped"
+    counting_mapped_tasks(monkeypatch, log)
+    first = build(project, run_kg, text)
+    tasks = len(log.read_text().splitlines())
+    assert tasks > 5
+    log.unlink()
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert len(log.read_text().splitlines()) == 1  # the one film's task; every other task's files linked
+    runs = {p.name: p.stat().st_ino for p in (first / KEPT_DIR).glob("mapped-*.nq")}
+    again = {p.name: p.stat().st_ino for p in (edited / KEPT_DIR).glob("mapped-*.nq")}
+    assert len(set(runs.items()) & set(again.items())) >= len(runs) - 4  # the same files, not copies
+    full = build(project, run_kg, text)
+    for name in published(full):
+        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+
+
+def test_a_kept_mapping_file_gone_means_its_task_is_mapped_again(project, run_kg, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 4\n"
+    first = build(project, run_kg, text)
+    gone = sorted((first / KEPT_DIR).glob("mapped-*.nq"))[:3]
+    for run in gone:
+        run.unlink()
+    log = tmp_path / "mapped"
+    counting_mapped_tasks(monkeypatch, log)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    keys = {run.name.rsplit("-", 1)[0] for run in gone}  # the tasks whose files are gone, and the edited one
+    assert len(keys) <= len(log.read_text().splitlines()) <= len(keys) + 1
+    full = build(project, run_kg, text)
+    for name in published(full):
+        assert (edited / name).read_bytes() == (full / name).read_bytes(), name

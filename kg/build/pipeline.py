@@ -207,15 +207,15 @@ class Build:
         mapped = Mapped()
         counts = {"records": len(sources.records), "files": len(sources.inputs)}
         plan = Plan(config.shards, config.task_records, config.build_workers)
-        counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan),
-                                     lambda n: f"{n} quads in {plan.shards} shards")
-        _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         before = current(config.releases_path) if incremental else None
         kept = Kept(self.context, tmp / KEPT_DIR if publish else None,
                     before / KEPT_DIR if before is not None else None)
         if kept.into is not None:
             kept.into.mkdir()
             self.remembered.keep(kept.into)
+        counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept),
+                                     lambda n: f"{n} quads in {plan.shards} shards")
+        _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         report, labels = stages.run(
             "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")

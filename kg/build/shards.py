@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import hashlib
 import heapq
+import io
 import os
 import pickle
 import shutil
@@ -22,7 +23,9 @@ from typing import Any, BinaryIO, NoReturn, TypeVar
 import pyoxigraph as ox
 
 from kg.build.gz import deflate
+from kg.build.kept import Kept, digest, keep, read_back
 from kg.build.mapping import Mapped, record_quads
+from kg.build.remembered import pack
 from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
 from kg.model import SINGLE_VALUED, Origin, Record
@@ -283,6 +286,7 @@ class _Job:
     plan: Plan
     work: Path
     parts: list[list[Path]] = field(default_factory=list)  # by shard: the files to merge
+    kept: Kept | None = None
 
 
 _JOB: _Job | None = None
@@ -292,11 +296,51 @@ def _map_task(n: int) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]]
     """Map the `n`th slice of the records into one sorted file per shard; where each subject and statement was
     written."""
     assert _JOB is not None
-    size = _JOB.plan.task_records
+    size, kept, stem = _JOB.plan.task_records, _JOB.kept, _JOB.work / f"map-{n:06d}"
+    records = _JOB.records[n * size:(n + 1) * size]
+    key = _task_key(kept, records, _JOB.plan.shards) if kept is not None else None
+    if kept is not None and key is not None and (found := _mapped_back(kept, key, stem)) is not None:
+        return found
     out = Mapped()
-    route(record_quads(_JOB.records[n * size:(n + 1) * size], _JOB.minter, out), _JOB.plan.shards,
-          _JOB.work / f"map-{n:06d}")
+    route(record_quads(records, _JOB.minter, out), _JOB.plan.shards, stem)
+    if kept is not None and key is not None and kept.into is not None:
+        runs = sorted(stem.parent.glob(stem.name + "-*.nq"))
+        for run in runs:
+            os.link(run, kept.into / f"{key}{run.name[len(stem.name):]}")
+        keep(kept, key + ".pickle", (out.subjects, out.statements, [r.name[len(stem.name):] for r in runs]))
     return out.subjects, out.statements
+
+
+def _task_key(kept: Kept, records: list[Record], shards: int) -> str:
+    """The name a mapping task's output is kept under: a digest of its records (packed), the shard count and kg."""
+    packed = io.BytesIO()
+    pickler = pickle.Pickler(packed, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # plain tuples: no memo needed
+    pickler.dump(pack(records))
+    return "mapped-" + digest(kept.context.encode(), str(shards).encode(), packed.getvalue())
+
+
+def _mapped_back(kept: Kept, key: str, stem: Path) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]] | None:
+    """A mapping task's output as the previous release kept it: its sorted files linked in place, where its
+    subjects and statements were written; None when it did not keep it whole."""
+    found = read_back(kept, key + ".pickle")
+    if not isinstance(found, tuple) or len(found) != 3:
+        return None
+    subjects, statements, suffixes = found
+    assert kept.previous is not None  # read_back found it there
+    try:
+        for suffix in suffixes:
+            os.link(kept.previous / f"{key}{suffix}", f"{stem}{suffix}")
+            if kept.into is not None:
+                os.link(kept.previous / f"{key}{suffix}", kept.into / f"{key}{suffix}")
+    except OSError:  # a file missing: mapped afresh, and nothing of this key kept from the previous release
+        for run in stem.parent.glob(stem.name + "-*.nq"):
+            run.unlink()
+        if kept.into is not None:
+            for linked in kept.into.glob(key + "*"):
+                linked.unlink()
+        return None
+    return subjects, statements
 
 
 def _merge_task(shard: int) -> Segment:
@@ -406,14 +450,14 @@ def _outcome(result: Path, status: int, desc: str, task: int, tasks: int) -> Any
 
 
 def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Plan, work: Path,
-                extra: Callable[[], Iterable[ox.Quad]]) -> Generator[Segment, None, None]:
+                extra: Callable[[], Iterable[ox.Quad]], kept: Kept | None = None) -> Generator[Segment, None, None]:
     """Map the records into one segment per shard, given as each is done; `extra()` (asked once the records are
     mapped and `mapped` knows where they were written) gives more quads to route with theirs. The records are let
-    go once mapped."""
+    go once mapped. A task whose records the previous release mapped (`kept`) links its files instead."""
     global _JOB
     tasks = max(1, -(-len(records) // plan.task_records))
     processes = plan.processes if tasks > 1 else 1  # records for one task: forking would cost more than it saves
-    _JOB = _Job(records, minter, plan, work)
+    _JOB = _Job(records, minter, plan, work, kept=kept)
     try:
         for subjects, statements in parallel(_map_task, tasks, processes, "map"):
             mapped.subjects.update(subjects)  # a later record of the same subject is where it was written last

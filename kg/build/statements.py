@@ -10,6 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.build.gz import concatenate, deflate
+from kg.build.kept import Kept
 from kg.build.mapping import (
     Mapped,
     conflict_quads,
@@ -174,15 +175,17 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
         del scratch
 
 
-def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mapped, plan: Plan) -> int:
-    """Map every record (and RDF file) into the statements, shard by shard; find and record the conflicts."""
+def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mapped, plan: Plan,
+         kept: Kept | None = None) -> int:
+    """Map every record (and RDF file) into the statements, shard by shard (a task the previous release mapped
+    read back from it, `kept`); find and record the conflicts."""
     def extra() -> Iterator[ox.Quad]:
         yield from vocabulary_quads(minter)
         yield from editorial_quads(minter)
         yield from rdf_quads(sources, minter, mapped)
         yield from identity_quads(sources.moves.values(), minter)
 
-    with contextlib.closing(map_sharded(sources.records, minter, mapped, plan, statements.work, extra)) as made:
+    with contextlib.closing(map_sharded(sources.records, minter, mapped, plan, statements.work, extra, kept)) as made:
         statements.adopt(made)  # closed even when adopting fails: no worker goes on merging after the build
     mapped.conflicts = find_conflicts(statements.claims, minter, mapped,
                                       preferences(sources.decisions.prefer, sources.moves, minter))
