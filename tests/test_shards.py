@@ -419,3 +419,41 @@ def test_a_kept_mapping_file_gone_means_its_task_is_mapped_again(project, run_kg
     full = build(project, run_kg, text)
     for name in published(full):
         assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+
+
+def test_an_edit_merges_again_only_the_shards_whose_files_changed(project, run_kg, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 6\n"
+    first = build(project, run_kg, text)
+    log = tmp_path / "merged"
+    real = shards.merge
+
+    def counted(parts, stem, shard=0, count=1):
+        with log.open("a") as f:
+            f.write(f"{shard}\n")
+        return real(parts, stem, shard, count)
+
+    monkeypatch.setattr(shards, "merge", counted)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    merged = {int(x) for x in log.read_text().splitlines()}
+    film = shard_of_iri(b"https://films.example.org/movie/no-regret", 6)
+    assert film in merged and len(merged) < 6  # the film's shard, and any other its task's quads reach
+    before, after = ({(p.name, p.stat().st_ino) for p in (r / KEPT_DIR).glob("merged-*")} for r in (first, edited))
+    linked = before & after
+    assert len({name.split(".", 1)[0] for name, _ in linked}) == 6 - len(merged)  # the others' files, linked
+    full = build(project, run_kg, text)
+    for name in published(full):
+        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+
+
+def test_a_kept_segment_file_gone_means_its_shard_is_merged_again(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 6\n"
+    first = build(project, run_kg, text)
+    for gone in (first / KEPT_DIR).glob("merged-*.types.nt"):
+        gone.unlink()
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert len(list((edited / KEPT_DIR).glob("merged-*.types.nt"))) == 6  # every shard merged and kept again
+    full = build(project, run_kg, text)
+    for name in published(full):
+        assert (edited / name).read_bytes() == (full / name).read_bytes(), name

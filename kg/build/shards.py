@@ -343,9 +343,54 @@ def _mapped_back(kept: Kept, key: str, stem: Path) -> tuple[dict[str, Origin], d
     return subjects, statements
 
 
+_MERGED = (".nq", ".nt", ".claims.nq", ".nq.gz", ".nt.gz", ".types.nt", ".sub.nt", ".out.nt")  # what `merge` writes
+
+
 def _merge_task(shard: int) -> Segment:
+    """One shard's segment: merged, or linked from the previous release when it merged the same files."""
     assert _JOB is not None
-    return merge(_JOB.parts[shard], _JOB.work / f"seg-{shard:04d}", shard, _JOB.plan.shards)
+    kept, parts, stem = _JOB.kept, _JOB.parts[shard], _JOB.work / f"seg-{shard:04d}"
+    key = _merge_key(kept, parts, shard, _JOB.plan.shards) if kept is not None else None
+    if kept is not None and key is not None and (found := _merged_back(kept, key, stem)) is not None:
+        return found
+    segment = merge(parts, stem, shard, _JOB.plan.shards)
+    if kept is not None and key is not None and kept.into is not None:
+        for suffix in _MERGED:  # never written again once merged: later steps write files of other suffixes
+            os.link(segment.path(suffix), kept.into / f"{key}{suffix}")
+        keep(kept, key + ".pickle", dataclasses.replace(segment, stem=Path(key)))
+    return segment
+
+
+def _merge_key(kept: Kept, parts: list[Path], shard: int, shards: int) -> str:
+    """The name a shard's segment is kept under: a digest of the bytes of the files it is merged from."""
+    h = hashlib.blake2b(kept.context.encode() + f"\0{shard} {shards}\0".encode(), digest_size=20)
+    for part in parts:
+        with part.open("rb") as f:
+            while block := f.read(1 << 20):
+                h.update(block)
+        h.update(f"\0{part.stat().st_size}\0".encode())
+    return "merged-" + h.hexdigest()
+
+
+def _merged_back(kept: Kept, key: str, stem: Path) -> Segment | None:
+    """A shard's segment as the previous release kept it, its files linked in place; None when not kept whole."""
+    found = read_back(kept, key + ".pickle")
+    if not isinstance(found, Segment):
+        return None
+    assert kept.previous is not None  # read_back found it there
+    try:
+        for suffix in _MERGED:
+            os.link(kept.previous / f"{key}{suffix}", f"{stem}{suffix}")
+            if kept.into is not None:
+                os.link(kept.previous / f"{key}{suffix}", kept.into / f"{key}{suffix}")
+    except OSError:  # a file missing: merged afresh, and nothing of this key kept from the previous release
+        for suffix in _MERGED:
+            Path(f"{stem}{suffix}").unlink(missing_ok=True)
+        if kept.into is not None:
+            for linked in kept.into.glob(key + "*"):
+                linked.unlink()
+        return None
+    return dataclasses.replace(found, stem=stem)
 
 
 class WorkerLost(Failure):
