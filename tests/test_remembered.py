@@ -48,6 +48,7 @@ def test_records_of_every_kind_of_value_come_back_as_they_were():
 def bulk(project: Path, monkeypatch) -> Path:
     """The real data with a bulk file beside it; SOURCE_DATE_EPOCH set (releases comparable byte for byte)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setattr(kg.build.remembered, "_CHUNK", 7)  # the records kept in several chunks
     (project / "data" / "films.csv").write_text(FILMS, encoding="utf-8")
     (project / "data" / "films.mapping.yaml").write_text(MAPPING, encoding="utf-8")
     return project

@@ -17,6 +17,7 @@ from kg.build.kept import digest
 from kg.build.notes import Note
 from kg.model import CastEntry, Claim, LangText, Origin, Record, Value
 
+_CHUNK = 10_000  # records packed and pickled at a time
 _TEXT, _CAST, _OTHER = 0, 1, 2  # how a packed value that is not a plain str, int or None says what it was
 
 
@@ -98,8 +99,10 @@ class Remembered:
         self.name = key_of(mappings, self.root, self.context)
         if self.previous is not None and (self.previous / self.name).is_file():
             try:
-                said, packed = pickle.loads((self.previous / self.name).read_bytes())
-                records = unpack(packed)
+                with (self.previous / self.name).open("rb") as f:
+                    unpickler = pickle.Unpickler(f)
+                    said, chunks = unpickler.load()
+                    records = [r for _ in range(chunks) for r in unpack(unpickler.load())]
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
                 pass  # unreadable: read the files again
             else:
@@ -111,7 +114,10 @@ class Remembered:
         made = io.BytesIO()
         pickler = pickle.Pickler(made, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.fast = True  # no memo: plain tuples without cycles, pickled three times faster
-        pickler.dump((notes[before:], pack(records)))
+        starts = range(0, len(records), _CHUNK)
+        pickler.dump((notes[before:], len(starts)))
+        for start in starts:  # a chunk at a time: the packed tuples of all the records are never held at once
+            pickler.dump(pack(records[start:start + _CHUNK]))
         self.made = made.getvalue()
         return records
 
