@@ -327,20 +327,26 @@ def _mapped_back(kept: Kept, key: str, stem: Path) -> tuple[dict[str, Origin], d
     if not isinstance(found, tuple) or len(found) != 3:
         return None
     subjects, statements, suffixes = found
-    assert kept.previous is not None  # read_back found it there
+    return (subjects, statements) if _linked_back(kept, key, suffixes, stem) else None
+
+
+def _linked_back(kept: Kept, key: str, suffixes: list[str] | tuple[str, ...], stem: Path) -> bool:
+    """Link the previous release's kept files `<key><suffix>` as `<stem><suffix>`, and keep them again; False, with
+    none of them linked anywhere, when one is missing (what they hold is then made afresh)."""
+    assert kept.previous is not None  # what named them was read back from there
     try:
         for suffix in suffixes:
             os.link(kept.previous / f"{key}{suffix}", f"{stem}{suffix}")
             if kept.into is not None:
                 os.link(kept.previous / f"{key}{suffix}", kept.into / f"{key}{suffix}")
-    except OSError:  # a file missing: mapped afresh, and nothing of this key kept from the previous release
-        for run in stem.parent.glob(stem.name + "-*.nq"):
-            run.unlink()
+    except OSError:
+        for suffix in suffixes:
+            Path(f"{stem}{suffix}").unlink(missing_ok=True)
         if kept.into is not None:
             for linked in kept.into.glob(key + "*"):
                 linked.unlink()
-        return None
-    return subjects, statements
+        return False
+    return True
 
 
 _MERGED = (".nq", ".nt", ".claims.nq", ".nq.gz", ".nt.gz", ".types.nt", ".sub.nt", ".out.nt")  # what `merge` writes
@@ -375,20 +381,7 @@ def _merge_key(kept: Kept, parts: list[Path], shard: int, shards: int) -> str:
 def _merged_back(kept: Kept, key: str, stem: Path) -> Segment | None:
     """A shard's segment as the previous release kept it, its files linked in place; None when not kept whole."""
     found = read_back(kept, key + ".pickle")
-    if not isinstance(found, Segment):
-        return None
-    assert kept.previous is not None  # read_back found it there
-    try:
-        for suffix in _MERGED:
-            os.link(kept.previous / f"{key}{suffix}", f"{stem}{suffix}")
-            if kept.into is not None:
-                os.link(kept.previous / f"{key}{suffix}", kept.into / f"{key}{suffix}")
-    except OSError:  # a file missing: merged afresh, and nothing of this key kept from the previous release
-        for suffix in _MERGED:
-            Path(f"{stem}{suffix}").unlink(missing_ok=True)
-        if kept.into is not None:
-            for linked in kept.into.glob(key + "*"):
-                linked.unlink()
+    if not isinstance(found, Segment) or not _linked_back(kept, key, _MERGED, stem):
         return None
     return dataclasses.replace(found, stem=stem)
 
