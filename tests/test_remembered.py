@@ -14,7 +14,7 @@ import pytest
 
 import kg.build.remembered
 from kg.build.pipeline import REPORT_FILE
-from kg.build.remembered import pack, unpack
+from kg.build.remembered import pack, packer, unpack
 from kg.layout import DUMPS, KEPT_DIR, STORE_DIR, current
 from kg.model import CastEntry, Claim, CrewEntry, LangText, Money, Origin, Record, Value
 
@@ -36,9 +36,7 @@ def test_records_of_every_kind_of_value_come_back_as_they_were():
                       formerly=(("old-a", there),)),
                Record("person", "b", (), there, detailed=False)]
     made = io.BytesIO()
-    pickler = pickle.Pickler(made, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True
-    pickler.dump(pack(records))
+    packer(made).dump(pack(records))
     back = unpack(pickle.loads(made.getvalue()))
     assert back == records
     assert [type(v.value) for v in back[0].claims[0].values] == [type(v.value) for v in values]

@@ -257,6 +257,13 @@ def published(release: Path) -> list[str]:
     return [d.filename for d in DUMPS] + ["void.ttl"] + index
 
 
+def assert_as_full(project: Path, run_kg, text: str, edited: Path) -> None:
+    """The edited release's dumps, VoID and index files are a full build's of the same data, byte for byte."""
+    full = build(project, run_kg, text)
+    for name in published(full):
+        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+
+
 def kept(release: Path) -> dict[str, int]:
     """The release's kept validation findings: file name -> inode (a file read back from the previous release is
     a link to it)."""
@@ -355,9 +362,7 @@ def test_an_edit_writes_again_only_the_entity_pieces_it_touches(project, run_kg,
     # leave and join (its IRI is new); every other shard's piece is read back
     changed = sum(1 for old, new in zip(before, after, strict=True) if (old.key, old.asked) != (new.key, new.asked))
     assert 1 <= written == changed < 8, (written, changed)
-    full = build(project, run_kg, text)
-    for name in published(full):
-        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+    assert_as_full(project, run_kg, text, edited)
 
 
 def test_a_renamed_person_is_renamed_where_unchanged_films_name_them(project, run_kg, monkeypatch):
@@ -368,9 +373,7 @@ def test_a_renamed_person_is_renamed_where_unchanged_films_name_them(project, ru
         b"https://films.example.org/person/lee-yeong-hoon", 8)
     edited = edit_then_build(project, run_kg, "name: Lee Yeong-hoon\n", "name: Lee Young-hoon\n", "people.yaml")
     assert b"Lee Young-hoon" in (edited / "kg.jsonld").read_bytes()
-    full = build(project, run_kg, text)
-    for name in published(full):
-        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+    assert_as_full(project, run_kg, text, edited)
 
 
 def counting_mapped_tasks(monkeypatch, log: Path) -> None:
@@ -399,9 +402,7 @@ def test_an_edit_maps_again_only_the_task_whose_records_changed(project, run_kg,
     runs = {p.name: p.stat().st_ino for p in (first / KEPT_DIR).glob("mapped-*.nq")}
     again = {p.name: p.stat().st_ino for p in (edited / KEPT_DIR).glob("mapped-*.nq")}
     assert len(set(runs.items()) & set(again.items())) >= len(runs) - 4  # the same files, not copies
-    full = build(project, run_kg, text)
-    for name in published(full):
-        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+    assert_as_full(project, run_kg, text, edited)
 
 
 def test_a_kept_mapping_file_gone_means_its_task_is_mapped_again(project, run_kg, monkeypatch, tmp_path):
@@ -416,9 +417,7 @@ def test_a_kept_mapping_file_gone_means_its_task_is_mapped_again(project, run_kg
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
     keys = {run.name.rsplit("-", 1)[0] for run in gone}  # the tasks whose files are gone, and the edited one
     assert len(keys) <= len(log.read_text().splitlines()) <= len(keys) + 1
-    full = build(project, run_kg, text)
-    for name in published(full):
-        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+    assert_as_full(project, run_kg, text, edited)
 
 
 def test_an_edit_merges_again_only_the_shards_whose_files_changed(project, run_kg, monkeypatch, tmp_path):
@@ -441,9 +440,7 @@ def test_an_edit_merges_again_only_the_shards_whose_files_changed(project, run_k
     before, after = ({(p.name, p.stat().st_ino) for p in (r / KEPT_DIR).glob("merged-*")} for r in (first, edited))
     linked = before & after
     assert len({name.split(".", 1)[0] for name, _ in linked}) == 6 - len(merged)  # the others' files, linked
-    full = build(project, run_kg, text)
-    for name in published(full):
-        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+    assert_as_full(project, run_kg, text, edited)
 
 
 def test_a_kept_segment_file_gone_means_its_shard_is_merged_again(project, run_kg, monkeypatch):
@@ -454,6 +451,4 @@ def test_a_kept_segment_file_gone_means_its_shard_is_merged_again(project, run_k
         gone.unlink()
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
     assert len(list((edited / KEPT_DIR).glob("merged-*.types.nt"))) == 6  # every shard merged and kept again
-    full = build(project, run_kg, text)
-    for name in published(full):
-        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+    assert_as_full(project, run_kg, text, edited)

@@ -62,6 +62,13 @@ def pack(records: list[Record]) -> tuple[list[tuple[Any, ...]], list[Any]]:
     return [tuple(o) for o in origins], out
 
 
+def packer(out: io.BytesIO) -> pickle.Pickler:
+    """A pickler for packed records: without a memo (plain tuples, no cycles), three times faster."""
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    return pickler
+
+
 def unpack(packed: tuple[list[tuple[Any, ...]], list[Any]]) -> list[Record]:
     """The records `pack` gave."""
     table, rows = packed
@@ -112,8 +119,7 @@ class Remembered:
         before = len(notes)
         records = read_bulk(mappings, parsers, notes)
         made = io.BytesIO()
-        pickler = pickle.Pickler(made, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.fast = True  # no memo: plain tuples without cycles, pickled three times faster
+        pickler = packer(made)
         starts = range(0, len(records), _CHUNK)
         pickler.dump((notes[before:], len(starts)))
         for start in starts:  # a chunk at a time: the packed tuples of all the records are never held at once

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from kg.build.gz import deflate
 from kg.build.kept import Kept, digest, keep, read_back
 from kg.build.mapping import Mapped, record_quads
-from kg.build.remembered import pack
+from kg.build.remembered import pack, packer
 from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
 from kg.model import SINGLE_VALUED, Origin, Record
@@ -314,9 +314,7 @@ def _map_task(n: int) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]]
 def _task_key(kept: Kept, records: list[Record], shards: int) -> str:
     """The name a mapping task's output is kept under: a digest of its records (packed), the shard count and kg."""
     packed = io.BytesIO()
-    pickler = pickle.Pickler(packed, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True  # plain tuples: no memo needed
-    pickler.dump(pack(records))
+    packer(packed).dump(pack(records))
     return "mapped-" + digest(kept.context.encode(), str(shards).encode(), packed.getvalue())
 
 
