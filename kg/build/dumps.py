@@ -212,17 +212,7 @@ def _entity_task(shard: int) -> _Piece:
         data = b"".join(heapq.merge(lines, tail))
     triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
     del data
-    samples: dict[tuple[str, str], str] = {}
-    asked: dict[str, Label | None] = {}
-
-    def labelled(iri: str) -> Label | None:
-        asked[iri] = found = job.labels.get(iri)
-        return found
-
-    with segment.path(".jsonld").open("wb") as document, segment.path(".jsonl").open("wb") as each:
-        entity_segment(triples, labelled, document, each, samples)
-    counts = _counts(triples, job.base)
-    segment.path(".ttl").write_bytes(_turtle(triples))
+    asked, samples, counts = _entity_files(triples, job.labels, job.base, segment.path)
     graph = f" <{Minter(job.base).editorial().value}> .\n".encode()
     with segment.path(".nq").open("rb") as lines:
         quads = lines.readlines()
@@ -236,6 +226,30 @@ def _entity_task(shard: int) -> _Piece:
             graphs[name] = (out.tell(), len(body))
             out.write(body)
     return _Piece(key, asked, samples, counts, rows, graphs)
+
+
+def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str, path: Callable[[str], Path]
+                  ) -> tuple[dict[str, Label | None], dict[tuple[str, str], str], Counts]:
+    """Some subjects' triples as entity objects in JSON-LD (`path(".jsonld")`) and JSON Lines (`path(".jsonl")`), and
+    as Turtle (`path(".ttl")`); the label of every other node they name, as it was, their samples and counts."""
+    samples: dict[tuple[str, str], str] = {}
+    asked: dict[str, Label | None] = {}
+
+    def labelled(iri: str) -> Label | None:
+        asked[iri] = found = labels.get(iri)
+        return found
+
+    with path(".jsonld").open("wb") as document, path(".jsonl").open("wb") as each:
+        entity_segment(triples, labelled, document, each, samples)
+    path(".ttl").write_bytes(_turtle(triples))
+    return asked, samples, _counts(triples, base)
+
+
+def _own_piece(statements: Statements, labels: dict[str, Label], base: str) -> _Piece:
+    """The entities of the build's statements about itself, apart from every shard's (`<work>/own.*`)."""
+    triples = list(ox.parse(b"".join(statements.own_triples), format=ox.RdfFormat.N_TRIPLES))
+    asked, samples, counts = _entity_files(triples, labels, base, lambda suffix: statements.work / f"own{suffix}")
+    return _Piece("", asked, samples, counts, rows_of(triples, ()), {})
 
 
 def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
@@ -292,15 +306,17 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
         if quad.endswith(graph):
             editorial[shard_of(quad, count)].append(quad)
     previous = kept.previous.parent if kept is not None and kept.previous is not None else None
-    _ENTITY_JOB = _EntityJob(statements, _with_tail(labels, statements.tail_triples), tails, editorial, base, kept,
-                             _before(kept, count), {k: previous / v.name for k, v in files.items()} if previous else {})
+    labels = _with_tail(labels, statements.tail_triples + statements.own_triples)
+    _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count),
+                             {k: previous / v.name for k, v in files.items()} if previous else {})
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities"))
     finally:
         _ENTITY_JOB = None
+    own = _own_piece(statements, labels, base)
     samples: dict[tuple[str, str], str] = {}
     counts, rows = Counts(), Rows()
-    for piece in pieces:
+    for piece in [*pieces, own]:
         for key, sample in piece.samples.items():
             samples.setdefault(key, sample)
         counts.add(piece.counts)
@@ -310,8 +326,8 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     for suffix, (head, separator, tail) in heads.items():
         with files[suffix].open("wb") as out:
             out.write(head)
-            for piece, where in zip(pieces, _join([s.path(suffix) for s in statements.segments], out, separator),
-                                    strict=True):
+            parts = [s.path(suffix) for s in statements.segments] + [statements.work / f"own{suffix}"]
+            for piece, where in zip([*pieces, own], _join(parts, out, separator), strict=True):
                 piece.where[suffix] = where
             out.write(tail)
     _assemble_trig(statements, pieces, files[".trig"])

@@ -227,7 +227,7 @@ class Build:
         built = build_time()
         release_id = new_release_id(digest)
         statements.add(release_quads(minter, release_id, digest, built, config,
-                                     [ox.NamedNode(g) for g in statements.graphs if "/source/" in g]))
+                                     [ox.NamedNode(g) for g in statements.graphs if "/source/" in g]), own=True)
         statements.close()
 
         def write_files() -> int:

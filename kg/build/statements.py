@@ -41,7 +41,10 @@ class Statements:
         self._graph_terms: set[str] = set()  # as N-Quads writes them: <iri>
         self._tail: list[bytes] = []  # N-Quads lines
         self._seen: set[bytes] = set()  # the tail's lines
-        self._tail_triples: list[bytes] = []  # N-Triples lines of the tail's statements no segment holds (`close`)
+        self._tail_triples: list[bytes] = []  # N-Triples lines of the tail's statements no segment holds, but the own
+        self._own: set[bytes] = set()  # the subjects (<iri>) of the build's statements about itself
+        self._others: set[bytes] = set()  # the subjects of the tail's other statements
+        self._own_triples: list[bytes] = []  # N-Triples lines of those about subjects nothing else states (`close`)
         self._tail_digest = ""
 
     def adopt(self, segments: Iterable[Segment]) -> None:
@@ -52,10 +55,12 @@ class Statements:
             self._graph_terms |= segment.graphs
             self.claims.bulk_load(path=str(segment.path(".claims.nq")), format=ox.RdfFormat.N_QUADS, lenient=True)
 
-    def add(self, quads: Iterable[ox.Quad]) -> None:
-        """Record quads (each in a named graph) after the segments, each once, in order."""
+    def add(self, quads: Iterable[ox.Quad], own: bool = False) -> None:
+        """Record quads (each in a named graph) after the segments, each once, in order; `own`: the build's
+        statements about itself (the release, the dataset), which change on every build."""
         lines = {f"{q} .\n".encode(): q for q in quads}
         for line in sorted(lines):
+            (self._own if own else self._others).add(_subject(line))
             if line in self._seen:
                 continue
             self._seen.add(line)
@@ -89,8 +94,15 @@ class Statements:
 
     @property
     def tail_triples(self) -> list[bytes]:
-        """The N-Triples lines of the statements added after the segments that no segment holds (after `close`)."""
+        """The N-Triples lines of the statements added after the segments that no segment holds, but for
+        `own_triples` (after `close`)."""
         return list(self._tail_triples)
+
+    @property
+    def own_triples(self) -> list[bytes]:
+        """The N-Triples lines of the build's statements about itself whose subjects nothing else states: entities
+        of their own, apart from every shard's (after `close`), so that no shard's dumps change with them."""
+        return list(self._own_triples)
 
     def parts(self, suffix: str) -> list[Path]:
         """The files that, one after the other, hold every quad (".nq", ".nq.gz") or triple (".nt", ".nt.gz")."""
@@ -106,30 +118,43 @@ class Statements:
         """How many quads each part holds (after `close`)."""
         return [s.quads for s in self.segments] + [len(self._tail)]
 
-    def _new_triples(self) -> list[bytes]:
-        """The tail's triples that no segment holds (a segment holds its subjects' triples: only theirs are read)."""
+    def _new_triples(self) -> tuple[list[bytes], set[bytes]]:
+        """The tail's triples that no segment holds (a segment holds its subjects' triples: only theirs are read),
+        and which of the build's own subjects a segment states anything about."""
         lines = self.tail_lines()
         if not self.segments:
-            return lines
+            return lines, set()
         by_shard: dict[int, set[bytes]] = {}
         for line in lines:
             by_shard.setdefault(shard_of(line, len(self.segments)), set()).add(line)
         held: set[bytes] = set()
+        stated: set[bytes] = set()
         for shard, wanted in by_shard.items():
             with self.segments[shard].path(".nt").open("rb") as segment:
-                held.update(line for line in segment if line in wanted)
-        return [line for line in lines if line not in held]
+                for line in segment:
+                    if line in wanted:
+                        held.add(line)
+                    if self._own and _subject(line) in self._own:
+                        stated.add(_subject(line))
+        return [line for line in lines if line not in held], stated
 
     def close(self) -> None:
         """Write the tail, and every quad and every triple to one file each."""
-        self._tail_triples = self._new_triples()
+        new, stated = self._new_triples()
+        others = self._others | stated
+        self._own_triples = [line for line in new if (s := _subject(line)) in self._own and s not in others]
+        self._tail_triples = [line for line in new if _subject(line) not in self._own or _subject(line) in others]
         self._tail_digest = part_digest(b"".join(self._tail)).hexdigest()
-        for suffix, lines in ((".nq", self._tail), (".nt", self._tail_triples)):
+        for suffix, lines in ((".nq", self._tail), (".nt", new)):
             (self.work / f"tail{suffix}").write_bytes(b"".join(lines))
             with (self.work / f"tail{suffix}.gz").open("wb") as raw, deflate(raw) as gz:
                 gz.write(b"".join(lines))
         concatenate(self.parts(".nq"), self.named_path)
         concatenate(self.parts(".nt"), self.union_path)
+
+
+def _subject(line: bytes) -> bytes:
+    return line[:line.find(b" ")]
 
 
 class _Skolem:
