@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import pickle
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyoxigraph as ox
 import pytest
 
 import kg.build.remembered
+import kg.build.shards
 from kg.build.pipeline import REPORT_FILE
-from kg.build.remembered import pack, packer, unpack
+from kg.build.remembered import Remembered, pack, packer, told, unpack
 from kg.layout import DUMPS, KEPT_DIR, STORE_DIR, current
 from kg.model import CastEntry, Claim, CrewEntry, LangText, Money, Origin, Record, Value
 
@@ -81,6 +85,8 @@ def _same_as_full(release: Path, root: Path, run_kg, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     shutil.copytree(root / "data", fresh / "data")
     shutil.copytree(root / "shapes", fresh / "shapes")
+    if (root / "kg.toml").exists():
+        shutil.copy(root / "kg.toml", fresh / "kg.toml")
     assert run_kg(fresh, "build", "--full")[0] == 0
     full = current(fresh / "var")
     for name in [d.filename for d in DUMPS] + [REPORT_FILE]:
@@ -134,4 +140,80 @@ def test_damaged_kept_records_are_read_again_from_the_files(bulk, run_kg, reads,
     _edit_yaml(bulk)
     assert run_kg(bulk, "build")[0] == 0
     assert len(reads) == 2
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+def _films(count: int, renamed: dict[int, str] | None = None) -> list[Record]:
+    here = Origin("data/films.csv", 1, "f")
+    return [Record("movie", f"m{n}", (Claim("films", (Value("name", (renamed or {}).get(n, f"Film {n}"),
+                                                            Origin("data/films.csv", n + 2, f"m{n}")),), here),),
+                   Origin("data/films.csv", n + 2, f"m{n}"), detailed=False) for n in range(count)]
+
+
+@pytest.fixture
+def read_from(tmp_path: Path, monkeypatch) -> Callable[[list[Record], Path | None], tuple[Remembered, list[Record]]]:
+    """Read records (what `read_bulk` would give) through a Remembered, kept in a kept/ folder of their own."""
+    monkeypatch.setattr(kg.build.remembered, "_CHUNK", 7)
+    mapping = SimpleNamespace(path=tmp_path / "films.mapping.yaml", files=[], display="films")
+
+    def read(records: list[Record], previous: Path | None) -> tuple[Remembered, list[Record]]:
+        if records:  # the mapping's bytes stand for the files': records of their own, a file of its own
+            mapping.path.write_text(repr(records), encoding="utf-8")
+        monkeypatch.setattr(kg.build.remembered, "read_bulk", lambda *_: list(records))
+        remembered = Remembered(tmp_path, "context", previous)
+        got = remembered.read([mapping], {}, [])  # type: ignore[list-item]
+        into = tmp_path / f"kept-{len(list(tmp_path.glob('kept-*')))}"
+        into.mkdir()
+        remembered.keep(into)
+        return remembered, got
+
+    return read
+
+
+def test_a_record_is_told_by_its_contents_whether_read_or_read_back(read_from):
+    records = _films(20)
+    first, read = read_from(records, None)
+    tokens = [first.token(r) for r in read]
+    assert tokens == [told(r) for r in records] and len(set(tokens)) == 20
+    again, back = read_from([], first.root / "kept-0")  # read back: what `read_bulk` gives now is not asked for
+    assert again.found is not None
+    assert back == records and [again.token(r) for r in back] == tokens
+
+
+def test_a_record_the_build_made_or_rewrote_is_not_told(read_from):
+    remembered, read = read_from(_films(5), None)
+    assert remembered.token(dataclasses.replace(read[0])) is None  # equal, but not the object read
+    assert remembered.token(_films(5)[0]) is None
+    remembered.forget()
+    assert remembered.token(read[0]) is None
+
+
+def test_an_unchanged_chunk_is_told_without_packing_its_records_again(read_from, monkeypatch):
+    first, _ = read_from(_films(20), None)
+    counted: list[Record] = []
+    monkeypatch.setattr(kg.build.remembered, "told", lambda r: counted.append(r) or told(r))
+    changed = _films(20, {9: "Film Nine"})  # in the second chunk of 7
+    again, read = read_from(changed, first.root / "kept-0")
+    assert [r.key for r in counted] == [f"m{n}" for n in range(7, 14)]
+    assert [again.token(r) for r in read] == [told(r) for r in changed]
+
+
+def test_an_edited_row_maps_again_only_the_task_of_its_record(bulk, run_kg, monkeypatch, tmp_path):
+    (bulk / "kg.toml").write_text("task_records = 4\nshards = 4\n", encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    assert run_kg(bulk, "build")[0] == 0  # nothing changed: nothing built
+    real = kg.build.shards.record_quads
+    log = tmp_path / "mapped"
+
+    def counted(records, *args):
+        with log.open("a") as f:
+            f.write(" ".join(r.key for r in records) + "\n")
+        return real(records, *args)
+
+    monkeypatch.setattr(kg.build.shards, "record_quads", counted)
+    path = bulk / "data" / "films.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,"), encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    mapped = [line.split() for line in log.read_text().splitlines()]
+    assert len(mapped) == 1 and "tt0000017" in mapped[0], mapped
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)

@@ -213,8 +213,10 @@ class Build:
         if kept.into is not None:
             kept.into.mkdir()
             self.remembered.keep(kept.into)
-        counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept),
+        counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept,
+                                                           self.remembered.token),
                                      lambda n: f"{n} quads in {plan.shards} shards")
+        self.remembered.forget()
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         report, labels = stages.run(
             "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),

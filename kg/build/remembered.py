@@ -3,11 +3,12 @@ build instead of read again."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,15 +91,75 @@ def key_of(mappings: list[Mapping], root: Path, context: str) -> str:
     return "bulk-" + digest(*parts) + ".pickle"
 
 
+_TOKEN = 16  # bytes of a record's digest
+
+
+def told(record: Record) -> bytes:
+    """A digest of a record's contents (origins included): what tells it from any other."""
+    made = io.BytesIO()
+    packer(made).dump(pack([record]))
+    return hashlib.blake2b(made.getvalue(), digest_size=_TOKEN).digest()
+
+
+def _chunk_digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=_TOKEN).digest()
+
+
+def _chunks(path: Path) -> Iterator[tuple[bytes, bytes]]:
+    """A kept file's chunks: each one's packed records (pickled) and the digest of each record (`told`)."""
+    with path.open("rb") as f:
+        unpickler = pickle.Unpickler(f)
+        _, count = unpickler.load()
+        for _ in range(count):
+            data, tokens = unpickler.load()
+            yield data, tokens
+
+
 class Remembered:
     """Reads bulk files as `read_bulk` does, unless the previous release kept their records (in `previous`, a
-    release's kept/ folder); what it read or read back is kept for the next build by `keep`."""
+    release's kept/ folder); what it read or read back is kept for the next build by `keep`. Each record read is
+    told by a digest of its contents (`token`), kept with it: a record read back needs no packing to be told."""
 
     def __init__(self, root: Path, context: str, previous: Path | None) -> None:
         self.root, self.context, self.previous = root, context, previous
         self.name: str | None = None
         self.found: Path | None = None  # the previous release's file, read back
         self.made: bytes | None = None  # what this build read, to keep
+        self._tokens = bytearray()  # the digest of each record read, in order
+        self._records: list[Record] = []  # every record read, in order: held, so that no other takes its id()
+        self._at: dict[int, int] = {}  # id() of a record read -> its place in `_records`
+
+    def token(self, record: Record) -> bytes | None:
+        """The digest of this record's contents (`told`) when it is the very object read (not one the build made
+        or rewrote since, whose contents it would not be); else None."""
+        n = self._at.get(id(record))  # no other object has this id: the record read is held
+        if n is None:
+            return None
+        return bytes(self._tokens[n * _TOKEN:(n + 1) * _TOKEN])
+
+    def forget(self) -> None:
+        """Let go of the records read (once mapped, nothing asks for their tokens)."""
+        self._tokens, self._records, self._at = bytearray(), [], {}
+
+    def _know(self, records: list[Record], tokens: bytes) -> None:
+        if len(tokens) != len(records) * _TOKEN:
+            raise ValueError("a chunk's records and digests do not match")
+        for record in records:
+            self._at[id(record)] = len(self._records)
+            self._records.append(record)
+        self._tokens += tokens
+
+    def _previous_tokens(self) -> dict[bytes, bytes]:
+        """By the digest of a chunk the previous release kept, its records' digests (to tell an unchanged chunk's
+        records without packing each again); empty when there is none to read."""
+        found: dict[bytes, bytes] = {}
+        try:
+            for path in sorted(self.previous.glob("bulk-*.pickle")) if self.previous is not None else []:
+                for data, tokens in _chunks(path):
+                    found[_chunk_digest(data)] = tokens
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+            return {}
+        return found
 
     def read(self, mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
              notes: list[Note]) -> list[Record]:
@@ -107,23 +168,32 @@ class Remembered:
         if self.previous is not None and (self.previous / self.name).is_file():
             try:
                 with (self.previous / self.name).open("rb") as f:
-                    unpickler = pickle.Unpickler(f)
-                    said, chunks = unpickler.load()
-                    records = [r for _ in range(chunks) for r in unpack(unpickler.load())]
+                    said, _ = pickle.Unpickler(f).load()
+                records = []
+                for data, tokens in _chunks(self.previous / self.name):
+                    records += (chunk := unpack(pickle.loads(data)))
+                    self._know(chunk, tokens)
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
-                pass  # unreadable: read the files again
+                self.forget()  # unreadable: read the files again
             else:
                 notes.extend(said)
                 self.found = self.previous / self.name
                 return records
         before = len(notes)
         records = read_bulk(mappings, parsers, notes)
+        earlier = self._previous_tokens()
         made = io.BytesIO()
         pickler = packer(made)
         starts = range(0, len(records), _CHUNK)
         pickler.dump((notes[before:], len(starts)))
         for start in starts:  # a chunk at a time: the packed tuples of all the records are never held at once
-            pickler.dump(pack(records[start:start + _CHUNK]))
+            chunk = records[start:start + _CHUNK]
+            packed = io.BytesIO()
+            packer(packed).dump(pack(chunk))
+            data = packed.getvalue()
+            tokens = earlier.get(_chunk_digest(data)) or b"".join(told(r) for r in chunk)
+            pickler.dump((data, tokens))
+            self._know(chunk, tokens)
         self.made = made.getvalue()
         return records
 

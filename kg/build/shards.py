@@ -287,6 +287,7 @@ class _Job:
     work: Path
     parts: list[list[Path]] = field(default_factory=list)  # by shard: the files to merge
     kept: Kept | None = None
+    token: Callable[[Record], bytes | None] = lambda _: None  # what tells a record read back unchanged
 
 
 _JOB: _Job | None = None
@@ -298,7 +299,7 @@ def _map_task(n: int) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]]
     assert _JOB is not None
     size, kept, stem = _JOB.plan.task_records, _JOB.kept, _JOB.work / f"map-{n:06d}"
     records = _JOB.records[n * size:(n + 1) * size]
-    key = _task_key(kept, records, _JOB.plan.shards) if kept is not None else None
+    key = _task_key(kept, records, _JOB.plan.shards, _JOB.token) if kept is not None else None
     if kept is not None and key is not None and (found := _mapped_back(kept, key, stem)) is not None:
         return found
     out = Mapped()
@@ -311,11 +312,19 @@ def _map_task(n: int) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]]
     return out.subjects, out.statements
 
 
-def _task_key(kept: Kept, records: list[Record], shards: int) -> str:
-    """The name a mapping task's output is kept under: a digest of its records (packed), the shard count and kg."""
+def _task_key(kept: Kept, records: list[Record], shards: int,
+              token: Callable[[Record], bytes | None] = lambda _: None) -> str:
+    """The name a mapping task's output is kept under: a digest of its records, the shard count and kg. A record
+    with a `token` (read back unchanged) is told by it, the others by their packed contents."""
+    told, fresh = [], []
+    for record in records:
+        found = token(record)
+        if found is None:
+            fresh.append(record)
+        told.append(b"?" if found is None else b"=" + found)  # a token is of fixed length: no two lists read alike
     packed = io.BytesIO()
-    packer(packed).dump(pack(records))
-    return "mapped-" + digest(kept.context.encode(), str(shards).encode(), packed.getvalue())
+    packer(packed).dump(pack(fresh))
+    return "mapped-" + digest(kept.context.encode(), str(shards).encode(), b"".join(told), packed.getvalue())
 
 
 def _mapped_back(kept: Kept, key: str, stem: Path) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]] | None:
@@ -486,14 +495,16 @@ def _outcome(result: Path, status: int, desc: str, task: int, tasks: int) -> Any
 
 
 def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Plan, work: Path,
-                extra: Callable[[], Iterable[ox.Quad]], kept: Kept | None = None) -> Generator[Segment, None, None]:
+                extra: Callable[[], Iterable[ox.Quad]], kept: Kept | None = None,
+                token: Callable[[Record], bytes | None] = lambda _: None) -> Generator[Segment, None, None]:
     """Map the records into one segment per shard, given as each is done; `extra()` (asked once the records are
     mapped and `mapped` knows where they were written) gives more quads to route with theirs. The records are let
-    go once mapped. A task whose records the previous release mapped (`kept`) links its files instead."""
+    go once mapped. A task whose records the previous release mapped (`kept`) links its files instead; `token` tells
+    a record read back unchanged without packing it."""
     global _JOB
     tasks = max(1, -(-len(records) // plan.task_records))
     processes = plan.processes if tasks > 1 else 1  # records for one task: forking would cost more than it saves
-    _JOB = _Job(records, minter, plan, work, kept=kept)
+    _JOB = _Job(records, minter, plan, work, kept=kept, token=token)
     try:
         for subjects, statements in parallel(_map_task, tasks, processes, "map"):
             mapped.subjects.update(subjects)  # a later record of the same subject is where it was written last

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from kg.build.mapping import (
 from kg.build.shards import Plan, Segment, map_sharded, part_digest, shard_of
 from kg.build.sources import Sources
 from kg.ids import Minter
-from kg.model import Origin
+from kg.model import Origin, Record
 
 CHUNK = 100_000  # lines per load into a store: bounds the memory of the stores' loaders
 
@@ -201,16 +201,17 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
 
 
 def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mapped, plan: Plan,
-         kept: Kept | None = None) -> int:
+         kept: Kept | None = None, token: Callable[[Record], bytes | None] = lambda _: None) -> int:
     """Map every record (and RDF file) into the statements, shard by shard (a task the previous release mapped
-    read back from it, `kept`); find and record the conflicts."""
+    read back from it, `kept`; `token` tells a record read back unchanged); find and record the conflicts."""
     def extra() -> Iterator[ox.Quad]:
         yield from vocabulary_quads(minter)
         yield from editorial_quads(minter)
         yield from rdf_quads(sources, minter, mapped)
         yield from identity_quads(sources.moves.values(), minter)
 
-    with contextlib.closing(map_sharded(sources.records, minter, mapped, plan, statements.work, extra, kept)) as made:
+    with contextlib.closing(map_sharded(sources.records, minter, mapped, plan, statements.work, extra, kept,
+                                               token)) as made:
         statements.adopt(made)  # closed even when adopting fails: no worker goes on merging after the build
     mapped.conflicts = find_conflicts(statements.claims, minter, mapped,
                                       preferences(sources.decisions.prefer, sources.moves, minter))
