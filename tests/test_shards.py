@@ -67,6 +67,23 @@ def test_merge_keeps_each_quad_once_and_each_triple_once(tmp_path):
     assert segment.path(".claims.nq").read_bytes().count(b"\n") == 3
 
 
+def test_only_claims_that_sources_disagree_on_are_kept_for_conflicts(tmp_path):
+    created, editorial = b"<http://schema.org/dateCreated>", b"<https://films.example.org/source/editorial>"
+    part = tmp_path / "a.nq"
+    lines_in = [
+        b'<https://x/1> ' + created + b' "2001" <https://g/1> .\n',  # two sources, two values: may be a conflict
+        b'<https://x/1> ' + created + b' "2002" <https://g/2> .\n',
+        b'<https://x/1> ' + created + b' "2003" ' + editorial + b' .\n',  # the curators' value beside them
+        b'<https://x/2> ' + created + b' "2001" <https://g/1> .\n',  # two sources, one value
+        b'<https://x/2> ' + created + b' "2001" <https://g/2> .\n',
+        b'<https://x/3> ' + created + b' "2001" <https://g/1> .\n',  # one source, and the curators' other value
+        b'<https://x/3> ' + created + b' "2009" ' + editorial + b' .\n',
+    ]
+    part.write_bytes(b"".join(sorted(lines_in)))
+    segment = merge([part], tmp_path / "seg", editorial=editorial)
+    assert segment.path(".claims.nq").read_bytes().splitlines(keepends=True) == sorted(lines_in[:3])
+
+
 def test_many_task_files_are_merged_in_passes(tmp_path, monkeypatch):
     lines_in = [f"<https://x/{n % 13}> <http://schema.org/genre> \"g{n % 7}\" <https://g/{n % 3}> .\n".encode()
                 for n in range(200)]
@@ -432,10 +449,10 @@ def test_an_edit_merges_again_only_the_shards_whose_files_changed(project, run_k
     log = tmp_path / "merged"
     real = shards.merge
 
-    def counted(parts, stem, shard=0, count=1):
+    def counted(parts, stem, shard=0, *args):
         with log.open("a") as f:
             f.write(f"{shard}\n")
-        return real(parts, stem, shard, count)
+        return real(parts, stem, shard, *args)
 
     monkeypatch.setattr(shards, "merge", counted)
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")

@@ -155,11 +155,12 @@ _TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _SUBCLASS = b"<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
 
 
-def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Segment:
+def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1, editorial: bytes = b"") -> Segment:
     """One shard's segment from the sorted files of every mapping task (each statement once); with what its
     validation and the other shards' need: `<stem>.types.nt` (its rdf:type triples), `<stem>.sub.nt` (its
     rdfs:subClassOf triples) and `<stem>.out.nt` (by shard, a triple pointing to each other shard's node by each
-    predicate)."""
+    predicate); and what may be a conflict, `<stem>.claims.nq`: the quads of each single-valued property of a
+    subject to which graphs other than the `editorial` one (<iri>) give more than one value."""
     quads = triples = 0
     types: list[bytes] = []
     subclasses: list[bytes] = []
@@ -179,6 +180,7 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Seg
         quad_lines: list[bytes] = []
         triple_lines: list[bytes] = []
         claim_lines: list[bytes] = []
+        claims_of = _Claims(claim_lines, editorial)
         for line in heapq.merge(*sources):
             if line == last:
                 continue
@@ -207,7 +209,7 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Seg
                         pointers.add(pointer)
                         out.setdefault(other, []).append(written)
             if predicate[1:-1] in _SINGLE:
-                claim_lines.append(line)
+                claims_of.add(line, start + len(predicate), line[cut + 1:-3])
             if len(quad_lines) >= _BLOCK:
                 quads, triples = quads + len(quad_lines), triples + len(triple_lines)
                 digest.update(_flush(quad_lines, nq, nq_gz))
@@ -215,6 +217,7 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Seg
         quads, triples = quads + len(quad_lines), triples + len(triple_lines)
         digest.update(_flush(quad_lines, nq, nq_gz))
         _flush(triple_lines, nt, nt_gz)
+        claims_of.flush()
         claims.writelines(claim_lines)
     for p in narrowed:
         if p not in parts:
@@ -223,6 +226,30 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1) -> Seg
     Path(f"{stem}.sub.nt").write_bytes(b"".join(subclasses))
     return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs), _blocks(Path(f"{stem}.out.nt"), out),
                    digest=digest.hexdigest())
+
+
+class _Claims:
+    """Gathers the quads of single-valued properties, given in order (a subject's and property's together), into
+    `out` where graphs other than the editorial one disagree: the rest cannot be a conflict."""
+
+    def __init__(self, out: list[bytes], editorial: bytes) -> None:
+        self.out, self.editorial = out, editorial
+        self.key = b""
+        self.lines: list[bytes] = []
+
+    def add(self, line: bytes, end: int, graph: bytes) -> None:
+        """One quad; `end`: where its predicate ends, `graph`: its graph name as written."""
+        if line[:end] != self.key:
+            self.flush()
+            self.key = line[:end]
+        self.lines.append(line if graph != self.editorial else b"=" + line)
+
+    def flush(self) -> None:
+        """Give the gathered quads to `out` when they disagree."""
+        told = {line[len(self.key):line.rfind(b" <")] for line in self.lines if not line.startswith(b"=")}
+        if len(told) > 1:
+            self.out.extend(line.removeprefix(b"=") for line in self.lines)
+        self.lines.clear()
 
 
 def part_digest(data: bytes = b"") -> Any:
@@ -366,7 +393,7 @@ def _merge_task(shard: int) -> Segment:
     key = _merge_key(kept, parts, shard, _JOB.plan.shards) if kept is not None else None
     if kept is not None and key is not None and (found := _merged_back(kept, key, stem)) is not None:
         return found
-    segment = merge(parts, stem, shard, _JOB.plan.shards)
+    segment = merge(parts, stem, shard, _JOB.plan.shards, f"<{_JOB.minter.editorial().value}>".encode())
     if kept is not None and key is not None and kept.into is not None:
         for suffix in _MERGED:  # never written again once merged: later steps write files of other suffixes
             os.link(segment.path(suffix), kept.into / f"{key}{suffix}")
