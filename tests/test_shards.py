@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import signal
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -146,6 +147,54 @@ def test_a_worker_killed_midway_is_an_error_not_a_wait_forever():
 def test_an_exception_in_a_worker_is_raised_in_the_build():
     with pytest.raises(ValueError, match="task 1 found bad input"):
         list(shards.parallel(_failing, 4, 2, "test"))
+
+
+def test_a_background_task_runs_in_a_worker_while_the_build_goes_on(tmp_path):
+    ready = tmp_path / "ready"
+
+    def task(_: int) -> int:
+        while not ready.exists():  # waits for the parent: it would never end if the parent waited first
+            time.sleep(0.01)
+        return os.getpid()
+
+    with shards.background(task, 2, "test") as result:
+        ready.touch()
+        assert result() != os.getpid()
+
+
+def _refusing(_: int) -> int:
+    raise ValueError("the rows are bad")
+
+
+def test_a_background_tasks_exception_is_raised_when_its_result_is_asked_for():
+    with shards.background(_refusing, 2, "test") as result, pytest.raises(ValueError, match="the rows are bad"):
+        result()
+
+
+def test_a_background_task_killed_is_an_error():
+    with shards.background(lambda n: _killed(n + 2), 2, "test") as result, \
+            pytest.raises(WorkerLost, match="killed by signal 9"):
+        result()
+
+
+def test_a_background_task_not_waited_for_is_stopped(tmp_path):
+    started = tmp_path / "pid"
+
+    def forever(_: int) -> int:
+        started.write_text(str(os.getpid()))
+        while True:
+            time.sleep(0.01)
+
+    with shards.background(forever, 2, "test"):
+        while not started.exists() or not started.read_text():
+            time.sleep(0.01)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.read_text()), 0)  # killed and reaped: no such process
+
+
+def test_with_one_process_a_background_task_runs_when_asked_for():
+    with shards.background(_pid, 1, "test") as result:
+        assert result() == os.getpid()
 
 
 def test_one_process_runs_the_tasks_itself():

@@ -29,7 +29,7 @@ from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
 from kg.build.remembered import Remembered
-from kg.build.shards import Plan
+from kg.build.shards import Plan, background
 from kg.build.sources import read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist, record_parts
@@ -245,12 +245,15 @@ class Build:
         previous = before
 
         def load_disk() -> dict[str, object]:
-            patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
-            if patched is None:
-                shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
-                persist(statements, statements.union_path, tmp / STORE_DIR)
-            shutil.rmtree(statements.work)
-            index.write(self.rows, tmp / INDEX_DIR, config.base_iri)
+            # the index files are written by a worker meanwhile: they need nothing but the rows
+            with background(lambda _: index.write(self.rows, tmp / INDEX_DIR, config.base_iri), plan.processes,
+                            "index") as indexed:
+                patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
+                if patched is None:
+                    shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
+                    persist(statements, statements.union_path, tmp / STORE_DIR)
+                shutil.rmtree(statements.work)
+                indexed()
             result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
                                                      minter)
             return {"loaded": "in full"} if patched is None else {

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from typing import Any, BinaryIO, NoReturn, TypeVar, cast
 
 import pyoxigraph as ox
 
@@ -494,6 +494,38 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> I
                     given += 1
     finally:
         for pid in running:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        shutil.rmtree(results, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def background(fn: Callable[[int], R], processes: int, desc: str) -> Iterator[Callable[[], R]]:
+    """fn(0) in a forked child, while this process goes on (with one process, run when its result is asked for):
+    gives the function that waits for the result. A child still running when the block ends is killed."""
+    if processes <= 1:
+        yield lambda: fn(0)
+        return
+    results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
+    pid = os.fork()
+    if pid == 0:
+        _child(fn, 0, results / "0")
+    waited = False
+
+    def wait() -> R:
+        nonlocal waited
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): no status
+            status = -1
+        waited = True
+        return cast(R, _outcome(results / "0", status, desc, 0, 1))
+
+    try:
+        yield wait
+    finally:
+        if not waited:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
