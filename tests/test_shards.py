@@ -405,6 +405,13 @@ def counting_entity_writes(monkeypatch, log: Path) -> None:
     monkeypatch.setattr(dumps, "entity_segment", counted)
 
 
+def pieces_of(release: Path) -> list:
+    """A release's entity pieces, shard by shard, as it kept them."""
+    kept = release / KEPT_DIR
+    placed = pickle.loads((kept / dumps.ENTITIES_FILE).read_bytes())
+    return [pickle.loads((kept / f"piece-{n:04d}-{p.key}.pickle").read_bytes()) for n, p in enumerate(placed)]
+
+
 def edit_then_build(project: Path, run_kg, old: str, new: str, name: str) -> Path:
     path = project / "data" / name
     text = path.read_text(encoding="utf-8")
@@ -418,12 +425,12 @@ def edit_then_build(project: Path, run_kg, old: str, new: str, name: str) -> Pat
 def test_an_edit_writes_again_only_the_entity_pieces_it_touches(project, run_kg, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     text = SMALL + "shards = 8\n"
-    before = pickle.loads((build(project, run_kg, text) / KEPT_DIR / dumps.ENTITIES_FILE).read_bytes())
+    before = pieces_of(build(project, run_kg, text))
     log = tmp_path / "written"
     counting_entity_writes(monkeypatch, log)
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
     written = len(log.read_text().splitlines())
-    after = pickle.loads((edited / KEPT_DIR / dumps.ENTITIES_FILE).read_bytes())
+    after = pieces_of(edited)
     film = next(line.split(b" ")[0][1:-1].decode() for line in lines(edited / "kg.nt.gz")
                 if b'<http://schema.org/name> "No Regrets"' in line)
     # written again: the film's shard and the shards naming the film, not those of the release's own statements
@@ -522,4 +529,22 @@ def test_a_kept_segment_file_gone_means_its_shard_is_merged_again(project, run_k
         gone.unlink()
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
     assert len(list((edited / KEPT_DIR).glob("merged-*.types.nt"))) == 6  # every shard merged and kept again
+    assert_as_full(project, run_kg, text, edited)
+
+
+def test_a_kept_entity_piece_gone_or_damaged_means_its_shard_is_written_again(project, run_kg, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\n"
+    first = build(project, run_kg, text)
+    kept = sorted((first / KEPT_DIR).glob("piece-*.pickle"))
+    assert len(kept) == 8
+    kept[0].unlink()
+    kept[1].write_bytes(b"not a pickle")
+    log = tmp_path / "written"
+    counting_entity_writes(monkeypatch, log)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert len(log.read_text().splitlines()) >= 3  # both shards, and the build's own entities
+    assert len(pieces_of(edited)) == 8  # each kept again, readable
+    again = {p.name: p.stat().st_ino for p in (edited / KEPT_DIR).glob("piece-*.pickle")}
+    assert again.get(kept[1].name) != kept[1].stat().st_ino  # the damaged file is not linked on
     assert_as_full(project, run_kg, text, edited)

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from kg import vocab
 from kg.build.gz import concatenate, gzip_file
 from kg.build.index import Rows, rows_of
-from kg.build.kept import Kept, digest, keep, previous_object
+from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.shards import parallel, shard_of
 from kg.build.statements import Statements
 from kg.config import Config
@@ -136,7 +136,7 @@ def _turtle(triples: list[ox.Triple]) -> bytes:
     return body.lstrip(b"\n")
 
 
-ENTITIES_FILE = "entities.pickle"  # in the release's kept/: each shard's `_Piece`
+ENTITIES_FILE = "entities.pickle"  # in the release's kept/: where each shard's piece is (`_Placed`)
 _PIECES = (".jsonld", ".jsonl", ".ttl")  # a shard's piece of each entity dump (in `DUMPS` order below)
 
 
@@ -154,6 +154,16 @@ class _Piece:
     trig_at: dict[str, int] = field(default_factory=dict)  # by graph: where its Turtle starts in the TriG dump
 
 
+@dataclass(frozen=True)
+class _Placed:
+    """Where a shard's piece is in the release's dumps: kept apart from the piece, which an edit elsewhere leaves
+    as it was while its place moves."""
+
+    key: str
+    where: dict[str, tuple[int, int]]
+    trig_at: dict[str, int]
+
+
 @dataclass
 class _EntityJob:
     """What the forked workers writing the shards' dumps inherit."""
@@ -164,22 +174,30 @@ class _EntityJob:
     editorial: list[list[bytes]]  # by shard: the N-Quads lines of the build's own editorial statements about them
     base: str
     kept: Kept | None
-    before: list[_Piece] | None  # the previous release's pieces, when it has as many shards
+    before: list[_Placed] | None  # where the previous release's pieces are, when it has as many shards
     files: dict[str, Path]  # by suffix: the previous release's dump holding those pieces
 
 
 _ENTITY_JOB: _EntityJob | None = None
 
 
+def _piece_file(shard: int, key: str) -> str:
+    """The name a shard's piece (`_Piece`) is kept under, in the release's kept/."""
+    return f"piece-{shard:04d}-{key}.pickle"
+
+
 def _read_back(job: _EntityJob, shard: int, key: str) -> _Piece | None:
-    """The shard's piece of the previous release, copied to the shard's files, when its statements and every label
-    it names are the same; else None."""
-    old = job.before[shard] if job.before is not None else None
-    if old is None or not key or old.key != key or any(job.labels.get(i) != label for i, label in old.asked.items()):
+    """The shard's piece of the previous release, copied to the shard's files (and its kept file linked), when its
+    statements and every label it names are the same; else None."""
+    placed = job.before[shard] if job.before is not None else None
+    if placed is None or not key or placed.key != key or job.kept is None:
+        return None
+    old = previous_object(job.kept, _piece_file(shard, key))
+    if not isinstance(old, _Piece) or any(job.labels.get(i) != label for i, label in old.asked.items()):
         return None
     segment = job.statements.segments[shard]
     for suffix in _PIECES:
-        offset, length = old.where.get(suffix, (0, 0))
+        offset, length = placed.where.get(suffix, (0, 0))
         with job.files[suffix].open("rb") as src, segment.path(suffix).open("wb") as out:
             src.seek(offset)
             data = src.read(length)
@@ -188,12 +206,14 @@ def _read_back(job: _EntityJob, shard: int, key: str) -> _Piece | None:
             out.write(data)
     with job.files[".trig"].open("rb") as src, segment.path(".trig").open("wb") as out:
         for graph, (_, length) in sorted(old.graphs.items(), key=lambda kv: kv[1]):
-            src.seek(old.trig_at.get(graph, 0))
+            src.seek(placed.trig_at.get(graph, 0))
             data = src.read(length)
-            if len(data) != length or graph not in old.trig_at:
+            if len(data) != length or graph not in placed.trig_at:
                 return None
             out.write(data)
-    return _Piece(key, old.asked, old.samples, old.counts, old.rows, old.graphs)
+    if job.kept.into is not None and job.kept.previous is not None:
+        link(job.kept.previous / _piece_file(shard, key), job.kept.into / _piece_file(shard, key))
+    return old
 
 
 def _entity_task(shard: int) -> _Piece:
@@ -225,7 +245,10 @@ def _entity_task(shard: int) -> _Piece:
         for name, body in _graph_bodies(quads, max(1, PRETTY_TRIG_BYTES // len(job.statements.segments))).items():
             graphs[name] = (out.tell(), len(body))
             out.write(body)
-    return _Piece(key, asked, samples, counts, rows, graphs)
+    piece = _Piece(key, asked, samples, counts, rows, graphs)
+    if job.kept is not None and key:
+        keep(job.kept, _piece_file(shard, key), piece)
+    return piece
 
 
 def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str, path: Callable[[str], Path]
@@ -267,10 +290,10 @@ def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
     return out
 
 
-def _before(kept: Kept | None, count: int) -> list[_Piece] | None:
-    """The previous release's pieces, when it kept them for as many shards."""
+def _before(kept: Kept | None, count: int) -> list[_Placed] | None:
+    """Where the previous release's pieces are, when it kept them for as many shards."""
     found = previous_object(kept, ENTITIES_FILE)
-    if not isinstance(found, list) or len(found) != count or not all(isinstance(p, _Piece) for p in found):
+    if not isinstance(found, list) or len(found) != count or not all(isinstance(p, _Placed) for p in found):
         return None
     return found
 
@@ -332,7 +355,7 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
             out.write(tail)
     _assemble_trig(statements, pieces, files[".trig"])
     if kept is not None:
-        keep(kept, ENTITIES_FILE, pieces)
+        keep(kept, ENTITIES_FILE, [_Placed(p.key, p.where, p.trig_at) for p in pieces])
     return [samples[k] for k in sorted(samples)], counts, rows
 
 

@@ -41,11 +41,16 @@ def read_back(kept: Kept, name: str) -> Any:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError):
         return None
     if kept.into is not None:
-        try:
-            os.link(path, kept.into / name)
-        except OSError:
-            shutil.copyfile(path, kept.into / name)
+        link(path, kept.into / name)
     return found
+
+
+def link(source: Path, target: Path) -> None:
+    """`target` the same file as `source` (a hard link; a copy where the file system has none)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def keep(kept: Kept, name: str, found: object) -> None:

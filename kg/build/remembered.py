@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import pickle
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from kg.build.bulk import read_bulk
 from kg.build.bulkspec import Mapping
-from kg.build.kept import digest
+from kg.build.kept import digest, link
 from kg.build.notes import Note
 from kg.model import CastEntry, Claim, LangText, Origin, Record, Value
 
@@ -202,10 +200,7 @@ class Remembered:
         if self.name is None:
             return
         if self.found is not None:
-            try:
-                os.link(self.found, into / self.name)
-            except OSError:
-                shutil.copyfile(self.found, into / self.name)
+            link(self.found, into / self.name)
         elif self.made is not None:
             (into / self.name).write_bytes(self.made)
             self.made = None
