@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.build import dumps, shards
+from kg.build import checks, dumps, shards
 from kg.build.shards import Plan, WorkerLost, merge, shard_of, shard_of_iri
 from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, current
 
@@ -336,18 +336,32 @@ def kept(release: Path) -> dict[str, int]:
     return {p.name: p.stat().st_ino for p in (release / KEPT_DIR).glob("checks-*")}
 
 
-def test_an_edit_checks_again_only_the_batches_it_touches(project, run_kg, monkeypatch):
+def test_an_edit_checks_again_only_the_shards_it_touches(project, run_kg, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    text = SMALL + "shards = 8\nbuild_workers = 2\n"  # two batches of shards
+    text = SMALL + "shards = 8\nbuild_workers = 2\n"  # two batches of four shards
     before = kept(build(project, run_kg, text))
+    log = tmp_path / "checked"
+    real = checks._check
+
+    def counted(segments, shards):
+        with log.open("a") as f:
+            f.write("".join(f"{n}\n" for n in shards))
+        return real(segments, shards)
+
+    monkeypatch.setattr(checks, "_check", counted)
     path = project / "data" / "other-films.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("name: No Regret\n", "name: No Regrets\n", 1),
                     encoding="utf-8")
     assert run_kg(project, "build")[0] == 0
     edited = current(project / "var")
     after = kept(edited)
-    assert len(before) == len(after) == 2
-    assert sum(1 for name, inode in after.items() if before.get(name) == inode) == 1  # read back, not written
+    checked = {int(n) for n in log.read_text().split()}
+    assert len(before) == len(after) == 8
+    film = next(line.split(b" ")[0][1:-1] for line in lines(edited / "kg.nt.gz")
+                if b'<http://schema.org/name> "No Regrets"' in line)
+    assert shard_of_iri(film, 8) in checked and len(checked) < 4, checked
+    # every other shard's findings read back, not written
+    assert sum(1 for name, inode in after.items() if before.get(name) == inode) == 8 - len(checked)
     full = build(project, run_kg, text)
     for name in (METADATA, ATTENTION_FILE):  # the same findings, located in the same places
         assert json.loads((edited / name).read_text()).get("warnings") == json.loads((full / name).read_text()).get(
@@ -548,3 +562,44 @@ def test_a_kept_entity_piece_gone_or_damaged_means_its_shard_is_written_again(pr
     again = {p.name: p.stat().st_ino for p in (edited / KEPT_DIR).glob("piece-*.pickle")}
     assert again.get(kept[1].name) != kept[1].stat().st_ino  # the damaged file is not linked on
     assert_as_full(project, run_kg, text, edited)
+
+
+LONG_GENRES = """\
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix schema: <http://schema.org/> .
+@prefix ex: <https://example.org/shapes/> .
+
+ex:ShortGenre a sh:NodeShape ; sh:targetObjectsOf schema:genre ; sh:maxLength 14 ; sh:severity sh:Warning ;
+    sh:message "A genre of more than 14 letters." .
+"""
+
+
+def _apart(count: int) -> tuple[str, str]:
+    """Two film keys whose films are in different shards."""
+    keys = [f"genre-film-{n}" for n in range(20)]
+    first = keys[0]
+    other = next(k for k in keys if shard_of_iri(f"https://films.example.org/movie/{k}".encode(), count)
+                 != shard_of_iri(f"https://films.example.org/movie/{first}".encode(), count))
+    return first, other
+
+
+def test_a_finding_about_a_literal_stays_while_an_unchanged_shard_states_it(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\n"
+    (project / "shapes" / "genres.ttl").write_text(LONG_GENRES, encoding="utf-8")
+    a, b = _apart(8)
+    films = "movies:\n" + "".join(f"  {k}:\n    name: Film {k}\n    genre: [melodramatic thriller]\n" for k in (a, b))
+    (project / "data" / "genres.yaml").write_text(films, encoding="utf-8")
+    first = build(project, run_kg, text)
+
+    def long_genre(release: Path) -> list[str]:
+        return [w for w in json.loads((release / METADATA).read_text())["warnings"] if "14 letters" in w]
+
+    assert len(long_genre(first)) == 1  # one literal, one finding, whichever films state it
+    edited = edit_then_build(project, run_kg, "    name: Film " + a + "\n    genre: [melodramatic thriller]\n",
+                             "    name: Film " + a + "\n", "genres.yaml")
+    assert len(long_genre(edited)) == 1  # the other film's unchanged shard still states it
+    assert_as_full(project, run_kg, text, edited)
+    gone = edit_then_build(project, run_kg, "    genre: [melodramatic thriller]\n", "", "genres.yaml")
+    assert long_genre(gone) == []
+    assert_as_full(project, run_kg, text, gone)

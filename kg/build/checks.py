@@ -9,10 +9,11 @@ run on the whole graph would, and the reports add up to the whole graph's. What 
 to be local (a SPARQL constraint that looks further, a shape pyshacl checks) runs on the whole graph, loaded
 into memory only then.
 
-A batch's findings and labels depend on nothing but its shards' statements, what `side` brings, the tail and the
-checks: kept in the release under a digest of those (`Kept`), an unchanged batch is read back by the next build
-instead of checked again. Findings are kept without their place in the source files, which an edit elsewhere may
-move: the parent locates every finding afresh.
+A shard's findings and labels depend on nothing but its statements, what `side` brings it, the tail and the
+checks: kept in the release under a digest of those (`Kept`), an unchanged shard's are read back by the next build
+instead of checked again, and only the shards of a batch that changed are checked. A finding about a literal is
+kept with each shard that states the literal. Findings are kept without their place in the source files, which an
+edit elsewhere may move: the parent locates every finding afresh.
 """
 
 from __future__ import annotations
@@ -67,23 +68,44 @@ class _Found:
     labels: dict[str, Label]
 
 
-def _key(kept: Kept, segments: list[Segment], shards: frozenset[int], *parts: bytes) -> str | None:
-    """The name a batch's findings are kept under: a digest of what its checks depend on; None when a shard's
-    statements have no digest."""
-    if any(not segments[n].digest for n in shards):
+def _key(kept: Kept, segments: list[Segment], shard: int, *parts: bytes) -> str | None:
+    """The name a shard's findings are kept under: a digest of what its checks depend on; None when its statements
+    have no digest."""
+    if not segments[shard].digest:
         return None
-    return "checks-" + digest(kept.context.encode(), f"{len(segments)} {sorted(shards)}".encode(),
-                              *(segments[n].digest.encode() for n in sorted(shards)), *parts) + ".pickle"
+    return "checks-" + digest(kept.context.encode(), f"{len(segments)} {shard}".encode(),
+                              segments[shard].digest.encode(), *parts) + ".pickle"
 
 
 def _check_task(batch: int) -> _Found:
-    """The findings of one batch of shards (not located in the source files) and their entities' labels."""
+    """The findings of one batch of shards (not located in the source files) and their entities' labels: each
+    shard's read back when nothing its checks depend on changed, the others' checked together."""
     assert _JOB is not None
     segments, shards, kept = _JOB.segments, _JOB.batches[batch], _JOB.kept
+    keys = {n: _key(kept, segments, n, *side(segments, {n}), _JOB.tail, _JOB.reached) for n in shards} \
+        if kept is not None else {}
+    found: dict[int, _Found] = {}
+    for n, key in keys.items():
+        if kept is not None and key is not None and isinstance(back := read_back(kept, key), _Found):
+            found[n] = back
+    if todo := frozenset(shards - found.keys()):
+        for n, checked in _check(segments, todo).items():
+            found[n] = checked
+            if kept is not None and (name := keys.get(n)) is not None:
+                keep(kept, name, checked)
+    joined = _Found([], {}, {})
+    for n in sorted(shards):
+        joined.own += found[n].own
+        for literal, findings in found[n].shared.items():
+            joined.shared.setdefault(literal, findings)
+        joined.labels.update(found[n].labels)
+    return joined
+
+
+def _check(segments: list[Segment], shards: frozenset[int]) -> dict[int, _Found]:
+    """The findings of some shards, checked together, and their entities' labels, shard by shard."""
+    assert _JOB is not None
     pointing, types = side(segments, shards)
-    key = _key(kept, segments, shards, pointing, types, _JOB.tail, _JOB.reached) if kept else None
-    if kept is not None and key is not None and isinstance(found := read_back(kept, key), _Found):
-        return found
     store = ox.Store()
     for shard in shards:
         store.bulk_load(path=str(segments[shard].path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
@@ -93,21 +115,39 @@ def _check_task(batch: int) -> _Found:
                     lenient=True)
     count = len(segments)
 
-    def mine(iri: str) -> bool:
-        return shard_of_iri(iri.encode(), count) in shards
+    def shard_of(iri: str) -> int:
+        return shard_of_iri(iri.encode(), count)
 
-    own: list[Finding] = []
+    out = {n: _Found([], {}, {}) for n in shards}
     shared: dict[tuple[int, str], list[Finding]] = {}
     for n, check in enumerate(_JOB.checks):
         for result in run_check(store, check):
             if not isinstance(result.focus, ox.NamedNode | ox.BlankNode):
                 shared.setdefault((n, str(result.focus)), []).append(finding(result, None))
-            elif mine(result.focus.value):
-                own.append(finding(result, None))
-    own += schema_terms_store(store, None, threads=1, vocabularies=_JOB.vocabularies, keep=mine)
-    found = _Found(own, shared, labels)
-    if kept is not None and key is not None:
-        keep(kept, key, found)
+            elif (mine := shard_of(result.focus.value)) in shards:
+                out[mine].own.append(finding(result, None))
+    for f in schema_terms_store(store, None, threads=1, vocabularies=_JOB.vocabularies,
+                                keep=lambda iri: shard_of(iri) in shards):
+        out[shard_of(f.focus)].own.append(f)
+    for iri, label in labels.items():
+        out[shard_of(iri)].labels[iri] = label
+    reaching = _reaching(segments, shards, {literal for _, literal in shared})
+    for (n, literal), each in shared.items():
+        for shard in reaching.get(literal, shards):  # a literal no shard states is the tail's: every shard reaches it
+            out[shard].shared[(n, literal)] = each
+    return out
+
+
+def _reaching(segments: list[Segment], shards: frozenset[int], literals: set[str]) -> dict[str, set[int]]:
+    """Which of the shards state each of these literals (as N-Triples writes them) as an object."""
+    wanted = {literal.encode() for literal in literals}
+    found: dict[str, set[int]] = {}
+    for shard in sorted(shards) if wanted else []:
+        with segments[shard].path(".nt").open("rb") as lines:
+            for line in lines:
+                term = line[line.find(b" ", line.find(b" ") + 1) + 1:-3]
+                if term in wanted:
+                    found.setdefault(term.decode(), set()).add(shard)
     return found
 
 
