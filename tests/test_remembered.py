@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import json
 import pickle
 import shutil
 from collections.abc import Callable
@@ -15,11 +16,12 @@ from types import SimpleNamespace
 import pyoxigraph as ox
 import pytest
 
+import kg.build.duplicates
 import kg.build.remembered
 import kg.build.shards
 from kg.build.pipeline import REPORT_FILE
 from kg.build.remembered import Remembered, pack, packer, told, unpack
-from kg.layout import DUMPS, KEPT_DIR, STORE_DIR, current
+from kg.layout import DUMPS, DUPLICATES_FILE, KEPT_DIR, STORE_DIR, current
 from kg.model import CastEntry, Claim, CrewEntry, LangText, Money, Origin, Record, Value
 
 FILMS = "id,title,year,actor,character\n" + "".join(
@@ -89,7 +91,7 @@ def _same_as_full(release: Path, root: Path, run_kg, tmp_path: Path) -> None:
         shutil.copy(root / "kg.toml", fresh / "kg.toml")
     assert run_kg(fresh, "build", "--full")[0] == 0
     full = current(fresh / "var")
-    for name in [d.filename for d in DUMPS] + [REPORT_FILE]:
+    for name in [d.filename for d in DUMPS] + [REPORT_FILE, DUPLICATES_FILE]:
         assert (release / name).read_bytes() == (full / name).read_bytes(), name
     stores = [{str(q) for q in ox.Store.read_only(str(r / STORE_DIR))} for r in (release, full)]
     assert stores[0] == stores[1]
@@ -216,4 +218,20 @@ def test_an_edited_row_maps_again_only_the_task_of_its_record(bulk, run_kg, monk
     assert run_kg(bulk, "build")[0] == 0
     mapped = [line.split() for line in log.read_text().splitlines()]
     assert len(mapped) == 1 and "tt0000017" in mapped[0], mapped
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+def test_an_edit_elsewhere_finds_the_same_duplicates_without_working_out_the_bulk_records_again(
+        bulk, run_kg, monkeypatch, tmp_path):
+    (bulk / "data" / "lookalike.yaml").write_text("movies:\n  film-five:\n    name: Film 5\n    production_year: 1955\n",
+                                                  encoding="utf-8")  # a bulk film's title and year
+    assert run_kg(bulk, "build")[0] == 0
+    found = json.loads((current(bulk / "var") / DUPLICATES_FILE).read_text(encoding="utf-8"))
+    assert any({c["a"].rsplit("/", 1)[-1], c["b"].rsplit("/", 1)[-1]} == {"film-five", "tt0000005"} for c in found)
+    worked: list[str] = []
+    real = kg.build.duplicates._film_keys
+    monkeypatch.setattr(kg.build.duplicates, "_film_keys", lambda film: worked.append(film.key) or real(film))
+    _edit_yaml(bulk)
+    assert run_kg(bulk, "build")[0] == 0
+    assert worked and not any(key.startswith("tt") for key in worked)  # the hand-written films only
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)

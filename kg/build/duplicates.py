@@ -9,8 +9,10 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
+from kg.build.kept import Kept, digest, previous_object
 from kg.build.merges import identifier, years
 from kg.ids import Minter
 from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
@@ -160,14 +162,52 @@ def _people_of(film: Record) -> tuple[set[str], set[str]]:
 
 
 @dataclass
+class Known:
+    """What was worked out about records read back unchanged, by their `token` (a digest of their contents): by
+    the previous build (`before`), and by this one (`made`, for the next)."""
+
+    token: Callable[[Record], bytes | None] = lambda _: None
+    before: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
+    made: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
+
+    def of(self, what: bytes, record: Record, work: Callable[[Record], Iterable[str]]) -> tuple[str, ...]:
+        """`work(record)`, or what a build worked out for a record of the same contents."""
+        token = self.token(record)
+        if token is None:
+            return tuple(work(record))
+        found = self.before.get(what + token)
+        if found is None:
+            found = tuple(work(record))
+        self.made[what + token] = found
+        return found
+
+
+def known_file(context: str) -> str:
+    """The name of the file `Known.made` is kept in, in a release's kept/: it holds for this kg and settings only."""
+    return "known-" + digest(context.encode()) + ".pickle"
+
+
+def known_before(previous: Path | None, context: str, token: Callable[[Record], bytes | None]) -> Known:
+    """What the previous release's build worked out (none when it kept nothing for this `context`)."""
+    found = previous_object(Kept(context, None, previous), known_file(context)) if previous is not None else None
+    return Known(token, found if isinstance(found, dict) else {})
+
+
+def _spellings(person: Record) -> set[str]:
+    return {x for name in _names(person) for k, _ in person_spellings(name) for x in (k.loose, k.ordered) if x}
+
+
+@dataclass
 class _World:
     """What the comparison needs of every film and person: spellings, years, credits."""
 
     films: dict[str, Record] = field(default_factory=dict)
     people: dict[str, Record] = field(default_factory=dict)
     credits: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # person -> films
+    known: Known = field(default_factory=Known)
 
     person_keys: dict[str, set[str]] = field(default_factory=dict)
+    _people: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
 
     def spelled(self, keys: Iterable[str]) -> set[str]:
         """The loose keys of every spelling of these people (for 'the same person, spelled otherwise')."""
@@ -176,9 +216,16 @@ class _World:
             mine = self.person_keys.get(key)
             if mine is None:
                 record = self.people.get(key)
-                mine = self.person_keys[key] = {x for name in _names(record) for k, _ in person_spellings(name)
-                                                for x in (k.loose, k.ordered) if x} if record else {key}
+                mine = self.person_keys[key] = set(self.known.of(b"s", record, _spellings)) if record else {key}
             found |= mine
+        return found
+
+    def people_of(self, film: Record) -> tuple[set[str], set[str]]:
+        """A film's directors and everyone it credits (person keys)."""
+        found = self._people.get(film.key)
+        if found is None:
+            found = self._people[film.key] = (set(self.known.of(b"d", film, lambda r: _people_of(r)[0])),
+                                              set(self.known.of(b"e", film, lambda r: _people_of(r)[1])))
         return found
 
     same_film: dict[str, str] = field(default_factory=dict)  # film -> the candidate film it may be
@@ -188,7 +235,7 @@ class _World:
         return {film_keys(n).loose for n in _names(self.films[key])} | {"=" + self.same_film.get(key, key)}
 
     def coworkers(self, person: str) -> set[str]:
-        return {p for film in self.credits.get(person, []) for p in _people_of(self.films[film])[1]} - {person}
+        return {p for film in self.credits.get(person, []) for p in self.people_of(self.films[film])[1]} - {person}
 
 
 _DERIVED = {  # how a spelling was derived -> (base score, how the match is told)
@@ -277,7 +324,7 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     evidence += [said] if said else []
     if _catalogued_apart(a, b):
         return None
-    (dir_a, all_a), (dir_b, all_b) = _people_of(a), _people_of(b)
+    (dir_a, all_a), (dir_b, all_b) = world.people_of(a), world.people_of(b)
     shared_dirs = world.spelled(dir_a) & world.spelled(dir_b) or _near(world.spelled(dir_a), world.spelled(dir_b))
     if dir_a and dir_b and not shared_dirs:
         score -= 0.2  # each by its own director (or one spelled beyond recognition)
@@ -370,29 +417,46 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     return score, evidence_list
 
 
+def _film_keys(film: Record) -> set[str]:
+    """The blocking keys of a film's titles (and of their main titles, without a subtitle)."""
+    mine: set[str] = set()
+    for name in _names(film):
+        for keys in (film_keys(name), film_keys(_SUBTITLE.split(name, 1)[0])):
+            mine.update((keys.strict, keys.ordered, keys.loose))
+    return mine
+
+
+def _person_keys(person: Record) -> set[str]:
+    """The blocking keys of a person's names, and a word of a name with the birth year: a stage name and a legal
+    one."""
+    mine: set[str] = set()
+    for name in _names(person):
+        for keys, _ in person_spellings(name):
+            mine.update((keys.strict, keys.ordered, keys.loose))
+            mine.update(f"{w}:{y}" for w in keys.words if len(w) > 2 for y in years(person))
+    return mine
+
+
 def _blocks(world: _World) -> Iterable[tuple[str, list[str]]]:
     """(kind, keys of records that share a blocking key), each block once."""
-    kinds: tuple[tuple[str, dict[str, Record], Callable[[str], list[Keys]]], ...] = (
-        ("movie", world.films, lambda n: [film_keys(n), film_keys(_SUBTITLE.split(n, 1)[0])]),
-        ("person", world.people, lambda n: [k for k, _ in person_spellings(n)]))
-    for kind, records, spell in kinds:
+    kinds = (("movie", world.films, _film_keys), ("person", world.people, _person_keys))
+    for kind, records, keys_of in kinds:
         blocks: dict[str, list[str]] = defaultdict(list)
         for key, record in records.items():
-            mine: set[str] = set()
-            for name in _names(record):
-                for keys in spell(name):
-                    mine.update((keys.strict, keys.ordered, keys.loose))
-                    if kind == "person":  # a word of the name and the birth year: a stage name and a legal one
-                        mine.update(f"{w}:{y}" for w in keys.words if len(w) > 2 for y in years(record))
+            mine = set(world.known.of(kind.encode(), record, keys_of))
             if kind == "movie":  # a director and a year: the same film under a title in another language
-                directors = world.spelled(_people_of(record)[0])
-                mine.update(f"{d}:{y}" for d in directors for y in years(record))
+                directors = world.spelled(world.people_of(record)[0])
+                mine.update(f"{d}:{y}" for d in directors for y in world.known.of(b"y", record, _years))
             for k in mine:
                 if k:
                     blocks[k].append(key)
         for members in blocks.values():
             if 1 < len(members) <= BLOCK:
                 yield kind, members
+
+
+def _years(record: Record) -> list[str]:
+    return [str(y) for y in years(record)]
 
 
 _RERELEASE = re.compile(r"\b(?:3-?d|re-?release[sd]?|director'?s cut|special edition|imax|remastered|anniversary"
@@ -415,17 +479,18 @@ def _rereleased(a: Record | None, b: Record | None) -> bool:
 
 
 def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge],
-         held: list[tuple[Ref, Ref, str]], minter: Minter) -> list[Candidate]:
+         held: list[tuple[Ref, Ref, str]], minter: Minter, known: Known | None = None) -> list[Candidate]:
     """Every pair of films or people that may be one, best first: the identifier merges the build made, pairs that
-    share an identifier but were kept apart, and pairs found by name with evidence (not those dismissed)."""
-    world = _World()
+    share an identifier but were kept apart, and pairs found by name with evidence (not those dismissed). What an
+    earlier build worked out about a record read back unchanged is taken from `known`."""
+    world = _World(known=known or Known())
     for r in records:
         if r.kind == "movie":
             world.films[r.key] = r
         elif r.kind == "person":
             world.people[r.key] = r
     for key, film in world.films.items():
-        for person in _people_of(film)[1]:
+        for person in world.people_of(film)[1]:
             world.credits[person].append(key)
     found: dict[frozenset[Ref], Candidate] = {}
 

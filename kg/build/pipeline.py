@@ -24,7 +24,7 @@ from kg.build.checks import validate_shards
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps
 from kg.build.duplicates import Candidate
-from kg.build.kept import Kept
+from kg.build.kept import Kept, keep
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
@@ -170,8 +170,16 @@ class Build:
                                   lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                             f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
         self.sources = sources
-        self.candidates = self.stages.run("duplicates", lambda: duplicates.find(
-            sources.records, sources.decisions, sources.moves, sources.held, self.minter),
+
+        def find_duplicates() -> list[Candidate]:
+            self.known = duplicates.known_before(before / KEPT_DIR if before is not None else None, self.context,
+                                                 self.remembered.token)
+            found = duplicates.find(sources.records, sources.decisions, sources.moves, sources.held, self.minter,
+                                    self.known)
+            self.known.before = {}  # what the next build needs is in `made`
+            return found
+
+        self.candidates = self.stages.run("duplicates", find_duplicates,
             lambda c: f"{sum(1 for x in c if not x.merged)} candidates, {sum(1 for x in c if x.merged)} merged "
                       "by identifier")
         self.shapes = shapes if shapes is not None else load_shapes(config.shapes_path)
@@ -213,6 +221,8 @@ class Build:
         if kept.into is not None:
             kept.into.mkdir()
             self.remembered.keep(kept.into)
+            keep(kept, duplicates.known_file(self.context), self.known.made)
+        self.known = duplicates.Known()
         counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept,
                                                            self.remembered.token),
                                      lambda n: f"{n} quads in {plan.shards} shards")
