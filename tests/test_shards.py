@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
 import pickle
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -603,3 +605,30 @@ def test_a_finding_about_a_literal_stays_while_an_unchanged_shard_states_it(proj
     gone = edit_then_build(project, run_kg, "    genre: [melodramatic thriller]\n", "", "genres.yaml")
     assert long_genre(gone) == []
     assert_as_full(project, run_kg, text, gone)
+
+
+def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_release(project, run_kg, monkeypatch):
+    assert run_kg(project, "build")[0] == 0
+    before = current(project / "var")
+    write = project / "data" / "other-films.yaml"
+    write.write_text(write.read_text(encoding="utf-8").replace("name: No Regret\n", "name: No Regrets\n", 1),
+                     encoding="utf-8")
+    started: list[int] = []
+    real = shards.background
+
+    @contextlib.contextmanager
+    def watched(fn, processes, desc):
+        with real(fn, 2, desc) as result:  # a worker even on one core
+            started.append(1)
+            yield result
+
+    def failing(*_):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("kg.build.pipeline.background", watched)
+    monkeypatch.setattr("kg.build.pipeline.patch", failing)
+    results = set(Path(tempfile.gettempdir()).glob("kg-tasks-*"))
+    code, output = run_kg(project, "build")
+    assert code == 3 and "No space left on device" in output and started == [1]
+    assert current(project / "var") == before
+    assert set(Path(tempfile.gettempdir()).glob("kg-tasks-*")) <= results  # the worker's folder is gone with it

@@ -398,17 +398,21 @@ LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segment
 
 def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
                 processes: int = 1, kept: Kept | None = None) -> tuple[list[str], Counts, Rows]:
-    """Every dump: the entity documents, Turtle and each graph's Turtle for TriG shard by shard (in `processes`
-    worker processes), the line formats from the segments; one statement (N-Triples) with a literal of each
-    datatype and language, in order, the union's counts and the index rows. `labels`: how each entity of the
-    segments is labelled where another points to it. A shard's piece of the dumps (and its index rows) is read
-    back from the previous release (`kept`) when nothing it depends on changed."""
+    """The dumps made from entities: the entity documents, Turtle and TriG (each graph's Turtle), shard by shard (in
+    `processes` worker processes); one statement (N-Triples) with a literal of each datatype and language, in
+    order, the union's counts and the index rows. `labels`: how each entity of the segments is labelled where
+    another points to it. A shard's piece of the dumps (and its index rows) is read back from the previous release
+    (`kept`) when nothing it depends on changed. `write_lines` writes the others."""
     by_format = {d.format.name: d for d in DUMPS}
     files = {".jsonld": next(d for d in DUMPS if d.format.entities), ".jsonl": next(d for d in DUMPS if d.format.lines),
              ".ttl": by_format["turtle"], ".trig": by_format["trig"]}
     # the worker processes are forked before this process starts any thread of its own
-    samples, counts, rows = _entities(statements, labels, {k: target / d.filename for k, d in files.items()}, processes,
-                                base, kept)
+    return _entities(statements, labels, {k: target / d.filename for k, d in files.items()}, processes, base, kept)
+
+
+def write_lines(statements: Statements, target: Path) -> None:
+    """The line formats' dumps, from the segments' gzipped files, and the gzipped copy of every dump that is not
+    gzipped itself (served to clients that take gzip)."""
 
     def one(dump: Dump) -> None:
         if dump.format.name in LINES:  # the segments' lines, already gzipped by the shards
@@ -420,7 +424,6 @@ def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], 
     (target / WIRE_DIR).mkdir(exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
         list(bar(pool.map(one, DUMPS), len(DUMPS), "dumps", "files"))
-    return samples, counts, rows
 
 
 def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str,

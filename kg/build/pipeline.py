@@ -22,7 +22,7 @@ from kg import vocab
 from kg.build import attention, duplicates, index, moved, remote
 from kg.build.checks import validate_shards
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
-from kg.build.dumps import release_quads, void_triples, write_dumps
+from kg.build.dumps import release_quads, void_triples, write_dumps, write_lines
 from kg.build.duplicates import Candidate
 from kg.build.kept import Kept, keep
 from kg.build.mapping import Conflict, Mapped
@@ -146,7 +146,7 @@ class Build:
         self.stages = _Stages(say)
         self.minter = Minter(config.base_iri)
         self.samples: list[str] = []  # a statement with a literal of each datatype and language (release.json)
-        self.rows = index.Rows()  # what the index files are written from, gathered with the dumps
+        self.indexed: Callable[[], object] = lambda: None  # waits for the index files, written beside the store
 
     def run(self) -> BuildResult:
         """The result of the build; published when it conforms and `publish` was asked."""
@@ -198,7 +198,8 @@ class Build:
     def _at(self, tmp: Path) -> BuildResult:
         """Build in `tmp`, which is removed unless it became the published release."""
         try:
-            result = self._in(tmp)
+            with contextlib.ExitStack() as self.exits:  # what runs beside the stages: stopped if the build fails
+                result = self._in(tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -243,8 +244,12 @@ class Build:
         statements.close()
 
         def write_files() -> int:
-            self.samples, union, self.rows = write_dumps(statements, tmp, labels, config.base_iri,
-                                              plan.processes if len(statements.segments) > 1 else 1, kept)
+            self.samples, union, rows = write_dumps(statements, tmp, labels, config.base_iri,
+                                                    plan.processes if len(statements.segments) > 1 else 1, kept)
+            # the index files are written by a worker meanwhile: they need nothing but the rows
+            self.indexed = self.exits.enter_context(background(
+                lambda _: index.write(rows, tmp / INDEX_DIR, config.base_iri), plan.processes, "index"))
+            write_lines(statements, tmp)
             record_parts(statements, tmp / KEPT_DIR)
             void, total = void_triples(union, minter, config, release_id, built)
             ox.serialize(void, str(tmp / VOID_FILE), format=ox.RdfFormat.TURTLE, prefixes=vocab.PREFIXES)
@@ -255,15 +260,12 @@ class Build:
         previous = before
 
         def load_disk() -> dict[str, object]:
-            # the index files are written by a worker meanwhile: they need nothing but the rows
-            with background(lambda _: index.write(self.rows, tmp / INDEX_DIR, config.base_iri), plan.processes,
-                            "index") as indexed:
-                patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
-                if patched is None:
-                    shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
-                    persist(statements, statements.union_path, tmp / STORE_DIR)
-                shutil.rmtree(statements.work)
-                indexed()
+            patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
+            if patched is None:
+                shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
+                persist(statements, statements.union_path, tmp / STORE_DIR)
+            shutil.rmtree(statements.work)
+            self.indexed()
             result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
                                                      minter)
             return {"loaded": "in full"} if patched is None else {
