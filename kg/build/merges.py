@@ -83,7 +83,8 @@ def _by_identifier(records: dict[Ref, Record], decisions: Decisions, notes: list
     """Merges of records whose `same_as` gives the same identifier."""
     sharing: dict[str, list[Ref]] = defaultdict(list)
     for ref, record in records.items():
-        for ident in sorted({i for v in record.values("same_as") if (i := identifier(str(v.value)))}):
+        same = record.values("same_as")
+        for ident in sorted({i for v in same if (i := identifier(str(v.value)))}) if same else ():
             sharing[ident].append(ref)
     merges: list[Merge] = []
     done: set[Ref] = set()

@@ -563,13 +563,15 @@ def read_file(path: Path, display: str, problems: list[Problem], decisions: Deci
 def _check_references(records: list[Record], problems: list[Problem]) -> None:
     index = {(r.kind, r.key) for r in records}
     keys: dict[str, list[str]] = {}
-    for kind, key in sorted(index):
-        keys.setdefault(kind, []).append(key)
 
     def hint(kind: str, key: str) -> str:
+        if not keys:  # sorted once, and only when something refers to what does not exist
+            for k, existing in sorted(index):
+                keys.setdefault(k, []).append(existing)
         close = difflib.get_close_matches(key, keys.get(kind, []), n=1)
         return f" (did you mean {quote(close[0])}?)" if close else ""
 
+    fields: dict[tuple[str, str], Field] = {}
     for record in records:
         for claim in record.claims:
             if claim.source != EDITORIAL and ("source", claim.source) not in index:
@@ -578,8 +580,11 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                                         f"{hint('source', claim.source)}",
                                         claim.origin.field))
             for value in claim.values:
-                field = KINDS[record.kind].field(value.field)
-                assert field is not None
+                field = fields.get((record.kind, value.field))
+                if field is None:
+                    found = KINDS[record.kind].field(value.field)
+                    assert found is not None
+                    field = fields[(record.kind, value.field)] = found
                 targets: list[tuple[str, str]] = []
                 if field.vtype == "ref" and field.ref:
                     targets.append((field.ref, value.value))
