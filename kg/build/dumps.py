@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
-import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.build.gz import concatenate, gzip_file
+from kg.build.gz import concatenate, copy_range, gzip_file
 from kg.build.index import Rows, rows_of
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.shards import parallel, shard_of
@@ -199,18 +198,12 @@ def _read_back(job: _EntityJob, shard: int, key: str) -> _Piece | None:
     for suffix in _PIECES:
         offset, length = placed.where.get(suffix, (0, 0))
         with job.files[suffix].open("rb") as src, segment.path(suffix).open("wb") as out:
-            src.seek(offset)
-            data = src.read(length)
-            if len(data) != length:
+            if copy_range(src, offset, length, out) != length:
                 return None  # the previous release's file is not what its pieces say: made anew
-            out.write(data)
     with job.files[".trig"].open("rb") as src, segment.path(".trig").open("wb") as out:
         for graph, (_, length) in sorted(old.graphs.items(), key=lambda kv: kv[1]):
-            src.seek(placed.trig_at.get(graph, 0))
-            data = src.read(length)
-            if len(data) != length or graph not in placed.trig_at:
+            if graph not in placed.trig_at or copy_range(src, placed.trig_at[graph], length, out) != length:
                 return None
-            out.write(data)
     if job.kept.into is not None and job.kept.previous is not None:
         link(job.kept.previous / _piece_file(shard, key), job.kept.into / _piece_file(shard, key))
     return old
@@ -308,7 +301,7 @@ def _join(paths: list[Path], out: BinaryIO, separator: bytes = b"") -> list[tupl
             out.write(separator)
         where.append((out.tell(), size))
         with path.open("rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
+            copy_range(src, 0, size, out)
         written += size
     return where
 
@@ -387,8 +380,7 @@ def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path) -
                 if graph in piece.graphs:
                     offset, length = piece.graphs[graph]
                     piece.trig_at[graph] = out.tell()
-                    source.seek(offset)
-                    out.write(source.read(length))
+                    copy_range(source, offset, length, out)
             out.write(tail.get(graph, b""))
             out.write(b"}\n")
 

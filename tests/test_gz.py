@@ -1,0 +1,48 @@
+"""Files joined from the parts of others: the same bytes whether the kernel copies them or this process does."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kg.build import gz
+from kg.build.gz import copy_range
+
+DATA = bytes(range(256)) * 5000  # larger than one block of the copy through memory
+
+
+@pytest.fixture(params=["kernel", "memory"])
+def copying(request, monkeypatch) -> str:
+    """Each test runs with the kernel's copy, and with the copy through memory a file system without it gets."""
+    if request.param == "memory":
+        def refused(*_):
+            raise OSError(18, "Invalid cross-device link")
+        monkeypatch.setattr(gz.os, "copy_file_range", refused)
+    return request.param
+
+
+def test_a_range_is_appended_after_what_was_written(tmp_path, copying):
+    (tmp_path / "src").write_bytes(DATA)
+    with (tmp_path / "src").open("rb") as src, (tmp_path / "out").open("wb") as out:
+        out.write(b"head")  # still in the writer's buffer
+        assert copy_range(src, 1000, 300_000, out) == 300_000
+        out.write(b"tail")
+    assert (tmp_path / "out").read_bytes() == b"head" + DATA[1000:301_000] + b"tail"
+
+
+def test_a_range_past_the_end_copies_what_there_is(tmp_path, copying):
+    (tmp_path / "src").write_bytes(DATA[:500])
+    with (tmp_path / "src").open("rb") as src, (tmp_path / "out").open("wb") as out:
+        assert copy_range(src, 400, 300, out) == 100
+    assert (tmp_path / "out").read_bytes() == DATA[400:500]
+
+
+def test_files_concatenate_whole(tmp_path, copying):
+    parts = []
+    for n in range(3):
+        parts.append(tmp_path / f"part-{n}")
+        parts[-1].write_bytes(DATA[n * 1000:(n + 1) * 1000 + 77])
+    gz.concatenate(parts, tmp_path / "all")
+    assert (tmp_path / "all").read_bytes() == b"".join(p.read_bytes() for p in parts)
+    assert os.path.getsize(tmp_path / "all") == 3 * 1077
