@@ -491,8 +491,14 @@ def test_an_edit_maps_again_only_the_task_whose_records_changed(project, run_kg,
     tasks = len(log.read_text().splitlines())
     assert tasks > 5
     log.unlink()
+    asked: list[tuple[str, int]] = []
+    real = shards.parallel
+    monkeypatch.setattr(shards, "parallel", lambda fn, n, processes, desc: asked.append((desc, n)) or real(
+        fn, n, processes, desc))
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
     assert len(log.read_text().splitlines()) == 1  # the one film's task; every other task's files linked
+    # the tasks and shards read back are linked by the build itself: no worker is started for them
+    assert ("map", 1) in asked and all(n < 4 for desc, n in asked if desc == "merge"), asked
     runs = {p.name: p.stat().st_ino for p in (first / KEPT_DIR).glob("mapped-*.nq")}
     again = {p.name: p.stat().st_ino for p in (edited / KEPT_DIR).glob("mapped-*.nq")}
     assert len(set(runs.items()) & set(again.items())) >= len(runs) - 4  # the same files, not copies

@@ -315,6 +315,7 @@ class _Job:
     parts: list[list[Path]] = field(default_factory=list)  # by shard: the files to merge
     kept: Kept | None = None
     token: Callable[[Record], bytes | None] = lambda _: None  # what tells a record read back unchanged
+    keys: list[str | None] = field(default_factory=list)  # by task: the name its output is kept under
 
 
 _JOB: _Job | None = None
@@ -324,11 +325,8 @@ def _map_task(n: int) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]]
     """Map the `n`th slice of the records into one sorted file per shard; where each subject and statement was
     written."""
     assert _JOB is not None
-    size, kept, stem = _JOB.plan.task_records, _JOB.kept, _JOB.work / f"map-{n:06d}"
+    size, kept, stem, key = _JOB.plan.task_records, _JOB.kept, _JOB.work / f"map-{n:06d}", _JOB.keys[n]
     records = _JOB.records[n * size:(n + 1) * size]
-    key = _task_key(kept, records, _JOB.plan.shards, _JOB.token) if kept is not None else None
-    if kept is not None and key is not None and (found := _mapped_back(kept, key, stem)) is not None:
-        return found
     out = Mapped()
     route(record_quads(records, _JOB.minter, out), _JOB.plan.shards, stem)
     if kept is not None and key is not None and kept.into is not None:
@@ -386,13 +384,10 @@ def _linked_back(kept: Kept, key: str, suffixes: list[str] | tuple[str, ...], st
 _MERGED = (".nq", ".nt", ".claims.nq", ".nq.gz", ".nt.gz", ".types.nt", ".sub.nt", ".out.nt")  # what `merge` writes
 
 
-def _merge_task(shard: int) -> Segment:
-    """One shard's segment: merged, or linked from the previous release when it merged the same files."""
+def _merge_task(shard: int, key: str | None) -> Segment:
+    """One shard's segment, merged (and kept under `key`)."""
     assert _JOB is not None
     kept, parts, stem = _JOB.kept, _JOB.parts[shard], _JOB.work / f"seg-{shard:04d}"
-    key = _merge_key(kept, parts, shard, _JOB.plan.shards) if kept is not None else None
-    if kept is not None and key is not None and (found := _merged_back(kept, key, stem)) is not None:
-        return found
     segment = merge(parts, stem, shard, _JOB.plan.shards, f"<{_JOB.minter.editorial().value}>".encode())
     if kept is not None and key is not None and kept.into is not None:
         for suffix in _MERGED:  # never written again once merged: later steps write files of other suffixes
@@ -401,10 +396,15 @@ def _merge_task(shard: int) -> Segment:
     return segment
 
 
-def _merge_key(kept: Kept, parts: list[Path], shard: int, shards: int) -> str:
-    """The name a shard's segment is kept under: a digest of the bytes of the files it is merged from."""
+def _merge_key(kept: Kept, parts: list[Path], shard: int, shards: int, keys: list[str | None]) -> str:
+    """The name a shard's segment is kept under: a digest of the files it is merged from, each told by the key of
+    the mapping task that wrote it (a task of one key writes the same files), or else by its bytes."""
     h = hashlib.blake2b(kept.context.encode() + f"\0{shard} {shards}\0".encode(), digest_size=20)
     for part in parts:
+        task = part.name.split("-")[1]  # map-<task>-<shard>.nq, or map-extra-<shard>.nq
+        if task.isdigit() and (key := keys[int(task)]) is not None:
+            h.update(f"task {key}\0".encode())
+            continue
         with part.open("rb") as f:
             while block := f.read(1 << 20):
                 h.update(block)
@@ -418,6 +418,11 @@ def _merged_back(kept: Kept, key: str, stem: Path) -> Segment | None:
     if not isinstance(found, Segment) or not _linked_back(kept, key, _MERGED, stem):
         return None
     return dataclasses.replace(found, stem=stem)
+
+
+def _processes(plan: Plan, tasks: list[int]) -> int:
+    """The processes to run these tasks in: none forked for one task, which would cost more than it saves."""
+    return plan.processes if len(tasks) > 1 else 1
 
 
 class WorkerLost(Failure):
@@ -453,7 +458,7 @@ def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
         os._exit(code)
 
 
-def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> Iterator[R]:
+def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> Generator[R, None, None]:
     """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use.
 
     Forked, not spawned: a worker inherits what it needs instead of unpickling it. Each task gets a child of its
@@ -561,20 +566,37 @@ def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Pla
     go once mapped. A task whose records the previous release mapped (`kept`) links its files instead; `token` tells
     a record read back unchanged without packing it."""
     global _JOB
-    tasks = max(1, -(-len(records) // plan.task_records))
-    processes = plan.processes if tasks > 1 else 1  # records for one task: forking would cost more than it saves
-    _JOB = _Job(records, minter, plan, work, kept=kept, token=token)
+    size = plan.task_records
+    tasks = max(1, -(-len(records) // size))
+    _JOB = job = _Job(records, minter, plan, work, kept=kept, token=token)
     try:
-        for subjects, statements in parallel(_map_task, tasks, processes, "map"):
+        # the keys are cheap (a record read back is told by its token): a task kept whole is linked here, unforked
+        job.keys = [_task_key(kept, records[n * size:(n + 1) * size], plan.shards, token) if kept else None
+                    for n in range(tasks)]
+        done = {n: found for n, key in enumerate(job.keys) if kept is not None and key is not None
+                and (found := _mapped_back(kept, key, work / f"map-{n:06d}")) is not None}
+        todo = [n for n in range(tasks) if n not in done]
+        done.update(zip(todo, parallel(lambda i: _map_task(todo[i]), len(todo), _processes(plan, todo), "map"),
+                        strict=True))
+        for n in range(tasks):
+            subjects, statements = done.pop(n)
             mapped.subjects.update(subjects)  # a later record of the same subject is where it was written last
             for key, origin in statements.items():
                 mapped.statements.setdefault(key, origin)  # a statement is where it was first written
         records.clear()
-        _JOB.records = []
+        job.records = []
         route(extra(), plan.shards, work / "map-extra")
         names = sorted(p.name for p in work.glob("map-*.nq"))
-        _JOB.parts = [[work / n for n in names if n.endswith(f"-{k:04d}.nq")] for k in range(plan.shards)]
-        yield from parallel(_merge_task, plan.shards, processes, "merge")
+        job.parts = [[work / n for n in names if n.endswith(f"-{k:04d}.nq")] for k in range(plan.shards)]
+        merge_keys = [_merge_key(kept, job.parts[k], k, plan.shards, job.keys) if kept else None
+                      for k in range(plan.shards)]
+        merged = {k: segment for k, key in enumerate(merge_keys) if kept is not None and key is not None
+                  and (segment := _merged_back(kept, key, work / f"seg-{k:04d}")) is not None}
+        left = [k for k in range(plan.shards) if k not in merged]
+        with contextlib.closing(parallel(lambda i: _merge_task(left[i], merge_keys[left[i]]), len(left),
+                                         _processes(plan, left), "merge")) as made:
+            for k in range(plan.shards):  # in order: the shards merged here come in the order they were asked for
+                yield merged.pop(k) if k in merged else next(made)
     finally:
         _JOB = None
         for p in work.glob("map-*.nq"):
