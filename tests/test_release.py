@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import importlib.metadata
 import json
+import os
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -403,3 +404,20 @@ def test_a_damaged_previous_dump_means_a_store_loaded_in_full(project, run_kg, t
     rebuilt, full = _rebuilt_and_full(project, run_kg, edit, tmp_path)
     assert json.loads((rebuilt / METADATA).read_text())["store"] == {"loaded": "in full"}
     assert _everything(rebuilt) == _everything(full)
+
+
+@pytest.mark.parametrize("how", ["full", "patched"])
+def test_the_build_lets_go_of_the_store_it_wrote(project, run_kg, how):
+    """Nothing of the build (in this process) holds a file of the release's store open once it is published."""
+    assert run_kg(project, "build", "--full")[0] == 0
+    if how == "patched":
+        path = project / "data" / "other-films.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("name: No Regret\n", "name: No Regrets\n", 1),
+                        encoding="utf-8")
+        assert run_kg(project, "build")[0] == 0
+    release = current(project / "var")
+    assert ("patched_from" in metadata(release)["store"]) == (how == "patched")
+    store = str((release / STORE_DIR).resolve())
+    opened = [target for fd in Path("/proc/self/fd").iterdir()
+              if (target := os.path.realpath(fd)).startswith(store)]  # a closed descriptor resolves to nothing there
+    assert opened == []
