@@ -104,16 +104,20 @@ def _subject(line: bytes) -> bytes:
     return line[:line.find(b" ")]
 
 
-def route(quads: Iterable[ox.Quad], shards: int, stem: Path) -> None:
-    """Write the quads (each in a named graph) to one file per shard, `<stem>-<shard>.nq`, sorted, each once."""
+def route(quads: Iterable[ox.Quad], shards: int, stem: Path) -> dict[str, str]:
+    """Write the quads (each in a named graph) to one file per shard, `<stem>-<shard>.nq`, sorted, each once; the
+    digest of each file written, by its name's suffix (`-<shard>.nq`)."""
     buckets: list[set[bytes]] = [set() for _ in range(shards)]
     for q in quads:
         line = f"{q} .\n".encode()
         buckets[shard_of(line, shards)].add(line)
+    digests = {}
     for n, bucket in enumerate(buckets):
         if bucket:
-            with open(f"{stem}-{n:04d}.nq", "wb") as out:
-                out.writelines(sorted(bucket))
+            data = b"".join(sorted(bucket))
+            Path(f"{stem}-{n:04d}.nq").write_bytes(data)
+            digests[f"-{n:04d}.nq"] = part_digest(data).hexdigest()
+    return digests
 
 
 _BLOCK = 50_000  # lines written at a time
@@ -321,20 +325,22 @@ class _Job:
 _JOB: _Job | None = None
 
 
-def _map_task(n: int) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]]:
+_Mapping = tuple[dict[str, Origin], dict[tuple[str, str], Origin], dict[str, str]]
+
+
+def _map_task(n: int) -> _Mapping:
     """Map the `n`th slice of the records into one sorted file per shard; where each subject and statement was
-    written."""
+    written, and the digest of each file (by its name's suffix)."""
     assert _JOB is not None
     size, kept, stem, key = _JOB.plan.task_records, _JOB.kept, _JOB.work / f"map-{n:06d}", _JOB.keys[n]
     records = _JOB.records[n * size:(n + 1) * size]
     out = Mapped()
-    route(record_quads(records, _JOB.minter, out), _JOB.plan.shards, stem)
+    digests = route(record_quads(records, _JOB.minter, out), _JOB.plan.shards, stem)
     if kept is not None and key is not None and kept.into is not None:
-        runs = sorted(stem.parent.glob(stem.name + "-*.nq"))
-        for run in runs:
-            os.link(run, kept.into / f"{key}{run.name[len(stem.name):]}")
-        keep(kept, key + ".pickle", (out.subjects, out.statements, [r.name[len(stem.name):] for r in runs]))
-    return out.subjects, out.statements
+        for suffix in digests:
+            os.link(f"{stem}{suffix}", kept.into / f"{key}{suffix}")
+        keep(kept, key + ".pickle", (out.subjects, out.statements, digests))
+    return out.subjects, out.statements, digests
 
 
 def _task_key(kept: Kept, records: list[Record], shards: int,
@@ -352,14 +358,13 @@ def _task_key(kept: Kept, records: list[Record], shards: int,
     return "mapped-" + digest(kept.context.encode(), str(shards).encode(), b"".join(told), packed.getvalue())
 
 
-def _mapped_back(kept: Kept, key: str, stem: Path) -> tuple[dict[str, Origin], dict[tuple[str, str], Origin]] | None:
+def _mapped_back(kept: Kept, key: str, stem: Path) -> _Mapping | None:
     """A mapping task's output as the previous release kept it: its sorted files linked in place, where its
-    subjects and statements were written; None when it did not keep it whole."""
+    subjects and statements were written and the files' digests; None when it did not keep it whole."""
     found = read_back(kept, key + ".pickle")
-    if not isinstance(found, tuple) or len(found) != 3:
+    if not isinstance(found, tuple) or len(found) != 3 or not isinstance(found[2], dict):
         return None
-    subjects, statements, suffixes = found
-    return (subjects, statements) if _linked_back(kept, key, suffixes, stem) else None
+    return found if _linked_back(kept, key, list(found[2]), stem) else None
 
 
 def _linked_back(kept: Kept, key: str, suffixes: list[str] | tuple[str, ...], stem: Path) -> bool:
@@ -396,20 +401,11 @@ def _merge_task(shard: int, key: str | None) -> Segment:
     return segment
 
 
-def _merge_key(kept: Kept, parts: list[Path], shard: int, shards: int, keys: list[str | None]) -> str:
-    """The name a shard's segment is kept under: a digest of the files it is merged from, each told by the key of
-    the mapping task that wrote it (a task of one key writes the same files), or else by its bytes."""
-    h = hashlib.blake2b(kept.context.encode() + f"\0{shard} {shards}\0".encode(), digest_size=20)
-    for part in parts:
-        task = part.name.split("-")[1]  # map-<task>-<shard>.nq, or map-extra-<shard>.nq
-        if task.isdigit() and (key := keys[int(task)]) is not None:
-            h.update(f"task {key}\0".encode())
-            continue
-        with part.open("rb") as f:
-            while block := f.read(1 << 20):
-                h.update(block)
-        h.update(f"\0{part.stat().st_size}\0".encode())
-    return "merged-" + h.hexdigest()
+def _merge_key(kept: Kept, parts: list[Path], shard: int, shards: int, digests: dict[str, str]) -> str:
+    """The name a shard's segment is kept under: a digest of the files it is merged from, each told by the digest
+    of its bytes its writer gave (`digests`, by file name)."""
+    return "merged-" + digest(kept.context.encode(), f"{shard} {shards}".encode(),
+                              *(digests[part.name].encode() for part in parts))
 
 
 def _merged_back(kept: Kept, key: str, stem: Path) -> Segment | None:
@@ -578,17 +574,20 @@ def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Pla
         todo = [n for n in range(tasks) if n not in done]
         done.update(zip(todo, parallel(lambda i: _map_task(todo[i]), len(todo), _processes(plan, todo), "map"),
                         strict=True))
+        digests: dict[str, str] = {}  # by file name: a digest of each file the shards are merged from
         for n in range(tasks):
-            subjects, statements = done.pop(n)
+            subjects, statements, written = done.pop(n)
             mapped.subjects.update(subjects)  # a later record of the same subject is where it was written last
             for key, origin in statements.items():
                 mapped.statements.setdefault(key, origin)  # a statement is where it was first written
+            digests.update((f"map-{n:06d}{suffix}", d) for suffix, d in written.items())
         records.clear()
         job.records = []
-        route(extra(), plan.shards, work / "map-extra")
+        extras = route(extra(), plan.shards, work / "map-extra")
+        digests.update((f"map-extra{suffix}", d) for suffix, d in extras.items())
         names = sorted(p.name for p in work.glob("map-*.nq"))
         job.parts = [[work / n for n in names if n.endswith(f"-{k:04d}.nq")] for k in range(plan.shards)]
-        merge_keys = [_merge_key(kept, job.parts[k], k, plan.shards, job.keys) if kept else None
+        merge_keys = [_merge_key(kept, job.parts[k], k, plan.shards, digests) if kept else None
                       for k in range(plan.shards)]
         merged = {k: segment for k, key in enumerate(merge_keys) if kept is not None and key is not None
                   and (segment := _merged_back(kept, key, work / f"seg-{k:04d}")) is not None}
