@@ -235,3 +235,16 @@ def test_an_edit_elsewhere_finds_the_same_duplicates_without_working_out_the_bul
     assert run_kg(bulk, "build")[0] == 0
     assert worked and not any(key.startswith("tt") for key in worked)  # the hand-written films only
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+def test_a_damaged_duplicate_memo_means_the_records_are_worked_out_again(bulk, run_kg, monkeypatch, tmp_path):
+    assert run_kg(bulk, "build")[0] == 0
+    (memo,) = (current(bulk / "var") / KEPT_DIR).glob("known-*.pickle")
+    memo.write_bytes(memo.read_bytes()[:50])
+    worked: list[str] = []
+    real = kg.build.duplicates._film_keys
+    monkeypatch.setattr(kg.build.duplicates, "_film_keys", lambda film: worked.append(film.key) or real(film))
+    _edit_yaml(bulk)
+    assert run_kg(bulk, "build")[0] == 0
+    assert any(key.startswith("tt") for key in worked)  # the bulk films too: nothing was taken from the memo
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
