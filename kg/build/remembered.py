@@ -103,11 +103,14 @@ def _chunk_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=_TOKEN).digest()
 
 
-def _chunks(path: Path) -> Iterator[tuple[bytes, bytes]]:
-    """A kept file's chunks: each one's packed records (pickled) and the digest of each record (`told`)."""
+def _chunks(path: Path, said: list[Note] | None = None) -> Iterator[tuple[bytes, bytes]]:
+    """A kept file's chunks: each one's packed records (pickled) and the digest of each record (`told`); the notes
+    the read made go to `said`."""
     with path.open("rb") as f:
         unpickler = pickle.Unpickler(f)
-        _, count = unpickler.load()
+        notes, count = unpickler.load()
+        if said is not None:
+            said.extend(notes)
         for _ in range(count):
             data, tokens = unpickler.load()
             yield data, tokens
@@ -164,11 +167,10 @@ class Remembered:
         """Every record the mappings' files describe, with the notes on them (`read_bulk`'s)."""
         self.name = key_of(mappings, self.root, self.context)
         if self.previous is not None and (self.previous / self.name).is_file():
+            said: list[Note] = []
             try:
-                with (self.previous / self.name).open("rb") as f:
-                    said, _ = pickle.Unpickler(f).load()
                 records = []
-                for data, tokens in _chunks(self.previous / self.name):
+                for data, tokens in _chunks(self.previous / self.name, said):
                     records += (chunk := unpack(pickle.loads(data)))
                     self._know(chunk, tokens)
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):

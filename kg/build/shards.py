@@ -240,20 +240,23 @@ class _Claims:
         self.out, self.editorial = out, editorial
         self.key = b""
         self.lines: list[bytes] = []
+        self.values: set[bytes] = set()  # the objects graphs other than the editorial one give
 
     def add(self, line: bytes, end: int, graph: bytes) -> None:
         """One quad; `end`: where its predicate ends, `graph`: its graph name as written."""
         if line[:end] != self.key:
             self.flush()
             self.key = line[:end]
-        self.lines.append(line if graph != self.editorial else b"=" + line)
+        self.lines.append(line)
+        if graph != self.editorial:
+            self.values.add(line[end:line.rfind(b" <")])
 
     def flush(self) -> None:
         """Give the gathered quads to `out` when they disagree."""
-        told = {line[len(self.key):line.rfind(b" <")] for line in self.lines if not line.startswith(b"=")}
-        if len(told) > 1:
-            self.out.extend(line.removeprefix(b"=") for line in self.lines)
+        if len(self.values) > 1:
+            self.out.extend(self.lines)
         self.lines.clear()
+        self.values.clear()
 
 
 def part_digest(data: bytes = b"") -> Any:
