@@ -11,6 +11,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import BASE, HOSTILE, described, entity_paths, expand
+from kg.layout import DUMPS
 
 
 def _errors(browser) -> list[str]:
@@ -40,6 +41,24 @@ def test_markup_read_through_the_dom_is_the_graph(browser, live, path):
         assert expand(data) <= described(live.url, BASE + path)
     else:
         assert expand(data) == described(live.url, BASE + path)
+    assert _errors(browser) == []
+
+
+@pytest.mark.parametrize("dump", [d.filename for d in DUMPS if not d.gzipped])
+def test_a_dump_sent_gzipped_reads_whole_in_the_browser(browser, live, released, dump):
+    """Its gzip copy on the wire is one member joined from the shards' parts, each deflated apart: Chromium must
+    read it to the end as the dump, not stop after the first part."""
+    browser.get(f"{live.url}/download/")
+    text, encoded, decoded = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0]).then(async r => {
+            const text = await r.text();
+            const timing = performance.getEntriesByName(r.url)[0];
+            done([text, timing.encodedBodySize, timing.decodedBodySize]);
+        });""", f"{live.url}/download/{dump}")
+    plain = (released / "var" / "current" / dump).read_bytes()
+    assert text.encode() == plain
+    assert decoded == len(plain) and encoded < decoded / 2  # it came gzipped
     assert _errors(browser) == []
 
 

@@ -1,8 +1,12 @@
-"""Files joined from the parts of others: the same bytes whether the kernel copies them or this process does."""
+"""Files joined from the parts of others: the same bytes whether the kernel copies them or this process does; one
+gzip member joined from parts deflated apart."""
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
+import zlib
 
 import pytest
 
@@ -46,3 +50,42 @@ def test_files_concatenate_whole(tmp_path, copying):
     gz.concatenate(parts, tmp_path / "all")
     assert (tmp_path / "all").read_bytes() == b"".join(p.read_bytes() for p in parts)
     assert os.path.getsize(tmp_path / "all") == 3 * 1077
+
+
+def _one_member(data: bytes) -> bytes:
+    """What a gzip reader takes from `data`, which must be exactly one gzip member (a second would be left over)."""
+    reader = zlib.decompressobj(31)
+    out = reader.decompress(data)
+    assert reader.eof and reader.unused_data == b""
+    return out
+
+
+def test_parts_deflated_apart_join_into_one_member(tmp_path, copying):
+    texts = [DATA[:700_000], b"", b"{\"name\": \"Break Away\"}" * 500, DATA[3:9]]
+    with (tmp_path / "parts").open("wb") as packed:
+        parts = [(packed.tell(), gz.deflate_into(io.BytesIO(t), packed)) for t in texts]
+    assert parts[1][1] == gz.EMPTY
+    with (tmp_path / "parts").open("rb") as packed, (tmp_path / "member.gz").open("wb") as raw:
+        member = gz.Member(raw)
+        member.write(b"[")
+        for at, part in parts:
+            member.part(packed, at, part)
+            member.write(b",")
+        member.close()
+    data = (tmp_path / "member.gz").read_bytes()
+    assert _one_member(data) == b"[" + b",".join(texts) + b"," == gzip.decompress(data)
+
+
+def test_a_member_of_written_bytes_only(tmp_path):
+    with (tmp_path / "member.gz").open("wb") as raw:
+        member = gz.Member(raw)
+        member.write(b"@prefix s: <http://schema.org/> .\n")
+        member.close()
+    assert _one_member((tmp_path / "member.gz").read_bytes()) == b"@prefix s: <http://schema.org/> .\n"
+
+
+def test_a_part_its_file_does_not_hold_is_refused(tmp_path):
+    (tmp_path / "part").write_bytes(b"")
+    with (tmp_path / "part").open("rb") as packed, (tmp_path / "member.gz").open("wb") as raw:
+        with pytest.raises(ValueError, match="ends before"):
+            gz.Member(raw).part(packed, 0, gz.Deflated(10, 40, 1234))

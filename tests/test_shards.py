@@ -17,7 +17,7 @@ import pytest
 
 from kg.build import checks, dumps, shards
 from kg.build.shards import Plan, WorkerLost, merge, shard_of, shard_of_iri
-from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, current
+from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, WIRE_DIR, current
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
 
@@ -319,10 +319,12 @@ def test_an_edit_built_on_the_previous_release_is_byte_identical_to_a_full_build
 
 
 def published(release: Path) -> list[str]:
-    """The release's files an edit must leave as a full build writes them: the dumps, VoID and the index files."""
+    """The release's files an edit must leave as a full build writes them: the dumps, their gzipped copies for the
+    wire, VoID and the index files."""
     index = sorted(str(p.relative_to(release)) for p in (release / INDEX_DIR).iterdir())
-    assert len(index) > 10
-    return [d.filename for d in DUMPS] + ["void.ttl"] + index
+    wire = sorted(str(p.relative_to(release)) for p in (release / WIRE_DIR).iterdir())
+    assert len(index) > 10 and len(wire) == sum(1 for d in DUMPS if not d.gzipped)
+    return [d.filename for d in DUMPS] + ["void.ttl"] + index + wire
 
 
 def assert_as_full(project: Path, run_kg, text: str, edited: Path) -> None:
@@ -571,6 +573,23 @@ def test_a_kept_entity_piece_gone_or_damaged_means_its_shard_is_written_again(pr
     again = {p.name: p.stat().st_ino for p in (edited / KEPT_DIR).glob("piece-*.pickle")}
     assert again.get(kept[1].name) != kept[1].stat().st_ino  # the damaged file is not linked on
     assert_as_full(project, run_kg, text, edited)
+
+
+@pytest.mark.parametrize("damage", ["gone", "cut short"])
+def test_a_previous_wire_copy_gone_or_cut_short_means_its_shards_are_written_again(project, run_kg,
+                                                                                    monkeypatch, tmp_path, damage):
+    """The shards' deflated parts are read back from the previous release's gzipped copies for the wire."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\n"
+    first = build(project, run_kg, text)
+    wire = first / WIRE_DIR / "kg.jsonld.gz"
+    wire.unlink() if damage == "gone" else wire.write_bytes(wire.read_bytes()[:-200])
+    log = tmp_path / "written"
+    counting_entity_writes(monkeypatch, log)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    if damage == "gone":  # every shard, and the build's own entities
+        assert len(log.read_text().splitlines()) == 9
+    assert_as_full(project, run_kg, text, edited)  # cut short: the shards whose parts were past the cut, too
 
 
 LONG_GENRES = """\

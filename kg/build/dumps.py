@@ -1,13 +1,14 @@
-"""The release's files: every dump (streamed, gzipped, reproducible), its VoID description and its own provenance."""
+"""The release's files: every dump (streamed, gzipped, reproducible) and its gzipped copy for the wire, its VoID
+description and its own provenance."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import heapq
+import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.build.gz import concatenate, copy_range, gzip_file
+from kg.build.gz import EMPTY, Deflated, Member, concatenate, copy_range, deflate_file, deflate_into
 from kg.build.index import Rows, rows_of
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.shards import parallel, shard_of
@@ -149,8 +150,12 @@ class _Piece:
     counts: Counts
     rows: Rows  # what the index files take from the shard
     graphs: dict[str, tuple[int, int]]  # by graph: its triples as Turtle, where they are in the shard's `.trig`
+    wire: dict[str, Deflated]  # by suffix: its bytes deflated apart, the shard's `<suffix>.z`
+    wire_graphs: dict[str, tuple[int, Deflated]]  # by graph: its Turtle deflated apart, where in the shard's `.trig.z`
     where: dict[str, tuple[int, int]] = field(default_factory=dict)  # by suffix: its bytes in the release's dump
     trig_at: dict[str, int] = field(default_factory=dict)  # by graph: where its Turtle starts in the TriG dump
+    wire_at: dict[str, int] = field(default_factory=dict)  # by suffix: where its deflated bytes are on the wire
+    wire_trig_at: dict[str, int] = field(default_factory=dict)  # by graph: where its deflated Turtle is on the wire
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,8 @@ class _Placed:
     key: str
     where: dict[str, tuple[int, int]]
     trig_at: dict[str, int]
+    wire_at: dict[str, int]
+    wire_trig_at: dict[str, int]
 
 
 @dataclass
@@ -175,6 +182,7 @@ class _EntityJob:
     kept: Kept | None
     before: list[_Placed] | None  # where the previous release's pieces are, when it has as many shards
     files: dict[str, Path]  # by suffix: the previous release's dump holding those pieces
+    wires: dict[str, Path]  # by suffix: the previous release's gzipped copy of that dump, holding them deflated
 
 
 _ENTITY_JOB: _EntityJob | None = None
@@ -195,18 +203,38 @@ def _read_back(job: _EntityJob, shard: int, key: str) -> _Piece | None:
     if not isinstance(old, _Piece) or any(job.labels.get(i) != label for i, label in old.asked.items()):
         return None
     segment = job.statements.segments[shard]
-    for suffix in _PIECES:
-        offset, length = placed.where.get(suffix, (0, 0))
-        with job.files[suffix].open("rb") as src, segment.path(suffix).open("wb") as out:
-            if copy_range(src, offset, length, out) != length:
-                return None  # the previous release's file is not what its pieces say: made anew
-    with job.files[".trig"].open("rb") as src, segment.path(".trig").open("wb") as out:
-        for graph, (_, length) in sorted(old.graphs.items(), key=lambda kv: kv[1]):
-            if graph not in placed.trig_at or copy_range(src, placed.trig_at[graph], length, out) != length:
-                return None
+    try:
+        if not _copied_back(job, segment.path, old, placed):
+            return None  # the previous release's files are not what its pieces say: made anew
+    except OSError:
+        return None
     if job.kept.into is not None and job.kept.previous is not None:
         link(job.kept.previous / _piece_file(shard, key), job.kept.into / _piece_file(shard, key))
     return old
+
+
+def _copied_back(job: _EntityJob, path: Callable[[str], Path], old: _Piece, placed: _Placed) -> bool:
+    """Whether the piece's bytes, plain and deflated, were copied from the previous release's dumps and their
+    copies for the wire into the shard's files (`path(suffix)`)."""
+    for suffix in _PIECES:
+        offset, length = placed.where.get(suffix, (0, 0))
+        with job.files[suffix].open("rb") as src, path(suffix).open("wb") as out:
+            if copy_range(src, offset, length, out) != length:
+                return False
+        part = old.wire.get(suffix, EMPTY)
+        with job.wires[suffix].open("rb") as src, path(suffix + ".z").open("wb") as out:
+            if copy_range(src, placed.wire_at.get(suffix, 0), part.length, out) != part.length:
+                return False
+    with job.files[".trig"].open("rb") as src, path(".trig").open("wb") as out:
+        for graph, (_, length) in sorted(old.graphs.items(), key=lambda kv: kv[1]):
+            if graph not in placed.trig_at or copy_range(src, placed.trig_at[graph], length, out) != length:
+                return False
+    with job.wires[".trig"].open("rb") as src, path(".trig.z").open("wb") as out:
+        for graph, (_, part) in sorted(old.wire_graphs.items(), key=lambda kv: kv[1][0]):
+            if graph not in placed.wire_trig_at or copy_range(src, placed.wire_trig_at[graph], part.length,
+                                                               out) != part.length:
+                return False
+    return True
 
 
 def _entity_task(shard: int) -> _Piece:
@@ -225,29 +253,31 @@ def _entity_task(shard: int) -> _Piece:
         data = b"".join(heapq.merge(lines, tail))
     triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
     del data
-    asked, samples, counts = _entity_files(triples, job.labels, job.base, segment.path)
+    asked, samples, counts, wire = _entity_files(triples, job.labels, job.base, segment.path)
     graph = f" <{Minter(job.base).editorial().value}> .\n".encode()
     with segment.path(".nq").open("rb") as lines:
         quads = lines.readlines()
     stated = b"".join(line for line in quads if line.endswith(graph)) + b"".join(editorial)
     rows = rows_of(triples, (q.triple for q in ox.parse(stated, format=ox.RdfFormat.N_QUADS)))
     del triples, stated
-    graphs = {}
-    with segment.path(".trig").open("wb") as out:
+    graphs, wire_graphs = {}, {}
+    with segment.path(".trig").open("wb") as out, segment.path(".trig.z").open("wb") as packed:
         # a shard's share of the bytes a graph may have to be written as Turtle: a big graph stays lines, as fast
         for name, body in _graph_bodies(quads, max(1, PRETTY_TRIG_BYTES // len(job.statements.segments))).items():
             graphs[name] = (out.tell(), len(body))
             out.write(body)
-    piece = _Piece(key, asked, samples, counts, rows, graphs)
+            wire_graphs[name] = (packed.tell(), deflate_into(io.BytesIO(body), packed))
+    piece = _Piece(key, asked, samples, counts, rows, graphs, wire, wire_graphs)
     if job.kept is not None and key:
         keep(job.kept, _piece_file(shard, key), piece)
     return piece
 
 
 def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str, path: Callable[[str], Path]
-                  ) -> tuple[dict[str, Label | None], dict[tuple[str, str], str], Counts]:
+                  ) -> tuple[dict[str, Label | None], dict[tuple[str, str], str], Counts, dict[str, Deflated]]:
     """Some subjects' triples as entity objects in JSON-LD (`path(".jsonld")`) and JSON Lines (`path(".jsonl")`), and
-    as Turtle (`path(".ttl")`); the label of every other node they name, as it was, their samples and counts."""
+    as Turtle (`path(".ttl")`), each also deflated apart (`path(".jsonld.z")` ...); the label of every other node
+    they name, as it was, their samples, counts and deflated parts."""
     samples: dict[tuple[str, str], str] = {}
     asked: dict[str, Label | None] = {}
 
@@ -258,14 +288,16 @@ def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str,
     with path(".jsonld").open("wb") as document, path(".jsonl").open("wb") as each:
         entity_segment(triples, labelled, document, each, samples)
     path(".ttl").write_bytes(_turtle(triples))
-    return asked, samples, _counts(triples, base)
+    wire = {suffix: deflate_file(path(suffix), path(suffix + ".z")) for suffix in _PIECES}
+    return asked, samples, _counts(triples, base), wire
 
 
 def _own_piece(statements: Statements, labels: dict[str, Label], base: str) -> _Piece:
     """The entities of the build's statements about itself, apart from every shard's (`<work>/own.*`)."""
     triples = list(ox.parse(b"".join(statements.own_triples), format=ox.RdfFormat.N_TRIPLES))
-    asked, samples, counts = _entity_files(triples, labels, base, lambda suffix: statements.work / f"own{suffix}")
-    return _Piece("", asked, samples, counts, rows_of(triples, ()), {})
+    asked, samples, counts, wire = _entity_files(triples, labels, base,
+                                                 lambda suffix: statements.work / f"own{suffix}")
+    return _Piece("", asked, samples, counts, rows_of(triples, ()), {}, wire, {})
 
 
 def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
@@ -291,26 +323,32 @@ def _before(kept: Kept | None, count: int) -> list[_Placed] | None:
     return found
 
 
-def _join(paths: list[Path], out: BinaryIO, separator: bytes = b"") -> list[tuple[int, int]]:
-    """Write the files one after the other (the non-empty ones separated); where each is in `out`."""
+def _join(parts: list[tuple[Path, Path, Deflated]], out: BinaryIO, wire: Member, separator: bytes = b""
+          ) -> list[tuple[tuple[int, int], int]]:
+    """Write the files one after the other (the non-empty ones separated) into `out`, and their deflated copies
+    (each part: the file, its deflated copy and what that holds) into `wire`; where each is in `out`, and where
+    its deflated copy is in `wire`."""
     where = []
     written = 0
-    for path in paths:
+    for path, packed, part in parts:
         size = path.stat().st_size
         if size and written and separator:
             out.write(separator)
-        where.append((out.tell(), size))
+            wire.write(separator)
+        at = out.tell()
         with path.open("rb") as src:
             copy_range(src, 0, size, out)
+        with packed.open("rb") as src:
+            where.append(((at, size), wire.part(src, 0, part)))
         written += size
     return where
 
 
-def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], processes: int, base: str,
-              kept: Kept | None) -> tuple[list[str], Counts, Rows]:
+def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], wires: dict[str, Path],
+              processes: int, base: str, kept: Kept | None) -> tuple[list[str], Counts, Rows]:
     """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
-    suffix), shard by shard in worker processes; one statement with a literal of each datatype and language, in
-    order, the counts and the index rows."""
+    suffix, and gzipped in `wires`), shard by shard in worker processes; one statement with a literal of each
+    datatype and language, in order, the counts and the index rows."""
     global _ENTITY_JOB
     count = len(statements.segments)
     tails: list[list[bytes]] = [[] for _ in range(count)]
@@ -324,7 +362,8 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     previous = kept.previous.parent if kept is not None and kept.previous is not None else None
     labels = _with_tail(labels, statements.tail_triples + statements.own_triples)
     _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count),
-                             {k: previous / v.name for k, v in files.items()} if previous else {})
+                             {k: previous / v.name for k, v in files.items()} if previous else {},
+                             {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {})
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities"))
     finally:
@@ -340,15 +379,21 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     heads = {".jsonld": (DOCUMENT_HEAD, b",", DOCUMENT_TAIL), ".jsonl": (b"", b"", b""),
              ".ttl": (TURTLE_HEAD, b"", b"")}
     for suffix, (head, separator, tail) in heads.items():
-        with files[suffix].open("wb") as out:
+        with files[suffix].open("wb") as out, wires[suffix].open("wb") as raw:
+            wire = Member(raw)
             out.write(head)
-            parts = [s.path(suffix) for s in statements.segments] + [statements.work / f"own{suffix}"]
-            for piece, where in zip([*pieces, own], _join(parts, out, separator), strict=True):
-                piece.where[suffix] = where
+            wire.write(head)
+            paths = [s.path for s in statements.segments] + [lambda x: statements.work / f"own{x}"]
+            parts = [(path(suffix), path(suffix + ".z"), piece.wire[suffix]) for path, piece in zip(
+                paths, [*pieces, own], strict=True)]
+            for piece, (where, wire_at) in zip([*pieces, own], _join(parts, out, wire, separator), strict=True):
+                piece.where[suffix], piece.wire_at[suffix] = where, wire_at
             out.write(tail)
-    _assemble_trig(statements, pieces, files[".trig"])
+            wire.write(tail)
+            wire.close()
+    _assemble_trig(statements, pieces, files[".trig"], wires[".trig"])
     if kept is not None:
-        keep(kept, ENTITIES_FILE, [_Placed(p.key, p.where, p.trig_at) for p in pieces])
+        keep(kept, ENTITIES_FILE, [_Placed(p.key, p.where, p.trig_at, p.wire_at, p.wire_trig_at) for p in pieces])
     return [samples[k] for k in sorted(samples)], counts, rows
 
 
@@ -367,22 +412,33 @@ def _graph_bodies(quads: Iterable[bytes], most: int = 0) -> dict[str, bytes]:
     return out
 
 
-def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path) -> None:
-    """The source graphs as TriG: one block per graph, made of each shard's Turtle of it and then the build's own
-    statements in it (a subject's triples are in one shard: the pieces concatenate)."""
+def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path, wire: Path) -> None:
+    """The source graphs as TriG (`target`, and gzipped in `wire`): one block per graph, made of each shard's Turtle
+    of it and then the build's own statements in it (a subject's triples are in one shard: the pieces
+    concatenate)."""
     tail = _graph_bodies(sorted(statements.tail_quads))
-    with target.open("wb") as out, ExitStack() as stack:
+    with target.open("wb") as out, wire.open("wb") as raw, ExitStack() as stack:
         sources = [stack.enter_context(s.path(".trig").open("rb")) for s in statements.segments]
-        out.write(TURTLE_HEAD)
+        packed = [stack.enter_context(s.path(".trig.z").open("rb")) for s in statements.segments]
+        member = Member(raw)
+
+        def write(data: bytes) -> None:
+            out.write(data)
+            member.write(data)
+
+        write(TURTLE_HEAD)
         for graph in sorted({g for piece in pieces for g in piece.graphs} | tail.keys()):
-            out.write(f"\n<{graph}> {{\n".encode())
-            for piece, source in zip(pieces, sources, strict=True):
+            write(f"\n<{graph}> {{\n".encode())
+            for piece, source, deflated in zip(pieces, sources, packed, strict=True):
                 if graph in piece.graphs:
                     offset, length = piece.graphs[graph]
                     piece.trig_at[graph] = out.tell()
                     copy_range(source, offset, length, out)
-            out.write(tail.get(graph, b""))
-            out.write(b"}\n")
+                    at, part = piece.wire_graphs[graph]
+                    piece.wire_trig_at[graph] = member.part(deflated, at, part)
+            write(tail.get(graph, b""))
+            write(b"}\n")
+        member.close()
 
 
 LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segments' files one after the other
@@ -395,27 +451,25 @@ def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], 
     order, the union's counts and the index rows. `labels`: how each entity of the segments is labelled where
     another points to it. A shard's piece of the dumps (and its index rows) is read back from the previous release
     (`kept`) when nothing it depends on changed. `write_lines` writes the others."""
-    by_format = {d.format.name: d for d in DUMPS}
-    files = {".jsonld": next(d for d in DUMPS if d.format.entities), ".jsonl": next(d for d in DUMPS if d.format.lines),
-             ".ttl": by_format["turtle"], ".trig": by_format["trig"]}
+    files = _entity_dumps()
+    (target / WIRE_DIR).mkdir(exist_ok=True)
     # the worker processes are forked before this process starts any thread of its own
-    return _entities(statements, labels, {k: target / d.filename for k, d in files.items()}, processes, base, kept)
+    return _entities(statements, labels, {k: target / d.filename for k, d in files.items()},
+                     {k: target / WIRE_DIR / (d.filename + ".gz") for k, d in files.items()}, processes, base, kept)
+
+
+def _entity_dumps() -> dict[str, Dump]:
+    """The dumps made from the shards' pieces (`write_dumps`), by the suffix of a shard's piece of them."""
+    by_format = {d.format.name: d for d in DUMPS}
+    return {".jsonld": next(d for d in DUMPS if d.format.entities), ".jsonl": next(d for d in DUMPS if d.format.lines),
+            ".ttl": by_format["turtle"], ".trig": by_format["trig"]}
 
 
 def write_lines(statements: Statements, target: Path) -> None:
-    """The line formats' dumps, from the segments' gzipped files, and the gzipped copy of every dump that is not
-    gzipped itself (served to clients that take gzip)."""
-
-    def one(dump: Dump) -> None:
-        if dump.format.name in LINES:  # the segments' lines, already gzipped by the shards
-            concatenate(statements.parts(LINES[dump.format.name]), target / dump.filename)
-            return
-        if not dump.gzipped:
-            gzip_file(target / dump.filename, target / WIRE_DIR / (dump.filename + ".gz"))
-
-    (target / WIRE_DIR).mkdir(exist_ok=True)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # gzip and the store's writers leave the GIL
-        list(bar(pool.map(one, DUMPS), len(DUMPS), "dumps", "files"))
+    """The line formats' dumps, from the segments' gzipped files (`write_dumps` wrote the others, and the gzipped
+    copy of each for clients that take gzip)."""
+    for dump in bar([d for d in DUMPS if d.format.name in LINES], None, "dumps", "files"):
+        concatenate(statements.parts(LINES[dump.format.name]), target / dump.filename)
 
 
 def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str,
