@@ -633,7 +633,7 @@ def test_a_finding_about_a_literal_stays_while_an_unchanged_shard_states_it(proj
     assert_as_full(project, run_kg, text, gone)
 
 
-def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_release(project, run_kg, monkeypatch):
+def test_a_build_that_fails_beside_its_index_workers_leaves_no_worker_and_no_release(project, run_kg, monkeypatch):
     assert run_kg(project, "build")[0] == 0
     before = current(project / "var")
     write = project / "data" / "other-films.yaml"
@@ -655,6 +655,6 @@ def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_rele
     monkeypatch.setattr("kg.build.pipeline.patch", failing)
     results = set(Path(tempfile.gettempdir()).glob("kg-tasks-*"))
     code, output = run_kg(project, "build")
-    assert code == 3 and "No space left on device" in output and started == [1]
+    assert code == 3 and "No space left on device" in output and started == [1, 1]  # one for each half
     assert current(project / "var") == before
-    assert set(Path(tempfile.gettempdir()).glob("kg-tasks-*")) <= results  # the worker's folder is gone with it
+    assert set(Path(tempfile.gettempdir()).glob("kg-tasks-*")) <= results  # the workers' folders are gone with them

@@ -117,42 +117,69 @@ def store_rows(store: ox.Store, base_iri: str) -> Rows:
 def write(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
     """Write a release's index files from its rows; return what index.json says of them."""
     target.mkdir()
-    minter = Minter(base_iri)
-    named, typed, some, paged, spelt = rows.named, sorted(rows.typed), rows.least.items(), rows.paged, rows.spelt
-    # the curators' preferred name, else the least of the names the sources give (a source document's title)
-    preferred = {e: clean_field(n) for e, n in some} | {e: clean_field(n) for e, n in named}
-    types: dict[str, set[str]] = {}
-    for e, t in typed:
-        types.setdefault(t, set()).add(e)
-    kinds_of: dict[str, set[str]] = {}  # a kind's listing is what was minted under its path: /event/ ...
-    for e, _ in typed:
+    return write_info(target, *(half(rows, target, base_iri) for half in HALVES))
+
+
+def _listed(rows: Rows, minter: Minter) -> dict[str, list[tuple[str | None, str]]]:
+    """By kind (what was minted under its path: /event/ ...), its members in the listing's order, (name, entity): the
+    order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first. A name is the curators'
+    preferred one, else the least of those the sources give (a source document's title)."""
+    preferred = _preferred(rows)
+    kinds_of: dict[str, set[str]] = {}
+    for e, _ in rows.typed:
         kind = minter.kind_of(e)
         if kind is not None:
             kinds_of.setdefault(kind, set()).add(e)
+    return {kind: sorted(((preferred.get(e), e) for e in members),
+                         key=lambda row: (row[0] is not None, (row[0] or "").lower(), row[1]))
+            for kind, members in sorted(kinds_of.items())}
+
+
+def _preferred(rows: Rows) -> dict[str, str]:
+    return {e: clean_field(n) for e, n in rows.least.items()} | {e: clean_field(n) for e, n in rows.named}
+
+
+def write_names(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
+    """Write the listings, the pages, the names and their terms into `target` (a folder that exists); return what
+    index.json says of them."""
     listings: dict[str, dict[str, object]] = {}
-    ranks: dict[str, dict[str, tuple[int, str | None]]] = {}  # kind -> entity -> (place in the listing, name)
-    for kind, members in sorted(kinds_of.items()):
-        # the order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first
-        listed = sorted(((preferred.get(e), e) for e in members),
-                        key=lambda row: (row[0] is not None, (row[0] or "").lower(), row[1]))
+    for kind, listed in _listed(rows, Minter(base_iri)).items():
         count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in listed))
         listings[kind] = {"file": listing_file(kind), "count": count}
-        ranks[kind] = {e: (place, n) for place, (n, e) in enumerate(listed)}
+    preferred = _preferred(rows)
+    types: dict[str, set[str]] = {}
+    for e, t in rows.typed:
+        types.setdefault(t, set()).add(e)
     type_names = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
                   for e in members}  # one type's local name per entity, the same on every build
     # in the order of the first field, the search key: search finds the spellings that start with a text as one run
-    names = sorted({(fold(n), clean_field(n), e) for n, e in spelt if fold(n)})
+    names = sorted({(fold(n), clean_field(n), e) for n, e in rows.spelt if fold(n)})
     lines = [f"{key}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
              for key, spelling, e in names]
-    info: dict[str, object] = {
-        "version": VERSION,
+    return {
         "listings": listings,
-        "pages": _write(target / PAGES_FILE, sorted(paged)),
+        "pages": _write(target / PAGES_FILE, sorted(rows.paged)),
         "names": _write(target / NAMES_FILE, lines),
         **_write_terms(target, [key for key, _, _ in names],
                        accumulate((len(line.encode("utf-8")) + 1 for line in lines), initial=0)),
     }
-    info["facets"] = _write_facets(rows.valued, target, ranks)
+
+
+def write_facets(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
+    """Write each facet's file into `target` (a folder that exists); return what index.json says of them."""
+    ranks = {kind: {e: (place, n) for place, (n, e) in enumerate(listed)}
+             for kind, listed in _listed(rows, Minter(base_iri)).items()}
+    return {"facets": _write_facets(rows.valued, target, ranks)}
+
+
+HALVES = (write_names, write_facets)  # each may be written by a process of its own, then `write_info`
+
+
+def write_info(target: Path, *halves: dict[str, object]) -> dict[str, object]:
+    """Write index.json from what each of `HALVES` gave; return it."""
+    info: dict[str, object] = {"version": VERSION}
+    for half in halves:
+        info.update(half)
     (target / INDEX_INFO).write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
 

@@ -24,6 +24,7 @@ from kg.build.checks import validate_shards
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps, write_lines
 from kg.build.duplicates import Candidate
+from kg.build.index import Rows
 from kg.build.kept import Kept, keep
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
@@ -246,9 +247,15 @@ class Build:
         def write_files() -> int:
             self.samples, union, rows = write_dumps(statements, tmp, labels, config.base_iri,
                                                     plan.processes if len(statements.segments) > 1 else 1, kept)
-            # the index files are written by a worker meanwhile: they need nothing but the rows
-            self.indexed = self.exits.enter_context(background(
-                lambda _: index.write(rows, tmp / INDEX_DIR, config.base_iri), plan.processes, "index"))
+            # the index files are written by two workers meanwhile (a half each): they need nothing but the rows
+            (tmp / INDEX_DIR).mkdir()
+
+            def task(half: Callable[[Rows, Path, str], dict[str, object]]) -> Callable[[int], dict[str, object]]:
+                return lambda _: half(rows, tmp / INDEX_DIR, config.base_iri)
+
+            halves = [self.exits.enter_context(background(task(half), plan.processes, "index"))
+                      for half in index.HALVES]
+            self.indexed = lambda: index.write_info(tmp / INDEX_DIR, *(wait() for wait in halves))
             write_lines(statements, tmp)
             record_parts(statements, tmp / KEPT_DIR)
             void, total = void_triples(union, minter, config, release_id, built)
