@@ -27,6 +27,13 @@ BAD_INPUT = {
     "duplicate key": ("movies:\n  x:\n    name: X\n    name: Y\n", "bad.yaml:4", "duplicate key 'name'"),
     "missing reference": ("movies:\n  x:\n    name: X\n    director: [nobody]\n", "bad.yaml:4",
                           "person 'nobody' that does not exist"),
+    "missing actor": ("movies:\n  x:\n    name: X\n    cast: [{actor: nobody}]\n", "bad.yaml:4",
+                      "person 'nobody' that does not exist"),
+    "missing character": ("people:\n  p:\n    name: P\nmovies:\n  x:\n    name: X\n"
+                          "    cast: [{actor: p, character: nobody}]\n", "bad.yaml:7",
+                          "character 'nobody' that does not exist"),
+    "missing crew member": ("movies:\n  x:\n    name: X\n    crew: [{person: nobody, department: Sound}]\n",
+                            "bad.yaml:4", "person 'nobody' that does not exist"),
     "unknown source": ("movies:\n  x:\n    name: X\n    claims:\n      nowhere: {name: X}\n", "bad.yaml:5",
                        "no source document with key 'nowhere'"),
     "misspelt reference": ("people:\n  leesong-hee-il:\n    name: Leesong Hee-il\nmovies:\n  x:\n    name: X\n"

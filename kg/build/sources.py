@@ -571,7 +571,8 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
         close = difflib.get_close_matches(key, keys.get(kind, []), n=1)
         return f" (did you mean {quote(close[0])}?)" if close else ""
 
-    fields: dict[tuple[str, str], Field] = {}
+    # by (kind, field): what kind of record its values name ("" for none), and how ("ref", "cast" or "crew")
+    fields: dict[tuple[str, str], tuple[str, str]] = {}
     for record in records:
         for claim in record.claims:
             if claim.source != EDITORIAL and ("source", claim.source) not in index:
@@ -580,20 +581,18 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                                         f"{hint('source', claim.source)}",
                                         claim.origin.field))
             for value in claim.values:
-                field = fields.get((record.kind, value.field))
-                if field is None:
-                    found = KINDS[record.kind].field(value.field)
-                    assert found is not None
-                    field = fields[(record.kind, value.field)] = found
-                targets: list[tuple[str, str]] = []
-                if field.vtype == "ref" and field.ref:
-                    targets.append((field.ref, value.value))
-                elif field.vtype == "cast":
-                    targets.append(("person", value.value.actor))
-                    if value.value.character:
-                        targets.append(("character", value.value.character))
-                elif field.vtype == "crew":
-                    targets.append(("person", value.value.person))
+                named = fields.get((record.kind, value.field))
+                if named is None:
+                    field = KINDS[record.kind].field(value.field)
+                    assert field is not None
+                    named = fields[(record.kind, value.field)] = (
+                        field.ref or "" if field.vtype == "ref" else "person" if field.vtype in ("cast", "crew")
+                        else "", field.vtype)
+                if not named[0]:
+                    continue
+                v = value.value
+                targets = [(named[0], v)] if named[1] == "ref" else [("person", v.person)] if named[1] == "crew" \
+                    else [("person", v.actor), ("character", v.character)] if v.character else [("person", v.actor)]
                 for target_kind, key in targets:
                     if (target_kind, key) not in index:
                         problems.append(Problem(value.origin.file, value.origin.line,
