@@ -237,6 +237,31 @@ def test_an_edit_elsewhere_finds_the_same_duplicates_without_working_out_the_bul
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
+def _memo(release: Path) -> Path:
+    (memo,) = (release / KEPT_DIR).glob("known-*.pickle")
+    return memo
+
+
+def test_an_edit_elsewhere_keeps_the_duplicate_memo_as_it_was(bulk, run_kg):
+    assert run_kg(bulk, "build")[0] == 0
+    first = _memo(current(bulk / "var"))
+    _edit_yaml(bulk)
+    assert run_kg(bulk, "build")[0] == 0
+    assert _memo(current(bulk / "var")).stat().st_ino == first.stat().st_ino  # linked, not written again
+
+
+def test_an_edited_row_writes_the_duplicate_memo_again(bulk, run_kg, tmp_path):
+    assert run_kg(bulk, "build")[0] == 0
+    first = _memo(current(bulk / "var"))
+    before = pickle.loads(first.read_bytes())
+    path = bulk / "data" / "films.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,"), encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    again = _memo(current(bulk / "var"))
+    assert again.stat().st_ino != first.stat().st_ino and pickle.loads(again.read_bytes()).keys() != before.keys()
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
 def test_a_damaged_duplicate_memo_means_the_records_are_worked_out_again(bulk, run_kg, monkeypatch, tmp_path):
     assert run_kg(bulk, "build")[0] == 0
     (memo,) = (current(bulk / "var") / KEPT_DIR).glob("known-*.pickle")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
-from kg.build.kept import Kept, digest, previous_object
+from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.merges import identifier, years
 from kg.ids import Minter
 from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
@@ -169,6 +169,12 @@ class Known:
     token: Callable[[Record], bytes | None] = lambda _: None
     before: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
     made: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
+    as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's file can be kept on
+
+    def settle(self) -> None:
+        """Let go of `before`, once the records are compared: what the next build needs is in `made`."""
+        self.as_before = bool(self.before) and self.made.keys() == self.before.keys()  # a key's value is before's
+        self.before = {}
 
     def of(self, what: bytes, record: Record, work: Callable[[Record], Iterable[str]]) -> tuple[str, ...]:
         """`work(record)`, or what a build worked out for a record of the same contents."""
@@ -185,6 +191,15 @@ class Known:
 def known_file(context: str) -> str:
     """The name of the file `Known.made` is kept in, in a release's kept/: it holds for this kg and settings only."""
     return "known-" + digest(context.encode()) + ".pickle"
+
+
+def keep_known(kept: Kept, known: Known) -> None:
+    """Keep what this build worked out for the next (a link to the previous release's file when it is the same)."""
+    name = known_file(kept.context)
+    if known.as_before and kept.into is not None and kept.previous is not None and (kept.previous / name).is_file():
+        link(kept.previous / name, kept.into / name)
+    else:
+        keep(kept, name, known.made)
 
 
 def known_before(previous: Path | None, context: str, token: Callable[[Record], bytes | None]) -> Known:

@@ -25,7 +25,7 @@ from kg.build.digest import build_digest, build_time, input_digest, new_release_
 from kg.build.dumps import release_quads, void_triples, write_dumps, write_lines
 from kg.build.duplicates import Candidate
 from kg.build.index import Rows
-from kg.build.kept import Kept, keep
+from kg.build.kept import Kept
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
@@ -177,7 +177,7 @@ class Build:
                                                  self.remembered.token)
             found = duplicates.find(sources.records, sources.decisions, sources.moves, sources.held, self.minter,
                                     self.known)
-            self.known.before = {}  # what the next build needs is in `made`
+            self.known.settle()
             return found
 
         self.candidates = self.stages.run("duplicates", find_duplicates,
@@ -223,7 +223,7 @@ class Build:
         if kept.into is not None:
             kept.into.mkdir()
             self.remembered.keep(kept.into)
-            keep(kept, duplicates.known_file(self.context), self.known.made)
+            duplicates.keep_known(kept, self.known)
         self.known = duplicates.Known()
         counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept,
                                                            self.remembered.token),
@@ -270,7 +270,7 @@ class Build:
             patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
             if patched is None:
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
-                persist(statements, statements.union_path, tmp / STORE_DIR)
+                persist(statements, statements.whole(".nt"), tmp / STORE_DIR)
             shutil.rmtree(statements.work)
             self.indexed()
             result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
