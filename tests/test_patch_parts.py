@@ -127,7 +127,7 @@ def test_part_by_part_finds_what_comparing_the_whole_dumps_finds(tmp_path, seed)
     after = statements_of(tmp_path / "b", new_segment, new_tail)
     release = release_of(before, tmp_path / "release")
     gone, new, _, stated = _by_parts(release, after)
-    whole_gone, whole_new, _ = delta(release / "kg.nq.gz", after.named_path)
+    whole_gone, whole_new, _ = delta(release / "kg.nq.gz", after.whole(".nq"))
     assert (set(gone), set(new)) == (set(whole_gone), set(whole_new))
-    still = {line.rsplit(b" <", 1)[0] for line in after.named_path.read_bytes().splitlines()}
+    still = {line.rsplit(b" <", 1)[0] for line in after.whole(".nq").read_bytes().splitlines()}
     assert stated == {t for line in gone if (t := line.rsplit(b" <", 1)[0]) in still}

@@ -17,6 +17,7 @@ import pytest
 
 from kg.build import checks, dumps, shards
 from kg.build.shards import Plan, WorkerLost, merge, shard_of, shard_of_iri
+from kg.build.statements import Statements
 from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, WIRE_DIR, current
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
@@ -438,6 +439,17 @@ def edit_then_build(project: Path, run_kg, old: str, new: str, name: str) -> Pat
     code, output = run_kg(project, "build")
     assert code == 0, output
     return current(project / "var")
+
+
+def test_only_a_store_loaded_in_full_joins_the_parts_into_whole_files(project, run_kg, monkeypatch):
+    build(project, run_kg, SMALL + "shards = 5\n")
+    asked: list[str] = []
+    real = Statements.whole
+    monkeypatch.setattr(Statements, "whole", lambda self, suffix: asked.append(suffix) or real(self, suffix))
+    edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert asked == []  # the store was patched from the changed parts
+    assert run_kg(project, "build", "--full")[0] == 0
+    assert sorted(asked) == [".nq", ".nt"]
 
 
 def test_an_edit_writes_again_only_the_entity_pieces_it_touches(project, run_kg, monkeypatch, tmp_path):

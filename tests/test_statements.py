@@ -56,8 +56,8 @@ def test_the_builds_own_statements_are_apart_from_the_shards(tmp_path):
 
 def test_the_builds_own_statements_are_still_in_the_union_and_the_quads(tmp_path):
     statements = closed(tmp_path / "w", [film(n) for n in range(10)], [])
-    assert triples(own()) <= set(statements.union_path.read_bytes().splitlines(keepends=True))
-    assert {f"{q} .\n".encode() for q in own()} <= set(statements.named_path.read_bytes().splitlines(keepends=True))
+    assert triples(own()) <= set(statements.whole(".nt").read_bytes().splitlines(keepends=True))
+    assert {f"{q} .\n".encode() for q in own()} <= set(statements.whole(".nq").read_bytes().splitlines(keepends=True))
 
 
 def test_a_subject_a_shard_states_stays_with_its_shard(tmp_path):

@@ -82,15 +82,15 @@ class Statements:
         """The IRIs of the graphs recorded so far."""
         return {g[1:-1] for g in self._graph_terms}
 
-    @property
-    def named_path(self) -> Path:
-        """Every quad, as N-Quads: the segments' and then the tail's (written by `close`)."""
-        return self.work / "all.nq"
-
-    @property
-    def union_path(self) -> Path:
-        """Every triple of the union once, as N-Triples (written by `close`)."""
-        return self.work / "all.nt"
+    def whole(self, suffix: str) -> Path:
+        """One file of every quad (".nq": the segments' and then the tail's) or of every triple of the union once
+        (".nt"), joined from the parts when first asked for (after `close`): a patched store needs neither."""
+        path = self.work / f"all{suffix}"
+        if not path.exists():
+            partial = path.with_suffix(".partial")
+            concatenate(self.parts(suffix), partial)
+            partial.replace(path)
+        return path
 
     @property
     def tail_triples(self) -> list[bytes]:
@@ -139,7 +139,7 @@ class Statements:
         return [line for line in lines if line not in held], stated
 
     def close(self) -> None:
-        """Write the tail, and every quad and every triple to one file each."""
+        """Write the tail."""
         new, stated = self._new_triples()
         others = self._others | stated
         self._own_triples = [line for line in new if (s := _subject(line)) in self._own and s not in others]
@@ -149,8 +149,6 @@ class Statements:
             (self.work / f"tail{suffix}").write_bytes(b"".join(lines))
             with (self.work / f"tail{suffix}.gz").open("wb") as raw, deflate(raw) as gz:
                 gz.write(b"".join(lines))
-        concatenate(self.parts(".nq"), self.named_path)
-        concatenate(self.parts(".nt"), self.union_path)
 
 
 def _subject(line: bytes) -> bytes:

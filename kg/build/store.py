@@ -40,7 +40,7 @@ def persist(statements: Statements, union_nt: Path, location: Path) -> None:
     # both files at once, on two threads: the loader lets go of the GIL (a quarter faster on two cores)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-store") as pool, counter(
             "store", "statements") as progress:
-        for done in [pool.submit(load, disk, statements.named_path, ox.RdfFormat.N_QUADS, None, progress),
+        for done in [pool.submit(load, disk, statements.whole(".nq"), ox.RdfFormat.N_QUADS, None, progress),
                      pool.submit(load, disk, union_nt, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph(), progress)]:
             done.result()
     disk.flush()
@@ -191,7 +191,7 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
     try:
         found = _by_parts(previous, statements)
         if found is None:  # a release without its parts: the whole dumps compared
-            whole = delta(previous / _NAMED.filename, statements.named_path)
+            whole = delta(previous / _NAMED.filename, statements.whole(".nq"))
     except _TooMany:
         return None
     except (OSError, EOFError, zlib.error):  # the previous release's dump is damaged: the store is loaded in full
@@ -200,7 +200,7 @@ def patch(previous: Path, statements: Statements, location: Path) -> dict[str, i
         gone, new, size = whole
         # the triple part of a line: the graph name is its last term, and an IRI holds no space
         candidates = {line[:line.rfind(b" <")] for line in gone}
-        stated = {t for line in _lines(statements.named_path) if (t := line[:line.rfind(b" <")]) in candidates} \
+        stated = {t for line in _lines(statements.whole(".nq")) if (t := line[:line.rfind(b" <")]) in candidates} \
             if candidates else set()
     else:
         gone, new, size, stated = found
