@@ -645,6 +645,24 @@ def test_a_finding_about_a_literal_stays_while_an_unchanged_shard_states_it(proj
     assert_as_full(project, run_kg, text, gone)
 
 
+def test_a_first_build_writes_its_index_in_one_worker_and_an_edit_in_two(project, run_kg, monkeypatch):
+    started: list[str] = []
+    real = shards.background
+
+    @contextlib.contextmanager
+    def watched(fn, processes, desc):
+        started.append(desc)
+        with real(fn, processes, desc) as result:
+            yield result
+
+    monkeypatch.setattr("kg.build.pipeline.background", watched)
+    assert run_kg(project, "build")[0] == 0
+    assert started == ["index"]  # beside a store loaded in full
+    started.clear()
+    edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert started == ["index", "index"]  # beside a patched store: a half each
+
+
 def test_a_build_that_fails_beside_its_index_workers_leaves_no_worker_and_no_release(project, run_kg, monkeypatch):
     assert run_kg(project, "build")[0] == 0
     before = current(project / "var")

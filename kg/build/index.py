@@ -117,7 +117,12 @@ def store_rows(store: ox.Store, base_iri: str) -> Rows:
 def write(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
     """Write a release's index files from its rows; return what index.json says of them."""
     target.mkdir()
-    return write_info(target, *(half(rows, target, base_iri) for half in HALVES))
+    return write_info(target, write_both(rows, target, base_iri))
+
+
+def write_both(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
+    """Both of `HALVES`, in this process."""
+    return {**write_names(rows, target, base_iri), **write_facets(rows, target, base_iri)}
 
 
 def _listed(rows: Rows, minter: Minter) -> dict[str, list[tuple[str | None, str]]]:
