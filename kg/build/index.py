@@ -121,15 +121,17 @@ def write(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
 
 
 def write_both(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
-    """Both of `HALVES`, in this process."""
-    return {**write_names(rows, target, base_iri), **write_facets(rows, target, base_iri)}
+    """Both of `HALVES`, in this process (the listings' order worked out once for both)."""
+    listed = _listed(rows, Minter(base_iri), _preferred(rows))
+    return {**write_names(rows, target, base_iri, listed), **write_facets(rows, target, base_iri, listed)}
 
 
-def _listed(rows: Rows, minter: Minter) -> dict[str, list[tuple[str | None, str]]]:
+Listed = dict[str, list[tuple[str | None, str]]]  # by kind: its members in the listing's order, (name, entity)
+
+
+def _listed(rows: Rows, minter: Minter, preferred: dict[str, str]) -> Listed:
     """By kind (what was minted under its path: /event/ ...), its members in the listing's order, (name, entity): the
-    order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first. A name is the curators'
-    preferred one, else the least of those the sources give (a source document's title)."""
-    preferred = _preferred(rows)
+    order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first (`preferred`)."""
     kinds_of: dict[str, set[str]] = {}
     for e, _ in rows.typed:
         kind = minter.kind_of(e)
@@ -141,17 +143,19 @@ def _listed(rows: Rows, minter: Minter) -> dict[str, list[tuple[str | None, str]
 
 
 def _preferred(rows: Rows) -> dict[str, str]:
+    """Each entity's name: the curators' preferred one, else the least of those the sources give (a source
+    document's title)."""
     return {e: clean_field(n) for e, n in rows.least.items()} | {e: clean_field(n) for e, n in rows.named}
 
 
-def write_names(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
+def write_names(rows: Rows, target: Path, base_iri: str, listed: Listed | None = None) -> dict[str, object]:
     """Write the listings, the pages, the names and their terms into `target` (a folder that exists); return what
     index.json says of them."""
-    listings: dict[str, dict[str, object]] = {}
-    for kind, listed in _listed(rows, Minter(base_iri)).items():
-        count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in listed))
-        listings[kind] = {"file": listing_file(kind), "count": count}
     preferred = _preferred(rows)
+    listings: dict[str, dict[str, object]] = {}
+    for kind, members in (listed or _listed(rows, Minter(base_iri), preferred)).items():
+        count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in members))
+        listings[kind] = {"file": listing_file(kind), "count": count}
     types: dict[str, set[str]] = {}
     for e, t in rows.typed:
         types.setdefault(t, set()).add(e)
@@ -170,10 +174,10 @@ def write_names(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
     }
 
 
-def write_facets(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
+def write_facets(rows: Rows, target: Path, base_iri: str, listed: Listed | None = None) -> dict[str, object]:
     """Write each facet's file into `target` (a folder that exists); return what index.json says of them."""
-    ranks = {kind: {e: (place, n) for place, (n, e) in enumerate(listed)}
-             for kind, listed in _listed(rows, Minter(base_iri)).items()}
+    ranks = {kind: {e: (place, n) for place, (n, e) in enumerate(members)}
+             for kind, members in (listed or _listed(rows, Minter(base_iri), _preferred(rows))).items()}
     return {"facets": _write_facets(rows.valued, target, ranks)}
 
 
