@@ -267,3 +267,40 @@ def test_an_index_gathered_shard_by_shard_is_the_index_of_the_whole_store(projec
     assert built == sorted(p.relative_to(whole) for p in whole.iterdir()) and len(built) > 10
     for name in built:
         assert (release / layout.INDEX_DIR / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+HARD_NAMES = ["a", "A", "a\x01", "a\x00b", "a\x00", "ab", "a b", "ä", "Ä", "", "z", "Z", "\x01", "탈주", "Ångström"]
+
+
+def _hard_rows(names: list[tuple[int, str]], base: str) -> writer.Rows:
+    rows = writer.Rows()
+    for n, name in names:
+        e = f"{base}movie/{n:02d}"
+        rows.typed.add((e, "http://schema.org/Movie"))
+        rows.paged.add(e)
+        if name != "-":  # no name at all: listed first
+            rows.least[e] = name
+            rows.spelt.add((name or "x", e))
+        rows.valued.setdefault("http://schema.org/genre", []).append((e, ["drama", "Drama", "drama\x00"][n % 3]))
+    return rows
+
+
+def test_runs_of_entities_apart_merge_into_the_order_of_one_sort_of_them_all(tmp_path: Path):
+    base = "https://x.example/"
+    names = list(enumerate([*HARD_NAMES, "-", "-"]))
+    whole, merged = tmp_path / "whole", tmp_path / "merged"
+    writer.write(_hard_rows(names, base), whole, base)
+    merged.mkdir()
+    runs = []
+    for part in range(3):  # each entity's rows in one run, as a shard holds them
+        path = tmp_path / f"{part}.run"
+        runs.append((path, writer.write_run(_hard_rows(names[part::3], base), path, base)))
+    writer.write_runs(runs, merged)
+    assert sorted(p.name for p in whole.iterdir()) == sorted(p.name for p in merged.iterdir())
+    for path in whole.iterdir():
+        assert (merged / path.name).read_bytes() == path.read_bytes(), path.name
+    # listed as ORDER BY LCASE(?name) ?e sorts them: those without a name first, then by code point
+    listed = [line.split("\t")[0] for line in (whole / layout.listing_file("movie")).read_text().splitlines()]
+    named = {f"{base}movie/{n:02d}": name for n, name in names if name != "-"}
+    assert listed == sorted(named | {e: None for e in listed if e not in named},
+                            key=lambda e: (e in named, named.get(e, "").lower(), e))

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.build.gz import EMPTY, Deflated, Member, concatenate, copy_range, deflate_file, deflate_into
-from kg.build.index import Rows, rows_of
+from kg.build.index import Run, rows_of, write_run
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.shards import parallel, shard_of
 from kg.build.statements import Statements
@@ -148,7 +148,7 @@ class _Piece:
     asked: dict[str, Label | None]  # every label of another node its objects name, as it was
     samples: dict[tuple[str, str], str]
     counts: Counts
-    rows: Rows  # what the index files take from the shard
+    run: Run  # the shard's index lines, in its run file (`_run_path`)
     graphs: dict[str, tuple[int, int]]  # by graph: its triples as Turtle, where they are in the shard's `.trig`
     wire: dict[str, Deflated]  # by suffix: its bytes deflated apart, the shard's `<suffix>.z`
     wire_graphs: dict[str, tuple[int, Deflated]]  # by graph: its Turtle deflated apart, where in the shard's `.trig.z`
@@ -193,24 +193,52 @@ def _piece_file(shard: int, key: str) -> str:
     return f"piece-{shard:04d}-{key}.pickle"
 
 
-def _read_back(job: _EntityJob, shard: int, key: str) -> _Piece | None:
-    """The shard's piece of the previous release, copied to the shard's files (and its kept file linked), when its
-    statements and every label it names are the same; else None."""
+def _run_file(shard: int, key: str) -> str:
+    """The name a shard's index run is kept under, in the release's kept/."""
+    return f"index-{shard:04d}-{key}.run"
+
+
+def _run_path(job: _EntityJob, shard: int, key: str) -> Path:
+    """Where a shard's index run is: kept (the index is written from it after the shards' files are gone)."""
+    if job.kept is not None and job.kept.into is not None and key:
+        return job.kept.into / _run_file(shard, key)
+    return job.statements.segments[shard].path(".run")
+
+
+def _previous(job: _EntityJob, shard: int, key: str) -> _Piece | None:
+    """The previous release's piece of the shard when it was made of the same statements (`key`); else None."""
     placed = job.before[shard] if job.before is not None else None
-    if placed is None or not key or placed.key != key or job.kept is None:
+    kept = job.kept
+    if placed is None or not key or placed.key != key or kept is None or kept.into is None or kept.previous is None:
         return None
-    old = previous_object(job.kept, _piece_file(shard, key))
-    if not isinstance(old, _Piece) or any(job.labels.get(i) != label for i, label in old.asked.items()):
-        return None
+    old = previous_object(kept, _piece_file(shard, key))
+    return old if isinstance(old, _Piece) else None
+
+
+def _linked(job: _EntityJob, names: tuple[str, ...]) -> bool:
+    """Whether the previous release's kept files of these names are now this release's too."""
+    kept = job.kept
+    assert kept is not None and kept.into is not None and kept.previous is not None
+    try:
+        for name in names:
+            link(kept.previous / name, kept.into / name)
+    except OSError:
+        return False
+    return True
+
+
+def _read_back(job: _EntityJob, shard: int, old: _Piece) -> bool:
+    """Whether the shard's piece of the previous release (of the same statements) was copied to the shard's files
+    and its kept files linked: not when a label it names changed, or its files are not what it says."""
+    if any(job.labels.get(i) != label for i, label in old.asked.items()) or job.before is None:
+        return False
     segment = job.statements.segments[shard]
     try:
-        if not _copied_back(job, segment.path, old, placed):
-            return None  # the previous release's files are not what its pieces say: made anew
+        if not _copied_back(job, segment.path, old, job.before[shard]):
+            return False  # the previous release's files are not what its pieces say: made anew
     except OSError:
-        return None
-    if job.kept.into is not None and job.kept.previous is not None:
-        link(job.kept.previous / _piece_file(shard, key), job.kept.into / _piece_file(shard, key))
-    return old
+        return False
+    return _linked(job, (_run_file(shard, old.key), _piece_file(shard, old.key)))
 
 
 def _copied_back(job: _EntityJob, path: Callable[[str], Path], old: _Piece, placed: _Placed) -> bool:
@@ -247,8 +275,9 @@ def _entity_task(shard: int) -> _Piece:
     tail, editorial = sorted(job.tails[shard]), job.editorial[shard]
     key = digest(job.kept.context.encode(), segment.digest.encode(), *tail, b"editorial", *editorial) \
         if job.kept and segment.digest else ""
-    if (found := _read_back(job, shard, key)) is not None:
-        return found
+    old = _previous(job, shard, key)
+    if old is not None and _read_back(job, shard, old):
+        return old
     with segment.path(".nt").open("rb") as lines:
         data = b"".join(heapq.merge(lines, tail))
     triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
@@ -257,9 +286,16 @@ def _entity_task(shard: int) -> _Piece:
     graph = f" <{Minter(job.base).editorial().value}> .\n".encode()
     with segment.path(".nq").open("rb") as lines:
         quads = lines.readlines()
-    stated = b"".join(line for line in quads if line.endswith(graph)) + b"".join(editorial)
-    rows = rows_of(triples, (q.triple for q in ox.parse(stated, format=ox.RdfFormat.N_QUADS)))
-    del triples, stated
+    run_path = _run_path(job, shard, key)
+    run_path.unlink(missing_ok=True)  # perhaps a link to the previous release's, which must stay as it is
+    if old is not None and _linked(job, (_run_file(shard, key),)):
+        run = old.run  # of the same statements: only a label it names changed
+    else:
+        run_path.unlink(missing_ok=True)
+        stated = b"".join(line for line in quads if line.endswith(graph)) + b"".join(editorial)
+        run = write_run(rows_of(triples, (q.triple for q in ox.parse(stated, format=ox.RdfFormat.N_QUADS))),
+                        run_path, job.base)
+    del triples
     graphs, wire_graphs = {}, {}
     with segment.path(".trig").open("wb") as out, segment.path(".trig.z").open("wb") as packed:
         # a shard's share of the bytes a graph may have to be written as Turtle: a big graph stays lines, as fast
@@ -267,7 +303,7 @@ def _entity_task(shard: int) -> _Piece:
             graphs[name] = (out.tell(), len(body))
             out.write(body)
             wire_graphs[name] = (packed.tell(), deflate_into(io.BytesIO(body), packed))
-    piece = _Piece(key, asked, samples, counts, rows, graphs, wire, wire_graphs)
+    piece = _Piece(key, asked, samples, counts, run, graphs, wire, wire_graphs)
     if job.kept is not None and key:
         keep(job.kept, _piece_file(shard, key), piece)
     return piece
@@ -297,7 +333,8 @@ def _own_piece(statements: Statements, labels: dict[str, Label], base: str) -> _
     triples = list(ox.parse(b"".join(statements.own_triples), format=ox.RdfFormat.N_TRIPLES))
     asked, samples, counts, wire = _entity_files(triples, labels, base,
                                                  lambda suffix: statements.work / f"own{suffix}")
-    return _Piece("", asked, samples, counts, rows_of(triples, ()), {}, wire, {})
+    run = write_run(rows_of(triples, ()), statements.work / "own.run", base)
+    return _Piece("", asked, samples, counts, run, {}, wire, {})
 
 
 def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
@@ -345,10 +382,10 @@ def _join(parts: list[tuple[Path, Path, Deflated]], out: BinaryIO, wire: Member,
 
 
 def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], wires: dict[str, Path],
-              processes: int, base: str, kept: Kept | None) -> tuple[list[str], Counts, Rows]:
+              processes: int, base: str, kept: Kept | None) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
     """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
     suffix, and gzipped in `wires`), shard by shard in worker processes; one statement with a literal of each
-    datatype and language, in order, the counts and the index rows."""
+    datatype and language, in order, the counts and the index runs (each one's file and what it holds)."""
     global _ENTITY_JOB
     count = len(statements.segments)
     tails: list[list[bytes]] = [[] for _ in range(count)]
@@ -366,16 +403,16 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
                              {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {})
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities"))
+        runs = [(_run_path(_ENTITY_JOB, shard, piece.key), piece.run) for shard, piece in enumerate(pieces)]
     finally:
         _ENTITY_JOB = None
     own = _own_piece(statements, labels, base)
     samples: dict[tuple[str, str], str] = {}
-    counts, rows = Counts(), Rows()
+    counts = Counts()
     for piece in [*pieces, own]:
         for key, sample in piece.samples.items():
             samples.setdefault(key, sample)
         counts.add(piece.counts)
-        rows.add(piece.rows)
     heads = {".jsonld": (DOCUMENT_HEAD, b",", DOCUMENT_TAIL), ".jsonl": (b"", b"", b""),
              ".ttl": (TURTLE_HEAD, b"", b"")}
     for suffix, (head, separator, tail) in heads.items():
@@ -394,7 +431,7 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     _assemble_trig(statements, pieces, files[".trig"], wires[".trig"])
     if kept is not None:
         keep(kept, ENTITIES_FILE, [_Placed(p.key, p.where, p.trig_at, p.wire_at, p.wire_trig_at) for p in pieces])
-    return [samples[k] for k in sorted(samples)], counts, rows
+    return [samples[k] for k in sorted(samples)], counts, [*runs, (statements.work / "own.run", own.run)]
 
 
 def _graph_bodies(quads: Iterable[bytes], most: int = 0) -> dict[str, bytes]:
@@ -445,11 +482,12 @@ LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segment
 
 
 def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
-                processes: int = 1, kept: Kept | None = None) -> tuple[list[str], Counts, Rows]:
+                processes: int = 1, kept: Kept | None = None) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
     """The dumps made from entities: the entity documents, Turtle and TriG (each graph's Turtle), shard by shard (in
     `processes` worker processes); one statement (N-Triples) with a literal of each datatype and language, in
-    order, the union's counts and the index rows. `labels`: how each entity of the segments is labelled where
-    another points to it. A shard's piece of the dumps (and its index rows) is read back from the previous release
+    order, the union's counts and the index runs (`index.write_runs`). `labels`: how each entity of the segments is
+    labelled where another points to it. A shard's piece of the dumps (and its index run) is read back from the
+    previous release
     (`kept`) when nothing it depends on changed. `write_lines` writes the others."""
     files = _entity_dumps()
     (target / WIRE_DIR).mkdir(exist_ok=True)

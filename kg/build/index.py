@@ -3,12 +3,14 @@ spellings and their words (for typos)."""
 
 from __future__ import annotations
 
+import heapq
 import json
+import tempfile
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, islice
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +43,18 @@ from kg.layout import (
 
 def _write(path: Path, lines: Iterable[str]) -> int:
     """Write lines and the offsets of every STEP-th; return how many lines there are."""
+    return _write_bytes(path, (line.encode("utf-8") + b"\n" for line in lines))
+
+
+def _write_bytes(path: Path, lines: Iterable[bytes]) -> int:
+    """Write lines (each ending in a newline) and the offsets of every STEP-th; return how many there are."""
     offsets = array("Q")
     count = position = 0
     rest = iter(lines)
     with path.open("wb") as out:
         while block := list(islice(rest, STEP)):
             offsets.append(position)
-            data = "".join(line + "\n" for line in block).encode("utf-8")
+            data = b"".join(block)
             out.write(data)
             position += len(data)
             count += len(block)
@@ -115,80 +122,154 @@ def store_rows(store: ox.Store, base_iri: str) -> Rows:
 
 
 def write(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
-    """Write a release's index files from its rows; return what index.json says of them."""
+    """Write a release's index files from all its rows (one run, merged alone); return what index.json says."""
     target.mkdir()
-    return write_info(target, write_both(rows, target, base_iri))
+    with tempfile.TemporaryDirectory(prefix="kg-index-") as work:
+        run = Path(work) / "all.run"
+        return write_runs([(run, write_run(rows, run, base_iri))], target)
 
 
-def write_both(rows: Rows, target: Path, base_iri: str) -> dict[str, object]:
-    """Both of `HALVES`, in this process (the listings' order worked out once for both)."""
-    listed = _listed(rows, Minter(base_iri), _preferred(rows))
-    return {**write_names(rows, target, base_iri, listed), **write_facets(rows, target, base_iri, listed)}
+@dataclass(frozen=True)
+class Run:
+    """Some entities' index lines, in a file of their own (`write_run`): by index file, where its lines are (offset,
+    how many, and how many parts the sort key leading each has); the kinds listed; by facet file, how many lines
+    have each key and how often each spelling gives it."""
+
+    sections: dict[str, tuple[int, int, int]]
+    kinds: frozenset[str]
+    counts: dict[str, dict[str, int]]
+    spellings: dict[str, dict[str, dict[str, int]]]
 
 
-Listed = dict[str, list[tuple[str | None, str]]]  # by kind: its members in the listing's order, (name, entity)
+def _sort_part(text: str) -> bytes:
+    """A part of a sort key: UTF-8 (its bytes sort as the text's code points), bytes 0 and 1 escaped so that a 0 ends
+    the part and whole keys still sort as their parts do."""
+    return text.encode("utf-8").replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
 
 
-def _listed(rows: Rows, minter: Minter, preferred: dict[str, str]) -> Listed:
-    """By kind (what was minted under its path: /event/ ...), its members in the listing's order, (name, entity): the
-    order of ORDER BY LCASE(?name) ?e, where an entity without a name comes first (`preferred`)."""
-    kinds_of: dict[str, set[str]] = {}
-    for e, _ in rows.typed:
-        kind = minter.kind_of(e)
-        if kind is not None:
-            kinds_of.setdefault(kind, set()).add(e)
-    return {kind: sorted(((preferred.get(e), e) for e in members),
-                         key=lambda row: (row[0] is not None, (row[0] or "").lower(), row[1]))
-            for kind, members in sorted(kinds_of.items())}
+def _keyed(key: tuple[str, ...], line: str) -> bytes:
+    """A line led by its sort key."""
+    return b"".join(_sort_part(part) + b"\x00" for part in key) + line.encode("utf-8") + b"\n"
 
 
-def _preferred(rows: Rows) -> dict[str, str]:
-    """Each entity's name: the curators' preferred one, else the least of those the sources give (a source
-    document's title)."""
-    return {e: clean_field(n) for e, n in rows.least.items()} | {e: clean_field(n) for e, n in rows.named}
-
-
-def write_names(rows: Rows, target: Path, base_iri: str, listed: Listed | None = None) -> dict[str, object]:
-    """Write the listings, the pages, the names and their terms into `target` (a folder that exists); return what
-    index.json says of them."""
-    preferred = _preferred(rows)
-    listings: dict[str, dict[str, object]] = {}
-    for kind, members in (listed or _listed(rows, Minter(base_iri), preferred)).items():
-        count = _write(target / listing_file(kind), (f"{e}\t{n or e}" for n, e in members))
-        listings[kind] = {"file": listing_file(kind), "count": count}
-    types: dict[str, set[str]] = {}
+def write_run(rows: Rows, path: Path, base_iri: str) -> Run:
+    """Write the index lines of some entities into `path` (every row of each of them is in `rows`), each index
+    file's lines sorted; return where they are. Runs of other entities merge into the release's files (`write_runs`)."""
+    minter = Minter(base_iri)
+    # each entity's name: the curators' preferred one, else the least of those the sources give
+    preferred = {e: clean_field(n) for e, n in rows.least.items()} | {e: clean_field(n) for e, n in rows.named}
+    kinds: dict[str, set[str]] = {}
+    type_of: dict[str, str] = {}  # one type per entity, the same on every build
     for e, t in rows.typed:
-        types.setdefault(t, set()).add(e)
-    type_names = {e: t.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for t, members in sorted(types.items(), reverse=True)
-                  for e in members}  # one type's local name per entity, the same on every build
+        if (kind := minter.kind_of(e)) is not None:
+            kinds.setdefault(kind, set()).add(e)
+        type_of[e] = min(t, type_of.get(e, t))
+
+    def listed(e: str) -> tuple[str, str, str]:  # ORDER BY LCASE(?name) ?e, an entity without a name first
+        n = preferred.get(e)
+        return ("0", "", e) if n is None else ("1", n.lower(), e)
+
+    files: dict[str, tuple[int, list[bytes]]] = {
+        listing_file(kind): (3, [_keyed(listed(e), f"{e}\t{preferred.get(e) or e}") for e in members])
+        for kind, members in kinds.items()}
+    files[PAGES_FILE] = (1, [_keyed((e,), e) for e in rows.paged])
     # in the order of the first field, the search key: search finds the spellings that start with a text as one run
-    names = sorted({(fold(n), clean_field(n), e) for n, e in rows.spelt if fold(n)})
-    lines = [f"{key}\t{spelling}\t{e}\t{preferred.get(e, spelling)}\t{type_names.get(e, 'Thing')}"
-             for key, spelling, e in names]
-    return {
-        "listings": listings,
-        "pages": _write(target / PAGES_FILE, sorted(rows.paged)),
-        "names": _write(target / NAMES_FILE, lines),
-        **_write_terms(target, [key for key, _, _ in names],
-                       accumulate((len(line.encode("utf-8")) + 1 for line in lines), initial=0)),
-    }
+    names = {(fold(n), clean_field(n), e) for n, e in rows.spelt if fold(n)}
+    files[NAMES_FILE] = (3, [_keyed(key, f"{key[0]}\t{key[1]}\t{key[2]}\t{preferred.get(key[2], key[1])}\t"
+                                         f"{_local(type_of[key[2]]) if key[2] in type_of else 'Thing'}")
+                             for key in names])
+    counts: dict[str, dict[str, int]] = {}
+    spellings: dict[str, dict[str, dict[str, int]]] = {}
+    for kind, facets in FACETS.items():
+        members = kinds.get(kind, set())
+        for facet, predicates in facets.items():
+            name = facet_file(kind, facet)
+            found: dict[str, set[str]] = {}  # entity -> keys, from the first property that gives any
+            shown = spellings[name] = {}
+            for predicate in predicates:
+                got: dict[str, set[str]] = {}
+                for e, value in rows.valued.get(predicate, ()):
+                    if e not in members or e in found:
+                        continue
+                    key = facet_key(facet, value)
+                    if key is not None:
+                        got.setdefault(e, set()).add(key)
+                        spelt = shown.setdefault(key, {})
+                        spelling = key if facet in YEARS else clean_field(value)
+                        spelt[spelling] = spelt.get(spelling, 0) + 1
+                found.update(got)
+            counted = counts[name] = {}
+            for keys in found.values():
+                for key in keys:
+                    counted[key] = counted.get(key, 0) + 1
+            files[name] = (4, [_keyed((key, *listed(e)), f"{key}\t{e}\t{preferred.get(e) or e}")
+                               for e, keys in found.items() for key in keys])
+    sections = {}
+    with path.open("wb") as out:
+        for name, (parts, lines) in files.items():
+            lines.sort()
+            sections[name] = (out.tell(), len(lines), parts)
+            out.writelines(lines)
+    return Run(sections, frozenset(kinds), counts, spellings)
 
 
-def write_facets(rows: Rows, target: Path, base_iri: str, listed: Listed | None = None) -> dict[str, object]:
-    """Write each facet's file into `target` (a folder that exists); return what index.json says of them."""
-    ranks = {kind: {e: (place, n) for place, (n, e) in enumerate(members)}
-             for kind, members in (listed or _listed(rows, Minter(base_iri), _preferred(rows))).items()}
-    return {"facets": _write_facets(rows.valued, target, ranks)}
+def _local(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-HALVES = (write_names, write_facets)  # each may be written by a process of its own, then `write_info`
+def _section(path: Path, where: tuple[int, int, int]) -> Iterator[bytes]:
+    offset, count, _ = where
+    with path.open("rb") as f:
+        f.seek(offset)
+        yield from islice(f, count)
 
 
-def write_info(target: Path, *halves: dict[str, object]) -> dict[str, object]:
-    """Write index.json from what each of `HALVES` gave; return it."""
-    info: dict[str, object] = {"version": VERSION}
-    for half in halves:
-        info.update(half)
+def _merged(runs: Sequence[tuple[Path, Run]], name: str) -> Iterator[bytes]:
+    """An index file's lines, in order, from every run that has some (their sort keys taken off)."""
+    found = [(path, run.sections[name]) for path, run in runs if name in run.sections]
+    if not found:
+        return
+    parts = found[0][1][2]
+    for line in heapq.merge(*(_section(path, where) for path, where in found)):
+        yield line.split(b"\x00", parts)[parts]
+
+
+def write_runs(runs: Sequence[tuple[Path, Run]], target: Path) -> dict[str, object]:
+    """Write a release's index files into `target` (a folder that exists) from its entities' runs (each run's file
+    and what `write_run` said of it), and index.json; return what index.json says."""
+    info: dict[str, Any] = {"version": VERSION, "listings": {}, "facets": {}}
+    for kind in sorted({kind for _, run in runs for kind in run.kinds}):
+        info["listings"][kind] = {"file": listing_file(kind),
+                                  "count": _write_bytes(target / listing_file(kind), _merged(runs, listing_file(kind)))}
+    info["pages"] = _write_bytes(target / PAGES_FILE, _merged(runs, PAGES_FILE))
+    keys: list[str] = []
+    ends: list[int] = [0]
+
+    def names() -> Iterator[bytes]:
+        for line in _merged(runs, NAMES_FILE):
+            keys.append(line[:line.index(b"\t")].decode("utf-8"))
+            ends.append(ends[-1] + len(line))
+            yield line
+
+    info["names"] = _write_bytes(target / NAMES_FILE, names())
+    info.update(_write_terms(target, keys, ends))
+    for kind, facets in FACETS.items():
+        for facet in facets:
+            name = facet_file(kind, facet)
+            _write_bytes(target / name, _merged(runs, name))
+            counts: dict[str, int] = {}
+            spellings: dict[str, dict[str, int]] = {}
+            for _, run in runs:
+                for key, n in run.counts.get(name, {}).items():
+                    counts[key] = counts.get(key, 0) + n
+                for key, spelt in run.spellings.get(name, {}).items():
+                    shown = spellings.setdefault(key, {})
+                    for spelling, n in spelt.items():
+                        shown[spelling] = shown.get(spelling, 0) + n
+            # the spelling most sources use, and the first of those in order when several are as common
+            labels = {key: min(shown.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, shown in spellings.items()}
+            info["facets"].setdefault(kind, {})[facet] = {"file": name, "values": [[key, labels[key], counts[key]]
+                                                                                  for key in sorted(counts)]}
     (target / INDEX_INFO).write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
 
@@ -213,36 +294,3 @@ def _write_terms(target: Path, keys: list[str], starts: Iterable[int]) -> dict[s
             near[deleted].append(head)
     return {"terms": _write(target / TERMS_FILE, (f"{t}\t{' '.join(map(str, postings[t]))}" for t in sorted(postings))),
             "near": _write(target / NEAR_FILE, (f"{k}\t{' '.join(near[k])}" for k in sorted(near)))}
-
-
-def _write_facets(valued: dict[str, list[tuple[str, str]]], target: Path,
-                  ranks: dict[str, dict[str, tuple[int, str | None]]]) -> dict[str, Any]:
-    """Each facet's file (lines `key, iri, name` by key, then in the listing's order) and its values with counts,
-    from the (entity, value) rows of each facet's properties."""
-    out: dict[str, Any] = {}
-    for kind, facets in FACETS.items():
-        members = ranks.get(kind, {})
-        for facet, predicates in facets.items():
-            found: dict[str, set[str]] = {}  # entity -> keys, from the first property that gives any
-            spellings: dict[str, dict[str, int]] = {}  # key -> its spellings, counted
-            for predicate in predicates:
-                got: dict[str, set[str]] = {}
-                for e, value in valued[predicate]:
-                    if e not in members or e in found:
-                        continue
-                    key = facet_key(facet, value)
-                    if key is not None:
-                        got.setdefault(e, set()).add(key)
-                        shown, spelling = spellings.setdefault(key, {}), key if facet in YEARS else clean_field(value)
-                        shown[spelling] = shown.get(spelling, 0) + 1
-                found.update(got)
-            lines = sorted((key, members[e][0], e) for e, keys in found.items() for key in keys)
-            _write(target / facet_file(kind, facet), (f"{key}\t{e}\t{members[e][1] or e}" for key, _, e in lines))
-            counts: dict[str, int] = {}
-            for key, _, _ in lines:
-                counts[key] = counts.get(key, 0) + 1
-            # the spelling most sources use, and the first of those in order when several are as common
-            labels = {key: min(shown.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, shown in spellings.items()}
-            out.setdefault(kind, {})[facet] = {"file": facet_file(kind, facet),
-                                               "values": [[key, labels[key], counts[key]] for key in sorted(counts)]}
-    return out

@@ -24,7 +24,6 @@ from kg.build.checks import validate_shards
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
 from kg.build.dumps import release_quads, void_triples, write_dumps, write_lines
 from kg.build.duplicates import Candidate
-from kg.build.index import Rows
 from kg.build.kept import Kept
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
@@ -245,18 +244,12 @@ class Build:
         statements.close()
 
         def write_files() -> int:
-            self.samples, union, rows = write_dumps(statements, tmp, labels, config.base_iri,
+            self.samples, union, runs = write_dumps(statements, tmp, labels, config.base_iri,
                                                     plan.processes if len(statements.segments) > 1 else 1, kept)
-            # the index files are written by workers meanwhile (they need nothing but the rows): two, a half each,
-            # beside a patched store; one beside a store loaded in full (40 s at 100k films: as fast, half the memory)
+            # the index files are merged from the shards' runs by a worker meanwhile, beside the store
             (tmp / INDEX_DIR).mkdir()
-
-            def task(half: Callable[[Rows, Path, str], dict[str, object]]) -> Callable[[int], dict[str, object]]:
-                return lambda _: half(rows, tmp / INDEX_DIR, config.base_iri)
-
-            halves = [self.exits.enter_context(background(task(half), plan.processes, "index"))
-                      for half in (index.HALVES if before is not None else (index.write_both,))]
-            self.indexed = lambda: index.write_info(tmp / INDEX_DIR, *(wait() for wait in halves))
+            self.indexed = self.exits.enter_context(background(
+                lambda _: index.write_runs(runs, tmp / INDEX_DIR), plan.processes, "index"))
             write_lines(statements, tmp)
             record_parts(statements, tmp / KEPT_DIR)
             void, total = void_triples(union, minter, config, release_id, built)
@@ -272,8 +265,8 @@ class Build:
             if patched is None:
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
                 persist(statements, statements.whole(".nt"), tmp / STORE_DIR)
+            self.indexed()  # before the shards' files go: one of the runs is there
             shutil.rmtree(statements.work)
-            self.indexed()
             result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
                                                      minter)
             return {"loaded": "in full"} if patched is None else {
