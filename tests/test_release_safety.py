@@ -153,3 +153,36 @@ def test_a_second_build_waits_for_the_one_running_and_neither_loses_its_release(
     assert waiting.returncode == 0, err
     assert "another build of this project is running (pid 4242)" in err
     assert current(project / "var") != before
+
+
+def _tree_of_files(root: Path) -> list[Path]:
+    files = [root / "a", root / "sub" / "b", root / "sub" / "deeper" / "c"]
+    for f in files:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"x")
+    return files
+
+
+def test_a_release_is_made_durable_by_one_sync_of_its_file_system(tmp_path: Path, monkeypatch):
+    from kg.build import publish
+
+    _tree_of_files(tmp_path)
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    publish.fsync_tree(tmp_path)
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        assert publish._syncfs(fd) and synced == []  # Linux: syncfs(2), no fsync each
+    finally:
+        os.close(fd)
+
+
+def test_without_syncfs_every_file_of_a_release_is_fsynced(tmp_path: Path, monkeypatch):
+    from kg.build import publish
+
+    files = _tree_of_files(tmp_path)
+    synced: list[int] = []
+    monkeypatch.setattr(publish, "_syncfs", lambda fd: False)
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.fstat(fd).st_ino))
+    publish.fsync_tree(tmp_path)
+    assert sorted(synced) == sorted(f.stat().st_ino for f in files)
