@@ -10,6 +10,7 @@ import pickle
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -128,6 +129,22 @@ def _pid(_: int) -> int:
 def test_each_task_runs_in_a_worker_process_of_its_own():
     pids = list(shards.parallel(_pid, 6, 2, "test"))
     assert os.getpid() not in pids and len(set(pids)) == 6
+
+
+def _logged(log: Path) -> Callable[[int], int]:
+    def task(n: int) -> int:
+        with log.open("a") as f:
+            f.write(f"{n}\n")
+        time.sleep(0.05)
+        return n
+    return task
+
+
+def test_the_tasks_asked_first_start_first_and_every_result_comes_in_order(tmp_path: Path):
+    log = tmp_path / "started"
+    assert list(shards.parallel(_logged(log), 6, 2, "test", first=[5, 3])) == list(range(6))
+    started = [int(n) for n in log.read_text().split()]
+    assert set(started[:2]) == {3, 5} and sorted(started) == list(range(6))
 
 
 def _killed(n: int) -> int:
@@ -693,3 +710,22 @@ def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_rele
     assert code == 3 and "No space left on device" in output and started == [1]
     assert current(project / "var") == before
     assert set(Path(tempfile.gettempdir()).glob("kg-tasks-*")) <= results  # the workers' folders are gone with them
+
+
+def test_an_edit_starts_the_pieces_of_the_shards_it_merged_again_before_those_read_back(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\n"
+    pieces = pieces_of(build(project, run_kg, text))
+    asked: dict[str, list[int]] = {}
+    real = dumps.parallel
+
+    def watched(fn, tasks, processes, desc, first=()):
+        asked[desc] = sorted(first)
+        return real(fn, tasks, processes, desc, first)
+
+    monkeypatch.setattr(dumps, "parallel", watched)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    changed = {n for n, (old, new) in enumerate(zip(pieces, pieces_of(edited), strict=True)) if old.key != new.key}
+    assert asked["entities"] and set(asked["entities"]) <= changed  # the edited film's shard, not the 7 others
+    assert run_kg(project, "build", "--full")[0] == 0
+    assert asked["entities"] == list(range(8))  # a full build merges every shard

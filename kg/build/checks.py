@@ -220,7 +220,8 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
         own: list[Finding] = []
         shared: dict[tuple[int, str], list[Finding]] = {}
         labels: dict[str, Label] = {}
-        for found in parallel(_check_task, len(groups), plan.processes if len(groups) > 1 else 1, "validate"):
+        for found in parallel(_check_task, len(groups), plan.processes if len(groups) > 1 else 1, "validate",
+                              [b for b, batch in enumerate(groups) if any(segments[n].fresh for n in batch)]):
             own += found.own
             for key, each in found.shared.items():
                 shared.setdefault(key, each)

@@ -402,7 +402,8 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
                              {k: previous / v.name for k, v in files.items()} if previous else {},
                              {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {})
     try:
-        pieces = list(parallel(_entity_task, count, processes, "entities"))
+        pieces = list(parallel(_entity_task, count, processes, "entities",
+                               [n for n, segment in enumerate(statements.segments) if segment.fresh]))
         runs = [(_run_path(_ENTITY_JOB, shard, piece.key), piece.run) for shard, piece in enumerate(pieces)]
     finally:
         _ENTITY_JOB = None

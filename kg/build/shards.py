@@ -66,6 +66,7 @@ class Segment:
     # to are: shard -> (offset, length)
     give: dict[int, tuple[int, int]] = field(default_factory=dict)
     digest: str = ""  # of `<stem>.nq`'s bytes: an unchanged shard is known without reading it again
+    fresh: bool = False  # merged by this build, not read back: what the later stages start first
 
     def path(self, suffix: str) -> Path:
         """The segment's file with this suffix (".nq", ".nt.gz", ...)."""
@@ -457,8 +458,10 @@ def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
         os._exit(code)
 
 
-def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> Generator[R, None, None]:
-    """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use.
+def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str,
+             first: Collection[int] = ()) -> Generator[R, None, None]:
+    """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use, the tasks
+    `first` (the long ones) started before the others.
 
     Forked, not spawned: a worker inherits what it needs instead of unpickling it. Each task gets a child of its
     own, so the pages of the parent's objects a child copied (touching an object writes its reference count) are
@@ -470,15 +473,17 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str) -> G
     results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
     running: dict[int, int] = {}  # pid -> task
     done: dict[int, R] = {}
+    order = sorted(range(tasks), key=lambda n: n not in first)
     started = given = 0
     try:
         with counter(desc, "tasks", tasks) as progress:
             while given < tasks:
                 while started < tasks and len(running) < processes:
+                    task = order[started]
                     pid = os.fork()
                     if pid == 0:
-                        _child(fn, started, results / str(started))
-                    running[pid], started = started, started + 1
+                        _child(fn, task, results / str(task))
+                    running[pid], started = task, started + 1
                 finished = []
                 for pid in list(running):
                     try:
@@ -598,7 +603,8 @@ def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Pla
         with contextlib.closing(parallel(lambda i: _merge_task(left[i], merge_keys[left[i]]), len(left),
                                          _processes(plan, left), "merge")) as made:
             for k in range(plan.shards):  # in order: the shards merged here come in the order they were asked for
-                yield merged.pop(k) if k in merged else next(made)
+                yield dataclasses.replace(merged.pop(k), fresh=False) if k in merged else dataclasses.replace(
+                    next(made), fresh=True)
     finally:
         _JOB = None
         for p in work.glob("map-*.nq"):
