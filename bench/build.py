@@ -166,7 +166,8 @@ def _pss_kb(pid: int) -> int:
 def peak_of(cmd: list[str], cwd: Path | None = None,
             env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Wall seconds, the peak memory (MB) of the command's whole process tree (the build's workers included:
-    the largest sum of their proportional set sizes, sampled every 0.1 s), and its output."""
+    the largest sum of their proportional set sizes, sampled every 0.1 s, less often when a sample takes longer
+    than a hundredth of a second), and its output."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})})
@@ -175,8 +176,10 @@ def peak_of(cmd: list[str], cwd: Path | None = None,
     reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else b""))
     reader.start()
     while proc.poll() is None:
+        took = time.perf_counter()
         peak = max(peak, sum(_pss_kb(p) for p in _tree(proc.pid)))
-        time.sleep(0.1)
+        # reading a large process's page tables is slow: the sampler takes a tenth of a core at most
+        time.sleep(max(0.1, 9 * (time.perf_counter() - took)))
     reader.join()
     wall = time.perf_counter() - start
     said = b"".join(out).decode(errors="replace")
