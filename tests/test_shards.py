@@ -147,6 +147,19 @@ def test_the_tasks_asked_first_start_first_and_every_result_comes_in_order(tmp_p
     assert set(started[:2]) == {3, 5} and sorted(started) == list(range(6))
 
 
+def test_a_task_the_parent_can_answer_needs_no_worker_and_every_result_still_comes_in_order():
+    asked: list[int] = []
+
+    def here(n: int) -> int | None:
+        asked.append(n)
+        return -os.getpid() if n % 2 else None  # the odd ones: answered here, by this process
+
+    found = list(shards.parallel(_pid, 7, 2, "test", first=[4], here=here))
+    assert sorted(asked) == [0, 1, 2, 3, 5, 6]  # all but the task started first
+    assert [p == -os.getpid() for p in found] == [n % 2 == 1 for n in range(7)]
+    assert len({p for p in found if p > 0} - {os.getpid()}) == 4  # the even ones, each in a worker of its own
+
+
 def _killed(n: int) -> int:
     if n == 2:
         os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer does
@@ -717,15 +730,26 @@ def test_an_edit_starts_the_pieces_of_the_shards_it_merged_again_before_those_re
     text = SMALL + "shards = 8\n"
     pieces = pieces_of(build(project, run_kg, text))
     asked: dict[str, list[int]] = {}
+    answered: list[int] = []  # the pieces this process read back itself, without a worker
     real = dumps.parallel
 
-    def watched(fn, tasks, processes, desc, first=()):
+    def watched(fn, tasks, processes, desc, first=(), here=None):
         asked[desc] = sorted(first)
-        return real(fn, tasks, processes, desc, first)
+
+        def counted(n):
+            found = here(n)
+            answered.extend([n] if found is not None else [])
+            return found
+
+        return real(fn, tasks, processes, desc, first, counted)
 
     monkeypatch.setattr(dumps, "parallel", watched)
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
-    changed = {n for n, (old, new) in enumerate(zip(pieces, pieces_of(edited), strict=True)) if old.key != new.key}
+    after = pieces_of(edited)
+    changed = {n for n, (old, new) in enumerate(zip(pieces, after, strict=True)) if old.key != new.key}
+    relabelled = {n for n, (old, new) in enumerate(zip(pieces, after, strict=True)) if old.asked != new.asked}
     assert asked["entities"] and set(asked["entities"]) <= changed  # the edited film's shard, not the 7 others
+    assert sorted(answered) == sorted(set(range(8)) - changed - relabelled)  # no worker for those read back
+    answered.clear()
     assert run_kg(project, "build", "--full")[0] == 0
-    assert asked["entities"] == list(range(8))  # a full build merges every shard
+    assert asked["entities"] == list(range(8)) and answered == []  # a full build merges every shard

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import rdflib
 
-from kg.build.kept import Kept, digest, keep, read_back
+from kg.build.kept import Kept, digest, keep, link_kept, previous_object, read_back
 from kg.build.mapping import Mapped
 from kg.build.shacl import REACHED, Check, Compiler, run_check
 from kg.build.shards import Plan, Segment, exchange, object_iri, parallel, shard_of_iri, side
@@ -92,13 +92,39 @@ def _check_task(batch: int) -> _Found:
             found[n] = checked
             if kept is not None and (name := keys.get(n)) is not None:
                 keep(kept, name, checked)
+    return _joined(found)
+
+
+def _joined(found: dict[int, _Found]) -> _Found:
+    """The findings and labels of some shards, as one batch's."""
     joined = _Found([], {}, {})
-    for n in sorted(shards):
+    for n in sorted(found):
         joined.own += found[n].own
         for literal, findings in found[n].shared.items():
             joined.shared.setdefault(literal, findings)
         joined.labels.update(found[n].labels)
     return joined
+
+
+def _check_here(batch: int) -> _Found | None:
+    """The findings of one batch of shards read back by the parent, without a worker, when nothing any of its
+    shards' checks depend on changed; else None."""
+    assert _JOB is not None
+    segments, shards, kept = _JOB.segments, _JOB.batches[batch], _JOB.kept
+    if kept is None or kept.into is None or any(segments[n].fresh for n in shards):
+        return None
+    found: dict[int, _Found] = {}
+    names: list[str] = []
+    for n in shards:
+        key = _key(kept, segments, n, *side(segments, {n}), _JOB.tail, _JOB.reached)
+        back = previous_object(kept, key) if key is not None else None
+        if not isinstance(back, _Found) or key is None:
+            return None
+        found[n] = back
+        names.append(key)
+    for name in names:  # all or none: a worker checking the batch keeps each shard's findings itself
+        link_kept(kept, name)
+    return _joined(found)
 
 
 def _check(segments: list[Segment], shards: frozenset[int]) -> dict[int, _Found]:
@@ -221,7 +247,8 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
         shared: dict[tuple[int, str], list[Finding]] = {}
         labels: dict[str, Label] = {}
         for found in parallel(_check_task, len(groups), plan.processes if len(groups) > 1 else 1, "validate",
-                              [b for b, batch in enumerate(groups) if any(segments[n].fresh for n in batch)]):
+                              [b for b, batch in enumerate(groups) if any(segments[n].fresh for n in batch)],
+                              _check_here):
             own += found.own
             for key, each in found.shared.items():
                 shared.setdefault(key, each)

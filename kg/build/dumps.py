@@ -265,6 +265,25 @@ def _copied_back(job: _EntityJob, path: Callable[[str], Path], old: _Piece, plac
     return True
 
 
+def _piece_key(job: _EntityJob, shard: int) -> str:
+    """A digest of the statements a shard's piece is made of (the shard's and the build's own about its subjects):
+    "" when they have none."""
+    segment = job.statements.segments[shard]
+    if job.kept is None or not segment.digest:
+        return ""
+    return digest(job.kept.context.encode(), segment.digest.encode(), *sorted(job.tails[shard]), b"editorial",
+                  *job.editorial[shard])
+
+
+def _entity_here(shard: int) -> _Piece | None:
+    """The shard's piece read back from the previous release by the parent, without a worker, when nothing it
+    depends on changed; else None."""
+    job = _ENTITY_JOB
+    assert job is not None
+    old = _previous(job, shard, _piece_key(job, shard))
+    return old if old is not None and _read_back(job, shard, old) else None
+
+
 def _entity_task(shard: int) -> _Piece:
     """One shard's entities as JSON-LD objects (`<segment>.jsonld`), JSON Lines (`<segment>.jsonl`) and Turtle
     (`<segment>.ttl`), with one statement with a literal of each datatype and language, and the shard's counts:
@@ -273,8 +292,7 @@ def _entity_task(shard: int) -> _Piece:
     assert job is not None
     segment = job.statements.segments[shard]
     tail, editorial = sorted(job.tails[shard]), job.editorial[shard]
-    key = digest(job.kept.context.encode(), segment.digest.encode(), *tail, b"editorial", *editorial) \
-        if job.kept and segment.digest else ""
+    key = _piece_key(job, shard)
     old = _previous(job, shard, key)
     if old is not None and _read_back(job, shard, old):
         return old
@@ -403,7 +421,7 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
                              {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {})
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities",
-                               [n for n, segment in enumerate(statements.segments) if segment.fresh]))
+                               [n for n, segment in enumerate(statements.segments) if segment.fresh], _entity_here))
         runs = [(_run_path(_ENTITY_JOB, shard, piece.key), piece.run) for shard, piece in enumerate(pieces)]
     finally:
         _ENTITY_JOB = None

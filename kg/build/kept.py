@@ -45,6 +45,12 @@ def read_back(kept: Kept, name: str) -> Any:
     return found
 
 
+def link_kept(kept: Kept, name: str) -> None:
+    """The previous release's kept file `name`, kept by this build too (a link)."""
+    if kept.previous is not None and kept.into is not None:
+        link(kept.previous / name, kept.into / name)
+
+
 def link(source: Path, target: Path) -> None:
     """`target` the same file as `source` (a hard link; a copy where the file system has none)."""
     try:

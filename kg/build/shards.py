@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import hashlib
@@ -458,10 +459,11 @@ def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
         os._exit(code)
 
 
-def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str,
-             first: Collection[int] = ()) -> Generator[R, None, None]:
+def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, first: Collection[int] = (),
+             here: Callable[[int], R | None] | None = None) -> Generator[R, None, None]:
     """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use, the tasks
-    `first` (the long ones) started before the others.
+    `first` (the long ones) started before the others. While the workers run, this process asks `here(n)` for each
+    other task: what it answers (not None: read back from the previous release, say) needs no worker.
 
     Forked, not spawned: a worker inherits what it needs instead of unpickling it. Each task gets a child of its
     own, so the pages of the parent's objects a child copied (touching an object writes its reference count) are
@@ -473,17 +475,19 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str,
     results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
     running: dict[int, int] = {}  # pid -> task
     done: dict[int, R] = {}
-    order = sorted(range(tasks), key=lambda n: n not in first)
-    started = given = 0
+    others = [n for n in range(tasks) if n not in first]
+    forked = collections.deque(sorted(first) if here is not None else [*sorted(first), *others])  # to start
+    asked = collections.deque(others if here is not None else [])  # to ask `here` about
+    given = 0
     try:
         with counter(desc, "tasks", tasks) as progress:
             while given < tasks:
-                while started < tasks and len(running) < processes:
-                    task = order[started]
+                while forked and len(running) < processes:
+                    task = forked.popleft()
                     pid = os.fork()
                     if pid == 0:
                         _child(fn, task, results / str(task))
-                    running[pid], started = task, started + 1
+                    running[pid] = task
                 finished = []
                 for pid in list(running):
                     try:
@@ -492,12 +496,19 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str,
                         ended, status = pid, -1
                     if ended:
                         finished.append((running.pop(pid), status))  # reaped: never to be killed again
-                if not finished:
-                    time.sleep(0.005)
-                    continue
                 for task, status in finished:
                     done[task] = _outcome(results / str(task), status, desc, task, tasks)
                     progress.update(1)
+                if not finished and asked and here is not None:
+                    task = asked.popleft()
+                    if (answer := here(task)) is None:
+                        forked.append(task)
+                    else:
+                        done[task] = answer
+                        progress.update(1)
+                elif not finished:
+                    time.sleep(0.005)
+                    continue
                 while given in done:
                     yield done.pop(given)
                     given += 1
