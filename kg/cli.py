@@ -3,6 +3,8 @@ or usage, 3 the release cannot be written (disk full, no permission: the machine
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,10 +163,16 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
 @click.pass_context
 def build_cmd(ctx: click.Context, verbose: bool, full: bool, watch: bool) -> None:
     """Build data/ into a validated release and make it current."""
+    global _quick_exit
     if watch:
         _watch(ctx, verbose, full)
     else:
+        _quick_exit = True
         _run(ctx, publish=True, verbose=verbose, full=full)
+
+
+# set by a one-off `kg build`: all it made is on disk, and freeing its objects one by one would take a second more
+_quick_exit = False
 
 
 WATCH_SECONDS = 0.5  # how often the watched files are looked at (their sizes and times, not their bytes)
@@ -496,5 +504,13 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
 
 
 def main() -> None:
-    """Entry point of the `kg` console script (failures become exit codes in `_Commands.invoke`)."""
-    cli(standalone_mode=True)
+    """Entry point of the `kg` console script (failures become exit codes in `_Commands.invoke`); a build's process
+    ends at once, once it has said everything."""
+    try:
+        cli(standalone_mode=True)
+    except SystemExit as exc:
+        if not _quick_exit:
+            raise
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1)

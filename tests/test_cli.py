@@ -1,6 +1,11 @@
-"""The kg command line: `kg query` in every result format, and how `kg validate` reports what it found."""
+"""The kg command line: `kg query` in every result format, how `kg validate` reports what it found, and the `kg`
+process itself."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -116,3 +121,22 @@ def test_info_as_json_is_the_release_metadata(released):
 def test_info_without_a_release_says_how_to_make_one(empty_project):
     run = _info(empty_project)
     assert run.exit_code == 2 and "kg build" in run.output
+
+
+def _kg_process(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True, check=False,
+                          timeout=600)
+
+
+def test_the_kg_process_says_everything_before_a_build_ends_it(project: Path):
+    done = _kg_process("--root", str(project), "build")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.rstrip().splitlines()[-1].startswith("kg: published release ")  # the last line said
+    assert (project / "var" / "current" / "release.json").is_file()
+
+
+def test_a_build_process_that_fails_still_says_why_and_exits_2(empty_project: Path, write):
+    write(empty_project, "films.yaml", "movies:\n  a:\n    year: 2001\n")
+    done = _kg_process("--root", str(empty_project), "build")
+    assert done.returncode == 2 and "data/films.yaml" in done.stdout + done.stderr
+    assert not (empty_project / "var" / "current").exists()
