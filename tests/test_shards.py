@@ -753,3 +753,27 @@ def test_an_edit_starts_the_pieces_of_the_shards_it_merged_again_before_those_re
     answered.clear()
     assert run_kg(project, "build", "--full")[0] == 0
     assert asked["entities"] == list(range(8)) and answered == []  # a full build merges every shard
+
+
+def test_an_edit_exchanges_again_only_the_types_of_shards_whose_statements_or_pointers_changed(project, run_kg,
+                                                                                                 monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\n"
+    first = build(project, run_kg, text)
+    before = {p.name: p.stat().st_ino for p in (first / KEPT_DIR).glob("give-*")}
+    assert len(before) == 16  # each shard's types given to the others, and where each block of them is
+    log = tmp_path / "exchanged"
+    real = checks.exchange
+
+    def counted(segments, n):  # in whichever worker process exchanges the shard's types
+        with log.open("a") as f:
+            f.write(f"{n}\n")
+        return real(segments, n)
+
+    monkeypatch.setattr(checks, "exchange", counted)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    exchanged = log.read_text().split()
+    after = {p.name: p.stat().st_ino for p in (edited / KEPT_DIR).glob("give-*")}
+    linked = {name for name, inode in after.items() if before.get(name) == inode}
+    assert len(after) == 16 and len(linked) == 16 - 2 * len(exchanged) and 0 < len(exchanged) < 8
+    assert_as_full(project, run_kg, text, edited)

@@ -18,15 +18,16 @@ edit elsewhere may move: the parent locates every finding afresh.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 import rdflib
 
-from kg.build.kept import Kept, digest, keep, link_kept, previous_object, read_back
+from kg.build.kept import Kept, digest, keep, link, link_kept, previous_object, read_back
 from kg.build.mapping import Mapped
 from kg.build.shacl import REACHED, Check, Compiler, run_check
-from kg.build.shards import Plan, Segment, exchange, object_iri, parallel, shard_of_iri, side
+from kg.build.shards import Plan, Segment, exchange, exchange_inputs, object_iri, parallel, shard_of_iri, side
 from kg.build.statements import Statements
 from kg.build.validate import (
     Finding,
@@ -196,6 +197,42 @@ def batches(segments: list[Segment], processes: int, most: int = CHECK_TRIPLES) 
     return [frozenset(b) for b in out]
 
 
+def _give_name(kept: Kept, segments: list[Segment], shard: int) -> str | None:
+    """The name a shard's `<stem>.give.nt` is kept under (+ ".nt"; where each block of it is: + ".pickle")."""
+    inputs = exchange_inputs(segments, shard)
+    return None if inputs is None else "give-" + digest(kept.context.encode(), *inputs)
+
+
+def _exchange_task(segments: list[Segment], kept: Kept | None, shard: int) -> Segment:
+    """The shard's segment with its `<stem>.give.nt` (`exchange`), kept for the next build."""
+    made = exchange(segments, shard)
+    if kept is not None and kept.into is not None and (name := _give_name(kept, segments, shard)) is not None:
+        for suffix in (".nt", ".pickle"):
+            (kept.into / (name + suffix)).unlink(missing_ok=True)  # perhaps linked by `_exchange_here`, which failed
+        link(made.path(".give.nt"), kept.into / (name + ".nt"))
+        keep(kept, name + ".pickle", made.give)
+    return made
+
+
+def _exchange_here(segments: list[Segment], kept: Kept | None, shard: int) -> Segment | None:
+    """The shard's segment with the `<stem>.give.nt` the previous release kept, when it was made of the same
+    statements; else None."""
+    if kept is None or kept.into is None or kept.previous is None:
+        return None
+    name = _give_name(kept, segments, shard)
+    give = previous_object(kept, name + ".pickle") if name is not None else None
+    if name is None or not isinstance(give, dict):
+        return None
+    mine = segments[shard]
+    try:
+        link(kept.previous / (name + ".nt"), mine.path(".give.nt"))
+        for suffix in (".nt", ".pickle"):
+            link_kept(kept, name + suffix)
+    except OSError:
+        return None
+    return dataclasses.replace(mine, give=give)
+
+
 def _reached(statements: Statements, tail: list[bytes]) -> bytes:
     """The types of the nodes the tail's triples point to."""
     wanted: dict[int, set[bytes]] = {}
@@ -240,8 +277,9 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
     segments = list(statements.segments)
     groups = batches(segments, plan.processes)
     try:
-        segments = list(parallel(lambda n: exchange(segments, n), count, plan.processes if count > 1 else 1,
-                                 "exchange"))
+        segments = list(parallel(lambda n: _exchange_task(segments, kept, n), count,
+                                 plan.processes if count > 1 else 1, "exchange",
+                                 here=lambda n: _exchange_here(segments, kept, n)))
         _JOB = _Job(segments, groups, local, vocabularies, b"".join(tail), _reached(statements, tail), kept)
         own: list[Finding] = []
         shared: dict[tuple[int, str], list[Finding]] = {}

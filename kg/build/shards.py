@@ -66,6 +66,7 @@ class Segment:
     # where, in `<stem>.give.nt` (made by `exchange`), the types of this shard's nodes that each other shard points
     # to are: shard -> (offset, length)
     give: dict[int, tuple[int, int]] = field(default_factory=dict)
+    out_digests: dict[int, str] = field(default_factory=dict)  # shard -> a digest of the triples pointing to it
     digest: str = ""  # of `<stem>.nq`'s bytes: an unchanged shard is known without reading it again
     fresh: bool = False  # merged by this build, not read back: what the later stages start first
 
@@ -230,8 +231,10 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1, editor
             p.unlink()
     Path(f"{stem}.types.nt").write_bytes(b"".join(types))
     Path(f"{stem}.sub.nt").write_bytes(b"".join(subclasses))
-    return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs), _blocks(Path(f"{stem}.out.nt"), out),
-                   digest=digest.hexdigest())
+    out_digests: dict[int, str] = {}
+    return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs),
+                   _blocks(Path(f"{stem}.out.nt"), out, out_digests), digest=digest.hexdigest(),
+                   out_digests=out_digests)
 
 
 class _Claims:
@@ -266,17 +269,31 @@ def part_digest(data: bytes = b"") -> Any:
     return hashlib.blake2b(data, digest_size=16)
 
 
-def _blocks(path: Path, blocks: dict[int, list[bytes]]) -> dict[int, tuple[int, int]]:
-    """Write each block's lines (sorted, each once) one after the other, by key; where each block is."""
+def _blocks(path: Path, blocks: dict[int, list[bytes]],
+            digests: dict[int, str] | None = None) -> dict[int, tuple[int, int]]:
+    """Write each block's lines (sorted, each once) one after the other, by key; where each block is (and into
+    `digests`, a digest of each)."""
     where: dict[int, tuple[int, int]] = {}
     offset = 0
+    path.unlink(missing_ok=True)  # perhaps a link to the previous release's file, which must stay as it is
     with path.open("wb") as f:
         for key in sorted(blocks):
             data = b"".join(sorted(set(blocks[key])))
             f.write(data)
+            if digests is not None:
+                digests[key] = part_digest(data).hexdigest()
             where[key] = (offset, len(data))
             offset += len(data)
     return where
+
+
+def exchange_inputs(segments: list[Segment], shard: int) -> list[bytes] | None:
+    """What `exchange` makes a shard's `<stem>.give.nt` of, as digests: its statements, and the triples each other
+    shard points to its nodes with; None when a segment has no digest."""
+    if not all(s.digest for s in segments):
+        return None
+    return [f"{len(segments)} {shard} {segments[shard].digest}".encode(),
+            *(f"{n} {s.out_digests.get(shard, '')}".encode() for n, s in enumerate(segments) if n != shard)]
 
 
 def exchange(segments: list[Segment], shard: int) -> Segment:
