@@ -421,3 +421,15 @@ def test_the_build_lets_go_of_the_store_it_wrote(project, run_kg, how):
     opened = [target for fd in Path("/proc/self/fd").iterdir()
               if (target := os.path.realpath(fd)).startswith(store)]  # a closed descriptor resolves to nothing there
     assert opened == []
+
+
+def test_what_a_build_leaves_is_not_gone_through_again_by_the_next_young_collections(project):
+    import gc
+
+    from kg.build.pipeline import build
+    from kg.config import load_config
+
+    build(load_config(project))
+    # the collector was off during the build: without this, each of its survivors would wait in the youngest
+    # generation for the next collection to go through it
+    assert gc.isenabled() and len(gc.get_objects(0)) + len(gc.get_objects(1)) < 1_000
