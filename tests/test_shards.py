@@ -777,3 +777,17 @@ def test_an_edit_exchanges_again_only_the_types_of_shards_whose_statements_or_po
     linked = {name for name, inode in after.items() if before.get(name) == inode}
     assert len(after) == 16 and len(linked) == 16 - 2 * len(exchanged) and 0 < len(exchanged) < 8
     assert_as_full(project, run_kg, text, edited)
+
+
+def test_an_edit_joins_the_pieces_read_back_straight_from_the_previous_dumps(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 8\n"
+    build(project, run_kg, text)
+    copied: list[int] = []
+    real = dumps.copy_range
+    monkeypatch.setattr(dumps, "copy_range", lambda src, offset, length, out: copied.append(length) or real(
+        src, offset, length, out))
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    joined = sum((edited / name).stat().st_size for name in ("kg.ttl", "kg.jsonld", "kg.jsonl", "kg.trig"))
+    assert joined / 2 < sum(copied) <= joined  # each byte of the pieces copied once, into the dumps
+    assert_as_full(project, run_kg, text, edited)

@@ -156,6 +156,7 @@ class _Piece:
     trig_at: dict[str, int] = field(default_factory=dict)  # by graph: where its Turtle starts in the TriG dump
     wire_at: dict[str, int] = field(default_factory=dict)  # by suffix: where its deflated bytes are on the wire
     wire_trig_at: dict[str, int] = field(default_factory=dict)  # by graph: where its deflated Turtle is on the wire
+    before: _Placed | None = None  # read back: where its bytes are in the previous release's dumps, joined from there
 
 
 @dataclass(frozen=True)
@@ -228,40 +229,39 @@ def _linked(job: _EntityJob, names: tuple[str, ...]) -> bool:
 
 
 def _read_back(job: _EntityJob, shard: int, old: _Piece) -> bool:
-    """Whether the shard's piece of the previous release (of the same statements) was copied to the shard's files
-    and its kept files linked: not when a label it names changed, or its files are not what it says."""
+    """Whether the shard's piece of the previous release (of the same statements) can be joined from the previous
+    release's dumps, its kept files linked: not when a label it names changed, or those files are not what it
+    says."""
     if any(job.labels.get(i) != label for i, label in old.asked.items()) or job.before is None:
         return False
-    segment = job.statements.segments[shard]
+    placed = job.before[shard]
+    if not _still_there(job, old, placed) or not _linked(job, (_run_file(shard, old.key), _piece_file(shard, old.key))):
+        return False  # the previous release's files are not what its pieces say: made anew
+    old.before = placed
+    return True
+
+
+def _still_there(job: _EntityJob, old: _Piece, placed: _Placed) -> bool:
+    """Whether the previous release's dumps and their copies for the wire still hold the piece where it was (the
+    build joins it from there)."""
+    def holds(path: Path, end: int) -> bool:
+        return path.stat().st_size >= end
+
     try:
-        if not _copied_back(job, segment.path, old, job.before[shard]):
-            return False  # the previous release's files are not what its pieces say: made anew
+        for suffix in _PIECES:
+            offset, length = placed.where.get(suffix, (0, 0))
+            if not holds(job.files[suffix], offset + length) or not holds(
+                    job.wires[suffix], placed.wire_at.get(suffix, 0) + old.wire.get(suffix, EMPTY).length):
+                return False
+        for graph, (_, length) in old.graphs.items():
+            if graph not in placed.trig_at or not holds(job.files[".trig"], placed.trig_at[graph] + length):
+                return False
+        for graph, (_, part) in old.wire_graphs.items():
+            if graph not in placed.wire_trig_at or not holds(job.wires[".trig"],
+                                                             placed.wire_trig_at[graph] + part.length):
+                return False
     except OSError:
         return False
-    return _linked(job, (_run_file(shard, old.key), _piece_file(shard, old.key)))
-
-
-def _copied_back(job: _EntityJob, path: Callable[[str], Path], old: _Piece, placed: _Placed) -> bool:
-    """Whether the piece's bytes, plain and deflated, were copied from the previous release's dumps and their
-    copies for the wire into the shard's files (`path(suffix)`)."""
-    for suffix in _PIECES:
-        offset, length = placed.where.get(suffix, (0, 0))
-        with job.files[suffix].open("rb") as src, path(suffix).open("wb") as out:
-            if copy_range(src, offset, length, out) != length:
-                return False
-        part = old.wire.get(suffix, EMPTY)
-        with job.wires[suffix].open("rb") as src, path(suffix + ".z").open("wb") as out:
-            if copy_range(src, placed.wire_at.get(suffix, 0), part.length, out) != part.length:
-                return False
-    with job.files[".trig"].open("rb") as src, path(".trig").open("wb") as out:
-        for graph, (_, length) in sorted(old.graphs.items(), key=lambda kv: kv[1]):
-            if graph not in placed.trig_at or copy_range(src, placed.trig_at[graph], length, out) != length:
-                return False
-    with job.wires[".trig"].open("rb") as src, path(".trig.z").open("wb") as out:
-        for graph, (_, part) in sorted(old.wire_graphs.items(), key=lambda kv: kv[1][0]):
-            if graph not in placed.wire_trig_at or copy_range(src, placed.wire_trig_at[graph], part.length,
-                                                               out) != part.length:
-                return False
     return True
 
 
@@ -378,24 +378,59 @@ def _before(kept: Kept | None, count: int) -> list[_Placed] | None:
     return found
 
 
-def _join(parts: list[tuple[Path, Path, Deflated]], out: BinaryIO, wire: Member, separator: bytes = b""
-          ) -> list[tuple[tuple[int, int], int]]:
-    """Write the files one after the other (the non-empty ones separated) into `out`, and their deflated copies
-    (each part: the file, its deflated copy and what that holds) into `wire`; where each is in `out`, and where
-    its deflated copy is in `wire`."""
+@dataclass(frozen=True)
+class _Part:
+    """Where a piece's bytes of one dump are: `size` bytes of `path` from `offset`; deflated apart (`deflated`), in
+    `packed` from `packed_offset`."""
+
+    path: Path
+    offset: int
+    size: int
+    packed: Path
+    packed_offset: int
+    deflated: Deflated
+
+
+def _part(piece: _Piece, suffix: str, path: Callable[[str], Path], files: dict[str, Path],
+          wires: dict[str, Path]) -> _Part:
+    """Where a piece's bytes of a dump are: the shard's files, or the previous release's dump (`files`) and its
+    copy for the wire (`wires`) when read back."""
+    if piece.before is not None:
+        offset, size = piece.before.where.get(suffix, (0, 0))
+        return _Part(files[suffix], offset, size, wires[suffix], piece.before.wire_at.get(suffix, 0),
+                     piece.wire.get(suffix, EMPTY))
+    return _Part(path(suffix), 0, path(suffix).stat().st_size, path(suffix + ".z"), 0, piece.wire[suffix])
+
+
+def _opener(stack: ExitStack) -> Callable[[Path], BinaryIO]:
+    """Opens each file once for reading (closed with the stack)."""
+    opened: dict[Path, BinaryIO] = {}
+
+    def source(path: Path) -> BinaryIO:
+        if path not in opened:
+            opened[path] = stack.enter_context(path.open("rb"))
+        return opened[path]
+
+    return source
+
+
+def _join(parts: list[_Part], out: BinaryIO, wire: Member, separator: bytes = b"") -> list[tuple[tuple[int, int], int]]:
+    """Write the parts one after the other (the non-empty ones separated) into `out`, and their deflated copies
+    into `wire`; where each is in `out`, and where its deflated copy is in `wire`."""
     where = []
     written = 0
-    for path, packed, part in parts:
-        size = path.stat().st_size
-        if size and written and separator:
-            out.write(separator)
-            wire.write(separator)
-        at = out.tell()
-        with path.open("rb") as src:
-            copy_range(src, 0, size, out)
-        with packed.open("rb") as src:
-            where.append(((at, size), wire.part(src, 0, part)))
-        written += size
+    with ExitStack() as stack:
+        source = _opener(stack)
+
+        for part in parts:
+            if part.size and written and separator:
+                out.write(separator)
+                wire.write(separator)
+            at = out.tell()
+            if copy_range(source(part.path), part.offset, part.size, out) != part.size:
+                raise ValueError(f"{part.path} ends before the piece it holds does")
+            where.append(((at, part.size), wire.part(source(part.packed), part.packed_offset, part.deflated)))
+            written += part.size
     return where
 
 
@@ -416,9 +451,10 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
             editorial[shard_of(quad, count)].append(quad)
     previous = kept.previous.parent if kept is not None and kept.previous is not None else None
     labels = _with_tail(labels, statements.tail_triples + statements.own_triples)
-    _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count),
-                             {k: previous / v.name for k, v in files.items()} if previous else {},
-                             {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {})
+    files_before = {k: previous / v.name for k, v in files.items()} if previous else {}
+    wires_before = {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {}
+    _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), files_before,
+                             wires_before)
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities",
                                [n for n, segment in enumerate(statements.segments) if segment.fresh], _entity_here))
@@ -440,14 +476,14 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
             out.write(head)
             wire.write(head)
             paths = [s.path for s in statements.segments] + [lambda x: statements.work / f"own{x}"]
-            parts = [(path(suffix), path(suffix + ".z"), piece.wire[suffix]) for path, piece in zip(
+            parts = [_part(piece, suffix, path, files_before, wires_before) for path, piece in zip(
                 paths, [*pieces, own], strict=True)]
             for piece, (where, wire_at) in zip([*pieces, own], _join(parts, out, wire, separator), strict=True):
                 piece.where[suffix], piece.wire_at[suffix] = where, wire_at
             out.write(tail)
             wire.write(tail)
             wire.close()
-    _assemble_trig(statements, pieces, files[".trig"], wires[".trig"])
+    _assemble_trig(statements, pieces, files[".trig"], wires[".trig"], files_before, wires_before)
     if kept is not None:
         keep(kept, ENTITIES_FILE, [_Placed(p.key, p.where, p.trig_at, p.wire_at, p.wire_trig_at) for p in pieces])
     return [samples[k] for k in sorted(samples)], counts, [*runs, (statements.work / "own.run", own.run)]
@@ -468,14 +504,16 @@ def _graph_bodies(quads: Iterable[bytes], most: int = 0) -> dict[str, bytes]:
     return out
 
 
-def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path, wire: Path) -> None:
+def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path, wire: Path,
+                   files: dict[str, Path], wires: dict[str, Path]) -> None:
     """The source graphs as TriG (`target`, and gzipped in `wire`): one block per graph, made of each shard's Turtle
     of it and then the build's own statements in it (a subject's triples are in one shard: the pieces
-    concatenate)."""
+    concatenate; a piece read back is joined from the previous release's TriG, `files[".trig"]`, and its copy for
+    the wire, `wires[".trig"]`)."""
     tail = _graph_bodies(sorted(statements.tail_quads))
     with target.open("wb") as out, wire.open("wb") as raw, ExitStack() as stack:
-        sources = [stack.enter_context(s.path(".trig").open("rb")) for s in statements.segments]
-        packed = [stack.enter_context(s.path(".trig.z").open("rb")) for s in statements.segments]
+        source = _opener(stack)
+
         member = Member(raw)
 
         def write(data: bytes) -> None:
@@ -485,13 +523,18 @@ def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path, w
         write(TURTLE_HEAD)
         for graph in sorted({g for piece in pieces for g in piece.graphs} | tail.keys()):
             write(f"\n<{graph}> {{\n".encode())
-            for piece, source, deflated in zip(pieces, sources, packed, strict=True):
+            for piece, segment in zip(pieces, statements.segments, strict=True):
                 if graph in piece.graphs:
                     offset, length = piece.graphs[graph]
-                    piece.trig_at[graph] = out.tell()
-                    copy_range(source, offset, length, out)
                     at, part = piece.wire_graphs[graph]
-                    piece.wire_trig_at[graph] = member.part(deflated, at, part)
+                    plain, packed = segment.path(".trig"), segment.path(".trig.z")
+                    if piece.before is not None:
+                        plain, offset = files[".trig"], piece.before.trig_at[graph]
+                        packed, at = wires[".trig"], piece.before.wire_trig_at[graph]
+                    piece.trig_at[graph] = out.tell()
+                    if copy_range(source(plain), offset, length, out) != length:
+                        raise ValueError(f"{plain} ends before the graph's Turtle it holds does")
+                    piece.wire_trig_at[graph] = member.part(source(packed), at, part)
             write(tail.get(graph, b""))
             write(b"}\n")
         member.close()
