@@ -50,7 +50,7 @@ class Config:
     store: str = "embedded"  # where releases are served from: "embedded" (Oxigraph in var/) or an engine kind
     slots: tuple[str, ...] = ()  # a remote store's engine instances (base URLs): at least two, one idle for loading
     engine_timeout: float = 3600.0  # seconds a remote slot may take to load a release
-    shards: int = 32  # a build's statements are cut into this many shards by subject; it decides the dumps' order
+    shards: int = 16  # a build's statements are cut into this many shards by subject; it decides the dumps' order
     task_records: int = 5_000  # records one mapping task takes (the unit of work, and of a task's memory)
     build_workers: int = 0  # processes a build maps and merges shards with; 0: one a core
 

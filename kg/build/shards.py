@@ -42,7 +42,7 @@ class Plan:
     """How a build is cut: into how many shards, how many records one mapping task takes, and how many processes
     run the tasks. The shards decide the dumps' order; the workers only how fast they are made."""
 
-    shards: int = 32
+    shards: int = 16
     task_records: int = 5_000
     workers: int = 0  # 0: one a core
 
