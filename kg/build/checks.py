@@ -82,8 +82,7 @@ def _check_task(batch: int) -> _Found:
     shard's read back when nothing its checks depend on changed, the others' checked together."""
     assert _JOB is not None
     segments, shards, kept = _JOB.segments, _JOB.batches[batch], _JOB.kept
-    keys = {n: _key(kept, segments, n, *side(segments, {n}), _JOB.tail, _JOB.reached) for n in shards} \
-        if kept is not None else {}
+    keys = _batch_keys(batch)
     found: dict[int, _Found] = {}
     for n, key in keys.items():
         if kept is not None and key is not None and isinstance(back := read_back(kept, key), _Found):
@@ -94,6 +93,15 @@ def _check_task(batch: int) -> _Found:
             if kept is not None and (name := keys.get(n)) is not None:
                 keep(kept, name, checked)
     return _joined(found)
+
+
+def _batch_keys(batch: int) -> dict[int, str | None]:
+    """By shard of a batch, the name its findings are kept under (`_key`); none without a `kept`."""
+    assert _JOB is not None
+    segments, kept = _JOB.segments, _JOB.kept
+    if kept is None:
+        return {}
+    return {n: _key(kept, segments, n, *side(segments, {n}), _JOB.tail, _JOB.reached) for n in _JOB.batches[batch]}
 
 
 def _joined(found: dict[int, _Found]) -> _Found:
@@ -116,8 +124,7 @@ def _check_here(batch: int) -> _Found | None:
         return None
     found: dict[int, _Found] = {}
     names: list[str] = []
-    for n in shards:
-        key = _key(kept, segments, n, *side(segments, {n}), _JOB.tail, _JOB.reached)
+    for n, key in _batch_keys(batch).items():
         back = previous_object(kept, key) if key is not None else None
         if not isinstance(back, _Found) or key is None:
             return None
