@@ -7,17 +7,14 @@ import gzip
 import json
 import os
 import pickle
-import signal
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from kg.build import checks, dumps, shards
-from kg.build.shards import Plan, WorkerLost, merge, shard_of, shard_of_iri
+from kg.build import checks, dumps, shards, workers
+from kg.build.shards import Plan, merge, shard_of, shard_of_iri
 from kg.build.statements import Statements
 from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, WIRE_DIR, current
 
@@ -104,134 +101,6 @@ def test_many_task_files_are_merged_in_passes(tmp_path, monkeypatch):
     assert narrow.path(".nt").read_bytes() == whole.path(".nt").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if "pass" in p.name) == []  # the passes' files are gone
     assert all(p.exists() for p in parts)
-
-
-class _Unpicklable(Exception):
-    def __reduce__(self):
-        raise TypeError("cannot pickle this")
-
-
-def _unpicklable(n: int) -> int:
-    if n == 1:
-        raise _Unpicklable("a lock in the exception")
-    return n
-
-
-def test_an_exception_that_cannot_be_pickled_comes_back_as_words():
-    with pytest.raises(RuntimeError, match="_Unpicklable: a lock in the exception"):
-        list(shards.parallel(_unpicklable, 3, 2, "test"))
-
-
-def _pid(_: int) -> int:
-    return os.getpid()
-
-
-def test_each_task_runs_in_a_worker_process_of_its_own():
-    pids = list(shards.parallel(_pid, 6, 2, "test"))
-    assert os.getpid() not in pids and len(set(pids)) == 6
-
-
-def _logged(log: Path) -> Callable[[int], int]:
-    def task(n: int) -> int:
-        with log.open("a") as f:
-            f.write(f"{n}\n")
-        time.sleep(0.05)
-        return n
-    return task
-
-
-def test_the_tasks_asked_first_start_first_and_every_result_comes_in_order(tmp_path: Path):
-    log = tmp_path / "started"
-    assert list(shards.parallel(_logged(log), 6, 2, "test", first=[5, 3])) == list(range(6))
-    started = [int(n) for n in log.read_text().split()]
-    assert set(started[:2]) == {3, 5} and sorted(started) == list(range(6))
-
-
-def test_a_task_the_parent_can_answer_needs_no_worker_and_every_result_still_comes_in_order():
-    asked: list[int] = []
-
-    def here(n: int) -> int | None:
-        asked.append(n)
-        return -os.getpid() if n % 2 else None  # the odd ones: answered here, by this process
-
-    found = list(shards.parallel(_pid, 7, 2, "test", first=[4], here=here))
-    assert sorted(asked) == [0, 1, 2, 3, 5, 6]  # all but the task started first
-    assert [p == -os.getpid() for p in found] == [n % 2 == 1 for n in range(7)]
-    assert len({p for p in found if p > 0} - {os.getpid()}) == 4  # the even ones, each in a worker of its own
-
-
-def _killed(n: int) -> int:
-    if n == 2:
-        os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer does
-    return n
-
-
-def _failing(n: int) -> int:
-    if n == 1:
-        raise ValueError(f"task {n} found bad input")
-    return n
-
-
-def test_a_worker_killed_midway_is_an_error_not_a_wait_forever():
-    with pytest.raises(WorkerLost, match="task 3 of 5\\) was killed by signal 9"):
-        list(shards.parallel(_killed, 5, 2, "test"))
-
-
-def test_an_exception_in_a_worker_is_raised_in_the_build():
-    with pytest.raises(ValueError, match="task 1 found bad input"):
-        list(shards.parallel(_failing, 4, 2, "test"))
-
-
-def test_a_background_task_runs_in_a_worker_while_the_build_goes_on(tmp_path):
-    ready = tmp_path / "ready"
-
-    def task(_: int) -> int:
-        while not ready.exists():  # waits for the parent: it would never end if the parent waited first
-            time.sleep(0.01)
-        return os.getpid()
-
-    with shards.background(task, 2, "test") as result:
-        ready.touch()
-        assert result() != os.getpid()
-
-
-def _refusing(_: int) -> int:
-    raise ValueError("the rows are bad")
-
-
-def test_a_background_tasks_exception_is_raised_when_its_result_is_asked_for():
-    with shards.background(_refusing, 2, "test") as result, pytest.raises(ValueError, match="the rows are bad"):
-        result()
-
-
-def test_a_background_task_killed_is_an_error():
-    with shards.background(lambda n: _killed(n + 2), 2, "test") as result, \
-            pytest.raises(WorkerLost, match="killed by signal 9"):
-        result()
-
-
-def test_a_background_task_not_waited_for_is_stopped(tmp_path):
-    started = tmp_path / "pid"
-
-    def forever(_: int) -> int:
-        started.write_text(str(os.getpid()))
-        while True:
-            time.sleep(0.01)
-
-    with shards.background(forever, 2, "test"):
-        while not started.exists() or not started.read_text():
-            time.sleep(0.01)
-    with pytest.raises(ProcessLookupError):
-        os.kill(int(started.read_text()), 0)  # killed and reaped: no such process
-
-
-def test_with_one_process_a_background_task_runs_when_asked_for():
-    with shards.background(_pid, 1, "test") as result:
-        assert result() == os.getpid()
-
-
-def test_one_process_runs_the_tasks_itself():
-    assert set(shards.parallel(_pid, 3, 1, "test")) == {os.getpid()}
 
 
 def test_the_plan_uses_every_core_unless_told():
@@ -705,7 +574,7 @@ def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_rele
     write.write_text(write.read_text(encoding="utf-8").replace("name: No Regret\n", "name: No Regrets\n", 1),
                      encoding="utf-8")
     started: list[int] = []
-    real = shards.background
+    real = workers.background
 
     @contextlib.contextmanager
     def watched(fn, processes, desc):

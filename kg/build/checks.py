@@ -27,7 +27,7 @@ import rdflib
 from kg.build.kept import Kept, digest, keep, link, link_kept, previous_object, read_back
 from kg.build.mapping import Mapped
 from kg.build.shacl import REACHED, Check, Compiler, run_check
-from kg.build.shards import Plan, Segment, exchange, exchange_inputs, object_iri, parallel, shard_of_iri, side
+from kg.build.shards import Plan, Segment, exchange, exchange_inputs, object_iri, shard_of_iri, side
 from kg.build.statements import Statements
 from kg.build.validate import (
     Finding,
@@ -38,6 +38,7 @@ from kg.build.validate import (
     schema_terms_store,
     uncompiled_findings,
 )
+from kg.build.workers import parallel
 from kg.jsonld import Label, labels_in
 
 

@@ -20,8 +20,9 @@ from kg import vocab
 from kg.build.gz import EMPTY, Deflated, Member, concatenate, copy_range, deflate_file, deflate_into
 from kg.build.index import Run, rows_of, write_run
 from kg.build.kept import Kept, digest, keep, link, previous_object
-from kg.build.shards import parallel, shard_of
+from kg.build.shards import shard_of
 from kg.build.statements import Statements
+from kg.build.workers import parallel
 from kg.config import Config
 from kg.ids import Minter
 from kg.jsonld import (

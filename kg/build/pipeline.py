@@ -29,11 +29,12 @@ from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
 from kg.build.remembered import Remembered
-from kg.build.shards import Plan, background
+from kg.build.shards import Plan
 from kg.build.sources import read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist, record_parts
 from kg.build.validate import Report, load_shapes
+from kg.build.workers import background
 from kg.config import Config
 from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import hashlib
 import heapq
 import io
 import os
-import pickle
-import shutil
-import signal
-import tempfile
-import time
 import zlib
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator
+from collections.abc import Callable, Collection, Generator, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TypeVar, cast
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
@@ -27,12 +21,9 @@ from kg.build.gz import deflate
 from kg.build.kept import Kept, digest, keep, read_back
 from kg.build.mapping import Mapped, record_quads
 from kg.build.remembered import pack, packer
-from kg.errors import ENVIRONMENT, Failure
+from kg.build.workers import parallel
 from kg.ids import Minter
 from kg.model import SINGLE_VALUED, Origin, Record
-from kg.progress import bar, counter
-
-R = TypeVar("R")
 
 _SINGLE = frozenset(p.encode() for p in SINGLE_VALUED)
 
@@ -441,153 +432,6 @@ def _merged_back(kept: Kept, key: str, stem: Path) -> Segment | None:
 def _processes(plan: Plan, tasks: list[int]) -> int:
     """The processes to run these tasks in: none forked for one task, which would cost more than it saves."""
     return plan.processes if len(tasks) > 1 else 1
-
-
-class WorkerLost(Failure):
-    """A build's worker process died before it finished its task (killed, or out of memory): nothing was
-    published."""
-
-    exit_code = ENVIRONMENT
-
-
-def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
-    """Run one task in a forked child: its result (or exception), pickled to `result`; never returns, whatever
-    happens (a child that went on would run the build's own clean-up: its lock, its directory)."""
-    code = 70
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the build stops its children itself
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        try:
-            outcome: tuple[str, object] = ("ok", fn(task))
-            code = 0
-        except BaseException as exc:  # noqa: BLE001 - every exception goes back to the parent, which raises it
-            outcome, code = ("error", exc), 1
-        partial = result.with_suffix(".partial")
-        try:
-            with partial.open("wb") as out:
-                pickle.dump(outcome, out, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # noqa: BLE001 - an exception that cannot be pickled goes back as words
-            said = outcome[1]
-            with partial.open("wb") as out:
-                pickle.dump(("error", RuntimeError(f"{type(said).__name__}: {said}")), out)
-            code = 1
-        os.replace(partial, result)  # whole, or not there: a half-written answer is never read
-    finally:
-        os._exit(code)
-
-
-def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, first: Collection[int] = (),
-             here: Callable[[int], R | None] | None = None) -> Generator[R, None, None]:
-    """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use, the tasks
-    `first` (the long ones) started before the others. While the workers run, this process asks `here(n)` for each
-    other task: what it answers (not None: read back from the previous release, say) needs no worker.
-
-    Forked, not spawned: a worker inherits what it needs instead of unpickling it. Each task gets a child of its
-    own, so the pages of the parent's objects a child copied (touching an object writes its reference count) are
-    given back when the task ends. A child that dies before it answers is a WorkerLost, never a wait forever.
-    """
-    if processes <= 1 or tasks <= 1:
-        yield from bar(map(fn, range(tasks)), tasks, desc, "tasks")
-        return
-    results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
-    running: dict[int, int] = {}  # pid -> task
-    done: dict[int, R] = {}
-    others = [n for n in range(tasks) if n not in first]
-    forked = collections.deque(sorted(first) if here is not None else [*sorted(first), *others])  # to start
-    asked = collections.deque(others if here is not None else [])  # to ask `here` about
-    given = 0
-    try:
-        with counter(desc, "tasks", tasks) as progress:
-            while given < tasks:
-                while forked and len(running) < processes:
-                    task = forked.popleft()
-                    pid = os.fork()
-                    if pid == 0:
-                        _child(fn, task, results / str(task))
-                    running[pid] = task
-                finished = []
-                for pid in list(running):
-                    try:
-                        ended, status = os.waitpid(pid, os.WNOHANG)  # (0, 0) while it runs
-                    except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): no status, no answer
-                        ended, status = pid, -1
-                    if ended:
-                        finished.append((running.pop(pid), status))  # reaped: never to be killed again
-                for task, status in finished:
-                    done[task] = _outcome(results / str(task), status, desc, task, tasks)
-                    progress.update(1)
-                if not finished and asked and here is not None:
-                    task = asked.popleft()
-                    if (answer := here(task)) is None:
-                        forked.append(task)
-                    else:
-                        done[task] = answer
-                        progress.update(1)
-                elif not finished:
-                    time.sleep(0.005)
-                    continue
-                while given in done:
-                    yield done.pop(given)
-                    given += 1
-    finally:
-        for pid in running:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-        shutil.rmtree(results, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def background(fn: Callable[[int], R], processes: int, desc: str) -> Iterator[Callable[[], R]]:
-    """fn(0) in a forked child, while this process goes on (with one process, run when its result is asked for):
-    gives the function that waits for the result. A child still running when the block ends is killed."""
-    if processes <= 1:
-        yield lambda: fn(0)
-        return
-    results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
-    pid = os.fork()
-    if pid == 0:
-        _child(fn, 0, results / "0")
-    waited = False
-
-    def wait() -> R:
-        nonlocal waited
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): no status
-            status = -1
-        waited = True
-        return cast(R, _outcome(results / "0", status, desc, 0, 1))
-
-    try:
-        yield wait
-    finally:
-        if not waited:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-        shutil.rmtree(results, ignore_errors=True)
-
-
-def _outcome(result: Path, status: int, desc: str, task: int, tasks: int) -> Any:
-    """A finished child's result; its exception raised; WorkerLost when it died without answering."""
-    try:
-        with result.open("rb") as data:
-            kind, value = pickle.load(data)
-        result.unlink()
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError) as exc:
-        if status == -1:
-            why = "lost (its exit status was taken by another)"
-        elif os.WIFSIGNALED(status):
-            why = f"killed by signal {os.WTERMSIG(status)}"
-        else:
-            why = f"ended with status {os.WEXITSTATUS(status)} without an answer"
-        raise WorkerLost(f"a build worker ({desc}, task {task + 1} of {tasks}) was {why}; the machine may be out of "
-                         "memory (set build_workers = 1, or give the build more memory); nothing was published") \
-            from exc
-    if kind == "error":
-        raise value
-    return value
 
 
 def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Plan, work: Path,

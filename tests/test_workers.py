@@ -1,0 +1,141 @@
+"""Worker processes: each task in a forked child, answers in order, a lost or failing worker an error."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kg.build.workers import WorkerLost, background, parallel
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("cannot pickle this")
+
+
+def _unpicklable(n: int) -> int:
+    if n == 1:
+        raise _Unpicklable("a lock in the exception")
+    return n
+
+
+def test_an_exception_that_cannot_be_pickled_comes_back_as_words():
+    with pytest.raises(RuntimeError, match="_Unpicklable: a lock in the exception"):
+        list(parallel(_unpicklable, 3, 2, "test"))
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_each_task_runs_in_a_worker_process_of_its_own():
+    pids = list(parallel(_pid, 6, 2, "test"))
+    assert os.getpid() not in pids and len(set(pids)) == 6
+
+
+def _logged(log: Path) -> Callable[[int], int]:
+    def task(n: int) -> int:
+        with log.open("a") as f:
+            f.write(f"{n}\n")
+        time.sleep(0.05)
+        return n
+    return task
+
+
+def test_the_tasks_asked_first_start_first_and_every_result_comes_in_order(tmp_path: Path):
+    log = tmp_path / "started"
+    assert list(parallel(_logged(log), 6, 2, "test", first=[5, 3])) == list(range(6))
+    started = [int(n) for n in log.read_text().split()]
+    assert set(started[:2]) == {3, 5} and sorted(started) == list(range(6))
+
+
+def test_a_task_the_parent_can_answer_needs_no_worker_and_every_result_still_comes_in_order():
+    asked: list[int] = []
+
+    def here(n: int) -> int | None:
+        asked.append(n)
+        return -os.getpid() if n % 2 else None  # the odd ones: answered here, by this process
+
+    found = list(parallel(_pid, 7, 2, "test", first=[4], here=here))
+    assert sorted(asked) == [0, 1, 2, 3, 5, 6]  # all but the task started first
+    assert [p == -os.getpid() for p in found] == [n % 2 == 1 for n in range(7)]
+    assert len({p for p in found if p > 0} - {os.getpid()}) == 4  # the even ones, each in a worker of its own
+
+
+def _killed(n: int) -> int:
+    if n == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer does
+    return n
+
+
+def _failing(n: int) -> int:
+    if n == 1:
+        raise ValueError(f"task {n} found bad input")
+    return n
+
+
+def test_a_worker_killed_midway_is_an_error_not_a_wait_forever():
+    with pytest.raises(WorkerLost, match="task 3 of 5\\) was killed by signal 9"):
+        list(parallel(_killed, 5, 2, "test"))
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_build():
+    with pytest.raises(ValueError, match="task 1 found bad input"):
+        list(parallel(_failing, 4, 2, "test"))
+
+
+def test_a_background_task_runs_in_a_worker_while_the_build_goes_on(tmp_path):
+    ready = tmp_path / "ready"
+
+    def task(_: int) -> int:
+        while not ready.exists():  # waits for the parent: it would never end if the parent waited first
+            time.sleep(0.01)
+        return os.getpid()
+
+    with background(task, 2, "test") as result:
+        ready.touch()
+        assert result() != os.getpid()
+
+
+def _refusing(_: int) -> int:
+    raise ValueError("the rows are bad")
+
+
+def test_a_background_tasks_exception_is_raised_when_its_result_is_asked_for():
+    with background(_refusing, 2, "test") as result, pytest.raises(ValueError, match="the rows are bad"):
+        result()
+
+
+def test_a_background_task_killed_is_an_error():
+    with background(lambda n: _killed(n + 2), 2, "test") as result, \
+            pytest.raises(WorkerLost, match="killed by signal 9"):
+        result()
+
+
+def test_a_background_task_not_waited_for_is_stopped(tmp_path):
+    started = tmp_path / "pid"
+
+    def forever(_: int) -> int:
+        started.write_text(str(os.getpid()))
+        while True:
+            time.sleep(0.01)
+
+    with background(forever, 2, "test"):
+        while not started.exists() or not started.read_text():
+            time.sleep(0.01)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.read_text()), 0)  # killed and reaped: no such process
+
+
+def test_with_one_process_a_background_task_runs_when_asked_for():
+    with background(_pid, 1, "test") as result:
+        assert result() == os.getpid()
+
+
+def test_one_process_runs_the_tasks_itself():
+    assert set(parallel(_pid, 3, 1, "test")) == {os.getpid()}
