@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import os
 import pickle
 import shutil
 from collections.abc import Callable
@@ -19,8 +20,9 @@ import pytest
 import kg.build.duplicates
 import kg.build.remembered
 import kg.build.shards
+from kg.build.identity import Entry
 from kg.build.pipeline import REPORT_FILE
-from kg.build.remembered import Remembered, pack, packer, told, unpack
+from kg.build.remembered import Remembered, pack, pack_entries, packer, told, unpack, unpack_entries
 from kg.layout import DUMPS, DUPLICATES_FILE, KEPT_DIR, STORE_DIR, current
 from kg.model import CastEntry, Claim, CrewEntry, LangText, Money, Origin, Record, Value
 
@@ -62,14 +64,14 @@ def bulk(project: Path, monkeypatch) -> Path:
 def reads(monkeypatch) -> list[int]:
     """How many records each read of bulk files made: one entry a read."""
     made: list[int] = []
-    real = kg.build.remembered.read_bulk
+    real = kg.build.remembered.records_of
 
     def counted(*args):
         records = real(*args)
         made.append(len(records))
         return records
 
-    monkeypatch.setattr(kg.build.remembered, "read_bulk", counted)
+    monkeypatch.setattr(kg.build.remembered, "records_of", counted)
     return made
 
 
@@ -145,6 +147,125 @@ def test_damaged_kept_records_are_read_again_from_the_files(bulk, run_kg, reads,
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
+CAST = "film,actor,character\n" + "".join(f"tt{n:07d},Person {n % 5},Part {n}\n" for n in range(1, 40))
+CAST_MAPPING = ("source: {key: cast-lists, name: Cast lists, type: CreativeWork}\nfiles: cast.csv\nrecord: movie\n"
+                "key: {id: film}\nfields:\n  cast:\n    actor: actor\n    character_name: character\n")
+
+
+@pytest.fixture
+def two(bulk: Path, monkeypatch, tmp_path: Path) -> Path:
+    """The bulk project with a second mapping (cast lists for the same films), read by two workers; each file read
+    is logged to `tmp_path / "read"` (by whichever process reads it)."""
+    (bulk / "data" / "cast.csv").write_text(CAST, encoding="utf-8")
+    (bulk / "data" / "cast.mapping.yaml").write_text(CAST_MAPPING, encoding="utf-8")
+    (bulk / "kg.toml").write_text("build_workers = 2\n", encoding="utf-8")
+    real = kg.build.remembered.read_entries
+
+    def logged(mappings, *args):
+        with (tmp_path / "read").open("a") as f:
+            f.write("".join(f"{f.name}\n" for m in mappings for f in m.files))
+        with (tmp_path / "readers").open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(mappings, *args)
+
+    monkeypatch.setattr(kg.build.remembered, "read_entries", logged)
+    return bulk
+
+
+def _read(tmp_path: Path) -> list[str]:
+    log = tmp_path / "read"
+    found = sorted(log.read_text().split()) if log.exists() else []
+    log.unlink(missing_ok=True)
+    return found
+
+
+def test_an_edited_bulk_file_is_read_again_alone(two, run_kg, tmp_path):
+    assert run_kg(two, "build")[0] == 0
+    assert _read(tmp_path) == ["cast.csv", "films.csv"]
+    path = two / "data" / "films.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,"), encoding="utf-8")
+    assert run_kg(two, "build")[0] == 0
+    assert _read(tmp_path) == ["films.csv"]  # what the cast file's rows said is read back
+    _same_as_full(current(two / "var"), two, run_kg, tmp_path)
+
+
+def test_what_the_rows_said_outlives_an_edit_elsewhere(two, run_kg, tmp_path):
+    assert run_kg(two, "build")[0] == 0
+    _read(tmp_path)
+    _edit_yaml(two)
+    assert run_kg(two, "build")[0] == 0  # the records read back whole: no file read
+    assert _read(tmp_path) == []
+    path = two / "data" / "cast.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Part 7\n", "Part Seven\n"), encoding="utf-8")
+    assert run_kg(two, "build")[0] == 0
+    assert _read(tmp_path) == ["cast.csv"]
+    _same_as_full(current(two / "var"), two, run_kg, tmp_path)
+
+
+def test_damaged_kept_rows_are_read_again_from_their_file(two, run_kg, tmp_path):
+    assert run_kg(two, "build")[0] == 0
+    _read(tmp_path)
+    for kept in (current(two / "var") / KEPT_DIR).glob("entries-*"):
+        kept.write_bytes(kept.read_bytes()[:100])
+    path = two / "data" / "films.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,"), encoding="utf-8")
+    assert run_kg(two, "build")[0] == 0
+    assert _read(tmp_path) == ["cast.csv", "films.csv"]
+    _same_as_full(current(two / "var"), two, run_kg, tmp_path)
+
+
+def test_a_bad_row_read_by_a_worker_is_reported_with_its_file_and_line(two, run_kg, tmp_path):
+    assert run_kg(two, "build")[0] == 0
+    before = current(two / "var")
+    path = two / "data" / "cast.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Part 7\n", "P" * 200_000 + "\n"), encoding="utf-8")
+    films = two / "data" / "films.csv"  # both files read again: each by a worker
+    films.write_text(films.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,"), encoding="utf-8")
+    (tmp_path / "readers").unlink()
+    code, output = run_kg(two, "build")
+    assert code == 2
+    assert str(os.getpid()) not in (tmp_path / "readers").read_text().split()  # read by workers
+    assert "data/cast.csv:8" in output and "cannot read the row" in output, output
+    assert current(two / "var") == before
+
+
+def test_of_two_bad_files_read_by_workers_the_first_mappings_is_reported(two, run_kg):
+    films = two / "data" / "films.csv"  # the shorter read: its worker ends first
+    films.write_text(films.read_text(encoding="utf-8").replace("Film 17,", "F" * 200_000 + ","), encoding="utf-8")
+    cast = two / "data" / "cast.csv"
+    cast.write_text(cast.read_text(encoding="utf-8") * 300 + "tt0000001,Person 1," + "P" * 200_000 + "\n",
+                    encoding="utf-8")
+    code, output = run_kg(two, "build")
+    assert code == 2
+    assert "data/cast.csv:" in output and "films.csv" not in output, output
+
+
+def test_mappings_of_one_source_are_read_together():
+    def mapping(source: str) -> SimpleNamespace:
+        return SimpleNamespace(source=SimpleNamespace(key=source))
+
+    a, b, c = mapping("films"), mapping("cast"), mapping("films")
+    assert kg.build.remembered.apart([a, b]) == [[a], [b]]  # type: ignore[list-item]
+    assert kg.build.remembered.apart([a, b, c]) == [[a, b, c]]  # type: ignore[list-item]
+
+
+def test_what_rows_said_comes_back_as_it_was():
+    here, there = Origin("data/a.csv", 3, "a"), Origin("data/b.csv", 7, "b")
+    entries = {("films", "movie", "a"): Entry("movie", "a", here, "a-1999", False),
+               ("films", "person", "nm0000001"): Entry("person", "nm0000001", there, "kim", True)}
+    for value in (LangText("탈주", "ko"), "plain", 94, CastEntry("lee", "gyu-nam", LangText("Gyu-nam", "en"), 1, "Lead"),
+                  CrewEntry("kim", "Editing"), dt.date(2024, 7, 3), Money(Decimal("1.50"), "KRW")):
+        entries[("films", "movie", "a")].add("field", value, there)
+    entries[("films", "person", "nm0000001")].add("name", LangText("Kim"), here)
+    back = unpack_entries(pickle.loads(pickle.dumps(pack_entries(entries))))
+    assert list(back) == list(entries)
+    for key, entry in entries.items():
+        assert (back[key].kind, back[key].key, back[key].origin, back[key].label, back[key].strong) == \
+            (entry.kind, entry.key, entry.origin, entry.label, entry.strong)
+        assert list(back[key].values.items()) == list(entry.values.items())
+        assert [type(v.value) for v in back[key].values.values()] == [type(v.value) for v in entry.values.values()]
+
+
 def _films(count: int, renamed: dict[int, str] | None = None) -> list[Record]:
     here = Origin("data/films.csv", 1, "f")
     return [Record("movie", f"m{n}", (Claim("films", (Value("name", (renamed or {}).get(n, f"Film {n}"),
@@ -156,12 +277,14 @@ def _films(count: int, renamed: dict[int, str] | None = None) -> list[Record]:
 def read_from(tmp_path: Path, monkeypatch) -> Callable[[list[Record], Path | None], tuple[Remembered, list[Record]]]:
     """Read records (what `read_bulk` would give) through a Remembered, kept in a kept/ folder of their own."""
     monkeypatch.setattr(kg.build.remembered, "_CHUNK", 7)
-    mapping = SimpleNamespace(path=tmp_path / "films.mapping.yaml", files=[], display="films")
+    mapping = SimpleNamespace(path=tmp_path / "films.mapping.yaml", files=[], display="films",
+                              source=SimpleNamespace(key="films"))
 
     def read(records: list[Record], previous: Path | None) -> tuple[Remembered, list[Record]]:
         if records:  # the mapping's bytes stand for the files': records of their own, a file of its own
             mapping.path.write_text(repr(records), encoding="utf-8")
-        monkeypatch.setattr(kg.build.remembered, "read_bulk", lambda *_: list(records))
+        monkeypatch.setattr(kg.build.remembered, "read_entries", lambda *_: {})
+        monkeypatch.setattr(kg.build.remembered, "records_of", lambda *_: list(records))
         remembered = Remembered(tmp_path, "context", previous)
         got = remembered.read([mapping], {}, [])  # type: ignore[list-item]
         into = tmp_path / f"kept-{len(list(tmp_path.glob('kept-*')))}"

@@ -202,17 +202,38 @@ class _Reader:
                 entry.add("crew", CrewEntry(key, dept), origin)
 
 
-def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
-              notes: list[Note]) -> list[Record]:
-    """Every record the mappings' files describe (one claim per source), identities merged, plus the sources."""
+Entries = dict[tuple[str, str, str], Entry]  # (source, kind, key) -> what the source's rows say of that record
+
+
+def apart(mappings: list[Mapping]) -> list[list[Mapping]]:
+    """The mappings in parts that can be read apart: one each, as a row only ever finds its record among its own
+    source's; all in one part when two share a source."""
+    if len({m.source.key for m in mappings}) < len(mappings):
+        return [mappings]
+    return [[m] for m in mappings]
+
+
+def read_entries(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]], notes: list[Note]) -> Entries:
+    """What the mappings' rows say, entry by entry, in the order the rows named them."""
     reader = _Reader(parsers, notes)
     for mapping in mappings:
         reader.read(mapping)
-    rename = lost_letters(reader.ids.entries, notes)
+    return reader.ids.entries
+
+
+def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
+              notes: list[Note]) -> list[Record]:
+    """Every record the mappings' files describe (one claim per source), identities merged, plus the sources."""
+    return records_of(mappings, read_entries(mappings, parsers, notes), notes)
+
+
+def records_of(mappings: list[Mapping], entries: Entries, notes: list[Note]) -> list[Record]:
+    """The records the entries of every source make, identities merged, plus the sources (`read_bulk`'s)."""
+    rename = lost_letters(entries, notes)
     rename.update({k: rename.get(("person", v), v) if k[0] == "person" else v
-                   for k, v in resolve(reader.ids.entries, notes).items() if k not in rename})
+                   for k, v in resolve(entries, notes).items() if k not in rename})
     merged: dict[tuple[str, str], list[tuple[str, Entry]]] = {}
-    for (source, kind, key), entry in reader.ids.entries.items():
+    for (source, kind, key), entry in entries.items():
         merged.setdefault((kind, rename.get((kind, key), key)), []).append((source, entry))
     records = [m.source for m in mappings]
     for (kind_name, key), said in merged.items():

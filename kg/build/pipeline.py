@@ -152,6 +152,7 @@ class Build:
         self.minter = Minter(config.base_iri)
         self.samples: list[str] = []  # a statement with a literal of each datatype and language (release.json)
         self.indexed: Callable[[], object] = lambda: None  # waits for the index files, written beside the store
+        self.plan = Plan(config.shards, config.task_records, config.build_workers)
 
     def run(self) -> BuildResult:
         """The result of the build; published when it conforms and `publish` was asked."""
@@ -169,7 +170,8 @@ class Build:
         files = source_files(config.data_path) if has_data else []
         self.context = build_digest("kept", config) + config.base_iri  # what all a build keeps depends on
         before = current(config.releases_path) if publish and self.incremental else None
-        self.remembered = Remembered(config.root, self.context, before / KEPT_DIR if before is not None else None)
+        self.remembered = Remembered(config.root, self.context, before / KEPT_DIR if before is not None else None,
+                                     self.plan.processes)
         sources = self.stages.run("read", lambda: read_sources(config.data_path, files, config.root, config.base_iri,
                                                                config.readable, self.remembered.read),
                                   lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
@@ -220,7 +222,7 @@ class Build:
         statements = Statements(tmp / _WORK)
         mapped = Mapped()
         counts = {"records": len(sources.records), "files": len(sources.inputs)}
-        plan = Plan(config.shards, config.task_records, config.build_workers)
+        plan = self.plan
         before = current(config.releases_path) if incremental else None
         kept = Kept(self.context, tmp / KEPT_DIR if publish else None,
                     before / KEPT_DIR if before is not None else None)

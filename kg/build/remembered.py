@@ -1,19 +1,23 @@
 """The records of unchanged bulk files: kept by the digest of the mappings and their files, read back by the next
-build instead of read again."""
+build instead of read again; what each mapping's rows said is kept too, so that an edit reads only its own file."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.build.bulk import read_bulk
-from kg.build.bulkspec import Mapping
+from kg.build.bulk import Entries, apart, read_entries, records_of
+from kg.build.bulkspec import Mapping, MappingError
+from kg.build.identity import Entry
 from kg.build.kept import digest, link
 from kg.build.notes import Note
+from kg.build.workers import parallel
 from kg.model import CastEntry, Claim, LangText, Origin, Record, Value
 
 _CHUNK = 10_000  # records packed and pickled at a time
@@ -78,15 +82,58 @@ def unpack(packed: tuple[list[tuple[Any, ...]], list[Any]]) -> list[Record]:
             for kind, key, claims, at, detailed, formerly in rows]
 
 
+def pack_entries(entries: Entries) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    """What a part's rows said (`read_entries`), as plain tuples, their origins numbered once: what a read needs
+    of them afterwards, not where the read was (the rows it saw, the actors billed so far)."""
+    origins: dict[Origin, int] = {}
+
+    def at(origin: Origin) -> int:
+        found = origins.get(origin)
+        if found is None:
+            found = origins[origin] = len(origins)
+        return found
+
+    out = [(source, kind, key, at(e.origin), e.label, e.strong,
+            tuple((v.field, _pack_value(v.value), at(v.origin)) for v in e.values.values()))
+           for (source, kind, key), e in entries.items()]
+    return [tuple(o) for o in origins], out
+
+
+def unpack_entries(packed: tuple[list[tuple[Any, ...]], list[Any]]) -> Entries:
+    """The entries `pack_entries` gave."""
+    table, rows = packed
+    origins = [Origin(*o) for o in table]
+    out: Entries = {}
+    for source, kind, key, at, label, strong, values in rows:
+        entry = out[(source, kind, key)] = Entry(kind, key, origins[at], label, strong)
+        for f, v, o in values:
+            value = _unpack_value(v)
+            entry.values[(f, value)] = Value(f, value, origins[o])
+    return out
+
+
 def key_of(mappings: list[Mapping], root: Path, context: str) -> str:
-    """The name the records of these mappings are kept under: a digest of the mappings and every file they read
+    """The name what these mappings' rows said is kept under: a digest of the mappings and every file they read
     (paths as the records' origins name them, and bytes), and of `context` (kg and its settings)."""
     parts = [context.encode()]
     for mapping in mappings:
         for path in (mapping.path, *mapping.files):
             shown = path.relative_to(root) if path.is_relative_to(root) else path
             parts += [str(shown).encode(), mapping.display.encode(), path.read_bytes()]
-    return "bulk-" + digest(*parts) + ".pickle"
+    return f"entries-{digest(*parts)}.pickle"
+
+
+@dataclass
+class _Part:
+    """What the rows of one part of the mappings (`apart`) said, and the notes their read made; `made` packed, to
+    keep; `found`, the previous release's file they were read back from; `refused`, the mapping error that
+    stopped their read (message, line)."""
+
+    notes: list[Note] = field(default_factory=list)
+    entries: Entries | None = None  # None: only `made` (a worker's answer), unpacked by the build
+    made: bytes | None = None
+    found: Path | None = None
+    refused: tuple[str, int | None] | None = None
 
 
 _TOKEN = 16  # bytes of a record's digest
@@ -118,14 +165,17 @@ def _chunks(path: Path, said: list[Note] | None = None) -> Iterator[tuple[bytes,
 
 class Remembered:
     """Reads bulk files as `read_bulk` does, unless the previous release kept their records (in `previous`, a
-    release's kept/ folder); what it read or read back is kept for the next build by `keep`. Each record read is
-    told by a digest of its contents (`token`), kept with it: a record read back needs no packing to be told."""
+    release's kept/ folder); when it did not, what the rows of each unchanged mapping said is read back, and only
+    the others' files are read (by up to `processes` workers). What it read or read back is kept for the next
+    build by `keep`. Each record read is told by a digest of its contents (`token`), kept with it: a record read
+    back needs no packing to be told."""
 
-    def __init__(self, root: Path, context: str, previous: Path | None) -> None:
-        self.root, self.context, self.previous = root, context, previous
+    def __init__(self, root: Path, context: str, previous: Path | None, processes: int = 1) -> None:
+        self.root, self.context, self.previous, self.processes = root, context, previous, processes
         self.name: str | None = None
         self.found: Path | None = None  # the previous release's file, read back
         self.made: bytes | None = None  # what this build read, to keep
+        self.parts: dict[str, _Part] = {}  # by name: what each part of the mappings said (to keep)
         self._tokens = bytearray()  # the digest of each record read, in order
         self._records: list[Record] = []  # every record read, in order: held, so that no other takes its id()
         self._at: dict[int, int] = {}  # id() of a record read -> its place in `_records`
@@ -165,7 +215,9 @@ class Remembered:
     def read(self, mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
              notes: list[Note]) -> list[Record]:
         """Every record the mappings' files describe, with the notes on them (`read_bulk`'s)."""
-        self.name = key_of(mappings, self.root, self.context)
+        parts = apart(mappings)
+        names = [key_of(part, self.root, self.context) for part in parts]
+        self.name = f"bulk-{digest(*(n.encode() for n in names))}.pickle"
         if self.previous is not None and (self.previous / self.name).is_file():
             said: list[Note] = []
             try:
@@ -178,9 +230,11 @@ class Remembered:
             else:
                 notes.extend(said)
                 self.found = self.previous / self.name
+                # what the rows said is kept on too, for the build that reads one of the files again
+                self.parts = {n: _Part(found=self.previous / n) for n in names if (self.previous / n).is_file()}
                 return records
         before = len(notes)
-        records = read_bulk(mappings, parsers, notes)
+        records = records_of(mappings, self._entries(parts, names, parsers, notes), notes)
         earlier = self._previous_tokens()
         made = io.BytesIO()
         pickler = packer(made)
@@ -197,10 +251,60 @@ class Remembered:
         self.made = made.getvalue()
         return records
 
+    def _entries(self, parts: list[list[Mapping]], names: list[str], parsers: dict[str, Callable[[Any], Any]],
+                 notes: list[Note]) -> Entries:
+        """What the rows of every mapping said, in order: each part's read back when the previous release kept it,
+        else read (the parts to read, in workers while this process reads back the others)."""
+        build = os.getpid()
+
+        def read(n: int) -> _Part:
+            if (back := kept(n)) is not None:
+                return back
+            said: list[Note] = []
+            try:
+                found = read_entries(parts[n], parsers, said)
+            except MappingError as exc:  # raised by the build, in the mappings' order (not in the order reads end)
+                return _Part(refused=(str(exc), exc.line))
+            made = io.BytesIO()
+            packer(made).dump((said, pack_entries(found)))
+            # a worker sends what it read packed: the objects themselves would take longer to send than to unpack
+            return _Part(said, found if os.getpid() == build else None, made.getvalue())
+
+        def kept(n: int) -> _Part | None:
+            path = self.previous / names[n] if self.previous is not None else None
+            if path is None or not path.is_file():
+                return None
+            try:
+                said, packed = pickle.loads(path.read_bytes())
+                return _Part(said, unpack_entries(packed), found=path)
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+                return None  # unreadable: read the files again
+
+        fresh = [n for n, name in enumerate(names) if self.previous is None or not (self.previous / name).is_file()]
+        entries: Entries = {}
+        for name, part in zip(names, parallel(read, len(parts), self.processes if len(fresh) > 0 else 1, "read",
+                                              first=fresh, here=kept), strict=True):
+            if part.refused is not None:
+                raise MappingError(*part.refused)
+            if part.entries is None:
+                part.notes, packed = pickle.loads(part.made or b"")
+                part.entries = unpack_entries(packed)
+            notes.extend(part.notes)
+            entries.update(part.entries)
+            part.entries = None  # held by `entries` now
+            self.parts[name] = part
+        return entries
+
     def keep(self, into: Path) -> None:
         """Keep the records in a release's kept/ folder (a link to the previous release's file when read back)."""
         if self.name is None:
             return
+        for name, part in self.parts.items():
+            if part.found is not None:
+                link(part.found, into / name)
+            elif part.made is not None:
+                (into / name).write_bytes(part.made)
+        self.parts = {}
         if self.found is not None:
             link(self.found, into / self.name)
         elif self.made is not None:
