@@ -45,7 +45,7 @@ def slugify(text: str) -> str:
     them would give every Korean, Russian or Japanese title the same empty key.
     """
     folded = unicodedata.normalize("NFKD", text.translate(_LATIN))
-    if any(not ch.isascii() and unicodedata.category(ch) in _LETTERS for ch in folded):
+    if not folded.isascii() and any(not ch.isascii() and unicodedata.category(ch) in _LETTERS for ch in folded):
         words = "-".join(unicodedata.normalize("NFC", text).lower().split())
         coded = words.encode("punycode").decode("ascii").lower()
         return "xn-" + re.sub(r"[^a-z0-9]+", "-", coded).strip("-")

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import BASE, REPO
 from kg import vocab
+from kg.build.cleaning import people_names
 from kg.build.sources import input_files, read_sources
 from kg.config import load_config
 from kg.formats import FORMATS
@@ -1096,3 +1097,11 @@ def test_a_year_that_is_not_a_year_never_becomes_part_of_an_iri(empty_project, r
     films = ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}")
     assert films == [(f"{BASE}movie/thirst",), (f"{BASE}movie/thirst-2009",)]
     assert any("year '20x9' is not a year: identified by name alone" in n for n in _notes(empty_project))
+
+
+@pytest.mark.parametrize("names", [["Cast:", "Dave (Tex) O'Brien", "and Jane Doe"], ["The", "Andrews Sisters"]])
+def test_a_list_of_names_read_again_is_repaired_and_told_the_same_each_time(names):
+    first: list[str] = []
+    again: list[str] = []
+    assert people_names(list(names), first) == people_names(list(names), again)
+    assert first and first == again  # a second row with the same list: the same repairs said again, in its notes

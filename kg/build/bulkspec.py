@@ -141,6 +141,9 @@ def nested(row: dict[str, Any], path: str) -> Any:
     return found
 
 
+_ALNUM = re.compile(r"[^\W_]")  # a letter or a digit (what str.isalnum tells), in any script
+
+
 @dataclass(frozen=True)
 class Identity:
     """How a record is identified: by an identifier column when it has one, else by its name (and year)."""
@@ -173,8 +176,7 @@ class Identity:
         out = []
         for name in names:
             text = str(name)
-            label = name_key(text) + (f"-{year}" if year is not None else "") if any(
-                ch.isalnum() for ch in text) else None
+            label = name_key(text) + (f"-{year}" if year is not None else "") if _ALNUM.search(text) else None
             out.append((str(ident).lower() if ident is not None else None, label or None, distinct, text))
         if not names and ident is not None:
             out.append((str(ident).lower(), None, distinct, ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -18,6 +19,7 @@ _INVISIBLE = re.compile(  # controls but tab and line feed, zero-width and bidi 
 _APOSTROPHES = re.compile("['\u2019\u2018\u02bc`]")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a bulk file names the same people again and again
 def name_key(text: str) -> str:
     """The documented identity rule for names: apostrophes dropped, accents folded, then slugged."""
     return slugify(_APOSTROPHES.sub("", text))
@@ -181,6 +183,15 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
     """The names in a list of people, without what a careless list put among them: notes in parentheses, words
     between names, labels (Cast:), lower-case prose (a documentary's subjects), another credit (Dir.: X); an
     article or a suffix split from its name is joined back (The Dionne Quintuplets, House Peters Sr.)."""
+    out, said = _people_names(tuple(names))
+    fixes.extend(said)
+    return list(out)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a bulk file names the same people again and again
+def _people_names(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`people_names`: the names, and what was repaired."""
+    fixes: list[str] = []
     out: list[str] = []
     article = None
     skip_next = False  # the name a label of another credit gives (Dir.:, Greg Marcks)
@@ -220,4 +231,4 @@ def people_names(names: list[str], fixes: list[str]) -> list[str]:
         article = None
     if article is not None:
         fixes.append(f"removed {quote(article)} from the end of a list of names")
-    return out
+    return tuple(out), tuple(fixes)
