@@ -11,6 +11,13 @@ from kg.text import visible
 
 T = TypeVar("T")
 DELAY = 1.0  # seconds a stage runs before its bar appears: short work stays quiet
+_drawn = True  # whether this process draws bars (a build's workers do not: two processes would draw over each other)
+
+
+def quiet() -> None:
+    """Draw no bar in this process from now on (a worker's: the build's own process shows how the tasks go)."""
+    global _drawn
+    _drawn = False
 
 
 def _tqdm(**options: Any) -> Any:
@@ -23,7 +30,7 @@ def _tqdm(**options: Any) -> Any:
 
 def bar(items: Iterable[T], total: int | None, desc: str, unit: str) -> Iterator[T]:
     """Iterate `items`, showing a bar with count and rate on stderr when it is a terminal and the work is long."""
-    if not sys.stderr.isatty():
+    if not _drawn or not sys.stderr.isatty():
         yield from items
         return
     if total is None and hasattr(items, "__len__"):
@@ -40,7 +47,7 @@ class _Quiet:
 @contextmanager
 def counter(desc: str, unit: str, total: int | None = None) -> Iterator[Any]:
     """A bar advanced by `update(n)` (safe from several threads), for work that is not one loop."""
-    if not sys.stderr.isatty():
+    if not _drawn or not sys.stderr.isatty():
         yield _Quiet()
         return
     with _tqdm(total=total, desc=f"{desc:<9}", unit=f" {unit}") as progress:

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from kg import progress
+from kg.build import workers
 
 
 class _Terminal(io.StringIO):
@@ -54,3 +55,18 @@ def test_counter_adds_up_updates_from_several_threads(terminal):
             t.join()
         assert c.n == 100_000
     assert "store" in terminal.getvalue() and "statements" in terminal.getvalue()
+
+
+def _drawn_by_task(_: int) -> str:
+    """What a task's bar and counter draw on its (terminal) stderr."""
+    before = len(progress.sys.stderr.getvalue())  # what the parent drew before the fork, inherited
+    assert list(progress.bar(range(5), 5, "read", "rows")) == [0, 1, 2, 3, 4]
+    with progress.counter("store", "statements") as c:
+        c.update(10)
+    return progress.sys.stderr.getvalue()[before:]  # type: ignore[no-any-return]
+
+
+def test_a_worker_draws_no_bar_the_build_draws_its_own(terminal):
+    terminal = terminal()
+    assert list(workers.parallel(_drawn_by_task, 2, 2, "read")) == ["", ""]  # each in a worker of its own
+    assert _drawn_by_task(0) != ""  # the same task in the build's own process: drawn

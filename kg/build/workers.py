@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Generator, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
+from kg import progress
 from kg.errors import ENVIRONMENT, Failure
 from kg.progress import bar, counter
 
@@ -34,6 +35,7 @@ def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the build stops its children itself
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        progress.quiet()
         try:
             outcome: tuple[str, object] = ("ok", fn(task))
             code = 0
