@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,41 @@ def test_what_an_earlier_build_worked_out_finds_the_same_candidates(name, monkey
     for work in ("_film_keys", "_person_keys", "_spellings", "_people_of", "_years"):
         monkeypatch.setattr(kg.build.duplicates, work, lambda *_: pytest.fail("worked out again"))
     assert find(*args, Known(told, first.made)) == plain
+
+
+def _searched_by(log: Path, monkeypatch) -> None:
+    """Logs the pid of the process that looks for duplicates."""
+    real = kg.build.duplicates.find
+
+    def logged(*args, **kwargs):
+        log.write_text(str(os.getpid()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kg.build.duplicates, "find", logged)
+
+
+def test_a_build_looks_for_duplicates_in_a_worker_and_finds_what_one_process_finds(oldboys, run_kg, monkeypatch,
+                                                                                 tmp_path):
+    log = tmp_path / "searched-by"
+    _searched_by(log, monkeypatch)
+    (oldboys / "kg.toml").write_text("build_workers = 1\n", encoding="utf-8")
+    assert run_kg(oldboys, "build", "--full")[0] == 0
+    assert log.read_text() == str(os.getpid())
+    alone = (oldboys / "var" / "current" / "duplicates.json").read_bytes()
+    (oldboys / "kg.toml").write_text("build_workers = 2\n", encoding="utf-8")
+    assert run_kg(oldboys, "build", "--full")[0] == 0
+    assert log.read_text() != str(os.getpid())  # beside the map and the validation
+    assert (oldboys / "var" / "current" / "duplicates.json").read_bytes() == alone
+    assert json.loads(alone)
+
+
+def test_a_duplicate_search_that_fails_in_its_worker_fails_the_build(oldboys, run_kg, monkeypatch):
+    (oldboys / "kg.toml").write_text("build_workers = 2\n", encoding="utf-8")
+
+    def failing(*_args, **_kwargs):
+        raise ValueError("the duplicate search broke")
+
+    monkeypatch.setattr(kg.build.duplicates, "find", failing)
+    with pytest.raises(ValueError, match="the duplicate search broke"):
+        run_kg(oldboys, "build")
+    assert not (oldboys / "var" / "current").exists()

@@ -344,6 +344,20 @@ def test_an_edited_row_maps_again_only_the_task_of_its_record(bulk, run_kg, monk
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
+def _working_out_logged(monkeypatch, tmp_path: Path) -> Callable[[], list[str]]:
+    """Logs the films whose blocking keys are worked out (by the duplicates' worker, so to a file); gives them."""
+    log = tmp_path / "worked"
+    real = kg.build.duplicates._film_keys
+
+    def logged(film):
+        with log.open("a") as f:
+            f.write(film.key + "\n")
+        return real(film)
+
+    monkeypatch.setattr(kg.build.duplicates, "_film_keys", logged)
+    return lambda: log.read_text().split() if log.exists() else []
+
+
 def test_an_edit_elsewhere_finds_the_same_duplicates_without_working_out_the_bulk_records_again(
         bulk, run_kg, monkeypatch, tmp_path):
     (bulk / "data" / "lookalike.yaml").write_text("movies:\n  film-five:\n    name: Film 5\n    production_year: 1955\n",
@@ -351,12 +365,10 @@ def test_an_edit_elsewhere_finds_the_same_duplicates_without_working_out_the_bul
     assert run_kg(bulk, "build")[0] == 0
     found = json.loads((current(bulk / "var") / DUPLICATES_FILE).read_text(encoding="utf-8"))
     assert any({c["a"].rsplit("/", 1)[-1], c["b"].rsplit("/", 1)[-1]} == {"film-five", "tt0000005"} for c in found)
-    worked: list[str] = []
-    real = kg.build.duplicates._film_keys
-    monkeypatch.setattr(kg.build.duplicates, "_film_keys", lambda film: worked.append(film.key) or real(film))
+    worked = _working_out_logged(monkeypatch, tmp_path)
     _edit_yaml(bulk)
     assert run_kg(bulk, "build")[0] == 0
-    assert worked and not any(key.startswith("tt") for key in worked)  # the hand-written films only
+    assert worked() and not any(key.startswith("tt") for key in worked())  # the hand-written films only
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
@@ -389,10 +401,8 @@ def test_a_damaged_duplicate_memo_means_the_records_are_worked_out_again(bulk, r
     assert run_kg(bulk, "build")[0] == 0
     (memo,) = (current(bulk / "var") / KEPT_DIR).glob("known-*.pickle")
     memo.write_bytes(memo.read_bytes()[:50])
-    worked: list[str] = []
-    real = kg.build.duplicates._film_keys
-    monkeypatch.setattr(kg.build.duplicates, "_film_keys", lambda film: worked.append(film.key) or real(film))
+    worked = _working_out_logged(monkeypatch, tmp_path)
     _edit_yaml(bulk)
     assert run_kg(bulk, "build")[0] == 0
-    assert any(key.startswith("tt") for key in worked)  # the bulk films too: nothing was taken from the memo
+    assert any(key.startswith("tt") for key in worked())  # the bulk films too: nothing was taken from the memo
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)

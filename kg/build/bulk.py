@@ -202,6 +202,9 @@ class _Reader:
                 entry.add("crew", CrewEntry(key, dept), origin)
 
 
+_LINKING = ("ref", "cast", "crew")  # the value types that name other records
+
+
 Entries = dict[tuple[str, str, str], Entry]  # (source, kind, key) -> what the source's rows say of that record
 
 
@@ -236,15 +239,17 @@ def records_of(mappings: list[Mapping], entries: Entries, notes: list[Note]) -> 
     for (source, kind, key), entry in entries.items():
         merged.setdefault((kind, rename.get((kind, key), key)), []).append((source, entry))
     records = [m.source for m in mappings]
+    linking = {k.name: {f.name: f for f in k.fields if f.vtype in _LINKING} for k in KINDS.values()}
     for (kind_name, key), said in merged.items():
-        kind_of = KINDS[kind_name]
+        links = linking[kind_name]  # the fields whose values may name a record renamed
         claims: dict[str, list[Value]] = {}
         for source, entry in said:
             values = claims.setdefault(source, [])
-            for value in entry.values.values():
-                f = kind_of.field(value.field)
-                assert f is not None
-                values.append(renamed(value, f, rename))
+            if rename:
+                values.extend(v if (f := links.get(v.field)) is None else renamed(v, f, rename)
+                              for v in entry.values.values())
+            else:
+                values.extend(entry.values.values())
         for _, entry in said:
             entry.values.clear()  # now held by the claims: free the index as we go, it is the larger part
         first = said[0][1]

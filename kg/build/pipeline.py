@@ -84,10 +84,11 @@ class _Stages:
         self.cpu: dict[str, float] = {}  # CPU seconds (user and system, every thread) each stage took
 
     def run(self, name: str, fn: Callable[[], T], detail: Callable[[T], str] = lambda _: "") -> T:
+        """fn(), timed as stage `name` (a stage run in two goes, started and later waited for, adds them up)."""
         start, before = time.perf_counter(), _cpu()
         result = fn()
-        self.timings[name] = round(time.perf_counter() - start, 3)
-        self.cpu[name] = round(_cpu() - before, 3)
+        self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 3)
+        self.cpu[name] = round(self.cpu.get(name, 0.0) + _cpu() - before, 3)
         self.peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         extra = detail(result)
         self.say(f"{name:<10} {self.timings[name]:7.2f} s  {self.peaks[name]:6d} MB peak  "
@@ -177,18 +178,7 @@ class Build:
                                   lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                             f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
         self.sources = sources
-
-        def find_duplicates() -> list[Candidate]:
-            self.known = duplicates.known_before(before / KEPT_DIR if before is not None else None, self.context,
-                                                 self.remembered.token)
-            found = duplicates.find(sources.records, sources.decisions, sources.moves, sources.held, self.minter,
-                                    self.known)
-            self.known.settle()
-            return found
-
-        self.candidates = self.stages.run("duplicates", find_duplicates,
-            lambda c: f"{sum(1 for x in c if not x.merged)} candidates, {sum(1 for x in c if x.merged)} merged "
-                      "by identifier")
+        self.known_in = before / KEPT_DIR if before is not None else None  # what the last build worked out
         self.shapes = shapes if shapes is not None else load_shapes(config.shapes_path)
         if not publish:  # validating only: the store is scratch, and nothing goes near var/
             with _writing():
@@ -201,6 +191,27 @@ class Build:
                 tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
                 tmp.mkdir()
                 return self._at(tmp)
+
+    def _look_for_duplicates(self, kept: Kept) -> Callable[[], tuple[list[Candidate], float]]:
+        """What waits for the possible duplicates (`_duplicates`): looked for by a worker while this process maps
+        and validates, as nothing there needs them; alone, this process looks for them now (the map lets go of the
+        records)."""
+        if self.plan.processes <= 1:
+            found = self._duplicates(kept)
+            return lambda: found
+        return self.exits.enter_context(background(lambda _: self._duplicates(kept), self.plan.processes,
+                                                   "duplicates"))
+
+    def _duplicates(self, kept: Kept) -> tuple[list[Candidate], float]:
+        """The possible duplicates among the records read, and how long finding them took; what was worked out
+        about each record is kept for the next build (and taken from the last one for a record unchanged)."""
+        start = time.perf_counter()
+        sources = self.sources
+        known = duplicates.known_before(self.known_in, self.context, self.remembered.token)
+        found = duplicates.find(sources.records, sources.decisions, sources.moves, sources.held, self.minter, known)
+        known.settle()
+        duplicates.keep_known(kept, known)
+        return found, time.perf_counter() - start
 
     def _at(self, tmp: Path) -> BuildResult:
         """Build in `tmp`, which is removed unless it became the published release."""
@@ -229,8 +240,8 @@ class Build:
         if kept.into is not None:
             kept.into.mkdir()
             self.remembered.keep(kept.into)
-            duplicates.keep_known(kept, self.known)
-        self.known = duplicates.Known()
+        found = stages.run("duplicates", lambda: self._look_for_duplicates(kept), lambda _: (
+            "looked for by a worker, beside the map and the validation" if plan.processes > 1 else ""))
         counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept,
                                                            self.remembered.token),
                                      lambda n: f"{n} quads in {plan.shards} shards")
@@ -239,6 +250,9 @@ class Build:
         report, labels = stages.run(
             "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
+        self.candidates = stages.run("duplicates", found, lambda c: (
+            f"{sum(1 for x in c[0] if not x.merged)} candidates, {sum(1 for x in c[0] if x.merged)} merged by "
+            f"identifier ({c[1]:.2f} s)"))[0]
         result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes,
                              candidates=self.candidates)
         if not report.conforms or not publish:
