@@ -269,3 +269,14 @@ def test_a_duplicate_search_that_fails_in_its_worker_fails_the_build(oldboys, ru
     with pytest.raises(ValueError, match="the duplicate search broke"):
         run_kg(oldboys, "build")
     assert not (oldboys / "var" / "current").exists()
+
+
+def test_without_memory_for_a_workers_copy_the_build_looks_for_duplicates_itself(oldboys, run_kg, monkeypatch,
+                                                                                tmp_path):
+    log = tmp_path / "searched-by"
+    _searched_by(log, monkeypatch)
+    (oldboys / "kg.toml").write_text("build_workers = 2\n", encoding="utf-8")
+    monkeypatch.setattr("kg.build.pipeline.room_for_copies", lambda copies: False)
+    assert run_kg(oldboys, "build")[0] == 0
+    assert log.read_text() == str(os.getpid())
+    assert json.loads((oldboys / "var" / "current" / "duplicates.json").read_text(encoding="utf-8"))

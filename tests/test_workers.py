@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.build.workers import WorkerLost, background, parallel
+from kg.build.workers import WorkerLost, background, parallel, room_for_copies
 
 
 class _Unpicklable(Exception):
@@ -139,3 +139,8 @@ def test_with_one_process_a_background_task_runs_when_asked_for():
 
 def test_one_process_runs_the_tasks_itself():
     assert set(parallel(_pid, 3, 1, "test")) == {os.getpid()}
+
+
+def test_room_for_copies_weighs_free_memory_against_this_process():
+    assert room_for_copies(0)
+    assert not room_for_copies(10**9)  # a billion copies of a Python process fit on no machine

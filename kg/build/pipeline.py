@@ -34,7 +34,7 @@ from kg.build.sources import read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist, record_parts
 from kg.build.validate import Report, load_shapes
-from kg.build.workers import background
+from kg.build.workers import background, room_for_copies
 from kg.config import Config
 from kg.errors import ENVIRONMENT, Failure
 from kg.ids import Minter
@@ -54,6 +54,10 @@ from kg.layout import (
 T = TypeVar("T")
 
 REPORT_FILE = "build-report.txt"
+
+# free memory, in copies of the build's own, that the duplicates' worker needs: its copy of the records it reads,
+# and room for the map's workers beside it (a million films: the build holds 9 GB, and looks for them itself)
+_DUPLICATES_ROOM = 3
 
 _WORK = ".statements"  # the shards' segments and the build's other statement files, until the store is loaded
 
@@ -194,9 +198,10 @@ class Build:
 
     def _look_for_duplicates(self, kept: Kept) -> Callable[[], tuple[list[Candidate], float]]:
         """What waits for the possible duplicates (`_duplicates`): looked for by a worker while this process maps
-        and validates, as nothing there needs them; alone, this process looks for them now (the map lets go of the
-        records)."""
-        if self.plan.processes <= 1:
+        and validates, as nothing there needs them; alone, or when the machine lacks the memory for the worker's
+        copy of the records (and the map's workers beside it), this process looks for them now (the map lets go of
+        the records)."""
+        if self.plan.processes <= 1 or not room_for_copies(_DUPLICATES_ROOM):
             found = self._duplicates(kept)
             return lambda: found
         return self.exits.enter_context(background(lambda _: self._duplicates(kept), self.plan.processes,

@@ -167,3 +167,16 @@ def _outcome(result: Path, status: int, desc: str, task: int, tasks: int) -> Any
     if kind == "error":
         raise value
     return value
+
+
+def room_for_copies(copies: float) -> bool:
+    """Whether the machine has memory free for `copies` more of this process (a forked worker that reads all the
+    build holds copies the pages it touches); False when it cannot tell."""
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+        info = Path("/proc/meminfo").read_text().splitlines()
+        rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        free = next(int(line.split()[1]) for line in info if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return False
+    return free >= copies * rss
