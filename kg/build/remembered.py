@@ -48,16 +48,21 @@ def _unpack_value(packed: Any) -> Any:
     return packed[1]
 
 
-def pack(records: list[Record]) -> tuple[list[tuple[Any, ...]], list[Any]]:
-    """The records as plain tuples (pickled several times faster than the objects), their origins numbered once."""
-    origins: dict[Origin, int] = {}
-
+def _numbering(origins: dict[Origin, int]) -> Callable[[Origin], int]:
+    """The number of an origin in `origins`, the next one for an origin not seen yet (added)."""
     def at(origin: Origin) -> int:
         found = origins.get(origin)
         if found is None:
             found = origins[origin] = len(origins)
         return found
 
+    return at
+
+
+def pack(records: list[Record]) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    """The records as plain tuples (pickled several times faster than the objects), their origins numbered once."""
+    origins: dict[Origin, int] = {}
+    at = _numbering(origins)
     out = [(r.kind, r.key, tuple((c.source, tuple((v.field, _pack_value(v.value), at(v.origin)) for v in c.values),
                                   at(c.origin)) for c in r.claims),
             at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly))
@@ -86,13 +91,7 @@ def pack_entries(entries: Entries) -> tuple[list[tuple[Any, ...]], list[Any]]:
     """What a part's rows said (`read_entries`), as plain tuples, their origins numbered once: what a read needs
     of them afterwards, not where the read was (the rows it saw, the actors billed so far)."""
     origins: dict[Origin, int] = {}
-
-    def at(origin: Origin) -> int:
-        found = origins.get(origin)
-        if found is None:
-            found = origins[origin] = len(origins)
-        return found
-
+    at = _numbering(origins)
     out = [(source, kind, key, at(e.origin), e.label, e.strong,
             tuple((v.field, _pack_value(v.value), at(v.origin)) for v in e.values.values()))
            for (source, kind, key), e in entries.items()]
