@@ -96,6 +96,47 @@ class Record:
         """Every value of `field` across all claims."""
         return [v for c in self.claims for v in c.values if v.field == field]
 
+    def names(self) -> tuple[tuple[str, str], ...]:
+        """What this record's claims name, as (kind, key): their source documents (not the curators') and the
+        records their values refer to (a cast entry's actor and character, a crew entry's person)."""
+        out: dict[tuple[str, str], None] = {}
+        for claim in self.claims:
+            if claim.source != EDITORIAL:
+                out[("source", claim.source)] = None
+            for value in claim.values:
+                how = _NAMING.get((self.kind, value.field))
+                if how is None:
+                    how = _NAMING[(self.kind, value.field)] = _naming(self.kind, value.field)
+                if how:
+                    out.update(dict.fromkeys(_named(how, value.value)))
+        return tuple(out)
+
+    def named_by(self, value: Value) -> tuple[tuple[str, str], ...]:
+        """What one of this record's values names, as (kind, key) (see `names`)."""
+        how = _naming(self.kind, value.field)
+        return _named(how, value.value) if how else ()
+
+
+def _named(how: str, v: Any) -> tuple[tuple[str, str], ...]:
+    if how == "cast":
+        return (("person", v.actor), ("character", v.character)) if v.character else (("person", v.actor),)
+    if how == "crew":
+        return (("person", v.person),)
+    return ((how, v),)
+
+
+_NAMING: dict[tuple[str, str], str] = {}  # by (kind, field): what its values name (`_naming`)
+
+
+def _naming(kind: str, name: str) -> str:
+    """What values of a kind's field name: "cast", "crew", the kind of record a reference names, or "" (none)."""
+    field = KINDS[kind].field(name)
+    if field is None:
+        raise KeyError(f"{kind} has no field {name!r}")
+    if field.vtype == "ref":
+        return field.ref or ""
+    return field.vtype if field.vtype in ("cast", "crew") else ""
+
 
 @dataclass(frozen=True)
 class Field:

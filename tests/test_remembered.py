@@ -18,11 +18,16 @@ import pyoxigraph as ox
 import pytest
 
 import kg.build.duplicates
+import kg.build.pipeline
 import kg.build.remembered
 import kg.build.shards
+import kg.build.sources
+from kg.build.decisions import Decisions
 from kg.build.identity import Entry
+from kg.build.merges import resolve
 from kg.build.pipeline import REPORT_FILE
-from kg.build.remembered import Remembered, pack, pack_entries, packer, told, unpack, unpack_entries
+from kg.build.remembered import Held, Remembered, pack_entries, pack_held, packer, told, unpack_entries, unpack_held
+from kg.build.sources import Problem
 from kg.layout import DUMPS, DUPLICATES_FILE, KEPT_DIR, STORE_DIR, current
 from kg.model import CastEntry, Claim, CrewEntry, LangText, Money, Origin, Record, Value
 
@@ -33,21 +38,88 @@ MAPPING = ("source: {key: films, name: Films, type: CreativeWork}\nfiles: films.
            "fields:\n  name: title\n  production_year: year\n  cast:\n    actor: actor\n    character_name: character\n")
 
 
-def test_records_of_every_kind_of_value_come_back_as_they_were():
+def _every_kind_of_value() -> list[Record]:
     here, there = Origin("data/a.yaml", 3, "a", "name"), Origin("data/b.csv", 7, "b")
-    values = (Value("name", LangText("탈주", "ko"), here), Value("name", "plain", here), Value("runtime", 94, there),
+    values = (Value("name", LangText("탈주", "ko"), here), Value("name", "plain", here), Value("running_time", 94, there),
               Value("cast", CastEntry("lee", "gyu-nam", LangText("Gyu-nam", "en"), 1, "Leading"), there),
               Value("cast", CastEntry("koo", None, None), there), Value("crew", CrewEntry("kim", "Editing"), there),
-              Value("date", dt.date(2024, 7, 3), here), Value("budget", Money(Decimal("1.50"), "KRW"), here),
-              Value("rating", Decimal("7.25"), there), Value("free", True, there), Value("note", None, here))
-    records = [Record("movie", "a", (Claim("press", values, here), Claim("editorial", values[:1], there)), here,
-                      formerly=(("old-a", there),)),
-               Record("person", "b", (), there, detailed=False)]
+              Value("release_date", dt.date(2024, 7, 3), here), Value("budget", Money(Decimal("1.50"), "KRW"), here),
+              Value("aspect_ratio", Decimal("7.25"), there), Value("colour", True, there),
+              Value("status", None, here),
+              Value("same_as", "https://www.imdb.com/title/tt0000001/", there))
+    return [Record("movie", "a", (Claim("press", values, here), Claim("editorial", values[:1], there)), here,
+                   formerly=(("old-a", there),)),
+            Record("person", "b", (), there, detailed=False)]
+
+
+def _held(records: list[Record]) -> list[Record]:
     made = io.BytesIO()
-    packer(made).dump(pack(records))
-    back = unpack(pickle.loads(made.getvalue()))
-    assert back == records
-    assert [type(v.value) for v in back[0].claims[0].values] == [type(v.value) for v in values]
+    packer(made).dump(pack_held(records))
+    return unpack_held(pickle.loads(made.getvalue()))
+
+
+def test_records_of_every_kind_of_value_come_back_as_they_were():
+    records = _every_kind_of_value()
+    back = _held(records)
+    assert back == records and records == back and [hash(r) for r in back] == [hash(r) for r in records]
+    assert [type(v.value) for v in back[0].claims[0].values] == [type(v.value) for v in records[0].claims[0].values]
+
+
+def test_a_record_read_back_tells_its_fields_and_names_without_its_claims(monkeypatch):
+    records = _every_kind_of_value()
+    back = _held(records)
+    monkeypatch.setattr(kg.build.remembered._Claims, "of", lambda *_: pytest.fail("claims unpacked"))
+    assert [r.names() for r in back] == [r.names() for r in records]
+    assert back[0].values("same_as") == records[0].values("same_as") != []
+    assert back[0].values("director") == [] and back[1].values("name") == []
+    assert back[0].formerly == records[0].formerly and back[0].origin == records[0].origin
+
+
+def test_a_record_read_back_unpacks_its_claims_once_when_asked():
+    back = _held(_every_kind_of_value())
+    assert back[0].claims is back[0].claims and back[0].values("running_time") == [back[0].claims[0].values[2]]
+
+
+def test_a_record_read_back_is_pickled_as_a_record():
+    records = _every_kind_of_value()
+    again = pickle.loads(pickle.dumps(_held(records)))
+    assert [type(r) for r in again] == [Record, Record] and again == records
+
+
+def test_what_a_record_names():
+    here = Origin("data/a.yaml", 3, "a")
+    film = Record("movie", "a", (Claim("press", (Value("cast", CastEntry("lee", "gyu-nam", None), here),
+                                                 Value("cast", CastEntry("koo", None, None), here),
+                                                 Value("crew", CrewEntry("kim", "Editing"), here),
+                                                 Value("director", "lee", here), Value("name", "lee", here)), here),
+                                  Claim("editorial", (Value("production_company", "b", here),), here)), here)
+    assert film.names() == (("source", "press"), ("person", "lee"), ("character", "gyu-nam"), ("person", "koo"),
+                            ("person", "kim"), ("organization", "b"))
+
+
+def test_a_record_read_back_that_names_what_is_missing_is_reported_where_it_was_written():
+    there = Origin("data/films.csv", 7, "m1")
+    film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p9", None, None), there),), there),),
+                  there, detailed=False)
+    source = Record("source", "films", (), there)
+    problems: list[Problem] = []
+    kg.build.sources._check_references(_held([film, source]), problems)
+    assert [(p.file, p.line, p.field) for p in problems] == [("data/films.csv", 7, "m1.cast")]
+    assert "person 'p9' that does not exist" in problems[0].message
+
+
+def test_a_record_read_back_names_the_record_a_merge_keeps():
+    there = Origin("data/films.csv", 7, "m1")
+    film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p1", None, None), there),), there),),
+                  there, detailed=False)
+    people = [Record("person", "p1", (), there, detailed=False),
+              Record("person", "p2", (), there, formerly=(("p1", there),))]
+    untouched = Record("movie", "m2", (Claim("films", (Value("name", "Two", there),), there),), there)
+    held = _held([film, untouched, *people])
+    resolved = resolve(held, Decisions(), [], [])
+    by_key = {r.key: r for r in resolved.records}
+    assert by_key["m1"].claims[0].values[0].value.actor == "p2" and "p1" not in by_key
+    assert by_key["m2"] is held[1]  # named nothing merged: kept as read back
 
 
 @pytest.fixture
@@ -110,6 +182,27 @@ def test_an_edit_elsewhere_reads_the_bulk_records_back(bulk, run_kg, reads, tmp_
     assert len(reads) == 1  # not read again
     assert _kept(second) == _kept(first)  # the same file, linked
     _same_as_full(second, bulk, run_kg, tmp_path)
+
+
+def test_an_edit_elsewhere_unpacks_no_bulk_records_claims_while_reading(bulk, run_kg, monkeypatch, tmp_path):
+    assert run_kg(bulk, "build")[0] == 0
+    _edit_yaml(bulk)
+    unpacked: list[int] = []
+    real_of = kg.build.remembered._Claims.of
+    monkeypatch.setattr(kg.build.remembered._Claims, "of", lambda self, n: unpacked.append(n) or real_of(self, n))
+    seen: list[tuple[int, int]] = []  # (records read back, claims unpacked) once the read is done
+    real_read = kg.build.pipeline.read_sources
+
+    def read(*args):
+        sources = real_read(*args)
+        seen.append((sum(isinstance(r, Held) for r in sources.records), len(unpacked)))
+        return sources
+
+    monkeypatch.setattr(kg.build.pipeline, "read_sources", read)
+    assert run_kg(bulk, "build")[0] == 0
+    assert seen[0][0] > 60 and seen[0][1] == 0
+    assert unpacked  # the map task of the edited record maps the records read back beside it
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
 def test_an_edited_bulk_file_is_read_again(bulk, run_kg, reads, tmp_path):

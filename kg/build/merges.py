@@ -179,6 +179,9 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
         ref = (record.kind, record.key)
         if ref in moves:
             continue
+        if ref not in joined and not any(n in rename for n in record.names()):
+            out.append(record)  # (a record read back unchanged tells what it names without unpacking its claims)
+            continue
         claims = (*record.claims, *(c for other in joined.get(ref, []) for c in other.claims))
         rewritten = tuple(_rewritten(record.kind, c, rename, retired_keys) for c in claims)
         out.append(record if rewritten == record.claims else Record(

@@ -63,9 +63,7 @@ def pack(records: list[Record]) -> tuple[list[tuple[Any, ...]], list[Any]]:
     """The records as plain tuples (pickled several times faster than the objects), their origins numbered once."""
     origins: dict[Origin, int] = {}
     at = _numbering(origins)
-    out = [(r.kind, r.key, tuple((c.source, tuple((v.field, _pack_value(v.value), at(v.origin)) for v in c.values),
-                                  at(c.origin)) for c in r.claims),
-            at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly))
+    out = [(r.kind, r.key, pack_claims(r, at), at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly))
            for r in records]
     return [tuple(o) for o in origins], out
 
@@ -77,14 +75,117 @@ def packer(out: io.BytesIO) -> pickle.Pickler:
     return pickler
 
 
-def unpack(packed: tuple[list[tuple[Any, ...]], list[Any]]) -> list[Record]:
-    """The records `pack` gave."""
-    table, rows = packed
+def pack_claims(record: Record, at: Callable[[Origin], int]) -> tuple[Any, ...]:
+    """A record's claims as plain tuples, their origins numbered by `at`."""
+    return tuple((c.source, tuple((v.field, _pack_value(v.value), at(v.origin)) for v in c.values), at(c.origin))
+                 for c in record.claims)
+
+
+def _unpack_claims(packed: tuple[Any, ...], origins: list[Origin]) -> tuple[Claim, ...]:
+    return tuple(Claim(source, tuple(Value(f, _unpack_value(v), origins[o]) for f, v, o in values), origins[origin])
+                 for source, values, origin in packed)
+
+
+def pack_held(records: list[Record]) -> tuple[Any, ...]:
+    """Records to read back as `Held` (`unpack_held`): what a build asks of each record read back unchanged (its
+    kind, key, origin, the fields it has and what it names) apart from its claims, packed as one blob."""
+    origins: dict[Origin, int] = {}
+    at = _numbering(origins)
+    fieldsets: dict[tuple[str, ...], int] = {}
+    heads, claims = [], []
+    for r in records:
+        has = tuple(sorted({v.field for c in r.claims for v in c.values}))
+        fields = fieldsets.setdefault(has, len(fieldsets))
+        eager = tuple((v.field, _pack_value(v.value), at(v.origin)) for c in r.claims for v in c.values
+                      if v.field in _EAGER)
+        heads.append((r.kind, r.key, at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly), fields,
+                      tuple(x for pair in r.names() for x in pair), eager))
+        claims.append(pack_claims(r, at))
+    blob = io.BytesIO()
+    packer(blob).dump(claims)
+    return [tuple(o) for o in origins], list(fieldsets), heads, blob.getvalue()
+
+
+class _Claims:
+    """The claims of the records of one packed blob (`pack_held`), unpickled when the first is asked for."""
+
+    __slots__ = ("blob", "origins", "packed")
+
+    def __init__(self, blob: bytes, origins: list[Origin]) -> None:
+        self.blob, self.origins = blob, origins
+        self.packed: list[tuple[Any, ...]] | None = None
+
+    def of(self, n: int) -> tuple[Claim, ...]:
+        if self.packed is None:
+            self.packed, self.blob = pickle.loads(self.blob), b""
+        return _unpack_claims(self.packed[n], self.origins)
+
+
+_EAGER = frozenset({"same_as"})  # fields every build asks every record for (merges by identifier): kept unpacked
+_CLAIMS = Record.__dict__["claims"]  # the slot a record's claims are held in
+
+
+class Held(Record):
+    """A record read back from a previous release: its claims are unpacked only when asked for (most records of an
+    edit are not), the rest of what a build asks of it (`values` of a field it lacks, `names`) is kept beside."""
+
+    __slots__ = ("_from", "_n", "_fields", "_names", "_eager")
+    _from: _Claims
+    _n: int
+    _fields: frozenset[str]
+    _names: tuple[str, ...]  # what it names, (kind, key) pairs one after the other
+    _eager: tuple[Value, ...]  # its values of the `_EAGER` fields
+
+    def __init__(self, kind: str, key: str, origin: Origin, detailed: bool,
+                 formerly: tuple[tuple[str, Origin], ...], claims: _Claims, n: int, fields: frozenset[str],
+                 names: tuple[str, ...], eager: tuple[Value, ...]) -> None:
+        for name, value in (("kind", kind), ("key", key), ("origin", origin), ("detailed", detailed),
+                            ("formerly", formerly), ("_from", claims), ("_n", n), ("_fields", fields),
+                            ("_names", names), ("_eager", eager)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        try:
+            held: tuple[Claim, ...] = _CLAIMS.__get__(self, Held)
+            return held
+        except AttributeError:
+            made: tuple[Claim, ...] = self._from.of(self._n)
+            _CLAIMS.__set__(self, made)
+            return made
+
+    def values(self, field: str) -> list[Value]:
+        if field in _EAGER:
+            return [v for v in self._eager if v.field == field]
+        return Record.values(self, field) if field in self._fields else []
+
+    def names(self) -> tuple[tuple[str, str], ...]:
+        return tuple(zip(self._names[::2], self._names[1::2], strict=True))
+
+    def _as_record(self) -> Record:
+        return Record(self.kind, self.key, self.claims, self.origin, self.detailed, self.formerly)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and self._as_record() == (
+            other._as_record() if isinstance(other, Held) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._as_record())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Record, (self.kind, self.key, self.claims, self.origin, self.detailed, self.formerly)
+
+
+def unpack_held(packed: tuple[Any, ...]) -> list[Record]:
+    """The records `pack_held` gave, as `Held`."""
+    table, fieldsets, heads, blob = packed
     origins = [Origin(*o) for o in table]
-    return [Record(kind, key, tuple(Claim(source, tuple(Value(f, _unpack_value(v), origins[o]) for f, v, o in values),
-                                          origins[origin]) for source, values, origin in claims),
-                   origins[at], detailed, tuple((k, origins[o]) for k, o in formerly))
-            for kind, key, claims, at, detailed, formerly in rows]
+    claims = _Claims(blob, origins)
+    fields = [frozenset(f) for f in fieldsets]
+    return [Held(kind, key, origins[at], detailed, tuple((k, origins[o]) for k, o in formerly) if formerly else (),
+                 claims, n, fields[has], names,
+                 tuple(Value(f, _unpack_value(v), origins[o]) for f, v, o in eager) if eager else ())
+            for n, (kind, key, at, detailed, formerly, has, names, eager) in enumerate(heads)]
 
 
 def pack_entries(entries: Entries) -> tuple[list[tuple[Any, ...]], list[Any]]:
@@ -222,7 +323,7 @@ class Remembered:
             try:
                 records = []
                 for data, tokens in _chunks(self.previous / self.name, said):
-                    records += (chunk := unpack(pickle.loads(data)))
+                    records += (chunk := unpack_held(pickle.loads(data)))
                     self._know(chunk, tokens)
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
                 self.forget()  # unreadable: read the files again
@@ -242,7 +343,7 @@ class Remembered:
         for start in starts:  # a chunk at a time: the packed tuples of all the records are never held at once
             chunk = records[start:start + _CHUNK]
             packed = io.BytesIO()
-            packer(packed).dump(pack(chunk))
+            packer(packed).dump(pack_held(chunk))
             data = packed.getvalue()
             tokens = earlier.get(_chunk_digest(data)) or b"".join(told(r) for r in chunk)
             pickler.dump((data, tokens))

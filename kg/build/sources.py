@@ -571,9 +571,9 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
         close = difflib.get_close_matches(key, keys.get(kind, []), n=1)
         return f" (did you mean {quote(close[0])}?)" if close else ""
 
-    # by (kind, field): what kind of record its values name ("" for none), and how ("ref", "cast" or "crew")
-    fields: dict[tuple[str, str], tuple[str, str]] = {}
     for record in records:
+        if all(n in index for n in record.names()):
+            continue  # (a record read back unchanged says what it names without unpacking its claims)
         for claim in record.claims:
             if claim.source != EDITORIAL and ("source", claim.source) not in index:
                 problems.append(Problem(claim.origin.file, claim.origin.line,
@@ -581,20 +581,9 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                                         f"{hint('source', claim.source)}",
                                         claim.origin.field))
             for value in claim.values:
-                named = fields.get((record.kind, value.field))
-                if named is None:
-                    field = KINDS[record.kind].field(value.field)
-                    assert field is not None
-                    named = fields[(record.kind, value.field)] = (
-                        field.ref or "" if field.vtype == "ref" else "person" if field.vtype in ("cast", "crew")
-                        else "", field.vtype)
-                if not named[0]:
-                    continue
-                v = value.value
-                targets = [(named[0], v)] if named[1] == "ref" else [("person", v.person)] if named[1] == "crew" \
-                    else [("person", v.actor), ("character", v.character)] if v.character else [("person", v.actor)]
-                for target_kind, key in targets:
-                    if (target_kind, key) not in index:
+                for target in record.named_by(value):
+                    if target not in index:
+                        target_kind, key = target
                         problems.append(Problem(value.origin.file, value.origin.line,
                                                 f"refers to a {target_kind} {quote(key)} that does not exist"
                                                 f"{hint(target_kind, key)}",
