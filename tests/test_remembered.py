@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import shutil
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -331,6 +332,62 @@ def test_of_two_bad_files_read_by_workers_the_first_mappings_is_reported(two, ru
     code, output = run_kg(two, "build")
     assert code == 2
     assert "data/cast.csv:" in output and "films.csv" not in output, output
+
+
+def _packers(monkeypatch, tmp_path: Path) -> Callable[[], list[int]]:
+    """Logs the pid of each process that packs the records read (to a file: it may be a worker); gives them."""
+    log = tmp_path / "packers"
+    real = Remembered._pack
+
+    def logged(self, *args):
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(self, *args)
+
+    monkeypatch.setattr(Remembered, "_pack", logged)
+    return lambda: [int(x) for x in log.read_text().split()] if log.exists() else []
+
+
+def _kept_bytes(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (current(root / "var") / KEPT_DIR).glob("bulk-*")}
+
+
+def test_the_records_read_are_packed_by_a_worker_as_the_build_would_pack_them(two, run_kg, monkeypatch, tmp_path):
+    packers = _packers(monkeypatch, tmp_path)
+    assert run_kg(two, "build")[0] == 0
+    assert len(packers()) == 1 and packers()[0] != os.getpid()
+    beside = _kept_bytes(two)
+    monkeypatch.setattr(kg.build.remembered, "room_for_copies", lambda _: False)  # no memory for a worker's copy
+    assert run_kg(two, "build", "--full")[0] == 0
+    assert packers()[1] == os.getpid()
+    assert _kept_bytes(two) == beside and len(beside) == 1
+
+
+def test_a_pack_that_fails_in_its_worker_fails_the_build(two, run_kg, monkeypatch):
+    def failing(*_args):
+        raise ValueError("packing broke")
+
+    monkeypatch.setattr(Remembered, "_pack", failing)
+    with pytest.raises(ValueError, match="packing broke"):
+        run_kg(two, "build")
+    assert current(two / "var") is None
+
+
+def _children() -> set[str]:
+    return set(Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split())
+
+
+def test_a_build_that_fails_after_its_read_leaves_no_worker_packing(two, run_kg, monkeypatch):
+    def slow(*_args):
+        time.sleep(60)
+
+    monkeypatch.setattr(Remembered, "_pack", slow)
+    (two / "data" / "bad.yaml").write_text("movies:\n  bad:\n    name: Bad\n    director: nobody-at-all\n",
+                                           encoding="utf-8")
+    before = _children()
+    code, said = run_kg(two, "build")
+    assert code == 2 and "nobody-at-all" in said
+    assert _children() == before
 
 
 def test_mappings_of_one_source_are_read_together():

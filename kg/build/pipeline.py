@@ -14,9 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pyoxigraph as ox
+
+if TYPE_CHECKING:
+    import rdflib
 
 from kg import vocab
 from kg.build import attention, duplicates, index, moved, remote
@@ -30,7 +33,7 @@ from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
 from kg.build.remembered import Remembered
 from kg.build.shards import Plan
-from kg.build.sources import read_sources, source_files
+from kg.build.sources import Sources, read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist, record_parts
 from kg.build.validate import Report, load_shapes
@@ -177,8 +180,15 @@ class Build:
         before = current(config.releases_path) if publish and self.incremental else None
         self.remembered = Remembered(config.root, self.context, before / KEPT_DIR if before is not None else None,
                                      self.plan.processes)
-        sources = self.stages.run("read", lambda: read_sources(config.data_path, files, config.root, config.base_iri,
-                                                               config.readable, self.remembered.read),
+        try:
+            return self._read_and_build(files, shapes, before)
+        finally:
+            self.remembered.close()
+
+    def _read_and_build(self, files: list[Path], shapes: rdflib.Graph | None, before: Path | None) -> BuildResult:
+        """Read the sources, then build on them (in `_at`)."""
+        config, publish = self.config, self.publish
+        sources = self.stages.run("read", lambda: self._read(files),
                                   lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                             f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
         self.sources = sources
@@ -195,6 +205,14 @@ class Build:
                 tmp = releases / f".tmp-{os.getpid()}-{time.time_ns()}"
                 tmp.mkdir()
                 return self._at(tmp)
+
+    def _read(self, files: list[Path]) -> Sources:
+        """The sources read, once the bulk records read are packed to keep and told (by a worker, meanwhile)."""
+        config = self.config
+        sources = read_sources(config.data_path, files, config.root, config.base_iri, config.readable,
+                               self.remembered.read)
+        self.remembered.settle()
+        return sources
 
     def _look_for_duplicates(self, kept: Kept) -> Callable[[], tuple[list[Candidate], float]]:
         """What waits for the possible duplicates (`_duplicates`): looked for by a worker while this process maps

@@ -3,6 +3,7 @@ build instead of read again; what each mapping's rows said is kept too, so that 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -17,7 +18,7 @@ from kg.build.bulkspec import Mapping, MappingError
 from kg.build.identity import Entry
 from kg.build.kept import digest, link
 from kg.build.notes import Note
-from kg.build.workers import parallel
+from kg.build.workers import background, parallel, room_for_copies
 from kg.model import CastEntry, Claim, LangText, Origin, Record, Value
 
 _CHUNK = 10_000  # records packed and pickled at a time
@@ -237,6 +238,9 @@ class _Part:
 
 
 _TOKEN = 16  # bytes of a record's digest
+# free memory, in copies of the build's own, that packing the records read in a worker needs (its copy of the pages
+# of the records it reads, and room for the rest of the build beside it); else the build packs them itself
+_PACKING_ROOM = 3
 
 
 def told(record: Record) -> bytes:
@@ -279,10 +283,15 @@ class Remembered:
         self._tokens = bytearray()  # the digest of each record read, in order
         self._records: list[Record] = []  # every record read, in order: held, so that no other takes its id()
         self._at: dict[int, int] = {}  # id() of a record read -> its place in `_records`
+        self._read: list[Record] = []  # the records read, until they are packed and told
+        self._packing: Callable[[], tuple[bytes, bytes]] | None = None  # waits for the worker packing them
+        self._beside = contextlib.ExitStack()  # the worker packing them, stopped by `close`
 
     def token(self, record: Record) -> bytes | None:
         """The digest of this record's contents (`told`) when it is the very object read (not one the build made
         or rewrote since, whose contents it would not be); else None."""
+        if self._packing is not None:
+            self.settle()
         n = self._at.get(id(record))  # no other object has this id: the record read is held
         if n is None:
             return None
@@ -335,11 +344,24 @@ class Remembered:
                 return records
         before = len(notes)
         records = records_of(mappings, self._entries(parts, names, parsers, notes), notes)
+        said = notes[before:]
+        self._read = records
+        if self.processes > 1 and room_for_copies(_PACKING_ROOM):
+            # packed by a worker while this process resolves identities and checks references
+            self._packing = self._beside.enter_context(background(lambda _: self._pack(records, said),
+                                                                  self.processes, "pack"))
+        else:
+            self._settle(self._pack(records, said))
+        return records
+
+    def _pack(self, records: list[Record], said: list[Note]) -> tuple[bytes, bytes]:
+        """The records packed to keep (with the notes their read made), and the digest of each (`told`)."""
         earlier = self._previous_tokens()
         made = io.BytesIO()
         pickler = packer(made)
         starts = range(0, len(records), _CHUNK)
-        pickler.dump((notes[before:], len(starts)))
+        pickler.dump((said, len(starts)))
+        told_all = []
         for start in starts:  # a chunk at a time: the packed tuples of all the records are never held at once
             chunk = records[start:start + _CHUNK]
             packed = io.BytesIO()
@@ -347,9 +369,27 @@ class Remembered:
             data = packed.getvalue()
             tokens = earlier.get(_chunk_digest(data)) or b"".join(told(r) for r in chunk)
             pickler.dump((data, tokens))
-            self._know(chunk, tokens)
-        self.made = made.getvalue()
-        return records
+            told_all.append(tokens)
+        return made.getvalue(), b"".join(told_all)
+
+    def _settle(self, packed: tuple[bytes, bytes]) -> None:
+        self.made, tokens = packed
+        self._know(self._read, tokens)
+        self._read = []
+
+    def settle(self) -> None:
+        """Wait for the records read to be packed (by a worker), if they are being: their tokens are known then."""
+        if self._packing is not None:
+            waiting, self._packing = self._packing, None
+            try:
+                self._settle(waiting())
+            finally:
+                self._beside.close()
+
+    def close(self) -> None:
+        """Stop packing the records read, if a worker still is (the build failed)."""
+        self._packing = None
+        self._beside.close()
 
     def _entries(self, parts: list[list[Mapping]], names: list[str], parsers: dict[str, Callable[[Any], Any]],
                  notes: list[Note]) -> Entries:
@@ -397,6 +437,7 @@ class Remembered:
 
     def keep(self, into: Path) -> None:
         """Keep the records in a release's kept/ folder (a link to the previous release's file when read back)."""
+        self.settle()
         if self.name is None:
             return
         for name, part in self.parts.items():
