@@ -26,8 +26,18 @@ import kg.build.sources
 from kg.build.decisions import Decisions
 from kg.build.identity import Entry
 from kg.build.merges import resolve
+from kg.build.notes import Note
 from kg.build.pipeline import REPORT_FILE
-from kg.build.remembered import Held, Remembered, pack_entries, pack_held, packer, told, unpack_entries, unpack_held
+from kg.build.remembered import (
+    Held,
+    Remembered,
+    pack_held,
+    packer,
+    read_entries_back,
+    told,
+    unpack_held,
+    write_entries,
+)
 from kg.build.sources import Problem
 from kg.layout import DUMPS, DUPLICATES_FILE, KEPT_DIR, STORE_DIR, current
 from kg.model import CastEntry, Claim, CrewEntry, LangText, Money, Origin, Record, Value
@@ -399,7 +409,8 @@ def test_mappings_of_one_source_are_read_together():
     assert kg.build.remembered.apart([a, b, c]) == [[a, b, c]]  # type: ignore[list-item]
 
 
-def test_what_rows_said_comes_back_as_it_was():
+def test_what_rows_said_comes_back_as_it_was(monkeypatch):
+    monkeypatch.setattr(kg.build.remembered, "_CHUNK", 1)  # a chunk an entry: origins numbered across chunks
     here, there = Origin("data/a.csv", 3, "a"), Origin("data/b.csv", 7, "b")
     entries = {("films", "movie", "a"): Entry("movie", "a", here, "a-1999", False),
                ("films", "person", "nm0000001"): Entry("person", "nm0000001", there, "kim", True)}
@@ -407,7 +418,12 @@ def test_what_rows_said_comes_back_as_it_was():
                   CrewEntry("kim", "Editing"), dt.date(2024, 7, 3), Money(Decimal("1.50"), "KRW")):
         entries[("films", "movie", "a")].add("field", value, there)
     entries[("films", "person", "nm0000001")].add("name", LangText("Kim"), here)
-    back = unpack_entries(pickle.loads(pickle.dumps(pack_entries(entries))))
+    said = [Note("data/a.csv", 3, "junk", "a note")]
+    made = io.BytesIO()
+    write_entries(made, said, entries)
+    made.seek(0)
+    again, back = read_entries_back(made)
+    assert again == said
     assert list(back) == list(entries)
     for key, entry in entries.items():
         assert (back[key].kind, back[key].key, back[key].origin, back[key].label, back[key].strong) == \

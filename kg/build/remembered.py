@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import itertools
 import os
 import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kg.build.bulk import Entries, apart, read_entries, records_of
 from kg.build.bulkspec import Mapping, MappingError
@@ -49,12 +50,14 @@ def _unpack_value(packed: Any) -> Any:
     return packed[1]
 
 
-def _numbering(origins: dict[Origin, int]) -> Callable[[Origin], int]:
-    """The number of an origin in `origins`, the next one for an origin not seen yet (added)."""
+def _numbering(origins: dict[Origin, int], fresh: list[Origin] | None = None) -> Callable[[Origin], int]:
+    """The number of an origin in `origins`, the next one for an origin not seen yet (added, and to `fresh`)."""
     def at(origin: Origin) -> int:
         found = origins.get(origin)
         if found is None:
             found = origins[origin] = len(origins)
+            if fresh is not None:
+                fresh.append(origin)
         return found
 
     return at
@@ -69,7 +72,7 @@ def pack(records: list[Record]) -> tuple[list[tuple[Any, ...]], list[Any]]:
     return [tuple(o) for o in origins], out
 
 
-def packer(out: io.BytesIO) -> pickle.Pickler:
+def packer(out: BinaryIO) -> pickle.Pickler:
     """A pickler for packed records: without a memo (plain tuples, no cycles), three times faster."""
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True
@@ -189,28 +192,41 @@ def unpack_held(packed: tuple[Any, ...]) -> list[Record]:
             for n, (kind, key, at, detailed, formerly, has, names, eager) in enumerate(heads)]
 
 
-def pack_entries(entries: Entries) -> tuple[list[tuple[Any, ...]], list[Any]]:
-    """What a part's rows said (`read_entries`), as plain tuples, their origins numbered once: what a read needs
-    of them afterwards, not where the read was (the rows it saw, the actors billed so far)."""
+def write_entries(out: BinaryIO, said: list[Note], entries: Entries) -> None:
+    """What a part's rows said (`read_entries`) and the notes their read made, into `out`: as plain tuples, their
+    origins numbered once, a chunk at a time (read back a chunk at a time, `read_entries_back`, they are never all
+    held as tuples at once). What a read needs of them afterwards, not where the read was (the rows it saw, the
+    actors billed so far)."""
+    pickler = packer(out)
+    pickler.dump(said)
     origins: dict[Origin, int] = {}
-    at = _numbering(origins)
-    out = [(source, kind, key, at(e.origin), e.label, e.strong,
-            tuple((v.field, _pack_value(v.value), at(v.origin)) for v in e.values.values()))
-           for (source, kind, key), e in entries.items()]
-    return [tuple(o) for o in origins], out
+    fresh: list[Origin] = []  # the origins first numbered in the chunk being packed
+    at = _numbering(origins, fresh)
+    items = iter(entries.items())
+    while chunk := list(itertools.islice(items, _CHUNK)):
+        rows = [(source, kind, key, at(e.origin), e.label, e.strong,
+                 tuple((v.field, _pack_value(v.value), at(v.origin)) for v in e.values.values()))
+                for (source, kind, key), e in chunk]
+        pickler.dump(([tuple(o) for o in fresh], rows))
+        fresh.clear()
+    pickler.dump(None)
 
 
-def unpack_entries(packed: tuple[list[tuple[Any, ...]], list[Any]]) -> Entries:
-    """The entries `pack_entries` gave."""
-    table, rows = packed
-    origins = [Origin(*o) for o in table]
+def read_entries_back(src: BinaryIO) -> tuple[list[Note], Entries]:
+    """The notes and entries `write_entries` wrote."""
+    unpickler = pickle.Unpickler(src)
+    said: list[Note] = unpickler.load()
+    origins: list[Origin] = []
     out: Entries = {}
-    for source, kind, key, at, label, strong, values in rows:
-        entry = out[(source, kind, key)] = Entry(kind, key, origins[at], label, strong)
-        for f, v, o in values:
-            value = _unpack_value(v)
-            entry.values[(f, value)] = Value(f, value, origins[o])
-    return out
+    while (chunk := unpickler.load()) is not None:
+        table, rows = chunk
+        origins += [Origin(*o) for o in table]
+        for source, kind, key, at, label, strong, values in rows:
+            entry = out[(source, kind, key)] = Entry(kind, key, origins[at], label, strong)
+            for f, v, o in values:
+                value = _unpack_value(v)
+                entry.values[(f, value)] = Value(f, value, origins[o])
+    return said, out
 
 
 def key_of(mappings: list[Mapping], root: Path, context: str) -> str:
@@ -406,7 +422,7 @@ class Remembered:
             except MappingError as exc:  # raised by the build, in the mappings' order (not in the order reads end)
                 return _Part(refused=(str(exc), exc.line))
             made = io.BytesIO()
-            packer(made).dump((said, pack_entries(found)))
+            write_entries(made, said, found)
             # a worker sends what it read packed: the objects themselves would take longer to send than to unpack
             return _Part(said, found if os.getpid() == build else None, made.getvalue())
 
@@ -415,8 +431,9 @@ class Remembered:
             if path is None or not path.is_file():
                 return None
             try:
-                said, packed = pickle.loads(path.read_bytes())
-                return _Part(said, unpack_entries(packed), found=path)
+                with path.open("rb") as src:
+                    said, entries = read_entries_back(src)
+                return _Part(said, entries, found=path)
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
                 return None  # unreadable: read the files again
 
@@ -427,8 +444,7 @@ class Remembered:
             if part.refused is not None:
                 raise MappingError(*part.refused)
             if part.entries is None:
-                part.notes, packed = pickle.loads(part.made or b"")
-                part.entries = unpack_entries(packed)
+                part.notes, part.entries = read_entries_back(io.BytesIO(part.made or b""))
             notes.extend(part.notes)
             entries.update(part.entries)
             part.entries = None  # held by `entries` now
