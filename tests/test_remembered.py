@@ -461,6 +461,21 @@ def read_from(tmp_path: Path, monkeypatch) -> Callable[[list[Record], Path | Non
     return read
 
 
+def test_what_a_read_keeps_waits_in_a_file_not_in_memory(read_from, tmp_path):
+    records = _films(20)
+    first, _ = read_from(records, None)
+    assert first.made is None and all(part.spilled is None for part in first.parts.values())  # kept: closed
+    again = Remembered(tmp_path, "context", None, spill=tmp_path)
+    again.read([SimpleNamespace(path=tmp_path / "films.mapping.yaml", files=[], display="films",
+                                source=SimpleNamespace(key="films"))], {}, [])  # type: ignore[list-item]
+    assert again.made is not None and not isinstance(again.made, bytes)
+    assert all(part.made is None and part.spilled is not None for part in again.parts.values())
+    (tmp_path / "kept-again").mkdir()
+    again.keep(tmp_path / "kept-again")
+    assert sorted(p.read_bytes() for p in (tmp_path / "kept-again").iterdir()) == \
+        sorted(p.read_bytes() for p in (tmp_path / "kept-0").iterdir())
+
+
 def test_a_record_is_told_by_its_contents_whether_read_or_read_back(read_from):
     records = _films(20)
     first, read = read_from(records, None)

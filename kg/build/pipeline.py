@@ -179,7 +179,7 @@ class Build:
         self.context = build_digest("kept", config) + config.base_iri  # what all a build keeps depends on
         before = current(config.releases_path) if publish and self.incremental else None
         self.remembered = Remembered(config.root, self.context, before / KEPT_DIR if before is not None else None,
-                                     self.plan.processes)
+                                     self.plan.processes, config.releases_path / RELEASES)
         try:
             return self._read_and_build(files, shapes, before)
         finally:

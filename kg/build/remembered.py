@@ -9,6 +9,8 @@ import io
 import itertools
 import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +253,7 @@ class _Part:
     made: bytes | None = None
     found: Path | None = None
     refused: tuple[str, int | None] | None = None
+    spilled: BinaryIO | None = None  # `made`, once read: in a file until kept
 
 
 _TOKEN = 16  # bytes of a record's digest
@@ -264,6 +267,21 @@ def told(record: Record) -> bytes:
     made = io.BytesIO()
     packer(made).dump(pack([record]))
     return hashlib.blake2b(made.getvalue(), digest_size=_TOKEN).digest()
+
+
+def _spill(data: bytes, where: Path | None) -> BinaryIO:
+    """`data` in an unnamed temporary file (in `where` when it is a folder): held until kept, not in memory (at a
+    million films, what a build keeps of its read is more than a gigabyte)."""
+    spilled = tempfile.TemporaryFile(dir=where if where is not None and where.is_dir() else None)
+    spilled.write(data)
+    return spilled
+
+
+def _write_spilled(spilled: BinaryIO, path: Path) -> None:
+    spilled.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(spilled, out, 1 << 20)
+    spilled.close()
 
 
 def _chunk_digest(data: bytes) -> bytes:
@@ -290,11 +308,13 @@ class Remembered:
     build by `keep`. Each record read is told by a digest of its contents (`token`), kept with it: a record read
     back needs no packing to be told."""
 
-    def __init__(self, root: Path, context: str, previous: Path | None, processes: int = 1) -> None:
+    def __init__(self, root: Path, context: str, previous: Path | None, processes: int = 1,
+                 spill: Path | None = None) -> None:
         self.root, self.context, self.previous, self.processes = root, context, previous, processes
+        self.spill = spill  # where what is to be kept waits for `keep` (the temporary folder when not a folder)
         self.name: str | None = None
         self.found: Path | None = None  # the previous release's file, read back
-        self.made: bytes | None = None  # what this build read, to keep
+        self.made: BinaryIO | None = None  # what this build read, to keep
         self.parts: dict[str, _Part] = {}  # by name: what each part of the mappings said (to keep)
         self._tokens = bytearray()  # the digest of each record read, in order
         self._records: list[Record] = []  # every record read, in order: held, so that no other takes its id()
@@ -389,7 +409,8 @@ class Remembered:
         return made.getvalue(), b"".join(told_all)
 
     def _settle(self, packed: tuple[bytes, bytes]) -> None:
-        self.made, tokens = packed
+        made, tokens = packed
+        self.made = _spill(made, self.spill)
         self._know(self._read, tokens)
         self._read = []
 
@@ -445,6 +466,8 @@ class Remembered:
                 raise MappingError(*part.refused)
             if part.entries is None:
                 part.notes, part.entries = read_entries_back(io.BytesIO(part.made or b""))
+            if part.made is not None:
+                part.spilled, part.made = _spill(part.made, self.spill), None
             notes.extend(part.notes)
             entries.update(part.entries)
             part.entries = None  # held by `entries` now
@@ -459,11 +482,11 @@ class Remembered:
         for name, part in self.parts.items():
             if part.found is not None:
                 link(part.found, into / name)
-            elif part.made is not None:
-                (into / name).write_bytes(part.made)
+            elif part.spilled is not None:
+                _write_spilled(part.spilled, into / name)
         self.parts = {}
         if self.found is not None:
             link(self.found, into / self.name)
         elif self.made is not None:
-            (into / self.name).write_bytes(self.made)
+            _write_spilled(self.made, into / self.name)
             self.made = None
