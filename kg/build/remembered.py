@@ -100,12 +100,16 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
     fieldsets: dict[tuple[str, ...], int] = {}
     heads, claims = [], []
     for r in records:
-        has = tuple(sorted({v.field for c in r.claims for v in c.values}))
-        fields = fieldsets.setdefault(has, len(fieldsets))
-        eager = tuple((v.field, _pack_value(v.value), at(v.origin)) for c in r.claims for v in c.values
-                      if v.field in _EAGER)
+        has: set[str] = set()
+        eager = []
+        for c in r.claims:  # one pass over the values for the fields it has and its eager ones
+            for v in c.values:
+                has.add(v.field)
+                if v.field in _EAGER:
+                    eager.append((v.field, _pack_value(v.value), at(v.origin)))
+        fields = fieldsets.setdefault(tuple(sorted(has)), len(fieldsets))
         heads.append((r.kind, r.key, at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly), fields,
-                      tuple(x for pair in r.names() for x in pair), eager))
+                      tuple(x for pair in r.names() for x in pair), tuple(eager)))
         claims.append(pack_claims(r, at))
     blob = io.BytesIO()
     packer(blob).dump(claims)
