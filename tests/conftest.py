@@ -79,6 +79,18 @@ def run_kg() -> Callable[..., tuple[int, str]]:
     return _run
 
 
+def log_calls(monkeypatch, owner: object, name: str, log: Path, line: Callable[..., str]) -> None:
+    """Each call of `owner.name` appends `line(*args)` to `log` first (a file: the caller may be a worker)."""
+    real = getattr(owner, name)
+
+    def logged(*args, **kwargs):
+        with log.open("a") as f:
+            f.write(line(*args) + "\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, logged)
+
+
 def nquads(quads: list[ox.Quad]) -> set[str]:
     """Quads as a set of N-Quads lines: with no blank nodes, set equality is graph isomorphism."""
     return {str(q) for q in quads}

@@ -23,6 +23,7 @@ import kg.build.pipeline
 import kg.build.remembered
 import kg.build.shards
 import kg.build.sources
+from conftest import log_calls
 from kg.build.decisions import Decisions
 from kg.build.identity import Entry
 from kg.build.merges import resolve
@@ -347,14 +348,7 @@ def test_of_two_bad_files_read_by_workers_the_first_mappings_is_reported(two, ru
 def _packers(monkeypatch, tmp_path: Path) -> Callable[[], list[int]]:
     """Logs the pid of each process that packs the records read (to a file: it may be a worker); gives them."""
     log = tmp_path / "packers"
-    real = Remembered._pack
-
-    def logged(self, *args):
-        with log.open("a") as f:
-            f.write(f"{os.getpid()}\n")
-        return real(self, *args)
-
-    monkeypatch.setattr(Remembered, "_pack", logged)
+    log_calls(monkeypatch, Remembered, "_pack", log, lambda *_: str(os.getpid()))
     return lambda: [int(x) for x in log.read_text().split()] if log.exists() else []
 
 
@@ -528,14 +522,7 @@ def test_an_edited_row_maps_again_only_the_task_of_its_record(bulk, run_kg, monk
 def _working_out_logged(monkeypatch, tmp_path: Path) -> Callable[[], list[str]]:
     """Logs the films whose blocking keys are worked out (by the duplicates' worker, so to a file); gives them."""
     log = tmp_path / "worked"
-    real = kg.build.duplicates._film_keys
-
-    def logged(film):
-        with log.open("a") as f:
-            f.write(film.key + "\n")
-        return real(film)
-
-    monkeypatch.setattr(kg.build.duplicates, "_film_keys", logged)
+    log_calls(monkeypatch, kg.build.duplicates, "_film_keys", log, lambda film: film.key)
     return lambda: log.read_text().split() if log.exists() else []
 
 

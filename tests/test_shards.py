@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from conftest import log_calls
 from kg.build import checks, dumps, shards, workers
 from kg.build.shards import Plan, merge, shard_of, shard_of_iri
 from kg.build.statements import Statements
@@ -385,14 +386,7 @@ def test_a_renamed_person_is_renamed_where_unchanged_films_name_them(project, ru
 
 def counting_mapped_tasks(monkeypatch, log: Path) -> None:
     """Each mapping task that maps its records (not read back) adds a line to `log`, from its worker process."""
-    real = shards.record_quads
-
-    def counted(records, *args):
-        with log.open("a") as f:
-            f.write(f"{len(records)}\n")
-        return real(records, *args)
-
-    monkeypatch.setattr(shards, "record_quads", counted)
+    log_calls(monkeypatch, shards, "record_quads", log, lambda records, *_: str(len(records)))
 
 
 def test_an_edit_maps_again_only_the_task_whose_records_changed(project, run_kg, monkeypatch, tmp_path):
