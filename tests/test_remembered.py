@@ -540,6 +540,25 @@ def test_an_edit_elsewhere_finds_the_same_duplicates_without_working_out_the_bul
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
+def test_an_edit_elsewhere_compares_bulk_records_read_back_without_unpacking_their_claims(bulk, run_kg, monkeypatch,
+                                                                                          tmp_path):
+    (bulk / "data" / "lookalike.yaml").write_text("movies:\n  film-five:\n    name: Film 5\n    production_year: 1955\n",
+                                                  encoding="utf-8")  # compared with a bulk film by every build
+    (bulk / "kg.toml").write_text("build_workers = 2\n", encoding="utf-8")  # the duplicates looked for by a worker
+    monkeypatch.setattr("kg.build.pipeline.room_for_copies", lambda copies: True)
+    assert run_kg(bulk, "build")[0] == 0
+    compared, unpacked = tmp_path / "compared", tmp_path / "unpacked"
+    log_calls(monkeypatch, kg.build.duplicates, "_compare_films", compared,
+              lambda _world, a, b: f"{os.getpid()} {type(a).__name__} {type(b).__name__}")
+    log_calls(monkeypatch, kg.build.remembered._Claims, "of", unpacked, lambda *_: str(os.getpid()))
+    _edit_yaml(bulk)
+    assert run_kg(bulk, "build")[0] == 0
+    pairs = [line.split() for line in compared.read_text().splitlines()]
+    assert pairs and any("Held" in pair for pair in pairs)
+    assert {pid for pid, *_ in pairs}.isdisjoint(unpacked.read_text().split())  # the map unpacks, the search not
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
 def _memo(release: Path) -> Path:
     (memo,) = (release / KEPT_DIR).glob("known-*.pickle")
     return memo

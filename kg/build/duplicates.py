@@ -170,15 +170,18 @@ class Known:
     before: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
     made: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
     as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's file can be kept on
+    _tokens: dict[int, bytes | None] = field(default_factory=dict)  # id() of a record -> its token, asked once
 
     def settle(self) -> None:
         """Let go of `before`, once the records are compared: what the next build needs is in `made`."""
         self.as_before = bool(self.before) and self.made.keys() == self.before.keys()  # a key's value is before's
-        self.before = {}
+        self.before, self._tokens = {}, {}
 
     def of(self, what: bytes, record: Record, work: Callable[[Record], Iterable[str]]) -> tuple[str, ...]:
         """`work(record)`, or what a build worked out for a record of the same contents."""
-        token = self.token(record)
+        token = self._tokens.get(id(record), b"")
+        if token == b"":
+            token = self._tokens[id(record)] = self.token(record)
         if token is None:
             return tuple(work(record))
         found = self.before.get(what + token)
@@ -223,6 +226,30 @@ class _World:
 
     person_keys: dict[str, set[str]] = field(default_factory=dict)
     _people: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    _names: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id() of a record compared -> its names
+    _years: dict[int, set[int]] = field(default_factory=dict)
+    _spelled: dict[int, list[tuple[Keys, str]]] = field(default_factory=dict)
+
+    def names(self, record: Record) -> tuple[str, ...]:
+        """Every spelling of a record's name (of a record read back unchanged, without unpacking its claims)."""
+        found = self._names.get(id(record))
+        if found is None:
+            found = self._names[id(record)] = self.known.of(b"n", record, _names)
+        return found
+
+    def person_spellings(self, record: Record) -> list[tuple[Keys, str]]:
+        """How a person's names may be spelled (`person_spellings` of each)."""
+        found = self._spelled.get(id(record))
+        if found is None:
+            found = self._spelled[id(record)] = [s for n in self.names(record) for s in person_spellings(n)]
+        return found
+
+    def years(self, record: Record) -> set[int]:
+        """The years a record's sources give it."""
+        found = self._years.get(id(record))
+        if found is None:
+            found = self._years[id(record)] = {int(y) for y in self.known.of(b"y", record, _years)}
+        return found
 
     def spelled(self, keys: Iterable[str]) -> set[str]:
         """The loose keys of every spelling of these people (for 'the same person, spelled otherwise')."""
@@ -247,7 +274,7 @@ class _World:
 
     def film_keys(self, key: str) -> set[str]:
         """What tells a film: its titles' keys, and the film it may be one with (a candidate pair)."""
-        return {film_keys(n).loose for n in _names(self.films[key])} | {"=" + self.same_film.get(key, key)}
+        return {film_keys(n).loose for n in self.names(self.films[key])} | {"=" + self.same_film.get(key, key)}
 
     def coworkers(self, person: str) -> set[str]:
         return {p for film in self.credits.get(person, []) for p in self.people_of(self.films[film])[1]} - {person}
@@ -309,9 +336,9 @@ def _year_evidence(ya: set[int], yb: set[int], what: str) -> tuple[float, str | 
     return 0.0, None, True
 
 
-def _articles(record: Record) -> set[str]:
+def _articles(names: Iterable[str]) -> set[str]:
     """The leading articles of a record's titles."""
-    return {w[0] for n in _names(record) if len(w := words(n)) > 1 and w[0] in _ARTICLES}
+    return {w[0] for n in names if len(w := words(n)) > 1 and w[0] in _ARTICLES}
 
 
 def _catalogued_apart(a: Record, b: Record) -> bool:
@@ -322,17 +349,18 @@ def _catalogued_apart(a: Record, b: Record) -> bool:
 
 
 def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str]] | None:
-    spell_a, spell_b = _title_spellings(a), _title_spellings(b)
-    if _parts(a) != _parts(b):
+    names_a, names_b = world.names(a), world.names(b)
+    spell_a, spell_b = _title_spellings(names_a), _title_spellings(names_b)
+    if _parts(names_a) != _parts(names_b):
         return None  # Part II and Part III, Rocky and Rocky II: each film of a series
     match = _best_match(spell_a, spell_b) or (0.2, "titles that differ (another language?)")
     score, evidence = match[0], [match[1].replace("name", "title")]
-    if set(_names(a)) & set(_names(b)) and match[0] >= 0.5:
+    if set(names_a) & set(names_b) and match[0] >= 0.5:
         evidence = ["the same title"]
-    elif _articles(a) and _articles(b) and not _articles(a) & _articles(b):
+    elif (arts_a := _articles(names_a)) and (arts_b := _articles(names_b)) and not arts_a & arts_b:
         score -= 0.15  # 'A Square Deal' and 'The Square Deal'
         evidence.append("but each with its own article")
-    year_score, said, apart = _year_evidence(years(a), years(b), "year")
+    year_score, said, apart = _year_evidence(world.years(a), world.years(b), "year")
     if apart:
         return None  # a remake, or another film of that title
     score += year_score
@@ -363,10 +391,10 @@ _NUMBERS = re.compile(r"\d+")
 _SUBTITLE = re.compile(r"\s*(?::|\s[-–—]\s)\s*")
 
 
-def _title_spellings(record: Record) -> list[tuple[Keys, str]]:
+def _title_spellings(names: Iterable[str]) -> list[tuple[Keys, str]]:
     """A film's titles, and the main title of one with a subtitle ('Lagaan: Once Upon a Time in India')."""
-    found = [(film_keys(n), "name") for n in _names(record)]
-    found += [(film_keys(main), "main title") for n in _names(record)
+    found = [(film_keys(n), "name") for n in names]
+    found += [(film_keys(main), "main title") for n in names
               if (main := _SUBTITLE.split(n, 1)[0]) != n and len(main) > 2]
     return found
 
@@ -386,34 +414,34 @@ def _one_edit(x: str, y: str) -> bool:
     return x[i + (len(x) == len(y)):] == y[i + 1:]
 
 
-def _parts(record: Record) -> frozenset[str]:
+def _parts(names: Iterable[str]) -> frozenset[str]:
     """The part numbers in a film's titles (Part II, Rocky 2, Episode IV), as digits."""
-    return frozenset(n for title in _names(record) for w in words(title) for n in _NUMBERS.findall(w)
+    return frozenset(n for title in names for w in words(title) for n in _NUMBERS.findall(w)
                      if len(n) < 3 and n not in ("0", "1"))
 
 
 def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[str]] | None:
-    spell_a = [s for n in _names(a) for s in person_spellings(n)]
-    spell_b = [s for n in _names(b) for s in person_spellings(n)]
+    names_a, names_b = world.names(a), world.names(b)
+    spell_a, spell_b = world.person_spellings(a), world.person_spellings(b)
     match = _best_match(spell_a, spell_b, ordered=True)
-    if match is None and _shared_word(spell_a, spell_b) and years(a) & years(b):
+    if match is None and _shared_word(spell_a, spell_b) and world.years(a) & world.years(b):
         match = (0.2, "a name in common (a stage name and a legal one?)")
     if match is None or _catalogued_apart(a, b):
         return None
     score, evidence = match
     evidence_list = [evidence]
-    if score >= 0.5 and not set(_names(a)) & set(_names(b)):
+    if score >= 0.5 and not set(names_a) & set(names_b):
         score += 0.15  # spelled differently by punctuation, case or accents: no one writes two namesakes so
         evidence_list = ["the same name, spelled differently only in case, punctuation, spacing or accents"]
-    born, said, apart = _year_evidence(years(a), years(b), "birth year")
+    born, said, apart = _year_evidence(world.years(a), world.years(b), "birth year")
     if apart:
         return None  # namesakes
     score += born
     evidence_list += [said] if said else []
     films_a = {k for f in world.credits.get(a.key, []) for k in world.film_keys(f)}
     films_b = {k for f in world.credits.get(b.key, []) for k in world.film_keys(f)}
-    years_a = {y for f in world.credits.get(a.key, []) for y in years(world.films[f])}
-    years_b = {y for f in world.credits.get(b.key, []) for y in years(world.films[f])}
+    years_a = {y for f in world.credits.get(a.key, []) for y in world.years(world.films[f])}
+    years_b = {y for f in world.credits.get(b.key, []) for y in world.years(world.films[f])}
     if years_a and years_b and (min(years_a) - max(years_b) > 30 or min(years_b) - max(years_a) > 30):
         return None  # careers decades apart: namesakes
     if match[0] < 0.35 and not (films_a & films_b and born >= 0.3):
