@@ -50,7 +50,7 @@ class Config:
     store: str = "embedded"  # where releases are served from: "embedded" (Oxigraph in var/) or an engine kind
     slots: tuple[str, ...] = ()  # a remote store's engine instances (base URLs): at least two, one idle for loading
     engine_timeout: float = 3600.0  # seconds a remote slot may take to load a release
-    shards: int = 16  # a build's statements are cut into this many shards by subject; it decides the dumps' order
+    shards: int = 0  # a build's statements are cut into this many shards by subject (0: by the records' count)
     task_records: int = 5_000  # records one mapping task takes (the unit of work, and of a task's memory)
     build_workers: int = 0  # processes a build maps and merges shards with; 0: one a core
 
@@ -126,7 +126,7 @@ RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and
     "port": (1, 65535), "workers": (1, 64), "query_timeout": (0.1, 86400), "max_results": (1, 10**9),
     "query_workers": (1, 64), "keep_releases": (1, 1000), "cache_mb": (0, 1 << 20),
     "query_memory_mb": (64, 1 << 20), "max_response_mb": (1, 1 << 20), "body_timeout": (0.1, 3600),
-    "write_timeout": (0.1, 3600), "engine_timeout": (1, 86400 * 7), "shards": (1, 4096),
+    "write_timeout": (0.1, 3600), "engine_timeout": (1, 86400 * 7), "shards": (0, 4096),
     "task_records": (1, 10**9), "build_workers": (0, 256),
 }
 

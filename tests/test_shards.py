@@ -17,7 +17,7 @@ from conftest import log_calls
 from kg.build import checks, dumps, shards, workers
 from kg.build.shards import Plan, merge, shard_of, shard_of_iri
 from kg.build.statements import Statements
-from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, WIRE_DIR, current
+from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, PARTS_FILE, WIRE_DIR, current
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
 
@@ -109,6 +109,28 @@ def test_the_plan_uses_every_core_unless_told():
     assert Plan(workers=3).processes == 3
 
 
+@pytest.mark.parametrize("records, expected", [(0, 16), (40_000, 16), (40_001, 32), (80_000, 32), (80_001, 64),
+                                               (150_000, 64), (10_000_000, 64)])
+def test_the_shard_count_left_to_the_build_doubles_with_the_records(records, expected):
+    assert shards.shards_for(records) == expected
+
+
+def _shards_of(release: Path) -> int:
+    return int(json.loads((release / KEPT_DIR / PARTS_FILE).read_text(encoding="utf-8"))["shards"])
+
+
+def test_a_project_that_sets_no_shard_count_is_cut_by_its_records(project, run_kg, monkeypatch):
+    monkeypatch.setattr(shards, "RECORDS_PER_SHARD", 4)
+    monkeypatch.setattr(shards, "MIN_SHARDS", 2)
+    records = json.loads((build(project, run_kg, SMALL) / METADATA).read_text(encoding="utf-8"))["counts"]["records"]
+    assert 8 < records <= 64 and _shards_of(current(project / "var")) == shards.shards_for(records) > 2
+
+
+def test_a_shard_count_the_project_sets_is_kept(project, run_kg, monkeypatch):
+    monkeypatch.setattr(shards, "RECORDS_PER_SHARD", 4)
+    assert _shards_of(build(project, run_kg, SMALL + "shards = 3\n")) == 3
+
+
 def test_two_workers_build_what_one_builds_byte_for_byte(project, run_kg, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     one = build(project, run_kg, SMALL + "shards = 5\nbuild_workers = 1\n")
@@ -195,7 +217,7 @@ def test_the_build_leaves_no_shard_files_in_the_release(project, run_kg):
     assert not list(release.rglob("seg-*")) and not list(release.rglob("map-*")) and not (release / ".statements").exists()
 
 
-@pytest.mark.parametrize("setting, value", [("shards", 0), ("task_records", 0), ("build_workers", -1)])
+@pytest.mark.parametrize("setting, value", [("shards", -1), ("task_records", 0), ("build_workers", -1)])
 def test_shard_settings_out_of_range_are_refused(project, run_kg, setting, value):
     settings(project, f"{setting} = {value}\n")
     code, output = run_kg(project, "build")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import gc
 import json
 import os
@@ -32,7 +33,7 @@ from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
 from kg.build.remembered import Remembered
-from kg.build.shards import Plan
+from kg.build.shards import Plan, shards_for
 from kg.build.sources import Sources, read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist, record_parts
@@ -192,6 +193,8 @@ class Build:
                                   lambda s: f"{len(s.records)} records from {len(s.inputs)} files"
                                             f"{', ' + str(len(s.notes)) + ' notes' if s.notes else ''}")
         self.sources = sources
+        if not config.shards:  # the project leaves it to the build: by how many records there are
+            self.plan = dataclasses.replace(self.plan, shards=shards_for(len(sources.records)))
         self.known_in = before / KEPT_DIR if before is not None else None  # what the last build worked out
         self.shapes = shapes if shapes is not None else load_shapes(config.shapes_path)
         if not publish:  # validating only: the store is scratch, and nothing goes near var/

@@ -28,6 +28,20 @@ from kg.model import SINGLE_VALUED, Origin, Record
 _SINGLE = frozenset(p.encode() for p in SINGLE_VALUED)
 
 
+RECORDS_PER_SHARD = 2_500  # an edit redoes one shard's work: this keeps it a fraction of a second
+MIN_SHARDS, MAX_SHARDS = 16, 64
+
+
+def shards_for(records: int) -> int:
+    """How many shards a build of so many records is cut into when the project does not say: a power of two, one
+    for about `RECORDS_PER_SHARD` records, within [`MIN_SHARDS`, `MAX_SHARDS`]. Only a graph grown or shrunk by
+    half changes it (which builds everything anew, as the dumps' order changes)."""
+    shards = MIN_SHARDS
+    while shards < MAX_SHARDS and shards * RECORDS_PER_SHARD < records:
+        shards *= 2
+    return shards
+
+
 @dataclass(frozen=True)
 class Plan:
     """How a build is cut: into how many shards, how many records one mapping task takes, and how many processes
