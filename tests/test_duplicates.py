@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 import kg.build.duplicates
-from conftest import BASE, REPO
+import kg.build.pipeline
+from conftest import BASE, REPO, log_calls
 from kg.build.duplicates import Candidate, Known, find, person_spellings, romanised, title_words, words
 from kg.build.remembered import told
 from kg.build.sources import read_sources
@@ -257,6 +259,27 @@ def test_a_build_looks_for_duplicates_in_a_worker_and_finds_what_one_process_fin
     assert log.read_text() != str(os.getpid())  # beside the map and the validation
     assert (oldboys / "var" / "current" / "duplicates.json").read_bytes() == alone
     assert json.loads(alone)
+
+
+def test_the_build_writes_its_dumps_and_store_while_a_worker_looks_for_duplicates(oldboys, run_kg, monkeypatch,
+                                                                                  tmp_path):
+    stored = tmp_path / "stored"
+    log_calls(monkeypatch, kg.build.pipeline, "persist", stored, lambda *_: "stored")
+    real = kg.build.duplicates.find
+
+    def after_the_store(*args, **kwargs):  # in the worker: only a build that does not wait for it gets this far
+        deadline = time.monotonic() + 60
+        while not stored.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the build waited for the duplicates before its store")
+            time.sleep(0.05)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kg.build.duplicates, "find", after_the_store)
+    monkeypatch.setattr("kg.build.pipeline.room_for_copies", lambda copies: True)
+    (oldboys / "kg.toml").write_text("build_workers = 2\n", encoding="utf-8")
+    assert run_kg(oldboys, "build")[0] == 0
+    assert json.loads((oldboys / "var" / "current" / "duplicates.json").read_text(encoding="utf-8"))
 
 
 def test_a_duplicate_search_that_fails_in_its_worker_fails_the_build(oldboys, run_kg, monkeypatch):

@@ -218,10 +218,10 @@ class Build:
         return sources
 
     def _look_for_duplicates(self, kept: Kept) -> Callable[[], tuple[list[Candidate], float]]:
-        """What waits for the possible duplicates (`_duplicates`): looked for by a worker while this process maps
-        and validates, as nothing there needs them; alone, or when the machine lacks the memory for the worker's
-        copy of the records (and the map's workers beside it), this process looks for them now (the map lets go of
-        the records)."""
+        """What waits for the possible duplicates (`_duplicates`): looked for by a worker while this process maps,
+        validates, writes the dumps and the store, as nothing there needs them; alone, or when the machine lacks the
+        memory for the worker's copy of the records (and the map's workers beside it), this process looks for them
+        now (the map lets go of the records)."""
         if self.plan.processes <= 1 or not room_for_copies(_DUPLICATES_ROOM):
             found = self._duplicates(kept)
             return lambda: found
@@ -238,6 +238,13 @@ class Build:
         known.settle()
         duplicates.keep_known(kept, known)
         return found, time.perf_counter() - start
+
+    def _candidates(self, found: Callable[[], tuple[list[Candidate], float]]) -> list[Candidate]:
+        """The possible duplicates, once `found` (a worker looks for them while the stages before go on)."""
+        self.candidates = self.stages.run("duplicates", found, lambda c: (
+            f"{sum(1 for x in c[0] if not x.merged)} candidates, {sum(1 for x in c[0] if x.merged)} merged by "
+            f"identifier ({c[1]:.2f} s)"))[0]
+        return self.candidates
 
     def _at(self, tmp: Path) -> BuildResult:
         """Build in `tmp`, which is removed unless it became the published release."""
@@ -267,7 +274,7 @@ class Build:
             kept.into.mkdir()
             self.remembered.keep(kept.into)
         found = stages.run("duplicates", lambda: self._look_for_duplicates(kept), lambda _: (
-            "looked for by a worker, beside the map and the validation" if plan.processes > 1 else ""))
+            "looked for by a worker, beside the map, validation, dumps and store" if plan.processes > 1 else ""))
         counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept,
                                                            self.remembered.token),
                                      lambda n: f"{n} quads in {plan.shards} shards")
@@ -276,12 +283,9 @@ class Build:
         report, labels = stages.run(
             "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
-        self.candidates = stages.run("duplicates", found, lambda c: (
-            f"{sum(1 for x in c[0] if not x.merged)} candidates, {sum(1 for x in c[0] if x.merged)} merged by "
-            f"identifier ({c[1]:.2f} s)"))[0]
-        result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes,
-                             candidates=self.candidates)
+        result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
         if not report.conforms or not publish:
+            result.candidates = self._candidates(found)
             return result
         digest = input_digest(sources.inputs, config.root, shaping_settings(config))
         built = build_time()
@@ -322,6 +326,7 @@ class Build:
         store_how = stages.run("store", load_disk, lambda how: "patched the previous release's store: " + ", ".join(
             f"{v} {k.replace('_', ' ')}" for k, v in how.items() if k != "patched_from")
             if "patched_from" in how else "loaded in full")
+        result.candidates = self._candidates(found)
         meta = {
             "id": release_id,
             "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
