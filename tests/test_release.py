@@ -7,6 +7,8 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -14,6 +16,7 @@ import pytest
 
 from conftest import rdflib_read
 from kg.build.pipeline import REPORT_FILE
+from kg.build.publish import RETIRED
 from kg.layout import (
     ATTENTION_FILE,
     DUMPS,
@@ -24,6 +27,7 @@ from kg.layout import (
     PARTS_FILE,
     STORE_DIR,
     current,
+    finished,
     metadata,
 )
 
@@ -151,12 +155,42 @@ def test_release_metadata_says_when_and_from_what(built):
     assert int(rows[0]["n"].value) == 5  # the four documents and the editorial record
 
 
+def _gone_soon(paths: list[Path], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while any(p.exists() for p in paths) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(p.exists() for p in paths)
+
+
 def test_old_releases_are_pruned_but_current_kept(project, run_kg):
     for _ in range(4):
         assert run_kg(project, "build", "--full")[0] == 0
     releases = [p for p in (project / "var" / "releases").iterdir() if not p.name.startswith(".")]
     assert len(releases) == 3
     assert current(project / "var") in [p.resolve() for p in releases]
+
+
+def test_a_pruned_release_leaves_the_releases_at_once_and_is_deleted_by_a_process_of_its_own(project, run_kg,
+                                                                                              monkeypatch):
+    for _ in range(3):
+        assert run_kg(project, "build", "--full")[0] == 0
+    oldest = finished(project / "var")[0]
+    (project / "kg.toml").write_text("keep_releases = 1\n", encoding="utf-8")
+    deleted_here: list[str] = []
+    real = shutil.rmtree
+    monkeypatch.setattr(shutil, "rmtree", lambda p, *a, **k: deleted_here.append(Path(p).name) or real(p, *a, **k))
+    assert run_kg(project, "build", "--full")[0] == 0
+    assert finished(project / "var") == [current(project / "var")] and not oldest.exists()
+    assert not [name for name in deleted_here if oldest.name in name]  # the build did not wait for it
+    assert _gone_soon(list((project / "var" / "releases").glob(RETIRED + "*")))
+
+
+def test_a_retired_release_a_deleter_left_is_swept_by_the_next_build(project, built, run_kg):
+    left = project / "var" / "releases" / (RETIRED + built.name)
+    (left / "store").mkdir(parents=True)
+    (left / "store" / "half-deleted").write_text("x")
+    assert run_kg(project, "build", "--full")[0] == 0
+    assert not left.exists()
 
 
 def test_a_release_of_the_same_files_under_another_base_iri_has_another_id(project, run_kg):

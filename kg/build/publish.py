@@ -7,6 +7,8 @@ import ctypes
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -125,8 +127,8 @@ def changes(old: Path, new: Path) -> tuple[list[str], list[str]]:
 
 
 def sweep(releases: Path) -> None:
-    """Remove what killed builds left behind (never a finished release)."""
-    for p in releases.glob(".tmp-*"):
+    """Remove what killed builds (or deleters of retired releases) left behind (never a finished release)."""
+    for p in [*releases.glob(".tmp-*"), *releases.glob(RETIRED + "*")]:
         shutil.rmtree(p, ignore_errors=True)
 
 
@@ -147,10 +149,22 @@ def sweep_unless_building(root: Path) -> None:
         return
 
 
+RETIRED = ".retired-"  # a release pruned, being deleted (a build sweeps what a killed deleter left)
+_DELETE = ("import os, shutil, sys\nif os.fork(): os._exit(0)\nos.setsid()\n"
+           "for p in sys.argv[1:]: shutil.rmtree(p, True)")
+
+
 def prune(root: Path, keep: int) -> None:
-    """Delete the oldest finished releases beyond `keep`, never the current one."""
+    """Retire the oldest finished releases beyond `keep`, never the current one: each is renamed out of the
+    releases at once, and deleted by a process of its own that the build does not wait for (deleting a release
+    of a large graph takes seconds of disk work, after the new one is published)."""
     live = current(root)
-    kept = finished(root)
-    for old in kept[:-keep] if keep > 0 else []:
+    retired: list[str] = []
+    for old in finished(root)[:-keep] if keep > 0 else []:
         if live is None or old.resolve() != live:
-            shutil.rmtree(old, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.rename(old, gone := old.with_name(RETIRED + old.name))
+                retired.append(str(gone))
+    if retired:  # the child forks the deleter and exits at once: nothing is left for this process to wait for
+        subprocess.run([sys.executable, "-c", _DELETE, *retired], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
