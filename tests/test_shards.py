@@ -374,6 +374,17 @@ def test_only_a_store_loaded_in_full_joins_the_parts_into_whole_files(project, r
     assert sorted(asked) == [".nq", ".nt"]
 
 
+@pytest.mark.parametrize("now, still", [
+    ({"a": {"name": ["A"]}, "z": {"name": ["Z"]}}, True),  # labels of nodes the piece does not name: no matter
+    ({"a": {"name": ["A2"]}}, False),  # a node it names renamed
+    ({}, False),  # a node it names gone
+    ({"a": {"name": ["A"]}, "b": {"name": ["B"]}}, False),  # a node it named without a label has one now
+])
+def test_a_piece_is_read_back_only_while_the_labels_it_names_are_as_they_were(now, still):
+    asked = dumps._Asked({"a": {"name": ["A"]}}, frozenset({"b"}))
+    assert asked.still(now) is still and "a" in asked and "b" in asked and "z" not in asked
+
+
 def test_an_edit_writes_again_only_the_entity_pieces_it_touches(project, run_kg, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     text = SMALL + "shards = 8\n"

@@ -141,12 +141,27 @@ ENTITIES_FILE = "entities.pickle"  # in the release's kept/: where each shard's 
 _PIECES = (".jsonld", ".jsonl", ".ttl")  # a shard's piece of each entity dump (in `DUMPS` order below)
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """The labels of other nodes a piece names, as they were: those found, and the nodes that had none."""
+
+    labelled: dict[str, Label]
+    unlabelled: frozenset[str]
+
+    def __contains__(self, iri: object) -> bool:
+        return iri in self.labelled or iri in self.unlabelled
+
+    def still(self, labels: dict[str, Label]) -> bool:
+        """Whether `labels` gives each node the label it had (compared by dict views, not one by one in Python)."""
+        return self.labelled.items() <= labels.items() and self.unlabelled.isdisjoint(labels)
+
+
 @dataclass
 class _Piece:
     """One shard's part of the entity dumps, as the next build may read it back instead of writing it again."""
 
     key: str  # a digest of its statements (the shard's and the build's own about its subjects): "" if none
-    asked: dict[str, Label | None]  # every label of another node its objects name, as it was
+    asked: _Asked  # every label of another node its objects name, as it was
     samples: dict[tuple[str, str], str]
     counts: Counts
     run: Run  # the shard's index lines, in its run file (`_run_path`)
@@ -233,7 +248,7 @@ def _read_back(job: _EntityJob, shard: int, old: _Piece) -> bool:
     """Whether the shard's piece of the previous release (of the same statements) can be joined from the previous
     release's dumps, its kept files linked: not when a label it names changed, or those files are not what it
     says."""
-    if any(job.labels.get(i) != label for i, label in old.asked.items()) or job.before is None:
+    if not old.asked.still(job.labels) or job.before is None:
         return False
     placed = job.before[shard]
     if not _still_there(job, old, placed) or not _linked(job, (_run_file(shard, old.key), _piece_file(shard, old.key))):
@@ -329,7 +344,7 @@ def _entity_task(shard: int) -> _Piece:
 
 
 def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str, path: Callable[[str], Path]
-                  ) -> tuple[dict[str, Label | None], dict[tuple[str, str], str], Counts, dict[str, Deflated]]:
+                  ) -> tuple[_Asked, dict[tuple[str, str], str], Counts, dict[str, Deflated]]:
     """Some subjects' triples as entity objects in JSON-LD (`path(".jsonld")`) and JSON Lines (`path(".jsonl")`), and
     as Turtle (`path(".ttl")`), each also deflated apart (`path(".jsonld.z")` ...); the label of every other node
     they name, as it was, their samples, counts and deflated parts."""
@@ -344,7 +359,9 @@ def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str,
         entity_segment(triples, labelled, document, each, samples)
     path(".ttl").write_bytes(_turtle(triples))
     wire = {suffix: deflate_file(path(suffix), path(suffix + ".z")) for suffix in _PIECES}
-    return asked, samples, _counts(triples, base), wire
+    told = _Asked({i: label for i, label in asked.items() if label is not None},
+                  frozenset(i for i, label in asked.items() if label is None))
+    return told, samples, _counts(triples, base), wire
 
 
 def _own_piece(statements: Statements, labels: dict[str, Label], base: str) -> _Piece:
