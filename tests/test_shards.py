@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import log_calls
+from conftest import BASE, log_calls
 from kg.build import checks, dumps, shards, workers
 from kg.build.shards import Plan, merge, shard_of, shard_of_iri
 from kg.build.statements import Statements
@@ -294,6 +294,25 @@ def test_an_edit_checks_again_only_the_shards_it_touches(project, run_kg, monkey
         assert json.loads((edited / name).read_text()).get("warnings") == json.loads((full / name).read_text()).get(
             "warnings")
     assert (edited / ATTENTION_FILE).read_bytes() == (full / ATTENTION_FILE).read_bytes()
+
+
+_TYPED = """\
+@prefix schema: <http://schema.org/> .
+<{film}> a schema:Movie ; schema:name "Typed elsewhere" ; schema:director <{person}> .
+<{person}> a schema:{kind} ; schema:name "Who directed it" .
+"""
+
+
+def test_a_shard_is_checked_again_when_a_node_it_points_to_elsewhere_changes_type(project, run_kg, tmp_path):
+    film = f"{BASE}movie/typed-elsewhere"
+    person = next(iri for n in range(100) if shard_of_iri((iri := f"{BASE}person/typed-{n}").encode(), 8)
+                  != shard_of_iri(film.encode(), 8))
+    planted = project / "data" / "typed.ttl"
+    planted.write_text(_TYPED.format(film=film, person=person, kind="Person"), encoding="utf-8")
+    build(project, run_kg, SMALL + "shards = 8\n")
+    planted.write_text(_TYPED.format(film=film, person=person, kind="Organization"), encoding="utf-8")
+    code, output = run_kg(project, "build")  # the film's shard is as it was: only the type it reaches changed
+    assert code == 1 and "typed-elsewhere" in output and "must point to a Person" in output, output
 
 
 def test_findings_read_back_are_located_where_their_rows_are_now(empty_project, run_kg, monkeypatch):

@@ -27,7 +27,17 @@ import rdflib
 from kg.build.kept import Kept, digest, keep, link, link_kept, previous_object, read_back
 from kg.build.mapping import Mapped
 from kg.build.shacl import REACHED, Check, Compiler, run_check
-from kg.build.shards import Plan, Segment, exchange, exchange_inputs, object_iri, shard_of_iri, side
+from kg.build.shards import (
+    Plan,
+    Segment,
+    exchange,
+    exchange_inputs,
+    object_iri,
+    part_digest,
+    shard_of_iri,
+    side,
+    side_digests,
+)
 from kg.build.statements import Statements
 from kg.build.validate import (
     Finding,
@@ -102,7 +112,8 @@ def _batch_keys(batch: int) -> dict[int, str | None]:
     segments, kept = _JOB.segments, _JOB.kept
     if kept is None:
         return {}
-    return {n: _key(kept, segments, n, *side(segments, {n}), _JOB.tail, _JOB.reached) for n in _JOB.batches[batch]}
+    ends = (part_digest(_JOB.tail).hexdigest().encode(), part_digest(_JOB.reached).hexdigest().encode())
+    return {n: _key(kept, segments, n, *side_digests(segments, n), *ends) for n in _JOB.batches[batch]}
 
 
 def _joined(found: dict[int, _Found]) -> _Found:
@@ -218,7 +229,7 @@ def _exchange_task(segments: list[Segment], kept: Kept | None, shard: int) -> Se
         for suffix in (".nt", ".pickle"):
             (kept.into / (name + suffix)).unlink(missing_ok=True)  # perhaps linked by `_exchange_here`, which failed
         link(made.path(".give.nt"), kept.into / (name + ".nt"))
-        keep(kept, name + ".pickle", made.give)
+        keep(kept, name + ".pickle", (made.give, made.give_digests))
     return made
 
 
@@ -228,9 +239,10 @@ def _exchange_here(segments: list[Segment], kept: Kept | None, shard: int) -> Se
     if kept is None or kept.into is None or kept.previous is None:
         return None
     name = _give_name(kept, segments, shard)
-    give = previous_object(kept, name + ".pickle") if name is not None else None
-    if name is None or not isinstance(give, dict):
+    back = previous_object(kept, name + ".pickle") if name is not None else None
+    if name is None or not isinstance(back, tuple) or len(back) != 2:
         return None
+    give, give_digests = back
     mine = segments[shard]
     try:
         link(kept.previous / (name + ".nt"), mine.path(".give.nt"))
@@ -238,7 +250,7 @@ def _exchange_here(segments: list[Segment], kept: Kept | None, shard: int) -> Se
             link_kept(kept, name + suffix)
     except OSError:
         return None
-    return dataclasses.replace(mine, give=give)
+    return dataclasses.replace(mine, give=give, give_digests=give_digests)
 
 
 def _reached(statements: Statements, tail: list[bytes]) -> bytes:

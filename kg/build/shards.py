@@ -72,6 +72,8 @@ class Segment:
     # to are: shard -> (offset, length)
     give: dict[int, tuple[int, int]] = field(default_factory=dict)
     out_digests: dict[int, str] = field(default_factory=dict)  # shard -> a digest of the triples pointing to it
+    give_digests: dict[int, str] = field(default_factory=dict)  # shard -> a digest of its block of `give`
+    sub_digest: str = ""  # of `<stem>.sub.nt`'s bytes
     digest: str = ""  # of `<stem>.nq`'s bytes: an unchanged shard is known without reading it again
     fresh: bool = False  # merged by this build, not read back: what the later stages start first
 
@@ -235,11 +237,11 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1, editor
         if p not in parts:
             p.unlink()
     Path(f"{stem}.types.nt").write_bytes(b"".join(types))
-    Path(f"{stem}.sub.nt").write_bytes(b"".join(subclasses))
+    Path(f"{stem}.sub.nt").write_bytes(sub := b"".join(subclasses))
     out_digests: dict[int, str] = {}
     return Segment(stem, quads, triples, frozenset(g.decode() for g in graphs),
                    _blocks(Path(f"{stem}.out.nt"), out, out_digests), digest=digest.hexdigest(),
-                   out_digests=out_digests)
+                   out_digests=out_digests, sub_digest=part_digest(sub).hexdigest())
 
 
 class _Claims:
@@ -318,7 +320,9 @@ def exchange(segments: list[Segment], shard: int) -> Segment:
             found = types.get(b"<" + target + b">") if target is not None else None
             if found:
                 wanted.setdefault(other, []).extend(found)
-    return dataclasses.replace(mine, give=_blocks(mine.path(".give.nt"), wanted))
+    give_digests: dict[int, str] = {}
+    give = _blocks(mine.path(".give.nt"), wanted, give_digests)
+    return dataclasses.replace(mine, give=give, give_digests=give_digests)
 
 
 def side(segments: list[Segment], shards: Collection[int]) -> tuple[bytes, bytes]:
@@ -333,6 +337,14 @@ def side(segments: list[Segment], shards: Collection[int]) -> tuple[bytes, bytes
                 types.append(segment.read(".give.nt", segment.give.get(shard)))
         pointing.append(segment.path(".sub.nt").read_bytes())
     return b"".join(pointing), b"".join(types)
+
+
+def side_digests(segments: list[Segment], shard: int) -> list[bytes]:
+    """What `side(segments, {shard})` is made of, as digests (without reading a file): what may tell whether a
+    shard's checks reach what they reached before."""
+    return [f"{other} {segment.out_digests.get(shard, '')} {segment.give_digests.get(shard, '')} "
+            f"{segment.sub_digest}".encode() if other != shard else segment.sub_digest.encode()
+            for other, segment in enumerate(segments)]
 
 
 @dataclass
