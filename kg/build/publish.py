@@ -166,5 +166,5 @@ def prune(root: Path, keep: int) -> None:
                 os.rename(old, gone := old.with_name(RETIRED + old.name))
                 retired.append(str(gone))
     if retired:  # the child forks the deleter and exits at once: nothing is left for this process to wait for
-        subprocess.run([sys.executable, "-c", _DELETE, *retired], stdin=subprocess.DEVNULL,
+        subprocess.run([sys.executable, "-I", "-S", "-c", _DELETE, *retired], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
