@@ -213,7 +213,7 @@ def test_an_edit_elsewhere_unpacks_no_bulk_records_claims_while_reading(bulk, ru
     monkeypatch.setattr(kg.build.pipeline, "read_sources", read)
     assert run_kg(bulk, "build")[0] == 0
     assert seen[0][0] > 60 and seen[0][1] == 0
-    assert unpacked  # the map task of the edited record maps the records read back beside it
+    assert not unpacked  # nor later: the edited file's records are mapped by a task without bulk records
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
@@ -519,6 +519,20 @@ def test_an_edited_row_maps_again_only_the_task_of_its_record(bulk, run_kg, monk
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
+def test_an_edited_yaml_film_maps_again_no_bulk_record(bulk, run_kg, monkeypatch, tmp_path):
+    (bulk / "kg.toml").write_text("shards = 4\n", encoding="utf-8")  # a task holds every bulk record
+    assert run_kg(bulk, "build")[0] == 0
+    log = tmp_path / "mapped"
+    log_calls(monkeypatch, kg.build.shards, "record_quads", log,
+              lambda records, *_: " ".join(f"{r.origin.file}:{r.key}" for r in records))
+    _edit_yaml(bulk)
+    assert run_kg(bulk, "build")[0] == 0
+    mapped = log.read_text().split()
+    assert any(m.endswith(":no-regret") for m in mapped), mapped
+    assert not [m for m in mapped if not m.split(":")[0].endswith(".yaml")], mapped
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
 def _working_out_logged(monkeypatch, tmp_path: Path) -> Callable[[], list[str]]:
     """Logs the films whose blocking keys are worked out (by the duplicates' worker, so to a file); gives them."""
     log = tmp_path / "worked"
@@ -555,7 +569,7 @@ def test_an_edit_elsewhere_compares_bulk_records_read_back_without_unpacking_the
     assert run_kg(bulk, "build")[0] == 0
     pairs = [line.split() for line in compared.read_text().splitlines()]
     assert pairs and any("Held" in pair for pair in pairs)
-    assert {pid for pid, *_ in pairs}.isdisjoint(unpacked.read_text().split())  # the map unpacks, the search not
+    assert not unpacked.exists()  # neither by the search nor by the map (of the edited file's records alone)
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 

@@ -104,6 +104,21 @@ def test_many_task_files_are_merged_in_passes(tmp_path, monkeypatch):
     assert all(p.exists() for p in parts)
 
 
+class _From:
+    def __init__(self, file: str) -> None:
+        self.origin = type("Origin", (), {"file": file})()
+
+
+@pytest.mark.parametrize("files, size, expected", [
+    (["c.csv"] * 10, 4, [(0, 4), (4, 8), (8, 10)]),
+    ([], 4, [(0, 0)]),
+    (["a.yaml", *["c.csv"] * 5, "f.csv", "b.yml", "b.yml", "c.ttl"], 4, [(0, 1), (1, 5), (5, 7), (7, 9), (9, 10)]),
+    (["a.yaml"] * 3 + ["b.yaml"] * 3, 4, [(0, 4), (4, 6)]),  # hand-written records of several files pack as bulk ones
+])
+def test_hand_written_records_are_mapped_by_tasks_of_their_own(files, size, expected):
+    assert shards.task_bounds([_From(f) for f in files], size) == expected  # type: ignore[arg-type]
+
+
 def test_the_plan_uses_every_core_unless_told():
     assert Plan(workers=0).processes == len(os.sched_getaffinity(0))
     assert Plan(workers=3).processes == 3

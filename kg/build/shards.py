@@ -359,6 +359,7 @@ class _Job:
     kept: Kept | None = None
     token: Callable[[Record], bytes | None] = lambda _: None  # what tells a record read back unchanged
     keys: list[str | None] = field(default_factory=list)  # by task: the name its output is kept under
+    bounds: list[tuple[int, int]] = field(default_factory=list)  # by task: where its records start and end
 
 
 _JOB: _Job | None = None
@@ -367,12 +368,31 @@ _JOB: _Job | None = None
 _Mapping = tuple[dict[str, Origin], dict[tuple[str, str], Origin], dict[str, str]]
 
 
+_HAND_WRITTEN = (".yaml", ".yml")
+
+
+def task_bounds(records: list[Record], size: int) -> list[tuple[int, int]]:
+    """Where each mapping task's records start and end: at most `size` records, hand-written (YAML) ones never
+    in a task with bulk ones, so that editing a YAML file of a project of bulk files maps a few records again."""
+    bounds: list[tuple[int, int]] = []
+    start, written = 0, False
+    for i, record in enumerate(records):
+        mine = str(record.origin.file).endswith(_HAND_WRITTEN)
+        if i > start and (i - start >= size or mine != written):
+            bounds.append((start, i))
+            start = i
+        written = mine
+    if start < len(records) or not bounds:
+        bounds.append((start, len(records)))
+    return bounds
+
+
 def _map_task(n: int) -> _Mapping:
-    """Map the `n`th slice of the records into one sorted file per shard; where each subject and statement was
+    """Map the `n`th task's records into one sorted file per shard; where each subject and statement was
     written, and the digest of each file (by its name's suffix)."""
     assert _JOB is not None
-    size, kept, stem, key = _JOB.plan.task_records, _JOB.kept, _JOB.work / f"map-{n:06d}", _JOB.keys[n]
-    records = _JOB.records[n * size:(n + 1) * size]
+    kept, stem, key = _JOB.kept, _JOB.work / f"map-{n:06d}", _JOB.keys[n]
+    records = _JOB.records[slice(*_JOB.bounds[n])]
     out = Mapped()
     digests = route(record_quads(records, _JOB.minter, out), _JOB.plan.shards, stem)
     if kept is not None and key is not None and kept.into is not None:
@@ -468,13 +488,13 @@ def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Pla
     go once mapped. A task whose records the previous release mapped (`kept`) links its files instead; `token` tells
     a record read back unchanged without packing it."""
     global _JOB
-    size = plan.task_records
-    tasks = max(1, -(-len(records) // size))
-    _JOB = job = _Job(records, minter, plan, work, kept=kept, token=token)
+    bounds = task_bounds(records, plan.task_records)
+    tasks = len(bounds)
+    _JOB = job = _Job(records, minter, plan, work, kept=kept, token=token, bounds=bounds)
     try:
         # the keys are cheap (a record read back is told by its token): a task kept whole is linked here, unforked
-        job.keys = [_task_key(kept, records[n * size:(n + 1) * size], plan.shards, token) if kept else None
-                    for n in range(tasks)]
+        job.keys = [_task_key(kept, records[start:end], plan.shards, token) if kept else None
+                    for start, end in bounds]
         done = {n: found for n, key in enumerate(job.keys) if kept is not None and key is not None
                 and (found := _mapped_back(kept, key, work / f"map-{n:06d}")) is not None}
         todo = [n for n in range(tasks) if n not in done]
