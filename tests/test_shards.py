@@ -414,9 +414,16 @@ def test_only_a_store_loaded_in_full_joins_the_parts_into_whole_files(project, r
     ({}, False),  # a node it names gone
     ({"a": {"name": ["A"]}, "b": {"name": ["B"]}}, False),  # a node it named without a label has one now
 ])
-def test_a_piece_is_read_back_only_while_the_labels_it_names_are_as_they_were(now, still):
+@pytest.mark.parametrize("anew", [None, frozenset({"a", "b", "z"})])
+def test_a_piece_is_read_back_only_while_the_labels_it_names_are_as_they_were(now, still, anew):
     asked = dumps._Asked({"a": {"name": ["A"]}}, frozenset({"b"}))
-    assert asked.still(now) is still and "a" in asked and "b" in asked and "z" not in asked
+    assert asked.still(now, anew) is still and "a" in asked and "b" in asked and "z" not in asked
+
+
+def test_a_label_the_build_did_not_work_out_anew_is_not_compared():
+    asked = dumps._Asked({"a": {"name": ["A"]}, "c": {"name": ["C"]}}, frozenset())
+    now = {"a": {"name": ["A2"]}, "c": {"name": ["C2"]}}
+    assert asked.still(now, frozenset({"c"})) is False and asked.still(now, frozenset({"z"})) is True
 
 
 def test_an_edit_writes_again_only_the_entity_pieces_it_touches(project, run_kg, monkeypatch, tmp_path):

@@ -77,6 +77,7 @@ class _Found:
     # of a check (depending on nothing but the literal, they are the same in every shard that reaches it)
     shared: dict[tuple[int, str], list[Finding]]
     labels: dict[str, Label]
+    read_back: bool = False  # by the parent, from the previous release: its labels are the previous build's
 
 
 def _key(kept: Kept, segments: list[Segment], shard: int, *parts: bytes) -> str | None:
@@ -144,7 +145,7 @@ def _check_here(batch: int) -> _Found | None:
         names.append(key)
     for name in names:  # all or none: a worker checking the batch keeps each shard's findings itself
         link_kept(kept, name)
-    return _joined(found)
+    return dataclasses.replace(_joined(found), read_back=True)
 
 
 def _check(segments: list[Segment], shards: frozenset[int]) -> dict[int, _Found]:
@@ -285,10 +286,12 @@ def _hierarchy(statements: Statements) -> ox.Store:
 
 
 def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped, plan: Plan,
-                    vocabularies: tuple[str, ...] = (), kept: Kept | None = None) -> tuple[Report, dict[str, Label]]:
+                    vocabularies: tuple[str, ...] = (), kept: Kept | None = None
+                    ) -> tuple[Report, dict[str, Label], frozenset[str]]:
     """The report of the statements so far against the shapes and schema.org's vocabulary, the same as a run on
-    the whole graph, checked shard by shard in worker processes (a batch `kept` unchanged is read back); and how
-    each entity is labelled (from the segments: kg.build.dumps adds the tail's statements)."""
+    the whole graph, checked shard by shard in worker processes (a batch `kept` unchanged is read back); how each
+    entity is labelled (from the segments: kg.build.dumps adds the tail's statements), and the entities whose
+    labels were worked out anew (those of a batch read back are as the previous build had them)."""
     global _JOB
     checks, uncompiled = Compiler(shapes, _hierarchy(statements)).plan()
     local = [c for c in checks if c.local]
@@ -304,6 +307,7 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
         own: list[Finding] = []
         shared: dict[tuple[int, str], list[Finding]] = {}
         labels: dict[str, Label] = {}
+        anew: set[str] = set()
         for found in parallel(_check_task, len(groups), plan.processes if len(groups) > 1 else 1, "validate",
                               [b for b, batch in enumerate(groups) if any(segments[n].fresh for n in batch)],
                               _check_here):
@@ -311,6 +315,8 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
             for key, each in found.shared.items():
                 shared.setdefault(key, each)
             labels.update(found.labels)
+            if not found.read_back:
+                anew.update(found.labels)
     finally:
         _JOB = None
     statements.segments = segments
@@ -324,5 +330,5 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
         findings += uncompiled_findings(whole, shapes, uncompiled, mapped)
     shacl = sorted((f for f in findings if f.check == "shacl"), key=order)
     schema = sorted((f for f in findings if f.check != "shacl"), key=order)
-    return Report(shacl + schema, fallback(shapes, uncompiled)), labels
+    return Report(shacl + schema, fallback(shapes, uncompiled)), labels, frozenset(anew)
 

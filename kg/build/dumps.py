@@ -151,9 +151,13 @@ class _Asked:
     def __contains__(self, iri: object) -> bool:
         return iri in self.labelled or iri in self.unlabelled
 
-    def still(self, labels: dict[str, Label]) -> bool:
-        """Whether `labels` gives each node the label it had (compared by dict views, not one by one in Python)."""
-        return self.labelled.items() <= labels.items() and self.unlabelled.isdisjoint(labels)
+    def still(self, labels: dict[str, Label], anew: frozenset[str] | None) -> bool:
+        """Whether `labels` gives each node the label it had: each still has one (or still none), and of those
+        that may have changed (`anew`, None: any), the same."""
+        if not (self.labelled.keys() <= labels.keys() and self.unlabelled.isdisjoint(labels)):
+            return False
+        changed = self.labelled.keys() if anew is None else anew.intersection(self.labelled)
+        return all(labels[iri] == self.labelled[iri] for iri in changed)
 
 
 @dataclass
@@ -200,6 +204,7 @@ class _EntityJob:
     before: list[_Placed] | None  # where the previous release's pieces are, when it has as many shards
     files: dict[str, Path]  # by suffix: the previous release's dump holding those pieces
     wires: dict[str, Path]  # by suffix: the previous release's gzipped copy of that dump, holding them deflated
+    anew: frozenset[str] | None = None  # the entities whose labels may differ from the previous build's (None: any)
 
 
 _ENTITY_JOB: _EntityJob | None = None
@@ -248,7 +253,7 @@ def _read_back(job: _EntityJob, shard: int, old: _Piece) -> bool:
     """Whether the shard's piece of the previous release (of the same statements) can be joined from the previous
     release's dumps, its kept files linked: not when a label it names changed, or those files are not what it
     says."""
-    if not old.asked.still(job.labels) or job.before is None:
+    if not old.asked.still(job.labels, job.anew) or job.before is None:
         return False
     placed = job.before[shard]
     if not _still_there(job, old, placed) or not _linked(job, (_run_file(shard, old.key), _piece_file(shard, old.key))):
@@ -373,19 +378,19 @@ def _own_piece(statements: Statements, labels: dict[str, Label], base: str) -> _
     return _Piece("", asked, samples, counts, run, {}, wire, {})
 
 
-def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> dict[str, Label]:
-    """The labels, with what the build's own statements add to them."""
+def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> tuple[dict[str, Label], frozenset[str]]:
+    """The labels, with what the build's own statements add to them; the entities those statements label."""
     named: dict[str, list[ox.Triple]] = {}
     for t in ox.parse(b"".join(tail), format=ox.RdfFormat.N_TRIPLES):
         if t.predicate in (vocab.S.name, vocab.TYPE) and "#" not in t.subject.value:
             named.setdefault(t.subject.value, []).append(t)
     if not named:
-        return labels
+        return labels, frozenset()
     out = dict(labels)
     for iri, triples in named.items():
         triples.sort(key=lambda t: t.predicate != vocab.S.name)  # names first, as in labels_in
         out[iri] = label_of(triples, labels.get(iri))
-    return out
+    return out, frozenset(named)
 
 
 def _before(kept: Kept | None, count: int) -> list[_Placed] | None:
@@ -453,7 +458,8 @@ def _join(parts: list[_Part], out: BinaryIO, wire: Member, separator: bytes = b"
 
 
 def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], wires: dict[str, Path],
-              processes: int, base: str, kept: Kept | None) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
+              processes: int, base: str, kept: Kept | None, anew: frozenset[str] | None
+              ) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
     """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
     suffix, and gzipped in `wires`), shard by shard in worker processes; one statement with a literal of each
     datatype and language, in order, the counts and the index runs (each one's file and what it holds)."""
@@ -468,11 +474,11 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
         if quad.endswith(graph):
             editorial[shard_of(quad, count)].append(quad)
     previous = kept.previous.parent if kept is not None and kept.previous is not None else None
-    labels = _with_tail(labels, statements.tail_triples + statements.own_triples)
+    labels, tailed = _with_tail(labels, statements.tail_triples + statements.own_triples)
     files_before = {k: previous / v.name for k, v in files.items()} if previous else {}
     wires_before = {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {}
     _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), files_before,
-                             wires_before)
+                             wires_before, None if anew is None else anew | tailed)
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities",
                                [n for n, segment in enumerate(statements.segments) if segment.fresh], _entity_here))
@@ -562,18 +568,20 @@ LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segment
 
 
 def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
-                processes: int = 1, kept: Kept | None = None) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
+                processes: int = 1, kept: Kept | None = None, anew: frozenset[str] | None = None
+                ) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
     """The dumps made from entities: the entity documents, Turtle and TriG (each graph's Turtle), shard by shard (in
     `processes` worker processes); one statement (N-Triples) with a literal of each datatype and language, in
     order, the union's counts and the index runs (`index.write_runs`). `labels`: how each entity of the segments is
-    labelled where another points to it. A shard's piece of the dumps (and its index run) is read back from the
-    previous release
-    (`kept`) when nothing it depends on changed. `write_lines` writes the others."""
+    labelled where another points to it, `anew`: those whose labels may differ from the previous build's (None:
+    any). A shard's piece of the dumps (and its index run) is read back from the previous release (`kept`) when
+    nothing it depends on changed. `write_lines` writes the others."""
     files = _entity_dumps()
     (target / WIRE_DIR).mkdir(exist_ok=True)
     # the worker processes are forked before this process starts any thread of its own
     return _entities(statements, labels, {k: target / d.filename for k, d in files.items()},
-                     {k: target / WIRE_DIR / (d.filename + ".gz") for k, d in files.items()}, processes, base, kept)
+                     {k: target / WIRE_DIR / (d.filename + ".gz") for k, d in files.items()}, processes, base, kept,
+                     anew)
 
 
 def _entity_dumps() -> dict[str, Dump]:

@@ -280,7 +280,7 @@ class Build:
                                      lambda n: f"{n} quads in {plan.shards} shards")
         self.remembered.forget()
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
-        report, labels = stages.run(
+        report, labels, relabelled = stages.run(
             "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
         result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
@@ -296,7 +296,8 @@ class Build:
 
         def write_files() -> int:
             self.samples, union, runs = write_dumps(statements, tmp, labels, config.base_iri,
-                                                    plan.processes if len(statements.segments) > 1 else 1, kept)
+                                                    plan.processes if len(statements.segments) > 1 else 1, kept,
+                                                    relabelled)
             # the index files are merged from the shards' runs by a worker meanwhile, beside the store
             (tmp / INDEX_DIR).mkdir()
             self.indexed = self.exits.enter_context(background(
