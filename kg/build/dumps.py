@@ -154,7 +154,7 @@ class _Asked:
     def still(self, labels: dict[str, Label], anew: frozenset[str] | None) -> bool:
         """Whether `labels` gives each node the label it had: each still has one (or still none), and of those
         that may have changed (`anew`, None: any), the same."""
-        if not (self.labelled.keys() <= labels.keys() and self.unlabelled.isdisjoint(labels)):
+        if not (self.labelled.keys() <= labels.keys() and labels.keys().isdisjoint(self.unlabelled)):  # the smaller
             return False
         changed = self.labelled.keys() if anew is None else anew.intersection(self.labelled)
         return all(labels[iri] == self.labelled[iri] for iri in changed)
