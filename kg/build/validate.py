@@ -66,14 +66,20 @@ class Report:
 
     findings: list[Finding] = field(default_factory=list)
     pyshacl_shapes: list[tuple[str, str]] = field(default_factory=list)  # (shape, why the compiler left it)
+    _by_severity: dict[str, list[Finding]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _sorted: int = field(default=-1, init=False, repr=False, compare=False)  # how many findings `_by_severity` saw
 
     @property
     def conforms(self) -> bool:
-        return not any(f.severity == VIOLATION for f in self.findings)
+        return not self.of(VIOLATION)
 
     def of(self, severity: str) -> list[Finding]:
-        """Findings of one severity."""
-        return [f for f in self.findings if f.severity == severity]
+        """Findings of one severity (sorted out once: a large graph has hundreds of thousands of warnings)."""
+        if self._sorted != len(self.findings):
+            self._by_severity, self._sorted = {}, len(self.findings)
+            for f in self.findings:
+                self._by_severity.setdefault(f.severity, []).append(f)
+        return list(self._by_severity.get(severity, ()))
 
 
 def load_shapes(shapes_dir: Path) -> rdflib.Graph:
