@@ -291,3 +291,17 @@ def test_a_findings_message_is_told_short_however_long_it_is():
                       None, None, None, "shacl")
     told = str(finding)
     assert len(told) < MESSAGE_CHARS + 200 and told.endswith("…")
+
+
+def test_a_reports_findings_of_a_severity_follow_the_findings_added_to_it():
+    from kg.build.validate import Finding, Report
+
+    def one(severity: str, n: int) -> Finding:
+        return Finding(severity, f"finding {n}", f"https://films.example.org/movie/{n}", None, None, None, "shacl")
+
+    report = Report([one("Warning", 1), one("Violation", 2)])
+    assert [f.message for f in report.of("Warning")] == ["finding 1"] and not report.conforms
+    report.findings.append(one("Warning", 3))
+    report.of("Warning").clear()  # a copy: the report's own stay
+    assert [f.message for f in report.of("Warning")] == ["finding 1", "finding 3"]
+    assert Report([one("Warning", 4)]).conforms
