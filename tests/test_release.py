@@ -14,6 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+import kg.build.publish
 from conftest import rdflib_read
 from kg.build.pipeline import REPORT_FILE
 from kg.build.publish import RETIRED
@@ -185,12 +186,28 @@ def test_a_pruned_release_leaves_the_releases_at_once_and_is_deleted_by_a_proces
     assert _gone_soon(list((project / "var" / "releases").glob(RETIRED + "*")))
 
 
-def test_a_retired_release_a_deleter_left_is_swept_by_the_next_build(project, built, run_kg):
+@pytest.mark.parametrize("grace, swept", [(0.0, True), (600.0, False)])
+def test_a_retired_release_is_swept_by_the_next_build_once_its_deleter_had_its_time(project, built, run_kg,
+                                                                                   monkeypatch, grace, swept):
+    monkeypatch.setattr(kg.build.publish, "RETIRED_GRACE", grace)
     left = project / "var" / "releases" / (RETIRED + built.name)
     (left / "store").mkdir(parents=True)
     (left / "store" / "half-deleted").write_text("x")
     assert run_kg(project, "build", "--full")[0] == 0
-    assert not left.exists()
+    assert left.exists() is not swept  # a release retired a moment ago is its deleter's: the build does not wait
+
+
+def test_a_deleter_that_cannot_start_leaves_the_new_release_published(project, run_kg, monkeypatch):
+    (project / "kg.toml").write_text("keep_releases = 1\n", encoding="utf-8")
+    assert run_kg(project, "build", "--full")[0] == 0
+
+    def cannot(*_args, **_kwargs):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(kg.build.publish.subprocess, "run", cannot)
+    code, output = run_kg(project, "build", "--full")
+    assert code == 0, output
+    assert len(finished(project / "var")) == 1 and list((project / "var" / "releases").glob(RETIRED + "*"))
 
 
 def test_a_release_of_the_same_files_under_another_base_iri_has_another_id(project, run_kg):

@@ -25,6 +25,10 @@ from kg.layout import (
 )
 
 LOCK_FILE = ".build.lock"
+RETIRED = ".retired-"  # a release pruned, being deleted (a build sweeps what a killed deleter left)
+RETIRED_GRACE = 600.0  # seconds a retired release is left to its deleter before a build sweeps it
+_DELETE = ("import os, shutil, sys\nif os.fork(): os._exit(0)\nos.setsid()\n"
+           "for p in sys.argv[1:]: shutil.rmtree(p, True)")
 
 
 @contextlib.contextmanager
@@ -128,8 +132,13 @@ def changes(old: Path, new: Path) -> tuple[list[str], list[str]]:
 
 def sweep(releases: Path) -> None:
     """Remove what killed builds (or deleters of retired releases) left behind (never a finished release)."""
-    for p in [*releases.glob(".tmp-*"), *releases.glob(RETIRED + "*")]:
+    now = time.time()
+    for p in releases.glob(".tmp-*"):
         shutil.rmtree(p, ignore_errors=True)
+    for p in releases.glob(RETIRED + "*"):  # one retired a moment ago is its deleter's: this build does not wait
+        with contextlib.suppress(OSError):
+            if now - p.lstat().st_ctime > RETIRED_GRACE:
+                shutil.rmtree(p, ignore_errors=True)
 
 
 def sweep_unless_building(root: Path) -> None:
@@ -149,11 +158,6 @@ def sweep_unless_building(root: Path) -> None:
         return
 
 
-RETIRED = ".retired-"  # a release pruned, being deleted (a build sweeps what a killed deleter left)
-_DELETE = ("import os, shutil, sys\nif os.fork(): os._exit(0)\nos.setsid()\n"
-           "for p in sys.argv[1:]: shutil.rmtree(p, True)")
-
-
 def prune(root: Path, keep: int) -> None:
     """Retire the oldest finished releases beyond `keep`, never the current one: each is renamed out of the
     releases at once, and deleted by a process of its own that the build does not wait for (deleting a release
@@ -166,5 +170,6 @@ def prune(root: Path, keep: int) -> None:
                 os.rename(old, gone := old.with_name(RETIRED + old.name))
                 retired.append(str(gone))
     if retired:  # the child forks the deleter and exits at once: nothing is left for this process to wait for
-        subprocess.run([sys.executable, "-I", "-S", "-c", _DELETE, *retired], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        with contextlib.suppress(OSError):  # the release is published: a deleter that cannot start leaves them
+            subprocess.run([sys.executable, "-I", "-S", "-c", _DELETE, *retired], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
