@@ -520,7 +520,7 @@ def test_an_edited_row_maps_again_only_the_task_of_its_record(bulk, run_kg, monk
 
 
 def test_an_edited_yaml_film_maps_again_no_bulk_record(bulk, run_kg, monkeypatch, tmp_path):
-    (bulk / "kg.toml").write_text("shards = 4\n", encoding="utf-8")  # a task holds every bulk record
+    (bulk / "kg.toml").write_text("shards = 4\n", encoding="utf-8")  # one task (5,000 records) would hold them all
     assert run_kg(bulk, "build")[0] == 0
     log = tmp_path / "mapped"
     log_calls(monkeypatch, kg.build.shards, "record_quads", log,

@@ -304,4 +304,6 @@ def test_a_reports_findings_of_a_severity_follow_the_findings_added_to_it():
     report.findings.append(one("Warning", 3))
     report.of("Warning").clear()  # a copy: the report's own stay
     assert [f.message for f in report.of("Warning")] == ["finding 1", "finding 3"]
+    report.findings = [one("Violation", 5)]  # another list, of the same length or not
+    assert not report.of("Warning") and [f.message for f in report.of("Violation")] == ["finding 5"]
     assert Report([one("Warning", 4)]).conforms

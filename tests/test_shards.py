@@ -426,6 +426,12 @@ def test_a_label_the_build_did_not_work_out_anew_is_not_compared():
     assert asked.still(now, frozenset({"c"})) is False and asked.still(now, frozenset({"z"})) is True
 
 
+def test_a_label_the_build_itself_gave_is_compared_at_every_build():
+    asked = dumps._Asked({"a": {"name": ["A"]}, "r": {"name": ["release 1"]}}, frozenset(), frozenset({"r"}))
+    assert asked.still({"a": {"name": ["A"]}, "r": {"name": ["release 1"]}}, frozenset()) is True
+    assert asked.still({"a": {"name": ["A"]}, "r": {"name": ["release 2"]}}, frozenset()) is False
+
+
 def test_an_edit_writes_again_only_the_entity_pieces_it_touches(project, run_kg, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     text = SMALL + "shards = 8\n"

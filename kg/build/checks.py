@@ -63,6 +63,7 @@ class _Job:
     tail: bytes  # the build's own statements so far (N-Triples)
     reached: bytes  # the types of the nodes they point to
     kept: Kept | None
+    ends: tuple[bytes, bytes] = (b"", b"")  # digests of `tail` and `reached`, for the findings' keys
 
 
 _JOB: _Job | None = None
@@ -113,8 +114,7 @@ def _batch_keys(batch: int) -> dict[int, str | None]:
     segments, kept = _JOB.segments, _JOB.kept
     if kept is None:
         return {}
-    ends = (part_digest(_JOB.tail).hexdigest().encode(), part_digest(_JOB.reached).hexdigest().encode())
-    return {n: _key(kept, segments, n, *side_digests(segments, n), *ends) for n in _JOB.batches[batch]}
+    return {n: _key(kept, segments, n, *side_digests(segments, n), *_JOB.ends) for n in _JOB.batches[batch]}
 
 
 def _joined(found: dict[int, _Found]) -> _Found:
@@ -303,7 +303,9 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
         segments = list(parallel(lambda n: _exchange_task(segments, kept, n), count,
                                  plan.processes if count > 1 else 1, "exchange",
                                  here=lambda n: _exchange_here(segments, kept, n)))
-        _JOB = _Job(segments, groups, local, vocabularies, b"".join(tail), _reached(statements, tail), kept)
+        joined, reached = b"".join(tail), _reached(statements, tail)
+        _JOB = _Job(segments, groups, local, vocabularies, joined, reached, kept,
+                    (part_digest(joined).hexdigest().encode(), part_digest(reached).hexdigest().encode()))
         own: list[Finding] = []
         shared: dict[tuple[int, str], list[Finding]] = {}
         labels: dict[str, Label] = {}

@@ -147,6 +147,7 @@ class _Asked:
 
     labelled: dict[str, Label]
     unlabelled: frozenset[str]
+    volatile: frozenset[str] = frozenset()  # those the build's own statements labelled: compared at every build
 
     def __contains__(self, iri: object) -> bool:
         return iri in self.labelled or iri in self.unlabelled
@@ -156,7 +157,7 @@ class _Asked:
         that may have changed (`anew`, None: any), the same."""
         if not (self.labelled.keys() <= labels.keys() and labels.keys().isdisjoint(self.unlabelled)):  # the smaller
             return False
-        changed = self.labelled.keys() if anew is None else anew.intersection(self.labelled)
+        changed = self.labelled.keys() if anew is None else anew.union(self.volatile).intersection(self.labelled)
         return all(labels[iri] == self.labelled[iri] for iri in changed)
 
 
@@ -205,6 +206,7 @@ class _EntityJob:
     files: dict[str, Path]  # by suffix: the previous release's dump holding those pieces
     wires: dict[str, Path]  # by suffix: the previous release's gzipped copy of that dump, holding them deflated
     anew: frozenset[str] | None = None  # the entities whose labels may differ from the previous build's (None: any)
+    tailed: frozenset[str] = frozenset()  # the entities the build's own statements label
 
 
 _ENTITY_JOB: _EntityJob | None = None
@@ -321,7 +323,7 @@ def _entity_task(shard: int) -> _Piece:
         data = b"".join(heapq.merge(lines, tail))
     triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
     del data
-    asked, samples, counts, wire = _entity_files(triples, job.labels, job.base, segment.path)
+    asked, samples, counts, wire = _entity_files(triples, job.labels, job.base, segment.path, job.tailed)
     graph = f" <{Minter(job.base).editorial().value}> .\n".encode()
     with segment.path(".nq").open("rb") as lines:
         quads = lines.readlines()
@@ -348,7 +350,8 @@ def _entity_task(shard: int) -> _Piece:
     return piece
 
 
-def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str, path: Callable[[str], Path]
+def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str, path: Callable[[str], Path],
+                  tailed: frozenset[str] = frozenset()
                   ) -> tuple[_Asked, dict[tuple[str, str], str], Counts, dict[str, Deflated]]:
     """Some subjects' triples as entity objects in JSON-LD (`path(".jsonld")`) and JSON Lines (`path(".jsonl")`), and
     as Turtle (`path(".ttl")`), each also deflated apart (`path(".jsonld.z")` ...); the label of every other node
@@ -365,7 +368,7 @@ def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str,
     path(".ttl").write_bytes(_turtle(triples))
     wire = {suffix: deflate_file(path(suffix), path(suffix + ".z")) for suffix in _PIECES}
     told = _Asked({i: label for i, label in asked.items() if label is not None},
-                  frozenset(i for i, label in asked.items() if label is None))
+                  frozenset(i for i, label in asked.items() if label is None), tailed.intersection(asked))
     return told, samples, _counts(triples, base), wire
 
 
@@ -478,7 +481,7 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     files_before = {k: previous / v.name for k, v in files.items()} if previous else {}
     wires_before = {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {}
     _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), files_before,
-                             wires_before, None if anew is None else anew | tailed)
+                             wires_before, None if anew is None else anew | tailed, tailed)
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities",
                                [n for n, segment in enumerate(statements.segments) if segment.fresh], _entity_here))

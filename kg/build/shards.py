@@ -34,8 +34,10 @@ MIN_SHARDS, MAX_SHARDS = 16, 64
 
 def shards_for(records: int) -> int:
     """How many shards a build of so many records is cut into when the project does not say: a power of two, one
-    for about `RECORDS_PER_SHARD` records, within [`MIN_SHARDS`, `MAX_SHARDS`]. Only a graph grown or shrunk by
-    half changes it (which builds everything anew, as the dumps' order changes)."""
+    for about `RECORDS_PER_SHARD` records, within [`MIN_SHARDS`, `MAX_SHARDS`]. It is a function of the input
+    alone (an edit and a `--full` build must agree): an edit that takes the count across 40,000 or 80,000 records
+    changes it, and builds everything anew, as the dumps' order changes (a project that hovers there sets
+    `shards`)."""
     shards = MIN_SHARDS
     while shards < MAX_SHARDS and shards * RECORDS_PER_SHARD < records:
         shards *= 2

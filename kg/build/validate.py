@@ -67,7 +67,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     pyshacl_shapes: list[tuple[str, str]] = field(default_factory=list)  # (shape, why the compiler left it)
     _by_severity: dict[str, list[Finding]] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _sorted: int = field(default=-1, init=False, repr=False, compare=False)  # how many findings `_by_severity` saw
+    # the list `_by_severity` was sorted out of, and its length then (findings are added, never replaced in place)
+    _sorted: tuple[list[Finding] | None, int] = field(default=(None, -1), init=False, repr=False, compare=False)
 
     @property
     def conforms(self) -> bool:
@@ -75,8 +76,8 @@ class Report:
 
     def of(self, severity: str) -> list[Finding]:
         """Findings of one severity (sorted out once: a large graph has hundreds of thousands of warnings)."""
-        if self._sorted != len(self.findings):
-            self._by_severity, self._sorted = {}, len(self.findings)
+        if self._sorted[0] is not self.findings or self._sorted[1] != len(self.findings):
+            self._by_severity, self._sorted = {}, (self.findings, len(self.findings))
             for f in self.findings:
                 self._by_severity.setdefault(f.severity, []).append(f)
         return list(self._by_severity.get(severity, ()))
