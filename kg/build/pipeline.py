@@ -162,6 +162,7 @@ class Build:
         self.samples: list[str] = []  # a statement with a literal of each datatype and language (release.json)
         self.indexed: Callable[[], object] = lambda: None  # waits for the index files, written beside the store
         self.plan = Plan(config.shards, config.task_records, config.build_workers)
+        self.beside = False  # whether a worker looks for the duplicates beside the stages
 
     def run(self) -> BuildResult:
         """The result of the build; published when it conforms and `publish` was asked."""
@@ -222,7 +223,8 @@ class Build:
         validates, writes the dumps and the store, as nothing there needs them; alone, or when the machine lacks the
         memory for the worker's copy of the records (and the map's workers beside it), this process looks for them
         now (the map lets go of the records)."""
-        if self.plan.processes <= 1 or not room_for_copies(_DUPLICATES_ROOM):
+        self.beside = self.plan.processes > 1 and room_for_copies(_DUPLICATES_ROOM)
+        if not self.beside:
             found = self._duplicates(kept)
             return lambda: found
         return self.exits.enter_context(background(lambda _: self._duplicates(kept), self.plan.processes,
@@ -274,7 +276,7 @@ class Build:
             kept.into.mkdir()
             self.remembered.keep(kept.into)
         found = stages.run("duplicates", lambda: self._look_for_duplicates(kept), lambda _: (
-            "looked for by a worker, beside the map, validation, dumps and store" if plan.processes > 1 else ""))
+            "looked for by a worker, beside the map, validation, dumps and store" if self.beside else "looked for"))
         counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept,
                                                            self.remembered.token),
                                      lambda n: f"{n} quads in {plan.shards} shards")
