@@ -88,7 +88,7 @@ def _by_identifier(records: dict[Ref, Record], decisions: Decisions, notes: list
             sharing[ident].append(ref)
     merges: list[Merge] = []
     done: set[Ref] = set()
-    for ident, refs in sorted(sharing.items()):
+    for ident, refs in sorted((i, refs) for i, refs in sharing.items() if len(refs) > 1):  # a lone one merges nothing
         group = [records[r] for r in dict.fromkeys(refs) if r not in done]
         if len(group) < 2:
             continue
