@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
 from kg.build.kept import Kept, digest, keep, link, previous_object
@@ -215,6 +216,17 @@ def _spellings(person: Record) -> set[str]:
     return {x for name in _names(person) for k, _ in person_spellings(name) for x in (k.loose, k.ordered) if x}
 
 
+_T = TypeVar("_T")
+
+
+def _once(cache: dict[int, _T], record: Record, make: Callable[[Record], _T]) -> _T:
+    """`make(record)`, worked out once for the record (by its id(): the records compared outlive the cache)."""
+    found = cache.get(id(record))
+    if found is None:
+        found = cache[id(record)] = make(record)
+    return found
+
+
 @dataclass
 class _World:
     """What the comparison needs of every film and person: spellings, years, credits."""
@@ -232,24 +244,15 @@ class _World:
 
     def names(self, record: Record) -> tuple[str, ...]:
         """Every spelling of a record's name (of a record read back unchanged, without unpacking its claims)."""
-        found = self._names.get(id(record))
-        if found is None:
-            found = self._names[id(record)] = self.known.of(b"n", record, _names)
-        return found
+        return _once(self._names, record, lambda r: self.known.of(b"n", r, _names))
 
     def person_spellings(self, record: Record) -> list[tuple[Keys, str]]:
         """How a person's names may be spelled (`person_spellings` of each)."""
-        found = self._spelled.get(id(record))
-        if found is None:
-            found = self._spelled[id(record)] = [s for n in self.names(record) for s in person_spellings(n)]
-        return found
+        return _once(self._spelled, record, lambda r: [s for n in self.names(r) for s in person_spellings(n)])
 
     def years(self, record: Record) -> set[int]:
         """The years a record's sources give it."""
-        found = self._years.get(id(record))
-        if found is None:
-            found = self._years[id(record)] = {int(y) for y in self.known.of(b"y", record, _years)}
-        return found
+        return _once(self._years, record, lambda r: {int(y) for y in self.known.of(b"y", r, _years)})
 
     def spelled(self, keys: Iterable[str]) -> set[str]:
         """The loose keys of every spelling of these people (for 'the same person, spelled otherwise')."""
