@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request, send_file
 from werkzeug.http import parse_range_header
 
+from kg import spliced
 from kg.layout import DUMPS, WIRE_DIR
 from kg.serve.store import Release
 
@@ -26,7 +27,7 @@ def filesize(size: int) -> str:
 
 
 def _sizes(rel: Release) -> dict[str, int]:
-    return {d.filename: (rel.path / d.filename).stat().st_size for d in DUMPS}
+    return {d.filename: spliced.size(rel.path / d.filename) for d in DUMPS}
 
 
 def _listed(rel: Release) -> Json:
@@ -59,8 +60,6 @@ def dump(name: str) -> Response:
         abort(404, f"No download called {name!r}. Available: {', '.join(BY_NAME)}")
     rel = release()
     path = rel.path / found.filename
-    if not path.exists():  # the release directory was moved away under a running server
-        abort(503, "The release is being replaced; try again in a moment.")
     if "Range" in request.headers and not _one_byte_range(request.headers["Range"]):
         # several ranges, or a header that is no byte range: ignored (RFC 9110 section 14.2), the whole file is sent
         del request.environ["HTTP_RANGE"]
@@ -71,10 +70,20 @@ def dump(name: str) -> Response:
                              conditional=True, etag=f"{rel.etag}-{found.filename}-gzip",
                              last_modified=rel.mtime, max_age=0)
         response.headers["Content-Encoding"] = "gzip"
-    else:
+    elif path.is_file():
         response = send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
                              conditional=True, etag=f"{rel.etag}-{found.filename}", last_modified=rel.mtime,
                              max_age=0)
+    else:  # kept as the shards' pieces it is made of (kg.spliced): sent as one file
+        try:
+            size, file = spliced.size(path), spliced.open_file(path)
+        except OSError:  # the release directory was moved away under a running server
+            abort(503, "The release is being replaced; try again in a moment.")
+        response = send_file(file, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
+                             conditional=False, etag=f"{rel.etag}-{found.filename}", last_modified=rel.mtime,
+                             max_age=0)
+        response.content_length = size
+        response.make_conditional(request.environ, accept_ranges=True, complete_length=size)  # in place
     if response.mimetype.startswith("text/") or response.mimetype.startswith("application/") and \
             not found.gzipped and response.mimetype != "application/gzip":
         response.headers["Content-Type"] = f"{found.media_type}; charset=utf-8"

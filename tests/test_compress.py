@@ -6,6 +6,7 @@ import gzip
 
 import pytest
 
+from kg import spliced
 from server.compress import Compress, accepts_gzip
 
 SELECT = "SELECT * WHERE { ?s ?p ?o }"
@@ -128,7 +129,7 @@ def test_a_named_coding_outranks_the_wildcard(header, expected):
 def test_a_dump_is_gzipped_on_the_wire_only_for_a_client_that_takes_gzip(client, released, encoding, gzipped):
     """kg.ttl has a gzip copy for the wire: `gzip;q=0` refuses it (it once got it, being read as containing "gzip")."""
     r = client.get("/download/kg.ttl", headers={"Accept-Encoding": encoding})
-    plain = (released / "var" / "current" / "kg.ttl").read_bytes()
+    plain = spliced.read_bytes(released / "var" / "current" / "kg.ttl")
     assert r.status_code == 200 and "Accept-Encoding" in r.headers["Vary"]
     if gzipped:
         assert r.headers["Content-Encoding"] == "gzip" and gzip.decompress(r.data) == plain

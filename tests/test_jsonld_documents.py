@@ -14,6 +14,7 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 
 from conftest import BASE, rdflib_read
+from kg import spliced
 from kg.formats import named
 from kg.jsonld import document_loader
 from kg.layout import current
@@ -30,7 +31,7 @@ def release(released):
 
 @pytest.fixture(scope="module")
 def dump(release) -> dict:
-    return json.loads((release / "kg.jsonld").read_bytes())
+    return json.loads(spliced.read_bytes(release / "kg.jsonld"))
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +84,13 @@ def test_the_dump_read_by_pyld_offline_is_the_n_triples_dump(dump, ntriples):
 
 
 def test_the_dump_read_by_rdflib_is_the_n_triples_dump(release, ntriples):
-    graph = rdflib_read((release / "kg.jsonld").read_bytes(), named("jsonld"))
+    graph = rdflib_read(spliced.read_bytes(release / "kg.jsonld"), named("jsonld"))
     expected = rdflib.Graph().parse(data=gzip.decompress((release / "kg.nt.gz").read_bytes()), format="nt")
     assert len(graph) == len(ntriples) and isomorphic(graph, expected)
 
 
 def test_json_lines_hold_one_entity_per_line_each_a_json_ld_document(release, dump, ntriples):
-    lines = (release / "kg.jsonl").read_bytes().splitlines()
+    lines = spliced.read_bytes(release / "kg.jsonl").splitlines()
     objects = [json.loads(line) for line in lines]
     assert all(o["@context"] == "https://schema.org" for o in objects)
     assert [o["@id"] for o in objects] == [n["@id"] for n in dump["@graph"]]
@@ -120,7 +121,7 @@ def test_json_lines_are_negotiated(live, accept):
 
 def test_json_lines_are_downloadable(live, release):
     r = requests.get(f"{live.url}/download/kg.jsonl", timeout=10)
-    assert r.status_code == 200 and r.content == (release / "kg.jsonl").read_bytes()
+    assert r.status_code == 200 and r.content == spliced.read_bytes(release / "kg.jsonl")
     listed = requests.get(f"{live.url}/download/", headers={"Accept": "application/json"}, timeout=10).json()
     assert "kg.jsonl" in {d["file"] for d in listed["downloads"]}
 

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import requests
 
 from conftest import LiveServer, free_port
+from kg import spliced
 from kg.layout import DUMPS, STORE_DIR, current
 
 
@@ -29,7 +30,7 @@ def _digest(release: Path) -> dict[str, str]:
 def _complete(release: Path) -> bool:
     """A release is whole: its metadata, every dump at its recorded size, and a store that opens."""
     meta = json.loads((release / "release.json").read_text())
-    if any((release / d.filename).stat().st_size != meta["dumps"][d.filename] for d in DUMPS):
+    if any(spliced.size(release / d.filename) != meta["dumps"][d.filename] for d in DUMPS):
         return False
     store = ox.Store.read_only(str(release / STORE_DIR))
     return len(store) > 0

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from conftest import BASE, REPO, expand
+from kg import spliced
 
 HOSTILE_HOST = "evil.example"
 MIRROR = "https://mirror.example.net/kg/"
@@ -257,13 +258,13 @@ def test_431_has_the_security_headers(client, header, value):
 
 @pytest.mark.parametrize("header", ["bytes=0-1,5-9", "bytes=abc", "bytes=0-1,,", "items=0-1", "bytes=-"])
 def test_a_multi_range_or_malformed_range_gets_the_whole_file(client, released, header):
-    whole = (released / "var" / "current" / "kg.ttl").read_bytes()
+    whole = spliced.read_bytes(released / "var" / "current" / "kg.ttl")
     r = client.get("/download/kg.ttl", headers={"Range": header, "Accept-Encoding": "identity"})
     assert r.status_code == 200 and r.data == whole
 
 
 def test_a_single_range_still_gets_206(client, released):
-    whole = (released / "var" / "current" / "kg.ttl").read_bytes()
+    whole = spliced.read_bytes(released / "var" / "current" / "kg.ttl")
     r = client.get("/download/kg.ttl", headers={"Range": "bytes=5-14", "Accept-Encoding": "identity"})
     assert r.status_code == 206 and r.data == whole[5:15]
 

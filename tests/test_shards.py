@@ -14,10 +14,12 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import BASE, log_calls
+from kg import spliced
 from kg.build import checks, dumps, shards, workers
 from kg.build.shards import Plan, merge, shard_of, shard_of_iri
 from kg.build.statements import Statements
 from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, PARTS_FILE, WIRE_DIR, current
+from kg.spliced import PARTS_DIR
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
 
@@ -152,7 +154,7 @@ def test_two_workers_build_what_one_builds_byte_for_byte(project, run_kg, monkey
     two = build(project, run_kg, SMALL + "shards = 5\nbuild_workers = 2\n")
     assert one != two
     for name in [d.filename for d in DUMPS] + ["void.ttl"]:
-        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+        assert spliced.read_bytes(one / name) == spliced.read_bytes(two / name), name
 
 
 def test_the_shard_count_changes_only_the_order_of_the_dumps(project, run_kg, monkeypatch):
@@ -168,10 +170,10 @@ def test_the_shard_count_changes_only_the_order_of_the_dumps(project, run_kg, mo
         elif name in ("kg.ttl", "kg.trig"):  # a store writes them in the order it was loaded
             assert graph(whole, name) == graph(cut, name)
         elif name == "kg.jsonl":  # by shard, then in IRI order
-            assert sorted(normal((whole / name).read_bytes(), whole).splitlines()) == \
-                sorted(normal((cut / name).read_bytes(), cut).splitlines())
+            assert sorted(normal(spliced.read_bytes(whole / name), whole).splitlines()) == \
+                sorted(normal(spliced.read_bytes(cut / name), cut).splitlines())
         elif name == "kg.jsonld":
-            objects = [sorted(json.dumps(x) for x in json.loads(normal((r / name).read_bytes(), r))["@graph"])
+            objects = [sorted(json.dumps(x) for x in json.loads(normal(spliced.read_bytes(r / name), r))["@graph"])
                        for r in (whole, cut)]
             assert objects[0] == objects[1] and len(objects[0]) > 40
         else:
@@ -186,7 +188,7 @@ def normal(text: bytes, root: Path) -> bytes:
 
 def graph(root: Path, name: str) -> set[str]:
     fmt = ox.RdfFormat.TRIG if name.endswith(".trig") else ox.RdfFormat.TURTLE
-    return {str(t) for t in ox.parse(normal((root / name).read_bytes(), root), format=fmt)}
+    return {str(t) for t in ox.parse(normal(spliced.read_bytes(root / name), root), format=fmt)}
 
 
 def test_one_shard_segment_sorted_quads_in_a_shard(project, run_kg):
@@ -251,7 +253,7 @@ def test_an_edit_built_on_the_previous_release_is_byte_identical_to_a_full_build
     full = build(project, run_kg, SMALL + "shards = 5\n")
     assert edited != full
     for name in published(full):
-        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+        assert spliced.read_bytes(edited / name) == spliced.read_bytes(full / name), name
     stores = [{str(q) for q in ox.Store.read_only(str(r / "store"))} for r in (edited, full)]
     assert stores[0] == stores[1] and any("No Regrets" in q for q in stores[0])
 
@@ -269,7 +271,7 @@ def assert_as_full(project: Path, run_kg, text: str, edited: Path) -> None:
     """The edited release's dumps, VoID and index files are a full build's of the same data, byte for byte."""
     full = build(project, run_kg, text)
     for name in published(full):
-        assert (edited / name).read_bytes() == (full / name).read_bytes(), name
+        assert spliced.read_bytes(edited / name) == spliced.read_bytes(full / name), name
 
 
 def kept(release: Path) -> dict[str, int]:
@@ -383,8 +385,8 @@ def counting_entity_writes(monkeypatch, log: Path) -> None:
 def pieces_of(release: Path) -> list:
     """A release's entity pieces, shard by shard, as it kept them."""
     kept = release / KEPT_DIR
-    placed = pickle.loads((kept / dumps.ENTITIES_FILE).read_bytes())
-    return [pickle.loads((kept / f"piece-{n:04d}-{p.key}.pickle").read_bytes()) for n, p in enumerate(placed)]
+    keys = pickle.loads((kept / dumps.ENTITIES_FILE).read_bytes())
+    return [pickle.loads((kept / f"piece-{n:04d}-{key}.pickle").read_bytes()) for n, key in enumerate(keys)]
 
 
 def edit_then_build(project: Path, run_kg, old: str, new: str, name: str) -> Path:
@@ -460,7 +462,7 @@ def test_a_renamed_person_is_renamed_where_unchanged_films_name_them(project, ru
     assert shard_of_iri(b"https://films.example.org/movie/break-away", 8) != shard_of_iri(
         b"https://films.example.org/person/lee-yeong-hoon", 8)
     edited = edit_then_build(project, run_kg, "name: Lee Yeong-hoon\n", "name: Lee Young-hoon\n", "people.yaml")
-    assert b"Lee Young-hoon" in (edited / "kg.jsonld").read_bytes()
+    assert b"Lee Young-hoon" in spliced.read_bytes(edited / "kg.jsonld")
     assert_as_full(project, run_kg, text, edited)
 
 
@@ -561,20 +563,21 @@ def test_a_kept_entity_piece_gone_or_damaged_means_its_shard_is_written_again(pr
 
 
 @pytest.mark.parametrize("damage", ["gone", "cut short"])
-def test_a_previous_wire_copy_gone_or_cut_short_means_its_shards_are_written_again(project, run_kg,
-                                                                                    monkeypatch, tmp_path, damage):
-    """The shards' deflated parts are read back from the previous release's gzipped copies for the wire."""
+def test_a_previous_piece_file_gone_or_cut_short_means_its_shard_is_written_again(project, run_kg, monkeypatch,
+                                                                                 tmp_path, damage):
+    """A shard's piece is linked from the previous release's parts/ only when each of its files is there, whole."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     text = SMALL + "shards = 8\n"
     first = build(project, run_kg, text)
-    wire = first / WIRE_DIR / "kg.jsonld.gz"
-    wire.unlink() if damage == "gone" else wire.write_bytes(wire.read_bytes()[:-200])
+    damaged = [p for p in sorted((first / PARTS_DIR).glob("0*.jsonld.z")) if p.stat().st_size]
+    assert len(damaged) == 8
+    for path in damaged:
+        path.unlink() if damage == "gone" else path.write_bytes(path.read_bytes()[:-1])
     log = tmp_path / "written"
     counting_entity_writes(monkeypatch, log)
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
-    if damage == "gone":  # every shard, and the build's own entities
-        assert len(log.read_text().splitlines()) == 9
-    assert_as_full(project, run_kg, text, edited)  # cut short: the shards whose parts were past the cut, too
+    assert len(log.read_text().splitlines()) == 9  # every shard, and the build's own entities
+    assert_as_full(project, run_kg, text, edited)
 
 
 LONG_GENRES = """\
@@ -722,15 +725,20 @@ def test_an_edit_exchanges_again_only_the_types_of_shards_whose_statements_or_po
     assert_as_full(project, run_kg, text, edited)
 
 
-def test_an_edit_joins_the_pieces_read_back_straight_from_the_previous_dumps(project, run_kg, monkeypatch):
+def test_an_edit_writes_no_unchanged_shards_piece_of_the_dumps_again(project, run_kg, monkeypatch):
+    """The dumps are spliced from the shards' pieces (kg.spliced): an unchanged shard's piece files are the previous
+    release's (links), and the dumps themselves are lists of ranges, never joined into files."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     text = SMALL + "shards = 8\n"
-    build(project, run_kg, text)
-    copied: list[int] = []
-    real = dumps.copy_range
-    monkeypatch.setattr(dumps, "copy_range", lambda src, offset, length, out: copied.append(length) or real(
-        src, offset, length, out))
+    first = build(project, run_kg, text)
     edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
-    joined = sum((edited / name).stat().st_size for name in ("kg.ttl", "kg.jsonld", "kg.jsonl", "kg.trig"))
-    assert joined / 2 < sum(copied) <= joined  # each byte of the pieces copied once, into the dumps
+    before = {p.name: p.stat().st_ino for p in (first / PARTS_DIR).glob("0*")}
+    after = {p.name: p.stat().st_ino for p in (edited / PARTS_DIR).glob("0*")}
+    written = {name for name, inode in after.items() if before.get(name) != inode}
+    rewritten = {int(name[:4]) for name in written}
+    changed = {n for n, (old, new) in enumerate(zip(pieces_of(first), pieces_of(edited), strict=True))
+               if old.key != new.key or old.asked != new.asked}  # the film's shard, and those naming it
+    assert len(after) == 8 * 8 and rewritten == changed and 0 < len(changed) < 8
+    for name in ("kg.ttl", "kg.jsonld", "kg.jsonl", "kg.trig"):
+        assert not (edited / name).exists() and (edited / (name + spliced.SUFFIX)).is_file()
     assert_as_full(project, run_kg, text, edited)

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import heapq
 import io
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
@@ -17,7 +18,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.build.gz import EMPTY, Deflated, Member, concatenate, copy_range, deflate_file, deflate_into
+from kg.build.gz import EMPTY, Deflated, Member, concatenate, deflate_file, deflate_into
 from kg.build.index import Run, rows_of, write_run
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.shards import shard_of
@@ -43,6 +44,7 @@ from kg.layout import (
     Dump,
 )
 from kg.progress import bar
+from kg.spliced import PARTS_DIR, Splicer
 from kg.vocab import DCT, P, V
 
 
@@ -137,8 +139,9 @@ def _turtle(triples: list[ox.Triple]) -> bytes:
     return body.lstrip(b"\n")
 
 
-ENTITIES_FILE = "entities.pickle"  # in the release's kept/: where each shard's piece is (`_Placed`)
+ENTITIES_FILE = "entities.pickle"  # in the release's kept/: each shard's piece's key, as the next build finds it
 _PIECES = (".jsonld", ".jsonl", ".ttl")  # a shard's piece of each entity dump (in `DUMPS` order below)
+_FILES = tuple(s + z for s in (*_PIECES, ".trig") for z in ("", ".z"))  # a piece's files, in the release's parts/
 
 
 @dataclass(frozen=True)
@@ -163,33 +166,19 @@ class _Asked:
 
 @dataclass
 class _Piece:
-    """One shard's part of the entity dumps, as the next build may read it back instead of writing it again."""
+    """One shard's part of the entity dumps: its files in the release's parts/ (`stem` + `_FILES`), which the next
+    build links instead of writing them again when nothing they depend on changed."""
 
     key: str  # a digest of its statements (the shard's and the build's own about its subjects): "" if none
+    stem: str  # its files' names without their suffix
     asked: _Asked  # every label of another node its objects name, as it was
     samples: dict[tuple[str, str], str]
     counts: Counts
     run: Run  # the shard's index lines, in its run file (`_run_path`)
-    graphs: dict[str, tuple[int, int]]  # by graph: its triples as Turtle, where they are in the shard's `.trig`
-    wire: dict[str, Deflated]  # by suffix: its bytes deflated apart, the shard's `<suffix>.z`
-    wire_graphs: dict[str, tuple[int, Deflated]]  # by graph: its Turtle deflated apart, where in the shard's `.trig.z`
-    where: dict[str, tuple[int, int]] = field(default_factory=dict)  # by suffix: its bytes in the release's dump
-    trig_at: dict[str, int] = field(default_factory=dict)  # by graph: where its Turtle starts in the TriG dump
-    wire_at: dict[str, int] = field(default_factory=dict)  # by suffix: where its deflated bytes are on the wire
-    wire_trig_at: dict[str, int] = field(default_factory=dict)  # by graph: where its deflated Turtle is on the wire
-    before: _Placed | None = None  # read back: where its bytes are in the previous release's dumps, joined from there
-
-
-@dataclass(frozen=True)
-class _Placed:
-    """Where a shard's piece is in the release's dumps: kept apart from the piece, which an edit elsewhere leaves
-    as it was while its place moves."""
-
-    key: str
-    where: dict[str, tuple[int, int]]
-    trig_at: dict[str, int]
-    wire_at: dict[str, int]
-    wire_trig_at: dict[str, int]
+    sizes: dict[str, int]  # by suffix: the size of its piece of that entity dump
+    graphs: dict[str, tuple[int, int]]  # by graph: its triples as Turtle, where they are in its `.trig`
+    wire: dict[str, Deflated]  # by suffix: its bytes deflated apart, its `<suffix>.z`
+    wire_graphs: dict[str, tuple[int, Deflated]]  # by graph: its Turtle deflated apart, where in its `.trig.z`
 
 
 @dataclass
@@ -202,14 +191,19 @@ class _EntityJob:
     editorial: list[list[bytes]]  # by shard: the N-Quads lines of the build's own editorial statements about them
     base: str
     kept: Kept | None
-    before: list[_Placed] | None  # where the previous release's pieces are, when it has as many shards
-    files: dict[str, Path]  # by suffix: the previous release's dump holding those pieces
-    wires: dict[str, Path]  # by suffix: the previous release's gzipped copy of that dump, holding them deflated
+    before: list[str] | None  # the previous release's pieces' keys, when it has as many shards
+    parts: Path  # this release's parts/
+    parts_before: Path | None  # the previous release's parts/
     anew: frozenset[str] | None = None  # the entities whose labels may differ from the previous build's (None: any)
     tailed: frozenset[str] = frozenset()  # the entities the build's own statements label
 
 
 _ENTITY_JOB: _EntityJob | None = None
+
+
+def _stem(shard: int, key: str) -> str:
+    """The name (without suffix) of a shard's piece's files in the release's parts/."""
+    return f"{shard:04d}-{key}" if key else f"{shard:04d}"
 
 
 def _piece_file(shard: int, key: str) -> str:
@@ -233,10 +227,10 @@ def _previous(job: _EntityJob, shard: int, key: str) -> _Piece | None:
     """The previous release's piece of the shard when it was made of the same statements (`key`); else None."""
     placed = job.before[shard] if job.before is not None else None
     kept = job.kept
-    if placed is None or not key or placed.key != key or kept is None or kept.into is None or kept.previous is None:
+    if placed is None or not key or placed != key or kept is None or kept.into is None or kept.previous is None:
         return None
     old = previous_object(kept, _piece_file(shard, key))
-    return old if isinstance(old, _Piece) else None
+    return old if isinstance(old, _Piece) and old.key == key else None
 
 
 def _linked(job: _EntityJob, names: tuple[str, ...]) -> bool:
@@ -252,40 +246,34 @@ def _linked(job: _EntityJob, names: tuple[str, ...]) -> bool:
 
 
 def _read_back(job: _EntityJob, shard: int, old: _Piece) -> bool:
-    """Whether the shard's piece of the previous release (of the same statements) can be joined from the previous
-    release's dumps, its kept files linked: not when a label it names changed, or those files are not what it
-    says."""
-    if not old.asked.still(job.labels, job.anew) or job.before is None:
+    """Whether the shard's piece of the previous release (of the same statements) is now this release's, its
+    files linked: not when a label it names changed, or those files are not what it says."""
+    if not old.asked.still(job.labels, job.anew) or job.parts_before is None:
         return False
-    placed = job.before[shard]
-    if not _still_there(job, old, placed) or not _linked(job, (_run_file(shard, old.key), _piece_file(shard, old.key))):
-        return False  # the previous release's files are not what its pieces say: made anew
-    old.before = placed
-    return True
-
-
-def _still_there(job: _EntityJob, old: _Piece, placed: _Placed) -> bool:
-    """Whether the previous release's dumps and their copies for the wire still hold the piece where it was (the
-    build joins it from there)."""
-    def holds(path: Path, end: int) -> bool:
-        return path.stat().st_size >= end
-
+    linked = []
     try:
-        for suffix in _PIECES:
-            offset, length = placed.where.get(suffix, (0, 0))
-            if not holds(job.files[suffix], offset + length) or not holds(
-                    job.wires[suffix], placed.wire_at.get(suffix, 0) + old.wire.get(suffix, EMPTY).length):
-                return False
-        for graph, (_, length) in old.graphs.items():
-            if graph not in placed.trig_at or not holds(job.files[".trig"], placed.trig_at[graph] + length):
-                return False
-        for graph, (_, part) in old.wire_graphs.items():
-            if graph not in placed.wire_trig_at or not holds(job.wires[".trig"],
-                                                             placed.wire_trig_at[graph] + part.length):
-                return False
+        for suffix in _FILES:
+            name = old.stem + suffix
+            os.link(job.parts_before / name, job.parts / name)
+            linked.append(job.parts / name)
+        if _intact(job.parts, old) and _linked(job, (_run_file(shard, old.key), _piece_file(shard, old.key))):
+            return True
     except OSError:
-        return False
-    return True
+        pass
+    for path in linked:  # the previous release's files are not what its piece says: made anew
+        path.unlink(missing_ok=True)
+    return False
+
+
+def _intact(parts: Path, piece: _Piece) -> bool:
+    """Whether the piece's files are as long as it says."""
+    def size(suffix: str) -> int:
+        return (parts / (piece.stem + suffix)).stat().st_size
+
+    return all(size(s) == piece.sizes.get(s, 0) and size(s + ".z") == piece.wire.get(s, EMPTY).length
+               for s in _PIECES) and \
+        size(".trig") == sum(n for _, n in piece.graphs.values()) and \
+        size(".trig.z") == sum(d.length for _, d in piece.wire_graphs.values())
 
 
 def _piece_key(job: _EntityJob, shard: int) -> str:
@@ -308,9 +296,9 @@ def _entity_here(shard: int) -> _Piece | None:
 
 
 def _entity_task(shard: int) -> _Piece:
-    """One shard's entities as JSON-LD objects (`<segment>.jsonld`), JSON Lines (`<segment>.jsonl`) and Turtle
-    (`<segment>.ttl`), with one statement with a literal of each datatype and language, and the shard's counts:
-    read back from the previous release when nothing they depend on changed."""
+    """One shard's entities as JSON-LD objects (`.jsonld`), JSON Lines (`.jsonl`) and Turtle (`.ttl`), its graphs
+    as Turtle (`.trig`), each deflated apart too, with one statement with a literal of each datatype and language,
+    and the shard's counts: read back from the previous release when nothing they depend on changed."""
     job = _ENTITY_JOB
     assert job is not None
     segment = job.statements.segments[shard]
@@ -319,11 +307,18 @@ def _entity_task(shard: int) -> _Piece:
     old = _previous(job, shard, key)
     if old is not None and _read_back(job, shard, old):
         return old
+    stem = _stem(shard, key)
+
+    def path(suffix: str) -> Path:
+        return job.parts / (stem + suffix)
+
+    for suffix in _FILES:
+        path(suffix).unlink(missing_ok=True)  # perhaps a link to the previous release's, which must stay as it is
     with segment.path(".nt").open("rb") as lines:
         data = b"".join(heapq.merge(lines, tail))
     triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
     del data
-    asked, samples, counts, wire = _entity_files(triples, job.labels, job.base, segment.path, job.tailed)
+    asked, samples, counts, wire = _entity_files(triples, job.labels, job.base, path, job.tailed)
     graph = f" <{Minter(job.base).editorial().value}> .\n".encode()
     with segment.path(".nq").open("rb") as lines:
         quads = lines.readlines()
@@ -338,13 +333,14 @@ def _entity_task(shard: int) -> _Piece:
                         run_path, job.base)
     del triples
     graphs, wire_graphs = {}, {}
-    with segment.path(".trig").open("wb") as out, segment.path(".trig.z").open("wb") as packed:
+    with path(".trig").open("wb") as out, path(".trig.z").open("wb") as packed:
         # a shard's share of the bytes a graph may have to be written as Turtle: a big graph stays lines, as fast
         for name, body in _graph_bodies(quads, max(1, PRETTY_TRIG_BYTES // len(job.statements.segments))).items():
             graphs[name] = (out.tell(), len(body))
             out.write(body)
             wire_graphs[name] = (packed.tell(), deflate_into(io.BytesIO(body), packed))
-    piece = _Piece(key, asked, samples, counts, run, graphs, wire, wire_graphs)
+    sizes = {suffix: path(suffix).stat().st_size for suffix in _PIECES}
+    piece = _Piece(key, stem, asked, samples, counts, run, sizes, graphs, wire, wire_graphs)
     if job.kept is not None and key:
         keep(job.kept, _piece_file(shard, key), piece)
     return piece
@@ -378,7 +374,8 @@ def _own_piece(statements: Statements, labels: dict[str, Label], base: str) -> _
     asked, samples, counts, wire = _entity_files(triples, labels, base,
                                                  lambda suffix: statements.work / f"own{suffix}")
     run = write_run(rows_of(triples, ()), statements.work / "own.run", base)
-    return _Piece("", asked, samples, counts, run, {}, wire, {})
+    sizes = {suffix: (statements.work / f"own{suffix}").stat().st_size for suffix in _PIECES}
+    return _Piece("", "own", asked, samples, counts, run, sizes, {}, wire, {})
 
 
 def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> tuple[dict[str, Label], frozenset[str]]:
@@ -396,36 +393,12 @@ def _with_tail(labels: dict[str, Label], tail: list[bytes]) -> tuple[dict[str, L
     return out, frozenset(named)
 
 
-def _before(kept: Kept | None, count: int) -> list[_Placed] | None:
-    """Where the previous release's pieces are, when it kept them for as many shards."""
+def _before(kept: Kept | None, count: int) -> list[str] | None:
+    """The previous release's pieces' keys, when it kept them for as many shards."""
     found = previous_object(kept, ENTITIES_FILE)
-    if not isinstance(found, list) or len(found) != count or not all(isinstance(p, _Placed) for p in found):
+    if not isinstance(found, list) or len(found) != count or not all(isinstance(k, str) for k in found):
         return None
     return found
-
-
-@dataclass(frozen=True)
-class _Part:
-    """Where a piece's bytes of one dump are: `size` bytes of `path` from `offset`; deflated apart (`deflated`), in
-    `packed` from `packed_offset`."""
-
-    path: Path
-    offset: int
-    size: int
-    packed: Path
-    packed_offset: int
-    deflated: Deflated
-
-
-def _part(piece: _Piece, suffix: str, path: Callable[[str], Path], files: dict[str, Path],
-          wires: dict[str, Path]) -> _Part:
-    """Where a piece's bytes of a dump are: the shard's files, or the previous release's dump (`files`) and its
-    copy for the wire (`wires`) when read back."""
-    if piece.before is not None:
-        offset, size = piece.before.where.get(suffix, (0, 0))
-        return _Part(files[suffix], offset, size, wires[suffix], piece.before.wire_at.get(suffix, 0),
-                     piece.wire.get(suffix, EMPTY))
-    return _Part(path(suffix), 0, path(suffix).stat().st_size, path(suffix + ".z"), 0, piece.wire[suffix])
 
 
 def _opener(stack: ExitStack) -> Callable[[Path], BinaryIO]:
@@ -440,32 +413,26 @@ def _opener(stack: ExitStack) -> Callable[[Path], BinaryIO]:
     return source
 
 
-def _join(parts: list[_Part], out: BinaryIO, wire: Member, separator: bytes = b"") -> list[tuple[tuple[int, int], int]]:
-    """Write the parts one after the other (the non-empty ones separated) into `out`, and their deflated copies
-    into `wire`; where each is in `out`, and where its deflated copy is in `wire`."""
-    where = []
-    written = 0
-    with ExitStack() as stack:
-        source = _opener(stack)
+@dataclass(frozen=True)
+class _Out:
+    """A dump being written: spliced from the pieces, and gzipped for the wire."""
 
-        for part in parts:
-            if part.size and written and separator:
-                out.write(separator)
-                wire.write(separator)
-            at = out.tell()
-            if copy_range(source(part.path), part.offset, part.size, out) != part.size:
-                raise ValueError(f"{part.path} ends before the piece it holds does")
-            where.append(((at, part.size), wire.part(source(part.packed), part.packed_offset, part.deflated)))
-            written += part.size
-    return where
+    plain: Splicer
+    wire: Member
+
+    def write(self, data: bytes) -> None:
+        """Bytes of the dump's own (heads, separators, tails) to follow what was written so far."""
+        self.plain.write(data)
+        self.wire.write(data)
 
 
 def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], wires: dict[str, Path],
               processes: int, base: str, kept: Kept | None, anew: frozenset[str] | None
               ) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
     """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
-    suffix, and gzipped in `wires`), shard by shard in worker processes; one statement with a literal of each
-    datatype and language, in order, the counts and the index runs (each one's file and what it holds)."""
+    suffix, each spliced from the shards' pieces, and gzipped in `wires`), shard by shard in worker processes; one
+    statement with a literal of each datatype and language, in order, the counts and the index runs (each one's
+    file and what it holds)."""
     global _ENTITY_JOB
     count = len(statements.segments)
     tails: list[list[bytes]] = [[] for _ in range(count)]
@@ -478,10 +445,12 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
             editorial[shard_of(quad, count)].append(quad)
     previous = kept.previous.parent if kept is not None and kept.previous is not None else None
     labels, tailed = _with_tail(labels, statements.tail_triples + statements.own_triples)
-    files_before = {k: previous / v.name for k, v in files.items()} if previous else {}
-    wires_before = {k: previous / WIRE_DIR / v.name for k, v in wires.items()} if previous else {}
-    _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), files_before,
-                             wires_before, None if anew is None else anew | tailed, tailed)
+    target = files[".ttl"].parent
+    parts = target / PARTS_DIR
+    parts.mkdir(exist_ok=True)
+    _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), parts,
+                             previous / PARTS_DIR if previous else None,
+                             None if anew is None else anew | tailed, tailed)
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities",
                                [n for n, segment in enumerate(statements.segments) if segment.fresh], _entity_here))
@@ -498,21 +467,29 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     heads = {".jsonld": (DOCUMENT_HEAD, b",", DOCUMENT_TAIL), ".jsonl": (b"", b"", b""),
              ".ttl": (TURTLE_HEAD, b"", b"")}
     for suffix, (head, separator, tail) in heads.items():
-        with files[suffix].open("wb") as out, wires[suffix].open("wb") as raw:
-            wire = Member(raw)
-            out.write(head)
-            wire.write(head)
-            paths = [s.path for s in statements.segments] + [lambda x: statements.work / f"own{x}"]
-            parts = [_part(piece, suffix, path, files_before, wires_before) for path, piece in zip(
-                paths, [*pieces, own], strict=True)]
-            for piece, (where, wire_at) in zip([*pieces, own], _join(parts, out, wire, separator), strict=True):
-                piece.where[suffix], piece.wire_at[suffix] = where, wire_at
-            out.write(tail)
-            wire.write(tail)
+        with wires[suffix].open("wb") as raw, ExitStack() as stack:
+            source = _opener(stack)
+            out = _Out(Splicer(target, "release" + suffix), Member(raw))
+            plain, wire, write = out.plain, out.wire, out.write
+            write(head)
+            written = False
+            for piece in [*pieces, own]:
+                size = piece.sizes.get(suffix, 0)
+                if size and written and separator:
+                    write(separator)
+                written = written or bool(size)
+                if piece is own:
+                    plain.write((statements.work / f"own{suffix}").read_bytes())
+                    wire.part(source(statements.work / f"own{suffix}.z"), 0, piece.wire[suffix])
+                else:
+                    plain.part(piece.stem + suffix, 0, size)
+                    wire.part(source(parts / (piece.stem + suffix + ".z")), 0, piece.wire.get(suffix, EMPTY))
+            write(tail)
             wire.close()
-    _assemble_trig(statements, pieces, files[".trig"], wires[".trig"], files_before, wires_before)
+            plain.close(files[suffix])
+    _assemble_trig(statements, pieces, files[".trig"], wires[".trig"])
     if kept is not None:
-        keep(kept, ENTITIES_FILE, [_Placed(p.key, p.where, p.trig_at, p.wire_at, p.wire_trig_at) for p in pieces])
+        keep(kept, ENTITIES_FILE, [p.key for p in pieces])
     return [samples[k] for k in sorted(samples)], counts, [*runs, (statements.work / "own.run", own.run)]
 
 
@@ -531,40 +508,29 @@ def _graph_bodies(quads: Iterable[bytes], most: int = 0) -> dict[str, bytes]:
     return out
 
 
-def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path, wire: Path,
-                   files: dict[str, Path], wires: dict[str, Path]) -> None:
-    """The source graphs as TriG (`target`, and gzipped in `wire`): one block per graph, made of each shard's Turtle
-    of it and then the build's own statements in it (a subject's triples are in one shard: the pieces
-    concatenate; a piece read back is joined from the previous release's TriG, `files[".trig"]`, and its copy for
-    the wire, `wires[".trig"]`)."""
+def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path, wire: Path) -> None:
+    """The source graphs as TriG (`target`, spliced from the pieces, and gzipped in `wire`): one block per graph,
+    made of each shard's Turtle of it and then the build's own statements in it (a subject's triples are in one
+    shard: the pieces concatenate)."""
     tail = _graph_bodies(sorted(statements.tail_quads))
-    with target.open("wb") as out, wire.open("wb") as raw, ExitStack() as stack:
+    parts = target.parent / PARTS_DIR
+    with wire.open("wb") as raw, ExitStack() as stack:
         source = _opener(stack)
-
-        member = Member(raw)
-
-        def write(data: bytes) -> None:
-            out.write(data)
-            member.write(data)
-
+        out = _Out(Splicer(target.parent, "release.trig"), Member(raw))
+        plain, member, write = out.plain, out.wire, out.write
         write(TURTLE_HEAD)
         for graph in sorted({g for piece in pieces for g in piece.graphs} | tail.keys()):
             write(f"\n<{graph}> {{\n".encode())
-            for piece, segment in zip(pieces, statements.segments, strict=True):
+            for piece in pieces:
                 if graph in piece.graphs:
                     offset, length = piece.graphs[graph]
                     at, part = piece.wire_graphs[graph]
-                    plain, packed = segment.path(".trig"), segment.path(".trig.z")
-                    if piece.before is not None:
-                        plain, offset = files[".trig"], piece.before.trig_at[graph]
-                        packed, at = wires[".trig"], piece.before.wire_trig_at[graph]
-                    piece.trig_at[graph] = out.tell()
-                    if copy_range(source(plain), offset, length, out) != length:
-                        raise ValueError(f"{plain} ends before the graph's Turtle it holds does")
-                    piece.wire_trig_at[graph] = member.part(source(packed), at, part)
+                    plain.part(piece.stem + ".trig", offset, length)
+                    member.part(source(parts / (piece.stem + ".trig.z")), at, part)
             write(tail.get(graph, b""))
             write(b"}\n")
         member.close()
+        plain.close(target)
 
 
 LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segments' files one after the other

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 if TYPE_CHECKING:
     import rdflib
 
-from kg import vocab
+from kg import spliced, vocab
 from kg.build import attention, duplicates, index, moved, remote
 from kg.build.checks import validate_shards
 from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
@@ -356,7 +356,7 @@ class Build:
             "cpu_s": stages.cpu,
             "store_format": STORE_FORMAT,
             "store": store_how,
-            "dumps": {d.filename: (tmp / d.filename).stat().st_size for d in DUMPS},
+            "dumps": {d.filename: spliced.size(tmp / d.filename) for d in DUMPS},
             "literal_samples": self.samples,  # what an engine slot must give back exactly (kg.build.remote)
         }
         (tmp / METADATA).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,165 @@
+"""Files kept as the ranges of other files they are made of (a dump made of its shards' pieces): written by the
+build, read back and sent whole or in part by the server, as if they were one file."""
+
+from __future__ import annotations
+
+import bisect
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+SUFFIX = ".parts"  # `kg.ttl.parts` lists the ranges `kg.ttl` is made of, beside where `kg.ttl` would be
+PARTS_DIR = "parts"  # the files the ranges are in, in the same directory as the list
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a part's file name: nothing that leaves PARTS_DIR
+
+
+@dataclass(frozen=True)
+class Range:
+    """`length` bytes of the file `name` (in PARTS_DIR), from `offset`."""
+
+    name: str
+    offset: int
+    length: int
+
+
+class Splicer:
+    """Writes a spliced file into `directory`: bytes given here go into a file of its own (`glue`, in PARTS_DIR),
+    parts are named where they already are."""
+
+    def __init__(self, directory: Path, glue: str) -> None:
+        self.directory, self.glue_name = directory, glue
+        (directory / PARTS_DIR).mkdir(exist_ok=True)
+        self._glue = (directory / PARTS_DIR / glue).open("wb")
+        self.ranges: list[Range] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        """Bytes to follow what was written so far."""
+        if data:
+            self._add(Range(self.glue_name, self._glue.tell(), len(data)))
+            self._glue.write(data)
+
+    def part(self, name: str, offset: int, length: int) -> None:
+        """`length` bytes of the file `name` (in PARTS_DIR) from `offset`, to follow what was written so far."""
+        if length:
+            self._add(Range(name, offset, length))
+
+    def close(self, target: Path) -> int:
+        """Write the list of ranges as `target` + SUFFIX; the spliced file's size."""
+        self._glue.close()
+        listed = {"size": self.size, "ranges": [[r.name, r.offset, r.length] for r in self.ranges]}
+        target.with_name(target.name + SUFFIX).write_text(json.dumps(listed, separators=(",", ":")) + "\n")
+        return self.size
+
+    def _add(self, found: Range) -> None:
+        last = self.ranges[-1] if self.ranges else None
+        if last is not None and last.name == found.name and last.offset + last.length == found.offset:
+            self.ranges[-1] = Range(last.name, last.offset, last.length + found.length)
+        else:
+            self.ranges.append(found)
+        self.size += found.length
+
+
+def _ranges(path: Path) -> tuple[int, list[Range]]:
+    """The size and ranges a spliced file's list gives (ValueError: it is not one kg wrote)."""
+    listed = json.loads((path.with_name(path.name + SUFFIX)).read_bytes())
+    ranges = [Range(str(n), int(o), int(k)) for n, o, k in listed["ranges"]]
+    if any(not _NAME.fullmatch(r.name) or r.offset < 0 or r.length <= 0 for r in ranges) or \
+            sum(r.length for r in ranges) != listed["size"]:
+        raise ValueError(f"{path}{SUFFIX} is not a list of ranges kg wrote")
+    return int(listed["size"]), ranges
+
+
+def exists(path: Path) -> bool:
+    """Whether `path` is a file, or a spliced one."""
+    return path.is_file() or path.with_name(path.name + SUFFIX).is_file()
+
+
+def size(path: Path) -> int:
+    """The size of `path`, a file or a spliced one (OSError: neither)."""
+    if path.is_file():
+        return path.stat().st_size
+    try:
+        return _ranges(path)[0]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise OSError(f"{path}: {exc}") from exc
+
+
+def open_file(path: Path) -> BinaryIO:
+    """`path` open for reading, a file or a spliced one (seekable; OSError: neither, or a part is missing or
+    shorter than its ranges)."""
+    if path.is_file():
+        return path.open("rb")
+    try:
+        _, ranges = _ranges(path)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise OSError(f"{path}: {exc}") from exc
+    return io.BufferedReader(_Reader(path.parent / PARTS_DIR, ranges), buffer_size=1 << 20)
+
+
+def read_bytes(path: Path) -> bytes:
+    """All of `path`, a file or a spliced one."""
+    with open_file(path) as f:
+        return f.read()
+
+
+class _Reader(io.RawIOBase):
+    """The ranges read one after the other as one file."""
+
+    def __init__(self, directory: Path, ranges: list[Range]) -> None:
+        super().__init__()
+        for r in ranges:
+            if (directory / r.name).stat().st_size < r.offset + r.length:
+                raise OSError(f"{directory / r.name} ends before the range of it a spliced file holds")
+        self.directory, self.ranges = directory, ranges
+        self.starts = [0]
+        for r in ranges:
+            self.starts.append(self.starts[-1] + r.length)
+        self.at = 0
+        self._open: tuple[str, int] | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.at
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self.at, os.SEEK_END: self.starts[-1]}[whence]
+        self.at = max(0, base + offset)
+        return self.at
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = bisect.bisect_right(self.starts, self.at) - 1
+        if n >= len(self.ranges):
+            return 0
+        r = self.ranges[n]
+        within = self.at - self.starts[n]
+        wanted = min(len(buffer), r.length - within)
+        got = os.preadv(self._fd(r.name), [memoryview(buffer)[:wanted]], r.offset + within)
+        if got <= 0:
+            raise OSError(f"{self.directory / r.name} ends before the range of it a spliced file holds")
+        self.at += got
+        return got
+
+    def _fd(self, name: str) -> int:
+        if self._open is None or self._open[0] != name:
+            self._close_fd()
+            self._open = (name, os.open(self.directory / name, os.O_RDONLY))
+        return self._open[1]
+
+    def _close_fd(self) -> None:
+        if self._open is not None:
+            os.close(self._open[1])
+            self._open = None
+
+    def close(self) -> None:
+        self._close_fd()
+        super().close()

@@ -1,0 +1,123 @@
+"""Dumps kept as the ranges of the shards' pieces (kg.spliced): read back as one file, and sent as one."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import requests
+
+from kg import spliced
+from kg.layout import current
+from kg.spliced import PARTS_DIR, SUFFIX, Splicer
+
+
+@pytest.fixture(scope="module")
+def release(released: Path) -> Path:
+    found = current(released / "var")
+    assert found is not None
+    return found
+
+
+def made(tmp_path: Path) -> tuple[Path, bytes]:
+    """A spliced file of glue and ranges of two part files, and the bytes it stands for."""
+    parts = tmp_path / PARTS_DIR
+    parts.mkdir()
+    (parts / "a").write_bytes(bytes(range(256)) * 40)
+    (parts / "b").write_bytes(b"0123456789" * 500)
+    out = Splicer(tmp_path, "glue")
+    out.write(b"HEAD\n")
+    out.part("a", 100, 3000)
+    out.write(b",")
+    out.write(b";")
+    out.part("b", 0, 0)  # nothing: no range
+    out.part("b", 7, 4000)
+    out.part("b", 4007, 100)  # follows the range before it: one range
+    out.write(b"TAIL\n")
+    target = tmp_path / "dump.ttl"
+    assert out.close(target) == 5 + 3000 + 2 + 4100 + 5
+    a, b = (parts / "a").read_bytes(), (parts / "b").read_bytes()
+    return target, b"HEAD\n" + a[100:3100] + b",;" + b[7:4107] + b"TAIL\n"
+
+
+def test_a_spliced_file_reads_as_the_bytes_it_stands_for(tmp_path):
+    target, expected = made(tmp_path)
+    assert not target.exists() and spliced.exists(target)
+    assert spliced.read_bytes(target) == expected and spliced.size(target) == len(expected)
+    listed = json.loads((tmp_path / ("dump.ttl" + SUFFIX)).read_text())
+    assert [r[0] for r in listed["ranges"]] == ["glue", "a", "glue", "b", "glue"]  # neighbours joined
+
+
+def test_a_spliced_file_reads_the_same_from_anywhere(tmp_path):
+    target, expected = made(tmp_path)
+    pick = random.Random(7)
+    with spliced.open_file(target) as f:
+        for _ in range(300):
+            at, n = pick.randrange(len(expected) + 10), pick.randrange(1, 5000)
+            f.seek(at)
+            assert f.read(n) == expected[at:at + n], (at, n)
+        f.seek(-7, 2)
+        assert f.read() == expected[-7:]
+
+
+@pytest.mark.parametrize("name", ["../secret", "/etc/passwd", "sub/x", ".hidden"])
+def test_a_list_naming_a_file_outside_its_parts_is_refused(tmp_path, name):
+    (tmp_path / "secret").write_bytes(b"x" * 100)
+    (tmp_path / ("dump.ttl" + SUFFIX)).write_text(json.dumps({"size": 10, "ranges": [[name, 0, 10]]}))
+    with pytest.raises(OSError, match="not a list of ranges"):
+        spliced.open_file(tmp_path / "dump.ttl")
+    with pytest.raises(OSError):
+        spliced.size(tmp_path / "dump.ttl")
+
+
+def test_a_part_shorter_than_its_range_is_an_error_not_a_short_file(tmp_path):
+    target, _ = made(tmp_path)
+    (tmp_path / PARTS_DIR / "b").write_bytes(b"0123")
+    with pytest.raises(OSError, match="ends before"):
+        spliced.open_file(target)
+
+
+def test_a_plain_file_is_read_as_it_is(tmp_path):
+    (tmp_path / "plain.ttl").write_bytes(b"<a> <b> <c> .\n")
+    assert spliced.size(tmp_path / "plain.ttl") == 14 and spliced.read_bytes(tmp_path / "plain.ttl") == \
+        b"<a> <b> <c> .\n"
+    assert not spliced.exists(tmp_path / "gone.ttl")
+
+
+def boundaries(release: Path, name: str) -> list[int]:
+    """Where one range of the dump ends and the next begins."""
+    listed = json.loads((release / (name + SUFFIX)).read_text())
+    at, out = 0, []
+    for _, _, length in listed["ranges"][:-1]:
+        at += length
+        out.append(at)
+    return out
+
+
+@pytest.mark.parametrize("name", ["kg.ttl", "kg.jsonld", "kg.jsonl", "kg.trig"])
+def test_the_server_sends_a_spliced_dump_whole(live, release, name):
+    r = requests.get(f"{live.url}/download/{name}", headers={"Accept-Encoding": "identity"}, timeout=10)
+    expected = spliced.read_bytes(release / name)
+    assert r.status_code == 200 and "Content-Encoding" not in r.headers
+    assert int(r.headers["Content-Length"]) == len(expected) and r.content == expected
+    assert len(boundaries(release, name)) > 4  # made of several shards' pieces
+
+
+@pytest.mark.parametrize("name", ["kg.ttl", "kg.trig"])
+def test_the_server_sends_a_range_across_the_pieces_of_a_spliced_dump(live, release, name):
+    expected = spliced.read_bytes(release / name)
+    for cut in boundaries(release, name)[:6]:
+        r = requests.get(f"{live.url}/download/{name}", headers={"Range": f"bytes={cut - 3}-{cut + 2}",
+                                                                  "Accept-Encoding": "identity"}, timeout=10)
+        assert r.status_code == 206 and r.content == expected[cut - 3:cut + 3], cut
+        assert r.headers["Content-Range"] == f"bytes {cut - 3}-{cut + 2}/{len(expected)}"
+
+
+def test_the_server_answers_a_spliced_dump_asked_again_with_not_modified(live):
+    url = f"{live.url}/download/kg.ttl"
+    first = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    again = requests.get(url, headers={"Accept-Encoding": "identity", "If-None-Match": first.headers["ETag"]},
+                         timeout=10)
+    assert first.status_code == 200 and again.status_code == 304 and again.content == b""
