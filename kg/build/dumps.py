@@ -144,24 +144,23 @@ _PIECES = (".jsonld", ".jsonl", ".ttl")  # a shard's piece of each entity dump (
 _FILES = tuple(s + z for s in (*_PIECES, ".trig") for z in ("", ".z"))  # a piece's files, in the release's parts/
 
 
-@dataclass(frozen=True)
-class _Asked:
-    """The labels of other nodes a piece names, as they were: those found, and the nodes that had none."""
+LABELS_FILE = "labels.pickle"  # in the release's kept/: the labels the pieces named, and the entities the tail labelled
 
-    labelled: dict[str, Label]
-    unlabelled: frozenset[str]
-    volatile: frozenset[str] = frozenset()  # those the build's own statements labelled: compared at every build
 
-    def __contains__(self, iri: object) -> bool:
-        return iri in self.labelled or iri in self.unlabelled
-
-    def still(self, labels: dict[str, Label], anew: frozenset[str] | None) -> bool:
-        """Whether `labels` gives each node the label it had: each still has one (or still none), and of those
-        that may have changed (`anew`, None: any), the same."""
-        if not (self.labelled.keys() <= labels.keys() and labels.keys().isdisjoint(self.unlabelled)):  # the smaller
-            return False
-        changed = self.labelled.keys() if anew is None else anew.union(self.volatile).intersection(self.labelled)
-        return all(labels[iri] == self.labelled[iri] for iri in changed)
+def changed_labels(before: object, labels: dict[str, Label], tailed: frozenset[str],
+                   anew: frozenset[str] | None) -> frozenset[str] | None:
+    """The nodes whose labels differ from those the previous build's pieces named (`before`, as it kept them: None
+    when it kept none): those that gained or lost one, and of those whose label may have changed (`anew` and those
+    the build's own statements label, now or then; None: any), those whose label is not the same."""
+    if not (isinstance(before, tuple) and len(before) == 2 and isinstance(before[0], dict)):
+        return None
+    old, old_tailed = before
+    if anew is None:
+        maybe: set[str] = old.keys() | labels.keys()
+    else:
+        maybe = old.keys() ^ labels.keys()
+        maybe.update(anew, tailed, old_tailed)
+    return frozenset(iri for iri in maybe if old.get(iri) != labels.get(iri))
 
 
 @dataclass
@@ -171,7 +170,7 @@ class _Piece:
 
     key: str  # a digest of its statements (the shard's and the build's own about its subjects): "" if none
     stem: str  # its files' names without their suffix
-    asked: _Asked  # every label of another node its objects name, as it was
+    asked: frozenset[str]  # every other node its objects name (with its label, or without: it has none)
     samples: dict[tuple[str, str], str]
     counts: Counts
     run: Run  # the shard's index lines, in its run file (`_run_path`)
@@ -194,8 +193,7 @@ class _EntityJob:
     before: list[str] | None  # the previous release's pieces' keys, when it has as many shards
     parts: Path  # this release's parts/
     parts_before: Path | None  # the previous release's parts/
-    anew: frozenset[str] | None = None  # the entities whose labels may differ from the previous build's (None: any)
-    tailed: frozenset[str] = frozenset()  # the entities the build's own statements label
+    changed: frozenset[str] | None = None  # the nodes labelled otherwise than by the previous build (None: unknown)
 
 
 _ENTITY_JOB: _EntityJob | None = None
@@ -248,7 +246,7 @@ def _linked(job: _EntityJob, names: tuple[str, ...]) -> bool:
 def _read_back(job: _EntityJob, shard: int, old: _Piece) -> bool:
     """Whether the shard's piece of the previous release (of the same statements) is now this release's, its
     files linked: not when a label it names changed, or those files are not what it says."""
-    if not old.asked.still(job.labels, job.anew) or job.parts_before is None:
+    if job.changed is None or not old.asked.isdisjoint(job.changed) or job.parts_before is None:
         return False
     linked = []
     try:
@@ -318,7 +316,7 @@ def _entity_task(shard: int) -> _Piece:
         data = b"".join(heapq.merge(lines, tail))
     triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
     del data
-    asked, samples, counts, wire = _entity_files(triples, job.labels, job.base, path, job.tailed)
+    asked, samples, counts, wire = _entity_files(triples, job.labels, job.base, path)
     graph = f" <{Minter(job.base).editorial().value}> .\n".encode()
     with segment.path(".nq").open("rb") as lines:
         quads = lines.readlines()
@@ -346,26 +344,23 @@ def _entity_task(shard: int) -> _Piece:
     return piece
 
 
-def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str, path: Callable[[str], Path],
-                  tailed: frozenset[str] = frozenset()
-                  ) -> tuple[_Asked, dict[tuple[str, str], str], Counts, dict[str, Deflated]]:
+def _entity_files(triples: list[ox.Triple], labels: dict[str, Label], base: str, path: Callable[[str], Path]
+                  ) -> tuple[frozenset[str], dict[tuple[str, str], str], Counts, dict[str, Deflated]]:
     """Some subjects' triples as entity objects in JSON-LD (`path(".jsonld")`) and JSON Lines (`path(".jsonl")`), and
     as Turtle (`path(".ttl")`), each also deflated apart (`path(".jsonld.z")` ...); the label of every other node
-    they name, as it was, their samples, counts and deflated parts."""
+    they name, their samples, counts and deflated parts."""
     samples: dict[tuple[str, str], str] = {}
-    asked: dict[str, Label | None] = {}
+    asked: set[str] = set()
 
     def labelled(iri: str) -> Label | None:
-        asked[iri] = found = labels.get(iri)
-        return found
+        asked.add(iri)
+        return labels.get(iri)
 
     with path(".jsonld").open("wb") as document, path(".jsonl").open("wb") as each:
         entity_segment(triples, labelled, document, each, samples)
     path(".ttl").write_bytes(_turtle(triples))
     wire = {suffix: deflate_file(path(suffix), path(suffix + ".z")) for suffix in _PIECES}
-    told = _Asked({i: label for i, label in asked.items() if label is not None},
-                  frozenset(i for i, label in asked.items() if label is None), tailed.intersection(asked))
-    return told, samples, _counts(triples, base), wire
+    return frozenset(asked), samples, _counts(triples, base), wire
 
 
 def _own_piece(statements: Statements, labels: dict[str, Label], base: str) -> _Piece:
@@ -450,7 +445,9 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     parts.mkdir(exist_ok=True)
     _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), parts,
                              previous / PARTS_DIR if previous else None,
-                             None if anew is None else anew | tailed, tailed)
+                             changed_labels(previous_object(kept, LABELS_FILE), labels, tailed, anew))
+    if kept is not None:
+        keep(kept, LABELS_FILE, (labels, tailed))
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities",
                                [n for n, segment in enumerate(statements.segments) if segment.fresh], _entity_here))
