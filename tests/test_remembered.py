@@ -27,7 +27,7 @@ from conftest import log_calls
 from kg import spliced
 from kg.build.decisions import Decisions
 from kg.build.identity import Entry
-from kg.build.merges import resolve
+from kg.build.merges import identifiers, resolve
 from kg.build.notes import Note
 from kg.build.pipeline import REPORT_FILE
 from kg.build.remembered import (
@@ -86,6 +86,13 @@ def test_a_record_read_back_tells_its_fields_and_names_without_its_claims(monkey
     assert back[0].values("same_as") == records[0].values("same_as") != []
     assert back[0].values("director") == [] and back[1].values("name") == []
     assert back[0].formerly == records[0].formerly and back[0].origin == records[0].origin
+
+
+def test_a_record_read_back_gives_the_identifiers_it_merges_by_as_a_record_does_without_its_claims(monkeypatch):
+    records = _every_kind_of_value()
+    back = _held(records)
+    monkeypatch.setattr(kg.build.remembered._Claims, "of", lambda *_: pytest.fail("claims unpacked"))
+    assert [identifiers(r) for r in back] == [identifiers(r) for r in records] == [("IMDb tt0000001",), ()]
 
 
 def test_a_record_read_back_unpacks_its_claims_once_when_asked():

@@ -36,6 +36,15 @@ def identifier(url: str) -> str | None:
     return None
 
 
+def identifiers(record: Record) -> tuple[str, ...]:
+    """The identifiers a record's `same_as` addresses give, sorted (a record read back knows them already)."""
+    known: tuple[str, ...] | None = getattr(record, "identifiers", None)
+    if known is not None:
+        return known
+    same = record.values("same_as")
+    return tuple(sorted({i for v in same if (i := identifier(str(v.value)))})) if same else ()
+
+
 def years(record: Record) -> set[int]:
     """The years a record's sources give it (made, first shown, born)."""
     found = set()
@@ -83,8 +92,7 @@ def _by_identifier(records: dict[Ref, Record], decisions: Decisions, notes: list
     """Merges of records whose `same_as` gives the same identifier."""
     sharing: dict[str, list[Ref]] = defaultdict(list)
     for ref, record in records.items():
-        same = record.values("same_as")
-        for ident in sorted({i for v in same if (i := identifier(str(v.value)))}) if same else ():
+        for ident in identifiers(record):
             sharing[ident].append(ref)
     merges: list[Merge] = []
     done: set[Ref] = set()

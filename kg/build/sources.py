@@ -572,7 +572,7 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
         return f" (did you mean {quote(close[0])}?)" if close else ""
 
     for record in records:
-        if all(n in index for n in record.names()):
+        if index.issuperset(record.names()):
             continue  # (a record read back unchanged says what it names without unpacking its claims)
         for claim in record.claims:
             if claim.source != EDITORIAL and ("source", claim.source) not in index:
