@@ -261,6 +261,21 @@ def test_a_build_looks_for_duplicates_in_a_worker_and_finds_what_one_process_fin
     assert json.loads(alone)
 
 
+def test_the_worker_looking_for_duplicates_gives_way_to_the_build(oldboys, run_kg, monkeypatch, tmp_path):
+    log = tmp_path / "niceness"
+    real = kg.build.duplicates.find
+
+    def logged(*args, **kwargs):
+        log.write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kg.build.duplicates, "find", logged)
+    monkeypatch.setattr("kg.build.pipeline.room_for_copies", lambda copies: True)
+    (oldboys / "kg.toml").write_text("build_workers = 2\n", encoding="utf-8")
+    assert run_kg(oldboys, "build", "--full")[0] == 0
+    assert int(log.read_text()) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + kg.build.pipeline.DUPLICATES_NICE)
+
+
 def test_the_build_writes_its_dumps_and_store_while_a_worker_looks_for_duplicates(oldboys, run_kg, monkeypatch,
                                                                                   tmp_path):
     stored = tmp_path / "stored"

@@ -102,6 +102,16 @@ def test_a_background_task_runs_in_a_worker_while_the_build_goes_on(tmp_path):
         assert result() != os.getpid()
 
 
+def _niceness(_: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@pytest.mark.parametrize("nice", [0, 7])
+def test_a_background_task_gives_way_by_as_much_as_it_is_told(nice):
+    with background(_niceness, 2, "test", nice=nice) as result:
+        assert result() == min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
+
+
 def _refusing(_: int) -> int:
     raise ValueError("the rows are bad")
 

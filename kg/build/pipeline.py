@@ -125,6 +125,9 @@ def _writing() -> Iterator[None]:
         raise WriteError(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")) from exc
 
 
+DUPLICATES_NICE = 10  # how far the duplicate search beside the build gives way to it (`os.nice`)
+
+
 def build(config: Config, publish: bool = True, say: Callable[[str], None] = lambda _: None,
           incremental: bool = True) -> BuildResult:
     """Read, map and validate data/; if it conforms and `publish`, write and switch to a new release.
@@ -227,8 +230,9 @@ class Build:
         if not self.beside:
             found = self._duplicates(kept)
             return lambda: found
+        # niced: the map, validation and dumps on the way to the release come first, the search takes what is left
         return self.exits.enter_context(background(lambda _: self._duplicates(kept), self.plan.processes,
-                                                   "duplicates"))
+                                                   "duplicates", nice=DUPLICATES_NICE))
 
     def _duplicates(self, kept: Kept) -> tuple[list[Candidate], float]:
         """The possible duplicates among the records read, and how long finding them took; what was worked out

@@ -117,15 +117,19 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
 
 
 @contextlib.contextmanager
-def background(fn: Callable[[int], R], processes: int, desc: str) -> Iterator[Callable[[], R]]:
+def background(fn: Callable[[int], R], processes: int, desc: str, nice: int = 0) -> Iterator[Callable[[], R]]:
     """fn(0) in a forked child, while this process goes on (with one process, run when its result is asked for):
-    gives the function that waits for the result. A child still running when the block ends is killed."""
+    gives the function that waits for the result. A child still running when the block ends is killed. With
+    `nice`, the child gives way to the build's other processes (work nothing waits for until the end)."""
     if processes <= 1:
         yield lambda: fn(0)
         return
     results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
     pid = os.fork()
     if pid == 0:
+        if nice:
+            with contextlib.suppress(OSError):
+                os.nice(nice)
         _child(fn, 0, results / "0")
     waited = False
 
