@@ -668,8 +668,8 @@ def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_rele
     real = workers.background
 
     @contextlib.contextmanager
-    def watched(fn, processes, desc):
-        with real(fn, 2, desc) as result:  # a worker even on one core
+    def watched(fn, processes, desc, **options):
+        with real(fn, 2, desc, **options) as result:  # a worker even on one core
             started.append(desc)
             yield result
 
