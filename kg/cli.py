@@ -3,6 +3,7 @@ or usage, 3 the release cannot be written (disk full, no permission: the machine
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -386,6 +387,37 @@ def diff_cmd(ctx: click.Context, old: str | None, new: str | None) -> None:
     for line in added:
         click.echo(f"+ {line}")
     _say(f"kg: {len(gone)} statements removed, {len(added)} added from {before.name} to {after.name}")
+
+
+@cli.command("dump")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here (default: "
+              "standard output).")
+@click.option("--release", "chosen", help="A kept release (an id or directory `kg releases` lists; default: the "
+              "current one).")
+@click.pass_context
+def dump_cmd(ctx: click.Context, name: str, output: Path | None, chosen: str | None) -> None:
+    """Write one of a release's dumps (kg.ttl, kg.nt.gz, kg.jsonld, kg.jsonl, kg.trig, kg.nq.gz) as one file: the
+    plain ones are kept as the shards' pieces they are made of, joined here as /download/ sends them."""
+    import shutil
+
+    from kg import spliced
+    from kg.build.publish import find_release
+    from kg.layout import DUMPS, current
+
+    if name not in {d.filename for d in DUMPS}:
+        raise Failure(f"no dump called {name!r}; a release has {', '.join(d.filename for d in DUMPS)}")
+    config = ctx.obj.config()
+    try:
+        release = find_release(config.releases_path, chosen) if chosen else current(config.releases_path)
+        if release is None:
+            raise LookupError("no release yet; run `kg build`")
+        source = spliced.open_file(release / name)
+    except (LookupError, OSError) as exc:
+        raise Failure(f"cannot write {name}: {exc}") from exc
+    with source, (output.open("wb") if output is not None else contextlib.nullcontext(
+            click.get_binary_stream("stdout"))) as out:
+        shutil.copyfileobj(source, out, 1 << 20)
 
 
 @cli.command("embed")

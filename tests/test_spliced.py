@@ -121,3 +121,29 @@ def test_the_server_answers_a_spliced_dump_asked_again_with_not_modified(live):
     again = requests.get(url, headers={"Accept-Encoding": "identity", "If-None-Match": first.headers["ETag"]},
                          timeout=10)
     assert first.status_code == 200 and again.status_code == 304 and again.content == b""
+
+
+@pytest.mark.parametrize("name", ["kg.ttl", "kg.trig"])
+def test_kg_dump_writes_a_dump_as_the_server_sends_it(run_kg, released, client, name):
+    code, output = run_kg(released, "dump", name)
+    sent = client.get(f"/download/{name}", headers={"Accept-Encoding": "identity"}).data
+    assert code == 0 and output.encode("utf-8") == sent and len(sent) > 1000
+
+
+@pytest.mark.parametrize("name", ["kg.jsonld", "kg.nq.gz"])
+def test_kg_dump_writes_into_a_file(run_kg, released, client, tmp_path, name):
+    code, _ = run_kg(released, "dump", name, "-o", str(tmp_path / name))
+    sent = client.get(f"/download/{name}", headers={"Accept-Encoding": "identity"}).data
+    assert code == 0 and (tmp_path / name).read_bytes() == sent and len(sent) > 1000
+
+
+@pytest.mark.parametrize("args, said", [(["kg.xml"], "no dump called 'kg.xml'; a release has kg.ttl"),
+                                        (["kg.ttl", "--release", "nonesuch"], "cannot write kg.ttl")])
+def test_kg_dump_of_what_is_not_there_exits_2_saying_so(run_kg, released, args, said):
+    code, output = run_kg(released, "dump", *args)
+    assert code == 2 and said in output
+
+
+def test_kg_dump_without_a_release_exits_2(run_kg, empty_project):
+    code, output = run_kg(empty_project, "dump", "kg.ttl")
+    assert code == 2 and "no release yet" in output
