@@ -3,7 +3,6 @@ or usage, 3 the release cannot be written (disk full, no permission: the machine
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -408,6 +407,8 @@ def dump_cmd(ctx: click.Context, name: str, output: Path | None, chosen: str | N
     if name not in {d.filename for d in DUMPS}:
         raise Failure(f"no dump called {name!r}; a release has {', '.join(d.filename for d in DUMPS)}")
     config = ctx.obj.config()
+    if output is not None and output.resolve().is_relative_to(config.releases_path.resolve()):
+        raise Failure(f"{output} is among the releases, whose files kg never writes over")
     try:
         release = find_release(config.releases_path, chosen) if chosen else current(config.releases_path)
         if release is None:
@@ -415,9 +416,18 @@ def dump_cmd(ctx: click.Context, name: str, output: Path | None, chosen: str | N
         source = spliced.open_file(release / name)
     except (LookupError, OSError) as exc:
         raise Failure(f"cannot write {name}: {exc}") from exc
-    with source, (output.open("wb") if output is not None else contextlib.nullcontext(
-            click.get_binary_stream("stdout"))) as out:
-        shutil.copyfileobj(source, out, 1 << 20)
+    with source:
+        if output is None:
+            shutil.copyfileobj(source, click.get_binary_stream("stdout"), 1 << 20)
+            return
+        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+        try:
+            with partial.open("wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+            partial.replace(output)  # whole or not at all
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise Failure(f"cannot write {output}: {exc.strerror or exc}", ENVIRONMENT) from exc
 
 
 @cli.command("embed")

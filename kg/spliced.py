@@ -27,13 +27,12 @@ class Range:
 
 
 class Splicer:
-    """Writes a spliced file into `directory`: bytes given here go into a file of its own (`glue`, in PARTS_DIR),
-    parts are named where they already are."""
+    """Writes a spliced file into `directory`: bytes given here go into a file of its own (`glue`, in PARTS_DIR,
+    written at `close`: heads, separators, tails, all small), parts are named where they already are."""
 
     def __init__(self, directory: Path, glue: str) -> None:
         self.directory, self.glue_name = directory, glue
-        (directory / PARTS_DIR).mkdir(exist_ok=True)
-        self._glue = (directory / PARTS_DIR / glue).open("wb")
+        self._glue = io.BytesIO()
         self.ranges: list[Range] = []
         self.size = 0
 
@@ -49,8 +48,9 @@ class Splicer:
             self._add(Range(name, offset, length))
 
     def close(self, target: Path) -> int:
-        """Write the list of ranges as `target` + SUFFIX; the spliced file's size."""
-        self._glue.close()
+        """Write the glue, and the list of ranges as `target` + SUFFIX; the spliced file's size."""
+        (self.directory / PARTS_DIR).mkdir(exist_ok=True)
+        (self.directory / PARTS_DIR / self.glue_name).write_bytes(self._glue.getvalue())
         listed = {"size": self.size, "ranges": [[r.name, r.offset, r.length] for r in self.ranges]}
         target.with_name(target.name + SUFFIX).write_text(json.dumps(listed, separators=(",", ":")) + "\n")
         return self.size
@@ -66,12 +66,18 @@ class Splicer:
 
 def _ranges(path: Path) -> tuple[int, list[Range]]:
     """The size and ranges a spliced file's list gives (ValueError: it is not one kg wrote)."""
-    listed = json.loads((path.with_name(path.name + SUFFIX)).read_bytes())
-    ranges = [Range(str(n), int(o), int(k)) for n, o, k in listed["ranges"]]
-    if any(not _NAME.fullmatch(r.name) or r.offset < 0 or r.length <= 0 for r in ranges) or \
-            sum(r.length for r in ranges) != listed["size"]:
+    listed = json.loads((path.with_name(path.name + SUFFIX)).read_bytes(), parse_constant=_no_constant)
+    size, ranges = listed.get("size") if isinstance(listed, dict) else None, listed.get("ranges")
+    if type(size) is not int or not isinstance(ranges, list) or not all(
+            isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and _NAME.fullmatch(r[0])
+            and type(r[1]) is int and type(r[2]) is int and r[1] >= 0 and r[2] > 0 for r in ranges) or \
+            sum(r[2] for r in ranges) != size:
         raise ValueError(f"{path}{SUFFIX} is not a list of ranges kg wrote")
-    return int(listed["size"]), ranges
+    return size, [Range(*r) for r in ranges]
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is no size")
 
 
 def exists(path: Path) -> bool:
@@ -85,7 +91,7 @@ def size(path: Path) -> int:
         return path.stat().st_size
     try:
         return _ranges(path)[0]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, AttributeError) as exc:
         raise OSError(f"{path}: {exc}") from exc
 
 
@@ -96,7 +102,7 @@ def open_file(path: Path) -> BinaryIO:
         return path.open("rb")
     try:
         _, ranges = _ranges(path)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, AttributeError) as exc:
         raise OSError(f"{path}: {exc}") from exc
     return io.BufferedReader(_Reader(path.parent / PARTS_DIR, ranges), buffer_size=1 << 20)
 
@@ -108,19 +114,28 @@ def read_bytes(path: Path) -> bytes:
 
 
 class _Reader(io.RawIOBase):
-    """The ranges read one after the other as one file."""
+    """The ranges read one after the other as one file. Every file they are in is opened at once and held until
+    closed: a download goes on to its end when its release is retired (renamed, then deleted) meanwhile."""
 
     def __init__(self, directory: Path, ranges: list[Range]) -> None:
         super().__init__()
+        self._fds: dict[str, int] = {}
+        try:
+            for name in dict.fromkeys(r.name for r in ranges):
+                self._fds[name] = os.open(directory / name, os.O_RDONLY)
+            sizes = {name: os.fstat(fd).st_size for name, fd in self._fds.items()}
+        except OSError:
+            self.close()
+            raise
         for r in ranges:
-            if (directory / r.name).stat().st_size < r.offset + r.length:
+            if sizes[r.name] < r.offset + r.length:
+                self.close()
                 raise OSError(f"{directory / r.name} ends before the range of it a spliced file holds")
         self.directory, self.ranges = directory, ranges
         self.starts = [0]
         for r in ranges:
             self.starts.append(self.starts[-1] + r.length)
         self.at = 0
-        self._open: tuple[str, int] | None = None
 
     def readable(self) -> bool:
         return True
@@ -132,34 +147,31 @@ class _Reader(io.RawIOBase):
         return self.at
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self.at, os.SEEK_END: self.starts[-1]}[whence]
-        self.at = max(0, base + offset)
-        return self.at
+        if whence not in (os.SEEK_SET, os.SEEK_CUR, os.SEEK_END):
+            raise ValueError(f"invalid whence ({whence})")
+        at = offset + {os.SEEK_SET: 0, os.SEEK_CUR: self.at, os.SEEK_END: self.starts[-1]}[whence]
+        if at < 0:
+            raise ValueError(f"negative seek position {at}")
+        self.at = at
+        return at
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.closed:
+            raise ValueError("read of a closed file")
         n = bisect.bisect_right(self.starts, self.at) - 1
-        if n >= len(self.ranges):
+        if n >= len(self.ranges) or not len(buffer):
             return 0
         r = self.ranges[n]
         within = self.at - self.starts[n]
         wanted = min(len(buffer), r.length - within)
-        got = os.preadv(self._fd(r.name), [memoryview(buffer)[:wanted]], r.offset + within)
+        got = os.preadv(self._fds[r.name], [memoryview(buffer)[:wanted]], r.offset + within)
         if got <= 0:
             raise OSError(f"{self.directory / r.name} ends before the range of it a spliced file holds")
         self.at += got
         return got
 
-    def _fd(self, name: str) -> int:
-        if self._open is None or self._open[0] != name:
-            self._close_fd()
-            self._open = (name, os.open(self.directory / name, os.O_RDONLY))
-        return self._open[1]
-
-    def _close_fd(self) -> None:
-        if self._open is not None:
-            os.close(self._open[1])
-            self._open = None
-
     def close(self) -> None:
-        self._close_fd()
+        for fd in getattr(self, "_fds", {}).values():
+            os.close(fd)
+        self._fds = {}
         super().close()

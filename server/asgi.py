@@ -12,6 +12,7 @@ connection is dropped. Streams take at most STREAMS of the threads (503 beyond):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import sys
@@ -37,6 +38,9 @@ QUERIES = 8  # threads for SPARQL queries, which may wait for an executor: they 
 STREAMS = 4  # streamed answers at once
 IN_FLIGHT = 2  # pieces of one stream made ahead of the client
 SLICE = 64 * 1024  # bytes of one message to the server: it holds about a hundred for a client that does not read
+FILES = 64  # files without a path of their own (spliced dumps) sent at once: each holds its parts open
+FILE_PIECE = 1 << 20  # bytes of such a file read at a time, by a reader thread, while the loop writes the last
+READERS = 2  # threads reading those pieces: a read from the page cache takes well under a millisecond
 
 
 class _Refusal(Refusal):
@@ -48,15 +52,32 @@ class _Refusal(Refusal):
 
 
 class FileWrapper:
-    """`wsgi.file_wrapper`: a file answered whole is sent by the server from its path, without a thread."""
+    """`wsgi.file_wrapper`: a file answered whole is sent by the server from its path, without a thread; one without
+    a path of its own (a spliced dump, kg.spliced) a piece at a time by the loop. Seekable, so that a range of it is
+    read from where it starts."""
 
     def __init__(self, file: BinaryIO, block: int = 64 * 1024) -> None:
-        self.file, self.block = file, block
+        self.file, self.block = file, max(block, 64 * 1024)
         name = getattr(file, "name", None)
         self.path = os.path.abspath(name) if isinstance(name, str) and os.path.isfile(name) else None
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(lambda: self.file.read(self.block), b"")
+        return self
+
+    def __next__(self) -> bytes:
+        piece = self.file.read(self.block)
+        if not piece:
+            raise StopIteration
+        return piece
+
+    def seekable(self) -> bool:
+        return self.file.seekable()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
 
     def close(self) -> None:
         self.file.close()
@@ -72,6 +93,8 @@ class Front:
         self.pool = ThreadPoolExecutor(pages + streams, thread_name_prefix="kg-app")
         self.queries = ThreadPoolExecutor(QUERIES, thread_name_prefix="kg-query")
         self.streams = threading.BoundedSemaphore(streams)
+        self.readers = ThreadPoolExecutor(READERS, thread_name_prefix="kg-read")
+        self.files = threading.BoundedSemaphore(FILES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -115,6 +138,10 @@ class Front:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.pathsend", "path": body})
             return
+        if isinstance(body, FileWrapper):  # a file without a path of its own
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await self._file(body, receive, send)
+            return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if body is not None:
             await send({"type": "http.response.body", "body": body})
@@ -130,6 +157,40 @@ class Front:
             if streaming.cancelled() or not streaming.done() or streaming.exception() is not None:
                 gone.set()  # the thread stops making pieces
                 room.release()
+
+    def _hand(self, head: asyncio.Future[tuple[int, list[tuple[bytes, bytes]], Any]],
+              answer: tuple[int, list[tuple[bytes, bytes]], FileWrapper]) -> None:
+        """On the loop: give the file to the request's answer; closed, its slot back, when the answer is gone."""
+        if head.done():
+            answer[2].close()
+            self.files.release()
+        else:
+            head.set_result(answer)
+
+    async def _file(self, body: FileWrapper, receive: Receive, send: Send) -> None:
+        """Send a file a piece at a time, each read by a reader thread and written within the write timeout: no
+        thread waits on the client, and no stream slot is taken."""
+        loop = asyncio.get_running_loop()
+
+        async def pieces() -> None:
+            while piece := await loop.run_in_executor(self.readers, body.file.read, FILE_PIECE):
+                for at in range(0, len(piece), SLICE):
+                    await asyncio.wait_for(send({"type": "http.response.body", "body": piece[at:at + SLICE],
+                                                 "more_body": True}), self.write_seconds)
+            await send({"type": "http.response.body", "body": b""})
+
+        sending = asyncio.ensure_future(pieces())
+        left = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait((sending, left), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            left.cancel()
+            if not sending.done():  # the client went
+                sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # a client gone or too slow: dropped
+                await sending
+            body.close()
+            self.files.release()
 
     async def _stream(self, pieces: asyncio.Queue[bytes | None], room: threading.Semaphore, send: Send) -> None:
         """Write a stream's pieces as its thread makes them, each within the write timeout."""
@@ -149,13 +210,17 @@ class Front:
         except BaseException as exc:  # noqa: BLE001 - told to the loop, which answers 500
             loop.call_soon_threadsafe(_settle, head, None, exc)
             return
-        streamed = False
+        streamed = handed = False
         try:
             length = next((v for k, v in headers if k == b"content-length"), b"")
             if isinstance(result, list | tuple) or environ["REQUEST_METHOD"] == "HEAD":
                 loop.call_soon_threadsafe(_settle, head, (status, headers, b"".join(result)), None)
             elif isinstance(result, FileWrapper) and result.path and status == 200:
                 loop.call_soon_threadsafe(_settle, head, (status, headers, result.path), None)
+            elif isinstance(result, FileWrapper) and status == 200 and not (length.isdigit() and int(
+                    length) <= BUFFERED) and self.files.acquire(blocking=False):
+                handed = True  # the loop sends it, closes it and gives its slot back
+                loop.call_soon_threadsafe(self._hand, head, (status, headers, result))
             elif length.isdigit() and int(length) <= BUFFERED:
                 loop.call_soon_threadsafe(_settle, head, (status, headers, b"".join(result)), None)
             elif not self.streams.acquire(blocking=False):
@@ -173,7 +238,7 @@ class Front:
                     loop.call_soon_threadsafe(pieces.put_nowait, piece)
         finally:
             close = getattr(result, "close", None)
-            if close is not None:
+            if close is not None and not handed:
                 close()
             if streamed:
                 self.streams.release()

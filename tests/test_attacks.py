@@ -3,7 +3,9 @@ exhaust memory, or keep pages from answering (the adversarial pass of issue #22,
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -486,3 +488,49 @@ def test_a_result_xml_cannot_carry_is_refused_not_sent_ill_formed(live, query, a
     assert r.status_code == 406 and "XML cannot carry" in r.text
     assert _post(live, query, Accept="application/sparql-results+json" if "SELECT" in query else
                  "application/n-triples").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def large_dump(released, tmp_path_factory):
+    """A copy of the released project whose kg.ttl is a spliced file of 24 MiB (past what the server joins on a
+    page thread), served by a real `kg serve`."""
+    from conftest import LiveServer, free_port
+    from kg.layout import current
+    from kg.spliced import PARTS_DIR, SUFFIX
+
+    root = tmp_path_factory.mktemp("large-dump")
+    shutil.copytree(released / "var", root / "var", symlinks=True)
+    shutil.copytree(released / "data", root / "data")
+    release = current(root / "var")
+    size = 24 << 20
+    (release / PARTS_DIR / "large.ttl").write_bytes(b"# " + b"x" * (size - 3) + b"\n")
+    (release / ("kg.ttl" + SUFFIX)).write_text(json.dumps({"size": size, "ranges": [["large.ttl", 0, size]]}))
+    server = LiveServer(root, free_port())
+    yield server, size
+    server.stop()
+
+
+def test_slow_readers_of_a_large_spliced_dump_take_neither_threads_nor_stream_slots(large_dump):
+    """curl and wget ask for no gzip: a dump kept as its shards' pieces is sent by the loop, a piece at a time."""
+    server, size = large_dump
+    readers = []
+    try:
+        for _ in range(12):  # more than the stream slots of both workers
+            s = socket.create_connection(("127.0.0.1", server.port))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b"GET /download/kg.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n")
+            readers.append(s)
+        time.sleep(1.0)
+        pages = [requests.get(server.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
+        graph = requests.get(server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=30)
+        assert pages == [200, 200, 200] and graph.status_code == 200  # the stream slots are all free
+        heads = []
+        for s in readers:
+            s.settimeout(10)
+            heads.append(s.recv(64).decode("latin-1").split("\r\n")[0])
+        assert heads == ["HTTP/1.1 200 OK"] * 12
+    finally:
+        for s in readers:
+            s.close()
+    whole = requests.get(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"}, timeout=60)
+    assert whole.status_code == 200 and len(whole.content) == size and whole.content.startswith(b"# xxx")

@@ -487,3 +487,17 @@ def test_what_a_build_leaves_is_not_gone_through_again_by_the_next_young_collect
     # the collector was off during the build: without this, each of its survivors would wait in the youngest
     # generation for the next collection to go through it
     assert gc.isenabled() and len(gc.get_objects(0)) + len(gc.get_objects(1)) < 1_000
+
+
+def test_a_link_over_a_file_linked_from_another_release_leaves_that_file_as_it_was(tmp_path):
+    """kept.link replaces the name; it never writes through a file another release shares."""
+    from kg.build.kept import link
+
+    old, shared, new = tmp_path / "old", tmp_path / "shared", tmp_path / "new"
+    old.write_bytes(b"the previous release's bytes")
+    os.link(old, shared)  # the name this build links to is, so far, a link to the previous release's file
+    new.write_bytes(b"this build's bytes")
+    link(new, shared)
+    assert old.read_bytes() == b"the previous release's bytes" and shared.read_bytes() == b"this build's bytes"
+    assert shared.stat().st_ino == new.stat().st_ino and sorted(p.name for p in tmp_path.iterdir()) == [
+        "new", "old", "shared"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def release(released: Path) -> Path:
 def made(tmp_path: Path) -> tuple[Path, bytes]:
     """A spliced file of glue and ranges of two part files, and the bytes it stands for."""
     parts = tmp_path / PARTS_DIR
-    parts.mkdir()
+    parts.mkdir(parents=True)
     (parts / "a").write_bytes(bytes(range(256)) * 40)
     (parts / "b").write_bytes(b"0123456789" * 500)
     out = Splicer(tmp_path, "glue")
@@ -70,6 +71,38 @@ def test_a_list_naming_a_file_outside_its_parts_is_refused(tmp_path, name):
         spliced.open_file(tmp_path / "dump.ttl")
     with pytest.raises(OSError):
         spliced.size(tmp_path / "dump.ttl")
+
+
+@pytest.mark.parametrize("listed", ['{"size": Infinity, "ranges": [["a", 0, 10]]}',
+                                    '{"size": 10.0, "ranges": [["a", 0, 10.0]]}',
+                                    '{"size": 10, "ranges": [["a", true, 10]]}',
+                                    '{"size": "10", "ranges": [["a", 0, "10"]]}',
+                                    '{"size": 11, "ranges": [["a", 0, 10]]}',
+                                    '[["a", 0, 10]]', '{"size": 10}'])
+def test_a_list_that_is_not_one_kg_wrote_is_refused(tmp_path, listed):
+    (tmp_path / PARTS_DIR).mkdir()
+    (tmp_path / PARTS_DIR / "a").write_bytes(b"x" * 100)
+    (tmp_path / ("dump.ttl" + SUFFIX)).write_text(listed)
+    with pytest.raises(OSError):
+        spliced.open_file(tmp_path / "dump.ttl")
+    with pytest.raises(OSError):
+        spliced.size(tmp_path / "dump.ttl")
+
+
+def test_a_spliced_file_reads_to_its_end_when_its_directory_is_moved_and_deleted_meanwhile(tmp_path):
+    """A download goes on when its release is retired: renamed, then deleted."""
+    target, expected = made(tmp_path / "release")
+    with spliced.open_file(target) as f:
+        first = f.read(10)
+        (tmp_path / "release").rename(tmp_path / ".retired")
+        shutil.rmtree(tmp_path / ".retired")
+        assert first + f.read() == expected
+
+
+def test_a_spliced_file_refuses_a_seek_before_its_start(tmp_path):
+    target, _ = made(tmp_path)
+    with spliced.open_file(target) as f, pytest.raises(ValueError):
+        f.seek(-5)
 
 
 def test_a_part_shorter_than_its_range_is_an_error_not_a_short_file(tmp_path):
@@ -147,3 +180,15 @@ def test_kg_dump_of_what_is_not_there_exits_2_saying_so(run_kg, released, args, 
 def test_kg_dump_without_a_release_exits_2(run_kg, empty_project):
     code, output = run_kg(empty_project, "dump", "kg.ttl")
     assert code == 2 and "no release yet" in output
+
+
+def test_kg_dump_never_writes_into_the_releases(run_kg, released):
+    target = current(released / "var") / PARTS_DIR / "release.ttl"
+    before = target.read_bytes()
+    code, output = run_kg(released, "dump", "kg.ttl", "-o", str(target))
+    assert code == 2 and "among the releases" in output and target.read_bytes() == before
+
+
+def test_kg_dump_into_a_folder_that_is_not_there_exits_3_leaving_nothing(run_kg, released, tmp_path):
+    code, output = run_kg(released, "dump", "kg.ttl", "-o", str(tmp_path / "gone" / "kg.ttl"))
+    assert code == 3 and "cannot write" in output and not (tmp_path / "gone").exists()

@@ -144,7 +144,7 @@ _PIECES = (".jsonld", ".jsonl", ".ttl")  # a shard's piece of each entity dump (
 _FILES = tuple(s + z for s in (*_PIECES, ".trig") for z in ("", ".z"))  # a piece's files, in the release's parts/
 
 
-LABELS_FILE = "labels.pickle"  # in the release's kept/: the labels the pieces named, and the entities the tail labelled
+LABELS_FILE = "labels.pickle"  # in the release's kept/: every entity's label, and those the build's own statements gave
 
 
 def changed_labels(before: object, labels: dict[str, Label], tailed: frozenset[str],

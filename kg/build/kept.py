@@ -52,11 +52,25 @@ def link_kept(kept: Kept, name: str) -> None:
 
 
 def link(source: Path, target: Path) -> None:
-    """`target` the same file as `source` (a hard link; a copy where the file system has none)."""
+    """`target` the same file as `source` (a hard link; a copy where the file system has none), in place of any file
+    of that name: never written through, which would change another release's file linked there too."""
     try:
         os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+        return
+    except OSError as exc:
+        if not isinstance(exc, FileExistsError) and not source.is_file():
+            raise
+    made = target.with_name(f".{target.name}.{os.getpid()}.link")
+    made.unlink(missing_ok=True)  # a leftover of a build killed here
+    try:
+        try:
+            os.link(source, made)
+        except OSError:
+            shutil.copyfile(source, made)
+        os.replace(made, target)
+    except BaseException:
+        made.unlink(missing_ok=True)
+        raise
 
 
 def keep(kept: Kept, name: str, found: object) -> None:
