@@ -103,15 +103,17 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
     for r in records:
         has: set[str] = set()
         eager = []
+        idents: set[str] = set()
         for c in r.claims:  # one pass over the values for the fields it has and its eager ones
             for v in c.values:
                 has.add(v.field)
                 if v.field in _EAGER:
                     eager.append((v.field, _pack_value(v.value), at(v.origin)))
+                    if v.field == "same_as" and (i := identifier(str(v.value))):
+                        idents.add(i)
         fields = fieldsets.setdefault(tuple(sorted(has)), len(fieldsets))
-        idents = tuple(sorted({i for v in r.values("same_as") if (i := identifier(str(v.value)))}))
         heads.append((r.kind, r.key, at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly), fields,
-                      tuple(x for pair in r.names() for x in pair), tuple(eager), idents))
+                      tuple(x for pair in r.names() for x in pair), tuple(eager), tuple(sorted(idents))))
         claims.append(pack_claims(r, at))
     blob = io.BytesIO()
     packer(blob).dump(claims)
