@@ -346,14 +346,20 @@ def big(tmp_path_factory):
     server.stop()
 
 
+def _slow_readers(port: int, request: bytes, count: int, readers: list[socket.socket]) -> None:
+    """`count` clients that send `request` and read (almost) nothing: a tiny receive buffer each."""
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(request)
+        readers.append(s)
+
+
 def test_slow_readers_of_streamed_graphs_do_not_take_the_threads(big):
-    readers = []
-    try:
-        for _ in range(10):  # more than the stream slots of both workers
-            s = socket.create_connection(("127.0.0.1", big.port))
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.sendall(b"GET /store HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/n-quads\r\n\r\n")
-            readers.append(s)
+    readers: list[socket.socket] = []
+    try:  # more than the stream slots of both workers
+        _slow_readers(big.port, b"GET /store HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/n-quads\r\n\r\n",
+                      10, readers)
         time.sleep(1.0)
         pages = [requests.get(big.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
         query = _post(big, "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Movie> }")
@@ -513,13 +519,10 @@ def large_dump(released, tmp_path_factory):
 def test_slow_readers_of_a_large_spliced_dump_take_neither_threads_nor_stream_slots(large_dump):
     """curl and wget ask for no gzip: a dump kept as its shards' pieces is sent by the loop, a piece at a time."""
     server, size = large_dump
-    readers = []
-    try:
-        for _ in range(12):  # more than the stream slots of both workers
-            s = socket.create_connection(("127.0.0.1", server.port))
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.sendall(b"GET /download/kg.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n")
-            readers.append(s)
+    readers: list[socket.socket] = []
+    try:  # more than the stream slots of both workers
+        _slow_readers(server.port, b"GET /download/kg.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Accept-Encoding: identity\r\n\r\n", 12, readers)
         time.sleep(1.0)
         pages = [requests.get(server.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
         graph = requests.get(server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=30)
