@@ -40,7 +40,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        kept = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after")}  # 405 must say Allow
+        # 405 must say Allow; 416 the length a range may be asked of (Content-Range: bytes */N, RFC 9110 15.5.17)
+        kept = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after", "content-range")}
         if exc.code == 405 and "Allow" in kept:
             return error_response(405, f"{request.method} is not answered here; this resource answers {kept['Allow']} "
                                        "(kg publishes: nothing on this server takes changes).", kept)

@@ -274,6 +274,13 @@ def test_an_unsatisfiable_single_range_still_gets_416(client):
     assert r.status_code == 416
 
 
+@pytest.mark.parametrize("dump", ["kg.ttl", "kg.nq.gz"])
+def test_an_unsatisfiable_range_is_told_the_length_it_may_ask_of(client, released, dump):
+    r = client.get(f"/download/{dump}", headers={"Range": "bytes=999999999-", "Accept-Encoding": "identity"})
+    assert r.status_code == 416
+    assert r.headers["Content-Range"] == f"bytes */{spliced.size(released / 'var' / 'current' / dump)}"
+
+
 # ---- 8. If-None-Match compares weakly ----
 
 VALIDATED = {"page": ("/movie/break-away", {"Accept": "text/html"}),
