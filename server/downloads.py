@@ -63,6 +63,9 @@ def dump(name: str) -> Response:
     if "Range" in request.headers and not _one_byte_range(request.headers["Range"]):
         # several ranges, or a header that is no byte range: ignored (RFC 9110 section 14.2), the whole file is sent
         del request.environ["HTTP_RANGE"]
+    if "Range" in request.headers and (request.if_none_match.star_tag or request.if_none_match.contains_weak(
+            f"{rel.etag}-{found.filename}")):
+        del request.environ["HTTP_RANGE"]  # If-None-Match comes before Range (RFC 9110 section 13.2.2): a 304
     wire = rel.path / WIRE_DIR / (found.filename + ".gz")
     gzip_ok = accepts_gzip(request.headers.get("Accept-Encoding")) and "Range" not in request.headers
     if not found.gzipped and gzip_ok and wire.exists():

@@ -281,6 +281,17 @@ def test_an_unsatisfiable_range_is_told_the_length_it_may_ask_of(client, release
     assert r.headers["Content-Range"] == f"bytes */{spliced.size(released / 'var' / 'current' / dump)}"
 
 
+@pytest.mark.parametrize("dump", ["kg.ttl", "kg.nq.gz"])
+def test_a_range_of_a_dump_the_client_has_already_is_not_modified(client, dump):
+    etag = client.get(f"/download/{dump}", headers={"Accept-Encoding": "identity"}).headers["ETag"]
+    r = client.get(f"/download/{dump}", headers={"Range": "bytes=5-14", "If-None-Match": etag,
+                                                 "Accept-Encoding": "identity"})
+    assert r.status_code == 304 and r.data == b""
+    other = client.get(f"/download/{dump}", headers={"Range": "bytes=5-14", "If-None-Match": '"another"',
+                                                     "Accept-Encoding": "identity"})
+    assert other.status_code == 206 and len(other.data) == 10
+
+
 # ---- 8. If-None-Match compares weakly ----
 
 VALIDATED = {"page": ("/movie/break-away", {"Accept": "text/html"}),
