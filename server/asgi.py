@@ -12,6 +12,7 @@ connection is dropped. Streams take at most STREAMS of the threads (503 beyond):
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import io
 import os
@@ -171,9 +172,11 @@ class Front:
         """Send a file a piece at a time, each read by a reader thread and written within the write timeout: no
         thread waits on the client, and no stream slot is taken."""
         loop = asyncio.get_running_loop()
+        reading: concurrent.futures.Future[bytes] | None = None  # the read a reader thread is making
 
         async def pieces() -> None:
-            while piece := await loop.run_in_executor(self.readers, body.file.read, FILE_PIECE):
+            nonlocal reading
+            while piece := await asyncio.wrap_future(reading := self.readers.submit(body.file.read, FILE_PIECE)):
                 for at in range(0, len(piece), SLICE):
                     await asyncio.wait_for(send({"type": "http.response.body", "body": piece[at:at + SLICE],
                                                  "more_body": True}), self.write_seconds)
@@ -189,6 +192,8 @@ class Front:
                 sending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):  # a client gone or too slow: dropped
                 await sending
+            if reading is not None and not reading.done():  # a read still being made ends before its file closes
+                await loop.run_in_executor(None, concurrent.futures.wait, (reading,))
             body.close()
             self.files.release()
 
