@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import heapq
 import io
+import itertools
 import os
 import zlib
 from collections.abc import Callable, Collection, Generator, Iterable
@@ -376,17 +377,15 @@ _HAND_WRITTEN = (".yaml", ".yml")
 def task_bounds(records: list[Record], size: int) -> list[tuple[int, int]]:
     """Where each mapping task's records start and end: at most `size` records, hand-written (YAML) ones never
     in a task with bulk ones, so that editing a YAML file of a project of bulk files maps a few records again."""
+    files = [r.origin.file for r in records]
+    hand = {f for f in set(files) if str(f).endswith(_HAND_WRITTEN)}
     bounds: list[tuple[int, int]] = []
-    start, written = 0, False
-    for i, record in enumerate(records):
-        mine = str(record.origin.file).endswith(_HAND_WRITTEN)
-        if i > start and (i - start >= size or mine != written):
-            bounds.append((start, i))
-            start = i
-        written = mine
-    if start < len(records) or not bounds:
-        bounds.append((start, len(records)))
-    return bounds
+    start = 0
+    for _, run in itertools.groupby(f in hand for f in files):  # runs of one sort, cut every `size` records
+        end = start + sum(1 for _ in run)
+        bounds += [(at, min(at + size, end)) for at in range(start, end, size)]
+        start = end
+    return bounds or [(0, 0)]
 
 
 def _map_task(n: int) -> _Mapping:
