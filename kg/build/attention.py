@@ -62,9 +62,9 @@ def _notes(notes: Iterable[Note], action: str) -> list[dict[str, Any]]:
     return [{"what": n.message, "where": str(n.where)} for n in notes if n.action == action]
 
 
-def groups(candidates: list[Candidate], conflicts: list[Conflict], notes: list[Note], findings: list[Finding],
+def groups(candidates: list[Candidate], conflicts: list[Conflict], notes: list[Note], warned: list[dict[str, Any]],
            gone: list[str], minter: Minter) -> list[dict[str, Any]]:
-    """The groups, most pressing first: each {kind, title, count, items}."""
+    """The groups, most pressing first: each {kind, title, count, items} (`warned`: the findings' `warnings`)."""
     found = [
         ("duplicates", "Possible duplicates", [
             {"what": f"{c.a} and {c.b} may be one {c.kind}: {'; '.join(c.evidence)} (score {c.score})",
@@ -74,7 +74,7 @@ def groups(candidates: list[Candidate], conflicts: list[Conflict], notes: list[N
         ("junk", "Not people (left out)", _notes(notes, "junk")),
         ("suspicious", "Suspicious input", _notes(notes, "suspicious")),
         ("skipped", "Rows and values left out", _notes(notes, "skipped")),
-        ("warnings", "Warnings", warnings(findings)),
+        ("warnings", "Warnings", warned),
         ("gone", "IRIs of earlier releases that are gone (410)", [
             {"what": f"{iri} no longer exists", "iri": iri,
              "fix": "give the record that replaces it `formerly: [old-key]`, or decide 'merge kind/old into "

@@ -334,6 +334,7 @@ class Build:
             f"{v} {k.replace('_', ' ')}" for k, v in how.items() if k != "patched_from")
             if "patched_from" in how else "loaded in full")
         result.candidates = self._candidates(found)
+        warned = attention.warnings(report.of("Warning"))  # grouped once: a few hundred thousand findings
         meta = {
             "id": release_id,
             "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -346,8 +347,7 @@ class Build:
                            "where": str(c.origin) if c.origin else None,
                            "preferred": c.preferred.value if c.preferred is not None else None,
                            "decided": c.decided} for c in mapped.conflicts],
-            "warnings": [f"{w['where']}: Warning: {w['what']}"
-                         for w in attention.warnings(report.of("Warning"))][:1000],
+            "warnings": [f"{w['where']}: Warning: {w['what']}" for w in warned[:1000]],
             "warning_count": len(report.of("Warning")),
             "notes": {action: sum(1 for x in sources.notes if x.action == action)
                       for action in sorted({x.action for x in sources.notes})},
@@ -367,8 +367,10 @@ class Build:
         (tmp / DUPLICATES_FILE).write_text(json.dumps([c.json() for c in self.candidates], indent=1,
                                                       ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / REPORT_FILE).write_text("".join(f"{x}\n" for x in sources.notes), encoding="utf-8")
-        attention.write(tmp, attention.groups(self.candidates, mapped.conflicts, sources.notes, report.findings,
-                                              self.gone, minter))
+        attention.write(tmp, attention.groups(
+            self.candidates, mapped.conflicts, sources.notes,
+            warned if len(report.of("Warning")) == len(report.findings) else attention.warnings(report.findings),
+            self.gone, minter))
         if config.store != "embedded":  # into the engine's idle slot, verified there, before anything is switched
             remote.record(tmp, stages.run("engine", lambda: remote.publish(
                 tmp, config, current(config.releases_path), self.say), lambda e: f"slot {e['slot']}"))
