@@ -100,24 +100,28 @@ class Record:
         """What this record's claims name, as (kind, key): their source documents (not the curators') and the
         records their values refer to (a cast entry's actor and character, a crew entry's person)."""
         out: dict[tuple[str, str], None] = {}
+        table = naming(self.kind)
         for claim in self.claims:
             if claim.source != EDITORIAL:
                 out[("source", claim.source)] = None
             for value in claim.values:
-                how = _NAMING.get((self.kind, value.field))
-                if how is None:
-                    how = _NAMING[(self.kind, value.field)] = _naming(self.kind, value.field)
-                if how:
-                    out.update(dict.fromkeys(_named(how, value.value)))
+                if how := table[value.field]:
+                    out.update(dict.fromkeys(named(how, value.value)))
         return tuple(out)
+
+    def names_along(self) -> frozenset[tuple[str, str]] | None:
+        """What this record and the others read back with it name, when known at once (a superset of `names()`
+        that one look checks for a batch of records); None for a record read afresh."""
+        return None
 
     def named_by(self, value: Value) -> tuple[tuple[str, str], ...]:
         """What one of this record's values names, as (kind, key) (see `names`)."""
-        how = _naming(self.kind, value.field)
-        return _named(how, value.value) if how else ()
+        how = naming(self.kind)[value.field]
+        return named(how, value.value) if how else ()
 
 
-def _named(how: str, v: Any) -> tuple[tuple[str, str], ...]:
+def named(how: str, v: Any) -> tuple[tuple[str, str], ...]:
+    """What a value names, given what its field's values name (`naming`)."""
     if how == "cast":
         return (("person", v.actor), ("character", v.character)) if v.character else (("person", v.actor),)
     if how == "crew":
@@ -125,17 +129,32 @@ def _named(how: str, v: Any) -> tuple[tuple[str, str], ...]:
     return ((how, v),)
 
 
-_NAMING: dict[tuple[str, str], str] = {}  # by (kind, field): what its values name (`_naming`)
+class _Naming(dict[str, str]):
+    """By field of one kind: what its values name, worked out the first time a field is asked for."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def __missing__(self, name: str) -> str:
+        field = KINDS[self.kind].field(name)
+        if field is None:
+            raise KeyError(f"{self.kind} has no field {name!r}")
+        how = self[name] = (field.ref or "") if field.vtype == "ref" else field.vtype if field.vtype in (
+            "cast", "crew") else ""
+        return how
 
 
-def _naming(kind: str, name: str) -> str:
-    """What values of a kind's field name: "cast", "crew", the kind of record a reference names, or "" (none)."""
-    field = KINDS[kind].field(name)
-    if field is None:
-        raise KeyError(f"{kind} has no field {name!r}")
-    if field.vtype == "ref":
-        return field.ref or ""
-    return field.vtype if field.vtype in ("cast", "crew") else ""
+_NAMING: dict[str, _Naming] = {}
+
+
+def naming(kind: str) -> dict[str, str]:
+    """By field of a kind: what its values name: "cast", "crew", the kind of record a reference names, or "" (none);
+    a KeyError for a field the kind does not have."""
+    found = _NAMING.get(kind)
+    if found is None:
+        found = _NAMING[kind] = _Naming(kind)
+    return found
 
 
 @dataclass(frozen=True)

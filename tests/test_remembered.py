@@ -128,6 +128,35 @@ def test_a_record_read_back_that_names_what_is_missing_is_reported_where_it_was_
     assert "person 'p9' that does not exist" in problems[0].message
 
 
+def test_records_read_back_together_tell_all_they_name_at_once(monkeypatch):
+    records = _every_kind_of_value()
+    back = _held(records)
+    monkeypatch.setattr(kg.build.remembered._Claims, "of", lambda *_: pytest.fail("claims unpacked"))
+    assert back[0].names_along() is back[1].names_along() == {n for r in records for n in r.names()}
+    assert records[0].names_along() is None  # a record read afresh tells only its own (`names`)
+
+
+def test_records_read_back_whose_batch_names_nothing_missing_are_not_looked_at_one_by_one(monkeypatch):
+    there = Origin("data/films.csv", 7, "m1")
+    film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p1", None, None), there),), there),),
+                  there, detailed=False)
+    held = _held([film, Record("person", "p1", (), there, detailed=False), Record("source", "films", (), there)])
+    monkeypatch.setattr(Held, "names", lambda *_: pytest.fail("looked at one by one"))
+    problems: list[Problem] = []
+    kg.build.sources._check_references(held, problems)
+    assert problems == []
+
+
+def test_only_the_records_of_a_batch_that_name_what_is_missing_are_reported():
+    there, later = Origin("data/films.csv", 7, "m1"), Origin("data/films.csv", 8, "m2")
+    films = [Record("movie", key, (Claim("films", (Value("cast", CastEntry(person, None, None), origin),), origin),),
+                    origin, detailed=False) for key, person, origin in (("m1", "p1", there), ("m2", "p2", later))]
+    held = _held([*films, Record("person", "p1", (), there, detailed=False), Record("source", "films", (), there)])
+    problems: list[Problem] = []
+    kg.build.sources._check_references(held, problems)
+    assert [(p.file, p.line, p.field) for p in problems] == [("data/films.csv", 8, "m2.cast")]
+
+
 def test_a_record_read_back_names_the_record_a_merge_keeps():
     there = Origin("data/films.csv", 7, "m1")
     film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p1", None, None), there),), there),),

@@ -100,6 +100,7 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
     at = _numbering(origins)
     fieldsets: dict[tuple[str, ...], int] = {}
     heads, claims = [], []
+    along: dict[tuple[str, str], None] = {}
     for r in records:
         has: set[str] = set()
         eager = []
@@ -112,22 +113,26 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
                     if v.field == "same_as" and (i := identifier(str(v.value))):
                         idents.add(i)
         fields = fieldsets.setdefault(tuple(sorted(has)), len(fieldsets))
+        names = r.names()
+        along.update(dict.fromkeys(names))
         heads.append((r.kind, r.key, at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly), fields,
-                      tuple(x for pair in r.names() for x in pair), tuple(eager), tuple(sorted(idents))))
+                      tuple(x for pair in names for x in pair), tuple(eager), tuple(sorted(idents))))
         claims.append(pack_claims(r, at))
     blob = io.BytesIO()
     packer(blob).dump(claims)
-    return [tuple(o) for o in origins], list(fieldsets), heads, blob.getvalue()
+    return ([tuple(o) for o in origins], list(fieldsets), heads, blob.getvalue(),
+            tuple(x for pair in along for x in pair))
 
 
 class _Claims:
     """The claims of the records of one packed blob (`pack_held`), unpickled when the first is asked for."""
 
-    __slots__ = ("blob", "origins", "packed")
+    __slots__ = ("blob", "origins", "packed", "names")
 
-    def __init__(self, blob: bytes, origins: list[Origin]) -> None:
+    def __init__(self, blob: bytes, origins: list[Origin], names: frozenset[tuple[str, str]]) -> None:
         self.blob, self.origins = blob, origins
         self.packed: list[tuple[Any, ...]] | None = None
+        self.names = names  # what all its records name
 
     def of(self, n: int) -> tuple[Claim, ...]:
         if self.packed is None:
@@ -169,6 +174,9 @@ class Held(Record):
     def names(self) -> tuple[tuple[str, str], ...]:
         return tuple(zip(self._names[::2], self._names[1::2], strict=True))
 
+    def names_along(self) -> frozenset[tuple[str, str]]:
+        return self._from.names
+
     def _as_record(self) -> Record:
         return Record(self.kind, self.key, self.claims, self.origin, self.detailed, self.formerly)
 
@@ -185,9 +193,9 @@ class Held(Record):
 
 def unpack_held(packed: tuple[Any, ...]) -> list[Record]:
     """The records `pack_held` gave, as `Held`."""
-    table, fieldsets, heads, blob = packed
+    table, fieldsets, heads, blob, along = packed
     origins = [Origin(*o) for o in table]
-    claims = _Claims(blob, origins)
+    claims = _Claims(blob, origins, frozenset(zip(along[::2], along[1::2], strict=True)))
     fields = [frozenset(f) for f in fieldsets]
     return [_held(kind, key, origins[at], detailed, tuple((k, origins[o]) for k, o in formerly) if formerly else (),
                   claims, n, fields[has], names,
