@@ -218,7 +218,7 @@ class Front:
         streamed = handed = False
         try:
             length = next((v for k, v in headers if k == b"content-length"), b"")
-            if isinstance(result, list | tuple) or environ["REQUEST_METHOD"] == "HEAD":
+            if isinstance(result, list | tuple) or environ["REQUEST_METHOD"] == "HEAD" or status in _BODILESS:
                 loop.call_soon_threadsafe(_settle, head, (status, headers, b"".join(result)), None)
             elif isinstance(result, FileWrapper) and result.path and status == 200:
                 loop.call_soon_threadsafe(_settle, head, (status, headers, result.path), None)
@@ -248,6 +248,9 @@ class Front:
             if streamed:
                 self.streams.release()
                 loop.call_soon_threadsafe(pieces.put_nowait, None)
+
+
+_BODILESS = (204, 304)  # answers that never have a body (RFC 9110 sections 15.3.5, 15.4.5): no stream slot for them
 
 
 def _settle(future: asyncio.Future[Any], value: Any, exc: BaseException | None) -> None:

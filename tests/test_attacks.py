@@ -537,3 +537,48 @@ def test_slow_readers_of_a_large_spliced_dump_take_neither_threads_nor_stream_sl
             s.close()
     whole = requests.get(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"}, timeout=60)
     assert whole.status_code == 200 and len(whole.content) == size and whole.content.startswith(b"# xxx")
+
+
+def test_a_download_the_client_holds_is_a_304_even_when_every_stream_slot_is_taken(large_dump):
+    """A 304 has no body: it is answered at once, not queued for a slot of the streamed answers."""
+    server, size = large_dump
+    tag = requests.head(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"},
+                        timeout=10).headers["ETag"]
+    readers: list[socket.socket] = []
+    try:  # ranges past what is joined on a thread are streamed: more of them than the slots of both workers
+        _slow_readers(server.port, b"GET /download/kg.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity"
+                      b"\r\nRange: bytes=0-\r\n\r\n", 12, readers)
+        time.sleep(1.0)
+        heads = []
+        for s in readers:
+            s.settimeout(10)
+            heads.append(s.recv(64).decode("latin-1").split("\r\n")[0])
+        assert "HTTP/1.1 503 Service Unavailable" in heads  # every slot is taken
+        held = requests.get(server.url + "/download/kg.ttl", timeout=10,
+                            headers={"Accept-Encoding": "identity", "If-None-Match": tag})
+        assert held.status_code == 304 and held.content == b""
+    finally:
+        for s in readers:
+            s.close()
+
+
+@pytest.mark.parametrize("headers", [{"If-Match": '"not-this-one"'}, {"If-Match": '"not-this-one"', "Range": "bytes=0-9"},
+                                     {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}])
+def test_a_download_whose_precondition_fails_is_a_412_without_the_file(large_dump, headers):
+    server, size = large_dump
+    r = requests.get(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity", **headers}, timeout=10)
+    assert r.status_code == 412 and len(r.content) < 1000 and "If-Match" in r.text
+
+
+def test_a_download_whose_precondition_holds_is_sent(large_dump):
+    server, size = large_dump
+    head = requests.head(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"}, timeout=10)
+    tag, modified = head.headers["ETag"], head.headers["Last-Modified"]
+    for headers in ({"If-Match": tag, "Range": "bytes=0-9"}, {"If-Match": "*", "Range": "bytes=0-9"},
+                    {"If-Unmodified-Since": modified, "Range": "bytes=0-9"}):
+        r = requests.get(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity", **headers},
+                         timeout=10)
+        assert r.status_code == 206 and r.content == b"# xxxxxxxx", headers
+    weak = requests.get(server.url + "/download/kg.ttl", timeout=10,
+                        headers={"Accept-Encoding": "identity", "If-Match": "W/" + tag, "Range": "bytes=0-9"})
+    assert weak.status_code == 412  # If-Match compares strongly (RFC 9110 section 13.1.1)
