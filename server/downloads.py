@@ -53,6 +53,15 @@ def _one_byte_range(header: str) -> bool:
     return asked is not None and asked.units == "bytes" and len(asked.ranges) == 1
 
 
+def _precondition_fails(etag: str, modified: float) -> bool:
+    """Whether If-Match (compared strongly with `etag`), else If-Unmodified-Since (with `modified`, a time in
+    seconds), says no: a 412 that comes before If-None-Match and Range (RFC 9110 section 13.2.2)."""
+    if "If-Match" in request.headers:
+        return not (request.if_match.star_tag or request.if_match.contains(etag))
+    since = request.if_unmodified_since
+    return since is not None and int(modified) > since.timestamp()
+
+
 @bp.get("/download/<path:name>")
 def dump(name: str) -> Response:
     found = BY_NAME.get(name)  # only names from the table: nothing else on disk can be reached
@@ -68,7 +77,11 @@ def dump(name: str) -> Response:
         del request.environ["HTTP_RANGE"]  # If-None-Match comes before Range (RFC 9110 section 13.2.2): a 304
     wire = rel.path / WIRE_DIR / (found.filename + ".gz")
     gzip_ok = accepts_gzip(request.headers.get("Accept-Encoding")) and "Range" not in request.headers
-    if not found.gzipped and gzip_ok and wire.exists():
+    gzipped = not found.gzipped and gzip_ok and wire.exists()
+    if _precondition_fails(f"{rel.etag}-{found.filename}{'-gzip' if gzipped else ''}", rel.mtime):
+        abort(412, "The download has changed since the version your client holds (If-Match or "
+                   "If-Unmodified-Since): ask for it again without those headers.")
+    if gzipped:
         response = send_file(wire, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
                              conditional=True, etag=f"{rel.etag}-{found.filename}-gzip",
                              last_modified=rel.mtime, max_age=0)
