@@ -72,15 +72,18 @@ def dump(name: str) -> Response:
     if "Range" in request.headers and not _one_byte_range(request.headers["Range"]):
         # several ranges, or a header that is no byte range: ignored (RFC 9110 section 14.2), the whole file is sent
         del request.environ["HTTP_RANGE"]
-    if "Range" in request.headers and (request.if_none_match.star_tag or request.if_none_match.contains_weak(
+    ranged = "Range" in request.headers  # a range is of the file itself, never of its gzip copy
+    if ranged and (request.if_none_match.star_tag or request.if_none_match.contains_weak(
             f"{rel.etag}-{found.filename}")):
         del request.environ["HTTP_RANGE"]  # If-None-Match comes before Range (RFC 9110 section 13.2.2): a 304
     wire = rel.path / WIRE_DIR / (found.filename + ".gz")
-    gzip_ok = accepts_gzip(request.headers.get("Accept-Encoding")) and "Range" not in request.headers
-    gzipped = not found.gzipped and gzip_ok and wire.exists()
+    gzipped = not found.gzipped and not ranged and accepts_gzip(request.headers.get("Accept-Encoding")) and \
+        wire.exists()
     if _precondition_fails(f"{rel.etag}-{found.filename}{'-gzip' if gzipped else ''}", rel.mtime):
         abort(412, "The download has changed since the version your client holds (If-Match or "
                    "If-Unmodified-Since): ask for it again without those headers.")
+    for held in ("HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"):  # they hold: werkzeug must not judge them again
+        request.environ.pop(held, None)
     if gzipped:
         response = send_file(wire, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
                              conditional=True, etag=f"{rel.etag}-{found.filename}-gzip",

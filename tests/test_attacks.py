@@ -582,3 +582,35 @@ def test_a_download_whose_precondition_holds_is_sent(large_dump):
     weak = requests.get(server.url + "/download/kg.ttl", timeout=10,
                         headers={"Accept-Encoding": "identity", "If-Match": "W/" + tag, "Range": "bytes=0-9"})
     assert weak.status_code == 412  # If-Match compares strongly (RFC 9110 section 13.1.1)
+
+
+def test_a_download_asked_for_if_it_exists_at_all_is_sent_whole(large_dump):
+    server, size = large_dump
+    r = requests.get(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity", "If-Match": "*"},
+                     timeout=60)
+    assert r.status_code == 200 and len(r.content) == size
+
+
+def test_a_download_the_client_holds_and_asks_for_only_if_unchanged_is_a_304(large_dump):
+    server, size = large_dump
+    tag = requests.head(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"},
+                        timeout=10).headers["ETag"]
+    r = requests.get(server.url + "/download/kg.ttl", timeout=10,
+                     headers={"Accept-Encoding": "identity", "If-Match": tag, "If-None-Match": tag})
+    assert r.status_code == 304 and r.content == b""
+
+
+def test_a_range_of_a_download_the_client_holds_is_a_304_whatever_encodings_it_takes(large_dump):
+    server, size = large_dump
+    tag = requests.head(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"},
+                        timeout=10).headers["ETag"]
+    r = requests.get(server.url + "/download/kg.ttl", timeout=10,
+                     headers={"Accept-Encoding": "gzip", "If-None-Match": tag, "Range": "bytes=0-9"})
+    assert r.status_code == 304 and r.content == b""
+
+
+def test_a_head_whose_precondition_fails_is_a_412_without_the_files_length(large_dump):
+    server, size = large_dump
+    r = requests.head(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity", "If-Match": '"no"'},
+                      timeout=10)
+    assert r.status_code == 412 and int(r.headers.get("Content-Length", "0")) < 1000
