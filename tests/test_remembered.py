@@ -382,10 +382,18 @@ def test_of_two_bad_files_read_by_workers_the_first_mappings_is_reported(two, ru
     assert "data/cast.csv:" in output and "films.csv" not in output, output
 
 
-def _packers(monkeypatch, tmp_path: Path) -> Callable[[], list[int]]:
-    """Logs the pid of each process that packs the records read (to a file: it may be a worker); gives them."""
+def _packers(monkeypatch, tmp_path: Path, pause: float = 0.0) -> Callable[[], list[int]]:
+    """Logs the pid of the process that packs each chunk of the records read (to a file: it may be a worker),
+    each chunk taking `pause` seconds more; gives them."""
     log = tmp_path / "packers"
-    log_calls(monkeypatch, Remembered, "_pack", log, lambda *_: str(os.getpid()))
+    real = Remembered._pack_chunk
+
+    def slowed(*args):
+        time.sleep(pause)
+        return real(*args)
+
+    monkeypatch.setattr(Remembered, "_pack_chunk", slowed)
+    log_calls(monkeypatch, Remembered, "_pack_chunk", log, lambda *_: str(os.getpid()))
     return lambda: [int(x) for x in log.read_text().split()] if log.exists() else []
 
 
@@ -393,14 +401,17 @@ def _kept_bytes(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in (current(root / "var") / KEPT_DIR).glob("bulk-*")}
 
 
-def test_the_records_read_are_packed_by_a_worker_as_the_build_would_pack_them(two, run_kg, monkeypatch, tmp_path):
-    packers = _packers(monkeypatch, tmp_path)
+def test_the_records_read_are_packed_by_a_worker_helped_by_the_build_as_the_build_alone_packs_them(
+        two, run_kg, monkeypatch, tmp_path):
+    packers = _packers(monkeypatch, tmp_path, pause=0.2)  # slow enough that each takes chunks before the other ends
     assert run_kg(two, "build")[0] == 0
-    assert len(packers()) == 1 and packers()[0] != os.getpid()
+    both = packers()
     beside = _kept_bytes(two)
     monkeypatch.setattr(kg.build.remembered, "room_for_copies", lambda _: False)  # no memory for a worker's copy
     assert run_kg(two, "build", "--full")[0] == 0
-    assert packers()[1] == os.getpid()
+    alone = packers()[len(both):]
+    assert set(alone) == {os.getpid()} and len(alone) == len(both) > 2  # each chunk packed once, either way
+    assert len({p for p in both if p != os.getpid()}) == 1 and os.getpid() in both  # the worker, and the build
     assert _kept_bytes(two) == beside and len(beside) == 1
 
 
@@ -408,7 +419,7 @@ def test_a_pack_that_fails_in_its_worker_fails_the_build(two, run_kg, monkeypatc
     def failing(*_args):
         raise ValueError("packing broke")
 
-    monkeypatch.setattr(Remembered, "_pack", failing)
+    monkeypatch.setattr(Remembered, "_pack_from", failing)
     with pytest.raises(ValueError, match="packing broke"):
         run_kg(two, "build")
     assert current(two / "var") is None
@@ -422,7 +433,7 @@ def test_a_build_that_fails_after_its_read_leaves_no_worker_packing(two, run_kg,
     def slow(*_args):
         time.sleep(60)
 
-    monkeypatch.setattr(Remembered, "_pack", slow)
+    monkeypatch.setattr(Remembered, "_pack_from", slow)
     (two / "data" / "bad.yaml").write_text("movies:\n  bad:\n    name: Bad\n    director: nobody-at-all\n",
                                            encoding="utf-8")
     before = _children()

@@ -7,9 +7,12 @@ import contextlib
 import hashlib
 import io
 import itertools
+import mmap
+import multiprocessing
 import os
 import pickle
 import shutil
+import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -328,6 +331,38 @@ def _chunks(path: Path, said: list[Note] | None = None) -> Iterator[tuple[bytes,
             yield data, tokens
 
 
+class _Ends:
+    """The two ends of the chunks still to pack, shared with a forked worker: the worker packs them from the front,
+    this process from the back once it has nothing else to do, and each chunk is packed once."""
+
+    def __init__(self, count: int) -> None:
+        self.lock = multiprocessing.get_context("fork").Lock()
+        self.ends = mmap.mmap(-1, 16)  # anonymous and shared: the worker's moves are seen here
+        self.ends[:] = struct.pack("<qq", 0, count)
+
+    def take(self, front: bool) -> int | None:
+        """The next chunk from one end, None when none is left."""
+        with self.lock:
+            first, end = (int(x) for x in struct.unpack("<qq", self.ends[:]))
+            if first >= end:
+                return None
+            if front:
+                self.ends[:8] = struct.pack("<q", first + 1)
+                return first
+            self.ends[8:] = struct.pack("<q", end - 1)
+            return end - 1
+
+
+def _joined(said: list[Note], chunks: list[tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
+    """What is kept of the records read (the notes their read made, then each chunk), and the digest of each."""
+    made = io.BytesIO()
+    pickler = packer(made)
+    pickler.dump((said, len(chunks)))
+    for chunk in chunks:
+        pickler.dump(chunk)
+    return made.getvalue(), b"".join(tokens for _, tokens in chunks)
+
+
 class Remembered:
     """Reads bulk files as `read_bulk` does, unless the previous release kept their records (in `previous`, a
     release's kept/ folder); when it did not, what the rows of each unchanged mapping said is read back, and only
@@ -347,7 +382,9 @@ class Remembered:
         self._records: list[Record] = []  # every record read, in order: held, so that no other takes its id()
         self._at: dict[int, int] = {}  # id() of a record read -> its place in `_records`
         self._read: list[Record] = []  # the records read, until they are packed and told
-        self._packing: Callable[[], tuple[bytes, bytes]] | None = None  # waits for the worker packing them
+        self._packing: Callable[[], dict[int, tuple[bytes, bytes]]] | None = None  # waits for the worker packing
+        self._ends: _Ends | None = None  # the chunks the worker and this process have yet to pack
+        self._said: list[Note] = []  # the notes the read made
         self._beside = contextlib.ExitStack()  # the worker packing them, stopped by `close`
 
     def token(self, record: Record) -> bytes | None:
@@ -408,32 +445,34 @@ class Remembered:
         before = len(notes)
         records = records_of(mappings, self._entries(parts, names, parsers, notes), notes)
         said = notes[before:]
-        self._read = records
+        self._read, self._said = records, said
         if self.processes > 1 and room_for_copies(_PACKING_ROOM):
-            # packed by a worker while this process resolves identities and checks references
-            self._packing = self._beside.enter_context(background(lambda _: self._pack(records, said),
+            # packed by a worker while this process resolves identities and checks references (and then helps)
+            ends = self._ends = _Ends(-(-len(records) // _CHUNK))
+            self._packing = self._beside.enter_context(background(lambda _: self._pack_from(records, ends),
                                                                   self.processes, "pack"))
         else:
-            self._settle(self._pack(records, said))
+            earlier = self._previous_tokens()
+            self._settle(_joined(said, [self._pack_chunk(records, n, earlier)
+                                        for n in range(-(-len(records) // _CHUNK))]))
         return records
 
-    def _pack(self, records: list[Record], said: list[Note]) -> tuple[bytes, bytes]:
-        """The records packed to keep (with the notes their read made), and the digest of each (`told`)."""
+    def _pack_chunk(self, records: list[Record], n: int, earlier: dict[bytes, bytes]) -> tuple[bytes, bytes]:
+        """The `n`th chunk of the records packed to keep, and the digest of each record (`told`, unless a chunk the
+        previous release kept, `earlier`, was packed alike)."""
+        chunk = records[n * _CHUNK:(n + 1) * _CHUNK]  # the packed tuples of all the records are never held at once
+        packed = io.BytesIO()
+        packer(packed).dump(pack_held(chunk))
+        data = packed.getvalue()
+        return data, earlier.get(_chunk_digest(data)) or b"".join(told(r) for r in chunk)
+
+    def _pack_from(self, records: list[Record], ends: _Ends) -> dict[int, tuple[bytes, bytes]]:
+        """In the worker: the chunks it packed, taken from the front until none is left."""
         earlier = self._previous_tokens()
-        made = io.BytesIO()
-        pickler = packer(made)
-        starts = range(0, len(records), _CHUNK)
-        pickler.dump((said, len(starts)))
-        told_all = []
-        for start in starts:  # a chunk at a time: the packed tuples of all the records are never held at once
-            chunk = records[start:start + _CHUNK]
-            packed = io.BytesIO()
-            packer(packed).dump(pack_held(chunk))
-            data = packed.getvalue()
-            tokens = earlier.get(_chunk_digest(data)) or b"".join(told(r) for r in chunk)
-            pickler.dump((data, tokens))
-            told_all.append(tokens)
-        return made.getvalue(), b"".join(told_all)
+        done = {}
+        while (n := ends.take(front=True)) is not None:
+            done[n] = self._pack_chunk(records, n, earlier)
+        return done
 
     def _settle(self, packed: tuple[bytes, bytes]) -> None:
         made, tokens = packed
@@ -442,11 +481,17 @@ class Remembered:
         self._read = []
 
     def settle(self) -> None:
-        """Wait for the records read to be packed (by a worker), if they are being: their tokens are known then."""
-        if self._packing is not None:
-            waiting, self._packing = self._packing, None
+        """Wait for the records read to be packed (by a worker, which this process helps from the other end of the
+        chunks), if they are being: their tokens are known then."""
+        if self._packing is not None and self._ends is not None:
+            waiting, ends, self._packing, self._ends = self._packing, self._ends, None, None
             try:
-                self._settle(waiting())
+                mine = {}
+                while (n := ends.take(front=False)) is not None:
+                    mine[n] = self._pack_chunk(self._read, n, {})  # told afresh: cheaper than reading `earlier`
+                theirs = waiting()
+                self._settle(_joined(self._said, [mine[n] if n in mine else theirs[n]
+                                                  for n in range(-(-len(self._read) // _CHUNK))]))
             finally:
                 self._beside.close()
 
