@@ -157,6 +157,26 @@ def test_only_the_records_of_a_batch_that_name_what_is_missing_are_reported():
     assert [(p.file, p.line, p.field) for p in problems] == [("data/films.csv", 8, "m2.cast")]
 
 
+def test_a_record_read_back_and_rewritten_by_a_merge_is_checked_as_rewritten():
+    there = Origin("data/films.csv", 7, "m1")
+    film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p1", None, None), there),), there),),
+                  there, detailed=False)
+    people = [Record("person", "p1", (), there, detailed=False),  # merged into p2: its key is gone
+              Record("person", "p2", (), there, formerly=(("p1", there),))]
+    held = _held([film, *people, Record("source", "films", (), there)])
+    resolved = resolve(held, Decisions(), [], [])
+    assert not any(r.names_along() is not None and r.key == "m1" for r in resolved.records)  # rewritten: checked
+    problems: list[Problem] = []
+    kg.build.sources._check_references(resolved.records, problems)
+    assert problems == []  # it names p2 now; the batch still names p1, which no longer exists
+
+
+def test_what_a_record_names_of_a_field_its_kind_lacks_is_an_error():
+    here = Origin("data/a.yaml", 3, "a")
+    with pytest.raises(KeyError, match="no field 'nonsense'"):
+        Record("movie", "a", (Claim("press", (Value("nonsense", "x", here),), here),), here).names()
+
+
 def test_a_record_read_back_names_the_record_a_merge_keeps():
     there = Origin("data/films.csv", 7, "m1")
     film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p1", None, None), there),), there),),
