@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, request, send_file
 from werkzeug.http import parse_range_header
 
@@ -53,6 +55,9 @@ def _one_byte_range(header: str) -> bool:
     return asked is not None and asked.units == "bytes" and len(asked.ranges) == 1
 
 
+_SUFFIX = re.compile(r"^\s*bytes\s*=\s*-\s*(\d+)\s*$", re.I)  # the last N bytes (RFC 9110 section 14.1.1)
+
+
 def _precondition_fails(etag: str, modified: float) -> bool:
     """Whether If-Match (compared strongly with `etag`), else If-Unmodified-Since (with `modified`, a time in
     seconds), says no: a 412 that comes before If-None-Match and Range (RFC 9110 section 13.2.2)."""
@@ -72,6 +77,17 @@ def dump(name: str) -> Response:
     if "Range" in request.headers and not _one_byte_range(request.headers["Range"]):
         # several ranges, or a header that is no byte range: ignored (RFC 9110 section 14.2), the whole file is sent
         del request.environ["HTTP_RANGE"]
+    if "Range" in request.headers and request.headers.get("If-Range", "").lstrip().startswith("W/"):
+        del request.environ["HTTP_RANGE"]  # If-Range compares strongly (RFC 9110 section 13.1.5): the whole file
+    if "Range" in request.headers and (suffix := _SUFFIX.match(request.headers["Range"])) is not None:
+        # werkzeug reads bytes=-0 as from the start, and refuses a suffix longer than the file, which is all of it
+        try:
+            size = spliced.size(path)
+        except OSError:  # the release directory was moved away under a running server
+            abort(503, "The release is being replaced; try again in a moment.")
+        wanted = int(suffix.group(1))
+        request.environ["HTTP_RANGE"] = f"bytes={size}-" if wanted == 0 else "bytes=0-" if wanted >= size else \
+            request.environ["HTTP_RANGE"]  # (bytes=<size>- is what werkzeug answers with a 416)
     ranged = "Range" in request.headers  # a range is of the file itself, never of its gzip copy
     if ranged and (request.if_none_match.star_tag or request.if_none_match.contains_weak(
             f"{rel.etag}-{found.filename}")):

@@ -614,3 +614,35 @@ def test_a_head_whose_precondition_fails_is_a_412_without_the_files_length(large
     r = requests.head(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity", "If-Match": '"no"'},
                       timeout=10)
     assert r.status_code == 412 and int(r.headers.get("Content-Length", "0")) < 1000
+
+
+@pytest.mark.parametrize("name", ["kg.ttl", "kg.nt.gz"])
+def test_the_last_bytes_of_a_download_shorter_than_asked_are_all_of_it(large_dump, name):
+    server, _ = large_dump
+    whole = requests.get(f"{server.url}/download/{name}", headers={"Accept-Encoding": "identity"}, timeout=60)
+    r = requests.get(f"{server.url}/download/{name}", timeout=60,
+                     headers={"Accept-Encoding": "identity", "Range": f"bytes=-{len(whole.content) + 1}"})
+    assert r.status_code == 206 and r.content == whole.content  # RFC 9110 section 14.1.3
+    assert r.headers["Content-Range"] == f"bytes 0-{len(whole.content) - 1}/{len(whole.content)}"
+    tail = requests.get(f"{server.url}/download/{name}", timeout=60,
+                        headers={"Accept-Encoding": "identity", "Range": "bytes=-100"})
+    assert tail.status_code == 206 and tail.content == whole.content[-100:]
+
+
+def test_none_of_the_last_bytes_of_a_download_is_a_416(large_dump):
+    server, size = large_dump
+    r = requests.get(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity", "Range": "bytes=-0"},
+                     timeout=10)
+    assert r.status_code == 416 and r.headers["Content-Range"] == f"bytes */{size}"  # RFC 9110 section 14.1.1
+
+
+def test_a_range_if_a_weak_tag_still_holds_is_the_whole_download(large_dump):
+    server, size = large_dump
+    tag = requests.head(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"},
+                        timeout=10).headers["ETag"]
+    weak = requests.get(server.url + "/download/kg.ttl", timeout=60,
+                        headers={"Accept-Encoding": "identity", "Range": "bytes=0-9", "If-Range": "W/" + tag})
+    assert weak.status_code == 200 and len(weak.content) == size  # If-Range compares strongly (RFC 9110 13.1.5)
+    strong = requests.get(server.url + "/download/kg.ttl", timeout=10,
+                          headers={"Accept-Encoding": "identity", "Range": "bytes=0-9", "If-Range": tag})
+    assert strong.status_code == 206 and strong.content == b"# xxxxxxxx"
