@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -390,24 +390,25 @@ def diff_cmd(ctx: click.Context, old: str | None, new: str | None) -> None:
 
 @cli.command("dump")
 @click.argument("name")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here (default: "
-              "standard output).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here (default, or "
+              "-: standard output); a file is replaced whole, a device or a pipe written to, a link's target written.")
 @click.option("--release", "chosen", help="A kept release (an id or directory `kg releases` lists; default: the "
               "current one).")
 @click.pass_context
 def dump_cmd(ctx: click.Context, name: str, output: Path | None, chosen: str | None) -> None:
     """Write one of a release's dumps (kg.ttl, kg.nt.gz, kg.jsonld, kg.jsonl, kg.trig, kg.nq.gz) as one file: the
     plain ones are kept as the shards' pieces they are made of, joined here as /download/ sends them."""
-    import shutil
-
     from kg import spliced
     from kg.build.publish import find_release
     from kg.layout import DUMPS, current
 
     if name not in {d.filename for d in DUMPS}:
         raise Failure(f"no dump called {name!r}; a release has {', '.join(d.filename for d in DUMPS)}")
+    if chosen is not None and not chosen.strip():
+        raise Failure("--release needs a release's id or directory (`kg releases` lists them)")
     config = ctx.obj.config()
-    if output is not None and output.resolve().is_relative_to(config.releases_path.resolve()):
+    target = None if output is None or str(output) == "-" else output.resolve()  # a link's target is written
+    if target is not None and target.is_relative_to(config.releases_path.resolve()):
         raise Failure(f"{output} is among the releases, whose files kg never writes over")
     try:
         release = find_release(config.releases_path, chosen) if chosen else current(config.releases_path)
@@ -417,17 +418,38 @@ def dump_cmd(ctx: click.Context, name: str, output: Path | None, chosen: str | N
     except (LookupError, OSError) as exc:
         raise Failure(f"cannot write {name}: {exc}") from exc
     with source:
-        if output is None:
-            shutil.copyfileobj(source, click.get_binary_stream("stdout"), 1 << 20)
-            return
-        partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
-        try:
-            with partial.open("wb") as out:
-                shutil.copyfileobj(source, out, 1 << 20)
-            partial.replace(output)  # whole or not at all
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise Failure(f"cannot write {output}: {exc.strerror or exc}", ENVIRONMENT) from exc
+        if target is None:
+            _copy_out(source, click.get_binary_stream("stdout"), "standard output", stdout=True)
+        elif target.exists() and not target.is_file():  # a device or a pipe: nothing to replace, written to
+            try:
+                out = target.open("wb")
+            except OSError as exc:
+                raise Failure(f"cannot write {output}: {exc.strerror or exc}", ENVIRONMENT) from exc
+            with out:
+                _copy_out(source, out, str(output))
+        else:
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            try:
+                with partial.open("wb") as written:
+                    _copy_out(source, written, str(output))
+                partial.replace(target)  # whole or not at all
+            except OSError as exc:
+                raise Failure(f"cannot write {output}: {exc.strerror or exc}", ENVIRONMENT) from exc
+            finally:
+                partial.unlink(missing_ok=True)
+
+
+def _copy_out(source: BinaryIO, out: BinaryIO, where: str, stdout: bool = False) -> None:
+    """Copy a dump out, flushed; a Failure (the machine's: exit 3) saying where, when it cannot be written."""
+    import shutil
+
+    try:
+        shutil.copyfileobj(source, out, 1 << 20)
+        out.flush()
+    except OSError as exc:
+        if stdout:  # the interpreter would flush what is left again on its way out, and fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        raise Failure(f"cannot write to {where}: {exc.strerror or exc}", ENVIRONMENT) from exc
 
 
 @cli.command("embed")

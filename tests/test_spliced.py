@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -192,3 +196,41 @@ def test_kg_dump_never_writes_into_the_releases(run_kg, released):
 def test_kg_dump_into_a_folder_that_is_not_there_exits_3_leaving_nothing(run_kg, released, tmp_path):
     code, output = run_kg(released, "dump", "kg.ttl", "-o", str(tmp_path / "gone" / "kg.ttl"))
     assert code == 3 and "cannot write" in output and not (tmp_path / "gone").exists()
+
+
+def test_kg_dump_into_a_pipe_writes_to_it_and_leaves_the_pipe(run_kg, released, client, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, _ = run_kg(released, "dump", "kg.ttl", "-o", str(fifo))
+    reader.join(30)
+    sent = client.get("/download/kg.ttl", headers={"Accept-Encoding": "identity"}).data
+    assert code == 0 and got == [sent] and fifo.is_fifo()
+
+
+def test_kg_dump_through_a_link_writes_the_file_it_names(run_kg, released, client, tmp_path):
+    (tmp_path / "link.ttl").symlink_to(tmp_path / "target.ttl")
+    code, _ = run_kg(released, "dump", "kg.ttl", "-o", str(tmp_path / "link.ttl"))
+    sent = client.get("/download/kg.ttl", headers={"Accept-Encoding": "identity"}).data
+    assert code == 0 and (tmp_path / "link.ttl").is_symlink() and (tmp_path / "target.ttl").read_bytes() == sent
+
+
+def test_kg_dump_to_a_dash_writes_to_standard_output(run_kg, released, client, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, output = run_kg(released, "dump", "kg.ttl", "-o", "-")
+    sent = client.get("/download/kg.ttl", headers={"Accept-Encoding": "identity"}).data
+    assert code == 0 and output.encode("utf-8") == sent and not (tmp_path / "-").exists()
+
+
+def test_kg_dump_of_an_empty_release_name_exits_2(run_kg, released):
+    code, output = run_kg(released, "dump", "kg.ttl", "--release", "")
+    assert code == 2 and "--release needs" in output
+
+
+def test_kg_dump_to_a_full_standard_output_exits_3_saying_so(released):
+    with open("/dev/full", "wb") as full:  # the shell's `kg dump kg.ttl > /dev/full`: the device is not touched
+        done = subprocess.run([sys.executable, "-m", "kg", "--root", str(released), "dump", "kg.ttl"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert done.returncode == 3 and "No space left on device" in done.stderr and "Traceback" not in done.stderr
