@@ -271,6 +271,8 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 def _text(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ValueError(f"expected text, got {type(raw).__name__} {quote(raw)} (put it in quotes)")
+    if raw.isascii() and raw.isprintable() and (text := raw.strip()):
+        return text  # (no control, bidi or other character to refuse or remove: most of a bulk file's cells)
     char = refused(raw)
     if char is not None:
         raise ValueError(f"{refusal(char)}: {quote(raw)}")
