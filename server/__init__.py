@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, g, send_from_directory
+from flask import Flask, Response, abort, g, request, send_from_directory
 
 from kg.config import Config, load_config
 from kg.ids import Minter
@@ -24,10 +24,21 @@ def common_headers(mimetype: str) -> dict[str, str]:
                # every resource is public and read without credentials: any site's scripts may read it (entity
                # documents too, for Linked Data clients running in a browser)
                "Access-Control-Allow-Origin": "*",
-               "Access-Control-Expose-Headers": "ETag, Content-Length, Content-Range, Link"}
+               "Access-Control-Expose-Headers": "ETag, Content-Length, Content-Range, Content-Location, Link, "
+                                                "Last-Modified, X-Result-Truncated, Warning"}
     if mimetype == "text/html":
         headers["Content-Security-Policy"] = CSP
     return headers
+
+
+def preflight(response: Response) -> None:
+    """A CORS preflight's answer: the methods the resource allows, and any request header (nothing is read with
+    credentials), for a day."""
+    response.headers["Access-Control-Allow-Methods"] = response.headers.get("Allow") or "GET, HEAD, OPTIONS"
+    asked = request.headers.get("Access-Control-Request-Headers", "").strip()
+    if asked:
+        response.headers["Access-Control-Allow-Headers"] = asked
+    response.headers["Access-Control-Max-Age"] = "86400"
 
 
 def _limit_headers(app: Any) -> Any:
@@ -92,6 +103,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     def _headers(response: Response) -> Response:
         for name, value in common_headers(response.mimetype or "").items():
             response.headers.setdefault(name, value)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers and \
+                response.status_code < 300:
+            preflight(response)
         return response
 
     from .compress import Compress

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from werkzeug.http import parse_etags
+from werkzeug.http import parse_date, parse_etags
 
 from kg.serve.negotiation import languages
 
@@ -121,9 +121,17 @@ class ResponseCache:
               start_response: Callable[..., Any], method: str) -> Iterable[bytes]:
         status, headers, body = hit
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
-        if etag and parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(etag.removeprefix("W/").strip('"')):
+        modified = parse_date(next((v for k, v in headers if k.lower() == "last-modified"), None))
+        since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
+        if "HTTP_IF_NONE_MATCH" in environ:  # If-Modified-Since only without it (RFC 9110 section 13.1.3)
+            held = bool(etag) and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains_weak(
+                (etag or "").removeprefix("W/").strip('"'))
+        else:
+            held = modified is not None and since is not None and modified <= since
+        if held:
             start_response("304 NOT MODIFIED", [(k, v) for k, v in headers if k.lower() in
-                                                 ("etag", "vary", "last-modified", "cache-control")])
+                                                 ("etag", "vary", "last-modified", "cache-control",
+                                                  "content-location", "expires")])
             return [b""]
         start_response(status, headers)
         return [body] if method == "GET" else [b""]

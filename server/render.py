@@ -131,16 +131,32 @@ def render(answer: Answer) -> Response:
     """The response to a request for `answer`: negotiated, validated and rendered, varying on Accept."""
     offer = negotiate(answer)
     if offer is None:
-        return not_acceptable(_listed(answer.forms))
+        refused = not_acceptable(_listed(answer.forms))
+        refused.headers["Vary"] = ", ".join(answer.vary)
+        return refused
     data = answer.forms[offer.key]()
     tag = answer.tags.get(offer.key)
     rel: Release | None = g.release
     etag = f"{rel.etag}-{tag}" if tag is not None and rel is not None else None
-    if etag is not None and request.if_none_match.contains_weak(etag):  # weak comparison: RFC 9110 section 13.1.2
-        return _finish(Response(status=304), rel, etag, answer.vary)
+    if etag is not None and rel is not None and _not_modified(etag, rel):
+        kept = Response(status=304)  # with what a 200 would say of where it is (RFC 9110 section 15.4.5)
+        kept.headers.update({k: v for k, v in data.headers.items() if k.lower() in _KEPT_BY_304})
+        return _finish(kept, rel, etag, answer.vary)
     response = RENDERERS[offer.key](data)
     response.headers.update(data.headers)
     return _finish(response, rel, etag, answer.vary)
+
+
+_KEPT_BY_304 = ("content-location", "cache-control", "expires")
+
+
+def _not_modified(etag: str, rel: Release) -> bool:
+    """Whether the client holds this form: If-None-Match (weak comparison, RFC 9110 section 13.1.2), else
+    If-Modified-Since (section 13.1.3)."""
+    if "If-None-Match" in request.headers:
+        return request.if_none_match.contains_weak(etag)
+    since = request.if_modified_since
+    return since is not None and int(rel.mtime) <= since.timestamp()
 
 
 SHARED_CACHE = "public, max-age=60, stale-while-revalidate=60"  # a CDN in front may keep an answer a minute

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, abort, current_app, request, send_file
 
@@ -38,11 +39,13 @@ def _service_description() -> Answer:
 
 def _request() -> tuple[str | None, sparql.Dataset]:
     """The query text and dataset of a protocol request (GET, form POST or direct POST)."""
+    _utf8(request.query_string)
     if request.method in ("GET", "HEAD") or (not request.content_length and not request.mimetype):
         params = request.args  # a POST without a body (curl -X POST '...?query=') reads the URL, as Fuseki does
     else:
         mimetype = request.mimetype
         if mimetype == "application/x-www-form-urlencoded":
+            _utf8(request.get_data(cache=True))
             params = request.form
         elif mimetype == "application/sparql-query":
             try:
@@ -63,6 +66,15 @@ def _request() -> tuple[str | None, sparql.Dataset]:
         raise Refusal(413, f"The query is longer than the limit of {MAX_QUERY_CHARS:,} characters.")
     dataset = sparql.Dataset(tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri")))
     return (_one(queries, "query") if queries else None), dataset
+
+
+def _utf8(encoded: bytes) -> None:
+    """Refuse URL-encoded parameters that are not UTF-8 (SPARQL 1.1 Protocol 2.1.1; werkzeug would pass the bytes
+    on as they are written, %E9 for an é in Latin-1)."""
+    try:
+        unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Refusal(400, "The query is not valid UTF-8.") from exc
 
 
 @bp.route("/sparql", methods=["GET", "POST"], provide_automatic_options=False)
@@ -156,10 +168,9 @@ def yasgui(name: str) -> Response:
 
 @bp.route("/sparql", methods=["OPTIONS"])
 def preflight() -> Response:
+    """What the endpoint allows (a CORS preflight's answer is added to it for every resource)."""
     response = Response(status=204)
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
-    response.headers["Access-Control-Max-Age"] = "86400"
+    response.headers["Allow"] = "GET, HEAD, POST, OPTIONS"
     return response
 
 

@@ -88,7 +88,9 @@ def write(fmt: str, variables: list[str], rows: Iterable[list[Term]]) -> bytes:
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(variables)
         for row in rows:
-            writer.writerow(["" if t is None else (t.value if not isinstance(t, ox.Triple) else str(t)) for t in row])
+            # a blank node as _:label (SPARQL 1.1 CSV and TSV section 3.2), other terms by their value
+            writer.writerow(["" if t is None else str(t) if isinstance(t, ox.Triple | ox.BlankNode) else t.value
+                             for t in row])
         return buffer.getvalue().encode("utf-8")
     if fmt == "tsv":
         lines = ["\t".join("?" + v for v in variables)]

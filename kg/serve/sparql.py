@@ -108,6 +108,10 @@ def serialize(result: Result, fmt: Format | ResultFormat) -> bytes:
         raise Refusal(400, f"The query could not be evaluated: {exc}") from exc
 
 
+_W3C_FORMATS = {"https://www.w3.org/ns/formats/data/JSON-LD": "http://www.w3.org/ns/formats/JSON-LD"}  # (the
+# W3C's unique identifiers for file formats; pyoxigraph names JSON-LD otherwise)
+
+
 def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
     """The SPARQL 1.1 Service Description of the endpoint at `endpoint`."""
     svc = ox.NamedNode(endpoint)
@@ -131,7 +135,9 @@ def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
     for f in RESULT_FORMATS:
         out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(f.oxigraph.iri)))
     for rdf in FORMATS:
-        out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(rdf.oxigraph.iri)))
+        if not rdf.datasets:  # a CONSTRUCT or DESCRIBE result is a graph: no dataset format is offered for it
+            out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(_W3C_FORMATS.get(rdf.oxigraph.iri,
+                                                                                    rdf.oxigraph.iri))))
     sh = vocab._NS(vocab.SH)
     for prefix, namespace in sorted(release.prefixes.items()):  # SHACL's way to declare a prefix
         node = ox.NamedNode(f"{endpoint}#prefix-{prefix}")

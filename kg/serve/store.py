@@ -100,7 +100,9 @@ class Release:
         if default_graphs is not None or named_graphs is not None:
             return self.store.query(
                 sparql, base_iri=base, prefixes=self.prefixes,
-                default_graph=[ox.NamedNode(g) for g in default_graphs] if default_graphs else ox.DefaultGraph(),
+                # named graphs alone leave the default graph empty, as FROM NAMED alone does (SPARQL 1.1 Query 13.2)
+                default_graph=[ox.NamedNode(g) for g in default_graphs] if default_graphs else
+                [] if named_graphs else ox.DefaultGraph(),
                 named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None)
         return self.store.query(sparql, base_iri=base, prefixes=self.prefixes)
 

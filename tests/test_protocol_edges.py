@@ -1,0 +1,97 @@
+"""What a new user's clients found at the edges of the protocols: CORS preflights everywhere, what a cut answer
+says to a script, conditional requests by date, the dataset of named-graph-uri alone, and the service description."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import rdflib
+
+from conftest import BASE
+
+FILM = "/movie/break-away"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+
+@pytest.mark.parametrize("path", [FILM, "/download/kg.ttl", "/search", "/"])
+def test_a_cors_preflight_is_answered_for_every_resource(client, path):
+    r = client.options(path, headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET",
+                                      "Access-Control-Request-Headers": "accept"})
+    assert r.status_code < 300 and "GET" in r.headers["Access-Control-Allow-Methods"]
+    assert r.headers["Access-Control-Allow-Headers"] == "accept" and r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_endpoint_says_what_it_allows(client):
+    r = client.options("/sparql")
+    assert r.status_code == 204 and set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
+
+
+def test_a_script_on_another_site_may_read_that_an_answer_was_cut(client):
+    exposed = client.get("/sparql", query_string={"query": COUNT}).headers["Access-Control-Expose-Headers"]
+    assert {"X-Result-Truncated", "Warning", "Content-Location"} <= {h.strip() for h in exposed.split(",")}
+
+
+def test_an_entity_document_not_modified_since_is_a_304(client):
+    first = client.get(FILM, headers={"Accept": "text/turtle"})
+    since = first.headers["Last-Modified"]
+    again = client.get(FILM, headers={"Accept": "text/turtle", "If-Modified-Since": since})
+    assert first.status_code == 200 and again.status_code == 304
+    assert again.headers["Content-Location"] == first.headers["Content-Location"] == f"{FILM}.ttl"
+    older = client.get(FILM, headers={"Accept": "text/turtle", "If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert older.status_code == 200
+
+
+def test_if_none_match_outranks_if_modified_since(client):
+    first = client.get(FILM, headers={"Accept": "text/turtle"})
+    r = client.get(FILM, headers={"Accept": "text/turtle", "If-None-Match": '"another"',
+                                  "If-Modified-Since": first.headers["Last-Modified"]})
+    assert r.status_code == 200  # RFC 9110 section 13.1.3: If-Modified-Since is ignored beside If-None-Match
+
+
+def test_a_304_says_where_the_form_is(client):
+    first = client.get(FILM, headers={"Accept": "text/turtle"})
+    again = client.get(FILM, headers={"Accept": "text/turtle", "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Content-Location"] == f"{FILM}.ttl"
+
+
+def test_a_406_varies_on_accept(client):
+    r = client.get(FILM, headers={"Accept": "image/png"})
+    assert r.status_code == 406 and "Accept" in r.headers["Vary"]
+
+
+def test_named_graphs_alone_leave_the_default_graph_empty(client):
+    editorial = f"{BASE}source/editorial"
+    alone = client.get("/sparql", query_string={"query": COUNT, "named-graph-uri": editorial},
+                       headers={"Accept": "text/csv"})
+    named = client.get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+                                                "named-graph-uri": editorial}, headers={"Accept": "text/csv"})
+    assert alone.data.decode().split() == ["n", "0"]  # as FROM NAMED alone (SPARQL 1.1 Query section 13.2)
+    assert int(named.data.decode().split()[1]) > 0
+
+
+def test_a_query_that_is_not_utf8_is_a_400(client):
+    r = client.get("/sparql?query=SELECT%20(%22%E9%22%20AS%20%3Fx)%20%7B%7D")
+    form = client.post("/sparql", data=b"query=SELECT%20(%22%E9%22%20AS%20%3Fx)%20%7B%7D",
+                       content_type="application/x-www-form-urlencoded")
+    assert r.status_code == form.status_code == 400 and "UTF-8" in r.data.decode()
+
+
+def test_a_blank_node_in_csv_results_is_written_as_a_blank_node(client):
+    r = client.get("/sparql", query_string={"query": "SELECT ?d WHERE { BIND(BNODE() AS ?d) }"},
+                   headers={"Accept": "text/csv"})
+    rows = list(csv.reader(io.StringIO(r.data.decode())))
+    assert rows[0] == ["d"] and rows[1][0].startswith("_:")  # SPARQL 1.1 CSV and TSV section 3.2
+
+
+def test_the_service_description_lists_only_the_formats_a_result_comes_in(client):
+    r = client.get("/sparql", headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=r.data.decode(), format="turtle")
+    listed = {str(o) for o in graph.objects(None, SD.resultFormat)}
+    assert "http://www.w3.org/ns/formats/JSON-LD" in listed and "http://www.w3.org/ns/formats/Turtle" in listed
+    assert not {"http://www.w3.org/ns/formats/N-Quads", "http://www.w3.org/ns/formats/TriG"} & listed
+    construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"
+    for accept in ("application/ld+json", "text/turtle", "application/n-triples", "application/rdf+xml"):
+        assert client.get("/sparql", query_string={"query": construct}, headers={"Accept": accept}).status_code == 200
