@@ -14,14 +14,17 @@ _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\u
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff\ufffe\uffff]")
 
 
-# explicit bidi embeddings, overrides and isolates: they reorder what follows them (a name that reads backwards)
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# formatting a reader never sees: zero-width spaces, bidi marks, embeddings, overrides and isolates, word joiners and
+# byte-order marks; the zero-width (non-)joiner spells Persian and Indic words and joins emoji: kept between two
+# characters (as kg.build.cleaning keeps it in bulk files)
+_FORMATTING = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+                         "|(?<!\\S)[\u200c\u200d]|[\u200c\u200d](?!\\S)")
 
 
-def without_bidi(text: str) -> str:
-    """`text` without bidi embedding, override and isolate characters (zero-width joiners, which Persian and emoji
-    sequences need, are kept)."""
-    return _BIDI.sub("", text)
+def without_formatting(text: str) -> str:
+    """`text` without invisible formatting characters: zero-width spaces, bidi marks and controls, word joiners,
+    byte-order marks (zero-width joiners between two characters are kept)."""
+    return _FORMATTING.sub("", text)
 
 
 class _Short(reprlib.Repr):

@@ -94,6 +94,50 @@ def test_a_yaml_surrogate_escape_is_refused_with_its_line(empty_project, write, 
     assert code == 2 and "data/films.yaml:3" in output and "surrogate" in output and "\\U0001f3ac" in output
 
 
+@pytest.mark.parametrize("char", ["\x01", "\x7f", "\x00", "\x85"])
+@pytest.mark.parametrize("name", ["films.yaml", "films.mapping.yaml"])
+def test_a_raw_control_character_in_a_yaml_file_is_refused_with_its_line(empty_project, write, run_kg, char, name):
+    write(empty_project, name, f"movies:\n  x:\n    name: Tal{char}ju\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and f"data/{name}:3" in output and f"U+{ord(char):04X}" in output and "Traceback" not in output
+
+
+def test_zero_width_characters_in_yaml_names_are_removed_as_in_bulk_files(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", 'movies:\n  x:\n    name: "Volcano\u200b High\u2060"\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert titles(empty_project) == ["Volcano High"]
+
+
+def test_a_zero_width_joiner_inside_a_word_is_kept(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", 'movies:\n  x:\n    name: "\u0645\u06cc\u200c\u062e\u0648\u0627\u0645"\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert titles(empty_project) == ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0645"]
+
+
+def test_an_empty_name_is_said_to_be_empty(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", "movies:\n  x:\n    name:\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.yaml:3" in output and "is empty" in output and "NoneType" not in output
+
+
+@pytest.mark.parametrize("text", ["", "\n\n"])
+def test_an_empty_csv_file_is_refused_not_taken_for_no_records(empty_project, write, run_kg, text):
+    write(empty_project, "films.csv", text)
+    write(empty_project, "films.mapping.yaml", csv_mapping("films.csv"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "data/films.csv" in output and "empty" in output
+
+
+def test_a_csv_file_of_its_header_alone_has_no_records(empty_project, write, run_kg):
+    write(empty_project, "films.csv", "title\n")
+    write(empty_project, "films.mapping.yaml", csv_mapping("films.csv"))
+    write(empty_project, "films.yaml", "movies:\n  x:\n    name: Night River\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+
+
 @pytest.mark.parametrize("name", ["deep.jsonld", "deep.json"])
 def test_deeply_nested_json_is_refused_with_its_file(name, empty_project, write, run_kg):
     write(empty_project, name, "[" * 100_000 + "]" * 100_000)

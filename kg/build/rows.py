@@ -160,8 +160,9 @@ def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
     quoting: Literal[0, 3] = csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE
     reader = csv.reader(physical, delimiter=delimiter, quoting=quoting)
     header = _cells(reader, 1, display)
-    if header is None:
-        return
+    if header is None or not any(h.strip() for h in header):  # an export cut short would unpublish all it held
+        raise MappingError(f"{display}: the file is empty, without even its header row (a file of no records "
+                           "still has its header)", 1)
     header = [h.strip() for h in header]
     while True:
         start, start_pos = physical.at, physical.pos

@@ -43,7 +43,7 @@ from kg.model import (
     Record,
     Value,
 )
-from kg.text import quote, refusal, refused, shorten, without_bidi
+from kg.text import quote, refusal, refused, shorten, without_formatting
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -242,6 +242,8 @@ def read_yaml(path: Path, display: str) -> Any:
         line = data[: exc.start].count(b"\n") + 1
         problem = Problem(display, line, f"not valid {exc.encoding.upper()} (byte {exc.start}): save the file as UTF-8")
         raise InputError([problem]) from exc
+    if (char := refused(text)) is not None:  # YAML's reader stops at most of them, with no line to tell
+        raise InputError([Problem(display, text.count("\n", 0, text.index(char)) + 1, refusal(char))])
     loader = _Loader(text)
     try:
         return loader.get_single_data()
@@ -268,15 +270,22 @@ _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
+_KIND_WORDS = {"int": "a number", "float": "a number", "bool": "true or false", "list": "a list", "dict": "a mapping",
+               "date": "a date", "datetime": "a date and time"}  # what YAML read a value as, in a curator's words
+
+
 def _text(raw: Any) -> str:
     if not isinstance(raw, str):
-        raise ValueError(f"expected text, got {type(raw).__name__} {quote(raw)} (put it in quotes)")
+        if raw is None:
+            raise ValueError("is empty")
+        raise ValueError(f"expected text, got {_KIND_WORDS.get(type(raw).__name__, type(raw).__name__)} {quote(raw)}"
+                         " (put it in quotes)")
     if raw.isascii() and raw.isprintable() and (text := raw.strip()):
         return text  # (no control, bidi or other character to refuse or remove: most of a bulk file's cells)
     char = refused(raw)
     if char is not None:
         raise ValueError(f"{refusal(char)}: {quote(raw)}")
-    text = without_bidi(raw).strip()
+    text = without_formatting(raw).strip()
     if not text:
         raise ValueError("is empty")
     return text
