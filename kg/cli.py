@@ -549,7 +549,7 @@ def reachable_from_others(host: str) -> bool:
 @click.option("--workers", type=int, default=None, help="Worker processes (default 2)")
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the current release: pages, downloads and SPARQL (granian, a production WSGI server)."""
+    """Serve the current release: pages, downloads and SPARQL (granian, a production ASGI server)."""
     config = ctx.obj.config(host=host, port=port, workers=workers)
     if not (config.releases_path / "current").exists():
         raise Failure("no release to serve yet; run `kg build` first")

@@ -21,6 +21,9 @@ VOID_FILE = "void.ttl"
 MOVED_FILE = "moved.json"  # IRIs that redirect (merged, renamed) and IRIs that are gone
 DUPLICATES_FILE = "duplicates.json"  # candidate duplicates, with their evidence and fix
 ATTENTION_FILE = "attention.json"  # what needs a curator's attention, grouped by kind
+# its groups' kinds, most pressing first (kg.build.attention); a kind with nothing to look at has no group
+ATTENTION_KINDS = ("duplicates", "conflicts", "junk", "suspicious", "skipped", "warnings", "gone", "merged",
+                   "repaired")
 STORE_DIR = "store"
 KEPT_DIR = "kept"  # what the next build reads back instead of making again (kg.build.kept)
 PARTS_FILE = "parts.json"  # in KEPT_DIR: where each shard's quads are in the N-Quads dump, with their digest

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, request
 
+from kg.layout import ATTENTION_KINDS
 from kg.serve.attention import Attention, attention
 
 from .entities import local, release
@@ -20,10 +21,11 @@ def _number(text: str | None, default: int) -> int:
     return int(text) if text and text.isdigit() and 0 < len(text) < 8 and int(text) > 0 else default
 
 
-def _json(found: Attention) -> Json:
+def _json(found: Attention, kind: str | None) -> Json:
+    """The page as JSON: a kind asked for that has nothing (all settled) is an empty list of items, not an error."""
     group = found.group
     return Json({"groups": [{"kind": g.kind, "title": g.title, "count": g.count} for g in found.groups],
-                 "kind": group.kind if group else None, "page": found.page, "pages": found.pages,
+                 "kind": group.kind if group else kind, "page": found.page, "pages": found.pages,
                  "items": found.items})
 
 
@@ -41,6 +43,7 @@ def needs_attention() -> Answer:
     rel = release()
     kind = request.args.get("kind") or None
     found = attention(rel, kind, _number(request.args.get("page"), 1), PAGE_SIZE)
-    if kind and found.group is None:
-        abort(error_response(404, f"Nothing of kind {kind!r} needs attention in this release."))
-    return Answer({"html": lambda: _page(found), "json": lambda: _json(found)})
+    if kind and found.group is None and kind not in ATTENTION_KINDS:
+        abort(error_response(404, f"No kind {kind!r} of things to look at; the kinds are "
+                                  f"{', '.join(ATTENTION_KINDS)}."))
+    return Answer({"html": lambda: _page(found), "json": lambda: _json(found, kind)})

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from conftest import BASE, REPO, LiveServer, free_port
 from kg.cli import cli
-from kg.layout import current
+from kg.layout import ATTENTION_KINDS, current
 
 pytestmark = pytest.mark.e2e
 
@@ -453,6 +453,13 @@ def test_attention_says_a_warning_of_many_records_of_one_file_once(curated):
 
 def test_attention_of_an_unknown_kind_is_not_found(curated):
     assert _get(curated.server, "/attention?kind=nonexistent", Accept="application/json").status_code == 404
+
+
+def test_attention_of_a_kind_with_nothing_left_is_an_empty_list(curated):
+    kinds = {g["kind"] for g in _attention(curated.server)["groups"]}
+    settled = next(k for k in ATTENTION_KINDS if k not in kinds)
+    found = _attention(curated.server, f"?kind={settled}")
+    assert found["kind"] == settled and found["items"] == []
 
 
 def test_the_home_page_links_to_the_attention_page(curated):
