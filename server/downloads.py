@@ -74,13 +74,9 @@ def dump(name: str) -> Response:
         abort(404, f"No download called {name!r}. Available: {', '.join(BY_NAME)}")
     rel = release()
     path = rel.path / found.filename
-    if "Range" in request.headers and not _one_byte_range(request.headers["Range"]):
-        # several ranges, or a header that is no byte range: ignored (RFC 9110 section 14.2), the whole file is sent
-        del request.environ["HTTP_RANGE"]
-    if "Range" in request.headers and request.headers.get("If-Range", "").lstrip().startswith("W/"):
-        del request.environ["HTTP_RANGE"]  # If-Range compares strongly (RFC 9110 section 13.1.5): the whole file
     if "Range" in request.headers and (suffix := _SUFFIX.match(request.headers["Range"])) is not None:
-        # werkzeug reads bytes=-0 as from the start, and refuses a suffix longer than the file, which is all of it
+        # werkzeug reads bytes=-0 as from the start or as no range (by version), and refuses a suffix longer than
+        # the file, which is all of it
         try:
             size = spliced.size(path)
         except OSError:  # the release directory was moved away under a running server
@@ -88,6 +84,11 @@ def dump(name: str) -> Response:
         wanted = int(suffix.group(1))
         request.environ["HTTP_RANGE"] = f"bytes={size}-" if wanted == 0 else "bytes=0-" if wanted >= size else \
             request.environ["HTTP_RANGE"]  # (bytes=<size>- is what werkzeug answers with a 416)
+    if "Range" in request.headers and not _one_byte_range(request.headers["Range"]):
+        # several ranges, or a header that is no byte range: ignored (RFC 9110 section 14.2), the whole file is sent
+        del request.environ["HTTP_RANGE"]
+    if "Range" in request.headers and request.headers.get("If-Range", "").lstrip().startswith("W/"):
+        del request.environ["HTTP_RANGE"]  # If-Range compares strongly (RFC 9110 section 13.1.5): the whole file
     ranged = "Range" in request.headers  # a range is of the file itself, never of its gzip copy
     if ranged and (request.if_none_match.star_tag or request.if_none_match.contains_weak(
             f"{rel.etag}-{found.filename}")):
