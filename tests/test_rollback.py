@@ -85,6 +85,14 @@ def test_the_newest_releases_are_kept_even_when_builds_share_a_timestamp(project
     assert metadata(current(project / "var"))["id"] == ids[-2]
 
 
+def test_a_build_after_a_rollback_keeps_one_release_of_an_id(project, run_kg):
+    first, second = _two_releases(project, run_kg)
+    assert run_kg(project, "rollback")[0] == 0
+    code, output = run_kg(project, "build")  # the data `second` was built from, unchanged: the same release again
+    assert code == 0, output
+    listed = [line[2:].split()[0] for line in run_kg(project, "releases")[1].splitlines()]
+    assert listed == [first, second] and metadata(current(project / "var"))["id"] == second
+
 
 def test_diff_shows_what_a_build_changed_with_the_graph_that_states_it(project, run_kg):
     first, second = _two_releases(project, run_kg)

@@ -31,7 +31,7 @@ from kg.build.duplicates import Candidate
 from kg.build.kept import Kept
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
-from kg.build.publish import build_lock, fsync_tree, prune, sweep, sweep_unless_building, switch
+from kg.build.publish import build_lock, fsync_tree, prune, retire_twins, sweep, sweep_unless_building, switch
 from kg.build.remembered import Remembered
 from kg.build.shards import Plan, shards_for
 from kg.build.sources import Sources, read_sources, source_files
@@ -52,6 +52,7 @@ from kg.layout import (
     STORE_DIR,
     VOID_FILE,
     current,
+    finished,
     metadata,
 )
 
@@ -166,12 +167,15 @@ class Build:
         self.indexed: Callable[[], object] = lambda: None  # waits for the index files, written beside the store
         self.plan = Plan(config.shards, config.task_records, config.build_workers)
         self.beside = False  # whether a worker looks for the duplicates beside the stages
+        self.rolled_back = False  # whether the current release is older than the newest kept one (`kg rollback`)
 
     def run(self) -> BuildResult:
         """The result of the build; published when it conforms and `publish` was asked."""
         config, publish = self.config, self.publish
         if publish:
             sweep_unless_building(config.releases_path)
+        kept, live = finished(config.releases_path), current(config.releases_path)
+        self.rolled_back = live is not None and bool(kept) and kept[-1].resolve() != live
         if publish and self.incremental and (same := unchanged(config)) is not None:
             meta = metadata(same)
             counts = meta.get("counts")
@@ -379,6 +383,8 @@ class Build:
             f"{built.strftime('%Y%m%dT%H%M%SZ')}-{release_id}-{time.time_ns() % 10**6:06d}")
         os.rename(tmp, final)
         switch(config.releases_path, final)
+        if self.rolled_back:  # built again what a later kept release was built from: one release of an id is kept
+            retire_twins(config.releases_path, final)
         prune(config.releases_path, config.keep_releases)
         result.release_dir, result.release_id = final, release_id
         return result

@@ -163,12 +163,33 @@ def prune(root: Path, keep: int) -> None:
     releases at once, and deleted by a process of its own that the build does not wait for (deleting a release
     of a large graph takes seconds of disk work, after the new one is published)."""
     live = current(root)
+    _retire([old for old in (finished(root)[:-keep] if keep > 0 else []) if live is None or old.resolve() != live])
+
+
+def retire_twins(root: Path, release: Path) -> None:
+    """Retire the kept releases of `release`'s id but `release` and the current one (after a rollback, a build
+    makes again a later release it rolled back from: the same bytes), so that an id names one release and a twin
+    never takes a distinct release's place."""
+    same = str(metadata(release).get("id"))
+    live = current(root)
+    _retire([old for old in finished(root) if old.name != release.name and (live is None or old.resolve() != live)
+             and _id_of(old) == same])
+
+
+def _id_of(release: Path) -> str | None:
+    try:
+        return str(metadata(release).get("id"))
+    except (OSError, ValueError):
+        return None
+
+
+def _retire(releases: list[Path]) -> None:
+    """Rename releases out of the kept ones at once, and delete them in a process the build does not wait for."""
     retired: list[str] = []
-    for old in finished(root)[:-keep] if keep > 0 else []:
-        if live is None or old.resolve() != live:
-            with contextlib.suppress(OSError):
-                os.rename(old, gone := old.with_name(RETIRED + old.name))
-                retired.append(str(gone))
+    for old in releases:
+        with contextlib.suppress(OSError):
+            os.rename(old, gone := old.with_name(RETIRED + old.name))
+            retired.append(str(gone))
     if retired:  # the child forks the deleter and exits at once: nothing is left for this process to wait for
         with contextlib.suppress(OSError):  # the release is published: a deleter that cannot start leaves them
             subprocess.run([sys.executable, "-I", "-S", "-c", _DELETE, *retired], stdin=subprocess.DEVNULL,
