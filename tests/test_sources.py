@@ -17,7 +17,7 @@ sources:
 
 BAD_INPUT = {
     "malformed YAML": ("movies:\n  x: [unclosed\n", "bad.yaml:", "malformed YAML"),
-    "unknown field": ("movies:\n  x:\n    name: X\n    titel: Oops\n", "bad.yaml:4", "unknown field"),
+    "unknown field": ("movies:\n  x:\n    name: X\n    titel: Oops\n", "bad.yaml:4: x.titel:", "unknown field"),
     "misspelt field": ("movies:\n  x:\n    name: X\n    runing_time: 90\n", "bad.yaml:4", "did you mean running_time?"),
     "unknown section": ("films:\n  x:\n    name: X\n", "bad.yaml:1", "unknown section 'films'"),
     "bad date": ("movies:\n  x:\n    name: X\n    release_date: 2010-13-45\n", "bad.yaml:4", "is not a date"),
@@ -34,8 +34,8 @@ BAD_INPUT = {
                           "character 'nobody' that does not exist"),
     "missing crew member": ("movies:\n  x:\n    name: X\n    crew: [{person: nobody, department: Sound}]\n",
                             "bad.yaml:4", "person 'nobody' that does not exist"),
-    "unknown source": ("movies:\n  x:\n    name: X\n    claims:\n      nowhere: {name: X}\n", "bad.yaml:5",
-                       "no source document with key 'nowhere'"),
+    "unknown source": ("movies:\n  x:\n    name: X\n    claims:\n      nowhere: {name: X}\n",
+                       "bad.yaml:5: x.claims.nowhere:", "no source document with key 'nowhere'"),
     "misspelt reference": ("people:\n  leesong-hee-il:\n    name: Leesong Hee-il\nmovies:\n  x:\n    name: X\n"
                            "    director: [leesong-hee-ill]\n", "bad.yaml:7", "person 'leesong-hee-ill' that does not "
                            "exist (did you mean 'leesong-hee-il'?)"),
@@ -50,7 +50,7 @@ BAD_INPUT = {
     "bad key": ("movies:\n  Break Away:\n    name: X\n", "bad.yaml:2", "record key"),
     "no preferred name": ("movies:\n  x:\n    genre: [drama]\n", "bad.yaml:2", "preferred name"),
     "list for single field": ("movies:\n  x:\n    name: X\n    release_date: [2010-01-01, 2011-01-01]\n",
-                              "bad.yaml:4", "one value, not a list"),
+                              "bad.yaml:4: x.release_date:", "one value, not a list"),
     "number where text": ("movies:\n  x:\n    name: 1917\n", "bad.yaml:3", "expected text"),
     "bad url": ("movies:\n  x:\n    name: X\n    same_as: [not-a-url]\n", "bad.yaml:4", "http(s) URL"),
     "bad cast": ("movies:\n  x:\n    name: X\n    cast: [{character: y}]\n", "bad.yaml:4", "cast entry"),

@@ -449,11 +449,11 @@ def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: li
             close = difflib.get_close_matches(str(name), names, n=1)
             hint = f"did you mean {close[0]}? " if close else ""
             problems.append(Problem(display, line, f"unknown field for a {kind.name} ({hint}known: {', '.join(names)})",
-                                    shorten(str(name))))
+                                    f"{record}.{shorten(str(name))}"))
             continue
         items = raw_value if isinstance(raw_value, list) else [raw_value]
         if isinstance(raw_value, list) and not field.many:
-            problems.append(Problem(display, line, "takes one value, not a list", field.name))
+            problems.append(Problem(display, line, "takes one value, not a list", f"{record}.{field.name}"))
             continue
         for item in items:
             origin = Origin(display, line, record, field.name)
@@ -598,7 +598,7 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                 problems.append(Problem(claim.origin.file, claim.origin.line,
                                         f"no source document with key {quote(claim.source)}"
                                         f"{hint('source', claim.source)}",
-                                        claim.origin.field))
+                                        f"{record.key}.{claim.origin.field}" if claim.origin.field else record.key))
             for value in claim.values:
                 for target in record.named_by(value):
                     if target not in index:
