@@ -319,3 +319,20 @@ def test_without_memory_for_a_workers_copy_the_build_looks_for_duplicates_itself
     assert code == 0 and "looked for by a worker" not in output
     assert log.read_text() == str(os.getpid())
     assert json.loads((oldboys / "var" / "current" / "duplicates.json").read_text(encoding="utf-8"))
+
+
+def test_the_fix_merges_a_newcomer_into_the_record_more_sources_cite(tmp_path):
+    """A person added by hand as lee-yeonghoon, beside the lee-yeong-hoon two sources cite: the published record
+    stays, the newcomer is merged into it (not the other way, as the shorter key alone would have it)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "people.yaml").write_text(
+        "sources:\n  press: {name: Press kit}\n  review: {name: A review}\n"
+        "people:\n"
+        "  lee-yeong-hoon:\n    name: Lee Yeong-hoon\n    claims:\n      press: {name: Lee Yeong-hoon}\n"
+        "      review: {name: Lee Yeong-hoon}\n"
+        "  lee-yeonghoon:\n    name: Lee Yeonghoon\n", encoding="utf-8")
+    sources = read_sources(tmp_path / "data")
+    found = [c for c in find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+             if c.kind == "person"]
+    assert [c.fix for c in found] == ["merge person/lee-yeonghoon into person/lee-yeong-hoon"]
+    assert found[0].where.endswith("people.yaml:10")  # the newcomer's line: where the fix is made
