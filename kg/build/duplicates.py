@@ -541,9 +541,10 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
     found: dict[frozenset[Ref], Candidate] = {}
 
     def add(kind: str, a: Record, b: Record, score: float, evidence: list[str], merged: bool = False) -> None:
-        # the one to keep: hand-written, then cited by more sources (the established record, not a newcomer of one
-        # claim), then the shorter key
-        kept, other = sorted((a, b), key=lambda r: (not r.detailed, -len(r.claims), len(r.key), r.key))
+        # the one to keep: hand-written, then (of two hand-written) cited by more sources, the established record
+        # rather than a newcomer of one claim, then the shorter key (bulk records read back are not unpacked for it)
+        kept, other = sorted((a, b), key=lambda r: (not r.detailed, -len(r.claims) if r.detailed else 0, len(r.key),
+                                                    r.key))
         ra, rb = (kind, kept.key), (kind, other.key)
         found[frozenset((ra, rb))] = Candidate(
             minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,
