@@ -183,12 +183,13 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
             joined[moves[retired].kept].append(index[retired])
     retired_keys = {key for _, key in rename}
     out = []
+    clear: dict[int, bool] = {}  # by id() of what a batch of records read back names: whether it names none renamed
     for record in records:
         ref = (record.kind, record.key)
         if ref in moves:
             continue
-        if ref not in joined and not any(n in rename for n in record.names()):
-            out.append(record)  # (a record read back unchanged tells what it names without unpacking its claims)
+        if ref not in joined and not _names_renamed(record, rename, clear):
+            out.append(record)
             continue
         claims = (*record.claims, *(c for other in joined.get(ref, []) for c in other.claims))
         rewritten = tuple(_rewritten(record.kind, c, rename, retired_keys) for c in claims)
@@ -214,3 +215,16 @@ def _rewritten(kind: str, claim: Claim, rename: dict[Ref, str], retired: set[str
         assert f is not None
         values.append(renamed(v, f, rename))
     return Claim(claim.source, tuple(values), claim.origin)
+
+
+def _names_renamed(record: Record, rename: dict[Ref, str], clear: dict[int, bool]) -> bool:
+    """Whether the record names one of the records renamed: for a record read back unchanged, told by what its
+    batch names (`clear`, by batch), its claims unpacked only when the batch names one."""
+    along = record.names_along()
+    if along is not None:
+        fine = clear.get(id(along))
+        if fine is None:
+            fine = clear[id(along)] = along.isdisjoint(rename)
+        if fine:
+            return False
+    return any(n in rename for n in record.names())

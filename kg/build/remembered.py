@@ -98,11 +98,12 @@ def _unpack_claims(packed: tuple[Any, ...], origins: list[Origin]) -> tuple[Clai
 
 def pack_held(records: list[Record]) -> tuple[Any, ...]:
     """Records to read back as `Held` (`unpack_held`): what a build asks of each record read back unchanged (its
-    kind, key, origin, the fields it has and what it names) apart from its claims, packed as one blob."""
+    kind, key, origin and the fields it has) apart from its claims, packed as one blob with the origins only they
+    have; and what all the records name (`Held.names_along`)."""
     origins: dict[Origin, int] = {}
     at = _numbering(origins)
     fieldsets: dict[tuple[str, ...], int] = {}
-    heads, claims = [], []
+    heads = []
     along: dict[tuple[str, str], None] = {}
     for r in records:
         has: set[str] = set()
@@ -116,14 +117,14 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
                     if v.field == "same_as" and (i := identifier(str(v.value))):
                         idents.add(i)
         fields = fieldsets.setdefault(tuple(sorted(has)), len(fieldsets))
-        names = r.names()
-        along.update(dict.fromkeys(names))
+        along.update(dict.fromkeys(r.names()))
         heads.append((r.kind, r.key, at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly), fields,
-                      tuple(x for pair in names for x in pair), tuple(eager), tuple(sorted(idents))))
-        claims.append(pack_claims(r, at))
+                      tuple(eager), tuple(sorted(idents))))
+    first = len(origins)  # the origins the heads name are unpacked with them; the claims' others, with the claims
+    claims = [pack_claims(r, at) for r in records]
     blob = io.BytesIO()
-    packer(blob).dump(claims)
-    return ([tuple(o) for o in origins], list(fieldsets), heads, blob.getvalue(),
+    packer(blob).dump(([tuple(o) for o in itertools.islice(origins, first, None)], claims))
+    return ([tuple(o) for o in itertools.islice(origins, first)], list(fieldsets), heads, blob.getvalue(),
             tuple(x for pair in along for x in pair))
 
 
@@ -133,13 +134,14 @@ class _Claims:
     __slots__ = ("blob", "origins", "packed", "names")
 
     def __init__(self, blob: bytes, origins: list[Origin], names: frozenset[tuple[str, str]]) -> None:
-        self.blob, self.origins = blob, origins
+        self.blob, self.origins = blob, origins  # the heads' origins: the blob has the rest
         self.packed: list[tuple[Any, ...]] | None = None
         self.names = names  # what all its records name
 
     def of(self, n: int) -> tuple[Claim, ...]:
         if self.packed is None:
-            self.packed, self.blob = pickle.loads(self.blob), b""
+            rest, self.packed = pickle.loads(self.blob)
+            self.origins, self.blob = self.origins + [Origin(*o) for o in rest], b""
         return _unpack_claims(self.packed[n], self.origins)
 
 
@@ -149,13 +151,13 @@ _CLAIMS = Record.__dict__["claims"]  # the slot a record's claims are held in
 
 class Held(Record):
     """A record read back from a previous release: its claims are unpacked only when asked for (most records of an
-    edit are not), the rest of what a build asks of it (`values` of a field it lacks, `names`) is kept beside."""
+    edit are not), the rest of what a build asks of it (`values` of a field it lacks, what its batch names) is kept
+    beside."""
 
-    __slots__ = ("_from", "_n", "_fields", "_names", "_eager", "identifiers")
+    __slots__ = ("_from", "_n", "_fields", "_eager", "identifiers")
     _from: _Claims
     _n: int
     _fields: frozenset[str]
-    _names: tuple[str, ...]  # what it names, (kind, key) pairs one after the other
     _eager: tuple[Value, ...]  # its values of the `_EAGER` fields
     identifiers: tuple[str, ...]  # those its `same_as` addresses give, sorted (kg.build.merges.identifier)
 
@@ -173,9 +175,6 @@ class Held(Record):
         if field in _EAGER:
             return [v for v in self._eager if v.field == field]
         return Record.values(self, field) if field in self._fields else []
-
-    def names(self) -> tuple[tuple[str, str], ...]:
-        return tuple(zip(self._names[::2], self._names[1::2], strict=True))
 
     def names_along(self) -> frozenset[tuple[str, str]]:
         return self._from.names
@@ -201,25 +200,25 @@ def unpack_held(packed: tuple[Any, ...]) -> list[Record]:
     claims = _Claims(blob, origins, frozenset(zip(along[::2], along[1::2], strict=True)))
     fields = [frozenset(f) for f in fieldsets]
     return [_held(kind, key, origins[at], detailed, tuple((k, origins[o]) for k, o in formerly) if formerly else (),
-                  claims, n, fields[has], names,
+                  claims, n, fields[has],
                   tuple(Value(f, _unpack_value(v), origins[o]) for f, v, o in eager) if eager else (), idents)
-            for n, (kind, key, at, detailed, formerly, has, names, eager, idents) in enumerate(heads)]
+            for n, (kind, key, at, detailed, formerly, has, eager, idents) in enumerate(heads)]
 
 
 _KIND, _KEY, _ORIGIN, _DETAILED, _FORMERLY = (Record.__dict__[n].__set__ for n in (
     "kind", "key", "origin", "detailed", "formerly"))
-_FROM, _N, _FIELDS, _NAMES, _EAGER_VALUES, _IDENTIFIERS = (Held.__dict__[n].__set__ for n in (
-    "_from", "_n", "_fields", "_names", "_eager", "identifiers"))
+_FROM, _N, _FIELDS, _EAGER_VALUES, _IDENTIFIERS = (Held.__dict__[n].__set__ for n in (
+    "_from", "_n", "_fields", "_eager", "identifiers"))
 
 
 def _held(kind: str, key: str, origin: Origin, detailed: bool, formerly: tuple[tuple[str, Origin], ...],
-          claims: _Claims, n: int, fields: frozenset[str], names: tuple[str, ...], eager: tuple[Value, ...],
+          claims: _Claims, n: int, fields: frozenset[str], eager: tuple[Value, ...],
           identifiers: tuple[str, ...]) -> Held:
     """A `Held`, its slots set one by one rather than through a frozen dataclass's `__init__`: more than twice as
     fast, and a hundred thousand are made at every edit."""
     held = object.__new__(Held)
     _KIND(held, kind), _KEY(held, key), _ORIGIN(held, origin), _DETAILED(held, detailed), _FORMERLY(held, formerly)
-    _FROM(held, claims), _N(held, n), _FIELDS(held, fields), _NAMES(held, names), _EAGER_VALUES(held, eager)
+    _FROM(held, claims), _N(held, n), _FIELDS(held, fields), _EAGER_VALUES(held, eager)
     _IDENTIFIERS(held, identifiers)
     return held
 
