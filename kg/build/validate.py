@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 import rdflib
@@ -42,9 +43,9 @@ WARNING = "Warning"
 INFO = "Info"
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One validation result, located in the source files where possible."""
+class Finding(NamedTuple):
+    """One validation result, located in the source files where possible (a tuple: a large graph makes hundreds
+    of thousands, three times faster than a dataclass's)."""
 
     severity: str
     message: str
