@@ -235,6 +235,29 @@ def test_what_an_earlier_build_worked_out_finds_the_same_candidates(name, monkey
     assert find(*args, Known(told, first.made)) == plain
 
 
+
+def test_what_an_earlier_build_worked_out_is_kept_on_when_nothing_new_was_worked_out():
+    root = SETS / LABELLED[0]
+    sources = read_sources(root / "data", root=root)
+    args = (sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+    fresh = sources.records[0]  # a record not read back unchanged (no token): worked out for this build only
+
+    def token(record):
+        return None if record is fresh else told(record)
+
+    first = Known(token)
+    find(*args, first)
+    first.settle()
+    assert not first.as_before and first.made and told(fresh) not in first.made
+    again = Known(token, first.made)
+    find(*args, again)
+    again.settle()
+    assert again.as_before
+    less = Known(token, {k: v for n, (k, v) in enumerate(first.made.items()) if n})  # one record's table missing
+    find(*args, less)
+    less.settle()
+    assert not less.as_before
+
 def _searched_by(log: Path, monkeypatch) -> None:
     """Logs the pid of the process that looks for duplicates."""
     real = kg.build.duplicates.find

@@ -164,32 +164,47 @@ def _people_of(film: Record) -> tuple[set[str], set[str]]:
 
 @dataclass
 class Known:
-    """What was worked out about records read back unchanged, by their `token` (a digest of their contents): by
-    the previous build (`before`), and by this one (`made`, for the next)."""
+    """What was worked out about records read back unchanged, by their `token` (a digest of their contents), each
+    record's in one table (what was worked out -> it): by the previous build (`before`), and by this one (`made`,
+    for the next)."""
 
     token: Callable[[Record], bytes | None] = lambda _: None
-    before: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
-    made: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
+    before: dict[bytes, dict[bytes, tuple[str, ...]]] = field(default_factory=dict)
+    made: dict[bytes, dict[bytes, tuple[str, ...]]] = field(default_factory=dict)
     as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's file can be kept on
-    _tokens: dict[int, bytes | None] = field(default_factory=dict)  # id() of a record -> its token, asked once
+    _grew: bool = False  # something was worked out that `before` did not have
+    _tables: dict[int, dict[bytes, tuple[str, ...]]] = field(default_factory=dict)  # id() of a record -> its table
 
     def settle(self) -> None:
         """Let go of `before`, once the records are compared: what the next build needs is in `made`."""
-        self.as_before = bool(self.before) and self.made.keys() == self.before.keys()  # a key's value is before's
-        self.before, self._tokens = {}, {}
+        self.as_before = bool(self.before) and not self._grew and self.made.keys() == self.before.keys()
+        self.before, self._tables = {}, {}
+
+    def _table(self, record: Record) -> dict[bytes, tuple[str, ...]]:
+        table = self._tables.get(id(record))
+        if table is None:
+            token = self.token(record)
+            if token is None:  # not read back unchanged: worked out for this build only
+                table = _Untold()
+            else:
+                table = self.made.get(token)
+                if table is None:
+                    table = self.made[token] = self.before.get(token, {})
+            self._tables[id(record)] = table
+        return table
 
     def of(self, what: bytes, record: Record, work: Callable[[Record], Iterable[str]]) -> tuple[str, ...]:
         """`work(record)`, or what a build worked out for a record of the same contents."""
-        token = self._tokens.get(id(record), b"")
-        if token == b"":
-            token = self._tokens[id(record)] = self.token(record)
-        if token is None:
-            return tuple(work(record))
-        found = self.before.get(what + token)
+        table = self._table(record)
+        found = table.get(what)
         if found is None:
-            found = tuple(work(record))
-        self.made[what + token] = found
+            found = table[what] = tuple(work(record))
+            self._grew = self._grew or type(table) is not _Untold
         return found
+
+
+class _Untold(dict[bytes, tuple[str, ...]]):
+    """What was worked out about a record that has no token: kept for this build only."""
 
 
 def known_file(context: str) -> str:
