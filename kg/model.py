@@ -109,6 +109,10 @@ class Record:
                     out.update(dict.fromkeys(named(how, value.value)))
         return tuple(out)
 
+    def written_in(self) -> str:
+        """The file the record was written in (its origin's)."""
+        return self.origin.file
+
     def names_along(self) -> frozenset[tuple[str, str]] | None:
         """What this record and the others read back with it name, when known at once (a superset of `names()`
         that one look checks for a batch of records); None for a record read afresh."""

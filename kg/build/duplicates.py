@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
 from kg.build.kept import Kept, digest, keep, link, previous_object
-from kg.build.merges import identifier, years
+from kg.build.merges import identifiers, years
 from kg.ids import Minter
 from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
 
@@ -361,8 +361,7 @@ def _articles(names: Iterable[str]) -> set[str]:
 
 def _catalogued_apart(a: Record, b: Record) -> bool:
     """Whether each record is a different entry of one catalogue (two IMDb ids): two things, for that catalogue."""
-    ids_a = {i for v in a.values("same_as") if (i := identifier(str(v.value)))}
-    ids_b = {i for v in b.values("same_as") if (i := identifier(str(v.value)))}
+    ids_a, ids_b = set(identifiers(a)), set(identifiers(b))  # (a record read back tells them without its claims)
     return any(x.split(" ")[0] == y.split(" ")[0] and x not in ids_b and y not in ids_a for x in ids_a for y in ids_b)
 
 

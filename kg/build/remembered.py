@@ -107,19 +107,16 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
     along: dict[tuple[str, str], None] = {}
     for r in records:
         has: set[str] = set()
-        eager = []
         idents: set[str] = set()
-        for c in r.claims:  # one pass over the values for the fields it has and its eager ones
+        for c in r.claims:  # one pass over the values for the fields it has and the identifiers it gives
             for v in c.values:
                 has.add(v.field)
-                if v.field in _EAGER:
-                    eager.append((v.field, _pack_value(v.value), at(v.origin)))
-                    if v.field == "same_as" and (i := identifier(str(v.value))):
-                        idents.add(i)
+                if v.field == "same_as" and (i := identifier(str(v.value))):
+                    idents.add(i)
         fields = fieldsets.setdefault(tuple(sorted(has)), len(fieldsets))
         along.update(dict.fromkeys(r.names()))
         heads.append((r.kind, r.key, at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly), fields,
-                      tuple(eager), tuple(sorted(idents))))
+                      tuple(sorted(idents))))
     first = len(origins)  # the origins the heads name are unpacked with them; the claims' others, with the claims
     claims = [pack_claims(r, at) for r in records]
     blob = io.BytesIO()
@@ -129,24 +126,31 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
 
 
 class _Claims:
-    """The claims of the records of one packed blob (`pack_held`), unpickled when the first is asked for."""
+    """The claims of the records of one packed blob (`pack_held`), unpickled when the first is asked for, and the
+    origins of the chunk, made when the first is asked for."""
 
-    __slots__ = ("blob", "origins", "packed", "names")
+    __slots__ = ("blob", "table", "origins", "packed", "names")
 
-    def __init__(self, blob: bytes, origins: list[Origin], names: frozenset[tuple[str, str]]) -> None:
-        self.blob, self.origins = blob, origins  # the heads' origins: the blob has the rest
+    def __init__(self, blob: bytes, table: list[tuple[Any, ...]], names: frozenset[tuple[str, str]]) -> None:
+        self.blob, self.table = blob, table  # the heads' origins, as tuples: the blob has the rest
+        self.origins: list[Origin] | None = None
         self.packed: list[tuple[Any, ...]] | None = None
         self.names = names  # what all its records name
+
+    def origin(self, at: int) -> Origin:
+        if self.origins is None:
+            self.origins = [Origin(*o) for o in self.table]
+        return self.origins[at]
 
     def of(self, n: int) -> tuple[Claim, ...]:
         if self.packed is None:
             rest, self.packed = pickle.loads(self.blob)
-            self.origins, self.blob = self.origins + [Origin(*o) for o in rest], b""
+            self.origins, self.blob = [Origin(*o) for o in self.table + rest], b""
+        assert self.origins is not None
         return _unpack_claims(self.packed[n], self.origins)
 
 
-_EAGER = frozenset({"same_as"})  # fields every build asks every record for (merges by identifier): kept unpacked
-_CLAIMS = Record.__dict__["claims"]  # the slot a record's claims are held in
+_CLAIMS, _ORIGIN_SLOT = Record.__dict__["claims"], Record.__dict__["origin"]  # the slots held lazily
 
 
 class Held(Record):
@@ -154,12 +158,22 @@ class Held(Record):
     edit are not), the rest of what a build asks of it (`values` of a field it lacks, what its batch names) is kept
     beside."""
 
-    __slots__ = ("_from", "_n", "_fields", "_eager", "identifiers")
+    __slots__ = ("_from", "_n", "_at", "_fields", "identifiers")
     _from: _Claims
     _n: int
+    _at: int  # where its origin is in its chunk's
     _fields: frozenset[str]
-    _eager: tuple[Value, ...]  # its values of the `_EAGER` fields
     identifiers: tuple[str, ...]  # those its `same_as` addresses give, sorted (kg.build.merges.identifier)
+
+    @property
+    def origin(self) -> Origin:
+        try:
+            held: Origin = _ORIGIN_SLOT.__get__(self, Held)
+            return held
+        except AttributeError:
+            made = self._from.origin(self._at)
+            _ORIGIN_SLOT.__set__(self, made)
+            return made
 
     @property
     def claims(self) -> tuple[Claim, ...]:
@@ -172,12 +186,13 @@ class Held(Record):
             return made
 
     def values(self, field: str) -> list[Value]:
-        if field in _EAGER:
-            return [v for v in self._eager if v.field == field]
         return Record.values(self, field) if field in self._fields else []
 
     def names_along(self) -> frozenset[tuple[str, str]]:
         return self._from.names
+
+    def written_in(self) -> str:
+        return str(self._from.table[self._at][0])  # without making its origin
 
     def _as_record(self) -> Record:
         return Record(self.kind, self.key, self.claims, self.origin, self.detailed, self.formerly)
@@ -196,30 +211,25 @@ class Held(Record):
 def unpack_held(packed: tuple[Any, ...]) -> list[Record]:
     """The records `pack_held` gave, as `Held`."""
     table, fieldsets, heads, blob, along = packed
-    origins = [Origin(*o) for o in table]
-    claims = _Claims(blob, origins, frozenset(zip(along[::2], along[1::2], strict=True)))
+    claims = _Claims(blob, table, frozenset(zip(along[::2], along[1::2], strict=True)))
     fields = [frozenset(f) for f in fieldsets]
-    return [_held(kind, key, origins[at], detailed, tuple((k, origins[o]) for k, o in formerly) if formerly else (),
-                  claims, n, fields[has],
-                  tuple(Value(f, _unpack_value(v), origins[o]) for f, v, o in eager) if eager else (), idents)
-            for n, (kind, key, at, detailed, formerly, has, eager, idents) in enumerate(heads)]
+    return [_held(kind, key, at, detailed, tuple((k, claims.origin(o)) for k, o in formerly) if formerly else (),
+                  claims, n, fields[has], idents)
+            for n, (kind, key, at, detailed, formerly, has, idents) in enumerate(heads)]
 
 
-_KIND, _KEY, _ORIGIN, _DETAILED, _FORMERLY = (Record.__dict__[n].__set__ for n in (
-    "kind", "key", "origin", "detailed", "formerly"))
-_FROM, _N, _FIELDS, _EAGER_VALUES, _IDENTIFIERS = (Held.__dict__[n].__set__ for n in (
-    "_from", "_n", "_fields", "_eager", "identifiers"))
+_KIND, _KEY, _DETAILED, _FORMERLY = (Record.__dict__[n].__set__ for n in ("kind", "key", "detailed", "formerly"))
+_FROM, _N, _AT, _FIELDS, _IDENTIFIERS = (Held.__dict__[n].__set__ for n in (
+    "_from", "_n", "_at", "_fields", "identifiers"))
 
 
-def _held(kind: str, key: str, origin: Origin, detailed: bool, formerly: tuple[tuple[str, Origin], ...],
-          claims: _Claims, n: int, fields: frozenset[str], eager: tuple[Value, ...],
-          identifiers: tuple[str, ...]) -> Held:
+def _held(kind: str, key: str, at: int, detailed: bool, formerly: tuple[tuple[str, Origin], ...], claims: _Claims,
+          n: int, fields: frozenset[str], identifiers: tuple[str, ...]) -> Held:
     """A `Held`, its slots set one by one rather than through a frozen dataclass's `__init__`: more than twice as
     fast, and a hundred thousand are made at every edit."""
     held = object.__new__(Held)
-    _KIND(held, kind), _KEY(held, key), _ORIGIN(held, origin), _DETAILED(held, detailed), _FORMERLY(held, formerly)
-    _FROM(held, claims), _N(held, n), _FIELDS(held, fields), _EAGER_VALUES(held, eager)
-    _IDENTIFIERS(held, identifiers)
+    _KIND(held, kind), _KEY(held, key), _DETAILED(held, detailed), _FORMERLY(held, formerly)
+    _FROM(held, claims), _N(held, n), _AT(held, at), _FIELDS(held, fields), _IDENTIFIERS(held, identifiers)
     return held
 
 

@@ -377,11 +377,11 @@ _HAND_WRITTEN = (".yaml", ".yml")
 def task_bounds(records: list[Record], size: int) -> list[tuple[int, int]]:
     """Where each mapping task's records start and end: at most `size` records, hand-written (YAML) ones never
     in a task with bulk ones, so that editing a YAML file of a project of bulk files maps a few records again."""
-    files = [r.origin.file for r in records]
-    hand = {f for f in set(files) if str(f).endswith(_HAND_WRITTEN)}
+    # a record of a bulk file is not `detailed`: only hand-written ones are asked where they were written
+    hand = [r.detailed and r.written_in().endswith(_HAND_WRITTEN) for r in records]
     bounds: list[tuple[int, int]] = []
     start = 0
-    for _, run in itertools.groupby(f in hand for f in files):  # runs of one sort, cut every `size` records
+    for _, run in itertools.groupby(hand):  # runs of one sort, cut every `size` records
         end = start + sum(1 for _ in run)
         bounds += [(at, min(at + size, end)) for at in range(start, end, size)]
         start = end
