@@ -285,7 +285,10 @@ def _hard_rows(names: list[tuple[int, str]], base: str) -> writer.Rows:
     return rows
 
 
-def test_runs_of_entities_apart_merge_into_the_order_of_one_sort_of_them_all(tmp_path: Path):
+@pytest.mark.parametrize("in_memory", [writer.SORTED_IN_MEMORY, 0], ids=["sorted-at-once", "merged-as-they-go"])
+def test_runs_of_entities_apart_merge_into_the_order_of_one_sort_of_them_all(tmp_path: Path, in_memory: int,
+                                                                           monkeypatch):
+    monkeypatch.setattr(writer, "SORTED_IN_MEMORY", in_memory)
     base = "https://x.example/"
     names = list(enumerate([*HARD_NAMES, "-", "-"]))
     whole, merged = tmp_path / "whole", tmp_path / "merged"

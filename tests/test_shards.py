@@ -19,6 +19,7 @@ from kg.build import checks, dumps, shards, workers
 from kg.build.shards import Plan, merge, shard_of, shard_of_iri
 from kg.build.statements import Statements
 from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, PARTS_FILE, WIRE_DIR, current
+from kg.model import Origin, Record
 from kg.spliced import PARTS_DIR
 
 SMALL = "task_records = 3\n"  # data/ has a few dozen records: about a dozen mapping tasks
@@ -106,9 +107,8 @@ def test_many_task_files_are_merged_in_passes(tmp_path, monkeypatch):
     assert all(p.exists() for p in parts)
 
 
-class _From:
-    def __init__(self, file: str) -> None:
-        self.origin = type("Origin", (), {"file": file})()
+def _written_in(file: str) -> Record:  # a record written in `file`: detailed unless a bulk row
+    return Record("movie", "m", (), Origin(file, 1, "m"), detailed=not file.endswith(".csv"))
 
 
 @pytest.mark.parametrize("files, size, expected", [
@@ -118,7 +118,7 @@ class _From:
     (["a.yaml"] * 3 + ["b.yaml"] * 3, 4, [(0, 4), (4, 6)]),  # hand-written records of several files pack as bulk ones
 ])
 def test_hand_written_records_are_mapped_by_tasks_of_their_own(files, size, expected):
-    assert shards.task_bounds([_From(f) for f in files], size) == expected  # type: ignore[arg-type]
+    assert shards.task_bounds([_written_in(f) for f in files], size) == expected
 
 
 def test_the_plan_uses_every_core_unless_told():
@@ -714,6 +714,26 @@ def test_an_edit_starts_the_pieces_of_the_shards_it_merged_again_before_those_re
     assert run_kg(project, "build", "--full")[0] == 0
     assert asked["entities"] == list(range(8)) and answered == []  # a full build merges every shard
 
+
+
+def test_an_edit_compares_the_labels_once_the_pieces_it_merged_again_are_being_made(project, run_kg, monkeypatch):
+    build(project, run_kg, SMALL + "shards = 8\n")
+    making: list[list[int]] = []  # the pieces started (before any is read back) when the labels are compared
+    at: list[list[int]] = []
+    real_parallel, real_changed = dumps.parallel, dumps.changed_labels
+
+    def watched(fn, tasks, processes, desc, first=(), here=None):
+        making.append(sorted(first))  # forked first, when the tasks start: before `here` is asked about the others
+        yield from real_parallel(fn, tasks, processes, desc, first, here)
+
+    def compared(*args):
+        at.append(making[-1] if making else [])
+        return real_changed(*args)
+
+    monkeypatch.setattr(dumps, "parallel", watched)
+    monkeypatch.setattr(dumps, "changed_labels", compared)
+    edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert len(at) == 1 and at[0]  # once, with the edited shard's piece being made already
 
 def test_an_edit_exchanges_again_only_the_types_of_shards_whose_statements_or_pointers_changed(project, run_kg,
                                                                                                  monkeypatch, tmp_path):

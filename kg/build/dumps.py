@@ -193,7 +193,16 @@ class _EntityJob:
     before: list[str] | None  # the previous release's pieces' keys, when it has as many shards
     parts: Path  # this release's parts/
     parts_before: Path | None  # the previous release's parts/
-    changed: frozenset[str] | None = None  # the nodes labelled otherwise than by the previous build (None: unknown)
+    # the nodes labelled otherwise than by the previous build (None: unknown), worked out when first asked for: once
+    # the shards that changed are being made by the workers, which do not need it
+    relabelled: Callable[[], frozenset[str] | None] = lambda: None
+    _changed: tuple[frozenset[str] | None] | None = None
+
+    def changed(self) -> frozenset[str] | None:
+        """The nodes labelled otherwise than by the previous build (None: unknown)."""
+        if self._changed is None:
+            self._changed = (self.relabelled(),)
+        return self._changed[0]
 
 
 _ENTITY_JOB: _EntityJob | None = None
@@ -246,7 +255,8 @@ def _linked(job: _EntityJob, names: tuple[str, ...]) -> bool:
 def _read_back(job: _EntityJob, shard: int, old: _Piece) -> bool:
     """Whether the shard's piece of the previous release (of the same statements) is now this release's, its
     files linked: not when a label it names changed, or those files are not what it says."""
-    if job.changed is None or not old.asked.isdisjoint(job.changed) or job.parts_before is None:
+    changed = job.changed()
+    if changed is None or not old.asked.isdisjoint(changed) or job.parts_before is None:
         return False
     linked = []
     try:
@@ -422,8 +432,8 @@ class _Out:
 
 
 def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], wires: dict[str, Path],
-              processes: int, base: str, kept: Kept | None, anew: frozenset[str] | None
-              ) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
+              processes: int, base: str, kept: Kept | None, anew: frozenset[str] | None,
+              runs_ready: Callable[[list[tuple[Path, Run]]], None]) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
     """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
     suffix, each spliced from the shards' pieces, and gzipped in `wires`), shard by shard in worker processes; one
     statement with a literal of each datatype and language, in order, the counts and the index runs (each one's
@@ -445,16 +455,18 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     parts.mkdir(exist_ok=True)
     _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), parts,
                              previous / PARTS_DIR if previous else None,
-                             changed_labels(previous_object(kept, LABELS_FILE), labels, tailed, anew))
-    if kept is not None:
-        keep(kept, LABELS_FILE, (labels, tailed))
+                             lambda: changed_labels(previous_object(kept, LABELS_FILE), labels, tailed, anew))
     try:
         pieces = list(parallel(_entity_task, count, processes, "entities",
                                [n for n, segment in enumerate(statements.segments) if segment.fresh], _entity_here))
         runs = [(_run_path(_ENTITY_JOB, shard, piece.key), piece.run) for shard, piece in enumerate(pieces)]
     finally:
         _ENTITY_JOB = None
+    if kept is not None:
+        keep(kept, LABELS_FILE, (labels, tailed))
     own = _own_piece(statements, labels, base)
+    runs.append((statements.work / "own.run", own.run))
+    runs_ready(runs)
     samples: dict[tuple[str, str], str] = {}
     counts = Counts()
     for piece in [*pieces, own]:
@@ -487,7 +499,7 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     _assemble_trig(statements, pieces, files[".trig"], wires[".trig"])
     if kept is not None:
         keep(kept, ENTITIES_FILE, [p.key for p in pieces])
-    return [samples[k] for k in sorted(samples)], counts, [*runs, (statements.work / "own.run", own.run)]
+    return [samples[k] for k in sorted(samples)], counts, runs
 
 
 def _graph_bodies(quads: Iterable[bytes], most: int = 0) -> dict[str, bytes]:
@@ -534,20 +546,22 @@ LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segment
 
 
 def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
-                processes: int = 1, kept: Kept | None = None, anew: frozenset[str] | None = None
+                processes: int = 1, kept: Kept | None = None, anew: frozenset[str] | None = None,
+                runs_ready: Callable[[list[tuple[Path, Run]]], None] = lambda _: None
                 ) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
     """The dumps made from entities: the entity documents, Turtle and TriG (each graph's Turtle), shard by shard (in
     `processes` worker processes); one statement (N-Triples) with a literal of each datatype and language, in
     order, the union's counts and the index runs (`index.write_runs`). `labels`: how each entity of the segments is
     labelled where another points to it, `anew`: those whose labels may differ from the previous build's (None:
     any). A shard's piece of the dumps (and its index run) is read back from the previous release (`kept`) when
-    nothing it depends on changed. `write_lines` writes the others."""
+    nothing it depends on changed. `write_lines` writes the others. `runs_ready` is given the index runs as soon as
+    they are made, before the dumps are spliced (no thread of this process is running then)."""
     files = _entity_dumps()
     (target / WIRE_DIR).mkdir(exist_ok=True)
     # the worker processes are forked before this process starts any thread of its own
     return _entities(statements, labels, {k: target / d.filename for k, d in files.items()},
                      {k: target / WIRE_DIR / (d.filename + ".gz") for k, d in files.items()}, processes, base, kept,
-                     anew)
+                     anew, runs_ready)
 
 
 def _entity_dumps() -> dict[str, Dump]:

@@ -304,14 +304,16 @@ class Build:
                                      [ox.NamedNode(g) for g in statements.graphs if "/source/" in g]), own=True)
         statements.close()
 
-        def write_files() -> int:
-            self.samples, union, runs = write_dumps(statements, tmp, labels, config.base_iri,
-                                                    plan.processes if len(statements.segments) > 1 else 1, kept,
-                                                    relabelled)
-            # the index files are merged from the shards' runs by a worker meanwhile, beside the store
+        def index_beside(runs: list[tuple[Path, index.Run]]) -> None:
+            """The index files merged from the shards' runs by a worker, beside the rest of the dumps and the store."""
             (tmp / INDEX_DIR).mkdir()
             self.indexed = self.exits.enter_context(background(
                 lambda _: index.write_runs(runs, tmp / INDEX_DIR), plan.processes, "index"))
+
+        def write_files() -> int:
+            self.samples, union, _ = write_dumps(statements, tmp, labels, config.base_iri,
+                                                 plan.processes if len(statements.segments) > 1 else 1, kept,
+                                                 relabelled, index_beside)
             write_lines(statements, tmp)
             record_parts(statements, tmp / KEPT_DIR)
             void, total = void_triples(union, minter, config, release_id, built)
