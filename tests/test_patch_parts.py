@@ -115,8 +115,10 @@ def test_more_changed_than_a_patch_is_worth_is_told(tmp_path, monkeypatch):
         _by_parts(release_of(before, tmp_path / "release"), after)
 
 
+@pytest.mark.parametrize("held", [kg.build.store.HELD_PARTS, 0], ids=["parts-held", "parts-read-again"])
 @pytest.mark.parametrize("seed", range(6))
-def test_part_by_part_finds_what_comparing_the_whole_dumps_finds(tmp_path, seed):
+def test_part_by_part_finds_what_comparing_the_whole_dumps_finds(tmp_path, seed, held, monkeypatch):
+    monkeypatch.setattr(kg.build.store, "HELD_PARTS", held)
     rng = random.Random(seed)
     pool = [quad(rng.randrange(40), rng.choice(["name", "genre"]), f"v{rng.randrange(30)}", rng.choice("abc"))
             for _ in range(300)]

@@ -51,6 +51,7 @@ def persist(statements: Statements, union_nt: Path, location: Path) -> None:
 STORE_FORMAT = 1  # bumped when what the store holds changes shape: a store of another format is never patched
 
 PATCH_LIMIT = 0.25  # patch the previous store when fewer statements than this share of it changed
+HELD_PARTS = 4  # parts changed that a patch keeps in memory once read (else it reads each again when asked)
 
 
 def _lines(path: Path) -> Iterator[bytes]:
@@ -156,19 +157,20 @@ def _by_parts(previous: Path, statements: Statements) -> tuple[list[bytes], list
     parts, tail = _Parts(previous, old, statements), shards  # the tail is the last part
     gone: set[bytes] = set()
     added: set[bytes] = set()
-    for n, digest in enumerate(digests):
-        if old[n].get("digest") != digest:  # one part at a time: a changed shard is not held beyond its turn
-            before, after = parts.read_old(n), parts.read_new(n)
-            gone |= before - after
-            added |= after - before
-            if len(gone) + len(added) > PATCH_LIMIT * max(size, 1):
-                raise _TooMany
+    changed = [n for n, digest in enumerate(digests) if old[n].get("digest") != digest]
+    held = len(changed) <= HELD_PARTS  # an edit's few parts are asked for again below: else one at a time
+    for n in changed:
+        before, after = (parts.old(n), parts.new(n)) if held else (parts.read_old(n), parts.read_new(n))
+        gone |= before - after
+        added |= after - before
+        if len(gone) + len(added) > PATCH_LIMIT * max(size, 1):
+            raise _TooMany
     # a line is in its subject's shard, and the tail may hold it too: a line is only gone (or new) when neither has it
     removed = sorted(x for x in gone if x not in parts.new(tail) and x not in parts.new(shard_of(x, shards)))
     new = sorted(x for x in added if x not in parts.old(tail) and x not in parts.old(shard_of(x, shards)))
     candidates = {line[:line.rfind(b" <")] for line in removed}
     stated = {t for n in {tail} | {shard_of(line, shards) for line in removed}
-              for line in parts.new(n) if (t := line[:line.rfind(b" <")]) in candidates}
+              for line in parts.new(n) if (t := line[:line.rfind(b" <")]) in candidates} if candidates else set()
     return removed, new, size, stated
 
 
