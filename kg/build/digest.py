@@ -22,9 +22,38 @@ from kg.layout import (
 ENGINES = ("pyoxigraph", "rdflib", "pyshacl")  # another version may write or judge the same graph otherwise
 
 
+_DIGESTS: dict[tuple[object, ...], str] = {}  # input_digest's, by what it read and each file's size and times
+
+
+def forget_digests() -> None:
+    """Let go of the digests worked out so far (a build starts with none: a file may change between builds without
+    its size or times telling, when both fall within one tick of the clock)."""
+    _DIGESTS.clear()
+
+
 def input_digest(files: Iterable[Path], root: Path, settings: Iterable[str] = ()) -> str:
     """SHA-256 over the settings that shape the output (base IRI, title, licence) and the source files' relative
-    paths and bytes."""
+    paths and bytes (worked out once a build while no file changes: it asks at its start and at its end)."""
+    files, settings = list(files), tuple(settings)
+    try:
+        seen: tuple[object, ...] = (root, settings, *((str(p), *_stamp(p)) for p in files))
+    except OSError:
+        seen = ()
+    if seen and (known := _DIGESTS.get(seen)) is not None:
+        return known
+    made = _input_digest(files, root, settings)
+    if seen:
+        _DIGESTS.clear()
+        _DIGESTS[seen] = made
+    return made
+
+
+def _stamp(path: Path) -> tuple[int, ...]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _input_digest(files: Iterable[Path], root: Path, settings: Iterable[str]) -> str:
     h = hashlib.sha256()
     for setting in settings:
         h.update(setting.encode() + b"\0")

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
 from kg.build.kept import Kept, digest, keep, link, previous_object
@@ -162,49 +162,54 @@ def _people_of(film: Record) -> tuple[set[str], set[str]]:
     return directors, everyone
 
 
+# what `Known` keeps of a record
+NAMES, YEARS, SPELLINGS, MOVIE_KEYS, PERSON_KEYS, DIRECTORS, CREDITED, PERSON_SPELLINGS = range(8)
+_WORKED_OUT = 8
+
+
 @dataclass
 class Known:
     """What was worked out about records read back unchanged, by their `token` (a digest of their contents), each
-    record's in one table (what was worked out -> it): by the previous build (`before`), and by this one (`made`,
-    for the next)."""
+    record's in one list (by what was worked out: NAMES, YEARS, ...; None when not yet): by the previous build
+    (`before`), and by this one (`made`, for the next)."""
 
     token: Callable[[Record], bytes | None] = lambda _: None
-    before: dict[bytes, dict[bytes, tuple[str, ...]]] = field(default_factory=dict)
-    made: dict[bytes, dict[bytes, tuple[str, ...]]] = field(default_factory=dict)
+    before: dict[bytes, list[tuple[Any, ...] | None]] = field(default_factory=dict)
+    made: dict[bytes, list[tuple[Any, ...] | None]] = field(default_factory=dict)
     as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's file can be kept on
     _grew: bool = False  # something was worked out that `before` did not have
-    _tables: dict[int, dict[bytes, tuple[str, ...]]] = field(default_factory=dict)  # id() of a record -> its table
+    _tables: dict[int, list[tuple[Any, ...] | None]] = field(default_factory=dict)  # id() of a record -> its list
+    _untold: set[int] = field(default_factory=set)  # id() of each record without a token: worked out for this build
 
     def settle(self) -> None:
         """Let go of `before`, once the records are compared: what the next build needs is in `made`."""
         self.as_before = bool(self.before) and not self._grew and self.made.keys() == self.before.keys()
-        self.before, self._tables = {}, {}
+        self.before, self._tables, self._untold = {}, {}, set()
 
-    def _table(self, record: Record) -> dict[bytes, tuple[str, ...]]:
+    def table(self, record: Record) -> list[tuple[Any, ...] | None]:
+        """What was worked out about the record so far (by what)."""
         table = self._tables.get(id(record))
         if table is None:
             token = self.token(record)
             if token is None:  # not read back unchanged: worked out for this build only
-                table = _Untold()
+                table = [None] * _WORKED_OUT
+                self._untold.add(id(record))
             else:
                 table = self.made.get(token)
                 if table is None:
-                    table = self.made[token] = self.before.get(token, {})
+                    found = self.before.get(token)
+                    table = self.made[token] = found if found is not None else [None] * _WORKED_OUT
             self._tables[id(record)] = table
         return table
 
-    def of(self, what: bytes, record: Record, work: Callable[[Record], Iterable[str]]) -> tuple[str, ...]:
+    def of(self, what: int, record: Record, work: Callable[[Record], Iterable[Any]]) -> tuple[Any, ...]:
         """`work(record)`, or what a build worked out for a record of the same contents."""
-        table = self._table(record)
-        found = table.get(what)
+        table = self.table(record)
+        found = table[what]
         if found is None:
             found = table[what] = tuple(work(record))
-            self._grew = self._grew or type(table) is not _Untold
+            self._grew = self._grew or id(record) not in self._untold
         return found
-
-
-class _Untold(dict[bytes, tuple[str, ...]]):
-    """What was worked out about a record that has no token: kept for this build only."""
 
 
 def known_file(context: str) -> str:
@@ -259,15 +264,17 @@ class _World:
 
     def names(self, record: Record) -> tuple[str, ...]:
         """Every spelling of a record's name (of a record read back unchanged, without unpacking its claims)."""
-        return _once(self._names, record, lambda r: self.known.of(b"n", r, _names))
+        return _once(self._names, record, lambda r: self.known.of(NAMES, r, _names))
 
     def person_spellings(self, record: Record) -> list[tuple[Keys, str]]:
         """How a person's names may be spelled (`person_spellings` of each)."""
-        return _once(self._spelled, record, lambda r: [s for n in self.names(r) for s in person_spellings(n)])
+        return _once(self._spelled, record, lambda r: [(Keys(*k), how) for *k, how in self.known.of(
+            PERSON_SPELLINGS, r, lambda r: [(k.strict, k.ordered, k.loose, k.words, how) for n in self.names(r)
+                                             for k, how in person_spellings(n)])])
 
     def years(self, record: Record) -> set[int]:
         """The years a record's sources give it."""
-        return _once(self._years, record, lambda r: {int(y) for y in self.known.of(b"y", r, _years)})
+        return _once(self._years, record, lambda r: {int(y) for y in self.known.of(YEARS, r, _years)})
 
     def spelled(self, keys: Iterable[str]) -> set[str]:
         """The loose keys of every spelling of these people (for 'the same person, spelled otherwise')."""
@@ -276,7 +283,7 @@ class _World:
             mine = self.person_keys.get(key)
             if mine is None:
                 record = self.people.get(key)
-                mine = self.person_keys[key] = set(self.known.of(b"s", record, _spellings)) if record else {key}
+                mine = self.person_keys[key] = set(self.known.of(SPELLINGS, record, _spellings)) if record else {key}
             found |= mine
         return found
 
@@ -284,8 +291,8 @@ class _World:
         """A film's directors and everyone it credits (person keys)."""
         found = self._people.get(film.key)
         if found is None:
-            found = self._people[film.key] = (set(self.known.of(b"d", film, lambda r: _people_of(r)[0])),
-                                              set(self.known.of(b"e", film, lambda r: _people_of(r)[1])))
+            found = self._people[film.key] = (set(self.known.of(DIRECTORS, film, lambda r: _people_of(r)[0])),
+                                              set(self.known.of(CREDITED, film, lambda r: _people_of(r)[1])))
         return found
 
     same_film: dict[str, str] = field(default_factory=dict)  # film -> the candidate film it may be
@@ -499,14 +506,14 @@ def _person_keys(person: Record) -> set[str]:
 
 def _blocks(world: _World) -> Iterable[tuple[str, list[str]]]:
     """(kind, keys of records that share a blocking key), each block once."""
-    kinds = (("movie", world.films, _film_keys), ("person", world.people, _person_keys))
-    for kind, records, keys_of in kinds:
+    kinds = (("movie", world.films, _film_keys, MOVIE_KEYS), ("person", world.people, _person_keys, PERSON_KEYS))
+    for kind, records, keys_of, what in kinds:
         blocks: dict[str, list[str]] = defaultdict(list)
         for key, record in records.items():
-            mine = set(world.known.of(kind.encode(), record, keys_of))
+            mine = set(world.known.of(what, record, keys_of))
             if kind == "movie":  # a director and a year: the same film under a title in another language
                 directors = world.spelled(world.people_of(record)[0])
-                mine.update(f"{d}:{y}" for d in directors for y in world.known.of(b"y", record, _years))
+                mine.update(f"{d}:{y}" for d in directors for y in world.known.of(YEARS, record, _years))
             for k in mine:
                 if k:
                     blocks[k].append(key)

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
 from kg import spliced, vocab
 from kg.build import attention, duplicates, index, moved, remote
 from kg.build.checks import validate_shards
-from kg.build.digest import build_digest, build_time, input_digest, new_release_id, shaping_settings, unchanged
+from kg.build.digest import (
+    build_digest,
+    build_time,
+    forget_digests,
+    input_digest,
+    new_release_id,
+    shaping_settings,
+    unchanged,
+)
 from kg.build.dumps import release_quads, void_triples, write_dumps, write_lines
 from kg.build.duplicates import Candidate
 from kg.build.kept import Kept
@@ -138,6 +146,7 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
     WriteError when the release cannot be written.
     """
     gc.disable()  # millions of acyclic records and terms: the collector's passes over them cost a third of a build
+    forget_digests()
     try:
         return Build(config, publish, say, incremental).run()
     finally:

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import json
+import operator
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -875,7 +876,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         _check_preferences(records, out.decisions, out.moves, problems)
     if problems:
         raise InputError(problems)
-    out.records = sorted(records, key=lambda r: (r.kind, r.key))
+    out.records = sorted(records, key=operator.attrgetter("kind", "key"))
     return out
 
 
