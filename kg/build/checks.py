@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 import pyoxigraph as ox
 import rdflib
@@ -82,11 +83,22 @@ def _raw(f: Finding) -> _Raw:
             f.value is None, f.check)
 
 
-def _found(raw: list[_Raw], origin_of: Callable[[str, str | None], Origin | None]) -> list[Finding]:
-    """Sorted findings, located by `origin_of`, made of their `_Raw` tuples sorted."""
-    return [Finding(severity, message, focus, None if no_path else path, None if no_value else value,
-                    origin_of(focus, None if no_path else path), check)
-            for _, severity, focus, path, message, value, no_path, no_value, check in raw]
+def _located(raw: list[_Raw], origin_of: Callable[[str, str | None], Origin | None]
+             ) -> list[tuple[_Raw, Finding]]:
+    """Each `_Raw` tuple, with its finding, located by `origin_of` (sorted as the tuples are: `_sorted`)."""
+    out = []
+    for r in raw:
+        _, severity, focus, path, message, value, no_path, no_value, check = r
+        where = None if no_path else path
+        out.append((r, Finding(severity, message, focus, where, None if no_value else value, origin_of(focus, where),
+                               check)))
+    return out
+
+
+def _sorted(located: list[tuple[_Raw, Finding]]) -> list[Finding]:
+    """The findings in the order a report lists them (their tuples' order: a few sorted runs, merged)."""
+    located.sort(key=itemgetter(0))
+    return [f for _, f in located]
 
 
 @dataclass
@@ -328,14 +340,15 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
         joined, reached = b"".join(tail), _reached(statements, tail)
         _JOB = _Job(segments, groups, local, vocabularies, joined, reached, kept,
                     (part_digest(joined).hexdigest().encode(), part_digest(reached).hexdigest().encode()))
-        own: list[_Raw] = []
+        located: list[tuple[_Raw, Finding]] = []
         shared: dict[tuple[int, str], list[_Raw]] = {}
         labels: dict[str, Label] = {}
         anew: set[str] = set()
         for found in parallel(_check_task, len(groups), plan.processes if len(groups) > 1 else 1, "validate",
                               [b for b, batch in enumerate(groups) if any(segments[n].fresh for n in batch)],
                               _check_here):
-            own += found.own
+            # located as each batch comes: those read back while a worker checks the batches that changed
+            located += _located(found.own, mapped.origin_of)
             for key, each in found.shared.items():
                 shared.setdefault(key, each)
             labels.update(found.labels)
@@ -344,12 +357,12 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
     finally:
         _JOB = None
     statements.segments = segments
-    own += [f for each in shared.values() for f in each]
+    rest = [f for each in shared.values() for f in each]
     remote = [c for c in checks if not c.local]
     if remote or uncompiled:
         whole = _whole(statements, b"".join(tail))
-        own += [_raw(finding(r, None)) for check in remote for r in run_check(whole, check)]
-        own += [_raw(f) for f in uncompiled_findings(whole, shapes, uncompiled, None)]
-    own.sort()  # a few sorted runs: merged
-    return Report(_found(own, mapped.origin_of), fallback(shapes, uncompiled)), labels, frozenset(anew)
+        rest += [_raw(finding(r, None)) for check in remote for r in run_check(whole, check)]
+        rest += [_raw(f) for f in uncompiled_findings(whole, shapes, uncompiled, None)]
+    located += _located(sorted(rest), mapped.origin_of)
+    return Report(_sorted(located), fallback(shapes, uncompiled)), labels, frozenset(anew)
 
