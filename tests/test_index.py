@@ -285,10 +285,19 @@ def _hard_rows(names: list[tuple[int, str]], base: str) -> writer.Rows:
     return rows
 
 
-@pytest.mark.parametrize("in_memory", [writer.SORTED_IN_MEMORY, 0], ids=["sorted-at-once", "merged-as-they-go"])
-def test_runs_of_entities_apart_merge_into_the_order_of_one_sort_of_them_all(tmp_path: Path, in_memory: int,
-                                                                           monkeypatch):
-    monkeypatch.setattr(writer, "SORTED_IN_MEMORY", in_memory)
+def test_lines_holding_other_line_breaks_merge_whole(tmp_path: Path):
+    texts = ["a\rb", "c\x85d", "e\x0bf", "g\u2028h", "k\x00l", "m"]
+    runs = []
+    for part in range(2):
+        lines = sorted(writer._keyed((text, "x"), text) for text in texts[part::2])
+        path = tmp_path / f"{part}.run"
+        path.write_bytes(b"".join(lines))
+        runs.append((path, writer.Run({"f": (0, len(lines), 2)}, frozenset(), {}, {})))
+    merged = list(writer._merged(runs, "f"))
+    assert merged == [f"{t}\n".encode() for t in sorted(texts)]
+
+
+def test_runs_of_entities_apart_merge_into_the_order_of_one_sort_of_them_all(tmp_path: Path):
     base = "https://x.example/"
     names = list(enumerate([*HARD_NAMES, "-", "-"]))
     whole, merged = tmp_path / "whole", tmp_path / "merged"

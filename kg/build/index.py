@@ -224,20 +224,12 @@ def _section(path: Path, where: tuple[int, int, int]) -> Iterator[bytes]:
         yield from islice(f, count)
 
 
-SORTED_IN_MEMORY = 1_000_000  # lines of an index file sorted at once; more are merged from the runs as they go
-
-
 def _merged(runs: Sequence[tuple[Path, Run]], name: str) -> Iterator[bytes]:
     """An index file's lines, in order, from every run that has some (their sort keys taken off)."""
     found = [(path, run.sections[name]) for path, run in runs if name in run.sections]
     if not found:
         return
     parts = found[0][1][2]
-    if sum(where[1] for _, where in found) <= SORTED_IN_MEMORY:  # one sort of sorted runs, in C: several times faster
-        lines = [line for path, where in found for line in _section(path, where)]
-        lines.sort()
-        yield from [line.split(b"\x00", parts)[parts] for line in lines]
-        return
     for line in heapq.merge(*(_section(path, where) for path, where in found)):
         yield line.split(b"\x00", parts)[parts]
 
