@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -112,6 +113,10 @@ class Record:
     def written_in(self) -> str:
         """The file the record was written in (its origin's)."""
         return self.origin.file
+
+    def names_any(self, wanted: Container[tuple[str, str]]) -> bool:
+        """Whether the record names any of `wanted` (`names`)."""
+        return any(n in wanted for n in self.names())
 
     def names_along(self) -> frozenset[tuple[str, str]] | None:
         """What this record and the others read back with it name, when known at once (a superset of `names()`

@@ -88,12 +88,55 @@ def test_a_record_read_back_tells_its_fields_without_its_claims(monkeypatch):
 
 
 
+
+def _unpacked(monkeypatch) -> list[int]:
+    """The place in its batch of each record read back whose claims are unpacked."""
+    made: list[int] = []
+    real = kg.build.remembered._Claims.of
+
+    def counted(self, n):
+        made.append(n)
+        return real(self, n)
+
+    monkeypatch.setattr(kg.build.remembered._Claims, "of", counted)
+    return made
+
+
+def _credited(n: int, person: str) -> Record:
+    there = Origin("data/films.csv", n, f"m{n}")
+    return Record("movie", f"m{n}", (Claim("films", (Value("cast", CastEntry(person, None, None), there),), there),),
+                  there, detailed=False)
+
+
+def test_a_record_renamed_unpacks_only_the_records_read_back_that_name_it(monkeypatch):
+    there = Origin("data/people.csv", 1, "p")
+    held = _held([_credited(n, f"p{n}") for n in range(5)] + [Record("person", f"p{n}", (), there, detailed=False)
+                                                             for n in range(5)])
+    made = _unpacked(monkeypatch)
+    renamed = Record("person", "q2", (), there, formerly=(("p2", there),))
+    resolved = resolve([*held, renamed], Decisions(), [], [])
+    assert sorted(made) == [2, 7]  # the film that credits p2 (of five), and p2 (its claims join q2)
+    assert [v.value.actor for r in resolved.records if r.key == "m2" for c in r.claims for v in c.values] == ["q2"]
+
+
+def test_what_is_missing_unpacks_only_the_records_read_back_that_name_it(monkeypatch):
+    there = Origin("data/people.csv", 1, "p")
+    held = _held([_credited(n, f"p{n}") for n in range(5)] + [Record("person", f"p{n}", (), there, detailed=False)
+                                                             for n in range(5) if n != 3]
+                 + [Record("source", "films", (), there)])
+    made = _unpacked(monkeypatch)
+    problems: list[Problem] = []
+    kg.build.sources._check_references(held, problems)
+    assert made == [3] and [(p.line, p.field) for p in problems] == [(3, "m3.cast")]
+
 def test_a_record_read_back_makes_its_origin_only_when_asked_for(monkeypatch):
-    records = _every_kind_of_value()
+    records = _every_kind_of_value()  # a hand-written record, then three of a bulk file
+    records += [Record("movie", f"b{n}", (), Origin("data/b.csv", n, f"b{n}"), detailed=False) for n in (7, 8)]
     back = _held(records)
     monkeypatch.setattr(kg.build.remembered._Claims, "origin", lambda *_: pytest.fail("origin made"))
     assert [r.written_in() for r in back] == [r.origin.file for r in records]
-    assert kg.build.shards.task_bounds(back, 1) == [(0, 1), (1, 2)]
+    assert kg.build.shards.task_bounds(back, 10) == [(0, 1), (1, 4)]
+
 
 def test_a_record_read_back_gives_the_identifiers_it_merges_by_as_a_record_does_without_its_claims(monkeypatch):
     records = _every_kind_of_value()
@@ -221,10 +264,10 @@ def test_the_origins_only_claims_have_are_unpacked_with_the_claims():
     records = [Record("movie", "m1", (Claim("films", (Value("name", "One", row),), row),
                                       Claim("cast", (Value("cast", CastEntry("p1", None, None), credit),), credit)),
                       row, detailed=False), *_every_kind_of_value()]
-    table, fields, heads, blob, along = pack_held(records)
+    table, fields, heads, blob, *names = pack_held(records)
     rest, _ = pickle.loads(blob)
     assert tuple(credit) in rest and tuple(credit) not in table and tuple(row) in table
-    assert [r.claims for r in unpack_held((table, fields, heads, blob, along))] == [r.claims for r in records]
+    assert [r.claims for r in unpack_held((table, fields, heads, blob, *names))] == [r.claims for r in records]
 
 @pytest.fixture
 def bulk(project: Path, monkeypatch) -> Path:

@@ -219,7 +219,7 @@ def _rewritten(kind: str, claim: Claim, rename: dict[Ref, str], retired: set[str
 
 def _names_renamed(record: Record, rename: dict[Ref, str], clear: dict[int, bool]) -> bool:
     """Whether the record names one of the records renamed: for a record read back unchanged, told by what its
-    batch names (`clear`, by batch), its claims unpacked only when the batch names one."""
+    batch names (`clear`, by batch), and when the batch names one, by the records of the batch that do."""
     along = record.names_along()
     if along is not None:
         fine = clear.get(id(along))
@@ -227,4 +227,4 @@ def _names_renamed(record: Record, rename: dict[Ref, str], clear: dict[int, bool
             fine = clear[id(along)] = along.isdisjoint(rename)
         if fine:
             return False
-    return any(n in rename for n in record.names())
+    return record.names_any(rename)  # (a record read back tells without unpacking its claims)

@@ -14,7 +14,8 @@ import pickle
 import shutil
 import struct
 import tempfile
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -104,8 +105,8 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
     at = _numbering(origins)
     fieldsets: dict[tuple[str, ...], int] = {}
     heads = []
-    along: dict[tuple[str, str], None] = {}
-    for r in records:
+    along: dict[tuple[str, str], list[int]] = {}  # what the records name -> those that name it (by place)
+    for n, r in enumerate(records):
         has: set[str] = set()
         idents: set[str] = set()
         for c in r.claims:  # one pass over the values for the fields it has and the identifiers it gives
@@ -114,28 +115,51 @@ def pack_held(records: list[Record]) -> tuple[Any, ...]:
                 if v.field == "same_as" and (i := identifier(str(v.value))):
                     idents.add(i)
         fields = fieldsets.setdefault(tuple(sorted(has)), len(fieldsets))
-        along.update(dict.fromkeys(r.names()))
+        for name in r.names():
+            along.setdefault(name, []).append(n)
         heads.append((r.kind, r.key, at(r.origin), r.detailed, tuple((key, at(o)) for key, o in r.formerly), fields,
                       tuple(sorted(idents))))
     first = len(origins)  # the origins the heads name are unpacked with them; the claims' others, with the claims
     claims = [pack_claims(r, at) for r in records]
     blob = io.BytesIO()
     packer(blob).dump(([tuple(o) for o in itertools.islice(origins, first, None)], claims))
+    who, starts = array("I"), array("I", [0])
+    for naming in along.values():
+        who.extend(naming)
+        starts.append(len(who))
     return ([tuple(o) for o in itertools.islice(origins, first)], list(fieldsets), heads, blob.getvalue(),
-            tuple(x for pair in along for x in pair))
+            tuple(x for pair in along for x in pair), who.tobytes(), starts.tobytes())
 
 
 class _Claims:
     """The claims of the records of one packed blob (`pack_held`), unpickled when the first is asked for, and the
     origins of the chunk, made when the first is asked for."""
 
-    __slots__ = ("blob", "table", "origins", "packed", "names")
+    __slots__ = ("blob", "table", "origins", "packed", "along", "names", "who", "asked")
 
-    def __init__(self, blob: bytes, table: list[tuple[Any, ...]], names: frozenset[tuple[str, str]]) -> None:
+    def __init__(self, blob: bytes, table: list[tuple[Any, ...]], along: tuple[str, ...], who: tuple[bytes, bytes]
+                 ) -> None:
         self.blob, self.table = blob, table  # the heads' origins, as tuples: the blob has the rest
         self.origins: list[Origin] | None = None
         self.packed: list[tuple[Any, ...]] | None = None
-        self.names = names  # what all its records name
+        self.along = along  # what all its records name, (kind, key) pairs one after the other
+        self.names = frozenset(zip(along[::2], along[1::2], strict=True))
+        self.who = who  # by name of `along`, where in the first array the places of the records naming it start
+        self.asked: tuple[object, frozenset[int]] | None = None  # the last `naming` asked, and its answer
+
+    def naming(self, wanted: Container[tuple[str, str]]) -> frozenset[int]:
+        """The places of the records that name any of `wanted` (asked again with the same object: answered once)."""
+        if self.asked is not None and self.asked[0] is wanted:
+            return self.asked[1]
+        who, starts = array("I"), array("I")
+        who.frombytes(self.who[0])
+        starts.frombytes(self.who[1])
+        found: set[int] = set()
+        for place, name in enumerate(zip(self.along[::2], self.along[1::2], strict=True)):
+            if name in wanted:
+                found.update(who[starts[place]:starts[place + 1]])
+        self.asked = wanted, frozenset(found)
+        return self.asked[1]
 
     def origin(self, at: int) -> Origin:
         if self.origins is None:
@@ -191,6 +215,9 @@ class Held(Record):
     def names_along(self) -> frozenset[tuple[str, str]]:
         return self._from.names
 
+    def names_any(self, wanted: Container[tuple[str, str]]) -> bool:
+        return self._n in self._from.naming(wanted)  # without its claims
+
     def written_in(self) -> str:
         return str(self._from.table[self._at][0])  # without making its origin
 
@@ -210,8 +237,8 @@ class Held(Record):
 
 def unpack_held(packed: tuple[Any, ...]) -> list[Record]:
     """The records `pack_held` gave, as `Held`."""
-    table, fieldsets, heads, blob, along = packed
-    claims = _Claims(blob, table, frozenset(zip(along[::2], along[1::2], strict=True)))
+    table, fieldsets, heads, blob, along, who, starts = packed
+    claims = _Claims(blob, table, along, (who, starts))
     fields = [frozenset(f) for f in fieldsets]
     return [_held(kind, key, at, detailed, tuple((k, claims.origin(o)) for k, o in formerly) if formerly else (),
                   claims, n, fields[has], idents)

@@ -583,17 +583,17 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
         close = difflib.get_close_matches(key, keys.get(kind, []), n=1)
         return f" (did you mean {quote(close[0])}?)" if close else ""
 
-    batches: dict[int, bool] = {}  # by id() of what a batch of records read back names: whether all of it exists
-    for record in records:
+    missing: dict[int, frozenset[tuple[str, str]]] = {}  # by id() of what a batch of records read back names: what
+    for record in records:  # of it does not exist
         along = record.names_along()
         if along is not None:
-            fine = batches.get(id(along))
-            if fine is None:
-                fine = batches[id(along)] = index.issuperset(along)
-            if fine:
-                continue  # nothing any record of its batch names is missing: one look for ten thousand records
-        if index.issuperset(record.names()):
-            continue  # (a record read back unchanged says what it names without unpacking its claims)
+            gone = missing.get(id(along))
+            if gone is None:
+                gone = missing[id(along)] = frozenset(along - index)
+            if not gone or not record.names_any(gone):
+                continue  # nothing it names is missing: one look for a batch of ten thousand records, its claims packed
+        elif index.issuperset(record.names()):
+            continue
         for claim in record.claims:
             if claim.source != EDITORIAL and ("source", claim.source) not in index:
                 problems.append(Problem(claim.origin.file, claim.origin.line,
