@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+import kg.build.pipeline
 from conftest import BASE, log_calls
 from kg import spliced
 from kg.build import checks, dumps, shards, workers
@@ -687,6 +688,7 @@ def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_rele
 
 def test_an_edit_starts_the_pieces_of_the_shards_it_merged_again_before_those_read_back(project, run_kg, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setattr(kg.build.pipeline, "ahead_of", lambda *_: False)  # none made while validating (tested apart)
     text = SMALL + "shards = 8\n"
     pieces = pieces_of(build(project, run_kg, text))
     asked: dict[str, list[int]] = {}
@@ -716,7 +718,9 @@ def test_an_edit_starts_the_pieces_of_the_shards_it_merged_again_before_those_re
 
 
 
-def test_an_edit_compares_the_labels_once_the_pieces_it_merged_again_are_being_made(project, run_kg, monkeypatch):
+def test_an_edit_compares_the_labels_once_the_pieces_it_merged_again_are_being_made(project, run_kg, monkeypatch,
+                                                                                   tmp_path):
+    monkeypatch.setattr(kg.build.pipeline, "ahead_of", lambda *_: False)  # none made while validating (tested apart)
     build(project, run_kg, SMALL + "shards = 8\n")
     making: list[list[int]] = []  # the pieces started (before any is read back) when the labels are compared
     at: list[list[int]] = []
@@ -732,8 +736,81 @@ def test_an_edit_compares_the_labels_once_the_pieces_it_merged_again_are_being_m
 
     monkeypatch.setattr(dumps, "parallel", watched)
     monkeypatch.setattr(dumps, "changed_labels", compared)
+    log = tmp_path / "compared"
+    log_calls(monkeypatch, dumps, "changed_labels", log, lambda *_: str(os.getpid()))  # in any process
     edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
     assert len(at) == 1 and at[0]  # once, with the edited shard's piece being made already
+    assert log.read_text().split() == [str(os.getpid())]  # by this process only: no worker works it out again
+
+
+def test_a_shard_merged_again_to_the_same_statements_has_the_labels_compared_by_the_build_alone(project, run_kg,
+                                                                                                  monkeypatch, tmp_path):
+    monkeypatch.setattr(kg.build.pipeline, "ahead_of", lambda *_: False)
+    build(project, run_kg, SMALL + "shards = 8\n")
+    before = pieces_of(current(project / "var"))
+    log = tmp_path / "compared"
+    log_calls(monkeypatch, dumps, "changed_labels", log, lambda *_: str(os.getpid()))
+    # a film added first: the lines of the others move, so their shards are merged again, most to the same statements
+    edited = edit_then_build(project, run_kg, "movies:\n", "movies:\n  a-new-film:\n    name: A New Film\n"
+                             "    claims:\n      finecut-press-kit:\n        name: A New Film\n", "other-films.yaml")
+    after = pieces_of(edited)
+    assert any(old.key == new.key for old, new in zip(before, after, strict=True))
+    assert log.read_text().split() == [str(os.getpid())]  # once, by this process: no worker works it out again
+
+def _taken_ahead(monkeypatch) -> list[tuple[int, int]]:
+    """(pieces made ahead, pieces taken) at each build."""
+    seen: list[tuple[int, int]] = []
+    real = dumps._taken
+
+    def counted(job, ahead):
+        taken = real(job, ahead)
+        seen.append((len(ahead), len(taken)))
+        return taken
+
+    monkeypatch.setattr(dumps, "_taken", counted)
+    return seen
+
+
+def _stray_pieces(release: Path) -> set[str]:
+    """Files of pieces in the release's parts/ and kept/ that none of its shards' pieces is."""
+    stems = {piece.stem for piece in pieces_of(release)}
+    kept_names = {f"{kind}-{n:04d}-{piece.key}.{ext}" for n, piece in enumerate(pieces_of(release))
+                  for kind, ext in (("piece", "pickle"), ("index", "run"))}
+    parts = {p.name for p in (release / PARTS_DIR).iterdir() if p.name.split(".", 1)[0] not in stems | {"release"}}
+    return parts | {p.name for p in (release / KEPT_DIR).glob("piece-*")} - kept_names | \
+        {p.name for p in (release / KEPT_DIR).glob("index-*")} - kept_names
+
+
+def test_an_edit_takes_the_pieces_it_made_while_validating(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 5\nbuild_workers = 2\n"
+    build(project, run_kg, text)
+    seen = _taken_ahead(monkeypatch)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert len(seen) == 1 and seen[0][0] >= 1 and seen[0][1] == seen[0][0]  # made ahead, and every one taken
+    assert _stray_pieces(edited) == set()
+    assert_as_full(project, run_kg, text, edited)
+
+
+def test_a_piece_made_ahead_naming_a_node_labelled_otherwise_now_is_made_again(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 5\nbuild_workers = 2\n"
+    build(project, run_kg, text)
+    seen = _taken_ahead(monkeypatch)
+    real = dumps.previous_object
+
+    def forgotten(kept, name):  # the previous build's labels, as if every one had been another
+        found = real(kept, name)
+        if name == dumps.LABELS_FILE and found is not None:
+            return {iri: {"@id": iri, "name": "someone else"} for iri in found[0]}, found[1]
+        return found
+
+    monkeypatch.setattr(dumps, "previous_object", forgotten)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert len(seen) == 1 and seen[0][0] >= 1 and seen[0][1] == 0  # made ahead, and none taken
+    assert _stray_pieces(edited) == set()
+    monkeypatch.setattr(dumps, "previous_object", real)
+    assert_as_full(project, run_kg, text, edited)
 
 def test_an_edit_exchanges_again_only_the_types_of_shards_whose_statements_or_pointers_changed(project, run_kg,
                                                                                                  monkeypatch, tmp_path):

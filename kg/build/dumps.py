@@ -36,6 +36,7 @@ from kg.jsonld import (
     document_piece,
     entity_objects,
     label_of,
+    labels_in,
     line,
 )
 from kg.layout import (
@@ -431,17 +432,13 @@ class _Out:
         self.wire.write(data)
 
 
-def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], wires: dict[str, Path],
-              processes: int, base: str, kept: Kept | None, anew: frozenset[str] | None,
-              runs_ready: Callable[[list[tuple[Path, Run]]], None]) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
-    """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
-    suffix, each spliced from the shards' pieces, and gzipped in `wires`), shard by shard in worker processes; one
-    statement with a literal of each datatype and language, in order, the counts and the index runs (each one's
-    file and what it holds)."""
-    global _ENTITY_JOB
+def _job(statements: Statements, labels: dict[str, Label], tail: list[bytes], base: str, kept: Kept | None,
+         target: Path, relabelled: Callable[[], frozenset[str] | None]) -> _EntityJob:
+    """What the workers writing the shards' pieces into the release at `target` inherit: `tail`, the build's own
+    statements the segments do not hold (N-Triples lines)."""
     count = len(statements.segments)
     tails: list[list[bytes]] = [[] for _ in range(count)]
-    for triple in statements.tail_triples:
+    for triple in tail:
         tails[shard_of(triple, count)].append(triple)
     editorial: list[list[bytes]] = [[] for _ in range(count)]
     graph = f" <{Minter(base).editorial().value}> .\n".encode()
@@ -449,17 +446,88 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
         if quad.endswith(graph):
             editorial[shard_of(quad, count)].append(quad)
     previous = kept.previous.parent if kept is not None and kept.previous is not None else None
-    labels, tailed = _with_tail(labels, statements.tail_triples + statements.own_triples)
-    target = files[".ttl"].parent
     parts = target / PARTS_DIR
     parts.mkdir(exist_ok=True)
-    _ENTITY_JOB = _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), parts,
-                             previous / PARTS_DIR if previous else None,
-                             lambda: changed_labels(previous_object(kept, LABELS_FILE), labels, tailed, anew))
+    return _EntityJob(statements, labels, tails, editorial, base, kept, _before(kept, count), parts,
+                      previous / PARTS_DIR if previous else None, relabelled)
+
+
+AHEAD = 4  # shards merged anew that a build writes the pieces of while it validates (more: an edit it is not)
+Ahead = dict[int, tuple["_Piece", dict[str, Label | None]]]  # by shard: a piece made ahead, and the labels it asked
+
+
+def ahead_of(statements: Statements, kept: Kept | None, processes: int) -> bool:
+    """Whether the pieces of the shards merged anew are worth making while the build validates (`made_ahead`): an
+    edit, on a release that kept its labels, with a worker to spare."""
+    fresh = sum(1 for s in statements.segments if s.fresh)
+    return (processes > 1 and len(statements.segments) > 1 and 0 < fresh <= AHEAD and kept is not None
+            and kept.into is not None and kept.previous is not None and (kept.previous / LABELS_FILE).is_file())
+
+
+def made_ahead(statements: Statements, base: str, kept: Kept, target: Path) -> Ahead:
+    """The pieces of the shards merged anew, made before validation has told every label (in a worker, while the
+    build validates): labelled as the previous build labelled what they name, but for the labels of their own
+    nodes and those the build's statements so far give. Each is taken by `write_dumps` only when made of the same
+    statements and every label it asked for is the one validation tells (`_taken`); else it is made again."""
+    global _ENTITY_JOB
+    before = previous_object(kept, LABELS_FILE)
+    guess: dict[str, Label] = dict(before[0]) if isinstance(before, tuple) and isinstance(before[0], dict) else {}
+    fresh = [n for n, s in enumerate(statements.segments) if s.fresh]
+    for n in fresh:
+        store = ox.Store()
+        store.bulk_load(path=str(statements.segments[n].path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        guess.update(labels_in(store))
+    tail = statements.tail_so_far()
+    guess, _ = _with_tail(guess, tail)
+    _ENTITY_JOB = _job(statements, guess, tail, base, kept, target, lambda: None)
     try:
-        pieces = list(parallel(_entity_task, count, processes, "entities",
-                               [n for n, segment in enumerate(statements.segments) if segment.fresh], _entity_here))
-        runs = [(_run_path(_ENTITY_JOB, shard, piece.key), piece.run) for shard, piece in enumerate(pieces)]
+        made: Ahead = {}
+        for n in fresh:
+            piece = _entity_task(n)
+            made[n] = piece, {iri: guess.get(iri) for iri in piece.asked}
+        return made
+    finally:
+        _ENTITY_JOB = None
+
+
+def _taken(job: _EntityJob, ahead: Ahead) -> dict[int, _Piece]:
+    """The pieces made ahead that are what `_entity_task` would make now (the same statements, every label they
+    asked for the same); the files of the others are taken away, to be made again."""
+    taken = {}
+    for n, (piece, asked) in ahead.items():
+        if piece.key == _piece_key(job, n) and all(job.labels.get(iri) == label for iri, label in asked.items()):
+            taken[n] = piece
+            continue
+        for suffix in _FILES:
+            (job.parts / (piece.stem + suffix)).unlink(missing_ok=True)
+        if job.kept is not None and job.kept.into is not None and piece.key:
+            for name in (_piece_file(n, piece.key), _run_file(n, piece.key)):
+                (job.kept.into / name).unlink(missing_ok=True)
+    return taken
+
+
+def _entities(statements: Statements, labels: dict[str, Label], files: dict[str, Path], wires: dict[str, Path],
+              processes: int, base: str, kept: Kept | None, anew: frozenset[str] | None,
+              runs_ready: Callable[[list[tuple[Path, Run]]], None], ahead: Callable[[], Ahead] | None
+              ) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
+    """The union as JSON-LD under the official schema.org context, as JSON Lines and as Turtle (`files`, by piece
+    suffix, each spliced from the shards' pieces, and gzipped in `wires`), shard by shard in worker processes; one
+    statement with a literal of each datatype and language, in order, the counts and the index runs (each one's
+    file and what it holds)."""
+    global _ENTITY_JOB
+    count = len(statements.segments)
+    labels, tailed = _with_tail(labels, statements.tail_triples + statements.own_triples)
+    target = files[".ttl"].parent
+    _ENTITY_JOB = job = _job(statements, labels, statements.tail_triples, base, kept, target,
+                             lambda: changed_labels(previous_object(kept, LABELS_FILE), labels, tailed, anew))
+    made = _taken(job, ahead() if ahead is not None else {})
+    first = [n for n, segment in enumerate(statements.segments) if segment.fresh and n not in made]
+    if any(_previous(job, n, _piece_key(job, n)) is not None for n in first):
+        job.changed()  # a worker would read that piece back: worked out here once, before the workers are forked
+    try:
+        pieces = list(parallel(_entity_task, count, processes, "entities", first,
+                               lambda n: made.get(n) or _entity_here(n)))
+        runs = [(_run_path(job, shard, piece.key), piece.run) for shard, piece in enumerate(pieces)]
     finally:
         _ENTITY_JOB = None
     if kept is not None:
@@ -492,7 +560,7 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
                     wire.part(source(statements.work / f"own{suffix}.z"), 0, piece.wire[suffix])
                 else:
                     plain.part(piece.stem + suffix, 0, size)
-                    wire.part(source(parts / (piece.stem + suffix + ".z")), 0, piece.wire.get(suffix, EMPTY))
+                    wire.part(source(job.parts / (piece.stem + suffix + ".z")), 0, piece.wire.get(suffix, EMPTY))
             write(tail)
             wire.close()
             plain.close(files[suffix])
@@ -547,21 +615,22 @@ LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segment
 
 def write_dumps(statements: Statements, target: Path, labels: dict[str, Label], base: str,
                 processes: int = 1, kept: Kept | None = None, anew: frozenset[str] | None = None,
-                runs_ready: Callable[[list[tuple[Path, Run]]], None] = lambda _: None
-                ) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
+                runs_ready: Callable[[list[tuple[Path, Run]]], None] = lambda _: None,
+                ahead: Callable[[], Ahead] | None = None) -> tuple[list[str], Counts, list[tuple[Path, Run]]]:
     """The dumps made from entities: the entity documents, Turtle and TriG (each graph's Turtle), shard by shard (in
     `processes` worker processes); one statement (N-Triples) with a literal of each datatype and language, in
     order, the union's counts and the index runs (`index.write_runs`). `labels`: how each entity of the segments is
     labelled where another points to it, `anew`: those whose labels may differ from the previous build's (None:
     any). A shard's piece of the dumps (and its index run) is read back from the previous release (`kept`) when
     nothing it depends on changed. `write_lines` writes the others. `runs_ready` is given the index runs as soon as
-    they are made, before the dumps are spliced (no thread of this process is running then)."""
+    they are made, before the dumps are spliced (no thread of this process is running then). `ahead` gives the
+    pieces made while the build validated (`made_ahead`), if any."""
     files = _entity_dumps()
     (target / WIRE_DIR).mkdir(exist_ok=True)
     # the worker processes are forked before this process starts any thread of its own
     return _entities(statements, labels, {k: target / d.filename for k, d in files.items()},
                      {k: target / WIRE_DIR / (d.filename + ".gz") for k, d in files.items()}, processes, base, kept,
-                     anew, runs_ready)
+                     anew, runs_ready, ahead)
 
 
 def _entity_dumps() -> dict[str, Dump]:

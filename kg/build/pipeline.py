@@ -34,7 +34,7 @@ from kg.build.digest import (
     shaping_settings,
     unchanged,
 )
-from kg.build.dumps import release_quads, void_triples, write_dumps, write_lines
+from kg.build.dumps import ahead_of, made_ahead, release_quads, void_triples, write_dumps, write_lines
 from kg.build.duplicates import Candidate
 from kg.build.kept import Kept
 from kg.build.mapping import Conflict, Mapped
@@ -299,6 +299,10 @@ class Build:
                                      lambda n: f"{n} quads in {plan.shards} shards")
         self.remembered.forget()
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
+        ahead = None  # an edit's few pieces of the dumps, made by a worker while this process validates
+        if publish and kept.into is not None and ahead_of(statements, kept, plan.processes):
+            ahead = self.exits.enter_context(background(
+                lambda _: made_ahead(statements, config.base_iri, kept, tmp), plan.processes, "ahead"))
         report, labels, relabelled = stages.run(
             "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
@@ -322,7 +326,7 @@ class Build:
         def write_files() -> int:
             self.samples, union, _ = write_dumps(statements, tmp, labels, config.base_iri,
                                                  plan.processes if len(statements.segments) > 1 else 1, kept,
-                                                 relabelled, index_beside)
+                                                 relabelled, index_beside, ahead)
             write_lines(statements, tmp)
             record_parts(statements, tmp / KEPT_DIR)
             void, total = void_triples(union, minter, config, release_id, built)

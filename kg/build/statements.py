@@ -138,6 +138,11 @@ class Statements:
                         stated.add(_subject(line))
         return [line for line in lines if line not in held], stated
 
+    def tail_so_far(self) -> list[bytes]:
+        """The N-Triples lines of the statements added so far that no segment holds (what `tail_triples` will be,
+        but for the build's own statements, which come later)."""
+        return self._new_triples()[0]
+
     def close(self) -> None:
         """Write the tail."""
         new, stated = self._new_triples()
