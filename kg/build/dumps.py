@@ -36,7 +36,6 @@ from kg.jsonld import (
     document_piece,
     entity_objects,
     label_of,
-    labels_in,
     line,
 )
 from kg.layout import (
@@ -466,17 +465,14 @@ def ahead_of(statements: Statements, kept: Kept | None, processes: int) -> bool:
 
 def made_ahead(statements: Statements, base: str, kept: Kept, target: Path) -> Ahead:
     """The pieces of the shards merged anew, made before validation has told every label (in a worker, while the
-    build validates): labelled as the previous build labelled what they name, but for the labels of their own
-    nodes and those the build's statements so far give. Each is taken by `write_dumps` only when made of the same
-    statements and every label it asked for is the one validation tells (`_taken`); else it is made again."""
+    build validates): labelled as the previous build labelled what they name, but for the labels the build's
+    statements so far give. Each is taken by `write_dumps` only when made of the same statements and every label it
+    asked for is the one validation tells (`_taken`); else it is made again (a piece naming a node of a shard the
+    edit changed the label of, say)."""
     global _ENTITY_JOB
     before = previous_object(kept, LABELS_FILE)
     guess: dict[str, Label] = dict(before[0]) if isinstance(before, tuple) and isinstance(before[0], dict) else {}
     fresh = [n for n, s in enumerate(statements.segments) if s.fresh]
-    for n in fresh:
-        store = ox.Store()
-        store.bulk_load(path=str(statements.segments[n].path(".nt")), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-        guess.update(labels_in(store))
     tail = statements.tail_so_far()
     guess, _ = _with_tail(guess, tail)
     _ENTITY_JOB = _job(statements, guess, tail, base, kept, target, lambda: None)
