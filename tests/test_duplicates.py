@@ -258,6 +258,32 @@ def test_what_an_earlier_build_worked_out_is_kept_on_when_nothing_new_was_worked
     less.settle()
     assert not less.as_before
 
+
+_FOUND = """
+import json, sys
+from kg.build.duplicates import _World, _blocks, find
+from kg.build.sources import read_sources
+from kg.ids import Minter
+root = __import__("pathlib").Path(sys.argv[1])
+sources = read_sources(root / "data", root=root)
+world = _World()
+for r in sources.records:
+    (world.films if r.kind == "movie" else world.people if r.kind == "person" else {})[r.key] = r
+found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(sys.argv[2]))
+print(json.dumps([list(_blocks(world)), [c.json() for c in found]]))
+"""
+
+
+@pytest.mark.parametrize("name", LABELLED)
+def test_the_blocks_and_candidates_do_not_depend_on_how_python_hashes_text(name):
+    import subprocess
+    import sys
+
+    said = [subprocess.run([sys.executable, "-c", _FOUND, str(SETS / name), BASE], capture_output=True, text=True,
+                           check=True, cwd=REPO, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2", "3")]
+    assert said[0] == said[1] == said[2] and json.loads(said[0])[0]
+
 def _searched_by(log: Path, monkeypatch) -> None:
     """Logs the pid of the process that looks for duplicates."""
     real = kg.build.duplicates.find

@@ -257,7 +257,7 @@ class _World:
     known: Known = field(default_factory=Known)
 
     person_keys: dict[str, set[str]] = field(default_factory=dict)
-    _people: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    _people: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     _names: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id() of a record compared -> its names
     _years: dict[int, set[int]] = field(default_factory=dict)
     _spelled: dict[int, list[tuple[Keys, str]]] = field(default_factory=dict)
@@ -287,12 +287,12 @@ class _World:
             found |= mine
         return found
 
-    def people_of(self, film: Record) -> tuple[set[str], set[str]]:
-        """A film's directors and everyone it credits (person keys)."""
+    def people_of(self, film: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A film's directors and everyone it credits (person keys, each once)."""
         found = self._people.get(film.key)
         if found is None:
-            found = self._people[film.key] = (set(self.known.of(DIRECTORS, film, lambda r: _people_of(r)[0])),
-                                              set(self.known.of(CREDITED, film, lambda r: _people_of(r)[1])))
+            found = self._people[film.key] = (self.known.of(DIRECTORS, film, lambda r: _people_of(r)[0]),
+                                              self.known.of(CREDITED, film, lambda r: _people_of(r)[1]))
         return found
 
     same_film: dict[str, str] = field(default_factory=dict)  # film -> the candidate film it may be
@@ -391,7 +391,8 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     evidence += [said] if said else []
     if _catalogued_apart(a, b):
         return None
-    (dir_a, all_a), (dir_b, all_b) = world.people_of(a), world.people_of(b)
+    people_a, people_b = world.people_of(a), world.people_of(b)
+    dir_a, all_a, dir_b, all_b = set(people_a[0]), set(people_a[1]), set(people_b[0]), set(people_b[1])
     shared_dirs = world.spelled(dir_a) & world.spelled(dir_b) or _near(world.spelled(dir_a), world.spelled(dir_b))
     if dir_a and dir_b and not shared_dirs:
         score -= 0.2  # each by its own director (or one spelled beyond recognition)
@@ -484,24 +485,24 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     return score, evidence_list
 
 
-def _film_keys(film: Record) -> set[str]:
-    """The blocking keys of a film's titles (and of their main titles, without a subtitle)."""
+def _film_keys(film: Record) -> list[str]:
+    """The blocking keys of a film's titles (and of their main titles, without a subtitle), each once, in order."""
     mine: set[str] = set()
     for name in _names(film):
         for keys in (film_keys(name), film_keys(_SUBTITLE.split(name, 1)[0])):
             mine.update((keys.strict, keys.ordered, keys.loose))
-    return mine
+    return sorted(mine - {""})
 
 
-def _person_keys(person: Record) -> set[str]:
-    """The blocking keys of a person's names, and a word of a name with the birth year: a stage name and a legal
-    one."""
+def _person_keys(person: Record) -> list[str]:
+    """The blocking keys of a person's names, and a word of a name with the birth year (a stage name and a legal
+    one), each once, in order."""
     mine: set[str] = set()
     for name in _names(person):
         for keys, _ in person_spellings(name):
             mine.update((keys.strict, keys.ordered, keys.loose))
             mine.update(f"{w}:{y}" for w in keys.words if len(w) > 2 for y in years(person))
-    return mine
+    return sorted(mine - {""})
 
 
 def _blocks(world: _World) -> Iterable[tuple[str, list[str]]]:
@@ -510,13 +511,13 @@ def _blocks(world: _World) -> Iterable[tuple[str, list[str]]]:
     for kind, records, keys_of, what in kinds:
         blocks: dict[str, list[str]] = defaultdict(list)
         for key, record in records.items():
-            mine = set(world.known.of(what, record, keys_of))
-            if kind == "movie":  # a director and a year: the same film under a title in another language
-                directors = world.spelled(world.people_of(record)[0])
-                mine.update(f"{d}:{y}" for d in directors for y in world.known.of(YEARS, record, _years))
-            for k in mine:
-                if k:
-                    blocks[k].append(key)
+            for k in world.known.of(what, record, keys_of):
+                blocks[k].append(key)
+            if kind == "movie" and (years := world.known.of(YEARS, record, _years)):
+                # a director and a year: the same film under a title in another language (no title key has a ':')
+                for d in sorted(world.spelled(world.people_of(record)[0])):
+                    for y in years:
+                        blocks[f"{d}:{y}"].append(key)
         for members in blocks.values():
             if 1 < len(members) <= BLOCK:
                 yield kind, members
