@@ -300,7 +300,7 @@ class Build:
         self.remembered.forget()
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         ahead = None  # an edit's few pieces of the dumps, made by a worker while this process validates
-        if publish and kept.into is not None and ahead_of(statements, kept, plan.processes):
+        if ahead_of(statements, kept, plan.processes):  # (only when this build keeps what it makes)
             ahead = self.exits.enter_context(background(
                 lambda _: made_ahead(statements, config.base_iri, kept, tmp), plan.processes, "ahead"))
         report, labels, relabelled = stages.run(

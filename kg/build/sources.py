@@ -583,8 +583,9 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
         close = difflib.get_close_matches(key, keys.get(kind, []), n=1)
         return f" (did you mean {quote(close[0])}?)" if close else ""
 
-    missing: dict[int, frozenset[tuple[str, str]]] = {}  # by id() of what a batch of records read back names: what
-    for record in records:  # of it does not exist
+    # by id() of what a batch of records read back names: what of it does not exist
+    missing: dict[int, frozenset[tuple[str, str]]] = {}
+    for record in records:
         along = record.names_along()
         if along is not None:
             gone = missing.get(id(along))
