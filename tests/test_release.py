@@ -501,3 +501,16 @@ def test_a_link_over_a_file_linked_from_another_release_leaves_that_file_as_it_w
     assert old.read_bytes() == b"the previous release's bytes" and shared.read_bytes() == b"this build's bytes"
     assert shared.stat().st_ino == new.stat().st_ino and sorted(p.name for p in tmp_path.iterdir()) == [
         "new", "old", "shared"]
+
+
+def test_the_inputs_digest_worked_out_once_a_build_follows_a_file_rewritten_to_the_same_size(tmp_path):
+    from kg.build import digest
+
+    path = tmp_path / "a.yaml"
+    path.write_text("name: One\n", encoding="utf-8")
+    first = digest.input_digest([path], tmp_path)
+    assert digest.input_digest([path], tmp_path) == first  # asked again (the memo)
+    path.write_text("name: Two\n", encoding="utf-8")  # the same size
+    assert digest.input_digest([path], tmp_path) == digest._input_digest([path], tmp_path, ()) != first
+    digest.forget_digests()
+    assert digest._DIGESTS == {}
