@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 SUFFIX = ".parts"  # `kg.ttl.parts` lists the ranges `kg.ttl` is made of, beside where `kg.ttl` would be
-PARTS_DIR = "parts"  # the files the ranges are in, in the same directory as the list
+PARTS_DIR = "parts"  # the files the ranges are in: in the directory of the list, or (its "up" 1) the one above
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a part's file name: nothing that leaves PARTS_DIR
 
 
@@ -48,10 +48,15 @@ class Splicer:
             self._add(Range(name, offset, length))
 
     def close(self, target: Path) -> int:
-        """Write the glue, and the list of ranges as `target` + SUFFIX; the spliced file's size."""
+        """Write the glue, and the list of ranges as `target` + SUFFIX (in `directory`, or a directory of it); the
+        spliced file's size."""
+        up = len(target.parent.relative_to(self.directory).parts)
+        if up > 1:
+            raise ValueError(f"{target} is too far below {self.directory} for its parts")
         (self.directory / PARTS_DIR).mkdir(exist_ok=True)
         (self.directory / PARTS_DIR / self.glue_name).write_bytes(self._glue.getvalue())
-        listed = {"size": self.size, "ranges": [[r.name, r.offset, r.length] for r in self.ranges]}
+        listed = {"size": self.size, "ranges": [[r.name, r.offset, r.length] for r in self.ranges], **(
+            {"up": up} if up else {})}
         target.with_name(target.name + SUFFIX).write_text(json.dumps(listed, separators=(",", ":")) + "\n")
         return self.size
 
@@ -64,16 +69,18 @@ class Splicer:
         self.size += found.length
 
 
-def _ranges(path: Path) -> tuple[int, list[Range]]:
-    """The size and ranges a spliced file's list gives (ValueError: it is not one kg wrote)."""
+def _ranges(path: Path) -> tuple[int, list[Range], Path]:
+    """The size and ranges a spliced file's list gives, and the directory of their files (ValueError: it is not
+    one kg wrote)."""
     listed = json.loads((path.with_name(path.name + SUFFIX)).read_bytes(), parse_constant=_no_constant)
     size, ranges = listed.get("size") if isinstance(listed, dict) else None, listed.get("ranges")
-    if type(size) is not int or not isinstance(ranges, list) or not all(
+    up = listed.get("up", 0) if isinstance(listed, dict) else None
+    if type(size) is not int or not isinstance(ranges, list) or up not in (0, 1) or type(up) is not int or not all(
             isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and _NAME.fullmatch(r[0])
             and type(r[1]) is int and type(r[2]) is int and r[1] >= 0 and r[2] > 0 for r in ranges) or \
             sum(r[2] for r in ranges) != size:
         raise ValueError(f"{path}{SUFFIX} is not a list of ranges kg wrote")
-    return size, [Range(*r) for r in ranges]
+    return size, [Range(*r) for r in ranges], (path.parent.parent if up else path.parent) / PARTS_DIR
 
 
 def _no_constant(name: str) -> None:
@@ -101,10 +108,10 @@ def open_file(path: Path) -> BinaryIO:
     if path.is_file():
         return path.open("rb")
     try:
-        _, ranges = _ranges(path)
+        _, ranges, parts = _ranges(path)
     except (ValueError, AttributeError) as exc:
         raise OSError(f"{path}: {exc}") from exc
-    return io.BufferedReader(_Reader(path.parent / PARTS_DIR, ranges), buffer_size=1 << 20)
+    return io.BufferedReader(_Reader(parts, ranges), buffer_size=1 << 20)
 
 
 def read_bytes(path: Path) -> bytes:

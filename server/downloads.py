@@ -95,31 +95,27 @@ def dump(name: str) -> Response:
         del request.environ["HTTP_RANGE"]  # If-None-Match comes before Range (RFC 9110 section 13.2.2): a 304
     wire = rel.path / WIRE_DIR / (found.filename + ".gz")
     gzipped = not found.gzipped and not ranged and accepts_gzip(request.headers.get("Accept-Encoding")) and \
-        wire.exists()
+        spliced.exists(wire)
     if _precondition_fails(f"{rel.etag}-{found.filename}{'-gzip' if gzipped else ''}", rel.mtime):
         abort(412, "The download has changed since the version your client holds (If-Match or "
                    "If-Unmodified-Since): ask for it again without those headers.")
     for held in ("HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"):  # they hold: werkzeug must not judge them again
         request.environ.pop(held, None)
-    if gzipped:
-        response = send_file(wire, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
-                             conditional=True, etag=f"{rel.etag}-{found.filename}-gzip",
-                             last_modified=rel.mtime, max_age=0)
-        response.headers["Content-Encoding"] = "gzip"
-    elif path.is_file():
-        response = send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
-                             conditional=True, etag=f"{rel.etag}-{found.filename}", last_modified=rel.mtime,
-                             max_age=0)
+    sent, etag = (wire, f"{rel.etag}-{found.filename}-gzip") if gzipped else (path, f"{rel.etag}-{found.filename}")
+    if sent.is_file():
+        response = send_file(sent, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
+                             conditional=True, etag=etag, last_modified=rel.mtime, max_age=0)
     else:  # kept as the shards' pieces it is made of (kg.spliced): sent as one file
         try:
-            size, file = spliced.size(path), spliced.open_file(path)
+            size, file = spliced.size(sent), spliced.open_file(sent)
         except OSError:  # the release directory was moved away under a running server
             abort(503, "The release is being replaced; try again in a moment.")
         response = send_file(file, mimetype=found.media_type, as_attachment=True, download_name=found.filename,
-                             conditional=False, etag=f"{rel.etag}-{found.filename}", last_modified=rel.mtime,
-                             max_age=0)
+                             conditional=False, etag=etag, last_modified=rel.mtime, max_age=0)
         response.content_length = size
         response.make_conditional(request.environ, accept_ranges=True, complete_length=size)  # in place
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
     if response.mimetype.startswith("text/") or response.mimetype.startswith("application/") and \
             not found.gzipped and response.mimetype != "application/gzip":
         response.headers["Content-Type"] = f"{found.media_type}; charset=utf-8"

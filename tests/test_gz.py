@@ -1,5 +1,5 @@
 """Files joined from the parts of others: the same bytes whether the kernel copies them or this process does; one
-gzip member joined from parts deflated apart."""
+gzip member spliced from parts deflated apart."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import zlib
 
 import pytest
 
+from kg import spliced
 from kg.build import gz
 from kg.build.gz import copy_range
+from kg.spliced import PARTS_DIR, Splicer
 
 DATA = bytes(range(256)) * 5000  # larger than one block of the copy through memory
 
@@ -60,32 +62,57 @@ def _one_member(data: bytes) -> bytes:
     return out
 
 
-def test_parts_deflated_apart_join_into_one_member(tmp_path, copying):
+def test_parts_deflated_apart_join_into_one_member(tmp_path):
     texts = [DATA[:700_000], b"", b"{\"name\": \"Break Away\"}" * 500, DATA[3:9]]
-    with (tmp_path / "parts").open("wb") as packed:
+    (tmp_path / PARTS_DIR).mkdir()
+    with (tmp_path / PARTS_DIR / "packed").open("wb") as packed:
         parts = [(packed.tell(), gz.deflate_into(io.BytesIO(t), packed)) for t in texts]
     assert parts[1][1] == gz.EMPTY
-    with (tmp_path / "parts").open("rb") as packed, (tmp_path / "member.gz").open("wb") as raw:
-        member = gz.Member(raw)
-        member.write(b"[")
-        for at, part in parts:
-            member.part(packed, at, part)
-            member.write(b",")
-        member.close()
-    data = (tmp_path / "member.gz").read_bytes()
-    assert _one_member(data) == b"[" + b",".join(texts) + b"," == gzip.decompress(data)
+    member = gz.Member(Splicer(tmp_path, "glue"))
+    member.write(b"[")
+    for at, part in parts:
+        member.part("packed", at, part)
+        member.write(b",")
+    size = member.close(tmp_path / "member.gz")
+    data = spliced.read_bytes(tmp_path / "member.gz")
+    assert size == len(data) and _one_member(data) == b"[" + b",".join(texts) + b"," == gzip.decompress(data)
+
+
+def test_a_member_spliced_in_a_directory_below_its_parts_reads_whole(tmp_path):
+    (tmp_path / PARTS_DIR).mkdir()
+    with (tmp_path / PARTS_DIR / "packed").open("wb") as packed:
+        part = gz.deflate_into(io.BytesIO(DATA[:5000]), packed)
+    (tmp_path / "wire").mkdir()
+    member = gz.Member(Splicer(tmp_path, "glue"))
+    member.part("packed", 0, part)
+    member.close(tmp_path / "wire" / "member.gz")
+    assert gzip.decompress(spliced.read_bytes(tmp_path / "wire" / "member.gz")) == DATA[:5000]
+
+
+def test_bytes_deflated_apart_join_a_member_as_its_parts_do(tmp_path):
+    packed = io.BytesIO()
+    part = gz.deflate_into(io.BytesIO(DATA[:3000]), packed)
+    member = gz.Member(Splicer(tmp_path, "glue"))
+    member.write(b"<")
+    member.deflated(packed.getvalue(), part)
+    member.close(tmp_path / "member.gz")
+    assert _one_member(spliced.read_bytes(tmp_path / "member.gz")) == b"<" + DATA[:3000]
+    with pytest.raises(ValueError, match="not the part"):
+        gz.Member(Splicer(tmp_path, "glue")).deflated(b"x", part)
 
 
 def test_a_member_of_written_bytes_only(tmp_path):
-    with (tmp_path / "member.gz").open("wb") as raw:
-        member = gz.Member(raw)
-        member.write(b"@prefix s: <http://schema.org/> .\n")
-        member.close()
-    assert _one_member((tmp_path / "member.gz").read_bytes()) == b"@prefix s: <http://schema.org/> .\n"
+    member = gz.Member(Splicer(tmp_path, "glue"))
+    member.write(b"@prefix s: <http://schema.org/> .\n")
+    member.close(tmp_path / "member.gz")
+    assert _one_member(spliced.read_bytes(tmp_path / "member.gz")) == b"@prefix s: <http://schema.org/> .\n"
 
 
-def test_a_part_its_file_does_not_hold_is_refused(tmp_path):
-    (tmp_path / "part").write_bytes(b"")
-    with (tmp_path / "part").open("rb") as packed, (tmp_path / "member.gz").open("wb") as raw:
-        with pytest.raises(ValueError, match="ends before"):
-            gz.Member(raw).part(packed, 0, gz.Deflated(10, 40, 1234))
+def test_a_member_naming_a_part_its_file_does_not_hold_is_refused_when_read(tmp_path):
+    (tmp_path / PARTS_DIR).mkdir()
+    (tmp_path / PARTS_DIR / "part").write_bytes(b"")
+    member = gz.Member(Splicer(tmp_path, "glue"))
+    member.part("part", 0, gz.Deflated(10, 40, 1234))
+    member.close(tmp_path / "member.gz")
+    with pytest.raises(OSError, match="ends before"):
+        spliced.read_bytes(tmp_path / "member.gz")

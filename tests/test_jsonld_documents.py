@@ -36,7 +36,7 @@ def dump(release) -> dict:
 
 @pytest.fixture(scope="module")
 def ntriples(release) -> set[str]:
-    data = gzip.decompress((release / "kg.nt.gz").read_bytes())
+    data = gzip.decompress(spliced.read_bytes(release / "kg.nt.gz"))
     return {str(t) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
 
 
@@ -85,7 +85,7 @@ def test_the_dump_read_by_pyld_offline_is_the_n_triples_dump(dump, ntriples):
 
 def test_the_dump_read_by_rdflib_is_the_n_triples_dump(release, ntriples):
     graph = rdflib_read(spliced.read_bytes(release / "kg.jsonld"), named("jsonld"))
-    expected = rdflib.Graph().parse(data=gzip.decompress((release / "kg.nt.gz").read_bytes()), format="nt")
+    expected = rdflib.Graph().parse(data=gzip.decompress(spliced.read_bytes(release / "kg.nt.gz")), format="nt")
     assert len(graph) == len(ntriples) and isomorphic(graph, expected)
 
 

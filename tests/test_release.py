@@ -28,10 +28,12 @@ from kg.layout import (
     MOVED_FILE,
     PARTS_FILE,
     STORE_DIR,
+    WIRE_DIR,
     current,
     finished,
     metadata,
 )
+from kg.spliced import PARTS_DIR
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
@@ -56,10 +58,13 @@ def built(project, run_kg) -> Path:
 
 def test_build_publishes_every_dump(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(
-        [d.filename if d.gzipped else d.filename + spliced.SUFFIX for d in DUMPS] +
+        [d.filename + spliced.SUFFIX for d in DUMPS] +
         [METADATA, STORE_DIR, "void.ttl", "wire", REPORT_FILE, "index", MOVED_FILE, DUPLICATES_FILE, ATTENTION_FILE,
          KEPT_DIR, spliced.PARTS_DIR])
     assert all(spliced.size(built / d.filename) > 100 for d in DUMPS)
+    wire = [built / WIRE_DIR / (d.filename + ".gz") for d in DUMPS if not d.gzipped]
+    assert sorted(p.name for p in (built / WIRE_DIR).iterdir()) == sorted(p.name + spliced.SUFFIX for p in wire)
+    assert all(gzip.decompress(spliced.read_bytes(p)) == spliced.read_bytes(built / p.name[:-3]) for p in wire)
 
 
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.filename for d in DUMPS])
@@ -292,7 +297,7 @@ def test_a_changed_vocabulary_setting_is_built(project, built, run_kg):
 
 def test_nquads_dump_is_textually_what_the_store_holds(built):
     """No canonicalisation gap: the dumps are written in exactly the lexical forms the store returns."""
-    lines = {line.rstrip(" .") for line in gzip.decompress((built / "kg.nq.gz").read_bytes()).decode().splitlines()
+    lines = {line.rstrip(" .") for line in gzip.decompress(spliced.read_bytes(built / "kg.nq.gz")).decode().splitlines()
              if line}
     assert lines == _store_quads(built)
 
@@ -451,8 +456,10 @@ def test_a_damaged_previous_dump_means_a_store_loaded_in_full(project, run_kg, t
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
 
     def edit(project: Path) -> None:
-        dump = current(project / "var") / "kg.nq.gz"
-        dump.write_bytes(bytes(dump.stat().st_size))  # as long as it was, every gzip member unreadable
+        for part in (current(project / "var") / PARTS_DIR).glob("lines-*.nq.gz"):  # what kg.nq.gz is spliced from
+            size = part.stat().st_size
+            part.unlink()  # (its other links, kept for the next build, stay whole)
+            part.write_bytes(bytes(size))  # as long as it was, every gzip member unreadable
         _edit_yaml(project)
 
     rebuilt, full = _rebuilt_and_full(project, run_kg, edit, tmp_path)

@@ -10,7 +10,6 @@ import io
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +17,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.build.gz import EMPTY, Deflated, Member, concatenate, deflate_file, deflate_into
+from kg.build.gz import EMPTY, Deflated, Member, deflate_file, deflate_into
 from kg.build.index import Run, rows_of, write_run
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.shards import shard_of
@@ -406,18 +405,6 @@ def _before(kept: Kept | None, count: int) -> list[str] | None:
     return found
 
 
-def _opener(stack: ExitStack) -> Callable[[Path], BinaryIO]:
-    """Opens each file once for reading (closed with the stack)."""
-    opened: dict[Path, BinaryIO] = {}
-
-    def source(path: Path) -> BinaryIO:
-        if path not in opened:
-            opened[path] = stack.enter_context(path.open("rb"))
-        return opened[path]
-
-    return source
-
-
 @dataclass(frozen=True)
 class _Out:
     """A dump being written: spliced from the pieces, and gzipped for the wire."""
@@ -540,26 +527,24 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
     heads = {".jsonld": (DOCUMENT_HEAD, b",", DOCUMENT_TAIL), ".jsonl": (b"", b"", b""),
              ".ttl": (TURTLE_HEAD, b"", b"")}
     for suffix, (head, separator, tail) in heads.items():
-        with wires[suffix].open("wb") as raw, ExitStack() as stack:
-            source = _opener(stack)
-            out = _Out(Splicer(target, "release" + suffix), Member(raw))
-            plain, wire, write = out.plain, out.wire, out.write
-            write(head)
-            written = False
-            for piece in [*pieces, own]:
-                size = piece.sizes.get(suffix, 0)
-                if size and written and separator:
-                    write(separator)
-                written = written or bool(size)
-                if piece is own:
-                    plain.write((statements.work / f"own{suffix}").read_bytes())
-                    wire.part(source(statements.work / f"own{suffix}.z"), 0, piece.wire[suffix])
-                else:
-                    plain.part(piece.stem + suffix, 0, size)
-                    wire.part(source(job.parts / (piece.stem + suffix + ".z")), 0, piece.wire.get(suffix, EMPTY))
-            write(tail)
-            wire.close()
-            plain.close(files[suffix])
+        out = _Out(Splicer(target, "release" + suffix), Member(Splicer(target, "wire" + suffix)))
+        plain, wire, write = out.plain, out.wire, out.write
+        write(head)
+        written = False
+        for piece in [*pieces, own]:
+            size = piece.sizes.get(suffix, 0)
+            if size and written and separator:
+                write(separator)
+            written = written or bool(size)
+            if piece is own:
+                plain.write((statements.work / f"own{suffix}").read_bytes())
+                wire.deflated((statements.work / f"own{suffix}.z").read_bytes(), piece.wire[suffix])
+            else:
+                plain.part(piece.stem + suffix, 0, size)
+                wire.part(piece.stem + suffix + ".z", 0, piece.wire.get(suffix, EMPTY))
+        write(tail)
+        wire.close(wires[suffix])
+        plain.close(files[suffix])
     _assemble_trig(statements, pieces, files[".trig"], wires[".trig"])
     if kept is not None:
         keep(kept, ENTITIES_FILE, [p.key for p in pieces])
@@ -586,24 +571,21 @@ def _assemble_trig(statements: Statements, pieces: list[_Piece], target: Path, w
     made of each shard's Turtle of it and then the build's own statements in it (a subject's triples are in one
     shard: the pieces concatenate)."""
     tail = _graph_bodies(sorted(statements.tail_quads))
-    parts = target.parent / PARTS_DIR
-    with wire.open("wb") as raw, ExitStack() as stack:
-        source = _opener(stack)
-        out = _Out(Splicer(target.parent, "release.trig"), Member(raw))
-        plain, member, write = out.plain, out.wire, out.write
-        write(TURTLE_HEAD)
-        for graph in sorted({g for piece in pieces for g in piece.graphs} | tail.keys()):
-            write(f"\n<{graph}> {{\n".encode())
-            for piece in pieces:
-                if graph in piece.graphs:
-                    offset, length = piece.graphs[graph]
-                    at, part = piece.wire_graphs[graph]
-                    plain.part(piece.stem + ".trig", offset, length)
-                    member.part(source(parts / (piece.stem + ".trig.z")), at, part)
-            write(tail.get(graph, b""))
-            write(b"}\n")
-        member.close()
-        plain.close(target)
+    out = _Out(Splicer(target.parent, "release.trig"), Member(Splicer(target.parent, "wire.trig")))
+    plain, member, write = out.plain, out.wire, out.write
+    write(TURTLE_HEAD)
+    for graph in sorted({g for piece in pieces for g in piece.graphs} | tail.keys()):
+        write(f"\n<{graph}> {{\n".encode())
+        for piece in pieces:
+            if graph in piece.graphs:
+                offset, length = piece.graphs[graph]
+                at, part = piece.wire_graphs[graph]
+                plain.part(piece.stem + ".trig", offset, length)
+                member.part(piece.stem + ".trig.z", at, part)
+        write(tail.get(graph, b""))
+        write(b"}\n")
+    member.close(wire)
+    plain.close(target)
 
 
 LINES = {"nquads": ".nq.gz", "ntriples": ".nt.gz"}  # dumps that are the segments' files one after the other
@@ -637,10 +619,16 @@ def _entity_dumps() -> dict[str, Dump]:
 
 
 def write_lines(statements: Statements, target: Path) -> None:
-    """The line formats' dumps, from the segments' gzipped files (`write_dumps` wrote the others, and the gzipped
-    copy of each for clients that take gzip)."""
+    """The line formats' dumps, spliced from the segments' gzipped files, linked into the release (`write_dumps`
+    wrote the others, and the gzipped copy of each for clients that take gzip)."""
+    (target / PARTS_DIR).mkdir(exist_ok=True)
     for dump in bar([d for d in DUMPS if d.format.name in LINES], None, "dumps", "files"):
-        concatenate(statements.parts(LINES[dump.format.name]), target / dump.filename)
+        out = Splicer(target, "lines" + LINES[dump.format.name])
+        for path in statements.parts(LINES[dump.format.name]):
+            name = "lines-" + path.name  # seg-0001.nq.gz, tail.nq.gz: one of each in a build
+            os.link(path, target / PARTS_DIR / name)
+            out.part(name, 0, path.stat().st_size)
+        out.close(target / dump.filename)
 
 
 def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str,

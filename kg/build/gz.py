@@ -1,5 +1,5 @@
 """Reproducible gzip (no file name, no time) for the release's dumps and the shards' segments, files joined from
-the parts of others, and one gzip member joined from parts deflated apart."""
+the parts of others, and one gzip member spliced from parts deflated apart."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import BinaryIO
 
 from zlib_ng import gzip_ng as gzip  # the gzip module's format and API, deflate about twice as fast
 from zlib_ng import zlib_ng as zlib
+
+from kg.spliced import Splicer
 
 GZIP_LEVEL = 6  # the default: most of level 9's size at a third of its time
 
@@ -89,10 +91,10 @@ _LAST = b"\x03\x00"  # an empty final block: the parts before it are not final
 
 
 class Member:
-    """One gzip member (what a browser takes as Content-Encoding: gzip) written into `out` from parts deflated
-    apart (`Deflated`, copied as they are) and from bytes given here (deflated when the next part comes)."""
+    """One gzip member (what a browser takes as Content-Encoding: gzip) spliced (`kg.spliced`) from parts deflated
+    apart (`Deflated`, named where they are) and from bytes given here (deflated when the next part comes)."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: Splicer) -> None:
         self.out, self.size, self.crc = out, 0, 0
         self._pending: list[bytes] = []
         out.write(_HEADER)
@@ -101,20 +103,26 @@ class Member:
         """Bytes to follow what was written so far."""
         self._pending.append(data)
 
-    def part(self, source: BinaryIO, offset: int, part: Deflated) -> int:
-        """A part deflated apart, `part.length` bytes of `source` from `offset`, to follow what was written so far;
-        where it is in `out`."""
+    def part(self, name: str, offset: int, part: Deflated) -> None:
+        """A part deflated apart, `part.length` bytes of the file `name` (in the splicer's parts) from `offset`, to
+        follow what was written so far."""
         self._flush()
-        where = self.out.tell()
-        if copy_range(source, offset, part.length, self.out) != part.length:
-            raise ValueError(f"{getattr(source, 'name', source)} ends before its deflated part does")
+        self.out.part(name, offset, part.length)
         self._add(part)
-        return where
 
-    def close(self) -> None:
-        """End the member: its last block, and the CRC-32 and size of everything it holds."""
+    def deflated(self, data: bytes, part: Deflated) -> None:
+        """A part deflated apart, given as its bytes, to follow what was written so far."""
+        if len(data) != part.length:
+            raise ValueError("deflated bytes that are not the part they are said to be")
+        self._flush()
+        self.out.write(data)
+        self._add(part)
+
+    def close(self, target: Path) -> int:
+        """End the member (its last block, and the CRC-32 and size of everything it holds) as `target`; its size."""
         self._flush()
         self.out.write(_LAST + struct.pack("<II", self.crc, self.size & 0xFFFFFFFF))
+        return self.out.close(target)
 
     def _add(self, part: Deflated) -> None:
         self.crc = zlib.crc32_combine(self.crc, part.crc, part.size)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pyoxigraph as ox
 
-from kg import vocab
+from kg import spliced, vocab
 from kg.config import Config
 from kg.engines import EngineError, Slot, slot
 from kg.errors import ENVIRONMENT, Failure
@@ -104,9 +105,9 @@ def load(release_dir: Path, target: Slot, timeout: float, base_iri: str | None =
     base = base_iri or str(metadata(release_dir)["base_iri"])
     if target.engine.graphs:
         target.update("CLEAR ALL")
-        with gzip.open(release_dir / _NQUADS.filename, "rb") as quads:
+        with _gunzipped(release_dir / _NQUADS.filename) as quads:
             target.load(quads, "application/n-quads", None, timeout)
-        with gzip.open(release_dir / _NTRIPLES.filename, "rb") as triples:
+        with _gunzipped(release_dir / _NTRIPLES.filename) as triples:
             target.load(triples, "application/n-triples", "default", timeout)
         return
     for row in target.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "  # kg's graphs only
@@ -116,8 +117,15 @@ def load(release_dir: Path, target: Slot, timeout: float, base_iri: str | None =
         for graph, path in _by_graph(release_dir / _NQUADS.filename, Path(scratch)):
             with path.open("rb") as triples:
                 target.load(triples, "application/n-triples", graph, timeout)
-    with gzip.open(release_dir / _NTRIPLES.filename, "rb") as triples:
+    with _gunzipped(release_dir / _NTRIPLES.filename) as triples:
         target.load(triples, "application/n-triples", Minter(base).union_graph().value, timeout)
+
+
+@contextlib.contextmanager
+def _gunzipped(path: Path) -> Iterator[BinaryIO]:
+    """One of the release's gzipped dumps (a file, or spliced from its parts), read uncompressed."""
+    with spliced.open_file(path) as raw, gzip.GzipFile(fileobj=raw) as stream:
+        yield cast(BinaryIO, stream)
 
 
 def _by_graph(nquads: Path, scratch: Path) -> list[tuple[str, Path]]:
@@ -125,7 +133,7 @@ def _by_graph(nquads: Path, scratch: Path) -> list[tuple[str, Path]]:
     time)."""
     files: dict[str, BinaryIO] = {}
     try:
-        with gzip.open(nquads, "rb") as lines:
+        with _gunzipped(nquads) as lines:
             for line in lines:
                 cut = line.rfind(b" <")
                 graph = line[cut + 2:line.rfind(b">")].decode()

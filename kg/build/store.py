@@ -14,6 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 from zlib_ng import gzip_ng as gzip  # the gzip module's format and API, deflate about twice as fast
 
+from kg import spliced
 from kg.build.shards import shard_of
 from kg.build.statements import CHUNK, Statements
 from kg.layout import (
@@ -55,8 +56,7 @@ HELD_PARTS = 4  # parts changed that a patch keeps in memory once read (else it 
 
 
 def _lines(path: Path) -> Iterator[bytes]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as data:
+    with spliced.open_file(path) as raw, (gzip.open(raw, "rb") if path.suffix == ".gz" else raw) as data:  # type: ignore[no-untyped-call]
         for line in data:
             if line.strip():
                 yield line if line.endswith(b"\n") else line + b"\n"
@@ -115,7 +115,7 @@ class _Parts:
         """The lines of the previous release's `n`th part."""
         if n in self._old:
             return self._old[n]
-        with self.previous.open("rb") as f:
+        with spliced.open_file(self.previous) as f:
             f.seek(self.parts[n]["offset"])
             return _split(zlib.decompress(f.read(self.parts[n]["length"]), wbits=31))  # one gzip member
 

@@ -9,7 +9,7 @@ from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
-from kg import vocab
+from kg import spliced, vocab
 from kg.jsonld import label_of
 from kg.layout import DUMPS
 from kg.serve.store import Release
@@ -107,7 +107,7 @@ def dataset_quads(release: Release) -> Iterator[ox.Quad]:
 def _dumped(release: Release, filename: str) -> Iterator[ox.Quad]:
     """The statements of one of the release's gzipped dumps (N-Triples: the default graph), read as they stream."""
     dump = next(d for d in DUMPS if d.filename == filename)
-    with open(release.path / filename, "rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
+    with spliced.open_file(release.path / filename) as raw, gzip.GzipFile(fileobj=raw) as stream:
         yield from ox.parse(cast(IO[bytes], stream), format=dump.format.oxigraph)
 
 
