@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import kg.build.validate
 from kg.build.sources import InputError, read_records
 
 SOURCE = """
@@ -172,6 +173,18 @@ def test_a_constraint_shacl_does_not_allow_is_refused_with_its_shape_and_line(pr
     assert f"{project / 'shapes' / 'extra.ttl'}:6: the shapes are not valid SHACL: the property shape of " \
            "schema:name: MaxCountConstraintComponent sh:maxCount must be a literal with datatype xsd:integer" in output
     assert (project / "var" / "current").resolve() == before
+
+
+def test_shapes_a_release_was_built_with_are_not_judged_again(project, run_kg, monkeypatch):
+    assert run_kg(project, "build")[0] == 0
+    judged: list[object] = []
+    monkeypatch.setattr(kg.build.validate, "_not_shacl", lambda graph: judged.append(graph))
+    other = project / "data" / "other-films.yaml"
+    other.write_text(other.read_text(encoding="utf-8").replace("name: No Regret\n", "name: No Regrets\n"),
+                     encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0 and judged == []
+    (project / "shapes" / "extra.ttl").write_text(SHAPES_HEAD, encoding="utf-8")  # other shapes: judged
+    assert run_kg(project, "build")[0] == 0 and len(judged) == 1
 
 
 def test_a_node_shape_with_a_path_is_refused_naming_its_file(project, run_kg):

@@ -45,7 +45,7 @@ from kg.build.shards import Plan, shards_for
 from kg.build.sources import Sources, read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist, record_parts
-from kg.build.validate import Report, load_shapes
+from kg.build.validate import Report, load_shapes, shapes_digest
 from kg.build.workers import background, room_for_copies
 from kg.config import Config
 from kg.errors import ENVIRONMENT, Failure
@@ -157,6 +157,15 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
         gc.enable()
 
 
+def _judged(release: Path | None) -> str | None:
+    """The digest of the shapes a release was built with (`validate.shapes_digest`): SHACL, since it was built."""
+    try:
+        found = metadata(release).get("shapes_digest") if release is not None else None
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, str) else None
+
+
 def _give_back_memory() -> None:
     """Return freed heap pages to the system (glibc keeps them otherwise), so that peak memory stays low."""
     try:
@@ -192,7 +201,7 @@ class Build:
                                release_id=str(meta.get("id")), unchanged=True)
         has_data = config.data_path.is_dir()  # without data/, that is what the read says first
         # missing or broken shapes are told before a long read
-        shapes = load_shapes(config.shapes_path) if has_data else None
+        shapes = load_shapes(config.shapes_path, _judged(live)) if has_data else None
         files = source_files(config.data_path) if has_data else []
         self.context = build_digest("kept", config) + config.base_iri  # what all a build keeps depends on
         before = current(config.releases_path) if publish and self.incremental else None
@@ -359,6 +368,7 @@ class Build:
             "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "input_digest": "sha256:" + digest,
             "build_digest": build_digest(digest, config),
+            "shapes_digest": shapes_digest(config.shapes_path),
             "base_iri": config.base_iri,
             "files": [str(f.relative_to(config.root) if f.is_relative_to(config.root) else f) for f in sources.inputs],
             "counts": counts,

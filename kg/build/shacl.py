@@ -21,9 +21,6 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.progress import bar
 
@@ -157,6 +154,12 @@ _REACHING = {"ToMultiSet", "Graph", "ServiceGraphPattern", "Group", "AggregateJo
 def sparql_local(select: str) -> bool:
     """Whether a SPARQL constraint's query reads only its focus node's own statements: every triple pattern has
     $this as subject, with a plain predicate, and nothing (subquery, GRAPH, SERVICE, grouping) looks further."""
+    # rdflib's SPARQL parser is imported here, for shapes with SPARQL constraints only: building its grammar is a
+    # twentieth of a second of every build's start
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     try:
         algebra = translateQuery(parseQuery(select)).algebra
     except Exception:  # noqa: BLE001 - rdflib's parser raises several kinds; unreadable here means "not proven"

@@ -3,6 +3,8 @@ vocabulary."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -14,10 +16,6 @@ from typing import NamedTuple
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl import validate as shacl_validate
-from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
-from pyshacl.errors import ReportableRuntimeError
-from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import SH
 
 from kg import vocab
@@ -84,9 +82,18 @@ class Report:
         return list(self._by_severity.get(severity, ()))
 
 
-def load_shapes(shapes_dir: Path) -> rdflib.Graph:
+def shapes_digest(shapes_dir: Path) -> str:
+    """A digest of the shapes files and of the pyshacl that judges whether they are SHACL."""
+    h = hashlib.sha256(importlib.metadata.version("pyshacl").encode() + b"\0")
+    for path in sorted(shapes_dir.glob("*.ttl")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def load_shapes(shapes_dir: Path, judged: str | None = None) -> rdflib.Graph:
     """Every Turtle file in shapes/ as one shapes graph; InputError when there is none to read, or one is not Turtle
-    (a build without its shapes would publish what they forbid)."""
+    or not SHACL (a build without its shapes would publish what they forbid). Shapes of the `shapes_digest`
+    `judged` (a release built with them) are SHACL: they are not judged again."""
     where = "set shapes_dir in kg.toml, KG_SHAPES_DIR or --shapes"
     if not shapes_dir.is_dir():
         raise InputError([Problem(str(shapes_dir), None, f"the shapes directory does not exist ({where})")])
@@ -106,7 +113,7 @@ def load_shapes(shapes_dir: Path) -> rdflib.Graph:
                                     f"the shapes file is not valid Turtle: {why.group(1) if why else text[:300]}"))
     if problems:
         raise InputError(problems)
-    unfit = _unfit(graph, files, shapes_dir)
+    unfit = _unfit(graph, files, shapes_dir) if judged is None or judged != shapes_digest(shapes_dir) else None
     if unfit is not None:
         raise InputError([unfit])
     return graph
@@ -131,6 +138,12 @@ def _unfit(graph: rdflib.Graph, files: list[Path], shapes_dir: Path) -> Problem 
 
 def _not_shacl(graph: rdflib.Graph) -> tuple[rdflib.term.Node | None, str] | None:
     """(the shape, pyshacl's words) when a shape or one of its constraints is not what SHACL allows; else None."""
+    # pyshacl is imported where it is used: a build whose shapes were checked before and are all compiled (an
+    # edit's) never needs it, and its import is a tenth of a second of every build's start
+    from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
+    from pyshacl.errors import ReportableRuntimeError
+    from pyshacl.shapes_graph import ShapesGraph
+
     shape = None
     try:
         for shape in ShapesGraph(graph).shapes:
@@ -180,6 +193,8 @@ def _text(node: rdflib.term.Node | ox.NamedNode | ox.BlankNode | ox.Literal | No
 
 def shacl(data: rdflib.Graph, shapes: rdflib.Graph, mapped: Mapped | None = None) -> list[Finding]:
     """Run pyshacl and turn its results into findings located in the source files."""
+    from pyshacl import validate as shacl_validate  # (imported where it is used: see `_not_shacl`)
+
     _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
     assert isinstance(results, rdflib.Graph)
     findings = []
