@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kg.build import blocking
+from kg.build.blocking import TOKEN, Index
 from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.merges import identifiers, years
@@ -177,14 +179,28 @@ class Known:
     before: dict[bytes, list[tuple[Any, ...] | None]] = field(default_factory=dict)
     made: dict[bytes, list[tuple[Any, ...] | None]] = field(default_factory=dict)
     as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's file can be kept on
+    blocks_before: Index | None = None  # the previous build's index of blocking keys
+    blocks: Index | None = None  # this build's (for the next)
     _grew: bool = False  # something was worked out that `before` did not have
     _tables: dict[int, list[tuple[Any, ...] | None]] = field(default_factory=dict)  # id() of a record -> its list
     _untold: set[int] = field(default_factory=set)  # id() of each record without a token: worked out for this build
+    _seen: set[bytes] = field(default_factory=set)  # the tokens of this build's records told so far (`told`)
+
+    def told(self, record: Record) -> bytes | None:
+        """The record's token (None: it has none): what the previous build worked out for it is kept for the next
+        build too, whether this one asks for it or not."""
+        found = self.token(record)
+        if found is not None:
+            self._seen.add(found)
+        return found
 
     def settle(self) -> None:
         """Let go of `before`, once the records are compared: what the next build needs is in `made`."""
+        for token in self._seen:
+            if token not in self.made and (found := self.before.get(token)) is not None:
+                self.made[token] = found
         self.as_before = bool(self.before) and not self._grew and self.made.keys() == self.before.keys()
-        self.before, self._tables, self._untold = {}, {}, set()
+        self.before, self._tables, self._untold, self._seen, self.blocks_before = {}, {}, set(), set(), None
 
     def table(self, record: Record) -> list[tuple[Any, ...] | None]:
         """What was worked out about the record so far (by what)."""
@@ -212,9 +228,10 @@ class Known:
         return found
 
 
-def known_file(context: str) -> str:
-    """The name of the file `Known.made` is kept in, in a release's kept/: it holds for this kg and settings only."""
-    return "known-" + digest(context.encode()) + ".pickle"
+def known_file(context: str, what: str = "known") -> str:
+    """The name of the file `Known.made` (or, `what` "blocks", `Known.blocks`) is kept in, in a release's kept/: it
+    holds for this kg and settings only."""
+    return f"{what}-" + digest(context.encode()) + ".pickle"
 
 
 def keep_known(kept: Kept, known: Known) -> None:
@@ -224,12 +241,17 @@ def keep_known(kept: Kept, known: Known) -> None:
         link(kept.previous / name, kept.into / name)
     else:
         keep(kept, name, known.made)
+    if known.blocks is not None:
+        keep(kept, known_file(kept.context, "blocks"), known.blocks)
 
 
 def known_before(previous: Path | None, context: str, token: Callable[[Record], bytes | None]) -> Known:
     """What the previous release's build worked out (none when it kept nothing for this `context`)."""
     found = previous_object(Kept(context, None, previous), known_file(context)) if previous is not None else None
-    return Known(token, found if isinstance(found, dict) else {})
+    blocks = previous_object(Kept(context, None, previous), known_file(context, "blocks")) \
+        if previous is not None else None
+    return Known(token, found if isinstance(found, dict) else {},
+                 blocks_before=blocks if isinstance(blocks, Index) and blocks.token_bytes == TOKEN else None)
 
 
 def _spellings(person: Record) -> set[str]:
@@ -505,22 +527,51 @@ def _person_keys(person: Record) -> list[str]:
     return sorted(mine - {""})
 
 
-def _blocks(world: _World) -> Iterable[tuple[str, list[str]]]:
-    """(kind, keys of records that share a blocking key), each block once."""
-    kinds = (("movie", world.films, _film_keys, MOVIE_KEYS), ("person", world.people, _person_keys, PERSON_KEYS))
-    for kind, records, keys_of, what in kinds:
-        blocks: dict[str, list[str]] = defaultdict(list)
-        for key, record in records.items():
-            for k in world.known.of(what, record, keys_of):
-                blocks[k].append(key)
-            if kind == "movie" and (years := world.known.of(YEARS, record, _years)):
-                # a director and a year: the same film under a title in another language (no title key has a ':')
-                for d in sorted(world.spelled(world.people_of(record)[0])):
-                    for y in years:
-                        blocks[f"{d}:{y}"].append(key)
-        for members in blocks.values():
-            if 1 < len(members) <= BLOCK:
-                yield kind, members
+def _block_keys(world: _World, kind: str, record: Record) -> list[str]:
+    """A film's or person's blocking keys."""
+    if kind == "person":
+        return list(world.known.of(PERSON_KEYS, record, _person_keys))
+    found = list(world.known.of(MOVIE_KEYS, record, _film_keys))
+    if years := world.known.of(YEARS, record, _years):
+        # a director and a year: the same film under a title in another language (no title key has a ':')
+        found += (f"{d}:{y}" for d in sorted(world.spelled(world.people_of(record)[0])) for y in years)
+    return found
+
+
+def _blocks(world: _World) -> list[tuple[str, list[str]]]:
+    """(kind, keys of records that share a blocking key), each block once, films' first: from the previous build's
+    index of blocking keys patched for the records changed since, or from an index made anew."""
+    records = [("movie", k, r) for k, r in world.films.items()] + [("person", k, r) for k, r in world.people.items()]
+    known = world.known
+
+    def keys(kind: str, record: Record) -> list[str]:
+        return _block_keys(world, kind, record)
+
+    def directed(refs: set[Ref]) -> set[Ref]:  # the films directed by these people: their keys spell them
+        people = {key for kind, key in refs if kind == "person"}
+        return {("movie", key) for key, film in world.films.items() if people.intersection(world.people_of(film)[0])}
+
+    index = blocking.patched(known.blocks_before, records, known.told, keys, directed) \
+        if known.blocks_before is not None else None
+    known.blocks = index if index is not None else blocking.made(records, known.told, keys)
+    return sorted(known.blocks.blocks(BLOCK), key=lambda b: b[0] != "movie")
+
+
+def _one_film(pairs: Iterable[tuple[str, ...]]) -> dict[str, str]:
+    """Each film of a candidate pair -> the first (by key) of the films it may be one with, pair by pair: the same
+    whatever order the pairs were found in."""
+    first: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while (up := first.get(key, key)) != key:
+            key = up
+        return key
+
+    for pair in pairs:
+        a, b = root(pair[0]), root(pair[1])
+        if a != b:
+            first[max(a, b)] = min(a, b)
+    return {key: root(key) for key in first}
 
 
 def _years(record: Record) -> list[str]:
@@ -574,13 +625,10 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
 
     compare = {"movie": (_compare_films, world.films), "person": (_compare_people, world.people)}
     films_done = False
-    for kind, members in sorted(_blocks(world), key=lambda b: b[0] != "movie"):  # films first: their pairs are
-        if kind == "person" and not films_done:  # evidence for people credited in them under two titles
+    for kind, members in _blocks(world):  # films first: their pairs are evidence for people credited in them under
+        if kind == "person" and not films_done:  # two titles
             films_done = True
-            for pair in found:
-                x, y = sorted(k for _, k in pair)
-                if next(iter(pair))[0] == "movie":
-                    world.same_film[y] = world.same_film.get(x, x)
+            world.same_film = _one_film([tuple(k for _, k in pair) for pair in found if next(iter(pair))[0] == "movie"])
         fn, records_of = compare[kind]
         for ka, kb in itertools.combinations(sorted(members), 2):
             pair = frozenset(((kind, ka), (kind, kb)))

@@ -1,0 +1,113 @@
+"""Which films and people share a blocking key: an index kept between builds and patched for the records an edit
+changed, instead of worked out for every record again."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+Ref = tuple[str, str]  # (kind, record key)
+
+TOKEN = 16  # bytes of a record's token (kg.build.remembered)
+_NONE = bytes(TOKEN)  # the token of a record without one: never the same as this build's, so always worked out
+PATCHED_MOST = 256  # records changed (or keyed anew) that a patch takes; more, and the index is made anew
+_GONE_SHARE = 0.25  # of the records numbered, gone ones that make the index be made anew (to number them again)
+
+
+def key_hash(kind: str, key: str) -> int:
+    """A blocking key as the index holds it: 64 bits of a digest (two keys sharing them share a block; at a few
+    million keys, that is about one chance in a million million)."""
+    return int.from_bytes(hashlib.blake2b(f"{kind}\0{key}".encode(), digest_size=8).digest(), "big")
+
+
+@dataclass
+class Index:
+    """Every blocking key of every record, sorted (`hashes`), each with the number of its record (`owners`); by
+    number, each record's kind and key (`refs`; None once gone) and token (`tokens`: what tells it unchanged)."""
+
+    refs: list[Ref | None] = field(default_factory=list)
+    tokens: bytearray = field(default_factory=bytearray)
+    hashes: array[int] = field(default_factory=lambda: array("Q"))
+    owners: array[int] = field(default_factory=lambda: array("Q"))
+    token_bytes: int = TOKEN  # (an index of tokens of another size is not this kg's)
+
+    def blocks(self, most: int) -> Iterator[tuple[str, list[str]]]:
+        """(kind, keys of the records of that kind sharing a key), for each key shared by 2 to `most` records."""
+        hashes, start, end = self.hashes.tolist(), 0, len(self.hashes)
+        for at in range(1, end + 1):
+            if at == end or hashes[at] != hashes[start]:
+                if at - start > 1:
+                    by_kind: dict[str, list[str]] = {}
+                    for n in self.owners[start:at]:
+                        kind, key = self.refs[n]  # type: ignore[misc]
+                        by_kind.setdefault(kind, []).append(key)
+                    yield from ((kind, keys) for kind, keys in by_kind.items() if 1 < len(keys) <= most)
+                start = at
+
+
+R = TypeVar("R")  # a record
+
+
+def made(records: Iterable[tuple[str, str, R]], token: Callable[[R], bytes | None],
+         keys: Callable[[str, R], Iterable[str]]) -> Index:
+    """The index of these records ((kind, key, record) each; `keys` gives a record's blocking keys), made anew."""
+    index = Index()
+    entries: list[int] = []
+    for kind, key, record in records:
+        number = len(index.refs)
+        index.refs.append((kind, key))
+        index.tokens += token(record) or _NONE
+        entries += (key_hash(kind, k) << 32 | number for k in set(keys(kind, record)))
+    entries.sort()
+    index.hashes = array("Q", (e >> 32 for e in entries))
+    index.owners = array("Q", (e & 0xFFFFFFFF for e in entries))
+    return index
+
+
+def patched(before: Index, records: list[tuple[str, str, R]], token: Callable[[R], bytes | None],
+            keys: Callable[[str, R], Iterable[str]], depends: Callable[[set[Ref]], set[Ref]]) -> Index | None:
+    """`before` patched for these records ((kind, key, record) each): the keys of those changed, new or gone (and of
+    those `depends` says depend on them, given the changed) made again; None when too much changed for a patch."""
+    numbers = {ref: n for n, ref in enumerate(before.refs) if ref is not None}
+    changed: dict[Ref, R] = {}
+    present: dict[Ref, R] = {}
+    for kind, key, record in records:
+        ref = (kind, key)
+        present[ref] = record
+        n = numbers.get(ref)
+        mine = token(record)
+        if n is None or mine is None or before.tokens[n * TOKEN:(n + 1) * TOKEN] != mine:
+            changed[ref] = record
+            if len(changed) > PATCHED_MOST:
+                return None
+    gone = [ref for ref in numbers if ref not in present]
+    redone = changed.keys() | set(gone)
+    again = {ref: present[ref] for ref in depends(redone) if ref in present and ref not in changed}
+    if len(changed) + len(gone) + len(again) > PATCHED_MOST or \
+            sum(ref is None for ref in before.refs) + len(gone) > _GONE_SHARE * len(before.refs):
+        return None
+    refs, tokens = list(before.refs), bytearray(before.tokens)
+    hashes, owners = array("Q", before.hashes), array("Q", before.owners)
+    out = {numbers[ref] for ref in redone | again.keys() if ref in numbers}
+    for at in sorted((at for at, n in enumerate(owners) if n in out), reverse=True):
+        del hashes[at]
+        del owners[at]
+    for ref in gone:
+        n = numbers[ref]
+        refs[n], tokens[n * TOKEN:(n + 1) * TOKEN] = None, _NONE
+    for ref, record in sorted({**changed, **again}.items()):
+        n = numbers.get(ref)
+        if n is None:
+            n = len(refs)
+            refs.append(ref)
+            tokens += _NONE
+        tokens[n * TOKEN:(n + 1) * TOKEN] = token(record) or _NONE
+        for h in sorted({key_hash(ref[0], k) for k in keys(ref[0], record)}):
+            at = bisect.bisect_right(hashes, h)
+            hashes.insert(at, h)
+            owners.insert(at, n)
+    return Index(refs, tokens, hashes, owners)
