@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pyoxigraph as ox
 import pytest
 
+import kg.build.blocking
 import kg.build.duplicates
 import kg.build.pipeline
 import kg.build.remembered
@@ -679,10 +680,11 @@ def test_an_edited_yaml_film_maps_again_no_bulk_record(bulk, run_kg, monkeypatch
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
-def _working_out_logged(monkeypatch, tmp_path: Path) -> Callable[[], list[str]]:
-    """Logs the films whose blocking keys are worked out (by the duplicates' worker, so to a file); gives them."""
+def _working_out_logged(monkeypatch, tmp_path: Path, work: str = "_film_keys") -> Callable[[], list[str]]:
+    """Logs the films whose blocking keys (or what `work` works out) are worked out (by the duplicates' worker, so
+    to a file); gives them."""
     log = tmp_path / "worked"
-    log_calls(monkeypatch, kg.build.duplicates, "_film_keys", log, lambda film: film.key)
+    log_calls(monkeypatch, kg.build.duplicates, work, log, lambda film: film.key)
     return lambda: log.read_text().split() if log.exists() else []
 
 
@@ -748,8 +750,20 @@ def test_a_damaged_duplicate_memo_means_the_records_are_worked_out_again(bulk, r
     assert run_kg(bulk, "build")[0] == 0
     (memo,) = (current(bulk / "var") / KEPT_DIR).glob("known-*.pickle")
     memo.write_bytes(memo.read_bytes()[:50])
-    worked = _working_out_logged(monkeypatch, tmp_path)
+    worked = _working_out_logged(monkeypatch, tmp_path, "_people_of")  # (the blocking keys are in an index apart)
     _edit_yaml(bulk)
     assert run_kg(bulk, "build")[0] == 0
     assert any(key.startswith("tt") for key in worked())  # the bulk films too: nothing was taken from the memo
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+def test_a_damaged_index_of_blocking_keys_is_made_anew(bulk, run_kg, monkeypatch, tmp_path):
+    assert run_kg(bulk, "build")[0] == 0
+    (index,) = (current(bulk / "var") / KEPT_DIR).glob("blocks-*.pickle")
+    index.write_bytes(index.read_bytes()[:50])
+    log = tmp_path / "made"
+    log_calls(monkeypatch, kg.build.blocking, "made", log, lambda *_: "made")
+    _edit_yaml(bulk)
+    assert run_kg(bulk, "build")[0] == 0
+    assert log.read_text().split() == ["made"]
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)

@@ -16,7 +16,7 @@ import pytest
 import kg.build.pipeline
 from conftest import BASE, log_calls
 from kg import spliced
-from kg.build import checks, dumps, shards, workers
+from kg.build import checks, dumps, shacl, shards, workers
 from kg.build.shards import Plan, merge, shard_of, shard_of_iri
 from kg.build.statements import Statements
 from kg.layout import ATTENTION_FILE, DUMPS, INDEX_DIR, KEPT_DIR, METADATA, PARTS_FILE, WIRE_DIR, current
@@ -127,8 +127,8 @@ def test_the_plan_uses_every_core_unless_told():
     assert Plan(workers=3).processes == 3
 
 
-@pytest.mark.parametrize("records, expected", [(0, 16), (40_000, 16), (40_001, 32), (80_000, 32), (80_001, 64),
-                                               (150_000, 64), (10_000_000, 64)])
+@pytest.mark.parametrize("records, expected", [(0, 16), (20_000, 16), (20_001, 32), (40_000, 32), (40_001, 64),
+                                               (150_000, 128), (10_000_000, 128)])
 def test_the_shard_count_left_to_the_build_doubles_with_the_records(records, expected):
     assert shards.shards_for(records) == expected
 
@@ -855,3 +855,21 @@ def test_an_edit_writes_no_unchanged_shards_piece_of_the_dumps_again(project, ru
     for name in ("kg.ttl", "kg.jsonld", "kg.jsonl", "kg.trig"):
         assert not (edited / name).exists() and (edited / (name + spliced.SUFFIX)).is_file()
     assert_as_full(project, run_kg, text, edited)
+
+
+def test_an_edit_reads_the_compiled_shapes_back_and_they_are_what_compiling_gives(project, run_kg, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 5\n"
+    build(project, run_kg, text)
+    compiled: list[object] = []
+    real = shacl.Compiler.plan
+    monkeypatch.setattr(shacl.Compiler, "plan", lambda self: compiled.append(self) or real(self))
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert compiled == []  # the same shapes, the same classes declared: read back
+    plans = [p.name for p in (edited / KEPT_DIR).glob("plan-*.pickle")]
+    full = build(project, run_kg, text)
+    assert len(compiled) == 1 and len(plans) == 1
+    assert pickle.loads((edited / KEPT_DIR / plans[0]).read_bytes()) == \
+        pickle.loads((full / KEPT_DIR / plans[0]).read_bytes())
+    assert_as_full(project, run_kg, text, edited)
+    assert (edited / "attention.json").read_bytes() == (full / "attention.json").read_bytes()

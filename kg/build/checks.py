@@ -28,7 +28,7 @@ import rdflib
 
 from kg.build.kept import Kept, digest, keep, link, link_kept, previous_object, read_back
 from kg.build.mapping import Mapped
-from kg.build.shacl import REACHED, Check, Compiler, run_check
+from kg.build.shacl import REACHED, Check, Compiler, Uncompiled, run_check
 from kg.build.shards import (
     Plan,
     Segment,
@@ -311,6 +311,22 @@ def _whole(statements: Statements, tail: bytes) -> ox.Store:
     return store
 
 
+def _plan(statements: Statements, shapes: rdflib.Graph, kept: Kept | None) -> tuple[list[Check], list[Uncompiled]]:
+    """The shapes compiled (and those that are not); read back from the previous release when the shapes and the
+    classes the data declares are the same (`kept.context` holds the shapes) and every shape was compiled."""
+    name = None
+    if kept is not None and statements.segments and all(s.sub_digest for s in statements.segments):
+        name = "plan-" + digest(kept.context.encode(), *(s.sub_digest.encode() for s in statements.segments)) + \
+            ".pickle"
+        found = read_back(kept, name)
+        if isinstance(found, list) and all(isinstance(c, Check) for c in found):
+            return found, []
+    checks, uncompiled = Compiler(shapes, _hierarchy(statements)).plan()
+    if kept is not None and name is not None and not uncompiled:
+        keep(kept, name, checks)
+    return checks, uncompiled
+
+
 def _hierarchy(statements: Statements) -> ox.Store:
     """A store of every rdfs:subClassOf triple: all a check's compilation reads of the data."""
     store = ox.Store()
@@ -327,7 +343,7 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
     entity is labelled (from the segments: kg.build.dumps adds the tail's statements), and the entities whose
     labels were worked out anew (those of a batch read back are as the previous build had them)."""
     global _JOB
-    checks, uncompiled = Compiler(shapes, _hierarchy(statements)).plan()
+    checks, uncompiled = _plan(statements, shapes, kept)
     local = [c for c in checks if c.local]
     tail = statements.tail_lines()
     count = len(statements.segments)

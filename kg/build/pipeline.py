@@ -345,12 +345,14 @@ class Build:
         counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
 
         previous = before
+        warned: list[dict[str, object]] = []  # the warnings, grouped as the attention file lists them
 
         def load_disk() -> dict[str, object]:
             patched = patch(previous, statements, tmp / STORE_DIR) if previous else None
             if patched is None:
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
                 persist(statements, statements.whole(".nt"), tmp / STORE_DIR)
+            warned.extend(attention.warnings(report.of("Warning")))  # (while the index worker finishes)
             self.indexed()  # before the shards' files go: one of the runs is there
             shutil.rmtree(statements.work)
             result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
@@ -362,7 +364,6 @@ class Build:
             f"{v} {k.replace('_', ' ')}" for k, v in how.items() if k != "patched_from")
             if "patched_from" in how else "loaded in full")
         result.candidates = self._candidates(found)
-        warned = attention.warnings(report.of("Warning"))  # grouped once: a few hundred thousand findings
         meta = {
             "id": release_id,
             "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
