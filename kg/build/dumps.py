@@ -513,11 +513,11 @@ def _entities(statements: Statements, labels: dict[str, Label], files: dict[str,
         runs = [(_run_path(job, shard, piece.key), piece.run) for shard, piece in enumerate(pieces)]
     finally:
         _ENTITY_JOB = None
-    if kept is not None:
-        keep(kept, LABELS_FILE, (labels, tailed))
     own = _own_piece(statements, labels, base)
     runs.append((statements.work / "own.run", own.run))
     runs_ready(runs)
+    if kept is not None:  # (once the index worker has its runs: twenty megabytes at 100,000 films)
+        keep(kept, LABELS_FILE, (labels, tailed))
     samples: dict[tuple[str, str], str] = {}
     counts = Counts()
     for piece in [*pieces, own]:
