@@ -32,6 +32,7 @@ from kg.build.duplicates import (
 from kg.build.remembered import told
 from kg.build.sources import read_sources
 from kg.ids import Minter
+from kg.model import Origin, Record
 
 SETS = REPO / "tests" / "data"
 LABELLED = [d.name for d in sorted(SETS.glob("duplicates*")) if (d / "labels.yaml").exists()]
@@ -439,10 +440,11 @@ def test_blocks_patched_for_what_changed_find_what_blocks_made_anew_find(name, t
         made.clear()
         anew = find(*args)
         assert made == [1]
-        patched = Known(told, known.made, blocks_before=known.blocks)
+        patched = Known(told, known.made, blocks_before=known.blocks, compared_before=known.compared)
         made.clear()
         assert find(*args, patched) == anew, step
         assert made == []  # patched, not made anew
+        assert patched.changed  # and the pairs of records unchanged taken from the previous comparisons
         patched.settle()
         known = patched
 
@@ -481,7 +483,53 @@ def test_films_whose_director_is_spelled_anew_are_blocked_anew_though_they_did_n
     known = Known(told)
     assert found("Tomas Reyes", known) == []
     known.settle()
-    patched = Known(told, known.made, blocks_before=known.blocks)
+    patched = Known(told, known.made, blocks_before=known.blocks, compared_before=known.compared)
     pairs = [_pair(c) for c in found("Ingrid Vale", patched)]
     assert frozenset(("movie/puerto-largo", "movie/long-harbour")) in pairs
     assert pairs == [_pair(c) for c in found("Ingrid Vale", Known(told))]
+
+
+_NAMESAKES = """\
+sources:
+  archive-a: {type: WebPage, name: Archive, url: "https://archive-a.example.org/"}
+people:
+  anna-berg: {name: Anna Berg, claims: {archive-a: {name: Anna Berg}}}
+  anna-berg-2: {name: Anna Berg, claims: {archive-a: {name: Anna Berg}}}
+movies:
+  harbour-lights:
+    name: Harbour Lights
+    claims: {archive-a: {name: Harbour Lights, production_year: 1971, cast: [{actor: anna-berg}]}}
+  harbour-lights-2:
+    name: Harbour Lights
+    claims: {archive-a: {name: Harbour Lights, production_year: 1994, cast: [%s]}}
+"""
+
+
+def test_people_a_changed_film_now_credits_are_compared_again(tmp_path):
+    """Two namesakes; then a film of the title the first is credited in credits the second too (only that film's
+    record changed): one person, credited in films of one title."""
+    def found(cast: str, known: Known) -> set[frozenset[str]]:
+        (tmp_path / "data").mkdir(exist_ok=True)
+        (tmp_path / "data" / "all.yaml").write_text(_NAMESAKES % cast, encoding="utf-8")
+        sources = read_sources(tmp_path / "data", root=tmp_path)
+        return {_pair(c) for c in find(sources.records, sources.decisions, sources.moves, sources.held,
+                                       Minter(BASE), known)}
+
+    known = Known(told)
+    assert frozenset(("person/anna-berg", "person/anna-berg-2")) not in found("", known)
+    known.settle()
+    patched = Known(told, known.made, blocks_before=known.blocks, compared_before=known.compared)
+    pairs = found("{actor: anna-berg-2}", patched)
+    assert frozenset(("person/anna-berg", "person/anna-berg-2")) in pairs
+    assert pairs == found("{actor: anna-berg-2}", Known(told))
+
+
+def test_people_credited_in_a_film_whose_candidate_film_changed_are_compared_again():
+    world = kg.build.duplicates._World()
+    world.films = {"b": Record("movie", "b", (), Origin("films.yaml", 1, "b"))}
+    world._people["b"] = ((), ("p", "q"))
+    world.known.compared_before = kg.build.duplicates.Compared(same_film={"b": "a"})
+    world.same_film = {"b": "0"}  # now one with another film first
+    again = kg.build.duplicates._Again(set(), set())
+    kg.build.duplicates._settled(world, again)
+    assert again.people == {"p", "q"}

@@ -69,9 +69,11 @@ def made(records: Iterable[tuple[str, str, R]], token: Callable[[R], bytes | Non
 
 
 def patched(before: Index, records: list[tuple[str, str, R]], token: Callable[[R], bytes | None],
-            keys: Callable[[str, R], Iterable[str]], depends: Callable[[set[Ref]], set[Ref]]) -> Index | None:
+            keys: Callable[[str, R], Iterable[str]], depends: Callable[[set[Ref]], set[Ref]]
+            ) -> tuple[Index, dict[Ref, bytes | None]] | None:
     """`before` patched for these records ((kind, key, record) each): the keys of those changed, new or gone (and of
-    those `depends` says depend on them, given the changed) made again; None when too much changed for a patch."""
+    those `depends` says depend on them, given the changed) made again; with the records changed, new or gone, each
+    with its token in `before` (None: it had none, or was not there). None when too much changed for a patch."""
     numbers = {ref: n for n, ref in enumerate(before.refs) if ref is not None}
     changed: dict[Ref, R] = {}
     present: dict[Ref, R] = {}
@@ -110,4 +112,6 @@ def patched(before: Index, records: list[tuple[str, str, R]], token: Callable[[R
             at = bisect.bisect_right(hashes, h)
             hashes.insert(at, h)
             owners.insert(at, n)
-    return Index(refs, tokens, hashes, owners)
+    was = {ref: bytes(before.tokens[n * TOKEN:(n + 1) * TOKEN]) if (n := numbers.get(ref)) is not None else None
+           for ref in redone}
+    return Index(refs, tokens, hashes, owners), {ref: None if token == _NONE else token for ref, token in was.items()}

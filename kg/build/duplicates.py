@@ -181,6 +181,11 @@ class Known:
     as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's file can be kept on
     blocks_before: Index | None = None  # the previous build's index of blocking keys
     blocks: Index | None = None  # this build's (for the next)
+    compared_before: Compared | None = None  # what the previous build's comparisons gave
+    compared: Compared | None = None  # this build's (for the next)
+    # the records changed, new or gone since the previous build (each with its token then; None: it had none),
+    # when its index of blocking keys was patched (None: everything is compared anew)
+    changed: dict[Ref, bytes | None] | None = None
     _grew: bool = False  # something was worked out that `before` did not have
     _tables: dict[int, list[tuple[Any, ...] | None]] = field(default_factory=dict)  # id() of a record -> its list
     _untold: set[int] = field(default_factory=set)  # id() of each record without a token: worked out for this build
@@ -201,6 +206,16 @@ class Known:
                 self.made[token] = found
         self.as_before = bool(self.before) and not self._grew and self.made.keys() == self.before.keys()
         self.before, self._tables, self._untold, self._seen, self.blocks_before = {}, {}, set(), set(), None
+        self.compared_before, self.changed = None, None
+
+    def credited_before(self, film: str) -> tuple[str, ...] | None:
+        """Everyone a changed or gone film credited in the previous build (None: not known)."""
+        token = self.changed.get(("movie", film)) if self.changed is not None else None
+        if token is None:
+            return self.compared_before.untold.get(film) if self.compared_before is not None else None
+        table = self.before.get(token)
+        return table[CREDITED] if table is not None else None
+
 
     def table(self, record: Record) -> list[tuple[Any, ...] | None]:
         """What was worked out about the record so far (by what)."""
@@ -228,6 +243,16 @@ class Known:
         return found
 
 
+@dataclass
+class Compared:
+    """What one build's comparisons gave, for the next: each pair's result (by (kind, key, key), keys in order;
+    None: not alike enough), everyone each film without a token credited, and the film each may be one with."""
+
+    results: dict[tuple[str, str, str], tuple[float, list[str]] | None] = field(default_factory=dict)
+    untold: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    same_film: dict[str, str] = field(default_factory=dict)
+
+
 def known_file(context: str, what: str = "known") -> str:
     """The name of the file `Known.made` (or, `what` "blocks", `Known.blocks`) is kept in, in a release's kept/: it
     holds for this kg and settings only."""
@@ -243,6 +268,8 @@ def keep_known(kept: Kept, known: Known) -> None:
         keep(kept, name, known.made)
     if known.blocks is not None:
         keep(kept, known_file(kept.context, "blocks"), known.blocks)
+    if known.compared is not None:
+        keep(kept, known_file(kept.context, "compared"), known.compared)
 
 
 def known_before(previous: Path | None, context: str, token: Callable[[Record], bytes | None]) -> Known:
@@ -250,8 +277,11 @@ def known_before(previous: Path | None, context: str, token: Callable[[Record], 
     found = previous_object(Kept(context, None, previous), known_file(context)) if previous is not None else None
     blocks = previous_object(Kept(context, None, previous), known_file(context, "blocks")) \
         if previous is not None else None
+    compared = previous_object(Kept(context, None, previous), known_file(context, "compared")) \
+        if previous is not None else None
     return Known(token, found if isinstance(found, dict) else {},
-                 blocks_before=blocks if isinstance(blocks, Index) and blocks.token_bytes == TOKEN else None)
+                 blocks_before=blocks if isinstance(blocks, Index) and blocks.token_bytes == TOKEN else None,
+                 compared_before=compared if isinstance(compared, Compared) else None)
 
 
 def _spellings(person: Record) -> set[str]:
@@ -551,10 +581,61 @@ def _blocks(world: _World) -> list[tuple[str, list[str]]]:
         people = {key for kind, key in refs if kind == "person"}
         return {("movie", key) for key, film in world.films.items() if people.intersection(world.people_of(film)[0])}
 
-    index = blocking.patched(known.blocks_before, records, known.told, keys, directed) \
+    patched = blocking.patched(known.blocks_before, records, known.told, keys, directed) \
         if known.blocks_before is not None else None
-    known.blocks = index if index is not None else blocking.made(records, known.told, keys)
+    if patched is not None:
+        known.blocks, known.changed = patched
+    else:
+        known.blocks, known.changed = blocking.made(records, known.told, keys), None
     return sorted(known.blocks.blocks(BLOCK), key=lambda b: b[0] != "movie")
+
+
+@dataclass
+class _Again:
+    """The films and people whose comparisons must be made again: the others' are the previous build's."""
+
+    films: set[str]
+    people: set[str]
+
+    def reused(self, kind: str, a: str, b: str) -> bool:
+        """Whether the pair's comparison is the previous build's."""
+        again = self.films if kind == "movie" else self.people
+        return a not in again and b not in again
+
+
+def _again(world: _World) -> _Again | None:
+    """The films and people whose comparisons may differ from the previous build's: those changed, new or gone;
+    films crediting a person changed (spelled otherwise); people credited in a film changed (now or before), or
+    beside a person changed. None when everything is compared anew. (`settled` adds those credited in a film whose
+    candidate film changed.)"""
+    known = world.known
+    if known.changed is None or known.compared_before is None:
+        return None
+    films = {key for kind, key in known.changed if kind == "movie"}
+    people = {key for kind, key in known.changed if kind == "person"}
+    again = _Again(set(films), set(people))
+    for key in films:
+        before = known.credited_before(key)
+        if before is None and known.changed[("movie", key)] is not None:
+            return None  # what it credited is not known
+        again.people.update(before or ())
+        if key in world.films:
+            again.people.update(world.people_of(world.films[key])[1])
+    for key, film in world.films.items():
+        if people.intersection(world.people_of(film)[1]):
+            again.films.add(key)
+            again.people.update(world.people_of(film)[1])  # beside a person changed: their co-workers
+    return again
+
+
+def _settled(world: _World, again: _Again | None) -> None:
+    """Once the films are compared: those credited in a film whose candidate film changed are compared again."""
+    before = world.known.compared_before
+    if again is None or before is None:
+        return
+    for film in before.same_film.keys() | world.same_film.keys():
+        if before.same_film.get(film, film) != world.same_film.get(film, film) and film in world.films:
+            again.people.update(world.people_of(world.films[film])[1])
 
 
 def _one_film(pairs: Iterable[tuple[str, ...]]) -> dict[str, str]:
@@ -625,18 +706,31 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
 
     compare = {"movie": (_compare_films, world.films), "person": (_compare_people, world.people)}
     films_done = False
-    for kind, members in _blocks(world):  # films first: their pairs are evidence for people credited in them under
-        if kind == "person" and not films_done:  # two titles
+    blocks = _blocks(world)
+    again = _again(world)
+    before = world.known.compared_before.results if again is not None and world.known.compared_before else {}
+    results: dict[tuple[str, str, str], tuple[float, list[str]] | None] = {}
+    for kind, members in blocks:  # films first: their pairs are evidence for people credited in them under two
+        if kind == "person" and not films_done:  # titles
             films_done = True
             world.same_film = _one_film([tuple(k for _, k in pair) for pair in found if next(iter(pair))[0] == "movie"])
+            _settled(world, again)
         fn, records_of = compare[kind]
         for ka, kb in itertools.combinations(sorted(members), 2):
             pair = frozenset(((kind, ka), (kind, kb)))
             if pair in found or decisions.apart((kind, ka), (kind, kb)):
                 continue
-            result = fn(world, records_of[ka], records_of[kb])
+            at = (kind, ka, kb)
+            if at in results:
+                continue  # compared in another block
+            if again is not None and at in before and again.reused(kind, ka, kb):
+                result = results[at] = before[at]
+            else:
+                result = results[at] = fn(world, records_of[ka], records_of[kb])
             if result is not None and result[0] >= THRESHOLD:
                 add(kind, records_of[ka], records_of[kb], *result)
+    world.known.compared = Compared(results, {key: world.people_of(film)[1] for key, film in world.films.items()
+                                              if world.known.token(film) is None}, world.same_film)
     out = list(found.values())
     retired: dict[str, list[Merge]] = defaultdict(list)  # a record -> the records merged into it by identifier
     for m in moves.values():
