@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import kg.build.pipeline
 import kg.build.validate
 from kg.build.sources import InputError, read_records
 
@@ -185,6 +186,26 @@ def test_shapes_a_release_was_built_with_are_not_judged_again(project, run_kg, m
     assert run_kg(project, "build")[0] == 0 and judged == []
     (project / "shapes" / "extra.ttl").write_text(SHAPES_HEAD, encoding="utf-8")  # other shapes: judged
     assert run_kg(project, "build")[0] == 0 and len(judged) == 1
+
+
+def test_shapes_edited_while_a_build_runs_are_judged_by_the_next_build(project, run_kg, monkeypatch):
+    assert run_kg(project, "build")[0] == 0
+    real = kg.build.pipeline.Build._read
+
+    def edited_meanwhile(self, files):  # after the shapes were read and judged
+        (project / "shapes" / "extra.ttl").write_text(
+            SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+            "  sh:property [ sh:path schema:name ; sh:maxCount \"one\" ] .\n", encoding="utf-8")
+        return real(self, files)
+
+    monkeypatch.setattr(kg.build.pipeline.Build, "_read", edited_meanwhile)
+    other = project / "data" / "other-films.yaml"
+    other.write_text(other.read_text(encoding="utf-8").replace("name: No Regret\n", "name: No Regrets\n"),
+                     encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0  # built with the shapes it read
+    monkeypatch.setattr(kg.build.pipeline.Build, "_read", real)
+    code, output = run_kg(project, "build")
+    assert code == 2 and "the shapes are not valid SHACL" in output
 
 
 def test_a_node_shape_with_a_path_is_refused_naming_its_file(project, run_kg):

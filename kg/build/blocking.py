@@ -61,7 +61,7 @@ def made(records: Iterable[tuple[str, str, R]], token: Callable[[R], bytes | Non
         number = len(index.refs)
         index.refs.append((kind, key))
         index.tokens += token(record) or _NONE
-        entries += (key_hash(kind, k) << 32 | number for k in set(keys(kind, record)))
+        entries += (h << 32 | number for h in {key_hash(kind, k) for k in keys(kind, record)})
     entries.sort()
     index.hashes = array("Q", (e >> 32 for e in entries))
     index.owners = array("Q", (e & 0xFFFFFFFF for e in entries))

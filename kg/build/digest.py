@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kg.build.sources import input_files, source_files
 from kg.build.store import STORE_FORMAT
+from kg.build.validate import shapes_digest, shapes_files
 from kg.config import Config
 from kg.layout import (
     STORE_DIR,
@@ -78,15 +79,14 @@ def new_release_id(digest: str) -> str:
     return hashlib.sha256(f"{digest}\0{code_digest()}".encode()).hexdigest()[:12]
 
 
-def build_digest(digest: str, config: Config) -> str:
-    """What decides whether a build would publish anything new: the inputs' digest, the shapes, the vocabularies
-    sources may use, kg itself and the libraries that write and check the graph."""
+def build_digest(digest: str, config: Config, shapes: str | None = None) -> str:
+    """What decides whether a build would publish anything new: the inputs' digest, the shapes (`shapes`: the
+    digest of those the build parsed; else of the files now), the vocabularies sources may use, kg itself and the
+    libraries that write and check the graph."""
     engines = " ".join(f"{name}=={importlib.metadata.version(name)}" for name in ENGINES)
-    h = hashlib.sha256(f"{digest}\0{code_digest()}\0{STORE_FORMAT}\0{chr(31).join(config.vocabularies)}\0"
-                       f"{engines}\0".encode())
-    for path in sorted(config.shapes_path.glob("*.ttl")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+    shaped = shapes or shapes_digest(shapes_files(config.shapes_path))
+    return hashlib.sha256(f"{digest}\0{code_digest()}\0{STORE_FORMAT}\0{chr(31).join(config.vocabularies)}\0"
+                          f"{engines}\0{shaped}\0".encode()).hexdigest()
 
 
 def shaping_settings(config: Config) -> tuple[str, ...]:

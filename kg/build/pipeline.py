@@ -15,12 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import pyoxigraph as ox
-
-if TYPE_CHECKING:
-    import rdflib
 
 from kg import spliced, vocab
 from kg.build import attention, duplicates, index, moved, remote
@@ -45,7 +42,7 @@ from kg.build.shards import Plan, shards_for
 from kg.build.sources import Sources, read_sources, source_files
 from kg.build.statements import Statements, load
 from kg.build.store import STORE_FORMAT, patch, persist, record_parts
-from kg.build.validate import Report, load_shapes, shapes_digest
+from kg.build.validate import Report, Shapes, read_shapes
 from kg.build.workers import background, room_for_copies
 from kg.config import Config
 from kg.errors import ENVIRONMENT, Failure
@@ -158,7 +155,7 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
 
 
 def _judged(release: Path | None) -> str | None:
-    """The digest of the shapes a release was built with (`validate.shapes_digest`): SHACL, since it was built."""
+    """The digest of the shapes a release was built with (`validate.Shapes`): SHACL, since it was built."""
     try:
         found = metadata(release).get("shapes_digest") if release is not None else None
     except (OSError, ValueError):
@@ -201,9 +198,10 @@ class Build:
                                release_id=str(meta.get("id")), unchanged=True)
         has_data = config.data_path.is_dir()  # without data/, that is what the read says first
         # missing or broken shapes are told before a long read
-        shapes = load_shapes(config.shapes_path, _judged(live)) if has_data else None
+        shapes = read_shapes(config.shapes_path, _judged(live)) if has_data else None
         files = source_files(config.data_path) if has_data else []
-        self.context = build_digest("kept", config) + config.base_iri  # what all a build keeps depends on
+        # what all a build keeps depends on (the shapes as parsed: an edit of them meanwhile is the next build's)
+        self.context = build_digest("kept", config, shapes.digest if shapes else None) + config.base_iri
         before = current(config.releases_path) if publish and self.incremental else None
         self.remembered = Remembered(config.root, self.context, before / KEPT_DIR if before is not None else None,
                                      self.plan.processes, config.releases_path / RELEASES)
@@ -212,7 +210,7 @@ class Build:
         finally:
             self.remembered.close()
 
-    def _read_and_build(self, files: list[Path], shapes: rdflib.Graph | None, before: Path | None) -> BuildResult:
+    def _read_and_build(self, files: list[Path], shapes: Shapes | None, before: Path | None) -> BuildResult:
         """Read the sources, then build on them (in `_at`)."""
         config, publish = self.config, self.publish
         sources = self.stages.run("read", lambda: self._read(files),
@@ -222,7 +220,7 @@ class Build:
         if not config.shards:  # the project leaves it to the build: by how many records there are
             self.plan = dataclasses.replace(self.plan, shards=shards_for(len(sources.records)))
         self.known_in = before / KEPT_DIR if before is not None else None  # what the last build worked out
-        self.shapes = shapes if shapes is not None else load_shapes(config.shapes_path)
+        self.shapes = shapes if shapes is not None else read_shapes(config.shapes_path)
         if not publish:  # validating only: the store is scratch, and nothing goes near var/
             with _writing():
                 return self._at(Path(tempfile.mkdtemp(prefix="kg-validate-")))
@@ -313,7 +311,7 @@ class Build:
             ahead = self.exits.enter_context(background(
                 lambda _: made_ahead(statements, config.base_iri, kept, tmp), plan.processes, "ahead"))
         report, labels, relabelled = stages.run(
-            "validate", lambda: validate_shards(statements, shapes, mapped, plan, config.vocabularies, kept),
+            "validate", lambda: validate_shards(statements, shapes.graph, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
         result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
         if not report.conforms or not publish:
@@ -368,8 +366,8 @@ class Build:
             "id": release_id,
             "built_at": built.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "input_digest": "sha256:" + digest,
-            "build_digest": build_digest(digest, config),
-            "shapes_digest": shapes_digest(config.shapes_path),
+            "build_digest": build_digest(digest, config, self.shapes.digest),
+            "shapes_digest": self.shapes.digest,  # of the bytes parsed at the start, not of the files now
             "base_iri": config.base_iri,
             "files": [str(f.relative_to(config.root) if f.is_relative_to(config.root) else f) for f in sources.inputs],
             "counts": counts,

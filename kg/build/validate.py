@@ -82,18 +82,36 @@ class Report:
         return list(self._by_severity.get(severity, ()))
 
 
-def shapes_digest(shapes_dir: Path) -> str:
-    """A digest of the shapes files and of the pyshacl that judges whether they are SHACL."""
-    h = hashlib.sha256(importlib.metadata.version("pyshacl").encode() + b"\0")
-    for path in sorted(shapes_dir.glob("*.ttl")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+class Shapes(NamedTuple):
+    """The shapes graph, and a digest of the files it was parsed from and of what judged them SHACL (this module
+    and pyshacl)."""
+
+    graph: rdflib.Graph
+    digest: str
+
+
+def shapes_digest(files: Iterable[tuple[str, bytes]]) -> str:
+    """A digest of the shapes files (name, bytes) and of what judges them SHACL (this module and pyshacl)."""
+    h = hashlib.sha256(importlib.metadata.version("pyshacl").encode() + b"\0" + Path(__file__).read_bytes() + b"\0")
+    for name, data in files:
+        h.update(name.encode() + b"\0" + data + b"\0")
     return h.hexdigest()
 
 
+def shapes_files(shapes_dir: Path) -> list[tuple[str, bytes]]:
+    """The shapes files as they are now (name, bytes), in order."""
+    return [(path.name, path.read_bytes()) for path in sorted(shapes_dir.glob("*.ttl"))]
+
+
 def load_shapes(shapes_dir: Path, judged: str | None = None) -> rdflib.Graph:
-    """Every Turtle file in shapes/ as one shapes graph; InputError when there is none to read, or one is not Turtle
-    or not SHACL (a build without its shapes would publish what they forbid). Shapes of the `shapes_digest`
-    `judged` (a release built with them) are SHACL: they are not judged again."""
+    """Every Turtle file in shapes/ as one shapes graph (`read_shapes`)."""
+    return read_shapes(shapes_dir, judged).graph
+
+
+def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
+    """Every Turtle file in shapes/ as one shapes graph, with its digest; InputError when there is none to read, or
+    one is not Turtle or not SHACL (a build without its shapes would publish what they forbid). Shapes of the digest
+    `judged` (the digest of those a release was built with) are SHACL: they are not judged again."""
     where = "set shapes_dir in kg.toml, KG_SHAPES_DIR or --shapes"
     if not shapes_dir.is_dir():
         raise InputError([Problem(str(shapes_dir), None, f"the shapes directory does not exist ({where})")])
@@ -102,9 +120,10 @@ def load_shapes(shapes_dir: Path, judged: str | None = None) -> rdflib.Graph:
         raise InputError([Problem(str(shapes_dir), None, f"no SHACL shapes (*.ttl) in the shapes directory ({where})")])
     graph = rdflib.Graph()
     problems = []
-    for path in files:
+    read = [(path.name, path.read_bytes()) for path in files]  # read once: what is parsed is what the digest says
+    for path, (_, data) in zip(files, read, strict=True):
         try:
-            graph.parse(path, format="turtle")
+            graph.parse(data=data, format="turtle", publicID=path.absolute().as_uri())
         except (SyntaxError, ValueError, rdflib.exceptions.Error) as exc:  # rdflib's Turtle parser raises these
             text = str(exc)
             line = re.search(r"line (\d+)", text)
@@ -113,10 +132,11 @@ def load_shapes(shapes_dir: Path, judged: str | None = None) -> rdflib.Graph:
                                     f"the shapes file is not valid Turtle: {why.group(1) if why else text[:300]}"))
     if problems:
         raise InputError(problems)
-    unfit = _unfit(graph, files, shapes_dir) if judged is None or judged != shapes_digest(shapes_dir) else None
+    digest = shapes_digest(read)
+    unfit = _unfit(graph, files, shapes_dir) if judged != digest else None
     if unfit is not None:
         raise InputError([unfit])
-    return graph
+    return Shapes(graph, digest)
 
 
 def _unfit(graph: rdflib.Graph, files: list[Path], shapes_dir: Path) -> Problem | None:
