@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, send_file
 from werkzeug.http import parse_range_header
@@ -67,6 +68,15 @@ def _precondition_fails(etag: str, modified: float) -> bool:
     return since is not None and int(modified) > since.timestamp()
 
 
+def _readable(path: Path) -> bool:
+    """Whether a file, or the list of a spliced one, is there to be read (a damaged list: the plain dump is sent)."""
+    try:
+        spliced.size(path)
+    except OSError:
+        return False
+    return True
+
+
 @bp.get("/download/<path:name>")
 def dump(name: str) -> Response:
     found = BY_NAME.get(name)  # only names from the table: nothing else on disk can be reached
@@ -95,7 +105,7 @@ def dump(name: str) -> Response:
         del request.environ["HTTP_RANGE"]  # If-None-Match comes before Range (RFC 9110 section 13.2.2): a 304
     wire = rel.path / WIRE_DIR / (found.filename + ".gz")
     gzipped = not found.gzipped and not ranged and accepts_gzip(request.headers.get("Accept-Encoding")) and \
-        spliced.exists(wire)
+        _readable(wire)
     if _precondition_fails(f"{rel.etag}-{found.filename}{'-gzip' if gzipped else ''}", rel.mtime):
         abort(412, "The download has changed since the version your client holds (If-Match or "
                    "If-Unmodified-Since): ask for it again without those headers.")

@@ -234,3 +234,21 @@ def test_kg_dump_to_a_full_standard_output_exits_3_saying_so(released):
         done = subprocess.run([sys.executable, "-m", "kg", "--root", str(released), "dump", "kg.ttl"], stdout=full,
                               stderr=subprocess.PIPE, text=True, timeout=120, check=False)
     assert done.returncode == 3 and "No space left on device" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_damaged_list_of_a_gzip_copy_sends_the_plain_dump(released, tmp_path):
+    from kg.config import load_config
+    from server import create_app
+
+    root = tmp_path / "project"
+    shutil.copytree(released, root, symlinks=True)
+    release = current(root / "var")
+    assert release is not None
+    (release / "wire" / ("kg.ttl.gz" + SUFFIX)).write_text("not a list kg wrote\n", encoding="utf-8")
+    app = create_app(load_config(root, query_workers=1, cache_mb=0))
+    try:
+        r = app.test_client().get("/download/kg.ttl", headers={"Accept-Encoding": "gzip"})
+    finally:
+        app.extensions["kg.executors"].close()
+    assert r.status_code == 200 and "Content-Encoding" not in r.headers
+    assert r.data == spliced.read_bytes(release / "kg.ttl")
