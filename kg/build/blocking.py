@@ -114,4 +114,4 @@ def patched(before: Index, records: list[tuple[str, str, R]], token: Callable[[R
             owners.insert(at, n)
     was = {ref: bytes(before.tokens[n * TOKEN:(n + 1) * TOKEN]) if (n := numbers.get(ref)) is not None else None
            for ref in redone}
-    return Index(refs, tokens, hashes, owners), {ref: None if token == _NONE else token for ref, token in was.items()}
+    return Index(refs, tokens, hashes, owners), {ref: None if then == _NONE else then for ref, then in was.items()}
