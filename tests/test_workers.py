@@ -67,6 +67,19 @@ def test_a_task_the_parent_can_answer_needs_no_worker_and_every_result_still_com
     assert len({p for p in found if p > 0} - {os.getpid()}) == 4  # the even ones, each in a worker of its own
 
 
+def test_the_parent_does_its_own_work_once_while_the_workers_run(tmp_path: Path):
+    done: list[float] = []
+    log = tmp_path / "started"
+    found = list(parallel(_logged(log), 3, 2, "test", meanwhile=lambda: done.append(time.monotonic())))
+    assert found == [0, 1, 2] and len(done) == 1
+
+
+def test_with_one_process_there_is_no_meanwhile():
+    done: list[int] = []
+    assert list(parallel(_pid, 3, 1, "test", meanwhile=lambda: done.append(1))) == [os.getpid()] * 3
+    assert done == []
+
+
 def _killed(n: int) -> int:
     if n == 2:
         os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer does

@@ -56,10 +56,12 @@ def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
 
 
 def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, first: Collection[int] = (),
-             here: Callable[[int], R | None] | None = None) -> Generator[R, None, None]:
+             here: Callable[[int], R | None] | None = None,
+             meanwhile: Callable[[], object] | None = None) -> Generator[R, None, None]:
     """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use, the tasks
     `first` (the long ones) started before the others. While the workers run, this process asks `here(n)` for each
-    other task: what it answers (not None: read back from the previous release, say) needs no worker.
+    other task: what it answers (not None: read back from the previous release, say) needs no worker; then it
+    runs `meanwhile()` once, if the workers are still running (with one process, nothing runs it).
 
     Forked, not spawned: a worker inherits what it needs instead of unpickling it. Each task gets a child of its
     own, so the pages of the parent's objects a child copied (touching an object writes its reference count) are
@@ -102,6 +104,9 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                     else:
                         done[task] = answer
                         progress.update(1)
+                elif not finished and meanwhile is not None and running and not asked:
+                    meanwhile()
+                    meanwhile = None
                 elif not finished:
                     time.sleep(0.005)
                     continue
