@@ -353,15 +353,88 @@ def test_an_edit_elsewhere_unpacks_no_bulk_records_claims_while_reading(bulk, ru
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
-def test_an_edited_bulk_file_is_read_again(bulk, run_kg, reads, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_edited_bulk_file_is_read_again_and_its_records_patched(bulk, run_kg, reads, tmp_path, workers):
+    (bulk / "kg.toml").write_text(f"build_workers = {workers}\n", encoding="utf-8")
     assert run_kg(bulk, "build")[0] == 0
     path = bulk / "data" / "films.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,"), encoding="utf-8")
     assert run_kg(bulk, "build")[0] == 0
-    assert len(reads) == 2
+    assert len(reads) == 1  # the previous build's records, the edited one made again: not all made anew
     release = current(bulk / "var")
     assert len(_kept(release)) == 1
     _same_as_full(release, bulk, run_kg, tmp_path)
+
+
+def _edit_films(root: Path, old: str, new: str) -> None:
+    path = root / "data" / "films.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new", [
+    ("id,title,year,actor,character\n", "id,title,year,actor,character\ntt0000099,Film 99,1999,Person 9,Role 99\n"),
+    ("tt0000017,Film 17,1967,Person 3,Role 17\n", ""),
+    ("Person 3,Role 17", "Person 30,Role 17"),
+], ids=["a-row-added-first", "a-row-removed", "a-new-person"])
+def test_an_edit_that_changes_which_records_there_are_makes_them_all_anew(bulk, run_kg, reads, tmp_path, old, new):
+    assert run_kg(bulk, "build")[0] == 0
+    _edit_films(bulk, old, new)
+    assert run_kg(bulk, "build")[0] == 0
+    assert len(reads) == 2
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+PEOPLE_MAPPING = ("source: {key: people, name: People, type: CreativeWork}\nfiles: people.csv\nrecord: person\n"
+                  "key: {id: id}\nfields:\n  name: name\n")
+
+
+def test_an_edit_that_changes_whom_a_name_is_makes_the_records_anew(bulk, run_kg, reads, tmp_path):
+    (bulk / "data" / "people.csv").write_text("id,name\nnm0000003,Person 3\n", encoding="utf-8")
+    (bulk / "data" / "people.mapping.yaml").write_text(PEOPLE_MAPPING, encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    # the person named in the films' rows is the person with the identifier no more: its key, and every cast list
+    # naming it, change, though each file's rows name the same entries
+    (bulk / "data" / "people.csv").write_text("id,name\nnm0000003,Person Three\n", encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    assert len(reads) == 2
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+def _tapes(release: Path) -> dict[str, str | None]:
+    """Each file of tapes kept, with the file it adds to."""
+    return {p.name: kg.build.remembered._adds_to(p) for p in (release / KEPT_DIR).glob("tapes-*")}
+
+
+def test_the_tapes_of_a_few_rows_read_again_add_to_the_file_of_them_all(bulk, run_kg, tmp_path):
+    assert run_kg(bulk, "build")[0] == 0
+    (whole, adds_to), = _tapes(current(bulk / "var")).items()
+    assert adds_to is None
+    _edit_films(bulk, "Film 17,", "Film Seventeen,")
+    assert run_kg(bulk, "build")[0] == 0
+    kept = _tapes(current(bulk / "var"))
+    assert kept.pop(whole) is None and list(kept.values()) == [whole]
+    _edit_films(bulk, "Film 18,", "Film Eighteen,")  # the new tapes of both edits, added to the same file
+    assert run_kg(bulk, "build")[0] == 0
+    kept = _tapes(current(bulk / "var"))
+    assert kept.pop(whole) is None and list(kept.values()) == [whole]
+    path = bulk / "data" / "films.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",Role ", ",Part "), encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    assert list(_tapes(current(bulk / "var")).values()) == [None]  # every row new: all the tapes, whole again
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+@pytest.mark.parametrize("damaged", ["tapes-*", "reading.pickle"])
+def test_damaged_tapes_or_reading_make_the_records_anew(bulk, run_kg, reads, tmp_path, damaged):
+    assert run_kg(bulk, "build")[0] == 0
+    for path in (current(bulk / "var") / KEPT_DIR).glob(damaged):
+        path.write_bytes(path.read_bytes()[:50])
+    _edit_films(bulk, "Film 17,", "Film Seventeen,")
+    assert run_kg(bulk, "build")[0] == 0
+    assert len(reads) == (2 if damaged == "reading.pickle" else 1)
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
 def test_an_edited_mapping_is_read_again(bulk, run_kg, reads):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kg.build.bulkspec import (
     FORMATS,
+    Column,
     FieldSpec,
+    Identity,
     Mapping,
     MappingError,
     RefSpec,
@@ -26,14 +28,53 @@ from kg.model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, LangT
 from kg.progress import bar
 from kg.text import quote
 
+T = TypeVar("T")
+
+Tape = list[tuple[Any, tuple[str, ...]]]  # what a row's pure work gave, in the order asked, with the fixes it made
+
+
+class Tapes:
+    """The `Tape` of each row by its digest: the previous read's (`before`, replayed for a row read again
+    unchanged: its cells are not parsed, cleaned or keyed again) and this read's (`now`, to keep for the next)."""
+
+    def __init__(self, before: dict[bytes, Tape] | None = None) -> None:
+        self.before = before or {}
+        self.now: dict[bytes, Tape] = {}
+
+
+class _Unlike(Exception):
+    """A row's tape did not answer what its replay asked (never expected): the rows are read again without tapes."""
+
 
 class _Reader:
-    """Reads the rows of every mapping into values of the entries its `Identities` tells the rows are."""
+    """Reads the rows of every mapping into values of the entries its `Identities` tells the rows are. What a
+    row's cells give (keys, cleaned and parsed values) depends on the row alone: with `tapes`, it is taken from the
+    tape of a row read before, and each row's is kept."""
 
-    def __init__(self, parsers: dict[str, Callable[[Any], Any]], notes: list[Note]) -> None:
+    def __init__(self, parsers: dict[str, Callable[[Any], Any]], notes: list[Note], tapes: Tapes | None = None
+                 ) -> None:
         self.parsers = parsers
         self.notes = notes
         self.ids = Identities(notes)
+        self.tapes = tapes
+        self._replay: Iterator[tuple[Any, tuple[str, ...]]] | None = None  # the tape of the row being replayed
+        self._tape: Tape | None = None  # the tape of the row being read
+
+    def pure(self, fixes: list[str], work: Callable[[], T]) -> T:
+        """What `work` gives (work on the row's cells alone, which may add to `fixes`): from the tape when the row
+        is replayed, else done (and taped)."""
+        if self._replay is not None:
+            try:
+                found, fixed = next(self._replay)
+            except StopIteration:
+                raise _Unlike from None
+            fixes.extend(fixed)
+            return found  # type: ignore[no-any-return]
+        start = len(fixes)
+        made = work()
+        if self._tape is not None:
+            self._tape.append((made, tuple(fixes[start:])))
+        return made
 
     def read(self, mapping: Mapping) -> None:
         present: set[str] = set()
@@ -76,15 +117,37 @@ class _Reader:
                 self.notes.append(Note(display, line, "skipped", f"duplicate of row {seen[fingerprint]}"))
                 continue
             seen[fingerprint] = line
+            if self.tapes is None:
+                self.row(mapping, mapping.source.key, display, line, row)
+            else:
+                self.taped(mapping, display, line, row, fingerprint + hashlib.blake2b(
+                    "\x1f".join(row).encode("utf-8", "surrogateescape"), digest_size=8).digest())
+
+    def taped(self, mapping: Mapping, display: str, line: int, row: dict[str, Any], digest: bytes) -> None:
+        """Read one row, its pure work replayed from the tape of a row read before with the same cells (and
+        columns), else taped."""
+        assert self.tapes is not None
+        tape = self.tapes.before.get(digest)
+        if tape is not None:
+            self._replay = iter(tape)
+        else:
+            self._tape = tape = []
+        try:
             self.row(mapping, mapping.source.key, display, line, row)
+            if self._replay is not None and next(self._replay, None) is not None:
+                raise _Unlike
+        finally:
+            self._replay = self._tape = None
+        self.tapes.now[digest] = tape
 
     def row(self, mapping: Mapping, source: str, display: str, line: int, row: dict[str, Any]) -> None:
         fixes: list[str] = []
         kind = mapping.kind.name
         origin = Origin(display, line, "?")
-        found = self.ids.identify(mapping, mapping.identity, kind, row, origin, fixes)
+        found = self.identify(mapping, mapping.identity, kind, row, origin, fixes)
         if not found:
-            if mapping.identity.name is None or not mapping.identity.name.values(row, []):
+            name = mapping.identity.name
+            if name is None or not self.pure([], lambda: name.values(row, [])):
                 self.notes.append(Note(display, line, "skipped", f"no {kind} name"))
             return
         key, label, strong, _ = found[0]
@@ -98,17 +161,32 @@ class _Reader:
             self.notes.append(Note(display, line, "junk" if fix.startswith(NOT_A_PERSON) else "repaired"
                                    if fix.startswith(("repaired", "removed")) else "suspicious", fix))
 
-    def parse(self, f: Field, raw: Any, origin: Origin) -> Any:
-        try:
-            return self.parsers[f.vtype](raw)
-        except ValueError as exc:
-            self.notes.append(Note(origin.file, origin.line, "skipped", f"{f.name}: {exc}"))
-            return None
+    def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
+                 fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
+        """(key, name key, identified by an identifier?, name) of each record the row names."""
+        keys = self.pure(fixes, lambda: identity.keys(row, fixes, people=kind == "person"))
+        return self.ids.identify(mapping, identity, kind, origin, keys)
+
+    def parsed(self, f: Field, col: Column, row: dict[str, Any], fixes: list[str]) -> list[tuple[bool, Any]]:
+        """Each value of a column in the row parsed for the field: (True, value), or (False, why it is not one)."""
+        out: list[tuple[bool, Any]] = []
+        for raw in col.values(row, fixes):
+            if f.vtype == "money":
+                raw = {"amount": raw, "currency": col.currency or "USD"}
+            elif f.vtype in ("ltext", "name") and col.lang:
+                raw = {"text": raw, "lang": col.lang}
+            if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isdigit():
+                raw = int(raw)
+            try:
+                out.append((True, self.parsers[f.vtype](raw)))
+            except ValueError as exc:
+                out.append((False, str(exc)))
+        return out
 
     def referenced(self, mapping: Mapping, ref: RefSpec, row: dict[str, Any], origin: Origin,
                    fixes: list[str]) -> list[str]:
         keys = []
-        for key, label, strong, name in self.ids.identify(mapping, ref.identity, ref.kind, row, origin, fixes):
+        for key, label, strong, name in self.identify(mapping, ref.identity, ref.kind, row, origin, fixes):
             target = self.ids.entry(mapping.source.key, ref.kind, key, Origin(origin.file, origin.line, key), label,
                                 strong)
             if name:
@@ -123,16 +201,11 @@ class _Reader:
         f = spec.field
         if spec.column is not None:
             col = spec.column
-            for raw in col.values(row, fixes):
-                if f.vtype == "money":
-                    raw = {"amount": raw, "currency": col.currency or "USD"}
-                elif f.vtype in ("ltext", "name") and col.lang:
-                    raw = {"text": raw, "lang": col.lang}
-                if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isdigit():
-                    raw = int(raw)
-                value = self.parse(f, raw, origin)
-                if value is not None:
+            for ok, value in self.pure(fixes, lambda: self.parsed(f, col, row, fixes)):
+                if ok:
                     entry.add(f.name, value, origin)
+                else:
+                    self.notes.append(Note(origin.file, origin.line, "skipped", f"{f.name}: {value}"))
             return
         assert spec.ref is not None
         for sub in self.credits(spec, row, origin) if spec.items else [row]:
@@ -175,7 +248,7 @@ class _Reader:
         elif f.vtype == "cast":
             def part(name: str) -> Any:
                 col = spec.parts.get(name)
-                return col.first(row, fixes) if col else None
+                return self.pure(fixes, lambda: col.first(row, fixes)) if col else None
             character = part("character_name")
             billing = part("billing")
             try:
@@ -190,7 +263,7 @@ class _Reader:
             entry.add("cast", CastEntry(key, None, LangText(str(character)) if character else None, billing_n,
                                         str(category) if category else None), origin)
         elif f.vtype == "crew":
-            dept = spec.parts["department"].first(row, fixes)
+            dept = self.pure(fixes, lambda: spec.parts["department"].first(row, fixes))
             if dept is None:
                 entry.add("crew", CrewEntry(key, "crew"), origin)
                 return
@@ -216,11 +289,19 @@ def apart(mappings: list[Mapping]) -> list[list[Mapping]]:
     return [[m] for m in mappings]
 
 
-def read_entries(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]], notes: list[Note]) -> Entries:
-    """What the mappings' rows say, entry by entry, in the order the rows named them."""
-    reader = _Reader(parsers, notes)
-    for mapping in mappings:
-        reader.read(mapping)
+def read_entries(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]], notes: list[Note],
+                 tapes: Tapes | None = None) -> Entries:
+    """What the mappings' rows say, entry by entry, in the order the rows named them; with `tapes`, the rows' pure
+    work taken from their tapes where it can be, and taped."""
+    before = len(notes)
+    try:
+        reader = _Reader(parsers, notes, tapes)
+        for mapping in mappings:
+            reader.read(mapping)
+    except _Unlike:
+        del notes[before:]
+        assert tapes is not None
+        return read_entries(mappings, parsers, notes, Tapes())
     return reader.ids.entries
 
 
@@ -230,38 +311,71 @@ def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
     return records_of(mappings, read_entries(mappings, parsers, notes), notes)
 
 
-def records_of(mappings: list[Mapping], entries: Entries, notes: list[Note]) -> list[Record]:
-    """The records the entries of every source make, identities merged, plus the sources (`read_bulk`'s)."""
+def renames(entries: Entries, notes: list[Note]) -> dict[tuple[str, str], str]:
+    """The records the entries name that become another: people whose name lost a letter, then name-keyed records
+    that match one identified record (`records_of`'s first step; its notes said in this order)."""
     rename = lost_letters(entries, notes)
     rename.update({k: rename.get(("person", v), v) if k[0] == "person" else v
                    for k, v in resolve(entries, notes).items() if k not in rename})
-    merged: dict[tuple[str, str], list[tuple[str, Entry]]] = {}
+    return rename
+
+
+Said = list[tuple[str, Entry]]  # the entries of one record, with their sources, in the order the rows named them
+
+
+def grouped(entries: Entries, rename: dict[tuple[str, str], str],
+            only: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], Said]:
+    """The entries by the record they make, (kind, key) once renamed, in the order the rows named them (of the
+    records `only`, when given)."""
+    merged: dict[tuple[str, str], Said] = {}
     for (source, kind, key), entry in entries.items():
-        merged.setdefault((kind, rename.get((kind, key), key)), []).append((source, entry))
-    records = [m.source for m in mappings]
-    linking = {k.name: {f.name: f for f in k.fields if f.vtype in _LINKING} for k in KINDS.values()}
-    for (kind_name, key), said in merged.items():
-        links = linking[kind_name]  # the fields whose values may name a record renamed
-        claims: dict[str, list[Value]] = {}
-        for source, entry in said:
-            values = claims.setdefault(source, [])
-            if rename:
-                values.extend(v if (f := links.get(v.field)) is None else renamed(v, f, rename)
-                              for v in entry.values.values())
-            else:
-                values.extend(entry.values.values())
+        made = (kind, rename.get((kind, key), key))
+        if only is None or made in only:
+            merged.setdefault(made, []).append((source, entry))
+    return merged
+
+
+_LINKS = {k.name: {f.name: f for f in k.fields if f.vtype in _LINKING} for k in KINDS.values()}
+
+
+def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str], str], notes: list[Note],
+              clear: bool = False) -> Record | None:
+    """The record one group of entries makes (`grouped`): a claim per source, values renamed; None (and a note)
+    when none of them gives a name. With `clear`, the entries' values are let go once claimed."""
+    links = _LINKS[kind_name]  # the fields whose values may name a record renamed
+    claims: dict[str, list[Value]] = {}
+    for source, entry in said:
+        values = claims.setdefault(source, [])
+        if rename:
+            values.extend(v if (f := links.get(v.field)) is None else renamed(v, f, rename)
+                          for v in entry.values.values())
+        else:
+            values.extend(entry.values.values())
+    if clear:
         for _, entry in said:
             entry.values.clear()  # now held by the claims: free the index as we go, it is the larger part
-        first = said[0][1]
-        names = [v.value for vs in claims.values() for v in vs if v.field == "name"]
-        # the first row's spelling, unless it lost a letter that another row has (F_lix, Félix)
-        name = next((n for n in names if not LOST_LETTER.search(str(getattr(n, "text", n)))), names[0] if names
-                    else None)
-        if name is None:
-            notes.append(Note(first.origin.file, first.origin.line, "skipped", f"{kind_name} {quote(key)} has no name"))
-            continue
-        origin = Origin(first.origin.file, first.origin.line, key)
-        editorial = Claim(EDITORIAL, (Value("name", name, origin),), origin)
-        records.append(Record(kind_name, key, (editorial, *(Claim(s, tuple(v), origin) for s, v in claims.items())),
-                              origin, detailed=False))
+    first = said[0][1]
+    names = [v.value for vs in claims.values() for v in vs if v.field == "name"]
+    # the first row's spelling, unless it lost a letter that another row has (F_lix, Félix)
+    name = next((n for n in names if not LOST_LETTER.search(str(getattr(n, "text", n)))), names[0] if names
+                else None)
+    if name is None:
+        notes.append(Note(first.origin.file, first.origin.line, "skipped", f"{kind_name} {quote(key)} has no name"))
+        return None
+    origin = Origin(first.origin.file, first.origin.line, key)
+    editorial = Claim(EDITORIAL, (Value("name", name, origin),), origin)
+    return Record(kind_name, key, (editorial, *(Claim(s, tuple(v), origin) for s, v in claims.items())), origin,
+                  detailed=False)
+
+
+def records_of(mappings: list[Mapping], entries: Entries, notes: list[Note],
+               rename: dict[tuple[str, str], str] | None = None) -> list[Record]:
+    """The records the entries of every source make, identities merged, plus the sources (`read_bulk`'s); `rename`
+    is `renames(entries, ...)` when that was asked already."""
+    if rename is None:
+        rename = renames(entries, notes)
+    records = [m.source for m in mappings]
+    for (kind_name, key), said in grouped(entries, rename).items():
+        if (record := record_of(kind_name, key, said, rename, notes, clear=True)) is not None:
+            records.append(record)
     return records

@@ -52,11 +52,12 @@ class Identities:
                 self.same_as(found, key, origin)
         return found
 
-    def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
-                 fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
-        """(key, name key, identified by an identifier?, name) of each record the row names."""
+    def identify(self, mapping: Mapping, identity: Identity, kind: str, origin: Origin,
+                 keys: list[tuple[str | None, str | None, str, str]]) -> list[tuple[str, str | None, bool, str]]:
+        """(key, name key, identified by an identifier?, name) of each record a row names, from what its cells
+        give (`Identity.keys`)."""
         found = []
-        for ident, label, distinct, name in identity.keys(row, fixes, people=kind == "person"):
+        for ident, label, distinct, name in keys:
             one = self.identify_one(mapping, identity, kind, origin, ident, label, distinct, name)
             if one is not None:
                 found.append((*one, name))

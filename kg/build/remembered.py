@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kg.build.bulk import Entries, apart, read_entries, records_of
+from kg.build.bulk import Entries, Tape, Tapes, apart, grouped, read_entries, record_of, records_of, renames
 from kg.build.bulkspec import Mapping, MappingError
 from kg.build.identity import Entry
 from kg.build.kept import digest, link
@@ -261,40 +261,62 @@ def _held(kind: str, key: str, at: int, detailed: bool, formerly: tuple[tuple[st
 
 
 def write_entries(out: BinaryIO, said: list[Note], entries: Entries) -> None:
-    """What a part's rows said (`read_entries`) and the notes their read made, into `out`: as plain tuples, their
-    origins numbered once, a chunk at a time (read back a chunk at a time, `read_entries_back`, they are never all
-    held as tuples at once). What a read needs of them afterwards, not where the read was (the rows it saw, the
-    actors billed so far)."""
+    """What a part's rows said (`read_entries`) and the notes their read made, into `out`: as plain tuples, a chunk
+    at a time, each chunk pickled on its own with the origins it names (read back a chunk at a time,
+    `read_entries_back`, they are never all held as tuples at once; a chunk the next read gives alike is found by
+    its bytes, `reread`). What a read needs of them afterwards, not where the read was (the rows it saw, the actors
+    billed so far)."""
     pickler = packer(out)
     pickler.dump(said)
-    origins: dict[Origin, int] = {}
-    fresh: list[Origin] = []  # the origins first numbered in the chunk being packed
-    at = _numbering(origins, fresh)
     items = iter(entries.items())
     while chunk := list(itertools.islice(items, _CHUNK)):
+        origins: dict[Origin, int] = {}
+        at = _numbering(origins)
         rows = [(source, kind, key, at(e.origin), e.label, e.strong,
                  tuple((v.field, _pack_value(v.value), at(v.origin)) for v in e.values.values()))
                 for (source, kind, key), e in chunk]
-        pickler.dump(([tuple(o) for o in fresh], rows))
-        fresh.clear()
+        packed = io.BytesIO()
+        packer(packed).dump(([tuple(o) for o in origins], rows))
+        pickler.dump(packed.getvalue())
     pickler.dump(None)
+
+
+def _entry_chunks(src: BinaryIO) -> tuple[list[Note], Iterator[bytes]]:
+    """The notes `write_entries` wrote, and each chunk of entries it wrote (pickled)."""
+    unpickler = pickle.Unpickler(src)
+    said: list[Note] = unpickler.load()
+
+    def chunks() -> Iterator[bytes]:
+        while (data := unpickler.load()) is not None:
+            yield data
+
+    return said, chunks()
+
+
+def _unpack_entries(data: bytes, out: Entries) -> None:
+    """The entries of one chunk `write_entries` wrote, into `out`."""
+    table, rows = pickle.loads(data)
+    origins = [Origin(*o) for o in table]
+    for source, kind, key, at, label, strong, values in rows:
+        entry = out[(source, kind, key)] = Entry(kind, key, origins[at], label, strong)
+        for f, v, o in values:
+            value = _unpack_value(v)
+            entry.values[(f, value)] = Value(f, value, origins[o])
 
 
 def read_entries_back(src: BinaryIO) -> tuple[list[Note], Entries]:
     """The notes and entries `write_entries` wrote."""
-    unpickler = pickle.Unpickler(src)
-    said: list[Note] = unpickler.load()
-    origins: list[Origin] = []
+    said, chunks = _entry_chunks(src)
     out: Entries = {}
-    while (chunk := unpickler.load()) is not None:
-        table, rows = chunk
-        origins += [Origin(*o) for o in table]
-        for source, kind, key, at, label, strong, values in rows:
-            entry = out[(source, kind, key)] = Entry(kind, key, origins[at], label, strong)
-            for f, v, o in values:
-                value = _unpack_value(v)
-                entry.values[(f, value)] = Value(f, value, origins[o])
+    for data in chunks:
+        _unpack_entries(data, out)
     return said, out
+
+
+def _alike(a: Entry, b: Entry) -> bool:
+    """Whether two entries say the same (what `write_entries` keeps of them)."""
+    return a.origin == b.origin and a.label == b.label and a.strong == b.strong and list(a.values.values()) == list(
+        b.values.values())
 
 
 def key_of(mappings: list[Mapping], root: Path, context: str) -> str:
@@ -306,6 +328,86 @@ def key_of(mappings: list[Mapping], root: Path, context: str) -> str:
             shown = path.relative_to(root) if path.is_relative_to(root) else path
             parts += [str(shown).encode(), mapping.display.encode(), path.read_bytes()]
     return f"entries-{digest(*parts)}.pickle"
+
+
+def _shown(path: Path, root: Path) -> str:
+    return str(path.relative_to(root) if path.is_relative_to(root) else path)
+
+
+def mappings_of(mappings: list[Mapping], root: Path, context: str) -> str:
+    """A digest of the mappings themselves (and of the names of the files they read, not their bytes)."""
+    parts = [context.encode()]
+    for mapping in mappings:
+        parts += [_shown(mapping.path, root).encode(), mapping.display.encode(), mapping.path.read_bytes(),
+                  *(_shown(path, root).encode() for path in mapping.files)]
+    return digest(*parts)
+
+
+def tapes_of(name: str) -> str:
+    """The name the tapes of a part's rows are kept under, beside its entries (`name`)."""
+    return "tapes-" + name.removeprefix("entries-")
+
+
+_NEW_SHARE = 4  # a part's tapes are kept as those new since a whole file of them until they are a quarter of its rows
+
+
+def _adds_to(path: Path) -> str | None:
+    """The name of the file of tapes a kept file of tapes adds to (None: none)."""
+    with path.open("rb") as f:
+        adds_to: str | None = pickle.load(f)
+    return adds_to
+
+
+def _tapes_file(path: Path) -> tuple[str | None, dict[bytes, Tape]]:
+    """A kept file of tapes: the name of the file of tapes it adds to (None: none), and its own tapes."""
+    with path.open("rb") as f:
+        unpickler = pickle.Unpickler(f)
+        adds_to: str | None = unpickler.load()
+        tapes: dict[bytes, Tape] = unpickler.load()
+    return adds_to, tapes
+
+
+def _tapes_made(tapes: Tapes, adds_to: str | None, known: Container[bytes]) -> bytes:
+    """A file of the tapes of the rows read: those not in the file `adds_to` (whose tapes are `known`) while they
+    are few, else all of them."""
+    out = io.BytesIO()
+    pickler = packer(out)
+    new = {d: t for d, t in tapes.now.items() if d not in known} if adds_to is not None else tapes.now
+    if adds_to is not None and len(new) * _NEW_SHARE <= len(tapes.now):
+        pickler.dump(adds_to)
+        pickler.dump(new)
+    else:
+        pickler.dump(None)
+        pickler.dump(tapes.now)
+    return out.getvalue()
+
+
+READING = "reading.pickle"  # what the read of the bulk files was, kept for the next build to patch its records
+
+
+@dataclass
+class _Reading:
+    """What a build read of the bulk files: its context, each part's mappings (`mappings_of`) and the name its rows'
+    entries are kept under, the name its records are kept under, what renamed records, and how many of the notes
+    kept with the records (the last ones) say a record had no name."""
+
+    context: str
+    parts: list[tuple[str, str]]
+    records: str
+    rename: dict[tuple[str, str], str]
+    nameless: int
+
+
+@dataclass
+class _Before:
+    """What the previous build read, for this one to patch: its reading, its records (`Held`) with each chunk they
+    were kept in (packed, and their digests), the notes kept with them, and the entries of the parts read again."""
+
+    reading: _Reading
+    records: list[Record]
+    chunks: list[tuple[bytes, bytes]]
+    said: list[Note]
+    entries: dict[int, list[tuple[bytes, Entries]]]  # by part: each chunk's digest and entries
 
 
 @dataclass
@@ -320,6 +422,8 @@ class _Part:
     found: Path | None = None
     refused: tuple[str, int | None] | None = None
     spilled: BinaryIO | None = None  # `made`, once read: in a file until kept
+    tapes: bytes | None = None  # the tape of each row read (`Tapes.now`), packed
+    tapes_spilled: BinaryIO | None = None  # `tapes`, once read: in a file until kept
 
 
 _TOKEN = 16  # bytes of a record's digest
@@ -422,6 +526,9 @@ class Remembered:
         self._ends: _Ends | None = None  # the chunks the worker and this process have yet to pack
         self._said: list[Note] = []  # the notes the read made
         self._beside = contextlib.ExitStack()  # the worker packing them, stopped by `close`
+        self._before: _Before | None = None  # what the previous build read, to patch (read while workers read)
+        self.reading: _Reading | None = None  # what this build read, to keep
+        self.reading_found: Path | None = None  # the previous release's reading, when its records were read back
 
     def token(self, record: Record) -> bytes | None:
         """The digest of this record's contents (`told`) when it is the very object read (not one the build made
@@ -475,12 +582,26 @@ class Remembered:
             else:
                 notes.extend(said)
                 self.found = self.previous / self.name
+                self.reading_found = self.previous / READING if (self.previous / READING).is_file() else None
                 # what the rows said is kept on too, for the build that reads one of the files again
                 self.parts = {n: _Part(found=self.previous / n) for n in names if (self.previous / n).is_file()}
                 return records
         before = len(notes)
-        records = records_of(mappings, self._entries(parts, names, parsers, notes), notes)
+        entries, changed = self._entries(parts, names, parsers, notes)
+        rename = renames(entries, notes)
+        digests = [mappings_of(part, self.root, self.context) for part in parts]
+        patched = self._patched(entries, changed, rename, notes, digests, names)
+        if patched is not None:
+            records, tokens, chunks, nameless = patched
+            self._know(records, tokens)
+            self.made = _spill(_joined(notes[before:], chunks)[0], self.spill)
+            self.reading = _Reading(self.context, list(zip(digests, names, strict=True)), self.name, rename, nameless)
+            return records
+        named = len(notes)
+        records = records_of(mappings, entries, notes, rename)
         said = notes[before:]
+        self.reading = _Reading(self.context, list(zip(digests, names, strict=True)), self.name, rename,
+                                len(notes) - named)
         self._read, self._said = records, said
         if self.processes > 1 and room_for_copies(_PACKING_ROOM):
             # packed by a worker while this process resolves identities and checks references (and then helps)
@@ -492,6 +613,110 @@ class Remembered:
             self._settle(_joined(said, [self._pack_chunk(records, n, earlier)
                                         for n in range(-(-len(records) // _CHUNK))]))
         return records
+
+    def _reading(self) -> _Reading | None:
+        """What the previous build read (made by the same kg with the same settings), if it kept it."""
+        if self.previous is None:
+            return None
+        try:
+            reading = pickle.loads((self.previous / READING).read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+            return None
+        return reading if isinstance(reading, _Reading) and reading.context == self.context else None
+
+    def _tapes_before(self, parts: list[list[Mapping]], n: int) -> tuple[dict[bytes, Tape], str, set[bytes]] | None:
+        """The tapes of the rows the previous build read for the `n`th part, when it read it with the same
+        mappings; the name of the file of them that adds to no other, and the rows it has tapes of."""
+        reading = self._reading()
+        if self.previous is None or reading is None or len(reading.parts) != len(parts) or reading.parts[n][
+                0] != mappings_of(parts[n], self.root, self.context):
+            return None
+        name = tapes_of(reading.parts[n][1])
+        try:
+            adds_to, found = _tapes_file(self.previous / name)
+            if adds_to is not None:
+                new, (further, found) = found, _tapes_file(self.previous / adds_to)
+                if further is not None:
+                    return None  # (never written so)
+            first = set(found)
+            if adds_to is not None:
+                found.update(new)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+            return None
+        return found, adds_to or name, first
+
+    def _load_before(self, parts: list[list[Mapping]], names: list[str], fresh: list[int]) -> None:
+        """Read what the previous build read (`_Before`) when it read the same parts with the same mappings (those
+        not read again unchanged): the parts read again may only have changed a few records."""
+        reading = self._reading()
+        if self.previous is None or not fresh or reading is None:
+            return
+        try:
+            if len(reading.parts) != len(parts) or any(n not in fresh and reading.parts[n][1] != names[n]
+                                                       for n in range(len(parts))):
+                return
+            if any(reading.parts[n][0] != mappings_of(parts[n], self.root, self.context) for n in fresh):
+                return
+            entries: dict[int, list[tuple[bytes, Entries]]] = {}
+            for n in fresh:
+                with (self.previous / reading.parts[n][1]).open("rb") as src:
+                    entries[n] = []
+                    for data in _entry_chunks(src)[1]:
+                        chunk: Entries = {}
+                        _unpack_entries(data, chunk)
+                        entries[n].append((_chunk_digest(data), chunk))
+            said: list[Note] = []
+            chunks, records = [], []
+            for data, tokens in _chunks(self.previous / reading.records, said):
+                chunks.append((data, tokens))
+                records += unpack_held(pickle.loads(data))
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+            return  # unreadable: the records are made anew
+        self._before = _Before(reading, records, chunks, said, entries)
+
+    def _patched(self, entries: Entries, changed: list[tuple[str, str, str]] | None,
+                 rename: dict[tuple[str, str], str],
+                 notes: list[Note], digests: list[str], names: list[str]
+                 ) -> tuple[list[Record], bytes, list[tuple[bytes, bytes]], int] | None:
+        """The records the entries make, as the previous build's with those whose entries changed (`changed`, found
+        by `_reread`) made again (and their chunks packed again): when the parts read again name the same records
+        in the same order, and rename the same ones, and every record changed still has a name. Else None: the
+        records are all made anew. Gives the records, the digest of each, the chunks to keep, and how many notes
+        say a record had no name (the previous build's, added to `notes`)."""
+        before, self._before = self._before, None
+        if before is None or changed is None or before.reading.rename != rename or any(
+                before.reading.parts[n] != (digests[n], names[n]) for n in range(len(names))
+                if n not in before.entries):
+            return None
+        places = {(r.kind, r.key): n for n, r in enumerate(before.records)}
+        records = list(before.records)
+        replaced: set[int] = set()
+        skipped: list[Note] = []
+        made = grouped(entries, rename, {(kind, rename.get((kind, key), key)) for _, kind, key in changed})
+        for (kind, key), said in made.items():
+            record = record_of(kind, key, said, rename, skipped)
+            if record is None or (kind, key) not in places:
+                return None  # a record gone or new: the notes on nameless records are not the previous build's
+            records[places[(kind, key)]] = record
+            replaced.add(places[(kind, key)])
+        chunks, tokens, start = [], bytearray(), 0
+        for data, told_before in before.chunks:
+            end = start + len(told_before) // _TOKEN
+            if replaced.isdisjoint(range(start, end)):
+                chunks.append((data, told_before))
+            else:
+                packed = io.BytesIO()
+                packer(packed).dump(pack_held(records[start:end]))
+                told_now = b"".join(told(records[n]) if n in replaced else told_before[
+                    (n - start) * _TOKEN:(n - start + 1) * _TOKEN] for n in range(start, end))
+                chunks.append((packed.getvalue(), told_now))
+            tokens += chunks[-1][1]
+            start = end
+        if start != len(records):
+            return None
+        nameless = before.reading.nameless
+        notes.extend(before.said[len(before.said) - nameless:] if nameless else [])
+        return records, bytes(tokens), chunks, nameless
 
     def _pack_chunk(self, records: list[Record], n: int, earlier: dict[bytes, bytes]) -> tuple[bytes, bytes]:
         """The `n`th chunk of the records packed to keep, and the digest of each record (`told`, unless a chunk the
@@ -537,23 +762,27 @@ class Remembered:
         self._beside.close()
 
     def _entries(self, parts: list[list[Mapping]], names: list[str], parsers: dict[str, Callable[[Any], Any]],
-                 notes: list[Note]) -> Entries:
+                 notes: list[Note]) -> tuple[Entries, list[tuple[str, str, str]] | None]:
         """What the rows of every mapping said, in order: each part's read back when the previous release kept it,
-        else read (the parts to read, in workers while this process reads back the others)."""
+        else read (the parts to read, in workers while this process reads back the others, and what the previous
+        build read, to patch); and the entries that changed since the previous build (None: not known)."""
         build = os.getpid()
 
         def read(n: int) -> _Part:
             if (back := kept(n)) is not None:
                 return back
             said: list[Note] = []
+            before = self._tapes_before(parts, n)
+            tapes = Tapes(before[0] if before is not None else None)
             try:
-                found = read_entries(parts[n], parsers, said)
+                found = read_entries(parts[n], parsers, said, tapes)
             except MappingError as exc:  # raised by the build, in the mappings' order (not in the order reads end)
                 return _Part(refused=(str(exc), exc.line))
             made = io.BytesIO()
             write_entries(made, said, found)
+            taped = _tapes_made(tapes, *before[1:]) if before is not None else _tapes_made(tapes, None, ())
             # a worker sends what it read packed: the objects themselves would take longer to send than to unpack
-            return _Part(said, found if os.getpid() == build else None, made.getvalue())
+            return _Part(said, found if os.getpid() == build else None, made.getvalue(), tapes=taped)
 
         def kept(n: int) -> _Part | None:
             path = self.previous / names[n] if self.previous is not None else None
@@ -568,19 +797,63 @@ class Remembered:
 
         fresh = [n for n, name in enumerate(names) if self.previous is None or not (self.previous / name).is_file()]
         entries: Entries = {}
-        for name, part in zip(names, parallel(read, len(parts), self.processes if len(fresh) > 0 else 1, "read",
-                                              first=fresh, here=kept), strict=True):
+        changed: list[tuple[str, str, str]] | None = []  # None: not known (the records are made anew)
+        asked = False
+
+        def meanwhile() -> None:
+            nonlocal asked
+            asked = True
+            self._load_before(parts, names, fresh)
+
+        for n, (name, part) in enumerate(zip(names, parallel(read, len(parts), self.processes if len(fresh) > 0 else 1,
+                                                             "read", first=fresh, here=kept, meanwhile=meanwhile),
+                                             strict=True)):
             if part.refused is not None:
                 raise MappingError(*part.refused)
+            if part.found is None and not asked:
+                meanwhile()  # no worker read meanwhile
+            if part.found is None and changed is not None:
+                again = self._reread(n, part)
+                changed = None if again is None else changed + again
             if part.entries is None:
                 part.notes, part.entries = read_entries_back(io.BytesIO(part.made or b""))
             if part.made is not None:
                 part.spilled, part.made = _spill(part.made, self.spill), None
+            if part.tapes is not None:
+                part.tapes_spilled, part.tapes = _spill(part.tapes, self.spill), None
             notes.extend(part.notes)
             entries.update(part.entries)
             part.entries = None  # held by `entries` now
             self.parts[name] = part
-        return entries
+        return entries, changed
+
+    def _reread(self, n: int, part: _Part) -> list[tuple[str, str, str]] | None:
+        """For a part read again, the entries that changed since the previous build read it, its entries (in
+        `part`) made of the previous build's where a chunk of them is alike; None when the previous build did not
+        read it or its entries are not the same ones in the same order."""
+        old = self._before.entries.get(n) if self._before is not None else None
+        if old is None:
+            return None
+        if part.made is None:
+            return None
+        said, chunks = _entry_chunks(io.BytesIO(part.made))
+        data = list(chunks)
+        if len(data) != len(old):
+            return None
+        out: Entries = {}
+        changed = []
+        for data_now, (digest_then, then) in zip(data, old, strict=True):
+            if _chunk_digest(data_now) == digest_then:
+                out.update(then)  # alike: the same entries, in the same order
+                continue
+            found: Entries = {}
+            _unpack_entries(data_now, found)
+            if list(found) != list(then):
+                return None
+            changed += [key for key, entry in found.items() if not _alike(entry, then[key])]
+            out.update(found)
+        part.notes, part.entries = said, out
+        return changed
 
     def keep(self, into: Path) -> None:
         """Keep the records in a release's kept/ folder (a link to the previous release's file when read back)."""
@@ -590,9 +863,21 @@ class Remembered:
         for name, part in self.parts.items():
             if part.found is not None:
                 link(part.found, into / name)
+                if (tapes := part.found.with_name(tapes_of(part.found.name))).is_file():
+                    link(tapes, into / tapes.name)
             elif part.spilled is not None:
                 _write_spilled(part.spilled, into / name)
+            if part.tapes_spilled is not None:
+                _write_spilled(part.tapes_spilled, into / tapes_of(name))
+            with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+                adds_to = _adds_to(into / tapes_of(name)) if (into / tapes_of(name)).is_file() else None
+                if adds_to is not None and self.previous is not None and not (into / adds_to).exists():
+                    link(self.previous / adds_to, into / adds_to)  # the file the tapes add to, kept beside them
         self.parts = {}
+        if self.reading is not None:
+            (into / READING).write_bytes(pickle.dumps(self.reading, protocol=pickle.HIGHEST_PROTOCOL))
+        elif self.reading_found is not None:
+            link(self.reading_found, into / READING)
         if self.found is not None:
             link(self.found, into / self.name)
         elif self.made is not None:
