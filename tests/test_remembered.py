@@ -19,6 +19,7 @@ import pyoxigraph as ox
 import pytest
 
 import kg.build.blocking
+import kg.build.bulkspec
 import kg.build.duplicates
 import kg.build.pipeline
 import kg.build.remembered
@@ -426,14 +427,33 @@ def test_the_tapes_of_a_few_rows_read_again_add_to_the_file_of_them_all(bulk, ru
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
-@pytest.mark.parametrize("damaged", ["tapes-*", "reading.pickle"])
-def test_damaged_tapes_or_reading_make_the_records_anew(bulk, run_kg, reads, tmp_path, damaged):
+@pytest.mark.parametrize("damaged, what", [
+    ("tapes-*", b""), ("reading.pickle", b""),
+    ("reading.pickle", b"ckg.build.moved_away\nReading\n."),  # written by a kg whose classes have moved
+    ("tapes-*", b"ckg.build.moved_away\nTape\n."),
+], ids=["tapes-cut", "reading-cut", "reading-of-another-kg", "tapes-of-another-kg"])
+def test_damaged_tapes_or_reading_make_the_records_anew(bulk, run_kg, reads, tmp_path, damaged, what):
     assert run_kg(bulk, "build")[0] == 0
     for path in (current(bulk / "var") / KEPT_DIR).glob(damaged):
-        path.write_bytes(path.read_bytes()[:50])
+        path.write_bytes(what or path.read_bytes()[:50])
     _edit_films(bulk, "Film 17,", "Film Seventeen,")
     assert run_kg(bulk, "build")[0] == 0
     assert len(reads) == (2 if damaged == "reading.pickle" else 1)
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+def test_an_edit_undone_keeps_tapes_that_add_to_another_file_or_none(bulk, run_kg, tmp_path, monkeypatch):
+    assert run_kg(bulk, "build")[0] == 0
+    _edit_films(bulk, "Film 17,", "Film Seventeen,")
+    assert run_kg(bulk, "build")[0] == 0
+    _edit_films(bulk, "Film Seventeen,", "Film 17,")  # the file as it was: its part has the name of the first read
+    assert run_kg(bulk, "build")[0] == 0
+    kept = _tapes(current(bulk / "var"))
+    assert all(adds_to != name for name, adds_to in kept.items()) and None in kept.values()
+    log_calls(monkeypatch, kg.build.bulkspec.Identity, "keys", tmp_path / "keyed", lambda self, row, *_, **__: row["title"])
+    _edit_films(bulk, "Film 18,", "Film Eighteen,")
+    assert run_kg(bulk, "build")[0] == 0
+    assert set((tmp_path / "keyed").read_text().split("\n")) - {""} == {"Film Eighteen"}  # the rest replayed
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 

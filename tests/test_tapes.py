@@ -181,3 +181,80 @@ def test_a_tape_that_does_not_answer_its_replay_is_read_afresh(tmp_path, monkeyp
     assert _read(mapping, Tapes(short)) == fresh
     assert _read(mapping, Tapes(long)) == fresh
     assert len(readers) == 4  # each read begun again, without tapes
+
+
+class _Out:
+    """What a read's tapes give (a `TapesOut`), held."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict[bytes, object]] = []
+        self.closed: tuple[object, ...] | None = None
+
+    def batch(self, tapes):
+        self.batches.append(dict(tapes))
+
+    def close(self, adds_to, new):
+        self.closed = (adds_to, dict(new) if new is not None else None)
+
+    def restart(self):
+        self.batches = []
+
+
+def _give(tapes: Tapes, rows: range) -> None:
+    for n in rows:
+        tapes.add(b"%d" % n, [(n, ())])
+    tapes.close()
+
+
+def test_tapes_without_a_file_to_add_to_are_given_all_a_batch_at_a_time(monkeypatch):
+    monkeypatch.setattr(kg.build.bulk, "_BATCH", 3)
+    out = _Out()
+    _give(Tapes(None, out), range(8))
+    assert [len(b) for b in out.batches] == [3, 3, 2] and out.closed == (None, None)
+    assert {d for b in out.batches for d in b} == {b"%d" % n for n in range(8)}
+
+
+def test_a_few_new_tapes_are_given_as_adding_to_the_file_of_them_all():
+    out = _Out()
+    before = {b"%d" % n: [(n, ())] for n in range(20)}
+    _give(Tapes(before, out, set(before), "tapes-a.pickle"), range(2, 22))  # two rows new, two gone
+    assert out.batches == [] and out.closed == ("tapes-a.pickle", {b"20": [(20, ())], b"21": [(21, ())]})
+
+
+def test_many_new_tapes_are_given_all_again():
+    out = _Out()
+    before = {b"%d" % n: [(n, ())] for n in range(20)}
+    _give(Tapes(before, out, set(before), "tapes-a.pickle"), range(14, 34))
+    assert out.closed == (None, None)
+    assert [d for b in out.batches for d in b] == [b"%d" % n for n in range(14, 34)]  # in the rows' order
+
+
+def test_a_read_begun_again_gives_all_its_tapes():
+    out = _Out()
+    before = {b"%d" % n: [(n, ())] for n in range(20)}
+    tapes = Tapes(before, out, set(before), "tapes-a.pickle")
+    tapes.add(b"0", before[b"0"])
+    tapes.restart()  # a tape did not answer: the read begins again without tapes, and keeps none of theirs
+    _give(tapes, range(3))
+    assert tapes.before == {} and out.closed == (None, None) and len(out.batches) == 1
+
+
+def test_rows_whose_cells_join_alike_are_not_replayed_for_one_another(tmp_path):
+    row = ",p,90,drama,Cy Park,,Ann Lee\n"
+    (tmp_path / "films.csv").write_text(HEADER + "Film One\x1fTwo,2001" + row, encoding="utf-8")
+    mapping = _mapping(tmp_path, "films.mapping.yaml", MAPPING)
+    tapes = Tapes()
+    _read(mapping, tapes)
+    (tmp_path / "films.csv").write_text(HEADER + "Film One,Two\x1f2001" + row, encoding="utf-8")  # a cell's end moved
+    assert _read(mapping, Tapes(tapes.now)) == _read(mapping, None)
+
+
+def test_json_objects_whose_keys_come_in_another_order_are_not_replayed_for_one_another(tmp_path):
+    films = [{"id": "tt0000001", "title": {"en": "Night River", "ko": "밤의 강"}, "year": 2001, "credits": {}}]
+    (tmp_path / "films.json").write_text(json.dumps(films, ensure_ascii=False), encoding="utf-8")
+    mapping = _mapping(tmp_path, "films.mapping.yaml", NESTED_MAPPING.replace("title.en", "title"))
+    tapes = Tapes()
+    _read(mapping, tapes)
+    films[0]["title"] = {"ko": "밤의 강", "en": "Night River"}  # the title written as the object's text
+    (tmp_path / "films.json").write_text(json.dumps(films, ensure_ascii=False), encoding="utf-8")
+    assert _read(mapping, Tapes(tapes.now)) == _read(mapping, None)

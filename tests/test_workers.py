@@ -167,3 +167,10 @@ def test_one_process_runs_the_tasks_itself():
 def test_room_for_copies_weighs_free_memory_against_this_process():
     assert room_for_copies(0)
     assert not room_for_copies(10**9)  # a billion copies of a Python process fit on no machine
+
+
+def test_one_task_goes_to_a_worker_when_the_parent_has_work_of_its_own():
+    done: list[int] = []
+    assert list(parallel(_pid, 1, 2, "test")) == [os.getpid()]  # nothing else to do: run here
+    found = list(parallel(_pid, 1, 2, "test", meanwhile=lambda: done.append(1)))
+    assert found != [os.getpid()] and len(done) <= 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from kg.build.bulkspec import (
     FORMATS,
@@ -33,13 +33,78 @@ T = TypeVar("T")
 Tape = list[tuple[Any, tuple[str, ...]]]  # what a row's pure work gave, in the order asked, with the fixes it made
 
 
-class Tapes:
-    """The `Tape` of each row by its digest: the previous read's (`before`, replayed for a row read again
-    unchanged: its cells are not parsed, cleaned or keyed again) and this read's (`now`, to keep for the next)."""
+class TapesOut(Protocol):
+    """Where a read's tapes go (`Tapes`)."""
 
-    def __init__(self, before: dict[bytes, Tape] | None = None) -> None:
+    def batch(self, tapes: dict[bytes, Tape]) -> None:
+        """Some of all the tapes."""
+
+    def close(self, adds_to: str | None, new: dict[bytes, Tape] | None) -> None:
+        """The end: after batches, all the tapes given (`adds_to` None); else those not in the file `adds_to`."""
+
+    def restart(self) -> None:
+        """Forget the batches given: the read begins again."""
+
+
+_BATCH = 10_000  # tapes given at a time
+NEW_SHARE = 4  # tapes are kept as those new since a file of them all until they are a quarter of the rows
+
+
+class Tapes:
+    """The `Tape` of each row by its digest. `before`: the previous read's, replayed for a row read again unchanged
+    (its cells are not parsed, cleaned or keyed again), of which those of the rows in `whole` are in a file of them
+    all (`adds_to`). This read's go to `out`: those not in `whole` while they are few, else all of them, a batch at
+    a time as they are made (never all held); with no `out`, all of them are held in `now`."""
+
+    def __init__(self, before: dict[bytes, Tape] | None = None, out: TapesOut | None = None,
+                 whole: Container[bytes] = frozenset(), adds_to: str | None = None) -> None:
         self.before = before or {}
-        self.now: dict[bytes, Tape] = {}
+        self.out, self.whole, self.adds_to = out, whole, adds_to
+        self.now: dict[bytes, Tape] = {}  # with no `out`: every row's; else those not given yet
+        self.rows: list[bytes] = []  # the rows read, while only the tapes not in `whole` are kept
+        self.all = adds_to is None  # giving all of them
+
+    def add(self, digest: bytes, tape: Tape) -> None:
+        """The tape of the next row read."""
+        if self.out is None or self.all:
+            self.now[digest] = tape
+            if self.out is not None and len(self.now) >= _BATCH:
+                self._give()
+            return
+        self.rows.append(digest)
+        if digest not in self.whole:
+            self.now[digest] = tape
+            if len(self.now) > _BATCH and len(self.now) * NEW_SHARE > len(self.rows):
+                self._all()
+
+    def _give(self) -> None:
+        assert self.out is not None
+        self.out.batch(self.now)
+        self.now = {}
+
+    def _all(self) -> None:
+        """Give all of them from here on, those of the rows read so far first."""
+        new, rows, self.now, self.rows, self.all = self.now, self.rows, {}, [], True
+        for digest in rows:
+            self.add(digest, new[digest] if digest in new else self.before[digest])
+
+    def close(self) -> None:
+        """Give what is left."""
+        if self.out is None:
+            return
+        if not self.all and len(self.now) * NEW_SHARE > len(self.rows):
+            self._all()
+        if self.all:
+            self._give()
+            self.out.close(None, None)
+        else:
+            self.out.close(self.adds_to, self.now)
+
+    def restart(self) -> None:
+        """Begin again with no tapes before."""
+        self.before, self.whole, self.adds_to, self.now, self.rows, self.all = {}, frozenset(), None, {}, [], True
+        if self.out is not None:
+            self.out.restart()
 
 
 class _Unlike(Exception):
@@ -119,9 +184,9 @@ class _Reader:
             seen[fingerprint] = line
             if self.tapes is None:
                 self.row(mapping, mapping.source.key, display, line, row)
-            else:
-                self.taped(mapping, display, line, row, fingerprint + hashlib.blake2b(
-                    "\x1f".join(row).encode("utf-8", "surrogateescape"), digest_size=8).digest())
+            else:  # by the columns and cells exactly, in their order (the fingerprint's may join them alike)
+                self.taped(mapping, display, line, row, hashlib.blake2b(repr(list(row.items())).encode(
+                    "utf-8", "surrogateescape"), digest_size=20).digest())
 
     def taped(self, mapping: Mapping, display: str, line: int, row: dict[str, Any], digest: bytes) -> None:
         """Read one row, its pure work replayed from the tape of a row read before with the same cells (and
@@ -138,7 +203,7 @@ class _Reader:
                 raise _Unlike
         finally:
             self._replay = self._tape = None
-        self.tapes.now[digest] = tape
+        self.tapes.add(digest, tape)
 
     def row(self, mapping: Mapping, source: str, display: str, line: int, row: dict[str, Any]) -> None:
         fixes: list[str] = []
@@ -301,7 +366,10 @@ def read_entries(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any
     except _Unlike:
         del notes[before:]
         assert tapes is not None
-        return read_entries(mappings, parsers, notes, Tapes())
+        tapes.restart()
+        return read_entries(mappings, parsers, notes, tapes)
+    if tapes is not None:
+        tapes.close()
     return reader.ids.entries
 
 

@@ -30,6 +30,9 @@ from kg.build.workers import background, parallel, room_for_copies
 from kg.model import CastEntry, Claim, LangText, Origin, Record, Value
 
 _CHUNK = 10_000  # records packed and pickled at a time
+# what reading a kept file that is damaged, or written by another kg (whose classes moved), may raise
+UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError, KeyError,
+              ImportError, OverflowError, MemoryError, RecursionError)
 _TEXT, _CAST, _OTHER = 0, 1, 2  # how a packed value that is not a plain str, int or None says what it was
 
 
@@ -313,10 +316,14 @@ def read_entries_back(src: BinaryIO) -> tuple[list[Note], Entries]:
     return said, out
 
 
+def _exactly(entry: Entry) -> list[tuple[Any, ...]]:
+    """An entry's values as told apart exactly (Decimal("10.0") and Decimal("10.00") are equal, not alike)."""
+    return [(v.field, type(v.value), repr(v.value), v.origin) for v in entry.values.values()]
+
+
 def _alike(a: Entry, b: Entry) -> bool:
     """Whether two entries say the same (what `write_entries` keeps of them)."""
-    return a.origin == b.origin and a.label == b.label and a.strong == b.strong and list(a.values.values()) == list(
-        b.values.values())
+    return a.origin == b.origin and a.label == b.label and a.strong == b.strong and _exactly(a) == _exactly(b)
 
 
 def key_of(mappings: list[Mapping], root: Path, context: str) -> str:
@@ -348,38 +355,54 @@ def tapes_of(name: str) -> str:
     return "tapes-" + name.removeprefix("entries-")
 
 
-_NEW_SHARE = 4  # a part's tapes are kept as those new since a whole file of them until they are a quarter of its rows
-
-
 def _adds_to(path: Path) -> str | None:
-    """The name of the file of tapes a kept file of tapes adds to (None: none)."""
+    """The name of the file of all the tapes a kept file of tapes adds to (None: it has them all)."""
     with path.open("rb") as f:
         adds_to: str | None = pickle.load(f)
     return adds_to
 
 
 def _tapes_file(path: Path) -> tuple[str | None, dict[bytes, Tape]]:
-    """A kept file of tapes: the name of the file of tapes it adds to (None: none), and its own tapes."""
+    """A kept file of tapes (`_TapesOut`): the name of the file of all the tapes it adds to (None: it has them
+    all), and its tapes."""
+    tapes: dict[bytes, Tape] = {}
     with path.open("rb") as f:
         unpickler = pickle.Unpickler(f)
         adds_to: str | None = unpickler.load()
-        tapes: dict[bytes, Tape] = unpickler.load()
+        while (batch := unpickler.load()) is not None:
+            tapes.update(batch)
     return adds_to, tapes
 
 
-def _tapes_made(tapes: Tapes, adds_to: str | None, known: Container[bytes]) -> bytes:
-    """A file of the tapes of the rows read: those not in the file `adds_to` (whose tapes are `known`) while they
-    are few, else all of them."""
-    out = io.BytesIO()
-    pickler = packer(out)
-    new = {d: t for d, t in tapes.now.items() if d not in known} if adds_to is not None else tapes.now
-    if adds_to is not None and len(new) * _NEW_SHARE <= len(tapes.now):
-        pickler.dump(adds_to)
-        pickler.dump(new)
-    else:
-        pickler.dump(None)
-        pickler.dump(tapes.now)
-    return out.getvalue()
+class _TapesOut:
+    """A file of tapes, made as a read gives them (`bulk.Tapes`): the name of the file of all the tapes it adds to
+    (None: it has them all), then its tapes, a batch at a time, then None."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = path.open("wb")
+        self.pickler = packer(self.file)
+        self.begun = False
+
+    def batch(self, tapes: dict[bytes, Tape]) -> None:
+        if not self.begun:
+            self.pickler.dump(None)
+            self.begun = True
+        self.pickler.dump(tapes)
+
+    def close(self, adds_to: str | None, new: dict[bytes, Tape] | None) -> None:
+        if not self.begun:
+            self.pickler.dump(adds_to)
+        if new:
+            self.pickler.dump(new)
+        self.pickler.dump(None)
+        self.file.close()
+
+    def restart(self) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+        self.pickler = packer(self.file)
+        self.begun = False
 
 
 READING = "reading.pickle"  # what the read of the bulk files was, kept for the next build to patch its records
@@ -422,8 +445,7 @@ class _Part:
     found: Path | None = None
     refused: tuple[str, int | None] | None = None
     spilled: BinaryIO | None = None  # `made`, once read: in a file until kept
-    tapes: bytes | None = None  # the tape of each row read (`Tapes.now`), packed
-    tapes_spilled: BinaryIO | None = None  # `tapes`, once read: in a file until kept
+    tapes: Path | None = None  # the file of the tapes of the rows read (`_TapesOut`), until kept
 
 
 _TOKEN = 16  # bytes of a record's digest
@@ -529,6 +551,7 @@ class Remembered:
         self._before: _Before | None = None  # what the previous build read, to patch (read while workers read)
         self.reading: _Reading | None = None  # what this build read, to keep
         self.reading_found: Path | None = None  # the previous release's reading, when its records were read back
+        self._tapes_dir: Path | None = None  # where the tapes of the rows read wait until kept
 
     def token(self, record: Record) -> bytes | None:
         """The digest of this record's contents (`told`) when it is the very object read (not one the build made
@@ -560,7 +583,7 @@ class Remembered:
             for path in sorted(self.previous.glob("bulk-*.pickle")) if self.previous is not None else []:
                 for data, tokens in _chunks(path):
                     found[_chunk_digest(data)] = tokens
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+        except UNREADABLE:
             return {}
         return found
 
@@ -577,7 +600,7 @@ class Remembered:
                 for data, tokens in _chunks(self.previous / self.name, said):
                     records += (chunk := unpack_held(pickle.loads(data)))
                     self._know(chunk, tokens)
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+            except UNREADABLE:
                 self.forget()  # unreadable: read the files again
             else:
                 notes.extend(said)
@@ -620,13 +643,13 @@ class Remembered:
             return None
         try:
             reading = pickle.loads((self.previous / READING).read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+        except UNREADABLE:
             return None
         return reading if isinstance(reading, _Reading) and reading.context == self.context else None
 
-    def _tapes_before(self, parts: list[list[Mapping]], n: int) -> tuple[dict[bytes, Tape], str, set[bytes]] | None:
+    def _tapes_before(self, parts: list[list[Mapping]], n: int) -> tuple[dict[bytes, Tape], set[bytes], str] | None:
         """The tapes of the rows the previous build read for the `n`th part, when it read it with the same
-        mappings; the name of the file of them that adds to no other, and the rows it has tapes of."""
+        mappings; the rows whose tapes are in the file of them all, and its name."""
         reading = self._reading()
         if self.previous is None or reading is None or len(reading.parts) != len(parts) or reading.parts[n][
                 0] != mappings_of(parts[n], self.root, self.context):
@@ -638,12 +661,12 @@ class Remembered:
                 new, (further, found) = found, _tapes_file(self.previous / adds_to)
                 if further is not None:
                     return None  # (never written so)
-            first = set(found)
+            whole = set(found)
             if adds_to is not None:
                 found.update(new)
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+        except UNREADABLE:
             return None
-        return found, adds_to or name, first
+        return found, whole, adds_to or name
 
     def _load_before(self, parts: list[list[Mapping]], names: list[str], fresh: list[int]) -> None:
         """Read what the previous build read (`_Before`) when it read the same parts with the same mappings (those
@@ -670,7 +693,7 @@ class Remembered:
             for data, tokens in _chunks(self.previous / reading.records, said):
                 chunks.append((data, tokens))
                 records += unpack_held(pickle.loads(data))
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+        except UNREADABLE:
             return  # unreadable: the records are made anew
         self._before = _Before(reading, records, chunks, said, entries)
 
@@ -757,9 +780,19 @@ class Remembered:
                 self._beside.close()
 
     def close(self) -> None:
-        """Stop packing the records read, if a worker still is (the build failed)."""
+        """Stop packing the records read, if a worker still is (the build failed); remove the tapes not kept."""
         self._packing = None
         self._beside.close()
+        if self._tapes_dir is not None:
+            shutil.rmtree(self._tapes_dir, ignore_errors=True)
+            self._tapes_dir = None
+
+    def _taping(self) -> Path:
+        """The folder the tapes of the rows read wait in (a temporary one: the releases' folder is swept of
+        leftovers when the release is begun, after the read)."""
+        if self._tapes_dir is None:
+            self._tapes_dir = Path(tempfile.mkdtemp(prefix="kg-tapes-"))
+        return self._tapes_dir
 
     def _entries(self, parts: list[list[Mapping]], names: list[str], parsers: dict[str, Callable[[Any], Any]],
                  notes: list[Note]) -> tuple[Entries, list[tuple[str, str, str]] | None]:
@@ -773,16 +806,19 @@ class Remembered:
                 return back
             said: list[Note] = []
             before = self._tapes_before(parts, n)
-            tapes = Tapes(before[0] if before is not None else None)
+            path = self._taping() / f"part-{n}.pickle"
+            out = _TapesOut(path)
+            # the tapes new since a file of them all, unless it is this part's own (an edit undone)
+            tapes = Tapes(None, out) if before is None else Tapes(before[0], out, *before[1:]) if before[
+                2] != tapes_of(names[n]) else Tapes(before[0], out)
             try:
                 found = read_entries(parts[n], parsers, said, tapes)
             except MappingError as exc:  # raised by the build, in the mappings' order (not in the order reads end)
                 return _Part(refused=(str(exc), exc.line))
             made = io.BytesIO()
             write_entries(made, said, found)
-            taped = _tapes_made(tapes, *before[1:]) if before is not None else _tapes_made(tapes, None, ())
             # a worker sends what it read packed: the objects themselves would take longer to send than to unpack
-            return _Part(said, found if os.getpid() == build else None, made.getvalue(), tapes=taped)
+            return _Part(said, found if os.getpid() == build else None, made.getvalue(), tapes=path)
 
         def kept(n: int) -> _Part | None:
             path = self.previous / names[n] if self.previous is not None else None
@@ -792,21 +828,26 @@ class Remembered:
                 with path.open("rb") as src:
                     said, entries = read_entries_back(src)
                 return _Part(said, entries, found=path)
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError):
+            except UNREADABLE:
                 return None  # unreadable: read the files again
 
         fresh = [n for n, name in enumerate(names) if self.previous is None or not (self.previous / name).is_file()]
+        if fresh:
+            self._taping()  # made here: the workers write in it
         entries: Entries = {}
         changed: list[tuple[str, str, str]] | None = []  # None: not known (the records are made anew)
         asked = False
 
         def meanwhile() -> None:
             nonlocal asked
-            asked = True
-            self._load_before(parts, names, fresh)
+            if not asked:
+                asked = True
+                self._load_before(parts, names, fresh)
 
+        # with what the previous build read to load meanwhile, even one part is read by a worker
+        aside = meanwhile if fresh and self._reading() is not None else None
         for n, (name, part) in enumerate(zip(names, parallel(read, len(parts), self.processes if len(fresh) > 0 else 1,
-                                                             "read", first=fresh, here=kept, meanwhile=meanwhile),
+                                                             "read", first=fresh, here=kept, meanwhile=aside),
                                              strict=True)):
             if part.refused is not None:
                 raise MappingError(*part.refused)
@@ -819,8 +860,6 @@ class Remembered:
                 part.notes, part.entries = read_entries_back(io.BytesIO(part.made or b""))
             if part.made is not None:
                 part.spilled, part.made = _spill(part.made, self.spill), None
-            if part.tapes is not None:
-                part.tapes_spilled, part.tapes = _spill(part.tapes, self.spill), None
             notes.extend(part.notes)
             entries.update(part.entries)
             part.entries = None  # held by `entries` now
@@ -867,9 +906,9 @@ class Remembered:
                     link(tapes, into / tapes.name)
             elif part.spilled is not None:
                 _write_spilled(part.spilled, into / name)
-            if part.tapes_spilled is not None:
-                _write_spilled(part.tapes_spilled, into / tapes_of(name))
-            with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            if part.tapes is not None:
+                shutil.move(part.tapes, into / tapes_of(name))
+            with contextlib.suppress(*UNREADABLE):
                 adds_to = _adds_to(into / tapes_of(name)) if (into / tapes_of(name)).is_file() else None
                 if adds_to is not None and self.previous is not None and not (into / adds_to).exists():
                     link(self.previous / adds_to, into / adds_to)  # the file the tapes add to, kept beside them

@@ -61,13 +61,14 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
     """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use, the tasks
     `first` (the long ones) started before the others. While the workers run, this process asks `here(n)` for each
     other task: what it answers (not None: read back from the previous release, say) needs no worker; then it
-    runs `meanwhile()` once, if the workers are still running (with one process, nothing runs it).
+    runs `meanwhile()` once, if the workers are still running and none waits to start (with one process, nothing
+    runs it; with it, even one task is given a worker).
 
     Forked, not spawned: a worker inherits what it needs instead of unpickling it. Each task gets a child of its
     own, so the pages of the parent's objects a child copied (touching an object writes its reference count) are
     given back when the task ends. A child that dies before it answers is a WorkerLost, never a wait forever.
     """
-    if processes <= 1 or tasks <= 1:
+    if processes <= 1 or (tasks <= 1 and meanwhile is None):
         yield from bar(map(fn, range(tasks)), tasks, desc, "tasks")
         return
     results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
@@ -104,7 +105,7 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                     else:
                         done[task] = answer
                         progress.update(1)
-                elif not finished and meanwhile is not None and running and not asked:
+                elif not finished and meanwhile is not None and running and not asked and not forked:
                     meanwhile()
                     meanwhile = None
                 elif not finished:
