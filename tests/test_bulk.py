@@ -214,6 +214,12 @@ def test_duplicate_rows_are_skipped_and_reported(empty_project):
     assert "data/films.csv:3: skipped: duplicate of row 2" in _notes(empty_project)
 
 
+def test_rows_whose_cells_only_join_alike_are_not_duplicates(empty_project):
+    put(empty_project, "films.csv", "id,title,year\ntt0000001,Night\x1fRiver,2001\ntt0000001\x1fNight,River,2001\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    assert not any("duplicate" in n for n in _notes(empty_project))
+
+
 def test_the_same_film_under_two_title_spellings_is_one_film(empty_project, run_kg):
     put(empty_project, "cast.csv", "movie,actor\nRogue One,Felicity Jones\n")
     put(empty_project, "crew.csv", "movie,person\nRogue One_(2016),Gareth Edwards\n")

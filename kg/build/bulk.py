@@ -135,10 +135,11 @@ class _Reader:
                 raise _Unlike from None
             fixes.extend(fixed)
             return found  # type: ignore[no-any-return]
+        if self._tape is None:
+            return work()
         start = len(fixes)
         made = work()
-        if self._tape is not None:
-            self._tape.append((made, tuple(fixes[start:])))
+        self._tape.append((made, tuple(fixes[start:]) if len(fixes) > start else ()))
         return made
 
     def read(self, mapping: Mapping) -> None:
@@ -160,10 +161,11 @@ class _Reader:
         if fmt is None:
             raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
         seen: dict[bytes, int] = {}
+        csv = fmt in ("csv", "tsv")
         for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
                                   mapping.delimiter, mapping.quoting), None,
                              "read", f"rows of {path.name}"):
-            if not seen or fmt not in ("csv", "tsv"):  # a CSV file's rows all have the header's columns
+            if not seen or not csv:  # a CSV file's rows all have the header's columns
                 present.update(row)
                 for spec in mapping.fields:
                     if spec.items and isinstance(listed := nested(row, spec.items), list):
@@ -174,19 +176,21 @@ class _Reader:
                 self.notes.append(Note(display, line, "skipped", f"not valid {mapping.encoding} (bytes {bad}); "
                                        "the row is left out rather than published garbled"))
                 continue
-            # a digest, not the row: the rows of a large file are not all kept alive until it is read
-            fingerprint = hashlib.blake2b(("\x1f".join(row.values()) if fmt in ("csv", "tsv") else json.dumps(
-                row, sort_keys=True, ensure_ascii=False)).encode("utf-8", "surrogateescape"),
-                digest_size=16).digest()
+            # digests, not the rows: the rows of a large file are not all kept alive until it is read. `exact`: of
+            # the columns and cells in their order (a row's tape is found by it); a duplicate is the same cells, or
+            # in JSON the same object whatever the order of its keys
+            exact = hashlib.blake2b(repr(list(row.items())).encode("utf-8", "surrogateescape"),
+                                    digest_size=16).digest() if csv or self.tapes is not None else b""
+            fingerprint = exact if csv else hashlib.blake2b(json.dumps(row, sort_keys=True, ensure_ascii=False).encode(
+                "utf-8", "surrogateescape"), digest_size=16).digest()
             if fingerprint in seen:
                 self.notes.append(Note(display, line, "skipped", f"duplicate of row {seen[fingerprint]}"))
                 continue
             seen[fingerprint] = line
             if self.tapes is None:
                 self.row(mapping, mapping.source.key, display, line, row)
-            else:  # by the columns and cells exactly, in their order (the fingerprint's may join them alike)
-                self.taped(mapping, display, line, row, hashlib.blake2b(repr(list(row.items())).encode(
-                    "utf-8", "surrogateescape"), digest_size=20).digest())
+            else:
+                self.taped(mapping, display, line, row, exact)
 
     def taped(self, mapping: Mapping, display: str, line: int, row: dict[str, Any], digest: bytes) -> None:
         """Read one row, its pure work replayed from the tape of a row read before with the same cells (and
