@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from test_bulk import NESTED_FIELDS, mapping
 
 import kg.build.bulk
 from kg.build.bulk import Entries, Tapes, read_entries
@@ -44,33 +45,14 @@ MAPPING = """\
       actor: {name: {column: cast, split: "|"}}
     """
 NESTED = [
-    {"id": "tt0000001", "title": {"en": "Night River", "ko": "밤의 강"}, "year": 2001,
+    {"id": "tt0000001", "title": {"en": "Night River", "ko": "밤의 강"}, "year": 2001, "genres": [{"name": "War"}, 7],
      "credits": {"cast": [{"name": "Ann Lee", "imdb": "nm0000001", "character": "Mia", "order": 1},
                           {"name": "Bo Kim", "character": "Joon"}],
                  "crew": [{"name": "Cy Park", "job": "Directed by"}, {"name": "Di Moon", "job": "Editing"}, "x"]}},
     {"id": "tt0000002", "title": {"en": "Blue City"}, "year": "20x3",
      "credits": {"cast": [{"name": "Bo Kim", "order": "first"}], "crew": [{"name": "Cy Park"}]}},
 ]
-NESTED_MAPPING = """\
-    source: {key: api, name: The API export, type: CreativeWork}
-    files: films.json
-    record: movie
-    key: {id: id}
-    fields:
-      name: title.en
-      alternate_name: {column: title.ko, lang: ko}
-      production_year: year
-      cast:
-        items: credits.cast
-        actor: {name: name, id: imdb}
-        character_name: character
-        billing: order
-      crew:
-        items: credits.crew
-        person: name
-        department: job
-        fields: {Directed by: director}
-    """
+NESTED_MAPPING = mapping("films.json", NESTED_FIELDS + "production_year: year\n", "id: id", source="api")
 
 
 def _mapping(root: Path, name: str, text: str) -> Mapping:
@@ -250,7 +232,7 @@ def test_rows_whose_cells_join_alike_are_not_replayed_for_one_another(tmp_path):
 
 
 def test_json_objects_whose_keys_come_in_another_order_are_not_replayed_for_one_another(tmp_path):
-    films = [{"id": "tt0000001", "title": {"en": "Night River", "ko": "밤의 강"}, "year": 2001, "credits": {}}]
+    films = [{"id": "tt0000001", "title": {"en": "Night River", "ko": "밤의 강"}, "year": 2001, "genres": [], "credits": {}}]
     (tmp_path / "films.json").write_text(json.dumps(films, ensure_ascii=False), encoding="utf-8")
     mapping = _mapping(tmp_path, "films.mapping.yaml", NESTED_MAPPING.replace("title.en", "title"))
     tapes = Tapes()
