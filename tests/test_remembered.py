@@ -548,6 +548,35 @@ def test_damaged_kept_rows_are_read_again_from_their_file(two, run_kg, tmp_path)
     _same_as_full(current(two / "var"), two, run_kg, tmp_path)
 
 
+def test_a_first_read_of_two_files_reads_the_larger_here_and_the_other_in_a_worker(two, run_kg, monkeypatch,
+                                                                                   tmp_path):
+    cast = two / "data" / "cast.csv"
+    cast.write_text(cast.read_text(encoding="utf-8") * 40, encoding="utf-8")  # (rows alike are skipped)
+    assert cast.stat().st_size > (two / "data" / "films.csv").stat().st_size
+    real = kg.build.remembered.read_entries
+
+    def logged(mappings, *args):
+        with (tmp_path / "by").open("a") as f:
+            f.write("".join(f"{os.getpid()} {f.name}\n" for m in mappings for f in m.files))
+        return real(mappings, *args)
+
+    monkeypatch.setattr(kg.build.remembered, "read_entries", logged)
+    assert run_kg(two, "build")[0] == 0
+    by = dict(reversed(line.split()) for line in (tmp_path / "by").read_text().splitlines())
+    assert by["cast.csv"] == str(os.getpid()) and by["films.csv"] != str(os.getpid())
+
+
+def test_a_file_read_here_is_kept_as_a_worker_keeps_it(two, run_kg, tmp_path):
+    assert run_kg(two, "build")[0] == 0
+    together = {p.name: p.read_bytes() for p in (current(two / "var") / KEPT_DIR).iterdir()
+                if p.name.startswith(("entries-", "bulk-"))}
+    (two / "kg.toml").write_text("build_workers = 1\n", encoding="utf-8")
+    assert run_kg(two, "build", "--full")[0] == 0
+    alone = {p.name: p.read_bytes() for p in (current(two / "var") / KEPT_DIR).iterdir()
+             if p.name.startswith(("entries-", "bulk-"))}
+    assert len(together) == 3 and together == alone
+
+
 def test_a_bad_row_read_by_a_worker_is_reported_with_its_file_and_line(two, run_kg, tmp_path):
     assert run_kg(two, "build")[0] == 0
     before = current(two / "var")

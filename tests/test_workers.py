@@ -174,3 +174,35 @@ def test_one_task_goes_to_a_worker_when_the_parent_has_work_of_its_own():
     assert list(parallel(_pid, 1, 2, "test")) == [os.getpid()]  # nothing else to do: run here
     found = list(parallel(_pid, 1, 2, "test", meanwhile=lambda: done.append(1)))
     assert found != [os.getpid()] and len(done) <= 1
+
+
+@pytest.mark.parametrize("tasks", [2, 5])
+def test_the_task_the_parent_keeps_for_itself_runs_here_and_the_others_in_workers(tasks: int):
+    found = list(parallel(_pid, tasks, 2, "test", first=[0], mine=1))
+    assert found[1] == os.getpid()
+    assert len(found) == tasks and os.getpid() not in found[:1] + found[2:]
+    assert len(set(found)) == tasks  # each other task in a worker of its own
+
+
+def test_while_the_parent_runs_its_own_task_one_worker_fewer_runs_beside_it(tmp_path: Path):
+    log = tmp_path / "log"
+
+    def task(n: int) -> int:
+        with log.open("a") as f:
+            f.write(f"start {n} {os.getpid()}\n")
+        time.sleep(0.2)
+        with log.open("a") as f:
+            f.write(f"end {n} {os.getpid()}\n")
+        return n
+
+    assert list(parallel(task, 3, 2, "test", mine=0)) == [0, 1, 2]
+    running, most = 0, 0
+    for line in log.read_text().splitlines():
+        running += 1 if line.startswith("start") else -1
+        most = max(most, running)
+    assert most == 2  # the parent and one worker: two processes, as asked
+
+
+def test_an_exception_in_the_parents_own_task_stops_the_workers():
+    with pytest.raises(ValueError, match="task 1 found bad input"):
+        list(parallel(_failing, 4, 2, "test", mine=1))

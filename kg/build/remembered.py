@@ -263,6 +263,16 @@ def _held(kind: str, key: str, at: int, detailed: bool, formerly: tuple[tuple[st
     return held
 
 
+def _size(part: list[Mapping]) -> int:
+    """How many bytes the files of a part hold (its read takes about as long)."""
+    total = 0
+    for mapping in part:
+        for path in mapping.files:
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+    return total
+
+
 def write_entries(out: BinaryIO, said: list[Note], entries: Entries) -> None:
     """What a part's rows said (`read_entries`) and the notes their read made, into `out`: as plain tuples, a chunk
     at a time, each chunk pickled on its own with the origins it names (read back a chunk at a time,
@@ -844,10 +854,13 @@ class Remembered:
                 asked = True
                 self._load_before(parts, names, fresh)
 
-        # with what the previous build read to load meanwhile, even one part is read by a worker
+        # with what the previous build read to load meanwhile, even one part is read by a worker; else, with as
+        # many parts to read as processes, this process reads the largest itself (nothing to send back)
         aside = meanwhile if fresh and self._reading() is not None else None
+        mine = max(fresh, key=lambda n: _size(parts[n])) if aside is None and len(fresh) >= self.processes else None
         for n, (name, part) in enumerate(zip(names, parallel(read, len(parts), self.processes if len(fresh) > 0 else 1,
-                                                             "read", first=fresh, here=kept, meanwhile=aside),
+                                                             "read", first=fresh, here=kept, meanwhile=aside,
+                                                             mine=mine),
                                              strict=True)):
             if part.refused is not None:
                 raise MappingError(*part.refused)

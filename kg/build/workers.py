@@ -57,12 +57,13 @@ def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
 
 def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, first: Collection[int] = (),
              here: Callable[[int], R | None] | None = None,
-             meanwhile: Callable[[], object] | None = None) -> Generator[R, None, None]:
+             meanwhile: Callable[[], object] | None = None, mine: int | None = None) -> Generator[R, None, None]:
     """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use, the tasks
     `first` (the long ones) started before the others. While the workers run, this process asks `here(n)` for each
     other task: what it answers (not None: read back from the previous release, say) needs no worker; then it
     runs `meanwhile()` once, if the workers are still running and none waits to start (with one process, nothing
-    runs it; with it, even one task is given a worker).
+    runs it; with it, even one task is given a worker). Task `mine` this process runs itself, as one of the
+    processes, once the workers are started: its result needs no sending back.
 
     Forked, not spawned: a worker inherits what it needs instead of unpickling it. Each task gets a child of its
     own, so the pages of the parent's objects a child copied (touching an object writes its reference count) are
@@ -77,6 +78,9 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
     others = [n for n in range(tasks) if n not in first]
     forked = collections.deque(sorted(first) if here is not None else [*sorted(first), *others])  # to start
     asked = collections.deque(others if here is not None else [])  # to ask `here` about
+    if mine is not None:
+        (forked if mine in forked else asked).remove(mine)
+        processes -= 1  # this process is one of them
     given = 0
     try:
         with counter(desc, "tasks", tasks) as progress:
@@ -87,6 +91,10 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                     if pid == 0:
                         _child(fn, task, results / str(task))
                     running[pid] = task
+                if mine is not None:
+                    done[mine], mine = fn(mine), None
+                    progress.update(1)
+                    continue
                 finished = []
                 for pid in list(running):
                     try:
