@@ -37,6 +37,10 @@ class LangText:
     text: str
     lang: str | None = None
 
+    def __reduce__(self) -> tuple[type[LangText], tuple[str, str | None]]:
+        # pickled as the call that makes it: half the cost of a frozen dataclass's state, both ways (the tapes)
+        return LangText, (self.text, self.lang)
+
 
 @dataclass(frozen=True, slots=True)
 class Money:
@@ -44,6 +48,9 @@ class Money:
 
     amount: Decimal
     currency: str
+
+    def __reduce__(self) -> tuple[type[Money], tuple[Decimal, str]]:
+        return Money, (self.amount, self.currency)  # as LangText's
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,9 @@ class CastEntry:
     billing: int | None = None
     category: str | None = None  # e.g. Leading, Supporting, Cameo
 
+    def __reduce__(self) -> tuple[type[CastEntry], tuple[Any, ...]]:
+        return CastEntry, (self.actor, self.character, self.character_name, self.billing, self.category)  # (LangText)
+
 
 @dataclass(frozen=True, slots=True)
 class CrewEntry:
@@ -63,6 +73,9 @@ class CrewEntry:
 
     person: str
     department: str
+
+    def __reduce__(self) -> tuple[type[CrewEntry], tuple[str, str]]:
+        return CrewEntry, (self.person, self.department)  # as LangText's
 
 
 class Value(NamedTuple):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from kg.build.bulk import Entries, Tapes, read_entries
 from kg.build.bulkspec import Identity, Mapping, load_mapping
 from kg.build.notes import Note
 from kg.build.sources import PARSERS, _parse_source, read_yaml
+from kg.model import CastEntry, CrewEntry, LangText, Money
 
 # rows that drive every rule whose outcome depends on the rows before: a title again (kept apart, numbered), a film
 # a year apart, a row said twice, a group credited, a name that lost a letter, values that do not parse
@@ -240,3 +243,12 @@ def test_json_objects_whose_keys_come_in_another_order_are_not_replayed_for_one_
     films[0]["title"] = {"ko": "밤의 강", "en": "Night River"}  # the title written as the object's text
     (tmp_path / "films.json").write_text(json.dumps(films, ensure_ascii=False), encoding="utf-8")
     assert _read(mapping, Tapes(tapes.now)) == _read(mapping, None)
+
+
+@pytest.mark.parametrize("value", [
+    LangText("탈주", "ko"), LangText("Break Away"), Money(Decimal("1250000.50"), "KRW"),
+    CastEntry("lee-je-hoon", "gyu-nam", LangText("Gyu-nam", "en"), 1, "Leading"), CastEntry("koo-kyo-hwan", None, None),
+    CrewEntry("lee-jong-pil", "Sound")], ids=repr)
+def test_a_taped_value_pickles_back_as_it_was(value: object):
+    again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == value and type(again) is type(value)
