@@ -566,8 +566,18 @@ def test_a_first_read_of_two_files_reads_the_larger_here_and_the_other_in_a_work
     assert by["cast.csv"] == str(os.getpid()) and by["films.csv"] != str(os.getpid())
 
 
-def test_a_file_read_here_is_kept_as_a_worker_keeps_it(two, run_kg, tmp_path):
+def test_a_file_read_here_is_kept_by_a_worker_as_a_worker_keeps_what_it_reads(two, run_kg, monkeypatch, tmp_path):
+    real = kg.build.remembered.write_entries
+
+    def logged(*args):
+        with (tmp_path / "writers").open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(kg.build.remembered, "write_entries", logged)
     assert run_kg(two, "build")[0] == 0
+    writers = (tmp_path / "writers").read_text().split()
+    assert len(writers) == 2 and str(os.getpid()) not in writers
     together = {p.name: p.read_bytes() for p in (current(two / "var") / KEPT_DIR).iterdir()
                 if p.name.startswith(("entries-", "bulk-"))}
     (two / "kg.toml").write_text("build_workers = 1\n", encoding="utf-8")

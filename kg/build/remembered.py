@@ -273,6 +273,12 @@ def _size(part: list[Mapping]) -> int:
     return total
 
 
+def _write_entries_to(out: BinaryIO, said: list[Note], entries: Entries) -> None:
+    """`write_entries` into a file shared with the build (a worker's: written through before it exits)."""
+    write_entries(out, said, entries)
+    out.flush()
+
+
 def write_entries(out: BinaryIO, said: list[Note], entries: Entries) -> None:
     """What a part's rows said (`read_entries`) and the notes their read made, into `out`: as plain tuples, a chunk
     at a time, each chunk pickled on its own with the origins it names (read back a chunk at a time,
@@ -455,6 +461,7 @@ class _Part:
     found: Path | None = None
     refused: tuple[str, int | None] | None = None
     spilled: BinaryIO | None = None  # `made`, once read: in a file until kept
+    writing: Callable[[], object] | None = None  # waits for the worker writing `spilled` (the build's own read)
     tapes: Path | None = None  # the file of the tapes of the rows read (`_TapesOut`), until kept
 
 
@@ -777,6 +784,10 @@ class Remembered:
     def settle(self) -> None:
         """Wait for the records read to be packed (by a worker, which this process helps from the other end of the
         chunks), if they are being: their tokens are known then."""
+        for part in self.parts.values():
+            if (wait := part.writing) is not None:
+                part.writing = None
+                wait()
         if self._packing is not None and self._ends is not None:
             waiting, ends, self._packing, self._ends = self._packing, self._ends, None, None
             try:
@@ -825,6 +836,12 @@ class Remembered:
                 found = read_entries(parts[n], parsers, said, tapes)
             except MappingError as exc:  # raised by the build, in the mappings' order (not in the order reads end)
                 return _Part(refused=(str(exc), exc.line))
+            if os.getpid() == build and self.processes > 1 and room_for_copies(_PACKING_ROOM):
+                # read here: what to keep of it is written by a worker, while this process goes on
+                spilled = _spill(b"", self.spill)
+                writing = self._beside.enter_context(background(
+                    lambda _: _write_entries_to(spilled, said, found), self.processes, "keep"))
+                return _Part(said, found, spilled=spilled, writing=writing, tapes=path)
             made = io.BytesIO()
             write_entries(made, said, found)
             # a worker sends what it read packed: the objects themselves would take longer to send than to unpack
