@@ -39,7 +39,7 @@ class LangText:
 
     def __reduce__(self) -> tuple[type[LangText], tuple[str, str | None]]:
         # pickled as the call that makes it: half the cost of a frozen dataclass's state, both ways (the tapes)
-        return LangText, (self.text, self.lang)
+        return type(self), (self.text, self.lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class Money:
     currency: str
 
     def __reduce__(self) -> tuple[type[Money], tuple[Decimal, str]]:
-        return Money, (self.amount, self.currency)  # as LangText's
+        return type(self), (self.amount, self.currency)  # as LangText's
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ class CastEntry:
     category: str | None = None  # e.g. Leading, Supporting, Cameo
 
     def __reduce__(self) -> tuple[type[CastEntry], tuple[Any, ...]]:
-        return CastEntry, (self.actor, self.character, self.character_name, self.billing, self.category)  # (LangText)
+        return type(self), (self.actor, self.character, self.character_name, self.billing, self.category)  # (LangText)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class CrewEntry:
     department: str
 
     def __reduce__(self) -> tuple[type[CrewEntry], tuple[str, str]]:
-        return CrewEntry, (self.person, self.department)  # as LangText's
+        return type(self), (self.person, self.department)  # as LangText's
 
 
 class Value(NamedTuple):

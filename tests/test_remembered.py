@@ -575,9 +575,12 @@ def test_a_file_read_here_is_kept_by_a_worker_as_a_worker_keeps_what_it_reads(tw
         return real(*args)
 
     monkeypatch.setattr(kg.build.remembered, "write_entries", logged)
+    monkeypatch.setattr(kg.build.remembered, "room_for_copies", lambda _: True)  # whatever memory the machine has
     assert run_kg(two, "build")[0] == 0
-    writers = (tmp_path / "writers").read_text().split()
+    writers, readers = ((tmp_path / name).read_text().split() for name in ("writers", "readers"))
     assert len(writers) == 2 and str(os.getpid()) not in writers
+    assert str(os.getpid()) in readers and not set(writers) & {str(os.getpid())}
+    assert len(set(writers) - set(readers)) == 1  # the part read here: written by a worker that did not read it
     together = {p.name: p.read_bytes() for p in (current(two / "var") / KEPT_DIR).iterdir()
                 if p.name.startswith(("entries-", "bulk-"))}
     (two / "kg.toml").write_text("build_workers = 1\n", encoding="utf-8")

@@ -190,19 +190,48 @@ def test_while_the_parent_runs_its_own_task_one_worker_fewer_runs_beside_it(tmp_
     def task(n: int) -> int:
         with log.open("a") as f:
             f.write(f"start {n} {os.getpid()}\n")
-        time.sleep(0.2)
+        time.sleep(0.3)
         with log.open("a") as f:
             f.write(f"end {n} {os.getpid()}\n")
         return n
 
     assert list(parallel(task, 3, 2, "test", mine=0)) == [0, 1, 2]
-    running, most = 0, 0
+    running, most, by = 0, 0, {}
     for line in log.read_text().splitlines():
-        running += 1 if line.startswith("start") else -1
+        what, n, pid = line.split()
+        running += 1 if what == "start" else -1
         most = max(most, running)
-    assert most == 2  # the parent and one worker: two processes, as asked
+        by[int(n)] = int(pid)
+    assert by[0] == os.getpid() and os.getpid() not in (by[1], by[2])
+    assert most <= 2  # the parent and one worker: two processes, as asked
 
 
-def test_an_exception_in_the_parents_own_task_stops_the_workers():
-    with pytest.raises(ValueError, match="task 1 found bad input"):
-        list(parallel(_failing, 4, 2, "test", mine=1))
+def test_the_parents_own_task_with_nothing_else_to_run_gives_its_result():
+    done: list[int] = []
+    assert list(parallel(_pid, 1, 2, "test", mine=0, meanwhile=lambda: done.append(1))) == [os.getpid()]
+
+
+def test_an_exception_in_the_parents_own_task_stops_the_workers(tmp_path: Path):
+    pids = tmp_path / "pids"
+    parent = os.getpid()
+
+    def task(n: int) -> int:
+        if os.getpid() == parent:
+            while len(pids.read_text().split()) < 2 if pids.exists() else True:
+                time.sleep(0.01)  # once both workers run
+            raise ValueError("the parent's own task found bad input")
+        with pids.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        time.sleep(60)
+        return n
+
+    with pytest.raises(ValueError, match="the parent's own task found bad input"):
+        list(parallel(task, 3, 3, "test", mine=0))
+    for pid in pids.read_text().split():
+        with pytest.raises(ProcessLookupError):  # killed and reaped: no such process
+            os.kill(int(pid), 0)
+
+
+def test_a_task_for_the_parent_that_is_not_one_of_the_tasks_is_refused():
+    with pytest.raises(ValueError, match="no task 3 of 3"):
+        list(parallel(_pid, 3, 2, "test", mine=3))

@@ -784,10 +784,6 @@ class Remembered:
     def settle(self) -> None:
         """Wait for the records read to be packed (by a worker, which this process helps from the other end of the
         chunks), if they are being: their tokens are known then."""
-        for part in self.parts.values():
-            if (wait := part.writing) is not None:
-                part.writing = None
-                wait()
         if self._packing is not None and self._ends is not None:
             waiting, ends, self._packing, self._ends = self._packing, self._ends, None, None
             try:
@@ -797,8 +793,17 @@ class Remembered:
                 theirs = waiting()
                 self._settle(_joined(self._said, [mine[n] if n in mine else theirs[n]
                                                   for n in range(-(-len(self._read) // _CHUNK))]))
+                self._written()
             finally:
                 self._beside.close()
+        self._written()
+
+    def _written(self) -> None:
+        """Wait for what this process read to be written to keep, by the workers writing it."""
+        for part in self.parts.values():
+            if (wait := part.writing) is not None:
+                part.writing = None
+                wait()
 
     def close(self) -> None:
         """Stop packing the records read, if a worker still is (the build failed); remove the tapes not kept."""
@@ -871,10 +876,12 @@ class Remembered:
                 asked = True
                 self._load_before(parts, names, fresh)
 
-        # with what the previous build read to load meanwhile, even one part is read by a worker; else, with as
-        # many parts to read as processes, this process reads the largest itself (nothing to send back)
+        # with what the previous build read to load meanwhile, even one part is read by a worker; else, with every
+        # part to read and no more of them than processes, this process reads the largest itself (nothing to send back)
         aside = meanwhile if fresh and self._reading() is not None else None
-        mine = max(fresh, key=lambda n: _size(parts[n])) if aside is None and len(fresh) >= self.processes else None
+        # (never with more: the workers' next parts would wait for this process's read to end)
+        alone = aside is None and len(fresh) == len(parts) <= self.processes
+        mine = max(fresh, key=lambda n: _size(parts[n])) if alone else None
         for n, (name, part) in enumerate(zip(names, parallel(read, len(parts), self.processes if len(fresh) > 0 else 1,
                                                              "read", first=fresh, here=kept, meanwhile=aside,
                                                              mine=mine),

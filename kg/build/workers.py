@@ -79,6 +79,8 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
     forked = collections.deque(sorted(first) if here is not None else [*sorted(first), *others])  # to start
     asked = collections.deque(others if here is not None else [])  # to ask `here` about
     if mine is not None:
+        if not 0 <= mine < tasks:
+            raise ValueError(f"no task {mine} of {tasks} for this process to run")
         (forked if mine in forked else asked).remove(mine)
         processes -= 1  # this process is one of them
     given = 0
@@ -94,7 +96,6 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                 if mine is not None:
                     done[mine], mine = fn(mine), None
                     progress.update(1)
-                    continue
                 finished = []
                 for pid in list(running):
                     try:
@@ -116,7 +117,7 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                 elif not finished and meanwhile is not None and running and not asked and not forked:
                     meanwhile()
                     meanwhile = None
-                elif not finished:
+                elif not finished and given not in done:
                     time.sleep(0.005)
                     continue
                 while given in done:
