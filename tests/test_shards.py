@@ -659,7 +659,8 @@ def test_an_edit_writes_again_only_the_index_runs_of_the_shards_it_touches(proje
     assert_as_full(project, run_kg, text, edited)
 
 
-def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_release(project, run_kg, monkeypatch):
+def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_release(project, run_kg, monkeypatch,
+                                                                                    tmp_path):
     assert run_kg(project, "build")[0] == 0
     before = current(project / "var")
     write = project / "data" / "other-films.yaml"
@@ -679,11 +680,13 @@ def test_a_build_that_fails_beside_its_index_worker_leaves_no_worker_and_no_rele
 
     monkeypatch.setattr("kg.build.pipeline.background", watched)
     monkeypatch.setattr("kg.build.pipeline.patch", failing)
-    results = set(Path(tempfile.gettempdir()).glob("kg-tasks-*"))
+    own = tmp_path / "tmp"  # a temporary folder of this build's alone: other tests' builds may run meanwhile
+    own.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(own))
     code, output = run_kg(project, "build")
     assert code == 3 and "No space left on device" in output and "index" in started
     assert current(project / "var") == before
-    assert set(Path(tempfile.gettempdir()).glob("kg-tasks-*")) <= results  # the workers' folders are gone with them
+    assert not list(own.glob("kg-tasks-*"))  # the workers' folders are gone with them
 
 
 def test_an_edit_starts_the_pieces_of_the_shards_it_merged_again_before_those_read_back(project, run_kg, monkeypatch):
