@@ -4,10 +4,13 @@ build, read back and sent whole or in part by the server, as if they were one fi
 from __future__ import annotations
 
 import bisect
+import errno
 import io
 import json
 import os
 import re
+import resource
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -102,9 +105,39 @@ def size(path: Path) -> int:
         raise OSError(f"{path}: {exc}") from exc
 
 
+class Busy(OSError):
+    """The descriptors spliced files may hold open in this process at once are taken (`_Descriptors`)."""
+
+
+class _Descriptors:
+    """The file descriptors the spliced files open in this process may hold at once: half of its limit of open
+    files, so that a burst of downloads (each holds every part of its dump open, one per shard) leaves the rest to
+    sockets, the store and everything else; a file that would take more than is left is refused (`Busy`), never
+    waited for."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.held = 0
+
+    def take(self, n: int) -> bool:
+        """Whether `n` more may be held (then they are)."""
+        with self._lock:
+            if self.held + n > resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2:
+                return False
+            self.held += n
+            return True
+
+    def give(self, n: int) -> None:
+        with self._lock:
+            self.held -= n
+
+
+DESCRIPTORS = _Descriptors()
+
+
 def open_file(path: Path) -> BinaryIO:
     """`path` open for reading, a file or a spliced one (seekable; OSError: neither, or a part is missing or
-    shorter than its ranges)."""
+    shorter than its ranges; Busy: the spliced files open in this process hold all the descriptors they may)."""
     if path.is_file():
         return path.open("rb")
     try:
@@ -127,8 +160,12 @@ class _Reader(io.RawIOBase):
     def __init__(self, directory: Path, ranges: list[Range]) -> None:
         super().__init__()
         self._fds: dict[str, int] = {}
+        names = dict.fromkeys(r.name for r in ranges)
+        if not DESCRIPTORS.take(len(names)):
+            raise Busy(errno.EMFILE, f"{len(names)} more files held open by downloads than this process may hold")
+        self._taken = len(names)  # given back by `close`
         try:
-            for name in dict.fromkeys(r.name for r in ranges):
+            for name in names:
                 self._fds[name] = os.open(directory / name, os.O_RDONLY)
             sizes = {name: os.fstat(fd).st_size for name, fd in self._fds.items()}
         except OSError:
@@ -181,4 +218,6 @@ class _Reader(io.RawIOBase):
         for fd in getattr(self, "_fds", {}).values():
             os.close(fd)
         self._fds = {}
+        DESCRIPTORS.give(getattr(self, "_taken", 0))
+        self._taken = 0
         super().close()

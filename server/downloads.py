@@ -14,6 +14,7 @@ from kg.serve.store import Release
 
 from .compress import accepts_gzip
 from .entities import absolute, release
+from .errors import error_response
 from .render import Answer, Json, Page, renders
 
 bp = Blueprint("downloads", __name__)
@@ -118,6 +119,9 @@ def dump(name: str) -> Response:
     else:  # kept as the shards' pieces it is made of (kg.spliced): sent as one file
         try:
             size, file = spliced.size(sent), spliced.open_file(sent)
+        except spliced.Busy:
+            abort(error_response(503, "Every descriptor for downloads is in use (a download holds its dump's parts "
+                                      "open): try again in a moment.", {"Retry-After": "5"}))
         except OSError:  # the release directory was moved away under a running server
             abort(503, "The release is being replaced; try again in a moment.")
         response = send_file(file, mimetype=found.media_type, as_attachment=True, download_name=found.filename,

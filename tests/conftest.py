@@ -200,8 +200,11 @@ def free_port() -> int:
 class LiveServer:
     """`kg serve` running as a real process on 127.0.0.1."""
 
-    def __init__(self, root: Path, port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, port: int, env: dict[str, str] | None = None,
+                 files: tuple[int, int] | None = None) -> None:
+        """`files`: the server's limits of open files, soft and hard (as a machine may set them), else the test's."""
         import os
+        import resource
         import subprocess
         import sys
 
@@ -209,8 +212,10 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.log = open(root / f"serve-{port}.log", "w")  # noqa: SIM115
+        limit = None if files is None else lambda: resource.setrlimit(resource.RLIMIT_NOFILE, files)
         self.proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(root), "serve", "--port", str(port)],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                     preexec_fn=limit)  # noqa: PLW1509 - only sets a limit
         try:
             self.wait()
         except BaseException:

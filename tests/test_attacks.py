@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -514,6 +515,75 @@ def large_dump(released, tmp_path_factory):
     server = LiveServer(root, free_port())
     yield server, size
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def many_parts(released, tmp_path_factory):
+    """A copy of the released project whose kg.ttl is spliced from 100 part files of 256 KiB (a dump of 100 shards:
+    a download holds each open), served by a real `kg serve` under a limit of 512 open files, soft and hard."""
+    from conftest import LiveServer, free_port
+    from kg.layout import current
+    from kg.spliced import PARTS_DIR, SUFFIX
+
+    root = tmp_path_factory.mktemp("many-parts")
+    shutil.copytree(released / "var", root / "var", symlinks=True)
+    shutil.copytree(released / "data", root / "data")
+    release = current(root / "var")
+    part = 256 << 10
+    for n in range(100):
+        (release / PARTS_DIR / f"shard-{n}.ttl").write_bytes(b"# " + b"x" * (part - 3) + b"\n")
+    (release / ("kg.ttl" + SUFFIX)).write_text(json.dumps(
+        {"size": 100 * part, "ranges": [[f"shard-{n}.ttl", 0, part] for n in range(100)]}))
+    server = LiveServer(root, free_port(), files=(512, 512))
+    yield server, 100 * part
+    server.stop()
+
+
+def test_downloads_holding_their_parts_open_leave_descriptors_for_everything_else(many_parts):
+    """Past half its limit of open files, a worker refuses a download with a 503 that says so, rather than
+    running out of descriptors (and calling it a release being replaced)."""
+    server, size = many_parts
+    readers: list[socket.socket] = []
+    try:  # 2 downloads of 100 parts each are half of 512: more than that of both workers
+        _slow_readers(server.port, b"GET /download/kg.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Accept-Encoding: identity\r\n\r\n", 10, readers)
+        time.sleep(1.0)
+        pages = [requests.get(server.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
+        query = _post(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Movie> }")
+        refused = requests.get(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"}, timeout=10)
+        assert pages == [200, 200, 200] and query.status_code == 200
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+        assert "descriptor for downloads" in refused.text
+        heads = []
+        for s in readers:
+            s.settimeout(10)
+            heads.append(s.recv(64).decode("latin-1").split("\r\n")[0])
+        assert 2 <= heads.count("HTTP/1.1 200 OK") <= 4 and heads.count("HTTP/1.1 503 Service Unavailable") >= 6
+    finally:
+        for s in readers:
+            s.close()
+    time.sleep(1.0)  # the held files are closed as their clients go
+    whole = requests.get(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"}, timeout=60)
+    assert whole.status_code == 200 and len(whole.content) == size
+    assert "Too many open files" not in (server.root / f"serve-{server.port}.log").read_text()
+
+
+def test_every_process_of_kg_serve_may_open_as_many_files_as_the_machine_lets_it(released, tmp_path):
+    """The soft limit of open files is raised to the hard one in the server, its workers and its query executors
+    (granian does it when imported, before `kg serve` forks anything): a machine's soft limit of 1,024 would
+    otherwise leave a worker a few downloads of a dump of many shards."""
+    from conftest import LiveServer, free_port
+
+    root = tmp_path / "project"
+    shutil.copytree(released / "var", root / "var", symlinks=True)
+    server = LiveServer(root, free_port(), files=(256, 2048))
+    try:
+        assert _post(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").status_code == 200  # executors at work
+        limits = {pid: next(line.split()[3:5] for line in Path(f"/proc/{pid}/limits").read_text().splitlines()
+                            if line.startswith("Max open files")) for pid in server.pids()}
+        assert len(limits) >= 4 and all(found == ["2048", "2048"] for found in limits.values()), limits
+    finally:
+        server.stop()
 
 
 def test_slow_readers_of_a_large_spliced_dump_take_neither_threads_nor_stream_slots(large_dump):

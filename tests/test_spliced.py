@@ -252,3 +252,32 @@ def test_a_damaged_list_of_a_gzip_copy_sends_the_plain_dump(released, tmp_path):
         app.extensions["kg.executors"].close()
     assert r.status_code == 200 and "Content-Encoding" not in r.headers
     assert r.data == spliced.read_bytes(release / "kg.ttl")
+
+
+_HELD = """
+import resource, sys
+from pathlib import Path
+from kg import spliced
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+out = spliced.Splicer(Path(sys.argv[1]), "glue")
+for n in range(20):
+    (Path(sys.argv[1]) / spliced.PARTS_DIR / f"p{n}").write_bytes(b"x" * 10)
+    out.part(f"p{n}", 0, 10)
+out.close(Path(sys.argv[1]) / "dump.ttl")
+first = spliced.open_file(Path(sys.argv[1]) / "dump.ttl")
+try:
+    spliced.open_file(Path(sys.argv[1]) / "dump.ttl")
+except spliced.Busy as exc:
+    print("busy", exc.errno, spliced.DESCRIPTORS.held)
+first.close()
+again = spliced.open_file(Path(sys.argv[1]) / "dump.ttl")
+print("opened", spliced.DESCRIPTORS.held, len(again.read()))
+again.close()
+print("closed", spliced.DESCRIPTORS.held)
+"""
+
+
+def test_spliced_files_open_at_once_hold_at_most_half_the_descriptors_a_process_may(tmp_path):
+    (tmp_path / PARTS_DIR).mkdir()
+    said = subprocess.run([sys.executable, "-c", _HELD, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert said.stdout.split("\n") == ["busy 24 20", "opened 20 200", "closed 0", ""]
