@@ -13,6 +13,7 @@ import os
 import pickle
 import shutil
 import struct
+import sys
 import tempfile
 from array import array
 from collections.abc import Callable, Container, Iterable, Iterator
@@ -53,7 +54,7 @@ def _unpack_value(packed: Any) -> Any:
     if type(packed) is not tuple:
         return packed
     if packed[0] == _TEXT:
-        return LangText(packed[1], packed[2])
+        return LangText(packed[1], packed[2] if packed[2] is None else sys.intern(packed[2]))
     if packed[0] == _CAST:
         name = packed[3]
         return CastEntry(packed[1], packed[2], None if name is None else LangText(*name), packed[4], packed[5])
@@ -96,8 +97,9 @@ def pack_claims(record: Record, at: Callable[[Origin], int]) -> tuple[Any, ...]:
 
 
 def _unpack_claims(packed: tuple[Any, ...], origins: list[Origin]) -> tuple[Claim, ...]:
-    return tuple(Claim(source, tuple(Value(f, _unpack_value(v), origins[o]) for f, v, o in values), origins[origin])
-                 for source, values, origin in packed)
+    one = sys.intern  # (the names they repeat, one object each: see `_unpack_entries`)
+    return tuple(Claim(one(source), tuple(Value(one(f), _unpack_value(v), origins[o]) for f, v, o in values),
+                       origins[origin]) for source, values, origin in packed)
 
 
 def pack_held(records: list[Record]) -> tuple[Any, ...]:
@@ -166,13 +168,13 @@ class _Claims:
 
     def origin(self, at: int) -> Origin:
         if self.origins is None:
-            self.origins = [Origin(*o) for o in self.table]
+            self.origins = [Origin(sys.intern(o[0]), *o[1:]) for o in self.table]
         return self.origins[at]
 
     def of(self, n: int) -> tuple[Claim, ...]:
         if self.packed is None:
             rest, self.packed = pickle.loads(self.blob)
-            self.origins, self.blob = [Origin(*o) for o in self.table + rest], b""
+            self.origins, self.blob = [Origin(sys.intern(o[0]), *o[1:]) for o in self.table + rest], b""
         assert self.origins is not None
         return _unpack_claims(self.packed[n], self.origins)
 
@@ -313,13 +315,17 @@ def _entry_chunks(src: BinaryIO) -> tuple[list[Note], Iterator[bytes]]:
 
 
 def _unpack_entries(data: bytes, out: Entries) -> None:
-    """The entries of one chunk `write_entries` wrote, into `out`."""
+    """The entries of one chunk `write_entries` wrote, into `out`; the names they repeat (sources, kinds, fields,
+    files) one object each, as they were when read (pickled without a memo, each would come back a copy)."""
     table, rows = pickle.loads(data)
-    origins = [Origin(*o) for o in table]
+    one = sys.intern
+    origins = [Origin(one(o[0]), *o[1:]) for o in table]
     for source, kind, key, at, label, strong, values in rows:
+        source, kind = one(source), one(kind)
         entry = out[(source, kind, key)] = Entry(kind, key, origins[at], label, strong)
         for f, v, o in values:
             value = _unpack_value(v)
+            f = one(f)
             entry.values[(f, value)] = Value(f, value, origins[o])
 
 
