@@ -106,45 +106,58 @@ def size(path: Path) -> int:
 
 
 class Busy(OSError):
-    """The descriptors spliced files may hold open in this process at once are taken (`_Descriptors`)."""
+    """The descriptors a budget (`Descriptors`) lets spliced files hold are taken."""
 
 
-class _Descriptors:
-    """The file descriptors the spliced files open in this process may hold at once: half of its limit of open
-    files, so that a burst of downloads (each holds every part of its dump open, one per shard) leaves the rest to
-    sockets, the store and everything else; a file that would take more than is left is refused (`Busy`), never
-    waited for."""
+class Descriptors:
+    """The file descriptors the spliced files opened with this budget (`open_file`) may hold at once: half of the
+    process's limit of open files, so that a burst of downloads (each holds every part of its dump open, one per
+    shard) leaves the rest to sockets, the store and everything else. A file that needs more than is left is refused
+    (`Busy`), never waited for; one that needs more than the whole budget is let in alone."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # re-entrant: a file left unclosed gives its descriptors back when collected, which may be inside `take`
+        self._lock = threading.RLock()
         self.held = 0
 
     def take(self, n: int) -> bool:
         """Whether `n` more may be held (then they are)."""
+        allowed = resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2
         with self._lock:
-            if self.held + n > resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2:
+            if self.held and self.held + n > allowed:
                 return False
             self.held += n
             return True
 
     def give(self, n: int) -> None:
-        with self._lock:
-            self.held -= n
+        """`n` held no more."""
+        if n:
+            with self._lock:
+                self.held -= n
 
 
-DESCRIPTORS = _Descriptors()
-
-
-def open_file(path: Path) -> BinaryIO:
+def open_file(path: Path, budget: Descriptors | None = None) -> BinaryIO:
     """`path` open for reading, a file or a spliced one (seekable; OSError: neither, or a part is missing or
-    shorter than its ranges; Busy: the spliced files open in this process hold all the descriptors they may)."""
+    shorter than its ranges); with a `budget`, a spliced one takes its descriptors from it until closed (Busy: they
+    are taken)."""
     if path.is_file():
         return path.open("rb")
     try:
         _, ranges, parts = _ranges(path)
     except (ValueError, AttributeError) as exc:
         raise OSError(f"{path}: {exc}") from exc
-    return io.BufferedReader(_Reader(parts, ranges), buffer_size=1 << 20)
+    needed = len({r.name for r in ranges})
+    if budget is not None and not budget.take(needed):
+        raise Busy(errno.EMFILE, f"the {needed} files of {path.name} would be more than its budget of descriptors "
+                                 "has left")
+    try:
+        reader = _Reader(parts, ranges)
+    except BaseException:
+        if budget is not None:
+            budget.give(needed)
+        raise
+    reader.budget, reader.taken = budget, needed
+    return io.BufferedReader(reader, buffer_size=1 << 20)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -157,15 +170,14 @@ class _Reader(io.RawIOBase):
     """The ranges read one after the other as one file. Every file they are in is opened at once and held until
     closed: a download goes on to its end when its release is retired (renamed, then deleted) meanwhile."""
 
+    budget: Descriptors | None = None  # what it takes its descriptors from (`open_file`), given back by `close`
+    taken = 0
+
     def __init__(self, directory: Path, ranges: list[Range]) -> None:
         super().__init__()
         self._fds: dict[str, int] = {}
-        names = dict.fromkeys(r.name for r in ranges)
-        if not DESCRIPTORS.take(len(names)):
-            raise Busy(errno.EMFILE, f"{len(names)} more files held open by downloads than this process may hold")
-        self._taken = len(names)  # given back by `close`
         try:
-            for name in names:
+            for name in dict.fromkeys(r.name for r in ranges):
                 self._fds[name] = os.open(directory / name, os.O_RDONLY)
             sizes = {name: os.fstat(fd).st_size for name, fd in self._fds.items()}
         except OSError:
@@ -218,6 +230,7 @@ class _Reader(io.RawIOBase):
         for fd in getattr(self, "_fds", {}).values():
             os.close(fd)
         self._fds = {}
-        DESCRIPTORS.give(getattr(self, "_taken", 0))
-        self._taken = 0
+        if self.budget is not None:
+            taken, self.taken = self.taken, 0
+            self.budget.give(taken)
         super().close()

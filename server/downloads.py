@@ -78,6 +78,10 @@ def _readable(path: Path) -> bool:
     return True
 
 
+# the descriptors the spliced dumps this process sends hold at once (each holds its parts open until sent)
+DOWNLOADS = spliced.Descriptors()
+
+
 @bp.get("/download/<path:name>")
 def dump(name: str) -> Response:
     found = BY_NAME.get(name)  # only names from the table: nothing else on disk can be reached
@@ -118,7 +122,7 @@ def dump(name: str) -> Response:
                              conditional=True, etag=etag, last_modified=rel.mtime, max_age=0)
     else:  # kept as the shards' pieces it is made of (kg.spliced): sent as one file
         try:
-            size, file = spliced.size(sent), spliced.open_file(sent)
+            size, file = spliced.size(sent), spliced.open_file(sent, DOWNLOADS)
         except spliced.Busy:
             abort(error_response(503, "Every descriptor for downloads is in use (a download holds its dump's parts "
                                       "open): try again in a moment.", {"Retry-After": "5"}))
