@@ -347,6 +347,11 @@ def big(tmp_path_factory):
     server.stop()
 
 
+def _pages(server) -> list[int]:
+    """The statuses of three pages (listings and the root), asked while something else holds the server."""
+    return [requests.get(server.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
+
+
 def _slow_readers(port: int, request: bytes, count: int, readers: list[socket.socket]) -> None:
     """`count` clients that send `request` and read (almost) nothing: a tiny receive buffer each."""
     for _ in range(count):
@@ -362,7 +367,7 @@ def test_slow_readers_of_streamed_graphs_do_not_take_the_threads(big):
         _slow_readers(big.port, b"GET /store HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/n-quads\r\n\r\n",
                       10, readers)
         time.sleep(1.0)
-        pages = [requests.get(big.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
+        pages = _pages(big)
         query = _post(big, "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Movie> }")
         assert pages == [200, 200, 200] and query.status_code == 200
         heads = []
@@ -548,7 +553,7 @@ def test_downloads_holding_their_parts_open_leave_descriptors_for_everything_els
         _slow_readers(server.port, b"GET /download/kg.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Accept-Encoding: identity\r\n\r\n", 16, readers)
         time.sleep(1.0)
-        pages = [requests.get(server.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
+        pages = _pages(server)
         query = _post(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Movie> }")
         assert pages == [200, 200, 200] and query.status_code == 200
         answers = []
@@ -597,7 +602,7 @@ def test_slow_readers_of_a_large_spliced_dump_take_neither_threads_nor_stream_sl
         _slow_readers(server.port, b"GET /download/kg.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Accept-Encoding: identity\r\n\r\n", 12, readers)
         time.sleep(1.0)
-        pages = [requests.get(server.url + path, timeout=10).status_code for path in ("/movie/", "/person/", "/")]
+        pages = _pages(server)
         graph = requests.get(server.url + "/store", headers={"Accept": "application/n-quads"}, timeout=30)
         assert pages == [200, 200, 200] and graph.status_code == 200  # the stream slots are all free
         heads = []
