@@ -86,6 +86,23 @@ def test_a_worker_that_dies_is_replaced_and_the_server_keeps_serving(released):
         server.stop()
 
 
+def test_kill_9_of_the_server_leaves_no_zygote_folder_behind(released, tmp_path):
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port(), {"TMPDIR": str(tmp_path)})  # where its zygote makes its folder
+    try:
+        assert _post(server, "ASK { ?s ?p ?o }").status_code == 200
+        assert len(list(tmp_path.glob("kg-zygote-*/socket"))) == 1
+        os.kill(server.proc.pid, signal.SIGKILL)  # its atexit never runs
+        server.proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and list(tmp_path.glob("kg-zygote-*")):
+            time.sleep(0.2)
+        assert list(tmp_path.glob("kg-zygote-*")) == []
+    finally:
+        server.stop()
+
+
 def test_kill_9_of_the_server_leaves_no_process_and_frees_the_port(released):
     from conftest import LiveServer, free_port
 

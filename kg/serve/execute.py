@@ -171,6 +171,7 @@ class Zygote:
             try:
                 _zygote_loop(listener, parent_alive, str(root), memory_mb)
             finally:
+                shutil.rmtree(folder, True)  # the server may have been killed: its atexit never ran
                 os._exit(0)
         os.close(parent_alive)
         listener.close()
