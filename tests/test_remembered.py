@@ -10,7 +10,7 @@ import os
 import pickle
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -736,8 +736,10 @@ def _films(count: int, renamed: dict[int, str] | None = None) -> list[Record]:
 
 
 @pytest.fixture
-def read_from(tmp_path: Path, monkeypatch) -> Callable[[list[Record], Path | None], tuple[Remembered, list[Record]]]:
+def read_from(tmp_path: Path, monkeypatch) -> Iterator[Callable[[list[Record], Path | None],
+                                                           tuple[Remembered, list[Record]]]]:
     """Read records (what `read_bulk` would give) through a Remembered, kept in a kept/ folder of their own."""
+    made: list[Remembered] = []
     monkeypatch.setattr(kg.build.remembered, "_CHUNK", 7)
     mapping = SimpleNamespace(path=tmp_path / "films.mapping.yaml", files=[], display="films",
                               source=SimpleNamespace(key="films"))
@@ -748,13 +750,16 @@ def read_from(tmp_path: Path, monkeypatch) -> Callable[[list[Record], Path | Non
         monkeypatch.setattr(kg.build.remembered, "read_entries", lambda *_: {})
         monkeypatch.setattr(kg.build.remembered, "records_of", lambda *_: list(records))
         remembered = Remembered(tmp_path, "context", previous)
+        made.append(remembered)
         got = remembered.read([mapping], {}, [])  # type: ignore[list-item]
         into = tmp_path / f"kept-{len(list(tmp_path.glob('kept-*')))}"
         into.mkdir()
         remembered.keep(into)
         return remembered, got
 
-    return read
+    yield read
+    for remembered in made:
+        remembered.close()  # as a build does: its temporary folder goes
 
 
 def test_what_a_read_keeps_waits_in_a_file_not_in_memory(read_from, tmp_path):
@@ -768,6 +773,7 @@ def test_what_a_read_keeps_waits_in_a_file_not_in_memory(read_from, tmp_path):
     assert all(part.made is None and part.spilled is not None for part in again.parts.values())
     (tmp_path / "kept-again").mkdir()
     again.keep(tmp_path / "kept-again")
+    again.close()
     assert sorted(p.read_bytes() for p in (tmp_path / "kept-again").iterdir()) == \
         sorted(p.read_bytes() for p in (tmp_path / "kept-0").iterdir())
 
