@@ -4,6 +4,7 @@ or usage, 3 the release cannot be written (disk full, no permission: the machine
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -60,6 +61,21 @@ class _Commands(click.Group):
         except Failure as exc:
             _tell(exc)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt as exc:  # what was begun is cleaned up on the way here (temporary files, workers)
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            _say(f"kg: stopped by {signal.Signals(signum).name}")
+            ctx.exit(128 + signum)  # as a shell reports a command a signal ended
+
+
+class Stopped(KeyboardInterrupt):
+    """A TERM signal (a service manager's stop, `timeout`, a CI job cancelled), raised where the command is so that
+    it cleans up as for Ctrl-C."""
+
+    signum = signal.SIGTERM
+
+
+def _stop(*_: object) -> None:
+    raise Stopped
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -122,11 +138,14 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
     from kg.build.pipeline import WriteError, build
 
     config = ctx.obj.config()
+    before = signal.signal(signal.SIGTERM, _stop)  # a TERM mid-build removes its temporary files and workers
     try:
         result = build(config, publish=publish, say=_say, incremental=not full)
     except WriteError as exc:
         raise Failure(f"cannot write the release: {exc}; nothing was published"
                       + (", the previous release stays." if publish else "."), ENVIRONMENT) from exc
+    finally:
+        signal.signal(signal.SIGTERM, before)
     if result.unchanged:
         _say(f"kg: nothing changed since release {result.release_id} was built "
              f"({result.counts.get('triples', '?')} triples): it stays current, at {result.release_dir}. "
@@ -180,15 +199,11 @@ WATCH_SECONDS = 0.5  # how often the watched files are looked at (their sizes an
 
 def _watch(ctx: click.Context, verbose: bool, full: bool) -> None:
     """Build now, then again each time what the build reads changes; a failed build leaves the release served."""
-    import signal
     import time
 
     from kg.build.digest import watched
 
-    def stop(*_: object) -> None:
-        raise KeyboardInterrupt  # a service manager's TERM stops the watch as Ctrl-C does
-
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's TERM stops the watch as Ctrl-C does
     seen: object = None
     builds = 0
     try:

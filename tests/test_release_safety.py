@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 import requests
 
 from conftest import LiveServer, free_port
@@ -187,3 +188,54 @@ def test_without_syncfs_every_file_of_a_release_is_fsynced(tmp_path: Path, monke
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.fstat(fd).st_ino))
     publish.fsync_tree(tmp_path)
     assert sorted(synced) == sorted(f.stat().st_ino for f in files)
+
+
+def _children(pid: int) -> set[int]:
+    """The processes `pid` started that are still running, theirs too."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        try:
+            for task in Path(f"/proc/{todo.pop()}/task").iterdir():
+                new = {int(c) for c in (task / "children").read_text().split()}
+                todo += new - found
+                found |= new
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])  # a service manager's stop; Ctrl-C
+def test_a_stopped_build_leaves_no_temporary_folder_nor_worker(empty_project, run_kg, tmp_path, stop):
+    data = empty_project / "data"
+    rows = "".join(f"tt{n:07d},Film {n},{1950 + n % 60}\n" for n in range(1, 4001))
+    data.joinpath("films.csv").write_text("id,title,year\n" + rows, encoding="utf-8")
+    data.joinpath("films.mapping.yaml").write_text(
+        "source: {key: films, name: Films, type: CreativeWork}\nfiles: films.csv\nrecord: movie\nkey: {id: id}\n"
+        "fields: {name: title, production_year: year}\n", encoding="utf-8")
+    (empty_project / "kg.toml").write_text("shards = 8\nbuild_workers = 2\ntask_records = 100\n", encoding="utf-8")
+    assert run_kg(empty_project, "build")[0] == 0
+    before = current(empty_project / "var")
+    snapshot = _digest(before)
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(empty_project), "build", "--full"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ,
+                                                                                    "TMPDIR": str(temporary)},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while not (workers and list(temporary.glob("kg-tasks-*"))) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+        workers = _children(proc.pid)
+    assert workers, "the build had no worker at work to stop"
+    proc.send_signal(stop)
+    _, said = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + stop and f"kg: stopped by {stop.name}".encode() in said, said[-500:]
+    assert list(temporary.iterdir()) == []
+    assert not list((empty_project / "var" / "releases").glob(".tmp-*"))
+    assert current(empty_project / "var") == before and _digest(before) == snapshot
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
+        time.sleep(0.05)
+    assert not [p for p in workers if Path(f"/proc/{p}").exists()]
