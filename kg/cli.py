@@ -87,7 +87,22 @@ def _stop(*_: object) -> None:
 @click.pass_context
 def cli(ctx: click.Context, /, **options: Any) -> None:
     """kg: publish film facts as a validated schema.org knowledge graph."""
+    _more_open_files()
     ctx.obj = _Context(**options)
+
+
+def _more_open_files() -> None:
+    """Raise this process's soft limit of open files to the hard one (as the JVM and granian do): Oxigraph keeps a
+    file open per table of its store, and refuses to open one under a low limit that the hard one would lift."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 16
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            pass  # the system caps it lower (fs.nr_open): the soft limit stays, and Oxigraph says what it needs
 
 
 LISTED = 10  # findings, conflicts and notes of each kind printed without --verbose

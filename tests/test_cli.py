@@ -3,6 +3,7 @@ process itself."""
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,15 @@ def test_a_build_process_that_fails_still_says_why_and_exits_2(empty_project: Pa
     done = _kg_process("--root", str(empty_project), "build")
     assert done.returncode == 2 and "data/films.yaml" in done.stdout + done.stderr
     assert not (empty_project / "var" / "current").exists()
+
+
+def test_a_build_under_a_low_soft_limit_of_open_files_lifts_it_to_the_hard_one(project):
+    hard = min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 4096)
+    assert hard >= 512  # what the store needs (Oxigraph asks for 96 at least), as any machine allows
+
+    def low() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))  # a soft limit too low for Oxigraph to open a store
+
+    proc = subprocess.run([sys.executable, "-m", "kg", "--root", str(project), "build"], capture_output=True,
+                          text=True, preexec_fn=low, timeout=300)
+    assert proc.returncode == 0 and "published release" in proc.stderr, proc.stderr[-800:]
