@@ -44,6 +44,19 @@ def empty_project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def bulk_project(empty_project: Path) -> Path:
+    """A project of 4,000 films in a CSV file, built in 8 shards by two workers: a build long enough to stop."""
+    data = empty_project / "data"
+    rows = "".join(f"tt{n:07d},Film {n},{1950 + n % 60}\n" for n in range(1, 4001))
+    data.joinpath("films.csv").write_text("id,title,year\n" + rows, encoding="utf-8")
+    data.joinpath("films.mapping.yaml").write_text(
+        "source: {key: films, name: Films, type: CreativeWork}\nfiles: films.csv\nrecord: movie\nkey: {id: id}\n"
+        "fields: {name: title, production_year: year}\n", encoding="utf-8")
+    (empty_project / "kg.toml").write_text("shards = 8\nbuild_workers = 2\ntask_records = 100\n", encoding="utf-8")
+    return empty_project
+
+
+@pytest.fixture
 def config(project: Path) -> Config:
     return load_config(project)
 

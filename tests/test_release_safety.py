@@ -206,26 +206,19 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])  # a service manager's stop; Ctrl-C
-def test_a_stopped_build_leaves_no_temporary_folder_nor_worker(empty_project, run_kg, tmp_path, stop):
-    data = empty_project / "data"
-    rows = "".join(f"tt{n:07d},Film {n},{1950 + n % 60}\n" for n in range(1, 4001))
-    data.joinpath("films.csv").write_text("id,title,year\n" + rows, encoding="utf-8")
-    data.joinpath("films.mapping.yaml").write_text(
-        "source: {key: films, name: Films, type: CreativeWork}\nfiles: films.csv\nrecord: movie\nkey: {id: id}\n"
-        "fields: {name: title, production_year: year}\n", encoding="utf-8")
-    (empty_project / "kg.toml").write_text("shards = 8\nbuild_workers = 2\ntask_records = 100\n", encoding="utf-8")
-    assert run_kg(empty_project, "build")[0] == 0
-    before = current(empty_project / "var")
+def test_a_stopped_build_leaves_no_temporary_folder_nor_worker(bulk_project, run_kg, tmp_path, stop):
+    assert run_kg(bulk_project, "build")[0] == 0
+    before = current(bulk_project / "var")
     snapshot = _digest(before)
     temporary = tmp_path / "temporary"
     temporary.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(empty_project), "build", "--full"],
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(bulk_project), "build", "--full"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ,
                                                                                     "TMPDIR": str(temporary)},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
     deadline = time.monotonic() + 60
     workers: set[int] = set()
-    while not (workers and list(temporary.glob("kg-tasks-*"))) and proc.poll() is None and time.monotonic() < deadline:
+    while not (workers and list(temporary.glob("*/kg-tasks-*"))) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
         workers = _children(proc.pid)
     assert workers, "the build had no worker at work to stop"
@@ -233,8 +226,8 @@ def test_a_stopped_build_leaves_no_temporary_folder_nor_worker(empty_project, ru
     _, said = proc.communicate(timeout=60)
     assert proc.returncode == 128 + stop and f"kg: stopped by {stop.name}".encode() in said, said[-500:]
     assert list(temporary.iterdir()) == []
-    assert not list((empty_project / "var" / "releases").glob(".tmp-*"))
-    assert current(empty_project / "var") == before and _digest(before) == snapshot
+    assert not list((bulk_project / "var" / "releases").glob(".tmp-*"))
+    assert current(bulk_project / "var") == before and _digest(before) == snapshot
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
         time.sleep(0.05)

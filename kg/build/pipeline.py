@@ -38,6 +38,7 @@ from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, retire_twins, sweep, sweep_unless_building, switch
 from kg.build.remembered import Remembered
+from kg.build.scratch import scratch
 from kg.build.shards import Plan, shards_for
 from kg.build.sources import Sources, read_sources, source_files
 from kg.build.statements import Statements, load
@@ -145,7 +146,8 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
     gc.disable()  # millions of acyclic records and terms: the collector's passes over them cost a third of a build
     forget_digests()
     try:
-        return Build(config, publish, say, incremental).run()
+        with scratch():  # its temporary files, workers' too, in one folder: gone after it, even if it was killed
+            return Build(config, publish, say, incremental).run()
     finally:
         # what the build left is old now: else the next young collection would go through all of it (half a second
         # at 100,000 films), since none ran while it was made

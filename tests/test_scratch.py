@@ -1,0 +1,104 @@
+"""A build keeps its temporary files in one folder of its own, removed after it, and swept once a killed build is gone."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from kg.build import scratch
+
+
+@pytest.fixture
+def temporary(tmp_path: Path, monkeypatch) -> Path:
+    """The temporary folder of this test's builds alone (other tests' builds may run meanwhile)."""
+    folder = tmp_path / "temporary"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _left(folder: Path, age: float = 0.0) -> Path:
+    """A scratch folder as a build leaves it, its lock `age` seconds old."""
+    made = folder / f"{scratch.PREFIX}test{len(list(folder.iterdir()))}"
+    (made / "kg-tasks-x").mkdir(parents=True)
+    (made / scratch.LOCK).touch()
+    then = time.time() - age
+    os.utime(made / scratch.LOCK, (then, then))
+    return made
+
+
+def _gone(pids: set[int]) -> bool:
+    """Whether every process of `pids` has ended, waiting 10 s at most."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.05)
+    return not any(Path(f"/proc/{p}").exists() for p in pids)
+
+
+def test_a_build_with_workers_leaves_nothing_in_the_temporary_folder(bulk_project, run_kg, temporary):
+    assert run_kg(bulk_project, "build")[0] == 0
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_build_files_its_temporary_files_in_its_scratch_folder_while_it_runs(temporary):
+    with scratch.scratch() as folder:
+        assert folder.parent == temporary and Path(tempfile.mkdtemp()).parent == folder
+    assert not folder.exists() and tempfile.gettempdir() == str(temporary)
+
+
+def test_the_folder_a_killed_build_left_is_swept_by_the_next_build(bulk_project, run_kg, temporary):
+    assert run_kg(bulk_project, "build")[0] == 0
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(bulk_project), "build", "--full"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TMPDIR": str(temporary)})
+    deadline = time.monotonic() + 60
+    while not list(temporary.glob("*/kg-tasks-*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    workers = {int(c) for t in Path(f"/proc/{proc.pid}/task").iterdir() for c in (t / "children").read_text().split()}
+    proc.send_signal(signal.SIGKILL)  # as the kernel's out-of-memory killer does: nothing of the build runs after
+    proc.wait()
+    left = list(temporary.glob(scratch.PREFIX + "*"))
+    assert len(left) == 1 and _gone(workers)
+    then = time.time() - 2 * scratch.SETTLE_S
+    os.utime(left[0] / scratch.LOCK, (then, then))
+    assert run_kg(bulk_project, "build")[0] == 0
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_folder_whose_build_still_runs_is_not_swept(tmp_path):
+    held = _left(tmp_path, age=2 * scratch.SETTLE_S)
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time\n"
+                               f"fd = os.open({str(held / scratch.LOCK)!r}, os.O_RDWR)\n"
+                               "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert scratch.sweep(tmp_path) == [] and held.is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert scratch.sweep(tmp_path) == [held] and not held.exists()
+
+
+def test_a_young_folder_is_not_swept_even_unlocked(tmp_path):
+    young = _left(tmp_path, age=1.0)  # its build may be between making it and locking it
+    old = _left(tmp_path, age=2 * scratch.SETTLE_S)
+    assert scratch.sweep(tmp_path) == [old] and young.is_dir()
+
+
+def test_a_lock_held_in_this_process_keeps_its_folder(tmp_path):
+    held = _left(tmp_path, age=2 * scratch.SETTLE_S)
+    fd = os.open(held / scratch.LOCK, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # flock is per open file: the sweep's own open cannot take it
+        assert scratch.sweep(tmp_path) == []
+    finally:
+        os.close(fd)
