@@ -63,7 +63,9 @@ class _Commands(click.Group):
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt as exc:  # what was begun is cleaned up on the way here (temporary files, workers)
             signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
-            _say(f"kg: stopped by {signal.Signals(signum).name}")
+            published = getattr(exc, "published", None)  # the stop came while the release was switched to
+            _say(f"kg: published release {published}, then stopped by {signal.Signals(signum).name}" if published
+                 else f"kg: stopped by {signal.Signals(signum).name}")
             ctx.exit(128 + signum)  # as a shell reports a command a signal ended
 
 
@@ -160,7 +162,8 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
         raise Failure(f"cannot write the release: {exc}; nothing was published"
                       + (", the previous release stays." if publish else "."), ENVIRONMENT) from exc
     finally:
-        signal.signal(signal.SIGTERM, before)
+        if before is not None:  # (None: a handler not set from Python, which cannot be set back)
+            signal.signal(signal.SIGTERM, before)
     if result.unchanged:
         _say(f"kg: nothing changed since release {result.release_id} was built "
              f"({result.counts.get('triples', '?')} triples): it stays current, at {result.release_dir}. "

@@ -232,3 +232,24 @@ def test_a_stopped_build_leaves_no_temporary_folder_nor_worker(bulk_project, run
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
         time.sleep(0.05)
     assert not [p for p in workers if Path(f"/proc/{p}").exists()]
+
+
+def test_a_stop_while_the_release_is_switched_to_waits_for_the_switch_and_says_it_was_published(project, run_kg,
+                                                                                               monkeypatch):
+    import kg.build.pipeline
+
+    (project / "kg.toml").write_text("keep_releases = 1\n", encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0
+    first = current(project / "var")
+    real = kg.build.pipeline.prune
+
+    def stopped_then_pruned(*args):
+        os.kill(os.getpid(), signal.SIGTERM)  # a service manager's stop, as the kept releases are pruned
+        real(*args)
+
+    monkeypatch.setattr(kg.build.pipeline, "prune", stopped_then_pruned)
+    code, output = run_kg(project, "build", "--full")
+    now = current(project / "var")
+    assert code == 128 + signal.SIGTERM and now != first
+    assert f"kg: published release {now.name.split('-')[1]}, then stopped by SIGTERM" in output, output
+    assert not first.exists()  # pruned: the stop waited for it

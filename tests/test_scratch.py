@@ -102,3 +102,20 @@ def test_a_lock_held_in_this_process_keeps_its_folder(tmp_path):
         assert scratch.sweep(tmp_path) == []
     finally:
         os.close(fd)
+
+
+def test_a_folder_left_without_its_lock_is_swept_once_old(tmp_path):
+    cut = _left(tmp_path)
+    (cut / scratch.LOCK).unlink()  # its build was cut short between making the folder and its lock
+    assert scratch.sweep(tmp_path) == [] and cut.is_dir()  # young: a build may be about to lock it
+    then = time.time() - 2 * scratch.SETTLE_S
+    os.utime(cut, (then, then))
+    assert scratch.sweep(tmp_path) == [cut] and not cut.exists()
+
+
+def test_a_temporary_folder_that_cannot_be_written_is_exit_3_naming_it(project, run_kg, monkeypatch, tmp_path):
+    missing = tmp_path / "no" / "such" / "folder"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    code, output = run_kg(project, "build")
+    assert code == 3 and f"cannot make a folder for the build's temporary files in {missing}" in output, output
+    assert not (project / "var" / "current").exists()

@@ -235,3 +235,45 @@ def test_an_exception_in_the_parents_own_task_stops_the_workers(tmp_path: Path):
 def test_a_task_for_the_parent_that_is_not_one_of_the_tasks_is_refused():
     with pytest.raises(ValueError, match="no task 3 of 3"):
         list(parallel(_pid, 3, 2, "test", mine=3))
+
+
+_STOPPED_AT_FORK = """
+import os, signal, sys, types
+import kg.build.workers as workers
+
+class Stop(BaseException):
+    pass
+
+def stop(*_):
+    raise Stop
+
+signal.signal(signal.SIGTERM, stop)  # as `kg build` does: a TERM raises where the build is
+real_fork = os.fork
+
+def fork():
+    pid = real_fork()
+    if pid == 0:
+        os.kill(os.getpid(), signal.SIGTERM)  # a TERM to the whole group, landing in the child just forked
+    return pid
+
+workers.os = types.SimpleNamespace(**{**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")}, "fork": fork})
+build = os.getpid()
+try:
+    {call}
+    print(build, os.getpid(), "done", flush=True)
+except BaseException as exc:
+    print(build, os.getpid(), type(exc).__name__, flush=True)
+"""
+
+
+@pytest.mark.parametrize("call", ["list(workers.parallel(abs, 3, 2, 'test'))",
+                                  "workers.background(abs, 2, 'test').__enter__()()"])
+def test_a_stop_that_reaches_a_worker_as_it_is_forked_never_runs_the_builds_own_code(call):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _STOPPED_AT_FORK.replace("{call}", call)], capture_output=True,
+                         text=True, timeout=60)
+    lines = [line.split() for line in out.stdout.splitlines()]
+    assert len(lines) == 1 and lines[0][0] == lines[0][1], out.stdout + out.stderr  # the build's line alone
+    assert lines[0][2] == "WorkerLost"  # the worker died of the TERM, as a worker does

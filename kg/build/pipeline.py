@@ -42,6 +42,7 @@ from kg.build.scratch import scratch
 from kg.build.shards import Plan, shards_for
 from kg.build.sources import Sources, read_sources, source_files
 from kg.build.statements import Statements, load
+from kg.build.stops import held_off
 from kg.build.store import STORE_FORMAT, patch, persist, record_parts
 from kg.build.validate import Report, Shapes, read_shapes
 from kg.build.workers import background, room_for_copies
@@ -407,10 +408,15 @@ class Build:
         fsync_tree(tmp)
         final = config.releases_path / RELEASES / (
             f"{built.strftime('%Y%m%dT%H%M%SZ')}-{release_id}-{time.time_ns() % 10**6:06d}")
-        os.rename(tmp, final)
-        switch(config.releases_path, final)
-        if self.rolled_back:  # built again what a later kept release was built from: one release of an id is kept
-            retire_twins(config.releases_path, final)
-        prune(config.releases_path, config.keep_releases)
+        try:
+            with held_off():  # a stop waits until the release is switched to and the kept ones pruned
+                os.rename(tmp, final)
+                switch(config.releases_path, final)
+                if self.rolled_back:  # built again what a later kept release was built from: one of an id is kept
+                    retire_twins(config.releases_path, final)
+                prune(config.releases_path, config.keep_releases)
+        except KeyboardInterrupt as stop:
+            stop.published = release_id  # type: ignore[attr-defined]  # told by the command: it was published
+            raise
         result.release_dir, result.release_id = final, release_id
         return result

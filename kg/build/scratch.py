@@ -7,32 +7,72 @@ import fcntl
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from kg.errors import ENVIRONMENT, Failure
+
 PREFIX = "kg-build-"
 LOCK = "lock"  # held (flock) by the build and the workers it forks, for as long as any of them runs
 SETTLE_S = 60.0  # a folder younger than this may be one whose build has not locked it yet
+_ONE = threading.Lock()
 
 
 @contextlib.contextmanager
 def scratch() -> Iterator[Path]:
     """A folder for this build's temporary files, the default of `tempfile` while the block runs, removed after it;
     the folders of builds that were killed (out of memory, say: their lock is free) are removed first."""
-    parent = Path(tempfile.gettempdir())
-    sweep(parent)
-    folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
-    lock = os.open(folder / LOCK, os.O_CREAT | os.O_RDWR, 0o600)
-    before = tempfile.tempdir
+    with _ONE:  # tempfile's default is the process's: a build in another thread waits (kg itself runs one)
+        parent = Path(tempfile.gettempdir())
+        sweep(parent)
+        folder, lock = _made(parent)
+        before = tempfile.tempdir
+        try:
+            tempfile.tempdir = str(folder)
+            yield folder
+        finally:
+            tempfile.tempdir = before
+            _remove(folder)
+            os.close(lock)
+
+
+def _made(parent: Path) -> tuple[Path, int]:
+    """A new scratch folder in `parent`, and its lock, taken; a Failure (exit 3) when the folder cannot be made."""
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        tempfile.tempdir = str(folder)
-        yield folder
-    finally:
-        tempfile.tempdir = before
+        folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+    except OSError as exc:
+        raise _cannot(parent, exc) from exc
+    try:
+        lock = os.open(folder / LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(lock)
+            raise
+    except BaseException as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        os.close(lock)
+        if isinstance(exc, OSError):
+            raise _cannot(parent, exc) from exc
+        raise
+    return folder, lock
+
+
+def _cannot(parent: Path, exc: OSError) -> Failure:
+    return Failure(f"cannot make a folder for the build's temporary files in {parent}: {exc.strerror or exc}; "
+                   "nothing was published", ENVIRONMENT)
+
+
+def _remove(folder: Path) -> None:
+    """Remove a scratch folder, its lock last: cut short, what is left is still a folder `sweep` removes."""
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        if entry.name != LOCK:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def sweep(parent: Path) -> list[Path]:
@@ -41,16 +81,22 @@ def sweep(parent: Path) -> list[Path]:
     for folder in sorted(parent.glob(PREFIX + "*")):
         try:
             lock = os.open(folder / LOCK, os.O_RDWR | os.O_NOFOLLOW)
+        except FileNotFoundError:  # its build was cut short before it made its lock, or after its removal began
+            with contextlib.suppress(OSError):
+                if folder.is_dir() and not folder.is_symlink() and time.time() - folder.stat().st_mtime >= SETTLE_S:
+                    _remove(folder)
+                    removed.append(folder)
+            continue
         except OSError:
-            continue  # not locked yet, or another user's
+            continue  # another user's
         try:
             if time.time() - os.fstat(lock).st_mtime < SETTLE_S:
-                continue
+                continue  # its build may not have locked it yet
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 continue  # its build (or a worker of it) is running
-            shutil.rmtree(folder, ignore_errors=True)
+            _remove(folder)
             removed.append(folder)
         finally:
             os.close(lock)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
 from kg import progress
+from kg.build.stops import held_off, let_through
 from kg.errors import ENVIRONMENT, Failure
 from kg.progress import bar, counter
 
@@ -35,6 +36,7 @@ def _child(fn: Callable[[int], R], task: int, result: Path) -> NoReturn:
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the build stops its children itself
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        let_through()  # forked with stops held off (`held_off`): until here, one would run the parent's handler
         progress.quiet()
         try:
             outcome: tuple[str, object] = ("ok", fn(task))
@@ -89,10 +91,11 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
             while given < tasks:
                 while forked and len(running) < processes:
                     task = forked.popleft()
-                    pid = os.fork()
-                    if pid == 0:
-                        _child(fn, task, results / str(task))
-                    running[pid] = task
+                    with held_off():  # a stop comes once the child is known: it is killed below
+                        pid = os.fork()
+                        if pid == 0:
+                            _child(fn, task, results / str(task))
+                        running[pid] = task
                 if mine is not None:
                     done[mine], mine = fn(mine), None
                     progress.update(1)
@@ -140,12 +143,7 @@ def background(fn: Callable[[int], R], processes: int, desc: str, nice: int = 0)
         yield lambda: fn(0)
         return
     results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
-    pid = os.fork()
-    if pid == 0:
-        if nice:
-            with contextlib.suppress(OSError):
-                os.nice(nice)
-        _child(fn, 0, results / "0")
+    pid = 0
     waited = False
 
     def wait() -> R:
@@ -158,9 +156,16 @@ def background(fn: Callable[[int], R], processes: int, desc: str, nice: int = 0)
         return cast(R, _outcome(results / "0", status, desc, 0, 1))
 
     try:
+        with held_off():  # a stop comes once the child is known: it is killed below
+            pid = os.fork()
+            if pid == 0:
+                if nice:
+                    with contextlib.suppress(OSError):
+                        os.nice(nice)
+                _child(fn, 0, results / "0")
         yield wait
     finally:
-        if not waited:
+        if pid and not waited:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
