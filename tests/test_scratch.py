@@ -27,8 +27,8 @@ def temporary(tmp_path: Path, monkeypatch) -> Path:
 
 def _left(folder: Path, age: float = 0.0) -> Path:
     """A scratch folder as a build leaves it, its lock `age` seconds old."""
-    made = folder / f"{scratch.PREFIX}test{len(list(folder.iterdir()))}"
-    (made / "kg-tasks-x").mkdir(parents=True)
+    made = Path(tempfile.mkdtemp(prefix=scratch.PREFIX, dir=folder))
+    (made / "kg-tasks-x").mkdir()
     (made / scratch.LOCK).touch()
     then = time.time() - age
     os.utime(made / scratch.LOCK, (then, then))
@@ -113,13 +113,38 @@ def test_a_lock_held_in_this_process_keeps_its_folder(tmp_path):
         os.close(fd)
 
 
-def test_a_folder_left_without_its_lock_is_swept_once_old(tmp_path):
-    cut = _left(tmp_path)
-    (cut / scratch.LOCK).unlink()  # its build was cut short between making the folder and its lock
+def test_an_empty_folder_left_without_its_lock_is_swept_once_old(tmp_path):
+    cut = Path(tempfile.mkdtemp(prefix=scratch.PREFIX, dir=tmp_path))  # cut short before its lock was made
     assert scratch.sweep(tmp_path) == [] and cut.is_dir()  # young: a build may be about to lock it
     then = time.time() - 2 * scratch.SETTLE_S
     os.utime(cut, (then, then))
     assert scratch.sweep(tmp_path) == [cut] and not cut.exists()
+
+
+def test_a_folder_without_a_lock_is_never_emptied(tmp_path):
+    held = _left(tmp_path)
+    (held / scratch.LOCK).unlink()
+    then = time.time() - 2 * scratch.SETTLE_S
+    os.utime(held, (then, then))
+    assert scratch.sweep(tmp_path) == [] and (held / "kg-tasks-x").is_dir()
+
+
+@pytest.mark.parametrize("name", ["kg-scratch-bench", "kg-scratch-bench-films", "kg-scratch-ABCDEFGH"])
+def test_a_folder_that_only_looks_like_a_scratch_folder_is_never_touched(tmp_path, name):
+    other = tmp_path / name  # say a benchmark's working folder, with a file named as the lock
+    (other / "data").mkdir(parents=True, mode=0o700)
+    other.chmod(0o700)
+    (other / scratch.LOCK).touch()
+    then = time.time() - 2 * scratch.SETTLE_S
+    os.utime(other / scratch.LOCK, (then, then))
+    os.utime(other, (then, then))
+    assert scratch.sweep(tmp_path) == [] and (other / "data").is_dir()
+
+
+def test_a_scratch_named_folder_that_is_not_private_is_never_touched(tmp_path):
+    shared = _left(tmp_path, age=2 * scratch.SETTLE_S)
+    shared.chmod(0o755)  # mkdtemp makes every scratch folder private: this one was made otherwise
+    assert scratch.sweep(tmp_path) == [] and (shared / "kg-tasks-x").is_dir()
 
 
 def test_a_temporary_folder_that_cannot_be_written_is_exit_3_naming_it(project, run_kg, monkeypatch, tmp_path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -14,7 +16,8 @@ from pathlib import Path
 
 from kg.errors import ENVIRONMENT, Failure
 
-PREFIX = "kg-build-"
+PREFIX = "kg-scratch-"
+_NAME = re.compile(re.escape(PREFIX) + r"[a-z0-9_]{8}")  # as tempfile.mkdtemp names it
 LOCK = "lock"  # held (flock) by the build and the workers it forks, for as long as any of them runs
 SETTLE_S = 60.0  # a folder younger than this may be one whose build has not locked it yet
 _ONE = threading.Lock()
@@ -65,30 +68,48 @@ def _cannot(parent: Path, exc: OSError) -> Failure:
 
 
 def _remove(folder: Path) -> None:
-    """Remove a scratch folder, its lock last: cut short, what is left is still a folder `sweep` removes."""
+    """Remove a scratch folder, its lock last and then the folder, empty: cut short, what is left is a folder with
+    its lock, or an empty one, both of which `sweep` knows for a scratch folder."""
     for entry in folder.iterdir() if folder.is_dir() else ():
         if entry.name != LOCK:
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
-    shutil.rmtree(folder, ignore_errors=True)
+    (folder / LOCK).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def _ours(folder: Path) -> bool:
+    """Whether `folder` can be a scratch folder this user's builds made: its name as `mkdtemp` makes it, a real
+    folder, this user's, and private (a folder of that name made by anything else is never touched)."""
+    try:
+        made = folder.lstat()
+    except OSError:
+        return False
+    return bool(_NAME.fullmatch(folder.name)) and stat.S_ISDIR(made.st_mode) and made.st_uid == os.getuid() \
+        and stat.S_IMODE(made.st_mode) == 0o700
 
 
 def sweep(parent: Path) -> list[Path]:
-    """Remove the scratch folders in `parent` that no running build holds; the ones removed."""
+    """Remove the scratch folders in `parent` that no running build holds, and were made a minute ago or more; the
+    ones removed. Only a folder that holds a lock (free) is removed with what is in it; one without is removed
+    only when empty (its build was cut short before its lock, or as it removed its folder)."""
     removed = []
     for folder in sorted(parent.glob(PREFIX + "*")):
+        if not _ours(folder):
+            continue
         try:
             lock = os.open(folder / LOCK, os.O_RDWR | os.O_NOFOLLOW)
-        except FileNotFoundError:  # its build was cut short before it made its lock, or after its removal began
+        except FileNotFoundError:
             with contextlib.suppress(OSError):
-                if folder.is_dir() and not folder.is_symlink() and time.time() - folder.stat().st_mtime >= SETTLE_S:
-                    _remove(folder)
+                if time.time() - folder.stat().st_mtime >= SETTLE_S:
+                    folder.rmdir()  # fails unless empty: nothing is taken that a build did not leave
                     removed.append(folder)
             continue
         except OSError:
-            continue  # another user's
+            continue
         try:
             if time.time() - os.fstat(lock).st_mtime < SETTLE_S:
                 continue  # its build may not have locked it yet
