@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -232,9 +233,11 @@ def test_an_exception_in_the_parents_own_task_stops_the_workers(tmp_path: Path):
             os.kill(int(pid), 0)
 
 
-def test_a_task_for_the_parent_that_is_not_one_of_the_tasks_is_refused():
+def test_a_task_for_the_parent_that_is_not_one_of_the_tasks_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(ValueError, match="no task 3 of 3"):
         list(parallel(_pid, 3, 2, "test", mine=3))
+    assert list(tmp_path.iterdir()) == []  # refused before any folder was made for the answers
 
 
 _STOPPED_AT_FORK = """
@@ -266,14 +269,22 @@ except BaseException as exc:
 """
 
 
+def _waited(fn, processes, desc):
+    with background(fn, processes, desc) as wait:
+        return wait()
+
+
 @pytest.mark.parametrize("call", ["list(workers.parallel(abs, 3, 2, 'test'))",
-                                  "workers.background(abs, 2, 'test').__enter__()()"])
-def test_a_stop_that_reaches_a_worker_as_it_is_forked_never_runs_the_builds_own_code(call):
+                                  "test_workers._waited(abs, 2, 'test')"])
+def test_a_stop_that_reaches_a_worker_as_it_is_forked_never_runs_the_builds_own_code(call, tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", _STOPPED_AT_FORK.replace("{call}", call)], capture_output=True,
-                         text=True, timeout=60)
+    script = _STOPPED_AT_FORK.replace("{call}", call).replace("import kg.build.workers as workers",
+                                                              "import kg.build.workers as workers, test_workers")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).parent)})
     lines = [line.split() for line in out.stdout.splitlines()]
     assert len(lines) == 1 and lines[0][0] == lines[0][1], out.stdout + out.stderr  # the build's line alone
     assert lines[0][2] == "WorkerLost"  # the worker died of the TERM, as a worker does
+    assert list(tmp_path.iterdir()) == []  # and the build removed the folder of its answers

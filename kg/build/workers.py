@@ -74,6 +74,8 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
     if processes <= 1 or (tasks <= 1 and meanwhile is None):
         yield from bar(map(fn, range(tasks)), tasks, desc, "tasks")
         return
+    if mine is not None and not 0 <= mine < tasks:
+        raise ValueError(f"no task {mine} of {tasks} for this process to run")
     results = Path(tempfile.mkdtemp(prefix="kg-tasks-"))
     running: dict[int, int] = {}  # pid -> task
     done: dict[int, R] = {}
@@ -81,8 +83,6 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
     forked = collections.deque(sorted(first) if here is not None else [*sorted(first), *others])  # to start
     asked = collections.deque(others if here is not None else [])  # to ask `here` about
     if mine is not None:
-        if not 0 <= mine < tasks:
-            raise ValueError(f"no task {mine} of {tasks} for this process to run")
         (forked if mine in forked else asked).remove(mine)
         processes -= 1  # this process is one of them
     given = 0
