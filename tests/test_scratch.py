@@ -153,3 +153,12 @@ def test_a_temporary_folder_that_cannot_be_written_is_exit_3_naming_it(project, 
     code, output = run_kg(project, "build")
     assert code == 3 and f"cannot make a folder for the build's temporary files in {missing}" in output, output
     assert not (project / "var" / "current").exists()
+
+
+def test_a_link_named_as_a_scratch_folder_is_never_followed(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    elsewhere = _left(tmp_path / "elsewhere", age=2 * scratch.SETTLE_S)  # a dead build's, as far as it shows
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    (parent / elsewhere.name).symlink_to(elsewhere)
+    assert scratch.sweep(parent) == [] and (elsewhere / "kg-tasks-x").is_dir()

@@ -81,44 +81,57 @@ def _remove(folder: Path) -> None:
         folder.rmdir()
 
 
-def _ours(folder: Path) -> bool:
-    """Whether `folder` can be a scratch folder this user's builds made: its name as `mkdtemp` makes it, a real
-    folder, this user's, and private (a folder of that name made by anything else is never touched)."""
-    try:
-        made = folder.lstat()
-    except OSError:
-        return False
-    return bool(_NAME.fullmatch(folder.name)) and stat.S_ISDIR(made.st_mode) and made.st_uid == os.getuid() \
-        and stat.S_IMODE(made.st_mode) == 0o700
-
-
 def sweep(parent: Path) -> list[Path]:
     """Remove the scratch folders in `parent` that no running build holds, and were made a minute ago or more; the
     ones removed. Only a folder that holds a lock (free) is removed with what is in it; one without is removed
     only when empty (its build was cut short before its lock, or as it removed its folder)."""
     removed = []
     for folder in sorted(parent.glob(PREFIX + "*")):
-        if not _ours(folder):
+        if not _NAME.fullmatch(folder.name):
             continue
         try:
-            lock = os.open(folder / LOCK, os.O_RDWR | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            with contextlib.suppress(OSError):
-                if time.time() - folder.stat().st_mtime >= SETTLE_S:
-                    folder.rmdir()  # fails unless empty: nothing is taken that a build did not leave
-                    removed.append(folder)
-            continue
+            if _swept(folder):
+                removed.append(folder)
         except OSError:
-            continue
+            continue  # left as it is: a sweep never fails a build
+    return removed
+
+
+def _swept(folder: Path) -> bool:
+    """Remove one scratch folder if no build holds it; whether it was. Checked and emptied through one handle of
+    the folder itself, never through its path again (which another user could point elsewhere meanwhile)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return False  # not a folder (a link, say), or not ours to read
+    try:
+        made = os.fstat(fd)
+        if made.st_uid != os.getuid() or stat.S_IMODE(made.st_mode) != 0o700:
+            return False  # mkdtemp makes every scratch folder this user's and private: this one was made otherwise
+        try:
+            lock = os.open(LOCK, os.O_RDWR | os.O_NOFOLLOW, dir_fd=fd)
+        except FileNotFoundError:
+            if time.time() - made.st_mtime < SETTLE_S:
+                return False
+            os.rmdir(folder)  # fails unless empty: nothing is taken that a build did not leave
+            return True
         try:
             if time.time() - os.fstat(lock).st_mtime < SETTLE_S:
-                continue  # its build may not have locked it yet
+                return False  # its build may not have locked it yet
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                continue  # its build (or a worker of it) is running
-            _remove(folder)
-            removed.append(folder)
+                return False  # its build (or a worker of it) is running
+            for name in os.listdir(fd):
+                if name != LOCK:
+                    if stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                        shutil.rmtree(name, dir_fd=fd)
+                    else:
+                        os.unlink(name, dir_fd=fd)
+            os.unlink(LOCK, dir_fd=fd)
         finally:
             os.close(lock)
-    return removed
+        os.rmdir(folder)  # (a link put in its place meanwhile is not a folder: refused)
+        return True
+    finally:
+        os.close(fd)

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 STOPS = (signal.SIGINT, signal.SIGTERM)
 _caught: list[int] = []  # the stops that came while held off, in this process (a child forked meanwhile: its own)
@@ -20,28 +21,38 @@ def _catch(signum: int, _: object) -> None:
 def held_off() -> Iterator[None]:
     """Ctrl-C and TERM wait until the block has run, then are handled as they would have been (the command's
     handler raises where the build is): a child just forked never runs the build's clean-up, a switch is never half
-    done. Handlers, not a signal mask: Python runs them in the main thread whichever thread the kernel picks."""
+    done. If the block fails, its error is raised and a stop that came meanwhile is dropped (the build is ending).
+    Handlers, not a signal mask: Python runs them in the main thread whichever thread the kernel picks."""
     if threading.current_thread() is not threading.main_thread():
         yield  # (only the main thread can set handlers, and only it runs them)
         return
     before = {s: signal.getsignal(s) for s in STOPS}
-    for s, handler in before.items():
-        if handler not in (signal.SIG_IGN, None):  # an ignored stop stays ignored
-            signal.signal(s, _catch)
     try:
+        for s, handler in before.items():  # (a stop that comes while they are swapped: raised, all set back)
+            if handler not in (signal.SIG_IGN, None):  # an ignored stop stays ignored
+                signal.signal(s, _catch)
         yield
-    finally:
-        for s, handler in before.items():
-            if handler is not None:
-                signal.signal(s, handler)
-        if _caught:
-            signum = _caught.pop(0)
-            _caught.clear()
-            handler = before[signal.Signals(signum)]
-            if callable(handler):
-                handler(signum, None)
-            elif handler == signal.SIG_DFL:
-                os.kill(os.getpid(), signum)
+    except BaseException:
+        _caught.clear()
+        _restore(before)
+        raise
+    caught = _caught[:1]
+    _caught.clear()  # before the handlers are set back: a stop then is theirs, and none is left for a later block
+    _restore(before)
+    caught = caught or _caught[:1]  # (one that came in between)
+    _caught.clear()
+    if caught:
+        handler = before[signal.Signals(caught[0])]
+        if callable(handler):
+            handler(caught[0], None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), caught[0])
+
+
+def _restore(handlers: dict[signal.Signals, Any]) -> None:
+    for s, handler in handlers.items():
+        if handler is not None:
+            signal.signal(s, handler)
 
 
 def let_through() -> None:
