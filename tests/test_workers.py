@@ -288,3 +288,27 @@ def test_a_stop_that_reaches_a_worker_as_it_is_forked_never_runs_the_builds_own_
     assert len(lines) == 1 and lines[0][0] == lines[0][1], out.stdout + out.stderr  # the build's line alone
     assert lines[0][2] == "WorkerLost"  # the worker died of the TERM, as a worker does
     assert list(tmp_path.iterdir()) == []  # and the build removed the folder of its answers
+
+
+def _stopped(n: int) -> int:
+    os.kill(os.getpid(), signal.SIGINT)  # a terminal's Ctrl-C reaches the workers too: they have no handler of it
+    time.sleep(5)
+    return n
+
+
+def test_a_worker_ended_by_ctrl_c_stops_the_build_as_ctrl_c_not_as_a_lost_worker():
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list(parallel(_stopped, 2, 2, "test"))
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_a_worker_ended_by_a_stop_the_build_does_not_handle_is_still_a_lost_worker():
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(WorkerLost, match="killed by signal 2"):
+            list(parallel(_stopped, 2, 2, "test"))
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -179,6 +179,11 @@ def _outcome(result: Path, status: int, desc: str, task: int, tasks: int) -> Any
             kind, value = pickle.load(data)
         result.unlink()
     except (OSError, EOFError, pickle.UnpicklingError, ValueError) as exc:
+        stopped = os.WTERMSIG(status) if status != -1 and os.WIFSIGNALED(status) else None
+        if stopped in (signal.SIGINT, signal.SIGTERM) and callable(signal.getsignal(stopped)):
+            # a stop meant for the whole build (a terminal's Ctrl-C, a TERM to the group) that reached the worker
+            # first: this process's handler takes it, as it would have a moment later
+            signal.raise_signal(stopped)
         if status == -1:
             why = "lost (its exit status was taken by another)"
         elif os.WIFSIGNALED(status):
