@@ -205,8 +205,9 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.parametrize("group", [False, True])  # the build alone, or it and its workers (a terminal, systemd)
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])  # a service manager's stop; Ctrl-C
-def test_a_stopped_build_leaves_no_temporary_folder_nor_worker(bulk_project, run_kg, tmp_path, stop):
+def test_a_stopped_build_leaves_no_temporary_folder_nor_worker(bulk_project, run_kg, tmp_path, stop, group):
     assert run_kg(bulk_project, "build")[0] == 0
     before = current(bulk_project / "var")
     snapshot = _digest(before)
@@ -215,14 +216,18 @@ def test_a_stopped_build_leaves_no_temporary_folder_nor_worker(bulk_project, run
     proc = subprocess.Popen([sys.executable, "-m", "kg", "--root", str(bulk_project), "build", "--full"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ,
                                                                                     "TMPDIR": str(temporary)},
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
+                            start_new_session=True)
     deadline = time.monotonic() + 60
     workers: set[int] = set()
     while not (workers and list(temporary.glob("*/kg-tasks-*"))) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
         workers = _children(proc.pid)
     assert workers, "the build had no worker at work to stop"
-    proc.send_signal(stop)
+    if group:
+        os.killpg(proc.pid, stop)
+    else:
+        proc.send_signal(stop)
     _, said = proc.communicate(timeout=60)
     assert proc.returncode == 128 + stop and f"kg: stopped by {stop.name}".encode() in said, said[-500:]
     assert list(temporary.iterdir()) == []
