@@ -286,7 +286,7 @@ def test_a_stop_that_reaches_a_worker_as_it_is_forked_never_runs_the_builds_own_
                          env={**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).parent)})
     lines = [line.split() for line in out.stdout.splitlines()]
     assert len(lines) == 1 and lines[0][0] == lines[0][1], out.stdout + out.stderr  # the build's line alone
-    assert lines[0][2] == "WorkerLost"  # the worker died of the TERM, as a worker does
+    assert lines[0][2] == "Stop"  # the worker died of the TERM, which the build then took as its own stop
     assert list(tmp_path.iterdir()) == []  # and the build removed the folder of its answers
 
 
