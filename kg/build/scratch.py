@@ -70,15 +70,25 @@ def _cannot(parent: Path, exc: OSError) -> Failure:
 def _remove(folder: Path) -> None:
     """Remove a scratch folder, its lock last and then the folder, empty: cut short, what is left is a folder with
     its lock, or an empty one, both of which `sweep` knows for a scratch folder."""
-    for entry in folder.iterdir() if folder.is_dir() else ():
-        if entry.name != LOCK:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-    (folder / LOCK).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            _empty(fd)
+        finally:
+            os.close(fd)
         folder.rmdir()
+
+
+def _empty(fd: int) -> None:
+    """Empty the folder open as `fd`, through it (never through its path): its lock last."""
+    for name in os.listdir(fd):
+        if name != LOCK:
+            if stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                shutil.rmtree(name, dir_fd=fd)
+            else:
+                os.unlink(name, dir_fd=fd)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(LOCK, dir_fd=fd)
 
 
 def sweep(parent: Path) -> list[Path]:
@@ -122,13 +132,7 @@ def _swept(folder: Path) -> bool:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 return False  # its build (or a worker of it) is running
-            for name in os.listdir(fd):
-                if name != LOCK:
-                    if stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                        shutil.rmtree(name, dir_fd=fd)
-                    else:
-                        os.unlink(name, dir_fd=fd)
-            os.unlink(LOCK, dir_fd=fd)
+            _empty(fd)
         finally:
             os.close(lock)
         os.rmdir(folder)  # (a link put in its place meanwhile is not a folder: refused)
