@@ -41,6 +41,7 @@ class Config:
     max_response_mb: int = 64  # bytes of one SPARQL response; a larger result is refused (503)
     body_timeout: float = 10.0  # seconds for a request body to arrive whole (408 past it)
     write_timeout: float = 30.0  # seconds for a client to take each piece of a streamed answer (dropped past it)
+    stop_timeout: float = 10.0  # seconds a server worker may take to finish its requests once stopped (then killed)
     license: str = "https://creativecommons.org/licenses/by-sa/4.0/"
     title: str = "kg film knowledge graph"
     keep_releases: int = 3
@@ -126,7 +127,7 @@ RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and
     "port": (1, 65535), "workers": (1, 64), "query_timeout": (0.1, 86400), "max_results": (1, 10**9),
     "query_workers": (1, 64), "keep_releases": (1, 1000), "cache_mb": (0, 1 << 20),
     "query_memory_mb": (64, 1 << 20), "max_response_mb": (1, 1 << 20), "body_timeout": (0.1, 3600),
-    "write_timeout": (0.1, 3600), "engine_timeout": (1, 86400 * 7), "shards": (0, 4096),
+    "write_timeout": (0.1, 3600), "stop_timeout": (1, 3600), "engine_timeout": (1, 86400 * 7), "shards": (0, 4096),
     "task_records": (1, 10**9), "build_workers": (0, 256),
 }
 

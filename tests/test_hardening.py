@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -127,6 +128,120 @@ def test_no_process_outlives_the_server(released):
         assert [p for p in pids if os.path.exists(f"/proc/{p}")] == []
     finally:
         server.stop()
+
+
+def _gone(pids, within):
+    """Whether every one of `pids` has exited within `within` seconds."""
+    import os
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+        time.sleep(0.1)
+    return not any(os.path.exists(f"/proc/{p}") for p in pids)
+
+
+def test_a_worker_that_will_not_stop_is_killed(released):
+    import os
+    import signal
+
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port(), {"KG_STOP_TIMEOUT": "1"})
+    try:
+        assert _get(server, CHEAP).status_code == 200
+        pids = server.pids()
+        children = [int(c) for c in Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()]
+        workers = [c for c in children if len(os.listdir(f"/proc/{c}/task")) > 1]  # the zygote has one thread
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGSTOP)  # never gets to handle the TERM its master sends it
+        os.kill(server.proc.pid, signal.SIGTERM)
+        server.proc.wait(timeout=20)  # granian alone would wait for that worker for ever
+        assert _gone(pids, 15)
+    finally:
+        server.stop()
+
+
+NESTED_STOP = """
+import signal, threading
+from kg.serve.run import server_class
+
+server = server_class()("server.asgi:app")
+signal.signal(signal.SIGTERM, server.signal_handler_interrupt)  # as granian installs it
+
+
+class SecondStop(threading.Event):
+    def set(self):
+        with self._cond:  # the lock a handler run inside this block would wait for
+            if not server.main_loop_interrupt_nested:
+                server.main_loop_interrupt_nested = True
+                signal.raise_signal(signal.SIGTERM)  # a second TERM, handled before this block ends
+            self._flag = True
+            self._cond.notify_all()
+
+
+server.main_loop_interrupt, server.main_loop_interrupt_nested = SecondStop(), False
+signal.raise_signal(signal.SIGTERM)
+print("stopping:", server.interrupt_signal, server.main_loop_interrupt.is_set())
+"""
+
+
+def test_a_second_stop_while_the_first_is_handled_does_not_hang_the_server():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", NESTED_STOP], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "stopping: True True\n"
+
+
+TWO_STOPS_TO_A_WORKER = """
+from kg.serve.run import worker_signals
+
+
+class Loop:
+    def __init__(self):
+        self.handlers = []
+
+    def add_signal_handler(self, sig, handler, *args):
+        self.handlers.append((handler, args))
+
+
+loop = Loop()
+worker_signals(loop)
+for handler, args in loop.handlers:  # a Ctrl-C and a TERM, before the worker's loop has taken either
+    handler(*args)
+print(len(loop.handlers), "handled")
+"""
+
+
+def test_a_worker_stopped_twice_does_not_hang():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", TWO_STOPS_TO_A_WORKER], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "2 handled\n"
+
+
+def test_two_terms_to_the_whole_group_end_the_server(released):
+    import os
+    import signal
+
+    from conftest import LiveServer, free_port
+
+    # `pkill -f "kg serve"` under `timeout`, or Ctrl-C with a service manager's TERM: every process gets two stops,
+    # and granian's workers and master hung on the second one (one time in six, before 2026-12-06)
+    for _ in range(4):
+        server = LiveServer(released, free_port(), {"KG_STOP_TIMEOUT": "60"})  # hangs are not ended by kills here
+        try:
+            assert requests.get(server.url + "/", timeout=30).status_code == 200
+            pids = server.pids()
+            os.killpg(server.proc.pid, signal.SIGTERM)
+            os.killpg(server.proc.pid, signal.SIGTERM)
+            server.proc.wait(timeout=20)
+            assert _gone(pids, 15)
+        finally:
+            server.stop()
 
 
 def test_bad_timeout_parameter(strict):

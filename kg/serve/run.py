@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
+from typing import Any
 
 from kg.config import Config
 from kg.errors import Failure
@@ -37,11 +39,46 @@ def _preload() -> None:
     gc.freeze()  # collections in the children would otherwise write to (and so copy) every shared object
 
 
+def server_class() -> type[Any]:
+    """granian's server, whose stop handler does its work once: granian's sets a `threading.Event`, whose lock a
+    second TERM or Ctrl-C handled inside the first handler's `set` waits for forever (a `pkill` and a `timeout`
+    each sending one), and the server never stops."""
+    from granian.server import Server
+
+    class StoppedOnce(Server):  # type: ignore[misc, valid-type]
+        def signal_handler_interrupt(self, *args: Any, **kwargs: Any) -> None:
+            if getattr(self, "interrupt_signal", False):
+                return  # the stop is under way
+            self.interrupt_signal = True
+            self.main_loop_interrupt.set()
+
+    return StoppedOnce
+
+
+def worker_signals(loop: Any) -> Any:
+    """granian's `set_loop_signals` for a worker, whose handler tells the worker's event to stop once: a second
+    `set` blocks for ever (granian 2.8.7), and a worker is sent two stops when its master stops it after a `pkill`
+    or a Ctrl-C to the whole group did."""
+    import signal
+
+    from granian._granian import WorkerSignal
+
+    event, told = WorkerSignal(), list[int]()
+
+    def stop(signum: int, frame: object) -> None:
+        if not told:
+            told.append(signum)
+            event.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig, None)
+    return event
+
+
 def serve(config: Config) -> None:
     """Serve `config`'s project until interrupted; workers read their settings from KG_* variables."""
     from granian.constants import Interfaces, Loops
     from granian.http import HTTP1Settings
-    from granian.server import Server
 
     from kg.serve.execute import Zygote
 
@@ -53,7 +90,10 @@ def serve(config: Config) -> None:
           f"(base IRI {config.base_iri})", flush=True)
     _preload()
     Zygote.start(config.releases_path, config.query_memory_mb)  # before granian starts threads or workers
-    Server(
+    import granian._signals
+
+    granian._signals.set_loop_signals = worker_signals  # what its workers, forked from here, import and call
+    server_class()(
         "server.asgi:app",  # reads bodies and writes answers under deadlines; the Flask app runs on its threads
         address=config.host,
         port=config.port,
@@ -65,5 +105,6 @@ def serve(config: Config) -> None:
         http1_settings=HTTP1Settings(max_buffer_size=256 * 1024, header_read_timeout=10_000),
         log_access=False,
         respawn_failed_workers=True,  # a worker that dies anyway is replaced; the others go on serving
+        workers_kill_timeout=math.ceil(config.stop_timeout),  # a worker not ended by then is killed (granian: never)
         working_dir=None,
     ).serve()
