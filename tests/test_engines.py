@@ -166,6 +166,23 @@ def test_rollback_refuses_a_release_whose_slot_was_reloaded_and_publish_brings_i
     assert _release(engine_project)["id"] == ids[0]
 
 
+def test_kg_publish_keeps_its_temporary_files_in_a_scratch_folder_it_removes(engine_project, run_kg, monkeypatch):
+    import tempfile
+
+    assert run_kg(engine_project, "build")[0] == 0
+    seen: list[str] = []
+    real = remote.publish
+
+    def publish(*args, **kwargs):
+        seen.append(tempfile.gettempdir())  # where a Graph Store's per-graph files are split into
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(remote, "publish", publish)
+    assert run_kg(engine_project, "publish")[0] == 0
+    assert len(seen) == 1 and Path(seen[0]).name.startswith("kg-scratch-")  # swept if kg publish is killed
+    assert not Path(seen[0]).exists()
+
+
 def test_verification_refuses_a_slot_that_changed_a_literal(engine_project, engines, run_kg):
     # Virtuoso 7.2 rewrites "PT1H49M"^^xsd:duration to "6540.0": the parity check must see such a change
     assert run_kg(engine_project, "build")[0] == 0

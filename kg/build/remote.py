@@ -248,10 +248,11 @@ def record(release_dir: Path, engine: dict[str, Any]) -> None:
 def republish(config: Config, target: str | None, say: Callable[[str], None]) -> Path:
     """Publish a kept release (default: the current one) into the idle slot, verify it, and make it current."""
     from kg.build.publish import build_lock, find_release, switch
+    from kg.build.scratch import scratch
     from kg.layout import current
 
     root = config.releases_path
-    with build_lock(root, say):
+    with build_lock(root, say), scratch():  # its files split by graph go where a killed build's are swept from
         live = current(root)
         chosen = find_release(root, target) if target is not None else live
         if chosen is None:
