@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import threading
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +32,29 @@ def persist(statements: Statements, union_nt: Path, location: Path) -> None:
     """The release's on-disk store, bulk-loaded in slices from the source graphs' file and the union's dump."""
     disk = ox.Store(str(location))
 
+    stop = threading.Event()  # a stop (Ctrl-C, TERM) or a failure: the loads end at their next slice
+
     def load(disk: ox.Store, path: Path, fmt: ox.RdfFormat, graph: ox.DefaultGraph | None, progress: Any) -> None:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as data:
-            while lines := list(itertools.islice(data, CHUNK)):
+            while not stop.is_set() and (lines := list(itertools.islice(data, CHUNK))):
                 disk.bulk_load(b"".join(lines), format=fmt, to_graph=graph, lenient=True)  # our own output: valid
                 progress.update(len(lines))
 
     # both files at once, on two threads: the loader lets go of the GIL (a quarter faster on two cores)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-store") as pool, counter(
             "store", "statements") as progress:
-        for done in [pool.submit(load, disk, statements.whole(".nq"), ox.RdfFormat.N_QUADS, None, progress),
-                     pool.submit(load, disk, union_nt, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph(), progress)]:
-            done.result()
+        try:
+            loads = [pool.submit(load, disk, statements.whole(".nq"), ox.RdfFormat.N_QUADS, None, progress),
+                     pool.submit(load, disk, union_nt, ox.RdfFormat.N_TRIPLES, ox.DefaultGraph(), progress)]
+            pending = set(loads)
+            while pending:  # in short waits: a stop's handler runs in this thread, but the signal may wake another
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+                for done in finished:
+                    done.result()
+        except BaseException:
+            stop.set()  # else the pool's exit would wait for both files to be loaded whole
+            raise
     disk.flush()
     disk.optimize()
     del disk  # closed here (nothing else holds it): no collection over the build's millions of objects needed
