@@ -214,6 +214,17 @@ def test_duplicate_rows_are_skipped_and_reported(empty_project):
     assert "data/films.csv:3: skipped: duplicate of row 2" in _notes(empty_project)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_the_header_row_again_is_skipped_not_published(fmt, empty_project, run_kg):
+    sep = "," if fmt == "csv" else "\t"
+    header = sep.join(["id", "title", "year"])
+    put(empty_project, f"films.{fmt}", f"{header}\n{sep.join(['tt0000001', 'Night River', '2001'])}\n {header}\n")
+    put(empty_project, "films.mapping.yaml", mapping(f"films.{fmt}", "name: title\nproduction_year: year\n", "id: id"))
+    built(empty_project, run_kg)
+    assert f"data/films.{fmt}:3: skipped: the header row again (were files joined?)" in _notes(empty_project)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("Night River",)]
+
+
 def test_rows_whose_cells_only_join_alike_are_not_duplicates(empty_project):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Night\x1fRiver,2001\ntt0000001\x1fNight,River,2001\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))

@@ -56,6 +56,8 @@ BAD_INPUT = {
     "number where text": ("movies:\n  x:\n    name: 1917\n", "bad.yaml:3", "expected text"),
     "bad url": ("movies:\n  x:\n    name: X\n    same_as: [not-a-url]\n", "bad.yaml:4", "http(s) URL"),
     "bad cast": ("movies:\n  x:\n    name: X\n    cast: [{character: y}]\n", "bad.yaml:4", "cast entry"),
+    "empty file": ("", "bad.yaml:1", "the file is empty"),
+    "comments alone": ("# the films, to come\n\n", "bad.yaml:1", "the file is empty"),
 }
 
 
@@ -69,6 +71,16 @@ def test_bad_input_names_file_and_line(case, empty_project, write, run_kg):
     assert f"data/{where}" in output
     assert what in output
     assert not (empty_project / "var" / "current").exists()
+
+
+def test_a_file_emptied_is_refused_and_the_release_stays(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    served = (project / "var" / "current").resolve()
+    films = next(p for p in sorted((project / "data").glob("*.yaml")) if "movies:" in p.read_text(encoding="utf-8"))
+    films.write_text("", encoding="utf-8")  # an editor's save cut short
+    code, output = run_kg(project, "build")
+    assert code == 2 and f"data/{films.name}:1" in output and "the file is empty" in output
+    assert (project / "var" / "current").resolve() == served
 
 
 def test_tab_indent_says_yaml_wants_spaces(empty_project, write, run_kg):

@@ -190,6 +190,9 @@ def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
         if len(cells) != len(header):
             notes.append(Note(display, line, "skipped", f"{len(cells)} cells where the header has {len(header)}"))
             continue
+        if [c.strip() for c in cells] == header:  # files joined one after the other: not a record named "title"
+            notes.append(Note(display, line, "skipped", "the header row again (were files joined?)"))
+            continue
         yield line, dict(zip(header, cells, strict=True))
 
 

@@ -546,7 +546,9 @@ def _decisions(entries: Any, line: int, display: str, decisions: Decisions, prob
 def read_file(path: Path, display: str, problems: list[Problem], decisions: Decisions | None = None) -> list[Record]:
     """Read one YAML source file into records, adding any problems to `problems`; InputError if it is not YAML."""
     doc = read_yaml(path, display)
-    if doc is None:
+    if doc is None:  # as an empty CSV file is refused: a save cut short would unpublish every record it held
+        problems.append(Problem(display, 1, "the file is empty (nothing but blank lines or comments): delete it if "
+                                            "it is meant to hold no records"))
         return []
     if not isinstance(doc, _Map):
         problems.append(Problem(display, 1, f"the top level must be a mapping of sections ({', '.join(SECTIONS)})"))
