@@ -46,7 +46,7 @@ class _Context:
 
 def _tell(failure: Failure) -> None:
     """Say what failed: its first line after `kg: `, the rest (each problem, say) as they are."""
-    first, *rest = failure.lines()
+    first, *rest = [part for line in failure.lines() for part in line.split("\n")]  # (a query's line and caret)
     _say(f"kg: {first}")
     for line in rest:
         _say(line)
@@ -537,19 +537,21 @@ def _format_names() -> list[str]:
               help="Read the query from a file ('-': standard input)")
 @click.option("--format", "fmt", type=click.Choice(_format_names(), case_sensitive=False), default=None,
               help="Result format (default: tsv for SELECT and ASK, turtle for CONSTRUCT and DESCRIBE)")
-@click.option("--limit", type=int, default=0, help="At most this many rows or triples (default: all)")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="At most this many rows or triples (default: all)")
 @click.pass_context
-def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None, limit: int) -> None:
-    """Run a SPARQL query on the current release and print the results (like the /sparql endpoint)."""
+def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None, limit: int | None) -> None:
+    """Run a SPARQL query on the current release and print the results (like the /sparql endpoint); QUERY '-'
+    reads it from standard input."""
     from kg.serve.sparql import Dataset, Job, answer
 
     if (query is None) == (path is None):
         raise Failure("give the query as an argument or with --file (exactly one)")
-    text = query if query is not None else path.read()
+    text = sys.stdin.read() if query == "-" else query if query is not None else path.read()
     config = ctx.obj.config()
     release = _current(config)
     accept = "text/tab-separated-values, text/turtle;q=0.9" if fmt is None else None
-    job = Job(text, Dataset(), accept, fmt, max(limit, 0))
+    job = Job(text, Dataset(), accept, fmt, limit or 0)
     if release.engine is not None:  # the release is served from an engine: asked there, as /sparql does
         from kg.serve.remote import Gate, forward
 
@@ -558,7 +560,7 @@ def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None,
         result = answer(release, job)
     if result.status != 200:
         raise Failure(f"{result.body.decode('utf-8', 'replace').strip()}")
-    click.echo(result.body, nl=False)
+    click.echo(result.body, nl=not result.body.endswith(b"\n"))  # ASK's `true` ends its line too
     if result.truncated_at is not None:
         _say(f"kg: cut at {result.truncated_at} results (--limit)")
 

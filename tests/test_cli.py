@@ -54,6 +54,23 @@ def test_the_query_can_come_from_standard_input(released):
     assert run.exit_code == 0 and run.stdout.strip() == "true"
 
 
+def test_a_query_of_a_dash_comes_from_standard_input(released):
+    run = kg(released, "-", "--format", "csv", stdin="ASK { ?s a <http://schema.org/Movie> }")
+    assert run.exit_code == 0 and run.stdout == "true\n"  # the line ended, as a shell prompt wants it
+
+
+@pytest.mark.parametrize("limit", ["0", "-3"])
+def test_a_limit_that_is_not_a_positive_number_is_a_usage_error(released, limit):
+    run = kg(released, "--limit", limit, "SELECT ?s WHERE { ?s ?p ?o }")
+    assert run.exit_code == 2 and "--limit" in run.stderr and not run.stdout
+
+
+def test_a_syntax_error_shows_the_query_line_and_caret_on_lines_of_their_own(released):
+    run = kg(released, "SELECT ?s WHERE { ?s ?p")
+    assert run.exit_code == 2 and "\\n" not in run.stderr
+    assert "\n  SELECT ?s WHERE { ?s ?p\n" + " " * 25 + "^" in run.stderr
+
+
 def test_limit_cuts_and_says_so(released):
     run = kg(released, "--limit", "2", "SELECT ?s WHERE { ?s ?p ?o }")
     assert run.exit_code == 0 and len(run.stdout.splitlines()) == 3 and "cut at 2" in run.stderr
