@@ -449,6 +449,19 @@ def test_syntax_error_shows_the_line_with_a_caret_and_no_grammar_sets(client):
     assert "or a name" in text and "\\u{" not in text and "..=" not in text
 
 
+@pytest.mark.parametrize("clause", ["LIMIT", "OFFSET"])
+def test_a_limit_too_large_for_the_parser_is_said_in_its_words(client, clause):
+    r = client.get("/sparql", query_string={"query": f"SELECT * WHERE {{ ?s ?p ?o }} {clause} {10 ** 23}"})
+    assert r.status_code == 400
+    assert f"The query {clause.lower()} should be a non negative integer" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["", "  \n "])
+def test_an_empty_query_is_said_to_be_empty(client, query):
+    r = client.get("/sparql", query_string={"query": query})
+    assert r.status_code == 400 and "the query is empty" in r.get_data(as_text=True)
+
+
 def test_named_graph_parameters(client):
     q = "SELECT ?y WHERE { ?m <http://schema.org/dateCreated> ?y }"
     r = client.get("/sparql", query_string={"query": q, "default-graph-uri": BASE + "source/forum-post"},

@@ -47,6 +47,7 @@ Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 _AT = re.compile(r"^error at (\d+):(\d+): (.*)$", re.S)
 _CHARACTER_CLASS = re.compile(r"\[[^\]]*\]")  # the parser's sets of characters: ['A' ..= 'Z' | ...]
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\w+')
+_EXPLAINED = re.compile(r"expected one of (?:.*?, )?([A-Z][a-z]+(?: [\w-]+){3,})(?:,|$)")
 
 
 _PNAME_BEFORE = re.compile(r"([A-Za-z][\w.-]*)?:[^\s:]*$")  # the prefixed name an error points just after
@@ -66,7 +67,12 @@ def syntax_message(query: str, error: str, prefixes: dict[str, str] | None = Non
         return (f"prefix {undeclared.group(1)}: is not declared (line {line}): declare it with PREFIX "
                 f"{undeclared.group(1)}: <...>, or use one this endpoint declares for every query "
                 f"({', '.join(p + ':' for p in sorted(prefixes or {}))})\n  {text}\n  {' ' * (column - 1)}^")
-    if "expected one of" in what:
+    if not query.strip():
+        return "SPARQL syntax error: the query is empty"
+    explained = _EXPLAINED.search(what) if "expected one of" in what else None
+    if explained is not None:  # the parser's own words (a LIMIT too large), among what it expected
+        what = explained.group(1)
+    elif "expected one of" in what:
         head, _, listed = what.partition("expected one of")
         names = _CHARACTER_CLASS.search(listed) is not None
         tokens = list(dict.fromkeys(_TOKEN.findall(_CHARACTER_CLASS.sub("", listed))))
