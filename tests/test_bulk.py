@@ -225,6 +225,14 @@ def test_the_header_row_again_is_skipped_not_published(fmt, empty_project, run_k
     assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("Night River",)]
 
 
+def test_an_absurd_running_time_in_a_row_is_skipped_with_its_field(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,minutes\ntt0000001,Night River,99999999999999999999\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nrunning_time: minutes\n", "id: id"))
+    built(empty_project, run_kg)
+    assert any(n.startswith("data/films.csv:2: skipped: running_time:") and "not a plausible running time" in n
+               for n in _notes(empty_project)), _notes(empty_project)
+
+
 def test_rows_whose_cells_only_join_alike_are_not_duplicates(empty_project):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Night\x1fRiver,2001\ntt0000001\x1fNight,River,2001\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))

@@ -58,7 +58,7 @@ NEGATIVE = [
     ("movie with two names", [], ':movie/m schema:name "M2" .', "exactly one preferred title", "Violation"),
     ("alternate title not text", [], ":movie/m schema:alternateName :person/p .", "Alternate titles", "Violation"),
     ("description not text", [], ":movie/m schema:description :person/p .", "description must be text", "Violation"),
-    ("running time not minutes", [("movie/m", S + "duration")], ':movie/m schema:duration "P1D"^^xsd:duration .',
+    ("running time in months", [("movie/m", S + "duration")], ':movie/m schema:duration "P1M"^^xsd:duration .',
      "running time", "Violation"),
     ("production year as text", [("movie/m", S + "dateCreated")], ':movie/m schema:dateCreated "2009" .',
      "production year", "Violation"),

@@ -26,6 +26,8 @@ BAD_INPUT = {
     "bad year": ("movies:\n  x:\n    name: X\n    production_year: twenty\n", "bad.yaml:4", "four-digit year"),
     "bad duration": ("movies:\n  x:\n    name: X\n    story_duration: six days\n", "bad.yaml:4", "is not an xsd:duration"),
     "bad running time": ("movies:\n  x:\n    name: X\n    running_time: -3\n", "bad.yaml:4", "positive whole number"),
+    "absurd running time": ("movies:\n  x:\n    name: X\n    running_time: 99999999999999999999\n", "bad.yaml:4",
+                            "not a plausible running time"),
     "duplicate key": ("movies:\n  x:\n    name: X\n    name: Y\n", "bad.yaml:4", "duplicate key 'name'"),
     "missing reference": ("movies:\n  x:\n    name: X\n    director: [nobody]\n", "bad.yaml:4",
                           "person 'nobody' that does not exist"),
@@ -81,6 +83,13 @@ def test_a_file_emptied_is_refused_and_the_release_stays(project, run_kg):
     code, output = run_kg(project, "build")
     assert code == 2 and f"data/{films.name}:1" in output and "the file is empty" in output
     assert (project / "var" / "current").resolve() == served
+
+
+@pytest.mark.parametrize("minutes", [1_500, 51_420])  # The Clock runs a day; Logistics, five weeks
+def test_a_film_longer_than_a_day_conforms(minutes, empty_project, write, run_kg):
+    write(empty_project, "films.yaml", f"movies:\n  x:\n    name: X\n    running_time: {minutes}\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
 
 
 def test_tab_indent_says_yaml_wants_spaces(empty_project, write, run_kg):

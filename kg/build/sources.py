@@ -344,6 +344,17 @@ def _positive_int(raw: Any) -> int:
     return raw
 
 
+LONGEST_MINUTES = 100_000  # the longest films run for weeks (Logistics, 2012: 51,420 minutes); more is a typo
+
+
+def _minutes(raw: Any) -> int:
+    minutes = _positive_int(raw)
+    if minutes > LONGEST_MINUTES:
+        raise ValueError(f"{minutes} minutes is not a plausible running time (more than {LONGEST_MINUTES:,}, "
+                         "about ten weeks)")
+    return minutes
+
+
 def _duration(raw: Any) -> str:
     text = _text(raw)
     duration = Duration.parse(text)
@@ -416,7 +427,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "date": _date,
     "year": _year,
     "date_or_year": _date_or_year,
-    "minutes": _positive_int,
+    "minutes": _minutes,
     "int": _positive_int,
     "duration": _duration,
     "url": _url,
