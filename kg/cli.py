@@ -498,12 +498,13 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     config = ctx.obj.config()
     release = _current(config)
     minter = Minter(config.base_iri)
-    if target.startswith(("http://", "https://")):
+    path = _page_path(target, config)
+    if path is None:  # an IRI minted elsewhere
         candidates = [target]
-    elif "/" in target:
-        candidates = [minter.iri_at(target.strip("/"))]
+    elif "/" in path:
+        candidates = list(dict.fromkeys([target, minter.iri_at(path)] if "://" in target else [minter.iri_at(path)]))
     else:
-        candidates = [minter.iri_at(f"{path}/{target}") for path in PATHS.values()]
+        candidates = [minter.iri_at(f"{kind}/{path}") for kind in PATHS.values()]
     for iri in candidates:
         data, lacking = described(view(release, [iri]), iri)  # served from an engine: the entity's neighbourhood
         if data is not None:
@@ -512,6 +513,24 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
                 _say(f"kg: {missing}")
             return
     raise Failure(f"no entity {target!r} in the current release (tried {', '.join(candidates)})")
+
+
+def _page_path(target: str, config: Config) -> str | None:
+    """Where an entity is served, without the leading slash, from its IRI, its page's address as a browser shows it
+    (under `public_url`; a format's extension, a query or a fragment dropped), kind/key or key; None for an IRI
+    this project does not serve."""
+    from kg.formats import FORMATS
+
+    if target.startswith(("http://", "https://")):
+        base = next((b for b in (config.public_base, config.base_iri) if target.startswith(b)), None)
+        if base is None:
+            return None
+        target = target[len(base):]
+    path = target.split("#", 1)[0].split("?", 1)[0].strip("/")
+    for extension in sorted({f".{f.extension}" for f in FORMATS} | {".html"}, key=len, reverse=True):
+        if path.endswith(extension):
+            return path[:-len(extension)]
+    return path
 
 
 def _current(config: Config) -> Any:

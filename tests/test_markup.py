@@ -84,6 +84,25 @@ def test_kg_embed_says_what_the_rich_result_lacks(released, run_kg):
     assert '"@type":"ItemList"' in output.replace(" ", "")
 
 
+@pytest.mark.parametrize("target", [
+    "https://films.example.org/movie/break-away",  # its IRI
+    "http://127.0.0.1:8950/movie/break-away",  # its page's address, as the browser shows it (public_url)
+    "http://127.0.0.1:8950/movie/break-away.ttl?x=1#top",
+    "movie/break-away.jsonld",
+    "/movie/break-away.html",
+])
+def test_kg_embed_takes_the_addresses_a_user_copies(released, run_kg, monkeypatch, target):
+    monkeypatch.setenv("KG_PUBLIC_URL", "http://127.0.0.1:8950/")
+    code, output = run_kg(released, "embed", target)
+    assert code == 0, output
+    assert '"@id": "https://films.example.org/movie/break-away"' in output
+
+
+def test_kg_embed_of_an_iri_minted_elsewhere_says_there_is_none(released, run_kg):
+    code, output = run_kg(released, "embed", "https://example.com/movie/break-away")
+    assert code == 2 and "no entity 'https://example.com/movie/break-away'" in output
+
+
 @pytest.mark.parametrize("path", ENTITIES)
 def test_no_blank_nodes_and_no_provenance_clutter(client, path):
     html = client.get(f"/{path}", headers={"Accept": "text/html"}).get_data(as_text=True)
