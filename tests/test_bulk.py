@@ -270,6 +270,18 @@ def test_title_aliases_join_differently_worded_titles(empty_project, run_kg):
         (f"{BASE}movie/rogue-one-a-star-wars-story-2016",)]
 
 
+@pytest.mark.parametrize("items", ["", "results.films"])
+def test_a_json_items_notes_name_the_line_it_starts_on(items, empty_project):
+    films = [{"id": "tt1", "title": "Night River"}, {"id": "tt2", "title": "Blue City"},
+             {"id": "tt1", "title": "Night River"}]
+    document = {"meta": {"count": [3]}, "results": {"films": films}} if items else films
+    put(empty_project, "films.json", json.dumps(document, indent=2))  # each item over four lines
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\n", "id: id")
+        + (f"items: {items}\n" if items else ""))
+    first = 2 if not items else 9  # the line of the first item's brace
+    assert f"data/films.json:{first + 8}: skipped: duplicate of row {first}" in _notes(empty_project)
+
+
 def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)"},

@@ -260,5 +260,52 @@ def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple
         except json.JSONDecodeError as exc:
             raise MappingError(f"{display}: not JSON: {exc.msg}", exc.lineno) from exc
         suspect = _SURROGATE_ESCAPE.search(text) is not None  # once per file: most files have no such escape
-        yield from _objects(((n, item, suspect) for n, item in enumerate(_array(items, items_at, display), 1)),
-                            display, notes, "an item")
+        array = _array(items, items_at, display)
+        starts = _item_lines(text, items_at, len(array)) or range(1, len(array) + 1)  # else the items' numbers
+        yield from _objects(((n, item, suspect) for n, item in zip(starts, array, strict=True)), display, notes,
+                            "an item")
+
+
+_DECODER = json.JSONDecoder()
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+def _item_lines(text: str, path: tuple[str, ...], count: int) -> list[int] | None:
+    """The line each item of the array at `path` of a JSON text starts on; None when items share a line (a file
+    written on one line: their numbers tell them apart better) or the text is not as `json.loads` read it (a key
+    given twice, say)."""
+    def blank(pos: int) -> int:
+        return _BLANK.match(text, pos).end()  # (it matches the empty string)
+
+    try:
+        pos = blank(0)
+        for key in path:
+            if text[pos] != "{":
+                return None
+            pos = blank(pos + 1)
+            while True:
+                name, pos = _DECODER.raw_decode(text, pos)
+                pos = blank(pos)
+                if text[pos] != ":":
+                    return None
+                pos = blank(pos + 1)
+                if name == key:
+                    break
+                pos = blank(_DECODER.raw_decode(text, pos)[1])
+                if text[pos] != ",":
+                    return None
+                pos = blank(pos + 1)
+        if text[pos] != "[":
+            return None
+        lines: list[int] = []
+        line, counted = 1, 0
+        pos = blank(pos + 1)
+        while text[pos] != "]":
+            line, counted = line + text.count("\n", counted, pos), pos
+            lines.append(line)
+            pos = blank(_DECODER.raw_decode(text, pos)[1])
+            if text[pos] == ",":
+                pos = blank(pos + 1)
+    except (ValueError, IndexError):
+        return None
+    return lines if len(lines) == count and all(a < b for a, b in zip(lines, lines[1:])) else None
