@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -308,4 +309,4 @@ def _item_lines(text: str, path: tuple[str, ...], count: int) -> list[int] | Non
                 pos = blank(pos + 1)
     except (ValueError, IndexError):
         return None
-    return lines if len(lines) == count and all(a < b for a, b in zip(lines, lines[1:])) else None
+    return lines if len(lines) == count and all(a < b for a, b in itertools.pairwise(lines)) else None
