@@ -794,6 +794,15 @@ def test_a_finding_about_a_statement_of_an_rdf_file_names_the_file(empty_project
     assert f"data/extra.nt [<{BASE}movie/x>]: Violation: A director must be a person" in output
 
 
+def test_a_finding_about_what_an_rdf_file_adds_to_a_hand_written_record_names_the_file(empty_project, run_kg):
+    put(empty_project, "films.yaml", "movies:\n  oldboy:\n    name: Oldboy\n")
+    put(empty_project, "extra.ttl", f'<{BASE}movie/oldboy> <{S}notAProperty> "y" .\n')
+    code, output = run_kg(empty_project, "validate")
+    assert code == 1
+    assert f"data/extra.ttl [<{BASE}movie/oldboy>]: Violation: schema.org has no property 'notAProperty'" in output
+    assert "films.yaml" not in output.split("notAProperty")[0].rsplit("\n", 1)[-1]
+
+
 def test_a_malformed_rdf_file_is_refused_with_its_line(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"<{BASE}movie/x> a <{S}Movie> .\n<{BASE}movie/y> a \n")
     code, output = run_kg(empty_project, "build")

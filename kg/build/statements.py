@@ -188,8 +188,8 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
 
     Each file goes through a store first, so its literals are in the store's canonical forms (1.50 -> 1.5),
     and repeated statements are dropped, exactly as the on-disk store will hold them; blank nodes become
-    Skolem IRIs (<base>.well-known/genid/<file>-<n>). With `mapped`, each subject no record stated is known to
-    come from its file (a finding about it names the file).
+    Skolem IRIs (<base>.well-known/genid/<file>-<n>). With `mapped`, each subject and each (subject, predicate)
+    no record stated is known to come from its file (a finding about it names the file).
     """
     for rdf in sources.rdf:
         skolem = _Skolem(minter, rdf.key)
@@ -197,8 +197,11 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
         scratch.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), skolem(q.graph_name))
                        for q in rdf.quads())
         for quad in scratch:
-            if mapped is not None and quad.subject.value not in mapped.subjects:
-                mapped.subjects[quad.subject.value] = Origin(rdf.display, 0, f"<{quad.subject.value}>")
+            if mapped is not None:
+                subject, origin = quad.subject.value, Origin(rdf.display, 0, f"<{quad.subject.value}>")
+                mapped.subjects.setdefault(subject, origin)
+                # what the file adds to a record's subject is the file's (a finding on it names the file)
+                mapped.statements.setdefault((subject, quad.predicate.value), origin)
             yield quad
         del scratch
 
