@@ -191,6 +191,20 @@ def test_a_merged_pair_is_one_record_and_not_a_candidate(oldboys, run_kg, write)
     assert "old-boy-2003" not in run_kg(oldboys, "duplicates", "--json")[1]
 
 
+def test_the_evidence_counts_films_and_people_not_their_spellings(oldboys, run_kg, write):
+    write(oldboys, "decisions.yaml", """
+        decisions:
+          - merge movie/old-boy-2003 into movie/oldboy
+    """)
+    code, output = run_kg(oldboys, "duplicates", "--json")
+    assert code == 0, output
+    found = json.loads(output[output.index("["):output.rindex("]") + 1])
+    (pair,) = [c for c in found if c["kind"] == "person"]
+    # both direct the one film, Oldboy (its titles give it several keys), with one actor (several spellings)
+    assert "credited in 1 film(s) of the same title" in pair["evidence"], pair["evidence"]
+    assert any(e.startswith("1 co-worker(s) in common") for e in pair["evidence"]), pair["evidence"]
+
+
 def test_records_giving_one_imdb_id_are_merged_and_reported(oldboys, write, run_kg):
     write(oldboys, "more.yaml", """
         movies:

@@ -525,7 +525,8 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
         return None  # one word of a name in common: only the same birth year and a film together tell
     if films_a & films_b:
         score += 0.3
-        evidence_list.append(f"credited in {len(films_a & films_b)} film(s) of the same title")
+        shared = sum(1 for f in set(world.credits.get(a.key, [])) if world.film_keys(f) & films_b)  # films, not keys
+        evidence_list.append(f"credited in {shared} film(s) of the same title")
     mates_a, mates_b = world.spelled(world.coworkers(a.key)), world.spelled(world.coworkers(b.key))
     together = mates_a & mates_b
     # of the smaller circle, how much the other shares: two prolific actors of one studio era share a few
@@ -533,7 +534,10 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     share = len(together) / max(1, min(len(mates_a), len(mates_b)))
     if share >= 0.1 or (together and match[0] >= 0.45):  # a name alike but for punctuation or a nickname: any
         score += 0.25 if share >= 0.5 else 0.15 if share >= 0.25 or match[0] >= 0.45 else 0.1
-        evidence_list.append(f"{len(together)} co-worker(s) in common ({share:.0%} of the smaller circle)")
+        theirs = world.spelled(world.coworkers(b.key) - {a.key})  # people, not spellings, and not the pair itself
+        people = sum(1 for p in world.coworkers(a.key) - {b.key} if world.spelled([p]) & theirs)
+        evidence_list.append(f"{people} co-worker(s) in common ({share:.0%} of the smaller circle)" if people else
+                             "credited beside each other")
     return score, evidence_list
 
 
