@@ -448,8 +448,10 @@ def dump_cmd(ctx: click.Context, name: str, output: Path | None, chosen: str | N
         if release is None:
             raise LookupError("no release yet; run `kg build`")
         source = spliced.open_file(release / name)
-    except (LookupError, OSError) as exc:
-        raise Failure(f"cannot write {name}: {exc}") from exc
+    except LookupError as exc:
+        raise Failure(str(exc).strip("'\"")) from exc
+    except OSError as exc:
+        raise Failure(f"cannot read {name} of release {release.name}: {exc.strerror or exc}", ENVIRONMENT) from exc
     with source:
         if target is None:
             _copy_out(source, click.get_binary_stream("stdout"), "standard output", stdout=True)
@@ -577,6 +579,15 @@ def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None,
         result = forward(release, config.store, job, config.query_timeout, Gate(1))
     else:
         result = answer(release, job)
+    if result.status == 406 and fmt is not None and b"is available as" in result.body:  # the other kind's format
+        from kg.formats import FORMATS, RESULT_FORMATS
+
+        tables = [f.name for f in RESULT_FORMATS]
+        graphs = [f.name for f in FORMATS if not f.datasets]
+        kind, others = ("tables (SELECT, ASK)", graphs) if fmt.lower() in tables else ("graphs (CONSTRUCT, DESCRIBE)",
+                                                                                    tables)
+        raise Failure(f"--format {fmt} is for {kind}; this query's result is the other kind: use one of "
+                      f"{', '.join(others)}")
     if result.status != 200:
         raise Failure(f"{result.body.decode('utf-8', 'replace').strip()}")
     click.echo(result.body, nl=not result.body.endswith(b"\n"))  # ASK's `true` ends its line too

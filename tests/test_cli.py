@@ -78,7 +78,9 @@ def test_limit_cuts_and_says_so(released):
 
 @pytest.mark.parametrize(("args", "message"), [
     (("SELEC ?x",), "syntax error"),
-    (("--format", "turtle", NAME), "Not Acceptable"),
+    (("--format", "turtle", NAME), "--format turtle is for graphs (CONSTRUCT, DESCRIBE); this query's result is "
+                                   "the other kind: use one of json, xml, csv, tsv"),
+    (("--format", "csv", DIRECTOR), "--format csv is for tables (SELECT, ASK)"),
     (("INSERT DATA { <a:b> <a:c> <a:d> }",), "read-only"),
     ((), "exactly one"),
 ])

@@ -175,7 +175,7 @@ def test_kg_dump_writes_into_a_file(run_kg, released, client, tmp_path, name):
 
 
 @pytest.mark.parametrize("args, said", [(["kg.xml"], "no dump called 'kg.xml'; a release has kg.ttl"),
-                                        (["kg.ttl", "--release", "nonesuch"], "cannot write kg.ttl")])
+                                        (["kg.ttl", "--release", "nonesuch"], "kg: no kept release 'nonesuch' (kg releases")])
 def test_kg_dump_of_what_is_not_there_exits_2_saying_so(run_kg, released, args, said):
     code, output = run_kg(released, "dump", *args)
     assert code == 2 and said in output
