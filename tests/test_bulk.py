@@ -516,6 +516,8 @@ def test_a_bulk_record_joins_the_hand_written_one(empty_project, write, run_kg):
 
 @pytest.mark.parametrize(("text", "line", "message"), [
     (mapping("films.csv", "title: title\n"), 5, "movie has no field 'title'"),
+    (mapping("films.csv", "name: title\nproductionyear: year\n"), 6,
+     "movie has no field 'productionyear' (did you mean production_year? known: name,"),
     (mapping("films.csv", "name: {column: title, colour: red}\n"), 5, "unknown option(s) ['colour']"),
     (mapping("nothing-*.csv", "name: title\n"), 2, "matches no file"),
     (mapping("films.csv", "name: title\n", record="film"), 3, "'film' is not a record kind"),
@@ -546,9 +548,10 @@ def test_a_json_document_whose_array_is_inside_it_is_read_at_items(document, ite
 
 
 @pytest.mark.parametrize(("items", "message"), [
-    ("", "data/films.json: the top level is not an array of objects but an object; set items: to the key of its "
-         "array (data)"),
-    ("items: rows\n", "data/films.json: no 'rows' in the top level (its keys: data, meta); check the mapping's items:"),
+    ("", "data/films.json: the top level is not an array of objects but an object; set items: (in "
+         "data/films.mapping.yaml) to the key of its array (data)"),
+    ("items: rows\n", "data/films.json: no 'rows' in the top level (its keys: data, meta); check the mapping's items: "
+                      "(in data/films.mapping.yaml)"),
     ("items: meta\n", "data/films.json: meta is not an array of objects but an object"),
 ])
 def test_a_json_document_without_an_array_where_the_mapping_looks_is_refused(items, message, empty_project, run_kg):

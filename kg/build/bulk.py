@@ -23,7 +23,7 @@ from kg.build.bulkspec import (
 from kg.build.cleaning import LOST_LETTER, NOT_A_PERSON, group
 from kg.build.identity import Entry, Identities, lost_letters, renamed, resolve
 from kg.build.notes import Note
-from kg.build.rows import GARBLED, bad_bytes, deep_line, rows
+from kg.build.rows import GARBLED, MAPPING, bad_bytes, deep_line, rows
 from kg.model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, LangText, Origin, Record, Value
 from kg.progress import bar
 from kg.text import quote
@@ -162,6 +162,16 @@ class _Reader:
             raise MappingError(f"{display}: unknown file type; set format: csv, tsv, json or jsonl")
         seen: dict[bytes, int] = {}
         csv = fmt in ("csv", "tsv")
+        try:
+            self._read_rows(mapping, path, fmt, display, present, within, seen, csv)
+        except MappingError as exc:
+            if MAPPING not in str(exc):
+                raise
+            raise MappingError(str(exc).replace(MAPPING, f"in {mapping.display}"), exc.line) from exc
+
+    def _read_rows(self, mapping: Mapping, path: Path, fmt: str, display: str, present: set[str],
+                   within: dict[str, set[str]], seen: dict[bytes, int], csv: bool) -> None:
+        """`read_file`'s rows."""
         for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
                                   mapping.delimiter, mapping.quoting), None,
                              "read", f"rows of {path.name}"):

@@ -271,8 +271,10 @@ def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
 def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) -> FieldSpec:
     f = kind.field(name)
     if f is None or f.vtype == "type":
-        raise MappingError(f"{where}: {kind.name} has no field {quote(name)} (known: "
-                           f"{', '.join(x.name for x in kind.fields if x.vtype != 'type')})", line)
+        known = [x.name for x in kind.fields if x.vtype != "type"]
+        close = difflib.get_close_matches(name, known, n=1)
+        raise MappingError(f"{where}: {kind.name} has no field {quote(name)} ("
+                           f"{f'did you mean {close[0]}? ' if close else ''}known: {', '.join(known)})", line)
     if f.vtype == "ref":
         ref_spec = spec.get("ref", spec) if isinstance(spec, dict) and "ref" in spec else spec
         return FieldSpec(f, ref=_ref(ref_spec, f.ref or "", where, line))

@@ -74,6 +74,9 @@ def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], i
         yield line, row
 
 
+MAPPING = "{mapping}"  # where an error about the array's place names the mapping file (filled in by its reader)
+
+
 def _array(document: Any, path: tuple[str, ...], display: str) -> list[Any]:
     """The array of objects at `path` in a JSON document, or a MappingError saying what is there instead."""
     found = document
@@ -82,14 +85,15 @@ def _array(document: Any, path: tuple[str, ...], display: str) -> list[Any]:
             where = ".".join(path[:depth]) or "the top level"
             keys = f" (its keys: {', '.join(shorten(k, 40) for k in sorted(map(str, found))[:10])})" if isinstance(
                 found, dict) else ""
-            raise MappingError(f"{display}: no {quote(key)} in {where}{keys}; check the mapping's items:")
+            raise MappingError(f"{display}: no {quote(key)} in {where}{keys}; check the mapping's items: ({MAPPING})")
         found = found[key]
     if isinstance(found, list):
         return found
     hint = ""
     if isinstance(found, dict):
         arrays = sorted(k for k, v in found.items() if isinstance(v, list))
-        hint = f"; set items: to the key of its array ({', '.join(map(str, arrays[:5]))})" if arrays else ""
+        hint = (f"; set items: ({MAPPING}) to the key of its array ({', '.join(map(str, arrays[:5]))})"
+                if arrays else "")
     where = ".".join(path) or "the top level"
     kind = {dict: "an object", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
         type(found), "null")
