@@ -8,7 +8,7 @@ import difflib
 import json
 import operator
 import re
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -625,8 +625,9 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
 
 
 def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[Ref, Merge],
-                       problems: list[Problem]) -> None:
-    """Each preferred value is one a source (or the curators, for 'editorial') gives the record."""
+                       problems: list[Problem], twice: Container[Ref] = ()) -> None:
+    """Each preferred value is one a source (or the curators, for 'editorial') gives the record (unless the record
+    is defined `twice`, already an error)."""
     index = {(r.kind, r.key): r for r in records}
     for pair, origin in decisions.not_same.items():
         for kind, key in sorted(pair):
@@ -635,6 +636,8 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
     for p in decisions.prefer:
         ref = moves[p.record].kept if p.record in moves else p.record
         record = index.get(ref)
+        if ref in twice:
+            continue
         if record is None:
             problems.append(Problem(p.origin.file, p.origin.line, f"there is no {ref[0]} {quote(ref[1])}", SECTION))
             continue
@@ -821,6 +824,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
     problems: list[Problem] = []
     records: list[Record] = []
     seen: dict[tuple[str, str], Record] = {}
+    twice: set[tuple[str, str]] = set()  # records defined twice: which of them a decision means is not known
     mappings: list[Mapping] = []
     out = Sources([])
     unreadable = False  # a file that is not YAML at all: what refers to its records cannot be checked
@@ -864,6 +868,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         for record in read:
             first = seen.get((record.kind, record.key))
             if first is not None:
+                twice.add((record.kind, record.key))
                 problems.append(Problem(display, record.origin.line,
                                         f"{record.kind} {quote(record.key)} is already defined at {first.origin.file}:"
                                         f"{first.origin.line}", record.key))
@@ -887,7 +892,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         problems.extend(Problem(o.file, o.line or None, why, o.field or o.record) for o, why in troubles)
         records, out.moves, out.held = resolved.records, resolved.moves, resolved.held
         _check_references(records, problems)
-        _check_preferences(records, out.decisions, out.moves, problems)
+        _check_preferences(records, out.decisions, out.moves, problems, twice)
     if problems:
         raise InputError(problems)
     out.records = sorted(records, key=operator.attrgetter("kind", "key"))
