@@ -4,6 +4,7 @@ or usage, 3 the release cannot be written (disk full, no permission: the machine
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -115,6 +116,9 @@ def _listed(items: list[Any], verbose: bool, what: str) -> None:
         _say(f"  {item}")
     if len(items) > LISTED and not verbose:
         _say(f"  ... and {len(items) - LISTED} more {what} (--verbose lists them all)")
+
+
+_SAID_ONCE = re.compile(r" \([\d,]+ records of .*: said once for them all\)$")  # a warning's group, in release.json
 
 
 def _findings(findings: list[Any], verbose: bool, what: str) -> None:
@@ -317,8 +321,10 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
         ("conflicts", f"{len(meta.get('conflicts', [])):,} (where sources disagree; `kg info --json` lists them)"),
         ("duplicates", f"{dups.get('candidates', 0):,} candidates, {dups.get('merged', 0):,} merged by identifier "
                        "(`kg duplicates` lists them)"),
-        ("warnings", f"{meta.get('warning_count', len(warnings)):,} ({len(warnings):,} kinds by source; the "
-                     "server's /attention page lists them)"),
+        ("warnings", f"{meta.get('warning_count', len(warnings)):,} "
+                     f"({len({_SAID_ONCE.sub('', str(w).split(': Warning: ', 1)[-1]) for w in warnings}):,} kinds, "
+                     "as `kg build` counts "
+                     "them; the server's /attention page lists them)"),
     ]
     if notes:
         lines.append(("notes", ", ".join(f"{n:,} {action}" for action, n in sorted(notes.items()))

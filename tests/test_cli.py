@@ -130,6 +130,14 @@ def test_info_says_what_went_in_and_what_came_out(released):
     assert all(name in said["dumps"] for name in meta["dumps"])
 
 
+def test_info_counts_the_kinds_of_warnings_as_the_build_does(project, run_kg):
+    output = run_kg(project, "build")[1]
+    head = next(line for line in output.splitlines() if line.strip().endswith("(--verbose lists them all):"))
+    total, kinds = int(head.split()[0]), int(head.split()[2])
+    said = dict(line.split(None, 1) for line in _info(project).output.splitlines() if not line.startswith("base IRI"))
+    assert said["warnings"].startswith(f"{total:,} ({kinds:,} kinds, as `kg build` counts them")
+
+
 def test_info_as_json_is_the_release_metadata(released):
     import json
 
