@@ -200,6 +200,12 @@ def client_format(name: str, graph: bool) -> str | None:
     return found.name if found is not None else CLIENT_RESULT_NAMES.get(name)
 
 
+def known(name: str) -> bool:
+    """Whether a client names a format kg knows, for a table, a graph or a dataset (see `client_format`)."""
+    return bool(client_format(name, False) or client_format(name, True) or by_name(name.strip())
+                or by_media_type(name.split(";", 1)[0].strip()))
+
+
 def result_by_name(name: str) -> ResultFormat | None:
     """The SPARQL results format with this short name or extension."""
     name = name.lower()

@@ -9,16 +9,12 @@ from flask import Blueprint, abort, request
 from kg.layout import ATTENTION_KINDS
 from kg.serve.attention import Attention, attention
 
-from .entities import local, release
+from .entities import local, release, whole_number
 from .errors import error_response
 from .render import Answer, Json, Page, renders
 
 bp = Blueprint("attention", __name__)
 PAGE_SIZE = 50
-
-
-def _number(text: str | None, default: int) -> int:
-    return int(text) if text and text.isdigit() and 0 < len(text) < 8 and int(text) > 0 else default
 
 
 def _json(found: Attention, kind: str | None) -> Json:
@@ -42,7 +38,7 @@ def needs_attention() -> Answer:
     """What the curators should look at, by kind, a page at a time (HTML, or JSON for scripts)."""
     rel = release()
     kind = request.args.get("kind") or None
-    found = attention(rel, kind, _number(request.args.get("page"), 1), PAGE_SIZE)
+    found = attention(rel, kind, whole_number("page", 1), PAGE_SIZE)
     if kind and found.group is None and kind not in ATTENTION_KINDS:
         abort(error_response(404, f"No kind {kind!r} of things to look at; the kinds are "
                                   f"{', '.join(ATTENTION_KINDS)}."))

@@ -99,6 +99,7 @@ def amount(facts: list[views.Fact]) -> str | None:
 
 
 PAGE_SIZE = 100
+MOST_A_PAGE = 1000  # a larger size= is cut to this
 FACET_LABELS = {"born": "birth year"}  # facets whose parameter name is not what a reader calls them
 
 
@@ -107,9 +108,16 @@ def _link(path: str, params: dict[str, str]) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def _number(text: str | None, default: int, most: int) -> int:
-    """A positive whole number from a query parameter, at most `most`; `default` when absent or not a number."""
-    return min(int(text), most) if text and text.isdigit() and 0 < len(text) < 10 and int(text) > 0 else default
+def whole_number(name: str, default: int) -> int:
+    """The query parameter `name` as a whole number from 1; `default` when absent or empty, a 400 naming it when it
+    is anything else."""
+    text = request.args.get(name, "")
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) < 10 and int(text) > 0):
+        abort(error_response(400, f"The parameter '{name}' must be a whole number from 1 to 999999999, "
+                                  f"not {text[:50]!r}."))
+    return int(text)
 
 
 @dataclass
@@ -178,8 +186,12 @@ def kind_listing(kind: str) -> Answer:
     """One page of the entities of a kind, by name (HTML, or JSON or CSV for scripts), narrowed by its facets,
     with prev/next links."""
     rel = release()
-    page, size = _number(request.args.get("page"), 1, 10**8), _number(request.args.get("size"), PAGE_SIZE, 1000)
-    filters = {f: request.args[f][:200] for f in listings.facet_names(kind) if request.args.get(f, "").strip()}
+    page, size = whole_number("page", 1), min(whole_number("size", PAGE_SIZE), MOST_A_PAGE)
+    filters = {f: v.strip()[:200] for f, v in request.args.items() if f in listings.FILTERS and v.strip()}
+    try:
+        listings.check_filters(kind, filters)
+    except listings.BadFilter as exc:
+        abort(error_response(400, f"{exc}."))
     keep = {k: request.args[k] for k in ("size", "format") if k in request.args} | filters
 
     def listed() -> _Listed:
@@ -187,6 +199,9 @@ def kind_listing(kind: str) -> Answer:
             listing = listings.listing(rel, kind, page, size, filters)
         except listings.NoFacets as exc:
             abort(error_response(400, f"This list cannot be narrowed: {exc}."))
+        if page > listing.pages:  # the listing answers its last page for any later one: a link past it is a 404
+            abort(error_response(404, f"There is no page {page} of this list: it has {listing.pages} "
+                                      f"page{'' if listing.pages == 1 else 's'}."))
         items = [e for e, _ in listing.items]
         return _Listed(listing, _Links.of(request.path, listing, keep),
                        summaries.summaries(nearby.view(rel, items, pages=False), items), (listing.page - 1) * size)
@@ -256,6 +271,9 @@ def _found(rel: Release, text: str, kind: str | None = None, page: int = 1) -> _
     return _Found(text, found, query is not None, summaries.summaries(nearby.view(rel, iris, pages=False), iris), kind)
 
 
+SEARCH_KINDS = (*LISTED, "other")  # "other": what was not minted here, as the search page's links name it
+
+
 @bp.get("/search")
 @renders
 def search() -> Answer:
@@ -263,8 +281,10 @@ def search() -> Answer:
     (?page=), narrowed to a kind of record by ?kind= (movie, person, ...)."""
     rel = release()
     text = request.args.get("q", "")[:200]
-    kind = request.args.get("kind") if request.args.get("kind") in LISTED else None
-    page = _number(request.args.get("page"), 1, 10**6)
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in SEARCH_KINDS:
+        abort(error_response(400, f"The parameter 'kind' must be one of {', '.join(SEARCH_KINDS)}, not {kind[:50]!r}."))
+    page = whole_number("page", 1)
     return Answer({"html": lambda: _found(rel, text, kind, page).page(),
                    "json": lambda: _found(rel, text, kind, page).json(),
                    "suggest": lambda: _found(rel, text, kind, page).suggestions()})

@@ -14,8 +14,8 @@ _OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)))
 
 
 def _search_hint(status: int) -> str | None:
-    """For a missing entity page, the last part of its path as words to search for."""
-    if status != 404:
+    """For a missing entity page, the last part of its path as words to search for (none for a listing's page)."""
+    if status != 404 or request.path.endswith("/"):
         return None
     words = request.path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip()
     return words or None

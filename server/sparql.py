@@ -9,7 +9,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, abort, current_app, request, send_file
 
 from kg.errors import Refusal
-from kg.formats import Format
+from kg.formats import Format, known
 from kg.serve import remote, sparql
 from kg.serve.execute import Busy
 from kg.serve.guard import MAX_QUERY_CHARS, is_lookup
@@ -133,10 +133,13 @@ def _query_page(text: str) -> Page:
 
 def _format_param(params: Any) -> str | None:
     """The result format asked for by name: `format`, or `output` or `results` as Fuseki, Virtuoso and SPARQLWrapper
-    also name it."""
+    also name it; a 400 naming the parameter when kg knows no such format."""
     for name in ("format", "output", "results"):
         value = params.get(name) or request.args.get(name)
         if value:
+            if not known(str(value)):
+                raise Refusal(400, f"The parameter '{name}' names no format kg knows: {str(value)[:50]!r}. "
+                                   f"Name one of {sparql.format_names()}.")
             return str(value)
     return None
 

@@ -39,3 +39,13 @@ def test_search_json_narrowed_to_films(client):
 def test_the_search_page_links_each_kind(client):
     html = client.get("/search", query_string={"q": "break"}, headers={"Accept": "text/html"}).get_data(as_text=True)
     assert 'href="/search?q=break&amp;kind=movie"' in html
+
+
+def test_search_for_an_unknown_kind_is_a_400_listing_the_kinds(client):
+    r = client.get("/search", query_string={"q": "break", "kind": "films", "format": "json"})
+    assert r.status_code == 400 and "'kind' must be one of movie, person," in r.get_data(as_text=True)
+
+
+def test_search_narrows_to_the_kind_other_as_its_links_name_it(client):
+    r = client.get("/search", query_string={"q": "break", "kind": "other", "format": "json"})
+    assert r.status_code == 200 and r.json["kind"] == "other"

@@ -358,8 +358,56 @@ def test_entity_documents_are_readable_by_scripts_of_other_sites(client):
 def test_type_listing_is_paged(client):
     r = client.get("/person/?page=1")
     assert r.status_code == 200 and "Suh Youngjoo" in r.get_data(as_text=True)
-    assert client.get("/person/?page=999").status_code == 200
-    assert client.get("/person/?page=-3").status_code == 200
+
+
+LISTING_FORMS = ["text/html", "application/json", "text/csv"]
+
+
+@pytest.mark.parametrize("path", ["/movie/?", "/search?q=break&", "/attention?"])
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "1.5", "9" * 20])
+def test_a_malformed_page_number_is_a_400_naming_it(client, path, value):
+    r = client.get(f"{path}page={value}", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and f"'page' must be a whole number from 1 to 999999999, not '{value}'" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("accept", LISTING_FORMS)
+@pytest.mark.parametrize("name, value", [("size", "abc"), ("size", "0"), ("year", "abcd"), ("year", "19")])
+def test_a_malformed_listing_parameter_is_a_400_naming_it_in_every_form(client, accept, name, value):
+    r = client.get(f"/movie/?{name}={value}", headers={"Accept": accept})
+    assert r.status_code == 400 and f"'{name}'" in unescape(r.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("path, name, filters", [("/person/?year=1963", "year", "its filters are born"),
+                                                 ("/movie/?born=1971", "born", "its filters are year, genre"),
+                                                 ("/character/?genre=drama", "genre", "it has no filters")])
+def test_a_filter_the_kind_does_not_have_is_a_400_listing_its_filters(client, path, name, filters):
+    r = client.get(path, headers={"Accept": "application/json"})
+    assert r.status_code == 400 and f"no filter '{name}': {filters}" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("accept", LISTING_FORMS)
+def test_a_page_past_the_last_is_a_404_saying_how_many_there_are(client, accept):
+    pages = client.get("/person/?size=5&format=json").json["pages"]
+    r = client.get(f"/person/?size=5&page={pages + 1}", headers={"Accept": accept})
+    assert r.status_code == 404 and f"no page {pages + 1} of this list: it has {pages} pages" in r.get_data(as_text=True)
+
+
+def test_a_listing_s_404_offers_no_search_for_its_kind(client):
+    r = client.get("/person/?page=999", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and "/search?q=person" not in r.get_data(as_text=True)
+
+
+def _listing_links(client, path: str) -> set[str]:
+    html = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+    return {unescape(h) for h in re.findall(r'href="(/movie/\?[^"]*)"', html)}
+
+
+def test_every_link_a_listing_page_makes_to_itself_answers(client):
+    links = _listing_links(client, "/movie/?size=1&page=2")  # pages, forms, and each facet value
+    narrowed = next(link for link in links if "genre=" in link)
+    assert any("page=3" in link for link in links) and any("year=" in link for link in links)
+    for link in links | _listing_links(client, narrowed):  # and, narrowed, the way back
+        assert client.get(link, headers={"Accept": "text/html"}).status_code == 200, link
 
 
 # ---- SPARQL protocol ----
@@ -387,6 +435,30 @@ def test_construct_in_every_graph_format(client, fmt):
 def test_output_parameter_names_the_result_format(client, fmt):
     r = client.get("/sparql", query_string={"query": SELECT, "output": fmt.name}, headers={"Accept": "text/html"})
     assert r.status_code == 200 and r.mimetype == fmt.media_type
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("param", ["format", "output", "results"])
+def test_an_unknown_result_format_is_a_400_naming_the_parameter_and_the_formats(client, method, param):
+    fields = {"query": SELECT, param: "bogus"}
+    r = client.get("/sparql", query_string=fields, headers={"Accept": "*/*"}) if method == "GET" else client.post(
+        "/sparql", data=fields, headers={"Accept": "*/*"})
+    text = r.get_data(as_text=True)
+    assert r.status_code == 400 and f"'{param}' names no format kg knows: 'bogus'" in text
+    assert all(f.name in text for f in RESULT_FORMATS) and all(f.name in text for f in FORMATS if not f.datasets)
+
+
+CONSTRUCT = f"CONSTRUCT WHERE {{ <{BASE}movie/break-away> <http://schema.org/director> ?d }}"
+
+
+@pytest.mark.parametrize("query, name, media", [
+    (SELECT, "turtle", "text/turtle"), ("ASK { ?s ?p ?o }", "jsonld", "application/ld+json"),
+    (CONSTRUCT, "csv", "text/csv"), (CONSTRUCT, "trig", "application/trig")])
+def test_a_format_named_that_does_not_fit_the_result_is_a_406_as_if_accepted(client, query, name, media):
+    named = client.get("/sparql", query_string={"query": query, "format": name}, headers={"Accept": "*/*"})
+    accepted = client.get("/sparql", query_string={"query": query}, headers={"Accept": media})
+    assert named.status_code == accepted.status_code == 406 and named.data == accepted.data
+    assert "is available as" in named.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("accept", "page"), [

@@ -44,9 +44,27 @@ class NoFacets(LookupError):
     """The release was built without the facet index (by an older kg): its listings cannot be narrowed."""
 
 
+class BadFilter(ValueError):
+    """A filter a kind's listing does not have, or a value that filter cannot hold (a year that is not one)."""
+
+
+FILTERS = frozenset(name for facets in layout.FACETS.values() for name in facets)  # what any kind is narrowed by
+
+
 def facet_names(kind: str) -> tuple[str, ...]:
     """The facets a kind's listing can be narrowed by."""
     return tuple(layout.FACETS.get(kind, {}))
+
+
+def check_filters(kind: str, filters: dict[str, str]) -> None:
+    """Raise BadFilter for a filter the kind's listing does not have, or a year filter whose value is not a year."""
+    have = facet_names(kind)
+    for name, value in filters.items():
+        if name not in have:
+            raise BadFilter(f"This list has no filter '{name}': "
+                            + (f"its filters are {', '.join(have)}" if have else "it has no filters"))
+        if name in layout.YEARS and not (len(value) == 4 and value.isdigit()):  # as `layout.facet_key` files it
+            raise BadFilter(f"The filter '{name}' must be a year of four digits (as 1953), not {value[:50]!r}")
 
 
 @dataclass

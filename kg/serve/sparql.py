@@ -193,19 +193,26 @@ def answer(release: Release, job: Job) -> Answer:
         return refused(exc)
 
 
+def format_names() -> str:
+    """The format names a client may send, in words."""
+    return (f"{', '.join(o.key for o in RESULT_OFFERS)} for a SELECT or ASK result, or "
+            f"{', '.join(o.key for o in GRAPH_OFFERS)} for a CONSTRUCT or DESCRIBE result (or its media type)")
+
+
 def negotiated(graph: bool, accept: str | None, explicit: str | None) -> Format | ResultFormat:
-    """The format of a result (a graph's, or a table's and a boolean's) that the client named or accepts; 406 when
-    it accepts none."""
+    """The format of a result (a graph's, or a table's and a boolean's) that the client named, else that it
+    accepts; 406 when the format named does not fit the result, or it accepts none."""
     offers = GRAPH_OFFERS if graph else RESULT_OFFERS
-    named = client_format(explicit, graph) if explicit else None
-    offer = by_key(named, offers) if named else None
-    if offer is None and (not explicit or accept):  # no name, or one unknown here: the Accept header decides
+    if explicit:
+        named = client_format(explicit, graph)
+        offer = by_key(named, offers) if named else None
+    else:
         offer = choose(accept, offers)
-    if offer is None and not explicit and choose(accept, (Offer("html", (HTML,)),)):
-        offer = offers[0]  # a browser following a link: show the default format rather than refuse
+        if offer is None and choose(accept, (Offer("html", (HTML,)),)):
+            offer = offers[0]  # a browser following a link: show the default format rather than refuse
     if offer is None:
         raise Refusal(406, "Not Acceptable: this result is available as "
-                            + ", ".join(o.media_types[0] for o in offers))
+                            + ", ".join(f"{o.media_types[0]} (format={o.key})" for o in offers))
     fmt = by_name(offer.key) if graph else result_by_name(offer.key)
     assert fmt is not None
     return fmt
