@@ -159,7 +159,9 @@ def _not_modified(etag: str, rel: Release) -> bool:
     return since is not None and int(rel.mtime) <= since.timestamp()
 
 
-SHARED_CACHE = "public, max-age=60, stale-while-revalidate=60"  # a CDN in front may keep an answer a minute
+# a CDN in front may keep an answer a minute (s-maxage); a browser asks again each time (a 304 while the release
+# stays), so that a page opened after a build or a rollback is the release's, as the listing that links to it is
+SHARED_CACHE = "public, max-age=0, s-maxage=60"
 
 
 def _finish(response: Response, rel: Release | None, etag: str | None, vary: tuple[str, ...]) -> Response:

@@ -308,7 +308,7 @@ def test_replicas_of_a_release_give_the_same_validators(engine_project, run_kg, 
         for app in apps:
             app.extensions["kg.executors"].close()
     assert pages[0].headers["ETag"] == pages[1].headers["ETag"]
-    assert pages[0].headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=60"
+    assert pages[0].headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
 
 
 def test_a_build_killed_while_it_publishes_leaves_the_served_release_and_the_next_build_publishes(

@@ -1100,3 +1100,9 @@ def test_the_home_page_describes_the_dataset_for_dataset_search(client):
     for d in data["distribution"]:
         path = d["contentUrl"].split("://", 1)[1].split("/", 1)[1]
         assert client.get("/" + path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/movie/break-away", "/movie/break-away.jsonld"])
+def test_an_entity_is_kept_by_a_cdn_and_asked_again_by_a_browser(client, path):
+    cache = client.get(path, headers={"Accept": "text/html"}).headers.get("Cache-Control", "")
+    assert cache == "public, max-age=0, s-maxage=60"  # no stale-while-revalidate: a browser never shows an old page
