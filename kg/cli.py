@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -531,9 +532,13 @@ def _page_path(target: str, config: Config) -> str | None:
 
     if target.startswith(("http://", "https://")):
         base = next((b for b in (config.public_base, config.base_iri) if target.startswith(b)), None)
-        if base is None:
-            return None
-        target = target[len(base):]
+        if base is not None:
+            target = target[len(base):]
+        else:  # this machine's server, as `kg serve` says where it listens (without public_url)
+            parts = urllib.parse.urlsplit(target)
+            if parts.hostname not in {"127.0.0.1", "localhost", "::1", config.host}:
+                return None
+            target = parts.path
     path = target.split("#", 1)[0].split("?", 1)[0].strip("/")
     for extension in sorted({f".{f.extension}" for f in FORMATS} | {".html"}, key=len, reverse=True):
         if path.endswith(extension):

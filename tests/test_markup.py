@@ -88,6 +88,7 @@ def test_kg_embed_says_what_the_rich_result_lacks(released, run_kg):
     "https://films.example.org/movie/break-away",  # its IRI
     "http://127.0.0.1:8950/movie/break-away",  # its page's address, as the browser shows it (public_url)
     "http://127.0.0.1:8950/movie/break-away.ttl?x=1#top",
+    "http://localhost:8000/movie/break-away",  # where `kg serve` listens, public_url or not
     "movie/break-away.jsonld",
     "/movie/break-away.html",
 ])
