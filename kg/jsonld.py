@@ -581,7 +581,8 @@ def dataset(name: str, url: str, license_url: str, version: str, modified: str, 
         "@context": "https://schema.org", "@type": "Dataset", "name": name, "url": url,
         "description": f"{name}: {statements:,} statements about films, the people and companies who made them, "
                        "their festivals and reviews, each kept with the source document that states it; in the "
-                       f"schema.org vocabulary, with a SPARQL endpoint ({sparql}) and downloads in five RDF formats.",
+                       f"schema.org vocabulary, with a SPARQL endpoint ({sparql}) and downloads in "
+                       f"{len(downloads)} RDF files.",
         "license": license_url, "version": version, "dateModified": modified, "isAccessibleForFree": True,
         "distribution": [{"@type": "DataDownload", "name": title, "encodingFormat": media, "contentUrl": href}
                          for href, media, title in downloads],

@@ -146,6 +146,18 @@ def test_a_page_fits_a_phone(browser, live, path):
     assert window == 360 and wide <= window
 
 
+def test_the_query_page_s_results_scroll_in_their_own_box_on_a_phone(browser, live):
+    from urllib.parse import quote
+
+    query = f"SELECT ?property ?value ?source WHERE {{ GRAPH ?source {{ <{BASE}movie/break-away> ?property ?value }} }}"
+    with phone(browser):
+        browser.get(f"{live.url}/sparql?query={quote(query)}")  # as a film page's "which source says what" link
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".yasr table tbody tr"))
+        wide, window = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert window == 360 and wide <= window
+
+
 def test_on_a_phone_a_facts_value_gets_the_width_of_the_page(browser, live):
     with phone(browser):
         browser.get(f"{live.url}/movie/break-away")
