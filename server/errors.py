@@ -30,6 +30,8 @@ def error_response(status: int, message: str, extra_headers: dict[str, str] | No
         response = Response(body, status=status, mimetype="text/html")
     else:
         response = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+    if not request.path.startswith("/sparql"):
+        response.vary.add("Accept")  # the page or the text, by Accept: a cache must not give one for the other
     for name, value in (extra_headers or {}).items():
         response.headers[name] = value
     return response

@@ -1107,3 +1107,10 @@ def test_the_home_page_describes_the_dataset_for_dataset_search(client):
 def test_an_entity_is_kept_by_a_cdn_and_asked_again_by_a_browser(client, path):
     cache = client.get(path, headers={"Accept": "text/html"}).headers.get("Cache-Control", "")
     assert cache == "public, max-age=0, s-maxage=60"  # no stale-while-revalidate: a browser never shows an old page
+
+
+@pytest.mark.parametrize("accept", ["text/html", "*/*", "text/turtle"])
+def test_a_missing_entity_s_answer_varies_by_accept(client, accept):
+    r = client.get("/movie/nothing-here", headers={"Accept": accept})
+    vary = {v.strip().lower() for v in r.headers.get("Vary", "").split(",")}
+    assert r.status_code == 404 and "accept" in vary  # an HTML page for a browser, text for the others
