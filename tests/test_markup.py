@@ -67,6 +67,7 @@ def test_movie_markup_is_what_search_engines_expect(client):
     assert all(r["@type"] == "PerformanceRole" for r in data["actor"])
     review = data["review"]
     assert review["@type"] == "Review" and review["author"]["name"] == "Variety" and "reviewBody" not in review
+    assert review["dateCreated"] == {"@value": "2009-10-14", "@type": "xsd:date"}  # the cutting's date, as stated
     assert {"@value": "2010-09-02", "@type": "xsd:date"} == data["datePublished"]
 
 

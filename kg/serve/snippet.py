@@ -118,6 +118,11 @@ def _reviews(release: Release, film: ox.NamedNode) -> list[dict[str, Any]]:
                 if found:
                     rating[p] = found[0].value
             item["reviewRating"] = rating
+        for term in ("datePublished", "dateCreated"):  # its date, as the release states it (never restated)
+            dated = _values(release, review, ox.NamedNode(vocab.SCHEMA + term))
+            if dated and isinstance(dated[0], ox.Literal):  # with its author: what a review without a rating needs
+                item[term] = markup_value(term, dated[0])
+                break
         urls = [u.value for u in _values(release, review, S.url) if is_web(u.value)]
         if urls:
             item["url"] = urls[0]
