@@ -38,6 +38,15 @@ movies:
     name: Casa Blanca
     claims:
       catalogue: {name: Casa Blanca}
+  m:
+    name: M
+    claims:
+      catalogue: {name: M}
+  poetry:
+    name: Poetry
+    alternate_name: [{text: 시, lang: ko}]
+    claims:
+      catalogue: {name: Poetry}
 """
 
 
@@ -142,3 +151,14 @@ def test_the_index_finds_every_term_as_close_as_comparing_each_would(tmp_path: P
     for word in sorted(w for w in words | {"lxntersn", "xylantern"} if typos(len(w))):
         most = typos(len(word))
         assert {t.text for t in similar(tmp_path, word)} == {t for t in terms if edits(word, t, most) <= most}, word
+
+
+@pytest.mark.parametrize(("text", "names"), [("M", ["M"]), ("m", ["M"]), ("시", ["Poetry"]), (" ", [])])
+def test_a_single_letter_finds_the_names_that_are_it_and_no_others(lookalikes, text, names):
+    # "m" is in Cassandra, Park Chan-wook, ...: a letter alone finds whole names, as a title of one letter needs
+    assert _names(lookalikes, text) == names
+
+
+def test_the_search_page_takes_a_single_letter(lookalikes):
+    page = lookalikes.get("/search", query_string={"q": "M"}, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "1 entity with a name or spelling that is <q>M</q>" in page and 'minlength="' not in page

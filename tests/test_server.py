@@ -1005,9 +1005,14 @@ def test_a_search_page_lists_its_hits_as_links(client):
     assert '<a href="/movie/break-away">Break Away</a>' in page and "Talju" in page
 
 
-def test_a_search_shorter_than_two_characters_asks_for_more(client):
-    r = client.get("/search", query_string={"q": "b"})
-    assert r.status_code == 200 and "at least 2 characters" in r.get_data(as_text=True)
+def test_a_search_of_one_letter_finds_only_names_that_are_it(client):
+    r = client.get("/search", query_string={"q": "b"})  # every film here has a b in it; none is called B
+    assert r.status_code == 200 and "0 entities with a name or spelling that is <q>b</q>" in r.get_data(as_text=True)
+
+
+def test_a_blank_search_asks_for_a_name(client):
+    r = client.get("/search", query_string={"q": "  "})
+    assert r.status_code == 200 and "Type a name, or part of one, to search for." in r.get_data(as_text=True)
 
 
 def test_cors_on_search_so_another_site_can_suggest_names(client):

@@ -15,7 +15,7 @@ from kg.serve import index
 from kg.serve.documents import ALT, NAME
 from kg.serve.store import Release
 
-MIN_SEARCH = 2  # characters a search needs
+MIN_SEARCH = 2  # characters a search for names containing it needs; a shorter one finds whole names alone
 
 MAX_HITS = 50  # a page of hits
 MAX_FOUND = 2000  # hits a search ranks at most (its pages go that far)
@@ -38,13 +38,15 @@ class Hit:
 
 
 def search_query(base_iri: str, text: str) -> str | None:
-    """The SPARQL query for entities with a name or spelling containing `text` (None if `text` is too short)."""
+    """The SPARQL query for entities with a name or spelling containing `text` (that is `text`, when it is shorter
+    than MIN_SEARCH; None when it is blank)."""
     needle = _needle(text)
-    if len(needle) < MIN_SEARCH:
+    if not needle:
         return None
     literal = json.dumps(needle, ensure_ascii=False)  # a valid SPARQL string: quotes, backslashes, controls escaped
+    test = f"LCASE(STR(?n)) = {literal}" if len(needle) < MIN_SEARCH else f"CONTAINS(LCASE(STR(?n)), {literal})"
     return f"""SELECT ?e ?n ?name ?t WHERE {{
-  ?e <{NAME.value}>|<{ALT.value}> ?n . FILTER(CONTAINS(LCASE(STR(?n)), {literal}))
+  ?e <{NAME.value}>|<{ALT.value}> ?n . FILTER({test})
   ?e a ?t .
   OPTIONAL {{ GRAPH <{Minter(base_iri).editorial().value}> {{ ?e <{NAME.value}> ?name }} }}
 }} LIMIT 2000"""
@@ -117,8 +119,10 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
     if index.info(release.path) is None:
         return None
     needle = layout.fold(text)
-    if len(needle) < MIN_SEARCH:
-        return []
+    if len(needle) < MIN_SEARCH:  # one letter: the names that are it, not every name that holds it
+        return _ranked((Hit(m.iri, m.name, m.type, m.spelling)
+                        for m in index.whole(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)), text,
+                       limit) if needle else []
     found = index.search(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)
     hits = _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)
     # only when nothing contains the text: a close spelling ranked among exact ones would be noise
