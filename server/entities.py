@@ -16,6 +16,7 @@ from kg.config import Config
 from kg.engines import EngineError
 from kg.formats import FORMATS, Format
 from kg.ids import Minter, is_web
+from kg.layout import finished
 from kg.serve import documents, listings, nearby, summaries, views, wording
 from kg.serve import search as names
 from kg.serve.execute import Busy
@@ -271,6 +272,12 @@ def _found(rel: Release, text: str, kind: str | None = None, page: int = 1) -> _
     return _Found(text, found, query is not None, summaries.summaries(nearby.view(rel, iris, pages=False), iris), kind)
 
 
+def _earlier_releases(rel: Release) -> set[str]:
+    """The ids of the releases kept beside the one served (a cited version of the dataset: gone, not unknown)."""
+    return {r.name.split("-")[1] for r in finished(current_app.config["KG"].releases_path)
+            if r.name.count("-") >= 2} - {str(rel.meta.get("id"))}
+
+
 SEARCH_KINDS = (*LISTED, "other")  # "other": what was not minted here, as the search page's links name it
 
 
@@ -367,6 +374,10 @@ def resource(path: str) -> Answer | WerkzeugResponse:
     if iri in gone:
         abort(error_response(410, f"{iri} was in an earlier release of this dataset and is no longer: the curators "
                                   "removed it. Search for its name, or ask SPARQL for what is there now."))
+    if path.startswith("release/") and path[len("release/"):] in _earlier_releases(rel):
+        now = current_app.extensions["kg.minter"].release(str(rel.meta.get("id"))).value
+        abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "
+                                  f"one is {now} (`kg rollback {path[len('release/'):]}` serves this one again)."))
     readers = languages(request.headers.get("Accept-Language"))
     tags = {key: key for key in ENTITY_FORMS} | {"html": "-".join(("html", *readers))}  # a page per reader's languages
     return Answer({"html": partial(_entity_page, rel, iri, path, readers),

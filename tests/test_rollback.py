@@ -119,3 +119,20 @@ def test_diff_without_an_earlier_release_is_refused(project, run_kg):
     assert run_kg(project, "build")[0] == 0
     code, output = run_kg(project, "diff")
     assert code == 2 and "no release older than the current one" in output
+
+
+def test_an_earlier_release_s_iri_is_gone_naming_the_current_one(project, run_kg):
+    from kg.config import load_config
+    from server import create_app
+
+    first, second = _two_releases(project, run_kg)
+    app = create_app(load_config(project, query_workers=1, cache_mb=0))
+    try:
+        client = app.test_client()
+        assert client.get(f"/release/{second}", headers={"Accept": "text/turtle"}).status_code == 200
+        earlier = client.get(f"/release/{first}", headers={"Accept": "text/plain"})
+        assert earlier.status_code == 410, earlier.get_data(as_text=True)  # a cited version: not unknown
+        assert f"the current one is {BASE}release/{second}" in earlier.get_data(as_text=True)
+        assert client.get("/release/0123456789ab").status_code == 404  # never one of these
+    finally:
+        app.extensions["kg.executors"].close()
