@@ -41,6 +41,16 @@ def test_sparqlwrapper_gets_each_return_format_it_offers(live, form, fmt, media)
     assert result.response.headers["Content-Type"].split(";")[0] == media
 
 
+MISMATCHED = [(form, fmt) for form in ("SELECT", "ASK") for fmt in (TURTLE, N3, RDF, RDFXML, JSONLD)] + [
+    (form, fmt) for form in ("CONSTRUCT", "DESCRIBE") for fmt in (CSV, TSV)]
+
+
+@pytest.mark.parametrize("form, fmt", MISMATCHED, ids=[f"{f}-{x}" for f, x in MISMATCHED])
+def test_sparqlwrapper_set_to_the_other_kind_of_result_still_gets_one(live, form, fmt):
+    result = _client(live, form, fmt).query()  # it sends format=X with Accept: */*: the default form is answered
+    assert result.response.status == 200
+
+
 @pytest.mark.parametrize("fmt", list(GRAPH_FORMATS), ids=str)
 def test_a_constructed_graph_reads_back_in_the_format_served(live, fmt):
     result = _client(live, "CONSTRUCT", fmt).query()

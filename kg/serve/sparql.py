@@ -201,15 +201,16 @@ def format_names() -> str:
 
 def negotiated(graph: bool, accept: str | None, explicit: str | None) -> Format | ResultFormat:
     """The format of a result (a graph's, or a table's and a boolean's) that the client named, else that it
-    accepts; 406 when the format named does not fit the result, or it accepts none."""
+    accepts; 406 when neither fits the result."""
     offers = GRAPH_OFFERS if graph else RESULT_OFFERS
-    if explicit:
-        named = client_format(explicit, graph)
-        offer = by_key(named, offers) if named else None
-    else:
+    named = client_format(explicit, graph) if explicit else None
+    offer = by_key(named, offers) if named else None
+    # a name that does not fit this result: Accept decides (SPARQLWrapper names one format, with Accept: */*, for
+    # every query form); without an Accept header, as from `kg query --format`, it is refused
+    if offer is None and (not explicit or accept):
         offer = choose(accept, offers)
-        if offer is None and choose(accept, (Offer("html", (HTML,)),)):
-            offer = offers[0]  # a browser following a link: show the default format rather than refuse
+    if offer is None and not explicit and choose(accept, (Offer("html", (HTML,)),)):
+        offer = offers[0]  # a browser following a link: show the default format rather than refuse
     if offer is None:
         raise Refusal(406, "Not Acceptable: this result is available as "
                             + ", ".join(f"{o.media_types[0]} (format={o.key})" for o in offers))
