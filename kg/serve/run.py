@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+import threading
 from typing import Any
 
 from kg.config import Config
@@ -39,18 +40,40 @@ def _preload() -> None:
     gc.freeze()  # collections in the children would otherwise write to (and so copy) every shared object
 
 
+class _Polled(threading.Event):
+    """granian's main-loop event, waited for in short waits that also look at the stop and reload flags: a signal
+    may wake one of the master's other threads, and then nothing wakes its main thread to run the handler."""
+
+    def __init__(self, server: Any) -> None:
+        super().__init__()
+        self.server = server
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is not None:
+            return super().wait(timeout)
+        while not super().wait(0.25):
+            if self.server.interrupt_signal or self.server.reload_signal:
+                return True
+        return True
+
+
 def server_class() -> type[Any]:
-    """granian's server, whose stop handler does its work once: granian's sets a `threading.Event`, whose lock a
-    second TERM or Ctrl-C handled inside the first handler's `set` waits for forever (a `pkill` and a `timeout`
-    each sending one), and the server never stops."""
+    """granian's server, whose stop and reload handlers only set a flag, which its main loop looks at every quarter
+    of a second: granian's set a `threading.Event`, whose lock a second TERM or Ctrl-C handled inside the first
+    handler's `set` waits for forever (a `pkill` and a `timeout` each sending one), and a stop taken by another
+    thread of the master was never seen."""
     from granian.server import Server
 
     class StoppedOnce(Server):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.main_loop_interrupt = _Polled(self)
+
         def signal_handler_interrupt(self, *args: Any, **kwargs: Any) -> None:
-            if getattr(self, "interrupt_signal", False):
-                return  # the stop is under way
-            self.interrupt_signal = True
-            self.main_loop_interrupt.set()
+            self.interrupt_signal = True  # no lock taken in a signal handler
+
+        def signal_handler_reload(self, *args: Any, **kwargs: Any) -> None:
+            self.reload_signal = True
 
     return StoppedOnce
 
