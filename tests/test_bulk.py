@@ -806,6 +806,21 @@ def test_a_finding_about_what_an_rdf_file_adds_to_a_hand_written_record_names_th
     assert "films.yaml" not in output.split("notAProperty")[0].rsplit("\n", 1)[-1]
 
 
+def test_the_statements_of_an_rdf_file_s_own_subjects_are_not_each_located(empty_project):
+    from kg.build.mapping import Mapped
+    from kg.build.statements import rdf_quads
+    from kg.ids import Minter
+
+    put(empty_project, "films.yaml", "movies:\n  oldboy:\n    name: Oldboy\n")
+    put(empty_project, "extra.nt", "".join(f'<{BASE}movie/x{n}> <{S}name> "X{n}" .\n' for n in range(50))
+        + f'<{BASE}movie/oldboy> <{S}alternateName> "Old Boy" .\n')
+    sources = read_sources(empty_project / "data", root=empty_project)
+    mapped = Mapped(subjects={f"{BASE}movie/oldboy": sources.records[0].origin})
+    assert len(list(rdf_quads(sources, Minter(BASE), mapped))) == 51
+    assert list(mapped.statements) == [(f"{BASE}movie/oldboy", f"{S}alternateName")]  # a record's, from the file
+    assert mapped.subjects[f"{BASE}movie/x7"].file == "data/extra.nt"  # the file's own: located by their subject
+
+
 def test_a_malformed_rdf_file_is_refused_with_its_line(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"<{BASE}movie/x> a <{S}Movie> .\n<{BASE}movie/y> a \n")
     code, output = run_kg(empty_project, "build")

@@ -196,12 +196,16 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
         scratch = ox.Store()
         scratch.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), skolem(q.graph_name))
                        for q in rdf.quads())
+        own: set[str] = set()  # the subjects this file brings: a finding on one names the file already
         for quad in scratch:
             if mapped is not None:
-                subject, origin = quad.subject.value, Origin(rdf.display, 0, f"<{quad.subject.value}>")
-                mapped.subjects.setdefault(subject, origin)
-                # what the file adds to a record's subject is the file's (a finding on it names the file)
-                mapped.statements.setdefault((subject, quad.predicate.value), origin)
+                subject = quad.subject.value
+                if subject not in mapped.subjects:
+                    mapped.subjects[subject] = Origin(rdf.display, 0, f"<{subject}>")
+                    own.add(subject)
+                elif subject not in own:  # what it adds to a record's subject is the file's, statement by statement
+                    origin = Origin(rdf.display, 0, f"<{subject}>")
+                    mapped.statements.setdefault((subject, quad.predicate.value), origin)
             yield quad
         del scratch
 
