@@ -508,12 +508,13 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
     release = _current(config)
     minter = Minter(config.base_iri)
     path = _page_path(target, config)
+    given = [target] if "://" in target else []  # an IRI is tried as it is first (one under the base, of any shape)
     if path is None:  # an IRI minted elsewhere
-        candidates = [target]
+        candidates = given
     elif "/" in path:
-        candidates = list(dict.fromkeys([target, minter.iri_at(path)] if "://" in target else [minter.iri_at(path)]))
+        candidates = list(dict.fromkeys([*given, minter.iri_at(path)]))
     else:
-        candidates = [minter.iri_at(f"{kind}/{path}") for kind in PATHS.values()]
+        candidates = list(dict.fromkeys([*given, *(minter.iri_at(f"{kind}/{path}") for kind in PATHS.values())]))
     for iri in candidates:
         data, lacking = described(view(release, [iri]), iri)  # served from an engine: the entity's neighbourhood
         if data is not None:

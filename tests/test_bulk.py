@@ -214,11 +214,12 @@ def test_duplicate_rows_are_skipped_and_reported(empty_project):
     assert "data/films.csv:3: skipped: duplicate of row 2" in _notes(empty_project)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "tsv"])
-def test_the_header_row_again_is_skipped_not_published(fmt, empty_project, run_kg):
+@pytest.mark.parametrize(("fmt", "again"), [("csv", " "), ("tsv", ""), ("csv", "\ufeff")])  # two exports joined
+def test_the_header_row_again_is_skipped_not_published(fmt, again, empty_project, run_kg):
     sep = "," if fmt == "csv" else "\t"
     header = sep.join(["id", "title", "year"])
-    put(empty_project, f"films.{fmt}", f"{header}\n{sep.join(['tt0000001', 'Night River', '2001'])}\n {header}\n")
+    put(empty_project, f"films.{fmt}",
+        f"\ufeff{header}\n{sep.join(['tt0000001', 'Night River', '2001'])}\n{again}{header}\n")
     put(empty_project, "films.mapping.yaml", mapping(f"films.{fmt}", "name: title\nproduction_year: year\n", "id: id"))
     built(empty_project, run_kg)
     assert f"data/films.{fmt}:3: skipped: the header row again (were files joined?)" in _notes(empty_project)
@@ -280,6 +281,15 @@ def test_a_json_items_notes_name_the_line_it_starts_on(items, empty_project):
         + (f"items: {items}\n" if items else ""))
     first = 2 if not items else 9  # the line of the first item's brace
     assert f"data/films.json:{first + 8}: skipped: duplicate of row {first}" in _notes(empty_project)
+
+
+def test_a_json_key_given_twice_has_the_lines_of_the_array_it_keeps(empty_project):
+    put(empty_project, "films.json", '{"films": [\n{"id": "tt1", "title": "A"},\n{"id": "tt1", "title": "A"}\n],\n'
+                                     '"films": [\n{"id": "tt2", "title": "B"},\n{"id": "tt2", "title": "B"}\n]}')
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\n", "id: id") + "items: films\n")
+    notes = _notes(empty_project)  # json.loads keeps the second array: its duplicate is on line 7 (or item 2)
+    assert any(n.startswith("data/films.json:") and "duplicate" in n for n in notes), notes
+    assert not any(n.startswith("data/films.json:3:") for n in notes), notes
 
 
 def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_project, run_kg):

@@ -102,6 +102,19 @@ def test_a_record_defined_twice_is_one_error_not_one_more_for_its_decisions(empt
     assert "gives no production_year" not in output and "1 problem(s)" in output
 
 
+def test_a_record_defined_twice_and_merged_is_one_error_not_one_more_for_the_record_it_joined(empty_project, write,
+                                                                                              run_kg):
+    write(empty_project, "sources.yaml", SOURCE)
+    write(empty_project, "films.yaml", "movies:\n  x:\n    name: X\n    claims:\n      doc: {production_year: 2003}\n"
+                                      "  z:\n    name: Z\n"
+                                      "decisions:\n  - merge movie/x into movie/z\n"
+                                      "  - prefer movie/z production_year from doc\n")
+    write(empty_project, "another.yaml", "movies:\n  x:\n    name: Y\n")  # the x that is kept, without the claim
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "movie 'x' is already defined at data/another.yaml:2" in output
+    assert "gives no production_year" not in output
+
+
 def test_tab_indent_says_yaml_wants_spaces(empty_project, write, run_kg):
     write(empty_project, "bad.yaml", "movies:\n  x:\n\tname: X\n")
     code, output = run_kg(empty_project, "validate")

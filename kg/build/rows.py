@@ -195,7 +195,7 @@ def _delimited(text: str, delimiter: str, display: str, notes: list[Note],
         if len(cells) != len(header):
             notes.append(Note(display, line, "skipped", f"{len(cells)} cells where the header has {len(header)}"))
             continue
-        if [c.strip() for c in cells] == header:  # files joined one after the other: not a record named "title"
+        if [c.replace("\ufeff", "").strip() for c in cells] == header:  # files joined (with their BOMs): not a film
             notes.append(Note(display, line, "skipped", "the header row again (were files joined?)"))
             continue
         yield line, dict(zip(header, cells, strict=True))
@@ -266,7 +266,7 @@ def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple
             raise MappingError(f"{display}: not JSON: {exc.msg}", exc.lineno) from exc
         suspect = _SURROGATE_ESCAPE.search(text) is not None  # once per file: most files have no such escape
         array = _array(items, items_at, display)
-        starts = _item_lines(text, items_at, len(array)) or range(1, len(array) + 1)  # else the items' numbers
+        starts = _item_lines(text, items_at, array) or range(1, len(array) + 1)  # else the items' numbers
         yield from _objects(((n, item, suspect) for n, item in zip(starts, array, strict=True)), display, notes,
                             "an item")
 
@@ -275,8 +275,8 @@ _DECODER = json.JSONDecoder()
 _BLANK = re.compile(r"[ \t\n\r]*")
 
 
-def _item_lines(text: str, path: tuple[str, ...], count: int) -> list[int] | None:
-    """The line each item of the array at `path` of a JSON text starts on; None when items share a line (a file
+def _item_lines(text: str, path: tuple[str, ...], array: list[Any]) -> list[int] | None:
+    """The line each item of `array`, at `path` of a JSON text, starts on; None when items share a line (a file
     written on one line: their numbers tell them apart better) or the text is not as `json.loads` read it (a key
     given twice, say)."""
     def blank(pos: int) -> int:
@@ -305,12 +305,17 @@ def _item_lines(text: str, path: tuple[str, ...], count: int) -> list[int] | Non
         lines: list[int] = []
         line, counted = 1, 0
         pos = blank(pos + 1)
+        first = last = None
         while text[pos] != "]":
             line, counted = line + text.count("\n", counted, pos), pos
             lines.append(line)
-            pos = blank(_DECODER.raw_decode(text, pos)[1])
+            item, end = _DECODER.raw_decode(text, pos)
+            first, last = item if first is None else first, item
+            pos = blank(end)
             if text[pos] == ",":
                 pos = blank(pos + 1)
     except (ValueError, IndexError):
         return None
-    return lines if len(lines) == count and all(a < b for a, b in itertools.pairwise(lines)) else None
+    if len(lines) != len(array) or (array and (first != array[0] or last != array[-1])):
+        return None  # not the array json.loads kept: a key given twice, the last one kept
+    return lines if all(a < b for a, b in itertools.pairwise(lines)) else None

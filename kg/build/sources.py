@@ -633,10 +633,13 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
         for kind, key in sorted(pair):
             if (kind, key) not in index and (kind, key) not in moves:
                 problems.append(Problem(origin.file, origin.line, f"there is no {kind} {quote(key)}", SECTION))
+    joined: dict[Ref, set[Ref]] = {}  # what became each record: itself, and the records merged into it
+    for retired, merge in moves.items():
+        joined.setdefault(merge.kept, {merge.kept}).add(retired)
     for p in decisions.prefer:
         ref = moves[p.record].kept if p.record in moves else p.record
         record = index.get(ref)
-        if ref in twice:
+        if any(r in twice for r in joined.get(ref, {ref})):
             continue
         if record is None:
             problems.append(Problem(p.origin.file, p.origin.line, f"there is no {ref[0]} {quote(ref[1])}", SECTION))
