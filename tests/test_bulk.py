@@ -292,6 +292,32 @@ def test_a_json_key_given_twice_has_the_lines_of_the_array_it_keeps(empty_projec
     assert not any(n.startswith("data/films.json:3:") for n in notes), notes
 
 
+def test_a_name_key_of_a_hand_written_record_joins_it_not_an_identified_namesake(empty_project, run_kg):
+    put(empty_project, "people.yaml", "people:\n  park-chan-wook:\n    name: Park Chan-wook\n")
+    put(empty_project, "films.csv", "title,year,director\nOldboy,2003,Park Chan-wook\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
+                                                                  "director: director\n"))
+    put(empty_project, "people.json", '[{"name": "Park Chan-wook", "imdb": "nm0661791"}]')
+    put(empty_project, "people.mapping.yaml", mapping("people.json", "name: name\n", "id: imdb", "person", "imdb"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?d WHERE {{ ?m <{S}director> ?d }}") == [(f"{BASE}person/park-chan-wook",)]
+    assert any("data/films.csv:2: suspicious: person 'park-chan-wook' is the hand-written record of that key, "
+               "which 'nm0661791' may be too" in n for n in _notes(empty_project))
+
+
+def test_a_hand_written_record_added_later_is_joined_by_the_next_build_too(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year,director\nOldboy,2003,Park Chan-wook\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
+                                                                  "director: director\n"))
+    put(empty_project, "people.json", '[{"name": "Park Chan-wook", "imdb": "nm0661791"}]')
+    put(empty_project, "people.mapping.yaml", mapping("people.json", "name: name\n", "id: imdb", "person", "imdb"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?d WHERE {{ ?m <{S}director> ?d }}") == [(f"{BASE}person/nm0661791",)]
+    put(empty_project, "people.yaml", "people:\n  park-chan-wook:\n    name: Park Chan-wook\n")
+    built(empty_project, run_kg)  # the bulk files are unchanged: their records kept are not those now
+    assert ask(empty_project, f"SELECT ?d WHERE {{ ?m <{S}director> ?d }}") == [(f"{BASE}person/park-chan-wook",)]
+
+
 def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)"},

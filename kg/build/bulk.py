@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Container, Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -388,17 +389,20 @@ def read_entries(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any
 
 
 def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
-              notes: list[Note]) -> list[Record]:
-    """Every record the mappings' files describe (one claim per source), identities merged, plus the sources."""
-    return records_of(mappings, read_entries(mappings, parsers, notes), notes)
+              notes: list[Note], hand: AbstractSet[tuple[str, str]] = frozenset()) -> list[Record]:
+    """Every record the mappings' files describe (one claim per source), identities merged (a key of a hand-written
+    record, `hand`, joins it), plus the sources."""
+    return records_of(mappings, read_entries(mappings, parsers, notes), notes, hand=hand)
 
 
-def renames(entries: Entries, notes: list[Note]) -> dict[tuple[str, str], str]:
+def renames(entries: Entries, notes: list[Note],
+            hand: AbstractSet[tuple[str, str]] = frozenset()) -> dict[tuple[str, str], str]:
     """The records the entries name that become another: people whose name lost a letter, then name-keyed records
-    that match one identified record (`records_of`'s first step; its notes said in this order)."""
+    that match one identified record, unless a hand-written record has their key (`records_of`'s first step; its
+    notes said in this order)."""
     rename = lost_letters(entries, notes)
     rename.update({k: rename.get(("person", v), v) if k[0] == "person" else v
-                   for k, v in resolve(entries, notes).items() if k not in rename})
+                   for k, v in resolve(entries, notes, hand).items() if k not in rename})
     return rename
 
 
@@ -451,11 +455,12 @@ def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str]
 
 
 def records_of(mappings: list[Mapping], entries: Entries, notes: list[Note],
-               rename: dict[tuple[str, str], str] | None = None) -> list[Record]:
+               rename: dict[tuple[str, str], str] | None = None,
+               hand: AbstractSet[tuple[str, str]] = frozenset()) -> list[Record]:
     """The records the entries of every source make, identities merged, plus the sources (`read_bulk`'s); `rename`
     is `renames(entries, ...)` when that was asked already."""
     if rename is None:
-        rename = renames(entries, notes)
+        rename = renames(entries, notes, hand)
     records = [m.source for m in mappings]
     for (kind_name, key), said in grouped(entries, rename).items():
         if (record := record_of(kind_name, key, said, rename, notes, clear=True)) is not None:

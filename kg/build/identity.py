@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,8 +130,10 @@ class Identities:
 
 
 
-def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note]) -> dict[tuple[str, str], str]:
-    """Name-keyed records that match exactly one identified record of the same name become that record."""
+def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
+            hand: AbstractSet[tuple[str, str]] = frozenset()) -> dict[tuple[str, str], str]:
+    """Name-keyed records that match exactly one identified record of the same name become that record, but for
+    those whose key is a hand-written record's (`hand`): they join it (docs/bulk.md, rule 5)."""
     strong: dict[tuple[str, str], set[str]] = {}
     for e in entries.values():
         if e.strong and e.label:
@@ -140,6 +143,14 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note]) -> di
         if e.strong or (e.kind, e.key) in rename:
             continue
         targets = strong.get((e.kind, e.label or ""), set())
+        if (e.kind, e.key) in hand:
+            if targets:
+                notes.append(Note(e.origin.file, e.origin.line, "suspicious",
+                                  f"{e.kind} {quote(e.key)} is the hand-written record of that key, which "
+                                  f"{', '.join(map(quote, sorted(targets)))} may be too (same name"
+                                  f"{' and year' if e.kind == 'movie' else ''}): kept apart; merge them with a "
+                                  "decision if they are one"))
+            continue
         if len(targets) == 1:
             target = next(iter(targets))
             rename[(e.kind, e.key)] = target

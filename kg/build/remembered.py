@@ -17,6 +17,7 @@ import sys
 import tempfile
 from array import array
 from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -616,11 +617,13 @@ class Remembered:
         return found
 
     def read(self, mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
-             notes: list[Note]) -> list[Record]:
-        """Every record the mappings' files describe, with the notes on them (`read_bulk`'s)."""
+             notes: list[Note], hand: AbstractSet[tuple[str, str]] = frozenset()) -> list[Record]:
+        """Every record the mappings' files describe, with the notes on them (`read_bulk`'s); which of their keys
+        hand-written records have (`hand`) decides identities too, so the records kept depend on it."""
         parts = apart(mappings)
         names = [key_of(part, self.root, self.context) for part in parts]
-        self.name = f"bulk-{digest(*(n.encode() for n in names))}.pickle"
+        keys = "\n".join(sorted(f"{kind}/{key}" for kind, key in hand))  # (not what the records say: an edit keeps it)
+        self.name = f"bulk-{digest(*(n.encode() for n in names), keys.encode())}.pickle"
         if self.previous is not None and (self.previous / self.name).is_file():
             said: list[Note] = []
             try:
@@ -639,7 +642,7 @@ class Remembered:
                 return records
         before = len(notes)
         entries, changed = self._entries(parts, names, parsers, notes)
-        rename = renames(entries, notes)
+        rename = renames(entries, notes, hand)
         digests = [mappings_of(part, self.root, self.context) for part in parts]
         patched = self._patched(entries, changed, rename, notes, digests, names)
         if patched is not None:
