@@ -292,13 +292,17 @@ def test_a_json_key_given_twice_has_the_lines_of_the_array_it_keeps(empty_projec
     assert not any(n.startswith("data/films.json:3:") for n in notes), notes
 
 
+def _director_and_namesake(root: Path) -> None:
+    """A film whose director a CSV names, and a JSON list that gives a person of that name an IMDb id."""
+    put(root, "films.csv", "title,year,director\nOldboy,2003,Park Chan-wook\n")
+    put(root, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\ndirector: director\n"))
+    put(root, "people.json", '[{"name": "Park Chan-wook", "imdb": "nm0661791"}]')
+    put(root, "people.mapping.yaml", mapping("people.json", "name: name\n", "id: imdb", "person", "imdb"))
+
+
 def test_a_name_key_of_a_hand_written_record_joins_it_not_an_identified_namesake(empty_project, run_kg):
     put(empty_project, "people.yaml", "people:\n  park-chan-wook:\n    name: Park Chan-wook\n")
-    put(empty_project, "films.csv", "title,year,director\nOldboy,2003,Park Chan-wook\n")
-    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
-                                                                  "director: director\n"))
-    put(empty_project, "people.json", '[{"name": "Park Chan-wook", "imdb": "nm0661791"}]')
-    put(empty_project, "people.mapping.yaml", mapping("people.json", "name: name\n", "id: imdb", "person", "imdb"))
+    _director_and_namesake(empty_project)
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?d WHERE {{ ?m <{S}director> ?d }}") == [(f"{BASE}person/park-chan-wook",)]
     assert any("data/films.csv:2: suspicious: person 'park-chan-wook' is the hand-written record of that key, "
@@ -306,11 +310,7 @@ def test_a_name_key_of_a_hand_written_record_joins_it_not_an_identified_namesake
 
 
 def test_a_hand_written_record_added_later_is_joined_by_the_next_build_too(empty_project, run_kg):
-    put(empty_project, "films.csv", "title,year,director\nOldboy,2003,Park Chan-wook\n")
-    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
-                                                                  "director: director\n"))
-    put(empty_project, "people.json", '[{"name": "Park Chan-wook", "imdb": "nm0661791"}]')
-    put(empty_project, "people.mapping.yaml", mapping("people.json", "name: name\n", "id: imdb", "person", "imdb"))
+    _director_and_namesake(empty_project)
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?d WHERE {{ ?m <{S}director> ?d }}") == [(f"{BASE}person/nm0661791",)]
     put(empty_project, "people.yaml", "people:\n  park-chan-wook:\n    name: Park Chan-wook\n")
