@@ -114,6 +114,12 @@ def test_a_junior_keeps_the_suffix_that_tells_him_from_his_father():
     assert "lonchaney" not in keys
 
 
+@pytest.mark.parametrize("a, b", [("Actor Number1 Testperson", "Actor Number11 Testperson"),
+                                  ("Agent 7", "Agent 77"), ("Extra 100", "Extra 10")])
+def test_names_that_differ_in_a_number_keep_their_romanised_keys(a, b):
+    assert [romanised(w) for w in words(a)] != [romanised(w) for w in words(b)]
+
+
 @pytest.fixture
 def oldboys(empty_project, write) -> Path:
     """One film from a hand-written record and the same film twice from other sources, spelled otherwise."""
@@ -424,7 +430,7 @@ def _edited(root: Path, into: Path, rng) -> None:
     shutil.copytree(root / "data", into, dirs_exist_ok=True)
     for path in sorted(into.glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
-        named = list(re.finditer(r"\bname: ([^,{}\n]+)", text))
+        named = list(re.finditer(r"\bname: ([^,{}\n\"']+)", text))  # plain values: not half a quoted one
         if not named:
             continue
         for m in sorted(rng.sample(named, min(4, len(named))), key=lambda m: -m.start()):

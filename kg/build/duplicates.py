@@ -69,7 +69,7 @@ def romanised(word: str) -> str:
     w = w.replace("eo", "o").replace("oo", "u").replace("ou", "u").replace("ae", "e").replace("ee", "i")
     w = w.replace("yi", "i").replace("wu", "u").replace("wo", "u").replace("o", "u")
     w = w.translate(str.maketrans("ktpr", "gdbl"))
-    return re.sub(r"(.)\1+", r"\1", w)
+    return re.sub(r"([a-z])\1+", r"\1", w)  # letters only: Extra 11 is not Extra 1
 
 
 @dataclass(frozen=True)
