@@ -250,6 +250,13 @@ def test_a_renamed_key_redirects_to_the_record(curated):
     assert _location(r) == "/movie/renamed-film"
 
 
+def test_a_retired_iri_is_not_listed_as_an_entity_that_refers_or_is_stated(curated):
+    # it says only that it is the kept record: neither the record's page nor the editorial source's lists it
+    for path in ("/person/new-name", "/movie/renamed-film", "/source/editorial"):
+        html = _get(curated.server, path).text
+        assert "old-name" not in html and "old-film-key" not in html, path
+
+
 # ---- not_same (reads data/ only: no build needed) ----
 
 def test_not_same_dismisses_a_candidate_pair(empty_project, write, run_kg):

@@ -126,10 +126,14 @@ def test_home_gives_each_film_its_year(client, film, year):
     assert f'>{film}</a> <span class="summary">{year}</span>' in html  # both years where sources disagree
 
 
-def test_the_references_say_how_many_entities_refer(client):
+def test_a_director_has_his_films_and_what_else_refers_to_him_apart(client):
     html = client.get("/person/leesong-hee-il", headers={"Accept": "text/html"}).get_data(as_text=True)
-    count = re.search(r'<h2>Referenced by</h2>\s*<p class="count">([\d,]+) entities</p>', html)
-    assert count and int(count.group(1)) == len(_referenced_by(client, "/person/leesong-hee-il")) == 3
+    films = re.search(r'<h2>Films</h2>\s*<p class="count">([\d,]+) films?</p>', html)
+    others = re.search(r'<h2>Referenced by</h2>\s*<p class="count">([\d,]+) entit(?:y|ies)</p>', html)
+    assert films and others and (int(films.group(1)), int(others.group(1))) == (2, 1)
+    assert [li.split(" (")[0] for li in _referenced_by(client, "/person/leesong-hee-il")] == [
+        "Break Away", "No Regret"]
+
 
 def test_what_only_films_refer_to_lists_them_as_its_films(client):
     html = client.get("/person/lee-yeong-hoon", headers={"Accept": "text/html"}).get_data(as_text=True)

@@ -172,18 +172,19 @@ class View:
         return self.citations.get(source) or self.labels.get(source) or source.rsplit("/", 1)[-1]
 
     @property
-    def filmography(self) -> bool:
-        """Whether everything that refers to the entity is a film (a person's or a company's films, by year)."""
-        return bool(self.incoming) and all(r.film for r in self.incoming)
-
-    @property
-    def referrers(self) -> list[tuple[str, list[Reference]]]:
-        """The referring entities, each once with its references: by year (those without one last), then name."""
-        groups: dict[str, list[Reference]] = {}
-        for r in self.incoming:
-            groups.setdefault(r.iri, []).append(r)
-        return sorted(groups.items(), key=lambda g: (
-            self.years.get(g[0], "~"), self.labels.get(g[0], g[0]).lower(), g[0]))
+    def referrers(self) -> list[tuple[str, list[tuple[str, list[Reference]]]]]:
+        """The referring entities in sections, the films first (a person's or a company's films), then the rest:
+        each entity once with its references, by year (those without one last), then name."""
+        sections: list[tuple[str, list[tuple[str, list[Reference]]]]] = []
+        for title, films in (("Films", True), ("Referenced by", False)):
+            groups: dict[str, list[Reference]] = {}
+            for r in self.incoming:
+                if r.film == films:
+                    groups.setdefault(r.iri, []).append(r)
+            if groups:
+                sections.append((title, sorted(groups.items(), key=lambda g: (
+                    self.years.get(g[0], "~"), self.labels.get(g[0], g[0]).lower(), g[0]))))
+        return sections
 
 
 def _facts(quads: list[ox.Quad], subject: str) -> list[Fact]:
@@ -294,9 +295,10 @@ def _stated(release: Release, source: str, lang: str) -> tuple[list[tuple[str, l
     minter = Minter(str(release.meta.get("base_iri") or ""))
     seen: set[str] = set()
     more = False
+    retired = release.moved[0]
     for q in release.store.quads_for_pattern(None, None, None, ox.NamedNode(source)):
         doc = q.subject.value.split("#", 1)[0]
-        if doc != source and minter.kind_of(doc) not in (None, "source"):
+        if doc != source and minter.kind_of(doc) not in (None, "source") and doc not in retired:
             seen.add(doc)
             if len(seen) > MAX_STATED:
                 more = True
@@ -317,8 +319,10 @@ def _incoming(release: Release, iri: str) -> tuple[list[Reference], bool]:
     whether there are more than MAX_INCOMING references."""
     seen: set[tuple[str, str]] = set()
     minter = Minter(str(release.meta.get("base_iri") or ""))
+    retired = release.moved[0]  # an IRI renamed or merged into another says only that: not an entity
     for q in release.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
-        if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT:
+        if not q.subject.value.startswith(iri + "#") and q.predicate != CONFLICT_SUBJECT \
+                and q.subject.value not in retired:
             seen.add((q.subject.value, q.predicate.value))
             if len(seen) > MAX_INCOMING:
                 break
