@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+import traceback
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 
 from kg.config import Config, ConfigError, load_config
-from kg.errors import ENVIRONMENT, NONCONFORMING, Failure
+from kg.errors import ENVIRONMENT, INTERNAL_ERROR, NONCONFORMING, Failure
 from kg.text import visible
 
 if TYPE_CHECKING:
@@ -69,6 +70,13 @@ class _Commands(click.Group):
             _say(f"kg: published release {published}, then stopped by {signal.Signals(signum).name}" if published
                  else f"kg: stopped by {signal.Signals(signum).name}")
             ctx.exit(128 + signum)  # as a shell reports a command a signal ended
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:  # a bug: not 1, which says the data does not conform, nor 2 (bad input)
+            traceback.print_exc()
+            _say("kg: internal error (a bug in kg, not a problem of the data: please report it with the traceback "
+                 "above); a build that stops here publishes nothing")
+            ctx.exit(INTERNAL_ERROR)
 
 
 class Stopped(KeyboardInterrupt):
@@ -240,6 +248,10 @@ def _watch(ctx: click.Context, verbose: bool, full: bool) -> None:
                 except Failure as exc:
                     _tell(exc)
                     _say("kg: the release being served stays")
+                except Exception:  # a bug that one edit's data meets: the next edit is built all the same
+                    traceback.print_exc()
+                    _say("kg: internal error (a bug in kg: please report it with the traceback above); "
+                         "the release being served stays")
                 builds += 1
                 _say("kg: watching data/, the shapes and kg.toml for changes (Ctrl-C stops)")
             time.sleep(WATCH_SECONDS)

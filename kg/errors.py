@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-OK, NONCONFORMING, BAD_INPUT, ENVIRONMENT = 0, 1, 2, 3  # the `kg` command's exit codes
+OK, NONCONFORMING, BAD_INPUT, ENVIRONMENT, INTERNAL_ERROR = 0, 1, 2, 3, 4  # the `kg` command's exit codes
 
 
 class Where(NamedTuple):

@@ -180,3 +180,15 @@ def test_a_build_under_a_low_soft_limit_of_open_files_lifts_it_to_the_hard_one(p
     proc = subprocess.run([sys.executable, "-m", "kg", "--root", str(project), "build"], capture_output=True,
                           text=True, preexec_fn=low, timeout=300)
     assert proc.returncode == 0 and "published release" in proc.stderr, proc.stderr[-800:]
+
+
+def test_a_bug_in_kg_exits_4_with_its_traceback_not_1_which_says_the_data_does_not_conform(released, monkeypatch):
+    import kg.layout
+
+    def broken(_release: object) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(kg.layout, "metadata", broken)
+    result = CliRunner().invoke(cli, ["--root", str(released), "info"])
+    assert result.exit_code == 4
+    assert "ValueError: a bug" in result.output and "internal error" in result.output

@@ -88,6 +88,25 @@ def test_watch_reports_a_build_that_fails_and_goes_on(empty_project, write, run_
     assert code == 0 and "data/films.csv:2" in output and "stopped watching" in output
 
 
+def test_watch_reports_a_bug_a_build_meets_and_goes_on(empty_project, write, run_kg, monkeypatch):
+    import kg.cli
+
+    write(empty_project, "films.yaml", "movies:\n  x: {name: X}\n")
+
+    def broken(*_: object, **__: object) -> None:
+        raise ValueError("a bug")
+
+    def stop(_: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kg.cli, "_run", broken)
+    monkeypatch.setattr(time, "sleep", stop)
+    monkeypatch.setattr(signal, "signal", lambda *_: None)
+    code, output = run_kg(empty_project, "build", "--watch")
+    assert code == 0 and "ValueError: a bug" in output and "release being served stays" in output
+    assert "stopped watching" in output
+
+
 def test_a_yaml_surrogate_escape_is_refused_with_its_line(empty_project, write, run_kg):
     write(empty_project, "films.yaml", 'movies:\n  x:\n    name: "\\ud83c\\udfac"\n')
     code, output = run_kg(empty_project, "build")

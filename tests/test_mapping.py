@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import BASE, nquads, parse_nquads
-from kg.build.mapping import Conflict, map_records
-from kg.build.sources import read_records
+from kg import vocab
+from kg.build.mapping import Conflict, Mapped, conflict_quads, find_conflicts, map_records, preferences, stream
+from kg.build.sources import read_records, read_sources
 from kg.model import KINDS
 
 PREFIXES = f"""
@@ -272,6 +273,34 @@ def test_conflicting_single_values_are_recorded_with_sources(empty_project, writ
     assert conflict_quads == parse_nquads(PREFIXES + f"""<{BASE}source/editorial> {{
         {node} kgv:conflictSubject <{BASE}movie/x> ; kgv:conflictProperty schema:dateCreated ;
                kgv:conflictValue "2008"^^xsd:gYear, "2009"^^xsd:gYear . }}""")
+
+
+@pytest.mark.parametrize("decided", [False, True])
+def test_sources_disagreeing_on_an_amount_of_money_are_a_conflict_a_curator_settles(empty_project, write, minter,
+                                                                                   decided):
+    write(empty_project, "a.yaml", """
+        sources:
+          kit: {name: Kit}
+          forum: {name: Forum}
+        movies:
+          x:
+            name: X
+            claims:
+              kit: {budget: {amount: 100, currency: USD}}
+              forum: {budget: {amount: 200, currency: USD}}
+        decisions: %s
+        """ % ("[prefer movie/x budget from forum]" if decided else "[]"))
+    sources = read_sources(empty_project / "data", root=empty_project)
+    out, store = Mapped(), ox.Store()
+    store.extend(stream(sources.records, minter, out))
+    conflicts = find_conflicts(store, minter, out, preferences(sources.decisions.prefer, {}, minter))
+    budget = f"{BASE}movie/x#budget"
+    assert [(c.subject, c.predicate, c.values, c.preferred) for c in conflicts] == [
+        (budget, "http://schema.org/value", {"100": (f"{BASE}source/kit",), "200": (f"{BASE}source/forum",)},
+         ox.Literal("200", datatype=ox.NamedNode(vocab.XSD + "decimal")) if decided else None)]
+    node = f"{BASE}movie/x#conflict-budget-value"  # a node of the film's, about its budget's amount
+    assert ox.Quad(ox.NamedNode(node), vocab.K.conflictSubject, ox.NamedNode(budget), minter.editorial()) in list(
+        conflict_quads(conflicts, minter))
 
 
 def test_a_conflict_of_sources_names_each_source_with_its_value():

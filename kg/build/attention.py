@@ -26,14 +26,21 @@ def _field_of(kind: str | None, predicate: str) -> str:
     return predicate.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
+def _part_field(kind: str | None, part: str) -> str:
+    """The field whose value is a part of this name (budget for #budget), or the part's name."""
+    return next((f.name for f in (KINDS[kind].fields if kind in KINDS else ())
+                 if f.vtype == "money" and (f.predicate or "").rsplit("#", 1)[-1].rsplit("/", 1)[-1] == part), part)
+
+
 def _conflicts(conflicts: Iterable[Conflict], minter: Minter) -> list[dict[str, Any]]:
     items = []
     for c in conflicts:
         if c.settled:
             continue
-        kind = minter.kind_of(c.subject)
-        ref = (minter.path_of(c.subject) or c.subject).lstrip("/")
-        field = _field_of(kind, c.predicate)
+        entity, _, part = c.subject.partition("#")  # a part's value (a budget's amount): its entity's field
+        kind = minter.kind_of(entity)
+        ref = (minter.path_of(entity) or entity).lstrip("/")
+        field = _part_field(kind, part) if part else _field_of(kind, c.predicate)
         sources = sorted({g.rsplit("/", 1)[-1] for gs in c.values.values() for g in gs})
         items.append({"what": c.describe(), "where": str(c.origin.where) if c.origin else None, "iri": c.subject,
                       "fix": " or ".join(f"prefer {ref} {field} from {s}" for s in sources[:3])})

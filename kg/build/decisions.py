@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from kg.ids import is_key
-from kg.model import EDITORIAL, KINDS, SINGLE_VALUED, Origin
+from kg.model import EDITORIAL, KINDS, SINGLE_VALUED, Field, Origin
 from kg.text import quote
 
 SECTION = "decisions"  # the YAML section that holds them, in any source file
@@ -95,8 +95,8 @@ def parse(text: str, origin: Origin, into: Decisions) -> str | None:
     if verb == "prefer":
         kind = KINDS[a[0]]
         f = kind.field(groups[2])
-        if f is None or f.many or (f.predicate or "") not in SINGLE_VALUED:
-            single = sorted(x.name for x in kind.fields if (x.predicate or "") in SINGLE_VALUED and not x.many)
+        if f is None or not preferable(f):
+            single = sorted(x.name for x in kind.fields if preferable(x))
             return (f"{quote(groups[2])} is not a single-valued field of a {a[0]}; a value is preferred among the "
                     f"values sources disagree on: {', '.join(single)}")
         into.prefer.append(Prefer(a, groups[2], groups[3], origin))
@@ -115,4 +115,10 @@ def parse(text: str, origin: Origin, into: Decisions) -> str | None:
     return None
 
 
-__all__ = ["EDITORIAL", "SECTION", "Decisions", "Merge", "Prefer", "parse", "merge_line", "not_same_line"]
+def preferable(f: Field) -> bool:
+    """Whether sources may disagree on a field's one value, so that curators prefer one: a single-valued property,
+    or an amount of money (its amount and currency)."""
+    return not f.many and ((f.predicate or "") in SINGLE_VALUED or f.vtype == "money")
+
+
+__all__ = ["EDITORIAL", "SECTION", "Decisions", "Merge", "Prefer", "parse", "preferable", "merge_line", "not_same_line"]

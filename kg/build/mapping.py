@@ -270,7 +270,12 @@ def preferences(prefers: Iterable[Prefer], moves: dict[tuple[str, str], Merge], 
         f = KINDS[kind].field(p.field)
         assert f is not None and f.predicate is not None
         graph = minter.editorial() if p.source == EDITORIAL else minter.entity("source", p.source)
-        found[(minter.entity(kind, key).value, f.predicate)] = Preference(graph.value, p.origin)
+        subject = minter.entity(kind, key)
+        if f.vtype == "money":  # its amount and currency, both the one source's (see `_Mapper.money`)
+            node = minter.part(subject, f.predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]).value
+            found[(node, S.value.value)] = found[(node, S.currency.value)] = Preference(graph.value, p.origin)
+        else:
+            found[(subject.value, f.predicate)] = Preference(graph.value, p.origin)
     return found
 
 
@@ -310,7 +315,9 @@ def conflict_quads(conflicts: Iterable[Conflict], minter: Minter) -> Iterator[Qu
     editorial = minter.editorial()
     for conflict in conflicts:
         s, p = conflict.subject, conflict.predicate
-        node = minter.part(NamedNode(s), "conflict-" + p.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
+        doc, _, part = s.partition("#")  # a part's (a budget's amount): a node of its entity's, named after both
+        node = minter.part(NamedNode(doc), "conflict-" + (f"{part}-" if part else "")
+                           + p.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
         yield Quad(node, vocab.TYPE, K.Conflict, editorial)
         yield Quad(node, K.conflictSubject, NamedNode(s), editorial)
         yield Quad(node, K.conflictProperty, NamedNode(p), editorial)

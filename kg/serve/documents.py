@@ -60,6 +60,8 @@ def document(release: Release, iri: str) -> list[ox.Quad]:
     # parts that point at their document (conflicts, vocabulary terms' rdfs:isDefinedBy)
     parts |= {q.subject for q in store.quads_for_pattern(None, None, node)  # type: ignore[misc]
               if q.subject.value.startswith(iri + "#")}
+    parts |= {q.subject for part in list(parts)  # type: ignore[misc]
+              for q in store.quads_for_pattern(None, CONFLICT_SUBJECT, part)}  # about a part (a budget's amount)
     for part in sorted(parts, key=lambda n: n.value):
         quads.extend(named(part))
     return sorted(quads, key=str)

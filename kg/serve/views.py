@@ -216,13 +216,18 @@ def view(release: Release, iri: str, lang: str = "en", readers: tuple[str, ...] 
         pf = {f.predicate: f for f in parts[p]}
         if vocab.K.conflictProperty.value in pf:
             prop = pf[vocab.K.conflictProperty.value].value.value
-            said = [(f.value, f.sources) for f in facts if f.predicate == prop]
+            subject = pf[CONFLICT_SUBJECT.value].value.value if CONFLICT_SUBJECT.value in pf else iri
+            said = [(f.value, f.sources) for f in (facts if subject == iri else parts.get(subject, []))
+                    if f.predicate == prop]
             # one source giving several values (a film it lists under two years) is not sources disagreeing
             one_source = len({tuple(sorted(srcs)) for _, srcs in said}) == 1
             chosen = pf.get(vocab.K.preferredValue.value)
             if chosen is not None:  # the curators' choice first; the others are also stated
                 said.sort(key=lambda vs: str(vs[0]) != str(chosen.value))
-                preferred[prop] = str(chosen.value)
+                if subject == iri:
+                    preferred[prop] = str(chosen.value)
+            if subject != iri:  # a part's value (a budget's amount) is told as the entity's property that has it
+                prop = next((f.predicate for f in facts if f.value.value == subject), prop)
             conflicts.append({"property": prop, "values": said, "one_source": one_source,
                               "preferred": chosen.value if chosen is not None else None})
     incoming, more = _incoming(release, iri)
