@@ -303,6 +303,18 @@ def test_sources_disagreeing_on_an_amount_of_money_are_a_conflict_a_curator_sett
         conflict_quads(conflicts, minter))
 
 
+def test_the_curators_own_value_settles_what_a_single_source_says_otherwise(empty_project, write, run_kg):
+    write(empty_project, "a.yaml", """
+        sources: {s1: {name: One}}
+        movies:
+          f: {name: F, running_time: 100, claims: {s1: {running_time: 90}}}
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0 and "'PT1H40M' according to editorial (settled: 'PT1H40M' preferred" in output, output
+    code, output = run_kg(empty_project, "embed", "movie/f")
+    assert code == 0 and '"PT1H40M"' in output and "PT1H30M" not in output
+
+
 def test_a_conflict_of_sources_names_each_source_with_its_value():
     c = Conflict(f"{BASE}movie/x", "http://schema.org/dateCreated",
                  {"2008": (f"{BASE}source/forum",), "2009": (f"{BASE}source/kit",)}, None)

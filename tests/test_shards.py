@@ -74,7 +74,7 @@ def test_merge_keeps_each_quad_once_and_each_triple_once(tmp_path):
     assert segment.path(".claims.nq").read_bytes().count(b"\n") == 3
 
 
-def test_only_claims_that_sources_disagree_on_are_kept_for_conflicts(tmp_path):
+def test_only_claims_that_sources_or_the_curators_disagree_on_are_kept_for_conflicts(tmp_path):
     created, editorial = b"<http://schema.org/dateCreated>", b"<https://films.example.org/source/editorial>"
     part = tmp_path / "a.nq"
     lines_in = [
@@ -83,12 +83,14 @@ def test_only_claims_that_sources_disagree_on_are_kept_for_conflicts(tmp_path):
         b'<https://x/1> ' + created + b' "2003" ' + editorial + b' .\n',  # the curators' value beside them
         b'<https://x/2> ' + created + b' "2001" <https://g/1> .\n',  # two sources, one value
         b'<https://x/2> ' + created + b' "2001" <https://g/2> .\n',
-        b'<https://x/3> ' + created + b' "2001" <https://g/1> .\n',  # one source, and the curators' other value
-        b'<https://x/3> ' + created + b' "2009" ' + editorial + b' .\n',
+        b'<https://x/3> ' + created + b' "2001" <https://g/1> .\n',  # one source, and the curators' other value:
+        b'<https://x/3> ' + created + b' "2009" ' + editorial + b' .\n',  # it settles what the source says
+        b'<https://x/4> ' + created + b' "2001" <https://g/1> .\n',  # one source, and the curators agree
+        b'<https://x/4> ' + created + b' "2001" ' + editorial + b' .\n',
     ]
     part.write_bytes(b"".join(sorted(lines_in)))
     segment = merge([part], tmp_path / "seg", editorial=editorial)
-    assert segment.path(".claims.nq").read_bytes().splitlines(keepends=True) == sorted(lines_in[:3])
+    assert segment.path(".claims.nq").read_bytes().splitlines(keepends=True) == sorted(lines_in[:3] + lines_in[5:7])
 
 
 def test_many_task_files_are_merged_in_passes(tmp_path, monkeypatch):

@@ -177,7 +177,7 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1, editor
     validation and the other shards' need: `<stem>.types.nt` (its rdf:type triples), `<stem>.sub.nt` (its
     rdfs:subClassOf triples) and `<stem>.out.nt` (by shard, a triple pointing to each other shard's node by each
     predicate); and what may be a conflict, `<stem>.claims.nq`: the quads of each single-valued property of a
-    subject to which graphs other than the `editorial` one (<iri>) give more than one value."""
+    subject to which the graphs (the `editorial` one, <iri>, among them) give more than one value."""
     quads = triples = 0
     types: list[bytes] = []
     subclasses: list[bytes] = []
@@ -249,13 +249,13 @@ def merge(parts: list[Path], stem: Path, shard: int = 0, shards: int = 1, editor
 
 class _Claims:
     """Gathers the quads of single-valued properties, given in order (a subject's and property's together), into
-    `out` where graphs other than the editorial one disagree: the rest cannot be a conflict."""
+    `out` where graphs disagree (the curators' own value among them): the rest cannot be a conflict."""
 
     def __init__(self, out: list[bytes], editorial: bytes) -> None:
         self.out, self.editorial = out, editorial
         self.key = b""
         self.lines: list[bytes] = []
-        self.values: set[bytes] = set()  # the objects graphs other than the editorial one give
+        self.values: set[bytes] = set()  # the objects the graphs give
 
     def add(self, line: bytes, end: int, graph: bytes) -> None:
         """One quad; `end`: where its predicate ends, `graph`: its graph name as written."""
@@ -263,8 +263,7 @@ class _Claims:
             self.flush()
             self.key = line[:end]
         self.lines.append(line)
-        if graph != self.editorial:
-            self.values.add(line[end:line.rfind(b" <")])
+        self.values.add(line[end:line.rfind(b" <")])  # the curators' own value too: it settles what it differs from
 
     def flush(self) -> None:
         """Give the gathered quads to `out` when they disagree."""
