@@ -450,8 +450,12 @@ def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str]
         return None
     origin = Origin(first.origin.file, first.origin.line, key)
     editorial = Claim(EDITORIAL, (Value("name", name, origin),), origin)
+    former: dict[str, Origin] = {}  # the keys of rows found to be this record (a name-keyed row of an identified
+    for _, entry in said:           # film): their IRIs redirect to it, as a published one did before the merge
+        if entry.key != key:
+            former.setdefault(entry.key, Origin(entry.origin.file, entry.origin.line, entry.key))
     return Record(kind_name, key, (editorial, *(Claim(s, tuple(v), origin) for s, v in claims.items())), origin,
-                  detailed=False)
+                  detailed=False, formerly=tuple(sorted(former.items())))
 
 
 def records_of(mappings: list[Mapping], entries: Entries, notes: list[Note],
