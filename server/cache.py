@@ -152,7 +152,8 @@ class ResponseCache:
             if close:
                 close()
         status = captured.get("status", "")
-        if status.startswith("200") and keep and len(body) <= self.max_entry:
+        stored = not any(k.lower() == "cache-control" and "no-store" in v.lower() for k, v in captured["headers"])
+        if status.startswith("200") and keep and stored and len(body) <= self.max_entry:
             with self.lock:
                 if key not in self.entries:
                     self.entries[key] = (status, list(captured["headers"]), body)

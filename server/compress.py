@@ -51,14 +51,14 @@ def _stream(body: Iterable[bytes]) -> Iterator[bytes]:
 
 
 class Compress:
-    """WSGI middleware: gzip the answers to GET requests whose client accepts it."""
+    """WSGI middleware: gzip the answers to GET requests (and POSTs: SPARQL queries) whose client accepts it."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "")
-        if method not in ("GET", "HEAD") or environ.get("PATH_INFO", "").startswith("/download/"):
+        if method not in ("GET", "HEAD", "POST") or environ.get("PATH_INFO", "").startswith("/download/"):
             return self.app(environ, start_response)
         wanted = "HTTP_RANGE" not in environ and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING"))
         if method == "HEAD" and wanted:  # the headers a GET would get (the compressed length): answer it as one

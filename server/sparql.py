@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, abort, current_app, request, send_file
+from werkzeug.datastructures import CombinedMultiDict
 
 from kg.errors import Refusal
 from kg.formats import Format, known
@@ -46,7 +48,8 @@ def _request() -> tuple[str | None, sparql.Dataset]:
         mimetype = request.mimetype
         if mimetype == "application/x-www-form-urlencoded":
             _utf8(request.get_data(cache=True))
-            params = request.form
+            params = CombinedMultiDict([request.form, request.args])  # the URL's too (a dataset, a timeout), as
+            # Fuseki and Oxigraph read them: else a query meant for one graph would silently answer over all
         elif mimetype == "application/sparql-query":
             try:
                 text = request.get_data(as_text=False).decode("utf-8")
@@ -86,7 +89,8 @@ def endpoint() -> Answer | Response:
             if request.method in ("GET", "HEAD"):
                 return _service_description()
             raise Refusal(400, "Missing 'query' parameter.")
-        params = request.form if request.method == "POST" and request.mimetype.endswith("urlencoded") else request.args
+        params = CombinedMultiDict([request.form, request.args]) if request.method == "POST" and \
+            request.mimetype.endswith("urlencoded") else request.args
         named = _format_param(params)
         if request.method == "GET" and named is None and _wants_a_page():
             return Answer({"html": lambda: _query_page(text)})  # a person following a link: the query in the editor
@@ -109,6 +113,8 @@ def endpoint() -> Answer | Response:
         return error_response(exc.status, exc.message)
     response = Response(result.body, status=result.status, content_type=result.content_type)
     response.headers["Vary"] = "Accept"
+    if _UNREPEATABLE.search(text):  # each run answers anew (SPARQL 1.1 17.4): no cache may keep the answer
+        response.headers["Cache-Control"] = "no-store"
     if result.truncated_at is not None:
         response.headers["X-Result-Truncated"] = str(result.truncated_at)
         response.headers["Warning"] = f'299 kg "result cut at the server limit of {result.truncated_at} rows"'
@@ -145,16 +151,20 @@ def _format_param(params: Any) -> str | None:
 
 
 def _timeout(value: str | None) -> float | None:
-    """The request's own deadline in seconds (it can only lower the server's)."""
-    if value is None:
+    """The request's own deadline in seconds (it can only lower the server's; 0 or empty, as Virtuoso reads it:
+    none of its own)."""
+    if not value:
         return None
     try:
         seconds = float(value)
     except ValueError as exc:
         raise Refusal(400, f"timeout must be a number of seconds, not {value[:50]!r}") from exc
-    if not 0 < seconds < 1e6:
-        raise Refusal(400, "timeout must be a positive number of seconds")
-    return seconds
+    if not seconds >= 0:  # (NaN too)
+        raise Refusal(400, f"timeout must be a number of seconds, 0 or more, not {value[:50]!r}")
+    return seconds or None
+
+
+_UNREPEATABLE = re.compile(r"\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)  # answers that differ each run
 
 
 YASGUI_BUILD = Path(__file__).parent / "static" / "node_modules" / "@zazuko" / "yasgui" / "build"

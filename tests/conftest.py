@@ -152,6 +152,9 @@ class HttpResponse:
         self.data = r.raw.read(decode_content=False)
         self.mimetype = r.headers.get("Content-Type", "").split(";")[0].strip()
 
+    def get_json(self):
+        return self.json
+
     def get_data(self, as_text: bool = False):
         return self.data.decode("utf-8") if as_text else self.data
 

@@ -143,3 +143,9 @@ def test_the_cache_keeps_apart_answers_for_clients_that_refuse_gzip(client):
     refused = client.get("/movie/break-away", headers={**headers, "Accept-Encoding": "gzip;q=0, *"})
     assert packed.headers["Content-Encoding"] == "gzip"
     assert "Content-Encoding" not in refused.headers and refused.data.startswith(b"@prefix")
+
+
+def test_a_sparql_answer_to_a_post_is_compressed_too(client):
+    plain = client.post("/sparql", data={"query": SELECT}, headers={"Accept": "text/csv"})
+    packed = client.post("/sparql", data={"query": SELECT}, headers={"Accept": "text/csv", "Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip" and gzip.decompress(packed.data) == plain.data

@@ -244,6 +244,12 @@ def test_two_stops_end_the_server(released, stops):
 def test_bad_timeout_parameter(strict):
     assert _get(strict, CHEAP, timeout="soon").status_code == 400
     assert _get(strict, CHEAP, timeout="-1").status_code == 400
+    assert _get(strict, CHEAP, timeout="nan").status_code == 400
+
+
+@pytest.mark.parametrize("timeout", ["0", "", "1e7"])
+def test_a_timeout_of_none_of_its_own_or_past_the_servers_gets_the_servers(strict, timeout):
+    assert _get(strict, CHEAP, timeout=timeout).status_code == 200  # 0: Virtuoso's "no limit"
 
 
 # ---- result limits ----

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 
 import pytest
 import rdflib
@@ -95,3 +96,25 @@ def test_the_service_description_lists_only_the_formats_a_result_comes_in(client
     construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"
     for accept in ("application/ld+json", "text/turtle", "application/n-triples", "application/rdf+xml"):
         assert client.get("/sparql", query_string={"query": construct}, headers={"Accept": accept}).status_code == 200
+
+
+@pytest.mark.parametrize("where", ["url", "body"])
+def test_a_form_post_reads_the_dataset_from_the_url_as_from_the_body(client, where):
+    graph = {"default-graph-uri": f"{BASE}source/forum-post"}
+    query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
+    whole = client.post("/sparql", data=query, headers={"Accept": "application/sparql-results+json"}).get_json()
+    r = client.post("/sparql" + ("?" + urlencode(graph) if where == "url" else ""),
+                    data={**query, **(graph if where == "body" else {})},
+                    headers={"Accept": "application/sparql-results+json"})
+    count = int(r.get_json()["results"]["bindings"][0]["n"]["value"])
+    assert 0 < count < int(whole["results"]["bindings"][0]["n"]["value"])
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_answer_that_differs_each_run_is_never_kept(client, method):
+    query = {"query": "SELECT (STRUUID() AS ?u) (NOW() AS ?t) WHERE {}"}
+    ask = (lambda: client.get("/sparql", query_string=query, headers={"Accept": "text/csv"})) if method == "GET" \
+        else (lambda: client.post("/sparql", data=query, headers={"Accept": "text/csv"}))
+    first, second = ask(), ask()
+    assert first.headers["Cache-Control"] == "no-store"
+    assert first.get_data(as_text=True) != second.get_data(as_text=True)
