@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,11 +19,16 @@ from kg.ids import is_web
 # A self-contained context: parsers need nothing from the network to expand it.
 CONTEXT: dict[str, str] = {"@vocab": vocab.SCHEMA, **{k: v for k, v in vocab.PREFIXES.items() if k != "schema"}}
 def compact_iri(iri: str) -> str:
-    """schema.org terms by their bare name (via @vocab), other known namespaces as prefix:name."""
+    """schema.org terms by their bare name (via @vocab), other known namespaces as prefix:name; any other name
+    (a keyword, '@id'; a colon, which a reader would take for a prefix) as the whole IRI."""
     if iri.startswith(vocab.SCHEMA):
         local = iri[len(vocab.SCHEMA):]
-        return local if "/" not in local and "#" not in local else iri
+        return local if _TERM.fullmatch(local) else iri
     return vocab.prefixed(iri)
+
+
+_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_RDF_TYPE = "rdf:type"  # the key of a type that is not an IRI (a literal, a blank node): "@type" takes IRIs only
 
 
 _STRING = vocab.XSD + "string"
@@ -49,8 +55,10 @@ def nodes(triples: Iterable[ox.Triple | ox.Quad]) -> dict[str, dict[str, Any]]:
     for t in sorted(triples, key=lambda t: (t.subject.value, t.predicate.value, str(t.object))):
         sid = t.subject.value if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
         node = out.setdefault(sid, {"@id": sid})
-        if t.predicate == vocab.TYPE:
+        if t.predicate == vocab.TYPE and isinstance(t.object, ox.NamedNode):
             node.setdefault("@type", []).append(compact_iri(t.object.value))
+        elif t.predicate == vocab.TYPE:
+            node.setdefault(_RDF_TYPE, []).append(value(t.object))
         else:
             node.setdefault(compact_iri(t.predicate.value), []).append(value(t.object))
     return out
@@ -78,9 +86,11 @@ def stream_nodes(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[dict[str, A
             node = {"@id": s.value if isinstance(s, ox.NamedNode) else f"_:{s.value}"}
         assert node is not None
         p, o = t.predicate.value, t.object
-        if p == type_iri:
+        if p == type_iri and isinstance(o, ox.NamedNode):
             key = "@type"
             item: Any = compact(o.value)
+        elif p == type_iri:
+            key, item = _RDF_TYPE, value(o, compact)
         else:
             key = compact(p)
             item = value(o, compact)
@@ -330,14 +340,15 @@ class EntityWriter:
     def _node(self, iri: str, triples: list[Statement], path: tuple[str, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {"@id": iri}
         type_iri = vocab.TYPE.value
-        types = sorted(official_term(t.object.value) for t in triples if t.predicate.value == type_iri)
+        types = sorted(official_term(t.object.value) for t in triples
+                       if t.predicate.value == type_iri and isinstance(t.object, ox.NamedNode))
         if types:
             out["@type"] = types[0] if len(types) == 1 else types
         props: dict[str, list[Any]] = {}
         for t in sorted(triples, key=lambda t: (t.predicate.value, str(t.object))):
-            if t.predicate.value == type_iri:
+            if t.predicate.value == type_iri and isinstance(t.object, ox.NamedNode):
                 continue
-            term = official_term(t.predicate.value)
+            term = _RDF_TYPE if t.predicate.value == type_iri else official_term(t.predicate.value)
             props.setdefault(term, []).append(self._value(term, t.object, iri, path))
         for term in sorted(props, key=lambda k: (k != "name", k)):
             values = props[term]

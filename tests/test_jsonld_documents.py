@@ -13,6 +13,7 @@ import requests
 from pyld import jsonld
 from rdflib.compare import isomorphic
 
+import kg.jsonld as kg_jsonld
 from conftest import BASE, rdflib_read
 from kg import spliced
 from kg.formats import named
@@ -132,3 +133,24 @@ def test_a_construct_asked_for_as_json_ld_keeps_a_context_every_parser_reads_off
     r = requests.get(f"{live.url}/sparql", params={"query": q}, headers={"Accept": "application/ld+json"}, timeout=10)
     assert isinstance(r.json()["@context"], dict)
     assert [t.object.value for t in ox.parse(r.content, format=ox.RdfFormat.JSON_LD)] == ["Break Away"]
+
+
+_ODD = [  # (predicate, object) that a careless compaction reads back as something else
+    ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", ox.Literal("Action")),  # a literal type, not schema:Action
+    ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", ox.BlankNode("b1")),
+    ("http://schema.org/@id", ox.Literal("x")),  # a keyword as a term
+    ("http://schema.org/@type", ox.Literal("x")),
+    ("http://schema.org/kgv:x", ox.Literal("x")),  # a colon: a prefix to a reader
+]
+
+
+@pytest.mark.parametrize("predicate, obj", _ODD, ids=["literal-type", "blank-type", "@id", "@type", "colon"])
+@pytest.mark.parametrize("write, lines", [(lambda ts: b"".join(kg_jsonld.stream(ts)), False),
+                                          (kg_jsonld.dumps, False),
+                                          (lambda ts: b"".join(kg_jsonld.stream_lines(ts)), True)],
+                         ids=["stream", "document", "lines"])
+def test_json_ld_of_odd_statements_reads_back_as_the_same_triples(predicate, obj, write, lines):
+    triples = [ox.Triple(ox.NamedNode("http://ex/s"), ox.NamedNode(predicate), obj),
+               ox.Triple(ox.NamedNode("http://ex/s"), ox.NamedNode("http://schema.org/name"), ox.Literal("s"))]
+    back = [ox.Triple(q.subject, q.predicate, q.object) for q in kg_jsonld.read(write(triples), lines=lines)]
+    assert sorted(map(str, back)) == sorted(map(str, triples))
