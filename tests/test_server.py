@@ -571,6 +571,19 @@ def test_select_all_lists_variables_in_query_order(client):
     assert json.loads(r.data)["head"]["vars"] == ["movie", "length", "a"]
 
 
+@pytest.mark.parametrize("before", ["# tip: SELECT * returns ?s first\n", "PREFIX e: <http://x/SELECT*?s>\n"])
+def test_an_explicit_projection_keeps_its_order_whatever_a_comment_or_an_iri_says(client, before):
+    q = before + "SELECT ?p ?o ?s WHERE { ?s ?p ?o } LIMIT 1"
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    assert json.loads(r.data)["head"]["vars"] == ["p", "o", "s"]
+
+
+def test_select_all_lists_variables_in_query_order_not_as_a_comment_names_them(client):
+    q = "# ?a first\nSELECT * WHERE { ?movie <http://schema.org/name> ?a } LIMIT 1"
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    assert json.loads(r.data)["head"]["vars"] == ["movie", "a"]
+
+
 def test_an_explicit_projection_keeps_its_order_around_a_select_all_subquery(client):
     # a "?movie" inside an IRI comes first in the text: only a SELECT * may be reordered by appearance
     q = ("PREFIX e: <http://example.org/search?movie=1> "

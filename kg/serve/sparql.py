@@ -14,7 +14,7 @@ from kg.errors import Refusal
 from kg.formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, client_format, result_by_name
 from kg.ids import Minter
 from kg.serve import results
-from kg.serve.guard import check
+from kg.serve.guard import check, tokens
 from kg.serve.negotiation import HTML, Offer, by_key, choose
 from kg.serve.store import Release
 
@@ -222,19 +222,23 @@ def negotiated(graph: bool, accept: str | None, explicit: str | None) -> Format 
 NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")  # what XML 1.0 cannot hold
 XML_REFUSAL = ("The result holds a control character, which XML cannot carry (not even escaped): ask for it as "
                "JSON, CSV or TSV, or as Turtle or N-Triples for a graph.")
-_SELECT = re.compile(r"\bSELECT\b(\s+(?:DISTINCT\s+|REDUCED\s+)?\*)?", re.IGNORECASE)
-_VARIABLE = re.compile(r"[?$]([A-Za-z0-9_\u00B7-\uFFFF]+)")
 
 
 def in_query_order(names: list[str], text: str) -> list[str]:
-    """SELECT *'s variables in the order they first appear in the query (Oxigraph sorts them by name)."""
-    outer = _SELECT.search(text)  # the first SELECT is the query's own; later ones are subqueries
-    if outer is None or outer.group(1) is None:
+    """SELECT *'s variables in the order they first appear in the query (Oxigraph sorts them by name); read from
+    its tokens, so that a comment or a string ('# SELECT * ...') is not taken for the query."""
+    toks = [value for kind, value in tokens(text) if kind in ("word", "var", "other")]
+    at = next((n for n, value in enumerate(toks) if value.upper() == "SELECT"), None)  # the query's own: the first
+    if at is None:
+        return names
+    after = toks[at + 1:at + 3]
+    if not after or after[0] != "*" and not (after[0].upper() in ("DISTINCT", "REDUCED") and after[1:] == ["*"]):
         return names
     first: dict[str, int] = {}
-    for m in _VARIABLE.finditer(text):
-        first.setdefault(m.group(1), m.start())
-    return sorted(names, key=lambda name: first.get(name, len(text)))
+    for n, value in enumerate(toks):
+        if value.startswith(("?", "$")):
+            first.setdefault(value[1:], n)
+    return sorted(names, key=lambda name: first.get(name, len(toks)))
 
 
 def _capped(result: Result, fmt: Format | ResultFormat, limit: int, text: str = "") -> tuple[bytes, int | None]:
