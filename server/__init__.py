@@ -99,6 +99,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=_static)
 
+    @app.context_processor
+    def _site() -> dict[str, Any]:
+        return {"site_title": entities.site_title()}
+
     @app.after_request
     def _headers(response: Response) -> Response:
         for name, value in common_headers(response.mimetype or "").items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, current_app, redirect, url_for
+from flask import Blueprint, Response, abort, redirect, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import jsonld, vocab
@@ -13,7 +13,7 @@ from kg.layout import DUMPS
 from kg.serve import catalogue, listings, wording
 from kg.serve.store import Release
 
-from .entities import absolute, address, local, release
+from .entities import absolute, address, local, release, site_license, site_title
 from .render import GRAPH_FORMATS, Answer, Data, Page, Rdf, rdf, renders
 
 bp = Blueprint("discovery", __name__)
@@ -40,14 +40,13 @@ def home() -> Answer:
 
 def _home(rel: Release) -> Page:
     front = listings.front_page(rel, HOME_SIZE)
-    config = current_app.config["KG"]
     counts = rel.meta.get("counts")
-    markup = jsonld.dataset(config.title, absolute("/"), config.license, str(rel.meta["id"]),
+    markup = jsonld.dataset(site_title(), absolute("/"), site_license(), str(rel.meta["id"]),
                             str(rel.meta["built_at"]), int(counts.get("triples", 0)) if isinstance(counts, dict) else 0,
                             absolute("/sparql"),
                             [(absolute(f"/download/{d.filename}"), d.format.media_type, d.format.label) for d in DUMPS])
     return Page("home.html", {"films": front.films, "people": front.people, "meta": rel.meta,
-                              "summaries": front.notes, "title": config.title, "markup": jsonld.safe_json(markup)},
+                              "summaries": front.notes, "title": site_title(), "markup": jsonld.safe_json(markup)},
                 headers={"Link": '</.well-known/void>; rel="describedby"; type="text/turtle"'})
 
 
@@ -99,9 +98,10 @@ def _urlset(entities: list[str]) -> Response:
 def opensearch() -> Response:
     """An OpenSearch description: browsers offer the site's name search in their address bar, with suggestions."""
     search = escape(absolute("/search"))
-    title = current_app.config["KG"].title
+    title = site_title()
+    short = title if len(title) <= 16 else title[:17].rsplit(" ", 1)[0] if " " in title[:17] else title[:16]
     body = ('<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
-            f"<ShortName>{escape(title[:16])}</ShortName>\n<Description>{escape(title)}: names and spellings"
+            f"<ShortName>{escape(short)}</ShortName>\n<Description>{escape(title)}: names and spellings"
             "</Description>\n<InputEncoding>UTF-8</InputEncoding>\n"
             f'<Image type="image/svg+xml">{escape(absolute("/static/favicon.svg"))}</Image>\n'
             f'<Url type="text/html" method="get" template="{search}?q={{searchTerms}}"/>\n'

@@ -51,6 +51,18 @@ def release() -> Release:
     return g.release  # type: ignore[no-any-return]
 
 
+def site_title() -> str:
+    """The site's name: the served release's (a kg.toml edit reaches a running server with the release it makes)."""
+    title = g.release.meta.get("title") if g.get("release") is not None else None
+    return str(title) if title else str(current_app.config["KG"].title)
+
+
+def site_license() -> str:
+    """The dataset's licence, as the served release was built with it."""
+    found = g.release.meta.get("license") if g.get("release") is not None else None
+    return str(found) if found else str(current_app.config["KG"].license)
+
+
 def local(iri: str) -> str | None:
     """The path on this server of an IRI minted under the base (with its fragment), else None."""
     minter: Minter = current_app.extensions["kg.minter"]

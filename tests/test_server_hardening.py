@@ -322,3 +322,22 @@ def test_a_cached_answer_honours_a_star_and_a_weak_if_none_match(app, flask_clie
     for validator in ("*", "W/" + first.headers["ETag"]):
         r = flask_client.get(page, headers={"Accept": "text/turtle", "If-None-Match": validator})
         assert r.status_code == 304, validator
+
+
+def test_a_release_built_for_a_public_url_is_described_there_and_named_as_built(project, run_kg):
+    from kg.config import load_config
+    from server import create_app
+
+    (project / "kg.toml").write_text(f'[kg]\npublic_url = "{MIRROR}"\ntitle = "Old Name"\n', encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0
+    client = create_app(replace(load_config(project), cache_mb=0)).test_client()
+    void = client.get("/.well-known/void", headers={"Accept": "application/n-triples"}).get_data(as_text=True)
+    assert f"<http://rdfs.org/ns/void#sparqlEndpoint> <{MIRROR}sparql>" in void
+    assert f"<http://rdfs.org/ns/void#dataDump> <{MIRROR}download/kg.ttl>" in void
+    (project / "kg.toml").write_text(f'[kg]\npublic_url = "{MIRROR}"\ntitle = "A New Name Of Some Length"\n',
+                                     encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0  # the running server's settings are still the old ones
+    home = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<h1>A New Name Of Some Length</h1>" in home and "Old Name" not in home
+    opensearch = client.get("/opensearch.xml").get_data(as_text=True)
+    assert "<ShortName>A New Name Of</ShortName>" in opensearch  # at most 16 characters, cut between words

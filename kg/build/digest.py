@@ -33,8 +33,9 @@ def forget_digests() -> None:
 
 
 def input_digest(files: Iterable[Path], root: Path, settings: Iterable[str] = ()) -> str:
-    """SHA-256 over the settings that shape the output (base IRI, title, licence) and the source files' relative
-    paths and bytes (worked out once a build while no file changes: it asks at its start and at its end)."""
+    """SHA-256 over the settings that shape the output (base IRI, title, licence, public address) and the source
+    files' relative paths and bytes (worked out once a build while no file changes: it asks at its start and at its
+    end)."""
     files, settings = list(files), tuple(settings)
     try:
         seen: tuple[object, ...] = (root, settings, *((str(p), *_stamp(p)) for p in files))
@@ -91,7 +92,7 @@ def build_digest(digest: str, config: Config, shapes: str | None = None) -> str:
 
 def shaping_settings(config: Config) -> tuple[str, ...]:
     """The settings that shape a release's graph (besides its files)."""
-    return config.base_iri, config.title, config.license, f"shards={config.shards}"
+    return config.base_iri, config.title, config.license, f"shards={config.shards}", f"public={config.public_base}"
 
 
 def unchanged(config: Config) -> Path | None:

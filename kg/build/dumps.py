@@ -647,7 +647,7 @@ def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str
         ox.Triple(ds, DCT.license, ox.NamedNode(config.license)),
         ox.Triple(ds, DCT.created, ox.Literal(built.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=vocab.XSD_DATETIME)),
         ox.Triple(ds, DCT.hasVersion, minter.release(release_id)),
-        ox.Triple(ds, V.sparqlEndpoint, ox.NamedNode(base + "sparql")),
+        ox.Triple(ds, V.sparqlEndpoint, ox.NamedNode(config.public_base + "sparql")),  # where it is served
         ox.Triple(ds, V.uriSpace, ox.Literal(base)),
         ox.Triple(ds, V.triples, ox.Literal(str(total), datatype=integer)),
         ox.Triple(ds, V.entities, ox.Literal(str(entities), datatype=integer)),
@@ -658,7 +658,7 @@ def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str
         ox.Triple(ds, V.rootResource, ox.NamedNode(base)),
     ]
     for dump in DUMPS:
-        out.append(ox.Triple(ds, V.dataDump, ox.NamedNode(f"{base}download/{dump.filename}")))
+        out.append(ox.Triple(ds, V.dataDump, ox.NamedNode(f"{config.public_base}download/{dump.filename}")))
     for cls, n in sorted(classes):
         part = ox.NamedNode(f"{ds.value}#class-{hashlib.sha1(cls.encode()).hexdigest()[:10]}")
         out += [ox.Triple(ds, V.classPartition, part), ox.Triple(part, V["class"], ox.NamedNode(cls)),

@@ -372,6 +372,8 @@ class Build:
             "build_digest": build_digest(digest, config, self.shapes.digest),
             "shapes_digest": self.shapes.digest,  # of the bytes parsed at the start, not of the files now
             "base_iri": config.base_iri,
+            "title": config.title,  # the server names the site after the release it serves, not its own settings
+            "license": config.license,
             "files": [str(f.relative_to(config.root) if f.is_relative_to(config.root) else f) for f in sources.inputs],
             "counts": counts,
             "conflicts": [{"subject": c.subject, "property": c.predicate, "values": c.values,
