@@ -117,12 +117,13 @@ def _unclosed(rdfxml: bytes) -> bytes:
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("turtle", RdfFormat.TURTLE, "turtle", ("application/x-turtle",)),
+    Format("turtle", RdfFormat.TURTLE, "turtle", ("application/x-turtle", "text/n3")),  # Turtle is N3 (rdflib's
+    # format="n3" asks for it so)
     Format("jsonld", RdfFormat.JSON_LD, "json-ld", ("application/json",), triples_only=True),
     Format("jsonl", RdfFormat.JSON_LD, "json-ld", ("application/x-ndjson", "application/jsonlines",
                                                    "application/x-jsonlines"), triples_only=True, lines=True),
     Format("ntriples", RdfFormat.N_TRIPLES, "nt", ("text/plain",)),
-    Format("rdfxml", RdfFormat.RDF_XML, "xml", ("application/xml",)),
+    Format("rdfxml", RdfFormat.RDF_XML, "xml", ("application/xml", "text/xml")),
     Format("trig", RdfFormat.TRIG, "trig"),
     Format("nquads", RdfFormat.N_QUADS, "nquads"),
 )

@@ -39,6 +39,16 @@ def test_entity_by_accept(client, fmt):
     assert any(t.subject.value == BASE + "movie/break-away" for t in parsed)
 
 
+ALSO = [(fmt, also) for fmt in FORMATS for also in fmt.also]
+
+
+@pytest.mark.parametrize("fmt, also", ALSO, ids=[a for _, a in ALSO])
+def test_entity_by_every_media_type_its_format_answers_to(client, fmt, also):
+    r = client.get(BREAK_AWAY, headers={"Accept": f"{also}, */*;q=0.1"})  # as rdflib's parse(format="n3") asks
+    assert r.status_code == 200 and r.mimetype == fmt.media_type
+    assert any(t.subject.value == BASE + "movie/break-away" for t in fmt.parse(r.data))
+
+
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
 def test_suffix_and_format_parameter_win_over_accept(client, fmt):
     by_suffix = client.get(f"{BREAK_AWAY}.{fmt.extension}", headers={"Accept": "text/html"})
