@@ -7,10 +7,12 @@ import csv
 import io
 from urllib.parse import urlencode
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 
 from conftest import BASE
+from kg.formats import RESULT_FORMATS
 
 FILM = "/movie/break-away"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -118,3 +120,12 @@ def test_an_answer_that_differs_each_run_is_never_kept(client, method):
     first, second = ask(), ask()
     assert first.headers["Cache-Control"] == "no-store"
     assert first.get_data(as_text=True) != second.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fmt", [f for f in RESULT_FORMATS if f.name != "csv"], ids=lambda f: f.name)
+def test_a_triple_term_in_select_results_reads_back_as_that_triple(client, fmt):
+    q = 'SELECT ?t WHERE { BIND(TRIPLE(<http://a/s>, <http://a/p>, "c"@en) AS ?t) }'
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": fmt.media_type})
+    rows = list(ox.parse_query_results(r.get_data(), format=fmt.oxigraph))
+    assert [row["t"] for row in rows] == [ox.Triple(ox.NamedNode("http://a/s"), ox.NamedNode("http://a/p"),
+                                                    ox.Literal("c", language="en"))]

@@ -33,7 +33,11 @@ def _json_term(term: Term) -> dict[str, object]:
         elif term.datatype.value != XSD + "string":
             out["datatype"] = term.datatype.value
         return out
-    return {"type": "triple", "value": str(term)}
+    if isinstance(term, ox.Triple):  # a triple term (SPARQL 1.2): its parts, as Oxigraph writes it
+        return {"type": "triple", "value": {"subject": _json_term(term.subject),
+                                            "predicate": _json_term(term.predicate),
+                                            "object": _json_term(term.object)}}
+    raise TypeError(f"not an RDF term: {term!r}")
 
 
 def _xml_term(term: Term) -> str:
@@ -47,7 +51,10 @@ def _xml_term(term: Term) -> str:
         if term.datatype.value != XSD + "string":
             return f"<literal datatype={quoteattr(term.datatype.value)}>{_x(term.value)}</literal>"
         return f"<literal>{_x(term.value)}</literal>"
-    return f"<literal>{_x(str(term))}</literal>"
+    if isinstance(term, ox.Triple):
+        return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>{_xml_term(term.predicate)}"
+                f"</predicate><object>{_xml_term(term.object)}</object></triple>")
+    raise TypeError(f"not an RDF term: {term!r}")
 
 
 _SHORT = {  # literals TSV may write as bare Turtle numbers and booleans, when their form is Turtle's
@@ -63,6 +70,8 @@ def _tsv_term(term: Term) -> str:
         short = _SHORT.get(term.datatype.value)
         if short is not None and short.fullmatch(term.value):
             return term.value
+    if isinstance(term, ox.Triple):  # SPARQL 1.2's triple term syntax
+        return f"<<( {_tsv_term(term.subject)} {_tsv_term(term.predicate)} {_tsv_term(term.object)} )>>"
     return str(term)
 
 
