@@ -135,6 +135,14 @@ def test_an_empty_csv_file_is_refused_not_taken_for_no_records(empty_project, wr
     assert code == 2 and "data/films.csv" in output and "empty" in output
 
 
+@pytest.mark.parametrize("name, text", [("extra.ttl", ""), ("extra.ttl", "@prefix s: <http://schema.org/> .\n# x\n"),
+                                        ("extra.nt", "\n"), ("extra.jsonld", "[]"), ("extra.rdf", "")])
+def test_an_rdf_file_that_states_nothing_is_refused_not_taken_for_no_statements(project, write, run_kg, name, text):
+    (project / "data" / name).write_text(text, encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 2 and f"data/{name}" in output and "states nothing" in output
+
+
 def test_a_csv_file_of_its_header_alone_has_no_records(empty_project, write, run_kg):
     write(empty_project, "films.csv", "title\n")
     write(empty_project, "films.mapping.yaml", csv_mapping("films.csv"))

@@ -752,8 +752,10 @@ def _line_of(path: Path, char: str) -> int | None:
 def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> RdfFile | None:
     rdf = RdfFile(path, display, slugify(path.stem) or "rdf")
     rewritten = rdf.format == ox.RdfFormat.JSON_LD  # parsed as kg wrote it again: the parser's lines are not the file's
+    stated = 0
     try:
         for q in rdf.quads():
+            stated += 1
             if relative := next((t.value for t in (q.subject, q.predicate, q.object, q.graph_name)
                                  if isinstance(t, ox.NamedNode) and t.value.startswith(UNRESOLVED)), None):
                 raise SyntaxError(f"error while parsing IRI {quote(relative[len(UNRESOLVED):])}: No scheme found")
@@ -787,6 +789,10 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
         return None
     except OSError as exc:
         problems.append(Problem(display, None, f"cannot read file: {exc.strerror or exc}"))
+        return None
+    if not stated:  # as an empty CSV or YAML file: an export cut short would unpublish every statement it held
+        problems.append(Problem(display, None, "the file states nothing (it is empty, or holds only prefixes and "
+                                               "comments): delete it if that is meant"))
         return None
     return rdf
 
