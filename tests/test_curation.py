@@ -356,6 +356,21 @@ def test_the_curators_own_value_is_marked_preferred_on_the_entity_page(curated):
 WRITTEN = ["zed-zulu", "amy-alpha", "max-mid"]  # not in the keys' alphabetical order
 
 
+def test_a_row_repeated_does_not_bill_its_cast_again(empty_project, write, run_kg):
+    write(empty_project, "films.csv", "title,year,cast,note\nMother,2009,Kim Hye-ja|Won Bin,a\n"
+                                      "Mother,2009,Kim Hye-ja|Won Bin,b\nMother,2009,Jin Goo,c\n")
+    write(empty_project, "films.mapping.yaml", """
+        source: {key: list, name: A list}
+        files: films.csv
+        record: movie
+        fields: {name: title, production_year: year, actor: {name: {column: cast, split: "|"}}}
+        """)
+    assert run_kg(empty_project, "build")[0] == 0
+    code, output = run_kg(empty_project, "query", f"SELECT ?n ?b WHERE {{ ?r <{S}actor>/<{S}name> ?n ; "
+                                                  f"<{KGV}billing> ?b }} ORDER BY ?b")
+    assert code == 0 and output.splitlines()[1:] == ['"Kim Hye-ja"\t1', '"Won Bin"\t2', '"Jin Goo"\t3'], output
+
+
 def test_a_yaml_cast_without_billing_is_listed_in_written_order_on_the_page(curated):
     html = _get(curated.server, "/movie/ordered-film", Accept="text/html").text
     at = [html.index(f'href="/person/{key}"') for key in WRITTEN]

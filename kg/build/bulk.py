@@ -302,10 +302,16 @@ class _Reader:
             fixes.append(f"{quote(name)} looks like a group or a duo, credited where only a person can be")
 
     @staticmethod
-    def billed(entry: Entry) -> int:
-        """The billing of the next actor a source lists for a film: one more than it has listed so far."""
-        entry.billed += 1
-        return entry.billed
+    def billed(entry: Entry, actor: str, character: str | None) -> int:
+        """The billing of an actor a source lists for a film: one more than it has listed so far, or the one it
+        gave this actor (in this part) on an earlier row (a row repeated is not more of the cast)."""
+        if entry.billings is None:
+            entry.billings = {}
+        known = entry.billings.get((actor, character))
+        if known is None:
+            entry.billed += 1
+            known = entry.billings[(actor, character)] = entry.billed
+        return known
 
     def credits(self, spec: FieldSpec, row: dict[str, Any], origin: Origin) -> list[dict[str, Any]]:
         """The objects of a cast or crew list (`items`), each read as a row of its own."""
@@ -322,7 +328,7 @@ class _Reader:
                   fixes: list[str]) -> None:
         f = spec.field
         if f.vtype == "ref" and f.name == "actor":  # a list of actors in billing order: a cast with no characters
-            entry.add("cast", CastEntry(key, None, None, self.billed(entry)), origin)
+            entry.add("cast", CastEntry(key, None, None, self.billed(entry, key, None)), origin)
         elif f.vtype == "ref":
             entry.add(f.name, key, origin)
         elif f.vtype == "cast":
@@ -339,7 +345,7 @@ class _Reader:
                 billing_n = None
             category = part("category")
             if billing_n is None and "billing" not in spec.parts:  # the source's order is its billing
-                billing_n = self.billed(entry)
+                billing_n = self.billed(entry, key, str(character) if character else None)
             entry.add("cast", CastEntry(key, None, LangText(str(character)) if character else None, billing_n,
                                         str(category) if category else None), origin)
         elif f.vtype == "crew":

@@ -34,6 +34,7 @@ class Entry:
     values: dict[tuple[str, Any], Value] = dataclasses.field(default_factory=dict)
     rows: dict[str, int] = dataclasses.field(default_factory=dict)  # distinguishing value -> first row
     billed: int = 0  # actors listed so far: the source's order is its billing
+    billings: dict[tuple[str, str | None], int] | None = None  # (actor, character) -> its billing, once listed
 
     def add(self, name: str, value: Any, origin: Origin) -> None:
         self.values.setdefault((name, value), Value(name, value, origin))
