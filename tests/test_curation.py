@@ -345,6 +345,12 @@ def test_the_curators_own_value_settles_a_conflict_in_the_markup_and_the_conflic
                                    f"<{KGV}preferredValue> ?v }}") == [{"v": "2011"}]
 
 
+@pytest.mark.parametrize("path", ["/", "/movie/", "/person/leesong-hee-il", "/search?q=break+away"])
+def test_a_preferred_year_is_the_films_year_wherever_it_is_summed_up(curated, path):
+    html = _get(curated.server, path, Accept="text/html").text  # settled by a prefer decision: 2009
+    assert "2008/2009" not in html and re.search(r'href="/movie/break-away">Break Away</a>.{0,80}2009', html), path
+
+
 def test_the_curators_own_value_is_marked_preferred_on_the_entity_page(curated):
     html = _get(curated.server, "/movie/renamed-film", Accept="text/html").text
     assert re.search(r"<span>2011</span>\s*<small class=\"rank\">\(preferred\)</small>", html)

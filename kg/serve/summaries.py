@@ -66,13 +66,27 @@ def _top_billed(release: Release, film: ox.NamedNode, lang: str) -> str | None:
 
 
 def year(release: Release, iri: str) -> str | None:
-    """A film's year (every year its sources give, when they disagree: '2008/2009'), or None."""
+    """A film's year: the curators' choice where its sources disagree, else every year they give ('2008/2009');
+    None when it has none."""
     node = ox.NamedNode(iri)
     for predicate in _YEARS:
         years = sorted({v.value[:4] for v in values_of(release, node, predicate)
                         if isinstance(v, ox.Literal) and v.value[:4].isdigit()})
+        if len(years) > 1 and (chosen := _preferred(release, node, predicate)) is not None:
+            return chosen.value[:4]
         if years:
             return "/".join(years)
+    return None
+
+
+def _preferred(release: Release, node: ox.NamedNode, predicate: ox.NamedNode) -> ox.Literal | None:
+    """The value the curators preferred for a property its sources disagree on (a conflict's), if any."""
+    for q in release.store.quads_for_pattern(None, vocab.K.conflictSubject, node, ox.DefaultGraph()):
+        conflict = q.subject
+        if isinstance(conflict, ox.NamedNode) and predicate in values_of(release, conflict, vocab.K.conflictProperty):
+            chosen = values_of(release, conflict, vocab.K.preferredValue)
+            if chosen and isinstance(chosen[0], ox.Literal):
+                return chosen[0]
     return None
 
 
