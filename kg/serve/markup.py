@@ -6,11 +6,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg import vocab
 from kg.jsonld import description_query
 from kg.jsonld import markup as build
 from kg.serve.documents import valid_iri
 from kg.serve.snippet import film_snippet, preferred
 from kg.serve.store import Release
+
+_BODY = vocab.S.reviewBody
 
 
 def markup(release: Release, iri: str) -> dict[str, Any] | None:
@@ -27,7 +30,8 @@ def described(release: Release, iri: str) -> tuple[dict[str, Any] | None, list[s
     if film is not None:
         return film.data, film.lacks
     result = release.query(description_query(iri))
-    triples = list(result)  # type: ignore[arg-type]
+    # a review's text is its publisher's: in the data, never in markup for other pages
+    triples = [t for t in result if t.predicate != _BODY]
     if not any(t.subject.value == iri for t in triples):
         return None, []
     return build(iri, triples, preferred(release, ox.NamedNode(iri))), []
