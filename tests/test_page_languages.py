@@ -46,7 +46,7 @@ def test_a_name_reads_as_a_language_by_its_tag(tag, wanted, reads):
 
 def test_a_korean_reader_sees_the_korean_title_first(flask_client):
     html = _get(flask_client, FILM, "ko-KR,ko;q=0.9,en;q=0.8").get_data(as_text=True)
-    assert '<h1><span lang="ko">탈주</span> <small>Break Away</small></h1>' in html
+    assert '<h1><span lang="ko" dir="auto">탈주</span> <small>Break Away</small></h1>' in html
     assert "<title>탈주" in html
 
 
@@ -90,3 +90,10 @@ def test_rdf_documents_do_not_depend_on_the_language(flask_client):
     ko = flask_client.get(FILM, headers={"Accept": "text/turtle", "Accept-Language": "ko"})
     en = flask_client.get(FILM, headers={"Accept": "text/turtle", "Accept-Language": "en"})
     assert ko.data == en.data and ko.headers["ETag"] == en.headers["ETag"]
+
+
+def test_text_in_a_language_sets_its_own_direction(flask_client):
+    # an Arabic or Hebrew value in a left-to-right page: its punctuation stays where its writer put it
+    html = flask_client.get("/movie/break-away", headers={"Accept": "text/html"}).get_data(as_text=True)
+    tagged = re.findall(r"<span lang=\"[^\"]+\"([^>]*)>", html)
+    assert tagged and all(' dir="auto"' in rest for rest in tagged)

@@ -72,7 +72,7 @@ def test_browser_gets_html_with_embedded_json_ld(client):
 
 def test_a_name_shows_its_language_as_the_source_wrote_it(flask_client):
     html = flask_client.get(BREAK_AWAY, headers={"Accept": "text/html"}).get_data(as_text=True)
-    assert '<span lang="ko-Latn">Talju</span> <small class="lang">ko-Latn</small>' in html  # data/ says ko-Latn
+    assert '<span lang="ko-Latn" dir="auto">Talju</span> <small class="lang">ko-Latn</small>' in html  # data/ says ko-Latn
 
 
 def test_person_page_links_to_films(client):
