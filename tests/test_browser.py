@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+from urllib.parse import quote
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -240,3 +243,25 @@ def test_every_control_on_a_page_has_a_name_a_screen_reader_says(browser, live, 
     assert controls
     assert [e.get_attribute("outerHTML")[:80] for e in controls if not e.accessible_name.strip()] == []
 
+
+
+def test_every_control_of_the_query_editor_and_its_results_has_a_name(browser, live):
+    browser.get(f"{live.url}/sparql?query=" + quote("SELECT * WHERE { ?s ?p ?o } LIMIT 30"))
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".yasr .tableSizer")))
+    unnamed = browser.execute_script(  # shown or not (a settings panel, the editor's own text box)
+        "return [...document.querySelectorAll('#yasgui input, #yasgui select, #yasgui textarea')]"
+        "  .filter(e => e.type !== 'hidden' && !e.getAttribute('aria-label') && !(e.labels && e.labels.length))"
+        "  .map(e => e.outerHTML.slice(0, 80));")
+    assert unnamed == []
+
+
+def test_tab_leaves_the_query_editor(browser, live):
+    browser.get(f"{live.url}/sparql")
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".yasqe .CodeMirror")))
+    browser.find_element(By.CSS_SELECTOR, ".yasqe .CodeMirror").click()
+    before = browser.execute_script("return document.querySelector('.yasqe .CodeMirror').CodeMirror.getValue();")
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    after = browser.execute_script("return document.querySelector('.yasqe .CodeMirror').CodeMirror.getValue();")
+    assert after == before  # no tab typed into the query
+    focused = browser.execute_script("return document.activeElement;")
+    assert focused.tag_name == "button" and focused.accessible_name  # the next control: the editor's share button
