@@ -527,13 +527,19 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
         candidates = list(dict.fromkeys([*given, minter.iri_at(path)]))
     else:
         candidates = list(dict.fromkeys([*given, *(minter.iri_at(f"{kind}/{path}") for kind in PATHS.values())]))
+    redirects, gone = release.moved
     for iri in candidates:
-        data, lacking = described(view(release, [iri]), iri)  # served from an engine: the entity's neighbourhood
+        kept = redirects.get(iri)  # renamed or merged: its markup is the record's it joined, as the server's 301 is
+        data, lacking = described(view(release, [kept or iri]), kept or iri)  # (an engine's: its neighbourhood)
         if data is not None:
+            if kept:
+                _say(f"kg: {iri} was merged into {kept} (renamed or one with it): the markup is {kept}'s")
             click.echo(script_tag(data))
             for missing in lacking:
                 _say(f"kg: {missing}")
             return
+    if removed := [iri for iri in candidates if iri in gone]:
+        raise Failure(f"{removed[0]} is gone: an earlier release had it, the current one does not")
     raise Failure(f"no entity {target!r} in the current release (tried {', '.join(candidates)})")
 
 

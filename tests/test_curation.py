@@ -654,3 +654,17 @@ def test_a_bad_decision_is_refused_and_the_release_stays(curated, case):
     assert current(curated.root / "var") == before
     assert _get(curated.server, "/movie/break-away.ttl").headers["ETag"] == etag
     assert _get(curated.server, "/person/old-name").status_code == 301
+
+
+def test_kg_embed_of_a_merged_iri_gives_the_markup_of_the_record_it_joined(curated):
+    code, output = _kg(curated.root, "embed", "person/old-name")
+    assert code == 0 and "merged into" in output and _markup(output)["@id"] == BASE + "person/new-name"
+
+
+def test_kg_embed_of_an_iri_gone_since_an_earlier_release_says_so(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  b: {name: B}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    code, output = run_kg(empty_project, "embed", "movie/b")
+    assert code == 2 and f"{BASE}movie/b is gone" in output
