@@ -74,7 +74,7 @@ def sitemap() -> Response:
     rel = release()
     total = listings.page_count(rel)
     if total <= SITEMAP_SIZE:
-        return _urlset(listings.pages(rel, 0, total))
+        return _urlset(listings.pages(rel, 0, total), lead=True)
     parts = -(-total // SITEMAP_SIZE)
     maps = "".join(f"<sitemap><loc>{escape(absolute(f'/sitemap/{n}.xml'))}</loc></sitemap>\n"
                    for n in range(1, parts + 1))
@@ -86,11 +86,15 @@ def sitemap_part(n: int) -> Response:
     entities = listings.pages(release(), (n - 1) * SITEMAP_SIZE, SITEMAP_SIZE) if n >= 1 else []
     if not entities:
         abort(404)
-    return _urlset(entities)
+    return _urlset(entities, lead=n == 1)
 
 
-def _urlset(entities: list[str]) -> Response:
-    urls = "".join(f"<url><loc>{escape(address(e))}</loc></url>\n" for e in entities if local(e))
+LEAD_PAGES = ("/", "/movie/", "/person/")  # the home page and the listings (a carousel's summary page is /movie/)
+
+
+def _urlset(entities: list[str], lead: bool = False) -> Response:
+    urls = "".join(f"<url><loc>{escape(absolute(p))}</loc></url>\n" for p in (LEAD_PAGES if lead else ()))
+    urls += "".join(f"<url><loc>{escape(address(e))}</loc></url>\n" for e in entities if local(e))
     return _xml(f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n')
 
 

@@ -866,6 +866,12 @@ def test_sitemap_lists_every_entity_page(client):
     assert "#" not in text
 
 
+def test_sitemap_leads_with_the_home_page_and_the_listings(client):
+    locs = re.findall(r"<loc>([^<]+)</loc>", client.get("/sitemap.xml").get_data(as_text=True))
+    assert locs[:3] == [BASE, f"{BASE}movie/", f"{BASE}person/"] and all(
+        client.get(loc[len(BASE) - 1:]).status_code == 200 for loc in locs[:3])
+
+
 def test_security_headers_on_pages(client):
     r = client.get(BREAK_AWAY, headers={"Accept": "text/html"})
     assert r.headers["X-Content-Type-Options"] == "nosniff"
