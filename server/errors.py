@@ -14,8 +14,9 @@ _OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)))
 
 
 def _search_hint(status: int) -> str | None:
-    """For a missing entity page, the last part of its path as words to search for (none for a listing's page)."""
-    if status != 404 or request.path.endswith("/"):
+    """For a missing or gone entity page, the last part of its path as words to search for (none for a listing's
+    page)."""
+    if status not in (404, 410) or request.path.endswith("/"):
         return None
     words = request.path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip()
     return words or None

@@ -668,3 +668,14 @@ def test_kg_embed_of_an_iri_gone_since_an_earlier_release_says_so(empty_project,
     assert run_kg(empty_project, "build")[0] == 0
     code, output = run_kg(empty_project, "embed", "movie/b")
     assert code == 2 and f"{BASE}movie/b is gone" in output
+
+
+def test_a_gone_page_offers_a_search_for_its_name(empty_project, write, run_kg):
+    from server import create_app
+
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  the-lost-film: {name: The Lost Film}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    r = create_app(root=empty_project).test_client().get("/movie/the-lost-film", headers={"Accept": "text/html"})
+    assert r.status_code == 410 and 'href="/search?q=the%20lost%20film"' in r.get_data(as_text=True)
