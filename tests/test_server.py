@@ -1160,3 +1160,11 @@ def test_a_missing_entity_s_answer_varies_by_accept(client, accept):
     r = client.get("/movie/nothing-here", headers={"Accept": accept})
     vary = {v.strip().lower() for v in r.headers.get("Vary", "").split(",")}
     assert r.status_code == 404 and "accept" in vary  # an HTML page for a browser, text for the others
+
+
+@pytest.mark.parametrize("kind", ["release", "dataset"])
+def test_the_release_and_the_dataset_pages_show_their_facts(client, released, kind):
+    release_id = json.loads((released / "var" / "current" / "release.json").read_text(encoding="utf-8"))["id"]
+    path = f"/release/{release_id}" if kind == "release" else "/dataset"
+    html = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<h2>Facts</h2>" in html and ("was derived from" in html if kind == "release" else "license" in html)

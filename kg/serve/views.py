@@ -187,10 +187,10 @@ class View:
         return sections
 
 
-def _facts(quads: list[ox.Quad], subject: str) -> list[Fact]:
+def _facts(quads: list[ox.Quad], subject: str, hidden: tuple[str, ...] = HIDDEN_GRAPH_SUFFIXES) -> list[Fact]:
     grouped: dict[tuple[str, str], tuple[ox.NamedNode | ox.Literal | ox.BlankNode, list[str]]] = {}
     for q in quads:
-        if q.subject.value != subject or q.graph_name.value.endswith(HIDDEN_GRAPH_SUFFIXES):
+        if q.subject.value != subject or q.graph_name.value.endswith(hidden):
             continue
         key = (q.predicate.value, str(q.object))
         entry = grouped.setdefault(key, (q.object, []))  # type: ignore[arg-type]
@@ -204,7 +204,8 @@ def view(release: Release, iri: str, lang: str = "en", readers: tuple[str, ...] 
     if not quads:
         return None
     editorial = Minter(str(release.meta.get("base_iri") or "")).editorial().value
-    facts = _decided(_facts(quads, iri), editorial)
+    # the release's and the vocabulary's graphs say nothing of the entities; of a release, a term, they are all
+    facts = _decided(_facts(quads, iri) or _facts(quads, iri, ()), editorial)
     part_iris = sorted({q.subject.value for q in quads if q.subject.value != iri})
     parts = {p: _decided(_facts(quads, p), editorial) for p in part_iris}
     types = sorted({f.value.value for f in facts if f.predicate == vocab.RDF + "type"})
