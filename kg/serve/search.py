@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,12 @@ from kg.serve.documents import ALT, NAME
 from kg.serve.store import Release
 
 MIN_SEARCH = 2  # characters a search for names containing it needs; a shorter one finds whole names alone
+
+
+def too_short(needle: str) -> bool:
+    """Whether a search text is too short to look for names containing it (a wide character, a Hangul syllable or
+    a Chinese character, holds about as much as two letters: 탈 is a search of its own)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in needle) < MIN_SEARCH
 
 MAX_HITS = 50  # a page of hits
 MAX_FOUND = 2000  # hits a search ranks at most (its pages go that far)
@@ -44,7 +51,7 @@ def search_query(base_iri: str, text: str) -> str | None:
     if not needle:
         return None
     literal = json.dumps(needle, ensure_ascii=False)  # a valid SPARQL string: quotes, backslashes, controls escaped
-    test = f"LCASE(STR(?n)) = {literal}" if len(needle) < MIN_SEARCH else f"CONTAINS(LCASE(STR(?n)), {literal})"
+    test = f"LCASE(STR(?n)) = {literal}" if too_short(needle) else f"CONTAINS(LCASE(STR(?n)), {literal})"
     return f"""SELECT ?e ?n ?name ?t WHERE {{
   ?e <{NAME.value}>|<{ALT.value}> ?n . FILTER({test})
   ?e a ?t .
@@ -119,7 +126,7 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
     if index.info(release.path) is None:
         return None
     needle = layout.fold(text)
-    if len(needle) < MIN_SEARCH:  # one letter: the names that are it, not every name that holds it
+    if too_short(needle):  # one letter: the names that are it, not every name that holds it
         return _ranked((Hit(m.iri, m.name, m.type, m.spelling)
                         for m in index.whole(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)), text,
                        limit) if needle else []
