@@ -842,6 +842,14 @@ def test_a_finding_about_what_an_rdf_file_adds_to_a_hand_written_record_names_th
     assert "films.yaml" not in output.split("notAProperty")[0].rsplit("\n", 1)[-1]
 
 
+def test_a_finding_about_a_value_an_rdf_file_adds_beside_a_records_own_names_the_file(empty_project, run_kg):
+    put(empty_project, "films.yaml", "people:\n  p: {name: P}\nmovies:\n  f:\n    name: F\n    director: [p]\n")
+    put(empty_project, "extra.ttl", f"<{BASE}movie/f> <{S}director> <{BASE}person/ghost> .\n")
+    code, output = run_kg(empty_project, "validate")
+    line = next(line for line in output.splitlines() if "A director must be a person" in line)
+    assert code == 1 and line.lstrip().startswith(f"data/extra.ttl [<{BASE}movie/f>]"), output
+
+
 def test_the_statements_of_an_rdf_file_s_own_subjects_are_not_each_located(empty_project):
     from kg.build.mapping import Mapped
     from kg.build.statements import rdf_quads

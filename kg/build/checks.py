@@ -83,15 +83,15 @@ def _raw(f: Finding) -> _Raw:
             f.value is None, f.check)
 
 
-def _located(raw: list[_Raw], origin_of: Callable[[str, str | None], Origin | None]
+def _located(raw: list[_Raw], origin_of: Callable[[str, str | None, str | None], Origin | None]
              ) -> list[tuple[_Raw, Finding]]:
     """Each `_Raw` tuple, with its finding, located by `origin_of` (sorted as the tuples are: `_sorted`)."""
     out = []
     for r in raw:
         _, severity, focus, path, message, value, no_path, no_value, check = r
         where = None if no_path else path
-        out.append((r, Finding(severity, message, focus, where, None if no_value else value, origin_of(focus, where),
-                               check)))
+        said = None if no_value else value
+        out.append((r, Finding(severity, message, focus, where, said, origin_of(focus, where, said), check)))
     return out
 
 

@@ -75,9 +75,15 @@ class Mapped:
     subjects: dict[str, Origin] = field(default_factory=dict)
     statements: dict[tuple[str, str], Origin] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
+    # an RDF file's statement on what a record also states: (subject, predicate, object's value) -> the file's place
+    values: dict[tuple[str, str, str], Origin] = field(default_factory=dict)
 
-    def origin_of(self, subject: str, predicate: str | None = None) -> Origin | None:
+    def origin_of(self, subject: str, predicate: str | None = None, value: str | None = None) -> Origin | None:
         """Where a statement (or else its subject) was written, if known."""
+        if predicate is not None and value is not None and self.values:
+            found = self.values.get((subject, predicate, value))
+            if found:
+                return found
         if predicate is not None:
             found = self.statements.get((subject, predicate))
             if found:

@@ -205,7 +205,9 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
                     own.add(subject)
                 elif subject not in own:  # what it adds to a record's subject is the file's, statement by statement
                     origin = Origin(rdf.display, 0, f"<{subject}>")
-                    mapped.statements.setdefault((subject, quad.predicate.value), origin)
+                    said = mapped.statements.setdefault((subject, quad.predicate.value), origin)
+                    if said.file != rdf.display:  # the record states this property too: the file's value is its
+                        mapped.values[(subject, quad.predicate.value, quad.object.value)] = origin
             yield quad
         del scratch
 

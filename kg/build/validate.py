@@ -225,7 +225,7 @@ def shacl(data: rdflib.Graph, shapes: rdflib.Graph, mapped: Mapped | None = None
         severity = str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
         message = _text(results.value(result, SH.resultMessage)) or "does not conform"
         value = _text(results.value(result, SH.value))
-        origin = mapped.origin_of(focus, path) if mapped else None
+        origin = mapped.origin_of(focus, path, value) if mapped else None
         findings.append(Finding(severity, message, focus, path, value, origin, "shacl"))
     return sorted(findings, key=lambda f: (f.severity, f.focus, f.path or "", f.message, f.value or ""))
 
@@ -455,9 +455,10 @@ def _display(shapes: rdflib.Graph, node: rdflib.term.Node) -> str:
 def finding(result: Result, mapped: Mapped | None) -> Finding:
     """A compiled check's result as a finding, located in the source files where possible."""
     focus = _text(result.focus) or ""
-    origin = mapped.origin_of(focus, result.path) if mapped else None
+    value = _text(result.value)
+    origin = mapped.origin_of(focus, result.path, value) if mapped else None
     return Finding(result.severity, result.message or f"does not conform ({result.component})", focus, result.path,
-                   _text(result.value), origin, "shacl")
+                   value, origin, "shacl")
 
 
 def uncompiled_findings(store: ox.Store, shapes: rdflib.Graph, uncompiled: list[Uncompiled],
