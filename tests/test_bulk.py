@@ -850,6 +850,17 @@ def test_a_finding_about_a_value_an_rdf_file_adds_beside_a_records_own_names_the
     assert code == 1 and line.lstrip().startswith(f"data/extra.ttl [<{BASE}movie/f>]"), output
 
 
+def test_an_rdf_file_naming_a_merged_iri_names_the_record_it_joined(empty_project, run_kg):
+    put(empty_project, "films.yaml", "people:\n  hayao-miyazaki: {name: Hayao Miyazaki}\n"
+                                     "  miyazaki-hayao: {name: Miyazaki Hayao}\n"
+                                     "decisions: [merge person/miyazaki-hayao into person/hayao-miyazaki]\n")
+    put(empty_project, "extra.ttl", f'<{BASE}movie/spirited-away> a <{S}Movie> ; <{S}name> "Spirited Away" ;\n'
+                                    f"  <{S}director> <{BASE}person/miyazaki-hayao> .\n")
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?d WHERE {{ <{BASE}movie/spirited-away> <{S}director> ?d }}") == [
+        (f"{BASE}person/hayao-miyazaki",)]
+
+
 def test_the_statements_of_an_rdf_file_s_own_subjects_are_not_each_located(empty_project):
     from kg.build.mapping import Mapped
     from kg.build.statements import rdf_quads

@@ -188,13 +188,19 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
 
     Each file goes through a store first, so its literals are in the store's canonical forms (1.50 -> 1.5),
     and repeated statements are dropped, exactly as the on-disk store will hold them; blank nodes become
-    Skolem IRIs (<base>.well-known/genid/<file>-<n>). With `mapped`, each subject and each (subject, predicate)
-    no record stated is known to come from its file (a finding about it names the file).
+    Skolem IRIs (<base>.well-known/genid/<file>-<n>); an IRI a record was renamed or merged from is the record's.
+    With `mapped`, each subject and each (subject, predicate) no record stated is known to come from its file (a
+    finding about it names the file).
     """
+    moved = {minter.entity(*m.retired): minter.entity(*m.kept) for m in sources.moves.values()}
+
+    def kept(term: Any) -> Any:  # an IRI renamed or merged away: the record's it joined, as a YAML reference is
+        return moved.get(term, term) if moved and isinstance(term, ox.NamedNode) else term
+
     for rdf in sources.rdf:
         skolem = _Skolem(minter, rdf.key)
         scratch = ox.Store()
-        scratch.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), skolem(q.graph_name))
+        scratch.extend(ox.Quad(kept(skolem(q.subject)), q.predicate, kept(skolem(q.object)), skolem(q.graph_name))
                        for q in rdf.quads())
         own: set[str] = set()  # the subjects this file brings: a finding on one names the file already
         for quad in scratch:
