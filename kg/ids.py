@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -48,9 +49,19 @@ def slugify(text: str) -> str:
     if not folded.isascii() and any(not ch.isascii() and unicodedata.category(ch) in _LETTERS for ch in folded):
         words = "-".join(unicodedata.normalize("NFC", text).lower().split())
         coded = words.encode("punycode").decode("ascii").lower()
-        return "xn-" + re.sub(r"[^a-z0-9]+", "-", coded).strip("-")
+        return _short("xn-" + re.sub(r"[^a-z0-9]+", "-", coded).strip("-"))
     plain = folded.encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    return _short(re.sub(r"[^a-z0-9]+", "-", plain).strip("-"))
+
+
+MAX_SLUG = 200  # characters of a key made from a name: an IRI stays an address a server and a browser take
+
+
+def _short(slug: str) -> str:
+    """A key cut to MAX_SLUG characters, the rest told by a digest of the whole (two long names keep two keys)."""
+    if len(slug) <= MAX_SLUG:
+        return slug
+    return slug[:MAX_SLUG - 13].rstrip("-") + "-" + hashlib.sha256(slug.encode()).hexdigest()[:12]
 
 
 def is_key(key: str) -> bool:

@@ -33,3 +33,11 @@ def test_names_in_another_script_do_not_collide():
 def test_a_key_is_always_valid_or_empty(text):
     key = slugify(text)
     assert key == "" or is_key(key)
+
+
+def test_a_key_made_from_a_very_long_name_stays_short_and_tells_long_names_apart():
+    from kg.ids import MAX_SLUG, slugify
+
+    a, b = slugify("y" * 100_000), slugify("y" * 99_999 + "z")
+    assert len(a) <= MAX_SLUG and len(b) <= MAX_SLUG and a != b and is_key(a) and is_key(b)
+    assert slugify("Rogue One (2016)") == "rogue-one-2016"  # short names as before
