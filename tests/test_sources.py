@@ -9,6 +9,7 @@ import pytest
 
 import kg.build.pipeline
 import kg.build.validate
+from conftest import REPO
 from kg.build.sources import InputError, read_records
 
 SOURCE = """
@@ -178,6 +179,7 @@ def test_a_build_without_its_shapes_is_refused(project, run_kg):
     code, output = run_kg(project, "build")
     assert code == 2 and "the shapes directory does not exist" in output and str(project / "shapes") in output
     assert not (project / "var" / "current").exists()
+    assert f"kg's own shapes for films are in {REPO / 'shapes'}" in output  # where a new project finds them
 
 
 def test_missing_shapes_are_told_before_the_data_is_read(project, run_kg):

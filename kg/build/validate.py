@@ -113,6 +113,9 @@ def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
     one is not Turtle or not SHACL (a build without its shapes would publish what they forbid). Shapes of the digest
     `judged` (the digest of those a release was built with) are SHACL: they are not judged again."""
     where = "set shapes_dir in kg.toml, KG_SHAPES_DIR or --shapes"
+    own = Path(__file__).resolve().parents[2] / "shapes"  # kg's own, in the checkout it runs from
+    if own.is_dir() and own != shapes_dir.resolve():
+        where += f"; kg's own shapes for films are in {own}: copy them into the project or name that directory"
     if not shapes_dir.is_dir():
         raise InputError([Problem(str(shapes_dir), None, f"the shapes directory does not exist ({where})")])
     files = sorted(shapes_dir.glob("*.ttl"))
