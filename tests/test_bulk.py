@@ -183,6 +183,16 @@ def test_a_file_in_another_encoding_gets_the_mapping_line_to_add(empty_project, 
            "cp1252: if it is in cp1252, say `encoding: cp1252` in its mapping" in output
 
 
+def test_an_encoding_that_reads_the_bytes_as_symbols_is_not_recommended(empty_project, run_kg):
+    # FiveThirtyEight's crew file: bytes of no one encoding, which mac_roman reads as '€ric Pouliot', 'Garç†o'
+    put(empty_project, "films.csv", b"id,title,year\ntt1,\xdbric Pouliot,2016\ntt2,Miguel Gar\xe7\xa0o,2016\n"
+                                    b"tt3,J\x5fr\xafme,2016\ntt4,Atli Krist\x84fer,2016\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert "reads as mac_roman" not in output and "the whole file reads as" not in output
+    assert "name the file's encoding with `encoding:` in its mapping (it may mix encodings)" in output
+
+
 def test_a_file_that_mixes_encodings_is_said_to(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Chloé in Paris,2001\n".encode("cp1252")
         + "tt0000002,Café Noir,2003\n".encode())

@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -50,11 +51,24 @@ def _encoding_hint(data: bytes, encoding: str, text: str) -> str:
         return f"{said}; the rest of the file is valid {encoding}, so it mixes encodings: fix those rows at the source"
     for guess in GUESSES:
         try:
-            data.decode(guess)
+            decoded = data.decode(guess)
         except UnicodeDecodeError:
             continue
+        if not _plausible(decoded):
+            continue  # mac_roman reads any bytes at all: 'Éric' as '€ric' is no reading to recommend
         return f"{said}; the whole file reads as {guess}: if it is in {guess}, say `encoding: {guess}` in its mapping"
-    return f"{said}; name the file's encoding with `encoding:` in its mapping"
+    return f"{said}; name the file's encoding with `encoding:` in its mapping (it may mix encodings)"
+
+
+_TYPOGRAPHIC = frozenset("‘’‚“”„–—…•·°€£©®™")  # what Windows' and old Macs' Latin text holds besides letters
+
+
+def _plausible(text: str) -> bool:
+    """Whether a file's characters beyond ASCII, read in a guessed encoding, are as text has them: nine in ten
+    letters (Éric, Gonçalves) or typographic marks (’ – …), not the symbols a wrong guess makes (€ric, Garç†o)."""
+    wide = [c for c in text if c > "\x7f"]
+    fitting = sum(1 for c in wide if unicodedata.category(c) in ("Ll", "Lu", "Lt", "Lo") or c in _TYPOGRAPHIC)
+    return fitting >= 0.9 * len(wide)
 
 
 def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], items: tuple[str, ...] = (),
