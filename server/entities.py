@@ -112,7 +112,7 @@ def amount(facts: list[views.Fact]) -> str | None:
 
 
 PAGE_SIZE = 100
-MOST_A_PAGE = 1000  # a larger size= is cut to this
+MOST_A_PAGE = 1000  # the largest size= a listing's page takes (a larger one is a 400)
 FACET_LABELS = {"born": "birth year"}  # facets whose parameter name is not what a reader calls them
 
 
@@ -121,14 +121,14 @@ def _link(path: str, params: dict[str, str]) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def whole_number(name: str, default: int) -> int:
-    """The query parameter `name` as a whole number from 1; `default` when absent or empty, a 400 naming it when it
-    is anything else."""
+def whole_number(name: str, default: int, most: int = 999_999_999) -> int:
+    """The query parameter `name` as a whole number from 1 to `most`; `default` when absent or empty, a 400 naming
+    it when it is anything else (a size past the most a page holds too, as Datasette answers: never cut silently)."""
     text = request.args.get(name, "")
     if not text:
         return default
-    if not (text.isascii() and text.isdigit() and len(text) < 10 and int(text) > 0):
-        abort(error_response(400, f"The parameter '{name}' must be a whole number from 1 to 999999999, "
+    if not (text.isascii() and text.isdigit() and len(text) < 10 and 0 < int(text) <= most):
+        abort(error_response(400, f"The parameter '{name}' must be a whole number from 1 to {most:,}, "
                                   f"not {text[:50]!r}."))
     return int(text)
 
@@ -199,7 +199,7 @@ def kind_listing(kind: str) -> Answer:
     """One page of the entities of a kind, by name (HTML, or JSON or CSV for scripts), narrowed by its facets,
     with prev/next links."""
     rel = release()
-    page, size = whole_number("page", 1), min(whole_number("size", PAGE_SIZE), MOST_A_PAGE)
+    page, size = whole_number("page", 1), whole_number("size", PAGE_SIZE, MOST_A_PAGE)
     filters = {f: v.strip()[:200] for f, v in request.args.items() if f in listings.FILTERS and v.strip()}
     try:
         listings.check_filters(kind, filters)
@@ -281,6 +281,9 @@ def _found(rel: Release, text: str, kind: str | None = None, page: int = 1) -> _
             abort(error_response(answer.status, answer.body.decode("utf-8", "replace")))
         hits = names.search_hits(json.loads(answer.body)["results"]["bindings"], text, names.MAX_FOUND)
     found = names.paged(hits or [], base, kind, page)
+    if page > found.pages:  # as a listing's: a link past the last page is a 404, not the last page again
+        abort(error_response(404, f"There is no page {page} of these results: there "
+                                  f"{'is 1 page' if found.pages == 1 else f'are {found.pages} pages'}."))
     iris = [h.iri for h in found.hits]
     return _Found(text, found, query is not None, summaries.summaries(nearby.view(rel, iris, pages=False), iris), kind)
 

@@ -381,7 +381,18 @@ LISTING_FORMS = ["text/html", "application/json", "text/csv"]
 @pytest.mark.parametrize("value", ["abc", "0", "-3", "1.5", "9" * 20])
 def test_a_malformed_page_number_is_a_400_naming_it(client, path, value):
     r = client.get(f"{path}page={value}", headers={"Accept": "application/json"})
-    assert r.status_code == 400 and f"'page' must be a whole number from 1 to 999999999, not '{value}'" in r.get_data(as_text=True)
+    assert r.status_code == 400 and f"'page' must be a whole number from 1 to 999,999,999, not '{value}'" in \
+        r.get_data(as_text=True)
+
+
+def test_a_page_size_past_the_most_a_page_holds_is_a_400_saying_the_most(client):
+    r = client.get("/movie/?size=5000", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and "'size' must be a whole number from 1 to 1,000" in r.get_data(as_text=True)
+
+
+def test_a_search_page_past_the_last_is_a_404(client):
+    r = client.get("/search?q=break&page=9", headers={"Accept": "application/json"})
+    assert r.status_code == 404 and "no page 9 of these results" in r.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("accept", LISTING_FORMS)
