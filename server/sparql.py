@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, Response, abort, current_app, request, send_file
+from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
 from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg.errors import Refusal
 from kg.formats import Format, known
@@ -119,6 +120,13 @@ def endpoint() -> Answer | Response:
         response.headers["X-Result-Truncated"] = str(result.truncated_at)
         response.headers["Warning"] = f'299 kg "result cut at the server limit of {result.truncated_at} rows"'
     return response
+
+
+@bp.post("/sparql/")
+def endpoint_slash() -> WerkzeugResponse:
+    """A POST to /sparql/ is sent on to /sparql (308 keeps the method and the body), as a GET is."""
+    query = request.query_string.decode("latin-1")
+    return redirect("/sparql" + (f"?{query}" if query else ""), 308)
 
 
 BROWSER_OFFERS = RESULT_OFFERS + GRAPH_OFFERS + (OFFERS["html"],)

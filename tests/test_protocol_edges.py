@@ -129,3 +129,20 @@ def test_a_triple_term_in_select_results_reads_back_as_that_triple(client, fmt):
     rows = list(ox.parse_query_results(r.get_data(), format=fmt.oxigraph))
     assert [row["t"] for row in rows] == [ox.Triple(ox.NamedNode("http://a/s"), ox.NamedNode("http://a/p"),
                                                     ox.Literal("c", language="en"))]
+
+
+def test_a_post_to_the_endpoint_with_a_trailing_slash_is_sent_on_keeping_its_method(client):
+    r = client.post("/sparql/?format=json", data={"query": "ASK {}"})
+    assert r.status_code == 308 and r.headers["Location"].endswith("/sparql?format=json")
+
+
+def test_the_service_description_says_each_result_format_once(client):
+    text = client.get("/sparql", headers={"Accept": "application/n-triples"}).get_data(as_text=True)
+    said = [line for line in text.splitlines() if "#resultFormat>" in line]
+    assert said and len(said) == len(set(said))
+
+
+def test_a_construct_in_json_lines_says_its_charset(client):
+    r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s a ?o } LIMIT 1"},
+                   headers={"Accept": "application/jsonl"})
+    assert r.headers["Content-Type"] == "application/jsonl; charset=utf-8"

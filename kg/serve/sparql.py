@@ -140,10 +140,10 @@ def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
     ]
     for f in RESULT_FORMATS:
         out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(f.oxigraph.iri)))
-    for rdf in FORMATS:
-        if not rdf.datasets:  # a CONSTRUCT or DESCRIBE result is a graph: no dataset format is offered for it
-            out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(_W3C_FORMATS.get(rdf.oxigraph.iri,
-                                                                                    rdf.oxigraph.iri))))
+    graph_formats = dict.fromkeys(_W3C_FORMATS.get(rdf.oxigraph.iri, rdf.oxigraph.iri) for rdf in FORMATS
+                                  if not rdf.datasets)  # a CONSTRUCT's result is a graph: no dataset format
+    out += [ox.Triple(svc, sd.resultFormat, ox.NamedNode(iri)) for iri in graph_formats]  # JSON-LD once, not for
+    # JSON Lines again
     sh = vocab._NS(vocab.SH)
     for prefix, namespace in sorted(release.prefixes.items()):  # SHACL's way to declare a prefix
         node = ox.NamedNode(f"{endpoint}#prefix-{prefix}")
@@ -168,7 +168,7 @@ class Answer:
 RESULT_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in RESULT_FORMATS)
 GRAPH_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS if not f.datasets)
 TEXTUAL = ("text/", "application/sparql-results+", "application/ld+json", "application/n-triples",
-           "application/rdf+xml")
+           "application/rdf+xml", "application/jsonl")
 
 
 def refused(exc: Refusal) -> Answer:
