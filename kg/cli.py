@@ -162,6 +162,7 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
         _say(f"  warning: {result.vanished} IRIs of the previous release no longer exist; they answer 410 Gone. To "
              "keep one, give the record that replaces it `formerly: [old-key]`, or decide 'merge kind/old into "
              "kind/new'.")
+        _listed(result.vanished_iris, verbose, "IRIs gone")
 
 
 def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:

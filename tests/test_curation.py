@@ -602,6 +602,7 @@ def test_a_record_removed_since_the_previous_release_is_gone(gone):
 
 def test_the_build_tells_how_many_iris_no_longer_exist(gone):
     assert "1 IRIs of the previous release no longer exist" in gone.outputs[1]
+    assert f"\n  {BASE}person/lonely-person\n" in gone.outputs[1]  # named, not only counted
     assert "no longer exist" not in gone.outputs[0]
 
 

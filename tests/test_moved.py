@@ -31,7 +31,8 @@ def test_iris_that_vanish_are_gone_and_those_merged_redirect(tmp_path):
     merge = Merge(("person", "lee"), ("person", "lee-jong-suk"), Origin("data/a.yaml", 3, "lee"), "merge")
     vanished, gone = moved.write(now, before, [merge], Minter(BASE))
     # 탈주 and the redirect to it vanish; lee redirects; the other site's IRI is not ours to call gone
-    assert vanished == 2 and gone == [f"{BASE}movie/escape", f"{BASE}movie/탈주", f"{BASE}person/kim"]
+    assert vanished == [f"{BASE}movie/escape", f"{BASE}movie/탈주"]
+    assert gone == [f"{BASE}movie/escape", f"{BASE}movie/탈주", f"{BASE}person/kim"]
     written = json.loads((now / MOVED_FILE).read_text(encoding="utf-8"))
     assert written == {"redirects": {f"{BASE}person/lee": f"{BASE}person/lee-jong-suk"}, "gone": gone}
 
@@ -39,9 +40,9 @@ def test_iris_that_vanish_are_gone_and_those_merged_redirect(tmp_path):
 def test_an_iri_gone_before_that_an_entity_has_again_is_not_gone(tmp_path):
     before = _release(tmp_path, "before", [f"{BASE}movie/a"], {"redirects": {}, "gone": [f"{BASE}movie/탈주"]})
     now = _release(tmp_path, "now", [f"{BASE}movie/a", f"{BASE}movie/탈주"])
-    assert moved.write(now, before, [], Minter(BASE)) == (0, [])
+    assert moved.write(now, before, [], Minter(BASE)) == ([], [])
 
 
 def test_a_first_release_has_nothing_gone(tmp_path):
     now = _release(tmp_path, "now", [f"{BASE}movie/a"])
-    assert moved.write(now, None, [], Minter(BASE)) == (0, [])
+    assert moved.write(now, None, [], Minter(BASE)) == ([], [])

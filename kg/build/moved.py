@@ -31,8 +31,8 @@ def _moved_before(release: Path) -> tuple[set[str], set[str]]:
             {str(x) for x in gone} if isinstance(gone, list) else set())
 
 
-def write(release: Path, previous: Path | None, moves: list[Merge], minter: Minter) -> tuple[int, list[str]]:
-    """Write the release's redirects and gone IRIs; how many IRIs of the previous release vanished with this one,
+def write(release: Path, previous: Path | None, moves: list[Merge], minter: Minter) -> tuple[list[str], list[str]]:
+    """Write the release's redirects and gone IRIs; the IRIs of the previous release that vanished with this one,
     and every IRI that is gone.
 
     An IRI stays gone in every later release (until an entity has it again), so that the server answers 410
@@ -46,4 +46,4 @@ def write(release: Path, previous: Path | None, moves: list[Merge], minter: Mint
     gone = sorted(iri for iri in vanished | gone_before if iri not in redirects and iri.encode() not in now)
     (release / MOVED_FILE).write_text(json.dumps({"redirects": dict(sorted(redirects.items())), "gone": gone},
                                                  indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return len(vanished), gone
+    return sorted(vanished), gone

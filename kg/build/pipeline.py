@@ -88,6 +88,7 @@ class BuildResult:
     unchanged: bool = False  # nothing changed since the current release was built: it stays, nothing was built
     candidates: list[Candidate] = field(default_factory=list)  # possible duplicates, and merges by identifier
     vanished: int = 0  # IRIs of the previous release that this one no longer has (and does not redirect)
+    vanished_iris: list[str] = field(default_factory=list)  # which
 
 
 class _Stages:
@@ -356,8 +357,9 @@ class Build:
             warned.extend(attention.warnings(report.of("Warning")))  # (while the index worker finishes)
             self.indexed()  # before the shards' files go: one of the runs is there
             shutil.rmtree(statements.work)
-            result.vanished, self.gone = moved.write(tmp, current(config.releases_path), list(sources.moves.values()),
-                                                     minter)
+            result.vanished_iris, self.gone = moved.write(tmp, current(config.releases_path),
+                                                          list(sources.moves.values()), minter)
+            result.vanished = len(result.vanished_iris)
             return {"loaded": "in full"} if patched is None else {
                 "patched_from": str(metadata(previous)["id"]) if previous else "", **patched}
 
