@@ -636,6 +636,8 @@ BAD = {
                            "'director' is not a single-valued field"),
     "prefer-silent-source": ("prefer movie/break-away production_year from variety-review-2009-10-14",
                              "'variety-review-2009-10-14' gives no production_year"),
+    "prefer-on-a-merged-record": ("prefer person/old-name birth_date from nowhere",  # named as written
+                                  "person/old-name (merged into person/new-name): 'nowhere' gives no birth_date"),
 }
 
 

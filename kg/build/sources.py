@@ -647,8 +647,11 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
         said = {c.source for c in record.claims if any(v.field == p.field for v in c.values)}
         if p.source not in said:
             given = ", ".join(sorted(said)) or "none"
-            problems.append(Problem(p.origin.file, p.origin.line, f"{'/'.join(ref)}: {quote(p.source)} gives no "
-                                    f"{p.field} (sources that do: {given})", SECTION))
+            named = "/".join(p.record) + (f" (merged into {'/'.join(ref)})" if ref != p.record else "")
+            problems.append(Problem(p.origin.file, p.origin.line, f"{named}: {quote(p.source)} gives no "
+                                    f"{p.field} (sources that do, of the record merged: {given})"
+                                    if ref != p.record else f"{named}: {quote(p.source)} gives no {p.field} "
+                                    f"(sources that do: {given})", SECTION))
 
 
 # a source file in any format kg publishes; .jsonl files in data/ are rows for a mapping (docs/bulk.md), not RDF
