@@ -1234,3 +1234,12 @@ def test_a_list_of_names_read_again_is_repaired_and_told_the_same_each_time(name
     again: list[str] = []
     assert people_names(list(names), first) == people_names(list(names), again)
     assert first and first == again  # a second row with the same list: the same repairs said again, in its notes
+
+
+def test_a_date_in_json_ld_markup_is_told_by_the_datatype_it_has(empty_project, run_kg):
+    put(empty_project, "markup.jsonld", json.dumps({
+        "@context": "https://schema.org", "@id": f"{BASE}movie/x", "@type": "Movie", "name": "X",
+        "datePublished": "2009-05-28"}))
+    code, output = run_kg(empty_project, "build")
+    line = next(line for line in output.splitlines() if "A release date must be" in line)
+    assert code == 1 and "(the value's datatype: schema:Date)" in line  # as schema.org's context types it

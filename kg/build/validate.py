@@ -227,7 +227,12 @@ def shacl(data: rdflib.Graph, shapes: rdflib.Graph, mapped: Mapped | None = None
         path = str(path_node) if isinstance(path_node, rdflib.URIRef) else None
         severity = str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
         message = _text(results.value(result, SH.resultMessage)) or "does not conform"
-        value = _text(results.value(result, SH.value))
+        term = results.value(result, SH.value)
+        if isinstance(term, rdflib.Literal):
+            message += datatype_hint(str(results.value(result, SH.sourceConstraintComponent)),
+                                     str(term.datatype or (vocab.RDF + "langString" if term.language
+                                                           else vocab.XSD_STRING.value)))
+        value = _text(term)
         origin = mapped.origin_of(focus, path, value) if mapped else None
         findings.append(Finding(severity, message, focus, path, value, origin, "shacl"))
     return sorted(findings, key=lambda f: (f.severity, f.focus, f.path or "", f.message, f.value or ""))
@@ -455,13 +460,25 @@ def _display(shapes: rdflib.Graph, node: rdflib.term.Node) -> str:
     return "a blank node shape" + (f" ({', '.join(targets)})" if targets else "")
 
 
+def datatype_hint(component: str, datatype: str) -> str:
+    """What to add to a datatype constraint's message: the datatype the value has (its text may look right and its
+    datatype not be: "2009-05-28" in JSON-LD markup, which schema.org's context types schema:Date, or a plain
+    string)."""
+    if not component.endswith("DatatypeConstraintComponent"):
+        return ""
+    return " (the value's datatype: " + ("none, a plain string" if datatype == vocab.XSD_STRING.value else
+                                          vocab.prefixed(datatype)) + ")"
+
+
 def finding(result: Result, mapped: Mapped | None) -> Finding:
     """A compiled check's result as a finding, located in the source files where possible."""
     focus = _text(result.focus) or ""
     value = _text(result.value)
     origin = mapped.origin_of(focus, result.path, value) if mapped else None
-    return Finding(result.severity, result.message or f"does not conform ({result.component})", focus, result.path,
-                   value, origin, "shacl")
+    message = result.message or f"does not conform ({result.component})"
+    if isinstance(result.value, ox.Literal):
+        message += datatype_hint(result.component, result.value.datatype.value)
+    return Finding(result.severity, message, focus, result.path, value, origin, "shacl")
 
 
 def uncompiled_findings(store: ox.Store, shapes: rdflib.Graph, uncompiled: list[Uncompiled],
