@@ -301,3 +301,22 @@ def test_a_setting_in_range_is_taken(empty_project):
     (empty_project / "kg.toml").write_text("query_timeout = 2.5\ncache_mb = 0\n", encoding="utf-8")
     config = load_config(empty_project)
     assert (config.query_timeout, config.cache_mb) == (2.5, 0)
+
+
+def test_each_item_of_a_list_is_located_on_its_own_line_and_a_typo_in_a_cast_entry_is_named(empty_project, write,
+                                                                                            run_kg):
+    write(empty_project, "a.yaml", """
+        people:
+          song-kang-ho: {name: Song Kang-ho}
+        movies:
+          f:
+            name: F
+            cast:
+              - {actr: song-kang-ho}
+              - song-kang-ho
+              - {actor: song-kang-ho, billing: first}
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "data/a.yaml:7: f.cast: unknown key(s) in cast entry: ['actr'] (did you mean actor?)" in output
+    assert "data/a.yaml:8: f.cast: a cast entry is" in output and "data/a.yaml:9: f.cast: 'first'" in output

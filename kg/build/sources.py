@@ -392,12 +392,17 @@ def _key(raw: Any) -> str:
     return key
 
 
+_CAST_KEYS = ("actor", "character", "character_name", "billing", "category")
+
+
 def _cast(raw: Any) -> CastEntry:
+    extra = sorted(set(raw) - set(_CAST_KEYS), key=str) if isinstance(raw, dict) else []
+    if extra:  # before a missing actor: {actr: x} is a typo for one
+        close = [m for k in extra for m in difflib.get_close_matches(str(k), _CAST_KEYS, n=1)]
+        raise ValueError(f"unknown key(s) in cast entry: {extra}" + (f" (did you mean {', '.join(close)}?)"
+                                                                       if close else ""))
     if not isinstance(raw, dict) or "actor" not in raw:
         raise ValueError("a cast entry is {actor: person-key, character: character-key, character_name: ...}")
-    extra = set(raw) - {"actor", "character", "character_name", "billing", "category"}
-    if extra:
-        raise ValueError(f"unknown key(s) in cast entry: {sorted(extra)}")
     return CastEntry(
         _key(raw["actor"]),
         _key(raw["character"]) if raw.get("character") is not None else None,
@@ -467,7 +472,8 @@ def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: li
         if isinstance(raw_value, list) and not field.many:
             problems.append(Problem(display, line, "takes one value, not a list", f"{record}.{field.name}"))
             continue
-        for item in items:
+        at = raw_value.lines if isinstance(raw_value, _Seq) else [line] * len(items)  # each item on its own line
+        for item, line in zip(items, at, strict=True):
             origin = Origin(display, line, record, field.name)
             try:
                 parsed = PARSERS[field.vtype](item)
