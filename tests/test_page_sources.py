@@ -93,3 +93,9 @@ def test_a_sources_page_lists_the_films_and_people_it_states_things_about(flask_
 
 def test_a_films_page_has_no_list_of_statements(flask_client):
     assert "What this source states" not in _page(flask_client, FILM)
+
+
+def test_a_source_page_types_it_by_what_it_is_not_as_a_provenance_entity(client):
+    html = client.get("/source/variety-review-2009-10-14", headers={"Accept": "text/html"}).get_data(as_text=True)
+    chips = re.findall(r'<span class="type">([^<]+)</span>', html.split('<p class="iri">', 1)[1].split("</p>", 1)[0])
+    assert chips == ["Review"]
