@@ -682,3 +682,43 @@ def test_a_gone_page_offers_a_search_for_its_name(empty_project, write, run_kg):
     assert run_kg(empty_project, "build")[0] == 0
     r = create_app(root=empty_project).test_client().get("/movie/the-lost-film", headers={"Accept": "text/html"})
     assert r.status_code == 410 and 'href="/search?q=the%20lost%20film"' in r.get_data(as_text=True)
+
+
+_NAMED = {"named.csv": "title,year\nNight River,2001\n",
+          "named.mapping.yaml": "source: {key: named, name: By name}\nfiles: named.csv\nrecord: movie\n"
+                                "fields: {name: title, production_year: year}\n",
+          "identified.csv": "imdb,title,year\ntt0000001,Night River,2001\n",
+          "identified.mapping.yaml": "source: {key: identified, name: By id}\nfiles: identified.csv\nrecord: movie\n"
+                                     "key: {id: imdb}\nfields: {name: title, production_year: year}\n"}
+
+
+def _redirects(root: Path) -> dict[str, str]:
+    return json.loads((current(root / "var") / "moved.json").read_text(encoding="utf-8"))["redirects"]
+
+
+@pytest.mark.parametrize("hand", [
+    "movies: {tt0000001: {name: Night River}}\n",  # a hand-written record of the identified key: it keeps the redirect
+    "movies: {night-river: {name: Night River, production_year: 2001}}\n"  # the curators merge both themselves
+    "decisions: [merge movie/tt0000001 into movie/night-river, merge movie/night-river-2001 into movie/night-river]\n",
+])
+def test_a_name_keyed_rows_redirect_survives_what_curators_write(empty_project, write, run_kg, hand):
+    for name, text in _NAMED.items():
+        (empty_project / "data" / name).write_text(text, encoding="utf-8")
+    write(empty_project, "hand.yaml", hand)
+    code, output = run_kg(empty_project, "build")
+    kept = "night-river" if "decisions" in hand else "tt0000001"
+    assert code == 0 and _redirects(empty_project)[f"{BASE}movie/night-river-2001"] == f"{BASE}movie/{kept}", output
+
+
+def test_a_hand_written_record_is_never_retired_by_a_bulk_rows_former_key(empty_project, write, run_kg):
+    (empty_project / "data" / "cast.csv").write_text("title,year,cast\nA,2001,Félix Clément\nB,2002,F_lix Cl_ment\n",
+                                                     encoding="utf-8")
+    write(empty_project, "cast.mapping.yaml", """
+        source: {key: casts, name: Casts}
+        files: cast.csv
+        record: movie
+        fields: {name: title, production_year: year, actor: {name: {column: cast, split: "|"}}}
+        """)
+    write(empty_project, "hand.yaml", "people:\n  f-lix-cl-ment: {name: Flix Clment}\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0 and f"{BASE}person/f-lix-cl-ment" not in _redirects(empty_project), output

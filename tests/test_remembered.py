@@ -115,7 +115,7 @@ def test_a_record_renamed_unpacks_only_the_records_read_back_that_name_it(monkey
     held = _held([_credited(n, f"p{n}") for n in range(5)] + [Record("person", f"p{n}", (), there, detailed=False)
                                                              for n in range(5)])
     made = _unpacked(monkeypatch)
-    renamed = Record("person", "q2", (), there, formerly=(("p2", there),))
+    renamed = Record("person", "q2", (), there, formerly=(("p2", there._replace(field="formerly")),))  # written
     resolved = resolve([*held, renamed], Decisions(), [], [])
     assert sorted(made) == [2, 7]  # the film that credits p2 (of five), and p2 (its claims join q2)
     assert [v.value.actor for r in resolved.records if r.key == "m2" for c in r.claims for v in c.values] == ["q2"]
@@ -214,7 +214,7 @@ def test_a_record_read_back_and_rewritten_by_a_merge_is_checked_as_rewritten():
     film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p1", None, None), there),), there),),
                   there, detailed=False)
     people = [Record("person", "p1", (), there, detailed=False),  # merged into p2: its key is gone
-              Record("person", "p2", (), there, formerly=(("p1", there),))]
+              Record("person", "p2", (), there, formerly=(("p1", there._replace(field="formerly")),))]
     held = _held([film, *people, Record("source", "films", (), there)])
     resolved = resolve(held, Decisions(), [], [])
     assert not any(r.names_along() is not None and r.key == "m1" for r in resolved.records)  # rewritten: checked
@@ -234,7 +234,7 @@ def test_a_record_read_back_names_the_record_a_merge_keeps():
     film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p1", None, None), there),), there),),
                   there, detailed=False)
     people = [Record("person", "p1", (), there, detailed=False),
-              Record("person", "p2", (), there, formerly=(("p1", there),))]
+              Record("person", "p2", (), there, formerly=(("p1", there._replace(field="formerly")),))]
     untouched = Record("movie", "m2", (Claim("films", (Value("name", "Two", there),), there),), there)
     held = _held([film, untouched, *people])
     resolved = resolve(held, Decisions(), [], [])
@@ -249,7 +249,7 @@ def test_records_read_back_whose_batch_names_no_record_renamed_keep_their_claims
     film = Record("movie", "m1", (Claim("films", (Value("cast", CastEntry("p3", None, None), there),), there),),
                   there, detailed=False)
     people = [Record("person", "p1", (), there, detailed=False),
-              Record("person", "p2", (), there, formerly=(("p1", there),))]
+              Record("person", "p2", (), there, formerly=(("p1", there._replace(field="formerly")),))]
     held = _held([film, Record("person", "p3", (), there, detailed=False)])
     monkeypatch.setattr(kg.build.remembered._Claims, "of", lambda *_: pytest.fail("claims unpacked"))
     resolved = resolve([*held, *people], Decisions(), [], [])

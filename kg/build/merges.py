@@ -154,9 +154,15 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
     """The records with merges applied: by identifier, by the curators' decisions, and renamed keys (`formerly`)."""
     index: dict[Ref, Record] = {(r.kind, r.key): r for r in records}
     merges = list(decisions.merges)
+    found: list[Merge] = []  # the keys of bulk rows found to be another record (`bulk.record_of`): automatic
     for record in records:
-        merges.extend(Merge((record.kind, old), (record.kind, record.key), origin, "formerly")
-                      for old, origin in record.formerly)
+        for old, origin in record.formerly:
+            merge = Merge((record.kind, old), (record.kind, record.key), origin, "formerly")
+            (merges if origin.field == "formerly" else found).append(merge)  # a curator wrote `formerly:`
+    written = {m.retired for m in merges}
+    # an automatic one gives way to what curators wrote of that key, and to a record that has it (a hand-written
+    # record a bulk row's name-key happens to equal is that record, not a former name of another)
+    merges += [m for m in found if m.retired not in written and m.retired not in index]
     for m in merges:
         if decisions.apart(m.retired, m.kept):
             problems.append((m.origin, f"{m.line}, but {quote(not_same_line(m.retired, m.kept))} is decided at "

@@ -823,7 +823,9 @@ def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) 
                                     f"{old.origin.line}",
                                     "source.key"))
             continue
-        out[at] = Record(old.kind, old.key, old.claims + record.claims[1:], old.origin, old.detailed)
+        had = {key for key, _ in old.formerly}  # the keys both were renamed from: all redirect to the one record
+        out[at] = Record(old.kind, old.key, old.claims + record.claims[1:], old.origin, old.detailed,
+                         old.formerly + tuple(f for f in record.formerly if f[0] not in had))
     return out
 
 
