@@ -722,3 +722,22 @@ def test_a_hand_written_record_is_never_retired_by_a_bulk_rows_former_key(empty_
     write(empty_project, "hand.yaml", "people:\n  f-lix-cl-ment: {name: Flix Clment}\n")
     code, output = run_kg(empty_project, "build")
     assert code == 0 and f"{BASE}person/f-lix-cl-ment" not in _redirects(empty_project), output
+
+
+def test_a_budget_its_sources_give_otherwise_shows_each_amount_in_the_facts(empty_project, write, run_kg):
+    from server import create_app
+
+    write(empty_project, "a.yaml", """
+        sources: {s1: {name: One}, s2: {name: Two}}
+        movies:
+          b:
+            name: B
+            claims:
+              s1: {budget: {amount: 100, currency: USD}}
+              s2: {budget: {amount: 200, currency: KRW}}
+        decisions: [prefer movie/b budget from s2]
+        """)
+    assert run_kg(empty_project, "build")[0] == 0
+    html = create_app(root=empty_project).test_client().get("/movie/b", headers={"Accept": "text/html"}).get_data(
+        as_text=True)
+    assert "USD 100 / KRW 200" in html and "USD 200" not in html and "KRW 100" not in html

@@ -315,6 +315,21 @@ def test_the_curators_own_value_settles_what_a_single_source_says_otherwise(empt
     assert code == 0 and '"PT1H40M"' in output and "PT1H30M" not in output
 
 
+def test_two_merged_records_own_values_that_differ_are_left_for_the_curators(empty_project, write, minter):
+    write(empty_project, "a.yaml", """
+        sources: {s1: {name: One}, s2: {name: Two}}
+        movies:
+          d1: {name: D, production_year: 2003, claims: {s1: {production_year: 2003}}}
+          d2: {name: D, production_year: 2002, claims: {s2: {production_year: 2003}}}
+        decisions: [merge movie/d2 into movie/d1]
+        """)
+    sources = read_sources(empty_project / "data", root=empty_project)
+    out, store = Mapped(), ox.Store()
+    store.extend(stream(sources.records, minter, out))
+    conflicts = find_conflicts(store, minter, out, preferences(sources.decisions.prefer, sources.moves, minter))
+    assert [(c.subject, c.preferred) for c in conflicts] == [(f"{BASE}movie/d1", None)]  # not the first in order
+
+
 def test_a_conflict_of_sources_names_each_source_with_its_value():
     c = Conflict(f"{BASE}movie/x", "http://schema.org/dateCreated",
                  {"2008": (f"{BASE}source/forum",), "2009": (f"{BASE}source/kit",)}, None)

@@ -306,9 +306,10 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
             chosen = next((t for _, (t, gs) in sorted(values.items()) if preference.graph in gs), None)
             decided = f"as decided at {preference.origin.where}" if preference.origin else None
         if chosen is None:  # the curators' own value, written at the top level of the record
-            own = [q.object for q in store.quads_for_pattern(NamedNode(s), NamedNode(p), None, editorial)]
-            if own:
-                chosen = sorted(own, key=str)[0]  # type: ignore[assignment]
+            own = {str(q.object): q.object for q in store.quads_for_pattern(NamedNode(s), NamedNode(p), None,
+                                                                             editorial)}
+            if len(own) == 1:  # (two records merged, each with its own value: the curators have not chosen yet)
+                chosen = next(iter(own.values()))  # type: ignore[assignment]
                 decided = ("as decided at " + str(preference.origin.where) if preference and preference.origin
                            else "the curators' own value")
         conflicts.append(Conflict(s, p, said, out.origin_of(s, p), tuple(t for _, (t, _) in sorted(values.items())),

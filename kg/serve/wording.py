@@ -99,9 +99,17 @@ def value_text(value: ox.Literal) -> str:
 
 
 def amount_text(facts: list[Fact]) -> str | None:
-    """A monetary amount node's value and currency as one text ('USD 700,000'), if it is one."""
-    by = {f.predicate: f.value for f in facts}
-    value, currency = by.get(vocab.S.value.value), by.get(vocab.S.currency.value)
-    if isinstance(value, ox.Literal) and isinstance(currency, ox.Literal):
-        return f"{currency.value} {value_text(value)}"
-    return None
+    """A monetary amount node's value and currency as one text ('USD 700,000'), if it is one; where sources give
+    it otherwise, each amount as its sources give it, one after the other ('USD 100 / KRW 200')."""
+    values = [(f.value, f.sources) for f in facts if f.predicate == vocab.S.value.value
+              and isinstance(f.value, ox.Literal)]
+    currencies = [(f.value, f.sources) for f in facts if f.predicate == vocab.S.currency.value
+                  and isinstance(f.value, ox.Literal)]
+    if not values or not currencies:
+        return None
+    pairs: dict[str, None] = {}
+    for source in sorted({g for _, sources in values + currencies for g in sources}):
+        value = next((v for v, sources in values if source in sources), values[0][0])
+        currency = next((c for c, sources in currencies if source in sources), currencies[0][0])
+        pairs[f"{currency.value} {value_text(value)}"] = None
+    return " / ".join(pairs)
