@@ -73,20 +73,22 @@ def _xml(body: str, media_type: str = "application/xml") -> Response:
 def sitemap() -> Response:
     rel = release()
     total = listings.page_count(rel)
-    if total <= SITEMAP_SIZE:
+    if total + len(LEAD_PAGES) <= SITEMAP_SIZE:
         return _urlset(listings.pages(rel, 0, total), lead=True)
-    parts = -(-total // SITEMAP_SIZE)
+    parts = -(-total // SITEMAP_SIZE)  # part 0: the lead pages alone, so that no part holds more than the most
     maps = "".join(f"<sitemap><loc>{escape(absolute(f'/sitemap/{n}.xml'))}</loc></sitemap>\n"
-                   for n in range(1, parts + 1))
+                   for n in range(0, parts + 1))
     return _xml(f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{maps}</sitemapindex>\n')
 
 
 @bp.get("/sitemap/<int:n>.xml")
 def sitemap_part(n: int) -> Response:
+    if n == 0:
+        return _urlset([], lead=True)
     entities = listings.pages(release(), (n - 1) * SITEMAP_SIZE, SITEMAP_SIZE) if n >= 1 else []
     if not entities:
         abort(404)
-    return _urlset(entities, lead=n == 1)
+    return _urlset(entities)
 
 
 LEAD_PAGES = ("/", "/movie/", "/person/")  # the home page and the listings (a carousel's summary page is /movie/)

@@ -1179,3 +1179,18 @@ def test_the_release_and_the_dataset_pages_show_their_facts(client, released, ki
     path = f"/release/{release_id}" if kind == "release" else "/dataset"
     html = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "<h2>Facts</h2>" in html and ("was derived from" in html if kind == "release" else "license" in html)
+
+
+@pytest.mark.parametrize("size", [3, 10])
+def test_no_sitemap_holds_more_than_the_most_the_lead_pages_counted(released, monkeypatch, size):
+    import server.discovery
+    from server import create_app
+
+    monkeypatch.setattr(server.discovery, "SITEMAP_SIZE", size)
+    client = create_app(root=released, cache_mb=0).test_client()  # no answer kept from another test
+    index = client.get("/sitemap.xml").get_data(as_text=True)
+    parts = [loc.split("/", 3)[3] for loc in re.findall(r"<sitemap><loc>([^<]+)</loc>", index)]
+    urlsets = [client.get("/" + p).get_data(as_text=True) for p in parts] or [index]
+    counts = [s.count("<url>") for s in urlsets]
+    assert max(counts) <= size and sum(counts) == len(set(re.findall(r"<loc>([^<]+)</loc>", "".join(urlsets))))
+    assert f"<loc>{BASE}movie/</loc>" in "".join(urlsets)
