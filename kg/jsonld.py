@@ -23,7 +23,7 @@ def compact_iri(iri: str) -> str:
     (a keyword, '@id'; a colon, which a reader would take for a prefix) as the whole IRI."""
     if iri.startswith(vocab.SCHEMA):
         local = iri[len(vocab.SCHEMA):]
-        return local if _TERM.fullmatch(local) else iri
+        return local if _TERM.fullmatch(local) and local not in CONTEXT else iri  # ('prov' is a prefix here)
     return vocab.prefixed(iri)
 
 

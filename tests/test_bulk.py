@@ -1243,3 +1243,9 @@ def test_a_date_in_json_ld_markup_is_told_by_the_datatype_it_has(empty_project, 
     code, output = run_kg(empty_project, "build")
     line = next(line for line in output.splitlines() if "A release date must be" in line)
     assert code == 1 and "(the value's datatype: schema:Date)" in line  # as schema.org's context types it
+
+
+def test_a_literal_type_in_an_rdf_file_is_a_violation_not_a_crash(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f'<{BASE}movie/x> a <{S}Movie>, "Action" ; <{S}name> "X" .\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 1 and "a type is a class (an IRI), not a literal" in output and "Traceback" not in output

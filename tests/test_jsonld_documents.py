@@ -141,10 +141,11 @@ _ODD = [  # (predicate, object) that a careless compaction reads back as somethi
     ("http://schema.org/@id", ox.Literal("x")),  # a keyword as a term
     ("http://schema.org/@type", ox.Literal("x")),
     ("http://schema.org/kgv:x", ox.Literal("x")),  # a colon: a prefix to a reader
+    ("http://schema.org/prov", ox.Literal("x")),  # a name the context gives a namespace
 ]
 
 
-@pytest.mark.parametrize("predicate, obj", _ODD, ids=["literal-type", "blank-type", "@id", "@type", "colon"])
+@pytest.mark.parametrize("predicate, obj", _ODD, ids=["literal-type", "blank-type", "@id", "@type", "colon", "prefix"])
 @pytest.mark.parametrize("write, lines", [(lambda ts: b"".join(kg_jsonld.stream(ts)), False),
                                           (kg_jsonld.dumps, False),
                                           (lambda ts: b"".join(kg_jsonld.stream_lines(ts)), True)],

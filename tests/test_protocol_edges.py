@@ -146,3 +146,9 @@ def test_a_construct_in_json_lines_says_its_charset(client):
     r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s a ?o } LIMIT 1"},
                    headers={"Accept": "application/jsonl"})
     assert r.headers["Content-Type"] == "application/jsonl; charset=utf-8"
+
+
+def test_select_all_orders_a_variable_with_a_middle_dot_by_where_it_first_appears(client):
+    r = client.get("/sparql", query_string={"query": "SELECT * WHERE { BIND(1 AS ?zz·b) BIND(2 AS ?alpha) }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.get_json()["head"]["vars"] == ["zz·b", "alpha"]

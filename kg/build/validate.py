@@ -332,8 +332,9 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
         term = own.get(cls)
         return sv.ancestors(cls) | (sv.ancestors(term.parent) if term and term.parent else set())
 
-    used_types = {r["t"].value for r in select(f"SELECT DISTINCT ?t WHERE {{ {{ ?s a ?t }} UNION "
-                                                 f"{{ GRAPH <{REACHED}> {{ ?s a ?t }} }} }}")}
+    typed = [r["t"] for r in select(f"SELECT DISTINCT ?t WHERE {{ {{ ?s a ?t }} UNION "
+                                    f"{{ GRAPH <{REACHED}> {{ ?s a ?t }} }} }}")]
+    used_types = {t.value for t in typed if isinstance(t, ox.NamedNode)}
     used_props = {r["p"].value for r in select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
     roles = {t for t in used_types if _S + "Role" in ancestors(t)}
     findings: list[Finding] = []
@@ -347,6 +348,9 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
             obj = r["o"]
             findings.append(Finding(VIOLATION, message, s, p, str(obj), origin, "schema.org"))
 
+    if any(isinstance(t, ox.Literal) for t in typed):  # (an RDF file's "a 'Action'"): no class at all
+        report(select("SELECT ?s ?o WHERE { ?s a ?o FILTER(isLiteral(?o)) }"), vocab.RDF + "type",
+               "a type is a class (an IRI), not a literal")
     for t in sorted(used_types):
         message = None
         if t.startswith(_S) and t not in sv.classes:
