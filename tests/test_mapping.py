@@ -275,25 +275,25 @@ def test_conflicting_single_values_are_recorded_with_sources(empty_project, writ
                kgv:conflictValue "2008"^^xsd:gYear, "2009"^^xsd:gYear . }}""")
 
 
+def _conflicts(root, minter) -> list[Conflict]:
+    """The conflicts of a project's records, as a build finds them (the curators' preferences applied)."""
+    sources = read_sources(root / "data", root=root)
+    out, store = Mapped(), ox.Store()
+    store.extend(stream(sources.records, minter, out))
+    return find_conflicts(store, minter, out, preferences(sources.decisions.prefer, sources.moves, minter))
+
+
 @pytest.mark.parametrize("decided", [False, True])
 def test_sources_disagreeing_on_an_amount_of_money_are_a_conflict_a_curator_settles(empty_project, write, minter,
                                                                                    decided):
     write(empty_project, "a.yaml", """
-        sources:
-          kit: {name: Kit}
-          forum: {name: Forum}
+        sources: {kit: {name: Kit}, forum: {name: Forum}}
         movies:
-          x:
-            name: X
-            claims:
-              kit: {budget: {amount: 100, currency: USD}}
-              forum: {budget: {amount: 200, currency: USD}}
+          x: {name: X, claims: {kit: {budget: {amount: 100, currency: USD}},
+                                forum: {budget: {amount: 200, currency: USD}}}}
         decisions: %s
         """ % ("[prefer movie/x budget from forum]" if decided else "[]"))
-    sources = read_sources(empty_project / "data", root=empty_project)
-    out, store = Mapped(), ox.Store()
-    store.extend(stream(sources.records, minter, out))
-    conflicts = find_conflicts(store, minter, out, preferences(sources.decisions.prefer, {}, minter))
+    conflicts = _conflicts(empty_project, minter)
     budget = f"{BASE}movie/x#budget"
     assert [(c.subject, c.predicate, c.values, c.preferred) for c in conflicts] == [
         (budget, "http://schema.org/value", {"100": (f"{BASE}source/kit",), "200": (f"{BASE}source/forum",)},
@@ -323,10 +323,7 @@ def test_two_merged_records_own_values_that_differ_are_left_for_the_curators(emp
           d2: {name: D, production_year: 2002, claims: {s2: {production_year: 2003}}}
         decisions: [merge movie/d2 into movie/d1]
         """)
-    sources = read_sources(empty_project / "data", root=empty_project)
-    out, store = Mapped(), ox.Store()
-    store.extend(stream(sources.records, minter, out))
-    conflicts = find_conflicts(store, minter, out, preferences(sources.decisions.prefer, sources.moves, minter))
+    conflicts = _conflicts(empty_project, minter)
     assert [(c.subject, c.preferred) for c in conflicts] == [(f"{BASE}movie/d1", None)]  # not the first in order
 
 
