@@ -53,8 +53,10 @@ def served(tmp_path_factory):
 
 
 def _pages(client) -> list[str]:
+    """The entity pages the sitemap lists (not the home page and the listings it leads with)."""
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
-    return sorted(loc.split("</loc>")[0].split("/", 3)[3] for loc in sitemap.split("<loc>")[1:])
+    paths = (loc.split("</loc>")[0].split("/", 3)[3] for loc in sitemap.split("<loc>")[1:])
+    return sorted(p for p in paths if p and not p.endswith("/"))
 
 
 def test_every_entity_page_document_and_snippet_from_the_engine_equals_the_embedded_stores(served):

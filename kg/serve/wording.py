@@ -112,4 +112,4 @@ def amount_text(facts: list[Fact]) -> str | None:
         value = next((v for v, sources in values if source in sources), values[0][0])
         currency = next((c for c, sources in currencies if source in sources), currencies[0][0])
         pairs[f"{currency.value} {value_text(value)}"] = None
-    return " / ".join(pairs)
+    return " / ".join(pairs) or f"{currencies[0][0].value} {value_text(values[0][0])}"  # (told by no source)
