@@ -1194,3 +1194,8 @@ def test_no_sitemap_holds_more_than_the_most_the_lead_pages_counted(released, mo
     counts = [s.count("<url>") for s in urlsets]
     assert max(counts) <= size and sum(counts) == len(set(re.findall(r"<loc>([^<]+)</loc>", "".join(urlsets))))
     assert f"<loc>{BASE}movie/</loc>" in "".join(urlsets)
+
+
+def test_a_character_is_told_apart_by_its_film_in_listings(client):
+    html = client.get("/character/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert re.search(r'href="/character/break-away-jae-hoon">[^<]+</a>\s*<span class="summary">in Break Away', html)

@@ -136,14 +136,14 @@ def _event(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
 
 
 _SUMMARIES: dict[str, Callable[[Release, ox.NamedNode, str], list[str]]] = {
-    "movie": _film, "person": _person, "event": _event}
+    "movie": _film, "person": _person, "event": _event, "character": _credits}  # a character: its film
 
 
 def summary(release: Release, iri: str, lang: str = "en") -> str | None:
     """A few words that tell apart entities of the same name, as Wikidata's descriptions do, by kind.
 
     A film: '1915, Cecil B. DeMille' or '1915, with Geraldine Farrar, Wallace Reid'; a person: 'b. 1971, film
-    director'; an event: '2009-10-14, Busan'; anything else: None.
+    director'; an event: '2009-10-14, Busan'; a character: 'in Break Away (2008/2009)'; anything else: None.
     """
     words = _SUMMARIES.get(Minter(str(release.meta.get("base_iri", ""))).kind_of(iri) or "")
     return ", ".join(words(release, ox.NamedNode(iri), lang)) or None if words else None
