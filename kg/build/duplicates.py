@@ -583,6 +583,8 @@ def _blocks(world: _World) -> list[tuple[str, list[str]]]:
 
     def directed(refs: set[Ref]) -> set[Ref]:  # the films directed by these people: their keys spell them
         people = {key for kind, key in refs if kind == "person"}
+        if not people:
+            return set()
         return {("movie", key) for key, film in world.films.items() if people.intersection(world.people_of(film)[0])}
 
     patched = blocking.patched(known.blocks_before, records, known.told, keys, directed) \
@@ -625,7 +627,7 @@ def _again(world: _World) -> _Again | None:
         again.people.update(before or ())
         if key in world.films:
             again.people.update(world.people_of(world.films[key])[1])
-    for key, film in world.films.items():
+    for key, film in world.films.items() if people else ():
         if people.intersection(world.people_of(film)[1]):
             again.films.add(key)
             again.people.update(world.people_of(film)[1])  # beside a person changed: their co-workers
