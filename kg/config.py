@@ -179,13 +179,28 @@ def load_config(root: Path | None = None, **overrides: Any) -> Config:
             values[name] = _coerce(name, os.environ[env])
     values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
     config = replace(Config(root=root), **values)
-    if not config.base_iri.startswith(("http://", "https://")) or not config.base_iri.endswith("/"):
+    if not config.base_iri.startswith(("http://", "https://")) or not config.base_iri.endswith("/") \
+            or not _is_iri(config.base_iri):
         raise ConfigError(f"base_iri must be an http(s) IRI ending in '/': {config.base_iri!r}")
     if config.public_url and (not config.public_url.startswith(("http://", "https://"))
-                              or not config.public_url.endswith("/")):
+                              or not config.public_url.endswith("/") or not _is_iri(config.public_url)):
         raise ConfigError(f"public_url must be an http(s) URL ending in '/': {config.public_url!r}")
+    if not _is_iri(config.license):
+        raise ConfigError(f"setting 'license': {config.license!r} is not an absolute IRI (the licence's address, "
+                          "such as https://creativecommons.org/licenses/by/4.0/)")
     _check_store(config)
     return config
+
+
+def _is_iri(text: str) -> bool:
+    """Whether the text is an absolute IRI (what the release's statements can name)."""
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return ":" in text
 
 
 def _check_store(config: Config) -> None:

@@ -281,6 +281,22 @@ def test_bad_base_iri_is_a_usage_error(empty_project, run_kg):
     assert "base_iri" in output
 
 
+@pytest.mark.parametrize("license", ["CC-BY", "https://example.org/a b", "https://example.org/<x>", ""])
+def test_a_license_that_is_no_iri_is_a_usage_error_before_any_build(empty_project, run_kg, license):
+    (empty_project / "kg.toml").write_text(f'license = "{license}"\n', encoding="utf-8")
+    for command in ("validate", "build"):
+        code, output = run_kg(empty_project, command)
+        assert code == 2, command
+        assert "setting 'license'" in output and "not an absolute IRI" in output
+
+
+def test_a_license_iri_is_accepted(empty_project, run_kg):
+    (empty_project / "kg.toml").write_text('license = "https://creativecommons.org/licenses/by/4.0/"\n',
+                                           encoding="utf-8")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 0, output
+
+
 @pytest.mark.parametrize(("setting", "message"), [
     ("keep_releases = -1", "'keep_releases': -1 is out of range (1 to 1000)"),
     ("query_timeout = 0", "'query_timeout': 0 is out of range"),
