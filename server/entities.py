@@ -26,7 +26,7 @@ from kg.serve.negotiation import languages
 from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
 
-from .errors import error_response
+from .errors import error_response, shown_iri
 from .render import Answer, Json, Page, Rdf, Rows, Text, rdf, renders, split_suffix
 from .render import csv_cell as csv_cell  # still importable from here, where it used to live
 
@@ -327,7 +327,7 @@ def _entity_page(rel: Release, iri: str, path: str, readers: tuple[str, ...] = (
     rel = nearby.view(rel, [iri])
     view = views.view(rel, iri, readers=readers)
     if view is None:
-        abort(404, f"No entity {iri} in this release.")
+        abort(404, f"No entity {shown_iri(iri)} in this release.")
 
     def shown() -> dict[str, object]:  # only once the page is to be sent: the markup is a query of its own
         data, lacking = described_markup(rel, iri)
@@ -353,7 +353,7 @@ def _entity_document(rel: Release, iri: str, path: str, fmt: Format) -> Rdf:
     rel = nearby.view(rel, [iri])
     quads = documents.document(rel, iri)
     if not quads:
-        abort(404, f"No entity {iri} in this release.")
+        abort(404, f"No entity {shown_iri(iri)} in this release.")
     statements = documents.triples(quads)
     if fmt.entities:  # one object, the nodes it points to named
         return Rdf(statements, entity=iri, labels=documents.labels(rel, statements),
@@ -367,7 +367,7 @@ def _entity_snippet(rel: Release, iri: str) -> Text:
     rel = nearby.view(rel, [iri])
     data = entity_markup(rel, iri)
     if data is None:
-        abort(404, f"No entity {iri} in this release.")
+        abort(404, f"No entity {shown_iri(iri)} in this release.")
     return Text(jsonld.script_tag(data) + "\n")
 
 
@@ -394,6 +394,9 @@ def resource(path: str) -> Answer | WerkzeugResponse:
         now = current_app.extensions["kg.minter"].release(str(rel.meta.get("id"))).value
         abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "
                                   f"one is {now} (`kg rollback {path[len('release/'):]}` serves this one again)."))
+    if (spelled := documents.respelled(rel, iri)) is not None:  # a name typed for the key: the entity it spells
+        target = (local(spelled) or "").lstrip("/")
+        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE), 301)
     readers = languages(request.headers.get("Accept-Language"))
     tags = {key: key for key in ENTITY_FORMS} | {"html": "-".join(("html", *readers))}  # a page per reader's languages
     return Answer({"html": partial(_entity_page, rel, iri, path, readers),

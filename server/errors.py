@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -11,6 +14,25 @@ from kg.engines import EngineError
 from .negotiation import HTML, Offer, choose
 
 _OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)))
+
+_NOT_IN_IRI = frozenset(' <>"{}|\\^`')
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _encoded(char: str) -> str:
+    return "".join(f"%{b:02X}" for b in char.encode("utf-8"))
+
+
+def shown_iri(iri: str) -> str:
+    """An IRI made of a request's path, as it can be written in a message: what an IRI cannot hold (controls,
+    spaces, a stray '%') percent-encoded, so that a crafted link prints no terminal escape."""
+    iri = _STRAY_PERCENT.sub("%25", iri)
+    return "".join(_encoded(c) if c in _NOT_IN_IRI or unicodedata.category(c)[0] in "CZ" else c for c in iri)
+
+
+def _printable(message: str) -> str:
+    """A plain-text message without control characters (but its line breaks)."""
+    return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") else _encoded(c) for c in message)
 
 
 def _search_hint(status: int) -> str | None:
@@ -30,7 +52,7 @@ def error_response(status: int, message: str, extra_headers: dict[str, str] | No
                                reason=HTTP_STATUS_CODES.get(status, "Error"), search=_search_hint(status))
         response = Response(body, status=status, mimetype="text/html")
     else:
-        response = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+        response = Response(_printable(message.rstrip("\n")) + "\n", status=status, mimetype="text/plain")
     if not request.path.startswith("/sparql"):
         response.vary.add("Accept")  # the page or the text, by Accept: a cache must not give one for the other
     for name, value in (extra_headers or {}).items():

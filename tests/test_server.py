@@ -98,6 +98,27 @@ def test_unknown_entity_is_404(client):
     assert client.get("/nonsense/thing").status_code == 404
 
 
+@pytest.mark.parametrize("path, shown", [("/movie/x%1b%5b2J", "/movie/x%1B[2J"), ("/movie/a%00b", "/movie/a%00b"),
+                                         ("/movie/100%25-wolf", "/movie/100%25-wolf"), ("/movie/a%20b", "/movie/a%20b")])
+def test_a_missing_entity_s_message_writes_the_path_encoded_never_a_control_character(client, path, shown):
+    r = client.get(path, headers={"Accept": "text/plain"})
+    text = r.get_data(as_text=True)
+    assert r.status_code == 404 and f"No entity https://films.example.org{shown} in this release." in text
+    assert not any(ord(c) < 32 and c != "\n" or ord(c) == 127 for c in text)
+
+
+@pytest.mark.parametrize("path, target", [("/movie/Break%20Away", BREAK_AWAY), ("/movie/Break-Away.ttl",
+                                                                                  BREAK_AWAY + ".ttl")])
+def test_a_name_typed_for_a_key_redirects_to_the_entity_it_spells(client, path, target):
+    r = client.get(path)
+    assert r.status_code == 301 and r.headers["Location"] == target
+    assert client.get(target).status_code == 200
+
+
+def test_a_name_typed_for_a_key_of_no_entity_is_a_404(client):
+    assert client.get("/movie/Nothing%20Like%20It").status_code == 404
+
+
 @pytest.mark.parametrize("path, target", [(BREAK_AWAY + "/", BREAK_AWAY), (BREAK_AWAY + "//?format=ttl",
                                                                             BREAK_AWAY + "?format=ttl")])
 def test_a_trailing_slash_on_an_entity_redirects_to_it(client, path, target):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import re
 from collections.abc import Iterator
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
 from kg import spliced, vocab
+from kg.ids import is_key, slugify
 from kg.jsonld import label_of
 from kg.layout import DUMPS
 from kg.serve.store import Release
@@ -34,6 +36,21 @@ def valid_iri(iri: str) -> bool:
     except ValueError:
         return False
     return not any(c in iri for c in '<>"{}|^`\\ ')
+
+
+def respelled(release: Release, iri: str) -> str | None:
+    """For an IRI whose last segment is no record key but a name typed in a link ('Break Away', '괴물-2006'), the
+    IRI of the entity the release has under the key that name makes (None: no such entity)."""
+    head, _, last = iri.rpartition("/")
+    if not head or not last or is_key(last):
+        return None
+    parts = [slugify(p) for p in re.split(r"[\s\-]+", last)]
+    for key in dict.fromkeys((slugify(last), "-".join(p for p in parts if p))):
+        found = f"{head}/{key}"
+        if is_key(key) and valid_iri(found) and \
+                next(release.store.quads_for_pattern(ox.NamedNode(found), None, None), None) is not None:
+            return found
+    return None
 
 
 def document(release: Release, iri: str) -> list[ox.Quad]:
