@@ -193,6 +193,15 @@ class _Listed:
                     f"{listing.kind}-page-{listing.page}.csv", headers=self.headers())
 
 
+_LISTING_PARAMS = frozenset(("page", "size", "format"))
+
+
+def _tracking(name: str) -> bool:
+    """Whether a query parameter is one that links pick up on their way (a cache buster, a campaign's tag), not
+    one a reader gave: a listing answers as if it were not there."""
+    return name.startswith(("_", "utm_")) or name in ("fbclid", "gclid", "msclkid")
+
+
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
 @renders
 def kind_listing(kind: str) -> Answer:
@@ -200,11 +209,14 @@ def kind_listing(kind: str) -> Answer:
     with prev/next links."""
     rel = release()
     page, size = whole_number("page", 1), whole_number("size", PAGE_SIZE, MOST_A_PAGE)
-    filters = {f: v.strip()[:200] for f, v in request.args.items() if f in listings.FILTERS and v.strip()}
+    asked = {f: request.args.getlist(f) for f in request.args if f not in _LISTING_PARAMS and not _tracking(f)}
     try:
-        listings.check_filters(kind, filters)
+        listings.check_filters(kind, {f: values[0].strip() for f, values in asked.items()})
     except listings.BadFilter as exc:
         abort(error_response(400, f"{exc}."))
+    if twice := [f for f, values in asked.items() if len(values) > 1]:
+        abort(error_response(400, f"The filter '{twice[0]}' is given {len(asked[twice[0]])} times: give it once."))
+    filters = {f: v.strip()[:200] for f, (v, *_) in asked.items() if v.strip()}
     keep = {k: request.args[k] for k in ("size", "format") if k in request.args} | filters
 
     def listed() -> _Listed:

@@ -425,10 +425,23 @@ def test_a_malformed_listing_parameter_is_a_400_naming_it_in_every_form(client, 
 
 @pytest.mark.parametrize("path, name, filters", [("/person/?year=1963", "year", "its filters are born"),
                                                  ("/movie/?born=1971", "born", "its filters are year, genre"),
-                                                 ("/character/?genre=drama", "genre", "it has no filters")])
+                                                 ("/character/?genre=drama", "genre", "it has no filters"),
+                                                 ("/person/?birth_year=1969", "birth_year", "its filters are born"),
+                                                 ("/movie/?foo=bar", "foo", "its filters are year, genre")])
 def test_a_filter_the_kind_does_not_have_is_a_400_listing_its_filters(client, path, name, filters):
     r = client.get(path, headers={"Accept": "application/json"})
     assert r.status_code == 400 and f"no filter '{name}': {filters}" in r.get_data(as_text=True)
+
+
+def test_a_filter_given_twice_is_a_400(client):
+    r = client.get("/movie/?year=2008&year=2009", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and "'year' is given 2 times" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("extra", ["utm_source=news", "_=1733500000", "fbclid=abc"])
+def test_a_tracking_parameter_leaves_a_listing_as_it_is(client, extra):
+    plain = client.get("/movie/?year=2008&format=json").json
+    assert client.get(f"/movie/?year=2008&format=json&{extra}").json["items"] == plain["items"]
 
 
 @pytest.mark.parametrize("accept", LISTING_FORMS)
