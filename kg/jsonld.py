@@ -582,19 +582,21 @@ def item_list(items: list[tuple[int, str]]) -> dict[str, Any]:
             "itemListElement": [{"@type": "ListItem", "position": pos, "url": url} for pos, url in items]}
 
 
-def dataset(name: str, url: str, license_url: str, version: str, modified: str, statements: int, sparql: str,
-            downloads: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """The home page's schema.org Dataset (what dataset search engines read): downloads as (url, format, name).
+def dataset(iri: str, name: str, url: str, license_url: str, version: str, modified: str, statements: int,
+            sparql: str, downloads: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The home page's schema.org Dataset (what dataset search engines read), the node VoID describes (`iri`):
+    downloads as (url, media type as served, name).
 
     Only terms whose schema.org domain and range fit (a SPARQL endpoint has no such property: it is named in the
-    description)."""
+    description); the build's time typed, as the official context would read a plain one as a schema:Date."""
     return {
-        "@context": "https://schema.org", "@type": "Dataset", "name": name, "url": url,
+        "@context": "https://schema.org", "@type": "Dataset", "@id": iri, "name": name, "url": url,
         "description": f"{name}: {statements:,} statements about films, the people and companies who made them, "
                        "their festivals and reviews, each kept with the source document that states it; in the "
                        f"schema.org vocabulary, with a SPARQL endpoint ({sparql}) and downloads in "
                        f"{len(downloads)} RDF files.",
-        "license": license_url, "version": version, "dateModified": modified, "isAccessibleForFree": True,
+        "license": license_url, "version": version, "dateModified": {"@value": modified, "@type": "xsd:dateTime"},
+        "isAccessibleForFree": True,
         "distribution": [{"@type": "DataDownload", "name": title, "encodingFormat": media, "contentUrl": href}
                          for href, media, title in downloads],
     }

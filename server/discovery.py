@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, redirect, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import jsonld, vocab
@@ -41,10 +41,11 @@ def home() -> Answer:
 def _home(rel: Release) -> Page:
     front = listings.front_page(rel, HOME_SIZE)
     counts = rel.meta.get("counts")
-    markup = jsonld.dataset(site_title(), absolute("/"), site_license(), str(rel.meta["id"]),
-                            str(rel.meta["built_at"]), int(counts.get("triples", 0)) if isinstance(counts, dict) else 0,
-                            absolute("/sparql"),
-                            [(absolute(f"/download/{d.filename}"), d.format.media_type, d.format.label) for d in DUMPS])
+    markup = jsonld.dataset(current_app.extensions["kg.minter"].dataset().value, site_title(), absolute("/"),
+                            site_license(), str(rel.meta["id"]), str(rel.meta["built_at"]),
+                            int(counts.get("triples", 0)) if isinstance(counts, dict) else 0, absolute("/sparql"),
+                            [(absolute(f"/download/{d.filename}"), d.media_type,
+                              f"{d.format.label}, gzipped" if d.gzipped else d.format.label) for d in DUMPS])
     return Page("home.html", {"films": front.films, "people": front.people, "meta": rel.meta,
                               "summaries": front.notes, "title": site_title(), "markup": jsonld.safe_json(markup)},
                 headers={"Link": '</.well-known/void>; rel="describedby"; type="text/turtle"'})

@@ -258,3 +258,23 @@ def test_the_dataset_markup_uses_schema_org_terms_where_they_apply(client):
         if t.object in types:  # a node of its own: of a type the property's range admits
             kinds = set().union(*(vocabulary.ancestors(c) for c in types[t.object]))
             assert vocabulary.ranges[t.predicate.value] & kinds, (t.predicate.value, types[t.object])
+
+
+def test_the_dataset_markup_is_the_node_void_describes_with_its_time_typed(client):
+    (block,) = _markup(client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True))
+    triples = list(ox.parse("".join(f"{line} .\n" for line in expand(block)), format=ox.RdfFormat.N_TRIPLES))
+    dataset = ox.NamedNode("https://films.example.org/dataset")
+    void = client.get("/.well-known/void", headers={"Accept": "text/turtle"}).get_data()
+    assert dataset in {t.subject for t in ox.parse(void, format=ox.RdfFormat.TURTLE)}
+    assert not any(isinstance(t.subject, ox.BlankNode) and t.predicate.value.endswith("#type")
+                   and t.object.value == "http://schema.org/Dataset" for t in triples)
+    (modified,) = [t.object for t in triples if t.subject == dataset and t.predicate.value.endswith("dateModified")]
+    assert modified.datatype.value == "http://www.w3.org/2001/XMLSchema#dateTime"
+
+
+def test_a_gzipped_download_is_named_by_the_type_it_is_served_as(client):
+    (data,) = _markup(client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True))
+    formats = {d["contentUrl"].rsplit("/", 1)[1]: d["encodingFormat"] for d in data["distribution"]}
+    for name, media in formats.items():
+        assert client.get(f"/download/{name}").headers["Content-Type"].split(";")[0] == media
+    assert formats["kg.nt.gz"] == "application/gzip"

@@ -1187,7 +1187,7 @@ def test_the_home_page_describes_the_dataset_for_dataset_search(client):
     assert data["license"] == "https://creativecommons.org/licenses/by-sa/4.0/"
     assert 50 <= len(data["description"]) <= 5000  # what dataset search asks of a description
     served = {d["contentUrl"].rsplit("/", 1)[-1]: d["encodingFormat"] for d in data["distribution"]}
-    assert served == {d.filename: d.format.media_type for d in DUMPS}
+    assert served == {d.filename: d.media_type for d in DUMPS}
     assert f"downloads in {len(DUMPS)} RDF files" in data["description"]  # as many as it lists
     for d in data["distribution"]:
         path = d["contentUrl"].split("://", 1)[1].split("/", 1)[1]
