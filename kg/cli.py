@@ -28,9 +28,14 @@ def _say(message: str) -> None:
     click.echo(visible(message), err=True)
 
 
+_PATH_OPTIONS = ("data_dir", "shapes_dir", "release_root")  # paths given on the command line, not in kg.toml
+
+
 class _Context:
     def __init__(self, **options: Any) -> None:
-        self.options = options
+        # a relative path typed on the command line is the shell's, as with any command; kg.toml's are the project's
+        self.options = {k: Path.cwd() / v if k in _PATH_OPTIONS and v is not None and not v.is_absolute() else v
+                        for k, v in options.items()}
 
     def _load(self, **extra: Any) -> Config:
         options = dict(self.options)
@@ -93,9 +98,12 @@ def _stop(*_: object) -> None:
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), help="Project directory (default: .)")
 @click.option("--base-iri", help="Base IRI for minted IRIs (default from kg.toml or https://films.example.org/)")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), help="Source facts directory (default data/)")
-@click.option("--shapes", "shapes_dir", type=click.Path(path_type=Path), help="SHACL shapes directory")
-@click.option("--releases", "release_root", type=click.Path(path_type=Path), help="Where releases live (default var/)")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              help="Source facts directory (default: the project's data/; relative to the current directory)")
+@click.option("--shapes", "shapes_dir", type=click.Path(path_type=Path),
+              help="SHACL shapes directory (relative to the current directory)")
+@click.option("--releases", "release_root", type=click.Path(path_type=Path),
+              help="Where releases live (default: the project's var/; relative to the current directory)")
 @click.pass_context
 def cli(ctx: click.Context, /, **options: Any) -> None:
     """kg: publish film facts as a validated schema.org knowledge graph."""

@@ -192,3 +192,16 @@ def test_a_bug_in_kg_exits_4_with_its_traceback_not_1_which_says_the_data_does_n
     result = CliRunner().invoke(cli, ["--root", str(released), "info"])
     assert result.exit_code == 4
     assert "ValueError: a bug" in result.output and "internal error" in result.output
+
+
+def test_a_relative_releases_path_on_the_command_line_is_the_current_directory_s(project, run_kg, tmp_path,
+                                                                                   monkeypatch):
+    elsewhere = tmp_path / "here"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, output = run_kg(project, "--releases", "var-of-mine", "build")
+    assert code == 0, output
+    assert (elsewhere / "var-of-mine" / "current").exists()
+    assert not (project / "var-of-mine").exists()
+    code, output = run_kg(project, "--releases", "var-of-mine", "query", "ASK { ?s ?p ?o }")
+    assert code == 0 and "true" in output
