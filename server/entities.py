@@ -367,10 +367,11 @@ def _entity_document(rel: Release, iri: str, path: str, fmt: Format) -> Rdf:
     if not quads:
         abort(404, f"No entity {shown_iri(iri)} in this release.")
     statements = documents.triples(quads)
-    if fmt.entities:  # one object, the nodes it points to named
-        return Rdf(statements, entity=iri, labels=documents.labels(rel, statements),
+    named = documents.labelling(rel, statements)  # the nodes it points to named, in every format alike
+    if fmt.entities:  # one object
+        return Rdf(statements, entity=iri, labels=documents.labels(named),
                    headers={"Content-Location": f"/{path}.{fmt.extension}", **_alternates(path)})
-    return Rdf(documents.dataset(quads) if fmt.datasets else statements,
+    return Rdf(documents.dataset(quads, named) if fmt.datasets else statements + named,
                headers={"Content-Location": f"/{path}.{fmt.extension}", **_alternates(path)})
 
 
@@ -406,7 +407,8 @@ def resource(path: str) -> Answer | WerkzeugResponse:
         now = current_app.extensions["kg.minter"].release(str(rel.meta.get("id"))).value
         abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "
                                   f"one is {now} (`kg rollback {path[len('release/'):]}` serves this one again)."))
-    if (spelled := documents.respelled(rel, iri)) is not None:  # a name typed for the key: the entity it spells
+    spellings = documents.respellings(iri)  # a name typed for the key: the entity it spells
+    if spellings and (spelled := documents.respelled(nearby.view(rel, spellings, pages=False), iri)) is not None:
         target = (local(spelled) or "").lstrip("/")
         return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE), 301)
     readers = languages(request.headers.get("Accept-Language"))

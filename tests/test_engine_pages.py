@@ -123,10 +123,17 @@ def test_the_conflicts_about_an_entity_with_more_references_than_a_page_reads_ar
         assert (got[1].status_code, got[1].data) == (200, got[0].data)
 
 
-@pytest.mark.parametrize("path", ["/movie/break%09away", "/movie/break%0Daway", "/movie/break%00away",
-                                  "/movie/break%20away.jsonld"])
+@pytest.mark.parametrize("path", ["/movie/no%09such", "/movie/no%0Dsuch", "/movie/no%00such",
+                                  "/movie/no%20such.jsonld"])
 def test_a_path_no_iri_can_hold_is_a_404_as_on_the_embedded_store(served, path):
     assert [served[k].get(path).status_code for k in ("embedded", "engine")] == [404, 404]
+
+
+@pytest.mark.parametrize("path", ["/movie/break%09away", "/movie/Break%20Away.jsonld"])
+def test_a_name_typed_for_a_key_redirects_as_on_the_embedded_store(served, path):
+    got = [served[k].get(path) for k in ("embedded", "engine")]
+    assert [r.status_code for r in got] == [301, 301]
+    assert got[0].headers["Location"] == got[1].headers["Location"]
 
 
 def test_the_void_page_names_the_graphs_as_on_the_embedded_store(served):

@@ -936,7 +936,15 @@ def test_negotiated_description_is_the_releases(client, released, iri, fmt):
             expected.add(t)
     r = client.get(f"/{iri}", headers={"Accept": fmt.media_type})
     served = rdflib_read(r.data, fmt)
-    assert isomorphic(served, with_labels(expected, release) if fmt.entities else expected)
+    assert isomorphic(served, with_labels(expected, release))  # the nodes it points to named, in every format
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.datasets and f.name != "jsonld"], ids=lambda f: f.name)
+def test_every_format_of_an_entity_gives_the_graph_json_ld_gives(client, fmt):
+    jsonld = rdflib_read(client.get(BREAK_AWAY, headers={"Accept": "application/ld+json"}).data,
+                         next(f for f in FORMATS if f.name == "jsonld"))
+    served = rdflib_read(client.get(BREAK_AWAY, headers={"Accept": fmt.media_type}).data, fmt)
+    assert len(served) > 20 and isomorphic(served, jsonld)
 
 
 def test_query_editor_is_served_from_the_projects_own_files(client):

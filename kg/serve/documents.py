@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
@@ -38,19 +38,21 @@ def valid_iri(iri: str) -> bool:
     return not any(c in iri for c in '<>"{}|^`\\ ')
 
 
-def respelled(release: Release, iri: str) -> str | None:
+def respellings(iri: str) -> list[str]:
     """For an IRI whose last segment is no record key but a name typed in a link ('Break Away', '괴물-2006'), the
-    IRI of the entity the release has under the key that name makes (None: no such entity)."""
+    IRIs of the keys that name makes (none for a key)."""
     head, _, last = iri.rpartition("/")
     if not head or not last or is_key(last):
-        return None
+        return []
     parts = [slugify(p) for p in re.split(r"[\s\-]+", last)]
-    for key in dict.fromkeys((slugify(last), "-".join(p for p in parts if p))):
-        found = f"{head}/{key}"
-        if is_key(key) and valid_iri(found) and \
-                next(release.store.quads_for_pattern(ox.NamedNode(found), None, None), None) is not None:
-            return found
-    return None
+    return [found for key in dict.fromkeys((slugify(last), "-".join(p for p in parts if p)))
+            if is_key(key) and valid_iri(found := f"{head}/{key}")]
+
+
+def respelled(release: Release, iri: str) -> str | None:
+    """The first of the IRI's `respellings` that the release has an entity of (None: none)."""
+    return next((found for found in respellings(iri)
+                 if next(release.store.quads_for_pattern(ox.NamedNode(found), None, None), None) is not None), None)
 
 
 def document(release: Release, iri: str) -> list[ox.Quad]:
@@ -84,18 +86,23 @@ def document(release: Release, iri: str) -> list[ox.Quad]:
     return sorted(quads, key=str)
 
 
-def labels(release: Release, statements: list[ox.Triple]) -> dict[str, dict[str, Any]]:
-    """The @id, types and names of the entities the statements point to, as an entity's JSON-LD names them."""
+def labelling(release: Release, statements: list[ox.Triple]) -> list[ox.Triple]:
+    """The types and names of the entities the statements point to: what an entity's document adds of them, in
+    every format alike."""
     subjects = {t.subject for t in statements}
-    found: dict[str, dict[str, Any]] = {}
     dg = ox.DefaultGraph()
     pointed = {t.object for t in statements if isinstance(t.object, ox.NamedNode) and t.predicate != vocab.TYPE}
-    for node in sorted(pointed - subjects, key=lambda n: n.value):
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for p in (vocab.TYPE, NAME)
-                   for q in release.store.quads_for_pattern(node, p, None, dg)]
-        if triples:
-            found[node.value] = label_of(triples)
-    return found
+    return [ox.Triple(q.subject, q.predicate, q.object) for node in sorted(pointed - subjects, key=lambda n: n.value)
+            for p in (vocab.TYPE, NAME)  # in order of value: a store's own order is its encoding's, not the same in
+            for q in sorted(release.store.quads_for_pattern(node, p, None, dg), key=str)]  # an engine's neighbourhood
+
+
+def labels(triples: list[ox.Triple]) -> dict[str, dict[str, Any]]:
+    """The @id, types and names of these labelling triples' nodes (`labelling`), as an entity's JSON-LD names them."""
+    by_node: dict[str, list[ox.Triple]] = {}
+    for t in triples:
+        by_node.setdefault(t.subject.value, []).append(t)
+    return {node: label_of(found) for node, found in by_node.items()}
 
 
 def graph_quads(release: Release, graph: str | None, grouped: bool = False) -> Iterator[ox.Quad] | None:
@@ -135,14 +142,15 @@ def triples(quads: list[ox.Quad]) -> list[ox.Triple]:
     return list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
 
 
-def dataset(quads: list[ox.Quad]) -> list[ox.Quad]:
-    """A document as a dataset: its statements in the default graph, then each source graph's, graph by graph.
+def dataset(quads: list[ox.Quad], extra: Sequence[ox.Triple] = ()) -> list[ox.Quad]:
+    """A document as a dataset: its statements (and `extra`) in the default graph, then each source graph's,
+    graph by graph.
 
     Clients that read only the default graph of a TriG or N-Quads document (Comunica, most triple stores) get
     the facts; the named graphs add who said them.
     """
     default = ox.DefaultGraph()
-    union = [ox.Quad(t.subject, t.predicate, t.object, default) for t in triples(quads)]
+    union = [ox.Quad(t.subject, t.predicate, t.object, default) for t in [*triples(quads), *extra]]
     return union + sorted(quads, key=lambda q: (str(q.graph_name), str(q)))
 
 
