@@ -34,8 +34,9 @@ def is_web(iri: str) -> bool:
 
 
 # Latin letters that do not decompose into an ASCII letter and a mark
-_LATIN = str.maketrans({"ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
-                        "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
+LATIN_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+                               "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D",
+                               "ı": "i"})
 _LETTERS = ("Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No")  # not Lm: modifier letters (ʻ in Hawaiʻi) are punctuation here
 
 
@@ -45,7 +46,7 @@ def slugify(text: str) -> str:
     Text with letters of another script than Latin keeps them, Punycode-encoded ('괴물' -> 'xn-hd0b39x'): dropping
     them would give every Korean, Russian or Japanese title the same empty key.
     """
-    folded = unicodedata.normalize("NFKD", text.translate(_LATIN))
+    folded = unicodedata.normalize("NFKD", text.translate(LATIN_LETTERS))
     if not folded.isascii() and any(not ch.isascii() and unicodedata.category(ch) in _LETTERS for ch in folded):
         words = "-".join(unicodedata.normalize("NFC", text).lower().split())
         coded = words.encode("punycode").decode("ascii").lower()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kg import vocab
 from kg.formats import Format, named
+from kg.ids import LATIN_LETTERS
 
 CURRENT = "current"
 RELEASES = "releases"
@@ -92,7 +93,7 @@ TERMS_FILE = "terms.tsv"  # every word of a spelling (and a two-word spelling ru
 NEAR_FILE = "near.tsv"  # the start of every term with letters deleted (see `deletions`): the starts it comes from
 OFFSETS = ".offsets"  # beside each file: the byte offset of every STEP-th line
 STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
-VERSION = 4  # bumped when the files change shape: a release with another version is read by SPARQL instead
+VERSION = 5  # bumped when the files change shape: a release with another version is read by SPARQL instead
 # What a kind's listing can be narrowed by: facet name -> the properties whose values give it, in order of
 # preference (a film's year is when it was made, else when first shown). Years are the first four digits.
 FACETS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -113,10 +114,10 @@ _ASCII_FOLD = str.maketrans({**{c: " " for c in "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|
 
 def fold(text: str) -> str:
     """A text as search compares it: lower case, without accents or apostrophes, other punctuation as spaces
-    (Jae-hoon and Jae hoon, Chloé and Chloe, O'Brien and OBrien are one)."""
+    (Jae-hoon and Jae hoon, Chloé and Chloe, O'Brien and OBrien, Ørsted and Orsted are one, as in keys)."""
     if text.isascii():
         return " ".join(text.lower().translate(_ASCII_FOLD).split())
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.translate(LATIN_LETTERS).casefold())
     kept = "".join("" if unicodedata.category(c) == "Mn" or c in _APOSTROPHES else
                    " " if unicodedata.category(c)[0] in "PS" else c for c in decomposed)
     return " ".join(unicodedata.normalize("NFC", kept).split())  # Hangul syllables come back whole

@@ -155,11 +155,24 @@ def test_serving_a_release_with_a_current_index_says_nothing_of_it(live):
 
 @pytest.mark.parametrize(("text", "key"), [
     ("Jae-hoon", "jae hoon"), ("Chloé in Paris", "chloe in paris"), ("O'Brien", "obrien"), ("Don’t Breathe", "dont breathe"),
-    ("탈주", "탈주"), ("Straße", "strasse"), ("  Mr.  T ", "mr t"),
+    ("탈주", "탈주"), ("Straße", "strasse"), ("  Mr.  T ", "mr t"), ("Ørsted Ærø", "orsted aero"), ("Łódź", "lodz"),
 ])
 def test_a_search_key_folds_case_accents_and_punctuation(text, key):
     assert layout.fold(text) == key
 
+
+
+def test_a_letter_keys_fold_is_folded_by_search_too(project, write, run_kg):
+    write(project, "orsted.ttl", """
+        @prefix schema: <http://schema.org/> .
+        <https://films.example.org/person/orsted> a schema:Person ; schema:name "Hans Christian Ørsted" .
+        """)
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    release = Releases(project / "var").current()
+    found = search.search(release, "orsted")
+    assert found is not None
+    assert ("https://films.example.org/person/orsted", None) in [(h.iri, h.edits) for h in found]  # not a close one
 
 
 def test_an_iri_with_a_comma_and_a_quoted_name_are_indexed_whole(project, write, run_kg):
