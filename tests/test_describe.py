@@ -25,7 +25,10 @@ from kg.serve.wording import amount_text, value_text
     ("-1234567", vocab.XSD_INTEGER, "-1,234,567"),
     ("2", vocab.XSD_INTEGER, "2"),
     ("2009", vocab.XSD_GYEAR, "2009"),
-    ("2010-09-02", vocab.XSD_DATE, "2010-09-02"),
+    ("2010-09-02", vocab.XSD_DATE, "2 September 2010"),
+    ("2010-09", ox.NamedNode(vocab.XSD + "gYearMonth"), "September 2010"),
+    ("2010-13-02", vocab.XSD_DATE, "2010-13-02"),  # no such month: as it is
+    ("2010-09-02+09:00", vocab.XSD_DATE, "2010-09-02+09:00"),
 ])
 def test_a_value_is_worded_for_readers(lexical, datatype, text):
     assert value_text(ox.Literal(lexical, datatype=datatype)) == text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 
 from kg import vocab
@@ -95,7 +97,24 @@ def value_text(value: ox.Literal) -> str:
         whole, dot, fraction = value.value.partition(".")
         if whole.lstrip("-+").isdigit():
             return f"{int(whole):,}" + dot + fraction
+    if kind == vocab.XSD_DATE or kind.value == vocab.XSD + "gYearMonth":
+        return _date_text(value.value)
     return value.value
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_DAY = re.compile(r"(\d{4})-(\d\d)(?:-(\d\d))?")
+
+
+def _date_text(text: str) -> str:
+    """A date as a reader writes it: '14 October 2009' for 2009-10-14, 'October 2009' for 2009-10 (any other form,
+    with a time zone or out of range, as it is)."""
+    found = _DAY.fullmatch(text)
+    if found is None or not 1 <= int(found[2]) <= 12 or found[3] is not None and not 1 <= int(found[3]) <= 31:
+        return text
+    month = f"{_MONTHS[int(found[2]) - 1]} {int(found[1])}"
+    return f"{int(found[3])} {month}" if found[3] is not None else month
 
 
 def amount_text(facts: list[Fact]) -> str | None:
