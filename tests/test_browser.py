@@ -189,9 +189,10 @@ def test_citations_name_their_source_and_are_tap_targets_on_a_phone(browser, liv
         browser.get(f"{live.url}/movie/break-away")
         boxes = browser.execute_script(
             "return [...document.querySelectorAll('a.ref')].map(a => { const b = a.getBoundingClientRect();"
-            "  return [a.textContent, b.left, b.top, b.width, b.height]; });")
+            "  return [a.textContent, b.left, b.top, b.width, b.height, parseFloat(getComputedStyle(a).fontSize)]; });")
     assert {text for text, *_ in boxes} >= {"Variety, 14 Oct 2009", "Variety, 7 Nov 2008", "Finecut, press kit"}
-    assert all(w >= 24 and h >= 32 for _, _, _, w, h in boxes)
+    assert all(w >= 24 and h >= 32 for _, _, _, w, h, _ in boxes)
+    assert min(size for *_, size in boxes) >= 14  # readable: it was 9.6 px
     overlapping = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
                    if a[1] < b[1] + b[3] and b[1] < a[1] + a[3] and a[2] < b[2] + b[4] and b[2] < a[2] + a[4]]
     assert overlapping == []
