@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -13,7 +14,7 @@ from kg.engines import EngineError
 
 from .negotiation import HTML, Offer, choose
 
-_OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)))
+_OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)), Offer("json", ("application/json",)))
 
 _NOT_IN_IRI = frozenset(' <>"{}|\\^`')
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -47,10 +48,15 @@ def _search_hint(status: int) -> str | None:
 def error_response(status: int, message: str, extra_headers: dict[str, str] | None = None) -> Response:
     """An error as HTML for browsers and plain text for everyone else."""
     wants = choose(request.headers.get("Accept"), _OFFERS)
-    if wants is not None and wants.key == "html" and not request.path.startswith("/sparql"):
+    protocol = request.path.startswith("/sparql")  # the SPARQL protocol's errors are text, whatever is asked
+    if wants is not None and wants.key == "html" and not protocol:
         body = render_template("error.html", status=status, message=message,
                                reason=HTTP_STATUS_CODES.get(status, "Error"), search=_search_hint(status))
         response = Response(body, status=status, mimetype="text/html")
+    elif wants is not None and wants.key == "json" and not protocol:  # a script that reads JSON reads its errors
+        body = json.dumps({"status": status, "error": HTTP_STATUS_CODES.get(status, "Error"),
+                           "message": message.rstrip("\n")}, ensure_ascii=False)
+        response = Response(body + "\n", status=status, mimetype="application/json")
     else:
         response = Response(_printable(message.rstrip("\n")) + "\n", status=status, mimetype="text/plain")
     if not request.path.startswith("/sparql"):

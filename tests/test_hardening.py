@@ -418,7 +418,7 @@ def test_absurd_accept_headers(live, accept):
 def test_error_echoing_the_query_is_escaped_in_html(live):
     r = requests.get(live.url + "/movie/%3Cscript%3Ealert(1)%3C%2Fscript%3E", headers={"Accept": "text/html"},
                      timeout=30)
-    assert r.status_code == 404 and "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
+    assert r.status_code == 404 and "<script>alert(1)" not in r.text and "%3Cscript%3Ealert(1)" in r.text
     q = requests.get(live.url + "/sparql", params={"query": "<script>alert(1)</script>"},
                      headers={"Accept": "application/sparql-results+json"}, timeout=30)
     assert q.status_code == 400 and q.headers["Content-Type"].startswith("text/plain")

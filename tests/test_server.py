@@ -1241,3 +1241,16 @@ def test_no_sitemap_holds_more_than_the_most_the_lead_pages_counted(released, mo
 def test_a_character_is_told_apart_by_its_film_in_listings(client):
     html = client.get("/character/", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert re.search(r'href="/character/break-away-jae-hoon">[^<]+</a>\s*<span class="summary">in Break Away', html)
+
+
+@pytest.mark.parametrize("path, status", [("/movie/no-such-film", 404), ("/movie/?foo=1", 400),
+                                          ("/movie/?size=abc", 400)])
+def test_an_error_asked_for_as_json_is_json(client, path, status):
+    r = client.get(path, headers={"Accept": "application/json"})
+    assert r.status_code == status and r.mimetype == "application/json"
+    assert r.json["status"] == status and r.json["message"]
+
+
+def test_a_sparql_error_stays_text_when_json_is_asked_for(client):
+    r = client.get("/sparql?query=SELEC", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and r.mimetype == "text/plain"
