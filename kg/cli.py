@@ -192,13 +192,17 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
              "`kg info` describes it; `kg build --full` builds it anew.")
         return
     report_file = None
-    if publish and result.notes:
-        report_file = config.releases_path / "build-report.txt"
+    if publish and (result.notes or result.release_dir is not None):  # this build's notes, beside the releases
+        latest = config.releases_path / "build-report.txt"
+        report_file = latest if result.notes else None
         try:
-            report_file.parent.mkdir(parents=True, exist_ok=True)
-            report_file.write_text("".join(f"{n}\n" for n in result.notes), encoding="utf-8")
+            latest.parent.mkdir(parents=True, exist_ok=True)
+            if result.notes:
+                latest.write_text("".join(f"{n}\n" for n in result.notes), encoding="utf-8")
+            else:
+                latest.unlink(missing_ok=True)  # an earlier build's notes are not this release's
         except OSError as exc:
-            raise Failure(f"published release {result.release_id}, but cannot write {report_file}: "
+            raise Failure(f"published release {result.release_id}, but cannot write {latest}: "
                           f"{exc.strerror or exc}", ENVIRONMENT) from exc
     _report(result, verbose, report_file)
     violations = len(result.report.of("Violation"))

@@ -1249,3 +1249,11 @@ def test_a_literal_type_in_an_rdf_file_is_a_violation_not_a_crash(empty_project,
     put(empty_project, "extra.ttl", f'<{BASE}movie/x> a <{S}Movie>, "Action" ; <{S}name> "X" .\n')
     code, output = run_kg(empty_project, "build")
     assert code == 1 and "a type is a class (an IRI), not a literal" in output and "Traceback" not in output
+
+
+def test_the_build_report_beside_the_releases_is_the_current_release_s(empty_project, run_kg):
+    report = empty_project / "var" / "build-report.txt"
+    _cast_of(empty_project, run_kg, ["Jean Hersholt", "and", "Rochelle Hudson"])
+    assert "repaired: removed 'and'" in report.read_text(encoding="utf-8")
+    _cast_of(empty_project, run_kg, ["Jean Hersholt", "Rochelle Hudson"])  # a release without notes
+    assert not report.exists()  # not the earlier build's notes, as if they were this one's
