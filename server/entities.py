@@ -408,9 +408,11 @@ def resource(path: str) -> Answer | WerkzeugResponse:
         abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "
                                   f"one is {now} (`kg rollback {path[len('release/'):]}` serves this one again)."))
     spellings = documents.respellings(iri)  # a name typed for the key: the entity it spells
-    if spellings and (spelled := documents.respelled(nearby.view(rel, spellings, pages=False), iri)) is not None:
+    if spellings and (spelled := documents.respelled(nearby.view(rel, [iri, *spellings], pages=False), iri)):
         target = (local(spelled) or "").lstrip("/")
-        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE), 301)
+        query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
+        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
+                        + (f"?{query}" if query else ""), 301)
     readers = languages(request.headers.get("Accept-Language"))
     tags = {key: key for key in ENTITY_FORMS} | {"html": "-".join(("html", *readers))}  # a page per reader's languages
     return Answer({"html": partial(_entity_page, rel, iri, path, readers),

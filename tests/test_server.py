@@ -115,6 +115,24 @@ def test_a_name_typed_for_a_key_redirects_to_the_entity_it_spells(client, path, 
     assert client.get(target).status_code == 200
 
 
+def test_a_typed_name_s_redirect_keeps_the_query(client):
+    r = client.get("/movie/Break%20Away?format=ttl")
+    assert r.status_code == 301 and r.headers["Location"] == BREAK_AWAY + "?format=ttl"
+
+
+def test_an_entity_whose_iri_is_no_key_is_served_not_redirected_to_its_spelling(project, write, run_kg):
+    from server import create_app
+
+    write(project, "odd.ttl", """
+        @prefix schema: <http://schema.org/> .
+        <https://films.example.org/movie/Break_Away> a schema:Movie ; schema:name "Another film" .
+        """)
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    r = create_app(root=project, cache_mb=0).test_client().get("/movie/Break_Away", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and "Another film" in r.get_data(as_text=True)
+
+
 def test_a_name_typed_for_a_key_of_no_entity_is_a_404(client):
     assert client.get("/movie/Nothing%20Like%20It").status_code == 404
 

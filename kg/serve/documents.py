@@ -50,9 +50,16 @@ def respellings(iri: str) -> list[str]:
 
 
 def respelled(release: Release, iri: str) -> str | None:
-    """The first of the IRI's `respellings` that the release has an entity of (None: none)."""
-    return next((found for found in respellings(iri)
-                 if next(release.store.quads_for_pattern(ox.NamedNode(found), None, None), None) is not None), None)
+    """The first of the IRI's `respellings` that the release has an entity of (None: none, or the IRI is itself
+    one the release states something of, or a graph's)."""
+
+    def stated(node: str) -> bool:
+        return valid_iri(node) and \
+            next(release.store.quads_for_pattern(ox.NamedNode(node), None, None), None) is not None
+
+    if iri in release.graphs or stated(iri):
+        return None
+    return next((found for found in respellings(iri) if stated(found)), None)
 
 
 def document(release: Release, iri: str) -> list[ox.Quad]:
