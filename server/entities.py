@@ -369,7 +369,7 @@ def _entity_document(rel: Release, iri: str, path: str, fmt: Format) -> Rdf:
     statements = documents.triples(quads)
     named = documents.labelling(rel, statements)  # the nodes it points to named, in every format alike
     if fmt.entities:  # one object
-        return Rdf(statements, entity=iri, labels=documents.labels(named),
+        return Rdf(statements, entity=iri, labels=documents.labels(named), named=named,
                    headers={"Content-Location": f"/{path}.{fmt.extension}", **_alternates(path)})
     return Rdf(documents.dataset(quads, named) if fmt.datasets else statements + named,
                headers={"Content-Location": f"/{path}.{fmt.extension}", **_alternates(path)})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial, wraps
 from typing import Any, ParamSpec
@@ -24,7 +24,7 @@ from kg.formats import FORMATS, Format
 from kg.serve.store import Release
 
 from .errors import error_response
-from .negotiation import HTML, Offer, by_key, choose
+from .negotiation import HTML, Offer, by_key, choose, profiles
 
 OFFERS: dict[str, Offer] = {o.key: o for o in (
     Offer("html", (HTML, "application/xhtml+xml"), ("html",)),
@@ -83,6 +83,7 @@ class Rdf(Data):
     stream: bool = False  # too large to hold: serialised in pieces as it is sent
     entity: str | None = None  # the entity they describe: JSON-LD writes it as one object
     labels: Mapping[str, dict[str, Any]] | None = None  # for JSON-LD: the nodes they point to, named
+    named: Sequence[ox.Triple] = ()  # the same as statements (JSON-LD's expanded form writes those)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ def render(answer: Answer) -> Response:
         return refused
     data = answer.forms[offer.key]()
     tag = answer.tags.get(offer.key)
+    if tag is not None and _expanded(offer.key, data):
+        tag += "-expanded"
     rel: Release | None = g.release
     etag = f"{rel.etag}-{tag}" if tag is not None and rel is not None else None
     if etag is not None and rel is not None and _not_modified(etag, rel):
@@ -226,7 +229,20 @@ def _text(data: Text) -> Response:
     return Response(data.text, content_type="text/plain; charset=utf-8")
 
 
+EXPANDED = "http://www.w3.org/ns/json-ld#expanded"
+
+
+def _expanded(key: str, data: object) -> bool:
+    """Whether the client asked for JSON-LD in expanded form (JSON-LD 1.1's profile; read without any context, so
+    without fetching schema.org's), of an answer held whole."""
+    return key == "jsonld" and isinstance(data, Rdf) and not data.stream and \
+        EXPANDED in profiles(request.headers.get("Accept"), "application/ld+json")
+
+
 def _rdf(fmt: Format, data: Rdf) -> Response:
+    if _expanded(fmt.name, data):
+        expanded = ox.serialize([*data.statements, *data.named], format=ox.RdfFormat.JSON_LD)
+        return Response(expanded, content_type=f'{fmt.media_type}; profile="{EXPANDED}"; charset=utf-8')
     body = (fmt.stream(data.statements) if data.stream
             else fmt.serialize(data.statements, entity=data.entity, labels=data.labels))
     return Response(body, content_type=f"{fmt.media_type}; charset=utf-8")

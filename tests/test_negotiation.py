@@ -48,3 +48,16 @@ def test_explicit_key_by_name_extension_or_media_type():
     assert by_key("turtle", OFFERS).key == "turtle"
     assert by_key("application/ld+json", OFFERS).key == "jsonld"
     assert by_key("nope", OFFERS) is None
+
+
+@pytest.mark.parametrize(("accept", "found"), [
+    ('application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded"', ("http://www.w3.org/ns/json-ld#expanded",)),
+    ('application/ld+json; profile="a b", text/turtle;profile=c', ("a", "b")),
+    ('application/ld+json;profile=a;q=0', ()),
+    ("application/ld+json", ()),
+    (None, ()),
+])
+def test_the_profiles_asked_of_a_media_type(accept, found):
+    from kg.serve.negotiation import profiles
+
+    assert profiles(accept, "application/ld+json") == found

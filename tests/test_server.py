@@ -965,6 +965,24 @@ def test_every_format_of_an_entity_gives_the_graph_json_ld_gives(client, fmt):
     assert len(served) > 20 and isomorphic(served, jsonld)
 
 
+EXPANDED = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded"'
+
+
+def test_json_ld_in_expanded_form_needs_no_context_and_gives_the_turtle_graph(client):
+    r = client.get(BREAK_AWAY, headers={"Accept": EXPANDED})
+    assert r.status_code == 200 and 'profile="http://www.w3.org/ns/json-ld#expanded"' in r.headers["Content-Type"]
+    assert "@context" not in r.get_data(as_text=True)
+    expanded = rdflib.Graph().parse(data=r.data, format="json-ld")  # no context to fetch: read offline
+    turtle = rdflib.Graph().parse(data=client.get(BREAK_AWAY, headers={"Accept": "text/turtle"}).data, format="turtle")
+    assert len(expanded) > 20 and isomorphic(expanded, turtle)
+
+
+def test_expanded_json_ld_has_an_etag_of_its_own(client):
+    compacted = client.get(BREAK_AWAY, headers={"Accept": "application/ld+json"}).headers["ETag"]
+    r = client.get(BREAK_AWAY, headers={"Accept": EXPANDED, "If-None-Match": compacted})
+    assert r.status_code == 200 and r.headers["ETag"] != compacted
+
+
 def test_query_editor_is_served_from_the_projects_own_files(client):
     html = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert '<script src="/static/vendor/yasgui/yasgui.min.js"></script>' in html

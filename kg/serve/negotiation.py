@@ -39,6 +39,21 @@ def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
     return ranges
 
 
+def profiles(header: str | None, media: str) -> tuple[str, ...]:
+    """The profiles an Accept header asks of a media type (JSON-LD 1.1's `profile` parameter: space-separated
+    IRIs), from its ranges of that type that it does not refuse (q=0)."""
+    found: list[str] = []
+    for part in (header or "").split(",")[:64]:
+        pieces = [p.strip() for p in part.split(";")]
+        if pieces[0].lower() != media:
+            continue
+        params = {name.strip().lower(): value.strip().strip('"') for name, _, value in
+                  (p.partition("=") for p in pieces[1:])}
+        if params.get("q", "1").strip() not in ("0", "0.0", "0.00", "0.000"):
+            found += params.get("profile", "").split()
+    return tuple(found)
+
+
 MAX_LANGUAGES = 3  # a reader's languages a page looks for names in
 
 
