@@ -78,6 +78,9 @@ def test_limit_cuts_and_says_so(released):
 
 @pytest.mark.parametrize(("args", "message"), [
     (("SELEC ?x",), "syntax error"),
+    (("SELEC ?x",), "('SELEC' is no SPARQL keyword: did you mean SELECT?)"),
+    (("SELECT ?s WHERE { ?s ?p ?o } LIMT 5",), "did you mean LIMIT?"),
+    (("SELECT ?s WHERE { ?s ?p ?o } LIMIT 99999999999999999999999",), "larger than the largest the engine reads"),
     (("--format", "turtle", NAME), "--format turtle is for graphs (CONSTRUCT, DESCRIBE); this query's result is "
                                    "the other kind: use one of json, xml, csv, tsv"),
     (("--format", "csv", DIRECTOR), "--format csv is for tables (SELECT, ASK)"),

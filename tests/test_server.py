@@ -1290,3 +1290,16 @@ def test_an_error_asked_for_as_json_is_json(client, path, status):
 def test_a_sparql_error_stays_text_when_json_is_asked_for(client):
     r = client.get("/sparql?query=SELEC", headers={"Accept": "application/json"})
     assert r.status_code == 400 and r.mimetype == "text/plain"
+
+
+@pytest.mark.parametrize("query", ['SELECT ?s WHERE { ?s <http://schema.org/name> "Selec" }',
+                                   "SELECT ?s WHERE { ?s ?p ?o . ?s <http://x/FILTR> ?o } LIMIT 2"])
+def test_a_word_close_to_a_keyword_in_a_valid_query_is_no_error(client, query):
+    assert client.get("/sparql", query_string={"query": query},
+                      headers={"Accept": "application/sparql-results+json"}).status_code == 200
+
+
+def test_a_misspelt_keyword_s_error_says_which_it_may_be(client):
+    r = client.get("/sparql", query_string={"query": "SELECT ?s WHERE { ?s ?p ?o . FILTR(?s) }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 400 and "did you mean FILTER?" in r.get_data(as_text=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -53,7 +54,40 @@ _EXPLAINED = re.compile(r"expected one of (?:.*?, )?([A-Z][a-z]+(?: [\w-]+){3,})
 _PNAME_BEFORE = re.compile(r"([A-Za-z][\w.-]*)?:[^\s:]*$")  # the prefixed name an error points just after
 
 
+_KEYWORDS = frozenset((
+    "SELECT CONSTRUCT ASK DESCRIBE WHERE FROM NAMED PREFIX BASE DISTINCT REDUCED AS OPTIONAL FILTER UNION MINUS "
+    "GRAPH BIND VALUES SERVICE SILENT UNDEF GROUP BY HAVING ORDER ASC DESC LIMIT OFFSET EXISTS NOT IN COUNT SUM MIN "
+    "MAX AVG SAMPLE GROUP_CONCAT SEPARATOR STR LANG LANGMATCHES DATATYPE BOUND IRI URI BNODE RAND ABS CEIL FLOOR "
+    "ROUND CONCAT STRLEN UCASE LCASE ENCODE_FOR_URI CONTAINS STRSTARTS STRENDS STRBEFORE STRAFTER YEAR MONTH DAY "
+    "HOURS MINUTES SECONDS TIMEZONE TZ NOW UUID STRUUID MD5 SHA1 SHA256 SHA384 SHA512 COALESCE IF STRLANG STRDT "
+    "SAMETERM ISIRI ISURI ISBLANK ISLITERAL ISNUMERIC REGEX SUBSTR REPLACE TRUE FALSE A").split())
+_BARE_WORD = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|<[^<>\s]*>|#[^\n]*|[?$@][\w-]*|[\w.-]*:[\w.:-]*|(\w+)')
+_LARGEST = 2 ** 64 - 1  # the largest LIMIT or OFFSET the engine reads
+
+
+def _hints(query: str) -> list[str]:
+    """What a syntax error may come of: a keyword misspelt (SELEC, LIMT), a LIMIT or OFFSET past the largest."""
+    hints: list[str] = []
+    for found in _BARE_WORD.finditer(query):
+        word = found.group(1)
+        if word is None or word.isdigit() or word.upper() in _KEYWORDS:
+            continue
+        close = difflib.get_close_matches(word.upper(), _KEYWORDS, n=1, cutoff=0.75)
+        if close and len(word) > 2:
+            hints.append(f"{word!r} is no SPARQL keyword: did you mean {close[0]}?")
+    for what, number in re.findall(r"(?i)\b(LIMIT|OFFSET)\s+(\d+)", query):
+        if int(number) > _LARGEST:
+            hints.append(f"{what.upper()} {number} is larger than the largest the engine reads ({_LARGEST})")
+    return list(dict.fromkeys(hints))[:3]
+
+
 def syntax_message(query: str, error: str, prefixes: dict[str, str] | None = None) -> str:
+    """The parser's error said for people, with what it may come of (`_hints`)."""
+    said = _syntax_message(query, error, prefixes)
+    return "\n".join([said, *(f"  ({hint})" for hint in _hints(query))]) if said.startswith("SPARQL syntax") else said
+
+
+def _syntax_message(query: str, error: str, prefixes: dict[str, str] | None = None) -> str:
     """The parser's error said for people: where (the line, with a caret under the column), and what was expected
     in words rather than the grammar's character sets."""
     found = _AT.match(error)
