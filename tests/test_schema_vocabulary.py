@@ -30,6 +30,10 @@ CASES = [
     ("unknown schema.org class", "<movie/x> a schema:Film .", "no class 'Film'"),
     ("property on a type that does not allow it", '<person/p> schema:duration "PT1M"^^xsd:duration .',
      "does not allow 'duration' on a Person"),
+    ("property on a type that does not allow it, and where it is allowed",
+     '<event/f> a schema:Festival ; schema:workPresented <movie/m> .',
+     "does not allow 'workPresented' on a Festival (only on a ScreeningEvent: give each screening an event of its "
+     "own, of type ScreeningEvent, with super_event: the festival)"),
     ("literal of a type the range does not allow", '<movie/m> schema:datePublished "soon" .',
      "does not allow a string value for 'datePublished'"),
     ("object of a class the range does not allow", "<movie/m> schema:countryOfOrigin <person/p> .",

@@ -404,7 +404,10 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
                     types = sorted(c.value[len(_S):] for c in (q.object for q in store.quads_for_pattern(
                         r["s"], vocab.TYPE, None, ox.DefaultGraph())) if c.value.startswith(_S))
                     kinds = " / ".join(types) or "node without a type"
-                    report([r], p, f"schema.org does not allow {quote(name)} on a {kinds}")
+                    domains = sorted(c[len(_S):] for c in sv.domains.get(p, ()) if c.startswith(_S))
+                    where = f" (only on a {' or '.join(domains)}{_DOMAIN_HINTS.get(name, '')})" \
+                        if 0 < len(domains) <= 4 else ""
+                    report([r], p, f"schema.org does not allow {quote(name)} on a {kinds}{where}")
                 why = r["value"].value
                 if why == "object":
                     allowed = sv.ranges[p]  # kg's own range extensions never fail, so they need no mention
@@ -414,6 +417,12 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
                 elif why:
                     report([r], p, f"schema.org does not allow a {why.rsplit('#', 1)[-1]} value for {quote(name)}")
     return sorted(findings, key=order)
+
+
+_DOMAIN_HINTS = {  # how a curator gives what schema.org allows only elsewhere
+    "workPresented": ": give each screening an event of its own, of type ScreeningEvent, with super_event: the "
+                     "festival",
+}
 
 
 def union_store(triples: Iterable[ox.Triple | ox.Quad]) -> ox.Store:
