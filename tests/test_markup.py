@@ -91,6 +91,7 @@ def test_kg_embed_says_what_the_rich_result_lacks(released, run_kg):
     code, output = run_kg(released, "embed", "break-away")
     assert code == 0 and "no image: Google will not show this film in the Movie carousel" in output
     assert '"@type":"ItemList"' in output.replace(" ", "")
+    assert '"url":"https://www.example.com/films/break-away"' in output.replace(" ", "")  # the editor's page, not kg's
 
 
 @pytest.mark.parametrize("target", [

@@ -187,7 +187,10 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
         data["review"] = _one_or_all(reviews)
     if not ratings and not reviews:
         lacks.append("no review or aggregateRating: Google recommends one (a Review source with item_reviewed)")
-    listed = safe_json(item_list([(1, iri)])).replace("\n", "")
+    # the editor's own page of the film, not kg's: a carousel's list points to pages on the list's own site
+    yours = f"https://www.example.com/films/{iri.rstrip('/').rsplit('/', 1)[-1]}"
+    listed = safe_json(item_list([(1, yours)])).replace("\n", "")
     lacks.append("a carousel also needs a summary page listing the films as an ItemList (kg's /movie/ has one); "
-                 f"on your own site's list of films, paste one with each film's page in order: {listed}")
+                 f"on your own site's list of films, paste one with your page of each film in order, such as "
+                 f"{listed}")
     return Snippet(data, lacks)
