@@ -103,6 +103,30 @@ def test_kill_9_of_the_server_leaves_no_zygote_folder_behind(released, tmp_path)
         server.stop()
 
 
+def test_the_next_server_removes_the_folder_of_a_zygote_killed_with_its_group(tmp_path, monkeypatch):
+    import socket as sockets
+
+    from kg.serve import execute
+
+    monkeypatch.setattr(execute.tempfile, "tempdir", str(tmp_path))
+    dead, live, other = tmp_path / "kg-zygote-dead0001", tmp_path / "kg-zygote-live0001", tmp_path / "kg-zygote-x"
+    for folder in (dead, live, other):
+        folder.mkdir(mode=0o700)
+    gone = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+    gone.bind(str(dead / "socket"))
+    gone.close()  # its file stays, with no one listening: as a SIGKILL of the whole group leaves it
+    listening = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+    listening.bind(str(live / "socket"))
+    listening.listen(1)
+    try:
+        for folder in (dead, live, other):
+            os.utime(folder, (time.time() - 600, time.time() - 600))
+        execute._sweep_zygotes()
+        assert not dead.exists() and live.exists() and other.exists()
+    finally:
+        listening.close()
+
+
 def test_kill_9_of_the_server_leaves_no_process_and_frees_the_port(released):
     from conftest import LiveServer, free_port
 

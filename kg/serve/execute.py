@@ -19,10 +19,12 @@ import hashlib
 import multiprocessing as mp
 import os
 import queue
+import re
 import selectors
 import shutil
 import signal
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -146,6 +148,37 @@ def _zygote_loop(listener: socket.socket, parent_alive: int, root: str, memory_m
             ours.close()
 
 
+_ZYGOTE_FOLDER = re.compile(r"kg-zygote-[a-z0-9_]{8}")  # as `mkdtemp` names one
+
+
+def _sweep_zygotes(older: float = 60.0) -> None:
+    """Remove the folders of zygotes that are gone: a server killed with its whole group (SIGKILL) left its own.
+    Only this user's, of mkdtemp's naming, holding a socket no one listens on any more (or nothing)."""
+    base = Path(tempfile.gettempdir())
+    try:
+        found = [p for p in base.iterdir() if _ZYGOTE_FOLDER.fullmatch(p.name)]
+    except OSError:
+        return
+    for folder in found:
+        try:
+            info = folder.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or time.time() - info.st_mtime < older:
+                continue
+            inside = [p.name for p in folder.iterdir()]
+            if inside not in ([], ["socket"]):
+                continue
+            if inside:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                    try:
+                        probe.connect(str(folder / "socket"))
+                        continue  # a zygote answers: its server runs
+                    except ConnectionRefusedError:
+                        pass
+            shutil.rmtree(folder, True)
+        except OSError:
+            continue  # gone meanwhile, or not ours to look into
+
+
 class Zygote:
     """A process forked while `kg serve` is single-threaded, which forks query executors for its workers.
 
@@ -160,6 +193,7 @@ class Zygote:
         """Fork the zygote and publish its socket to the workers this process starts later."""
         if threading.active_count() > 1:
             raise RuntimeError("the zygote must be forked before any thread starts")
+        _sweep_zygotes()
         folder = tempfile.mkdtemp(prefix="kg-zygote-")  # mode 0700: only this user can ask for executors
         path = os.path.join(folder, "socket")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
