@@ -192,7 +192,7 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
              "`kg info` describes it; `kg build --full` builds it anew.")
         return
     report_file = None
-    if publish and (result.notes or result.release_dir is not None):  # this build's notes, beside the releases
+    if publish:  # the last build's notes (published or not), beside the releases; none: no file
         latest = config.releases_path / "build-report.txt"
         report_file = latest if result.notes else None
         try:
@@ -200,9 +200,10 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
             if result.notes:
                 latest.write_text("".join(f"{n}\n" for n in result.notes), encoding="utf-8")
             else:
-                latest.unlink(missing_ok=True)  # an earlier build's notes are not this release's
+                latest.unlink(missing_ok=True)  # an earlier build's notes are not this one's
         except OSError as exc:
-            raise Failure(f"published release {result.release_id}, but cannot write {latest}: "
+            raise Failure(("" if result.release_dir is None else f"published release {result.release_id}, but ")
+                          + f"cannot write {latest}: "
                           f"{exc.strerror or exc}", ENVIRONMENT) from exc
     _report(result, verbose, report_file)
     violations = len(result.report.of("Violation"))

@@ -193,15 +193,6 @@ class _Listed:
                     f"{listing.kind}-page-{listing.page}.csv", headers=self.headers())
 
 
-_LISTING_PARAMS = frozenset(("page", "size", "format"))
-
-
-def _tracking(name: str) -> bool:
-    """Whether a query parameter is one that links pick up on their way (a cache buster, a campaign's tag), not
-    one a reader gave: a listing answers as if it were not there."""
-    return name.startswith(("_", "utm_")) or name in ("fbclid", "gclid", "msclkid")
-
-
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
 @renders
 def kind_listing(kind: str) -> Answer:
@@ -209,7 +200,7 @@ def kind_listing(kind: str) -> Answer:
     with prev/next links."""
     rel = release()
     page, size = whole_number("page", 1), whole_number("size", PAGE_SIZE, MOST_A_PAGE)
-    asked = {f: request.args.getlist(f) for f in request.args if f not in _LISTING_PARAMS and not _tracking(f)}
+    asked = {f: request.args.getlist(f) for f in request.args if listings.meant_as_filter(f)}
     try:
         listings.check_filters(kind, {f: values[0].strip() for f, values in asked.items()})
     except listings.BadFilter as exc:
@@ -407,12 +398,11 @@ def resource(path: str) -> Answer | WerkzeugResponse:
         now = current_app.extensions["kg.minter"].release(str(rel.meta.get("id"))).value
         abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "
                                   f"one is {now} (`kg rollback {path[len('release/'):]}` serves this one again)."))
-    spellings = documents.respellings(iri)  # a name typed for the key: the entity it spells
-    if spellings and (spelled := documents.respelled(nearby.view(rel, [iri, *spellings], pages=False), iri)):
+    if spelled := documents.respelled(rel, iri):  # a name typed for the key: the entity it spells (for now: 302)
         target = (local(spelled) or "").lstrip("/")
         query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
         return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
-                        + (f"?{query}" if query else ""), 301)
+                        + (f"?{query}" if query else ""), 302)
     readers = languages(request.headers.get("Accept-Language"))
     tags = {key: key for key in ENTITY_FORMS} | {"html": "-".join(("html", *readers))}  # a page per reader's languages
     return Answer({"html": partial(_entity_page, rel, iri, path, readers),

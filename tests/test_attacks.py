@@ -765,3 +765,14 @@ def test_a_range_if_a_weak_tag_still_holds_is_the_whole_download(large_dump):
     strong = requests.get(server.url + "/download/kg.ttl", timeout=10,
                           headers={"Accept-Encoding": "identity", "Range": "bytes=0-9", "If-Range": tag})
     assert strong.status_code == 206 and strong.content == b"# xxxxxxxx"
+
+
+def test_a_long_name_typed_for_a_key_is_not_respelled(monkeypatch):
+    """Punycode's time grows as the square of a name's length: a 27 KB path of Hangul cost a worker 6 s."""
+    from kg.serve import documents
+
+    def refused(text):
+        raise AssertionError(f"slugified a {len(text)}-character segment")
+
+    monkeypatch.setattr(documents, "slugify", refused)
+    assert documents.respellings("https://films.example.org/movie/" + "가" * 3000) == []

@@ -111,13 +111,13 @@ def test_a_missing_entity_s_message_writes_the_path_encoded_never_a_control_char
                                                                                   BREAK_AWAY + ".ttl")])
 def test_a_name_typed_for_a_key_redirects_to_the_entity_it_spells(client, path, target):
     r = client.get(path)
-    assert r.status_code == 301 and r.headers["Location"] == target
+    assert r.status_code == 302 and r.headers["Location"] == target
     assert client.get(target).status_code == 200
 
 
 def test_a_typed_name_s_redirect_keeps_the_query(client):
     r = client.get("/movie/Break%20Away?format=ttl")
-    assert r.status_code == 301 and r.headers["Location"] == BREAK_AWAY + "?format=ttl"
+    assert r.status_code == 302 and r.headers["Location"] == BREAK_AWAY + "?format=ttl"
 
 
 def test_an_entity_whose_iri_is_no_key_is_served_not_redirected_to_its_spelling(project, write, run_kg):
@@ -131,6 +131,16 @@ def test_an_entity_whose_iri_is_no_key_is_served_not_redirected_to_its_spelling(
     assert code == 0, output
     r = create_app(root=project, cache_mb=0).test_client().get("/movie/Break_Away", headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and "Another film" in r.get_data(as_text=True)
+
+
+def test_a_name_typed_for_a_merged_key_redirects_to_the_entity_it_joined(project, write, run_kg):
+    from server import create_app
+
+    write(project, "decisions.yaml", "decisions:\n  - merge movie/crossing into movie/break-away\n")
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    r = create_app(root=project, cache_mb=0).test_client().get("/movie/Crossing")
+    assert r.status_code == 302 and r.headers["Location"] == BREAK_AWAY
 
 
 def test_a_name_typed_for_a_key_of_no_entity_is_a_404(client):
@@ -445,7 +455,8 @@ def test_a_malformed_listing_parameter_is_a_400_naming_it_in_every_form(client, 
                                                  ("/movie/?born=1971", "born", "its filters are year, genre"),
                                                  ("/character/?genre=drama", "genre", "it has no filters"),
                                                  ("/person/?birth_year=1969", "birth_year", "its filters are born"),
-                                                 ("/movie/?foo=bar", "foo", "its filters are year, genre")])
+                                                 ("/movie/?genres=drama", "genres", "its filters are year, genre"),
+                                                 ("/movie/?Year=2009", "Year", "its filters are year, genre")])
 def test_a_filter_the_kind_does_not_have_is_a_400_listing_its_filters(client, path, name, filters):
     r = client.get(path, headers={"Accept": "application/json"})
     assert r.status_code == 400 and f"no filter '{name}': {filters}" in r.get_data(as_text=True)
@@ -456,7 +467,8 @@ def test_a_filter_given_twice_is_a_400(client):
     assert r.status_code == 400 and "'year' is given 2 times" in r.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("extra", ["utm_source=news", "_=1733500000", "fbclid=abc"])
+@pytest.mark.parametrize("extra", ["utm_source=news", "_=1733500000", "fbclid=abc", "srsltid=AfmBOo", "mc_cid=1",
+                                   "ref=home", "lang=ko"])
 def test_a_tracking_parameter_leaves_a_listing_as_it_is(client, extra):
     plain = client.get("/movie/?year=2008&format=json").json
     assert client.get(f"/movie/?year=2008&format=json&{extra}").json["items"] == plain["items"]

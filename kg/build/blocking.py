@@ -116,9 +116,14 @@ def patched(before: Index, records: list[tuple[str, str, R]], token: Callable[[R
     return Index(refs, tokens, hashes, owners), {ref: None if then == _NONE else then for ref, then in was.items()}
 
 
+_SEARCHED_MOST = 4  # numbers looked for by a search of the bytes each; for more, one pass in Python is faster
+
+
 def _positions(numbers: array[int], wanted: set[int]) -> list[int]:
-    """Where these numbers are in the array, in order: found by searching its bytes (a pass in Python over a
-    million keys' owners took most of a patch)."""
+    """Where these numbers are in the array, in order: for a few, found by searching its bytes (a pass in Python
+    over a million keys' owners took most of a patch that changed one record)."""
+    if len(wanted) > _SEARCHED_MOST:
+        return [at for at, n in enumerate(numbers) if n in wanted]
     raw, size, found = numbers.tobytes(), numbers.itemsize, []
     for n in wanted:
         needle = array(numbers.typecode, [n]).tobytes()

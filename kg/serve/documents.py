@@ -11,7 +11,7 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 
 from kg import spliced, vocab
-from kg.ids import is_key, slugify
+from kg.ids import MAX_SLUG, is_key, slugify
 from kg.jsonld import label_of
 from kg.layout import DUMPS
 from kg.serve.store import Release
@@ -42,7 +42,7 @@ def respellings(iri: str) -> list[str]:
     """For an IRI whose last segment is no record key but a name typed in a link ('Break Away', '괴물-2006'), the
     IRIs of the keys that name makes (none for a key)."""
     head, _, last = iri.rpartition("/")
-    if not head or not last or is_key(last):
+    if not head or not last or len(last) > MAX_SLUG or is_key(last):  # (Punycode's time grows as a name's square)
         return []
     parts = [slugify(p) for p in re.split(r"[\s\-]+", last)]
     return [found for key in dict.fromkeys((slugify(last), "-".join(p for p in parts if p)))
@@ -50,16 +50,18 @@ def respellings(iri: str) -> list[str]:
 
 
 def respelled(release: Release, iri: str) -> str | None:
-    """The first of the IRI's `respellings` that the release has an entity of (None: none, or the IRI is itself
-    one the release states something of, or a graph's)."""
-
-    def stated(node: str) -> bool:
-        return valid_iri(node) and \
-            next(release.store.quads_for_pattern(ox.NamedNode(node), None, None), None) is not None
-
-    if iri in release.graphs or stated(iri):
+    """The first of the IRI's `respellings` that the release has an entity of, or redirects (None: none, or the
+    IRI is itself one the release states something of, or a graph's). One query, the engine's when one serves it."""
+    spellings = respellings(iri)
+    if not spellings or iri in release.graphs:
         return None
-    return next((found for found in respellings(iri) if stated(found)), None)
+    redirects, _ = release.moved
+    asked = " ".join(f"<{x}>" for x in (iri, *spellings) if valid_iri(x))  # (a typed name: seldom an IRI itself)
+    found = {row["s"].value for row in release.select(
+        f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {asked} }} ?s ?p ?o }}")}
+    if iri in found:
+        return None
+    return next((redirects.get(x, x) for x in spellings if x in redirects or x in found), None)
 
 
 def document(release: Release, iri: str) -> list[ox.Quad]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,6 +55,17 @@ FILTERS = frozenset(name for facets in layout.FACETS.values() for name in facets
 def facet_names(kind: str) -> tuple[str, ...]:
     """The facets a kind's listing can be narrowed by."""
     return tuple(layout.FACETS.get(kind, {}))
+
+
+PARAMETERS = frozenset(("page", "size", "format"))  # what a listing reads besides its filters
+
+
+def meant_as_filter(name: str) -> bool:
+    """Whether a query parameter that is no listing parameter was meant as a filter: one of any kind's, or a name
+    like one (birth_year, Year, genres); other parameters (a campaign's tag, a cache buster) are let be."""
+    low = name.lower()
+    return name not in PARAMETERS and (low in FILTERS or any(f in low for f in FILTERS) or bool(
+        difflib.get_close_matches(low, FILTERS | PARAMETERS, n=1, cutoff=0.7)))
 
 
 def check_filters(kind: str, filters: dict[str, str]) -> None:
