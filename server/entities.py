@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from kg import jsonld, layout, vocab
+from kg import jsonld, vocab
 from kg.config import Config
 from kg.engines import EngineError
 from kg.formats import FORMATS, Format
@@ -247,7 +247,7 @@ class _Found:
                  for k, n in sorted(found.kinds.items())]
         return Page("search.html", {"q": self.text, "hits": found.hits, "found": found, "searched": self.searched,
                                     "summaries": self.notes, "links": links,
-                                    "whole": names.too_short(layout.fold(self.text)),
+                                    "whole": names.too_short_text(self.text),
                                     "kinds": kinds, "kind": self.kind, "every": self._link(kind=None, page=None)})
 
     def json(self) -> Json:

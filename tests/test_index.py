@@ -175,6 +175,18 @@ def test_a_letter_keys_fold_is_folded_by_search_too(project, write, run_kg):
     assert ("https://films.example.org/person/orsted", None) in [(h.iri, h.edits) for h in found]  # not a close one
 
 
+def test_a_single_letter_that_folds_to_two_is_still_a_whole_name_search(project, write, run_kg):
+    write(project, "ae.ttl", """
+        @prefix schema: <http://schema.org/> .
+        <https://films.example.org/person/ae> a schema:Person ; schema:name "Æ" .
+        <https://films.example.org/person/min-jae> a schema:Person ; schema:name "Min-jae" .
+        """)
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    found = search.search(Releases(project / "var").current(), "Æ")
+    assert found is not None and [h.iri for h in found] == ["https://films.example.org/person/ae"]
+
+
 def test_an_iri_with_a_comma_and_a_quoted_name_are_indexed_whole(project, write, run_kg):
     """The store's CSV leaves IRIs unquoted: the index once split <movie/a,b> into three fields and the build crashed."""
     write(project, "comma.ttl", """

@@ -24,6 +24,13 @@ def too_short(needle: str) -> bool:
     a Chinese character, holds about as much as two letters: 탈 is a search of its own)."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in needle) < MIN_SEARCH
 
+
+def too_short_text(text: str) -> bool:
+    """Whether a text typed is too short to look for names containing it: folded (`too_short`), or as typed (Æ
+    folds to two letters, ae, but is one)."""
+    return too_short(layout.fold(text)) or too_short(_needle(text))
+
+
 MAX_HITS = 50  # a page of hits
 MAX_FOUND = 2000  # hits a search ranks at most (its pages go that far)
 
@@ -126,7 +133,7 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
     if index.info(release.path) is None:
         return None
     needle = layout.fold(text)
-    if too_short(needle):  # one letter: the names that are it, not every name that holds it
+    if too_short_text(text):  # one letter: the names that are it, not every name that holds it
         return _ranked((Hit(m.iri, m.name, m.type, m.spelling)
                         for m in index.whole(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)), text,
                        limit) if needle else []
