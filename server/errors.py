@@ -53,7 +53,8 @@ def error_response(status: int, message: str, extra_headers: dict[str, str] | No
         body = render_template("error.html", status=status, message=message,
                                reason=HTTP_STATUS_CODES.get(status, "Error"), search=_search_hint(status))
         response = Response(body, status=status, mimetype="text/html")
-    elif wants is not None and wants.key == "json" and not protocol:  # a script that reads JSON reads its errors
+    elif (wants is not None and wants.key == "json" or request.args.get("format") == "json") and not protocol:
+        # a script that reads JSON (by Accept or ?format=json) reads its errors
         body = json.dumps({"status": status, "error": HTTP_STATUS_CODES.get(status, "Error"),
                            "message": message.rstrip("\n")}, ensure_ascii=False)
         response = Response(body + "\n", status=status, mimetype="application/json")

@@ -29,6 +29,8 @@ from kg.serve.wording import amount_text, value_text
     ("2010-09", ox.NamedNode(vocab.XSD + "gYearMonth"), "September 2010"),
     ("2010-13-02", vocab.XSD_DATE, "2010-13-02"),  # no such month: as it is
     ("2010-09-02+09:00", vocab.XSD_DATE, "2010-09-02+09:00"),
+    ("2009-02-31", vocab.XSD_DATE, "2009-02-31"),  # no such day
+    ("0000-10-01", vocab.XSD_DATE, "0000-10-01"),
 ])
 def test_a_value_is_worded_for_readers(lexical, datatype, text):
     assert value_text(ox.Literal(lexical, datatype=datatype)) == text

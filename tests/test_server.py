@@ -1291,12 +1291,23 @@ def test_a_character_is_told_apart_by_its_film_in_listings(client):
     assert re.search(r'href="/character/break-away-jae-hoon">[^<]+</a>\s*<span class="summary">in Break Away', html)
 
 
-@pytest.mark.parametrize("path, status", [("/movie/no-such-film", 404), ("/movie/?foo=1", 400),
+@pytest.mark.parametrize("path, status", [("/movie/no-such-film", 404), ("/movie/?genres=1", 400),
                                           ("/movie/?size=abc", 400)])
 def test_an_error_asked_for_as_json_is_json(client, path, status):
     r = client.get(path, headers={"Accept": "application/json"})
     assert r.status_code == status and r.mimetype == "application/json"
     assert r.json["status"] == status and r.json["message"]
+
+
+def test_an_error_of_a_json_listing_asked_for_by_format_is_json(client):
+    r = client.get("/movie/?format=json&year=19")
+    assert r.status_code == 400 and r.mimetype == "application/json" and "'year'" in r.json["message"]
+
+
+def test_an_error_page_escapes_what_the_request_put_in_its_message(client):
+    r = client.get("/movie/?year=%3Cscript%3Ealert(1)%3C/script%3E", headers={"Accept": "text/html"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
 
 
 def test_a_sparql_error_stays_text_when_json_is_asked_for(client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pyoxigraph as ox
@@ -104,17 +105,21 @@ def value_text(value: ox.Literal) -> str:
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
-_DAY = re.compile(r"(\d{4})-(\d\d)(?:-(\d\d))?")
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
 
 
 def _date_text(text: str) -> str:
     """A date as a reader writes it: '14 October 2009' for 2009-10-14, 'October 2009' for 2009-10 (any other form,
-    with a time zone or out of range, as it is)."""
+    with a time zone, or no such day, as it is)."""
     found = _DAY.fullmatch(text)
-    if found is None or not 1 <= int(found[2]) <= 12 or found[3] is not None and not 1 <= int(found[3]) <= 31:
+    if found is None:
         return text
-    month = f"{_MONTHS[int(found[2]) - 1]} {int(found[1])}"
-    return f"{int(found[3])} {month}" if found[3] is not None else month
+    try:
+        day = dt.date(int(found[1]), int(found[2]), int(found[3] or 1))
+    except ValueError:  # 2009-02-31, year 0
+        return text
+    month = f"{_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {month}" if found[3] is not None else month
 
 
 def amount_text(facts: list[Fact]) -> str | None:
