@@ -530,6 +530,30 @@ def test_a_name_matching_one_identified_person_becomes_that_person(empty_project
     assert any("merged: person 'gareth-edwards' is 'nm2284484'" in n for n in _notes(empty_project))
 
 
+def test_not_same_undoes_a_merge_of_a_name_matching_one_identified_person(empty_project, run_kg):
+    put(empty_project, "crew.csv", "movie,person,imdb\nRogue One,David London,http://www.imdb.com/name/nm4360218/\n")
+    put(empty_project, "cast.csv", "movie,actor\nHidden Figures,David London\n")
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", r"""
+        name: movie
+        production_year: {constant: 2016}
+        director: {name: person, id: {column: imdb, pattern: '/name/(nm\d+)/'}}
+        """, source="crew"))
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
+        name: movie
+        production_year: {constant: 2016}
+        actor: actor
+        """, source="cast"))
+    built(empty_project, run_kg)
+    assert any("to keep them apart, decide 'not_same person/david-london person/nm4360218'" in n
+               for n in _notes(empty_project))
+    put(empty_project, "decisions.yaml", "decisions:\n  - not_same person/david-london person/nm4360218\n")
+    built(empty_project, run_kg)
+    credits = f"SELECT ?m ?p WHERE {{ ?m (<{S}actor>/<{S}actor>)|<{S}director> ?p }}"
+    assert ask(empty_project, credits) == [(f"{BASE}movie/hidden-figures-2016", f"{BASE}person/david-london"),
+                                           (f"{BASE}movie/rogue-one-2016", f"{BASE}person/nm4360218")]
+    assert not any("'david-london' is 'nm4360218'" in n for n in _notes(empty_project))
+
+
 def test_a_name_shared_by_two_identified_people_is_kept_apart(empty_project):
     put(empty_project, "crew.csv", "movie,person,imdb\nA,John Smith,nm0000001\nB,John Smith,nm0000002\n")
     put(empty_project, "cast.csv", "movie,actor\nC,John Smith\n")

@@ -131,10 +131,14 @@ class Identities:
 
 
 
+Apart = AbstractSet[frozenset[tuple[str, str]]]  # pairs of records the curators decided are not the same (not_same)
+
+
 def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
-            hand: AbstractSet[tuple[str, str]] = frozenset()) -> dict[tuple[str, str], str]:
+            hand: AbstractSet[tuple[str, str]] = frozenset(), apart: Apart = frozenset()) -> dict[tuple[str, str], str]:
     """Name-keyed records that match exactly one identified record of the same name become that record, but for
-    those whose key is a hand-written record's (`hand`): they join it (docs/bulk.md, rule 5)."""
+    those whose key is a hand-written record's (`hand`): they join it (docs/bulk.md, rule 5); and for those the
+    curators keep apart from it (`apart`): a name alone is no proof."""
     strong: dict[tuple[str, str], set[str]] = {}
     for e in entries.values():
         if e.strong and e.label:
@@ -152,13 +156,16 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
                                   f"{' and year' if e.kind == 'movie' else ''}): kept apart; merge them with a "
                                   "decision if they are one"))
             continue
+        if len(targets) == 1 and frozenset(((e.kind, e.key), (e.kind, next(iter(targets))))) in apart:
+            continue  # the curators decided they are not the same: a name alone is no proof
         if len(targets) == 1:
             target = next(iter(targets))
             rename[(e.kind, e.key)] = target
             notes.append(Note(e.origin.file, e.origin.line, "merged",
                               f"{e.kind} {quote(e.key)} is {quote(target)} (same name"
                               f"{' and year' if e.kind == 'movie' else ''}, and only one record with an identifier "
-                              "has it)"))
+                              f"has it; to keep them apart, decide "
+                              f"{quote(f'not_same {e.kind}/{e.key} {e.kind}/{target}')})"))
         elif len(targets) > 1:
             notes.append(Note(e.origin.file, e.origin.line, "suspicious",
                               f"{e.kind} {quote(e.key)} could be any of {sorted(targets)}; kept apart"))
