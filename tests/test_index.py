@@ -187,6 +187,16 @@ def test_a_single_letter_that_folds_to_two_is_still_a_whole_name_search(project,
     assert found is not None and [h.iri for h in found] == ["https://films.example.org/person/ae"]
 
 
+def test_a_film_whose_year_the_curators_settled_is_filed_under_that_year_alone(project, write, run_kg):
+    write(project, "decisions.yaml", "decisions:\n  - prefer movie/break-away production_year from finecut-press-kit\n")
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    release = Releases(project / "var").current()
+    film = "https://films.example.org/movie/break-away"
+    assert film in [e for e, _ in listings.listing(release, "movie", size=1000, filters={"year": "2009"}).items]
+    assert film not in [e for e, _ in listings.listing(release, "movie", size=1000, filters={"year": "2008"}).items]
+
+
 def test_an_iri_with_a_comma_and_a_quoted_name_are_indexed_whole(project, write, run_kg):
     """The store's CSV leaves IRIs unquoted: the index once split <movie/a,b> into three fields and the build crashed."""
     write(project, "comma.ttl", """

@@ -88,12 +88,14 @@ class Rows:
 
 FACET_PROPERTIES = sorted({p for facets in FACETS.values() for ps in facets.values() for p in ps})
 _NAME, _ALTERNATE, _TYPE = vocab.S.name.value, vocab.S.alternateName.value, vocab.TYPE.value
+_SETTLED = {vocab.K.conflictSubject.value: 0, vocab.K.conflictProperty.value: 1, vocab.K.preferredValue.value: 2}
 
 
 def rows_of(union: Iterable[ox.Triple], editorial: Iterable[ox.Triple]) -> Rows:
     """The index rows of some subjects: every triple of the union about them, and their editorial graph's."""
     out = Rows()
     facets: dict[str, set[tuple[Any, Any]]] = {p: set() for p in FACET_PROPERTIES}
+    settled: dict[Any, list[Any]] = {}  # a conflict node -> its entity, property and preferred value
     for t in union:
         p, s, o = t.predicate.value, t.subject, t.object
         if p == _TYPE:
@@ -106,11 +108,18 @@ def rows_of(union: Iterable[ox.Triple], editorial: Iterable[ox.Triple]) -> Rows:
                 out.spelt.add((o.value, s.value))
         if p in facets:
             facets[p].add((s, o))  # distinct terms, not values: "2001" and "2001"^^xsd:gYear are two rows
+        elif p in _SETTLED:  # a conflict the curators settled: its entity is filed under the value they chose
+            settled.setdefault(s, [None, None, None])[_SETTLED[p]] = o
     for t in sorted(editorial, key=str):  # in one order on every build: the last name an entity has wins
         if t.predicate.value == _NAME:
             out.named.append((t.subject.value, t.object.value))
         elif t.predicate.value == _TYPE and isinstance(t.subject, ox.NamedNode) and "#" not in t.subject.value:
             out.paged.add(t.subject.value)
+    for entity, predicate, chosen in settled.values():
+        if entity is not None and chosen is not None and predicate is not None and predicate.value in facets:
+            found = facets[predicate.value]
+            found.difference_update([(s, o) for s, o in found if s == entity])
+            found.add((entity, chosen))
     out.valued = {p: sorted((s.value, o.value) for s, o in found) for p, found in facets.items()}
     return out
 
