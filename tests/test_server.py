@@ -1326,3 +1326,23 @@ def test_a_misspelt_keyword_s_error_says_which_it_may_be(client):
     r = client.get("/sparql", query_string={"query": "SELECT ?s WHERE { ?s ?p ?o . FILTR(?s) }"},
                    headers={"Accept": "application/sparql-results+json"})
     assert r.status_code == 400 and "did you mean FILTER?" in r.get_data(as_text=True)
+
+
+def test_a_film_s_lead_gives_the_running_time_the_curators_preferred(project, write, run_kg):
+    from server import create_app
+
+    path = project / "data" / "break-away.yaml"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[80] = lines[80].replace("running_time: 109", "running_time: 110")  # the Variety review's
+    path.write_text("\n".join(lines), encoding="utf-8")
+    client = create_app(root=project, cache_mb=0).test_client()
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    assert "109 min / 110 min" in client.get(BREAK_AWAY, headers={"Accept": "text/html"}).get_data(as_text=True)
+    write(project, "decisions.yaml",
+          "decisions:\n  - prefer movie/break-away running_time from variety-review-2009-10-14\n")
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    html = create_app(root=project, cache_mb=0).test_client().get(BREAK_AWAY, headers={"Accept": "text/html"})
+    text = html.get_data(as_text=True)
+    assert "110 min" in text and "109 min / 110 min" not in text

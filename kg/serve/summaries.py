@@ -165,7 +165,10 @@ def lead(release: Release, iri: str, lang: str = "en") -> str | None:
     countries = sorted(label(release, c.value, lang) or c.value for c in values_of(release, node,
                                                                                    vocab.S.countryOfOrigin)
                        if isinstance(c, ox.NamedNode))
-    lengths = sorted({f"{d.hours * 60 + d.minutes} min" for v in values_of(release, node, vocab.S.duration)
+    durations = values_of(release, node, vocab.S.duration)
+    if len(durations) > 1 and (chosen := _preferred(release, node, vocab.S.duration)) is not None:
+        durations = [chosen]  # the curators settled it: the one they chose
+    lengths = sorted({f"{d.hours * 60 + d.minutes} min" for v in durations
                       if isinstance(v, ox.Literal) and (d := Duration.parse(v.value)) is not None
                       and not d.days and (d.hours or d.minutes)})
     parts = [made, directors, ", ".join(countries[:2]) or None, " / ".join(lengths) or None]
