@@ -1281,3 +1281,15 @@ def test_the_build_report_beside_the_releases_is_the_current_release_s(empty_pro
     assert "repaired: removed 'and'" in report.read_text(encoding="utf-8")
     _cast_of(empty_project, run_kg, ["Jean Hersholt", "Rochelle Hudson"])  # a release without notes
     assert not report.exists()  # not the earlier build's notes, as if they were this one's
+
+
+@pytest.mark.parametrize(("names", "kept"), [
+    (["Mira Nair", "(Director)", "Riz Ahmed", "Kate Hudson"], ["Riz Ahmed", "Kate Hudson"]),
+    (["Riz Ahmed", "(Screenplay)"], []),
+    (["Riz Ahmed", "(narrator)", "Kate Hudson"], ["Riz Ahmed", "Kate Hudson"]),  # a note on this credit: kept
+    (["(Director)", "Riz Ahmed"], ["Riz Ahmed"]),  # a note with no name before it
+])
+def test_a_name_followed_by_a_note_of_another_credit_is_left_out_of_the_cast(names, kept):
+    fixes: list[str] = []
+    assert people_names(names, fixes) == kept
+    assert fixes

@@ -101,6 +101,7 @@ _CAST_LABELS = frozenset({"Cast", "Starring", "With", "Voices", "Featuring"})
 _ROLE_NOTE = re.compile(r"(.+?)\s*\(([A-Za-z][a-z ]*)\)")  # Harry Carter (actor), David Brendel (Screenplay)
 
 _OTHER_CREDITS = frozenset({"screenplay", "teleplay", "writer", "director", "producer", "novel", "book", "story"})
+_CREDIT_ITEM = re.compile(r"[(\[]\s*([A-Za-z][A-Za-z ]*?)\s*[)\]]")  # an item that is a note alone: (Director)
 
 _PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "das", "do", "dos", "del", "della", "di", "du", "la",
                         "le", "bin", "al", "el", "ibn", "ter", "ten", "y", "e", "zu", "af", "av"})  # in names
@@ -195,7 +196,15 @@ def _people_names(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, .
     out: list[str] = []
     article = None
     skip_next = False  # the name a label of another credit gives (Dir.:, Greg Marcks)
+    just_added = False  # the item before was a name kept: a note of another credit after it takes it out
     for name in names:
+        credit = _CREDIT_ITEM.fullmatch(name)
+        if credit is not None and credit.group(1).lower() in _OTHER_CREDITS and just_added:
+            fixes.append(f"removed {quote(out.pop())} from a list of names: another credit than this one (the "
+                         f"item after it is {quote(name)})")
+            just_added = False
+            continue
+        just_added = False
         if skip_next:
             fixes.append(f"removed {quote(name)} from a list of names: named after a label of another credit")
             skip_next = False
@@ -228,6 +237,7 @@ def _people_names(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, .
         found = _one_name(name, article, fixes)
         if found is not None:
             out.append(found)
+            just_added = True
         article = None
     if article is not None:
         fixes.append(f"removed {quote(article)} from the end of a list of names")
