@@ -193,6 +193,23 @@ def test_an_encoding_that_reads_the_bytes_as_symbols_is_not_recommended(empty_pr
     assert "name the file's encoding with `encoding:` in its mapping (it may mix encodings)" in output
 
 
+def test_an_encoding_named_that_reads_the_bytes_as_symbols_is_said_to(empty_project, run_kg):
+    put(empty_project, "films.csv", b"id,title,year\ntt1,\xdbric Pouliot,2016\ntt2,Miguel Gar\xe7\xa0o,2016\n"
+                                    b"tt3,Iv\xf6n del Rio,2016\n")
+    put(empty_project, "films.mapping.yaml", "encoding: mac_roman\n" + mapping(
+        "films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    output = built(empty_project, run_kg)
+    assert "data/films.csv: suspicious: read as mac_roman, the file's characters beyond ASCII look garbled" in output
+    assert "'Ivˆn'" in output
+
+
+def test_an_encoding_named_that_reads_the_letters_as_letters_says_nothing(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year\ntt1,Chloé in Paris,2001\n".encode("cp1252"))
+    put(empty_project, "films.mapping.yaml", "encoding: cp1252\n" + mapping(
+        "films.csv", "name: title\nproduction_year: year\n", "id: id"))
+    assert "suspicious" not in built(empty_project, run_kg)
+
+
 def test_a_file_that_mixes_encodings_is_said_to(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Chloé in Paris,2001\n".encode("cp1252")
         + "tt0000002,Café Noir,2003\n".encode())

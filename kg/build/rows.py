@@ -67,8 +67,19 @@ def _plausible(text: str) -> bool:
     """Whether a file's characters beyond ASCII, read in a guessed encoding, are as text has them: nine in ten
     letters (Éric, Gonçalves) or typographic marks (’ – …), not the symbols a wrong guess makes (€ric, Garç†o)."""
     wide = [c for c in text if c > "\x7f"]
-    fitting = sum(1 for c in wide if unicodedata.category(c) in ("Ll", "Lu", "Lt", "Lo") or c in _TYPOGRAPHIC)
-    return fitting >= 0.9 * len(wide)
+    return sum(1 for c in wide if _fitting(c)) >= 0.9 * len(wide)
+
+
+def _fitting(c: str) -> bool:
+    return c <= "\x7f" or unicodedata.category(c) in ("Ll", "Lu", "Lt", "Lo") or c in _TYPOGRAPHIC
+
+
+def _unlikely_words(text: str) -> list[str]:
+    """Words holding a character beyond ASCII that text seldom has (Ivˆn, Garç†o), each once, in order."""
+    return list(dict.fromkeys(w for w in _WORD.findall(text) if not all(_fitting(c) for c in w)))
+
+
+_WORD = re.compile(r"[^\s,;|\t\"]+")  # a word of a row, between the separators of a CSV, TSV or JSON file
 
 
 def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], items: tuple[str, ...] = (),
@@ -82,6 +93,11 @@ def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], i
     garbled = bool(_SURROGATES.search(text))
     if garbled:
         notes.append(Note(display, None, "suspicious", _encoding_hint(data, encoding, text)))
+    elif not encoding.lower().startswith("utf") and not _plausible(text):  # an encoding named (mac_roman reads
+        # any bytes at all) that makes symbols of letters
+        shown = ", ".join(quote(w) for w in _unlikely_words(text)[:3])
+        notes.append(Note(display, None, "suspicious", f"read as {encoding}, the file's characters beyond ASCII look "
+                                                       f"garbled ({shown}): is it in another encoding, or several?"))
     for line, row in _parse(text, fmt, display, notes, items, delimiter, quoting):
         if garbled:
             row[GARBLED] = True
