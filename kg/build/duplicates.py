@@ -363,6 +363,7 @@ _DERIVED = {  # how a spelling was derived -> (base score, how the match is told
     "without Sr.": (0.3, "one's name is the other's without 'Sr.'"),
     "initials": (0.35, "the same last name, and initials of the same given names"),
     "main title": (0.4, "one's title is the other's without its subtitle"),
+    "without the possessive": (0.4, "one's title is the other's without whose film it is before it"),
 }
 
 
@@ -466,6 +467,16 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
 
 _NUMBERS = re.compile(r"\d+")
 _SUBTITLE = re.compile(r"\s*(?::|\s[-–—]\s)\s*")
+# whose film it is, before its title: Tyler Perry's Boo! A Madea Halloween, Dr. Seuss' The Lorax (a name of two
+# words or more, not a title's own: Schindler's List, The King's Speech)
+_POSSESSIVE = re.compile(r"(?!(?:The|A|An)\s)(?:[A-Z][\w.-]*\s+){1,3}[A-Z][\w.-]*(?:['’]s|s['’])\s+(\S.*)")
+
+
+def _without_possessive(title: str) -> str | None:
+    """A title without whose film it is before it ('Boo! A Madea Halloween'); None when it has none (or the rest
+    would be too short to tell a film by)."""
+    found = _POSSESSIVE.fullmatch(title)
+    return found.group(1) if found is not None and len(found.group(1)) > 2 else None
 
 
 def _title_spellings(names: Iterable[str]) -> list[tuple[Keys, str]]:
@@ -473,6 +484,7 @@ def _title_spellings(names: Iterable[str]) -> list[tuple[Keys, str]]:
     found = [(film_keys(n), "name") for n in names]
     found += [(film_keys(main), "main title") for n in names
               if (main := _SUBTITLE.split(n, 1)[0]) != n and len(main) > 2]
+    found += [(film_keys(rest), "without the possessive") for n in names if (rest := _without_possessive(n))]
     return found
 
 
@@ -545,7 +557,8 @@ def _film_keys(film: Record) -> list[str]:
     """The blocking keys of a film's titles (and of their main titles, without a subtitle), each once, in order."""
     mine: set[str] = set()
     for name in _names(film):
-        for keys in (film_keys(name), film_keys(_SUBTITLE.split(name, 1)[0])):
+        rest = _without_possessive(name)
+        for keys in (film_keys(name), film_keys(_SUBTITLE.split(name, 1)[0]), *([film_keys(rest)] if rest else [])):
             mine.update((keys.strict, keys.ordered, keys.loose))
     return sorted(mine - {""})
 
