@@ -636,8 +636,12 @@ BAD = {
                            "'director' is not a single-valued field"),
     "prefer-silent-source": ("prefer movie/break-away production_year from variety-review-2009-10-14",
                              "'variety-review-2009-10-14' gives no production_year"),
-    "prefer-on-a-merged-record": ("prefer person/old-name birth_date from nowhere",  # named as written
-                                  "person/old-name (merged into person/new-name): 'nowhere' gives no birth_date"),
+    "prefer-on-a-merged-record": ("prefer person/old-name birth_date from forum-post",  # named as written
+                                  "person/old-name (merged into person/new-name): 'forum-post' gives no birth_date"),
+    "prefer-from-no-source": ("prefer movie/break-away production_year from finecut-presskit",
+                              "there is no source 'finecut-presskit' (did you mean finecut-press-kit?)"),
+    "prefer-no-such-field": ("prefer movie/break-away runtime from finecut-press-kit",
+                             "a movie has no field 'runtime' (did you mean running_time?)"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -97,8 +98,10 @@ def parse(text: str, origin: Origin, into: Decisions) -> str | None:
         f = kind.field(groups[2])
         if f is None or not preferable(f):
             single = sorted(x.name for x in kind.fields if preferable(x))
-            return (f"{quote(groups[2])} is not a single-valued field of a {a[0]}; a value is preferred among the "
-                    f"values sources disagree on: {', '.join(single)}")
+            close = difflib.get_close_matches(groups[2], single, n=1) if f is None else []
+            return ((f"a {a[0]} has no field {quote(groups[2])}" + (f" (did you mean {close[0]}?)" if close else "")
+                     if f is None else f"{quote(groups[2])} is not a single-valued field of a {a[0]}")
+                    + f"; a value is preferred among the values sources disagree on: {', '.join(single)}")
         into.prefer.append(Prefer(a, groups[2], groups[3], origin))
         return None
     b, why = _ref(groups[2], groups[3])

@@ -651,7 +651,11 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
             problems.append(Problem(p.origin.file, p.origin.line, f"there is no {ref[0]} {quote(ref[1])}", SECTION))
             continue
         said = {c.source for c in record.claims if any(v.field == p.field for v in c.values)}
-        if p.source not in said:
+        if p.source not in said and p.source != EDITORIAL and ("source", p.source) not in index:
+            close = difflib.get_close_matches(p.source, sorted(k for kind, k in index if kind == "source"), n=1)
+            problems.append(Problem(p.origin.file, p.origin.line, f"there is no source {quote(p.source)}"
+                                    + (f" (did you mean {close[0]}?)" if close else ""), SECTION))
+        elif p.source not in said:
             given = ", ".join(sorted(said)) or "none"
             named = "/".join(p.record) + (f" (merged into {'/'.join(ref)})" if ref != p.record else "")
             problems.append(Problem(p.origin.file, p.origin.line, f"{named}: {quote(p.source)} gives no "
