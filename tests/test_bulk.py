@@ -547,6 +547,17 @@ def test_a_name_matching_one_identified_person_becomes_that_person(empty_project
     assert any("merged: person 'gareth-edwards' is 'nm2284484'" in n for n in _notes(empty_project))
 
 
+def test_a_person_found_by_name_is_spelled_as_the_row_with_the_identifier_spells_them(empty_project, run_kg):
+    put(empty_project, "a-cast.csv", "movie,actor\nFinding Dory,Angus Maclane\n")  # read first
+    put(empty_project, "crew.csv", "movie,person,imdb\nFinding Dory,Angus MacLane,nm0533691\n")
+    put(empty_project, "a-cast.mapping.yaml", mapping("a-cast.csv", "name: movie\nproduction_year: {constant: 2016}\n"
+                                                                   "actor: actor\n", source="cast"))
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", "name: movie\nproduction_year: {constant: 2016}\n"
+                                                               "director: {name: person, id: imdb}\n", source="crew"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ <{BASE}person/nm0533691> <{S}name> ?n }}") == [("Angus MacLane",)]
+
+
 def test_not_same_undoes_a_merge_of_a_name_matching_one_identified_person(empty_project, run_kg):
     put(empty_project, "crew.csv", "movie,person,imdb\nRogue One,David London,http://www.imdb.com/name/nm4360218/\n")
     put(empty_project, "cast.csv", "movie,actor\nHidden Figures,David London\n")

@@ -436,6 +436,9 @@ def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str]
     """The record one group of entries makes (`grouped`): a claim per source, values renamed; None (and a note)
     when none of them gives a name. With `clear`, the entries' values are let go once claimed."""
     links = _LINKS[kind_name]  # the fields whose values may name a record renamed
+    # the spelling of the rows that have the record's own key (an identifier) first: a name-keyed row found to be
+    # it spells it as its file does ('Angus Maclane' in a cast list, 'Angus MacLane' where IMDb's id is)
+    own = [v.value for _, entry in said if entry.key == key for v in entry.values.values() if v.field == "name"]
     claims: dict[str, list[Value]] = {}
     for source, entry in said:
         values = claims.setdefault(source, [])
@@ -448,7 +451,7 @@ def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str]
         for _, entry in said:
             entry.values.clear()  # now held by the claims: free the index as we go, it is the larger part
     first = said[0][1]
-    names = [v.value for vs in claims.values() for v in vs if v.field == "name"]
+    names = own + [v.value for vs in claims.values() for v in vs if v.field == "name"]
     # the first row's spelling, unless it lost a letter that another row has (F_lix, Félix)
     name = next((n for n in names if not LOST_LETTER.search(str(getattr(n, "text", n)))), names[0] if names
                 else None)
