@@ -558,6 +558,18 @@ def test_a_person_found_by_name_is_spelled_as_the_row_with_the_identifier_spells
     assert ask(empty_project, f"SELECT ?n WHERE {{ <{BASE}person/nm0533691> <{S}name> ?n }}") == [("Angus MacLane",)]
 
 
+def test_a_name_that_lost_a_letter_is_the_hand_written_person_who_has_it(empty_project, run_kg):
+    put(empty_project, "people.yaml", "sources:\n  notes: {type: CreativeWork, name: Notes}\npeople:\n"
+                                      "  felix-clement:\n    name: Félix Clément\n    claims:\n"
+                                      "      notes: {name: Félix Clément}\n")
+    put(empty_project, "crew.csv", "movie,person,imdb\nThe Little Prince,F_lix Cl_ment,nm5775900\n")
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", "name: movie\nproduction_year: {constant: 2015}\n"
+                                                               "director: {name: person, id: imdb}\n", source="crew"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?p WHERE {{ ?m <{S}director> ?p }}") == [(f"{BASE}person/felix-clement",)]
+    assert any("'F_lix Cl_ment' lost a letter to '_': it is person 'felix-clement'" in n for n in _notes(empty_project))
+
+
 def test_not_same_undoes_a_merge_of_a_name_matching_one_identified_person(empty_project, run_kg):
     put(empty_project, "crew.csv", "movie,person,imdb\nRogue One,David London,http://www.imdb.com/name/nm4360218/\n")
     put(empty_project, "cast.csv", "movie,actor\nHidden Figures,David London\n")

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Container, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from kg.build.bulkspec import (
@@ -22,7 +23,7 @@ from kg.build.bulkspec import (
     nested,
 )
 from kg.build.cleaning import LOST_LETTER, NOT_A_PERSON, group
-from kg.build.identity import Apart, Entry, Identities, lost_letters, renamed, resolve
+from kg.build.identity import Apart, Entry, Identities, Spelled, lost_letters, renamed, resolve
 from kg.build.notes import Note
 from kg.build.rows import GARBLED, MAPPING, bad_bytes, deep_line, rows
 from kg.model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, LangText, Origin, Record, Value
@@ -396,18 +397,19 @@ def read_entries(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any
 
 def read_bulk(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
               notes: list[Note], hand: AbstractSet[tuple[str, str]] = frozenset(),
-              apart: Apart = frozenset()) -> list[Record]:
+              apart: Apart = frozenset(), spelled: Spelled = MappingProxyType({})) -> list[Record]:
     """Every record the mappings' files describe (one claim per source), identities merged (a key of a hand-written
     record, `hand`, joins it; a pair the curators keep `apart` is not joined by name), plus the sources."""
-    return records_of(mappings, read_entries(mappings, parsers, notes), notes, hand=hand, apart=apart)
+    return records_of(mappings, read_entries(mappings, parsers, notes), notes, hand=hand, apart=apart,
+                      spelled=spelled)
 
 
 def renames(entries: Entries, notes: list[Note], hand: AbstractSet[tuple[str, str]] = frozenset(),
-            apart: Apart = frozenset()) -> dict[tuple[str, str], str]:
+            apart: Apart = frozenset(), spelled: Spelled = MappingProxyType({})) -> dict[tuple[str, str], str]:
     """The records the entries name that become another: people whose name lost a letter, then name-keyed records
     that match one identified record, unless a hand-written record has their key (`records_of`'s first step; its
     notes said in this order)."""
-    rename = lost_letters(entries, notes)
+    rename = lost_letters(entries, notes, spelled)
     rename.update({k: rename.get(("person", v), v) if k[0] == "person" else v
                    for k, v in resolve(entries, notes, hand, apart).items() if k not in rename})
     return rename
@@ -470,11 +472,12 @@ def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str]
 
 def records_of(mappings: list[Mapping], entries: Entries, notes: list[Note],
                rename: dict[tuple[str, str], str] | None = None,
-               hand: AbstractSet[tuple[str, str]] = frozenset(), apart: Apart = frozenset()) -> list[Record]:
+               hand: AbstractSet[tuple[str, str]] = frozenset(), apart: Apart = frozenset(),
+               spelled: Spelled = MappingProxyType({})) -> list[Record]:
     """The records the entries of every source make, identities merged, plus the sources (`read_bulk`'s); `rename`
     is `renames(entries, ...)` when that was asked already."""
     if rename is None:
-        rename = renames(entries, notes, hand, apart)
+        rename = renames(entries, notes, hand, apart, spelled)
     records = [m.source for m in mappings]
     for (kind_name, key), said in grouped(entries, rename).items():
         if (record := record_of(kind_name, key, said, rename, notes, clear=True)) is not None:

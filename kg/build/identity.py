@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+from collections.abc import Mapping as AbstractMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from kg.build.bulkspec import Identity, Mapping
@@ -189,15 +191,23 @@ def _skeleton(name: str) -> str:
     return "".join(c if c.isascii() else "_" for c in name)
 
 
-def lost_letters(entries: dict[tuple[str, str, str], Entry], notes: list[Note]) -> dict[tuple[str, str], str]:
+Spelled = AbstractMapping[tuple[str, str], str]  # hand-written people's names beyond ASCII, by (kind, key)
+
+
+def lost_letters(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
+                 spelled_by_hand: Spelled = MappingProxyType({})) -> dict[tuple[str, str], str]:
     """People whose name lost a letter to '_' ('F_lix Cl_ment') become the person of the same name with the letter
-    ('Félix Clément') when exactly one has it; the others are flagged."""
+    ('Félix Clément'), in the rows or written by hand (`spelled_by_hand`), when exactly one has it; the others are
+    flagged."""
     def name(e: Entry) -> str | None:
         return next((str(getattr(v.value, "text", v.value)) for (f, _), v in e.values.items() if f == "name"), None)
 
     spelled: dict[str, set[str]] = {}
     for (_, kind, key), e in entries.items():
         if kind == "person" and (n := name(e)) and not n.isascii():
+            spelled.setdefault(_skeleton(n), set()).add(key)
+    for (kind, key), n in spelled_by_hand.items():
+        if kind == "person" and not n.isascii():
             spelled.setdefault(_skeleton(n), set()).add(key)
     rename: dict[tuple[str, str], str] = {}
     for (_, kind, key), e in entries.items():

@@ -20,11 +20,12 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, BinaryIO
 
 from kg.build.bulk import Entries, Tape, Tapes, apart, grouped, read_entries, record_of, records_of, renames
 from kg.build.bulkspec import Mapping, MappingError
-from kg.build.identity import Apart, Entry
+from kg.build.identity import Apart, Entry, Spelled
 from kg.build.kept import digest, link
 from kg.build.merges import identifier
 from kg.build.notes import Note
@@ -618,14 +619,15 @@ class Remembered:
 
     def read(self, mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any]],
              notes: list[Note], hand: AbstractSet[tuple[str, str]] = frozenset(),
-             kept_apart: Apart = frozenset()) -> list[Record]:
+             kept_apart: Apart = frozenset(), spelled: Spelled = MappingProxyType({})) -> list[Record]:
         """Every record the mappings' files describe, with the notes on them (`read_bulk`'s); which of their keys
         hand-written records have (`hand`), and which pairs the curators keep apart, decide identities too, so the
         records kept depend on them."""
         parts = apart(mappings)
         names = [key_of(part, self.root, self.context) for part in parts]
         keys = "\n".join([*sorted(f"{kind}/{key}" for kind, key in hand),  # (not what the records say: an edit
-                          *sorted(" ".join(sorted(f"{k}/{v}" for k, v in pair)) for pair in kept_apart)])  # keeps it)
+                          *sorted(" ".join(sorted(f"{k}/{v}" for k, v in pair)) for pair in kept_apart),  # keeps
+                          *sorted(f"{k}/{v}\t{n}" for (k, v), n in spelled.items())])  # it, but for names beyond ASCII)
         self.name = f"bulk-{digest(*(n.encode() for n in names), keys.encode())}.pickle"
         if self.previous is not None and (self.previous / self.name).is_file():
             said: list[Note] = []
@@ -645,7 +647,7 @@ class Remembered:
                 return records
         before = len(notes)
         entries, changed = self._entries(parts, names, parsers, notes)
-        rename = renames(entries, notes, hand, kept_apart)
+        rename = renames(entries, notes, hand, kept_apart, spelled)
         digests = [mappings_of(part, self.root, self.context) for part in parts]
         patched = self._patched(entries, changed, rename, notes, digests, names)
         if patched is not None:
