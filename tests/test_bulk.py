@@ -525,19 +525,22 @@ def test_a_bad_cell_is_skipped_with_its_row_and_field(empty_project, run_kg):
 
 # ---- identities ----
 
-def test_a_name_matching_one_identified_person_becomes_that_person(empty_project, run_kg):
-    put(empty_project, "crew.csv", "movie,person,imdb\nRogue One,Gareth Edwards,http://www.imdb.com/name/nm2284484/\n")
-    put(empty_project, "cast.csv", "movie,actor\nMonsters,Gareth Edwards\n")
-    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", r"""
+def _crew_and_cast(root: Path, crew: str, cast: str, cast_year: int) -> None:
+    """A crew file (a row with an IMDb person page) from 2016 and a cast file (a name alone) from `cast_year`."""
+    put(root, "crew.csv", f"movie,person,imdb\n{crew}\n")
+    put(root, "cast.csv", f"movie,actor\n{cast}\n")
+    put(root, "crew.mapping.yaml", mapping("crew.csv", r"""
         name: movie
         production_year: {constant: 2016}
         director: {name: person, id: {column: imdb, pattern: '/name/(nm\d+)/'}}
         """, source="crew"))
-    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
-        name: movie
-        production_year: {constant: 2010}
-        actor: actor
-        """, source="cast"))
+    put(root, "cast.mapping.yaml", mapping("cast.csv", f"name: movie\nproduction_year: {{constant: {cast_year}}}\n"
+                                                       "actor: actor\n", source="cast"))
+
+
+def test_a_name_matching_one_identified_person_becomes_that_person(empty_project, run_kg):
+    _crew_and_cast(empty_project, "Rogue One,Gareth Edwards,http://www.imdb.com/name/nm2284484/",
+                   "Monsters,Gareth Edwards", 2010)
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?m ?p WHERE {{ ?m (<{S}actor>/<{S}actor>)|<{S}director> ?p }}") == [
         (f"{BASE}movie/monsters-2010", f"{BASE}person/nm2284484"),
@@ -571,18 +574,8 @@ def test_a_name_that_lost_a_letter_is_the_hand_written_person_who_has_it(empty_p
 
 
 def test_not_same_undoes_a_merge_of_a_name_matching_one_identified_person(empty_project, run_kg):
-    put(empty_project, "crew.csv", "movie,person,imdb\nRogue One,David London,http://www.imdb.com/name/nm4360218/\n")
-    put(empty_project, "cast.csv", "movie,actor\nHidden Figures,David London\n")
-    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", r"""
-        name: movie
-        production_year: {constant: 2016}
-        director: {name: person, id: {column: imdb, pattern: '/name/(nm\d+)/'}}
-        """, source="crew"))
-    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
-        name: movie
-        production_year: {constant: 2016}
-        actor: actor
-        """, source="cast"))
+    _crew_and_cast(empty_project, "Rogue One,David London,http://www.imdb.com/name/nm4360218/",
+                   "Hidden Figures,David London", 2016)
     built(empty_project, run_kg)
     assert any("to keep them apart, decide 'not_same person/david-london person/nm4360218'" in n
                for n in _notes(empty_project))

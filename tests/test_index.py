@@ -162,28 +162,26 @@ def test_a_search_key_folds_case_accents_and_punctuation(text, key):
 
 
 
-def test_a_letter_keys_fold_is_folded_by_search_too(project, write, run_kg):
-    write(project, "orsted.ttl", """
-        @prefix schema: <http://schema.org/> .
-        <https://films.example.org/person/orsted> a schema:Person ; schema:name "Hans Christian Ørsted" .
-        """)
+def _released_with(project, write, run_kg, people: dict[str, str]):
+    """The release of the project with these people (key: name) added in an RDF file."""
+    write(project, "people.ttl", "@prefix schema: <http://schema.org/> .\n" + "".join(
+        f'<https://films.example.org/person/{key}> a schema:Person ; schema:name "{name}" .\n'
+        for key, name in people.items()))
     code, output = run_kg(project, "build")
     assert code == 0, output
-    release = Releases(project / "var").current()
+    return Releases(project / "var").current()
+
+
+def test_a_letter_keys_fold_is_folded_by_search_too(project, write, run_kg):
+    release = _released_with(project, write, run_kg, {"orsted": "Hans Christian Ørsted"})
     found = search.search(release, "orsted")
     assert found is not None
     assert ("https://films.example.org/person/orsted", None) in [(h.iri, h.edits) for h in found]  # not a close one
 
 
 def test_a_single_letter_that_folds_to_two_is_still_a_whole_name_search(project, write, run_kg):
-    write(project, "ae.ttl", """
-        @prefix schema: <http://schema.org/> .
-        <https://films.example.org/person/ae> a schema:Person ; schema:name "Æ" .
-        <https://films.example.org/person/min-jae> a schema:Person ; schema:name "Min-jae" .
-        """)
-    code, output = run_kg(project, "build")
-    assert code == 0, output
-    found = search.search(Releases(project / "var").current(), "Æ")
+    release = _released_with(project, write, run_kg, {"ae": "Æ", "min-jae": "Min-jae"})
+    found = search.search(release, "Æ")
     assert found is not None and [h.iri for h in found] == ["https://films.example.org/person/ae"]
 
 
