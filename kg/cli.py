@@ -363,7 +363,12 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
         extra = ", ".join(([f"peak {peak:,} MB"] if peak else []) + ([f"{spent:.1f} s of CPU"] if spent else []))
         lines.append(("built in", " · ".join(f"{stage} {seconds:.1f} s" for stage, seconds in timings.items())
                       + (f" ({extra})" if extra else "")))
-    if isinstance(store, dict) and store:
+    engine = meta.get("engine")
+    if isinstance(engine, dict) and engine.get("slot"):  # served from an engine: which, and which slot
+        lines.append(("engine", f"{engine.get('kind', 'an engine')}, slot {engine['slot']}"
+                                + (f" ({engine['statements']:,} statements loaded)"
+                                   if isinstance(engine.get("statements"), int) else "")))
+    elif isinstance(store, dict) and store:
         lines.append(("store", f"patched from release {store['patched_from']}" if "patched_from" in store
                       else "loaded in full"))
     dumps = meta.get("dumps", {})

@@ -76,6 +76,14 @@ def test_a_build_publishes_into_the_first_idle_slot_and_records_it(engine_projec
     assert slot("oxigraph", engines[0].url).ask(version)
 
 
+def test_kg_info_names_the_engine_slot_serving_the_release(engine_project, engines, run_kg):
+    code, output = run_kg(engine_project, "build")
+    assert code == 0, output
+    code, output = run_kg(engine_project, "info")
+    assert code == 0 and f"engine     oxigraph, slot {engines[0].url}" in output
+    assert "loaded in full" not in output
+
+
 QUERIES = [
     "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
     "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
