@@ -205,8 +205,9 @@ def kind_listing(kind: str) -> Answer:
         listings.check_filters(kind, {f: values[0].strip() for f, values in asked.items()})
     except listings.BadFilter as exc:
         abort(error_response(400, f"{exc}."))
-    if twice := [f for f, values in asked.items() if len(values) > 1]:
-        abort(error_response(400, f"The filter '{twice[0]}' is given {len(asked[twice[0]])} times: give it once."))
+    if twice := [f for f in (*sorted(listings.PARAMETERS), *asked) if len(request.args.getlist(f)) > 1]:
+        abort(error_response(400, f"{'The filter ' if twice[0] in asked else ''}'{twice[0]}' is given "
+                                  f"{len(request.args.getlist(twice[0]))} times: give it once."))
     filters = {f: v.strip()[:200] for f, (v, *_) in asked.items() if v.strip()}
     keep = {k: request.args[k] for k in ("size", "format") if k in request.args} | filters
 

@@ -462,9 +462,10 @@ def test_a_filter_the_kind_does_not_have_is_a_400_listing_its_filters(client, pa
     assert r.status_code == 400 and f"no filter '{name}': {filters}" in r.get_data(as_text=True)
 
 
-def test_a_filter_given_twice_is_a_400(client):
-    r = client.get("/movie/?year=2008&year=2009", headers={"Accept": "application/json"})
-    assert r.status_code == 400 and "'year' is given 2 times" in r.get_data(as_text=True)
+@pytest.mark.parametrize("twice", ["year=2008&year=2009", "page=1&page=2", "size=5&size=10"])
+def test_a_filter_or_parameter_given_twice_is_a_400(client, twice):
+    r = client.get(f"/movie/?{twice}", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and f"'{twice.split('=')[0]}' is given 2 times" in r.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("extra", ["utm_source=news", "_=1733500000", "fbclid=abc", "srsltid=AfmBOo", "mc_cid=1",
