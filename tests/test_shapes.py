@@ -307,3 +307,9 @@ def test_a_reports_findings_of_a_severity_follow_the_findings_added_to_it():
     report.findings = [one("Violation", 5)]  # another list, of the same length or not
     assert not report.of("Warning") and [f.message for f in report.of("Violation")] == ["finding 5"]
     assert Report([one("Warning", 4)]).conforms
+
+
+def test_a_project_without_the_carousel_profile_gets_no_carousel_warnings(project, run_kg):
+    (project / "shapes" / "google-movie-carousel.ttl").unlink()
+    code, output = run_kg(project, "validate")
+    assert code == 0 and "Google Movie carousel" not in output and "0 warnings" in output
