@@ -87,6 +87,7 @@ IS_DEFINED_BY = NamedNode(RDFS + "isDefinedBy")
 DOMAIN = NamedNode(RDFS + "domain")
 RANGE = NamedNode(RDFS + "range")
 OWL_ONTOLOGY = NamedNode(OWL + "Ontology")
+OWL_SAME_AS = NamedNode(OWL + "sameAs")  # a retired (merged) IRI -> the entity it joined
 
 XSD_STRING = NamedNode(XSD + "string")
 XSD_DATE = NamedNode(XSD + "date")

@@ -34,7 +34,7 @@ from kg.text import quote
 from kg.vocab import K, S
 
 Term = NamedNode | Literal
-OWL_SAME_AS = NamedNode(vocab.OWL + "sameAs")
+OWL_SAME_AS = vocab.OWL_SAME_AS
 
 
 @dataclass(frozen=True)

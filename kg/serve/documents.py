@@ -92,6 +92,9 @@ def document(release: Release, iri: str) -> list[ox.Quad]:
               for q in store.quads_for_pattern(None, CONFLICT_SUBJECT, part)}  # about a part (a budget's amount)
     for part in sorted(parts, key=lambda n: n.value):
         quads.extend(named(part))
+    # the IRIs merged into it, which redirect here: what a client that held one of them reads to follow it
+    quads.extend(q for q in store.quads_for_pattern(None, vocab.OWL_SAME_AS, node) if not isinstance(
+        q.graph_name, ox.DefaultGraph) and isinstance(q.subject, ox.NamedNode))
     return sorted(quads, key=str)
 
 
