@@ -34,6 +34,8 @@ def is_web(iri: str) -> bool:
 
 
 # Latin letters that do not decompose into an ASCII letter and a mark
+NOT_IN_IRI = frozenset('<>"{}|^`\\ ')  # what an IRI cannot hold (RFC 3987), control characters aside
+
 LATIN_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
                                "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D",
                                "ı": "i"})

@@ -11,12 +11,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from kg.engines import EngineError
+from kg.ids import NOT_IN_IRI
 
 from .negotiation import HTML, Offer, choose
 
 _OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)), Offer("json", ("application/json",)))
 
-_NOT_IN_IRI = frozenset(' <>"{}|\\^`')
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
@@ -28,7 +28,7 @@ def shown_iri(iri: str) -> str:
     """An IRI made of a request's path, as it can be written in a message: what an IRI cannot hold (controls,
     spaces, a stray '%') percent-encoded, so that a crafted link prints no terminal escape."""
     iri = _STRAY_PERCENT.sub("%25", iri)
-    return "".join(_encoded(c) if c in _NOT_IN_IRI or unicodedata.category(c)[0] in "CZ" else c for c in iri)
+    return "".join(_encoded(c) if c in NOT_IN_IRI or unicodedata.category(c)[0] in "CZ" else c for c in iri)
 
 
 def _printable(message: str) -> str:

@@ -11,7 +11,7 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 
 from kg import spliced, vocab
-from kg.ids import MAX_SLUG, is_key, slugify
+from kg.ids import MAX_SLUG, NOT_IN_IRI, is_key, slugify
 from kg.jsonld import label_of
 from kg.layout import DUMPS
 from kg.serve.store import Release
@@ -35,7 +35,7 @@ def valid_iri(iri: str) -> bool:
         ox.NamedNode(iri)
     except ValueError:
         return False
-    return not any(c in iri for c in '<>"{}|^`\\ ')
+    return not any(c in NOT_IN_IRI for c in iri)
 
 
 def respellings(iri: str) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.ids import Minter
+from kg.ids import NOT_IN_IRI, Minter
 from kg.serve.store import Release
 from kg.serve.summaries import CREDITED_KINDS, READ_OF_CREDITS
 
@@ -44,7 +44,7 @@ def view(release: Release, iris: Iterable[str], pages: bool = True) -> Release:
 
 def _safe(iri: str) -> bool:
     """Whether `iri` can be written between < and > in a query (a request path can carry anything)."""
-    return bool(iri) and not any(c in '<>"{}|^`\\' or c <= " " for c in iri)
+    return bool(iri) and not any(c in NOT_IN_IRI or c <= " " for c in iri)
 
 
 def _values(name: str, iris: Iterable[str]) -> str:

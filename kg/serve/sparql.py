@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from kg import vocab
 from kg.errors import Refusal
 from kg.formats import FORMATS, RESULT_FORMATS, Format, ResultFormat, by_name, client_format, result_by_name
-from kg.ids import Minter
+from kg.ids import NOT_IN_IRI, Minter
 from kg.serve import results
 from kg.serve.guard import check, tokens
 from kg.serve.negotiation import HTML, Offer, by_key, choose
@@ -122,7 +122,7 @@ def _syntax_message(query: str, error: str, prefixes: dict[str, str] | None = No
 def evaluate(release: Release, text: str, dataset: Dataset = Dataset()) -> Result:
     """Parse and start evaluating a query (already checked by `guard.check`); syntax errors become Refusal."""
     for iri in dataset.default_graphs + dataset.named_graphs:
-        if not iri.startswith(("http://", "https://", "urn:")) or any(c in iri for c in "<> \"{}|\\^`"):
+        if not iri.startswith(("http://", "https://", "urn:")) or any(c in NOT_IN_IRI for c in iri):
             raise Refusal(400, f"Not a graph IRI: {iri!r}")
     try:
         if not dataset.default_graphs and not dataset.named_graphs:
