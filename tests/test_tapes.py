@@ -252,3 +252,15 @@ def test_json_objects_whose_keys_come_in_another_order_are_not_replayed_for_one_
 def test_a_taped_value_pickles_back_as_it_was(value: object):
     again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     assert again == value and type(again) is type(value)
+
+
+def test_a_rows_digest_depends_on_its_values_not_on_which_of_them_are_one_object():
+    shared = "".join(["Ann ", "Lee"])
+    alike = {"cast": shared, "crew": shared}
+    apart = {"cast": "".join(["Ann ", "Le", "e"]), "crew": "".join(["Ann", " Lee"])}
+    assert kg.build.bulk._exact(alike) == kg.build.bulk._exact(apart)
+
+
+@pytest.mark.parametrize("other", [{"year": "2001"}, {"year": 2001.0}, {"year": True}, {"year": [2001]}], ids=repr)
+def test_json_cells_of_other_types_digest_apart(other):
+    assert kg.build.bulk._exact({"year": 2001}) != kg.build.bulk._exact(other)

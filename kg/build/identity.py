@@ -39,7 +39,8 @@ class Entry:
     billings: dict[tuple[str, str | None], int] | None = None  # (actor, character) -> its billing, once listed
 
     def add(self, name: str, value: Any, origin: Origin) -> None:
-        self.values.setdefault((name, value), Value(name, value, origin))
+        if (key := (name, value)) not in self.values:  # (a Value made only when kept: a million per big read)
+            self.values[key] = Value(name, value, origin)
 
 class Identities:
     """The entries rows have named so far, (source, kind, key) -> entry, and how a row's names find theirs."""
