@@ -43,6 +43,11 @@ class Dump:
     def media_type(self) -> str:
         return "application/gzip" if self.gzipped else self.format.media_type
 
+    @property
+    def one_document(self) -> bool:
+        """Whether the file is one RDF document (a VoID `dataDump`), not a document per line."""
+        return not self.format.lines
+
 
 DUMPS: tuple[Dump, ...] = (
     Dump("kg.ttl", named("turtle")),

@@ -657,7 +657,7 @@ def void_triples(counts: Counts, minter: Minter, config: Config, release_id: str
         ox.Triple(ds, V.vocabulary, vocab.VOCAB_IRI),
         ox.Triple(ds, V.rootResource, ox.NamedNode(base)),
     ]
-    for dump in DUMPS:
+    for dump in (d for d in DUMPS if d.one_document):  # an RDF reader given kg.jsonl would fail at its second line
         out.append(ox.Triple(ds, V.dataDump, ox.NamedNode(f"{config.public_base}download/{dump.filename}")))
     for cls, n in sorted(classes):
         part = ox.NamedNode(f"{ds.value}#class-{hashlib.sha1(cls.encode()).hexdigest()[:10]}")
