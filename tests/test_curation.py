@@ -747,3 +747,29 @@ def test_a_budget_its_sources_give_otherwise_shows_each_amount_in_the_facts(empt
     html = create_app(root=empty_project).test_client().get("/movie/b", headers={"Accept": "text/html"}).get_data(
         as_text=True)
     assert "USD 100 / KRW 200" in html and "USD 200" not in html and "KRW 100" not in html
+
+
+def test_a_merge_of_a_mistyped_key_is_noted_with_the_line_meant(empty_project, write, run_kg):
+    write(empty_project, "people.yaml", """
+        people:
+          yoo-ji-tae: {name: Yoo Ji-tae}
+          yu-ji-tae: {name: Yu Ji-tae}
+        decisions:
+          - merge person/yoo-ji-tea into person/yu-ji-tae
+        """)
+    code, output = run_kg(empty_project, "build", "--verbose")
+    assert code == 0
+    assert "did you mean 'merge person/yoo-ji-tae into person/yu-ji-tae'?" in output
+    assert "people.yaml:5" in output.split("did you mean")[0].rsplit("\n", 1)[-1]
+
+
+def test_a_merge_that_renames_a_key_no_record_has_is_not_noted(empty_project, write, run_kg):
+    write(empty_project, "people.yaml", """
+        people:
+          yu-ji-tae: {name: Yu Ji-tae}
+          kim-min-hee: {name: Kim Min-hee}
+        decisions:
+          - merge person/ji-tae-yu into person/yu-ji-tae
+        """)
+    code, output = run_kg(empty_project, "build", "--verbose")
+    assert code == 0 and "did you mean" not in output
