@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 import textwrap
 from pathlib import Path
 
@@ -636,6 +637,27 @@ def test_a_bad_mapping_file_is_refused_with_its_line(text, line, message, empty_
     code, output = run_kg(empty_project, "build")
     assert code == 2
     assert f"data/films.mapping.yaml:{line}: " in output and message in output
+    assert not (empty_project / "var").exists()
+
+
+def test_every_column_a_mapping_misses_is_told_in_one_build(empty_project, run_kg):
+    put(empty_project, "films.csv", DATA["csv"]())
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: titel\nproduction_year: yeer\ngenre: genre\n"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "2 problem(s)" in output
+    assert "films.mapping.yaml:5: fields.name: no row of data/films.csv has a column 'titel'" in output
+    assert "films.mapping.yaml:6: fields.production_year: no row of data/films.csv has a column 'yeer'" in output
+
+
+def test_the_columns_two_mappings_miss_are_told_in_one_build(empty_project, run_kg):
+    put(empty_project, "films.csv", DATA["csv"]())  # read by a worker, the other by the build: both refusals told
+    put(empty_project, "more.csv", DATA["csv"]())
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: titel\n"))
+    put(empty_project, "more.mapping.yaml", mapping("more.csv", "name: title\ngenre: genra\n", source="more"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "2 problem(s)" in output
+    assert "films.mapping.yaml:5: fields.name: no row of data/films.csv has a column 'titel'" in output
+    assert "more.mapping.yaml:6: fields.genre: no row of data/more.csv has a column 'genra'" in output
     assert not (empty_project / "var").exists()
 
 
@@ -1326,3 +1348,10 @@ def test_a_name_followed_by_a_note_of_another_credit_is_left_out_of_the_cast(nam
     fixes: list[str] = []
     assert people_names(names, fixes) == kept
     assert fixes
+
+
+def test_a_mapping_error_sent_back_by_a_worker_keeps_every_problem():
+    from kg.build.bulkspec import MappingError
+    error = MappingError("a.mapping.yaml: one", 4, (MappingError("a.mapping.yaml: two", 6),))
+    again = pickle.loads(pickle.dumps(error))
+    assert [(str(e), e.line) for e in again.every()] == [("a.mapping.yaml: one", 4), ("a.mapping.yaml: two", 6)]

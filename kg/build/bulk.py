@@ -180,7 +180,7 @@ class _Reader:
         except MappingError as exc:
             if MAPPING not in str(exc):
                 raise
-            raise MappingError(str(exc).replace(MAPPING, f"in {mapping.display}"), exc.line) from exc
+            raise exc.replaced(MAPPING, f"in {mapping.display}") from exc
 
     def _read_rows(self, mapping: Mapping, path: Path, fmt: str, display: str, present: set[str],
                    within: dict[str, set[str]], seen: dict[bytes, int], csv: bool) -> None:

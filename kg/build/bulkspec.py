@@ -27,9 +27,24 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl
 class MappingError(ValueError):
     """A mapping file that cannot be used; `line` points into it."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, more: tuple[MappingError, ...] = ()) -> None:
         super().__init__(message)
         self.line = line
+        self.more = more  # the other problems found at once (every column missing, every mapping's): told together
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return MappingError, (str(self), self.line, self.more)  # (sent back by the worker that read the files)
+
+    def every(self) -> list[MappingError]:
+        """This problem and the others found with it, each once."""
+        out = [self]
+        for other in self.more:
+            out += [e for e in other.every() if str(e) not in {str(x) for x in out}]
+        return out
+
+    def replaced(self, old: str, new: str) -> MappingError:
+        """The same problems, `old` replaced by `new` in each message."""
+        return MappingError(str(self).replace(old, new), self.line, tuple(e.replaced(old, new) for e in self.more))
 
 
 @dataclass(frozen=True)
@@ -413,14 +428,21 @@ def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str
 
 
 def _check(mapping: Mapping, columns: list[Column], present: set[str], what: str) -> None:
-    for column in columns:
+    missing, told = [], set()
+    # each column once, where a field reads it (the key may read a field's column too: its year), in line order
+    for column in sorted(columns, key=lambda c: (not c.where.startswith("fields"), c.line or 0)):
         name = str(column.column)
-        if name not in present and name.split(".", 1)[0] not in present:
+        if name not in present and name.split(".", 1)[0] not in present and name not in told:
+            told.add(name)
             close = difflib.get_close_matches(name, sorted(present), n=1)
-            raise MappingError(f"{mapping.display}: {column.where}: no {what} of "
-                               f"{', '.join(display_of(mapping, p) for p in mapping.files)} has a column {quote(name)}"
-                               f"{' (did you mean ' + quote(close[0]) + '?)' if close else ''}; its columns: "
-                               f"{', '.join(shorten(c, 40) for c in sorted(present)[:40])}", column.line)
+            missing.append(MappingError(
+                f"{mapping.display}: {column.where}: no {what} of "
+                f"{', '.join(display_of(mapping, p) for p in mapping.files)} has a column {quote(name)}"
+                f"{' (did you mean ' + quote(close[0]) + '?)' if close else ''}; its columns: "
+                f"{', '.join(shorten(c, 40) for c in sorted(present)[:40])}", column.line))
+    if missing:  # every one at once: each would otherwise cost the curator a read of the whole file
+        missing.sort(key=lambda e: e.line or 0)
+        raise MappingError(str(missing[0]), missing[0].line, tuple(missing[1:]))
 
 
 def display_of(mapping: Mapping, path: Path) -> str:

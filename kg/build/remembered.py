@@ -467,7 +467,7 @@ class _Part:
     entries: Entries | None = None  # None: only `made` (a worker's answer), unpacked by the build
     made: bytes | None = None
     found: Path | None = None
-    refused: tuple[str, int | None] | None = None
+    refused: MappingError | None = None
     spilled: BinaryIO | None = None  # `made`, once read: in a file until kept
     writing: Callable[[], object] | None = None  # waits for the worker writing `spilled` (the build's own read)
     tapes: Path | None = None  # the file of the tapes of the rows read (`_TapesOut`), until kept
@@ -860,7 +860,7 @@ class Remembered:
             try:
                 found = read_entries(parts[n], parsers, said, tapes)
             except MappingError as exc:  # raised by the build, in the mappings' order (not in the order reads end)
-                return _Part(refused=(str(exc), exc.line))
+                return _Part(refused=exc)
             if os.getpid() == build:
                 spilled = _spill(b"", self.spill)
                 if self.processes > 1 and room_for_copies(_PACKING_ROOM):
@@ -905,12 +905,14 @@ class Remembered:
         # (never with more: the workers' next parts would wait for this process's read to end)
         alone = aside is None and len(fresh) == len(parts) <= self.processes
         mine = max(fresh, key=lambda n: _size(parts[n])) if alone else None
+        refused: list[MappingError] = []  # every mapping's problems told at once, in the mappings' order
         for n, (name, part) in enumerate(zip(names, parallel(read, len(parts), self.processes if len(fresh) > 0 else 1,
                                                              "read", first=fresh, here=kept, meanwhile=aside,
                                                              mine=mine),
                                              strict=True)):
-            if part.refused is not None:
-                raise MappingError(*part.refused)
+            if part.refused is not None or refused:
+                refused += [part.refused] if part.refused is not None else []
+                continue
             if part.found is None and not asked:
                 meanwhile()  # no worker read meanwhile
             if part.found is None and changed is not None:
@@ -924,6 +926,8 @@ class Remembered:
             entries.update(part.entries)
             part.entries = None  # held by `entries` now
             self.parts[name] = part
+        if refused:
+            raise MappingError(str(refused[0]), refused[0].line, (*refused[0].more, *refused[1:]))
         return entries, changed
 
     def _reread(self, n: int, part: _Part) -> list[tuple[str, str, str]] | None:

@@ -909,7 +909,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             records = _merge(records, bulk(mappings, PARSERS, out.notes, hand, frozenset(out.decisions.not_same),
                                            spelled), problems)
         except MappingError as exc:
-            problems.append(Problem(str(exc).split(":", 1)[0], exc.line, str(exc).split(": ", 1)[-1]))
+            problems += [Problem(str(e).split(":", 1)[0], e.line, str(e).split(": ", 1)[-1]) for e in exc.every()]
             unreadable = True
     for rdf in out.rdf:
         if ("source", rdf.key) not in {(r.kind, r.key) for r in records}:
