@@ -674,6 +674,10 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     check_port(config.host, config.port)
     if reachable_from_others(config.host):
         _say(f"kg: warning: listening on {config.host}: the server is reachable from other machines")
+    if not config.public_url and (path := urllib.parse.urlsplit(config.base_iri).path) != "/":
+        _say(f"kg: warning: base_iri {config.base_iri} has a path ({path}) and public_url is not set: the pages' links "
+             f"start at / (/movie/...), so served at {config.base_iri} they would leave the site; set public_url to "
+             "the root address the site is served at")
     release = current(config.releases_path)
     if release is not None and not current_version(release):
         _say("kg: the current release was built by an older kg: listings, the sitemap and search run as SPARQL "

@@ -19,7 +19,7 @@ from conftest import BASE, REPO, expand
 from kg import spliced
 
 HOSTILE_HOST = "evil.example"
-MIRROR = "https://mirror.example.net/kg/"
+MIRROR = "https://mirror.example.net/"
 FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(1+2)"]  # names a spreadsheet would run as formulas
 TRAP = f"""@prefix schema: <http://schema.org/> .
 <{BASE}movie/trap> a schema:Movie ; schema:name "Trap" ;
@@ -112,7 +112,8 @@ def test_absolute_links_use_the_public_url_setting(mirrored, path, headers):
     assert MIRROR in text and "localhost" not in text  # the test client's Host
 
 
-@pytest.mark.parametrize("url", ["ftp://mirror.example.net/", "https://mirror.example.net"])
+@pytest.mark.parametrize("url", ["ftp://mirror.example.net/", "https://mirror.example.net",
+                                 "https://www.example.org/kg/"])
 def test_a_public_url_that_is_no_web_address_ending_in_a_slash_is_refused(released, url):
     from kg.config import ConfigError, load_config
 
@@ -242,6 +243,25 @@ def test_kg_serve_warns_when_other_machines_can_reach_it(released, monkeypatch, 
     result = CliRunner().invoke(cli, ["--root", str(released), "serve", "--host", host])
     assert result.exit_code == 0 and len(served) == 1
     assert ("reachable from other machines" in result.stderr) is warned
+
+
+@pytest.mark.parametrize("settings, warned", [({"KG_BASE_IRI": "https://www.example.org/kg/"}, True),
+                                              ({"KG_BASE_IRI": "https://www.example.org/kg/",
+                                                "KG_PUBLIC_URL": "https://kg.example.org/"}, False),
+                                              ({}, False)])
+def test_kg_serve_warns_when_its_links_would_leave_a_base_iri_with_a_path(released, monkeypatch, settings, warned):
+    from click.testing import CliRunner
+
+    import kg.serve.run
+    from kg.cli import cli
+
+    monkeypatch.setattr(kg.serve.run, "check_port", lambda host, port: None)  # nothing is bound
+    monkeypatch.setattr(kg.serve.run, "serve", lambda config: None)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["--root", str(released), "serve"])
+    assert result.exit_code == 0
+    assert ("set public_url to the root address" in result.stderr) is warned
 
 
 # ---- 6. the app's own 431 carries the headers every answer has ----
