@@ -644,6 +644,8 @@ BAD = {
                               "there is no source 'finecut-presskit' (did you mean finecut-press-kit?)"),
     "prefer-no-such-field": ("prefer movie/break-away runtime from finecut-press-kit",
                              "a movie has no field 'runtime' (did you mean running_time?)"),
+    "prefer-against-the-curators-own": ("prefer movie/renamed-film production_year from cur-b",
+                                        "movie/renamed-film: the curators' own production_year (2011, at data/"),
 }
 
 
@@ -773,3 +775,22 @@ def test_a_merge_that_renames_a_key_no_record_has_is_not_noted(empty_project, wr
         """)
     code, output = run_kg(empty_project, "build", "--verbose")
     assert code == 0 and "did you mean" not in output
+
+
+def test_a_preference_for_the_value_the_curators_wrote_themselves_is_no_contradiction(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", """
+        sources:
+          cur-a: {name: Catalogue A, type: CreativeWork}
+          cur-b: {name: Catalogue B, type: CreativeWork}
+        movies:
+          a-film:
+            name: A Film
+            production_year: 2011
+            claims:
+              cur-a: {name: A Film, production_year: 2011}
+              cur-b: {name: A Film, production_year: 2012}
+        decisions:
+          - prefer movie/a-film production_year from cur-a
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
