@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,7 @@ TERMS_FILE = "terms.tsv"  # every word of a spelling (and a two-word spelling ru
 NEAR_FILE = "near.tsv"  # the start of every term with letters deleted (see `deletions`): the starts it comes from
 OFFSETS = ".offsets"  # beside each file: the byte offset of every STEP-th line
 STEP = 100  # the byte offset of every STEP-th line is kept, so any page of a multiple of STEP lines is one seek
-VERSION = 5  # bumped when the files change shape: a release with another version is read by SPARQL instead
+VERSION = 6  # bumped when the files change shape: a release with another version is read by SPARQL instead
 # What a kind's listing can be narrowed by: facet name -> the properties whose values give it, in order of
 # preference (a film's year is when it was made, else when first shown). Years are the first four digits.
 FACETS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -125,7 +126,13 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(LATIN_LETTERS).casefold())
     kept = "".join("" if unicodedata.category(c) == "Mn" or c in _APOSTROPHES else
                    " " if unicodedata.category(c)[0] in "PS" else c for c in decomposed)
-    return " ".join(unicodedata.normalize("NFC", kept).split())  # Hangul syllables come back whole
+    folded = " ".join(unicodedata.normalize("NFC", kept).split())  # Hangul syllables come back whole
+    # Korean is spaced loosely (윤여정, 윤 여정; 찬실이는 복도 많지, typed 찬실이는복도많지): no space between two
+    # Hangul syllables, in what is searched and in what is looked for
+    return _HANGUL_SPACE.sub("", folded) if " " in folded else folded
+
+
+_HANGUL_SPACE = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
 
 
 def listing_file(kind: str) -> str:

@@ -47,6 +47,11 @@ movies:
     alternate_name: [{text: 시, lang: ko}]
     claims:
       catalogue: {name: Poetry}
+  lucky-chan-sil:
+    name: Lucky Chan-sil
+    alternate_name: [{text: 찬실이는 복도 많지, lang: ko}]
+    claims:
+      catalogue: {name: Lucky Chan-sil}
 """
 
 
@@ -116,6 +121,12 @@ def test_a_year_typed_after_a_misspelt_title_need_not_be_in_the_name(lookalikes)
 
 def test_a_name_is_found_with_a_space_typed_in_it(lookalikes):
     assert _names(lookalikes, "cassan dra") == ["Cassandra"]
+
+
+@pytest.mark.parametrize("text", ["찬실이는복도많지", "찬실이는 복도 많지", "찬실이는 복도많지", "복도 많지", "복도많지",
+                                  "찬실 이는"])
+def test_a_korean_name_is_found_however_its_words_are_spaced(lookalikes, text):
+    assert _names(lookalikes, text) == ["Lucky Chan-sil"]
 
 
 def test_the_json_answer_says_the_hits_are_approximate(lookalikes):
