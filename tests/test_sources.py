@@ -23,10 +23,33 @@ BAD_INPUT = {
     "unknown field": ("movies:\n  x:\n    name: X\n    titel: Oops\n", "bad.yaml:4: x.titel:", "unknown field"),
     "misspelt field": ("movies:\n  x:\n    name: X\n    runing_time: 90\n", "bad.yaml:4", "did you mean running_time?"),
     "unknown section": ("films:\n  x:\n    name: X\n", "bad.yaml:1", "unknown section 'films'"),
-    "bad date": ("movies:\n  x:\n    name: X\n    release_date: 2010-13-45\n", "bad.yaml:4", "is not a date"),
+    "bad date": ("movies:\n  x:\n    name: X\n    release_date: 10 Sept 2010\n", "bad.yaml:4",
+                 "is not a date; write YYYY-MM-DD"),
+    "no such month": ("movies:\n  x:\n    name: X\n    release_date: 2010-13-45\n", "bad.yaml:4",
+                      "'2010-13-45' is no day of the calendar: there is no month 13"),
+    "no such day": ("movies:\n  x:\n    name: X\n    release_date: 2020-02-30\n", "bad.yaml:4",
+                    "'2020-02-30' is no day of the calendar: February 2020 has 29 days"),
     "bad year": ("movies:\n  x:\n    name: X\n    production_year: twenty\n", "bad.yaml:4", "four-digit year"),
     "bad duration": ("movies:\n  x:\n    name: X\n    story_duration: six days\n", "bad.yaml:4", "is not an xsd:duration"),
-    "bad running time": ("movies:\n  x:\n    name: X\n    running_time: -3\n", "bad.yaml:4", "positive whole number"),
+    "bad running time": ("movies:\n  x:\n    name: X\n    running_time: -3\n", "bad.yaml:4",
+                         "-3 is not a running time: write the whole number of minutes, e.g. 94"),
+    "running time in words": ("movies:\n  x:\n    name: X\n    running_time: 1h 34m\n", "bad.yaml:4",
+                              "'1h 34m' is not a running time: write the whole number of minutes"),
+    "tab after a colon": ("movies:\n  x:\n    name: X\n    running_time:\t96\n", "bad.yaml:4",
+                          "never tabs; the tab is character 18 of the line"),
+    "colon in a value": ("movies:\n  x:\n    name: Review: Beol-sae\n", "bad.yaml:3",
+                         "a value holding ': ' is quoted"),
+    "space in a url": ("movies:\n  x:\n    name: X\n    image: https://x.example/a b.jpg\n", "bad.yaml:4",
+                       "a space is no part of one: write it %20"),
+    "billing in words": ("people:\n  p: {name: P}\nmovies:\n  x:\n    name: X\n    cast: [{actor: p, billing: second}]\n",
+                         "bad.yaml:6", "billing: 'second' is not a positive whole number"),
+    "unknown cast key": ("people:\n  p: {name: P}\nmovies:\n  x:\n    name: X\n    cast: [{actor: p, role: Lead}]\n",
+                         "bad.yaml:6", "a cast entry's keys: actor, character, character_name, billing, category"),
+    "merged into itself": ("movies:\n  x: {name: X}\ndecisions:\n  - merge movie/x into movie/x\n", "bad.yaml:4",
+                           "movie/x is merged into itself"),
+    "hangul key": ("movies:\n  김보라2:\n    name: X\n", "bad.yaml:2", "must be ASCII lower-case letters a-z"),
+    "missing organization": ("movies:\n  x:\n    name: X\n    production_company: [nobody]\n", "bad.yaml:4",
+                             "refers to an organization 'nobody'"),
     "absurd running time": ("movies:\n  x:\n    name: X\n    running_time: 99999999999999999999\n", "bad.yaml:4",
                             "not a plausible running time"),
     "duplicate key": ("movies:\n  x:\n    name: X\n    name: Y\n", "bad.yaml:4", "duplicate key 'name'"),
@@ -335,4 +358,11 @@ def test_each_item_of_a_list_is_located_on_its_own_line_and_a_typo_in_a_cast_ent
     code, output = run_kg(empty_project, "build")
     assert code == 2
     assert "data/a.yaml:7: f.cast: unknown key(s) in cast entry: ['actr'] (did you mean actor?)" in output
-    assert "data/a.yaml:8: f.cast: a cast entry is" in output and "data/a.yaml:9: f.cast: 'first'" in output
+    assert "data/a.yaml:8: f.cast: a cast entry is" in output and "data/a.yaml:9: f.cast: billing: 'first'" in output
+
+
+def test_a_running_time_written_as_quoted_digits_is_its_number_of_minutes(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", 'movies:\n  x:\n    name: X\n    running_time: "94"\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert '"@value": "PT1H34M"' in run_kg(empty_project, "embed", "movie/x")[1]

@@ -110,7 +110,8 @@ def parse(text: str, origin: Origin, into: Decisions) -> str | None:
     if a[0] != b[0]:
         return f"{'/'.join(a)} and {'/'.join(b)} are records of different kinds"
     if a == b:
-        return f"{'/'.join(a)} is named twice"
+        return (f"{'/'.join(a)} is merged into itself" if verb == "merge" else
+                f"{'/'.join(a)} is named twice: not_same names two records")
     if verb == "merge":
         into.merges.append(Merge(a, b, origin, "merge"))
     else:

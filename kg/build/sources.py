@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 import difflib
@@ -252,8 +253,12 @@ def read_yaml(path: Path, display: str) -> Any:
         raise InputError([Problem(display, _mark_line(exc), str(exc.problem))]) from exc
     except yaml.MarkedYAMLError as exc:
         why = str(exc.problem or exc.context)
+        mark = exc.problem_mark or exc.context_mark
         if "'\\t'" in why:
-            why += " (YAML indents with spaces, never tabs)"
+            why += (" (YAML indents with spaces, never tabs" + (f"; the tab is character {mark.column + 1} of the line"
+                                                                if mark else "") + ")")
+        elif "mapping values are not allowed" in why:
+            why += " (a value holding ': ' is quoted: name: \"Review: Beol-sae\")"
         raise InputError([Problem(display, _mark_line(exc), f"malformed YAML: {why}")]) from exc
     except yaml.YAMLError as exc:
         raise InputError([Problem(display, None, f"malformed YAML: {exc}")]) from exc
@@ -319,6 +324,13 @@ def _date(raw: Any) -> dt.date:
             return dt.date.fromisoformat(raw.strip())
         except ValueError:
             pass
+        if (ymd := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw.strip())) is not None:  # the form is right: the day
+            year, month, day = (int(x) for x in ymd.groups())
+            if 1 <= month <= 12:
+                days = calendar.monthrange(year, month)[1]
+                raise ValueError(f"{quote(raw)} is no day of the calendar: {calendar.month_name[month]} {year} has "
+                                 f"{days} days")
+            raise ValueError(f"{quote(raw)} is no day of the calendar: there is no month {month}")
     raise ValueError(f"{quote(raw)} is not a date; write YYYY-MM-DD, e.g. 2010-09-02")
 
 
@@ -348,7 +360,11 @@ LONGEST_MINUTES = 100_000  # the longest films run for weeks (Logistics, 2012: 5
 
 
 def _minutes(raw: Any) -> int:
-    minutes = _positive_int(raw)
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw)  # quoted, or read so from a spreadsheet: the number it is
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
+        raise ValueError(f"{quote(raw)} is not a running time: write the whole number of minutes, e.g. 94")
+    minutes = raw
     if minutes > LONGEST_MINUTES:
         raise ValueError(f"{minutes} minutes is not a plausible running time (more than {LONGEST_MINUTES:,}, "
                          "about ten weeks)")
@@ -366,7 +382,8 @@ def _duration(raw: Any) -> str:
 def _url(raw: Any) -> str:
     text = _text(raw)
     if not _URL.match(text):
-        raise ValueError(f"{quote(text)} is not an http(s) URL")
+        raise ValueError(f"{quote(text)} is not an http(s) URL" + (
+            " (a space is no part of one: write it %20)" if _URL.match(text.replace(" ", "%20")) else ""))
     return text
 
 
@@ -388,7 +405,7 @@ def _money(raw: Any) -> Money:
 def _key(raw: Any) -> str:
     key = _text(raw)
     if not is_key(key):
-        raise ValueError(f"{quote(key)} is not a record key (lower-case letters, digits, hyphens)")
+        raise ValueError(f"{quote(key)} is not a record key (ASCII lower-case letters a-z, digits, hyphens)")
     return key
 
 
@@ -400,16 +417,24 @@ def _cast(raw: Any) -> CastEntry:
     if extra:  # before a missing actor: {actr: x} is a typo for one
         close = [m for k in extra for m in difflib.get_close_matches(str(k), _CAST_KEYS, n=1)]
         raise ValueError(f"unknown key(s) in cast entry: {extra}" + (f" (did you mean {', '.join(close)}?)"
-                                                                       if close else ""))
+                                                                       if close else "")
+                         + f"; a cast entry's keys: {', '.join(_CAST_KEYS)}")
     if not isinstance(raw, dict) or "actor" not in raw:
         raise ValueError("a cast entry is {actor: person-key, character: character-key, character_name: ...}")
     return CastEntry(
         _key(raw["actor"]),
         _key(raw["character"]) if raw.get("character") is not None else None,
         _ltext(raw["character_name"]) if raw.get("character_name") is not None else None,
-        _positive_int(raw["billing"]) if raw.get("billing") is not None else None,
+        _billing(raw["billing"]) if raw.get("billing") is not None else None,
         _text(raw["category"]) if raw.get("category") is not None else None,
     )
+
+
+def _billing(raw: Any) -> int:
+    try:
+        return _positive_int(raw)
+    except ValueError as exc:
+        raise ValueError(f"billing: {exc} (1 for the first billed, 2 for the next, ...)") from None
 
 
 def _crew(raw: Any) -> CrewEntry:
@@ -498,8 +523,9 @@ def _billed(values: list[Value]) -> tuple[Value, ...]:
 
 def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, problems: list[Problem]) -> Record | None:
     if not isinstance(key, str) or not is_key(key):
-        problems.append(Problem(display, line, f"record key {quote(key)} must be lower-case letters, digits and "
-                                "hyphens", kind.section))
+        problems.append(Problem(display, line, f"record key {quote(key)} must be ASCII lower-case letters a-z, "
+                                "digits and hyphens (a name in Hangul or with accents goes in name:, romanised in the "
+                                "key: kim-bo-ra)", kind.section))
         return None
     if not isinstance(raw, _Map):
         problems.append(Problem(display, line, f"a {kind.name} is a mapping of fields", key))
@@ -625,7 +651,8 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                     if target not in index:
                         target_kind, key = target
                         problems.append(Problem(value.origin.file, value.origin.line,
-                                                f"refers to a {target_kind} {quote(key)} that does not exist"
+                                                f"refers to {'an' if target_kind[0] in 'aeiou' else 'a'} "
+                                                f"{target_kind} {quote(key)} that does not exist"
                                                 f"{hint(target_kind, key)}",
                                                 f"{record.key}.{value.field}"))
 
