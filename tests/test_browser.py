@@ -77,7 +77,7 @@ def test_hostile_title_renders_as_text_and_runs_nothing(browser, hostile):
 
 def test_copy_button_copies_the_snippet(browser, live):
     browser.get(f"{live.url}/movie/break-away")
-    assert browser.title == "Break Away · kg"
+    assert browser.title == "Break Away · kg film knowledge graph"
     browser.find_element(By.ID, "copy-embed").click()
     WebDriverWait(browser, 5).until(lambda b: b.find_element(By.ID, "copy-status").text == "Copied.")
 

@@ -406,7 +406,7 @@ def test_type_listing_html_pager_keeps_the_page_size(client):
 @pytest.mark.parametrize("path, title", [("/movie/", "Films"), ("/person/", "People"), ("/source/", "Sources")])
 def test_a_listing_is_titled_as_readers_call_its_kind(client, path, title):
     html = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
-    assert f"<title>{title} · kg</title>" in html and f"<h1>{title} <small>" in html
+    assert f"<title>{title} · kg film knowledge graph</title>" in html and f"<h1>{title} <small>" in html
 
 def test_type_listing_refuses_a_format_it_does_not_have(client):
     assert client.get("/person/?format=xml").status_code == 406

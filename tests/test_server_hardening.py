@@ -359,5 +359,8 @@ def test_a_release_built_for_a_public_url_is_described_there_and_named_as_built(
     assert run_kg(project, "build")[0] == 0  # the running server's settings are still the old ones
     home = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "<h1>A New Name Of Some Length</h1>" in home and "Old Name" not in home
+    page = client.get("/movie/break-away", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<title>Break Away · A New Name Of Some Length</title>" in page
+    assert '<a class="brand" href="/">A New Name Of Some Length</a>' in page
     opensearch = client.get("/opensearch.xml").get_data(as_text=True)
     assert "<ShortName>A New Name Of</ShortName>" in opensearch  # at most 16 characters, cut between words
