@@ -39,7 +39,7 @@ kgv:Character rdfs:subClassOf schema:Thing .
 :movie/m#budget a schema:MonetaryAmount ; schema:value 700000.0 ; schema:currency "USD" .
 :event/f a schema:Festival ; schema:name "F" .
 :event/s a schema:ScreeningEvent ; schema:name "S" ; schema:workPresented :movie/m ; schema:superEvent :event/f ;
-    schema:startDate "2009-10-14"^^xsd:date .
+    schema:startDate "2009-10-14"^^xsd:date ; schema:endDate "2009-10-14"^^xsd:date .
 :source/r a prov:Entity, schema:Review ; schema:name "R" ; schema:itemReviewed :movie/m ; schema:reviewBody "Classy" ;
     schema:author :organization/o ; schema:publisher :organization/o ; schema:datePublished "2009-10-14"^^xsd:date ;
     schema:url <https://news.example/r> .
@@ -127,6 +127,8 @@ NEGATIVE = [
     ("start date as text", [("event/s", S + "startDate")], ':event/s schema:startDate "14 Oct" .', "start date",
      "Violation"),
     ("festival not an event", [], ":event/s schema:superEvent :movie/m .", "festival must be an event", "Violation"),
+    ("event ending before it starts", [("event/s", S + "endDate")], ':event/s schema:endDate "2009-10-01"^^xsd:date .',
+     "ends before it starts", "Warning"),
     ("screening without film", [("event/s", S + "workPresented")], "", "name the film it presents", "Violation"),
     ("review without item", [("source/r", S + "itemReviewed")], "", "name the film it reviews", "Violation"),
     ("review without body", [("source/r", S + "reviewBody")], "", "needs its text", "Violation"),
