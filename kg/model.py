@@ -265,6 +265,8 @@ MOVIE = Kind("movie", "movies", (S + "Movie",), COMMON + (
           "it}, for credits with no field of their own"),
     Field("domestic_gross", "money", KGV + "domesticGross", doc="Box office in the home market, {amount, currency}"),
     Field("worldwide_gross", "money", KGV + "worldwideGross", doc="Worldwide box office, {amount, currency}"),
+    Field("award", "ltext", S + "award", many=True, doc="An award won, as the source words it, e.g. 'Best Director, "
+          "Busan 2019'"),
 ))
 
 PERSON = Kind("person", "people", (), COMMON + (
@@ -274,6 +276,8 @@ PERSON = Kind("person", "people", (), COMMON + (
     Field("job_title", "text", S + "jobTitle", many=True, doc="e.g. singer"),
     Field("former_employer", "ref", KGV + "formerEmployer", many=True, ref="organization"),
     Field("works_for", "ref", S + "worksFor", many=True, ref="organization"),
+    Field("award", "ltext", S + "award", many=True, doc="An award won, as the source words it, e.g. 'Best Director, "
+          "Busan 2019'"),
 ), default_type="Person")
 
 CHARACTER = Kind("character", "characters", (KGV + "Character",), COMMON)

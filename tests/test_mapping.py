@@ -109,6 +109,8 @@ FIELD_CASES = [
     ("people", "person/x", "birth_date: 1971", '<person/x> schema:birthDate "1971"^^xsd:gYear .'),
     ("people", "person/x", "birth_date: 1971-02-03", '<person/x> schema:birthDate "1971-02-03"^^xsd:date .'),
     ("people", "person/x", "job_title: [singer]", '<person/x> schema:jobTitle "singer" .'),
+    ("people", "person/x", "award: [{text: 여우주연상, lang: ko}]", '<person/x> schema:award "여우주연상"@ko .'),
+    ("movies", "movie/x", 'award: ["Audience Award, Seoul 2019"]', '<movie/x> schema:award "Audience Award, Seoul 2019" .'),
     ("people", "person/x", "former_employer: [o]", "<person/x> kgv:formerEmployer <organization/o> ."),
     ("people", "person/x", "works_for: [o]", "<person/x> schema:worksFor <organization/o> ."),
     ("characters", "character/x", "description: Rookie", '<character/x> schema:description "Rookie" .'),
