@@ -497,7 +497,7 @@ def test_attention_lists_the_junk_with_file_and_row(curated):
 
 def test_attention_says_a_warning_of_many_records_of_one_file_once(curated):
     found = _attention(curated.server, "?kind=warnings")
-    same = [i for i in found["items"] if i["what"].startswith("Google Movie carousel (recommended): no aggregateRating.")
+    same = [i for i in found["items"] if i["what"].startswith("Google Movie carousel (recommended): no aggregateRating (")
             and i["where"].startswith("data/other-films.yaml")]
     assert len(same) == 1
     assert same[0]["count"] > 1 and f"{same[0]['count']} records of data/other-films.yaml" in same[0]["what"]
