@@ -559,7 +559,25 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
             return
     if removed := [iri for iri in candidates if iri in gone]:
         raise Failure(f"{removed[0]} is gone: an earlier release had it, the current one does not")
-    raise Failure(f"no entity {target!r} in the current release (tried {', '.join(candidates)})")
+    named = _named(release, target, minter)
+    exact = [path for path, same in named if same]
+    if len(exact) == 1:  # a name, as the site's search finds it: one entity has it
+        _say(f"kg: {target!r} is the name of {exact[0]}")
+        ctx.invoke(embed_cmd, target=exact[0])
+        return
+    hint = f"; did you mean {' or '.join((exact or [path for path, _ in named])[:5])}?" if named else ""
+    raise Failure(f"no entity {target!r} in the current release (tried {', '.join(candidates)}){hint}")
+
+
+def _named(release: Any, text: str, minter: Any) -> list[tuple[str, bool]]:
+    """The entities (kind/key) whose names a search for `text` finds (its spaces for a key's hyphens), each with
+    whether the name is the text itself (case, accents and spacing aside)."""
+    from kg.layout import fold
+    from kg.serve.search import search
+
+    hits = search(release, text.replace("-", " ")) or []
+    return [(path.lstrip("/"), fold(h.matched) == fold(text.replace("-", " "))) for h in hits
+            if (path := minter.path_of(h.iri)) is not None]
 
 
 def _page_path(target: str, config: Config) -> str | None:

@@ -109,6 +109,20 @@ def test_kg_embed_takes_the_addresses_a_user_copies(released, run_kg, monkeypatc
     assert '"@id": "https://films.example.org/movie/break-away"' in output
 
 
+@pytest.mark.parametrize("name", ["Break Away", "break away", "탈주"])
+def test_kg_embed_takes_the_name_of_one_entity(released, run_kg, name):
+    code, output = run_kg(released, "embed", name)
+    assert code == 0, output
+    assert f"{name!r} is the name of movie/break-away" in output
+    assert '"@id": "https://films.example.org/movie/break-away"' in output
+
+
+@pytest.mark.parametrize("target, meant", [("brake-away", "movie/break-away"), ("Leesong", "person/leesong-hee-il")])
+def test_kg_embed_of_no_entity_says_which_it_may_have_meant(released, run_kg, target, meant):
+    code, output = run_kg(released, "embed", target)
+    assert code == 2 and f"no entity {target!r}" in output and f"did you mean {meant}" in output
+
+
 def test_kg_embed_of_an_iri_minted_elsewhere_says_there_is_none(released, run_kg):
     code, output = run_kg(released, "embed", "https://example.com/movie/break-away")
     assert code == 2 and "no entity 'https://example.com/movie/break-away'" in output
