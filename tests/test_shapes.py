@@ -127,6 +127,8 @@ NEGATIVE = [
     ("start date as text", [("event/s", S + "startDate")], ':event/s schema:startDate "14 Oct" .', "start date",
      "Violation"),
     ("festival not an event", [], ":event/s schema:superEvent :movie/m .", "festival must be an event", "Violation"),
+    ("hangul tagged kr", [], ':movie/m schema:alternateName "엠"@kr .', "Kanuri; Korean is ko", "Warning"),
+    ("a film in kr", [], ':movie/m schema:inLanguage "kr" .', "Kanuri; Korean is ko", "Warning"),
     ("event ending before it starts", [("event/s", S + "endDate")], ':event/s schema:endDate "2009-10-01"^^xsd:date .',
      "ends before it starts", "Warning"),
     ("screening without film", [("event/s", S + "workPresented")], "", "name the film it presents", "Violation"),
