@@ -54,6 +54,19 @@ class Money:
 
 
 @dataclass(frozen=True, slots=True)
+class Rating:
+    """A rating on a scale (best: its top, 5 when not given, as schema.org reads it), and how many ratings an
+    aggregate one averages."""
+
+    value: Decimal
+    best: Decimal | None = None
+    count: int | None = None
+
+    def __reduce__(self) -> tuple[type[Rating], tuple[Decimal, Decimal | None, int | None]]:
+        return type(self), (self.value, self.best, self.count)  # as LangText's
+
+
+@dataclass(frozen=True, slots=True)
 class CastEntry:
     """An actor playing a character (by key and/or by the name the source prints), with the billing."""
 
@@ -267,6 +280,8 @@ MOVIE = Kind("movie", "movies", (S + "Movie",), COMMON + (
     Field("worldwide_gross", "money", KGV + "worldwideGross", doc="Worldwide box office, {amount, currency}"),
     Field("award", "ltext", S + "award", many=True, doc="An award won, as the source words it, e.g. 'Best Director, "
           "Busan 2019'"),
+    Field("aggregate_rating", "rating", S + "aggregateRating", doc="The average of many ratings: {value: 7.8, best: "
+          "10, count: 1520}"),
 ))
 
 PERSON = Kind("person", "people", (), COMMON + (
@@ -328,6 +343,7 @@ SOURCE = Kind("source", "sources", (PROV + "Entity",), (
     Field("about", "ref", S + "about", many=True, ref="movie"),
     Field("item_reviewed", "ref", S + "itemReviewed", ref="movie", inverse=S + "review", doc="For reviews"),
     Field("review_body", "ltext", S + "reviewBody", doc="For reviews"),
+    Field("review_rating", "rating", S + "reviewRating", doc="For reviews: the reviewer's rating, {value: 4, best: 5}"),
     Field("genre", "text", S + "genre", doc="e.g. press kit"),
     Field("language", "lang", S + "inLanguage", many=True),
 ), has_claims=False, default_type="CreativeWork")
@@ -339,4 +355,5 @@ SECTIONS: dict[str, Kind] = {k.section: k for k in KINDS.values()}
 SINGLE_VALUED: frozenset[str] = frozenset({
     S + "duration", S + "dateCreated", S + "datePublished", S + "birthDate", S + "startDate", S + "endDate",
     KGV + "storyDuration", KGV + "featureNumber", KGV + "aspectRatio", S + "identifier", S + "value", S + "currency",
+    S + "ratingValue", S + "bestRating", S + "ratingCount",
 })

@@ -111,6 +111,13 @@ FIELD_CASES = [
     ("people", "person/x", "job_title: [singer]", '<person/x> schema:jobTitle "singer" .'),
     ("people", "person/x", "award: [{text: 여우주연상, lang: ko}]", '<person/x> schema:award "여우주연상"@ko .'),
     ("movies", "movie/x", 'award: ["Audience Award, Seoul 2019"]', '<movie/x> schema:award "Audience Award, Seoul 2019" .'),
+    ("movies", "movie/x", "aggregate_rating: {value: 7.8, best: 10, count: 1520}",
+     """<movie/x> schema:aggregateRating <movie/x#aggregateRating> .
+        <movie/x#aggregateRating> a schema:AggregateRating ; schema:ratingValue "7.8"^^xsd:decimal ;
+            schema:bestRating "10"^^xsd:decimal ; schema:ratingCount 1520 ."""),
+    ("movies", "movie/x", "aggregate_rating: 4",
+     """<movie/x> schema:aggregateRating <movie/x#aggregateRating> .
+        <movie/x#aggregateRating> a schema:AggregateRating ; schema:ratingValue "4"^^xsd:decimal ."""),
     ("people", "person/x", "former_employer: [o]", "<person/x> kgv:formerEmployer <organization/o> ."),
     ("people", "person/x", "works_for: [o]", "<person/x> schema:worksFor <organization/o> ."),
     ("characters", "character/x", "description: Rookie", '<character/x> schema:description "Rookie" .'),
@@ -187,6 +194,9 @@ SOURCE_CASES = [
     ("sources", "item_reviewed", "item_reviewed: other",
      "<source/s> schema:itemReviewed <movie/other> . <movie/other> schema:review <source/s> ."),
     ("sources", "review_body", "review_body: Classy", '<source/s> schema:reviewBody "Classy" .'),
+    ("sources", "review_rating", "review_rating: {value: 3.5}",
+     """<source/s> schema:reviewRating <source/s#reviewRating> .
+        <source/s#reviewRating> a schema:Rating ; schema:ratingValue "3.5"^^xsd:decimal ."""),
     ("sources", "genre", "genre: press kit", '<source/s> schema:genre "press kit" .'),
     ("sources", "language", "language: [en]", '<source/s> schema:inLanguage "en" .'),
 ]

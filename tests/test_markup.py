@@ -293,3 +293,52 @@ def test_a_gzipped_download_is_named_by_the_type_it_is_served_as(client):
     for name, media in formats.items():
         assert client.get(f"/download/{name}").headers["Content-Type"].split(";")[0] == media
     assert formats["kg.nt.gz"] == "application/gzip"
+
+
+RATED = """
+organizations:
+  cine21: {name: Cine21}
+movies:
+  house-of-hummingbird:
+    name: House of Hummingbird
+    aggregate_rating: {value: 8.6, best: 10, count: 1520}
+sources:
+  cine21-review:
+    type: Review
+    name: "Review: House of Hummingbird"
+    item_reviewed: house-of-hummingbird
+    author_organization: cine21
+    review_body: A quiet, exact film.
+    review_rating: {value: 4.5}
+"""
+
+
+def test_a_films_ratings_are_in_its_markup_as_google_reads_them(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", RATED)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    code, output = run_kg(empty_project, "embed", "house-of-hummingbird")
+    data = json.loads(output[output.index("{"):output.index("</script>")])
+    assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "8.6", "ratingCount": "1520",
+                                       "bestRating": "10"}
+    review = data["review"] if isinstance(data["review"], dict) else data["review"][0]
+    assert review["reviewRating"] == {"@type": "Rating", "ratingValue": "4.5"}
+    assert "no aggregateRating" not in output and "no review" not in output
+
+
+def test_ratings_from_a_bulk_column_take_the_scale_the_mapping_gives(empty_project, write, run_kg):
+    (empty_project / "data" / "films.csv").write_text("id,title,rating\ntt0000001,Night River,7.8\n", encoding="utf-8")
+    write(empty_project, "films.mapping.yaml", """
+        source: {key: films, name: The films list, type: CreativeWork}
+        files: films.csv
+        record: movie
+        key: {id: id}
+        fields:
+          name: title
+          aggregate_rating: {column: rating, best: 10}
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    code, output = run_kg(empty_project, "embed", "tt0000001")
+    data = json.loads(output[output.index("{"):output.index("</script>")])
+    assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "7.8", "bestRating": "10"}

@@ -264,6 +264,8 @@ class _Reader:
         for raw in col.values(row, fixes):
             if f.vtype == "money":
                 raw = {"amount": raw, "currency": col.currency or "USD"}
+            elif f.vtype == "rating":
+                raw = {"value": raw, "best": col.best}
             elif f.vtype in ("ltext", "name") and col.lang:
                 raw = {"text": raw, "lang": col.lang}
             if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isdigit():

@@ -60,6 +60,7 @@ class Column:
     html: bool = False  # decode HTML entities such as &amp;
     aliases: dict[str, str] = dataclasses.field(default_factory=dict)  # value as printed -> value to use
     currency: str | None = None  # for money fields
+    best: Any = None  # for rating fields: the top of the ratings' scale (5 when not given)
     where: str = dataclasses.field(default="", compare=False)  # the mapping entry, for errors
     line: int | None = dataclasses.field(default=None, compare=False)
 
@@ -70,7 +71,7 @@ class Column:
             return Column(column=spec, where=where, line=line)
         if not isinstance(spec, dict):
             raise MappingError(f"{where}: a column name or a mapping with 'column' or 'constant'", line)
-        known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency"}
+        known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency", "best"}
         extra = set(spec) - known
         if extra:
             raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} (known: "
@@ -86,7 +87,7 @@ class Column:
             raise MappingError(f"{where}: aliases is a mapping of value -> replacement", line)
         return Column(spec.get("column"), spec.get("constant"), pattern, spec.get("template"), spec.get("split"),
                       spec.get("lang"), bool(spec.get("html")), {str(k): str(v) for k, v in aliases.items()},
-                      spec.get("currency"), where, line)
+                      spec.get("currency"), spec.get("best"), where, line)
 
     @cached_property
     def plain(self) -> bool:

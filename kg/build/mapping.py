@@ -26,6 +26,7 @@ from kg.model import (
     LangText,
     Money,
     Origin,
+    Rating,
     Record,
     Value,
 )
@@ -187,6 +188,8 @@ class _Mapper:
             yield from self.crew(subject, value.value, g, origin)
         elif f.vtype == "money":
             yield from self.money(subject, self.predicate(f.predicate or ""), value.value, g, origin)
+        elif f.vtype == "rating":
+            yield from self.rating(subject, self.predicate(f.predicate or ""), value.value, g, origin)
         else:
             obj = OBJECTS[f.vtype](value.value, self.m, f)
             if f.predicate:
@@ -221,6 +224,18 @@ class _Mapper:
         yield self.emit(node, vocab.TYPE, S.MonetaryAmount, g, origin)
         yield self.emit(node, S.value, _decimal(money.amount), g, origin)
         yield self.emit(node, S.currency, Literal(money.currency), g, origin)
+
+
+    def rating(self, subject: NamedNode, p: NamedNode, rating: Rating, g: NamedNode, origin: Origin
+               ) -> Iterator[Quad]:
+        node = self.m.part(subject, p.value.rsplit("/", 1)[-1])
+        yield self.emit(subject, p, node, g, origin)
+        yield self.emit(node, vocab.TYPE, S.AggregateRating if p == S.aggregateRating else S.Rating, g, origin)
+        yield self.emit(node, S.ratingValue, _decimal(rating.value), g, origin)
+        if rating.best is not None:
+            yield self.emit(node, S.bestRating, _decimal(rating.best), g, origin)
+        if rating.count is not None:
+            yield self.emit(node, S.ratingCount, Literal(str(rating.count), datatype=vocab.XSD_INTEGER), g, origin)
 
 
 def editorial_quads(minter: Minter) -> Iterator[Quad]:
@@ -267,6 +282,11 @@ class Preference:
     origin: Origin | None  # their decision; None for their own top-level value
 
 
+# the single-valued properties of the node a field's value is (a budget's amount and currency, a rating's figures)
+_PARTS = {"money": (S.value.value, S.currency.value),
+          "rating": (S.ratingValue.value, S.bestRating.value, S.ratingCount.value)}
+
+
 def preferences(prefers: Iterable[Prefer], moves: dict[tuple[str, str], Merge], minter: Minter) -> dict[
         tuple[str, str], Preference]:
     """(subject IRI, predicate IRI) -> the preferred source, from the curators' `prefer` decisions."""
@@ -277,9 +297,10 @@ def preferences(prefers: Iterable[Prefer], moves: dict[tuple[str, str], Merge], 
         assert f is not None and f.predicate is not None
         graph = minter.editorial() if p.source == EDITORIAL else minter.entity("source", p.source)
         subject = minter.entity(kind, key)
-        if f.vtype == "money":  # its amount and currency, both the one source's (see `_Mapper.money`)
+        if f.vtype in _PARTS:  # its parts' values, all the one source's (see `_Mapper.money`)
             node = minter.part(subject, f.predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]).value
-            found[(node, S.value.value)] = found[(node, S.currency.value)] = Preference(graph.value, p.origin)
+            for predicate in _PARTS[f.vtype]:
+                found[(node, predicate)] = Preference(graph.value, p.origin)
         else:
             found[(subject.value, f.predicate)] = Preference(graph.value, p.origin)
     return found

@@ -42,6 +42,7 @@ from kg.model import (
     LangText,
     Money,
     Origin,
+    Rating,
     Record,
     Value,
 )
@@ -402,6 +403,32 @@ def _money(raw: Any) -> Money:
     return Money(amount, currency)
 
 
+def _rating(raw: Any) -> Rating:
+    given = raw if isinstance(raw, dict) else {"value": raw}
+    if set(given) - {"value", "best", "count"} or "value" not in given:
+        raise ValueError("a rating is {value: 4, best: 5} (best: the top of its scale, 5 when not given), and an "
+                         "aggregate one may say how many it averages: {value: 7.8, best: 10, count: 1520}")
+
+    def number(key: str) -> Decimal:
+        try:
+            found = Decimal(str(given[key]).strip())
+        except InvalidOperation:
+            found = Decimal("NaN")
+        if isinstance(given[key], bool) or not found.is_finite() or found < 0:
+            raise ValueError(f"rating {key} {quote(given[key])} is not a number of zero or more")
+        return found
+
+    value = number("value")
+    best = number("best") if given.get("best") is not None else None
+    if (best if best is not None else Decimal(5)) < value:
+        top = best if best is not None else "5, when best is not given"
+        raise ValueError(f"rating {value} is above the top of its scale ({top})")
+    count = given.get("count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count <= 0):
+        raise ValueError(f"rating count {quote(count)} is not a positive whole number")
+    return Rating(value, best, count)
+
+
 def _key(raw: Any) -> str:
     key = _text(raw)
     if not is_key(key):
@@ -462,6 +489,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "duration": _duration,
     "url": _url,
     "money": _money,
+    "rating": _rating,
     "ref": _key,
     "cast": _cast,
     "crew": _crew,
