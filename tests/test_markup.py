@@ -342,3 +342,25 @@ def test_ratings_from_a_bulk_column_take_the_scale_the_mapping_gives(empty_proje
     code, output = run_kg(empty_project, "embed", "tt0000001")
     data = json.loads(output[output.index("{"):output.index("</script>")])
     assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "7.8", "bestRating": "10"}
+
+
+def test_a_rating_two_sources_give_is_settled_by_a_prefer_decision(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", """
+        sources:
+          kmdb: {name: KMDb, type: WebPage}
+          naver: {name: Naver Movies, type: WebPage}
+        movies:
+          house-of-hummingbird:
+            name: House of Hummingbird
+            claims:
+              kmdb: {aggregate_rating: {value: 8.6, best: 10, count: 1520}}
+              naver: {aggregate_rating: {value: 9.1, best: 10, count: 800}}
+        decisions:
+          - prefer movie/house-of-hummingbird aggregate_rating from naver
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    code, output = run_kg(empty_project, "embed", "house-of-hummingbird")
+    data = json.loads(output[output.index("{"):output.index("</script>")])
+    assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "9.1", "ratingCount": "800",
+                                       "bestRating": "10"}

@@ -121,8 +121,8 @@ def parse(text: str, origin: Origin, into: Decisions) -> str | None:
 
 def preferable(f: Field) -> bool:
     """Whether sources may disagree on a field's one value, so that curators prefer one: a single-valued property,
-    or an amount of money (its amount and currency)."""
-    return not f.many and ((f.predicate or "") in SINGLE_VALUED or f.vtype == "money")
+    or a node of single-valued parts (an amount of money, a rating)."""
+    return not f.many and ((f.predicate or "") in SINGLE_VALUED or f.vtype in ("money", "rating"))
 
 
 __all__ = ["EDITORIAL", "SECTION", "Decisions", "Merge", "Prefer", "parse", "preferable", "merge_line", "not_same_line"]

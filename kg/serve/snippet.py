@@ -178,10 +178,11 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
     if genres:
         data["genre"] = _one_or_all(genres)
     ratings = [r for r in _values(release, film, S.aggregateRating) if isinstance(r, ox.NamedNode)]
-    if ratings:
+    if ratings:  # its figures as the curators chose them, where sources disagree (as for the film's own)
+        settled = preferred(release, ratings[0])
         data["aggregateRating"] = {"@type": "AggregateRating", **{
-            p: found[0].value for p in ("ratingValue", "ratingCount", "reviewCount", "bestRating")
-            if (found := _values(release, ratings[0], ox.NamedNode(vocab.SCHEMA + p)))}}
+            p: found.value for p in ("ratingValue", "ratingCount", "reviewCount", "bestRating")
+            if (found := one_value(release, ratings[0], ox.NamedNode(vocab.SCHEMA + p), settled)) is not None}}
     reviews = _reviews(release, film)
     if reviews:
         data["review"] = _one_or_all(reviews)
