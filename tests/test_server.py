@@ -75,6 +75,11 @@ def test_a_name_shows_its_language_as_the_source_wrote_it(flask_client):
     assert '<span lang="ko-Latn" dir="auto">Talju</span> <small class="lang">ko-Latn</small>' in html  # data/ says ko-Latn
 
 
+def test_a_persons_credits_on_one_film_come_director_first(client):
+    html = client.get("/person/leesong-hee-il", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert re.search(r'Break Away</a> <span class="summary">[^<]*</span> <small>\(director; screenplay; editor\)', html)
+
+
 def test_person_page_links_to_films(client):
     html = client.get("/person/leesong-hee-il", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f'href="{BREAK_AWAY}"' in html and 'href="/movie/no-regret"' in html

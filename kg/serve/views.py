@@ -47,6 +47,7 @@ KEY_FACTS = tuple(p.value for p in (_S.birthDate, _S.jobTitle, _S.worksFor, voca
                                     _S.endDate, _S.location, _S.superEvent, _S.publisher, _S.author,
                                     _S.datePublished, _S.dateCreated))
 CAST_ROW = "cast"  # the key-facts row that stands for the cast table
+_CREDIT_RANK = {p: n for n, p in enumerate(dict.fromkeys((_S.director.value, _S.actor.value, *FILM_CREDITS)))}
 _NOT_FACTS = (_S.name.value, _S.alternateName.value, vocab.RDF + "type")
 _FIRST_OF_THE_REST = (_S.description.value,)
 
@@ -181,6 +182,8 @@ class View:
             for r in self.incoming:
                 if r.film == films:
                     groups.setdefault(r.iri, []).append(r)
+            for refs in groups.values():  # a film's credits in the order its own page gives them: director first
+                refs.sort(key=lambda r: _CREDIT_RANK.get(r.predicate, len(_CREDIT_RANK)))
             if groups:
                 sections.append((title, sorted(groups.items(), key=lambda g: (
                     self.years.get(g[0], "~"), self.labels.get(g[0], g[0]).lower(), g[0]))))
