@@ -794,3 +794,53 @@ def test_a_preference_for_the_value_the_curators_wrote_themselves_is_no_contradi
         """)
     code, output = run_kg(empty_project, "build")
     assert code == 0, output
+
+
+def test_a_preference_settles_the_values_two_merged_records_wrote_themselves(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", """
+        sources:
+          cur-a: {name: Catalogue A, type: CreativeWork}
+          cur-b: {name: Catalogue B, type: CreativeWork}
+        movies:
+          a-film: {name: A Film, production_year: 2011, claims: {cur-a: {name: A Film, production_year: 2011}}}
+          a-film-2: {name: A Film, production_year: 2012, claims: {cur-b: {name: A Film, production_year: 2012}}}
+        decisions:
+          - merge movie/a-film-2 into movie/a-film
+          - prefer movie/a-film production_year from cur-b
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+
+
+def test_a_preference_for_a_source_that_gives_no_value_says_so_though_the_curators_gave_one(empty_project, write,
+                                                                                              run_kg):
+    write(empty_project, "films.yaml", """
+        sources:
+          cur-a: {name: Catalogue A, type: CreativeWork}
+        movies:
+          a-film: {name: A Film, production_year: 2011, claims: {cur-a: {name: A Film}}}
+        decisions:
+          - prefer movie/a-film production_year from cur-a
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "'cur-a' gives no production_year" in output
+
+
+@pytest.mark.parametrize("people, decisions", [
+    ("lee-sun-mi: {name: Lee Sun-mi}\n          lee-sung-jin: {name: Lee Sung-jin}",  # merged already, above
+     "- merge person/lee-sun-mi into person/lee-sung-jin\n          - merge person/lee-sun-mii into person/lee-sung-jin"),
+    ("film-917-2007: {name: Film 917}\n          film-seventeen-2007: {name: Film Seventeen}",  # only digits differ
+     "- merge person/film-17-2007 into person/film-seventeen-2007"),
+    ("yoo-ji-tae: {name: Yoo Ji-tae}\n          yu-ji-tae: {name: Yu Ji-tae}",  # the curators said it is no typo
+     "- merge person/yoo-ji-tea into person/yu-ji-tae\n          - not_same person/yoo-ji-tea person/yoo-ji-tae"),
+])
+def test_a_rename_is_not_taken_for_a_mistyped_merge(empty_project, write, run_kg, people, decisions):
+    write(empty_project, "people.yaml", f"""
+        people:
+          {people}
+        decisions:
+          {decisions}
+        """)
+    code, output = run_kg(empty_project, "build", "--verbose")
+    assert code == 0, output
+    assert "did you mean" not in output

@@ -181,7 +181,7 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
             problems.append((m.origin, f"{m.line}: there is no {kept[0]} {quote(kept[1])}"))
             continue
         moves[retired] = Merge(retired, kept, by_retired[retired].origin, by_retired[retired].why)
-    _mistyped(decisions.merges, index, notes)
+    _mistyped(decisions, index, set(final), notes)
     if not moves:
         return Resolved(records, moves, held)
     rename = {r: m.kept[1] for r, m in moves.items()}
@@ -206,23 +206,30 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
     return Resolved(out, moves, held)
 
 
-def _mistyped(merges: Iterable[Merge], index: dict[Ref, Record], notes: list[Note]) -> None:
+def _mistyped(decisions: Decisions, index: dict[Ref, Record], retired: set[Ref], notes: list[Note]) -> None:
     """A note for each curators' merge of a key no record has that is close to one a record has: a rename is meant
-    so (its old address redirects), but more likely the record was meant, and stays apart."""
+    so (its old address redirects), but more likely the record was meant, and stays apart. Not for a record merged
+    already, one the curators keep apart from the key (not_same), nor one whose key differs only in its digits (a
+    numbered or dated key's neighbours: film-17-2007, film-917-2007)."""
     keys: dict[str, list[str]] = {}
-    for m in merges:
+    for m in decisions.merges:
         if m.retired in index:
             continue
         kind, key = m.retired
         if kind not in keys:
-            keys[kind] = sorted(k for c, k in index if c == kind)
-        near = [k for k in keys[kind] if k[:1] == key[:1] and abs(len(k) - len(key)) <= 2 and k != m.kept[1]]
+            keys[kind] = sorted(k for c, k in index if c == kind and (c, k) not in retired)
+        near = [k for k in keys[kind] if k[:1] == key[:1] and abs(len(k) - len(key)) <= 2 and k != m.kept[1]
+                and _DIGITS.sub("", k) != _DIGITS.sub("", key) and not decisions.apart(m.retired, (kind, k))]
         close = difflib.get_close_matches(key, near, n=1, cutoff=0.85)
         if close:
             notes.append(Note(m.origin.file, m.origin.line, "suspicious",
                               f"{m.line}: no {kind} has the key {quote(key)}, so it is taken as a rename (its address "
                               f"redirects to {quote(m.kept[1])}) and {kind}/{close[0]} stays apart: "
-                              f"did you mean {quote(f'merge {kind}/{close[0]} into {m.kept[0]}/{m.kept[1]}')}?"))
+                              f"did you mean {quote(f'merge {kind}/{close[0]} into {m.kept[0]}/{m.kept[1]}')}? (if "
+                              f"not, {quote(not_same_line(m.retired, (kind, close[0])))} says so)"))
+
+
+_DIGITS = re.compile(r"\d")
 
 
 def _rewritten(kind: str, claim: Claim, rename: dict[Ref, str], retired: set[str]) -> Claim:

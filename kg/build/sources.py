@@ -710,13 +710,6 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
             close = difflib.get_close_matches(p.source, sorted(k for kind, k in index if kind == "source"), n=1)
             problems.append(Problem(p.origin.file, p.origin.line, f"there is no source {quote(p.source)}"
                                     + (f" (did you mean {close[0]}?)" if close else ""), SECTION))
-        elif p.source != EDITORIAL and EDITORIAL in said and p.field != "name" and (
-                own := _values_of(record, EDITORIAL, p.field)) != _values_of(record, p.source, p.field):
-            first = next(v for c in record.claims if c.source == EDITORIAL for v in c.values if v.field == p.field)
-            problems.append(Problem(p.origin.file, p.origin.line, f"{'/'.join(p.record)}: the curators' own "
-                                    f"{p.field} ({', '.join(sorted(own))}, at {first.origin.file}:"
-                                    f"{first.origin.line}) already settles it: prefer {p.source}'s or keep your own, "
-                                    "not both", SECTION))
         elif p.source not in said:
             given = ", ".join(sorted(said)) or "none"
             named = "/".join(p.record) + (f" (merged into {'/'.join(ref)})" if ref != p.record else "")
@@ -724,6 +717,13 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
                                     f"{p.field} (sources that do, of the record merged: {given})"
                                     if ref != p.record else f"{named}: {quote(p.source)} gives no {p.field} "
                                     f"(sources that do: {given})", SECTION))
+        elif p.source != EDITORIAL and p.field != "name" and len(own := _values_of(record, EDITORIAL, p.field)) == 1 \
+                and own != _values_of(record, p.source, p.field):
+            # the curators' own one value settles it already (several, from records merged, settle nothing)
+            first = next(v for c in record.claims if c.source == EDITORIAL for v in c.values if v.field == p.field)
+            problems.append(Problem(p.origin.file, p.origin.line, f"{'/'.join(p.record)}: the curators' own "
+                                    f"{p.field} ({next(iter(own))}, at {first.origin.file}:{first.origin.line}) "
+                                    f"already settles it: prefer {p.source}'s or keep your own, not both", SECTION))
 
 
 def _values_of(record: Record, source: str, field: str) -> set[str]:
