@@ -529,7 +529,7 @@ def _copy_out(source: BinaryIO, out: BinaryIO, where: str, stdout: bool = False)
 @click.argument("target")
 @click.pass_context
 def embed_cmd(ctx: click.Context, target: str) -> None:
-    """Print the schema.org markup of an entity (IRI, kind/key or key), ready to paste into a web page."""
+    """Print the schema.org markup of an entity (IRI, kind/key, key or its name), ready to paste into a web page."""
     from kg.ids import PATHS, Minter
     from kg.jsonld import script_tag
     from kg.serve.markup import described

@@ -185,11 +185,12 @@ def load_config(root: Path | None = None, **overrides: Any) -> Config:
     if config.public_url and (not config.public_url.startswith(("http://", "https://"))
                               or not config.public_url.endswith("/") or not _is_iri(config.public_url)):
         raise ConfigError(f"public_url must be an http(s) URL ending in '/': {config.public_url!r}")
-    if config.public_url and urllib.parse.urlsplit(config.public_url).path != "/":
-        raise ConfigError(f"public_url must be the root of a site, with no path: {config.public_url!r} ends in "
-                          f"{urllib.parse.urlsplit(config.public_url).path!r}, but the server writes its pages' links "
-                          "from / (/movie/..., /sparql), which would leave the site there; serve it at a host of its "
-                          "own (https://kg.example.org/) and set public_url to that")
+    if config.public_url and (urllib.parse.urlsplit(config.public_url).path != "/" or "?" in config.public_url
+                              or "#" in config.public_url):
+        raise ConfigError(f"public_url must be the root of a site, with no path, query or fragment: "
+                          f"{config.public_url!r}; the server writes its pages' links from / (/movie/..., /sparql), "
+                          "so under a path they would lead away from the site: serve it at a host of its own "
+                          "(https://kg.example.org/) and set public_url to that")
     if not _is_iri(config.license):
         raise ConfigError(f"setting 'license': {config.license!r} is not an absolute IRI (the licence's address, "
                           "such as https://creativecommons.org/licenses/by/4.0/)")

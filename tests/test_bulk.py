@@ -763,6 +763,26 @@ def test_nested_json_is_read_by_dotted_columns_and_items_lists(empty_project, ru
     assert ask(empty_project, f"SELECT ?n WHERE {{ {film} <{S}contributor>/<{S}roleName> ?n }}") == [("Editing",)]
 
 
+def test_the_columns_an_items_list_and_its_rows_miss_are_told_in_one_build(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps(NESTED))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(
+        "character_name: character", "character_name: role").replace("name: title.en", "name: titel.en"), "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "2 problem(s)" in output
+    assert "no object in 'credits.cast' of data/films.json has a column 'role'" in output
+    assert "fields.name: no row of data/films.json has a column 'titel.en'" in output
+
+
+def test_the_columns_two_mappings_of_one_source_miss_are_told_in_one_build(empty_project, run_kg):
+    put(empty_project, "films.csv", DATA["csv"]())
+    put(empty_project, "more.csv", DATA["csv"]())
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: titel\n"))
+    put(empty_project, "more.mapping.yaml", mapping("more.csv", "name: title\ngenre: genra\n"))  # source: films too
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "2 problem(s)" in output
+    assert "'titel'" in output and "'genra'" in output
+
+
 def test_a_column_no_object_of_an_items_list_has_is_refused(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps(NESTED))
     put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(
@@ -1355,3 +1375,11 @@ def test_a_mapping_error_sent_back_by_a_worker_keeps_every_problem():
     error = MappingError("a.mapping.yaml: one", 4, (MappingError("a.mapping.yaml: two", 6),))
     again = pickle.loads(pickle.dumps(error))
     assert [(str(e), e.line) for e in again.every()] == [("a.mapping.yaml: one", 4), ("a.mapping.yaml: two", 6)]
+
+
+def test_a_digit_that_is_no_ascii_digit_in_a_number_column_is_a_value_left_out_not_a_crash(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year\nNight River,²\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    code, output = run_kg(empty_project, "build", "--verbose")
+    assert code == 0, output
+    assert "'²' is not a four-digit year" in output

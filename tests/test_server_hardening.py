@@ -113,7 +113,7 @@ def test_absolute_links_use_the_public_url_setting(mirrored, path, headers):
 
 
 @pytest.mark.parametrize("url", ["ftp://mirror.example.net/", "https://mirror.example.net",
-                                 "https://www.example.org/kg/"])
+                                 "https://www.example.org/kg/", "https://www.example.org/?a=/"])
 def test_a_public_url_that_is_no_web_address_ending_in_a_slash_is_refused(released, url):
     from kg.config import ConfigError, load_config
 

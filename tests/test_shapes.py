@@ -202,6 +202,16 @@ def test_shape_catches_mistake(case, remove, add, message, severity, shapes, eng
     assert [f.severity for f in findings if message in f.message] == [severity]
 
 
+def test_an_events_dates_two_sources_give_each_in_order_are_no_warning(shapes, engine):
+    later = ':event/s schema:startDate "2009-10-20"^^xsd:date ; schema:endDate "2009-10-25"^^xsd:date .'
+    assert engine(_graph([], later), shapes) == []
+
+
+def test_an_end_before_each_start_is_one_warning_however_many_starts(shapes, engine):
+    wrong = ':event/s schema:startDate "2009-10-20"^^xsd:date ; schema:endDate "2009-10-01"^^xsd:date .'
+    assert [f.value for f in engine(_graph([], wrong), shapes) if "ends before" in f.message] == ["2009-10-01"]
+
+
 # Mistakes beyond the one-per-constraint cases: ill-typed literals, wrong node kinds, blank nodes, several values.
 MESSY = """
 :movie/m schema:duration "soon"^^xsd:duration , "PT2H"^^xsd:duration ; schema:dateCreated "20x9"^^xsd:gYear ;

@@ -268,7 +268,8 @@ class _Reader:
                 raw = {"value": raw, "best": col.best}
             elif f.vtype in ("ltext", "name") and col.lang:
                 raw = {"text": raw, "lang": col.lang}
-            if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isdigit():
+            if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isascii() \
+                    and raw.strip().isdigit():
                 raw = int(raw)
             try:
                 out.append((True, self.parsers[f.vtype](raw)))
@@ -395,8 +396,16 @@ def read_entries(mappings: list[Mapping], parsers: dict[str, Callable[[Any], Any
     before = len(notes)
     try:
         reader = _Reader(parsers, notes, tapes)
+        refused: list[MappingError] = []  # the columns each mapping of a part misses, all told
         for mapping in mappings:
-            reader.read(mapping)
+            try:
+                reader.read(mapping)
+            except MappingError as exc:
+                if not exc.columns:
+                    raise
+                refused += exc.every()
+        if refused:
+            raise MappingError(str(refused[0]), refused[0].line, tuple(refused[1:]), columns=True)
     except _Unlike:
         del notes[before:]
         assert tapes is not None

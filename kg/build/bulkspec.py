@@ -27,13 +27,15 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl
 class MappingError(ValueError):
     """A mapping file that cannot be used; `line` points into it."""
 
-    def __init__(self, message: str, line: int | None = None, more: tuple[MappingError, ...] = ()) -> None:
+    def __init__(self, message: str, line: int | None = None, more: tuple[MappingError, ...] = (),
+                 columns: bool = False) -> None:
         super().__init__(message)
         self.line = line
         self.more = more  # the other problems found at once (every column missing, every mapping's): told together
+        self.columns = columns  # columns the mapping misses, found once its files were read: the next may be read
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return MappingError, (str(self), self.line, self.more)  # (sent back by the worker that read the files)
+        return MappingError, (str(self), self.line, self.more, self.columns)  # (sent back by the worker that read)
 
     def every(self) -> list[MappingError]:
         """This problem and the others found with it, each once."""
@@ -44,7 +46,8 @@ class MappingError(ValueError):
 
     def replaced(self, old: str, new: str) -> MappingError:
         """The same problems, `old` replaced by `new` in each message."""
-        return MappingError(str(self).replace(old, new), self.line, tuple(e.replaced(old, new) for e in self.more))
+        return MappingError(str(self).replace(old, new), self.line, tuple(e.replaced(old, new) for e in self.more),
+                            self.columns)
 
 
 @dataclass(frozen=True)
@@ -422,13 +425,15 @@ def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str
     """
     if not present:
         return  # no rows at all: nothing to tell
-    for spec in mapping.fields:
-        if spec.items and within.get(spec.field.name):
-            _check(mapping, spec.columns(), within[spec.field.name], f"object in {quote(spec.items)}")
-    _check(mapping, mapping.columns(), present, "row")
+    missing = [e for spec in mapping.fields if spec.items and within.get(spec.field.name)
+               for e in _missing(mapping, spec.columns(), within[spec.field.name], f"object in {quote(spec.items)}")]
+    missing += _missing(mapping, mapping.columns(), present, "row")
+    if missing:  # every one at once: each would otherwise cost the curator a read of the whole file
+        missing.sort(key=lambda e: e.line or 0)
+        raise MappingError(str(missing[0]), missing[0].line, tuple(missing[1:]), columns=True)
 
 
-def _check(mapping: Mapping, columns: list[Column], present: set[str], what: str) -> None:
+def _missing(mapping: Mapping, columns: list[Column], present: set[str], what: str) -> list[MappingError]:
     missing, told = [], set()
     # each column once, where a field reads it (the key may read a field's column too: its year), in line order
     for column in sorted(columns, key=lambda c: (not c.where.startswith("fields"), c.line or 0)):
@@ -441,9 +446,7 @@ def _check(mapping: Mapping, columns: list[Column], present: set[str], what: str
                 f"{', '.join(display_of(mapping, p) for p in mapping.files)} has a column {quote(name)}"
                 f"{' (did you mean ' + quote(close[0]) + '?)' if close else ''}; its columns: "
                 f"{', '.join(shorten(c, 40) for c in sorted(present)[:40])}", column.line))
-    if missing:  # every one at once: each would otherwise cost the curator a read of the whole file
-        missing.sort(key=lambda e: e.line or 0)
-        raise MappingError(str(missing[0]), missing[0].line, tuple(missing[1:]))
+    return missing
 
 
 def display_of(mapping: Mapping, path: Path) -> str:

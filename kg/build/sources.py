@@ -233,6 +233,13 @@ def _mark_line(exc: yaml.MarkedYAMLError) -> int | None:
     return mark.line + 1 if mark else None
 
 
+def _colon_in_value(text: str, at: int) -> bool:
+    """Whether line `at` (from 0) has ': ' after its key's: a value that needed quotes, not a line indented wrongly."""
+    lines = text.splitlines()
+    line = lines[at] if at < len(lines) else ""
+    return ": " in line[line.index(":") + 1:] if ":" in line else False
+
+
 def read_yaml(path: Path, display: str) -> Any:
     """Parse one YAML file; raise InputError naming the file and line on any failure."""
     try:
@@ -258,8 +265,9 @@ def read_yaml(path: Path, display: str) -> Any:
         if "'\\t'" in why:
             why += (" (YAML indents with spaces, never tabs" + (f"; the tab is character {mark.column + 1} of the line"
                                                                 if mark else "") + ")")
-        elif "mapping values are not allowed" in why:
-            why += " (a value holding ': ' is quoted: name: \"Review: Beol-sae\")"
+        elif "mapping values are not allowed" in why and mark is not None:
+            why += (" (a value holding ': ' is quoted: name: \"Review: Beol-sae\")" if _colon_in_value(text, mark.line)
+                    else " (is the line indented as the fields beside it are?)")
         raise InputError([Problem(display, _mark_line(exc), f"malformed YAML: {why}")]) from exc
     except yaml.YAMLError as exc:
         raise InputError([Problem(display, None, f"malformed YAML: {exc}")]) from exc
@@ -325,18 +333,18 @@ def _date(raw: Any) -> dt.date:
             return dt.date.fromisoformat(raw.strip())
         except ValueError:
             pass
-        if (ymd := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw.strip())) is not None:  # the form is right: the day
+        if (ymd := re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", raw.strip())) is not None:  # the form is right
             year, month, day = (int(x) for x in ymd.groups())
-            if 1 <= month <= 12:
-                days = calendar.monthrange(year, month)[1]
+            if year >= 1 and not 1 <= month <= 12:
+                raise ValueError(f"{quote(raw)} is no day of the calendar: there is no month {month}")
+            if year >= 1 and day > (days := calendar.monthrange(year, month)[1]):
                 raise ValueError(f"{quote(raw)} is no day of the calendar: {calendar.month_name[month]} {year} has "
                                  f"{days} days")
-            raise ValueError(f"{quote(raw)} is no day of the calendar: there is no month {month}")
     raise ValueError(f"{quote(raw)} is not a date; write YYYY-MM-DD, e.g. 2010-09-02")
 
 
 def _year(raw: Any) -> int:
-    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) == 4:
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) == 4:
         raw = int(raw)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1000 <= raw <= 9999:
         raise ValueError(f"{quote(raw)} is not a four-digit year")
@@ -361,7 +369,7 @@ LONGEST_MINUTES = 100_000  # the longest films run for weeks (Logistics, 2012: 5
 
 
 def _minutes(raw: Any) -> int:
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
         raw = int(raw)  # quoted, or read so from a spreadsheet: the number it is
     if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
         raise ValueError(f"{quote(raw)} is not a running time: write the whole number of minutes, e.g. 94")
@@ -551,9 +559,10 @@ def _billed(values: list[Value]) -> tuple[Value, ...]:
 
 def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, problems: list[Problem]) -> Record | None:
     if not isinstance(key, str) or not is_key(key):
+        hint = " (a name in Hangul or with accents goes in name:, romanised in the key: kim-bo-ra)" if isinstance(
+            key, str) and not key.isascii() else ""
         problems.append(Problem(display, line, f"record key {quote(key)} must be ASCII lower-case letters a-z, "
-                                "digits and hyphens (a name in Hangul or with accents goes in name:, romanised in the "
-                                "key: kim-bo-ra)", kind.section))
+                                f"digits and single hyphens between them{hint}", kind.section))
         return None
     if not isinstance(raw, _Map):
         problems.append(Problem(display, line, f"a {kind.name} is a mapping of fields", key))
