@@ -313,12 +313,18 @@ sources:
 """
 
 
+def _built_markup(project, run_kg, target: str) -> tuple[dict, str]:
+    """The markup `kg embed` gives for `target` once the project is built, and all it said."""
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    code, output = run_kg(project, "embed", target)
+    assert code == 0, output
+    return json.loads(output[output.index("{"):output.index("</script>")]), output
+
+
 def test_a_films_ratings_are_in_its_markup_as_google_reads_them(empty_project, write, run_kg):
     write(empty_project, "films.yaml", RATED)
-    code, output = run_kg(empty_project, "build")
-    assert code == 0, output
-    code, output = run_kg(empty_project, "embed", "house-of-hummingbird")
-    data = json.loads(output[output.index("{"):output.index("</script>")])
+    data, output = _built_markup(empty_project, run_kg, "house-of-hummingbird")
     assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "8.6", "ratingCount": "1520",
                                        "bestRating": "10"}
     review = data["review"] if isinstance(data["review"], dict) else data["review"][0]
@@ -337,10 +343,7 @@ def test_ratings_from_a_bulk_column_take_the_scale_the_mapping_gives(empty_proje
           name: title
           aggregate_rating: {column: rating, best: 10}
         """)
-    code, output = run_kg(empty_project, "build")
-    assert code == 0, output
-    code, output = run_kg(empty_project, "embed", "tt0000001")
-    data = json.loads(output[output.index("{"):output.index("</script>")])
+    data, _ = _built_markup(empty_project, run_kg, "tt0000001")
     assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "7.8", "bestRating": "10"}
 
 
@@ -358,9 +361,6 @@ def test_a_rating_two_sources_give_is_settled_by_a_prefer_decision(empty_project
         decisions:
           - prefer movie/house-of-hummingbird aggregate_rating from naver
         """)
-    code, output = run_kg(empty_project, "build")
-    assert code == 0, output
-    code, output = run_kg(empty_project, "embed", "house-of-hummingbird")
-    data = json.loads(output[output.index("{"):output.index("</script>")])
+    data, _ = _built_markup(empty_project, run_kg, "house-of-hummingbird")
     assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "9.1", "ratingCount": "800",
                                        "bestRating": "10"}
