@@ -41,6 +41,8 @@ BAD_INPUT = {
                          "(is the line indented as the fields beside it are?)"),
     "full-width digits in a date": ('movies:\n  x:\n    name: X\n    release_date: "２０２０-０２-１０"\n', "bad.yaml:4",
                                     "is not a date; write YYYY-MM-DD"),
+    "date and time": ("movies:\n  x:\n    name: X\n    release_date: 2020-03-05T23:30:00+09:00\n", "bad.yaml:4",
+                      "is a date and a time; write the date alone, e.g. 2020-03-05"),
     "year zero": ('movies:\n  x:\n    name: X\n    release_date: "0000-01-15"\n', "bad.yaml:4",
                   "is not a date; write YYYY-MM-DD"),
     "superscript running time": ('movies:\n  x:\n    name: X\n    running_time: "²"\n', "bad.yaml:4",
@@ -380,3 +382,11 @@ def test_a_running_time_written_as_quoted_digits_is_its_number_of_minutes(empty_
     code, output = run_kg(empty_project, "build")
     assert code == 0, output
     assert '"@value": "PT1H34M"' in run_kg(empty_project, "embed", "movie/x")[1]
+
+
+@pytest.mark.parametrize("written", ["Seol\u00a0Hye-in", "Seol  Hye-in", "Seol\u3000Hye-in", "Seol \t Hye-in"])
+def test_a_names_odd_or_doubled_spaces_are_published_as_one_plain_space(empty_project, write, run_kg, written):
+    write(empty_project, "people.yaml", f'people:\n  seol-hye-in:\n    name: "{written}"\n')
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert '"name": "Seol Hye-in"' in run_kg(empty_project, "embed", "person/seol-hye-in")[1]

@@ -323,9 +323,18 @@ def _ltext(raw: Any) -> LangText:
     return LangText(_text(raw))
 
 
+def _name(raw: Any) -> LangText:
+    """A name, its spaces plain and single: a no-break or ideographic space, or two, inside a name is a slip of the
+    keyboard (Seol\u00a0Hye-in, 최\u3000수인) that would be published as it is."""
+    text = _ltext(raw)
+    spaced = " ".join(text.text.split())
+    return text if spaced == text.text else LangText(spaced, text.lang)
+
+
 def _date(raw: Any) -> dt.date:
-    if isinstance(raw, dt.datetime):
-        return raw.date()
+    if isinstance(raw, dt.datetime):  # YAML read a time of day too: kg keeps dates, and would drop it unsaid
+        raise ValueError(f"'{raw.isoformat()}' is a date and a time; write the date alone, "
+                         f"e.g. {raw.date().isoformat()} (a time of day is not kept)")
     if isinstance(raw, dt.date):
         return raw
     if isinstance(raw, str):
@@ -485,7 +494,7 @@ def _bool(raw: Any) -> bool:
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "name": _ltext,
+    "name": _name,
     "text": _text,
     "ltext": _ltext,
     "lang": _lang,
