@@ -99,3 +99,28 @@ def test_a_source_page_types_it_by_what_it_is_not_as_a_provenance_entity(client)
     html = client.get("/source/variety-review-2009-10-14", headers={"Accept": "text/html"}).get_data(as_text=True)
     chips = re.findall(r'<span class="type">([^<]+)</span>', html.split('<p class="iri">', 1)[1].split("</p>", 1)[0])
     assert chips == ["Review"]
+
+
+def test_two_sources_a_page_would_cite_alike_are_told_apart_by_their_names(empty_project, write, run_kg):
+    from dataclasses import replace
+
+    from kg.config import load_config
+    from server import create_app
+
+    write(empty_project, "films.yaml", """
+        organizations:
+          kofa: {name: Korean Film Archive}
+        sources:
+          kmdb-page: {name: KMDb entry, type: WebPage, publisher: kofa}
+          kofa-catalogue: {name: KOFA catalogue, type: WebPage, publisher: kofa}
+        movies:
+          a-film:
+            name: A Film
+            claims:
+              kmdb-page: {running_time: 100}
+              kofa-catalogue: {running_time: 101}
+        """)
+    assert run_kg(empty_project, "build")[0] == 0
+    client = create_app(replace(load_config(empty_project), cache_mb=0)).test_client()
+    html = client.get("/movie/a-film", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Korean Film Archive, web page: KMDb entry" in html and "Korean Film Archive, web page: KOFA catalogue" in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,7 +252,7 @@ def view(release: Release, iri: str, lang: str = "en", readers: tuple[str, ...] 
     stated, more_stated = _stated(release, iri, lang) if iri in release.graphs else ([], False)
     return View(iri, name, types, facts, parts, variants, incoming, conflicts, labels,
                 {r.iri: y for r in incoming if (y := year(release, r.iri))}, more, preferred,
-                {s: citation(release, s, lang) for s in cited}, stated, more_stated, preferred_name)
+                _citations(release, cited, lang), stated, more_stated, preferred_name)
 
 
 def _decided(facts: list[Fact], editorial: str) -> list[Fact]:
@@ -279,6 +280,15 @@ def _when(term: ox.Literal) -> str:
     if len(parts) == 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
         return f"{months[int(parts[1]) - 1]} {parts[0]}"
     return text
+
+
+def _citations(release: Release, sources: set[str], lang: str) -> dict[str, str]:
+    """How a page cites each of its sources (`citation`); two a page would cite alike are told apart by their names
+    (two undated web pages of one publisher)."""
+    found = {s: citation(release, s, lang) for s in sources}
+    alike = Counter(found.values())
+    return {s: f"{text}: {label(release, s, lang) or s.rsplit('/', 1)[-1]}" if alike[text] > 1 else text
+            for s, text in found.items()}
 
 
 def citation(release: Release, source: str, lang: str = "en") -> str:
