@@ -561,7 +561,7 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
         raise Failure(f"{removed[0]} is gone: an earlier release had it, the current one does not")
     named = _named(release, target, minter)
     exact = [path for path, same in named if same]
-    if len(exact) == 1:  # a name, as the site's search finds it: one entity has it
+    if len(exact) == 1 and exact[0] != target:  # a name, as the site's search finds it: one entity has it
         _say(f"kg: {target!r} is the name of {exact[0]}")
         ctx.invoke(embed_cmd, target=exact[0])
         return
