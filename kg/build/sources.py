@@ -327,8 +327,14 @@ def _name(raw: Any) -> LangText:
     """A name, its spaces plain and single: a no-break or ideographic space, or two, inside a name is a slip of the
     keyboard (Seol\u00a0Hye-in, 최\u3000수인) that would be published as it is."""
     text = _ltext(raw)
-    spaced = " ".join(text.text.split())
+    spaced = _SPACES.sub(" ", text.text)
     return text if spaced == text.text else LangText(spaced, text.lang)
+
+
+# runs of spaces (every Unicode space separator, and tabs): not the line and paragraph separators, which a name
+# keeps as written (escaped wherever it is embedded)
+_ODD_SPACE = r"\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_SPACES = re.compile(rf"[ {_ODD_SPACE}]{{2,}}|[{_ODD_SPACE}]")
 
 
 def _date(raw: Any) -> dt.date:
