@@ -765,36 +765,26 @@ def test_a_merge_of_a_mistyped_key_is_noted_with_the_line_meant(empty_project, w
     assert "people.yaml:5" in output.split("did you mean")[0].rsplit("\n", 1)[-1]
 
 
-def test_a_preference_for_the_value_the_curators_wrote_themselves_is_no_contradiction(empty_project, write, run_kg):
-    write(empty_project, "films.yaml", """
+@pytest.mark.parametrize("movies, decisions", [
+    # the value the curators wrote themselves is the one preferred
+    ("a-film: {name: A Film, production_year: 2011, claims: {cur-a: {name: A Film, production_year: 2011}, "
+     "cur-b: {name: A Film, production_year: 2012}}}",
+     "- prefer movie/a-film production_year from cur-a"),
+    # two merged records' own values settle nothing: a preference does
+    ("a-film: {name: A Film, production_year: 2011, claims: {cur-a: {name: A Film, production_year: 2011}}}\n"
+     "          a-film-2: {name: A Film, production_year: 2012, claims: {cur-b: {name: A Film, production_year: 2012}}}",
+     "- merge movie/a-film-2 into movie/a-film\n          - prefer movie/a-film production_year from cur-b"),
+], ids=["the-curators-own-value", "merged-records-values"])
+def test_a_preference_beside_the_curators_own_values_that_contradicts_none_is_built(empty_project, write, run_kg,
+                                                                                     movies, decisions):
+    write(empty_project, "films.yaml", f"""
         sources:
-          cur-a: {name: Catalogue A, type: CreativeWork}
-          cur-b: {name: Catalogue B, type: CreativeWork}
+          cur-a: {{name: Catalogue A, type: CreativeWork}}
+          cur-b: {{name: Catalogue B, type: CreativeWork}}
         movies:
-          a-film:
-            name: A Film
-            production_year: 2011
-            claims:
-              cur-a: {name: A Film, production_year: 2011}
-              cur-b: {name: A Film, production_year: 2012}
+          {movies}
         decisions:
-          - prefer movie/a-film production_year from cur-a
-        """)
-    code, output = run_kg(empty_project, "build")
-    assert code == 0, output
-
-
-def test_a_preference_settles_the_values_two_merged_records_wrote_themselves(empty_project, write, run_kg):
-    write(empty_project, "films.yaml", """
-        sources:
-          cur-a: {name: Catalogue A, type: CreativeWork}
-          cur-b: {name: Catalogue B, type: CreativeWork}
-        movies:
-          a-film: {name: A Film, production_year: 2011, claims: {cur-a: {name: A Film, production_year: 2011}}}
-          a-film-2: {name: A Film, production_year: 2012, claims: {cur-b: {name: A Film, production_year: 2012}}}
-        decisions:
-          - merge movie/a-film-2 into movie/a-film
-          - prefer movie/a-film production_year from cur-b
+          {decisions}
         """)
     code, output = run_kg(empty_project, "build")
     assert code == 0, output
