@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pyoxigraph as ox
@@ -103,6 +104,12 @@ NEGATIVE = [
     ("carousel: no rating", [("movie/m", S + "aggregateRating")], "", "no aggregateRating", "Warning"),
     ("bad language tag", [], ':movie/m schema:alternateName "x"@en-abcdefghij .', "language tag must be BCP 47",
      "Violation"),
+    ("running time of days", [("movie/m", S + "duration")], ':movie/m schema:duration "P6DT12H40M"^^xsd:duration .',
+     "a day or more", "Warning"),
+    ("birth date in the future", [("person/p", S + "birthDate")], ':person/p schema:birthDate "9999-01-01"^^xsd:date .',
+     "birth date in the future", "Warning"),
+    ("birth year in the future", [("person/p", S + "birthDate")], ':person/p schema:birthDate "9999"^^xsd:gYear .',
+     "birth date in the future", "Warning"),
     ("person without name", [("person/p", S + "name")], "", "person needs exactly one", "Violation"),
     ("person variant not text", [], ":person/p schema:alternateName :person/p .", "Name variants", "Violation"),
     ("birth date as text", [("person/p", S + "birthDate")], ':person/p schema:birthDate "1971" .', "birth date",
@@ -210,6 +217,18 @@ def test_an_events_dates_two_sources_give_each_in_order_are_no_warning(shapes, e
 def test_an_end_before_each_start_is_one_warning_however_many_starts(shapes, engine):
     wrong = ':event/s schema:startDate "2009-10-20"^^xsd:date ; schema:endDate "2009-10-01"^^xsd:date .'
     assert [f.value for f in engine(_graph([], wrong), shapes) if "ends before" in f.message] == ["2009-10-01"]
+
+
+def test_a_birth_date_of_today_or_before_is_no_warning(shapes, engine):
+    today = dt.date.today()
+    dates = f':person/q a schema:Person ; schema:name "Q" ; schema:birthDate "{today.isoformat()}"^^xsd:date , ' \
+            f'"{today.year}"^^xsd:gYear .'
+    assert [f for f in engine(_graph([], dates), shapes) if "future" in f.message] == []
+
+
+def test_a_running_time_under_a_day_is_no_warning(shapes, engine):
+    long = ':movie/m schema:duration "PT23H59M"^^xsd:duration .'
+    assert [f for f in engine(_graph([("movie/m", S + "duration")], long), shapes) if "a day" in f.message] == []
 
 
 # Mistakes beyond the one-per-constraint cases: ill-typed literals, wrong node kinds, blank nodes, several values.

@@ -10,7 +10,7 @@ import pytest
 import kg.build.pipeline
 import kg.build.validate
 from conftest import REPO
-from kg.build.sources import InputError, read_records
+from kg.build.sources import InputError, read_records, read_sources
 
 SOURCE = """
 sources:
@@ -390,3 +390,39 @@ def test_a_names_odd_or_doubled_spaces_are_published_as_one_plain_space(empty_pr
     code, output = run_kg(empty_project, "build")
     assert code == 0, output
     assert '"name": "Seol Hye-in"' in run_kg(empty_project, "embed", "person/seol-hye-in")[1]
+
+
+def _notes(tmp_path: Path, text: str) -> list[str]:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.yaml").write_text(text, encoding="utf-8")
+    return [str(n) for n in read_sources(tmp_path / "data", root=tmp_path).notes]
+
+
+_BILLED = """people:
+  p: {name: P}
+  q: {name: Q}
+sources:
+  s: {type: CreativeWork, name: S}
+  t: {type: CreativeWork, name: T}
+movies:
+  x:
+    name: X
+    claims:
+      s:
+        cast:
+          - {actor: p, billing: 1}
+          - {actor: q, billing: %s}
+      t:
+        cast:
+          - {actor: q, billing: 1}
+          - {actor: p, billing: 2}
+"""
+
+
+def test_two_actors_one_source_bills_alike_are_noted_where_the_second_is(tmp_path):
+    assert _notes(tmp_path, _BILLED % 1) == ["data/a.yaml:14: suspicious: x: s bills q 1, as it bills p (line 13); "
+                                             "billing is each actor's place in the credits (1, 2, 3, ...)"]
+
+
+def test_sources_that_bill_the_cast_each_in_its_own_order_are_not_noted(tmp_path):
+    assert _notes(tmp_path, _BILLED % 2) == []

@@ -572,6 +572,21 @@ def _billed(values: list[Value]) -> tuple[Value, ...]:
                  for v in values)
 
 
+def _shared_billing(record: Record) -> Iterator[Note]:
+    """A note for each actor a source bills at a place it gave another actor already: most often a typo, though
+    co-stars billed alike exist (a note, not an error)."""
+    for claim in record.claims:
+        first: dict[int, Value] = {}
+        for v in claim.values:
+            if isinstance(v.value, CastEntry) and v.value.billing is not None:
+                other = first.setdefault(v.value.billing, v)
+                if other.value.actor != v.value.actor:
+                    yield Note(v.origin.file, v.origin.line, "suspicious",
+                               f"{record.key}: {claim.source} bills {v.value.actor} {v.value.billing}, as it bills "
+                               f"{other.value.actor} (line {other.origin.line}); billing is each actor's place in "
+                               "the credits (1, 2, 3, ...)")
+
+
 def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, problems: list[Problem]) -> Record | None:
     if not isinstance(key, str) or not is_key(key):
         hint = " (a name in Hangul or with accents goes in name:, romanised in the key: kim-bo-ra)" if isinstance(
@@ -991,6 +1006,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
                 continue
             seen[(record.kind, record.key)] = record
             records.append(record)
+            out.notes.extend(_shared_billing(record))
     if mappings:
         try:
             hand = {(r.kind, r.key) for r in records if r.kind != "source"}  # a bulk key of one joins it (rule 5)
