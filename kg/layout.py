@@ -133,6 +133,18 @@ def fold(text: str) -> str:
 
 
 _HANGUL_SPACE = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def listing_key(name: str | None, iri: str) -> tuple[str, str, str, str]:
+    """Where an entity comes in a listing: one without a name first, then by collated name, lower case, IRI."""
+    return ("0", "", "", iri) if name is None else ("1", collated(name), name.lower(), iri)
+
+
+def collated(text: str) -> str:
+    """A name as listings order it: as search folds it (Émile beside Emile, not after Zoe), each run of digits
+    led by its length, so that Character 2 comes before Character 10."""
+    return _DIGITS.sub(lambda m: f"{len(d := m.group().lstrip('0') or '0'):02d}{d}", fold(text))
 
 
 def listing_file(kind: str) -> str:

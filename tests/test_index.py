@@ -344,8 +344,17 @@ def test_runs_of_entities_apart_merge_into_the_order_of_one_sort_of_them_all(tmp
     assert sorted(p.name for p in whole.iterdir()) == sorted(p.name for p in merged.iterdir())
     for path in whole.iterdir():
         assert (merged / path.name).read_bytes() == path.read_bytes(), path.name
-    # listed as ORDER BY LCASE(?name) ?e sorts them: those without a name first, then by code point
+    # those without a name first, then by the collated name, the name in lower case and the IRI
     listed = [line.split("\t")[0] for line in (whole / layout.listing_file("movie")).read_text().splitlines()]
     named = {f"{base}movie/{n:02d}": name for n, name in names if name != "-"}
     assert listed == sorted(named | {e: None for e in listed if e not in named},
-                            key=lambda e: (e in named, named.get(e, "").lower(), e))
+                            key=lambda e: (e in named, layout.collated(named.get(e, "")), named.get(e, "").lower(), e))
+
+
+def test_a_listing_puts_numbers_in_order_and_accented_letters_beside_plain_ones(tmp_path: Path):
+    base = "https://x.example/"
+    shuffled = ["Zoe", "Character 10", "émile", "Character 2", "괴물", "Emile", "Character 1", "Ørsted", "Ozu"]
+    writer.write(_hard_rows(list(enumerate(shuffled)), base), tmp_path / "index", base)
+    lines = (tmp_path / "index" / layout.listing_file("movie")).read_text().splitlines()
+    assert [line.split("\t")[1] for line in lines] == ["Character 1", "Character 2", "Character 10", "Emile", "émile",
+                                                       "Ørsted", "Ozu", "Zoe", "괴물"]

@@ -38,6 +38,7 @@ from kg.layout import (
     fuzzy_term,
     indexed_typos,
     listing_file,
+    listing_key,
 )
 
 
@@ -174,12 +175,11 @@ def write_run(rows: Rows, path: Path, base_iri: str) -> Run:
             kinds.setdefault(kind, set()).add(e)
         type_of[e] = min(t, type_of.get(e, t))
 
-    def listed(e: str) -> tuple[str, str, str]:  # ORDER BY LCASE(?name) ?e, an entity without a name first
-        n = preferred.get(e)
-        return ("0", "", e) if n is None else ("1", n.lower(), e)
+    def listed(e: str) -> tuple[str, str, str, str]:
+        return listing_key(preferred.get(e), e)
 
     files: dict[str, tuple[int, list[bytes]]] = {
-        listing_file(kind): (3, [_keyed(listed(e), f"{e}\t{preferred.get(e) or e}") for e in members])
+        listing_file(kind): (4, [_keyed(listed(e), f"{e}\t{preferred.get(e) or e}") for e in members])
         for kind, members in kinds.items()}
     files[PAGES_FILE] = (1, [_keyed((e,), e) for e in rows.paged])
     # in the order of the first field, the search key: search finds the spellings that start with a text as one run
@@ -211,7 +211,7 @@ def write_run(rows: Rows, path: Path, base_iri: str) -> Run:
             for keys in found.values():
                 for key in keys:
                     counted[key] = counted.get(key, 0) + 1
-            files[name] = (4, [_keyed((key, *listed(e)), f"{key}\t{e}\t{preferred.get(e) or e}")
+            files[name] = (5, [_keyed((key, *listed(e)), f"{key}\t{e}\t{preferred.get(e) or e}")
                                for e, keys in found.items() for key in keys])
     sections = {}
     with path.open("wb") as out:

@@ -133,14 +133,16 @@ def listing(release: Release, kind: str, page: int = 1, size: int = 100,
     total = int(count_rows[0]["n"].value)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
+    # a release without the index (built by an older kg): every member's name, ordered as the index orders them
     rows = release.select(f"""
         SELECT ?e (COALESCE(SAMPLE(?n), MIN(STR(?a))) AS ?name) WHERE {{
             {members}
             OPTIONAL {{ GRAPH <{Minter(str(release.meta['base_iri'])).editorial().value}> {{ ?e <{NAME.value}> ?n }} }}
             OPTIONAL {{ ?e <{NAME.value}> ?a FILTER(isLiteral(?a)) }}
-        }} GROUP BY ?e ORDER BY LCASE(STR(?name)) ?e LIMIT {size} OFFSET {(page - 1) * size}""")
-    items = [(row["e"].value, row["name"].value if row["name"] is not None else row["e"].value)
-             for row in rows]
+        }} GROUP BY ?e""")
+    named = sorted(((row["e"].value, row["name"].value if row["name"] is not None else None) for row in rows),
+                   key=lambda item: layout.listing_key(item[1], item[0]))
+    items = [(e, name if name is not None else e) for e, name in named[(page - 1) * size:page * size]]
     return Listing(kind, items, page, pages, total)
 
 
