@@ -1383,3 +1383,55 @@ def test_a_digit_that_is_no_ascii_digit_in_a_number_column_is_a_value_left_out_n
     code, output = run_kg(empty_project, "build", "--verbose")
     assert code == 0, output
     assert "'²' is not a four-digit year" in output
+
+
+_DIRECTED = [{"id": "F1", "title": "Night River", "directors": [{"name": "Ann Lee", "pid": "P1"},
+                                                              {"name": "Bo Kim", "pid": "P2"}]},
+             {"id": "F2", "title": "Salt Road", "directors": [{"name": "Cy Park"}, {"name": "Di Song", "pid": "P4"}]}]
+
+
+def test_names_and_ids_read_through_one_list_pair_item_by_item(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps(_DIRECTED))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\n"
+                                                     "director: {name: directors.name, id: directors.pid}\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?f ?n WHERE {{ ?f <{S}director>/<{S}name> ?n }}") == [
+        (f"{BASE}movie/f1", "Ann Lee"), (f"{BASE}movie/f1", "Bo Kim"), (f"{BASE}movie/f2", "Cy Park"),
+        (f"{BASE}movie/f2", "Di Song")]
+    assert ask(empty_project, f"SELECT ?n WHERE {{ <{BASE}person/p4> <{S}name> ?n }}") == [("Di Song",)]
+
+
+def test_a_date_column_is_read_in_the_formats_the_mapping_names(empty_project, run_kg):
+    put(empty_project, "films.csv", 'id,title,released\nF1,A,24/07/2001\nF2,B,"June 12, 1999"\nF3,C,2003-01-02\n'
+                                    "F4,D,07-24-2001\n")
+    put(empty_project, "films.mapping.yaml", mapping(
+        "films.csv", "name: title\nrelease_date: {column: released, format: ['%d/%m/%Y', '%B %d, %Y']}\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?f ?d WHERE {{ ?f <{S}datePublished> ?d }}") == [
+        (f"{BASE}movie/f1", "2001-07-24"), (f"{BASE}movie/f2", "1999-06-12"), (f"{BASE}movie/f3", "2003-01-02")]
+    assert "data/films.csv:5: skipped: release_date: '07-24-2001' is not a date; write YYYY-MM-DD, e.g. 2010-09-02 " \
+           "(nor written as '%d/%m/%Y' or '%B %d, %Y')" in _notes(empty_project)
+
+
+def test_a_rating_column_may_name_the_column_of_its_count(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,rating,votes\nF1,A,7.5,120\nF2,B,6,\n")
+    put(empty_project, "films.mapping.yaml", mapping(
+        "films.csv", "name: title\naggregate_rating: {column: rating, best: 10, count: votes}\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?f ?c WHERE {{ ?f <{S}aggregateRating> ?r OPTIONAL {{ ?r <{S}ratingCount> ?c }} }}"
+               ) == [(f"{BASE}movie/f1", "120"), (f"{BASE}movie/f2", "")]
+
+
+def test_a_mapping_may_give_the_records_type_and_a_type_not_allowed_is_skipped(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title\nF1,A\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\n", "id: id"))
+    put(empty_project, "events.csv", "id,name,film,kind\nS1,A at noon,F1,ScreeningEvent\nS2,Gala,F1,Gala\n")
+    put(empty_project, "events.mapping.yaml", mapping(
+        "events.csv", "name: name\ntype: kind\nwork_presented: {name: film, id: film}\n", "id: id", "event",
+        "events"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 1, output  # S2 is a plain Event, which may not present a film
+    assert "data/events.csv:3: skipped: type: 'Gala' is not one of Event, Festival, ScreeningEvent" in output
+    put(empty_project, "events.csv", "id,name,film,kind\nS1,A at noon,F1,ScreeningEvent\n")
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ <{BASE}event/s1> a ?t }}") == [(f"{S}ScreeningEvent",)]

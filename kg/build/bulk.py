@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import marshal
@@ -266,15 +267,24 @@ class _Reader:
                 raw = {"amount": raw, "currency": col.currency or "USD"}
             elif f.vtype == "rating":
                 raw = {"value": raw, "best": col.best}
+                if col.count is not None and (count := Column(col.count).first(row, fixes)) is not None:
+                    raw["count"] = int(count) if isinstance(count, str) and count.isascii() and count.isdigit() \
+                        else count
             elif f.vtype in ("ltext", "name") and col.lang:
                 raw = {"text": raw, "lang": col.lang}
             if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isascii() \
                     and raw.strip().isdigit():
                 raw = int(raw)
+            if col.formats and isinstance(raw, str):
+                raw = _dated(raw, col.formats)
             try:
-                out.append((True, self.parsers[f.vtype](raw)))
+                value = self.parsers[f.vtype](raw)
+                if f.choices and value not in f.choices:
+                    raise ValueError(f"{quote(value)} is not one of {', '.join(f.choices)}")
+                out.append((True, value))
             except ValueError as exc:
-                out.append((False, str(exc)))
+                out.append((False, str(exc) + (f" (nor written as {' or '.join(map(quote, col.formats))})"
+                                               if col.formats and isinstance(raw, str) else "")))
         return out
 
     def referenced(self, mapping: Mapping, ref: RefSpec, row: dict[str, Any], origin: Origin,
@@ -373,6 +383,16 @@ class _Reader:
                 entry.add(target, key, origin)
             else:
                 entry.add("crew", CrewEntry(key, dept), origin)
+
+
+def _dated(text: str, formats: tuple[str, ...]) -> str:
+    """A cell's date written as YYYY-MM-DD, when one of the mapping's formats reads it (else the cell as it is)."""
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date().isoformat()
+        except ValueError:
+            continue
+    return text
 
 
 _LINKING = ("ref", "cast", "crew")  # the value types that name other records

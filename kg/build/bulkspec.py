@@ -64,6 +64,8 @@ class Column:
     aliases: dict[str, str] = dataclasses.field(default_factory=dict)  # value as printed -> value to use
     currency: str | None = None  # for money fields
     best: Any = None  # for rating fields: the top of the ratings' scale (5 when not given)
+    count: str | None = None  # for rating fields: the column of how many ratings each averages
+    formats: tuple[str, ...] = ()  # for date fields: how the cells write a date (strptime), tried in order
     where: str = dataclasses.field(default="", compare=False)  # the mapping entry, for errors
     line: int | None = dataclasses.field(default=None, compare=False)
 
@@ -74,7 +76,8 @@ class Column:
             return Column(column=spec, where=where, line=line)
         if not isinstance(spec, dict):
             raise MappingError(f"{where}: a column name or a mapping with 'column' or 'constant'", line)
-        known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency", "best"}
+        known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency", "best",
+                 "count", "format"}
         extra = set(spec) - known
         if extra:
             raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} (known: "
@@ -88,9 +91,18 @@ class Column:
         aliases = spec.get("aliases") or {}
         if not isinstance(aliases, dict):
             raise MappingError(f"{where}: aliases is a mapping of value -> replacement", line)
+        count = spec.get("count")
+        if count is not None and not isinstance(count, str):
+            raise MappingError(f"{where}: count is the column of how many ratings each value averages", line)
+        formats = spec.get("format") or []
+        formats = [formats] if isinstance(formats, str) else formats
+        for fmt in formats:
+            if not isinstance(fmt, str) or "%" not in fmt:
+                raise MappingError(f"{where}: format is how the cells write a date, e.g. '%d/%m/%Y' (24/07/1956) or "
+                                   "'%B %d, %Y' (June 12, 1936), or a list of them", line)
         return Column(spec.get("column"), spec.get("constant"), pattern, spec.get("template"), spec.get("split"),
                       spec.get("lang"), bool(spec.get("html")), {str(k): str(v) for k, v in aliases.items()},
-                      spec.get("currency"), spec.get("best"), where, line)
+                      spec.get("currency"), spec.get("best"), count, tuple(formats), where, line)
 
     @cached_property
     def plain(self) -> bool:
@@ -224,6 +236,8 @@ class FieldSpec:
     def columns(self) -> list[Column]:
         """The columns this field reads: of the row, or (with `items`) of each object in that column's list."""
         found = [self.column] if self.column is not None else []
+        if self.column is not None and self.column.count is not None:
+            found.append(Column(self.column.count, where=self.column.where, line=self.column.line))
         found += list(self.parts.values())
         if self.ref is not None:
             i = self.ref.identity
@@ -287,10 +301,41 @@ def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
     return RefSpec(kind, Identity(Column.parse(spec["name"], where, line), ident))
 
 
+def _item_by_item(spec: FieldSpec) -> FieldSpec:
+    """A reference whose columns are all paths into one list of objects (`directors.name`, `directors.pid`) read
+    item by item, as with `items`: each name with its own item's identifier, not the list's first."""
+    if spec.items is not None or spec.ref is None:
+        return spec
+    paths = [str(c.column).split(".") for c in spec.columns()]
+    if len(paths) < 2 or any(len(p) < 2 for p in paths):
+        return spec
+    prefix = []
+    for steps in zip(*(p[:-1] for p in paths), strict=False):
+        if len(set(steps)) > 1:
+            break
+        prefix.append(steps[0])
+    if not prefix:
+        return spec
+
+    def moved(col: Column | None) -> Column | None:
+        if col is None or col.column is None:
+            return col
+        return dataclasses.replace(col, column=".".join(col.column.split(".")[len(prefix):]))
+
+    i = spec.ref.identity
+    identity = Identity(moved(i.name), moved(i.ident), moved(i.year), moved(i.distinct))
+    parts = {k: c for k, c in ((k, moved(c)) for k, c in spec.parts.items()) if c is not None}
+    return dataclasses.replace(spec, ref=RefSpec(spec.ref.kind, identity), parts=parts, items=".".join(prefix))
+
+
 def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) -> FieldSpec:
+    return _item_by_item(_plain_field_spec(kind, name, spec, where, line))
+
+
+def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) -> FieldSpec:
     f = kind.field(name)
-    if f is None or f.vtype == "type":
-        known = [x.name for x in kind.fields if x.vtype != "type"]
+    if f is None:
+        known = [x.name for x in kind.fields]
         close = difflib.get_close_matches(name, known, n=1)
         raise MappingError(f"{where}: {kind.name} has no field {quote(name)} ("
                            f"{f'did you mean {close[0]}? ' if close else ''}known: {', '.join(known)})", line)
