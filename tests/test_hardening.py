@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -128,6 +129,29 @@ def test_no_process_outlives_the_server(released):
         while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
             time.sleep(0.2)
         assert [p for p in pids if os.path.exists(f"/proc/{p}")] == []
+    finally:
+        server.stop()
+
+
+def test_a_query_whose_worker_is_killed_ends_by_its_deadline(released):
+    """A worker killed (or stopped sooner than its queries' deadline) leaves no query running on without end."""
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port(), {"KG_QUERY_TIMEOUT": "3", "KG_CACHE_MB": "0"})
+    try:
+        executors = set(_executors(server))
+        workers = [c for c in _children(server.proc.pid) if not _children(c)]  # (the zygote has the executors)
+        def ask() -> None:
+            with contextlib.suppress(requests.ConnectionError):  # its worker is killed while it waits
+                _get(server, SLOW)
+
+        slow = threading.Thread(target=ask, daemon=True)
+        slow.start()
+        time.sleep(0.5)  # the query is running in one of the executors
+        started = time.monotonic()
+        for worker in workers:
+            os.kill(worker, signal.SIGKILL)
+        assert _gone(executors, within=3 + 2 + 3 - (time.monotonic() - started))
     finally:
         server.stop()
 

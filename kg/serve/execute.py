@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import math
 import multiprocessing as mp
 import os
 import queue
@@ -41,6 +42,7 @@ QUEUE_WAIT = 1.0  # seconds a request waits for a free executor before 429
 QUICK_LANE = 1  # executors per worker kept for queries not known to be slow, while heavy ones hold the others
 QUICK_SECONDS = 1.0  # how long a query may run in the quick lane
 KNOWN_SLOW = 1024  # digests of queries that ran long, remembered so that they stay out of the quick lane
+OWN_DEADLINE_GRACE = 2  # seconds past its deadline after which an executor whose worker is gone ends itself
 
 
 def _renice(pid: int | None, niceness: int) -> bool:
@@ -68,6 +70,9 @@ def _serve(conn: Connection, root: str, memory_mb: int) -> None:
     from kg.serve.store import NoRelease, Releases
 
     confine(memory_mb)  # before any query: no network sockets, a bounded heap
+    # the server's Ctrl-C is not ours to act on: the worker that asked for the query ends it, else its own alarm
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the kernel ends the process: no Python code need run
     releases = Releases(Path(root))
     try:
         releases.current()  # open the store before saying ready
@@ -76,9 +81,12 @@ def _serve(conn: Connection, root: str, memory_mb: int) -> None:
     conn.send("ready")
     while True:
         try:
-            job: Job = conn.recv()
+            job, seconds = conn.recv()
         except (EOFError, OSError):
             return
+        # a query in Rust cannot be interrupted: past its deadline, the worker kills this process; should the worker
+        # be gone (stopped, killed), the alarm does, a little later
+        signal.alarm(math.ceil(seconds) + OWN_DEADLINE_GRACE)
         try:
             result = answer(releases.current(), job)
             if job.max_bytes and len(result.body) > job.max_bytes:
@@ -91,6 +99,7 @@ def _serve(conn: Connection, root: str, memory_mb: int) -> None:
             result = _refusal(_over_memory(memory_mb))
         except Exception as exc:  # noqa: BLE001 - an executor must answer, whatever happened
             result = Answer(500, "text/plain; charset=utf-8", f"The query failed: {type(exc).__name__}\n".encode())
+        signal.alarm(0)
         try:
             conn.send(result)
         except MemoryError:  # pickling a large body needs a copy of it
@@ -343,7 +352,7 @@ class Executors:
         started = time.monotonic()
         niced = False
         try:
-            executor.conn.send(job)
+            executor.conn.send((job, deadline))
             ready = executor.conn.poll(min(SLOW_AFTER, deadline))
             if not ready:
                 self._known_slow(job.text, ran_long=True)
@@ -372,9 +381,9 @@ class Executors:
                           f"Query timed out after {deadline:g} s (the limit for this request); it was stopped. "
                           f"Narrow it down, add a LIMIT, or ask for a longer timeout within the server's "
                           f"{self.timeout:g} s.\n".encode())
-        return _refusal("The query process stopped before answering, most likely because the query needed more "
-                        f"memory than this server allows per query ({self.memory_mb:,} MiB, query_memory_mb). "
-                        "Narrow it down, or add a LIMIT.")
+        return _refusal("The query process stopped before answering: most likely the query needed more memory "
+                        f"than this server allows per query ({self.memory_mb:,} MiB, query_memory_mb), or the "
+                        "server is stopping. Narrow it down, or add a LIMIT, or try again in a moment.")
 
     def _replace(self, executor: _Executor, home: queue.Queue[_Executor]) -> None:
         with self.returned:
