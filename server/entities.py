@@ -193,6 +193,13 @@ class _Listed:
                     f"{listing.kind}-page-{listing.page}.csv", headers=self.headers())
 
 
+@bp.get(f"/<any({', '.join(LISTED)}):kind>")
+def kind_without_slash(kind: str) -> WerkzeugResponse:
+    """/movie means the listing /movie/: a redirect by path (Werkzeug's own would name the request's Host)."""
+    query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
+    return redirect(f"/{kind}/" + (f"?{query}" if query else ""), 308)
+
+
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
 @renders
 def kind_listing(kind: str) -> Answer:

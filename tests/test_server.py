@@ -155,6 +155,13 @@ def test_a_trailing_slash_on_an_entity_redirects_to_it(client, path, target):
     assert client.get(target).status_code == 200
 
 
+@pytest.mark.parametrize("path, target", [("/movie", "/movie/"), ("/person?born=1970", "/person/?born=1970")])
+def test_a_listing_without_its_slash_redirects_by_path_whatever_the_host_says(client, path, target):
+    r = client.get(path, headers={"Host": "evil.example"})
+    assert r.status_code == 308 and r.headers["Location"] == target
+    assert client.get(target).status_code == 200
+
+
 @pytest.mark.parametrize("path, target", [("/movie/%0D/", "/movie/%0D"), ("/movie/a%20b/?q=%0A", "/movie/a%20b?q=%0A"),
                                           ("/movie/%C3%A9t%C3%A9/", "/movie/%C3%A9t%C3%A9")])
 def test_a_trailing_slash_redirect_keeps_odd_characters_encoded(client, path, target):
