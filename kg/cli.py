@@ -77,6 +77,9 @@ class _Commands(click.Group):
             ctx.exit(128 + signum)  # as a shell reports a command a signal ended
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # `kg releases | head -1`: the reader has what it wanted
+            _quiet_stdout()
+            ctx.exit(128 + signal.SIGPIPE)  # as a shell reports a command the pipe's end stopped
         except Exception:  # a bug: not 1, which says the data does not conform, nor 2 (bad input)
             traceback.print_exc()
             _say("kg: internal error (a bug in kg, not a problem of the data: please report it with the traceback "
@@ -703,11 +706,23 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     serve(config)
 
 
+def _quiet_stdout() -> None:
+    """Standard output pointed at /dev/null: what is still buffered for a reader that has gone is dropped, not
+    flushed into another BrokenPipeError as Python exits."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main() -> None:
     """Entry point of the `kg` console script (failures become exit codes in `_Commands.invoke`); a build's process
     ends at once, once it has said everything."""
     try:
         cli(standalone_mode=True)
+        sys.stdout.flush()  # here, where a reader gone is told as such, rather than as Python exits
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(128 + signal.SIGPIPE)
     except SystemExit as exc:
         if not _quick_exit:
             raise

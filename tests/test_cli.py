@@ -208,3 +208,22 @@ def test_a_relative_releases_path_on_the_command_line_is_the_current_directory_s
     assert not (project / "var-of-mine").exists()
     code, output = run_kg(project, "--releases", "var-of-mine", "query", "ASK { ?s ?p ?o }")
     assert code == 0 and "true" in output
+
+
+@pytest.mark.parametrize("command", [["releases"], ["info"], ["query", "SELECT * WHERE { ?s ?p ?o }"]])
+def test_a_reader_that_has_gone_ends_the_command_quietly(released, command):
+    """`kg releases | head -1`: what the reader no longer wants is dropped, with no traceback and no 'internal
+    error' (the pipe's reading end is closed before kg writes, as `head` may have closed it)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "kg", "--root", str(released), *command], stdout=write,
+                              stderr=subprocess.PIPE, timeout=60, check=False)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr.decode()) == (128 + signal.SIGPIPE, "")
