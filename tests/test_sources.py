@@ -248,6 +248,21 @@ def test_a_broken_shapes_file_is_refused_with_its_line_and_the_release_stays(pro
 SHAPES_HEAD = "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix schema: <http://schema.org/> .\n\n"
 
 
+def test_a_sparql_constraint_that_does_not_parse_is_refused_at_its_line_and_the_release_stays(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    before = (project / "var" / "current").resolve()
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#shouting> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n  sh:sparql [\n"
+        '    sh:message "No title in capitals." ;\n    sh:select """\n      SELECT $this ?value WHERE {\n'
+        "        $this <http://schema.org/name> ?value .\n        FILTER(ucase(str(?value)) = str(?value)\n      }\"\"\" ] .\n",
+        encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 2
+    assert f"{project / 'shapes' / 'extra.ttl'}:12: a SPARQL constraint's query (sh:select) does not parse: " \
+           "error at 5:7: expected one of" in output
+    assert (project / "var" / "current").resolve() == before
+
+
 def test_a_constraint_shacl_does_not_allow_is_refused_with_its_shape_and_line(project, run_kg):
     assert run_kg(project, "build")[0] == 0
     before = (project / "var" / "current").resolve()

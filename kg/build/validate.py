@@ -139,7 +139,31 @@ def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
     unfit = _unfit(graph, files, shapes_dir) if judged != digest else None
     if unfit is not None:
         raise InputError([unfit])
+    if judged != digest and (bad := _bad_sparql(graph, read, files)):
+        raise InputError(bad)
     return Shapes(graph, digest)
+
+
+def _bad_sparql(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
+    """A problem for each SPARQL constraint whose query Oxigraph cannot parse, at the line its query starts on (a
+    typo there would otherwise stop the build when the check runs, naming neither file nor shape)."""
+    problems = []
+    for constraint, select in sorted(graph.subject_objects(SH.select), key=str):
+        if graph.value(constraint, SH.prefixes) is not None:
+            continue  # checked by pyshacl, which writes the prefixes in
+        try:
+            ox.Store().query(str(select))
+        except SyntaxError as exc:
+            at = re.match(r"error at (\d+):", str(exc))
+            path, line = files[0].parent, None
+            for path_, (_, data) in zip(files, read, strict=True):  # where the query is written as it reads
+                text = data.decode("utf-8", "replace")
+                if (start := text.find(str(select))) >= 0:
+                    path, line = path_, text.count("\n", 0, start) + (int(at.group(1)) if at else 1)
+                    break
+            why = re.sub(r"\[[^\]]*\](?:, )?", "", str(exc)).rstrip(", ")  # the parser's sets of characters: noise
+            problems.append(Problem(str(path), line, f"a SPARQL constraint's query (sh:select) does not parse: {why}"))
+    return problems
 
 
 def _unfit(graph: rdflib.Graph, files: list[Path], shapes_dir: Path) -> Problem | None:
