@@ -1,7 +1,7 @@
 """A response cache in front of the app: the data only changes with a release, so answers can be reused.
 
-Keys are the release (the `current` link's target), the method, host, path, query string and the
-negotiation headers (whether the client takes gzip among them). A new release changes the key, so nothing
+Keys are the release (the `current` link's target, and when it was made current), the method, host, path, query
+string and the negotiation headers (whether the client takes gzip among them). A new release changes the key, so nothing
 stale is ever served. Only complete 200 answers up to `max_entry` bytes are kept, in a byte-bounded LRU;
 downloads (files) are never cached.
 """
@@ -80,8 +80,8 @@ class ResponseCache:
         path = environ.get("PATH_INFO", "")
         if method not in ("GET", "HEAD") or self.max_bytes <= 0 or path.startswith(UNCACHED_PREFIXES):
             return None
-        try:
-            release = os.readlink(self.link)
+        try:  # and when it became current: a rollback to it makes its Last-Modified anew (kg.serve.store)
+            release = f"{os.readlink(self.link)}@{os.lstat(self.link).st_mtime_ns}"
         except OSError:
             return None
         return (release, method, path, environ.get("QUERY_STRING", ""), *(environ.get(h, "") for h in KEY_HEADERS),

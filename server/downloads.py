@@ -104,6 +104,9 @@ def dump(name: str) -> Response:
         del request.environ["HTTP_RANGE"]
     if "Range" in request.headers and request.headers.get("If-Range", "").lstrip().startswith("W/"):
         del request.environ["HTTP_RANGE"]  # If-Range compares strongly (RFC 9110 section 13.1.5): the whole file
+    if "Range" in request.headers and request.if_range.date is not None and \
+            int(request.if_range.date.timestamp()) != int(rel.mtime):
+        del request.environ["HTTP_RANGE"]  # a date holds only when it is Last-Modified exactly (section 13.1.5)
     ranged = "Range" in request.headers  # a range is of the file itself, never of its gzip copy
     if ranged and (request.if_none_match.star_tag or request.if_none_match.contains_weak(
             f"{rel.etag}-{found.filename}")):

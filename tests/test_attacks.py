@@ -767,6 +767,19 @@ def test_a_range_if_a_weak_tag_still_holds_is_the_whole_download(large_dump):
     assert strong.status_code == 206 and strong.content == b"# xxxxxxxx"
 
 
+def test_a_range_if_a_date_holds_only_for_the_downloads_own_date(large_dump):
+    server, size = large_dump
+    modified = requests.head(server.url + "/download/kg.ttl", headers={"Accept-Encoding": "identity"},
+                             timeout=10).headers["Last-Modified"]
+    later = "Sun, 06 Dec 2099 17:00:00 GMT"  # a date after it is not it (RFC 9110 section 13.1.5)
+    other = requests.get(server.url + "/download/kg.ttl", timeout=60,
+                         headers={"Accept-Encoding": "identity", "Range": "bytes=0-9", "If-Range": later})
+    assert other.status_code == 200 and len(other.content) == size
+    same = requests.get(server.url + "/download/kg.ttl", timeout=10,
+                        headers={"Accept-Encoding": "identity", "Range": "bytes=0-9", "If-Range": modified})
+    assert same.status_code == 206 and same.content == b"# xxxxxxxx"
+
+
 def test_a_long_name_typed_for_a_key_is_not_respelled(monkeypatch):
     """Punycode's time grows as the square of a name's length: a 27 KB path of Hangul cost a worker 6 s."""
     from kg.serve import documents

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email.utils
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 
 from conftest import BASE
 from kg.layout import STORE_DIR, current, metadata
@@ -50,6 +53,29 @@ def test_rollback_serves_the_release_before_the_current_one(project, run_kg):
     assert f"{BASE}movie/late-addition" not in _films(project)
     assert run_kg(project, "rollback", second)[0] == 0  # and forward again, by id
     assert metadata(current(project / "var"))["id"] == second
+
+
+@pytest.mark.parametrize("cache_mb", [0, 8])
+def test_a_page_asked_for_since_the_later_release_after_a_rollback_is_sent_again(project, run_kg, cache_mb):
+    """A client that revalidates by date alone (If-Modified-Since) must not keep the rolled-back release's page."""
+    from server import create_app
+
+    assert run_kg(project, "build")[0] == 0
+    client = create_app(root=project, cache_mb=cache_mb).test_client()
+    first = str(metadata(current(project / "var"))["id"])
+    assert first in client.get("/movie/break-away").headers["ETag"]  # kept by the cache, when there is one
+    time.sleep(1.1)
+    (project / "data" / "late.yaml").write_text(NEW_FILM, encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0
+    second = str(metadata(current(project / "var"))["id"])
+    page = client.get("/movie/break-away")
+    assert page.status_code == 200 and second in page.headers["ETag"]
+    time.sleep(1.1)  # HTTP dates are in whole seconds
+    assert run_kg(project, "rollback")[0] == 0
+    again = client.get("/movie/break-away", headers={"If-Modified-Since": page.headers["Last-Modified"]})
+    assert again.status_code == 200 and first in again.headers["ETag"]
+    assert email.utils.parsedate_to_datetime(again.headers["Last-Modified"]) > \
+        email.utils.parsedate_to_datetime(page.headers["Last-Modified"])
 
 
 def test_rollback_with_nothing_older_is_refused(project, run_kg):

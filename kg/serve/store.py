@@ -216,7 +216,14 @@ class Releases:
         # served from an engine, a replica needs no store of its own: pages ask the engine
         store = ox.Store() if engine is not None and not (path / STORE_DIR).is_dir() else ox.Store.read_only(
             str(path / STORE_DIR))
-        return Release(str(meta["id"]), path, store, meta, (path / METADATA).stat().st_mtime, engine, self.timeout)
+        # last modified when built, or when it became current again (a rollback): a client that asks whether it
+        # changed since a later release's date is told it did
+        try:
+            switched = (self.root / CURRENT).lstat().st_mtime
+        except OSError:
+            switched = 0.0
+        modified = max((path / METADATA).stat().st_mtime, switched)
+        return Release(str(meta["id"]), path, store, meta, modified, engine, self.timeout)
 
     def _check(self, release: Release) -> None:
         """Whether the engine slot still holds the release (another build, or another project with the same
