@@ -116,6 +116,8 @@ def endpoint() -> Answer | Response:
     response.headers["Vary"] = "Accept"
     if _UNREPEATABLE.search(text):  # each run answers anew (SPARQL 1.1 17.4): no cache may keep the answer
         response.headers["Cache-Control"] = "no-store"
+    if result.retry_after is not None:
+        response.headers["Retry-After"] = str(result.retry_after)
     if result.truncated_at is not None:
         response.headers["X-Result-Truncated"] = str(result.truncated_at)
         response.headers["Warning"] = f'299 kg "result cut at the server limit of {result.truncated_at} rows"'

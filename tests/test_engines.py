@@ -120,6 +120,22 @@ def test_kgs_guard_answers_before_anything_reaches_the_engine(engine_project, ru
     assert r.status_code == status and words in r.get_data(as_text=True)
 
 
+def test_a_slot_that_cannot_be_reached_is_a_503_that_names_no_address_and_says_when_to_retry(engine_project, engines,
+                                                                                              run_kg, caplog):
+    assert run_kg(engine_project, "build")[0] == 0
+    served = _release(engine_project)["engine"]["slot"]
+    next(s for s in engines if s.url == served).stop()
+    app = _app(engine_project)
+    try:
+        r = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"})
+    finally:
+        app.extensions["kg.executors"].close()
+    text = r.get_data(as_text=True)
+    assert (r.status_code, r.headers.get("Retry-After")) == (503, "5")
+    assert "did not answer" in text and "127.0.0.1" not in text and "Errno" not in text
+    assert served in caplog.text  # the operator's log says where and what
+
+
 def test_kgs_deadline_holds_in_front_of_a_runaway_query(engine_project, run_kg):
     assert run_kg(engine_project, "build")[0] == 0
     server = LiveServer(engine_project, free_port())

@@ -8,8 +8,10 @@ holds in front of the engine (an engine's own timeout may not stop a runaway que
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
+import logging
 import re
 import threading
 
@@ -34,6 +36,8 @@ from kg.serve.sparql import (
     syntax_message,
 )
 from kg.serve.store import Release, term
+
+_LOG = logging.getLogger(__name__)
 
 _DECLARED = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:")
 _BASE = re.compile(r"(?i)\bBASE\s*<")
@@ -103,8 +107,10 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
     except OverflowError:
         return refused(Refusal(503, f"The result is more than this server's limit of {job.max_bytes >> 20:,} MiB per "
                                    "response (max_response_mb). Add a LIMIT or select fewer or shorter values."))
-    except EngineError as exc:
-        return refused(Refusal(503, f"The store did not answer: {exc}. Try again in a moment."))
+    except EngineError as exc:  # where the engine is and what failed are for the operator's log, not the client
+        _LOG.warning("the engine did not answer a SPARQL query: %s", exc)
+        return dataclasses.replace(refused(Refusal(503, "The store did not answer: try again in a moment.")),
+                                   retry_after=5)
     finally:
         gate.leave()
     cut = target.engine.partial

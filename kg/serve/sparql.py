@@ -197,6 +197,7 @@ class Answer:
     content_type: str
     body: bytes
     truncated_at: int | None = None  # the result was cut at this many rows/triples
+    retry_after: int | None = None  # seconds after which asking again may succeed (the store did not answer)
 
 
 RESULT_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in RESULT_FORMATS)
