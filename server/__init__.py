@@ -73,9 +73,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # request bodies (a query is at most 64 KiB): 413 beyond
     from kg.serve.execute import QUEUE_WAIT, Executors
 
-    app.extensions["kg.executors"] = Executors(  # none when an engine answers: there may be no store to open
-        config.releases_path, config.query_workers if remote is None else 0, config.query_timeout,
-        memory_mb=config.query_memory_mb, **({} if remote is None else {"lane": 0}))
+    # with an engine too: a release built without the engine settings has only its own store, and is answered from it
+    app.extensions["kg.executors"] = Executors(config.releases_path, config.query_workers, config.query_timeout,
+                                               memory_mb=config.query_memory_mb)
     from kg.serve.remote import Gate
 
     app.extensions["kg.gate"] = Gate(config.query_workers)  # queries of this worker at a remote engine at once

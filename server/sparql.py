@@ -100,7 +100,8 @@ def endpoint() -> Answer | Response:
                   settings.max_response_mb << 20)
         deadline = _timeout(params.get("timeout"))
         try:
-            if settings.store != "embedded":  # the current release's engine slot answers, behind the same guard
+            if settings.store != "embedded" and release().engine_slot is not None:
+                # the current release's engine slot answers, behind the same guard
                 limit = min(deadline, settings.query_timeout) if deadline else settings.query_timeout
                 result = remote.forward(release(), settings.store, job, limit, current_app.extensions["kg.gate"])
             elif is_lookup(text) and not dataset.default_graphs and not dataset.named_graphs:

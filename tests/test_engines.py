@@ -136,6 +136,17 @@ def test_a_slot_that_cannot_be_reached_is_a_503_that_names_no_address_and_says_w
     assert served in caplog.text  # the operator's log says where and what
 
 
+def test_a_release_built_without_the_engine_settings_is_queried_from_its_own_store(engine_project, run_kg, write):
+    assert run_kg(engine_project, "build")[0] == 0
+    settings = (engine_project / "kg.toml").read_text(encoding="utf-8")
+    (engine_project / "kg.toml").unlink()  # a build run in a shell without them
+    write(engine_project, "late.yaml", "movies:\n  late-addition:\n    name: Late Addition\n")
+    assert run_kg(engine_project, "build")[0] == 0
+    assert "engine" not in _release(engine_project)
+    (engine_project / "kg.toml").write_text(settings, encoding="utf-8")  # the server still has them
+    assert ["Late Addition"] in _served_films(engine_project)
+
+
 def test_kgs_deadline_holds_in_front_of_a_runaway_query(engine_project, run_kg):
     assert run_kg(engine_project, "build")[0] == 0
     server = LiveServer(engine_project, free_port())
