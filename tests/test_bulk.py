@@ -176,6 +176,13 @@ def test_rows_that_are_not_utf8_are_skipped_and_reported(empty_project, run_kg):
     assert "data/films.csv:2: skipped: not valid utf-8 (bytes 0x95)" in output
 
 
+def test_a_misspelt_column_of_a_file_with_a_row_not_in_its_encoding_lists_only_its_columns(empty_project, run_kg):
+    put(empty_project, "films.csv", b"id,title,year\ntt0000001,Chlo\x95 in Paris,2001\ntt0000002,Blue City,2003\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: titel\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "has a column 'titel' (did you mean 'title'?); its columns: id, title, year\n" in output
+
+
 def test_a_file_in_another_encoding_gets_the_mapping_line_to_add(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Chloé in Paris,2001\ntt2,Blue,2003\n".encode("cp1252"))
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
@@ -1435,3 +1442,43 @@ def test_a_mapping_may_give_the_records_type_and_a_type_not_allowed_is_skipped(e
     put(empty_project, "events.csv", "id,name,film,kind\nS1,A at noon,F1,ScreeningEvent\n")
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?t WHERE {{ <{BASE}event/s1> a ?t }}") == [(f"{S}ScreeningEvent",)]
+
+
+def test_a_line_that_is_not_json_is_skipped_with_the_column_the_parser_stopped_at(empty_project, run_kg):
+    put(empty_project, "films.jsonl", '{"id": "F1", "title": "A"}\n{"id": "F2", "title": "B}\n{"id": "F3", "title": }\n')
+    put(empty_project, "films.mapping.yaml", mapping("films.jsonl", "name: title\n", "id: id"))
+    built(empty_project, run_kg)
+    notes = _notes(empty_project)
+    assert "data/films.jsonl:2: skipped: not JSON: Unterminated string starting at column 23" in notes
+    assert "data/films.jsonl:3: skipped: not JSON: Expecting value (column 23)" in notes
+
+
+def test_a_record_of_another_kind_kept_apart_by_its_distinct_column_is_called_by_its_kind(empty_project, run_kg):
+    put(empty_project, "events.csv", "name,venue\nLe Fils,Cinematheque\nLe Fils,Lumiere Hall\n")
+    put(empty_project, "events.mapping.yaml", mapping("events.csv", "name: name\n", "distinct: venue", "event",
+                                                      "events"))
+    built(empty_project, run_kg)
+    assert any("data/events.csv:3: suspicious: 'le-fils' again, but a different event (venue='Lumiere Hall'" in n
+               for n in _notes(empty_project))
+
+
+def test_a_row_with_an_identifier_is_not_said_to_be_identified_by_name_for_its_odd_year(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,year\nA-25,Thirst,c. 1964\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n",
+                                                     "id: id\nname: title\nyear: year"))
+    built(empty_project, run_kg)
+    notes = _notes(empty_project)
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}") == [(f"{BASE}movie/a-25",)]
+    assert not any("identified by name alone" in n for n in notes)
+    assert any("production_year: 'c. 1964' is not a four-digit year" in n for n in notes)
+
+
+def test_rows_that_give_one_identifier_two_names_are_noted(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,director\nF2,Salt Road,Bo Kim\nF2,Iron Coast,Cy Park\n"
+                                    "F3,Same,Ann Lee\nF3,Same,Di Song\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\ndirector: director\n", "id: id"))
+    built(empty_project, run_kg)
+    told = [n for n in _notes(empty_project) if "two names" in n]
+    assert told == ["data/films.csv:3: suspicious: 'f2' is named 'Iron Coast' here and 'Salt Road' at "
+                    "data/films.csv:2: one film with two names, or two under one identifier? (the names are "
+                    "published as one record's)"]

@@ -8,6 +8,7 @@ import json
 import marshal
 from collections.abc import Callable, Container, Iterator
 from collections.abc import Set as AbstractSet
+from itertools import islice
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
@@ -166,6 +167,7 @@ class _Reader:
             except RecursionError:
                 line = deep_line(path.read_bytes().decode(mapping.encoding, "replace"))
                 raise MappingError(f"{display}: arrays or objects nested more deeply than kg reads", line) from None
+        present.discard(GARBLED)  # a mark of kg's own on the rows that did not decode, not a column
         check_columns(mapping, present, within)
 
     def read_file(self, mapping: Mapping, path: Path, display: str, present: set[str],
@@ -247,11 +249,30 @@ class _Reader:
         entry = self.ids.entry(source, kind, key, origin, label, strong)
         if mapping.identity.distinct is not None:
             entry.rows.setdefault(str(mapping.identity.distinct.first(row, []) or ""), line)
+        before = len(entry.values)
         for spec in mapping.fields:
             self.field(mapping, spec, entry, row, origin, fixes)
+        if strong and (entry.origin.line, entry.origin.file) != (line, display) and len(entry.values) > before:
+            self.renamed(entry, kind, before, origin)
         for fix in dict.fromkeys(fixes):
             self.notes.append(Note(display, line, "junk" if fix.startswith(NOT_A_PERSON) else "repaired"
                                    if fix.startswith(("repaired", "removed")) else "suspicious", fix))
+
+    def renamed(self, entry: Entry, kind: str, before: int, origin: Origin) -> None:
+        """A note when a row names a record its identifier gave another name on an earlier row (two films under
+        one id, or one film's two titles: a curator should know which)."""
+        added = islice(reversed(entry.values), len(entry.values) - before)  # what this row added, and no more
+        new = next((value for field, value in added if field == "name"), None)
+        if new is None:
+            return  # (most rows: a cast list's name no film)
+        first = next((v for (field, _), v in entry.values.items() if field == "name"), None)
+        if first is None or first.value == new:
+            return
+        word = {"movie": "film", "organization": "organisation"}.get(kind, kind)
+        self.notes.append(Note(origin.file, origin.line, "suspicious",
+                               f"{quote(entry.key)} is named {quote(_text(new))} here and "
+                               f"{quote(_text(first.value))} at {first.origin.where}: one {word} with two names, or "
+                               "two under one identifier? (the names are published as one record's)"))
 
     def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
                  fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
@@ -383,6 +404,10 @@ class _Reader:
                 entry.add(target, key, origin)
             else:
                 entry.add("crew", CrewEntry(key, dept), origin)
+
+
+def _text(value: Any) -> str:
+    return str(getattr(value, "text", value))
 
 
 def _dated(text: str, formats: tuple[str, ...]) -> str:

@@ -201,7 +201,8 @@ class Identity:
             names = names[:1]
         year = self.year.first(row, fixes) if self.year else None
         if year is not None and not re.fullmatch(r"\d{4}", str(year).strip()):  # never part of an IRI
-            fixes.append(f"year {quote(year)} is not a year: identified by name alone")
+            if ident is None:  # (a row with an identifier is identified by it: the year's field says what it lacks)
+                fixes.append(f"year {quote(year)} is not a year: identified by name alone")
             year = None
         distinct = str(self.distinct.first(row, fixes) or "") if self.distinct else ""
         out = []

@@ -42,6 +42,9 @@ class Entry:
         if (key := (name, value)) not in self.values:  # (a Value made only when kept: a million per big read)
             self.values[key] = Value(name, value, origin)
 
+_WORD = {"movie": "film", "organization": "organisation"}  # a kind as messages name it (else its own name)
+
+
 class Identities:
     """The entries rows have named so far, (source, kind, key) -> entry, and how a row's names find theirs."""
 
@@ -98,7 +101,8 @@ class Identities:
             column = identity.distinct.column
             earlier = f"{column}={quote(first[0])}" if first[0] else f"no {column}"
             self.notes.append(Note(origin.file, origin.line, "suspicious",
-                                   f"{quote(label)} again, but a different film ({column}={quote(distinct)}; the "
+                                   f"{quote(label)} again, but a different {_WORD.get(kind, kind)} ({column}="
+                                   f"{quote(distinct)}; the "
                                    f"first, at row {first[1]}, has {earlier}): kept apart as {quote(key)}"))
             return key, None, False
         return label, label, False

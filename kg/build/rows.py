@@ -261,6 +261,11 @@ def _half_pair(item: Any) -> str | None:
     return f"\\u{ord(found.group()):04x}" if found else None
 
 
+def _json_error(exc: json.JSONDecodeError) -> str:
+    """What the JSON parser says, with the column it says it of (its message alone may end in 'starting at')."""
+    return f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else f"{exc.msg} (column {exc.colno})"
+
+
 def _objects(items: Iterable[tuple[int, Any, bool]], display: str, notes: list[Note],
              what: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """The items that are JSON objects; `suspect` (the text has escapes of surrogates) has each one checked."""
@@ -287,13 +292,13 @@ def _parse(text: str, fmt: str, display: str, notes: list[Note], items_at: tuple
                 try:
                     yield line, json.loads(raw), _SURROGATE_ESCAPE.search(raw) is not None
                 except json.JSONDecodeError as exc:
-                    notes.append(Note(display, line, "skipped", f"not JSON: {exc.msg}"))
+                    notes.append(Note(display, line, "skipped", f"not JSON: {_json_error(exc)}"))
         yield from _objects(lines(), display, notes, "a line")
     else:
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise MappingError(f"{display}: not JSON: {exc.msg}", exc.lineno) from exc
+            raise MappingError(f"{display}: not JSON: {_json_error(exc)}", exc.lineno) from exc
         suspect = _SURROGATE_ESCAPE.search(text) is not None  # once per file: most files have no such escape
         array = _array(items, items_at, display)
         starts = _item_lines(text, items_at, array) or range(1, len(array) + 1)  # else the items' numbers
