@@ -8,6 +8,7 @@ import os
 import random
 import re
 import shutil
+import textwrap
 import time
 from pathlib import Path
 
@@ -521,13 +522,17 @@ movies:
     claims: {archive-a: {name: Harbour Lights, production_year: 1971, cast: [{actor: anna-berg}]}}
   harbour-lights-2:
     name: Harbour Lights
-    claims: {archive-a: {name: Harbour Lights, production_year: 1994, cast: [%s]}}
+    claims: {archive-a: {name: Harbour Lights, production_year: 1972, cast: [%s]}}
+  quiet-shore:
+    name: Quiet Shore
+    claims: {archive-a: {name: Quiet Shore, production_year: 1985, cast: [{actor: anna-berg-2}]}}
 """
 
 
 def test_people_a_changed_film_now_credits_are_compared_again(tmp_path):
-    """Two namesakes; then a film of the title the first is credited in credits the second too (only that film's
-    record changed): one person, credited in films of one title."""
+    """Two namesakes, each credited in films of their own; then a film of the title the first is credited in, a
+    year later, credits the second too (only that film's record changed): one person, credited in films of one
+    title."""
     def found(cast: str, known: Known) -> set[frozenset[str]]:
         (tmp_path / "data").mkdir(exist_ok=True)
         (tmp_path / "data" / "all.yaml").write_text(_NAMESAKES % cast, encoding="utf-8")
@@ -553,3 +558,60 @@ def test_people_credited_in_a_film_whose_candidate_film_changed_are_compared_aga
     again = kg.build.duplicates._Again(set(), set())
     kg.build.duplicates._settled(world, again)
     assert again.people == {"p", "q"}
+
+
+def _people_pairs(tmp_path: Path, text: str) -> dict[frozenset[str], float]:
+    """The candidate pairs (keys without the base) of a YAML file's records, with their scores."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    return {_pair(c): c.score for c in find(sources.records, sources.decisions, sources.moves, sources.held,
+                                            Minter(BASE))}
+
+
+def test_one_full_name_written_alike_with_nothing_to_tell_them_apart_is_a_candidate(tmp_path):
+    assert _people_pairs(tmp_path, """
+        people:
+          agnes-varda: {name: Agnès Varda}
+          varda: {name: Agnès Varda}
+        """) == {frozenset(("person/agnes-varda", "person/varda")): 0.6}
+
+
+def test_one_full_name_of_two_people_credited_in_films_of_their_own_is_no_candidate(tmp_path):
+    assert _people_pairs(tmp_path, """
+        movies:
+          a: {name: Alpha, production_year: 1950, director: [john-smith]}
+          b: {name: Beta, production_year: 1990, director: [john-smith-2]}
+        people:
+          john-smith: {name: John Smith}
+          john-smith-2: {name: John Smith}
+        """) == {}
+
+
+def test_a_catalogues_family_name_first_with_a_comma_is_the_same_name(tmp_path):
+    assert frozenset(("person/agnes-varda", "person/varda-agnes")) in _people_pairs(tmp_path, """
+        people:
+          agnes-varda: {name: Agnès Varda}
+          varda-agnes: {name: "Varda, Agnes"}
+        """)
+
+
+def test_a_given_name_in_common_is_no_evidence_nor_are_films_of_one_title_decades_apart(tmp_path):
+    assert _people_pairs(tmp_path, """
+        movies:
+          echoes-1990: {name: Echoes, production_year: 1990, cast: [{actor: luc-han}]}
+          echoes-2015: {name: Echoes, production_year: 2015, cast: [{actor: luc-andersson}]}
+        people:
+          luc-han: {name: Luc Han, birth_date: 1987}
+          luc-andersson: {name: Luc Andersson, birth_date: 1987}
+        """) == {}
+
+
+def test_a_family_name_in_common_with_a_birth_year_and_a_film_is_still_evidence(tmp_path):
+    assert frozenset(("person/kitano", "person/beat-takeshi")) in _people_pairs(tmp_path, """
+        movies:
+          sonatine: {name: Sonatine, production_year: 1993, director: [kitano], cast: [{actor: beat-takeshi}]}
+        people:
+          kitano: {name: Takeshi Kitano, birth_date: 1947}
+          beat-takeshi: {name: Beat Takeshi, birth_date: 1947}
+        """)

@@ -27,6 +27,8 @@ _ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "l", "el", "il", "lo
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 _SUFFIXES = frozenset({"jr", "sr", "junior", "senior"})
 _HONORIFICS = frozenset({"sir", "dame", "dr", "mr", "mrs", "ms", "prof"})
+_INVERTED = re.compile(r"([^,]+),([^,]+)")  # 'Family, Given', as catalogues sort people
+_SUFFIXES = frozenset({"jr", "sr", "junior", "senior", "ii", "iii", "iv"})  # 'Davis, Jr.' is no given name
 _NICKNAME = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?:^|\s)['‘’]([^'‘’]+)['‘’](?=\s|$)")
 _FOLD = str.maketrans({"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"})
 _PEOPLE_FIELDS = frozenset(f.name for f in KINDS["movie"].fields if f.ref == "person")
@@ -96,6 +98,10 @@ def person_spellings(name: str) -> list[tuple[Keys, str]]:
     if len(ws) > 2 and ws[0] in _HONORIFICS:  # Sir Alfred Hitchcock
         ws = ws[1:]
     found = [(Keys.of(ws), "name")]
+    inverted = _INVERTED.fullmatch(name.strip())
+    if inverted and (given := words(inverted.group(2))) and given[-1] not in _SUFFIXES:
+        found.append((Keys.of(given + words(inverted.group(1))), "name"))  # a catalogue's 'Varda, Agnès'
+
     if len(ws) >= 2 and len(ws[-1]) > 2:  # R. W. Fassbinder, Rainer Werner Fassbinder: the initials and the last name
         initialled = any(len(w) == 1 for w in ws[:-1])
         found.append((Keys(f"{ws[-1]}:" + "".join(w[0] for w in ws[:-1]), "", ""),
@@ -394,12 +400,20 @@ def _best_match(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]],
 
 
 def _shared_word(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
-    """Whether two people's names share a word of three letters or more (romanisation folded)."""
-    return bool(_name_words(a) & _name_words(b))
+    """Whether two people's names share a word of three letters or more (romanisation folded). A word that is
+    the first of both names counts only when their other words are alike but for a letter (Ashutosh Gowarikar,
+    Gowariker): a given name in common (Luc Han, Luc Andersson), or a family name written first (Kim, Lee), is what
+    namesakes share most."""
+    firsts_a, firsts_b = _name_words(a, first=True), _name_words(b, first=True)
+    if _name_words(a) & _name_words(b) - (firsts_a & firsts_b):
+        return True
+    rest_a, rest_b = _name_words(a) - firsts_a, _name_words(b) - firsts_b
+    return bool(firsts_a & firsts_b) and any(_one_edit(x, y) for x in rest_a for y in rest_b)
 
 
-def _name_words(spelled: list[tuple[Keys, str]]) -> set[str]:
-    return {w for k, how in spelled if how == "name" for w in k.words if len(w) > 2}
+def _name_words(spelled: list[tuple[Keys, str]], first: bool = False) -> set[str]:
+    """The words of a person's names of three letters or more (with `first`, only each name's first word)."""
+    return {w for k, how in spelled if how == "name" for w in (k.words[:1] if first else k.words) if len(w) > 2}
 
 
 def _year_evidence(ya: set[int], yb: set[int], what: str) -> tuple[float, str | None, bool]:
@@ -529,15 +543,15 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     evidence_list += [said] if said else []
     films_a = {k for f in world.credits.get(a.key, []) for k in world.film_keys(f)}
     films_b = {k for f in world.credits.get(b.key, []) for k in world.film_keys(f)}
+    shared = _films_in_common(world, a.key, b.key) if films_a & films_b else 0
     years_a = {y for f in world.credits.get(a.key, []) for y in world.years(world.films[f])}
     years_b = {y for f in world.credits.get(b.key, []) for y in world.years(world.films[f])}
     if years_a and years_b and (min(years_a) - max(years_b) > 30 or min(years_b) - max(years_a) > 30):
         return None  # careers decades apart: namesakes
-    if match[0] < 0.35 and not (films_a & films_b and born >= 0.3):
+    if match[0] < 0.35 and not (shared and born >= 0.3):
         return None  # one word of a name in common: only the same birth year and a film together tell
-    if films_a & films_b:
+    if shared:
         score += 0.3
-        shared = sum(1 for f in set(world.credits.get(a.key, [])) if world.film_keys(f) & films_b)  # films, not keys
         evidence_list.append(f"credited in {shared} film(s) of the same title")
     mates_a, mates_b = world.spelled(world.coworkers(a.key)), world.spelled(world.coworkers(b.key))
     together = mates_a & mates_b
@@ -550,7 +564,26 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
         people = sum(1 for p in world.coworkers(a.key) - {b.key} if world.spelled([p]) & theirs)
         evidence_list.append(f"{people} co-worker(s) in common ({share:.0%} of the smaller circle)" if people else
                              "credited beside each other")
+    if score < THRESHOLD and set(names_a) & set(names_b) and len(words(names_a[0])) > 1 and not (
+            world.years(a) and world.years(b)) and not (world.credits.get(a.key) and world.credits.get(b.key)):
+        # one full name, written alike: with no birth years and no films of both to weigh, a curator should look
+        score, evidence_list = THRESHOLD, [*evidence_list, "nothing known tells them apart (no birth year or film "
+                                                           "of both to compare)"]
     return score, evidence_list
+
+
+def _films_in_common(world: _World, a: str, b: str) -> int:
+    """How many of a person's films the other is credited in too, as far as titles and years tell: a film of the
+    same title (or the candidate film it may be one with), in the same year or the next, when both give one (Echoes,
+    1990, and Echoes, 2015, are two films)."""
+    theirs = set(world.credits.get(b, []))
+    return sum(1 for f in set(world.credits.get(a, [])) if any(
+        world.film_keys(f) & world.film_keys(g) and _close_years(world.years(world.films[f]),
+                                                                  world.years(world.films[g])) for g in theirs))
+
+
+def _close_years(ya: set[int], yb: set[int]) -> bool:
+    return not ya or not yb or min(abs(x - y) for x in ya for y in yb) <= 1
 
 
 def _film_keys(film: Record) -> list[str]:
