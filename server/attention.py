@@ -11,7 +11,7 @@ from kg.serve.attention import Attention, attention
 
 from .entities import local, release, whole_number
 from .errors import error_response
-from .render import Answer, Json, Page, renders
+from .render import RELEASE_TAGS, Answer, Json, Page, renders
 
 bp = Blueprint("attention", __name__)
 PAGE_SIZE = 50
@@ -42,4 +42,4 @@ def needs_attention() -> Answer:
     if kind and found.group is None and kind not in ATTENTION_KINDS:
         abort(error_response(404, f"No kind {kind!r} of things to look at; the kinds are "
                                   f"{', '.join(ATTENTION_KINDS)}."))
-    return Answer({"html": lambda: _page(found), "json": lambda: _json(found, kind)})
+    return Answer({"html": lambda: _page(found), "json": lambda: _json(found, kind)}, tags=RELEASE_TAGS)

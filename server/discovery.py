@@ -35,7 +35,7 @@ def _void_tags() -> dict[str, str]:
 def home() -> Answer:
     """The dataset's root: a page of its films and people for a browser, its VoID description for RDF clients."""
     rel = release()
-    return Answer({"html": lambda: _home(rel), **_void(rel)}, tags=_void_tags())
+    return Answer({"html": lambda: _home(rel), **_void(rel)}, tags={"html": "home", **_void_tags()})
 
 
 def _home(rel: Release) -> Page:

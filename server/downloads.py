@@ -15,7 +15,7 @@ from kg.serve.store import Release
 from .compress import accepts_gzip
 from .entities import absolute, release
 from .errors import error_response
-from .render import Answer, Json, Page, renders
+from .render import RELEASE_TAGS, SHARED_CACHE, Answer, Json, Page, renders
 
 bp = Blueprint("downloads", __name__)
 BY_NAME = {d.filename: d for d in DUMPS}
@@ -48,7 +48,7 @@ def index() -> Answer:
     """The release's dumps (HTML, or JSON for scripts)."""
     rel = release()
     return Answer({"html": lambda: Page("downloads.html", {"dumps": DUMPS, "sizes": _sizes(rel), "meta": rel.meta}),
-                   "json": lambda: _listed(rel)})
+                   "json": lambda: _listed(rel)}, tags=RELEASE_TAGS)
 
 
 def _one_byte_range(header: str) -> bool:
@@ -141,4 +141,5 @@ def dump(name: str) -> Response:
             not found.gzipped and response.mimetype != "application/gzip":
         response.headers["Content-Type"] = f"{found.media_type}; charset=utf-8"
     response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = SHARED_CACHE  # (send_file's says no-cache: a CDN may keep it as a page)
     return response

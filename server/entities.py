@@ -27,7 +27,7 @@ from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
 
 from .errors import error_response, shown_iri
-from .render import Answer, Json, Page, Rdf, Rows, Text, rdf, renders, split_suffix
+from .render import RELEASE_TAGS, SHARED_CACHE, Answer, Json, Page, Rdf, Rows, Text, rdf, renders, split_suffix
 from .render import csv_cell as csv_cell  # still importable from here, where it used to live
 
 bp = Blueprint("entities", __name__)
@@ -230,7 +230,8 @@ def kind_listing(kind: str) -> Answer:
         return _Listed(listing, _Links.of(request.path, listing, keep),
                        summaries.summaries(nearby.view(rel, items, pages=False), items), (listing.page - 1) * size)
 
-    return Answer({"html": lambda: listed().page(), "json": lambda: listed().json(), "csv": lambda: listed().rows()})
+    return Answer({"html": lambda: listed().page(), "json": lambda: listed().json(), "csv": lambda: listed().rows()},
+                  tags=RELEASE_TAGS)
 
 
 @dataclass
@@ -321,7 +322,7 @@ def search() -> Answer:
     page = whole_number("page", 1)
     return Answer({"html": lambda: _found(rel, text, kind, page).page(),
                    "json": lambda: _found(rel, text, kind, page).json(),
-                   "suggest": lambda: _found(rel, text, kind, page).suggestions()})
+                   "suggest": lambda: _found(rel, text, kind, page).suggestions()}, tags=RELEASE_TAGS)
 
 
 _URL_SAFE = "/:@!$&'()*+,;=-._~"  # what a path may hold as it is (RFC 3986); anything else is percent-encoded
@@ -383,6 +384,13 @@ def _entity_snippet(rel: Release, iri: str) -> Text:
     return Text(jsonld.script_tag(data) + "\n")
 
 
+def _for_this_release(response: WerkzeugResponse) -> WerkzeugResponse:
+    """A merge's 301 or a removal's 410, kept by caches no longer than a page (a browser keeps a bare 301 for good,
+    and a rollback may bring the entity back)."""
+    response.headers["Cache-Control"] = SHARED_CACHE
+    return response
+
+
 @bp.get("/<path:path>")
 @renders
 def resource(path: str) -> Answer | WerkzeugResponse:
@@ -397,11 +405,12 @@ def resource(path: str) -> Answer | WerkzeugResponse:
     if iri in redirects:  # merged or renamed: the entity lives on at its new IRI, in the form asked for
         target = (local(redirects[iri]) or "").lstrip("/")
         query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
-        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
-                        + (f"?{query}" if query else ""), 301)
+        return _for_this_release(redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
+                                          + (f"?{query}" if query else ""), 301))
     if iri in gone:
-        abort(error_response(410, f"{iri} was in an earlier release of this dataset and is no longer: the curators "
-                                  "removed it. Search for its name, or ask SPARQL for what is there now."))
+        abort(_for_this_release(error_response(
+            410, f"{iri} was in an earlier release of this dataset and is no longer: the curators removed it. Search "
+                 "for its name, or ask SPARQL for what is there now.")))
     if path.startswith("release/") and path[len("release/"):] in _earlier_releases(rel):
         now = current_app.extensions["kg.minter"].release(str(rel.meta.get("id"))).value
         abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "

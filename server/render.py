@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial, wraps
 from typing import Any, ParamSpec
@@ -94,6 +94,22 @@ class Answer:
     suffix: str | None = None  # the form the path's extension names (/movie/x.ttl): before ?format= and Accept
     tags: Mapping[str, str] = field(default_factory=dict)  # a form's ETag after the release's, Last-Modified, 304
     vary: tuple[str, ...] = ("Accept",)  # the request headers its answer depends on
+
+
+class _ByKey(Mapping[str, str]):
+    """Each form's tag is its key: for an answer that depends on nothing but the release and its own URL."""
+
+    def __getitem__(self, key: str) -> str:
+        return key
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+RELEASE_TAGS: Mapping[str, str] = _ByKey()
 
 
 def rdf(load: Callable[[Format], Rdf], formats: Iterable[Format] = FORMATS) -> dict[str, Callable[[], Data]]:

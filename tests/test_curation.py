@@ -221,6 +221,11 @@ def test_a_merged_iri_redirects_permanently_to_the_record_it_joined(curated):
     assert _location(r) == "/person/new-name"
 
 
+def test_a_merge_redirect_is_kept_by_caches_no_longer_than_a_page(curated):
+    r = _get(curated.server, "/person/old-name")
+    assert r.status_code == 301 and r.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
+
+
 def test_a_merge_redirect_keeps_the_form_asked_for(curated):
     r = _get(curated.server, "/person/old-name.ttl")
     assert r.status_code == 301
@@ -679,6 +684,17 @@ def test_kg_embed_of_an_iri_gone_since_an_earlier_release_says_so(empty_project,
     assert run_kg(empty_project, "build")[0] == 0
     code, output = run_kg(empty_project, "embed", "movie/b")
     assert code == 2 and f"{BASE}movie/b is gone" in output
+
+
+def test_a_gone_iri_is_kept_by_caches_no_longer_than_a_page(empty_project, write, run_kg):
+    from server import create_app
+
+    write(empty_project, "people.yaml", "people:\n  lonely: {name: Lonely Person}\n  other: {name: Other}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "people.yaml", "people:\n  other: {name: Other}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    r = create_app(root=empty_project, cache_mb=0).test_client().get("/person/lonely")
+    assert r.status_code == 410 and r.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
 
 
 def test_a_gone_page_offers_a_search_for_its_name(empty_project, write, run_kg):

@@ -170,6 +170,21 @@ def test_a_trailing_slash_redirect_keeps_odd_characters_encoded(client, path, ta
     assert client.get(target).status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/", "/movie/", "/movie/?page=1&format=json", "/search?q=lee", "/download/",
+                                  "/attention"])
+def test_pages_of_the_release_carry_its_validators_and_are_304_while_it_stays(client, path):
+    r = client.get(path)
+    assert r.status_code == 200 and r.headers["Last-Modified"]
+    assert r.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert client.get(path, headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    assert client.get(path, headers={"If-Modified-Since": r.headers["Last-Modified"]}).status_code == 304
+
+
+def test_a_download_may_be_kept_by_a_cdn_as_a_page_is(client):
+    r = client.get("/download/kg.ttl")
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
+
+
 def test_etag_and_304(client):
     r = client.get(BREAK_AWAY, headers={"Accept": "text/turtle"})
     etag = r.headers["ETag"]
