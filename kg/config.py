@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import sys
 import tomllib
 import urllib.parse
 from dataclasses import dataclass, field, fields, replace
@@ -156,6 +158,23 @@ def _coerce(name: str, value: Any) -> Any:
     return found
 
 
+_OTHER_ENV = frozenset({"KG_ROOT", "KG_ZYGOTE", "KG_ENGINE_USER", "KG_ENGINE_PASSWORD"})  # read where they are used
+_told: set[str] = set()
+
+
+def _unknown_environment() -> None:
+    """A `KG_*` variable that is no setting: refused when it is one misspelt (KG_PORTT), as an unknown key of
+    kg.toml is; else said once (another program's, perhaps) and ignored."""
+    known = sorted(set(_ENV) | _OTHER_ENV)
+    for env in sorted(k for k in os.environ if k.startswith("KG_") and k not in _ENV and k not in _OTHER_ENV):
+        close = difflib.get_close_matches(env, known, n=1, cutoff=0.85)
+        if close:
+            raise ConfigError(f"environment variable {env} is no setting of kg: did you mean {close[0]}?")
+        if env not in _told:
+            _told.add(env)
+            print(f"kg: ignoring the environment variable {env}: no setting of kg is called so", file=sys.stderr)
+
+
 def load_config(root: Path | None = None, **overrides: Any) -> Config:
     """Read settings for the project at `root` (default: the current directory)."""
     root = (root or Path(os.environ.get("KG_ROOT", Path.cwd()))).resolve()
@@ -177,6 +196,7 @@ def load_config(root: Path | None = None, **overrides: Any) -> Config:
     for env, name in _ENV.items():
         if env in os.environ:
             values[name] = _coerce(name, os.environ[env])
+    _unknown_environment()
     values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
     config = replace(Config(root=root), **values)
     if not config.base_iri.startswith(("http://", "https://")) or not config.base_iri.endswith("/") \

@@ -441,3 +441,19 @@ def test_two_actors_one_source_bills_alike_are_noted_where_the_second_is(tmp_pat
 
 def test_sources_that_bill_the_cast_each_in_its_own_order_are_not_noted(tmp_path):
     assert _notes(tmp_path, _BILLED % 2) == []
+
+
+def test_a_misspelt_setting_in_the_environment_is_refused_with_the_one_meant(empty_project, monkeypatch):
+    from kg.config import ConfigError, load_config
+
+    monkeypatch.setenv("KG_PORTT", "1")
+    with pytest.raises(ConfigError, match="KG_PORTT is no setting of kg: did you mean KG_PORT"):
+        load_config(empty_project)
+
+
+def test_another_programs_variable_is_said_to_be_ignored(empty_project, monkeypatch, capsys):
+    from kg.config import load_config
+
+    monkeypatch.setenv("KG_COLOURS_OF_MY_SHELL", "1")
+    assert load_config(empty_project).port == load_config(empty_project, port=None).port
+    assert capsys.readouterr().err.count("ignoring the environment variable KG_COLOURS_OF_MY_SHELL") == 1
