@@ -364,3 +364,12 @@ def test_a_release_built_for_a_public_url_is_described_there_and_named_as_built(
     assert '<a class="brand" href="/">A New Name Of Some Length</a>' in page
     opensearch = client.get("/opensearch.xml").get_data(as_text=True)
     assert "<ShortName>A New Name Of</ShortName>" in opensearch  # at most 16 characters, cut between words
+
+
+def test_a_host_that_is_no_address_is_told_as_such_not_as_a_port_in_use():
+    import kg.serve.run
+
+    with pytest.raises(kg.serve.run.PortInUse) as refused:
+        kg.serve.run.check_port("999.1.1.1", 18150)  # no such address: nothing is bound
+    assert "'999.1.1.1' is no address of this machine" in str(refused.value)
+    assert "another server" not in str(refused.value)

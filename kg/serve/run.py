@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import socket
@@ -23,9 +24,14 @@ def check_port(host: str, port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port left in TIME_WAIT is free
         try:
             probe.bind((host, port))
+        except socket.gaierror as exc:
+            raise PortInUse(f"cannot listen on {host}:{port}: {host!r} is no address of this machine "
+                            f"({exc.strerror or exc}); choose one with --host, e.g. 127.0.0.1") from exc
         except OSError as exc:
-            raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
-                            "(is another server running there? choose another with --port)") from exc
+            hint = ("is another server running there? choose another with --port" if exc.errno == errno.EADDRINUSE
+                    else "choose an address of this machine with --host, e.g. 127.0.0.1"
+                    if exc.errno == errno.EADDRNOTAVAIL else "choose another with --host or --port")
+            raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror or exc} ({hint})") from exc
 
 
 def _preload() -> None:
