@@ -44,6 +44,7 @@ class Config:
     body_timeout: float = 10.0  # seconds for a request body to arrive whole (408 past it)
     write_timeout: float = 30.0  # seconds for a client to take each piece of a streamed answer (dropped past it)
     stop_timeout: float = 10.0  # seconds a server worker may take to finish its requests once stopped (then killed)
+    access_log: bool = False  # a line per request on the server's output (method, path, status, time taken)
     license: str = "https://creativecommons.org/licenses/by-sa/4.0/"
     title: str = "kg film knowledge graph"
     keep_releases: int = 3
@@ -142,9 +143,15 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "slots":
         return _slots(value)
     default = getattr(Config, name, None)
-    kind = type(default) if default is not None else str
+    kind: type[Any] = type(default) if default is not None else str
     if name.endswith(("_dir", "_root")):
         return Path(value)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        raise ConfigError(f"setting {name!r}: {value!r} is not true or false")
     if kind in (int, float) and (isinstance(value, bool) or (kind is int and isinstance(value, float))):
         raise ConfigError(f"setting {name!r}: {value!r} is not a whole number" if kind is int else
                           f"setting {name!r}: {value!r} is not a number")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import threading
@@ -530,3 +531,26 @@ def test_a_port_something_else_listens_on_is_refused(released):
         run = subprocess.run([sys.executable, "-m", "kg", "--root", str(released), "serve", "--port", str(port)],
                              capture_output=True, text=True, timeout=30)
     assert run.returncode == 2 and "in use" in run.stderr
+
+
+def test_an_access_log_when_asked_for_has_a_line_per_request(released):
+    from conftest import LiveServer, free_port
+
+    server = LiveServer(released, free_port(), {"KG_ACCESS_LOG": "true"})
+    try:
+        assert requests.get(server.url + "/movie/", timeout=10).status_code == 200
+        assert requests.get(server.url + "/no/such/thing", timeout=10).status_code == 404
+    finally:
+        server.stop()
+    log = (released / f"serve-{server.port}.log").read_text(encoding="utf-8")
+    assert re.search(r'"GET /movie/ HTTP/1.1" 200 ', log) and re.search(r'"GET /no/such/thing HTTP/1.1" 404 ', log)
+
+
+def test_the_access_log_setting_takes_true_or_false_only(empty_project, monkeypatch):
+    from kg.config import ConfigError, load_config
+
+    monkeypatch.setenv("KG_ACCESS_LOG", "off")
+    assert load_config(empty_project).access_log is False
+    monkeypatch.setenv("KG_ACCESS_LOG", "sometimes")
+    with pytest.raises(ConfigError, match="'sometimes' is not true or false"):
+        load_config(empty_project)

@@ -132,7 +132,7 @@ def serve(config: Config) -> None:
         workers=config.workers,
         backlog=1024,
         http1_settings=HTTP1Settings(max_buffer_size=256 * 1024, header_read_timeout=10_000),
-        log_access=False,
+        log_access=config.access_log,
         respawn_failed_workers=True,  # a worker that dies anyway is replaced; the others go on serving
         workers_kill_timeout=math.ceil(config.stop_timeout),  # a worker not ended by then is killed (granian: never)
         working_dir=None,
