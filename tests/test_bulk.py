@@ -1482,3 +1482,24 @@ def test_rows_that_give_one_identifier_two_names_are_noted(empty_project, run_kg
     assert told == ["data/films.csv:3: suspicious: 'f2' is named 'Iron Coast' here and 'Salt Road' at "
                     "data/films.csv:2: one film with two names, or two under one identifier? (the names are "
                     "published as one record's)"]
+
+
+def test_a_texts_language_may_come_from_a_column_of_its_row(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,original,orig_lang\nF1,Night River,밤의 강,ko\nF2,Salt Road,Route du sel,fr\n"
+                                    "F3,Iron,Eisen,not a tag!\nF4,Plain,Plain,\n")
+    put(empty_project, "films.mapping.yaml", mapping(
+        "films.csv", "name: title\nalternate_name: {column: original, lang: {column: orig_lang}}\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?f (STR(?a) AS ?t) (LANG(?a) AS ?l) WHERE {{ ?f <{S}alternateName> ?a }}") == [
+        (f"{BASE}movie/f1", "밤의 강", "ko"), (f"{BASE}movie/f2", "Route du sel", "fr"), (f"{BASE}movie/f3", "Eisen", ""),
+        (f"{BASE}movie/f4", "Plain", "")]
+    assert "data/films.csv:4: suspicious: alternate_name: language 'not a tag!' is not a BCP 47 tag (e.g. ko, en, " \
+           "ko-Latn): the text is published without one" in _notes(empty_project)
+
+
+def test_a_language_column_that_no_row_has_is_refused_as_any_column_is(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,original\nF1,Night River,밤의 강\n")
+    put(empty_project, "films.mapping.yaml", mapping(
+        "films.csv", "name: title\nalternate_name: {column: original, lang: {column: orig_lang}}\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "has a column 'orig_lang'" in output

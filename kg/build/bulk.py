@@ -291,8 +291,11 @@ class _Reader:
                 if col.count is not None and (count := Column(col.count).first(row, fixes)) is not None:
                     raw["count"] = int(count) if isinstance(count, str) and count.isascii() and count.isdigit() \
                         else count
-            elif f.vtype in ("ltext", "name") and col.lang:
-                raw = {"text": raw, "lang": col.lang}
+            elif f.vtype in ("ltext", "name") and (col.lang or col.lang_column):
+                tag = col.lang or Column(col.lang_column).first(row, fixes)
+                if tag and col.lang_column and not self.tag(str(tag), f, fixes):
+                    tag = None
+                raw = {"text": raw, "lang": tag} if tag else raw
             if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isascii() \
                     and raw.strip().isdigit():
                 raw = int(raw)
@@ -307,6 +310,16 @@ class _Reader:
                 out.append((False, str(exc) + (f" (nor written as {' or '.join(map(quote, col.formats))})"
                                                if col.formats and isinstance(raw, str) else "")))
         return out
+
+    def tag(self, tag: str, f: Field, fixes: list[str]) -> bool:
+        """Whether a row's language tag is one (else the text is published without it, and a note says so)."""
+        try:
+            self.parsers["lang"](tag)
+            return True
+        except ValueError:
+            fixes.append(f"{f.name}: language {quote(tag)} is not a BCP 47 tag (e.g. ko, en, ko-Latn): the text is "
+                         "published without one")
+            return False
 
     def referenced(self, mapping: Mapping, ref: RefSpec, row: dict[str, Any], origin: Origin,
                    fixes: list[str]) -> list[str]:

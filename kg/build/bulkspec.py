@@ -66,6 +66,7 @@ class Column:
     best: Any = None  # for rating fields: the top of the ratings' scale (5 when not given)
     count: str | None = None  # for rating fields: the column of how many ratings each averages
     formats: tuple[str, ...] = ()  # for date fields: how the cells write a date (strptime), tried in order
+    lang_column: str | None = None  # the column of each row's language tag (lang: {column: ...})
     where: str = dataclasses.field(default="", compare=False)  # the mapping entry, for errors
     line: int | None = dataclasses.field(default=None, compare=False)
 
@@ -100,9 +101,16 @@ class Column:
             if not isinstance(fmt, str) or "%" not in fmt:
                 raise MappingError(f"{where}: format is how the cells write a date, e.g. '%d/%m/%Y' (24/07/1956) or "
                                    "'%B %d, %Y' (June 12, 1936), or a list of them", line)
+        lang: Any = spec.get("lang")
+        lang_column = lang.get("column") if isinstance(lang, dict) else None
+        if isinstance(lang, dict):
+            if set(lang) != {"column"} or not isinstance(lang_column, str):
+                raise MappingError(f"{where}: lang is a language tag (lang: ko) or the column that gives each row's "
+                                   "(lang: {column: original_language})", line)
+            lang = None
         return Column(spec.get("column"), spec.get("constant"), pattern, spec.get("template"), spec.get("split"),
-                      spec.get("lang"), bool(spec.get("html")), {str(k): str(v) for k, v in aliases.items()},
-                      spec.get("currency"), spec.get("best"), count, tuple(formats), where, line)
+                      lang, bool(spec.get("html")), {str(k): str(v) for k, v in aliases.items()},
+                      spec.get("currency"), spec.get("best"), count, tuple(formats), lang_column, where, line)
 
     @cached_property
     def plain(self) -> bool:
@@ -237,8 +245,9 @@ class FieldSpec:
     def columns(self) -> list[Column]:
         """The columns this field reads: of the row, or (with `items`) of each object in that column's list."""
         found = [self.column] if self.column is not None else []
-        if self.column is not None and self.column.count is not None:
-            found.append(Column(self.column.count, where=self.column.where, line=self.column.line))
+        for other in (self.column.count, self.column.lang_column) if self.column is not None else ():
+            if other is not None:
+                found.append(Column(other, where=self.column.where, line=self.column.line))
         found += list(self.parts.values())
         if self.ref is not None:
             i = self.ref.identity
