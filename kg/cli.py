@@ -221,6 +221,76 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
              f"{len(result.report.of('Warning'))} warnings, {len(result.conflicts)} conflicts)")
 
 
+_STARTER_TOML = """\
+# kg's settings for this project (README.md lists them all; KG_<NAME> environment variables override them)
+base_iri = "{base}"   # the IRIs kg mints: <base_iri>movie/<key>
+title = "{title}"
+shapes_dir = "shapes"   # the SHACL shapes a release must conform to (a copy of kg's own: edit them freely)
+"""
+
+_STARTER_DATA = """\
+# A first film, as a curator writes it: what each source document says, and the curators' own choices.
+# data/README.md (in kg's repository) lists every field; CSV, TSV and JSON files come in through mappings.
+sources:
+  festival-catalogue:
+    type: WebPage
+    name: The festival's catalogue page
+    url: https://festival.example.org/films/night-river
+movies:
+  night-river:
+    name: Night River
+    claims:
+      festival-catalogue:
+        name: Night River
+        alternate_name: [{text: 밤의 강, lang: ko}]
+        production_year: 2024
+        running_time: 98
+        director: [ann-lee]
+        cast:
+          - {actor: bo-kim, character_name: Mira}
+people:
+  ann-lee:
+    name: Ann Lee
+    claims:
+      festival-catalogue: {name: Ann Lee}
+  bo-kim:
+    name: Bo Kim
+    claims:
+      festival-catalogue: {name: Bo Kim}
+"""
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option("--title", default="Film knowledge graph", help="The dataset's title")
+@click.pass_context
+def init_cmd(ctx: click.Context, directory: Path | None, title: str) -> None:
+    """Start a project in DIRECTORY (default: --root, else .): kg.toml, a copy of kg's shapes and a first film."""
+    import shutil
+
+    root = (directory or ctx.obj.options.get("root") or Path.cwd()).absolute()
+    shapes = Path(__file__).resolve().parent.parent / "shapes"  # kg's own, in the checkout it runs from
+    if not shapes.is_dir():
+        raise Failure(f"kg's own shapes are not at {shapes}: install kg from its repository (pip install -e .)")
+    taken = [p for p in (root / "kg.toml", root / "data", root / "shapes") if p.exists()]
+    if taken:
+        raise Failure(f"{root} holds a project already ({', '.join(p.name for p in taken)}): nothing was changed; "
+                      "kg init starts a project in an empty directory, or one without those")
+    base = ctx.obj.options.get("base_iri") or "https://films.example.org/"
+    try:
+        (root / "data").mkdir(parents=True)
+        shutil.copytree(shapes, root / "shapes", ignore=shutil.ignore_patterns("*~", ".*"))
+        (root / "kg.toml").write_text(_STARTER_TOML.format(base=base, title=title.replace('"', "'")),
+                                      encoding="utf-8")
+        (root / "data" / "films.yaml").write_text(_STARTER_DATA, encoding="utf-8")
+    except OSError as exc:
+        raise Failure(f"cannot write the project at {root}: {exc.strerror or exc}", ENVIRONMENT) from exc
+    where = "" if root == Path.cwd() else f" --root {root}"
+    _say(f"kg: a project at {root}: kg.toml, shapes/ (kg's, to edit freely; delete google-movie-carousel.ttl to "
+         "drop Google's carousel warnings) and data/films.yaml (a first film)")
+    _say(f"  next: kg{where} build, then kg{where} serve")
+
+
 @cli.command("build")
 @click.option("-v", "--verbose", is_flag=True, help="List every warning")
 @click.option("--full", is_flag=True, help="Build anew even when nothing changed, and load the store afresh "

@@ -227,3 +227,21 @@ def test_a_reader_that_has_gone_ends_the_command_quietly(released, command):
     finally:
         os.close(write)
     assert (proc.returncode, proc.stderr.decode()) == (128 + signal.SIGPIPE, "")
+
+
+def test_init_starts_a_project_that_builds_and_publishes_its_first_film(tmp_path, run_kg):
+    root = tmp_path / "archive"
+    code, output = run_kg(tmp_path, "init", str(root))
+    assert code == 0, output
+    assert sorted(p.name for p in root.iterdir()) == ["data", "kg.toml", "shapes"]
+    code, output = run_kg(root, "build")
+    assert code == 0, output
+    code, markup = run_kg(root, "embed", "movie/night-river")
+    assert code == 0 and '"name": "Night River"' in markup and '"밤의 강"' in markup
+
+
+def test_init_changes_nothing_where_a_project_is_already(project, run_kg):
+    before = (project / "data" / "break-away.yaml").read_bytes()
+    code, output = run_kg(project, "init")
+    assert code == 2 and "holds a project already (data, shapes)" in output
+    assert not (project / "kg.toml").exists() and (project / "data" / "break-away.yaml").read_bytes() == before
