@@ -377,10 +377,12 @@ class Executors:
             raise Busy("Every query executor is busy with long queries, and this query needed more than the "
                        f"{QUICK_SECONDS:g} s it could have meanwhile: try again in a moment.")
         if spent >= deadline - 0.01:
+            own = deadline < self.timeout  # the request asked for less than the server allows
             return Answer(503, "text/plain; charset=utf-8",
-                          f"Query timed out after {deadline:g} s (the limit for this request); it was stopped. "
-                          f"Narrow it down, add a LIMIT, or ask for a longer timeout within the server's "
-                          f"{self.timeout:g} s.\n".encode())
+                          (f"Query timed out after {deadline:g} s (" + ("the timeout this request asked for" if own
+                           else "this server's limit, query_timeout") + "); it was stopped. Narrow it down or add "
+                           "a LIMIT" + (f", or ask for a longer timeout within the server's {self.timeout:g} s"
+                                        if own else "") + ".\n").encode())
         return _refusal("The query process stopped before answering: most likely the query needed more memory "
                         f"than this server allows per query ({self.memory_mb:,} MiB, query_memory_mb), or the "
                         "server is stopping. Narrow it down, or add a LIMIT, or try again in a moment.")

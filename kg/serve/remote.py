@@ -101,7 +101,8 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
         reply = target.query(text, asked or fmt.media_type, deadline, params,
                              (job.max_bytes * READ_BACK_ROOM if asked else job.max_bytes) or None)
     except TimeoutError:
-        return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): kg stopped "
+        return refused(Refusal(503, f"Query timed out after {deadline:g} s (the lower of this request's timeout and "
+                                    "the server's limit): kg stopped "
                                     "waiting for the store. Narrow it down, add a LIMIT, or ask for a longer timeout "
                                     "within the server's limit."))
     except OverflowError:
@@ -115,7 +116,8 @@ def forward(release: Release, kind: str, job: Job, deadline: float, gate: Gate) 
         gate.leave()
     cut = target.engine.partial
     if cut is not None and reply.headers.get(cut[0], "").upper() == cut[1]:  # an answer cut off at the deadline
-        return refused(Refusal(503, f"Query timed out after {deadline:g} s (the limit for this request): the store "
+        return refused(Refusal(503, f"Query timed out after {deadline:g} s (the lower of this request's timeout and "
+                                    "the server's limit): the store "
                                     "stopped it. Narrow it down, add a LIMIT, or ask for a longer timeout within the "
                                     "server's limit."))
     if reply.status != 200:
