@@ -52,6 +52,12 @@ class _Context:
         return self._load(**extra)
 
 
+def _no_release(config: Config) -> str:
+    """What to say when a command finds no release: where it looked, and what makes one."""
+    return (f"no release in {config.releases_path} yet (the project at {config.root}); run `kg build` there, "
+            "or name the project with --root")
+
+
 def _tell(failure: Failure) -> None:
     """Say what failed: its first line after `kg: `, the rest (each problem, say) as they are."""
     first, *rest = [part for line in failure.lines() for part in line.split("\n")]  # (a query's line and caret)
@@ -395,7 +401,7 @@ def info_cmd(ctx: click.Context, as_json: bool) -> None:
     config = ctx.obj.config()
     release = current(config.releases_path)
     if release is None:
-        raise Failure("no release yet; run `kg build`")
+        raise Failure(_no_release(config))
     meta = metadata(release)
     if as_json:
         click.echo(json.dumps(meta, indent=2, ensure_ascii=False))
@@ -460,7 +466,7 @@ def releases_cmd(ctx: click.Context) -> None:
     live = current(config.releases_path)
     kept = finished(config.releases_path)
     if not kept:
-        raise Failure("no release yet; run `kg build`")
+        raise Failure(_no_release(config))
     for path in kept:
         meta = metadata(path)
         counts = meta.get("counts")
@@ -520,7 +526,7 @@ def diff_cmd(ctx: click.Context, old: str | None, new: str | None) -> None:
     try:
         after = find_release(config.releases_path, new) if new else current(config.releases_path)
         if after is None:
-            raise LookupError("no release yet; run `kg build`")
+            raise LookupError(_no_release(config))
         before = find_release(config.releases_path, old)
     except LookupError as exc:
         raise Failure(f"cannot compare: {exc}") from exc
@@ -557,7 +563,7 @@ def dump_cmd(ctx: click.Context, name: str, output: Path | None, chosen: str | N
     try:
         release = find_release(config.releases_path, chosen) if chosen else current(config.releases_path)
         if release is None:
-            raise LookupError("no release yet; run `kg build`")
+            raise LookupError(_no_release(config))
         source = spliced.open_file(release / name)
     except LookupError as exc:
         raise Failure(str(exc).strip("'\"")) from exc
@@ -683,7 +689,7 @@ def _current(config: Config) -> Any:
     except Unservable as exc:
         raise Failure(str(exc)) from exc
     except NoRelease as exc:
-        raise Failure("no release yet; run `kg build`") from exc
+        raise Failure(_no_release(config)) from exc
 
 
 def _format_names() -> list[str]:
@@ -757,7 +763,7 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     """Serve the current release: pages, downloads and SPARQL (granian, a production ASGI server)."""
     config = ctx.obj.config(host=host, port=port, workers=workers)
     if not (config.releases_path / "current").exists():
-        raise Failure("no release to serve yet; run `kg build` first")
+        raise Failure(_no_release(config))
     from kg.layout import current
     from kg.serve.index import current_version
     from kg.serve.run import check_port, serve

@@ -245,3 +245,8 @@ def test_init_changes_nothing_where_a_project_is_already(project, run_kg):
     code, output = run_kg(project, "init")
     assert code == 2 and "holds a project already (data, shapes)" in output
     assert not (project / "kg.toml").exists() and (project / "data" / "break-away.yaml").read_bytes() == before
+
+
+def test_serve_outside_a_project_says_where_it_looked(tmp_path, run_kg):
+    code, output = run_kg(tmp_path, "serve")
+    assert code == 2 and f"no release in {tmp_path / 'var'} yet (the project at {tmp_path})" in output

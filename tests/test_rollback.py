@@ -94,7 +94,7 @@ def test_rollback_to_an_unknown_release_is_refused(project, run_kg):
 
 def test_releases_before_any_build_says_so(project, run_kg):
     code, output = run_kg(project, "releases")
-    assert code == 2 and "no release yet" in output
+    assert code == 2 and "no release in " in output and "yet (the project at" in output
 
 
 def test_the_newest_releases_are_kept_even_when_builds_share_a_timestamp(project, run_kg, monkeypatch):

@@ -183,7 +183,7 @@ def test_kg_dump_of_what_is_not_there_exits_2_saying_so(run_kg, released, args, 
 
 def test_kg_dump_without_a_release_exits_2(run_kg, empty_project):
     code, output = run_kg(empty_project, "dump", "kg.ttl")
-    assert code == 2 and "no release yet" in output
+    assert code == 2 and "no release in " in output and "yet (the project at" in output
 
 
 def test_kg_dump_never_writes_into_the_releases(run_kg, released):
