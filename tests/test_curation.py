@@ -840,3 +840,13 @@ def test_a_rename_is_not_taken_for_a_mistyped_merge(empty_project, write, run_kg
     code, output = run_kg(empty_project, "build", "--verbose")
     assert code == 0, output
     assert "did you mean" not in output
+
+
+def test_a_damaged_moved_file_is_logged_not_ignored(empty_project, write, run_kg, caplog):
+    from server import create_app
+
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    (current(empty_project / "var") / "moved.json").write_text("{not json", encoding="utf-8")
+    assert create_app(root=empty_project, cache_mb=0).test_client().get("/movie/a").status_code == 200
+    assert "moved.json cannot be read" in caplog.text and "not redirected or gone" in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
@@ -20,6 +21,8 @@ from kg import vocab
 from kg.engines import EngineError, Slot, slot
 from kg.ids import PATHS, Minter
 from kg.layout import CURRENT, METADATA, MOVED_FILE, STORE_DIR, current, metadata
+
+_LOG = logging.getLogger(__name__)
 
 
 class NoRelease(RuntimeError):
@@ -67,7 +70,11 @@ class Release:
         try:
             found = json.loads((self.path / MOVED_FILE).read_text(encoding="utf-8"))
             redirects, gone = found.get("redirects", {}), found.get("gone", [])
-        except (OSError, ValueError, AttributeError):
+        except FileNotFoundError:  # a release of a kg before redirects
+            return {}, frozenset()
+        except (OSError, ValueError, AttributeError) as exc:  # damaged: merged IRIs would answer as if never merged
+            _LOG.error("release %s: %s cannot be read (%s): merged and removed IRIs are not redirected or gone",
+                       self.id, self.path / MOVED_FILE, exc)
             return {}, frozenset()
         return ({str(k): str(v) for k, v in redirects.items()} if isinstance(redirects, dict) else {},
                 frozenset(str(x) for x in gone) if isinstance(gone, list) else frozenset())
