@@ -381,7 +381,7 @@ def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
     open_ = [c for c in found if not c.merged]
     merged = [c for c in found if c.merged]
     for c in open_:
-        click.echo(f"{c.score:.2f} {c.kind} {c.a} = {c.b}?\n     {'; '.join(c.evidence)}\n"
+        click.echo(f"{c.score:.2f} {c.kind} {c.shown(c.a)} = {c.shown(c.b)}?\n     {'; '.join(c.evidence)}\n"
                    f"     to merge, decide: {c.fix}\n     to dismiss, decide: {c.dismiss}")
     for c in merged:
         click.echo(f"merged {c.kind} {c.b} into {c.a}: {'; '.join(c.evidence)} (to undo, decide: {c.dismiss})")

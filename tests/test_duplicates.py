@@ -588,6 +588,11 @@ def test_one_full_name_of_two_people_credited_in_films_of_their_own_is_no_candid
         """) == {}
 
 
+def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
+    code, output = run_kg(oldboys, "duplicates")
+    assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output
+
+
 def test_a_catalogues_family_name_first_with_a_comma_is_the_same_name(tmp_path):
     assert frozenset(("person/agnes-varda", "person/varda-agnes")) in _people_pairs(tmp_path, """
         people:

@@ -74,7 +74,8 @@ def groups(candidates: list[Candidate], conflicts: list[Conflict], notes: list[N
     """The groups, most pressing first: each {kind, title, count, items} (`warned`: the findings' `warnings`)."""
     found = [
         ("duplicates", "Possible duplicates", [
-            {"what": f"{c.a} and {c.b} may be one {c.kind}: {'; '.join(c.evidence)} (score {c.score})",
+            {"what": f"{c.shown(c.a)} and {c.shown(c.b)} may be one {c.kind}: {'; '.join(c.evidence)} "
+                     f"(score {c.score})",
              "where": c.where, "iri": c.b, "fix": c.fix, "dismiss": c.dismiss, "score": c.score}
             for c in candidates if not c.merged]),
         ("conflicts", "Sources disagree (unsettled)", _conflicts(conflicts, minter)),

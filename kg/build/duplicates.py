@@ -19,6 +19,7 @@ from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.merges import identifiers, years
 from kg.ids import Minter
 from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
+from kg.text import quote
 
 THRESHOLD = 0.6  # a pair is reported from this score up
 BLOCK = 60  # records sharing one key compared pairwise at most: a larger block is a common name, not evidence
@@ -136,11 +137,18 @@ class Candidate:
     dismiss: str
     merged: bool = False  # certain (the same identifier): merged by the build already
     where: str | None = None  # where the record to merge is written (file:line)
+    names: tuple[str, str] = ("", "")  # how each is spelled (its first name): what a curator compares first
 
     def json(self) -> dict[str, object]:
         """The candidate as `kg duplicates --json` prints it."""
         return {"a": self.a, "b": self.b, "kind": self.kind, "score": self.score, "evidence": self.evidence,
-                "fix": self.fix, "dismiss": self.dismiss, "merged": self.merged, "where": self.where}
+                "fix": self.fix, "dismiss": self.dismiss, "merged": self.merged, "where": self.where,
+                "names": list(self.names)}
+
+    def shown(self, iri: str) -> str:
+        """One of the pair as a message names it: its spelling, then its IRI."""
+        name = self.names[0] if iri == self.a else self.names[1] if iri == self.b else ""
+        return f"{quote(name)} <{iri}>" if name else f"<{iri}>"
 
 
 def _names(record: Record) -> list[str]:
@@ -754,7 +762,8 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
         ra, rb = (kind, kept.key), (kind, other.key)
         found[frozenset((ra, rb))] = Candidate(
             minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,
-            merge_line(rb, ra), not_same_line(ra, rb), merged, str(other.origin.where))
+            merge_line(rb, ra), not_same_line(ra, rb), merged, str(other.origin.where),
+            (next(iter(world.names(kept)), ""), next(iter(world.names(other)), "")))
 
     compare = {"movie": (_compare_films, world.films), "person": (_compare_people, world.people)}
     films_done = False
