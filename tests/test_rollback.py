@@ -78,6 +78,22 @@ def test_a_page_asked_for_since_the_later_release_after_a_rollback_is_sent_again
         email.utils.parsedate_to_datetime(page.headers["Last-Modified"])
 
 
+def test_a_worker_idle_while_the_later_release_was_current_dates_the_rolled_back_one_anew(project, run_kg):
+    from server import create_app
+
+    assert run_kg(project, "build")[0] == 0
+    idle = create_app(root=project, cache_mb=0).test_client()
+    assert idle.get("/movie/break-away").status_code == 200  # it has the first release open, then sleeps
+    time.sleep(1.1)
+    (project / "data" / "late.yaml").write_text(NEW_FILM, encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0
+    later = create_app(root=project, cache_mb=0).test_client().get("/movie/break-away")
+    time.sleep(1.1)
+    assert run_kg(project, "rollback")[0] == 0
+    again = idle.get("/movie/break-away", headers={"If-Modified-Since": later.headers["Last-Modified"]})
+    assert again.status_code == 200
+
+
 def test_rollback_with_nothing_older_is_refused(project, run_kg):
     assert run_kg(project, "build")[0] == 0
     before = current(project / "var")

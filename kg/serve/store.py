@@ -182,7 +182,7 @@ class Releases:
         self.engine = engine  # the engine kind serving releases published into one (None: the embedded store)
         self.timeout = timeout  # seconds a page's query to that engine may take
         self._lock = threading.Lock()
-        self._target: tuple[str, int, int] | None = None
+        self._target: tuple[str, int, int, int] | None = None
         self._release: Release | None = None
         self._checked = 0.0  # when the engine slot was last seen holding the release
         self._lost: str | None = None  # why the slot does not serve the release (it holds another)
@@ -192,8 +192,9 @@ class Releases:
         release.json changes (`kg publish` moves a release to another slot)."""
         try:
             written = (self.root / CURRENT / METADATA).stat()  # rewritten (a new file) when `kg publish` moves it
-            target: tuple[str, int, int] | None = (os.readlink(self.root / CURRENT), written.st_ino,
-                                                   written.st_mtime_ns)
+            # and when the link was made: a rollback to the release a worker had open makes its Last-Modified anew
+            target: tuple[str, int, int, int] | None = (os.readlink(self.root / CURRENT), written.st_ino,
+                                                        written.st_mtime_ns, (self.root / CURRENT).lstat().st_mtime_ns)
         except OSError:
             target = None
         release = self._release
