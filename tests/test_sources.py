@@ -258,9 +258,34 @@ def test_a_sparql_constraint_that_does_not_parse_is_refused_at_its_line_and_the_
         encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2
-    assert f"{project / 'shapes' / 'extra.ttl'}:12: a SPARQL constraint's query (sh:select) does not parse: " \
-           "error at 5:7: expected one of" in output
+    assert f"{project / 'shapes' / 'extra.ttl'}:12: a SPARQL constraint's query (sh:select) is refused: it does " \
+           "not parse: error at 5:7: expected one of" in output
     assert (project / "var" / "current").resolve() == before
+
+
+def test_a_sparql_constraint_with_a_prebound_path_is_left_to_pyshacl_not_refused(project, run_kg):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#named-directors> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n  sh:property [\n"
+        "    sh:path schema:director ;\n    sh:sparql [\n      sh:message \"A director without a name.\" ;\n"
+        '      sh:select """SELECT $this ?value WHERE { $this $PATH ?value .\n'
+        '        FILTER NOT EXISTS { ?value <http://schema.org/name> ?n } }""" ] ] .\n', encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    assert "shapes checked by pyshacl: " in output and "named-directors" in output
+
+
+@pytest.mark.parametrize(("select", "line", "why"), [
+    ('"""SELECT $this ?value WHERE {\n  SERVICE <http://example.org/sparql> { $this ?p ?value } }"""', 7,
+     "it calls SERVICE, and kg fetches nothing from the network"),
+    ('"""SELECT $this ?value WHERE { $this ?p ?value .\n  FILTER(regex(str(?value), \"\\\\d+\") }"""', 4,
+     "it does not parse: error at"),  # a Turtle escape in it: told at its shape's line
+])
+def test_a_sparql_constraint_kg_cannot_run_is_refused_where_it_is_written(project, run_kg, select, line, why):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#odd> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+        f"  sh:sparql [ sh:message \"Odd.\" ;\n    sh:select {select} ] .\n", encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 2 and f"extra.ttl:{line}: a SPARQL constraint's query (sh:select) is refused: {why}" in output
 
 
 def test_a_constraint_shacl_does_not_allow_is_refused_with_its_shape_and_line(project, run_kg):

@@ -145,25 +145,49 @@ def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
 
 
 def _bad_sparql(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
-    """A problem for each SPARQL constraint whose query Oxigraph cannot parse, at the line its query starts on (a
-    typo there would otherwise stop the build when the check runs, naming neither file nor shape)."""
+    """A problem for each SPARQL constraint whose query Oxigraph cannot parse, at the line it is wrong on (a typo
+    there would otherwise stop the build when the check runs, naming neither file nor shape), and for each that
+    would call SERVICE (kg fetches nothing from the network). Queries pyshacl is left to complete (prefixes of the
+    shapes graph, pre-bound variables such as $PATH) and those of deactivated shapes are not judged here."""
     problems = []
     for constraint, select in sorted(graph.subject_objects(SH.select), key=str):
-        if graph.value(constraint, SH.prefixes) is not None:
-            continue  # checked by pyshacl, which writes the prefixes in
-        try:
-            ox.Store().query(str(select))
-        except SyntaxError as exc:
-            at = re.match(r"error at (\d+):", str(exc))
-            path, line = files[0].parent, None
-            for path_, (_, data) in zip(files, read, strict=True):  # where the query is written as it reads
-                text = data.decode("utf-8", "replace")
-                if (start := text.find(str(select))) >= 0:
-                    path, line = path_, text.count("\n", 0, start) + (int(at.group(1)) if at else 1)
-                    break
-            why = re.sub(r"\[[^\]]*\](?:, )?", "", str(exc)).rstrip(", ")  # the parser's sets of characters: noise
-            problems.append(Problem(str(path), line, f"a SPARQL constraint's query (sh:select) does not parse: {why}"))
+        shapes = list(graph.subjects(SH.sparql, constraint))
+        if any(graph.value(node, SH.deactivated) == rdflib.Literal(True) for node in [constraint, *shapes]):
+            continue
+        query = str(select)
+        pyshacls = graph.value(constraint, SH.prefixes) is not None or re.search(r"\$(?!this\b)\w+", query)
+        if not re.search(r"(?i)\bSERVICE\b", query) and pyshacls:
+            continue
+        if re.search(r"(?i)\bSERVICE\b", query):
+            why: str | None = "it calls SERVICE, and kg fetches nothing from the network"
+            at = None
+        else:
+            try:
+                ox.Store().query(query)  # an empty store: nothing is evaluated but the parse (and no SERVICE)
+                continue
+            except SyntaxError as exc:
+                at = re.match(r"error at (\d+):", str(exc))
+                why = "it does not parse: " + re.sub(r"\[[^\]]*\](?:, )?", "", str(exc)).rstrip(", ")
+        path, line = _where_written(query, int(at.group(1)) if at else 1, shapes[0] if shapes else None, graph, read,
+                                    files)
+        problems.append(Problem(str(path), line, f"a SPARQL constraint's query (sh:select) is refused: {why}"))
     return problems
+
+
+def _where_written(query: str, line: int, shape: rdflib.term.Node | None, graph: rdflib.Graph,
+                   read: list[tuple[str, bytes]], files: list[Path]) -> tuple[Path, int | None]:
+    """The file and line of a query's `line`: where the query is written as it reads, else (Turtle escapes in it)
+    the line that names its shape."""
+    texts = [(path, data.decode("utf-8", "replace")) for path, (_, data) in zip(files, read, strict=True)]
+    for path, text in texts:
+        if (start := text.find(query)) >= 0:
+            return path, text.count("\n", 0, start) + line
+    _, needle = _shape_name(graph, shape)
+    for path, text in texts:
+        for n, written in enumerate(text.splitlines(), 1):
+            if needle and all(w in written for w in needle):
+                return path, n
+    return files[0].parent, None
 
 
 def _unfit(graph: rdflib.Graph, files: list[Path], shapes_dir: Path) -> Problem | None:
