@@ -1421,12 +1421,43 @@ def test_a_date_column_is_read_in_the_formats_the_mapping_names(empty_project, r
 
 
 def test_a_rating_column_may_name_the_column_of_its_count(empty_project, run_kg):
-    put(empty_project, "films.csv", "id,title,rating,votes\nF1,A,7.5,120\nF2,B,6,\n")
+    put(empty_project, "films.csv", 'id,title,rating,votes\nF1,A,7.5,120\nF2,B,6,\nF3,C,5,"1,234"\nF4,D,4,1200.0\n'
+                                    "F5,E,3,0\nF6,F,2,many\n")
     put(empty_project, "films.mapping.yaml", mapping(
         "films.csv", "name: title\naggregate_rating: {column: rating, best: 10, count: votes}\n", "id: id"))
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?f ?c WHERE {{ ?f <{S}aggregateRating> ?r OPTIONAL {{ ?r <{S}ratingCount> ?c }} }}"
-               ) == [(f"{BASE}movie/f1", "120"), (f"{BASE}movie/f2", "")]
+               ) == [(f"{BASE}movie/f1", "120"), (f"{BASE}movie/f2", ""), (f"{BASE}movie/f3", "1234"),
+                     (f"{BASE}movie/f4", "1200"), (f"{BASE}movie/f5", ""), (f"{BASE}movie/f6", "")]
+    assert "data/films.csv:7: suspicious: aggregate_rating: count 'many' is not a whole number of ratings above " \
+           "zero: the rating is kept without its count" in _notes(empty_project)
+
+
+@pytest.mark.parametrize(("fmt", "why"), [
+    ("'%B %Y'", "lacks the day or the month"), ("'%d/%m/%y'", "has a two-digit year (%y)"), ("'%d/%m'", "has no year"),
+])
+def test_a_date_format_that_would_make_up_part_of_a_date_is_refused(empty_project, run_kg, fmt, why):
+    put(empty_project, "films.csv", "id,title,released\nF1,A,June 1936\n")
+    put(empty_project, "films.mapping.yaml", mapping(
+        "films.csv", f"name: title\nrelease_date: {{column: released, format: {fmt}}}\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and f"format {fmt} {why}" in output
+
+
+def test_a_year_format_gives_a_year_not_the_first_of_january(empty_project, run_kg):
+    put(empty_project, "people.csv", "id,name,born\nP1,Ann Lee,1956\nP2,Bo Kim,24/07/1960\n")
+    put(empty_project, "people.mapping.yaml", mapping(
+        "people.csv", "name: name\nbirth_date: {column: born, format: ['%d/%m/%Y', '%Y']}\n", "id: id", "person"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?p ?d WHERE {{ ?p <{S}birthDate> ?d }}") == [
+        (f"{BASE}person/p1", "1956"), (f"{BASE}person/p2", "1960-07-24")]
+
+
+def test_an_option_of_another_kind_of_field_is_refused(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title\nF1,A\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: {column: title, format: '%Y'}\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "format is an option of date and date_or_year fields, and name is no such field" in output
 
 
 def test_a_mapping_may_give_the_records_type_and_a_type_not_allowed_is_skipped(empty_project, run_kg):

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import marshal
+import re
 from collections.abc import Callable, Container, Iterator
 from collections.abc import Set as AbstractSet
 from itertools import islice
@@ -289,8 +290,11 @@ class _Reader:
             elif f.vtype == "rating":
                 raw = {"value": raw, "best": col.best}
                 if col.count is not None and (count := Column(col.count).first(row, fixes)) is not None:
-                    raw["count"] = int(count) if isinstance(count, str) and count.isascii() and count.isdigit() \
-                        else count
+                    if (number := _count(count)) is not None:
+                        raw["count"] = number
+                    else:  # the rating stands without it
+                        fixes.append(f"{f.name}: count {quote(count)} is not a whole number of ratings above zero: "
+                                     "the rating is kept without its count")
             elif f.vtype in ("ltext", "name") and (col.lang or col.lang_column):
                 tag = col.lang or Column(col.lang_column).first(row, fixes)
                 if tag and col.lang_column and not self.tag(str(tag), f, fixes):
@@ -423,13 +427,26 @@ def _text(value: Any) -> str:
     return str(getattr(value, "text", value))
 
 
+def _count(cell: Any) -> int | None:
+    """A count of ratings as exports write one: 1520, '1,520', '1520.0' (a spreadsheet's); None if it is none."""
+    if isinstance(cell, bool):
+        return None
+    text = str(cell).strip().replace(",", "").replace("_", "")
+    if not re.fullmatch(r"[0-9]+(\.0*)?", text) or not text.isascii():
+        return None
+    number = int(text.split(".")[0])
+    return number if number > 0 else None
+
+
 def _dated(text: str, formats: tuple[str, ...]) -> str:
-    """A cell's date written as YYYY-MM-DD, when one of the mapping's formats reads it (else the cell as it is)."""
+    """A cell's date written as YYYY-MM-DD, or its year alone for a format of a year alone ('%Y'), when one of the
+    mapping's formats reads it (else the cell as it is)."""
     for fmt in formats:
         try:
-            return dt.datetime.strptime(text.strip(), fmt).date().isoformat()
+            read = dt.datetime.strptime(text.strip(), fmt).date()
         except ValueError:
             continue
+        return f"{read.year:04d}" if fmt.replace("%%", "").count("%") == 1 else read.isoformat()
     return text
 
 

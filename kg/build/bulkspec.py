@@ -50,6 +50,22 @@ class MappingError(ValueError):
                             self.columns)
 
 
+def _unfit_format(fmt: str) -> str | None:
+    """Why a date format would publish what its cells do not say (None: it is fit): a day and a month, or a
+    four-digit year alone, are what a date or a year is made of."""
+    codes = set(re.findall(r"%(.)", fmt.replace("%%", "")))
+    if "y" in codes:
+        return "has a two-digit year (%y), which names no century: write the format with %Y"
+    if "Y" not in codes:
+        return "has no year (%Y)"
+    if codes & {"H", "I", "M", "S", "f", "p", "z", "Z"}:
+        return "reads a time of day, which kg does not keep: a date format has %d, %m (or %b, %B) and %Y"
+    day, month = bool(codes & {"d", "j"}), bool(codes & {"m", "b", "B"})
+    if codes != {"Y"} and not (day and month or "j" in codes):
+        return "lacks the day or the month, which kg would have to make up: a date has both, a year alone is '%Y'"
+    return None
+
+
 @dataclass(frozen=True)
 class Column:
     """Where a value comes from in a row, and how it is cleaned before the field's own parser sees it."""
@@ -101,6 +117,8 @@ class Column:
             if not isinstance(fmt, str) or "%" not in fmt:
                 raise MappingError(f"{where}: format is how the cells write a date, e.g. '%d/%m/%Y' (24/07/1956) or "
                                    "'%B %d, %Y' (June 12, 1936), or a list of them", line)
+            if (why := _unfit_format(fmt)) is not None:
+                raise MappingError(f"{where}: format {quote(fmt)} {why}", line)
         lang: Any = spec.get("lang")
         lang_column = lang.get("column") if isinstance(lang, dict) else None
         if isinstance(lang, dict):
@@ -378,7 +396,14 @@ def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | 
         return FieldSpec(f, ref=_ref(spec["person"], "person", where, line),
                          parts={"department": Column.parse(spec["department"], where, line)},
                          departments={str(k).strip(): str(v) for k, v in departments.items()}, items=items)
-    return FieldSpec(f, column=Column.parse(spec, where, line))
+    column = Column.parse(spec, where, line)
+    for option, kinds, said in (("format", ("date", "date_or_year"), column.formats),
+                                ("count", ("rating",), column.count), ("best", ("rating",), column.best),
+                                ("currency", ("money",), column.currency)):
+        if said and f.vtype not in kinds:
+            raise MappingError(f"{where}: {option} is an option of {' and '.join(kinds)} fields, and {f.name} is no "
+                               "such field", line)
+    return FieldSpec(f, column=column)
 
 
 READ_OUTSIDE = ("outside the project: kg reads only files inside the project's folder and the folders that "
