@@ -83,8 +83,10 @@ class _Commands(click.Group):
             ctx.exit(128 + signum)  # as a shell reports a command a signal ended
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except BrokenPipeError:  # `kg releases | head -1`: the reader has what it wanted
-            _quiet_stdout()
+        except BrokenPipeError:
+            if not _reader_gone():
+                raise  # a pipe of something else (a worker's, an engine's socket): a bug, told as one below
+            _quiet_stdout()  # `kg releases | head -1`: the reader has what it wanted
             ctx.exit(128 + signal.SIGPIPE)  # as a shell reports a command the pipe's end stopped
         except Exception:  # a bug: not 1, which says the data does not conform, nor 2 (bad input)
             traceback.print_exc()
@@ -598,6 +600,8 @@ def _copy_out(source: BinaryIO, out: BinaryIO, where: str, stdout: bool = False)
     try:
         shutil.copyfileobj(source, out, 1 << 20)
         out.flush()
+    except BrokenPipeError:  # `kg dump kg.ttl | head`: the reader has what it wanted (_Commands.invoke tells it)
+        raise
     except OSError as exc:
         if stdout:  # the interpreter would flush what is left again on its way out, and fail again
             os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
@@ -782,6 +786,18 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, workers: i
     serve(config)
 
 
+def _reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it (poll says POLLERR of its writing end)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
 def _quiet_stdout() -> None:
     """Standard output pointed at /dev/null: what is still buffered for a reader that has gone is dropped, not
     flushed into another BrokenPipeError as Python exits."""
@@ -795,10 +811,6 @@ def main() -> None:
     ends at once, once it has said everything."""
     try:
         cli(standalone_mode=True)
-        sys.stdout.flush()  # here, where a reader gone is told as such, rather than as Python exits
-    except BrokenPipeError:
-        _quiet_stdout()
-        sys.exit(128 + signal.SIGPIPE)
     except SystemExit as exc:
         if not _quick_exit:
             raise

@@ -281,8 +281,9 @@ def _found(rel: Release, text: str, kind: str | None = None, page: int = 1) -> _
         try:
             hits = names.search_hits(rel.engine_bindings(query, current_app.config["KG"].query_timeout), text,
                                      names.MAX_FOUND)
-        except (EngineError, TimeoutError) as exc:
-            abort(error_response(503, f"The store did not answer: {exc}. Try again in a moment."))
+        except (EngineError, TimeoutError) as exc:  # where and why: for the operator's log, not the client
+            current_app.logger.warning("the engine did not answer a search: %s", exc)
+            abort(error_response(503, "The store did not answer: try again in a moment.", {"Retry-After": "5"}))
     if hits is None and query is not None:  # a release built without that index
         try:  # a scan of every name: run where a deadline holds, like any SPARQL query
             answer = current_app.extensions["kg.executors"].run(

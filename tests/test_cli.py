@@ -210,7 +210,8 @@ def test_a_relative_releases_path_on_the_command_line_is_the_current_directory_s
     assert code == 0 and "true" in output
 
 
-@pytest.mark.parametrize("command", [["releases"], ["info"], ["query", "SELECT * WHERE { ?s ?p ?o }"]])
+@pytest.mark.parametrize("command", [["releases"], ["info"], ["query", "SELECT * WHERE { ?s ?p ?o }"],
+                                     ["dump", "kg.ttl"], ["embed", "movie/break-away"]])
 def test_a_reader_that_has_gone_ends_the_command_quietly(released, command):
     """`kg releases | head -1`: what the reader no longer wants is dropped, with no traceback and no 'internal
     error' (the pipe's reading end is closed before kg writes, as `head` may have closed it)."""

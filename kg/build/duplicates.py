@@ -26,10 +26,10 @@ BLOCK = 60  # records sharing one key compared pairwise at most: a larger block 
 _ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "l", "el", "il", "lo", "der", "die", "das", "los",
                        "las"})
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
-_SUFFIXES = frozenset({"jr", "sr", "junior", "senior"})
 _HONORIFICS = frozenset({"sir", "dame", "dr", "mr", "mrs", "ms", "prof"})
 _INVERTED = re.compile(r"([^,]+),([^,]+)")  # 'Family, Given', as catalogues sort people
-_SUFFIXES = frozenset({"jr", "sr", "junior", "senior", "ii", "iii", "iv"})  # 'Davis, Jr.' is no given name
+# 'Davis, Jr.' or 'Smith, III' ends in no given name (`words` has made the numeral a digit)
+_SUFFIXES = frozenset({"jr", "sr", "junior", "senior", "2", "3", "4"})
 _NICKNAME = re.compile(r"[\"“”]([^\"“”]+)[\"“”]|(?:^|\s)['‘’]([^'‘’]+)['‘’](?=\s|$)")
 _FOLD = str.maketrans({"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"})
 _PEOPLE_FIELDS = frozenset(f.name for f in KINDS["movie"].fields if f.ref == "person")
