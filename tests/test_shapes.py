@@ -220,7 +220,7 @@ def test_an_end_before_each_start_is_one_warning_however_many_starts(shapes, eng
 
 
 def test_a_birth_date_of_today_or_before_is_no_warning(shapes, engine):
-    today = dt.datetime.now(dt.timezone.utc).date()  # NOW() is the store's clock, read in UTC
+    today = dt.datetime.now(dt.UTC).date()  # NOW() is the store's clock, read in UTC
     dates = f':person/q a schema:Person ; schema:name "Q" ; schema:birthDate "{today.isoformat()}"^^xsd:date , ' \
             f'"{today.year}"^^xsd:gYear .'
     assert [f for f in engine(_graph([], dates), shapes) if "future" in f.message] == []
