@@ -84,15 +84,20 @@ class _Commands(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except BrokenPipeError:
-            if not _reader_gone():
-                raise  # a pipe of something else (a worker's, an engine's socket): a bug, told as one below
-            _quiet_stdout()  # `kg releases | head -1`: the reader has what it wanted
-            ctx.exit(128 + signal.SIGPIPE)  # as a shell reports a command the pipe's end stopped
-        except Exception:  # a bug: not 1, which says the data does not conform, nor 2 (bad input)
-            traceback.print_exc()
-            _say("kg: internal error (a bug in kg, not a problem of the data: please report it with the traceback "
-                 "above); a build that stops here publishes nothing")
+            if _reader_gone():
+                _quiet_stdout()  # `kg releases | head -1`: the reader has what it wanted
+                ctx.exit(128 + signal.SIGPIPE)  # as a shell reports a command the pipe's end stopped
+            _internal_error()  # a pipe of something else (a worker's, an engine's socket): a bug
             ctx.exit(INTERNAL_ERROR)
+        except Exception:  # a bug: not 1, which says the data does not conform, nor 2 (bad input)
+            _internal_error()
+            ctx.exit(INTERNAL_ERROR)
+
+
+def _internal_error() -> None:
+    traceback.print_exc()
+    _say("kg: internal error (a bug in kg, not a problem of the data: please report it with the traceback above); a "
+         "build that stops here publishes nothing")
 
 
 class Stopped(KeyboardInterrupt):
@@ -600,9 +605,9 @@ def _copy_out(source: BinaryIO, out: BinaryIO, where: str, stdout: bool = False)
     try:
         shutil.copyfileobj(source, out, 1 << 20)
         out.flush()
-    except BrokenPipeError:  # `kg dump kg.ttl | head`: the reader has what it wanted (_Commands.invoke tells it)
-        raise
     except OSError as exc:
+        if stdout and isinstance(exc, BrokenPipeError):  # `kg dump kg.ttl | head`: told by _Commands.invoke
+            raise
         if stdout:  # the interpreter would flush what is left again on its way out, and fail again
             os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
         raise Failure(f"cannot write to {where}: {exc.strerror or exc}", ENVIRONMENT) from exc
@@ -790,11 +795,11 @@ def _reader_gone() -> bool:
     """Whether standard output is a pipe whose reader has closed it (poll says POLLERR of its writing end)."""
     import select
 
-    try:
+    try:  # a pipe says POLLERR, a socket (ksh93's pipelines, Node's child processes) POLLHUP
         poller = select.poll()
         poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(events & select.POLLERR for _, events in poller.poll(0))
-    except (OSError, ValueError):
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # (no standard output at all: `>&-`)
         return False
 
 

@@ -1422,13 +1422,14 @@ def test_a_date_column_is_read_in_the_formats_the_mapping_names(empty_project, r
 
 def test_a_rating_column_may_name_the_column_of_its_count(empty_project, run_kg):
     put(empty_project, "films.csv", 'id,title,rating,votes\nF1,A,7.5,120\nF2,B,6,\nF3,C,5,"1,234"\nF4,D,4,1200.0\n'
-                                    "F5,E,3,0\nF6,F,2,many\n")
+                                    "F5,E,3,0\nF6,F,2,many\nF7,G,1,1.000\n")
     put(empty_project, "films.mapping.yaml", mapping(
         "films.csv", "name: title\naggregate_rating: {column: rating, best: 10, count: votes}\n", "id: id"))
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?f ?c WHERE {{ ?f <{S}aggregateRating> ?r OPTIONAL {{ ?r <{S}ratingCount> ?c }} }}"
                ) == [(f"{BASE}movie/f1", "120"), (f"{BASE}movie/f2", ""), (f"{BASE}movie/f3", "1234"),
-                     (f"{BASE}movie/f4", "1200"), (f"{BASE}movie/f5", ""), (f"{BASE}movie/f6", "")]
+                     (f"{BASE}movie/f4", "1200"), (f"{BASE}movie/f5", ""), (f"{BASE}movie/f6", ""),
+                     (f"{BASE}movie/f7", "")]  # '1.000': a thousand in one locale, one in another: none
     assert "data/films.csv:7: suspicious: aggregate_rating: count 'many' is not a whole number of ratings above " \
            "zero: the rating is kept without its count" in _notes(empty_project)
 
@@ -1442,6 +1443,22 @@ def test_a_date_format_that_would_make_up_part_of_a_date_is_refused(empty_projec
         "films.csv", f"name: title\nrelease_date: {{column: released, format: {fmt}}}\n", "id: id"))
     code, output = run_kg(empty_project, "build")
     assert code == 2 and f"format {fmt} {why}" in output
+
+
+def test_a_date_format_with_a_time_of_day_reads_the_date(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,released\nF1,A,2001-07-24T10:30:00+0200\n")
+    put(empty_project, "films.mapping.yaml", mapping(
+        "films.csv", "name: title\nrelease_date: {column: released, format: '%Y-%m-%dT%H:%M:%S%z'}\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?d WHERE {{ ?f <{S}datePublished> ?d }}") == [("2001-07-24",)]
+
+
+def test_a_year_format_for_a_field_of_full_dates_is_refused(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,released\nF1,A,2001\n")
+    put(empty_project, "films.mapping.yaml", mapping(
+        "films.csv", "name: title\nrelease_date: {column: released, format: ['%d/%m/%Y', '%Y']}\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "format '%Y' reads a year alone, and release_date is a full date" in output
 
 
 def test_a_year_format_gives_a_year_not_the_first_of_january(empty_project, run_kg):

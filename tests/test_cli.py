@@ -230,6 +230,38 @@ def test_a_reader_that_has_gone_ends_the_command_quietly(released, command):
     assert (proc.returncode, proc.stderr.decode()) == (128 + signal.SIGPIPE, "")
 
 
+def test_a_reader_on_a_socket_that_has_gone_ends_the_command_quietly_too(released):
+    """ksh93's pipelines and Node's child processes give a command a socket, not a pipe, as its output."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    ours, theirs = socket.socketpair()
+    ours.close()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "kg", "--root", str(released), "releases"], stdout=theirs.fileno(),
+                              stderr=subprocess.PIPE, timeout=60, check=False)
+    finally:
+        theirs.close()
+    assert (proc.returncode, proc.stderr.decode()) == (128 + signal.SIGPIPE, "")
+
+
+def test_a_dump_written_to_a_pipe_of_no_reader_but_standard_output_is_a_failure_to_write(tmp_path):
+    """`kg dump kg.ttl -o fifo` whose reader stopped: exit 3, saying where, as any file that cannot be written."""
+    import io
+    import os
+
+    from kg.cli import _copy_out
+    from kg.errors import ENVIRONMENT, Failure
+
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "wb") as out, pytest.raises(Failure) as failed:
+        _copy_out(io.BytesIO(b"x" * 100_000), out, "fifo")
+    assert failed.value.exit_code == ENVIRONMENT and "cannot write to fifo: Broken pipe" in str(failed.value)
+
+
 def test_init_starts_a_project_that_builds_and_publishes_its_first_film(tmp_path, run_kg):
     root = tmp_path / "archive"
     code, output = run_kg(tmp_path, "init", str(root))

@@ -620,3 +620,23 @@ def test_a_family_name_in_common_with_a_birth_year_and_a_film_is_still_evidence(
           kitano: {name: Takeshi Kitano, birth_date: 1947}
           beat-takeshi: {name: Beat Takeshi, birth_date: 1947}
         """)
+
+
+def test_every_kind_of_candidate_says_how_its_records_are_spelled(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.yaml").write_text(textwrap.dedent("""
+        movies:
+          oldboy: {name: Oldboy, production_year: 2003, director: [park], same_as: [https://www.imdb.com/title/tt0364569/]}
+          oldboy-imdb: {name: Oldeuboi, production_year: 2003, same_as: [https://www.imdb.com/title/tt0364569/]}
+          old-boy-2003: {name: Old Boy, production_year: 2003, director: [park]}
+          mother: {name: Mother, production_year: 2009, same_as: [https://en.wikipedia.org/wiki/Mother_(2009_film)]}
+          mother-again: {name: Mother (re-release), production_year: 2010,
+                         same_as: [https://en.wikipedia.org/wiki/Mother_(2009_film)]}
+        people:
+          park: {name: Park Chan-wook}
+        """), encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+    assert {c.merged for c in found} == {True, False} and len(found) >= 3
+    assert all(c.names[0] for c in found)  # the merged-away record of an identifier merge is spelled no more
+    assert all(c.names[1] for c in found if not c.merged)

@@ -268,7 +268,7 @@ def test_a_sparql_constraint_with_a_prebound_path_is_left_to_pyshacl_not_refused
         SHAPES_HEAD + "<#named-directors> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n  sh:property [\n"
         "    sh:path schema:director ;\n    sh:sparql [\n      sh:message \"A director without a name.\" ;\n"
         '      sh:select """SELECT $this ?value WHERE { $this $PATH ?value .\n'
-        '        FILTER NOT EXISTS { ?value <http://schema.org/name> ?n } }""" ] ] .\n', encoding="utf-8")
+        '        FILTER NOT EXISTS { $this $PATH/<http://schema.org/name> ?n } }""" ] ] .\n', encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 0, output
     assert "shapes checked by pyshacl: " in output and "named-directors" in output
@@ -286,6 +286,19 @@ def test_a_sparql_constraint_kg_cannot_run_is_refused_where_it_is_written(projec
         f"  sh:sparql [ sh:message \"Odd.\" ;\n    sh:select {select} ] .\n", encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2 and f"extra.ttl:{line}: a SPARQL constraint's query (sh:select) is refused: {why}" in output
+
+
+@pytest.mark.parametrize("select", [
+    '"""SELECT $this ?service WHERE { $this <http://schema.org/publisher> ?service }"""',
+    '"""SELECT $this ?value WHERE { $this <http://schema.org/publisher> ?value . ?value a <http://schema.org/Service> }"""',
+    '"""SELECT $this ?value WHERE { $this <http://schema.org/name> ?value FILTER(CONTAINS(?value, \"service\")) }"""',
+])
+def test_the_word_service_outside_a_service_call_is_no_refusal(project, run_kg, select):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#odd> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+        f"  sh:sparql [ sh:message \"Odd.\" ;\n    sh:select {select} ] .\n", encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 0, output
 
 
 def test_a_constraint_shacl_does_not_allow_is_refused_with_its_shape_and_line(project, run_kg):

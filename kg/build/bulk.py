@@ -431,10 +431,12 @@ def _count(cell: Any) -> int | None:
     """A count of ratings as exports write one: 1520, '1,520', '1520.0' (a spreadsheet's); None if it is none."""
     if isinstance(cell, bool):
         return None
-    text = str(cell).strip().replace(",", "").replace("_", "")
-    if not re.fullmatch(r"[0-9]+(\.0*)?", text) or not text.isascii():
+    text = str(cell).strip()
+    # digits, grouped by commas in threes, or a spreadsheet's float (1200.0): not '1.000' or '12,5', which
+    # another locale writes for a thousand and for twelve and a half
+    if not text.isascii() or not re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+|[0-9]+(\.0{1,2})?", text):
         return None
-    number = int(text.split(".")[0])
+    number = int(text.replace(",", "").split(".")[0])
     return number if number > 0 else None
 
 

@@ -53,17 +53,16 @@ class MappingError(ValueError):
 def _unfit_format(fmt: str) -> str | None:
     """Why a date format would publish what its cells do not say (None: it is fit): a day and a month, or a
     four-digit year alone, are what a date or a year is made of."""
-    codes = set(re.findall(r"%(.)", fmt.replace("%%", "")))
+    codes = set(re.findall(r"%(.)", fmt.replace("%%", ""))) - {"H", "I", "M", "S", "f", "p", "z", "Z", "a", "A"}
     if "y" in codes:
         return "has a two-digit year (%y), which names no century: write the format with %Y"
-    if "Y" not in codes:
+    if not codes & {"Y", "G"}:
         return "has no year (%Y)"
-    if codes & {"H", "I", "M", "S", "f", "p", "z", "Z"}:
-        return "reads a time of day, which kg does not keep: a date format has %d, %m (or %b, %B) and %Y"
-    day, month = bool(codes & {"d", "j"}), bool(codes & {"m", "b", "B"})
-    if codes != {"Y"} and not (day and month or "j" in codes):
+    dated = (codes & {"d"} and codes & {"m", "b", "B"}) or "j" in codes or (
+        codes & {"U", "W"} and codes & {"w", "u"} and "Y" in codes) or {"G", "V"} <= codes and codes & {"u"}
+    if codes != {"Y"} and not dated:
         return "lacks the day or the month, which kg would have to make up: a date has both, a year alone is '%Y'"
-    return None
+    return None  # (a time of day in it is read and left out: kg keeps dates)
 
 
 @dataclass(frozen=True)
@@ -397,6 +396,9 @@ def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | 
                          parts={"department": Column.parse(spec["department"], where, line)},
                          departments={str(k).strip(): str(v) for k, v in departments.items()}, items=items)
     column = Column.parse(spec, where, line)
+    if f.vtype == "date" and "%Y" in column.formats:
+        raise MappingError(f"{where}: format '%Y' reads a year alone, and {f.name} is a full date: only a year or a "
+                           "date field (birth_date) takes a year", line)
     for option, kinds, said in (("format", ("date", "date_or_year"), column.formats),
                                 ("count", ("rating",), column.count), ("best", ("rating",), column.best),
                                 ("currency", ("money",), column.currency)):

@@ -145,9 +145,13 @@ class Candidate:
                 "fix": self.fix, "dismiss": self.dismiss, "merged": self.merged, "where": self.where,
                 "names": list(self.names)}
 
+    def shown_name(self, iri: str) -> str:
+        """How one of the pair is spelled ('' when not known)."""
+        return self.names[0] if iri == self.a else self.names[1] if iri == self.b else ""
+
     def shown(self, iri: str) -> str:
         """One of the pair as a message names it: its spelling, then its IRI."""
-        name = self.names[0] if iri == self.a else self.names[1] if iri == self.b else ""
+        name = self.shown_name(iri)
         return f"{quote(name)} <{iri}>" if name else f"<{iri}>"
 
 
@@ -793,24 +797,29 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
     world.known.compared = Compared(results, {key: world.people_of(film)[1] for key, film in world.films.items()
                                               if world.known.token(film) is None}, world.same_film)
     out = list(found.values())
+    def spelling(ref: Ref) -> str:
+        record = records_of_kind(world, ref)
+        return next(iter(world.names(record)), "") if record is not None else ""
+
     retired: dict[str, list[Merge]] = defaultdict(list)  # a record -> the records merged into it by identifier
     for m in moves.values():
         if m.why not in ("merge", "formerly"):
             retired[minter.entity(*m.kept).value].append(m)
     for c in list(out):  # a candidate of a record is one of each record merged into it, too
         for mine, other in ((c.a, c.b), (c.b, c.a)):
-            for m in retired.get(mine, []):
+            for m in retired.get(mine, []):  # (spelled as the record it is merged into)
                 out.append(Candidate(other, minter.entity(*m.retired).value, c.kind, c.score,
                                      [*c.evidence, f"{'/'.join(m.retired)} is merged into {'/'.join(m.kept)}"],
-                                     c.fix, c.dismiss))
+                                     c.fix, c.dismiss, names=(c.shown_name(other), c.shown_name(mine))))
     for m in moves.values():
         if m.why not in ("merge", "formerly"):
             out.append(Candidate(minter.entity(*m.kept).value, minter.entity(*m.retired).value, m.kept[0], 1.0,
                                  [f"both give {m.why}"], f"merged by the build (both give {m.why})",
-                                 not_same_line(m.kept, m.retired), merged=True, where=str(m.origin.where)))
+                                 not_same_line(m.kept, m.retired), merged=True, where=str(m.origin.where),
+                                 names=(spelling(m.kept), "")))  # (the one merged is spelled no more)
     for a, b, why in held:
         if not _rereleased(records_of_kind(world, a), records_of_kind(world, b)):
             continue  # one title, decades apart: a remake that a list linked to the original's page
         out.append(Candidate(minter.entity(*a).value, minter.entity(*b).value, a[0], 0.6, [why], merge_line(b, a),
-                             not_same_line(a, b)))
+                             not_same_line(a, b), names=(spelling(a), spelling(b))))
     return sorted(out, key=lambda c: (-c.score, c.kind, c.a, c.b))

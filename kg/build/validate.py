@@ -152,13 +152,15 @@ def _bad_sparql(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[
     problems = []
     for constraint, select in sorted(graph.subject_objects(SH.select), key=str):
         shapes = list(graph.subjects(SH.sparql, constraint))
-        if any(graph.value(node, SH.deactivated) == rdflib.Literal(True) for node in [constraint, *shapes]):
+        holders = [node for shape in shapes for node in graph.subjects(SH.property, shape)]  # a property shape's
+        if any(graph.value(node, SH.deactivated) == rdflib.Literal(True) for node in [constraint, *shapes, *holders]):
             continue
         query = str(select)
         pyshacls = graph.value(constraint, SH.prefixes) is not None or re.search(r"\$(?!this\b)\w+", query)
-        if not re.search(r"(?i)\bSERVICE\b", query) and pyshacls:
+        service = _calls_service(query)
+        if not service and pyshacls:
             continue
-        if re.search(r"(?i)\bSERVICE\b", query):
+        if service:
             why: str | None = "it calls SERVICE, and kg fetches nothing from the network"
             at = None
         else:
@@ -172,6 +174,18 @@ def _bad_sparql(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[
                                     files)
         problems.append(Problem(str(path), line, f"a SPARQL constraint's query (sh:select) is refused: {why}"))
     return problems
+
+
+# what may hold the word SERVICE without calling one: strings (long ones first), IRIs, comments
+_NOT_KEYWORDS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+                           r'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+_SERVICE = re.compile(r"(?i)(?<![\w?$:])SERVICE\s+(?:SILENT\s+)?(?:<>|[?$]\w|[\w-]*:)")
+
+
+def _calls_service(query: str) -> bool:
+    """Whether a query calls SERVICE: the keyword before an IRI, a variable or a prefixed name, outside strings,
+    IRIs and comments (a variable ?service or the class schema:Service is none)."""
+    return _SERVICE.search(_NOT_KEYWORDS.sub(lambda m: "<>" if m.group().startswith("<") else " ", query)) is not None
 
 
 def _where_written(query: str, line: int, shape: rdflib.term.Node | None, graph: rdflib.Graph,
