@@ -27,7 +27,7 @@ from kg.build.bulkspec import (
     nested,
 )
 from kg.build.cleaning import LOST_LETTER, NOT_A_PERSON, group
-from kg.build.identity import Apart, Entry, Identities, Spelled, lost_letters, renamed, resolve
+from kg.build.identity import Apart, Entry, Identities, Spelled, kind_word, lost_letters, renamed, resolve
 from kg.build.notes import Note
 from kg.build.rows import GARBLED, MAPPING, bad_bytes, deep_line, rows
 from kg.model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, LangText, Origin, Record, Value
@@ -269,7 +269,7 @@ class _Reader:
         first = next((v for (field, _), v in entry.values.items() if field == "name"), None)
         if first is None or first.value == new:
             return
-        word = {"movie": "film", "organization": "organisation"}.get(kind, kind)
+        word = kind_word(kind)
         self.notes.append(Note(origin.file, origin.line, "suspicious",
                                f"{quote(entry.key)} is named {quote(_text(new))} here and "
                                f"{quote(_text(first.value))} at {first.origin.where}: one {word} with two names, or "

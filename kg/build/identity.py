@@ -42,7 +42,9 @@ class Entry:
         if (key := (name, value)) not in self.values:  # (a Value made only when kept: a million per big read)
             self.values[key] = Value(name, value, origin)
 
-_WORD = {"movie": "film", "organization": "organisation"}  # a kind as messages name it (else its own name)
+def kind_word(kind: str) -> str:
+    """A record kind as messages name it: film, organisation, else its own name."""
+    return {"movie": "film", "organization": "organisation"}.get(kind, kind)
 
 
 class Identities:
@@ -101,7 +103,7 @@ class Identities:
             column = identity.distinct.column
             earlier = f"{column}={quote(first[0])}" if first[0] else f"no {column}"
             self.notes.append(Note(origin.file, origin.line, "suspicious",
-                                   f"{quote(label)} again, but a different {_WORD.get(kind, kind)} ({column}="
+                                   f"{quote(label)} again, but a different {kind_word(kind)} ({column}="
                                    f"{quote(distinct)}; the "
                                    f"first, at row {first[1]}, has {earlier}): kept apart as {quote(key)}"))
             return key, None, False
