@@ -361,8 +361,15 @@ class _World:
         """A film's directors and everyone it credits (person keys, each once)."""
         found = self._people.get(film.key)
         if found is None:
-            found = self._people[film.key] = (self.known.of(DIRECTORS, film, lambda r: _people_of(r)[0]),
-                                              self.known.of(CREDITED, film, lambda r: _people_of(r)[1]))
+            both: list[tuple[set[str], set[str]]] = []  # worked out once for the two, if either is needed
+
+            def of(r: Record) -> tuple[set[str], set[str]]:
+                if not both:
+                    both.append(_people_of(r))
+                return both[0]
+
+            found = self._people[film.key] = (self.known.of(DIRECTORS, film, lambda r: of(r)[0]),
+                                              self.known.of(CREDITED, film, lambda r: of(r)[1]))
         return found
 
     same_film: dict[str, str] = field(default_factory=dict)  # film -> the candidate film it may be
