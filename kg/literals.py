@@ -1,10 +1,14 @@
-"""Lexical forms of literals that both the build and the server read: xsd:duration, parsed once."""
+"""Lexical forms of literals that both the build and the server read: xsd:duration parsed once, dates compared
+across precisions."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+from kg.vocab import XSD
 
 # ISO 8601 as XML Schema takes it (no weeks): at least one part, and a T only before a time part
 _DURATION = re.compile(r"(-)?P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?"
@@ -47,3 +51,20 @@ class Duration:
         if not date and not time:
             return "PT0S"
         return ("-" if self.negative else "") + "P" + date + (("T" + time) if time else "")
+
+
+_DATES = frozenset({XSD + "gYear", XSD + "gYearMonth", XSD + "date"})  # a year, a month, a day: the same calendar
+
+
+def finest_date(values: Sequence[tuple[str, str]]) -> int | None:
+    """Of dates given as (lexical form, datatype IRI), the index of the most precise one when every other is it
+    told less precisely (1960, 1960-12 and 1960-12-20 agree; 1960 and 1961-01-01 do not); None when they disagree,
+    or one is not a year, a month or a day."""
+    if not values or any(datatype not in _DATES for _, datatype in values):
+        return None
+    finest = max(range(len(values)), key=lambda n: len(values[n][0]))
+    text = values[finest][0]
+    for other, _ in values:
+        if other != text and not (text.startswith(other) and text[len(other):len(other) + 1] == "-"):
+            return None
+    return finest

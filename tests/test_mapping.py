@@ -287,6 +287,22 @@ def test_conflicting_single_values_are_recorded_with_sources(empty_project, writ
                kgv:conflictValue "2008"^^xsd:gYear, "2009"^^xsd:gYear . }}""")
 
 
+@pytest.mark.parametrize(("one", "other", "conflict"), [
+    ("1960", "1960-12-20", False),  # a year and a day of it agree: one says more
+    ("1960-12-20", "1960", False),
+    ("1960", "1961-01-01", True),
+    ("1960-12-20", "1960-12-21", True),
+])
+def test_a_year_and_a_date_in_it_are_no_conflict(empty_project, write, minter, one, other, conflict):
+    write(empty_project, "a.yaml", f"""
+        sources: {{kit: {{name: Kit}}, forum: {{name: Forum}}}}
+        people:
+          p: {{name: P, claims: {{kit: {{birth_date: '{one}'}}, forum: {{birth_date: '{other}'}}}}}}
+        """)
+    assert [c.predicate for c in _conflicts(empty_project, minter)] == (
+        ["http://schema.org/birthDate"] if conflict else [])
+
+
 def _conflicts(root, minter) -> list[Conflict]:
     """The conflicts of a project's records, as a build finds them (the curators' preferences applied)."""
     sources = read_sources(root / "data", root=root)

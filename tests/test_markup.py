@@ -364,3 +364,19 @@ def test_a_rating_two_sources_give_is_settled_by_a_prefer_decision(empty_project
     data, _ = _built_markup(empty_project, run_kg, "house-of-hummingbird")
     assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "9.1", "ratingCount": "800",
                                        "bestRating": "10"}
+
+
+def test_a_year_and_a_day_of_it_are_no_conflict_and_the_markup_gives_the_day(empty_project, write, run_kg):
+    write(empty_project, "a.yaml", """
+        sources: {kit: {name: Kit}}
+        movies:
+          x: {name: X, claims: {kit: {production_year: 2009}}}
+        """)
+    (empty_project / "data" / "festival.ttl").write_text(
+        f'<{BASE}movie/x> <http://schema.org/dateCreated> "2009-05-01"^^<http://www.w3.org/2001/XMLSchema#date> .\n',
+        encoding="utf-8")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0 and "dateCreated" not in output, output  # not reported as sources that disagree
+    code, output = run_kg(empty_project, "embed", "movie/x")
+    created = _markup(output)[0]["dateCreated"]  # (typed: the context types dateCreated as a dateTime)
+    assert code == 0 and created == {"@type": "xsd:date", "@value": "2009-05-01"}, output

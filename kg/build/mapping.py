@@ -14,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 from kg import vocab
 from kg.build.decisions import Merge, Prefer
 from kg.ids import Minter, slugify
-from kg.literals import Duration
+from kg.literals import Duration, finest_date
 from kg.model import (
     EDITORIAL,
     KINDS,
@@ -306,6 +306,12 @@ def preferences(prefers: Iterable[Prefer], moves: dict[tuple[str, str], Merge], 
     return found
 
 
+def _agreeing_dates(terms: list[Term]) -> bool:
+    """Whether the values are dates of one calendar day, month or year told at different precisions."""
+    dates = [(t.value, t.datatype.value) for t in terms if isinstance(t, Literal)]
+    return len(dates) == len(terms) and finest_date(dates) is not None
+
+
 def find_conflicts(store: Store, minter: Minter, out: Mapped,
                    prefer: dict[tuple[str, str], Preference] | None = None) -> list[Conflict]:
     """Single-valued properties to which different sources give different values (asked of the store), each
@@ -320,6 +326,8 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
     conflicts = []
     editorial = minter.editorial()
     for (s, p), values in sorted(seen.items()):
+        if _agreeing_dates([t for t, _ in values.values()]):
+            continue  # a year beside a day of it: one told more precisely, not sources that disagree
         said = {t.value: tuple(sorted(gs)) for _, (t, gs) in sorted(values.items())}
         chosen, decided = None, None
         preference = (prefer or {}).get((s, p))

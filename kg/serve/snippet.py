@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from kg import vocab
 from kg.ids import is_web
 from kg.jsonld import item_list, markup_value, safe_json
+from kg.literals import finest_date
 from kg.serve.documents import label
 from kg.serve.store import Release
 
@@ -46,8 +47,9 @@ def preferred(release: Release, node: ox.NamedNode) -> dict[str, Any]:
 
 
 def one_value(release: Release, node: ox.NamedNode, predicate: ox.NamedNode, preferred: dict[str, Any]) -> Any:
-    """The one value of a single-valued property: the curators' choice; else the value most sources state; on a
-    tie, the first in lexical order (documented in docs/markup.md). None when there is none."""
+    """The one value of a single-valued property: the curators' choice; else, of dates that agree (a year and a day
+    of it), the most precise; else the value most sources state; on a tie, the first in lexical order (documented
+    in docs/markup.md). None when there is none."""
     if predicate.value in preferred:
         return preferred[predicate.value]
     stated: Counter[Any] = Counter()
@@ -56,6 +58,10 @@ def one_value(release: Release, node: ox.NamedNode, predicate: ox.NamedNode, pre
             stated[q.object] += 1
     if not stated:
         return None
+    values = sorted(stated, key=str)
+    dates = [(o.value, o.datatype.value) for o in values if isinstance(o, ox.Literal)]
+    if len(dates) == len(values) and (finest := finest_date(dates)) is not None:
+        return values[finest]  # a year and a day of it agree: the day says more
     return min(stated, key=lambda o: (-stated[o], str(o)))
 
 
