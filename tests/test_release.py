@@ -108,11 +108,11 @@ def test_failed_build_leaves_previous_release_byte_identical(project, built, run
 
 def test_nonconforming_build_exits_1_and_publishes_nothing(project, built, run_kg, write):
     before = _tree_digest(project / "var")
-    # a Review with no body violates the shapes but is well-formed input
+    # a Review with no author violates the shapes but is well-formed input
     write(project, "review.yaml", "sources:\n  bad-review:\n    type: Review\n    name: R\n    item_reviewed: break-away\n")
     code, output = run_kg(project, "build")
     assert code == 1
-    assert "data/review.yaml:2 [bad-review]" in output and "needs its text" in output
+    assert "data/review.yaml:2 [bad-review]" in output and "needs an author" in output
     assert _tree_digest(project / "var") == before
 
 
