@@ -48,6 +48,22 @@ def _logged(log: Path) -> Callable[[int], int]:
     return task
 
 
+def _uneven(n: int) -> int:
+    time.sleep(0.02 * (n % 3))  # tasks that end out of order
+    return n * n
+
+
+@pytest.mark.parametrize("pidfd", [True, False])
+def test_the_workers_ends_are_waited_for_on_their_descriptors_or_else_polled(monkeypatch, pidfd):
+    if not pidfd:
+        monkeypatch.delattr(os, "pidfd_open", raising=False)
+    elif not hasattr(os, "pidfd_open"):
+        pytest.fail("this Linux has no pidfd_open (5.3 and later have)")
+    before = len(os.listdir("/proc/self/fd"))
+    assert list(parallel(_uneven, 7, 3, "test")) == [n * n for n in range(7)]
+    assert len(os.listdir("/proc/self/fd")) == before  # every descriptor closed
+
+
 def test_the_tasks_asked_first_start_first_and_every_result_comes_in_order(tmp_path: Path):
     log = tmp_path / "started"
     assert list(parallel(_logged(log), 6, 2, "test", first=[5, 3])) == list(range(6))

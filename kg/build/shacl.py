@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 
 import pyoxigraph as ox
 import rdflib
@@ -151,6 +151,7 @@ def closure(start: str, edges: Mapping[str, Iterable[str]]) -> set[str]:
 _REACHING = {"ToMultiSet", "Graph", "ServiceGraphPattern", "Group", "AggregateJoin"}  # algebra that looks further
 
 
+@lru_cache(maxsize=256)  # parsed by rdflib's pure-Python parser: a fifteenth of a second each
 def sparql_local(select: str) -> bool:
     """Whether a SPARQL constraint's query reads only its focus node's own statements: every triple pattern has
     $this as subject, with a plain predicate, and nothing (subquery, GRAPH, SERVICE, grouping) looks further."""

@@ -6,6 +6,7 @@ import collections
 import contextlib
 import os
 import pickle
+import select
 import shutil
 import signal
 import tempfile
@@ -86,6 +87,7 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
         (forked if mine in forked else asked).remove(mine)
         processes -= 1  # this process is one of them
     given = 0
+    ends = _Ends()
     try:
         with counter(desc, "tasks", tasks) as progress:
             while given < tasks:
@@ -96,6 +98,7 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                         if pid == 0:
                             _child(fn, task, results / str(task))
                         running[pid] = task
+                        ends.watch(pid)
                 if mine is not None:
                     done[mine], mine = fn(mine), None
                     progress.update(1)
@@ -107,6 +110,7 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                         ended, status = pid, -1
                     if ended:
                         finished.append((running.pop(pid), status))  # reaped: never to be killed again
+                        ends.forget(pid)
                 for task, status in finished:
                     done[task] = _outcome(results / str(task), status, desc, task, tasks)
                     progress.update(1)
@@ -121,17 +125,49 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                     meanwhile()
                     meanwhile = None
                 elif not finished and given not in done:
-                    time.sleep(0.005)
+                    ends.wait()
                     continue
                 while given in done:
                     yield done.pop(given)
                     given += 1
     finally:
+        ends.close()
         for pid in running:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
         shutil.rmtree(results, ignore_errors=True)
+
+
+class _Ends:
+    """Waits until one of the children watched may have ended: on a descriptor of each (Linux's pidfd), which
+    wakes the build the moment a child ends; else a short sleep (a poll's lag is 1-5 ms a task, a small build's
+    tenth)."""
+
+    def __init__(self) -> None:
+        self.fds: dict[int, int] = {}  # pid -> its descriptor
+        self.blind = False  # a child without one: its end is polled for
+
+    def watch(self, pid: int) -> None:
+        try:
+            self.fds[pid] = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # not Linux 5.3, or out of descriptors
+            self.blind = True
+
+    def forget(self, pid: int) -> None:
+        if (fd := self.fds.pop(pid, None)) is not None:
+            os.close(fd)
+
+    def wait(self) -> None:
+        if self.blind or not self.fds:
+            time.sleep(0.005)
+            return
+        with contextlib.suppress(InterruptedError):
+            select.select(list(self.fds.values()), [], [], 0.05)
+
+    def close(self) -> None:
+        for pid in list(self.fds):
+            self.forget(pid)
 
 
 @contextlib.contextmanager
