@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import tempfile
 import time
@@ -62,6 +63,20 @@ def test_the_workers_ends_are_waited_for_on_their_descriptors_or_else_polled(mon
     before = len(os.listdir("/proc/self/fd"))
     assert list(parallel(_uneven, 7, 3, "test")) == [n * n for n in range(7)]
     assert len(os.listdir("/proc/self/fd")) == before  # every descriptor closed
+
+
+def test_workers_are_waited_for_with_descriptors_numbered_past_select_s_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.fail(f"this machine allows {hard} open files: the test needs 2,048")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))  # as a build with a large store open has
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]  # the workers' are numbered past 1,023
+    try:
+        assert list(parallel(_uneven, 5, 2, "test")) == [n * n for n in range(5)]
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_the_tasks_asked_first_start_first_and_every_result_comes_in_order(tmp_path: Path):

@@ -162,8 +162,11 @@ class _Ends:
         if self.blind or not self.fds:
             time.sleep(0.005)
             return
+        poll = select.poll()  # (not select(): a descriptor numbered past 1,023, in a build with a store open)
+        for fd in self.fds.values():
+            poll.register(fd, select.POLLIN)
         with contextlib.suppress(InterruptedError):
-            select.select(list(self.fds.values()), [], [], 0.05)
+            poll.poll(50)
 
     def close(self) -> None:
         for pid in list(self.fds):
