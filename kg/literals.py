@@ -53,15 +53,16 @@ class Duration:
         return ("-" if self.negative else "") + "P" + date + (("T" + time) if time else "")
 
 
+_PLAIN_DATE = re.compile(r"-?\d{4,}(?:-\d\d(?:-\d\d)?)?")  # a year, a month or a day, without a time zone
 _DATES = frozenset({XSD + "gYear", XSD + "gYearMonth", XSD + "date"})  # a year, a month, a day: the same calendar
 
 
 def finest_date(values: Sequence[tuple[str, str]]) -> int | None:
     """Of dates given as (lexical form, datatype IRI), the index of the most precise one when every other is it
     told less precisely (1960, 1960-12 and 1960-12-20 agree; 1960 and 1961-01-01 do not); None when they disagree,
-    or one is not a year, a month or a day."""
-    if not values or any(datatype not in _DATES for _, datatype in values):
-        return None
+    or one is not a year, a month or a day, or has a time zone."""
+    if not values or any(datatype not in _DATES or not _PLAIN_DATE.fullmatch(text) for text, datatype in values):
+        return None  # (a time zone is a day's own: 2009-05-01-05:00 is not 2009-05-01 told more precisely)
     finest = max(range(len(values)), key=lambda n: len(values[n][0]))
     text = values[finest][0]
     for other, _ in values:

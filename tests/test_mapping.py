@@ -14,6 +14,7 @@ from conftest import BASE, nquads, parse_nquads
 from kg import vocab
 from kg.build.mapping import Conflict, Mapped, conflict_quads, find_conflicts, map_records, preferences, stream
 from kg.build.sources import read_records, read_sources
+from kg.literals import finest_date
 from kg.model import KINDS
 
 PREFIXES = f"""
@@ -301,6 +302,33 @@ def test_a_year_and_a_date_in_it_are_no_conflict(empty_project, write, minter, o
         """)
     assert [c.predicate for c in _conflicts(empty_project, minter)] == (
         ["http://schema.org/birthDate"] if conflict else [])
+
+
+@pytest.mark.parametrize(("values", "finest"), [
+    ([("1960", "gYear"), ("1960-12", "gYearMonth"), ("1960-12-20", "date")], 2),
+    ([("-0044-03-15", "date"), ("-0044", "gYear")], 0),
+    ([("1960", "gYear"), ("1960-12-20", "date"), ("1961", "gYear")], None),  # two agree, a third does not
+    ([("2009-05-01", "date"), ("2009-05-01-05:00", "date")], None),  # a time zone makes it a day of its own
+    ([("1960Z", "gYear"), ("1960-12-20", "date")], None),
+    ([("1960", "gYear"), ("1960-12-20T10:00:00", "dateTime")], None),  # a time of day: not compared
+])
+def test_dates_agree_when_each_is_the_finest_told_less_precisely(values, finest):
+    assert finest_date([(text, vocab.XSD + kind) for text, kind in values]) == finest
+
+
+@pytest.mark.parametrize("decided", ["prefer", "own"])
+def test_a_curators_choice_between_a_year_and_a_date_in_it_still_holds(empty_project, write, minter, decided):
+    write(empty_project, "a.yaml", f"""
+        sources: {{kit: {{name: Kit}}, forum: {{name: Forum}}}}
+        people:
+          p:
+            name: P
+            {"birth_date: '1960'" if decided == "own" else ""}
+            claims: {{kit: {{birth_date: '1960'}}, forum: {{birth_date: '1960-12-20'}}}}
+        decisions: {"[prefer person/p birth_date from kit]" if decided == "prefer" else "[]"}
+        """)
+    assert [(c.predicate, c.preferred) for c in _conflicts(empty_project, minter)] == [
+        ("http://schema.org/birthDate", ox.Literal("1960", datatype=vocab.XSD_GYEAR))]
 
 
 def _conflicts(root, minter) -> list[Conflict]:

@@ -326,8 +326,6 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
     conflicts = []
     editorial = minter.editorial()
     for (s, p), values in sorted(seen.items()):
-        if _agreeing_dates([t for t, _ in values.values()]):
-            continue  # a year beside a day of it: one told more precisely, not sources that disagree
         said = {t.value: tuple(sorted(gs)) for _, (t, gs) in sorted(values.items())}
         chosen, decided = None, None
         preference = (prefer or {}).get((s, p))
@@ -341,6 +339,9 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
                 chosen = next(iter(own.values()))  # type: ignore[assignment]
                 decided = ("as decided at " + str(preference.origin.where) if preference and preference.origin
                            else "the curators' own value")
+        if chosen is None and _agreeing_dates([t for t, _ in values.values()]):
+            continue  # a year beside a day of it: one told more precisely, not sources that disagree (a choice the
+            # curators made between them still holds, recorded as a settled conflict)
         conflicts.append(Conflict(s, p, said, out.origin_of(s, p), tuple(t for _, (t, _) in sorted(values.items())),
                                   chosen, decided))
     return conflicts
