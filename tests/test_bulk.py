@@ -966,6 +966,14 @@ def test_a_finding_about_a_value_an_rdf_file_adds_beside_a_records_own_names_the
     assert code == 1 and line.lstrip().startswith(f"data/extra.ttl [<{BASE}movie/f>]"), output
 
 
+def test_a_finding_quoting_a_literal_an_rdf_file_adds_beside_a_records_own_names_the_file(empty_project, run_kg):
+    put(empty_project, "films.yaml", "movies:\n  f:\n    name: F\n    production_year: 2009\n")
+    put(empty_project, "extra.ttl", f'<{BASE}movie/f> <{S}dateCreated> "2009-05"^^<{vocab.XSD}gYearMonth> .\n')
+    code, output = run_kg(empty_project, "validate")  # schema.org's check quotes the value as N-Triples writes it
+    line = next(line for line in output.splitlines() if "does not allow a value of that datatype" in line)
+    assert code == 1 and line.lstrip().startswith(f"data/extra.ttl [<{BASE}movie/f>]"), output
+
+
 def test_an_rdf_file_naming_a_merged_iri_names_the_record_it_joined(empty_project, run_kg):
     put(empty_project, "films.yaml", "people:\n  hayao-miyazaki: {name: Hayao Miyazaki}\n"
                                      "  miyazaki-hayao: {name: Miyazaki Hayao}\n"

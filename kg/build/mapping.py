@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -68,6 +69,9 @@ class Conflict:
         return f"{self.subject} {prop}: {said}{settled}"
 
 
+_NT_LITERAL = re.compile(r'"([^"\\]*)"(?:\^\^<[^>]*>|@[A-Za-z0-9-]+)?')  # an unescaped literal in N-Triples
+
+
 @dataclass
 class Mapped:
     """Where each subject (and, for hand-written files, each statement) came from; the quads when kept."""
@@ -83,6 +87,8 @@ class Mapped:
         """Where a statement (or else its subject) was written, if known."""
         if predicate is not None and value is not None and self.values:
             found = self.values.get((subject, predicate, value))
+            if not found and (plain := _NT_LITERAL.fullmatch(value)):  # a check that quotes the value as N-Triples
+                found = self.values.get((subject, predicate, plain.group(1)))
             if found:
                 return found
         if predicate is not None:
