@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from flask import Response, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from kg.formats import FORMATS, Format
+from kg.formats import FORMATS, Format, known
 from kg.serve.store import Release
 
 from .errors import error_response
@@ -135,6 +135,11 @@ def not_acceptable(offers: Iterable[Offer]) -> Response:
     return error_response(406, f"Not Acceptable. This resource is available as:\n{listing}")
 
 
+def _known(name: str) -> bool:
+    """Whether kg knows a format of this name for any resource (a page's, a listing's, RDF, SPARQL results)."""
+    return by_key(name, list(OFFERS.values())) is not None or known(name)
+
+
 def negotiate(answer: Answer) -> Offer | None:
     """The form asked for: by the path's suffix, then ?format=, then the Accept header; None when none fits."""
     listed = _listed(answer.forms)
@@ -147,6 +152,12 @@ def negotiate(answer: Answer) -> Offer | None:
 def render(answer: Answer) -> Response:
     """The response to a request for `answer`: negotiated, validated and rendered, varying on Accept."""
     offer = negotiate(answer)
+    named = request.args.get("format")
+    if offer is None and named and not answer.suffix and not _known(named):
+        # a name kg knows for no form is a mistake in the request (as /sparql says); a form not offered here, a 406
+        forms = ", ".join(o.key for o in _listed(answer.forms))
+        return error_response(400, f"The parameter 'format' names no format kg knows: {named[:50]!r}. "
+                                   f"This resource is available as: {forms}.")
     if offer is None:
         refused = not_acceptable(_listed(answer.forms))
         refused.headers["Vary"] = ", ".join(answer.vary)

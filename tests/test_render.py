@@ -75,3 +75,13 @@ def test_every_form_has_a_renderer_and_rdf_goes_through_the_one_table_of_formats
     rdf_keys = [k for k in OFFERS if k not in ("html", "json", "csv", "suggest", "embed")]
     assert rdf_keys == [f.name for f in FORMATS]
     assert all(OFFERS[f.name].media_types == f.media_types for f in FORMATS)
+
+
+@pytest.mark.parametrize("query, status", [("?format=bogus", 400), ("?format=csv", 406)])
+def test_a_format_kg_does_not_know_is_a_400_and_one_not_offered_here_a_406(app, query, status):
+    with app.test_request_context(f"/x{query}", headers={"Accept": "text/turtle"}):
+        g.release = None
+        response = render(_answer())
+        text = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert ("'bogus'" in text and "turtle" in text) if status == 400 else "(?format=turtle)" in text
