@@ -380,3 +380,18 @@ def test_a_year_and_a_day_of_it_are_no_conflict_and_the_markup_gives_the_day(emp
     code, output = run_kg(empty_project, "embed", "movie/x")
     created = _markup(output)[0]["dateCreated"]  # (typed: the context types dateCreated as a dateTime)
     assert code == 0 and created == {"@type": "xsd:date", "@value": "2009-05-01"}, output
+
+
+def test_a_persons_markup_gives_the_day_of_a_year_and_a_day_that_agree(empty_project, write, run_kg):
+    write(empty_project, "a.yaml", """
+        sources: {a: {name: Source A}, b: {name: Source B}}
+        people:
+          ann-lee: {name: Ann Lee, claims: {a: {birth_date: 1970}, b: {birth_date: 1970-03-04}}}
+          bo-kim: {name: Bo Kim, claims: {a: {birth_date: 1971}, b: {birth_date: 1972-01-02}}}
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    code, output = run_kg(empty_project, "embed", "person/ann-lee")
+    assert code == 0 and _markup(output)[0]["birthDate"] == {"@type": "xsd:date", "@value": "1970-03-04"}, output
+    code, output = run_kg(empty_project, "embed", "person/bo-kim")  # dates that disagree: both, as the data has
+    assert code == 0 and len(_markup(output)[0]["birthDate"]) == 2, output
