@@ -441,3 +441,34 @@ def test_a_decimal_is_written_as_the_store_keeps_it(amount):
     store = ox.Store()
     store.add(ox.Quad(ox.NamedNode("https://x/a"), ox.NamedNode("http://schema.org/value"), literal))
     assert [q.object for q in store] == [literal]
+
+
+ROLES_WORLD = """
+sources: {a: {name: A}, b: {name: B}}
+people: {p: {name: P}, q: {name: Q}}
+characters: {mira: {name: Mira}, jun-ho: {name: Jun-ho}, twin: {name: Twin}}
+"""
+
+
+@pytest.mark.parametrize(("cast_a", "cast_b", "roles"), [
+    # one source names the character's record, the other prints its name, or nothing: one role
+    ("{actor: p, character: mira, character_name: Mira}", "{actor: p, character_name: mira}", {"cast-p-mira"}),
+    ("{actor: p, character: mira, character_name: Mira}", "{actor: p}", {"cast-p-mira"}),
+    ("{actor: p, character: jun-ho}", "{actor: p, character_name: Jun Ho}", {"cast-p-jun-ho"}),  # as its key spells
+    # look-alikes kept apart: another name, another actor, an actor with two roles and no name to tell them
+    ("{actor: p, character: mira, character_name: Mira}", "{actor: p, character_name: Jun}", {"cast-p-mira", "cast-p"}),
+    ("{actor: p, character: mira, character_name: Mira}", "{actor: q, character_name: Mira}", {"cast-p-mira", "cast-q"}),
+    ("{actor: p, character: mira}, {actor: p, character: twin}", "{actor: p}", {"cast-p-mira", "cast-p-twin", "cast-p"}),
+    ("{actor: p, character: mira}, {actor: p, character: twin}", "{actor: p, character_name: Twin}",
+     {"cast-p-mira", "cast-p-twin"}),
+])
+def test_a_cast_role_one_source_keys_and_another_prints_is_one_role(cast_a, cast_b, roles, empty_project, write):
+    from kg.ids import Minter
+
+    write(empty_project, "world.yaml", ROLES_WORLD)
+    write(empty_project, "film.yaml", f"movies:\n  x:\n    name: X\n    claims:\n      a: {{cast: [{cast_a}]}}\n"
+                                       f"      b: {{cast: [{cast_b}]}}\n")
+    mapped = map_records(read_records(empty_project / "data", root=empty_project), Minter(BASE))
+    found = {q.object.value.rsplit("#", 1)[1] for q in mapped.quads
+             if q.subject.value == f"{BASE}movie/x" and q.predicate == vocab.S.actor}
+    assert found == roles

@@ -1382,3 +1382,25 @@ def test_a_film_s_lead_gives_the_running_time_the_curators_preferred(project, wr
     html = create_app(root=project, cache_mb=0).test_client().get(BREAK_AWAY, headers={"Accept": "text/html"})
     text = html.get_data(as_text=True)
     assert "110 min" in text and "109 min / 110 min" not in text
+
+
+def test_the_cast_example_lists_each_role_once_at_its_highest_billing(empty_project, write):
+    from kg.build.pipeline import build
+    from kg.config import load_config
+    from server import create_app
+
+    write(empty_project, "films.yaml", """
+        sources: {a: {name: A}, b: {name: B}}
+        people: {p: {name: Pat Lee}, q: {name: Quinn Ko}}
+        characters: {mira: {name: Mira}}
+        movies:
+          x:
+            name: X
+            claims:
+              a: {cast: [{actor: p, character: mira, character_name: Mira}, {actor: q, character_name: Jun}]}
+              b: {cast: [{actor: q, character_name: Jun}, {actor: p, character_name: Mira}]}
+        """)
+    assert build(load_config(empty_project)).release_dir is not None
+    client = create_app(load_config(empty_project)).test_client()
+    rows = _rows(client, _examples(client)["Cast with the characters they play"])
+    assert [(r["billing"]["value"], r["actorName"]["value"]) for r in rows] == [("1", "Pat Lee"), ("1", "Quinn Ko")]

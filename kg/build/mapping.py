@@ -148,6 +148,7 @@ class _Mapper:
         self.editorial = minter.editorial()
         self.predicates: dict[str, NamedNode] = {}
         self.track = True  # per-statement origins: for hand-written files only (bulk rows share the record's)
+        self.roles: dict[tuple[str, str | None], str] = {}  # the record's cast roles a source left unkeyed (`_roles`)
 
     def graph(self, claim: Claim) -> NamedNode:
         return self.editorial if claim.source == EDITORIAL else self.m.entity("source", claim.source)
@@ -173,6 +174,7 @@ class _Mapper:
         for t in types:
             yield self.emit(subject, vocab.TYPE, self.predicate(t), self.editorial, record.origin)
         preferred = next((v.value for v in record.claims[0].values if v.field == "name"), None)
+        self.roles = _roles(record)
         for claim in record.claims:
             g = self.graph(claim)
             for value in claim.values:
@@ -204,7 +206,9 @@ class _Mapper:
                 yield self.emit(obj, self.predicate(f.inverse), subject, g, origin)
 
     def cast(self, movie: NamedNode, entry: CastEntry, g: NamedNode, origin: Origin) -> Iterator[Quad]:
-        role = self.m.part(movie, f"cast-{entry.actor}" + (f"-{entry.character}" if entry.character else ""))
+        character = entry.character or (self.roles.get((entry.actor, _folded(entry.character_name))) if self.roles
+                                        else None)
+        role = self.m.part(movie, f"cast-{entry.actor}" + (f"-{character}" if character else ""))
         yield self.emit(movie, S.actor, role, g, origin)
         yield self.emit(role, vocab.TYPE, S.PerformanceRole, g, origin)
         yield self.emit(role, S.actor, self.m.entity("person", entry.actor), g, origin)
@@ -242,6 +246,39 @@ class _Mapper:
             yield self.emit(node, S.bestRating, _decimal(rating.best), g, origin)
         if rating.count is not None:
             yield self.emit(node, S.ratingCount, Literal(str(rating.count), datatype=vocab.XSD_INTEGER), g, origin)
+
+
+def _folded(name: LangText | str | None) -> str | None:
+    """A character's name as compared: its letters and digits, case folded (`Jun-Ho`, `jun ho` and `jun-ho` alike)."""
+    text = name.text if isinstance(name, LangText) else name
+    return "".join(c for c in text.casefold() if c.isalnum()) if text is not None else None
+
+
+def _roles(record: Record) -> dict[tuple[str, str | None], str]:
+    """(actor, character name folded, or None) -> the character key of the one role of that actor, in another
+    source's claim, that names the character's record: a source that prints no character, or the name that role
+    is printed with (or its key spells), means that role, not one of its own (an actor with two roles named so is
+    joined only by the name one of them has)."""
+    keyed: dict[str, dict[str, set[str | None]]] = {}
+    unkeyed = False
+    for value in record.values("cast"):
+        entry: CastEntry = value.value
+        if entry.character:
+            keyed.setdefault(entry.actor, {}).setdefault(entry.character, set()).add(_folded(entry.character_name))
+        else:
+            unkeyed = True
+    if not keyed or not unkeyed:
+        return {}
+    out: dict[tuple[str, str | None], str] = {}
+    for actor, roles in keyed.items():
+        if len(roles) == 1:
+            out[(actor, None)] = next(iter(roles))
+        by_name: dict[str, set[str]] = {}
+        for character, names in roles.items():
+            for name in {*names, _folded(character)} - {None}:  # or the name its key spells
+                by_name.setdefault(name, set()).add(character)  # type: ignore[arg-type]
+        out.update(((actor, name), next(iter(found))) for name, found in by_name.items() if len(found) == 1)
+    return out
 
 
 def editorial_quads(minter: Minter) -> Iterator[Quad]:

@@ -360,18 +360,19 @@ SELECT ?film ?title WHERE {{
     if film is not None:
         found.append(("Cast with the characters they play", f"""PREFIX schema: <http://schema.org/>
 PREFIX kgv: <{vocab.KGV}>
-SELECT DISTINCT ?billing ?actorName ?character WHERE {{
+# each source bills the cast in its own order (in its graph): a role's highest billing is the one listed
+SELECT (MIN(?billed) AS ?billing) ?actorName ?character WHERE {{
 {which}  ?film schema:actor ?role .
   ?role schema:actor/schema:name ?actorName ; schema:characterName ?character .
-  OPTIONAL {{ ?role kgv:billing ?billing }}
-}} ORDER BY ?billing ?actorName""") if roles else ("Cast of a film", f"""PREFIX schema: <http://schema.org/>
+  OPTIONAL {{ ?role kgv:billing ?billed }}
+}} GROUP BY ?actorName ?character ORDER BY ?billing ?actorName""") if roles else ("Cast of a film", f"""PREFIX schema: <http://schema.org/>
 PREFIX kgv: <{vocab.KGV}>
-# an actor is named directly, or through a cast role that has the billing
-SELECT DISTINCT ?billing ?actorName WHERE {{
+# an actor is named directly, or through a cast role that has the billing (each source's own: the highest listed)
+SELECT (MIN(?billed) AS ?billing) ?actorName WHERE {{
 {which}  ?film schema:actor ?credit .
   ?credit schema:actor?/schema:name ?actorName .
-  OPTIONAL {{ ?credit kgv:billing ?billing }}
-}} ORDER BY ?billing ?actorName"""))
+  OPTIONAL {{ ?credit kgv:billing ?billed }}
+}} GROUP BY ?actorName ORDER BY ?billing ?actorName"""))
         found.append(("Which source says what about a film", f"""SELECT ?source ?property ?value WHERE {{
 {which}  GRAPH ?source {{ ?film ?property ?value }}
 }} ORDER BY ?source ?property"""))
