@@ -1568,3 +1568,16 @@ def test_a_language_column_that_no_row_has_is_refused_as_any_column_is(empty_pro
         "films.csv", "name: title\nalternate_name: {column: original, lang: {column: orig_lang}}\n", "id: id"))
     code, output = run_kg(empty_project, "build")
     assert code == 2 and "has a column 'orig_lang'" in output
+
+
+def test_a_character_no_actor_plays_is_left_out_with_a_note(empty_project, run_kg):
+    put(empty_project, "cast.csv", "film,title,actor,character\ntt0000001,Night River,Abe Zane,Ann\n"
+                                   "tt0000001,Night River,,Housekeeper\ntt0000001,Night River,,\n")
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", """\
+        name: title
+        cast: {actor: actor, character_name: character}
+        """, "id: film", source="cast"))
+    built(empty_project, run_kg)
+    report = (empty_project / "var" / "build-report.txt").read_text(encoding="utf-8")
+    assert "data/cast.csv:3: skipped: cast: 'Housekeeper' is played by no one named: left out" in report
+    assert "cast.csv:4" not in report  # a row that names no one and no character says nothing worth a note

@@ -9,6 +9,7 @@ import marshal
 import re
 from collections.abc import Callable, Container, Iterator
 from collections.abc import Set as AbstractSet
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from types import MappingProxyType
@@ -351,8 +352,13 @@ class _Reader:
             return
         assert spec.ref is not None
         for sub in self.credits(spec, row, origin) if spec.items else [row]:
-            for key in self.referenced(mapping, spec.ref, sub, origin, fixes):
+            keys = self.referenced(mapping, spec.ref, sub, origin, fixes)
+            for key in keys:
                 self.reference(spec, entry, key, sub, origin, fixes)
+            if not keys and f.vtype == "cast" and (played := spec.parts.get("character_name")) is not None and (
+                    character := self.pure(fixes, partial(played.first, sub, fixes))):
+                self.notes.append(Note(origin.file, origin.line, "skipped",
+                                       f"cast: {quote(str(character))} is played by no one named: left out"))
 
     def grouped(self, mapping: Mapping, target: Entry, name: str, origin: Origin, fixes: list[str]) -> None:
         """A group or a duo credited as one: a performing group where the credit allows one (a cast), else flagged."""
