@@ -182,6 +182,10 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
         summary = ", ".join(f"{sum(1 for n in result.notes if n.action == k)} {k}" for k in kinds)
         _say(f"  messy input handled: {summary}" + (f" (all listed in {report_file})" if report_file else ""))
         _listed([str(n) for n in result.notes], verbose, "notes")
+    if found := [c for c in result.candidates if not c.merged]:
+        pairs = ", ".join(f"{c.names[0] or c.a} / {c.names[1] or c.b}" for c in found[:3])
+        _say(f"  possible duplicates: {len(found)} ({pairs}{', ...' if len(found) > 3 else ''}): `kg duplicates` "
+             "lists each with its evidence and the decision that merges it or keeps it apart")
     if result.vanished:
         _say(f"  warning: {result.vanished} IRIs of the previous release no longer exist; they answer 410 Gone. To "
              "keep one, give the record that replaces it `formerly: [old-key]`, or decide 'merge kind/old into "

@@ -304,6 +304,19 @@ def test_not_same_dismisses_a_candidate_pair(empty_project, write, run_kg):
     assert code == 0 and json.loads(output) == []
 
 
+def test_a_build_names_the_possible_duplicates_among_its_findings(empty_project, write, run_kg):
+    write(empty_project, "people.yaml", """
+        people:
+          mary-smith: {name: Mary Smith}
+          mary-smith-2: {name: Mary-Smith}
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0 and "possible duplicates: 1 (Mary Smith / Mary-Smith): `kg duplicates` lists each" in output
+    write(empty_project, "decisions.yaml", "decisions:\n  - not_same person/mary-smith-2 person/mary-smith\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0 and "possible duplicates" not in output
+
+
 # ---- prefer ----
 
 def test_a_preferred_value_is_marked_on_the_entity_page(curated):
