@@ -708,7 +708,7 @@ def _current(config: Config) -> Any:
 def _format_names() -> list[str]:
     from kg.formats import FORMATS, RESULT_FORMATS
 
-    return [f.name for f in RESULT_FORMATS] + [f.name for f in FORMATS if not f.datasets]
+    return [f.name for f in RESULT_FORMATS] + [f.name for f in FORMATS]
 
 
 @cli.command("query")
@@ -742,7 +742,7 @@ def query_cmd(ctx: click.Context, query: str | None, path: Any, fmt: str | None,
         from kg.formats import FORMATS, RESULT_FORMATS
 
         tables = [f.name for f in RESULT_FORMATS]
-        graphs = [f.name for f in FORMATS if not f.datasets]
+        graphs = [f.name for f in FORMATS]
         kind, others = ("tables (SELECT, ASK)", graphs) if fmt.lower() in tables else ("graphs (CONSTRUCT, DESCRIBE)",
                                                                                     tables)
         raise Failure(f"--format {fmt} is for {kind}; this query's result is the other kind: use one of "

@@ -195,7 +195,7 @@ def client_format(name: str, graph: bool) -> str | None:
     name = name.strip().lower()
     if graph:
         found: Format | ResultFormat | None = by_name(name) or by_media_type(name.split(";", 1)[0].strip())
-        return found.name if found is not None and not found.datasets else CLIENT_GRAPH_NAMES.get(name)
+        return found.name if found is not None else CLIENT_GRAPH_NAMES.get(name)
     found = result_by_name(name) or next((f for f in RESULT_FORMATS if name.split(";", 1)[0].strip() in
                                           f.media_types), None)
     return found.name if found is not None else CLIENT_RESULT_NAMES.get(name)

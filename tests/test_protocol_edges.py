@@ -94,10 +94,22 @@ def test_the_service_description_lists_only_the_formats_a_result_comes_in(client
     graph = rdflib.Graph().parse(data=r.data.decode(), format="turtle")
     listed = {str(o) for o in graph.objects(None, SD.resultFormat)}
     assert "http://www.w3.org/ns/formats/JSON-LD" in listed and "http://www.w3.org/ns/formats/Turtle" in listed
-    assert not {"http://www.w3.org/ns/formats/N-Quads", "http://www.w3.org/ns/formats/TriG"} & listed
+    assert {"http://www.w3.org/ns/formats/N-Quads", "http://www.w3.org/ns/formats/TriG"} <= listed
     construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"
-    for accept in ("application/ld+json", "text/turtle", "application/n-triples", "application/rdf+xml"):
+    for accept in ("application/ld+json", "text/turtle", "application/n-triples", "application/rdf+xml",
+                   "application/n-quads", "application/trig"):
         assert client.get("/sparql", query_string={"query": construct}, headers={"Accept": accept}).status_code == 200
+
+
+@pytest.mark.parametrize("accept, fmt", [("application/n-quads", ox.RdfFormat.N_QUADS),
+                                         ("application/trig", ox.RdfFormat.TRIG)])
+def test_a_construct_asked_for_as_a_dataset_is_its_default_graph(client, accept, fmt):
+    construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ BIND(<{BASE}movie/break-away> AS ?s) ?s ?p ?o }}"
+    r = client.get("/sparql", query_string={"query": construct}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.mimetype == accept
+    quads = list(ox.parse(r.data, format=fmt))
+    assert quads and all(q.graph_name == ox.DefaultGraph() and q.subject.value == f"{BASE}movie/break-away"
+                         for q in quads)
 
 
 @pytest.mark.parametrize("where", ["url", "body"])

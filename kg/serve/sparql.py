@@ -174,8 +174,7 @@ def service_description(endpoint: str, release: Release) -> list[ox.Triple]:
     ]
     for f in RESULT_FORMATS:
         out.append(ox.Triple(svc, sd.resultFormat, ox.NamedNode(f.oxigraph.iri)))
-    graph_formats = dict.fromkeys(_W3C_FORMATS.get(rdf.oxigraph.iri, rdf.oxigraph.iri) for rdf in FORMATS
-                                  if not rdf.datasets)  # a CONSTRUCT's result is a graph: no dataset format
+    graph_formats = dict.fromkeys(_W3C_FORMATS.get(rdf.oxigraph.iri, rdf.oxigraph.iri) for rdf in FORMATS)
     out += [ox.Triple(svc, sd.resultFormat, ox.NamedNode(iri)) for iri in graph_formats]  # JSON-LD once, not for
     # JSON Lines again
     sh = vocab._NS(vocab.SH)
@@ -201,7 +200,10 @@ class Answer:
 
 
 RESULT_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in RESULT_FORMATS)
-GRAPH_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in FORMATS if not f.datasets)
+# a CONSTRUCT's graph in every format, a dataset's (N-Quads, TriG) as its default graph, as Oxigraph and Fuseki
+# answer: a client that reads datasets only asks for one of those
+GRAPH_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,))
+                     for f in sorted(FORMATS, key=lambda f: f.datasets))
 TEXTUAL = ("text/", "application/sparql-results+", "application/ld+json", "application/n-triples",
            "application/rdf+xml", "application/jsonl")
 
