@@ -334,13 +334,24 @@ def _alternates(path: str) -> dict[str, str]:
     return {"Link": ", ".join(f'</{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in FORMATS)}
 
 
+def _no_entity(rel: Release, iri: str) -> str:
+    """What a 404 for `iri` says: that there is no such entity, and, when it is an entity's IRI with an extension
+    that names none of its forms (`parasite.json`, `.xml`, `.n3`), the extensions that do."""
+    stem, dot, ext = iri.rpartition(".")
+    said = f"No entity {shown_iri(iri)} in this release."
+    if dot and ext and "/" not in ext and "#" not in ext and documents.document(nearby.view(rel, [stem]), stem):
+        forms = ", ".join(f".{f.extension}" for f in FORMATS)
+        said += f" {shown_iri(stem)} is one: its documents end in {forms} (or ask for a media type in Accept)."
+    return said
+
+
 def _entity_page(rel: Release, iri: str, path: str, readers: tuple[str, ...] = ()) -> Page:
     """The entity's page, names in the reader's languages where the graph has them; 404 when the release has no
     entity `iri`."""
     rel = nearby.view(rel, [iri])
     view = views.view(rel, iri, readers=readers)
     if view is None:
-        abort(404, f"No entity {shown_iri(iri)} in this release.")
+        abort(404, _no_entity(rel, iri))
 
     def shown() -> dict[str, object]:  # only once the page is to be sent: the markup is a query of its own
         data, lacking = described_markup(rel, iri)
@@ -366,7 +377,7 @@ def _entity_document(rel: Release, iri: str, path: str, fmt: Format) -> Rdf:
     rel = nearby.view(rel, [iri])
     quads = documents.document(rel, iri)
     if not quads:
-        abort(404, f"No entity {shown_iri(iri)} in this release.")
+        abort(404, _no_entity(rel, iri))
     statements = documents.triples(quads)
     named = documents.labelling(rel, statements)  # the nodes it points to named, in every format alike
     if fmt.entities:  # one object

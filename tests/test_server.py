@@ -1404,3 +1404,15 @@ def test_the_cast_example_lists_each_role_once_at_its_highest_billing(empty_proj
     client = create_app(load_config(empty_project)).test_client()
     rows = _rows(client, _examples(client)["Cast with the characters they play"])
     assert [(r["billing"]["value"], r["actorName"]["value"]) for r in rows] == [("1", "Pat Lee"), ("1", "Quinn Ko")]
+
+
+@pytest.mark.parametrize("ext", ["json", "xml", "n3"])
+def test_an_extension_that_names_no_form_of_an_entity_says_which_do(client, ext):
+    r = client.get(f"{BREAK_AWAY}.{ext}", headers={"Accept": "text/plain"})
+    text = r.get_data(as_text=True)
+    assert r.status_code == 404 and "is one: its documents end in" in text and ".jsonld" in text and ".ttl" in text
+
+
+def test_an_unknown_entity_with_a_dot_gets_no_hint(client):
+    r = client.get("/movie/no-such-film.json", headers={"Accept": "text/plain"})
+    assert r.status_code == 404 and "is one" not in r.get_data(as_text=True)
