@@ -47,6 +47,10 @@ def _request() -> tuple[str | None, sparql.Dataset]:
         params = request.args  # a POST without a body (curl -X POST '...?query=') reads the URL, as Fuseki does
     else:
         mimetype = request.mimetype
+        charset = request.mimetype_params.get("charset", "utf-8").lower().replace("_", "-")
+        if mimetype in ("application/x-www-form-urlencoded", "application/sparql-query") and charset not in (
+                "utf-8", "utf8", "us-ascii", "ascii"):  # (ASCII is UTF-8)
+            raise Refusal(415, f"Unsupported charset {charset!r}: the SPARQL protocol sends queries as UTF-8.")
         if mimetype == "application/x-www-form-urlencoded":
             _utf8(request.get_data(cache=True))
             params = CombinedMultiDict([request.form, request.args])  # the URL's too (a dataset, a timeout), as

@@ -164,3 +164,13 @@ def test_select_all_orders_a_variable_with_a_middle_dot_by_where_it_first_appear
     r = client.get("/sparql", query_string={"query": "SELECT * WHERE { BIND(1 AS ?zz·b) BIND(2 AS ?alpha) }"},
                    headers={"Accept": "application/sparql-results+json"})
     assert r.get_json()["head"]["vars"] == ["zz·b", "alpha"]
+
+
+@pytest.mark.parametrize("charset, status", [("utf-16", 415), ("ISO-8859-1", 415), ("UTF-8", 200), ("us-ascii", 200)])
+def test_a_query_body_in_another_charset_than_utf8_is_a_415(client, charset, status):
+    query = "ASK { ?s ?p ?o }"
+    body = query.encode("utf-16" if charset == "utf-16" else "latin-1")
+    r = client.post("/sparql", data=body, headers={"Content-Type": f"application/sparql-query; charset={charset}",
+                                                   "Accept": "application/sparql-results+json"})
+    assert r.status_code == status, r.get_data(as_text=True)
+    assert status == 200 or f"Unsupported charset '{charset.lower()}'" in r.get_data(as_text=True)
