@@ -57,7 +57,6 @@ class Config:
     shards: int = 0  # a build's statements are cut into this many shards by subject (0: by the records' count)
     task_records: int = 5_000  # records one mapping task takes (the unit of work, and of a task's memory)
     build_workers: int = 0  # processes a build maps and merges shards with; 0: one a core
-    lean_records: int = 500_000  # from this many records read, a build holds them packed until mapped (0: never)
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the project root."""
@@ -132,7 +131,7 @@ RANGES: dict[str, tuple[float, float]] = {  # the numeric settings' smallest and
     "query_workers": (1, 64), "keep_releases": (1, 1000), "cache_mb": (0, 1 << 20),
     "query_memory_mb": (64, 1 << 20), "max_response_mb": (1, 1 << 20), "body_timeout": (0.1, 3600),
     "write_timeout": (0.1, 3600), "stop_timeout": (1, 3600), "engine_timeout": (1, 86400 * 7), "shards": (0, 4096),
-    "task_records": (1, 10**9), "build_workers": (0, 256), "lean_records": (0, 10**12),
+    "task_records": (1, 10**9), "build_workers": (0, 256),
 }
 
 

@@ -34,9 +34,7 @@ from kg.build.notes import Note
 from kg.build.pipeline import REPORT_FILE
 from kg.build.remembered import (
     Held,
-    Lean,
     Remembered,
-    lean,
     pack_held,
     packer,
     read_entries_back,
@@ -931,43 +929,3 @@ def test_a_damaged_index_of_blocking_keys_is_made_anew(bulk, run_kg, monkeypatch
     assert run_kg(bulk, "build")[0] == 0
     assert log.read_text().split() == ["made"]
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
-
-
-
-def test_lean_records_are_the_records_they_were_made_of():
-    records = _every_kind_of_value()
-    light = [lean(r, {}) for r in records]
-    assert all(type(r) is Lean for r in light) and light == records and records == light
-    assert [hash(r) for r in light] == [hash(r) for r in records] and light == _held(records)
-    assert [r.names() for r in light] == [r.names() for r in records] and light[0].origin == records[0].origin
-    assert [(r.kind, r.key, r.detailed, r.formerly) for r in light] == [
-        (r.kind, r.key, r.detailed, r.formerly) for r in records]
-    assert light[0].values("cast") == records[0].values("cast") and light[1].values("name") == []
-    assert light[0].identifiers == _held(records)[0].identifiers == ("IMDb tt0000001",)
-    assert pickle.loads(pickle.dumps(light[0])) == records[0]  # as a plain record, for a worker's answer
-
-
-def test_a_lean_record_keeps_none_of_its_claims_unpacked():
-    first, other = (lean(r, {}) for r in _every_kind_of_value())
-    assert first.claims == first.claims and first.claims is first.claims  # asked again at once: unpacked once
-    held = first.claims
-    other.claims  # noqa: B018  # (another asked for: the first's are let go of)
-    assert first.claims is not held and first.claims == held
-
-
-def test_a_build_that_holds_its_records_lean_publishes_what_one_that_does_not_does(bulk, run_kg, monkeypatch,
-                                                                                     tmp_path):
-    made: list[int] = []
-    real = Remembered.lighten
-    monkeypatch.setattr(Remembered, "lighten", lambda self, records: made.append(real(self, records)) or made[-1])
-    monkeypatch.setenv("KG_LEAN_RECORDS", "1")
-    assert run_kg(bulk, "build")[0] == 0
-    assert made and made[0] > 60  # every record read was made lean
-    monkeypatch.delenv("KG_LEAN_RECORDS")
-    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path / "one")  # (the full build holds them as objects)
-    monkeypatch.setenv("KG_LEAN_RECORDS", "1")
-    _edit_yaml(bulk)  # an edit on it: its few records read afresh are lean, the rest read back
-    assert run_kg(bulk, "build")[0] == 0 and len(made) == 2
-    monkeypatch.delenv("KG_LEAN_RECORDS")
-    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path / "two")
-    assert len(made) == 2

@@ -243,10 +243,6 @@ class Build:
         sources = read_sources(config.data_path, files, config.root, config.base_iri, config.readable,
                                self.remembered.read)
         self.remembered.settle()
-        if config.lean_records and len(sources.records) >= config.lean_records:
-            # the records' objects take 2.8 KB each, packed a few hundred bytes: a million films' 7 GB
-            self.remembered.lighten(sources.records)
-            _give_back_memory()
         return sources
 
     def _look_for_duplicates(self, kept: Kept) -> Callable[[], tuple[list[Candidate], float]]:

@@ -233,82 +233,13 @@ class Held(Record):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Record) and self._as_record() == (
-            other._as_record() if isinstance(other, (Held, Lean)) else other)
+            other._as_record() if isinstance(other, Held) else other)
 
     def __hash__(self) -> int:
         return hash(self._as_record())
 
     def __reduce__(self) -> tuple[Any, ...]:
         return Record, (self.kind, self.key, self.claims, self.origin, self.detailed, self.formerly)
-
-
-def pack_lean(record: Record) -> bytes:
-    """One record's claims as a `Lean` holds them: plain tuples, with the origins they name, pickled."""
-    origins: dict[Origin, int] = {}
-    claims = pack_claims(record, _numbering(origins))
-    out = io.BytesIO()
-    packer(out).dump(([tuple(o) for o in origins], claims))
-    return out.getvalue()
-
-
-_LAST: list[Any] = [None, ()]  # the last `Lean` unpacked, and its claims: the next ask is most often for it again
-
-
-class Lean(Record):
-    """A record read, held packed where the records are many (`Remembered.lighten`): its claims are unpacked each
-    time they are asked for and never kept, so that the build holds a few hundred bytes a record rather than its
-    objects (2.8 KB); the rest is held as a `Held`'s."""
-
-    __slots__ = ("_blob", "_fields", "identifiers")
-    _blob: bytes
-    _fields: frozenset[str]
-    identifiers: tuple[str, ...]
-
-    @property
-    def claims(self) -> tuple[Claim, ...]:
-        if _LAST[0] is self:
-            found: tuple[Claim, ...] = _LAST[1]
-            return found
-        table, packed = pickle.loads(self._blob)
-        made = _unpack_claims(packed, [Origin(sys.intern(o[0]), *o[1:]) for o in table])
-        _LAST[0], _LAST[1] = self, made
-        return made
-
-    def values(self, field: str) -> list[Value]:
-        return Record.values(self, field) if field in self._fields else []
-
-    def _as_record(self) -> Record:
-        return Record(self.kind, self.key, self.claims, self.origin, self.detailed, self.formerly)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Record) and self._as_record() == (
-            other._as_record() if isinstance(other, (Held, Lean)) else other)
-
-    def __hash__(self) -> int:
-        return hash(self._as_record())
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return Record, (self.kind, self.key, self.claims, self.origin, self.detailed, self.formerly)
-
-
-_LEAN_BLOB, _LEAN_FIELDS, _LEAN_IDENTIFIERS = (Lean.__dict__[n].__set__ for n in ("_blob", "_fields", "identifiers"))
-
-
-def lean(record: Record, fieldsets: dict[frozenset[str], frozenset[str]]) -> Lean:
-    """The record as a `Lean` (the sets of fields records have, shared through `fieldsets`)."""
-    has, idents = set(), set()
-    for c in record.claims:
-        for v in c.values:
-            has.add(v.field)
-            if v.field == "same_as" and (i := identifier(str(v.value))):
-                idents.add(i)
-    fields = frozenset(has)
-    made = object.__new__(Lean)
-    _KIND(made, record.kind), _KEY(made, record.key), _DETAILED(made, record.detailed)
-    _FORMERLY(made, record.formerly), _ORIGIN_SLOT.__set__(made, record.origin)
-    _LEAN_BLOB(made, pack_lean(record)), _LEAN_FIELDS(made, fieldsets.setdefault(fields, fields))
-    _LEAN_IDENTIFIERS(made, tuple(sorted(idents)))
-    return made
 
 
 def unpack_held(packed: tuple[Any, ...]) -> list[Record]:
@@ -661,22 +592,6 @@ class Remembered:
         if n is None:
             return None
         return bytes(self._tokens[n * _TOKEN:(n + 1) * _TOKEN])
-
-    def lighten(self, records: list[Record]) -> int:
-        """The records read that are objects, in `records` and here, made `Lean` (their tokens kept): a build of
-        many records holds a few hundred bytes a record from the read to the map. Gives how many."""
-        fieldsets: dict[frozenset[str], frozenset[str]] = {}
-        made = 0
-        for i, record in enumerate(records):
-            if type(record) is not Record:
-                continue
-            n = self._at.pop(id(record), None)  # (its id is free once it is let go of: never asked by it again)
-            records[i] = light = lean(record, fieldsets)
-            if n is not None:
-                self._records[n] = light
-                self._at[id(light)] = n
-            made += 1
-        return made
 
     def forget(self) -> None:
         """Let go of the records read (once mapped, nothing asks for their tokens)."""
