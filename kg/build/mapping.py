@@ -174,7 +174,7 @@ class _Mapper:
         for t in types:
             yield self.emit(subject, vocab.TYPE, self.predicate(t), self.editorial, record.origin)
         preferred = next((v.value for v in record.claims[0].values if v.field == "name"), None)
-        self.roles = _roles(record)
+        self.roles = _roles(record) if kind.field("cast") is not None else {}
         for claim in record.claims:
             g = self.graph(claim)
             for value in claim.values:
