@@ -548,6 +548,46 @@ def test_damaged_kept_rows_are_read_again_from_their_file(two, run_kg, tmp_path)
     _same_as_full(current(two / "var"), two, run_kg, tmp_path)
 
 
+def _unpacked_whole(monkeypatch) -> set[tuple[str, str, str]]:
+    """The entries unpacked whole (not as heads) from here on, by (source, kind, key)."""
+    found: set[tuple[str, str, str]] = set()
+    real = kg.build.remembered._unpack_entries
+
+    def unpack(data, out):
+        real(data, chunk := {})
+        found.update(chunk)
+        out.update(chunk)
+
+    monkeypatch.setattr(kg.build.remembered, "_unpack_entries", unpack)
+    return found
+
+
+def test_an_edited_file_unpacks_whole_only_the_entries_near_those_of_the_records_it_changes(two, run_kg,
+                                                                                           monkeypatch, tmp_path):
+    assert run_kg(two, "build")[0] == 0
+    path = two / "data" / "cast.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Part 7\n", "Part Seven\n"), encoding="utf-8")
+    whole = _unpacked_whole(monkeypatch)
+    assert run_kg(two, "build")[0] == 0
+    # the film's entries in the file read back (films.csv) and in the one read again, each with its chunk of 7
+    assert ("films", "movie", "tt0000007") in whole and ("cast-lists", "movie", "tt0000007") in whole
+    assert ("films", "movie", "tt0000050") not in whole and len(whole) <= 3 * 7
+    _same_as_full(current(two / "var"), two, run_kg, tmp_path)
+
+
+def test_a_name_that_lost_a_letter_finds_its_spelling_in_the_entries_read_back_as_heads(two, run_kg, tmp_path):
+    films, cast = two / "data" / "films.csv", two / "data" / "cast.csv"
+    films.write_text(films.read_text(encoding="utf-8") + "tt0000070,Film 70,1970,Félix Clément,Role 70\n",
+                     encoding="utf-8")
+    cast.write_text(cast.read_text(encoding="utf-8") + "tt0000070,F_lix Cl_ment,Part 70\n", encoding="utf-8")
+    assert run_kg(two, "build")[0] == 0
+    cast.write_text(cast.read_text(encoding="utf-8").replace("Part 7\n", "Part Seven\n"), encoding="utf-8")
+    assert run_kg(two, "build")[0] == 0  # films.csv read back as heads: its people's names are in them
+    release = current(two / "var")
+    assert "'F_lix Cl_ment' lost a letter to '_': it is person" in (release / REPORT_FILE).read_text(encoding="utf-8")
+    _same_as_full(release, two, run_kg, tmp_path)
+
+
 def test_a_first_read_of_two_files_reads_the_larger_here_and_the_other_in_a_worker(two, run_kg, monkeypatch,
                                                                                    tmp_path):
     cast = two / "data" / "cast.csv"

@@ -331,6 +331,60 @@ def _unpack_entries(data: bytes, out: Entries) -> None:
             entry.values[(f, value)] = Value(f, value, origins[o])
 
 
+@dataclass
+class _Head(Entry):
+    """An entry read back without its values but for a person's names (what identities are worked out from): its
+    values are unpacked (`_Lazy.filled`) only for a record an edit makes again; `chunk`: where in `_Lazy` they are."""
+
+    chunk: int = -1
+
+
+class _Lazy:
+    """The chunks of entries read back as `_Head`s, by number, for those an edit needs whole (`filled`)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def heads(self, data: bytes, out: Entries) -> None:
+        """The entries of one chunk `write_entries` wrote, as `_Head`s, into `out`."""
+        chunk = len(self.chunks)
+        self.chunks.append(data)
+        table, rows = pickle.loads(data)
+        one = sys.intern
+
+        def origin(at: int) -> Origin:
+            return Origin(one(table[at][0]), *table[at][1:])
+
+        for source, kind, key, at, label, strong, values in rows:
+            kind = one(kind)
+            head = out[(one(source), kind, key)] = _Head(kind, key, origin(at), label, strong, chunk=chunk)
+            if kind == "person":  # (`lost_letters` asks a person's names)
+                for f, packed, where in values:
+                    if f == "name":
+                        value = _unpack_value(packed)
+                        head.values[("name", value)] = Value("name", value, origin(where))
+
+    def filled(self, entries: Entries, wanted: Callable[[str, str], bool] | None = None) -> None:
+        """The `_Head`s of `entries` for which `wanted(kind, key)` (all, without it) replaced by their whole entries,
+        each chunk they are in unpacked once."""
+        chunks = sorted({e.chunk for (_, kind, key), e in entries.items()
+                         if type(e) is _Head and (wanted is None or wanted(kind, key))})
+        for n in chunks:
+            whole: Entries = {}
+            _unpack_entries(self.chunks[n], whole)
+            for name, entry in whole.items():
+                if type(head := entries.get(name)) is _Head and head.chunk == n:
+                    entries[name] = entry
+
+    def heads_back(self, src: BinaryIO) -> tuple[list[Note], Entries]:
+        """The notes and entries `write_entries` wrote, the entries as `_Head`s."""
+        said, chunks = _entry_chunks(src)
+        out: Entries = {}
+        for data in chunks:
+            self.heads(data, out)
+        return said, out
+
+
 def read_entries_back(src: BinaryIO) -> tuple[list[Note], Entries]:
     """The notes and entries `write_entries` wrote."""
     said, chunks = _entry_chunks(src)
@@ -454,7 +508,8 @@ class _Before:
     records: list[Record]
     chunks: list[tuple[bytes, bytes]]
     said: list[Note]
-    entries: dict[int, list[tuple[bytes, Entries]]]  # by part: each chunk's digest and entries
+    # by part read again: each chunk's digest, the chunk (`write_entries`) and its entries as heads (`_Lazy`)
+    entries: dict[int, list[tuple[bytes, bytes, Entries]]]
 
 
 @dataclass
@@ -579,6 +634,7 @@ class Remembered:
         self._said: list[Note] = []  # the notes the read made
         self._beside = contextlib.ExitStack()  # the worker packing them, stopped by `close`
         self._before: _Before | None = None  # what the previous build read, to patch (read while workers read)
+        self._lazy = _Lazy()  # the chunks of the entries read back as heads, while the bulk files are read
         self.reading: _Reading | None = None  # what this build read, to keep
         self.reading_found: Path | None = None  # the previous release's reading, when its records were read back
         self._tapes_dir: Path | None = None  # where the tapes of the rows read wait until kept
@@ -650,6 +706,9 @@ class Remembered:
         rename = renames(entries, notes, hand, kept_apart, spelled)
         digests = [mappings_of(part, self.root, self.context) for part in parts]
         patched = self._patched(entries, changed, rename, notes, digests, names)
+        if patched is None:
+            self._lazy.filled(entries)  # the records are all made anew
+        self._lazy = _Lazy()
         if patched is not None:
             records, tokens, chunks, nameless = patched
             self._know(records, tokens)
@@ -717,14 +776,14 @@ class Remembered:
                 return
             if any(reading.parts[n][0] != mappings_of(parts[n], self.root, self.context) for n in fresh):
                 return
-            entries: dict[int, list[tuple[bytes, Entries]]] = {}
-            for n in fresh:
+            entries: dict[int, list[tuple[bytes, bytes, Entries]]] = {}
+            for n in fresh:  # as heads (while a worker reads the part again): unpacked whole only where it differs
                 with (self.previous / reading.parts[n][1]).open("rb") as src:
                     entries[n] = []
                     for data in _entry_chunks(src)[1]:
-                        chunk: Entries = {}
-                        _unpack_entries(data, chunk)
-                        entries[n].append((_chunk_digest(data), chunk))
+                        heads: Entries = {}
+                        self._lazy.heads(data, heads)
+                        entries[n].append((_chunk_digest(data), data, heads))
             said: list[Note] = []
             chunks, records = [], []
             for data, tokens in _chunks(self.previous / reading.records, said):
@@ -752,7 +811,11 @@ class Remembered:
         records = list(before.records)
         replaced: set[int] = set()
         skipped: list[Note] = []
-        made = grouped(entries, rename, {(kind, rename.get((kind, key), key)) for _, kind, key in changed})
+        wanted = {(kind, rename.get((kind, key), key)) for _, kind, key in changed}
+        self._lazy.filled(entries, lambda kind, key: (kind, rename.get((kind, key), key)) in wanted)
+        made = grouped(entries, rename, wanted)
+        if any(type(entry) is _Head for said in made.values() for _, entry in said):
+            raise AssertionError("an entry of a record made again was not unpacked")
         for (kind, key), said in made.items():
             record = record_of(kind, key, said, rename, skipped)
             if record is None or (kind, key) not in places:
@@ -880,8 +943,8 @@ class Remembered:
             if path is None or not path.is_file():
                 return None
             try:
-                with path.open("rb") as src:
-                    said, entries = read_entries_back(src)
+                with path.open("rb") as src:  # (as heads when the records will be patched: few are made again)
+                    said, entries = self._lazy.heads_back(src) if patching else read_entries_back(src)
                 return _Part(said, entries, found=path)
             except UNREADABLE:
                 return None  # unreadable: read the files again
@@ -901,7 +964,8 @@ class Remembered:
 
         # with what the previous build read to load meanwhile, even one part is read by a worker; else, with every
         # part to read and no more of them than processes, this process reads the largest itself (nothing to send back)
-        aside = meanwhile if fresh and self._reading() is not None else None
+        patching = bool(fresh) and self._reading() is not None
+        aside = meanwhile if patching else None
         # (never with more: the workers' next parts would wait for this process's read to end)
         alone = aside is None and len(fresh) == len(parts) <= self.processes
         mine = max(fresh, key=lambda n: _size(parts[n])) if alone else None
@@ -950,12 +1014,14 @@ class Remembered:
             return None
         out: Entries = {}
         changed = []
-        for data_now, (digest_then, then) in zip(data, old, strict=True):
+        for data_now, (digest_then, data_then, heads) in zip(data, old, strict=True):
             if _chunk_digest(data_now) == digest_then:
-                out.update(then)  # alike: the same entries, in the same order
+                out.update(heads)  # alike: the same entries, in the same order
                 continue
             found: Entries = {}
+            then: Entries = {}
             _unpack_entries(data_now, found)
+            _unpack_entries(data_then, then)
             if list(found) != list(then):
                 return None
             changed += [key for key, entry in found.items() if not _alike(entry, then[key])]
