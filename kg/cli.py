@@ -243,6 +243,11 @@ _STARTER_TOML = """\
 base_iri = "{base}"   # the IRIs kg mints: <base_iri>movie/<key>
 title = "{title}"
 shapes_dir = "shapes"   # the SHACL shapes a release must conform to (a copy of kg's own: edit them freely)
+# the licence your data is published under (its address), stated in the dataset's markup and VoID: set it to yours
+license = "https://creativecommons.org/licenses/by-sa/4.0/"
+# where the site is served, when not at base_iri: the links the server writes (downloads, sitemap, the SPARQL
+# service description, markup) start with it. Served on this machine by `kg serve` (port 8000), uncomment:
+# public_url = "http://127.0.0.1:8000/"
 """
 
 _STARTER_DATA = """\

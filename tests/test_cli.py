@@ -273,6 +273,19 @@ def test_init_starts_a_project_that_builds_and_publishes_its_first_film(tmp_path
     assert code == 0 and '"name": "Night River"' in markup and '"밤의 강"' in markup
 
 
+def test_init_writes_the_licence_and_where_the_site_is_served_for_the_curator_to_see(tmp_path, run_kg):
+    root = tmp_path / "archive"
+    assert run_kg(tmp_path, "init", str(root))[0] == 0
+    settings = (root / "kg.toml").read_text(encoding="utf-8")
+    assert 'license = "https://creativecommons.org/licenses/by-sa/4.0/"' in settings
+    assert '# public_url = "http://127.0.0.1:8000/"' in settings
+    local = settings.replace('# public_url = "http://127.0.0.1:8000/"', 'public_url = "http://127.0.0.1:8000/"')
+    (root / "kg.toml").write_text(local, encoding="utf-8")  # uncommented, as the comment says: a valid setting
+    assert run_kg(root, "build")[0] == 0
+    code, markup = run_kg(root, "embed", "http://127.0.0.1:8000/movie/night-river")
+    assert code == 0 and '"name": "Night River"' in markup
+
+
 def test_init_changes_nothing_where_a_project_is_already(project, run_kg):
     before = (project / "data" / "break-away.yaml").read_bytes()
     code, output = run_kg(project, "init")
