@@ -780,6 +780,40 @@ def test_a_budget_its_sources_give_otherwise_shows_each_amount_in_the_facts(empt
     assert "USD 100 / KRW 200" in html and "USD 200" not in html and "KRW 100" not in html
 
 
+THREE_SPELLINGS = """
+    people:
+      kore-eda-hirokazu: {name: Kore-eda Hirokazu}
+      hirokazu-koreeda: {name: Hirokazu Koreeda}
+      hirokazu-kore-eda: {name: Hirokazu Kore-eda}
+    decisions:
+    """
+
+
+def test_pairwise_merges_of_three_spellings_that_end_in_one_record_build(empty_project, write, run_kg):
+    # what pasting every merge `kg duplicates` proposes pair by pair writes: one key merged into two records, which
+    # are one
+    write(empty_project, "people.yaml", THREE_SPELLINGS + """
+      - merge person/kore-eda-hirokazu into person/hirokazu-koreeda
+      - merge person/hirokazu-kore-eda into person/hirokazu-koreeda
+      - merge person/hirokazu-kore-eda into person/kore-eda-hirokazu
+    """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert _redirects(empty_project) == {f"{BASE}person/hirokazu-kore-eda": f"{BASE}person/hirokazu-koreeda",
+                                         f"{BASE}person/kore-eda-hirokazu": f"{BASE}person/hirokazu-koreeda"}
+
+
+def test_a_key_merged_into_two_records_that_stay_apart_is_refused(empty_project, write, run_kg):
+    write(empty_project, "people.yaml", THREE_SPELLINGS + """
+      - merge person/hirokazu-kore-eda into person/hirokazu-koreeda
+      - merge person/hirokazu-kore-eda into person/kore-eda-hirokazu
+    """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert ("people.yaml:8: decisions: person/hirokazu-kore-eda is merged into person/hirokazu-koreeda already "
+            "(data/people.yaml:7)") in output
+
+
 def test_a_merge_of_a_mistyped_key_is_noted_with_the_line_meant(empty_project, write, run_kg):
     write(empty_project, "people.yaml", """
         people:

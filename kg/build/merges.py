@@ -125,13 +125,15 @@ def _by_identifier(records: dict[Ref, Record], decisions: Decisions, notes: list
 
 
 def _targets(merges: Iterable[Merge], problems: list[tuple[Origin, str]]) -> dict[Ref, Ref]:
-    """Where each retired key ends up, following chains (a into b, b into c: a into c)."""
+    """Where each retired key ends up, following chains (a into b, b into c: a into c). A key merged into two
+    records is no contradiction when they end up one (a into b, a into c, c into b: what `kg duplicates` proposes
+    for three spellings of one name, pair by pair)."""
     direct: dict[Ref, Merge] = {}
+    again: list[tuple[Merge, Merge]] = []  # a key merged into another record than its first merge: checked last
     for m in merges:
         first = direct.get(m.retired)
         if first is not None and first.kept != m.kept:
-            problems.append((m.origin, f"{'/'.join(m.retired)} is merged into {'/'.join(first.kept)} already "
-                                       f"({first.origin.where})"))
+            again.append((m, first))
             continue
         direct.setdefault(m.retired, m)
     final: dict[Ref, Ref] = {}
@@ -147,6 +149,10 @@ def _targets(merges: Iterable[Merge], problems: list[tuple[Origin, str]]) -> dic
             at = direct[at].kept
         else:
             final[start] = at
+    for m, first in again:
+        if m.retired not in final or final.get(m.kept, m.kept) != final[m.retired]:
+            problems.append((m.origin, f"{'/'.join(m.retired)} is merged into {'/'.join(first.kept)} already "
+                                       f"({first.origin.where})"))
     return final
 
 
@@ -173,7 +179,9 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
     merges += [m for m in _by_identifier({r: x for r, x in index.items() if r not in curated}, decisions, notes,
                                          held) if m.retired not in curated]
     final = _targets(merges, problems)
-    by_retired = {m.retired: m for m in merges}
+    by_retired: dict[Ref, Merge] = {}
+    for m in merges:
+        by_retired.setdefault(m.retired, m)
     moves: dict[Ref, Merge] = {}
     for retired, kept in final.items():
         if kept not in index or kept in final:
