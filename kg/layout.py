@@ -95,6 +95,9 @@ INDEX_DIR = "index"
 INDEX_INFO = "index.json"  # what the index holds, and its version
 PAGES_FILE = "pages.tsv"  # every entity page, in IRI order
 NAMES_FILE = "names.tsv"  # every spelling with its entity, by search key
+# every spelling whose search key has punctuation in a word, by its key without it (`fold(joined=True)`: joonho
+# finds Joon-ho, koreeda Kore-eda); a release without it searches names.tsv alone
+JOINED_FILE = "joined.tsv"
 TERMS_FILE = "terms.tsv"  # every word of a spelling (and a two-word spelling run together): where names.tsv has it
 NEAR_FILE = "near.tsv"  # the start of every term with letters deleted (see `deletions`): the starts it comes from
 OFFSETS = ".offsets"  # beside each file: the byte offset of every STEP-th line
@@ -115,17 +118,21 @@ def clean_field(text: str) -> str:
 
 
 _APOSTROPHES = "'’ʼ"
-_ASCII_FOLD = str.maketrans({**{c: " " for c in "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~"}, **{c: None for c in "'"}})
+_PUNCTUATION = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~"
+_ASCII_FOLD = str.maketrans({**{c: " " for c in _PUNCTUATION}, **{c: None for c in "'"}})
+_ASCII_JOINED = str.maketrans({c: None for c in _PUNCTUATION + "'"})
 
 
-def fold(text: str) -> str:
+def fold(text: str, joined: bool = False) -> str:
     """A text as search compares it: lower case, without accents or apostrophes, other punctuation as spaces
-    (Jae-hoon and Jae hoon, Chloé and Chloe, O'Brien and OBrien, Ørsted and Orsted are one, as in keys)."""
+    (Jae-hoon and Jae hoon, Chloé and Chloe, O'Brien and OBrien, Ørsted and Orsted are one, as in keys); `joined`:
+    without punctuation at all (Joon-ho and Joonho are one)."""
     if text.isascii():
-        return " ".join(text.lower().translate(_ASCII_FOLD).split())
+        return " ".join(text.lower().translate(_ASCII_JOINED if joined else _ASCII_FOLD).split())
     decomposed = unicodedata.normalize("NFKD", text.translate(LATIN_LETTERS).casefold())
+    apart = "" if joined else " "
     kept = "".join("" if unicodedata.category(c) == "Mn" or c in _APOSTROPHES else
-                   " " if unicodedata.category(c)[0] in "PS" else c for c in decomposed)
+                   apart if unicodedata.category(c)[0] in "PS" else c for c in decomposed)
     folded = " ".join(unicodedata.normalize("NFC", kept).split())  # Hangul syllables come back whole
     # Korean is spaced loosely (윤여정, 윤 여정; 찬실이는 복도 많지, typed 찬실이는복도많지): no space between two
     # Hangul syllables, in what is searched and in what is looked for

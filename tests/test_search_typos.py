@@ -21,6 +21,10 @@ sources:
 people:
   park-chan-wook: {name: Park Chan-wook}
   park-chan-hong: {name: Park Chan-hong}
+  bong-joon-ho: {name: Bong Joon-ho}
+  hirokazu-kore-eda: {name: Hirokazu Kore-eda}
+  hirokazu-koreeda: {name: Hirokazu Koreeda}
+  kore-eda-hirokazu: {name: Kore-eda Hirokazu}
 movies:
   casablanca:
     name: Casablanca
@@ -127,6 +131,16 @@ def test_a_name_is_found_with_a_space_typed_in_it(lookalikes):
                                   "찬실 이는"])
 def test_a_korean_name_is_found_however_its_words_are_spaced(lookalikes, text):
     assert _names(lookalikes, text) == ["Lucky Chan-sil"]
+
+
+@pytest.mark.parametrize("text", ["koreeda", "kore-eda", "Kore-Eda", "KOREEDA"])
+def test_punctuation_in_a_word_is_no_word_break_either_way(lookalikes, text):
+    assert sorted(_names(lookalikes, text)) == ["Hirokazu Kore-eda", "Hirokazu Koreeda", "Kore-eda Hirokazu"]
+    assert _found(lookalikes, text)["approximate"] is False  # contained, not guessed from a typo
+
+
+def test_a_name_is_found_without_its_hyphen(lookalikes):
+    assert _names(lookalikes, "joonho") == ["Bong Joon-ho"]
 
 
 def test_the_json_answer_says_the_hits_are_approximate(lookalikes):

@@ -22,6 +22,7 @@ from kg.layout import (
     FACETS,
     FUZZY_PREFIX,
     INDEX_INFO,
+    JOINED_FILE,
     NAMES_FILE,
     NEAR_FILE,
     OFFSETS,
@@ -184,9 +185,11 @@ def write_run(rows: Rows, path: Path, base_iri: str) -> Run:
     files[PAGES_FILE] = (1, [_keyed((e,), e) for e in rows.paged])
     # in the order of the first field, the search key: search finds the spellings that start with a text as one run
     names = {(fold(n), clean_field(n), e) for n, e in rows.spelt if fold(n)}
-    files[NAMES_FILE] = (3, [_keyed(key, f"{key[0]}\t{key[1]}\t{key[2]}\t{preferred.get(key[2], key[1])}\t"
-                                         f"{_local(type_of[key[2]]) if key[2] in type_of else 'Thing'}")
-                             for key in names])
+    joined = {(j, clean_field(n), e) for n, e in rows.spelt if (j := fold(n, joined=True)) and j != fold(n)}
+    for file, spellings_keyed in ((NAMES_FILE, names), (JOINED_FILE, joined)):
+        files[file] = (3, [_keyed(key, f"{key[0]}\t{key[1]}\t{key[2]}\t{preferred.get(key[2], key[1])}\t"
+                                       f"{_local(type_of[key[2]]) if key[2] in type_of else 'Thing'}")
+                           for key in spellings_keyed])
     counts: dict[str, dict[str, int]] = {}
     spellings: dict[str, dict[str, dict[str, int]]] = {}
     for kind, facets in FACETS.items():
@@ -261,6 +264,7 @@ def write_runs(runs: Sequence[tuple[Path, Run]], target: Path) -> dict[str, obje
             yield line
 
     info["names"] = _write_bytes(target / NAMES_FILE, names())
+    info["joined"] = _write_bytes(target / JOINED_FILE, _merged(runs, JOINED_FILE))
     info.update(_write_terms(target, keys, ends))
     for kind, facets in FACETS.items():
         for facet in facets:

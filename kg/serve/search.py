@@ -137,7 +137,12 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
         return _ranked((Hit(m.iri, m.name, m.type, m.spelling)
                         for m in index.whole(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)), text,
                        limit) if needle else []
-    found = index.search(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)
+    found = list(index.search(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle))
+    joined = layout.fold(text, joined=True)  # punctuation in a word is no word break (joonho finds Joon-ho)
+    if joined != needle:
+        found += index.search(release.path / layout.INDEX_DIR / layout.NAMES_FILE, joined)
+    if (path := release.path / layout.INDEX_DIR / layout.JOINED_FILE).is_file() and not too_short(joined):
+        found += index.search(path, joined)
     hits = _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)
     # only when nothing contains the text: a close spelling ranked among exact ones would be noise
     return hits or _ranked(close(release.path / layout.INDEX_DIR, needle), text, limit)
