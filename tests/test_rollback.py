@@ -108,6 +108,19 @@ def test_rollback_to_an_unknown_release_is_refused(project, run_kg):
     assert code == 2 and "no kept release '0123456789ab'" in output
 
 
+def test_an_id_two_kept_releases_share_is_refused_naming_their_directories(project, run_kg):
+    first, _ = _two_releases(project, run_kg)
+    (project / "data" / "late.yaml").unlink()  # the edit undone: the first data again, built anew
+    assert run_kg(project, "build")[0] == 0
+    both = [line.split()[-1] for line in run_kg(project, "releases")[1].splitlines() if f" {first} " in line]
+    assert len(both) == 2
+    for command in (["rollback", first], ["diff", first]):
+        code, output = run_kg(project, *command)
+        assert code == 2 and f"2 kept releases have the id {first!r}" in output and all(d in output for d in both)
+    assert run_kg(project, "rollback", both[0])[0] == 0  # a directory names one
+    assert current(project / "var").name == both[0]
+
+
 def test_releases_before_any_build_says_so(project, run_kg):
     code, output = run_kg(project, "releases")
     assert code == 2 and "no release in " in output and "yet (the project at" in output

@@ -104,10 +104,14 @@ def find_release(root: Path, target: str | None = None) -> Path:
         if not earlier:
             raise LookupError("no release older than the current one is kept")
         return earlier[-1]
-    matches = [p for p in kept if p.name == target or str(metadata(p).get("id")) == target]
+    named = [p for p in kept if p.name == target]
+    matches = named or [p for p in kept if str(metadata(p).get("id")) == target]
     if not matches:
         raise LookupError(f"no kept release {target!r} (kg releases lists them)")
-    return matches[-1]
+    if len(matches) > 1:  # one content built more than once (an edit undone): what each redirects or has gone differs
+        raise LookupError(f"{len(matches)} kept releases have the id {target!r} (the same data built more than "
+                          f"once): name one by its directory: {', '.join(p.name for p in matches)}")
+    return matches[0]
 
 
 def rollback(root: Path, target: str | None = None) -> Path:
