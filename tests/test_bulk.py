@@ -243,6 +243,20 @@ def test_mojibake_is_repaired_and_reported(empty_project, run_kg):
     assert any("repaired mojibake 'CafÃ© Society' -> 'Café Society'" in n for n in _notes(empty_project))
 
 
+def test_a_run_of_spaces_inside_a_value_is_collapsed_and_reported_but_spaces_around_it_are_only_trimmed(
+        empty_project, run_kg):
+    put(empty_project, "films.csv", 'id,title,director\ntt0000001,Night  River, Lee Chang-dong \n')
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\ndirector: {name: director}\n",
+                                                     "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("Night River",)]
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [("Lee Chang-dong",)]
+    notes = _notes(empty_project)
+    assert "data/films.csv:2: repaired: repaired 'Night  River': a run of spaces or a tab, collapsed ('Night River')" \
+        in notes
+    assert not any("Lee Chang-dong" in n for n in notes)
+
+
 def test_duplicate_rows_are_skipped_and_reported(empty_project):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Night River,2001\ntt0000001,Night River,2001\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))

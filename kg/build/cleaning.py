@@ -55,9 +55,11 @@ def clean_text(text: str) -> tuple[str, list[str]]:
         else:
             fixes.append(f"repaired mojibake {quote(text)} -> {quote(repaired)}")
             text = repaired
-    text = without_invisible(text, fixes)
-    text = " ".join(unicodedata.normalize("NFC", text).split())
-    return text, fixes
+    text = unicodedata.normalize("NFC", without_invisible(text, fixes)).strip()  # (spaces around: said by no one)
+    collapsed = " ".join(text.split())
+    if "  " in text or "\t" in text:  # (a line break in a quoted cell is a wrapped line: joined, not said)
+        fixes.append(f"repaired {quote(text)}: a run of spaces or a tab, collapsed ({quote(collapsed)})")
+    return collapsed, fixes
 
 
 def outside_notes(text: str, depth: int, fixes: list[str]) -> tuple[str, int]:
