@@ -177,6 +177,25 @@ def test_invalid_utf8_is_reported_with_line(empty_project, run_kg):
     code, output = run_kg(empty_project, "validate")
     assert code == 2
     assert "data/latin1.yaml:3" in output and "not valid UTF-8" in output
+    assert "byte 0xE9 at offset 26; read as cp1252 the line is '    name: Café'" in output
+
+
+def test_a_name_refused_is_not_also_said_to_be_missing(empty_project, run_kg):
+    (empty_project / "data" / "films.yaml").write_text("movies:\n  nineteen-seventeen:\n    name: 1917\n",
+                                                       encoding="utf-8")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 2 and "expected text, got a number 1917 (put it in quotes)" in output
+    assert "needs a preferred name" not in output and "1 problem(s)" in output
+
+
+def test_the_problems_of_a_file_are_listed_in_the_order_of_its_lines(empty_project, run_kg):
+    (empty_project / "data" / "films.yaml").write_text(
+        "movies:\n  a:\n    name: A\n    director: [nobody]\n  b:\n    name: B\n    running_time: long\n",
+        encoding="utf-8")  # a reference to nothing (line 4) is found after the values are read (line 7)
+    code, output = run_kg(empty_project, "validate")
+    assert code == 2
+    lines = [line.strip().split(":")[1] for line in output.splitlines() if line.strip().startswith("data/films.yaml:")]
+    assert lines == ["4", "7"], output
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])

@@ -72,8 +72,10 @@ class InputError(Failure):
     """The source files cannot be read into records; `problems` says where and why."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        first = {p.file: n for n, p in reversed(list(enumerate(problems)))}  # each file where its first problem is
+        # each file's in the order of its lines, whichever check found them
+        self.problems = sorted(problems, key=lambda p: (first[p.file], p.line or 0))
+        super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:
         return [f"{len(self.problems)} problem(s) in the source files; nothing was published:",
@@ -250,7 +252,15 @@ def read_yaml(path: Path, display: str) -> Any:
         raise InputError([Problem(display, None, f"cannot read file: {exc.strerror or exc}")]) from exc
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problem = Problem(display, line, f"not valid {exc.encoding.upper()} (byte {exc.start}): save the file as UTF-8")
+        bad = data[exc.start:exc.end]
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        end = data.find(b"\n", exc.start)
+        try:  # what the line says read as Windows' Western encoding, the usual one of a file not saved as UTF-8
+            guess = f"; read as cp1252 the line is {quote(data[start:end if end >= 0 else None].decode('cp1252'))}"
+        except UnicodeDecodeError:
+            guess = ""
+        problem = Problem(display, line, f"not valid {exc.encoding.upper()}: byte 0x{bad.hex().upper()[:8]} at offset "
+                                         f"{exc.start}{guess}: save the file as UTF-8")
         raise InputError([problem]) from exc
     if (char := refused(text)) is not None:  # YAML's reader stops at most of them, with no line to tell
         raise InputError([Problem(display, text.count("\n", 0, text.index(char)) + 1, refusal(char))])
@@ -616,7 +626,8 @@ def _parse_record(kind: Kind, key: Any, raw: Any, line: int, display: str, probl
                                 Origin(display, cline, key, f"claims.{source}")))
     else:
         claims.append(Claim(key, _parse_values(kind, raw, display, key, problems), origin))
-    if kind.has_claims and not any(v.field == "name" for v in claims[0].values):
+    if kind.has_claims and not any(v.field == "name" for v in claims[0].values) and not any(
+            p.field == f"{key}.name" for p in problems):  # (a name refused is told why already)
         problems.append(Problem(display, line, "needs a preferred name at the top level", f"{key}.name"))
     return Record(kind.name, key, tuple(claims), origin, formerly=formerly)
 
