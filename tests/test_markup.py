@@ -94,6 +94,30 @@ def test_kg_embed_says_what_the_rich_result_lacks(released, run_kg):
     assert '"url":"https://www.example.com/films/break-away"' in output.replace(" ", "")  # the editor's page, not kg's
 
 
+DISPUTED = """
+    sources: {catalogue: {name: Catalogue}, press: {name: Press kit}}
+    movies:
+      lucky:
+        name: Lucky Chan-sil
+        claims:
+          catalogue: {name: Lucky Chan-sil, running_time: 96}
+          press: {name: Lucky Chan-sil, running_time: 97}
+    """
+
+
+@pytest.mark.parametrize("decision, said", [
+    ("", True), ("decisions: [prefer movie/lucky running_time from press]\n", False)])
+def test_kg_embed_says_which_value_sources_disagree_on_until_a_curator_settles_it(empty_project, write, run_kg,
+                                                                                  decision, said):
+    write(empty_project, "films.yaml", DISPUTED + decision)
+    assert run_kg(empty_project, "build")[0] == 0
+    code, output = run_kg(empty_project, "embed", "movie/lucky")
+    markup = json.loads(output.split(">", 1)[1].split("</script>", 1)[0])
+    assert code == 0 and markup["duration"]["@value"] == ("PT1H36M" if said else "PT1H37M")
+    note = "sources disagree on duration (PT1H36M / PT1H37M): the markup gives PT1H36M"
+    assert (note in output) is said
+
+
 @pytest.mark.parametrize("target", [
     "https://films.example.org/movie/break-away",  # its IRI
     "http://127.0.0.1:8950/movie/break-away",  # its page's address, as the browser shows it (public_url)

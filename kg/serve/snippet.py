@@ -46,6 +46,22 @@ def preferred(release: Release, node: ox.NamedNode) -> dict[str, Any]:
     return found
 
 
+def disputed(release: Release, node: ox.NamedNode) -> dict[str, list[Any]]:
+    """Property -> the values sources give, for each property of the entity they disagree on that no curator has
+    settled."""
+    found: dict[str, list[Any]] = {}
+    for q in release.store.quads_for_pattern(None, vocab.K.conflictSubject, node, _DEFAULT):
+        props = _values(release, q.subject, vocab.K.conflictProperty)  # type: ignore[arg-type]
+        if props and not _values(release, q.subject, vocab.K.preferredValue):  # type: ignore[arg-type]
+            found[props[0].value] = _values(release, q.subject, vocab.K.conflictValue)  # type: ignore[arg-type]
+    return found
+
+
+def json_text(value: Any) -> str:
+    """A markup value as a message quotes it: a typed value's lexical form."""
+    return str(value["@value"]) if isinstance(value, dict) and "@value" in value else str(value)
+
+
 def one_value(release: Release, node: ox.NamedNode, predicate: ox.NamedNode, preferred: dict[str, Any]) -> Any:
     """The one value of a single-valued property: the curators' choice; else, of dates that agree (a year and a day
     of it), the most precise; else the value most sources state; on a tie, the first in lexical order (documented
@@ -172,6 +188,13 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
             data[term] = markup_value(term, value)
     if "dateCreated" not in data and "datePublished" not in data:
         lacks.append("no date: Google recommends dateCreated (fields: production_year, release_date)")
+    unsettled = disputed(release, film)
+    for term in ("dateCreated", "datePublished", "duration"):
+        if term in data and (said := unsettled.get(vocab.SCHEMA + term)):
+            given = [json_text(markup_value(term, v)) for v in said]
+            lacks.append(f"sources disagree on {term} ({' / '.join(sorted(given))}): the markup gives "
+                         f"{json_text(data[term])}, the value most sources state (else the first in order) until a "
+                         "`prefer` decision settles it")
     directors = sorted((d for d in _values(release, film, S.director) if isinstance(d, ox.NamedNode)), key=str)
     if directors:
         data["director"] = _one_or_all([_named(release, d, "Person") for d in directors[:LISTED]])
