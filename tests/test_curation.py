@@ -814,6 +814,23 @@ def test_a_key_merged_into_two_records_that_stay_apart_is_refused(empty_project,
             "(data/people.yaml:7)") in output
 
 
+def test_a_language_tag_warning_points_at_the_line_of_the_value(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", """
+        sources: {catalogue: {name: Catalogue}}
+        movies:
+          lucky:
+            name: Lucky Chan-sil
+            claims:
+              catalogue:
+                name: Lucky Chan-sil
+                alternate_name:
+                  - {text: 찬실이는 복도 많지, lang: kr}
+        """)
+    code, output = run_kg(empty_project, "build", "--verbose")
+    assert code == 0
+    assert "data/films.yaml:9 [lucky.alternate_name]: Warning: kr is the language tag of Kanuri" in output
+
+
 def test_a_merge_of_a_mistyped_key_is_noted_with_the_line_meant(empty_project, write, run_kg):
     write(empty_project, "people.yaml", """
         people:

@@ -211,6 +211,14 @@ def test_shape_catches_mistake(case, remove, add, message, severity, shapes, eng
     assert [f.severity for f in findings if message in f.message] == [severity]
 
 
+@pytest.mark.parametrize("add, path", [(':movie/m schema:alternateName "엠"@kr .', "alternateName"),
+                                       (':movie/m schema:inLanguage "kr" .', "inLanguage"),
+                                       (':movie/m schema:alternateName "x"@en-abcdefghij .', "alternateName")])
+def test_a_language_tag_finding_names_the_property_it_is_on(add, path, shapes, engine):
+    found = [f for f in engine(_graph([], add), shapes) if "Kanuri" in f.message or "BCP 47" in f.message]
+    assert [f.path for f in found] == [S + path]
+
+
 def test_an_events_dates_two_sources_give_each_in_order_are_no_warning(shapes, engine):
     later = ':event/s schema:startDate "2009-10-20"^^xsd:date ; schema:endDate "2009-10-25"^^xsd:date .'
     assert engine(_graph([], later), shapes) == []
