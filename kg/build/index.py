@@ -184,8 +184,13 @@ def write_run(rows: Rows, path: Path, base_iri: str) -> Run:
         for kind, members in kinds.items()}
     files[PAGES_FILE] = (1, [_keyed((e,), e) for e in rows.paged])
     # in the order of the first field, the search key: search finds the spellings that start with a text as one run
-    names = {(fold(n), clean_field(n), e) for n, e in rows.spelt if fold(n)}
-    joined = {(j, clean_field(n), e) for n, e in rows.spelt if (j := fold(n, joined=True)) and j != fold(n)}
+    names: set[tuple[str, str, str]] = set()
+    joined: set[tuple[str, str, str]] = set()
+    for n, e in rows.spelt:
+        if folded := fold(n):
+            names.add((folded, spelt_as := clean_field(n), e))
+            if (run_together := fold(n, joined=True)) != folded:
+                joined.add((run_together, spelt_as, e))
     for file, spellings_keyed in ((NAMES_FILE, names), (JOINED_FILE, joined)):
         files[file] = (3, [_keyed(key, f"{key[0]}\t{key[1]}\t{key[2]}\t{preferred.get(key[2], key[1])}\t"
                                        f"{_local(type_of[key[2]]) if key[2] in type_of else 'Thing'}")
