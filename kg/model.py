@@ -357,3 +357,6 @@ SINGLE_VALUED: frozenset[str] = frozenset({
     KGV + "storyDuration", KGV + "featureNumber", KGV + "aspectRatio", S + "identifier", S + "value", S + "currency",
     S + "ratingValue", S + "bestRating", S + "ratingCount",
 })
+# the single-valued properties of the node a field's value is (a budget's amount and currency, a rating's figures)
+PART_PREDICATES: dict[str, tuple[str, ...]] = {"money": (S + "value", S + "currency"),
+                                               "rating": (S + "ratingValue", S + "bestRating", S + "ratingCount")}

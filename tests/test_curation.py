@@ -884,6 +884,48 @@ def test_a_preference_for_a_source_that_gives_no_value_says_so_though_the_curato
     assert code == 2 and "'cur-a' gives no production_year" in output
 
 
+RDF_FACTS = """\
+@prefix schema: <http://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://films.example.org/movie/salt-road> schema:duration "PT2H"^^xsd:duration ;
+    schema:dateCreated "2012"^^xsd:gYear .
+"""
+
+
+@pytest.mark.parametrize("field, value", [("running_time", "PT2H"), ("production_year", "2012")])
+def test_a_preference_for_what_an_rdf_file_states_settles_the_conflict(empty_project, write, run_kg, field, value):
+    (empty_project / "data" / "extra.ttl").write_text(RDF_FACTS, encoding="utf-8")
+    write(empty_project, "films.yaml", f"""
+        sources:
+          cat: {{name: Catalogue, type: CreativeWork}}
+        movies:
+          salt-road: {{name: The Salt Road, claims: {{cat: {{name: The Salt Road, running_time: 138,
+                                                      production_year: 2011}}}}}}
+        decisions:
+          - prefer movie/salt-road {field} from extra
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    conflicts = json.loads(next((empty_project / "var" / "releases").glob("*/release.json")).read_text())["conflicts"]
+    settled = [c for c in conflicts if c["preferred"] is not None]
+    assert [c["preferred"] for c in settled] == [value] and settled[0]["decided"].endswith("films.yaml:7")
+
+
+def test_a_preference_for_an_rdf_file_that_states_nothing_of_the_field_says_which_sources_do(empty_project, write,
+                                                                                               run_kg):
+    (empty_project / "data" / "extra.ttl").write_text(RDF_FACTS, encoding="utf-8")
+    write(empty_project, "films.yaml", """
+        sources:
+          cat: {name: Catalogue, type: CreativeWork}
+        movies:
+          salt-road: {name: The Salt Road, claims: {cat: {name: The Salt Road, release_date: 2011-05-01}}}
+        decisions:
+          - prefer movie/salt-road release_date from extra
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "'extra' gives no release_date (sources that do: cat)" in output, output
+
+
 @pytest.mark.parametrize("people, decisions", [
     ("yu-ji-tae: {name: Yu Ji-tae}\n          kim-min-hee: {name: Kim Min-hee}",  # a rename: nothing near the key
      "- merge person/ji-tae-yu into person/yu-ji-tae"),

@@ -19,6 +19,7 @@ from kg.literals import Duration, finest_date
 from kg.model import (
     EDITORIAL,
     KINDS,
+    PART_PREDICATES,
     SINGLE_VALUED,
     CastEntry,
     Claim,
@@ -325,11 +326,6 @@ class Preference:
     origin: Origin | None  # their decision; None for their own top-level value
 
 
-# the single-valued properties of the node a field's value is (a budget's amount and currency, a rating's figures)
-_PARTS = {"money": (S.value.value, S.currency.value),
-          "rating": (S.ratingValue.value, S.bestRating.value, S.ratingCount.value)}
-
-
 def preferences(prefers: Iterable[Prefer], moves: dict[tuple[str, str], Merge], minter: Minter) -> dict[
         tuple[str, str], Preference]:
     """(subject IRI, predicate IRI) -> the preferred source, from the curators' `prefer` decisions."""
@@ -340,9 +336,9 @@ def preferences(prefers: Iterable[Prefer], moves: dict[tuple[str, str], Merge], 
         assert f is not None and f.predicate is not None
         graph = minter.editorial() if p.source == EDITORIAL else minter.entity("source", p.source)
         subject = minter.entity(kind, key)
-        if f.vtype in _PARTS:  # its parts' values, all the one source's (see `_Mapper.money`)
+        if f.vtype in PART_PREDICATES:  # its parts' values, all the one source's (see `_Mapper.money`)
             node = minter.part(subject, f.predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]).value
-            for predicate in _PARTS[f.vtype]:
+            for predicate in PART_PREDICATES[f.vtype]:
                 found[(node, predicate)] = Preference(graph.value, p.origin)
         else:
             found[(subject.value, f.predicate)] = Preference(graph.value, p.origin)

@@ -27,12 +27,13 @@ from kg.build.rows import deep_line
 from kg.config import DEFAULT_BASE
 from kg.errors import Failure, Where
 from kg.formats import FORMATS
-from kg.ids import is_key, slugify
+from kg.ids import Minter, is_key, slugify
 from kg.jsonld import RemoteDocumentRefused, read
 from kg.literals import Duration
 from kg.model import (
     EDITORIAL,
     KINDS,
+    PART_PREDICATES,
     SECTIONS,
     CastEntry,
     Claim,
@@ -735,10 +736,35 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                                                 f"{record.key}.{value.field}"))
 
 
+def _rdf_giving(rdf: list[RdfFile], base: str, moves: dict[Ref, Merge]) -> Callable[[Ref, str], set[str]]:
+    """Which RDF files (by source key) state a field of a record (itself, a node of its own such as its budget, or a
+    record merged into it), read from the files when first asked: a `prefer` may name one of them."""
+    stated: dict[tuple[str, str], set[str]] | None = None  # (subject without its fragment, predicate) -> files
+    minter = Minter(base)
+
+    def giving(ref: Ref, name: str) -> set[str]:
+        nonlocal stated
+        f = KINDS[ref[0]].field(name)
+        if f is None or f.predicate is None or not rdf:
+            return set()
+        if stated is None:
+            stated = {}
+            for file in rdf:
+                for q in file.quads():
+                    if isinstance(q.subject, ox.NamedNode):
+                        stated.setdefault((q.subject.value.split("#", 1)[0], q.predicate.value), set()).add(file.key)
+        iris = {minter.entity(*ref).value, *(minter.entity(*old).value for old, m in moves.items() if m.kept == ref)}
+        predicates = (f.predicate, *PART_PREDICATES.get(f.vtype, ()))  # a budget's amount is on its own node
+        return {key for iri in iris for predicate in predicates for key in stated.get((iri, predicate), ())}
+
+    return giving
+
+
 def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[Ref, Merge],
-                       problems: list[Problem], twice: Container[Ref] = ()) -> None:
-    """Each preferred value is one a source (or the curators, for 'editorial') gives the record (unless the record
-    is defined `twice`, already an error)."""
+                       problems: list[Problem], twice: Container[Ref] = (),
+                       rdf_giving: Callable[[Ref, str], set[str]] = lambda ref, name: set()) -> None:
+    """Each preferred value is one a source (or the curators, for 'editorial') gives the record, or an RDF file
+    states of it (unless the record is defined `twice`, already an error)."""
     index = {(r.kind, r.key): r for r in records}
     for pair, origin in decisions.not_same.items():
         for kind, key in sorted(pair):
@@ -756,6 +782,8 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
             problems.append(Problem(p.origin.file, p.origin.line, f"there is no {ref[0]} {quote(ref[1])}", SECTION))
             continue
         said = {c.source for c in record.claims if any(v.field == p.field for v in c.values)}
+        if p.source not in said and p.source != EDITORIAL:
+            said |= rdf_giving(ref, p.field)
         if p.source not in said and p.source != EDITORIAL and ("source", p.source) not in index:
             close = difflib.get_close_matches(p.source, sorted(k for kind, k in index if kind == "source"), n=1)
             problems.append(Problem(p.origin.file, p.origin.line, f"there is no source {quote(p.source)}"
@@ -1039,7 +1067,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         problems.extend(Problem(o.file, o.line or None, why, o.field or o.record) for o, why in troubles)
         records, out.moves, out.held = resolved.records, resolved.moves, resolved.held
         _check_references(records, problems)
-        _check_preferences(records, out.decisions, out.moves, problems, twice)
+        _check_preferences(records, out.decisions, out.moves, problems, twice, _rdf_giving(out.rdf, base, out.moves))
     if problems:
         raise InputError(problems)
     out.records = sorted(records, key=operator.attrgetter("kind", "key"))
