@@ -212,6 +212,35 @@ def test_the_evidence_counts_films_and_people_not_their_spellings(oldboys, run_k
     assert any(e.startswith("1 co-worker(s) in common") for e in pair["evidence"]), pair["evidence"]
 
 
+def test_two_films_evidence_counts_the_people_they_share_not_their_spellings(empty_project, run_kg, write):
+    # Song Kang-il's name has keys in both orders (family name first and last): one person all the same
+    write(empty_project, "films.yaml", """
+        sources:
+          cat: {name: Catalogue, type: CreativeWork}
+        people:
+          kang-hye-won: {name: Kang Hye-won}
+          song-kang-il: {name: Song Kang-il}
+          kim-a: {name: Kim Ara}
+          lee-b: {name: Lee Bora}
+        movies:
+          potters-hands:
+            name: The Potter's Hands
+            claims:
+              cat: {name: The Potter's Hands, production_year: 2012, director: [kang-hye-won],
+                    cast: [{actor: song-kang-il}, {actor: kim-a}]}
+          lighthouse-keeper:
+            name: The Lighthouse Keeper
+            claims:
+              cat: {name: The Lighthouse Keeper, production_year: 2012, director: [kang-hye-won],
+                    cast: [{actor: song-kang-il}, {actor: lee-b}]}
+        """)
+    code, output = run_kg(empty_project, "duplicates", "--json")
+    assert code == 0, output
+    found = json.loads(output[output.index("["):output.rindex("]") + 1])
+    (pair,) = [c for c in found if c["kind"] == "movie"]
+    assert "1 cast or crew member(s) in common" in pair["evidence"], pair["evidence"]
+
+
 def test_records_giving_one_imdb_id_are_merged_and_reported(oldboys, write, run_kg):
     write(oldboys, "more.yaml", """
         movies:

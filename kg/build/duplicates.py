@@ -486,7 +486,8 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     if shared_dirs:
         score += 0.3
         evidence.append("the same director")
-    shared = world.spelled(all_a - dir_a) & world.spelled(all_b - dir_b)
+    others_b = world.spelled(all_b - dir_b)
+    shared = {p for p in all_a - dir_a if world.spelled((p,)) & others_b}  # people, not their spellings' keys
     if shared:
         score += min(0.3, 0.15 * len(shared))
         evidence.append(f"{len(shared)} cast or crew member(s) in common")
