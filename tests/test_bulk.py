@@ -283,6 +283,42 @@ def test_an_absurd_running_time_in_a_row_is_skipped_with_its_field(empty_project
                for n in _notes(empty_project)), _notes(empty_project)
 
 
+RUNNING_TIMES = ["98", "PT1H38M", "pt98m", "1h 38m", "1h38m", "1 hr 38 min", "98 mins", "98 min.", "1 hour 38 minutes",
+                 "1:38", "1:38:00"]
+
+
+def test_a_running_time_written_out_is_read_as_its_minutes(empty_project, run_kg):
+    rows = "".join(f"tt{n:07d},Film {n},{written}\n" for n, written in enumerate(RUNNING_TIMES, 1))
+    put(empty_project, "films.csv", "id,title,minutes\n" + rows)
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nrunning_time: minutes\n", "id: id"))
+    built(empty_project, run_kg)
+    found = ask(empty_project, "SELECT ?f ?d WHERE { ?f <http://schema.org/duration> ?d }")
+    assert [d for _, d in found] == ["PT1H38M"] * len(RUNNING_TIMES) and _notes(empty_project) == []
+
+
+@pytest.mark.parametrize("written, why", [
+    ("PT1H38M30S", "not a whole number of minutes (a running time is kept in minutes: write 98 or 99)"),
+    ("1:38:20", "not a whole number of minutes"),
+    ("98:30", "not a running time"),  # minutes and seconds, or 98 hours: not read as either
+    ("1.5h", "not a running time"),
+])
+def test_a_running_time_that_is_no_whole_number_of_minutes_is_skipped_with_why(empty_project, run_kg, written, why):
+    put(empty_project, "films.csv", f"id,title,minutes\ntt0000001,Night River,{written}\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nrunning_time: minutes\n", "id: id"))
+    built(empty_project, run_kg)
+    assert any(n.startswith(f"data/films.csv:2: skipped: running_time: '{written}' is {why}")
+               for n in _notes(empty_project)), _notes(empty_project)
+
+
+def test_a_number_in_a_json_file_where_text_is_meant_is_that_text(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([{"id": "tt0212712", "title": 2046, "tagline": 1999.5}]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\ndescription: tagline\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, "SELECT ?n ?d WHERE { <https://films.example.org/movie/tt0212712> "
+                              "<http://schema.org/name> ?n ; <http://schema.org/description> ?d }") == [("2046", "1999.5")]
+    assert _notes(empty_project) == []
+
+
 def test_rows_whose_cells_only_join_alike_are_not_duplicates(empty_project):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Night\x1fRiver,2001\ntt0000001\x1fNight,River,2001\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))

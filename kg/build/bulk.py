@@ -286,6 +286,8 @@ class _Reader:
         """Each value of a column in the row parsed for the field: (True, value), or (False, why it is not one)."""
         out: list[tuple[bool, Any]] = []
         for raw in col.values(row, fixes):
+            if f.vtype in _TEXTUAL and isinstance(raw, int | float) and not isinstance(raw, bool):
+                raw = str(raw)  # an export's number where text is meant: the film 2046, the song 1999
             if f.vtype == "money":
                 raw = {"amount": raw, "currency": col.currency or "USD"}
             elif f.vtype == "rating":
@@ -459,6 +461,7 @@ def _dated(text: str, formats: tuple[str, ...]) -> str:
 
 
 _LINKING = ("ref", "cast", "crew")  # the value types that name other records
+_TEXTUAL = frozenset(("text", "ltext", "name"))  # the value types a JSON file's number is the text of
 
 
 Entries = dict[tuple[str, str, str], Entry]  # (source, kind, key) -> what the source's rows say of that record

@@ -394,11 +394,39 @@ def _positive_int(raw: Any) -> int:
 LONGEST_MINUTES = 100_000  # the longest films run for weeks (Logistics, 2012: 51,420 minutes); more is a typo
 
 
+# a running time as catalogues and exports write one: 1h 38m, 1 hr 38 min, 98 mins, 2 hours, 1:38 (hours and
+# minutes), 1:38:00; an ISO 8601 duration (PT1H38M) is read by `Duration`
+_WRITTEN_TIME = re.compile(r"(?:(\d+) ?(?:h|hrs?|hours?)\.?)?,? ?(?:(\d+) ?(?:m|mins?|minutes?)\.?)?", re.I)
+_CLOCK_TIME = re.compile(r"(\d):([0-5]\d)(?::([0-5]\d))?")  # one digit of hours: 98:30 is refused, not four days
+
+
+def _written_minutes(text: str) -> int | None:
+    """The minutes a running time written out stands for (None: it is not one); a ValueError for seconds that
+    make it no whole number of minutes."""
+    seconds = None
+    if text[:2].upper() == "PT" and (iso := Duration.parse(text.upper())) is not None:
+        seconds = (iso.hours * 60 + iso.minutes) * 60 + iso.seconds
+    elif (clock := _CLOCK_TIME.fullmatch(text)) is not None:
+        hours, minutes, rest = clock.groups()
+        seconds = Decimal(int(hours) * 3600 + int(minutes) * 60 + int(rest or 0))
+    elif (words := _WRITTEN_TIME.fullmatch(text)) is not None and any(words.groups()):
+        seconds = Decimal(int(words.group(1) or 0) * 3600 + int(words.group(2) or 0) * 60)
+    if seconds is None:
+        return None
+    if seconds % 60:
+        raise ValueError(f"{quote(text)} is not a whole number of minutes (a running time is kept in minutes: write "
+                         f"{int(seconds // 60)} or {int(seconds // 60) + 1})")
+    return int(seconds // 60)
+
+
 def _minutes(raw: Any) -> int:
     if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
         raw = int(raw)  # quoted, or read so from a spreadsheet: the number it is
+    elif isinstance(raw, str) and raw.strip().isascii() and (written := _written_minutes(raw.strip())) is not None:
+        raw = written
     if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
-        raise ValueError(f"{quote(raw)} is not a running time: write the whole number of minutes, e.g. 94")
+        raise ValueError(f"{quote(raw)} is not a running time: write the whole number of minutes, e.g. 94 (or "
+                         "1h 34m, 1:34, PT1H34M)")
     minutes = raw
     if minutes > LONGEST_MINUTES:
         raise ValueError(f"{minutes} minutes is not a plausible running time (more than {LONGEST_MINUTES:,}, "
