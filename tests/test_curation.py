@@ -911,6 +911,31 @@ def test_a_preference_for_what_an_rdf_file_states_settles_the_conflict(empty_pro
     assert [c["preferred"] for c in settled] == [value] and settled[0]["decided"].endswith("films.yaml:7")
 
 
+def test_a_line_added_above_a_prefer_decision_changes_no_published_statement(empty_project, write, run_kg):
+    text = """
+        sources:
+          cur-a: {name: Catalogue A, type: CreativeWork}
+          cur-b: {name: Catalogue B, type: CreativeWork}
+        movies:
+          a-film: {name: A Film, claims: {cur-a: {name: A Film, production_year: 2011},
+                                          cur-b: {name: A Film, production_year: 2012}}}
+        decisions:
+          - prefer movie/a-film production_year from cur-b
+        """
+    write(empty_project, "films.yaml", text)
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "films.yaml", "# the curators' notes, added above\n" + textwrap.dedent(text).lstrip())
+    assert run_kg(empty_project, "build")[0] == 0
+    code, output = run_kg(empty_project, "diff")
+    assert code == 0 and "0 statements removed, 0 added" in output, output
+    store = ox.Store.read_only(str(current(empty_project / "var") / "store"))
+    comment = [r["c"].value for r in store.query(  # type: ignore[union-attr]
+        "SELECT ?c WHERE { ?x a <https://films.example.org/vocab#Conflict> ; "
+        "<http://www.w3.org/2000/01/rdf-schema#comment> ?c }")]
+    assert comment == ["Sources disagree: https://films.example.org/movie/a-film dateCreated: '2011' according to "
+                       "cur-a; '2012' according to cur-b (settled: '2012' preferred, as decided in data/films.yaml)"]
+
+
 def test_a_preference_for_an_rdf_file_that_states_nothing_of_the_field_says_which_sources_do(empty_project, write,
                                                                                                run_kg):
     (empty_project / "data" / "extra.ttl").write_text(RDF_FACTS, encoding="utf-8")

@@ -51,14 +51,16 @@ class Conflict:
     terms: tuple[Term, ...] = ()
     preferred: Term | None = None  # the value curators chose, if they did
     decided: str | None = None  # where they did: their prefer decision, or their own top-level value
+    decided_in: str | None = None  # the file of their prefer decision (the published statement names no line)
 
     @property
     def settled(self) -> bool:
         """Whether curators chose a value."""
         return self.preferred is not None
 
-    def describe(self) -> str:
-        """One line for a curator."""
+    def describe(self, published: bool = False) -> str:
+        """One line for a curator; `published`, for the graph: where a decision is, by its file alone (a line
+        added above it is no change to the data)."""
         prop = self.predicate.rsplit('/', 1)[-1].rsplit('#', 1)[-1]
         sources = {g for graphs in self.values.values() for g in graphs}
         if len(sources) == 1:  # not sources disagreeing: one source giving several values
@@ -66,7 +68,8 @@ class Conflict:
                     f"{next(iter(sources)).rsplit('/', 1)[-1]}")
         said = "; ".join(f"{quote(obj)} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
                          for obj, graphs in self.values.items())
-        settled = f" (settled: {quote(self.preferred.value)} preferred, {self.decided})" if self.preferred else ""
+        decided = f"as decided in {self.decided_in}" if published and self.decided_in else self.decided
+        settled = f" (settled: {quote(self.preferred.value)} preferred, {decided})" if self.preferred else ""
         return f"{self.subject} {prop}: {said}{settled}"
 
 
@@ -368,6 +371,7 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
         said = {t.value: tuple(sorted(gs)) for _, (t, gs) in sorted(values.items())}
         chosen, decided = None, None
         preference = (prefer or {}).get((s, p))
+        decided_in = preference.origin.file if preference is not None and preference.origin is not None else None
         if preference is not None and preference.graph != editorial.value:
             chosen = next((t for _, (t, gs) in sorted(values.items()) if preference.graph in gs), None)
             decided = f"as decided at {preference.origin.where}" if preference.origin else None
@@ -382,7 +386,7 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
             continue  # a year beside a day of it: one told more precisely, not sources that disagree (a choice the
             # curators made between them still holds, recorded as a settled conflict)
         conflicts.append(Conflict(s, p, said, out.origin_of(s, p), tuple(t for _, (t, _) in sorted(values.items())),
-                                  chosen, decided))
+                                  chosen, decided, decided_in if chosen is not None else None))
     return conflicts
 
 
@@ -397,7 +401,8 @@ def conflict_quads(conflicts: Iterable[Conflict], minter: Minter) -> Iterator[Qu
         yield Quad(node, vocab.TYPE, K.Conflict, editorial)
         yield Quad(node, K.conflictSubject, NamedNode(s), editorial)
         yield Quad(node, K.conflictProperty, NamedNode(p), editorial)
-        yield Quad(node, vocab.COMMENT, Literal("Sources disagree: " + conflict.describe(), language="en"), editorial)
+        yield Quad(node, vocab.COMMENT, Literal("Sources disagree: " + conflict.describe(published=True),
+                                                language="en"), editorial)
         for term in conflict.terms:
             yield Quad(node, K.conflictValue, term, editorial)
         if conflict.preferred is not None:
