@@ -136,6 +136,8 @@ NEGATIVE = [
     ("festival not an event", [], ":event/s schema:superEvent :movie/m .", "festival must be an event", "Violation"),
     ("hangul tagged kr", [], ':movie/m schema:alternateName "엠"@kr .', "Kanuri; Korean is ko", "Warning"),
     ("a film in kr", [], ':movie/m schema:inLanguage "kr" .', "Kanuri; Korean is ko", "Warning"),
+    ("a title tagged jp", [], ':movie/m schema:alternateName "雪国急行"@jp .', "Japanese is ja (not jp)", "Warning"),
+    ("a film in cn", [], ':movie/m schema:inLanguage "CN" .', "Chinese zh (cn)", "Warning"),
     ("rating without a number", [("movie/m#rating", S + "ratingValue")], ':movie/m#rating schema:ratingValue "high" .',
      "A rating needs one number", "Violation"),
     ("aggregate rating without a count", [("movie/m#rating", S + "ratingCount")], "",
