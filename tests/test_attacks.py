@@ -169,6 +169,16 @@ def test_service_hidden_from_a_lexer_is_refused_and_never_called(live, listener,
     assert r.status_code == 400 and "SERVICE is not allowed" in r.text
 
 
+@pytest.mark.parametrize("query, where", [
+    ("SELECT * WHERE { ?s ?p ?o }\n# see service <x:y>\nLIMIT 1", "'service' at line 2, column 7"),
+    ("PREFIX service: <http://schema.org/>\nSELECT * { ?s service:name ?n }", "'service' at line 1, column 8"),
+])
+def test_a_refused_service_word_is_pointed_at_with_how_to_write_it_otherwise(query, where):
+    with pytest.raises(Refusal) as refused:
+        guard.check(query, frozenset())
+    assert where in str(refused.value) and "even in a comment or a string" in str(refused.value)
+
+
 GAP = st.sampled_from(["", " ", "\n", "\t", "  ", " # c\n", "#>\n", "\r\n", " #SERVICE <x:y>\n"])
 BEFORE = st.sampled_from(["?s ?p ?o", "?s ?p ?o .", "?s ?p 1", "?s ?p true", '?s ?p "x"', "?s ?p 'y'", "?s ?p <x:y>",
                           "?s ?p e:x\\#", "?s ?p e:x\\'", "?s ?p e:x\\.", "FILTER(?o<1)", "FILTER(?o > 2)", "",

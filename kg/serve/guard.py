@@ -48,6 +48,11 @@ _NAME_RUN = re.compile(r"\w+$")
 
 def calls_a_service(text: str) -> bool:
     """Whether Oxigraph could read a SERVICE call anywhere in `text`, whatever the context."""
+    return service_at(text) is not None
+
+
+def service_at(text: str) -> int | None:
+    """Where in `text` Oxigraph could first read a SERVICE call, whatever the context; None if nowhere."""
     for m in _SERVICE.finditer(text):
         before = text[:m.start()]
         run = _NAME_RUN.search(before[-256:])
@@ -57,8 +62,8 @@ def calls_a_service(text: str) -> bool:
                 continue  # `?myservice`, `e:webservice`: the name is read to its end, so this is no keyword
         elif before[-1:] in ("?", "$", ":", "@", "#", "/", "<"):
             continue  # a variable, a local name, or inside a comment, IRI or path
-        return True
-    return False
+        return m.start()
+    return None
 
 
 def tokens(text: str) -> Iterator[tuple[str, str]]:
@@ -74,8 +79,13 @@ def check(text: str, graphs: frozenset[str], known: dict[str, str] | None = None
     the prefixes a query may use undeclared)."""
     if len(text) > MAX_QUERY_CHARS:
         raise Refusal(413, f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}.")
-    if calls_a_service(text):
-        raise Refusal(400, "SERVICE is not allowed: this endpoint never makes requests to other servers.")
+    if (at := service_at(text)) is not None:
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise Refusal(400, "SERVICE is not allowed: this endpoint never makes requests to other servers. The query "
+                           f"says {text[at:at + 7]!r} at line {line}, column {column}, where SPARQL could read the "
+                           "keyword; it is refused there even in a comment or a string (write it otherwise there, "
+                           "or give a prefix another name).")
     prefixes: dict[str, str] = dict(known or {})
     toks = list(tokens(text))
     _check_depth(text, toks)
