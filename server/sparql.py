@@ -56,6 +56,9 @@ def _request() -> tuple[str | None, sparql.Dataset]:
             params = CombinedMultiDict([request.form, request.args])  # the URL's too (a dataset, a timeout), as
             # Fuseki and Oxigraph read them: else a query meant for one graph would silently answer over all
         elif mimetype == "application/sparql-query":
+            if "query" in request.args or "update" in request.args:  # which one was meant is not known
+                raise Refusal(400, "The request sends a query in its body and a 'query' (or 'update') parameter in "
+                                   "its URL: send exactly one.")
             try:
                 text = request.get_data(as_text=False).decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -621,6 +621,8 @@ def test_ask(client):
     ({"method": "GET", "query_string": {"query": "INSERT DATA { <a:a> <a:b> <a:c> }"}}, 403, "read-only"),
     ({"method": "GET", "query_string": {"query": "PREFIX x: <a:> DELETE WHERE { ?s ?p ?o }"}}, 403, "read-only"),
     ({"method": "POST", "data": b"\xff\xfe", "content_type": "application/sparql-query"}, 400, "UTF-8"),
+    ({"method": "POST", "data": b"ASK {}", "content_type": "application/sparql-query",
+      "query_string": {"query": "SELECT * {}"}}, 400, "in its body and a 'query' (or 'update') parameter in its URL"),
 ])
 def test_protocol_errors(client, kwargs, status, text):
     r = client.open("/sparql", **kwargs)
