@@ -164,16 +164,19 @@ def render(answer: Answer) -> Response:
         return refused
     data = answer.forms[offer.key]()
     tag = answer.tags.get(offer.key)
-    if tag is not None and _expanded(offer.key, data):
+    expanded = _expanded(offer.key, data)
+    if tag is not None and expanded:
         tag += "-expanded"
+    # the expanded form has no address of its own: the document's (x.jsonld) answers compacted
+    headers = {k: v for k, v in data.headers.items() if not (expanded and k.lower() == "content-location")}
     rel: Release | None = g.release
     etag = f"{rel.etag}-{tag}" if tag is not None and rel is not None else None
     if etag is not None and rel is not None and _not_modified(etag, rel):
         kept = Response(status=304)  # with what a 200 would say of where it is (RFC 9110 section 15.4.5)
-        kept.headers.update({k: v for k, v in data.headers.items() if k.lower() in _KEPT_BY_304})
+        kept.headers.update({k: v for k, v in headers.items() if k.lower() in _KEPT_BY_304})
         return _finish(kept, rel, etag, answer.vary)
     response = RENDERERS[offer.key](data)
-    response.headers.update(data.headers)
+    response.headers.update(headers)
     return _finish(response, rel, etag, answer.vary)
 
 

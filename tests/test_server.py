@@ -1033,6 +1033,15 @@ def test_expanded_json_ld_has_an_etag_of_its_own(client):
     assert r.status_code == 200 and r.headers["ETag"] != compacted
 
 
+def test_expanded_json_ld_names_no_content_location_that_would_answer_compacted(client):
+    compacted = client.get(BREAK_AWAY, headers={"Accept": "application/ld+json"})
+    assert compacted.headers["Content-Location"].endswith(".jsonld")
+    r = client.get(BREAK_AWAY, headers={"Accept": EXPANDED})
+    assert r.status_code == 200 and "Content-Location" not in r.headers
+    again = client.get(BREAK_AWAY, headers={"Accept": EXPANDED, "If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and "Content-Location" not in again.headers
+
+
 def test_query_editor_is_served_from_the_projects_own_files(client):
     html = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert '<script src="/static/vendor/yasgui/yasgui.min.js"></script>' in html
