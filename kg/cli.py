@@ -384,13 +384,13 @@ def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the films and people of data/ that may be one real thing, with the evidence and the decision to write."""
     import json
 
-    from kg.build.duplicates import find
+    from kg.build.duplicates import find_in
     from kg.build.sources import read_sources
     from kg.ids import Minter
 
     config = ctx.obj.config()
     sources = read_sources(config.data_path, root=config.root, base=config.base_iri, readable=config.readable)
-    found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(config.base_iri))
+    found = find_in(sources, Minter(config.base_iri))
     if as_json:
         click.echo(json.dumps([c.json() for c in found], indent=1, ensure_ascii=False))
         return

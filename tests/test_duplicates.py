@@ -241,6 +241,57 @@ def test_two_films_evidence_counts_the_people_they_share_not_their_spellings(emp
     assert "1 cast or crew member(s) in common" in pair["evidence"], pair["evidence"]
 
 
+SALT_ROAD = """
+    sources:
+      cat: {type: WebPage, name: Catalogue, url: https://cat.example/}
+    movies:
+      the-salt-road-2011:
+        name: The Salt Road
+        claims:
+          cat: {name: The Salt Road, production_year: 2011}
+    """
+# the same film, at a mistyped IRI an RDF file alone describes; and a film of another title and year beside it
+SALT_ROAD_RDF = """\
+@prefix schema: <http://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://films.example.org/movie/the-salt-raod-2011> a schema:Movie ; schema:name "The Salt Road" ;
+    schema:dateCreated "2011"^^xsd:gYear ; schema:award "NETPAC Award"@en .
+<https://films.example.org/movie/winter-ferry-1998> a schema:Movie ; schema:name "Winter Ferry" ;
+    schema:dateCreated "1998"^^xsd:gYear .
+<https://films.example.org/movie/the-salt-road-2011> schema:alternateName "소금길"@ko .
+"""
+
+
+def _candidates(root: Path) -> list[dict]:
+    return [c for c in json.loads((root / "var" / "current" / "duplicates.json").read_text()) if not c["merged"]]
+
+
+def test_a_film_only_an_rdf_file_describes_is_compared_and_merged_into_the_record(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", SALT_ROAD)
+    (empty_project / "data" / "extra.ttl").write_text(SALT_ROAD_RDF, encoding="utf-8")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    (pair,) = _candidates(empty_project)  # not the film of another title, nor the record the file adds a name to
+    assert (pair["a"], pair["b"]) == ("https://films.example.org/movie/the-salt-road-2011",
+                                      "https://films.example.org/movie/the-salt-raod-2011")
+    assert pair["fix"] == "merge movie/the-salt-raod-2011 into movie/the-salt-road-2011" and pair["where"] == \
+        "data/extra.ttl"
+    code, listed = run_kg(empty_project, "duplicates", "--json")
+    assert [c["fix"] for c in json.loads(listed[listed.index("["):listed.rindex("]") + 1])] == [pair["fix"]]
+    write(empty_project, "decisions.yaml", f"decisions:\n  - {pair['fix']}\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0 and _candidates(empty_project) == [], output
+
+
+def test_a_film_only_an_rdf_file_describes_may_be_kept_apart(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", SALT_ROAD)
+    (empty_project / "data" / "extra.ttl").write_text(SALT_ROAD_RDF, encoding="utf-8")
+    write(empty_project, "decisions.yaml",
+          "decisions:\n  - not_same movie/the-salt-road-2011 movie/the-salt-raod-2011\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0 and _candidates(empty_project) == [], output
+
+
 def test_records_giving_one_imdb_id_are_merged_and_reported(oldboys, write, run_kg):
     write(oldboys, "more.yaml", """
         movies:

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,8 +16,10 @@ from typing import Any, TypeVar
 from kg.build import blocking
 from kg.build.blocking import TOKEN, Index
 from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
+from kg.build.described import described
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.merges import identifiers, years
+from kg.build.sources import Sources
 from kg.ids import Minter
 from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
 from kg.text import quote
@@ -750,11 +753,20 @@ def _rereleased(a: Record | None, b: Record | None) -> bool:
     return bool(ya and yb) and min(abs(x - y) for x in ya for y in yb) <= 3
 
 
+def find_in(sources: Sources, minter: Minter, known: Known | None = None) -> list[Candidate]:
+    """`find` among the records read, and the films and people only an RDF file describes (`described`)."""
+    rdf_only = described(sources.rdf, minter.base, sources.records, sources.moves)
+    return find([*sources.records, *rdf_only] if rdf_only else sources.records, sources.decisions, sources.moves,
+                sources.held, minter, known, {(r.kind, r.key) for r in rdf_only})
+
+
 def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge],
-         held: list[tuple[Ref, Ref, str]], minter: Minter, known: Known | None = None) -> list[Candidate]:
+         held: list[tuple[Ref, Ref, str]], minter: Minter, known: Known | None = None,
+         only_rdf: AbstractSet[Ref] = frozenset()) -> list[Candidate]:
     """Every pair of films or people that may be one, best first: the identifier merges the build made, pairs that
     share an identifier but were kept apart, and pairs found by name with evidence (not those dismissed). What an
-    earlier build worked out about a record read back unchanged is taken from `known`."""
+    earlier build worked out about a record read back unchanged is taken from `known`. The records `only_rdf` are
+    what an RDF file says of an IRI no record has: never the one a merge keeps (a decision merges into records)."""
     world = _World(known=known or Known())
     for r in records:
         if r.kind == "movie":
@@ -769,8 +781,8 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
     def add(kind: str, a: Record, b: Record, score: float, evidence: list[str], merged: bool = False) -> None:
         # the one to keep: hand-written, then (of two hand-written) cited by more sources, the established record
         # rather than a newcomer of one claim, then the shorter key (bulk records read back are not unpacked for it)
-        kept, other = sorted((a, b), key=lambda r: (not r.detailed, -len(r.claims) if r.detailed else 0, len(r.key),
-                                                    r.key))
+        kept, other = sorted((a, b), key=lambda r: ((r.kind, r.key) in only_rdf, not r.detailed,
+                                                    -len(r.claims) if r.detailed else 0, len(r.key), r.key))
         ra, rb = (kind, kept.key), (kind, other.key)
         found[frozenset((ra, rb))] = Candidate(
             minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,

@@ -264,7 +264,7 @@ class Build:
         start = time.perf_counter()
         sources = self.sources
         known = duplicates.known_before(self.known_in, self.context, self.remembered.token)
-        found = duplicates.find(sources.records, sources.decisions, sources.moves, sources.held, self.minter, known)
+        found = duplicates.find_in(sources, self.minter, known)
         known.settle()
         duplicates.keep_known(kept, known)
         return found, time.perf_counter() - start

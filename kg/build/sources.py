@@ -764,39 +764,53 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
                                                 f"{record.key}.{value.field}"))
 
 
-def _rdf_giving(rdf: list[RdfFile], base: str, moves: dict[Ref, Merge]) -> Callable[[Ref, str], set[str]]:
-    """Which RDF files (by source key) state a field of a record (itself, a node of its own such as its budget, or a
-    record merged into it), read from the files when first asked: a `prefer` may name one of them."""
-    stated: dict[tuple[str, str], set[str]] | None = None  # (subject without its fragment, predicate) -> files
-    minter = Minter(base)
+class _RdfStated:
+    """What the RDF files of data/ state about records' IRIs, read from the files when first asked (a decision may
+    name a source that is one, or an IRI only one describes)."""
 
-    def giving(ref: Ref, name: str) -> set[str]:
-        nonlocal stated
-        f = KINDS[ref[0]].field(name)
-        if f is None or f.predicate is None or not rdf:
-            return set()
-        if stated is None:
-            stated = {}
-            for file in rdf:
+    def __init__(self, rdf: list[RdfFile], base: str, moves: dict[Ref, Merge]) -> None:
+        self.rdf, self.minter, self.moves = rdf, Minter(base), moves
+        self._stated: dict[tuple[str, str], set[str]] | None = None  # (subject, no fragment; predicate) -> files
+
+    def _read(self) -> dict[tuple[str, str], set[str]]:
+        if self._stated is None:
+            self._stated = {}
+            for file in self.rdf:
                 for q in file.quads():
                     if isinstance(q.subject, ox.NamedNode):
-                        stated.setdefault((q.subject.value.split("#", 1)[0], q.predicate.value), set()).add(file.key)
-        iris = {minter.entity(*ref).value, *(minter.entity(*old).value for old, m in moves.items() if m.kept == ref)}
+                        self._stated.setdefault((q.subject.value.split("#", 1)[0], q.predicate.value),
+                                                set()).add(file.key)
+        return self._stated
+
+    def giving(self, ref: Ref, name: str) -> set[str]:
+        """The files (by source key) that state a field of a record: of itself, of a node of its own (its budget's),
+        or of a record merged into it."""
+        f = KINDS[ref[0]].field(name)
+        if f is None or f.predicate is None or not self.rdf:
+            return set()
+        stated = self._read()
+        iris = {self.minter.entity(*ref).value,
+                *(self.minter.entity(*old).value for old, m in self.moves.items() if m.kept == ref)}
         predicates = (f.predicate, *PART_PREDICATES.get(f.vtype, ()))  # a budget's amount is on its own node
         return {key for iri in iris for predicate in predicates for key in stated.get((iri, predicate), ())}
 
-    return giving
+    def describes(self, ref: Ref) -> bool:
+        """Whether an RDF file states anything of the IRI of `ref` (a film only a Turtle file has, say)."""
+        if not self.rdf:
+            return False
+        iri = self.minter.entity(*ref).value
+        return any(subject == iri for subject, _ in self._read())
 
 
 def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[Ref, Merge],
                        problems: list[Problem], twice: Container[Ref] = (),
-                       rdf_giving: Callable[[Ref, str], set[str]] = lambda ref, name: set()) -> None:
+                       rdf: _RdfStated | None = None) -> None:
     """Each preferred value is one a source (or the curators, for 'editorial') gives the record, or an RDF file
     states of it (unless the record is defined `twice`, already an error)."""
     index = {(r.kind, r.key): r for r in records}
     for pair, origin in decisions.not_same.items():
         for kind, key in sorted(pair):
-            if (kind, key) not in index and (kind, key) not in moves:
+            if (kind, key) not in index and (kind, key) not in moves and not (rdf and rdf.describes((kind, key))):
                 problems.append(Problem(origin.file, origin.line, f"there is no {kind} {quote(key)}", SECTION))
     joined: dict[Ref, set[Ref]] = {}  # what became each record: itself, and the records merged into it
     for retired, merge in moves.items():
@@ -811,7 +825,7 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
             continue
         said = {c.source for c in record.claims if any(v.field == p.field for v in c.values)}
         if p.source not in said and p.source != EDITORIAL:
-            said |= rdf_giving(ref, p.field)
+            said |= rdf.giving(ref, p.field) if rdf is not None else set()
         if p.source not in said and p.source != EDITORIAL and ("source", p.source) not in index:
             close = difflib.get_close_matches(p.source, sorted(k for kind, k in index if kind == "source"), n=1)
             problems.append(Problem(p.origin.file, p.origin.line, f"there is no source {quote(p.source)}"
@@ -1095,7 +1109,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         problems.extend(Problem(o.file, o.line or None, why, o.field or o.record) for o, why in troubles)
         records, out.moves, out.held = resolved.records, resolved.moves, resolved.held
         _check_references(records, problems)
-        _check_preferences(records, out.decisions, out.moves, problems, twice, _rdf_giving(out.rdf, base, out.moves))
+        _check_preferences(records, out.decisions, out.moves, problems, twice, _RdfStated(out.rdf, base, out.moves))
     if problems:
         raise InputError(problems)
     out.records = sorted(records, key=operator.attrgetter("kind", "key"))
