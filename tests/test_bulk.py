@@ -826,8 +826,26 @@ def test_the_columns_an_items_list_and_its_rows_miss_are_told_in_one_build(empty
         "character_name: character", "character_name: role").replace("name: title.en", "name: titel.en"), "id: id"))
     code, output = run_kg(empty_project, "build")
     assert code == 2 and "2 problem(s)" in output
-    assert "no object in 'credits.cast' of data/films.json has a column 'role'" in output
-    assert "fields.name: no row of data/films.json has a column 'titel.en'" in output
+    # each at its own line: character_name's inside cast (line 13), the title's (line 7)
+    assert "films.mapping.yaml:13: fields.cast: no object in 'credits.cast' of data/films.json has a column 'role'" \
+        in output
+    assert "films.mapping.yaml:7: fields.name: no row of data/films.json has a column 'titel.en'" in output
+
+
+def test_an_items_list_no_row_has_is_told_at_the_line_of_items(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps(NESTED))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(
+        "items: credits.crew", "items: credits.crews"), "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "films.mapping.yaml:16: fields.crew: no row of data/films.json has a list at " \
+        "'credits.crews' (did you mean 'credits.crew'?); the objects at 'credits' have: cast, crew" in output, output
+
+
+def test_an_items_list_every_row_has_empty_is_no_mistake(empty_project, run_kg):
+    films = [{**film, "credits": {"cast": [], "crew": []}} for film in NESTED]  # (and {} in the tapes' test)
+    put(empty_project, "films.json", json.dumps(films))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS, "id: id"))
+    built(empty_project, run_kg)
 
 
 def test_the_columns_two_mappings_of_one_source_miss_are_told_in_one_build(empty_project, run_kg):

@@ -16,7 +16,9 @@ from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from kg.build.bulkspec import (
+    BESIDE,
     FORMATS,
+    LISTED,
     Column,
     FieldSpec,
     Identity,
@@ -198,6 +200,10 @@ class _Reader:
                 for spec in mapping.fields:
                     if spec.items and isinstance(listed := nested(row, spec.items), list):
                         within[spec.field.name].update(k for x in listed if isinstance(x, dict) for k in x)
+                        within[spec.field.name].add(LISTED)
+                    elif spec.items and "." in spec.items and isinstance(
+                            holder := nested(row, spec.items.rsplit(".", 1)[0]), dict):
+                        within[spec.field.name].update(BESIDE + k for k in holder)
             bad = bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(GARBLED) else None
             row.pop(GARBLED, None)
             if bad:

@@ -258,6 +258,7 @@ class FieldSpec:
     parts: dict[str, Column] = dataclasses.field(default_factory=dict)  # cast and crew sub-columns
     departments: dict[str, str] = dataclasses.field(default_factory=dict)  # crew: department as printed -> movie field
     items: str | None = None  # cast and crew: a column holding a list of objects, one per credit (JSON)
+    line: int | None = None  # of the mapping file, where the field is written (its `items` option's, with one)
 
     def columns(self) -> list[Column]:
         """The columns this field reads: of the row, or (with `items`) of each object in that column's list."""
@@ -292,7 +293,8 @@ class Mapping:
     def columns(self) -> list[Column]:
         """Every column the mapping reads from the rows themselves (not from the objects of an `items` list)."""
         found = [c for spec in self.fields if spec.items is None for c in spec.columns()]
-        found += [Column(spec.items, where=f"fields.{spec.field.name}") for spec in self.fields if spec.items]
+        found += [Column(spec.items, where=f"fields.{spec.field.name}", line=spec.line) for spec in self.fields
+                  if spec.items]
         i = self.identity
         found += [c for c in (i.name, i.ident, i.year, i.distinct) if c is not None and c.column is not None]
         return found
@@ -355,8 +357,15 @@ def _item_by_item(spec: FieldSpec) -> FieldSpec:
     return dataclasses.replace(spec, ref=RefSpec(spec.ref.kind, identity), parts=parts, items=".".join(prefix))
 
 
+def _at(spec: Any, key: str, line: int | None) -> int | None:
+    """The line of a key of a field's spec (`cast: {character_name: ...}` on lines of their own), else the field's."""
+    found = getattr(spec, "key_lines", {}).get(key)
+    return found if isinstance(found, int) else line
+
+
 def _field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) -> FieldSpec:
-    return _item_by_item(_plain_field_spec(kind, name, spec, where, line))
+    found = _item_by_item(_plain_field_spec(kind, name, spec, where, line))
+    return found if found.line is not None else dataclasses.replace(found, line=line)
 
 
 def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | None) -> FieldSpec:
@@ -371,7 +380,8 @@ def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | 
         return FieldSpec(f, ref=_ref(ref_spec, f.ref or "", where, line))
     items = spec.get("items") if isinstance(spec, dict) and f.vtype in ("cast", "crew") else None
     if items is not None and not (isinstance(items, str) and all(items.split("."))):
-        raise MappingError(f"{where}: items is the column that holds a list of objects, one per credit", line)
+        raise MappingError(f"{where}: items is the column that holds a list of objects, one per credit",
+                           _at(spec, "items", line))
     if f.vtype == "cast":
         if not isinstance(spec, dict) or "actor" not in spec:
             raise MappingError(f"{where}: cast is {{actor: ..., character_name: ..., billing: ..., category: ...}}",
@@ -380,8 +390,10 @@ def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | 
         if extra:
             raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in cast (known: actor, "
                                "character_name, billing, category, items)", line)
-        parts = {k: Column.parse(spec[k], where, line) for k in ("character_name", "billing", "category") if k in spec}
-        return FieldSpec(f, ref=_ref(spec["actor"], "person", where, line), parts=parts, items=items)
+        parts = {k: Column.parse(spec[k], where, _at(spec, k, line)) for k in ("character_name", "billing", "category")
+                 if k in spec}
+        return FieldSpec(f, ref=_ref(spec["actor"], "person", where, _at(spec, "actor", line)), parts=parts,
+                         items=items, line=_at(spec, "items", line))
     if f.vtype == "crew":
         if not isinstance(spec, dict) or not {"person", "department"} <= set(spec):
             raise MappingError(f"{where}: crew is {{person: ..., department: ..., fields: {{department: field}}}}",
@@ -392,9 +404,10 @@ def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | 
             if tf is None or tf.vtype != "ref" or tf.ref != "person":
                 raise MappingError(f"{where}: department {quote(dept)} maps to {quote(target)}, which is not a people "
                                    "field", line)
-        return FieldSpec(f, ref=_ref(spec["person"], "person", where, line),
-                         parts={"department": Column.parse(spec["department"], where, line)},
-                         departments={str(k).strip(): str(v) for k, v in departments.items()}, items=items)
+        return FieldSpec(f, ref=_ref(spec["person"], "person", where, _at(spec, "person", line)),
+                         parts={"department": Column.parse(spec["department"], where, _at(spec, "department", line))},
+                         departments={str(k).strip(): str(v) for k, v in departments.items()}, items=items,
+                         line=_at(spec, "items", line))
     column = Column.parse(spec, where, line)
     if f.vtype == "date" and "%Y" in column.formats:
         raise MappingError(f"{where}: format '%Y' reads a year alone, and {f.name} is a full date: only a year or a "
@@ -500,15 +513,33 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
 QUOTING = ("csv", "none")  # a mapping's `quoting`: cells may be "quoted" (CSV's default), or quotes are characters
 
 
+LISTED = "\0listed"  # among the keys of a field's `items` objects: some row has a list there (perhaps empty)
+BESIDE = "\0beside "  # + a key of the object that holds an `items` path's last step (`crew` of `credits.crew`)
+
+
 def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str]]) -> None:
     """A column the mapping reads that no row of its files has is a mistake in the mapping, not a messy row.
 
-    `within` holds, for each field with `items`, the keys its lists' objects have.
+    `within` holds, for each field with `items`, the keys its lists' objects have; `LISTED`, if some row has a
+    list there; and (`BESIDE` + key) the keys of the objects that hold a dotted path's list, when no row has one.
     """
     if not present:
         return  # no rows at all: nothing to tell
-    missing = [e for spec in mapping.fields if spec.items and within.get(spec.field.name)
-               for e in _missing(mapping, spec.columns(), within[spec.field.name], f"object in {quote(spec.items)}")]
+    missing = []
+    for spec in mapping.fields:
+        found = within.get(spec.field.name, set())
+        keys = {k for k in found if k != LISTED and not k.startswith(BESIDE)}
+        if spec.items and keys:
+            missing += _missing(mapping, spec.columns(), keys, f"object in {quote(spec.items)}")
+        beside = sorted(k[len(BESIDE):] for k in found if k.startswith(BESIDE))
+        if spec.items and LISTED not in found and beside and (last := spec.items.rsplit(".", 1)[-1]) not in beside:
+            close = difflib.get_close_matches(last, beside, n=1)
+            holder = spec.items.rsplit(".", 1)[0]
+            missing.append(MappingError(
+                f"{mapping.display}: fields.{spec.field.name}: no row of "
+                f"{', '.join(display_of(mapping, p) for p in mapping.files)} has a list at {quote(spec.items)}"
+                f"{' (did you mean ' + quote(holder + '.' + close[0]) + '?)' if close else ''}; the objects at "
+                f"{quote(holder)} have: {', '.join(shorten(k, 40) for k in beside[:40])}", spec.line))
     missing += _missing(mapping, mapping.columns(), present, "row")
     if missing:  # every one at once: each would otherwise cost the curator a read of the whole file
         missing.sort(key=lambda e: e.line or 0)
