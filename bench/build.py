@@ -37,9 +37,14 @@ WORDS = ("night", "river", "city", "blue", "last", "winter", "road", "secret", "
 GENRES = ("drama", "comedy", "thriller", "romance", "documentary", "horror", "animation", "war")
 CAST = 3
 EDITS = 3  # of each kind, each on the release of the one before: the median is reported
-# kg as an installation runs it, its modules' bytecode cached: a shell that turns the cache off would add each
-# module's compilation to every build timed (a few tenths of a second, most of an edit's start)
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def _env() -> dict[str, str]:
+    """The environment kg runs in: this process's as it is now (SOURCE_DATE_EPOCH, set by `main`, included), but
+    with the modules' bytecode cached, as an installation runs kg: a shell that turns the cache off would add each
+    module's compilation to every build timed (a few tenths of a second, most of an edit's start)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
 
 FILMS_MAPPING = """\
 source: {key: synthetic-films, name: Synthetic film catalogue, type: CreativeWork}
@@ -138,7 +143,7 @@ def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) of the child, and its output."""
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env=ENV)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env=_env())
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:
@@ -178,7 +183,7 @@ def peak_of(cmd: list[str], cwd: Path | None = None,
     than a hundredth of a second), and its output."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**ENV, **(env or {})})
+                            env={**_env(), **(env or {})})
     peak = 0
     out: list[bytes] = []
     reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else b""))
