@@ -260,7 +260,7 @@ def test_a_run_of_spaces_inside_a_value_is_collapsed_and_reported_but_spaces_aro
 def test_duplicate_rows_are_skipped_and_reported(empty_project):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Night River,2001\ntt0000001,Night River,2001\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id"))
-    assert "data/films.csv:3: skipped: duplicate of row 2" in _notes(empty_project)
+    assert "data/films.csv:3: skipped: duplicate of line 2" in _notes(empty_project)
 
 
 @pytest.mark.parametrize(("fmt", "again"), [("csv", " "), ("tsv", ""), ("csv", "\ufeff")])  # two exports joined
@@ -365,7 +365,7 @@ def test_a_json_items_notes_name_the_line_it_starts_on(items, empty_project):
     put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\n", "id: id")
         + (f"items: {items}\n" if items else ""))
     first = 2 if not items else 9  # the line of the first item's brace
-    assert f"data/films.json:{first + 8}: skipped: duplicate of row {first}" in _notes(empty_project)
+    assert f"data/films.json:{first + 8}: skipped: duplicate of line {first}" in _notes(empty_project)
 
 
 def test_a_json_key_given_twice_has_the_lines_of_the_array_it_keeps(empty_project):
@@ -420,7 +420,7 @@ def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_proje
     assert ask(empty_project, f"SELECT ?a WHERE {{ <{BASE}movie/carmen-1915> <{S}actor>/<{S}actor> ?a }}") == [
         (f"{BASE}person/wallace-reid",)]
     assert any("data/films.json:2: suspicious: 'carmen-1915' again, but a different film "
-               "(href='Carmen_(1915_Raoul_Walsh_film)'; the first, at row 1, has "
+               "(href='Carmen_(1915_Raoul_Walsh_film)'; the first, at line 1, has "
                "href='Carmen_(1915_Cecil_B._DeMille_film)')" in n for n in _notes(empty_project))
 
 
@@ -450,7 +450,7 @@ def test_one_title_and_page_listed_a_year_apart_is_one_film_with_both_years(empt
     assert ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}") == [(film,)]
     assert ask(empty_project, f"SELECT ?y WHERE {{ <{film}> <{S}dateCreated> ?y }} ORDER BY ?y") == [("1996",), ("1997",)]
     assert len(ask(empty_project, f"SELECT ?a WHERE {{ <{film}> <{S}actor>/<{S}actor> ?a }}")) == 2
-    assert "data/films.json:2: merged: 'hard-eight-1997' is 'hard-eight-1996' of row 1, a year apart, with the same " \
+    assert "data/films.json:2: merged: 'hard-eight-1997' is 'hard-eight-1996' of line 1, a year apart, with the same " \
            "href ('Hard_Eight_(film)'): one film, both years stated" in _notes(empty_project)
 
 
@@ -474,7 +474,7 @@ def test_a_repeated_title_whose_first_film_has_no_distinguishing_value_says_so(e
                                                      "distinct: href"))
     built(empty_project, run_kg)
     assert any("data/films.json:2: suspicious: 'the-decoy-1916' again, but a different film "
-               "(href='The_Decoy_(1916_film)'; the first, at row 1, has no href): kept apart as "
+               "(href='The_Decoy_(1916_film)'; the first, at line 1, has no href): kept apart as "
                "'the-decoy-1916-film'" in n for n in _notes(empty_project))
 
 

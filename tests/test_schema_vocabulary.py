@@ -38,8 +38,10 @@ CASES = [
      "does not allow a string value for 'datePublished'"),
     ("object of a class the range does not allow", "<movie/m> schema:countryOfOrigin <person/p> .",
      "'countryOfOrigin' must point to a Country"),
-    ("undeclared namespace", '<movie/m> <http://example.com/myProp> "x" .', "belongs to no declared vocabulary"),
-    ("undeclared project term", '<movie/m> kgv:notATerm "x" .', "belongs to no declared vocabulary"),
+    ("undeclared namespace", '<movie/m> <http://example.com/myProp> "x" .',
+     "belongs to no declared vocabulary (if it is meant, add 'http://example.com/' to `vocabularies` in kg.toml)"),
+    ("undeclared project term", '<movie/m> kgv:notATerm "x" .',
+     "belongs to no declared vocabulary (kg's own vocabulary has no such term: docs/vocabulary.md lists them)"),
 ]
 
 

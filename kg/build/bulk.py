@@ -217,7 +217,7 @@ class _Reader:
             fingerprint = exact if csv else hashlib.blake2b(json.dumps(row, sort_keys=True, ensure_ascii=False).encode(
                 "utf-8", "surrogateescape"), digest_size=16).digest()
             if fingerprint in seen:
-                self.notes.append(Note(display, line, "skipped", f"duplicate of row {seen[fingerprint]}"))
+                self.notes.append(Note(display, line, "skipped", f"duplicate of line {seen[fingerprint]}"))
                 continue
             seen[fingerprint] = line
             if self.tapes is None:

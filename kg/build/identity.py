@@ -90,7 +90,7 @@ class Identities:
             near = self.a_year_apart(mapping.source.key, kind, label, distinct)
             if near is not None:
                 self.notes.append(Note(origin.file, origin.line, "merged",
-                                       f"{quote(label)} is {quote(near.key)} of row {near.rows[distinct]}, a year "
+                                       f"{quote(label)} is {quote(near.key)} of line {near.rows[distinct]}, a year "
                                        f"apart, with the same {identity.distinct.column} ({quote(distinct)}): one "
                                        "film, both years stated"))
                 return near.key, near.label, False
@@ -105,7 +105,7 @@ class Identities:
             self.notes.append(Note(origin.file, origin.line, "suspicious",
                                    f"{quote(label)} again, but a different {kind_word(kind)} ({column}="
                                    f"{quote(distinct)}; the "
-                                   f"first, at row {first[1]}, has {earlier}): kept apart as {quote(key)}"))
+                                   f"first, at line {first[1]}, has {earlier}): kept apart as {quote(key)}"))
             return key, None, False
         return label, label, False
 

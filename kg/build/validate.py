@@ -375,6 +375,14 @@ def order(finding: Finding) -> tuple[str, str, str, str, str]:
     return finding.severity, finding.focus, finding.path or "", finding.message, finding.value or ""
 
 
+def _declare(term: str) -> str:
+    """How to declare the vocabulary of a term, if it has a namespace to declare (up to its last '/' or '#')."""
+    if term.startswith(vocab.KGV):
+        return " (kg's own vocabulary has no such term: docs/vocabulary.md lists them)"
+    cut = max(term.rfind("#"), term.rfind("/"))
+    return f" (if it is meant, add {quote(term[:cut + 1])} to `vocabularies` in kg.toml)" if cut > 8 else ""
+
+
 def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: int = 2,
                        vocabularies: tuple[str, ...] = (), keep: Callable[[str], bool] = lambda _: True
                        ) -> list[Finding]:
@@ -418,7 +426,7 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
         if t.startswith(_S) and t not in sv.classes:
             message = f"schema.org has no class {quote(t[len(_S):])}"
         elif not t.startswith(_S) and t not in own and not t.startswith(elsewhere):
-            message = f"the class <{shorten(t)}> belongs to no declared vocabulary"
+            message = f"the class <{shorten(t)}> belongs to no declared vocabulary{_declare(t)}"
         if message:
             report(select(f"SELECT ?s ?o WHERE {{ ?s a ?o VALUES ?o {{ <{t}> }} }}"), vocab.RDF + "type", message)
     queries: list[tuple[str, str, str]] = []  # (query, predicate, message or "" when the query says why)
@@ -427,7 +435,7 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
         if not p.startswith(_S):
             if p not in own and not p.startswith(elsewhere):
                 queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p,
-                                f"the property <{shorten(p)}> belongs to no declared vocabulary"))
+                                f"the property <{shorten(p)}> belongs to no declared vocabulary{_declare(p)}"))
             continue
         if p not in sv.domains:
             queries.append((f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", p,
