@@ -261,7 +261,7 @@ MOVIE = Kind("movie", "movies", (S + "Movie",), COMMON + (
     Field("production_company", "ref", S + "productionCompany", many=True, ref="organization"),
     Field("in_association_with", "ref", KGV + "inAssociationWith", many=True, ref="organization"),
     Field("sales_agent", "ref", KGV + "salesAgent", many=True, ref="organization", doc="International sales"),
-    Field("running_time", "minutes", S + "duration", doc="Minutes, e.g. 109 (becomes PT1H49M)"),
+    Field("running_time", "minutes", S + "duration", doc="Minutes, e.g. 109 (PT1H49M); or 1h 49m, 1:49, PT1H49M"),
     Field("production_year", "year", S + "dateCreated", doc="Year of production, e.g. 2009"),
     Field("release_date", "date", S + "datePublished", doc="Release date, YYYY-MM-DD"),
     Field("country", "ref", S + "countryOfOrigin", many=True, ref="country", doc="Country of production"),

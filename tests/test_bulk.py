@@ -301,6 +301,7 @@ def test_a_running_time_written_out_is_read_as_its_minutes(empty_project, run_kg
     ("1:38:20", "not a whole number of minutes"),
     ("98:30", "not a running time"),  # minutes and seconds, or 98 hours: not read as either
     ("1.5h", "not a running time"),
+    ("1h 98m", "not a running time"),  # hours and more than an hour of minutes: a slip
 ])
 def test_a_running_time_that_is_no_whole_number_of_minutes_is_skipped_with_why(empty_project, run_kg, written, why):
     put(empty_project, "films.csv", f"id,title,minutes\ntt0000001,Night River,{written}\n")
@@ -311,12 +312,16 @@ def test_a_running_time_that_is_no_whole_number_of_minutes_is_skipped_with_why(e
 
 
 def test_a_number_in_a_json_file_where_text_is_meant_is_that_text(empty_project, run_kg):
-    put(empty_project, "films.json", json.dumps([{"id": "tt0212712", "title": 2046, "tagline": 1999.5}]))
-    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\ndescription: tagline\n", "id: id"))
+    put(empty_project, "films.json", json.dumps([{"id": "tt0212712", "title": 2046, "tagline": 1999,
+                                                  "genre_ids": [18]}]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\ndescription: tagline\n"
+                                                     "genre: genre_ids\n", "id: id"))
     built(empty_project, run_kg)
     assert ask(empty_project, "SELECT ?n ?d WHERE { <https://films.example.org/movie/tt0212712> "
-                              "<http://schema.org/name> ?n ; <http://schema.org/description> ?d }") == [("2046", "1999.5")]
-    assert _notes(empty_project) == []
+                              "<http://schema.org/name> ?n ; <http://schema.org/description> ?d }") == [("2046", "1999")]
+    # a genre's id is no genre: still left out, and said
+    assert _notes(empty_project) == ["data/films.json:1: skipped: genre: expected text, got a number 18 (put it in "
+                                     "quotes)"]
 
 
 def test_rows_whose_cells_only_join_alike_are_not_duplicates(empty_project):

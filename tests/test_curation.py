@@ -911,6 +911,30 @@ def test_a_preference_for_what_an_rdf_file_states_settles_the_conflict(empty_pro
     assert [c["preferred"] for c in settled] == [value] and settled[0]["decided"].endswith("films.yaml:7")
 
 
+@pytest.mark.parametrize("name, text, field", [
+    # said in a named graph of the file's own: not the source graph a preference picks from
+    ("extra.trig", "<http://example.org/g> { <https://films.example.org/movie/salt-road> "
+                   "<http://schema.org/duration> \"PT2H\"^^<http://www.w3.org/2001/XMLSchema#duration> }",
+     "running_time"),
+    # a node of the film's own, but not its budget's
+    ("extra.ttl", "<https://films.example.org/movie/salt-road#domesticGross> <http://schema.org/value> 7 .", "budget"),
+])
+def test_a_preference_for_an_rdf_file_counts_only_what_the_conflict_would_be_between(empty_project, write, run_kg,
+                                                                                    name, text, field):
+    (empty_project / "data" / name).write_text(text + "\n", encoding="utf-8")
+    write(empty_project, "films.yaml", f"""
+        sources:
+          cat: {{name: Catalogue, type: CreativeWork}}
+        movies:
+          salt-road: {{name: The Salt Road, claims: {{cat: {{name: The Salt Road, running_time: 138,
+                                                      budget: {{amount: 10, currency: USD}}}}}}}}
+        decisions:
+          - prefer movie/salt-road {field} from extra
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and f"'extra' gives no {field} (sources that do: cat)" in output, output
+
+
 def test_a_line_added_above_a_prefer_decision_changes_no_published_statement(empty_project, write, run_kg):
     text = """
         sources:

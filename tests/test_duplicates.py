@@ -259,6 +259,8 @@ SALT_ROAD_RDF = """\
 <https://films.example.org/movie/winter-ferry-1998> a schema:Movie ; schema:name "Winter Ferry" ;
     schema:dateCreated "1998"^^xsd:gYear .
 <https://films.example.org/movie/the-salt-road-2011> schema:alternateName "소금길"@ko .
+<https://films.example.org/movie/salt-road-2011> a schema:Movie ; schema:name "The Salt Road" ;
+    schema:dateCreated "2011"^^xsd:gYear .
 """
 
 
@@ -271,14 +273,20 @@ def test_a_film_only_an_rdf_file_describes_is_compared_and_merged_into_the_recor
     (empty_project / "data" / "extra.ttl").write_text(SALT_ROAD_RDF, encoding="utf-8")
     code, output = run_kg(empty_project, "build")
     assert code == 0, output
-    (pair,) = _candidates(empty_project)  # not the film of another title, nor the record the file adds a name to
+    # not the film of another title, nor the record the file adds a name to, nor the two the file alone describes
+    # (no decision merges into either: the file is to be mended): only each of those with the record
+    pairs = sorted(_candidates(empty_project), key=lambda c: c["b"])
+    assert [c["b"] for c in pairs] == ["https://films.example.org/movie/salt-road-2011",
+                                       "https://films.example.org/movie/the-salt-raod-2011"]
+    pair = pairs[1]
     assert (pair["a"], pair["b"]) == ("https://films.example.org/movie/the-salt-road-2011",
                                       "https://films.example.org/movie/the-salt-raod-2011")
     assert pair["fix"] == "merge movie/the-salt-raod-2011 into movie/the-salt-road-2011" and pair["where"] == \
         "data/extra.ttl"
     code, listed = run_kg(empty_project, "duplicates", "--json")
-    assert [c["fix"] for c in json.loads(listed[listed.index("["):listed.rindex("]") + 1])] == [pair["fix"]]
-    write(empty_project, "decisions.yaml", f"decisions:\n  - {pair['fix']}\n")
+    assert sorted(c["fix"] for c in json.loads(listed[listed.index("["):listed.rindex("]") + 1])) == [
+        c["fix"] for c in pairs]
+    write(empty_project, "decisions.yaml", f"decisions:\n  - {pairs[0]['fix']}\n  - {pair['fix']}\n")
     code, output = run_kg(empty_project, "build")
     assert code == 0 and _candidates(empty_project) == [], output
 
@@ -287,7 +295,8 @@ def test_a_film_only_an_rdf_file_describes_may_be_kept_apart(empty_project, writ
     write(empty_project, "films.yaml", SALT_ROAD)
     (empty_project / "data" / "extra.ttl").write_text(SALT_ROAD_RDF, encoding="utf-8")
     write(empty_project, "decisions.yaml",
-          "decisions:\n  - not_same movie/the-salt-road-2011 movie/the-salt-raod-2011\n")
+          "decisions:\n  - not_same movie/the-salt-road-2011 movie/the-salt-raod-2011\n"
+          "  - not_same movie/the-salt-road-2011 movie/salt-road-2011\n")
     code, output = run_kg(empty_project, "build")
     assert code == 0 and _candidates(empty_project) == [], output
 

@@ -33,6 +33,8 @@ BAD_INPUT = {
     "bad duration": ("movies:\n  x:\n    name: X\n    story_duration: six days\n", "bad.yaml:4", "is not an xsd:duration"),
     "bad running time": ("movies:\n  x:\n    name: X\n    running_time: -3\n", "bad.yaml:4",
                          "-3 is not a running time: write the whole number of minutes, e.g. 94"),
+    "minutes and seconds": ("movies:\n  x:\n    name: X\n    running_time: 98:30\n", "bad.yaml:4",
+                            "'98:30' is not a running time"),  # (YAML 1.1 would read 5910: base 60)
     "running time in words": ("movies:\n  x:\n    name: X\n    running_time: an hour and a half\n", "bad.yaml:4",
                               "'an hour and a half' is not a running time: write the whole number of minutes"),
     "tab after a colon": ("movies:\n  x:\n    name: X\n    running_time:\t96\n", "bad.yaml:4",
@@ -514,3 +516,11 @@ def test_another_programs_variable_is_said_to_be_ignored(empty_project, monkeypa
     monkeypatch.setenv("KG_COLOURS_OF_MY_SHELL", "1")
     assert load_config(empty_project).port == load_config(empty_project, port=None).port
     assert capsys.readouterr().err.count("ignoring the environment variable KG_COLOURS_OF_MY_SHELL") == 1
+
+
+@pytest.mark.parametrize("written", ["1:38", "1:38:00", "1h 38m", "PT1H38M", "98"])
+def test_a_running_time_written_unquoted_in_yaml_is_its_minutes(empty_project, written):
+    (empty_project / "data" / "films.yaml").write_text(f"movies:\n  x:\n    name: X\n    running_time: {written}\n",
+                                                       encoding="utf-8")
+    (film,) = read_records(empty_project / "data", root=empty_project)
+    assert [v.value for v in film.values("running_time")] == [98]

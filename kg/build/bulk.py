@@ -201,7 +201,7 @@ class _Reader:
                     if spec.items and isinstance(listed := nested(row, spec.items), list):
                         within[spec.field.name].update(k for x in listed if isinstance(x, dict) for k in x)
                         within[spec.field.name].add(LISTED)
-                    elif spec.items and "." in spec.items and isinstance(
+                    elif spec.items and "." in spec.items and LISTED not in within[spec.field.name] and isinstance(
                             holder := nested(row, spec.items.rsplit(".", 1)[0]), dict):
                         within[spec.field.name].update(BESIDE + k for k in holder)
             bad = bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(GARBLED) else None
@@ -292,8 +292,8 @@ class _Reader:
         """Each value of a column in the row parsed for the field: (True, value), or (False, why it is not one)."""
         out: list[tuple[bool, Any]] = []
         for raw in col.values(row, fixes):
-            if f.vtype in _TEXTUAL and isinstance(raw, int | float) and not isinstance(raw, bool):
-                raw = str(raw)  # an export's number where text is meant: the film 2046, the song 1999
+            if f.vtype in _TEXTUAL and isinstance(raw, int) and not isinstance(raw, bool):
+                raw = str(raw)  # an export's number where a title is meant: the film 2046 (not a genre's id)
             if f.vtype == "money":
                 raw = {"amount": raw, "currency": col.currency or "USD"}
             elif f.vtype == "rating":
@@ -467,7 +467,7 @@ def _dated(text: str, formats: tuple[str, ...]) -> str:
 
 
 _LINKING = ("ref", "cast", "crew")  # the value types that name other records
-_TEXTUAL = frozenset(("text", "ltext", "name"))  # the value types a JSON file's number is the text of
+_TEXTUAL = frozenset(("ltext", "name"))  # the value types (titles, names) a JSON file's whole number is the text of
 
 
 Entries = dict[tuple[str, str, str], Entry]  # (source, kind, key) -> what the source's rows say of that record

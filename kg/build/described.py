@@ -9,6 +9,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.build.decisions import Merge, Ref
 from kg.build.sources import RdfFile
 from kg.ids import PATHS, Minter, is_key
 from kg.model import KINDS, Claim, Field, LangText, Origin, Record, Value
@@ -35,7 +36,7 @@ _VALUES: dict[str, Callable[[ox.Literal], Any]] = {
     "name": lambda t: LangText(t.value, t.language),
     "ltext": lambda t: LangText(t.value, t.language),
     "year": _year,
-    "date": lambda t: d if isinstance(d := _date(t), dt.date) else None,
+    "date": _date,  # (a year alone too: the search reads the years a record is given)
     "date_or_year": _date,
 }
 _FIELDS = {kind: {f.predicate: f for f in KINDS[kind].fields if f.predicate and not f.vtype.startswith(("cast",
@@ -52,18 +53,19 @@ def _key(minter: Minter, iri: str, kind: str | None = None) -> tuple[str, str] |
     return (found, key) if is_key(key) else None
 
 
-def _value(minter: Minter, f: Field, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Any:
+def _value(minter: Minter, f: Field, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple,
+           retired: Mapping[Ref, Merge]) -> Any:
     if f.vtype == "url":
         return term.value if isinstance(term, ox.NamedNode) else None
     if f.vtype == "ref":
         found = _key(minter, term.value, f.ref) if isinstance(term, ox.NamedNode) and f.ref else None
-        return found[1] if found else None
+        return (retired[found].kept[1] if found in retired else found[1]) if found else None  # a key merged: its own
     make = _VALUES.get(f.vtype)
     return make(term) if make is not None and isinstance(term, ox.Literal) else None
 
 
 def described(rdf: Iterable[RdfFile], base: str, records: Iterable[Record],
-              retired: Mapping[tuple[str, str], object]) -> list[Record]:
+              retired: Mapping[Ref, Merge]) -> list[Record]:
     """A record for each film and person an RDF file states a name of at an IRI minted under the base, where no
     record is (nor one `retired`: merged or renamed, it stands for the record it became): each file's statements
     as one claim of its source."""
@@ -72,10 +74,12 @@ def described(rdf: Iterable[RdfFile], base: str, records: Iterable[Record],
     found: dict[tuple[str, str], dict[str, list[Value]]] = {}
     origins: dict[tuple[str, str], Origin] = {}
     for file in rdf:
-        for q in file.quads():
+        for q in file.quads():  # (what a TriG file says in a named graph of its own is said there, not of a record)
+            if not isinstance(q.graph_name, ox.DefaultGraph):
+                continue
             ref = _key(minter, q.subject.value) if isinstance(q.subject, ox.NamedNode) else None
             f = _FIELDS[ref[0]].get(q.predicate.value) if ref is not None and ref not in known else None
-            if ref is None or f is None or (value := _value(minter, f, q.object)) is None:
+            if ref is None or f is None or (value := _value(minter, f, q.object, retired)) is None:
                 continue
             origins.setdefault(ref, Origin(file.display, 0, ref[1]))  # (line 0: a statement of an RDF file)
             found.setdefault(ref, {}).setdefault(file.key, []).append(

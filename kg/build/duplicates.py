@@ -489,8 +489,11 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     if shared_dirs:
         score += 0.3
         evidence.append("the same director")
-    others_b = world.spelled(all_b - dir_b)
-    shared = {p for p in all_a - dir_a if world.spelled((p,)) & others_b}  # people, not their spellings' keys
+    others_a, others_b = world.spelled(all_a - dir_a), world.spelled(all_b - dir_b)
+    shared: set[str] = set()  # people, not their spellings' keys; counted on both sides (one may credit a person twice)
+    if others_a & others_b:
+        shared = min({p for p in all_a - dir_a if world.spelled((p,)) & others_b},
+                     {p for p in all_b - dir_b if world.spelled((p,)) & others_a}, key=len)
     if shared:
         score += min(0.3, 0.15 * len(shared))
         evidence.append(f"{len(shared)} cast or crew member(s) in common")
@@ -803,8 +806,8 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
         fn, records_of = compare[kind]
         for ka, kb in itertools.combinations(sorted(members), 2):
             pair = frozenset(((kind, ka), (kind, kb)))
-            if pair in found or decisions.apart((kind, ka), (kind, kb)):
-                continue
+            if pair in found or decisions.apart((kind, ka), (kind, kb)) or pair <= only_rdf:
+                continue  # (two an RDF file alone describes: no decision merges into either; the file is the fix)
             at = (kind, ka, kb)
             if at in results:
                 continue  # compared in another block

@@ -215,6 +215,8 @@ def _timestamp(loader: _Loader, node: Any) -> Any:
 
 
 def _int(loader: _Loader, node: Any) -> Any:
+    if ":" in str(node.value):  # YAML 1.1's base 60 (1:38:00 would be 5880): the text, for the field's parser to read
+        return loader.construct_scalar(node)
     try:
         return loader.construct_yaml_int(node)
     except ValueError:  # more digits than Python reads: kept as text, for the field parser to refuse
@@ -396,7 +398,7 @@ LONGEST_MINUTES = 100_000  # the longest films run for weeks (Logistics, 2012: 5
 
 # a running time as catalogues and exports write one: 1h 38m, 1 hr 38 min, 98 mins, 2 hours, 1:38 (hours and
 # minutes), 1:38:00; an ISO 8601 duration (PT1H38M) is read by `Duration`
-_WRITTEN_TIME = re.compile(r"(?:(\d+) ?(?:h|hrs?|hours?)\.?)?,? ?(?:(\d+) ?(?:m|mins?|minutes?)\.?)?", re.I)
+_WRITTEN_TIME = re.compile(r"(?:(\d{1,2}) ?(?:h|hrs?|hours?)\.?)?,? ?(?:(\d{1,4}) ?(?:m|mins?|minutes?)\.?)?", re.I)
 _CLOCK_TIME = re.compile(r"(\d):([0-5]\d)(?::([0-5]\d))?")  # one digit of hours: 98:30 is refused, not four days
 
 
@@ -404,12 +406,13 @@ def _written_minutes(text: str) -> int | None:
     """The minutes a running time written out stands for (None: it is not one); a ValueError for seconds that
     make it no whole number of minutes."""
     seconds = None
-    if text[:2].upper() == "PT" and (iso := Duration.parse(text.upper())) is not None:
+    if text[:2].upper() == "PT" and len(text) <= 20 and (iso := Duration.parse(text.upper())) is not None:
         seconds = (iso.hours * 60 + iso.minutes) * 60 + iso.seconds
     elif (clock := _CLOCK_TIME.fullmatch(text)) is not None:
         hours, minutes, rest = clock.groups()
         seconds = Decimal(int(hours) * 3600 + int(minutes) * 60 + int(rest or 0))
-    elif (words := _WRITTEN_TIME.fullmatch(text)) is not None and any(words.groups()):
+    elif (words := _WRITTEN_TIME.fullmatch(text)) is not None and any(words.groups()) and not (
+            words.group(1) and int(words.group(2) or 0) >= 60):  # (1h 98m: hours and minutes, or a slip?)
         seconds = Decimal(int(words.group(1) or 0) * 3600 + int(words.group(2) or 0) * 60)
     if seconds is None:
         return None
@@ -420,10 +423,10 @@ def _written_minutes(text: str) -> int | None:
 
 
 def _minutes(raw: Any) -> int:
-    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        raw = int(raw)  # quoted, or read so from a spreadsheet: the number it is
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw) < 4000:
+        raw = int(raw)  # quoted, or read so from a spreadsheet: the number it is (digits Python reads)
     elif isinstance(raw, str) and raw.strip().isascii() and (written := _written_minutes(raw.strip())) is not None:
-        raw = written
+        raw = written if written > 0 else raw
     if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
         raise ValueError(f"{quote(raw)} is not a running time: write the whole number of minutes, e.g. 94 (or "
                          "1h 34m, 1:34, PT1H34M)")
@@ -765,41 +768,47 @@ def _check_references(records: list[Record], problems: list[Problem]) -> None:
 
 
 class _RdfStated:
-    """What the RDF files of data/ state about records' IRIs, read from the files when first asked (a decision may
-    name a source that is one, or an IRI only one describes)."""
+    """What the RDF files of data/ state in their source graphs about records' IRIs, read from the files when first
+    asked (a decision may name a source that is one, or an IRI only one describes)."""
 
     def __init__(self, rdf: list[RdfFile], base: str, moves: dict[Ref, Merge]) -> None:
         self.rdf, self.minter, self.moves = rdf, Minter(base), moves
-        self._stated: dict[tuple[str, str], set[str]] | None = None  # (subject, no fragment; predicate) -> files
+        self._stated: dict[tuple[str, str], set[str]] | None = None  # (subject, predicate) -> the files stating it
+        self._subjects: set[str] | None = None
 
     def _read(self) -> dict[tuple[str, str], set[str]]:
         if self._stated is None:
             self._stated = {}
             for file in self.rdf:
-                for q in file.quads():
-                    if isinstance(q.subject, ox.NamedNode):
-                        self._stated.setdefault((q.subject.value.split("#", 1)[0], q.predicate.value),
-                                                set()).add(file.key)
+                for q in file.quads():  # (a TriG file's named graphs keep their names: no source's statements)
+                    if isinstance(q.subject, ox.NamedNode) and isinstance(q.graph_name, ox.DefaultGraph):
+                        self._stated.setdefault((q.subject.value, q.predicate.value), set()).add(file.key)
         return self._stated
 
     def giving(self, ref: Ref, name: str) -> set[str]:
-        """The files (by source key) that state a field of a record: of itself, of a node of its own (its budget's),
-        or of a record merged into it."""
+        """The files (by source key) that state a field of a record, or of a record merged into it, where the
+        build's conflicts look: the property of the record, or of its part (a budget's amount and currency)."""
         f = KINDS[ref[0]].field(name)
         if f is None or f.predicate is None or not self.rdf:
             return set()
         stated = self._read()
-        iris = {self.minter.entity(*ref).value,
-                *(self.minter.entity(*old).value for old, m in self.moves.items() if m.kept == ref)}
-        predicates = (f.predicate, *PART_PREDICATES.get(f.vtype, ()))  # a budget's amount is on its own node
-        return {key for iri in iris for predicate in predicates for key in stated.get((iri, predicate), ())}
+        found: set[str] = set()
+        for iri in (self.minter.entity(*ref), *(self.minter.entity(*old) for old, m in self.moves.items()
+                                                 if m.kept == ref)):
+            if f.vtype in PART_PREDICATES:
+                part = self.minter.part(iri, f.predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]).value
+                found.update(k for p in PART_PREDICATES[f.vtype] for k in stated.get((part, p), ()))
+            else:
+                found.update(stated.get((iri.value, f.predicate), ()))
+        return found
 
     def describes(self, ref: Ref) -> bool:
         """Whether an RDF file states anything of the IRI of `ref` (a film only a Turtle file has, say)."""
         if not self.rdf:
             return False
-        iri = self.minter.entity(*ref).value
-        return any(subject == iri for subject, _ in self._read())
+        if self._subjects is None:
+            self._subjects = {subject for subject, _ in self._read()}
+        return self.minter.entity(*ref).value in self._subjects
 
 
 def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[Ref, Merge],
