@@ -193,6 +193,28 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
         _listed(result.vanished_iris, verbose, "IRIs gone")
 
 
+def _said_before(release: Path) -> None:
+    """What the build of a release that stays current said (--verbose with nothing changed): its warnings as it
+    grouped them, its unsettled conflicts, and where its notes are."""
+    from kg.layout import metadata
+
+    meta = metadata(release)
+    said, conflicts = meta.get("warnings"), meta.get("conflicts")
+    warnings = [str(w) for w in said] if isinstance(said, list) else []
+    count = meta.get("warning_count", len(warnings))
+    _say(f"  what its build said: {count} warnings" + (f" ({len(warnings)} lines, as it grouped them)" if warnings
+                                                        else ""))
+    for line in warnings:
+        _say(f"    {line}")
+    for c in conflicts if isinstance(conflicts, list) else []:
+        if isinstance(c, dict) and c.get("preferred") is None:
+            _say(f"    conflict: {c.get('subject')} {str(c.get('property', '')).rsplit('/', 1)[-1]}: "
+                 + "; ".join(f"{v!r} according to {', '.join(g.rsplit('/', 1)[-1] for g in gs)}"
+                             for v, gs in (c.get("values") or {}).items()))
+    if (release / "build-report.txt").is_file():
+        _say(f"  its notes on messy input: {release / 'build-report.txt'}")
+
+
 def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:
     from kg.build.pipeline import WriteError, build
 
@@ -207,6 +229,8 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
         if before is not None:  # (None: a handler not set from Python, which cannot be set back)
             signal.signal(signal.SIGTERM, before)
     if result.unchanged:
+        if verbose and result.release_dir is not None:
+            _said_before(result.release_dir)
         _say(f"kg: nothing changed since release {result.release_id} was built "
              f"({result.counts.get('triples', '?')} triples): it stays current, at {result.release_dir}. "
              "`kg info` describes it; `kg build --full` builds it anew.")

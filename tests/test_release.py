@@ -237,6 +237,24 @@ def _kept(project: Path) -> list[str]:
     return sorted(p.name for p in (project / "var" / "releases").iterdir() if not p.name.startswith("."))
 
 
+def test_a_verbose_build_with_nothing_changed_says_what_the_current_release_s_build_said(empty_project, write,
+                                                                                         run_kg):
+    write(empty_project, "films.yaml", """
+        sources:
+          cat-a: {name: Catalogue A, type: CreativeWork}
+          cat-b: {name: Catalogue B, type: CreativeWork}
+        movies:
+          a-film: {name: A Film, claims: {cat-a: {name: A Film, running_time: 90}, cat-b: {name: A Film,
+                                                                                         running_time: 95}}}
+        """)
+    assert run_kg(empty_project, "build")[0] == 0
+    code, output = run_kg(empty_project, "build", "--verbose")
+    assert code == 0 and "nothing changed since release" in output
+    assert "Warning: Google Movie carousel (required): the film has no image" in output  # a warning it gave
+    assert "conflict: https://films.example.org/movie/a-film duration: 'PT1H30M' according to cat-a; 'PT1H35M' " \
+           "according to cat-b" in output
+
+
 def test_a_build_with_nothing_changed_keeps_the_current_release(project, built, run_kg):
     before = _kept(project)
     code, output = run_kg(project, "build")
