@@ -196,6 +196,8 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> Non
 def _said_before(release: Path) -> None:
     """What the build of a release that stays current said (--verbose with nothing changed): its warnings as it
     grouped them, its unsettled conflicts, and where its notes are."""
+    from kg.build.mapping import Conflict
+    from kg.build.pipeline import REPORT_FILE
     from kg.layout import metadata
 
     meta = metadata(release)
@@ -207,12 +209,12 @@ def _said_before(release: Path) -> None:
     for line in warnings:
         _say(f"    {line}")
     for c in conflicts if isinstance(conflicts, list) else []:
-        if isinstance(c, dict) and c.get("preferred") is None:
-            _say(f"    conflict: {c.get('subject')} {str(c.get('property', '')).rsplit('/', 1)[-1]}: "
-                 + "; ".join(f"{v!r} according to {', '.join(g.rsplit('/', 1)[-1] for g in gs)}"
-                             for v, gs in (c.get("values") or {}).items()))
-    if (release / "build-report.txt").is_file():
-        _say(f"  its notes on messy input: {release / 'build-report.txt'}")
+        if isinstance(c, dict) and c.get("preferred") is None:  # told as the build told it
+            told = Conflict(str(c["subject"]), str(c["property"]), {str(v): tuple(gs) for v, gs in c["values"].items()},
+                            None)
+            _say(f"    conflict: {told.describe()}")
+    if (release / REPORT_FILE).is_file():
+        _say(f"  its notes on messy input: {release / REPORT_FILE}")
 
 
 def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:
