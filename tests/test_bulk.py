@@ -1014,29 +1014,49 @@ def test_an_rdf_file_that_breaks_the_shapes_is_not_published(empty_project, run_
     assert "A film needs exactly one preferred title" in output
 
 
-def test_a_finding_about_a_statement_of_an_rdf_file_names_the_file(empty_project, run_kg):
-    put(empty_project, "extra.nt", f"<{BASE}movie/x> <{S}name> \"X\" .\n<{BASE}movie/x> <{vocab.TYPE.value}> <{S}Movie> .\n"
+def test_a_finding_about_a_node_an_rdf_file_describes_names_the_file_and_the_line_its_description_starts_on(
+        empty_project, run_kg):
+    put(empty_project, "extra.nt", f"<{BASE}movie/y> <{S}name> \"Y\" .\n<{BASE}movie/y> <{vocab.TYPE.value}> <{S}Movie> .\n"
+                                   f"<{BASE}movie/x> <{S}name> \"X\" .\n<{BASE}movie/x> <{vocab.TYPE.value}> <{S}Movie> .\n"
                                    f"<{BASE}movie/x> <{S}director> <{BASE}movie/x> .\n")  # a film directed a film
     code, output = run_kg(empty_project, "validate")
     assert code == 1
-    assert f"data/extra.nt [<{BASE}movie/x>]: Violation: A director must be a person" in output
+    assert f"data/extra.nt:3 [<{BASE}movie/x>]: Violation: A director must be a person" in output
+
+
+def test_a_finding_in_a_turtle_file_names_the_line_of_the_description_it_is_about(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"""@prefix schema: <{S}> .
+@base <{BASE}> .
+
+<movie/a> a schema:Movie ;
+    schema:name "A" .
+
+# a film directed by a film
+<movie/b> a schema:Movie ;
+    schema:name "B" ;
+    schema:director <movie/a> .
+""")
+    code, output = run_kg(empty_project, "validate")
+    assert code == 1
+    assert f"data/extra.ttl:8 [<{BASE}movie/b>]: Violation: A director must be a person" in output
 
 
 def test_a_finding_about_what_an_rdf_file_adds_to_a_hand_written_record_names_the_file(empty_project, run_kg):
     put(empty_project, "films.yaml", "movies:\n  oldboy:\n    name: Oldboy\n")
-    put(empty_project, "extra.ttl", f'<{BASE}movie/oldboy> <{S}notAProperty> "y" .\n')
+    put(empty_project, "extra.ttl", f'<{BASE}movie/oldboy> <{S}alternateName> "Old Boy" .\n'
+                                    f'<{BASE}movie/oldboy> <{S}notAProperty> "y" .\n')
     code, output = run_kg(empty_project, "validate")
     assert code == 1
-    assert f"data/extra.ttl [<{BASE}movie/oldboy>]: Violation: schema.org has no property 'notAProperty'" in output
+    assert f"data/extra.ttl:2 [<{BASE}movie/oldboy>]: Violation: schema.org has no property 'notAProperty'" in output
     assert "films.yaml" not in output.split("notAProperty")[0].rsplit("\n", 1)[-1]
 
 
 def test_a_finding_about_a_value_an_rdf_file_adds_beside_a_records_own_names_the_file(empty_project, run_kg):
     put(empty_project, "films.yaml", "people:\n  p: {name: P}\nmovies:\n  f:\n    name: F\n    director: [p]\n")
-    put(empty_project, "extra.ttl", f"<{BASE}movie/f> <{S}director> <{BASE}person/ghost> .\n")
+    put(empty_project, "extra.ttl", f"<{BASE}movie/f> <{S}director> <{BASE}person/p> ,\n  <{BASE}person/ghost> .\n")
     code, output = run_kg(empty_project, "validate")
     line = next(line for line in output.splitlines() if "A director must be a person" in line)
-    assert code == 1 and line.lstrip().startswith(f"data/extra.ttl [<{BASE}movie/f>]"), output
+    assert code == 1 and line.lstrip().startswith(f"data/extra.ttl:2 [<{BASE}movie/f>]"), output  # the value's line
 
 
 def test_a_finding_quoting_a_literal_an_rdf_file_adds_beside_a_records_own_names_the_file(empty_project, run_kg):
@@ -1044,7 +1064,15 @@ def test_a_finding_quoting_a_literal_an_rdf_file_adds_beside_a_records_own_names
     put(empty_project, "extra.ttl", f'<{BASE}movie/f> <{S}dateCreated> "2009-05"^^<{vocab.XSD}gYearMonth> .\n')
     code, output = run_kg(empty_project, "validate")  # schema.org's check quotes the value as N-Triples writes it
     line = next(line for line in output.splitlines() if "does not allow a value of that datatype" in line)
-    assert code == 1 and line.lstrip().startswith(f"data/extra.ttl [<{BASE}movie/f>]"), output
+    assert code == 1 and line.lstrip().startswith(f"data/extra.ttl:1 [<{BASE}movie/f>]"), output
+
+
+def test_a_finding_in_a_json_ld_file_names_the_file_without_a_line(empty_project, run_kg):
+    put(empty_project, "films.yaml", "movies:\n  oldboy:\n    name: Oldboy\n")
+    put(empty_project, "extra.jsonld", json.dumps({"@id": f"{BASE}movie/oldboy", f"{S}notAProperty": "y"}, indent=1))
+    code, output = run_kg(empty_project, "validate")
+    assert code == 1
+    assert f"data/extra.jsonld [<{BASE}movie/oldboy>]: Violation: schema.org has no property 'notAProperty'" in output
 
 
 def test_an_rdf_file_naming_a_merged_iri_names_the_record_it_joined(empty_project, run_kg):

@@ -282,7 +282,7 @@ def test_a_film_only_an_rdf_file_describes_is_compared_and_merged_into_the_recor
     assert (pair["a"], pair["b"]) == ("https://films.example.org/movie/the-salt-road-2011",
                                       "https://films.example.org/movie/the-salt-raod-2011")
     assert pair["fix"] == "merge movie/the-salt-raod-2011 into movie/the-salt-road-2011" and pair["where"] == \
-        "data/extra.ttl"
+        "data/extra.ttl:3"  # where the file's description of it starts
     code, listed = run_kg(empty_project, "duplicates", "--json")
     assert sorted(c["fix"] for c in json.loads(listed[listed.index("["):listed.rindex("]") + 1])) == [
         c["fix"] for c in pairs]

@@ -74,16 +74,17 @@ def described(rdf: Iterable[RdfFile], base: str, records: Iterable[Record],
     found: dict[tuple[str, str], dict[str, list[Value]]] = {}
     origins: dict[tuple[str, str], Origin] = {}
     for file in rdf:
-        for q in file.quads():  # (what a TriG file says in a named graph of its own is said there, not of a record)
+        for line, q in file.lined():  # (what a TriG file says in a named graph of its own is said there, not of a
+            # record)
             if not isinstance(q.graph_name, ox.DefaultGraph):
                 continue
             ref = _key(minter, q.subject.value) if isinstance(q.subject, ox.NamedNode) else None
             f = _FIELDS[ref[0]].get(q.predicate.value) if ref is not None and ref not in known else None
             if ref is None or f is None or (value := _value(minter, f, q.object, retired)) is None:
                 continue
-            origins.setdefault(ref, Origin(file.display, 0, ref[1]))  # (line 0: a statement of an RDF file)
+            origins.setdefault(ref, Origin(file.display, line, ref[1]))  # (line 0: of a JSON-LD file)
             found.setdefault(ref, {}).setdefault(file.key, []).append(
-                Value(f.name, value, Origin(file.display, 0, ref[1], f.name)))
+                Value(f.name, value, Origin(file.display, line, ref[1], f.name)))
     out = []
     for (kind, key), claims in sorted(found.items()):
         if any(v.field == "name" for values in claims.values() for v in values):

@@ -6,6 +6,7 @@ import calendar
 import dataclasses
 import datetime as dt
 import difflib
+import io
 import json
 import operator
 import re
@@ -13,7 +14,7 @@ from collections.abc import Callable, Container, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, BinaryIO, cast
 
 import pyoxigraph as ox
 import yaml
@@ -881,6 +882,36 @@ class RdfFile:
         if self.format == ox.RdfFormat.JSON_LD:  # a relative IRI would be dropped silently: it is resolved, and found
             return read(self.path.read_bytes(), base_iri=UNRESOLVED)
         return ox.parse(path=self.path, format=self.format)
+
+    def lined(self) -> Iterator[tuple[int, ox.Quad]]:
+        """The file's statements as written, each with the line it ends on (0 in a JSON-LD file, read whole)."""
+        if self.format == ox.RdfFormat.JSON_LD:
+            yield from ((0, q) for q in self.quads())
+            return
+        with self.path.open("rb") as f:
+            lines = _ByLine(f)
+            for quad in ox.parse(cast(IO[bytes], lines), format=self.format):  # (read as an IO is)
+                yield lines.read_to, quad
+
+
+class _ByLine(io.RawIOBase):
+    """A file given to a parser a line at a time, counting them: a statement ends on the last line read when the
+    parser gives it."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        super().__init__()
+        self.f, self.read_to, self.starts = f, 0, True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        line = self.f.readline(len(buffer))  # (a line longer than the buffer comes in pieces)
+        if line and self.starts:
+            self.read_to += 1
+        self.starts = line.endswith(b"\n")
+        buffer[:len(line)] = line
+        return len(line)
 
 
 @dataclass

@@ -200,22 +200,36 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
     for rdf in sources.rdf:
         skolem = _Skolem(minter, rdf.key)
         scratch = ox.Store()
-        scratch.extend(ox.Quad(kept(skolem(q.subject)), q.predicate, kept(skolem(q.object)), skolem(q.graph_name))
-                       for q in rdf.quads())
+        lines: dict[tuple[str, ...], int] = {}  # (subject, predicate or "", value) -> the line its first statement
+        # ends on (a value as the file writes it: the store's canonical form may differ, then its predicate's line)
+        scratch.extend(_noting_lines(((ox.Quad(kept(skolem(q.subject)), q.predicate, kept(skolem(q.object)),
+                                               skolem(q.graph_name)), line) for line, q in rdf.lined()), lines))
         own: set[str] = set()  # the subjects this file brings: a finding on one names the file already
         for quad in scratch:
             if mapped is not None:
                 subject = quad.subject.value
                 if subject not in mapped.subjects:
-                    mapped.subjects[subject] = Origin(rdf.display, 0, f"<{subject}>")
+                    mapped.subjects[subject] = Origin(rdf.display, lines.get((subject, ""), 0), f"<{subject}>")
                     own.add(subject)
                 elif subject not in own:  # what it adds to a record's subject is the file's, statement by statement
-                    origin = Origin(rdf.display, 0, f"<{subject}>")
+                    origin = Origin(rdf.display, lines.get((subject, quad.predicate.value), 0), f"<{subject}>")
                     said = mapped.statements.setdefault((subject, quad.predicate.value), origin)
                     if said.file != rdf.display:  # the record states this property too: the file's value is its
-                        mapped.values[(subject, quad.predicate.value, quad.object.value)] = origin
+                        mapped.values[(subject, quad.predicate.value, quad.object.value)] = origin._replace(
+                            line=lines.get((subject, quad.predicate.value, quad.object.value), origin.line))
             yield quad
         del scratch
+
+
+def _noting_lines(lined: Iterable[tuple[ox.Quad, int]], lines: dict[tuple[str, ...], int]) -> Iterator[ox.Quad]:
+    """The quads, noting in `lines` where each subject's first statement, its first of each predicate and of each
+    value end."""
+    for quad, line in lined:
+        s, p = quad.subject.value, quad.predicate.value
+        lines.setdefault((s, ""), line)
+        lines.setdefault((s, p), line)
+        lines.setdefault((s, p, quad.object.value), line)
+        yield quad
 
 
 def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mapped, plan: Plan,
