@@ -63,8 +63,8 @@ def _request() -> tuple[str | None, sparql.Dataset]:
                 text = request.get_data(as_text=False).decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise Refusal(400, "The query is not valid UTF-8.") from exc
-            return text, sparql.Dataset(tuple(request.args.getlist("default-graph-uri")),
-                                        tuple(request.args.getlist("named-graph-uri")))
+            return text, sparql.Dataset.asked(request.args.getlist("default-graph-uri"),
+                                              request.args.getlist("named-graph-uri"))
         elif mimetype == "application/sparql-update":
             raise Refusal(403, "This endpoint is read-only: SPARQL Update is not accepted.")
         else:
@@ -75,7 +75,7 @@ def _request() -> tuple[str | None, sparql.Dataset]:
     queries = params.getlist("query")
     if any(len(q) > MAX_QUERY_CHARS for q in queries):
         raise Refusal(413, f"The query is longer than the limit of {MAX_QUERY_CHARS:,} characters.")
-    dataset = sparql.Dataset(tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri")))
+    dataset = sparql.Dataset.asked(params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
     return (_one(queries, "query") if queries else None), dataset
 
 

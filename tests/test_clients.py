@@ -74,3 +74,16 @@ def test_rdflib_sparqlstore_reads_the_endpoint_as_a_graph(live, released):
     release = rdflib.Graph().parse(data=spliced.read_bytes(released / "var" / "current" / "kg.ttl"), format="turtle")
     assert directors == {rdflib.URIRef(f"{BASE}person/leesong-hee-il")}
     assert len(graph) == len(release)
+
+
+def test_rdflib_dataset_over_a_sparqlstore_queries_the_default_graph_and_the_source_graphs(live):
+    import rdflib
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    dataset = rdflib.Dataset(store=SPARQLStore(f"{live.url}/sparql"))  # it sends default-graph-uri=urn:x-rdflib:default
+    film = rdflib.URIRef(f"{BASE}movie/break-away")
+    rows = dataset.query(f"SELECT ?d WHERE {{ <{film}> <http://schema.org/director> ?d }}")
+    assert {row[0] for row in rows} == {rdflib.URIRef(f"{BASE}person/leesong-hee-il")}
+    rows = dataset.query(f"SELECT ?g WHERE {{ GRAPH ?g {{ <{film}> <http://schema.org/dateCreated> ?y }} }}")
+    assert {row[0] for row in rows} == {rdflib.URIRef(f"{BASE}source/forum-post"),
+                                        rdflib.URIRef(f"{BASE}source/finecut-press-kit")}

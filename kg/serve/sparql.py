@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
@@ -22,12 +23,22 @@ from kg.serve.store import Release
 SD = vocab.SD
 
 
+RDFLIB_DEFAULT = "urn:x-rdflib:default"  # what rdflib's Dataset over a SPARQLStore names its default graph by
+
+
 @dataclass(frozen=True)
 class Dataset:
     """The RDF dataset of a request (SPARQL protocol default-graph-uri / named-graph-uri)."""
 
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+
+    @classmethod
+    def asked(cls, default_graphs: Iterable[str], named_graphs: Iterable[str]) -> Dataset:
+        """The dataset a request's parameters ask for; rdflib's name for the default graph, alone, is this
+        endpoint's default graph (else every query of rdflib's Dataset would answer over an empty graph)."""
+        found = cls(tuple(default_graphs), tuple(named_graphs))
+        return cls() if found == cls((RDFLIB_DEFAULT,)) else found
 
 
 @dataclass(frozen=True)
