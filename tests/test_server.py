@@ -147,6 +147,38 @@ def test_a_name_typed_for_a_key_of_no_entity_is_a_404(client):
     assert client.get("/movie/Nothing%20Like%20It").status_code == 404
 
 
+def _named_with_years(project, write, run_kg):
+    from server import create_app
+
+    write(project, "years.yaml", "movies:\n  the-salt-road-2011: {name: The Salt Road, production_year: 2011}\n"
+                                 "  echoes-1990: {name: Echoes, production_year: 1990}\n"
+                                 "  echoes-2015: {name: Echoes, production_year: 2015}\n")
+    code, output = run_kg(project, "build")
+    assert code == 0, output
+    return create_app(root=project, cache_mb=0).test_client()
+
+
+def test_a_name_typed_for_a_key_that_has_a_year_redirects_to_the_one_entity_of_that_name(project, write, run_kg):
+    client = _named_with_years(project, write, run_kg)
+    r = client.get("/movie/The%20Salt%20Road")
+    assert r.status_code == 302 and r.headers["Location"] == "/movie/the-salt-road-2011"
+    r = client.get("/movie/the%20salt%20road.ttl")
+    assert r.status_code == 302 and r.headers["Location"] == "/movie/the-salt-road-2011.ttl"
+
+
+def test_a_name_typed_that_several_entities_have_redirects_to_their_search(project, write, run_kg):
+    client = _named_with_years(project, write, run_kg)
+    r = client.get("/movie/Echoes")
+    assert r.status_code == 302 and r.headers["Location"] == "/search?q=Echoes&kind=movie"
+    page = client.get(r.headers["Location"], headers={"Accept": "application/json"}).get_json()
+    assert {h["iri"].rsplit("/", 1)[1] for h in page["results"]} == {"echoes-1990", "echoes-2015"}
+
+
+def test_a_name_typed_under_another_kind_is_a_404(project, write, run_kg):
+    client = _named_with_years(project, write, run_kg)
+    assert client.get("/person/The%20Salt%20Road").status_code == 404
+
+
 @pytest.mark.parametrize("path, target", [(BREAK_AWAY + "/", BREAK_AWAY), (BREAK_AWAY + "//?format=ttl",
                                                                             BREAK_AWAY + "?format=ttl")])
 def test_a_trailing_slash_on_an_entity_redirects_to_it(client, path, target):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg import layout
-from kg.ids import Minter
+from kg.ids import Minter, is_key
 from kg.serve import index
 from kg.serve.documents import ALT, NAME
 from kg.serve.store import Release
@@ -146,6 +146,17 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
     hits = _ranked((Hit(m.iri, m.name, m.type, m.spelling) for m in found), text, limit)
     # only when nothing contains the text: a close spelling ranked among exact ones would be noise
     return hits or _ranked(close(release.path / layout.INDEX_DIR, needle), text, limit)
+
+
+def named(release: Release, iri: str) -> list[str]:
+    """For an IRI whose last segment is a name typed in a link, not a key (`/movie/The Salt Road`, whose key has
+    its year), the entities of that kind (the IRIs under the same path) one of whose spellings is that name, whole
+    (none without the release's index)."""
+    head, _, last = iri.rpartition("/")
+    if not head or not last or is_key(last) or index.info(release.path) is None:
+        return []
+    found = index.whole(release.path / layout.INDEX_DIR / layout.NAMES_FILE, layout.fold(last))
+    return sorted({m.iri for m in found if m.iri.rpartition("/")[0] == head and "#" not in m.iri})
 
 
 def _fuzzy(word: str) -> bool:
