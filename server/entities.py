@@ -434,7 +434,9 @@ def resource(path: str) -> Answer | WerkzeugResponse:
                         + (f"?{query}" if query else ""), 302)
     if len(found := names.named(rel, iri)) == 1:  # a name whose key has more (a year): the one entity of that name
         target = (local(found[0]) or "").lstrip("/")
-        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE), 302)
+        query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
+        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
+                        + (f"?{query}" if query else ""), 302)
     if found:  # several: the search for it, of that kind
         kind = current_app.extensions["kg.minter"].kind_of(found[0])
         return redirect("/search?" + urlencode({"q": iri.rpartition("/")[2], **({"kind": kind} if kind else {})}),

@@ -162,8 +162,8 @@ def test_a_name_typed_for_a_key_that_has_a_year_redirects_to_the_one_entity_of_t
     client = _named_with_years(project, write, run_kg)
     r = client.get("/movie/The%20Salt%20Road")
     assert r.status_code == 302 and r.headers["Location"] == "/movie/the-salt-road-2011"
-    r = client.get("/movie/the%20salt%20road.ttl")
-    assert r.status_code == 302 and r.headers["Location"] == "/movie/the-salt-road-2011.ttl"
+    r = client.get("/movie/the%20salt%20road.ttl?format=nt")
+    assert r.status_code == 302 and r.headers["Location"] == "/movie/the-salt-road-2011.ttl?format=nt"
 
 
 def test_a_name_typed_that_several_entities_have_redirects_to_their_search(project, write, run_kg):
