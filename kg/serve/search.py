@@ -13,7 +13,7 @@ from pathlib import Path
 from kg import layout
 from kg.ids import Minter, is_key
 from kg.serve import index
-from kg.serve.documents import ALT, NAME
+from kg.serve.documents import ALT, NAME, valid_iri
 from kg.serve.store import Release
 
 MIN_SEARCH = 2  # characters a search for names containing it needs; a shorter one finds whole names alone
@@ -156,7 +156,11 @@ def named(release: Release, iri: str) -> list[str]:
     if not head or not last or is_key(last) or index.info(release.path) is None:
         return []
     found = index.whole(release.path / layout.INDEX_DIR / layout.NAMES_FILE, layout.fold(last))
-    return sorted({m.iri for m in found if m.iri.rpartition("/")[0] == head and "#" not in m.iri})
+    named = sorted({m.iri for m in found if m.iri.rpartition("/")[0] == head and "#" not in m.iri})
+    if not named or iri in release.graphs or (valid_iri(iri) and release.select(
+            f"SELECT ?p WHERE {{ <{iri}> ?p ?o }} LIMIT 1")):
+        return []  # (an IRI the release states something of is its own, whatever it looks like)
+    return named
 
 
 def _fuzzy(word: str) -> bool:
