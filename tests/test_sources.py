@@ -335,6 +335,31 @@ def test_a_constraint_shacl_does_not_allow_is_refused_with_its_shape_and_line(pr
     assert (project / "var" / "current").resolve() == before
 
 
+@pytest.mark.parametrize("pattern, flags", [("([a-z", None), ("^a", "z")])
+def test_a_pattern_that_is_no_regular_expression_is_refused_with_its_shape_and_line(project, run_kg, pattern, flags):
+    flag = f' ; sh:flags "{flags}"' if flags else ""
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+        f'  sh:property [ sh:path schema:name ; sh:pattern "{pattern}"{flag} ] .\n', encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 2, output
+    assert f"{project / 'shapes' / 'extra.ttl'}:6: the shapes are not valid SHACL: the property shape of " \
+           f'schema:name: sh:pattern "{pattern}"' in output and "is not a regular expression" in output
+
+
+def test_a_pattern_of_xpath_s_unicode_classes_is_checked_as_sparql_reads_it(project, run_kg):
+    (project / "shapes" / "extra.ttl").write_text(  # \\p{Lu}: Python's re has no such class; SPARQL's REGEX has
+        SHAPES_HEAD + "<#capital> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+        '  sh:property [ sh:path schema:name ; sh:pattern "^\\\\p{Lu}" ; sh:severity sh:Warning ;\n'
+        '    sh:message "A title starts with a capital." ] .\n', encoding="utf-8")
+    (project / "data" / "lower.yaml").write_text("movies:\n  lower:\n    name: a lower-case title\n",
+                                                 encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 0, output
+    warned = [line for line in output.splitlines() if "A title starts with a capital." in line]
+    assert len(warned) == 1 and "lower.yaml" in warned[0], output
+
+
 def test_shapes_a_release_was_built_with_are_not_judged_again(project, run_kg, monkeypatch):
     assert run_kg(project, "build")[0] == 0
     judged: list[object] = []

@@ -233,9 +233,28 @@ def _not_shacl(graph: rdflib.Graph) -> tuple[rdflib.term.Node | None, str] | Non
     try:
         for shape in ShapesGraph(graph).shapes:
             for p in dict.fromkeys(p for p, _ in graph.predicate_objects(shape.node) if p in ALL_CONSTRAINT_PARAMETERS):
+                if p == SH.pattern:  # as the store reads it (XPath's \p{L}, which Python's re lacks, is SHACL's)
+                    if (why := _bad_pattern(graph, shape.node)) is not None:
+                        return shape.node, why
+                    continue
                 CONSTRAINT_PARAMETERS_MAP[p](shape)  # what pyshacl does to each constraint before it validates
     except ReportableRuntimeError as exc:
         return (shape.node if shape else None), str(exc.args[0] if exc.args else exc).strip().splitlines()[0]
+    return None
+
+
+def _bad_pattern(graph: rdflib.Graph, shape: rdflib.term.Node) -> str | None:
+    """Why a shape's sh:pattern (with its sh:flags) is no regular expression SPARQL's REGEX takes, if it is not."""
+    flags = graph.value(shape, SH.flags)
+    for pattern in graph.objects(shape, SH.pattern):
+        if not isinstance(pattern, rdflib.Literal) or (flags is not None and not isinstance(flags, rdflib.Literal)):
+            return f"sh:pattern and sh:flags are strings, not {pattern.n3()}"
+        flag = f", {rdflib.Literal(str(flags)).n3()}" if flags is not None else ""
+        asked = f"SELECT ?ok WHERE {{ BIND(REGEX(\"\", {rdflib.Literal(str(pattern)).n3()}{flag}) AS ?ok) }}"
+        rows = list(ox.Store().query(asked))  # type: ignore[arg-type]
+        if not rows or rows[0]["ok"] is None:  # REGEX's error: the pattern (or a flag) does not compile
+            return (f"sh:pattern {rdflib.Literal(str(pattern)).n3()}{' with sh:flags ' + str(flags) if flags else ''}"
+                    " is not a regular expression (XPath's, as SPARQL's REGEX reads it)")
     return None
 
 
@@ -280,7 +299,13 @@ def shacl(data: rdflib.Graph, shapes: rdflib.Graph, mapped: Mapped | None = None
     """Run pyshacl and turn its results into findings located in the source files."""
     from pyshacl import validate as shacl_validate  # (imported where it is used: see `_not_shacl`)
 
-    _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+    try:
+        _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True,
+                                       allow_warnings=True)
+    except re.error as exc:  # a pattern SPARQL's REGEX reads (\p{L}) in a shape the compiler left to pyshacl
+        raise InputError([Problem("shapes", None, f"a shape that pyshacl checks (not compiled to SPARQL) has an "
+                                                  f"sh:pattern Python cannot read ({exc}): write it without "
+                                                  "XPath's \\p{...} classes there")]) from exc
     assert isinstance(results, rdflib.Graph)
     findings = []
     for result in results.objects(None, SH.result):  # the report's results, not their sh:detail (a result's causes)
