@@ -31,6 +31,9 @@ def served(tmp_path_factory):
     project = root / "project"
     shutil.copytree(REPO / "data", project / "data")
     shutil.copytree(REPO / "shapes", project / "shapes")
+    (project / "data" / "merged.yaml").write_text(  # a record merged into another: its IRI is the other's sameAs
+        "movies:\n  volcano-high-2001:\n    name: Volcano High\n"
+        "decisions:\n  - merge movie/volcano-high-2001 into movie/volcano-high\n", encoding="utf-8")
     engines = [OxigraphServer(root / f"slot-{n}") for n in range(2)]
     try:
         urls = ", ".join(f'"{s.url}"' for s in engines)
@@ -71,6 +74,14 @@ def test_every_entity_page_document_and_snippet_from_the_engine_equals_the_embed
                 different.append(f"/{page}{form}")
     assert different == []
     assert answered == len(pages) * len(FORMS)
+
+
+def test_an_entity_document_from_the_engine_names_the_iris_merged_into_it(served):
+    merged = "<https://films.example.org/movie/volcano-high-2001> <http://www.w3.org/2002/07/owl#sameAs> " \
+             "<https://films.example.org/movie/volcano-high>"
+    for name in ("embedded", "engine"):
+        r = served[name].get("/movie/volcano-high.nq")
+        assert r.status_code == 200 and merged in r.get_data(as_text=True), name
 
 
 SITE = ["/", "/movie/", "/person/?format=json", "/movie/?format=csv&size=3&page=2", "/organization/",

@@ -55,8 +55,10 @@ def _first(entities: list[str], pages: bool, credited: list[str]) -> str:
     """The entities' statements (in every graph for a page), their parts', and what points at those `credited`."""
     e, s = _values("e", entities), _values("s", entities)
     branches = [f"{{ {s} ?s ?p ?o }}", f"{{ {e} ?e ?x ?s {_PART} ?s ?p ?o }}"]
-    if pages:  # the source graphs' versions too, for citations
-        branches += [f"{{ {s} GRAPH ?g {{ ?s ?p ?o }} }}", f"{{ {e} ?e ?x ?s {_PART} GRAPH ?g {{ ?s ?p ?o }} }}"]
+    if pages:  # the source graphs' versions too, for citations; and the IRIs merged into them (in a source graph)
+        branches += [f"{{ {s} GRAPH ?g {{ ?s ?p ?o }} }}", f"{{ {e} ?e ?x ?s {_PART} GRAPH ?g {{ ?s ?p ?o }} }}",
+                     f"{{ VALUES ?p {{ <{vocab.OWL_SAME_AS.value}> }} {_values('o', entities)} "
+                     "GRAPH ?g { ?s ?p ?o FILTER(isIRI(?s)) } }"]
     branches += [f"{{ SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ <{i}> }} ?s ?p ?o }} LIMIT {INCOMING} }}"
                  for i in credited]
     return "SELECT DISTINCT ?s ?p ?o ?g WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
