@@ -89,11 +89,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     @app.before_request
     def _release() -> None:
-        g.release, g.no_release = None, None
+        g.release, g.no_release, g.no_release_private = None, None, False
         try:
             g.release = app.extensions["kg.releases"].current()
         except Unservable as exc:
-            g.no_release = str(exc)
+            g.no_release, g.no_release_private = str(exc), exc.private
         except NoRelease:
             pass
 

@@ -8,7 +8,7 @@ from functools import partial
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, g, redirect, request
+from flask import Blueprint, abort, current_app, g, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import jsonld, vocab
@@ -45,9 +45,13 @@ def release() -> Release:
     """The release being served, or a 503 explaining how to make one."""
     if g.release is None:
         why = g.get("no_release")
-        said = f"This server cannot serve its release: {why}." if why else (
-            "No release has been built yet: run `kg build`.")
-        abort(Response(said + "\n", 503, mimetype="text/plain", headers={"Retry-After": "5"}))
+        if why and g.get("no_release_private"):  # where and why (an engine's address): for the operator's log
+            current_app.logger.warning("cannot serve the release: %s", why)
+            said = "This server cannot serve its release at the moment (its log says why): try again in a moment."
+        else:
+            said = f"This server cannot serve its release: {why}." if why else (
+                "No release has been built yet: run `kg build`.")
+        abort(error_response(503, said, {"Retry-After": "5"}))
     return g.release  # type: ignore[no-any-return]
 
 

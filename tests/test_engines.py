@@ -424,7 +424,7 @@ def test_a_server_follows_kg_publish_of_the_current_release_to_the_other_slot(en
         app.extensions["kg.executors"].close()
 
 
-def test_a_slot_another_project_loaded_is_not_served_from(engine_project, run_kg, tmp_path):
+def test_a_slot_another_project_loaded_is_not_served_from(engine_project, run_kg, tmp_path, caplog):
     assert run_kg(engine_project, "build")[0] == 0
     other = tmp_path / "other"  # another project given the same slots, built twice: it loads both
     shutil.copytree(engine_project / "data", other / "data")
@@ -436,13 +436,17 @@ def test_a_slot_another_project_loaded_is_not_served_from(engine_project, run_kg
     assert run_kg(other, "build")[0] == 0
     app = _app(engine_project)
     try:
-        got = app.test_client().get("/movie/break-away", headers={"Accept": "text/plain"})
+        got = {accept: app.test_client().get("/movie/break-away", headers={"Accept": accept})
+               for accept in ("text/plain", "application/json", "text/html")}
     finally:
         app.extensions["kg.executors"].close()
     release = _release(engine_project)["id"]
-    assert got.status_code == 503 and got.headers["Retry-After"] == "5"
-    assert f"no longer holds release {release}" in got.get_data(as_text=True)
-    assert f"kg publish {release}" in got.get_data(as_text=True)
+    assert {(r.status_code, r.headers["Retry-After"], r.mimetype) for r in got.values()} == {
+        (503, "5", "text/plain"), (503, "5", "application/json"), (503, "5", "text/html")}
+    assert got["application/json"].get_json()["message"].startswith("This server cannot serve its release")
+    for r in got.values():  # the engine's address is the operator's: in the log, never in a response
+        assert "127.0.0.1" not in r.get_data(as_text=True) and "kg publish" not in r.get_data(as_text=True)
+    assert f"no longer holds release {release}" in caplog.text and f"kg publish {release}" in caplog.text
 
 
 def test_a_replica_without_a_store_or_the_engine_settings_says_what_it_needs(engine_project, run_kg, tmp_path):

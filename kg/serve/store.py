@@ -31,7 +31,12 @@ class NoRelease(RuntimeError):
 
 class Unservable(NoRelease):
     """There is a release, but this server cannot serve it (no store and no engine settings; a slot that holds
-    another release): the message says why and what to do."""
+    another release): the message says why and what to do; `private` when it names an engine (the operator's to
+    read, in the log, not a client's)."""
+
+    def __init__(self, message: str, private: bool = False) -> None:
+        super().__init__(message)
+        self.private = private
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,7 @@ class Releases:
         if release.engine is not None and time.monotonic() - self._checked > HOLD_CHECK:
             self._check(release)
         if self._lost is not None:
-            raise Unservable(self._lost)
+            raise Unservable(self._lost, private=True)
         return release
 
     def _open(self) -> Release:
@@ -247,4 +252,5 @@ class Releases:
         self._checked = time.monotonic()
         self._lost = None if held else (
             f"the {release.engine.engine.name} slot at {release.engine.url} no longer holds release {release.id} "
-            f"(another build loaded it): run `kg publish {release.id}` to load it again")
+            f"(another build loaded another release into it, or the engine was started again on an empty store): run "
+            f"`kg publish {release.id}` to load it again")
