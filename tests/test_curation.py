@@ -884,6 +884,60 @@ def test_a_preference_for_a_source_that_gives_no_value_says_so_though_the_curato
     assert code == 2 and "'cur-a' gives no production_year" in output
 
 
+def test_a_preference_for_a_source_that_gives_two_of_the_values_is_refused(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", """
+        sources:
+          prog: {name: Programme export, type: WebPage}
+        movies:
+          salt-flower: {name: Salt Flower, claims: {prog: {name: Salt Flower, release_date: 2024-05-03}}}
+          salt-flowers: {name: Salt Flowers, claims: {prog: {name: Salt Flowers, release_date: 2024-05-09}}}
+        decisions:
+          - merge movie/salt-flowers into movie/salt-flower
+          - prefer movie/salt-flower release_date from prog
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 2, output
+    assert "films.yaml:8: decisions: movie/salt-flower: 'prog' gives 2 values of release_date (2024-05-03, " \
+           "2024-05-09, of the records merged), so preferring it settles nothing" in output
+    write(empty_project, "films.yaml", """
+        sources:
+          prog: {name: Programme export, type: WebPage}
+        movies:
+          salt-flower: {name: Salt Flower, release_date: 2024-05-09,
+                        claims: {prog: {name: Salt Flower, release_date: 2024-05-03}}}
+          salt-flowers: {name: Salt Flowers, claims: {prog: {name: Salt Flowers, release_date: 2024-05-09}}}
+        decisions:
+          - merge movie/salt-flowers into movie/salt-flower
+        """)  # what the message says to do instead: the curators' own value settles it
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    meta = json.loads((empty_project / "var" / "current" / "release.json").read_text(encoding="utf-8"))
+    assert [(c["preferred"], c["decided"]) for c in meta["conflicts"]] == [("2024-05-09", "the curators' own value")]
+
+
+def test_values_one_source_gives_are_each_marked_preferred_or_not_on_a_row_of_their_own(empty_project, write,
+                                                                                           run_kg):
+    from server import create_app
+
+    write(empty_project, "films.yaml", """
+        sources:
+          prog: {name: Programme export, type: WebPage}
+        movies:
+          salt-flower: {name: Salt Flower, release_date: 2024-05-09,
+                        claims: {prog: {name: Salt Flower, release_date: 2024-05-03}}}
+          salt-flowers: {name: Salt Flowers, claims: {prog: {name: Salt Flowers, release_date: 2024-05-09}}}
+        decisions:
+          - merge movie/salt-flowers into movie/salt-flower
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    html = create_app(root=empty_project, cache_mb=0).test_client().get("/movie/salt-flower").get_data(as_text=True)
+    rows = [re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", row)).strip()
+            for row in re.findall(r"(?s)<tr>.*?</tr>", html) if "May 2024" in row]
+    assert rows == ["release date 9 May 2024 (preferred) Programme export",
+                    "release date 3 May 2024 (also stated) Programme export"], rows
+
+
 RDF_FACTS = """\
 @prefix schema: <http://schema.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .

@@ -847,6 +847,14 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
                                     f"{p.field} (sources that do, of the record merged: {given})"
                                     if ref != p.record else f"{named}: {quote(p.source)} gives no {p.field} "
                                     f"(sources that do: {given})", SECTION))
+        elif p.source != EDITORIAL and len(values := _values_of(record, p.source, p.field)) > 1:
+            # (two records merged, each with its value from one file): the source's value is not one
+            named = "/".join(p.record) + (f" (merged into {'/'.join(ref)})" if ref != p.record else "")
+            problems.append(Problem(p.origin.file, p.origin.line, f"{named}: {quote(p.source)} gives "
+                                    f"{len(values)} values of {p.field} ({', '.join(sorted(values))}"
+                                    f"{', of the records merged' if ref in joined else ''}), so preferring it "
+                                    f"settles nothing: give the record its {p.field} in its own fields, at the "
+                                    "top level (the curators' value), instead", SECTION))
         elif p.source != EDITORIAL and p.field != "name" and len(own := _values_of(record, EDITORIAL, p.field)) == 1 \
                 and own != _values_of(record, p.source, p.field):
             # the curators' own one value settles it already (several, from records merged, settle nothing)
