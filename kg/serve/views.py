@@ -123,11 +123,13 @@ class View:
 
     def rows(self, facts: Iterable[Fact]) -> list[tuple[str, list[Fact]]]:
         """Facts as table rows, in order: the values of one property that the same sources state share a row
-        (links and short texts; a long text, a structured value, keeps a row of its own)."""
+        (links and short texts; a long text, a structured value, or a value of a property the curators preferred a
+        value of, which the row marks preferred or not, keeps a row of its own)."""
         rows: dict[tuple[str, tuple[str, ...]] | int, tuple[str, list[Fact]]] = {}
         for n, f in enumerate(facts):
             alone = isinstance(f.value, ox.NamedNode) and f.value.value in self.parts or \
-                not isinstance(f.value, ox.NamedNode) and len(f.value.value) > GROUPED_TEXT
+                not isinstance(f.value, ox.NamedNode) and len(f.value.value) > GROUPED_TEXT or \
+                f.predicate in self.preferred
             key: tuple[str, tuple[str, ...]] | int = n if alone else (f.predicate, tuple(f.sources))
             rows.setdefault(key, (f.predicate, []))[1].append(f)
         return list(rows.values())
