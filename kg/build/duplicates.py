@@ -168,6 +168,17 @@ def _names(record: Record) -> list[str]:
     return list(out)
 
 
+def _titled_in(record: Record) -> dict[str, set[str]]:
+    """A record's names by their language tag (ko and ko-Latn apart: a script is another spelling); untagged ones
+    left out, as they may be in any language."""
+    out: dict[str, set[str]] = {}
+    for claim in record.claims:
+        for v in claim.values:
+            if v.field in ("name", "alternate_name") and isinstance(v.value, LangText) and v.value.lang:
+                out.setdefault(v.value.lang.lower(), set()).add(film_keys(v.value.text).loose)
+    return out
+
+
 def _people_of(film: Record) -> tuple[set[str], set[str]]:
     """A film's directors and everyone it credits (person keys)."""
     directors: set[str] = set()
@@ -466,7 +477,12 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     spell_a, spell_b = _title_spellings(names_a), _title_spellings(names_b)
     if _parts(names_a) != _parts(names_b):
         return None  # Part II and Part III, Rocky and Rocky II: each film of a series
-    match = _best_match(spell_a, spell_b) or (0.2, "titles that differ (another language?)")
+    match = _best_match(spell_a, spell_b)
+    if match is None:  # titles that differ: perhaps in two languages, unless both are titled in one, differently
+        titled_a, titled_b = _titled_in(a), _titled_in(b)
+        if any(not titled_a[lang] & titled_b[lang] for lang in titled_a.keys() & titled_b.keys()):
+            return None  # (Winter Bus, 겨울 버스; Seven Bridges of Jeonju, 전주의 일곱 다리: two films)
+        match = (0.2, "titles that differ (another language?)")
     score, evidence = match[0], [match[1].replace("name", "title")]
     if set(names_a) & set(names_b) and match[0] >= 0.5:
         evidence = ["the same title"]
