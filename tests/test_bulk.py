@@ -1610,6 +1610,36 @@ def test_a_mapping_may_give_the_records_type_and_a_type_not_allowed_is_skipped(e
     assert ask(empty_project, f"SELECT ?t WHERE {{ <{BASE}event/s1> a ?t }}") == [(f"{S}ScreeningEvent",)]
 
 
+def test_a_reference_with_a_year_names_the_record_a_mapping_keyed_by_name_and_year_made(empty_project, run_kg):
+    put(empty_project, "prog.csv", "code,title,year,premiere\nJN1,Night Garden,2024,2024-05-02\n"
+                                   "JN2,Winter Bus,2024,2024-05-03\n")
+    put(empty_project, "prog.mapping.yaml", mapping("prog.csv", "name: title\nproduction_year: year\n",
+                                                    source="prog"))
+    put(empty_project, "screenings.mapping.yaml", mapping(
+        "prog.csv", "type: {constant: ScreeningEvent}\nname: {column: title, template: 'Premiere: {}'}\n"
+        "start_date: premiere\nwork_presented: {name: title, year: year}\n", "id: code", "event", "screenings"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?e ?w WHERE {{ ?e <{S}workPresented> ?w }}") == [
+        (f"{BASE}event/jn1", f"{BASE}movie/night-garden-2024"), (f"{BASE}event/jn2", f"{BASE}movie/winter-bus-2024")]
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m a <{S}Movie> }}") == [  # no film of the title alone beside
+        (f"{BASE}movie/night-garden-2024",), (f"{BASE}movie/winter-bus-2024",)]
+
+
+def test_a_reference_by_title_alone_to_a_film_keyed_with_its_year_is_a_candidate_duplicate(empty_project, run_kg):
+    put(empty_project, "prog.csv", "code,title,year\nJN1,Night Garden,2024\n")
+    put(empty_project, "prog.mapping.yaml", mapping("prog.csv", "name: title\nproduction_year: year\n",
+                                                    source="prog"))
+    put(empty_project, "screenings.mapping.yaml", mapping(
+        "prog.csv", "type: {constant: ScreeningEvent}\nname: title\nwork_presented: title\n", "id: code", "event",
+        "screenings"))
+    output = built(empty_project, run_kg)
+    found = json.loads((empty_project / "var" / "current" / "duplicates.json").read_text(encoding="utf-8"))
+    assert [(c["a"], c["b"], c["fix"]) for c in found] == [
+        (f"{BASE}movie/night-garden-2024", f"{BASE}movie/night-garden",
+         "merge movie/night-garden into movie/night-garden-2024")], output
+    assert "one gives nothing but its title" in found[0]["evidence"][-1]
+
+
 def test_a_line_that_is_not_json_is_skipped_with_the_column_the_parser_stopped_at(empty_project, run_kg):
     put(empty_project, "films.jsonl", '{"id": "F1", "title": "A"}\n{"id": "F2", "title": "B}\n{"id": "F3", "title": }\n')
     put(empty_project, "films.mapping.yaml", mapping("films.jsonl", "name: title\n", "id: id"))

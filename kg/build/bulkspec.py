@@ -322,12 +322,16 @@ def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
     if isinstance(spec, str):
         return RefSpec(kind, Identity(Column(column=spec, where=where, line=line)))
     if not isinstance(spec, dict) or "name" not in spec:
-        raise MappingError(f"{where}: a reference is a column of names, or {{name: column, id: column}}", line)
-    extra = set(spec) - {"name", "id"}
+        raise MappingError(f"{where}: a reference is a column of names, or {{name: column, id: column, year: "
+                           "column}}", line)
+    extra = set(spec) - {"name", "id", "year"}
     if extra:
-        raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in a reference", line)
+        raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in a reference (known: "
+                           "name, id, year)", line)
     ident = Column.parse(spec["id"], where, line) if spec.get("id") is not None else None
-    return RefSpec(kind, Identity(Column.parse(spec["name"], where, line), ident))
+    # a year: the record named with its year, as a mapping whose key has one names it (night-garden-2024)
+    year = Column.parse(spec["year"], where, line) if spec.get("year") is not None else None
+    return RefSpec(kind, Identity(Column.parse(spec["name"], where, line), ident, year))
 
 
 def _item_by_item(spec: FieldSpec) -> FieldSpec:

@@ -518,6 +518,9 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     if match[0] < 0.35 and not (shared_dirs and year_score >= 0.2 and (shared or not all_a - dir_a or
                                                                         not all_b - dir_b)):
         return None  # titles alike in nothing: only one director's one film of one year, and its cast, tell
+    if match[0] >= 0.5 and any(not world.years(r) and not all_r for r, all_r in ((a, all_a), (b, all_b))):
+        score += 0.1  # one is a title alone, no year, no one credited: what a reference by title makes
+        evidence.append("one gives nothing but its title (a film named by a reference?)")
     return score, evidence
 
 
@@ -800,13 +803,16 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
     def add(kind: str, a: Record, b: Record, score: float, evidence: list[str], merged: bool = False) -> None:
         # the one to keep: hand-written, then (of two hand-written) cited by more sources, the established record
         # rather than a newcomer of one claim, then the shorter key (bulk records read back are not unpacked for it)
-        kept, other = sorted((a, b), key=lambda r: ((r.kind, r.key) in only_rdf, not r.detailed,
+        kept, other = sorted((a, b), key=lambda r: ((r.kind, r.key) in only_rdf, not r.detailed, bare(r),
                                                     -len(r.claims) if r.detailed else 0, len(r.key), r.key))
         ra, rb = (kind, kept.key), (kind, other.key)
         found[frozenset((ra, rb))] = Candidate(
             minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,
             merge_line(rb, ra), not_same_line(ra, rb), merged, str(other.origin.where),
             (next(iter(world.names(kept)), ""), next(iter(world.names(other)), "")))
+
+    def bare(r: Record) -> bool:  # a film of a title alone (a reference's): the one merged into the other
+        return r.kind == "movie" and not world.years(r) and not world.people_of(r)[1]
 
     compare = {"movie": (_compare_films, world.films), "person": (_compare_people, world.people)}
     films_done = False
