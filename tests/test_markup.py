@@ -349,11 +349,22 @@ def _built_markup(project, run_kg, target: str) -> tuple[dict, str]:
 def test_a_films_ratings_are_in_its_markup_as_google_reads_them(empty_project, write, run_kg):
     write(empty_project, "films.yaml", RATED)
     data, output = _built_markup(empty_project, run_kg, "house-of-hummingbird")
-    assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "8.6", "ratingCount": "1520",
-                                       "bestRating": "10"}
+    assert data["aggregateRating"] == {
+        "@type": "AggregateRating", "@id": f"{BASE}movie/house-of-hummingbird#aggregateRating",
+        "ratingValue": _decimal("8.6"), "ratingCount": {"@value": "1520", "@type": "xsd:integer"},
+        "bestRating": _decimal("10")}
     review = data["review"] if isinstance(data["review"], dict) else data["review"][0]
-    assert review["reviewRating"] == {"@type": "Rating", "ratingValue": "4.5"}
+    assert review["reviewRating"] == {"@type": "Rating", "@id": f"{BASE}source/cine21-review#reviewRating",
+                                      "ratingValue": _decimal("4.5")}
     assert "no aggregateRating" not in output and "no review" not in output
+    store = ox.Store.read_only(str(empty_project / "var" / "current" / "store"))
+    stated = {str(ox.Triple(q.subject, q.predicate, q.object))
+              for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert expand(data) <= stated  # true to the release: its rating nodes, with their figures typed as it types them
+
+
+def _decimal(text: str) -> dict[str, str]:
+    return {"@value": text, "@type": "xsd:decimal"}
 
 
 def test_ratings_from_a_bulk_column_take_the_scale_the_mapping_gives(empty_project, write, run_kg):
@@ -368,7 +379,8 @@ def test_ratings_from_a_bulk_column_take_the_scale_the_mapping_gives(empty_proje
           aggregate_rating: {column: rating, best: 10}
         """)
     data, _ = _built_markup(empty_project, run_kg, "tt0000001")
-    assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "7.8", "bestRating": "10"}
+    assert data["aggregateRating"] == {"@type": "AggregateRating", "@id": f"{BASE}movie/tt0000001#aggregateRating",
+                                       "ratingValue": _decimal("7.8"), "bestRating": _decimal("10")}
 
 
 def test_a_rating_two_sources_give_is_settled_by_a_prefer_decision(empty_project, write, run_kg):
@@ -386,8 +398,8 @@ def test_a_rating_two_sources_give_is_settled_by_a_prefer_decision(empty_project
           - prefer movie/house-of-hummingbird aggregate_rating from naver
         """)
     data, _ = _built_markup(empty_project, run_kg, "house-of-hummingbird")
-    assert data["aggregateRating"] == {"@type": "AggregateRating", "ratingValue": "9.1", "ratingCount": "800",
-                                       "bestRating": "10"}
+    assert {k: v["@value"] if isinstance(v, dict) and "@value" in v else v for k, v in data["aggregateRating"].items()
+            if k != "@id"} == {"@type": "AggregateRating", "ratingValue": "9.1", "ratingCount": "800", "bestRating": "10"}
 
 
 def test_a_year_and_a_day_of_it_are_no_conflict_and_the_markup_gives_the_day(empty_project, write, run_kg):

@@ -133,12 +133,12 @@ def _reviews(release: Release, film: ox.NamedNode) -> list[dict[str, Any]]:
         if authors:
             item["author"] = _named(release, authors[0])
         ratings = [r for r in _values(release, review, S.reviewRating) if isinstance(r, ox.NamedNode)]
-        if ratings:
-            rating = {"@type": "Rating"}
+        if ratings:  # its node and typed figures, as the release states them (as a date is given)
+            rating: dict[str, Any] = {"@type": "Rating", "@id": ratings[0].value}
             for p in ("ratingValue", "bestRating", "worstRating"):
                 found = _values(release, ratings[0], ox.NamedNode(vocab.SCHEMA + p))
-                if found:
-                    rating[p] = found[0].value
+                if found and isinstance(found[0], ox.Literal):
+                    rating[p] = markup_value(p, found[0])
             item["reviewRating"] = rating
         for term in ("datePublished", "dateCreated"):  # its date, as the release states it (never restated)
             dated = _values(release, review, ox.NamedNode(vocab.SCHEMA + term))
@@ -209,9 +209,10 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
     ratings = [r for r in _values(release, film, S.aggregateRating) if isinstance(r, ox.NamedNode)]
     if ratings:  # its figures as the curators chose them, where sources disagree (as for the film's own)
         settled = preferred(release, ratings[0])
-        data["aggregateRating"] = {"@type": "AggregateRating", **{
-            p: found.value for p in ("ratingValue", "ratingCount", "reviewCount", "bestRating")
-            if (found := one_value(release, ratings[0], ox.NamedNode(vocab.SCHEMA + p), settled)) is not None}}
+        data["aggregateRating"] = {"@type": "AggregateRating", "@id": ratings[0].value, **{
+            p: markup_value(p, found) for p in ("ratingValue", "ratingCount", "reviewCount", "bestRating")
+            if (found := one_value(release, ratings[0], ox.NamedNode(vocab.SCHEMA + p), settled)) is not None
+            and isinstance(found, ox.Literal)}}
     reviews = _reviews(release, film)
     if reviews:
         data["review"] = _one_or_all(reviews)
