@@ -294,8 +294,9 @@ def _found(rel: Release, text: str, kind: str | None = None, page: int = 1) -> _
                 Job(query, Dataset(), "application/sparql-results+json", None, 0))
         except Busy as busy:
             abort(error_response(busy.status, busy.message, {"Retry-After": "1"}))
-        if answer.status != 200:
-            abort(error_response(answer.status, answer.body.decode("utf-8", "replace")))
+        if answer.status != 200:  # (a scan past its deadline, 503: when to ask again, as every 503 says)
+            abort(error_response(answer.status, answer.body.decode("utf-8", "replace"),
+                                 {"Retry-After": "5"} if answer.status == 503 else None))
         hits = names.search_hits(json.loads(answer.body)["results"]["bindings"], text, names.MAX_FOUND)
     found = names.paged(hits or [], base, kind, page)
     if page > found.pages:  # as a listing's: a link past the last page is a 404, not the last page again

@@ -127,6 +127,29 @@ def test_a_server_on_a_release_without_an_index_still_lists_maps_and_searches(re
     assert "Leesong Hee-il" in people and "/movie/break-away</loc>" in sitemap
 
 
+def test_a_search_by_sparql_past_its_deadline_says_when_to_ask_again(released, tmp_path: Path):
+    from types import SimpleNamespace
+
+    from kg.config import load_config
+    from server import create_app
+
+    root = tmp_path / "project"
+    shutil.copytree(released / "data", root / "data")
+    shutil.copytree(released / "shapes", root / "shapes")
+    shutil.copytree(current(released / "var"), root / "var" / "releases" / "old")
+    shutil.rmtree(root / "var" / "releases" / "old" / layout.INDEX_DIR)
+    os.symlink("releases/old", root / "var" / "current")
+    app = create_app(load_config(root, query_workers=1, cache_mb=0))
+    executors = app.extensions["kg.executors"]
+    try:  # the scan of every name, answered as an executor answers a query past its deadline
+        app.extensions["kg.executors"] = SimpleNamespace(
+            run=lambda job: SimpleNamespace(status=503, body=b"The query took longer than 30 s."))
+        r = app.test_client().get("/search", query_string={"q": "talju"}, headers={"Accept": "application/json"})
+    finally:
+        executors.close()
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5" and r.json["status"] == 503
+
+
 def test_serving_a_release_with_an_older_index_says_how_to_speed_it_up(released, tmp_path: Path):
     import requests
 
