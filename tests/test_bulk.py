@@ -1108,6 +1108,16 @@ def test_a_malformed_rdf_file_is_refused_with_its_line(empty_project, run_kg):
     assert "data/extra.ttl:" in output and "not valid ttl" in output
 
 
+@pytest.mark.parametrize("gap", ["", "\n# the next film\n", "\n    "])
+def test_a_statement_without_its_dot_is_refused_at_its_own_line_not_the_next(empty_project, run_kg, gap):
+    put(empty_project, "extra.ttl", f"@prefix schema: <{S}> .\n<{BASE}movie/x> schema:name \"X\"\n{gap}"
+                                    f"<{BASE}movie/y> schema:name \"Y\" .\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2
+    assert "data/extra.ttl:2: not valid ttl: the statement ends here without its '.' (or a ';' or ',' to go on): " \
+           f"the parser found more on line {3 + gap.count(chr(10))}" in output, output
+
+
 def test_a_relative_iri_in_turtle_is_refused_with_how_to_give_a_base(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"<{BASE}movie/x> a <{S}Movie> ; <{S}name> \"X\" .\n<movie/x> <{S}award> \"Y\" .\n")
     code, output = run_kg(empty_project, "build")

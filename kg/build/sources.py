@@ -996,6 +996,16 @@ def _line_of(path: Path, char: str) -> int | None:
     return text.count("\n", 0, found.start()) + 1 if found else None
 
 
+def _statement_before(path: Path, line: int, column: int | None) -> int | None:
+    """For a parser that wanted a dot where a line starts (column 1, or after spaces), the line before it that
+    holds something (not a comment): where the dot is missing. None when the error is within its line."""
+    lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+    if not 0 < line <= len(lines) or lines[line - 1][:max((column or 1) - 1, 0)].strip():
+        return None
+    return next((n for n in range(line - 1, 0, -1) if lines[n - 1].strip() and
+                 not lines[n - 1].lstrip().startswith("#")), None)
+
+
 def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> RdfFile | None:
     rdf = RdfFile(path, display, slugify(path.stem) or "rdf")
     rewritten = rdf.format == ox.RdfFormat.JSON_LD  # parsed as kg wrote it again: the parser's lines are not the file's
@@ -1032,6 +1042,9 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
         if "No scheme found" in why:
             why += (" (a relative IRI such as <movie/x>: write it in full, or resolve it with a base, e.g. "
                     f"{_BASES[rdf.format].format(base)})") if rdf.format in _BASES else " (IRIs are full)"
+        if line and "dot is expected" in why and (ended := _statement_before(path, line, getattr(exc, "offset", 0))):
+            why, line = ("the statement ends here without its '.' (or a ';' or ',' to go on): the parser found more "
+                         f"on line {line}"), ended
         problems.append(Problem(display, line, f"not valid {path.suffix[1:]}: {why}"))
         return None
     except OSError as exc:
