@@ -1051,6 +1051,17 @@ def test_a_finding_about_what_an_rdf_file_adds_to_a_hand_written_record_names_th
     assert "films.yaml" not in output.split("notAProperty")[0].rsplit("\n", 1)[-1]
 
 
+def test_a_statement_about_a_mistyped_iri_asks_whether_it_is_mistyped(empty_project, run_kg):
+    put(empty_project, "films.yaml", "movies:\n  oldboy:\n    name: Oldboy\n")
+    put(empty_project, "extra.ttl", f'<{BASE}movie/old-boy> <{S}award> "Grand Prix" .\n')
+    code, output = run_kg(empty_project, "validate")
+    assert code == 1
+    line = next(line for line in output.splitlines() if "'award'" in line)
+    assert line.lstrip().startswith(f"data/extra.ttl:1 [<{BASE}movie/old-boy>]: Violation: schema.org does not "
+                                    "allow 'award' on a node without a type") and line.endswith(
+        "; nothing describes this node: is its IRI mistyped? (value: \"Grand Prix\")"), line
+
+
 def test_a_finding_about_a_value_an_rdf_file_adds_beside_a_records_own_names_the_file(empty_project, run_kg):
     put(empty_project, "films.yaml", "people:\n  p: {name: P}\nmovies:\n  f:\n    name: F\n    director: [p]\n")
     put(empty_project, "extra.ttl", f"<{BASE}movie/f> <{S}director> <{BASE}person/p> ,\n  <{BASE}person/ghost> .\n")

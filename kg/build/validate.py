@@ -496,12 +496,14 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
                 if not keep(r["s"].value):
                     continue
                 if r["domain"].value == "true":
-                    types = sorted(c.value[len(_S):] for c in (q.object for q in store.quads_for_pattern(
-                        r["s"], vocab.TYPE, None, ox.DefaultGraph())) if c.value.startswith(_S))
+                    typed = [q.object for q in store.quads_for_pattern(r["s"], vocab.TYPE, None, ox.DefaultGraph())]
+                    types = sorted(c.value[len(_S):] for c in typed if c.value.startswith(_S))
                     kinds = " / ".join(types) or "node without a type"
                     domains = sorted(c[len(_S):] for c in sv.domains.get(p, ()) if c.startswith(_S))
                     where = f" (only on a {' or '.join(domains)}{_DOMAIN_HINTS.get(name, '')})" \
                         if 0 < len(domains) <= 4 else ""
+                    if not typed:  # nothing says what it is: no record has that key, nor does a file describe it
+                        where += "; nothing describes this node: is its IRI mistyped?"
                     report([r], p, f"schema.org does not allow {quote(name)} on a {kinds}{where}")
                 why = r["value"].value
                 if why == "object":
