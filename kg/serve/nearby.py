@@ -57,8 +57,9 @@ def _first(entities: list[str], pages: bool, credited: list[str]) -> str:
     branches = [f"{{ {s} ?s ?p ?o }}", f"{{ {e} ?e ?x ?s {_PART} ?s ?p ?o }}"]
     if pages:  # the source graphs' versions too, for citations; and the IRIs merged into them (in a source graph)
         branches += [f"{{ {s} GRAPH ?g {{ ?s ?p ?o }} }}", f"{{ {e} ?e ?x ?s {_PART} GRAPH ?g {{ ?s ?p ?o }} }}",
-                     f"{{ VALUES ?p {{ <{vocab.OWL_SAME_AS.value}> }} {_values('o', entities)} "
-                     "GRAPH ?g { ?s ?p ?o FILTER(isIRI(?s)) } }"]
+                     f"{{ {_values('o', entities)} GRAPH ?g {{ ?s <{vocab.OWL_SAME_AS.value}> ?o FILTER(isIRI(?s)) }} "
+                     f"BIND(<{vocab.OWL_SAME_AS.value}> AS ?p) }}"]  # (the predicate written out: a VALUES of
+        # it would have an engine read every owl:sameAs of every graph first)
     branches += [f"{{ SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ <{i}> }} ?s ?p ?o }} LIMIT {INCOMING} }}"
                  for i in credited]
     return "SELECT DISTINCT ?s ?p ?o ?g WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
