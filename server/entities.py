@@ -442,10 +442,11 @@ def resource(path: str) -> Answer | WerkzeugResponse:
         query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
         return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
                         + (f"?{query}" if query else ""), 302)
-    if found:  # several: the search for it, of that kind
+    if found:  # several: the search for it, of that kind (as JSON when a document was asked for by its extension)
         kind = current_app.extensions["kg.minter"].kind_of(found[0])
-        return redirect("/search?" + urlencode({"q": iri.rpartition("/")[2], **({"kind": kind} if kind else {})}),
-                        302)
+        asked = {"format": "json"} if suffix and suffix != "html" else {}
+        return redirect("/search?" + urlencode({**request.args, "q": iri.rpartition("/")[2],
+                                                **({"kind": kind} if kind else {}), **asked}), 302)
     readers = languages(request.headers.get("Accept-Language"))
     tags = {key: key for key in ENTITY_FORMS} | {"html": "-".join(("html", *readers))}  # a page per reader's languages
     return Answer({"html": partial(_entity_page, rel, iri, path, readers),

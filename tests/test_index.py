@@ -36,6 +36,15 @@ def test_a_listing_from_the_index_is_the_listing_by_query(both, kind, page, size
     assert listings.listing(indexed, kind, page, size) == listings.listing(queried, kind, page, size)
 
 
+def test_a_whole_name_found_by_bisection_is_what_a_scan_of_the_names_finds(both):
+    indexed, _ = both
+    path = indexed.path / layout.INDEX_DIR / layout.NAMES_FILE
+    keys = [line.split("\t", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(keys) > 50
+    for key in [*keys[::7], keys[0], keys[-1], "break", "zzz-no-such-name", "a"]:
+        assert list(index.exact(path, key)) == list(index.whole(path, key)), key
+
+
 def test_a_release_with_an_index_of_another_version_is_listed_by_query(both, tmp_path: Path):
     indexed, queried = both
     info = json.loads((indexed.path / layout.INDEX_DIR / "index.json").read_text(encoding="utf-8"))

@@ -172,6 +172,16 @@ def test_a_name_typed_that_several_entities_have_redirects_to_their_search(proje
     assert r.status_code == 302 and r.headers["Location"] == "/search?q=Echoes&kind=movie"
     page = client.get(r.headers["Location"], headers={"Accept": "application/json"}).get_json()
     assert {h["iri"].rsplit("/", 1)[1] for h in page["results"]} == {"echoes-1990", "echoes-2015"}
+    r = client.get("/movie/Echoes.ttl?page=1")  # a document asked for: the search's own document, JSON
+    assert r.status_code == 302 and r.headers["Location"] == "/search?page=1&q=Echoes&kind=movie&format=json"
+    assert {h["iri"].rsplit("/", 1)[1] for h in client.get(r.headers["Location"]).get_json()["results"]} == {
+        "echoes-1990", "echoes-2015"}
+
+
+def test_a_name_is_looked_up_only_under_a_kind_of_record(project, write, run_kg):
+    client = _named_with_years(project, write, run_kg)
+    assert client.get("/nothing/Echoes").status_code == 404
+    assert client.get("/movie/" + "Echoes%20" * 40).status_code == 404  # longer than any key a name makes
 
 
 def test_a_name_typed_under_another_kind_is_a_404(project, write, run_kg):

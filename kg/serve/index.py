@@ -141,6 +141,19 @@ def whole(path: Path, needle: str) -> Iterator[Match]:
             at = end + 1
 
 
+def exact(path: Path, needle: str) -> Iterator[Match]:
+    """Spellings in names.tsv whose search key is `needle`, found by bisection in its sampled lines (not a scan)."""
+    wanted = needle.encode("utf-8")
+    if not wanted or b"\t" in wanted or b"\n" in wanted or path.stat().st_size == 0:
+        return
+    with _opened(path) as (data, samples):
+        for count, (field, rest) in enumerate(_run(data, samples, wanted)):
+            if field != wanted or count >= MAX_MATCHES:  # (sorted: the key itself before the keys it starts)
+                return
+            spelling, iri, name, kind = rest.decode("utf-8").split("\t")
+            yield Match(spelling, iri, name, kind)
+
+
 def search(path: Path, needle: str) -> Iterator[Match]:
     """Spellings in names.tsv whose search key contains `needle` (a key: see `fold`): those that start with it first.
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg import layout
-from kg.ids import Minter, is_key
+from kg.ids import MAX_SLUG, Minter, is_key
 from kg.serve import index
 from kg.serve.documents import ALT, NAME, valid_iri
 from kg.serve.store import Release
@@ -135,7 +135,7 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
     needle = layout.fold(text)
     if too_short_text(text):  # one letter: the names that are it, not every name that holds it
         return _ranked((Hit(m.iri, m.name, m.type, m.spelling)
-                        for m in index.whole(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)), text,
+                        for m in index.exact(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle)), text,
                        limit) if needle else []
     found = list(index.search(release.path / layout.INDEX_DIR / layout.NAMES_FILE, needle))
     joined = layout.fold(text, joined=True)  # punctuation in a word is no word break (joonho finds Joon-ho)
@@ -153,9 +153,11 @@ def named(release: Release, iri: str) -> list[str]:
     its year), the entities of that kind (the IRIs under the same path) one of whose spellings is that name, whole
     (none without the release's index)."""
     head, _, last = iri.rpartition("/")
-    if not head or not last or is_key(last) or index.info(release.path) is None:
+    minted = Minter(str(release.meta.get("base_iri") or ""))
+    if not head or not last or len(last) > MAX_SLUG or is_key(last) or minted.kind_of(iri) is None or \
+            index.info(release.path) is None:
         return []
-    found = index.whole(release.path / layout.INDEX_DIR / layout.NAMES_FILE, layout.fold(last))
+    found = index.exact(release.path / layout.INDEX_DIR / layout.NAMES_FILE, layout.fold(last))
     named = sorted({m.iri for m in found if m.iri.rpartition("/")[0] == head and "#" not in m.iri})
     if not named or iri in release.graphs or (valid_iri(iri) and release.select(
             f"SELECT ?p WHERE {{ <{iri}> ?p ?o }} LIMIT 1")):
