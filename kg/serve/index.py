@@ -123,24 +123,6 @@ def _match(data: mmap.mmap, start: int, end: int) -> Match:
     return Match(spelling, iri, name, kind)
 
 
-def whole(path: Path, needle: str) -> Iterator[Match]:
-    """Spellings in names.tsv whose search key is `needle`, whole (a title of one letter: M, 시)."""
-    wanted = needle.encode("utf-8") + b"\t"
-    if wanted == b"\t" or path.stat().st_size == 0:
-        return
-    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        at = 0 if data[:len(wanted)] == wanted else data.find(b"\n" + wanted) + 1  # sorted: one run of lines
-        if at == 0 and data[:len(wanted)] != wanted:
-            return
-        for _ in range(MAX_MATCHES):
-            if data[at:at + len(wanted)] != wanted:
-                return
-            end = data.find(b"\n", at)
-            end = len(data) if end < 0 else end
-            yield _match(data, at, end)
-            at = end + 1
-
-
 def exact(path: Path, needle: str) -> Iterator[Match]:
     """Spellings in names.tsv whose search key is `needle`, found by bisection in its sampled lines (not a scan)."""
     wanted = needle.encode("utf-8")
