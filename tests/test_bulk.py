@@ -1051,6 +1051,17 @@ def test_a_finding_about_what_an_rdf_file_adds_to_a_hand_written_record_names_th
     assert "films.yaml" not in output.split("notAProperty")[0].rsplit("\n", 1)[-1]
 
 
+@pytest.mark.parametrize("subject", ["movie/b", "movie/a"])  # the file's own node; one a record has
+def test_a_triple_term_in_an_rdf_file_is_a_finding_not_a_failure(empty_project, run_kg, subject):
+    put(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
+    put(empty_project, "star.ttl", f'@prefix s: <{S}> .\n<{BASE}movie/b> a s:Movie ; s:name "B" .\n'
+                                   f'<{BASE}{subject}> s:about <<( <{BASE}movie/a> s:name "A" )>> .\n')
+    code, output = run_kg(empty_project, "validate")
+    assert code == 1, output
+    assert f"data/star.ttl:{2 if subject == 'movie/b' else 3} [<{BASE}{subject}>]: Violation: 'about' must point to" \
+        in output, output
+
+
 def test_a_statement_about_a_mistyped_iri_asks_whether_it_is_mistyped(empty_project, run_kg):
     put(empty_project, "films.yaml", "movies:\n  oldboy:\n    name: Oldboy\n")
     put(empty_project, "extra.ttl", f'<{BASE}movie/old-boy> <{S}award> "Grand Prix" .\n')

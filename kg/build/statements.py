@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -202,8 +202,9 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
         scratch = ox.Store()
         lines: dict[tuple[str, ...], int] = {}  # (subject, predicate or "", value) -> the line its first statement
         # ends on (a value as the file writes it: the store's canonical form may differ, then its predicate's line)
-        scratch.extend(_noting_lines(((ox.Quad(kept(skolem(q.subject)), q.predicate, kept(skolem(q.object)),
-                                               skolem(q.graph_name)), line) for line, q in rdf.lined()), lines))
+        quads = ((ox.Quad(kept(skolem(q.subject)), q.predicate, kept(skolem(q.object)), skolem(q.graph_name)), line)
+                 for line, q in rdf.lined())
+        scratch.extend(_noting_lines(quads, lines, mapped.subjects) if mapped is not None else (q for q, _ in quads))
         own: set[str] = set()  # the subjects this file brings: a finding on one names the file already
         for quad in scratch:
             if mapped is not None:
@@ -215,20 +216,29 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
                     origin = Origin(rdf.display, lines.get((subject, quad.predicate.value), 0), f"<{subject}>")
                     said = mapped.statements.setdefault((subject, quad.predicate.value), origin)
                     if said.file != rdf.display:  # the record states this property too: the file's value is its
-                        mapped.values[(subject, quad.predicate.value, quad.object.value)] = origin._replace(
-                            line=lines.get((subject, quad.predicate.value, quad.object.value), origin.line))
+                        mapped.values[(subject, quad.predicate.value, _text(quad.object))] = origin._replace(
+                            line=lines.get((subject, quad.predicate.value, _text(quad.object)), origin.line))
             yield quad
         del scratch
 
 
-def _noting_lines(lined: Iterable[tuple[ox.Quad, int]], lines: dict[tuple[str, ...], int]) -> Iterator[ox.Quad]:
-    """The quads, noting in `lines` where each subject's first statement, its first of each predicate and of each
-    value end."""
+def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term's value; a triple term (RDF 1.2) as N-Triples writes it."""
+    return str(term) if isinstance(term, ox.Triple) else term.value
+
+
+def _noting_lines(lined: Iterable[tuple[ox.Quad, int]], lines: dict[tuple[str, ...], int],
+                  records: Container[str]) -> Iterator[ox.Quad]:
+    """The quads, noting in `lines` where each subject's first statement ends; of a subject a record has (the
+    `records`' subjects: what the file adds to it is located statement by statement), where its first of each
+    predicate and of each value end."""
     for quad, line in lined:
-        s, p = quad.subject.value, quad.predicate.value
+        s = quad.subject.value
         lines.setdefault((s, ""), line)
-        lines.setdefault((s, p), line)
-        lines.setdefault((s, p, quad.object.value), line)
+        if s in records:
+            p = quad.predicate.value
+            lines.setdefault((s, p), line)
+            lines.setdefault((s, p, _text(quad.object)), line)
         yield quad
 
 
