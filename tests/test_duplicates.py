@@ -291,6 +291,27 @@ def test_a_film_only_an_rdf_file_describes_is_compared_and_merged_into_the_recor
     assert code == 0 and _candidates(empty_project) == [], output
 
 
+@pytest.mark.parametrize("shared_cast", [True, False])
+def test_one_film_under_two_english_titles_is_a_candidate_when_a_cast_member_says_so(empty_project, write, run_kg,
+                                                                                     shared_cast):
+    cast = "      actor: [lee-mi-yeon]\n" if shared_cast else ""
+    write(empty_project, "films.yaml", "sources:\n  kit: {name: Press kit}\n  fest: {name: Festival}\n"
+          "people:\n  park-ki-hyung: {name: Park Ki-hyung}\n  lee-mi-yeon: {name: Lee Mi-yeon}\n"
+          "movies:\n  whispering-corridors:\n    name: Whispering Corridors\n    claims:\n      kit:\n"
+          "        name: {text: Whispering Corridors, lang: en}\n        alternate_name: [{text: 여고괴담, lang: ko}]\n"
+          "        production_year: 1998\n        director: [park-ki-hyung]\n" + cast.replace("      ", "        ") +
+          "  girls-high-school-ghost-story:\n    name: Girls' High School Ghost Story\n    claims:\n      fest:\n"
+          "        name: {text: \"Girls' High School Ghost Story\", lang: en}\n        production_year: 1998\n"
+          "        director: [park-ki-hyung]\n" + cast.replace("      ", "        "))
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    found = _candidates(empty_project)
+    if shared_cast:  # titled otherwise in English (-0.15), a cast member in common (+0.15)
+        assert [c["evidence"][0] for c in found] == ["titles that differ, in en too"], found
+    else:  # one director's two films of a year, each titled in English, differently
+        assert found == []
+
+
 def test_a_film_only_an_rdf_file_describes_may_be_kept_apart(empty_project, write, run_kg):
     write(empty_project, "films.yaml", SALT_ROAD)
     (empty_project / "data" / "extra.ttl").write_text(SALT_ROAD_RDF, encoding="utf-8")

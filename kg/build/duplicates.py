@@ -168,15 +168,12 @@ def _names(record: Record) -> list[str]:
     return list(out)
 
 
-def _titled_in(record: Record) -> dict[str, set[str]]:
-    """A record's names by their language tag (ko and ko-Latn apart: a script is another spelling); untagged ones
-    left out, as they may be in any language."""
-    out: dict[str, set[str]] = {}
-    for claim in record.claims:
-        for v in claim.values:
-            if v.field in ("name", "alternate_name") and isinstance(v.value, LangText) and v.value.lang:
-                out.setdefault(v.value.lang.lower(), set()).add(film_keys(v.value.text).loose)
-    return out
+def _titled_in(record: Record) -> list[tuple[str, str]]:
+    """A record's names as (language tag, loose key), each once (ko and ko-Latn apart: a script is another
+    spelling); untagged ones left out, as they may be in any language."""
+    return sorted({(v.value.lang.lower(), film_keys(v.value.text).loose) for claim in record.claims
+                   for v in claim.values if v.field in ("name", "alternate_name") and isinstance(v.value, LangText)
+                   and v.value.lang})
 
 
 def _people_of(film: Record) -> tuple[set[str], set[str]]:
@@ -197,8 +194,8 @@ def _people_of(film: Record) -> tuple[set[str], set[str]]:
 
 
 # what `Known` keeps of a record
-NAMES, YEARS, SPELLINGS, MOVIE_KEYS, PERSON_KEYS, DIRECTORS, CREDITED, PERSON_SPELLINGS = range(8)
-_WORKED_OUT = 8
+NAMES, YEARS, SPELLINGS, MOVIE_KEYS, PERSON_KEYS, DIRECTORS, CREDITED, PERSON_SPELLINGS, TITLED = range(9)
+_WORKED_OUT = 9
 
 
 @dataclass
@@ -356,6 +353,10 @@ class _World:
             PERSON_SPELLINGS, r, lambda r: [(k.strict, k.ordered, k.loose, k.words, how) for n in self.names(r)
                                              for k, how in person_spellings(n)])])
 
+    def titled(self, record: Record) -> tuple[tuple[str, str], ...]:
+        """A film's titles in the languages their tags name (`_titled_in`)."""
+        return self.known.of(TITLED, record, _titled_in)
+
     def years(self, record: Record) -> set[int]:
         """The years a record's sources give it."""
         return _once(self._years, record, lambda r: {int(y) for y in self.known.of(YEARS, r, _years)})
@@ -478,12 +479,13 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     if _parts(names_a) != _parts(names_b):
         return None  # Part II and Part III, Rocky and Rocky II: each film of a series
     match = _best_match(spell_a, spell_b)
-    if match is None:  # titles that differ: perhaps in two languages, unless both are titled in one, differently
-        titled_a, titled_b = _titled_in(a), _titled_in(b)
-        if any(not titled_a[lang] & titled_b[lang] for lang in titled_a.keys() & titled_b.keys()):
-            return None  # (Winter Bus, 겨울 버스; Seven Bridges of Jeonju, 전주의 일곱 다리: two films)
-        match = (0.2, "titles that differ (another language?)")
-    score, evidence = match[0], [match[1].replace("name", "title")]
+    differ: list[str] = []  # titles that differ: perhaps in two languages, unless both are titled in one, differently
+    if match is None:  # (Winter Bus, 겨울 버스; Seven Bridges of Jeonju, 전주의 일곱 다리: two films)
+        titled_a, titled_b = world.titled(a), world.titled(b)
+        differ = sorted(lang for lang in {g for g, _ in titled_a} & {g for g, _ in titled_b}
+                        if not {k for g, k in titled_a if g == lang} & {k for g, k in titled_b if g == lang})
+        match = (0.2, "titles that differ" + (f", in {', '.join(differ)} too" if differ else " (another language?)"))
+    score, evidence = match[0] - (0.15 if differ else 0), [match[1].replace("name", "title")]
     if set(names_a) & set(names_b) and match[0] >= 0.5:
         evidence = ["the same title"]
     elif (arts_a := _articles(names_a)) and (arts_b := _articles(names_b)) and not arts_a & arts_b:
