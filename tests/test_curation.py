@@ -915,6 +915,27 @@ def test_a_preference_for_a_source_that_gives_two_of_the_values_is_refused(empty
     assert [(c["preferred"], c["decided"]) for c in meta["conflicts"]] == [("2024-05-09", "the curators' own value")]
 
 
+@pytest.mark.parametrize("own", ["", " production_year: 2023,"])
+def test_a_preference_for_an_rdf_file_that_states_two_of_the_values_is_refused(empty_project, write, run_kg, own):
+    write(empty_project, "films.yaml", f"""
+        sources:
+          kit: {{name: Press kit}}
+        movies:
+          salt-road: {{name: Salt Road,{own} claims: {{kit: {{name: Salt Road, production_year: 2020}}}}}}
+        decisions:
+          - prefer movie/salt-road production_year from extra
+        """)
+    (empty_project / "data" / "extra.ttl").write_text(
+        "@prefix schema: <http://schema.org/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        '<https://films.example.org/movie/salt-road> schema:dateCreated "2024"^^xsd:gYear, "2022"^^xsd:gYear .\n',
+        encoding="utf-8")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2, output
+    assert "movie/salt-road: 'extra' gives 2 values of production_year" in output
+    assert ("the curators' own production_year (2023) settles it already: drop this decision" if own else
+            "give the record its production_year in its own fields") in output
+
+
 def test_values_one_source_gives_are_each_marked_preferred_or_not_on_a_row_of_their_own(empty_project, write,
                                                                                            run_kg):
     from server import create_app

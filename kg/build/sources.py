@@ -774,17 +774,30 @@ class _RdfStated:
 
     def __init__(self, rdf: list[RdfFile], base: str, moves: dict[Ref, Merge]) -> None:
         self.rdf, self.minter, self.moves = rdf, Minter(base), moves
-        self._stated: dict[tuple[str, str], set[str]] | None = None  # (subject, predicate) -> the files stating it
+        # (subject, predicate) -> the files stating it -> the values each states (N-Triples)
+        self._stated: dict[tuple[str, str], dict[str, set[str]]] | None = None
         self._subjects: set[str] | None = None
 
-    def _read(self) -> dict[tuple[str, str], set[str]]:
+    def _read(self) -> dict[tuple[str, str], dict[str, set[str]]]:
         if self._stated is None:
             self._stated = {}
             for file in self.rdf:
                 for q in file.quads():  # (a TriG file's named graphs keep their names: no source's statements)
                     if isinstance(q.subject, ox.NamedNode) and isinstance(q.graph_name, ox.DefaultGraph):
-                        self._stated.setdefault((q.subject.value, q.predicate.value), set()).add(file.key)
+                        self._stated.setdefault((q.subject.value, q.predicate.value), {}).setdefault(
+                            file.key, set()).add(str(q.object))
         return self._stated
+
+    def values(self, ref: Ref, name: str, source: str) -> set[str]:
+        """The values one file (by source key) states of a field of a record, or of a record merged into it (not of
+        a part's: a budget's amount)."""
+        f = KINDS[ref[0]].field(name)
+        if f is None or f.predicate is None or f.vtype in PART_PREDICATES or not self.rdf:
+            return set()
+        stated = self._read()
+        return {v for iri in (self.minter.entity(*ref), *(self.minter.entity(*old) for old, m in self.moves.items()
+                                                          if m.kept == ref))
+                for v in stated.get((iri.value, f.predicate), {}).get(source, ())}
 
     def giving(self, ref: Ref, name: str) -> set[str]:
         """The files (by source key) that state a field of a record, or of a record merged into it, where the
@@ -847,14 +860,18 @@ def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[
                                     f"{p.field} (sources that do, of the record merged: {given})"
                                     if ref != p.record else f"{named}: {quote(p.source)} gives no {p.field} "
                                     f"(sources that do: {given})", SECTION))
-        elif p.source != EDITORIAL and len(values := _values_of(record, p.source, p.field)) > 1:
-            # (two records merged, each with its value from one file): the source's value is not one
+        elif p.source != EDITORIAL and len(values := _values_of(record, p.source, p.field) | (
+                rdf.values(ref, p.field, p.source) if rdf is not None else set())) > 1:
+            # (two records merged, each with its value from one file; a file stating two): the source's is not one
             named = "/".join(p.record) + (f" (merged into {'/'.join(ref)})" if ref != p.record else "")
+            own = _values_of(record, EDITORIAL, p.field)
+            instead = f"the curators' own {p.field} ({next(iter(own))}) settles it already: drop this decision" \
+                if len(own) == 1 else f"give the record its {p.field} in its own fields, at the top level (the " \
+                "curators' value), instead"
             problems.append(Problem(p.origin.file, p.origin.line, f"{named}: {quote(p.source)} gives "
                                     f"{len(values)} values of {p.field} ({', '.join(sorted(values))}"
                                     f"{', of the records merged' if ref in joined else ''}), so preferring it "
-                                    f"settles nothing: give the record its {p.field} in its own fields, at the "
-                                    "top level (the curators' value), instead", SECTION))
+                                    f"settles nothing: {instead}", SECTION))
         elif p.source != EDITORIAL and p.field != "name" and len(own := _values_of(record, EDITORIAL, p.field)) == 1 \
                 and own != _values_of(record, p.source, p.field):
             # the curators' own one value settles it already (several, from records merged, settle nothing)
