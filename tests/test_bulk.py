@@ -1657,6 +1657,14 @@ def test_a_reference_with_a_year_names_the_record_a_mapping_keyed_by_name_and_ye
         (f"{BASE}movie/night-garden-2024",), (f"{BASE}movie/winter-bus-2024",)]
 
 
+def test_a_reference_to_a_person_with_a_year_is_refused(empty_project, run_kg):
+    put(empty_project, "prog.csv", "code,title,year,director\nJN1,Night Garden,2024,Kim Lee\n")
+    put(empty_project, "prog.mapping.yaml", mapping(
+        "prog.csv", "name: title\nproduction_year: year\ndirector: {name: director, year: year}\n", source="prog"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "a reference gives a year for a film only" in output and "names a person" in output, output
+
+
 def test_a_reference_by_title_alone_to_a_film_keyed_with_its_year_is_a_candidate_duplicate(empty_project, run_kg):
     put(empty_project, "prog.csv", "code,title,year\nJN1,Night Garden,2024\n")
     put(empty_project, "prog.mapping.yaml", mapping("prog.csv", "name: title\nproduction_year: year\n",
