@@ -1070,7 +1070,15 @@ def test_a_statement_about_a_mistyped_iri_asks_whether_it_is_mistyped(empty_proj
     line = next(line for line in output.splitlines() if "'award'" in line)
     assert line.lstrip().startswith(f"data/extra.ttl:1 [<{BASE}movie/old-boy>]: Violation: schema.org does not "
                                     "allow 'award' on a node without a type") and line.endswith(
-        "; nothing describes this node: is its IRI mistyped? (value: \"Grand Prix\")"), line
+        "; nothing gives this node a type: is its IRI mistyped, or its type left out? (value: \"Grand Prix\")"), line
+
+
+def test_a_blank_node_without_a_type_is_not_asked_about_its_iri(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f'@prefix s: <{S}> .\n<{BASE}movie/b> a s:Movie ; s:name "B" ;\n'
+                                    '  s:award [ s:award "Grand Prix" ] .\n')
+    code, output = run_kg(empty_project, "validate")
+    line = next(line for line in output.splitlines() if "on a node without a type" in line)
+    assert code == 1 and "/.well-known/genid/" in line and "mistyped" not in line, output
 
 
 def test_a_finding_about_a_value_an_rdf_file_adds_beside_a_records_own_names_the_file(empty_project, run_kg):

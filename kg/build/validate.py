@@ -502,8 +502,8 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
                     domains = sorted(c[len(_S):] for c in sv.domains.get(p, ()) if c.startswith(_S))
                     where = f" (only on a {' or '.join(domains)}{_DOMAIN_HINTS.get(name, '')})" \
                         if 0 < len(domains) <= 4 else ""
-                    if not typed:  # nothing says what it is: no record has that key, nor does a file describe it
-                        where += "; nothing describes this node: is its IRI mistyped?"
+                    if not typed and "/.well-known/genid/" not in r["s"].value:  # (a blank node's: no IRI typed)
+                        where += "; nothing gives this node a type: is its IRI mistyped, or its type left out?"
                     report([r], p, f"schema.org does not allow {quote(name)} on a {kinds}{where}")
                 why = r["value"].value
                 if why == "object":
