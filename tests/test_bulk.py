@@ -1148,6 +1148,23 @@ def test_a_statement_without_its_dot_is_refused_at_its_own_line_not_the_next(emp
            f"the parser found more on line {3 + gap.count(chr(10))}" in output, output
 
 
+@pytest.mark.parametrize("name, text, said", [
+    ("extra.ttl", f'@prefix s: <{S}> .\n<{BASE}movie/x> s:name "X"\n', "the file ends after it"),
+    ("extra.ttl", f'@prefix s: <{S}> .\r<{BASE}movie/x> s:name "X"\r<{BASE}movie/y> s:name "Y" .\r',
+     "the parser found more on line 3"),
+    ("extra.nt", f'<{BASE}movie/x> <{S}name> "X"\n\n<{BASE}movie/y> <{S}name> "Y" .\n', "the parser found more on "
+                                                                                       "line 3"),
+    ("extra.trig", f'<{BASE}g> {{\n<{BASE}movie/x> <{S}name> "X"\n<{BASE}movie/y> <{S}name> "Y" . }}\n',
+     "the parser found more on line 3")], ids=["last-statement", "cr-lines", "n-triples", "trig"])
+def test_a_statement_without_its_dot_is_refused_at_its_line_in_every_line_format(empty_project, run_kg, name, text,
+                                                                                 said):
+    put(empty_project, name, text)
+    code, output = run_kg(empty_project, "build")
+    line = 1 if name == "extra.nt" else 2
+    assert code == 2 and f"data/{name}:{line}: not valid {name.rsplit('.', 1)[1]}: the statement ends here without " \
+        f"its '.' (or a ';' or ',' to go on): {said}" in output, output
+
+
 def test_a_relative_iri_in_turtle_is_refused_with_how_to_give_a_base(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"<{BASE}movie/x> a <{S}Movie> ; <{S}name> \"X\" .\n<movie/x> <{S}award> \"Y\" .\n")
     code, output = run_kg(empty_project, "build")

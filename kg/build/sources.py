@@ -1013,14 +1013,22 @@ def _line_of(path: Path, char: str) -> int | None:
     return text.count("\n", 0, found.start()) + 1 if found else None
 
 
-def _statement_before(path: Path, line: int, column: int | None) -> int | None:
-    """For a parser that wanted a dot where a line starts (column 1, or after spaces), the line before it that
-    holds something (not a comment): where the dot is missing. None when the error is within its line."""
-    lines = path.read_bytes().decode("utf-8", "replace").splitlines()
-    if not 0 < line <= len(lines) or lines[line - 1][:max((column or 1) - 1, 0)].strip():
+# what Oxigraph's parsers say of a statement not ended (Turtle, N-Triples and N-Quads, TriG)
+_NO_DOT = re.compile(r"dot is expected|followed by a dot|or a '\.' is expected")
+
+
+def _statement_before(path: Path, line: int, column: int | None) -> tuple[int, int | None] | None:
+    """For a parser that wanted a dot where a line starts (column 1, or after spaces; or past the last line), the
+    line before it that holds something (not a comment): where the dot is missing; and the next line that does (None:
+    the file ends). None when the error is within its line."""
+    lines = re.split(r"\r\n|\r|\n", path.read_bytes().decode("utf-8", "replace"))  # (as the parser counts them)
+    if not 0 < line <= len(lines) + 1 or line <= len(lines) and lines[line - 1][:max((column or 1) - 1, 0)].strip():
         return None
-    return next((n for n in range(line - 1, 0, -1) if lines[n - 1].strip() and
+    more = next((n for n in range(line, len(lines) + 1) if lines[n - 1].strip() and
                  not lines[n - 1].lstrip().startswith("#")), None)
+    ended = next((n for n in range(line - 1, 0, -1) if lines[n - 1].strip() and
+                  not lines[n - 1].lstrip().startswith("#")), None)
+    return (ended, more) if ended is not None else None
 
 
 def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> RdfFile | None:
@@ -1059,9 +1067,9 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
         if "No scheme found" in why:
             why += (" (a relative IRI such as <movie/x>: write it in full, or resolve it with a base, e.g. "
                     f"{_BASES[rdf.format].format(base)})") if rdf.format in _BASES else " (IRIs are full)"
-        if line and "dot is expected" in why and (ended := _statement_before(path, line, getattr(exc, "offset", 0))):
-            why, line = ("the statement ends here without its '.' (or a ';' or ',' to go on): the parser found more "
-                         f"on line {line}"), ended
+        if line and _NO_DOT.search(why) and (ended := _statement_before(path, line, getattr(exc, "offset", 0))):
+            why, line = ("the statement ends here without its '.' (or a ';' or ',' to go on): " + (
+                f"the parser found more on line {ended[1]}" if ended[1] else "the file ends after it")), ended[0]
         problems.append(Problem(display, line, f"not valid {path.suffix[1:]}: {why}"))
         return None
     except OSError as exc:
