@@ -1041,6 +1041,16 @@ def test_a_finding_in_a_turtle_file_names_the_line_of_the_description_it_is_abou
     assert f"data/extra.ttl:8 [<{BASE}movie/b>]: Violation: A director must be a person" in output
 
 
+@pytest.mark.parametrize("end", ["\r\n", "\r"])
+def test_a_finding_in_a_turtle_file_of_other_line_ends_names_the_line_the_parser_counts(empty_project, run_kg, end):
+    put(empty_project, "extra.ttl", end.join([f"@prefix schema: <{S}> .", "", f"<{BASE}movie/a> a schema:Movie ;",
+                                              '    schema:name "A" .', f"<{BASE}movie/b> a schema:Movie ;",
+                                              f"    schema:director <{BASE}movie/a> .", ""]))
+    code, output = run_kg(empty_project, "validate")
+    assert code == 1
+    assert f"data/extra.ttl:5 [<{BASE}movie/b>]: Violation: A director must be a person" in output, output
+
+
 def test_a_finding_about_what_an_rdf_file_adds_to_a_hand_written_record_names_the_file(empty_project, run_kg):
     put(empty_project, "films.yaml", "movies:\n  oldboy:\n    name: Oldboy\n")
     put(empty_project, "extra.ttl", f'<{BASE}movie/oldboy> <{S}alternateName> "Old Boy" .\n'

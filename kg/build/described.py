@@ -74,10 +74,12 @@ def described(rdf: Iterable[RdfFile], base: str, records: Iterable[Record],
     found: dict[tuple[str, str], dict[str, list[Value]]] = {}
     origins: dict[tuple[str, str], Origin] = {}
     for file in rdf:
+        first: dict[str, int] = {}  # by subject, the line its first statement ends on (as validation names it)
         for line, q in file.lined():  # (what a TriG file says in a named graph of its own is said there, not of a
             # record)
             if not isinstance(q.graph_name, ox.DefaultGraph):
                 continue
+            line = first.setdefault(q.subject.value, line)
             ref = _key(minter, q.subject.value) if isinstance(q.subject, ox.NamedNode) else None
             f = _FIELDS[ref[0]].get(q.predicate.value) if ref is not None and ref not in known else None
             if ref is None or f is None or (value := _value(minter, f, q.object, retired)) is None:

@@ -920,23 +920,40 @@ class RdfFile:
 
 
 class _ByLine(io.RawIOBase):
-    """A file given to a parser a line at a time, counting them: a statement ends on the last line read when the
-    parser gives it."""
+    """A file given to a parser a line at a time, counting them as the parser does (a line ends at LF, CR or CRLF):
+    a statement ends on the last line read when the parser gives it."""
 
     def __init__(self, f: BinaryIO) -> None:
         super().__init__()
         self.f, self.read_to, self.starts = f, 0, True
+        self.held, self.at, self.ended = b"", 0, False  # what was read, and how far into it was given
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        line = self.f.readline(len(buffer))  # (a line longer than the buffer comes in pieces)
-        if line and self.starts:
+        while (whole := self._line_end()) is None:  # no line end held (a CR last may be a CRLF's): read more
+            more = self.f.read(max(len(buffer), 65536))
+            self.held, self.at, self.ended = self.held[self.at:] + more, 0, not more
+        size = min(abs(whole) - self.at, len(buffer))  # (a line longer than the buffer: in pieces)
+        buffer[:size] = self.held[self.at:self.at + size]
+        if size and self.starts:
             self.read_to += 1
-        self.starts = line.endswith(b"\n")
-        buffer[:len(line)] = line
-        return len(line)
+        self.at += size
+        self.starts = self.at == whole  # the next piece starts a line (not after the file's last, unended one)
+        return size
+
+    def _line_end(self) -> int | None:
+        """Where the line held at `at` ends (after its LF, CR or CRLF); minus the file's end when it is the last and
+        unended; None when more must be read to tell."""
+        held, at = self.held, self.at
+        lf = held.find(b"\n", at)
+        cr = held.find(b"\r", at, lf if lf >= 0 else len(held))
+        if cr >= 0 and (cr + 1 < len(held) or self.ended):
+            return cr + 2 if held[cr + 1:cr + 2] == b"\n" else cr + 1
+        if cr < 0 and lf >= 0:
+            return lf + 1
+        return -len(held) if self.ended else None
 
 
 @dataclass
