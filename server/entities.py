@@ -45,8 +45,10 @@ def release() -> Release:
     """The release being served, or a 503 explaining how to make one."""
     if g.release is None:
         why = g.get("no_release")
-        if why and g.get("no_release_private"):  # where and why (an engine's address): for the operator's log
-            current_app.logger.warning("cannot serve the release: %s", why)
+        if why and g.get("no_release_private"):  # where and why (an engine's address): for the operator's log,
+            if current_app.extensions.get("kg.unservable") != why:  # once, not on every request meanwhile
+                current_app.extensions["kg.unservable"] = why
+                current_app.logger.warning("cannot serve the release: %s", why)
             said = "This server cannot serve its release at the moment (its log says why): try again in a moment."
         else:
             said = f"This server cannot serve its release: {why}." if why else (

@@ -447,6 +447,7 @@ def test_a_slot_another_project_loaded_is_not_served_from(engine_project, run_kg
     for r in got.values():  # the engine's address is the operator's: in the log, never in a response
         assert "127.0.0.1" not in r.get_data(as_text=True) and "kg publish" not in r.get_data(as_text=True)
     assert f"no longer holds release {release}" in caplog.text and f"kg publish {release}" in caplog.text
+    assert caplog.text.count(f"no longer holds release {release}") == 1  # said once, not for each of the requests
 
 
 def test_a_replica_without_a_store_or_the_engine_settings_says_what_it_needs(engine_project, run_kg, tmp_path):

@@ -248,13 +248,15 @@ def _bad_pattern(graph: rdflib.Graph, shape: rdflib.term.Node) -> str | None:
     flags = graph.value(shape, SH.flags)
     for pattern in graph.objects(shape, SH.pattern):
         if not isinstance(pattern, rdflib.Literal) or (flags is not None and not isinstance(flags, rdflib.Literal)):
-            return f"sh:pattern and sh:flags are strings, not {pattern.n3()}"
+            odd = pattern if not isinstance(pattern, rdflib.Literal) else flags
+            return f"sh:pattern and sh:flags are strings, not {odd.n3() if odd is not None else 'nothing'}"
         flag = f", {rdflib.Literal(str(flags)).n3()}" if flags is not None else ""
         asked = f"SELECT ?ok WHERE {{ BIND(REGEX(\"\", {rdflib.Literal(str(pattern)).n3()}{flag}) AS ?ok) }}"
         rows = list(ox.Store().query(asked))  # type: ignore[arg-type]
         if not rows or rows[0]["ok"] is None:  # REGEX's error: the pattern (or a flag) does not compile
             return (f"sh:pattern {rdflib.Literal(str(pattern)).n3()}{' with sh:flags ' + str(flags) if flags else ''}"
-                    " is not a regular expression (XPath's, as SPARQL's REGEX reads it)")
+                    " is not a regular expression the store's SPARQL REGEX runs (it has XPath's syntax and flags, "
+                    "and \\p{L}-like classes, but no back-references or \\p{Is...} blocks)")
     return None
 
 
