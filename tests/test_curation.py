@@ -884,6 +884,19 @@ def test_a_preference_for_a_source_that_gives_no_value_says_so_though_the_curato
     assert code == 2 and "'cur-a' gives no production_year" in output
 
 
+# two records of one film merged, each with its date from one file; the curators' own date settles it
+SALT_FLOWERS = """
+        sources:
+          prog: {name: Programme export, type: WebPage}
+        movies:
+          salt-flower: {name: Salt Flower, release_date: 2024-05-09,
+                        claims: {prog: {name: Salt Flower, release_date: 2024-05-03}}}
+          salt-flowers: {name: Salt Flowers, claims: {prog: {name: Salt Flowers, release_date: 2024-05-09}}}
+        decisions:
+          - merge movie/salt-flowers into movie/salt-flower
+        """
+
+
 def test_a_preference_for_a_source_that_gives_two_of_the_values_is_refused(empty_project, write, run_kg):
     write(empty_project, "films.yaml", """
         sources:
@@ -899,16 +912,7 @@ def test_a_preference_for_a_source_that_gives_two_of_the_values_is_refused(empty
     assert code == 2, output
     assert "films.yaml:8: decisions: movie/salt-flower: 'prog' gives 2 values of release_date (2024-05-03, " \
            "2024-05-09, of the records merged), so preferring it settles nothing" in output
-    write(empty_project, "films.yaml", """
-        sources:
-          prog: {name: Programme export, type: WebPage}
-        movies:
-          salt-flower: {name: Salt Flower, release_date: 2024-05-09,
-                        claims: {prog: {name: Salt Flower, release_date: 2024-05-03}}}
-          salt-flowers: {name: Salt Flowers, claims: {prog: {name: Salt Flowers, release_date: 2024-05-09}}}
-        decisions:
-          - merge movie/salt-flowers into movie/salt-flower
-        """)  # what the message says to do instead: the curators' own value settles it
+    write(empty_project, "films.yaml", SALT_FLOWERS)  # what the message says to do instead: the curators' own value
     code, output = run_kg(empty_project, "build")
     assert code == 0, output
     meta = json.loads((empty_project / "var" / "current" / "release.json").read_text(encoding="utf-8"))
@@ -940,16 +944,7 @@ def test_values_one_source_gives_are_each_marked_preferred_or_not_on_a_row_of_th
                                                                                            run_kg):
     from server import create_app
 
-    write(empty_project, "films.yaml", """
-        sources:
-          prog: {name: Programme export, type: WebPage}
-        movies:
-          salt-flower: {name: Salt Flower, release_date: 2024-05-09,
-                        claims: {prog: {name: Salt Flower, release_date: 2024-05-03}}}
-          salt-flowers: {name: Salt Flowers, claims: {prog: {name: Salt Flowers, release_date: 2024-05-09}}}
-        decisions:
-          - merge movie/salt-flowers into movie/salt-flower
-        """)
+    write(empty_project, "films.yaml", SALT_FLOWERS)
     code, output = run_kg(empty_project, "build")
     assert code == 0, output
     html = create_app(root=empty_project, cache_mb=0).test_client().get("/movie/salt-flower").get_data(as_text=True)

@@ -115,7 +115,8 @@ def test_the_names_file_is_sorted_by_lower_case_so_every_spelling_that_starts_wi
     assert {"Ab1", "ab2"} <= found
 
 
-def test_a_server_on_a_release_without_an_index_still_lists_maps_and_searches(released, tmp_path: Path):
+def _without_index(released: Path, tmp_path: Path):
+    """An app serving a copy of the real data's release without its index (a release kg built before it)."""
     from kg.config import load_config
     from server import create_app
 
@@ -125,7 +126,11 @@ def test_a_server_on_a_release_without_an_index_still_lists_maps_and_searches(re
     shutil.copytree(current(released / "var"), root / "var" / "releases" / "old")
     shutil.rmtree(root / "var" / "releases" / "old" / layout.INDEX_DIR)
     os.symlink("releases/old", root / "var" / "current")
-    app = create_app(load_config(root, query_workers=1, cache_mb=0))
+    return create_app(load_config(root, query_workers=1, cache_mb=0))
+
+
+def test_a_server_on_a_release_without_an_index_still_lists_maps_and_searches(released, tmp_path: Path):
+    app = _without_index(released, tmp_path)
     try:
         client = app.test_client()
         hits = client.get("/search", query_string={"q": "talju"}, headers={"Accept": "application/json"}).json
@@ -140,16 +145,7 @@ def test_a_server_on_a_release_without_an_index_still_lists_maps_and_searches(re
 def test_a_search_by_sparql_past_its_deadline_says_when_to_ask_again(released, tmp_path: Path):
     from types import SimpleNamespace
 
-    from kg.config import load_config
-    from server import create_app
-
-    root = tmp_path / "project"
-    shutil.copytree(released / "data", root / "data")
-    shutil.copytree(released / "shapes", root / "shapes")
-    shutil.copytree(current(released / "var"), root / "var" / "releases" / "old")
-    shutil.rmtree(root / "var" / "releases" / "old" / layout.INDEX_DIR)
-    os.symlink("releases/old", root / "var" / "current")
-    app = create_app(load_config(root, query_workers=1, cache_mb=0))
+    app = _without_index(released, tmp_path)
     executors = app.extensions["kg.executors"]
     try:  # the scan of every name, answered as an executor answers a query past its deadline
         app.extensions["kg.executors"] = SimpleNamespace(
