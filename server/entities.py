@@ -202,8 +202,7 @@ class _Listed:
 @bp.get(f"/<any({', '.join(LISTED)}):kind>")
 def kind_without_slash(kind: str) -> WerkzeugResponse:
     """/movie means the listing /movie/: a redirect by path (Werkzeug's own would name the request's Host)."""
-    query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
-    return redirect(f"/{kind}/" + (f"?{query}" if query else ""), 308)
+    return redirect(f"/{kind}/" + _kept_query(), 308)
 
 
 @bp.get(f"/<any({', '.join(LISTED)}):kind>/")
@@ -410,22 +409,30 @@ def _for_this_release(response: WerkzeugResponse) -> WerkzeugResponse:
     return response
 
 
+def _kept_query() -> str:
+    """The request's query, as a redirect passes it on ("?..."; nothing when there is none)."""
+    query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
+    return f"?{query}" if query else ""
+
+
+def _to_entity(iri: str, suffix: str | None, status: int) -> WerkzeugResponse:
+    """A redirect to an entity's page, or its document of the form asked for (`suffix`), keeping the query."""
+    target = (local(iri) or "").lstrip("/")
+    return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE) + _kept_query(), status)
+
+
 @bp.get("/<path:path>")
 @renders
 def resource(path: str) -> Answer | WerkzeugResponse:
     """Any IRI minted under the base, served at its path: /movie/break-away, /vocab, /dataset, ..."""
     if path.endswith("/"):  # no minted IRI ends with a slash: /movie/break-away/ means /movie/break-away
-        query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
-        return redirect("/" + quote(path.rstrip("/"), safe=_URL_SAFE) + (f"?{query}" if query else ""), 308)
+        return redirect("/" + quote(path.rstrip("/"), safe=_URL_SAFE) + _kept_query(), 308)
     path, suffix = split_suffix(path, ENTITY_FORMS)
     rel = release()
     iri = current_app.extensions["kg.minter"].iri_at(path)
     redirects, gone = rel.moved
     if iri in redirects:  # merged or renamed: the entity lives on at its new IRI, in the form asked for
-        target = (local(redirects[iri]) or "").lstrip("/")
-        query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
-        return _for_this_release(redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
-                                          + (f"?{query}" if query else ""), 301))
+        return _for_this_release(_to_entity(redirects[iri], suffix, 301))
     if iri in gone:
         abort(_for_this_release(error_response(
             410, f"{iri} was in an earlier release of this dataset and is no longer: the curators removed it. Search "
@@ -435,15 +442,9 @@ def resource(path: str) -> Answer | WerkzeugResponse:
         abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "
                                   f"one is {now} (`kg rollback {path[len('release/'):]}` serves this one again)."))
     if spelled := documents.respelled(rel, iri):  # a name typed for the key: the entity it spells (for now: 302)
-        target = (local(spelled) or "").lstrip("/")
-        query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
-        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
-                        + (f"?{query}" if query else ""), 302)
+        return _to_entity(spelled, suffix, 302)
     if len(found := names.named(rel, iri)) == 1:  # a name whose key has more (a year): the one entity of that name
-        target = (local(found[0]) or "").lstrip("/")
-        query = quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%?")
-        return redirect("/" + quote(target + (f".{suffix}" if suffix else ""), safe=_URL_SAFE)
-                        + (f"?{query}" if query else ""), 302)
+        return _to_entity(found[0], suffix, 302)
     if found:  # several: the search for it, of that kind (as JSON when a document was asked for by its extension)
         kind = current_app.extensions["kg.minter"].kind_of(found[0])
         asked = {"format": "json"} if suffix and suffix != "html" else {}
