@@ -11,7 +11,7 @@ import json
 import re
 import shutil
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -952,6 +952,31 @@ def test_values_one_source_gives_are_each_marked_preferred_or_not_on_a_row_of_th
             for row in re.findall(r"(?s)<tr>.*?</tr>", html) if "May 2024" in row]
     assert rows == ["release date 9 May 2024 (preferred) Programme export",
                     "release date 3 May 2024 (also stated) Programme export"], rows
+
+
+def _catalogue(write: Callable[[Path, str, str], Path], root: Path, name: str, columns: str, rows: str) -> None:
+    """A CSV file of films and its mapping, as the source `name`."""
+    (root / "data" / f"{name}.csv").write_text(f"id,title,{columns}\n{rows}", encoding="utf-8")
+    fields = "\n".join(f"  {f}: {c}" for f, c in (("running_time", "minutes"), ("genre", "genre")) if c in columns)
+    write(root, f"{name}.mapping.yaml", f"""
+        source: {{key: {name}, name: {name}, type: CreativeWork}}
+        files: {name}.csv
+        record: movie
+        key: {{id: id}}
+        fields:
+          name: title
+        """ + fields + "\n")
+
+
+def test_a_conflict_between_bulk_files_is_located_at_a_row_giving_one_of_the_values(empty_project, write, run_kg):
+    _catalogue(write, empty_project, "0-genres", "genre", "f1,Night River,drama\n")  # read first: gives neither
+    _catalogue(write, empty_project, "cat-a", "minutes", "f2,Blue Road,90\nf1,Night River,100\n")
+    _catalogue(write, empty_project, "cat-b", "minutes", "f1,Night River,110\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    meta = json.loads((empty_project / "var" / "current" / "release.json").read_text(encoding="utf-8"))
+    assert [(c["subject"].rsplit("/", 1)[-1], c["where"]) for c in meta["conflicts"]] == [("f1", "data/cat-a.csv:3 [f1]")]
+    assert "according to cat-b  [data/cat-a.csv:3 [f1]]" in output
 
 
 RDF_FACTS = """\

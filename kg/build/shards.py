@@ -367,7 +367,7 @@ class _Job:
 _JOB: _Job | None = None
 
 
-_Mapping = tuple[dict[str, Origin], dict[tuple[str, str], Origin], dict[str, str]]
+_Mapping = tuple[dict[str, Origin], dict[tuple[str, str], Origin], dict[tuple[str, str, str], Origin], dict[str, str]]
 
 
 _HAND_WRITTEN = (".yaml", ".yml")
@@ -398,8 +398,8 @@ def _map_task(n: int) -> _Mapping:
     if kept is not None and key is not None and kept.into is not None:
         for suffix in digests:
             os.link(f"{stem}{suffix}", kept.into / f"{key}{suffix}")
-        keep(kept, key + ".pickle", (out.subjects, out.statements, digests))
-    return out.subjects, out.statements, digests
+        keep(kept, key + ".pickle", (out.subjects, out.statements, out.rows, digests))
+    return out.subjects, out.statements, out.rows, digests
 
 
 def _task_key(kept: Kept, records: list[Record], shards: int,
@@ -421,9 +421,9 @@ def _mapped_back(kept: Kept, key: str, stem: Path) -> _Mapping | None:
     """A mapping task's output as the previous release kept it: its sorted files linked in place, where its
     subjects and statements were written and the files' digests; None when it did not keep it whole."""
     found = read_back(kept, key + ".pickle")
-    if not isinstance(found, tuple) or len(found) != 3 or not isinstance(found[2], dict):
+    if not isinstance(found, tuple) or len(found) != 4 or not isinstance(found[3], dict):
         return None
-    return found if _linked_back(kept, key, list(found[2]), stem) else None
+    return found if _linked_back(kept, key, list(found[3]), stem) else None
 
 
 def _linked_back(kept: Kept, key: str, suffixes: list[str] | tuple[str, ...], stem: Path) -> bool:
@@ -502,10 +502,12 @@ def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Pla
                         strict=True))
         digests: dict[str, str] = {}  # by file name: a digest of each file the shards are merged from
         for n in range(tasks):
-            subjects, statements, written = done.pop(n)
+            subjects, statements, rows, written = done.pop(n)
             mapped.subjects.update(subjects)  # a later record of the same subject is where it was written last
             for key, origin in statements.items():
                 mapped.statements.setdefault(key, origin)  # a statement is where it was first written
+            for at, origin in rows.items():
+                mapped.rows.setdefault(at, origin)
             digests.update((f"map-{n:06d}{suffix}", d) for suffix, d in written.items())
         records.clear()
         job.records = []
