@@ -166,6 +166,16 @@ def test_a_name_typed_for_a_key_that_has_a_year_redirects_to_the_one_entity_of_t
     assert r.status_code == 302 and r.headers["Location"] == "/movie/the-salt-road-2011.ttl?format=nt"
 
 
+def test_a_key_shaped_name_of_no_entity_redirects_to_the_one_entity_of_that_name(project, write, run_kg):
+    client = _named_with_years(project, write, run_kg)
+    r = client.get("/movie/the-salt-road")  # the key a name makes, but the record's key has its year
+    assert r.status_code == 302 and r.headers["Location"] == "/movie/the-salt-road-2011"
+    r = client.get("/movie/echoes.jsonld")
+    assert r.status_code == 302 and r.headers["Location"] == "/search?q=echoes&kind=movie&format=json"
+    assert client.get("/movie/the-salt-road-2011").status_code == 200  # a key that is an entity's: itself
+    assert client.get("/movie/the-salt-roads").status_code == 404
+
+
 def test_a_name_typed_that_several_entities_have_redirects_to_their_search(project, write, run_kg):
     client = _named_with_years(project, write, run_kg)
     r = client.get("/movie/Echoes")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg import layout
-from kg.ids import MAX_SLUG, Minter, is_key
+from kg.ids import MAX_SLUG, Minter
 from kg.serve import index
 from kg.serve.documents import ALT, NAME, valid_iri
 from kg.serve.store import Release
@@ -149,12 +149,12 @@ def search(release: Release, text: str, limit: int = MAX_HITS) -> list[Hit] | No
 
 
 def named(release: Release, iri: str) -> list[str]:
-    """For an IRI whose last segment is a name typed in a link, not a key (`/movie/The Salt Road`, whose key has
-    its year), the entities of that kind (the IRIs under the same path) one of whose spellings is that name, whole
-    (none without the release's index)."""
+    """For an IRI whose last segment is a name typed in a link (`/movie/The Salt Road`, or `the-salt-road`, whose
+    key has its year) and not an entity, the entities of that kind (the IRIs under the same path) one of whose
+    spellings is that name, whole (none without the release's index)."""
     head, _, last = iri.rpartition("/")
     minted = Minter(str(release.meta.get("base_iri") or ""))
-    if not head or not last or len(last) > MAX_SLUG or is_key(last) or minted.kind_of(iri) is None or \
+    if not head or not last or len(last) > MAX_SLUG or minted.kind_of(iri) is None or \
             index.info(release.path) is None:
         return []
     found = index.exact(release.path / layout.INDEX_DIR / layout.NAMES_FILE, layout.fold(last))
