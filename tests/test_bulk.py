@@ -1712,7 +1712,7 @@ def test_a_reference_by_title_alone_to_a_film_keyed_with_its_year_is_a_candidate
     assert [(c["a"], c["b"], c["fix"]) for c in found] == [
         (f"{BASE}movie/night-garden-2024", f"{BASE}movie/night-garden",
          "merge movie/night-garden into movie/night-garden-2024")], output
-    assert "one gives nothing but its title" in found[0]["evidence"][-1]
+    assert "one gives no year and credits no one" in found[0]["evidence"][-1]
 
 
 def test_a_line_that_is_not_json_is_skipped_with_the_column_the_parser_stopped_at(empty_project, run_kg):

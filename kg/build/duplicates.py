@@ -522,7 +522,7 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
         return None  # titles alike in nothing: only one director's one film of one year, and its cast, tell
     if match[0] >= 0.5 and any(not world.years(r) and not all_r for r, all_r in ((a, all_a), (b, all_b))):
         score += 0.1  # one is a title alone, no year, no one credited: what a reference by title makes
-        evidence.append("one gives nothing but its title (a film named by a reference?)")
+        evidence.append("one gives no year and credits no one (a film named by a reference?)")
     return score, evidence
 
 
