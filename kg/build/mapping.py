@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -361,6 +361,13 @@ def _agreeing_dates(terms: list[Term]) -> bool:
     return len(dates) == len(terms) and finest_date(dates) is not None
 
 
+def _typed_as(term: Term) -> str:
+    """What a value is, beside its lexical form: its language or datatype."""
+    if isinstance(term, Literal):
+        return "@" + term.language if term.language else vocab.prefixed(term.datatype.value)
+    return "IRI"
+
+
 def find_conflicts(store: Store, minter: Minter, out: Mapped,
                    prefer: dict[tuple[str, str], Preference] | None = None) -> list[Conflict]:
     """Single-valued properties to which different sources give different values (asked of the store), each
@@ -375,7 +382,9 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
     conflicts = []
     editorial = minter.editorial()
     for (s, p), values in sorted(seen.items()):
-        said = {t.value: tuple(sorted(gs)) for _, (t, gs) in sorted(values.items())}
+        lexical = Counter(t.value for t, _ in values.values())  # (a value written alike, typed otherwise: both shown)
+        said = {t.value if lexical[t.value] == 1 else f"{t.value} ({_typed_as(t)})": tuple(sorted(gs))
+                for _, (t, gs) in sorted(values.items())}
         chosen, decided = None, None
         preference = (prefer or {}).get((s, p))
         decided_in = preference.origin.file if preference is not None and preference.origin is not None else None

@@ -21,6 +21,7 @@ import yaml
 
 from kg.build.bulk import read_bulk
 from kg.build.bulkspec import MAPPING_SUFFIX, Mapping, MappingError, inside, load_mapping, outside
+from kg.build.datatypes import typed
 from kg.build.decisions import HELP, SECTION, Decisions, Merge, Ref, parse
 from kg.build.merges import resolve
 from kg.build.notes import Note
@@ -903,20 +904,21 @@ class RdfFile:
         return RDF_FORMATS[self.path.suffix.lower()]
 
     def quads(self) -> Iterator[ox.Quad]:
-        """The file's statements as written (a JSON-LD file's contexts named by URL: the ones kg ships)."""
+        """The file's statements as written (a JSON-LD file's contexts named by URL: the ones kg ships), literals
+        of markup in kg's datatypes (`datatypes.typed`)."""
         if self.format == ox.RdfFormat.JSON_LD:  # a relative IRI would be dropped silently: it is resolved, and found
-            return read(self.path.read_bytes(), base_iri=UNRESOLVED)
-        return ox.parse(path=self.path, format=self.format)
+            return map(typed, read(self.path.read_bytes(), base_iri=UNRESOLVED))
+        return map(typed, ox.parse(path=self.path, format=self.format))
 
     def lined(self) -> Iterator[tuple[int, ox.Quad]]:
-        """The file's statements as written, each with the line it ends on (0 in a JSON-LD file, read whole)."""
+        """`quads`, each with the line it ends on (0 in a JSON-LD file, read whole)."""
         if self.format == ox.RdfFormat.JSON_LD:
             yield from ((0, q) for q in self.quads())
             return
         with self.path.open("rb") as f:
             lines = _ByLine(f)
             for quad in ox.parse(cast(IO[bytes], lines), format=self.format):  # (read as an IO is)
-                yield lines.read_to, quad
+                yield lines.read_to, typed(quad)
 
 
 class _ByLine(io.RawIOBase):

@@ -383,7 +383,13 @@ LITERAL_TYPES: dict[str, tuple[str, ...]] = {
     vocab.RDF + "langString": (_S + "Text",),
     vocab.XSD + "date": (_S + "Date",),
     vocab.XSD + "gYear": (_S + "Date",),  # an ISO 8601 date with year precision
+    vocab.XSD + "gYearMonth": (_S + "Date",),
     vocab.XSD + "dateTime": (_S + "DateTime",),
+    vocab.XSD + "time": (_S + "Time",),
+    # schema.org's own data types, as its JSON-LD context types a date (what kg does not read as xsd: "May 2021")
+    _S + "Date": (_S + "Date",),
+    _S + "DateTime": (_S + "DateTime",),
+    _S + "Time": (_S + "Time",),
     vocab.XSD + "duration": (_S + "Duration",),
     vocab.XSD + "integer": (_S + "Integer", _S + "Number"),
     vocab.XSD + "decimal": (_S + "Number",),

@@ -1,0 +1,95 @@
+"""Literals of RDF source files in the datatypes kg's own records give the same properties: schema.org markup writes
+a date as "2021-03-11" typed schema:Date (its context says so) or untyped, a running time as a plain "PT1H41M", a
+rating as a JSON number or a string; read as kg's xsd:date, xsd:duration and xsd:decimal, they are checked and
+compared as a record's values are."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import pyoxigraph as ox
+
+from kg.literals import Duration
+from kg.vocab import SCHEMA, XSD
+
+_S = SCHEMA
+_PLAIN = XSD + "string"
+_NUMBERS = frozenset({XSD + "integer", XSD + "double", XSD + "float", XSD + "decimal", _S + "Number"})
+
+
+def _date(text: str) -> str | None:
+    """The xsd datatype of a date as markup writes it (a year, a month, a day, a day and time); None if it is none."""
+    try:
+        if re.fullmatch(r"\d{4}", text):
+            return XSD + "gYear"
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            dt.date.fromisoformat(text + "-01")
+            return XSD + "gYearMonth"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            dt.date.fromisoformat(text)
+            return XSD + "date"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?", text):
+            dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return XSD + "dateTime"
+    except ValueError:  # (2021-02-30: left as written, for the shapes to say what is wrong)
+        return None
+    return None
+
+
+def _dated(literal: ox.Literal) -> ox.Literal | None:
+    if literal.datatype.value not in (_PLAIN, _S + "Date", _S + "DateTime"):
+        return None
+    found = _date(literal.value.strip())
+    return ox.Literal(literal.value.strip(), datatype=ox.NamedNode(found)) if found else None
+
+
+def _timed(literal: ox.Literal) -> ox.Literal | None:
+    text = literal.value.strip()
+    if literal.datatype.value not in (_PLAIN, _S + "Duration") or Duration.parse(text) is None:
+        return None
+    return ox.Literal(text, datatype=ox.NamedNode(XSD + "duration"))
+
+
+def _figure(literal: ox.Literal, written: frozenset[str]) -> ox.Literal | None:
+    if literal.datatype.value not in written:
+        return None
+    try:
+        number = Decimal(literal.value.strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    return ox.Literal(format(number.normalize(), "f"), datatype=ox.NamedNode(XSD + "decimal"))
+
+
+def _count(literal: ox.Literal) -> ox.Literal | None:
+    found = _figure(literal, frozenset({_PLAIN, _S + "Number", XSD + "double", XSD + "float", XSD + "decimal"}))
+    if found is None or "." in found.value or found.value.startswith("-"):
+        return None
+    return ox.Literal(found.value, datatype=ox.NamedNode(XSD + "integer"))
+
+
+# by property: how its literals are read (None: as written)
+_READ: dict[str, Callable[[ox.Literal], ox.Literal | None]] = {
+    **{_S + p: _dated for p in ("datePublished", "dateCreated", "birthDate", "deathDate", "startDate", "endDate",
+                                "foundingDate", "dissolutionDate", "dateModified", "uploadDate")},
+    **{_S + p: _timed for p in ("duration", "timeRequired")},
+    # a rating's figures, written as numbers or strings; an amount's, as numbers only (a PropertyValue's value
+    # may be a code such as "00123")
+    **{_S + p: (lambda lit: _figure(lit, _NUMBERS | {_PLAIN})) for p in ("ratingValue", "bestRating", "worstRating")},
+    _S + "value": lambda lit: _figure(lit, _NUMBERS),
+    **{_S + p: _count for p in ("ratingCount", "reviewCount")},
+}
+
+
+def typed(quad: ox.Quad) -> ox.Quad:
+    """The quad, its literal in kg's datatype for the property when markup wrote it otherwise."""
+    read = _READ.get(quad.predicate.value)
+    if read is None or not isinstance(quad.object, ox.Literal) or quad.object.language:
+        return quad
+    found = read(quad.object)
+    return quad if found is None or found == quad.object else ox.Quad(quad.subject, quad.predicate, found,
+                                                                      quad.graph_name)
