@@ -159,7 +159,7 @@ def named(release: Release, iri: str) -> list[str]:
         return []
     found = index.exact(release.path / layout.INDEX_DIR / layout.NAMES_FILE, layout.fold(last))
     named = sorted({m.iri for m in found if m.iri.rpartition("/")[0] == head and "#" not in m.iri})
-    if not named or iri in release.graphs or (valid_iri(iri) and release.select(
+    if not named or iri in named or iri in release.graphs or (valid_iri(iri) and release.select(
             f"SELECT ?p WHERE {{ <{iri}> ?p ?o }} LIMIT 1")):
         return []  # (an IRI the release states something of is its own, whatever it looks like)
     return named
