@@ -371,6 +371,39 @@ def test_a_preferred_year_is_the_films_year_wherever_it_is_summed_up(curated, pa
     assert "2008/2009" not in html and re.search(r'href="/movie/break-away">Break Away</a>.{0,80}2009', html), path
 
 
+TWO_BIRTHS = """
+        sources:
+          festival: {name: Festival catalogue, type: WebPage}
+          registry: {name: People registry, type: WebPage}
+        people:
+          kim-min-jae:
+            name: Kim Min-jae
+            claims:
+              festival: {name: Kim Min-jae, birth_date: 1987, job_title: actor}
+              registry: {name: Kim Min-jae, birth_date: 1988-05-02}
+        """
+
+
+@pytest.mark.parametrize("decided, shown", [("", "b. 1987/1988, actor"),
+                                            ("decisions:\n  - prefer person/kim-min-jae birth_date from registry\n",
+                                             "b. 1988, actor")])
+def test_a_person_s_birth_year_is_summed_up_as_the_curators_chose_or_as_every_source_gives_it(
+        empty_project, write, run_kg, decided, shown):
+    from server import create_app
+
+    write(empty_project, "people.yaml", TWO_BIRTHS.rstrip(" ") + textwrap.indent(decided, " " * 8))
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    client = create_app(root=empty_project, cache_mb=0).test_client()
+    hits = client.get("/search?q=kim+min&format=json").get_json()["results"]
+    assert [h["summary"] for h in hits] == [shown]
+    listed = client.get("/person/?format=json").get_json()["items"]
+    assert [r["summary"] for r in listed] == [shown]
+    born = "1988" if "1988," in shown else "1987"  # the listing by birth year agrees with the summary
+    assert [r["summary"] for r in client.get(f"/person/?born={born}&format=json").get_json()["items"]] == [shown]
+    assert shown in client.get("/person/kim-min-jae").get_data(as_text=True)
+
+
 def test_the_curators_own_value_is_marked_preferred_on_the_entity_page(curated):
     html = _get(curated.server, "/movie/renamed-film", Accept="text/html").text
     assert re.search(r"<span>2011</span>\s*<small class=\"rank\">\(preferred\)</small>", html)

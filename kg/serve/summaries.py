@@ -99,10 +99,13 @@ def _film(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
 
 
 def _person(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
-    """Birth year and job; without either, the films they are credited in (how many, and the first)."""
-    born = sorted(v.value[:4] for v in values_of(release, node, _BORN) if isinstance(v, ox.Literal))
+    """Birth year (the curators' choice where its sources disagree, else every year they give) and job; without
+    either, the films they are credited in (how many, and the first)."""
+    born = sorted({v.value[:4] for v in values_of(release, node, _BORN) if isinstance(v, ox.Literal)})
+    if len(born) > 1 and (chosen := _preferred(release, node, _BORN)) is not None:
+        born = [chosen.value[:4]]
     jobs = sorted(v.value for v in values_of(release, node, _JOB) if isinstance(v, ox.Literal))
-    known = ([f"b. {born[0]}"] if born else []) + jobs[:1]
+    known = ([f"b. {'/'.join(born)}"] if born else []) + jobs[:1]
     return known or _credits(release, node, lang)
 
 
