@@ -101,6 +101,13 @@ BAD_INPUT = {
     "bad url": ("movies:\n  x:\n    name: X\n    same_as: [not-a-url]\n", "bad.yaml:4", "http(s) URL"),
     "bad cast": ("movies:\n  x:\n    name: X\n    cast: [{character: y}]\n", "bad.yaml:4", "cast entry"),
     "empty file": ("", "bad.yaml:1", "the file is empty"),
+    "empty section": ("people:\n  p: {name: P}\nmovies:\n", "bad.yaml:3",
+                      "movies: the section is empty (a save cut short?): give it its records (key: record), or delete "
+                      "the line 'movies:'"),
+    "empty decisions": ("people:\n  p: {name: P}\ndecisions:\n", "bad.yaml:3",
+                        "decisions: the section is empty (a save cut short?): give it one decision per item"),
+    "decisions as a mapping": ("people:\n  p: {name: P}\ndecisions: {merge: x}\n", "bad.yaml:3",
+                               "decisions is a list, one decision per item"),
     "comments alone": ("# the films, to come\n\n", "bad.yaml:1", "the file is empty"),
 }
 

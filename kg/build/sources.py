@@ -686,10 +686,15 @@ def _formerly(raw: _Map, display: str, record: str, problems: list[Problem]) -> 
     return tuple(found)
 
 
+# an empty section is refused, as an empty file is: what a save cut short leaves would unpublish what it held
+_EMPTY = "the section is empty (a save cut short?): give it {1}, or delete the line '{0}:'"
+
+
 def _decisions(entries: Any, line: int, display: str, decisions: Decisions, problems: list[Problem]) -> None:
     """The `decisions:` section of a source file: one decision per item."""
     if not isinstance(entries, list):
-        problems.append(Problem(display, line, f"decisions is a list, one decision per item: {HELP}", SECTION))
+        problems.append(Problem(display, line, _EMPTY.format(SECTION, "one decision per item (- merge ...)")
+                                if entries is None else f"decisions is a list, one decision per item: {HELP}", SECTION))
         return
     for n, item in enumerate(entries):
         at = entries.lines[n] if isinstance(entries, _Seq) else line
@@ -720,7 +725,8 @@ def read_file(path: Path, display: str, problems: list[Problem], decisions: Deci
             problems.append(Problem(display, line, f"unknown section {quote(section)} (known: {known})"))
             continue
         if not isinstance(entries, _Map):
-            problems.append(Problem(display, line, "a section is a mapping: key -> record", str(section)))
+            problems.append(Problem(display, line, _EMPTY.format(section, "its records (key: record)") if entries is None
+                                    else "a section is a mapping: key -> record", str(section)))
             continue
         for key, raw in entries.items():
             record = _parse_record(kind, key, raw, _line(entries, key), display, problems)
