@@ -725,8 +725,9 @@ def read_file(path: Path, display: str, problems: list[Problem], decisions: Deci
             problems.append(Problem(display, line, f"unknown section {quote(section)} (known: {known})"))
             continue
         if not isinstance(entries, _Map):
-            problems.append(Problem(display, line, _EMPTY.format(section, "its records (key: record)") if entries is None
-                                    else "a section is a mapping: key -> record", str(section)))
+            why = _EMPTY.format(section, "its records (key: record)") if entries is None else \
+                "a section is a mapping: key -> record"
+            problems.append(Problem(display, line, why, str(section)))
             continue
         for key, raw in entries.items():
             record = _parse_record(kind, key, raw, _line(entries, key), display, problems)
