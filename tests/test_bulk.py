@@ -1794,10 +1794,19 @@ def test_a_texts_language_may_come_from_a_column_of_its_row(empty_project, run_k
         "films.csv", "name: title\nalternate_name: {column: original, lang: {column: orig_lang}}\n", "id: id"))
     built(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?f (STR(?a) AS ?t) (LANG(?a) AS ?l) WHERE {{ ?f <{S}alternateName> ?a }}") == [
-        (f"{BASE}movie/f1", "밤의 강", "ko"), (f"{BASE}movie/f2", "Route du sel", "fr"), (f"{BASE}movie/f3", "Eisen", ""),
-        (f"{BASE}movie/f4", "Plain", "")]
+        (f"{BASE}movie/f1", "밤의 강", "ko"), (f"{BASE}movie/f2", "Route du sel", "fr"), (f"{BASE}movie/f3", "Eisen", "")]
     assert "data/films.csv:4: suspicious: alternate_name: language 'not a tag!' is not a BCP 47 tag (e.g. ko, en, " \
            "ko-Latn): the text is published without one" in _notes(empty_project)
+
+
+def test_an_original_title_that_is_the_title_itself_is_no_other_name(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,original\nF1,O Rio,O Rio\nF2,Night Bus,Le Bus de Nuit\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nalternate_name: original\n", "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?f ?a WHERE {{ ?f <{S}alternateName> ?a }}") == [
+        (f"{BASE}movie/f2", "Le Bus de Nuit")]
+    assert ask(empty_project, f"SELECT ?n WHERE {{ GRAPH <{BASE}source/films> {{ <{BASE}movie/f1> <{S}name> ?n }} }}") \
+        == [("O Rio",)]
 
 
 def test_a_language_column_that_no_row_has_is_refused_as_any_column_is(empty_project, run_kg):

@@ -188,7 +188,10 @@ class _Mapper:
         self.roles = _roles(record) if kind.field("cast") is not None else {}
         for claim in record.claims:
             g = self.graph(claim)
+            named = {v.value for v in claim.values if v.field == "name"}
             for value in claim.values:
+                if value.field == "alternate_name" and value.value in named:
+                    continue  # (a column of original titles gives the title itself: not another name)
                 f = kind.field(value.field)
                 assert f is not None
                 yield from self.value(subject, f, value, g, preferred)
