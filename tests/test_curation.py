@@ -404,6 +404,26 @@ def test_a_person_s_birth_year_is_summed_up_as_the_curators_chose_or_as_every_so
     assert shown in client.get("/person/kim-min-jae").get_data(as_text=True)
 
 
+def test_the_curators_own_value_that_a_source_also_gives_is_cited_as_theirs_where_sources_disagree(
+        empty_project, write, run_kg):
+    from server import create_app
+
+    write(empty_project, "films.yaml", """
+        sources:
+          kmdb: {name: KMDb, type: WebPage}
+          busan: {name: Busan catalogue, type: WebPage}
+        movies:
+          x: {name: X, running_time: 110, claims: {kmdb: {name: X, running_time: 110},
+                                                   busan: {name: X, running_time: 112}}}
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    html = create_app(root=empty_project, cache_mb=0).test_client().get("/movie/x").get_data(as_text=True)
+    said = re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", html.split("Sources disagree", 1)[1].split("</li>", 1)[0]))
+    assert said.strip() == "running time : 110 min (preferred; KMDb kg editorial decisions ) ; also stated: 112 min " \
+                           "( Busan catalogue )", said
+
+
 def test_the_curators_own_value_is_marked_preferred_on_the_entity_page(curated):
     html = _get(curated.server, "/movie/renamed-film", Accept="text/html").text
     assert re.search(r"<span>2011</span>\s*<small class=\"rank\">\(preferred\)</small>", html)

@@ -231,6 +231,9 @@ def view(release: Release, iri: str, lang: str = "en", readers: tuple[str, ...] 
             chosen = pf.get(vocab.K.preferredValue.value)
             if chosen is not None:  # the curators' choice first; the others are also stated
                 said.sort(key=lambda vs: str(vs[0]) != str(chosen.value))
+                if any(f.predicate == vocab.K.preferredSource.value and f.value.value == editorial for f in parts[p]):
+                    # their own value, which a source also gives: cited as theirs first (`_decided` credits sources)
+                    said[0] = (said[0][0], [editorial, *(s for s in said[0][1] if s != editorial)])
                 if subject == iri:
                     preferred[prop] = str(chosen.value)
             if subject != iri:  # a part's value (a budget's amount) is told as the entity's property that has it
