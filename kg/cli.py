@@ -170,11 +170,19 @@ def _findings(findings: list[Any], verbose: bool, what: str) -> None:
         _say(f"    ... and {len(kinds) - LISTED} more kinds")
 
 
-def _report(result: BuildResult, verbose: bool, report_file: Path | None) -> None:
+def _report(result: BuildResult, verbose: bool, report_file: Path | None, base_iri: str) -> None:
+    from kg.build.attention import settling
+    from kg.ids import Minter
+
+    minter = Minter(base_iri)
     _findings(result.report.of("Violation"), verbose or len(result.report.of("Violation")) <= 50, "violations")
     _findings(result.report.of("Warning"), verbose, "warnings")
-    _listed([f"conflict: {c.describe()}" + (f"  [{c.origin}]" if c.origin else "") for c in result.conflicts],
-            verbose, "conflicts")
+    for c in result.conflicts if verbose else result.conflicts[:LISTED]:
+        _say(f"  conflict: {c.describe()}" + (f"  [{c.origin}]" if c.origin else ""))
+        if not c.settled:
+            _say(f"    to settle it: {settling(c, minter)}")
+    if len(result.conflicts) > LISTED and not verbose:
+        _say(f"  ... and {len(result.conflicts) - LISTED} more conflicts (--verbose lists them all)")
     if result.report.pyshacl_shapes:
         _say("  shapes checked by pyshacl: " + ", ".join(f"{s} ({why})" for s, why in result.report.pyshacl_shapes))
     if result.notes:
@@ -251,7 +259,7 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
             raise Failure(("" if result.release_dir is None else f"published release {result.release_id}, but ")
                           + f"cannot write {latest}: "
                           f"{exc.strerror or exc}", ENVIRONMENT) from exc
-    _report(result, verbose, report_file)
+    _report(result, verbose, report_file, config.base_iri)
     violations = len(result.report.of("Violation"))
     if violations:
         raise Failure(f"the graph does not conform ({violations} violations); "

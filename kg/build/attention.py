@@ -32,19 +32,22 @@ def _part_field(kind: str | None, part: str) -> str:
                  if f.vtype == "money" and (f.predicate or "").rsplit("#", 1)[-1].rsplit("/", 1)[-1] == part), part)
 
 
+def settling(conflict: Conflict, minter: Minter) -> str:
+    """The decisions that would settle a conflict, one per source (the first three): 'prefer movie/x running_time
+    from kmdb or prefer ...'."""
+    entity, _, part = conflict.subject.partition("#")  # a part's value (a budget's amount): its entity's field
+    kind = minter.kind_of(entity)
+    ref = (minter.path_of(entity) or entity).lstrip("/")
+    field = _part_field(kind, part) if part else _field_of(kind, conflict.predicate)
+    sources = sorted({g.rsplit("/", 1)[-1] for gs in conflict.values.values() for g in gs})
+    if len(sources) == 1:  # one source giving several values: preferring it would settle nothing
+        return f"give {ref} its {field} yourselves (a top-level {field} of the record {ref} in a YAML file)"
+    return " or ".join(f"prefer {ref} {field} from {s}" for s in sources[:3])
+
+
 def _conflicts(conflicts: Iterable[Conflict], minter: Minter) -> list[dict[str, Any]]:
-    items = []
-    for c in conflicts:
-        if c.settled:
-            continue
-        entity, _, part = c.subject.partition("#")  # a part's value (a budget's amount): its entity's field
-        kind = minter.kind_of(entity)
-        ref = (minter.path_of(entity) or entity).lstrip("/")
-        field = _part_field(kind, part) if part else _field_of(kind, c.predicate)
-        sources = sorted({g.rsplit("/", 1)[-1] for gs in c.values.values() for g in gs})
-        items.append({"what": c.describe(), "where": str(c.origin.where) if c.origin else None, "iri": c.subject,
-                      "fix": " or ".join(f"prefer {ref} {field} from {s}" for s in sources[:3])})
-    return items
+    return [{"what": c.describe(), "where": str(c.origin.where) if c.origin else None, "iri": c.subject,
+             "fix": settling(c, minter)} for c in conflicts if not c.settled]
 
 
 def warnings(findings: Iterable[Finding]) -> list[dict[str, Any]]:
