@@ -711,6 +711,25 @@ def test_a_catalogues_family_name_first_with_a_comma_is_the_same_name(tmp_path):
         """)
 
 
+def test_a_name_written_family_name_first_with_a_comma_is_told_so_not_as_a_spelling(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.yaml").write_text(textwrap.dedent("""
+        people:
+          francois-lemaitre: {name: François Lemaître}
+          lemaitre-francois: {name: "Lemaître, François"}
+          agnes-varda: {name: Agnès Varda}
+          agnes-varda-2: {name: Agnes Varda}
+        """), encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    found = {_pair(c): c.evidence for c in find(sources.records, sources.decisions, sources.moves, sources.held,
+                                                 Minter(BASE))}
+    assert found == {
+        frozenset(("person/francois-lemaitre", "person/lemaitre-francois")): [
+            "the same name, written family name first with a comma in one ('Varda, Agnès')"],
+        frozenset(("person/agnes-varda", "person/agnes-varda-2")): [
+            "the same name, spelled differently only in case, punctuation, spacing or accents"]}
+
+
 def test_a_given_name_in_common_is_no_evidence_nor_are_films_of_one_title_decades_apart(tmp_path):
     assert _people_pairs(tmp_path, """
         movies:

@@ -104,7 +104,7 @@ def person_spellings(name: str) -> list[tuple[Keys, str]]:
     found = [(Keys.of(ws), "name")]
     inverted = _INVERTED.fullmatch(name.strip())
     if inverted and (given := words(inverted.group(2))) and given[-1] not in _SUFFIXES:
-        found.append((Keys.of(given + words(inverted.group(1))), "name"))  # a catalogue's 'Varda, Agnès'
+        found.append((Keys.of(given + words(inverted.group(1))), "last, first"))  # a catalogue's 'Varda, Agnès'
 
     if len(ws) >= 2 and len(ws[-1]) > 2:  # R. W. Fassbinder, Rainer Werner Fassbinder: the initials and the last name
         initialled = any(len(w) == 1 for w in ws[:-1])
@@ -401,10 +401,14 @@ _DERIVED = {  # how a spelling was derived -> (base score, how the match is told
     "without the nickname": (0.45, "one's name is the other's without its quoted nickname"),
     "the nickname": (0.45, "one's name is the other's quoted nickname"),
     "without Sr.": (0.3, "one's name is the other's without 'Sr.'"),
+    "last, first": (0.5, "the same name, written family name first with a comma in one ('Varda, Agnès')"),
     "initials": (0.35, "the same last name, and initials of the same given names"),
     "main title": (0.4, "one's title is the other's without its subtitle"),
     "without the possessive": (0.4, "one's title is the other's without whose film it is before it"),
 }
+
+
+_STRICT = "the same name apart from case, punctuation, spacing, articles or accents"
 
 
 def _best_match(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]],
@@ -421,11 +425,12 @@ def _best_match(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]],
             continue  # two nicknames alike ('Red') say little
         derived = _DERIVED["initials"] if by_initials else _DERIVED.get(how_a if how_a != "name" else how_b)
         if ka.strict == kb.strict:
-            found = derived or (0.5, "the same name apart from case, punctuation, spacing, articles or accents")
+            found = derived or (0.5, _STRICT)
         elif ordered and ka.ordered == kb.ordered and not derived:
             found = (0.4, "the same name with the family name first in one and last in the other")
         elif ka.loose == kb.loose and not derived:
-            found = (0.35, "the same name in another romanisation (eo/o/u, oo/u, ae/e, k/g, ...)")
+            found = (0.35, "the same name spelled another way (eo/o/u, oo/u, ae/e, k/g, ...: another romanisation "
+                           "or spelling)")
         else:
             continue
         if best is None or found[0] > best[0]:
@@ -447,7 +452,8 @@ def _shared_word(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
 
 def _name_words(spelled: list[tuple[Keys, str]], first: bool = False) -> set[str]:
     """The words of a person's names of three letters or more (with `first`, only each name's first word)."""
-    return {w for k, how in spelled if how == "name" for w in (k.words[:1] if first else k.words) if len(w) > 2}
+    return {w for k, how in spelled if how in ("name", "last, first") for w in (k.words[:1] if first else k.words)
+            if len(w) > 2}
 
 
 def _year_evidence(ya: set[int], yb: set[int], what: str) -> tuple[float, str | None, bool]:
@@ -582,7 +588,8 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     evidence_list = [evidence]
     if score >= 0.5 and not set(names_a) & set(names_b):
         score += 0.15  # spelled differently by punctuation, case or accents: no one writes two namesakes so
-        evidence_list = ["the same name, spelled differently only in case, punctuation, spacing or accents"]
+        if evidence == _STRICT:
+            evidence_list = ["the same name, spelled differently only in case, punctuation, spacing or accents"]
     born, said, apart = _year_evidence(world.years(a), world.years(b), "birth year")
     if apart:
         return None  # namesakes
