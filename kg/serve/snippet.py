@@ -193,8 +193,8 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
         if term in data and (said := unsettled.get(vocab.SCHEMA + term)):
             given = [json_text(markup_value(term, v)) for v in said]
             lacks.append(f"sources disagree on {term} ({' / '.join(sorted(given))}): the markup gives "
-                         f"{json_text(data[term])}, the value most sources state (else the first in order) until a "
-                         "`prefer` decision settles it")
+                         f"{json_text(data[term])}, the value most sources state (on a tie, the first in lexical "
+                         "order: 2008 before 2009) until a `prefer` decision settles it")
     directors = sorted((d for d in _values(release, film, S.director) if isinstance(d, ox.NamedNode)), key=str)
     if directors:
         data["director"] = _one_or_all([_named(release, d, "Person") for d in directors[:LISTED]])
