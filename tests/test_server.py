@@ -695,6 +695,18 @@ def test_syntax_error_shows_the_line_with_a_caret_and_no_grammar_sets(client):
     assert "or a name" in text and "\\u{" not in text and "..=" not in text
 
 
+def test_a_syntax_error_does_not_suggest_service_which_the_endpoint_refuses(client):
+    text = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o . ?s ?p }"}).get_data(as_text=True)
+    assert "expected one of LATERAL or a name" in text and "SERVICE" not in text
+
+
+def test_the_parsers_own_words_among_what_it_expected_are_said_whole(client):
+    text = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o } GROUPBY ?s"}).get_data(
+        as_text=True)
+    assert "(the end of the query): SELECT * is not authorized with GROUP BY\n" in text
+    assert "did you mean GROUP?" in text and "authorized, with" not in text
+
+
 @pytest.mark.parametrize("clause", ["LIMIT", "OFFSET"])
 def test_a_limit_too_large_for_the_parser_is_said_in_its_words(client, clause):
     r = client.get("/sparql", query_string={"query": f"SELECT * WHERE {{ ?s ?p ?o }} {clause} {10 ** 23}"})

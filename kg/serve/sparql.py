@@ -117,10 +117,14 @@ def _syntax_message(query: str, error: str, prefixes: dict[str, str] | None = No
     explained = _EXPLAINED.search(what) if "expected one of" in what else None
     if explained is not None:  # the parser's own words (a LIMIT too large), among what it expected
         what = explained.group(1)
+    elif "expected one of" in what and (phrase := next((item.strip() for item in _CHARACTER_CLASS.sub(
+            "", what.partition("expected one of")[2]).split(",") if len(item.split()) >= 3), None)):
+        what = phrase  # the parser's own words among what it expected ('SELECT * is not authorized with GROUP BY')
     elif "expected one of" in what:
         head, _, listed = what.partition("expected one of")
         names = _CHARACTER_CLASS.search(listed) is not None
         tokens = list(dict.fromkeys(_TOKEN.findall(_CHARACTER_CLASS.sub("", listed))))
+        tokens = [t for t in tokens if t != "SERVICE"] or tokens  # (refused here: not one to suggest)
         if names:
             tokens.append("a name")
         what = f"{head}expected {tokens[0]}" if len(tokens) == 1 else \
