@@ -101,6 +101,14 @@ BAD_INPUT = {
     "bad url": ("movies:\n  x:\n    name: X\n    same_as: [not-a-url]\n", "bad.yaml:4", "http(s) URL"),
     "bad cast": ("movies:\n  x:\n    name: X\n    cast: [{character: y}]\n", "bad.yaml:4", "cast entry"),
     "empty file": ("", "bad.yaml:1", "the file is empty"),
+    "indented otherwise": ("movies:\n  x:\n    name: X\n   genre: drama\n", "bad.yaml:4",
+                           "(a line indented otherwise than the fields beside it: each field of a record starts at the "
+                           "same column)"),
+    "quote not closed": ("movies:\n  x:\n    name: \"X\n", "bad.yaml:4", "(a quote opened and not closed"),
+    "list not closed": ("movies:\n  x:\n    name: X\n    genre: [drama\n", "bad.yaml:5",
+                        "(a list opened with [ and not closed with ])"),
+    "field without a colon": ("movies:\n  x:\n    name: X\n    genre\n    year: 1\n", "bad.yaml:5",
+                              "(a field without ': ' after its name"),
     "empty section": ("people:\n  p: {name: P}\nmovies:\n", "bad.yaml:3",
                       "movies: the section is empty (a save cut short?): give it its records (key: record), or delete "
                       "the line 'movies:'"),

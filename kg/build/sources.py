@@ -240,6 +240,18 @@ def _mark_line(exc: yaml.MarkedYAMLError) -> int | None:
     return mark.line + 1 if mark else None
 
 
+# what the YAML parser says, and what it usually comes of
+_YAML_HINTS = (
+    ("expected <block end>", " (a line indented otherwise than the fields beside it: each field of a record starts "
+                             "at the same column)"),
+    ("end of stream", " (a quote opened and not closed: \"...\" or '...' on one line)"),
+    ("expected ',' or ']'", " (a list opened with [ and not closed with ])"),
+    ("expected ',' or '}'", " (a mapping opened with { and not closed with })"),
+    ("could not find expected ':'", " (a field without ': ' after its name, or a value over several lines that needs "
+                                    "quotes)"),
+)
+
+
 def _colon_in_value(text: str, at: int) -> bool:
     """Whether line `at` (from 0) has ': ' after its key's: a value that needed quotes, not a line indented wrongly."""
     lines = text.splitlines()
@@ -283,6 +295,8 @@ def read_yaml(path: Path, display: str) -> Any:
         elif "mapping values are not allowed" in why and mark is not None:
             why += (" (a value holding ': ' is quoted: name: \"Review: Beol-sae\")" if _colon_in_value(text, mark.line)
                     else " (is the line indented as the fields beside it are?)")
+        else:
+            why += next((hint for said, hint in _YAML_HINTS if said in why), "")
         raise InputError([Problem(display, _mark_line(exc), f"malformed YAML: {why}")]) from exc
     except yaml.YAMLError as exc:
         raise InputError([Problem(display, None, f"malformed YAML: {exc}")]) from exc
