@@ -1787,6 +1787,35 @@ def test_rows_that_give_one_identifier_two_names_are_noted(empty_project, run_kg
                     "published as one record's)"]
 
 
+CAST_FIELDS = "name: title\nproduction_year: year\nactor: {name: {column: cast, split: \"|\"}}\n"
+
+
+def _pairs(root: Path) -> list[tuple[str, str, str]]:
+    found = json.loads((root / "var" / "current" / "duplicates.json").read_text(encoding="utf-8"))
+    return sorted((c["a"][len(BASE):], c["b"][len(BASE):], c["evidence"][0]) for c in found)
+
+
+def test_a_typo_in_one_source_s_cast_stays_a_candidate_through_an_edit_elsewhere_as_in_a_full_build(
+        empty_project, run_kg):
+    put(empty_project, "a.csv", "id,title,year,cast\ntt1,Rio das Almas,2021,Luíza Tavares|Sérgio Antunes\n"
+                                "tt2,Blue City,2003,Bo Kim\n")
+    put(empty_project, "b.csv", "id,title,year,cast\ntt1,Rio das Almas,2021,Luiza Tavarez|Sérgio Antunes\n")
+    for name in ("a", "b"):
+        put(empty_project, f"{name}.mapping.yaml", mapping(f"{name}.csv", CAST_FIELDS, "id: id", source=name))
+    built(empty_project, run_kg)
+    typo = [("person/luiza-tavares", "person/luiza-tavarez",
+             "the same name but for a letter, credited in the same film (a typo?)")]
+    assert _pairs(empty_project) == typo
+    put(empty_project, "a.csv", "id,title,year,cast\ntt1,Rio das Almas,2021,Luíza Tavares|Sérgio Antunes\n"
+                                "tt2,Blue City (edited),2003,Bo Kim\n")
+    assert "patched" in built(empty_project, run_kg)  # (an edit: the previous build's comparisons read back)
+    assert _pairs(empty_project) == typo
+    put(empty_project, "b.csv", "id,title,year,cast\ntt1,Rio das Almas,2021,Sérgio Antunes\n")  # the typo gone
+    built(empty_project, run_kg)
+    assert _pairs(empty_project) == []
+    assert run_kg(empty_project, "build", "--full")[0] == 0 and _pairs(empty_project) == []
+
+
 def test_a_texts_language_may_come_from_a_column_of_its_row(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,original,orig_lang\nF1,Night River,밤의 강,ko\nF2,Salt Road,Route du sel,fr\n"
                                     "F3,Iron,Eisen,not a tag!\nF4,Plain,Plain,\n")

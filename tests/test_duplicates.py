@@ -377,7 +377,7 @@ def test_what_an_earlier_build_worked_out_finds_the_same_candidates(name, monkey
     plain = find(*args)
     first = Known(told)  # every record as if read back unchanged
     assert find(*args, first) == plain
-    for work in ("_film_keys", "_person_keys", "_spellings", "_people_of", "_years", "person_spellings"):
+    for work in ("_film_keys", "_person_keys", "_spellings", "_people_of", "_years", "person_spellings", "_by_source"):
         monkeypatch.setattr(kg.build.duplicates, work, lambda *_: pytest.fail("worked out again"))
     assert find(*args, Known(told, first.made)) == plain
 
@@ -701,6 +701,30 @@ def test_one_full_name_of_two_people_credited_in_films_of_their_own_is_no_candid
 def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates")
     assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output
+
+
+def test_a_name_a_letter_apart_in_another_source_s_cast_of_the_film_is_a_candidate_with_why(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.yaml").write_text(textwrap.dedent("""
+        sources:
+          kit: {name: Press kit}
+          wiki: {name: Wiki}
+        movies:
+          rio:
+            name: Rio das Almas
+            claims:
+              kit: {name: Rio das Almas, production_year: 2021, cast: [{actor: luiza-tavares}, {actor: sergio}]}
+              wiki: {name: Rio das Almas, cast: [{actor: luiza-tavarez}, {actor: sergio}]}
+        people:
+          luiza-tavares: {name: Luíza Tavares, claims: {kit: {name: Luíza Tavares, birth_date: 1994}}}
+          luiza-tavarez: {name: Luiza Tavarez, claims: {wiki: {name: Luiza Tavarez}}}
+          sergio: {name: Sérgio Antunes}
+        """), encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+    assert [(_pair(c), c.evidence[0]) for c in found] == [
+        (frozenset(("person/luiza-tavares", "person/luiza-tavarez")),
+         "the same name but for a letter, credited in the same film (a typo?)")]
 
 
 def test_a_catalogues_family_name_first_with_a_comma_is_the_same_name(tmp_path):

@@ -194,8 +194,8 @@ def _people_of(film: Record) -> tuple[set[str], set[str]]:
 
 
 # what `Known` keeps of a record
-NAMES, YEARS, SPELLINGS, MOVIE_KEYS, PERSON_KEYS, DIRECTORS, CREDITED, PERSON_SPELLINGS, TITLED = range(9)
-_WORKED_OUT = 9
+NAMES, YEARS, SPELLINGS, MOVIE_KEYS, PERSON_KEYS, DIRECTORS, CREDITED, PERSON_SPELLINGS, TITLED, BY_SOURCE = range(10)
+_WORKED_OUT = 10
 
 
 @dataclass
@@ -280,6 +280,7 @@ class Compared:
     results: dict[tuple[str, str, str], tuple[float, list[str]] | None] = field(default_factory=dict)
     untold: dict[str, tuple[str, ...]] = field(default_factory=dict)
     same_film: dict[str, str] = field(default_factory=dict)
+    slipped: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # `_slips`' pairs -> their films
 
 
 def known_file(context: str, what: str = "known") -> str:
@@ -338,6 +339,7 @@ class _World:
     known: Known = field(default_factory=Known)
 
     person_keys: dict[str, set[str]] = field(default_factory=dict)
+    slipped: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # `_slips`' pairs -> their films
     _people: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     _names: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id() of a record compared -> its names
     _years: dict[int, set[int]] = field(default_factory=dict)
@@ -352,6 +354,10 @@ class _World:
         return _once(self._spelled, record, lambda r: [(Keys(*k), how) for *k, how in self.known.of(
             PERSON_SPELLINGS, r, lambda r: [(k.strict, k.ordered, k.loose, k.words, how) for n in self.names(r)
                                              for k, how in person_spellings(n)])])
+
+    def credited_by_source(self, film: Record) -> tuple[tuple[str, ...], ...]:
+        """Everyone each source credits in a film (`_by_source`)."""
+        return self.known.of(BY_SOURCE, film, _by_source)
 
     def titled(self, record: Record) -> tuple[tuple[str, str], ...]:
         """A film's titles in the languages their tags name (`_titled_in`)."""
@@ -582,6 +588,8 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     match = _best_match(spell_a, spell_b, ordered=True)
     if match is None and _shared_word(spell_a, spell_b) and world.years(a) & world.years(b):
         match = (0.2, "a name in common (a stage name and a legal one?)")
+    if match is None and tuple(sorted((a.key, b.key))) in world.slipped:
+        match = (0.35, "the same name but for a letter, credited in the same film (a typo?)")
     if match is None or _catalogued_apart(a, b):
         return None
     score, evidence = match
@@ -624,6 +632,87 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
         score, evidence_list = THRESHOLD, [*evidence_list, "nothing known tells them apart (no birth year or film "
                                                            "of both to compare)"]
     return score, evidence_list
+
+
+def _one_edit_apart(x: str, y: str) -> bool:
+    """Whether one letter added, left out, changed or swapped with the next makes one word the other."""
+    if abs(len(x) - len(y)) > 1 or x == y:
+        return False
+    if len(x) == len(y):
+        differ = [i for i in range(len(x)) if x[i] != y[i]]
+        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1 and x[differ[0]] == y[differ[1]]
+                                    and x[differ[1]] == y[differ[0]])
+    short, long = (x, y) if len(x) < len(y) else (y, x)
+    at = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
+    return short[at:] == long[at + 1:]
+
+
+_DIGIT = re.compile(r"\d")
+SLIP_SHORTEST = 5  # a word this long or longer may be misspelt by a letter: in a shorter one a letter makes another
+# name (Jae, Jee; Ann, Anna)
+
+
+def _slipped(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
+    """Whether two people's names are the same but for one letter of one long word (Tavares, Tavarez; Coutard,
+    Coutart), the letter not a digit (Number1, Number11) and no word's first letter (Hun, Bun)."""
+    for ka, how_a in a:
+        for kb, how_b in b:
+            if how_a != "name" or how_b != "name" or len(ka.words) != len(kb.words) or len(ka.words) < 2:
+                continue
+            apart = [(x, y) for x, y in zip(ka.words, kb.words, strict=True) if x != y]
+            if len(apart) == 1 and (x := apart[0][0])[0] == (y := apart[0][1])[0] and \
+                    min(len(x), len(y)) >= SLIP_SHORTEST and not _DIGIT.search(x + y) and _one_edit_apart(x, y):
+                return True
+    return False
+
+
+def _slips(world: _World, again: _Again | None) -> list[tuple[str, list[str]]]:
+    """Blocks of two people one film credits, by two sources, whose names are the same but for a letter
+    (`_slipped`): no blocking key brings them together. (One source crediting both lists two people.) With `again`,
+    only the films changed or crediting someone changed are looked through: the previous build's pairs stand for
+    the others."""
+    before = world.known.compared_before.slipped if again is not None and world.known.compared_before else None
+    films = world.films if before is None or again is None else {
+        key: world.films[key] for key in again.films | {f for p in again.people for f in world.credits.get(p, ())}
+        if key in world.films}
+    found: dict[tuple[str, str], set[str]] = {}
+    if before is not None and again is not None:
+        for pair, where in before.items():
+            if not again.people.intersection(pair) and (kept := {f for f in where if f not in films}):
+                found[pair] = kept
+    spelled: dict[str, tuple[list[tuple[Keys, str]], set[tuple[Any, ...]]]] = {}  # a person -> (full names'
+    # spellings, each with one word that may be misspelt left out, with its place and first letter)
+
+    def spellings(key: str) -> tuple[list[tuple[Keys, str]], set[tuple[Any, ...]]]:
+        if (known := spelled.get(key)) is None:
+            person = world.people.get(key)
+            full = [(k, how) for k, how in (world.person_spellings(person) if person is not None else ())
+                    if how == "name" and len(k.words) > 1]
+            known = spelled[key] = (full, {(i, w[0], *k.words[:i], *k.words[i + 1:]) for k, _ in full
+                                           for i, w in enumerate(k.words)
+                                           if len(w) >= SLIP_SHORTEST and not _DIGIT.search(w)})
+        return known
+
+    for film_key, film in films.items():
+        credited = world.people_of(film)[1]
+        if len(credited) < 2:
+            continue
+        alike: dict[tuple[Any, ...], list[str]] = {}  # people whose names are the same but for one word
+        for key in credited:
+            for masked in spellings(key)[1]:
+                alike.setdefault(masked, []).append(key)
+        for group in alike.values():
+            for x, y in itertools.combinations(sorted(set(group)), 2) if len(group) > 1 else ():
+                if _slipped(spellings(x)[0], spellings(y)[0]) and \
+                        not any({x, y} <= set(one) for one in world.credited_by_source(film)):
+                    found.setdefault((x, y), set()).add(film_key)
+    world.slipped = {pair: frozenset(where) for pair, where in sorted(found.items())}
+    return [("person", [x, y]) for x, y in world.slipped]
+
+
+def _by_source(film: Record) -> list[tuple[str, ...]]:
+    """Everyone each source credits in a film (person keys), source by source."""
+    return [tuple(sorted(_people_of(Record("movie", "", (claim,), claim.origin))[1])) for claim in film.claims]
 
 
 def _films_in_common(world: _World, a: str, b: str) -> int:
@@ -827,6 +916,7 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
     films_done = False
     blocks = _blocks(world)
     again = _again(world)
+    blocks += _slips(world, again)
     before = world.known.compared_before.results if again is not None and world.known.compared_before else {}
     results: dict[tuple[str, str, str], tuple[float, list[str]] | None] = {}
     for kind, members in blocks:  # films first: their pairs are evidence for people credited in them under two
@@ -849,7 +939,7 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
             if result is not None and result[0] >= THRESHOLD:
                 add(kind, records_of[ka], records_of[kb], *result)
     world.known.compared = Compared(results, {key: world.people_of(film)[1] for key, film in world.films.items()
-                                              if world.known.token(film) is None}, world.same_film)
+                                              if world.known.token(film) is None}, world.same_film, world.slipped)
     out = list(found.values())
     def spelling(ref: Ref) -> str:
         record = records_of_kind(world, ref)
