@@ -366,7 +366,7 @@ def test_the_curators_own_value_settles_what_a_single_source_says_otherwise(empt
           f: {name: F, running_time: 100, claims: {s1: {running_time: 90}}}
         """)
     code, output = run_kg(empty_project, "build")
-    assert code == 0 and "'PT1H40M' according to editorial (settled: 'PT1H40M' preferred" in output, output
+    assert code == 0 and "'PT1H40M' (100 min) according to editorial (settled: 'PT1H40M' preferred" in output, output
     code, output = run_kg(empty_project, "embed", "movie/f")
     assert code == 0 and '"PT1H40M"' in output and "PT1H30M" not in output
 

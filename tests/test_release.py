@@ -251,8 +251,8 @@ def test_a_verbose_build_with_nothing_changed_says_what_the_current_release_s_bu
     code, output = run_kg(empty_project, "build", "--verbose")
     assert code == 0 and "nothing changed since release" in output
     assert "Warning: Google Movie carousel (required): the film has no image" in output  # a warning it gave
-    assert "conflict: https://films.example.org/movie/a-film duration: 'PT1H30M' according to cat-a; 'PT1H35M' " \
-           "according to cat-b" in output
+    assert "conflict: https://films.example.org/movie/a-film duration: 'PT1H30M' (90 min) according to cat-a; " \
+           "'PT1H35M' (95 min) according to cat-b" in output
 
 
 def test_a_build_with_nothing_changed_keeps_the_current_release(project, built, run_kg):

@@ -40,6 +40,9 @@ Term = NamedNode | Literal
 OWL_SAME_AS = vocab.OWL_SAME_AS
 
 
+_TIMES = frozenset({S.duration.value, K.storyDuration.value})  # running times: told in minutes too
+
+
 @dataclass(frozen=True)
 class Conflict:
     """Sources that disagree on a single-valued property of one entity."""
@@ -58,15 +61,22 @@ class Conflict:
         """Whether curators chose a value."""
         return self.preferred is not None
 
+    def _said(self, value: str) -> str:
+        """A value as the conflict quotes it: a running time with its minutes, as a curator wrote it (PT1H48M, 108)."""
+        took = Duration.parse(value) if self.predicate in _TIMES else None
+        minutes = took.hours * 60 + took.minutes if took is not None else 0
+        shown = f" ({minutes} min)" if took and minutes and not (took.years or took.months or took.days) else ""
+        return quote(value) + shown
+
     def describe(self, published: bool = False) -> str:
         """One line for a curator; `published`, for the graph: where a decision is, by its file alone (a line
         added above it is no change to the data)."""
         prop = self.predicate.rsplit('/', 1)[-1].rsplit('#', 1)[-1]
         sources = {g for graphs in self.values.values() for g in graphs}
         if len(sources) == 1:  # not sources disagreeing: one source giving several values
-            return (f"{self.subject} {prop}: {' and '.join(quote(v) for v in self.values)}, all according to "
+            return (f"{self.subject} {prop}: {' and '.join(self._said(v) for v in self.values)}, all according to "
                     f"{next(iter(sources)).rsplit('/', 1)[-1]}")
-        said = "; ".join(f"{quote(obj)} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
+        said = "; ".join(f"{self._said(obj)} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
                          for obj, graphs in self.values.items())
         decided = f"as decided in {self.decided_in}" if published and self.decided_in else self.decided
         settled = f" (settled: {quote(self.preferred.value)} preferred, {decided})" if self.preferred else ""
