@@ -23,6 +23,7 @@ from kg.build.blocking import made as blocking_made
 from kg.build.duplicates import (
     Candidate,
     Known,
+    _best_match,
     _one_film,
     find,
     person_spellings,
@@ -733,6 +734,15 @@ def test_a_catalogues_family_name_first_with_a_comma_is_the_same_name(tmp_path):
           agnes-varda: {name: Agnès Varda}
           varda-agnes: {name: "Varda, Agnes"}
         """)
+
+
+@pytest.mark.parametrize("a, b, score", [
+    ("Harbour, Ann", "Ann Harbor", 0.35), ("Lee, Yeong-hoon", "Yeong-hun Lee", 0.35), ("Koo, Jae", "Jae Ku", 0.35),
+    ("Harris, Ed", "Ed Harris Sr.", 0.3), ("Johnson, Dwayne", 'Dwayne "The Rock" Johnson', 0.45),
+    ("Lemaître, François", "François Lemaître", 0.5)])
+def test_a_name_written_family_name_first_matches_the_other_s_spellings_as_the_name_does(a, b, score):
+    found = _best_match(person_spellings(a), person_spellings(b), ordered=True)
+    assert found is not None and found[0] == score
 
 
 def test_a_name_written_family_name_first_with_a_comma_is_told_so_not_as_a_spelling(tmp_path):

@@ -104,7 +104,7 @@ def person_spellings(name: str) -> list[tuple[Keys, str]]:
     found = [(Keys.of(ws), "name")]
     inverted = _INVERTED.fullmatch(name.strip())
     if inverted and (given := words(inverted.group(2))) and given[-1] not in _SUFFIXES:
-        found.append((Keys.of(given + words(inverted.group(1))), "last, first"))  # a catalogue's 'Varda, Agnès'
+        found.append((Keys.of(given + words(inverted.group(1))), "name"))  # a catalogue's 'Varda, Agnès'
 
     if len(ws) >= 2 and len(ws[-1]) > 2:  # R. W. Fassbinder, Rainer Werner Fassbinder: the initials and the last name
         initialled = any(len(w) == 1 for w in ws[:-1])
@@ -407,7 +407,6 @@ _DERIVED = {  # how a spelling was derived -> (base score, how the match is told
     "without the nickname": (0.45, "one's name is the other's without its quoted nickname"),
     "the nickname": (0.45, "one's name is the other's quoted nickname"),
     "without Sr.": (0.3, "one's name is the other's without 'Sr.'"),
-    "last, first": (0.5, "the same name, written family name first with a comma in one ('Varda, Agnès')"),
     "initials": (0.35, "the same last name, and initials of the same given names"),
     "main title": (0.4, "one's title is the other's without its subtitle"),
     "without the possessive": (0.4, "one's title is the other's without whose film it is before it"),
@@ -458,8 +457,7 @@ def _shared_word(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
 
 def _name_words(spelled: list[tuple[Keys, str]], first: bool = False) -> set[str]:
     """The words of a person's names of three letters or more (with `first`, only each name's first word)."""
-    return {w for k, how in spelled if how in ("name", "last, first") for w in (k.words[:1] if first else k.words)
-            if len(w) > 2}
+    return {w for k, how in spelled if how == "name" for w in (k.words[:1] if first else k.words) if len(w) > 2}
 
 
 def _year_evidence(ya: set[int], yb: set[int], what: str) -> tuple[float, str | None, bool]:
@@ -597,7 +595,10 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     if score >= 0.5 and not set(names_a) & set(names_b):
         score += 0.15  # spelled differently by punctuation, case or accents: no one writes two namesakes so
         if evidence == _STRICT:
-            evidence_list = ["the same name, spelled differently only in case, punctuation, spacing or accents"]
+            inverted = [any(_INVERTED.fullmatch(n.strip()) for n in names) for names in (names_a, names_b)]
+            evidence_list = ["the same name, written family name first with a comma in one ('Varda, Agnès')"
+                             if inverted[0] != inverted[1] else
+                             "the same name, spelled differently only in case, punctuation, spacing or accents"]
     born, said, apart = _year_evidence(world.years(a), world.years(b), "birth year")
     if apart:
         return None  # namesakes
