@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import pyoxigraph as ox
 
@@ -17,21 +17,24 @@ from kg.vocab import SCHEMA, XSD
 
 _S = SCHEMA
 _PLAIN = XSD + "string"
+_LARGEST = 30  # the largest power of ten a figure read as a decimal may have (a rating, an amount)
 _NUMBERS = frozenset({XSD + "integer", XSD + "double", XSD + "float", XSD + "decimal", _S + "Number"})
 
 
 def _date(text: str) -> str | None:
     """The xsd datatype of a date as markup writes it (a year, a month, a day, a day and time); None if it is none."""
     try:
-        if re.fullmatch(r"\d{4}", text):
+        if re.fullmatch(r"[0-9]{4}", text):
             return XSD + "gYear"
-        if re.fullmatch(r"\d{4}-\d{2}", text):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
             dt.date.fromisoformat(text + "-01")
             return XSD + "gYearMonth"
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             dt.date.fromisoformat(text)
             return XSD + "date"
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?", text):
+        # (xsd:dateTime has its seconds: '2024-03-11T20:00' is left as written, for the shapes to tell)
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?",
+                        text):
             dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             return XSD + "dateTime"
     except ValueError:  # (2021-02-30: left as written, for the shapes to say what is wrong)
@@ -58,11 +61,11 @@ def _figure(literal: ox.Literal, written: frozenset[str]) -> ox.Literal | None:
         return None
     try:
         number = Decimal(literal.value.strip())
-    except InvalidOperation:
+        if not number.is_finite() or abs(number.adjusted()) > _LARGEST:
+            return None  # (1e1000000: no figure a rating or an amount has, and a million digits written out)
+        return ox.Literal(format(number.normalize(), "f"), datatype=ox.NamedNode(XSD + "decimal"))
+    except ArithmeticError:  # (InvalidOperation: not a number)
         return None
-    if not number.is_finite():
-        return None
-    return ox.Literal(format(number.normalize(), "f"), datatype=ox.NamedNode(XSD + "decimal"))
 
 
 def _count(literal: ox.Literal) -> ox.Literal | None:

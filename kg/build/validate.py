@@ -386,10 +386,6 @@ LITERAL_TYPES: dict[str, tuple[str, ...]] = {
     vocab.XSD + "gYearMonth": (_S + "Date",),
     vocab.XSD + "dateTime": (_S + "DateTime",),
     vocab.XSD + "time": (_S + "Time",),
-    # schema.org's own data types, as its JSON-LD context types a date (what kg does not read as xsd: "May 2021")
-    _S + "Date": (_S + "Date",),
-    _S + "DateTime": (_S + "DateTime",),
-    _S + "Time": (_S + "Time",),
     vocab.XSD + "duration": (_S + "Duration",),
     vocab.XSD + "integer": (_S + "Integer", _S + "Number"),
     vocab.XSD + "decimal": (_S + "Number",),
@@ -397,6 +393,11 @@ LITERAL_TYPES: dict[str, tuple[str, ...]] = {
     vocab.XSD + "boolean": (_S + "Boolean",),
     vocab.XSD + "anyURI": (_S + "URL",),
 }
+
+
+# schema.org's own datatypes, as its JSON-LD context types every date: kg reads a date so typed as xsd
+# (kg/build/datatypes.py); one left so is none
+_MARKUP_DATES = frozenset({_S + "Date", _S + "DateTime", _S + "Time"})
 
 
 def _values(iris: Iterable[str]) -> str:
@@ -517,6 +518,9 @@ def schema_terms_store(store: ox.Store, mapped: Mapped | None = None, threads: i
                 if why == "object":
                     allowed = sv.ranges[p]  # kg's own range extensions never fail, so they need no mention
                     report([r], p, f"{quote(name)} must point to a {' or '.join(sorted(c[len(_S):] for c in allowed))}")
+                elif why == "other" and r["o"].datatype.value in _MARKUP_DATES:  # what kg could not read as a date
+                    report([r], p, f"{quote(r['o'].value)} is no date: a date is written 2021-03-11, 2021-03 or 2021 "
+                                   f"(a time 2021-03-11T20:00:00) for {quote(name)}")
                 elif why == "other":
                     report([r], p, f"schema.org does not allow a value of that datatype for {quote(name)}")
                 elif why:
