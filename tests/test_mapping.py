@@ -12,8 +12,18 @@ from hypothesis import strategies as st
 
 from conftest import BASE, nquads, parse_nquads
 from kg import vocab
-from kg.build.mapping import Conflict, Mapped, conflict_quads, find_conflicts, map_records, preferences, stream
+from kg.build.mapping import (
+    Conflict,
+    Mapped,
+    Preference,
+    conflict_quads,
+    find_conflicts,
+    map_records,
+    preferences,
+    stream,
+)
 from kg.build.sources import read_records, read_sources
+from kg.ids import Minter
 from kg.literals import finest_date
 from kg.model import KINDS
 
@@ -472,3 +482,16 @@ def test_a_cast_role_one_source_keys_and_another_prints_is_one_role(cast_a, cast
     found = {q.object.value.rsplit("#", 1)[1] for q in mapped.quads
              if q.subject.value == f"{BASE}movie/x" and q.predicate == vocab.S.actor}
     assert found == roles
+
+
+def test_a_settled_conflict_between_values_written_alike_names_the_source_of_the_one_chosen():
+    minter = Minter(BASE)
+    country, code = ox.NamedNode(f"{BASE}country/kr"), ox.NamedNode("http://schema.org/identifier")
+    a, b = minter.entity("source", "a"), minter.entity("source", "b")
+    store = ox.Store()
+    store.add(ox.Quad(country, code, ox.Literal("KR"), a))
+    store.add(ox.Quad(country, code, ox.Literal("KR", language="en"), b))
+    found = find_conflicts(store, minter, Mapped(), {(country.value, code.value): Preference(b.value, None)})
+    assert [list(c.values) for c in found] == [["KR (xsd:string)", "KR (@en)"]]
+    assert [q.object.value for q in conflict_quads(found, minter)
+            if q.predicate.value.endswith("preferredSource")] == [b.value]

@@ -49,7 +49,7 @@ class Conflict:
 
     subject: str
     predicate: str
-    values: dict[str, tuple[str, ...]]  # object's lexical value -> source graph IRIs
+    values: dict[str, tuple[str, ...]]  # object's lexical value (and datatype, if two share it) -> source graph IRIs
     origin: Origin | None
     terms: tuple[Term, ...] = ()
     preferred: Term | None = None  # the value curators chose, if they did
@@ -60,6 +60,10 @@ class Conflict:
     def settled(self) -> bool:
         """Whether curators chose a value."""
         return self.preferred is not None
+
+    def graphs_of(self, term: Term) -> tuple[str, ...]:
+        """The graphs that give one of the values (`values` is keyed as shown: two written alike, by datatype too)."""
+        return next((graphs for t, graphs in zip(self.terms, self.values.values(), strict=False) if t == term), ())
 
     def _said(self, value: str) -> str:
         """A value as the conflict quotes it: a running time with its minutes, as a curator wrote it (PT1H48M, 108)."""
@@ -438,7 +442,7 @@ def conflict_quads(conflicts: Iterable[Conflict], minter: Minter) -> Iterator[Qu
             yield Quad(node, K.conflictValue, term, editorial)
         if conflict.preferred is not None:
             yield Quad(node, K.preferredValue, conflict.preferred, editorial)
-            for graph in conflict.values.get(conflict.preferred.value, ()):
+            for graph in conflict.graphs_of(conflict.preferred):
                 yield Quad(node, K.preferredSource, NamedNode(graph), editorial)
 
 
