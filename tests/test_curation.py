@@ -560,19 +560,32 @@ def test_attention_lists_only_unsettled_conflicts(curated):
         (BASE + "movie/break-away", "storyDuration")]  # dateCreated is settled by a decision and renamed-film's too
 
 
-@pytest.mark.parametrize("rows_b, fix", [
-    ("f1,Night River,110\n", "prefer movie/f1 running_time from cat-a or prefer movie/f1 running_time from cat-b"),
-    ("", "give movie/f1 its running_time yourselves (a top-level running_time of the record movie/f1 in a YAML file)")])
-def test_the_build_and_the_attention_file_say_how_to_settle_a_conflict(empty_project, write, run_kg, rows_b, fix):
-    # without cat-b's row, cat-a gives both values (two rows of one film): preferring it would settle nothing
-    _catalogue(write, empty_project, "cat-a", "minutes", "f1,Night River,100\n" + ("" if rows_b else
-                                                                                 "f1,Night River,110\n"))
-    _catalogue(write, empty_project, "cat-b", "minutes", rows_b or "f2,Blue Road,90\n")
+OWN_VALUE = "give movie/f1 the curators' own running_time: in a YAML file, movies: {f1: {name: ..., running_time: ...}}"
+
+
+@pytest.mark.parametrize("rows_a, rows_b, fix", [
+    ("f1,Night River,100\n", "f1,Night River,110\n",
+     "prefer movie/f1 running_time from cat-a or prefer movie/f1 running_time from cat-b"),
+    # cat-a gives two values (two rows of one film): preferring it would settle nothing, so it is not proposed
+    ("f1,Night River,100\nf1,Night River,110\n", "f1,Night River,120\n", "prefer movie/f1 running_time from cat-b"),
+    ("f1,Night River,100\nf1,Night River,110\n", "f2,Blue Road,90\n", OWN_VALUE)])
+def test_the_build_and_the_attention_file_say_how_to_settle_a_conflict(empty_project, write, run_kg, rows_a, rows_b,
+                                                                       fix):
+    _catalogue(write, empty_project, "cat-a", "minutes", rows_a)
+    _catalogue(write, empty_project, "cat-b", "minutes", rows_b)
     code, output = run_kg(empty_project, "build")
     assert code == 0, output
     assert f"\n    to settle it: {fix}\n" in output
     found = json.loads((empty_project / "var" / "current" / "attention.json").read_text(encoding="utf-8"))
     assert [i["fix"] for g in found["groups"] if g["kind"] == "conflicts" for i in g["items"]] == [fix]
+
+
+def test_the_curators_own_value_written_as_the_build_says_settles_the_conflict(empty_project, write, run_kg):
+    _catalogue(write, empty_project, "cat-a", "minutes", "f1,Night River,100\nf1,Night River,110\n")
+    write(empty_project, "own.yaml", "movies: {f1: {name: Night River, running_time: 110}}\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0 and "to settle it" not in output and "(settled: 'PT1H50M' preferred, the curators' own value)" \
+        in output, output
 
 
 def test_attention_lists_the_junk_with_file_and_row(curated):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,15 +34,19 @@ def _part_field(kind: str | None, part: str) -> str:
 
 
 def settling(conflict: Conflict, minter: Minter) -> str:
-    """The decisions that would settle a conflict, one per source (the first three): 'prefer movie/x running_time
-    from kmdb or prefer ...'."""
+    """The decisions that would settle a conflict, one per source that gives one of the values alone (the first
+    three): 'prefer movie/x running_time from kmdb or prefer ...'; where no source does (a source giving two of
+    them: preferring it would settle nothing), the curators' own value, as a YAML file gives it."""
     entity, _, part = conflict.subject.partition("#")  # a part's value (a budget's amount): its entity's field
     kind = minter.kind_of(entity)
     ref = (minter.path_of(entity) or entity).lstrip("/")
     field = _part_field(kind, part) if part else _field_of(kind, conflict.predicate)
-    sources = sorted({g.rsplit("/", 1)[-1] for gs in conflict.values.values() for g in gs})
-    if len(sources) == 1:  # one source giving several values: preferring it would settle nothing
-        return f"give {ref} its {field} yourselves (a top-level {field} of the record {ref} in a YAML file)"
+    giving = Counter(g for graphs in conflict.values.values() for g in graphs)  # a source -> how many values it gives
+    sources = sorted(g.rsplit("/", 1)[-1] for g, n in giving.items() if n == 1 and g != minter.editorial().value)
+    if not sources:
+        section = KINDS[kind].section if kind in KINDS else "..."
+        return (f"give {ref} the curators' own {field}: in a YAML file, {section}: {{{ref.rsplit('/', 1)[-1]}: "
+                f"{{name: ..., {field}: ...}}}}")
     return " or ".join(f"prefer {ref} {field} from {s}" for s in sources[:3])
 
 
