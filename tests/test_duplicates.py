@@ -25,6 +25,7 @@ from kg.build.duplicates import (
     Known,
     _best_match,
     _one_film,
+    _other_ending,
     find,
     person_spellings,
     romanised,
@@ -726,6 +727,14 @@ def test_a_name_a_letter_apart_in_another_source_s_cast_of_the_film_is_a_candida
     assert [(_pair(c), c.evidence[0]) for c in found] == [
         (frozenset(("person/luiza-tavares", "person/luiza-tavarez")),
          "the same name but for a letter, credited in the same film (a typo?)")]
+
+
+@pytest.mark.parametrize("x, y, other", [
+    ("daniel", "daniela", True), ("paulo", "paula", True), ("francesco", "francesca", True),
+    ("christian", "christina", True), ("tavares", "tavarez", False), ("coutard", "coutart", False),
+    ("mathieu", "matheiu", False), ("kristoffer", "kristofer", False)])
+def test_a_name_s_other_ending_is_told_from_a_typo(x, y, other):
+    assert _other_ending(x, y) is other and _other_ending(y, x) is other
 
 
 def test_a_catalogues_family_name_first_with_a_comma_is_the_same_name(tmp_path):

@@ -355,7 +355,7 @@ class _World:
             PERSON_SPELLINGS, r, lambda r: [(k.strict, k.ordered, k.loose, k.words, how) for n in self.names(r)
                                              for k, how in person_spellings(n)])])
 
-    def credited_by_source(self, film: Record) -> tuple[tuple[str, ...], ...]:
+    def credited_by_source(self, film: Record) -> tuple[tuple[tuple[str, str], ...], ...]:
         """Everyone each source credits in a film (`_by_source`)."""
         return self.known.of(BY_SOURCE, film, _by_source)
 
@@ -653,6 +653,19 @@ SLIP_SHORTEST = 5  # a word this long or longer may be misspelt by a letter: in 
 # name (Jae, Jee; Ann, Anna)
 
 
+def _other_ending(x: str, y: str) -> bool:
+    """Whether two words a letter apart differ in a vowel at their ends: a name's other form (Daniel, Daniela; Paulo,
+    Paula; Christian, Christina), not a typo (Tavares, Tavarez)."""
+    if len(x) != len(y):
+        short, long = (x, y) if len(x) < len(y) else (y, x)
+        return long[:-1] == short and long[-1] in _VOWELS
+    differ = [i for i in range(len(x)) if x[i] != y[i]]
+    return differ[-1] == len(x) - 1 and bool(({x[i] for i in differ} | {y[i] for i in differ}) & _VOWELS)
+
+
+_VOWELS = frozenset("aeiouy")
+
+
 def _slipped(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
     """Whether two people's names are the same but for one letter of one long word (Tavares, Tavarez; Coutard,
     Coutart), the letter not a digit (Number1, Number11) and no word's first letter (Hun, Bun)."""
@@ -662,7 +675,8 @@ def _slipped(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
                 continue
             apart = [(x, y) for x, y in zip(ka.words, kb.words, strict=True) if x != y]
             if len(apart) == 1 and (x := apart[0][0])[0] == (y := apart[0][1])[0] and \
-                    min(len(x), len(y)) >= SLIP_SHORTEST and not _DIGIT.search(x + y) and _one_edit_apart(x, y):
+                    min(len(x), len(y)) >= SLIP_SHORTEST and not _DIGIT.search(x + y) and _one_edit_apart(x, y) \
+                    and not _other_ending(x, y):
                 return True
     return False
 
@@ -702,18 +716,46 @@ def _slips(world: _World, again: _Again | None) -> list[tuple[str, list[str]]]:
         for key in credited:
             for masked in spellings(key)[1]:
                 alike.setdefault(masked, []).append(key)
-        for group in alike.values():
-            for x, y in itertools.combinations(sorted(set(group)), 2) if len(group) > 1 else ():
-                if _slipped(spellings(x)[0], spellings(y)[0]) and \
-                        not any({x, y} <= set(one) for one in world.credited_by_source(film)):
+        groups = [group for group in alike.values() if len(group) > 1]
+        if not groups or sum(1 for one in world.credited_by_source(film) if one) < 2:
+            continue  # (what one source credits alone are that many people)
+        for group in groups:
+            for x, y in itertools.combinations(sorted(set(group)), 2):
+                if _slipped(spellings(x)[0], spellings(y)[0]) and _credited_alike(world.credited_by_source(film), x, y):
                     found.setdefault((x, y), set()).add(film_key)
     world.slipped = {pair: frozenset(where) for pair, where in sorted(found.items())}
     return [("person", [x, y]) for x, y in world.slipped]
 
 
-def _by_source(film: Record) -> list[tuple[str, ...]]:
-    """Everyone each source credits in a film (person keys), source by source."""
-    return [tuple(sorted(_people_of(Record("movie", "", (claim,), claim.origin))[1])) for claim in film.claims]
+def _credited_alike(by_source: Iterable[tuple[tuple[str, str], ...]], x: str, y: str) -> bool:
+    """Whether two sources credit the two people as the same thing (both in the cast, or in one department), and
+    no source credits both (two people one list gives side by side are two)."""
+    as_x: set[str] = set()
+    as_y: set[str] = set()
+    for one in by_source:
+        mine_x, mine_y = {what for key, what in one if key == x}, {what for key, what in one if key == y}
+        if mine_x and mine_y:
+            return False
+        as_x |= mine_x
+        as_y |= mine_y
+    return bool(as_x & as_y)
+
+
+def _by_source(film: Record) -> list[tuple[tuple[str, str], ...]]:
+    """Everyone each source credits in a film and as what (person key, 'cast', a field's name or a department),
+    source by source."""
+    out = []
+    for claim in film.claims:
+        found: set[tuple[str, str]] = set()
+        for v in claim.values:
+            if v.field in _PEOPLE_FIELDS:
+                found.add((str(v.value), v.field))
+            elif isinstance(v.value, CastEntry):
+                found.add((v.value.actor, "cast"))
+            elif isinstance(v.value, CrewEntry):
+                found.add((v.value.person, v.value.department.casefold()))
+        out.append(tuple(sorted(found)))
+    return out
 
 
 def _films_in_common(world: _World, a: str, b: str) -> int:
