@@ -98,8 +98,9 @@ class Mapped:
     subjects: dict[str, Origin] = field(default_factory=dict)
     statements: dict[tuple[str, str], Origin] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
-    # of a bulk record two sources give a single-valued property: (subject, predicate, graph) -> the first row giving it
-    rows: dict[tuple[str, str, str], Origin] = field(default_factory=dict)
+    # of a bulk record two sources describe, where a single-valued property is given when not on its first row (its
+    # subject's place): (subject, predicate) -> the first other row giving it (any such row gives a conflict's value)
+    rows: dict[tuple[str, str], Origin] = field(default_factory=dict)
     # an RDF file's statement on what a record also states: (subject, predicate, object's value) -> the file's place
     values: dict[tuple[str, str, str], Origin] = field(default_factory=dict)
 
@@ -168,7 +169,8 @@ class _Mapper:
         self.editorial = minter.editorial()
         self.predicates: dict[str, NamedNode] = {}
         self.track = True  # per-statement origins: for hand-written files only (bulk rows share the record's)
-        self.rows = False  # a bulk record's rows giving its single-valued properties, by source (`Mapped.rows`)
+        self.rows = False  # a bulk record's rows giving its single-valued properties (`Mapped.rows`)
+        self.first: Origin | None = None  # the record's place
         self.roles: dict[tuple[str, str | None], str] = {}  # the record's cast roles a source left unkeyed (`_roles`)
 
     def graph(self, claim: Claim) -> NamedNode:
@@ -183,8 +185,8 @@ class _Mapper:
     def emit(self, s: NamedNode, p: NamedNode, o: Term, g: NamedNode, origin: Origin | None) -> Quad:
         if self.track and origin is not None:
             self.out.statements.setdefault((s.value, p.value), origin)
-        elif self.rows and origin is not None and p.value in SINGLE_VALUED:
-            self.out.rows.setdefault((s.value, p.value, g.value), origin)
+        elif self.rows and origin is not None and origin != self.first and p.value in SINGLE_VALUED:
+            self.out.rows.setdefault((s.value, p.value), origin)
         return Quad(s, p, o, g)
 
     def record(self, record: Record) -> Iterator[Quad]:
@@ -194,6 +196,7 @@ class _Mapper:
         self.track = record.detailed
         # (only where sources may disagree: a record of one source's rows has no conflict to locate)
         self.rows = not record.detailed and len({c.source for c in record.claims} - {EDITORIAL}) > 1
+        self.first = record.origin
         chosen = [v.value for v in record.values("type")] or ([kind.default_type] if kind.default_type else [])
         types = list(kind.types) + [vocab.SCHEMA + t for t in chosen]
         for t in types:
@@ -418,8 +421,7 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
         if chosen is None and _agreeing_dates([t for t, _ in values.values()]):
             continue  # a year beside a day of it: one told more precisely, not sources that disagree (a choice the
             # curators made between them still holds, recorded as a settled conflict)
-        where = next((found for graphs in said.values() for g in graphs if (found := out.rows.get((s, p, g)))),
-                     None) or out.origin_of(s, p)  # a bulk record's: a row giving one of the values
+        where = out.rows.get((s, p)) or out.origin_of(s, p)  # a bulk record's: a row giving one of the values
         conflicts.append(Conflict(s, p, said, where, tuple(t for _, (t, _) in sorted(values.items())),
                                   chosen, decided, decided_in if chosen is not None else None))
     return conflicts

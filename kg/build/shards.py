@@ -367,7 +367,7 @@ class _Job:
 _JOB: _Job | None = None
 
 
-_Mapping = tuple[dict[str, Origin], dict[tuple[str, str], Origin], dict[tuple[str, str, str], Origin], dict[str, str]]
+_Mapping = tuple[dict[str, Origin], dict[tuple[str, str], Origin], dict[tuple[str, str], Origin], dict[str, str]]
 
 
 _HAND_WRITTEN = (".yaml", ".yml")
