@@ -104,7 +104,10 @@ BAD_INPUT = {
     "indented otherwise": ("movies:\n  x:\n    name: X\n   genre: drama\n", "bad.yaml:4",
                            "(a line indented otherwise than the fields beside it: each field of a record starts at the "
                            "same column)"),
-    "quote not closed": ("movies:\n  x:\n    name: \"X\n", "bad.yaml:4", "(a quote opened and not closed"),
+    "quote not closed": ("movies:\n  x:\n    name: \"X\n    genre: drama\n", "bad.yaml:5",
+                         "(a quote opened on line 3 and not closed)"),
+    "text after a quote": ("movies:\n  x:\n    name: \"X\" (2009)\n", "bad.yaml:3",
+                           "(text after a closing quote, as in \"X\" (2009): quote the whole value)"),
     "list not closed": ("movies:\n  x:\n    name: X\n    genre: [drama\n", "bad.yaml:5",
                         "(a list opened with [ and not closed with ])"),
     "field without a colon": ("movies:\n  x:\n    name: X\n    genre\n    year: 1\n", "bad.yaml:5",

@@ -242,9 +242,9 @@ def _mark_line(exc: yaml.MarkedYAMLError) -> int | None:
 
 # what the YAML parser says, and what it usually comes of
 _YAML_HINTS = (
-    ("expected <block end>", " (a line indented otherwise than the fields beside it: each field of a record starts "
-                             "at the same column)"),
-    ("end of stream", " (a quote opened and not closed: \"...\" or '...' on one line)"),
+    ("found '<block mapping start>'", " (a line indented otherwise than the fields beside it: each field of a record "
+                                      "starts at the same column)"),
+    ("found '<scalar>'", " (text after a closing quote, as in \"X\" (2009): quote the whole value)"),
     ("expected ',' or ']'", " (a list opened with [ and not closed with ])"),
     ("expected ',' or '}'", " (a mapping opened with { and not closed with })"),
     ("could not find expected ':'", " (a field without ': ' after its name, or a value over several lines that needs "
@@ -295,6 +295,8 @@ def read_yaml(path: Path, display: str) -> Any:
         elif "mapping values are not allowed" in why and mark is not None:
             why += (" (a value holding ': ' is quoted: name: \"Review: Beol-sae\")" if _colon_in_value(text, mark.line)
                     else " (is the line indented as the fields beside it are?)")
+        elif "end of stream" in why and exc.context_mark is not None and "quoted" in str(exc.context):
+            why += f" (a quote opened on line {exc.context_mark.line + 1} and not closed)"
         else:
             why += next((hint for said, hint in _YAML_HINTS if said in why), "")
         raise InputError([Problem(display, _mark_line(exc), f"malformed YAML: {why}")]) from exc
