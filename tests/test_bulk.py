@@ -1835,7 +1835,9 @@ def test_a_typo_in_one_source_s_cast_stays_a_candidate_through_an_edit_elsewhere
                                 "tt2,Blue City (edited),2003,Bo Kim\n")
     assert "patched" in built(empty_project, run_kg)  # (an edit: the previous build's comparisons read back)
     assert _pairs(empty_project) == typo
-    put(empty_project, "b.csv", "id,title,year,cast\ntt1,Rio das Almas,2021,Sérgio Antunes\n")  # the typo gone
+    # the film gone from both, its people credited in a film of one source each: no longer in one film
+    put(empty_project, "a.csv", "id,title,year,cast\ntt2,Blue City (edited),2003,Bo Kim\ntt3,Sea,2020,Luíza Tavares\n")
+    put(empty_project, "b.csv", "id,title,year,cast\ntt2,Blue City,2003,Bo Kim\ntt4,Sky,2022,Luiza Tavarez\n")
     built(empty_project, run_kg)
     assert _pairs(empty_project) == []
     assert run_kg(empty_project, "build", "--full")[0] == 0 and _pairs(empty_project) == []

@@ -692,8 +692,9 @@ def _slips(world: _World, again: _Again | None) -> list[tuple[str, list[str]]]:
         if key in world.films}
     found: dict[tuple[str, str], set[str]] = {}
     if before is not None and again is not None:
-        for pair, where in before.items():
-            if not again.people.intersection(pair) and (kept := {f for f in where if f not in films}):
+        for pair, where in before.items():  # (a film or person gone, or changed, is looked at again or not at all)
+            if not again.people.intersection(pair) and all(p in world.people for p in pair) and (kept := {
+                    f for f in where if f in world.films and f not in films and f not in again.films}):
                 found[pair] = kept
     spelled: dict[str, tuple[list[tuple[Keys, str]], set[tuple[Any, ...]]]] = {}  # a person -> (full names'
     # spellings, each with one word that may be misspelt left out, with its place and first letter)
