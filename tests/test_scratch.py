@@ -51,6 +51,24 @@ def _gone(pids: set[int]) -> bool:
     return not any(Path(f"/proc/{p}").exists() for p in pids)
 
 
+def _let_go(folder: Path) -> bool:
+    """Whether no process has a file of `folder` open, waiting 60 s at most: a worker the killed build forked just
+    before it was killed (after its children were listed) ends on its own, and holds the folder's lock until then."""
+    def holding() -> bool:
+        for fd in Path("/proc").glob("[0-9]*/fd/*"):
+            try:
+                if os.readlink(fd).startswith(str(folder)):
+                    return True
+            except OSError:
+                continue
+        return False
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and holding():
+        time.sleep(0.05)
+    return not holding()
+
+
 def test_a_build_with_workers_leaves_nothing_in_the_temporary_folder(bulk_project, run_kg, temporary):
     assert run_kg(bulk_project, "build")[0] == 0
     assert list(temporary.iterdir()) == []
@@ -74,7 +92,7 @@ def test_the_folder_a_killed_build_left_is_swept_by_the_next_build(bulk_project,
     proc.send_signal(signal.SIGKILL)  # as the kernel's out-of-memory killer does: nothing of the build runs after
     proc.wait()
     left = list(temporary.glob(scratch.PREFIX + "*"))
-    assert len(left) == 1 and _gone(workers)
+    assert len(left) == 1 and _gone(workers) and _let_go(left[0])
     assert scratch.sweep(temporary) == []  # dead, but a minute has not passed: a build may be setting one up
     then = time.time() - 2 * scratch.SETTLE_S
     os.utime(left[0] / scratch.LOCK, (then, then))
