@@ -204,11 +204,14 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None, base_i
 def _said_before(release: Path) -> None:
     """What the build of a release that stays current said (--verbose with nothing changed): its warnings as it
     grouped them, its unsettled conflicts, and where its notes are."""
+    from kg.build.attention import settling
     from kg.build.mapping import Conflict
     from kg.build.pipeline import REPORT_FILE
+    from kg.ids import Minter
     from kg.layout import metadata
 
     meta = metadata(release)
+    minter = Minter(str(meta.get("base_iri") or ""))
     said, conflicts = meta.get("warnings"), meta.get("conflicts")
     warnings = [str(w) for w in said] if isinstance(said, list) else []
     count = meta.get("warning_count", len(warnings))
@@ -221,6 +224,7 @@ def _said_before(release: Path) -> None:
             told = Conflict(str(c["subject"]), str(c["property"]), {str(v): tuple(gs) for v, gs in c["values"].items()},
                             None)
             _say(f"    conflict: {told.describe()}")
+            _say(f"      to settle it: {settling(told, minter)}")
     if (release / REPORT_FILE).is_file():
         _say(f"  its notes on messy input: {release / REPORT_FILE}")
 

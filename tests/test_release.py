@@ -253,6 +253,8 @@ def test_a_verbose_build_with_nothing_changed_says_what_the_current_release_s_bu
     assert "Warning: Google Movie carousel (required): the film has no image" in output  # a warning it gave
     assert "conflict: https://films.example.org/movie/a-film duration: 'PT1H30M' (90 min) according to cat-a; " \
            "'PT1H35M' (95 min) according to cat-b" in output
+    assert "to settle it: prefer movie/a-film running_time from cat-a or prefer movie/a-film running_time from cat-b" \
+        in output  # as the build said it
 
 
 def test_a_build_with_nothing_changed_keeps_the_current_release(project, built, run_kg):
