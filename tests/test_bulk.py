@@ -838,6 +838,36 @@ def test_the_columns_an_items_list_and_its_rows_miss_are_told_in_one_build(empty
     assert "films.mapping.yaml:7: fields.name: no row of data/films.json has a column 'titel.en'" in output
 
 
+def test_a_dotted_column_misspelt_past_its_first_step_is_refused_with_the_keys_there(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps(NESTED))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(
+        "name: title.en", "name: title.en\ndirector: credits.crew.nmae"), "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "films.mapping.yaml:8: fields.director: no row of data/films.json has " \
+        "'credits.crew.nmae': the objects at 'credits.crew' have no key 'nmae' (did you mean 'credits.crew.name'?); " \
+        "their keys: job, name" in output, output
+
+
+def test_a_dotted_column_some_row_has_whole_is_no_mistake(empty_project, run_kg):
+    films = [dict(NESTED[0], id="tt0000002", title={"en": "Other"}, extra={}),  # the first row stops at 'extra'
+             dict(NESTED[0], extra={"note": {"text": "a note"}})]
+    put(empty_project, "films.json", json.dumps(films))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title.en\ndescription: extra.note.text\n",
+                                                     "id: id"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?d WHERE {{ ?m a <{S}Movie> ; <{S}description> ?d }}") == [("a note",)]
+
+
+def test_a_reference_read_item_by_item_from_one_object_is_checked_too(empty_project, run_kg):
+    film = {"id": "tt0000001", "title": "Night Ferry", "credits": {"music": [{"name": "A B", "imdb": "nm1"}]}}
+    put(empty_project, "films.json", json.dumps([film]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\ncomposer: {name: credits.musik.name, "
+                                                     "id: credits.music.imdb}\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "fields.composer: no object in 'credits' of data/films.json has a column 'musik.name'" \
+        in output, output
+
+
 def test_an_items_list_no_row_has_is_told_at_the_line_of_items(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps(NESTED))
     put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(

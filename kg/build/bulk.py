@@ -27,7 +27,9 @@ from kg.build.bulkspec import (
     RefSpec,
     check_columns,
     display_of,
+    dotted_columns,
     nested,
+    reach,
 )
 from kg.build.cleaning import LOST_LETTER, NOT_A_PERSON, group
 from kg.build.identity import Apart, Entry, Identities, Spelled, kind_word, lost_letters, renamed, resolve
@@ -164,18 +166,19 @@ class _Reader:
     def read(self, mapping: Mapping) -> None:
         present: set[str] = set()
         within: dict[str, set[str]] = {spec.field.name: set() for spec in mapping.fields if spec.items}
+        reached = {name: (0, frozenset[str]()) for name in dotted_columns(mapping)}
         for path in mapping.files:
             display = display_of(mapping, path)
             try:
-                self.read_file(mapping, path, display, present, within)
+                self.read_file(mapping, path, display, present, within, reached)
             except RecursionError:
                 line = deep_line(path.read_bytes().decode(mapping.encoding, "replace"))
                 raise MappingError(f"{display}: arrays or objects nested more deeply than kg reads", line) from None
         present.discard(GARBLED)  # a mark of kg's own on the rows that did not decode, not a column
-        check_columns(mapping, present, within)
+        check_columns(mapping, present, within, reached)
 
     def read_file(self, mapping: Mapping, path: Path, display: str, present: set[str],
-                  within: dict[str, set[str]]) -> None:
+                  within: dict[str, set[str]], reached: dict[str, tuple[int, frozenset[str]]] | None = None) -> None:
         """The rows of one of a mapping's files; the columns they have are added to `present` and `within`."""
         fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
         if fmt is None:
@@ -183,27 +186,40 @@ class _Reader:
         seen: dict[bytes, int] = {}
         csv = fmt in ("csv", "tsv")
         try:
-            self._read_rows(mapping, path, fmt, display, present, within, seen, csv)
+            self._read_rows(mapping, path, fmt, display, present, within, seen, csv,
+                            {} if reached is None else reached)
         except MappingError as exc:
             if MAPPING not in str(exc):
                 raise
             raise exc.replaced(MAPPING, f"in {mapping.display}") from exc
 
     def _read_rows(self, mapping: Mapping, path: Path, fmt: str, display: str, present: set[str],
-                   within: dict[str, set[str]], seen: dict[bytes, int], csv: bool) -> None:
+                   within: dict[str, set[str]], seen: dict[bytes, int], csv: bool,
+                   reached: dict[str, tuple[int, frozenset[str]]]) -> None:
         """`read_file`'s rows."""
+        # the dotted paths no row has had whole so far (once one has, the others are not asked)
+        pending = {name: name.split(".") for name, (depth, _) in reached.items()
+                   if depth < name.count(".") + 1} if not csv else {}
         for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
                                   mapping.delimiter, mapping.quoting), None,
                              "read", f"rows of {path.name}"):
             if not seen or not csv:  # a CSV file's rows all have the header's columns
                 present.update(row)
                 for spec in mapping.fields:
-                    if spec.items and isinstance(listed := nested(row, spec.items), list):
+                    if spec.items and isinstance(listed := nested(row, spec.items), (list, dict)):
+                        listed = [listed] if isinstance(listed, dict) else listed  # (one object: read as a list)
                         within[spec.field.name].update(k for x in listed if isinstance(x, dict) for k in x)
                         within[spec.field.name].add(LISTED)
                     elif spec.items and "." in spec.items and LISTED not in within[spec.field.name] and isinstance(
                             holder := nested(row, spec.items.rsplit(".", 1)[0]), dict):
                         within[spec.field.name].update(BESIDE + k for k in holder)
+                for name, steps in list(pending.items()):
+                    depth, keys = reach(row, steps)
+                    if depth == len(steps):
+                        reached[name] = (depth, frozenset())
+                        del pending[name]
+                    elif depth >= (was := reached[name])[0]:  # the keys where the rows got furthest
+                        reached[name] = (depth, keys | was[1] if depth == was[0] else keys)
             bad = bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(GARBLED) else None
             row.pop(GARBLED, None)
             if bad:

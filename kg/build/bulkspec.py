@@ -197,6 +197,29 @@ def nested(row: dict[str, Any], path: str) -> Any:
     return found
 
 
+def reach(row: dict[str, Any], steps: list[str]) -> tuple[int, frozenset[str]]:
+    """How many steps of a dotted path the row has (through lists, as `nested` reads it), and, when it has not all,
+    the keys of the objects where it stops."""
+    level: list[Any] = [row]
+    for depth, step in enumerate(steps):
+        objects = [x for v in level for x in (v if isinstance(v, list) else [v]) if isinstance(x, dict)]
+        level = [o[step] for o in objects if step in o]
+        if not level:
+            return depth, frozenset(k for o in objects for k in o)
+    return len(steps), frozenset()
+
+
+def dotted_columns(mapping: Mapping) -> list[str]:
+    """The dotted paths the mapping reads from the rows themselves (not an `items` path, checked apart)."""
+    found = [str(c.column) for spec in mapping.fields if spec.items is None for c in spec.columns()]
+    i = mapping.identity
+    found += [str(c.column) for c in (i.name, i.ident, i.year, i.distinct) if c is not None and c.column is not None]
+    # a path into an `items` list's objects, from the row (`credits.crew` + `person.name`)
+    found += [f"{spec.items}.{c.column}" for spec in mapping.fields if spec.items for c in spec.columns()
+              if "." in str(c.column)]
+    return sorted({name for name in found if "." in name})
+
+
 _ALNUM = re.compile(r"[^\W_]")  # a letter or a digit (what str.isalnum tells), in any script
 
 
@@ -524,11 +547,14 @@ LISTED = "\0listed"  # among the keys of a field's `items` objects: some row has
 BESIDE = "\0beside "  # + a key of the object that holds an `items` path's last step (`crew` of `credits.crew`)
 
 
-def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str]]) -> None:
+def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str]],
+                  reached: dict[str, tuple[int, frozenset[str]]] | None = None) -> None:
     """A column the mapping reads that no row of its files has is a mistake in the mapping, not a messy row.
 
     `within` holds, for each field with `items`, the keys its lists' objects have; `LISTED`, if some row has a
     list there; and (`BESIDE` + key) the keys of the objects that hold a dotted path's list, when no row has one.
+    `reached` holds, for each dotted path of `dotted_columns`, how far into it the rows went (`reach`: the most
+    steps, and the keys found where they stop).
     """
     if not present:
         return  # no rows at all: nothing to tell
@@ -538,6 +564,8 @@ def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str
         keys = {k for k in found if k != LISTED and not k.startswith(BESIDE)}
         if spec.items and keys:
             missing += _missing(mapping, spec.columns(), keys, f"object in {quote(spec.items)}")
+            missing += [error for c in spec.columns() if "." in str(c.column) and str(c.column).split(".")[0] in keys
+                        and (error := _unreached(mapping, c, f"{spec.items}.{c.column}", reached or {}, "row"))]
         beside = sorted(k[len(BESIDE):] for k in found if k.startswith(BESIDE))
         if spec.items and LISTED not in found and beside and (last := spec.items.rsplit(".", 1)[-1]) not in beside:
             close = difflib.get_close_matches(last, beside, n=1)
@@ -547,18 +575,27 @@ def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str
                 f"{', '.join(display_of(mapping, p) for p in mapping.files)} has a list at {quote(spec.items)}"
                 f"{' (did you mean ' + quote(holder + '.' + close[0]) + '?)' if close else ''}; the objects at "
                 f"{quote(holder)} have: {', '.join(shorten(k, 40) for k in beside[:40])}", spec.line))
-    missing += _missing(mapping, mapping.columns(), present, "row")
+    missing += _missing(mapping, mapping.columns(), present, "row", reached or {})
     if missing:  # every one at once: each would otherwise cost the curator a read of the whole file
         missing.sort(key=lambda e: e.line or 0)
         raise MappingError(str(missing[0]), missing[0].line, tuple(missing[1:]), columns=True)
 
 
-def _missing(mapping: Mapping, columns: list[Column], present: set[str], what: str) -> list[MappingError]:
+def _missing(mapping: Mapping, columns: list[Column], present: set[str], what: str,
+             reached: dict[str, tuple[int, frozenset[str]]] | None = None) -> list[MappingError]:
     missing, told = [], set()
     # each column once, where a field reads it (the key may read a field's column too: its year), in line order
     for column in sorted(columns, key=lambda c: (not c.where.startswith("fields"), c.line or 0)):
         name = str(column.column)
-        if name not in present and name.split(".", 1)[0] not in present and name not in told:
+        if name in present or name in told:
+            continue
+        steps = name.split(".")
+        if reached is not None and name in reached and steps[0] in present:
+            if error := _unreached(mapping, column, name, reached, what):
+                told.add(name)
+                missing.append(error)
+            continue
+        if steps[0] not in present:
             told.add(name)
             close = difflib.get_close_matches(name, sorted(present), n=1)
             missing.append(MappingError(
@@ -567,6 +604,24 @@ def _missing(mapping: Mapping, columns: list[Column], present: set[str], what: s
                 f"{' (did you mean ' + quote(close[0]) + '?)' if close else ''}; its columns: "
                 f"{', '.join(shorten(c, 40) for c in sorted(present)[:40])}", column.line))
     return missing
+
+
+def _unreached(mapping: Mapping, column: Column, name: str, reached: dict[str, tuple[int, frozenset[str]]],
+               what: str) -> MappingError | None:
+    """The error of a dotted path whose first step the rows have and a later one none has (its values would all
+    be lost); None when some row has it whole, or it was not followed."""
+    steps = name.split(".")
+    depth, keys = reached.get(name, (len(steps), frozenset()))
+    if depth >= len(steps):
+        return None
+    holder, step = ".".join(steps[:depth]), steps[depth]
+    close = difflib.get_close_matches(step, sorted(keys), n=1)
+    meant = ".".join([*steps[:depth], close[0], *steps[depth + 1:]]) if close else ""
+    return MappingError(
+        f"{mapping.display}: {column.where}: no {what} of {', '.join(display_of(mapping, p) for p in mapping.files)} "
+        f"has {quote(name)}: the objects at {quote(holder)} have no key {quote(step)}"
+        f"{' (did you mean ' + quote(meant) + '?)' if meant else ''}"
+        f"; their keys: {', '.join(shorten(k, 40) for k in sorted(keys)[:40]) or 'none'}", column.line)
 
 
 def display_of(mapping: Mapping, path: Path) -> str:
