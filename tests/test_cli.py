@@ -273,6 +273,26 @@ def test_init_starts_a_project_that_builds_and_publishes_its_first_film(tmp_path
     assert code == 0 and '"name": "Night River"' in markup and '"밤의 강"' in markup
 
 
+def test_a_wheel_of_kg_ships_the_shapes_init_copies_beside_the_server_files(tmp_path):
+    # (`pip install .`, not only `-e .`: kg init found no shapes in site-packages before)
+    import shutil
+    import zipfile
+    repo = Path(__file__).resolve().parents[1]
+    copy = tmp_path / "src"  # (a copy: a build in the checkout leaves a build/ folder a later one would reuse)
+    copy.mkdir()
+    for name in ("pyproject.toml", "README.md", "kg", "server", "shapes"):
+        if (repo / name).is_dir():
+            shutil.copytree(repo / name, copy / name, ignore=shutil.ignore_patterns(
+                "node_modules", "__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(repo / name, copy / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                    str(tmp_path), str(copy)], check=True, capture_output=True)
+    names = set(zipfile.ZipFile(next(tmp_path.glob("kg-*.whl"))).namelist())
+    assert {f"shapes/{p.name}" for p in (repo / "shapes").glob("*.ttl")} <= names
+    assert "kg/cli.py" in names and any(n.startswith("server/templates/") for n in names)
+
+
 def test_init_writes_the_licence_and_where_the_site_is_served_for_the_curator_to_see(tmp_path, run_kg):
     root = tmp_path / "archive"
     assert run_kg(tmp_path, "init", str(root))[0] == 0
