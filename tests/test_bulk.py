@@ -937,6 +937,17 @@ def test_a_turtle_file_is_published_in_its_own_graph(empty_project, run_kg):
     assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [("Ann Lee",)]
 
 
+def test_schema_org_terms_written_with_https_are_published_as_schema_org_s_own(empty_project, run_kg):
+    put(empty_project, "extra.ttl", f"""@prefix schema: <https://schema.org/> .
+        <{BASE}movie/o-rio> a schema:Movie ; schema:name "O Rio" ; schema:genre "Drama" ; schema:duration "PT1H41M" .
+        """)
+    output = built(empty_project, run_kg)
+    assert "vocabulary" not in output
+    assert ask(empty_project, f"SELECT ?g (DATATYPE(?d) AS ?t) WHERE {{ GRAPH <{BASE}source/extra> {{ "
+                              f"?m a <{S}Movie> ; <{S}genre> ?g ; <{S}duration> ?d }} }}") == [("Drama", f"{XSD}duration")]
+    assert ask(empty_project, "SELECT ?p WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?p), 'https://schema.org/')) }") == []
+
+
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if not f.lines], ids=lambda f: f.name)  # .jsonl: bulk rows
 def test_an_rdf_file_in_each_format_is_published_in_its_own_graph(fmt, empty_project, run_kg):
     ann, studio = ox.NamedNode(f"{BASE}person/ann-lee"), ox.NamedNode(f"{BASE}organization/studio")

@@ -1,7 +1,7 @@
 """Literals of RDF source files in the datatypes kg's own records give the same properties: schema.org markup writes
 a date as "2021-03-11" typed schema:Date (its context says so) or untyped, a running time as a plain "PT1H41M", a
 rating as a JSON number or a string; read as kg's xsd:date, xsd:duration and xsd:decimal, they are checked and
-compared as a record's values are."""
+compared as a record's values are. schema.org's terms written with https are read in its http namespace."""
 
 from __future__ import annotations
 
@@ -88,8 +88,22 @@ _READ: dict[str, Callable[[ox.Literal], ox.Literal | None]] = {
 }
 
 
+_HTTPS = "https://schema.org/"  # schema.org's terms written with https: the same terms (schema.org says so)
+
+
+def _http(term: ox.NamedNode) -> ox.NamedNode:
+    return ox.NamedNode(SCHEMA + term.value[len(_HTTPS):]) if term.value.startswith(_HTTPS) else term
+
+
 def typed(quad: ox.Quad) -> ox.Quad:
-    """The quad, its literal in kg's datatype for the property when markup wrote it otherwise."""
+    """The quad, its literal in kg's datatype for the property when markup wrote it otherwise, and schema.org's
+    terms written `https://schema.org/...` in the namespace kg publishes them in (`http://schema.org/`, schema.org's
+    own RDF's), as one vocabulary."""
+    if _HTTPS in quad.predicate.value or (isinstance(quad.object, ox.NamedNode) and _HTTPS in quad.object.value) or (
+            isinstance(quad.subject, ox.NamedNode) and _HTTPS in quad.subject.value):
+        quad = ox.Quad(_http(quad.subject) if isinstance(quad.subject, ox.NamedNode) else quad.subject,
+                       _http(quad.predicate),
+                       _http(quad.object) if isinstance(quad.object, ox.NamedNode) else quad.object, quad.graph_name)
     read = _READ.get(quad.predicate.value)
     if read is None or not isinstance(quad.object, ox.Literal) or quad.object.language:
         return quad
