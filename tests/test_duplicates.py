@@ -700,6 +700,40 @@ def test_one_full_name_of_two_people_credited_in_films_of_their_own_is_no_candid
         """) == {}
 
 
+def test_one_full_name_directing_films_a_year_apart_with_no_birth_years_is_a_candidate(tmp_path):
+    assert _people_pairs(tmp_path, """
+        movies:
+          a: {name: Rauhnacht, production_year: 2024, director: [jurgen-schafer]}
+          b: {name: Kalter Hafen, production_year: 2025, director: [juergen-schaefer]}
+        people:
+          jurgen-schafer: {name: Jürgen Schäfer}
+          juergen-schaefer: {name: Jürgen Schäfer}
+        """) == {frozenset(("person/jurgen-schafer", "person/juergen-schaefer")): 0.6}
+
+
+def _evidence(tmp_path: Path, text: str) -> dict[frozenset[str], list[str]]:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    return {_pair(c): c.evidence for c in find(sources.records, sources.decisions, sources.moves, sources.held,
+                                               Minter(BASE))}
+
+
+def test_films_that_may_be_one_are_not_called_films_of_the_same_title(tmp_path):
+    found = _evidence(tmp_path, """
+        movies:
+          film-a: {name: Film A, production_year: 2024, director: [anna-berg]}
+          film-b: {name: Film B, production_year: 2024, director: [anna-berg-2]}
+        people:
+          anna-berg: {name: Anna Berg}
+          anna-berg-2: {name: Anna Berg}
+        """)
+    people = found[frozenset(("person/anna-berg", "person/anna-berg-2"))]
+    assert "credited in 1 film(s) that may be one (a candidate pair of films)" in people
+    assert not any("same title" in e for e in people)
+    assert "a director of the same name" in found[frozenset(("movie/film-a", "movie/film-b"))]
+
+
 def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates")
     assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output

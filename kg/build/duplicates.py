@@ -516,7 +516,8 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
         evidence.append("but no director in common")
     if shared_dirs:
         score += 0.3
-        evidence.append("the same director")
+        # (by spelling: two records of one name may be one director, or two, which the people's own pair tells)
+        evidence.append("the same director" if dir_a & dir_b else "a director of the same name")
     others_a, others_b = world.spelled(all_a - dir_a), world.spelled(all_b - dir_b)
     shared: set[str] = set()  # people, not their spellings' keys; counted on both sides (one may credit a person twice)
     if others_a & others_b:
@@ -606,7 +607,7 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     evidence_list += [said] if said else []
     films_a = {k for f in world.credits.get(a.key, []) for k in world.film_keys(f)}
     films_b = {k for f in world.credits.get(b.key, []) for k in world.film_keys(f)}
-    shared = _films_in_common(world, a.key, b.key) if films_a & films_b else 0
+    shared, as_candidates = _films_in_common(world, a.key, b.key) if films_a & films_b else (0, 0)
     years_a = {y for f in world.credits.get(a.key, []) for y in world.years(world.films[f])}
     years_b = {y for f in world.credits.get(b.key, []) for y in world.years(world.films[f])}
     if years_a and years_b and (min(years_a) - max(years_b) > 30 or min(years_b) - max(years_a) > 30):
@@ -615,7 +616,11 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
         return None  # one word of a name in common: only the same birth year and a film together tell
     if shared:
         score += 0.3
-        evidence_list.append(f"credited in {shared} film(s) of the same title")
+        titled = shared - as_candidates
+        evidence_list.append(", ".join(
+            ([f"credited in {titled} film(s) of the same title"] if titled else [])
+            + ([f"{'and ' if titled else 'credited '}in {as_candidates} film(s) that may be one (a candidate pair of "
+                "films)"] if as_candidates else [])))
     mates_a, mates_b = world.spelled(world.coworkers(a.key)), world.spelled(world.coworkers(b.key))
     together = mates_a & mates_b
     # of the smaller circle, how much the other shares: two prolific actors of one studio era share a few
@@ -628,11 +633,21 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
         evidence_list.append(f"{people} co-worker(s) in common ({share:.0%} of the smaller circle)" if people else
                              "credited beside each other")
     if score < THRESHOLD and set(names_a) & set(names_b) and len(words(names_a[0])) > 1 and not (
-            world.years(a) and world.years(b)) and not (world.credits.get(a.key) and world.credits.get(b.key)):
-        # one full name, written alike: with no birth years and no films of both to weigh, a curator should look
-        score, evidence_list = THRESHOLD, [*evidence_list, "nothing known tells them apart (no birth year or film "
-                                                           "of both to compare)"]
+            world.years(a) and world.years(b)):
+        # one full name, written alike, and no birth years to weigh: with no films of both, or films of both a few
+        # years apart (one career, or two namesakes at once), a curator should look
+        if not (years_a and years_b):
+            score, evidence_list = THRESHOLD, [*evidence_list, "nothing known tells them apart (no birth year or "
+                                                               "film of both to compare)"]
+        elif (gap := min(abs(x - y) for x in years_a for y in years_b)) <= _CAREER_GAP:
+            score, evidence_list = THRESHOLD, [*evidence_list, "nothing known tells them apart: no birth year, and "
+                                               + ("films of the same year" if not gap else
+                                                  f"films {gap} year{'s' if gap > 1 else ''} apart")
+                                               + " (one career, or two namesakes?)"]
     return score, evidence_list
+
+
+_CAREER_GAP = 5  # the years between the films of two people of one full name within which they are a candidate
 
 
 def _one_edit_apart(x: str, y: str) -> bool:
@@ -759,14 +774,19 @@ def _by_source(film: Record) -> list[tuple[tuple[str, str], ...]]:
     return out
 
 
-def _films_in_common(world: _World, a: str, b: str) -> int:
+def _films_in_common(world: _World, a: str, b: str) -> tuple[int, int]:
     """How many of a person's films the other is credited in too, as far as titles and years tell: a film of the
     same title (or the candidate film it may be one with), in the same year or the next, when both give one (Echoes,
-    1990, and Echoes, 2015, are two films)."""
+    1990, and Echoes, 2015, are two films); and how many of those only as a candidate film."""
     theirs = set(world.credits.get(b, []))
-    return sum(1 for f in set(world.credits.get(a, [])) if any(
-        world.film_keys(f) & world.film_keys(g) and _close_years(world.years(world.films[f]),
-                                                                  world.years(world.films[g])) for g in theirs))
+    shared = candidates = 0
+    for f in set(world.credits.get(a, [])):
+        found = [world.film_keys(f) & world.film_keys(g) for g in theirs if _close_years(
+            world.years(world.films[f]), world.years(world.films[g]))]
+        if any(found):
+            shared += 1
+            candidates += all(k <= {"=" + world.same_film.get(f, f)} for k in found if k)
+    return shared, candidates
 
 
 def _close_years(ya: set[int], yb: set[int]) -> bool:
