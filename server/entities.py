@@ -435,8 +435,8 @@ def resource(path: str) -> Answer | WerkzeugResponse:
         return _for_this_release(_to_entity(redirects[iri], suffix, 301))
     if iri in gone:
         abort(_for_this_release(error_response(
-            410, f"{iri} was in an earlier release of this dataset and is no longer: the curators removed it. Search "
-                 "for its name, or ask SPARQL for what is there now.")))
+            410, f"{iri} was in an earlier release of this dataset and is no longer: its sources no longer describe "
+                 "it. Search for its name, or ask SPARQL for what is there now.")))
     if path.startswith("release/") and path[len("release/"):] in _earlier_releases(rel):
         now = current_app.extensions["kg.minter"].release(str(rel.meta.get("id"))).value
         abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "
