@@ -400,6 +400,17 @@ def test_a_name_key_of_a_hand_written_record_joins_it_not_an_identified_namesake
                "which 'nm0661791' may be too" in n for n in _notes(empty_project))
 
 
+@pytest.mark.parametrize("decision", ["merge person/nm0661791 into person/park-chan-wook",
+                                      "not_same person/park-chan-wook person/nm0661791"])
+def test_the_note_on_a_hand_written_key_s_namesake_goes_once_a_decision_settles_it(empty_project, run_kg, decision):
+    put(empty_project, "people.yaml", "people:\n  park-chan-wook:\n    name: Park Chan-wook\n")
+    _director_and_namesake(empty_project)
+    built(empty_project, run_kg)
+    put(empty_project, "decisions.yaml", f"decisions:\n  - {decision}\n")
+    built(empty_project, run_kg)
+    assert not any("hand-written record of that key" in n for n in _notes(empty_project))
+
+
 def test_a_hand_written_record_added_later_is_joined_by_the_next_build_too(empty_project, run_kg):
     _director_and_namesake(empty_project)
     built(empty_project, run_kg)

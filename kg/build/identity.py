@@ -163,7 +163,8 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
                                   f"{e.kind} {quote(e.key)} is the hand-written record of that key, which "
                                   f"{', '.join(map(quote, sorted(targets)))} may be too (same name"
                                   f"{' and year' if e.kind == 'movie' else ''}): kept apart; merge them with a "
-                                  "decision if they are one"))
+                                  "decision if they are one",
+                                  tuple(frozenset(((e.kind, e.key), (e.kind, t))) for t in sorted(targets))))
             continue
         if len(targets) == 1 and frozenset(((e.kind, e.key), (e.kind, next(iter(targets))))) in apart:
             continue  # the curators decided they are not the same: a name alone is no proof

@@ -15,6 +15,9 @@ class Note:
     row: int | None
     action: str  # merged | skipped | repaired | suspicious
     message: str
+    # the pairs of records (kind, key) the note asks the curators about: once a decision settles each (merge or
+    # not_same), the note is not told again
+    pairs: tuple[frozenset[tuple[str, str]], ...] = ()
 
     @property
     def where(self) -> Where:

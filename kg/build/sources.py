@@ -1236,6 +1236,8 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         resolved = resolve(records, out.decisions, out.notes, troubles)
         problems.extend(Problem(o.file, o.line or None, why, o.field or o.record) for o, why in troubles)
         records, out.moves, out.held = resolved.records, resolved.moves, resolved.held
+        decided = out.decisions.not_same.keys() | {frozenset((m.retired, m.kept)) for m in out.decisions.merges}
+        out.notes[:] = [n for n in out.notes if not (n.pairs and all(p in decided for p in n.pairs))]
         _check_references(records, problems)
         _check_preferences(records, out.decisions, out.moves, problems, twice, _RdfStated(out.rdf, base, out.moves))
     if problems:
