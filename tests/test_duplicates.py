@@ -734,6 +734,35 @@ def test_films_that_may_be_one_are_not_called_films_of_the_same_title(tmp_path):
     assert "a director of the same name" in found[frozenset(("movie/film-a", "movie/film-b"))]
 
 
+def _bulk_pairs(tmp_path: Path, files: dict[str, str]) -> list[Candidate]:
+    """The candidates of a project of CSV files, each mapped as a film list of a source of its own."""
+    (tmp_path / "data").mkdir()
+    for name, text in files.items():
+        (tmp_path / "data" / f"{name}.csv").write_text(textwrap.dedent(text), encoding="utf-8")
+        (tmp_path / "data" / f"{name}.mapping.yaml").write_text(textwrap.dedent(f"""\
+            source: {{key: {name}, name: {name}, type: CreativeWork}}
+            files: {name}.csv
+            record: movie
+            fields: {{name: film, production_year: year, cinematographer: person}}
+            """), encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    return find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+
+
+def test_of_two_bulk_people_the_one_credited_in_more_films_is_kept(tmp_path):
+    found = _bulk_pairs(tmp_path, {
+        "press": "film,year,person\nKalter Hafen,2024,Mathias Gros\n",
+        "db": "film,year,person\nKalter Hafen,2024,Matthias Gros\nRauhnacht,2021,Matthias Gros\n"})
+    assert [(c.a, c.b) for c in found] == [(f"{BASE}person/matthias-gros", f"{BASE}person/mathias-gros")]
+
+
+def test_of_two_bulk_people_credited_alike_the_spelling_with_its_accents_is_kept(tmp_path):
+    found = _bulk_pairs(tmp_path, {"press": "film,year,person\nKalter Hafen,2024,Mathias Gross\n",
+                                   "db": "film,year,person\nKalter Hafen,2024,Matthias Groß\n"})
+    assert [(c.a, c.b, c.fix) for c in found] == [(f"{BASE}person/matthias-gross", f"{BASE}person/mathias-gross",
+                                                   "merge person/mathias-gross into person/matthias-gross")]
+
+
 def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates")
     assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output

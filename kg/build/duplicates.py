@@ -647,6 +647,11 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
     return score, evidence_list
 
 
+def _accented(name: str) -> int:
+    """How many of a name's letters are Latin letters beyond ASCII (é, ß, ø)."""
+    return sum(1 for c in name if ord(c) > 127 and unicodedata.name(c, "").startswith("LATIN"))
+
+
 _CAREER_GAP = 5  # the years between the films of two people of one full name within which they are a candidate
 
 
@@ -964,9 +969,13 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
 
     def add(kind: str, a: Record, b: Record, score: float, evidence: list[str], merged: bool = False) -> None:
         # the one to keep: hand-written, then (of two hand-written) cited by more sources, the established record
-        # rather than a newcomer of one claim, then the shorter key (bulk records read back are not unpacked for it)
-        kept, other = sorted((a, b), key=lambda r: ((r.kind, r.key) in only_rdf, not r.detailed, bare(r),
-                                                    -len(r.claims) if r.detailed else 0, len(r.key), r.key))
+        # rather than a newcomer of one claim; of two people, the one credited in more films, then the spelling that
+        # kept its accented letters (Groß, not Gross: the one a file's encoding or a typist did not strip); then the
+        # shorter key (bulk records read back are not unpacked for it)
+        kept, other = sorted((a, b), key=lambda r: (
+            (r.kind, r.key) in only_rdf, not r.detailed, bare(r), -len(r.claims) if r.detailed else 0,
+            -len(world.credits.get(r.key, ())) if kind == "person" else 0,
+            -_accented(next(iter(world.names(r)), "")) if kind == "person" else 0, len(r.key), r.key))
         ra, rb = (kind, kept.key), (kind, other.key)
         found[frozenset((ra, rb))] = Candidate(
             minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,
