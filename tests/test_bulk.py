@@ -948,6 +948,19 @@ def test_a_turtle_file_is_published_in_its_own_graph(empty_project, run_kg):
     assert ask(empty_project, f"SELECT ?n WHERE {{ ?p a <{S}Person> ; <{S}name> ?n }}") == [("Ann Lee",)]
 
 
+def test_a_name_an_rdf_file_gives_a_record_beside_its_own_is_one_of_its_other_names(empty_project, run_kg):
+    put(empty_project, "films.yaml", "movies:\n  white-nights:\n    name: White Nights\n    production_year: 2024\n")
+    put(empty_project, "markup.jsonld", json.dumps({"@context": "https://schema.org", "@id": f"{BASE}movie/white-nights",
+                                                    "@type": "Movie", "name": "Les Nuits blanches"}))
+    put(empty_project, "extra.ttl", f'<{BASE}movie/white-nights> <{S}name> "White Nights" .\n')
+    built(empty_project, run_kg)  # (before: "A film needs exactly one preferred title", at the YAML record)
+    film = f"<{BASE}movie/white-nights>"
+    assert ask(empty_project, f"SELECT ?g ?p ?n WHERE {{ GRAPH ?g {{ {film} ?p ?n FILTER(?p IN (<{S}name>, "
+                              f"<{S}alternateName>)) }} FILTER(?g != <{BASE}source/editorial>) }}") == [
+        (f"{BASE}source/extra", f"{S}name", "White Nights"),
+        (f"{BASE}source/markup", f"{S}alternateName", "Les Nuits blanches")]
+
+
 def test_schema_org_terms_written_with_https_are_published_as_schema_org_s_own(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"""@prefix schema: <https://schema.org/> .
         <{BASE}movie/o-rio> a schema:Movie ; schema:name "O Rio" ; schema:genre "Drama" ; schema:duration "PT1H41M" .

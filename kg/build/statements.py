@@ -9,6 +9,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg import vocab
 from kg.build.gz import concatenate, deflate
 from kg.build.kept import Kept
 from kg.build.mapping import (
@@ -23,7 +24,7 @@ from kg.build.mapping import (
 from kg.build.shards import Plan, Segment, map_sharded, part_digest, shard_of
 from kg.build.sources import Sources
 from kg.ids import Minter
-from kg.model import Origin, Record
+from kg.model import LangText, Origin, Record
 
 CHUNK = 100_000  # lines per load into a store: bounds the memory of the stores' loaders
 
@@ -183,27 +184,33 @@ class _Skolem:
         return found
 
 
-def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) -> Iterator[ox.Quad]:
+def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None,
+              names: dict[str, LangText] | None = None) -> Iterator[ox.Quad]:
     """The statements of RDF source files: their triples in the file's source graph, named graphs as they are.
 
     Each file goes through a store first, so its literals are in the store's canonical forms (1.50 -> 1.5),
     and repeated statements are dropped, exactly as the on-disk store will hold them; blank nodes become
     Skolem IRIs (<base>.well-known/genid/<file>-<n>); an IRI a record was renamed or merged from is the record's.
     With `mapped`, each subject and each (subject, predicate) no record stated is known to come from its file (a
-    finding about it names the file).
+    finding about it names the file). A name the file gives a record other than the one it prefers is one of its
+    other names (`_as_claimed`; `names`: the preferred names, by IRI, of the records the files name, when the records
+    are gone by then: `preferred_names`).
     """
     moved = {minter.entity(*m.retired): minter.entity(*m.kept) for m in sources.moves.values()}
 
     def kept(term: Any) -> Any:  # an IRI renamed or merged away: the record's it joined, as a YAML reference is
         return moved.get(term, term) if moved and isinstance(term, ox.NamedNode) else term
 
+    if names is None:
+        names = preferred_names(sources, minter)
+
     for rdf in sources.rdf:
         skolem = _Skolem(minter, rdf.key)
         scratch = ox.Store()
         lines: dict[tuple[str, ...], int] = {}  # (subject, predicate or "", value) -> the line its first statement
         # ends on (a value as the file writes it: the store's canonical form may differ, then its predicate's line)
-        quads = ((ox.Quad(kept(skolem(q.subject)), q.predicate, kept(skolem(q.object)), skolem(q.graph_name)), line)
-                 for line, q in rdf.lined())
+        quads = ((_as_claimed(ox.Quad(kept(skolem(q.subject)), q.predicate, kept(skolem(q.object)),
+                                      skolem(q.graph_name)), names), line) for line, q in rdf.lined())
         scratch.extend(_noting_lines(quads, lines, mapped.subjects) if mapped is not None else (q for q, _ in quads))
         own: set[str] = set()  # the subjects this file brings: a finding on one names the file already
         for quad in scratch:
@@ -220,6 +227,33 @@ def rdf_quads(sources: Sources, minter: Minter, mapped: Mapped | None = None) ->
                             line=lines.get((subject, quad.predicate.value, _text(quad.object)), origin.line))
             yield quad
         del scratch
+
+
+def preferred_names(sources: Sources, minter: Minter) -> dict[str, LangText]:
+    """By IRI, the preferred name of each record an RDF file names (`schema:name`)."""
+    if not sources.rdf:
+        return {}
+    moved = {minter.entity(*m.retired).value: minter.entity(*m.kept).value for m in sources.moves.values()}
+    wanted = {moved.get(q.subject.value, q.subject.value) for rdf in sources.rdf for q in rdf.quads()
+              if q.predicate == vocab.S.name and isinstance(q.subject, ox.NamedNode)}
+    found = {}
+    for record in sources.records:
+        if (iri := minter.entity(record.kind, record.key).value) in wanted and record.claims and (
+                name := next((v.value for v in record.claims[0].values if v.field == "name"), None)) is not None:
+            found[iri] = name
+    return found
+
+
+def _as_claimed(quad: ox.Quad, names: dict[str, LangText]) -> ox.Quad:
+    """An RDF file's quad as a claim of a source file would be published: a name of a record other than the one the
+    record prefers is one of its other names (`schema:alternateName`), as a YAML claim's or a mapped row's is."""
+    if quad.predicate != vocab.S.name or not isinstance(quad.object, ox.Literal) or not isinstance(
+            quad.subject, ox.NamedNode) or (preferred := names.get(quad.subject.value)) is None:
+        return quad
+    lang = quad.object.language.lower() if quad.object.language else None
+    if quad.object.value == preferred.text and lang == (preferred.lang.lower() if preferred.lang else None):
+        return quad
+    return ox.Quad(quad.subject, vocab.S.alternateName, quad.object, quad.graph_name)
 
 
 def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
@@ -246,10 +280,12 @@ def load(statements: Statements, sources: Sources, minter: Minter, mapped: Mappe
          kept: Kept | None = None, token: Callable[[Record], bytes | None] = lambda _: None) -> int:
     """Map every record (and RDF file) into the statements, shard by shard (a task the previous release mapped
     read back from it, `kept`; `token` tells a record read back unchanged); find and record the conflicts."""
+    names = preferred_names(sources, minter)  # (the map lets go of the records before it asks for `extra`)
+
     def extra() -> Iterator[ox.Quad]:
         yield from vocabulary_quads(minter)
         yield from editorial_quads(minter)
-        yield from rdf_quads(sources, minter, mapped)
+        yield from rdf_quads(sources, minter, mapped, names)
         yield from identity_quads(sources.moves.values(), minter)
 
     with contextlib.closing(map_sharded(sources.records, minter, mapped, plan, statements.work, extra, kept,
