@@ -763,6 +763,33 @@ def test_of_two_bulk_people_credited_alike_the_spelling_with_its_accents_is_kept
                                                    "merge person/mathias-gross into person/matthias-gross")]
 
 
+def test_a_film_a_reference_mistypes_by_a_letter_is_a_candidate_of_the_film_of_that_year(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "films.yaml").write_text(textwrap.dedent("""\
+        movies:
+          the-lantern-keeper-2025: {name: The Lantern Keeper, production_year: 2025, director: [ana]}
+          the-lantern-keeper-1990: {name: The Lantern Keeper, production_year: 1990, director: [bo]}
+        people:
+          ana: {name: Ana López}
+          bo: {name: Bo Berg}
+        """), encoding="utf-8")
+    (tmp_path / "data" / "screenings.csv").write_text("id,film,year\nS17,The Lanter Keeper,2025\n"
+                                                      "S18,The Lantern Keper,2011\n", encoding="utf-8")
+    (tmp_path / "data" / "screenings.mapping.yaml").write_text(textwrap.dedent("""\
+        source: {key: programme, name: Programme, type: CreativeWork}
+        files: screenings.csv
+        record: event
+        key: {id: id}
+        fields: {name: id, work_presented: {name: film, year: year}}
+        """), encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+    assert [(_pair(c), c.fix) for c in found] == [
+        (frozenset(("movie/the-lantern-keeper-2025", "movie/the-lanter-keeper-2025")),
+         "merge movie/the-lanter-keeper-2025 into movie/the-lantern-keeper-2025")]  # (not the 2011 one: no film then)
+    assert "the same title but for a letter, of the same year" in found[0].evidence[0]
+
+
 def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates")
     assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output

@@ -340,6 +340,7 @@ class _World:
 
     person_keys: dict[str, set[str]] = field(default_factory=dict)
     slipped: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # `_slips`' pairs -> their films
+    titles_slipped: set[tuple[str, str]] = field(default_factory=set)  # `_title_slips`' pairs (keys in order)
     _people: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     _names: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id() of a record compared -> its names
     _years: dict[int, set[int]] = field(default_factory=dict)
@@ -489,6 +490,10 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     if _parts(names_a) != _parts(names_b):
         return None  # Part II and Part III, Rocky and Rocky II: each film of a series
     match = _best_match(spell_a, spell_b)
+    if match is None and tuple(sorted((a.key, b.key))) in world.titles_slipped:
+        # (paired within one year only, the reference's year being in its key when it gives no year of its own)
+        match = (THRESHOLD, "the same title but for a letter, of the same year, one of them crediting no one (a "
+                            "typo in a reference?)")
     differ: list[str] = []  # titles that differ: perhaps in two languages, unless both are titled in one, differently
     if match is None:  # (Winter Bus, 겨울 버스; Seven Bridges of Jeonju, 전주의 일곱 다리: two films)
         titled_a, titled_b = world.titled(a), world.titled(b)
@@ -684,6 +689,44 @@ def _other_ending(x: str, y: str) -> bool:
 
 
 _VOWELS = frozenset("aeiouy")
+
+
+_KEY_YEAR = re.compile(r"-(1[89]|2[0-9])[0-9]{2}$")  # a film's key made of its title and year (`-2025`)
+
+
+def _title_slips(world: _World) -> list[tuple[str, list[str]]]:
+    """Blocks of two films of one year whose titles are the same but for a letter of one word of five letters or
+    more, one of them credited with no one: a film a reference alone names (a screening's, say) whose title was
+    mistyped. No blocking key brings them together; this looks through the films of the years such films have."""
+    def years_of(key: str, film: Record) -> set[int]:  # (a reference's year is in the key it made, not a claim)
+        return set(world.years(film)) or ({int(key[-4:])} if _KEY_YEAR.search(key) else set())
+
+    stubs = {key: ys for key, film in world.films.items() if not world.people_of(film)[1] and (
+        ys := years_of(key, film))}
+    if not stubs:
+        return []
+    years = {y for ys in stubs.values() for y in ys}
+    alike: dict[tuple[Any, ...], set[str]] = {}  # (year, place, first letter, the other words) -> films
+    for key, film in world.films.items():
+        if not (ys := (stubs.get(key) or set(world.years(film))) & years):
+            continue
+        for name in world.names(film):
+            ws = title_words(name)
+            for i, w in enumerate(ws):
+                if len(w) >= SLIP_SHORTEST and not _DIGIT.search(w):
+                    for year in ys:
+                        alike.setdefault((year, i, w[0], *ws[:i], "", *ws[i + 1:]), set()).add(key)
+    found: set[tuple[str, str]] = set()
+    for (_, i, *_), group in alike.items():
+        for x, y in itertools.combinations(sorted(group), 2):
+            if (x in stubs or y in stubs) and (x, y) not in found and any(
+                    len(wx := title_words(nx)) == len(wy := title_words(ny)) and _one_edit_apart(wx[i], wy[i])
+                    and wx[:i] == wy[:i] and wx[i + 1:] == wy[i + 1:] and not _other_ending(wx[i], wy[i])
+                    for nx in world.names(world.films[x]) for ny in world.names(world.films[y])
+                    if len(title_words(nx)) > i and len(title_words(ny)) > i):
+                found.add((x, y))
+    world.titles_slipped = found
+    return [("movie", [x, y]) for x, y in sorted(found)]
 
 
 def _slipped(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
@@ -989,7 +1032,7 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
     films_done = False
     blocks = _blocks(world)
     again = _again(world)
-    blocks += _slips(world, again)
+    blocks = [*_title_slips(world), *blocks, *_slips(world, again)]  # (films first: their pairs are evidence)
     before = world.known.compared_before.results if again is not None and world.known.compared_before else {}
     results: dict[tuple[str, str, str], tuple[float, list[str]] | None] = {}
     for kind, members in blocks:  # films first: their pairs are evidence for people credited in them under two
