@@ -961,6 +961,20 @@ def test_a_name_an_rdf_file_gives_a_record_beside_its_own_is_one_of_its_other_na
         (f"{BASE}source/markup", f"{S}alternateName", "Les Nuits blanches")]
 
 
+def test_a_film_or_person_markup_gives_no_iri_is_noted_with_the_record_of_its_name(empty_project, run_kg):
+    put(empty_project, "films.yaml", "movies:\n  white-nights:\n    name: White Nights\n    production_year: 2024\n")
+    put(empty_project, "markup.jsonld", json.dumps({"@context": "https://schema.org", "@type": "Movie",
+                                                    "name": "White Nights", "director": {"@type": "Person",
+                                                                                         "name": "Claire Dubois"}}))
+    built(empty_project, run_kg)
+    notes = _notes(empty_project)
+    assert "data/markup.jsonld: suspicious: the film 'White Nights' has no IRI in this file: it is published as a " \
+           "node of its own, apart from every record, and compared with none; movie 'white-nights' has that name: " \
+           f'if it is that one, give it "@id": "{BASE}movie/white-nights"' in notes
+    assert "data/markup.jsonld: suspicious: the person 'Claire Dubois' has no IRI in this file: it is published as " \
+           "a node of its own, apart from every record, and compared with none" in notes
+
+
 def test_schema_org_terms_written_with_https_are_published_as_schema_org_s_own(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"""@prefix schema: <https://schema.org/> .
         <{BASE}movie/o-rio> a schema:Movie ; schema:name "O Rio" ; schema:genre "Drama" ; schema:duration "PT1H41M" .

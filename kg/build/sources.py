@@ -19,6 +19,7 @@ from typing import IO, Any, BinaryIO, cast
 import pyoxigraph as ox
 import yaml
 
+from kg import vocab
 from kg.build.bulk import read_bulk
 from kg.build.bulkspec import MAPPING_SUFFIX, Mapping, MappingError, inside, load_mapping, outside
 from kg.build.datatypes import typed
@@ -921,6 +922,8 @@ class RdfFile:
     path: Path
     display: str
     key: str
+    # the films and people the file describes without an IRI (blank nodes): (kind, a name it gives), in order
+    anonymous: tuple[tuple[str, str], ...] = ()
 
     @property
     def format(self) -> ox.RdfFormat:
@@ -1077,9 +1080,16 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
     rdf = RdfFile(path, display, slugify(path.stem) or "rdf")
     rewritten = rdf.format == ox.RdfFormat.JSON_LD  # parsed as kg wrote it again: the parser's lines are not the file's
     stated = 0
+    kinds: dict[ox.BlankNode, str] = {}  # blank nodes typed as a film or a person
+    names: dict[ox.BlankNode, str] = {}
     try:
         for q in rdf.quads():
             stated += 1
+            if isinstance(q.subject, ox.BlankNode):
+                if q.predicate == vocab.TYPE and (kind := _ANONYMOUS.get(q.object.value)) is not None:
+                    kinds[q.subject] = kind
+                elif q.predicate == vocab.S.name and isinstance(q.object, ox.Literal):
+                    names.setdefault(q.subject, q.object.value)
             if relative := next((t.value for t in (q.subject, q.predicate, q.object, q.graph_name)
                                  if isinstance(t, ox.NamedNode) and t.value.startswith(UNRESOLVED)), None):
                 raise SyntaxError(f"error while parsing IRI {quote(relative[len(UNRESOLVED):])}: No scheme found")
@@ -1121,7 +1131,38 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
         problems.append(Problem(display, None, "the file states nothing (it is empty, or holds only prefixes and "
                                                "comments): delete it if that is meant"))
         return None
-    return rdf
+    return dataclasses.replace(rdf, anonymous=tuple((kind, names[node]) for node, kind in kinds.items()
+                                                    if node in names))
+
+
+_ANONYMOUS = {vocab.SCHEMA + "Movie": "movie", vocab.SCHEMA + "Person": "person"}  # schema.org type -> kind
+
+
+def _anonymous_notes(rdf: list[RdfFile], records: list[Record], minter: Minter) -> list[Note]:
+    """A note for each film or person an RDF file describes without an IRI: published as a node of its own (a
+    Skolem IRI), apart from every record, and never a duplicate candidate; with the record of that name, if one."""
+    wanted = {(kind, slugify(name)) for file in rdf for kind, name in file.anonymous}
+    if not wanted:
+        return []
+    named: dict[tuple[str, str], list[str]] = {}
+    for r in records:
+        if r.kind in ("movie", "person"):
+            for v in r.values("name") + r.values("alternate_name"):
+                if isinstance(v.value, LangText) and (r.kind, slugify(v.value.text)) in wanted:
+                    named.setdefault((r.kind, slugify(v.value.text)), []).append(r.key)
+    notes = []
+    for file in rdf:
+        for kind, name in file.anonymous:
+            keys = sorted(set(named.get((kind, slugify(name)), [])))
+            how = ('"@id": "{}"' if file.format == ox.RdfFormat.JSON_LD else "<{}> in place of the blank node")
+            notes.append(Note(file.display, None, "suspicious", (
+                f"the {'film' if kind == 'movie' else 'person'} {quote(name)} has no IRI in this file: it is published "
+                "as a node of its own, apart from every record, and compared with none")
+                + (f"; {kind} {quote(keys[0])} has that name: if it is that one, give it "
+                   + how.format(minter.entity(kind, keys[0]).value) if len(keys) == 1 else
+                   f"; {', '.join(quote(k) for k in keys)} have that name: give it the IRI of the one it is"
+                   if keys else "")))
+    return notes
 
 
 def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) -> list[Record]:
@@ -1236,6 +1277,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         resolved = resolve(records, out.decisions, out.notes, troubles)
         problems.extend(Problem(o.file, o.line or None, why, o.field or o.record) for o, why in troubles)
         records, out.moves, out.held = resolved.records, resolved.moves, resolved.held
+        out.notes.extend(_anonymous_notes(out.rdf, records, Minter(base)))
         decided = out.decisions.not_same.keys() | {frozenset((m.retired, m.kept)) for m in out.decisions.merges}
         out.notes[:] = [n for n in out.notes if not (n.pairs and all(p in decided for p in n.pairs))]
         _check_references(records, problems)
