@@ -415,8 +415,8 @@ def validate_cmd(ctx: click.Context, verbose: bool) -> None:
 
 
 @cli.command("duplicates")
-@click.option("--json", "as_json", is_flag=True, help="Print them as JSON: a list of {a, b, kind, score, evidence, "
-              "fix, dismiss, merged}")
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON: a list of {a, b, names, kind, score, "
+              "evidence, fix, dismiss, merged, where}")
 @click.pass_context
 def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the films and people of data/ that may be one real thing, with the evidence and the decision to write."""

@@ -165,6 +165,14 @@ def test_kg_duplicates_json_gives_each_pair_with_its_evidence_and_fix(oldboys, r
     assert (f"{BASE}person/park-chan-wook", f"{BASE}person/park-chan-wook-2") in pairs
 
 
+def test_kg_duplicates_help_names_every_key_of_its_json(oldboys, run_kg):
+    code, output = run_kg(oldboys, "duplicates", "--json")
+    keys = set(json.loads(output[output.index("["):output.rindex("]") + 1])[0])
+    code, told = run_kg(oldboys, "duplicates", "--help")
+    said = told[told.index("{") + 1:told.index("}")]
+    assert keys == {k.strip() for k in " ".join(said.split()).split(",")}
+
+
 def test_a_remake_is_not_a_candidate(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates", "--json")
     assert "oldboy-2013" not in output
