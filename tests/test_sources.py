@@ -22,6 +22,8 @@ BAD_INPUT = {
     "malformed YAML": ("movies:\n  x: [unclosed\n", "bad.yaml:", "malformed YAML"),
     "unknown field": ("movies:\n  x:\n    name: X\n    titel: Oops\n", "bad.yaml:4: x.titel:", "unknown field"),
     "misspelt field": ("movies:\n  x:\n    name: X\n    runing_time: 90\n", "bad.yaml:4", "did you mean running_time?"),
+    "a field by another name": ("movies:\n  x:\n    name: X\n    titel: X\n", "bad.yaml:4", "did you mean name?"),
+    "claims misspelt": ("movies:\n  x:\n    name: X\n    claim: {}\n", "bad.yaml:4", "did you mean claims?"),
     "unknown section": ("films:\n  x:\n    name: X\n", "bad.yaml:1", "unknown section 'films'"),
     "bad date": ("movies:\n  x:\n    name: X\n    release_date: 10 Sept 2010\n", "bad.yaml:4",
                  "is not a date; write YYYY-MM-DD"),
@@ -424,6 +426,7 @@ def test_missing_data_directory(tmp_path: Path, run_kg):
     code, output = run_kg(tmp_path, "validate")
     assert code == 2
     assert "data directory does not exist" in output
+    assert "no kg project here; `kg init` starts one" in output  # (no kg.toml either)
 
 
 def test_unknown_option_is_a_usage_error(empty_project, run_kg):

@@ -590,6 +590,12 @@ def _line(mapping: Any, key: Any) -> int:
     return 0
 
 
+# what a curator may write for a field of another name (a suggestion when the key is unknown)
+_SAID_OTHERWISE = {"title": "name", "year": "production_year", "runtime": "running_time", "duration": "running_time",
+                   "directors": "director", "composers": "composer", "writer": "screenplay", "genres": "genre",
+                   "countries": "country", "languages": "language", "released": "release_date"}
+
+
 def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: list[Problem],
                   skip: frozenset[str] = frozenset()) -> tuple[Value, ...]:
     values: list[Value] = []
@@ -600,8 +606,9 @@ def _parse_values(kind: Kind, raw: _Map, display: str, record: str, problems: li
         field = kind.field(str(name))
         if field is None:
             names = [f.name for f in kind.fields]
-            close = difflib.get_close_matches(str(name), names, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            close = difflib.get_close_matches(str(name), [*names, *skip, *(
+                k for k, v in _SAID_OTHERWISE.items() if v in names)], n=1)
+            hint = f"did you mean {_SAID_OTHERWISE.get(close[0], close[0])}? " if close else ""
             problems.append(Problem(display, line, f"unknown field for a {kind.name} ({hint}known: {', '.join(names)})",
                                     f"{record}.{shorten(str(name))}"))
             continue
@@ -1198,7 +1205,9 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
     root), the bulk files' records through `bulk`; raise InputError listing every problem (a hint that needs the
     project's base IRI gives `base`)."""
     if not data_dir.is_dir():
-        raise InputError([Problem(str(data_dir), None, "data directory does not exist")])
+        raise InputError([Problem(str(data_dir), None, "data directory does not exist" + (
+            " (and no kg.toml beside it: no kg project here; `kg init` starts one, `--root` names another)"
+            if root is not None and not (root / "kg.toml").exists() else ""))])
     readable = _readable(data_dir, root, readable)
     if not inside(data_dir, readable):
         raise InputError([Problem(str(data_dir), None, f"the data directory is {outside(data_dir)}")])
