@@ -869,6 +869,28 @@ def test_a_dotted_column_some_row_has_whole_is_no_mistake(empty_project, run_kg)
     assert ask(empty_project, f"SELECT ?d WHERE {{ ?m a <{S}Movie> ; <{S}description> ?d }}") == [("a note",)]
 
 
+def test_a_dotted_column_where_the_rows_hold_text_is_refused(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([{"id": "tt0000001", "title": "Night River"}]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title.en\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "fields.name: no row of data/films.json has 'title.en': what is at 'title' is text or a " \
+        "number, not an object with 'en' (read it as 'title'?)" in output, output
+
+
+def test_a_dotted_column_whose_lists_are_all_empty_is_no_mistake(empty_project, run_kg):
+    films = [dict(NESTED[0], genres=[]), dict(NESTED[0], id="tt0000002", genres=None)]
+    put(empty_project, "films.json", json.dumps(films))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title.en\ngenre: genres.name\n", "id: id"))
+    built(empty_project, run_kg)
+
+
+def test_a_dotted_column_of_a_csv_file_is_a_header_or_refused(empty_project, run_kg):
+    put(empty_project, "films.csv", "id,title,a\ntt0000001,Night,x\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\ndescription: a.b\n", "id: id"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "fields.description: no row of data/films.csv has a column 'a.b'" in output, output
+
+
 def test_a_reference_read_item_by_item_from_one_object_is_checked_too(empty_project, run_kg):
     film = {"id": "tt0000001", "title": "Night Ferry", "credits": {"music": [{"name": "A B", "imdb": "nm1"}]}}
     put(empty_project, "films.json", json.dumps([film]))
@@ -1731,7 +1753,7 @@ def test_names_and_ids_read_through_one_list_pair_item_by_item(empty_project, ru
 
 def test_a_date_column_is_read_in_the_formats_the_mapping_names(empty_project, run_kg):
     put(empty_project, "films.csv", 'id,title,released\nF1,A,24/07/2001\nF2,B,"June 12, 1999"\nF3,C,2003-01-02\n'
-                                    "F4,D,07-24-2001\n")
+                                    "F4,D,07-24-2001\nF5,E,31/06/2025\n")
     put(empty_project, "films.mapping.yaml", mapping(
         "films.csv", "name: title\nrelease_date: {column: released, format: ['%d/%m/%Y', '%B %d, %Y']}\n", "id: id"))
     built(empty_project, run_kg)
@@ -1739,6 +1761,8 @@ def test_a_date_column_is_read_in_the_formats_the_mapping_names(empty_project, r
         (f"{BASE}movie/f1", "2001-07-24"), (f"{BASE}movie/f2", "1999-06-12"), (f"{BASE}movie/f3", "2003-01-02")]
     assert "data/films.csv:5: skipped: release_date: '07-24-2001' is not a date; write YYYY-MM-DD, e.g. 2010-09-02 " \
            "(nor written as '%d/%m/%Y' or '%B %d, %Y')" in _notes(empty_project)
+    assert "data/films.csv:6: skipped: release_date: '31/06/2025' is no day of the calendar: June 2025 has 30 days" \
+        in _notes(empty_project)  # (as YAML says it: before, "is not a date" and its formats)
 
 
 def test_a_rating_column_may_name_the_column_of_its_count(empty_project, run_kg):

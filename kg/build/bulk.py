@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import json
@@ -24,6 +25,7 @@ from kg.build.bulkspec import (
     Identity,
     Mapping,
     MappingError,
+    Reach,
     RefSpec,
     check_columns,
     display_of,
@@ -166,7 +168,7 @@ class _Reader:
     def read(self, mapping: Mapping) -> None:
         present: set[str] = set()
         within: dict[str, set[str]] = {spec.field.name: set() for spec in mapping.fields if spec.items}
-        reached = {name: (0, frozenset[str]()) for name in dotted_columns(mapping)}
+        reached: dict[str, Reach | None] = dict.fromkeys(dotted_columns(mapping))
         for path in mapping.files:
             display = display_of(mapping, path)
             try:
@@ -178,7 +180,7 @@ class _Reader:
         check_columns(mapping, present, within, reached)
 
     def read_file(self, mapping: Mapping, path: Path, display: str, present: set[str],
-                  within: dict[str, set[str]], reached: dict[str, tuple[int, frozenset[str]]] | None = None) -> None:
+                  within: dict[str, set[str]], reached: dict[str, Reach | None] | None = None) -> None:
         """The rows of one of a mapping's files; the columns they have are added to `present` and `within`."""
         fmt = mapping.fmt or FORMATS.get(path.suffix.lower())
         if fmt is None:
@@ -195,11 +197,12 @@ class _Reader:
 
     def _read_rows(self, mapping: Mapping, path: Path, fmt: str, display: str, present: set[str],
                    within: dict[str, set[str]], seen: dict[bytes, int], csv: bool,
-                   reached: dict[str, tuple[int, frozenset[str]]]) -> None:
+                   reached: dict[str, Reach | None]) -> None:
         """`read_file`'s rows."""
-        # the dotted paths no row has had whole so far (once one has, the others are not asked)
-        pending = {name: name.split(".") for name, (depth, _) in reached.items()
-                   if depth < name.count(".") + 1} if not csv else {}
+        # the dotted paths no JSON row has had whole so far (once one has, the others are not asked; a CSV file's
+        # columns are its header's)
+        pending = {name: name.split(".") for name, was in reached.items()
+                   if was is None or was[0] < name.count(".") + 1} if not csv else {}
         for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
                                   mapping.delimiter, mapping.quoting), None,
                              "read", f"rows of {path.name}"):
@@ -214,12 +217,15 @@ class _Reader:
                             holder := nested(row, spec.items.rsplit(".", 1)[0]), dict):
                         within[spec.field.name].update(BESIDE + k for k in holder)
                 for name, steps in list(pending.items()):
-                    depth, keys = reach(row, steps)
+                    depth, keys, text = reach(row, steps)
+                    was = reached[name]
                     if depth == len(steps):
-                        reached[name] = (depth, frozenset())
+                        reached[name] = (depth, frozenset(), False)
                         del pending[name]
-                    elif depth >= (was := reached[name])[0]:  # the keys where the rows got furthest
-                        reached[name] = (depth, keys | was[1] if depth == was[0] else keys)
+                    elif was is None or depth > was[0]:  # what is where the rows got furthest
+                        reached[name] = (depth, keys, text)
+                    elif depth == was[0]:
+                        reached[name] = (depth, keys | was[1], text or was[2])
             bad = bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(GARBLED) else None
             row.pop(GARBLED, None)
             if bad:
@@ -328,16 +334,17 @@ class _Reader:
             if f.vtype in ("year", "int", "minutes") and isinstance(raw, str) and raw.strip().isascii() \
                     and raw.strip().isdigit():
                 raw = int(raw)
-            if col.formats and isinstance(raw, str):
-                raw = _dated(raw, col.formats)
             try:
+                if col.formats and isinstance(raw, str):
+                    raw = _dated(raw, col.formats)
                 value = self.parsers[f.vtype](raw)
                 if f.choices and value not in f.choices:
                     raise ValueError(f"{quote(value)} is not one of {', '.join(f.choices)}")
                 out.append((True, value))
             except ValueError as exc:
                 out.append((False, str(exc) + (f" (nor written as {' or '.join(map(quote, col.formats))})"
-                                               if col.formats and isinstance(raw, str) else "")))
+                                               if col.formats and isinstance(raw, str) and not isinstance(
+                                                   exc, _NoSuchDay) else "")))
         return out
 
     def tag(self, tag: str, f: Field, fixes: list[str]) -> bool:
@@ -470,6 +477,10 @@ def _count(cell: Any) -> int | None:
     return number if number > 0 else None
 
 
+class _NoSuchDay(ValueError):
+    """A cell written as a date format writes one, of a day the calendar does not have."""
+
+
 def _dated(text: str, formats: tuple[str, ...]) -> str:
     """A cell's date written as YYYY-MM-DD, or its year alone for a format of a year alone ('%Y'), when one of the
     mapping's formats reads it (else the cell as it is)."""
@@ -479,6 +490,19 @@ def _dated(text: str, formats: tuple[str, ...]) -> str:
         except ValueError:
             continue
         return f"{read.year:04d}" if fmt.replace("%%", "").count("%") == 1 else read.isoformat()
+    for fmt in formats:  # written as a format writes a date, but no day of the calendar: said so (31/06/2025)
+        pattern = re.escape(fmt).replace("%d", r"(?P<d>\d{1,2})").replace("%m", r"(?P<m>\d{1,2})").replace(
+            "%Y", r"(?P<Y>\d{4})")
+        if "%" in pattern.replace("%%", "") or not {"d", "m", "Y"} <= set(re.compile(pattern).groupindex):
+            continue
+        if found := re.fullmatch(pattern, text.strip()):
+            year, month, day = int(found["Y"]), int(found["m"]), int(found["d"])
+            if not 1 <= month <= 12:
+                raise _NoSuchDay(f"{quote(text)} is no day of the calendar: there is no month {month}")
+            if 1 <= day <= calendar.monthrange(year, month)[1]:
+                continue
+            raise _NoSuchDay(f"{quote(text)} is no day of the calendar: {calendar.month_name[month]} {year} has "
+                             f"{calendar.monthrange(year, month)[1]} days")
     return text
 
 

@@ -197,16 +197,20 @@ def nested(row: dict[str, Any], path: str) -> Any:
     return found
 
 
-def reach(row: dict[str, Any], steps: list[str]) -> tuple[int, frozenset[str]]:
+Reach = tuple[int, frozenset[str], bool]  # how far into a dotted path rows went, the keys there, whether text is there
+
+
+def reach(row: dict[str, Any], steps: list[str]) -> Reach:
     """How many steps of a dotted path the row has (through lists, as `nested` reads it), and, when it has not all,
-    the keys of the objects where it stops."""
+    the keys of the objects where it stops and whether a value there is text or a number (not an object)."""
     level: list[Any] = [row]
     for depth, step in enumerate(steps):
-        objects = [x for v in level for x in (v if isinstance(v, list) else [v]) if isinstance(x, dict)]
+        values = [x for v in level for x in (v if isinstance(v, list) else [v]) if x is not None]
+        objects = [x for x in values if isinstance(x, dict)]
         level = [o[step] for o in objects if step in o]
         if not level:
-            return depth, frozenset(k for o in objects for k in o)
-    return len(steps), frozenset()
+            return depth, frozenset(k for o in objects for k in o), any(not isinstance(x, (dict, list)) for x in values)
+    return len(steps), frozenset(), False
 
 
 def dotted_columns(mapping: Mapping) -> list[str]:
@@ -548,13 +552,13 @@ BESIDE = "\0beside "  # + a key of the object that holds an `items` path's last 
 
 
 def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str]],
-                  reached: dict[str, tuple[int, frozenset[str]]] | None = None) -> None:
+                  reached: dict[str, Reach | None] | None = None) -> None:
     """A column the mapping reads that no row of its files has is a mistake in the mapping, not a messy row.
 
     `within` holds, for each field with `items`, the keys its lists' objects have; `LISTED`, if some row has a
     list there; and (`BESIDE` + key) the keys of the objects that hold a dotted path's list, when no row has one.
-    `reached` holds, for each dotted path of `dotted_columns`, how far into it the rows went (`reach`: the most
-    steps, and the keys found where they stop).
+    `reached` holds, for each dotted path of `dotted_columns`, how far into it the JSON rows went (`reach`: the most
+    steps, the keys found where they stop, whether text was there; None: no JSON row was read).
     """
     if not present:
         return  # no rows at all: nothing to tell
@@ -582,7 +586,7 @@ def check_columns(mapping: Mapping, present: set[str], within: dict[str, set[str
 
 
 def _missing(mapping: Mapping, columns: list[Column], present: set[str], what: str,
-             reached: dict[str, tuple[int, frozenset[str]]] | None = None) -> list[MappingError]:
+             reached: dict[str, Reach | None] | None = None) -> list[MappingError]:
     missing, told = [], set()
     # each column once, where a field reads it (the key may read a field's column too: its year), in line order
     for column in sorted(columns, key=lambda c: (not c.where.startswith("fields"), c.line or 0)):
@@ -590,12 +594,13 @@ def _missing(mapping: Mapping, columns: list[Column], present: set[str], what: s
         if name in present or name in told:
             continue
         steps = name.split(".")
-        if reached is not None and name in reached and steps[0] in present:
+        if reached is not None and reached.get(name) is not None and steps[0] in present:
             if error := _unreached(mapping, column, name, reached, what):
                 told.add(name)
                 missing.append(error)
             continue
-        if steps[0] not in present:
+        csv_only = reached is not None and name in reached and reached[name] is None  # (a CSV column is a header's)
+        if steps[0] not in present or csv_only:
             told.add(name)
             close = difflib.get_close_matches(name, sorted(present), n=1)
             missing.append(MappingError(
@@ -606,19 +611,25 @@ def _missing(mapping: Mapping, columns: list[Column], present: set[str], what: s
     return missing
 
 
-def _unreached(mapping: Mapping, column: Column, name: str, reached: dict[str, tuple[int, frozenset[str]]],
+def _unreached(mapping: Mapping, column: Column, name: str, reached: dict[str, Reach | None],
                what: str) -> MappingError | None:
     """The error of a dotted path whose first step the rows have and a later one none has (its values would all
-    be lost); None when some row has it whole, or it was not followed."""
+    be lost); None when some row has it whole, when it was not followed, or when no row has anything where it stops
+    (empty lists, nulls: nothing tells it is wrong)."""
     steps = name.split(".")
-    depth, keys = reached.get(name, (len(steps), frozenset()))
-    if depth >= len(steps):
+    depth, keys, text = reached.get(name) or (len(steps), frozenset(), False)
+    if depth >= len(steps) or not (keys or text):
         return None
     holder, step = ".".join(steps[:depth]), steps[depth]
+    files = ', '.join(display_of(mapping, p) for p in mapping.files)
+    if not keys:
+        return MappingError(f"{mapping.display}: {column.where}: no {what} of {files} has {quote(name)}: what is at "
+                            f"{quote(holder)} is text or a number, not an object with {quote(step)} (read it as "
+                            f"{quote(holder)}?)", column.line)
     close = difflib.get_close_matches(step, sorted(keys), n=1)
     meant = ".".join([*steps[:depth], close[0], *steps[depth + 1:]]) if close else ""
     return MappingError(
-        f"{mapping.display}: {column.where}: no {what} of {', '.join(display_of(mapping, p) for p in mapping.files)} "
+        f"{mapping.display}: {column.where}: no {what} of {files} "
         f"has {quote(name)}: the objects at {quote(holder)} have no key {quote(step)}"
         f"{' (did you mean ' + quote(meant) + '?)' if meant else ''}"
         f"; their keys: {', '.join(shorten(k, 40) for k in sorted(keys)[:40]) or 'none'}", column.line)
