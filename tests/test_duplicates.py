@@ -798,6 +798,20 @@ def test_a_film_a_reference_mistypes_by_a_letter_is_a_candidate_of_the_film_of_t
     assert "the same title but for a letter, of the same year" in found[0].evidence[0]
 
 
+def test_films_a_letter_apart_that_give_their_own_years_are_no_typo_of_a_reference(tmp_path):
+    # (a film list without credits: every film credits no one, but each gives its year; the review's case)
+    assert _people_pairs(tmp_path, """
+        movies:
+          shadows: {name: Shadows, production_year: 1959, director: [john-cassavetes]}
+          shadow-1959: {name: Shadow, production_year: 1959}
+          angels: {name: Angels, production_year: 2003}
+          angel: {name: Angel, production_year: 2003}
+          the-hunter: {name: The Hunter, production_year: 2003}
+          the-hunted: {name: The Hunted, production_year: 2003, director: [william-friedkin]}
+        people: {john-cassavetes: {name: John Cassavetes}, william-friedkin: {name: William Friedkin}}
+        """) == {}
+
+
 def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates")
     assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output

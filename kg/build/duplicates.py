@@ -695,38 +695,43 @@ _KEY_YEAR = re.compile(r"-(1[89]|2[0-9])[0-9]{2}$")  # a film's key made of its 
 
 
 def _title_slips(world: _World) -> list[tuple[str, list[str]]]:
-    """Blocks of two films of one year whose titles are the same but for a letter of one word of five letters or
-    more, one of them credited with no one: a film a reference alone names (a screening's, say) whose title was
-    mistyped. No blocking key brings them together; this looks through the films of the years such films have."""
-    def years_of(key: str, film: Record) -> set[int]:  # (a reference's year is in the key it made, not a claim)
-        return set(world.years(film)) or ({int(key[-4:])} if _KEY_YEAR.search(key) else set())
-
-    stubs = {key: ys for key, film in world.films.items() if not world.people_of(film)[1] and (
-        ys := years_of(key, film))}
+    """Blocks of a film a reference alone names (a screening list's, say: no one credited, no year of its own but
+    the one in its key) and a film of that year whose title is the same but for a letter of one word of five letters
+    or more (not its first, not a digit, not a vowel or an 's' at its end: Angel, Angels). No blocking key brings
+    them together; this looks through the films of the years such films have."""
+    stubs = {key: int(key[-4:]) for key, film in world.films.items()
+             if _KEY_YEAR.search(key) and not world.years(film) and not world.people_of(film)[1]}
     if not stubs:
         return []
-    years = {y for ys in stubs.values() for y in ys}
-    alike: dict[tuple[Any, ...], set[str]] = {}  # (year, place, first letter, the other words) -> films
+    years = set(stubs.values())
+    alike: dict[tuple[Any, ...], list[tuple[str, str]]] = {}  # (year, place, first letter, other words) -> (film,
+    # the word left out)
     for key, film in world.films.items():
-        if not (ys := (stubs.get(key) or set(world.years(film))) & years):
+        stub = key in stubs
+        if not (ys := {stubs[key]} if stub else set(world.years(film)) & years):
             continue
         for name in world.names(film):
             ws = title_words(name)
             for i, w in enumerate(ws):
                 if len(w) >= SLIP_SHORTEST and not _DIGIT.search(w):
                     for year in ys:
-                        alike.setdefault((year, i, w[0], *ws[:i], "", *ws[i + 1:]), set()).add(key)
+                        alike.setdefault((year, i, w[0], *ws[:i], "", *ws[i + 1:]), []).append((key, w))
     found: set[tuple[str, str]] = set()
-    for (_, i, *_), group in alike.items():
-        for x, y in itertools.combinations(sorted(group), 2):
-            if (x in stubs or y in stubs) and (x, y) not in found and any(
-                    len(wx := title_words(nx)) == len(wy := title_words(ny)) and _one_edit_apart(wx[i], wy[i])
-                    and wx[:i] == wy[:i] and wx[i + 1:] == wy[i + 1:] and not _other_ending(wx[i], wy[i])
-                    for nx in world.names(world.films[x]) for ny in world.names(world.films[y])
-                    if len(title_words(nx)) > i and len(title_words(ny)) > i):
-                found.add((x, y))
+    for group in alike.values():
+        mine = [(k, w) for k, w in group if k in stubs]
+        theirs = [(k, w) for k, w in group if k not in stubs]
+        if not mine or not theirs or len(group) > BLOCK:  # (a larger group: a common title, not evidence)
+            continue
+        for (x, wx), (y, wy) in itertools.product(mine, theirs):
+            if _one_edit_apart(wx, wy) and not _other_ending(wx, wy) and not _plural(wx, wy):
+                found.add((min(x, y), max(x, y)))
     world.titles_slipped = found
     return [("movie", [x, y]) for x, y in sorted(found)]
+
+
+def _plural(x: str, y: str) -> bool:
+    """Whether one word is the other with an 's' at its end (Angel, Angels): another title, not a typo."""
+    return x + "s" == y or y + "s" == x
 
 
 def _slipped(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
