@@ -708,6 +708,17 @@ def test_one_full_name_of_two_people_credited_in_films_of_their_own_is_no_candid
         """) == {}
 
 
+def test_one_full_name_of_two_people_credited_in_films_of_no_year_is_no_candidate(tmp_path):
+    assert _people_pairs(tmp_path, """
+        movies:
+          a: {name: Alpha, director: [john-smith]}
+          b: {name: Beta, director: [john-smith-2]}
+        people:
+          john-smith: {name: John Smith}
+          john-smith-2: {name: John Smith}
+        """) == {}
+
+
 def test_one_full_name_directing_films_a_year_apart_with_no_birth_years_is_a_candidate(tmp_path):
     assert _people_pairs(tmp_path, """
         movies:
@@ -740,6 +751,19 @@ def test_films_that_may_be_one_are_not_called_films_of_the_same_title(tmp_path):
     assert "credited in 1 film(s) that may be one (a candidate pair of films)" in people
     assert not any("same title" in e for e in people)
     assert "a director of the same name" in found[frozenset(("movie/film-a", "movie/film-b"))]
+
+
+def test_films_whose_directors_are_a_letter_apart_do_not_say_the_same_name(tmp_path):
+    found = _evidence(tmp_path, """
+        movies:
+          lagaan: {name: Lagaan, production_year: 2001, director: [ashutosh-gowariker]}
+          lagaan-2: {name: Lagaan, production_year: 2001, director: [ashutosh-gowarikar]}
+        people:
+          ashutosh-gowariker: {name: Ashutosh Gowariker}
+          ashutosh-gowarikar: {name: Ashutosh Gowarikar}
+        """)
+    film = found[frozenset(("movie/lagaan", "movie/lagaan-2"))]
+    assert "directors of names a letter apart" in film and "a director of the same name" not in film
 
 
 def _bulk_pairs(tmp_path: Path, files: dict[str, str]) -> list[Candidate]:

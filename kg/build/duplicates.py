@@ -522,7 +522,8 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
     if shared_dirs:
         score += 0.3
         # (by spelling: two records of one name may be one director, or two, which the people's own pair tells)
-        evidence.append("the same director" if dir_a & dir_b else "a director of the same name")
+        evidence.append("the same director" if dir_a & dir_b else "a director of the same name" if world.spelled(
+            dir_a) & world.spelled(dir_b) else "directors of names a letter apart")
     others_a, others_b = world.spelled(all_a - dir_a), world.spelled(all_b - dir_b)
     shared: set[str] = set()  # people, not their spellings' keys; counted on both sides (one may credit a person twice)
     if others_a & others_b:
@@ -641,9 +642,11 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
             world.years(a) and world.years(b)):
         # one full name, written alike, and no birth years to weigh: with no films of both, or films of both a few
         # years apart (one career, or two namesakes at once), a curator should look
-        if not (years_a and years_b):
+        if not (world.credits.get(a.key) and world.credits.get(b.key)):
             score, evidence_list = THRESHOLD, [*evidence_list, "nothing known tells them apart (no birth year or "
                                                                "film of both to compare)"]
+        elif not (years_a and years_b):
+            pass  # films of both, of no years to weigh: namesakes as likely as not
         elif (gap := min(abs(x - y) for x in years_a for y in years_b)) <= _CAREER_GAP:
             score, evidence_list = THRESHOLD, [*evidence_list, "nothing known tells them apart: no birth year, and "
                                                + ("films of the same year" if not gap else
