@@ -999,12 +999,14 @@ def test_a_film_or_person_markup_gives_no_iri_is_noted_with_the_record_of_its_na
 
 def test_schema_org_terms_written_with_https_are_published_as_schema_org_s_own(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"""@prefix schema: <https://schema.org/> .
-        <{BASE}movie/o-rio> a schema:Movie ; schema:name "O Rio" ; schema:genre "Drama" ; schema:duration "PT1H41M" .
+        <{BASE}movie/o-rio> a schema:Movie ; schema:name "O Rio" ; schema:genre "Drama" ; schema:duration "PT1H41M" ;
+            schema:datePublished "2021-03-11"^^schema:Date .
         """)
     output = built(empty_project, run_kg)
     assert "vocabulary" not in output
-    assert ask(empty_project, f"SELECT ?g (DATATYPE(?d) AS ?t) WHERE {{ GRAPH <{BASE}source/extra> {{ "
-                              f"?m a <{S}Movie> ; <{S}genre> ?g ; <{S}duration> ?d }} }}") == [("Drama", f"{XSD}duration")]
+    assert ask(empty_project, f"SELECT ?g (DATATYPE(?d) AS ?t) (DATATYPE(?p) AS ?u) WHERE {{ GRAPH <{BASE}source/extra> "
+                              f"{{ ?m a <{S}Movie> ; <{S}genre> ?g ; <{S}duration> ?d ; <{S}datePublished> ?p }} }}") == [
+        ("Drama", f"{XSD}duration", f"{XSD}date")]
     assert ask(empty_project, "SELECT ?p WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?p), 'https://schema.org/')) }") == []
 
 

@@ -99,11 +99,16 @@ def typed(quad: ox.Quad) -> ox.Quad:
     """The quad, its literal in kg's datatype for the property when markup wrote it otherwise, and schema.org's
     terms written `https://schema.org/...` in the namespace kg publishes them in (`http://schema.org/`, schema.org's
     own RDF's), as one vocabulary."""
-    if _HTTPS in quad.predicate.value or (isinstance(quad.object, ox.NamedNode) and _HTTPS in quad.object.value) or (
-            isinstance(quad.subject, ox.NamedNode) and _HTTPS in quad.subject.value):
+    obj = quad.object
+    if _HTTPS in quad.predicate.value or (isinstance(obj, ox.NamedNode) and _HTTPS in obj.value) or (
+            isinstance(quad.subject, ox.NamedNode) and _HTTPS in quad.subject.value) or (
+            isinstance(obj, ox.Literal) and _HTTPS in obj.datatype.value):
+        if isinstance(obj, ox.NamedNode):
+            obj = _http(obj)
+        elif isinstance(obj, ox.Literal) and obj.datatype.value.startswith(_HTTPS):  # "2021-03-11"^^schema:Date
+            obj = ox.Literal(obj.value, datatype=_http(obj.datatype))
         quad = ox.Quad(_http(quad.subject) if isinstance(quad.subject, ox.NamedNode) else quad.subject,
-                       _http(quad.predicate),
-                       _http(quad.object) if isinstance(quad.object, ox.NamedNode) else quad.object, quad.graph_name)
+                       _http(quad.predicate), obj, quad.graph_name)
     read = _READ.get(quad.predicate.value)
     if read is None or not isinstance(quad.object, ox.Literal) or quad.object.language:
         return quad
