@@ -997,6 +997,19 @@ def test_a_film_or_person_markup_gives_no_iri_is_noted_with_the_record_of_its_na
            "a node of its own, apart from every record, and compared with none" in notes
 
 
+def test_markup_without_an_iri_is_noted_with_the_bulk_record_of_its_name_read_back_too(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year\nWhite Nights,2024\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    put(empty_project, "markup.jsonld", json.dumps({"@context": "https://schema.org", "@type": "Movie",
+                                                    "name": "White Nights"}))
+    built(empty_project, run_kg)
+    put(empty_project, "films.yaml", "people:\n  ann: {name: Ann Lee}\n")  # an edit: the CSV's records read back
+    said = built(empty_project, run_kg)
+    assert f'movie \'white-nights-2024\' has that name: if it is that one, give it "@id": "{BASE}movie/white-nights-2024"' \
+        in (current(empty_project / "var") / "build-report.txt").read_text(encoding="utf-8")
+    assert "messy input handled" in said
+
+
 def test_schema_org_terms_written_with_https_are_published_as_schema_org_s_own(empty_project, run_kg):
     put(empty_project, "extra.ttl", f"""@prefix schema: <https://schema.org/> .
         <{BASE}movie/o-rio> a schema:Movie ; schema:name "O Rio" ; schema:genre "Drama" ; schema:duration "PT1H41M" ;

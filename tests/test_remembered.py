@@ -91,6 +91,17 @@ def test_a_record_read_back_tells_its_fields_without_its_claims(monkeypatch):
 
 
 
+def test_a_note_on_markup_without_an_iri_leaves_the_records_read_back_packed(monkeypatch):
+    # (their names stay packed: a bulk record is told by its key, which its name made)
+    from kg.build.sources import RdfFile, _anonymous_notes
+    from kg.ids import Minter
+    back = _held([dataclasses.replace(r, detailed=False) for r in _every_kind_of_value()])  # (as bulk records are)
+    monkeypatch.setattr(kg.build.remembered._Claims, "of", lambda *_: pytest.fail("claims unpacked"))
+    markup = RdfFile(Path("data/markup.jsonld"), "data/markup.jsonld", "markup", (("movie", "Film Number 7"),))
+    assert [n.message.split(":")[0] for n in _anonymous_notes([markup], back, Minter("https://films.example.org/"))
+            ] == ["the film 'Film Number 7' has no IRI in this file"]
+
+
 def _unpacked(monkeypatch) -> list[int]:
     """The place in its batch of each record read back whose claims are unpacked."""
     made: list[int] = []

@@ -931,6 +931,7 @@ class RdfFile:
     key: str
     # the films and people the file describes without an IRI (blank nodes): (kind, a name it gives), in order
     anonymous: tuple[tuple[str, str], ...] = ()
+    named: frozenset[str] = frozenset()  # the IRIs the file gives a schema:name
 
     @property
     def format(self) -> ox.RdfFormat:
@@ -1089,6 +1090,7 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
     stated = 0
     kinds: dict[ox.BlankNode, str] = {}  # blank nodes typed as a film or a person
     names: dict[ox.BlankNode, str] = {}
+    named: set[str] = set()
     try:
         for q in rdf.quads():
             stated += 1
@@ -1097,6 +1099,8 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
                     kinds[q.subject] = kind
                 elif q.predicate == vocab.S.name and isinstance(q.object, ox.Literal):
                     names.setdefault(q.subject, q.object.value)
+            elif q.predicate == vocab.S.name and isinstance(q.subject, ox.NamedNode):
+                named.add(q.subject.value)
             if relative := next((t.value for t in (q.subject, q.predicate, q.object, q.graph_name)
                                  if isinstance(t, ox.NamedNode) and t.value.startswith(UNRESOLVED)), None):
                 raise SyntaxError(f"error while parsing IRI {quote(relative[len(UNRESOLVED):])}: No scheme found")
@@ -1139,10 +1143,11 @@ def _read_rdf(path: Path, display: str, problems: list[Problem], base: str) -> R
                                                "comments): delete it if that is meant"))
         return None
     return dataclasses.replace(rdf, anonymous=tuple((kind, names[node]) for node, kind in kinds.items()
-                                                    if node in names))
+                                                    if node in names), named=frozenset(named))
 
 
 _ANONYMOUS = {vocab.SCHEMA + "Movie": "movie", vocab.SCHEMA + "Person": "person"}  # schema.org type -> kind
+_KEY_YEAR = re.compile(r"-[0-9]{4}$")  # a film's key made of its title and its year
 
 
 def _anonymous_notes(rdf: list[RdfFile], records: list[Record], minter: Minter) -> list[Note]:
@@ -1152,8 +1157,9 @@ def _anonymous_notes(rdf: list[RdfFile], records: list[Record], minter: Minter) 
     if not wanted:
         return []
     named: dict[tuple[str, str], list[str]] = {}
-    for r in records:
-        if r.kind in ("movie", "person"):
+    for r in records:  # (a bulk record, read back from the last build, is told by its key: its names stay packed)
+        if r.kind in ("movie", "person") and (r.detailed or (r.kind, r.key) in wanted or (
+                r.kind, _KEY_YEAR.sub("", r.key)) in wanted):
             for v in r.values("name") + r.values("alternate_name"):
                 if isinstance(v.value, LangText) and (r.kind, slugify(v.value.text)) in wanted:
                     named.setdefault((r.kind, slugify(v.value.text)), []).append(r.key)

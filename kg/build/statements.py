@@ -234,8 +234,7 @@ def preferred_names(sources: Sources, minter: Minter) -> dict[str, LangText]:
     if not sources.rdf:
         return {}
     moved = {minter.entity(*m.retired).value: minter.entity(*m.kept).value for m in sources.moves.values()}
-    wanted = {moved.get(q.subject.value, q.subject.value) for rdf in sources.rdf for q in rdf.quads()
-              if q.predicate == vocab.S.name and isinstance(q.subject, ox.NamedNode)}
+    wanted = {moved.get(iri, iri) for rdf in sources.rdf for iri in rdf.named}  # (noted as the files were read)
     found = {}
     for record in sources.records:
         if (iri := minter.entity(record.kind, record.key).value) in wanted and record.claims and (
