@@ -329,9 +329,10 @@ def init_cmd(ctx: click.Context, directory: Path | None, title: str) -> None:
     import shutil
 
     root = (directory or ctx.obj.options.get("root") or Path.cwd()).absolute()
-    shapes = Path(__file__).resolve().parent.parent / "shapes"  # kg's own, in the checkout it runs from
+    shapes = Path(__file__).resolve().parent.parent / "shapes"  # kg's own: beside kg/, in a checkout or installed
     if not shapes.is_dir():
-        raise Failure(f"kg's own shapes are not at {shapes}: install kg from its repository (pip install -e .)")
+        raise Failure(f"kg's own shapes are not at {shapes}: install kg again from its repository (pip install . "
+                      "or pip install -e .)")
     taken = [p for p in (root / "kg.toml", root / "data", root / "shapes") if p.exists()]
     if taken:
         raise Failure(f"{root} holds a project already ({', '.join(p.name for p in taken)}): nothing was changed; "
