@@ -28,6 +28,10 @@ def test_a_person_has_their_summary_as_lead_line(client):
     assert '<p class="lead">b. 1971, film director</p>' in _page(client, "/person/leesong-hee-il")
 
 
+def test_an_event_s_lead_line_writes_its_date_as_its_facts_do(client):
+    assert '<p class="lead">14 October 2009</p>' in _page(client, "/event/break-away-at-piff-2009")
+
+
 def test_the_meta_description_is_the_lead_and_what_the_film_is_about(client):
     description = _meta(_page(client, "/movie/break-away"), "description")
     assert description is not None and description.startswith("2008/2009 · Leesong Hee-il") and " — " in description

@@ -161,7 +161,16 @@ def lead(release: Release, iri: str, lang: str = "en") -> str | None:
     """The line under an entity page's title: '2009 · Leesong Hee-il · South Korea · 109 min' for a film (year,
     director, country, running time); a person's or an event's summary otherwise."""
     node = ox.NamedNode(iri)
-    if Minter(str(release.meta.get("base_iri", ""))).kind_of(iri) != "movie":
+    kind = Minter(str(release.meta.get("base_iri", ""))).kind_of(iri)
+    if kind == "event":  # its start as the page's facts write it ('12 June 2025'), not as a listing's ('2025-06-12')
+        from kg.serve.wording import value_text  # (wording reads views, which read this module)
+        starts = sorted((v for v in values_of(release, node, vocab.S.startDate) if isinstance(v, ox.Literal)),
+                        key=lambda v: v.value)
+        words = _event(release, node, lang)
+        if starts and words and words[0] == starts[0].value:
+            words[0] = value_text(starts[0])
+        return ", ".join(words) or None
+    if kind != "movie":
         return summary(release, iri, lang)
     made = year(release, iri)
     directors = _few(release, values_of(release, node, vocab.S.director), lang)
