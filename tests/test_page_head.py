@@ -62,7 +62,8 @@ def test_a_films_language_is_named_in_words(client):
 
 
 @pytest.mark.parametrize("tag, words", [("ko", "Korean"), ("zh-Hant", "Chinese (traditional)"),
-                                        ("ko-Latn", "Korean (Latin script)"), ("tlh", "tlh")])
+                                        ("ko-Latn", "Korean (Latin script)"), ("tlh", "tlh"), ("yo", "Yoruba"),
+                                        ("zap", "Zapotec"), ("ka", "Georgian")])
 def test_language_tags_in_words(tag, words):
     from kg.serve.wording import language_name
 
