@@ -545,6 +545,11 @@ def rollback_cmd(ctx: click.Context, release: str | None) -> None:
     except LookupError as exc:
         raise Failure(f"cannot roll back: {exc}") from exc
     _say(f"kg: release {chosen.name} is current again")
+    from kg.build.digest import unchanged
+
+    if unchanged(config) is None:  # (data/ still holds what a later release was built from)
+        _say("  data/ is not what this release was built from: the next `kg build` publishes data/ as it is now; "
+             "undo the edit in data/ first to keep this release")
 
 
 @cli.command("publish")
