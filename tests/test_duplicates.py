@@ -836,6 +836,30 @@ def test_films_a_letter_apart_that_give_their_own_years_are_no_typo_of_a_referen
         """) == {}
 
 
+@pytest.mark.parametrize("renamed", [
+    "movies: {winter-road-early: {name: Winter Road, formerly: [winter-road-1980]}}\n",
+    "movies: {winter-road-early: {name: Winter Road}}\ndecisions:\n  - merge movie/winter-road-1980 into "
+    "movie/winter-road-early\n"])
+def test_a_pair_kept_apart_stays_apart_once_one_of_it_is_renamed(tmp_path, renamed):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "f.jsonl").write_text(
+        '{"title":"Winter Road","year":1980,"directors":[{"name":"Anna Bruckner"}]}\n'
+        '{"title":"Winter Road","year":1981,"directors":[{"name":"Anna Bruckner","imdb":"nm0100003"}],'
+        '"imdb":"tt0100005"}\n', encoding="utf-8")
+    (tmp_path / "data" / "f.mapping.yaml").write_text(textwrap.dedent("""\
+        source: {key: cat, type: CreativeWork, name: Catalogue}
+        files: f.jsonl
+        record: movie
+        key: {id: imdb}
+        fields: {name: title, production_year: year, director: {name: directors.name, id: directors.imdb}}
+        """), encoding="utf-8")
+    (tmp_path / "data" / "c.yaml").write_text(renamed + ("decisions:\n" if "decisions" not in renamed else "")
+                                              + "  - not_same movie/tt0100005 movie/winter-road-1980\n",
+                                              encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    assert find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE)) == []
+
+
 def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates")
     assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output

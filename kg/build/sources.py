@@ -857,6 +857,15 @@ class _RdfStated:
         return self.minter.entity(*ref).value in self._subjects
 
 
+def _follow_moves(decisions: Decisions, moves: dict[Ref, Merge]) -> None:
+    """Each `not_same` also of the records its keys became (renamed by `formerly`, merged): a pair kept apart stays
+    apart under its new keys."""
+    for pair, origin in list(decisions.not_same.items()):
+        now = frozenset(moves[ref].kept if ref in moves else ref for ref in pair)
+        if len(now) == 2 and now != pair:
+            decisions.not_same.setdefault(now, origin)
+
+
 def _check_preferences(records: list[Record], decisions: Decisions, moves: dict[Ref, Merge],
                        problems: list[Problem], twice: Container[Ref] = (),
                        rdf: _RdfStated | None = None) -> None:
@@ -1292,6 +1301,7 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         resolved = resolve(records, out.decisions, out.notes, troubles)
         problems.extend(Problem(o.file, o.line or None, why, o.field or o.record) for o, why in troubles)
         records, out.moves, out.held = resolved.records, resolved.moves, resolved.held
+        _follow_moves(out.decisions, out.moves)
         out.notes.extend(_anonymous_notes(out.rdf, records, Minter(base)))
         decided = out.decisions.not_same.keys() | {frozenset((m.retired, m.kept)) for m in out.decisions.merges}
         out.notes[:] = [n for n in out.notes if not (n.pairs and all(p in decided for p in n.pairs))]
