@@ -477,8 +477,8 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
         ("directory", str(release)),
         ("base IRI", str(meta.get("base_iri", ""))),
         ("sources", f"{len(meta.get('files', []))} files, {counts.get('records', 0):,} records"),
-        ("graph", f"{counts.get('triples', 0):,} triples ({counts.get('quads', 0):,} statements in the source "
-                  "graphs)"),
+        ("graph", f"{counts.get('triples', 0):,} triples ({counts.get('quads', 0):,} statements in its named "
+                  "graphs: the sources', the vocabulary's, the release's)"),
         ("conflicts", f"{len(meta.get('conflicts', [])):,} (where sources disagree; `kg info --json` lists them)"),
         ("duplicates", f"{dups.get('candidates', 0):,} candidates, {dups.get('merged', 0):,} merged by identifier "
                        "(`kg duplicates` lists them)"),

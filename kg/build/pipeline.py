@@ -326,6 +326,7 @@ class Build:
         release_id = new_release_id(digest)
         statements.add(release_quads(minter, release_id, digest, built, config,
                                      [ox.NamedNode(g) for g in statements.graphs if "/source/" in g]), own=True)
+        counts["quads"] = statements.count  # (the release's own graph too: as many as kg.nq.gz holds)
         statements.close()
 
         def index_beside(runs: list[tuple[Path, index.Run]]) -> None:
