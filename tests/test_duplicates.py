@@ -860,6 +860,23 @@ def test_a_pair_kept_apart_stays_apart_once_one_of_it_is_renamed(tmp_path, renam
     assert find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE)) == []
 
 
+def test_a_pair_merged_by_identifier_shows_how_each_was_spelled(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "f.jsonl").write_text(
+        '{"title":"Silent Station","year":1960,"imdb":"tt0100010","wikidata":"Q777"}\n'
+        '{"title":"Stille Station","year":1960,"imdb":"tt0100011","wikidata":"Q777"}\n', encoding="utf-8")
+    (tmp_path / "data" / "f.mapping.yaml").write_text(textwrap.dedent("""\
+        source: {key: cat, type: CreativeWork, name: Catalogue}
+        files: f.jsonl
+        record: movie
+        key: {id: imdb}
+        fields: {name: title, same_as: {column: wikidata, template: "http://www.wikidata.org/entity/{}"}}
+        """), encoding="utf-8")
+    sources = read_sources(tmp_path / "data", root=tmp_path)
+    found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+    assert [(c.merged, c.names) for c in found] == [(True, ("Silent Station", "Stille Station"))]
+
+
 def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates")
     assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output

@@ -32,6 +32,7 @@ class Merge:
     kept: Ref
     origin: Origin
     why: str  # "merge", "formerly" (a renamed key) or the identifier both records give
+    name: str = ""  # the retired record's name (`kg duplicates` shows how it was spelled), when it had one
 
     @property
     def line(self) -> str:

@@ -1084,7 +1084,7 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
             out.append(Candidate(minter.entity(*m.kept).value, minter.entity(*m.retired).value, m.kept[0], 1.0,
                                  [f"both give {m.why}"], f"merged by the build (both give {m.why})",
                                  not_same_line(m.kept, m.retired), merged=True, where=str(m.origin.where),
-                                 names=(spelling(m.kept), "")))  # (the one merged is spelled no more)
+                                 names=(spelling(m.kept), m.name)))  # (as it was spelled before the merge)
     for a, b, why in held:
         if not _rereleased(records_of_kind(world, a), records_of_kind(world, b)):
             continue  # one title, decades apart: a remake that a list linked to the original's page

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from kg.build.decisions import Decisions, Merge, Ref, not_same_line
 from kg.build.identity import renamed
 from kg.build.notes import Note
-from kg.model import KINDS, Claim, Origin, Record
+from kg.model import KINDS, Claim, LangText, Origin, Record
 from kg.text import quote
 
 _IDENTIFIERS = (  # a web address that names one thing for certain -> (scheme, its identifier)
@@ -188,7 +188,10 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
             m = by_retired[retired]
             problems.append((m.origin, f"{m.line}: there is no {kept[0]} {quote(kept[1])}"))
             continue
-        moves[retired] = Merge(retired, kept, by_retired[retired].origin, by_retired[retired].why)
+        was = index.get(retired)
+        named = next((v.value.text if isinstance(v.value, LangText) else str(v.value) for v in was.values("name")),
+                     "") if was is not None else ""
+        moves[retired] = Merge(retired, kept, by_retired[retired].origin, by_retired[retired].why, named)
     _mistyped(decisions, index, set(final), notes)
     if not moves:
         return Resolved(records, moves, held)
