@@ -316,12 +316,21 @@ def _earlier_releases(rel: Release) -> set[str]:
 SEARCH_KINDS = (*LISTED, "other")  # "other": what was not minted here, as the search page's links name it
 
 
+_SEARCH_PARAMETERS = frozenset({"q", "kind", "page", "format"})
+
+
 @bp.get("/search")
 @renders
 def search() -> Answer:
     """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts), a page at a time
     (?page=), narrowed to a kind of record by ?kind= (movie, person, ...)."""
     rel = release()
+    if unknown := sorted(set(request.args) - _SEARCH_PARAMETERS):  # (as a listing refuses what it cannot narrow by)
+        abort(error_response(400, f"'{unknown[0][:50]}' is no parameter of the search: it takes q, kind and page "
+                                  "(and format); the listings (/movie/, /person/, ...) narrow by year and their other "
+                                  "facets."))
+    if twice := [f for f in sorted(_SEARCH_PARAMETERS) if len(request.args.getlist(f)) > 1]:
+        abort(error_response(400, f"'{twice[0]}' is given {len(request.args.getlist(twice[0]))} times: give it once."))
     text = request.args.get("q", "")[:200]
     kind = request.args.get("kind") or None
     if kind is not None and kind not in SEARCH_KINDS:
@@ -448,7 +457,8 @@ def resource(path: str) -> Answer | WerkzeugResponse:
     if found:  # several: the search for it, of that kind (as JSON when a document was asked for by its extension)
         kind = current_app.extensions["kg.minter"].kind_of(found[0])
         asked = {"format": "json"} if suffix and suffix != "html" else {}
-        return redirect("/search?" + urlencode({**request.args, "q": iri.rpartition("/")[2],
+        return redirect("/search?" + urlencode({**{k: v for k, v in request.args.items() if k in _SEARCH_PARAMETERS},
+                                                "q": iri.rpartition("/")[2],
                                                 **({"kind": kind} if kind else {}), **asked}), 302)
     readers = languages(request.headers.get("Accept-Language"))
     tags = {key: key for key in ENTITY_FORMS} | {"html": "-".join(("html", *readers))}  # a page per reader's languages

@@ -513,6 +513,16 @@ def test_a_page_size_past_the_most_a_page_holds_is_a_400_saying_the_most(client)
     assert r.status_code == 400 and "'size' must be a whole number from 1 to 1,000" in r.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("query, said", [
+    ("q=break&year=2009", "'year' is no parameter of the search: it takes q, kind and page"),
+    ("q=break&size=2", "'size' is no parameter of the search"),
+    ("q=break&kind=movie&kind=person", "'kind' is given 2 times: give it once."),
+])
+def test_the_search_refuses_what_it_cannot_do_as_a_listing_does(client, query, said):
+    r = client.get(f"/search?{query}", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and said in r.get_data(as_text=True)
+
+
 def test_a_search_page_past_the_last_is_a_404(client):
     r = client.get("/search?q=break&page=9", headers={"Accept": "application/json"})
     assert r.status_code == 404 and "no page 9 of these results" in r.get_data(as_text=True)
