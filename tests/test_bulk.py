@@ -1766,6 +1766,16 @@ def test_names_and_ids_read_through_one_list_pair_item_by_item(empty_project, ru
     assert ask(empty_project, f"SELECT ?n WHERE {{ <{BASE}person/p4> <{S}name> ?n }}") == [("Di Song",)]
 
 
+def test_a_row_without_a_name_says_what_is_left_out_with_it(empty_project, run_kg):
+    put(empty_project, "films.jsonl", '{"title": "Silent Station", "imdb": "tt0100010", "runtime": 90}\n'
+                                      '{"title": "", "year": 1961, "imdb": "tt0100011", "runtime": 95}\n')
+    put(empty_project, "films.mapping.yaml", mapping("films.jsonl", "name: title\nproduction_year: year\n"
+                                                     "running_time: runtime\n", "id: imdb"))
+    built(empty_project, run_kg)
+    assert "data/films.jsonl:2: skipped: movie 'tt0100011' has no name: left out with what its rows give it " \
+           "(production_year, running_time, same_as); a movie is published with a name" in _notes(empty_project)
+
+
 def test_a_date_column_is_read_in_the_formats_the_mapping_names(empty_project, run_kg):
     put(empty_project, "films.csv", 'id,title,released\nF1,A,24/07/2001\nF2,B,"June 12, 1999"\nF3,C,2003-01-02\n'
                                     "F4,D,07-24-2001\nF5,E,31/06/2025\n")

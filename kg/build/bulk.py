@@ -611,7 +611,10 @@ def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str]
     name = next((n for n in names if not LOST_LETTER.search(str(getattr(n, "text", n)))), names[0] if names
                 else None)
     if name is None:
-        notes.append(Note(first.origin.file, first.origin.line, "skipped", f"{kind_name} {quote(key)} has no name"))
+        given = sorted({v.field for vs in claims.values() for v in vs})
+        notes.append(Note(first.origin.file, first.origin.line, "skipped", f"{kind_name} {quote(key)} has no name" + (
+            f": left out with what its rows give it ({', '.join(given)}); a {kind_name} is published with a name"
+            if given else ": no row describes it (only referred to, by its identifier?), so it is left out")))
         return None
     origin = Origin(first.origin.file, first.origin.line, key)
     editorial = Claim(EDITORIAL, (Value("name", name, origin),), origin)
