@@ -384,6 +384,23 @@ TWO_BIRTHS = """
         """
 
 
+def test_a_person_of_a_birth_year_and_no_job_is_summed_up_with_the_films_that_credit_them(empty_project, write,
+                                                                                           run_kg):
+    from server import create_app
+
+    write(empty_project, "films.yaml", """\
+        movies:
+          night-river: {name: Night River, production_year: 2001, director: [kim-min-jae]}
+        people:
+          kim-min-jae: {name: Kim Min-jae, birth_date: 1935}
+        """)
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    client = create_app(root=empty_project, cache_mb=0).test_client()
+    hits = client.get("/search?q=kim+min&format=json").get_json()["results"]
+    assert [h["summary"] for h in hits] == ["b. 1935, in Night River (2001)"]  # (before: 'b. 1935' alone)
+
+
 @pytest.mark.parametrize("decided, shown", [("", "b. 1987/1988, actor"),
                                             ("decisions:\n  - prefer person/kim-min-jae birth_date from registry\n",
                                              "b. 1988, actor")])

@@ -99,14 +99,13 @@ def _film(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
 
 
 def _person(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
-    """Birth year (the curators' choice where its sources disagree, else every year they give) and job; without
-    either, the films they are credited in (how many, and the first)."""
+    """Birth year (the curators' choice where its sources disagree, else every year they give) and job; without a
+    job, the films they are credited in (how many, and the first)."""
     born = sorted({v.value[:4] for v in values_of(release, node, _BORN) if isinstance(v, ox.Literal)})
     if len(born) > 1 and (chosen := _preferred(release, node, _BORN)) is not None:
         born = [chosen.value[:4]]
     jobs = sorted(v.value for v in values_of(release, node, _JOB) if isinstance(v, ox.Literal))
-    known = ([f"b. {'/'.join(born)}"] if born else []) + jobs[:1]
-    return known or _credits(release, node, lang)
+    return ([f"b. {'/'.join(born)}"] if born else []) + (jobs[:1] or _credits(release, node, lang))
 
 
 CREDITS_SCANNED = 500  # statements that name a person, read to find their films (a summary, not a filmography)
@@ -146,7 +145,8 @@ def summary(release: Release, iri: str, lang: str = "en") -> str | None:
     """A few words that tell apart entities of the same name, as Wikidata's descriptions do, by kind.
 
     A film: '1915, Cecil B. DeMille' or '1915, with Geraldine Farrar, Wallace Reid'; a person: 'b. 1971, film
-    director'; an event: '2009-10-14, Busan'; a character: 'in Break Away (2008/2009)'; anything else: None.
+    director' or 'b. 1935, in Night River (2001)'; an event: '2009-10-14, Busan'; a character: 'in Break Away
+    (2008/2009)'; anything else: None.
     """
     words = _SUMMARIES.get(Minter(str(release.meta.get("base_iri", ""))).kind_of(iri) or "")
     return ", ".join(words(release, ox.NamedNode(iri), lang)) or None if words else None
