@@ -861,26 +861,6 @@ def test_a_pair_merged_by_identifier_shows_how_each_was_spelled(tmp_path):
     assert [(c.merged, c.names) for c in found] == [(True, ("Silent Station", "Stille Station"))]
 
 
-@pytest.mark.parametrize("rows, found", [
-    ('{"title":"Paper Bridge","year":1985,"directors":[{"name":"Karl Lindqvist"}]}\n'
-     '{"title":"Paper Bridge","year":1985,"directors":[{"name":"Karl Lindquist"}]}\n', True),  # a row each: a typo
-    ('{"title":"Paper Bridge","year":1985,"directors":[{"name":"Karl Lindqvist"},{"name":"Karl Lindquist"}]}\n',
-     False),  # one row naming both: two people
-])
-def test_two_rows_of_one_film_each_naming_a_director_a_letter_apart_is_a_candidate(tmp_path, rows, found):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "f.jsonl").write_text(rows, encoding="utf-8")
-    (tmp_path / "data" / "f.mapping.yaml").write_text(textwrap.dedent("""\
-        source: {key: cat, type: CreativeWork, name: Catalogue}
-        files: f.jsonl
-        record: movie
-        fields: {name: title, production_year: year, director: directors.name}
-        """), encoding="utf-8")
-    sources = read_sources(tmp_path / "data", root=tmp_path)
-    assert [_pair(c) for c in find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))] == (
-        [frozenset(("person/karl-lindqvist", "person/karl-lindquist"))] if found else [])
-
-
 def test_kg_duplicates_shows_how_each_of_a_pair_is_spelled(oldboys, run_kg):
     code, output = run_kg(oldboys, "duplicates")
     assert code == 0 and f"'Oldboy' <{BASE}movie/oldboy> = 'Old Boy' <{BASE}movie/old-boy-2003>?" in output

@@ -815,20 +815,18 @@ def _credited_alike(by_source: Iterable[tuple[tuple[str, str], ...]], x: str, y:
 
 def _by_source(film: Record) -> list[tuple[tuple[str, str], ...]]:
     """Everyone each source credits in a film and as what (person key, 'cast', a field's name or a department),
-    source by source; of a bulk file, row by row (two rows of one film, each naming one director a letter apart
-    from the other: a typo, where one row naming both names two people)."""
+    source by source."""
     out = []
     for claim in film.claims:
-        found: dict[object, set[tuple[str, str]]] = {}
+        found: set[tuple[str, str]] = set()
         for v in claim.values:
-            at = (v.origin.file, v.origin.line) if not film.detailed else None
             if v.field in _PEOPLE_FIELDS:
-                found.setdefault(at, set()).add((str(v.value), v.field))
+                found.add((str(v.value), v.field))
             elif isinstance(v.value, CastEntry):
-                found.setdefault(at, set()).add((v.value.actor, "cast"))
+                found.add((v.value.actor, "cast"))
             elif isinstance(v.value, CrewEntry):
-                found.setdefault(at, set()).add((v.value.person, v.value.department.casefold()))
-        out += [tuple(sorted(one)) for one in found.values()] or [()]
+                found.add((v.value.person, v.value.department.casefold()))
+        out.append(tuple(sorted(found)))
     return out
 
 
