@@ -325,7 +325,10 @@ def search() -> Answer:
     """Entities whose name or any spelling contains the text of ?q= (HTML, or JSON for scripts), a page at a time
     (?page=), narrowed to a kind of record by ?kind= (movie, person, ...)."""
     rel = release()
-    if unknown := sorted(set(request.args) - _SEARCH_PARAMETERS):  # (as a listing refuses what it cannot narrow by)
+    # what a listing takes that the search does not (its size, its filters: year, genre, ...) is refused, as a
+    # listing refuses a filter it cannot apply; other parameters (a campaign's tag, a cache buster) are let be
+    if unknown := sorted(f for f in set(request.args) - _SEARCH_PARAMETERS
+                         if f in listings.PARAMETERS or listings.meant_as_filter(f)):
         abort(error_response(400, f"'{unknown[0][:50]}' is no parameter of the search: it takes q, kind and page "
                                   "(and format); the listings (/movie/, /person/, ...) narrow by year and their other "
                                   "facets."))

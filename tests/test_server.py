@@ -523,6 +523,10 @@ def test_the_search_refuses_what_it_cannot_do_as_a_listing_does(client, query, s
     assert r.status_code == 400 and said in r.get_data(as_text=True)
 
 
+def test_the_search_lets_a_campaign_s_tag_be_as_a_listing_does(client):
+    assert client.get("/search?q=break&utm_source=newsletter", headers={"Accept": "application/json"}).status_code == 200
+
+
 def test_a_search_page_past_the_last_is_a_404(client):
     r = client.get("/search?q=break&page=9", headers={"Accept": "application/json"})
     assert r.status_code == 404 and "no page 9 of these results" in r.get_data(as_text=True)
