@@ -878,7 +878,8 @@ def test_a_dotted_column_where_the_rows_hold_text_is_refused(empty_project, run_
 
 
 def test_a_dotted_column_whose_lists_are_all_empty_is_no_mistake(empty_project, run_kg):
-    films = [dict(NESTED[0], genres=[]), dict(NESTED[0], id="tt0000002", genres=None)]
+    films = [dict(NESTED[0], genres=[]), dict(NESTED[0], id="tt0000002", genres=None),
+             dict(NESTED[0], id="tt0000003", genres="")]  # (an export's empty string for a missing object)
     put(empty_project, "films.json", json.dumps(films))
     put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title.en\ngenre: genres.name\n", "id: id"))
     built(empty_project, run_kg)
@@ -1788,6 +1789,17 @@ def test_a_date_column_is_read_in_the_formats_the_mapping_names(empty_project, r
            "(nor written as '%d/%m/%Y' or '%B %d, %Y')" in _notes(empty_project)
     assert "data/films.csv:6: skipped: release_date: '31/06/2025' is no day of the calendar: June 2025 has 30 days" \
         in _notes(empty_project)  # (as YAML says it: before, "is not a date" and its formats)
+
+
+@pytest.mark.parametrize("cell, formats, said", [
+    ("31/06/2025", ("%m/%d/%Y", "%d/%m/%Y"), "June 2025 has 30 days"),  # the reading of a month that is one
+    ("00/06/2025", ("%d/%m/%Y",), "there is no day 0"),
+    ("30/13/2025", ("%d/%m/%Y",), "there is no month 13"),
+])
+def test_a_date_cell_of_no_day_of_the_calendar_says_what_is_wrong(cell, formats, said):
+    from kg.build.bulk import _dated
+    with pytest.raises(ValueError, match=f"'{cell}' is no day of the calendar: {said}$"):
+        _dated(cell, formats)
 
 
 def test_a_rating_column_may_name_the_column_of_its_count(empty_project, run_kg):

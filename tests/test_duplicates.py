@@ -806,6 +806,20 @@ def test_a_film_a_reference_mistypes_by_a_letter_is_a_candidate_of_the_film_of_t
     assert "the same title but for a letter, of the same year" in found[0].evidence[0]
 
 
+def test_a_mistyped_one_word_title_is_found_among_many_of_its_year_and_first_letter(tmp_path):
+    # (one-word titles of a year share a group by their first letter: 70 of them passed the block cap before)
+    others = "\n".join(f"  m{n}: {{name: Mo{chr(97 + n % 26)}{chr(97 + n // 26)}tane, production_year: 2019}}"
+                       for n in range(70))
+    assert _people_pairs(tmp_path, f"""
+movies:
+  maleficent: {{name: Maleficent, production_year: 2019, director: [ann]}}
+  malefisent-2019: {{name: Malefisent}}
+{others}
+people:
+  ann: {{name: Ann Lee}}
+""") == {frozenset(("movie/maleficent", "movie/malefisent-2019")): 0.7}
+
+
 def test_films_a_letter_apart_that_give_their_own_years_are_no_typo_of_a_reference(tmp_path):
     # (a film list without credits: every film credits no one, but each gives its year; the review's case)
     assert _people_pairs(tmp_path, """

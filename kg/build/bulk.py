@@ -490,7 +490,8 @@ def _dated(text: str, formats: tuple[str, ...]) -> str:
         except ValueError:
             continue
         return f"{read.year:04d}" if fmt.replace("%%", "").count("%") == 1 else read.isoformat()
-    for fmt in formats:  # written as a format writes a date, but no day of the calendar: said so (31/06/2025)
+    said = []  # written as a format writes a date, but of no day of the calendar (31/06/2025): what is wrong
+    for fmt in formats:
         pattern = re.escape(fmt).replace("%d", r"(?P<d>\d{1,2})").replace("%m", r"(?P<m>\d{1,2})").replace(
             "%Y", r"(?P<Y>\d{4})")
         if "%" in pattern.replace("%%", "") or not {"d", "m", "Y"} <= set(re.compile(pattern).groupindex):
@@ -498,11 +499,13 @@ def _dated(text: str, formats: tuple[str, ...]) -> str:
         if found := re.fullmatch(pattern, text.strip()):
             year, month, day = int(found["Y"]), int(found["m"]), int(found["d"])
             if not 1 <= month <= 12:
-                raise _NoSuchDay(f"{quote(text)} is no day of the calendar: there is no month {month}")
-            if 1 <= day <= calendar.monthrange(year, month)[1]:
-                continue
-            raise _NoSuchDay(f"{quote(text)} is no day of the calendar: {calendar.month_name[month]} {year} has "
-                             f"{calendar.monthrange(year, month)[1]} days")
+                said.append((1, f"there is no month {month}"))
+            elif day < 1:
+                said.append((0, f"there is no day {day}"))
+            elif day > (last := calendar.monthrange(year, month)[1]):
+                said.append((0, f"{calendar.month_name[month]} {year} has {last} days"))
+    if said:  # (the reading of a month that is one first: 31/06 read as day and month is June's 31st)
+        raise _NoSuchDay(f"{quote(text)} is no day of the calendar: {min(said)[1]}")
     return text
 
 

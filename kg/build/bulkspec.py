@@ -205,7 +205,7 @@ def reach(row: dict[str, Any], steps: list[str]) -> Reach:
     the keys of the objects where it stops and whether a value there is text or a number (not an object)."""
     level: list[Any] = [row]
     for depth, step in enumerate(steps):
-        values = [x for v in level for x in (v if isinstance(v, list) else [v]) if x is not None]
+        values = [x for v in level for x in (v if isinstance(v, list) else [v]) if x is not None and x != ""]
         objects = [x for x in values if isinstance(x, dict)]
         level = [o[step] for o in objects if step in o]
         if not level:

@@ -701,7 +701,8 @@ def _title_slips(world: _World) -> list[tuple[str, list[str]]]:
     """Blocks of a film a reference alone names (a screening list's, say: no one credited, no year of its own but
     the one in its key) and a film of that year whose title is the same but for a letter of one word of five letters
     or more (not its first, not a digit, not a vowel or an 's' at its end: Angel, Angels). No blocking key brings
-    them together; this looks through the films of the years such films have."""
+    them together; this looks through the films of the years such films have, comparing at most BLOCK² pairs a
+    group (one-word titles of a year share a group by their first letter)."""
     stubs = {key: int(key[-4:]) for key, film in world.films.items()
              if _KEY_YEAR.search(key) and not world.years(film) and not world.people_of(film)[1]}
     if not stubs:
@@ -723,7 +724,7 @@ def _title_slips(world: _World) -> list[tuple[str, list[str]]]:
     for group in alike.values():
         mine = [(k, w) for k, w in group if k in stubs]
         theirs = [(k, w) for k, w in group if k not in stubs]
-        if not mine or not theirs or len(group) > BLOCK:  # (a larger group: a common title, not evidence)
+        if not mine or not theirs or len(mine) * len(theirs) > BLOCK * BLOCK:  # (bounded: no quadratic pass)
             continue
         for (x, wx), (y, wy) in itertools.product(mine, theirs):
             if _one_edit_apart(wx, wy) and not _other_ending(wx, wy) and not _plural(wx, wy):
