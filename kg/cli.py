@@ -544,12 +544,8 @@ def rollback_cmd(ctx: click.Context, release: str | None) -> None:
             config, release)
     except LookupError as exc:
         raise Failure(f"cannot roll back: {exc}") from exc
-    _say(f"kg: release {chosen.name} is current again")
-    from kg.build.digest import unchanged
-
-    if unchanged(config) is None:  # (data/ still holds what a later release was built from)
-        _say("  data/ is not what this release was built from: the next `kg build` publishes data/ as it is now; "
-             "undo the edit in data/ first to keep this release")
+    _say(f"kg: release {chosen.name} is current again; the next `kg build` publishes data/ as it is then (if it "
+         "holds the edit you rolled back from, undo it there first)")
 
 
 @cli.command("publish")

@@ -48,11 +48,11 @@ def test_rollback_serves_the_release_before_the_current_one(project, run_kg):
     assert f"{BASE}movie/late-addition" in _films(project)
     code, output = run_kg(project, "rollback")
     assert code == 0, output
-    assert "data/ is not what this release was built from: the next `kg build` publishes data/ as it is now" in output
+    assert "the next `kg build` publishes data/ as it is then (if it holds the edit you rolled back from" in output
     assert metadata(current(project / "var"))["id"] == first
     assert f"{BASE}movie/late-addition" not in _films(project)
-    code, output = run_kg(project, "rollback", second)  # and forward again, by id: what data/ holds
-    assert code == 0 and "is not what this release was built from" not in output, output
+    code, output = run_kg(project, "rollback", second)  # and forward again, by id
+    assert code == 0, output
     assert metadata(current(project / "var"))["id"] == second
 
 
