@@ -998,6 +998,16 @@ def test_a_film_or_person_markup_gives_no_iri_is_noted_with_the_record_of_its_na
            "a node of its own, apart from every record, and compared with none" in notes
 
 
+def test_markup_without_an_iri_is_noted_with_the_bulk_record_of_that_other_name(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,original,year\nWhite Nights,Les Nuits blanches,2024\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nalternate_name: original\n"
+                                                     "production_year: year\n"))
+    put(empty_project, "markup.jsonld", json.dumps({"@context": "https://schema.org", "@type": "Movie",
+                                                    "name": "Les Nuits blanches"}))
+    built(empty_project, run_kg)
+    assert any("movie 'white-nights-2024' has that name" in n for n in _notes(empty_project))
+
+
 def test_markup_without_an_iri_is_noted_with_the_bulk_record_of_its_name_read_back_too(empty_project, run_kg):
     put(empty_project, "films.csv", "title,year\nWhite Nights,2024\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))

@@ -1165,9 +1165,11 @@ def _anonymous_notes(rdf: list[RdfFile], records: list[Record], minter: Minter) 
     wanted = {(kind, slugify(name)) for file in rdf for kind, name in file.anonymous}
     if not wanted:
         return []
+    from kg.build.remembered import Held  # (the records an edit reads back from the last build: packed)
+
     named: dict[tuple[str, str], list[str]] = {}
-    for r in records:  # (a bulk record, read back from the last build, is told by its key: its names stay packed)
-        if r.kind in ("movie", "person") and (r.detailed or (r.kind, r.key) in wanted or (
+    for r in records:  # (a bulk record read back is told by its key, made of its name: its names stay packed)
+        if r.kind in ("movie", "person") and (not isinstance(r, Held) or (r.kind, r.key) in wanted or (
                 r.kind, _KEY_YEAR.sub("", r.key)) in wanted):
             for v in r.values("name") + r.values("alternate_name"):
                 if isinstance(v.value, LangText) and (r.kind, slugify(v.value.text)) in wanted:
