@@ -680,13 +680,17 @@ def test_people_credited_in_a_film_whose_candidate_film_changed_are_compared_aga
     assert again.people == {"p", "q"}
 
 
-def _people_pairs(tmp_path: Path, text: str) -> dict[frozenset[str], float]:
-    """The candidate pairs (keys without the base) of a YAML file's records, with their scores."""
+def _found_in(tmp_path: Path, text: str) -> list[Candidate]:
+    """The candidates among a YAML file's records."""
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "a.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
     sources = read_sources(tmp_path / "data", root=tmp_path)
-    return {_pair(c): c.score for c in find(sources.records, sources.decisions, sources.moves, sources.held,
-                                            Minter(BASE))}
+    return find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+
+
+def _people_pairs(tmp_path: Path, text: str) -> dict[frozenset[str], float]:
+    """The candidate pairs (keys without the base) of a YAML file's records, with their scores."""
+    return {_pair(c): c.score for c in _found_in(tmp_path, text)}
 
 
 def test_one_full_name_written_alike_with_nothing_to_tell_them_apart_is_a_candidate(tmp_path):
@@ -715,11 +719,8 @@ def test_one_full_name_of_two_people_credited_in_films_of_their_own(tmp_path, ye
 
 
 def _evidence(tmp_path: Path, text: str) -> dict[frozenset[str], list[str]]:
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "a.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
-    sources = read_sources(tmp_path / "data", root=tmp_path)
-    return {_pair(c): c.evidence for c in find(sources.records, sources.decisions, sources.moves, sources.held,
-                                               Minter(BASE))}
+    """The candidate pairs of a YAML file's records, with their evidence."""
+    return {_pair(c): c.evidence for c in _found_in(tmp_path, text)}
 
 
 def test_films_that_may_be_one_are_not_called_films_of_the_same_title(tmp_path):
