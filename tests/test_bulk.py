@@ -849,16 +849,6 @@ def test_the_columns_an_items_list_and_its_rows_miss_are_told_in_one_build(empty
     assert "films.mapping.yaml:7: fields.name: no row of data/films.json has a column 'titel.en'" in output
 
 
-def test_a_dotted_column_misspelt_past_its_first_step_is_refused_with_the_keys_there(empty_project, run_kg):
-    put(empty_project, "films.json", json.dumps(NESTED))
-    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(
-        "name: title.en", "name: title.en\ndirector: credits.crew.nmae"), "id: id"))
-    code, output = run_kg(empty_project, "build")
-    assert code == 2 and "films.mapping.yaml:8: fields.director: no row of data/films.json has " \
-        "'credits.crew.nmae': the objects at 'credits.crew' have no key 'nmae' (did you mean 'credits.crew.name'?); " \
-        "their keys: job, name" in output, output
-
-
 def test_a_dotted_column_some_row_has_whole_is_no_mistake(empty_project, run_kg):
     films = [dict(NESTED[0], id="tt0000002", title={"en": "Other"}, extra={}),  # the first row stops at 'extra'
              dict(NESTED[0], extra={"note": {"text": "a note"}})]
@@ -902,13 +892,21 @@ def test_a_reference_read_item_by_item_from_one_object_is_checked_too(empty_proj
         in output, output
 
 
-def test_an_items_list_no_row_has_is_told_at_the_line_of_items(empty_project, run_kg):
+@pytest.mark.parametrize("written, misspelt, said", [
+    # an items list no row has, told at the line of items
+    ("items: credits.crew", "items: credits.crews", "films.mapping.yaml:16: fields.crew: no row of data/films.json "
+     "has a list at 'credits.crews' (did you mean 'credits.crew'?); the objects at 'credits' have: cast, crew"),
+    # a dotted column misspelt past its first step, refused with the keys there
+    ("name: title.en", "name: title.en\ndirector: credits.crew.nmae", "films.mapping.yaml:8: fields.director: no row "
+     "of data/films.json has 'credits.crew.nmae': the objects at 'credits.crew' have no key 'nmae' (did you mean "
+     "'credits.crew.name'?); their keys: job, name"),
+], ids=["items list", "dotted column"])
+def test_a_path_into_nested_json_that_no_row_has_is_refused_where_it_is_written(empty_project, run_kg, written,
+                                                                                misspelt, said):
     put(empty_project, "films.json", json.dumps(NESTED))
-    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(
-        "items: credits.crew", "items: credits.crews"), "id: id"))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(written, misspelt), "id: id"))
     code, output = run_kg(empty_project, "build")
-    assert code == 2 and "films.mapping.yaml:16: fields.crew: no row of data/films.json has a list at " \
-        "'credits.crews' (did you mean 'credits.crew'?); the objects at 'credits' have: cast, crew" in output, output
+    assert code == 2 and said in output, output
 
 
 def test_an_items_list_every_row_has_empty_is_no_mistake(empty_project, run_kg):

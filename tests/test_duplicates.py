@@ -680,12 +680,18 @@ def test_people_credited_in_a_film_whose_candidate_film_changed_are_compared_aga
     assert again.people == {"p", "q"}
 
 
-def _found_in(tmp_path: Path, text: str) -> list[Candidate]:
-    """The candidates among a YAML file's records."""
+def _found_among(tmp_path: Path, files: dict[str, str]) -> list[Candidate]:
+    """The candidates among the records of a project of these files (by name in data/, each text dedented)."""
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "a.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    for name, text in files.items():
+        (tmp_path / "data" / name).write_text(textwrap.dedent(text), encoding="utf-8")
     sources = read_sources(tmp_path / "data", root=tmp_path)
     return find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+
+
+def _found_in(tmp_path: Path, text: str) -> list[Candidate]:
+    """The candidates among a YAML file's records."""
+    return _found_among(tmp_path, {"a.yaml": text})
 
 
 def _people_pairs(tmp_path: Path, text: str) -> dict[frozenset[str], float]:
@@ -753,17 +759,13 @@ def test_films_whose_directors_are_a_letter_apart_do_not_say_the_same_name(tmp_p
 
 def _bulk_pairs(tmp_path: Path, files: dict[str, str]) -> list[Candidate]:
     """The candidates of a project of CSV files, each mapped as a film list of a source of its own."""
-    (tmp_path / "data").mkdir()
-    for name, text in files.items():
-        (tmp_path / "data" / f"{name}.csv").write_text(textwrap.dedent(text), encoding="utf-8")
-        (tmp_path / "data" / f"{name}.mapping.yaml").write_text(textwrap.dedent(f"""\
+    return _found_among(tmp_path, {written: text for name, csv in files.items() for written, text in (
+        (f"{name}.csv", csv), (f"{name}.mapping.yaml", f"""\
             source: {{key: {name}, name: {name}, type: CreativeWork}}
             files: {name}.csv
             record: movie
             fields: {{name: film, production_year: year, cinematographer: person}}
-            """), encoding="utf-8")
-    sources = read_sources(tmp_path / "data", root=tmp_path)
-    return find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+            """))})
 
 
 def test_of_two_bulk_people_the_one_credited_in_more_films_is_kept(tmp_path):
@@ -781,26 +783,21 @@ def test_of_two_bulk_people_credited_alike_the_spelling_with_its_accents_is_kept
 
 
 def test_a_film_a_reference_mistypes_by_a_letter_is_a_candidate_of_the_film_of_that_year(tmp_path):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "films.yaml").write_text(textwrap.dedent("""\
+    found = _found_among(tmp_path, {"films.yaml": """\
         movies:
           the-lantern-keeper-2025: {name: The Lantern Keeper, production_year: 2025, director: [ana]}
           the-lantern-keeper-1990: {name: The Lantern Keeper, production_year: 1990, director: [bo]}
         people:
           ana: {name: Ana López}
           bo: {name: Bo Berg}
-        """), encoding="utf-8")
-    (tmp_path / "data" / "screenings.csv").write_text("id,film,year\nS17,The Lanter Keeper,2025\n"
-                                                      "S18,The Lantern Keper,2011\n", encoding="utf-8")
-    (tmp_path / "data" / "screenings.mapping.yaml").write_text(textwrap.dedent("""\
+        """, "screenings.csv": "id,film,year\nS17,The Lanter Keeper,2025\nS18,The Lantern Keper,2011\n",
+        "screenings.mapping.yaml": """\
         source: {key: programme, name: Programme, type: CreativeWork}
         files: screenings.csv
         record: event
         key: {id: id}
         fields: {name: id, work_presented: {name: film, year: year}}
-        """), encoding="utf-8")
-    sources = read_sources(tmp_path / "data", root=tmp_path)
-    found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+        """})
     assert [(_pair(c), c.fix) for c in found] == [
         (frozenset(("movie/the-lantern-keeper-2025", "movie/the-lanter-keeper-2025")),
          "merge movie/the-lanter-keeper-2025 into movie/the-lantern-keeper-2025")]  # (not the 2011 one: no film then)
@@ -835,44 +832,31 @@ def test_films_a_letter_apart_that_give_their_own_years_are_no_typo_of_a_referen
         """) == {}
 
 
+# a mapping of f.jsonl, a catalogue's films keyed by their IMDb id (its fields follow)
+_CATALOGUE = "source: {key: cat, type: CreativeWork, name: Catalogue}\nfiles: f.jsonl\nrecord: movie\nkey: {id: imdb}\n"
+
+
 @pytest.mark.parametrize("renamed", [
     "movies: {winter-road-early: {name: Winter Road, formerly: [winter-road-1980]}}\n",
     "movies: {winter-road-early: {name: Winter Road}}\ndecisions:\n  - merge movie/winter-road-1980 into "
     "movie/winter-road-early\n"])
 def test_a_pair_kept_apart_stays_apart_once_one_of_it_is_renamed(tmp_path, renamed):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "f.jsonl").write_text(
-        '{"title":"Winter Road","year":1980,"directors":[{"name":"Anna Bruckner"}]}\n'
-        '{"title":"Winter Road","year":1981,"directors":[{"name":"Anna Bruckner","imdb":"nm0100003"}],'
-        '"imdb":"tt0100005"}\n', encoding="utf-8")
-    (tmp_path / "data" / "f.mapping.yaml").write_text(textwrap.dedent("""\
-        source: {key: cat, type: CreativeWork, name: Catalogue}
-        files: f.jsonl
-        record: movie
-        key: {id: imdb}
-        fields: {name: title, production_year: year, director: {name: directors.name, id: directors.imdb}}
-        """), encoding="utf-8")
-    (tmp_path / "data" / "c.yaml").write_text(renamed + ("decisions:\n" if "decisions" not in renamed else "")
-                                              + "  - not_same movie/tt0100005 movie/winter-road-1980\n",
-                                              encoding="utf-8")
-    sources = read_sources(tmp_path / "data", root=tmp_path)
-    assert find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE)) == []
+    assert _found_among(tmp_path, {
+        "f.jsonl": '{"title":"Winter Road","year":1980,"directors":[{"name":"Anna Bruckner"}]}\n'
+                   '{"title":"Winter Road","year":1981,"directors":[{"name":"Anna Bruckner","imdb":"nm0100003"}],'
+                   '"imdb":"tt0100005"}\n',
+        "f.mapping.yaml": _CATALOGUE + "fields: {name: title, production_year: year, director: {name: directors.name, "
+                                       "id: directors.imdb}}\n",
+        "c.yaml": renamed + ("decisions:\n" if "decisions" not in renamed else "")
+        + "  - not_same movie/tt0100005 movie/winter-road-1980\n"}) == []
 
 
 def test_a_pair_merged_by_identifier_shows_how_each_was_spelled(tmp_path):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "f.jsonl").write_text(
-        '{"title":"Silent Station","year":1960,"imdb":"tt0100010","wikidata":"Q777"}\n'
-        '{"title":"Stille Station","year":1960,"imdb":"tt0100011","wikidata":"Q777"}\n', encoding="utf-8")
-    (tmp_path / "data" / "f.mapping.yaml").write_text(textwrap.dedent("""\
-        source: {key: cat, type: CreativeWork, name: Catalogue}
-        files: f.jsonl
-        record: movie
-        key: {id: imdb}
-        fields: {name: title, same_as: {column: wikidata, template: "http://www.wikidata.org/entity/{}"}}
-        """), encoding="utf-8")
-    sources = read_sources(tmp_path / "data", root=tmp_path)
-    found = find(sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+    found = _found_among(tmp_path, {
+        "f.jsonl": '{"title":"Silent Station","year":1960,"imdb":"tt0100010","wikidata":"Q777"}\n'
+                   '{"title":"Stille Station","year":1960,"imdb":"tt0100011","wikidata":"Q777"}\n',
+        "f.mapping.yaml": _CATALOGUE + 'fields: {name: title, same_as: {column: wikidata, template: '
+                                       '"http://www.wikidata.org/entity/{}"}}\n'})
     assert [(c.merged, c.names) for c in found] == [(True, ("Silent Station", "Stille Station"))]
 
 
