@@ -254,23 +254,19 @@ def _merged(runs: Sequence[tuple[Path, Run]], name: str) -> Iterator[bytes]:
 def write_runs(runs: Sequence[tuple[Path, Run]], target: Path) -> dict[str, object]:
     """Write a release's index files into `target` (a folder that exists) from its entities' runs (each run's file
     and what `write_run` said of it), and index.json; return what index.json says."""
-    info: dict[str, Any] = {"version": VERSION, "listings": {}, "facets": {}}
+    info = {"version": VERSION, **write_lists(runs, target), **write_names(runs, target)}
+    write_info(target, info)
+    return info
+
+
+def write_lists(runs: Sequence[tuple[Path, Run]], target: Path) -> dict[str, object]:
+    """The listings, entity pages and facets of `write_runs` (what index.json says of them): apart from the names,
+    so that two workers write the index at once."""
+    info: dict[str, Any] = {"listings": {}, "facets": {}}
     for kind in sorted({kind for _, run in runs for kind in run.kinds}):
         info["listings"][kind] = {"file": listing_file(kind),
                                   "count": _write_bytes(target / listing_file(kind), _merged(runs, listing_file(kind)))}
     info["pages"] = _write_bytes(target / PAGES_FILE, _merged(runs, PAGES_FILE))
-    keys: list[str] = []
-    ends: list[int] = [0]
-
-    def names() -> Iterator[bytes]:
-        for line in _merged(runs, NAMES_FILE):
-            keys.append(line[:line.index(b"\t")].decode("utf-8"))
-            ends.append(ends[-1] + len(line))
-            yield line
-
-    info["names"] = _write_bytes(target / NAMES_FILE, names())
-    info["joined"] = _write_bytes(target / JOINED_FILE, _merged(runs, JOINED_FILE))
-    info.update(_write_terms(target, keys, ends))
     for kind, facets in FACETS.items():
         for facet in facets:
             name = facet_file(kind, facet)
@@ -288,8 +284,31 @@ def write_runs(runs: Sequence[tuple[Path, Run]], target: Path) -> dict[str, obje
             labels = {key: min(shown.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, shown in spellings.items()}
             info["facets"].setdefault(kind, {})[facet] = {"file": name, "values": [[key, labels[key], counts[key]]
                                                                                   for key in sorted(counts)]}
-    (target / INDEX_INFO).write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info
+
+
+def write_names(runs: Sequence[tuple[Path, Run]], target: Path) -> dict[str, object]:
+    """The spellings, run-together spellings and their words (for typos) of `write_runs` (what index.json says of
+    them)."""
+    keys: list[str] = []
+    ends: list[int] = [0]
+
+    def names() -> Iterator[bytes]:
+        for line in _merged(runs, NAMES_FILE):
+            keys.append(line[:line.index(b"\t")].decode("utf-8"))
+            ends.append(ends[-1] + len(line))
+            yield line
+
+    info: dict[str, object] = {"names": _write_bytes(target / NAMES_FILE, names())}
+    info["joined"] = _write_bytes(target / JOINED_FILE, _merged(runs, JOINED_FILE))
+    info.update(_write_terms(target, keys, ends))
+    return info
+
+
+def write_info(target: Path, info: dict[str, object]) -> None:
+    """Write index.json: what `write_lists` and `write_names` said, and the index's version."""
+    (target / INDEX_INFO).write_text(json.dumps({"version": VERSION, **info}, indent=1, sort_keys=True) + "\n",
+                                     encoding="utf-8")
 
 
 def _write_terms(target: Path, keys: list[str], starts: Iterable[int]) -> dict[str, int]:

@@ -330,10 +330,17 @@ class Build:
         statements.close()
 
         def index_beside(runs: list[tuple[Path, index.Run]]) -> None:
-            """The index files merged from the shards' runs by a worker, beside the rest of the dumps and the store."""
-            (tmp / INDEX_DIR).mkdir()
-            self.indexed = self.exits.enter_context(background(
-                lambda _: index.write_runs(runs, tmp / INDEX_DIR), plan.processes, "index"))
+            """The index files merged from the shards' runs by two workers (the names and their words, the rest),
+            beside the rest of the dumps and the store; index.json once both are done."""
+            target = tmp / INDEX_DIR
+            target.mkdir()
+
+            def half(write: Callable[[list[tuple[Path, index.Run]], Path], dict[str, object]]
+                     ) -> Callable[[], dict[str, object]]:
+                return self.exits.enter_context(background(lambda _: write(runs, target), plan.processes, "index"))
+
+            halves = [half(index.write_names), half(index.write_lists)]
+            self.indexed = lambda: index.write_info(target, {k: v for done in halves for k, v in done().items()})
 
         def write_files() -> int:
             self.samples, union, _ = write_dumps(statements, tmp, labels, config.base_iri,
