@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from kg.build import moved
 from kg.build.decisions import Merge
 from kg.ids import Minter
@@ -46,3 +48,18 @@ def test_an_iri_gone_before_that_an_entity_has_again_is_not_gone(tmp_path):
 def test_a_first_release_has_nothing_gone(tmp_path):
     now = _release(tmp_path, "now", [f"{BASE}movie/a"])
     assert moved.write(now, None, [], Minter(BASE)) == ([], [])
+
+
+@pytest.mark.parametrize("gone_before", [1, moved._Paged.FEW + 5])  # looked up in the file's bytes; in a set
+def test_pages_as_before_leave_only_what_was_redirected_or_gone_to_decide(tmp_path, gone_before):
+    pages = [f"{BASE}movie/a", f"{BASE}movie/ab", f"{BASE}person/b"]
+    old_gone = [f"{BASE}movie/g{n}" for n in range(gone_before)]
+    # `movie/a` redirected before and has a page now (not gone); `movie/x` redirected and vanished; a gone IRI
+    # that is the start of one that has a page (`movie/a` of `movie/ab`) is still told apart
+    before = _release(tmp_path, "before", pages, {"redirects": {f"{BASE}movie/x": f"{BASE}movie/a",
+                                                                f"{BASE}movie/a": f"{BASE}movie/ab"},
+                                                  "gone": [*old_gone, f"{BASE}person/b"]})
+    now = _release(tmp_path, "now", pages)
+    vanished, gone = moved.write(now, before, [], Minter(BASE))
+    assert vanished == [f"{BASE}movie/x"]
+    assert gone == sorted([*old_gone, f"{BASE}movie/x"])

@@ -511,6 +511,28 @@ def test_an_edit_maps_again_only_the_task_whose_records_changed(project, run_kg,
     assert_as_full(project, run_kg, text, edited)
 
 
+def mapped_files(release: Path) -> dict[str, object]:
+    """A release's kept mapping files: the lines of each task's files by shard, and each task's origins."""
+    return {p.name: pickle.loads(p.read_bytes()) if p.suffix == ".pickle" else p.read_bytes()
+            for p in (release / KEPT_DIR).glob("mapped-*")}
+
+
+def test_a_task_mapped_again_alone_is_split_among_the_processes_as_one_maps_it(project, run_kg, monkeypatch,
+                                                                                tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    text = SMALL + "shards = 4\nbuild_workers = 2\n"
+    build(project, run_kg, text)
+    monkeypatch.setattr(shards, "SPLIT_RECORDS", 2)  # a task of 3 records is split
+    log = tmp_path / "mapped"
+    counting_mapped_tasks(monkeypatch, log)
+    edited = edit_then_build(project, run_kg, "name: No Regret\n", "name: No Regrets\n", "other-films.yaml")
+    assert sorted(log.read_text().splitlines()) == ["1", "2"]  # the one task, in two slices
+    assert not list((edited / KEPT_DIR).glob("slice-*")) and not list(edited.glob("**/slice-*"))
+    full = build(project, run_kg, text)
+    assert mapped_files(edited) == mapped_files(full)  # the same files and origins, as a full build's one task
+    assert_as_full(project, run_kg, text, edited)
+
+
 def test_a_kept_mapping_file_gone_means_its_task_is_mapped_again(project, run_kg, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     text = SMALL + "shards = 4\n"

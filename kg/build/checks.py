@@ -360,9 +360,13 @@ def validate_shards(statements: Statements, shapes: rdflib.Graph, mapped: Mapped
         shared: dict[tuple[int, str], list[_Raw]] = {}
         labels: dict[str, Label] = {}
         anew: set[str] = set()
+
+        def presort() -> None:  # while workers check what changed: the final sort then merges a few long runs
+            located.sort(key=itemgetter(0))
+
         for found in parallel(_check_task, len(groups), plan.processes if len(groups) > 1 else 1, "validate",
                               [b for b, batch in enumerate(groups) if any(segments[n].fresh for n in batch)],
-                              _check_here):
+                              _check_here, presort):
             # located as each batch comes: those read back while a worker checks the batches that changed
             located += _located(found.own, mapped.origin_of)
             for key, each in found.shared.items():

@@ -391,15 +391,65 @@ def _map_task(n: int) -> _Mapping:
     """Map the `n`th task's records into one sorted file per shard; where each subject and statement was
     written, and the digest of each file (by its name's suffix)."""
     assert _JOB is not None
-    kept, stem, key = _JOB.kept, _JOB.work / f"map-{n:06d}", _JOB.keys[n]
+    stem = _JOB.work / f"map-{n:06d}"
     records = _JOB.records[slice(*_JOB.bounds[n])]
     out = Mapped()
     digests = route(record_quads(records, _JOB.minter, out), _JOB.plan.shards, stem)
+    return _kept_task(n, (out.subjects, out.statements, out.rows, digests))
+
+
+def _kept_task(n: int, mapping: _Mapping) -> _Mapping:
+    """A task's mapping, its files and origins kept for the next build (when it keeps)."""
+    assert _JOB is not None
+    kept, stem, key = _JOB.kept, _JOB.work / f"map-{n:06d}", _JOB.keys[n]
     if kept is not None and key is not None and kept.into is not None:
-        for suffix in digests:
+        for suffix in mapping[3]:
             os.link(f"{stem}{suffix}", kept.into / f"{key}{suffix}")
-        keep(kept, key + ".pickle", (out.subjects, out.statements, out.rows, digests))
+        keep(kept, key + ".pickle", mapping)
+    return mapping
+
+
+SPLIT_RECORDS = 1_000  # a task mapped alone (an edit's) of this many records is mapped by every process, a slice each
+
+
+def _map_slice(n: int, part: int, parts: int) -> _Mapping:
+    """The `part`th of `parts` slices of the `n`th task's records mapped into sorted files of their own (`route`)."""
+    assert _JOB is not None
+    start, end = _JOB.bounds[n]
+    cut = [start + (end - start) * i // parts for i in range(parts + 1)]
+    out = Mapped()
+    digests = route(record_quads(_JOB.records[cut[part]:cut[part + 1]], _JOB.minter, out), _JOB.plan.shards,
+                    _JOB.work / f"slice-{n:06d}-{part}")
     return out.subjects, out.statements, out.rows, digests
+
+
+def _map_split(n: int) -> _Mapping:
+    """The `n`th task mapped by every process at once, a slice of its records each, then joined: the files and
+    origins `_map_task` gives (mapping is record by record; each file is a sorted set of lines)."""
+    assert _JOB is not None
+    parts = _JOB.plan.processes
+    slices = list(parallel(lambda i: _map_slice(n, i, parts), parts, parts, "map", mine=0))
+    subjects: dict[str, Origin] = {}
+    statements: dict[tuple[str, str], Origin] = {}
+    rows: dict[tuple[str, str], Origin] = {}
+    for part_subjects, part_statements, part_rows, _ in slices:  # in the records' order, as one task notes them
+        subjects.update(part_subjects)  # where a subject was written last
+        for key, origin in part_statements.items():
+            statements.setdefault(key, origin)  # where a statement was written first
+        for at, origin in part_rows.items():
+            rows.setdefault(at, origin)
+    digests = {}
+    for suffix in sorted({suffix for *_, written in slices for suffix in written}):
+        lines: set[bytes] = set()
+        for part, (*_, written) in enumerate(slices):
+            if suffix in written:
+                path = _JOB.work / f"slice-{n:06d}-{part}{suffix}"
+                lines.update(path.read_bytes().splitlines(keepends=True))
+                path.unlink()
+        data = b"".join(sorted(lines))
+        (_JOB.work / f"map-{n:06d}{suffix}").write_bytes(data)
+        digests[suffix] = part_digest(data).hexdigest()
+    return _kept_task(n, (subjects, statements, rows, digests))
 
 
 def _task_key(kept: Kept, records: list[Record], shards: int,
@@ -498,8 +548,11 @@ def map_sharded(records: list[Record], minter: Minter, mapped: Mapped, plan: Pla
         done = {n: found for n, key in enumerate(job.keys) if kept is not None and key is not None
                 and (found := _mapped_back(kept, key, work / f"map-{n:06d}")) is not None}
         todo = [n for n in range(tasks) if n not in done]
-        done.update(zip(todo, parallel(lambda i: _map_task(todo[i]), len(todo), _processes(plan, todo), "map"),
-                        strict=True))
+        if len(todo) == 1 and plan.processes > 1 and bounds[todo[0]][1] - bounds[todo[0]][0] >= SPLIT_RECORDS:
+            done[todo[0]] = _map_split(todo[0])  # (an edit of a bulk file: its task's records mapped again)
+        else:
+            done.update(zip(todo, parallel(lambda i: _map_task(todo[i]), len(todo), _processes(plan, todo), "map"),
+                            strict=True))
         digests: dict[str, str] = {}  # by file name: a digest of each file the shards are merged from
         for n in range(tasks):
             subjects, statements, rows, written = done.pop(n)
