@@ -21,6 +21,7 @@ import pytest
 import kg.build.blocking
 import kg.build.bulkspec
 import kg.build.duplicates
+import kg.build.kept
 import kg.build.pipeline
 import kg.build.remembered
 import kg.build.shards
@@ -980,3 +981,39 @@ def test_a_damaged_index_of_blocking_keys_is_made_anew(bulk, run_kg, monkeypatch
     assert run_kg(bulk, "build")[0] == 0
     assert log.read_text().split() == ["made"]
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+def test_while_a_worker_reads_an_edited_file_again_the_build_reads_ahead_what_later_stages_read_back(
+        bulk, run_kg, monkeypatch, tmp_path):
+    (bulk / "kg.toml").write_text("build_workers = 2\ntask_records = 3\n", encoding="utf-8")
+    assert run_kg(bulk, "build")[0] == 0
+    build_pid, read = os.getpid(), kg.build.remembered.read_entries
+
+    def slow(*args):  # the worker reading the edited file: slow enough for everything to be read ahead
+        if os.getpid() != build_pid:
+            time.sleep(1)
+        return read(*args)
+
+    given: list[bool] = []  # for each kept object the build's own process asked for: whether it was read ahead
+    loaded = kg.build.kept._loaded
+    monkeypatch.setattr(kg.build.remembered, "read_entries", slow)
+    monkeypatch.setattr(kg.build.kept, "_loaded", lambda path: given.append(path in kg.build.kept._AHEAD) or loaded(path))
+    _edit_films(bulk, "Film 17,", "Film Seventeen,")
+    assert run_kg(bulk, "build")[0] == 0
+    assert sum(given) > 5 and not kg.build.kept._AHEAD  # read ahead, given, and what was not asked for let go
+    _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
+
+
+def test_reading_ahead_stops_at_its_budget_and_gives_each_object_once(tmp_path):
+    paths = []
+    for n in range(3):
+        paths.append(tmp_path / f"f{n}.pickle")
+        paths[-1].write_bytes(pickle.dumps([n] * 100))
+    step = kg.build.kept.read_ahead(paths, paths[0].stat().st_size * 2)
+    assert [step(), step(), step()] == [True, True, False]  # the third file is beyond the budget
+    try:
+        assert set(kg.build.kept._AHEAD) == set(paths[:2])
+        paths[0].write_bytes(pickle.dumps("changed"))  # (never so in a build: kept files are not written again)
+        assert kg.build.kept._loaded(paths[0]) == [0] * 100 and kg.build.kept._loaded(paths[0]) == "changed"
+    finally:
+        kg.build.kept.forget_ahead()

@@ -6,6 +6,7 @@ import hashlib
 import os
 import pickle
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,48 @@ def digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
+_AHEAD: dict[Path, Any] = {}  # objects of the previous release's kept files, read before they were asked for
+_MISSING = object()
+_UNREADABLE = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError)
+
+
+def read_ahead(paths: list[Path], most: int) -> Callable[[], bool]:
+    """A step of reading ahead: each call reads one of the files (up to `most` bytes of them in all, in order) into
+    memory for `read_back` and `previous_object` to give, and says whether there is more to read. For a build that
+    would otherwise wait (for a worker reading a bulk file again): what later stages read back then costs nothing."""
+    left = list(reversed(paths))
+    budget = most
+
+    def step() -> bool:
+        nonlocal budget
+        while left:
+            path = left.pop()
+            try:
+                size = path.stat().st_size
+                if size > budget:
+                    left.clear()
+                    break
+                budget -= size
+                _AHEAD[path] = pickle.loads(path.read_bytes())
+                return bool(left)
+            except (OSError, *_UNREADABLE):
+                continue  # asked for later, it is read then (and found wanting then)
+        return False
+
+    return step
+
+
+def forget_ahead() -> None:
+    """Let go of what was read ahead and not asked for."""
+    _AHEAD.clear()
+
+
+def _loaded(path: Path) -> Any:
+    """The object kept in `path`: the one read ahead (given once), else read now."""
+    found = _AHEAD.pop(path, _MISSING)
+    return pickle.loads(path.read_bytes()) if found is _MISSING else found
+
+
 def read_back(kept: Kept, name: str) -> Any:
     """The object the previous release kept as `name`, now kept by this build too (a link, not written again);
     None when there is none or it cannot be read."""
@@ -37,8 +80,8 @@ def read_back(kept: Kept, name: str) -> Any:
         return None
     path = kept.previous / name
     try:
-        found = pickle.loads(path.read_bytes())  # our own file, written by the same kg (the context holds kg's)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError):
+        found = _loaded(path)  # our own file, written by the same kg (the context holds kg's)
+    except (OSError, *_UNREADABLE):
         return None
     if kept.into is not None:
         link(path, kept.into / name)
@@ -84,6 +127,6 @@ def previous_object(kept: Kept | None, name: str) -> Any:
     if kept is None or kept.previous is None:
         return None
     try:
-        return pickle.loads((kept.previous / name).read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError):
+        return _loaded(kept.previous / name)
+    except (OSError, *_UNREADABLE):
         return None

@@ -31,9 +31,17 @@ from kg.build.digest import (
     shaping_settings,
     unchanged,
 )
-from kg.build.dumps import ahead_of, made_ahead, release_quads, void_triples, write_dumps, write_lines
+from kg.build.dumps import (
+    LABELS_FILE,
+    ahead_of,
+    made_ahead,
+    release_quads,
+    void_triples,
+    write_dumps,
+    write_lines,
+)
 from kg.build.duplicates import Candidate
-from kg.build.kept import Kept
+from kg.build.kept import Kept, forget_ahead, read_ahead
 from kg.build.mapping import Conflict, Mapped
 from kg.build.notes import Note
 from kg.build.publish import build_lock, fsync_tree, prune, retire_twins, sweep, sweep_unless_building, switch
@@ -151,6 +159,7 @@ def build(config: Config, publish: bool = True, say: Callable[[str], None] = lam
         with scratch():  # its temporary files, workers' too, in one folder: gone after it, even if it was killed
             return Build(config, publish, say, incremental).run()
     finally:
+        forget_ahead()
         # what the build left is old now: else the next young collection would go through all of it (half a second
         # at 100,000 films), since none ran while it was made
         gc.freeze()
@@ -173,6 +182,27 @@ def _give_back_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass  # not glibc: nothing to do
+
+
+# what the stages after the read read back of the previous release, in the order they ask for it: read ahead while
+# the build would wait for a worker reading a bulk file again (a row edited), at most READ_AHEAD_BYTES of files
+_READ_AHEAD = ("mapped-*.pickle", "checks-*.pickle", "piece-*.pickle", LABELS_FILE)
+READ_AHEAD_BYTES = 128 << 20
+
+
+def _ahead(previous: Path | None) -> Callable[[], bool]:
+    """The steps of reading ahead the previous release's kept files (`read_ahead`), listed at the first."""
+    steps: list[Callable[[], bool]] = []
+
+    def step() -> bool:
+        if previous is None:
+            return False
+        if not steps:
+            steps.append(read_ahead([p for pattern in _READ_AHEAD for p in sorted(previous.glob(pattern))],
+                                    READ_AHEAD_BYTES))
+        return steps[0]()
+
+    return step
 
 
 class Build:
@@ -208,7 +238,8 @@ class Build:
         self.context = build_digest("kept", config, shapes.digest if shapes else None) + config.base_iri
         before = current(config.releases_path) if publish and self.incremental else None
         self.remembered = Remembered(config.root, self.context, before / KEPT_DIR if before is not None else None,
-                                     self.plan.processes, config.releases_path / RELEASES)
+                                     self.plan.processes, config.releases_path / RELEASES,
+                                     _ahead(before / KEPT_DIR if before is not None else None))
         try:
             return self._read_and_build(files, shapes, before)
         finally:

@@ -618,8 +618,9 @@ class Remembered:
     back needs no packing to be told."""
 
     def __init__(self, root: Path, context: str, previous: Path | None, processes: int = 1,
-                 spill: Path | None = None) -> None:
+                 spill: Path | None = None, idle: Callable[[], bool] = lambda: False) -> None:
         self.root, self.context, self.previous, self.processes = root, context, previous, processes
+        self.idle = idle  # a step of work for while workers read bulk files again (True: there is more)
         self.spill = spill  # where what is to be kept waits for `keep` (the temporary folder when not a folder)
         self.name: str | None = None
         self.found: Path | None = None  # the previous release's file, read back
@@ -956,11 +957,13 @@ class Remembered:
         changed: list[tuple[str, str, str]] | None = []  # None: not known (the records are made anew)
         asked = False
 
-        def meanwhile() -> None:
+        def meanwhile() -> bool:  # while workers read: what the previous build read; then the build's `idle` work
             nonlocal asked
             if not asked:
                 asked = True
                 self._load_before(parts, names, fresh)
+                return True
+            return self.idle()
 
         # with what the previous build read to load meanwhile, even one part is read by a worker; else, with every
         # part to read and no more of them than processes, this process reads the largest itself (nothing to send back)

@@ -63,8 +63,9 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
              meanwhile: Callable[[], object] | None = None, mine: int | None = None) -> Generator[R, None, None]:
     """fn(0) ... fn(tasks - 1), in order: in forked worker processes when there is more than one to use, the tasks
     `first` (the long ones) started before the others. While the workers run, this process asks `here(n)` for each
-    other task: what it answers (not None: read back from the previous release, say) needs no worker; then it
-    runs `meanwhile()` once, if the workers are still running and none waits to start (with one process, nothing
+    other task: what it answers (not None: read back from the previous release, say) needs no worker; then, while
+    the workers are still running and none waits to start, it runs `meanwhile()` until it answers something false
+    (None: once; True: it has more to do, in steps short enough to see a worker end), (with one process, nothing
     runs it; with it, even one task is given a worker). Task `mine` this process runs itself, as one of the
     processes, once the workers are started: its result needs no sending back.
 
@@ -122,8 +123,8 @@ def parallel(fn: Callable[[int], R], tasks: int, processes: int, desc: str, firs
                         done[task] = answer
                         progress.update(1)
                 elif not finished and meanwhile is not None and running and not asked and not forked:
-                    meanwhile()
-                    meanwhile = None
+                    if not meanwhile():
+                        meanwhile = None
                 elif not finished and given not in done:
                     ends.wait()
                     continue
