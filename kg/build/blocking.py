@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -52,15 +52,16 @@ class Index:
 R = TypeVar("R")  # a record
 
 
-def made(records: Iterable[tuple[str, str, R]], token: Callable[[R], bytes | None],
+def made(records: Sequence[tuple[str, str, R]], tokens: Sequence[bytes | None],
          keys: Callable[[str, R], Iterable[str]]) -> Index:
-    """The index of these records ((kind, key, record) each; `keys` gives a record's blocking keys), made anew."""
+    """The index of these records ((kind, key, record) each, with its token in `tokens`; `keys` gives a record's
+    blocking keys), made anew."""
     index = Index()
     entries: list[int] = []
-    for kind, key, record in records:
+    for (kind, key, record), token in zip(records, tokens, strict=True):
         number = len(index.refs)
         index.refs.append((kind, key))
-        index.tokens += token(record) or _NONE
+        index.tokens += token or _NONE
         entries += (h << 32 | number for h in {key_hash(kind, k) for k in keys(kind, record)})
     entries.sort()
     index.hashes = array("Q", (e >> 32 for e in entries))
@@ -68,21 +69,23 @@ def made(records: Iterable[tuple[str, str, R]], token: Callable[[R], bytes | Non
     return index
 
 
-def patched(before: Index, records: list[tuple[str, str, R]], token: Callable[[R], bytes | None],
+def patched(before: Index, records: Sequence[tuple[str, str, R]], tokens: Sequence[bytes | None],
             keys: Callable[[str, R], Iterable[str]], depends: Callable[[set[Ref]], set[Ref]]
             ) -> tuple[Index, dict[Ref, bytes | None]] | None:
-    """`before` patched for these records ((kind, key, record) each): the keys of those changed, new or gone (and of
-    those `depends` says depend on them, given the changed) made again; with the records changed, new or gone, each
-    with its token in `before` (None: it had none, or was not there). None when too much changed for a patch."""
+    """`before` patched for these records ((kind, key, record) each, with its token in `tokens`): the keys of those
+    changed, new or gone (and of those `depends` says depend on them, given the changed) made again; with the records
+    changed, new or gone, each with its token in `before` (None: it had none, or was not there). None when too much
+    changed for a patch."""
     numbers = {ref: n for n, ref in enumerate(before.refs) if ref is not None}
     changed: dict[Ref, R] = {}
     present: dict[Ref, R] = {}
-    for kind, key, record in records:
+    told: dict[Ref, bytes | None] = {}
+    tokens_then = before.tokens
+    for (kind, key, record), mine in zip(records, tokens, strict=True):
         ref = (kind, key)
-        present[ref] = record
+        present[ref], told[ref] = record, mine
         n = numbers.get(ref)
-        mine = token(record)
-        if n is None or mine is None or before.tokens[n * TOKEN:(n + 1) * TOKEN] != mine:
+        if n is None or mine is None or tokens_then[n * TOKEN:(n + 1) * TOKEN] != mine:
             changed[ref] = record
             if len(changed) > PATCHED_MOST:
                 return None
@@ -92,28 +95,29 @@ def patched(before: Index, records: list[tuple[str, str, R]], token: Callable[[R
     if len(changed) + len(gone) + len(again) > PATCHED_MOST or \
             sum(ref is None for ref in before.refs) + len(gone) > _GONE_SHARE * len(before.refs):
         return None
-    refs, tokens = list(before.refs), bytearray(before.tokens)
+    refs, index_tokens = list(before.refs), bytearray(before.tokens)
     hashes, owners = array("Q", before.hashes), array("Q", before.owners)
     out = {numbers[ref] for ref in redone | again.keys() if ref in numbers}
     at_out = _positions(owners, out)
     hashes, owners = _without(hashes, at_out), _without(owners, at_out)
     for ref in gone:
         n = numbers[ref]
-        refs[n], tokens[n * TOKEN:(n + 1) * TOKEN] = None, _NONE
+        refs[n], index_tokens[n * TOKEN:(n + 1) * TOKEN] = None, _NONE
     for ref, record in sorted({**changed, **again}.items()):
         n = numbers.get(ref)
         if n is None:
             n = len(refs)
             refs.append(ref)
-            tokens += _NONE
-        tokens[n * TOKEN:(n + 1) * TOKEN] = token(record) or _NONE
+            index_tokens += _NONE
+        index_tokens[n * TOKEN:(n + 1) * TOKEN] = told[ref] or _NONE
         for h in sorted({key_hash(ref[0], k) for k in keys(ref[0], record)}):
             at = bisect.bisect_right(hashes, h)
             hashes.insert(at, h)
             owners.insert(at, n)
     was = {ref: bytes(before.tokens[n * TOKEN:(n + 1) * TOKEN]) if (n := numbers.get(ref)) is not None else None
            for ref in redone}
-    return Index(refs, tokens, hashes, owners), {ref: None if then == _NONE else then for ref, then in was.items()}
+    return Index(refs, index_tokens, hashes, owners), {
+        ref: None if then == _NONE else then for ref, then in was.items()}
 
 
 _SEARCHED_MOST = 4  # numbers looked for by a search of the bytes each; for more, one pass in Python is faster

@@ -219,13 +219,15 @@ class Known:
     _tables: dict[int, list[tuple[Any, ...] | None]] = field(default_factory=dict)  # id() of a record -> its list
     _untold: set[int] = field(default_factory=set)  # id() of each record without a token: worked out for this build
     _seen: set[bytes] = field(default_factory=set)  # the tokens of this build's records told so far (`told`)
+    tokens: Callable[[list[Record]], list[bytes | None]] | None = None  # `token` of many records at once: faster
+    _told: dict[int, bytes | None] = field(default_factory=dict)  # id() of a record told -> its token
 
-    def told(self, record: Record) -> bytes | None:
-        """The record's token (None: it has none): what the previous build worked out for it is kept for the next
+    def told(self, records: list[Record]) -> list[bytes | None]:
+        """The records' tokens (None: it has none): what the previous build worked out for each is kept for the next
         build too, whether this one asks for it or not."""
-        found = self.token(record)
-        if found is not None:
-            self._seen.add(found)
+        found = self.tokens(records) if self.tokens is not None else [self.token(r) for r in records]
+        self._told.update(zip(map(id, records), found, strict=True))
+        self._seen.update(t for t in found if t is not None)
         return found
 
     def settle(self) -> None:
@@ -235,6 +237,7 @@ class Known:
                 self.made[token] = found
         self.as_before = bool(self.before) and not self._grew and self.made.keys() == self.before.keys()
         self.before, self._tables, self._untold, self._seen, self.blocks_before = {}, {}, set(), set(), None
+        self._told = {}
         self.compared_before, self.changed = None, None
 
     def credited_before(self, film: str) -> tuple[str, ...] | None:
@@ -250,7 +253,7 @@ class Known:
         """What was worked out about the record so far (by what)."""
         table = self._tables.get(id(record))
         if table is None:
-            token = self.token(record)
+            token = self._told[id(record)] if id(record) in self._told else self.token(record)
             if token is None:  # not read back unchanged: worked out for this build only
                 table = [None] * _WORKED_OUT
                 self._untold.add(id(record))
@@ -302,7 +305,8 @@ def keep_known(kept: Kept, known: Known) -> None:
         keep(kept, known_file(kept.context, "compared"), known.compared)
 
 
-def known_before(previous: Path | None, context: str, token: Callable[[Record], bytes | None]) -> Known:
+def known_before(previous: Path | None, context: str, token: Callable[[Record], bytes | None],
+                 tokens: Callable[[list[Record]], list[bytes | None]] | None = None) -> Known:
     """What the previous release's build worked out (none when it kept nothing for this `context`)."""
     found = previous_object(Kept(context, None, previous), known_file(context)) if previous is not None else None
     blocks = previous_object(Kept(context, None, previous), known_file(context, "blocks")) \
@@ -311,7 +315,7 @@ def known_before(previous: Path | None, context: str, token: Callable[[Record], 
         if previous is not None else None
     return Known(token, found if isinstance(found, dict) else {},
                  blocks_before=blocks if isinstance(blocks, Index) and blocks.token_bytes == TOKEN else None,
-                 compared_before=compared if isinstance(compared, Compared) else None)
+                 compared_before=compared if isinstance(compared, Compared) else None, tokens=tokens)
 
 
 def _spellings(person: Record) -> set[str]:
@@ -897,12 +901,13 @@ def _blocks(world: _World) -> list[tuple[str, list[str]]]:
             return set()
         return {("movie", key) for key, film in world.films.items() if people.intersection(world.people_of(film)[0])}
 
-    patched = blocking.patched(known.blocks_before, records, known.told, keys, directed) \
+    tokens = known.told([r for _, _, r in records])
+    patched = blocking.patched(known.blocks_before, records, tokens, keys, directed) \
         if known.blocks_before is not None else None
     if patched is not None:
         known.blocks, known.changed = patched
     else:
-        known.blocks, known.changed = blocking.made(records, known.told, keys), None
+        known.blocks, known.changed = blocking.made(records, tokens, keys), None
     return sorted(known.blocks.blocks(BLOCK), key=lambda b: b[0] != "movie")
 
 

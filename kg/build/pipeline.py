@@ -294,7 +294,7 @@ class Build:
         about each record is kept for the next build (and taken from the last one for a record unchanged)."""
         start = time.perf_counter()
         sources = self.sources
-        known = duplicates.known_before(self.known_in, self.context, self.remembered.token)
+        known = duplicates.known_before(self.known_in, self.context, self.remembered.token, self.remembered.tokens)
         found = duplicates.find_in(sources, self.minter, known)
         known.settle()
         duplicates.keep_known(kept, known)

@@ -650,6 +650,13 @@ class Remembered:
             return None
         return bytes(self._tokens[n * _TOKEN:(n + 1) * _TOKEN])
 
+    def tokens(self, records: list[Record]) -> list[bytes | None]:
+        """`token` of each of these records, at once."""
+        if self._packing is not None:
+            self.settle()
+        at, told = self._at, bytes(self._tokens)
+        return [told[n * _TOKEN:(n + 1) * _TOKEN] if (n := at.get(id(r))) is not None else None for r in records]
+
     def forget(self) -> None:
         """Let go of the records read (once mapped, nothing asks for their tokens)."""
         self._tokens, self._records, self._at = bytearray(), [], {}
