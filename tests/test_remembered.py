@@ -28,6 +28,7 @@ import kg.build.shards
 import kg.build.sources
 from conftest import log_calls
 from kg import spliced
+from kg.build.bulk import grouped
 from kg.build.decisions import Decisions
 from kg.build.identity import Entry
 from kg.build.merges import identifiers, resolve
@@ -1017,3 +1018,17 @@ def test_reading_ahead_stops_at_its_budget_and_gives_each_object_once(tmp_path):
         assert kg.build.kept._loaded(paths[0]) == [0] * 100 and kg.build.kept._loaded(paths[0]) == "changed"
     finally:
         kg.build.kept.forget_ahead()
+
+
+def test_the_entries_that_make_the_records_an_edit_changed_are_those_a_pass_over_all_finds():
+    here = Origin("data/x.csv", 2, "?")
+    entries = {(source, kind, key): Entry(kind, key, here, None, False)
+               for source in ("imdb", "kmdb") for kind, key in [("movie", "a"), ("person", "lee"), ("movie", "b"),
+                                                                ("person", "lee-2"), ("movie", "c"), ("person", "p")]}
+    del entries[("kmdb", "movie", "c")]
+    # lee-2 is lee, b is c, and c (renamed itself) stays c: the keys renamed to a record wanted make it too
+    rename = {("person", "lee-2"): "lee", ("movie", "b"): "c", ("movie", "c"): "c", ("person", "p"): "lee"}
+    for wanted in [{("person", "lee")}, {("movie", "c"), ("movie", "a")}, {("movie", "b")}, {("person", "zz")}]:
+        making = kg.build.remembered._making(entries, rename, wanted)
+        assert grouped({name: entries[name] for name in making}, rename) == grouped(entries, rename, wanted)
+        assert making == [name for name in entries if name in set(making)]  # in the entries' order

@@ -364,11 +364,11 @@ class _Lazy:
                         value = _unpack_value(packed)
                         head.values[("name", value)] = Value("name", value, origin(where))
 
-    def filled(self, entries: Entries, wanted: Callable[[str, str], bool] | None = None) -> None:
-        """The `_Head`s of `entries` for which `wanted(kind, key)` (all, without it) replaced by their whole entries,
-        each chunk they are in unpacked once."""
-        chunks = sorted({e.chunk for (_, kind, key), e in entries.items()
-                         if type(e) is _Head and (wanted is None or wanted(kind, key))})
+    def filled(self, entries: Entries, names: Iterable[tuple[str, str, str]] | None = None) -> None:
+        """The `_Head`s of `entries` (of those `names`, when given) replaced by their whole entries, each chunk they
+        are in unpacked once."""
+        chunks = sorted({e.chunk for e in (entries.values() if names is None else map(entries.__getitem__, names))
+                         if type(e) is _Head})
         for n in chunks:
             whole: Entries = {}
             _unpack_entries(self.chunks[n], whole)
@@ -383,6 +383,26 @@ class _Lazy:
         for data in chunks:
             self.heads(data, out)
         return said, out
+
+
+def _making(entries: Entries, rename: dict[tuple[str, str], str], wanted: set[tuple[str, str]]
+            ) -> list[tuple[str, str, str]]:
+    """The names of the entries that make the records `wanted` (kind and key, once renamed), in the entries' order:
+    looked up by key, not found by a pass over every entry (a row edited in a file of 100,000)."""
+    keys: dict[tuple[str, str], list[str]] = {}  # a record wanted -> the keys of the entries that make it
+    for kind, key in wanted:
+        if (kind, key) not in rename:  # (an entry of this key renamed makes another record)
+            keys.setdefault((kind, key), []).append(key)
+    for (kind, key), to in rename.items():
+        if (kind, to) in wanted:
+            keys.setdefault((kind, to), []).append(key)
+    sources = {source for source, _, _ in entries}
+    found = {(source, kind, key) for (kind, _), each in keys.items() for key in each for source in sources}
+    found.intersection_update(entries)
+    if len(found) < 2:
+        return list(found)
+    place = {name: n for n, name in enumerate(entries)}
+    return sorted(found, key=place.__getitem__)
 
 
 def read_entries_back(src: BinaryIO) -> tuple[list[Note], Entries]:
@@ -820,8 +840,9 @@ class Remembered:
         replaced: set[int] = set()
         skipped: list[Note] = []
         wanted = {(kind, rename.get((kind, key), key)) for _, kind, key in changed}
-        self._lazy.filled(entries, lambda kind, key: (kind, rename.get((kind, key), key)) in wanted)
-        made = grouped(entries, rename, wanted)
+        making = _making(entries, rename, wanted)
+        self._lazy.filled(entries, making)
+        made = grouped({name: entries[name] for name in making}, rename)
         if any(type(entry) is _Head for said in made.values() for _, entry in said):
             raise AssertionError("an entry of a record made again was not unpacked")
         for (kind, key), said in made.items():
