@@ -186,8 +186,9 @@ def _give_back_memory() -> None:
 
 # what the stages after the read read back of the previous release, in the order they ask for it: read ahead while
 # the build would wait for a worker reading a bulk file again (a row edited), at most READ_AHEAD_BYTES of files
-_READ_AHEAD = ("mapped-*.pickle", "checks-*.pickle", "piece-*.pickle", LABELS_FILE)
-READ_AHEAD_BYTES = 128 << 20
+_READ_AHEAD = ("known-*.pickle", "blocks-*.pickle", "compared-*.pickle",  # (the duplicates' worker, forked next)
+               "mapped-*.pickle", "checks-*.pickle", "piece-*.pickle", LABELS_FILE)
+READ_AHEAD_BYTES = 192 << 20
 
 
 def _ahead(previous: Path | None) -> Callable[[], bool]:
@@ -294,7 +295,8 @@ class Build:
         about each record is kept for the next build (and taken from the last one for a record unchanged)."""
         start = time.perf_counter()
         sources = self.sources
-        known = duplicates.known_before(self.known_in, self.context, self.remembered.token, self.remembered.tokens)
+        known = duplicates.known_before(self.known_in, self.context, self.remembered.token, self.remembered.tokens,
+                                        exiting=self.beside)  # (a worker's, which ends once it has found them)
         found = duplicates.find_in(sources, self.minter, known)
         known.settle()
         duplicates.keep_known(kept, known)
