@@ -106,6 +106,38 @@ def test_the_parent_does_its_own_work_once_while_the_workers_run(tmp_path: Path)
     assert found == [0, 1, 2] and len(done) == 1
 
 
+def test_the_parent_works_in_steps_while_it_says_it_has_more_and_the_workers_run():
+    steps: list[int] = []
+
+    def step() -> bool:  # three steps of work, the last saying it is done
+        steps.append(1)
+        return len(steps) < 3
+
+    def slow(n: int) -> int:
+        time.sleep(0.5)
+        return n
+
+    assert list(parallel(slow, 2, 2, "test", meanwhile=step)) == [0, 1]
+    assert len(steps) == 3  # not asked again once it said it was done, though the workers still ran
+
+
+def test_steps_stop_when_the_workers_end():
+    steps: list[float] = []
+
+    def step() -> bool:  # would go on for ever
+        steps.append(time.monotonic())
+        time.sleep(0.01)
+        return True
+
+    def slow(n: int) -> int:
+        time.sleep(0.3)
+        return n
+
+    start = time.monotonic()
+    assert list(parallel(slow, 1, 2, "test", meanwhile=step)) == [0]
+    assert len(steps) > 3 and steps[-1] - start < 5  # steps while the worker ran, none once it ended
+
+
 def test_with_one_process_there_is_no_meanwhile():
     done: list[int] = []
     assert list(parallel(_pid, 3, 1, "test", meanwhile=lambda: done.append(1))) == [os.getpid()] * 3

@@ -55,16 +55,18 @@ def read_ahead(paths: list[Path], most: int) -> Callable[[], bool]:
                 budget -= size
                 _AHEAD[path] = pickle.loads(path.read_bytes())
                 return bool(left)
-            except (OSError, *_UNREADABLE):
-                continue  # asked for later, it is read then (and found wanting then)
+            except Exception:  # noqa: BLE001 - reading ahead never fails a build: asked for later, the file is read
+                continue  # then, and found wanting then, by the stage that knows what to do without it
         return False
 
     return step
 
 
-def forget_ahead() -> None:
-    """Let go of what was read ahead and not asked for."""
-    _AHEAD.clear()
+def forget_ahead(prefix: str = "") -> None:
+    """Let go of what was read ahead and not asked for (of the files whose names start with `prefix`): once the
+    stage that asks for them is done, or a worker was forked to ask for them."""
+    for path in [p for p in _AHEAD if p.name.startswith(prefix)]:
+        del _AHEAD[path]
 
 
 def _loaded(path: Path) -> Any:

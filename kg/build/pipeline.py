@@ -188,6 +188,7 @@ def _give_back_memory() -> None:
 # the build would wait for a worker reading a bulk file again (a row edited), at most READ_AHEAD_BYTES of files
 _READ_AHEAD = ("known-*.pickle", "blocks-*.pickle", "compared-*.pickle",  # (the duplicates' worker, forked next)
                "mapped-*.pickle", "checks-*.pickle", "piece-*.pickle", LABELS_FILE)
+_DUPLICATES_AHEAD = ("known-", "blocks-", "compared-")  # what only the duplicate search asks for
 READ_AHEAD_BYTES = 192 << 20
 
 
@@ -287,8 +288,11 @@ class Build:
             found = self._duplicates(kept)
             return lambda: found
         # niced: the map, validation and dumps on the way to the release come first, the search takes what is left
-        return self.exits.enter_context(background(lambda _: self._duplicates(kept), self.plan.processes,
-                                                   "duplicates", nice=DUPLICATES_NICE))
+        waiting = self.exits.enter_context(background(lambda _: self._duplicates(kept), self.plan.processes,
+                                                      "duplicates", nice=DUPLICATES_NICE))
+        for prefix in _DUPLICATES_AHEAD:  # the worker has its copy
+            forget_ahead(prefix)
+        return waiting
 
     def _duplicates(self, kept: Kept) -> tuple[list[Candidate], float]:
         """The possible duplicates among the records read, and how long finding them took; what was worked out
@@ -342,6 +346,7 @@ class Build:
                                                            self.remembered.token),
                                      lambda n: f"{n} quads in {plan.shards} shards")
         self.remembered.forget()
+        forget_ahead("mapped-")  # (those of tasks mapped again, never asked for)
         _give_back_memory()  # the records are mapped and gone: later stages start from what is really in use
         ahead = None  # an edit's few pieces of the dumps, made by a worker while this process validates
         if ahead_of(statements, kept, plan.processes):  # (only when this build keeps what it makes)
@@ -350,6 +355,7 @@ class Build:
         report, labels, relabelled = stages.run(
             "validate", lambda: validate_shards(statements, shapes.graph, mapped, plan, config.vocabularies, kept),
             lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
+        forget_ahead("checks-")  # (those of the batches a worker checked)
         result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
         if not report.conforms or not publish:
             result.candidates = self._candidates(found)
@@ -386,6 +392,7 @@ class Build:
             return total
 
         counts["triples"] = stages.run("dumps", write_files, lambda t: f"{len(DUMPS)} files, {t} triples")
+        forget_ahead()  # nothing later reads back
 
         previous = before
         warned: list[dict[str, object]] = []  # the warnings, grouped as the attention file lists them

@@ -388,7 +388,7 @@ class _Lazy:
 def _making(entries: Entries, rename: dict[tuple[str, str], str], wanted: set[tuple[str, str]]
             ) -> list[tuple[str, str, str]]:
     """The names of the entries that make the records `wanted` (kind and key, once renamed), in the entries' order:
-    looked up by key, not found by a pass over every entry (a row edited in a file of 100,000)."""
+    looked up by key rather than by testing each entry read (a row edited in a file of 100,000)."""
     keys: dict[tuple[str, str], list[str]] = {}  # a record wanted -> the keys of the entries that make it
     for kind, key in wanted:
         if (kind, key) not in rename:  # (an entry of this key renamed makes another record)
