@@ -27,6 +27,7 @@ from kg.build.duplicates import (
     _one_film,
     _other_ending,
     find,
+    part_of,
     person_spellings,
     romanised,
     title_words,
@@ -414,6 +415,23 @@ def test_what_an_earlier_build_worked_out_is_kept_on_when_nothing_new_was_worked
     find(*args, less)
     less.settle()
     assert not less.as_before
+    assert less.changed_parts == {part_of(next(iter(first.made)))}  # the other parts of the memo are kept on
+
+
+def test_a_table_worked_out_further_changes_its_part_of_the_memo_alone():
+    root = SETS / LABELLED[0]
+    sources = read_sources(root / "data", root=root)
+    args = (sources.records, sources.decisions, sources.moves, sources.held, Minter(BASE))
+    first = Known(told)
+    find(*args, first)
+    first.settle()
+    token, table = next((t, v) for t, v in first.made.items() if any(x is not None for x in v))
+    what = next(n for n, x in enumerate(table) if x is not None)
+    again = Known(told, {t: list(v) if t != token else [None if n == what else x for n, x in enumerate(v)]
+                         for t, v in first.made.items()})  # one thing about one record not worked out before
+    find(*args, again)
+    again.settle()
+    assert again.made.keys() == first.made.keys() and again.changed_parts == {part_of(token)}
 
 
 _FOUND = """

@@ -30,6 +30,7 @@ from conftest import log_calls
 from kg import spliced
 from kg.build.bulk import grouped
 from kg.build.decisions import Decisions
+from kg.build.duplicates import KNOWN_PARTS, part_of
 from kg.build.identity import Entry
 from kg.build.merges import identifiers, resolve
 from kg.build.notes import Note
@@ -936,9 +937,16 @@ def test_an_edit_elsewhere_compares_bulk_records_read_back_without_unpacking_the
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
-def _memo(release: Path) -> Path:
-    (memo,) = (release / KEPT_DIR).glob("known-*.pickle")
-    return memo
+def _memo(release: Path) -> dict[str, int]:
+    """The files of the duplicate search's memo (its parts), with their inodes."""
+    found = {p.name: p.stat().st_ino for p in (release / KEPT_DIR).glob("known-*.pickle")}
+    assert len(found) == KNOWN_PARTS
+    return found
+
+
+def _memo_tables(release: Path) -> dict[bytes, object]:
+    return {k: v for p in sorted((release / KEPT_DIR).glob("known-*.pickle"))
+            for k, v in pickle.loads(p.read_bytes()).items()}
 
 
 def test_an_edit_elsewhere_keeps_the_duplicate_memo_as_it_was(bulk, run_kg):
@@ -946,25 +954,28 @@ def test_an_edit_elsewhere_keeps_the_duplicate_memo_as_it_was(bulk, run_kg):
     first = _memo(current(bulk / "var"))
     _edit_yaml(bulk)
     assert run_kg(bulk, "build")[0] == 0
-    assert _memo(current(bulk / "var")).stat().st_ino == first.stat().st_ino  # linked, not written again
+    assert _memo(current(bulk / "var")) == first  # every part linked, none written again
 
 
-def test_an_edited_row_writes_the_duplicate_memo_again(bulk, run_kg, tmp_path):
+def test_an_edited_row_writes_again_only_the_parts_of_the_duplicate_memo_its_records_are_in(bulk, run_kg, tmp_path):
     assert run_kg(bulk, "build")[0] == 0
-    first = _memo(current(bulk / "var"))
-    before = pickle.loads(first.read_bytes())
+    first, before = _memo(current(bulk / "var")), _memo_tables(current(bulk / "var"))
     path = bulk / "data" / "films.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("Film 17,", "Film Seventeen,"), encoding="utf-8")
     assert run_kg(bulk, "build")[0] == 0
-    again = _memo(current(bulk / "var"))
-    assert again.stat().st_ino != first.stat().st_ino and pickle.loads(again.read_bytes()).keys() != before.keys()
+    again, after = _memo(current(bulk / "var")), _memo_tables(current(bulk / "var"))
+    written = {name for name in again if again[name] != first[name]}
+    assert after.keys() != before.keys()
+    assert written == {name for name in again if name.endswith(
+        tuple(f"-{part_of(t):02d}.pickle" for t in after.keys() ^ before.keys()))}
+    assert 0 < len(written) < KNOWN_PARTS  # the others linked
     _same_as_full(current(bulk / "var"), bulk, run_kg, tmp_path)
 
 
 def test_a_damaged_duplicate_memo_means_the_records_are_worked_out_again(bulk, run_kg, monkeypatch, tmp_path):
     assert run_kg(bulk, "build")[0] == 0
-    (memo,) = (current(bulk / "var") / KEPT_DIR).glob("known-*.pickle")
-    memo.write_bytes(memo.read_bytes()[:50])
+    for memo in (current(bulk / "var") / KEPT_DIR).glob("known-*.pickle"):
+        memo.write_bytes(memo.read_bytes()[:50])
     worked = _working_out_logged(monkeypatch, tmp_path, "_people_of")  # (the blocking keys are in an index apart)
     _edit_yaml(bulk)
     assert run_kg(bulk, "build")[0] == 0

@@ -207,7 +207,10 @@ class Known:
     token: Callable[[Record], bytes | None] = lambda _: None
     before: dict[bytes, list[tuple[Any, ...] | None]] = field(default_factory=dict)
     made: dict[bytes, list[tuple[Any, ...] | None]] = field(default_factory=dict)
-    as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's file can be kept on
+    as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's files can be kept on
+    # the parts (`part_of`) of `made` that differ from those of `before` (set by `settle`): the others' files are
+    # kept on
+    changed_parts: frozenset[int] = field(default_factory=lambda: frozenset(range(KNOWN_PARTS)))
     blocks_before: Index | None = None  # the previous build's index of blocking keys
     blocks: Index | None = None  # this build's (for the next)
     compared_before: Compared | None = None  # what the previous build's comparisons gave
@@ -215,7 +218,8 @@ class Known:
     # the records changed, new or gone since the previous build (each with its token then; None: it had none),
     # when its index of blocking keys was patched (None: everything is compared anew)
     changed: dict[Ref, bytes | None] | None = None
-    _grew: bool = False  # something was worked out that `before` did not have
+    _grown: set[bytes] = field(default_factory=set)  # the tokens of the records something was worked out for that
+    # `before` did not have
     _tables: dict[int, list[tuple[Any, ...] | None]] = field(default_factory=dict)  # id() of a record -> its list
     _untold: set[int] = field(default_factory=set)  # id() of each record without a token: worked out for this build
     _seen: set[bytes] = field(default_factory=set)  # the tokens of this build's records told so far (`told`)
@@ -241,7 +245,9 @@ class Known:
         for token in self._seen:
             if token not in self.made and (found := self.before.get(token)) is not None:
                 self.made[token] = found
-        self.as_before = bool(self.before) and not self._grew and self.made.keys() == self.before.keys()
+        differ = self.made.keys() ^ self.before.keys() | self._grown
+        self.changed_parts = frozenset(map(part_of, differ)) if self.before else frozenset(range(KNOWN_PARTS))
+        self.as_before = not self.changed_parts
         if self.exiting:
             _LEFT.append((self.before, self._tables, self._untold, self._seen, self.blocks_before, self._told))
         self.before, self._tables, self._untold, self._seen, self.blocks_before = {}, {}, set(), set(), None
@@ -279,7 +285,8 @@ class Known:
         found = table[what]
         if found is None:
             found = table[what] = tuple(work(record))
-            self._grew = self._grew or id(record) not in self._untold
+            if id(record) not in self._untold and (token := self.token_of(record)) is not None:
+                self._grown.add(token)
         return found
 
 
@@ -297,19 +304,37 @@ class Compared:
     slipped: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # `_slips`' pairs -> their films
 
 
-def known_file(context: str, what: str = "known") -> str:
-    """The name of the file `Known.made` (or, `what` "blocks", `Known.blocks`) is kept in, in a release's kept/: it
-    holds for this kg and settings only."""
-    return f"{what}-" + digest(context.encode()) + ".pickle"
+KNOWN_PARTS = 16  # `Known.made` is kept in as many files, by token: an edit writes again only those it changed
+
+
+def part_of(token: bytes) -> int:
+    """The part of `Known.made` a record's token is kept in (tokens are digests: the parts are about even)."""
+    return token[0] % KNOWN_PARTS
+
+
+def known_file(context: str, what: str = "known", part: int | None = None) -> str:
+    """The name of the file `Known.made`'s `part` (or, `what` "blocks", `Known.blocks`) is kept in, in a release's
+    kept/: it holds for this kg and settings only."""
+    return f"{what}-" + digest(context.encode()) + (f"-{part:02d}" if part is not None else "") + ".pickle"
 
 
 def keep_known(kept: Kept, known: Known) -> None:
-    """Keep what this build worked out for the next (a link to the previous release's file when it is the same)."""
-    name = known_file(kept.context)
-    if known.as_before and kept.into is not None and kept.previous is not None and (kept.previous / name).is_file():
-        link(kept.previous / name, kept.into / name)
-    else:
-        keep(kept, name, known.made)
+    """Keep what this build worked out for the next: each part of it a link to the previous release's file when it
+    is the same (an edit writes again the few parts its records' tokens are in)."""
+    parts: dict[int, dict[bytes, list[tuple[Any, ...] | None]]] = {}
+    for n in range(KNOWN_PARTS):
+        name = known_file(kept.context, part=n)
+        if n not in known.changed_parts and kept.into is not None and kept.previous is not None and \
+                (kept.previous / name).is_file():
+            link(kept.previous / name, kept.into / name)
+        else:
+            parts[n] = {}
+    if parts:
+        for token, table in known.made.items():
+            if (part := parts.get(part_of(token))) is not None:
+                part[token] = table
+        for n, made in parts.items():
+            keep(kept, known_file(kept.context, part=n), made)
     if known.blocks is not None:
         keep(kept, known_file(kept.context, "blocks"), known.blocks)
     if known.compared is not None:
@@ -319,12 +344,16 @@ def keep_known(kept: Kept, known: Known) -> None:
 def known_before(previous: Path | None, context: str, token: Callable[[Record], bytes | None],
                  tokens: Callable[[list[Record]], list[bytes | None]] | None = None, exiting: bool = False) -> Known:
     """What the previous release's build worked out (none when it kept nothing for this `context`)."""
-    found = previous_object(Kept(context, None, previous), known_file(context)) if previous is not None else None
+    found: dict[bytes, list[tuple[Any, ...] | None]] = {}
+    for n in range(KNOWN_PARTS) if previous is not None else ():
+        part = previous_object(Kept(context, None, previous), known_file(context, part=n))
+        if isinstance(part, dict):  # (one damaged or missing: its records are worked out again, and it is rewritten)
+            found.update(part)
     blocks = previous_object(Kept(context, None, previous), known_file(context, "blocks")) \
         if previous is not None else None
     compared = previous_object(Kept(context, None, previous), known_file(context, "compared")) \
         if previous is not None else None
-    return Known(token, found if isinstance(found, dict) else {},
+    return Known(token, found,
                  blocks_before=blocks if isinstance(blocks, Index) and blocks.token_bytes == TOKEN else None,
                  compared_before=compared if isinstance(compared, Compared) else None, tokens=tokens,
                  exiting=exiting)
