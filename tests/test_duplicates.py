@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import pickle
 import random
 import re
 import shutil
@@ -21,12 +22,15 @@ import kg.build.pipeline
 from conftest import BASE, REPO, log_calls
 from kg.build.blocking import made as blocking_made
 from kg.build.duplicates import (
+    KNOWN_PARTS,
     Candidate,
     Known,
     _best_match,
     _one_film,
     _other_ending,
     find,
+    known_before,
+    known_file,
     part_of,
     person_spellings,
     romanised,
@@ -416,6 +420,18 @@ def test_what_an_earlier_build_worked_out_is_kept_on_when_nothing_new_was_worked
     less.settle()
     assert not less.as_before
     assert less.changed_parts == {part_of(next(iter(first.made)))}  # the other parts of the memo are kept on
+
+
+def test_a_part_of_the_memo_that_cannot_be_read_is_written_anew_even_if_nothing_else_in_it_changed(tmp_path):
+    records = [object() for _ in range(KNOWN_PARTS)]  # one record read back unchanged in each part
+    tokens = {id(r): bytes([n]) * 16 for n, r in enumerate(records)}
+    for n, record in enumerate(records):
+        (tmp_path / known_file("c", part=n)).write_bytes(pickle.dumps({tokens[id(record)]: [None]}))
+    (tmp_path / known_file("c", part=3)).write_bytes(b"\x80\x09damaged")  # (a protocol no pickle has)
+    known = known_before(tmp_path, "c", lambda r: tokens[id(r)])
+    known.told(records)  # (none of them asked for what was worked out: as for the people an edit does not touch)
+    known.settle()
+    assert known.changed_parts == {3}
 
 
 def test_a_table_worked_out_further_changes_its_part_of_the_memo_alone():

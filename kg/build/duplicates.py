@@ -208,9 +208,10 @@ class Known:
     before: dict[bytes, list[tuple[Any, ...] | None]] = field(default_factory=dict)
     made: dict[bytes, list[tuple[Any, ...] | None]] = field(default_factory=dict)
     as_before: bool = False  # `made` is `before` (set by `settle`): the previous release's files can be kept on
-    # the parts (`part_of`) of `made` that differ from those of `before` (set by `settle`): the others' files are
-    # kept on
+    # (set by `settle`) the parts (`part_of`) of `made` that differ from the previous release's files: the others'
+    # files are kept on
     changed_parts: frozenset[int] = field(default_factory=lambda: frozenset(range(KNOWN_PARTS)))
+    unread: frozenset[int] = frozenset()  # the parts of `before` its file could not give (damaged or missing)
     blocks_before: Index | None = None  # the previous build's index of blocking keys
     blocks: Index | None = None  # this build's (for the next)
     compared_before: Compared | None = None  # what the previous build's comparisons gave
@@ -218,8 +219,8 @@ class Known:
     # the records changed, new or gone since the previous build (each with its token then; None: it had none),
     # when its index of blocking keys was patched (None: everything is compared anew)
     changed: dict[Ref, bytes | None] | None = None
-    _grown: set[bytes] = field(default_factory=set)  # the tokens of the records something was worked out for that
-    # `before` did not have
+    # the tokens of the records something was worked out for that `before` did not have
+    _grown: set[bytes] = field(default_factory=set)
     _tables: dict[int, list[tuple[Any, ...] | None]] = field(default_factory=dict)  # id() of a record -> its list
     _untold: set[int] = field(default_factory=set)  # id() of each record without a token: worked out for this build
     _seen: set[bytes] = field(default_factory=set)  # the tokens of this build's records told so far (`told`)
@@ -245,8 +246,9 @@ class Known:
         for token in self._seen:
             if token not in self.made and (found := self.before.get(token)) is not None:
                 self.made[token] = found
-        differ = self.made.keys() ^ self.before.keys() | self._grown
-        self.changed_parts = frozenset(map(part_of, differ)) if self.before else frozenset(range(KNOWN_PARTS))
+        differ = (self.made.keys() ^ self.before.keys()) | self._grown
+        self.changed_parts = frozenset(map(part_of, differ)) | self.unread if self.before else frozenset(
+            range(KNOWN_PARTS))
         self.as_before = not self.changed_parts
         if self.exiting:
             _LEFT.append((self.before, self._tables, self._untold, self._seen, self.blocks_before, self._told))
@@ -313,19 +315,18 @@ def part_of(token: bytes) -> int:
 
 
 def known_file(context: str, what: str = "known", part: int | None = None) -> str:
-    """The name of the file `Known.made`'s `part` (or, `what` "blocks", `Known.blocks`) is kept in, in a release's
-    kept/: it holds for this kg and settings only."""
+    """The kept/ file of `Known.made`'s `part` (`what` "blocks": of `Known.blocks`), for this kg and settings."""
     return f"{what}-" + digest(context.encode()) + (f"-{part:02d}" if part is not None else "") + ".pickle"
 
 
 def keep_known(kept: Kept, known: Known) -> None:
-    """Keep what this build worked out for the next: each part of it a link to the previous release's file when it
-    is the same (an edit writes again the few parts its records' tokens are in)."""
+    """Keep what this build worked out for the next: a part the same as the previous release's file, a link to it."""
+    if kept.into is None:
+        return
     parts: dict[int, dict[bytes, list[tuple[Any, ...] | None]]] = {}
     for n in range(KNOWN_PARTS):
         name = known_file(kept.context, part=n)
-        if n not in known.changed_parts and kept.into is not None and kept.previous is not None and \
-                (kept.previous / name).is_file():
+        if n not in known.changed_parts and kept.previous is not None and (kept.previous / name).is_file():
             link(kept.previous / name, kept.into / name)
         else:
             parts[n] = {}
@@ -345,15 +346,18 @@ def known_before(previous: Path | None, context: str, token: Callable[[Record], 
                  tokens: Callable[[list[Record]], list[bytes | None]] | None = None, exiting: bool = False) -> Known:
     """What the previous release's build worked out (none when it kept nothing for this `context`)."""
     found: dict[bytes, list[tuple[Any, ...] | None]] = {}
+    unread = set()
     for n in range(KNOWN_PARTS) if previous is not None else ():
         part = previous_object(Kept(context, None, previous), known_file(context, part=n))
-        if isinstance(part, dict):  # (one damaged or missing: its records are worked out again, and it is rewritten)
+        if isinstance(part, dict):
             found.update(part)
+        else:  # damaged or missing: its records are worked out again, and the part written anew
+            unread.add(n)
     blocks = previous_object(Kept(context, None, previous), known_file(context, "blocks")) \
         if previous is not None else None
     compared = previous_object(Kept(context, None, previous), known_file(context, "compared")) \
         if previous is not None else None
-    return Known(token, found,
+    return Known(token, found, unread=frozenset(unread),
                  blocks_before=blocks if isinstance(blocks, Index) and blocks.token_bytes == TOKEN else None,
                  compared_before=compared if isinstance(compared, Compared) else None, tokens=tokens,
                  exiting=exiting)

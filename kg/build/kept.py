@@ -33,7 +33,8 @@ def digest(*parts: bytes) -> str:
 
 _AHEAD: dict[Path, Any] = {}  # objects of the previous release's kept files, read before they were asked for
 _MISSING = object()
-_UNREADABLE = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError)
+# what unpickling a damaged file raises (a protocol it does not know: ValueError)
+_UNREADABLE = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, ValueError)
 
 
 def read_ahead(paths: list[Path], most: int) -> Callable[[], bool]:
