@@ -246,9 +246,11 @@ class Known:
         for token in self._seen:
             if token not in self.made and (found := self.before.get(token)) is not None:
                 self.made[token] = found
-        differ = (self.made.keys() ^ self.before.keys()) | self._grown
-        self.changed_parts = frozenset(map(part_of, differ)) | self.unread if self.before else frozenset(
-            range(KNOWN_PARTS))
+        if self.before:
+            differ = (self.made.keys() ^ self.before.keys()) | self._grown
+            self.changed_parts = frozenset(map(part_of, differ)) | self.unread
+        else:  # (a build with nothing to keep on: no set of every token made for it, a million at a million films)
+            self.changed_parts = frozenset(range(KNOWN_PARTS))
         self.as_before = not self.changed_parts
         if self.exiting:
             _LEFT.append((self.before, self._tables, self._untold, self._seen, self.blocks_before, self._told))
@@ -287,7 +289,7 @@ class Known:
         found = table[what]
         if found is None:
             found = table[what] = tuple(work(record))
-            if id(record) not in self._untold and (token := self.token_of(record)) is not None:
+            if self.before and id(record) not in self._untold and (token := self.token_of(record)) is not None:
                 self._grown.add(token)
         return found
 
