@@ -380,6 +380,28 @@ def test_a_pattern_of_xpath_s_unicode_classes_is_checked_as_sparql_reads_it(proj
     assert len(warned) == 1 and "lower.yaml" in warned[0], output
 
 
+_LEFT_TO_PYSHACL = "<#directed> a sh:NodeShape ;\n  sh:targetClass schema:Person ;\n" \
+    "  sh:property [\n    sh:path [ sh:inversePath schema:director ] ;\n    sh:pattern {pattern} ] .\n"
+
+
+def test_a_pattern_python_cannot_read_in_a_shape_left_to_pyshacl_is_refused_where_it_is_written(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    before = (project / "var" / "current").resolve()
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + _LEFT_TO_PYSHACL.format(pattern='"^\\\\p{L}"'), encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 2, output
+    assert f"{project / 'shapes' / 'extra.ttl'}:8: sh:pattern \"^\\\\p{{L}}\" is checked by pyshacl" in output
+    assert (project / "var" / "current").resolve() == before
+
+
+def test_a_pattern_python_reads_in_a_shape_left_to_pyshacl_is_checked(project, run_kg):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + _LEFT_TO_PYSHACL.format(pattern='"^never"'), encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 1 and "does not match pattern '^never'" in output.lower(), output
+
+
 def test_shapes_a_release_was_built_with_are_not_judged_again(project, run_kg, monkeypatch):
     assert run_kg(project, "build")[0] == 0
     judged: list[object] = []

@@ -23,6 +23,7 @@ from kg.build.mapping import Mapped
 from kg.build.shacl import (
     REACHED,
     TARGETS,
+    Compiler,
     Result,
     Uncompiled,
     class_types,
@@ -139,9 +140,42 @@ def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
     unfit = _unfit(graph, files, shapes_dir) if judged != digest else None
     if unfit is not None:
         raise InputError([unfit])
-    if judged != digest and (bad := _bad_sparql(graph, read, files)):
+    if judged != digest and (bad := _bad_sparql(graph, read, files) + _python_patterns(graph, read, files)):
         raise InputError(bad)
     return Shapes(graph, digest)
+
+
+def _python_patterns(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
+    """A problem for each sh:pattern of a shape left to pyshacl that Python's re cannot read (XPath's \\p{L}, which
+    the store's REGEX reads): pyshacl would stop the build at validation, naming neither file nor line."""
+    uncompiled = Compiler(graph, ox.Store()).plan()[1]  # whether a shape compiles does not depend on the data
+    if not uncompiled:
+        return []
+    left = pyshacl_shapes(graph, (u.shape for u in uncompiled))
+    problems = []
+    for node, pattern in sorted(left.subject_objects(SH.pattern), key=lambda n: (str(n[1]), str(n[0]))):
+        flags = str(left.value(node, SH.flags) or "").lower()  # pyshacl reads "i" and "m" alone
+        try:
+            re.compile(str(pattern), (re.I if "i" in flags else 0) | (re.M if "m" in flags else 0))
+        except re.error as exc:
+            path, line = _where_pattern(str(pattern), node, graph, read, files)
+            problems.append(Problem(str(path), line, f"sh:pattern {rdflib.Literal(str(pattern)).n3()} is checked by "
+                                                     f"pyshacl (its shape is not compiled to SPARQL) and Python's re "
+                                                     f"cannot read it ({exc}): write it without XPath's \\p{{...}} "
+                                                     "classes, or as a shape kg compiles"))
+    return problems
+
+
+def _where_pattern(pattern: str, shape: rdflib.term.Node, graph: rdflib.Graph, read: list[tuple[str, bytes]],
+                   files: list[Path]) -> tuple[Path, int | None]:
+    """The file and line where a pattern is written (as Turtle escapes it, or as it reads), else its shape's."""
+    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
+    texts = [(path, data.decode("utf-8", "replace")) for path, (_, data) in zip(files, read, strict=True)]
+    for path, text in texts:
+        for needle in dict.fromkeys((f'"{escaped}"', f"'{escaped}'", f'"{pattern}"', f"'{pattern}'")):
+            if (start := text.find(needle)) >= 0:
+                return path, text.count("\n", 0, start) + 1
+    return _where_named(shape, graph, texts, files)
 
 
 def _bad_sparql(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
@@ -196,6 +230,12 @@ def _where_written(query: str, line: int, shape: rdflib.term.Node | None, graph:
     for path, text in texts:
         if (start := text.find(query)) >= 0:
             return path, text.count("\n", 0, start) + line
+    return _where_named(shape, graph, texts, files)
+
+
+def _where_named(shape: rdflib.term.Node | None, graph: rdflib.Graph, texts: list[tuple[Path, str]],
+                 files: list[Path]) -> tuple[Path, int | None]:
+    """The file and first line that names a shape (`_shape_name`), else the shapes directory."""
     _, needle = _shape_name(graph, shape)
     for path, text in texts:
         for n, written in enumerate(text.splitlines(), 1):
