@@ -471,6 +471,22 @@ def test_one_title_and_page_listed_a_year_apart_is_one_film_with_both_years(empt
            "href ('Hard_Eight_(film)'): one film, both years stated" in _notes(empty_project)
 
 
+def test_a_merge_by_name_is_counted_and_listed_as_one(empty_project, run_kg):
+    put(empty_project, "films.json", json.dumps([
+        {"title": "Hard Eight", "year": 1996, "href": "Hard_Eight_(film)"},
+        {"title": "Hard Eight", "year": 1997, "href": "Hard_Eight_(film)"},
+    ]))
+    put(empty_project, "films.mapping.yaml", mapping("films.json", "name: title\nproduction_year: year\n",
+                                                     "distinct: href"))
+    output = built(empty_project, run_kg)
+    assert "0 candidates, 0 merged by identifier, 1 by name" in output and "messy input handled: 1 merged" in output
+    code, listed = run_kg(empty_project, "duplicates")
+    assert code == 0 and "merged by name: data/films.json:2: 'hard-eight-1997' is 'hard-eight-1996'" in listed
+    assert "0 merged by identifier, 1 by name" in listed
+    code, info = run_kg(empty_project, "info")
+    assert code == 0 and "0 candidates, 0 merged by identifier, 1 by name" in info
+
+
 @pytest.mark.parametrize("years", [(1905, 1925), (1996, 1998)])
 def test_one_title_and_page_listed_further_apart_stays_two_films(empty_project, run_kg, years):
     put(empty_project, "films.json", json.dumps([{"title": "The Train Wreckers", "year": y, "href": "The_Train_Wreckers"}

@@ -649,8 +649,11 @@ def test_release_json_counts_candidates_and_merges(curated):
     code, output = _kg(curated.root, "duplicates", "--json")
     assert code == 0
     listed = json.loads(output)
+    code, text = _kg(curated.root, "duplicates")
+    by_name = sum(1 for line in text.splitlines() if line.startswith("merged by name: "))
     assert meta["duplicates"] == {"candidates": sum(1 for c in listed if not c["merged"]),
-                                  "merged": sum(1 for c in listed if c["merged"])} == {"candidates": 1, "merged": 1}
+                                  "merged": sum(1 for c in listed if c["merged"]), "merged_by_name": by_name} \
+        == {"candidates": 1, "merged": 1, "merged_by_name": 1}
 
 
 # ---- gone (410): a tiny project built six times, served all along ----

@@ -19,6 +19,7 @@ from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
 from kg.build.described import described
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.merges import identifiers, years
+from kg.build.notes import Note
 from kg.build.sources import Sources
 from kg.ids import Minter
 from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
@@ -1044,6 +1045,19 @@ def _rereleased(a: Record | None, b: Record | None) -> bool:
         return True
     ya, yb = years(a), years(b)
     return bool(ya and yb) and min(abs(x - y) for x in ya for y in yb) <= 3
+
+
+def merge_counts(candidates: Iterable[Candidate], notes: Iterable[Note]) -> tuple[int, int]:
+    """How many records the build merged by identifier, and how many more by name (a bulk row found to be the one
+    record with an identifier of its name, or a film listed a year apart): each such merge has its note."""
+    by_identifier = sum(1 for c in candidates if c.merged)
+    return by_identifier, max(0, sum(1 for n in notes if n.action == "merged") - by_identifier)
+
+
+def merges_said(candidates: Iterable[Candidate], notes: Iterable[Note]) -> str:
+    """The merges the build made, as its summaries say them."""
+    by_identifier, by_name = merge_counts(candidates, notes)
+    return f"{by_identifier:,} merged by identifier, {by_name:,} by name (the notes say which)"
 
 
 def find_in(sources: Sources, minter: Minter, known: Known | None = None) -> list[Candidate]:

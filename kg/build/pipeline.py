@@ -309,8 +309,8 @@ class Build:
     def _candidates(self, found: Callable[[], tuple[list[Candidate], float]]) -> list[Candidate]:
         """The possible duplicates, once `found` (a worker looks for them while the stages before go on)."""
         self.candidates = self.stages.run("duplicates", found, lambda c: (
-            f"{sum(1 for x in c[0] if not x.merged)} candidates, {sum(1 for x in c[0] if x.merged)} merged by "
-            f"identifier ({c[1]:.2f} s)"))[0]
+            f"{sum(1 for x in c[0] if not x.merged)} candidates, {duplicates.merges_said(c[0], self.sources.notes)} "
+            f"({c[1]:.2f} s)"))[0]
         return self.candidates
 
     def _at(self, tmp: Path) -> BuildResult:
@@ -434,8 +434,9 @@ class Build:
             "warning_count": len(report.of("Warning")),
             "notes": {action: sum(1 for x in sources.notes if x.action == action)
                       for action in sorted({x.action for x in sources.notes})},
-            "duplicates": {"candidates": sum(1 for c in self.candidates if not c.merged),
-                           "merged": sum(1 for c in self.candidates if c.merged)},
+            "duplicates": dict(zip(("candidates", "merged", "merged_by_name"),
+                                   (sum(1 for c in self.candidates if not c.merged),
+                                    *duplicates.merge_counts(self.candidates, sources.notes)), strict=True)),
             "vanished": result.vanished,
             "redirects": len(sources.moves),
             "timings": stages.timings,
