@@ -25,6 +25,7 @@ from kg.serve.markup import markup as entity_markup
 from kg.serve.negotiation import languages
 from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
+from kg.text import shorten
 
 from .errors import error_response, shown_iri
 from .render import RELEASE_TAGS, SHARED_CACHE, Answer, Json, Page, Rdf, Rows, Text, rdf, renders, split_suffix
@@ -446,9 +447,10 @@ def resource(path: str) -> Answer | WerkzeugResponse:
     if iri in redirects:  # merged or renamed: the entity lives on at its new IRI, in the form asked for
         return _for_this_release(_to_entity(redirects[iri], suffix, 301))
     if iri in gone:
+        named = f"{shorten(gone[iri])} ({iri})" if gone[iri] else iri
         abort(_for_this_release(error_response(
-            410, f"{iri} was in an earlier release of this dataset and is no longer: its sources no longer describe "
-                 "it. Search for its name, or ask SPARQL for what is there now.")))
+            410, f"{named} was in an earlier release of this dataset and is no longer: its sources no longer describe "
+                 "it. Search for its name, or ask SPARQL for what is there now.", search=gone[iri] or None)))
     if path.startswith("release/") and path[len("release/"):] in _earlier_releases(rel):
         now = current_app.extensions["kg.minter"].release(str(rel.meta.get("id"))).value
         abort(error_response(410, f"{iri} is an earlier release of this dataset, kept but not served: the current "

@@ -36,22 +36,25 @@ def _printable(message: str) -> str:
     return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") else _encoded(c) for c in message)
 
 
-def _search_hint(status: int) -> str | None:
-    """For a missing or gone entity page, the last part of its path as words to search for (none for a listing's
-    page)."""
+def _search_hint(status: int, search: str | None = None) -> str | None:
+    """For a missing or gone entity page, the words to search for: `search` (a gone entity's name), else the last
+    part of its path (none for a listing's page)."""
     if status not in (404, 410) or request.path.endswith("/"):
         return None
+    if search:
+        return search
     words = request.path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ").strip()
     return words or None
 
 
-def error_response(status: int, message: str, extra_headers: dict[str, str] | None = None) -> Response:
-    """An error as HTML for browsers and plain text for everyone else."""
+def error_response(status: int, message: str, extra_headers: dict[str, str] | None = None,
+                   search: str | None = None) -> Response:
+    """An error as HTML for browsers and plain text for everyone else (a missing page's with a search for `search`)."""
     wants = choose(request.headers.get("Accept"), _OFFERS)
     protocol = request.path.startswith("/sparql")  # the SPARQL protocol's errors are text, whatever is asked
     if wants is not None and wants.key == "html" and not protocol:
         body = render_template("error.html", status=status, message=message,
-                               reason=HTTP_STATUS_CODES.get(status, "Error"), search=_search_hint(status))
+                               reason=HTTP_STATUS_CODES.get(status, "Error"), search=_search_hint(status, search))
         response = Response(body, status=status, mimetype="text/html")
     elif (wants is not None and wants.key == "json" or request.args.get("format") == "json") and not protocol:
         # a script that reads JSON (by Accept or ?format=json) reads its errors

@@ -818,15 +818,31 @@ def test_a_gone_iri_is_kept_by_caches_no_longer_than_a_page(empty_project, write
     assert r.status_code == 410 and r.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
 
 
-def test_a_gone_page_offers_a_search_for_its_name(empty_project, write, run_kg):
+def test_a_gone_page_offers_a_search_for_the_name_it_had(empty_project, write, run_kg):
     from server import create_app
 
-    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  the-lost-film: {name: The Lost Film}\n")
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  lost-1: {name: The Lost Film}\n")
     assert run_kg(empty_project, "build")[0] == 0
     write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
     assert run_kg(empty_project, "build")[0] == 0
-    r = create_app(root=empty_project).test_client().get("/movie/the-lost-film", headers={"Accept": "text/html"})
-    assert r.status_code == 410 and 'href="/search?q=the%20lost%20film"' in r.get_data(as_text=True)
+    r = create_app(root=empty_project).test_client().get("/movie/lost-1", headers={"Accept": "text/html"})
+    assert r.status_code == 410 and 'href="/search?q=The%20Lost%20Film"' in r.get_data(as_text=True)
+
+
+def test_a_gone_iri_is_told_by_the_name_it_had(empty_project, write, run_kg):
+    from server import create_app
+
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  lost-1: {name: The Lost Film}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    r = create_app(root=empty_project).test_client().get("/movie/lost-1", headers={"Accept": "text/plain"})
+    assert r.status_code == 410 and r.text.startswith(f"The Lost Film ({BASE}movie/lost-1) was in an earlier release")
+
+
+def test_a_gone_iri_keeps_its_name_in_later_releases(gone):
+    assert [m["gone_names"] for m in gone.moved[1:3]] == [{BASE + LONELY.lstrip("/"): "Lonely Person"}] * 2
+    assert "Lonely Person (" in gone.said[2]
 
 
 _NAMED = {"named.csv": "title,year\nNight River,2001\n",

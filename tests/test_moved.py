@@ -10,7 +10,7 @@ import pytest
 from kg.build import moved
 from kg.build.decisions import Merge
 from kg.ids import Minter
-from kg.layout import INDEX_DIR, MOVED_FILE, PAGES_FILE
+from kg.layout import INDEX_DIR, MOVED_FILE, PAGES_FILE, listing_file
 from kg.model import Origin
 
 BASE = "https://films.example/"
@@ -28,7 +28,10 @@ def _release(root: Path, name: str, pages: list[str], moved_before: dict[str, ob
 def test_iris_that_vanish_are_gone_and_those_merged_redirect(tmp_path):
     before = _release(tmp_path, "before", [f"{BASE}movie/탈주", f"{BASE}movie/oldboy", f"{BASE}person/lee",
                                            "https://elsewhere.example/x"],
-                      {"redirects": {f"{BASE}movie/escape": f"{BASE}movie/탈주"}, "gone": [f"{BASE}person/kim"]})
+                      {"redirects": {f"{BASE}movie/escape": f"{BASE}movie/탈주"}, "gone": [f"{BASE}person/kim"],
+                       "gone_names": {f"{BASE}person/kim": "Kim"}})
+    (before / INDEX_DIR / listing_file("movie")).write_text(f"{BASE}movie/oldboy\tOldboy\n{BASE}movie/탈주\t탈주\n",
+                                                            encoding="utf-8")
     now = _release(tmp_path, "now", [f"{BASE}movie/oldboy", f"{BASE}person/lee-jong-suk"])
     merge = Merge(("person", "lee"), ("person", "lee-jong-suk"), Origin("data/a.yaml", 3, "lee"), "merge")
     vanished, gone = moved.write(now, before, [merge], Minter(BASE))
@@ -36,7 +39,8 @@ def test_iris_that_vanish_are_gone_and_those_merged_redirect(tmp_path):
     assert vanished == [f"{BASE}movie/escape", f"{BASE}movie/탈주"]
     assert gone == [f"{BASE}movie/escape", f"{BASE}movie/탈주", f"{BASE}person/kim"]
     written = json.loads((now / MOVED_FILE).read_text(encoding="utf-8"))
-    assert written == {"redirects": {f"{BASE}person/lee": f"{BASE}person/lee-jong-suk"}, "gone": gone}
+    assert written == {"redirects": {f"{BASE}person/lee": f"{BASE}person/lee-jong-suk"}, "gone": gone,
+                       "gone_names": {f"{BASE}movie/탈주": "탈주", f"{BASE}person/kim": "Kim"}}  # (by their listings)
 
 
 def test_an_iri_gone_before_that_an_entity_has_again_is_not_gone(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kg.build.decisions import Merge
 from kg.ids import Minter
-from kg.layout import INDEX_DIR, MOVED_FILE, PAGES_FILE
+from kg.layout import INDEX_DIR, MOVED_FILE, PAGES_FILE, listing_file
 
 
 def _pages(release: Path) -> bytes:
@@ -42,15 +42,35 @@ class _Paged:
         return isinstance(iri, bytes) and (b"\n" + iri + b"\n" in self.data or b"\n" + iri + b"\t" in self.data)
 
 
-def _moved_before(release: Path) -> tuple[set[str], set[str]]:
-    """The IRIs an earlier release redirected, and those it had as gone."""
+def _moved_before(release: Path) -> tuple[set[str], set[str], dict[str, str]]:
+    """The IRIs an earlier release redirected, those it had as gone, and the names it knew them by."""
     try:
         found = json.loads((release / MOVED_FILE).read_text(encoding="utf-8"))
-        redirects, gone = found.get("redirects", {}), found.get("gone", [])
+        redirects, gone, names = found.get("redirects", {}), found.get("gone", []), found.get("gone_names", {})
     except (OSError, ValueError, AttributeError):
-        return set(), set()
+        return set(), set(), {}
     return ({str(x) for x in redirects} if isinstance(redirects, dict) else set(),
-            {str(x) for x in gone} if isinstance(gone, list) else set())
+            {str(x) for x in gone} if isinstance(gone, list) else set(),
+            {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {})
+
+
+def _names_in(release: Path, iris: set[str], minter: Minter) -> dict[str, str]:
+    """The names a release's listings give some of its entities (a line of a kind's listing: IRI, tab, name)."""
+    by_kind: dict[str, set[bytes]] = {}
+    for iri in iris:
+        if (kind := minter.kind_of(iri)) is not None:
+            by_kind.setdefault(kind, set()).add(iri.encode())
+    names: dict[str, str] = {}
+    for kind, wanted in sorted(by_kind.items()):
+        try:
+            with (release / INDEX_DIR / listing_file(kind)).open("rb") as f:
+                for line in f:
+                    at, _, name = line.rstrip(b"\n").partition(b"\t")
+                    if at in wanted and name:
+                        names[at.decode()] = name.decode("utf-8", "replace")
+        except OSError:  # an older release's, or one without listings: the page says the IRI alone
+            continue
+    return names
 
 
 def write(release: Path, previous: Path | None, moves: list[Merge], minter: Minter) -> tuple[list[str], list[str]]:
@@ -62,7 +82,7 @@ def write(release: Path, previous: Path | None, moves: list[Merge], minter: Mint
     """
     redirects = {minter.entity(*m.retired).value: minter.entity(*m.kept).value for m in moves}
     pages = _pages(release)
-    redirected, gone_before = _moved_before(previous) if previous is not None else (set(), set())
+    redirected, gone_before, named = _moved_before(previous) if previous is not None else (set(), set(), {})
     before = _pages(previous) if previous is not None else b""
     # the same pages as before (an edit that named no entity anew): only what the previous release redirected may
     # have vanished, and few IRIs are looked up
@@ -71,6 +91,10 @@ def write(release: Path, previous: Path | None, moves: list[Merge], minter: Mint
         iri.encode() for iri in redirected}
     vanished = {iri for iri in (x.decode() for x in was if x not in now) if iri not in redirects and minter.owns(iri)}
     gone = sorted(iri for iri in vanished | gone_before if iri not in redirects and iri.encode() not in now)
-    (release / MOVED_FILE).write_text(json.dumps({"redirects": dict(sorted(redirects.items())), "gone": gone},
-                                                 indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if vanished and previous is not None:
+        named = {**named, **_names_in(previous, vanished, minter)}
+    names = {iri: named[iri] for iri in gone if iri in named}  # what the 410 page calls it
+    (release / MOVED_FILE).write_text(json.dumps({"redirects": dict(sorted(redirects.items())), "gone": gone,
+                                                  "gone_names": names}, indent=1, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
     return sorted(vanished), gone

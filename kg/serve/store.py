@@ -70,19 +70,21 @@ class Release:
         return {**kinds, **vocab.QUERY_PREFIXES}
 
     @cached_property
-    def moved(self) -> tuple[dict[str, str], frozenset[str]]:
-        """IRIs this release redirects (retired -> the entity they were merged into), and IRIs that are gone."""
+    def moved(self) -> tuple[dict[str, str], dict[str, str]]:
+        """IRIs this release redirects (retired -> the entity they were merged into), and IRIs that are gone (-> the
+        name the last release that had one gave it, "" when none is known)."""
         try:
             found = json.loads((self.path / MOVED_FILE).read_text(encoding="utf-8"))
-            redirects, gone = found.get("redirects", {}), found.get("gone", [])
+            redirects, gone, names = found.get("redirects", {}), found.get("gone", []), found.get("gone_names", {})
         except FileNotFoundError:  # a release of a kg before redirects
-            return {}, frozenset()
+            return {}, {}
         except (OSError, ValueError, AttributeError) as exc:  # damaged: merged IRIs would answer as if never merged
             _LOG.error("release %s: %s cannot be read (%s): merged and removed IRIs are not redirected or gone",
                        self.id, self.path / MOVED_FILE, exc)
-            return {}, frozenset()
+            return {}, {}
+        names = names if isinstance(names, dict) else {}
         return ({str(k): str(v) for k, v in redirects.items()} if isinstance(redirects, dict) else {},
-                frozenset(str(x) for x in gone) if isinstance(gone, list) else frozenset())
+                {str(x): str(names.get(x) or "") for x in gone} if isinstance(gone, list) else {})
 
     @property
     def etag(self) -> str:
