@@ -327,7 +327,8 @@ WORK = Kind("work", "works", (), COMMON + (
 
 SOURCE = Kind("source", "sources", (PROV + "Entity",), (
     Field("type", "type", None, doc="What kind of document",
-          choices=("CreativeWork", "NewsArticle", "Review", "DiscussionForumPosting", "WebPage", "Article")),
+          choices=("CreativeWork", "NewsArticle", "Review", "DiscussionForumPosting", "WebPage", "Article", "Dataset",
+                   "Book", "SocialMediaPosting")),
     Field("name", "name", S + "name", doc="Title or headline"),
     Field("alternative_headline", "text", S + "alternativeHeadline"),
     Field("publisher", "ref", S + "publisher", ref="organization"),

@@ -471,6 +471,16 @@ def test_one_title_and_page_listed_a_year_apart_is_one_film_with_both_years(empt
            "href ('Hard_Eight_(film)'): one film, both years stated" in _notes(empty_project)
 
 
+@pytest.mark.parametrize("kind", ["Dataset", "Book", "SocialMediaPosting"])
+def test_a_bulk_source_may_be_a_dataset_a_book_or_a_post(empty_project, run_kg, kind):
+    put(empty_project, "films.csv", "title,year\nNight River,2001\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n")
+        .replace("type: CreativeWork", f"type: {kind}"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ <{BASE}source/films> a ?t }} ORDER BY ?t") == [
+        (f"{S}{kind}",), ("http://www.w3.org/ns/prov#Entity",)]
+
+
 def test_a_merge_by_name_is_counted_and_listed_as_one(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "Hard Eight", "year": 1996, "href": "Hard_Eight_(film)"},
