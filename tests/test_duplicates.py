@@ -27,7 +27,6 @@ from kg.build.duplicates import (
     Known,
     _best_match,
     _one_film,
-    _other_ending,
     find,
     known_before,
     known_file,
@@ -38,6 +37,7 @@ from kg.build.duplicates import (
     words,
 )
 from kg.build.remembered import told
+from kg.build.slips import other_ending
 from kg.build.sources import read_sources
 from kg.ids import Minter
 from kg.model import Origin, Record
@@ -928,7 +928,7 @@ def test_a_name_a_letter_apart_in_another_source_s_cast_of_the_film_is_a_candida
     ("christian", "christina", True), ("tavares", "tavarez", False), ("coutard", "coutart", False),
     ("mathieu", "matheiu", False), ("kristoffer", "kristofer", False)])
 def test_a_name_s_other_ending_is_told_from_a_typo(x, y, other):
-    assert _other_ending(x, y) is other and _other_ending(y, x) is other
+    assert other_ending(x, y) is other and other_ending(y, x) is other
 
 
 def test_a_catalogues_family_name_first_with_a_comma_is_the_same_name(tmp_path):

@@ -20,6 +20,7 @@ from kg.build.described import described
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.merges import identifiers, years
 from kg.build.notes import Note
+from kg.build.slips import SLIP_SHORTEST, one_edit_apart, other_ending, plural, slipped_words
 from kg.build.sources import Sources
 from kg.ids import Minter
 from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
@@ -715,35 +716,7 @@ def _accented(name: str) -> int:
 _CAREER_GAP = 5  # the years between the films of two people of one full name within which they are a candidate
 
 
-def _one_edit_apart(x: str, y: str) -> bool:
-    """Whether one letter added, left out, changed or swapped with the next makes one word the other."""
-    if abs(len(x) - len(y)) > 1 or x == y:
-        return False
-    if len(x) == len(y):
-        differ = [i for i in range(len(x)) if x[i] != y[i]]
-        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1 and x[differ[0]] == y[differ[1]]
-                                    and x[differ[1]] == y[differ[0]])
-    short, long = (x, y) if len(x) < len(y) else (y, x)
-    at = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
-    return short[at:] == long[at + 1:]
-
-
 _DIGIT = re.compile(r"\d")
-SLIP_SHORTEST = 5  # a word this long or longer may be misspelt by a letter: in a shorter one a letter makes another
-# name (Jae, Jee; Ann, Anna)
-
-
-def _other_ending(x: str, y: str) -> bool:
-    """Whether two words a letter apart differ in a vowel at their ends: a name's other form (Daniel, Daniela; Paulo,
-    Paula; Christian, Christina), not a typo (Tavares, Tavarez)."""
-    if len(x) != len(y):
-        short, long = (x, y) if len(x) < len(y) else (y, x)
-        return long[:-1] == short and long[-1] in _VOWELS
-    differ = [i for i in range(len(x)) if x[i] != y[i]]
-    return differ[-1] == len(x) - 1 and bool(({x[i] for i in differ} | {y[i] for i in differ}) & _VOWELS)
-
-
-_VOWELS = frozenset("aeiouy")
 
 
 _KEY_YEAR = re.compile(r"-(1[89]|2[0-9])[0-9]{2}$")  # a film's key made of its title and year (`-2025`)
@@ -779,30 +752,16 @@ def _title_slips(world: _World) -> list[tuple[str, list[str]]]:
         if not mine or not theirs or len(mine) * len(theirs) > BLOCK * BLOCK:  # (bounded: no quadratic pass)
             continue
         for (x, wx), (y, wy) in itertools.product(mine, theirs):
-            if _one_edit_apart(wx, wy) and not _other_ending(wx, wy) and not _plural(wx, wy):
+            if one_edit_apart(wx, wy) and not other_ending(wx, wy) and not plural(wx, wy):
                 found.add((min(x, y), max(x, y)))
     world.titles_slipped = found
     return [("movie", [x, y]) for x, y in sorted(found)]
 
 
-def _plural(x: str, y: str) -> bool:
-    """Whether one word is the other with an 's' at its end (Angel, Angels): another title, not a typo."""
-    return x + "s" == y or y + "s" == x
-
-
 def _slipped(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]]) -> bool:
-    """Whether two people's names are the same but for one letter of one long word (Tavares, Tavarez; Coutard,
-    Coutart), the letter not a digit (Number1, Number11) and no word's first letter (Hun, Bun)."""
-    for ka, how_a in a:
-        for kb, how_b in b:
-            if how_a != "name" or how_b != "name" or len(ka.words) != len(kb.words) or len(ka.words) < 2:
-                continue
-            apart = [(x, y) for x, y in zip(ka.words, kb.words, strict=True) if x != y]
-            if len(apart) == 1 and (x := apart[0][0])[0] == (y := apart[0][1])[0] and \
-                    min(len(x), len(y)) >= SLIP_SHORTEST and not _DIGIT.search(x + y) and _one_edit_apart(x, y) \
-                    and not _other_ending(x, y):
-                return True
-    return False
+    """Whether two people's full names are the same but for one letter of one long word (`slips.slipped_words`)."""
+    return any(how_a == "name" and how_b == "name" and slipped_words(ka.words, kb.words) for ka, how_a in a
+               for kb, how_b in b)
 
 
 def _slips(world: _World, again: _Again | None) -> list[tuple[str, list[str]]]:
