@@ -471,6 +471,60 @@ def test_one_title_and_page_listed_a_year_apart_is_one_film_with_both_years(empt
            "href ('Hard_Eight_(film)'): one film, both years stated" in _notes(empty_project)
 
 
+_TWICE = "title,year,director\nInception,2010,Christopher Nolan\nInception,2010,Christopher Nolen\n"
+
+
+def _directed(root: Path, rows: str, director: str = "director: director") -> None:
+    put(root, "films.csv", rows)
+    put(root, "films.mapping.yaml", mapping("films.csv", f"name: title\nproduction_year: year\n{director}\n"))
+
+
+def test_two_rows_of_one_film_crediting_names_a_letter_apart_are_a_note_and_a_candidate(empty_project, run_kg):
+    _directed(empty_project, _TWICE)
+    output = built(empty_project, run_kg)
+    assert "data/films.csv:3: suspicious: director 'christopher-nolen' here and 'christopher-nolan' at " \
+           "data/films.csv:2, in one film: names a letter apart, one misspelt?" in output
+    code, listed = run_kg(empty_project, "duplicates")
+    assert code == 0 and "merge person/christopher-nolen into person/christopher-nolan" in listed
+    assert "1 candidate duplicates" in listed
+
+
+@pytest.mark.parametrize("rows, director", [
+    ("title,year,director\nInception,2010,Christopher Nolan|Christopher Nolen\n",  # one row credits both: two
+     'director: {name: {column: director, split: "|"}}'),
+    ("title,year,director,editor\nInception,2010,Christopher Nolan,\nInception,2010,,Christopher Nolen\n",
+     "director: director\neditor: editor"),  # as two things: two people
+    ("title,year,director\nInception,2010,Daniel Brandt\nInception,2010,Daniela Brandt\n",  # a name's other form
+     "director: director"),
+    ("title,year,director\nInception,2010,Jon Nolan\nInception,2010,Jan Nolan\n", "director: director"),  # short
+])
+def test_names_a_letter_apart_that_are_two_people_are_no_candidate(empty_project, run_kg, rows, director):
+    _directed(empty_project, rows, director)
+    output = built(empty_project, run_kg)
+    assert "one misspelt?" not in output
+    assert "0 candidate duplicates" in run_kg(empty_project, "duplicates")[1]
+
+
+def test_a_decision_settles_two_rows_crediting_names_a_letter_apart(empty_project, run_kg):
+    _directed(empty_project, _TWICE)
+    put(empty_project, "decisions.yaml", "decisions:\n  - not_same person/christopher-nolan person/christopher-nolen\n")
+    output = built(empty_project, run_kg)
+    assert "one misspelt?" not in output and "0 candidate duplicates" in run_kg(empty_project, "duplicates")[1]
+
+
+def test_two_rows_crediting_names_a_letter_apart_are_told_again_by_an_edit(empty_project, run_kg):
+    _directed(empty_project, _TWICE + "Tenet,2020,Christopher Nolan\n")
+    put(empty_project, "other.csv", "title,year\nHeat,1995\n")
+    put(empty_project, "other.mapping.yaml", mapping("other.csv", "name: title\nproduction_year: year\n",
+                                                     source="other"))
+    built(empty_project, run_kg)
+    put(empty_project, "other.csv", "title,year\nHeat,1996\n")  # the films read back
+    assert "data/films.csv:3: suspicious: director 'christopher-nolen'" in built(empty_project, run_kg)
+    put(empty_project, "films.csv", _TWICE + "Tenet,2021,Christopher Nolan\n")  # the films read again
+    assert "data/films.csv:3: suspicious: director 'christopher-nolen'" in built(empty_project, run_kg)
+    assert "merge person/christopher-nolen into person/christopher-nolan" in run_kg(empty_project, "duplicates")[1]
+
+
 @pytest.mark.parametrize("kind", ["Dataset", "Book", "SocialMediaPosting"])
 def test_a_bulk_source_may_be_a_dataset_a_book_or_a_post(empty_project, run_kg, kind):
     put(empty_project, "films.csv", "title,year\nNight River,2001\n")

@@ -35,8 +35,9 @@ from kg.build.bulkspec import (
 )
 from kg.build.cleaning import LOST_LETTER, NOT_A_PERSON, group
 from kg.build.identity import Apart, Entry, Identities, Spelled, kind_word, lost_letters, renamed, resolve
-from kg.build.notes import Note
+from kg.build.notes import TOLD_FIX, Note
 from kg.build.rows import GARBLED, MAPPING, bad_bytes, deep_line, rows
+from kg.build.slips import slipped_words
 from kg.model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, LangText, Origin, Record, Value
 from kg.progress import bar
 from kg.text import quote
@@ -284,6 +285,8 @@ class _Reader:
             self.field(mapping, spec, entry, row, origin, fixes)
         if strong and (entry.origin.line, entry.origin.file) != (line, display) and len(entry.values) > before:
             self.renamed(entry, kind, before, origin)
+        if before < len(entry.values) <= _SLIPS_LOOKED_AT and kind in _CREDITING:
+            self.slips(entry, kind, before, origin)
         for fix in dict.fromkeys(fixes):
             self.notes.append(Note(display, line, "junk" if fix.startswith(NOT_A_PERSON) else "repaired"
                                    if fix.startswith(("repaired", "removed")) else "suspicious", fix))
@@ -303,6 +306,26 @@ class _Reader:
                                f"{quote(entry.key)} is named {quote(_text(new))} here and "
                                f"{quote(_text(first.value))} at {first.origin.where}: one {word} with two names, or "
                                "two under one identifier? (the names are published as one record's)"))
+
+    def slips(self, entry: Entry, kind: str, before: int, origin: Origin) -> None:
+        """A note, and a candidate duplicate, when a row credits someone in a record (as its director, in its cast)
+        whose name is a letter away from someone an earlier row credits there as the same (one film listed twice,
+        its director misspelt once): two rows are two credits, but rarely of two people a letter apart."""
+        added = islice(reversed(entry.values.values()), len(entry.values) - before)  # what this row added
+        mine = [c for v in added if (c := _credit(kind, v)) is not None]
+        if not mine:
+            return
+        for v in islice(entry.values.values(), before):
+            if v.origin.line == origin.line and v.origin.file == origin.file or (c := _credit(kind, v)) is None:
+                continue
+            role, other, words = c
+            for my_role, person, mine_words in mine:
+                if my_role == role and person != other and slipped_words(mine_words, words):
+                    pair = frozenset((("person", person), ("person", other)))
+                    self.notes.append(Note(origin.file, origin.line, "suspicious",
+                                           f"{role} {quote(person)} here and {quote(other)} at {v.origin.where}, "
+                                           f"in one {kind_word(kind)}: names a letter apart, one misspelt? "
+                                           f"{TOLD_FIX}", (pair,), candidates=True))
 
     def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
                  fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
@@ -458,6 +481,25 @@ class _Reader:
                 entry.add(target, key, origin)
             else:
                 entry.add("crew", CrewEntry(key, dept), origin)
+
+
+_SLIPS_LOOKED_AT = 200  # a record's values from which a row's credits are no longer compared with earlier rows'
+_PEOPLE = {k.name: frozenset(f.name for f in k.fields if f.ref == "person") for k in KINDS.values()}
+_CREDITING = frozenset(kind for kind, fields in _PEOPLE.items() if fields)
+
+
+def _credit(kind: str, value: Value) -> tuple[str, str, list[str]] | None:
+    """As what a value credits someone (a field's name, 'cast' or a department), whom (a person's key) and the
+    words of that key; None when it credits no one."""
+    if value.field in _PEOPLE[kind]:
+        role, person = value.field, str(value.value)
+    elif isinstance(value.value, CastEntry):
+        role, person = "cast", value.value.actor
+    elif isinstance(value.value, CrewEntry):
+        role, person = value.value.department.casefold(), value.value.person
+    else:
+        return None
+    return role, person, person.split("-")
 
 
 def _text(value: Any) -> str:

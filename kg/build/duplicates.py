@@ -19,7 +19,7 @@ from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
 from kg.build.described import described
 from kg.build.kept import Kept, digest, keep, link, previous_object
 from kg.build.merges import identifiers, years
-from kg.build.notes import Note
+from kg.build.notes import TOLD_FIX, Note
 from kg.build.slips import SLIP_SHORTEST, one_edit_apart, other_ending, plural, slipped_words
 from kg.build.sources import Sources
 from kg.ids import Minter
@@ -991,6 +991,14 @@ _RERELEASE = re.compile(r"\b(?:3-?d|re-?release[sd]?|director'?s cut|special edi
                         r"|extended|restored)\b", re.I)
 
 
+TOLD = 0.7  # the score of a pair the read told of (two rows of one film crediting names a letter apart)
+
+
+def _followed(moves: dict[Ref, Merge], ref: Ref) -> Ref:
+    """The record a key ends up in, once merged or renamed."""
+    return moves[ref].kept if ref in moves else ref
+
+
 def records_of_kind(world: _World, ref: Ref) -> Record | None:
     return (world.films if ref[0] == "movie" else world.people).get(ref[1])
 
@@ -1022,17 +1030,20 @@ def merges_said(candidates: Iterable[Candidate], notes: Iterable[Note]) -> str:
 def find_in(sources: Sources, minter: Minter, known: Known | None = None) -> list[Candidate]:
     """`find` among the records read, and the films and people only an RDF file describes (`described`)."""
     rdf_only = described(sources.rdf, minter.base, sources.records, sources.moves)
+    told = [(a, b, n.message.removesuffix(TOLD_FIX).rstrip()) for n in sources.notes if n.candidates
+            for a, b in (sorted(p) for p in n.pairs)]
     return find([*sources.records, *rdf_only] if rdf_only else sources.records, sources.decisions, sources.moves,
-                sources.held, minter, known, {(r.kind, r.key) for r in rdf_only})
+                sources.held, minter, known, {(r.kind, r.key) for r in rdf_only}, told)
 
 
 def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge],
          held: list[tuple[Ref, Ref, str]], minter: Minter, known: Known | None = None,
-         only_rdf: AbstractSet[Ref] = frozenset()) -> list[Candidate]:
+         only_rdf: AbstractSet[Ref] = frozenset(), told: Iterable[tuple[Ref, Ref, str]] = ()) -> list[Candidate]:
     """Every pair of films or people that may be one, best first: the identifier merges the build made, pairs that
-    share an identifier but were kept apart, and pairs found by name with evidence (not those dismissed). What an
-    earlier build worked out about a record read back unchanged is taken from `known`. The records `only_rdf` are
-    what an RDF file says of an IRI no record has: never the one a merge keeps (a decision merges into records)."""
+    share an identifier but were kept apart, pairs found by name with evidence, and the pairs the read `told` of
+    (with why) (not those dismissed). What an earlier build worked out about a record read back unchanged is taken
+    from `known`. The records `only_rdf` are what an RDF file says of an IRI no record has: never the one a merge
+    keeps (a decision merges into records)."""
     world = _World(known=known or Known())
     for r in records:
         if r.kind == "movie":
@@ -1091,6 +1102,11 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
                 result = results[at] = fn(world, records_of[ka], records_of[kb])
             if result is not None and result[0] >= THRESHOLD:
                 add(kind, records_of[ka], records_of[kb], *result)
+    for a, b, why in told:  # (as the records are now: a key may have been merged into another since)
+        ra, rb = records_of_kind(world, a := _followed(moves, a)), records_of_kind(world, b := _followed(moves, b))
+        if ra is not None and rb is not None and a != b and not decisions.apart(a, b) and \
+                frozenset((a, b)) not in found:
+            add(ra.kind, ra, rb, TOLD, [why])
     world.known.compared = Compared(results, {key: world.people_of(film)[1] for key, film in world.films.items()
                                               if world.known.token_of(film) is None}, world.same_film, world.slipped)
     out = list(found.values())

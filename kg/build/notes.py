@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from kg.errors import Where
 
+TOLD_FIX = "(`kg duplicates` gives the decision that merges them, or keeps them apart)"  # ends a note of candidates
+
 
 @dataclass(frozen=True)
 class Note:
@@ -18,6 +20,7 @@ class Note:
     # the pairs of records (kind, key) the note asks the curators about: once a decision settles each (merge or
     # not_same), the note is not told again
     pairs: tuple[frozenset[tuple[str, str]], ...] = ()
+    candidates: bool = False  # the pairs are candidate duplicates too: `kg duplicates` lists them, with the fix
 
     @property
     def where(self) -> Where:
