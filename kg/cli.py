@@ -417,13 +417,14 @@ def validate_cmd(ctx: click.Context, verbose: bool) -> None:
 
 @cli.command("duplicates")
 @click.option("--json", "as_json", is_flag=True, help="Print them as JSON: a list of {a, b, names, kind, score, "
-              "evidence, fix, dismiss, merged, where}")
+              "evidence, fix, dismiss, merged, where}, the candidates and the merges by identifier (the merges by "
+              "name are the build's notes: var/build-report.txt)")
 @click.pass_context
 def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the films and people of data/ that may be one real thing, with the evidence and the decision to write."""
     import json
 
-    from kg.build.duplicates import find_in, merges_said
+    from kg.build.duplicates import find_in, merged_by_name, merges_said
     from kg.build.sources import read_sources
     from kg.ids import Minter
 
@@ -440,10 +441,8 @@ def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
                    f"     to merge, decide: {c.fix}\n     to dismiss, decide: {c.dismiss}")
     for c in merged:
         click.echo(f"merged {c.kind} {c.b} into {c.a}: {'; '.join(c.evidence)} (to undo, decide: {c.dismiss})")
-    by_identifier = {c.where for c in merged}  # (their notes are where the record merged in is)
-    for note in sources.notes:
-        if note.action == "merged" and str(note.where) not in by_identifier:
-            click.echo(f"merged by name: {note.where}: {note.message}")
+    for note in merged_by_name(sources.notes):
+        click.echo(f"merged by name: {note.where}: {note.message}")
     _say(f"kg: {len(open_)} candidate duplicates, {merges_said(found, sources.notes)}. Decisions go in a "
          "`decisions:` list in any YAML file of data/, one per line.")
 
@@ -484,8 +483,9 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
         ("graph", f"{counts.get('triples', 0):,} triples ({counts.get('quads', 0):,} statements in its named "
                   "graphs: the sources', the vocabulary's, the release's)"),
         ("conflicts", f"{len(meta.get('conflicts', [])):,} (where sources disagree; `kg info --json` lists them)"),
-        ("duplicates", f"{dups.get('candidates', 0):,} candidates, {dups.get('merged', 0):,} merged by identifier, "
-                       f"{dups.get('merged_by_name', 0):,} by name (`kg duplicates` lists them)"),
+        ("duplicates", f"{dups.get('candidates', 0):,} candidates, {dups.get('merged', 0):,} merged by identifier"
+                       + (f", {by_name:,} by name" if isinstance(by_name := dups.get("merged_by_name"), int) else "")
+                       + " (`kg duplicates` lists them)"),
         ("warnings", f"{meta.get('warning_count', len(warnings)):,} "
                      f"({len({_SAID_ONCE.sub('', str(w).split(': Warning: ', 1)[-1]) for w in warnings}):,} kinds, "
                      "as `kg build` counts "

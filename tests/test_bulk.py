@@ -471,6 +471,22 @@ def test_one_title_and_page_listed_a_year_apart_is_one_film_with_both_years(empt
            "href ('Hard_Eight_(film)'): one film, both years stated" in _notes(empty_project)
 
 
+def test_merges_by_name_on_the_row_of_a_merge_by_identifier_are_each_listed(empty_project, run_kg):
+    put(empty_project, "crew.csv", "title,year,director,imdb\nRogue One,2016,Gareth Edwards,nm2284484\n")
+    put(empty_project, "crew.mapping.yaml", mapping("crew.csv", "name: title\nproduction_year: year\n"
+                                                                "director: {name: director, id: imdb}\n", source="crew"))
+    put(empty_project, "cast.csv", "id,title,year,actor\ntt3748528,Rogue One,2016,Gareth Edwards\n")
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", "name: title\nproduction_year: year\nactor: actor\n",
+                                                    "id: id", source="cast"))
+    put(empty_project, "films.yaml", "movies:\n  rogue-one:\n    name: Rogue One\n"
+                                     "    same_as: [https://www.imdb.com/title/tt3748528/]\n")
+    assert "1 merged by identifier, 2 by name" in built(empty_project, run_kg)
+    code, listed = run_kg(empty_project, "duplicates")
+    by_name = [line for line in listed.splitlines() if line.startswith("merged by name: ")]
+    assert code == 0 and len(by_name) == 2 and "1 merged by identifier, 2 by name" in listed
+    assert any("data/cast.csv:2: person 'gareth-edwards' is 'nm2284484'" in line for line in by_name)
+
+
 _TWICE = "title,year,director\nInception,2010,Christopher Nolan\nInception,2010,Christopher Nolen\n"
 
 

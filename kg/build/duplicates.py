@@ -18,7 +18,7 @@ from kg.build.blocking import TOKEN, Index
 from kg.build.decisions import Decisions, Merge, Ref, merge_line, not_same_line
 from kg.build.described import described
 from kg.build.kept import Kept, digest, keep, link, previous_object
-from kg.build.merges import identifiers, years
+from kg.build.merges import by_identifier, identifiers, years
 from kg.build.notes import TOLD_FIX, Note
 from kg.build.slips import SLIP_SHORTEST, one_edit_apart, other_ending, plural, slipped_words
 from kg.build.sources import Sources
@@ -1017,8 +1017,12 @@ def _rereleased(a: Record | None, b: Record | None) -> bool:
 def merge_counts(candidates: Iterable[Candidate], notes: Iterable[Note]) -> tuple[int, int]:
     """How many records the build merged by identifier, and how many more by name (a bulk row found to be the one
     record with an identifier of its name, or a film listed a year apart): each such merge has its note."""
-    by_identifier = sum(1 for c in candidates if c.merged)
-    return by_identifier, max(0, sum(1 for n in notes if n.action == "merged") - by_identifier)
+    return sum(1 for c in candidates if c.merged), len(merged_by_name(notes))
+
+
+def merged_by_name(notes: Iterable[Note]) -> list[Note]:
+    """The notes of the records the build merged by name (`identity.py`'s), not by identifier."""
+    return [n for n in notes if n.action == "merged" and not by_identifier(n)]
 
 
 def merges_said(candidates: Iterable[Candidate], notes: Iterable[Note]) -> str:

@@ -88,6 +88,14 @@ def _survivor(group: list[Record]) -> Record:
     return min(group, key=lambda r: (not r.detailed, len(r.key), r.key))
 
 
+_BY_IDENTIFIER = re.compile(r"[a-z]+/\S+ is [a-z]+/\S+: both give ")  # how `_by_identifier`'s notes begin
+
+
+def by_identifier(note: Note) -> bool:
+    """Whether a note is of a merge by identifier (`_by_identifier`'s), not of one by name (`identity.py`'s)."""
+    return note.action == "merged" and _BY_IDENTIFIER.match(note.message) is not None
+
+
 def _by_identifier(records: dict[Ref, Record], decisions: Decisions, notes: list[Note],
                    held: list[tuple[Ref, Ref, str]]) -> list[Merge]:
     """Merges of records whose `same_as` gives the same identifier."""
