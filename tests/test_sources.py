@@ -395,6 +395,38 @@ def test_a_pattern_python_cannot_read_in_a_shape_left_to_pyshacl_is_refused_wher
     assert (project / "var" / "current").resolve() == before
 
 
+@pytest.mark.parametrize("pattern, shown", [
+    ("'^[\\\\p{Lu}\"]+$'", '"^[\\\\p{Lu}\\"]+$"'),  # single quotes, a double quote in them
+    ('"[\\u00e9\\\\p{N}]"', '"[é\\\\p{N}]"'),  # a \\u escape
+    ('"""^\\\\p{L}"x"""', '"^\\\\p{L}\\"x"'),  # a long string
+])
+def test_a_pattern_python_cannot_read_is_located_however_it_is_written(project, run_kg, pattern, shown):
+    (project / "shapes" / "aa.ttl").write_text(  # the same pattern where the store runs it: not this one
+        SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+        f"  sh:property [ sh:path schema:name ; sh:pattern {pattern} ] .\n", encoding="utf-8")
+    (project / "shapes" / "zz.ttl").write_text(
+        SHAPES_HEAD + "# a comment quoting it: " + pattern + "\n" + _LEFT_TO_PYSHACL.format(pattern=pattern),
+        encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 2, output
+    assert f"{project / 'shapes' / 'zz.ttl'}:9: sh:pattern {shown} is checked by pyshacl" in output
+    assert "aa.ttl" not in output
+
+
+@pytest.mark.parametrize("deactivated", [
+    "  sh:property [ sh:path [ sh:inversePath schema:director ] ; sh:minCount 0 ] ;\n"
+    '  sh:property [ sh:path schema:name ; sh:deactivated true ; sh:pattern "^\\\\p{L}" ] .\n',
+    "  sh:property [ sh:path [ sh:inversePath schema:director ] ; sh:minCount 0 ] ;\n  sh:node <#named> .\n"
+    '<#named> sh:deactivated true ; sh:property [ sh:path schema:name ; sh:pattern "^\\\\p{L}" ] .\n',
+])
+def test_a_pattern_python_cannot_read_in_a_deactivated_shape_is_no_refusal(project, run_kg, deactivated):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#directed> a sh:NodeShape ;\n  sh:targetClass schema:Person ;\n" + deactivated,
+        encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 0, output
+
+
 def test_a_pattern_python_reads_in_a_shape_left_to_pyshacl_is_checked(project, run_kg):
     (project / "shapes" / "extra.ttl").write_text(
         SHAPES_HEAD + _LEFT_TO_PYSHACL.format(pattern='"^never"'), encoding="utf-8")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -147,35 +147,81 @@ def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
 
 def _python_patterns(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
     """A problem for each sh:pattern of a shape left to pyshacl that Python's re cannot read (XPath's \\p{L}, which
-    the store's REGEX reads): pyshacl would stop the build at validation, naming neither file nor line."""
-    uncompiled = Compiler(graph, ox.Store()).plan()[1]  # whether a shape compiles does not depend on the data
-    if not uncompiled:
+    the store's REGEX reads): pyshacl would stop the build at validation, naming neither file nor line. Each is
+    located in the file that has it on its own, at the string that writes it."""
+    left = Counter(_unreadable_patterns(graph))
+    if not left:
         return []
-    left = pyshacl_shapes(graph, (u.shape for u in uncompiled))
     problems = []
-    for node, pattern in sorted(left.subject_objects(SH.pattern), key=lambda n: (str(n[1]), str(n[0]))):
-        flags = str(left.value(node, SH.flags) or "").lower()  # pyshacl reads "i" and "m" alone
-        try:
-            re.compile(str(pattern), (re.I if "i" in flags else 0) | (re.M if "m" in flags else 0))
-        except re.error as exc:
-            path, line = _where_pattern(str(pattern), node, graph, read, files)
-            problems.append(Problem(str(path), line, f"sh:pattern {rdflib.Literal(str(pattern)).n3()} is checked by "
-                                                     f"pyshacl (its shape is not compiled to SPARQL) and Python's re "
-                                                     f"cannot read it ({exc}): write it without XPath's \\p{{...}} "
-                                                     "classes, or as a shape kg compiles"))
+    for path, (_, data) in zip(files, read, strict=True):
+        text = data.decode("utf-8", "replace")
+        own = rdflib.Graph().parse(data=data, format="turtle", publicID=path.absolute().as_uri())
+        alone, lines = _unreadable_patterns(own), _string_lines(text)
+        for pattern, why in sorted(alone):
+            if left[(pattern, why)] > 0:
+                left[(pattern, why)] -= 1
+                at = lines.get(pattern, [])
+                problems.append(_pattern_problem(path, at.pop(0) if at else None, pattern, why))
+    for (pattern, why), count in sorted(left.items()):  # a shape written across files: where the string is
+        for _ in range(count):
+            where: list[tuple[Path, int | None]] = [
+                (path, line) for path, (_, data) in zip(files, read, strict=True)
+                for line in _string_lines(data.decode("utf-8", "replace")).get(pattern, [])]
+            path, line = where[0] if where else (files[0].parent, None)
+            problems.append(_pattern_problem(path, line, pattern, why))
     return problems
 
 
-def _where_pattern(pattern: str, shape: rdflib.term.Node, graph: rdflib.Graph, read: list[tuple[str, bytes]],
-                   files: list[Path]) -> tuple[Path, int | None]:
-    """The file and line where a pattern is written (as Turtle escapes it, or as it reads), else its shape's."""
-    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
-    texts = [(path, data.decode("utf-8", "replace")) for path, (_, data) in zip(files, read, strict=True)]
-    for path, text in texts:
-        for needle in dict.fromkeys((f'"{escaped}"', f"'{escaped}'", f'"{pattern}"', f"'{pattern}'")):
-            if (start := text.find(needle)) >= 0:
-                return path, text.count("\n", 0, start) + 1
-    return _where_named(shape, graph, texts, files)
+def _pattern_problem(path: Path, line: int | None, pattern: str, why: str) -> Problem:
+    return Problem(str(path), line, f"sh:pattern {rdflib.Literal(pattern).n3()} is checked by pyshacl (its shape is "
+                                    f"not compiled to SPARQL) and Python's re cannot read it ({why}): write it without "
+                                    "XPath's \\p{...} classes, or as a shape kg compiles")
+
+
+def _unreadable_patterns(graph: rdflib.Graph) -> list[tuple[str, str]]:
+    """The patterns (and why) of the shapes pyshacl would check that Python's re cannot compile as pyshacl does
+    (flags i and m alone); a deactivated shape, and what only it reaches, pyshacl never reads."""
+    off = rdflib.Literal(True)
+    todo = [u.shape for u in Compiler(graph, ox.Store()).plan()[1]]  # (compiling does not depend on the data)
+    seen: set[rdflib.term.Node] = set()
+    found = []
+    while todo:
+        node = todo.pop()
+        if node in seen or graph.value(node, SH.deactivated) == off:
+            continue
+        seen.add(node)
+        flags = str(graph.value(node, SH.flags) or "").lower()
+        for pattern in graph.objects(node, SH.pattern):
+            try:
+                re.compile(str(pattern), (re.I if "i" in flags else 0) | (re.M if "m" in flags else 0))
+            except re.error as exc:
+                found.append((str(pattern), str(exc)))
+        todo += [o for o in graph.objects(node, None) if not isinstance(o, rdflib.Literal)]
+    return found
+
+
+# a Turtle file's strings (long ones first), and what holds none: IRIs and comments
+_TURTLE_STRINGS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+                             r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+_ESCAPES = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _string_lines(text: str) -> dict[str, list[int]]:
+    """The lines each string of a Turtle file is written at (its value, escapes read), in order."""
+    found: dict[str, list[int]] = {}
+    line, at = 1, 0
+    for m in _TURTLE_STRINGS.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        token = m.group()
+        if token[0] not in "\"'":
+            continue
+        quote = 3 if token[:3] in ('"""', "\'\'\'") else 1
+        value = _ESCAPES.sub(lambda e: chr(int(e.group(1) or e.group(2), 16)) if e.group(1) or e.group(2)
+                             else _ECHAR.get(e.group(3), e.group()), token[quote:-quote])
+        found.setdefault(value, []).append(line)
+    return found
 
 
 def _bad_sparql(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
