@@ -434,6 +434,48 @@ def test_a_pattern_python_reads_in_a_shape_left_to_pyshacl_is_checked(project, r
     assert code == 1 and "does not match pattern '^never'" in output.lower(), output
 
 
+@pytest.mark.parametrize("constraint, said", [
+    ("sh:path schema:name ; sh:minCoutn 1", "sh:minCoutn, which is not a SHACL term (did you mean sh:minCount?)"),
+    ("sh:path schema:nmae ; sh:minCount 1", "schema:nmae, which is not a schema.org term (did you mean schema:name?)"),
+    ("sh:path schema:dateCreated ; sh:datatype <http://www.w3.org/2001/XMLSchema#dat>",
+     "xsd:dat, which is not an XML Schema datatype (did you mean xsd:date?)"),
+    ("sh:path schema:name ; sh:severity sh:Violaton", "sh:Violaton, which is not a SHACL term (did you mean "
+                                                      "sh:Violation?)"),
+])
+def test_a_misspelt_term_in_the_shapes_is_refused_at_its_line_and_the_release_stays(project, run_kg, constraint,
+                                                                                     said):
+    assert run_kg(project, "build")[0] == 0
+    before = (project / "var" / "current").resolve()
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+        f"  sh:property [ {constraint} ] .\n", encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 2, output
+    assert f"{project / 'shapes' / 'extra.ttl'}:6: the shapes name {said}: a typo would switch a check off" in output
+    assert (project / "var" / "current").resolve() == before
+
+
+def test_a_misspelt_target_class_is_refused_at_its_line(project, run_kg):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movei ;\n"
+        "  sh:property [ sh:path schema:name ; sh:minCount 1 ] .\n", encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 2 and f"{project / 'shapes' / 'extra.ttl'}:5: the shapes name schema:Movei, which is not a " \
+        "schema.org term (did you mean schema:Movie?)" in output, output
+
+
+def test_shapes_of_schema_org_s_https_namespace_are_refused_once_at_its_prefix(project, run_kg):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD.replace("<http://schema.org/>", "<https://schema.org/>") +
+        "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movie ;\n"
+        "  sh:property [ sh:path schema:name ; sh:minCount 1 ] .\n", encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 2, output
+    said = [line for line in output.splitlines() if "https://schema.org/" in line]
+    assert len(said) == 1 and f"{project / 'shapes' / 'extra.ttl'}:2: the shapes name 2 term(s) of " \
+        "<https://schema.org/>" in said[0] and "declare schema: as <http://schema.org/>" in said[0]
+
+
 def test_shapes_a_release_was_built_with_are_not_judged_again(project, run_kg, monkeypatch):
     assert run_kg(project, "build")[0] == 0
     judged: list[object] = []

@@ -3,6 +3,7 @@ vocabulary."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.metadata
 import re
@@ -140,9 +141,74 @@ def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
     unfit = _unfit(graph, files, shapes_dir) if judged != digest else None
     if unfit is not None:
         raise InputError([unfit])
-    if judged != digest and (bad := _bad_sparql(graph, read, files) + _python_patterns(graph, read, files)):
+    if judged != digest and (bad := _unknown_terms(graph, read, files) or
+                             _bad_sparql(graph, read, files) + _python_patterns(graph, read, files)):
         raise InputError(bad)
     return Shapes(graph, digest)
+
+
+_HTTPS_SCHEMA = "https://schema.org/"
+
+
+def _unknown_terms(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
+    """A problem for each IRI of SHACL's, schema.org's or XML Schema's namespace the shapes name that is none of
+    their terms (sh:minCoutn, schema:Movei, xsd:dat): a typo that would switch a check off without a word (pyshacl
+    reads a constraint it does not know as none, a class no node has targets nothing) or fail every value."""
+    schema = schema_vocabulary().terms
+    xsd = str(rdflib.namespace.XSD)
+    wrong: dict[str, str] = {}
+    https: set[str] = set()
+    for term in {t for triple in graph for t in triple if isinstance(t, rdflib.URIRef)}:
+        iri = str(term)
+        if iri.startswith(str(SH)) and term not in SH:
+            wrong[iri] = _did_you_mean("a SHACL term", iri, str(SH), SH.__annotations__)
+        elif iri.startswith(vocab.SCHEMA) and iri not in schema:
+            wrong[iri] = _did_you_mean("a schema.org term", iri, vocab.SCHEMA, (t[len(vocab.SCHEMA):] for t in schema))
+        elif iri.startswith(_HTTPS_SCHEMA):
+            https.add(iri)
+        elif iri.startswith(xsd) and term not in rdflib.namespace.XSD:
+            wrong[iri] = _did_you_mean("an XML Schema datatype", iri, xsd, rdflib.namespace.XSD.__annotations__)
+    texts = [(path, data.decode("utf-8", "replace")) for path, (_, data) in zip(files, read, strict=True)]
+    problems = []
+    for iri, why in sorted(wrong.items()):
+        path, line = _where_term(iri, texts, files)
+        problems.append(Problem(str(path), line, f"the shapes name {why}: a typo would switch a check off"))
+    if https:  # (one problem: a prefix declared as https, most often)
+        path, line = _where_term(_HTTPS_SCHEMA, texts, files)  # its prefix's line
+        if line is None:
+            path, line = _where_term(min(https), texts, files)
+        problems.append(Problem(str(path), line, f"the shapes name {len(https)} term(s) of <{_HTTPS_SCHEMA}> "
+                                                 f"(<{min(https)}>, ...), which kg's data never has: its schema.org "
+                                                 f"terms are <{vocab.SCHEMA}...> "
+                                                 f"(declare schema: as <{vocab.SCHEMA}>)"))
+    return problems
+
+
+def _did_you_mean(what: str, iri: str, namespace: str, known: Iterable[str]) -> str:
+    """Why an IRI of a namespace is not one of its terms, with the nearest one."""
+    local = iri[len(namespace):]
+    near = difflib.get_close_matches(local, list(known), n=1, cutoff=0.7)
+    prefix = next((k for k, ns in vocab.PREFIXES.items() if ns == namespace), None) or \
+        ("sh" if namespace == str(SH) else None)
+
+    def shown(name: str) -> str:
+        return f"{prefix}:{name}" if prefix else f"<{namespace}{name}>"
+
+    return f"{shown(local)}, which is not {what}" + (f" (did you mean {shown(near[0])}?)" if near else "")
+
+
+_PREFIX = re.compile(r"(?im)^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>")
+
+
+def _where_term(iri: str, texts: list[tuple[Path, str]], files: list[Path]) -> tuple[Path, int | None]:
+    """The file and line where an IRI is first written, in full or by a prefix the file declares."""
+    for path, text in texts:
+        forms = [f"<{re.escape(iri)}>"] + [
+            rf"(?<![\w.:-]){re.escape(prefix)}:{re.escape(iri[len(ns):])}(?![\w-])"
+            for prefix, ns in _PREFIX.findall(text) if iri.startswith(ns) and len(iri) > len(ns)]
+        if m := re.search("|".join(forms), text):
+            return path, text.count("\n", 0, m.start()) + 1
+    return files[0].parent, None
 
 
 def _python_patterns(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
@@ -423,6 +489,7 @@ class SchemaVocabulary:
     parents: dict[str, frozenset[str]]
     domains: dict[str, frozenset[str]]
     ranges: dict[str, frozenset[str]]
+    terms: frozenset[str] = frozenset()  # every IRI the vocabulary describes (classes, properties, enumeration members)
 
     def ancestors(self, cls: str) -> set[str]:
         """A class and all its superclasses."""
@@ -439,9 +506,11 @@ def schema_vocabulary() -> SchemaVocabulary:
     domains: dict[str, set[str]] = defaultdict(set)
     ranges: dict[str, set[str]] = defaultdict(set)
     rdfs_class, rdf_prop = vocab.RDFS + "Class", vocab.RDF + "Property"
+    terms: set[str] = set()
     with ref.open("rb") as stream:
         for t in ox.parse(stream, format=ox.RdfFormat.TURTLE):
             s, p, o = t.subject.value, t.predicate.value, t.object.value
+            terms.add(s)
             if p == vocab.RDF + "type":
                 if o == rdfs_class or o.startswith(vocab.SCHEMA) and o.endswith("DataType"):
                     classes.add(s)
@@ -459,7 +528,8 @@ def schema_vocabulary() -> SchemaVocabulary:
         domains.setdefault(prop, set())
         ranges.setdefault(prop, set())
     return SchemaVocabulary(frozenset(classes), {k: frozenset(v) for k, v in parents.items()},
-                            {k: frozenset(v) for k, v in domains.items()}, {k: frozenset(v) for k, v in ranges.items()})
+                            {k: frozenset(v) for k, v in domains.items()}, {k: frozenset(v) for k, v in ranges.items()},
+                            frozenset(t for t in terms if t.startswith(vocab.SCHEMA)))
 
 
 _S = vocab.SCHEMA
