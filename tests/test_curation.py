@@ -571,6 +571,15 @@ def test_attention_lists_the_duplicate_candidates(curated):
         ("merge person/mary-smith-2 into person/mary-smith", "not_same person/mary-smith person/mary-smith-2")]
 
 
+def test_attention_lists_each_merge_once_and_as_many_as_kg_info_counts(curated):
+    found = _attention(curated.server, "?kind=merged")
+    whats = [i["what"] for i in found["items"]]
+    assert len(whats) == len(set(whats)) == 2  # pat-two by identifier, night-river-2001 by name
+    assert sum("both give IMDb nm0000001" in w for w in whats) == 1
+    code, output = _kg(curated.root, "info")
+    assert code == 0 and "1 merged by identifier, 1 by name" in output
+
+
 def test_attention_lists_only_unsettled_conflicts(curated):
     found = _attention(curated.server, "?kind=conflicts")
     assert [(i["iri"], i["what"].split(":", 2)[1].split()[-1]) for i in found["items"]] == [

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from kg.build.duplicates import Candidate
+from kg.build.duplicates import Candidate, merged_by_name
 from kg.build.mapping import Conflict
 from kg.build.notes import Note
 from kg.build.validate import Finding
@@ -97,7 +97,7 @@ def groups(candidates: list[Candidate], conflicts: list[Conflict], notes: list[N
                     "kind/new'"} for iri in gone]),
         ("merged", "Merged by the build", [
             {"what": f"{c.b} is {c.a}: {'; '.join(c.evidence)}", "where": c.where, "iri": c.a, "dismiss": c.dismiss}
-            for c in candidates if c.merged] + _notes(notes, "merged")),
+            for c in candidates if c.merged] + _notes(merged_by_name(notes), "merged")),  # (each merge once)
         ("repaired", "Repaired input", _notes(notes, "repaired")),
     ]
     return [{"kind": kind, "title": title, "count": len(items), "items": items[:KEPT]}
