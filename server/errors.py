@@ -15,7 +15,8 @@ from kg.ids import NOT_IN_IRI
 
 from .negotiation import HTML, Offer, choose
 
-_OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)), Offer("json", ("application/json",)))
+_OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)),
+           Offer("json", ("application/json", "application/ld+json", "application/jsonl")))  # a JSON reader's
 
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 

@@ -1423,6 +1423,13 @@ def test_an_error_asked_for_as_json_is_json(client, path, status):
     assert r.json["status"] == status and r.json["message"]
 
 
+@pytest.mark.parametrize("accept", ["application/ld+json", 'application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded"',
+                                    "application/jsonl"])
+def test_an_error_asked_for_as_json_ld_or_json_lines_is_json(client, accept):
+    r = client.get("/movie/no-such-film", headers={"Accept": accept})
+    assert r.status_code == 404 and r.mimetype == "application/json" and r.json["status"] == 404
+
+
 def test_an_error_of_a_json_listing_asked_for_by_format_is_json(client):
     r = client.get("/movie/?format=json&year=19")
     assert r.status_code == 400 and r.mimetype == "application/json" and "'year'" in r.json["message"]
