@@ -471,6 +471,25 @@ def test_one_title_and_page_listed_a_year_apart_is_one_film_with_both_years(empt
            "href ('Hard_Eight_(film)'): one film, both years stated" in _notes(empty_project)
 
 
+@pytest.mark.parametrize("director, said", [
+    ('{column: director, split: "|"}', "fields.director: a reference's column goes under `name:` (its options too): "
+                                       "{name: {column: director, ...}}"),
+    ("[director]", "fields.director: a reference is a column of names, or {name: column, id: column, year: column}\n"),
+])
+def test_a_reference_written_as_a_plain_field_is_refused_with_how_to_write_it(empty_project, run_kg, director, said):
+    _directed(empty_project, "title,year,director\nInception,2010,Christopher Nolan\n", f"director: {director}")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and f"data/films.mapping.yaml:7: {said}" in output + "\n", output
+
+
+def test_a_cell_of_several_names_is_split_under_name(empty_project, run_kg):
+    _directed(empty_project, "title,year,director\nFargo,1996,Joel Coen|Ethan Coen\n",
+              'director: {name: {column: director, split: "|"}}')
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ ?m <{S}director>/<{S}name> ?n }} ORDER BY ?n") == [
+        ("Ethan Coen",), ("Joel Coen",)]
+
+
 def test_merges_by_name_on_the_row_of_a_merge_by_identifier_are_each_listed(empty_project, run_kg):
     put(empty_project, "crew.csv", "title,year,director,imdb\nRogue One,2016,Gareth Edwards,nm2284484\n")
     put(empty_project, "crew.mapping.yaml", mapping("crew.csv", "name: title\nproduction_year: year\n"

@@ -348,9 +348,13 @@ def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: i
 def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
     if isinstance(spec, str):
         return RefSpec(kind, Identity(Column(column=spec, where=where, line=line)))
+    if isinstance(spec, dict) and "name" not in spec and "column" in spec:  # a plain field's options, as written
+        raise MappingError(f"{where}: a reference's column goes under `name:` (its options too): "
+                           f"{{name: {{column: {spec['column']}{', ...' if len(spec) > 1 else ''}}}}}, with `id:` "
+                           "and `year:` beside it if the rows give them", line)
     if not isinstance(spec, dict) or "name" not in spec:
         raise MappingError(f"{where}: a reference is a column of names, or {{name: column, id: column, year: "
-                           "column}}", line)
+                           "column}", line)
     extra = set(spec) - {"name", "id", "year"}
     if extra:
         raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in a reference (known: "
