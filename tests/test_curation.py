@@ -849,6 +849,19 @@ def test_a_gone_iri_is_told_by_the_name_it_had(empty_project, write, run_kg):
     assert r.status_code == 410 and r.text.startswith(f"The Lost Film ({BASE}movie/lost-1) was in an earlier release")
 
 
+@pytest.mark.parametrize("typed", ["/movie/lost-1", "/movie/Lost%201", "/movie/The%20Lost%20Film",
+                                   "/movie/the%20lost%20film"])
+def test_a_name_typed_for_a_gone_entity_leads_to_its_410(empty_project, write, run_kg, typed):
+    from server import create_app
+
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  lost-1: {name: The Lost Film}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    r = create_app(root=empty_project).test_client().get(typed, follow_redirects=True)
+    assert r.status_code == 410 and r.request.path == "/movie/lost-1"
+
+
 def test_a_gone_iri_keeps_its_name_in_later_releases(gone):
     assert [m["gone_names"] for m in gone.moved[1:3]] == [{BASE + LONELY.lstrip("/"): "Lonely Person"}] * 2
     assert "Lonely Person (" in gone.said[2]

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from kg import spliced, vocab
 from kg.ids import MAX_SLUG, NOT_IN_IRI, is_key, slugify
 from kg.jsonld import label_of
-from kg.layout import DUMPS
+from kg.layout import DUMPS, fold
 from kg.serve.store import Release
 
 NAME = vocab.S.name
@@ -50,18 +50,22 @@ def respellings(iri: str) -> list[str]:
 
 
 def respelled(release: Release, iri: str) -> str | None:
-    """The first of the IRI's `respellings` that the release has an entity of, or redirects (None: none, or the
-    IRI is itself one the release states something of, or a graph's). One query, the engine's when one serves it."""
+    """The first of the IRI's `respellings` that the release has an entity of, or redirects, else the gone IRI
+    (which answers 410) that spelling is or whose name it types (None: none, or the IRI is itself one the release
+    states something of, or a graph's). One query, the engine's when one serves it."""
     spellings = respellings(iri)
     if not spellings or iri in release.graphs:
         return None
-    redirects, _ = release.moved
+    redirects, gone = release.moved
     asked = " ".join(f"<{x}>" for x in (iri, *spellings) if valid_iri(x))  # (a typed name: seldom an IRI itself)
     found = {row["s"].value for row in release.select(
         f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {asked} }} ?s ?p ?o }}")}
     if iri in found:
         return None
-    return next((redirects.get(x, x) for x in spellings if x in redirects or x in found), None)
+    if spelled := next((redirects.get(x, x) for x in spellings if x in redirects or x in found), None):
+        return spelled
+    head, _, typed = iri.rpartition("/")
+    return next((x for x in spellings if x in gone), None) or release.gone_by_name.get((head, fold(typed)))
 
 
 def document(release: Release, iri: str) -> list[ox.Quad]:

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from kg import vocab
 from kg.engines import EngineError, Slot, slot
 from kg.ids import PATHS, Minter
-from kg.layout import CURRENT, METADATA, MOVED_FILE, STORE_DIR, current, metadata
+from kg.layout import CURRENT, METADATA, MOVED_FILE, STORE_DIR, current, fold, metadata
 
 _LOG = logging.getLogger(__name__)
 
@@ -85,6 +85,11 @@ class Release:
         names = names if isinstance(names, dict) else {}
         return ({str(k): str(v) for k, v in redirects.items()} if isinstance(redirects, dict) else {},
                 {str(x): str(names.get(x) or "") for x in gone} if isinstance(gone, list) else {})
+
+    @cached_property
+    def gone_by_name(self) -> dict[tuple[str, str], str]:
+        """The gone IRIs by (what precedes their last segment, their name folded as search folds it)."""
+        return {(iri.rpartition("/")[0], fold(name)): iri for iri, name in sorted(self.moved[1].items()) if name}
 
     @property
     def etag(self) -> str:
