@@ -16,7 +16,7 @@ import click
 
 from kg.config import Config, ConfigError, load_config
 from kg.errors import ENVIRONMENT, INTERNAL_ERROR, NONCONFORMING, Failure
-from kg.text import visible
+from kg.text import counted, visible
 
 if TYPE_CHECKING:
     from kg.build.pipeline import BuildResult
@@ -195,7 +195,8 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None, base_i
         _say(f"  possible duplicates: {len(found)} ({pairs}{', ...' if len(found) > 3 else ''}): `kg duplicates` "
              "lists each with its evidence and the decision that merges it or keeps it apart")
     if result.vanished:
-        _say(f"  warning: {result.vanished} IRIs of the previous release no longer exist; they answer 410 Gone. To "
+        _say(f"  warning: {counted(result.vanished, 'IRI')} of the previous release no longer exist"
+             f"{'s' if result.vanished == 1 else ''}; they answer 410 Gone. To "
              "keep one, give the record that replaces it `formerly: [old-key]`, or decide 'merge kind/old into "
              "kind/new'.")
         _listed(result.vanished_iris, verbose, "IRIs gone")
@@ -266,7 +267,7 @@ def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -
     _report(result, verbose, report_file, config.base_iri)
     violations = len(result.report.of("Violation"))
     if violations:
-        raise Failure(f"the graph does not conform ({violations} violations); "
+        raise Failure(f"the graph does not conform ({counted(violations, 'violation')}); "
                       + ("nothing was published, the previous release stays." if publish else
                          "it would not be published."), NONCONFORMING)
     if publish:
@@ -443,7 +444,7 @@ def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"merged {c.kind} {c.b} into {c.a}: {'; '.join(c.evidence)} (to undo, decide: {c.dismiss})")
     for note in merged_by_name(sources.notes):
         click.echo(f"merged by name: {note.where}: {note.message}")
-    _say(f"kg: {len(open_)} candidate duplicates, {merges_said(found, sources.notes)}. Decisions go in a "
+    _say(f"kg: {counted(len(open_), 'candidate duplicate')}, {merges_said(found, sources.notes)}. Decisions go in a "
          "`decisions:` list in any YAML file of data/, one per line.")
 
 
@@ -483,7 +484,8 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
         ("graph", f"{counts.get('triples', 0):,} triples ({counts.get('quads', 0):,} statements in its named "
                   "graphs: the sources', the vocabulary's, the release's)"),
         ("conflicts", f"{len(meta.get('conflicts', [])):,} (where sources disagree; `kg info --json` lists them)"),
-        ("duplicates", f"{dups.get('candidates', 0):,} candidates, {dups.get('merged', 0):,} merged by identifier"
+        ("duplicates", f"{counted(dups.get('candidates', 0), 'candidate')}, "
+                       f"{dups.get('merged', 0):,} merged by identifier"
                        + (f", {by_name:,} by name" if isinstance(by_name := dups.get("merged_by_name"), int) else "")
                        + " (`kg duplicates` lists them)"),
         ("warnings", f"{meta.get('warning_count', len(warnings)):,} "

@@ -75,3 +75,8 @@ def refusal(char: str) -> str:
     if char in "\ufffe\uffff":
         return f"{code} is a noncharacter, not text"
     return f"the control character {code} cannot be published (text may hold tab, line feed and carriage return)"
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """A count and its noun, singular for one (1 candidate, 2 candidates; 1,000 warnings)."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"

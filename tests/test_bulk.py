@@ -521,7 +521,7 @@ def test_two_rows_of_one_film_crediting_names_a_letter_apart_are_a_note_and_a_ca
            "data/films.csv:2, in one film: names a letter apart, one misspelt?" in output
     code, listed = run_kg(empty_project, "duplicates")
     assert code == 0 and "merge person/christopher-nolen into person/christopher-nolan" in listed
-    assert "1 candidate duplicates" in listed
+    assert "1 candidate duplicate," in listed
 
 
 @pytest.mark.parametrize("rows, director", [

@@ -650,7 +650,7 @@ def test_kg_info_tells_the_duplicates(curated):
     code, output = _kg(curated.root, "info")
     assert code == 0, output
     lines = [line for line in output.splitlines() if line.startswith("duplicates ")]
-    assert len(lines) == 1 and "1 candidates, 1 merged by identifier" in lines[0]
+    assert len(lines) == 1 and "1 candidate, 1 merged by identifier" in lines[0]
 
 
 def test_release_json_counts_candidates_and_merges(curated):
@@ -738,7 +738,7 @@ def test_a_gone_iri_says_its_sources_no_longer_describe_it_not_who_removed_it(go
 
 
 def test_the_build_tells_how_many_iris_no_longer_exist(gone):
-    assert "1 IRIs of the previous release no longer exist" in gone.outputs[1]
+    assert "1 IRI of the previous release no longer exists" in gone.outputs[1]
     assert f"\n  {BASE}person/lonely-person\n" in gone.outputs[1]  # named, not only counted
     assert "no longer exist" not in gone.outputs[0]
 
@@ -761,7 +761,7 @@ def test_a_renamed_record_keeps_its_old_iri_as_a_redirect_not_gone(gone):
 
 def test_an_iri_that_redirected_is_gone_once_its_redirect_is_dropped(gone):
     assert gone.status[5]["/movie/a-film"] == 410
-    assert "1 IRIs of the previous release no longer exist" in gone.outputs[5]
+    assert "1 IRI of the previous release no longer exists" in gone.outputs[5]
 
 
 # ---- bad decisions: refused with file and line, the release served stays (last: they build the curated project) ----

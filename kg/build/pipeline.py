@@ -70,6 +70,7 @@ from kg.layout import (
     finished,
     metadata,
 )
+from kg.text import counted
 
 T = TypeVar("T")
 
@@ -309,8 +310,8 @@ class Build:
     def _candidates(self, found: Callable[[], tuple[list[Candidate], float]]) -> list[Candidate]:
         """The possible duplicates, once `found` (a worker looks for them while the stages before go on)."""
         self.candidates = self.stages.run("duplicates", found, lambda c: (
-            f"{sum(1 for x in c[0] if not x.merged)} candidates, {duplicates.merges_said(c[0], self.sources.notes)} "
-            f"({c[1]:.2f} s)"))[0]
+            f"{counted(sum(1 for x in c[0] if not x.merged), 'candidate')}, "
+            f"{duplicates.merges_said(c[0], self.sources.notes)} ({c[1]:.2f} s)"))[0]
         return self.candidates
 
     def _at(self, tmp: Path) -> BuildResult:
@@ -354,7 +355,8 @@ class Build:
                 lambda _: made_ahead(statements, config.base_iri, kept, tmp), plan.processes, "ahead"))
         report, labels, relabelled = stages.run(
             "validate", lambda: validate_shards(statements, shapes.graph, mapped, plan, config.vocabularies, kept),
-            lambda r: f"{len(r[0].of('Violation'))} violations, {len(r[0].of('Warning'))} warnings")
+            lambda r: f"{counted(len(r[0].of('Violation')), 'violation')}, "
+                      f"{counted(len(r[0].of('Warning')), 'warning')}")
         forget_ahead("checks-")  # (those of the batches a worker checked)
         result = BuildResult(report, mapped.conflicts, counts, stages.timings, notes=sources.notes)
         if not report.conforms or not publish:
