@@ -195,7 +195,9 @@ def load_config(root: Path | None = None, **overrides: Any) -> Config:
         known = {f.name for f in fields(Config)} - {"root"}
         for key, value in table.get("kg", table).items():
             if key not in known:
-                raise ConfigError(f"{toml_path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+                close = difflib.get_close_matches(str(key), sorted(known), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ConfigError(f"{toml_path}: unknown setting {key!r} ({hint}known: {', '.join(sorted(known))})")
             try:
                 values[key] = _coerce(key, value)
             except ConfigError as exc:

@@ -652,6 +652,14 @@ def test_a_misspelt_setting_in_the_environment_is_refused_with_the_one_meant(emp
         load_config(empty_project)
 
 
+def test_a_misspelt_setting_in_kg_toml_is_refused_with_the_one_meant(empty_project):
+    from kg.config import ConfigError, load_config
+
+    (empty_project / "kg.toml").write_text("portt = 8080\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown setting 'portt' \\(did you mean 'port'\\? known: "):
+        load_config(empty_project)
+
+
 def test_another_programs_variable_is_said_to_be_ignored(empty_project, monkeypatch, capsys):
     from kg.config import load_config
 

@@ -50,6 +50,11 @@ class MappingError(ValueError):
                             self.columns)
 
 
+
+def _named(keys: Iterable[Any]) -> str:
+    """Keys a mapping should not have, as a message names them: 'colour', 'size'."""
+    return ", ".join(quote(k) for k in sorted(keys, key=str))
+
 def _unfit_format(fmt: str) -> str | None:
     """Why a date format would publish what its cells do not say (None: it is fit): a day and a month, or a
     four-digit year alone, are what a date or a year is made of."""
@@ -96,7 +101,7 @@ class Column:
                  "count", "format"}
         extra = set(spec) - known
         if extra:
-            raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} (known: "
+            raise MappingError(f"{where}: unknown option(s) {_named(extra)} (known: "
                                f"{', '.join(sorted(known))})", line)
         if ("column" in spec) == ("constant" in spec):
             raise MappingError(f"{where}: give exactly one of 'column' or 'constant'", line)
@@ -333,7 +338,7 @@ def _identity(spec: Any, kind: Kind, fields: dict[str, Any], where: str, line: i
         raise MappingError(f"{where}: 'key' is a mapping (id, name, year, distinct)", line)
     extra = set(spec) - {"id", "name", "year", "distinct"}
     if extra:
-        raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in key", line)
+        raise MappingError(f"{where}: unknown option(s) {_named(extra)} in key", line)
     name_spec = spec.get("name", fields.get("name"))
     if name_spec is None and spec.get("id") is None:
         raise MappingError(f"{where}: rows need an identifier (key.id) or a name (a 'name' field or key.name)", line)
@@ -357,7 +362,7 @@ def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
                            "column}", line)
     extra = set(spec) - {"name", "id", "year"}
     if extra:
-        raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in a reference (known: "
+        raise MappingError(f"{where}: unknown option(s) {_named(extra)} in a reference (known: "
                            "name, id, year)", line)
     ident = Column.parse(spec["id"], where, line) if spec.get("id") is not None else None
     # a year: the film named with its year, as a mapping whose key has one names it (night-garden-2024)
@@ -426,7 +431,7 @@ def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | 
                                line)
         extra = set(spec) - {"actor", "character_name", "billing", "category", "items"}
         if extra:
-            raise MappingError(f"{where}: unknown option(s) {quote(sorted(extra, key=str))} in cast (known: actor, "
+            raise MappingError(f"{where}: unknown option(s) {_named(extra)} in cast (known: actor, "
                                "character_name, billing, category, items)", line)
         parts = {k: Column.parse(spec[k], where, _at(spec, k, line)) for k in ("character_name", "billing", "category")
                  if k in spec}
@@ -494,7 +499,7 @@ def load_mapping(path: Path, display: str, read_yaml: Callable[[Path, str], Any]
     extra = set(doc) - {"source", "files", "format", "encoding", "delimiter", "quoting", "items", "record", "key",
                         "fields"}
     if extra:
-        raise MappingError(f"unknown key(s) {quote(sorted(extra, key=str))} (known: source, files, format, encoding, "
+        raise MappingError(f"unknown key(s) {_named(extra)} (known: source, files, format, encoding, "
                            "delimiter, quoting, items, record, key, fields)", lines.get(sorted(extra, key=str)[0], 1))
     source_spec = need("source")
     if not isinstance(source_spec, dict) or "key" not in source_spec:
