@@ -708,8 +708,12 @@ def embed_cmd(ctx: click.Context, target: str) -> None:
         _say(f"kg: {target!r} is the name of {exact[0]}")
         ctx.invoke(embed_cmd, target=exact[0])
         return
+    if len(exact) > 1:  # a name several entities have: which one is for the curator to say
+        raise Failure(f"{target!r} is the name of {len(exact)} entities: {', '.join(exact[:10])}"
+                      f"{', ...' if len(exact) > 10 else ''} (name one: `kg embed {exact[0]}`)")
     hint = f"; did you mean {' or '.join((exact or [path for path, _ in named])[:5])}?" if named else ""
-    raise Failure(f"no entity {target!r} in the current release (tried {', '.join(candidates)}){hint}")
+    tried = ", ".join(c for c in candidates if " " not in c) or "no IRI: a name is no key"
+    raise Failure(f"no entity {target!r} in the current release (tried {tried}){hint}")
 
 
 def _named(release: Any, text: str, minter: Any) -> list[tuple[str, bool]]:

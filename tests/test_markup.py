@@ -94,6 +94,16 @@ def test_kg_embed_says_what_the_rich_result_lacks(released, run_kg):
     assert '"url":"https://www.example.com/films/break-away"' in output.replace(" ", "")  # the editor's page, not kg's
 
 
+def test_kg_embed_of_a_name_several_entities_have_names_them_all(empty_project, write, run_kg):
+    write(empty_project, "people.yaml", "people:\n  kim-1: {name: Kim Ji-woon}\n  kim-2: {name: Kim Ji-woon}\n"
+                                        "  other: {name: Other Person}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    code, output = run_kg(empty_project, "embed", "Kim Ji-woon")
+    assert code == 2 and "'Kim Ji-woon' is the name of 2 entities: person/kim-1, person/kim-2" in output, output
+    code, output = run_kg(empty_project, "embed", "Nobody Here")
+    assert code == 2 and "tried no IRI: a name is no key" in output, output
+
+
 DISPUTED = """
     sources: {catalogue: {name: Catalogue}, press: {name: Press kit}}
     movies:
