@@ -154,10 +154,11 @@ def test_the_service_description_says_each_result_format_once(client):
     assert said and len(said) == len(set(said))
 
 
-def test_a_construct_in_json_lines_says_its_charset(client):
-    r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s a ?o } LIMIT 1"},
-                   headers={"Accept": "application/jsonl"})
-    assert r.headers["Content-Type"] == "application/jsonl; charset=utf-8"
+@pytest.mark.parametrize("media", ["application/jsonl", "application/trig", "application/n-quads", "text/turtle",
+                                   "application/n-triples", "application/rdf+xml", "application/ld+json"])
+def test_a_construct_in_any_format_says_its_charset(client, media):
+    r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s a ?o } LIMIT 1"}, headers={"Accept": media})
+    assert r.headers["Content-Type"] == f"{media}; charset=utf-8"
 
 
 def test_select_all_orders_a_variable_with_a_middle_dot_by_where_it_first_appears(client):

@@ -220,7 +220,7 @@ RESULT_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,)) for f in RESU
 GRAPH_OFFERS = tuple(Offer(f.name, f.media_types, (f.extension,))
                      for f in sorted(FORMATS, key=lambda f: f.datasets))
 TEXTUAL = ("text/", "application/sparql-results+", "application/ld+json", "application/n-triples",
-           "application/rdf+xml", "application/jsonl")
+           "application/n-quads", "application/trig", "application/rdf+xml", "application/jsonl")
 
 
 def refused(exc: Refusal) -> Answer:
