@@ -195,8 +195,8 @@ def _report(result: BuildResult, verbose: bool, report_file: Path | None, base_i
         _say(f"  possible duplicates: {len(found)} ({pairs}{', ...' if len(found) > 3 else ''}): `kg duplicates` "
              "lists each with its evidence and the decision that merges it or keeps it apart")
     if result.vanished:
-        _say(f"  warning: {counted(result.vanished, 'IRI')} of the previous release no longer exist"
-             f"{'s' if result.vanished == 1 else ''}; they answer 410 Gone. To "
+        _say(f"  warning: {counted(result.vanished, 'IRI')} of the previous release no longer "
+             f"{'exists; it answers' if result.vanished == 1 else 'exist; they answer'} 410 Gone. To "
              "keep one, give the record that replaces it `formerly: [old-key]`, or decide 'merge kind/old into "
              "kind/new'.")
         _listed(result.vanished_iris, verbose, "IRIs gone")

@@ -25,7 +25,7 @@ from kg.serve.markup import markup as entity_markup
 from kg.serve.negotiation import languages
 from kg.serve.sparql import Dataset, Job
 from kg.serve.store import Release
-from kg.text import shorten
+from kg.text import shorten, visible
 
 from .errors import error_response, shown_iri
 from .render import RELEASE_TAGS, SHARED_CACHE, Answer, Json, Page, Rdf, Rows, Text, rdf, renders, split_suffix
@@ -447,7 +447,7 @@ def resource(path: str) -> Answer | WerkzeugResponse:
     if iri in redirects:  # merged or renamed: the entity lives on at its new IRI, in the form asked for
         return _for_this_release(_to_entity(redirects[iri], suffix, 301))
     if iri in gone:
-        named = f"{shorten(gone[iri])} ({iri})" if gone[iri] else iri
+        named = f"{visible(shorten(gone[iri]))} ({iri})" if gone[iri] else iri
         abort(_for_this_release(error_response(
             410, f"{named} was in an earlier release of this dataset and is no longer: its sources no longer describe "
                  "it. Search for its name, or ask SPARQL for what is there now.", search=gone[iri] or None)))
@@ -465,6 +465,8 @@ def resource(path: str) -> Answer | WerkzeugResponse:
         return redirect("/search?" + urlencode({**{k: v for k, v in request.args.items() if k in _SEARCH_PARAMETERS},
                                                 "q": iri.rpartition("/")[2],
                                                 **({"kind": kind} if kind else {}), **asked}), 302)
+    if gone_at := documents.gone_spelled(rel, iri):  # a name no entity has now, that a gone one had: its 410
+        return _to_entity(gone_at, suffix, 302)
     readers = languages(request.headers.get("Accept-Language"))
     tags = {key: key for key in ENTITY_FORMS} | {"html": "-".join(("html", *readers))}  # a page per reader's languages
     return Answer({"html": partial(_entity_page, rel, iri, path, readers),

@@ -11,12 +11,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from kg.engines import EngineError
+from kg.formats import FORMATS
 from kg.ids import NOT_IN_IRI
 
 from .negotiation import HTML, Offer, choose
 
-_OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)),
-           Offer("json", ("application/json", "application/ld+json", "application/jsonl")))  # a JSON reader's
+_OFFERS = (Offer("text", ("text/plain",)), Offer("html", (HTML,)),  # (a JSON or JSON-LD reader's: JSON)
+           Offer("json", ("application/json", "application/ld+json", *(t for f in FORMATS if f.lines
+                                                                        for t in (f.media_type, *f.media_types)))))
 
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 

@@ -862,6 +862,27 @@ def test_a_name_typed_for_a_gone_entity_leads_to_its_410(empty_project, write, r
     assert r.status_code == 410 and r.request.path == "/movie/lost-1"
 
 
+def test_a_name_typed_goes_to_the_entity_that_has_it_now_not_to_a_gone_one(empty_project, write, run_kg):
+    from server import create_app
+
+    write(empty_project, "films.yaml", "movies:\n  heat-1995: {name: Heat}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "films.yaml", "movies:\n  heat-1996: {name: Heat}\n")  # its year mended, no formerly
+    assert run_kg(empty_project, "build")[0] == 0
+    r = create_app(root=empty_project).test_client().get("/movie/Heat")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/movie/heat-1996")
+
+
+def test_a_name_two_gone_entities_had_leads_to_neither(empty_project, write, run_kg):
+    from server import create_app
+
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  heat-1: {name: Heat}\n  heat-2: {name: Heat}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    assert create_app(root=empty_project).test_client().get("/movie/Heat").status_code == 404
+
+
 def test_a_gone_iri_keeps_its_name_in_later_releases(gone):
     assert [m["gone_names"] for m in gone.moved[1:3]] == [{BASE + LONELY.lstrip("/"): "Lonely Person"}] * 2
     assert "Lonely Person (" in gone.said[2]

@@ -1424,7 +1424,7 @@ def test_an_error_asked_for_as_json_is_json(client, path, status):
 
 
 @pytest.mark.parametrize("accept", ["application/ld+json", 'application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded"',
-                                    "application/jsonl"])
+                                    "application/jsonl", "application/x-ndjson", "application/jsonlines"])
 def test_an_error_asked_for_as_json_ld_or_json_lines_is_json(client, accept):
     r = client.get("/movie/no-such-film", headers={"Accept": accept})
     assert r.status_code == 404 and r.mimetype == "application/json" and r.json["status"] == 404

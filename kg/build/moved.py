@@ -51,7 +51,7 @@ def _moved_before(release: Path) -> tuple[set[str], set[str], dict[str, str]]:
         return set(), set(), {}
     return ({str(x) for x in redirects} if isinstance(redirects, dict) else set(),
             {str(x) for x in gone} if isinstance(gone, list) else set(),
-            {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {})
+            {str(k): v for k, v in names.items() if isinstance(v, str)} if isinstance(names, dict) else {})
 
 
 def _names_in(release: Path, iris: set[str], minter: Minter) -> dict[str, str]:

@@ -50,22 +50,28 @@ def respellings(iri: str) -> list[str]:
 
 
 def respelled(release: Release, iri: str) -> str | None:
-    """The first of the IRI's `respellings` that the release has an entity of, or redirects, else the gone IRI
-    (which answers 410) that spelling is or whose name it types (None: none, or the IRI is itself one the release
-    states something of, or a graph's). One query, the engine's when one serves it."""
+    """The first of the IRI's `respellings` that the release has an entity of, or redirects (None: none, or the
+    IRI is itself one the release states something of, or a graph's). One query, the engine's when one serves it."""
     spellings = respellings(iri)
     if not spellings or iri in release.graphs:
         return None
-    redirects, gone = release.moved
+    redirects, _ = release.moved
     asked = " ".join(f"<{x}>" for x in (iri, *spellings) if valid_iri(x))  # (a typed name: seldom an IRI itself)
     found = {row["s"].value for row in release.select(
         f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {asked} }} ?s ?p ?o }}")}
     if iri in found:
         return None
-    if spelled := next((redirects.get(x, x) for x in spellings if x in redirects or x in found), None):
-        return spelled
+    return next((redirects.get(x, x) for x in spellings if x in redirects or x in found), None)
+
+
+def gone_spelled(release: Release, iri: str) -> str | None:
+    """The gone IRI (which answers 410) a name typed for a key spells, or whose last name it is when one alone
+    had it (ask once no entity of the release has the name: a film's new key, its year mended, is that film)."""
+    _, gone = release.moved
+    if not gone:
+        return None
     head, _, typed = iri.rpartition("/")
-    return next((x for x in spellings if x in gone), None) or release.gone_by_name.get((head, fold(typed)))
+    return next((x for x in respellings(iri) if x in gone), None) or release.gone_by_name.get((head, fold(typed)))
 
 
 def document(release: Release, iri: str) -> list[ox.Quad]:

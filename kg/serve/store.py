@@ -84,12 +84,19 @@ class Release:
             return {}, {}
         names = names if isinstance(names, dict) else {}
         return ({str(k): str(v) for k, v in redirects.items()} if isinstance(redirects, dict) else {},
-                {str(x): str(names.get(x) or "") for x in gone} if isinstance(gone, list) else {})
+                {str(x): n if isinstance(n := names.get(x), str) else "" for x in gone} if isinstance(gone, list)
+                else {})
 
     @cached_property
     def gone_by_name(self) -> dict[tuple[str, str], str]:
-        """The gone IRIs by (what precedes their last segment, their name folded as search folds it)."""
-        return {(iri.rpartition("/")[0], fold(name)): iri for iri, name in sorted(self.moved[1].items()) if name}
+        """The gone IRIs by (what precedes their last segment, their name folded as search folds it): of a name
+        that one gone IRI alone of its kind had."""
+        found: dict[tuple[str, str], str | None] = {}
+        for iri, name in self.moved[1].items():
+            if name:
+                at = (iri.rpartition("/")[0], fold(name))
+                found[at] = None if at in found else iri
+        return {at: iri for at, iri in found.items() if iri is not None}
 
     @property
     def etag(self) -> str:
