@@ -517,11 +517,42 @@ def _directed(root: Path, rows: str, director: str = "director: director") -> No
 def test_two_rows_of_one_film_crediting_names_a_letter_apart_are_a_note_and_a_candidate(empty_project, run_kg):
     _directed(empty_project, _TWICE)
     output = built(empty_project, run_kg)
-    assert "data/films.csv:3: suspicious: director 'christopher-nolen' here and 'christopher-nolan' at " \
-           "data/films.csv:2, in one film: names a letter apart, one misspelt?" in output
+    assert "data/films.csv:3: suspicious: director 'christopher-nolen' at data/films.csv:3 and 'christopher-nolan' " \
+           "at data/films.csv:2, in one film: names a letter apart, one misspelt?" in output
     code, listed = run_kg(empty_project, "duplicates")
     assert code == 0 and "merge person/christopher-nolen into person/christopher-nolan" in listed
     assert "1 candidate duplicate," in listed
+
+
+def test_two_rows_crediting_names_a_letter_apart_are_one_attention_item_at_the_later_row(empty_project, run_kg):
+    _directed(empty_project, "title,year,director\nMemento,2000,Christopher Nolen\n" + _TWICE.split("\n", 1)[1])
+    built(empty_project, run_kg)
+    groups = json.loads((empty_project / "var" / "current" / "attention.json").read_text(encoding="utf-8"))["groups"]
+    items = [(g["kind"], i["where"]) for g in groups for i in g["items"] if "one misspelt?" in i["what"]]
+    assert items == [("duplicates", "data/films.csv:4")]
+
+
+@pytest.mark.parametrize("rows", [
+    "title,year,director\nFargo,1996,Joel Coenn\nFargo,1996,Joel Coenn|Joel Coent\n",  # the later row names both
+    "title,year,director\nFargo,1996,Joel Coenn|Joel Coent\nFargo,1996,Joel Coenn\n",
+])
+def test_a_row_that_names_both_makes_them_two_whatever_the_rows_before(empty_project, run_kg, rows):
+    _directed(empty_project, rows, 'director: {name: {column: director, split: "|"}}')
+    assert "one misspelt?" not in built(empty_project, run_kg)
+
+
+@pytest.mark.parametrize("decision", ["not_same person/nm0634240 person/christopher-nolen",
+                                      "merge person/christopher-nolen into person/nm0634240"])
+def test_a_decision_on_the_keys_as_they_are_now_settles_the_note_too(empty_project, run_kg, decision):
+    put(empty_project, "films.csv", _TWICE.replace("director\n", "director,dirid\n").replace("Nolan\n", "Nolan,\n")
+        .replace("Nolen\n", "Nolen,\n") + "Tenet,2020,Christopher Nolan,nm0634240\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
+                                                                  "director: {name: director, id: dirid}\n"))
+    code, listed = run_kg(empty_project, "duplicates")
+    assert f"to {'dismiss' if decision.startswith('not') else 'merge'}, decide: {decision}" in listed, listed
+    put(empty_project, "decisions.yaml", f"decisions:\n  - {decision}\n")
+    assert "one misspelt?" not in built(empty_project, run_kg)
+    assert "0 candidate duplicates" in run_kg(empty_project, "duplicates")[1]
 
 
 @pytest.mark.parametrize("rows, director", [

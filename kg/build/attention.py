@@ -88,7 +88,8 @@ def groups(candidates: list[Candidate], conflicts: list[Conflict], notes: list[N
             for c in candidates if not c.merged]),
         ("conflicts", "Sources disagree (unsettled)", _conflicts(conflicts, minter)),
         ("junk", "Not people (left out)", _notes(notes, "junk")),
-        ("suspicious", "Suspicious input", _notes(notes, "suspicious")),
+        ("suspicious", "Suspicious input", _notes((n for n in notes if not n.candidates), "suspicious")),  # (the
+        # others are possible duplicates, above)
         ("skipped", "Rows and values left out", _notes(notes, "skipped")),
         ("warnings", "Warnings", warned),
         ("gone", "IRIs of earlier releases that are gone (410)", [

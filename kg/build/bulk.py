@@ -148,6 +148,7 @@ class _Reader:
         self.tapes = tapes
         self._replay: Iterator[tuple[Any, tuple[str, ...]]] | None = None  # the tape of the row being replayed
         self._tape: Tape | None = None  # the tape of the row being read
+        self._credited: set[str] = set()  # the records the row being read names in a reference (people, ...)
 
     def pure(self, fixes: list[str], work: Callable[[], T]) -> T:
         """What `work` gives (work on the row's cells alone, which may add to `fixes`): from the tape when the row
@@ -277,6 +278,7 @@ class _Reader:
             return
         key, label, strong, _ = found[0]
         origin = Origin(display, line, key)
+        self._credited.clear()
         entry = self.ids.entry(source, kind, key, origin, label, strong)
         if mapping.identity.distinct is not None:
             entry.rows.setdefault(str(mapping.identity.distinct.first(row, []) or ""), line)
@@ -319,13 +321,15 @@ class _Reader:
             if v.origin.line == origin.line and v.origin.file == origin.file or (c := _credit(kind, v)) is None:
                 continue
             role, other, words = c
+            if other in self._credited:
+                continue  # (this row names both: two people side by side)
             for my_role, person, mine_words in mine:
                 if my_role == role and person != other and slipped_words(mine_words, words):
                     pair = frozenset((("person", person), ("person", other)))
                     self.notes.append(Note(origin.file, origin.line, "suspicious",
-                                           f"{role} {quote(person)} here and {quote(other)} at {v.origin.where}, "
-                                           f"in one {kind_word(kind)}: names a letter apart, one misspelt? "
-                                           f"{TOLD_FIX}", (pair,), candidates=True))
+                                           f"{role} {quote(person)} at {origin.where} and {quote(other)} at "
+                                           f"{v.origin.where}, in one {kind_word(kind)}: names a letter apart, one "
+                                           f"misspelt? {TOLD_FIX}", (pair,), candidates=True))
 
     def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
                  fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
@@ -407,6 +411,7 @@ class _Reader:
         assert spec.ref is not None
         for sub in self.credits(spec, row, origin) if spec.items else [row]:
             keys = self.referenced(mapping, spec.ref, sub, origin, fixes)
+            self._credited.update(keys)
             for key in keys:
                 self.reference(spec, entry, key, sub, origin, fixes)
             if not keys and f.vtype == "cast" and (played := spec.parts.get("character_name")) is not None and (

@@ -1034,7 +1034,7 @@ def merges_said(candidates: Iterable[Candidate], notes: Iterable[Note]) -> str:
 def find_in(sources: Sources, minter: Minter, known: Known | None = None) -> list[Candidate]:
     """`find` among the records read, and the films and people only an RDF file describes (`described`)."""
     rdf_only = described(sources.rdf, minter.base, sources.records, sources.moves)
-    told = [(a, b, n.message.removesuffix(TOLD_FIX).rstrip()) for n in sources.notes if n.candidates
+    told = [(a, b, n.message.removesuffix(TOLD_FIX).rstrip(), str(n.where)) for n in sources.notes if n.candidates
             for a, b in (sorted(p) for p in n.pairs)]
     return find([*sources.records, *rdf_only] if rdf_only else sources.records, sources.decisions, sources.moves,
                 sources.held, minter, known, {(r.kind, r.key) for r in rdf_only}, told)
@@ -1042,12 +1042,13 @@ def find_in(sources: Sources, minter: Minter, known: Known | None = None) -> lis
 
 def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge],
          held: list[tuple[Ref, Ref, str]], minter: Minter, known: Known | None = None,
-         only_rdf: AbstractSet[Ref] = frozenset(), told: Iterable[tuple[Ref, Ref, str]] = ()) -> list[Candidate]:
+         only_rdf: AbstractSet[Ref] = frozenset(), told: Iterable[tuple[Ref, Ref, str, str]] = ()
+         ) -> list[Candidate]:
     """Every pair of films or people that may be one, best first: the identifier merges the build made, pairs that
     share an identifier but were kept apart, pairs found by name with evidence, and the pairs the read `told` of
-    (with why) (not those dismissed). What an earlier build worked out about a record read back unchanged is taken
-    from `known`. The records `only_rdf` are what an RDF file says of an IRI no record has: never the one a merge
-    keeps (a decision merges into records)."""
+    (with why and where) (not those dismissed). What an earlier build worked out about a record read back unchanged
+    is taken from `known`. The records `only_rdf` are what an RDF file says of an IRI no record has: never the one a
+    merge keeps (a decision merges into records)."""
     world = _World(known=known or Known())
     for r in records:
         if r.kind == "movie":
@@ -1062,7 +1063,8 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
             world.credits[person].append(key)
     found: dict[frozenset[Ref], Candidate] = {}
 
-    def add(kind: str, a: Record, b: Record, score: float, evidence: list[str], merged: bool = False) -> None:
+    def add(kind: str, a: Record, b: Record, score: float, evidence: list[str], merged: bool = False,
+            where: str | None = None) -> None:
         # the one to keep: hand-written, then (of two hand-written) cited by more sources, the established record
         # rather than a newcomer of one claim; of two people, the one credited in more films, then the spelling that
         # kept its accented letters (Groß, not Gross: the one a file's encoding or a typist did not strip); then the
@@ -1074,7 +1076,7 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
         ra, rb = (kind, kept.key), (kind, other.key)
         found[frozenset((ra, rb))] = Candidate(
             minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,
-            merge_line(rb, ra), not_same_line(ra, rb), merged, str(other.origin.where),
+            merge_line(rb, ra), not_same_line(ra, rb), merged, where or str(other.origin.where),
             (next(iter(world.names(kept)), ""), next(iter(world.names(other)), "")))
 
     def bare(r: Record) -> bool:  # a film of a title alone (a reference's): the one merged into the other
@@ -1106,11 +1108,11 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
                 result = results[at] = fn(world, records_of[ka], records_of[kb])
             if result is not None and result[0] >= THRESHOLD:
                 add(kind, records_of[ka], records_of[kb], *result)
-    for a, b, why in told:  # (as the records are now: a key may have been merged into another since)
+    for a, b, why, said_at in told:  # (as the records are now: a key may have been merged into another since)
         ra, rb = records_of_kind(world, a := _followed(moves, a)), records_of_kind(world, b := _followed(moves, b))
         if ra is not None and rb is not None and a != b and not decisions.apart(a, b) and \
                 frozenset((a, b)) not in found:
-            add(ra.kind, ra, rb, TOLD, [why])
+            add(ra.kind, ra, rb, TOLD, [why], where=said_at)
     world.known.compared = Compared(results, {key: world.people_of(film)[1] for key, film in world.films.items()
                                               if world.known.token_of(film) is None}, world.same_film, world.slipped)
     out = list(found.values())

@@ -1306,7 +1306,11 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         _follow_moves(out.decisions, out.moves)
         out.notes.extend(_anonymous_notes(out.rdf, records, Minter(base)))
         decided = out.decisions.not_same.keys() | {frozenset((m.retired, m.kept)) for m in out.decisions.merges}
-        out.notes[:] = [n for n in out.notes if not (n.pairs and all(p in decided for p in n.pairs))]
+
+        def settled(pair: frozenset[tuple[str, str]]) -> bool:  # decided, as read or as its keys are now, or one
+            now = frozenset(out.moves[r].kept if r in out.moves else r for r in pair)
+            return pair in decided or now in decided or len(now) < 2
+        out.notes[:] = [n for n in out.notes if not (n.pairs and all(settled(p) for p in n.pairs))]
         _check_references(records, problems)
         _check_preferences(records, out.decisions, out.moves, problems, twice, _RdfStated(out.rdf, base, out.moves))
     if problems:
