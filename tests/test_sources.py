@@ -455,6 +455,27 @@ def test_a_misspelt_term_in_the_shapes_is_refused_at_its_line_and_the_release_st
     assert (project / "var" / "current").resolve() == before
 
 
+@pytest.mark.parametrize("statements", [
+    "<#s> <http://www.w3.org/2002/07/owl#imports> <http://www.w3.org/ns/shacl#> .\n",  # a namespace itself
+    "<#s> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <https://schema.org/docs/schemas.html>, schema: .\n",
+    "<#s> sh:values [ sh:count 1 ; sh:orderBy sh:this ] .\n",  # SHACL-AF's node expressions
+    "<#s> <http://www.w3.org/2000/01/rdf-schema#range> <http://www.w3.org/2001/XMLSchema#anyAtomicType> .\n",
+    '<#s> <http://www.w3.org/2000/01/rdf-schema#comment> "not schema:Movei, sh:minCoutn" .\n',  # in a string
+])
+def test_terms_of_the_namespaces_that_are_no_typo_are_no_refusal(project, run_kg, statements):
+    (project / "shapes" / "extra.ttl").write_text(SHAPES_HEAD + statements, encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 0, output
+
+
+def test_a_misspelt_term_is_located_where_it_is_used_not_in_a_comment(project, run_kg):
+    (project / "shapes" / "extra.ttl").write_text(
+        SHAPES_HEAD + "# schema:Movei was renamed\n<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movei .\n",
+        encoding="utf-8")
+    code, output = run_kg(project, "validate")
+    assert code == 2 and f"{project / 'shapes' / 'extra.ttl'}:6: the shapes name schema:Movei" in output, output
+
+
 def test_a_misspelt_target_class_is_refused_at_its_line(project, run_kg):
     (project / "shapes" / "extra.ttl").write_text(
         SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movei ;\n"

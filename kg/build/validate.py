@@ -148,6 +148,14 @@ def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
 
 
 _HTTPS_SCHEMA = "https://schema.org/"
+_TERM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# SHACL terms rdflib's namespace lacks: SHACL Advanced Features' node expressions, and SHACL 1.2's drafts
+_SHACL_MORE = frozenset({
+    "values", "count", "min", "max", "sum", "if", "then", "else", "exists", "orderBy", "desc", "distinct", "limit",
+    "offset", "groupConcat", "separator", "var", "findFirst", "matchAll", "memberShape", "minListLength",
+    "maxListLength", "uniqueMembers", "targetWhere", "singleLine", "reifierShape", "reificationRequired",
+    "nodeByExpression", "ShapeClass", "rootClass", "someValue", "Rule", "AbstractResult"})
+_XSD_MORE = frozenset({"anyAtomicType", "anySimpleType", "anyType"})
 
 
 def _unknown_terms(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: list[Path]) -> list[Problem]:
@@ -160,13 +168,17 @@ def _unknown_terms(graph: rdflib.Graph, read: list[tuple[str, bytes]], files: li
     https: set[str] = set()
     for term in {t for triple in graph for t in triple if isinstance(t, rdflib.URIRef)}:
         iri = str(term)
-        if iri.startswith(str(SH)) and term not in SH:
-            wrong[iri] = _did_you_mean("a SHACL term", iri, str(SH), SH.__annotations__)
-        elif iri.startswith(vocab.SCHEMA) and iri not in schema:
+        namespace, local = next(((ns, iri[len(ns):]) for ns in (str(SH), vocab.SCHEMA, _HTTPS_SCHEMA, xsd)
+                                 if iri.startswith(ns)), ("", ""))
+        if not _TERM_NAME.fullmatch(local):
+            continue  # a namespace itself, a page under it (schema.org's docs): no term
+        if namespace == str(SH) and term not in SH and local not in _SHACL_MORE:
+            wrong[iri] = _did_you_mean("a SHACL term", iri, str(SH), [*SH.__annotations__, *_SHACL_MORE])
+        elif namespace == vocab.SCHEMA and iri not in schema:
             wrong[iri] = _did_you_mean("a schema.org term", iri, vocab.SCHEMA, (t[len(vocab.SCHEMA):] for t in schema))
-        elif iri.startswith(_HTTPS_SCHEMA):
+        elif namespace == _HTTPS_SCHEMA and vocab.SCHEMA + local in schema:
             https.add(iri)
-        elif iri.startswith(xsd) and term not in rdflib.namespace.XSD:
+        elif namespace == xsd and term not in rdflib.namespace.XSD and local not in _XSD_MORE:
             wrong[iri] = _did_you_mean("an XML Schema datatype", iri, xsd, rdflib.namespace.XSD.__annotations__)
     texts = [(path, data.decode("utf-8", "replace")) for path, (_, data) in zip(files, read, strict=True)]
     problems = []
@@ -206,7 +218,9 @@ def _where_term(iri: str, texts: list[tuple[Path, str]], files: list[Path]) -> t
         forms = [f"<{re.escape(iri)}>"] + [
             rf"(?<![\w.:-]){re.escape(prefix)}:{re.escape(iri[len(ns):])}(?![\w-])"
             for prefix, ns in _PREFIX.findall(text) if iri.startswith(ns) and len(iri) > len(ns)]
-        if m := re.search("|".join(forms), text):
+        bare = _TURTLE_STRINGS.sub(  # strings and comments blanked (their lines kept): a term is not written there
+            lambda m: m.group() if m.group().startswith("<") else re.sub(r"[^\n]", " ", m.group()), text)
+        if m := re.search("|".join(forms), bare):
             return path, text.count("\n", 0, m.start()) + 1
     return files[0].parent, None
 
