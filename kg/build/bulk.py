@@ -287,7 +287,8 @@ class _Reader:
             self.field(mapping, spec, entry, row, origin, fixes)
         if strong and (entry.origin.line, entry.origin.file) != (line, display) and len(entry.values) > before:
             self.renamed(entry, kind, before, origin)
-        if before < len(entry.values) <= _SLIPS_LOOKED_AT and kind in _CREDITING:
+        if 0 < before < len(entry.values) <= _SLIPS_LOOKED_AT and kind in _CREDITING:  # (rows before, and this one
+            # said more)
             self.slips(entry, kind, before, origin)
         for fix in dict.fromkeys(fixes):
             self.notes.append(Note(display, line, "junk" if fix.startswith(NOT_A_PERSON) else "repaired"
@@ -313,18 +314,20 @@ class _Reader:
         """A note, and a candidate duplicate, when a row credits someone in a record (as its director, in its cast)
         whose name is a letter away from someone an earlier row credits there as the same (one film listed twice,
         its director misspelt once): two rows are two credits, but rarely of two people a letter apart."""
-        added = islice(reversed(entry.values.values()), len(entry.values) - before)  # what this row added
-        mine = [c for v in added if (c := _credit(kind, v)) is not None]
+        values = list(entry.values.values())  # (at most _SLIPS_LOOKED_AT)
+        mine = [c for v in values[before:] if (c := _credit(kind, v)) is not None]  # what this row added
         if not mine:
             return
-        for v in islice(entry.values.values(), before):
-            if v.origin.line == origin.line and v.origin.file == origin.file or (c := _credit(kind, v)) is None:
+        for v in values[:before]:
+            if (c := _credit(kind, v)) is None:
                 continue
-            role, other, words = c
-            if other in self._credited:
-                continue  # (this row names both: two people side by side)
-            for my_role, person, mine_words in mine:
-                if my_role == role and person != other and slipped_words(mine_words, words):
+            role, other = c
+            for my_role, person in mine:
+                # (a key a letter from another is as long but for one, and begins alike: most are told apart here)
+                if my_role != role or person == other or abs(len(person) - len(other)) > 1 or person[0] != other[0] \
+                        or other in self._credited or v.origin.line == origin.line and v.origin.file == origin.file:
+                    continue  # (a row that names both: two people side by side)
+                if slipped_words(person.split("-"), other.split("-")):
                     pair = frozenset((("person", person), ("person", other)))
                     self.notes.append(Note(origin.file, origin.line, "suspicious",
                                            f"{role} {quote(person)} at {origin.where} and {quote(other)} at "
@@ -493,18 +496,16 @@ _PEOPLE = {k.name: frozenset(f.name for f in k.fields if f.ref == "person") for 
 _CREDITING = frozenset(kind for kind, fields in _PEOPLE.items() if fields)
 
 
-def _credit(kind: str, value: Value) -> tuple[str, str, list[str]] | None:
-    """As what a value credits someone (a field's name, 'cast' or a department), whom (a person's key) and the
-    words of that key; None when it credits no one."""
+def _credit(kind: str, value: Value) -> tuple[str, str] | None:
+    """As what a value credits someone (a field's name, 'cast' or a department) and whom (a person's key); None
+    when it credits no one."""
     if value.field in _PEOPLE[kind]:
-        role, person = value.field, str(value.value)
-    elif isinstance(value.value, CastEntry):
-        role, person = "cast", value.value.actor
-    elif isinstance(value.value, CrewEntry):
-        role, person = value.value.department.casefold(), value.value.person
-    else:
-        return None
-    return role, person, person.split("-")
+        return value.field, str(value.value)
+    if value.field == "cast":  # (a CastEntry, as a CrewEntry is a crew's)
+        return "cast", value.value.actor
+    if value.field == "crew":
+        return value.value.department.casefold(), value.value.person
+    return None
 
 
 def _text(value: Any) -> str:
