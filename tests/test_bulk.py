@@ -571,6 +571,12 @@ def test_names_a_letter_apart_that_are_two_people_are_no_candidate(empty_project
     assert "0 candidate duplicates" in run_kg(empty_project, "duplicates")[1]
 
 
+def test_a_cast_s_rows_are_not_compared(empty_project, run_kg):  # (a file of a row per credit: many rows a film)
+    put(empty_project, "cast.csv", "title,year,actor\nInception,2010,Christopher Nolan\nInception,2010,Christopher Nolen\n")
+    put(empty_project, "cast.mapping.yaml", mapping("cast.csv", "name: title\nproduction_year: year\nactor: actor\n"))
+    assert "one misspelt?" not in built(empty_project, run_kg)
+
+
 def test_a_decision_settles_two_rows_crediting_names_a_letter_apart(empty_project, run_kg):
     _directed(empty_project, _TWICE)
     put(empty_project, "decisions.yaml", "decisions:\n  - not_same person/christopher-nolan person/christopher-nolen\n")

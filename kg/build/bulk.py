@@ -149,6 +149,7 @@ class _Reader:
         self._replay: Iterator[tuple[Any, tuple[str, ...]]] | None = None  # the tape of the row being replayed
         self._tape: Tape | None = None  # the tape of the row being read
         self._credited: set[str] = set()  # the records the row being read names in a reference (people, ...)
+        self._slipping = False  # whether the mapping being read credits people outside a cast (`slips`)
 
     def pure(self, fixes: list[str], work: Callable[[], T]) -> T:
         """What `work` gives (work on the row's cells alone, which may add to `fixes`): from the tape when the row
@@ -168,6 +169,7 @@ class _Reader:
         return made
 
     def read(self, mapping: Mapping) -> None:
+        self._slipping = _crediting(mapping)
         present: set[str] = set()
         within: dict[str, set[str]] = {spec.field.name: set() for spec in mapping.fields if spec.items}
         reached: dict[str, Reach | None] = dict.fromkeys(dotted_columns(mapping))
@@ -287,7 +289,7 @@ class _Reader:
             self.field(mapping, spec, entry, row, origin, fixes)
         if strong and (entry.origin.line, entry.origin.file) != (line, display) and len(entry.values) > before:
             self.renamed(entry, kind, before, origin)
-        if 0 < before < len(entry.values) <= _SLIPS_LOOKED_AT and kind in _CREDITING:  # (rows before, and this one
+        if 0 < before < len(entry.values) <= _SLIPS_LOOKED_AT and self._slipping:  # (rows before, and this one
             # said more)
             self.slips(entry, kind, before, origin)
         for fix in dict.fromkeys(fixes):
@@ -492,18 +494,23 @@ class _Reader:
 
 
 _SLIPS_LOOKED_AT = 200  # a record's values from which a row's credits are no longer compared with earlier rows'
-_PEOPLE = {k.name: frozenset(f.name for f in k.fields if f.ref == "person") for k in KINDS.values()}
-_CREDITING = frozenset(kind for kind, fields in _PEOPLE.items() if fields)
+# the fields whose people two rows of one record are compared in: not a cast's (a file of a row per credit names
+# a film's cast on many rows, and comparing them cost 1.7 s of a 100,000-film read), its director's, writers', crew's
+_PEOPLE = {k.name: frozenset(f.name for f in k.fields if f.ref == "person") - {"actor"} for k in KINDS.values()}
+
+
+def _crediting(mapping: Mapping) -> bool:
+    """Whether a mapping's rows credit people outside a cast (its records' rows are compared: `_Reader.slips`)."""
+    return any(spec.ref is not None and spec.ref.kind == "person" and spec.field.name in _PEOPLE[mapping.kind.name]
+               or spec.field.vtype == "crew" for spec in mapping.fields)
 
 
 def _credit(kind: str, value: Value) -> tuple[str, str] | None:
-    """As what a value credits someone (a field's name, 'cast' or a department) and whom (a person's key); None
-    when it credits no one."""
+    """As what a value credits someone outside a cast (a field's name or a department) and whom (a person's key);
+    None when it credits no one, or a cast."""
     if value.field in _PEOPLE[kind]:
         return value.field, str(value.value)
-    if value.field == "cast":  # (a CastEntry, as a CrewEntry is a crew's)
-        return "cast", value.value.actor
-    if value.field == "crew":
+    if value.field == "crew":  # (a CrewEntry)
         return value.value.department.casefold(), value.value.person
     return None
 
