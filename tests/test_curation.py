@@ -827,38 +827,34 @@ def test_a_gone_iri_is_kept_by_caches_no_longer_than_a_page(empty_project, write
     assert r.status_code == 410 and r.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"
 
 
-def test_a_gone_page_offers_a_search_for_the_name_it_had(empty_project, write, run_kg):
+def _lost_film(root: Path, write, run_kg):
+    """A test client of a project whose film 'The Lost Film' (lost-1) is gone since its previous release."""
     from server import create_app
 
-    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  lost-1: {name: The Lost Film}\n")
-    assert run_kg(empty_project, "build")[0] == 0
-    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
-    assert run_kg(empty_project, "build")[0] == 0
-    r = create_app(root=empty_project).test_client().get("/movie/lost-1", headers={"Accept": "text/html"})
+    write(root, "films.yaml", "movies:\n  a: {name: A}\n  lost-1: {name: The Lost Film}\n")
+    assert run_kg(root, "build")[0] == 0
+    write(root, "films.yaml", "movies:\n  a: {name: A}\n")
+    assert run_kg(root, "build")[0] == 0
+    return create_app(root=root).test_client()
+
+
+def test_a_gone_page_offers_a_search_for_the_name_it_had(empty_project, write, run_kg):
+    client = _lost_film(empty_project, write, run_kg)
+    r = client.get("/movie/lost-1", headers={"Accept": "text/html"})
     assert r.status_code == 410 and 'href="/search?q=The%20Lost%20Film"' in r.get_data(as_text=True)
 
 
 def test_a_gone_iri_is_told_by_the_name_it_had(empty_project, write, run_kg):
-    from server import create_app
-
-    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  lost-1: {name: The Lost Film}\n")
-    assert run_kg(empty_project, "build")[0] == 0
-    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
-    assert run_kg(empty_project, "build")[0] == 0
-    r = create_app(root=empty_project).test_client().get("/movie/lost-1", headers={"Accept": "text/plain"})
+    client = _lost_film(empty_project, write, run_kg)
+    r = client.get("/movie/lost-1", headers={"Accept": "text/plain"})
     assert r.status_code == 410 and r.text.startswith(f"The Lost Film ({BASE}movie/lost-1) was in an earlier release")
 
 
 @pytest.mark.parametrize("typed", ["/movie/lost-1", "/movie/Lost%201", "/movie/The%20Lost%20Film",
                                    "/movie/the%20lost%20film"])
 def test_a_name_typed_for_a_gone_entity_leads_to_its_410(empty_project, write, run_kg, typed):
-    from server import create_app
-
-    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n  lost-1: {name: The Lost Film}\n")
-    assert run_kg(empty_project, "build")[0] == 0
-    write(empty_project, "films.yaml", "movies:\n  a: {name: A}\n")
-    assert run_kg(empty_project, "build")[0] == 0
-    r = create_app(root=empty_project).test_client().get(typed, follow_redirects=True)
+    client = _lost_film(empty_project, write, run_kg)
+    r = client.get(typed, follow_redirects=True)
     assert r.status_code == 410 and r.request.path == "/movie/lost-1"
 
 
