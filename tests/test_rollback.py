@@ -104,6 +104,12 @@ def test_rollback_with_nothing_older_is_refused(project, run_kg):
     assert current(project / "var") == before
 
 
+def test_rollback_before_any_build_says_there_is_no_release(project, run_kg):
+    code, output = run_kg(project, "rollback")
+    assert code == 2 and "cannot roll back: no release has been published here yet (`kg build` publishes one)" \
+        in output, output
+
+
 def test_rollback_to_an_unknown_release_is_refused(project, run_kg):
     assert run_kg(project, "build")[0] == 0
     code, output = run_kg(project, "rollback", "0123456789ab")

@@ -101,6 +101,8 @@ def find_release(root: Path, target: str | None = None) -> Path:
         live = current(root)
         names = [p.name for p in kept]
         earlier = kept[:names.index(live.name)] if live is not None and live.name in names else kept
+        if not kept:
+            raise LookupError("no release has been published here yet (`kg build` publishes one)")
         if not earlier:
             raise LookupError("no release older than the current one is kept")
         return earlier[-1]
