@@ -869,6 +869,16 @@ def test_a_name_typed_goes_to_the_entity_that_has_it_now_not_to_a_gone_one(empty
     assert r.status_code == 302 and r.headers["Location"].endswith("/movie/heat-1996")
 
 
+def test_an_entity_whose_key_is_a_gone_entity_s_name_is_served(empty_project, write, run_kg):
+    from server import create_app
+
+    write(empty_project, "films.yaml", "movies:\n  heat: {name: Other Title}\n  heat-2: {name: Heat}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    write(empty_project, "films.yaml", "movies:\n  heat: {name: Other Title}\n")
+    assert run_kg(empty_project, "build")[0] == 0
+    assert create_app(root=empty_project).test_client().get("/movie/heat").status_code == 200
+
+
 def test_a_name_two_gone_entities_had_leads_to_neither(empty_project, write, run_kg):
     from server import create_app
 

@@ -313,9 +313,10 @@ class _Reader:
                                "two under one identifier? (the names are published as one record's)"))
 
     def slips(self, entry: Entry, kind: str, before: int, origin: Origin) -> None:
-        """A note, and a candidate duplicate, when a row credits someone in a record (as its director, in its cast)
-        whose name is a letter away from someone an earlier row credits there as the same (one film listed twice,
-        its director misspelt once): two rows are two credits, but rarely of two people a letter apart."""
+        """A note, and a candidate duplicate, when a row credits someone in a record outside its cast (as its
+        director, in its crew) whose name is a letter away from someone an earlier row credits there as the same (one
+        film listed twice, its director misspelt once): two rows are two credits, but rarely of two people a letter
+        apart."""
         values = list(entry.values.values())  # (at most _SLIPS_LOOKED_AT)
         mine = [c for v in values[before:] if (c := _credit(kind, v)) is not None]  # what this row added
         if not mine:

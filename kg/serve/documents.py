@@ -68,10 +68,10 @@ def gone_spelled(release: Release, iri: str) -> str | None:
     """The gone IRI (which answers 410) a name typed for a key spells, or whose last name it is when one alone
     had it (ask once no entity of the release has the name: a film's new key, its year mended, is that film)."""
     _, gone = release.moved
-    if not gone:
-        return None
+    if not gone or not (spellings := respellings(iri)):
+        return None  # (a key, as every page's path is: no name typed, and nothing looked up)
     head, _, typed = iri.rpartition("/")
-    return next((x for x in respellings(iri) if x in gone), None) or release.gone_by_name.get((head, fold(typed)))
+    return next((x for x in spellings if x in gone), None) or release.gone_by_name.get((head, fold(typed)))
 
 
 def document(release: Release, iri: str) -> list[ox.Quad]:
