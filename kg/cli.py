@@ -232,11 +232,18 @@ def _said_before(release: Path) -> None:
 
 def _run(ctx: click.Context, publish: bool, verbose: bool, full: bool = False) -> None:
     from kg.build.pipeline import WriteError, build
+    from kg.build.sources import InputError
+    from kg.layout import current
 
     config = ctx.obj.config()
     before = signal.signal(signal.SIGTERM, _stop)  # a TERM mid-build removes its temporary files and workers
     try:
         result = build(config, publish=publish, say=_say, incremental=not full)
+    except InputError as exc:
+        if publish:
+            kept = current(config.releases_path) is not None
+            exc.outcome = "nothing was published" + (", the previous release stays" if kept else "")
+        raise
     except WriteError as exc:
         raise Failure(f"cannot write the release: {exc}; nothing was published"
                       + (", the previous release stays." if publish else "."), ENVIRONMENT) from exc

@@ -870,7 +870,7 @@ def test_every_column_a_mapping_misses_is_told_in_one_build(empty_project, run_k
     put(empty_project, "films.csv", DATA["csv"]())
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: titel\nproduction_year: yeer\ngenre: genre\n"))
     code, output = run_kg(empty_project, "build")
-    assert code == 2 and "2 problem(s)" in output
+    assert code == 2 and "2 problems in the source files" in output
     assert "films.mapping.yaml:5: fields.name: no row of data/films.csv has a column 'titel'" in output
     assert "films.mapping.yaml:6: fields.production_year: no row of data/films.csv has a column 'yeer'" in output
 
@@ -881,7 +881,7 @@ def test_the_columns_two_mappings_miss_are_told_in_one_build(empty_project, run_
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: titel\n"))
     put(empty_project, "more.mapping.yaml", mapping("more.csv", "name: title\ngenre: genra\n", source="more"))
     code, output = run_kg(empty_project, "build")
-    assert code == 2 and "2 problem(s)" in output
+    assert code == 2 and "2 problems in the source files" in output
     assert "films.mapping.yaml:5: fields.name: no row of data/films.csv has a column 'titel'" in output
     assert "more.mapping.yaml:6: fields.genre: no row of data/more.csv has a column 'genra'" in output
     assert not (empty_project / "var").exists()
@@ -994,7 +994,7 @@ def test_the_columns_an_items_list_and_its_rows_miss_are_told_in_one_build(empty
     put(empty_project, "films.mapping.yaml", mapping("films.json", NESTED_FIELDS.replace(
         "character_name: character", "character_name: role").replace("name: title.en", "name: titel.en"), "id: id"))
     code, output = run_kg(empty_project, "build")
-    assert code == 2 and "2 problem(s)" in output
+    assert code == 2 and "2 problems in the source files" in output
     # each at its own line: character_name's inside cast (line 13), the title's (line 7)
     assert "films.mapping.yaml:13: fields.cast: no object in 'credits.cast' of data/films.json has a column 'role'" \
         in output
@@ -1074,7 +1074,7 @@ def test_the_columns_two_mappings_of_one_source_miss_are_told_in_one_build(empty
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: titel\n"))
     put(empty_project, "more.mapping.yaml", mapping("more.csv", "name: title\ngenre: genra\n"))  # source: films too
     code, output = run_kg(empty_project, "build")
-    assert code == 2 and "2 problem(s)" in output
+    assert code == 2 and "2 problems in the source files" in output
     assert "'titel'" in output and "'genra'" in output
 
 

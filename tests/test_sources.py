@@ -161,7 +161,7 @@ def test_a_record_defined_twice_is_one_error_not_one_more_for_its_decisions(empt
     write(empty_project, "another.yaml", "movies:\n  x:\n    name: Y\n")  # read first: the films' x is the second
     code, output = run_kg(empty_project, "build")
     assert code == 2 and "movie 'x' is already defined at data/another.yaml:2" in output
-    assert "gives no production_year" not in output and "1 problem(s)" in output
+    assert "gives no production_year" not in output and "1 problem in the source files" in output
 
 
 def test_a_record_defined_twice_and_merged_is_one_error_not_one_more_for_the_record_it_joined(empty_project, write,
@@ -191,7 +191,7 @@ def test_malformed_file_does_not_make_references_to_its_records_errors(empty_pro
     assert code == 2
     assert "data/people.yaml:4" in output and "duplicate key" in output
     assert "does not exist" not in output
-    assert "1 problem(s)" in output
+    assert "1 problem in the source files" in output
 
 
 def test_invalid_utf8_is_reported_with_line(empty_project, run_kg):
@@ -207,7 +207,7 @@ def test_a_name_refused_is_not_also_said_to_be_missing(empty_project, run_kg):
                                                        encoding="utf-8")
     code, output = run_kg(empty_project, "validate")
     assert code == 2 and "expected text, got a number 1917 (put it in quotes)" in output
-    assert "needs a preferred name" not in output and "1 problem(s)" in output
+    assert "needs a preferred name" not in output and "1 problem in the source files" in output
 
 
 def test_the_problems_of_a_file_are_listed_in_the_order_of_its_lines(empty_project, run_kg):
@@ -282,7 +282,7 @@ def test_a_broken_shapes_file_is_refused_with_its_line_and_the_release_stays(pro
     (project / "shapes" / "extra.ttl").write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n\n<a:s> a sh:NodeShape ;\n"
                                                   "  sh:targetClass <a:c> ;;; [ .\n", encoding="utf-8")
     code, output = run_kg(project, "build")
-    assert code == 2 and f"{project / 'shapes' / 'extra.ttl'}:4: the shapes file is not valid Turtle" in output
+    assert code == 2 and f"shapes/extra.ttl:4: the shapes file is not valid Turtle" in output
     assert (project / "var" / "current").resolve() == before
 
 
@@ -299,7 +299,7 @@ def test_a_sparql_constraint_that_does_not_parse_is_refused_at_its_line_and_the_
         encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2
-    assert f"{project / 'shapes' / 'extra.ttl'}:12: a SPARQL constraint's query (sh:select) is refused: it does " \
+    assert f"shapes/extra.ttl:12: a SPARQL constraint's query (sh:select) is refused: it does " \
            "not parse: error at 5:7: expected one of" in output
     assert (project / "var" / "current").resolve() == before
 
@@ -350,7 +350,7 @@ def test_a_constraint_shacl_does_not_allow_is_refused_with_its_shape_and_line(pr
         "  sh:property [ sh:path schema:name ; sh:maxCount \"one\" ] .\n", encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2
-    assert f"{project / 'shapes' / 'extra.ttl'}:6: the shapes are not valid SHACL: the property shape of " \
+    assert f"shapes/extra.ttl:6: the shapes are not valid SHACL: the property shape of " \
            "schema:name: MaxCountConstraintComponent sh:maxCount must be a literal with datatype xsd:integer" in output
     assert (project / "var" / "current").resolve() == before
 
@@ -363,7 +363,7 @@ def test_a_pattern_that_is_no_regular_expression_is_refused_with_its_shape_and_l
         f'  sh:property [ sh:path schema:name ; sh:pattern "{pattern}"{flag} ] .\n', encoding="utf-8")
     code, output = run_kg(project, "validate")
     assert code == 2, output
-    assert f"{project / 'shapes' / 'extra.ttl'}:6: the shapes are not valid SHACL: the property shape of " \
+    assert f"shapes/extra.ttl:6: the shapes are not valid SHACL: the property shape of " \
            f'schema:name: sh:pattern "{pattern}"' in output and "is not a regular expression" in output
 
 
@@ -391,7 +391,7 @@ def test_a_pattern_python_cannot_read_in_a_shape_left_to_pyshacl_is_refused_wher
         SHAPES_HEAD + _LEFT_TO_PYSHACL.format(pattern='"^\\\\p{L}"'), encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2, output
-    assert f"{project / 'shapes' / 'extra.ttl'}:8: sh:pattern \"^\\\\p{{L}}\" is checked by pyshacl" in output
+    assert f"shapes/extra.ttl:8: sh:pattern \"^\\\\p{{L}}\" is checked by pyshacl" in output
     assert (project / "var" / "current").resolve() == before
 
 
@@ -409,7 +409,7 @@ def test_a_pattern_python_cannot_read_is_located_however_it_is_written(project, 
         encoding="utf-8")
     code, output = run_kg(project, "validate")
     assert code == 2, output
-    assert f"{project / 'shapes' / 'zz.ttl'}:9: sh:pattern {shown} is checked by pyshacl" in output
+    assert f"shapes/zz.ttl:9: sh:pattern {shown} is checked by pyshacl" in output
     assert "aa.ttl" not in output
 
 
@@ -451,8 +451,29 @@ def test_a_misspelt_term_in_the_shapes_is_refused_at_its_line_and_the_release_st
         f"  sh:property [ {constraint} ] .\n", encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2, output
-    assert f"{project / 'shapes' / 'extra.ttl'}:6: the shapes name {said}: a typo would switch a check off" in output
+    assert f"shapes/extra.ttl:6: the shapes name {said}: a typo would switch a check off" in output
     assert (project / "var" / "current").resolve() == before
+
+
+def test_a_refused_shapes_file_is_headed_as_the_shapes_and_the_build_says_the_release_stays(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    (project / "shapes" / "extra.ttl").write_text(SHAPES_HEAD + "<#s> a sh:NodeShape ; sh:minCoutn 1 .\n",
+                                                  encoding="utf-8")
+    code, output = run_kg(project, "build")
+    assert code == 2 and "kg: 1 problem in the shapes; nothing was published, the previous release stays:" in output
+
+
+def test_a_first_build_refused_does_not_speak_of_a_previous_release(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", "movies:\n  x:\n    name: X\n    running_time: soon\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "kg: 1 problem in the source files; nothing was published:" in output, output
+
+
+@pytest.mark.parametrize("command", ["validate", "duplicates"])
+def test_a_command_that_publishes_nothing_does_not_say_nothing_was_published(empty_project, write, run_kg, command):
+    write(empty_project, "films.yaml", "movies:\n  x:\n    name: X\n    running_time: soon\n")
+    code, output = run_kg(empty_project, command)
+    assert code == 2 and "kg: 1 problem in the source files:" in output and "published" not in output, output
 
 
 @pytest.mark.parametrize("statements", [
@@ -473,7 +494,7 @@ def test_a_misspelt_term_is_located_where_it_is_used_not_in_a_comment(project, r
         SHAPES_HEAD + "# schema:Movei was renamed\n<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movei .\n",
         encoding="utf-8")
     code, output = run_kg(project, "validate")
-    assert code == 2 and f"{project / 'shapes' / 'extra.ttl'}:6: the shapes name schema:Movei" in output, output
+    assert code == 2 and f"shapes/extra.ttl:6: the shapes name schema:Movei" in output, output
 
 
 def test_a_misspelt_target_class_is_refused_at_its_line(project, run_kg):
@@ -481,7 +502,7 @@ def test_a_misspelt_target_class_is_refused_at_its_line(project, run_kg):
         SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movei ;\n"
         "  sh:property [ sh:path schema:name ; sh:minCount 1 ] .\n", encoding="utf-8")
     code, output = run_kg(project, "validate")
-    assert code == 2 and f"{project / 'shapes' / 'extra.ttl'}:5: the shapes name schema:Movei, which is not a " \
+    assert code == 2 and f"shapes/extra.ttl:5: the shapes name schema:Movei, which is not a " \
         "schema.org term (did you mean schema:Movie?)" in output, output
 
 
@@ -493,7 +514,7 @@ def test_shapes_of_schema_org_s_https_namespace_are_refused_once_at_its_prefix(p
     code, output = run_kg(project, "validate")
     assert code == 2, output
     said = [line for line in output.splitlines() if "https://schema.org/" in line]
-    assert len(said) == 1 and f"{project / 'shapes' / 'extra.ttl'}:2: the shapes name 2 term(s) of " \
+    assert len(said) == 1 and f"shapes/extra.ttl:2: the shapes name 2 term(s) of " \
         "<https://schema.org/>" in said[0] and "declare schema: as <http://schema.org/>" in said[0]
 
 
@@ -535,7 +556,7 @@ def test_a_node_shape_with_a_path_is_refused_naming_its_file(project, run_kg):
         encoding="utf-8")
     code, output = run_kg(project, "validate")
     assert code == 2
-    assert f"{project / 'shapes' / 'extra.ttl'}: the shapes are not valid SHACL" in output
+    assert f"shapes/extra.ttl: the shapes are not valid SHACL" in output
     assert "A shape defined as a NodeShape cannot be the subject of a 'sh:path' predicate" in output
 
 

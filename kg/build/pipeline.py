@@ -235,7 +235,7 @@ class Build:
                                release_id=str(meta.get("id")), unchanged=True)
         has_data = config.data_path.is_dir()  # without data/, that is what the read says first
         # missing or broken shapes are told before a long read
-        shapes = read_shapes(config.shapes_path, _judged(live)) if has_data else None
+        shapes = read_shapes(config.shapes_path, _judged(live), config.root) if has_data else None
         files = source_files(config.data_path) if has_data else []
         # what all a build keeps depends on (the shapes as parsed: an edit of them meanwhile is the next build's)
         self.context = build_digest("kept", config, shapes.digest if shapes else None) + config.base_iri
@@ -258,7 +258,7 @@ class Build:
         if not config.shards:  # the project leaves it to the build: by how many records there are
             self.plan = dataclasses.replace(self.plan, shards=shards_for(len(sources.records)))
         self.known_in = before / KEPT_DIR if before is not None else None  # what the last build worked out
-        self.shapes = shapes if shapes is not None else read_shapes(config.shapes_path)
+        self.shapes = shapes if shapes is not None else read_shapes(config.shapes_path, root=config.root)
         if not publish:  # validating only: the store is scratch, and nothing goes near var/
             with _writing():
                 return self._at(Path(tempfile.mkdtemp(prefix="kg-validate-")))

@@ -50,7 +50,7 @@ from kg.model import (
     Record,
     Value,
 )
-from kg.text import quote, refusal, refused, shorten, without_formatting
+from kg.text import counted, quote, refusal, refused, shorten, without_formatting
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -75,14 +75,17 @@ class Problem:
 class InputError(Failure):
     """The source files cannot be read into records; `problems` says where and why."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], about: str = "the source files") -> None:
         first = {p.file: n for n, p in reversed(list(enumerate(problems)))}  # each file where its first problem is
         # each file's in the order of its lines, whichever check found them
         self.problems = sorted(problems, key=lambda p: (first[p.file], p.line or 0))
+        self.about = about
+        self.outcome = ""  # what became of the command (a build: nothing was published), said by the command
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:
-        return [f"{len(self.problems)} problem(s) in the source files; nothing was published:",
+        outcome = f"; {self.outcome}" if self.outcome else ""
+        return [f"{counted(len(self.problems), 'problem')} in {self.about}{outcome}:",
                 *(f"  {p}" for p in self.problems)]
 
 

@@ -3,6 +3,7 @@ vocabulary."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import importlib.metadata
@@ -110,19 +111,23 @@ def load_shapes(shapes_dir: Path, judged: str | None = None) -> rdflib.Graph:
     return read_shapes(shapes_dir, judged).graph
 
 
-def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
+def read_shapes(shapes_dir: Path, judged: str | None = None, root: Path | None = None) -> Shapes:
     """Every Turtle file in shapes/ as one shapes graph, with its digest; InputError when there is none to read, or
     one is not Turtle or not SHACL (a build without its shapes would publish what they forbid). Shapes of the digest
-    `judged` (the digest of those a release was built with) are SHACL: they are not judged again."""
+    `judged` (the digest of those a release was built with) are SHACL: they are not judged again.
+    Problems name their files from `root` (the project's) when they are in it."""
     where = "set shapes_dir in kg.toml, KG_SHAPES_DIR or --shapes"
     own = Path(__file__).resolve().parents[2] / "shapes"  # kg's own, in the checkout it runs from
     if own.is_dir() and own != shapes_dir.resolve():
         where += f"; kg's own shapes for films are in {own}: copy them into the project or name that directory"
     if not shapes_dir.is_dir():
-        raise InputError([Problem(str(shapes_dir), None, f"the shapes directory does not exist ({where})")])
+        # (where it looked in full: a directory that is not there may not be where the user thinks)
+        raise InputError([Problem(str(shapes_dir), None, f"the shapes directory does not exist ({where})")],
+                         "the shapes")
     files = sorted(shapes_dir.glob("*.ttl"))
     if not files:
-        raise InputError([Problem(str(shapes_dir), None, f"no SHACL shapes (*.ttl) in the shapes directory ({where})")])
+        raise InputError([Problem(str(shapes_dir), None, f"no SHACL shapes (*.ttl) in the shapes directory ({where})")],
+                         "the shapes")
     graph = rdflib.Graph()
     problems = []
     read = [(path.name, path.read_bytes()) for path in files]  # read once: what is parsed is what the digest says
@@ -136,15 +141,25 @@ def read_shapes(shapes_dir: Path, judged: str | None = None) -> Shapes:
             problems.append(Problem(str(path), int(line.group(1)) if line else None,
                                     f"the shapes file is not valid Turtle: {why.group(1) if why else text[:300]}"))
     if problems:
-        raise InputError(problems)
+        raise _refused(root, problems)
     digest = shapes_digest(read)
     unfit = _unfit(graph, files, shapes_dir) if judged != digest else None
     if unfit is not None:
-        raise InputError([unfit])
+        raise _refused(root, [unfit])
     if judged != digest and (bad := _unknown_terms(graph, read, files) or
                              _bad_sparql(graph, read, files) + _python_patterns(graph, read, files)):
-        raise InputError(bad)
+        raise _refused(root, bad)
     return Shapes(graph, digest)
+
+
+def _refused(root: Path | None, problems: list[Problem]) -> InputError:
+    """InputError for problems of the shapes, each file named from `root` when it is in it."""
+    def shown(file: str) -> str:
+        try:
+            return str(Path(file).absolute().relative_to(root.absolute())) if root else file
+        except ValueError:
+            return file
+    return InputError([dataclasses.replace(p, file=shown(p.file)) for p in problems], "the shapes")
 
 
 _HTTPS_SCHEMA = "https://schema.org/"
@@ -472,8 +487,8 @@ def shacl(data: rdflib.Graph, shapes: rdflib.Graph, mapped: Mapped | None = None
                                        allow_warnings=True)
     except re.error as exc:  # a pattern SPARQL's REGEX reads (\p{L}) in a shape the compiler left to pyshacl
         raise InputError([Problem("shapes", None, f"a shape that pyshacl checks (not compiled to SPARQL) has an "
-                                                  f"sh:pattern Python cannot read ({exc}): write it without "
-                                                  "XPath's \\p{...} classes there")]) from exc
+                                           f"sh:pattern Python cannot read ({exc}): write it without "
+                                           "XPath's \\p{...} classes there")], "the shapes") from exc
     assert isinstance(results, rdflib.Graph)
     findings = []
     for result in results.objects(None, SH.result):  # the report's results, not their sh:detail (a result's causes)
