@@ -501,6 +501,14 @@ def test_a_build_looks_for_duplicates_in_a_worker_and_finds_what_one_process_fin
     assert json.loads(alone)
 
 
+@pytest.mark.parametrize("workers, said", [(1, " s)"), (2, " s in a worker, beside the map, validation, dumps and store)")])
+def test_the_duplicates_stage_is_said_once_with_its_counts(oldboys, run_kg, workers, said):
+    (oldboys / "kg.toml").write_text(f"build_workers = {workers}\n", encoding="utf-8")
+    code, output = run_kg(oldboys, "build", "--full")
+    lines = [line for line in output.splitlines() if line.startswith("duplicates ")]
+    assert code == 0 and len(lines) == 1 and "candidate" in lines[0] and lines[0].endswith(said), lines
+
+
 def test_the_worker_looking_for_duplicates_gives_way_to_the_build(oldboys, run_kg, monkeypatch, tmp_path):
     log = tmp_path / "niceness"
     real = kg.build.duplicates.find
@@ -556,7 +564,7 @@ def test_without_memory_for_a_workers_copy_the_build_looks_for_duplicates_itself
     (oldboys / "kg.toml").write_text("build_workers = 2\n", encoding="utf-8")
     monkeypatch.setattr("kg.build.pipeline.room_for_copies", lambda copies: False)
     code, output = run_kg(oldboys, "build")
-    assert code == 0 and "looked for by a worker" not in output
+    assert code == 0 and "in a worker, beside" not in output
     assert log.read_text() == str(os.getpid())
     assert json.loads((oldboys / "var" / "current" / "duplicates.json").read_text(encoding="utf-8"))
 

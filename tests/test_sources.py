@@ -282,7 +282,7 @@ def test_a_broken_shapes_file_is_refused_with_its_line_and_the_release_stays(pro
     (project / "shapes" / "extra.ttl").write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n\n<a:s> a sh:NodeShape ;\n"
                                                   "  sh:targetClass <a:c> ;;; [ .\n", encoding="utf-8")
     code, output = run_kg(project, "build")
-    assert code == 2 and f"shapes/extra.ttl:4: the shapes file is not valid Turtle" in output
+    assert code == 2 and "shapes/extra.ttl:4: the shapes file is not valid Turtle" in output
     assert (project / "var" / "current").resolve() == before
 
 
@@ -299,7 +299,7 @@ def test_a_sparql_constraint_that_does_not_parse_is_refused_at_its_line_and_the_
         encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2
-    assert f"shapes/extra.ttl:12: a SPARQL constraint's query (sh:select) is refused: it does " \
+    assert "shapes/extra.ttl:12: a SPARQL constraint's query (sh:select) is refused: it does " \
            "not parse: error at 5:7: expected one of" in output
     assert (project / "var" / "current").resolve() == before
 
@@ -350,7 +350,7 @@ def test_a_constraint_shacl_does_not_allow_is_refused_with_its_shape_and_line(pr
         "  sh:property [ sh:path schema:name ; sh:maxCount \"one\" ] .\n", encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2
-    assert f"shapes/extra.ttl:6: the shapes are not valid SHACL: the property shape of " \
+    assert "shapes/extra.ttl:6: the shapes are not valid SHACL: the property shape of " \
            "schema:name: MaxCountConstraintComponent sh:maxCount must be a literal with datatype xsd:integer" in output
     assert (project / "var" / "current").resolve() == before
 
@@ -391,7 +391,7 @@ def test_a_pattern_python_cannot_read_in_a_shape_left_to_pyshacl_is_refused_wher
         SHAPES_HEAD + _LEFT_TO_PYSHACL.format(pattern='"^\\\\p{L}"'), encoding="utf-8")
     code, output = run_kg(project, "build")
     assert code == 2, output
-    assert f"shapes/extra.ttl:8: sh:pattern \"^\\\\p{{L}}\" is checked by pyshacl" in output
+    assert "shapes/extra.ttl:8: sh:pattern \"^\\\\p{L}\" is checked by pyshacl" in output
     assert (project / "var" / "current").resolve() == before
 
 
@@ -494,7 +494,7 @@ def test_a_misspelt_term_is_located_where_it_is_used_not_in_a_comment(project, r
         SHAPES_HEAD + "# schema:Movei was renamed\n<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movei .\n",
         encoding="utf-8")
     code, output = run_kg(project, "validate")
-    assert code == 2 and f"shapes/extra.ttl:6: the shapes name schema:Movei" in output, output
+    assert code == 2 and "shapes/extra.ttl:6: the shapes name schema:Movei" in output, output
 
 
 def test_a_misspelt_target_class_is_refused_at_its_line(project, run_kg):
@@ -502,7 +502,7 @@ def test_a_misspelt_target_class_is_refused_at_its_line(project, run_kg):
         SHAPES_HEAD + "<#titled> a sh:NodeShape ;\n  sh:targetClass schema:Movei ;\n"
         "  sh:property [ sh:path schema:name ; sh:minCount 1 ] .\n", encoding="utf-8")
     code, output = run_kg(project, "validate")
-    assert code == 2 and f"shapes/extra.ttl:5: the shapes name schema:Movei, which is not a " \
+    assert code == 2 and "shapes/extra.ttl:5: the shapes name schema:Movei, which is not a " \
         "schema.org term (did you mean schema:Movie?)" in output, output
 
 
@@ -514,7 +514,7 @@ def test_shapes_of_schema_org_s_https_namespace_are_refused_once_at_its_prefix(p
     code, output = run_kg(project, "validate")
     assert code == 2, output
     said = [line for line in output.splitlines() if "https://schema.org/" in line]
-    assert len(said) == 1 and f"shapes/extra.ttl:2: the shapes name 2 term(s) of " \
+    assert len(said) == 1 and "shapes/extra.ttl:2: the shapes name 2 term(s) of " \
         "<https://schema.org/>" in said[0] and "declare schema: as <http://schema.org/>" in said[0]
 
 
@@ -556,7 +556,7 @@ def test_a_node_shape_with_a_path_is_refused_naming_its_file(project, run_kg):
         encoding="utf-8")
     code, output = run_kg(project, "validate")
     assert code == 2
-    assert f"shapes/extra.ttl: the shapes are not valid SHACL" in output
+    assert "shapes/extra.ttl: the shapes are not valid SHACL" in output
     assert "A shape defined as a NodeShape cannot be the subject of a 'sh:path' predicate" in output
 
 

@@ -109,13 +109,16 @@ class _Stages:
         self.peaks: dict[str, int] = {}  # this process's peak memory (MB) by the end of each stage (not its workers')
         self.cpu: dict[str, float] = {}  # CPU seconds (user and system, every thread) each stage took
 
-    def run(self, name: str, fn: Callable[[], T], detail: Callable[[T], str] = lambda _: "") -> T:
-        """fn(), timed as stage `name` (a stage run in two goes, started and later waited for, adds them up)."""
+    def run(self, name: str, fn: Callable[[], T], detail: Callable[[T], str] | None = lambda _: "") -> T:
+        """fn(), timed as stage `name` (a stage run in two goes, started and later waited for, adds them up), and
+        its line said unless `detail` is None (the first of two goes: the second says it)."""
         start, before = time.perf_counter(), _cpu()
         result = fn()
         self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 3)
         self.cpu[name] = round(self.cpu.get(name, 0.0) + _cpu() - before, 3)
         self.peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        if detail is None:
+            return result
         extra = detail(result)
         self.say(f"{name:<10} {self.timings[name]:7.2f} s  {self.peaks[name]:6d} MB peak  "
                  f"{self.cpu[name]:7.1f} s CPU{'  ' + extra if extra else ''}")
@@ -311,7 +314,8 @@ class Build:
         """The possible duplicates, once `found` (a worker looks for them while the stages before go on)."""
         self.candidates = self.stages.run("duplicates", found, lambda c: (
             f"{counted(sum(1 for x in c[0] if not x.merged), 'candidate')}, "
-            f"{duplicates.merges_said(c[0], self.sources.notes)} ({c[1]:.2f} s)"))[0]
+            f"{duplicates.merges_said(c[0], self.sources.notes)} ({c[1]:.2f} s"
+            f"{' in a worker, beside the map, validation, dumps and store' if self.beside else ''})"))[0]
         return self.candidates
 
     def _at(self, tmp: Path) -> BuildResult:
@@ -341,8 +345,7 @@ class Build:
         if kept.into is not None:
             kept.into.mkdir()
             self.remembered.keep(kept.into)
-        found = stages.run("duplicates", lambda: self._look_for_duplicates(kept), lambda _: (
-            "looked for by a worker, beside the map, validation, dumps and store" if self.beside else "looked for"))
+        found = stages.run("duplicates", lambda: self._look_for_duplicates(kept), None)  # (told once waited for)
         counts["quads"] = stages.run("map", lambda: load(statements, sources, minter, mapped, plan, kept,
                                                            self.remembered.token),
                                      lambda n: f"{n} quads in {plan.shards} shards")
