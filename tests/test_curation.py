@@ -398,7 +398,7 @@ def test_a_person_of_a_birth_year_and_no_job_is_summed_up_with_the_films_that_cr
     assert code == 0, output
     client = create_app(root=empty_project, cache_mb=0).test_client()
     hits = client.get("/search?q=kim+min&format=json").get_json()["results"]
-    assert [h["summary"] for h in hits] == ["b. 1935, in Night River (2001)"]  # (before: 'b. 1935' alone)
+    assert [h["summary"] for h in hits] == ["b. 1935, director, in Night River (2001)"]  # (before: 'b. 1935' alone)
 
 
 @pytest.mark.parametrize("decided, shown", [("", "b. 1987/1988, actor"),

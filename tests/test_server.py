@@ -863,10 +863,39 @@ def test_the_home_page_tells_apart_films_of_one_title(night_rivers):
                                                                                          "2011, with Ann Lee, Cy Park"]
 
 
-@pytest.mark.parametrize("name, summary", [("Bo Kim", "in Night River (2001)"),
-                                           ("Ann Lee", "2 films, from Night River (2001)")])
+@pytest.mark.parametrize("name, summary", [("Bo Kim", "actor, in Night River (2001)"),
+                                           ("Ann Lee", "actor, 2 films, from Night River (2001)")])
 def test_a_person_without_birth_or_job_is_told_apart_by_their_films(night_rivers, name, summary):
     hits = json.loads(night_rivers.get("/search", query_string={"q": name, "format": "json"}).data)["results"]
+    assert [(h["name"], h["summary"]) for h in hits] == [(name, summary)]
+
+
+@pytest.fixture(scope="module")
+def river_crew(tmp_path_factory):
+    """A project of two films whose people are credited as director, composer and actor."""
+    from kg.build.pipeline import build
+    from kg.config import load_config
+    from server import create_app
+
+    root = tmp_path_factory.mktemp("river-crew")
+    shutil.copytree(REPO / "shapes", root / "shapes")
+    (root / "data").mkdir()
+    (root / "data" / "films.json").write_text(json.dumps([
+        {"title": "Day River", "year": 2005, "director": ["Dee Moon"], "music": ["Dee Moon", "Eun Oh"],
+         "cast": ["Eun Oh"]},
+        {"title": "Dawn River", "year": 2007, "music": ["Eun Oh"]}]))
+    (root / "data" / "films.mapping.yaml").write_text(
+        "source: {key: films, name: The films, type: CreativeWork}\nfiles: films.json\nrecord: movie\n"
+        "fields:\n  name: title\n  production_year: year\n  director: {name: director}\n"
+        "  composer: {name: music}\n  actor: {name: cast}\n")
+    assert build(load_config(root)).release_dir is not None
+    return create_app(load_config(root)).test_client()
+
+
+@pytest.mark.parametrize("name, summary", [("Dee Moon", "composer and director, in Day River (2005)"),
+                                           ("Eun Oh", "composer and actor, 2 films, from Day River (2005)")])
+def test_a_person_without_a_job_title_is_summed_up_by_what_the_films_credit_them_as(river_crew, name, summary):
+    hits = json.loads(river_crew.get("/search", query_string={"q": name, "format": "json"}).data)["results"]
     assert [(h["name"], h["summary"]) for h in hits] == [(name, summary)]
 
 

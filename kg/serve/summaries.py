@@ -105,27 +105,40 @@ def _person(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
     if len(born) > 1 and (chosen := _preferred(release, node, _BORN)) is not None:
         born = [chosen.value[:4]]
     jobs = sorted(v.value for v in values_of(release, node, _JOB) if isinstance(v, ox.Literal))
-    return ([f"b. {'/'.join(born)}"] if born else []) + (jobs[:1] or _credits(release, node, lang))
+    return ([f"b. {'/'.join(born)}"] if born else []) + (jobs[:1] or _credits(release, node, lang, roles=True))
 
 
 CREDITS_SCANNED = 500  # statements that name a person, read to find their films (a summary, not a filmography)
 
+# what a person was in a film, by the property that credits them (a crew credit's department is the source's words,
+# not read for a summary)
+_ROLES = {vocab.S.director: "director", vocab.S.actor: "actor", vocab.S.author: "writer", vocab.S.editor: "editor",
+          vocab.S.producer: "producer", vocab.S.musicBy: "composer", vocab.K.executiveProducer: "executive producer",
+          vocab.K.cinematographer: "cinematographer", vocab.K.lightingDirector: "lighting director",
+          vocab.K.soundDesigner: "sound"}
 
-def _credits(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
-    """'in Night River (2001)', or '95 films, from Def by Temptation (1990)': the films that credit a person."""
+
+def _credits(release: Release, node: ox.NamedNode, lang: str, roles: bool = False) -> list[str]:
+    """'in Night River (2001)', or '95 films, from Def by Temptation (1990)': the films that credit a person; with
+    `roles`, what they were in them first, the most frequent (at most two): 'director, in Night River (2001)'."""
     minter = Minter(str(release.meta.get("base_iri", "")))
-    films = set()
+    films: dict[str, set[str]] = {}
     for q in itertools.islice(release.store.quads_for_pattern(None, None, node, ox.DefaultGraph()), CREDITS_SCANNED):
         doc = q.subject.value.split("#", 1)[0]
         if minter.kind_of(doc) == "movie":
-            films.add(doc)
+            films.setdefault(doc, set()).update([_ROLES[q.predicate]] if q.predicate in _ROLES else [])
     if not films:
         return []
     first = min(films, key=lambda f: (year(release, f) or "9999", f))
     made = year(release, first)
     title = (label(release, first, lang) or first) + (f" ({made})" if made else "")
     count = f"{len(films)}+" if len(films) >= CREDITS_SCANNED else str(len(films))
-    return [f"in {title}"] if len(films) == 1 else [f"{count} films, from {title}"]
+    frequency: dict[str, int] = {}
+    for role in itertools.chain.from_iterable(films.values()):
+        frequency[role] = frequency.get(role, 0) + 1
+    most = sorted(frequency, key=lambda r: (-frequency[r], r))[:2] if roles else []
+    films_said = f"in {title}" if len(films) == 1 else f"{count} films, from {title}"
+    return [" and ".join(most), films_said] if most else [films_said]
 
 
 def _event(release: Release, node: ox.NamedNode, lang: str) -> list[str]:
@@ -145,7 +158,7 @@ def summary(release: Release, iri: str, lang: str = "en") -> str | None:
     """A few words that tell apart entities of the same name, as Wikidata's descriptions do, by kind.
 
     A film: '1915, Cecil B. DeMille' or '1915, with Geraldine Farrar, Wallace Reid'; a person: 'b. 1971, film
-    director' or 'b. 1935, in Night River (2001)'; an event: '2009-10-14, Busan'; a character: 'in Break Away
+    director' or 'b. 1935, actor, in Night River (2001)'; an event: '2009-10-14, Busan'; a character: 'in Break Away
     (2008/2009)'; anything else: None.
     """
     words = _SUMMARIES.get(Minter(str(release.meta.get("base_iri", ""))).kind_of(iri) or "")
