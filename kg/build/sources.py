@@ -249,11 +249,12 @@ _YAML_HINTS = (
     ("found '<block mapping start>'", " (a line indented otherwise than the fields beside it: each field of a record "
                                       "starts at the same column)"),
     ("found '<scalar>'", " (text after a closing quote, as in \"X\" (2009): quote the whole value)"),
-    ("expected ',' or ']'", " (a list opened with [ and not closed with ])"),
-    ("expected ',' or '}'", " (a mapping opened with { and not closed with })"),
     ("could not find expected ':'", " (a field without ': ' after its name, or a value over several lines that needs "
                                     "quotes)"),
 )
+
+
+_UNCLOSED = {"expected ',' or ']'": "a list [", "expected ',' or '}'": "a mapping {"}  # flow collections
 
 
 def _colon_in_value(text: str, at: int) -> bool:
@@ -300,7 +301,16 @@ def read_yaml(path: Path, display: str) -> Any:
             why += (" (a value holding ': ' is quoted: name: \"Review: Beol-sae\")" if _colon_in_value(text, mark.line)
                     else " (is the line indented as the fields beside it are?)")
         elif "end of stream" in why and exc.context_mark is not None and "quoted" in str(exc.context):
-            why += f" (a quote opened on line {exc.context_mark.line + 1} and not closed)"
+            raise InputError([Problem(display, exc.context_mark.line + 1, "malformed YAML: a quote opened on this "
+                                      f"line is not closed before the end of the file ({why})")]) from exc
+        elif (unclosed := _UNCLOSED.get(why.split(", but", 1)[0])) and exc.context_mark and exc.problem_mark:
+            # told where the bracket opened, which is where it is closed: the parser stops where it notices, at the
+            # next key or past the file's end
+            opened = exc.context_mark.line + 1
+            found = (" before the end of the file" if exc.problem_mark.index >= len(text.rstrip())
+                     else "" if exc.problem_mark.line + 1 == opened else f" before line {exc.problem_mark.line + 1}")
+            raise InputError([Problem(display, opened, f"malformed YAML: {unclosed} opened on this line is not "
+                                                       f"closed{found} ({why})")]) from exc
         else:
             why += next((hint for said, hint in _YAML_HINTS if said in why), "")
         raise InputError([Problem(display, _mark_line(exc), f"malformed YAML: {why}")]) from exc
