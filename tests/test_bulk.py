@@ -1272,6 +1272,28 @@ def test_two_values_written_alike_but_typed_otherwise_are_a_conflict_that_shows_
     assert "identifier: '42 (xsd:string)' and '42 (@en)', all according to extra" in output, output
 
 
+def test_rows_of_one_file_disagreeing_on_a_film_name_the_row_of_each_value(empty_project, run_kg):
+    put(empty_project, "fest.csv", "title,year,minutes\nOasis,2002,132\nPoetry,2010,139\nOasis,2002,132\n"
+                                   "Oasis,2002,133\n")
+    put(empty_project, "fest.mapping.yaml", mapping("fest.csv", "name: title\nproduction_year: year\n"
+                                                                "running_time: minutes\n"))
+    output = built(empty_project, run_kg)
+    assert "duration: 'PT2H12M' (132 min) at data/fest.csv:2 and 'PT2H13M' (133 min) at data/fest.csv:5, all " \
+           "according to films" in output, output
+
+
+def test_rows_of_two_sources_disagreeing_name_the_row_of_each_value(empty_project, run_kg):
+    put(empty_project, "a.csv", "title,year,minutes\nOasis,2002,132\n")
+    put(empty_project, "b.csv", "title,year,minutes\nPoetry,2010,139\nOasis,2002,133\n")
+    put(empty_project, "a.mapping.yaml", mapping("a.csv", "name: title\nproduction_year: year\nrunning_time: minutes\n",
+                                                 source="first"))
+    put(empty_project, "b.mapping.yaml", mapping("b.csv", "name: title\nproduction_year: year\nrunning_time: minutes\n",
+                                                 source="second"))
+    output = built(empty_project, run_kg)
+    assert "duration: 'PT2H12M' (132 min) at data/a.csv:2 according to first; 'PT2H13M' (133 min) at data/b.csv:3 " \
+           "according to second" in output, output
+
+
 def test_a_list_of_schema_org_markup_documents_is_read(empty_project, run_kg):
     pages = [{"@context": "https://schema.org", "@id": f"{BASE}movie/m{n}", "@type": "Movie", "name": f"M{n}"}
              for n in range(300)]

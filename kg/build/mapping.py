@@ -55,6 +55,7 @@ class Conflict:
     preferred: Term | None = None  # the value curators chose, if they did
     decided: str | None = None  # where they did: their prefer decision, or their own top-level value
     decided_in: str | None = None  # the file of their prefer decision (the published statement names no line)
+    rows: dict[str, Origin] = field(default_factory=dict)  # a bulk record's: the row giving a value (as shown) first
 
     @property
     def settled(self) -> bool:
@@ -65,12 +66,14 @@ class Conflict:
         """The graphs that give one of the values (`values` is keyed as shown: two written alike, by datatype too)."""
         return next((graphs for t, graphs in zip(self.terms, self.values.values(), strict=False) if t == term), ())
 
-    def _said(self, value: str) -> str:
-        """A value as the conflict quotes it: a running time with its minutes, as a curator wrote it (PT1H48M, 108)."""
+    def _said(self, value: str, published: bool = False) -> str:
+        """A value as the conflict quotes it: a running time with its minutes, as a curator wrote it (PT1H48M, 108);
+        for a curator (not `published`), at the row that gives it where rows of one record disagree."""
         took = Duration.parse(value) if self.predicate in _TIMES else None
         minutes = took.hours * 60 + took.minutes if took is not None else 0
         shown = f" ({minutes} min)" if took and minutes and not (took.years or took.months or took.days) else ""
-        return quote(value) + shown
+        row = self.rows.get(value) if not published else None
+        return quote(value) + shown + (f" at {row.where}" if row is not None else "")
 
     def describe(self, published: bool = False) -> str:
         """One line for a curator; `published`, for the graph: where a decision is, by its file alone (a line
@@ -78,9 +81,9 @@ class Conflict:
         prop = self.predicate.rsplit('/', 1)[-1].rsplit('#', 1)[-1]
         sources = {g for graphs in self.values.values() for g in graphs}
         if len(sources) == 1:  # not sources disagreeing: one source giving several values
-            return (f"{self.subject} {prop}: {' and '.join(self._said(v) for v in self.values)}, all according to "
-                    f"{next(iter(sources)).rsplit('/', 1)[-1]}")
-        said = "; ".join(f"{self._said(obj)} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
+            return (f"{self.subject} {prop}: {' and '.join(self._said(v, published) for v in self.values)}, all "
+                    f"according to {next(iter(sources)).rsplit('/', 1)[-1]}")
+        said = "; ".join(f"{self._said(obj, published)} according to {', '.join(g.rsplit('/', 1)[-1] for g in graphs)}"
                          for obj, graphs in self.values.items())
         decided = f"as decided in {self.decided_in}" if published and self.decided_in else self.decided
         settled = f" (settled: {quote(self.preferred.value)} preferred, {decided})" if self.preferred else ""
@@ -98,9 +101,9 @@ class Mapped:
     subjects: dict[str, Origin] = field(default_factory=dict)
     statements: dict[tuple[str, str], Origin] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
-    # of a bulk record two sources describe, where a single-valued property is given when not on its first row (its
-    # subject's place): (subject, predicate) -> the first other row giving it (any such row gives a conflict's value)
-    rows: dict[tuple[str, str], Origin] = field(default_factory=dict)
+    # of a bulk record, where a single-valued property's value is given when not on its first row (its subject's
+    # place): (subject, predicate, value as N-Triples) -> the first other row giving it
+    rows: dict[tuple[str, str, str], Origin] = field(default_factory=dict)
     # an RDF file's statement on what a record also states: (subject, predicate, object's value) -> the file's place
     values: dict[tuple[str, str, str], Origin] = field(default_factory=dict)
 
@@ -171,6 +174,7 @@ class _Mapper:
         self.track = True  # per-statement origins: for hand-written files only (bulk rows share the record's)
         self.rows = False  # a bulk record's rows giving its single-valued properties (`Mapped.rows`)
         self.first: Origin | None = None  # the record's place
+        self.first_line, self.first_file = 0, ""  # (its line and file, which tell a row from the first for little)
         self.roles: dict[tuple[str, str | None], str] = {}  # the record's cast roles a source left unkeyed (`_roles`)
 
     def graph(self, claim: Claim) -> NamedNode:
@@ -185,8 +189,9 @@ class _Mapper:
     def emit(self, s: NamedNode, p: NamedNode, o: Term, g: NamedNode, origin: Origin | None) -> Quad:
         if self.track and origin is not None:
             self.out.statements.setdefault((s.value, p.value), origin)
-        elif self.rows and origin is not None and origin != self.first and p.value in SINGLE_VALUED:
-            self.out.rows.setdefault((s.value, p.value), origin)
+        elif (self.rows and origin is not None and (origin.line != self.first_line or origin.file != self.first_file)
+              and p.value in SINGLE_VALUED):
+            self.out.rows.setdefault((s.value, p.value, str(o)), origin)
         return Quad(s, p, o, g)
 
     def record(self, record: Record) -> Iterator[Quad]:
@@ -194,9 +199,9 @@ class _Mapper:
         subject = self.m.entity(record.kind, record.key)
         self.out.subjects[subject.value] = record.origin
         self.track = record.detailed
-        # (only where sources may disagree: a record of one source's rows has no conflict to locate)
-        self.rows = not record.detailed and len({c.source for c in record.claims} - {EDITORIAL}) > 1
+        self.rows = not record.detailed
         self.first = record.origin
+        self.first_line, self.first_file = (record.origin.line or 0, record.origin.file) if record.origin else (0, "")
         chosen = [v.value for v in record.values("type")] or ([kind.default_type] if kind.default_type else [])
         types = list(kind.types) + [vocab.SCHEMA + t for t in chosen]
         for t in types:
@@ -421,9 +426,14 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
         if chosen is None and _agreeing_dates([t for t, _ in values.values()]):
             continue  # a year beside a day of it: one told more precisely, not sources that disagree (a choice the
             # curators made between them still holds, recorded as a settled conflict)
-        where = out.rows.get((s, p)) or out.origin_of(s, p)  # a bulk record's: a row giving one of the values
+        first = out.origin_of(s, p)
+        later = {shown: row for (key, _), shown in zip(sorted(values.items()), said, strict=True)
+                 if (row := out.rows.get((s, p, key))) is not None}
+        where = next(iter(later.values()), None) or first  # a bulk record's: a row giving a value
+        # (a value given by no later row is its first row's)
+        rows = {shown: later.get(shown) or first for shown in said} if later and first is not None else {}
         conflicts.append(Conflict(s, p, said, where, tuple(t for _, (t, _) in sorted(values.items())),
-                                  chosen, decided, decided_in if chosen is not None else None))
+                                  chosen, decided, decided_in if chosen is not None else None, rows))
     return conflicts
 
 

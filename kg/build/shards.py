@@ -367,7 +367,7 @@ class _Job:
 _JOB: _Job | None = None
 
 
-_Mapping = tuple[dict[str, Origin], dict[tuple[str, str], Origin], dict[tuple[str, str], Origin], dict[str, str]]
+_Mapping = tuple[dict[str, Origin], dict[tuple[str, str], Origin], dict[tuple[str, str, str], Origin], dict[str, str]]
 
 
 _HAND_WRITTEN = (".yaml", ".yml")
@@ -431,7 +431,7 @@ def _map_split(n: int) -> _Mapping:
     slices = list(parallel(lambda i: _map_slice(n, i, parts), parts, parts, "map", mine=0))
     subjects: dict[str, Origin] = {}
     statements: dict[tuple[str, str], Origin] = {}
-    rows: dict[tuple[str, str], Origin] = {}
+    rows: dict[tuple[str, str, str], Origin] = {}
     for part_subjects, part_statements, part_rows, _ in slices:  # in the records' order, as one task notes them
         subjects.update(part_subjects)  # where a subject was written last
         for key, origin in part_statements.items():
