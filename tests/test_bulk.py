@@ -420,6 +420,82 @@ def test_a_hand_written_record_added_later_is_joined_by_the_next_build_too(empty
     assert ask(empty_project, f"SELECT ?d WHERE {{ ?m <{S}director> ?d }}") == [(f"{BASE}person/park-chan-wook",)]
 
 
+_OLDBOY = "movies:\n  oldboy: {name: Oldboy, production_year: 2003, director: [park-chan-wook]}\n" \
+          "people:\n  park-chan-wook: {name: Park Chan-wook}\n"
+
+
+def _undated_oldboy(root: Path, rows: str) -> None:
+    """A hand-written Oldboy (2003) keyed by its title, and a CSV of Oldboy rows (`rows`: title,year,director)."""
+    put(root, "films.yaml", _OLDBOY)
+    put(root, "films.csv", "title,year,director\n" + rows)
+    put(root, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\ndirector: director\n"))
+
+
+def _directors(root: Path) -> list[tuple[str, ...]]:
+    return ask(root, f"SELECT ?m ?d WHERE {{ ?m <{S}director> ?d }}")
+
+
+def test_a_row_without_a_year_is_kept_apart_from_a_hand_written_film_of_its_title_when_others_have_it(
+        empty_project, run_kg):
+    _undated_oldboy(empty_project, "Oldboy,,Spike Lee\nOldboy,2013,Spike Lee\n")
+    built(empty_project, run_kg)
+    assert _directors(empty_project) == [(f"{BASE}movie/oldboy", f"{BASE}person/park-chan-wook"),
+                                         (f"{BASE}movie/oldboy-2013", f"{BASE}person/spike-lee"),
+                                         (f"{BASE}movie/oldboy-undated", f"{BASE}person/spike-lee")]
+    assert "data/films.csv:2: suspicious: film 'oldboy' gives no year, and films of that title are 'oldboy' (written " \
+           "by hand) and 'oldboy-2013': it could be any of them, so it is kept apart as 'oldboy-undated'" \
+           in "\n".join(_notes(empty_project))
+
+
+def test_a_row_without_a_year_kept_apart_is_a_candidate_duplicate_of_each_film_it_could_be(empty_project, run_kg):
+    _undated_oldboy(empty_project, "Oldboy,,Spike Lee\nOldboy,2013,Spike Lee\n")
+    built(empty_project, run_kg)
+    code, output = run_kg(empty_project, "duplicates")
+    assert code == 0 and "merge movie/oldboy-undated into movie/oldboy\n" in output + "\n" and \
+        "merge movie/oldboy-undated into movie/oldboy-2013" in output, output
+
+
+def test_merging_the_row_without_a_year_into_one_film_settles_its_note(empty_project, run_kg):
+    _undated_oldboy(empty_project, "Oldboy,,Spike Lee\nOldboy,2013,Spike Lee\n")
+    built(empty_project, run_kg)
+    put(empty_project, "decisions.yaml", "decisions:\n  - merge movie/oldboy-undated into movie/oldboy-2013\n")
+    built(empty_project, run_kg)
+    assert _directors(empty_project) == [(f"{BASE}movie/oldboy", f"{BASE}person/park-chan-wook"),
+                                         (f"{BASE}movie/oldboy-2013", f"{BASE}person/spike-lee")]
+    assert not any("gives no year" in n for n in _notes(empty_project))
+    assert "0 candidate duplicates" in run_kg(empty_project, "duplicates")[1]
+
+
+def test_a_row_without_a_year_joins_the_hand_written_film_of_its_title_when_it_is_the_only_one(empty_project,
+                                                                                               run_kg):
+    _undated_oldboy(empty_project, "Oldboy,,Park Chan-wook\n")
+    built(empty_project, run_kg)
+    assert _directors(empty_project) == [(f"{BASE}movie/oldboy", f"{BASE}person/park-chan-wook")]
+    assert "data/films.csv:2: merged: film 'oldboy' gives no year: it is the hand-written film of that key, the " \
+           "only one of that title" in _notes(empty_project)
+
+
+def test_a_row_without_a_year_leaves_the_hand_written_film_once_a_dated_row_of_its_title_is_added(empty_project,
+                                                                                                  run_kg):
+    _undated_oldboy(empty_project, "Oldboy,,Spike Lee\n")
+    built(empty_project, run_kg)
+    put(empty_project, "films.csv", "title,year,director\nOldboy,,Spike Lee\nOldboy,2013,Spike Lee\n")
+    built(empty_project, run_kg)  # (the file read again, beside what the last build kept)
+    edited = _directors(empty_project)
+    assert run_kg(empty_project, "build", "--full")[0] == 0
+    assert edited == _directors(empty_project) and (f"{BASE}movie/oldboy-undated", f"{BASE}person/spike-lee") in edited
+
+
+def test_a_row_with_a_title_ending_in_a_number_and_no_year_is_told_by_its_missing_year_not_its_title(
+        empty_project, run_kg):
+    put(empty_project, "films.yaml", "movies:\n  blade-runner-2049: {name: Blade Runner 2049, production_year: 2017}\n")
+    put(empty_project, "films.csv", "title,year\nBlade Runner 2049,\nBlade Runner 2049,2017\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    built(empty_project, run_kg)
+    assert "data/films.csv:2: suspicious: film 'blade-runner-2049' gives no year, and films of that title are " \
+           "'blade-runner-2049' (written by hand) and 'blade-runner-2049-2017'" in "\n".join(_notes(empty_project))
+
+
 def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)"},

@@ -34,7 +34,17 @@ from kg.build.bulkspec import (
     reach,
 )
 from kg.build.cleaning import LOST_LETTER, NOT_A_PERSON, group
-from kg.build.identity import Apart, Entry, Identities, Spelled, kind_word, lost_letters, renamed, resolve
+from kg.build.identity import (
+    UNDATED,
+    Apart,
+    Entry,
+    Identities,
+    Spelled,
+    kind_word,
+    lost_letters,
+    renamed,
+    resolve,
+)
 from kg.build.notes import TOLD_FIX, Note
 from kg.build.rows import GARBLED, MAPPING, bad_bytes, deep_line, rows
 from kg.build.slips import slipped_words
@@ -278,10 +288,10 @@ class _Reader:
             if name is None or not self.pure([], lambda: name.values(row, [])):
                 self.notes.append(Note(display, line, "skipped", f"no {kind} name"))
             return
-        key, label, strong, _ = found[0]
+        key, label, strong, _, undated = found[0]
         origin = Origin(display, line, key)
         self._credited.clear()
-        entry = self.ids.entry(source, kind, key, origin, label, strong)
+        entry = self.ids.entry(source, kind, key, origin, label, strong, undated)
         if mapping.identity.distinct is not None:
             entry.rows.setdefault(str(mapping.identity.distinct.first(row, []) or ""), line)
         before = len(entry.values)
@@ -338,8 +348,9 @@ class _Reader:
                                            f"misspelt? {TOLD_FIX}", (pair,), candidates=True))
 
     def identify(self, mapping: Mapping, identity: Identity, kind: str, row: dict[str, Any], origin: Origin,
-                 fixes: list[str]) -> list[tuple[str, str | None, bool, str]]:
-        """(key, name key, identified by an identifier?, name) of each record the row names."""
+                 fixes: list[str]) -> list[tuple[str, str | None, bool, str, bool]]:
+        """(key, name key, identified by an identifier?, name, keyed by a title without its year) of each record the
+        row names."""
         keys = self.pure(fixes, lambda: identity.keys(row, fixes, people=kind == "person"))
         return self.ids.identify(mapping, identity, kind, origin, keys)
 
@@ -393,9 +404,9 @@ class _Reader:
     def referenced(self, mapping: Mapping, ref: RefSpec, row: dict[str, Any], origin: Origin,
                    fixes: list[str]) -> list[str]:
         keys = []
-        for key, label, strong, name in self.identify(mapping, ref.identity, ref.kind, row, origin, fixes):
+        for key, label, strong, name, undated in self.identify(mapping, ref.identity, ref.kind, row, origin, fixes):
             target = self.ids.entry(mapping.source.key, ref.kind, key, Origin(origin.file, origin.line, key), label,
-                                strong)
+                                    strong, undated)
             if name:
                 target.add("name", LangText(name), target.origin)
                 if ref.kind == "person" and group(name):
@@ -680,7 +691,7 @@ def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str]
     editorial = Claim(EDITORIAL, (Value("name", name, origin),), origin)
     former: dict[str, Origin] = {}  # the keys of rows found to be this record (a name-keyed row of an identified
     for _, entry in said:           # film): their IRIs redirect to it, as a published one did before the merge
-        if entry.key != key:
+        if entry.key != key and not (entry.undated and key == entry.key + UNDATED):  # (a hand-written film's IRI)
             former.setdefault(entry.key, Origin(entry.origin.file, entry.origin.line, entry.key))
     return Record(kind_name, key, (editorial, *(Claim(s, tuple(v), origin) for s, v in claims.items())), origin,
                   detailed=False, formerly=tuple(sorted(former.items())))

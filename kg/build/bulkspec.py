@@ -242,8 +242,9 @@ class Identity:
     distinct: Column | None = None  # rows with the same name and year but different values here are different
 
     def keys(self, row: dict[str, Any], fixes: list[str],
-             people: bool = False) -> list[tuple[str | None, str | None, str, str]]:
-        """(identifier key, name key, distinguishing value, name) of each record a row names.
+             people: bool = False) -> list[tuple[str | None, str | None, str, str, bool]]:
+        """(identifier key, name key, distinguishing value, name, whether the name key lacks the year the key has
+        when the row gives one) of each record a row names.
 
         One per name in a list-valued name column (a cast list); just one when an identifier column is set.
         With `people`, what cannot be a person's name is left out (`people_names`).
@@ -263,12 +264,13 @@ class Identity:
             year = None
         distinct = str(self.distinct.first(row, fixes) or "") if self.distinct else ""
         out = []
+        undated = self.year is not None and year is None
         for name in names:
             text = str(name)
             label = name_key(text) + (f"-{year}" if year is not None else "") if _ALNUM.search(text) else None
-            out.append((str(ident).lower() if ident is not None else None, label or None, distinct, text))
+            out.append((str(ident).lower() if ident is not None else None, label or None, distinct, text, undated))
         if not names and ident is not None:
-            out.append((str(ident).lower(), None, distinct, ""))
+            out.append((str(ident).lower(), None, distinct, "", undated))
         return out
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from kg.build.bulkspec import Identity, Mapping
 from kg.build.cleaning import LOST_LETTER
-from kg.build.notes import Note
+from kg.build.notes import TOLD_FIX, Note
 from kg.ids import is_key, slugify
 from kg.model import CastEntry, CrewEntry, Field, Origin, Value
 from kg.text import quote
@@ -37,6 +37,7 @@ class Entry:
     rows: dict[str, int] = dataclasses.field(default_factory=dict)  # distinguishing value -> first row
     billed: int = 0  # actors listed so far: the source's order is its billing
     billings: dict[tuple[str, str | None], int] | None = None  # (actor, character) -> its billing, once listed
+    undated: bool = False  # a film keyed by its title alone, where its rows give no year (docs/bulk.md, rule 5)
 
     def add(self, name: str, value: Any, origin: Origin) -> None:
         if (key := (name, value)) not in self.values:  # (a Value made only when kept: a million per big read)
@@ -54,23 +55,27 @@ class Identities:
         self.notes = notes
         self.entries: dict[tuple[str, str, str], Entry] = {}
 
-    def entry(self, source: str, kind: str, key: str, origin: Origin, label: str | None, strong: bool) -> Entry:
+    def entry(self, source: str, kind: str, key: str, origin: Origin, label: str | None, strong: bool,
+              undated: bool = False) -> Entry:
         found = self.entries.get((source, kind, key))
         if found is None:
-            found = self.entries[(source, kind, key)] = Entry(kind, key, origin, label, strong)
+            found = self.entries[(source, kind, key)] = Entry(kind, key, origin, label, strong, undated=undated)
             if strong:
                 self.same_as(found, key, origin)
         return found
 
     def identify(self, mapping: Mapping, identity: Identity, kind: str, origin: Origin,
-                 keys: list[tuple[str | None, str | None, str, str]]) -> list[tuple[str, str | None, bool, str]]:
-        """(key, name key, identified by an identifier?, name) of each record a row names, from what its cells
-        give (`Identity.keys`)."""
+                 keys: list[tuple[str | None, str | None, str, str, bool]]
+                 ) -> list[tuple[str, str | None, bool, str, bool]]:
+        """(key, name key, identified by an identifier?, name, keyed by a title the row gives no year for) of each
+        record a row names, from what its cells give (`Identity.keys`)."""
         found = []
-        for ident, label, distinct, name in keys:
+        for ident, label, distinct, name, undated in keys:
             one = self.identify_one(mapping, identity, kind, origin, ident, label, distinct, name)
             if one is not None:
-                found.append((*one, name))
+                # (a film named where no year is read, in a list of films say, is as undated as a row without one)
+                dateless = undated or (kind == "movie" and identity.year is None)
+                found.append((*one, name, dateless and not one[2] and one[0] == label))
         return found
 
     def identify_one(self, mapping: Mapping, identity: Identity, kind: str, origin: Origin, ident: str | None,
@@ -158,6 +163,10 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
             continue
         targets = strong.get((e.kind, e.label or ""), set())
         if (e.kind, e.key) in hand:
+            if e.undated and e.kind == "movie":
+                if (undated := _undated(e, entries, hand, notes)) is not None:
+                    rename[(e.kind, e.key)] = undated
+                continue
             if targets:
                 notes.append(Note(e.origin.file, e.origin.line, "suspicious",
                                   f"{e.kind} {quote(e.key)} is the hand-written record of that key, which "
@@ -180,6 +189,33 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
             notes.append(Note(e.origin.file, e.origin.line, "suspicious",
                               f"{e.kind} {quote(e.key)} could be any of {sorted(targets)}; kept apart"))
     return rename
+
+
+UNDATED = "-undated"  # ends the key of a film kept apart from a hand-written one of its title: its rows give no year
+_DATED = re.compile(r"(.+)-\d{4}")
+
+
+def _undated(e: Entry, entries: dict[tuple[str, str, str], Entry], hand: AbstractSet[tuple[str, str]],
+             notes: list[Note]) -> str | None:
+    """Where a film whose rows give no year goes when its title is the key of a hand-written film: its own key
+    (`UNDATED`), when films of that title are known in some year (it could be any of them, the hand-written one
+    too); else None, and it joins the hand-written film, with a note (docs/bulk.md, rule 5)."""
+    dated = sorted({key for kind, key in itertools.chain(((x.kind, x.key) for x in entries.values()), hand)
+                    if kind == "movie" and (m := _DATED.fullmatch(key)) is not None and m.group(1) == e.key})
+    if not dated:
+        notes.append(Note(e.origin.file, e.origin.line, "merged",
+                          f"film {quote(e.key)} gives no year: it is the hand-written film of that key, the only one "
+                          "of that title"))
+        return None
+    apart = e.key + UNDATED
+    others = [e.key, *dated]
+    notes.append(Note(e.origin.file, e.origin.line, "suspicious",
+                      f"film {quote(e.key)} gives no year, and films of that title are {quote(e.key)} (written by "
+                      f"hand) and {', '.join(map(quote, dated))}: it could be any of them, so it is kept apart as "
+                      f"{quote(apart)} {TOLD_FIX}",
+                      tuple(frozenset((("movie", apart), ("movie", o))) for o in others), candidates=True,
+                      alternatives=True))
+    return apart
 
 
 def renamed(value: Value, f: Field, rename: dict[tuple[str, str], str]) -> Value:

@@ -21,6 +21,7 @@ class Note:
     # not_same), the note is not told again
     pairs: tuple[frozenset[tuple[str, str]], ...] = ()
     candidates: bool = False  # the pairs are candidate duplicates too: `kg duplicates` lists them, with the fix
+    alternatives: bool = False  # one record is one of the others at most: a decision on any pair settles the note
 
     @property
     def where(self) -> Where:

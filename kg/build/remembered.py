@@ -295,7 +295,7 @@ def write_entries(out: BinaryIO, said: list[Note], entries: Entries) -> None:
     while chunk := list(itertools.islice(items, _CHUNK)):
         origins: dict[Origin, int] = {}
         at = _numbering(origins)
-        rows = [(source, kind, key, at(e.origin), e.label, e.strong,
+        rows = [(source, kind, key, at(e.origin), e.label, e.strong | e.undated << 1,  # (flags: one small int)
                  tuple((v.field, _pack_value(v.value), at(v.origin)) for v in e.values.values()))
                 for (source, kind, key), e in chunk]
         packed = io.BytesIO()
@@ -322,9 +322,10 @@ def _unpack_entries(data: bytes, out: Entries) -> None:
     table, rows = pickle.loads(data)
     one = sys.intern
     origins = [Origin(one(o[0]), *o[1:]) for o in table]
-    for source, kind, key, at, label, strong, values in rows:
+    for source, kind, key, at, label, flags, values in rows:
         source, kind = one(source), one(kind)
-        entry = out[(source, kind, key)] = Entry(kind, key, origins[at], label, strong)
+        entry = out[(source, kind, key)] = Entry(kind, key, origins[at], label, bool(flags & 1),
+                                                 undated=bool(flags & 2))
         for f, v, o in values:
             value = _unpack_value(v)
             f = one(f)
@@ -355,9 +356,10 @@ class _Lazy:
         def origin(at: int) -> Origin:
             return Origin(one(table[at][0]), *table[at][1:])
 
-        for source, kind, key, at, label, strong, values in rows:
+        for source, kind, key, at, label, flags, values in rows:
             kind = one(kind)
-            head = out[(one(source), kind, key)] = _Head(kind, key, origin(at), label, strong, chunk=chunk)
+            head = out[(one(source), kind, key)] = _Head(kind, key, origin(at), label, bool(flags & 1),
+                                                         undated=bool(flags & 2), chunk=chunk)
             if kind == "person":  # (`lost_letters` asks a person's names)
                 for f, packed, where in values:
                     if f == "name":
@@ -421,7 +423,8 @@ def _exactly(entry: Entry) -> list[tuple[Any, ...]]:
 
 def _alike(a: Entry, b: Entry) -> bool:
     """Whether two entries say the same (what `write_entries` keeps of them)."""
-    return a.origin == b.origin and a.label == b.label and a.strong == b.strong and _exactly(a) == _exactly(b)
+    return a.origin == b.origin and a.label == b.label and a.strong == b.strong and a.undated == b.undated and \
+        _exactly(a) == _exactly(b)
 
 
 def key_of(mappings: list[Mapping], root: Path, context: str) -> str:
