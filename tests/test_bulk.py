@@ -496,6 +496,53 @@ def test_a_row_with_a_title_ending_in_a_number_and_no_year_is_told_by_its_missin
            "'blade-runner-2049' (written by hand) and 'blade-runner-2049-2017'" in "\n".join(_notes(empty_project))
 
 
+_KIMS = "people:\n  kim-sung-su: {name: Kim Sung-su, birth_date: 1961}\n" \
+        "  kim-sung-su-actor: {name: Kim Sung-su, birth_date: 1973}\n"
+
+
+def _hard_day(root: Path) -> None:
+    """Two hand-written people of one name, and a CSV crediting that name."""
+    put(root, "people.yaml", _KIMS)
+    put(root, "films.csv", "title,year,actor\nHard Day,2014,Kim Sung-su\n")
+    put(root, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\nactor: actor\n"))
+
+
+def _actors(root: Path) -> list[tuple[str, ...]]:
+    return ask(root, f"SELECT ?p WHERE {{ ?m <{S}actor> ?r . ?r <{S}actor> ?p }}")
+
+
+def test_a_name_two_hand_written_people_share_is_kept_apart_from_both(empty_project, run_kg):
+    _hard_day(empty_project)
+    built(empty_project, run_kg)
+    assert _actors(empty_project) == [(f"{BASE}person/kim-sung-su-unresolved",)]
+    assert "data/films.csv:2: suspicious: person 'kim-sung-su' is named as hand-written people 'kim-sung-su' and " \
+           "'kim-sung-su-actor' are: it could be any of them, so it is kept apart as 'kim-sung-su-unresolved'" \
+           in "\n".join(_notes(empty_project))
+    code, output = run_kg(empty_project, "duplicates")
+    assert "merge person/kim-sung-su-unresolved into person/kim-sung-su-actor" in output and \
+        "merge person/kim-sung-su-unresolved into person/kim-sung-su\n" in output, output
+
+
+def test_merging_a_shared_name_into_one_hand_written_person_credits_them_and_settles_the_note(empty_project, run_kg):
+    _hard_day(empty_project)
+    put(empty_project, "decisions.yaml", "decisions:\n  - merge person/kim-sung-su-unresolved into "
+                                         "person/kim-sung-su-actor\n")
+    built(empty_project, run_kg)
+    assert _actors(empty_project) == [(f"{BASE}person/kim-sung-su-actor",)]
+    assert not any("hand-written people" in n for n in _notes(empty_project))
+
+
+def test_a_second_hand_written_person_of_a_credited_name_moves_the_credit_apart_on_the_next_build(empty_project,
+                                                                                                   run_kg):
+    _hard_day(empty_project)
+    put(empty_project, "people.yaml", "people:\n  kim-sung-su: {name: Kim Sung-su, birth_date: 1961}\n")
+    built(empty_project, run_kg)
+    assert _actors(empty_project) == [(f"{BASE}person/kim-sung-su",)]
+    put(empty_project, "people.yaml", _KIMS)
+    built(empty_project, run_kg)  # (the bulk file unchanged: what it said is kept, its identities worked out again)
+    assert _actors(empty_project) == [(f"{BASE}person/kim-sung-su-unresolved",)]
+
+
 def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)"},

@@ -35,7 +35,7 @@ from kg.build.bulkspec import (
 )
 from kg.build.cleaning import LOST_LETTER, NOT_A_PERSON, group
 from kg.build.identity import (
-    UNDATED,
+    APART,
     Apart,
     Entry,
     Identities,
@@ -635,7 +635,7 @@ def renames(entries: Entries, notes: list[Note], hand: AbstractSet[tuple[str, st
     notes said in this order)."""
     rename = lost_letters(entries, notes, spelled)
     rename.update({k: rename.get(("person", v), v) if k[0] == "person" else v
-                   for k, v in resolve(entries, notes, hand, apart).items() if k not in rename})
+                   for k, v in resolve(entries, notes, hand, apart, spelled).items() if k not in rename})
     return rename
 
 
@@ -691,7 +691,7 @@ def record_of(kind_name: str, key: str, said: Said, rename: dict[tuple[str, str]
     editorial = Claim(EDITORIAL, (Value("name", name, origin),), origin)
     former: dict[str, Origin] = {}  # the keys of rows found to be this record (a name-keyed row of an identified
     for _, entry in said:           # film): their IRIs redirect to it, as a published one did before the merge
-        if entry.key != key and not (entry.undated and key == entry.key + UNDATED):  # (a hand-written film's IRI)
+        if entry.key != key and key not in (entry.key + suffix for suffix in APART):  # (a hand-written one's IRI)
             former.setdefault(entry.key, Origin(entry.origin.file, entry.origin.line, entry.key))
     return Record(kind_name, key, (editorial, *(Claim(s, tuple(v), origin) for s, v in claims.items())), origin,
                   detailed=False, formerly=tuple(sorted(former.items())))

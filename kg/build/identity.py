@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kg.build.bulkspec import Identity, Mapping
-from kg.build.cleaning import LOST_LETTER
+from kg.build.cleaning import LOST_LETTER, name_key
 from kg.build.notes import TOLD_FIX, Note
 from kg.ids import is_key, slugify
 from kg.model import CastEntry, CrewEntry, Field, Origin, Value
@@ -149,15 +149,19 @@ Apart = AbstractSet[frozenset[tuple[str, str]]]  # pairs of records the curators
 
 
 def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
-            hand: AbstractSet[tuple[str, str]] = frozenset(), apart: Apart = frozenset()) -> dict[tuple[str, str], str]:
+            hand: AbstractSet[tuple[str, str]] = frozenset(), apart: Apart = frozenset(),
+            spelled: AbstractMapping[tuple[str, str], tuple[str, ...]] = MappingProxyType({})
+            ) -> dict[tuple[str, str], str]:
     """Name-keyed records that match exactly one identified record of the same name become that record, but for
-    those whose key is a hand-written record's (`hand`): they join it (docs/bulk.md, rule 5); and for those the
-    curators keep apart from it (`apart`): a name alone is no proof."""
+    those whose key is a hand-written record's (`hand`): they join it (docs/bulk.md, rule 5), with a note when
+    hand-written people of that name are several (`spelled`: their names); and for those the curators keep apart
+    from it (`apart`): a name alone is no proof."""
     strong: dict[tuple[str, str], set[str]] = {}
     for e in entries.values():
         if e.strong and e.label:
             strong.setdefault((e.kind, e.label), set()).add(e.key)
     rename: dict[tuple[str, str], str] = {}
+    namesakes = _namesakes(spelled)
     for e in entries.values():
         if e.strong or (e.kind, e.key) in rename:
             continue
@@ -166,6 +170,16 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
             if e.undated and e.kind == "movie":
                 if (undated := _undated(e, entries, hand, notes)) is not None:
                     rename[(e.kind, e.key)] = undated
+                continue
+            if e.kind == "person" and len(sharing := namesakes.get(e.label or "", ())) > 1:
+                kept_as = e.key + UNRESOLVED  # (any of them: a merge decision says which)
+                rename[(e.kind, e.key)] = kept_as
+                notes.append(Note(e.origin.file, e.origin.line, "suspicious",
+                                  f"person {quote(e.key)} is named as hand-written people "
+                                  f"{' and '.join(map(quote, sharing))} are: it could be any of them, so it is kept "
+                                  f"apart as {quote(kept_as)} {TOLD_FIX}",
+                                  tuple(frozenset((("person", kept_as), ("person", o))) for o in sharing),
+                                  candidates=True, alternatives=True))
                 continue
             if targets:
                 notes.append(Note(e.origin.file, e.origin.line, "suspicious",
@@ -191,7 +205,20 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
     return rename
 
 
+def _namesakes(spelled: AbstractMapping[tuple[str, str], tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The hand-written people of each name key that two or more of them have (Kim Sung-su, the director and the
+    actor), by that key."""
+    keys: dict[str, set[str]] = {}
+    for (kind, key), names in spelled.items():
+        for n in names:
+            if kind == "person":
+                keys.setdefault(name_key(n), set()).add(key)
+    return {n: tuple(sorted(ks)) for n, ks in keys.items() if len(ks) > 1}
+
+
 UNDATED = "-undated"  # ends the key of a film kept apart from a hand-written one of its title: its rows give no year
+UNRESOLVED = "-unresolved"  # ends the key of a person named as several hand-written people are, kept apart from them
+APART = (UNDATED, UNRESOLVED)  # (a record kept apart so is not a former key of theirs: its key is a hand-written one)
 _DATED = re.compile(r"(.+)-\d{4}")
 
 
@@ -235,7 +262,7 @@ def _skeleton(name: str) -> str:
     return "".join(c if c.isascii() else "_" for c in name)
 
 
-Spelled = AbstractMapping[tuple[str, str], str]  # hand-written people's names beyond ASCII, by (kind, key)
+Spelled = AbstractMapping[tuple[str, str], tuple[str, ...]]  # hand-written people's names, by (kind, key)
 
 
 def lost_letters(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
@@ -250,9 +277,10 @@ def lost_letters(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
     for (_, kind, key), e in entries.items():
         if kind == "person" and (n := name(e)) and not n.isascii():
             spelled.setdefault(_skeleton(n), set()).add(key)
-    for (kind, key), n in spelled_by_hand.items():
-        if kind == "person" and not n.isascii():
-            spelled.setdefault(_skeleton(n), set()).add(key)
+    for (kind, key), names in spelled_by_hand.items():
+        for n in names:
+            if kind == "person" and not n.isascii():
+                spelled.setdefault(_skeleton(n), set()).add(key)
     rename: dict[tuple[str, str], str] = {}
     for (_, kind, key), e in entries.items():
         n = name(e)

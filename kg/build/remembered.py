@@ -712,9 +712,10 @@ class Remembered:
         records kept depend on them."""
         parts = apart(mappings)
         names = [key_of(part, self.root, self.context) for part in parts]
-        keys = "\n".join([*sorted(f"{kind}/{key}" for kind, key in hand),  # (not what the records say: an edit
-                          *sorted(" ".join(sorted(f"{k}/{v}" for k, v in pair)) for pair in kept_apart),  # keeps
-                          *sorted(f"{k}/{v}\t{n}" for (k, v), n in spelled.items())])  # it, but for names beyond ASCII)
+        # (not what the records say, which an edit keeps, but for hand-written people's names)
+        keys = "\n".join([*sorted(f"{kind}/{key}" for kind, key in hand),
+                          *sorted(" ".join(sorted(f"{k}/{v}" for k, v in pair)) for pair in kept_apart),
+                          *sorted(f"{k}/{v}\t{chr(31).join(n)}" for (k, v), n in spelled.items())])
         self.name = f"bulk-{digest(*(n.encode() for n in names), keys.encode())}.pickle"
         if self.previous is not None and (self.previous / self.name).is_file():
             said: list[Note] = []

@@ -1228,7 +1228,7 @@ def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) 
 def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None,
                  base: str = DEFAULT_BASE, readable: tuple[Path, ...] | None = None,
                  bulk: Callable[[list[Mapping], dict[str, Callable[[Any], Any]], list[Note], set[tuple[str, str]],
-                                 frozenset[frozenset[tuple[str, str]]], dict[tuple[str, str], str]],
+                                 frozenset[frozenset[tuple[str, str]]], dict[tuple[str, str], tuple[str, ...]]],
                                 list[Record]] = read_bulk,
                  ) -> Sources:
     """Read every source file (YAML, bulk mappings, RDF) inside the `readable` folders (by default the project
@@ -1299,8 +1299,9 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
     if mappings:
         try:
             hand = {(r.kind, r.key) for r in records if r.kind != "source"}  # a bulk key of one joins it (rule 5)
-            spelled = {(r.kind, r.key): spelt for r in records if r.kind == "person"  # a lost letter's (F_lix)
-                       for v in r.values("name") if not (spelt := str(getattr(v.value, "text", v.value))).isascii()}
+            # hand-written people's names: a lost letter's (F_lix), and namesakes' (two Kim Sung-su)
+            spelled = {(r.kind, r.key): tuple(str(getattr(v.value, "text", v.value)) for v in r.values("name"))
+                       for r in records if r.kind == "person"}
             records = _merge(records, bulk(mappings, PARSERS, out.notes, hand, frozenset(out.decisions.not_same),
                                            spelled), problems)
         except MappingError as exc:
