@@ -228,6 +228,37 @@ def test_a_file_that_mixes_encodings_is_said_to(empty_project, run_kg):
     assert "the rest of the file is valid utf-8, so it mixes encodings" in output
 
 
+@pytest.mark.parametrize("encoding, titles", [
+    ("cp949", ["아가씨", "살인의 추억", "벌새"]),  # Korean Excel's default
+    ("cp932", ["千と千尋の神隠し", "となりのトトロ"]),  # Japanese Excel's
+])
+def test_a_file_of_every_row_in_a_two_byte_encoding_is_refused_with_the_line_to_add(empty_project, run_kg,
+                                                                                     encoding, titles):
+    rows = "".join(f"{title},{2000 + n}\n" for n, title in enumerate(titles))
+    put(empty_project, "films.csv", ("title,year\n" + rows).encode(encoding))
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and f"data/films.csv: no row could be read, {len(titles)} rows left out for its bytes: the " \
+        f"whole file reads as {encoding}: if it is in {encoding}, say `encoding: {encoding}` in its mapping" in output, \
+        output
+
+
+def test_a_file_in_cp949_with_rows_of_plain_ascii_is_published_and_told_its_encoding_not_a_mix(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year\nOasis,2002\n아가씨,2016\n".encode("cp949"))
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    output = built(empty_project, run_kg)
+    assert "the whole file reads as cp949: if it is in cp949, say `encoding: cp949` in its mapping" in output, output
+    assert "mixes encodings" not in output
+
+
+def test_a_file_in_cp949_is_read_once_its_mapping_names_the_encoding(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year\n아가씨,2016\n".encode("cp949"))
+    put(empty_project, "films.mapping.yaml", "encoding: cp949\n" + mapping("films.csv", "name: title\n"
+                                                                                          "production_year: year\n"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?t WHERE {{ ?m a <{S}Movie> ; <{S}name> ?t }}") == [("아가씨",)]
+
+
 def test_a_declared_encoding_is_used(empty_project, run_kg):
     put(empty_project, "films.csv", "id,title,year\ntt0000001,Chloé in Paris,2001\n".encode("cp1252"))
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n", "id: id")

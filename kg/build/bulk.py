@@ -50,7 +50,7 @@ from kg.build.rows import GARBLED, MAPPING, bad_bytes, deep_line, rows
 from kg.build.slips import slipped_words
 from kg.model import EDITORIAL, KINDS, CastEntry, Claim, CrewEntry, Field, LangText, Origin, Record, Value
 from kg.progress import bar
-from kg.text import quote
+from kg.text import counted, quote
 
 T = TypeVar("T")
 
@@ -217,6 +217,7 @@ class _Reader:
         # columns are its header's)
         pending = {name: name.split(".") for name, was in reached.items()
                    if was is None or was[0] < name.count(".") + 1} if not csv else {}
+        readable, left_out = False, (0, "")  # (a row read; the rows left out for their bytes, and what to tell)
         for line, row in bar(rows(path, fmt, mapping.encoding, display, self.notes, mapping.items,
                                   mapping.delimiter, mapping.quoting), None,
                              "read", f"rows of {path.name}"):
@@ -240,12 +241,14 @@ class _Reader:
                         reached[name] = (depth, keys, text)
                     elif depth == was[0]:
                         reached[name] = (depth, keys | was[1], text or was[2])
-            bad = bad_bytes(json.dumps(row, ensure_ascii=False)) if row.get(GARBLED) else None
-            row.pop(GARBLED, None)
+            garbled = row.pop(GARBLED, None)
+            bad = bad_bytes(json.dumps(row, ensure_ascii=False)) if garbled else None
             if bad:
                 self.notes.append(Note(display, line, "skipped", f"not valid {mapping.encoding} (bytes {bad}); "
                                        "the row is left out rather than published garbled"))
+                left_out = (left_out[0] + 1, garbled)
                 continue
+            readable = True
             # digests, not the rows: the rows of a large file are not all kept alive until it is read. `exact`: of
             # the columns and cells in their order (a row's tape is found by it); a duplicate is the same cells, or
             # in JSON the same object whatever the order of its keys
@@ -260,6 +263,9 @@ class _Reader:
                 self.row(mapping, mapping.source.key, display, line, row)
             else:
                 self.taped(mapping, display, line, row, exact)
+        if left_out[0] and not readable:  # publishing the rest would drop all the file held, without a word
+            raise MappingError(f"{display}: no row could be read, {counted(left_out[0], 'row')} left out for its "
+                               f"bytes: {left_out[1].split('; ', 1)[-1]}")
 
     def taped(self, mapping: Mapping, display: str, line: int, row: dict[str, Any], digest: bytes) -> None:
         """Read one row, its pure work replayed from the tape of a row read before with the same cells (and

@@ -41,12 +41,31 @@ def bad_bytes(text: str) -> str | None:
 
 
 GUESSES = ("cp1252", "mac_roman")  # what a file that is not UTF-8 most often is: Windows' and old Macs' Latin
+# encodings of two bytes a letter (Korean and Japanese Excel's defaults), and the letters their text is mostly of: a
+# file read in one of them is taken as such only when they are (UTF-8's bytes read in cp949 make Hanja, not Hangul)
+WIDE_GUESSES = (("cp949", ((0xAC00, 0xD7A3), (0x3131, 0x318E))),  # Hangul syllables and letters
+                ("cp932", ((0x3040, 0x30FF), (0x4E00, 0x9FFF))))  # kana and kanji
+
+
+def _wide_guess(data: bytes) -> str | None:
+    """The two-byte encoding the whole file reads in, with its characters beyond ASCII nine in ten of its script."""
+    for guess, ranges in WIDE_GUESSES:
+        try:
+            decoded = data.decode(guess)
+        except UnicodeDecodeError:
+            continue
+        wide = [ord(c) for c in decoded if c > "\x7f"]
+        if wide and sum(1 for c in wide if any(lo <= c <= hi for lo, hi in ranges)) >= 0.9 * len(wide):
+            return guess
+    return None
 
 
 def _encoding_hint(data: bytes, encoding: str, text: str) -> str:
     """What to tell a curator whose file has bytes its encoding does not read: another encoding, or a mix."""
     bad = len(_SURROGATES.findall(text))
     said = f"{bad} byte{'' if bad == 1 else 's'} not valid {encoding} (their rows are left out)"
+    if (wide := _wide_guess(data)) is not None:  # (its pairs of bytes are at times valid UTF-8: not told a mix)
+        return f"{said}; the whole file reads as {wide}: if it is in {wide}, say `encoding: {wide}` in its mapping"
     if any(ch > "\x7f" and not "\udc80" <= ch <= "\udcff" for ch in text):
         return f"{said}; the rest of the file is valid {encoding}, so it mixes encodings: fix those rows at the source"
     for guess in GUESSES:
@@ -90,9 +109,9 @@ def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], i
     except OSError as exc:
         raise MappingError(f"{display}: cannot read file: {exc.strerror or exc}") from exc
     text = _decode(data, encoding, display, notes)
-    garbled = bool(_SURROGATES.search(text))
+    garbled = _encoding_hint(data, encoding, text) if _SURROGATES.search(text) else ""
     if garbled:
-        notes.append(Note(display, None, "suspicious", _encoding_hint(data, encoding, text)))
+        notes.append(Note(display, None, "suspicious", garbled))
     elif not encoding.lower().startswith("utf") and not _plausible(text):  # an encoding named (mac_roman reads
         # any bytes at all) that makes symbols of letters
         shown = ", ".join(quote(w) for w in _unlikely_words(text)[:3])
@@ -100,7 +119,7 @@ def rows(path: Path, fmt: str, encoding: str, display: str, notes: list[Note], i
                                                        f"garbled ({shown}): is it in another encoding, or several?"))
     for line, row in _parse(text, fmt, display, notes, items, delimiter, quoting):
         if garbled:
-            row[GARBLED] = True
+            row[GARBLED] = garbled  # (what to tell when no row is left)
         yield line, row
 
 
