@@ -574,6 +574,42 @@ def test_a_second_hand_written_person_of_a_credited_name_moves_the_credit_apart_
     assert _actors(empty_project) == [(f"{BASE}person/kim-sung-su-unresolved",)]
 
 
+def _korean_film(root: Path, decision: str = "") -> None:
+    """A hand-written country keyed by its code, and a CSV naming it by its name."""
+    put(root, "places.yaml", "countries:\n  kr: {name: South Korea, code: KR}\n"
+        + (f"decisions:\n  - {decision}\n" if decision else ""))
+    put(root, "films.csv", "title,year,country\nA Film,2001,South Korea\n")
+    put(root, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\ncountry: country\n"))
+
+
+def test_a_name_in_a_bulk_file_finds_the_hand_written_record_of_that_name_under_another_key(empty_project, run_kg):
+    _korean_film(empty_project)
+    built(empty_project, run_kg)  # (the shapes want a country's code, which only the hand-written record has)
+    assert ask(empty_project, f"SELECT ?c WHERE {{ ?m <{S}countryOfOrigin> ?c }}") == [(f"{BASE}country/kr",)]
+    assert "data/films.csv:2: merged: country 'south-korea' is the hand-written country 'kr' (same name; to keep " \
+           "them apart, decide 'not_same country/south-korea country/kr')" in _notes(empty_project)
+
+
+def test_a_name_the_curators_keep_apart_from_a_hand_written_record_stays_apart(empty_project, run_kg):
+    _korean_film(empty_project, "not_same country/south-korea country/kr")
+    code, output = run_kg(empty_project, "build")
+    assert code == 1 and "A country needs its ISO 3166-1 alpha-2 code" in output, output  # its own record, codeless
+
+
+def test_a_name_two_hand_written_records_share_finds_neither(empty_project, run_kg):
+    put(empty_project, "companies.yaml", "organizations:\n  cj-1995: {name: CJ Entertainment}\n"
+                                         "  cj-2010: {name: CJ Entertainment}\n")
+    put(empty_project, "films.csv", "title,year,company\nA Film,2001,CJ Entertainment\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
+                                                                  "production_company: company\n"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?c WHERE {{ ?m <{S}productionCompany> ?c }}") == [
+        (f"{BASE}organization/cj-entertainment",)]
+    assert "data/films.csv:2: suspicious: organisation 'cj-entertainment' is named as hand-written organisations " \
+           "'cj-1995' and 'cj-2010' are: it could be any of them, so it is kept apart" in "\n".join(
+               _notes(empty_project))
+
+
 def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)"},

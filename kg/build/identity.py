@@ -161,7 +161,7 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
         if e.strong and e.label:
             strong.setdefault((e.kind, e.label), set()).add(e.key)
     rename: dict[tuple[str, str], str] = {}
-    namesakes = _namesakes(spelled)
+    named = _hand_named(spelled)
     for e in entries.values():
         if e.strong or (e.kind, e.key) in rename:
             continue
@@ -171,7 +171,7 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
                 if (undated := _undated(e, entries, hand, notes)) is not None:
                     rename[(e.kind, e.key)] = undated
                 continue
-            if e.kind == "person" and len(sharing := namesakes.get(e.label or "", ())) > 1:
+            if e.kind == "person" and len(sharing := named.get((e.kind, e.label or ""), ())) > 1:
                 kept_as = e.key + UNRESOLVED  # (any of them: a merge decision says which)
                 rename[(e.kind, e.key)] = kept_as
                 notes.append(Note(e.origin.file, e.origin.line, "suspicious",
@@ -189,6 +189,10 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
                                   "decision if they are one",
                                   tuple(frozenset(((e.kind, e.key), (e.kind, t))) for t in sorted(targets))))
             continue
+        if (by_hand := named.get((e.kind, e.label or ""), ())) and e.kind != "movie":  # (a film's is its title's
+            # and year's: a hand-written film's year is not known here)
+            _join_hand_written(e, by_hand, apart, rename, notes)
+            continue
         if len(targets) == 1 and frozenset(((e.kind, e.key), (e.kind, next(iter(targets))))) in apart:
             continue  # the curators decided they are not the same: a name alone is no proof
         if len(targets) == 1:
@@ -205,15 +209,36 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
     return rename
 
 
-def _namesakes(spelled: AbstractMapping[tuple[str, str], tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """The hand-written people of each name key that two or more of them have (Kim Sung-su, the director and the
-    actor), by that key."""
-    keys: dict[str, set[str]] = {}
+def _hand_named(spelled: AbstractMapping[tuple[str, str], tuple[str, ...]]
+                ) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The keys of the hand-written records of each kind and name key (two for Kim Sung-su, the director and the
+    actor)."""
+    keys: dict[tuple[str, str], set[str]] = {}
     for (kind, key), names in spelled.items():
         for n in names:
-            if kind == "person":
-                keys.setdefault(name_key(n), set()).add(key)
-    return {n: tuple(sorted(ks)) for n, ks in keys.items() if len(ks) > 1}
+            keys.setdefault((kind, name_key(n)), set()).add(key)
+    return {n: tuple(sorted(ks)) for n, ks in keys.items()}
+
+
+def _join_hand_written(e: Entry, by_hand: tuple[str, ...], apart: Apart, rename: dict[tuple[str, str], str],
+                       notes: list[Note]) -> None:
+    """A name-keyed record named as hand-written records are, keyed otherwise (South Korea, written by hand as
+    `kr`): it is the one, unless the curators keep them apart; of several, it stays apart (docs/bulk.md, rule 5)."""
+    word = kind_word(e.kind)
+    if len(by_hand) > 1:
+        notes.append(Note(e.origin.file, e.origin.line, "suspicious",
+                          f"{word} {quote(e.key)} is named as hand-written {word}s {' and '.join(map(quote, by_hand))} "
+                          f"are: it could be any of them, so it is kept apart {TOLD_FIX}",
+                          tuple(frozenset(((e.kind, e.key), (e.kind, o))) for o in by_hand), candidates=True,
+                          alternatives=True))
+        return
+    target = by_hand[0]
+    if frozenset(((e.kind, e.key), (e.kind, target))) in apart:
+        return  # the curators decided they are not the same: a name alone is no proof
+    rename[(e.kind, e.key)] = target
+    notes.append(Note(e.origin.file, e.origin.line, "merged",
+                      f"{word} {quote(e.key)} is the hand-written {word} {quote(target)} (same name; to keep them "
+                      f"apart, decide {quote(f'not_same {e.kind}/{e.key} {e.kind}/{target}')})"))
 
 
 UNDATED = "-undated"  # ends the key of a film kept apart from a hand-written one of its title: its rows give no year

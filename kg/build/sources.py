@@ -1299,9 +1299,10 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
     if mappings:
         try:
             hand = {(r.kind, r.key) for r in records if r.kind != "source"}  # a bulk key of one joins it (rule 5)
-            # hand-written people's names: a lost letter's (F_lix), and namesakes' (two Kim Sung-su)
+            # hand-written records' names, which a bulk file's names find them by (South Korea, `kr`), lost
+            # letters too (F_lix); not a film's, found by its title and year
             spelled = {(r.kind, r.key): tuple(str(getattr(v.value, "text", v.value)) for v in r.values("name"))
-                       for r in records if r.kind == "person"}
+                       for r in records if r.kind not in ("source", "movie")}
             records = _merge(records, bulk(mappings, PARSERS, out.notes, hand, frozenset(out.decisions.not_same),
                                            spelled), problems)
         except MappingError as exc:
