@@ -610,6 +610,19 @@ def test_a_name_two_hand_written_records_share_finds_neither(empty_project, run_
                _notes(empty_project))
 
 
+def test_a_bulk_film_merged_into_a_hand_written_one_leaves_its_title_to_its_source_not_the_curators(empty_project,
+                                                                                                      run_kg):
+    put(empty_project, "films.yaml", "movies:\n  microhabitat: {name: Microhabitat, production_year: 2017}\n"
+                                     "decisions:\n  - merge movie/little-princess-2017 into movie/microhabitat\n")
+    put(empty_project, "films.csv", "title,year\nLittle Princess,2017\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    built(empty_project, run_kg)
+    said = ask(empty_project, f"SELECT ?g ?p ?n WHERE {{ GRAPH ?g {{ <{BASE}movie/microhabitat> ?p ?n }} "
+                              f"FILTER(?p IN (<{S}name>, <{S}alternateName>)) }}")
+    assert said == [(f"{BASE}source/editorial", f"{S}name", "Microhabitat"),
+                    (f"{BASE}source/films", f"{S}alternateName", "Little Princess")], said
+
+
 def test_repeated_title_and_year_that_are_different_films_stay_apart(empty_project, run_kg):
     put(empty_project, "films.json", json.dumps([
         {"title": "Carmen", "year": 1915, "href": "Carmen_(1915_Cecil_B._DeMille_film)"},

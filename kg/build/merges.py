@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from kg.build.decisions import Decisions, Merge, Ref, not_same_line
 from kg.build.identity import renamed
 from kg.build.notes import Note
-from kg.model import KINDS, Claim, LangText, Origin, Record
+from kg.model import EDITORIAL, KINDS, Claim, LangText, Origin, Record
 from kg.text import quote
 
 _IDENTIFIERS = (  # a web address that names one thing for certain -> (scheme, its identifier)
@@ -218,7 +218,10 @@ def resolve(records: list[Record], decisions: Decisions, notes: list[Note],
         if ref not in joined and not _names_renamed(record, rename, clear):
             out.append(record)
             continue
-        claims = (*record.claims, *(c for other in joined.get(ref, []) for c in other.claims))
+        # (a bulk record's editorial claim is only the name kg chose among its sources': merged away, that name is
+        # theirs, in their graphs, not the curators')
+        claims = (*record.claims, *(c for other in joined.get(ref, []) for c in other.claims
+                                    if other.detailed or c.source != EDITORIAL))
         rewritten = tuple(_rewritten(record.kind, c, rename, retired_keys) for c in claims)
         out.append(record if rewritten == record.claims else Record(
             record.kind, record.key, rewritten, record.origin, record.detailed, record.formerly))
