@@ -177,6 +177,18 @@ def test_rows_that_are_not_utf8_are_skipped_and_reported(empty_project, run_kg):
     assert "data/films.csv:2: skipped: not valid utf-8 (bytes 0x95)" in output
 
 
+def test_a_file_two_mappings_read_has_each_of_its_notes_told_once(empty_project, run_kg):
+    put(empty_project, "p.csv", "\ufefftitle,year,venue\nOasis,2002,Hall A\nOasis,2002,Hall A\nPoetry,2010\n")
+    put(empty_project, "films.mapping.yaml", mapping("p.csv", "name: title\nproduction_year: year\n"))
+    put(empty_project, "venues.mapping.yaml", mapping("p.csv", "name: venue\n", record="organization", source="venues"))
+    output = built(empty_project, run_kg)
+    notes = _notes(empty_project)
+    assert [notes.count(n) for n in ("data/p.csv: repaired: removed a byte-order mark (utf-8)",
+                                     "data/p.csv:3: skipped: duplicate of line 2",
+                                     "data/p.csv:4: skipped: 2 cells where the header has 3")] == [1, 1, 1], notes
+    assert "messy input handled: 1 repaired, 2 skipped" in output, output
+
+
 def test_a_misspelt_column_of_a_file_with_a_row_not_in_its_encoding_lists_only_its_columns(empty_project, run_kg):
     put(empty_project, "films.csv", b"id,title,year\ntt0000001,Chlo\x95 in Paris,2001\ntt0000002,Blue City,2003\n")
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: titel\n", "id: id"))

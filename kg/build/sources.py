@@ -1325,7 +1325,8 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         def settled(pair: frozenset[tuple[str, str]]) -> bool:  # decided, as read or as its keys are now, or one
             now = frozenset(out.moves[r].kept if r in out.moves else r for r in pair)
             return pair in decided or now in decided or len(now) < 2
-        out.notes[:] = [n for n in out.notes if not (n.pairs and (any if n.alternatives else all)(
+        # (each once: a file two mappings read is read twice, its byte-order mark and short rows told each time)
+        out.notes[:] = [n for n in dict.fromkeys(out.notes) if not (n.pairs and (any if n.alternatives else all)(
             settled(p) for p in n.pairs))]
         _check_references(records, problems)
         _check_preferences(records, out.decisions, out.moves, problems, twice, _RdfStated(out.rdf, base, out.moves))
