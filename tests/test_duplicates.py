@@ -306,6 +306,22 @@ def test_a_film_only_an_rdf_file_describes_is_compared_and_merged_into_the_recor
     assert code == 0 and _candidates(empty_project) == [], output
 
 
+def test_a_person_an_rdf_file_describes_with_a_records_wikidata_id_is_a_strong_candidate(empty_project, write,
+                                                                                            run_kg):
+    write(empty_project, "people.yaml", "people:\n  hong-sang-soo:\n    name: Hong Sang-soo\n"
+                                        "    same_as: [https://www.wikidata.org/wiki/Q484661]\n")
+    (empty_project / "data" / "partner.ttl").write_text(  # spelled beyond what names alone would pair
+        "@prefix schema: <http://schema.org/> .\n<https://films.example.org/person/hong-ss> a schema:Person ;\n"
+        "  schema:name \"H. S. Hong\" ;\n  schema:sameAs <http://www.wikidata.org/entity/Q484661> .\n",
+        encoding="utf-8")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    found = _candidates(empty_project)
+    assert [(c["b"], c["score"], c["evidence"][0], c["fix"]) for c in found] == [
+        ("https://films.example.org/person/hong-ss", 0.95, "both give Wikidata Q484661",
+         "merge person/hong-ss into person/hong-sang-soo")], found
+
+
 @pytest.mark.parametrize("shared_cast", [True, False])
 def test_one_film_under_two_english_titles_is_a_candidate_when_a_cast_member_says_so(empty_project, write, run_kg,
                                                                                      shared_cast):

@@ -1040,6 +1040,32 @@ def find_in(sources: Sources, minter: Minter, known: Known | None = None) -> lis
                 sources.held, minter, known, {(r.kind, r.key) for r in rdf_only}, told)
 
 
+SHARED_ID = 0.95  # the score of a record and what an RDF file says of another IRI, both giving one identifier
+
+
+def _shared_with_rdf(world: _World, only_rdf: AbstractSet[Ref], decisions: Decisions,
+                     found: dict[frozenset[Ref], Candidate], add: Callable[..., None]) -> None:
+    """Candidates of what an RDF file says of an IRI no record has and the records giving one of its identifiers
+    (a Wikidata or IMDb id): records that do are merged, but the file's IRI is the file's to change, or a decision's
+    to merge (docs/bulk.md, rule 7)."""
+    if not only_rdf:
+        return
+    by_id: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for r in (*world.films.values(), *world.people.values()):
+        if (r.kind, r.key) not in only_rdf:
+            for ident in identifiers(r):
+                by_id[(r.kind, ident)].append(r)
+    for ref in sorted(only_rdf):
+        if (described := records_of_kind(world, ref)) is None:
+            continue
+        for ident in identifiers(described):
+            for other in by_id.get((described.kind, ident), []):
+                pair = frozenset((ref, (other.kind, other.key)))
+                if not decisions.apart(ref, (other.kind, other.key)):
+                    had = found[pair].evidence if pair in found else []
+                    add(described.kind, other, described, SHARED_ID, [f"both give {ident}", *had])
+
+
 def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge],
          held: list[tuple[Ref, Ref, str]], minter: Minter, known: Known | None = None,
          only_rdf: AbstractSet[Ref] = frozenset(), told: Iterable[tuple[Ref, Ref, str, str]] = ()
@@ -1113,6 +1139,7 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
         if ra is not None and rb is not None and a != b and not decisions.apart(a, b) and \
                 frozenset((a, b)) not in found:
             add(ra.kind, ra, rb, TOLD, [why], where=said_at)
+    _shared_with_rdf(world, only_rdf, decisions, found, add)
     world.known.compared = Compared(results, {key: world.people_of(film)[1] for key, film in world.films.items()
                                               if world.known.token_of(film) is None}, world.same_film, world.slipped)
     out = list(found.values())
