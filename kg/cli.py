@@ -432,7 +432,7 @@ def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the films and people of data/ that may be one real thing, with the evidence and the decision to write."""
     import json
 
-    from kg.build.duplicates import find_in, merged_by_name, merges_said
+    from kg.build.duplicates import find_in, merged_by_name, merges_decided, merges_said
     from kg.build.sources import read_sources
     from kg.ids import Minter
 
@@ -451,7 +451,8 @@ def duplicates_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"merged {c.kind} {c.b} into {c.a}: {'; '.join(c.evidence)} (to undo, decide: {c.dismiss})")
     for note in merged_by_name(sources.notes):
         click.echo(f"merged by name: {note.where}: {note.message}")
-    _say(f"kg: {counted(len(open_), 'candidate duplicate')}, {merges_said(found, sources.notes)}. Decisions go in a "
+    _say(f"kg: {counted(len(open_), 'candidate duplicate')}, "
+         f"{merges_said(found, sources.notes, merges_decided(sources.moves))}. Decisions go in a "
          "`decisions:` list in any YAML file of data/, one per line.")
 
 
@@ -494,7 +495,10 @@ def _info_lines(meta: dict[str, Any], release: Path) -> list[tuple[str, str]]:
         ("duplicates", f"{counted(dups.get('candidates', 0), 'candidate')}, "
                        f"{dups.get('merged', 0):,} merged by identifier"
                        + (f", {by_name:,} by name" if isinstance(by_name := dups.get("merged_by_name"), int) else "")
+                       + (f", {decided:,} by the curators' decisions"
+                          if isinstance(decided := dups.get("merged_by_decision"), int) and decided else "")
                        + " (`kg duplicates` lists them)"),
+        ("redirects", f"{meta.get('redirects', 0):,} (IRIs merged or renamed into another, answering 301)"),
         ("warnings", f"{meta.get('warning_count', len(warnings)):,} "
                      f"({len({_SAID_ONCE.sub('', str(w).split(': Warning: ', 1)[-1]) for w in warnings}):,} kinds, "
                      "as `kg build` counts "

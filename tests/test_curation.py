@@ -661,8 +661,26 @@ def test_release_json_counts_candidates_and_merges(curated):
     code, text = _kg(curated.root, "duplicates")
     by_name = sum(1 for line in text.splitlines() if line.startswith("merged by name: "))
     assert meta["duplicates"] == {"candidates": sum(1 for c in listed if not c["merged"]),
-                                  "merged": sum(1 for c in listed if c["merged"]), "merged_by_name": by_name} \
-        == {"candidates": 1, "merged": 1, "merged_by_name": 1}
+                                  "merged": sum(1 for c in listed if c["merged"]), "merged_by_name": by_name,
+                                  "merged_by_decision": 1} \
+        == {"candidates": 1, "merged": 1, "merged_by_name": 1, "merged_by_decision": 1}  # (the fixture's decision)
+
+
+def test_merges_the_curators_decided_are_counted_where_the_build_s_are(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", """\
+        movies:
+          microhabitat: {name: Microhabitat, production_year: 2017}
+          little-princess: {name: Little Princess, production_year: 2017}
+        decisions:
+          - merge movie/little-princess into movie/microhabitat
+        """)
+    code, built = run_kg(empty_project, "build")
+    said = "0 merged by identifier, 0 by name (the notes say which), 1 by the curators' decisions"
+    assert code == 0 and said in built, built
+    assert said in run_kg(empty_project, "duplicates")[1]
+    info = run_kg(empty_project, "info")[1]
+    assert "0 by name, 1 by the curators' decisions" in info and \
+        "redirects  1 (IRIs merged or renamed into another, answering 301)" in info, info
 
 
 # ---- gone (410): a tiny project built six times, served all along ----

@@ -7,7 +7,7 @@ import itertools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1025,10 +1025,16 @@ def merged_by_name(notes: Iterable[Note]) -> list[Note]:
     return [n for n in notes if n.action == "merged" and not by_identifier(n)]
 
 
-def merges_said(candidates: Iterable[Candidate], notes: Iterable[Note]) -> str:
-    """The merges the build made, as its summaries say them."""
+def merges_said(candidates: Iterable[Candidate], notes: Iterable[Note], decided: int = 0) -> str:
+    """The merges the build made, and those the curators `decided`, as its summaries say them."""
     by_identifier, by_name = merge_counts(candidates, notes)
-    return f"{by_identifier:,} merged by identifier, {by_name:,} by name (the notes say which)"
+    return (f"{by_identifier:,} merged by identifier, {by_name:,} by name (the notes say which)"
+            + (f", {decided:,} by the curators' decisions" if decided else ""))
+
+
+def merges_decided(moves: Mapping[Ref, Merge]) -> int:
+    """How many records the curators' `merge` decisions merged into others."""
+    return sum(1 for m in moves.values() if m.why == "merge")
 
 
 def find_in(sources: Sources, minter: Minter, known: Known | None = None) -> list[Candidate]:

@@ -314,7 +314,8 @@ class Build:
         """The possible duplicates, once `found` (a worker looks for them while the stages before go on)."""
         self.candidates = self.stages.run("duplicates", found, lambda c: (
             f"{counted(sum(1 for x in c[0] if not x.merged), 'candidate')}, "
-            f"{duplicates.merges_said(c[0], self.sources.notes)} ({c[1]:.2f} s"
+            f"{duplicates.merges_said(c[0], self.sources.notes, duplicates.merges_decided(self.sources.moves))} "
+            f"({c[1]:.2f} s"
             f"{' in a worker, beside the map, validation, dumps and store' if self.beside else ''})"))[0]
         return self.candidates
 
@@ -439,9 +440,10 @@ class Build:
             "warning_count": len(report.of("Warning")),
             "notes": {action: sum(1 for x in sources.notes if x.action == action)
                       for action in sorted({x.action for x in sources.notes})},
-            "duplicates": dict(zip(("candidates", "merged", "merged_by_name"),
+            "duplicates": dict(zip(("candidates", "merged", "merged_by_name", "merged_by_decision"),
                                    (sum(1 for c in self.candidates if not c.merged),
-                                    *duplicates.merge_counts(self.candidates, sources.notes)), strict=True)),
+                                    *duplicates.merge_counts(self.candidates, sources.notes),
+                                    duplicates.merges_decided(sources.moves)), strict=True)),
             "vanished": result.vanished,
             "redirects": len(sources.moves),
             "timings": stages.timings,
