@@ -306,6 +306,16 @@ def test_a_film_only_an_rdf_file_describes_is_compared_and_merged_into_the_recor
     assert code == 0 and _candidates(empty_project) == [], output
 
 
+def test_two_films_paired_by_one_of_their_titles_are_told_which(empty_project, write, run_kg):
+    write(empty_project, "films.yaml", "movies:\n"
+          "  microhabitat: {name: Microhabitat, alternate_name: [{text: 소공녀, lang: ko}], production_year: 2017}\n"
+          "  little-princess: {name: Little Princess, alternate_name: [{text: 소공녀, lang: ko}], "
+          "production_year: 2017}\n")
+    code, output = run_kg(empty_project, "build")
+    assert code == 0, output
+    assert [c["evidence"][0] for c in _candidates(empty_project)] == ["a title in common, '소공녀'"]
+
+
 def test_a_person_an_rdf_file_describes_with_a_records_wikidata_id_is_a_strong_candidate(empty_project, write,
                                                                                             run_kg):
     write(empty_project, "people.yaml", "people:\n  hong-sang-soo:\n    name: Hong Sang-soo\n"

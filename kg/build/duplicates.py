@@ -554,8 +554,11 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
                         if not {k for g, k in titled_a if g == lang} & {k for g, k in titled_b if g == lang})
         match = (0.2, "titles that differ" + (f", in {', '.join(differ)} too" if differ else " (another language?)"))
     score, evidence = match[0] - (0.15 if differ else 0), [match[1].replace("name", "title")]
-    if set(names_a) & set(names_b) and match[0] >= 0.5:
-        evidence = ["the same title"]
+    if (common := set(names_a) & set(names_b)) and match[0] >= 0.5:  # (named by it where their titles differ: the
+        # Korean title of Microhabitat and Little Princess)
+        first_a, first_b = next(iter(names_a), ""), next(iter(names_b), "")
+        evidence = ["the same title" if first_a == first_b or first_a in common and first_b in common
+                    else f"a title in common, {quote(min(common))}"]
     elif (arts_a := _articles(names_a)) and (arts_b := _articles(names_b)) and not arts_a & arts_b:
         score -= 0.15  # 'A Square Deal' and 'The Square Deal'
         evidence.append("but each with its own article")
