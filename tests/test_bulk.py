@@ -250,8 +250,21 @@ def test_a_file_of_every_row_in_a_two_byte_encoding_is_refused_with_the_line_to_
     put(empty_project, "films.csv", ("title,year\n" + rows).encode(encoding))
     put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
     code, output = run_kg(empty_project, "build")
-    assert code == 2 and f"data/films.csv: no row could be read, {len(titles)} rows left out for its bytes: the " \
+    assert code == 2 and f"data/films.csv: no row could be read, {len(titles)} rows left out for their bytes: the " \
         f"whole file reads as {encoding}: if it is in {encoding}, say `encoding: {encoding}` in its mapping" in output, \
+        output
+
+
+@pytest.mark.parametrize("text, encoding, told", [
+    ("Amélie,2001\nLéon,1994\n", "cp1252", "cp1252"),  # an accented letter and the next read in cp932 are kanji
+    ("Éric Pouliot,2016\nGonçalves,2016\n", "mac_roman", "mac_roman"),  # ... and kana
+    ("東京物語,1953\n七人の侍,1954\n羅生門,1950\n", "cp932", "cp932"),  # kanji alone read in cp949 are Hangul
+])
+def test_a_file_in_another_encoding_is_told_the_one_it_is_in(empty_project, run_kg, text, encoding, told):
+    put(empty_project, "films.csv", ("title,year\n" + text).encode(encoding))
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and f"the whole file reads as {told}: if it is in {told}, say `encoding: {told}`" in output, \
         output
 
 
@@ -529,6 +542,27 @@ def test_a_row_without_a_year_leaves_the_hand_written_film_once_a_dated_row_of_i
     assert edited == _directors(empty_project) and (f"{BASE}movie/oldboy-undated", f"{BASE}person/spike-lee") in edited
 
 
+def test_a_row_without_a_year_is_kept_apart_when_an_identified_film_has_its_title_in_some_year(empty_project,
+                                                                                                   run_kg):
+    _undated_oldboy(empty_project, "Oldboy,,Spike Lee\n")
+    put(empty_project, "imdb.csv", "id,title,year\ntt1321511,Oldboy,2013\n")
+    put(empty_project, "imdb.mapping.yaml", mapping("imdb.csv", "name: title\nproduction_year: year\n", "id: id",
+                                                    source="imdb"))
+    built(empty_project, run_kg)
+    assert (f"{BASE}movie/oldboy-undated", f"{BASE}person/spike-lee") in _directors(empty_project)
+    assert "films of that title are 'oldboy' (written by hand) and 'tt1321511'" in "\n".join(_notes(empty_project))
+
+
+def test_a_hand_written_key_ending_in_a_number_is_not_a_year_of_a_shorter_title(empty_project, run_kg):
+    put(empty_project, "films.yaml", "movies:\n  blade-runner: {name: Blade Runner, production_year: 1982}\n"
+                                     "  blade-runner-2049: {name: Blade Runner 2049, production_year: 2017}\n")
+    put(empty_project, "films.csv", "title,year,director\nBlade Runner,,Ridley Scott\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
+                                                                  "director: director\n"))
+    built(empty_project, run_kg)
+    assert _directors(empty_project) == [(f"{BASE}movie/blade-runner", f"{BASE}person/ridley-scott")]
+
+
 def test_a_row_with_a_title_ending_in_a_number_and_no_year_is_told_by_its_missing_year_not_its_title(
         empty_project, run_kg):
     put(empty_project, "films.yaml", "movies:\n  blade-runner-2049: {name: Blade Runner 2049, production_year: 2017}\n")
@@ -606,6 +640,36 @@ def test_a_name_the_curators_keep_apart_from_a_hand_written_record_stays_apart(e
     _korean_film(empty_project, "not_same country/south-korea country/kr")
     code, output = run_kg(empty_project, "build")
     assert code == 1 and "A country needs its ISO 3166-1 alpha-2 code" in output, output  # its own record, codeless
+
+
+def test_a_name_kept_apart_from_a_hand_written_record_may_still_be_an_identified_record_of_it(empty_project,
+                                                                                                  run_kg):
+    put(empty_project, "people.yaml", "people:\n  pcw: {name: Park Chan-wook}\n"
+                                      "decisions:\n  - not_same person/park-chan-wook person/pcw\n")
+    _director_and_namesake(empty_project)
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?d WHERE {{ ?m <{S}director> ?d }}") == [(f"{BASE}person/nm0661791",)]
+
+
+def test_a_name_the_key_s_hand_written_holder_does_not_spell_but_another_does_finds_neither(empty_project, run_kg):
+    put(empty_project, "people.yaml", "people:\n  kim-sung-su: {name: 김성수, birth_date: 1961}\n"
+                                      "  kim-sung-su-actor: {name: Kim Sung-su, birth_date: 1973}\n")
+    put(empty_project, "films.csv", "title,year,actor\nHard Day,2014,Kim Sung-su\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\nactor: actor\n"))
+    built(empty_project, run_kg)
+    assert _actors(empty_project) == [(f"{BASE}person/kim-sung-su-unresolved",)]
+
+
+def test_dismissing_one_of_three_namesakes_leaves_the_note_until_a_merge(empty_project, run_kg):
+    _hard_day(empty_project)
+    put(empty_project, "people.yaml", _KIMS + "  kim-sung-su-writer: {name: Kim Sung-su, birth_date: 1980}\n"
+        "decisions:\n  - not_same person/kim-sung-su-unresolved person/kim-sung-su\n")
+    built(empty_project, run_kg)
+    assert any("kept apart as 'kim-sung-su-unresolved'" in n for n in _notes(empty_project))
+    put(empty_project, "people.yaml", _KIMS + "  kim-sung-su-writer: {name: Kim Sung-su, birth_date: 1980}\n"
+        "decisions:\n  - merge person/kim-sung-su-unresolved into person/kim-sung-su-writer\n")
+    built(empty_project, run_kg)
+    assert not any("kim-sung-su-unresolved" in n for n in _notes(empty_project))
 
 
 def test_a_name_two_hand_written_records_share_finds_neither(empty_project, run_kg):
@@ -1495,6 +1559,18 @@ def test_rows_of_one_file_disagreeing_on_a_film_name_the_row_of_each_value(empty
     output = built(empty_project, run_kg)
     assert "duration: 'PT2H12M' (132 min) at data/fest.csv:2 and 'PT2H13M' (133 min) at data/fest.csv:5, all " \
            "according to films" in output, output
+
+
+def test_rows_disagreeing_beside_an_rdf_file_on_the_same_property_name_no_rows(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year,minutes\nOldboy,2003,120\nOldboy,2003,119\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
+                                                                  "running_time: minutes\n"))
+    put(empty_project, "extra.ttl", f'<{BASE}movie/oldboy-2003> <{S}duration> '
+                                    '"PT1H50M"^^<http://www.w3.org/2001/XMLSchema#duration> .\n')
+    output = built(empty_project, run_kg)
+    said = next(line for line in output.splitlines() if "conflict: " in line)
+    assert "'PT1H50M' (110 min) according to extra; 'PT1H59M' (119 min) according to films" in said and \
+        " at data/" not in said.split("  [")[0], said
 
 
 def test_rows_of_two_sources_disagreeing_name_the_row_of_each_value(empty_project, run_kg):

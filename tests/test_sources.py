@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import kg.build.pipeline
 import kg.build.validate
 from conftest import REPO
-from kg.build.sources import InputError, read_records, read_sources
+from kg.build.sources import InputError, Problem, read_records, read_sources
 
 SOURCE = """
 sources:
@@ -721,3 +722,10 @@ def test_a_running_time_written_unquoted_in_yaml_is_its_minutes(empty_project, w
                                                        encoding="utf-8")
     (film,) = read_records(empty_project / "data", root=empty_project)
     assert [v.value for v in film.values("running_time")] == [98]
+
+
+def test_an_input_error_crosses_from_a_worker_as_it_was_made():
+    error = InputError([Problem("shapes/kg.ttl", 3, "a typo")], "the shapes")
+    error.outcome = "nothing was published"
+    assert pickle.loads(pickle.dumps(error)).lines() == error.lines() == [
+        "1 problem in the shapes; nothing was published:", "  shapes/kg.ttl:3: a typo"]

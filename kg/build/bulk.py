@@ -264,8 +264,8 @@ class _Reader:
             else:
                 self.taped(mapping, display, line, row, exact)
         if left_out[0] and not readable:  # publishing the rest would drop all the file held, without a word
-            raise MappingError(f"{display}: no row could be read, {counted(left_out[0], 'row')} left out for its "
-                               f"bytes: {left_out[1].split('; ', 1)[-1]}")
+            raise MappingError(f"{display}: no row could be read, {counted(left_out[0], 'row')} left out for "
+                               f"{'its' if left_out[0] == 1 else 'their'} bytes: {left_out[1].split('; ', 1)[-1]}")
 
     def taped(self, mapping: Mapping, display: str, line: int, row: dict[str, Any], digest: bytes) -> None:
         """Read one row, its pure work replayed from the tape of a row read before with the same cells (and

@@ -171,7 +171,9 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
                 if (undated := _undated(e, entries, hand, notes)) is not None:
                     rename[(e.kind, e.key)] = undated
                 continue
-            if e.kind == "person" and len(sharing := named.get((e.kind, e.label or ""), ())) > 1:
+            # (the key's own holder is one of them, however it is named: 김성수, keyed kim-sung-su)
+            if e.kind == "person" and len(sharing := tuple(sorted({*named.get((e.kind, e.label or ""), ()),
+                                                                   e.key}))) > 1:
                 kept_as = e.key + UNRESOLVED  # (any of them: a merge decision says which)
                 rename[(e.kind, e.key)] = kept_as
                 notes.append(Note(e.origin.file, e.origin.line, "suspicious",
@@ -189,10 +191,9 @@ def resolve(entries: dict[tuple[str, str, str], Entry], notes: list[Note],
                                   "decision if they are one",
                                   tuple(frozenset(((e.kind, e.key), (e.kind, t))) for t in sorted(targets))))
             continue
-        if (by_hand := named.get((e.kind, e.label or ""), ())) and e.kind != "movie":  # (a film's is its title's
-            # and year's: a hand-written film's year is not known here)
-            _join_hand_written(e, by_hand, apart, rename, notes)
-            continue
+        if (by_hand := named.get((e.kind, e.label or ""), ())) and e.kind != "movie" and (  # (a film's is its
+                _join_hand_written(e, by_hand, apart, rename, notes)):  # title's and year's, a hand-written one's
+            continue  # year unknown here)
         if len(targets) == 1 and frozenset(((e.kind, e.key), (e.kind, next(iter(targets))))) in apart:
             continue  # the curators decided they are not the same: a name alone is no proof
         if len(targets) == 1:
@@ -221,9 +222,10 @@ def _hand_named(spelled: AbstractMapping[tuple[str, str], tuple[str, ...]]
 
 
 def _join_hand_written(e: Entry, by_hand: tuple[str, ...], apart: Apart, rename: dict[tuple[str, str], str],
-                       notes: list[Note]) -> None:
+                       notes: list[Note]) -> bool:
     """A name-keyed record named as hand-written records are, keyed otherwise (South Korea, written by hand as
-    `kr`): it is the one, unless the curators keep them apart; of several, it stays apart (docs/bulk.md, rule 5)."""
+    `kr`): it is the one, unless the curators keep them apart; of several, it stays apart (docs/bulk.md, rule 5).
+    False when the curators keep it apart from the one: the other rules decide."""
     word = kind_word(e.kind)
     if len(by_hand) > 1:
         notes.append(Note(e.origin.file, e.origin.line, "suspicious",
@@ -231,14 +233,15 @@ def _join_hand_written(e: Entry, by_hand: tuple[str, ...], apart: Apart, rename:
                           f"are: it could be any of them, so it is kept apart {TOLD_FIX}",
                           tuple(frozenset(((e.kind, e.key), (e.kind, o))) for o in by_hand), candidates=True,
                           alternatives=True))
-        return
+        return True
     target = by_hand[0]
     if frozenset(((e.kind, e.key), (e.kind, target))) in apart:
-        return  # the curators decided they are not the same: a name alone is no proof
+        return False  # the curators decided they are not the same: a name alone is no proof
     rename[(e.kind, e.key)] = target
     notes.append(Note(e.origin.file, e.origin.line, "merged",
                       f"{word} {quote(e.key)} is the hand-written {word} {quote(target)} (same name; to keep them "
                       f"apart, decide {quote(f'not_same {e.kind}/{e.key} {e.kind}/{target}')})"))
+    return True
 
 
 UNDATED = "-undated"  # ends the key of a film kept apart from a hand-written one of its title: its rows give no year
@@ -252,8 +255,10 @@ def _undated(e: Entry, entries: dict[tuple[str, str, str], Entry], hand: Abstrac
     """Where a film whose rows give no year goes when its title is the key of a hand-written film: its own key
     (`UNDATED`), when films of that title are known in some year (it could be any of them, the hand-written one
     too); else None, and it joins the hand-written film, with a note (docs/bulk.md, rule 5)."""
-    dated = sorted({key for kind, key in itertools.chain(((x.kind, x.key) for x in entries.values()), hand)
-                    if kind == "movie" and (m := _DATED.fullmatch(key)) is not None and m.group(1) == e.key})
+    # (told by the rows' name keys, which end with their year, an identified film's too; not by a key written by
+    # hand, 'blade-runner-2049', which may end with its title's number)
+    dated = sorted({x.key for x in entries.values() if x.kind == "movie" and not x.undated and x.label is not None
+                    and (m := _DATED.fullmatch(x.label)) is not None and m.group(1) == e.key})
     if not dated:
         notes.append(Note(e.origin.file, e.origin.line, "merged",
                           f"film {quote(e.key)} gives no year: it is the hand-written film of that key, the only one "

@@ -426,12 +426,14 @@ def find_conflicts(store: Store, minter: Minter, out: Mapped,
         if chosen is None and _agreeing_dates([t for t, _ in values.values()]):
             continue  # a year beside a day of it: one told more precisely, not sources that disagree (a choice the
             # curators made between them still holds, recorded as a settled conflict)
-        first = out.origin_of(s, p)
         later = {shown: row for (key, _), shown in zip(sorted(values.items()), said, strict=True)
                  if (row := out.rows.get((s, p, key))) is not None}
-        where = next(iter(later.values()), None) or first  # a bulk record's: a row giving a value
-        # (a value given by no later row is its first row's)
-        rows = {shown: later.get(shown) or first for shown in said} if later and first is not None else {}
+        where = next(iter(later.values()), None) or out.origin_of(s, p)  # a bulk record's: a row giving a value
+        # (a value given by no later row is the record's first row's, unless a file written otherwise, RDF or YAML,
+        # states the property too: then which row gives what is not known, and only the conflict is located)
+        first = out.subjects.get(s) or out.subjects.get(s.split("#", 1)[0])
+        rows = {shown: later.get(shown) or first for shown in said} if later and first is not None and (
+            s, p) not in out.statements else {}
         conflicts.append(Conflict(s, p, said, where, tuple(t for _, (t, _) in sorted(values.items())),
                                   chosen, decided, decided_in if chosen is not None else None, rows))
     return conflicts

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,10 +43,19 @@ def bad_bytes(text: str) -> str | None:
 
 
 GUESSES = ("cp1252", "mac_roman")  # what a file that is not UTF-8 most often is: Windows' and old Macs' Latin
-# encodings of two bytes a letter (Korean and Japanese Excel's defaults), and the letters their text is mostly of: a
-# file read in one of them is taken as such only when they are (UTF-8's bytes read in cp949 make Hanja, not Hangul)
-WIDE_GUESSES = (("cp949", ((0xAC00, 0xD7A3), (0x3131, 0x318E))),  # Hangul syllables and letters
-                ("cp932", ((0x3040, 0x30FF), (0x4E00, 0x9FFF))))  # kana and kanji
+# encodings of two bytes a letter (Japanese and Korean Excel's defaults), and the letters their text is mostly of: a
+# file read in one is taken as such only when they are (UTF-8's or cp1252's bytes read in cp949 make Hanja, or the
+# Hangul of its extension), Japanese first (its kanji alone read in cp949 are that Hangul; not its half-width kana,
+# which Korean's bytes read in cp932 are)
+WIDE_GUESSES = (("cp932", ((0x3000, 0x30FF), (0x4E00, 0x9FFF), (0xFF01, 0xFF60))),  # kana, kanji, their marks
+                ("cp949", ((0xAC00, 0xD7A3), (0x3131, 0x318E))))  # Hangul syllables and letters
+
+
+def _mostly(text: str, fits: Callable[[str], bool], none: bool = False) -> bool:
+    """Whether nine in ten of the characters beyond ASCII of `text` are ones that `fits` (`none`: when it has none;
+    each asked once: the characters are counted in C, a file of millions of letters in a second)."""
+    wide = [(c, n) for c, n in Counter(text).items() if c > "\x7f"]
+    return sum(n for c, n in wide if fits(c)) >= 0.9 * sum(n for _, n in wide) if wide else none
 
 
 def _wide_guess(data: bytes) -> str | None:
@@ -54,8 +65,30 @@ def _wide_guess(data: bytes) -> str | None:
             decoded = data.decode(guess)
         except UnicodeDecodeError:
             continue
-        wide = [ord(c) for c in decoded if c > "\x7f"]
-        if wide and sum(1 for c in wide if any(lo <= c <= hi for lo, hi in ranges)) >= 0.9 * len(wide):
+        # (Latin read so makes a letter of an accented one and the next, glued to the word's ASCII letters: Éric
+        # in Mac Roman read in cp932 is 'ビic'; CJK text seldom glues its letters to Latin ones)
+        if _mostly(decoded, functools.partial(_within, ranges)) and \
+                _GLUED.subn("", decoded)[1] <= 0.3 * _WIDE.subn("", decoded)[1]:
+            return guess
+    return None
+
+
+_WIDE = re.compile("[^\x00-\x7f]")
+_GLUED = re.compile("[^\x00-\x7f][A-Za-z]")
+
+
+def _within(ranges: tuple[tuple[int, int], ...], c: str) -> bool:
+    return any(lo <= ord(c) <= hi for lo, hi in ranges)
+
+
+def _latin_guess(data: bytes) -> str | None:
+    """The Latin encoding (`GUESSES`) the whole file reads in as letters and typography, if one does."""
+    for guess in GUESSES:
+        try:
+            decoded = data.decode(guess)
+        except UnicodeDecodeError:
+            continue
+        if _plausible(decoded):  # (mac_roman reads any bytes at all: 'Éric' as '€ric' is no reading to recommend)
             return guess
     return None
 
@@ -64,18 +97,14 @@ def _encoding_hint(data: bytes, encoding: str, text: str) -> str:
     """What to tell a curator whose file has bytes its encoding does not read: another encoding, or a mix."""
     bad = len(_SURROGATES.findall(text))
     said = f"{bad} byte{'' if bad == 1 else 's'} not valid {encoding} (their rows are left out)"
-    if (wide := _wide_guess(data)) is not None:  # (its pairs of bytes are at times valid UTF-8: not told a mix)
+    latin = _latin_guess(data)  # (French read in cp932 is kanji: Windows' Latin reading first; not Mac Roman's,
+    # which reads kanji's bytes as accented letters)
+    if latin != GUESSES[0] and (wide := _wide_guess(data)) is not None:  # (its pairs of bytes are at times UTF-8)
         return f"{said}; the whole file reads as {wide}: if it is in {wide}, say `encoding: {wide}` in its mapping"
     if any(ch > "\x7f" and not "\udc80" <= ch <= "\udcff" for ch in text):
         return f"{said}; the rest of the file is valid {encoding}, so it mixes encodings: fix those rows at the source"
-    for guess in GUESSES:
-        try:
-            decoded = data.decode(guess)
-        except UnicodeDecodeError:
-            continue
-        if not _plausible(decoded):
-            continue  # mac_roman reads any bytes at all: 'Éric' as '€ric' is no reading to recommend
-        return f"{said}; the whole file reads as {guess}: if it is in {guess}, say `encoding: {guess}` in its mapping"
+    if latin is not None:
+        return f"{said}; the whole file reads as {latin}: if it is in {latin}, say `encoding: {latin}` in its mapping"
     return f"{said}; name the file's encoding with `encoding:` in its mapping (it may mix encodings)"
 
 
@@ -85,8 +114,7 @@ _TYPOGRAPHIC = frozenset("‘’‚“”„–—…•·°€£©®™")  # wh
 def _plausible(text: str) -> bool:
     """Whether a file's characters beyond ASCII, read in a guessed encoding, are as text has them: nine in ten
     letters (Éric, Gonçalves) or typographic marks (’ – …), not the symbols a wrong guess makes (€ric, Garç†o)."""
-    wide = [c for c in text if c > "\x7f"]
-    return sum(1 for c in wide if _fitting(c)) >= 0.9 * len(wide)
+    return _mostly(text, _fitting, none=True)
 
 
 def _fitting(c: str) -> bool:

@@ -83,6 +83,9 @@ class InputError(Failure):
         self.outcome = ""  # what became of the command (a build: nothing was published), said by the command
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[Any, ...]:  # (raised in a worker, it is pickled to the build: as it was made)
+        return InputError, (self.problems, self.about), {"outcome": self.outcome}
+
     def lines(self) -> list[str]:
         outcome = f"; {self.outcome}" if self.outcome else ""
         return [f"{counted(len(self.problems), 'problem')} in {self.about}{outcome}:",
@@ -248,7 +251,7 @@ def _mark_line(exc: yaml.MarkedYAMLError) -> int | None:
 _YAML_HINTS = (
     ("found '<block mapping start>'", " (a line indented otherwise than the fields beside it: each field of a record "
                                       "starts at the same column)"),
-    ("found '<scalar>'", " (text after a closing quote, as in \"X\" (2009): quote the whole value)"),
+    ("'<scalar>'", " (text after a closing quote, as in \"X\" (2009): quote the whole value)"),
     ("could not find expected ':'", " (a field without ': ' after its name, or a value over several lines that needs "
                                     "quotes)"),
 )
@@ -303,7 +306,8 @@ def read_yaml(path: Path, display: str) -> Any:
         elif "end of stream" in why and exc.context_mark is not None and "quoted" in str(exc.context):
             raise InputError([Problem(display, exc.context_mark.line + 1, "malformed YAML: a quote opened on this "
                                       f"line is not closed before the end of the file ({why})")]) from exc
-        elif (unclosed := _UNCLOSED.get(why.split(", but", 1)[0])) and exc.context_mark and exc.problem_mark:
+        elif (unclosed := _UNCLOSED.get(why.split(", but", 1)[0])) and exc.context_mark and exc.problem_mark and \
+                "'<scalar>'" not in why:  # (text after a quote in the list: its own hint)
             # told where the bracket opened, which is where it is closed: the parser stops where it notices, at the
             # next key or past the file's end
             opened = exc.context_mark.line + 1
@@ -1326,8 +1330,11 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
             now = frozenset(out.moves[r].kept if r in out.moves else r for r in pair)
             return pair in decided or now in decided or len(now) < 2
         # (each once: a file two mappings read is read twice, its byte-order mark and short rows told each time)
-        out.notes[:] = [n for n in dict.fromkeys(out.notes) if not (n.pairs and (any if n.alternatives else all)(
-            settled(p) for p in n.pairs))]
+        def joined(pair: frozenset[tuple[str, str]]) -> bool:  # merged into one: an alternative settled
+            return len(frozenset(out.moves[r].kept if r in out.moves else r for r in pair)) < 2
+
+        out.notes[:] = [n for n in dict.fromkeys(out.notes) if not (n.pairs and (
+            all(settled(p) for p in n.pairs) or n.alternatives and any(joined(p) for p in n.pairs)))]
         _check_references(records, problems)
         _check_preferences(records, out.decisions, out.moves, problems, twice, _RdfStated(out.rdf, base, out.moves))
     if problems:

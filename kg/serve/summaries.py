@@ -115,7 +115,7 @@ CREDITS_SCANNED = 500  # statements that name a person, read to find their films
 _ROLES = {vocab.S.director: "director", vocab.S.actor: "actor", vocab.S.author: "writer", vocab.S.editor: "editor",
           vocab.S.producer: "producer", vocab.S.musicBy: "composer", vocab.K.executiveProducer: "executive producer",
           vocab.K.cinematographer: "cinematographer", vocab.K.lightingDirector: "lighting director",
-          vocab.K.soundDesigner: "sound"}
+          vocab.K.soundDesigner: "sound designer"}
 
 
 def _credits(release: Release, node: ox.NamedNode, lang: str, roles: bool = False) -> list[str]:
