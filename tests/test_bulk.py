@@ -672,6 +672,15 @@ def test_dismissing_one_of_three_namesakes_leaves_the_note_until_a_merge(empty_p
     assert not any("kim-sung-su-unresolved" in n for n in _notes(empty_project))
 
 
+def test_a_character_s_name_does_not_find_a_hand_written_character_of_another_film(empty_project, run_kg):
+    put(empty_project, "characters.yaml", "characters:\n  narrator-of-our-town: {name: Narrator}\n")
+    put(empty_project, "films.csv", "title,year,character\nA Film,2001,Narrator\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
+                                                                  "character: character\n"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?c WHERE {{ ?m <{S}character> ?c }}") == [(f"{BASE}character/narrator",)]
+
+
 def test_a_name_two_hand_written_records_share_finds_neither(empty_project, run_kg):
     put(empty_project, "companies.yaml", "organizations:\n  cj-1995: {name: CJ Entertainment}\n"
                                          "  cj-2010: {name: CJ Entertainment}\n")

@@ -1229,6 +1229,9 @@ def _merge(records: list[Record], extra: list[Record], problems: list[Problem]) 
     return out
 
 
+_FOUND_BY_NAME = ("person", "organization", "country", "event")  # hand-written kinds a bulk file's name finds
+
+
 def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path | None = None,
                  base: str = DEFAULT_BASE, readable: tuple[Path, ...] | None = None,
                  bulk: Callable[[list[Mapping], dict[str, Callable[[Any], Any]], list[Note], set[tuple[str, str]],
@@ -1304,9 +1307,10 @@ def read_sources(data_dir: Path, files: Iterable[Path] | None = None, root: Path
         try:
             hand = {(r.kind, r.key) for r in records if r.kind != "source"}  # a bulk key of one joins it (rule 5)
             # hand-written records' names, which a bulk file's names find them by (South Korea, `kr`), lost
-            # letters too (F_lix); not a film's, found by its title and year
+            # letters too (F_lix); not a film's, found by its title and year, nor a character's or a work's, whose
+            # names repeat from one film or author to the next (a Narrator, a Hamlet)
             spelled = {(r.kind, r.key): tuple(str(getattr(v.value, "text", v.value)) for v in r.values("name"))
-                       for r in records if r.kind not in ("source", "movie")}
+                       for r in records if r.kind in _FOUND_BY_NAME}
             records = _merge(records, bulk(mappings, PARSERS, out.notes, hand, frozenset(out.decisions.not_same),
                                            spelled), problems)
         except MappingError as exc:
