@@ -129,6 +129,16 @@ def test_an_id_two_kept_releases_share_is_refused_naming_their_directories(proje
     assert current(project / "var").name == both[0]
 
 
+def test_an_id_shared_by_a_release_built_again_as_it_was_names_the_newest(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    assert run_kg(project, "build", "--full")[0] == 0  # the same data built anew: the same id, a second directory
+    first = current(project / "var")
+    (project / "data" / "late.yaml").write_text(NEW_FILM, encoding="utf-8")
+    assert run_kg(project, "build")[0] == 0
+    code, output = run_kg(project, "rollback", str(metadata(first)["id"]))
+    assert code == 0 and current(project / "var").name == first.name, output
+
+
 def test_releases_before_any_build_says_so(project, run_kg):
     code, output = run_kg(project, "releases")
     assert code == 2 and "no release in " in output and "yet (the project at" in output

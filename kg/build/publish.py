@@ -18,6 +18,7 @@ from kg.ids import Minter
 from kg.layout import (
     CURRENT,
     DUMPS,
+    MOVED_FILE,
     RELEASES,
     current,
     finished,
@@ -110,10 +111,20 @@ def find_release(root: Path, target: str | None = None) -> Path:
     matches = named or [p for p in kept if str(metadata(p).get("id")) == target]
     if not matches:
         raise LookupError(f"no kept release {target!r} (kg releases lists them)")
+    if len(matches) > 1 and len({_moved(p) for p in matches}) == 1:  # rebuilt as it was (`--full`): one and the same
+        return matches[-1]
     if len(matches) > 1:  # one content built more than once (an edit undone): what each redirects or has gone differs
         raise LookupError(f"{len(matches)} kept releases have the id {target!r} (the same data built more than "
                           f"once): name one by its directory: {', '.join(p.name for p in matches)}")
     return matches[0]
+
+
+def _moved(release: Path) -> bytes | None:
+    """What the release redirects and has gone (its file's bytes), which two releases of one content may differ in."""
+    try:
+        return (release / MOVED_FILE).read_bytes()
+    except OSError:
+        return None
 
 
 def rollback(root: Path, target: str | None = None) -> Path:
