@@ -2089,6 +2089,12 @@ def test_lower_case_words_in_a_cast_list_are_left_out_and_reported(empty_project
            "not a person's name" in _notes(empty_project)
 
 
+def test_a_key_in_a_cast_list_is_left_out_as_a_key(empty_project, run_kg):
+    assert _cast_of(empty_project, run_kg, ["Jean Hersholt", "kim-sung-su-actor"]) == [("Jean Hersholt",)]
+    assert "data/films.json:1: suspicious: left out 'kim-sung-su-actor' from a list of names: a record's key, not " \
+           "a person's name" in " ".join(_notes(empty_project))
+
+
 def test_an_article_split_from_its_name_is_joined_back(empty_project, run_kg):
     assert _cast_of(empty_project, run_kg, ["Jean Hersholt", "The", "Dionne Quintuplets"]) == [
         ("Jean Hersholt",), ("The Dionne Quintuplets",)]

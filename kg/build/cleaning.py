@@ -6,7 +6,7 @@ import functools
 import re
 import unicodedata
 
-from kg.ids import slugify
+from kg.ids import KEY_PATTERN, slugify
 from kg.text import quote
 
 _MOJIBAKE = re.compile("[ÃÂâ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
@@ -170,6 +170,10 @@ def _one_name(name: str, article: str | None, fixes: list[str]) -> str | None:
         fixes.append(f"removed {quote(shown)} from a list of names: a note, not a name")
     elif (low := name.lower()) in _CONNECTORS:
         fixes.append(f"removed {quote(shown)} from a list of names: a word between names")
+    elif article is None and "-" in name and KEY_PATTERN.match(name) and not name.replace("-", "").isdigit():
+        fixes.append(f"left out {quote(shown)} from a list of names: a record's key, not a person's name (a cell "
+                     "names people: write the name, and where several people have it, `kg duplicates` gives the "
+                     "decision that credits the right one)")
     elif (name == low and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
             article is not None and article.islower()):
         fixes.append(f"left out {quote(shown)} from a list of names: lower-case words, not a person's name")
