@@ -386,7 +386,7 @@ def _entity_page(rel: Release, iri: str, path: str, readers: tuple[str, ...] = (
                 "lacks": lacking,
                 "inline": snippet is not None and len(snippet) <= INLINE_SNIPPET, "local": local, "iri": iri,
                 "label": wording.property_label, "formats": FORMATS, "path": f"/{path}", "graph": iri in rel.graphs,
-                "nouns": NOUNS}
+                "nouns": NOUNS, "also": rel.merged_into.get(iri, ())}
 
     return Page("entity.html", shown, headers=_alternates(path))
 

@@ -221,6 +221,11 @@ def test_a_merged_iri_redirects_permanently_to_the_record_it_joined(curated):
     assert _location(r) == "/person/new-name"
 
 
+def test_the_page_of_the_record_kept_names_the_iri_merged_into_it(curated):
+    page = _get(curated.server, "/person/new-name").text
+    assert re.search(r'<p class="also">Also at <code>' + re.escape(BASE + "person/old-name") + "</code>", page)
+
+
 def test_a_merge_redirect_is_kept_by_caches_no_longer_than_a_page(curated):
     r = _get(curated.server, "/person/old-name")
     assert r.status_code == 301 and r.headers["Cache-Control"] == "public, max-age=0, s-maxage=60"

@@ -88,6 +88,14 @@ class Release:
                 else {})
 
     @cached_property
+    def merged_into(self) -> dict[str, tuple[str, ...]]:
+        """Entity -> the IRIs that redirect to it (records merged into it, keys it had before), sorted."""
+        found: dict[str, list[str]] = {}
+        for retired, kept in self.moved[0].items():
+            found.setdefault(kept, []).append(retired)
+        return {kept: tuple(sorted(retired)) for kept, retired in found.items()}
+
+    @cached_property
     def gone_by_name(self) -> dict[tuple[str, str], str]:
         """The gone IRIs by (what precedes their last segment, their name folded as search folds it): of a name
         that one gone IRI alone of its kind had."""
