@@ -850,6 +850,12 @@ def test_of_two_bulk_people_credited_alike_the_spelling_with_its_accents_is_kept
                                                    "merge person/mathias-gross into person/matthias-gross")]
 
 
+def test_of_two_bulk_films_titled_alike_the_title_with_its_article_is_kept(tmp_path):
+    found = _bulk_pairs(tmp_path, {"press": "film,year,person\nWailing,2016,Hong Kyung-pyo\n",
+                                   "db": "film,year,person\nThe Wailing,2016,Hong Kyung-pyo\n"})
+    assert [c.fix for c in found if c.kind == "movie"] == ["merge movie/wailing-2016 into movie/the-wailing-2016"]
+
+
 def test_a_film_a_reference_mistypes_by_a_letter_is_a_candidate_of_the_film_of_that_year(tmp_path):
     found = _found_among(tmp_path, {"films.yaml": """\
         movies:

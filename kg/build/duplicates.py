@@ -1102,12 +1102,14 @@ def find(records: Iterable[Record], decisions: Decisions, moves: dict[Ref, Merge
             where: str | None = None) -> None:
         # the one to keep: hand-written, then (of two hand-written) cited by more sources, the established record
         # rather than a newcomer of one claim; of two people, the one credited in more films, then the spelling that
-        # kept its accented letters (Groß, not Gross: the one a file's encoding or a typist did not strip); then the
-        # shorter key (bulk records read back are not unpacked for it)
+        # kept its accented letters (Groß, not Gross: the one a file's encoding or a typist did not strip); of two
+        # films, the title with its article (The Wailing, not Wailing: a catalogue's sorting form); then the shorter
+        # key (bulk records read back are not unpacked for it)
         kept, other = sorted((a, b), key=lambda r: (
             (r.kind, r.key) in only_rdf, not r.detailed, bare(r), -len(r.claims) if r.detailed else 0,
             -len(world.credits.get(r.key, ())) if kind == "person" else 0,
-            -_accented(next(iter(world.names(r)), "")) if kind == "person" else 0, len(r.key), r.key))
+            -_accented(next(iter(world.names(r)), "")) if kind == "person" else 0,
+            not _articles(world.names(r)) if kind == "movie" else False, len(r.key), r.key))
         ra, rb = (kind, kept.key), (kind, other.key)
         found[frozenset((ra, rb))] = Candidate(
             minter.entity(*ra).value, minter.entity(*rb).value, kind, round(min(score, 1.0), 2), evidence,
