@@ -2103,6 +2103,16 @@ def test_lower_case_words_in_a_cast_list_are_left_out_and_reported(empty_project
            "not a person's name" in _notes(empty_project)
 
 
+def test_a_key_in_a_company_cell_names_the_hand_written_company_without_becoming_its_name(empty_project, run_kg):
+    put(empty_project, "films.yaml", "organizations:\n  cj-entertainment: {name: CJ Entertainment}\n")
+    put(empty_project, "films.csv", "title,year,company\nMother,2009,cj-entertainment\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n"
+                                                                  "production_company: company\n"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m ?p ?n WHERE {{ ?m <{S}productionCompany> ?c . ?c ?p ?n "
+                              "FILTER(isLiteral(?n)) }") == [(f"{BASE}movie/mother-2009", f"{S}name", "CJ Entertainment")]
+
+
 def test_a_key_in_a_cast_list_is_left_out_as_a_key(empty_project, run_kg):
     assert _cast_of(empty_project, run_kg, ["Jean Hersholt", "kim-sung-su-actor"]) == [("Jean Hersholt",)]
     assert "data/films.json:1: suspicious: left out 'kim-sung-su-actor' from a list of names: a record's key, not " \

@@ -214,6 +214,9 @@ class _Mapper:
             for value in claim.values:
                 if value.field == "alternate_name" and value.value in named:
                     continue  # (a column of original titles gives the title itself: not another name)
+                if value.field == "name" and value.value != preferred and "-" in record.key and (
+                        getattr(value.value, "text", value.value) == record.key):
+                    continue  # (a cell that named the record by its key, 'cj-entertainment': not another name)
                 f = kind.field(value.field)
                 assert f is not None
                 yield from self.value(subject, f, value, g, preferred)
