@@ -27,6 +27,7 @@ from kg.build.duplicates import (
     Known,
     _best_match,
     _one_film,
+    _year_evidence,
     find,
     known_before,
     known_file,
@@ -848,6 +849,14 @@ def test_of_two_bulk_people_credited_alike_the_spelling_with_its_accents_is_kept
                                    "db": "film,year,person\nKalter Hafen,2024,Matthias Groß\n"})
     assert [(c.a, c.b, c.fix) for c in found] == [(f"{BASE}person/matthias-gross", f"{BASE}person/mathias-gross",
                                                    "merge person/mathias-gross into person/matthias-gross")]
+
+
+@pytest.mark.parametrize("ya, yb, said", [
+    ({2000}, {2000}, "the same year (2000)"),
+    ({1999, 2000}, {2000}, "a year in common (2000: 1999/2000 and 2000)"),  # made in 1999, released in 2000
+])
+def test_year_evidence_says_whether_the_years_are_the_same_or_only_meet(ya, yb, said):
+    assert _year_evidence(ya, yb, "year")[1] == said
 
 
 def test_of_two_bulk_films_titled_alike_the_title_with_its_article_is_kept(tmp_path):
