@@ -709,9 +709,22 @@ def test_syntax_error_shows_the_line_with_a_caret_and_no_grammar_sets(client):
     assert "or a name" in text and "\\u{" not in text and "..=" not in text
 
 
-def test_a_syntax_error_does_not_suggest_service_which_the_endpoint_refuses(client):
+def test_a_syntax_error_suggests_neither_service_which_the_endpoint_refuses_nor_lateral_past_sparql_1_1(client):
     text = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o . ?s ?p }"}).get_data(as_text=True)
-    assert "expected one of LATERAL or a name" in text and "SERVICE" not in text
+    assert "(the end of the query): expected a name\n" in text and "SERVICE" not in text and "LATERAL" not in text
+
+
+@pytest.mark.parametrize("query, said", [
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT", "(LIMIT takes a whole number after it: LIMIT 10)"),
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 5 OFFSET ten", "(OFFSET takes a whole number after it: OFFSET 10)"),
+])
+def test_a_limit_or_offset_without_its_number_is_pointed_out(client, query, said):
+    assert said in client.get("/sparql", query_string={"query": query}).get_data(as_text=True)
+
+
+def test_a_variable_named_limit_is_no_limit_without_its_number(client):
+    text = client.get("/sparql", query_string={"query": "SELECT ?limit WHERE { ?limit ?p }"}).get_data(as_text=True)
+    assert "SPARQL syntax error" in text and "takes a whole number" not in text
 
 
 def test_the_parsers_own_words_among_what_it_expected_are_said_whole(client):

@@ -86,6 +86,8 @@ def _hints(query: str) -> list[str]:
         close = difflib.get_close_matches(word.upper(), _KEYWORDS, n=1, cutoff=0.75)
         if close and len(word) > 2:
             hints.append(f"{word!r} is no SPARQL keyword: did you mean {close[0]}?")
+    for what in re.findall(r"(?i)(?<![\w?$:])(LIMIT|OFFSET)\s*(?:$|[^\s\d])", query):
+        hints.append(f"{what.upper()} takes a whole number after it: {what.upper()} 10")
     for what, number in re.findall(r"(?i)\b(LIMIT|OFFSET)\s+(\d+)", query):
         if int(number) > _LARGEST:
             hints.append(f"{what.upper()} {number} is larger than the largest the engine reads ({_LARGEST})")
@@ -124,7 +126,8 @@ def _syntax_message(query: str, error: str, prefixes: dict[str, str] | None = No
         head, _, listed = what.partition("expected one of")
         names = _CHARACTER_CLASS.search(listed) is not None
         tokens = list(dict.fromkeys(_TOKEN.findall(_CHARACTER_CLASS.sub("", listed))))
-        tokens = [t for t in tokens if t != "SERVICE"] or tokens  # (refused here: not one to suggest)
+        # (SERVICE is refused here; LATERAL is the engine's own, from a draft past SPARQL 1.1: not ones to suggest)
+        tokens = [t for t in tokens if t not in ("SERVICE", "LATERAL")] or ([] if names else tokens)
         if names:
             tokens.append("a name")
         what = f"{head}expected {tokens[0]}" if len(tokens) == 1 else \
