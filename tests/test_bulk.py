@@ -2103,6 +2103,30 @@ def test_lower_case_words_in_a_cast_list_are_left_out_and_reported(empty_project
            "not a person's name" in _notes(empty_project)
 
 
+_PAIRED = 'actor:\n  name: {column: cast, split: "|"}\n  id: {column: cast_ids, split: "|"}\n'
+
+
+def test_a_cells_names_and_anothers_identifiers_are_paired_in_order(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year,cast,cast_ids\n"
+                                    "Parasite,2019,Song Kang-ho|Lee Sun-kyun|Cho Yeo-jeong,nm0814280|nm1310525|nm1856097\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n" + _PAIRED))
+    built(empty_project, run_kg)
+    assert sorted(ask(empty_project, f"SELECT ?a ?n WHERE {{ ?m <{S}actor>/<{S}actor> ?a . ?a <{S}name> ?n }}")) == [
+        (f"{BASE}person/nm0814280", "Song Kang-ho"), (f"{BASE}person/nm1310525", "Lee Sun-kyun"),
+        (f"{BASE}person/nm1856097", "Cho Yeo-jeong")]
+
+
+def test_names_and_identifiers_of_different_counts_are_named_alone_and_said(empty_project, run_kg):
+    put(empty_project, "films.csv", "title,year,cast,cast_ids\n"
+                                    "Parasite,2019,Song Kang-ho|Lee Sun-kyun|Cho Yeo-jeong,nm0814280|nm1310525\n")
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title\nproduction_year: year\n" + _PAIRED))
+    built(empty_project, run_kg)
+    assert sorted(ask(empty_project, f"SELECT ?a WHERE {{ ?m <{S}actor>/<{S}actor> ?a }}")) == [
+        (f"{BASE}person/cho-yeo-jeong",), (f"{BASE}person/lee-sun-kyun",), (f"{BASE}person/song-kang-ho",)]
+    assert any("3 names and 2 identifiers in one row: which identifier is whose cannot be told" in n
+               for n in _notes(empty_project))
+
+
 def test_a_key_in_a_company_cell_names_the_hand_written_company_without_becoming_its_name(empty_project, run_kg):
     put(empty_project, "films.yaml", "organizations:\n  cj-entertainment: {name: CJ Entertainment}\n")
     put(empty_project, "films.csv", "title,year,company\nMother,2009,cj-entertainment\n")

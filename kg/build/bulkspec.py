@@ -249,19 +249,21 @@ class Identity:
         One per name in a list-valued name column (a cast list); just one when an identifier column is set.
         With `people`, what cannot be a person's name is left out (`people_names`).
         """
-        ident = self.ident.first(row, fixes) if self.ident else None
+        idents = self.ident.values(row, fixes) if self.ident else []
         names = self.name.values(row, fixes) if self.name else []
+        if len(idents) > 1 and (not names or len(names) == len(idents)):  # a cast's ids beside its names
+            return self._paired(row, idents, names, fixes, people)
+        if len(idents) > 1:
+            fixes.append(f"{len(names)} names and {len(idents)} identifiers in one row: which identifier is whose "
+                         "cannot be told, so each is identified by its name alone")
+        ident = idents[0] if len(idents) == 1 else None
         if people and names:
             names = people_names([str(n) for n in names], fixes)
             if not names:  # nothing in the cell was a name: no one is named, not even by an identifier
                 return []
-        if self.ident is not None:
+        if self.ident is not None and len(idents) <= 1:
             names = names[:1]
-        year = self.year.first(row, fixes) if self.year else None
-        if year is not None and not re.fullmatch(r"\d{4}", str(year).strip()):  # never part of an IRI
-            if ident is None:  # (a row with an identifier is identified by it: the year's field says what it lacks)
-                fixes.append(f"year {quote(year)} is not a year: identified by name alone")
-            year = None
+        year = self._year(row, fixes, ident)
         distinct = str(self.distinct.first(row, fixes) or "") if self.distinct else ""
         out = []
         undated = self.year is not None and year is None
@@ -272,6 +274,31 @@ class Identity:
         if not names and ident is not None:
             out.append((str(ident).lower(), None, distinct, "", undated))
         return out
+
+    def _paired(self, row: dict[str, Any], idents: list[Any], names: list[Any], fixes: list[str],
+                people: bool) -> list[tuple[str | None, str | None, str, str, bool]]:
+        """`keys` of a row whose identifier column lists several, as many as its names (none, or a cast's): the
+        n-th name is the n-th identifier's."""
+        year = self._year(row, fixes, idents[0])
+        distinct = str(self.distinct.first(row, fixes) or "") if self.distinct else ""
+        undated = self.year is not None and year is None
+        out: list[tuple[str | None, str | None, str, str, bool]] = []
+        for n, ident in enumerate(idents):
+            text = str(names[n]) if names else ""
+            if people and text and not (text := next(iter(people_names([text], fixes)), "")):
+                continue  # (not a person's name, said in `fixes`: not named by its identifier either)
+            label = name_key(text) + (f"-{year}" if year is not None else "") if _ALNUM.search(text) else None
+            out.append((str(ident).lower(), label or None, distinct, text, undated))
+        return out
+
+    def _year(self, row: dict[str, Any], fixes: list[str], ident: Any) -> Any:
+        """The row's year for a key: None unless four digits (said in `fixes` when nothing else identifies it)."""
+        year = self.year.first(row, fixes) if self.year else None
+        if year is not None and not re.fullmatch(r"\d{4}", str(year).strip()):  # never part of an IRI
+            if ident is None:  # (a row with an identifier is identified by it: the year's field says what it lacks)
+                fixes.append(f"year {quote(year)} is not a year: identified by name alone")
+            year = None
+        return year
 
 
 @dataclass(frozen=True)
