@@ -542,20 +542,6 @@ def test_a_row_without_a_year_leaves_the_hand_written_film_once_a_dated_row_of_i
     assert edited == _directors(empty_project) and (f"{BASE}movie/oldboy-undated", f"{BASE}person/spike-lee") in edited
 
 
-def test_the_iri_of_a_row_kept_apart_redirects_to_its_film_once_the_doubt_goes(empty_project, run_kg):
-    _undated_oldboy(empty_project, "Oldboy,,Park Chan-wook\nOldboy,2013,Spike Lee\n")
-    built(empty_project, run_kg)
-    put(empty_project, "films.csv", "title,year,director\nOldboy,,Park Chan-wook\n")  # the dated row removed
-    built(empty_project, run_kg)
-    moved = json.loads((current(empty_project / "var") / "moved.json").read_text(encoding="utf-8"))
-    assert moved["redirects"] == {f"{BASE}movie/oldboy-undated": f"{BASE}movie/oldboy"}
-    assert moved["gone"] == [f"{BASE}movie/oldboy-2013", f"{BASE}person/spike-lee"]
-    put(empty_project, "films.csv", "title,year,director\nOldboy,,Park Chan-wook\nMother,2009,Bong Joon-ho\n")
-    built(empty_project, run_kg)  # and in the releases after it
-    assert json.loads((current(empty_project / "var") / "moved.json").read_text(encoding="utf-8"))["redirects"] \
-        == moved["redirects"]
-
-
 def test_a_row_without_a_year_is_kept_apart_when_an_identified_film_has_its_title_in_some_year(empty_project,
                                                                                                    run_kg):
     _undated_oldboy(empty_project, "Oldboy,,Spike Lee\n")

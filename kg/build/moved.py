@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from kg.build.decisions import Merge
-from kg.build.identity import APART
 from kg.ids import Minter
 from kg.layout import INDEX_DIR, MOVED_FILE, PAGES_FILE, listing_file
 
@@ -91,11 +90,6 @@ def write(release: Path, previous: Path | None, moves: list[Merge], minter: Mint
     was = {iri.encode() for iri in redirected} if before == pages else _entities(before) | {
         iri.encode() for iri in redirected}
     vanished = {iri for iri in (x.decode() for x in was if x not in now) if iri not in redirects and minter.owns(iri)}
-    for iri in sorted(vanished | gone_before):  # kept apart while its film or person was in doubt: it is that one now
-        stem = next((iri[:-len(s)] for s in APART if iri.endswith(s)), None)
-        if stem is not None and (stem in redirects or stem.encode() in now):
-            redirects[iri] = redirects.get(stem, stem)
-            vanished.discard(iri)
     gone = sorted(iri for iri in vanished | gone_before if iri not in redirects and iri.encode() not in now)
     if vanished and previous is not None:
         named = {**named, **_names_in(previous, vanished, minter)}
