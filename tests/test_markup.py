@@ -115,22 +115,6 @@ DISPUTED = """
     """
 
 
-def test_a_films_markup_gives_its_other_titles_tagged_first_each_text_once(empty_project, write, run_kg):
-    write(empty_project, "films.yaml", """
-    sources: {catalogue: {name: Catalogue}, press: {name: Press kit}}
-    movies:
-      wailing:
-        name: The Wailing
-        claims:
-          catalogue: {name: The Wailing, alternate_name: [Goksung, 곡성, Wailing, The Wailing]}
-          press: {name: The Wailing, alternate_name: [{text: 곡성, lang: ko}]}
-    """)
-    assert run_kg(empty_project, "build")[0] == 0
-    code, output = run_kg(empty_project, "embed", "movie/wailing")
-    markup = json.loads(output.split(">", 1)[1].split("</script>", 1)[0])
-    assert code == 0 and markup["alternateName"] == [{"@value": "곡성", "@language": "ko"}, "Goksung", "Wailing"]
-
-
 @pytest.mark.parametrize("decision, said", [
     ("", True), ("decisions: [prefer movie/lucky running_time from press]\n", False)])
 def test_kg_embed_says_which_value_sources_disagree_on_until_a_curator_settles_it(empty_project, write, run_kg,

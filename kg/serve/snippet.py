@@ -152,17 +152,6 @@ def _reviews(release: Release, film: ox.NamedNode) -> list[dict[str, Any]]:
     return out
 
 
-def alternate_names(names: list[Any], name: str) -> list[ox.Literal]:
-    """The other names worth a reader's eye: one literal per text (its language-tagged one, where there is one),
-    none that repeats the name; tagged first, then in text order."""
-    chosen: dict[str, ox.Literal] = {}
-    for n in names:
-        held = chosen.get(n.value)
-        if isinstance(n, ox.Literal) and n.value != name and (held is None or n.language and not held.language):
-            chosen[n.value] = n
-    return sorted(chosen.values(), key=lambda n: (not n.language, n.value, n.language or ""))
-
-
 def _one_or_all(values: list[Any]) -> Any:
     """One value as itself, several as a list (as kg's other markup, and Google's examples, write them)."""
     return values[0] if len(values) == 1 else values
@@ -177,9 +166,11 @@ def film_snippet(release: Release, iri: str) -> Snippet | None:
     data: dict[str, Any] = {"@context": "https://schema.org", "@type": "Movie", "@id": iri,
                             "name": label(release, iri) or iri}
     lacks = []
-    others = alternate_names(_values(release, film, S.alternateName), data["name"])
+    others = sorted({n.value for n in _values(release, film, S.alternateName)
+                     if isinstance(n, ox.Literal) and n.language})
     if others:
-        data["alternateName"] = [markup_value("alternateName", n) for n in others[:LISTED]]
+        data["alternateName"] = [markup_value("alternateName", n) for n in _values(release, film, S.alternateName)
+                                 if isinstance(n, ox.Literal) and n.language and n.value in others[:LISTED]]
     same = sorted(i.value for i in _values(release, film, S.sameAs) if is_web(i.value))
     if same:  # the same film elsewhere (Wikidata, IMDb, Wikipedia): what links the markup to the known entity
         data["sameAs"] = _one_or_all(same[:LISTED])
