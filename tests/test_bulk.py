@@ -2123,10 +2123,18 @@ def test_a_key_in_a_company_cell_names_the_hand_written_company_without_becoming
                               "FILTER(isLiteral(?n)) }") == [(f"{BASE}movie/mother-2009", f"{S}name", "CJ Entertainment")]
 
 
+def test_a_source_that_spells_a_hand_written_name_as_its_key_keeps_that_spelling(empty_project, run_kg):
+    put(empty_project, "people.yaml", "sources: {press: {name: Press}}\n"
+                                      "people:\n  k-os: {name: K-os, claims: {press: {name: k-os}}}\n")
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n WHERE {{ GRAPH <{BASE}source/press> {{ ?p <{S}alternateName> ?n }} }}") == [
+        ("k-os",)]
+
+
 def test_a_key_in_a_cast_list_is_left_out_as_a_key(empty_project, run_kg):
     assert _cast_of(empty_project, run_kg, ["Jean Hersholt", "kim-sung-su-actor"]) == [("Jean Hersholt",)]
-    assert "data/films.json:1: suspicious: left out 'kim-sung-su-actor' from a list of names: a record's key, not " \
-           "a person's name" in " ".join(_notes(empty_project))
+    assert "data/films.json:1: suspicious: left out 'kim-sung-su-actor' from a list of names: lower-case words " \
+           "joined by hyphens, as a key is written, not a person's name" in " ".join(_notes(empty_project))
 
 
 def test_an_article_split_from_its_name_is_joined_back(empty_project, run_kg):

@@ -171,9 +171,9 @@ def _one_name(name: str, article: str | None, fixes: list[str]) -> str | None:
     elif (low := name.lower()) in _CONNECTORS:
         fixes.append(f"removed {quote(shown)} from a list of names: a word between names")
     elif article is None and "-" in name and KEY_PATTERN.match(name) and not name.replace("-", "").isdigit():
-        fixes.append(f"left out {quote(shown)} from a list of names: a record's key, not a person's name (a cell "
-                     "names people: write the name, and where several people have it, `kg duplicates` gives the "
-                     "decision that credits the right one)")
+        fixes.append(f"left out {quote(shown)} from a list of names: lower-case words joined by hyphens, as a key "
+                     "is written, not a person's name (a cell of people gives their names, not keys; where several "
+                     "people have a name, `kg duplicates` gives the decision that credits the right one)")
     elif (name == low and _PROSE.fullmatch(name) and not name.isdigit()) or _prose(name) or (
             article is not None and article.islower()):
         fixes.append(f"left out {quote(shown)} from a list of names: lower-case words, not a person's name")

@@ -214,9 +214,10 @@ class _Mapper:
             for value in claim.values:
                 if value.field == "alternate_name" and value.value in named:
                     continue  # (a column of original titles gives the title itself: not another name)
-                if value.field == "name" and value.value != preferred and "-" in record.key and (
-                        getattr(value.value, "text", value.value) == record.key):
-                    continue  # (a cell that named the record by its key, 'cj-entertainment': not another name)
+                if record.detailed and value.field == "name" and value.value != preferred and (
+                        getattr(value.value, "text", value.value) == record.key) and "-" in record.key and (
+                        value.origin is None or not value.origin.file.endswith((".yaml", ".yml"))):
+                    continue  # (a bulk cell that named a hand-written record by its key: not another name of it)
                 f = kind.field(value.field)
                 assert f is not None
                 yield from self.value(subject, f, value, g, preferred)
