@@ -854,6 +854,7 @@ def test_of_two_bulk_people_credited_alike_the_spelling_with_its_accents_is_kept
 @pytest.mark.parametrize("ya, yb, said", [
     ({2000}, {2000}, "the same year (2000)"),
     ({1999, 2000}, {2000}, "a year in common (2000: 1999/2000 and 2000)"),  # made in 1999, released in 2000
+    ({1999, 2000}, {1999, 2000}, "the same years (1999/2000)"),
 ])
 def test_year_evidence_says_whether_the_years_are_the_same_or_only_meet(ya, yb, said):
     assert _year_evidence(ya, yb, "year")[1] == said

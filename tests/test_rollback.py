@@ -139,6 +139,16 @@ def test_an_id_shared_by_a_release_built_again_as_it_was_names_the_newest(projec
     assert code == 0 and current(project / "var").name == first.name, output
 
 
+def test_an_id_shared_by_releases_that_do_not_say_what_they_redirect_is_refused(project, run_kg):
+    assert run_kg(project, "build")[0] == 0
+    assert run_kg(project, "build", "--full")[0] == 0
+    first = str(metadata(current(project / "var"))["id"])
+    for release in (project / "var" / "releases").iterdir():
+        (release / "moved.json").unlink(missing_ok=True)  # (as a release of a kg before redirects)
+    code, output = run_kg(project, "rollback", first)
+    assert code == 2 and f"2 kept releases have the id {first!r}" in output, output
+
+
 def test_releases_before_any_build_says_so(project, run_kg):
     code, output = run_kg(project, "releases")
     assert code == 2 and "no release in " in output and "yet (the project at" in output

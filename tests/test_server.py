@@ -722,8 +722,13 @@ def test_a_limit_or_offset_without_its_number_is_pointed_out(client, query, said
     assert said in client.get("/sparql", query_string={"query": query}).get_data(as_text=True)
 
 
-def test_a_variable_named_limit_is_no_limit_without_its_number(client):
-    text = client.get("/sparql", query_string={"query": "SELECT ?limit WHERE { ?limit ?p }"}).get_data(as_text=True)
+@pytest.mark.parametrize("query", [
+    "SELECT ?limit WHERE { ?limit ?p }",
+    'SELECT * WHERE { ?f <http://schema.org/name> "Limitless" . ?f <http://ex.org/offset> ?o . ?f ?p }',
+    "# limit the films\nSELECT * WHERE { ?f ?p ?o . ?f ?p }",
+])
+def test_limit_in_a_name_string_iri_or_comment_is_no_limit_without_its_number(client, query):
+    text = client.get("/sparql", query_string={"query": query}).get_data(as_text=True)
     assert "SPARQL syntax error" in text and "takes a whole number" not in text
 
 

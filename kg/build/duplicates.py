@@ -521,8 +521,8 @@ def _year_evidence(ya: set[int], yb: set[int], what: str) -> tuple[float, str | 
     gap = min(abs(x - y) for x in ya for y in yb)
     if gap == 0:
         given = ['/'.join(map(str, sorted(y))) for y in (ya, yb)]  # (a film's release may be another's making)
-        said = f"the same {what} ({given[0]})" if ya == yb else f"a {what} in common ({min(ya & yb)}: " \
-            f"{given[0]} and {given[1]})"
+        said = (f"the same {what} ({given[0]})" if len(ya) == 1 else f"the same {what}s ({given[0]})") if ya == yb \
+            else f"a {what} in common ({min(ya & yb)}: {given[0]} and {given[1]})"
         return 0.2 if what == "year" else 0.3, said, False
     if gap == 1:  # a premiere and a release; but also two films of one title in consecutive years (1910s)
         return 0.05 if what == "year" else 0.1, f"{what}s a year apart ({min(ya)}, {min(yb)})", False

@@ -111,7 +111,7 @@ def find_release(root: Path, target: str | None = None) -> Path:
     matches = named or [p for p in kept if str(metadata(p).get("id")) == target]
     if not matches:
         raise LookupError(f"no kept release {target!r} (kg releases lists them)")
-    if len(matches) > 1 and len({_moved(p) for p in matches}) == 1:  # rebuilt as it was (`--full`): one and the same
+    if len(matches) > 1 and len(moved := {_moved(p) for p in matches}) == 1 and None not in moved:  # rebuilt as it was
         return matches[-1]
     if len(matches) > 1:  # one content built more than once (an edit undone): what each redirects or has gone differs
         raise LookupError(f"{len(matches)} kept releases have the id {target!r} (the same data built more than "

@@ -86,8 +86,10 @@ def _hints(query: str) -> list[str]:
         close = difflib.get_close_matches(word.upper(), _KEYWORDS, n=1, cutoff=0.75)
         if close and len(word) > 2:
             hints.append(f"{word!r} is no SPARQL keyword: did you mean {close[0]}?")
-    for what in re.findall(r"(?i)(?<![\w?$:])(LIMIT|OFFSET)\s*(?:$|[^\s\d])", query):
-        hints.append(f"{what.upper()} takes a whole number after it: {what.upper()} 10")
+    tokens = [t.group(0) for t in _BARE_WORD.finditer(query) if not t.group(0).startswith("#")]
+    for n, token in enumerate(tokens):  # (keywords only: not in a string, an IRI, a comment or a variable's name)
+        if token.upper() in ("LIMIT", "OFFSET") and not (n + 1 < len(tokens) and tokens[n + 1].isdigit()):
+            hints.append(f"{token.upper()} takes a whole number after it: {token.upper()} 10")
     for what, number in re.findall(r"(?i)\b(LIMIT|OFFSET)\s+(\d+)", query):
         if int(number) > _LARGEST:
             hints.append(f"{what.upper()} {number} is larger than the largest the engine reads ({_LARGEST})")
