@@ -129,9 +129,8 @@ def test_the_plan_uses_every_core_unless_told():
     assert Plan(workers=3).processes == 3
 
 
-@pytest.mark.parametrize("records, expected", [(0, 1), (2_500, 1), (2_501, 2), (20_001, 16), (40_000, 16),
-                                               (40_001, 32), (80_000, 32), (80_001, 64), (150_000, 64),
-                                               (10_000_000, 64)])
+@pytest.mark.parametrize("records, expected", [(0, 1), (2_500, 1), (2_501, 16), (40_000, 16), (40_001, 32),
+                                               (80_000, 32), (80_001, 64), (150_000, 64), (10_000_000, 64)])
 def test_the_shard_count_left_to_the_build_doubles_with_the_records(records, expected):
     assert shards.shards_for(records) == expected
 

@@ -30,15 +30,18 @@ _SINGLE = frozenset(p.encode() for p in SINGLE_VALUED)
 
 
 RECORDS_PER_SHARD = 2_500  # an edit redoes one shard's work: this keeps it a fraction of a second
-MIN_SHARDS, MAX_SHARDS = 1, 64  # (a small project in one shard: no worker is forked for a few records)
+MIN_SHARDS, MAX_SHARDS = 16, 64  # (but one for a project of RECORDS_PER_SHARD records or fewer: no worker forked)
 
 
 def shards_for(records: int) -> int:
-    """How many shards a build of so many records is cut into when the project does not say: a power of two, one
-    for about `RECORDS_PER_SHARD` records, within [`MIN_SHARDS`, `MAX_SHARDS`]. It is a function of the input
-    alone (an edit and a `--full` build must agree): an edit that takes the count across 2,500 records or a double
-    of it (up to 80,000) changes it, and builds everything anew, as the dumps' order changes (a project that hovers
-    there sets `shards`)."""
+    """How many shards a build of so many records is cut into when the project does not say: one for a small
+    project (`RECORDS_PER_SHARD` records or fewer: a few workers' start would cost more than its whole build), else
+    a power of two, one for about `RECORDS_PER_SHARD` records, within [`MIN_SHARDS`, `MAX_SHARDS`] (an edit redoes
+    one shard of a few hundred records). It is a function of the input alone (an edit and a `--full` build must
+    agree): an edit that takes the count across 2,500, 40,000 or 80,000 records changes it, and builds everything
+    anew, as the dumps' order changes (a project that hovers there sets `shards`)."""
+    if records <= RECORDS_PER_SHARD:
+        return 1
     shards = MIN_SHARDS
     while shards < MAX_SHARDS and shards * RECORDS_PER_SHARD < records:
         shards *= 2
