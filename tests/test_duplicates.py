@@ -851,6 +851,23 @@ def test_of_two_bulk_people_credited_alike_the_spelling_with_its_accents_is_kept
                                                    "merge person/mathias-gross into person/matthias-gross")]
 
 
+@pytest.mark.parametrize("second, candidate", [(1966, True), (1975, False)])  # one career; or further apart
+def test_a_name_with_its_family_name_first_in_one_row_is_a_candidate_of_its_other_order(tmp_path, second, candidate):
+    found = _found_among(tmp_path, {"films.csv": f"""\
+        title,year,director
+        The Marines Who Never Returned,1963,Man-hee Lee
+        Late Autumn,{second},Lee Man-hee
+        """, "films.mapping.yaml": """\
+        source: {key: db, name: Collection database, type: Dataset}
+        files: films.csv
+        record: movie
+        fields: {name: title, production_year: year, director: director}
+        """})
+    assert [(_pair(c), c.evidence[0]) for c in found if c.kind == "person"] == ([(
+        frozenset(("person/lee-man-hee", "person/man-hee-lee")),
+        "the same name with the family name first in one and last in the other")] if candidate else [])
+
+
 @pytest.mark.parametrize("ya, yb, said", [
     ({2000}, {2000}, "the same year (2000)"),
     ({1999, 2000}, {2000}, "a year in common (2000: 1999/2000 and 2000)"),  # made in 1999, released in 2000

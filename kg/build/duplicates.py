@@ -468,6 +468,7 @@ _DERIVED = {  # how a spelling was derived -> (base score, how the match is told
 
 
 _STRICT = "the same name apart from case, punctuation, spacing, articles or accents"
+_ORDERED = "the same name with the family name first in one and last in the other"
 
 
 def _best_match(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]],
@@ -486,7 +487,7 @@ def _best_match(a: list[tuple[Keys, str]], b: list[tuple[Keys, str]],
         if ka.strict == kb.strict:
             found = derived or (0.5, _STRICT)
         elif ordered and ka.ordered == kb.ordered and not derived:
-            found = (0.4, "the same name with the family name first in one and last in the other")
+            found = (0.4, _ORDERED)
         elif ka.loose == kb.loose and not derived:
             found = (0.35, "the same name spelled another way (eo/o/u, oo/u, ae/e, k/g, ...: another romanisation "
                            "or spelling)")
@@ -697,10 +698,11 @@ def _compare_people(world: _World, a: Record, b: Record) -> tuple[float, list[st
         people = sum(1 for p in world.coworkers(a.key) - {b.key} if world.spelled([p]) & theirs)
         evidence_list.append(f"{people} co-worker(s) in common ({share:.0%} of the smaller circle)" if people else
                              "credited beside each other")
-    if score < THRESHOLD and set(names_a) & set(names_b) and len(words(names_a[0])) > 1 and not (
-            world.years(a) and world.years(b)):
-        # one full name, written alike, and no birth years to weigh: with no films of both, or films of both a few
-        # years apart (one career, or two namesakes at once), a curator should look
+    if score < THRESHOLD and (set(names_a) & set(names_b) or match[1] == _ORDERED) and len(words(names_a[0])) > 1 \
+            and not (world.years(a) and world.years(b)):
+        # one full name, written alike (or its family name first in one: Lee Man-hee, Man-hee Lee), and no birth
+        # years to weigh: with no films of both, or films of both a few years apart (one career, or two namesakes at
+        # once), a curator should look
         if not (world.credits.get(a.key) and world.credits.get(b.key)):
             score, evidence_list = THRESHOLD, [*evidence_list, "nothing known tells them apart (no birth year or "
                                                                "film of both to compare)"]
