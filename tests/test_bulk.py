@@ -2089,6 +2089,44 @@ def test_lower_case_words_in_a_cast_list_are_left_out_and_reported(empty_project
            "not a person's name" in _notes(empty_project)
 
 
+_TITLES = """\
+accession,title_english,title_original,title_romanised,year,running_time,runtime_alt
+K1,The Housemaid,하녀,Hanyeo,1960,108,
+K2,,자유부인,Jayu buin,1956,,125
+"""
+
+
+def test_a_list_of_columns_gives_a_field_of_one_value_the_first_that_has_one(empty_project, run_kg):
+    put(empty_project, "films.csv", _TITLES)
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: [title_english, {column: title_original, "
+                                                                  "lang: ko}]\nrunning_time: [running_time, "
+                                                                  "runtime_alt]\n", "id: accession"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?m ?n ?d WHERE {{ ?m <{S}name> ?n ; <{S}duration> ?d }} ORDER BY ?m") == [
+        (f"{BASE}movie/k1", "The Housemaid", "PT1H48M"), (f"{BASE}movie/k2", "자유부인", "PT2H5M")]
+    assert ask(empty_project, f"SELECT ?m WHERE {{ ?m <{S}name> ?n FILTER(lang(?n) = 'ko') }}") == [
+        (f"{BASE}movie/k2",)]
+
+
+def test_a_list_of_columns_gives_a_field_of_several_values_all_of_them_each_with_its_options(empty_project, run_kg):
+    put(empty_project, "films.csv", _TITLES)
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: title_english\nalternate_name: [{column: "
+                                                                  "title_original, lang: ko}, {column: "
+                                                                  "title_romanised, lang: ko-Latn}]\n",
+                                                     "id: accession"))
+    built(empty_project, run_kg)
+    assert ask(empty_project, f"SELECT ?n (lang(?n) AS ?l) WHERE {{ <{BASE}movie/k1> <{S}alternateName> ?n }} "
+                              "ORDER BY ?n") == [("Hanyeo", "ko-latn"), ("하녀", "ko")]
+
+
+def test_a_column_of_a_list_that_no_row_has_is_named(empty_project, run_kg):
+    put(empty_project, "films.csv", _TITLES)
+    put(empty_project, "films.mapping.yaml", mapping("films.csv", "name: [title_english, title_korean]\n",
+                                                     "id: accession"))
+    code, output = run_kg(empty_project, "build")
+    assert code == 2 and "title_korean" in output, output
+
+
 _PAIRED = 'actor:\n  name: {column: cast, split: "|"}\n  id: {column: cast_ids, split: "|"}\n'
 
 

@@ -363,7 +363,8 @@ class _Reader:
     def parsed(self, f: Field, col: Column, row: dict[str, Any], fixes: list[str]) -> list[tuple[bool, Any]]:
         """Each value of a column in the row parsed for the field: (True, value), or (False, why it is not one)."""
         out: list[tuple[bool, Any]] = []
-        for raw in col.values(row, fixes):
+        read = [(c, raw) for c in col.chosen(row) for raw in c.own(row, fixes)]  # (each with its column's options)
+        for col, raw in read:
             if f.vtype in _TEXTUAL and isinstance(raw, int) and not isinstance(raw, bool):
                 raw = str(raw)  # an export's number where a title is meant: the film 2046 (not a genre's id)
             if f.vtype == "money":

@@ -89,14 +89,23 @@ class Column:
     lang_column: str | None = None  # the column of each row's language tag (lang: {column: ...})
     where: str = dataclasses.field(default="", compare=False)  # the mapping entry, for errors
     line: int | None = dataclasses.field(default=None, compare=False)
+    # the columns written after this one in a list: read each in turn while none gives a value, or (`gather`, a field
+    # of several values) all of them
+    fallback: tuple[Column, ...] = ()
+    gather: bool = False
 
     @staticmethod
     def parse(spec: Any, where: str, line: int | None) -> Column:
-        """A column spec from the mapping file: a column name or a mapping of options."""
+        """A column spec from the mapping file: a column name, a mapping of options, or a list of either."""
+        if isinstance(spec, list) and spec and not any(isinstance(s, list) for s in spec):
+            first, *rest = [Column.parse(s, where, line) for s in spec]
+            return dataclasses.replace(first, fallback=tuple(rest))
         if isinstance(spec, str):
             return Column(column=spec, where=where, line=line)
         if not isinstance(spec, dict):
-            raise MappingError(f"{where}: a column name or a mapping with 'column' or 'constant'", line)
+            raise MappingError(f"{where}: a column name, a mapping with 'column' or 'constant', or a list of them "
+                               "(read in turn until one gives a value; all of them for a field of several values)",
+                               line)
         known = {"column", "constant", "pattern", "template", "split", "lang", "html", "aliases", "currency", "best",
                  "count", "format"}
         extra = set(spec) - known
@@ -139,8 +148,23 @@ class Column:
         """Whether values are taken as they are (only cleaned): the fast path for most columns."""
         return not (self.pattern or self.template or self.split or self.html or self.aliases)
 
+    def chosen(self, row: dict[str, Any]) -> list[Column]:
+        """The columns a row's values are read from: this one and those after it (`fallback`) when they are gathered,
+        else the first of them that gives a value."""
+        if not self.fallback:
+            return [self]
+        every = [self, *self.fallback]
+        return every if self.gather else next(([c] for c in every if c.own(row, [])), [self])
+
     def values(self, row: dict[str, Any], fixes: list[str]) -> list[Any]:
-        """The cleaned values of this column in one row (none for an empty cell)."""
+        """The cleaned values of this column (or of the columns after it: `chosen`) in one row (none for an empty
+        cell)."""
+        if not self.fallback:
+            return self.own(row, fixes)
+        return [v for c in self.chosen(row) for v in c.own(row, fixes)]
+
+    def own(self, row: dict[str, Any], fixes: list[str]) -> list[Any]:
+        """The cleaned values of this column alone in one row."""
         raw = self.constant if self.column is None else row.get(self.column)
         if raw is None and self.column is not None and "." in self.column:
             raw = nested(row, self.column)
@@ -222,7 +246,8 @@ def dotted_columns(mapping: Mapping) -> list[str]:
     """The dotted paths the mapping reads from the rows themselves (not an `items` path, checked apart)."""
     found = [str(c.column) for spec in mapping.fields if spec.items is None for c in spec.columns()]
     i = mapping.identity
-    found += [str(c.column) for c in (i.name, i.ident, i.year, i.distinct) if c is not None and c.column is not None]
+    found += [str(x.column) for c in (i.name, i.ident, i.year, i.distinct) if c is not None for x in (c, *c.fallback)
+              if x.column is not None]
     # a path into an `items` list's objects, from the row (`credits.crew` + `person.name`)
     found += [f"{spec.items}.{c.column}" for spec in mapping.fields if spec.items for c in spec.columns()
               if "." in str(c.column)]
@@ -323,14 +348,15 @@ class FieldSpec:
 
     def columns(self) -> list[Column]:
         """The columns this field reads: of the row, or (with `items`) of each object in that column's list."""
-        found = [self.column] if self.column is not None else []
-        for other in (self.column.count, self.column.lang_column) if self.column is not None else ():
-            if other is not None:
-                found.append(Column(other, where=self.column.where, line=self.column.line))
+        found = [self.column, *self.column.fallback] if self.column is not None else []
+        for c in list(found):
+            for other in (c.count, c.lang_column):
+                if other is not None:
+                    found.append(Column(other, where=c.where, line=c.line))
         found += list(self.parts.values())
         if self.ref is not None:
             i = self.ref.identity
-            found += [c for c in (i.name, i.ident, i.year, i.distinct) if c is not None]
+            found += [x for c in (i.name, i.ident, i.year, i.distinct) if c is not None for x in (c, *c.fallback)]
         return [c for c in found if c.column is not None]
 
 
@@ -481,15 +507,18 @@ def _plain_field_spec(kind: Kind, name: str, spec: Any, where: str, line: int | 
                          departments={str(k).strip(): str(v) for k, v in departments.items()}, items=items,
                          line=_at(spec, "items", line))
     column = Column.parse(spec, where, line)
-    if f.vtype == "date" and "%Y" in column.formats:
+    if column.fallback and f.many:
+        column = dataclasses.replace(column, gather=True)
+    if f.vtype == "date" and any("%Y" in c.formats for c in (column, *column.fallback)):
         raise MappingError(f"{where}: format '%Y' reads a year alone, and {f.name} is a full date: only a year or a "
                            "date field (birth_date) takes a year", line)
-    for option, kinds, said in (("format", ("date", "date_or_year"), column.formats),
-                                ("count", ("rating",), column.count), ("best", ("rating",), column.best),
-                                ("currency", ("money",), column.currency)):
-        if said and f.vtype not in kinds:
-            raise MappingError(f"{where}: {option} is an option of {' and '.join(kinds)} fields, and {f.name} is no "
-                               "such field", line)
+    for c in (column, *column.fallback):
+        for option, kinds, said in (("format", ("date", "date_or_year"), c.formats),
+                                    ("count", ("rating",), c.count), ("best", ("rating",), c.best),
+                                    ("currency", ("money",), c.currency)):
+            if said and f.vtype not in kinds:
+                raise MappingError(f"{where}: {option} is an option of {' and '.join(kinds)} fields, and {f.name} is "
+                                   "no such field", line)
     return FieldSpec(f, column=column)
 
 
