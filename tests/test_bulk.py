@@ -341,7 +341,7 @@ def test_an_absurd_running_time_in_a_row_is_skipped_with_its_field(empty_project
 
 
 RUNNING_TIMES = ["98", "PT1H38M", "pt98m", "1h 38m", "1h38m", "1 hr 38 min", "98 mins", "98 min.", "1 hour 38 minutes",
-                 "1:38", "1:38:00"]
+                 "1:38", "1:38:00", "98분", "1시간 38분", "98分", "1時間38分", "1小时38分钟"]
 
 
 def test_a_running_time_written_out_is_read_as_its_minutes(empty_project, run_kg):

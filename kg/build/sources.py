@@ -433,8 +433,10 @@ LONGEST_MINUTES = 100_000  # the longest films run for weeks (Logistics, 2012: 5
 
 
 # a running time as catalogues and exports write one: 1h 38m, 1 hr 38 min, 98 mins, 2 hours, 1:38 (hours and
-# minutes), 1:38:00; an ISO 8601 duration (PT1H38M) is read by `Duration`
-_WRITTEN_TIME = re.compile(r"(?:(\d{1,2}) ?(?:h|hrs?|hours?)\.?)?,? ?(?:(\d{1,4}) ?(?:m|mins?|minutes?)\.?)?", re.I)
+# minutes), 1:38:00, and in Korean, Japanese or Chinese (108분, 1시간 48분, 108分, 1時間48分, 1小时48分钟); an ISO 8601
+# duration (PT1H38M) is read by `Duration`
+_WRITTEN_TIME = re.compile(r"(?:(\d{1,2}) ?(?:h|hrs?|hours?|시간|時間|小时|小時)\.?)?,? ?"
+                           r"(?:(\d{1,4}) ?(?:m|mins?|minutes?|분|分钟|分鐘|分)\.?)?", re.I | re.A)
 _CLOCK_TIME = re.compile(r"(\d):([0-5]\d)(?::([0-5]\d))?")  # one digit of hours: 98:30 is refused, not four days
 
 
@@ -461,11 +463,11 @@ def _written_minutes(text: str) -> int | None:
 def _minutes(raw: Any) -> int:
     if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw) < 4000:
         raw = int(raw)  # quoted, or read so from a spreadsheet: the number it is (digits Python reads)
-    elif isinstance(raw, str) and raw.strip().isascii() and (written := _written_minutes(raw.strip())) is not None:
+    elif isinstance(raw, str) and len(raw) < 100 and (written := _written_minutes(raw.strip())) is not None:
         raw = written if written > 0 else raw
     if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
         raise ValueError(f"{quote(raw)} is not a running time: write the whole number of minutes, e.g. 94 (or "
-                         "1h 34m, 1:34, PT1H34M)")
+                         "1h 34m, 1:34, 94분, PT1H34M)")
     minutes = raw
     if minutes > LONGEST_MINUTES:
         raise ValueError(f"{minutes} minutes is not a plausible running time (more than {LONGEST_MINUTES:,}, "
