@@ -1144,6 +1144,8 @@ def test_a_bulk_record_joins_the_hand_written_one(empty_project, write, run_kg):
      "fields.genre: no row of data/films.csv has a column 'genres' (did you mean 'genre'?)"),
     (mapping("films.csv", "name: title\nactor: {name: {column: cast, split: '|'}, id: cast_id}\n"), 6,
      "fields.actor: no row of data/films.csv has a column 'cast_id'"),
+    (mapping("films.csv", "name: title\nactor:\n  name: {column: cast, split: '|'}\n  id: cast_id\n"), 8,
+     "fields.actor: no row of data/films.csv has a column 'cast_id'"),  # at the line of its option
 ])
 def test_a_bad_mapping_file_is_refused_with_its_line(text, line, message, empty_project, run_kg):
     put(empty_project, "films.csv", DATA["csv"]())

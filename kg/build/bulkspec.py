@@ -419,13 +419,13 @@ def _ref(spec: Any, kind: str, where: str, line: int | None) -> RefSpec:
     if extra:
         raise MappingError(f"{where}: unknown option(s) {_named(extra)} in a reference (known: "
                            "name, id, year)", line)
-    ident = Column.parse(spec["id"], where, line) if spec.get("id") is not None else None
+    ident = Column.parse(spec["id"], where, _at(spec, "id", line)) if spec.get("id") is not None else None
     # a year: the film named with its year, as a mapping whose key has one names it (night-garden-2024)
     if spec.get("year") is not None and kind != "movie":
         raise MappingError(f"{where}: a reference gives a year for a film only (a film's key may have its year); "
                            f"this one names a {kind}", line)
-    year = Column.parse(spec["year"], where, line) if spec.get("year") is not None else None
-    return RefSpec(kind, Identity(Column.parse(spec["name"], where, line), ident, year))
+    year = Column.parse(spec["year"], where, _at(spec, "year", line)) if spec.get("year") is not None else None
+    return RefSpec(kind, Identity(Column.parse(spec["name"], where, _at(spec, "name", line)), ident, year))
 
 
 def _item_by_item(spec: FieldSpec) -> FieldSpec:
