@@ -28,6 +28,9 @@ BAD_INPUT = {
     "unknown section": ("films:\n  x:\n    name: X\n", "bad.yaml:1", "unknown section 'films'"),
     "bad date": ("movies:\n  x:\n    name: X\n    release_date: 10 Sept 2010\n", "bad.yaml:4",
                  "is not a date; write YYYY-MM-DD"),
+    "a month but no day of a birth date": ("people:\n  x:\n    name: X\n    birth_date: 1925-07\n", "bad.yaml:4",
+                                           "'1925-07' is not a date; write YYYY-MM-DD, e.g. 1925-07-02, or the year "
+                                           "alone, e.g. 1925"),
     "no such month": ("movies:\n  x:\n    name: X\n    release_date: 2010-13-45\n", "bad.yaml:4",
                       "'2010-13-45' is no day of the calendar: there is no month 13"),
     "no such day": ("movies:\n  x:\n    name: X\n    release_date: 2020-02-30\n", "bad.yaml:4",

@@ -420,7 +420,13 @@ def _date_or_year(raw: Any) -> dt.date | int:
         return _year(raw)
     if isinstance(raw, str) and re.fullmatch(r"\d{4}", raw.strip()):
         return int(raw)
-    return _date(raw)
+    try:
+        return _date(raw)
+    except ValueError as exc:
+        if "; write YYYY-MM-DD" in str(exc):  # (of a date not written as one: the year alone is a form too)
+            raise ValueError(f"{quote(raw)} is not a date; write YYYY-MM-DD, e.g. 1925-07-02, or the year alone, "
+                             "e.g. 1925") from None
+        raise
 
 
 def _positive_int(raw: Any) -> int:
