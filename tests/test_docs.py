@@ -44,3 +44,14 @@ def test_the_review_example_builds_with_its_review(empty_project, run_kg):
     code, output = run_kg(empty_project, "query", "SELECT ?r WHERE { <movie/break-away> "
                                                   "<http://schema.org/review> ?r }")
     assert code == 0 and "source/variety-review" in output
+
+
+def test_the_documented_query_for_preferred_values_leaves_the_others_out(empty_project, run_kg):
+    (empty_project / "data" / "films.yaml").write_text(
+        "sources: {a: {name: A}, b: {name: B}}\nmovies:\n  lucky:\n    name: Lucky\n    claims:\n"
+        "      a: {name: Lucky, production_year: 1999}\n      b: {name: Lucky, production_year: 2000}\n"
+        "decisions: [prefer movie/lucky production_year from b]\n", encoding="utf-8")
+    assert run_kg(empty_project, "build")[0] == 0
+    query = _block_after("data/README.md", "(the endpoint declares `schema:`", "sparql")
+    code, output = run_kg(empty_project, "query", query)
+    assert code == 0 and '"2000"' in output and '"1999"' not in output, output
