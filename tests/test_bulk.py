@@ -2142,17 +2142,6 @@ def test_a_cells_names_and_anothers_identifiers_are_paired_in_order(empty_projec
         (f"{BASE}person/nm1856097", "Cho Yeo-jeong")]
 
 
-def test_a_wikidata_id_keys_its_record_and_links_it_to_wikidata(empty_project, run_kg):
-    put(empty_project, "films.csv", "title,year,cast,cast_ids\n"
-                                    "Parasite,2019,Song Kang-ho,http://www.wikidata.org/entity/Q484661\n")
-    put(empty_project, "films.mapping.yaml", mapping(
-        "films.csv", "name: title\nproduction_year: year\nactor:\n  name: cast\n  id: {column: cast_ids, "
-                     "pattern: '(Q\\d+)$'}\n"))
-    built(empty_project, run_kg)
-    assert ask(empty_project, f"SELECT ?a ?w WHERE {{ ?m <{S}actor>/<{S}actor> ?a . ?a <{S}sameAs> ?w }}") == [
-        (f"{BASE}person/q484661", "http://www.wikidata.org/entity/Q484661")]
-
-
 def test_names_and_identifiers_of_different_counts_are_named_alone_and_said(empty_project, run_kg):
     put(empty_project, "films.csv", "title,year,cast,cast_ids\n"
                                     "Parasite,2019,Song Kang-ho|Lee Sun-kyun|Cho Yeo-jeong,nm0814280|nm1310525\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Callable
 from collections.abc import Mapping as AbstractMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -19,11 +18,9 @@ from kg.ids import is_key, slugify
 from kg.model import CastEntry, CrewEntry, Field, Origin, Value
 from kg.text import quote
 
-IDENTIFIER_LINKS: dict[re.Pattern[str], Callable[[str], str]] = {  # identifiers (keys, so in lower case) that
-    # become schema:sameAs links (and drive identity)
-    re.compile(r"^nm\d{7,}$"): lambda i: f"https://www.imdb.com/name/{i}/",
-    re.compile(r"^tt\d{7,}$"): lambda i: f"https://www.imdb.com/title/{i}/",
-    re.compile(r"^q[1-9]\d*$"): lambda i: f"http://www.wikidata.org/entity/{i.upper()}",  # (its dumps' IRI)
+IDENTIFIER_LINKS = {  # identifiers that become schema:sameAs links (and drive identity)
+    re.compile(r"^nm\d{7,}$"): "https://www.imdb.com/name/{}/",
+    re.compile(r"^tt\d{7,}$"): "https://www.imdb.com/title/{}/",
 }
 
 
@@ -142,9 +139,9 @@ class Identities:
         return None
 
     def same_as(self, entry: Entry, ident: str, origin: Origin) -> None:
-        for pattern, link in IDENTIFIER_LINKS.items():
+        for pattern, template in IDENTIFIER_LINKS.items():
             if pattern.match(ident):
-                entry.add("same_as", link(ident), origin)
+                entry.add("same_as", template.format(ident), origin)
 
 
 
