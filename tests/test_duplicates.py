@@ -233,7 +233,6 @@ def test_two_films_evidence_counts_the_people_they_share_not_their_spellings(emp
     write(empty_project, "films.yaml", """
         sources:
           cat: {name: Catalogue, type: CreativeWork}
-          fest: {name: Festival programme, type: CreativeWork}
         people:
           kang-hye-won: {name: Kang Hye-won}
           song-kang-il: {name: Song Kang-il}
@@ -248,7 +247,7 @@ def test_two_films_evidence_counts_the_people_they_share_not_their_spellings(emp
           lighthouse-keeper:
             name: The Lighthouse Keeper
             claims:
-              fest: {name: The Lighthouse Keeper, production_year: 2012, director: [kang-hye-won],
+              cat: {name: The Lighthouse Keeper, production_year: 2012, director: [kang-hye-won],
                     cast: [{actor: song-kang-il}, {actor: lee-b}]}
         """)
     code, output = run_kg(empty_project, "duplicates", "--json")
@@ -669,7 +668,6 @@ def test_the_film_a_candidate_film_may_be_is_the_same_in_any_order_the_pairs_are
 _TWO_DIRECTORS = """\
 sources:
   archive-a: {type: WebPage, name: Archive, url: "https://archive-a.example.org/"}
-  archive-b: {type: WebPage, name: Archive abroad, url: "https://archive-b.example.org/"}
 people:
   ingrid-vale: {name: Ingrid Vale, claims: {archive-a: {name: Ingrid Vale}}}
   tomas-reyes: {name: Tomas Reyes, claims: {archive-a: {name: %s}}}
@@ -679,7 +677,7 @@ movies:
     claims: {archive-a: {name: Long Harbour, production_year: 1971, director: [ingrid-vale]}}
   puerto-largo:
     name: Puerto largo
-    claims: {archive-b: {name: Puerto largo, production_year: 1971, director: [tomas-reyes]}}
+    claims: {archive-a: {name: Puerto largo, production_year: 1971, director: [tomas-reyes]}}
 """
 
 
@@ -851,26 +849,6 @@ def test_of_two_bulk_people_credited_alike_the_spelling_with_its_accents_is_kept
                                    "db": "film,year,person\nKalter Hafen,2024,Matthias Groß\n"})
     assert [(c.a, c.b, c.fix) for c in found] == [(f"{BASE}person/matthias-gross", f"{BASE}person/mathias-gross",
                                                    "merge person/mathias-gross into person/matthias-gross")]
-
-
-_LIST = """\
-    source: {{key: {source}, name: {source}, type: Dataset}}
-    files: {name}.csv
-    record: movie
-    fields: {{name: title, production_year: year, director: director}}
-    """
-
-
-@pytest.mark.parametrize("lists, candidate", [
-    ({"db": ["The Road Home", "The Water Mill"]}, False),  # one list names each film once: a director's two films
-    ({"db": ["The Road Home"], "fest": ["The Water Mill"]}, True),  # two lists may title one film two ways
-])
-def test_films_titled_differently_are_a_candidate_only_across_sources(tmp_path, lists, candidate):
-    files = {}
-    for source, titles in lists.items():
-        files[f"{source}.csv"] = "title,year,director\n" + "".join(f"{t},1967,Lee Man-hee\n" for t in titles)
-        files[f"{source}.mapping.yaml"] = _LIST.format(source=source, name=source)
-    assert bool([c for c in _found_among(tmp_path, files) if c.kind == "movie"]) is candidate
 
 
 @pytest.mark.parametrize("second, candidate", [(1966, True), (1975, False)])  # one career; or further apart

@@ -23,7 +23,7 @@ from kg.build.notes import TOLD_FIX, Note
 from kg.build.slips import SLIP_SHORTEST, one_edit_apart, other_ending, plural, slipped_words
 from kg.build.sources import Sources
 from kg.ids import Minter
-from kg.model import EDITORIAL, KINDS, CastEntry, CrewEntry, LangText, Record
+from kg.model import KINDS, CastEntry, CrewEntry, LangText, Record
 from kg.text import quote
 
 THRESHOLD = 0.6  # a pair is reported from this score up
@@ -196,9 +196,8 @@ def _people_of(film: Record) -> tuple[set[str], set[str]]:
 
 
 # what `Known` keeps of a record
-(NAMES, YEARS, SPELLINGS, MOVIE_KEYS, PERSON_KEYS, DIRECTORS, CREDITED, PERSON_SPELLINGS, TITLED, BY_SOURCE,
- SOURCES) = range(11)
-_WORKED_OUT = 11
+NAMES, YEARS, SPELLINGS, MOVIE_KEYS, PERSON_KEYS, DIRECTORS, CREDITED, PERSON_SPELLINGS, TITLED, BY_SOURCE = range(10)
+_WORKED_OUT = 10
 
 
 @dataclass
@@ -414,10 +413,6 @@ class _World:
         """Everyone each source credits in a film (`_by_source`)."""
         return self.known.of(BY_SOURCE, film, _by_source)
 
-    def sources(self, record: Record) -> tuple[str, ...]:
-        """The sources that give a record (not the curators), sorted."""
-        return self.known.of(SOURCES, record, lambda r: sorted({c.source for c in r.claims} - {EDITORIAL}))
-
     def titled(self, record: Record) -> tuple[tuple[str, str], ...]:
         """A film's titles in the languages their tags name (`_titled_in`)."""
         return self.known.of(TITLED, record, _titled_in)
@@ -557,8 +552,6 @@ def _compare_films(world: _World, a: Record, b: Record) -> tuple[float, list[str
         match = (THRESHOLD, "the same title but for a letter, of the same year, one of them crediting no one (a "
                             "typo in a reference?)")
     differ: list[str] = []  # titles that differ: perhaps in two languages, unless both are titled in one, differently
-    if match is None and len(only := world.sources(a)) == 1 and world.sources(b) == only:
-        return None  # two rows of one list, titled differently: two films (a director's of one year)
     if match is None:  # (Winter Bus, 겨울 버스; Seven Bridges of Jeonju, 전주의 일곱 다리: two films)
         titled_a, titled_b = world.titled(a), world.titled(b)
         differ = sorted(lang for lang in {g for g, _ in titled_a} & {g for g, _ in titled_b}
